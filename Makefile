@@ -1,0 +1,64 @@
+# ngx_faas: the nginx module, the runner, the example functions.
+
+CC        ?= cc
+CFLAGS    ?= -O2 -g
+WARN      := -Wall -Wextra -Werror -Wshadow -Wpointer-arith
+BUILD     := build
+NGINX_SRC ?= /usr/share/nginx/src
+
+RUNNER_SRC := $(wildcard fcgi-runner/*.c)
+RUNNER_HDR := $(wildcard fcgi-runner/*.h)
+
+FUNCTIONS  := $(BUILD)/functions/hello/hello
+TEST_BINS  := $(BUILD)/t/testfn
+
+DEPS := nginx nginx-dev libfcgi-dev libpcre2-dev php-cgi spawn-fcgi \
+        libfcgi-bin wrk php-fpm fcgiwrap clang libssl-dev zlib1g-dev
+
+.PHONY: all runner functions deps test run clean lint
+
+all: runner functions
+
+runner: $(BUILD)/fcgi-runner
+
+$(BUILD)/fcgi-runner: $(RUNNER_SRC) $(RUNNER_HDR)
+	@mkdir -p $(BUILD)
+	$(CC) -std=gnu11 -D_GNU_SOURCE $(CFLAGS) $(WARN) -o $@ $(RUNNER_SRC)
+
+$(BUILD)/fcgi-runner-asan: $(RUNNER_SRC) $(RUNNER_HDR)
+	@mkdir -p $(BUILD)
+	$(CC) -std=gnu11 -D_GNU_SOURCE -O1 -g -fno-omit-frame-pointer \
+	    -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+	    $(WARN) -o $@ $(RUNNER_SRC)
+
+functions: $(FUNCTIONS) $(TEST_BINS)
+
+$(BUILD)/functions/hello/hello: functions/hello/hello.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(WARN) -o $@ $< -lfcgi
+
+$(BUILD)/t/testfn: t/fn/testfn.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(WARN) -o $@ $< -lfcgi
+
+# installs what is missing; apt-get update only when something is
+deps:
+	@missing=""; for p in $(DEPS); do \
+	    dpkg-query -W -f='$${Status}' $$p 2>/dev/null \
+	        | grep -q "ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	    echo "installing:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	        apt-get install -y -qq --no-install-recommends $$missing \
+	        >/dev/null || exit 1; \
+	fi
+
+test: deps all $(BUILD)/fcgi-runner-asan
+	prove -r t
+
+run: deps all
+	@sh t/run.sh $(PORT)
+
+clean:
+	rm -rf $(BUILD)

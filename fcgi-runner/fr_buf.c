@@ -1,0 +1,129 @@
+/*
+ * Copyright (C) ngx_faas developers
+ */
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fr_buf.h"
+#include "fr_event.h"
+
+
+/* room for n more bytes at the tail; the caller commits with len += n */
+
+u_char *
+fr_buf_reserve(fr_buf_t *b, size_t n)
+{
+    size_t   cap;
+    u_char  *p;
+
+    if (b->start + b->len + n <= b->cap) {
+        return b->data + b->start + b->len;
+    }
+
+    if (b->start && b->len + n <= b->cap) {
+        memmove(b->data, b->data + b->start, b->len);
+        b->start = 0;
+        return b->data + b->len;
+    }
+
+    cap = b->cap ? b->cap : 4096;
+    while (cap < b->len + n) {
+        cap *= 2;
+    }
+
+    p = malloc(cap);
+    if (p == NULL) {
+        return NULL;
+    }
+
+    if (b->len) {
+        memcpy(p, b->data + b->start, b->len);
+    }
+
+    free(b->data);
+
+    b->data = p;
+    b->start = 0;
+    b->cap = cap;
+
+    return p + b->len;
+}
+
+
+int
+fr_buf_append(fr_buf_t *b, const void *p, size_t n)
+{
+    u_char  *dst;
+
+    dst = fr_buf_reserve(b, n);
+    if (dst == NULL) {
+        return FR_ERROR;
+    }
+
+    memcpy(dst, p, n);
+    b->len += n;
+
+    return FR_OK;
+}
+
+
+void
+fr_buf_consume(fr_buf_t *b, size_t n)
+{
+    b->start += n;
+    b->len -= n;
+
+    if (b->len == 0) {
+        b->start = 0;
+
+        /* give a large buffer back once it is drained */
+        if (b->cap > 4 * FR_BUF_HIGH) {
+            fr_buf_free(b);
+        }
+    }
+}
+
+
+void
+fr_buf_free(fr_buf_t *b)
+{
+    free(b->data);
+    b->data = NULL;
+    b->start = 0;
+    b->len = 0;
+    b->cap = 0;
+}
+
+
+/* FR_OK: all written; FR_AGAIN: the rest waits; FR_ERROR: errno is set */
+
+int
+fr_buf_flush(fr_buf_t *b, int fd)
+{
+    ssize_t  n;
+
+    while (b->len) {
+        /* SIGPIPE is ignored: a closed peer is EPIPE here */
+        n = write(fd, fr_buf_pos(b), b->len);
+
+        if (n > 0) {
+            fr_buf_consume(b, (size_t) n);
+            continue;
+        }
+
+        if (n == -1 && errno == EINTR) {
+            continue;
+        }
+
+        if (n == -1 && errno == EAGAIN) {
+            return FR_AGAIN;
+        }
+
+        return FR_ERROR;
+    }
+
+    return FR_OK;
+}

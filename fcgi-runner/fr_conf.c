@@ -1,0 +1,621 @@
+/*
+ * Copyright (C) ngx_faas developers
+ *
+ * "key = value" files, '#' comments. One table names every key with its
+ * type and where it is stored; errors give file and line.
+ */
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fr_conf.h"
+#include "fr_event.h"
+#include "fr_log.h"
+
+
+#define FR_DEFAULT_PATH  "/usr/local/bin:/usr/bin:/bin"
+
+
+typedef enum {
+    FR_CONF_STR = 0,
+    FR_CONF_MSEC,
+    FR_CONF_SIZE,
+    FR_CONF_NUM,
+    FR_CONF_OCTAL,
+    FR_CONF_MODE
+} fr_conf_type_e;
+
+
+typedef struct {
+    const char            *name;
+    fr_conf_type_e         type;
+    unsigned               global:1;    /* runner config only */
+    size_t                 offset;
+} fr_conf_key_t;
+
+
+#define FR_G(f)  1, offsetof(fr_conf_t, f)
+#define FR_F(f)  0, offsetof(fr_fconf_t, f)
+
+static const fr_conf_key_t  fr_conf_keys[] = {
+    { "listen",         FR_CONF_STR,   FR_G(listen) },
+    { "listen_owner",   FR_CONF_STR,   FR_G(listen_owner) },
+    { "listen_group",   FR_CONF_STR,   FR_G(listen_group) },
+    { "listen_mode",    FR_CONF_OCTAL, FR_G(listen_mode) },
+    { "functions",      FR_CONF_STR,   FR_G(functions) },
+    { "max_workers",    FR_CONF_NUM,   FR_G(max_workers) },
+
+    { "exec",           FR_CONF_STR,   FR_F(exec) },
+    { "script",         FR_CONF_STR,   FR_F(script) },
+    { "mode",           FR_CONF_MODE,  FR_F(mode) },
+    { "max_instances",  FR_CONF_NUM,   FR_F(max_instances) },
+    { "min_instances",  FR_CONF_NUM,   FR_F(min_instances) },
+    { "idle_timeout",   FR_CONF_MSEC,  FR_F(idle_timeout) },
+    { "max_requests",   FR_CONF_NUM,   FR_F(max_requests) },
+    { "timeout",        FR_CONF_MSEC,  FR_F(timeout) },
+    { "queue",          FR_CONF_NUM,   FR_F(queue) },
+    { "queue_timeout",  FR_CONF_MSEC,  FR_F(queue_timeout) },
+    { "memory",         FR_CONF_SIZE,  FR_F(memory) },
+    { "user",           FR_CONF_STR,   FR_F(user) },
+    { "group",          FR_CONF_STR,   FR_F(group) },
+    { "tenant",         FR_CONF_STR,   FR_F(tenant) },
+
+    { NULL, 0, 0, 0 }
+};
+
+
+static int fr_conf_value(const fr_conf_key_t *k, char *value, void *base);
+static int fr_conf_env(fr_fconf_t *fc, const char *name, const char *value);
+static char *fr_trim(char *s);
+
+
+void
+fr_fconf_init(fr_fconf_t *fc)
+{
+    memset(fc, 0, sizeof(fr_fconf_t));
+
+    fc->idle_timeout = FR_UNSET_MSEC;
+    fc->timeout = FR_UNSET_MSEC;
+    fc->queue_timeout = FR_UNSET_MSEC;
+    fc->memory = FR_UNSET_MSEC;
+    fc->mode = FR_UNSET;
+    fc->max_instances = FR_UNSET;
+    fc->min_instances = FR_UNSET;
+    fc->max_requests = FR_UNSET;
+    fc->queue = FR_UNSET;
+}
+
+
+static char *
+fr_strdup_or_null(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+
+/*
+ * Fills what fc left unset from prev, or from the built-in defaults when
+ * prev is NULL. Environment entries of prev come first; fc's override.
+ */
+
+void
+fr_fconf_merge(fr_fconf_t *fc, const fr_fconf_t *prev)
+{
+    int  i;
+
+#define fr_merge(f, def)                                                     \
+    if (fc->f == FR_UNSET) { fc->f = prev ? prev->f : (def); }
+#define fr_merge_msec(f, def)                                                \
+    if (fc->f == FR_UNSET_MSEC) { fc->f = prev ? prev->f : (def); }
+#define fr_merge_str(f)                                                      \
+    if (fc->f == NULL && prev) { fc->f = fr_strdup_or_null(prev->f); }
+
+    fr_merge_str(exec);
+    fr_merge_str(script);
+    fr_merge_str(user);
+    fr_merge_str(group);
+    fr_merge_str(tenant);
+
+    fr_merge(mode, FR_MODE_FASTCGI);
+    fr_merge(max_instances, 4);
+    fr_merge(min_instances, 0);
+    fr_merge(max_requests, 10000);
+    fr_merge(queue, 64);
+    fr_merge_msec(idle_timeout, 60000);
+    fr_merge_msec(timeout, 30000);
+    fr_merge_msec(queue_timeout, 10000);
+    fr_merge_msec(memory, (int64_t) 256 * 1024 * 1024);
+
+#undef fr_merge
+#undef fr_merge_msec
+#undef fr_merge_str
+
+    /* the defaults' environment, where the function does not set it */
+    for (i = 0; prev && i < prev->nenv; i++) {
+        size_t  nlen = strcspn(prev->env[i], "=");
+        int     j;
+
+        for (j = 0; j < fc->nenv; j++) {
+            if (strncmp(fc->env[j], prev->env[i], nlen + 1) == 0) {
+                break;
+            }
+        }
+
+        if (j == fc->nenv) {
+            prev->env[i][nlen] = '\0';
+            (void) fr_conf_env(fc, prev->env[i], prev->env[i] + nlen + 1);
+            prev->env[i][nlen] = '=';
+        }
+    }
+}
+
+
+void
+fr_fconf_free(fr_fconf_t *fc)
+{
+    int  i;
+
+    free(fc->exec);
+    free(fc->script);
+    free(fc->user);
+    free(fc->group);
+    free(fc->tenant);
+
+    for (i = 0; i < fc->nenv; i++) {
+        free(fc->env[i]);
+    }
+
+    free(fc->env);
+
+    fr_fconf_init(fc);
+}
+
+
+void
+fr_conf_free(fr_conf_t *conf)
+{
+    free(conf->file);
+    free(conf->listen);
+    free(conf->listen_owner);
+    free(conf->listen_group);
+    free(conf->functions);
+    fr_fconf_free(&conf->defaults);
+}
+
+
+/*
+ * Parses a runner config (conf != NULL: global keys allowed, function
+ * keys go to conf->defaults) or a function.conf (conf == NULL: into fc).
+ * Every problem is logged with file and line; returns how many.
+ */
+
+int
+fr_conf_parse(const char *file, fr_conf_t *conf, fr_fconf_t *fc)
+{
+    int                   line, errors;
+    char                  buf[4096], *p, *key, *value, *eq;
+    FILE                 *f;
+    const fr_conf_key_t  *k;
+
+    f = fopen(file, "re");
+
+    if (f == NULL) {
+        fr_log(FR_LOG_EMERG, errno, "open() \"%s\" failed", file);
+        return 1;
+    }
+
+    if (conf) {
+        fc = &conf->defaults;
+    }
+
+    line = 0;
+    errors = 0;
+
+    while (fgets(buf, sizeof(buf), f) != NULL) {
+        line++;
+
+        if (strchr(buf, '\n') == NULL && !feof(f)) {
+            fr_log(FR_LOG_EMERG, 0, "line too long in %s:%d", file, line);
+            errors++;
+            break;
+        }
+
+        p = strchr(buf, '#');
+        if (p) {
+            *p = '\0';
+        }
+
+        p = fr_trim(buf);
+        if (*p == '\0') {
+            continue;
+        }
+
+        eq = strchr(p, '=');
+        if (eq == NULL) {
+            fr_log(FR_LOG_EMERG, 0, "expected \"key = value\" in %s:%d",
+                   file, line);
+            errors++;
+            continue;
+        }
+
+        *eq = '\0';
+        key = fr_trim(p);
+        value = fr_trim(eq + 1);
+
+        if (strncmp(key, "env.", 4) == 0) {
+            if (fr_conf_env(fc, key + 4, value) != FR_OK) {
+                fr_log(FR_LOG_EMERG, 0, "invalid environment variable "
+                       "name \"%s\" in %s:%d", key + 4, file, line);
+                errors++;
+            }
+            continue;
+        }
+
+        for (k = fr_conf_keys; k->name; k++) {
+            if (strcmp(k->name, key) == 0) {
+                break;
+            }
+        }
+
+        if (k->name == NULL || (k->global && conf == NULL)) {
+            fr_log(FR_LOG_EMERG, 0, "unknown key \"%s\" in %s:%d",
+                   key, file, line);
+            errors++;
+            continue;
+        }
+
+        if (fr_conf_value(k, value, k->global ? (void *) conf : (void *) fc)
+            != FR_OK)
+        {
+            fr_log(FR_LOG_EMERG, 0, "invalid value \"%s\" of \"%s\" in %s:%d",
+                   value, key, file, line);
+            errors++;
+        }
+    }
+
+    fclose(f);
+
+    return errors;
+}
+
+
+static int
+fr_conf_value(const fr_conf_key_t *k, char *value, void *base)
+{
+    char      *end, **sp;
+    long long  n, unit;
+
+    if (*value == '"' && strlen(value) >= 2 && value[strlen(value) - 1] == '"')
+    {
+        value[strlen(value) - 1] = '\0';
+        value++;
+    }
+
+    if (k->type == FR_CONF_STR) {
+        if (*value == '\0') {
+            return FR_ERROR;
+        }
+
+        sp = (char **) ((char *) base + k->offset);
+        free(*sp);
+        *sp = strdup(value);
+        return *sp ? FR_OK : FR_ERROR;
+    }
+
+    if (k->type == FR_CONF_MODE) {
+        if (strcmp(value, "fastcgi") == 0) {
+            n = FR_MODE_FASTCGI;
+
+        } else if (strcmp(value, "cgi") == 0) {
+            n = FR_MODE_CGI;
+
+        } else {
+            return FR_ERROR;
+        }
+
+        *(int *) ((char *) base + k->offset) = (int) n;
+        return FR_OK;
+    }
+
+    if (!isdigit((u_char) *value)) {
+        return FR_ERROR;
+    }
+
+    errno = 0;
+    n = strtoll(value, &end, k->type == FR_CONF_OCTAL ? 8 : 10);
+
+    if (errno || n < 0) {
+        return FR_ERROR;
+    }
+
+    unit = 1;
+
+    switch (k->type) {
+
+    case FR_CONF_MSEC:
+        if (strcmp(end, "ms") == 0) {
+            unit = 1;
+
+        } else if (strcmp(end, "s") == 0 || *end == '\0') {
+            unit = 1000;
+
+        } else if (strcmp(end, "m") == 0) {
+            unit = 60000;
+
+        } else if (strcmp(end, "h") == 0) {
+            unit = 3600000;
+
+        } else {
+            return FR_ERROR;
+        }
+
+        break;
+
+    case FR_CONF_SIZE:
+        switch (*end) {
+        case 'k': case 'K': unit = 1024; end++; break;
+        case 'm': case 'M': unit = 1024 * 1024; end++; break;
+        case 'g': case 'G': unit = 1024 * 1024 * 1024; end++; break;
+        }
+
+        if (*end != '\0') {
+            return FR_ERROR;
+        }
+
+        break;
+
+    default:
+        if (*end != '\0' || n > INT_MAX) {
+            return FR_ERROR;
+        }
+    }
+
+    if (n > INT64_MAX / unit) {
+        return FR_ERROR;
+    }
+
+    if (k->type == FR_CONF_MSEC || k->type == FR_CONF_SIZE) {
+        *(int64_t *) ((char *) base + k->offset) = n * unit;
+
+    } else {
+        *(int *) ((char *) base + k->offset) = (int) n;
+    }
+
+    return FR_OK;
+}
+
+
+static int
+fr_conf_env(fr_fconf_t *fc, const char *name, const char *value)
+{
+    int      i;
+    char    *e, **env;
+    size_t   nlen;
+    const char  *p;
+
+    nlen = strlen(name);
+
+    if (nlen == 0 || isdigit((u_char) *name)) {
+        return FR_ERROR;
+    }
+
+    for (p = name; *p; p++) {
+        if (!isalnum((u_char) *p) && *p != '_') {
+            return FR_ERROR;
+        }
+    }
+
+    e = malloc(nlen + strlen(value) + 2);
+    if (e == NULL) {
+        return FR_ERROR;
+    }
+
+    sprintf(e, "%s=%s", name, value);
+
+    for (i = 0; i < fc->nenv; i++) {
+        if (strncmp(fc->env[i], e, nlen + 1) == 0) {
+            free(fc->env[i]);
+            fc->env[i] = e;
+            return FR_OK;
+        }
+    }
+
+    env = realloc(fc->env, (fc->nenv + 2) * sizeof(char *));
+    if (env == NULL) {
+        free(e);
+        return FR_ERROR;
+    }
+
+    env[fc->nenv++] = e;
+    env[fc->nenv] = NULL;
+    fc->env = env;
+
+    return FR_OK;
+}
+
+
+static char *
+fr_trim(char *s)
+{
+    char  *e;
+
+    while (isspace((u_char) *s)) {
+        s++;
+    }
+
+    e = s + strlen(s);
+
+    while (e > s && isspace((u_char) e[-1])) {
+        *--e = '\0';
+    }
+
+    return s;
+}
+
+
+/* 1-64 of A-Z a-z 0-9 _ -, starting with a letter or digit */
+
+int
+fr_name_valid(const u_char *name, size_t len)
+{
+    size_t  i;
+
+    if (len == 0 || len > FR_NAME_MAX || !isalnum(name[0])) {
+        return 0;
+    }
+
+    for (i = 1; i < len; i++) {
+        if (!isalnum(name[i]) && name[i] != '_' && name[i] != '-') {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+/*
+ * Splits a command line at blanks; single and double quotes group,
+ * a backslash escapes the next character. Returns argc, or -1.
+ */
+
+int
+fr_split_args(const char *line, char ***argv)
+{
+    int          argc, quote;
+    char       **av, *arg, *a;
+    const char  *p;
+
+    av = calloc(strlen(line) / 2 + 2, sizeof(char *));
+    arg = malloc(strlen(line) + 1);
+
+    if (av == NULL || arg == NULL) {
+        free(av);
+        free(arg);
+        return -1;
+    }
+
+    argc = 0;
+    p = line;
+
+    for ( ;; ) {
+        while (isspace((u_char) *p)) {
+            p++;
+        }
+
+        if (*p == '\0') {
+            break;
+        }
+
+        a = arg;
+        quote = 0;
+
+        for ( /* void */ ; *p; p++) {
+            if (quote) {
+                if (*p == quote) {
+                    quote = 0;
+
+                } else {
+                    *a++ = *p;
+                }
+
+                continue;
+            }
+
+            if (*p == '"' || *p == '\'') {
+                quote = *p;
+                continue;
+            }
+
+            if (*p == '\\' && p[1]) {
+                *a++ = *++p;
+                continue;
+            }
+
+            if (isspace((u_char) *p)) {
+                break;
+            }
+
+            *a++ = *p;
+        }
+
+        if (quote) {
+            goto failed;
+        }
+
+        *a = '\0';
+
+        av[argc] = strdup(arg);
+        if (av[argc] == NULL) {
+            goto failed;
+        }
+
+        argc++;
+    }
+
+    free(arg);
+
+    if (argc == 0) {
+        free(av);
+        return -1;
+    }
+
+    *argv = av;
+    return argc;
+
+failed:
+
+    while (argc) {
+        free(av[--argc]);
+    }
+
+    free(av);
+    free(arg);
+
+    return -1;
+}
+
+
+/*
+ * A path with a slash is taken relative to the function's folder; a bare
+ * name is looked up in the default PATH. NULL when nothing executable.
+ */
+
+char *
+fr_find_exec(const char *cmd, const char *dir)
+{
+    char         path[PATH_MAX];
+    const char  *p, *e;
+
+    if (strchr(cmd, '/')) {
+        if (cmd[0] == '/') {
+            snprintf(path, sizeof(path), "%s", cmd);
+
+        } else {
+            snprintf(path, sizeof(path), "%s/%s", dir, cmd);
+        }
+
+        return access(path, X_OK) == 0 ? strdup(path) : NULL;
+    }
+
+    for (p = FR_DEFAULT_PATH; *p; p = *e ? e + 1 : e) {
+        e = strchr(p, ':');
+        if (e == NULL) {
+            e = p + strlen(p);
+        }
+
+        snprintf(path, sizeof(path), "%.*s/%s", (int) (e - p), p, cmd);
+
+        if (access(path, X_OK) == 0) {
+            return strdup(path);
+        }
+    }
+
+    return NULL;
+}

@@ -1,0 +1,67 @@
+/*
+ * Copyright (C) ngx_faas developers
+ */
+
+#ifndef FR_CONF_H
+#define FR_CONF_H
+
+
+#include <stdint.h>
+#include <sys/types.h>
+
+
+#define FR_MODE_FASTCGI    0
+#define FR_MODE_CGI        1
+
+#define FR_NAME_MAX        64
+
+#define FR_UNSET           (-1)
+#define FR_UNSET_MSEC      ((int64_t) -1)
+
+
+/* one function's settings; the runner config holds the defaults */
+typedef struct {
+    char                  *exec;
+    char                  *script;
+    char                  *user;
+    char                  *group;
+    char                  *tenant;
+    int64_t                idle_timeout;    /* ms */
+    int64_t                timeout;         /* ms */
+    int64_t                queue_timeout;   /* ms */
+    int64_t                memory;          /* bytes, 0: no limit */
+    int                    mode;
+    int                    max_instances;
+    int                    min_instances;
+    int                    max_requests;
+    int                    queue;
+    char                 **env;             /* "NAME=VALUE", NULL ended */
+    int                    nenv;
+} fr_fconf_t;
+
+
+typedef struct {
+    char                  *file;
+    char                  *listen;
+    char                  *listen_owner;
+    char                  *listen_group;
+    char                  *functions;
+    int                    listen_mode;
+    int                    max_workers;
+    fr_fconf_t             defaults;
+} fr_conf_t;
+
+
+void fr_fconf_init(fr_fconf_t *fc);
+void fr_fconf_merge(fr_fconf_t *fc, const fr_fconf_t *prev);
+void fr_fconf_free(fr_fconf_t *fc);
+
+int fr_conf_parse(const char *file, fr_conf_t *conf, fr_fconf_t *fc);
+void fr_conf_free(fr_conf_t *conf);
+
+int fr_name_valid(const u_char *name, size_t len);
+int fr_split_args(const char *line, char ***argv);
+char *fr_find_exec(const char *cmd, const char *dir);
+
+
+#endif /* FR_CONF_H */

@@ -1,0 +1,68 @@
+/*
+ * Copyright (C) ngx_faas developers
+ *
+ * One epoll loop: descriptors registered with a handler, timers in a
+ * binary heap, signals delivered as events through a signalfd.
+ */
+
+#ifndef FR_EVENT_H
+#define FR_EVENT_H
+
+
+#include <stddef.h>
+#include <stdint.h>
+
+
+#define FR_OK          0
+#define FR_ERROR      -1
+#define FR_AGAIN      -2
+#define FR_DECLINED   -5
+
+#define FR_READ        0x001    /* EPOLLIN */
+#define FR_WRITE       0x004    /* EPOLLOUT */
+
+
+typedef struct fr_io_s     fr_io_t;
+typedef struct fr_timer_s  fr_timer_t;
+
+typedef void (*fr_io_handler_pt)(fr_io_t *io, uint32_t events);
+typedef void (*fr_timer_handler_pt)(fr_timer_t *t);
+
+
+struct fr_io_s {
+    int                    fd;
+    uint32_t               mask;
+    uint32_t               posted;     /* events to run after the batch */
+    fr_io_handler_pt       handler;
+    void                  *data;
+};
+
+
+struct fr_timer_s {
+    uint64_t               when;       /* ms, monotonic */
+    size_t                 index;      /* heap slot + 1; 0: not armed */
+    fr_timer_handler_pt    handler;
+    void                  *data;
+};
+
+
+extern uint64_t  fr_current_msec;
+extern uint64_t  fr_current_usec;
+
+
+int fr_event_init(void);
+void fr_event_done(void);
+int fr_event_process(void);
+void fr_time_update(void);
+
+int fr_io_set(fr_io_t *io, uint32_t mask);
+void fr_io_close(fr_io_t *io);
+void fr_io_post(fr_io_t *io, uint32_t events);
+
+void fr_timer_add(fr_timer_t *t, uint64_t msec);
+void fr_timer_del(fr_timer_t *t);
+
+void fr_free_later(void *p);
+
+
+#endif /* FR_EVENT_H */

@@ -1,0 +1,265 @@
+/*
+ * Copyright (C) ngx_faas developers
+ *
+ * The record parser is a byte state machine: it stops at any byte and
+ * resumes from there, so records split anywhere parse the same.
+ */
+
+#include <string.h>
+
+#include "fr_event.h"
+#include "fr_fcgi.h"
+
+
+enum {
+    fr_fcgi_st_header = 0,
+    fr_fcgi_st_content,
+    fr_fcgi_st_padding,
+    fr_fcgi_st_error
+};
+
+
+void
+fr_fcgi_parser_init(fr_fcgi_parser_t *p)
+{
+    memset(p, 0, sizeof(fr_fcgi_parser_t));
+}
+
+
+fr_fcgi_event_e
+fr_fcgi_parse(fr_fcgi_parser_t *p, const u_char **pos, const u_char *last)
+{
+    size_t         n;
+    const u_char  *b;
+
+    b = *pos;
+
+    for ( ;; ) {
+
+        switch (p->state) {
+
+        case fr_fcgi_st_header:
+
+            if (b == last) {
+                *pos = b;
+                return FR_FCGI_EV_AGAIN;
+            }
+
+            n = FR_FCGI_HEADER_LEN - p->hlen;
+            if (n > (size_t) (last - b)) {
+                n = last - b;
+            }
+
+            memcpy(p->header + p->hlen, b, n);
+            p->hlen += n;
+            b += n;
+
+            if (p->hlen < FR_FCGI_HEADER_LEN) {
+                *pos = b;
+                return FR_FCGI_EV_AGAIN;
+            }
+
+            p->hlen = 0;
+
+            if (p->header[0] != FR_FCGI_VERSION_1) {
+                p->state = fr_fcgi_st_error;
+                *pos = b;
+                return FR_FCGI_EV_ERROR;
+            }
+
+            p->type = p->header[1];
+            p->id = (uint16_t) (p->header[2] << 8 | p->header[3]);
+            p->length = (uint16_t) (p->header[4] << 8 | p->header[5]);
+            p->padding = p->header[6];
+            p->content_left = p->length;
+            p->padding_left = p->padding;
+
+            p->state = fr_fcgi_st_content;
+            *pos = b;
+            return FR_FCGI_EV_HEADER;
+
+        case fr_fcgi_st_content:
+
+            if (p->content_left == 0) {
+                p->state = fr_fcgi_st_padding;
+                break;
+            }
+
+            if (b == last) {
+                *pos = b;
+                return FR_FCGI_EV_AGAIN;
+            }
+
+            n = p->content_left;
+            if (n > (size_t) (last - b)) {
+                n = last - b;
+            }
+
+            p->data = b;
+            p->size = n;
+            p->content_left -= n;
+
+            *pos = b + n;
+            return FR_FCGI_EV_CONTENT;
+
+        case fr_fcgi_st_padding:
+
+            n = p->padding_left;
+            if (n > (size_t) (last - b)) {
+                n = last - b;
+            }
+
+            p->padding_left -= n;
+            b += n;
+
+            if (p->padding_left) {
+                *pos = b;
+                return FR_FCGI_EV_AGAIN;
+            }
+
+            p->state = fr_fcgi_st_header;
+            *pos = b;
+            return FR_FCGI_EV_END;
+
+        default: /* fr_fcgi_st_error */
+            *pos = b;
+            return FR_FCGI_EV_ERROR;
+        }
+    }
+}
+
+
+u_char *
+fr_fcgi_write_header(u_char *p, u_char type, uint16_t id, uint16_t length,
+    u_char padding)
+{
+    *p++ = FR_FCGI_VERSION_1;
+    *p++ = type;
+    *p++ = (u_char) (id >> 8);
+    *p++ = (u_char) id;
+    *p++ = (u_char) (length >> 8);
+    *p++ = (u_char) length;
+    *p++ = padding;
+    *p++ = 0;
+
+    return p;
+}
+
+
+u_char *
+fr_fcgi_write_end_request(u_char *p, uint16_t id, uint32_t app_status,
+    u_char protocol_status)
+{
+    p = fr_fcgi_write_header(p, FR_FCGI_END_REQUEST, id, 8, 0);
+
+    *p++ = (u_char) (app_status >> 24);
+    *p++ = (u_char) (app_status >> 16);
+    *p++ = (u_char) (app_status >> 8);
+    *p++ = (u_char) app_status;
+    *p++ = protocol_status;
+    *p++ = 0;
+    *p++ = 0;
+    *p++ = 0;
+
+    return p;
+}
+
+
+size_t
+fr_fcgi_nv_size(size_t nlen, size_t vlen)
+{
+    return (nlen > 127 ? 4 : 1) + (vlen > 127 ? 4 : 1) + nlen + vlen;
+}
+
+
+static u_char *
+fr_fcgi_nv_write_len(u_char *p, size_t len)
+{
+    if (len > 127) {
+        *p++ = (u_char) (((len >> 24) & 0x7f) | 0x80);
+        *p++ = (u_char) (len >> 16);
+        *p++ = (u_char) (len >> 8);
+        *p++ = (u_char) len;
+
+    } else {
+        *p++ = (u_char) len;
+    }
+
+    return p;
+}
+
+
+u_char *
+fr_fcgi_nv_write(u_char *p, const u_char *name, size_t nlen,
+    const u_char *value, size_t vlen)
+{
+    p = fr_fcgi_nv_write_len(p, nlen);
+    p = fr_fcgi_nv_write_len(p, vlen);
+
+    memcpy(p, name, nlen);
+    p += nlen;
+
+    memcpy(p, value, vlen);
+    p += vlen;
+
+    return p;
+}
+
+
+static int
+fr_fcgi_nv_read_len(const u_char **pos, const u_char *last, size_t *len)
+{
+    const u_char  *p;
+
+    p = *pos;
+
+    if (p == last) {
+        return FR_ERROR;
+    }
+
+    if (*p < 0x80) {
+        *len = *p;
+        *pos = p + 1;
+        return FR_OK;
+    }
+
+    if (last - p < 4) {
+        return FR_ERROR;
+    }
+
+    *len = ((size_t) (p[0] & 0x7f) << 24) | ((size_t) p[1] << 16)
+           | ((size_t) p[2] << 8) | p[3];
+    *pos = p + 4;
+
+    return FR_OK;
+}
+
+
+/* FR_OK: a pair; FR_DECLINED: no more; FR_ERROR: malformed */
+
+int
+fr_fcgi_nv_next(const u_char **pos, const u_char *last, const u_char **name,
+    size_t *nlen, const u_char **value, size_t *vlen)
+{
+    const u_char  *p;
+
+    p = *pos;
+
+    if (p == last) {
+        return FR_DECLINED;
+    }
+
+    if (fr_fcgi_nv_read_len(&p, last, nlen) != FR_OK
+        || fr_fcgi_nv_read_len(&p, last, vlen) != FR_OK
+        || *nlen > (size_t) (last - p)
+        || *vlen > (size_t) (last - p) - *nlen)
+    {
+        return FR_ERROR;
+    }
+
+    *name = p;
+    *value = p + *nlen;
+    *pos = p + *nlen + *vlen;
+
+    return FR_OK;
+}

@@ -1,0 +1,379 @@
+/*
+ * Copyright (C) ngx_faas developers
+ *
+ * fcgi-runner: options, signals, startup and shutdown.
+ */
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "fr_log.h"
+#include "fr_runner.h"
+
+
+#define FR_VERSION           "0.1.0"
+#define FR_DEFAULT_LISTEN    "unix:/run/faas/runner.sock"
+#define FR_DEFAULT_FUNCTIONS "/etc/faas/functions"
+#define FR_SHUTDOWN_MSEC     5000
+
+
+fr_runner_t  fr_runner;
+
+static unsigned  fr_sig_child;
+static unsigned  fr_sig_reload;
+static unsigned  fr_sig_terminate;
+static unsigned  fr_sig_quit;
+static unsigned  fr_shutdown_expired;
+
+
+static void fr_usage(FILE *out);
+static int fr_signals_init(void);
+static void fr_signal_handler(fr_io_t *io, uint32_t events);
+static void fr_shutdown_handler(fr_timer_t *t);
+static int fr_run(void);
+static void fr_rlimit_nofile(void);
+
+
+static void
+fr_usage(FILE *out)
+{
+    fprintf(out,
+        "usage: fcgi-runner [--config FILE] [--listen ADDRESS] "
+        "[--functions DIR] [--test]\n"
+        "                   [--log-level LEVEL]\n"
+        "\n"
+        "  --config FILE      the runner's config file\n"
+        "  --listen ADDRESS   unix:/path or HOST:PORT (default %s)\n"
+        "  --functions DIR    the functions folder (default %s)\n"
+        "  --test             check every function's configuration, exit\n"
+        "  --log-level LEVEL  emerg ... info (default), debug\n"
+        "  --version          print the version, exit\n",
+        FR_DEFAULT_LISTEN, FR_DEFAULT_FUNCTIONS);
+}
+
+
+int
+main(int argc, char **argv)
+{
+    int          c, test, problems, level;
+    char        *config, *listen, *functions;
+    fr_conf_t   *conf;
+
+    static const struct option  opts[] = {
+        { "config",    required_argument, NULL, 'c' },
+        { "listen",    required_argument, NULL, 'l' },
+        { "functions", required_argument, NULL, 'f' },
+        { "test",      no_argument,       NULL, 't' },
+        { "log-level", required_argument, NULL, 'L' },
+        { "version",   no_argument,       NULL, 'V' },
+        { "help",      no_argument,       NULL, 'h' },
+        { NULL, 0, NULL, 0 }
+    };
+
+    config = NULL;
+    listen = NULL;
+    functions = NULL;
+    test = 0;
+
+    while ((c = getopt_long(argc, argv, "c:l:f:tL:Vh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c': config = optarg; break;
+        case 'l': listen = optarg; break;
+        case 'f': functions = optarg; break;
+        case 't': test = 1; break;
+
+        case 'L':
+            level = fr_log_parse_level(optarg);
+            if (level < 0) {
+                fprintf(stderr, "fcgi-runner: unknown log level \"%s\"\n",
+                        optarg);
+                return 2;
+            }
+            fr_log_level = level;
+            break;
+
+        case 'V':
+            printf("fcgi-runner " FR_VERSION "\n");
+            return 0;
+
+        case 'h':
+            fr_usage(stdout);
+            return 0;
+
+        default:
+            fr_usage(stderr);
+            return 2;
+        }
+    }
+
+    if (optind < argc) {
+        fprintf(stderr, "fcgi-runner: unexpected argument \"%s\"\n",
+                argv[optind]);
+        fr_usage(stderr);
+        return 2;
+    }
+
+    conf = &fr_runner.conf;
+    fr_fconf_init(&conf->defaults);
+    conf->listen_mode = 0660;
+
+    if (config && fr_conf_parse(config, conf, NULL) != 0) {
+        return 1;
+    }
+
+#define fr_set(field, opt, def)                                              \
+    if (opt) { free(conf->field); conf->field = strdup(opt); }               \
+    else if (conf->field == NULL) { conf->field = strdup(def); }
+
+    fr_set(listen, listen, FR_DEFAULT_LISTEN);
+    fr_set(functions, functions, FR_DEFAULT_FUNCTIONS);
+#undef fr_set
+
+    if (conf->max_workers == 0) {
+        conf->max_workers = 256;
+    }
+
+    fr_runner.is_root = (geteuid() == 0);
+    fr_list_init(&fr_runner.funcs);
+    fr_list_init(&fr_runner.conns);
+    fr_list_init(&fr_runner.workers);
+    fr_runner.listen.fd = -1;
+    fr_runner.signal.fd = -1;
+
+    if (test) {
+        fr_time_update();
+        problems = fr_funcs_load(1);
+        fr_funcs_free();
+        fr_conf_free(conf);
+
+        if (problems) {
+            fprintf(stderr, "fcgi-runner: %d problem%s found\n", problems,
+                    problems == 1 ? "" : "s");
+            return 1;
+        }
+
+        fprintf(stderr, "fcgi-runner: configuration is ok\n");
+        return 0;
+    }
+
+    return fr_run();
+}
+
+
+static int
+fr_run(void)
+{
+    int    rc;
+    char   tmpl[256];
+    char  *base;
+
+    rc = 1;
+
+    (void) signal(SIGPIPE, SIG_IGN);
+    fr_rlimit_nofile();
+
+    if (fr_event_init() != FR_OK || fr_signals_init() != FR_OK) {
+        goto done;
+    }
+
+    base = getenv("RUNTIME_DIRECTORY");
+    snprintf(tmpl, sizeof(tmpl), "%s/fcgi-runner.XXXXXX",
+             base && *base ? base : "/tmp");
+
+    fr_runner.rundir = mkdtemp(tmpl);
+
+    if (fr_runner.rundir == NULL) {
+        fr_log(FR_LOG_EMERG, errno, "mkdtemp() \"%s\" failed", tmpl);
+        goto done;
+    }
+
+    fr_runner.rundir = strdup(tmpl);
+
+    if (fr_funcs_load(0) != 0 && fr_list_empty(&fr_runner.funcs)
+        && access(fr_runner.conf.functions, R_OK | X_OK) != 0)
+    {
+        goto done;
+    }
+
+    if (fr_listen_open() != FR_OK) {
+        goto done;
+    }
+
+    fr_log(FR_LOG_NOTICE, 0, "fcgi-runner " FR_VERSION " listening on "
+           "\"%s\", functions in \"%s\"", fr_runner.conf.listen,
+           fr_runner.conf.functions);
+
+    while (!fr_runner.quitting) {
+        if (fr_event_process() != FR_OK) {
+            goto done;
+        }
+
+        if (fr_sig_child) {
+            fr_sig_child = 0;
+            fr_workers_reap();
+        }
+
+        if (fr_sig_reload) {
+            fr_sig_reload = 0;
+            fr_log(FR_LOG_NOTICE, 0, "reloading \"%s\"",
+                   fr_runner.conf.functions);
+            (void) fr_funcs_load(0);
+        }
+
+        if (fr_sig_quit) {
+            fr_log(FR_LOG_NOTICE, 0, "fast shutdown");
+            fr_runner.draining = 1;
+            fr_listen_close();
+            fr_conns_drain(1);
+            break;
+        }
+
+        if (fr_sig_terminate) {
+            fr_sig_terminate = 0;
+
+            if (!fr_runner.draining) {
+                fr_log(FR_LOG_NOTICE, 0, "graceful shutdown: finishing %d "
+                       "request(s)", fr_runner.nreqs);
+                fr_runner.draining = 1;
+                fr_listen_close();
+                fr_conns_drain(0);
+            }
+
+            if (fr_runner.nreqs == 0) {
+                break;
+            }
+        }
+    }
+
+    rc = 0;
+
+done:
+
+    fr_listen_close();
+    fr_conns_drain(1);
+
+    /* workers: TERM, then KILL after a grace, all reaped */
+    {
+        fr_timer_t  deadline;
+
+        memset(&deadline, 0, sizeof(deadline));
+        deadline.handler = fr_shutdown_handler;
+
+        fr_workers_stop_all(fr_sig_quit ? SIGKILL : SIGTERM);
+        fr_timer_add(&deadline, FR_SHUTDOWN_MSEC);
+
+        while (fr_runner.nworkers && !fr_shutdown_expired
+               && fr_runner.signal.fd != -1)
+        {
+            if (fr_event_process() != FR_OK) {
+                break;
+            }
+
+            fr_workers_reap();
+        }
+
+        fr_timer_del(&deadline);
+    }
+
+    if (fr_runner.nworkers) {
+        fr_log(FR_LOG_ALERT, 0, "%d worker(s) did not exit",
+               fr_runner.nworkers);
+    }
+
+    if (fr_runner.rundir) {
+        (void) rmdir(fr_runner.rundir);
+        free(fr_runner.rundir);
+    }
+
+    fr_io_close(&fr_runner.signal);
+    fr_funcs_free();
+    fr_event_done();
+    fr_conf_free(&fr_runner.conf);
+
+    if (rc == 0) {
+        fr_log(FR_LOG_NOTICE, 0, "exit");
+    }
+
+    return rc;
+}
+
+
+static int
+fr_signals_init(void)
+{
+    int       fd;
+    sigset_t  set;
+
+    sigemptyset(&set);
+    sigaddset(&set, SIGCHLD);
+    sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGQUIT);
+
+    if (sigprocmask(SIG_BLOCK, &set, NULL) == -1) {
+        fr_log(FR_LOG_EMERG, errno, "sigprocmask() failed");
+        return FR_ERROR;
+    }
+
+    fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+
+    if (fd == -1) {
+        fr_log(FR_LOG_EMERG, errno, "signalfd() failed");
+        return FR_ERROR;
+    }
+
+    fr_runner.signal.fd = fd;
+    fr_runner.signal.handler = fr_signal_handler;
+
+    return fr_io_set(&fr_runner.signal, EPOLLIN);
+}
+
+
+/* a signal is an event: note it, the main loop does the work */
+
+static void
+fr_signal_handler(fr_io_t *io, uint32_t events)
+{
+    struct signalfd_siginfo  si;
+
+    (void) events;
+
+    while (read(io->fd, &si, sizeof(si)) == (ssize_t) sizeof(si)) {
+        switch (si.ssi_signo) {
+        case SIGCHLD: fr_sig_child = 1; break;
+        case SIGHUP:  fr_sig_reload = 1; break;
+        case SIGTERM: fr_sig_terminate = 1; break;
+        default:      fr_sig_quit = 1; break;
+        }
+    }
+}
+
+
+static void
+fr_shutdown_handler(fr_timer_t *t)
+{
+    (void) t;
+
+    fr_shutdown_expired = 1;
+}
+
+
+static void
+fr_rlimit_nofile(void)
+{
+    struct rlimit  rl;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        (void) setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}

@@ -1,0 +1,1096 @@
+/*
+ * Copyright (C) ngx_faas developers
+ *
+ * The side that faces nginx: the listening socket, FastCGI connections,
+ * and each request from its BEGIN_REQUEST to its END_REQUEST. Request
+ * bodies stream to the worker as it takes them: while a request waits in
+ * a queue, or its worker is behind, the connection's input stays parked
+ * in the kernel (backpressure), so memory stays bounded.
+ */
+
+#include <errno.h>
+#include <grp.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "fr_log.h"
+#include "fr_runner.h"
+
+
+#define FR_READ_SIZE      (64 * 1024)
+#define FR_PARAMS_MAX     (256 * 1024)
+#define FR_LINGER_MSEC    5000
+
+
+static void fr_listen_handler(fr_io_t *io, uint32_t events);
+static void fr_conn_handler(fr_io_t *io, uint32_t events);
+static void fr_conn_timeout(fr_timer_t *t);
+static void fr_conn_read(fr_conn_t *c);
+static void fr_conn_process(fr_conn_t *c);
+static int fr_conn_header(fr_conn_t *c);
+static void fr_conn_content(fr_conn_t *c, const u_char *p, size_t n);
+static int fr_conn_record_end(fr_conn_t *c);
+static int fr_conn_begin(fr_conn_t *c);
+static void fr_conn_get_values(fr_conn_t *c);
+static void fr_conn_end_request(fr_conn_t *c, uint16_t id, uint32_t app,
+    u_char status);
+static void fr_conn_flush(fr_conn_t *c);
+static void fr_conn_update(fr_conn_t *c);
+static void fr_conn_close(fr_conn_t *c);
+static void fr_req_start(fr_req_t *r);
+static void fr_req_answer(fr_req_t *r, int status);
+static void fr_req_done(fr_req_t *r);
+static void fr_req_free(fr_req_t *r);
+static const u_char *fr_req_param(fr_req_t *r, const char *name,
+    size_t *len);
+
+
+int
+fr_listen_open(void)
+{
+    int                  fd, one;
+    char                *addr, *colon, host[256];
+    struct stat          st;
+    struct addrinfo      hints, *ai;
+    struct sockaddr_un   sun;
+    struct passwd       *pw;
+    struct group        *gr;
+
+    addr = fr_runner.conf.listen;
+
+    if (strncmp(addr, "unix:", 5) == 0) {
+        addr += 5;
+
+        if (strlen(addr) >= sizeof(sun.sun_path)) {
+            fr_log(FR_LOG_EMERG, 0, "listen path \"%s\" is too long", addr);
+            return FR_ERROR;
+        }
+
+        /* a stale socket of an earlier run; never remove anything else */
+        if (lstat(addr, &st) == 0 && S_ISSOCK(st.st_mode)) {
+            (void) unlink(addr);
+        }
+
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (fd == -1) {
+            fr_log(FR_LOG_EMERG, errno, "socket() failed");
+            return FR_ERROR;
+        }
+
+        memset(&sun, 0, sizeof(sun));
+        sun.sun_family = AF_UNIX;
+        strcpy(sun.sun_path, addr);
+
+        if (bind(fd, (struct sockaddr *) &sun, sizeof(sun)) == -1) {
+            fr_log(FR_LOG_EMERG, errno, "bind() to \"unix:%s\" failed", addr);
+            close(fd);
+            return FR_ERROR;
+        }
+
+        fr_runner.listen_path = strdup(addr);
+
+        if (chmod(addr, (mode_t) fr_runner.conf.listen_mode) == -1) {
+            fr_log(FR_LOG_EMERG, errno, "chmod() \"%s\" failed", addr);
+            close(fd);
+            return FR_ERROR;
+        }
+
+        if (fr_runner.conf.listen_owner || fr_runner.conf.listen_group) {
+            uid_t  uid = (uid_t) -1;
+            gid_t  gid = (gid_t) -1;
+
+            if (fr_runner.conf.listen_owner) {
+                pw = getpwnam(fr_runner.conf.listen_owner);
+                if (pw == NULL) {
+                    fr_log(FR_LOG_EMERG, 0, "unknown listen_owner \"%s\"",
+                           fr_runner.conf.listen_owner);
+                    close(fd);
+                    return FR_ERROR;
+                }
+                uid = pw->pw_uid;
+            }
+
+            if (fr_runner.conf.listen_group) {
+                gr = getgrnam(fr_runner.conf.listen_group);
+                if (gr == NULL) {
+                    fr_log(FR_LOG_EMERG, 0, "unknown listen_group \"%s\"",
+                           fr_runner.conf.listen_group);
+                    close(fd);
+                    return FR_ERROR;
+                }
+                gid = gr->gr_gid;
+            }
+
+            if (chown(addr, uid, gid) == -1) {
+                fr_log(FR_LOG_EMERG, errno, "chown() \"%s\" failed", addr);
+                close(fd);
+                return FR_ERROR;
+            }
+        }
+
+    } else {
+        colon = strrchr(addr, ':');
+
+        if (colon == NULL || colon == addr
+            || (size_t) (colon - addr) >= sizeof(host))
+        {
+            fr_log(FR_LOG_EMERG, 0, "invalid listen address \"%s\"", addr);
+            return FR_ERROR;
+        }
+
+        memcpy(host, addr, colon - addr);
+        host[colon - addr] = '\0';
+
+        if (host[0] == '[' && host[strlen(host) - 1] == ']') {
+            memmove(host, host + 1, strlen(host) - 2);
+            host[strlen(host) - 2] = '\0';
+        }
+
+        memset(&hints, 0, sizeof(hints));
+        hints.ai_socktype = SOCK_STREAM;
+        hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+
+        if (getaddrinfo(host, colon + 1, &hints, &ai) != 0) {
+            fr_log(FR_LOG_EMERG, 0, "invalid listen address \"%s\"", addr);
+            return FR_ERROR;
+        }
+
+        fd = socket(ai->ai_family,
+                    SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (fd == -1) {
+            fr_log(FR_LOG_EMERG, errno, "socket() failed");
+            freeaddrinfo(ai);
+            return FR_ERROR;
+        }
+
+        one = 1;
+        (void) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+
+        if (bind(fd, ai->ai_addr, ai->ai_addrlen) == -1) {
+            fr_log(FR_LOG_EMERG, errno, "bind() to \"%s\" failed", addr);
+            freeaddrinfo(ai);
+            close(fd);
+            return FR_ERROR;
+        }
+
+        freeaddrinfo(ai);
+    }
+
+    if (listen(fd, 4096) == -1) {
+        fr_log(FR_LOG_EMERG, errno, "listen() on \"%s\" failed",
+               fr_runner.conf.listen);
+        close(fd);
+        return FR_ERROR;
+    }
+
+    fr_runner.listen.fd = fd;
+    fr_runner.listen.handler = fr_listen_handler;
+
+    return fr_io_set(&fr_runner.listen, EPOLLIN);
+}
+
+
+void
+fr_listen_close(void)
+{
+    fr_io_close(&fr_runner.listen);
+
+    if (fr_runner.listen_path) {
+        (void) unlink(fr_runner.listen_path);
+        free(fr_runner.listen_path);
+        fr_runner.listen_path = NULL;
+    }
+}
+
+
+static void
+fr_listen_handler(fr_io_t *io, uint32_t events)
+{
+    int         fd, one;
+    fr_conn_t  *c;
+
+    (void) events;
+
+    for ( ;; ) {
+        fd = accept4(io->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+        if (fd == -1) {
+            if (errno == EINTR || errno == ECONNABORTED) {
+                continue;
+            }
+
+            if (errno != EAGAIN) {
+                fr_log(FR_LOG_ALERT, errno, "accept4() failed");
+            }
+
+            return;
+        }
+
+        c = calloc(1, sizeof(fr_conn_t));
+        if (c == NULL) {
+            fr_log(FR_LOG_ALERT, errno, "calloc() failed");
+            close(fd);
+            return;
+        }
+
+        one = 1;
+        (void) setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+
+        c->io.fd = fd;
+        c->io.handler = fr_conn_handler;
+        c->io.data = c;
+        c->timer.handler = fr_conn_timeout;
+        c->timer.data = c;
+        fr_fcgi_parser_init(&c->parser);
+        fr_list_insert_tail(&fr_runner.conns, &c->link);
+
+        if (fr_io_set(&c->io, EPOLLIN | EPOLLRDHUP) != FR_OK) {
+            fr_conn_close(c);
+            continue;
+        }
+
+        fr_conn_read(c);
+    }
+}
+
+
+static void
+fr_conn_handler(fr_io_t *io, uint32_t events)
+{
+    fr_conn_t  *c;
+
+    c = io->data;
+
+    if (events & EPOLLOUT) {
+        fr_conn_flush(c);
+
+        if (c->io.fd == -1) {
+            return;
+        }
+    }
+
+    if (c->paused && (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))) {
+        /* the client left while its body waited for a worker */
+        fr_log(FR_LOG_INFO, 0, "client closed connection mid-request");
+        fr_conn_close(c);
+        return;
+    }
+
+    if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
+        fr_conn_read(c);
+    }
+}
+
+
+static void
+fr_conn_timeout(fr_timer_t *t)
+{
+    fr_conn_close(t->data);
+}
+
+
+static void
+fr_conn_read(fr_conn_t *c)
+{
+    ssize_t  n;
+    u_char  *p;
+
+    while (!c->paused && !c->eof && c->io.fd != -1) {
+
+        if (c->in.len) {
+            fr_conn_process(c);
+            continue;
+        }
+
+        p = fr_buf_reserve(&c->in, FR_READ_SIZE);
+        if (p == NULL) {
+            fr_log(FR_LOG_ALERT, errno, "malloc() failed");
+            fr_conn_close(c);
+            return;
+        }
+
+        n = read(c->io.fd, p, FR_READ_SIZE);
+
+        if (n > 0) {
+            c->in.len += n;
+            continue;
+        }
+
+        if (n == -1 && errno == EINTR) {
+            continue;
+        }
+
+        if (n == -1 && errno == EAGAIN) {
+            break;
+        }
+
+        c->eof = 1;
+
+        if (c->req && c->req->state != FR_REQ_ANSWERED) {
+            fr_log(FR_LOG_INFO, n ? errno : 0,
+                   "client closed connection mid-request");
+        }
+
+        fr_conn_close(c);
+        return;
+    }
+
+    if (c->io.fd != -1) {
+        fr_conn_update(c);
+    }
+}
+
+
+static void
+fr_conn_process(fr_conn_t *c)
+{
+    fr_req_t          *r;
+    const u_char      *pos, *start;
+    fr_fcgi_parser_t  *p;
+    fr_fcgi_event_e    ev;
+
+    p = &c->parser;
+
+    while (c->in.len && c->io.fd != -1) {
+
+        r = c->req;
+
+        if (p->type == FR_FCGI_STDIN && fr_fcgi_in_content(p) && r && r->id == p->id && !fr_req_stdin_ready(r))
+        {
+            c->paused = 1;
+            return;
+        }
+
+        start = fr_buf_pos(&c->in);
+        pos = start;
+
+        ev = fr_fcgi_parse(p, &pos, start + c->in.len);
+        fr_buf_consume(&c->in, pos - start);
+
+        switch (ev) {
+
+        case FR_FCGI_EV_AGAIN:
+            break;
+
+        case FR_FCGI_EV_HEADER:
+            if (fr_conn_header(c) != FR_OK) {
+                fr_conn_close(c);
+                return;
+            }
+            break;
+
+        case FR_FCGI_EV_CONTENT:
+            /* p->data stays valid: nothing is appended to c->in here */
+            fr_conn_content(c, p->data, p->size);
+            break;
+
+        case FR_FCGI_EV_END:
+            if (fr_conn_record_end(c) != FR_OK) {
+                fr_conn_close(c);
+                return;
+            }
+            break;
+
+        case FR_FCGI_EV_ERROR:
+            fr_log(FR_LOG_ERR, 0, "client sent a record of FastCGI version "
+                   "%d, closing connection", p->header[0]);
+            fr_conn_close(c);
+            return;
+        }
+    }
+}
+
+
+static int
+fr_conn_header(fr_conn_t *c)
+{
+    fr_req_t          *r;
+    fr_fcgi_parser_t  *p;
+
+    p = &c->parser;
+    r = c->req;
+
+    c->mgmt.len = 0;
+    c->mgmt.start = 0;
+
+    switch (p->type) {
+
+    case FR_FCGI_BEGIN_REQUEST:
+        if (p->length != 8 || p->id == 0) {
+            fr_log(FR_LOG_ERR, 0, "client sent invalid BEGIN_REQUEST "
+                   "(id %d, length %d), closing connection",
+                   p->id, p->length);
+            return FR_ERROR;
+        }
+        return FR_OK;
+
+    case FR_FCGI_PARAMS:
+        if (r == NULL || r->id != p->id || r->state != FR_REQ_PARAMS) {
+            return FR_OK;
+        }
+
+        if (p->length == 0) {
+            fr_req_start(r);
+        }
+
+        return FR_OK;
+
+    case FR_FCGI_STDIN:
+        if (r == NULL || r->id != p->id) {
+            return FR_OK;
+        }
+
+        if (r->state == FR_REQ_PARAMS) {
+            fr_log(FR_LOG_ERR, 0, "client sent STDIN before the end of "
+                   "PARAMS, closing connection");
+            return FR_ERROR;
+        }
+
+        if (p->length == 0 && !r->stdin_done) {
+            r->stdin_done = 1;
+
+            if (r->state == FR_REQ_ANSWERED) {
+                fr_req_done(r);
+
+            } else if (r->state == FR_REQ_RUNNING) {
+                fr_worker_stdin(r->worker, NULL, 0);
+            }
+        }
+
+        return FR_OK;
+
+    default:
+        return FR_OK;
+    }
+}
+
+
+static void
+fr_conn_content(fr_conn_t *c, const u_char *data, size_t n)
+{
+    fr_req_t          *r;
+    fr_fcgi_parser_t  *p;
+
+    p = &c->parser;
+    r = c->req;
+
+    if (p->type == FR_FCGI_BEGIN_REQUEST || p->id == 0) {
+        (void) fr_buf_append(&c->mgmt, data, n);
+        return;
+    }
+
+    if (r == NULL || r->id != p->id) {
+        return;
+    }
+
+    if (p->type == FR_FCGI_PARAMS && r->state == FR_REQ_PARAMS) {
+
+        if (r->params.len + n > FR_PARAMS_MAX) {
+            fr_log(FR_LOG_ERR, 0, "client sent more than %d bytes of "
+                   "PARAMS", FR_PARAMS_MAX);
+            fr_req_answer(r, 431);
+            return;
+        }
+
+        if (fr_buf_append(&r->params, data, n) != FR_OK) {
+            fr_req_answer(r, 500);
+        }
+
+        return;
+    }
+
+    if (p->type == FR_FCGI_STDIN && r->state == FR_REQ_RUNNING) {
+        r->stdin_started = 1;
+        fr_worker_stdin(r->worker, data, n);
+    }
+}
+
+
+static int
+fr_conn_record_end(fr_conn_t *c)
+{
+    fr_req_t          *r;
+    fr_fcgi_parser_t  *p;
+    u_char             rec[FR_FCGI_HEADER_LEN + 8];
+
+    p = &c->parser;
+    r = c->req;
+
+    switch (p->type) {
+
+    case FR_FCGI_BEGIN_REQUEST:
+        return fr_conn_begin(c);
+
+    case FR_FCGI_ABORT_REQUEST:
+        if (r == NULL || r->id != p->id || r->state == FR_REQ_ANSWERED) {
+            return FR_OK;
+        }
+
+        fr_log(FR_LOG_INFO, 0, "client aborted request %d", p->id);
+
+        r->stdin_done = 1;
+
+        if (r->worker) {
+            fr_worker_abandon(r->worker);
+            r->worker = NULL;
+        }
+
+        fr_req_fail(r, FR_OUTCOME_ERROR);
+
+        return FR_OK;
+
+    case FR_FCGI_GET_VALUES:
+        if (p->id == 0) {
+            fr_conn_get_values(c);
+        }
+        return FR_OK;
+
+    default:
+        if (p->id != 0) {
+            return FR_OK;
+        }
+
+        /* a management record we do not know */
+        fr_fcgi_write_header(rec, FR_FCGI_UNKNOWN_TYPE, 0, 8, 0);
+        memset(rec + FR_FCGI_HEADER_LEN, 0, 8);
+        rec[FR_FCGI_HEADER_LEN] = p->type;
+
+        (void) fr_buf_append(&c->out, rec, sizeof(rec));
+        fr_conn_flush(c);
+
+        return FR_OK;
+    }
+}
+
+
+static int
+fr_conn_begin(fr_conn_t *c)
+{
+    u_char     *b;
+    fr_req_t   *r;
+    uint16_t    id, role;
+
+    b = fr_buf_pos(&c->mgmt);
+    id = c->parser.id;
+    role = (uint16_t) (b[0] << 8 | b[1]);
+
+    if (c->req) {
+        if (c->req->state != FR_REQ_ANSWERED) {
+            fr_conn_end_request(c, id, 0, FR_FCGI_CANT_MPX_CONN);
+            return FR_OK;
+        }
+
+        fr_req_free(c->req);
+    }
+
+    if (role != FR_FCGI_RESPONDER) {
+        fr_conn_end_request(c, id, 0, FR_FCGI_UNKNOWN_ROLE);
+        return FR_OK;
+    }
+
+    r = calloc(1, sizeof(fr_req_t));
+    if (r == NULL) {
+        fr_log(FR_LOG_ALERT, errno, "calloc() failed");
+        return FR_ERROR;
+    }
+
+    r->conn = c;
+    r->id = id;
+    r->keep_conn = (b[2] & FR_FCGI_KEEP_CONN) ? 1 : 0;
+    r->state = FR_REQ_PARAMS;
+    r->arrived = fr_current_usec;
+    fr_list_init(&r->queue);
+
+    c->req = r;
+    fr_runner.nreqs++;
+
+    fr_timer_del(&c->timer);
+
+    return FR_OK;
+}
+
+
+static void
+fr_conn_get_values(fr_conn_t *c)
+{
+    size_t         nlen, vlen, len;
+    u_char         out[256], *o;
+    const u_char  *pos, *last, *name, *value, *v;
+
+    pos = fr_buf_pos(&c->mgmt);
+    last = pos + c->mgmt.len;
+    o = out + FR_FCGI_HEADER_LEN;
+
+    while (fr_fcgi_nv_next(&pos, last, &name, &nlen, &value, &vlen) == FR_OK)
+    {
+        if (nlen == 14 && memcmp(name, "FCGI_MAX_CONNS", 14) == 0) {
+            v = (const u_char *) "1024";
+
+        } else if (nlen == 13 && memcmp(name, "FCGI_MAX_REQS", 13) == 0) {
+            v = (const u_char *) "1024";
+
+        } else if (nlen == 15 && memcmp(name, "FCGI_MPXS_CONNS", 15) == 0) {
+            v = (const u_char *) "0";
+
+        } else {
+            continue;
+        }
+
+        if (o + fr_fcgi_nv_size(nlen, strlen((char *) v)) > out + 200) {
+            break;
+        }
+
+        o = fr_fcgi_nv_write(o, name, nlen, v, strlen((char *) v));
+    }
+
+    len = o - out - FR_FCGI_HEADER_LEN;
+    fr_fcgi_write_header(out, FR_FCGI_GET_VALUES_RESULT, 0,
+                         (uint16_t) len, 0);
+
+    (void) fr_buf_append(&c->out, out, FR_FCGI_HEADER_LEN + len);
+    fr_conn_flush(c);
+}
+
+
+static void
+fr_conn_end_request(fr_conn_t *c, uint16_t id, uint32_t app, u_char status)
+{
+    u_char  rec[FR_FCGI_HEADER_LEN * 2 + 8];
+
+    fr_fcgi_write_header(rec, FR_FCGI_STDOUT, id, 0, 0);
+    fr_fcgi_write_end_request(rec + FR_FCGI_HEADER_LEN, id, app, status);
+
+    /* no STDOUT end before a refusal: the request never started */
+    if (status == FR_FCGI_REQUEST_COMPLETE) {
+        (void) fr_buf_append(&c->out, rec, sizeof(rec));
+
+    } else {
+        (void) fr_buf_append(&c->out, rec + FR_FCGI_HEADER_LEN,
+                             sizeof(rec) - FR_FCGI_HEADER_LEN);
+    }
+
+    fr_conn_flush(c);
+}
+
+
+static void
+fr_conn_flush(fr_conn_t *c)
+{
+    int  rc;
+
+    if (c->io.fd == -1) {
+        return;
+    }
+
+    rc = fr_buf_flush(&c->out, c->io.fd);
+
+    if (rc == FR_ERROR) {
+        if (errno != EPIPE && errno != ECONNRESET) {
+            fr_log(FR_LOG_ERR, errno, "write() to client failed");
+        }
+
+        fr_conn_close(c);
+        return;
+    }
+
+    if (c->req && c->req->worker && !fr_buf_full(&c->out)) {
+        fr_worker_stdout_ready(c->req->worker);
+    }
+
+    if (rc == FR_OK && c->closing) {
+        if (c->req == NULL || c->req->stdin_done) {
+            fr_conn_close(c);
+            return;
+        }
+
+        /* let the client finish its body, so it reads our answer */
+        (void) shutdown(c->io.fd, SHUT_WR);
+        fr_timer_add(&c->timer, FR_LINGER_MSEC);
+    }
+
+    fr_conn_update(c);
+}
+
+
+static void
+fr_conn_update(fr_conn_t *c)
+{
+    uint32_t  mask;
+
+    mask = EPOLLRDHUP;
+
+    if (!c->paused) {
+        mask |= EPOLLIN;
+    }
+
+    if (c->out.len) {
+        mask |= EPOLLOUT;
+    }
+
+    if (fr_io_set(&c->io, mask) != FR_OK) {
+        fr_conn_close(c);
+    }
+}
+
+
+static void
+fr_conn_close(fr_conn_t *c)
+{
+    if (c->io.fd == -1) {
+        return;
+    }
+
+    if (c->req) {
+        fr_req_free(c->req);
+    }
+
+    fr_timer_del(&c->timer);
+    fr_io_close(&c->io);
+    fr_list_remove(&c->link);
+
+    fr_buf_free(&c->in);
+    fr_buf_free(&c->out);
+    fr_buf_free(&c->mgmt);
+
+    fr_free_later(c);
+
+    if (fr_runner.draining && fr_runner.nreqs == 0) {
+        fr_runner.quitting = 1;
+    }
+}
+
+
+/*
+ * SIGTERM: idle connections go now, busy ones after their request.
+ * SIGINT, SIGQUIT: all go now.
+ */
+
+void
+fr_conns_drain(int fast)
+{
+    fr_link_t  *l, *next;
+    fr_conn_t  *c;
+
+    for (l = fr_list_first(&fr_runner.conns); l != &fr_runner.conns;
+         l = next)
+    {
+        next = l->next;
+        c = fr_list_data(l, fr_conn_t, link);
+
+        if (fast || c->req == NULL || c->req->state == FR_REQ_ANSWERED) {
+            fr_conn_close(c);
+
+        } else {
+            c->req->keep_conn = 0;
+        }
+    }
+}
+
+
+int
+fr_req_stdin_ready(fr_req_t *r)
+{
+    switch (r->state) {
+
+    case FR_REQ_ANSWERED:
+        return 1;
+
+    case FR_REQ_RUNNING:
+        return fr_worker_stdin_ready(r->worker);
+
+    default:
+        return 0;
+    }
+}
+
+
+/* the worker took some of the body: the client may send more */
+
+void
+fr_req_downstream_ready(fr_req_t *r)
+{
+    fr_conn_t  *c;
+
+    c = r->conn;
+
+    if (!c->paused) {
+        return;
+    }
+
+    c->paused = 0;
+    fr_io_post(&c->io, EPOLLIN);
+}
+
+
+static void
+fr_req_start(fr_req_t *r)
+{
+    size_t         len;
+    fr_func_t     *f;
+    const u_char  *name;
+
+    r->state = FR_REQ_QUEUED;
+
+    name = fr_req_param(r, "FAAS_FUNCTION", &len);
+
+    if (name == NULL) {
+        fr_log(FR_LOG_ERR, 0, "request without FAAS_FUNCTION");
+        fr_req_answer(r, 404);
+        return;
+    }
+
+    if (!fr_name_valid(name, len)) {
+        fr_log(FR_LOG_INFO, 0, "invalid function name \"%.*s\"",
+               (int) (len > FR_NAME_MAX ? FR_NAME_MAX : len), name);
+        fr_req_answer(r, 404);
+        return;
+    }
+
+    f = fr_func_find(name, len);
+
+    if (f == NULL) {
+        fr_log(FR_LOG_INFO, 0, "unknown function \"%.*s\"", (int) len, name);
+        fr_req_answer(r, 404);
+        return;
+    }
+
+    if (fr_runner.draining) {
+        fr_req_answer(r, 503);
+        return;
+    }
+
+    r->func = f;
+    f->nreqs++;
+
+    fr_func_enqueue(f, r);
+}
+
+
+static const u_char *
+fr_req_param(fr_req_t *r, const char *name, size_t *len)
+{
+    size_t         nlen, vlen, want;
+    const u_char  *pos, *last, *n, *v;
+
+    pos = fr_buf_pos(&r->params);
+    last = pos + r->params.len;
+    want = strlen(name);
+
+    while (fr_fcgi_nv_next(&pos, last, &n, &nlen, &v, &vlen) == FR_OK) {
+        if (nlen == want && memcmp(n, name, nlen) == 0) {
+            *len = vlen;
+            return v;
+        }
+    }
+
+    return NULL;
+}
+
+
+void
+fr_req_assigned(fr_req_t *r)
+{
+    r->state = FR_REQ_RUNNING;
+
+    /* the body parked in the connection may flow now */
+    fr_req_downstream_ready(r);
+}
+
+
+/* a worker's STDOUT or STDERR for the client; FR_AGAIN: client is full */
+
+int
+fr_req_stdout(fr_req_t *r, u_char type, const u_char *p, size_t n)
+{
+    size_t      chunk;
+    u_char     *h;
+    fr_conn_t  *c;
+
+    c = r->conn;
+
+    if (type == FR_FCGI_STDOUT) {
+        r->response_started = 1;
+    }
+
+    while (n) {
+        chunk = n > FR_FCGI_MAX_CONTENT ? FR_FCGI_MAX_CONTENT : n;
+
+        h = fr_buf_reserve(&c->out, FR_FCGI_HEADER_LEN + chunk);
+        if (h == NULL) {
+            fr_log(FR_LOG_ALERT, errno, "malloc() failed");
+            fr_conn_close(c);
+            return FR_ERROR;
+        }
+
+        fr_fcgi_write_header(h, type, r->id, (uint16_t) chunk, 0);
+        memcpy(h + FR_FCGI_HEADER_LEN, p, chunk);
+        c->out.len += FR_FCGI_HEADER_LEN + chunk;
+
+        p += chunk;
+        n -= chunk;
+    }
+
+    fr_conn_flush(c);
+
+    if (c->io.fd == -1) {
+        return FR_ERROR;
+    }
+
+    return fr_buf_full(&c->out) ? FR_AGAIN : FR_OK;
+}
+
+
+/* the worker's END_REQUEST: the invocation is over */
+
+void
+fr_req_end(fr_req_t *r, uint32_t app_status)
+{
+    fr_conn_t  *c;
+
+    c = r->conn;
+
+    r->worker = NULL;
+    r->state = FR_REQ_ANSWERED;
+    fr_timer_del(&r->timer);
+
+    if (!r->keep_conn) {
+        c->closing = 1;
+    }
+
+    fr_conn_end_request(c, r->id, app_status, FR_FCGI_REQUEST_COMPLETE);
+
+    if (c->io.fd != -1 && c->req == r && r->stdin_done) {
+        fr_req_done(r);
+    }
+}
+
+
+static const char *
+fr_status_line(int status)
+{
+    switch (status) {
+    case 404: return "404 Not Found";
+    case 431: return "431 Request Header Fields Too Large";
+    case 502: return "502 Bad Gateway";
+    case 503: return "503 Service Unavailable";
+    case 504: return "504 Gateway Timeout";
+    default:  return "500 Internal Server Error";
+    }
+}
+
+
+/* an answer of the runner's own: short, fixed, no detail */
+
+static void
+fr_req_answer(fr_req_t *r, int status)
+{
+    int          n;
+    char         buf[512];
+    const char  *line;
+
+    line = fr_status_line(status);
+
+    n = snprintf(buf, sizeof(buf),
+                 "Status: %s\r\n"
+                 "Content-Type: text/plain\r\n"
+                 "Content-Length: %d\r\n"
+                 "%s"
+                 "\r\n"
+                 "%s\n",
+                 line, (int) strlen(line) + 1,
+                 status == 503 ? "Retry-After: 1\r\n" : "",
+                 line);
+
+    if (fr_req_stdout(r, FR_FCGI_STDOUT, (u_char *) buf, (size_t) n)
+        == FR_ERROR)
+    {
+        return;
+    }
+
+    fr_req_end(r, 0);
+}
+
+
+static int  fr_outcome_status[] = { 200, 404, 503, 504, 502, 502 };
+
+
+/*
+ * The invocation failed. Nothing sent yet: an answer of our own; else
+ * the client must not take a cut response for a whole one: close.
+ */
+
+void
+fr_req_fail(fr_req_t *r, fr_outcome_e outcome)
+{
+    r->worker = NULL;
+    fr_func_unqueue(r);
+
+    if (r->response_started) {
+        fr_conn_close(r->conn);
+        return;
+    }
+
+    fr_req_answer(r, fr_outcome_status[outcome]);
+}
+
+
+/* answered and its input consumed: the connection is free */
+
+static void
+fr_req_done(fr_req_t *r)
+{
+    fr_conn_t  *c;
+
+    c = r->conn;
+
+    fr_req_free(r);
+
+    if (c->closing) {
+        fr_conn_flush(c);
+    }
+}
+
+
+static void
+fr_req_free(fr_req_t *r)
+{
+    fr_conn_t  *c;
+
+    c = r->conn;
+
+    fr_timer_del(&r->timer);
+    fr_func_unqueue(r);
+
+    if (r->worker) {
+        /* the client is gone mid-invocation: the worker is replaced */
+        fr_worker_abandon(r->worker);
+        r->worker = NULL;
+    }
+
+    if (r->func) {
+        r->func->nreqs--;
+        fr_func_check(r->func);
+    }
+
+    fr_buf_free(&r->params);
+
+    c->req = NULL;
+    c->paused = 0;
+    fr_runner.nreqs--;
+
+    free(r);
+
+    if (fr_runner.draining && fr_runner.nreqs == 0) {
+        fr_runner.quitting = 1;
+    }
+}

@@ -1,0 +1,246 @@
+/*
+ * Copyright (C) ngx_faas developers
+ *
+ * The runner's objects and how they refer to each other:
+ *
+ *   fr_conn_t    a FastCGI connection from nginx (or any client);
+ *   fr_req_t     the request in progress on it (no multiplexing);
+ *   fr_func_t    a function: its settings, queue and workers;
+ *   fr_worker_t  a worker process: a kept FastCGI connection to it, or
+ *                in cgi mode the pipes of one CGI process.
+ */
+
+#ifndef FR_RUNNER_H
+#define FR_RUNNER_H
+
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "fr_buf.h"
+#include "fr_conf.h"
+#include "fr_event.h"
+#include "fr_fcgi.h"
+
+
+typedef struct fr_conn_s    fr_conn_t;
+typedef struct fr_req_s     fr_req_t;
+typedef struct fr_func_s    fr_func_t;
+typedef struct fr_worker_s  fr_worker_t;
+
+
+/* an intrusive doubly linked list, as ngx_queue_t */
+typedef struct fr_link_s  fr_link_t;
+
+struct fr_link_s {
+    fr_link_t             *prev;
+    fr_link_t             *next;
+};
+
+#define fr_list_init(h)      (h)->prev = (h); (h)->next = (h)
+#define fr_list_empty(h)     ((h) == (h)->next)
+#define fr_list_first(h)     (h)->next
+#define fr_list_last(h)      (h)->prev
+#define fr_list_data(l, type, field)                                         \
+    ((type *) ((u_char *) (l) - offsetof(type, field)))
+
+static inline void
+fr_list_insert_head(fr_link_t *h, fr_link_t *x)
+{
+    x->next = h->next;
+    x->next->prev = x;
+    x->prev = h;
+    h->next = x;
+}
+
+static inline void
+fr_list_insert_tail(fr_link_t *h, fr_link_t *x)
+{
+    x->prev = h->prev;
+    x->prev->next = x;
+    x->next = h;
+    h->prev = x;
+}
+
+static inline void
+fr_list_remove(fr_link_t *x)
+{
+    x->next->prev = x->prev;
+    x->prev->next = x->next;
+    x->prev = x;
+    x->next = x;
+}
+
+
+typedef enum {
+    FR_OUTCOME_OK = 0,
+    FR_OUTCOME_NOT_FOUND,
+    FR_OUTCOME_THROTTLED,
+    FR_OUTCOME_TIMEOUT,
+    FR_OUTCOME_CRASHED,
+    FR_OUTCOME_ERROR
+} fr_outcome_e;
+
+
+typedef enum {
+    FR_REQ_PARAMS = 0,      /* reading FCGI_PARAMS */
+    FR_REQ_QUEUED,          /* waiting for a worker */
+    FR_REQ_RUNNING,         /* a worker has it */
+    FR_REQ_ANSWERED         /* answered; the rest of its input is dropped */
+} fr_req_state_e;
+
+
+struct fr_req_s {
+    fr_conn_t             *conn;
+    fr_func_t             *func;
+    fr_worker_t           *worker;
+    fr_req_state_e         state;
+    uint16_t               id;
+    unsigned               keep_conn:1;
+    unsigned               stdin_done:1;
+    unsigned               stdin_started:1;
+    unsigned               response_started:1;
+    unsigned               retried:1;
+    fr_buf_t               params;          /* the raw PARAMS stream */
+    fr_link_t              queue;           /* in func->queue */
+    fr_timer_t             timer;           /* queue, then invocation */
+    uint64_t               arrived;         /* usec */
+};
+
+
+struct fr_conn_s {
+    fr_io_t                io;
+    fr_fcgi_parser_t       parser;
+    fr_buf_t               in;
+    fr_buf_t               out;
+    fr_req_t              *req;
+    fr_link_t              link;            /* in fr_conns */
+    fr_timer_t             timer;           /* lingering close */
+    uint16_t               mgmt_type;       /* management record parsed */
+    fr_buf_t               mgmt;
+    unsigned               paused:1;        /* stdin waits for downstream */
+    unsigned               closing:1;       /* close when out is flushed */
+    unsigned               eof:1;
+};
+
+
+typedef enum {
+    FR_WORKER_STARTING = 0,  /* forked, not yet answered the probe */
+    FR_WORKER_IDLE,
+    FR_WORKER_BUSY,
+    FR_WORKER_STOPPING       /* signalled or exited; waits to be reaped */
+} fr_worker_state_e;
+
+
+struct fr_worker_s {
+    pid_t                  pid;
+    fr_worker_state_e      state;
+    fr_func_t             *func;
+    fr_req_t              *req;
+    unsigned               generation;
+    unsigned               requests;
+    unsigned               connected:1;     /* io is a live connection */
+    unsigned               exec_failed:1;
+    unsigned               killed:1;
+    unsigned               responded:1;     /* a record for this request */
+    unsigned               cgi_headers:1;   /* cgi: header block passed */
+    unsigned               cgi_err_eof:1;
+    unsigned               cgi_out_eof:1;
+    unsigned               reaped:1;
+    int                    status;          /* as waitpid() gave it */
+    int                    exec_errno;
+    fr_io_t                io;        /* fastcgi: the connection; cgi: stdout */
+    fr_io_t                in;        /* cgi: the request body pipe */
+    fr_io_t                err;       /* cgi: stderr */
+    fr_io_t                exec;      /* reports a failed exec */
+    fr_fcgi_parser_t       parser;
+    fr_buf_t               out;       /* to the worker */
+    fr_buf_t               hdr;       /* cgi: the header block so far */
+    fr_link_t              link;      /* in func->workers */
+    fr_link_t              idle;      /* in func->idle, most recent first */
+    fr_link_t              all;       /* in fr_workers */
+    fr_timer_t             timer;     /* idle timeout, kill grace */
+    uint64_t               spawned;   /* usec */
+    char                   sock[108];
+};
+
+
+struct fr_func_s {
+    char                  *name;
+    char                  *dir;
+    char                  *signature;       /* what a reload compares */
+    fr_fconf_t             conf;
+    char                 **argv;
+    char                  *exec_path;
+    char                  *script_path;
+    char                  *tenant;
+    uid_t                  uid;
+    gid_t                  gid;
+    unsigned               set_user:1;
+    unsigned               removed:1;
+    unsigned               generation;
+    fr_func_t             *next;            /* hash chain */
+    fr_link_t              link;            /* in fr_funcs */
+    fr_link_t              queue;
+    fr_link_t              workers;
+    fr_link_t              idle;
+    int                    nqueued;
+    int                    nworkers;
+    int                    nstarting;
+    int                    nreqs;
+    unsigned               failures;        /* consecutive failed starts */
+    uint64_t               throttled_until; /* msec */
+    fr_timer_t             timer;           /* end of the throttle */
+};
+
+
+typedef struct {
+    fr_conf_t              conf;
+    fr_link_t              funcs;
+    fr_link_t              conns;
+    fr_link_t              workers;
+    fr_func_t             *hash[256];
+    fr_io_t                listen;
+    fr_io_t                signal;
+    char                  *listen_path;     /* unix socket to unlink */
+    char                  *rundir;
+    int                    nworkers;
+    int                    nreqs;
+    unsigned               draining:1;
+    unsigned               quitting:1;
+    unsigned               is_root:1;
+    uint64_t               spawn_seq;
+} fr_runner_t;
+
+
+extern fr_runner_t  fr_runner;
+
+
+/* fr_pool.c */
+int fr_funcs_load(int test);
+fr_func_t *fr_func_find(const u_char *name, size_t len);
+void fr_func_enqueue(fr_func_t *f, fr_req_t *r);
+void fr_func_dispatch(fr_func_t *f);
+void fr_func_unqueue(fr_req_t *r);
+void fr_workers_reap(void);
+void fr_func_check(fr_func_t *f);
+void fr_worker_stdin(fr_worker_t *w, const u_char *p, size_t n);
+int fr_worker_stdin_ready(fr_worker_t *w);
+void fr_worker_stdout_ready(fr_worker_t *w);
+void fr_worker_abandon(fr_worker_t *w);
+void fr_workers_stop_all(int sig);
+void fr_funcs_free(void);
+
+/* fr_proxy.c */
+int fr_listen_open(void);
+void fr_listen_close(void);
+void fr_conns_drain(int fast);
+void fr_req_assigned(fr_req_t *r);
+void fr_req_fail(fr_req_t *r, fr_outcome_e outcome);
+int fr_req_stdout(fr_req_t *r, u_char type, const u_char *p, size_t n);
+void fr_req_end(fr_req_t *r, uint32_t app_status);
+void fr_req_downstream_ready(fr_req_t *r);
+int fr_req_stdin_ready(fr_req_t *r);
+
+
+#endif /* FR_RUNNER_H */

@@ -1,0 +1,216 @@
+/*
+ * Copyright (C) ngx_faas developers
+ *
+ * A FastCGI function for the tests: QUERY_STRING "op=NAME&n=NUMBER"
+ * picks a behaviour, good or bad. TESTFN_EXIT at start makes it a
+ * function that cannot start.
+ */
+
+#include <fcgiapp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+
+extern char **environ;
+
+
+static long
+arg(FCGX_Request *req, const char *name, long def)
+{
+    char        key[64];
+    const char *qs, *p;
+
+    qs = FCGX_GetParam("QUERY_STRING", req->envp);
+    if (qs == NULL) {
+        return def;
+    }
+
+    snprintf(key, sizeof(key), "%s=", name);
+
+    for (p = qs; (p = strstr(p, key)) != NULL; p++) {
+        if (p == qs || p[-1] == '&') {
+            return atol(p + strlen(key));
+        }
+    }
+
+    return def;
+}
+
+
+static int
+op_is(FCGX_Request *req, const char *op)
+{
+    char        key[64];
+    size_t      n;
+    const char *qs, *p;
+
+    qs = FCGX_GetParam("QUERY_STRING", req->envp);
+    if (qs == NULL) {
+        return strcmp(op, "pid") == 0;
+    }
+
+    n = (size_t) snprintf(key, sizeof(key), "op=%s", op);
+
+    for (p = qs; (p = strstr(p, key)) != NULL; p++) {
+        if ((p == qs || p[-1] == '&') && (p[n] == '\0' || p[n] == '&')) {
+            return 1;
+        }
+    }
+
+    return strstr(qs, "op=") == NULL && strcmp(op, "pid") == 0;
+}
+
+
+static void
+sleep_ms(long ms)
+{
+    struct timespec  ts;
+
+    ts.tv_sec = ms / 1000;
+    ts.tv_nsec = (ms % 1000) * 1000000;
+    nanosleep(&ts, NULL);
+}
+
+
+static void
+handle(FCGX_Request *req)
+{
+    char    buf[65536], **e;
+    long    n, i, got;
+    int     c;
+
+    if (op_is(req, "env")) {
+        FCGX_PutS("Content-Type: text/plain\r\n\r\n", req->out);
+        for (e = req->envp; *e; e++) {
+            FCGX_FPrintF(req->out, "PARAM %s\n", *e);
+        }
+        for (e = environ; *e; e++) {
+            FCGX_FPrintF(req->out, "ENV %s\n", *e);
+        }
+        FCGX_FPrintF(req->out, "UID %d\n", (int) getuid());
+        return;
+    }
+
+    if (op_is(req, "echo")) {
+        FCGX_PutS("Content-Type: application/octet-stream\r\n\r\n", req->out);
+        while ((c = FCGX_GetStr(buf, sizeof(buf), req->in)) > 0) {
+            FCGX_PutStr(buf, c, req->out);
+        }
+        return;
+    }
+
+    if (op_is(req, "early")) {
+        /* answer before reading the body, then count the body */
+        FCGX_PutS("Content-Type: text/plain\r\n\r\n", req->out);
+        memset(buf, 'e', sizeof(buf));
+        for (i = arg(req, "n", 0); i > 0; i -= (long) sizeof(buf)) {
+            FCGX_PutStr(buf, i > (long) sizeof(buf) ? (int) sizeof(buf)
+                                                   : (int) i, req->out);
+        }
+        got = 0;
+        while ((c = FCGX_GetStr(buf, sizeof(buf), req->in)) > 0) {
+            got += c;
+        }
+        FCGX_FPrintF(req->out, "\nbody=%ld\n", got);
+        return;
+    }
+
+    if (op_is(req, "big")) {
+        FCGX_PutS("Content-Type: application/octet-stream\r\n\r\n", req->out);
+        for (i = 0; i < (long) sizeof(buf); i++) {
+            buf[i] = (char) ('a' + i % 26);
+        }
+        for (i = arg(req, "n", 0); i > 0; i -= (long) sizeof(buf)) {
+            FCGX_PutStr(buf, i > (long) sizeof(buf) ? (int) sizeof(buf)
+                                                   : (int) i, req->out);
+        }
+        return;
+    }
+
+    if (op_is(req, "sleep")) {
+        sleep_ms(arg(req, "ms", 100));
+        FCGX_FPrintF(req->out, "Content-Type: text/plain\r\n\r\n"
+                     "slept pid=%d\n", (int) getpid());
+        return;
+    }
+
+    if (op_is(req, "spawnchild")) {
+        /* a helper process in the worker's group, then hang */
+        if (fork() == 0) {
+            for ( ;; ) {
+                pause();
+            }
+        }
+        sleep_ms(arg(req, "ms", 100000));
+        return;
+    }
+
+    if (op_is(req, "crash")) {
+        FCGX_PutS("Content-Type: text/plain\r\n\r\npartial", req->out);
+        if (arg(req, "flush", 0)) {
+            FCGX_FFlush(req->out);
+        }
+        signal(SIGSEGV, SIG_DFL);
+        raise(SIGSEGV);
+    }
+
+    if (op_is(req, "exit")) {
+        _exit(3);
+    }
+
+    if (op_is(req, "garbage")) {
+        (void) !write(req->ipcFd, "HTTP/1.0 200 OK\r\n\r\nnot fastcgi", 30);
+        sleep_ms(200);
+        return;
+    }
+
+    if (op_is(req, "stderr")) {
+        FCGX_PutS("testfn says hello on stderr\n", req->err);
+        FCGX_PutS("Content-Type: text/plain\r\n\r\nok\n", req->out);
+        return;
+    }
+
+    if (op_is(req, "status")) {
+        FCGX_PutS("Status: 201 Created\r\nX-Test: yes\r\n"
+                  "Set-Cookie: a=1\r\nSet-Cookie: b=2\r\n"
+                  "Content-Type: text/plain\r\n\r\ncreated\n", req->out);
+        return;
+    }
+
+    n = arg(req, "n", 0);
+    FCGX_FPrintF(req->out, "Content-Type: text/plain\r\n\r\npid=%d%s\n",
+                 (int) getpid(), n ? " extra" : "");
+}
+
+
+int
+main(void)
+{
+    const char    *s;
+    FCGX_Request   req;
+
+    s = getenv("TESTFN_EXIT");
+    if (s) {
+        return atoi(s);
+    }
+
+    s = getenv("TESTFN_START_DELAY_MS");
+    if (s) {
+        sleep_ms(atol(s));
+    }
+
+    FCGX_Init();
+    FCGX_InitRequest(&req, 0, 0);
+
+    while (FCGX_Accept_r(&req) >= 0) {
+        handle(&req);
+        FCGX_Finish_r(&req);
+    }
+
+    return 0;
+}
