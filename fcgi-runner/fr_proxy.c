@@ -361,7 +361,9 @@ fr_conn_process(fr_conn_t *c)
 
     p = &c->parser;
 
-    while (c->in.len && c->io.fd != -1) {
+    /* to FR_FCGI_EV_AGAIN: a record may end exactly at the end of input */
+
+    while (c->io.fd != -1) {
 
         r = c->req;
 
@@ -380,7 +382,7 @@ fr_conn_process(fr_conn_t *c)
         switch (ev) {
 
         case FR_FCGI_EV_AGAIN:
-            break;
+            return;
 
         case FR_FCGI_EV_HEADER:
             if (fr_conn_header(c) != FR_OK) {

@@ -1,0 +1,681 @@
+package FaasTest;
+
+# A small harness of our own: a temporary prefix per test file, the
+# runner on a unix socket, nginx on a free loopback port, both started
+# and stopped by pid, every wait bounded, raw HTTP and FastCGI clients.
+#
+# Environment: TEST_NGINX_BINARY (default: nginx), TEST_NGINX_LEAVE
+# (keep the prefix), TEST_NGINX_VERBOSE (print the logs at the end),
+# TEST_FAAS_RUNNER (the runner binary, default build/fcgi-runner).
+
+use strict;
+use warnings;
+
+use Cwd qw(abs_path);
+use Exporter qw(import);
+use File::Basename qw(dirname);
+use File::Path qw(make_path remove_tree);
+use File::Temp qw(tempdir);
+use IO::Select;
+use IO::Socket::INET;
+use IO::Socket::UNIX;
+use POSIX qw(:sys_wait_h);
+use Socket qw(SOCK_STREAM);
+use Test::More;
+use Time::HiRes qw(sleep time);
+
+our @EXPORT_OK = qw(fcgi_record fcgi_params fcgi_request_bytes http_parse);
+
+our $ROOT = abs_path(dirname(__FILE__) . '/../..');
+our $BUILD = "$ROOT/build";
+
+use constant {
+    FCGI_BEGIN_REQUEST => 1, FCGI_ABORT_REQUEST => 2, FCGI_END_REQUEST => 3,
+    FCGI_PARAMS => 4, FCGI_STDIN => 5, FCGI_STDOUT => 6, FCGI_STDERR => 7,
+    FCGI_GET_VALUES => 9, FCGI_GET_VALUES_RESULT => 10,
+    FCGI_UNKNOWN_TYPE => 11,
+};
+
+
+sub new {
+    my ($class, %opts) = @_;
+
+    my $self = bless { %opts }, $class;
+
+    $self->{prefix} = tempdir('faas-test-XXXXXX', TMPDIR => 1,
+                              CLEANUP => !$ENV{TEST_NGINX_LEAVE});
+    # the workers run as nobody: they must reach their folders
+    chmod 0755, $self->{prefix};
+    make_path("$self->{prefix}/functions", "$self->{prefix}/logs");
+    chmod 0755, "$self->{prefix}/functions";
+
+    $self->{runner_bin} = $opts{runner}
+        // $ENV{TEST_FAAS_RUNNER} // "$BUILD/fcgi-runner";
+    $self->{socket} = "$self->{prefix}/runner.sock";
+    $self->{pids} = [];
+
+    diag("prefix $self->{prefix}") if $ENV{TEST_NGINX_LEAVE};
+
+    return $self;
+}
+
+sub prefix { $_[0]{prefix} }
+sub socket_path { $_[0]{socket} }
+sub functions_dir { "$_[0]{prefix}/functions" }
+sub runner_pid { $_[0]{runner_pid} }
+sub port { $_[0]{port} }
+
+sub testfn { "$BUILD/t/testfn" }
+
+# a function folder: function.conf text and other files
+sub function {
+    my ($self, $name, $conf, %files) = @_;
+
+    my $dir = $self->functions_dir . "/$name";
+    make_path($dir);
+    chmod 0755, $dir;
+
+    write_file("$dir/function.conf", $conf);
+
+    for my $f (keys %files) {
+        write_file("$dir/$f", $files{$f});
+        chmod(($files{$f} =~ /^#!/ ? 0755 : 0644), "$dir/$f");
+    }
+
+    return $dir;
+}
+
+sub remove_function {
+    my ($self, $name) = @_;
+    remove_tree($self->functions_dir . "/$name");
+}
+
+sub write_file {
+    my ($path, $content) = @_;
+    open my $fh, '>', $path or die "open $path: $!";
+    print $fh $content;
+    close $fh;
+}
+
+sub read_file {
+    my ($path) = @_;
+    open my $fh, '<', $path or return '';
+    local $/;
+    my $s = <$fh>;
+    close $fh;
+    return $s // '';
+}
+
+sub free_port {
+    my $s = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0,
+                                  Proto => 'tcp', Listen => 1)
+        or die "no free port: $!";
+    my $port = $s->sockport;
+    close $s;
+    return $port;
+}
+
+sub wait_for {
+    my ($cond, $timeout) = @_;
+    my $end = time + ($timeout // 10);
+    while (time < $end) {
+        my $v = $cond->();
+        return $v if $v;
+        sleep 0.02;
+    }
+    return $cond->();
+}
+
+
+# --- the runner ----------------------------------------------------------
+
+sub runner_conf_text {
+    my ($self, $extra) = @_;
+    my $conf = "listen = unix:$self->{socket}\n"
+             . "functions = " . $self->functions_dir . "\n";
+    $conf .= "listen_group = www-data\n" if $> == 0;
+    return $conf . ($extra // '');
+}
+
+sub start_runner {
+    my ($self, %opts) = @_;
+
+    my $conf = "$self->{prefix}/runner.conf";
+    write_file($conf, $self->runner_conf_text($opts{conf}));
+
+    $self->{runner_log} = "$self->{prefix}/logs/runner.log";
+
+    my @args = ('--config', $conf, @{ $opts{args} // [] });
+    push @args, '--log-level', $opts{log_level} // 'info';
+
+    my $pid = fork // die "fork: $!";
+
+    if ($pid == 0) {
+        open STDIN, '<', '/dev/null';
+        open STDOUT, '>>', $self->{runner_log};
+        open STDERR, '>>', $self->{runner_log};
+        %ENV = (%ENV, %{ $opts{env} // {} });
+        exec $self->{runner_bin}, @args or POSIX::_exit(127);
+    }
+
+    $self->{runner_pid} = $pid;
+
+    wait_for(sub { -S $self->{socket} || !kill(0, $pid) }, 10);
+
+    die "runner did not start:\n" . read_file($self->{runner_log})
+        unless -S $self->{socket};
+
+    return $pid;
+}
+
+sub runner_log { read_file($_[0]{runner_log}) }
+
+sub wait_log {
+    my ($self, $re, $timeout) = @_;
+    return wait_for(sub { $self->runner_log =~ $re }, $timeout // 10);
+}
+
+sub signal_runner {
+    my ($self, $sig) = @_;
+    kill $sig, $self->{runner_pid};
+}
+
+# waits for the runner to exit; returns its exit status or undef
+sub wait_runner {
+    my ($self, $timeout) = @_;
+    my $pid = $self->{runner_pid} or return;
+    my $status;
+    wait_for(sub {
+        my $r = waitpid($pid, WNOHANG);
+        $status = $? if $r == $pid;
+        return $r == $pid || $r == -1;
+    }, $timeout // 15);
+    delete $self->{runner_pid} if defined $status;
+    return $status;
+}
+
+sub stop_runner {
+    my ($self) = @_;
+    my $pid = $self->{runner_pid} or return;
+    kill 'TERM', $pid;
+    my $status = $self->wait_runner(15);
+    unless (defined $status) {
+        kill 'KILL', $pid;
+        waitpid($pid, 0);
+        delete $self->{runner_pid};
+        fail('runner stops on SIGTERM within 15 s');
+    }
+    return $status;
+}
+
+
+# --- processes -----------------------------------------------------------
+
+sub proc_children {
+    my ($ppid) = @_;
+    my @kids;
+    for my $stat (glob '/proc/[0-9]*/stat') {
+        my $s = read_file($stat) or next;
+        # pid (comm) state ppid
+        next unless $s =~ /^(\d+) \(.*\) \S+ (\d+)/s;
+        push @kids, $1 if $2 == $ppid;
+    }
+    return @kids;
+}
+
+sub proc_cwd {
+    my ($pid) = @_;
+    return readlink("/proc/$pid/cwd") // '';
+}
+
+# live worker pids of a function (the runner's children in its folder)
+sub workers {
+    my ($self, $name) = @_;
+    my $dir = abs_path($self->functions_dir . "/$name") // return ();
+    my @w;
+    for my $pid (proc_children($self->{runner_pid} // return ())) {
+        my $stat = read_file("/proc/$pid/stat");
+        next if $stat =~ /^\d+ \(.*\) Z/s;
+        push @w, $pid if proc_cwd($pid) eq $dir;
+    }
+    @w = sort { $a <=> $b } @w;
+    return wantarray ? @w : scalar @w;
+}
+
+# every process whose cwd is under our prefix: what must not outlive us
+sub leftovers {
+    my ($self) = @_;
+    my $prefix = abs_path($self->{prefix});
+    my @p;
+    for my $dir (glob '/proc/[0-9]*') {
+        my ($pid) = $dir =~ /(\d+)$/;
+        next if $pid == $$;
+        my $cwd = proc_cwd($pid);
+        push @p, $pid if index($cwd, $prefix) == 0;
+    }
+    return @p;
+}
+
+sub proc_alive {
+    my ($pid) = @_;
+    my $stat = read_file("/proc/$pid/stat") or return 0;
+    return $stat !~ /^\d+ \(.*\) [ZX]/s;
+}
+
+
+# --- nginx ---------------------------------------------------------------
+
+sub nginx_binary { $ENV{TEST_NGINX_BINARY} // 'nginx' }
+
+sub nginx_conf_text {
+    my ($self, $http) = @_;
+    my $p = $self->{prefix};
+    my $user = $> == 0 ? "user www-data;\n" : '';
+    my $modules = $self->{nginx_main} // '';
+
+    return <<"EOF";
+${user}worker_processes 1;
+daemon off;
+master_process on;
+pid $p/nginx.pid;
+error_log $p/logs/error.log info;
+$modules
+events { worker_connections 4096; }
+
+http {
+    access_log $p/logs/access.log;
+    client_body_temp_path $p/client_body_temp;
+    fastcgi_temp_path $p/fastcgi_temp;
+    proxy_temp_path $p/proxy_temp;
+    scgi_temp_path $p/scgi_temp;
+    uwsgi_temp_path $p/uwsgi_temp;
+
+$http
+}
+EOF
+}
+
+# the usual stock-nginx front: /fn/NAME/... to the runner
+sub fastcgi_location {
+    my ($self, %o) = @_;
+    my $keep = $o{keepalive} // 1;
+    my $sock = $self->{socket};
+    return <<"EOF";
+    upstream runner {
+        server unix:$sock;
+        @{[ $keep ? "keepalive 16;" : "" ]}
+    }
+
+    server {
+        listen 127.0.0.1:$self->{port};
+        client_max_body_size 0;
+
+        location ~ ^/fn/(?<fname>[^/]*)(?<fpath>/.*)?\$ {
+            fastcgi_pass runner;
+            @{[ $keep ? "fastcgi_keep_conn on;" : "" ]}
+            include /etc/nginx/fastcgi_params;
+            fastcgi_param FAAS_FUNCTION \$fname;
+            fastcgi_param PATH_INFO \$fpath;
+            fastcgi_read_timeout 60s;
+            fastcgi_request_buffering @{[ $o{request_buffering} // 'on' ]};
+            fastcgi_buffering @{[ $o{buffering} // 'on' ]};
+        }
+        @{[ $o{extra} // '' ]}
+    }
+EOF
+}
+
+sub start_nginx {
+    my ($self, $http) = @_;
+
+    $self->{port} //= free_port();
+    $http //= $self->fastcgi_location;
+
+    my $conf = "$self->{prefix}/nginx.conf";
+    write_file($conf, $self->nginx_conf_text($http));
+
+    my $pid = fork // die "fork: $!";
+
+    if ($pid == 0) {
+        open STDIN, '<', '/dev/null';
+        open STDOUT, '>>', "$self->{prefix}/logs/nginx.out";
+        open STDERR, '>>', "$self->{prefix}/logs/nginx.out";
+        exec nginx_binary(), '-p', "$self->{prefix}/", '-c', $conf,
+             '-e', "$self->{prefix}/logs/error.log" or POSIX::_exit(127);
+    }
+
+    $self->{nginx_pid} = $pid;
+
+    my $up = wait_for(sub {
+        return 0 unless kill 0, $pid;
+        my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$self->{port}",
+                                      Timeout => 1);
+        return $s ? 1 : 0;
+    }, 10);
+
+    die "nginx did not start:\n" . read_file("$self->{prefix}/logs/nginx.out")
+        . read_file("$self->{prefix}/logs/error.log") unless $up;
+
+    return $pid;
+}
+
+sub stop_nginx {
+    my ($self) = @_;
+    my $pid = delete $self->{nginx_pid} or return;
+    kill 'QUIT', $pid;
+    my $done = wait_for(sub { waitpid($pid, WNOHANG) != 0 }, 10);
+    unless ($done) {
+        kill 'TERM', $pid;
+        wait_for(sub { waitpid($pid, WNOHANG) != 0 }, 5) or do {
+            kill 'KILL', $pid;
+            waitpid($pid, 0);
+        };
+    }
+}
+
+sub error_log { read_file("$_[0]{prefix}/logs/error.log") }
+
+
+# --- teardown ------------------------------------------------------------
+
+# stops what we started and checks what must never happen
+sub done {
+    my ($self) = @_;
+
+    $self->stop_nginx;
+
+    my $status = $self->stop_runner;
+
+    if (defined $status) {
+        is($status, 0, 'runner exits 0 on SIGTERM');
+    }
+
+    my $log = $self->runner_log // '';
+    my @bad = grep { /\[(alert|emerg)\]|Sanitizer|runtime error:/ }
+              split /\n/, $log;
+    @bad = grep { !$self->{allow_log} || !/$self->{allow_log}/ } @bad;
+    ok(!@bad, 'no alert, emerg or sanitizer lines in the runner log')
+        or diag(join "\n", @bad);
+
+    my @nbad = grep { /\[(alert|emerg)\]/ } split /\n/, $self->error_log;
+    ok(!@nbad, 'no alert or emerg lines in the nginx log')
+        or diag(join "\n", @nbad);
+
+    my @left = wait_for(sub { !$self->leftovers }, 5) ? () : $self->leftovers;
+    ok(!@left, 'no process left behind') or do {
+        diag("left: @left");
+        kill 'KILL', @left;
+    };
+
+    if ($ENV{TEST_NGINX_VERBOSE}) {
+        diag("runner log:\n$log");
+        diag("nginx log:\n" . $self->error_log);
+    }
+}
+
+sub DESTROY {
+    my ($self) = @_;
+    # a test that died: never leave processes behind
+    kill 'KILL', $self->{nginx_pid} if $self->{nginx_pid};
+    kill 'KILL', $self->{runner_pid} if $self->{runner_pid};
+    kill 'KILL', $self->leftovers if $self->{prefix};
+}
+
+
+# --- HTTP ----------------------------------------------------------------
+
+sub http {
+    my ($self, $request, %o) = @_;
+
+    my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$self->{port}",
+                                  Timeout => 5)
+        or return undef;
+
+    return http_exchange($s, $request, %o);
+}
+
+sub http_exchange {
+    my ($s, $request, %o) = @_;
+
+    $s->blocking(0);
+    my $sel = IO::Select->new($s);
+    my $out = $request;
+    my $in = '';
+    my $end = time + ($o{timeout} // 30);
+
+    while (time < $end) {
+        my ($r, $w) = IO::Select->select($sel, length $out ? $sel : undef,
+                                         undef, 0.5);
+        if ($w && @$w) {
+            my $n = syswrite($s, $out, 262144);
+            substr($out, 0, $n, '') if $n;
+            # the server may answer and close before it read it all
+            $out = '' if !defined $n && !$!{EAGAIN};
+        }
+        if ($r && @$r) {
+            my $n = sysread($s, my $buf, 262144);
+            last if !$n && !(defined $n ? 0 : $!{EAGAIN});
+            $in .= $buf if $n;
+            last if $o{until} && $in =~ $o{until};
+        }
+    }
+
+    close $s;
+    return http_parse($in);
+}
+
+# starts a request, returns the socket; http_finish() reads the answer
+sub http_start {
+    my ($self, $uri) = @_;
+    my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$self->{port}",
+                                  Timeout => 5) or die "connect: $!";
+    syswrite($s, "GET $uri HTTP/1.0\r\nHost: localhost\r\n\r\n");
+    return $s;
+}
+
+sub http_finish {
+    my ($s, %o) = @_;
+    return http_exchange($s, '', %o);
+}
+
+sub http_get {
+    my ($self, $uri, %o) = @_;
+    my $h = $o{headers} // '';
+    return $self->http("GET $uri HTTP/1.0\r\nHost: localhost\r\n$h\r\n", %o);
+}
+
+sub http_post {
+    my ($self, $uri, $body, %o) = @_;
+    my $h = $o{headers} // '';
+    return $self->http("POST $uri HTTP/1.0\r\nHost: localhost\r\n"
+                       . "Content-Length: " . length($body) . "\r\n$h\r\n"
+                       . $body, %o);
+}
+
+# "HTTP/1.1 200 OK\r\nA: b\r\n\r\nbody" or a CGI header block
+sub http_parse {
+    my ($raw) = @_;
+    return undef unless defined $raw && length $raw;
+
+    my ($head, $body) = split /\r?\n\r?\n/, $raw, 2;
+    $body //= '';
+    my @lines = split /\r?\n/, $head;
+    my %r = (raw => $raw, headers => {}, body => $body);
+
+    if (@lines && $lines[0] =~ m{^HTTP/\d\.\d (\d+)}) {
+        $r{status} = $1;
+        shift @lines;
+    }
+
+    for (@lines) {
+        next unless /^([^:]+):\s*(.*)$/;
+        push @{ $r{headers}{lc $1} }, $2;
+    }
+
+    $r{status} //= ($r{headers}{status} && $r{headers}{status}[0] =~ /^(\d+)/)
+                   ? $1 : 200;
+
+    if (($r{headers}{'transfer-encoding'} // [''])->[0] =~ /chunked/i) {
+        my ($b, $rest) = ('', $body);
+        while ($rest =~ s/^([0-9a-fA-F]+)[^\n]*\r\n//) {
+            my $n = hex $1;
+            last if $n == 0;
+            $b .= substr($rest, 0, $n, '');
+            $rest =~ s/^\r\n//;
+        }
+        $r{body} = $b;
+    }
+
+    return \%r;
+}
+
+sub header {
+    my ($r, $name) = @_;
+    return $r->{headers}{lc $name} ? $r->{headers}{lc $name}[0] : undef;
+}
+
+
+# --- FastCGI -------------------------------------------------------------
+
+sub fcgi_record {
+    my ($type, $id, $content, $pad) = @_;
+    $content //= '';
+    $pad //= (8 - length($content) % 8) % 8;
+    return pack('CCnnCC', 1, $type, $id, length $content, $pad, 0)
+           . $content . ("\0" x $pad);
+}
+
+sub fcgi_len {
+    my ($n) = @_;
+    return $n < 128 ? chr($n) : pack('N', $n | 0x80000000);
+}
+
+sub fcgi_params {
+    my (@pairs) = @_;
+    my $s = '';
+    while (my ($k, $v) = splice @pairs, 0, 2) {
+        $s .= fcgi_len(length $k) . fcgi_len(length $v) . $k . $v;
+    }
+    return $s;
+}
+
+# a whole request as bytes; params a list of pairs
+sub fcgi_request_bytes {
+    my (%o) = @_;
+    my $id = $o{id} // 1;
+    my $keep = $o{keep} // 1;
+    my $params = fcgi_params(@{ $o{params} // [] });
+    my $stdin = $o{stdin} // '';
+
+    my $b = fcgi_record(FCGI_BEGIN_REQUEST, $id,
+                        pack('nCx5', $o{role} // 1, $keep ? 1 : 0));
+    while (length $params) {
+        $b .= fcgi_record(FCGI_PARAMS, $id, substr($params, 0, 65535, ''));
+    }
+    $b .= fcgi_record(FCGI_PARAMS, $id, '');
+    return $b if $o{no_stdin};
+    while (length $stdin) {
+        $b .= fcgi_record(FCGI_STDIN, $id, substr($stdin, 0, 65535, ''));
+    }
+    $b .= fcgi_record(FCGI_STDIN, $id, '');
+    return $b;
+}
+
+sub fcgi_connect {
+    my ($self) = @_;
+    my $s = IO::Socket::UNIX->new(Peer => $self->{socket}, Type => SOCK_STREAM)
+        or die "connect $self->{socket}: $!";
+    return $s;
+}
+
+# later pairs replace earlier ones of the same name
+sub fcgi_default_params {
+    my ($fn, @more) = @_;
+    my @p = (FAAS_FUNCTION => $fn, REQUEST_METHOD => 'GET',
+             SCRIPT_NAME => "/fn/$fn", QUERY_STRING => '',
+             SERVER_PROTOCOL => 'HTTP/1.1');
+    while (my ($k, $v) = splice @more, 0, 2) {
+        my $i = 0;
+        $i += 2 while $i < @p && $p[$i] ne $k;
+        @p[$i, $i + 1] = ($k, $v);
+    }
+    return \@p;
+}
+
+# writes $bytes (in pieces of $o{split} bytes, if given), then reads
+# records until END_REQUEST of $o{id} (or EOF, or timeout)
+sub fcgi_exchange {
+    my ($s, $bytes, %o) = @_;
+
+    my $split = $o{split};
+    my @pieces = $split ? (unpack("(a$split)*", $bytes)) : ($bytes);
+
+    for my $p (@pieces) {
+        my $off = 0;
+        while ($off < length $p) {
+            my $n = syswrite($s, $p, length($p) - $off, $off);
+            last unless defined $n;
+            $off += $n;
+        }
+        sleep($o{pause}) if $o{pause};
+    }
+
+    return fcgi_read($s, %o);
+}
+
+sub fcgi_read {
+    my ($s, %o) = @_;
+
+    my %r = (stdout => '', stderr => '', records => [], eof => 0);
+    my $buf = '';
+    my $sel = IO::Select->new($s);
+    my $end = time + ($o{timeout} // 30);
+    my $want_end = $o{until_end} // 1;
+
+    while (time < $end) {
+        while (length $buf >= 8) {
+            my ($v, $type, $id, $len, $pad) = unpack('CCnnC', $buf);
+            last if length $buf < 8 + $len + $pad;
+            my $c = substr($buf, 8, $len);
+            substr($buf, 0, 8 + $len + $pad, '');
+            push @{ $r{records} }, [ $type, $id, $c ];
+            $r{stdout} .= $c if $type == FCGI_STDOUT;
+            $r{stderr} .= $c if $type == FCGI_STDERR;
+            if ($type == FCGI_END_REQUEST) {
+                @r{qw(app_status protocol_status)} = unpack('NC', $c);
+                $r{end_id} = $id;
+                $r{ended} = 1;
+                last if $want_end;
+            }
+            last if $o{until_type} && $type == $o{until_type};
+        }
+
+        last if $r{ended} && $want_end;
+        last if $o{until_type} && grep { $_->[0] == $o{until_type} }
+                                       @{ $r{records} };
+
+        my @ready = $sel->can_read(0.5);
+        next unless @ready;
+        my $n = sysread($s, my $chunk, 262144);
+        if (!$n) {
+            $r{eof} = 1;
+            last;
+        }
+        $buf .= $chunk;
+    }
+
+    $r{http} = http_parse($r{stdout});
+    return \%r;
+}
+
+sub fcgi_call {
+    my ($self, $fn, %o) = @_;
+    my $s = $self->fcgi_connect;
+    my $r = fcgi_exchange($s, fcgi_request_bytes(
+                params => fcgi_default_params($fn, @{ $o{params} // [] }),
+                stdin => $o{stdin}, keep => 0), %o);
+    $r->{http} = http_parse($r->{stdout});
+    return $r;
+}
+
+1;

@@ -1,0 +1,198 @@
+#!/usr/bin/perl
+
+# The FastCGI side of the runner, driven by a raw client for what nginx
+# never sends: records split at every offset, odd padding, malformed and
+# oversized records, unknown types and roles, multiplexing, aborts,
+# clients that vanish mid-request.
+
+use strict;
+use warnings;
+
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use FaasTest qw(fcgi_record fcgi_params fcgi_request_bytes);
+use Test::More;
+use Time::HiRes qw(sleep);
+
+my $t = FaasTest->new;
+my $fn = $t->testfn;
+
+$t->function('echo', "exec = $fn\nmax_instances = 2\n");
+$t->start_runner;
+
+sub params { FaasTest::fcgi_default_params(@_) }
+
+sub send_all {
+    my ($s, $bytes) = @_;
+    my $off = 0;
+    while ($off < length $bytes) {
+        my $n = syswrite($s, $bytes, length($bytes) - $off, $off);
+        die "write: $!" unless defined $n;
+        $off += $n;
+    }
+}
+
+# one kept connection; the request split at every byte offset
+my $body = join '', map { chr(($_ * 7) % 256) } 0 .. 300;
+my $req = fcgi_request_bytes(
+    params => params('echo', QUERY_STRING => 'op=echo',
+                     REQUEST_METHOD => 'POST',
+                     CONTENT_LENGTH => length $body),
+    stdin => $body);
+
+my $s = $t->fcgi_connect;
+my $ok = 0;
+for my $k (1 .. length($req) - 1) {
+    send_all($s, substr($req, 0, $k));
+    sleep 0.002;
+    my $r = FaasTest::fcgi_exchange($s, substr($req, $k));
+    $ok++ if $r->{ended} && $r->{http}{body} eq $body
+             && $r->{protocol_status} == 0;
+}
+is($ok, length($req) - 1, 'request split at each of ' . (length($req) - 1)
+   . ' offsets: body echoed byte-exact every time');
+
+# byte by byte
+my $r = FaasTest::fcgi_exchange($s, $req, split => 1);
+is($r->{http}{body}, $body, 'request sent one byte at a time');
+close $s;
+
+# padding other than the usual
+{
+    my $p = fcgi_params(@{ params('echo') });
+    my $b = fcgi_record(1, 1, pack('nCx5', 1, 0), 200)
+          . fcgi_record(4, 1, $p, 255) . fcgi_record(4, 1, '', 3)
+          . fcgi_record(5, 1, 'abc', 0) . fcgi_record(5, 1, '', 7);
+    $s = $t->fcgi_connect;
+    $r = FaasTest::fcgi_exchange($s, $b);
+    is($r->{http}{status}, 200, 'odd padding accepted');
+    ok($r->{eof} || $r->{ended}, 'request ended');
+    close $s;
+}
+
+# keep_conn off: closed after END_REQUEST
+$s = $t->fcgi_connect;
+$r = FaasTest::fcgi_exchange($s, fcgi_request_bytes(params => params('echo'),
+                                                    keep => 0));
+is($r->{protocol_status}, 0, 'REQUEST_COMPLETE');
+$r = FaasTest::fcgi_read($s, timeout => 5);
+ok($r->{eof}, 'connection closed after END_REQUEST without KEEP_CONN');
+close $s;
+
+# not FastCGI: version 2
+$s = $t->fcgi_connect;
+send_all($s, "\2\1\0\1\0\10\0\0" . ("\0" x 8));
+$r = FaasTest::fcgi_read($s, timeout => 5);
+ok($r->{eof}, 'wrong version: connection closed');
+close $s;
+ok($t->wait_log(qr/FastCGI version 2/), 'and logged');
+
+# HTTP sent to the FastCGI socket
+$s = $t->fcgi_connect;
+send_all($s, "GET / HTTP/1.0\r\n\r\n");
+$r = FaasTest::fcgi_read($s, timeout => 5);
+ok($r->{eof}, 'HTTP to the FastCGI socket: closed');
+close $s;
+
+# BEGIN_REQUEST of a wrong size
+$s = $t->fcgi_connect;
+send_all($s, fcgi_record(1, 1, pack('nCx3', 1, 1)));
+$r = FaasTest::fcgi_read($s, timeout => 5);
+ok($r->{eof}, 'short BEGIN_REQUEST: closed');
+close $s;
+
+# unknown management record: FCGI_UNKNOWN_TYPE
+$s = $t->fcgi_connect;
+$r = FaasTest::fcgi_exchange($s, fcgi_record(99, 0, 'xyz'),
+                             until_type => 11, until_end => 0, timeout => 5);
+my ($u) = grep { $_->[0] == 11 } @{ $r->{records} };
+ok($u && ord($u->[2]) == 99, 'UNKNOWN_TYPE names type 99');
+
+# an unknown application record inside a request is ignored
+$r = FaasTest::fcgi_exchange($s,
+    fcgi_record(1, 1, pack('nCx5', 1, 1))
+    . fcgi_record(4, 1, fcgi_params(@{ params('echo') }))
+    . fcgi_record(4, 1, '') . fcgi_record(42, 1, 'junk')
+    . fcgi_record(8, 1, 'data') . fcgi_record(5, 1, ''));
+is($r->{http}{status}, 200, 'unknown application records skipped');
+
+# roles other than responder
+$r = FaasTest::fcgi_exchange($s, fcgi_record(1, 3, pack('nCx5', 2, 1)));
+is($r->{protocol_status}, 3, 'AUTHORIZER role: FCGI_UNKNOWN_ROLE');
+is($r->{end_id}, 3, 'for its request id');
+
+# a second request while one runs: FCGI_CANT_MPX_CONN
+send_all($s, fcgi_request_bytes(id => 1,
+    params => params('echo', QUERY_STRING => 'op=sleep&ms=300')));
+$r = FaasTest::fcgi_exchange($s, fcgi_record(1, 2, pack('nCx5', 1, 1)));
+is($r->{end_id}, 2, 'second request refused first');
+is($r->{protocol_status}, 1, 'with FCGI_CANT_MPX_CONN');
+$r = FaasTest::fcgi_read($s);
+is($r->{end_id}, 1, 'the first request completes');
+like($r->{stdout}, qr/slept/, 'with its response');
+close $s;
+
+# oversized parameters: an answer, not a crash
+$s = $t->fcgi_connect;
+$r = FaasTest::fcgi_exchange($s, fcgi_request_bytes(
+    params => params('echo', BIG => 'x' x 300000)));
+is($r->{http}{status}, 431, 'parameters over 256 KiB: 431');
+$r = FaasTest::fcgi_exchange($s, fcgi_request_bytes(params => params('echo')));
+is($r->{http}{status}, 200, 'the connection goes on');
+close $s;
+
+# malformed name-value pairs: length beyond the record
+$s = $t->fcgi_connect;
+$r = FaasTest::fcgi_exchange($s, fcgi_record(1, 1, pack('nCx5', 1, 1))
+    . fcgi_record(4, 1, "\x7f\x7fshort") . fcgi_record(4, 1, '')
+    . fcgi_record(5, 1, ''), timeout => 5);
+is($r->{http}{status}, 404, 'garbled parameters: no function, 404');
+close $s;
+
+# ABORT_REQUEST: the invocation ends, the worker is replaced
+$s = $t->fcgi_connect;
+send_all($s, fcgi_request_bytes(
+    params => params('echo', QUERY_STRING => 'op=sleep&ms=20000')));
+ok(FaasTest::wait_for(sub { scalar $t->workers('echo') }, 5),
+   'worker busy');
+my @busy = $t->workers('echo');
+sleep 0.2;
+$r = FaasTest::fcgi_exchange($s, fcgi_record(2, 1, ''), timeout => 5);
+ok($r->{ended}, 'END_REQUEST after ABORT_REQUEST');
+is($r->{end_id}, 1, 'for the aborted request');
+ok(FaasTest::wait_for(sub { !grep { FaasTest::proc_alive($_) } @busy }, 5),
+   'the aborted worker is gone');
+$r = FaasTest::fcgi_exchange($s, fcgi_request_bytes(params => params('echo')));
+is($r->{http}{status}, 200, 'same connection serves the next request');
+close $s;
+
+# a client that disconnects mid-body
+$s = $t->fcgi_connect;
+send_all($s, fcgi_request_bytes(
+    params => params('echo', QUERY_STRING => 'op=echo',
+                     CONTENT_LENGTH => 1000000), no_stdin => 1)
+    . fcgi_record(5, 1, 'x' x 1000));
+ok(FaasTest::wait_for(sub { scalar $t->workers('echo') }, 5), 'worker took it');
+@busy = $t->workers('echo');
+close $s;
+ok(FaasTest::wait_for(sub { !grep { FaasTest::proc_alive($_) } @busy }, 5),
+   'disconnect mid-body: its worker is stopped');
+
+# a client that disconnects while the function runs
+$s = $t->fcgi_connect;
+send_all($s, fcgi_request_bytes(
+    params => params('echo', QUERY_STRING => 'op=sleep&ms=20000')));
+sleep 0.3;
+my @before = $t->workers('echo');
+close $s;
+ok(@before, 'a worker runs the slow request');
+ok(FaasTest::wait_for(sub { !grep { FaasTest::proc_alive($_) } @before }, 5),
+   'worker of a vanished client is stopped');
+
+# after all that, the runner still serves
+$r = $t->fcgi_call('echo', params => [ QUERY_STRING => 'op=pid' ]);
+is($r->{http}{status}, 200, 'runner alive and well');
+ok(FaasTest::proc_alive($t->runner_pid), 'runner process alive');
+
+$t->done;
+done_testing;
