@@ -1269,6 +1269,7 @@ fr_worker_connect(fr_worker_t *w)
     w->io.handler = fr_worker_handler;
     w->io.data = w;
     w->connected = 1;
+    w->conn_requests = 0;
     fr_fcgi_parser_init(&w->parser);
 
     return fr_io_set(&w->io, EPOLLIN);
@@ -1726,6 +1727,7 @@ fr_worker_done(fr_worker_t *w, uint32_t app_status)
 
     w->req = NULL;
     w->requests++;
+    w->conn_requests++;
     w->state = FR_WORKER_IDLE;
 
     if (r && (!r->stdin_done || w->out.len)) {
@@ -1791,9 +1793,10 @@ fr_worker_failed(fr_worker_t *w, const char *what)
 
 /*
  * A kept connection may be closed by the worker between requests (php-cgi
- * and libfcgi do on a protocol hiccup, apps that ignore FCGI_KEEP_CONN do
- * always). If it closed before answering and the request can be sent
- * again whole, the request goes back to the head of the queue once.
+ * when it retires, libfcgi on a protocol hiccup). If a reused connection
+ * closed before any answer, and the request is idempotent and can be sent
+ * again whole, it goes back to the head of the queue, once; as nginx's
+ * fastcgi_next_upstream does.
  */
 
 static void
@@ -1805,7 +1808,9 @@ fr_worker_lost(fr_worker_t *w, const char *what)
     r = w->req;
     f = w->func;
 
-    if (r == NULL || w->responded || r->stdin_started || r->retried) {
+    if (r == NULL || w->responded || r->stdin_started || r->retried
+        || w->conn_requests == 0 || !fr_req_idempotent(r))
+    {
         fr_worker_failed(w, what);
         return;
     }

@@ -899,6 +899,26 @@ fr_req_param(fr_req_t *r, const char *name, size_t *len)
 }
 
 
+/* as nginx: all but POST, LOCK and PATCH may be sent twice */
+
+int
+fr_req_idempotent(fr_req_t *r)
+{
+    size_t         len;
+    const u_char  *m;
+
+    m = fr_req_param(r, "REQUEST_METHOD", &len);
+
+    if (m == NULL) {
+        return 1;
+    }
+
+    return !((len == 4 && memcmp(m, "POST", 4) == 0)
+             || (len == 4 && memcmp(m, "LOCK", 4) == 0)
+             || (len == 5 && memcmp(m, "PATCH", 5) == 0));
+}
+
+
 void
 fr_req_assigned(fr_req_t *r)
 {

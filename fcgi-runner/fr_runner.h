@@ -139,6 +139,7 @@ struct fr_worker_s {
     fr_req_t              *req;
     unsigned               generation;
     unsigned               requests;
+    unsigned               conn_requests;   /* on the current connection */
     unsigned               connected:1;     /* io is a live connection */
     unsigned               exec_failed:1;
     unsigned               killed:1;
@@ -241,6 +242,7 @@ int fr_req_stdout(fr_req_t *r, u_char type, const u_char *p, size_t n);
 void fr_req_end(fr_req_t *r, uint32_t app_status);
 void fr_req_downstream_ready(fr_req_t *r);
 int fr_req_stdin_ready(fr_req_t *r);
+int fr_req_idempotent(fr_req_t *r);
 
 
 #endif /* FR_RUNNER_H */
