@@ -3,6 +3,7 @@
  */
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -126,4 +127,110 @@ fr_buf_flush(fr_buf_t *b, int fd)
     }
 
     return FR_OK;
+}
+
+
+/* order is kept: memory takes bytes only while the file part is empty */
+
+int
+fr_spool_write(fr_spool_t *s, const u_char *p, size_t n, const char *dir)
+{
+    ssize_t  w;
+
+    if (s->wpos == s->rpos && s->mem.len + n <= FR_BUF_HIGH) {
+        return fr_buf_append(&s->mem, p, n);
+    }
+
+    if (s->fd <= 0) {
+        s->fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+        if (s->fd == -1) {
+            s->fd = 0;
+            return FR_ERROR;
+        }
+        s->wpos = s->rpos = 0;
+    }
+
+    while (n) {
+        w = pwrite(s->fd, p, n, s->wpos);
+
+        if (w == -1 && errno == EINTR) {
+            continue;
+        }
+
+        if (w <= 0) {
+            return FR_ERROR;
+        }
+
+        p += w;
+        n -= (size_t) w;
+        s->wpos += w;
+    }
+
+    return FR_OK;
+}
+
+
+/* up to max bytes from the head of the spool to the tail of b */
+
+int
+fr_spool_move(fr_spool_t *s, fr_buf_t *b, size_t max)
+{
+    size_t    n;
+    ssize_t   r;
+    u_char   *dst;
+
+    if (s->mem.len) {
+        n = s->mem.len < max ? s->mem.len : max;
+
+        if (fr_buf_append(b, fr_buf_pos(&s->mem), n) != FR_OK) {
+            return FR_ERROR;
+        }
+
+        fr_buf_consume(&s->mem, n);
+        return FR_OK;
+    }
+
+    if (s->rpos == s->wpos) {
+        return FR_OK;
+    }
+
+    n = (size_t) (s->wpos - s->rpos);
+    if (n > max) {
+        n = max;
+    }
+
+    dst = fr_buf_reserve(b, n);
+    if (dst == NULL) {
+        return FR_ERROR;
+    }
+
+    r = pread(s->fd, dst, n, s->rpos);
+    if (r <= 0) {
+        return FR_ERROR;
+    }
+
+    b->len += (size_t) r;
+    s->rpos += r;
+
+    if (s->rpos == s->wpos) {
+        /* drained: the disk space goes back */
+        (void) ftruncate(s->fd, 0);
+        s->rpos = s->wpos = 0;
+    }
+
+    return FR_OK;
+}
+
+
+void
+fr_spool_free(fr_spool_t *s)
+{
+    fr_buf_free(&s->mem);
+
+    if (s->fd > 0) {
+        close(s->fd);
+    }
+
+    s->fd = 0;
+    s->rpos = s->wpos = 0;
 }

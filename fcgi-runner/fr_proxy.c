@@ -30,6 +30,7 @@
 #define FR_READ_SIZE      (64 * 1024)
 #define FR_PARAMS_MAX     (256 * 1024)
 #define FR_LINGER_MSEC    5000
+#define FR_SPOOL_MAX      ((off_t) 1 << 30)
 
 
 static void fr_listen_handler(fr_io_t *io, uint32_t events);
@@ -44,6 +45,7 @@ static int fr_conn_begin(fr_conn_t *c);
 static void fr_conn_get_values(fr_conn_t *c);
 static void fr_conn_end_request(fr_conn_t *c, uint16_t id, uint32_t app,
     u_char status);
+static int fr_conn_output(fr_conn_t *c, const void *p, size_t n);
 static void fr_conn_flush(fr_conn_t *c);
 static void fr_conn_update(fr_conn_t *c);
 static void fr_conn_close(fr_conn_t *c);
@@ -466,6 +468,10 @@ fr_conn_header(fr_conn_t *c)
 
             } else if (r->state == FR_REQ_RUNNING) {
                 fr_worker_stdin(r->worker, NULL, 0);
+
+                if (fr_spool_size(&c->spool)) {
+                    fr_conn_flush(c);
+                }
             }
         }
 
@@ -567,7 +573,7 @@ fr_conn_record_end(fr_conn_t *c)
         memset(rec + FR_FCGI_HEADER_LEN, 0, 8);
         rec[FR_FCGI_HEADER_LEN] = p->type;
 
-        (void) fr_buf_append(&c->out, rec, sizeof(rec));
+        (void) fr_conn_output(c, rec, sizeof(rec));
         fr_conn_flush(c);
 
         return FR_OK;
@@ -659,7 +665,7 @@ fr_conn_get_values(fr_conn_t *c)
     fr_fcgi_write_header(out, FR_FCGI_GET_VALUES_RESULT, 0,
                          (uint16_t) len, 0);
 
-    (void) fr_buf_append(&c->out, out, FR_FCGI_HEADER_LEN + len);
+    (void) fr_conn_output(c, out, FR_FCGI_HEADER_LEN + len);
     fr_conn_flush(c);
 }
 
@@ -674,14 +680,48 @@ fr_conn_end_request(fr_conn_t *c, uint16_t id, uint32_t app, u_char status)
 
     /* no STDOUT end before a refusal: the request never started */
     if (status == FR_FCGI_REQUEST_COMPLETE) {
-        (void) fr_buf_append(&c->out, rec, sizeof(rec));
+        (void) fr_conn_output(c, rec, sizeof(rec));
 
     } else {
-        (void) fr_buf_append(&c->out, rec + FR_FCGI_HEADER_LEN,
-                             sizeof(rec) - FR_FCGI_HEADER_LEN);
+        (void) fr_conn_output(c, rec + FR_FCGI_HEADER_LEN,
+                              sizeof(rec) - FR_FCGI_HEADER_LEN);
     }
 
     fr_conn_flush(c);
+}
+
+
+/*
+ * nginx stops sending a request body once it has passed the response
+ * header on (unless the module preserves output), so a function that
+ * answers before it has read its body would wait for it forever. While
+ * the body is still coming, the response is held in the spool; it goes
+ * out, in order, once the body is in.
+ */
+
+static int
+fr_conn_holding(fr_conn_t *c)
+{
+    return c->req && c->req->state == FR_REQ_RUNNING && !c->req->stdin_done;
+}
+
+
+static int
+fr_conn_output(fr_conn_t *c, const void *p, size_t n)
+{
+    if (fr_spool_size(&c->spool) == 0 && !fr_conn_holding(c)) {
+        return fr_buf_append(&c->out, p, n);
+    }
+
+    if (c->spool.wpos + (off_t) n > FR_SPOOL_MAX
+        || fr_spool_write(&c->spool, p, n, fr_runner.rundir) != FR_OK)
+    {
+        fr_log(FR_LOG_ERR, errno, "cannot hold a response while its "
+               "request body is still arriving");
+        return FR_ERROR;
+    }
+
+    return FR_OK;
 }
 
 
@@ -694,7 +734,25 @@ fr_conn_flush(fr_conn_t *c)
         return;
     }
 
-    rc = fr_buf_flush(&c->out, c->io.fd);
+    for ( ;; ) {
+        while (fr_spool_size(&c->spool) && !fr_conn_holding(c)
+               && !fr_buf_full(&c->out))
+        {
+            if (fr_spool_move(&c->spool, &c->out, 65536) != FR_OK) {
+                fr_log(FR_LOG_ERR, errno, "cannot read the held response");
+                fr_conn_close(c);
+                return;
+            }
+        }
+
+        rc = fr_buf_flush(&c->out, c->io.fd);
+
+        if (rc != FR_OK || fr_spool_size(&c->spool) == 0
+            || fr_conn_holding(c))
+        {
+            break;
+        }
+    }
 
     if (rc == FR_ERROR) {
         if (errno != EPIPE && errno != ECONNRESET) {
@@ -709,7 +767,7 @@ fr_conn_flush(fr_conn_t *c)
         fr_worker_stdout_ready(c->req->worker);
     }
 
-    if (rc == FR_OK && c->closing) {
+    if (rc == FR_OK && c->closing && fr_spool_size(&c->spool) == 0) {
         if (c->req == NULL || c->req->stdin_done) {
             fr_conn_close(c);
             return;
@@ -763,6 +821,7 @@ fr_conn_close(fr_conn_t *c)
     fr_buf_free(&c->in);
     fr_buf_free(&c->out);
     fr_buf_free(&c->mgmt);
+    fr_spool_free(&c->spool);
 
     fr_free_later(c);
 
@@ -935,7 +994,7 @@ int
 fr_req_stdout(fr_req_t *r, u_char type, const u_char *p, size_t n)
 {
     size_t      chunk;
-    u_char     *h;
+    u_char      h[FR_FCGI_HEADER_LEN];
     fr_conn_t  *c;
 
     c = r->conn;
@@ -947,19 +1006,21 @@ fr_req_stdout(fr_req_t *r, u_char type, const u_char *p, size_t n)
     while (n) {
         chunk = n > FR_FCGI_MAX_CONTENT ? FR_FCGI_MAX_CONTENT : n;
 
-        h = fr_buf_reserve(&c->out, FR_FCGI_HEADER_LEN + chunk);
-        if (h == NULL) {
-            fr_log(FR_LOG_ALERT, errno, "malloc() failed");
+        fr_fcgi_write_header(h, type, r->id, (uint16_t) chunk, 0);
+
+        if (fr_conn_output(c, h, FR_FCGI_HEADER_LEN) != FR_OK
+            || fr_conn_output(c, p, chunk) != FR_OK)
+        {
             fr_conn_close(c);
             return FR_ERROR;
         }
 
-        fr_fcgi_write_header(h, type, r->id, (uint16_t) chunk, 0);
-        memcpy(h + FR_FCGI_HEADER_LEN, p, chunk);
-        c->out.len += FR_FCGI_HEADER_LEN + chunk;
-
         p += chunk;
         n -= chunk;
+    }
+
+    if (fr_conn_holding(c)) {
+        return FR_OK;
     }
 
     fr_conn_flush(c);

@@ -118,6 +118,7 @@ struct fr_conn_s {
     fr_timer_t             timer;           /* lingering close */
     uint16_t               mgmt_type;       /* management record parsed */
     fr_buf_t               mgmt;
+    fr_spool_t             spool;           /* output held back */
     unsigned               paused:1;        /* stdin waits for downstream */
     unsigned               closing:1;       /* close when out is flushed */
     unsigned               eof:1;
