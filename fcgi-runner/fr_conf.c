@@ -198,15 +198,18 @@ fr_conf_free(fr_conf_t *conf)
 int
 fr_conf_parse(const char *file, fr_conf_t *conf, fr_fconf_t *fc)
 {
-    int                   line, errors;
+    int                   line, errors, level;
     char                  buf[4096], *p, *key, *value, *eq;
     FILE                 *f;
     const fr_conf_key_t  *k;
 
+    /* the runner's own file stops it; a function's only the function */
+    level = conf ? FR_LOG_EMERG : FR_LOG_ERR;
+
     f = fopen(file, "re");
 
     if (f == NULL) {
-        fr_log(FR_LOG_EMERG, errno, "open() \"%s\" failed", file);
+        fr_log(level, errno, "open() \"%s\" failed", file);
         return 1;
     }
 
@@ -221,7 +224,7 @@ fr_conf_parse(const char *file, fr_conf_t *conf, fr_fconf_t *fc)
         line++;
 
         if (strchr(buf, '\n') == NULL && !feof(f)) {
-            fr_log(FR_LOG_EMERG, 0, "line too long in %s:%d", file, line);
+            fr_log(level, 0, "line too long in %s:%d", file, line);
             errors++;
             break;
         }
@@ -238,7 +241,7 @@ fr_conf_parse(const char *file, fr_conf_t *conf, fr_fconf_t *fc)
 
         eq = strchr(p, '=');
         if (eq == NULL) {
-            fr_log(FR_LOG_EMERG, 0, "expected \"key = value\" in %s:%d",
+            fr_log(level, 0, "expected \"key = value\" in %s:%d",
                    file, line);
             errors++;
             continue;
@@ -250,7 +253,7 @@ fr_conf_parse(const char *file, fr_conf_t *conf, fr_fconf_t *fc)
 
         if (strncmp(key, "env.", 4) == 0) {
             if (fr_conf_env(fc, key + 4, value) != FR_OK) {
-                fr_log(FR_LOG_EMERG, 0, "invalid environment variable "
+                fr_log(level, 0, "invalid environment variable "
                        "name \"%s\" in %s:%d", key + 4, file, line);
                 errors++;
             }
@@ -264,7 +267,7 @@ fr_conf_parse(const char *file, fr_conf_t *conf, fr_fconf_t *fc)
         }
 
         if (k->name == NULL || (k->global && conf == NULL)) {
-            fr_log(FR_LOG_EMERG, 0, "unknown key \"%s\" in %s:%d",
+            fr_log(level, 0, "unknown key \"%s\" in %s:%d",
                    key, file, line);
             errors++;
             continue;
@@ -273,7 +276,7 @@ fr_conf_parse(const char *file, fr_conf_t *conf, fr_fconf_t *fc)
         if (fr_conf_value(k, value, k->global ? (void *) conf : (void *) fc)
             != FR_OK)
         {
-            fr_log(FR_LOG_EMERG, 0, "invalid value \"%s\" of \"%s\" in %s:%d",
+            fr_log(level, 0, "invalid value \"%s\" of \"%s\" in %s:%d",
                    value, key, file, line);
             errors++;
         }

@@ -311,7 +311,7 @@ fr_func_load(const char *name, const char *dir, int test, int *problems)
     snprintf(file, sizeof(file), "%s/function.conf", dir);
 
     if (f->name == NULL || f->dir == NULL || f->signature == NULL) {
-        fr_log(FR_LOG_EMERG, errno, "cannot read \"%s\"", dir);
+        fr_log(FR_LOG_ERR, errno, "cannot read \"%s\"", dir);
         (*problems)++;
         fr_func_free(f);
         return NULL;
@@ -353,12 +353,12 @@ fr_func_configure(fr_func_t *f, int test)
     problems = 0;
 
     if (fc->exec == NULL) {
-        fr_log(FR_LOG_EMERG, 0, "no \"exec\" in %s/function.conf", f->dir);
+        fr_log(FR_LOG_ERR, 0, "no \"exec\" in %s/function.conf", f->dir);
         return 1;
     }
 
     if (fr_split_args(fc->exec, &f->argv) < 0) {
-        fr_log(FR_LOG_EMERG, 0, "invalid \"exec\" in %s/function.conf",
+        fr_log(FR_LOG_ERR, 0, "invalid \"exec\" in %s/function.conf",
                f->dir);
         return 1;
     }
@@ -366,7 +366,7 @@ fr_func_configure(fr_func_t *f, int test)
     f->exec_path = fr_find_exec(f->argv[0], f->dir);
 
     if (f->exec_path == NULL) {
-        fr_log(test ? FR_LOG_EMERG : FR_LOG_WARN, 0, "function \"%s\": "
+        fr_log(test ? FR_LOG_ERR : FR_LOG_WARN, 0, "function \"%s\": "
                "exec \"%s\" is not an executable file", f->name, f->argv[0]);
         problems += test;
     }
@@ -376,7 +376,7 @@ fr_func_configure(fr_func_t *f, int test)
         f->script_path = realpath(path, NULL);
 
         if (f->script_path == NULL) {
-            fr_log(test ? FR_LOG_EMERG : FR_LOG_WARN, errno, "function "
+            fr_log(test ? FR_LOG_ERR : FR_LOG_WARN, errno, "function "
                    "\"%s\": script \"%s\" not found", f->name, fc->script);
             problems += test;
             f->script_path = strdup(path);
@@ -384,20 +384,20 @@ fr_func_configure(fr_func_t *f, int test)
     }
 
     if (fc->min_instances > fc->max_instances) {
-        fr_log(FR_LOG_EMERG, 0, "function \"%s\": min_instances %d is more "
+        fr_log(FR_LOG_ERR, 0, "function \"%s\": min_instances %d is more "
                "than max_instances %d", f->name, fc->min_instances,
                fc->max_instances);
         problems++;
     }
 
     if (fc->max_instances == 0) {
-        fr_log(FR_LOG_EMERG, 0, "function \"%s\": max_instances is 0",
+        fr_log(FR_LOG_ERR, 0, "function \"%s\": max_instances is 0",
                f->name);
         problems++;
     }
 
     if (fc->timeout == 0) {
-        fr_log(FR_LOG_EMERG, 0, "function \"%s\": timeout is 0", f->name);
+        fr_log(FR_LOG_ERR, 0, "function \"%s\": timeout is 0", f->name);
         problems++;
     }
 
@@ -423,7 +423,7 @@ fr_func_configure(fr_func_t *f, int test)
         pw = getpwnam(user);
 
         if (pw == NULL) {
-            fr_log(FR_LOG_EMERG, 0, "function \"%s\": unknown user \"%s\"",
+            fr_log(FR_LOG_ERR, 0, "function \"%s\": unknown user \"%s\"",
                    f->name, user);
             problems++;
 
@@ -437,7 +437,7 @@ fr_func_configure(fr_func_t *f, int test)
             gr = getgrnam(fc->group);
 
             if (gr == NULL) {
-                fr_log(FR_LOG_EMERG, 0, "function \"%s\": unknown group "
+                fr_log(FR_LOG_ERR, 0, "function \"%s\": unknown group "
                        "\"%s\"", f->name, fc->group);
                 problems++;
 
@@ -1300,9 +1300,17 @@ fr_worker_assign(fr_worker_t *w, fr_req_t *r)
             /* it went away between requests: try the request elsewhere */
             w->req = NULL;
             r->worker = NULL;
+            fr_timer_del(&r->timer);
+            r->timer.handler = fr_req_queue_timeout;
+            fr_timer_add(&r->timer, (uint64_t) f->conf.queue_timeout);
             fr_list_insert_head(&f->queue, &r->queue);
             f->nqueued++;
             fr_worker_stop(w, SIGKILL, 0);
+
+            if (w->requests == 0) {
+                fr_func_start_failed(f);
+            }
+
             fr_func_dispatch(f);
             return;
         }
@@ -1577,10 +1585,12 @@ fr_worker_handler(fr_io_t *io, uint32_t events)
             return;
 
         case FR_WORKER_STARTING:
-            /* accepted and closed: alive; the next request reconnects */
+            /*
+             * Closed without an answer: most likely it exited. Its reap
+             * says so; if it lives on, the start timeout decides.
+             */
             fr_io_close(io);
             w->connected = 0;
-            fr_worker_ready(w);
             return;
 
         default:

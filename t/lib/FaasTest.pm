@@ -160,10 +160,14 @@ sub start_runner {
 
     $self->{runner_pid} = $pid;
 
-    wait_for(sub { -S $self->{socket} || !kill(0, $pid) }, 10);
+    my $up = wait_for(sub {
+        return -1 unless kill 0, $pid;
+        return -S $self->{socket}
+               || $self->runner_log =~ /listening on "(?!unix:)/;
+    }, 10);
 
     die "runner did not start:\n" . read_file($self->{runner_log})
-        unless -S $self->{socket};
+        unless $up && $up != -1;
 
     return $pid;
 }

@@ -1,0 +1,121 @@
+#!/usr/bin/perl
+
+# Configuration: --test reports every problem with file and line and
+# exits 1; a bad function never keeps the others from loading; usage
+# errors exit 2; the socket's owner, group and mode; TCP listening.
+
+use strict;
+use warnings;
+
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use FaasTest;
+use Test::More;
+
+my $fn = FaasTest::testfn();
+my $bin = "$FaasTest::BUILD/fcgi-runner";
+
+sub run {
+    my (@args) = @_;
+    my $out = `$bin @args 2>&1`;
+    return ($? >> 8, $out);
+}
+
+my $t = FaasTest->new;
+$t->function('good', "# a comment\nexec = $fn   # trailing comment\n"
+                     . "timeout = 1500ms\nmemory = 64M\nidle_timeout = 2m\n");
+$t->function('typo', "exec = $fn\nmax_instance = 3\n");
+$t->function('values', "exec = $fn\nmode = fast\nqueue = -1\n"
+                       . "timeout = 10 parsecs\nmemory = 12Q\n");
+$t->function('noexec', "mode = cgi\n");
+$t->function('missing', "exec = ./nope\n");
+$t->function('limits', "exec = $fn\nmin_instances = 5\nmax_instances = 2\n");
+$t->function('envname', "exec = $fn\nenv.1BAD = x\nenv.OK_1 = y\n");
+$t->function('syntax', "exec = $fn\njust some words\n");
+$t->function('bad.name', "exec = $fn\n");
+
+my $d = $t->functions_dir;
+my ($rc, $out) = run('--test', '--functions', $d);
+is($rc, 1, '--test with problems exits 1');
+like($out, qr{unknown key "max_instance" in \S*/typo/function.conf:2},
+     'unknown key, with file and line');
+like($out, qr{invalid value "fast" of "mode" in \S*/values/function.conf:2},
+     'bad mode');
+like($out, qr{invalid value "-1" of "queue" in \S*values/function.conf:3},
+     'negative number');
+like($out, qr{invalid value "10 parsecs" of "timeout" in \S*:4}, 'bad unit');
+like($out, qr{invalid value "12Q" of "memory" in \S*:5}, 'bad size');
+like($out, qr{no "exec" in \S*/noexec/function.conf}, 'missing exec key');
+like($out, qr{"missing": exec "\./nope" is not an executable file},
+     'exec that does not exist');
+like($out, qr{"limits": min_instances 5 is more than max_instances 2},
+     'min over max');
+like($out, qr{invalid environment variable name "1BAD" in \S*:2},
+     'bad env name');
+like($out, qr{expected "key = value" in \S*/syntax/function.conf:2},
+     'a line that is no key = value');
+like($out, qr{"\S*/bad\.name" is not a valid function name}, 'bad folder');
+like($out, qr/\d+ problems found/, 'the count');
+unlike($out, qr/good/, 'nothing said of the good function');
+
+# only the good one
+my $t2 = FaasTest->new;
+$t2->function('good', "exec = $fn\n");
+$t2->function('cgi', "exec = ./x.sh\nmode = cgi\n", 'x.sh' => "#!/bin/sh\n");
+($rc, $out) = run('--test', '--functions', $t2->functions_dir);
+is($rc, 0, '--test of a good folder exits 0');
+like($out, qr/configuration is ok/, 'and says so');
+
+($rc, $out) = run('--no-such-option');
+is($rc, 2, 'unknown option exits 2');
+like($out, qr/usage: fcgi-runner/, 'with the usage');
+($rc, $out) = run('stray');
+is($rc, 2, 'stray argument exits 2');
+($rc, $out) = run('--config', "$d/none.conf");
+is($rc, 1, 'missing config file exits 1');
+like($out, qr/open\(\) ".*none.conf" failed/, 'and says why');
+($rc, $out) = run('--help');
+is($rc, 0, '--help exits 0');
+
+# at run time the good function serves beside the broken ones
+$t->start_runner;
+$t->{allow_log} = qr/./;    # the broken functions are logged as errors
+$t->start_nginx;
+is($t->http_get('/fn/good')->{status}, 200, 'good function serves');
+is($t->http_get('/fn/typo')->{status}, 404, 'broken one is not loaded');
+is($t->http_get('/fn/missing')->{status}, 502, 'missing exec: loaded, 502');
+
+my @st = stat $t->socket_path;
+is($st[2] & 07777, 0660, 'socket mode 0660 by default');
+SKIP: {
+    skip 'not root', 1 unless $> == 0;
+    is($st[5], (getgrnam('www-data'))[2], 'listen_group applied');
+}
+$t->done;
+
+# listen_mode and listen_owner; TCP
+my $t3 = FaasTest->new;
+$t3->function('good', "exec = $fn\n");
+$t3->start_runner(conf => "listen_mode = 0600\n"
+                          . ($> == 0 ? "listen_owner = nobody\n" : ''));
+@st = stat $t3->socket_path;
+is($st[2] & 07777, 0600, 'listen_mode = 0600');
+SKIP: {
+    skip 'not root', 1 unless $> == 0;
+    is($st[4], (getpwnam('nobody'))[2], 'listen_owner applied');
+}
+$t3->done;
+
+my $t4 = FaasTest->new;
+$t4->function('good', "exec = $fn\n");
+my $port = FaasTest::free_port();
+$t4->start_runner(args => [ '--listen', "127.0.0.1:$port" ]);
+my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port", Timeout => 5);
+ok($s, 'TCP listen');
+my $r = FaasTest::fcgi_exchange($s, FaasTest::fcgi_request_bytes(
+            params => FaasTest::fcgi_default_params('good')));
+is($r->{http}{status}, 200, 'a request over TCP');
+$t4->{socket} = "127.0.0.1:$port";
+$t4->done;
+
+done_testing;

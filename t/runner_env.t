@@ -1,0 +1,58 @@
+#!/usr/bin/perl
+
+# The worker's environment is built from scratch: nothing of the
+# runner's, only PATH, the php-cgi convention and env.*; the worker runs
+# as nobody when the runner is root.
+
+use strict;
+use warnings;
+
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use FaasTest;
+use Test::More;
+
+my $t = FaasTest->new;
+my $fn = $t->testfn;
+
+$t->function('plain', "exec = $fn\n");
+$t->function('withenv', "exec = $fn\nenv.GREETING = hello world\n"
+                        . "env.PATH = /opt/x:/bin\n");
+$t->function('asroot', "exec = $fn\nuser = root\n");
+$t->start_runner(conf => "env.FROM_DEFAULTS = yes\n",
+                 env => { RUNNER_SECRET => 'leak', LD_PRELOAD => '' });
+$t->start_nginx;
+
+sub envof {
+    my ($r) = @_;
+    my %e = map { /^ENV ([^=]+)=(.*)$/ ? ($1, $2) : () }
+            split /\n/, $r->{body};
+    my ($uid) = $r->{body} =~ /^UID (\d+)$/m;
+    my %p = map { /^PARAM ([^=]+)=(.*)$/ ? ($1, $2) : () }
+            split /\n/, $r->{body};
+    return (\%e, $uid, \%p);
+}
+
+my ($e, $uid, $p) = envof($t->http_get('/fn/plain?op=env'));
+is_deeply([sort keys %$e], [qw(FROM_DEFAULTS PATH PHP_FCGI_MAX_REQUESTS)],
+          'only PATH, PHP_FCGI_MAX_REQUESTS and the env.* of the defaults');
+is($e->{PATH}, '/usr/local/bin:/usr/bin:/bin', 'the default PATH');
+is($e->{PHP_FCGI_MAX_REQUESTS}, 10000, 'php-cgi retires with max_requests');
+is($p->{FAAS_FUNCTION}, 'plain', 'the request parameters arrive');
+is($p->{REQUEST_URI}, '/fn/plain?op=env', 'REQUEST_URI');
+
+($e) = envof($t->http_get('/fn/withenv?op=env'));
+is($e->{GREETING}, 'hello world', 'env.GREETING with a space');
+is($e->{PATH}, '/opt/x:/bin', 'env.PATH replaces the default');
+is($e->{FROM_DEFAULTS}, 'yes', 'defaults still apply');
+ok(!exists $e->{RUNNER_SECRET}, 'no runner variable');
+
+SKIP: {
+    skip 'the runner is not root', 2 unless $> == 0;
+    is($uid, (getpwnam('nobody'))[2], 'a root runner runs functions as nobody');
+    (undef, $uid) = envof($t->http_get('/fn/asroot?op=env'));
+    is($uid, 0, 'unless the function says user = root');
+}
+
+$t->done;
+done_testing;

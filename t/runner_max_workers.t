@@ -1,0 +1,44 @@
+#!/usr/bin/perl
+
+# max_workers bounds all functions together: at the limit, the least
+# recently used idle worker of another function makes room, and requests
+# beyond the limit wait in their queue instead of failing.
+
+use strict;
+use warnings;
+
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use FaasTest;
+use Test::More;
+use Time::HiRes qw(sleep time);
+
+my $t = FaasTest->new;
+my $fn = $t->testfn;
+
+$t->function('a', "exec = $fn\n");
+$t->function('b', "exec = $fn\n");
+$t->start_runner(conf => "max_workers = 2\n");
+$t->start_nginx;
+
+is($t->http_get('/fn/a')->{status}, 200, 'a served');
+is(scalar $t->workers('a'), 1, 'a keeps an idle worker');
+
+my @s = map { $t->http_start('/fn/b?op=sleep&ms=600') } 1 .. 3;
+my $most = 0;
+my $end = time + 1.5;
+while (time < $end) {
+    my $n = () = FaasTest::proc_children($t->runner_pid);
+    $most = $n if $n > $most;
+    sleep 0.02;
+}
+my @r = map { FaasTest::http_finish($_) } @s;
+is(scalar(grep { $_->{status} == 200 } @r), 3, 'three requests of b served');
+ok($most <= 2, "never more than max_workers = 2 processes ($most)");
+is(scalar $t->workers('a'), 0, 'the idle worker of a made room');
+like($t->runner_log, qr/max_workers reached: stopping idle worker \d+ of "a"/,
+     'and that was logged');
+is($t->http_get('/fn/a')->{status}, 200, 'a still serves after');
+
+$t->done;
+done_testing;

@@ -1,0 +1,72 @@
+#!/usr/bin/perl
+
+# PHP through php-cgi in FastCGI mode: the example function, the script
+# key, reused workers, POST forms, retirement in step with max_requests.
+
+use strict;
+use warnings;
+
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use FaasTest;
+use Test::More;
+
+my $t = FaasTest->new;
+
+my $php = <<'EOF_PHP';
+<?php
+header('Content-Type: text/plain');
+header('X-Script: ' . basename($_SERVER['SCRIPT_FILENAME']));
+echo "pid=", getmypid(), "\n";
+echo "method=", $_SERVER['REQUEST_METHOD'], "\n";
+echo "name=", $_POST['name'] ?? '', "\n";
+echo "q=", $_GET['q'] ?? '', "\n";
+echo "children=", getenv('PHP_FCGI_CHILDREN') === false ? 'unset' : 'set', "\n";
+EOF_PHP
+
+$t->function('php', "exec = php-cgi\nscript = app.php\nmax_requests = 5\n"
+                    . "memory = 512M\nenv.PHP_FCGI_CHILDREN = 8\n",
+             'app.php' => $php);
+
+# the example in functions/ as shipped
+my $ex = "$FaasTest::ROOT/functions/hello-php";
+$t->function('hello-php', FaasTest::read_file("$ex/function.conf"),
+             'index.php' => FaasTest::read_file("$ex/index.php"));
+
+$t->start_runner;
+$t->start_nginx;
+
+my $r = $t->http_get('/fn/hello-php');
+is($r->{status}, 200, 'example hello-php: 200');
+like($r->{body}, qr/^Hello from PHP \d/, 'example hello-php body');
+
+$r = $t->http_get('/fn/php?q=abc');
+is($r->{status}, 200, 'php: 200');
+like($r->{body}, qr/q=abc/, 'query string');
+is(FaasTest::header($r, 'x-script'), 'app.php', 'SCRIPT_FILENAME is script');
+like($r->{body}, qr/children=unset/, 'PHP_FCGI_CHILDREN never passed');
+like($t->runner_log, qr/env\.PHP_FCGI_CHILDREN is ignored/, 'and said so');
+my ($pid) = $r->{body} =~ /pid=(\d+)/;
+
+$r = $t->http_post('/fn/php', 'name=faas',
+                   headers => "Content-Type: application/x-www-form-"
+                            . "urlencoded\r\n");
+like($r->{body}, qr/method=POST/, 'POST');
+like($r->{body}, qr/name=faas/, 'form field');
+my ($pid2) = $r->{body} =~ /pid=(\d+)/;
+is($pid2, $pid, 'the php-cgi worker is reused');
+
+# max_requests = 5: retired in step; no request lost on the way
+my (%pids, $bad);
+for (1 .. 23) {
+    my $x = $t->http_get('/fn/php');
+    $bad++ unless $x->{status} == 200;
+    $pids{$1}++ if $x->{body} =~ /pid=(\d+)/;
+}
+ok(!$bad, '23 requests across retirements, none failed');
+ok(!grep({ $_ > 5 } values %pids), 'no worker served more than 5');
+ok(keys(%pids) >= 5, 'retired workers were replaced');
+is($t->workers('php'), 1, 'one php-cgi worker at a time');
+
+$t->done;
+done_testing;

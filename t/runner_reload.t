@@ -1,0 +1,68 @@
+#!/usr/bin/perl
+
+# SIGHUP re-reads the functions folder: added, changed and removed
+# functions, a bad change keeps the old one, nothing in flight dropped.
+
+use strict;
+use warnings;
+
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use FaasTest;
+use Test::More;
+use Time::HiRes qw(sleep);
+
+my $t = FaasTest->new;
+my $fn = $t->testfn;
+
+$t->function('stay', "exec = $fn\nenv.VERSION = 1\n");
+$t->function('gone', "exec = $fn\n");
+$t->start_runner;
+$t->start_nginx;
+
+sub version { ($_[0]{body} =~ /ENV VERSION=(\d+)/)[0] // '' }
+
+is(version($t->http_get('/fn/stay?op=env')), 1, 'version 1');
+is($t->http_get('/fn/gone')->{status}, 200, 'gone is there');
+is($t->http_get('/fn/new')->{status}, 404, 'new is not yet');
+my ($old) = $t->workers('stay');
+
+# a slow request of "stay" in flight across the reload
+my $s = $t->http_start('/fn/stay?op=sleep&ms=1500');
+sleep 0.3;
+
+$t->function('stay', "exec = $fn\nenv.VERSION = 2\n");
+$t->function('new', "exec = $fn\n");
+$t->remove_function('gone');
+$t->signal_runner('HUP');
+ok($t->wait_log(qr/function "stay" changed/), 'change noticed');
+ok($t->wait_log(qr/function "gone" removed/), 'removal noticed');
+
+is(version($t->http_get('/fn/stay?op=env')), 2, 'new settings at once');
+is($t->http_get('/fn/new')->{status}, 200, 'added function answers');
+is($t->http_get('/fn/gone')->{status}, 404, 'removed function is 404');
+
+my $r = FaasTest::http_finish($s);
+is($r->{status}, 200, 'request in flight during the reload completes');
+like($r->{body}, qr/slept/, 'with its answer');
+ok(FaasTest::wait_for(sub { !FaasTest::proc_alive($old) }, 5),
+   'the old worker is replaced once idle');
+
+# a broken change keeps what works
+$t->function('stay', "exec = $fn\nmax_instances = lots\n");
+$t->signal_runner('HUP');
+ok($t->wait_log(qr/"stay" keeps its previous configuration/),
+   'bad change reported');
+like($t->runner_log, qr/invalid value "lots" of "max_instances" in .*stay\/function.conf:2/,
+     'with file and line');
+is(version($t->http_get('/fn/stay?op=env')), 2, 'the last good one serves');
+
+# an unchanged folder does not restart anything
+my ($w) = $t->workers('new');
+$t->signal_runner('HUP');
+sleep 0.3;
+$t->http_get('/fn/new');
+is(($t->workers('new'))[0], $w, 'unchanged function keeps its worker');
+
+$t->done;
+done_testing;

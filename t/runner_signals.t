@@ -1,0 +1,69 @@
+#!/usr/bin/perl
+
+# SIGTERM drains: requests in flight finish, then workers stop and the
+# runner exits 0. SIGINT stops at once. Nothing is left behind.
+
+use strict;
+use warnings;
+
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use FaasTest;
+use Test::More;
+use Time::HiRes qw(sleep time);
+
+my $fn = FaasTest::testfn();
+
+{
+    my $t = FaasTest->new;
+    $t->function('slow', "exec = $fn\nmin_instances = 1\n");
+    $t->function('cgi', "exec = ./c.sh\nmode = cgi\n",
+                 'c.sh' => "#!/bin/sh\nsleep 1\nprintf 'Content-Type: "
+                         . "text/plain\\r\\n\\r\\ncgi done\\n'\n");
+    $t->start_runner;
+    $t->start_nginx;
+
+    ok(FaasTest::wait_for(sub { $t->workers('slow') == 1 }, 5), 'warm');
+    my $s1 = $t->http_start('/fn/slow?op=sleep&ms=1500');
+    my $s2 = $t->http_start('/fn/cgi');
+    sleep 0.3;
+
+    $t->signal_runner('TERM');
+    sleep 0.2;
+    ok(!-e $t->socket_path, 'SIGTERM: the socket is gone at once');
+
+    my $r1 = FaasTest::http_finish($s1);
+    my $r2 = FaasTest::http_finish($s2);
+    is($r1->{status}, 200, 'FastCGI request in flight completes');
+    like($r1->{body}, qr/slept/, 'with its body');
+    is($r2->{status}, 200, 'CGI request in flight completes');
+    like($r2->{body}, qr/cgi done/, 'with its body');
+
+    my $status = $t->wait_runner(10);
+    is($status, 0, 'runner exits 0 after draining');
+    like($t->runner_log, qr/graceful shutdown/, 'said so');
+    ok(!$t->leftovers, 'no worker left');
+    $t->done;
+}
+
+{
+    my $t = FaasTest->new;
+    $t->function('slow', "exec = $fn\n");
+    $t->start_runner;
+    $t->start_nginx;
+
+    my $s1 = $t->http_start('/fn/slow?op=sleep&ms=20000');
+    sleep 0.3;
+    ok(scalar $t->workers('slow'), 'busy worker');
+    my $t0 = time;
+    $t->signal_runner('INT');
+    my $status = $t->wait_runner(10);
+    ok(time - $t0 < 3, 'SIGINT: stops at once');
+    is($status, 0, 'exit 0');
+    my $r = FaasTest::http_finish($s1);
+    isnt($r->{status}, 200, 'the request in flight is cut');
+    ok(FaasTest::wait_for(sub { !$t->leftovers }, 5), 'no worker left');
+    $t->done;
+}
+
+done_testing;
