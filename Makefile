@@ -4,7 +4,13 @@ CC        ?= cc
 CFLAGS    ?= -O2 -g
 WARN      := -Wall -Wextra -Werror -Wshadow -Wpointer-arith
 BUILD     := build
-NGINX_SRC ?= /usr/share/nginx/src
+# Debian's nginx-dev tree (configured with the packaged nginx's flags, so
+# the module loads into it), or any nginx source tree: NGINX_SRC=...
+DEBIAN_NGINX := /usr/share/nginx/src
+NGINX_SRC ?=
+
+MODULE_SRC := config $(wildcard ngx_faas_module/*.c ngx_faas_module/*.h)
+MODULE     := $(BUILD)/ngx_http_faas_module.so
 
 RUNNER_SRC := $(wildcard fcgi-runner/*.c)
 RUNNER_HDR := $(wildcard fcgi-runner/*.h)
@@ -15,9 +21,29 @@ TEST_BINS  := $(BUILD)/t/testfn
 DEPS := nginx nginx-dev libfcgi-dev libpcre2-dev php-cgi spawn-fcgi \
         libfcgi-bin wrk php-fpm fcgiwrap clang libssl-dev zlib1g-dev
 
-.PHONY: all runner functions deps test run clean lint
+.PHONY: all module runner functions deps test run clean lint
 
-all: runner functions
+all: module runner functions
+
+module: $(MODULE)
+
+$(MODULE): $(MODULE_SRC)
+	@mkdir -p $(BUILD)
+	@if [ -n "$(NGINX_SRC)" ]; then \
+	    rm -rf $(BUILD)/nginx && cp -r "$(NGINX_SRC)" $(BUILD)/nginx && \
+	    cd $(BUILD)/nginx && ./configure --with-compat \
+	        --add-dynamic-module=$(CURDIR) >configure.log 2>&1 \
+	        || { tail -20 configure.log; exit 1; }; \
+	elif [ ! -f $(BUILD)/nginx/objs/Makefile ]; then \
+	    rm -rf $(BUILD)/nginx && cp -r $(DEBIAN_NGINX) $(BUILD)/nginx && \
+	    cd $(BUILD)/nginx && bash -c '. ./conf_flags && ./configure \
+	        "$${NGX_CONF_FLAGS[@]}" --add-dynamic-module=$(CURDIR)' \
+	        >configure.log 2>&1 || { tail -20 configure.log; exit 1; }; \
+	fi
+	$(MAKE) -C $(BUILD)/nginx -f objs/Makefile modules \
+	    NGX_WERROR=-Werror >$(BUILD)/module.log 2>&1 \
+	    || { cat $(BUILD)/module.log; exit 1; }
+	cp $(BUILD)/nginx/objs/ngx_http_faas_module.so $@
 
 runner: $(BUILD)/fcgi-runner
 

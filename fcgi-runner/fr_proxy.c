@@ -248,6 +248,8 @@ fr_listen_handler(fr_io_t *io, uint32_t events)
         one = 1;
         (void) setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 
+        fr_log(FR_LOG_DEBUG, 0, "client connection %d accepted", fd);
+
         c->io.fd = fd;
         c->io.handler = fr_conn_handler;
         c->io.data = c;

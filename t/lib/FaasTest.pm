@@ -275,7 +275,8 @@ sub nginx_conf_text {
     my ($self, $http) = @_;
     my $p = $self->{prefix};
     my $user = $> == 0 ? "user www-data;\n" : '';
-    my $modules = $self->{nginx_main} // '';
+    my $modules = "load_module $BUILD/ngx_http_faas_module.so;\n"
+                . ($self->{nginx_main} // '');
 
     return <<"EOF";
 ${user}worker_processes 1;
@@ -296,6 +297,30 @@ http {
 
 $http
 }
+EOF
+}
+
+# the module's front: faas_route to the runner
+sub faas_location {
+    my ($self, %o) = @_;
+    my $sock = $self->{socket};
+    return <<"EOF";
+    upstream runner {
+        server unix:$sock;
+        keepalive 16;
+    }
+
+    server {
+        listen 127.0.0.1:$self->{port};
+        client_max_body_size 0;
+
+        location /fn/ {
+            faas_route ^/fn/(?<fname>[^/]*)(?<path_info>/.*)?\$ \$fname;
+            faas_pass runner;
+            @{[ $o{location} // '' ]}
+        }
+        @{[ $o{extra} // '' ]}
+    }
 EOF
 }
 

@@ -1,0 +1,110 @@
+
+/*
+ * Copyright (C) ngx_faas developers
+ */
+
+
+#ifndef _NGX_HTTP_FAAS_H_INCLUDED_
+#define _NGX_HTTP_FAAS_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+
+#define NGX_HTTP_FAAS_NAME_MAX           64
+
+#define NGX_HTTP_FAAS_VERSION_1          1
+#define NGX_HTTP_FAAS_HEADER_LEN         8
+#define NGX_HTTP_FAAS_RECORD_MAX         32768
+
+#define NGX_HTTP_FAAS_BEGIN_REQUEST      1
+#define NGX_HTTP_FAAS_END_REQUEST        3
+#define NGX_HTTP_FAAS_PARAMS             4
+#define NGX_HTTP_FAAS_STDIN              5
+#define NGX_HTTP_FAAS_STDOUT             6
+#define NGX_HTTP_FAAS_STDERR             7
+
+#define NGX_HTTP_FAAS_RESPONDER          1
+#define NGX_HTTP_FAAS_KEEP_CONN          1
+
+
+typedef struct {
+    ngx_http_regex_t              *regex;
+    ngx_http_complex_value_t       function;
+    ngx_int_t                      path_info;     /* capture, or -1 */
+} ngx_http_faas_route_t;
+
+
+typedef struct {
+    ngx_str_t                      key;
+    ngx_http_complex_value_t       value;
+    ngx_uint_t                     skip_empty;
+} ngx_http_faas_param_t;
+
+
+typedef struct {
+    ngx_array_t                    builtins;     /* ngx_int_t var index */
+} ngx_http_faas_main_conf_t;
+
+
+typedef struct {
+    ngx_http_upstream_conf_t       upstream;
+
+    ngx_array_t                   *routes;       /* ngx_http_faas_route_t */
+    ngx_http_complex_value_t      *function;
+    ngx_array_t                   *params;       /* ngx_http_faas_param_t */
+    ngx_flag_t                     status;
+    ngx_str_t                      status_format;
+} ngx_http_faas_loc_conf_t;
+
+
+typedef enum {
+    ngx_http_faas_st_header = 0,
+    ngx_http_faas_st_content,
+    ngx_http_faas_st_padding
+} ngx_http_faas_state_e;
+
+
+typedef struct {
+    /* routing */
+    ngx_str_t                      function;
+    ngx_str_t                      script_name;
+    ngx_str_t                      path_info;
+
+    /* the record parser: resumes at any byte */
+    ngx_http_faas_state_e          state;
+    ngx_uint_t                     hlen;
+    u_char                         header[NGX_HTTP_FAAS_HEADER_LEN];
+    ngx_uint_t                     type;
+    size_t                         content_left;
+    size_t                         padding_left;
+
+    /* the CGI header block, gathered across STDOUT records */
+    ngx_buf_t                     *head;
+    u_char                        *head_pos;
+
+    unsigned                       header_done:1;
+    unsigned                       ended:1;
+} ngx_http_faas_ctx_t;
+
+
+ngx_int_t ngx_http_faas_route(ngx_http_request_t *r,
+    ngx_http_faas_loc_conf_t *flcf, ngx_http_faas_ctx_t *ctx);
+char *ngx_http_faas_route_directive(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+ngx_int_t ngx_http_faas_name_valid(ngx_str_t *name);
+
+ngx_int_t ngx_http_faas_upstream_start(ngx_http_request_t *r,
+    ngx_http_faas_loc_conf_t *flcf);
+ngx_int_t ngx_http_faas_builtins_init(ngx_conf_t *cf,
+    ngx_http_faas_main_conf_t *fmcf);
+
+ngx_int_t ngx_http_faas_add_variables(ngx_conf_t *cf);
+
+
+extern ngx_module_t  ngx_http_faas_module;
+
+
+#endif /* _NGX_HTTP_FAAS_H_INCLUDED_ */

@@ -1,0 +1,536 @@
+
+/*
+ * Copyright (C) ngx_faas developers
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_faas.h"
+
+
+static ngx_int_t ngx_http_faas_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_faas_preconfiguration(ngx_conf_t *cf);
+static void *ngx_http_faas_create_main_conf(ngx_conf_t *cf);
+static char *ngx_http_faas_init_main_conf(ngx_conf_t *cf, void *conf);
+static void *ngx_http_faas_create_loc_conf(ngx_conf_t *cf);
+static char *ngx_http_faas_merge_loc_conf(ngx_conf_t *cf,
+    void *parent, void *child);
+static char *ngx_http_faas_pass(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_faas_function(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_faas_param(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_faas_status(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+
+
+static ngx_str_t  ngx_http_faas_hide_headers[] = {
+    ngx_string("Status"),
+    ngx_string("X-Accel-Expires"),
+    ngx_string("X-Accel-Redirect"),
+    ngx_string("X-Accel-Limit-Rate"),
+    ngx_string("X-Accel-Buffering"),
+    ngx_string("X-Accel-Charset"),
+    ngx_null_string
+};
+
+
+static ngx_path_init_t  ngx_http_faas_temp_path = {
+    ngx_string(NGX_HTTP_FASTCGI_TEMP_PATH), { 1, 2, 0 }
+};
+
+
+static ngx_command_t  ngx_http_faas_commands[] = {
+
+    { ngx_string("faas_pass"),
+      NGX_HTTP_LOC_CONF|NGX_HTTP_LIF_CONF|NGX_CONF_TAKE1,
+      ngx_http_faas_pass,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("faas_route"),
+      NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE2,
+      ngx_http_faas_route_directive,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("faas_function"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_faas_function,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("faas_param"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE23,
+      ngx_http_faas_param,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("faas_connect_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_faas_loc_conf_t, upstream.connect_timeout),
+      NULL },
+
+    { ngx_string("faas_send_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_faas_loc_conf_t, upstream.send_timeout),
+      NULL },
+
+    { ngx_string("faas_read_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_faas_loc_conf_t, upstream.read_timeout),
+      NULL },
+
+    { ngx_string("faas_status"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_faas_status,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+      ngx_null_command
+};
+
+
+static ngx_http_module_t  ngx_http_faas_module_ctx = {
+    ngx_http_faas_preconfiguration,        /* preconfiguration */
+    NULL,                                  /* postconfiguration */
+
+    ngx_http_faas_create_main_conf,        /* create main configuration */
+    ngx_http_faas_init_main_conf,          /* init main configuration */
+
+    NULL,                                  /* create server configuration */
+    NULL,                                  /* merge server configuration */
+
+    ngx_http_faas_create_loc_conf,         /* create location configuration */
+    ngx_http_faas_merge_loc_conf           /* merge location configuration */
+};
+
+
+ngx_module_t  ngx_http_faas_module = {
+    NGX_MODULE_V1,
+    &ngx_http_faas_module_ctx,             /* module context */
+    ngx_http_faas_commands,                /* module directives */
+    NGX_HTTP_MODULE,                       /* module type */
+    NULL,                                  /* init master */
+    NULL,                                  /* init module */
+    NULL,                                  /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    NULL,                                  /* exit process */
+    NULL,                                  /* exit master */
+    NGX_MODULE_V1_PADDING
+};
+
+
+static ngx_int_t
+ngx_http_faas_handler(ngx_http_request_t *r)
+{
+    ngx_int_t                  rc;
+    ngx_http_faas_ctx_t       *ctx;
+    ngx_http_faas_loc_conf_t  *flcf;
+
+    flcf = ngx_http_get_module_loc_conf(r, ngx_http_faas_module);
+
+    ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_faas_ctx_t));
+    if (ctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_http_set_ctx(r, ctx, ngx_http_faas_module);
+
+    if (!flcf->status) {
+        rc = ngx_http_faas_route(r, flcf, ctx);
+
+        if (rc != NGX_OK) {
+            /* no route, or not a function name: the runner is not asked */
+            ngx_http_discard_request_body(r);
+            return rc;
+        }
+    }
+
+    return ngx_http_faas_upstream_start(r, flcf);
+}
+
+
+static ngx_int_t
+ngx_http_faas_preconfiguration(ngx_conf_t *cf)
+{
+    return ngx_http_faas_add_variables(cf);
+}
+
+
+static void *
+ngx_http_faas_create_main_conf(ngx_conf_t *cf)
+{
+    ngx_http_faas_main_conf_t  *fmcf;
+
+    fmcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_faas_main_conf_t));
+    if (fmcf == NULL) {
+        return NULL;
+    }
+
+    return fmcf;
+}
+
+
+static char *
+ngx_http_faas_init_main_conf(ngx_conf_t *cf, void *conf)
+{
+    ngx_http_faas_main_conf_t  *fmcf = conf;
+
+    if (ngx_http_faas_builtins_init(cf, fmcf) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static void *
+ngx_http_faas_create_loc_conf(ngx_conf_t *cf)
+{
+    ngx_http_faas_loc_conf_t  *conf;
+
+    conf = ngx_pcalloc(cf->pool, sizeof(ngx_http_faas_loc_conf_t));
+    if (conf == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     conf->upstream.bufs.num = 0;
+     *     conf->routes = NULL;
+     *     conf->function = NULL;
+     *     conf->params = NULL;
+     *     conf->status_format = { 0, NULL };
+     */
+
+    conf->upstream.store = 0;
+    conf->upstream.next_upstream_tries = NGX_CONF_UNSET_UINT;
+    conf->upstream.buffering = 1;
+    conf->upstream.request_buffering = 1;
+    conf->upstream.ignore_client_abort = 0;
+    conf->upstream.force_ranges = 0;
+
+    conf->upstream.local = NGX_CONF_UNSET_PTR;
+    conf->upstream.socket_keepalive = NGX_CONF_UNSET;
+
+    conf->upstream.connect_timeout = NGX_CONF_UNSET_MSEC;
+    conf->upstream.send_timeout = NGX_CONF_UNSET_MSEC;
+    conf->upstream.read_timeout = NGX_CONF_UNSET_MSEC;
+    conf->upstream.next_upstream_timeout = NGX_CONF_UNSET_MSEC;
+
+    conf->upstream.send_lowat = NGX_CONF_UNSET_SIZE;
+    conf->upstream.buffer_size = NGX_CONF_UNSET_SIZE;
+    conf->upstream.limit_rate = NGX_CONF_UNSET_SIZE;
+
+    conf->upstream.busy_buffers_size_conf = NGX_CONF_UNSET_SIZE;
+    conf->upstream.max_temp_file_size_conf = NGX_CONF_UNSET_SIZE;
+    conf->upstream.temp_file_write_size_conf = NGX_CONF_UNSET_SIZE;
+
+    conf->upstream.pass_request_headers = 1;
+    conf->upstream.pass_request_body = 1;
+
+    conf->upstream.hide_headers = NGX_CONF_UNSET_PTR;
+    conf->upstream.pass_headers = NGX_CONF_UNSET_PTR;
+
+    conf->upstream.intercept_errors = 0;
+    conf->upstream.cyclic_temp_file = 0;
+
+    /* the input filter is written for the buffered pipe only */
+    conf->upstream.change_buffering = 0;
+
+    ngx_str_set(&conf->upstream.module, "faas");
+
+    conf->status = NGX_CONF_UNSET;
+
+    return conf;
+}
+
+
+static char *
+ngx_http_faas_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
+{
+    ngx_http_faas_loc_conf_t *prev = parent;
+    ngx_http_faas_loc_conf_t *conf = child;
+
+    size_t                     size;
+    ngx_hash_init_t            hash;
+    ngx_http_core_loc_conf_t  *clcf;
+
+    ngx_conf_merge_uint_value(conf->upstream.next_upstream_tries,
+                              prev->upstream.next_upstream_tries, 0);
+
+    ngx_conf_merge_ptr_value(conf->upstream.local,
+                              prev->upstream.local, NULL);
+
+    ngx_conf_merge_value(conf->upstream.socket_keepalive,
+                              prev->upstream.socket_keepalive, 0);
+
+    ngx_conf_merge_msec_value(conf->upstream.connect_timeout,
+                              prev->upstream.connect_timeout, 60000);
+
+    ngx_conf_merge_msec_value(conf->upstream.send_timeout,
+                              prev->upstream.send_timeout, 60000);
+
+    ngx_conf_merge_msec_value(conf->upstream.read_timeout,
+                              prev->upstream.read_timeout, 60000);
+
+    ngx_conf_merge_msec_value(conf->upstream.next_upstream_timeout,
+                              prev->upstream.next_upstream_timeout, 0);
+
+    ngx_conf_merge_size_value(conf->upstream.send_lowat,
+                              prev->upstream.send_lowat, 0);
+
+    ngx_conf_merge_size_value(conf->upstream.buffer_size,
+                              prev->upstream.buffer_size,
+                              (size_t) ngx_pagesize);
+
+    ngx_conf_merge_size_value(conf->upstream.limit_rate,
+                              prev->upstream.limit_rate, 0);
+
+    ngx_conf_merge_bufs_value(conf->upstream.bufs, prev->upstream.bufs,
+                              8, ngx_pagesize);
+
+    size = conf->upstream.buffer_size;
+    if (size < conf->upstream.bufs.size) {
+        size = conf->upstream.bufs.size;
+    }
+
+    ngx_conf_merge_size_value(conf->upstream.busy_buffers_size_conf,
+                              prev->upstream.busy_buffers_size_conf,
+                              NGX_CONF_UNSET_SIZE);
+
+    conf->upstream.busy_buffers_size =
+        (conf->upstream.busy_buffers_size_conf == NGX_CONF_UNSET_SIZE)
+        ? 2 * size : conf->upstream.busy_buffers_size_conf;
+
+    ngx_conf_merge_size_value(conf->upstream.temp_file_write_size_conf,
+                              prev->upstream.temp_file_write_size_conf,
+                              NGX_CONF_UNSET_SIZE);
+
+    conf->upstream.temp_file_write_size =
+        (conf->upstream.temp_file_write_size_conf == NGX_CONF_UNSET_SIZE)
+        ? 2 * size : conf->upstream.temp_file_write_size_conf;
+
+    ngx_conf_merge_size_value(conf->upstream.max_temp_file_size_conf,
+                              prev->upstream.max_temp_file_size_conf,
+                              NGX_CONF_UNSET_SIZE);
+
+    conf->upstream.max_temp_file_size =
+        (conf->upstream.max_temp_file_size_conf == NGX_CONF_UNSET_SIZE)
+        ? 1024 * 1024 * 1024 : conf->upstream.max_temp_file_size_conf;
+
+    conf->upstream.next_upstream = NGX_CONF_BITMASK_SET
+                                   |NGX_HTTP_UPSTREAM_FT_ERROR
+                                   |NGX_HTTP_UPSTREAM_FT_TIMEOUT;
+
+    if (ngx_conf_merge_path_value(cf, &conf->upstream.temp_path,
+                                  prev->upstream.temp_path,
+                                  &ngx_http_faas_temp_path)
+        != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    hash.max_size = 512;
+    hash.bucket_size = ngx_align(64, ngx_cacheline_size);
+    hash.name = "faas_hide_headers_hash";
+
+    if (ngx_http_upstream_hide_headers_hash(cf, &conf->upstream,
+            &prev->upstream, ngx_http_faas_hide_headers, &hash)
+        != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
+    if (clcf->noname && conf->upstream.upstream == NULL) {
+        conf->upstream.upstream = prev->upstream.upstream;
+    }
+
+    if (clcf->lmt_excpt && clcf->handler == NULL && conf->upstream.upstream) {
+        clcf->handler = ngx_http_faas_handler;
+    }
+
+    if (conf->routes == NULL) {
+        conf->routes = prev->routes;
+    }
+
+    if (conf->params == NULL) {
+        conf->params = prev->params;
+    }
+
+    ngx_conf_merge_value(conf->status, prev->status, 0);
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_faas_pass(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_faas_loc_conf_t *flcf = conf;
+
+    ngx_url_t                  u;
+    ngx_str_t                 *value;
+    ngx_http_core_loc_conf_t  *clcf;
+
+    if (flcf->upstream.upstream) {
+        return "is duplicate";
+    }
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
+    clcf->handler = ngx_http_faas_handler;
+
+    if (clcf->name.len && clcf->name.data[clcf->name.len - 1] == '/') {
+        clcf->auto_redirect = 1;
+    }
+
+    value = cf->args->elts;
+
+    ngx_memzero(&u, sizeof(ngx_url_t));
+
+    u.url = value[1];
+    u.no_resolve = 1;
+
+    flcf->upstream.upstream = ngx_http_upstream_add(cf, &u, 0);
+    if (flcf->upstream.upstream == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_faas_function(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_faas_loc_conf_t *flcf = conf;
+
+    ngx_str_t                         *value;
+    ngx_http_compile_complex_value_t   ccv;
+
+    if (flcf->function) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (ngx_http_script_variables_count(&value[1]) == 0
+        && ngx_http_faas_name_valid(&value[1]) != NGX_OK)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid function name \"%V\" in \"faas_function\"",
+                           &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    flcf->function = ngx_palloc(cf->pool, sizeof(ngx_http_complex_value_t));
+    if (flcf->function == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_memzero(&ccv, sizeof(ngx_http_compile_complex_value_t));
+
+    ccv.cf = cf;
+    ccv.value = &value[1];
+    ccv.complex_value = flcf->function;
+
+    if (ngx_http_compile_complex_value(&ccv) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_faas_param(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_faas_loc_conf_t *flcf = conf;
+
+    ngx_str_t                         *value;
+    ngx_http_faas_param_t             *p;
+    ngx_http_compile_complex_value_t   ccv;
+
+    value = cf->args->elts;
+
+    if (flcf->params == NULL) {
+        flcf->params = ngx_array_create(cf->pool, 4,
+                                        sizeof(ngx_http_faas_param_t));
+        if (flcf->params == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    if (value[1].len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "empty parameter name in \"faas_param\"");
+        return NGX_CONF_ERROR;
+    }
+
+    p = ngx_array_push(flcf->params);
+    if (p == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    p->key = value[1];
+    p->skip_empty = 0;
+
+    if (cf->args->nelts == 4) {
+        if (ngx_strcmp(value[3].data, "if_not_empty") != 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid parameter \"%V\" in \"faas_param\"",
+                               &value[3]);
+            return NGX_CONF_ERROR;
+        }
+
+        p->skip_empty = 1;
+    }
+
+    ngx_memzero(&ccv, sizeof(ngx_http_compile_complex_value_t));
+
+    ccv.cf = cf;
+    ccv.value = &value[2];
+    ccv.complex_value = &p->value;
+
+    if (ngx_http_compile_complex_value(&ccv) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_faas_status(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_faas_loc_conf_t *flcf = conf;
+
+    if (flcf->status != NGX_CONF_UNSET) {
+        return "is duplicate";
+    }
+
+    flcf->status = 1;
+
+    return NGX_CONF_OK;
+}

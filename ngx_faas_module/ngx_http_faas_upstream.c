@@ -1,0 +1,1145 @@
+
+/*
+ * Copyright (C) ngx_faas developers
+ *
+ * FastCGI to the runner on nginx's upstream framework: the request is
+ * encoded in two passes (measure, then write); the response goes through
+ * a record parser that can stop at any byte.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_faas.h"
+
+
+typedef struct {
+    ngx_str_t                      key;
+    ngx_str_t                      value;
+} ngx_http_faas_pair_t;
+
+
+typedef struct {
+    ngx_str_t                      key;
+    ngx_str_t                      variable;
+    ngx_uint_t                     skip_empty;
+} ngx_http_faas_builtin_t;
+
+
+typedef enum {
+    ngx_http_faas_ev_again = 0,
+    ngx_http_faas_ev_header,
+    ngx_http_faas_ev_content,
+    ngx_http_faas_ev_end,
+    ngx_http_faas_ev_error
+} ngx_http_faas_event_e;
+
+
+static ngx_int_t ngx_http_faas_create_request(ngx_http_request_t *r);
+static ngx_int_t ngx_http_faas_reinit_request(ngx_http_request_t *r);
+static ngx_int_t ngx_http_faas_process_header(ngx_http_request_t *r);
+static ngx_int_t ngx_http_faas_input_filter_init(void *data);
+static ngx_int_t ngx_http_faas_input_filter(ngx_event_pipe_t *p,
+    ngx_buf_t *buf);
+static void ngx_http_faas_abort_request(ngx_http_request_t *r);
+static void ngx_http_faas_finalize_request(ngx_http_request_t *r,
+    ngx_int_t rc);
+
+static ngx_array_t *ngx_http_faas_collect_params(ngx_http_request_t *r,
+    ngx_http_faas_loc_conf_t *flcf, ngx_http_faas_ctx_t *ctx);
+static ngx_int_t ngx_http_faas_add_pair(ngx_array_t *a, ngx_str_t *key,
+    ngx_str_t *value, ngx_array_t *params);
+static ngx_int_t ngx_http_faas_add_headers(ngx_http_request_t *r,
+    ngx_array_t *a, ngx_array_t *params);
+static ngx_int_t ngx_http_faas_encode_body(ngx_http_request_t *r,
+    ngx_chain_t *body, ngx_chain_t **ll);
+static ngx_http_faas_event_e ngx_http_faas_parse(ngx_http_faas_ctx_t *ctx,
+    u_char **pos, u_char *last, u_char **data, size_t *size);
+static ngx_int_t ngx_http_faas_header_block(ngx_http_request_t *r,
+    ngx_http_faas_ctx_t *ctx, u_char *data, size_t size, u_char **rest);
+static ngx_int_t ngx_http_faas_header_line(ngx_http_request_t *r);
+static void ngx_http_faas_log_stderr(ngx_http_request_t *r,
+    ngx_http_faas_ctx_t *ctx, u_char *data, size_t size);
+
+
+/* the CGI/1.1 meta-variables every request carries */
+
+static ngx_http_faas_builtin_t  ngx_http_faas_builtins[] = {
+    { ngx_string("QUERY_STRING"), ngx_string("query_string"), 0 },
+    { ngx_string("REQUEST_METHOD"), ngx_string("request_method"), 0 },
+    { ngx_string("CONTENT_TYPE"), ngx_string("content_type"), 0 },
+    { ngx_string("CONTENT_LENGTH"), ngx_string("content_length"), 0 },
+    { ngx_string("REQUEST_URI"), ngx_string("request_uri"), 0 },
+    { ngx_string("DOCUMENT_URI"), ngx_string("document_uri"), 0 },
+    { ngx_string("DOCUMENT_ROOT"), ngx_string("document_root"), 0 },
+    { ngx_string("SERVER_PROTOCOL"), ngx_string("server_protocol"), 0 },
+    { ngx_string("REQUEST_SCHEME"), ngx_string("scheme"), 0 },
+    { ngx_string("HTTPS"), ngx_string("https"), 1 },
+    { ngx_string("REMOTE_ADDR"), ngx_string("remote_addr"), 0 },
+    { ngx_string("REMOTE_PORT"), ngx_string("remote_port"), 0 },
+    { ngx_string("REMOTE_USER"), ngx_string("remote_user"), 1 },
+    { ngx_string("SERVER_ADDR"), ngx_string("server_addr"), 0 },
+    { ngx_string("SERVER_PORT"), ngx_string("server_port"), 0 },
+    { ngx_string("SERVER_NAME"), ngx_string("server_name"), 0 },
+    { ngx_string("FAAS_REQUEST_ID"), ngx_string("request_id"), 0 },
+    { ngx_null_string, ngx_null_string, 0 }
+};
+
+
+ngx_int_t
+ngx_http_faas_builtins_init(ngx_conf_t *cf, ngx_http_faas_main_conf_t *fmcf)
+{
+    ngx_int_t                 *index;
+    ngx_http_faas_builtin_t   *b;
+
+    if (ngx_array_init(&fmcf->builtins, cf->pool, 20, sizeof(ngx_int_t))
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    for (b = ngx_http_faas_builtins; b->key.len; b++) {
+        index = ngx_array_push(&fmcf->builtins);
+        if (index == NULL) {
+            return NGX_ERROR;
+        }
+
+        *index = ngx_http_get_variable_index(cf, &b->variable);
+        if (*index == NGX_ERROR) {
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_faas_upstream_start(ngx_http_request_t *r,
+    ngx_http_faas_loc_conf_t *flcf)
+{
+    ngx_int_t             rc;
+    ngx_http_upstream_t  *u;
+
+    if (ngx_http_upstream_create(r) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    u = r->upstream;
+
+    ngx_str_set(&u->schema, "faas://");
+    u->output.tag = (ngx_buf_tag_t) &ngx_http_faas_module;
+
+    u->conf = &flcf->upstream;
+
+    u->create_request = ngx_http_faas_create_request;
+    u->reinit_request = ngx_http_faas_reinit_request;
+    u->process_header = ngx_http_faas_process_header;
+    u->abort_request = ngx_http_faas_abort_request;
+    u->finalize_request = ngx_http_faas_finalize_request;
+    r->state = 0;
+
+    u->buffering = 1;
+
+    u->pipe = ngx_pcalloc(r->pool, sizeof(ngx_event_pipe_t));
+    if (u->pipe == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    u->pipe->input_filter = ngx_http_faas_input_filter;
+    u->pipe->input_ctx = r;
+
+    u->input_filter_init = ngx_http_faas_input_filter_init;
+
+    rc = ngx_http_read_client_request_body(r, ngx_http_upstream_init);
+
+    if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
+        return rc;
+    }
+
+    return NGX_DONE;
+}
+
+
+/*
+ * BEGIN_REQUEST, PARAMS, the end of PARAMS, then the body as STDIN
+ * records and the end of STDIN.
+ */
+
+static ngx_int_t
+ngx_http_faas_create_request(ngx_http_request_t *r)
+{
+    u_char                    *p, *start;
+    size_t                     size, len, chunk;
+    ngx_buf_t                 *b;
+    ngx_uint_t                 i;
+    ngx_chain_t               *cl, *body;
+    ngx_array_t               *pairs;
+    ngx_http_faas_ctx_t       *ctx;
+    ngx_http_faas_pair_t      *pair;
+    ngx_http_faas_loc_conf_t  *flcf;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_faas_module);
+    flcf = ngx_http_get_module_loc_conf(r, ngx_http_faas_module);
+
+    pairs = ngx_http_faas_collect_params(r, flcf, ctx);
+    if (pairs == NULL) {
+        return NGX_ERROR;
+    }
+
+    /* pass 1: measure */
+
+    size = 0;
+    pair = pairs->elts;
+
+    for (i = 0; i < pairs->nelts; i++) {
+        size += (pair[i].key.len > 127 ? 4 : 1)
+                + (pair[i].value.len > 127 ? 4 : 1)
+                + pair[i].key.len + pair[i].value.len;
+    }
+
+    len = NGX_HTTP_FAAS_HEADER_LEN + 8
+          + (size / NGX_HTTP_FAAS_RECORD_MAX + 1) * NGX_HTTP_FAAS_HEADER_LEN
+          + size
+          + NGX_HTTP_FAAS_HEADER_LEN;
+
+    b = ngx_create_temp_buf(r->pool, len);
+    if (b == NULL) {
+        return NGX_ERROR;
+    }
+
+    /* pass 2: write, the pairs first, framed after */
+
+    p = b->last;
+
+    *p++ = NGX_HTTP_FAAS_VERSION_1;
+    *p++ = NGX_HTTP_FAAS_BEGIN_REQUEST;
+    *p++ = 0; *p++ = 1;                    /* request id 1 */
+    *p++ = 0; *p++ = 8;                    /* content length */
+    *p++ = 0; *p++ = 0;
+    *p++ = 0; *p++ = NGX_HTTP_FAAS_RESPONDER;
+    *p++ = NGX_HTTP_FAAS_KEEP_CONN;
+    p = ngx_cpymem(p, "\0\0\0\0\0", 5);
+
+    start = b->end - size;
+    len = 0;
+
+    for (i = 0; i < pairs->nelts; i++) {
+        if (pair[i].key.len > 127) {
+            *(start + len++) = (u_char) ((pair[i].key.len >> 24) | 0x80);
+            *(start + len++) = (u_char) (pair[i].key.len >> 16);
+            *(start + len++) = (u_char) (pair[i].key.len >> 8);
+        }
+        *(start + len++) = (u_char) pair[i].key.len;
+
+        if (pair[i].value.len > 127) {
+            *(start + len++) = (u_char) ((pair[i].value.len >> 24) | 0x80);
+            *(start + len++) = (u_char) (pair[i].value.len >> 16);
+            *(start + len++) = (u_char) (pair[i].value.len >> 8);
+        }
+        *(start + len++) = (u_char) pair[i].value.len;
+
+        ngx_memcpy(start + len, pair[i].key.data, pair[i].key.len);
+        len += pair[i].key.len;
+        ngx_memcpy(start + len, pair[i].value.data, pair[i].value.len);
+        len += pair[i].value.len;
+    }
+
+    /* the pairs sit at the end of the buffer; records move them forward */
+
+    while (size) {
+        chunk = ngx_min(size, NGX_HTTP_FAAS_RECORD_MAX);
+
+        *p++ = NGX_HTTP_FAAS_VERSION_1;
+        *p++ = NGX_HTTP_FAAS_PARAMS;
+        *p++ = 0; *p++ = 1;
+        *p++ = (u_char) (chunk >> 8);
+        *p++ = (u_char) chunk;
+        *p++ = 0; *p++ = 0;
+
+        p = ngx_movemem(p, start, chunk);
+        start += chunk;
+        size -= chunk;
+    }
+
+    *p++ = NGX_HTTP_FAAS_VERSION_1;
+    *p++ = NGX_HTTP_FAAS_PARAMS;
+    p = ngx_cpymem(p, "\0\1\0\0\0\0", 6);
+
+    b->last = p;
+
+    cl = ngx_alloc_chain_link(r->pool);
+    if (cl == NULL) {
+        return NGX_ERROR;
+    }
+
+    cl->buf = b;
+    cl->next = NULL;
+
+    body = r->upstream->conf->pass_request_body ? r->upstream->request_bufs
+                                                : NULL;
+
+    if (ngx_http_faas_encode_body(r, body, &cl->next) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    r->upstream->request_bufs = cl;
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "http faas request for \"%V\": %uz params",
+                   &ctx->function, pairs->nelts);
+
+    return NGX_OK;
+}
+
+
+/*
+ * The body as STDIN records over the body's own memory or file, then the
+ * end of STDIN. Each chunk's start is its own first byte and file chunks
+ * follow each other, as ngx_http_upstream_reinit() expects on a retry.
+ */
+
+static ngx_int_t
+ngx_http_faas_encode_body(ngx_http_request_t *r, ngx_chain_t *body,
+    ngx_chain_t **ll)
+{
+    off_t         pos, end;
+    u_char       *h;
+    size_t        chunk;
+    ngx_buf_t    *b, *hb;
+    ngx_chain_t  *cl;
+
+    for ( /* void */ ; body; body = body->next) {
+
+        if (body->buf->in_file) {
+            pos = body->buf->file_pos;
+            end = body->buf->file_last;
+
+        } else {
+            pos = 0;
+            end = body->buf->last - body->buf->pos;
+        }
+
+        while (pos < end) {
+            chunk = (size_t) ngx_min(end - pos, NGX_HTTP_FAAS_RECORD_MAX);
+
+            hb = ngx_create_temp_buf(r->pool, NGX_HTTP_FAAS_HEADER_LEN);
+            b = ngx_alloc_buf(r->pool);
+            if (hb == NULL || b == NULL) {
+                return NGX_ERROR;
+            }
+
+            h = hb->last;
+            *h++ = NGX_HTTP_FAAS_VERSION_1;
+            *h++ = NGX_HTTP_FAAS_STDIN;
+            *h++ = 0; *h++ = 1;
+            *h++ = (u_char) (chunk >> 8);
+            *h++ = (u_char) chunk;
+            *h++ = 0; *h++ = 0;
+            hb->last = h;
+
+            ngx_memcpy(b, body->buf, sizeof(ngx_buf_t));
+
+            if (b->in_file) {
+                b->file_pos = pos;
+                b->file_last = pos + chunk;
+
+            } else {
+                b->start = body->buf->pos + pos;
+                b->pos = b->start;
+                b->last = b->start + chunk;
+            }
+
+            b->last_buf = 0;
+            b->last_in_chain = 0;
+            b->flush = 0;
+            b->shadow = NULL;
+
+            cl = ngx_alloc_chain_link(r->pool);
+            if (cl == NULL) {
+                return NGX_ERROR;
+            }
+
+            cl->buf = hb;
+            *ll = cl;
+            ll = &cl->next;
+
+            cl = ngx_alloc_chain_link(r->pool);
+            if (cl == NULL) {
+                return NGX_ERROR;
+            }
+
+            cl->buf = b;
+            *ll = cl;
+            ll = &cl->next;
+
+            pos += chunk;
+        }
+    }
+
+    hb = ngx_create_temp_buf(r->pool, NGX_HTTP_FAAS_HEADER_LEN);
+    cl = ngx_alloc_chain_link(r->pool);
+    if (hb == NULL || cl == NULL) {
+        return NGX_ERROR;
+    }
+
+    hb->last = ngx_cpymem(hb->last, "\1\5\0\1\0\0\0\0", 8);
+    hb->last_buf = 1;
+
+    cl->buf = hb;
+    cl->next = NULL;
+    *ll = cl;
+
+    return NGX_OK;
+}
+
+
+/*
+ * Every pair for the runner: the built-in meta-variables, SCRIPT_NAME
+ * and PATH_INFO of the route, the function, faas_param (which replaces a
+ * built-in or a header of the same name), and the request headers.
+ */
+
+static ngx_array_t *
+ngx_http_faas_collect_params(ngx_http_request_t *r,
+    ngx_http_faas_loc_conf_t *flcf, ngx_http_faas_ctx_t *ctx)
+{
+    ngx_str_t                   key, value;
+    ngx_int_t                  *index;
+    ngx_uint_t                  i;
+    ngx_array_t                *a;
+    ngx_http_faas_param_t      *param;
+    ngx_http_variable_value_t  *vv;
+    ngx_http_faas_main_conf_t  *fmcf;
+
+    fmcf = ngx_http_get_module_main_conf(r, ngx_http_faas_module);
+
+    a = ngx_array_create(r->pool, 48, sizeof(ngx_http_faas_pair_t));
+    if (a == NULL) {
+        return NULL;
+    }
+
+    index = fmcf->builtins.elts;
+
+    for (i = 0; i < fmcf->builtins.nelts; i++) {
+        vv = ngx_http_get_indexed_variable(r, index[i]);
+
+        if (vv == NULL || vv->not_found) {
+            ngx_str_null(&value);
+
+        } else {
+            value.data = vv->data;
+            value.len = vv->len;
+        }
+
+        if (value.len == 0 && ngx_http_faas_builtins[i].skip_empty) {
+            continue;
+        }
+
+        if (ngx_http_faas_add_pair(a, &ngx_http_faas_builtins[i].key, &value,
+                                   flcf->params)
+            != NGX_OK)
+        {
+            return NULL;
+        }
+    }
+
+#define ngx_http_faas_add(k, v)                                              \
+    ngx_str_set(&key, k);                                                    \
+    if (ngx_http_faas_add_pair(a, &key, v, flcf->params) != NGX_OK) {        \
+        return NULL;                                                         \
+    }
+
+    ngx_str_set(&value, "CGI/1.1");
+    ngx_http_faas_add("GATEWAY_INTERFACE", &value);
+
+    ngx_str_set(&value, NGINX_VER);
+    ngx_http_faas_add("SERVER_SOFTWARE", &value);
+
+    ngx_str_set(&value, "200");
+    ngx_http_faas_add("REDIRECT_STATUS", &value);
+
+    ngx_http_faas_add("SCRIPT_NAME", &ctx->script_name);
+    ngx_http_faas_add("PATH_INFO", &ctx->path_info);
+
+    if (flcf->status) {
+        ngx_str_set(&value, "1");
+        ngx_http_faas_add("FAAS_STATUS", &value);
+
+    } else {
+        ngx_http_faas_add("FAAS_FUNCTION", &ctx->function);
+    }
+
+#undef ngx_http_faas_add
+
+    if (flcf->params) {
+        param = flcf->params->elts;
+
+        for (i = 0; i < flcf->params->nelts; i++) {
+            if (ngx_http_complex_value(r, &param[i].value, &value) != NGX_OK) {
+                return NULL;
+            }
+
+            if (value.len == 0 && param[i].skip_empty) {
+                continue;
+            }
+
+            if (ngx_http_faas_add_pair(a, &param[i].key, &value, NULL)
+                != NGX_OK)
+            {
+                return NULL;
+            }
+        }
+    }
+
+    if (ngx_http_faas_add_headers(r, a, flcf->params) != NGX_OK) {
+        return NULL;
+    }
+
+    return a;
+}
+
+
+static ngx_int_t
+ngx_http_faas_add_pair(ngx_array_t *a, ngx_str_t *key, ngx_str_t *value,
+    ngx_array_t *params)
+{
+    ngx_uint_t              i;
+    ngx_http_faas_pair_t   *pair;
+    ngx_http_faas_param_t  *param;
+
+    /* a faas_param of the same name takes this one's place */
+
+    if (params) {
+        param = params->elts;
+
+        for (i = 0; i < params->nelts; i++) {
+            if (param[i].key.len == key->len
+                && ngx_strncmp(param[i].key.data, key->data, key->len) == 0)
+            {
+                return NGX_OK;
+            }
+        }
+    }
+
+    pair = ngx_array_push(a);
+    if (pair == NULL) {
+        return NGX_ERROR;
+    }
+
+    pair->key = *key;
+    pair->value = *value;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_faas_add_headers(ngx_http_request_t *r, ngx_array_t *a,
+    ngx_array_t *params)
+{
+    u_char           *p, c;
+    ngx_str_t         key;
+    ngx_uint_t        i, n;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */ ; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        /* "Proxy:" would become HTTP_PROXY, which CGI programs trust */
+        if (h[i].key.len == 5
+            && ngx_strncasecmp(h[i].key.data, (u_char *) "proxy", 5) == 0)
+        {
+            continue;
+        }
+
+        key.len = sizeof("HTTP_") - 1 + h[i].key.len;
+        key.data = ngx_pnalloc(r->pool, key.len);
+        if (key.data == NULL) {
+            return NGX_ERROR;
+        }
+
+        p = ngx_cpymem(key.data, "HTTP_", sizeof("HTTP_") - 1);
+
+        for (n = 0; n < h[i].key.len; n++) {
+            c = h[i].key.data[n];
+
+            if (c >= 'a' && c <= 'z') {
+                c &= ~0x20;
+
+            } else if (c == '-') {
+                c = '_';
+
+            } else if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))) {
+                break;
+            }
+
+            *p++ = c;
+        }
+
+        if (n < h[i].key.len) {
+            /* a name CGI cannot carry, or one that could pose as another */
+            continue;
+        }
+
+        if (ngx_http_faas_add_pair(a, &key, &h[i].value, params) != NGX_OK) {
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_faas_reinit_request(ngx_http_request_t *r)
+{
+    ngx_http_faas_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_faas_module);
+
+    if (ctx == NULL) {
+        return NGX_OK;
+    }
+
+    ctx->state = ngx_http_faas_st_header;
+    ctx->hlen = 0;
+    ctx->content_left = 0;
+    ctx->padding_left = 0;
+    ctx->header_done = 0;
+    ctx->ended = 0;
+
+    if (ctx->head) {
+        ctx->head->pos = ctx->head->start;
+        ctx->head->last = ctx->head->start;
+        ctx->head_pos = ctx->head->start;
+    }
+
+    r->state = 0;
+
+    return NGX_OK;
+}
+
+
+/*
+ * The record parser: bytes in, one event out. On content it gives the
+ * slice of this record's payload in [*pos, last).
+ */
+
+static ngx_http_faas_event_e
+ngx_http_faas_parse(ngx_http_faas_ctx_t *ctx, u_char **pos, u_char *last,
+    u_char **data, size_t *size)
+{
+    size_t   n;
+    u_char  *p;
+
+    p = *pos;
+
+    for ( ;; ) {
+
+        switch (ctx->state) {
+
+        case ngx_http_faas_st_header:
+
+            if (p == last) {
+                *pos = p;
+                return ngx_http_faas_ev_again;
+            }
+
+            n = ngx_min((size_t) (last - p), NGX_HTTP_FAAS_HEADER_LEN
+                                             - ctx->hlen);
+            ngx_memcpy(ctx->header + ctx->hlen, p, n);
+            ctx->hlen += n;
+            p += n;
+
+            if (ctx->hlen < NGX_HTTP_FAAS_HEADER_LEN) {
+                *pos = p;
+                return ngx_http_faas_ev_again;
+            }
+
+            ctx->hlen = 0;
+
+            if (ctx->header[0] != NGX_HTTP_FAAS_VERSION_1) {
+                *pos = p;
+                return ngx_http_faas_ev_error;
+            }
+
+            ctx->type = ctx->header[1];
+            ctx->content_left = (ctx->header[4] << 8) + ctx->header[5];
+            ctx->padding_left = ctx->header[6];
+            ctx->state = ngx_http_faas_st_content;
+
+            *pos = p;
+            return ngx_http_faas_ev_header;
+
+        case ngx_http_faas_st_content:
+
+            if (ctx->content_left == 0) {
+                ctx->state = ngx_http_faas_st_padding;
+                break;
+            }
+
+            if (p == last) {
+                *pos = p;
+                return ngx_http_faas_ev_again;
+            }
+
+            n = ngx_min((size_t) (last - p), ctx->content_left);
+
+            *data = p;
+            *size = n;
+            ctx->content_left -= n;
+
+            *pos = p + n;
+            return ngx_http_faas_ev_content;
+
+        default: /* ngx_http_faas_st_padding */
+
+            n = ngx_min((size_t) (last - p), ctx->padding_left);
+            ctx->padding_left -= n;
+            p += n;
+
+            if (ctx->padding_left) {
+                *pos = p;
+                return ngx_http_faas_ev_again;
+            }
+
+            ctx->state = ngx_http_faas_st_header;
+
+            *pos = p;
+            return ngx_http_faas_ev_end;
+        }
+    }
+}
+
+
+static ngx_int_t
+ngx_http_faas_process_header(ngx_http_request_t *r)
+{
+    u_char                *data, *rest;
+    size_t                 size;
+    ngx_int_t              rc;
+    ngx_buf_t             *b;
+    ngx_http_upstream_t   *u;
+    ngx_http_faas_ctx_t   *ctx;
+    ngx_http_faas_event_e  ev;
+
+    u = r->upstream;
+    b = &u->buffer;
+    ctx = ngx_http_get_module_ctx(r, ngx_http_faas_module);
+
+    for ( ;; ) {
+
+        ev = ngx_http_faas_parse(ctx, &b->pos, b->last, &data, &size);
+
+        switch (ev) {
+
+        case ngx_http_faas_ev_again:
+            /* all of it consumed: the header block is kept in ctx->head */
+            b->pos = b->start;
+            b->last = b->start;
+            return NGX_AGAIN;
+
+        case ngx_http_faas_ev_error:
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "upstream sent a record of FastCGI version %d "
+                          "for function \"%V\"", ctx->header[0],
+                          &ctx->function);
+            return NGX_HTTP_UPSTREAM_INVALID_HEADER;
+
+        case ngx_http_faas_ev_header:
+            if (ctx->type == NGX_HTTP_FAAS_END_REQUEST) {
+                ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                              "upstream ended the request without a "
+                              "response for function \"%V\"",
+                              &ctx->function);
+                return NGX_HTTP_UPSTREAM_INVALID_HEADER;
+            }
+            continue;
+
+        case ngx_http_faas_ev_end:
+            continue;
+
+        default: /* ngx_http_faas_ev_content */
+            break;
+        }
+
+        if (ctx->type == NGX_HTTP_FAAS_STDERR) {
+            ngx_http_faas_log_stderr(r, ctx, data, size);
+            continue;
+        }
+
+        if (ctx->type != NGX_HTTP_FAAS_STDOUT) {
+            continue;
+        }
+
+        rc = ngx_http_faas_header_block(r, ctx, data, size, &rest);
+
+        if (rc == NGX_AGAIN) {
+            continue;
+        }
+
+        if (rc != NGX_OK) {
+            return rc;
+        }
+
+        /* the body begins inside this slice: leave it for the filter */
+        ctx->content_left += (data + size) - rest;
+        b->pos = rest;
+
+        return NGX_OK;
+    }
+}
+
+
+/*
+ * Gathers STDOUT payload into ctx->head and parses header lines there:
+ * a line may be split across records. NGX_OK with *rest at the first
+ * body byte of this slice, NGX_AGAIN for more, or an error status.
+ */
+
+static ngx_int_t
+ngx_http_faas_header_block(ngx_http_request_t *r, ngx_http_faas_ctx_t *ctx,
+    u_char *data, size_t size, u_char **rest)
+{
+    size_t                 used;
+    ngx_int_t              rc;
+    ngx_buf_t              hb;
+    ngx_http_upstream_t   *u;
+
+    u = r->upstream;
+
+    if (ctx->head == NULL) {
+        ctx->head = ngx_create_temp_buf(r->pool, u->conf->buffer_size);
+        if (ctx->head == NULL) {
+            return NGX_ERROR;
+        }
+        ctx->head_pos = ctx->head->pos;
+    }
+
+    if ((size_t) (ctx->head->end - ctx->head->last) < size) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "upstream sent too big header for function \"%V\"",
+                      &ctx->function);
+        return NGX_HTTP_UPSTREAM_INVALID_HEADER;
+    }
+
+    used = ctx->head->last - ctx->head->start;
+    ctx->head->last = ngx_cpymem(ctx->head->last, data, size);
+
+    ngx_memzero(&hb, sizeof(ngx_buf_t));
+    hb.start = ctx->head->start;
+    hb.pos = ctx->head_pos;
+    hb.last = ctx->head->last;
+    hb.end = ctx->head->end;
+
+    for ( ;; ) {
+        rc = ngx_http_parse_header_line(r, &hb, 1);
+        ctx->head_pos = hb.pos;
+
+        if (rc == NGX_OK) {
+            rc = ngx_http_faas_header_line(r);
+
+            if (rc != NGX_OK) {
+                return rc;
+            }
+
+            continue;
+        }
+
+        if (rc == NGX_AGAIN) {
+            return NGX_AGAIN;
+        }
+
+        if (rc == NGX_HTTP_PARSE_HEADER_DONE) {
+            break;
+        }
+
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "upstream sent invalid header: \"%*s\\x%02xd...\" "
+                      "for function \"%V\"",
+                      r->header_end - r->header_name_start,
+                      r->header_name_start, *r->header_end, &ctx->function);
+
+        return NGX_HTTP_UPSTREAM_INVALID_HEADER;
+    }
+
+    /* the end of the header block is in this slice */
+    *rest = data + ((hb.pos - ctx->head->start) - used);
+
+    ctx->header_done = 1;
+
+    if (u->headers_in.status) {
+        rc = ngx_atoi(u->headers_in.status->value.data, 3);
+
+        if (rc == NGX_ERROR || rc < 100 || rc > 999) {
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "upstream sent invalid status \"%V\" for "
+                          "function \"%V\"", &u->headers_in.status->value,
+                          &ctx->function);
+            return NGX_HTTP_UPSTREAM_INVALID_HEADER;
+        }
+
+        u->headers_in.status_n = rc;
+        u->headers_in.status_line = u->headers_in.status->value;
+
+    } else if (u->headers_in.location) {
+        u->headers_in.status_n = 302;
+        ngx_str_set(&u->headers_in.status_line, "302 Moved Temporarily");
+
+    } else {
+        u->headers_in.status_n = 200;
+        ngx_str_set(&u->headers_in.status_line, "200 OK");
+    }
+
+    if (u->state && u->state->status == 0) {
+        u->state->status = u->headers_in.status_n;
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_faas_header_line(ngx_http_request_t *r)
+{
+    ngx_table_elt_t                *h;
+    ngx_http_upstream_header_t     *hh;
+    ngx_http_upstream_main_conf_t  *umcf;
+
+    umcf = ngx_http_get_module_main_conf(r, ngx_http_upstream_module);
+
+    h = ngx_list_push(&r->upstream->headers_in.headers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->key.len = r->header_name_end - r->header_name_start;
+    h->value.len = r->header_end - r->header_start;
+
+    h->key.data = ngx_pnalloc(r->pool,
+                              h->key.len + 1 + h->value.len + 1 + h->key.len);
+    if (h->key.data == NULL) {
+        h->hash = 0;
+        return NGX_ERROR;
+    }
+
+    h->value.data = h->key.data + h->key.len + 1;
+    h->lowcase_key = h->key.data + h->key.len + 1 + h->value.len + 1;
+
+    ngx_memcpy(h->key.data, r->header_name_start, h->key.len);
+    h->key.data[h->key.len] = '\0';
+    ngx_memcpy(h->value.data, r->header_start, h->value.len);
+    h->value.data[h->value.len] = '\0';
+
+    if (h->key.len == r->lowcase_index) {
+        ngx_memcpy(h->lowcase_key, r->lowcase_header, h->key.len);
+
+    } else {
+        ngx_strlow(h->lowcase_key, h->key.data, h->key.len);
+    }
+
+    h->hash = r->header_hash;
+
+    hh = ngx_hash_find(&umcf->headers_in_hash, h->hash, h->lowcase_key,
+                       h->key.len);
+
+    if (hh && hh->handler(r, h, hh->offset) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "http faas header: \"%V: %V\"", &h->key, &h->value);
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_faas_log_stderr(ngx_http_request_t *r, ngx_http_faas_ctx_t *ctx,
+    u_char *data, size_t size)
+{
+    while (size && (data[size - 1] == LF || data[size - 1] == CR)) {
+        size--;
+    }
+
+    if (size == 0) {
+        return;
+    }
+
+    ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                  "function \"%V\" stderr: \"%*s\"", &ctx->function,
+                  size, data);
+}
+
+
+static ngx_int_t
+ngx_http_faas_input_filter_init(void *data)
+{
+    ngx_http_request_t   *r = data;
+    ngx_http_faas_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_faas_module);
+
+    /* the pipe hands us a buffer once it holds this much */
+    r->upstream->pipe->length = ctx->state == ngx_http_faas_st_content
+                                ? (off_t) (ctx->content_left
+                                           + ctx->padding_left)
+                                : NGX_HTTP_FAAS_HEADER_LEN;
+
+    return NGX_OK;
+}
+
+
+/*
+ * STDOUT payload becomes body buffers pointing into the raw buffer, as
+ * its shadows; STDERR goes to the error log; END_REQUEST ends the
+ * response, and only then may the connection be kept.
+ */
+
+static ngx_int_t
+ngx_http_faas_input_filter(ngx_event_pipe_t *p, ngx_buf_t *buf)
+{
+    u_char                *data;
+    size_t                 size;
+    ngx_buf_t             *b, **prev;
+    ngx_chain_t           *cl;
+    ngx_http_request_t    *r;
+    ngx_http_faas_ctx_t   *ctx;
+    ngx_http_faas_event_e  ev;
+
+    if (buf->pos == buf->last) {
+        return NGX_OK;
+    }
+
+    r = p->input_ctx;
+    ctx = ngx_http_get_module_ctx(r, ngx_http_faas_module);
+
+    b = NULL;
+    prev = &buf->shadow;
+
+    while (!ctx->ended) {
+
+        ev = ngx_http_faas_parse(ctx, &buf->pos, buf->last, &data, &size);
+
+        if (ev == ngx_http_faas_ev_again) {
+            break;
+        }
+
+        if (ev == ngx_http_faas_ev_error) {
+            ngx_log_error(NGX_LOG_ERR, p->log, 0,
+                          "upstream sent a record of FastCGI version %d "
+                          "for function \"%V\"", ctx->header[0],
+                          &ctx->function);
+            return NGX_ERROR;
+        }
+
+        if (ev == ngx_http_faas_ev_end) {
+            if (ctx->type == NGX_HTTP_FAAS_END_REQUEST) {
+                ctx->ended = 1;
+                p->upstream_done = 1;
+
+                /* anything after END_REQUEST: not a connection to keep */
+                r->upstream->keepalive = (buf->pos == buf->last);
+            }
+            continue;
+        }
+
+        if (ev != ngx_http_faas_ev_content) {
+            continue;
+        }
+
+        if (ctx->type == NGX_HTTP_FAAS_STDERR) {
+            ngx_http_faas_log_stderr(r, ctx, data, size);
+            continue;
+        }
+
+        if (ctx->type != NGX_HTTP_FAAS_STDOUT) {
+            continue;
+        }
+
+        cl = ngx_chain_get_free_buf(p->pool, &p->free);
+        if (cl == NULL) {
+            return NGX_ERROR;
+        }
+
+        b = cl->buf;
+
+        ngx_memzero(b, sizeof(ngx_buf_t));
+
+        b->pos = data;
+        b->last = data + size;
+        b->start = buf->start;
+        b->end = buf->end;
+        b->tag = p->tag;
+        b->temporary = 1;
+        b->recycled = 1;
+        b->num = buf->num;
+
+        *prev = b;
+        prev = &b->shadow;
+
+        if (p->in) {
+            *p->last_in = cl;
+
+        } else {
+            p->in = cl;
+        }
+
+        p->last_in = &cl->next;
+    }
+
+    if (ctx->ended) {
+        p->length = 0;
+
+    } else {
+        p->length = ctx->state == ngx_http_faas_st_header
+                    ? (off_t) (NGX_HTTP_FAAS_HEADER_LEN - ctx->hlen)
+                    : (off_t) (ctx->content_left + ctx->padding_left);
+
+        if (p->length == 0) {
+            p->length = 1;
+        }
+    }
+
+    if (b) {
+        b->shadow = buf;
+        b->last_shadow = 1;
+        return NGX_OK;
+    }
+
+    /* no body in this buffer: it is free again */
+
+    return ngx_event_pipe_add_free_buf(p, buf);
+}
+
+
+static void
+ngx_http_faas_abort_request(ngx_http_request_t *r)
+{
+    ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "abort http faas request");
+}
+
+
+static void
+ngx_http_faas_finalize_request(ngx_http_request_t *r, ngx_int_t rc)
+{
+    ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "finalize http faas request");
+}
