@@ -19,7 +19,8 @@ FUNCTIONS  := $(BUILD)/functions/hello/hello
 TEST_BINS  := $(BUILD)/t/testfn
 
 DEPS := nginx nginx-dev libfcgi-dev libpcre2-dev php-cgi spawn-fcgi \
-        libfcgi-bin wrk php-fpm fcgiwrap clang libssl-dev zlib1g-dev
+        libfcgi-bin wrk php-fpm fcgiwrap clang libssl-dev zlib1g-dev \
+        curl openssl
 
 .PHONY: all module runner functions deps test run clean lint
 

@@ -51,7 +51,15 @@ ngx_http_faas_route_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     rc.err.len = NGX_MAX_CONF_ERRSTR;
     rc.err.data = errstr;
 
-    /* reports a bad regex as "... in \"faas_route\"" with file and line */
+    /* checked first, so that the message names the directive */
+    if (ngx_regex_compile(&rc) != NGX_OK) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid regex in \"faas_route\": %V", &rc.err);
+        return NGX_CONF_ERROR;
+    }
+
+    rc.err.len = NGX_MAX_CONF_ERRSTR;
+
     route->regex = ngx_http_regex_compile(cf, &rc);
     if (route->regex == NULL) {
         return NGX_CONF_ERROR;

@@ -172,7 +172,7 @@ sub start_runner {
     return $pid;
 }
 
-sub runner_log { read_file($_[0]{runner_log}) }
+sub runner_log { $_[0]{runner_log} ? read_file($_[0]{runner_log}) : "" }
 
 sub wait_log {
     my ($self, $re, $timeout) = @_;

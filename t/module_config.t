@@ -1,0 +1,82 @@
+#!/usr/bin/perl
+
+# nginx -t with the module: it loads into Debian's nginx, and bad
+# configurations fail with messages that name the directive.
+
+use strict;
+use warnings;
+
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use FaasTest;
+use Test::More;
+
+my $t = FaasTest->new;
+$t->{port} = FaasTest::free_port();
+
+sub nginx_t {
+    my ($server) = @_;
+    my $conf = $t->prefix . '/test.conf';
+    FaasTest::write_file($conf, $t->nginx_conf_text(
+        "upstream u { server unix:/tmp/none.sock; }\n"
+        . "server { listen 127.0.0.1:$t->{port};\n$server\n}\n"));
+    my $out = `@{[ FaasTest::nginx_binary() ]} -t -p @{[ $t->prefix ]}/ -c $conf 2>&1`;
+    return ($? >> 8, $out);
+}
+
+my ($rc, $out) = nginx_t(<<'EOF');
+    faas_route ^/s/(?<name>[a-z]+)(?<path_info>/.*)?$ $name;
+    faas_param X y;
+    location /fn/ {
+        faas_route ^/fn/([a-z]+) $1;
+        faas_route ^/fn2/(?<n>[a-z]+) pre-$n;
+        faas_pass u;
+        faas_connect_timeout 2s;
+        faas_send_timeout 3s;
+        faas_read_timeout 4s;
+        faas_param A $uri if_not_empty;
+    }
+    location = /f { faas_function users; faas_pass u; }
+    location = /s { faas_status; faas_pass u; }
+    location /if/ { if ($arg_x) { faas_pass u; } faas_function x; }
+EOF
+is($rc, 0, 'a configuration with every directive: nginx -t passes')
+    or diag($out);
+like($out, qr/test is successful/, 'the module loads into this nginx');
+
+my @bad = (
+    [ 'location / { faas_route ^/(unclosed $1; faas_pass u; }',
+      qr/invalid regex in "faas_route": .*missing closing parenthesis/ ],
+    [ 'location / { faas_route ^/x $nosuchvar; faas_pass u; }',
+      qr/unknown "nosuchvar" variable/, 'no line: nginx checks later' ],
+    [ 'location / { faas_route ^/x ../etc; faas_pass u; }',
+      qr/invalid function name "\.\.\/etc" in "faas_route"/ ],
+    [ 'location / { faas_function -x; faas_pass u; }',
+      qr/invalid function name "-x" in "faas_function"/ ],
+    [ 'location / { faas_function a; faas_function b; faas_pass u; }',
+      qr/"faas_function" directive is duplicate/ ],
+    [ 'location / { faas_pass u; faas_pass u; }',
+      qr/"faas_pass" directive is duplicate/ ],
+    [ 'location / { faas_param A b sometimes; faas_pass u; }',
+      qr/invalid parameter "sometimes" in "faas_param"/ ],
+    [ 'location / { faas_route ^/x; faas_pass u; }',
+      qr/invalid number of arguments in "faas_route"/ ],
+    [ 'location / { faas_read_timeout soon; faas_pass u; }',
+      qr/"faas_read_timeout" directive invalid value/ ],
+    [ 'faas_function x;',
+      qr/"faas_function" directive is not allowed here/ ],
+    [ 'location / { faas_status on; }',
+      qr/invalid number of arguments in "faas_status"/ ],
+);
+
+for my $b (@bad) {
+    ($rc, $out) = nginx_t($b->[0]);
+    isnt($rc, 0, "nginx -t fails: $b->[0]");
+    like($out, $b->[1], 'with the message');
+    SKIP: {
+        skip $b->[2], 1 if $b->[2];
+        like($out, qr/test\.conf:\d+/, 'and file and line');
+    }
+}
+
+done_testing;

@@ -1,0 +1,123 @@
+#!/usr/bin/perl
+
+# faas_route and faas_function: regexes with captures and named
+# captures, path_info, variables, order, server-level routes, and 404
+# without asking the runner when nothing (valid) matches.
+
+use strict;
+use warnings;
+
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use FaasTest;
+use Test::More;
+
+my $t = FaasTest->new;
+my $fn = $t->testfn;
+
+for my $name (qw(alpha beta v2-api users fixed hdr-x)) {
+    $t->function($name, "exec = $fn\n");
+}
+$t->start_runner(log_level => 'debug');
+$t->{port} = FaasTest::free_port();
+
+my $sock = $t->socket_path;
+$t->start_nginx(<<"EOF");
+    upstream runner { server unix:$sock; keepalive 8; }
+
+    server {
+        listen 127.0.0.1:$t->{port};
+
+        faas_route ^/srv/([a-z]+)\$ \$1;
+
+        location /fn/ {
+            faas_route ^/fn/(?<name>[A-Za-z0-9_-]+)(?<path_info>/.*)?\$ \$name;
+            faas_pass runner;
+        }
+
+        location /ordered/ {
+            faas_route ^/ordered/special\$ beta;
+            faas_route ^/ordered/(.+)\$ \$1;
+            faas_pass runner;
+        }
+
+        location /api/ {
+            faas_route ^/api/v(\\d+)/ v\$1-api;
+            faas_pass runner;
+        }
+
+        location = /users { faas_function users; faas_pass runner; }
+
+        location /hdr/ {
+            faas_function hdr-\$http_x_fn;
+            faas_pass runner;
+        }
+
+        location /srv/ {
+            faas_pass runner;
+        }
+
+        location /nomatch/ {
+            faas_route ^/nomatch/only-this\$ alpha;
+            faas_pass runner;
+        }
+    }
+EOF
+
+sub param {
+    my ($r, $k) = @_;
+    return ($r->{body} =~ /^PARAM \Q$k\E=(.*)$/m)[0];
+}
+
+my $r = $t->http_get('/fn/alpha/x/y?op=env');
+is($r->{status}, 200, 'named capture routes');
+is(param($r, 'FAAS_FUNCTION'), 'alpha', 'to its function');
+is(param($r, 'PATH_INFO'), '/x/y', 'path_info capture is PATH_INFO');
+is(param($r, 'SCRIPT_NAME'), '/fn/alpha', 'the part before is SCRIPT_NAME');
+
+$r = $t->http_get('/fn/alpha?op=env');
+is(param($r, 'PATH_INFO'), '', 'no path: empty PATH_INFO');
+is(param($r, 'SCRIPT_NAME'), '/fn/alpha', 'SCRIPT_NAME is the URI');
+
+is(param($t->http_get('/ordered/special?op=env'), 'FAAS_FUNCTION'), 'beta',
+   'routes are tried in order: the first match wins');
+is(param($t->http_get('/ordered/alpha?op=env'), 'FAAS_FUNCTION'), 'alpha',
+   'then the next');
+
+is(param($t->http_get('/api/v2/things?op=env'), 'FAAS_FUNCTION'), 'v2-api',
+   'numbered capture in the function name');
+
+$r = $t->http_get('/users?op=env');
+is(param($r, 'FAAS_FUNCTION'), 'users', 'faas_function');
+is(param($r, 'SCRIPT_NAME'), '/users', 'SCRIPT_NAME of a fixed function');
+
+is(param($t->http_get('/hdr/?op=env', headers => "X-Fn: x\r\n"),
+         'FAAS_FUNCTION'), 'hdr-x', 'variables in faas_function');
+
+is(param($t->http_get('/srv/beta?op=env'), 'FAAS_FUNCTION'), 'beta',
+   'server-level route applies where a location has none');
+
+my $reqs = () = $t->runner_log =~ /unknown function|invalid function/g;
+
+is($t->http_get('/nomatch/other')->{status}, 404, 'no route matches: 404');
+is($t->http_get('/fn/nosuch')->{status}, 404, 'unknown function: 404');
+is($t->http_get('/hdr/', headers => "X-Fn: ../../x\r\n")->{status}, 404,
+   'invalid name from a variable: 404');
+is($t->http_get('/hdr/', headers => "X-Fn: " . ('a' x 70) . "\r\n")
+   ->{status}, 404, 'overlong name: 404');
+is($t->http_get('/fn/-x')->{status}, 404, 'leading dash: 404');
+is($t->http_get('/fn/..%2Fx')->{status}, 404, '..%2Fx: 404');
+
+my $reqs2 = () = $t->runner_log =~ /unknown function|invalid function/g;
+is($reqs2 - $reqs, 1, 'only the valid unknown name reached the runner');
+like($t->error_log, qr/invalid function name "hdr-\.\.\/\.\.\/x"/,
+     'invalid name logged by nginx');
+
+# with the runner gone, routing answers the same: it never asked
+$t->stop_runner;
+is($t->http_get('/nomatch/other')->{status}, 404, 'no route, runner down: 404');
+is($t->http_get('/fn/-x')->{status}, 404, 'invalid name, runner down: 404');
+is($t->http_get('/fn/alpha')->{status}, 502, 'valid name, runner down: 502');
+
+$t->done;
+done_testing;
