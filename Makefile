@@ -85,7 +85,7 @@ test: deps all $(BUILD)/fcgi-runner-asan
 	prove -r t
 
 run: deps all
-	@sh t/run.sh $(PORT)
+	@sh tools/run.sh $(PORT)
 
 clean:
 	rm -rf $(BUILD)

@@ -444,9 +444,12 @@ sub done {
 
 sub DESTROY {
     my ($self) = @_;
-    # a test that died: never leave processes behind
-    kill 'KILL', $self->{nginx_pid} if $self->{nginx_pid};
-    kill 'KILL', $self->{runner_pid} if $self->{runner_pid};
+    # a test that died: never leave processes behind, nginx's workers too
+    for my $pid (grep { $_ } @$self{qw(nginx_pid runner_pid)}) {
+        my @kids = proc_children($pid);
+        kill 'KILL', $pid, @kids;
+        waitpid($pid, 0);
+    }
     kill 'KILL', $self->leftovers if $self->{prefix};
 }
 

@@ -1,0 +1,102 @@
+#!/bin/sh
+# make run: nginx with ngx_http_faas_module on 127.0.0.1:$PORT, the runner
+# and the example functions, in the foreground. Ctrl-C stops everything.
+set -eu
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+port=${1:-${PORT:-8080}}
+run=$top/build/run
+nginx=${NGINX:-nginx}
+
+mkdir -p "$run/logs"
+chmod 755 "$run"
+
+user_line=""
+runner_extra=""
+if [ "$(id -u)" = 0 ]; then
+    user_line="user www-data;"
+    runner_extra="listen_group = www-data"
+    # functions run as nobody: they must be able to reach their folders
+    if ! runuser -u nobody -- test -r "$top/functions/hello/function.conf" \
+        2>/dev/null
+    then
+        echo "note: nobody cannot read $top/functions; running functions" \
+             "as root for this demo" >&2
+        runner_extra="$runner_extra
+user = root"
+    fi
+fi
+
+cat > "$run/runner.conf" <<CONF
+listen = unix:$run/runner.sock
+functions = $top/functions
+$runner_extra
+CONF
+
+cat > "$run/nginx.conf" <<CONF
+load_module $top/build/ngx_http_faas_module.so;
+$user_line
+worker_processes 1;
+daemon off;
+pid $run/nginx.pid;
+error_log $run/logs/error.log info;
+events { worker_connections 1024; }
+
+http {
+    client_body_temp_path $run/client_body_temp;
+    fastcgi_temp_path $run/fastcgi_temp;
+    proxy_temp_path $run/proxy_temp;
+    scgi_temp_path $run/scgi_temp;
+    uwsgi_temp_path $run/uwsgi_temp;
+
+    log_format faas_meter 'time=\$time_iso8601 function=\$faas_function '
+                          'status=\$status';
+
+    upstream faas {
+        server unix:$run/runner.sock;
+        keepalive 32;
+    }
+
+    server {
+        listen 127.0.0.1:$port;
+
+        location /fn/ {
+            faas_route ^/fn/(?<name>[A-Za-z0-9_-]+)(?<path_info>/.*)?\$ \$name;
+            faas_pass faas;
+            access_log $run/logs/faas.log faas_meter;
+        }
+    }
+}
+CONF
+
+"$top/build/fcgi-runner" --test --config "$run/runner.conf"
+
+"$top/build/fcgi-runner" --config "$run/runner.conf" &
+runner=$!
+"$nginx" -p "$run/" -c "$run/nginx.conf" -e "$run/logs/error.log" &
+ngx=$!
+
+stop() {
+    trap - INT TERM EXIT
+    kill -QUIT "$ngx" 2>/dev/null || true
+    kill -TERM "$runner" 2>/dev/null || true
+    wait "$ngx" 2>/dev/null || true
+    wait "$runner" 2>/dev/null || true
+}
+trap stop INT TERM EXIT
+
+sleep 0.5
+cat <<MSG
+
+ngx_faas is running on http://127.0.0.1:$port/ (Ctrl-C stops it). Try:
+
+    curl http://127.0.0.1:$port/fn/hello
+    curl http://127.0.0.1:$port/fn/hello-cgi/some/path?x=1
+    curl http://127.0.0.1:$port/fn/hello-php
+    curl http://127.0.0.1:$port/fn/nosuch        # 404
+
+Logs: the runner's below; nginx's in $run/logs/
+
+MSG
+
+wait "$runner"
