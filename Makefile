@@ -22,7 +22,7 @@ DEPS := nginx nginx-dev libfcgi-dev libpcre2-dev php-cgi spawn-fcgi \
         libfcgi-bin wrk php-fpm fcgiwrap clang libssl-dev zlib1g-dev \
         curl openssl
 
-.PHONY: all module runner functions deps test run clean lint
+.PHONY: all module runner functions deps test run install clean
 
 all: module runner functions
 
@@ -86,6 +86,28 @@ test: deps all $(BUILD)/fcgi-runner-asan
 
 run: deps all
 	@sh tools/run.sh $(PORT)
+
+# as Debian lays nginx out; DESTDIR for packaging
+DESTDIR     ?=
+MODULES_DIR ?= /usr/lib/nginx/modules
+
+install: module runner
+	install -D -m 0644 $(MODULE) $(DESTDIR)$(MODULES_DIR)/ngx_http_faas_module.so
+	install -d $(DESTDIR)/usr/share/nginx/modules-available
+	echo "load_module modules/ngx_http_faas_module.so;" \
+	    > $(DESTDIR)/usr/share/nginx/modules-available/mod-http-faas.conf
+	install -d $(DESTDIR)/etc/nginx/modules-enabled
+	ln -sf /usr/share/nginx/modules-available/mod-http-faas.conf \
+	    $(DESTDIR)/etc/nginx/modules-enabled/50-mod-http-faas.conf
+	install -D -m 0755 $(BUILD)/fcgi-runner $(DESTDIR)/usr/sbin/fcgi-runner
+	install -D -m 0644 conf/fcgi-runner.service \
+	    $(DESTDIR)/lib/systemd/system/fcgi-runner.service
+	install -d $(DESTDIR)/etc/faas/functions
+	[ -e $(DESTDIR)/etc/faas/runner.conf ] || \
+	    install -m 0644 conf/runner.conf $(DESTDIR)/etc/faas/runner.conf
+	install -D -m 0644 conf/faas-site.conf \
+	    $(DESTDIR)/usr/share/doc/ngx-faas/examples/faas-site.conf
+	install -D -m 0644 README.md $(DESTDIR)/usr/share/doc/ngx-faas/README.md
 
 clean:
 	rm -rf $(BUILD)

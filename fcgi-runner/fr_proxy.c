@@ -906,6 +906,12 @@ fr_req_start(fr_req_t *r)
 
     name = fr_req_param(r, "FAAS_FUNCTION", &len);
 
+    if (name == NULL && fr_req_param(r, "FAAS_STATUS", &len)) {
+        fr_log(FR_LOG_INFO, 0, "status requests are not served yet");
+        fr_req_answer(r, 404);
+        return;
+    }
+
     if (name == NULL) {
         fr_log(FR_LOG_ERR, 0, "request without FAAS_FUNCTION");
         fr_req_answer(r, 404);

@@ -57,6 +57,11 @@ $t->start_nginx(<<"EOF");
             faas_pass runner;
         }
 
+        location = /status {
+            faas_status;
+            faas_pass runner;
+        }
+
         location /nomatch/ {
             faas_route ^/nomatch/only-this\$ alpha;
             faas_pass runner;
@@ -96,6 +101,11 @@ is(param($t->http_get('/hdr/?op=env', headers => "X-Fn: x\r\n"),
 
 is(param($t->http_get('/srv/beta?op=env'), 'FAAS_FUNCTION'), 'beta',
    'server-level route applies where a location has none');
+
+is($t->http_get('/status')->{status}, 404, 'faas_status: forwarded, 404 '
+   . 'until the runner serves status');
+ok($t->wait_log(qr/status requests are not served yet/),
+   'the runner got the status request');
 
 my $reqs = () = $t->runner_log =~ /unknown function|invalid function/g;
 
