@@ -66,8 +66,8 @@ for (1 .. 23) {
 ok(!$bad, '23 requests across retirements, none failed');
 ok(!grep({ $_ > 5 } values %pids), 'no worker served more than 5');
 ok(keys(%pids) >= 5, 'retired workers were replaced');
-ok(FaasTest::wait_for(sub { $t->workers('php') == 1 }, 5),
-   'one php-cgi worker once the retired one has exited');
+ok(FaasTest::wait_for(sub { $t->workers('php') <= 1 }, 5),
+   'at most one php-cgi worker once retired ones have exited');
 
 $t->done;
 done_testing;
