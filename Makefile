@@ -22,7 +22,7 @@ DEPS := nginx nginx-dev libfcgi-dev libpcre2-dev php-cgi spawn-fcgi \
         libfcgi-bin wrk php-fpm fcgiwrap clang libssl-dev zlib1g-dev \
         curl openssl
 
-.PHONY: all module runner functions deps test run install clean
+.PHONY: all module runner functions deps test run install bench clean
 
 all: module runner functions
 
@@ -67,6 +67,24 @@ $(BUILD)/functions/hello/hello: functions/hello/hello.c
 $(BUILD)/t/testfn: t/fn/testfn.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(WARN) -o $@ $< -lfcgi
+
+BENCH_BINS := $(BUILD)/bench/hello-cgi $(BUILD)/bench/spawn-floor \
+              $(BUILD)/bench/noop
+
+$(BUILD)/bench/hello-cgi: bench/hello-cgi.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(WARN) -o $@ $<
+
+$(BUILD)/bench/spawn-floor: bench/spawn-floor.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(WARN) -o $@ $<
+
+$(BUILD)/bench/noop: bench/noop.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -static -o $@ $<
+
+bench: deps all $(BENCH_BINS)
+	perl bench/bench.pl
 
 # installs what is missing; apt-get update only when something is
 deps:

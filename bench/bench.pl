@@ -1,0 +1,377 @@
+#!/usr/bin/perl
+
+# make bench: ngx_faas beside what users run today, in one run, on this
+# machine. One nginx (1 worker, access_log off) serves every row from its
+# own location; each competitor is started here on loopback or a unix
+# socket, under a temporary prefix, and stopped by pid. Rows are measured
+# in interleaved rounds (A B A B ...) and the medians reported, with each
+# row's ratio to its direct competitor from the same run.
+#
+# BENCH_QUICK=1: one short round, for a smoke run (not a gate).
+# BENCH_DURATION, BENCH_ROUNDS, BENCH_CONNS override the defaults.
+
+use strict;
+use warnings;
+
+use FindBin;
+use lib "$FindBin::Bin/../t/lib";
+use FaasTest;
+use IO::Socket::INET;
+use POSIX qw(:sys_wait_h);
+use Time::HiRes qw(time sleep);
+use Test::More ();    # FaasTest reports through it; no plan here
+
+my $quick = $ENV{BENCH_QUICK};
+my $dur = $ENV{BENCH_DURATION} // ($quick ? 2 : 8);
+my $rounds = $ENV{BENCH_ROUNDS} // ($quick ? 1 : 3);
+my $conns = $ENV{BENCH_CONNS} // 32;
+my $cold_n = $quick ? 5 : 15;
+
+my $B = $FaasTest::BUILD;
+my $root = $FaasTest::ROOT;
+
+-x "$B/bench/hello-cgi" or die "build first: make bench\n";
+
+my $t = FaasTest->new;
+my $p = $t->prefix;
+my @started;
+
+sub spawn {
+    my ($log, @cmd) = @_;
+    my $pid = fork // die;
+    if ($pid == 0) {
+        open STDIN, '<', '/dev/null';
+        open STDOUT, '>>', "$p/logs/$log";
+        open STDERR, '>>', "$p/logs/$log";
+        exec @cmd or POSIX::_exit(127);
+    }
+    push @started, $pid;
+    return $pid;
+}
+
+sub wait_sock {
+    my ($path) = @_;
+    FaasTest::wait_for(sub { -S $path }, 10) or die "no $path\n";
+    chmod 0666, $path;
+}
+
+# --- functions for the runner --------------------------------------------
+
+$t->function('hello', "exec = $B/functions/hello/hello\n"
+                      . "max_instances = 4\nmax_requests = 0\n");
+$t->function('hello-php', "exec = php-cgi\nscript = index.php\n"
+                          . "max_instances = 4\nmax_requests = 0\n"
+                          . "memory = 512M\n",
+             'index.php' => "<?php\necho \"Hello, world\\n\";\n");
+$t->function('cgi-c', "exec = $B/bench/hello-cgi\nmode = cgi\n"
+                      . "max_instances = 32\n");
+$t->function('cgi-sh', "exec = ./hello.sh\nmode = cgi\nmax_instances = 32\n",
+             'hello.sh' => "#!/bin/sh\nprintf 'Content-Type: text/plain\\r\\n"
+                         . "\\r\\nHello, world\\n'\n");
+$t->function('cold', "exec = $B/functions/hello/hello\n"
+                     . "idle_timeout = 200ms\n");
+$t->function('cold-php', "exec = php-cgi\nscript = index.php\n"
+                         . "idle_timeout = 200ms\nmemory = 512M\n",
+             'index.php' => "<?php\necho \"Hello, world\\n\";\n");
+$t->function('cold-sh', "exec = ./hello.sh\nmode = cgi\n",
+             'hello.sh' => "#!/bin/sh\nprintf 'Content-Type: text/plain\\r\\n"
+                         . "\\r\\nHello, world\\n'\n");
+$t->start_runner(log_level => 'warn');
+
+# --- the competitors -----------------------------------------------------
+
+spawn('spawn-fcgi.log', 'spawn-fcgi', '-n', '-s', "$p/spawn.sock",
+      '-M', '0666', '-F', '32', '--', "$B/functions/hello/hello");
+wait_sock("$p/spawn.sock");
+
+FaasTest::write_file("$p/index.php", "<?php\necho \"Hello, world\\n\";\n");
+chmod 0644, "$p/index.php";
+my $fpm_user = $> == 0 ? "user = www-data\ngroup = www-data\n" : '';
+FaasTest::write_file("$p/php-fpm.conf", <<"EOF");
+[global]
+pid = $p/php-fpm.pid
+error_log = $p/logs/php-fpm.log
+daemonize = no
+
+[static]
+${fpm_user}listen = $p/fpm-static.sock
+listen.mode = 0666
+pm = static
+pm.max_children = 4
+
+[ondemand]
+${fpm_user}listen = $p/fpm-ondemand.sock
+listen.mode = 0666
+pm = ondemand
+pm.max_children = 4
+pm.process_idle_timeout = 1s
+EOF
+my ($fpm) = glob('/usr/sbin/php-fpm*');
+spawn('php-fpm.out', $fpm, '-F', '-y', "$p/php-fpm.conf", '-p', $p);
+wait_sock("$p/fpm-static.sock");
+wait_sock("$p/fpm-ondemand.sock");
+
+spawn('fcgiwrap.log', 'fcgiwrap', '-c', '4', '-s', "unix:$p/fcgiwrap.sock");
+wait_sock("$p/fcgiwrap.sock");
+
+my $cgi_sh = "$p/functions/cgi-sh/hello.sh";
+
+# --- nginx ---------------------------------------------------------------
+
+$t->{port} = FaasTest::free_port();
+my $sock = $t->socket_path;
+my $http = <<"EOF";
+    access_log off;
+
+    upstream runner { server unix:$sock; keepalive 32; }
+    upstream spawnfcgi { server unix:$p/spawn.sock; keepalive 32; }
+    upstream fpm { server unix:$p/fpm-static.sock; }
+    upstream fpm_ondemand { server unix:$p/fpm-ondemand.sock; }
+    upstream fcgiwrap { server unix:$p/fcgiwrap.sock; }
+
+    server {
+        listen 127.0.0.1:$t->{port} backlog=4096;
+
+        location = /return { return 200 "Hello, world\\n"; }
+
+        location /faas/ {
+            faas_route ^/faas/(?<name>[a-z-]+)\$ \$name;
+            faas_pass runner;
+        }
+
+        location = /runner/hello {
+            fastcgi_pass runner;
+            fastcgi_keep_conn on;
+            include /etc/nginx/fastcgi_params;
+            fastcgi_param FAAS_FUNCTION hello;
+        }
+
+        location = /spawn-fcgi/hello {
+            fastcgi_pass spawnfcgi;
+            fastcgi_keep_conn on;
+            include /etc/nginx/fastcgi_params;
+        }
+
+        location = /php-fpm/static {
+            fastcgi_pass fpm;
+            include /etc/nginx/fastcgi_params;
+            fastcgi_param SCRIPT_FILENAME $p/index.php;
+        }
+
+        location = /php-fpm/ondemand {
+            fastcgi_pass fpm_ondemand;
+            include /etc/nginx/fastcgi_params;
+            fastcgi_param SCRIPT_FILENAME $p/index.php;
+        }
+
+        location = /fcgiwrap/c {
+            fastcgi_pass fcgiwrap;
+            include /etc/nginx/fastcgi_params;
+            fastcgi_param SCRIPT_FILENAME $B/bench/hello-cgi;
+        }
+
+        location = /fcgiwrap/sh {
+            fastcgi_pass fcgiwrap;
+            include /etc/nginx/fastcgi_params;
+            fastcgi_param SCRIPT_FILENAME $cgi_sh;
+        }
+    }
+EOF
+$t->start_nginx($http);
+
+my $base = "http://127.0.0.1:$t->{port}";
+
+for my $u (qw(/return /faas/hello /runner/hello /spawn-fcgi/hello
+              /faas/hello-php /php-fpm/static /faas/cgi-c /faas/cgi-sh
+              /fcgiwrap/c /fcgiwrap/sh /php-fpm/ondemand))
+{
+    my $r = $t->http_get($u);
+    die "$u: " . ($r ? "$r->{status} $r->{body}" : 'no answer') . "\n"
+        unless $r && $r->{status} == 200 && $r->{body} =~ /Hello, world/;
+}
+
+# --- throughput ----------------------------------------------------------
+
+sub wrk {
+    my ($uri, $c) = @_;
+    my $threads = $c < 2 ? 1 : 2;
+    my $out = `wrk -t$threads -c$c -d${dur}s --latency $base$uri 2>&1`;
+    my ($rps) = $out =~ /Requests\/sec:\s+([\d.]+)/;
+    my ($p50) = $out =~ /^\s+50%\s+([\d.]+\w+)/m;
+    my ($p99) = $out =~ /^\s+99%\s+([\d.]+\w+)/m;
+    my ($non2xx) = $out =~ /Non-2xx or 3xx responses:\s+(\d+)/;
+    my ($errs) = $out =~ /Socket errors:(.*)/;
+    return { rps => $rps // 0, p50 => ms($p50), p99 => ms($p99),
+             bad => ($non2xx // 0), errors => $errs // '' };
+}
+
+sub ms {
+    my ($s) = @_;
+    return undef unless defined $s;
+    my ($n, $u) = $s =~ /([\d.]+)(\w+)/;
+    return $u eq 'us' ? $n / 1000 : $u eq 's' ? $n * 1000 : $n;
+}
+
+sub median {
+    my @s = sort { $a <=> $b } grep { defined } @_;
+    return undef unless @s;
+    return $s[$#s / 2] if @s % 2;
+    return ($s[@s / 2 - 1] + $s[@s / 2]) / 2;
+}
+
+my @rows = (
+    [ 'ceiling', 'nginx return 200', '/return', $conns, undef ],
+    [ 'c', 'faas_pass -> runner -> C worker', '/faas/hello', $conns,
+      'c-spawn' ],
+    [ 'c-runner', 'fastcgi_pass -> runner -> C worker', '/runner/hello',
+      $conns, 'c-spawn' ],
+    [ 'c-spawn', 'fastcgi_pass keepalive -> spawn-fcgi C app, 32 children',
+      '/spawn-fcgi/hello', $conns, undef ],
+    [ 'php', 'faas_pass -> runner -> php-cgi, 4 workers', '/faas/hello-php',
+      $conns, 'php-fpm' ],
+    [ 'php-fpm', 'fastcgi_pass -> php-fpm static, 4 children',
+      '/php-fpm/static', $conns, undef ],
+    [ 'cgi-c', 'faas_pass -> runner mode=cgi, C binary', '/faas/cgi-c',
+      $conns, 'wrap-c' ],
+    [ 'wrap-c', 'fastcgi_pass -> fcgiwrap, C binary', '/fcgiwrap/c',
+      $conns, undef ],
+    [ 'cgi-sh', 'faas_pass -> runner mode=cgi, sh script', '/faas/cgi-sh',
+      $conns, 'wrap-sh' ],
+    [ 'wrap-sh', 'fastcgi_pass -> fcgiwrap, sh script', '/fcgiwrap/sh',
+      $conns, undef ],
+    [ 'c-c1', 'faas_pass -> runner -> C worker, 1 connection',
+      '/faas/hello', 1, 'spawn-c1' ],
+    [ 'spawn-c1', 'fastcgi_pass keepalive -> spawn-fcgi, 1 connection',
+      '/spawn-fcgi/hello', 1, undef ],
+);
+
+my %res;
+for my $round (1 .. $rounds) {
+    for my $row (@rows) {
+        my $r = wrk($row->[2], $row->[3]);
+        push @{ $res{ $row->[0] } }, $r;
+        printf STDERR "round %d %-9s %9.0f req/s%s\n", $round, $row->[0],
+            $r->{rps}, $r->{bad} ? " ($r->{bad} non-2xx)" : '';
+    }
+}
+
+my $hwm_load = vm($t->runner_pid, 'VmHWM');
+
+# --- cold starts ---------------------------------------------------------
+
+sub one_request {
+    my ($uri) = @_;
+    my $t0 = time;
+    my $r = $t->http_get($uri);
+    my $dt = (time - $t0) * 1000;
+    return ($r && $r->{status} == 200) ? $dt : undef;
+}
+
+sub cold_runner {
+    my ($fn) = @_;
+    my @s;
+    for (1 .. $cold_n) {
+        FaasTest::wait_for(sub { !$t->workers($fn) }, 5);
+        push @s, one_request("/faas/$fn");
+        sleep 0.05;
+    }
+    return median(@s);
+}
+
+my %cold;
+$cold{c} = cold_runner('cold');
+$cold{php} = cold_runner('cold-php');
+{
+    my @s = map { one_request('/faas/cold-sh') } 1 .. $cold_n;
+    $cold{sh} = median(@s);
+}
+{
+    my @s;
+    for (1 .. $cold_n) {
+        sleep 1.6;    # pm.process_idle_timeout = 1s, then the reap
+        push @s, one_request('/php-fpm/ondemand');
+    }
+    $cold{fpm} = median(@s);
+}
+$cold{warm} = median(map { one_request('/faas/hello') } 1 .. 50);
+$cold{ret} = median(map { one_request('/return') } 1 .. 50);
+my ($floor50, $floor99) = split ' ', `$B/bench/spawn-floor $B/bench/noop 2000`;
+
+# --- memory --------------------------------------------------------------
+
+sub vm {
+    my ($pid, $key) = @_;
+    my ($kb) = FaasTest::read_file("/proc/$pid/status") =~ /^$key:\s+(\d+)/m;
+    return $kb // 0;
+}
+
+my $idle_rss;
+{
+    my $t2 = FaasTest->new;
+    for my $i (1 .. 100) {
+        $t2->function("f$i", "exec = $B/functions/hello/hello\n");
+    }
+    $t2->start_runner(log_level => 'warn');
+    sleep 0.5;
+    $idle_rss = vm($t2->runner_pid, 'VmRSS');
+    $t2->stop_runner;
+}
+
+# --- the table -----------------------------------------------------------
+
+my %med;
+for my $row (@rows) {
+    my $rs = $res{ $row->[0] };
+    $med{ $row->[0] } = {
+        rps => median(map { $_->{rps} } @$rs),
+        p50 => median(map { $_->{p50} } @$rs),
+        p99 => median(map { $_->{p99} } @$rs),
+        bad => (eval { my $n = 0; $n += $_->{bad} for @$rs; $n }),
+    };
+}
+
+my $ceil = $med{ceiling}{rps} || 1;
+my $out = '';
+$out .= sprintf "wrk -t2 -c%d -d%ds, %d interleaved round(s), medians; "
+              . "nginx 1 worker, access_log off\n\n", $conns, $dur, $rounds;
+$out .= sprintf "| %-55s | %9s | %8s | %8s | %7s | %-14s |\n",
+                'row', 'req/s', 'p50 ms', 'p99 ms', 'x ceil', 'vs competitor';
+$out .= '|' . join('|', map { '-' x ($_ + 2) } 55, 9, 8, 8, 7, 14) . "|\n";
+for my $row (@rows) {
+    my $m = $med{ $row->[0] };
+    my $vs = $row->[4] ? sprintf('%.2f', $m->{rps} / ($med{ $row->[4] }{rps}
+                                                       || 1))
+                       : '';
+    $out .= sprintf "| %-55s | %9.0f | %8.3f | %8.3f | %7.3f | %-14s |\n",
+        $row->[1] . ($m->{bad} ? " ($m->{bad} non-2xx)" : ''),
+        $m->{rps}, $m->{p50} // 0, $m->{p99} // 0, $m->{rps} / $ceil,
+        $vs ? "$vs x $row->[4]" : '';
+}
+
+$out .= sprintf "\nsingle request on a fresh connection, median of %d "
+              . "(ms):\n", $cold_n;
+$out .= sprintf "  nginx return                      %7.3f\n", $cold{ret};
+$out .= sprintf "  faas C, warm                      %7.3f\n", $cold{warm};
+$out .= sprintf "  faas C, cold (after scale to 0)   %7.3f\n", $cold{c};
+$out .= sprintf "  faas PHP, cold                    %7.3f\n", $cold{php};
+$out .= sprintf "  faas sh CGI (every request cold)  %7.3f\n", $cold{sh};
+$out .= sprintf "  php-fpm ondemand, cold            %7.3f\n", $cold{fpm};
+$out .= sprintf "  spawn+wait floor, static no-op    %7.3f p50, %.3f p99\n",
+                $floor50 / 1000, $floor99 / 1000;
+
+$out .= sprintf "\nrunner RSS: %.1f MiB idle with 100 functions, %.1f MiB "
+              . "peak after the load above\n", $idle_rss / 1024,
+              $hwm_load / 1024;
+
+print $out;
+FaasTest::write_file("$FaasTest::BUILD/bench.txt", $out);
+
+# --- stop exactly what we started ----------------------------------------
+
+$t->stop_nginx;
+$t->stop_runner;
+kill 'TERM', @started;
+for my $pid (@started) {
+    FaasTest::wait_for(sub { waitpid($pid, WNOHANG) != 0 }, 5)
+        or do { kill 'KILL', $pid; waitpid($pid, 0) };
+}
