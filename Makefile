@@ -9,11 +9,12 @@ BUILD     := build
 DEBIAN_NGINX := /usr/share/nginx/src
 NGINX_SRC ?=
 
-MODULE_SRC := config $(wildcard ngx_faas_module/*.c ngx_faas_module/*.h)
+MODULE_SRC := config $(wildcard ngx_faas_module/*.c ngx_faas_module/*.h) \
+              include/faas_protocol.h
 MODULE     := $(BUILD)/ngx_http_faas_module.so
 
 RUNNER_SRC := $(wildcard fcgi-runner/*.c)
-RUNNER_HDR := $(wildcard fcgi-runner/*.h)
+RUNNER_HDR := $(wildcard fcgi-runner/*.h) include/faas_protocol.h
 
 FUNCTIONS  := $(BUILD)/functions/hello/hello
 TEST_BINS  := $(BUILD)/t/testfn
@@ -35,7 +36,8 @@ $(MODULE): $(MODULE_SRC)
 	    cd $(BUILD)/nginx && ./configure --with-compat \
 	        --add-dynamic-module=$(CURDIR) >configure.log 2>&1 \
 	        || { tail -20 configure.log; exit 1; }; \
-	elif [ ! -f $(BUILD)/nginx/objs/Makefile ]; then \
+	elif [ ! -f $(BUILD)/nginx/objs/Makefile ] \
+	     || [ config -nt $(BUILD)/nginx/objs/Makefile ]; then \
 	    rm -rf $(BUILD)/nginx && cp -r $(DEBIAN_NGINX) $(BUILD)/nginx && \
 	    cd $(BUILD)/nginx && bash -c '. ./conf_flags && ./configure \
 	        "$${NGX_CONF_FLAGS[@]}" --add-dynamic-module=$(CURDIR)' \
@@ -50,11 +52,11 @@ runner: $(BUILD)/fcgi-runner
 
 $(BUILD)/fcgi-runner: $(RUNNER_SRC) $(RUNNER_HDR)
 	@mkdir -p $(BUILD)
-	$(CC) -std=gnu11 -D_GNU_SOURCE $(CFLAGS) $(WARN) -o $@ $(RUNNER_SRC)
+	$(CC) -std=gnu11 -D_GNU_SOURCE -Iinclude $(CFLAGS) $(WARN) -o $@ $(RUNNER_SRC)
 
 $(BUILD)/fcgi-runner-asan: $(RUNNER_SRC) $(RUNNER_HDR)
 	@mkdir -p $(BUILD)
-	$(CC) -std=gnu11 -D_GNU_SOURCE -O1 -g -fno-omit-frame-pointer \
+	$(CC) -std=gnu11 -D_GNU_SOURCE -Iinclude -O1 -g -fno-omit-frame-pointer \
 	    -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 	    $(WARN) -o $@ $(RUNNER_SRC)
 

@@ -49,6 +49,10 @@ fr_usage(FILE *out)
         "usage: fcgi-runner [--config FILE] [--listen ADDRESS] "
         "[--functions DIR] [--test]\n"
         "                   [--log-level LEVEL]\n"
+        "       fcgi-runner meter [--by function|tenant] "
+        "[--format table|json|csv]\n"
+        "                   [--price-gb-second P] "
+        "[--price-million-requests P] LOG...\n"
         "\n"
         "  --config FILE      the runner's config file\n"
         "  --listen ADDRESS   unix:/path or HOST:PORT (default %s)\n"
@@ -77,6 +81,10 @@ main(int argc, char **argv)
         { "help",      no_argument,       NULL, 'h' },
         { NULL, 0, NULL, 0 }
     };
+
+    if (argc > 1 && strcmp(argv[1], "meter") == 0) {
+        return fr_meter_main(argc - 1, argv + 1);
+    }
 
     config = NULL;
     listen = NULL;

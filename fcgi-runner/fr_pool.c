@@ -29,6 +29,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -41,6 +42,7 @@
 #define FR_THROTTLE_MIN    250
 #define FR_THROTTLE_MAX    30000
 #define FR_CGI_HEADER_MAX  (64 * 1024)
+#define FR_REAP_WAIT       100        /* ms a metered CGI end waits */
 #define FR_DEFAULT_PATH    "PATH=/usr/local/bin:/usr/bin:/bin"
 
 
@@ -714,6 +716,8 @@ fr_func_fail_queue(fr_func_t *f)
 void
 fr_func_enqueue(fr_func_t *f, fr_req_t *r)
 {
+    r->t_queued = fr_current_usec;
+
     fr_list_insert_tail(&f->queue, &r->queue);
     f->nqueued++;
 
@@ -1233,6 +1237,10 @@ fr_worker_exec_handler(fr_io_t *io, uint32_t events)
     if (n == (ssize_t) sizeof(int)) {
         w->exec_failed = 1;
         w->exec_errno = err;
+
+    } else if (w->func->conf.mode == FR_MODE_CGI) {
+        /* closed on exec: the CGI program runs */
+        w->ready_at = fr_current_usec;
     }
 
     fr_io_close(io);
@@ -1294,6 +1302,10 @@ fr_worker_assign(fr_worker_t *w, fr_req_t *r)
     r->timer.handler = fr_req_timeout;
     r->timer.data = r;
     fr_timer_add(&r->timer, (uint64_t) f->conf.timeout);
+
+    if (r->meter) {
+        fr_meter_start(w, r);
+    }
 
     if (f->conf.mode == FR_MODE_FASTCGI) {
         if (!w->connected && fr_worker_connect(w) != FR_OK) {
@@ -1709,6 +1721,7 @@ fr_worker_ready(fr_worker_t *w)
 
     fr_timer_del(&w->timer);
 
+    w->ready_at = fr_current_usec;
     w->state = FR_WORKER_IDLE;
     f->nstarting--;
     f->failures = 0;
@@ -1748,6 +1761,10 @@ fr_worker_done(fr_worker_t *w, uint32_t app_status)
     }
 
     if (r) {
+        if (r->meter) {
+            fr_meter_stop(w, r);
+        }
+
         fr_req_end(r, app_status);
     }
 
@@ -1875,6 +1892,10 @@ fr_req_timeout(fr_timer_t *t)
            (long long) r->func->conf.timeout, w ? (int) w->pid : 0);
 
     if (w) {
+        if (r->meter) {
+            fr_meter_stop(w, r);
+        }
+
         w->req = NULL;
         fr_worker_stop(w, SIGTERM, FR_KILL_GRACE);
     }
@@ -1953,7 +1974,13 @@ fr_worker_timer(fr_timer_t *t)
         (void) kill(-w->pid, SIGKILL);
         return;
 
-    default: /* BUSY, cgi: the script outlived its output */
+    default: /* BUSY */
+        if (w->reap_waited && w->req) {
+            /* no exit yet: measured from /proc instead */
+            fr_cgi_finish(w);
+            return;
+        }
+
         fr_worker_stop(w, SIGKILL, 0);
         return;
     }
@@ -1965,13 +1992,14 @@ fr_worker_timer(fr_timer_t *t)
 void
 fr_workers_reap(void)
 {
-    int           status, err;
-    pid_t         pid;
-    fr_link_t    *l;
-    fr_worker_t  *w;
+    int            status, err;
+    pid_t          pid;
+    fr_link_t     *l;
+    fr_worker_t   *w;
+    struct rusage  ru;
 
     for ( ;; ) {
-        pid = waitpid(-1, &status, WNOHANG);
+        pid = wait4(-1, &status, WNOHANG, &ru);
 
         if (pid == -1 && errno == EINTR) {
             continue;
@@ -1999,6 +2027,10 @@ fr_workers_reap(void)
 
         /* the straggling helpers of its process group go with it */
         (void) kill(-pid, SIGKILL);
+
+        w->ru_cpu_us = (int64_t) (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec)
+                       * 1000000 + ru.ru_utime.tv_usec + ru.ru_stime.tv_usec;
+        w->ru_maxrss_kb = ru.ru_maxrss;
 
         if (w->exec.fd != -1
             && read(w->exec.fd, &err, sizeof(int)) == (ssize_t) sizeof(int))
@@ -2067,10 +2099,18 @@ fr_worker_free_reaped(fr_worker_t *w, int status)
     }
 
     if (f->conf.mode == FR_MODE_CGI && w->state == FR_WORKER_BUSY
-        && !w->exec_failed && (w->io.fd != -1 || w->err.fd != -1))
+        && !w->exec_failed)
     {
-        /* its output may still sit in the pipes: finish reading first */
-        return;
+        if (w->io.fd != -1 || w->err.fd != -1) {
+            /* its output may still sit in the pipes: read it first */
+            return;
+        }
+
+        if (w->reap_waited) {
+            fr_timer_del(&w->timer);
+            fr_cgi_finish(w);
+            return;
+        }
     }
 
     r = w->req;
@@ -2104,6 +2144,7 @@ fr_worker_free(fr_worker_t *w)
     fr_io_close(&w->exec);
     fr_buf_free(&w->out);
     fr_buf_free(&w->hdr);
+    fr_meter_proc_close(w);
 
     if (w->sock[0]) {
         (void) unlink(w->sock);
@@ -2160,6 +2201,11 @@ fr_cgi_stdout_handler(fr_io_t *io, uint32_t events)
     (void) events;
 
     w = io->data;
+
+    if (w->exec.fd != -1) {
+        /* exec and output in one batch: readiness is seen first */
+        fr_worker_exec_handler(&w->exec, EPOLLIN);
+    }
 
     n = read(io->fd, buf, sizeof(buf));
 
@@ -2286,6 +2332,10 @@ fr_cgi_stderr_handler(fr_io_t *io, uint32_t events)
 
     w = io->data;
 
+    if (w->exec.fd != -1) {
+        fr_worker_exec_handler(&w->exec, EPOLLIN);
+    }
+
     n = read(io->fd, buf, sizeof(buf));
 
     if (n == -1 && (errno == EAGAIN || errno == EINTR)) {
@@ -2330,9 +2380,21 @@ fr_cgi_finish(fr_worker_t *w)
     }
 
     r = w->req;
+
+    if (r && r->meter && !w->reaped && !w->reap_waited) {
+        /* its rusage is the measure: the exit is near, wait a moment */
+        w->reap_waited = 1;
+        fr_timer_add(&w->timer, FR_REAP_WAIT);
+        return;
+    }
+
     w->req = NULL;
 
     if (r) {
+        if (r->meter) {
+            fr_meter_stop(w, r);
+        }
+
         r->worker = NULL;
         fr_req_end(r, w->reaped && WIFEXITED(w->status)
                       ? (uint32_t) WEXITSTATUS(w->status) : 0);

@@ -23,6 +23,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "faas_protocol.h"
 #include "fr_log.h"
 #include "fr_runner.h"
 
@@ -508,6 +509,7 @@ fr_conn_content(fr_conn_t *c, const u_char *data, size_t n)
         if (r->params.len + n > FR_PARAMS_MAX) {
             fr_log(FR_LOG_ERR, 0, "client sent more than %d bytes of "
                    "PARAMS", FR_PARAMS_MAX);
+            r->outcome = FR_OUTCOME_ERROR;
             fr_req_answer(r, 431);
             return;
         }
@@ -619,6 +621,11 @@ fr_conn_begin(fr_conn_t *c)
     r->keep_conn = (b[2] & FR_FCGI_KEEP_CONN) ? 1 : 0;
     r->state = FR_REQ_PARAMS;
     r->arrived = fr_current_usec;
+    r->queue_us = -1;
+    r->init_us = -1;
+    r->duration_us = -1;
+    r->cpu_us = -1;
+    r->max_memory_kb = -1;
     fr_list_init(&r->queue);
 
     c->req = r;
@@ -903,6 +910,8 @@ fr_req_start(fr_req_t *r)
     const u_char  *name;
 
     r->state = FR_REQ_QUEUED;
+    r->meter = (fr_req_param(r, FAAS_METER_PARAM, &len) != NULL);
+    r->outcome = FR_OUTCOME_NOT_FOUND;
 
     name = fr_req_param(r, "FAAS_FUNCTION", &len);
 
@@ -933,13 +942,15 @@ fr_req_start(fr_req_t *r)
         return;
     }
 
+    r->outcome = FR_OUTCOME_OK;
+    r->func = f;
+    f->nreqs++;
+
     if (fr_runner.draining) {
+        r->outcome = FR_OUTCOME_THROTTLED;
         fr_req_answer(r, 503);
         return;
     }
-
-    r->func = f;
-    f->nreqs++;
 
     fr_func_enqueue(f, r);
 }
@@ -1046,6 +1057,7 @@ fr_req_stdout(fr_req_t *r, u_char type, const u_char *p, size_t n)
 void
 fr_req_end(fr_req_t *r, uint32_t app_status)
 {
+    u_char      rec[FR_FCGI_HEADER_LEN * 3 + FR_METER_RECORD_MAX], *p;
     fr_conn_t  *c;
 
     c = r->conn;
@@ -1058,7 +1070,19 @@ fr_req_end(fr_req_t *r, uint32_t app_status)
         c->closing = 1;
     }
 
-    fr_conn_end_request(c, r->id, app_status, FR_FCGI_REQUEST_COMPLETE);
+    /* the end of STDOUT, the measurements if asked, END_REQUEST */
+
+    p = fr_fcgi_write_header(rec, FR_FCGI_STDOUT, r->id, 0, 0);
+
+    if (r->meter) {
+        p += fr_meter_record(r, p);
+    }
+
+    p = fr_fcgi_write_end_request(p, r->id, app_status,
+                                  FR_FCGI_REQUEST_COMPLETE);
+
+    (void) fr_conn_output(c, rec, p - rec);
+    fr_conn_flush(c);
 
     if (c->io.fd != -1 && c->req == r && r->stdin_done) {
         fr_req_done(r);
@@ -1124,7 +1148,17 @@ void
 fr_req_fail(fr_req_t *r, fr_outcome_e outcome)
 {
     r->worker = NULL;
+    r->outcome = outcome;
     fr_func_unqueue(r);
+
+    if (r->meter && r->t_assigned && r->duration_us < 0) {
+        /* what it used until it failed is billed too */
+        r->duration_us = (int64_t) (fr_current_usec - r->t_assigned);
+    }
+
+    if (r->meter && r->queue_us < 0 && r->t_queued) {
+        r->queue_us = (int64_t) (fr_current_usec - r->t_queued);
+    }
 
     if (r->response_started) {
         fr_conn_close(r->conn);

@@ -101,10 +101,24 @@ struct fr_req_s {
     unsigned               stdin_started:1;
     unsigned               response_started:1;
     unsigned               retried:1;
+    unsigned               meter:1;         /* the client asked */
+    unsigned               cold:1;
+    fr_outcome_e           outcome;
     fr_buf_t               params;          /* the raw PARAMS stream */
     fr_link_t              queue;           /* in func->queue */
     fr_timer_t             timer;           /* queue, then invocation */
     uint64_t               arrived;         /* usec */
+
+    /* measurements; -1: not applicable */
+    uint64_t               t_queued;        /* usec */
+    uint64_t               t_assigned;
+    uint64_t               cpu_start;       /* nsec of the worker's */
+    int64_t                queue_us;
+    int64_t                init_us;
+    int64_t                duration_us;
+    int64_t                cpu_us;
+    int64_t                max_memory_kb;
+    pid_t                  worker_pid;
 };
 
 
@@ -149,7 +163,14 @@ struct fr_worker_s {
     unsigned               cgi_err_eof:1;
     unsigned               cgi_out_eof:1;
     unsigned               reaped:1;
-    int                    status;          /* as waitpid() gave it */
+    unsigned               reap_waited:1;   /* cgi: for its rusage */
+    int                    status;          /* as wait4() gave it */
+    int64_t                ru_cpu_us;       /* of the reaped process */
+    int64_t                ru_maxrss_kb;
+    int                    proc_schedstat;  /* /proc/PID files, for */
+    int                    proc_status;     /* metering, opened once */
+    int                    proc_clear_refs;
+    uint64_t               ready_at;        /* usec */
     int                    exec_errno;
     fr_io_t                io;        /* fastcgi: the connection; cgi: stdout */
     fr_io_t                in;        /* cgi: the request body pipe */
@@ -232,6 +253,15 @@ void fr_worker_stdout_ready(fr_worker_t *w);
 void fr_worker_abandon(fr_worker_t *w);
 void fr_workers_stop_all(int sig);
 void fr_funcs_free(void);
+
+/* fr_meter.c */
+void fr_meter_start(fr_worker_t *w, fr_req_t *r);
+void fr_meter_stop(fr_worker_t *w, fr_req_t *r);
+void fr_meter_proc_close(fr_worker_t *w);
+#define FR_METER_RECORD_MAX  1024
+size_t fr_meter_record(fr_req_t *r, u_char *buf);
+const char *fr_outcome_name(fr_outcome_e outcome);
+int fr_meter_main(int argc, char **argv);
 
 /* fr_proxy.c */
 int fr_listen_open(void);

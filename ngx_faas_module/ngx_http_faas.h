@@ -12,6 +12,8 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
+#include "faas_protocol.h"
+
 
 #define NGX_HTTP_FAAS_NAME_MAX           64
 
@@ -46,7 +48,23 @@ typedef struct {
 
 typedef struct {
     ngx_array_t                    builtins;     /* ngx_int_t var index */
+    ngx_flag_t                     meter;        /* a $faas_* is used */
 } ngx_http_faas_main_conf_t;
+
+
+/* what the runner measured; -1 where it said nothing */
+typedef struct {
+    ngx_str_t                      tenant;
+    ngx_str_t                      outcome;
+    int64_t                        duration;     /* usec */
+    int64_t                        init;         /* usec */
+    int64_t                        cold;
+    int64_t                        queue;        /* usec */
+    int64_t                        cpu;          /* usec */
+    int64_t                        max_memory;   /* KB */
+    int64_t                        memory_size;  /* KB */
+    int64_t                        worker;
+} ngx_http_faas_meter_t;
 
 
 typedef struct {
@@ -85,8 +103,15 @@ typedef struct {
     ngx_buf_t                     *head;
     u_char                        *head_pos;
 
+    /* the measurements record, gathered then parsed */
+    u_char                         meter_buf[1024];
+    size_t                         meter_len;
+    ngx_http_faas_meter_t          meter;
+
     unsigned                       header_done:1;
     unsigned                       ended:1;
+    unsigned                       metered:1;
+    unsigned                       not_found:1;  /* routing said 404 */
 } ngx_http_faas_ctx_t;
 
 
@@ -102,6 +127,9 @@ ngx_int_t ngx_http_faas_builtins_init(ngx_conf_t *cf,
     ngx_http_faas_main_conf_t *fmcf);
 
 ngx_int_t ngx_http_faas_add_variables(ngx_conf_t *cf);
+ngx_flag_t ngx_http_faas_meter_used(ngx_conf_t *cf);
+void ngx_http_faas_meter_parse(ngx_http_request_t *r,
+    ngx_http_faas_ctx_t *ctx);
 
 
 extern ngx_module_t  ngx_http_faas_module;

@@ -158,6 +158,7 @@ ngx_http_faas_handler(ngx_http_request_t *r)
 
         if (rc != NGX_OK) {
             /* no route, or not a function name: the runner is not asked */
+            ctx->not_found = (rc == NGX_HTTP_NOT_FOUND);
             ngx_http_discard_request_body(r);
             return rc;
         }
@@ -196,6 +197,9 @@ ngx_http_faas_init_main_conf(ngx_conf_t *cf, void *conf)
     if (ngx_http_faas_builtins_init(cf, fmcf) != NGX_OK) {
         return NGX_CONF_ERROR;
     }
+
+    /* measurements are asked for only where somebody reads them */
+    fmcf->meter = ngx_http_faas_meter_used(cf);
 
     return NGX_CONF_OK;
 }

@@ -472,6 +472,11 @@ ngx_http_faas_collect_params(ngx_http_request_t *r,
         ngx_http_faas_add("FAAS_FUNCTION", &ctx->function);
     }
 
+    if (fmcf->meter) {
+        ngx_str_set(&value, "1");
+        ngx_http_faas_add(FAAS_METER_PARAM, &value);
+    }
+
 #undef ngx_http_faas_add
 
     if (flcf->params) {
@@ -1050,6 +1055,10 @@ ngx_http_faas_input_filter(ngx_event_pipe_t *p, ngx_buf_t *buf)
         }
 
         if (ev == ngx_http_faas_ev_end) {
+            if (ctx->type == FAAS_METER_RECORD) {
+                ngx_http_faas_meter_parse(r, ctx);
+            }
+
             if (ctx->type == NGX_HTTP_FAAS_END_REQUEST) {
                 ctx->ended = 1;
                 p->upstream_done = 1;
@@ -1060,12 +1069,21 @@ ngx_http_faas_input_filter(ngx_event_pipe_t *p, ngx_buf_t *buf)
             continue;
         }
 
-        if (ev != ngx_http_faas_ev_content) {
+        if (ev == ngx_http_faas_ev_header) {
+            ctx->meter_len = (ctx->type == FAAS_METER_RECORD) ? 0
+                                                              : ctx->meter_len;
             continue;
         }
 
         if (ctx->type == NGX_HTTP_FAAS_STDERR) {
             ngx_http_faas_log_stderr(r, ctx, data, size);
+            continue;
+        }
+
+        if (ctx->type == FAAS_METER_RECORD) {
+            size = ngx_min(size, sizeof(ctx->meter_buf) - ctx->meter_len);
+            ngx_memcpy(ctx->meter_buf + ctx->meter_len, data, size);
+            ctx->meter_len += size;
             continue;
         }
 

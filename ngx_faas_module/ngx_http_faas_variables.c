@@ -1,6 +1,10 @@
 
 /*
  * Copyright (C) ngx_faas developers
+ *
+ * $faas_* variables: the routed function, and what the runner measured
+ * for this invocation. Durations are milliseconds with three decimals,
+ * memory kilobytes; empty where the runner measured nothing.
  */
 
 
@@ -11,16 +15,52 @@
 #include "ngx_http_faas.h"
 
 
-static ngx_int_t ngx_http_faas_function_variable(ngx_http_request_t *r,
-    ngx_http_variable_value_t *v, uintptr_t data);
+typedef enum {
+    ngx_http_faas_var_function = 0,
+    ngx_http_faas_var_tenant,
+    ngx_http_faas_var_status,
+    ngx_http_faas_var_duration,
+    ngx_http_faas_var_billed_duration,
+    ngx_http_faas_var_init_duration,
+    ngx_http_faas_var_cold,
+    ngx_http_faas_var_queue_duration,
+    ngx_http_faas_var_cpu_time,
+    ngx_http_faas_var_max_memory,
+    ngx_http_faas_var_memory_size,
+    ngx_http_faas_var_worker
+} ngx_http_faas_var_e;
 
+
+static ngx_int_t ngx_http_faas_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_faas_outcome(ngx_http_request_t *r,
+    ngx_http_faas_ctx_t *ctx, ngx_http_variable_value_t *v);
+static ngx_int_t ngx_http_faas_msec(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, int64_t usec, ngx_uint_t round_up);
+static ngx_int_t ngx_http_faas_number(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, int64_t n);
+
+
+#define ngx_http_faas_var(name, id)                                          \
+    { ngx_string(name), NULL, ngx_http_faas_variable, id,                    \
+      NGX_HTTP_VAR_NOCACHEABLE, 0 }
 
 static ngx_http_variable_t  ngx_http_faas_vars[] = {
-
-    { ngx_string("faas_function"), NULL, ngx_http_faas_function_variable,
-      0, NGX_HTTP_VAR_NOCACHEABLE, 0 },
-
-      ngx_http_null_variable
+    ngx_http_faas_var("faas_function", ngx_http_faas_var_function),
+    ngx_http_faas_var("faas_tenant", ngx_http_faas_var_tenant),
+    ngx_http_faas_var("faas_status", ngx_http_faas_var_status),
+    ngx_http_faas_var("faas_duration", ngx_http_faas_var_duration),
+    ngx_http_faas_var("faas_billed_duration",
+                      ngx_http_faas_var_billed_duration),
+    ngx_http_faas_var("faas_init_duration", ngx_http_faas_var_init_duration),
+    ngx_http_faas_var("faas_cold", ngx_http_faas_var_cold),
+    ngx_http_faas_var("faas_queue_duration",
+                      ngx_http_faas_var_queue_duration),
+    ngx_http_faas_var("faas_cpu_time", ngx_http_faas_var_cpu_time),
+    ngx_http_faas_var("faas_max_memory", ngx_http_faas_var_max_memory),
+    ngx_http_faas_var("faas_memory_size", ngx_http_faas_var_memory_size),
+    ngx_http_faas_var("faas_worker", ngx_http_faas_var_worker),
+    ngx_http_null_variable
 };
 
 
@@ -43,24 +83,296 @@ ngx_http_faas_add_variables(ngx_conf_t *cf)
 }
 
 
-static ngx_int_t
-ngx_http_faas_function_variable(ngx_http_request_t *r,
-    ngx_http_variable_value_t *v, uintptr_t data)
+/* a measured $faas_* is read somewhere: a log format, a map, a param */
+
+ngx_flag_t
+ngx_http_faas_meter_used(ngx_conf_t *cf)
 {
-    ngx_http_faas_ctx_t  *ctx;
+    ngx_uint_t                  i;
+    ngx_http_variable_t        *v;
+    ngx_http_core_main_conf_t  *cmcf;
+
+    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
+
+    v = cmcf->variables.elts;
+
+    for (i = 0; i < cmcf->variables.nelts; i++) {
+        if (v[i].name.len > 5
+            && ngx_strncmp(v[i].name.data, "faas_", 5) == 0
+            && !(v[i].name.len == 13
+                 && ngx_strncmp(v[i].name.data, "faas_function", 13) == 0))
+        {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+/* the record's name-value pairs into ctx->meter */
+
+void
+ngx_http_faas_meter_parse(ngx_http_request_t *r, ngx_http_faas_ctx_t *ctx)
+{
+    u_char                 *p, *last, *name, *value;
+    size_t                  nlen, vlen, i;
+    int64_t                 n, *num;
+    ngx_http_faas_meter_t  *m;
+
+    static const struct {
+        ngx_str_t   name;
+        size_t      offset;
+    } fields[] = {
+        { ngx_string(FAAS_METER_DURATION),
+          offsetof(ngx_http_faas_meter_t, duration) },
+        { ngx_string(FAAS_METER_INIT),
+          offsetof(ngx_http_faas_meter_t, init) },
+        { ngx_string(FAAS_METER_COLD),
+          offsetof(ngx_http_faas_meter_t, cold) },
+        { ngx_string(FAAS_METER_QUEUE),
+          offsetof(ngx_http_faas_meter_t, queue) },
+        { ngx_string(FAAS_METER_CPU),
+          offsetof(ngx_http_faas_meter_t, cpu) },
+        { ngx_string(FAAS_METER_MAX_MEMORY),
+          offsetof(ngx_http_faas_meter_t, max_memory) },
+        { ngx_string(FAAS_METER_MEMORY_SIZE),
+          offsetof(ngx_http_faas_meter_t, memory_size) },
+        { ngx_string(FAAS_METER_WORKER),
+          offsetof(ngx_http_faas_meter_t, worker) }
+    };
+
+    m = &ctx->meter;
+
+    m->duration = m->init = m->cold = m->queue = m->cpu = -1;
+    m->max_memory = m->memory_size = m->worker = -1;
+
+    p = ctx->meter_buf;
+    last = p + ctx->meter_len;
+
+    while (p < last) {
+        /* the runner writes lengths under 128: one byte each */
+        if (last - p < 2 || (p[0] | p[1]) & 0x80) {
+            break;
+        }
+
+        nlen = p[0];
+        vlen = p[1];
+        p += 2;
+
+        if ((size_t) (last - p) < nlen + vlen) {
+            break;
+        }
+
+        name = p;
+        value = p + nlen;
+        p += nlen + vlen;
+
+        if (nlen == sizeof(FAAS_METER_OUTCOME) - 1
+            && ngx_strncmp(name, FAAS_METER_OUTCOME, nlen) == 0)
+        {
+            m->outcome.data = ngx_pstrdup(r->pool,
+                                   &(ngx_str_t) { vlen, value });
+            m->outcome.len = m->outcome.data ? vlen : 0;
+            continue;
+        }
+
+        if (nlen == sizeof(FAAS_METER_TENANT) - 1
+            && ngx_strncmp(name, FAAS_METER_TENANT, nlen) == 0)
+        {
+            m->tenant.data = ngx_pstrdup(r->pool,
+                                  &(ngx_str_t) { vlen, value });
+            m->tenant.len = m->tenant.data ? vlen : 0;
+            continue;
+        }
+
+        for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+            if (fields[i].name.len == nlen
+                && ngx_strncmp(fields[i].name.data, name, nlen) == 0)
+            {
+                n = ngx_atoof(value, vlen);
+                num = (int64_t *) ((u_char *) m + fields[i].offset);
+                *num = (n == NGX_ERROR) ? -1 : n;
+                break;
+            }
+        }
+    }
+
+    ctx->metered = 1;
+    ctx->meter_len = 0;
+}
+
+
+static ngx_int_t
+ngx_http_faas_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
+    uintptr_t data)
+{
+    ngx_http_faas_ctx_t    *ctx;
+    ngx_http_faas_meter_t  *m;
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_faas_module);
 
-    if (ctx == NULL || ctx->function.len == 0) {
-        v->not_found = 1;
+    v->not_found = 1;
+
+    if (ctx == NULL) {
         return NGX_OK;
     }
 
-    v->len = ctx->function.len;
+    m = &ctx->meter;
+
+    switch (data) {
+
+    case ngx_http_faas_var_function:
+        if (ctx->function.len) {
+            v->data = ctx->function.data;
+            v->len = ctx->function.len;
+            v->valid = 1;
+            v->not_found = 0;
+        }
+        return NGX_OK;
+
+    case ngx_http_faas_var_status:
+        return ngx_http_faas_outcome(r, ctx, v);
+    }
+
+    if (!ctx->metered) {
+        return NGX_OK;
+    }
+
+    switch (data) {
+
+    case ngx_http_faas_var_tenant:
+        if (m->tenant.len) {
+            v->data = m->tenant.data;
+            v->len = m->tenant.len;
+            v->valid = 1;
+            v->not_found = 0;
+        }
+        return NGX_OK;
+
+    case ngx_http_faas_var_duration:
+        return ngx_http_faas_msec(r, v, m->duration, 0);
+
+    case ngx_http_faas_var_billed_duration:
+        return ngx_http_faas_msec(r, v, m->duration, 1);
+
+    case ngx_http_faas_var_init_duration:
+        return ngx_http_faas_msec(r, v, m->init, 0);
+
+    case ngx_http_faas_var_queue_duration:
+        return ngx_http_faas_msec(r, v, m->queue, 0);
+
+    case ngx_http_faas_var_cpu_time:
+        return ngx_http_faas_msec(r, v, m->cpu, 0);
+
+    case ngx_http_faas_var_cold:
+        return ngx_http_faas_number(r, v, m->cold);
+
+    case ngx_http_faas_var_max_memory:
+        return ngx_http_faas_number(r, v, m->max_memory);
+
+    case ngx_http_faas_var_memory_size:
+        return ngx_http_faas_number(r, v, m->memory_size);
+
+    default: /* ngx_http_faas_var_worker */
+        return ngx_http_faas_number(r, v, m->worker);
+    }
+}
+
+
+/*
+ * The runner's word when it measured; else what nginx saw: a 404 of
+ * routing, or the runner unreachable or too slow.
+ */
+
+static ngx_int_t
+ngx_http_faas_outcome(ngx_http_request_t *r, ngx_http_faas_ctx_t *ctx,
+    ngx_http_variable_value_t *v)
+{
+    ngx_str_t  s;
+
+    if (ctx->metered && ctx->meter.outcome.len) {
+        s = ctx->meter.outcome;
+
+    } else if (ctx->not_found) {
+        ngx_str_set(&s, "not_found");
+
+    } else if (r->upstream == NULL || r->headers_out.status == 0) {
+        return NGX_OK;
+
+    } else if (r->headers_out.status == NGX_HTTP_GATEWAY_TIME_OUT
+               && !ctx->header_done)
+    {
+        ngx_str_set(&s, "timeout");
+
+    } else if (r->headers_out.status >= NGX_HTTP_INTERNAL_SERVER_ERROR
+               && !ctx->header_done)
+    {
+        ngx_str_set(&s, "error");
+
+    } else {
+        return NGX_OK;
+    }
+
+    v->data = s.data;
+    v->len = s.len;
     v->valid = 1;
-    v->no_cacheable = 0;
     v->not_found = 0;
-    v->data = ctx->function.data;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_faas_msec(ngx_http_request_t *r, ngx_http_variable_value_t *v,
+    int64_t usec, ngx_uint_t round_up)
+{
+    u_char  *p;
+
+    if (usec < 0) {
+        return NGX_OK;
+    }
+
+    p = ngx_pnalloc(r->pool, NGX_INT64_LEN + 5);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (round_up) {
+        /* billed: whole milliseconds, rounded up */
+        v->len = ngx_sprintf(p, "%L.000", (usec + 999) / 1000) - p;
+
+    } else {
+        v->len = ngx_sprintf(p, "%L.%03L", usec / 1000, usec % 1000) - p;
+    }
+
+    v->data = p;
+    v->valid = 1;
+    v->not_found = 0;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_faas_number(ngx_http_request_t *r, ngx_http_variable_value_t *v,
+    int64_t n)
+{
+    u_char  *p;
+
+    if (n < 0) {
+        return NGX_OK;
+    }
+
+    p = ngx_pnalloc(r->pool, NGX_INT64_LEN);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    v->len = ngx_sprintf(p, "%L", n) - p;
+    v->data = p;
+    v->valid = 1;
+    v->not_found = 0;
 
     return NGX_OK;
 }

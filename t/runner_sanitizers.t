@@ -21,7 +21,7 @@ local $ENV{ASAN_OPTIONS} = 'detect_leaks=1:abort_on_error=0';
 local $ENV{UBSAN_OPTIONS} = 'print_stacktrace=1';
 
 for my $file (qw(runner_protocol runner_failures runner_cgi runner_reload
-                 runner_signals runner_limits))
+                 runner_signals runner_limits meter_variables))
 {
     my $out = `$^X -I$FindBin::Bin/lib $FindBin::Bin/$file.t 2>&1`;
     my $rc = $? >> 8;

@@ -139,6 +139,41 @@ handle(FCGX_Request *req)
         return;
     }
 
+    if (op_is(req, "burn")) {
+        /* n ms of CPU, measured on the process's own clock */
+        struct timespec  a, b;
+        volatile long    x = 0;
+
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &a);
+        do {
+            for (i = 0; i < 100000; i++) {
+                x += i;
+            }
+            clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &b);
+        } while ((b.tv_sec - a.tv_sec) * 1000
+                 + (b.tv_nsec - a.tv_nsec) / 1000000 < arg(req, "ms", 100));
+        FCGX_PutS("Content-Type: text/plain\r\n\r\nburnt\n", req->out);
+        return;
+    }
+
+    if (op_is(req, "alloc")) {
+        /* n MB touched, then given back */
+        long            size = arg(req, "mb", 100) * 1024 * 1024;
+        volatile char  *m;
+
+        /* volatile: the compiler may not drop the pages we touch */
+        m = malloc(size);
+        if (m) {
+            for (i = 0; i < size; i += 4096) {
+                m[i] = 1;
+            }
+            free((void *) m);
+        }
+        FCGX_FPrintF(req->out, "Content-Type: text/plain\r\n\r\n"
+                     "alloc %s\n", m ? "ok" : "failed");
+        return;
+    }
+
     if (op_is(req, "spawnchild")) {
         /* a helper process in the worker's group, then hang */
         if (fork() == 0) {

@@ -1,0 +1,794 @@
+/*
+ * Copyright (C) ngx_faas developers
+ *
+ * What one invocation used. For a reused worker the figures are taken
+ * across the invocation: CPU from /proc/PID/schedstat (nanoseconds, user
+ * and system together), the peak resident set from VmHWM after resetting
+ * it through /proc/PID/clear_refs. A CGI process's come from wait4() when
+ * it is reaped in time, else from /proc as for a worker.
+ */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "faas_protocol.h"
+#include "fr_log.h"
+#include "fr_runner.h"
+
+
+static int fr_meter_proc_open(fr_worker_t *w);
+static int64_t fr_meter_cpu_ns(fr_worker_t *w);
+static int64_t fr_meter_hwm_kb(fr_worker_t *w);
+
+
+static const char  *fr_outcomes[] = {
+    "ok", "not_found", "throttled", "timeout", "crashed", "error"
+};
+
+
+const char *
+fr_outcome_name(fr_outcome_e outcome)
+{
+    return fr_outcomes[outcome];
+}
+
+
+static int
+fr_meter_proc_open(fr_worker_t *w)
+{
+    char  path[64];
+
+    if (w->proc_status > 0) {
+        return FR_OK;
+    }
+
+    snprintf(path, sizeof(path), "/proc/%d/schedstat", (int) w->pid);
+    w->proc_schedstat = open(path, O_RDONLY | O_CLOEXEC);
+
+    snprintf(path, sizeof(path), "/proc/%d/status", (int) w->pid);
+    w->proc_status = open(path, O_RDONLY | O_CLOEXEC);
+
+    snprintf(path, sizeof(path), "/proc/%d/clear_refs", (int) w->pid);
+    w->proc_clear_refs = open(path, O_WRONLY | O_CLOEXEC);
+
+    return w->proc_status > 0 ? FR_OK : FR_ERROR;
+}
+
+
+void
+fr_meter_proc_close(fr_worker_t *w)
+{
+    if (w->proc_schedstat > 0) {
+        close(w->proc_schedstat);
+    }
+
+    if (w->proc_status > 0) {
+        close(w->proc_status);
+    }
+
+    if (w->proc_clear_refs > 0) {
+        close(w->proc_clear_refs);
+    }
+
+    w->proc_schedstat = w->proc_status = w->proc_clear_refs = 0;
+}
+
+
+static int64_t
+fr_meter_cpu_ns(fr_worker_t *w)
+{
+    char     buf[128];
+    ssize_t  n;
+
+    if (w->proc_schedstat <= 0) {
+        return -1;
+    }
+
+    n = pread(w->proc_schedstat, buf, sizeof(buf) - 1, 0);
+    if (n <= 0) {
+        return -1;
+    }
+
+    buf[n] = '\0';
+
+    return strtoll(buf, NULL, 10);
+}
+
+
+static int64_t
+fr_meter_hwm_kb(fr_worker_t *w)
+{
+    char     buf[2048], *p;
+    ssize_t  n;
+
+    if (w->proc_status <= 0) {
+        return -1;
+    }
+
+    n = pread(w->proc_status, buf, sizeof(buf) - 1, 0);
+    if (n <= 0) {
+        return -1;
+    }
+
+    buf[n] = '\0';
+
+    p = strstr(buf, "\nVmHWM:");
+    if (p == NULL) {
+        return -1;
+    }
+
+    return strtoll(p + 7, NULL, 10);
+}
+
+
+/* the request is handed to the worker */
+
+void
+fr_meter_start(fr_worker_t *w, fr_req_t *r)
+{
+    r->t_assigned = fr_current_usec;
+    r->queue_us = (int64_t) (r->t_assigned - r->t_queued);
+    r->worker_pid = w->pid;
+
+    if (w->func->conf.mode == FR_MODE_CGI) {
+        /* every CGI invocation waits for its process */
+        r->cold = 1;
+        return;
+    }
+
+    /* cold: the first request of a worker that was not ready when it came */
+    if (w->requests == 0 && r->t_queued < w->ready_at) {
+        r->cold = 1;
+        r->init_us = (int64_t) (w->ready_at - w->spawned);
+
+    } else {
+        r->init_us = 0;
+    }
+
+    if (fr_meter_proc_open(w) != FR_OK) {
+        return;
+    }
+
+    /* 5: reset the peak resident set size (Linux 4.0) */
+    if (w->proc_clear_refs > 0) {
+        (void) !pwrite(w->proc_clear_refs, "5", 1, 0);
+    }
+
+    r->cpu_start = (uint64_t) fr_meter_cpu_ns(w);
+}
+
+
+/* the response ended, or the invocation is cut short */
+
+void
+fr_meter_stop(fr_worker_t *w, fr_req_t *r)
+{
+    int64_t   cpu;
+    uint64_t  from;
+
+    if (w->func->conf.mode == FR_MODE_CGI) {
+        /* its time starts when its program runs */
+        from = w->ready_at ? w->ready_at : r->t_assigned;
+        r->init_us = w->ready_at ? (int64_t) (w->ready_at - w->spawned) : 0;
+        r->duration_us = (int64_t) (fr_current_usec - from);
+
+        if (w->reaped) {
+            r->cpu_us = w->ru_cpu_us;
+            r->max_memory_kb = w->ru_maxrss_kb;
+            return;
+        }
+
+        if (fr_meter_proc_open(w) == FR_OK) {
+            cpu = fr_meter_cpu_ns(w);
+            r->cpu_us = cpu >= 0 ? cpu / 1000 : -1;
+            r->max_memory_kb = fr_meter_hwm_kb(w);
+        }
+
+        return;
+    }
+
+    r->duration_us = (int64_t) (fr_current_usec - r->t_assigned);
+
+    cpu = fr_meter_cpu_ns(w);
+
+    if (cpu >= 0 && (uint64_t) cpu >= r->cpu_start) {
+        r->cpu_us = (int64_t) ((uint64_t) cpu - r->cpu_start) / 1000;
+    }
+
+    r->max_memory_kb = fr_meter_hwm_kb(w);
+}
+
+
+static u_char *
+fr_meter_pair(u_char *p, const char *name, const char *value)
+{
+    return fr_fcgi_nv_write(p, (const u_char *) name, strlen(name),
+                            (const u_char *) value, strlen(value));
+}
+
+
+static u_char *
+fr_meter_num(u_char *p, const char *name, int64_t value)
+{
+    char  num[32];
+
+    if (value < 0) {
+        return p;
+    }
+
+    snprintf(num, sizeof(num), "%lld", (long long) value);
+
+    return fr_meter_pair(p, name, num);
+}
+
+
+/*
+ * The measurements record into buf (FR_METER_RECORD_MAX bytes: eleven
+ * pairs of short names and numbers, names up to 64); returns its size.
+ */
+
+size_t
+fr_meter_record(fr_req_t *r, u_char *start)
+{
+    u_char      *p;
+    size_t       len;
+    fr_func_t   *f;
+    const char  *name;
+
+    f = r->func;
+    p = start + FR_FCGI_HEADER_LEN;
+
+    name = f ? f->name : NULL;
+
+    if (name) {
+        p = fr_meter_pair(p, FAAS_METER_FUNCTION, name);
+        p = fr_meter_pair(p, FAAS_METER_TENANT, f->tenant);
+    }
+
+    p = fr_meter_pair(p, FAAS_METER_OUTCOME, fr_outcome_name(r->outcome));
+    p = fr_meter_num(p, FAAS_METER_QUEUE, r->queue_us);
+
+    if (r->t_assigned) {
+        p = fr_meter_num(p, FAAS_METER_DURATION, r->duration_us);
+        p = fr_meter_num(p, FAAS_METER_INIT, r->init_us);
+        p = fr_meter_num(p, FAAS_METER_COLD, r->cold);
+        p = fr_meter_num(p, FAAS_METER_CPU, r->cpu_us);
+        p = fr_meter_num(p, FAAS_METER_MAX_MEMORY, r->max_memory_kb);
+        p = fr_meter_num(p, FAAS_METER_WORKER, r->worker_pid);
+    }
+
+    if (f) {
+        p = fr_meter_num(p, FAAS_METER_MEMORY_SIZE, f->conf.memory / 1024);
+    }
+
+    len = p - start - FR_FCGI_HEADER_LEN;
+
+    fr_fcgi_write_header(start, FAAS_METER_RECORD, r->id, (uint16_t) len, 0);
+
+    return FR_FCGI_HEADER_LEN + len;
+}
+
+
+/*
+ * fcgi-runner meter: reads access logs written with the faas_meter format
+ * (logfmt "key=value"; other keys and other lines skipped) and reports
+ * per function or per tenant.
+ */
+
+#define FR_METER_BUCKETS  4096
+
+typedef struct fr_meter_group_s  fr_meter_group_t;
+
+struct fr_meter_group_s {
+    fr_meter_group_t      *next;
+    char                  *name;
+    uint64_t               invocations;
+    uint64_t               cold;
+    uint64_t               outcomes[6];
+    double                 duration_ms;
+    double                 billed_ms;
+    double                 cpu_ms;
+    double                 gb_seconds;
+};
+
+
+typedef struct {
+    fr_meter_group_t      *buckets[FR_METER_BUCKETS];
+    fr_meter_group_t     **sorted;
+    size_t                 ngroups;
+    uint64_t               lines;
+    uint64_t               skipped;
+    int                    by_tenant;
+} fr_meter_report_t;
+
+
+static int fr_meter_read(fr_meter_report_t *rep, const char *file);
+static void fr_meter_line(fr_meter_report_t *rep, char *line);
+static fr_meter_group_t *fr_meter_group(fr_meter_report_t *rep,
+    const char *name, size_t len);
+static void fr_meter_print(fr_meter_report_t *rep, const char *format,
+    double price_gbs, double price_mreq);
+static void fr_meter_usage(FILE *out);
+
+
+static void
+fr_meter_usage(FILE *out)
+{
+    fprintf(out,
+        "usage: fcgi-runner meter [--by function|tenant] "
+        "[--format table|json|csv]\n"
+        "                         [--price-gb-second P] "
+        "[--price-million-requests P] LOG...\n");
+}
+
+
+int
+fr_meter_main(int argc, char **argv)
+{
+    int                 i, rc;
+    char               *end;
+    double              price_gbs, price_mreq;
+    const char         *format;
+    fr_meter_report_t  *rep;
+
+    rep = calloc(1, sizeof(fr_meter_report_t));
+    if (rep == NULL) {
+        return 1;
+    }
+
+    format = "table";
+    price_gbs = 0;
+    price_mreq = 0;
+    rc = 0;
+
+    for (i = 1; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
+
+        if (i + 1 >= argc) {
+            goto usage;
+        }
+
+        if (strcmp(argv[i], "--by") == 0) {
+            i++;
+            if (strcmp(argv[i], "tenant") == 0) {
+                rep->by_tenant = 1;
+
+            } else if (strcmp(argv[i], "function") != 0) {
+                goto usage;
+            }
+
+        } else if (strcmp(argv[i], "--format") == 0) {
+            format = argv[++i];
+            if (strcmp(format, "table") && strcmp(format, "json")
+                && strcmp(format, "csv"))
+            {
+                goto usage;
+            }
+
+        } else if (strcmp(argv[i], "--price-gb-second") == 0
+                   || strcmp(argv[i], "--price-million-requests") == 0)
+        {
+            double  *p = argv[i][8] == 'g' ? &price_gbs : &price_mreq;
+
+            *p = strtod(argv[++i], &end);
+            if (*end != '\0' || *p < 0) {
+                goto usage;
+            }
+
+        } else {
+            goto usage;
+        }
+    }
+
+    if (i == argc) {
+        goto usage;
+    }
+
+    for ( /* void */ ; i < argc; i++) {
+        if (fr_meter_read(rep, argv[i]) != FR_OK) {
+            rc = 1;
+        }
+    }
+
+    fr_meter_print(rep, format, price_gbs, price_mreq);
+
+    return rc;
+
+usage:
+
+    fr_meter_usage(stderr);
+    return 2;
+}
+
+
+static int
+fr_meter_read(fr_meter_report_t *rep, const char *file)
+{
+    FILE     *f;
+    char     *line;
+    size_t    size;
+    ssize_t   n;
+
+    f = strcmp(file, "-") == 0 ? stdin : fopen(file, "re");
+
+    if (f == NULL) {
+        fprintf(stderr, "fcgi-runner: cannot open \"%s\": %s\n", file,
+                strerror(errno));
+        return FR_ERROR;
+    }
+
+    line = NULL;
+    size = 0;
+
+    while ((n = getline(&line, &size, f)) != -1) {
+        if (n && line[n - 1] == '\n') {
+            line[n - 1] = '\0';
+        }
+
+        fr_meter_line(rep, line);
+    }
+
+    free(line);
+
+    if (f != stdin) {
+        fclose(f);
+    }
+
+    return FR_OK;
+}
+
+
+/* a value as nginx logs it: "-" or empty is none */
+
+static int
+fr_meter_value(const char *v, size_t len, double *out)
+{
+    char    buf[32], *end;
+
+    if (len == 0 || len >= sizeof(buf) || (len == 1 && *v == '-')) {
+        return FR_DECLINED;
+    }
+
+    memcpy(buf, v, len);
+    buf[len] = '\0';
+
+    *out = strtod(buf, &end);
+
+    return (*end == '\0') ? FR_OK : FR_ERROR;
+}
+
+
+static void
+fr_meter_line(fr_meter_report_t *rep, char *line)
+{
+    int                i;
+    char              *p, *key, *val;
+    size_t             klen, vlen, glen;
+    double             num, duration, billed, cpu, memsize;
+    const char        *group, *outcome;
+    size_t             olen;
+    fr_meter_group_t  *g;
+
+    rep->lines++;
+
+    group = NULL;
+    glen = 0;
+    outcome = NULL;
+    olen = 0;
+    duration = billed = cpu = memsize = 0;
+    num = 0;
+    i = 0;
+
+    for (p = line; *p; ) {
+        while (*p == ' ' || *p == '\t') {
+            p++;
+        }
+
+        key = p;
+        while (*p && *p != '=' && *p != ' ') {
+            p++;
+        }
+
+        if (*p != '=') {
+            while (*p && *p != ' ') {
+                p++;
+            }
+            continue;
+        }
+
+        klen = p - key;
+        val = ++p;
+
+        if (*p == '"') {
+            val = ++p;
+            while (*p && *p != '"') {
+                p++;
+            }
+            vlen = p - val;
+            if (*p) {
+                p++;
+            }
+
+        } else {
+            while (*p && *p != ' ' && *p != '\t') {
+                p++;
+            }
+            vlen = p - val;
+        }
+
+#define fr_key(s)  (klen == sizeof(s) - 1 && memcmp(key, s, klen) == 0)
+
+        if (fr_key("function")) {
+            if (!rep->by_tenant) {
+                group = val;
+                glen = vlen;
+            }
+
+            /* a line of the format names a function; nginx logs "-" */
+            if (vlen && !(vlen == 1 && *val == '-')) {
+                i |= 1;
+            }
+
+        } else if (fr_key("tenant")) {
+            if (rep->by_tenant) {
+                group = val;
+                glen = vlen;
+            }
+
+        } else if (fr_key("outcome")) {
+            outcome = val;
+            olen = vlen;
+
+        } else if (fr_key("duration")) {
+            (void) fr_meter_value(val, vlen, &duration);
+
+        } else if (fr_key("billed")) {
+            (void) fr_meter_value(val, vlen, &billed);
+
+        } else if (fr_key("cpu")) {
+            (void) fr_meter_value(val, vlen, &cpu);
+
+        } else if (fr_key("memory_size")) {
+            (void) fr_meter_value(val, vlen, &memsize);
+
+        } else if (fr_key("cold")) {
+            if (fr_meter_value(val, vlen, &num) != FR_OK) {
+                num = 0;
+            }
+        }
+
+#undef fr_key
+    }
+
+    if (!(i & 1)) {
+        rep->skipped++;
+        return;
+    }
+
+    if (group == NULL || glen == 0) {
+        /* by tenant: an unknown function has none, "-" */
+        group = "-";
+        glen = 1;
+    }
+
+    g = fr_meter_group(rep, group, glen);
+    if (g == NULL) {
+        rep->skipped++;
+        return;
+    }
+
+    g->invocations++;
+    g->cold += (num == 1);
+    g->duration_ms += duration;
+    g->billed_ms += billed;
+    g->cpu_ms += cpu;
+    g->gb_seconds += memsize / (1024.0 * 1024.0) * billed / 1000.0;
+
+    for (i = 0; outcome && i < 6; i++) {
+        if (strlen(fr_outcomes[i]) == olen
+            && memcmp(fr_outcomes[i], outcome, olen) == 0)
+        {
+            g->outcomes[i]++;
+            break;
+        }
+    }
+}
+
+
+static fr_meter_group_t *
+fr_meter_group(fr_meter_report_t *rep, const char *name, size_t len)
+{
+    size_t             i;
+    uint32_t           h;
+    fr_meter_group_t  *g;
+
+    for (h = 2166136261u, i = 0; i < len; i++) {
+        h = (h ^ (u_char) name[i]) * 16777619u;
+    }
+
+    h %= FR_METER_BUCKETS;
+
+    for (g = rep->buckets[h]; g; g = g->next) {
+        if (strncmp(g->name, name, len) == 0 && g->name[len] == '\0') {
+            return g;
+        }
+    }
+
+    g = calloc(1, sizeof(fr_meter_group_t));
+    if (g == NULL) {
+        return NULL;
+    }
+
+    g->name = strndup(name, len);
+    if (g->name == NULL) {
+        free(g);
+        return NULL;
+    }
+
+    g->next = rep->buckets[h];
+    rep->buckets[h] = g;
+    rep->ngroups++;
+
+    return g;
+}
+
+
+static int
+fr_meter_cmp(const void *a, const void *b)
+{
+    return strcmp((*(fr_meter_group_t **) a)->name,
+                  (*(fr_meter_group_t **) b)->name);
+}
+
+
+static void
+fr_meter_print(fr_meter_report_t *rep, const char *format, double price_gbs,
+    double price_mreq)
+{
+    size_t             i, n, w;
+    double             cost;
+    fr_meter_group_t  *g, total, **all;
+    const char        *what;
+
+    all = calloc(rep->ngroups + 1, sizeof(fr_meter_group_t *));
+    if (all == NULL) {
+        return;
+    }
+
+    n = 0;
+    for (i = 0; i < FR_METER_BUCKETS; i++) {
+        for (g = rep->buckets[i]; g; g = g->next) {
+            all[n++] = g;
+        }
+    }
+
+    qsort(all, n, sizeof(fr_meter_group_t *), fr_meter_cmp);
+
+    memset(&total, 0, sizeof(total));
+    total.name = "total";
+
+    for (i = 0; i < n; i++) {
+        g = all[i];
+        total.invocations += g->invocations;
+        total.cold += g->cold;
+        total.duration_ms += g->duration_ms;
+        total.billed_ms += g->billed_ms;
+        total.cpu_ms += g->cpu_ms;
+        total.gb_seconds += g->gb_seconds;
+        for (w = 0; w < 6; w++) {
+            total.outcomes[w] += g->outcomes[w];
+        }
+    }
+
+    all[n] = &total;
+    what = rep->by_tenant ? "tenant" : "function";
+
+#define fr_cost(g)                                                           \
+    ((g)->gb_seconds * price_gbs + (g)->invocations / 1e6 * price_mreq)
+
+    if (strcmp(format, "csv") == 0) {
+        printf("%s,invocations,cold,ok,not_found,throttled,timeout,crashed,"
+               "error,duration_s,billed_s,cpu_s,gb_seconds,cost\n", what);
+
+        for (i = 0; i <= n; i++) {
+            g = all[i];
+            printf("%s,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%.3f,%.3f,"
+                   "%.3f,%.6f,%.6f\n", g->name,
+                   (unsigned long long) g->invocations,
+                   (unsigned long long) g->cold,
+                   (unsigned long long) g->outcomes[0],
+                   (unsigned long long) g->outcomes[1],
+                   (unsigned long long) g->outcomes[2],
+                   (unsigned long long) g->outcomes[3],
+                   (unsigned long long) g->outcomes[4],
+                   (unsigned long long) g->outcomes[5],
+                   g->duration_ms / 1000, g->billed_ms / 1000,
+                   g->cpu_ms / 1000, g->gb_seconds, fr_cost(g));
+        }
+
+    } else if (strcmp(format, "json") == 0) {
+        printf("{\"by\":\"%s\",\"lines\":%llu,\"skipped\":%llu,\"groups\":[",
+               what, (unsigned long long) rep->lines,
+               (unsigned long long) rep->skipped);
+
+        for (i = 0; i <= n; i++) {
+            g = all[i];
+            if (i == n) {
+                printf("],\"total\":");
+            }
+            printf("%s{\"name\":\"", i && i < n ? "," : "");
+            for (const char *c = g->name; *c; c++) {
+                if (*c == '"' || *c == '\\') {
+                    putchar('\\');
+                }
+                if ((u_char) *c >= 0x20) {
+                    putchar(*c);
+                }
+            }
+            printf("\",\"invocations\":%llu,\"cold\":%llu,\"outcomes\":{",
+                   (unsigned long long) g->invocations,
+                   (unsigned long long) g->cold);
+            for (w = 0; w < 6; w++) {
+                printf("%s\"%s\":%llu", w ? "," : "", fr_outcomes[w],
+                       (unsigned long long) g->outcomes[w]);
+            }
+            printf("},\"duration_s\":%.3f,\"billed_s\":%.3f,\"cpu_s\":%.3f,"
+                   "\"gb_seconds\":%.6f,\"cost\":%.6f}",
+                   g->duration_ms / 1000, g->billed_ms / 1000,
+                   g->cpu_ms / 1000, g->gb_seconds, fr_cost(g));
+        }
+
+        printf("}\n");
+
+    } else {
+        w = strlen(what);
+        for (i = 0; i < n; i++) {
+            if (strlen(all[i]->name) > w) {
+                w = strlen(all[i]->name);
+            }
+        }
+
+        printf("%-*s %12s %8s %9s %9s %9s %9s %9s %9s %12s %12s %11s "
+               "%12s %12s\n", (int) w, what, "invocations", "cold", "ok",
+               "not_found", "throttled", "timeout", "crashed", "error",
+               "duration", "billed", "cpu", "GB-s", "cost");
+
+        for (i = 0; i <= n; i++) {
+            g = all[i];
+            cost = fr_cost(g);
+            printf("%-*s %12llu %8llu %9llu %9llu %9llu %9llu %9llu %9llu "
+                   "%10.3f s %10.3f s %9.3f s %12.3f %12.6f\n",
+                   (int) w, g->name,
+                   (unsigned long long) g->invocations,
+                   (unsigned long long) g->cold,
+                   (unsigned long long) g->outcomes[0],
+                   (unsigned long long) g->outcomes[1],
+                   (unsigned long long) g->outcomes[2],
+                   (unsigned long long) g->outcomes[3],
+                   (unsigned long long) g->outcomes[4],
+                   (unsigned long long) g->outcomes[5],
+                   g->duration_ms / 1000, g->billed_ms / 1000,
+                   g->cpu_ms / 1000, g->gb_seconds, cost);
+        }
+
+        if (rep->skipped) {
+            printf("\n%llu of %llu line(s) skipped: not of the faas_meter "
+                   "format or naming no function\n",
+                   (unsigned long long) rep->skipped,
+                   (unsigned long long) rep->lines);
+        }
+    }
+
+#undef fr_cost
+
+    if (rep->skipped && strcmp(format, "table") != 0) {
+        fprintf(stderr, "fcgi-runner: %llu of %llu line(s) skipped\n",
+                (unsigned long long) rep->skipped,
+                (unsigned long long) rep->lines);
+    }
+
+    free(all);
+}

@@ -1,0 +1,159 @@
+#!/usr/bin/perl
+
+# fcgi-runner meter: the report of a real access log, checked against
+# sums computed here from the same log; by function and by tenant; table,
+# JSON and CSV; prices; lines it cannot parse are counted, not fatal.
+
+use strict;
+use warnings;
+
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use FaasTest;
+use Test::More;
+use JSON::PP;
+
+my $t = FaasTest->new;
+my $fn = $t->testfn;
+my $p = $t->prefix;
+my $bin = "$FaasTest::BUILD/fcgi-runner";
+
+$t->function('alpha', "exec = $fn\ntenant = acme\nmemory = 128M\n");
+$t->function('beta', "exec = $fn\ntenant = acme\nmemory = 512M\n"
+                     . "timeout = 500ms\n");
+$t->function('gamma', "exec = $fn\nuser = nobody\n");
+$t->start_runner;
+$t->{port} = FaasTest::free_port();
+
+my $sock = $t->socket_path;
+$t->start_nginx(<<"EOF");
+    log_format faas_meter 'time=\$time_iso8601 function=\$faas_function '
+                          'tenant=\$faas_tenant status=\$status '
+                          'outcome=\$faas_status duration=\$faas_duration '
+                          'billed=\$faas_billed_duration '
+                          'init=\$faas_init_duration cold=\$faas_cold '
+                          'cpu=\$faas_cpu_time memory=\$faas_max_memory '
+                          'memory_size=\$faas_memory_size';
+
+    upstream runner { server unix:$sock; keepalive 8; }
+
+    server {
+        listen 127.0.0.1:$t->{port};
+
+        location /fn/ {
+            faas_route ^/fn/(?<name>[a-z]+)\$ \$name;
+            faas_pass runner;
+            access_log $p/logs/meter.log faas_meter;
+        }
+    }
+EOF
+
+$t->http_get($_) for (('/fn/alpha?op=sleep&ms=20') x 5, ('/fn/alpha') x 10,
+                      ('/fn/beta?op=burn&ms=30') x 4, '/fn/beta?op=sleep&ms=900',
+                      '/fn/beta?op=crash', ('/fn/gamma') x 3, '/fn/nosuch');
+
+my $log = "$p/logs/meter.log";
+FaasTest::wait_for(sub { (() = FaasTest::read_file($log) =~ /\n/g) >= 25 }, 5);
+
+# garbage the report must skip and count
+open my $fh, '>>', $log;
+print $fh "not a meter line\n", "time=x status=200 something=else\n";
+close $fh;
+
+# the sums, computed here
+my (%want, $lines);
+for (split /\n/, FaasTest::read_file($log)) {
+    $lines++;
+    my %h = map { /^([a-z_]+)=(.*)$/ ? ($1, $2) : () } split / /;
+    next unless defined $h{function} && $h{function} ne '-';
+    for my $by ('function', 'tenant') {
+        my $g = $want{$by}{ $h{$by} } //= {};
+        $g->{invocations}++;
+        $g->{cold} += ($h{cold} // '') eq '1' ? 1 : 0;
+        $g->{outcomes}{ $h{outcome} }++;
+        $g->{billed_s} += num($h{billed}) / 1000;
+        $g->{duration_s} += num($h{duration}) / 1000;
+        $g->{cpu_s} += num($h{cpu}) / 1000;
+        $g->{gb_seconds} += num($h{memory_size}) / 1048576
+                            * num($h{billed}) / 1000;
+    }
+}
+sub num { defined $_[0] && $_[0] =~ /^[\d.]+$/ ? $_[0] : 0 }
+
+is($want{function}{beta}{outcomes}{timeout}, 1, 'the log has a timeout');
+is($want{function}{beta}{outcomes}{crashed}, 1, 'and a crash');
+is($want{function}{nosuch}{outcomes}{not_found}, 1, 'and a not_found');
+
+for my $by ('function', 'tenant') {
+    my $json = `$bin meter --by $by --format json $log 2>/dev/null`;
+    is($? >> 8, 0, "meter --by $by --format json exits 0");
+    my $rep = eval { decode_json($json) } // {};
+    is($rep->{skipped}, 2, 'two lines skipped');
+    is($rep->{lines}, $lines, 'all lines read');
+
+    my %got = map { $_->{name} => $_ } @{ $rep->{groups} // [] };
+    is_deeply([sort keys %got], [sort keys %{ $want{$by} }],
+              "the same ${by}s");
+
+    for my $name (sort keys %{ $want{$by} }) {
+        my ($g, $w) = ($got{$name}, $want{$by}{$name});
+        is($g->{invocations}, $w->{invocations}, "$name: invocations");
+        is($g->{cold}, $w->{cold}, "$name: cold starts");
+        for my $o (keys %{ $w->{outcomes} }) {
+            is($g->{outcomes}{$o}, $w->{outcomes}{$o}, "$name: $o");
+        }
+        for my $k (qw(billed_s duration_s cpu_s gb_seconds)) {
+            ok(abs($g->{$k} - $w->{$k}) < 0.001, "$name: $k "
+               . "$g->{$k} = $w->{$k}");
+        }
+    }
+
+    my $tot = 0;
+    $tot += $_->{invocations} for values %{ $want{$by} };
+    is($rep->{total}{invocations}, $tot, "total invocations by $by");
+}
+
+# prices: cost = GB-s * P + invocations / 1e6 * P
+my $cmd = "$bin meter --format json --price-gb-second 0.5 "
+        . "--price-million-requests 1000000 $log 2>/dev/null";
+my $json = `$cmd`;
+my $rep = decode_json($json);
+my $w = $want{function}{alpha};
+my ($alpha) = grep { $_->{name} eq 'alpha' } @{ $rep->{groups} };
+ok(abs($alpha->{cost} - ($w->{gb_seconds} * 0.5 + $w->{invocations}))
+   < 0.001, "cost from the prices ($alpha->{cost})");
+
+my $csv = `$bin meter --format csv $log 2>/dev/null`;
+my @rows = split /\n/, $csv;
+like($rows[0], qr/^function,invocations,cold,ok,not_found,throttled,timeout,crashed,error,duration_s,billed_s,cpu_s,gb_seconds,cost$/,
+     'CSV header');
+my ($beta) = grep { /^beta,/ } @rows;
+like($beta, qr/^beta,6,\d+,4,0,0,1,1,0,/, 'CSV row of beta');
+
+my $table = `$bin meter $log 2>&1`;
+like($table, qr/^function\s+invocations\s+cold/m, 'table header');
+like($table, qr/^alpha\s+15\s/m, 'table row aligned');
+like($table, qr/^total\s+25\s/m, 'table total');
+like($table, qr/2 of \d+ line\(s\) skipped/, 'says how many it skipped');
+
+is(system("$bin meter --by colour $log >/dev/null 2>&1") >> 8, 2,
+   'bad --by: usage, exit 2');
+is(system("$bin meter $p/none.log >/dev/null 2>&1") >> 8, 1,
+   'missing log: exit 1');
+
+# a million lines in seconds
+my $big = "$p/big.log";
+open $fh, '>', $big;
+my $line = "time=2026-01-01T00:00:00+00:00 function=f%d tenant=t status=200 "
+         . "outcome=ok duration=1.500 billed=2.000 init=0.000 cold=0 "
+         . "cpu=0.500 memory=1500 memory_size=262144\n";
+printf $fh $line, $_ % 100 for 1 .. 1_000_000;
+close $fh;
+my $t0 = time;
+my $out = `$bin meter --format csv $big`;
+my $took = time - $t0;
+like($out, qr/^total,1000000,/m, 'a million lines counted');
+ok($took < 20, "in seconds ($took s)");
+
+$t->done;
+done_testing;

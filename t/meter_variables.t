@@ -1,0 +1,179 @@
+#!/usr/bin/perl
+
+# Per-use metering: what each invocation used, in the $faas_* variables of
+# nginx's access log; numbers checked against what the functions did.
+
+use strict;
+use warnings;
+
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use FaasTest qw(fcgi_request_bytes);
+use Test::More;
+use POSIX qw(ceil);
+use Time::HiRes qw(sleep);
+
+my $t = FaasTest->new;
+my $fn = $t->testfn;
+my $p = $t->prefix;
+
+$t->function('m', "exec = $fn\ntenant = acme\nmemory = 512M\n");
+$t->function('slow', "exec = $fn\ntimeout = 1s\n");
+$t->function('one', "exec = $fn\nmax_instances = 1\nqueue = 0\n");
+$t->function('cgi', "exec = ./c.sh\nmode = cgi\nuser = nobody\n",
+             'c.sh' => "#!/bin/sh\ni=0; while [ \$i -lt 20000 ]; do "
+                     . "i=\$((i+1)); done\nprintf 'Content-Type: text/plain"
+                     . "\\r\\n\\r\\ncounted\\n'\n");
+$t->start_runner;
+$t->{port} = FaasTest::free_port();
+
+my $sock = $t->socket_path;
+$t->start_nginx(<<"EOF");
+    log_format faas_meter 'time=\$time_iso8601 function=\$faas_function '
+                          'tenant=\$faas_tenant status=\$status '
+                          'outcome=\$faas_status duration=\$faas_duration '
+                          'billed=\$faas_billed_duration '
+                          'init=\$faas_init_duration cold=\$faas_cold '
+                          'queue=\$faas_queue_duration cpu=\$faas_cpu_time '
+                          'memory=\$faas_max_memory '
+                          'memory_size=\$faas_memory_size '
+                          'worker=\$faas_worker';
+
+    upstream runner { server unix:$sock; keepalive 8; }
+
+    server {
+        listen 127.0.0.1:$t->{port};
+
+        location /fn/ {
+            faas_route ^/fn/(?<name>[a-z]+)\$ \$name;
+            faas_pass runner;
+            access_log $p/logs/meter.log faas_meter;
+        }
+    }
+EOF
+
+my $n = 0;
+
+# the log line of the $n-th request, as a hash
+sub logged {
+    my ($i) = @_;
+    my @lines;
+    FaasTest::wait_for(sub {
+        @lines = split /\n/, FaasTest::read_file("$p/logs/meter.log");
+        @lines >= $i;
+    }, 5);
+    my %h = map { /^([a-z_]+)=(.*)$/ ? ($1, $2) : () }
+            split / /, $lines[$i - 1] // '';
+    return \%h;
+}
+
+sub get {
+    my ($uri) = @_;
+    my $r = $t->http_get($uri);
+    $n++;
+    return ($r, logged($n));
+}
+
+my ($r, $l) = get('/fn/m');
+is($r->{body}, "pid=$1\n", 'body untouched: no record reaches the client')
+    if $r->{body} =~ /pid=(\d+)/;
+is($l->{function}, 'm', 'function');
+is($l->{tenant}, 'acme', 'tenant');
+is($l->{outcome}, 'ok', 'outcome ok');
+is($l->{cold}, 1, 'first call: cold');
+ok($l->{init} > 0, "init > 0 ($l->{init} ms)");
+like($l->{init}, qr/^\d+\.\d{3}$/, 'milliseconds with three decimals');
+is($l->{memory_size}, 512 * 1024, 'memory_size in kB');
+my ($pid) = $r->{body} =~ /pid=(\d+)/;
+is($l->{worker}, $pid, 'worker is the pid that answered');
+
+($r, $l) = get('/fn/m');
+is($l->{cold}, 0, 'second call: warm');
+is($l->{init}, '0.000', 'init 0.000 when warm');
+is($l->{queue}, '0.000', 'no queue wait');
+
+($r, $l) = get('/fn/m?op=sleep&ms=300');
+ok($l->{duration} >= 300 && $l->{duration} < 400,
+   "sleeping 300 ms: duration $l->{duration} in [300, 400)");
+is($l->{billed}, sprintf('%d.000', ceil($l->{duration})),
+   'billed = duration rounded up to whole ms');
+ok($l->{cpu} < 50, "sleeping burns little CPU ($l->{cpu} ms)");
+
+($r, $l) = get('/fn/m?op=burn&ms=300');
+ok($l->{cpu} >= 250, "burning 300 ms of CPU: cpu $l->{cpu} >= 250");
+
+($r, $l) = get('/fn/m?op=alloc&mb=100');
+is($r->{body}, "alloc ok\n", 'allocated');
+ok($l->{memory} >= 100 * 1024, "100 MB call: max memory $l->{memory} kB");
+($r, $l) = get('/fn/m');
+ok($l->{memory} < 20 * 1024, "next call: its own peak ($l->{memory} kB)");
+
+# outcomes
+($r, $l) = get('/fn/slow?op=sleep&ms=5000');
+is($r->{status}, 504, 'timeout: 504');
+is($l->{outcome}, 'timeout', 'outcome timeout');
+ok($l->{duration} >= 900, "the timed-out time is billed ($l->{duration})");
+
+($r, $l) = get('/fn/m?op=crash');
+is($r->{status}, 502, 'crash: 502');
+is($l->{outcome}, 'crashed', 'outcome crashed');
+
+($r, $l) = get('/fn/nosuch');
+is($l->{status}, 404, 'unknown function: 404');
+is($l->{outcome}, 'not_found', 'outcome not_found');
+is($l->{function}, 'nosuch', 'with the name asked for');
+is($l->{duration}, '-', 'no duration');
+
+($r, $l) = get('/fn/-bad');
+is($l->{outcome}, 'not_found', 'invalid name: not_found, from nginx');
+is($l->{function}, '-', 'no function');
+
+my $s = $t->http_start('/fn/one?op=sleep&ms=600');
+sleep 0.3;
+($r, $l) = get('/fn/one');
+is($r->{status}, 503, 'queue full: 503');
+is($l->{outcome}, 'throttled', 'outcome throttled');
+FaasTest::http_finish($s);
+$n++;
+
+# CGI: every call is cold; CPU and memory of the whole process
+($r, $l) = get('/fn/cgi');
+is($r->{body}, "counted\n", 'CGI answers');
+is($l->{cold}, 1, 'CGI call is cold');
+ok($l->{init} > 0, "CGI init > 0 ($l->{init})");
+ok($l->{duration} > 0, "CGI duration ($l->{duration})");
+ok($l->{cpu} > 0, "CGI cpu ($l->{cpu})");
+ok($l->{memory} > 0, "CGI max memory ($l->{memory} kB)");
+
+# a client that does not ask never gets the record; one that asks does
+for my $ask (0, 1) {
+    my $c = $t->fcgi_connect;
+    my $x = FaasTest::fcgi_exchange($c, fcgi_request_bytes(
+        params => FaasTest::fcgi_default_params('m',
+                      $ask ? (FAAS_METER => '1') : ())));
+    my @types = map { $_->[0] } @{ $x->{records} };
+    if ($ask) {
+        is($types[-2], 100, 'asked: the record comes just before '
+           . 'END_REQUEST');
+        like($x->{records}[-2][2], qr/outcome\x02?ok/, 'with the outcome');
+    } else {
+        ok(!grep({ $_ == 100 } @types), 'not asked: no record');
+    }
+    close $c;
+}
+
+$t->done;
+
+# without a measured $faas_* anywhere, the module does not ask
+my $t2 = FaasTest->new;
+$t2->function('m', "exec = $fn\n");
+$t2->start_runner;
+$t2->{port} = FaasTest::free_port();
+$t2->start_nginx($t2->faas_location);
+like($t2->http_get('/fn/m?op=env')->{body}, qr/PARAM FAAS_FUNCTION=m/,
+     'metering not used: request goes through');
+unlike($t2->http_get('/fn/m?op=env')->{body}, qr/FAAS_METER/,
+       'and the runner is not asked to measure');
+$t2->done;
+
+done_testing;
