@@ -20,6 +20,7 @@
 #include <grp.h>
 #include <limits.h>
 #include <pwd.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,8 +29,9 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -62,8 +64,7 @@ static void fr_req_timeout(fr_timer_t *t);
 
 static fr_worker_t *fr_worker_spawn(fr_func_t *f, fr_req_t *r);
 static char **fr_worker_env(fr_func_t *f, fr_req_t *r);
-static void fr_worker_child(fr_worker_t *w, char **env, int fd0, int fd1,
-    int fd2, int errfd);
+static int fr_worker_child(void *data);
 static int fr_worker_connect(fr_worker_t *w);
 static void fr_worker_assign(fr_worker_t *w, fr_req_t *r);
 static void fr_worker_send_request(fr_worker_t *w, fr_req_t *r);
@@ -85,6 +86,24 @@ static void fr_cgi_stderr_handler(fr_io_t *io, uint32_t events);
 static void fr_cgi_stdin_handler(fr_io_t *io, uint32_t events);
 static int fr_cgi_headers(fr_worker_t *w);
 static void fr_cgi_finish(fr_worker_t *w);
+
+
+/* what the child needs, on the runner's memory while it runs */
+typedef struct {
+    fr_func_t             *func;
+    char                 **env;
+    int                    fd[3];
+    int                    errfd;
+    int                    null;
+} fr_child_t;
+
+
+/*
+ * The child runs on the runner's memory (CLONE_VM) while the runner
+ * waits (CLONE_VFORK) until it has exec'ed: only one child at a time
+ * uses this stack.
+ */
+static u_char  fr_child_stack[64 * 1024] __attribute__((aligned(16)));
 
 
 static const char  fr_probe[] =
@@ -833,6 +852,7 @@ fr_worker_spawn(fr_func_t *f, fr_req_t *r)
     int                  lfd, pin[2], pout[2], perr[2], pexec[2];
     char               **env;
     pid_t                pid;
+    fr_child_t           child;
     fr_worker_t         *w;
     struct sockaddr_un   sun;
 
@@ -897,21 +917,33 @@ fr_worker_spawn(fr_func_t *f, fr_req_t *r)
         goto failed;
     }
 
-    pid = fork();
+    child.func = f;
+    child.env = env;
+    child.errfd = pexec[1];
 
-    if (pid == -1) {
-        fr_log(FR_LOG_ALERT, errno, "fork() failed while spawning \"%s\"",
-               f->name);
-        goto failed;
+    if (f->conf.mode == FR_MODE_FASTCGI) {
+        child.fd[0] = lfd;
+        child.fd[1] = -1;
+        child.fd[2] = -1;
+
+    } else {
+        child.fd[0] = pin[0];
+        child.fd[1] = pout[1];
+        child.fd[2] = perr[1];
     }
 
-    if (pid == 0) {
-        if (f->conf.mode == FR_MODE_FASTCGI) {
-            fr_worker_child(w, env, lfd, -1, -1, pexec[1]);
+    /*
+     * As posix_spawn() does it: no copy of the runner's page tables and
+     * no copy-on-write faults while the child execs; the runner goes on
+     * once the child has exec'ed or failed.
+     */
+    pid = clone(fr_worker_child, fr_child_stack + sizeof(fr_child_stack),
+                CLONE_VM | CLONE_VFORK | SIGCHLD, &child);
 
-        } else {
-            fr_worker_child(w, env, pin[0], pout[1], perr[1], pexec[1]);
-        }
+    if (pid == -1) {
+        fr_log(FR_LOG_ALERT, errno, "clone() failed while spawning \"%s\"",
+               f->name);
+        goto failed;
     }
 
     /* the parent */
@@ -1141,47 +1173,51 @@ fr_worker_env(fr_func_t *f, fr_req_t *r)
 }
 
 
-/* in the child: never returns */
+/*
+ * In the child, on the runner's memory: only system calls, no libc state
+ * (raw set*id: glibc's would signal the runner's threads); never returns.
+ */
 
-static void
-fr_worker_child(fr_worker_t *w, char **env, int fd0, int fd1, int fd2,
-    int errfd)
+static int
+fr_worker_child(void *data)
 {
-    int            sig, null, err;
-    fr_func_t     *f;
-    sigset_t       set;
-    struct rlimit  rl;
+    int             err, fd[3], i;
+    fr_child_t     *c;
+    fr_func_t      *f;
+    sigset_t        set;
+    struct rlimit   rl;
 
-    f = w->func;
+    c = data;
+    f = c->func;
 
     sigemptyset(&set);
-    (void) sigprocmask(SIG_SETMASK, &set, NULL);
+    (void) syscall(SYS_rt_sigprocmask, SIG_SETMASK, &set, NULL, _NSIG / 8);
 
-    for (sig = 1; sig < NSIG; sig++) {
-        (void) signal(sig, SIG_DFL);
-    }
+    /* exec resets caught signals; the one the runner ignores, we reset */
+    (void) signal(SIGPIPE, SIG_DFL);
 
     (void) setsid();
 
-    null = open("/dev/null", O_RDWR | O_CLOEXEC);
+    c->null = open("/dev/null", O_RDWR | O_CLOEXEC);
 
     /* above the fds we are about to fill, then into place */
-    errfd = fcntl(errfd, F_DUPFD_CLOEXEC, 10);
-    fd0 = fcntl(fd0, F_DUPFD, 10);
-    fd1 = fcntl(fd1 == -1 ? null : fd1, F_DUPFD, 10);
-    fd2 = fd2 == -1 ? fcntl(STDERR_FILENO, F_DUPFD, 10)
-                    : fcntl(fd2, F_DUPFD, 10);
+    c->errfd = fcntl(c->errfd, F_DUPFD_CLOEXEC, 10);
 
-    if (errfd == -1 || fd0 == -1 || fd1 == -1 || fd2 == -1
-        || dup2(fd0, 0) == -1 || dup2(fd1, 1) == -1 || dup2(fd2, 2) == -1
-        || dup2(errfd, 3) == -1)
+    for (i = 0; i < 3; i++) {
+        fd[i] = c->fd[i] != -1 ? c->fd[i] : (i == 2 ? STDERR_FILENO : c->null);
+        fd[i] = fcntl(fd[i], F_DUPFD, 10);
+    }
+
+    if (c->errfd == -1 || fd[0] == -1 || fd[1] == -1 || fd[2] == -1
+        || dup2(fd[0], 0) == -1 || dup2(fd[1], 1) == -1
+        || dup2(fd[2], 2) == -1 || dup2(c->errfd, 3) == -1)
     {
         err = errno;
         goto failed;
     }
 
     (void) fcntl(3, F_SETFD, FD_CLOEXEC);
-    errfd = 3;
+    c->errfd = 3;
 
     if (close_range(4, ~0U, 0) == -1) {
         err = errno;
@@ -1199,20 +1235,21 @@ fr_worker_child(fr_worker_t *w, char **env, int fd0, int fd1, int fd2,
     }
 
     if (f->set_user) {
-        if (setgroups(1, &f->gid) == -1 || setgid(f->gid) == -1
-            || setuid(f->uid) == -1)
+        if (syscall(SYS_setgroups, 1, &f->gid) == -1
+            || syscall(SYS_setgid, f->gid) == -1
+            || syscall(SYS_setuid, f->uid) == -1)
         {
             err = errno;
             goto failed;
         }
     }
 
-    execve(f->exec_path, f->argv, env);
+    execve(f->exec_path, f->argv, c->env);
     err = errno;
 
 failed:
 
-    (void) !write(errfd, &err, sizeof(int));
+    (void) !write(c->errfd, &err, sizeof(int));
     _exit(127);
 }
 
