@@ -62,9 +62,13 @@ $(BUILD)/fcgi-runner-asan: $(RUNNER_SRC) $(RUNNER_HDR)
 
 functions: $(FUNCTIONS) $(TEST_BINS)
 
+# static: no dynamic loading at exec, the fastest cold start (ld's note
+# on gethostbyname concerns libfcgi's TCP sockets, which workers never use)
 $(BUILD)/functions/hello/hello: functions/hello/hello.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(WARN) -o $@ $< -lfcgi
+	$(CC) $(CFLAGS) $(WARN) -static -o $@ $< -lfcgi 2>&1 \
+	    | grep -v "gethostbyname\|in function .OS_CreateLocalIpcFd" >&2 || true
+	@test -x $@
 
 $(BUILD)/t/testfn: t/fn/testfn.c
 	@mkdir -p $(dir $@)

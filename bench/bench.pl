@@ -8,7 +8,8 @@
 # row's ratio to its direct competitor from the same run.
 #
 # BENCH_QUICK=1: one short round, for a smoke run (not a gate).
-# BENCH_DURATION, BENCH_ROUNDS, BENCH_CONNS override the defaults.
+# BENCH_DURATION, BENCH_ROUNDS, BENCH_CONNS override the defaults;
+# BENCH_ROWS=c,c-spawn measures only those rows.
 
 use strict;
 use warnings;
@@ -59,6 +60,9 @@ sub wait_sock {
 
 $t->function('hello', "exec = $B/functions/hello/hello\n"
                       . "max_instances = 4\nmax_requests = 0\n");
+# 1000 clients at once: the queue admits them all, so any error counts
+$t->function('hello-q', "exec = $B/functions/hello/hello\n"
+                        . "max_instances = 4\nmax_requests = 0\nqueue = 1024\n");
 $t->function('hello-php', "exec = php-cgi\nscript = index.php\n"
                           . "max_instances = 4\nmax_requests = 0\n"
                           . "memory = 512M\n",
@@ -111,7 +115,8 @@ spawn('php-fpm.out', $fpm, '-F', '-y', "$p/php-fpm.conf", '-p', $p);
 wait_sock("$p/fpm-static.sock");
 wait_sock("$p/fpm-ondemand.sock");
 
-spawn('fcgiwrap.log', 'fcgiwrap', '-c', '4', '-s', "unix:$p/fcgiwrap.sock");
+# as many children as the runner's max_instances for CGI: a fair fight
+spawn('fcgiwrap.log', 'fcgiwrap', '-c', '32', '-s', "unix:$p/fcgiwrap.sock");
 wait_sock("$p/fcgiwrap.sock");
 
 my $cgi_sh = "$p/functions/cgi-sh/hello.sh";
@@ -181,6 +186,43 @@ $t->start_nginx($http);
 
 my $base = "http://127.0.0.1:$t->{port}";
 
+# a second nginx, the same but for an access log with every $faas_*: the
+# module asks the runner to measure only where such a variable is used
+my $tm = FaasTest->new;
+$tm->{port} = FaasTest::free_port();
+$tm->{socket} = $sock;
+my $mlog = $tm->prefix . '/logs/meter.log';
+$tm->start_nginx(<<"EOF");
+    log_format faas_meter 'time=\$time_iso8601 function=\$faas_function '
+                          'tenant=\$faas_tenant status=\$status '
+                          'outcome=\$faas_status duration=\$faas_duration '
+                          'billed=\$faas_billed_duration '
+                          'init=\$faas_init_duration cold=\$faas_cold '
+                          'queue=\$faas_queue_duration cpu=\$faas_cpu_time '
+                          'memory=\$faas_max_memory '
+                          'memory_size=\$faas_memory_size worker=\$faas_worker';
+    access_log off;
+
+    upstream runner { server unix:$sock; keepalive 32; }
+
+    server {
+        listen 127.0.0.1:$tm->{port} backlog=4096;
+
+        location /faas/ {
+            faas_route ^/faas/(?<name>[a-z-]+)\$ \$name;
+            faas_pass runner;
+            access_log $mlog faas_meter buffer=64k;
+        }
+
+        location /plain/ {
+            faas_route ^/plain/(?<name>[a-z-]+)\$ \$name;
+            faas_pass runner;
+            access_log $mlog;
+        }
+    }
+EOF
+my $mbase = "http://127.0.0.1:$tm->{port}";
+
 for my $u (qw(/return /faas/hello /runner/hello /spawn-fcgi/hello
               /faas/hello-php /php-fpm/static /faas/cgi-c /faas/cgi-sh
               /fcgiwrap/c /fcgiwrap/sh /php-fpm/ondemand))
@@ -195,14 +237,21 @@ for my $u (qw(/return /faas/hello /runner/hello /spawn-fcgi/hello
 sub wrk {
     my ($uri, $c) = @_;
     my $threads = $c < 2 ? 1 : 2;
-    my $out = `wrk -t$threads -c$c -d${dur}s --latency $base$uri 2>&1`;
+    my $url = $uri =~ m{^/meter/} ? $mbase . ($uri =~ s{^/meter/}{/faas/}r)
+            : $uri =~ m{^/plain/} ? $mbase . $uri
+            : $base . $uri;
+    my $cmd = "ulimit -n 65536 2>/dev/null; wrk -t$threads -c$c "
+            . "-d${dur}s --latency $url 2>&1";
+    my $out = `$cmd`;
     my ($rps) = $out =~ /Requests\/sec:\s+([\d.]+)/;
     my ($p50) = $out =~ /^\s+50%\s+([\d.]+\w+)/m;
     my ($p99) = $out =~ /^\s+99%\s+([\d.]+\w+)/m;
     my ($non2xx) = $out =~ /Non-2xx or 3xx responses:\s+(\d+)/;
     my ($errs) = $out =~ /Socket errors:(.*)/;
+    my $failed = 0;
+    $failed += $_ for ($errs // '') =~ /(\d+)/g;
     return { rps => $rps // 0, p50 => ms($p50), p99 => ms($p99),
-             bad => ($non2xx // 0), errors => $errs // '' };
+             bad => ($non2xx // 0) + $failed, errors => $errs // '' };
 }
 
 sub ms {
@@ -239,11 +288,23 @@ my @rows = (
       $conns, 'wrap-sh' ],
     [ 'wrap-sh', 'fastcgi_pass -> fcgiwrap, sh script', '/fcgiwrap/sh',
       $conns, undef ],
+    [ 'meter-on', 'faas_pass, access log with every $faas_* variable',
+      '/meter/hello', $conns, 'meter-off' ],
+    [ 'meter-off', 'faas_pass, the same access log without them',
+      '/plain/hello', $conns, undef ],
+    [ 'c1000', 'faas_pass -> runner -> C worker, 1000 connections, queue 1024',
+      '/faas/hello-q', 1000, 'c' ],
     [ 'c-c1', 'faas_pass -> runner -> C worker, 1 connection',
       '/faas/hello', 1, 'spawn-c1' ],
     [ 'spawn-c1', 'fastcgi_pass keepalive -> spawn-fcgi, 1 connection',
       '/spawn-fcgi/hello', 1, undef ],
 );
+
+if ($ENV{BENCH_ROWS}) {
+    my %want = map { $_ => 1 } split /,/, $ENV{BENCH_ROWS};
+    @rows = grep { $want{ $_->[0] } } @rows;
+    $_->[4] = undef for grep { $_->[4] && !$want{ $_->[4] } } @rows;
+}
 
 my %res;
 for my $round (1 .. $rounds) {
@@ -330,7 +391,7 @@ for my $row (@rows) {
     };
 }
 
-my $ceil = $med{ceiling}{rps} || 1;
+my $ceil = ($med{ceiling} && $med{ceiling}{rps}) || 1;
 my $out = '';
 $out .= sprintf "wrk -t2 -c%d -d%ds, %d interleaved round(s), medians; "
               . "nginx 1 worker, access_log off\n\n", $conns, $dur, $rounds;
@@ -343,7 +404,7 @@ for my $row (@rows) {
                                                        || 1))
                        : '';
     $out .= sprintf "| %-55s | %9.0f | %8.3f | %8.3f | %7.3f | %-14s |\n",
-        $row->[1] . ($m->{bad} ? " ($m->{bad} non-2xx)" : ''),
+        $row->[1] . ($m->{bad} ? " ($m->{bad} errors)" : ''),
         $m->{rps}, $m->{p50} // 0, $m->{p99} // 0, $m->{rps} / $ceil,
         $vs ? "$vs x $row->[4]" : '';
 }
@@ -368,6 +429,12 @@ FaasTest::write_file("$FaasTest::BUILD/bench.txt", $out);
 
 # --- stop exactly what we started ----------------------------------------
 
+my $metered = () = FaasTest::read_file($mlog) =~ /duration=\d/g;
+my $note = "\n$metered requests metered in the access log of the meter row\n";
+print $note;
+FaasTest::write_file("$FaasTest::BUILD/bench.txt", $out . $note);
+
+$tm->stop_nginx;
 $t->stop_nginx;
 $t->stop_runner;
 kill 'TERM', @started;
