@@ -17,7 +17,7 @@ RUNNER_SRC := $(wildcard fcgi-runner/*.c)
 RUNNER_HDR := $(wildcard fcgi-runner/*.h) include/faas_protocol.h
 
 FUNCTIONS  := $(BUILD)/functions/hello/hello
-TEST_BINS  := $(BUILD)/t/testfn
+TEST_BINS  := $(BUILD)/t/testfn $(BUILD)/t/codec_test
 
 DEPS := nginx nginx-dev libfcgi-dev libpcre2-dev php-cgi spawn-fcgi \
         libfcgi-bin wrk php-fpm fcgiwrap clang libssl-dev zlib1g-dev \
@@ -70,6 +70,18 @@ $(BUILD)/functions/hello/hello: functions/hello/hello.c
 	    | grep -v "gethostbyname\|in function .OS_CreateLocalIpcFd" >&2 || true
 	@test -x $@
 
+$(BUILD)/t/codec_test: t/codec/codec_test.c fcgi-runner/fr_fcgi.c \
+                       fcgi-runner/fr_fcgi.h
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 $(CFLAGS) $(WARN) -Ifcgi-runner -o $@ \
+	    t/codec/codec_test.c fcgi-runner/fr_fcgi.c
+
+$(BUILD)/t/fcgi_fuzz: t/codec/fcgi_fuzz.c fcgi-runner/fr_fcgi.c \
+                      fcgi-runner/fr_fcgi.h
+	@mkdir -p $(dir $@)
+	clang -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined $(WARN) \
+	    -Ifcgi-runner -o $@ t/codec/fcgi_fuzz.c fcgi-runner/fr_fcgi.c
+
 $(BUILD)/t/testfn: t/fn/testfn.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(WARN) -o $@ $< -lfcgi
@@ -105,7 +117,7 @@ deps:
 	        >/dev/null || exit 1; \
 	fi
 
-test: deps all $(BUILD)/fcgi-runner-asan
+test: deps all $(BUILD)/fcgi-runner-asan $(BUILD)/t/fcgi_fuzz
 	prove -r t
 
 run: deps all

@@ -85,7 +85,7 @@ $t->start_runner(log_level => 'warn');
 # --- the competitors -----------------------------------------------------
 
 spawn('spawn-fcgi.log', 'spawn-fcgi', '-n', '-s', "$p/spawn.sock",
-      '-M', '0666', '-F', '32', '--', "$B/functions/hello/hello");
+      '-M', '0666', '-F', '64', '--', "$B/functions/hello/hello");
 wait_sock("$p/spawn.sock");
 
 FaasTest::write_file("$p/index.php", "<?php\necho \"Hello, world\\n\";\n");
@@ -274,7 +274,7 @@ my @rows = (
       'c-spawn' ],
     [ 'c-runner', 'fastcgi_pass -> runner -> C worker', '/runner/hello',
       $conns, 'c-spawn' ],
-    [ 'c-spawn', 'fastcgi_pass keepalive -> spawn-fcgi C app, 32 children',
+    [ 'c-spawn', 'fastcgi_pass keepalive -> spawn-fcgi C app, 64 children',
       '/spawn-fcgi/hello', $conns, undef ],
     [ 'php', 'faas_pass -> runner -> php-cgi, 4 workers', '/faas/hello-php',
       $conns, 'php-fpm' ],

@@ -30,7 +30,8 @@ fr_buf_reserve(fr_buf_t *b, size_t n)
         return b->data + b->len;
     }
 
-    cap = b->cap ? b->cap : 4096;
+    /* a first allocation fits its need: a thousand requests waiting */
+    cap = b->cap ? b->cap * 2 : 512;
     while (cap < b->len + n) {
         cap *= 2;
     }
@@ -80,8 +81,8 @@ fr_buf_consume(fr_buf_t *b, size_t n)
     if (b->len == 0) {
         b->start = 0;
 
-        /* give a large buffer back once it is drained */
-        if (b->cap > 4 * FR_BUF_HIGH) {
+        /* drained: memory goes back, beyond what a small answer needs */
+        if (b->cap > 16 * 1024) {
             fr_buf_free(b);
         }
     }

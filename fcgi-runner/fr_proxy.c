@@ -38,7 +38,8 @@ static void fr_listen_handler(fr_io_t *io, uint32_t events);
 static void fr_conn_handler(fr_io_t *io, uint32_t events);
 static void fr_conn_timeout(fr_timer_t *t);
 static void fr_conn_read(fr_conn_t *c);
-static void fr_conn_process(fr_conn_t *c);
+static void fr_conn_process(fr_conn_t *c, const u_char **pos,
+    const u_char *last);
 static int fr_conn_header(fr_conn_t *c);
 static void fr_conn_content(fr_conn_t *c, const u_char *p, size_t n);
 static int fr_conn_record_end(fr_conn_t *c);
@@ -304,30 +305,53 @@ fr_conn_timeout(fr_timer_t *t)
 }
 
 
+/*
+ * Reads go to one buffer shared by all connections and are parsed there;
+ * a connection keeps only what a parked body leaves unparsed. A thousand
+ * idle kept connections cost no buffers.
+ */
+
 static void
 fr_conn_read(fr_conn_t *c)
 {
-    ssize_t  n;
-    u_char  *p;
+    ssize_t        n;
+    const u_char  *pos;
+
+    static u_char  buf[FR_READ_SIZE];
 
     while (!c->paused && !c->eof && c->io.fd != -1) {
 
         if (c->in.len) {
-            fr_conn_process(c);
+            pos = fr_buf_pos(&c->in);
+            fr_conn_process(c, &pos, pos + c->in.len);
+
+            if (c->io.fd == -1) {
+                return;
+            }
+
+            fr_buf_consume(&c->in, pos - fr_buf_pos(&c->in));
+
+            if (c->in.len == 0) {
+                fr_buf_free(&c->in);
+            }
+
             continue;
         }
 
-        p = fr_buf_reserve(&c->in, FR_READ_SIZE);
-        if (p == NULL) {
-            fr_log(FR_LOG_ALERT, errno, "malloc() failed");
-            fr_conn_close(c);
-            return;
-        }
-
-        n = read(c->io.fd, p, FR_READ_SIZE);
+        n = read(c->io.fd, buf, sizeof(buf));
 
         if (n > 0) {
-            c->in.len += n;
+            pos = buf;
+            fr_conn_process(c, &pos, buf + n);
+
+            if (c->io.fd != -1 && pos < buf + n
+                && fr_buf_append(&c->in, pos, buf + n - pos) != FR_OK)
+            {
+                fr_log(FR_LOG_ALERT, errno, "malloc() failed");
+                fr_conn_close(c);
+                return;
+            }
+
             continue;
         }
 
@@ -356,11 +380,12 @@ fr_conn_read(fr_conn_t *c)
 }
 
 
+/* parses [*pos, last) until all is consumed or the body must wait */
+
 static void
-fr_conn_process(fr_conn_t *c)
+fr_conn_process(fr_conn_t *c, const u_char **pos, const u_char *last)
 {
     fr_req_t          *r;
-    const u_char      *pos, *start;
     fr_fcgi_parser_t  *p;
     fr_fcgi_event_e    ev;
 
@@ -372,17 +397,14 @@ fr_conn_process(fr_conn_t *c)
 
         r = c->req;
 
-        if (p->type == FR_FCGI_STDIN && fr_fcgi_in_content(p) && r && r->id == p->id && !fr_req_stdin_ready(r))
+        if (p->type == FR_FCGI_STDIN && fr_fcgi_in_content(p) && r
+            && r->id == p->id && !fr_req_stdin_ready(r))
         {
             c->paused = 1;
             return;
         }
 
-        start = fr_buf_pos(&c->in);
-        pos = start;
-
-        ev = fr_fcgi_parse(p, &pos, start + c->in.len);
-        fr_buf_consume(&c->in, pos - start);
+        ev = fr_fcgi_parse(p, pos, last);
 
         switch (ev) {
 
@@ -397,7 +419,7 @@ fr_conn_process(fr_conn_t *c)
             break;
 
         case FR_FCGI_EV_CONTENT:
-            /* p->data stays valid: nothing is appended to c->in here */
+            /* p->data points into the input: used at once, not kept */
             fr_conn_content(c, p->data, p->size);
             break;
 
@@ -770,6 +792,11 @@ fr_conn_flush(fr_conn_t *c)
 
         fr_conn_close(c);
         return;
+    }
+
+    if (c->out.len == 0) {
+        /* an idle kept connection holds no buffer */
+        fr_buf_free(&c->out);
     }
 
     if (c->req && c->req->worker && !fr_buf_full(&c->out)) {

@@ -20,6 +20,10 @@ my $fn = $t->testfn;
 $t->function('echo', "exec = $fn\nmax_instances = 2\n");
 $t->start_runner;
 
+# descriptors at rest, one worker up: what they must come back to
+$t->fcgi_call('echo');
+my $fds0 = $t->runner_fds - $t->workers('echo');
+
 sub params { FaasTest::fcgi_default_params(@_) }
 
 sub send_all {
@@ -193,6 +197,13 @@ ok(FaasTest::wait_for(sub { !grep { FaasTest::proc_alive($_) } @before }, 5),
 $r = $t->fcgi_call('echo', params => [ QUERY_STRING => 'op=pid' ]);
 is($r->{http}{status}, 200, 'runner alive and well');
 ok(FaasTest::proc_alive($t->runner_pid), 'runner process alive');
+
+# a live worker holds one descriptor, its connection (nothing here is
+# metered); everything else must be back to where it was
+ok(FaasTest::wait_for(sub {
+       $t->runner_fds - $t->workers('echo') <= $fds0
+   }, 5), 'no descriptor leaked by all of the above ('
+   . ($t->runner_fds) . " open, $fds0 at rest)");
 
 $t->done;
 done_testing;

@@ -260,6 +260,13 @@ sub leftovers {
     return @p;
 }
 
+# the runner's open descriptors, less one per live worker connection
+sub runner_fds {
+    my ($self) = @_;
+    my @fds = glob("/proc/$self->{runner_pid}/fd/*");
+    return scalar @fds;
+}
+
 sub proc_alive {
     my ($pid) = @_;
     my $stat = read_file("/proc/$pid/stat") or return 0;
