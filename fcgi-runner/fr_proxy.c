@@ -352,6 +352,11 @@ fr_conn_read(fr_conn_t *c)
                 return;
             }
 
+            if ((size_t) n < sizeof(buf) && c->in.len == 0) {
+                /* drained; epoll is level-triggered if more comes */
+                break;
+            }
+
             continue;
         }
 
@@ -1069,6 +1074,12 @@ fr_req_stdout(fr_req_t *r, u_char type, const u_char *p, size_t n)
         return FR_OK;
     }
 
+    if (!fr_buf_full(&c->out)) {
+        /* one write per batch: STDOUT and END_REQUEST leave together */
+        fr_io_post(&c->io, EPOLLOUT);
+        return FR_OK;
+    }
+
     fr_conn_flush(c);
 
     if (c->io.fd == -1) {
@@ -1109,9 +1120,9 @@ fr_req_end(fr_req_t *r, uint32_t app_status)
                                   FR_FCGI_REQUEST_COMPLETE);
 
     (void) fr_conn_output(c, rec, p - rec);
-    fr_conn_flush(c);
+    fr_io_post(&c->io, EPOLLOUT);
 
-    if (c->io.fd != -1 && c->req == r && r->stdin_done) {
+    if (c->req == r && r->stdin_done) {
         fr_req_done(r);
     }
 }
