@@ -1387,18 +1387,23 @@ fr_worker_send_request(fr_worker_t *w, fr_req_t *r)
 
     b = &w->out;
     sl = w->func->script_path ? strlen(w->func->script_path) : 0;
-
-    /* pass 1: measure */
-    size = 0;
     pos = fr_buf_pos(&r->params);
     last = pos + r->params.len;
 
-    while (fr_fcgi_nv_next(&pos, last, &name, &nlen, &value, &vlen) == FR_OK)
-    {
-        size += fr_fcgi_nv_size(nlen, vlen);
-    }
+    /* pass 1: measure; with nothing to replace, the client's bytes go */
 
-    if (sl) {
+    if (sl == 0) {
+        size = r->params.len;
+
+    } else {
+        size = 0;
+
+        while (fr_fcgi_nv_next(&pos, last, &name, &nlen, &value, &vlen)
+               == FR_OK)
+        {
+            size += fr_fcgi_nv_size(nlen, vlen);
+        }
+
         size += fr_fcgi_nv_size(15, sl);
     }
 
@@ -1420,16 +1425,20 @@ fr_worker_send_request(fr_worker_t *w, fr_req_t *r)
     h = start;
     pos = fr_buf_pos(&r->params);
 
-    while (fr_fcgi_nv_next(&pos, last, &name, &nlen, &value, &vlen) == FR_OK)
-    {
-        if (sl && nlen == 15 && memcmp(name, "SCRIPT_FILENAME", 15) == 0) {
-            continue;
+    if (sl == 0) {
+        h = (u_char *) memcpy(h, pos, size) + size;
+
+    } else {
+        while (fr_fcgi_nv_next(&pos, last, &name, &nlen, &value, &vlen)
+               == FR_OK)
+        {
+            if (nlen == 15 && memcmp(name, "SCRIPT_FILENAME", 15) == 0) {
+                continue;
+            }
+
+            h = fr_fcgi_nv_write(h, name, nlen, value, vlen);
         }
 
-        h = fr_fcgi_nv_write(h, name, nlen, value, vlen);
-    }
-
-    if (sl) {
         h = fr_fcgi_nv_write(h, (u_char *) "SCRIPT_FILENAME", 15,
                              (u_char *) w->func->script_path, sl);
     }

@@ -55,8 +55,6 @@ static void fr_req_start(fr_req_t *r);
 static void fr_req_answer(fr_req_t *r, int status);
 static void fr_req_done(fr_req_t *r);
 static void fr_req_free(fr_req_t *r);
-static const u_char *fr_req_param(fr_req_t *r, const char *name,
-    size_t *len);
 
 
 int
@@ -934,6 +932,48 @@ fr_req_downstream_ready(fr_req_t *r)
 }
 
 
+/* one pass over the parameters for the few the runner reads itself */
+
+static int
+fr_req_scan_params(fr_req_t *r)
+{
+    size_t         nlen, vlen;
+    const u_char  *pos, *last, *n, *v;
+
+#define fr_is(s)  (nlen == sizeof(s) - 1 && memcmp(n, s, nlen) == 0)
+
+    pos = fr_buf_pos(&r->params);
+    last = pos + r->params.len;
+
+    while (fr_fcgi_nv_next(&pos, last, &n, &nlen, &v, &vlen) == FR_OK) {
+
+        if (nlen < 10 || (n[0] != 'F' && n[0] != 'R')) {
+            continue;
+        }
+
+        if (fr_is("FAAS_FUNCTION")) {
+            r->function = v;
+            r->function_len = vlen;
+            r->has_function = 1;
+
+        } else if (fr_is(FAAS_METER_PARAM)) {
+            r->meter = 1;
+
+        } else if (fr_is("FAAS_STATUS")) {
+            r->status = 1;
+
+        } else if (fr_is("REQUEST_METHOD")) {
+            r->method = v;
+            r->method_len = vlen;
+        }
+    }
+
+#undef fr_is
+
+    return pos == last ? FR_OK : FR_ERROR;
+}
+
+
 static void
 fr_req_start(fr_req_t *r)
 {
@@ -942,18 +982,26 @@ fr_req_start(fr_req_t *r)
     const u_char  *name;
 
     r->state = FR_REQ_QUEUED;
-    r->meter = (fr_req_param(r, FAAS_METER_PARAM, &len) != NULL);
     r->outcome = FR_OUTCOME_NOT_FOUND;
 
-    name = fr_req_param(r, "FAAS_FUNCTION", &len);
+    if (fr_req_scan_params(r) != FR_OK) {
+        /* nothing of it may reach a worker */
+        fr_log(FR_LOG_ERR, 0, "client sent malformed parameters");
+        r->outcome = FR_OUTCOME_ERROR;
+        fr_req_answer(r, 400);
+        return;
+    }
 
-    if (name == NULL && fr_req_param(r, "FAAS_STATUS", &len)) {
+    name = r->function;
+    len = r->function_len;
+
+    if (!r->has_function && r->status) {
         fr_log(FR_LOG_INFO, 0, "status requests are not served yet");
         fr_req_answer(r, 404);
         return;
     }
 
-    if (name == NULL) {
+    if (!r->has_function) {
         fr_log(FR_LOG_ERR, 0, "request without FAAS_FUNCTION");
         fr_req_answer(r, 404);
         return;
@@ -988,27 +1036,6 @@ fr_req_start(fr_req_t *r)
 }
 
 
-static const u_char *
-fr_req_param(fr_req_t *r, const char *name, size_t *len)
-{
-    size_t         nlen, vlen, want;
-    const u_char  *pos, *last, *n, *v;
-
-    pos = fr_buf_pos(&r->params);
-    last = pos + r->params.len;
-    want = strlen(name);
-
-    while (fr_fcgi_nv_next(&pos, last, &n, &nlen, &v, &vlen) == FR_OK) {
-        if (nlen == want && memcmp(n, name, nlen) == 0) {
-            *len = vlen;
-            return v;
-        }
-    }
-
-    return NULL;
-}
-
-
 /* as nginx: all but POST, LOCK and PATCH may be sent twice */
 
 int
@@ -1017,7 +1044,8 @@ fr_req_idempotent(fr_req_t *r)
     size_t         len;
     const u_char  *m;
 
-    m = fr_req_param(r, "REQUEST_METHOD", &len);
+    m = r->method;
+    len = r->method_len;
 
     if (m == NULL) {
         return 1;
@@ -1132,6 +1160,7 @@ static const char *
 fr_status_line(int status)
 {
     switch (status) {
+    case 400: return "400 Bad Request";
     case 404: return "404 Not Found";
     case 431: return "431 Request Header Fields Too Large";
     case 502: return "502 Bad Gateway";

@@ -105,6 +105,12 @@ struct fr_req_s {
     unsigned               cold:1;
     fr_outcome_e           outcome;
     fr_buf_t               params;          /* the raw PARAMS stream */
+    const u_char          *function;        /* in params: FAAS_FUNCTION */
+    size_t                 function_len;
+    const u_char          *method;          /* REQUEST_METHOD */
+    size_t                 method_len;
+    unsigned               has_function:1;
+    unsigned               status:1;        /* FAAS_STATUS */
     fr_link_t              queue;           /* in func->queue */
     fr_timer_t             timer;           /* queue, then invocation */
     uint64_t               arrived;         /* usec */

@@ -145,13 +145,18 @@ $r = FaasTest::fcgi_exchange($s, fcgi_request_bytes(params => params('echo')));
 is($r->{http}{status}, 200, 'the connection goes on');
 close $s;
 
-# malformed name-value pairs: length beyond the record
-$s = $t->fcgi_connect;
-$r = FaasTest::fcgi_exchange($s, fcgi_record(1, 1, pack('nCx5', 1, 1))
-    . fcgi_record(4, 1, "\x7f\x7fshort") . fcgi_record(4, 1, '')
-    . fcgi_record(5, 1, ''), timeout => 5);
-is($r->{http}{status}, 404, 'garbled parameters: no function, 404');
-close $s;
+# malformed name-value pairs: length beyond the record, alone or after a
+# valid function name; nothing of it reaches a worker
+for my $prefix ('', FaasTest::fcgi_params(FAAS_FUNCTION => 'echo')) {
+    $s = $t->fcgi_connect;
+    $r = FaasTest::fcgi_exchange($s, fcgi_record(1, 1, pack('nCx5', 1, 1))
+        . fcgi_record(4, 1, $prefix . "\x7f\x7fshort") . fcgi_record(4, 1, '')
+        . fcgi_record(5, 1, ''), timeout => 5);
+    is($r->{http}{status}, 400, 'garbled parameters: 400'
+       . ($prefix ? ', even after a valid FAAS_FUNCTION' : ''));
+    close $s;
+}
+like($t->runner_log, qr/client sent malformed parameters/, 'logged');
 
 # ABORT_REQUEST: the invocation ends, the worker is replaced
 $s = $t->fcgi_connect;
