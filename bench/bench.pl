@@ -193,14 +193,7 @@ $tm->{port} = FaasTest::free_port();
 $tm->{socket} = $sock;
 my $mlog = $tm->prefix . '/logs/meter.log';
 $tm->start_nginx(<<"EOF");
-    log_format faas_meter 'time=\$time_iso8601 function=\$faas_function '
-                          'tenant=\$faas_tenant status=\$status '
-                          'outcome=\$faas_status duration=\$faas_duration '
-                          'billed=\$faas_billed_duration '
-                          'init=\$faas_init_duration cold=\$faas_cold '
-                          'queue=\$faas_queue_duration cpu=\$faas_cpu_time '
-                          'memory=\$faas_max_memory '
-                          'memory_size=\$faas_memory_size worker=\$faas_worker';
+@{[ FaasTest::meter_log_format() ]}
     access_log off;
 
     upstream runner { server unix:$sock; keepalive 32; }

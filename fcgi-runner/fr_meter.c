@@ -21,6 +21,7 @@
 
 
 static int fr_meter_proc_open(fr_worker_t *w);
+static int fr_meter_pread(int fd, char *buf, size_t size);
 static int64_t fr_meter_cpu_ns(fr_worker_t *w);
 static int64_t fr_meter_hwm_kb(fr_worker_t *w);
 
@@ -78,22 +79,36 @@ fr_meter_proc_close(fr_worker_t *w)
 }
 
 
-static int64_t
-fr_meter_cpu_ns(fr_worker_t *w)
+/* a /proc file read afresh, as a string; FR_ERROR when it cannot be */
+
+static int
+fr_meter_pread(int fd, char *buf, size_t size)
 {
-    char     buf[128];
     ssize_t  n;
 
-    if (w->proc_schedstat <= 0) {
-        return -1;
+    if (fd <= 0) {
+        return FR_ERROR;
     }
 
-    n = pread(w->proc_schedstat, buf, sizeof(buf) - 1, 0);
+    n = pread(fd, buf, size - 1, 0);
     if (n <= 0) {
-        return -1;
+        return FR_ERROR;
     }
 
     buf[n] = '\0';
+
+    return FR_OK;
+}
+
+
+static int64_t
+fr_meter_cpu_ns(fr_worker_t *w)
+{
+    char  buf[128];
+
+    if (fr_meter_pread(w->proc_schedstat, buf, sizeof(buf)) != FR_OK) {
+        return -1;
+    }
 
     return strtoll(buf, NULL, 10);
 }
@@ -102,19 +117,11 @@ fr_meter_cpu_ns(fr_worker_t *w)
 static int64_t
 fr_meter_hwm_kb(fr_worker_t *w)
 {
-    char     buf[2048], *p;
-    ssize_t  n;
+    char  buf[2048], *p;
 
-    if (w->proc_status <= 0) {
+    if (fr_meter_pread(w->proc_status, buf, sizeof(buf)) != FR_OK) {
         return -1;
     }
-
-    n = pread(w->proc_status, buf, sizeof(buf) - 1, 0);
-    if (n <= 0) {
-        return -1;
-    }
-
-    buf[n] = '\0';
 
     p = strstr(buf, "\nVmHWM:");
     if (p == NULL) {

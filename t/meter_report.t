@@ -27,13 +27,7 @@ $t->{port} = FaasTest::free_port();
 
 my $sock = $t->socket_path;
 $t->start_nginx(<<"EOF");
-    log_format faas_meter 'time=\$time_iso8601 function=\$faas_function '
-                          'tenant=\$faas_tenant status=\$status '
-                          'outcome=\$faas_status duration=\$faas_duration '
-                          'billed=\$faas_billed_duration '
-                          'init=\$faas_init_duration cold=\$faas_cold '
-                          'cpu=\$faas_cpu_time memory=\$faas_max_memory '
-                          'memory_size=\$faas_memory_size';
+@{[ FaasTest::meter_log_format() ]}
 
     upstream runner { server unix:$sock; keepalive 8; }
 

@@ -307,6 +307,21 @@ $http
 EOF
 }
 
+# DESIGN.md's faas_meter format, every $faas_* variable; for nginx.conf
+sub meter_log_format {
+    return <<'EOF';
+    log_format faas_meter 'time=$time_iso8601 function=$faas_function '
+                          'tenant=$faas_tenant status=$status '
+                          'outcome=$faas_status duration=$faas_duration '
+                          'billed=$faas_billed_duration '
+                          'init=$faas_init_duration cold=$faas_cold '
+                          'queue=$faas_queue_duration cpu=$faas_cpu_time '
+                          'memory=$faas_max_memory '
+                          'memory_size=$faas_memory_size '
+                          'worker=$faas_worker';
+EOF
+}
+
 # the module's front: faas_route to the runner
 sub faas_location {
     my ($self, %o) = @_;
