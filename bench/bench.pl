@@ -58,14 +58,17 @@ sub wait_sock {
 
 # --- functions for the runner --------------------------------------------
 
+# throughput rows against always-warm competitors (pm = static, spawn-fcgi)
+# keep their workers warm too; the cold rows below measure scaling from 0
 $t->function('hello', "exec = $B/functions/hello/hello\n"
-                      . "max_instances = 4\nmax_requests = 0\n");
+                      . "max_instances = 4\nmin_instances = 4\n"
+                      . "max_requests = 0\n");
 # 1000 clients at once: the queue admits them all, so any error counts
 $t->function('hello-q', "exec = $B/functions/hello/hello\n"
                         . "max_instances = 4\nmax_requests = 0\nqueue = 1024\n");
 $t->function('hello-php', "exec = php-cgi\nscript = index.php\n"
-                          . "max_instances = 4\nmax_requests = 0\n"
-                          . "memory = 512M\n",
+                          . "max_instances = 4\nmin_instances = 4\n"
+                          . "max_requests = 0\nmemory = 512M\n",
              'index.php' => "<?php\necho \"Hello, world\\n\";\n");
 $t->function('cgi-c', "exec = $B/bench/hello-cgi\nmode = cgi\n"
                       . "max_instances = 32\n");
