@@ -23,7 +23,7 @@ DEPS := nginx nginx-dev libfcgi-dev libpcre2-dev php-cgi spawn-fcgi \
         libfcgi-bin wrk php-fpm fcgiwrap clang libssl-dev zlib1g-dev \
         curl openssl
 
-.PHONY: all module runner functions deps test run install bench clean
+.PHONY: all module runner functions deps test run install bench lint clean
 
 all: module runner functions
 
@@ -144,6 +144,21 @@ install: module runner
 	install -D -m 0644 conf/faas-site.conf \
 	    $(DESTDIR)/usr/share/doc/ngx-faas/examples/faas-site.conf
 	install -D -m 0644 README.md $(DESTDIR)/usr/share/doc/ngx-faas/README.md
+
+# the rules of STYLE.md a tool can check, on our own C
+LINT_SRC := $(wildcard fcgi-runner/*.[ch] ngx_faas_module/*.[ch] \
+                       include/*.h t/codec/*.c t/fn/*.c functions/*/*.c \
+                       bench/*.c)
+
+lint:
+	@bad=0; for f in $(LINT_SRC); do \
+	    awk -v f=$$f 'length > 80 { print f ":" FNR ": over 80 columns"; b=1 } \
+	        /\t/ { print f ":" FNR ": tab"; b=1 } \
+	        / +$$/ { print f ":" FNR ": trailing space"; b=1 } \
+	        /(^|[^:"])\/\// { print f ":" FNR ": // comment"; b=1 } \
+	        END { exit b }' $$f || bad=1; \
+	done; \
+	[ $$bad = 0 ] && echo "lint: $(words $(LINT_SRC)) files clean"
 
 clean:
 	rm -rf $(BUILD)
