@@ -79,7 +79,6 @@ is($rc, 0, '--help exits 0');
 
 # at run time the good function serves beside the broken ones
 $t->start_runner;
-$t->{allow_log} = qr/./;    # the broken functions are logged as errors
 $t->start_nginx;
 is($t->http_get('/fn/good')->{status}, 200, 'good function serves');
 is($t->http_get('/fn/typo')->{status}, 404, 'broken one is not loaded');
