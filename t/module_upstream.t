@@ -15,7 +15,9 @@ use Test::More;
 use Digest::MD5 qw(md5_hex);
 use IO::Socket::UNIX;
 use Socket qw(SOCK_STREAM);
+use IO::Socket::INET;
 use POSIX ();
+use Time::HiRes qw(time);
 
 my $t = FaasTest->new;
 my $fn = $t->testfn;
@@ -157,6 +159,24 @@ $r = $t->http_get('/fn/echo?op=big&n=30000000', timeout => 60);
 is(length $r->{body}, 30_000_000, '30 MB response streamed');
 my $pattern = join '', map { chr(97 + $_ % 26) } 0 .. 65535;
 ok($r->{body} eq substr($pattern x 500, 0, 30_000_000), 'byte-exact');
+
+# a response written in parts arrives in parts, not at the end
+{
+    my $c = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$t->{port}",
+                                  Timeout => 5);
+    my $t0 = time;
+    print $c "GET /fn/echo?op=stream&n=3&ms=700 HTTP/1.0\r\nHost: x\r\n\r\n";
+    my ($buf, $first) = ('', undef);
+    while (sysread($c, my $b, 65536)) {
+        $buf .= $b;
+        $first //= time - $t0 if $buf =~ /part 0 /;
+    }
+    my $total = time - $t0;
+    like($buf, qr/part 0 .*part 1 .*part 2 /s, 'streamed response whole');
+    ok(defined $first && $first < $total - 0.8,
+       sprintf('first part at %.2f s, the whole at %.2f s', $first // -1,
+               $total));
+}
 
 $r = $t->http("HEAD /fn/echo HTTP/1.0\r\nHost: x\r\n\r\n");
 is($r->{status}, 200, 'HEAD');

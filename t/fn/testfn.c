@@ -132,6 +132,20 @@ handle(FCGX_Request *req)
         return;
     }
 
+    if (op_is(req, "stream")) {
+        /* n parts of 2 kB, flushed, ms apart */
+        FCGX_PutS("Content-Type: text/plain\r\n\r\n", req->out);
+        memset(buf, 's', 2048);
+        for (i = 0; i < arg(req, "n", 3); i++) {
+            FCGX_FPrintF(req->out, "part %ld ", i);
+            FCGX_PutStr(buf, 2048, req->out);
+            FCGX_PutS("\n", req->out);
+            FCGX_FFlush(req->out);
+            sleep_ms(arg(req, "ms", 500));
+        }
+        return;
+    }
+
     if (op_is(req, "sleep")) {
         sleep_ms(arg(req, "ms", 100));
         FCGX_FPrintF(req->out, "Content-Type: text/plain\r\n\r\n"
