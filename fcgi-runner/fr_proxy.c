@@ -31,10 +31,12 @@
 #define FR_READ_SIZE      (64 * 1024)
 #define FR_PARAMS_MAX     (256 * 1024)
 #define FR_LINGER_MSEC    5000
+#define FR_ACCEPT_REST    100
 #define FR_SPOOL_MAX      ((off_t) 1 << 30)
 
 
 static void fr_listen_handler(fr_io_t *io, uint32_t events);
+static void fr_accept_resume(fr_timer_t *t);
 static void fr_conn_handler(fr_io_t *io, uint32_t events);
 static void fr_conn_timeout(fr_timer_t *t);
 static void fr_conn_read(fr_conn_t *c);
@@ -202,9 +204,24 @@ fr_listen_open(void)
 }
 
 
+static fr_timer_t  fr_accept_timer = { 0, 0, fr_accept_resume, NULL };
+
+
+static void
+fr_accept_resume(fr_timer_t *t)
+{
+    (void) t;
+
+    if (fr_runner.listen.fd != -1) {
+        (void) fr_io_set(&fr_runner.listen, EPOLLIN);
+    }
+}
+
+
 void
 fr_listen_close(void)
 {
+    fr_timer_del(&fr_accept_timer);
     fr_io_close(&fr_runner.listen);
 
     if (fr_runner.listen_path) {
@@ -229,6 +246,17 @@ fr_listen_handler(fr_io_t *io, uint32_t events)
         if (fd == -1) {
             if (errno == EINTR || errno == ECONNABORTED) {
                 continue;
+            }
+
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS
+                || errno == ENOMEM)
+            {
+                /* the socket stays readable: rest, or spin */
+                fr_log(FR_LOG_ERR, errno, "accept4() failed, not accepting "
+                       "for %d ms", FR_ACCEPT_REST);
+                (void) fr_io_set(io, 0);
+                fr_timer_add(&fr_accept_timer, FR_ACCEPT_REST);
+                return;
             }
 
             if (errno != EAGAIN) {
