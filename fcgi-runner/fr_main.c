@@ -39,6 +39,7 @@ static int fr_signals_init(void);
 static void fr_signal_handler(fr_io_t *io, uint32_t events);
 static void fr_shutdown_handler(fr_timer_t *t);
 static int fr_run(void);
+static void fr_shutdown(void);
 static void fr_rlimit_nofile(void);
 
 
@@ -265,31 +266,39 @@ fr_run(void)
 
 done:
 
+    fr_shutdown();
+
+    return rc;
+}
+
+
+/* connections closed; workers: TERM, KILL after a grace, all reaped */
+
+static void
+fr_shutdown(void)
+{
+    fr_timer_t  deadline;
+
     fr_listen_close();
     fr_conns_drain(1);
 
-    /* workers: TERM, then KILL after a grace, all reaped */
+    memset(&deadline, 0, sizeof(deadline));
+    deadline.handler = fr_shutdown_handler;
+
+    fr_workers_stop_all(fr_sig_quit ? SIGKILL : SIGTERM);
+    fr_timer_add(&deadline, FR_SHUTDOWN_MSEC);
+
+    while (fr_runner.nworkers && !fr_shutdown_expired
+           && fr_runner.signal.fd != -1)
     {
-        fr_timer_t  deadline;
-
-        memset(&deadline, 0, sizeof(deadline));
-        deadline.handler = fr_shutdown_handler;
-
-        fr_workers_stop_all(fr_sig_quit ? SIGKILL : SIGTERM);
-        fr_timer_add(&deadline, FR_SHUTDOWN_MSEC);
-
-        while (fr_runner.nworkers && !fr_shutdown_expired
-               && fr_runner.signal.fd != -1)
-        {
-            if (fr_event_process() != FR_OK) {
-                break;
-            }
-
-            fr_workers_reap();
+        if (fr_event_process() != FR_OK) {
+            break;
         }
 
-        fr_timer_del(&deadline);
+        fr_workers_reap();
     }
+
+    fr_timer_del(&deadline);
 
     if (fr_runner.nworkers) {
         fr_log(FR_LOG_ALERT, 0, "%d worker(s) did not exit",
@@ -306,11 +315,7 @@ done:
     fr_event_done();
     fr_conf_free(&fr_runner.conf);
 
-    if (rc == 0) {
-        fr_log(FR_LOG_NOTICE, 0, "exit");
-    }
-
-    return rc;
+    fr_log(FR_LOG_NOTICE, 0, "exit");
 }
 
 

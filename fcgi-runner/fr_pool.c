@@ -51,6 +51,8 @@
 static fr_func_t *fr_func_load(const char *name, const char *dir, int test,
     int *problems);
 static int fr_func_configure(fr_func_t *f, int test);
+static void fr_func_update(fr_func_t *old, fr_func_t *f);
+static void fr_func_stop_idle(fr_func_t *f);
 static char *fr_func_signature(const char *dir);
 static void fr_func_free(fr_func_t *f);
 static void fr_func_throttle_handler(fr_timer_t *t);
@@ -62,7 +64,11 @@ static int fr_evict_idle(fr_func_t *f);
 static void fr_req_queue_timeout(fr_timer_t *t);
 static void fr_req_timeout(fr_timer_t *t);
 
+static int fr_worker_descriptors(fr_worker_t *w, int fd[6]);
 static fr_worker_t *fr_worker_spawn(fr_func_t *f, fr_req_t *r);
+static fr_worker_t *fr_worker_start_fastcgi(fr_worker_t *w);
+static fr_worker_t *fr_worker_start_cgi(fr_worker_t *w, fr_req_t *r,
+    int *fd);
 static char **fr_worker_env(fr_func_t *f, fr_req_t *r);
 static int fr_worker_child(void *data);
 static int fr_worker_connect(fr_worker_t *w);
@@ -229,39 +235,7 @@ fr_funcs_load(int test)
         }
 
         if (old) {
-            /* changed: the new settings, and new workers from now on */
-            fr_fconf_free(&old->conf);
-            old->conf = f->conf;
-            fr_fconf_init(&f->conf);
-
-#define fr_swap(a, b)  do { void *t_ = a; a = b; b = t_; } while (0)
-            fr_swap(old->argv, f->argv);
-            fr_swap(old->exec_path, f->exec_path);
-            fr_swap(old->script_path, f->script_path);
-            fr_swap(old->tenant, f->tenant);
-            fr_swap(old->signature, f->signature);
-#undef fr_swap
-            old->uid = f->uid;
-            old->gid = f->gid;
-            old->set_user = f->set_user;
-            old->removed = 0;
-            old->generation++;
-            old->failures = 0;
-            old->throttled_until = 0;
-
-            fr_func_free(f);
-
-            fr_log(FR_LOG_NOTICE, 0, "function \"%s\" changed", old->name);
-
-            /* idle workers of the old generation go now */
-            while (!fr_list_empty(&old->idle)) {
-                fr_worker_stop(fr_list_data(fr_list_first(&old->idle),
-                                            fr_worker_t, idle),
-                               SIGTERM, FR_STOP_GRACE);
-            }
-
-            fr_func_maintain(old);
-            fr_func_dispatch(old);
+            fr_func_update(old, f);
             continue;
         }
 
@@ -291,17 +265,58 @@ fr_funcs_load(int test)
         fr_log(FR_LOG_NOTICE, 0, "function \"%s\" removed", f->name);
 
         fr_func_unhash(f);
-
-        while (!fr_list_empty(&f->idle)) {
-            fr_worker_stop(fr_list_data(fr_list_first(&f->idle),
-                                        fr_worker_t, idle),
-                           SIGTERM, FR_STOP_GRACE);
-        }
-
+        fr_func_stop_idle(f);
         fr_func_check(f);
     }
 
     return problems;
+}
+
+
+/* a changed function: the new settings, and new workers from now on */
+
+static void
+fr_func_update(fr_func_t *old, fr_func_t *f)
+{
+    fr_fconf_free(&old->conf);
+    old->conf = f->conf;
+    fr_fconf_init(&f->conf);
+
+#define fr_swap(a, b)  do { void *t_ = a; a = b; b = t_; } while (0)
+    fr_swap(old->argv, f->argv);
+    fr_swap(old->exec_path, f->exec_path);
+    fr_swap(old->script_path, f->script_path);
+    fr_swap(old->tenant, f->tenant);
+    fr_swap(old->signature, f->signature);
+#undef fr_swap
+
+    old->uid = f->uid;
+    old->gid = f->gid;
+    old->set_user = f->set_user;
+    old->removed = 0;
+    old->generation++;
+    old->failures = 0;
+    old->throttled_until = 0;
+
+    fr_func_free(f);
+
+    fr_log(FR_LOG_NOTICE, 0, "function \"%s\" changed", old->name);
+
+    /* idle workers of the old generation go now, busy ones when done */
+    fr_func_stop_idle(old);
+    fr_func_maintain(old);
+    fr_func_dispatch(old);
+}
+
+
+static void
+fr_func_stop_idle(fr_func_t *f)
+{
+    while (!fr_list_empty(&f->idle)) {
+        fr_worker_stop(fr_list_data(fr_list_first(&f->idle), fr_worker_t,
+                                    idle),
+                       SIGTERM, FR_STOP_GRACE);
+    }
 }
 
 
@@ -842,22 +857,75 @@ fr_dispatch_all(void)
 
 
 /*
- * Forks a worker: for fastcgi mode with a fresh listening socket on fd 0,
- * for cgi mode (r != NULL) with pipes on fds 0, 1 and 2.
+ * The descriptors of a new worker: fd[0..2] become the child's 0, 1, 2
+ * (-1: /dev/null, or the runner's stderr for 2), fd[3..5] are the
+ * runner's ends. FastCGI: a fresh listening socket on 0. CGI: pipes for
+ * the body, the response and stderr.
+ */
+
+static int
+fr_worker_descriptors(fr_worker_t *w, int fd[6])
+{
+    int                 p[3][2], i;
+    struct sockaddr_un  sun;
+
+    if (w->func->conf.mode == FR_MODE_FASTCGI) {
+        snprintf(w->sock, sizeof(w->sock), "%s/w%llu.sock", fr_runner.rundir,
+                 (unsigned long long) ++fr_runner.spawn_seq);
+
+        fd[0] = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+        memset(&sun, 0, sizeof(sun));
+        sun.sun_family = AF_UNIX;
+        strcpy(sun.sun_path, w->sock);
+
+        if (fd[0] == -1
+            || bind(fd[0], (struct sockaddr *) &sun, sizeof(sun)) == -1
+            || listen(fd[0], 16) == -1)
+        {
+            fr_log(FR_LOG_ALERT, errno, "cannot create the socket of a "
+                   "worker of \"%s\"", w->func->name);
+            return FR_ERROR;
+        }
+
+        return FR_OK;
+    }
+
+    for (i = 0; i < 3; i++) {
+        if (pipe2(p[i], O_CLOEXEC) == -1) {
+            fr_log(FR_LOG_ALERT, errno, "pipe2() failed");
+            return FR_ERROR;
+        }
+
+        /* the body is written by us; the response and stderr read */
+        fd[i] = p[i][i == 0 ? 0 : 1];
+        fd[i + 3] = p[i][i == 0 ? 1 : 0];
+
+        (void) fcntl(fd[i + 3], F_SETFL, O_NONBLOCK);
+    }
+
+    return FR_OK;
+}
+
+
+/*
+ * Starts a worker: in fastcgi mode one to be reused (r == NULL), in cgi
+ * mode the process of request r.
  */
 
 static fr_worker_t *
 fr_worker_spawn(fr_func_t *f, fr_req_t *r)
 {
-    int                  lfd, pin[2], pout[2], perr[2], pexec[2];
-    char               **env;
-    pid_t                pid;
-    fr_child_t           child;
-    fr_worker_t         *w;
-    struct sockaddr_un   sun;
+    int           fd[6], pexec[2], i;
+    char        **env;
+    pid_t         pid;
+    fr_child_t    child;
+    fr_worker_t  *w;
 
-    lfd = -1;
-    pin[0] = pin[1] = pout[0] = pout[1] = perr[0] = perr[1] = -1;
+    for (i = 0; i < 6; i++) {
+        fd[i] = -1;
+    }
+
     pexec[0] = pexec[1] = -1;
     env = NULL;
 
@@ -877,7 +945,7 @@ fr_worker_spawn(fr_func_t *f, fr_req_t *r)
     if (f->exec_path == NULL) {
         fr_log(FR_LOG_ERR, 0, "function \"%s\" cannot start: exec \"%s\" "
                "is not an executable file", f->name, f->argv[0]);
-        goto start_failed;
+        goto failed;
     }
 
     if (pipe2(pexec, O_CLOEXEC) == -1) {
@@ -885,29 +953,7 @@ fr_worker_spawn(fr_func_t *f, fr_req_t *r)
         goto failed;
     }
 
-    if (f->conf.mode == FR_MODE_FASTCGI) {
-        snprintf(w->sock, sizeof(w->sock), "%s/w%llu.sock", fr_runner.rundir,
-                 (unsigned long long) ++fr_runner.spawn_seq);
-
-        lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-        memset(&sun, 0, sizeof(sun));
-        sun.sun_family = AF_UNIX;
-        strcpy(sun.sun_path, w->sock);
-
-        if (lfd == -1
-            || bind(lfd, (struct sockaddr *) &sun, sizeof(sun)) == -1
-            || listen(lfd, 16) == -1)
-        {
-            fr_log(FR_LOG_ALERT, errno, "cannot create the socket of a "
-                   "worker of \"%s\"", f->name);
-            goto failed;
-        }
-
-    } else if (pipe2(pin, O_CLOEXEC) == -1 || pipe2(pout, O_CLOEXEC) == -1
-               || pipe2(perr, O_CLOEXEC) == -1)
-    {
-        fr_log(FR_LOG_ALERT, errno, "pipe2() failed");
+    if (fr_worker_descriptors(w, fd) != FR_OK) {
         goto failed;
     }
 
@@ -920,17 +966,7 @@ fr_worker_spawn(fr_func_t *f, fr_req_t *r)
     child.func = f;
     child.env = env;
     child.errfd = pexec[1];
-
-    if (f->conf.mode == FR_MODE_FASTCGI) {
-        child.fd[0] = lfd;
-        child.fd[1] = -1;
-        child.fd[2] = -1;
-
-    } else {
-        child.fd[0] = pin[0];
-        child.fd[1] = pout[1];
-        child.fd[2] = perr[1];
-    }
+    memcpy(child.fd, fd, sizeof(child.fd));    /* the child's three */
 
     /*
      * As posix_spawn() does it: no copy of the runner's page tables and
@@ -946,10 +982,14 @@ fr_worker_spawn(fr_func_t *f, fr_req_t *r)
         goto failed;
     }
 
-    /* the parent */
-
     free(env);
     close(pexec[1]);
+
+    for (i = 0; i < 3; i++) {
+        if (fd[i] != -1) {
+            close(fd[i]);
+        }
+    }
 
     w->pid = pid;
     w->spawned = fr_current_usec;
@@ -967,72 +1007,27 @@ fr_worker_spawn(fr_func_t *f, fr_req_t *r)
     fr_log(FR_LOG_DEBUG, 0, "spawned worker %d of \"%s\"", (int) pid,
            f->name);
 
-    if (f->conf.mode == FR_MODE_FASTCGI) {
-        close(lfd);
-
-        w->state = FR_WORKER_STARTING;
-        f->nstarting++;
-
-        if (fr_worker_connect(w) != FR_OK) {
-            fr_worker_stop(w, SIGKILL, 0);
-            return NULL;
-        }
-
-        /*
-         * The readiness probe. It names a variable: libfcgi waits for
-         * more input on an empty FCGI_GET_VALUES.
-         */
-        w->out.len = 0;
-        (void) fr_buf_append(&w->out, fr_probe, sizeof(fr_probe) - 1);
-        fr_worker_flush(w);
-
-        fr_timer_add(&w->timer, (uint64_t) f->conf.timeout);
-
-        return w;
-    }
-
-    close(pin[0]);
-    close(pout[1]);
-    close(perr[1]);
-
-    w->in.fd = pin[1];
-    w->io.fd = pout[0];
-    w->err.fd = perr[0];
-    w->in.handler = fr_cgi_stdin_handler;
-    w->io.handler = fr_cgi_stdout_handler;
-    w->err.handler = fr_cgi_stderr_handler;
-    w->in.data = w->io.data = w->err.data = w;
-
-    (void) fcntl(w->in.fd, F_SETFL, O_NONBLOCK);
-    (void) fcntl(w->io.fd, F_SETFL, O_NONBLOCK);
-    (void) fcntl(w->err.fd, F_SETFL, O_NONBLOCK);
-
-    (void) fr_io_set(&w->io, EPOLLIN);
-    (void) fr_io_set(&w->err, EPOLLIN);
-
-    w->state = FR_WORKER_BUSY;
-    fr_worker_assign(w, r);
-
-    return w;
+    return (r == NULL) ? fr_worker_start_fastcgi(w)
+                       : fr_worker_start_cgi(w, r, fd + 3);
 
 failed:
 
-    if (lfd != -1) {
-        close(lfd);
+    for (i = 0; i < 6; i++) {
+        if (fd[i] != -1) {
+            close(fd[i]);
+        }
+    }
+
+    if (pexec[0] != -1) {
+        close(pexec[0]);
+        close(pexec[1]);
     }
 
     if (w && w->sock[0]) {
         (void) unlink(w->sock);
     }
 
-    close(pin[0]); close(pin[1]);
-    close(pout[0]); close(pout[1]);
-    close(perr[0]); close(perr[1]);
-    close(pexec[0]); close(pexec[1]);
     free(env);
-
-start_failed:
-
     free(w);
 
     fr_func_start_failed(f);
@@ -1042,6 +1037,56 @@ start_failed:
     }
 
     return NULL;
+}
+
+
+/* connected at once; ready when it answers the probe */
+
+static fr_worker_t *
+fr_worker_start_fastcgi(fr_worker_t *w)
+{
+    w->state = FR_WORKER_STARTING;
+    w->func->nstarting++;
+
+    if (fr_worker_connect(w) != FR_OK) {
+        fr_worker_stop(w, SIGKILL, 0);
+        return NULL;
+    }
+
+    /*
+     * The readiness probe. It names a variable: libfcgi waits for more
+     * input on an empty FCGI_GET_VALUES.
+     */
+    w->out.len = 0;
+    (void) fr_buf_append(&w->out, fr_probe, sizeof(fr_probe) - 1);
+    fr_worker_flush(w);
+
+    fr_timer_add(&w->timer, (uint64_t) w->func->conf.timeout);
+
+    return w;
+}
+
+
+/* fd: the runner's ends of the body, response and stderr pipes */
+
+static fr_worker_t *
+fr_worker_start_cgi(fr_worker_t *w, fr_req_t *r, int *fd)
+{
+    w->in.fd = fd[0];
+    w->io.fd = fd[1];
+    w->err.fd = fd[2];
+    w->in.handler = fr_cgi_stdin_handler;
+    w->io.handler = fr_cgi_stdout_handler;
+    w->err.handler = fr_cgi_stderr_handler;
+    w->in.data = w->io.data = w->err.data = w;
+
+    (void) fr_io_set(&w->io, EPOLLIN);
+    (void) fr_io_set(&w->err, EPOLLIN);
+
+    w->state = FR_WORKER_BUSY;
+    fr_worker_assign(w, r);
+
+    return w;
 }
 
 

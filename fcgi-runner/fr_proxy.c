@@ -35,6 +35,8 @@
 #define FR_SPOOL_MAX      ((off_t) 1 << 30)
 
 
+static int fr_listen_unix(const char *addr);
+static int fr_listen_inet(const char *addr);
 static void fr_listen_handler(fr_io_t *io, uint32_t events);
 static void fr_accept_resume(fr_timer_t *t);
 static void fr_conn_handler(fr_io_t *io, uint32_t events);
@@ -59,140 +61,165 @@ static void fr_req_done(fr_req_t *r);
 static void fr_req_free(fr_req_t *r);
 
 
+/* the unix socket: a stale one replaced, owner, group and mode set */
+
+static int
+fr_listen_unix(const char *addr)
+{
+    int                  fd;
+    uid_t                uid;
+    gid_t                gid;
+    struct stat          st;
+    struct group        *gr;
+    struct passwd       *pw;
+    struct sockaddr_un   sun;
+
+    if (strlen(addr) >= sizeof(sun.sun_path)) {
+        fr_log(FR_LOG_EMERG, 0, "listen path \"%s\" is too long", addr);
+        return -1;
+    }
+
+    /* a stale socket of an earlier run; never remove anything else */
+    if (lstat(addr, &st) == 0 && S_ISSOCK(st.st_mode)) {
+        (void) unlink(addr);
+    }
+
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd == -1) {
+        fr_log(FR_LOG_EMERG, errno, "socket() failed");
+        return -1;
+    }
+
+    memset(&sun, 0, sizeof(sun));
+    sun.sun_family = AF_UNIX;
+    strcpy(sun.sun_path, addr);
+
+    if (bind(fd, (struct sockaddr *) &sun, sizeof(sun)) == -1) {
+        fr_log(FR_LOG_EMERG, errno, "bind() to \"unix:%s\" failed", addr);
+        close(fd);
+        return -1;
+    }
+
+    fr_runner.listen_path = strdup(addr);
+
+    if (chmod(addr, (mode_t) fr_runner.conf.listen_mode) == -1) {
+        fr_log(FR_LOG_EMERG, errno, "chmod() \"%s\" failed", addr);
+        close(fd);
+        return -1;
+    }
+
+    uid = (uid_t) -1;
+    gid = (gid_t) -1;
+
+    if (fr_runner.conf.listen_owner) {
+        pw = getpwnam(fr_runner.conf.listen_owner);
+        if (pw == NULL) {
+            fr_log(FR_LOG_EMERG, 0, "unknown listen_owner \"%s\"",
+                   fr_runner.conf.listen_owner);
+            close(fd);
+            return -1;
+        }
+        uid = pw->pw_uid;
+    }
+
+    if (fr_runner.conf.listen_group) {
+        gr = getgrnam(fr_runner.conf.listen_group);
+        if (gr == NULL) {
+            fr_log(FR_LOG_EMERG, 0, "unknown listen_group \"%s\"",
+                   fr_runner.conf.listen_group);
+            close(fd);
+            return -1;
+        }
+        gid = gr->gr_gid;
+    }
+
+    if ((uid != (uid_t) -1 || gid != (gid_t) -1)
+        && chown(addr, uid, gid) == -1)
+    {
+        fr_log(FR_LOG_EMERG, errno, "chown() \"%s\" failed", addr);
+        close(fd);
+        return -1;
+    }
+
+    return fd;
+}
+
+
+/* HOST:PORT, [IPV6]:PORT */
+
+static int
+fr_listen_inet(const char *addr)
+{
+    int               fd, one;
+    char              host[256];
+    const char       *colon;
+    struct addrinfo   hints, *ai;
+
+    colon = strrchr(addr, ':');
+
+    if (colon == NULL || colon == addr
+        || (size_t) (colon - addr) >= sizeof(host))
+    {
+        fr_log(FR_LOG_EMERG, 0, "invalid listen address \"%s\"", addr);
+        return -1;
+    }
+
+    memcpy(host, addr, colon - addr);
+    host[colon - addr] = '\0';
+
+    if (host[0] == '[' && host[strlen(host) - 1] == ']') {
+        memmove(host, host + 1, strlen(host) - 2);
+        host[strlen(host) - 2] = '\0';
+    }
+
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+
+    if (getaddrinfo(host, colon + 1, &hints, &ai) != 0) {
+        fr_log(FR_LOG_EMERG, 0, "invalid listen address \"%s\"", addr);
+        return -1;
+    }
+
+    fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd == -1) {
+        fr_log(FR_LOG_EMERG, errno, "socket() failed");
+        freeaddrinfo(ai);
+        return -1;
+    }
+
+    one = 1;
+    (void) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+
+    if (bind(fd, ai->ai_addr, ai->ai_addrlen) == -1) {
+        fr_log(FR_LOG_EMERG, errno, "bind() to \"%s\" failed", addr);
+        freeaddrinfo(ai);
+        close(fd);
+        return -1;
+    }
+
+    freeaddrinfo(ai);
+
+    return fd;
+}
+
+
 int
 fr_listen_open(void)
 {
-    int                  fd, one;
-    char                *addr, *colon, host[256];
-    struct stat          st;
-    struct addrinfo      hints, *ai;
-    struct sockaddr_un   sun;
-    struct passwd       *pw;
-    struct group        *gr;
+    int          fd;
+    const char  *addr;
 
     addr = fr_runner.conf.listen;
 
-    if (strncmp(addr, "unix:", 5) == 0) {
-        addr += 5;
-
-        if (strlen(addr) >= sizeof(sun.sun_path)) {
-            fr_log(FR_LOG_EMERG, 0, "listen path \"%s\" is too long", addr);
-            return FR_ERROR;
-        }
-
-        /* a stale socket of an earlier run; never remove anything else */
-        if (lstat(addr, &st) == 0 && S_ISSOCK(st.st_mode)) {
-            (void) unlink(addr);
-        }
-
-        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-        if (fd == -1) {
-            fr_log(FR_LOG_EMERG, errno, "socket() failed");
-            return FR_ERROR;
-        }
-
-        memset(&sun, 0, sizeof(sun));
-        sun.sun_family = AF_UNIX;
-        strcpy(sun.sun_path, addr);
-
-        if (bind(fd, (struct sockaddr *) &sun, sizeof(sun)) == -1) {
-            fr_log(FR_LOG_EMERG, errno, "bind() to \"unix:%s\" failed", addr);
-            close(fd);
-            return FR_ERROR;
-        }
-
-        fr_runner.listen_path = strdup(addr);
-
-        if (chmod(addr, (mode_t) fr_runner.conf.listen_mode) == -1) {
-            fr_log(FR_LOG_EMERG, errno, "chmod() \"%s\" failed", addr);
-            close(fd);
-            return FR_ERROR;
-        }
-
-        if (fr_runner.conf.listen_owner || fr_runner.conf.listen_group) {
-            uid_t  uid = (uid_t) -1;
-            gid_t  gid = (gid_t) -1;
-
-            if (fr_runner.conf.listen_owner) {
-                pw = getpwnam(fr_runner.conf.listen_owner);
-                if (pw == NULL) {
-                    fr_log(FR_LOG_EMERG, 0, "unknown listen_owner \"%s\"",
-                           fr_runner.conf.listen_owner);
-                    close(fd);
-                    return FR_ERROR;
-                }
-                uid = pw->pw_uid;
-            }
-
-            if (fr_runner.conf.listen_group) {
-                gr = getgrnam(fr_runner.conf.listen_group);
-                if (gr == NULL) {
-                    fr_log(FR_LOG_EMERG, 0, "unknown listen_group \"%s\"",
-                           fr_runner.conf.listen_group);
-                    close(fd);
-                    return FR_ERROR;
-                }
-                gid = gr->gr_gid;
-            }
-
-            if (chown(addr, uid, gid) == -1) {
-                fr_log(FR_LOG_EMERG, errno, "chown() \"%s\" failed", addr);
-                close(fd);
-                return FR_ERROR;
-            }
-        }
-
-    } else {
-        colon = strrchr(addr, ':');
-
-        if (colon == NULL || colon == addr
-            || (size_t) (colon - addr) >= sizeof(host))
-        {
-            fr_log(FR_LOG_EMERG, 0, "invalid listen address \"%s\"", addr);
-            return FR_ERROR;
-        }
-
-        memcpy(host, addr, colon - addr);
-        host[colon - addr] = '\0';
-
-        if (host[0] == '[' && host[strlen(host) - 1] == ']') {
-            memmove(host, host + 1, strlen(host) - 2);
-            host[strlen(host) - 2] = '\0';
-        }
-
-        memset(&hints, 0, sizeof(hints));
-        hints.ai_socktype = SOCK_STREAM;
-        hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-
-        if (getaddrinfo(host, colon + 1, &hints, &ai) != 0) {
-            fr_log(FR_LOG_EMERG, 0, "invalid listen address \"%s\"", addr);
-            return FR_ERROR;
-        }
-
-        fd = socket(ai->ai_family,
-                    SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-        if (fd == -1) {
-            fr_log(FR_LOG_EMERG, errno, "socket() failed");
-            freeaddrinfo(ai);
-            return FR_ERROR;
-        }
-
-        one = 1;
-        (void) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-
-        if (bind(fd, ai->ai_addr, ai->ai_addrlen) == -1) {
-            fr_log(FR_LOG_EMERG, errno, "bind() to \"%s\" failed", addr);
-            freeaddrinfo(ai);
-            close(fd);
-            return FR_ERROR;
-        }
-
-        freeaddrinfo(ai);
+    fd = strncmp(addr, "unix:", 5) == 0 ? fr_listen_unix(addr + 5)
+                                        : fr_listen_inet(addr);
+    if (fd == -1) {
+        return FR_ERROR;
     }
 
     if (listen(fd, 4096) == -1) {
-        fr_log(FR_LOG_EMERG, errno, "listen() on \"%s\" failed",
-               fr_runner.conf.listen);
+        fr_log(FR_LOG_EMERG, errno, "listen() on \"%s\" failed", addr);
         close(fd);
         return FR_ERROR;
     }
