@@ -300,6 +300,7 @@ struct fr_meter_group_s {
     double                 billed_ms;
     double                 cpu_ms;
     double                 gb_seconds;
+    double                 cost;
 };
 
 
@@ -319,6 +320,12 @@ static fr_meter_group_t *fr_meter_group(fr_meter_report_t *rep,
     const char *name, size_t len);
 static void fr_meter_print(fr_meter_report_t *rep, const char *format,
     double price_gbs, double price_mreq);
+static void fr_meter_csv(fr_meter_group_t **all, size_t n,
+    const char *what);
+static void fr_meter_json(fr_meter_report_t *rep, fr_meter_group_t **all,
+    size_t n, const char *what);
+static void fr_meter_table(fr_meter_report_t *rep, fr_meter_group_t **all,
+    size_t n, const char *what);
 static void fr_meter_usage(FILE *out);
 
 
@@ -656,7 +663,6 @@ fr_meter_print(fr_meter_report_t *rep, const char *format, double price_gbs,
     double price_mreq)
 {
     size_t             i, n, w;
-    double             cost;
     fr_meter_group_t  *g, total, **all;
     const char        *what;
 
@@ -691,105 +697,23 @@ fr_meter_print(fr_meter_report_t *rep, const char *format, double price_gbs,
     }
 
     all[n] = &total;
-    what = rep->by_tenant ? "tenant" : "function";
 
-#define fr_cost(g)                                                           \
-    ((g)->gb_seconds * price_gbs + (g)->invocations / 1e6 * price_mreq)
-
-    if (strcmp(format, "csv") == 0) {
-        printf("%s,invocations,cold,ok,not_found,throttled,timeout,crashed,"
-               "error,duration_s,billed_s,cpu_s,gb_seconds,cost\n", what);
-
-        for (i = 0; i <= n; i++) {
-            g = all[i];
-            printf("%s,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%.3f,%.3f,"
-                   "%.3f,%.6f,%.6f\n", g->name,
-                   (unsigned long long) g->invocations,
-                   (unsigned long long) g->cold,
-                   (unsigned long long) g->outcomes[0],
-                   (unsigned long long) g->outcomes[1],
-                   (unsigned long long) g->outcomes[2],
-                   (unsigned long long) g->outcomes[3],
-                   (unsigned long long) g->outcomes[4],
-                   (unsigned long long) g->outcomes[5],
-                   g->duration_ms / 1000, g->billed_ms / 1000,
-                   g->cpu_ms / 1000, g->gb_seconds, fr_cost(g));
-        }
-
-    } else if (strcmp(format, "json") == 0) {
-        printf("{\"by\":\"%s\",\"lines\":%llu,\"skipped\":%llu,\"groups\":[",
-               what, (unsigned long long) rep->lines,
-               (unsigned long long) rep->skipped);
-
-        for (i = 0; i <= n; i++) {
-            g = all[i];
-            if (i == n) {
-                printf("],\"total\":");
-            }
-            printf("%s{\"name\":\"", i && i < n ? "," : "");
-            for (const char *c = g->name; *c; c++) {
-                if (*c == '"' || *c == '\\') {
-                    putchar('\\');
-                }
-                if ((u_char) *c >= 0x20) {
-                    putchar(*c);
-                }
-            }
-            printf("\",\"invocations\":%llu,\"cold\":%llu,\"outcomes\":{",
-                   (unsigned long long) g->invocations,
-                   (unsigned long long) g->cold);
-            for (w = 0; w < 6; w++) {
-                printf("%s\"%s\":%llu", w ? "," : "", fr_outcomes[w],
-                       (unsigned long long) g->outcomes[w]);
-            }
-            printf("},\"duration_s\":%.3f,\"billed_s\":%.3f,\"cpu_s\":%.3f,"
-                   "\"gb_seconds\":%.6f,\"cost\":%.6f}",
-                   g->duration_ms / 1000, g->billed_ms / 1000,
-                   g->cpu_ms / 1000, g->gb_seconds, fr_cost(g));
-        }
-
-        printf("}\n");
-
-    } else {
-        w = strlen(what);
-        for (i = 0; i < n; i++) {
-            if (strlen(all[i]->name) > w) {
-                w = strlen(all[i]->name);
-            }
-        }
-
-        printf("%-*s %12s %8s %9s %9s %9s %9s %9s %9s %12s %12s %11s "
-               "%12s %12s\n", (int) w, what, "invocations", "cold", "ok",
-               "not_found", "throttled", "timeout", "crashed", "error",
-               "duration", "billed", "cpu", "GB-s", "cost");
-
-        for (i = 0; i <= n; i++) {
-            g = all[i];
-            cost = fr_cost(g);
-            printf("%-*s %12llu %8llu %9llu %9llu %9llu %9llu %9llu %9llu "
-                   "%10.3f s %10.3f s %9.3f s %12.3f %12.6f\n",
-                   (int) w, g->name,
-                   (unsigned long long) g->invocations,
-                   (unsigned long long) g->cold,
-                   (unsigned long long) g->outcomes[0],
-                   (unsigned long long) g->outcomes[1],
-                   (unsigned long long) g->outcomes[2],
-                   (unsigned long long) g->outcomes[3],
-                   (unsigned long long) g->outcomes[4],
-                   (unsigned long long) g->outcomes[5],
-                   g->duration_ms / 1000, g->billed_ms / 1000,
-                   g->cpu_ms / 1000, g->gb_seconds, cost);
-        }
-
-        if (rep->skipped) {
-            printf("\n%llu of %llu line(s) skipped: not of the faas_meter "
-                   "format or naming no function\n",
-                   (unsigned long long) rep->skipped,
-                   (unsigned long long) rep->lines);
-        }
+    for (i = 0; i <= n; i++) {
+        g = all[i];
+        g->cost = g->gb_seconds * price_gbs + g->invocations / 1e6 * price_mreq;
     }
 
-#undef fr_cost
+    what = rep->by_tenant ? "tenant" : "function";
+
+    if (strcmp(format, "csv") == 0) {
+        fr_meter_csv(all, n, what);
+
+    } else if (strcmp(format, "json") == 0) {
+        fr_meter_json(rep, all, n, what);
+
+    } else {
+        fr_meter_table(rep, all, n, what);
+    }
 
     if (rep->skipped && strcmp(format, "table") != 0) {
         fprintf(stderr, "fcgi-runner: %llu of %llu line(s) skipped\n",
@@ -798,4 +722,120 @@ fr_meter_print(fr_meter_report_t *rep, const char *format, double price_gbs,
     }
 
     free(all);
+}
+
+
+/* the groups all[0..n-1], then the total all[n] */
+
+static void
+fr_meter_csv(fr_meter_group_t **all, size_t n, const char *what)
+{
+    size_t             i;
+    fr_meter_group_t  *g;
+
+    printf("%s,invocations,cold,ok,not_found,throttled,timeout,crashed,"
+           "error,duration_s,billed_s,cpu_s,gb_seconds,cost\n", what);
+
+    for (i = 0; i <= n; i++) {
+        g = all[i];
+        printf("%s,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%.3f,%.3f,"
+               "%.3f,%.6f,%.6f\n", g->name,
+               (unsigned long long) g->invocations,
+               (unsigned long long) g->cold,
+               (unsigned long long) g->outcomes[0],
+               (unsigned long long) g->outcomes[1],
+               (unsigned long long) g->outcomes[2],
+               (unsigned long long) g->outcomes[3],
+               (unsigned long long) g->outcomes[4],
+               (unsigned long long) g->outcomes[5],
+               g->duration_ms / 1000, g->billed_ms / 1000,
+               g->cpu_ms / 1000, g->gb_seconds, g->cost);
+    }
+}
+
+
+static void
+fr_meter_json(fr_meter_report_t *rep, fr_meter_group_t **all, size_t n,
+    const char *what)
+{
+    size_t             i, w;
+    fr_meter_group_t  *g;
+
+    printf("{\"by\":\"%s\",\"lines\":%llu,\"skipped\":%llu,\"groups\":[",
+           what, (unsigned long long) rep->lines,
+           (unsigned long long) rep->skipped);
+
+    for (i = 0; i <= n; i++) {
+        g = all[i];
+        if (i == n) {
+            printf("],\"total\":");
+        }
+        printf("%s{\"name\":\"", i && i < n ? "," : "");
+        for (const char *c = g->name; *c; c++) {
+            if (*c == '"' || *c == '\\') {
+                putchar('\\');
+            }
+            if ((u_char) *c >= 0x20) {
+                putchar(*c);
+            }
+        }
+        printf("\",\"invocations\":%llu,\"cold\":%llu,\"outcomes\":{",
+               (unsigned long long) g->invocations,
+               (unsigned long long) g->cold);
+        for (w = 0; w < 6; w++) {
+            printf("%s\"%s\":%llu", w ? "," : "", fr_outcomes[w],
+                   (unsigned long long) g->outcomes[w]);
+        }
+        printf("},\"duration_s\":%.3f,\"billed_s\":%.3f,\"cpu_s\":%.3f,"
+               "\"gb_seconds\":%.6f,\"cost\":%.6f}",
+               g->duration_ms / 1000, g->billed_ms / 1000,
+               g->cpu_ms / 1000, g->gb_seconds, g->cost);
+    }
+
+    printf("}\n");
+}
+
+
+static void
+fr_meter_table(fr_meter_report_t *rep, fr_meter_group_t **all, size_t n,
+    const char *what)
+{
+    size_t             i, w;
+    fr_meter_group_t  *g;
+
+    w = strlen(what);
+    for (i = 0; i < n; i++) {
+        if (strlen(all[i]->name) > w) {
+            w = strlen(all[i]->name);
+        }
+    }
+
+    printf("%-*s %12s %8s %9s %9s %9s %9s %9s %9s %12s %12s %11s "
+           "%12s %12s\n", (int) w, what, "invocations", "cold", "ok",
+           "not_found", "throttled", "timeout", "crashed", "error",
+           "duration", "billed", "cpu", "GB-s", "cost");
+
+    for (i = 0; i <= n; i++) {
+        g = all[i];
+        printf("%-*s %12llu %8llu %9llu %9llu %9llu %9llu %9llu %9llu "
+               "%10.3f s %10.3f s %9.3f s %12.3f %12.6f\n",
+               (int) w, g->name,
+               (unsigned long long) g->invocations,
+               (unsigned long long) g->cold,
+               (unsigned long long) g->outcomes[0],
+               (unsigned long long) g->outcomes[1],
+               (unsigned long long) g->outcomes[2],
+               (unsigned long long) g->outcomes[3],
+               (unsigned long long) g->outcomes[4],
+               (unsigned long long) g->outcomes[5],
+               g->duration_ms / 1000, g->billed_ms / 1000,
+               g->cpu_ms / 1000, g->gb_seconds, g->cost);
+    }
+
+    if (rep->skipped) {
+        printf("\n%llu of %llu line(s) skipped: not of the faas_meter "
+               "format or naming no function\n",
+               (unsigned long long) rep->skipped,
+               (unsigned long long) rep->lines);
+    }
 }
