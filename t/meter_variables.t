@@ -32,6 +32,7 @@ $t->start_nginx(<<"EOF");
 @{[ FaasTest::meter_log_format() ]}
 
     upstream runner { server unix:$sock; keepalive 8; }
+    upstream nowhere { server unix:$p/nothing.sock; }
 
     server {
         listen 127.0.0.1:$t->{port};
@@ -39,6 +40,19 @@ $t->start_nginx(<<"EOF");
         location /fn/ {
             faas_route ^/fn/(?<name>[a-z]+)\$ \$name;
             faas_pass runner;
+            access_log $p/logs/meter.log faas_meter;
+        }
+
+        location /down/ {
+            faas_function m;
+            faas_pass nowhere;
+            access_log $p/logs/meter.log faas_meter;
+        }
+
+        location /impatient/ {
+            faas_function m;
+            faas_pass runner;
+            faas_read_timeout 300ms;
             access_log $p/logs/meter.log faas_meter;
         }
     }
@@ -127,6 +141,17 @@ is($r->{status}, 503, 'queue full: 503');
 is($l->{outcome}, 'throttled', 'outcome throttled');
 FaasTest::http_finish($s);
 $n++;
+
+# what nginx saw, where the runner could not say
+($r, $l) = get('/down/');
+is($r->{status}, 502, 'runner unreachable: 502');
+is($l->{outcome}, 'error', 'outcome error');
+is($l->{function}, 'm', 'the function');
+is($l->{duration}, '-', 'no duration');
+
+($r, $l) = get('/impatient/?op=sleep&ms=1500');
+is($r->{status}, 504, 'runner too slow for nginx: 504');
+is($l->{outcome}, 'timeout', 'outcome timeout');
 
 # CGI: every call is cold; CPU and memory of the whole process
 ($r, $l) = get('/fn/cgi');
