@@ -5,7 +5,7 @@ set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 port=${1:-${PORT:-8080}}
-run=$top/build/run
+run=${RUN_DIR:-$top/build/run}
 nginx=${NGINX:-nginx}
 
 mkdir -p "$run/logs"

@@ -1,0 +1,67 @@
+#!/usr/bin/perl
+
+# make run's script: nginx with the module, the runner and the example
+# functions answer the curl commands it prints; SIGINT stops all of it.
+
+use strict;
+use warnings;
+
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use FaasTest;
+use Test::More;
+use POSIX qw(:sys_wait_h setpgid);
+
+my $t = FaasTest->new;
+my $port = FaasTest::free_port();
+$t->{port} = $port;
+my $dir = $t->prefix . '/run';
+my $log = $t->prefix . '/logs/run.out';
+
+my $pid = fork // die;
+if ($pid == 0) {
+    setpgid(0, 0);
+    open STDIN, '<', '/dev/null';
+    open STDOUT, '>', $log;
+    open STDERR, '>&', \*STDOUT;
+    $ENV{RUN_DIR} = $dir;
+    exec 'sh', "$FaasTest::ROOT/tools/run.sh", $port or POSIX::_exit(127);
+}
+
+ok(FaasTest::wait_for(sub {
+       FaasTest::read_file($log) =~ /Ctrl-C stops it/ }, 20),
+   'make run says it is up') or diag(FaasTest::read_file($log));
+
+like(FaasTest::read_file($log), qr{curl http://127\.0\.0\.1:$port/fn/hello},
+     'and prints the curl commands');
+
+my $r = $t->http_get('/fn/hello');
+is($r->{body}, "Hello, world\n", 'hello (C on libfcgi)');
+$r = $t->http_get('/fn/hello-cgi/some/path?x=1');
+like($r->{body}, qr{^Hello from CGI, GET /some/path$}m, 'hello-cgi (sh CGI)');
+$r = $t->http_get('/fn/hello-php');
+like($r->{body}, qr/^Hello from PHP \d/, 'hello-php (php-cgi)');
+is($t->http_get('/fn/nosuch')->{status}, 404, 'unknown: 404');
+ok(FaasTest::wait_for(sub {
+       FaasTest::read_file("$dir/logs/faas.log") =~ /function=hello /
+   }, 5), 'requests are logged with their function');
+
+kill 'INT', -$pid;
+my $done = FaasTest::wait_for(sub { waitpid($pid, WNOHANG) == $pid }, 15);
+ok($done, 'Ctrl-C stops it');
+kill 'KILL', -$pid unless $done;
+
+ok(FaasTest::wait_for(sub {
+       !IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port", Timeout => 1)
+   }, 10), 'nginx is gone');
+ok(FaasTest::wait_for(sub { !$t->leftovers }, 10), 'nothing left running')
+    or diag(join ' ', $t->leftovers);
+my $fdir = "$FaasTest::ROOT/functions/";
+my @workers;
+ok(FaasTest::wait_for(sub {
+       @workers = grep { index(FaasTest::proc_cwd($_), $fdir) == 0 }
+                  map { m{(\d+)$} } glob '/proc/[0-9]*';
+       !@workers;
+   }, 10), 'no function worker left') or diag("left: @workers");
+
+done_testing;
