@@ -21,6 +21,7 @@
 #include <limits.h>
 #include <pwd.h>
 #include <sched.h>
+#include <sys/prctl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -98,6 +99,7 @@ static void fr_cgi_finish(fr_worker_t *w);
 typedef struct {
     fr_func_t             *func;
     char                 **env;
+    pid_t                  runner;
     int                    fd[3];
     int                    errfd;
     int                    null;
@@ -965,6 +967,7 @@ fr_worker_spawn(fr_func_t *f, fr_req_t *r)
 
     child.func = f;
     child.env = env;
+    child.runner = getpid();
     child.errfd = pexec[1];
     memcpy(child.fd, fd, sizeof(child.fd));    /* the child's three */
 
@@ -1287,6 +1290,18 @@ fr_worker_child(void *data)
             err = errno;
             goto failed;
         }
+    }
+
+    /*
+     * Dies with the runner, however the runner dies; set last, as a
+     * change of credentials clears it. The runner is single-threaded,
+     * so its only thread is the parent that counts.
+     */
+    if (syscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) == -1
+        || getppid() != c->runner)
+    {
+        err = ESRCH;
+        goto failed;
     }
 
     execve(f->exec_path, f->argv, c->env);

@@ -66,4 +66,29 @@ my $fn = FaasTest::testfn();
     $t->done;
 }
 
+{
+    # killed outright: its workers must not outlive it
+    my $t = FaasTest->new;
+    $t->function('warm', "exec = $fn\nmin_instances = 2\n");
+    $t->function('cgi', "exec = ./c.sh\nmode = cgi\n",
+                 'c.sh' => "#!/bin/sh\nexec sleep 30\n");
+    $t->start_runner;
+
+    ok(FaasTest::wait_for(sub { $t->workers('warm') == 2 }, 5),
+       'two warm workers');
+    my $s = $t->fcgi_connect;
+    print $s FaasTest::fcgi_request_bytes(
+        params => FaasTest::fcgi_default_params('cgi'));
+    ok(FaasTest::wait_for(sub { $t->workers('cgi') == 1 }, 5),
+       'a CGI process running');
+    my @w = ($t->workers('warm'), $t->workers('cgi'));
+
+    $t->signal_runner('KILL');
+    $t->wait_runner(5);
+    ok(FaasTest::wait_for(sub { !grep { FaasTest::proc_alive($_) } @w }, 5),
+       'SIGKILL to the runner: its workers die with it');
+    close $s;
+    $t->done;
+}
+
 done_testing;
