@@ -18,9 +18,6 @@
 #define FR_AGAIN      -2
 #define FR_DECLINED   -5
 
-#define FR_READ        0x001    /* EPOLLIN */
-#define FR_WRITE       0x004    /* EPOLLOUT */
-
 
 typedef struct fr_io_s     fr_io_t;
 typedef struct fr_timer_s  fr_timer_t;

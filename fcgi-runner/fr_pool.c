@@ -2322,7 +2322,6 @@ fr_cgi_stdout_handler(fr_io_t *io, uint32_t events)
     r = w->req;
 
     if (n <= 0) {
-        w->cgi_out_eof = 1;
         fr_io_close(io);
 
         if (!w->cgi_headers && r) {
@@ -2449,7 +2448,6 @@ fr_cgi_stderr_handler(fr_io_t *io, uint32_t events)
     }
 
     if (n <= 0) {
-        w->cgi_err_eof = 1;
         fr_io_close(io);
         fr_cgi_finish(w);
         return;

@@ -372,7 +372,7 @@ fr_conn_read(fr_conn_t *c)
 
     static u_char  buf[FR_READ_SIZE];
 
-    while (!c->paused && !c->eof && c->io.fd != -1) {
+    while (!c->paused && c->io.fd != -1) {
 
         if (c->in.len) {
             pos = fr_buf_pos(&c->in);
@@ -420,8 +420,6 @@ fr_conn_read(fr_conn_t *c)
         if (n == -1 && errno == EAGAIN) {
             break;
         }
-
-        c->eof = 1;
 
         if (c->req && c->req->state != FR_REQ_ANSWERED) {
             fr_log(FR_LOG_INFO, n ? errno : 0,
@@ -700,7 +698,6 @@ fr_conn_begin(fr_conn_t *c)
     r->id = id;
     r->keep_conn = (b[2] & FR_FCGI_KEEP_CONN) ? 1 : 0;
     r->state = FR_REQ_PARAMS;
-    r->arrived = fr_current_usec;
     r->queue_us = -1;
     r->init_us = -1;
     r->duration_us = -1;

@@ -113,7 +113,6 @@ struct fr_req_s {
     unsigned               status:1;        /* FAAS_STATUS */
     fr_link_t              queue;           /* in func->queue */
     fr_timer_t             timer;           /* queue, then invocation */
-    uint64_t               arrived;         /* usec */
 
     /* measurements; -1: not applicable */
     uint64_t               t_queued;        /* usec */
@@ -136,12 +135,10 @@ struct fr_conn_s {
     fr_req_t              *req;
     fr_link_t              link;            /* in fr_conns */
     fr_timer_t             timer;           /* lingering close */
-    uint16_t               mgmt_type;       /* management record parsed */
     fr_buf_t               mgmt;
     fr_spool_t             spool;           /* output held back */
     unsigned               paused:1;        /* stdin waits for downstream */
     unsigned               closing:1;       /* close when out is flushed */
-    unsigned               eof:1;
 };
 
 
@@ -166,8 +163,6 @@ struct fr_worker_s {
     unsigned               killed:1;
     unsigned               responded:1;     /* a record for this request */
     unsigned               cgi_headers:1;   /* cgi: header block passed */
-    unsigned               cgi_err_eof:1;
-    unsigned               cgi_out_eof:1;
     unsigned               reaped:1;
     unsigned               reap_waited:1;   /* cgi: for its rusage */
     int                    status;          /* as wait4() gave it */
