@@ -1374,7 +1374,6 @@ fr_worker_connect(fr_worker_t *w)
     w->io.handler = fr_worker_handler;
     w->io.data = w;
     w->connected = 1;
-    w->conn_requests = 0;
     fr_fcgi_parser_init(&w->parser);
 
     return fr_io_set(&w->io, EPOLLIN);
@@ -1856,7 +1855,6 @@ fr_worker_done(fr_worker_t *w, uint32_t app_status)
 
     w->req = NULL;
     w->requests++;
-    w->conn_requests++;
     w->state = FR_WORKER_IDLE;
 
     if (r && (!r->stdin_done || w->out.len)) {
@@ -1925,10 +1923,12 @@ fr_worker_failed(fr_worker_t *w, const char *what)
 
 
 /*
- * A kept connection may be closed by the worker between requests (php-cgi
- * when it retires, libfcgi on a protocol hiccup). If a reused connection
- * closed before any answer, and the request is idempotent and can be sent
- * again whole, it goes back to the head of the queue, once; as nginx's
+ * A worker may go away between requests: php-cgi retires itself, and it
+ * closes its connection after every request, so the next one meets a
+ * process on its way out. If it said nothing to this request, had served
+ * others before (one that dies on its first request is not retired but
+ * broken), and the request is idempotent and can be sent again whole,
+ * the request goes back to the head of the queue, once; as nginx's
  * fastcgi_next_upstream does.
  */
 
@@ -1942,7 +1942,7 @@ fr_worker_lost(fr_worker_t *w, const char *what)
     f = w->func;
 
     if (r == NULL || w->responded || r->stdin_started || r->retried
-        || w->conn_requests == 0 || !fr_req_idempotent(r))
+        || w->requests == 0 || !fr_req_idempotent(r))
     {
         fr_worker_failed(w, what);
         return;

@@ -157,7 +157,6 @@ struct fr_worker_s {
     fr_req_t              *req;
     unsigned               generation;
     unsigned               requests;
-    unsigned               conn_requests;   /* on the current connection */
     unsigned               connected:1;     /* io is a live connection */
     unsigned               exec_failed:1;
     unsigned               killed:1;

@@ -61,11 +61,23 @@ ok($x->{eof} && !$x->{ended}, 'crash mid-response: connection closed, '
    . 'no END_REQUEST');
 like($x->{stdout}, qr/partial/, 'after the part that was sent');
 
-# exit mid-request
-$r = $t->http_get('/fn/bad?op=exit');
+# exit mid-request: a GET is tried once more (the worker had served
+# before, it may have been retiring), a POST never twice
+my $exits = sub { scalar(() = $t->runner_log =~ /of "bad" exited with code 3/g) };
+$t->http_get('/fn/bad');
+$r = $t->http_post('/fn/bad?op=exit', 'x');
 is($r->{status}, 502, 'exit mid-request: 502');
-ok($t->wait_log(qr/of "bad" exited with code 3/),
-   'exit code logged');
+ok(FaasTest::wait_for(sub { $exits->() == 1 }, 5), 'exit code logged');
+sleep 0.5;
+is($exits->(), 1, 'a POST is not sent to a second worker');
+
+$t->http_get('/fn/bad');
+$r = $t->http_get('/fn/bad?op=exit');
+is($r->{status}, 502, 'exit mid-request, GET: 502');
+ok(FaasTest::wait_for(sub { $exits->() == 3 }, 5),
+   'a GET is tried once more, on a second worker');
+sleep 0.5;
+is($exits->(), 3, 'and only once');
 
 # garbage instead of FastCGI
 $r = $t->http_get('/fn/bad?op=garbage');

@@ -28,6 +28,12 @@ $t->function('php', "exec = php-cgi\nscript = app.php\nmax_requests = 5\n"
                     . "memory = 512M\nenv.PHP_FCGI_CHILDREN = 8\n",
              'app.php' => $php);
 
+# php-cgi that retires on its own after 3 requests, the runner's limit
+# far away: its exits are normal retirement, not crashes
+$t->function('selfretire', "exec = php-cgi\nscript = app.php\n"
+                           . "memory = 512M\nenv.PHP_FCGI_MAX_REQUESTS = 3\n",
+             'app.php' => $php);
+
 # the example in functions/ as shipped
 my $ex = "$FaasTest::ROOT/functions/hello-php";
 $t->function('hello-php', FaasTest::read_file("$ex/function.conf"),
@@ -68,6 +74,22 @@ ok(!grep({ $_ > 5 } values %pids), 'no worker served more than 5');
 ok(keys(%pids) >= 5, 'retired workers were replaced');
 ok(FaasTest::wait_for(sub { $t->workers('php') <= 1 }, 5),
    'at most one php-cgi worker once retired ones have exited');
+
+my (%own, $failed);
+for (1 .. 12) {
+    my $x = $t->http_get('/fn/selfretire');
+    $failed++ unless $x->{status} == 200;
+    $own{$1}++ if $x->{body} =~ /pid=(\d+)/;
+}
+ok(!$failed, '12 requests to a php-cgi that retires itself every 3: '
+   . 'none failed');
+ok(keys(%own) >= 4 && !grep({ $_ > 3 } values %own),
+   'it did retire itself: ' . keys(%own) . ' workers, at most 3 each');
+my @retired = $t->runner_log =~ /(\[\w+\]) \d+#0: worker \d+ of "selfretire" exited with code 0/g;
+ok(@retired >= 3, scalar(@retired) . ' exits logged');
+ok(!grep({ $_ ne '[info]' } @retired), 'all at info level, as retirement');
+unlike($t->runner_log, qr/"selfretire".*(mid-request|while serving)/,
+       'none taken for a crash');
 
 $t->done;
 done_testing;
