@@ -6,7 +6,9 @@ package FaasTest;
 #
 # Environment: TEST_NGINX_BINARY (default: nginx), TEST_NGINX_LEAVE
 # (keep the prefix), TEST_NGINX_VERBOSE (print the logs at the end),
-# TEST_FAAS_RUNNER (the runner binary, default build/fcgi-runner).
+# TEST_FAAS_RUNNER (the runner binary, default the ASan+UBSan build
+# build/fcgi-runner-asan, else build/fcgi-runner), TEST_FAAS_TIMEOUT
+# (seconds a test file may run, default 300).
 
 use strict;
 use warnings;
@@ -20,6 +22,7 @@ use IO::Select;
 use IO::Socket::INET;
 use IO::Socket::UNIX;
 use POSIX qw(:sys_wait_h);
+use Scalar::Util ();
 use Socket qw(SOCK_STREAM);
 use Test::More;
 use Time::HiRes qw(sleep time);
@@ -28,6 +31,28 @@ our @EXPORT_OK = qw(fcgi_record fcgi_params fcgi_request_bytes http_parse);
 
 our $ROOT = abs_path(dirname(__FILE__) . '/../..');
 our $BUILD = "$ROOT/build";
+
+# every runner a test starts is the sanitizer build when there is one:
+# its teardown fails on any report
+our $RUNNER = $ENV{TEST_FAAS_RUNNER}
+    // (-x "$BUILD/fcgi-runner-asan" ? "$BUILD/fcgi-runner-asan"
+                                     : "$BUILD/fcgi-runner");
+
+our %SANITIZER_ENV = (
+    ASAN_OPTIONS => 'detect_leaks=1:abort_on_error=0:exitcode=86',
+    UBSAN_OPTIONS => 'print_stacktrace=1:halt_on_error=1',
+);
+
+# no test file may hang: past its time it fails, and what it started
+# is stopped
+my %live;
+$SIG{ALRM} = sub {
+    fail("test file ran longer than its limit");
+    $_->kill_all for grep { defined } values %live;
+    done_testing() unless Test::More->builder->has_plan;
+    POSIX::_exit(254);
+};
+alarm($ENV{TEST_FAAS_TIMEOUT} // 300);
 
 use constant {
     FCGI_BEGIN_REQUEST => 1, FCGI_ABORT_REQUEST => 2, FCGI_END_REQUEST => 3,
@@ -49,10 +74,11 @@ sub new {
     make_path("$self->{prefix}/functions", "$self->{prefix}/logs");
     chmod 0755, "$self->{prefix}/functions";
 
-    $self->{runner_bin} = $opts{runner}
-        // $ENV{TEST_FAAS_RUNNER} // "$BUILD/fcgi-runner";
+    $self->{runner_bin} = $opts{runner} // $RUNNER;
     $self->{socket} = "$self->{prefix}/runner.sock";
     $self->{pids} = [];
+    $live{"$self"} = $self;
+    Scalar::Util::weaken($live{"$self"});
 
     diag("prefix $self->{prefix}") if $ENV{TEST_NGINX_LEAVE};
 
@@ -63,9 +89,31 @@ sub prefix { $_[0]{prefix} }
 sub socket_path { $_[0]{socket} }
 sub functions_dir { "$_[0]{prefix}/functions" }
 sub runner_pid { $_[0]{runner_pid} }
+sub runner_bin_name { $_[0]{runner_bin} }
 sub port { $_[0]{port} }
 
-sub testfn { "$BUILD/t/testfn" }
+# test programs are copied into the prefix: the workers' users may not
+# be able to reach the checkout (a clone under /root, mode 0700)
+# (called as a class function: into a folder shared by the test file)
+my $shared_bin;
+
+sub program {
+    my ($self, $path) = @_;
+    my ($name) = $path =~ m{([^/]+)$};
+    my $dir = ref $self ? "$self->{prefix}/bin"
+            : ($shared_bin //= tempdir('faas-bin-XXXXXX', TMPDIR => 1,
+                                       CLEANUP => 1));
+    my $copy = "$dir/$name";
+    unless (-x $copy) {
+        make_path($dir);
+        chmod 0755, $dir;
+        system('cp', $path, $copy) == 0 or die "cp $path: $?";
+        chmod 0755, $copy;
+    }
+    return $copy;
+}
+
+sub testfn { program($_[0], "$BUILD/t/testfn") }
 
 # a function folder: function.conf text and other files
 sub function {
@@ -154,7 +202,7 @@ sub start_runner {
         open STDIN, '<', '/dev/null';
         open STDOUT, '>>', $self->{runner_log};
         open STDERR, '>>', $self->{runner_log};
-        %ENV = (%ENV, %{ $opts{env} // {} });
+        %ENV = (%ENV, %SANITIZER_ENV, %{ $opts{env} // {} });
         exec $self->{runner_bin}, @args or POSIX::_exit(127);
     }
 
@@ -464,15 +512,23 @@ sub done {
     }
 }
 
-sub DESTROY {
+# a test that died or ran out of time: never leave processes behind,
+# nginx's workers too
+sub kill_all {
     my ($self) = @_;
-    # a test that died: never leave processes behind, nginx's workers too
     for my $pid (grep { $_ } @$self{qw(nginx_pid runner_pid)}) {
         my @kids = proc_children($pid);
         kill 'KILL', $pid, @kids;
         waitpid($pid, 0);
     }
+    delete @$self{qw(nginx_pid runner_pid)};
     kill 'KILL', $self->leftovers if $self->{prefix};
+}
+
+sub DESTROY {
+    my ($self) = @_;
+    delete $live{"$self"};
+    $self->kill_all;
 }
 
 
