@@ -23,9 +23,7 @@ static int          fr_epfd = -1;
 static fr_timer_t **fr_heap;
 static size_t       fr_heap_n;
 static size_t       fr_heap_cap;
-static fr_io_t    **fr_posted;
-static size_t       fr_posted_n;
-static size_t       fr_posted_cap;
+static fr_io_t      fr_posted;       /* sentinel of the posted queue */
 static void       **fr_garbage;
 static size_t       fr_garbage_n;
 static size_t       fr_garbage_cap;
@@ -35,6 +33,7 @@ static void fr_heap_swap(size_t a, size_t b);
 static void fr_heap_up(size_t i);
 static void fr_heap_down(size_t i);
 static void fr_collect_garbage(void);
+static void fr_post_remove(fr_io_t *io);
 
 
 void
@@ -62,6 +61,9 @@ fr_event_init(void)
 
     fr_time_update();
 
+    fr_posted.post_prev = &fr_posted;
+    fr_posted.post_next = &fr_posted;
+
     return FR_OK;
 }
 
@@ -72,7 +74,6 @@ fr_event_done(void)
     fr_collect_garbage();
 
     free(fr_heap);
-    free(fr_posted);
     free(fr_garbage);
 
     if (fr_epfd != -1) {
@@ -102,7 +103,7 @@ fr_io_set(fr_io_t *io, uint32_t mask)
     }
 
     ee.events = mask;
-    ee.data.ptr = io;
+    ee.data.u64 = (uintptr_t) io | io->instance;
 
     if (epoll_ctl(fr_epfd, op, io->fd, &ee) == -1) {
         fr_log(FR_LOG_ALERT, errno, "epoll_ctl(%d, %d) failed", op, io->fd);
@@ -116,13 +117,16 @@ fr_io_set(fr_io_t *io, uint32_t mask)
 
 
 /*
- * Closing deregisters; events already fetched for this fd in the current
- * batch are skipped because the handler is run only while fd != -1.
+ * Closing deregisters, leaves the posted queue and flips the instance:
+ * events of this descriptor already fetched in the current batch are
+ * stale, even if the io is given a new descriptor before they come up.
  */
 
 void
 fr_io_close(fr_io_t *io)
 {
+    fr_post_remove(io);
+
     if (io->fd == -1) {
         return;
     }
@@ -134,6 +138,7 @@ fr_io_close(fr_io_t *io)
 
     close(io->fd);
     io->fd = -1;
+    io->instance ^= 1;
 }
 
 
@@ -145,25 +150,35 @@ fr_io_close(fr_io_t *io)
 void
 fr_io_post(fr_io_t *io, uint32_t events)
 {
-    fr_io_t  **p;
-
-    if (io->posted) {
-        io->posted |= events;
+    if (io->fd == -1) {
         return;
     }
 
-    if (fr_posted_n == fr_posted_cap) {
-        fr_posted_cap = fr_posted_cap ? fr_posted_cap * 2 : 64;
-        p = realloc(fr_posted, fr_posted_cap * sizeof(fr_io_t *));
-        if (p == NULL) {
-            fr_log(FR_LOG_ALERT, errno, "realloc() failed");
-            abort();
-        }
-        fr_posted = p;
+    io->posted |= events;
+
+    if (io->post_next != NULL) {
+        return;
     }
 
-    io->posted = events;
-    fr_posted[fr_posted_n++] = io;
+    io->post_prev = fr_posted.post_prev;
+    io->post_next = &fr_posted;
+    fr_posted.post_prev->post_next = io;
+    fr_posted.post_prev = io;
+}
+
+
+static void
+fr_post_remove(fr_io_t *io)
+{
+    if (io->post_next == NULL) {
+        return;
+    }
+
+    io->post_prev->post_next = io->post_next;
+    io->post_next->post_prev = io->post_prev;
+    io->post_prev = NULL;
+    io->post_next = NULL;
+    io->posted = 0;
 }
 
 
@@ -202,13 +217,14 @@ fr_event_process(void)
 {
     int                 i, n, timeout;
     uint32_t            ev;
-    fr_io_t            *io;
+    fr_io_t            *io, batch;
+    uintptr_t           data;
     fr_timer_t         *t;
     struct epoll_event  events[FR_EVENT_BATCH];
 
     timeout = -1;
 
-    if (fr_posted_n) {
+    if (fr_posted.post_next != &fr_posted) {
         timeout = 0;
 
     } else if (fr_heap_n) {
@@ -226,27 +242,39 @@ fr_event_process(void)
     fr_time_update();
 
     for (i = 0; i < n; i++) {
-        io = events[i].data.ptr;
+        data = (uintptr_t) events[i].data.u64;
+        io = (fr_io_t *) (data & ~(uintptr_t) 1);
         ev = events[i].events;
 
-        if (io->fd == -1) {
+        /* closed earlier in this batch: the io may hold another fd now */
+        if (io->fd == -1 || io->instance != (data & 1)) {
             continue;
         }
 
         io->handler(io, ev);
     }
 
-    for (i = 0; (size_t) i < fr_posted_n; i++) {
-        io = fr_posted[i];
-        ev = io->posted;
-        io->posted = 0;
+    /*
+     * What was posted until now runs now; what these handlers post runs
+     * in the next round. An io closed meanwhile has left the queue.
+     */
 
-        if (io->fd != -1) {
-            io->handler(io, ev);
-        }
+    batch.post_next = batch.post_prev = &batch;
+
+    if (fr_posted.post_next != &fr_posted) {
+        batch.post_next = fr_posted.post_next;
+        batch.post_prev = fr_posted.post_prev;
+        batch.post_next->post_prev = &batch;
+        batch.post_prev->post_next = &batch;
+        fr_posted.post_next = fr_posted.post_prev = &fr_posted;
     }
 
-    fr_posted_n = 0;
+    while (batch.post_next != &batch) {
+        io = batch.post_next;
+        ev = io->posted;
+        fr_post_remove(io);
+        io->handler(io, ev);
+    }
 
     while (fr_heap_n && fr_heap[0]->when <= fr_current_msec) {
         t = fr_heap[0];

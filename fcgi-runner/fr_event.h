@@ -26,12 +26,22 @@ typedef void (*fr_io_handler_pt)(fr_io_t *io, uint32_t events);
 typedef void (*fr_timer_handler_pt)(fr_timer_t *t);
 
 
+/*
+ * An event fetched in a batch carries the io's instance bit; closing an
+ * io flips it, so an event of a descriptor closed (and perhaps reopened
+ * in the same io) earlier in the batch is recognised as stale. A posted
+ * io sits in the posted queue, which closing leaves at once: no queue
+ * ever holds an io that is closed, and so none a freed object.
+ */
 struct fr_io_s {
     int                    fd;
     uint32_t               mask;
     uint32_t               posted;     /* events to run after the batch */
+    unsigned               instance:1;
     fr_io_handler_pt       handler;
     void                  *data;
+    fr_io_t               *post_prev;  /* in the posted queue */
+    fr_io_t               *post_next;
 };
 
 
