@@ -62,6 +62,7 @@ static ngx_int_t ngx_http_faas_header_block(ngx_http_request_t *r,
 static ngx_int_t ngx_http_faas_header_line(ngx_http_request_t *r);
 static void ngx_http_faas_log_stderr(ngx_http_request_t *r,
     ngx_http_faas_ctx_t *ctx, u_char *data, size_t size);
+static off_t ngx_http_faas_pipe_length(ngx_http_faas_ctx_t *ctx);
 
 
 /* the CGI/1.1 meta-variables every request carries */
@@ -744,6 +745,7 @@ ngx_http_faas_process_header(ngx_http_request_t *r)
     ngx_http_faas_ctx_t   *ctx;
     ngx_http_faas_event_e  ev;
 
+    rest = NULL;
     u = r->upstream;
     b = &u->buffer;
     ctx = ngx_http_get_module_ctx(r, ngx_http_faas_module);
@@ -993,6 +995,33 @@ ngx_http_faas_log_stderr(ngx_http_request_t *r, ngx_http_faas_ctx_t *ctx,
 }
 
 
+/*
+ * How much the pipe should hold before it calls the input filter. Zero
+ * would tell the pipe that the response is over: that is so only once
+ * END_REQUEST was read. Between records, or at the end of a record whose
+ * last bytes were the header block, more is still to come.
+ */
+
+static off_t
+ngx_http_faas_pipe_length(ngx_http_faas_ctx_t *ctx)
+{
+    off_t  n;
+
+    if (ctx->ended) {
+        return 0;
+    }
+
+    if (ctx->state == ngx_http_faas_st_header) {
+        n = NGX_HTTP_FAAS_HEADER_LEN - ctx->hlen;
+
+    } else {
+        n = ctx->content_left + ctx->padding_left;
+    }
+
+    return n ? n : 1;
+}
+
+
 static ngx_int_t
 ngx_http_faas_input_filter_init(void *data)
 {
@@ -1001,11 +1030,7 @@ ngx_http_faas_input_filter_init(void *data)
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_faas_module);
 
-    /* the pipe hands us a buffer once it holds this much */
-    r->upstream->pipe->length = ctx->state == ngx_http_faas_st_content
-                                ? (off_t) (ctx->content_left
-                                           + ctx->padding_left)
-                                : NGX_HTTP_FAAS_HEADER_LEN;
+    r->upstream->pipe->length = ngx_http_faas_pipe_length(ctx);
 
     return NGX_OK;
 }
@@ -1122,18 +1147,7 @@ ngx_http_faas_input_filter(ngx_event_pipe_t *p, ngx_buf_t *buf)
         p->last_in = &cl->next;
     }
 
-    if (ctx->ended) {
-        p->length = 0;
-
-    } else {
-        p->length = ctx->state == ngx_http_faas_st_header
-                    ? (off_t) (NGX_HTTP_FAAS_HEADER_LEN - ctx->hlen)
-                    : (off_t) (ctx->content_left + ctx->padding_left);
-
-        if (p->length == 0) {
-            p->length = 1;
-        }
-    }
+    p->length = ngx_http_faas_pipe_length(ctx);
 
     if (b) {
         b->shadow = buf;

@@ -146,6 +146,15 @@ handle(FCGX_Request *req)
         return;
     }
 
+    if (op_is(req, "headfirst")) {
+        /* the header block alone in its record, the body later */
+        FCGX_PutS("Content-Type: text/plain\r\n\r\n", req->out);
+        FCGX_FFlush(req->out);
+        sleep_ms(arg(req, "ms", 50));
+        FCGX_PutS("body after the header\n", req->out);
+        return;
+    }
+
     if (op_is(req, "sleep")) {
         sleep_ms(arg(req, "ms", 100));
         FCGX_FPrintF(req->out, "Content-Type: text/plain\r\n\r\n"
