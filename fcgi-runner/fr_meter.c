@@ -210,16 +210,27 @@ fr_meter_stop(fr_worker_t *w, fr_req_t *r)
 }
 
 
+/* a pair that does not fit what is left of the record is left out */
+
 static u_char *
-fr_meter_pair(u_char *p, const char *name, const char *value)
+fr_meter_pair(u_char *p, u_char *end, const char *name, const char *value)
 {
-    return fr_fcgi_nv_write(p, (const u_char *) name, strlen(name),
-                            (const u_char *) value, strlen(value));
+    size_t  nlen, vlen;
+
+    nlen = strlen(name);
+    vlen = strlen(value);
+
+    if (fr_fcgi_nv_size(nlen, vlen) > (size_t) (end - p)) {
+        return p;
+    }
+
+    return fr_fcgi_nv_write(p, (const u_char *) name, nlen,
+                            (const u_char *) value, vlen);
 }
 
 
 static u_char *
-fr_meter_num(u_char *p, const char *name, int64_t value)
+fr_meter_num(u_char *p, u_char *end, const char *name, int64_t value)
 {
     char  num[32];
 
@@ -229,47 +240,49 @@ fr_meter_num(u_char *p, const char *name, int64_t value)
 
     snprintf(num, sizeof(num), "%lld", (long long) value);
 
-    return fr_meter_pair(p, name, num);
+    return fr_meter_pair(p, end, name, num);
 }
 
 
 /*
  * The measurements record into buf (FR_METER_RECORD_MAX bytes: eleven
- * pairs of short names and numbers, names up to 64); returns its size.
+ * pairs of short names and numbers, names up to 64, so all fit; what
+ * would not is left out, never written past the end); returns its size.
  */
 
 size_t
 fr_meter_record(fr_req_t *r, u_char *start)
 {
-    u_char      *p;
+    u_char      *p, *e;
     size_t       len;
     fr_func_t   *f;
     const char  *name;
 
     f = r->func;
     p = start + FR_FCGI_HEADER_LEN;
+    e = start + FR_METER_RECORD_MAX;
 
     name = f ? f->name : NULL;
 
     if (name) {
-        p = fr_meter_pair(p, FAAS_METER_FUNCTION, name);
-        p = fr_meter_pair(p, FAAS_METER_TENANT, f->tenant);
+        p = fr_meter_pair(p, e, FAAS_METER_FUNCTION, name);
+        p = fr_meter_pair(p, e, FAAS_METER_TENANT, f->tenant);
     }
 
-    p = fr_meter_pair(p, FAAS_METER_OUTCOME, fr_outcome_name(r->outcome));
-    p = fr_meter_num(p, FAAS_METER_QUEUE, r->queue_us);
+    p = fr_meter_pair(p, e, FAAS_METER_OUTCOME, fr_outcome_name(r->outcome));
+    p = fr_meter_num(p, e, FAAS_METER_QUEUE, r->queue_us);
 
     if (r->t_assigned) {
-        p = fr_meter_num(p, FAAS_METER_DURATION, r->duration_us);
-        p = fr_meter_num(p, FAAS_METER_INIT, r->init_us);
-        p = fr_meter_num(p, FAAS_METER_COLD, r->cold);
-        p = fr_meter_num(p, FAAS_METER_CPU, r->cpu_us);
-        p = fr_meter_num(p, FAAS_METER_MAX_MEMORY, r->max_memory_kb);
-        p = fr_meter_num(p, FAAS_METER_WORKER, r->worker_pid);
+        p = fr_meter_num(p, e, FAAS_METER_DURATION, r->duration_us);
+        p = fr_meter_num(p, e, FAAS_METER_INIT, r->init_us);
+        p = fr_meter_num(p, e, FAAS_METER_COLD, r->cold);
+        p = fr_meter_num(p, e, FAAS_METER_CPU, r->cpu_us);
+        p = fr_meter_num(p, e, FAAS_METER_MAX_MEMORY, r->max_memory_kb);
+        p = fr_meter_num(p, e, FAAS_METER_WORKER, r->worker_pid);
     }
 
     if (f) {
-        p = fr_meter_num(p, FAAS_METER_MEMORY_SIZE, f->conf.memory / 1024);
+        p = fr_meter_num(p, e, FAAS_METER_MEMORY_SIZE, f->conf.memory / 1024);
     }
 
     len = p - start - FR_FCGI_HEADER_LEN;

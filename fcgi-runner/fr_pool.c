@@ -52,6 +52,7 @@
 static fr_func_t *fr_func_load(const char *name, const char *dir, int test,
     int *problems);
 static int fr_func_configure(fr_func_t *f, int test);
+static int fr_func_identity(fr_func_t *f);
 static void fr_func_update(fr_func_t *old, fr_func_t *f);
 static void fr_func_stop_idle(fr_func_t *f);
 static char *fr_func_signature(const char *dir);
@@ -365,8 +366,8 @@ fr_func_load(const char *name, const char *dir, int test, int *problems)
 
     *problems += n;
 
-    if (n && (f->conf.exec == NULL || f->argv == NULL || f->tenant == NULL))
-    {
+    if (n) {
+        /* never loaded half right: a bad user must not become root */
         fr_func_free(f);
         return NULL;
     }
@@ -382,9 +383,6 @@ fr_func_configure(fr_func_t *f, int test)
 {
     int             problems, i;
     char            path[PATH_MAX];
-    const char     *user;
-    struct group   *gr;
-    struct passwd  *pw;
     fr_fconf_t     *fc;
 
     fc = &f->conf;
@@ -451,50 +449,104 @@ fr_func_configure(fr_func_t *f, int test)
         }
     }
 
+    problems += fr_func_identity(f);
+
+    return problems;
+}
+
+
+/*
+ * Whom the workers run as and whom the use is metered to. With a root
+ * runner every name must resolve and the group must be one the user may
+ * use; any failure leaves the function unloaded, never running as root.
+ */
+
+static int
+fr_func_identity(fr_func_t *f)
+{
+    int             problems;
+    char          **m;
+    const char     *user, *tenant;
+    struct group   *gr;
+    struct passwd  *pw;
+    fr_fconf_t     *fc;
+
+    fc = &f->conf;
+    problems = 0;
     user = fc->user;
 
-    if (fr_runner.is_root) {
-        if (user == NULL) {
-            user = "nobody";
-        }
+    tenant = fc->tenant ? fc->tenant : (user ? user : "default");
 
-        pw = getpwnam(user);
+    if (!fr_name_valid((const u_char *) tenant, strlen(tenant))) {
+        fr_log(FR_LOG_ERR, 0, "invalid tenant \"%.64s%s\"%s in "
+               "%s/function.conf: 1-64 characters of A-Z a-z 0-9 _ -, "
+               "starting with a letter or digit", tenant,
+               strlen(tenant) > 64 ? "..." : "",
+               fc->tenant ? "" : " (the user's name, set \"tenant\")",
+               f->dir);
+        problems++;
 
-        if (pw == NULL) {
-            fr_log(FR_LOG_ERR, 0, "function \"%s\": unknown user \"%s\"",
-                   f->name, user);
-            problems++;
+    } else {
+        f->tenant = strdup(tenant);
 
-        } else {
-            f->uid = pw->pw_uid;
-            f->gid = pw->pw_gid;
-            f->set_user = 1;
-        }
-
-        if (fc->group) {
-            gr = getgrnam(fc->group);
-
-            if (gr == NULL) {
-                fr_log(FR_LOG_ERR, 0, "function \"%s\": unknown group "
-                       "\"%s\"", f->name, fc->group);
-                problems++;
-
-            } else {
-                f->gid = gr->gr_gid;
-            }
-        }
-
-    } else if (user) {
-        pw = getpwnam(user);
-
-        if (pw == NULL || pw->pw_uid != geteuid()) {
-            fr_log(FR_LOG_WARN, 0, "function \"%s\": user \"%s\" is ignored, "
-                   "the runner is not root", f->name, user);
+        if (f->tenant == NULL) {
+            return problems + 1;
         }
     }
 
-    f->tenant = strdup(fc->tenant ? fc->tenant : (fc->user ? fc->user
-                                                            : "default"));
+    if (!fr_runner.is_root) {
+        if (user && ((pw = getpwnam(user)) == NULL
+                     || pw->pw_uid != geteuid()))
+        {
+            fr_log(FR_LOG_WARN, 0, "function \"%s\": user \"%s\" is "
+                   "ignored, the runner is not root", f->name, user);
+        }
+
+        return problems;
+    }
+
+    if (user == NULL) {
+        user = "nobody";
+    }
+
+    pw = getpwnam(user);
+
+    if (pw == NULL) {
+        fr_log(FR_LOG_ERR, 0, "function \"%s\": unknown user \"%s\", "
+               "function not loaded", f->name, user);
+        return problems + 1;
+    }
+
+    f->uid = pw->pw_uid;
+    f->gid = pw->pw_gid;
+
+    if (fc->group) {
+        gr = getgrnam(fc->group);
+
+        if (gr == NULL) {
+            fr_log(FR_LOG_ERR, 0, "function \"%s\": unknown group \"%s\", "
+                   "function not loaded", f->name, fc->group);
+            return problems + 1;
+        }
+
+        /* the user's primary group, or one it is a member of */
+        for (m = gr->gr_mem; gr->gr_gid != pw->pw_gid && *m; m++) {
+            if (strcmp(*m, pw->pw_name) == 0) {
+                break;
+            }
+        }
+
+        if (gr->gr_gid != pw->pw_gid && *m == NULL) {
+            fr_log(FR_LOG_ERR, 0, "function \"%s\": user \"%s\" is not a "
+                   "member of group \"%s\", function not loaded", f->name,
+                   user, fc->group);
+            return problems + 1;
+        }
+
+        f->gid = gr->gr_gid;
+    }
+
+    f->set_user = (problems == 0);
 
     return problems;
 }
@@ -947,6 +999,13 @@ fr_worker_spawn(fr_func_t *f, fr_req_t *r)
     if (f->exec_path == NULL) {
         fr_log(FR_LOG_ERR, 0, "function \"%s\" cannot start: exec \"%s\" "
                "is not an executable file", f->name, f->argv[0]);
+        goto failed;
+    }
+
+    if (fr_runner.is_root && !f->set_user) {
+        /* never the runner's own identity by default */
+        fr_log(FR_LOG_ALERT, 0, "function \"%s\" has no user to run as",
+               f->name);
         goto failed;
     }
 
