@@ -31,6 +31,8 @@ typedef enum {
 } ngx_http_faas_var_e;
 
 
+static ngx_int_t ngx_http_faas_nv_next(u_char **pos, u_char *last,
+    u_char **name, size_t *nlen, u_char **value, size_t *vlen);
 static ngx_int_t ngx_http_faas_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_int_t ngx_http_faas_outcome(ngx_http_request_t *r,
@@ -150,24 +152,9 @@ ngx_http_faas_meter_parse(ngx_http_request_t *r, ngx_http_faas_ctx_t *ctx)
     p = ctx->meter_buf;
     last = p + ctx->meter_len;
 
-    while (p < last) {
-        /* the runner writes lengths under 128: one byte each */
-        if (last - p < 2 || (p[0] | p[1]) & 0x80) {
-            break;
-        }
-
-        nlen = p[0];
-        vlen = p[1];
-        p += 2;
-
-        if ((size_t) (last - p) < nlen + vlen) {
-            break;
-        }
-
-        name = p;
-        value = p + nlen;
-        p += nlen + vlen;
-
+    while (ngx_http_faas_nv_next(&p, last, &name, &nlen, &value, &vlen)
+           == NGX_OK)
+    {
         if (nlen == sizeof(FAAS_METER_OUTCOME) - 1
             && ngx_strncmp(name, FAAS_METER_OUTCOME, nlen) == 0)
         {
@@ -200,6 +187,55 @@ ngx_http_faas_meter_parse(ngx_http_request_t *r, ngx_http_faas_ctx_t *ctx)
 
     ctx->metered = 1;
     ctx->meter_len = 0;
+}
+
+
+/*
+ * One FastCGI name-value pair at *pos: lengths of one byte (under 128)
+ * or of four (high bit set), as the specification allows both.
+ */
+
+static ngx_int_t
+ngx_http_faas_nv_next(u_char **pos, u_char *last, u_char **name,
+    size_t *nlen, u_char **value, size_t *vlen)
+{
+    u_char     *p;
+    size_t      len[2];
+    ngx_uint_t  i;
+
+    p = *pos;
+
+    for (i = 0; i < 2; i++) {
+        if (p == last) {
+            return NGX_DONE;
+        }
+
+        if (*p < 0x80) {
+            len[i] = *p++;
+            continue;
+        }
+
+        if (last - p < 4) {
+            return NGX_ERROR;
+        }
+
+        len[i] = ((size_t) (p[0] & 0x7f) << 24) | ((size_t) p[1] << 16)
+                 | ((size_t) p[2] << 8) | p[3];
+        p += 4;
+    }
+
+    if ((size_t) (last - p) < len[0] || (size_t) (last - p) - len[0] < len[1])
+    {
+        return NGX_ERROR;
+    }
+
+    *name = p;
+    *nlen = len[0];
+    *value = p + len[0];
+    *vlen = len[1];
+    *pos = p + len[0] + len[1];
+
+    return NGX_OK;
 }
 
 

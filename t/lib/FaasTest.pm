@@ -483,6 +483,11 @@ sub done {
 
     $self->stop_nginx;
 
+    for my $pid (@{ delete $self->{fakes} // [] }) {
+        kill 'KILL', $pid;
+        waitpid($pid, 0);
+    }
+
     my $status = $self->stop_runner;
 
     if (defined $status) {
@@ -776,6 +781,76 @@ sub fcgi_read {
 
     $r{http} = http_parse($r{stdout});
     return \%r;
+}
+
+# a FastCGI responder of our own in place of the runner: for each
+# request, $answer->(\%params, $stdin) gives the bytes to send back
+# (records, in pieces of $o{split} bytes). Stopped by done().
+sub fake_upstream {
+    my ($self, $answer, %o) = @_;
+
+    unlink $self->{socket};
+    my $l = IO::Socket::UNIX->new(Local => $self->{socket},
+                                  Type => SOCK_STREAM, Listen => 16)
+        or die "listen $self->{socket}: $!";
+    chmod 0666, $self->{socket};
+
+    my $pid = fork // die "fork: $!";
+
+    if ($pid == 0) {
+        alarm 0;
+        while (my $c = $l->accept) {
+            fake_serve($c, $answer, %o);
+            close $c;
+        }
+        POSIX::_exit(0);
+    }
+
+    close $l;
+    push @{ $self->{fakes} }, $pid;
+    return $pid;
+}
+
+sub fake_serve {
+    my ($c, $answer, %o) = @_;
+    my ($buf, $pbytes, $stdin, $keep, %params) = ('', '', '', 0);
+
+    while (1) {
+        while (length $buf >= 8) {
+            my ($v, $type, $id, $len, $pad) = unpack('CCnnC', $buf);
+            last if length $buf < 8 + $len + $pad;
+            my $content = substr($buf, 8, $len);
+            substr($buf, 0, 8 + $len + $pad, '');
+            $keep = ord(substr($content, 2, 1)) & 1
+                if $type == FCGI_BEGIN_REQUEST;
+            $pbytes .= $content if $type == FCGI_PARAMS;
+            $stdin .= $content if $type == FCGI_STDIN;
+            next unless $type == FCGI_STDIN && $len == 0;
+
+            while (length $pbytes) {
+                my @l;
+                for (1, 2) {
+                    my $b = ord $pbytes;
+                    push @l, $b < 128 ? unpack('C', substr($pbytes, 0, 1, ''))
+                        : unpack('N', substr($pbytes, 0, 4, '')) & 0x7fffffff;
+                }
+                my $k = substr($pbytes, 0, $l[0], '');
+                $params{$k} = substr($pbytes, 0, $l[1], '');
+            }
+
+            my $out = $answer->(\%params, $stdin);
+            my @pieces = $o{split} ? unpack("(a$o{split})*", $out) : ($out);
+            for (@pieces) {
+                syswrite($c, $_);
+                sleep($o{pause}) if $o{pause};
+            }
+            return unless $keep;
+            ($pbytes, $stdin, %params) = ('', '');
+        }
+        my $n = sysread($c, my $chunk, 65536);
+        return unless $n;
+        $buf .= $chunk;
+    }
 }
 
 sub fcgi_call {
