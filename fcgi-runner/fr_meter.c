@@ -141,7 +141,7 @@ fr_meter_start(fr_worker_t *w, fr_req_t *r)
     r->queue_us = (int64_t) (r->t_assigned - r->t_queued);
     r->worker_pid = w->pid;
 
-    if (w->func->conf.mode == FR_MODE_CGI) {
+    if (w->mode == FR_MODE_CGI) {
         /* every CGI invocation waits for its process */
         r->cold = 1;
         return;
@@ -177,7 +177,7 @@ fr_meter_stop(fr_worker_t *w, fr_req_t *r)
     int64_t   cpu;
     uint64_t  from;
 
-    if (w->func->conf.mode == FR_MODE_CGI) {
+    if (w->mode == FR_MODE_CGI) {
         /* its time starts when its program runs */
         from = w->ready_at ? w->ready_at : r->t_assigned;
         r->init_us = w->ready_at ? (int64_t) (w->ready_at - w->spawned) : 0;

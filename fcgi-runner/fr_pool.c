@@ -923,7 +923,7 @@ fr_worker_descriptors(fr_worker_t *w, int fd[6])
     int                 p[3][2], i;
     struct sockaddr_un  sun;
 
-    if (w->func->conf.mode == FR_MODE_FASTCGI) {
+    if (w->mode == FR_MODE_FASTCGI) {
         snprintf(w->sock, sizeof(w->sock), "%s/w%llu.sock", fr_runner.rundir,
                  (unsigned long long) ++fr_runner.spawn_seq);
 
@@ -991,6 +991,7 @@ fr_worker_spawn(fr_func_t *f, fr_req_t *r)
 
     w->func = f;
     w->generation = f->generation;
+    w->mode = f->conf.mode;
     w->io.fd = w->in.fd = w->err.fd = w->exec.fd = -1;
     w->timer.handler = fr_worker_timer;
     w->timer.data = w;
@@ -1394,7 +1395,7 @@ fr_worker_exec_handler(fr_io_t *io, uint32_t events)
         w->exec_failed = 1;
         w->exec_errno = err;
 
-    } else if (w->func->conf.mode == FR_MODE_CGI) {
+    } else if (w->mode == FR_MODE_CGI) {
         /* closed on exec: the CGI program runs */
         w->ready_at = fr_current_usec;
     }
@@ -1462,7 +1463,7 @@ fr_worker_assign(fr_worker_t *w, fr_req_t *r)
         fr_meter_start(w, r);
     }
 
-    if (f->conf.mode == FR_MODE_FASTCGI) {
+    if (w->mode == FR_MODE_FASTCGI) {
         if (!w->connected && fr_worker_connect(w) != FR_OK) {
             /* it went away between requests: try the request elsewhere */
             w->req = NULL;
@@ -1591,7 +1592,7 @@ fr_worker_stdin(fr_worker_t *w, const u_char *p, size_t n)
 {
     u_char  *h;
 
-    if (w->func->conf.mode == FR_MODE_CGI) {
+    if (w->mode == FR_MODE_CGI) {
         if (w->in.fd == -1) {
             return;
         }
@@ -1633,7 +1634,7 @@ fr_worker_post_flush(fr_worker_t *w)
 {
     fr_io_t  *io;
 
-    io = (w->func->conf.mode == FR_MODE_CGI) ? &w->in : &w->io;
+    io = (w->mode == FR_MODE_CGI) ? &w->in : &w->io;
 
     if (fr_buf_full(&w->out)) {
         fr_worker_flush(w);
@@ -1659,7 +1660,7 @@ fr_worker_flush(fr_worker_t *w)
     int       rc, fd, full;
     fr_io_t  *io;
 
-    io = (w->func->conf.mode == FR_MODE_CGI) ? &w->in : &w->io;
+    io = (w->mode == FR_MODE_CGI) ? &w->in : &w->io;
     fd = io->fd;
 
     if (fd == -1) {
@@ -1671,7 +1672,7 @@ fr_worker_flush(fr_worker_t *w)
     rc = fr_buf_flush(&w->out, fd);
 
     if (rc == FR_ERROR) {
-        if (w->func->conf.mode == FR_MODE_CGI) {
+        if (w->mode == FR_MODE_CGI) {
             /* the script does not read its body: that is its right */
             fr_buf_free(&w->out);
             fr_io_close(&w->in);
@@ -1688,7 +1689,7 @@ fr_worker_flush(fr_worker_t *w)
         return;
     }
 
-    if (w->func->conf.mode == FR_MODE_CGI) {
+    if (w->mode == FR_MODE_CGI) {
         if (rc == FR_OK && w->req && w->req->stdin_done) {
             /* the whole body is in: the script sees EOF */
             fr_io_close(&w->in);
@@ -2248,22 +2249,22 @@ fr_worker_free_reaped(fr_worker_t *w, int status)
         level = FR_LOG_INFO;
 
         if (!w->killed && w->state == FR_WORKER_BUSY
-            && f->conf.mode == FR_MODE_FASTCGI)
+            && w->mode == FR_MODE_FASTCGI)
         {
             level = FR_LOG_ERR;
         }
 
-        if (!w->killed && f->conf.mode == FR_MODE_CGI) {
+        if (!w->killed && w->mode == FR_MODE_CGI) {
             level = FR_LOG_DEBUG;
         }
 
         fr_log_error(level, 0, "worker %d of \"%s\" %s%s", (int) w->pid,
                      f->name, how, w->state == FR_WORKER_BUSY
-                                   && f->conf.mode == FR_MODE_FASTCGI
+                                   && w->mode == FR_MODE_FASTCGI
                                    ? " while serving a request" : "");
     }
 
-    if (f->conf.mode == FR_MODE_CGI && w->state == FR_WORKER_BUSY
+    if (w->mode == FR_MODE_CGI && w->state == FR_WORKER_BUSY
         && !w->exec_failed)
     {
         if (w->io.fd != -1 || w->err.fd != -1) {

@@ -172,6 +172,7 @@ struct fr_worker_s {
     int                    proc_clear_refs;
     uint64_t               ready_at;        /* usec */
     int                    exec_errno;
+    int                    mode;      /* the function's when it started */
     fr_io_t                io;        /* fastcgi: the connection; cgi: stdout */
     fr_io_t                in;        /* cgi: the request body pipe */
     fr_io_t                err;       /* cgi: stderr */

@@ -64,5 +64,54 @@ sleep 0.3;
 $t->http_get('/fn/new');
 is(($t->workers('new'))[0], $w, 'unchanged function keeps its worker');
 
+# a change of mode: what is in flight finishes in the mode it began
+my $cgi = "#!/bin/sh\nsleep 1\nprintf 'Content-Type: text/plain\\r\\n\\r\\n"
+        . "cgi answer\\n'\n";
+$t->function('modal', "exec = $fn\n");
+$t->signal_runner('HUP');
+ok($t->wait_log(qr/function "modal" loaded/), 'a new function');
+is($t->http_get('/fn/modal')->{status}, 200, 'in FastCGI mode');
+$s = $t->http_start('/fn/modal?op=sleep&ms=1500');
+sleep 0.3;
+$t->function('modal', "exec = ./c.sh\nmode = cgi\n", 'c.sh' => $cgi);
+$t->signal_runner('HUP');
+ok($t->wait_log(qr/function "modal" changed/), 'changed to cgi mode');
+$r = FaasTest::http_finish($s);
+is($r->{status}, 200, 'FastCGI request in flight across fastcgi -> cgi');
+like($r->{body}, qr/slept/, 'with its FastCGI answer');
+is($t->http_get('/fn/modal')->{body}, "cgi answer\n", 'then CGI answers');
+
+# a body still streaming to a FastCGI worker when its function becomes cgi
+$t->function('streamy', "exec = $fn\n");
+$t->signal_runner('HUP');
+ok($t->wait_log(qr/function "streamy" loaded/), 'another FastCGI function');
+my $c = $t->fcgi_connect;
+my $req = FaasTest::fcgi_request_bytes(
+    params => FaasTest::fcgi_default_params('streamy',
+        QUERY_STRING => 'op=echo', REQUEST_METHOD => 'POST',
+        CONTENT_LENGTH => 10), no_stdin => 1);
+syswrite($c, $req . FaasTest::fcgi_record(5, 1, 'first'));
+sleep 0.3;
+$t->function('streamy', "exec = ./c.sh\nmode = cgi\n", 'c.sh' => $cgi);
+$t->signal_runner('HUP');
+ok($t->wait_log(qr/function "streamy" changed/), 'changed under the body');
+my $x = FaasTest::fcgi_exchange($c, FaasTest::fcgi_record(5, 1, 'later')
+                                    . FaasTest::fcgi_record(5, 1, ''),
+                                timeout => 10);
+ok($x->{ended}, 'the request ends');
+like($x->{stdout}, qr/\r\n\r\nfirstlater$/, 'the whole body reached the '
+     . 'FastCGI worker, framed as FastCGI');
+
+$s = $t->http_start('/fn/modal');
+sleep 0.3;
+$t->function('modal', "exec = $fn\n");
+$t->signal_runner('HUP');
+ok($t->wait_log(qr/function "modal" changed.*function "modal" changed/s),
+   'changed back to fastcgi mode');
+$r = FaasTest::http_finish($s);
+is($r->{status}, 200, 'CGI request in flight across cgi -> fastcgi');
+is($r->{body}, "cgi answer\n", 'with its CGI answer');
+like($t->http_get('/fn/modal')->{body}, qr/pid=\d+/, 'then FastCGI answers');
+
 $t->done;
 done_testing;
