@@ -28,6 +28,9 @@
 #define NGX_HTTP_FAAS_STDOUT             6
 #define NGX_HTTP_FAAS_STDERR             7
 
+#define NGX_HTTP_FAAS_STDERR_LINE        512
+#define NGX_HTTP_FAAS_STDERR_MAX         8192
+
 #define NGX_HTTP_FAAS_RESPONDER          1
 #define NGX_HTTP_FAAS_KEEP_CONN          1
 
@@ -107,6 +110,10 @@ typedef struct {
     u_char                         meter_buf[1024];
     size_t                         meter_len;
     ngx_http_faas_meter_t          meter;
+
+    /* the function's stderr in the error log */
+    size_t                         stderr_logged;
+    size_t                         stderr_dropped;
 
     unsigned                       header_done:1;
     unsigned                       ended:1;

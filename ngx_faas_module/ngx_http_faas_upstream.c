@@ -977,10 +977,21 @@ ngx_http_faas_header_line(ngx_http_request_t *r)
 }
 
 
+/*
+ * A function's stderr in nginx's error log: escaped (a function cannot
+ * write control bytes or forge lines there), at most
+ * NGX_HTTP_FAAS_STDERR_MAX bytes a request, the rest counted.
+ */
+
 static void
 ngx_http_faas_log_stderr(ngx_http_request_t *r, ngx_http_faas_ctx_t *ctx,
     u_char *data, size_t size)
 {
+    u_char  *p, *last, buf[NGX_HTTP_FAAS_STDERR_LINE * 4];
+    size_t   n;
+
+    static u_char  hex[] = "0123456789abcdef";
+
     while (size && (data[size - 1] == LF || data[size - 1] == CR)) {
         size--;
     }
@@ -989,9 +1000,35 @@ ngx_http_faas_log_stderr(ngx_http_request_t *r, ngx_http_faas_ctx_t *ctx,
         return;
     }
 
+    if (ctx->stderr_logged >= NGX_HTTP_FAAS_STDERR_MAX) {
+        ctx->stderr_dropped += size;
+        return;
+    }
+
+    n = ngx_min(size, NGX_HTTP_FAAS_STDERR_LINE);
+    n = ngx_min(n, NGX_HTTP_FAAS_STDERR_MAX - ctx->stderr_logged);
+
+    ctx->stderr_logged += n;
+    ctx->stderr_dropped += size - n;
+
+    p = buf;
+
+    for (last = data + n; data < last; data++) {
+        if (*data >= 0x20 && *data < 0x7f && *data != '"' && *data != '\\')
+        {
+            *p++ = *data;
+            continue;
+        }
+
+        *p++ = '\\';
+        *p++ = 'x';
+        *p++ = hex[*data >> 4];
+        *p++ = hex[*data & 0xf];
+    }
+
     ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                  "function \"%V\" stderr: \"%*s\"", &ctx->function,
-                  size, data);
+                  "function \"%V\" stderr: \"%*s\"%s", &ctx->function,
+                  p - buf, buf, size > n ? "..." : "");
 }
 
 
@@ -1172,6 +1209,16 @@ ngx_http_faas_abort_request(ngx_http_request_t *r)
 static void
 ngx_http_faas_finalize_request(ngx_http_request_t *r, ngx_int_t rc)
 {
+    ngx_http_faas_ctx_t  *ctx;
+
     ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "finalize http faas request");
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_faas_module);
+
+    if (ctx && ctx->stderr_dropped) {
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "function \"%V\": %uz bytes of stderr not logged",
+                      &ctx->function, ctx->stderr_dropped);
+    }
 }
