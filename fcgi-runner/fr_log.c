@@ -70,6 +70,34 @@ fr_log(fr_log_level_e level, int err, const char *fmt, ...)
 }
 
 
+/*
+ * Bytes of a function's output as one log line's text: printable ASCII
+ * as is, quotes, backslashes and all else as escapes. dst holds 4 * n.
+ */
+
+size_t
+fr_log_escape(u_char *dst, const u_char *src, size_t n)
+{
+    u_char  *d;
+
+    static const char  hex[] = "0123456789abcdef";
+
+    for (d = dst; n; n--, src++) {
+        if (*src >= 0x20 && *src < 0x7f && *src != '"' && *src != '\\') {
+            *d++ = *src;
+            continue;
+        }
+
+        *d++ = '\\';
+        *d++ = 'x';
+        *d++ = hex[*src >> 4];
+        *d++ = hex[*src & 0xf];
+    }
+
+    return d - dst;
+}
+
+
 int
 fr_log_parse_level(const char *name)
 {

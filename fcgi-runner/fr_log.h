@@ -7,6 +7,8 @@
 
 
 #include <errno.h>
+#include <stddef.h>
+#include <sys/types.h>
 
 
 typedef enum {
@@ -26,6 +28,7 @@ extern int  fr_log_level;
 void fr_log(fr_log_level_e level, int err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 int fr_log_parse_level(const char *name);
+size_t fr_log_escape(u_char *dst, const u_char *src, size_t n);
 
 
 #define fr_log_error(level, err, ...)                                        \

@@ -14,6 +14,7 @@
  * others really go idle and are reaped after idle_timeout.
  */
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -47,6 +48,9 @@
 #define FR_CGI_HEADER_MAX  (64 * 1024)
 #define FR_REAP_WAIT       100        /* ms a metered CGI end waits */
 #define FR_DEFAULT_PATH    "PATH=/usr/local/bin:/usr/bin:/bin"
+#define FR_STRAYS_WAIT     100        /* ms to wait for pipes, stderr */
+#define FR_STDERR_RATE     8192       /* bytes of stderr logged a second */
+#define FR_STDERR_LINE     512
 
 
 static fr_func_t *fr_func_load(const char *name, const char *dir, int test,
@@ -90,7 +94,12 @@ static void fr_worker_exec_handler(fr_io_t *io, uint32_t events);
 static void fr_worker_free(fr_worker_t *w);
 static void fr_worker_free_reaped(fr_worker_t *w, int status);
 static void fr_cgi_stdout_handler(fr_io_t *io, uint32_t events);
-static void fr_cgi_stderr_handler(fr_io_t *io, uint32_t events);
+static void fr_worker_stderr_handler(fr_io_t *io, uint32_t events);
+static void fr_worker_log_stderr(fr_worker_t *w, const u_char *p, size_t n);
+static void fr_worker_log_resume(fr_timer_t *t);
+static void fr_worker_set_stopping(fr_worker_t *w);
+static void fr_worker_signal(fr_worker_t *w, int sig);
+static void fr_worker_kill_strays(fr_worker_t *w);
 static void fr_cgi_stdin_handler(fr_io_t *io, uint32_t events);
 static int fr_cgi_headers(fr_worker_t *w);
 static void fr_cgi_finish(fr_worker_t *w);
@@ -912,16 +921,38 @@ fr_dispatch_all(void)
 
 /*
  * The descriptors of a new worker: fd[0..2] become the child's 0, 1, 2
- * (-1: /dev/null, or the runner's stderr for 2), fd[3..5] are the
- * runner's ends. FastCGI: a fresh listening socket on 0. CGI: pipes for
- * the body, the response and stderr.
+ * (-1: /dev/null), fd[3..5] are the runner's ends. FastCGI: a fresh
+ * listening socket on 0. CGI: pipes for the body and the response. Both:
+ * a pipe for stderr, which the runner reads (nothing of a function goes
+ * to the runner's own stderr unescaped). The inodes are kept: processes
+ * a worker leaves behind are found by what they hold.
  */
 
 static int
 fr_worker_descriptors(fr_worker_t *w, int fd[6])
 {
     int                 p[3][2], i;
+    struct stat         st;
     struct sockaddr_un  sun;
+
+    i = (w->mode == FR_MODE_FASTCGI) ? 2 : 0;
+
+    for ( /* void */ ; i < 3; i++) {
+        if (pipe2(p[i], O_CLOEXEC) == -1) {
+            fr_log(FR_LOG_ALERT, errno, "pipe2() failed");
+            return FR_ERROR;
+        }
+
+        /* the body is written by us; the response and stderr read */
+        fd[i] = p[i][i == 0 ? 0 : 1];
+        fd[i + 3] = p[i][i == 0 ? 1 : 0];
+
+        (void) fcntl(fd[i + 3], F_SETFL, O_NONBLOCK);
+
+        if (fstat(fd[i], &st) == 0) {
+            w->ino[i] = st.st_ino;
+        }
+    }
 
     if (w->mode == FR_MODE_FASTCGI) {
         snprintf(w->sock, sizeof(w->sock), "%s/w%llu.sock", fr_runner.rundir,
@@ -942,20 +973,9 @@ fr_worker_descriptors(fr_worker_t *w, int fd[6])
             return FR_ERROR;
         }
 
-        return FR_OK;
-    }
-
-    for (i = 0; i < 3; i++) {
-        if (pipe2(p[i], O_CLOEXEC) == -1) {
-            fr_log(FR_LOG_ALERT, errno, "pipe2() failed");
-            return FR_ERROR;
+        if (fstat(fd[0], &st) == 0) {
+            w->ino[0] = st.st_ino;
         }
-
-        /* the body is written by us; the response and stderr read */
-        fd[i] = p[i][i == 0 ? 0 : 1];
-        fd[i + 3] = p[i][i == 0 ? 1 : 0];
-
-        (void) fcntl(fd[i + 3], F_SETFL, O_NONBLOCK);
     }
 
     return FR_OK;
@@ -995,6 +1015,8 @@ fr_worker_spawn(fr_func_t *f, fr_req_t *r)
     w->io.fd = w->in.fd = w->err.fd = w->exec.fd = -1;
     w->timer.handler = fr_worker_timer;
     w->timer.data = w;
+    w->log_timer.handler = fr_worker_log_resume;
+    w->log_timer.data = w;
     fr_list_init(&w->idle);
 
     if (f->exec_path == NULL) {
@@ -1055,10 +1077,14 @@ fr_worker_spawn(fr_func_t *f, fr_req_t *r)
     }
 
     w->pid = pid;
+    w->uid = f->set_user ? f->uid : geteuid();
     w->spawned = fr_current_usec;
     w->exec.fd = pexec[0];
     w->exec.handler = fr_worker_exec_handler;
     w->exec.data = w;
+    w->err.fd = fd[5];
+    w->err.handler = fr_worker_stderr_handler;
+    w->err.data = w;
 
     fr_list_insert_tail(&f->workers, &w->link);
     fr_list_insert_tail(&fr_runner.workers, &w->all);
@@ -1066,6 +1092,7 @@ fr_worker_spawn(fr_func_t *f, fr_req_t *r)
     fr_runner.nworkers++;
 
     (void) fr_io_set(&w->exec, EPOLLIN);
+    (void) fr_io_set(&w->err, EPOLLIN);
 
     fr_log(FR_LOG_DEBUG, 0, "spawned worker %d of \"%s\"", (int) pid,
            f->name);
@@ -1130,21 +1157,18 @@ fr_worker_start_fastcgi(fr_worker_t *w)
 }
 
 
-/* fd: the runner's ends of the body, response and stderr pipes */
+/* fd: the runner's ends of the body and response pipes */
 
 static fr_worker_t *
 fr_worker_start_cgi(fr_worker_t *w, fr_req_t *r, int *fd)
 {
     w->in.fd = fd[0];
     w->io.fd = fd[1];
-    w->err.fd = fd[2];
     w->in.handler = fr_cgi_stdin_handler;
     w->io.handler = fr_cgi_stdout_handler;
-    w->err.handler = fr_cgi_stderr_handler;
-    w->in.data = w->io.data = w->err.data = w;
+    w->in.data = w->io.data = w;
 
     (void) fr_io_set(&w->io, EPOLLIN);
-    (void) fr_io_set(&w->err, EPOLLIN);
 
     w->state = FR_WORKER_BUSY;
     fr_worker_assign(w, r);
@@ -1721,6 +1745,12 @@ fr_worker_stdout_ready(fr_worker_t *w)
     if (io->fd != -1 && !(io->mask & EPOLLIN)) {
         (void) fr_io_set(io, io->mask | EPOLLIN);
     }
+
+    io = &w->err;
+
+    if (io->fd != -1 && !(io->mask & EPOLLIN)) {
+        (void) fr_io_set(io, EPOLLIN);
+    }
 }
 
 
@@ -2063,6 +2093,9 @@ fr_req_timeout(fr_timer_t *t)
         }
 
         w->req = NULL;
+
+        /* what left its process group goes too: the slot is freed */
+        fr_worker_kill_strays(w);
         fr_worker_stop(w, SIGTERM, FR_KILL_GRACE);
     }
 
@@ -2078,27 +2111,17 @@ fr_req_timeout(fr_timer_t *t)
 static void
 fr_worker_stop(fr_worker_t *w, int sig, uint64_t grace)
 {
-    fr_func_t  *f;
-
-    f = w->func;
-
-    if (w->state == FR_WORKER_STARTING) {
-        f->nstarting--;
-    }
-
-    if (w->state != FR_WORKER_STOPPING) {
-        w->state = FR_WORKER_STOPPING;
-        fr_list_remove(&w->idle);
-        fr_io_close(&w->io);
-        fr_io_close(&w->in);
-        fr_io_close(&w->err);
-        fr_buf_free(&w->out);
-        w->connected = 0;
-    }
+    fr_worker_set_stopping(w);
 
     w->killed = 1;
 
-    (void) kill(-w->pid, sig == SIGKILL || grace == 0 ? SIGKILL : sig);
+    if (w->reaped) {
+        /* gone already, its pipes held by others: nothing to wait for */
+        fr_worker_free(w);
+        return;
+    }
+
+    fr_worker_signal(w, sig == SIGKILL || grace == 0 ? SIGKILL : sig);
 
     if (sig != SIGKILL && grace) {
         fr_timer_add(&w->timer, grace);
@@ -2106,6 +2129,129 @@ fr_worker_stop(fr_worker_t *w, int sig, uint64_t grace)
     } else {
         fr_timer_del(&w->timer);
     }
+}
+
+
+/* the one way into STOPPING: no requests, no connection, not idle */
+
+static void
+fr_worker_set_stopping(fr_worker_t *w)
+{
+    if (w->state == FR_WORKER_STOPPING) {
+        return;
+    }
+
+    if (w->state == FR_WORKER_STARTING) {
+        w->func->nstarting--;
+    }
+
+    w->state = FR_WORKER_STOPPING;
+    fr_list_remove(&w->idle);
+    fr_io_close(&w->io);
+    fr_io_close(&w->in);
+    fr_buf_free(&w->out);
+    w->connected = 0;
+}
+
+
+/*
+ * Only a worker not yet reaped is signalled: until then its pid, and so
+ * its process group's id, cannot belong to anybody else.
+ */
+
+static void
+fr_worker_signal(fr_worker_t *w, int sig)
+{
+    if (!w->reaped) {
+        (void) kill(-w->pid, sig);
+    }
+}
+
+
+/*
+ * Processes a worker left behind outside its process group (setsid, a
+ * double fork) are found by what they still hold of it: its pipes or
+ * its listening socket. Each is pinned with a pidfd before its
+ * descriptors are read, so the signal reaches that very process.
+ */
+
+static void
+fr_worker_kill_strays(fr_worker_t *w)
+{
+    int             i, n, pfd, found;
+    char            path[64], link[64], want[3][40];
+    DIR            *proc, *fds;
+    pid_t           pid, self;
+    ssize_t         len;
+    struct stat     st;
+    struct dirent  *de, *fe;
+
+    n = 0;
+
+    for (i = 0; i < 3; i++) {
+        if (w->ino[i]) {
+            snprintf(want[n++], sizeof(want[0]), "%s:[%llu]",
+                     (i == 0 && w->mode == FR_MODE_FASTCGI) ? "socket"
+                                                           : "pipe",
+                     (unsigned long long) w->ino[i]);
+        }
+    }
+
+    proc = (n == 0) ? NULL : opendir("/proc");
+    if (proc == NULL) {
+        return;
+    }
+
+    self = getpid();
+
+    while ((de = readdir(proc)) != NULL) {
+        if (!isdigit((u_char) de->d_name[0])) {
+            continue;
+        }
+
+        pid = (pid_t) atoi(de->d_name);
+        snprintf(path, sizeof(path), "/proc/%d", (int) pid);
+
+        if (pid == self || stat(path, &st) == -1 || st.st_uid != w->uid
+            || (!w->reaped && getpgid(pid) == w->pid))
+        {
+            /* not its user's, or in its group: signalled with it */
+            continue;
+        }
+
+        pfd = (int) syscall(SYS_pidfd_open, pid, 0);
+        if (pfd == -1) {
+            continue;
+        }
+
+        snprintf(path, sizeof(path), "/proc/%d/fd", (int) pid);
+        fds = opendir(path);
+        found = 0;
+
+        while (fds && !found && (fe = readdir(fds)) != NULL) {
+            len = readlinkat(dirfd(fds), fe->d_name, link, sizeof(link) - 1);
+
+            for (i = 0; len > 0 && i < n; i++) {
+                link[len] = '\0';
+                found |= (strcmp(link, want[i]) == 0);
+            }
+        }
+
+        if (fds) {
+            closedir(fds);
+        }
+
+        if (found) {
+            fr_log(FR_LOG_INFO, 0, "killing process %d left behind by "
+                   "worker %d of \"%s\"", (int) pid, (int) w->pid,
+                   w->func->name);
+            (void) syscall(SYS_pidfd_send_signal, pfd, SIGKILL, NULL, 0);
+        }
+
+        close(pfd);
+    }
+
+    closedir(proc);
 }
 
 
@@ -2137,17 +2283,20 @@ fr_worker_timer(fr_timer_t *t)
         return;
 
     case FR_WORKER_STOPPING:
-        (void) kill(-w->pid, SIGKILL);
+        fr_worker_signal(w, SIGKILL);
         return;
 
-    default: /* BUSY */
-        if (w->reap_waited && w->req) {
-            /* no exit yet: measured from /proc instead */
-            fr_cgi_finish(w);
-            return;
+    default: /* BUSY: a CGI process near its end */
+        if (w->reaped && (w->io.fd != -1 || w->err.fd != -1)) {
+            /* gone, and its pipes still open: held by what it left */
+            fr_worker_kill_strays(w);
         }
 
-        fr_worker_stop(w, SIGKILL, 0);
+        if (w->io.fd == -1) {
+            /* stdout ended: no longer wait for stderr or for the exit */
+            fr_cgi_finish(w);
+        }
+
         return;
     }
 }
@@ -2160,19 +2309,35 @@ fr_workers_reap(void)
 {
     int            status, err;
     pid_t          pid;
+    siginfo_t      si;
     fr_link_t     *l;
     fr_worker_t   *w;
     struct rusage  ru;
 
     for ( ;; ) {
-        pid = wait4(-1, &status, WNOHANG, &ru);
+        si.si_pid = 0;
 
-        if (pid == -1 && errno == EINTR) {
-            continue;
+        if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) == -1) {
+            if (errno == EINTR) {
+                continue;
+            }
+            break;
         }
 
-        if (pid <= 0) {
+        if (si.si_pid == 0) {
             break;
+        }
+
+        /*
+         * A zombie's pid is still its own, and so is its process group's
+         * id: the straggling helpers of its group go with it now, before
+         * the pid is freed for reuse.
+         */
+        pid = si.si_pid;
+        (void) kill(-pid, SIGKILL);
+
+        while (wait4(pid, &status, 0, &ru) == -1 && errno == EINTR) {
+            /* void */
         }
 
         w = NULL;
@@ -2190,9 +2355,6 @@ fr_workers_reap(void)
             fr_log(FR_LOG_ALERT, 0, "reaped unknown child %d", (int) pid);
             continue;
         }
-
-        /* the straggling helpers of its process group go with it */
-        (void) kill(-pid, SIGKILL);
 
         w->ru_cpu_us = (int64_t) (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec)
                        * 1000000 + ru.ru_utime.tv_usec + ru.ru_stime.tv_usec;
@@ -2267,29 +2429,34 @@ fr_worker_free_reaped(fr_worker_t *w, int status)
     if (w->mode == FR_MODE_CGI && w->state == FR_WORKER_BUSY
         && !w->exec_failed)
     {
-        if (w->io.fd != -1 || w->err.fd != -1) {
-            /* its output may still sit in the pipes: read it first */
+        if (w->io.fd != -1) {
+            /*
+             * Its output may still sit in the pipe: read it first. If
+             * the pipes are still open a moment later, what holds them
+             * was left behind by it.
+             */
+            fr_timer_add(&w->timer, FR_STRAYS_WAIT);
             return;
         }
 
-        if (w->reap_waited) {
-            fr_timer_del(&w->timer);
-            fr_cgi_finish(w);
-            return;
-        }
+        fr_timer_del(&w->timer);
+        fr_cgi_finish(w);
+        return;
     }
 
     r = w->req;
     w->req = NULL;
 
-    if (w->state != FR_WORKER_STOPPING) {
-        fr_worker_stop(w, SIGKILL, 0);
-    }
+    fr_worker_set_stopping(w);
 
     if (r) {
         r->worker = NULL;
         fr_req_fail(r, w->exec_failed ? FR_OUTCOME_ERROR
                                       : FR_OUTCOME_CRASHED);
+    }
+
+    if (w->mode == FR_MODE_FASTCGI) {
+        fr_worker_kill_strays(w);
     }
 
     fr_worker_free(w);
@@ -2303,7 +2470,14 @@ fr_worker_free(fr_worker_t *w)
 
     f = w->func;
 
+    if (w->log_dropped) {
+        fr_log(FR_LOG_WARN, 0, "function \"%s\" (pid %d): %zu bytes of "
+               "stderr not logged, over %d bytes a second", f->name,
+               (int) w->pid, w->log_dropped, FR_STDERR_RATE);
+    }
+
     fr_timer_del(&w->timer);
+    fr_timer_del(&w->log_timer);
     fr_io_close(&w->io);
     fr_io_close(&w->in);
     fr_io_close(&w->err);
@@ -2487,8 +2661,9 @@ fr_cgi_headers(fr_worker_t *w)
 
 
 static void
-fr_cgi_stderr_handler(fr_io_t *io, uint32_t events)
+fr_worker_stderr_handler(fr_io_t *io, uint32_t events)
 {
+    int           rc;
     ssize_t       n;
     u_char        buf[8192];
     fr_worker_t  *w;
@@ -2509,16 +2684,110 @@ fr_cgi_stderr_handler(fr_io_t *io, uint32_t events)
 
     if (n <= 0) {
         fr_io_close(io);
-        fr_cgi_finish(w);
+
+        if (w->mode == FR_MODE_CGI && w->state == FR_WORKER_BUSY) {
+            fr_cgi_finish(w);
+        }
+
         return;
     }
 
-    if (w->req) {
-        (void) fr_req_stdout(w->req, FR_FCGI_STDERR, buf, (size_t) n);
+    if (w->mode == FR_MODE_CGI && w->req) {
+        /* to the client as FastCGI STDERR, paced like its stdout */
+        rc = fr_req_stdout(w->req, FR_FCGI_STDERR, buf, (size_t) n);
 
-    } else {
-        fr_log(FR_LOG_WARN, 0, "function \"%s\" wrote to stderr: \"%.*s\"",
-               w->func->name, (int) (n > 512 ? 512 : n), buf);
+        if (rc == FR_AGAIN && io->fd != -1) {
+            (void) fr_io_set(io, 0);
+        }
+
+        return;
+    }
+
+    fr_worker_log_stderr(w, buf, (size_t) n);
+}
+
+
+/*
+ * What a worker writes to stderr with no client to take it goes to the
+ * log, escaped, a line of output a log line, at most FR_STDERR_RATE
+ * bytes a second a worker; the rest is counted and said once. Past the
+ * rate the pipe is not read until the second is over: a flood blocks
+ * its writer instead of spinning the runner.
+ */
+
+static void
+fr_worker_log_stderr(fr_worker_t *w, const u_char *p, size_t n)
+{
+    size_t         chunk, len;
+    u_char         line[FR_STDERR_LINE * 4];
+    const u_char  *eol;
+
+    if (fr_current_msec >= w->log_window + 1000) {
+        if (w->log_dropped) {
+            fr_log(FR_LOG_WARN, 0, "function \"%s\" (pid %d): %zu bytes of "
+                   "stderr not logged, over %d bytes a second",
+                   w->func->name, (int) w->pid, w->log_dropped,
+                   FR_STDERR_RATE);
+        }
+
+        w->log_window = fr_current_msec;
+        w->log_bytes = 0;
+        w->log_dropped = 0;
+    }
+
+    while (n) {
+        if (w->log_bytes >= FR_STDERR_RATE) {
+            w->log_dropped += n;
+
+            if (w->err.fd != -1) {
+                (void) fr_io_set(&w->err, 0);
+                fr_timer_add(&w->log_timer,
+                             w->log_window + 1000 - fr_current_msec);
+            }
+
+            return;
+        }
+
+        chunk = n;
+
+        if (chunk > FR_STDERR_LINE) {
+            chunk = FR_STDERR_LINE;
+        }
+
+        if (chunk > FR_STDERR_RATE - w->log_bytes) {
+            chunk = FR_STDERR_RATE - w->log_bytes;
+        }
+
+        eol = memchr(p, '\n', chunk);
+
+        if (eol) {
+            chunk = eol - p + 1;
+        }
+
+        len = fr_log_escape(line, p, eol ? chunk - 1 : chunk);
+
+        if (len) {
+            fr_log(FR_LOG_WARN, 0, "function \"%s\" (pid %d) stderr: "
+                   "\"%.*s\"", w->func->name, (int) w->pid, (int) len,
+                   line);
+        }
+
+        w->log_bytes += chunk;
+        p += chunk;
+        n -= chunk;
+    }
+}
+
+
+static void
+fr_worker_log_resume(fr_timer_t *t)
+{
+    fr_worker_t  *w;
+
+    w = t->data;
+
+    if (w->err.fd != -1) {
+        (void) fr_io_set(&w->err, EPOLLIN);
     }
 }
 
@@ -2537,9 +2806,22 @@ fr_cgi_stdin_handler(fr_io_t *io, uint32_t events)
 static void
 fr_cgi_finish(fr_worker_t *w)
 {
+    int64_t    left;
     fr_req_t  *r;
 
-    if (w->io.fd != -1 || w->err.fd != -1) {
+    if (w->io.fd != -1) {
+        /* the response goes on until its stdout ends */
+        return;
+    }
+
+    if (w->err.fd != -1 && !w->err_waited) {
+        /*
+         * Its last words on stderr may come a moment after: they are
+         * waited for briefly, not for as long as something holds the
+         * pipe. What comes later goes to the log.
+         */
+        w->err_waited = 1;
+        fr_timer_add(&w->timer, FR_STRAYS_WAIT);
         return;
     }
 
@@ -2568,13 +2850,16 @@ fr_cgi_finish(fr_worker_t *w)
     fr_buf_free(&w->out);
 
     if (w->reaped) {
-        w->state = FR_WORKER_STOPPING;
+        fr_worker_set_stopping(w);
         fr_worker_free(w);
         fr_func_dispatch(w->func);
         return;
     }
 
-    /* it closed its output but lives on: it gets its timeout */
-    w->state = FR_WORKER_STOPPING;
-    fr_timer_add(&w->timer, (uint64_t) w->func->conf.timeout);
+    /* it closed its output but lives on: to the end of its timeout */
+    left = w->func->conf.timeout
+           - (int64_t) (fr_current_usec - w->spawned) / 1000;
+
+    fr_worker_set_stopping(w);
+    fr_timer_add(&w->timer, left > 0 ? (uint64_t) left : 0);
 }

@@ -164,6 +164,7 @@ struct fr_worker_s {
     unsigned               cgi_headers:1;   /* cgi: header block passed */
     unsigned               reaped:1;
     unsigned               reap_waited:1;   /* cgi: for its rusage */
+    unsigned               err_waited:1;    /* cgi: for its stderr */
     int                    status;          /* as wait4() gave it */
     int64_t                ru_cpu_us;       /* of the reaped process */
     int64_t                ru_maxrss_kb;
@@ -173,9 +174,14 @@ struct fr_worker_s {
     uint64_t               ready_at;        /* usec */
     int                    exec_errno;
     int                    mode;      /* the function's when it started */
+    uid_t                  uid;       /* whom it runs as */
+    ino_t                  ino[3];    /* its pipes' or socket's inodes */
+    uint64_t               log_window;      /* msec: stderr rate limit */
+    size_t                 log_bytes;
+    size_t                 log_dropped;
     fr_io_t                io;        /* fastcgi: the connection; cgi: stdout */
     fr_io_t                in;        /* cgi: the request body pipe */
-    fr_io_t                err;       /* cgi: stderr */
+    fr_io_t                err;       /* stderr */
     fr_io_t                exec;      /* reports a failed exec */
     fr_fcgi_parser_t       parser;
     fr_buf_t               out;       /* to the worker */
@@ -184,6 +190,7 @@ struct fr_worker_s {
     fr_link_t              idle;      /* in func->idle, most recent first */
     fr_link_t              all;       /* in fr_workers */
     fr_timer_t             timer;     /* idle timeout, kill grace */
+    fr_timer_t             log_timer; /* stderr resumes after its pause */
     uint64_t               spawned;   /* usec */
     char                   sock[108];
 };

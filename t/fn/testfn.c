@@ -146,6 +146,23 @@ handle(FCGX_Request *req)
         return;
     }
 
+    if (op_is(req, "fd2")) {
+        /* raw bytes on the process's own stderr for ms milliseconds */
+        struct timespec  a, b;
+        static const char  junk[] = "raw \033[31m red \"quoted\"\n";
+
+        clock_gettime(CLOCK_MONOTONIC, &a);
+        do {
+            for (i = 0; i < 64; i++) {
+                (void) !write(2, junk, sizeof(junk) - 1);
+            }
+            clock_gettime(CLOCK_MONOTONIC, &b);
+        } while ((b.tv_sec - a.tv_sec) * 1000
+                 + (b.tv_nsec - a.tv_nsec) / 1000000 < arg(req, "ms", 100));
+        FCGX_PutS("Content-Type: text/plain\r\n\r\nwritten\n", req->out);
+        return;
+    }
+
     if (op_is(req, "headfirst")) {
         /* the header block alone in its record, the body later */
         FCGX_PutS("Content-Type: text/plain\r\n\r\n", req->out);

@@ -1,0 +1,101 @@
+#!/usr/bin/perl
+
+# Functions that flood: stderr while the client does not read, stderr
+# with nobody to take it, raw bytes on a FastCGI worker's own fd 2, and
+# stdout to a client that never reads. Promise: the runner's memory
+# stays small (backpressure on stderr as on stdout), what reaches its
+# log is escaped (no raw control bytes, no forged lines) and bounded
+# (a rate per worker), the slot is freed, other functions answer.
+
+use strict;
+use warnings;
+
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use FaasTest;
+use Test::More;
+use Time::HiRes qw(sleep);
+
+# resident memory is measured: the plain build (ASan keeps freed memory)
+my $t = FaasTest->new(runner => "$FaasTest::BUILD/fcgi-runner");
+my $fn = $t->testfn;
+
+my $head = "printf 'Content-Type: text/plain\\r\\n\\r\\nok\\n'";
+$t->function('errflood', "exec = ./run.sh\nmode = cgi\ntimeout = 30s\n",
+             'run.sh' => "#!/bin/sh\n$head\n"
+                       . "yes 'stderr flood line to nobody' >&2\n");
+$t->function('outflood', "exec = ./run.sh\nmode = cgi\ntimeout = 30s\n",
+             'run.sh' => "#!/bin/sh\n$head\nyes 'stdout flood'\n");
+$t->function('errlog', "exec = ./run.sh\nmode = cgi\nmax_instances = 1\n"
+             . "timeout = 3s\n",
+             'run.sh' => "#!/bin/sh\n$head\nexec >&-\n"
+                       . "yes \"\$(printf 'esc \\033[31m \\\"forged\\\" "
+                       . "[alert] x')\" >&2\n");
+$t->function('fd2', "exec = $fn\n");
+$t->function('other', "exec = $fn\n");
+
+$t->start_runner;
+$t->start_nginx($t->faas_location);
+
+sub rss {
+    my ($kb) = FaasTest::read_file('/proc/' . $t->runner_pid . '/status')
+        =~ /VmRSS:\s+(\d+)/;
+    return $kb // 0;
+}
+
+my $rss0 = rss();
+
+# clients of the runner that send a request and never read
+my @clients;
+for my $name (qw(errflood outflood)) {
+    my $c = $t->fcgi_connect;
+    syswrite($c, FaasTest::fcgi_request_bytes(
+                     params => FaasTest::fcgi_default_params($name)));
+    push @clients, $c;
+}
+sleep 3;
+my $rss = rss();
+ok($rss < $rss0 + 16 * 1024, "floods on stdout and stderr to clients that "
+   . "do not read: runner RSS ${rss} kB (from ${rss0} kB)");
+is($t->http_get('/fn/other')->{status}, 200, 'other functions answer');
+close $_ for @clients;
+ok(FaasTest::wait_for(sub { !$t->workers('errflood')
+                            && !$t->workers('outflood') }, 10),
+   'their workers go with their clients');
+
+# stderr with no client: escaped, bounded
+my $size0 = -s "@{[ $t->prefix ]}/logs/runner.log";
+my $r = $t->http_get('/fn/errlog');
+is($r->{body}, "ok\n", 'the response ends with stdout, stderr still open');
+sleep 3.5;
+my $grew = (-s "@{[ $t->prefix ]}/logs/runner.log") - $size0;
+ok($grew < 256 * 1024, "3 s of stderr flood: the log grew $grew bytes");
+my $log = $t->runner_log;
+like($log, qr/"errlog" \(pid \d+\) stderr: "esc \\x1b\[31m (\\x5c)?\\x22forged/,
+     'escaped, quotes too');
+unlike($log, qr/\e/, 'no raw escape byte in the log');
+unlike($log, qr/^\[alert\]|\n[^\n]*\[alert\] x\n/, 'no forged line');
+like($log, qr/"errlog" \(pid \d+\): \d+ bytes of stderr not logged/,
+     'what was dropped is counted');
+is($t->http_get('/fn/errlog')->{status}, 200, 'and its slot is free');
+
+# a FastCGI worker writing raw bytes to its own fd 2
+$size0 = -s "@{[ $t->prefix ]}/logs/runner.log";
+is($t->http_get('/fn/fd2?op=fd2&ms=2000')->{body}, "written\n",
+   'FastCGI worker flooding its fd 2 answers');
+$grew = (-s "@{[ $t->prefix ]}/logs/runner.log") - $size0;
+ok($grew < 256 * 1024, "its 2 s of fd 2 flood: the log grew $grew bytes");
+like($t->runner_log, qr/"fd2" \(pid \d+\) stderr: "raw \\x1b\[31m red /,
+     'escaped, with the function and pid');
+unlike($t->runner_log, qr/\e/, 'no raw escape byte');
+
+# what reached nginx as STDERR records while a request was on
+my $elog = $t->error_log;
+unlike($elog, qr/\e/, "no raw escape byte in nginx's error log");
+unlike($elog, qr/^esc/m, 'no forged line there');
+ok(length($elog) < 256 * 1024, 'nginx logged a bounded amount: '
+   . length($elog) . ' bytes');
+
+$t->done;
+
+done_testing;
