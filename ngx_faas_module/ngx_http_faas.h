@@ -78,6 +78,7 @@ typedef struct {
     ngx_array_t                   *params;       /* ngx_http_faas_param_t */
     ngx_flag_t                     status;
     ngx_str_t                      status_format;
+    ngx_flag_t                     accel_headers;
 } ngx_http_faas_loc_conf_t;
 
 

@@ -102,6 +102,13 @@ static ngx_command_t  ngx_http_faas_commands[] = {
       0,
       NULL },
 
+    { ngx_string("faas_accel_headers"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_faas_loc_conf_t, accel_headers),
+      NULL },
+
       ngx_null_command
 };
 
@@ -263,6 +270,7 @@ ngx_http_faas_create_loc_conf(ngx_conf_t *cf)
     ngx_str_set(&conf->upstream.module, "faas");
 
     conf->status = NGX_CONF_UNSET;
+    conf->accel_headers = NGX_CONF_UNSET;
 
     return conf;
 }
@@ -344,6 +352,21 @@ ngx_http_faas_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     conf->upstream.next_upstream = NGX_CONF_BITMASK_SET
                                    |NGX_HTTP_UPSTREAM_FT_ERROR
                                    |NGX_HTTP_UPSTREAM_FT_TIMEOUT;
+
+    /*
+     * Functions are untrusted code: unless the deployment trusts them,
+     * nginx does not act on their X-Accel-* headers (X-Accel-Redirect
+     * would reach any internal location). Passed on they never are.
+     */
+    ngx_conf_merge_value(conf->accel_headers, prev->accel_headers, 0);
+
+    conf->upstream.ignore_headers = conf->accel_headers
+                                    ? 0
+                                    : NGX_HTTP_UPSTREAM_IGN_XA_REDIRECT
+                                      |NGX_HTTP_UPSTREAM_IGN_XA_EXPIRES
+                                      |NGX_HTTP_UPSTREAM_IGN_XA_LIMIT_RATE
+                                      |NGX_HTTP_UPSTREAM_IGN_XA_BUFFERING
+                                      |NGX_HTTP_UPSTREAM_IGN_XA_CHARSET;
 
     if (ngx_conf_merge_path_value(cf, &conf->upstream.temp_path,
                                   prev->upstream.temp_path,
