@@ -63,6 +63,12 @@ static ngx_int_t ngx_http_faas_header_line(ngx_http_request_t *r);
 static void ngx_http_faas_log_stderr(ngx_http_request_t *r,
     ngx_http_faas_ctx_t *ctx, u_char *data, size_t size);
 static off_t ngx_http_faas_pipe_length(ngx_http_faas_ctx_t *ctx);
+static ngx_flag_t ngx_http_faas_header_only(ngx_http_request_t *r);
+static void ngx_http_faas_record_start(ngx_http_faas_ctx_t *ctx);
+static void ngx_http_faas_record_content(ngx_http_request_t *r,
+    ngx_http_faas_ctx_t *ctx, u_char *data, size_t size);
+static void ngx_http_faas_record_end(ngx_http_request_t *r,
+    ngx_http_faas_ctx_t *ctx);
 
 
 /* the CGI/1.1 meta-variables every request carries */
@@ -770,28 +776,37 @@ ngx_http_faas_process_header(ngx_http_request_t *r)
             return NGX_HTTP_UPSTREAM_INVALID_HEADER;
 
         case ngx_http_faas_ev_header:
-            if (ctx->type == NGX_HTTP_FAAS_END_REQUEST) {
+            if (ctx->type == NGX_HTTP_FAAS_END_REQUEST && !ctx->header_done)
+            {
                 ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                               "upstream ended the request without a "
                               "response for function \"%V\"",
                               &ctx->function);
                 return NGX_HTTP_UPSTREAM_INVALID_HEADER;
             }
+
+            ngx_http_faas_record_start(ctx);
             continue;
 
         case ngx_http_faas_ev_end:
+            ngx_http_faas_record_end(r, ctx);
+
+            if (ctx->ended) {
+                /* read whole before the header goes: nothing after it */
+                u->keepalive = (b->pos == b->last);
+                b->pos = b->last;
+                return NGX_OK;
+            }
+
             continue;
 
         default: /* ngx_http_faas_ev_content */
             break;
         }
 
-        if (ctx->type == NGX_HTTP_FAAS_STDERR) {
-            ngx_http_faas_log_stderr(r, ctx, data, size);
-            continue;
-        }
-
-        if (ctx->type != NGX_HTTP_FAAS_STDOUT) {
+        if (ctx->type != NGX_HTTP_FAAS_STDOUT || ctx->header_done) {
+            /* stderr, measurements; a body nobody will read */
+            ngx_http_faas_record_content(r, ctx, data, size);
             continue;
         }
 
@@ -805,11 +820,81 @@ ngx_http_faas_process_header(ngx_http_request_t *r)
             return rc;
         }
 
+        if (ngx_http_faas_header_only(r)) {
+            /*
+             * nginx will send no body and, once the header is out, close
+             * the upstream unread: the rest of the response, and with it
+             * the measurements, is read here first, so that the
+             * invocation is metered and the connection can be kept.
+             */
+            ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                           "http faas reading a response without body");
+            continue;
+        }
+
         /* the body begins inside this slice: leave it for the filter */
         ctx->content_left += (data + size) - rest;
         b->pos = rest;
 
         return NGX_OK;
+    }
+}
+
+
+/* a response nginx sends without body: to HEAD, 204, 304, subrequests */
+
+static ngx_flag_t
+ngx_http_faas_header_only(ngx_http_request_t *r)
+{
+    ngx_uint_t  status;
+
+    status = r->upstream->headers_in.status_n;
+
+    return r->header_only
+           || r->method == NGX_HTTP_HEAD
+           || status == NGX_HTTP_NO_CONTENT
+           || status == NGX_HTTP_NOT_MODIFIED;
+}
+
+
+static void
+ngx_http_faas_record_start(ngx_http_faas_ctx_t *ctx)
+{
+    if (ctx->type == FAAS_METER_RECORD) {
+        ctx->meter_len = 0;
+    }
+}
+
+
+/* the content of a record that is no response body */
+
+static void
+ngx_http_faas_record_content(ngx_http_request_t *r, ngx_http_faas_ctx_t *ctx,
+    u_char *data, size_t size)
+{
+    if (ctx->type == NGX_HTTP_FAAS_STDERR) {
+        ngx_http_faas_log_stderr(r, ctx, data, size);
+        return;
+    }
+
+    if (ctx->type == FAAS_METER_RECORD) {
+        size = ngx_min(size, sizeof(ctx->meter_buf) - ctx->meter_len);
+        ngx_memcpy(ctx->meter_buf + ctx->meter_len, data, size);
+        ctx->meter_len += size;
+    }
+}
+
+
+static void
+ngx_http_faas_record_end(ngx_http_request_t *r, ngx_http_faas_ctx_t *ctx)
+{
+    if (ctx->type == FAAS_METER_RECORD) {
+        ngx_http_faas_meter_parse(r, ctx);
+        return;
+    }
+
+    if (ctx->type == NGX_HTTP_FAAS_END_REQUEST) {
+        ctx->ended = 1;
     }
 }
 
@@ -1117,12 +1202,9 @@ ngx_http_faas_input_filter(ngx_event_pipe_t *p, ngx_buf_t *buf)
         }
 
         if (ev == ngx_http_faas_ev_end) {
-            if (ctx->type == FAAS_METER_RECORD) {
-                ngx_http_faas_meter_parse(r, ctx);
-            }
+            ngx_http_faas_record_end(r, ctx);
 
-            if (ctx->type == NGX_HTTP_FAAS_END_REQUEST) {
-                ctx->ended = 1;
+            if (ctx->ended) {
                 p->upstream_done = 1;
 
                 /* anything after END_REQUEST: not a connection to keep */
@@ -1132,24 +1214,12 @@ ngx_http_faas_input_filter(ngx_event_pipe_t *p, ngx_buf_t *buf)
         }
 
         if (ev == ngx_http_faas_ev_header) {
-            ctx->meter_len = (ctx->type == FAAS_METER_RECORD) ? 0
-                                                              : ctx->meter_len;
-            continue;
-        }
-
-        if (ctx->type == NGX_HTTP_FAAS_STDERR) {
-            ngx_http_faas_log_stderr(r, ctx, data, size);
-            continue;
-        }
-
-        if (ctx->type == FAAS_METER_RECORD) {
-            size = ngx_min(size, sizeof(ctx->meter_buf) - ctx->meter_len);
-            ngx_memcpy(ctx->meter_buf + ctx->meter_len, data, size);
-            ctx->meter_len += size;
+            ngx_http_faas_record_start(ctx);
             continue;
         }
 
         if (ctx->type != NGX_HTTP_FAAS_STDOUT) {
+            ngx_http_faas_record_content(r, ctx, data, size);
             continue;
         }
 

@@ -1,0 +1,66 @@
+#!/usr/bin/perl
+
+# Responses nginx sends without a body (HEAD, 204, 304) are metered like
+# any other, and the kept connection to the runner stays reusable.
+# nginx closes the upstream unread once such a header is out, so the
+# module reads the rest of the response first. Promise: one meter line
+# per invocation with outcome=ok and a duration, whatever the method or
+# status; the runner accepts one connection for all of them.
+
+use strict;
+use warnings;
+
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use FaasTest;
+use Test::More;
+
+my $t = FaasTest->new;
+my $fn = $t->testfn;
+
+$t->function('hello', "exec = $fn\n");
+$t->function('nocontent', "exec = ./run.sh\nmode = cgi\n",
+             'run.sh' => "#!/bin/sh\nprintf 'Status: 204 No Content\\r\\n\\r\\n'\n");
+$t->function('notmod', "exec = ./run.sh\nmode = cgi\n",
+             'run.sh' => "#!/bin/sh\nprintf 'Status: 304 Not Modified"
+                       . "\\r\\n\\r\\n'\n");
+$t->function('bigbody', "exec = $fn\n");
+
+$t->start_runner(log_level => 'debug');
+
+my $log = $t->prefix . '/logs/faas.log';
+$t->start_nginx(FaasTest::meter_log_format()
+                . $t->faas_location(location => "access_log $log faas_meter;"));
+
+my @calls = (
+    [ HEAD => '/fn/hello' ],
+    [ HEAD => '/fn/bigbody?op=big&n=2000000' ],
+    [ GET => '/fn/nocontent' ],
+    [ GET => '/fn/notmod' ],
+    [ HEAD => '/fn/nocontent' ],
+    [ GET => '/fn/hello' ],
+);
+
+for my $c (@calls) {
+    my ($m, $u) = @$c;
+    my $r = $t->http("$m $u HTTP/1.0\r\nHost: localhost\r\n\r\n");
+    ok($r && $r->{status} =~ /^(200|204|304)$/, "$m $u: answered");
+    is($r->{body}, '', "$m $u: no body") unless $m eq 'GET'
+                                                && $u eq '/fn/hello';
+}
+
+FaasTest::wait_for(sub { (() = FaasTest::read_file($log) =~ /\n/g) == 6 }, 5);
+my @lines = split /\n/, FaasTest::read_file($log);
+is(scalar @lines, 6, 'one meter line per invocation');
+
+for my $i (0 .. $#calls) {
+    like($lines[$i] // '', qr/outcome=ok duration=\d+\.\d{3} /,
+         "$calls[$i][0] $calls[$i][1]: metered");
+}
+
+my $accepted = () = $t->runner_log =~ /client connection \d+ accepted/g;
+is($accepted, 1, 'all over one kept connection to the runner');
+
+$t->done;
+
+done_testing;
