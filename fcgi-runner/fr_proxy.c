@@ -57,6 +57,7 @@ static void fr_conn_update(fr_conn_t *c);
 static void fr_conn_close(fr_conn_t *c);
 static void fr_req_start(fr_req_t *r);
 static void fr_req_answer(fr_req_t *r, int status);
+static int fr_req_reject(fr_req_t *r, int status);
 static void fr_req_done(fr_req_t *r);
 static void fr_req_free(fr_req_t *r);
 
@@ -539,6 +540,13 @@ fr_conn_header(fr_conn_t *c)
             fr_log(FR_LOG_ERR, 0, "client sent STDIN before the end of "
                    "PARAMS, closing connection");
             return FR_ERROR;
+        }
+
+        if (r->stdin_done && p->length) {
+            /* nothing of it may reach the worker: the request is void */
+            fr_log(FR_LOG_ERR, 0, "client sent STDIN after the end of "
+                   "STDIN");
+            return fr_req_reject(r, 400);
         }
 
         if (p->length == 0 && !r->stdin_done) {
@@ -1252,6 +1260,36 @@ fr_req_answer(fr_req_t *r, int status)
     }
 
     fr_req_end(r, 0);
+}
+
+
+/*
+ * The client broke the protocol mid-request: its worker is stopped and
+ * it gets status, or, with a response begun, FR_ERROR: close.
+ */
+
+static int
+fr_req_reject(fr_req_t *r, int status)
+{
+    if (r->state == FR_REQ_ANSWERED) {
+        return FR_OK;
+    }
+
+    if (r->worker) {
+        fr_worker_abandon(r->worker);
+        r->worker = NULL;
+    }
+
+    fr_func_unqueue(r);
+    r->outcome = FR_OUTCOME_ERROR;
+
+    if (r->response_started) {
+        return FR_ERROR;
+    }
+
+    fr_req_answer(r, status);
+
+    return FR_OK;
 }
 
 

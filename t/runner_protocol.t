@@ -22,7 +22,7 @@ $t->start_runner;
 
 # descriptors at rest, one worker up: what they must come back to
 $t->fcgi_call('echo');
-my $fds0 = $t->runner_fds - $t->workers('echo');
+my $fds0 = $t->runner_fds - 2 * $t->workers('echo');
 
 sub params { FaasTest::fcgi_default_params(@_) }
 
@@ -158,6 +158,20 @@ for my $prefix ('', FaasTest::fcgi_params(FAAS_FUNCTION => 'echo')) {
 }
 like($t->runner_log, qr/client sent malformed parameters/, 'logged');
 
+# STDIN after the end of STDIN: a protocol error, the request is void
+# and nothing of the extra bytes reaches the worker
+$s = $t->fcgi_connect;
+$r = FaasTest::fcgi_exchange($s, fcgi_request_bytes(
+        params => params('echo', QUERY_STRING => 'op=echo',
+                         REQUEST_METHOD => 'POST', CONTENT_LENGTH => 4),
+        stdin => 'body') . fcgi_record(5, 1, 'smuggled'), timeout => 5);
+is($r->{http}{status}, 400, 'STDIN after its end: 400');
+unlike($r->{stdout}, qr/smuggled/, 'the extra bytes reach no worker');
+like($t->runner_log, qr/client sent STDIN after the end of STDIN/, 'logged');
+$r = FaasTest::fcgi_exchange($s, fcgi_request_bytes(params => params('echo')));
+is($r->{http}{status}, 200, 'the connection goes on');
+close $s;
+
 # ABORT_REQUEST: the invocation ends, the worker is replaced
 $s = $t->fcgi_connect;
 send_all($s, fcgi_request_bytes(
@@ -203,10 +217,10 @@ $r = $t->fcgi_call('echo', params => [ QUERY_STRING => 'op=pid' ]);
 is($r->{http}{status}, 200, 'runner alive and well');
 ok(FaasTest::proc_alive($t->runner_pid), 'runner process alive');
 
-# a live worker holds one descriptor, its connection (nothing here is
-# metered); everything else must be back to where it was
+# a live worker holds two descriptors, its connection and its stderr
+# (nothing here is metered); everything else must be back to where it was
 ok(FaasTest::wait_for(sub {
-       $t->runner_fds - $t->workers('echo') <= $fds0
+       $t->runner_fds - 2 * $t->workers('echo') <= $fds0
    }, 5), 'no descriptor leaked by all of the above ('
    . ($t->runner_fds) . " open, $fds0 at rest)");
 
