@@ -50,6 +50,10 @@ static const fr_conf_key_t  fr_conf_keys[] = {
     { "listen_mode",    FR_CONF_OCTAL, FR_G(listen_mode) },
     { "functions",      FR_CONF_STR,   FR_G(functions) },
     { "max_workers",    FR_CONF_NUM,   FR_G(max_workers) },
+    { "max_connections", FR_CONF_NUM,  FR_G(max_connections) },
+    { "client_header_timeout", FR_CONF_MSEC, FR_G(client_header_timeout) },
+    { "spool_max",      FR_CONF_SIZE,  FR_G(spool_max) },
+    { "spool_max_total", FR_CONF_SIZE, FR_G(spool_max_total) },
 
     { "exec",           FR_CONF_STR,   FR_F(exec) },
     { "script",         FR_CONF_STR,   FR_F(script) },
@@ -174,6 +178,41 @@ fr_fconf_free(fr_fconf_t *fc)
     free(fc->env);
 
     fr_fconf_init(fc);
+}
+
+
+void
+fr_conf_init(fr_conf_t *conf)
+{
+    memset(conf, 0, sizeof(fr_conf_t));
+    fr_fconf_init(&conf->defaults);
+
+    conf->listen_mode = 0660;
+    conf->max_workers = FR_UNSET;
+    conf->max_connections = FR_UNSET;
+    conf->client_header_timeout = FR_UNSET_MSEC;
+    conf->spool_max = FR_UNSET_MSEC;
+    conf->spool_max_total = FR_UNSET_MSEC;
+}
+
+
+/* the runner's own defaults, once its file is read */
+
+void
+fr_conf_defaults(fr_conf_t *conf)
+{
+#define fr_default(f, def)  if (conf->f == FR_UNSET) { conf->f = (def); }
+#define fr_default64(f, def)                                                 \
+    if (conf->f == FR_UNSET_MSEC) { conf->f = (def); }
+
+    fr_default(max_workers, 256);
+    fr_default(max_connections, 4096);
+    fr_default64(client_header_timeout, 60000);
+    fr_default64(spool_max, (int64_t) 64 * 1024 * 1024);
+    fr_default64(spool_max_total, (int64_t) 256 * 1024 * 1024);
+
+#undef fr_default
+#undef fr_default64
 }
 
 

@@ -48,6 +48,10 @@ typedef struct {
     char                  *functions;
     int                    listen_mode;
     int                    max_workers;
+    int                    max_connections;
+    int64_t                client_header_timeout;   /* ms */
+    int64_t                spool_max;               /* bytes */
+    int64_t                spool_max_total;
     fr_fconf_t             defaults;
 } fr_conf_t;
 
@@ -57,6 +61,8 @@ void fr_fconf_merge(fr_fconf_t *fc, const fr_fconf_t *prev);
 void fr_fconf_free(fr_fconf_t *fc);
 
 int fr_conf_parse(const char *file, fr_conf_t *conf, fr_fconf_t *fc);
+void fr_conf_init(fr_conf_t *conf);
+void fr_conf_defaults(fr_conf_t *conf);
 void fr_conf_free(fr_conf_t *conf);
 
 int fr_name_valid(const u_char *name, size_t len);

@@ -131,8 +131,7 @@ main(int argc, char **argv)
     }
 
     conf = &fr_runner.conf;
-    fr_fconf_init(&conf->defaults);
-    conf->listen_mode = 0660;
+    fr_conf_init(conf);
 
     if (config && fr_conf_parse(config, conf, NULL) != 0) {
         return 1;
@@ -146,9 +145,7 @@ main(int argc, char **argv)
     fr_set(functions, functions, FR_DEFAULT_FUNCTIONS);
 #undef fr_set
 
-    if (conf->max_workers == 0) {
-        conf->max_workers = 256;
-    }
+    fr_conf_defaults(conf);
 
     fr_runner.is_root = (geteuid() == 0);
     fr_list_init(&fr_runner.funcs);
@@ -380,13 +377,32 @@ fr_shutdown_handler(fr_timer_t *t)
 }
 
 
+/*
+ * Enough descriptors for max_connections and max_workers (a worker
+ * holds up to eight: connection or pipes, stderr, exec report, /proc
+ * files), not the hard limit whatever it is.
+ */
+
 static void
 fr_rlimit_nofile(void)
 {
+    rlim_t         need;
     struct rlimit  rl;
 
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-        rl.rlim_cur = rl.rlim_max;
-        (void) setrlimit(RLIMIT_NOFILE, &rl);
+    need = (rlim_t) fr_runner.conf.max_connections
+           + 8 * (rlim_t) fr_runner.conf.max_workers + 64;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur >= need) {
+        return;
     }
+
+    if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need) {
+        fr_log(FR_LOG_WARN, 0, "RLIMIT_NOFILE hard limit %llu is below the "
+               "%llu descriptors max_connections and max_workers need",
+               (unsigned long long) rl.rlim_max, (unsigned long long) need);
+        need = rl.rlim_max;
+    }
+
+    rl.rlim_cur = need;
+    (void) setrlimit(RLIMIT_NOFILE, &rl);
 }

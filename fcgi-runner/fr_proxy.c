@@ -32,13 +32,14 @@
 #define FR_PARAMS_MAX     (256 * 1024)
 #define FR_LINGER_MSEC    5000
 #define FR_ACCEPT_REST    100
-#define FR_SPOOL_MAX      ((off_t) 1 << 30)
 
 
 static int fr_listen_unix(const char *addr);
 static int fr_listen_inet(const char *addr);
 static void fr_listen_handler(fr_io_t *io, uint32_t events);
 static void fr_accept_resume(fr_timer_t *t);
+static int fr_accept_room(void);
+static void fr_accept_unpause(void);
 static void fr_conn_handler(fr_io_t *io, uint32_t events);
 static void fr_conn_timeout(fr_timer_t *t);
 static void fr_conn_read(fr_conn_t *c);
@@ -57,6 +58,8 @@ static void fr_conn_update(fr_conn_t *c);
 static void fr_conn_close(fr_conn_t *c);
 static void fr_req_start(fr_req_t *r);
 static void fr_req_answer(fr_req_t *r, int status);
+static void fr_req_spool_full(fr_req_t *r);
+static void fr_conn_spool_free(fr_conn_t *c);
 static int fr_req_reject(fr_req_t *r, int status);
 static void fr_req_done(fr_req_t *r);
 static void fr_req_free(fr_req_t *r);
@@ -240,7 +243,7 @@ fr_accept_resume(fr_timer_t *t)
 {
     (void) t;
 
-    if (fr_runner.listen.fd != -1) {
+    if (fr_runner.listen.fd != -1 && !fr_runner.accept_paused) {
         (void) fr_io_set(&fr_runner.listen, EPOLLIN);
     }
 }
@@ -269,6 +272,10 @@ fr_listen_handler(fr_io_t *io, uint32_t events)
     (void) events;
 
     for ( ;; ) {
+        if (fr_accept_room() != FR_OK) {
+            return;
+        }
+
         fd = accept4(io->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
         if (fd == -1) {
@@ -313,6 +320,11 @@ fr_listen_handler(fr_io_t *io, uint32_t events)
         c->timer.data = c;
         fr_fcgi_parser_init(&c->parser);
         fr_list_insert_tail(&fr_runner.conns, &c->link);
+        fr_runner.nconns++;
+
+        /* its first request's parameters are awaited so long */
+        fr_timer_add(&c->timer,
+                     (uint64_t) fr_runner.conf.client_header_timeout);
 
         if (fr_io_set(&c->io, EPOLLIN | EPOLLRDHUP) != FR_OK) {
             fr_conn_close(c);
@@ -321,6 +333,71 @@ fr_listen_handler(fr_io_t *io, uint32_t events)
 
         fr_conn_read(c);
     }
+}
+
+
+/*
+ * At max_connections a kept connection with no request in progress, the
+ * least recently used, makes room (nginx opens another when it needs
+ * one); with none, accepting pauses until a connection closes.
+ */
+
+static int
+fr_accept_room(void)
+{
+    fr_link_t  *l;
+    fr_conn_t  *c;
+
+    if (fr_runner.conf.max_connections == 0
+        || fr_runner.nconns < fr_runner.conf.max_connections)
+    {
+        return FR_OK;
+    }
+
+    for (l = fr_list_first(&fr_runner.conns); l != &fr_runner.conns;
+         l = l->next)
+    {
+        c = fr_list_data(l, fr_conn_t, link);
+
+        if (c->req == NULL && !c->closing) {
+            fr_log(FR_LOG_INFO, 0, "max_connections %d reached: closing "
+                   "an idle connection", fr_runner.conf.max_connections);
+
+            /* once what it still has to send is sent */
+            c->closing = 1;
+            fr_conn_flush(c);
+
+            if (fr_runner.nconns < fr_runner.conf.max_connections) {
+                return FR_OK;
+            }
+
+            break;
+        }
+    }
+
+    if (!fr_runner.accept_paused) {
+        fr_log(FR_LOG_WARN, 0, "max_connections %d reached, not accepting",
+               fr_runner.conf.max_connections);
+        fr_runner.accept_paused = 1;
+        (void) fr_io_set(&fr_runner.listen, 0);
+    }
+
+    return FR_DECLINED;
+}
+
+
+/* a connection closed, or one became idle and may make room */
+
+static void
+fr_accept_unpause(void)
+{
+    if (!fr_runner.accept_paused || fr_runner.listen.fd == -1) {
+        return;
+    }
+
+    fr_runner.accept_paused = 0;
+    (void) fr_io_set(&fr_runner.listen, EPOLLIN);
+    fr_io_post(&fr_runner.listen, EPOLLIN);
 }
 
 
@@ -352,10 +429,25 @@ fr_conn_handler(fr_io_t *io, uint32_t events)
 }
 
 
+/* the parameters took too long, or the lingering close is over */
+
 static void
 fr_conn_timeout(fr_timer_t *t)
 {
-    fr_conn_close(t->data);
+    fr_conn_t  *c;
+
+    c = t->data;
+
+    if (!c->closing) {
+        fr_log(FR_LOG_ERR, 0, "client sent no whole request within "
+               "client_header_timeout, closing connection");
+
+        if (c->req) {
+            c->req->outcome = FR_OUTCOME_ERROR;
+        }
+    }
+
+    fr_conn_close(c);
 }
 
 
@@ -373,7 +465,8 @@ fr_conn_read(fr_conn_t *c)
 
     static u_char  buf[FR_READ_SIZE];
 
-    while (!c->paused && c->io.fd != -1) {
+    /* what the client does not read bounds what it may ask for */
+    while (!c->paused && c->io.fd != -1 && !fr_buf_full(&c->out)) {
 
         if (c->in.len) {
             pos = fr_buf_pos(&c->in);
@@ -716,7 +809,7 @@ fr_conn_begin(fr_conn_t *c)
     c->req = r;
     fr_runner.nreqs++;
 
-    fr_timer_del(&c->timer);
+    fr_timer_add(&c->timer, (uint64_t) fr_runner.conf.client_header_timeout);
 
     return FR_OK;
 }
@@ -800,29 +893,50 @@ fr_conn_holding(fr_conn_t *c)
 }
 
 
+/* FR_DECLINED: over spool_max or spool_max_total, nothing written */
+
 static int
 fr_conn_output(fr_conn_t *c, const void *p, size_t n)
 {
-    if (fr_spool_size(&c->spool) == 0 && !fr_conn_holding(c)) {
+    off_t  size;
+
+    size = (off_t) fr_spool_size(&c->spool);
+
+    if (size == 0 && !fr_conn_holding(c)) {
         return fr_buf_append(&c->out, p, n);
     }
 
-    if (c->spool.wpos + (off_t) n > FR_SPOOL_MAX
-        || fr_spool_write(&c->spool, p, n, fr_runner.rundir) != FR_OK)
+    if (size + (off_t) n > fr_runner.conf.spool_max
+        || fr_runner.spooled + (off_t) n > fr_runner.conf.spool_max_total)
     {
+        return FR_DECLINED;
+    }
+
+    if (fr_spool_write(&c->spool, p, n, fr_runner.rundir) != FR_OK) {
         fr_log(FR_LOG_ERR, errno, "cannot hold a response while its "
                "request body is still arriving");
         return FR_ERROR;
     }
+
+    fr_runner.spooled += (off_t) n;
 
     return FR_OK;
 }
 
 
 static void
+fr_conn_spool_free(fr_conn_t *c)
+{
+    fr_runner.spooled -= (off_t) fr_spool_size(&c->spool);
+    fr_spool_free(&c->spool);
+}
+
+
+static void
 fr_conn_flush(fr_conn_t *c)
 {
-    int  rc;
+    int     rc;
+    size_t  size;
 
     if (c->io.fd == -1) {
         return;
@@ -832,7 +946,11 @@ fr_conn_flush(fr_conn_t *c)
         while (fr_spool_size(&c->spool) && !fr_conn_holding(c)
                && !fr_buf_full(&c->out))
         {
-            if (fr_spool_move(&c->spool, &c->out, 65536) != FR_OK) {
+            size = fr_spool_size(&c->spool);
+            rc = fr_spool_move(&c->spool, &c->out, 65536);
+            fr_runner.spooled -= (off_t) (size - fr_spool_size(&c->spool));
+
+            if (rc != FR_OK) {
                 fr_log(FR_LOG_ERR, errno, "cannot read the held response");
                 fr_conn_close(c);
                 return;
@@ -862,6 +980,11 @@ fr_conn_flush(fr_conn_t *c)
         fr_buf_free(&c->out);
     }
 
+    if (c->in.len && !c->paused && !fr_buf_full(&c->out)) {
+        /* what it sent while we waited for it to read */
+        fr_io_post(&c->io, EPOLLIN);
+    }
+
     if (c->req && c->req->worker && !fr_buf_full(&c->out)) {
         fr_worker_stdout_ready(c->req->worker);
     }
@@ -888,7 +1011,7 @@ fr_conn_update(fr_conn_t *c)
 
     mask = EPOLLRDHUP;
 
-    if (!c->paused) {
+    if (!c->paused && !fr_buf_full(&c->out)) {
         mask |= EPOLLIN;
     }
 
@@ -916,11 +1039,14 @@ fr_conn_close(fr_conn_t *c)
     fr_timer_del(&c->timer);
     fr_io_close(&c->io);
     fr_list_remove(&c->link);
+    fr_runner.nconns--;
+
+    fr_accept_unpause();
 
     fr_buf_free(&c->in);
     fr_buf_free(&c->out);
     fr_buf_free(&c->mgmt);
-    fr_spool_free(&c->spool);
+    fr_conn_spool_free(c);
 
     fr_free_later(c);
 
@@ -1044,6 +1170,8 @@ fr_req_start(fr_req_t *r)
     r->state = FR_REQ_QUEUED;
     r->outcome = FR_OUTCOME_NOT_FOUND;
 
+    fr_timer_del(&r->conn->timer);
+
     if (fr_req_scan_params(r) != FR_OK) {
         /* nothing of it may reach a worker */
         fr_log(FR_LOG_ERR, 0, "client sent malformed parameters");
@@ -1132,6 +1260,7 @@ fr_req_assigned(fr_req_t *r)
 int
 fr_req_stdout(fr_req_t *r, u_char type, const u_char *p, size_t n)
 {
+    int         rc;
     size_t      chunk;
     u_char      h[FR_FCGI_HEADER_LEN];
     fr_conn_t  *c;
@@ -1147,9 +1276,18 @@ fr_req_stdout(fr_req_t *r, u_char type, const u_char *p, size_t n)
 
         fr_fcgi_write_header(h, type, r->id, (uint16_t) chunk, 0);
 
-        if (fr_conn_output(c, h, FR_FCGI_HEADER_LEN) != FR_OK
-            || fr_conn_output(c, p, chunk) != FR_OK)
-        {
+        rc = fr_conn_output(c, h, FR_FCGI_HEADER_LEN);
+
+        if (rc == FR_OK) {
+            rc = fr_conn_output(c, p, chunk);
+        }
+
+        if (rc == FR_DECLINED) {
+            fr_req_spool_full(r);
+            return FR_ERROR;
+        }
+
+        if (rc != FR_OK) {
             fr_conn_close(c);
             return FR_ERROR;
         }
@@ -1178,6 +1316,37 @@ fr_req_stdout(fr_req_t *r, u_char type, const u_char *p, size_t n)
 }
 
 
+/*
+ * The response held while the body arrives went over spool_max or
+ * spool_max_total: none of it has left, so the client gets 502, and the
+ * worker is stopped.
+ */
+
+static void
+fr_req_spool_full(fr_req_t *r)
+{
+    fr_conn_t  *c;
+
+    c = r->conn;
+
+    fr_log(FR_LOG_ERR, 0, "function \"%s\": the response held while its "
+           "request body arrives (%zu bytes) would pass spool_max %lld or "
+           "spool_max_total %lld", r->func->name, fr_spool_size(&c->spool),
+           (long long) fr_runner.conf.spool_max,
+           (long long) fr_runner.conf.spool_max_total);
+
+    fr_conn_spool_free(c);
+    r->response_started = 0;
+
+    if (r->worker) {
+        fr_worker_abandon(r->worker);
+        r->worker = NULL;
+    }
+
+    fr_req_fail(r, FR_OUTCOME_ERROR);
+}
+
+
 /* the worker's END_REQUEST: the invocation is over */
 
 void
@@ -1191,6 +1360,7 @@ fr_req_end(fr_req_t *r, uint32_t app_status)
     r->worker = NULL;
     r->state = FR_REQ_ANSWERED;
     fr_timer_del(&r->timer);
+    fr_timer_del(&c->timer);
 
     if (!r->keep_conn) {
         c->closing = 1;
@@ -1371,6 +1541,8 @@ fr_req_free(fr_req_t *r)
     fr_runner.nreqs--;
 
     free(r);
+
+    fr_accept_unpause();
 
     if (fr_runner.draining && fr_runner.nreqs == 0) {
         fr_runner.quitting = 1;

@@ -237,6 +237,9 @@ typedef struct {
     char                  *rundir;
     int                    nworkers;
     int                    nreqs;
+    int                    nconns;
+    off_t                  spooled;         /* held responses, all */
+    unsigned               accept_paused:1; /* at max_connections */
     unsigned               draining:1;
     unsigned               quitting:1;
     unsigned               is_root:1;

@@ -1,0 +1,78 @@
+#!/usr/bin/perl
+
+# A response is held (memory, then an unlinked file) while its request
+# body is still arriving; spool_max bounds one, spool_max_total all.
+# Promise: a function that answers more than that before reading its
+# body gets its client a 502 (never a cut response), logged; its worker
+# is stopped; what it held is released; the next request is served.
+
+use strict;
+use warnings;
+
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use FaasTest qw(fcgi_record);
+use Test::More;
+use Time::HiRes qw(sleep);
+
+my $t = FaasTest->new;
+my $fn = $t->testfn;
+
+$t->function('early', "exec = $fn\nmax_instances = 4\n");
+$t->start_runner(conf => "spool_max = 1M\nspool_max_total = 1500K\n");
+
+sub start {
+    my ($n) = @_;
+    my $s = $t->fcgi_connect;
+    syswrite($s, FaasTest::fcgi_request_bytes(
+        params => FaasTest::fcgi_default_params('early',
+            QUERY_STRING => "op=early&n=$n", REQUEST_METHOD => 'POST',
+            CONTENT_LENGTH => 10), no_stdin => 1)
+        . fcgi_record(5, 1, 'first'));
+    return $s;
+}
+
+sub finish {
+    my ($s) = @_;
+    return FaasTest::fcgi_exchange($s, fcgi_record(5, 1, 'later')
+                                       . fcgi_record(5, 1, ''), timeout => 10);
+}
+
+# under the limit: held, then sent whole
+my $s = start(500_000);
+sleep 0.5;
+my $r = finish($s);
+is($r->{http}{status}, 200, 'a 500 kB early answer is held and sent');
+is(length($r->{http}{body}), 500_000 + length("\nbody=10\n"),
+   'whole, with the body counted after it');
+
+# over spool_max
+my @w0 = $t->workers('early');
+$s = start(3_000_000);
+sleep 0.5;
+$r = finish($s);
+is($r->{http}{status}, 502, 'a 3 MB early answer: 502');
+is($r->{http}{body}, "502 Bad Gateway\n", 'the short body, nothing cut');
+my $held = qr/the response held while its request body arrives/;
+like($t->runner_log, qr/"early": $held \(\d+ bytes\) would pass spool_max 104/,
+     'logged');
+
+# over spool_max_total: two at once, each under spool_max
+my ($a, $b) = (start(900_000), start(900_000));
+sleep 0.8;
+my @r = (finish($a), finish($b));
+is(join(' ', sort map { $_->{http}{status} } @r), '200 502',
+   'two of 900 kB held at once, 1500 kB for all: one is 502');
+
+$r = $t->fcgi_call('early', params => [ QUERY_STRING => 'op=pid' ]);
+is($r->{http}{status}, 200, 'the next request is served');
+
+# every held byte released: a held 1 MB answer fits again
+$s = start(1_000_000);
+sleep 0.5;
+is(finish($s)->{http}{status}, 200, 'nothing of the failed ones is '
+   . 'still counted');
+
+$t->done;
+
+done_testing;
