@@ -35,6 +35,8 @@
 
 
 static int fr_listen_unix(const char *addr);
+static int fr_listen_live(const char *path);
+static int fr_listen_owner(const char *path);
 static int fr_listen_inet(const char *addr);
 static void fr_listen_handler(fr_io_t *io, uint32_t events);
 static void fr_accept_resume(fr_timer_t *t);
@@ -65,51 +67,135 @@ static void fr_req_done(fr_req_t *r);
 static void fr_req_free(fr_req_t *r);
 
 
-/* the unix socket: a stale one replaced, owner, group and mode set */
+/*
+ * The unix socket. A live runner's socket is never taken over, and
+ * nothing but a stale socket is replaced. The socket is bound inside a
+ * private directory next to its path, given its mode and owner there,
+ * where nobody else can swap the file, and renamed into place.
+ */
 
 static int
 fr_listen_unix(const char *addr)
 {
     int                  fd;
-    uid_t                uid;
-    gid_t                gid;
+    char                 dir[sizeof(((struct sockaddr_un *) 0)->sun_path)
+                             - sizeof("/s")];
+    char                *slash;
     struct stat          st;
-    struct group        *gr;
-    struct passwd       *pw;
     struct sockaddr_un   sun;
 
-    if (strlen(addr) >= sizeof(sun.sun_path)) {
+    slash = strrchr(addr, '/');
+
+    if (strlen(addr) >= sizeof(sun.sun_path)
+        || (slash ? (size_t) (slash - addr) + 1 : 0)
+           + sizeof(".fcgi-runner.XXXXXX") > sizeof(dir))
+    {
         fr_log(FR_LOG_EMERG, 0, "listen path \"%s\" is too long", addr);
         return -1;
     }
 
-    /* a stale socket of an earlier run; never remove anything else */
-    if (lstat(addr, &st) == 0 && S_ISSOCK(st.st_mode)) {
-        (void) unlink(addr);
+    if (lstat(addr, &st) == 0) {
+        if (!S_ISSOCK(st.st_mode)) {
+            fr_log(FR_LOG_EMERG, 0, "listen path \"%s\" exists and is not "
+                   "a socket", addr);
+            return -1;
+        }
+
+        if (fr_listen_live(addr)) {
+            fr_log(FR_LOG_EMERG, 0, "a runner already listens on "
+                   "\"unix:%s\"", addr);
+            return -1;
+        }
     }
 
-    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd == -1) {
-        fr_log(FR_LOG_EMERG, errno, "socket() failed");
+    /* the private directory: in the socket's own, for rename() */
+    snprintf(dir, sizeof(dir), "%.*s.fcgi-runner.XXXXXX",
+             slash ? (int) (slash - addr) + 1 : 0, addr);
+
+    if (mkdtemp(dir) == NULL) {
+        fr_log(FR_LOG_EMERG, errno, "mkdtemp() \"%s\" failed", dir);
         return -1;
     }
 
     memset(&sun, 0, sizeof(sun));
     sun.sun_family = AF_UNIX;
-    strcpy(sun.sun_path, addr);
+    snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/s", dir);
 
-    if (bind(fd, (struct sockaddr *) &sun, sizeof(sun)) == -1) {
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+    if (fd == -1) {
+        fr_log(FR_LOG_EMERG, errno, "socket() failed");
+
+    } else if (bind(fd, (struct sockaddr *) &sun, sizeof(sun)) == -1) {
         fr_log(FR_LOG_EMERG, errno, "bind() to \"unix:%s\" failed", addr);
-        close(fd);
-        return -1;
+
+    } else if (fr_listen_owner(sun.sun_path) == FR_OK) {
+
+        if (rename(sun.sun_path, addr) == 0) {
+            (void) rmdir(dir);
+
+            fr_runner.listen_path = strdup(addr);
+
+            if (stat(addr, &st) == 0) {
+                fr_runner.listen_ino = st.st_ino;
+            }
+
+            return fd;
+        }
+
+        fr_log(FR_LOG_EMERG, errno, "rename() to \"%s\" failed", addr);
     }
 
-    fr_runner.listen_path = strdup(addr);
+    (void) unlink(sun.sun_path);
+    (void) rmdir(dir);
 
-    if (chmod(addr, (mode_t) fr_runner.conf.listen_mode) == -1) {
-        fr_log(FR_LOG_EMERG, errno, "chmod() \"%s\" failed", addr);
+    if (fd != -1) {
         close(fd);
-        return -1;
+    }
+
+    return -1;
+}
+
+
+/* a socket some process still accepts on */
+
+static int
+fr_listen_live(const char *path)
+{
+    int                 fd, live;
+    struct sockaddr_un  sun;
+
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd == -1) {
+        return 0;
+    }
+
+    memset(&sun, 0, sizeof(sun));
+    sun.sun_family = AF_UNIX;
+    strcpy(sun.sun_path, path);
+
+    live = connect(fd, (struct sockaddr *) &sun, sizeof(sun)) == 0
+           || errno == EAGAIN;
+
+    close(fd);
+
+    return live;
+}
+
+
+/* mode, owner, group of the socket file, in its private directory */
+
+static int
+fr_listen_owner(const char *path)
+{
+    uid_t           uid;
+    gid_t           gid;
+    struct group   *gr;
+    struct passwd  *pw;
+
+    if (chmod(path, (mode_t) fr_runner.conf.listen_mode) == -1) {
+        fr_log(FR_LOG_EMERG, errno, "chmod() \"%s\" failed", path);
+        return FR_ERROR;
     }
 
     uid = (uid_t) -1;
@@ -120,8 +206,7 @@ fr_listen_unix(const char *addr)
         if (pw == NULL) {
             fr_log(FR_LOG_EMERG, 0, "unknown listen_owner \"%s\"",
                    fr_runner.conf.listen_owner);
-            close(fd);
-            return -1;
+            return FR_ERROR;
         }
         uid = pw->pw_uid;
     }
@@ -131,21 +216,19 @@ fr_listen_unix(const char *addr)
         if (gr == NULL) {
             fr_log(FR_LOG_EMERG, 0, "unknown listen_group \"%s\"",
                    fr_runner.conf.listen_group);
-            close(fd);
-            return -1;
+            return FR_ERROR;
         }
         gid = gr->gr_gid;
     }
 
     if ((uid != (uid_t) -1 || gid != (gid_t) -1)
-        && chown(addr, uid, gid) == -1)
+        && chown(path, uid, gid) == -1)
     {
-        fr_log(FR_LOG_EMERG, errno, "chown() \"%s\" failed", addr);
-        close(fd);
-        return -1;
+        fr_log(FR_LOG_EMERG, errno, "chown() \"%s\" failed", path);
+        return FR_ERROR;
     }
 
-    return fd;
+    return FR_OK;
 }
 
 
@@ -252,11 +335,19 @@ fr_accept_resume(fr_timer_t *t)
 void
 fr_listen_close(void)
 {
+    struct stat  st;
+
     fr_timer_del(&fr_accept_timer);
     fr_io_close(&fr_runner.listen);
 
     if (fr_runner.listen_path) {
-        (void) unlink(fr_runner.listen_path);
+        /* ours still, not a file somebody put there since */
+        if (stat(fr_runner.listen_path, &st) == 0
+            && st.st_ino == fr_runner.listen_ino)
+        {
+            (void) unlink(fr_runner.listen_path);
+        }
+
         free(fr_runner.listen_path);
         fr_runner.listen_path = NULL;
     }

@@ -234,6 +234,7 @@ typedef struct {
     fr_io_t                listen;
     fr_io_t                signal;
     char                  *listen_path;     /* unix socket to unlink */
+    ino_t                  listen_ino;
     char                  *rundir;
     int                    nworkers;
     int                    nreqs;

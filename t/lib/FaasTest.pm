@@ -209,8 +209,7 @@ sub start_runner {
 
     my $up = wait_for(sub {
         return -1 unless kill 0, $pid;
-        return -S $self->{socket}
-               || $self->runner_log =~ /listening on "(?!unix:)/;
+        return $self->runner_log =~ /listening on "/;
     }, 10);
 
     die "runner did not start:\n" . read_file($self->{runner_log})
