@@ -56,12 +56,16 @@ ok(FaasTest::wait_for(sub {
    }, 10), 'nginx is gone');
 ok(FaasTest::wait_for(sub { !$t->leftovers }, 10), 'nothing left running')
     or diag(join ' ', $t->leftovers);
-my $fdir = "$FaasTest::ROOT/functions/";
+my @fdirs = ("$FaasTest::ROOT/functions/", "$dir/functions/");
 my @workers;
 ok(FaasTest::wait_for(sub {
-       @workers = grep { index(FaasTest::proc_cwd($_), $fdir) == 0 }
+       @workers = grep { my $cwd = FaasTest::proc_cwd($_);
+                         grep { index($cwd, $_) == 0 } @fdirs }
                   map { m{(\d+)$} } glob '/proc/[0-9]*';
        !@workers;
    }, 10), 'no function worker left') or diag("left: @workers");
+
+unlike(FaasTest::read_file("$dir/runner.conf"), qr/user\s*=\s*root/,
+       'the functions are never run as root to make them reachable');
 
 done_testing;

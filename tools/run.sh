@@ -7,29 +7,48 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 port=${1:-${PORT:-8080}}
 run=${RUN_DIR:-$top/build/run}
 nginx=${NGINX:-nginx}
+functions=$top/functions
 
-mkdir -p "$run/logs"
-chmod 755 "$run"
+# can USER reach PATH (as root: nginx's workers and the functions run as
+# other users, who may not traverse a checkout under /root)
+reach() {
+    [ "$(id -u)" != 0 ] || runuser -u "$1" -- test "$2" "$3" 2>/dev/null
+}
 
 user_line=""
 runner_extra=""
 if [ "$(id -u)" = 0 ]; then
     user_line="user www-data;"
     runner_extra="listen_group = www-data"
-    # functions run as nobody: they must be able to reach their folders
-    if ! runuser -u nobody -- test -r "$top/functions/hello/function.conf" \
-        2>/dev/null
-    then
-        echo "note: nobody cannot read $top/functions; running functions" \
-             "as root for this demo" >&2
-        runner_extra="$runner_extra
-user = root"
-    fi
+fi
+
+mkdir -p "$run"
+if ! reach www-data -x "$run"; then
+    run=$(mktemp -d /tmp/ngx-faas-run.XXXXXX)
+    echo "note: nginx's workers (www-data) cannot reach the checkout;" \
+         "running from $run" >&2
+fi
+mkdir -p "$run/logs"
+chmod 755 "$run"
+
+# the example functions run as nobody: copied where nobody reaches them
+# (with the programs make built for them), never run as root instead
+if ! reach nobody -r "$functions/hello/function.conf" \
+   || ! reach nobody -x "$top/build/functions/hello/hello"
+then
+    rm -rf "$run/functions" "$run/build"
+    mkdir -p "$run/build"
+    cp -r "$top/functions" "$run/functions"
+    cp -r "$top/build/functions" "$run/build/functions"
+    chmod -R a+rX "$run/functions" "$run/build"
+    functions=$run/functions
+    echo "note: the functions run as nobody, who cannot reach the" \
+         "checkout; serving a copy from $functions" >&2
 fi
 
 cat > "$run/runner.conf" <<CONF
 listen = unix:$run/runner.sock
-functions = $top/functions
+functions = $functions
 $runner_extra
 CONF
 
