@@ -129,8 +129,10 @@ for (1 .. 100) {
 ok(!$bad, '100 requests, none failed');
 ok(keys(%pids) <= 2, 'served by the two static children');
 
-$t->done;
+# php-fpm first: its children are ours to stop, not leftovers
 kill 'QUIT', $fpm_pid;
 FaasTest::wait_for(sub { waitpid($fpm_pid, WNOHANG) != 0 }, 10)
     or do { kill 'KILL', $fpm_pid; waitpid($fpm_pid, 0) };
+
+$t->done;
 done_testing;
