@@ -23,7 +23,8 @@ DEPS := nginx nginx-dev libfcgi-dev libpcre2-dev php-cgi spawn-fcgi \
         libfcgi-bin wrk php-fpm fcgiwrap clang libssl-dev zlib1g-dev \
         curl openssl libclang-rt-14-dev
 
-.PHONY: all module runner functions deps test run install bench lint clean
+.PHONY: all module runner functions deps test run install bench lint clean \
+        nginx-builds
 
 all: module runner functions
 
@@ -61,6 +62,29 @@ $(BUILD)/fcgi-runner-asan: $(RUNNER_SRC) $(RUNNER_HDR)
 	    $(WARN) -o $@ $(RUNNER_SRC)
 
 functions: $(FUNCTIONS) $(TEST_BINS)
+
+# nginx itself, from the upstream source of the packaged version, with
+# the module built in its tree: vanilla (its configure's own -O -Werror,
+# as most people build third-party modules) and with ASan and UBSan (for
+# the module's tests). Only the tests use them; the module's build does
+# not. Configured once; a changed module source rebuilds the module.
+NGINX_BUILDS := $(BUILD)/vanilla/nginx $(BUILD)/nginx-asan/nginx
+SAN_FLAGS    := -fsanitize=address,undefined -fno-omit-frame-pointer
+NGINX_BUILD_DEPS := tools/nginx-source.sh tools/nginx-build.sh Makefile
+
+nginx-builds: $(NGINX_BUILDS)
+
+$(BUILD)/vanilla/nginx: $(MODULE_SRC) $(NGINX_BUILD_DEPS)
+	@sh tools/nginx-build.sh $(CURDIR) $(BUILD)/vanilla
+
+# nginx's core passes NULL with length 0 to memcpy() (ngx_pstrdup of an
+# empty string at startup), which UBSan's nonnull-attribute check stops
+# on; that one check is left out, the rest of UBSan stays
+$(BUILD)/nginx-asan/nginx: $(MODULE_SRC) $(NGINX_BUILD_DEPS)
+	@sh tools/nginx-build.sh $(CURDIR) $(BUILD)/nginx-asan \
+	    --with-cc-opt="$(SAN_FLAGS) -fno-sanitize=nonnull-attribute \
+	                   -fno-sanitize-recover=undefined" \
+	    --with-ld-opt="$(SAN_FLAGS)"
 
 # static: no dynamic loading at exec, the fastest cold start (ld's note
 # on gethostbyname concerns libfcgi's TCP sockets, which workers never use)
@@ -117,7 +141,7 @@ deps:
 	        >/dev/null || exit 1; \
 	fi
 
-test: deps all $(BUILD)/fcgi-runner-asan $(BUILD)/t/fcgi_fuzz
+test: deps all $(BUILD)/fcgi-runner-asan $(BUILD)/t/fcgi_fuzz $(NGINX_BUILDS)
 	prove -r t
 
 run: deps all

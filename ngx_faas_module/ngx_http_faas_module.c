@@ -39,8 +39,14 @@ static ngx_str_t  ngx_http_faas_hide_headers[] = {
 };
 
 
+/*
+ * Responses buffered to disk go beside fastcgi's temporary files (on
+ * Debian /var/lib/nginx/fastcgi_faas), in a folder of their own: one
+ * path with two sets of levels is a configuration error, and a
+ * fastcgi_temp_path of the same name as fastcgi's default is allowed.
+ */
 static ngx_path_init_t  ngx_http_faas_temp_path = {
-    ngx_string(NGX_HTTP_FASTCGI_TEMP_PATH), { 1, 2, 0 }
+    ngx_string(NGX_HTTP_FASTCGI_TEMP_PATH "_faas"), { 1, 2, 0 }
 };
 
 
