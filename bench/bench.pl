@@ -33,14 +33,22 @@ my $root = $FaasTest::ROOT;
 
 -x "$B/bench/hello-cgi" or die "build first: make bench\n";
 
-my $t = FaasTest->new;
+# the harness bounds a test file; the bench runs longer, bounded here
+alarm 3600;
+
+# measured: the plain runner, not the tests' sanitizer build
+my $t = FaasTest->new(runner => "$B/fcgi-runner");
 my $p = $t->prefix;
 my @started;
 
+# each competitor in a session of its own: its whole process group is
+# stopped at the end (fcgiwrap -c and php-fpm fork children that the
+# parent's pid alone does not reach)
 sub spawn {
     my ($log, @cmd) = @_;
     my $pid = fork // die;
     if ($pid == 0) {
+        POSIX::setsid();
         open STDIN, '<', '/dev/null';
         open STDOUT, '>>', "$p/logs/$log";
         open STDERR, '>>', "$p/logs/$log";
@@ -191,7 +199,7 @@ my $base = "http://127.0.0.1:$t->{port}";
 
 # a second nginx, the same but for an access log with every $faas_*: the
 # module asks the runner to measure only where such a variable is used
-my $tm = FaasTest->new;
+my $tm = FaasTest->new(runner => "$B/fcgi-runner");
 $tm->{port} = FaasTest::free_port();
 $tm->{socket} = $sock;
 my $mlog = $tm->prefix . '/logs/meter.log';
@@ -364,7 +372,7 @@ sub vm {
 
 my $idle_rss;
 {
-    my $t2 = FaasTest->new;
+    my $t2 = FaasTest->new(runner => "$B/fcgi-runner");
     for my $i (1 .. 100) {
         $t2->function("f$i", "exec = $B/functions/hello/hello\n");
     }
@@ -433,8 +441,23 @@ FaasTest::write_file("$FaasTest::BUILD/bench.txt", $out . $note);
 $tm->stop_nginx;
 $t->stop_nginx;
 $t->stop_runner;
-kill 'TERM', @started;
+kill 'TERM', map { -$_ } @started;
 for my $pid (@started) {
     FaasTest::wait_for(sub { waitpid($pid, WNOHANG) != 0 }, 5)
-        or do { kill 'KILL', $pid; waitpid($pid, 0) };
+        or do { kill 'KILL', -$pid; waitpid($pid, 0) };
 }
+
+# and nothing of theirs is left
+my %groups = map { $_ => 1 } @started;
+my @left;
+FaasTest::wait_for(sub {
+    @left = grep { my $s = FaasTest::read_file("/proc/$_/stat");
+                   $s =~ /^\d+ \(.*\) [^ZX] \d+ (\d+)/s && $groups{$1} }
+            map { m{(\d+)$} } glob '/proc/[0-9]*';
+    !@left;
+}, 5);
+if (@left) {
+    kill 'KILL', @left;
+    die "bench: processes of the competitors were left running: @left\n";
+}
+print "bench: every process it started is stopped\n";

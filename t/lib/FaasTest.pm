@@ -210,7 +210,11 @@ sub start_runner {
 
     my $up = wait_for(sub {
         return -1 unless kill 0, $pid;
-        return $self->runner_log =~ /listening on "/;
+        # its line (at notice), or, logging less, a socket that accepts
+        # (a stale one left by an earlier run refuses)
+        return $self->runner_log =~ /listening on "/
+               || IO::Socket::UNIX->new(Peer => $self->{socket},
+                                        Type => SOCK_STREAM);
     }, 10);
 
     die "runner did not start:\n" . read_file($self->{runner_log})
