@@ -17,7 +17,7 @@ use Test::More;
 use Time::HiRes qw(sleep);
 
 # resident memory is measured: the plain build (ASan keeps freed memory)
-my $t = FaasTest->new(runner => "$FaasTest::BUILD/fcgi-runner");
+my $t = FaasTest->new(runner => FaasTest::memory_runner());
 my $fn = $t->testfn;
 
 my $head = "printf 'Content-Type: text/plain\\r\\n\\r\\nok\\n'";
@@ -55,8 +55,12 @@ for my $name (qw(errflood outflood)) {
 }
 sleep 3;
 my $rss = rss();
-ok($rss < $rss0 + 16 * 1024, "floods on stdout and stderr to clients that "
-   . "do not read: runner RSS ${rss} kB (from ${rss0} kB)");
+SKIP: {
+    skip 'resident memory under ASan says nothing', 1
+        unless FaasTest::rss_measured();
+    ok($rss < $rss0 + 16 * 1024, "floods on stdout and stderr to clients "
+       . "that do not read: runner RSS ${rss} kB (from ${rss0} kB)");
+}
 is($t->http_get('/fn/other')->{status}, 200, 'other functions answer');
 close $_ for @clients;
 ok(FaasTest::wait_for(sub { !$t->workers('errflood')

@@ -39,6 +39,16 @@ our $RUNNER = $ENV{TEST_FAAS_RUNNER}
     // (-x "$BUILD/fcgi-runner-asan" ? "$BUILD/fcgi-runner-asan"
                                      : "$BUILD/fcgi-runner");
 
+# tests that measure the runner's resident memory start the plain build
+# (ASan's quarantine keeps freed memory on purpose); with
+# TEST_FAAS_MEMORY_UNDER_ASAN they start the sanitizer build instead and
+# skip the measurement (runner_memory_asan.t does that)
+sub memory_runner {
+    return $ENV{TEST_FAAS_MEMORY_UNDER_ASAN} ? $RUNNER : "$BUILD/fcgi-runner";
+}
+
+sub rss_measured { !$ENV{TEST_FAAS_MEMORY_UNDER_ASAN} }
+
 our %SANITIZER_ENV = (
     ASAN_OPTIONS => 'detect_leaks=1:abort_on_error=0:exitcode=86',
     UBSAN_OPTIONS => 'print_stacktrace=1:halt_on_error=1',
