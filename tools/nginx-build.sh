@@ -24,7 +24,7 @@ if [ ! -f "$out/Makefile" ] || [ "$top/config" -nt "$out/Makefile" ] \
     echo "$opts" >"$out/.options"
 fi
 
-make -f "$out/Makefile" >>"$log" 2>&1 || { tail -30 "$log"; exit 1; }
+make -j"$(nproc)" -f "$out/Makefile" >>"$log" 2>&1 || { tail -30 "$log"; exit 1; }
 
 [ -x "$out/nginx" ] && [ -f "$out/ngx_http_faas_module.so" ]
 echo "built $out/nginx with $out/ngx_http_faas_module.so"
