@@ -30,6 +30,7 @@
 
 #define NGX_HTTP_FAAS_STDERR_LINE        512
 #define NGX_HTTP_FAAS_STDERR_MAX         8192
+#define NGX_HTTP_FAAS_BAD_HEADER_LOG     64
 
 #define NGX_HTTP_FAAS_RESPONDER          1
 #define NGX_HTTP_FAAS_KEEP_CONN          1

@@ -63,6 +63,7 @@ static ngx_int_t ngx_http_faas_header_line(ngx_http_request_t *r);
 static void ngx_http_faas_log_stderr(ngx_http_request_t *r,
     ngx_http_faas_ctx_t *ctx, u_char *data, size_t size);
 static off_t ngx_http_faas_pipe_length(ngx_http_faas_ctx_t *ctx);
+static u_char *ngx_http_faas_escape(u_char *dst, u_char *src, size_t n);
 static ngx_flag_t ngx_http_faas_header_only(ngx_http_request_t *r);
 static void ngx_http_faas_record_start(ngx_http_faas_ctx_t *ctx);
 static void ngx_http_faas_record_content(ngx_http_request_t *r,
@@ -909,7 +910,8 @@ static ngx_int_t
 ngx_http_faas_header_block(ngx_http_request_t *r, ngx_http_faas_ctx_t *ctx,
     u_char *data, size_t size, u_char **rest)
 {
-    size_t                 used;
+    u_char                *last, line[NGX_HTTP_FAAS_BAD_HEADER_LOG * 4];
+    size_t                 used, n;
     ngx_int_t              rc;
     ngx_buf_t              hb;
     ngx_http_upstream_t   *u;
@@ -962,11 +964,15 @@ ngx_http_faas_header_block(ngx_http_request_t *r, ngx_http_faas_ctx_t *ctx,
             break;
         }
 
+        /* what it sent, escaped: its bytes are no text of ours */
+        n = ngx_min((size_t) (r->header_end - r->header_name_start) + 1,
+                    NGX_HTTP_FAAS_BAD_HEADER_LOG);
+        last = ngx_http_faas_escape(line, r->header_name_start, n);
+
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "upstream sent invalid header: \"%*s\\x%02xd...\" "
-                      "for function \"%V\"",
-                      r->header_end - r->header_name_start,
-                      r->header_name_start, *r->header_end, &ctx->function);
+                      "upstream sent invalid header: \"%*s...\" for "
+                      "function \"%V\"", last - line, line,
+                      &ctx->function);
 
         return NGX_HTTP_UPSTREAM_INVALID_HEADER;
     }
@@ -1063,6 +1069,34 @@ ngx_http_faas_header_line(ngx_http_request_t *r)
 
 
 /*
+ * Bytes of a function's output as text of a log line: printable ASCII as
+ * is, quotes, backslashes and all else as \xNN. dst holds 4 * n.
+ */
+
+static u_char *
+ngx_http_faas_escape(u_char *dst, u_char *src, size_t n)
+{
+    u_char  *last;
+
+    static u_char  hex[] = "0123456789abcdef";
+
+    for (last = src + n; src < last; src++) {
+        if (*src >= 0x20 && *src < 0x7f && *src != '"' && *src != '\\') {
+            *dst++ = *src;
+            continue;
+        }
+
+        *dst++ = '\\';
+        *dst++ = 'x';
+        *dst++ = hex[*src >> 4];
+        *dst++ = hex[*src & 0xf];
+    }
+
+    return dst;
+}
+
+
+/*
  * A function's stderr in nginx's error log: escaped (a function cannot
  * write control bytes or forge lines there), at most
  * NGX_HTTP_FAAS_STDERR_MAX bytes a request, the rest counted.
@@ -1072,10 +1106,8 @@ static void
 ngx_http_faas_log_stderr(ngx_http_request_t *r, ngx_http_faas_ctx_t *ctx,
     u_char *data, size_t size)
 {
-    u_char  *p, *last, buf[NGX_HTTP_FAAS_STDERR_LINE * 4];
+    u_char  *p, buf[NGX_HTTP_FAAS_STDERR_LINE * 4];
     size_t   n;
-
-    static u_char  hex[] = "0123456789abcdef";
 
     while (size && (data[size - 1] == LF || data[size - 1] == CR)) {
         size--;
@@ -1096,20 +1128,7 @@ ngx_http_faas_log_stderr(ngx_http_request_t *r, ngx_http_faas_ctx_t *ctx,
     ctx->stderr_logged += n;
     ctx->stderr_dropped += size - n;
 
-    p = buf;
-
-    for (last = data + n; data < last; data++) {
-        if (*data >= 0x20 && *data < 0x7f && *data != '"' && *data != '\\')
-        {
-            *p++ = *data;
-            continue;
-        }
-
-        *p++ = '\\';
-        *p++ = 'x';
-        *p++ = hex[*data >> 4];
-        *p++ = hex[*data & 0xf];
-    }
+    p = ngx_http_faas_escape(buf, data, n);
 
     ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                   "function \"%V\" stderr: \"%*s\"%s", &ctx->function,

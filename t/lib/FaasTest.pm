@@ -821,7 +821,8 @@ sub port { $_[0]{port} //= free_port() }
 
 # a FastCGI responder of our own in place of the runner: for each
 # request, $answer->(\%params, $stdin) gives the bytes to send back
-# (records, in pieces of $o{split} bytes). Stopped by done().
+# (records, in pieces of $o{split} bytes) and whether to close the
+# connection after them. Stopped by done().
 sub fake_upstream {
     my ($self, $answer, %o) = @_;
 
@@ -874,13 +875,14 @@ sub fake_serve {
                 $params{$k} = substr($pbytes, 0, $l[1], '');
             }
 
-            my $out = $answer->(\%params, $stdin);
+            # (an answer may ask for the connection to be closed after it)
+            my ($out, $close) = $answer->(\%params, $stdin);
             my @pieces = $o{split} ? unpack("(a$o{split})*", $out) : ($out);
             for (@pieces) {
                 syswrite($c, $_);
                 sleep($o{pause}) if $o{pause};
             }
-            return unless $keep;
+            return if !$keep || $close;
             ($pbytes, $stdin, %params) = ('', '');
         }
         my $n = sysread($c, my $chunk, 65536);
