@@ -60,6 +60,7 @@ static void fr_conn_update(fr_conn_t *c);
 static void fr_conn_close(fr_conn_t *c);
 static void fr_req_start(fr_req_t *r);
 static void fr_req_answer(fr_req_t *r, int status);
+static void fr_req_cut(fr_req_t *r);
 static void fr_req_spool_full(fr_req_t *r);
 static void fr_conn_spool_free(fr_conn_t *c);
 static int fr_req_reject(fr_req_t *r, int status);
@@ -1578,12 +1579,45 @@ fr_req_fail(fr_req_t *r, fr_outcome_e outcome)
         r->queue_us = (int64_t) (fr_current_usec - r->t_queued);
     }
 
+    if (r->response_started && fr_conn_holding(r->conn)) {
+        /* all of it is still held back: the client gets a clean 502 */
+        fr_conn_spool_free(r->conn);
+        r->response_started = 0;
+    }
+
     if (r->response_started) {
-        fr_conn_close(r->conn);
+        fr_req_cut(r);
         return;
     }
 
     fr_req_answer(r, fr_outcome_status[outcome]);
+}
+
+
+/*
+ * The response had begun: the client must not take it for a whole one,
+ * so it never gets END_REQUEST and the connection closes. What was sent
+ * goes out first, and, if asked for, the measurements: the invocation
+ * ran and is billed like any other.
+ */
+
+static void
+fr_req_cut(fr_req_t *r)
+{
+    u_char      rec[FR_METER_RECORD_MAX];
+    fr_conn_t  *c;
+
+    c = r->conn;
+
+    if (r->meter) {
+        (void) fr_conn_output(c, rec, fr_meter_record(r, rec));
+    }
+
+    r->stdin_done = 1;
+    c->closing = 1;
+
+    fr_req_free(r);
+    fr_conn_flush(c);
 }
 
 

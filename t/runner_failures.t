@@ -61,6 +61,16 @@ ok($x->{eof} && !$x->{ended}, 'crash mid-response: connection closed, '
    . 'no END_REQUEST');
 like($x->{stdout}, qr/partial/, 'after the part that was sent');
 
+# and, asked for, the measurements come before the close: the invocation
+# ran and is billed, its outcome crashed
+$x = $t->fcgi_call('bad', params => [ QUERY_STRING => 'op=crash&flush=1',
+                                      FAAS_METER => 1 ]);
+my ($m) = map { $_->[2] } grep { $_->[0] == 100 } @{ $x->{records} };
+ok($x->{eof} && !$x->{ended}, 'metered crash mid-response: still no '
+   . 'END_REQUEST');
+like($m // '', qr/\x07\x07outcomecrashed/, 'but its measurements, crashed');
+like($m // '', qr/duration/, 'with its duration');
+
 # exit mid-request: a GET is tried once more (the worker had served
 # before, it may have been retiring), a POST never twice
 my $exits = sub { scalar(() = $t->runner_log =~ /of "bad" exited with code 3/g) };
