@@ -24,7 +24,7 @@ DEPS := nginx nginx-dev libfcgi-dev libpcre2-dev php-cgi spawn-fcgi \
         curl openssl libclang-rt-14-dev
 
 .PHONY: all module runner functions deps test run install bench lint clean \
-        nginx-builds
+        nginx-builds soak fuzz
 
 all: module runner functions
 
@@ -147,6 +147,30 @@ deps:
 
 test: deps all $(BUILD)/fcgi-runner-asan $(BUILD)/t/fcgi_fuzz $(NGINX_BUILDS)
 	prove -r t
+
+# every fuzzer, longer than make test runs them: the codec's libFuzzer
+# target for FUZZ_SECONDS, the random-stream tests of the runner's
+# request path and of the module's response parser (against the ASan
+# nginx) for about as long each
+FUZZ_SECONDS ?= 60
+
+fuzz: deps all $(BUILD)/fcgi-runner-asan $(BUILD)/t/fcgi_fuzz $(NGINX_BUILDS)
+	@mkdir -p $(BUILD)/fuzz-corpus
+	$(BUILD)/t/fcgi_fuzz -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=1024 \
+	    -print_final_stats=1 $(BUILD)/fuzz-corpus
+	FUZZ_ITERATIONS=$$(( $(FUZZ_SECONDS) * 40 )) prove -v t/runner_fuzz.t
+	FUZZ_ITERATIONS=$$(( $(FUZZ_SECONDS) * 25 )) \
+	TEST_NGINX_BINARY=$(CURDIR)/$(BUILD)/nginx-asan/nginx \
+	TEST_FAAS_MODULE=$(CURDIR)/$(BUILD)/nginx-asan/ngx_http_faas_module.so \
+	ASAN_OPTIONS=detect_leaks=0:detect_odr_violation=0 \
+	    prove -v t/module_fuzz.t
+
+# the soak of t/soak.t at full length, on the plain runner (its resident
+# memory measured); make test runs 20000 requests of it on the ASan one
+SOAK_REQUESTS ?= 1000000
+
+soak: deps all
+	SOAK_REQUESTS=$(SOAK_REQUESTS) prove -v t/soak.t
 
 run: deps all
 	@sh tools/run.sh $(PORT)

@@ -32,7 +32,8 @@ alarm 1200;
 
 for my $file (qw(module_config module_route module_params module_upstream
                  module_differential module_accel module_meter_record
-                 meter_variables meter_header_only hostile_floods))
+                 meter_variables meter_header_only hostile_floods
+                 hostile_protocol module_fuzz))
 {
     my $out = `$^X -I$FindBin::Bin/lib $FindBin::Bin/$file.t 2>&1`;
     my $rc = $? >> 8;
