@@ -35,12 +35,7 @@ for my $file (qw(module_config module_route module_params module_upstream
                  meter_variables meter_header_only hostile_floods
                  hostile_protocol module_fuzz))
 {
-    my $out = `$^X -I$FindBin::Bin/lib $FindBin::Bin/$file.t 2>&1`;
-    my $rc = $? >> 8;
-    my ($planned) = $out =~ /^1\.\.(\d+)/m;
-    my @not = $out =~ /^(not ok .*)$/mg;
-    ok($rc == 0 && $planned && !@not, "$file.t with nginx under ASan, UBSan")
-        or diag(join("\n", @not) . "\n" . substr($out, -3000));
+    FaasTest::run_test_file($file, 'with nginx under ASan, UBSan');
 }
 
 done_testing;

@@ -20,12 +20,7 @@ local $ENV{TEST_FAAS_TIMEOUT} = 240;
 alarm 900;
 
 for my $file (qw(runner_bodies hostile_floods runner_clients)) {
-    my $out = `$^X -I$FindBin::Bin/lib $FindBin::Bin/$file.t 2>&1`;
-    my $rc = $? >> 8;
-    my ($planned) = $out =~ /^1\.\.(\d+)/m;
-    my @not = $out =~ /^(not ok .*)$/mg;
-    ok($rc == 0 && $planned && !@not, "$file.t against the ASan runner")
-        or diag(join("\n", @not) . "\n" . substr($out, -3000));
+    FaasTest::run_test_file($file, 'against the ASan runner');
 }
 
 done_testing;

@@ -185,6 +185,20 @@ sub wait_for {
 }
 
 
+# runs another test file of t/ in the environment given; one check: it
+# passed whole (its plan, no failure, exit 0)
+sub run_test_file {
+    my ($file, $name) = @_;
+    my $t = "$ROOT/t/$file.t";
+    my $out = `$^X -I$ROOT/t/lib $t 2>&1`;
+    my $rc = $? >> 8;
+    my ($planned) = $out =~ /^1\.\.(\d+)/m;
+    my @not = $out =~ /^(not ok .*)$/mg;
+    return ok($rc == 0 && $planned && !@not, "$file.t $name")
+        || diag(join("\n", @not) . "\n" . substr($out, -3000));
+}
+
+
 # --- the runner ----------------------------------------------------------
 
 sub runner_conf_text {
