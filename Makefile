@@ -110,6 +110,20 @@ $(BUILD)/t/cgi: t/fn/cgi.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(WARN) -o $@ $<
 
+# the module's record parser alone, against the nginx tree the module's
+# build configured (headers only: the parser calls nothing of nginx)
+NGX_INCS := $(addprefix -I$(BUILD)/nginx/, src/core src/event \
+              src/event/modules src/os/unix objs src/http src/http/modules \
+              src/http/v2)
+
+$(BUILD)/t/module_parse_fuzz: t/codec/module_parse_fuzz.c \
+                              ngx_faas_module/ngx_http_faas_record.c $(MODULE)
+	@mkdir -p $(dir $@)
+	clang -g -O1 -fsanitize=fuzzer,address,undefined $(NGX_INCS) -Iinclude \
+	    -Ingx_faas_module -Wall -Wextra -Werror -Wno-unused-parameter \
+	    -o $@ t/codec/module_parse_fuzz.c \
+	    ngx_faas_module/ngx_http_faas_record.c
+
 $(BUILD)/t/testfn: t/fn/testfn.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(WARN) -o $@ $< -lfcgi
@@ -145,7 +159,9 @@ deps:
 	        >/dev/null || exit 1; \
 	fi
 
-test: deps all $(BUILD)/fcgi-runner-asan $(BUILD)/t/fcgi_fuzz $(NGINX_BUILDS)
+FUZZERS := $(BUILD)/t/fcgi_fuzz $(BUILD)/t/module_parse_fuzz
+
+test: deps all $(BUILD)/fcgi-runner-asan $(FUZZERS) $(NGINX_BUILDS)
 	prove -r t
 
 # every fuzzer, longer than make test runs them: the codec's libFuzzer
@@ -154,10 +170,12 @@ test: deps all $(BUILD)/fcgi-runner-asan $(BUILD)/t/fcgi_fuzz $(NGINX_BUILDS)
 # nginx) for about as long each
 FUZZ_SECONDS ?= 60
 
-fuzz: deps all $(BUILD)/fcgi-runner-asan $(BUILD)/t/fcgi_fuzz $(NGINX_BUILDS)
-	@mkdir -p $(BUILD)/fuzz-corpus
+fuzz: deps all $(BUILD)/fcgi-runner-asan $(FUZZERS) $(NGINX_BUILDS)
+	@mkdir -p $(BUILD)/fuzz-corpus $(BUILD)/fuzz-corpus-module
 	$(BUILD)/t/fcgi_fuzz -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=1024 \
 	    -print_final_stats=1 $(BUILD)/fuzz-corpus
+	$(BUILD)/t/module_parse_fuzz -max_total_time=$(FUZZ_SECONDS) \
+	    -rss_limit_mb=1024 -print_final_stats=1 $(BUILD)/fuzz-corpus-module
 	FUZZ_ITERATIONS=$$(( $(FUZZ_SECONDS) * 40 )) prove -v t/runner_fuzz.t
 	FUZZ_ITERATIONS=$$(( $(FUZZ_SECONDS) * 25 )) \
 	TEST_NGINX_BINARY=$(CURDIR)/$(BUILD)/nginx-asan/nginx \

@@ -84,6 +84,15 @@ typedef struct {
 
 
 typedef enum {
+    ngx_http_faas_ev_again = 0,     /* all input consumed, need more */
+    ngx_http_faas_ev_header,        /* a record starts */
+    ngx_http_faas_ev_content,       /* a slice of its content */
+    ngx_http_faas_ev_end,           /* the record, padding too, is whole */
+    ngx_http_faas_ev_error          /* not FastCGI: version is not 1 */
+} ngx_http_faas_event_e;
+
+
+typedef enum {
     ngx_http_faas_st_header = 0,
     ngx_http_faas_st_content,
     ngx_http_faas_st_padding
@@ -134,6 +143,9 @@ ngx_int_t ngx_http_faas_upstream_start(ngx_http_request_t *r,
     ngx_http_faas_loc_conf_t *flcf);
 ngx_int_t ngx_http_faas_builtins_init(ngx_conf_t *cf,
     ngx_http_faas_main_conf_t *fmcf);
+
+ngx_http_faas_event_e ngx_http_faas_parse(ngx_http_faas_ctx_t *ctx,
+    u_char **pos, u_char *last, u_char **data, size_t *size);
 
 ngx_int_t ngx_http_faas_add_variables(ngx_conf_t *cf);
 ngx_flag_t ngx_http_faas_meter_used(ngx_conf_t *cf);

@@ -28,15 +28,6 @@ typedef struct {
 } ngx_http_faas_builtin_t;
 
 
-typedef enum {
-    ngx_http_faas_ev_again = 0,
-    ngx_http_faas_ev_header,
-    ngx_http_faas_ev_content,
-    ngx_http_faas_ev_end,
-    ngx_http_faas_ev_error
-} ngx_http_faas_event_e;
-
-
 static ngx_int_t ngx_http_faas_create_request(ngx_http_request_t *r);
 static ngx_int_t ngx_http_faas_reinit_request(ngx_http_request_t *r);
 static ngx_int_t ngx_http_faas_process_header(ngx_http_request_t *r);
@@ -55,8 +46,6 @@ static ngx_int_t ngx_http_faas_add_headers(ngx_http_request_t *r,
     ngx_array_t *a, ngx_array_t *params);
 static ngx_int_t ngx_http_faas_encode_body(ngx_http_request_t *r,
     ngx_chain_t *body, ngx_chain_t **ll);
-static ngx_http_faas_event_e ngx_http_faas_parse(ngx_http_faas_ctx_t *ctx,
-    u_char **pos, u_char *last, u_char **data, size_t *size);
 static ngx_int_t ngx_http_faas_header_block(ngx_http_request_t *r,
     ngx_http_faas_ctx_t *ctx, u_char *data, size_t size, u_char **rest);
 static ngx_int_t ngx_http_faas_header_line(ngx_http_request_t *r);
@@ -646,98 +635,6 @@ ngx_http_faas_reinit_request(ngx_http_request_t *r)
     r->state = 0;
 
     return NGX_OK;
-}
-
-
-/*
- * The record parser: bytes in, one event out. On content it gives the
- * slice of this record's payload in [*pos, last).
- */
-
-static ngx_http_faas_event_e
-ngx_http_faas_parse(ngx_http_faas_ctx_t *ctx, u_char **pos, u_char *last,
-    u_char **data, size_t *size)
-{
-    size_t   n;
-    u_char  *p;
-
-    p = *pos;
-
-    for ( ;; ) {
-
-        switch (ctx->state) {
-
-        case ngx_http_faas_st_header:
-
-            if (p == last) {
-                *pos = p;
-                return ngx_http_faas_ev_again;
-            }
-
-            n = ngx_min((size_t) (last - p), NGX_HTTP_FAAS_HEADER_LEN
-                                             - ctx->hlen);
-            ngx_memcpy(ctx->header + ctx->hlen, p, n);
-            ctx->hlen += n;
-            p += n;
-
-            if (ctx->hlen < NGX_HTTP_FAAS_HEADER_LEN) {
-                *pos = p;
-                return ngx_http_faas_ev_again;
-            }
-
-            ctx->hlen = 0;
-
-            if (ctx->header[0] != NGX_HTTP_FAAS_VERSION_1) {
-                *pos = p;
-                return ngx_http_faas_ev_error;
-            }
-
-            ctx->type = ctx->header[1];
-            ctx->content_left = (ctx->header[4] << 8) + ctx->header[5];
-            ctx->padding_left = ctx->header[6];
-            ctx->state = ngx_http_faas_st_content;
-
-            *pos = p;
-            return ngx_http_faas_ev_header;
-
-        case ngx_http_faas_st_content:
-
-            if (ctx->content_left == 0) {
-                ctx->state = ngx_http_faas_st_padding;
-                break;
-            }
-
-            if (p == last) {
-                *pos = p;
-                return ngx_http_faas_ev_again;
-            }
-
-            n = ngx_min((size_t) (last - p), ctx->content_left);
-
-            *data = p;
-            *size = n;
-            ctx->content_left -= n;
-
-            *pos = p + n;
-            return ngx_http_faas_ev_content;
-
-        default: /* ngx_http_faas_st_padding */
-
-            n = ngx_min((size_t) (last - p), ctx->padding_left);
-            ctx->padding_left -= n;
-            p += n;
-
-            if (ctx->padding_left) {
-                *pos = p;
-                return ngx_http_faas_ev_again;
-            }
-
-            ctx->state = ngx_http_faas_st_header;
-
-            *pos = p;
-            return ngx_http_faas_ev_end;
-        }
-    }
 }
 
 
