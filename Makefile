@@ -173,9 +173,10 @@ FUZZ_SECONDS ?= 60
 fuzz: deps all $(BUILD)/fcgi-runner-asan $(FUZZERS) $(NGINX_BUILDS)
 	@mkdir -p $(BUILD)/fuzz-corpus $(BUILD)/fuzz-corpus-module
 	$(BUILD)/t/fcgi_fuzz -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=1024 \
-	    -print_final_stats=1 $(BUILD)/fuzz-corpus
+	    -print_final_stats=1 -artifact_prefix=$(BUILD)/ $(BUILD)/fuzz-corpus
 	$(BUILD)/t/module_parse_fuzz -max_total_time=$(FUZZ_SECONDS) \
-	    -rss_limit_mb=1024 -print_final_stats=1 $(BUILD)/fuzz-corpus-module
+	    -rss_limit_mb=1024 -print_final_stats=1 -artifact_prefix=$(BUILD)/ \
+	    $(BUILD)/fuzz-corpus-module
 	FUZZ_ITERATIONS=$$(( $(FUZZ_SECONDS) * 40 )) prove -v t/runner_fuzz.t
 	FUZZ_ITERATIONS=$$(( $(FUZZ_SECONDS) * 25 )) \
 	TEST_NGINX_BINARY=$(CURDIR)/$(BUILD)/nginx-asan/nginx \

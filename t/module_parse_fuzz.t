@@ -37,7 +37,9 @@ for my $i (0 .. $#seeds) {
     }
 }
 
-my $out = `$fuzz -max_total_time=10 -rss_limit_mb=1024 $corpus 2>&1`;
+# a finding is written into the prefix, not into the checkout
+my $art = $t->prefix . '/';
+my $out = `$fuzz -max_total_time=10 -rss_limit_mb=1024 -artifact_prefix=$art $corpus 2>&1`;
 is($? >> 8, 0, 'libFuzzer: 10 s without a crash, overflow or broken '
    . 'invariant') or diag(substr($out, -3000));
 my ($runs) = $out =~ /Done (\d+) runs/;

@@ -24,7 +24,7 @@ BAIL_OUT("no $B/t/fcgi_fuzz: make test builds it with clang")
     unless -x "$B/t/fcgi_fuzz";
 
 my $dir = FaasTest->new->prefix;
-$out = `$B/t/fcgi_fuzz -max_total_time=15 -rss_limit_mb=1024 $dir 2>&1`;
+$out = `$B/t/fcgi_fuzz -max_total_time=15 -rss_limit_mb=1024 -artifact_prefix=$dir/ $dir 2>&1`;
 is($? >> 8, 0, 'libFuzzer: 15 s without a crash, leak or overflow')
     or diag(substr($out, -3000));
 like($out, qr/Done \d+ runs/, 'and it ran');
