@@ -159,15 +159,23 @@ deps:
 	        >/dev/null || exit 1; \
 	fi
 
-FUZZERS := $(BUILD)/t/fcgi_fuzz $(BUILD)/t/module_parse_fuzz
+FUZZERS := $(BUILD)/t/fcgi_fuzz $(BUILD)/t/module_parse_fuzz \
+           $(BUILD)/t/runner_fuzz
+
+# the runner's request path, every file but fr_main.c
+$(BUILD)/t/runner_fuzz: t/codec/runner_fuzz.c $(RUNNER_SRC) $(RUNNER_HDR)
+	@mkdir -p $(dir $@)
+	clang -std=gnu11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+	    -Iinclude -Ifcgi-runner $(WARN) -o $@ t/codec/runner_fuzz.c \
+	    $(filter-out fcgi-runner/fr_main.c,$(RUNNER_SRC))
 
 test: deps all $(BUILD)/fcgi-runner-asan $(FUZZERS) $(NGINX_BUILDS)
 	prove -r t
 
-# every fuzzer, longer than make test runs them: the codec's libFuzzer
-# target for FUZZ_SECONDS, the random-stream tests of the runner's
-# request path and of the module's response parser (against the ASan
-# nginx) for about as long each
+# every fuzzer, longer than make test runs them: the libFuzzer targets
+# (the codec, the module's record parser, the runner's request path) for
+# FUZZ_SECONDS each, then the random-stream tests of the runner and of
+# the module (against the ASan nginx) for about as long each
 FUZZ_SECONDS ?= 60
 
 fuzz: deps all $(BUILD)/fcgi-runner-asan $(FUZZERS) $(NGINX_BUILDS)
@@ -177,6 +185,10 @@ fuzz: deps all $(BUILD)/fcgi-runner-asan $(FUZZERS) $(NGINX_BUILDS)
 	$(BUILD)/t/module_parse_fuzz -max_total_time=$(FUZZ_SECONDS) \
 	    -rss_limit_mb=1024 -print_final_stats=1 -artifact_prefix=$(BUILD)/ \
 	    $(BUILD)/fuzz-corpus-module
+	@mkdir -p $(BUILD)/fuzz-corpus-runner
+	$(BUILD)/t/runner_fuzz -max_total_time=$(FUZZ_SECONDS) \
+	    -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix=$(BUILD)/ \
+	    $(BUILD)/fuzz-corpus-runner
 	FUZZ_ITERATIONS=$$(( $(FUZZ_SECONDS) * 40 )) prove -v t/runner_fuzz.t
 	FUZZ_ITERATIONS=$$(( $(FUZZ_SECONDS) * 25 )) \
 	TEST_NGINX_BINARY=$(CURDIR)/$(BUILD)/nginx-asan/nginx \

@@ -18,6 +18,7 @@
 
 uint64_t  fr_current_msec;
 uint64_t  fr_current_usec;
+int       fr_event_max_wait = -1;
 
 static int          fr_epfd = -1;
 static fr_timer_t **fr_heap;
@@ -230,6 +231,13 @@ fr_event_process(void)
     } else if (fr_heap_n) {
         timeout = (fr_heap[0]->when > fr_current_msec)
                   ? (int) (fr_heap[0]->when - fr_current_msec) : 0;
+    }
+
+    if (fr_event_max_wait >= 0
+        && (timeout == -1 || timeout > fr_event_max_wait))
+    {
+        /* a driver that runs the loop itself (the fuzzer) */
+        timeout = fr_event_max_wait;
     }
 
     n = epoll_wait(fr_epfd, events, FR_EVENT_BATCH, timeout);

@@ -56,6 +56,9 @@ struct fr_timer_s {
 extern uint64_t  fr_current_msec;
 extern uint64_t  fr_current_usec;
 
+/* the longest a round waits for events, in ms; -1: as long as needed */
+extern int       fr_event_max_wait;
+
 
 int fr_event_init(void);
 void fr_event_done(void);

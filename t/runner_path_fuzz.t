@@ -1,0 +1,46 @@
+#!/usr/bin/perl
+
+# The runner's request path under libFuzzer (t/codec/runner_fuzz.c: all
+# of the runner but main, a real socket and event loop, an empty
+# functions folder), for a bounded time, seeded with the requests the
+# protocol tests send. It fails on a crash, a sanitizer report, or a
+# connection, request or held byte left after the client has gone.
+
+use strict;
+use warnings;
+
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use FaasTest qw(fcgi_record fcgi_params fcgi_request_bytes);
+use Test::More;
+
+my $fuzz = "$FaasTest::BUILD/t/runner_fuzz";
+BAIL_OUT("no $fuzz: make test builds it with clang") unless -x $fuzz;
+
+my $t = FaasTest->new;
+my $corpus = $t->prefix . '/corpus';
+mkdir $corpus;
+
+my @seeds = (
+    fcgi_request_bytes(params => FaasTest::fcgi_default_params('echo')),
+    fcgi_request_bytes(params => FaasTest::fcgi_default_params('../x')),
+    fcgi_request_bytes(params => FaasTest::fcgi_default_params('e',
+        REQUEST_METHOD => 'POST'), stdin => 'body' x 100, keep => 1)
+        . fcgi_request_bytes(id => 2, params => [ FAAS_STATUS => 1 ]),
+    fcgi_record(9, 0, fcgi_params(FCGI_MAX_CONNS => '', FCGI_MAX_REQS => ''))
+        . fcgi_record(42, 0, 'x' x 8),
+    fcgi_record(1, 1, pack('nCx5', 1, 1)) . fcgi_record(4, 1, "\x7f\x7fx")
+        . fcgi_record(4, 1, '') . fcgi_record(2, 1, ''),
+    fcgi_record(1, 1, pack('nCx5', 3, 0)),
+    fcgi_request_bytes(params => [ BIG => 'x' x 70000 ]),
+);
+FaasTest::write_file("$corpus/seed-$_", $seeds[$_]) for 0 .. $#seeds;
+
+my $art = $t->prefix . '/';
+my $out = `$fuzz -max_total_time=10 -rss_limit_mb=2048 -artifact_prefix=$art $corpus 2>&1`;
+is($? >> 8, 0, 'libFuzzer: 10 s without a crash, a report or anything '
+   . 'left behind') or diag(substr($out, -3000));
+my ($runs) = $out =~ /Done (\d+) runs/;
+ok($runs && $runs > 100, "and it ran ($runs runs)");
+
+done_testing;
