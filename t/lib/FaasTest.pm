@@ -65,6 +65,14 @@ $SIG{ALRM} = sub {
 };
 alarm($ENV{TEST_FAAS_TIMEOUT} // 300);
 
+# stopped from outside (timeout(1), Ctrl-C): what it started goes too
+for my $sig (qw(INT TERM HUP)) {
+    $SIG{$sig} = sub {
+        $_->kill_all for grep { defined } values %live;
+        POSIX::_exit(128 + ($sig eq 'INT' ? 2 : $sig eq 'TERM' ? 15 : 1));
+    };
+}
+
 use constant {
     FCGI_BEGIN_REQUEST => 1, FCGI_ABORT_REQUEST => 2, FCGI_END_REQUEST => 3,
     FCGI_PARAMS => 4, FCGI_STDIN => 5, FCGI_STDOUT => 6, FCGI_STDERR => 7,
