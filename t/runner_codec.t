@@ -20,13 +20,6 @@ my ($n) = $out =~ /^1\.\.(\d+)/m;
 ok($n && $n >= 9, "it ran its $n checks");
 ok(!@not, 'none failed') or diag(join "\n", @not);
 
-BAIL_OUT("no $B/t/fcgi_fuzz: make test builds it with clang")
-    unless -x "$B/t/fcgi_fuzz";
-
-my $dir = FaasTest->new->prefix;
-$out = `$B/t/fcgi_fuzz -max_total_time=15 -rss_limit_mb=1024 -artifact_prefix=$dir/ $dir 2>&1`;
-is($? >> 8, 0, 'libFuzzer: 15 s without a crash, leak or overflow')
-    or diag(substr($out, -3000));
-like($out, qr/Done \d+ runs/, 'and it ran');
+FaasTest->new->libfuzzer('fcgi_fuzz', 15, 1000);
 
 done_testing;

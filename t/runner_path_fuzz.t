@@ -14,12 +14,7 @@ use lib "$FindBin::Bin/lib";
 use FaasTest qw(fcgi_record fcgi_params fcgi_request_bytes);
 use Test::More;
 
-my $fuzz = "$FaasTest::BUILD/t/runner_fuzz";
-BAIL_OUT("no $fuzz: make test builds it with clang") unless -x $fuzz;
-
 my $t = FaasTest->new;
-my $corpus = $t->prefix . '/corpus';
-mkdir $corpus;
 
 my @seeds = (
     fcgi_request_bytes(params => FaasTest::fcgi_default_params('echo')),
@@ -34,13 +29,6 @@ my @seeds = (
     fcgi_record(1, 1, pack('nCx5', 3, 0)),
     fcgi_request_bytes(params => [ BIG => 'x' x 70000 ]),
 );
-FaasTest::write_file("$corpus/seed-$_", $seeds[$_]) for 0 .. $#seeds;
-
-my $art = $t->prefix . '/';
-my $out = `$fuzz -max_total_time=10 -rss_limit_mb=2048 -artifact_prefix=$art $corpus 2>&1`;
-is($? >> 8, 0, 'libFuzzer: 10 s without a crash, a report or anything '
-   . 'left behind') or diag(substr($out, -3000));
-my ($runs) = $out =~ /Done (\d+) runs/;
-ok($runs && $runs > 100, "and it ran ($runs runs)");
+$t->libfuzzer('runner_fuzz', 10, 100, @seeds);
 
 done_testing;

@@ -193,6 +193,28 @@ sub wait_for {
 }
 
 
+# runs a libFuzzer binary of build/t for $seconds from @seeds (a corpus
+# in the prefix; a finding is written there too); two checks: it found
+# nothing, and it ran at least $min runs
+sub libfuzzer {
+    my ($self, $name, $seconds, $min, @seeds) = @_;
+    my $bin = "$BUILD/t/$name";
+    BAIL_OUT("no $bin: make test builds it with clang") unless -x $bin;
+
+    my $corpus = "$self->{prefix}/corpus-$name";
+    make_path($corpus);
+    write_file("$corpus/seed-$_", $seeds[$_]) for 0 .. $#seeds;
+
+    my $cmd = "$bin -max_total_time=$seconds -rss_limit_mb=2048 "
+            . "-artifact_prefix=$self->{prefix}/ $corpus";
+    my $out = `$cmd 2>&1`;
+    is($? >> 8, 0, "$name: $seconds s of libFuzzer found nothing")
+        or diag(substr($out, -3000));
+    my ($runs) = $out =~ /Done (\d+) runs/;
+    ok($runs && $runs >= $min, "$name ran ($runs runs)");
+}
+
+
 # runs another test file of t/ in the environment given; one check: it
 # passed whole (its plan, no failure, exit 0)
 sub run_test_file {
