@@ -1474,7 +1474,12 @@ fr_req_end(fr_req_t *r, uint32_t app_status)
 
     if (c->req == r && r->stdin_done) {
         fr_req_done(r);
+        return;
     }
+
+    /* answered before its body was read: the rest is read and dropped,
+     * then the connection takes the client's next request */
+    fr_req_downstream_ready(r);
 }
 
 

@@ -19,6 +19,7 @@ my $fn = $t->testfn;
 $t->function('slow', "exec = $fn\ntimeout = 1s\n");
 $t->function('bad', "exec = $fn\nmax_instances = 2\n");
 $t->function('good', "exec = $fn\n");
+$t->function('single', "exec = $fn\nmax_instances = 1\nqueue_timeout = 1s\n");
 $t->function('missing', "exec = ./no-such-program\n");
 $t->function('quitter', "exec = $fn\nenv.TESTFN_EXIT = 1\n");
 $t->start_runner;
@@ -126,6 +127,20 @@ ok($n1 - $n0 <= 4, 'but at most a few start attempts in '
 ok($took < 10, 'and no request waits out queue_timeout');
 
 is($t->http_get('/fn/good')->{status}, 200, 'good function still fine');
+
+# a POST answered while its body waits for a worker (503 at
+# queue_timeout): the rest of the body is read and dropped, and the kept
+# connection serves nginx's next request (it waited for ever before)
+{
+    my $busy = $t->http_start('/fn/single?op=sleep&ms=4000');
+    sleep 0.3;
+    my $p = $t->http_post('/fn/single', 'b' x 5000, timeout => 10);
+    is($p && $p->{status}, 503, 'a POST queued past queue_timeout: 503');
+    my $g = $t->http_get('/fn/good', timeout => 10);
+    is($g && $g->{status}, 200,
+       'the kept connection serves the next request');
+    FaasTest::http_finish($busy, timeout => 10);
+}
 ok(FaasTest::proc_alive($t->runner_pid), 'runner alive');
 
 # no zombies among the runner's children
