@@ -1841,6 +1841,12 @@ fr_worker_record(fr_worker_t *w, fr_fcgi_event_e ev)
     case FR_FCGI_EV_ERROR:
         fr_log(FR_LOG_ERR, 0, "worker %d of \"%s\" sent garbage (not a "
                "FastCGI record)", (int) w->pid, w->func->name);
+
+        if (w->state == FR_WORKER_STARTING) {
+            /* it never became ready: not a worker to replace at once */
+            fr_func_start_failed(w->func);
+        }
+
         fr_worker_failed(w, NULL);
         return;
 

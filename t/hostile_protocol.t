@@ -45,6 +45,15 @@ for my $name (sort keys %cgi) {
                  'run.sh' => "#!/bin/sh\n$cgi{$name}\n");
 }
 $t->function('other', "exec = $fn\n");
+
+# a FastCGI worker that answers the readiness probe (and everything
+# after) with garbage: it never becomes ready, so it is a start failure,
+# retried with a growing delay, the waiting request answered 502 at
+# once; not a respawn loop
+$t->function('probegarbage', "exec = ./run.pl\nqueue_timeout = 20s\n",
+    'run.pl' => "#!/usr/bin/perl\nopen(my \$l, '<&=', 0) or die;\n"
+              . "while (accept(my \$c, \$l)) { syswrite(\$c, 'HTTP/1.0 200 "
+              . "OK' . \"\\r\\n\" x 2); close \$c }\n");
 $t->start_runner;
 
 my $sock = $t->socket_path;
@@ -87,6 +96,22 @@ for my $name (sort keys %want) {
        "$name: the same status as stock fastcgi_pass");
     is($t->http_get('/fn/other')->{status}, 200,
        "$name: other functions answer");
+}
+
+# garbage at the probe
+{
+    my $t0 = time;
+    my $r = $t->http_get('/fn/probegarbage', timeout => 30);
+    is($r && $r->{status}, 502, 'garbage at the readiness probe: 502');
+    cmp_ok(time - $t0, '<', 15, '... at once, not at queue_timeout');
+    $r = $t->http_get('/fn/probegarbage', timeout => 30) for 1 .. 3;
+    select(undef, undef, undef, 1);
+    my $spawns = () = $t->runner_log
+        =~ /worker \d+ of "probegarbage" sent garbage/g;
+    cmp_ok($spawns, '<=', 6, "retried with a delay, not in a loop "
+           . "($spawns starts)");
+    like($t->runner_log, qr/function "probegarbage" cannot start: next try/,
+         'logged as a start failure');
 }
 
 # a CGI that never reads its 8 MB body: it answers, the rest is dropped
