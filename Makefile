@@ -160,7 +160,8 @@ deps:
 	fi
 
 FUZZERS := $(BUILD)/t/fcgi_fuzz $(BUILD)/t/module_parse_fuzz \
-           $(BUILD)/t/runner_fuzz
+           $(BUILD)/t/runner_fuzz $(BUILD)/t/runner_worker_fuzz \
+           $(BUILD)/t/fuzz_worker
 
 # the runner's request path, every file but fr_main.c
 $(BUILD)/t/runner_fuzz: t/codec/runner_fuzz.c $(RUNNER_SRC) $(RUNNER_HDR)
@@ -168,6 +169,18 @@ $(BUILD)/t/runner_fuzz: t/codec/runner_fuzz.c $(RUNNER_SRC) $(RUNNER_HDR)
 	clang -std=gnu11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
 	    -Iinclude -Ifcgi-runner $(WARN) -o $@ t/codec/runner_fuzz.c \
 	    $(filter-out fcgi-runner/fr_main.c,$(RUNNER_SRC))
+
+# the worker side: real worker processes answering with fuzzed bytes
+$(BUILD)/t/runner_worker_fuzz: t/codec/runner_worker_fuzz.c $(RUNNER_SRC) \
+                               $(RUNNER_HDR)
+	@mkdir -p $(dir $@)
+	clang -std=gnu11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+	    -Iinclude -Ifcgi-runner $(WARN) -o $@ t/codec/runner_worker_fuzz.c \
+	    $(filter-out fcgi-runner/fr_main.c,$(RUNNER_SRC))
+
+$(BUILD)/t/fuzz_worker: t/codec/fuzz_worker.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -O2 $(WARN) -o $@ $<
 
 test: deps all $(BUILD)/fcgi-runner-asan $(FUZZERS) $(NGINX_BUILDS)
 	prove -r t
@@ -189,6 +202,10 @@ fuzz: deps all $(BUILD)/fcgi-runner-asan $(FUZZERS) $(NGINX_BUILDS)
 	$(BUILD)/t/runner_fuzz -max_total_time=$(FUZZ_SECONDS) \
 	    -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix=$(BUILD)/ \
 	    $(BUILD)/fuzz-corpus-runner
+	@mkdir -p $(BUILD)/fuzz-corpus-worker
+	$(BUILD)/t/runner_worker_fuzz -max_total_time=$(FUZZ_SECONDS) \
+	    -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix=$(BUILD)/ \
+	    $(BUILD)/fuzz-corpus-worker
 	FUZZ_ITERATIONS=$$(( $(FUZZ_SECONDS) * 40 )) prove -v t/runner_fuzz.t
 	FUZZ_ITERATIONS=$$(( $(FUZZ_SECONDS) * 25 )) \
 	TEST_NGINX_BINARY=$(CURDIR)/$(BUILD)/nginx-asan/nginx \

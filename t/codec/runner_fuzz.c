@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,7 +35,7 @@ static int fr_fuzz_init(void);
 fr_runner_t  fr_runner;
 
 static char  fr_fuzz_sock[108];
-static char  fr_fuzz_dir[] = "/tmp/fr-fuzz.XXXXXX";
+static char  fr_fuzz_dir[PATH_MAX];
 
 
 /* the socket and its folder go with the fuzzer */
@@ -57,6 +58,11 @@ fr_fuzz_init(void)
 
     /* as the runner: a closed peer is an error return, not a signal */
     (void) signal(SIGPIPE, SIG_IGN);
+
+    /* under TMPDIR: the test's prefix, which goes with the test even
+     * when the fuzzer crashes */
+    snprintf(fr_fuzz_dir, sizeof(fr_fuzz_dir), "%s/fr-fuzz.XXXXXX",
+             getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
 
     dir = mkdtemp(fr_fuzz_dir);
     if (dir == NULL) {

@@ -205,7 +205,8 @@ sub libfuzzer {
     make_path($corpus);
     write_file("$corpus/seed-$_", $seeds[$_]) for 0 .. $#seeds;
 
-    my $cmd = "$bin -max_total_time=$seconds -rss_limit_mb=2048 "
+    my $cmd = "TMPDIR=$self->{prefix} $bin -max_total_time=$seconds "
+            . "-rss_limit_mb=2048 "
             . "-artifact_prefix=$self->{prefix}/ $corpus";
     my $out = `$cmd 2>&1`;
     is($? >> 8, 0, "$name: $seconds s of libFuzzer found nothing")
