@@ -259,6 +259,11 @@ lint:
 	        END { exit b }' $$f || bad=1; \
 	done; \
 	[ $$bad = 0 ] && echo "lint: $(words $(LINT_SRC)) files clean"
+	@sh tools/include-order.sh fcgi-runner
+	@for f in fcgi-runner/*.c; do \
+	    n=$$(wc -l <$$f); [ $$n -le 900 ] \
+	        || { echo "$$f: $$n lines, over 900"; exit 1; }; \
+	done
 
 clean:
 	rm -rf $(BUILD)

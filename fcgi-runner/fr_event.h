@@ -9,14 +9,7 @@
 #define FR_EVENT_H
 
 
-#include <stddef.h>
-#include <stdint.h>
-
-
-#define FR_OK          0
-#define FR_ERROR      -1
-#define FR_AGAIN      -2
-#define FR_DECLINED   -5
+#include "fr_core.h"
 
 
 typedef struct fr_io_s     fr_io_t;

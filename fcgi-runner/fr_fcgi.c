@@ -165,6 +165,47 @@ fr_fcgi_write_end_request(u_char *p, uint16_t id, uint32_t app_status,
 }
 
 
+u_char *
+fr_fcgi_write_begin_request(u_char *p, uint16_t id, uint16_t role,
+    u_char flags)
+{
+    p = fr_fcgi_write_header(p, FR_FCGI_BEGIN_REQUEST, id, 8, 0);
+
+    *p++ = (u_char) (role >> 8);
+    *p++ = (u_char) role;
+    *p++ = flags;
+    memset(p, 0, 5);
+
+    return p + 5;
+}
+
+
+/*
+ * FCGI_GET_VALUES asking for one variable (an empty one is no probe:
+ * libfcgi waits for more input on it). Room: FR_FCGI_HEADER_LEN + 2 +
+ * strlen(name) + 7.
+ */
+
+u_char *
+fr_fcgi_write_get_values(u_char *p, const char *name)
+{
+    size_t   len, pad;
+    u_char  *start;
+
+    len = fr_fcgi_nv_size(strlen(name), 0);
+    pad = (8 - len % 8) % 8;
+
+    p = fr_fcgi_write_header(p, FR_FCGI_GET_VALUES, 0, (uint16_t) len,
+                             (u_char) pad);
+    start = p;
+    p = fr_fcgi_nv_write(p, (const u_char *) name, strlen(name),
+                         (const u_char *) "", 0);
+    memset(p, 0, pad);
+
+    return start + len + pad;
+}
+
+
 size_t
 fr_fcgi_nv_size(size_t nlen, size_t vlen)
 {

@@ -79,6 +79,9 @@ u_char *fr_fcgi_write_header(u_char *p, u_char type, uint16_t id,
 u_char *fr_fcgi_write_end_request(u_char *p, uint16_t id,
     uint32_t app_status, u_char protocol_status);
 
+u_char *fr_fcgi_write_begin_request(u_char *p, uint16_t id, uint16_t role,
+    u_char flags);
+u_char *fr_fcgi_write_get_values(u_char *p, const char *name);
 size_t fr_fcgi_nv_size(size_t nlen, size_t vlen);
 u_char *fr_fcgi_nv_write(u_char *p, const u_char *name, size_t nlen,
     const u_char *value, size_t vlen);

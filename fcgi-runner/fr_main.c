@@ -15,8 +15,16 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "fr_cgi.h"
+#include "fr_conn.h"
+#include "fr_fastcgi_worker.h"
+#include "fr_func.h"
+#include "fr_listen.h"
 #include "fr_log.h"
-#include "fr_runner.h"
+#include "fr_pool.h"
+#include "fr_proxy.h"
+#include "fr_reap.h"
+#include "fr_report.h"
 
 
 #define FR_VERSION           "0.1.0"
@@ -148,6 +156,9 @@ main(int argc, char **argv)
     fr_conf_defaults(conf);
 
     fr_runner.is_root = (geteuid() == 0);
+    fr_fastcgi_worker_init();
+    fr_cgi_init();
+    fr_proxy_init();
     fr_list_init(&fr_runner.funcs);
     fr_list_init(&fr_runner.conns);
     fr_list_init(&fr_runner.workers);

@@ -29,56 +29,14 @@ typedef struct fr_func_s    fr_func_t;
 typedef struct fr_worker_s  fr_worker_t;
 
 
-/* an intrusive doubly linked list, as ngx_queue_t */
-typedef struct fr_link_s  fr_link_t;
-
-struct fr_link_s {
-    fr_link_t             *prev;
-    fr_link_t             *next;
-};
-
-#define fr_list_init(h)      (h)->prev = (h); (h)->next = (h)
-#define fr_list_empty(h)     ((h) == (h)->next)
-#define fr_list_first(h)     (h)->next
-#define fr_list_last(h)      (h)->prev
-#define fr_list_data(l, type, field)                                         \
-    ((type *) ((u_char *) (l) - offsetof(type, field)))
-
-static inline void
-fr_list_insert_head(fr_link_t *h, fr_link_t *x)
-{
-    x->next = h->next;
-    x->next->prev = x;
-    x->prev = h;
-    h->next = x;
-}
-
-static inline void
-fr_list_insert_tail(fr_link_t *h, fr_link_t *x)
-{
-    x->prev = h->prev;
-    x->prev->next = x;
-    x->next = h;
-    h->prev = x;
-}
-
-static inline void
-fr_list_remove(fr_link_t *x)
-{
-    x->next->prev = x->prev;
-    x->prev->next = x->next;
-    x->prev = x;
-    x->next = x;
-}
-
-
 typedef enum {
     FR_OUTCOME_OK = 0,
     FR_OUTCOME_NOT_FOUND,
     FR_OUTCOME_THROTTLED,
     FR_OUTCOME_TIMEOUT,
     FR_OUTCOME_CRASHED,
-    FR_OUTCOME_ERROR
+    FR_OUTCOME_ERROR,
+    FR_OUTCOME_MAX
 } fr_outcome_e;
 
 
@@ -143,12 +101,41 @@ struct fr_conn_s {
 
 
 typedef enum {
-    FR_WORKER_STARTING = 0,  /* forked, not yet answered the probe */
+    FR_WORKER_NEW = 0,       /* being spawned */
+    FR_WORKER_STARTING,      /* forked, not yet answered the probe */
     FR_WORKER_IDLE,
     FR_WORKER_BUSY,
     FR_WORKER_STOPPING       /* signalled or exited; waits to be reaped */
 } fr_worker_state_e;
 
+
+/*
+ * A worker mode (FastCGI, CGI): how a worker's descriptors are made and
+ * how a request goes to it and its answer comes back. Registered at
+ * startup; no branch on the mode outside the mode's own file.
+ */
+typedef struct {
+    const char  *name;
+    /* a process per request (CGI), not kept workers that are reused */
+    unsigned     per_request;
+    /* the child's fd 0 and 1; the runner's ends go into w */
+    int   (*open)(fr_worker_t *w, int fd[2]);
+    /* spawned: probe it (r NULL), or prepare for its request r;
+     * FR_ERROR: the pool stops it */
+    int   (*started)(fr_worker_t *w, fr_req_t *r);
+    /* send r to an idle worker; FR_DECLINED: it is gone, try another */
+    int   (*assign)(fr_worker_t *w, fr_req_t *r);
+    /* a slice of the request body; n == 0: the body ended */
+    void  (*stdin)(fr_worker_t *w, const u_char *p, size_t n);
+    /* stderr while a request runs; FR_DECLINED: to the log */
+    int   (*stderr)(fr_worker_t *w, const u_char *p, size_t n);
+    /* stderr ended */
+    void  (*stderr_end)(fr_worker_t *w);
+    /* the process exited; FR_DONE: the mode finishes the worker */
+    int   (*reaped)(fr_worker_t *w);
+    /* the timer of a busy worker */
+    void  (*timer)(fr_worker_t *w);
+} fr_mode_t;
 
 struct fr_worker_s {
     pid_t                  pid;
@@ -165,6 +152,8 @@ struct fr_worker_s {
     unsigned               reaped:1;
     unsigned               reap_waited:1;   /* cgi: for its rusage */
     unsigned               err_waited:1;    /* cgi: for its stderr */
+    unsigned               per_request:1;   /* its mode's: cgi */
+    unsigned               ino_socket:1;    /* ino[0] is a socket */
     int                    status;          /* as wait4() gave it */
     int64_t                ru_cpu_us;       /* of the reaped process */
     int64_t                ru_maxrss_kb;
@@ -174,6 +163,7 @@ struct fr_worker_s {
     uint64_t               ready_at;        /* usec */
     int                    exec_errno;
     int                    mode;      /* the function's when it started */
+    const fr_mode_t       *ops;       /* the mode's */
     uid_t                  uid;       /* whom it runs as */
     ino_t                  ino[3];    /* its pipes' or socket's inodes */
     uint64_t               log_window;      /* msec: stderr rate limit */
@@ -249,43 +239,6 @@ typedef struct {
 
 
 extern fr_runner_t  fr_runner;
-
-
-/* fr_pool.c */
-int fr_funcs_load(int test);
-fr_func_t *fr_func_find(const u_char *name, size_t len);
-void fr_func_enqueue(fr_func_t *f, fr_req_t *r);
-void fr_func_dispatch(fr_func_t *f);
-void fr_func_unqueue(fr_req_t *r);
-void fr_workers_reap(void);
-void fr_func_check(fr_func_t *f);
-void fr_worker_stdin(fr_worker_t *w, const u_char *p, size_t n);
-int fr_worker_stdin_ready(fr_worker_t *w);
-void fr_worker_stdout_ready(fr_worker_t *w);
-void fr_worker_abandon(fr_worker_t *w);
-void fr_workers_stop_all(int sig);
-void fr_funcs_free(void);
-
-/* fr_meter.c */
-void fr_meter_start(fr_worker_t *w, fr_req_t *r);
-void fr_meter_stop(fr_worker_t *w, fr_req_t *r);
-void fr_meter_proc_close(fr_worker_t *w);
-#define FR_METER_RECORD_MAX  1024
-size_t fr_meter_record(fr_req_t *r, u_char *buf);
-const char *fr_outcome_name(fr_outcome_e outcome);
-int fr_meter_main(int argc, char **argv);
-
-/* fr_proxy.c */
-int fr_listen_open(void);
-void fr_listen_close(void);
-void fr_conns_drain(int fast);
-void fr_req_assigned(fr_req_t *r);
-void fr_req_fail(fr_req_t *r, fr_outcome_e outcome);
-int fr_req_stdout(fr_req_t *r, u_char type, const u_char *p, size_t n);
-void fr_req_end(fr_req_t *r, uint32_t app_status);
-void fr_req_downstream_ready(fr_req_t *r);
-int fr_req_stdin_ready(fr_req_t *r);
-int fr_req_idempotent(fr_req_t *r);
 
 
 #endif /* FR_RUNNER_H */

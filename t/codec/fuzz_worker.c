@@ -11,11 +11,10 @@
  *   fuzz_worker SCRIPT cgi    CGI: read stdin (or not), write SCRIPT
  *
  * The readiness probe (GET_VALUES) gets an empty GET_VALUES_RESULT,
- * unless the script is written first. The script's first byte is the worker's behaviour, the rest its
- * output: bit 0 exit after writing (a crash in FastCGI mode), bit 1
- * write before reading the request, bit 2 write in 7-byte pieces,
- * bit 3 leave the connection open and exit later (the runner's timeout
- * or the process's end closes it).
+ * unless the script is written first. The script's first byte is the
+ * worker's behaviour, the rest its output: bit 0 exit after writing (a
+ * crash in FastCGI mode), bit 1 write before reading the request, bit 2
+ * write in 7-byte pieces, bit 3 wait 50 ms before closing or exiting.
  */
 
 #include <signal.h>

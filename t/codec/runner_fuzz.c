@@ -23,8 +23,14 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "fr_cgi.h"
+#include "fr_fastcgi_worker.h"
+#include "fr_func.h"
+#include "fr_listen.h"
 #include "fr_log.h"
-#include "fr_runner.h"
+#include "fr_pool.h"
+#include "fr_proxy.h"
+#include "fr_reap.h"
 
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -85,6 +91,9 @@ fr_fuzz_init(void)
 
     sprintf(fr_runner.conf.listen, "unix:%s", fr_fuzz_sock);
 
+    fr_fastcgi_worker_init();
+    fr_cgi_init();
+    fr_proxy_init();
     fr_list_init(&fr_runner.funcs);
     fr_list_init(&fr_runner.conns);
     fr_list_init(&fr_runner.workers);

@@ -1,0 +1,426 @@
+/*
+ * Copyright (C) ngx_faas developers
+ *
+ * The CGI worker mode (RFC 3875): a process per request, its
+ * meta-variables in the environment, the body on a pipe to its stdin,
+ * its header block and body read from its stdout, its stderr passed to
+ * the client as FastCGI STDERR. The response ends with its stdout.
+ */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "fr_cgi.h"
+#include "fr_log.h"
+#include "fr_meter.h"
+#include "fr_spawn.h"
+
+
+#define FR_CGI_HEADER_MAX  (64 * 1024)
+#define FR_REAP_WAIT       100        /* ms a metered CGI end waits */
+#define FR_STRAYS_WAIT     100        /* ms to wait for pipes, stderr */
+
+
+static int fr_cgi_open(fr_worker_t *w, int fd[2]);
+static int fr_cgi_started(fr_worker_t *w, fr_req_t *r);
+static int fr_cgi_assign(fr_worker_t *w, fr_req_t *r);
+static void fr_cgi_stdin(fr_worker_t *w, const u_char *p, size_t n);
+static int fr_cgi_stderr(fr_worker_t *w, const u_char *p, size_t n);
+static void fr_cgi_stderr_end(fr_worker_t *w);
+static int fr_cgi_reaped(fr_worker_t *w);
+static void fr_cgi_timer(fr_worker_t *w);
+static void fr_cgi_flush(fr_worker_t *w);
+static void fr_cgi_stdout_handler(fr_io_t *io, uint32_t events);
+static int fr_cgi_headers(fr_worker_t *w);
+static void fr_cgi_stdin_handler(fr_io_t *io, uint32_t events);
+static void fr_cgi_finish(fr_worker_t *w);
+
+
+static const fr_mode_t  fr_cgi_mode = {
+    "cgi",
+    1,
+    fr_cgi_open,
+    fr_cgi_started,
+    fr_cgi_assign,
+    fr_cgi_stdin,
+    fr_cgi_stderr,
+    fr_cgi_stderr_end,
+    fr_cgi_reaped,
+    fr_cgi_timer
+};
+
+
+void
+fr_cgi_init(void)
+{
+    fr_pool_mode(FR_MODE_CGI, &fr_cgi_mode);
+}
+
+
+/* pipes for the body (the child's 0) and the response (its 1) */
+
+static int
+fr_cgi_open(fr_worker_t *w, int fd[2])
+{
+    int  p[2];
+
+    if (fr_spawn_pipe(p, 1, &w->ino[0]) != FR_OK) {
+        return FR_ERROR;
+    }
+
+    fd[0] = p[0];
+    w->in.fd = p[1];
+
+    if (fr_spawn_pipe(p, 0, &w->ino[1]) != FR_OK) {
+        return FR_ERROR;
+    }
+
+    fd[1] = p[1];
+    w->io.fd = p[0];
+
+    w->in.handler = fr_cgi_stdin_handler;
+    w->io.handler = fr_cgi_stdout_handler;
+    w->in.data = w->io.data = w;
+
+    return FR_OK;
+}
+
+
+static int
+fr_cgi_started(fr_worker_t *w, fr_req_t *r)
+{
+    (void) r;
+
+    fr_worker_set_state(w, FR_WORKER_BUSY);
+
+    return fr_io_set(&w->io, EPOLLIN);
+}
+
+
+/* the request is in its environment; its body follows on stdin */
+
+static int
+fr_cgi_assign(fr_worker_t *w, fr_req_t *r)
+{
+    (void) w;
+    (void) r;
+
+    return FR_OK;
+}
+
+
+static void
+fr_cgi_stdin(fr_worker_t *w, const u_char *p, size_t n)
+{
+    if (w->in.fd == -1) {
+        return;
+    }
+
+    if (n) {
+        (void) fr_buf_append(&w->out, p, n);
+    }
+
+    if (fr_buf_full(&w->out)) {
+        fr_cgi_flush(w);
+        return;
+    }
+
+    fr_io_post(&w->in, EPOLLOUT);
+}
+
+
+static void
+fr_cgi_flush(fr_worker_t *w)
+{
+    int  rc, full;
+
+    if (w->in.fd == -1) {
+        return;
+    }
+
+    full = fr_buf_full(&w->out);
+
+    rc = fr_buf_flush(&w->out, w->in.fd);
+
+    if (rc == FR_ERROR) {
+        /* the script does not read its body: that is its right */
+        fr_buf_free(&w->out);
+        fr_io_close(&w->in);
+        return;
+    }
+
+    if (rc == FR_OK && w->req && w->req->stdin_done) {
+        /* the whole body is in: the script sees EOF */
+        fr_io_close(&w->in);
+        return;
+    }
+
+    (void) fr_io_set(&w->in, rc == FR_AGAIN ? EPOLLOUT : 0);
+
+    if (full && !fr_buf_full(&w->out) && w->req) {
+        fr_req_ops->resume(w->req);
+    }
+}
+
+
+/* to the client as FastCGI STDERR, paced like its stdout */
+
+static int
+fr_cgi_stderr(fr_worker_t *w, const u_char *p, size_t n)
+{
+    if (fr_req_ops->output(w->req, FR_FCGI_STDERR, p, n) == FR_AGAIN
+        && w->err.fd != -1)
+    {
+        (void) fr_io_set(&w->err, 0);
+    }
+
+    return FR_OK;
+}
+
+
+static void
+fr_cgi_stderr_end(fr_worker_t *w)
+{
+    if (w->state == FR_WORKER_BUSY) {
+        fr_cgi_finish(w);
+    }
+}
+
+
+/*
+ * The process of a request exited. Its output may still sit in the
+ * pipe: read it first. If the pipes are still open a moment later, what
+ * holds them was left behind by it.
+ */
+
+static int
+fr_cgi_reaped(fr_worker_t *w)
+{
+    if (w->state != FR_WORKER_BUSY) {
+        return FR_DECLINED;
+    }
+
+    if (w->io.fd != -1) {
+        fr_timer_add(&w->timer, FR_STRAYS_WAIT);
+        return FR_DONE;
+    }
+
+    fr_timer_del(&w->timer);
+    fr_cgi_finish(w);
+
+    return FR_DONE;
+}
+
+
+/* near its end: waited for its pipes, its stderr or its exit */
+
+static void
+fr_cgi_timer(fr_worker_t *w)
+{
+    if (w->reaped && (w->io.fd != -1 || w->err.fd != -1)) {
+        /* gone, and its pipes still open: held by what it left */
+        fr_spawn_kill_strays(w);
+    }
+
+    if (w->io.fd == -1) {
+        /* stdout ended: no longer wait for stderr or for the exit */
+        fr_cgi_finish(w);
+    }
+}
+
+
+static void
+fr_cgi_stdout_handler(fr_io_t *io, uint32_t events)
+{
+    int           rc;
+    ssize_t       n;
+    u_char        buf[64 * 1024];
+    fr_req_t     *r;
+    fr_worker_t  *w;
+
+    (void) events;
+
+    w = io->data;
+
+    fr_worker_exec_check(w);
+
+    n = read(io->fd, buf, sizeof(buf));
+
+    if (n == -1 && (errno == EAGAIN || errno == EINTR)) {
+        return;
+    }
+
+    r = w->req;
+
+    if (n <= 0) {
+        fr_io_close(io);
+
+        if (!w->cgi_headers && r) {
+            if (!w->exec_failed) {
+                fr_log(FR_LOG_ERR, 0, "CGI function \"%s\" (pid %d) %s",
+                       w->func->name, (int) w->pid,
+                       w->hdr.len ? "sent an incomplete header"
+                                  : "sent no response");
+            }
+            w->req = NULL;
+            r->worker = NULL;
+            fr_req_ops->fail(r, w->exec_failed ? FR_OUTCOME_ERROR
+                                               : FR_OUTCOME_CRASHED);
+        }
+
+        fr_cgi_finish(w);
+        return;
+    }
+
+    if (r == NULL) {
+        return;
+    }
+
+    if (w->cgi_headers) {
+        rc = fr_req_ops->output(r, FR_FCGI_STDOUT, buf, (size_t) n);
+
+        if (rc == FR_AGAIN && io->fd != -1) {
+            (void) fr_io_set(io, 0);
+        }
+
+        return;
+    }
+
+    (void) fr_buf_append(&w->hdr, buf, (size_t) n);
+
+    rc = fr_cgi_headers(w);
+
+    if (rc == FR_AGAIN) {
+        return;
+    }
+
+    if (rc == FR_ERROR) {
+        fr_log(FR_LOG_ERR, 0, "CGI function \"%s\" (pid %d) sent an invalid "
+               "header", w->func->name, (int) w->pid);
+        fr_worker_failed(w, NULL);
+        return;
+    }
+
+    w->cgi_headers = 1;
+
+    rc = fr_req_ops->output(r, FR_FCGI_STDOUT, fr_buf_pos(&w->hdr), w->hdr.len);
+    fr_buf_free(&w->hdr);
+
+    if (rc == FR_AGAIN && io->fd != -1) {
+        (void) fr_io_set(io, 0);
+    }
+}
+
+
+static int
+fr_cgi_headers(fr_worker_t *w)
+{
+    u_char  *p, *last, *eol, *colon, *c;
+    size_t   lines;
+
+    p = fr_buf_pos(&w->hdr);
+    last = p + w->hdr.len;
+    lines = 0;
+
+    for ( ;; ) {
+        eol = memchr(p, '\n', last - p);
+
+        if (eol == NULL) {
+            return w->hdr.len > FR_CGI_HEADER_MAX ? FR_ERROR : FR_AGAIN;
+        }
+
+        if (eol == p || (eol == p + 1 && *p == '\r')) {
+            return lines ? FR_OK : FR_ERROR;
+        }
+
+        colon = memchr(p, ':', eol - p);
+
+        if (colon == NULL || colon == p) {
+            return FR_ERROR;
+        }
+
+        for (c = p; c < colon; c++) {
+            if (*c <= ' ' || *c >= 127) {
+                return FR_ERROR;
+            }
+        }
+
+        lines++;
+        p = eol + 1;
+    }
+}
+
+
+static void
+fr_cgi_stdin_handler(fr_io_t *io, uint32_t events)
+{
+    (void) events;
+
+    fr_cgi_flush(io->data);
+}
+
+
+static void
+fr_cgi_finish(fr_worker_t *w)
+{
+    int64_t    left;
+    fr_req_t  *r;
+
+    if (w->io.fd != -1) {
+        /* the response goes on until its stdout ends */
+        return;
+    }
+
+    if (w->err.fd != -1 && !w->err_waited) {
+        /*
+         * Its last words on stderr may come a moment after: they are
+         * waited for briefly, not for as long as something holds the
+         * pipe. What comes later goes to the log.
+         */
+        w->err_waited = 1;
+        fr_timer_add(&w->timer, FR_STRAYS_WAIT);
+        return;
+    }
+
+    r = w->req;
+
+    if (r && r->meter && !w->reaped && !w->reap_waited) {
+        /* its rusage is the measure: the exit is near, wait a moment */
+        w->reap_waited = 1;
+        fr_timer_add(&w->timer, FR_REAP_WAIT);
+        return;
+    }
+
+    w->req = NULL;
+
+    if (r) {
+        if (r->meter) {
+            fr_meter_stop(w, r);
+        }
+
+        r->worker = NULL;
+        fr_req_ops->end(r, w->reaped && WIFEXITED(w->status)
+                      ? (uint32_t) WEXITSTATUS(w->status) : 0);
+    }
+
+    fr_io_close(&w->in);
+    fr_buf_free(&w->out);
+
+    if (w->reaped) {
+        fr_worker_set_state(w, FR_WORKER_STOPPING);
+        fr_worker_free(w);
+        fr_func_dispatch(w->func);
+        return;
+    }
+
+    /* it closed its output but lives on: to the end of its timeout */
+    left = w->func->conf.timeout
+           - (int64_t) (fr_current_usec - w->spawned) / 1000;
+
+    fr_worker_set_state(w, FR_WORKER_STOPPING);
+    fr_timer_add(&w->timer, left > 0 ? (uint64_t) left : 0);
+}

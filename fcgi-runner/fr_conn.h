@@ -1,0 +1,34 @@
+/*
+ * Copyright (C) ngx_faas developers
+ */
+
+#ifndef FR_CONN_H
+#define FR_CONN_H
+
+
+#include "fr_runner.h"
+
+
+/* the proxy's, registered at startup */
+typedef struct {
+    /* parse [*pos, last); *pos: what was used */
+    void  (*process)(fr_conn_t *c, const u_char **pos, const u_char *last);
+    /* the connection closes with a request on it */
+    void  (*closed)(fr_conn_t *c);
+} fr_conn_handlers_t;
+
+
+void fr_conn_init(const fr_conn_handlers_t *handlers);
+void fr_conn_read(fr_conn_t *c);
+int fr_conn_output(fr_conn_t *c, const void *p, size_t n);
+void fr_conn_flush(fr_conn_t *c);
+void fr_conn_update(fr_conn_t *c);
+void fr_conn_close(fr_conn_t *c);
+void fr_conn_end_request(fr_conn_t *c, uint16_t id, uint32_t app,
+    u_char status);
+void fr_conns_drain(int fast);
+int fr_conn_holding(fr_conn_t *c);
+void fr_conn_spool_free(fr_conn_t *c);
+
+
+#endif /* FR_CONN_H */

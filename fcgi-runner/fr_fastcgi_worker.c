@@ -1,0 +1,567 @@
+/*
+ * Copyright (C) ngx_faas developers
+ *
+ * The FastCGI worker mode: a worker is started the standard way, with a
+ * listening socket on fd 0. The runner connects at once and sends
+ * FCGI_GET_VALUES: the worker is ready when it answers (or, as php-cgi
+ * does, answers and closes). The connection is kept and reused for the
+ * worker's requests, each with id 1.
+ */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "fr_fastcgi_worker.h"
+#include "fr_log.h"
+#include "fr_meter.h"
+#include "fr_spawn.h"
+
+
+static int fr_fastcgi_open(fr_worker_t *w, int fd[2]);
+static int fr_fastcgi_started(fr_worker_t *w, fr_req_t *r);
+static int fr_fastcgi_assign(fr_worker_t *w, fr_req_t *r);
+static void fr_fastcgi_stdin(fr_worker_t *w, const u_char *p, size_t n);
+static int fr_fastcgi_stderr(fr_worker_t *w, const u_char *p, size_t n);
+static void fr_fastcgi_stderr_end(fr_worker_t *w);
+static int fr_fastcgi_reaped(fr_worker_t *w);
+static void fr_fastcgi_timer(fr_worker_t *w);
+static int fr_fastcgi_connect(fr_worker_t *w);
+static void fr_fastcgi_send_request(fr_worker_t *w, fr_req_t *r);
+static void fr_fastcgi_post_flush(fr_worker_t *w);
+static void fr_fastcgi_flush(fr_worker_t *w);
+static void fr_fastcgi_handler(fr_io_t *io, uint32_t events);
+static void fr_fastcgi_record(fr_worker_t *w, fr_fcgi_event_e ev);
+static void fr_fastcgi_done(fr_worker_t *w, uint32_t app_status);
+
+
+static const fr_mode_t  fr_fastcgi_mode = {
+    "fastcgi",
+    0,
+    fr_fastcgi_open,
+    fr_fastcgi_started,
+    fr_fastcgi_assign,
+    fr_fastcgi_stdin,
+    fr_fastcgi_stderr,
+    fr_fastcgi_stderr_end,
+    fr_fastcgi_reaped,
+    fr_fastcgi_timer
+};
+
+
+void
+fr_fastcgi_worker_init(void)
+{
+    fr_pool_mode(FR_MODE_FASTCGI, &fr_fastcgi_mode);
+}
+
+
+/* a fresh listening socket, the child's fd 0 */
+
+static int
+fr_fastcgi_open(fr_worker_t *w, int fd[2])
+{
+    struct stat         st;
+    struct sockaddr_un  sun;
+
+    snprintf(w->sock, sizeof(w->sock), "%s/w%llu.sock", fr_runner.rundir,
+             (unsigned long long) ++fr_runner.spawn_seq);
+
+    fd[0] = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+    memset(&sun, 0, sizeof(sun));
+    sun.sun_family = AF_UNIX;
+    strcpy(sun.sun_path, w->sock);
+
+    if (fd[0] == -1
+        || bind(fd[0], (struct sockaddr *) &sun, sizeof(sun)) == -1
+        || listen(fd[0], 16) == -1)
+    {
+        fr_log(FR_LOG_ALERT, errno, "cannot create the socket of a "
+               "worker of \"%s\"", w->func->name);
+        return FR_ERROR;
+    }
+
+    if (fstat(fd[0], &st) == 0) {
+        w->ino[0] = st.st_ino;
+        w->ino_socket = 1;
+    }
+
+    return FR_OK;
+}
+
+
+/* connected at once; ready when it answers the probe */
+
+static int
+fr_fastcgi_started(fr_worker_t *w, fr_req_t *r)
+{
+    u_char  *p;
+
+    (void) r;
+
+    fr_worker_set_state(w, FR_WORKER_STARTING);
+
+    if (fr_fastcgi_connect(w) != FR_OK) {
+        return FR_ERROR;
+    }
+
+    /* the probe names a variable: libfcgi waits on an empty one */
+    p = fr_buf_reserve(&w->out, FR_FCGI_HEADER_LEN + 32);
+    if (p == NULL) {
+        return FR_ERROR;
+    }
+
+    w->out.len += fr_fcgi_write_get_values(p, "FCGI_MPXS_CONNS") - p;
+    fr_fastcgi_flush(w);
+
+    return FR_OK;
+}
+
+
+static int
+fr_fastcgi_assign(fr_worker_t *w, fr_req_t *r)
+{
+    if (!w->connected && fr_fastcgi_connect(w) != FR_OK) {
+        return FR_DECLINED;
+    }
+
+    fr_fastcgi_send_request(w, r);
+
+    return FR_OK;
+}
+
+
+static int
+fr_fastcgi_connect(fr_worker_t *w)
+{
+    int                 fd;
+    struct sockaddr_un  sun;
+
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd == -1) {
+        fr_log(FR_LOG_ALERT, errno, "socket() failed");
+        return FR_ERROR;
+    }
+
+    memset(&sun, 0, sizeof(sun));
+    sun.sun_family = AF_UNIX;
+    strcpy(sun.sun_path, w->sock);
+
+    if (connect(fd, (struct sockaddr *) &sun, sizeof(sun)) == -1
+        && errno != EINPROGRESS && errno != EAGAIN)
+    {
+        fr_log(FR_LOG_INFO, errno, "connect() to worker %d of \"%s\" "
+               "failed", (int) w->pid, w->func->name);
+        close(fd);
+        return FR_ERROR;
+    }
+
+    w->io.fd = fd;
+    w->io.mask = 0;
+    w->io.handler = fr_fastcgi_handler;
+    w->io.data = w;
+    w->connected = 1;
+    fr_fcgi_parser_init(&w->parser);
+
+    return fr_io_set(&w->io, EPOLLIN);
+}
+
+
+static void
+fr_fastcgi_send_request(fr_worker_t *w, fr_req_t *r)
+{
+    size_t         nlen, vlen, size, chunk, sl;
+    u_char        *p, *h, *start;
+    fr_buf_t      *b;
+    const u_char  *pos, *last, *name, *value;
+
+    b = &w->out;
+    sl = w->func->script_path ? strlen(w->func->script_path) : 0;
+    pos = fr_buf_pos(&r->params);
+    last = pos + r->params.len;
+
+    /* pass 1: measure; with nothing to replace, the client's bytes go */
+
+    if (sl == 0) {
+        size = r->params.len;
+
+    } else {
+        size = 0;
+
+        while (fr_fcgi_nv_next(&pos, last, &name, &nlen, &value, &vlen)
+               == FR_OK)
+        {
+            size += fr_fcgi_nv_size(nlen, vlen);
+        }
+
+        size += fr_fcgi_nv_size(15, sl);
+    }
+
+    p = fr_buf_reserve(b, 16 + size + size / FR_FCGI_MAX_CONTENT * 8 + 32);
+    if (p == NULL) {
+        fr_log(FR_LOG_ALERT, errno, "malloc() failed");
+        fr_worker_failed(w, "cannot send");
+        return;
+    }
+
+    /* pass 2: write; PARAMS content first, framed after */
+    p = fr_fcgi_write_begin_request(p, 1, FR_FCGI_RESPONDER,
+                                    FR_FCGI_KEEP_CONN);
+
+    start = p + FR_FCGI_HEADER_LEN * (size / FR_FCGI_MAX_CONTENT + 1);
+    h = start;
+    pos = fr_buf_pos(&r->params);
+
+    if (sl == 0) {
+        h = (u_char *) memcpy(h, pos, size) + size;
+
+    } else {
+        while (fr_fcgi_nv_next(&pos, last, &name, &nlen, &value, &vlen)
+               == FR_OK)
+        {
+            if (nlen == 15 && memcmp(name, "SCRIPT_FILENAME", 15) == 0) {
+                continue;
+            }
+
+            h = fr_fcgi_nv_write(h, name, nlen, value, vlen);
+        }
+
+        h = fr_fcgi_nv_write(h, (u_char *) "SCRIPT_FILENAME", 15,
+                             (u_char *) w->func->script_path, sl);
+    }
+
+    size = h - start;
+
+    while (size) {
+        chunk = size > FR_FCGI_MAX_CONTENT ? FR_FCGI_MAX_CONTENT : size;
+        p = fr_fcgi_write_header(p, FR_FCGI_PARAMS, 1, (uint16_t) chunk, 0);
+        memmove(p, start, chunk);
+        p += chunk;
+        start += chunk;
+        size -= chunk;
+    }
+
+    p = fr_fcgi_write_header(p, FR_FCGI_PARAMS, 1, 0, 0);
+
+    if (r->stdin_done) {
+        p = fr_fcgi_write_header(p, FR_FCGI_STDIN, 1, 0, 0);
+    }
+
+    b->len = p - b->data - b->start;
+
+    fr_fastcgi_post_flush(w);
+}
+
+
+static void
+fr_fastcgi_stdin(fr_worker_t *w, const u_char *p, size_t n)
+{
+    u_char  *h;
+
+    h = fr_buf_reserve(&w->out, FR_FCGI_HEADER_LEN + n);
+    if (h == NULL) {
+        fr_log(FR_LOG_ALERT, errno, "malloc() failed");
+        return;
+    }
+
+    fr_fcgi_write_header(h, FR_FCGI_STDIN, 1, (uint16_t) n, 0);
+
+    if (n) {
+        memcpy(h + FR_FCGI_HEADER_LEN, p, n);
+    }
+
+    w->out.len += FR_FCGI_HEADER_LEN + n;
+
+    fr_fastcgi_post_flush(w);
+}
+
+
+static void
+fr_fastcgi_post_flush(fr_worker_t *w)
+{
+    fr_io_t  *io;
+
+    io = &w->io;
+
+    if (fr_buf_full(&w->out)) {
+        fr_fastcgi_flush(w);
+        return;
+    }
+
+    if (io->fd != -1) {
+        fr_io_post(io, EPOLLOUT);
+    }
+}
+
+
+static void
+fr_fastcgi_flush(fr_worker_t *w)
+{
+    int       rc, fd, full;
+    fr_io_t  *io;
+
+    io = &w->io;
+    fd = io->fd;
+
+    if (fd == -1) {
+        return;
+    }
+
+    full = fr_buf_full(&w->out);
+
+    rc = fr_buf_flush(&w->out, fd);
+
+    if (rc == FR_ERROR) {
+        if (w->state == FR_WORKER_STARTING) {
+            /* the worker's exit will tell */
+            w->out.len = 0;
+            return;
+        }
+
+        fr_worker_lost(w, "closed the connection");
+        return;
+    }
+
+    (void) fr_io_set(io, (io->mask & EPOLLIN)
+                         | (rc == FR_AGAIN ? EPOLLOUT : 0));
+
+    if (full && !fr_buf_full(&w->out) && w->req) {
+        fr_req_ops->resume(w->req);
+    }
+}
+
+
+static void
+fr_fastcgi_handler(fr_io_t *io, uint32_t events)
+{
+    ssize_t            n;
+    u_char             buf[64 * 1024];
+    fr_worker_t       *w;
+    fr_fcgi_event_e    ev;
+    const u_char      *pos, *last;
+
+    w = io->data;
+
+    if (events & EPOLLOUT) {
+        fr_fastcgi_flush(w);
+
+        if (io->fd == -1) {
+            return;
+        }
+    }
+
+    if (!(events & (EPOLLIN | EPOLLHUP | EPOLLERR))) {
+        return;
+    }
+
+    n = read(io->fd, buf, sizeof(buf));
+
+    if (n == -1 && (errno == EAGAIN || errno == EINTR)) {
+        return;
+    }
+
+    if (n <= 0) {
+        switch (w->state) {
+
+        case FR_WORKER_BUSY:
+            fr_worker_lost(w, n == 0 ? "closed the connection"
+                                     : "reset the connection");
+            return;
+
+        case FR_WORKER_STARTING:
+            /*
+             * Closed without an answer: most likely it exited. Its reap
+             * says so; if it lives on, the start timeout decides.
+             */
+            fr_io_close(io);
+            w->connected = 0;
+            return;
+
+        default:
+            fr_io_close(io);
+            w->connected = 0;
+            return;
+        }
+    }
+
+    pos = buf;
+    last = buf + n;
+
+    while (io->fd != -1 && w->state != FR_WORKER_STOPPING) {
+        ev = fr_fcgi_parse(&w->parser, &pos, last);
+
+        if (ev == FR_FCGI_EV_AGAIN) {
+            break;
+        }
+
+        fr_fastcgi_record(w, ev);
+    }
+
+    if (io->fd != -1 && w->req && fr_req_ops->output_full(w->req)) {
+        /* backpressure: the worker waits until the client reads */
+        (void) fr_io_set(io, io->mask & ~EPOLLIN);
+    }
+}
+
+
+static void
+fr_fastcgi_record(fr_worker_t *w, fr_fcgi_event_e ev)
+{
+    fr_req_t          *r;
+    fr_fcgi_parser_t  *p;
+
+    p = &w->parser;
+    r = w->req;
+
+    switch (ev) {
+
+    case FR_FCGI_EV_ERROR:
+        fr_log(FR_LOG_ERR, 0, "worker %d of \"%s\" sent garbage (not a "
+               "FastCGI record)", (int) w->pid, w->func->name);
+
+        if (w->state == FR_WORKER_STARTING) {
+            /* it never became ready: not a worker to replace at once */
+            fr_func_start_failed(w->func);
+        }
+
+        fr_worker_failed(w, NULL);
+        return;
+
+    case FR_FCGI_EV_HEADER:
+        w->hdr.len = 0;
+        w->hdr.start = 0;
+
+        if (w->state == FR_WORKER_STARTING) {
+            return;
+        }
+
+        if (p->id != 1 && p->id != 0) {
+            fr_log(FR_LOG_ERR, 0, "worker %d of \"%s\" sent a record for "
+                   "request %d", (int) w->pid, w->func->name, p->id);
+            fr_worker_failed(w, NULL);
+        }
+
+        return;
+
+    case FR_FCGI_EV_CONTENT:
+        if (w->state == FR_WORKER_STARTING || p->id == 0) {
+            return;
+        }
+
+        w->responded = 1;
+
+        if (p->type == FR_FCGI_STDOUT || p->type == FR_FCGI_STDERR) {
+            if (r) {
+                (void) fr_req_ops->output(r, p->type, p->data, p->size);
+            }
+            return;
+        }
+
+        if (p->type == FR_FCGI_END_REQUEST && w->hdr.len < 8) {
+            (void) fr_buf_append(&w->hdr, p->data, p->size);
+        }
+
+        return;
+
+    case FR_FCGI_EV_END:
+        if (w->state == FR_WORKER_STARTING) {
+            if (p->type == FR_FCGI_GET_VALUES_RESULT
+                || p->type == FR_FCGI_UNKNOWN_TYPE)
+            {
+                fr_worker_ready(w);
+            }
+            return;
+        }
+
+        if (p->type == FR_FCGI_END_REQUEST && w->state == FR_WORKER_BUSY) {
+            u_char  *b = fr_buf_pos(&w->hdr);
+
+            fr_fastcgi_done(w, w->hdr.len >= 4
+                              ? (uint32_t) b[0] << 24 | (uint32_t) b[1] << 16
+                                | (uint32_t) b[2] << 8 | b[3]
+                              : 0);
+        }
+
+        return;
+
+    default:
+        return;
+    }
+}
+
+
+/* END_REQUEST from the worker */
+
+static void
+fr_fastcgi_done(fr_worker_t *w, uint32_t app_status)
+{
+    fr_req_t  *r;
+
+    r = w->req;
+    w->req = NULL;
+
+    if (r && (!r->stdin_done || w->out.len)) {
+        /* it answered before taking the whole body: a fresh connection */
+        fr_io_close(&w->io);
+        fr_buf_free(&w->out);
+        w->connected = 0;
+    }
+
+    if (r) {
+        if (r->meter) {
+            fr_meter_stop(w, r);
+        }
+
+        fr_req_ops->end(r, app_status);
+    }
+
+    fr_worker_release(w);
+}
+
+
+/* stderr goes to the log: a FastCGI worker's answer is on its socket */
+
+static int
+fr_fastcgi_stderr(fr_worker_t *w, const u_char *p, size_t n)
+{
+    (void) w;
+    (void) p;
+    (void) n;
+
+    return FR_DECLINED;
+}
+
+
+static void
+fr_fastcgi_stderr_end(fr_worker_t *w)
+{
+    (void) w;
+}
+
+
+/* what it left outside its process group goes with it */
+
+static int
+fr_fastcgi_reaped(fr_worker_t *w)
+{
+    fr_spawn_kill_strays(w);
+
+    return FR_DECLINED;
+}
+
+
+/* a busy worker's limit is its request's timer */
+
+static void
+fr_fastcgi_timer(fr_worker_t *w)
+{
+    (void) w;
+}

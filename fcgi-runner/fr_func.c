@@ -1,0 +1,557 @@
+/*
+ * Copyright (C) ngx_faas developers
+ *
+ * The functions folder: each folder a function, its function.conf read,
+ * checked and resolved to whom it runs as and whom it is metered to;
+ * found by name through a small hash. Loaded at start and again on
+ * SIGHUP; what the pool must do about an added, changed or removed
+ * function it is told through the events it registered.
+ */
+
+#include <dirent.h>
+#include <errno.h>
+#include <grp.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fr_log.h"
+#include "fr_func.h"
+
+
+static fr_func_t *fr_func_load(const char *name, const char *dir, int test,
+    int *problems);
+static int fr_func_configure(fr_func_t *f, int test);
+static int fr_func_identity(fr_func_t *f);
+static void fr_func_update(fr_func_t *old, fr_func_t *f);
+static char *fr_func_signature(const char *dir);
+static void fr_func_free(fr_func_t *f);
+
+
+static const fr_func_events_t  *fr_func_events;
+
+
+void
+fr_funcs_on(const fr_func_events_t *events)
+{
+    fr_func_events = events;
+}
+
+
+static uint32_t
+fr_func_hash(const u_char *p, size_t len)
+{
+    uint32_t  h;
+
+    for (h = 2166136261u; len; len--) {
+        h = (h ^ *p++) * 16777619u;
+    }
+
+    return h & 0xff;
+}
+
+
+fr_func_t *
+fr_func_find(const u_char *name, size_t len)
+{
+    fr_func_t  *f;
+
+    for (f = fr_runner.hash[fr_func_hash(name, len)]; f; f = f->next) {
+        if (strlen(f->name) == len && memcmp(f->name, name, len) == 0) {
+            return f;
+        }
+    }
+
+    return NULL;
+}
+
+
+static void
+fr_func_unhash(fr_func_t *f)
+{
+    uint32_t     key;
+    fr_func_t  **pp;
+
+    key = fr_func_hash((u_char *) f->name, strlen(f->name));
+
+    for (pp = &fr_runner.hash[key]; *pp; pp = &(*pp)->next) {
+        if (*pp == f) {
+            *pp = f->next;
+            return;
+        }
+    }
+}
+
+
+int
+fr_funcs_load(int test)
+{
+    int             problems;
+    char            dir[PATH_MAX];
+    DIR            *d;
+    fr_func_t      *f, *old;
+    fr_link_t      *l, *next;
+    struct stat     st;
+    struct dirent  *de;
+
+    d = opendir(fr_runner.conf.functions);
+
+    if (d == NULL) {
+        fr_log(FR_LOG_EMERG, errno, "opendir() \"%s\" failed",
+               fr_runner.conf.functions);
+        return 1;
+    }
+
+    problems = 0;
+
+    for (l = fr_list_first(&fr_runner.funcs); l != &fr_runner.funcs;
+         l = l->next)
+    {
+        fr_list_data(l, fr_func_t, link)->removed = 1;
+    }
+
+    while ((de = readdir(d)) != NULL) {
+
+        if (de->d_name[0] == '.') {
+            continue;
+        }
+
+        snprintf(dir, sizeof(dir), "%s/%s", fr_runner.conf.functions,
+                 de->d_name);
+
+        if (stat(dir, &st) == -1 || !S_ISDIR(st.st_mode)) {
+            continue;
+        }
+
+        if (!fr_name_valid((u_char *) de->d_name, strlen(de->d_name))) {
+            fr_log(FR_LOG_WARN, 0, "folder \"%s\" is not a valid function "
+                   "name, skipped", dir);
+            problems++;
+            continue;
+        }
+
+        old = fr_func_find((u_char *) de->d_name, strlen(de->d_name));
+
+        f = fr_func_load(de->d_name, dir, test, &problems);
+
+        if (f == NULL) {
+            if (old) {
+                old->removed = 0;
+                fr_log(FR_LOG_WARN, 0, "function \"%s\" keeps its previous "
+                       "configuration", old->name);
+            }
+            continue;
+        }
+
+        if (old && strcmp(old->signature, f->signature) == 0) {
+            old->removed = 0;
+            fr_func_free(f);
+            continue;
+        }
+
+        if (old) {
+            fr_func_update(old, f);
+            continue;
+        }
+
+        f->next = fr_runner.hash[fr_func_hash((u_char *) f->name,
+                                         strlen(f->name))];
+        fr_runner.hash[fr_func_hash((u_char *) f->name, strlen(f->name))] = f;
+        fr_list_insert_tail(&fr_runner.funcs, &f->link);
+
+        if (!test) {
+            fr_log(FR_LOG_INFO, 0, "function \"%s\" loaded", f->name);
+
+            if (fr_func_events) {
+                fr_func_events->added(f);
+            }
+        }
+    }
+
+    closedir(d);
+
+    for (l = fr_list_first(&fr_runner.funcs); l != &fr_runner.funcs;
+         l = next)
+    {
+        next = l->next;
+        f = fr_list_data(l, fr_func_t, link);
+
+        if (!f->removed) {
+            continue;
+        }
+
+        fr_log(FR_LOG_NOTICE, 0, "function \"%s\" removed", f->name);
+
+        fr_func_unhash(f);
+
+        if (fr_func_events) {
+            fr_func_events->removed(f);
+        }
+
+        fr_func_check(f);
+    }
+
+    return problems;
+}
+
+
+static void
+fr_func_update(fr_func_t *old, fr_func_t *f)
+{
+    fr_fconf_free(&old->conf);
+    old->conf = f->conf;
+    fr_fconf_init(&f->conf);
+
+#define fr_swap(a, b)  do { void *t_ = a; a = b; b = t_; } while (0)
+    fr_swap(old->argv, f->argv);
+    fr_swap(old->exec_path, f->exec_path);
+    fr_swap(old->script_path, f->script_path);
+    fr_swap(old->tenant, f->tenant);
+    fr_swap(old->signature, f->signature);
+#undef fr_swap
+
+    old->uid = f->uid;
+    old->gid = f->gid;
+    old->set_user = f->set_user;
+    old->removed = 0;
+    old->generation++;
+    old->failures = 0;
+    old->throttled_until = 0;
+
+    fr_func_free(f);
+
+    fr_log(FR_LOG_NOTICE, 0, "function \"%s\" changed", old->name);
+
+    if (fr_func_events) {
+        fr_func_events->changed(old);
+    }
+}
+
+
+static fr_func_t *
+fr_func_load(const char *name, const char *dir, int test, int *problems)
+{
+    int         n;
+    char        file[PATH_MAX + 32];
+    fr_func_t  *f;
+
+    f = calloc(1, sizeof(fr_func_t));
+    if (f == NULL) {
+        return NULL;
+    }
+
+    fr_list_init(&f->link);
+    fr_list_init(&f->queue);
+    fr_list_init(&f->workers);
+    fr_list_init(&f->idle);
+    fr_fconf_init(&f->conf);
+
+    f->name = strdup(name);
+    f->dir = realpath(dir, NULL);
+    f->signature = fr_func_signature(dir);
+
+    snprintf(file, sizeof(file), "%s/function.conf", dir);
+
+    if (f->name == NULL || f->dir == NULL || f->signature == NULL) {
+        fr_log(FR_LOG_ERR, errno, "cannot read \"%s\"", dir);
+        (*problems)++;
+        fr_func_free(f);
+        return NULL;
+    }
+
+    n = fr_conf_parse(file, NULL, &f->conf);
+
+    if (n == 0) {
+        fr_fconf_merge(&f->conf, &fr_runner.conf.defaults);
+        fr_fconf_merge(&f->conf, NULL);
+        n = fr_func_configure(f, test);
+    }
+
+    *problems += n;
+
+    if (n) {
+        /* never loaded half right: a bad user must not become root */
+        fr_func_free(f);
+        return NULL;
+    }
+
+    return f;
+}
+
+
+static int
+fr_func_configure(fr_func_t *f, int test)
+{
+    int             problems, i;
+    char            path[PATH_MAX];
+    fr_fconf_t     *fc;
+
+    fc = &f->conf;
+    problems = 0;
+
+    if (fc->exec == NULL) {
+        fr_log(FR_LOG_ERR, 0, "no \"exec\" in %s/function.conf", f->dir);
+        return 1;
+    }
+
+    if (fr_split_args(fc->exec, &f->argv) < 0) {
+        fr_log(FR_LOG_ERR, 0, "invalid \"exec\" in %s/function.conf",
+               f->dir);
+        return 1;
+    }
+
+    f->exec_path = fr_find_exec(f->argv[0], f->dir);
+
+    if (f->exec_path == NULL) {
+        fr_log(test ? FR_LOG_ERR : FR_LOG_WARN, 0, "function \"%s\": "
+               "exec \"%s\" is not an executable file", f->name, f->argv[0]);
+        problems += test;
+    }
+
+    if (fc->script) {
+        snprintf(path, sizeof(path), "%s/%s", f->dir, fc->script);
+        f->script_path = realpath(path, NULL);
+
+        if (f->script_path == NULL) {
+            fr_log(test ? FR_LOG_ERR : FR_LOG_WARN, errno, "function "
+                   "\"%s\": script \"%s\" not found", f->name, fc->script);
+            problems += test;
+            f->script_path = strdup(path);
+        }
+    }
+
+    if (fc->min_instances > fc->max_instances) {
+        fr_log(FR_LOG_ERR, 0, "function \"%s\": min_instances %d is more "
+               "than max_instances %d", f->name, fc->min_instances,
+               fc->max_instances);
+        problems++;
+    }
+
+    if (fc->max_instances == 0) {
+        fr_log(FR_LOG_ERR, 0, "function \"%s\": max_instances is 0",
+               f->name);
+        problems++;
+    }
+
+    if (fc->timeout == 0) {
+        fr_log(FR_LOG_ERR, 0, "function \"%s\": timeout is 0", f->name);
+        problems++;
+    }
+
+    for (i = 0; i < fc->nenv; i++) {
+        if (strncmp(fc->env[i], "PHP_FCGI_CHILDREN=", 18) == 0) {
+            /* forked children would share the socket behind our back */
+            fr_log(FR_LOG_WARN, 0, "function \"%s\": env.PHP_FCGI_CHILDREN "
+                   "is ignored, the runner manages the workers", f->name);
+            free(fc->env[i]);
+            fc->env[i] = fc->env[--fc->nenv];
+            fc->env[fc->nenv] = NULL;
+            i--;
+        }
+    }
+
+    problems += fr_func_identity(f);
+
+    return problems;
+}
+
+
+static int
+fr_func_identity(fr_func_t *f)
+{
+    int             problems;
+    char          **m;
+    const char     *user, *tenant;
+    struct group   *gr;
+    struct passwd  *pw;
+    fr_fconf_t     *fc;
+
+    fc = &f->conf;
+    problems = 0;
+    user = fc->user;
+
+    tenant = fc->tenant ? fc->tenant : (user ? user : "default");
+
+    if (!fr_name_valid((const u_char *) tenant, strlen(tenant))) {
+        fr_log(FR_LOG_ERR, 0, "invalid tenant \"%.64s%s\"%s in "
+               "%s/function.conf: 1-64 characters of A-Z a-z 0-9 _ -, "
+               "starting with a letter or digit", tenant,
+               strlen(tenant) > 64 ? "..." : "",
+               fc->tenant ? "" : " (the user's name, set \"tenant\")",
+               f->dir);
+        problems++;
+
+    } else {
+        f->tenant = strdup(tenant);
+
+        if (f->tenant == NULL) {
+            return problems + 1;
+        }
+    }
+
+    if (!fr_runner.is_root) {
+        if (user && ((pw = getpwnam(user)) == NULL
+                     || pw->pw_uid != geteuid()))
+        {
+            fr_log(FR_LOG_WARN, 0, "function \"%s\": user \"%s\" is "
+                   "ignored, the runner is not root", f->name, user);
+        }
+
+        return problems;
+    }
+
+    if (user == NULL) {
+        user = "nobody";
+    }
+
+    pw = getpwnam(user);
+
+    if (pw == NULL) {
+        fr_log(FR_LOG_ERR, 0, "function \"%s\": unknown user \"%s\", "
+               "function not loaded", f->name, user);
+        return problems + 1;
+    }
+
+    f->uid = pw->pw_uid;
+    f->gid = pw->pw_gid;
+
+    if (fc->group) {
+        gr = getgrnam(fc->group);
+
+        if (gr == NULL) {
+            fr_log(FR_LOG_ERR, 0, "function \"%s\": unknown group \"%s\", "
+                   "function not loaded", f->name, fc->group);
+            return problems + 1;
+        }
+
+        /* the user's primary group, or one it is a member of */
+        for (m = gr->gr_mem; gr->gr_gid != pw->pw_gid && *m; m++) {
+            if (strcmp(*m, pw->pw_name) == 0) {
+                break;
+            }
+        }
+
+        if (gr->gr_gid != pw->pw_gid && *m == NULL) {
+            fr_log(FR_LOG_ERR, 0, "function \"%s\": user \"%s\" is not a "
+                   "member of group \"%s\", function not loaded", f->name,
+                   user, fc->group);
+            return problems + 1;
+        }
+
+        f->gid = gr->gr_gid;
+    }
+
+    f->set_user = (problems == 0);
+
+    return problems;
+}
+
+
+static char *
+fr_func_signature(const char *dir)
+{
+    int             n;
+    char            path[PATH_MAX + 512], line[PATH_MAX + 640];
+    DIR            *d;
+    FILE           *f;
+    fr_buf_t        b;
+    struct stat     st;
+    struct dirent  *de;
+
+    memset(&b, 0, sizeof(b));
+
+    d = opendir(dir);
+    if (d == NULL) {
+        return NULL;
+    }
+
+    while ((de = readdir(d)) != NULL) {
+        snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+
+        if (stat(path, &st) == -1 || !S_ISREG(st.st_mode)) {
+            continue;
+        }
+
+        n = snprintf(line, sizeof(line), "%s:%lld:%lld.%ld:%llu\n",
+                     de->d_name, (long long) st.st_size,
+                     (long long) st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
+                     (unsigned long long) st.st_ino);
+        (void) fr_buf_append(&b, line, (size_t) n);
+    }
+
+    closedir(d);
+
+    snprintf(path, sizeof(path), "%s/function.conf", dir);
+
+    f = fopen(path, "re");
+    if (f) {
+        while ((n = (int) fread(line, 1, sizeof(line), f)) > 0) {
+            (void) fr_buf_append(&b, line, (size_t) n);
+        }
+        fclose(f);
+    }
+
+    if (fr_buf_append(&b, "", 1) != FR_OK) {
+        fr_buf_free(&b);
+        return NULL;
+    }
+
+    return (char *) b.data;
+}
+
+
+static void
+fr_func_free(fr_func_t *f)
+{
+    int  i;
+
+    fr_timer_del(&f->timer);
+
+    if (f->argv) {
+        for (i = 0; f->argv[i]; i++) {
+            free(f->argv[i]);
+        }
+        free(f->argv);
+    }
+
+    fr_fconf_free(&f->conf);
+    free(f->name);
+    free(f->dir);
+    free(f->signature);
+    free(f->exec_path);
+    free(f->script_path);
+    free(f->tenant);
+
+    /* a caller up the stack may still look at its (empty) queue */
+    fr_list_init(&f->queue);
+    fr_free_later(f);
+}
+
+
+void
+fr_func_check(fr_func_t *f)
+{
+    if (f->removed && f->nworkers == 0 && f->nreqs == 0) {
+        fr_list_remove(&f->link);
+        fr_func_free(f);
+    }
+}
+
+
+void
+fr_funcs_free(void)
+{
+    fr_func_t  *f;
+
+    while (!fr_list_empty(&fr_runner.funcs)) {
+        f = fr_list_data(fr_list_first(&fr_runner.funcs), fr_func_t, link);
+        fr_list_remove(&f->link);
+        fr_func_free(f);
+    }
+
+    memset(fr_runner.hash, 0, sizeof(fr_runner.hash));
+}

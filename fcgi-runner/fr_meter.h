@@ -1,0 +1,22 @@
+/*
+ * Copyright (C) ngx_faas developers
+ */
+
+#ifndef FR_METER_H
+#define FR_METER_H
+
+
+#include "fr_runner.h"
+
+
+#define FR_METER_RECORD_MAX  1024
+
+
+void fr_meter_start(fr_worker_t *w, fr_req_t *r);
+void fr_meter_stop(fr_worker_t *w, fr_req_t *r);
+void fr_meter_proc_close(fr_worker_t *w);
+size_t fr_meter_record(fr_req_t *r, u_char *buf);
+const char *fr_outcome_name(fr_outcome_e outcome);
+
+
+#endif /* FR_METER_H */

@@ -1,0 +1,178 @@
+/*
+ * Copyright (C) ngx_faas developers
+ *
+ * The end of worker processes: SIGCHLD reaps every exited child, says
+ * how it ended, hands a request's process to its mode and frees the
+ * rest; and, at shutdown, stopping them all.
+ */
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "fr_log.h"
+#include "fr_pool.h"
+#include "fr_reap.h"
+
+
+static void fr_worker_free_reaped(fr_worker_t *w, int status);
+
+
+/* SIGCHLD: reap every exited child, say how it ended */
+
+void
+fr_workers_reap(void)
+{
+    int            status, err;
+    pid_t          pid;
+    siginfo_t      si;
+    fr_link_t     *l;
+    fr_worker_t   *w;
+    struct rusage  ru;
+
+    for ( ;; ) {
+        si.si_pid = 0;
+
+        if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) == -1) {
+            if (errno == EINTR) {
+                continue;
+            }
+            break;
+        }
+
+        if (si.si_pid == 0) {
+            break;
+        }
+
+        /*
+         * A zombie's pid is still its own, and so is its process group's
+         * id: the straggling helpers of its group go with it now, before
+         * the pid is freed for reuse.
+         */
+        pid = si.si_pid;
+        (void) kill(-pid, SIGKILL);
+
+        while (wait4(pid, &status, 0, &ru) == -1 && errno == EINTR) {
+            /* void */
+        }
+
+        w = NULL;
+
+        for (l = fr_list_first(&fr_runner.workers); l != &fr_runner.workers;
+             l = l->next)
+        {
+            if (fr_list_data(l, fr_worker_t, all)->pid == pid) {
+                w = fr_list_data(l, fr_worker_t, all);
+                break;
+            }
+        }
+
+        if (w == NULL) {
+            fr_log(FR_LOG_ALERT, 0, "reaped unknown child %d", (int) pid);
+            continue;
+        }
+
+        w->ru_cpu_us = (int64_t) (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec)
+                       * 1000000 + ru.ru_utime.tv_usec + ru.ru_stime.tv_usec;
+        w->ru_maxrss_kb = ru.ru_maxrss;
+
+        if (w->exec.fd != -1
+            && read(w->exec.fd, &err, sizeof(int)) == (ssize_t) sizeof(int))
+        {
+            w->exec_failed = 1;
+            w->exec_errno = err;
+        }
+
+        fr_worker_free_reaped(w, status);
+    }
+
+    fr_funcs_dispatch();
+}
+
+
+static void
+fr_worker_free_reaped(fr_worker_t *w, int status)
+{
+    int          level, starting;
+    char         how[64];
+    fr_req_t    *r;
+    fr_func_t   *f;
+
+    f = w->func;
+    starting = (w->state == FR_WORKER_STARTING);
+
+    w->reaped = 1;
+    w->status = status;
+
+    if (WIFSIGNALED(status)) {
+        snprintf(how, sizeof(how), "exited on signal %d%s", WTERMSIG(status),
+                 WCOREDUMP(status) ? " (core dumped)" : "");
+
+    } else {
+        snprintf(how, sizeof(how), "exited with code %d",
+                 WEXITSTATUS(status));
+    }
+
+    if (w->exec_failed) {
+        fr_log(FR_LOG_ERR, w->exec_errno, "function \"%s\" cannot start: "
+               "execve() \"%s\" failed", f->name, f->exec_path);
+        fr_func_start_failed(f);
+
+    } else if (starting) {
+        fr_log(FR_LOG_ERR, 0, "worker %d of \"%s\" %s before it was ready",
+               (int) w->pid, f->name, how);
+        fr_func_start_failed(f);
+
+    } else if (w->per_request) {
+        /* the end of a request's process: its exit is its answer's end */
+        fr_log_error(w->killed ? FR_LOG_INFO : FR_LOG_DEBUG, 0,
+                     "worker %d of \"%s\" %s", (int) w->pid, f->name, how);
+
+    } else {
+        level = (!w->killed && w->state == FR_WORKER_BUSY) ? FR_LOG_ERR
+                                                           : FR_LOG_INFO;
+
+        fr_log_error(level, 0, "worker %d of \"%s\" %s%s", (int) w->pid,
+                     f->name, how, w->state == FR_WORKER_BUSY
+                                   ? " while serving a request" : "");
+    }
+
+    if (!w->exec_failed && w->ops->reaped(w) == FR_DONE) {
+        return;
+    }
+
+    r = w->req;
+    w->req = NULL;
+
+    fr_worker_set_state(w, FR_WORKER_STOPPING);
+
+    if (r) {
+        r->worker = NULL;
+        fr_req_ops->fail(r, w->exec_failed ? FR_OUTCOME_ERROR
+                                      : FR_OUTCOME_CRASHED);
+    }
+
+    fr_worker_free(w);
+}
+
+
+void
+fr_workers_stop_all(int sig)
+{
+    fr_link_t    *l, *next;
+    fr_worker_t  *w;
+
+    for (l = fr_list_first(&fr_runner.workers); l != &fr_runner.workers;
+         l = next)
+    {
+        next = l->next;
+        w = fr_list_data(l, fr_worker_t, all);
+
+        if (w->state != FR_WORKER_STOPPING || sig == SIGKILL) {
+            fr_worker_stop(w, sig, FR_STOP_GRACE);
+        }
+    }
+}

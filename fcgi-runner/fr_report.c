@@ -1,0 +1,577 @@
+/*
+ * Copyright (C) ngx_faas developers
+ *
+ * fcgi-runner meter: the offline report of what was metered.
+ */
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "faas_protocol.h"
+#include "fr_log.h"
+#include "fr_meter.h"
+#include "fr_report.h"
+
+
+/*
+ * fcgi-runner meter: reads access logs written with the faas_meter format
+ * (logfmt "key=value"; other keys and other lines skipped) and reports
+ * per function or per tenant.
+ */
+
+#define FR_METER_BUCKETS  4096
+
+typedef struct fr_meter_group_s  fr_meter_group_t;
+
+struct fr_meter_group_s {
+    fr_meter_group_t      *next;
+    char                  *name;
+    uint64_t               invocations;
+    uint64_t               cold;
+    uint64_t               outcomes[FR_OUTCOME_MAX];
+    double                 duration_ms;
+    double                 billed_ms;
+    double                 cpu_ms;
+    double                 gb_seconds;
+    double                 cost;
+};
+
+
+typedef struct {
+    fr_meter_group_t      *buckets[FR_METER_BUCKETS];
+    fr_meter_group_t     **sorted;
+    size_t                 ngroups;
+    uint64_t               lines;
+    uint64_t               skipped;
+    int                    by_tenant;
+} fr_meter_report_t;
+
+
+static int fr_meter_read(fr_meter_report_t *rep, const char *file);
+static void fr_meter_line(fr_meter_report_t *rep, char *line);
+static fr_meter_group_t *fr_meter_group(fr_meter_report_t *rep,
+    const char *name, size_t len);
+static void fr_meter_print(fr_meter_report_t *rep, const char *format,
+    double price_gbs, double price_mreq);
+static void fr_meter_csv(fr_meter_group_t **all, size_t n,
+    const char *what);
+static void fr_meter_json(fr_meter_report_t *rep, fr_meter_group_t **all,
+    size_t n, const char *what);
+static void fr_meter_table(fr_meter_report_t *rep, fr_meter_group_t **all,
+    size_t n, const char *what);
+static void fr_meter_usage(FILE *out);
+
+
+static void
+fr_meter_usage(FILE *out)
+{
+    fprintf(out,
+        "usage: fcgi-runner meter [--by function|tenant] "
+        "[--format table|json|csv]\n"
+        "                         [--price-gb-second P] "
+        "[--price-million-requests P] LOG...\n");
+}
+
+
+int
+fr_meter_main(int argc, char **argv)
+{
+    int                 i, rc;
+    char               *end;
+    double              price_gbs, price_mreq;
+    const char         *format;
+    fr_meter_report_t  *rep;
+
+    rep = calloc(1, sizeof(fr_meter_report_t));
+    if (rep == NULL) {
+        return 1;
+    }
+
+    format = "table";
+    price_gbs = 0;
+    price_mreq = 0;
+    rc = 0;
+
+    for (i = 1; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
+
+        if (i + 1 >= argc) {
+            goto usage;
+        }
+
+        if (strcmp(argv[i], "--by") == 0) {
+            i++;
+            if (strcmp(argv[i], "tenant") == 0) {
+                rep->by_tenant = 1;
+
+            } else if (strcmp(argv[i], "function") != 0) {
+                goto usage;
+            }
+
+        } else if (strcmp(argv[i], "--format") == 0) {
+            format = argv[++i];
+            if (strcmp(format, "table") && strcmp(format, "json")
+                && strcmp(format, "csv"))
+            {
+                goto usage;
+            }
+
+        } else if (strcmp(argv[i], "--price-gb-second") == 0
+                   || strcmp(argv[i], "--price-million-requests") == 0)
+        {
+            double  *p = argv[i][8] == 'g' ? &price_gbs : &price_mreq;
+
+            *p = strtod(argv[++i], &end);
+            if (*end != '\0' || *p < 0) {
+                goto usage;
+            }
+
+        } else {
+            goto usage;
+        }
+    }
+
+    if (i == argc) {
+        goto usage;
+    }
+
+    for ( /* void */ ; i < argc; i++) {
+        if (fr_meter_read(rep, argv[i]) != FR_OK) {
+            rc = 1;
+        }
+    }
+
+    fr_meter_print(rep, format, price_gbs, price_mreq);
+
+    return rc;
+
+usage:
+
+    fr_meter_usage(stderr);
+    return 2;
+}
+
+
+static int
+fr_meter_read(fr_meter_report_t *rep, const char *file)
+{
+    FILE     *f;
+    char     *line;
+    size_t    size;
+    ssize_t   n;
+
+    f = strcmp(file, "-") == 0 ? stdin : fopen(file, "re");
+
+    if (f == NULL) {
+        fprintf(stderr, "fcgi-runner: cannot open \"%s\": %s\n", file,
+                strerror(errno));
+        return FR_ERROR;
+    }
+
+    line = NULL;
+    size = 0;
+
+    while ((n = getline(&line, &size, f)) != -1) {
+        if (n && line[n - 1] == '\n') {
+            line[n - 1] = '\0';
+        }
+
+        fr_meter_line(rep, line);
+    }
+
+    free(line);
+
+    if (f != stdin) {
+        fclose(f);
+    }
+
+    return FR_OK;
+}
+
+
+/* a value as nginx logs it: "-" or empty is none */
+
+static int
+fr_meter_value(const char *v, size_t len, double *out)
+{
+    char    buf[32], *end;
+
+    if (len == 0 || len >= sizeof(buf) || (len == 1 && *v == '-')) {
+        return FR_DECLINED;
+    }
+
+    memcpy(buf, v, len);
+    buf[len] = '\0';
+
+    *out = strtod(buf, &end);
+
+    return (*end == '\0') ? FR_OK : FR_ERROR;
+}
+
+
+static void
+fr_meter_line(fr_meter_report_t *rep, char *line)
+{
+    int                i;
+    char              *p, *key, *val;
+    size_t             klen, vlen, glen;
+    double             num, duration, billed, cpu, memsize;
+    const char        *group, *outcome;
+    size_t             olen;
+    fr_meter_group_t  *g;
+
+    rep->lines++;
+
+    group = NULL;
+    glen = 0;
+    outcome = NULL;
+    olen = 0;
+    duration = billed = cpu = memsize = 0;
+    num = 0;
+    i = 0;
+
+    for (p = line; *p; ) {
+        while (*p == ' ' || *p == '\t') {
+            p++;
+        }
+
+        key = p;
+        while (*p && *p != '=' && *p != ' ') {
+            p++;
+        }
+
+        if (*p != '=') {
+            while (*p && *p != ' ') {
+                p++;
+            }
+            continue;
+        }
+
+        klen = p - key;
+        val = ++p;
+
+        if (*p == '"') {
+            val = ++p;
+            while (*p && *p != '"') {
+                p++;
+            }
+            vlen = p - val;
+            if (*p) {
+                p++;
+            }
+
+        } else {
+            while (*p && *p != ' ' && *p != '\t') {
+                p++;
+            }
+            vlen = p - val;
+        }
+
+#define fr_key(s)  (klen == sizeof(s) - 1 && memcmp(key, s, klen) == 0)
+
+        if (fr_key("function")) {
+            if (!rep->by_tenant) {
+                group = val;
+                glen = vlen;
+            }
+
+            /* a line of the format names a function; nginx logs "-" */
+            if (vlen && !(vlen == 1 && *val == '-')) {
+                i |= 1;
+            }
+
+        } else if (fr_key("tenant")) {
+            if (rep->by_tenant) {
+                group = val;
+                glen = vlen;
+            }
+
+        } else if (fr_key("outcome")) {
+            outcome = val;
+            olen = vlen;
+
+        } else if (fr_key("duration")) {
+            (void) fr_meter_value(val, vlen, &duration);
+
+        } else if (fr_key("billed")) {
+            (void) fr_meter_value(val, vlen, &billed);
+
+        } else if (fr_key("cpu")) {
+            (void) fr_meter_value(val, vlen, &cpu);
+
+        } else if (fr_key("memory_size")) {
+            (void) fr_meter_value(val, vlen, &memsize);
+
+        } else if (fr_key("cold")) {
+            if (fr_meter_value(val, vlen, &num) != FR_OK) {
+                num = 0;
+            }
+        }
+
+#undef fr_key
+    }
+
+    if (!(i & 1)) {
+        rep->skipped++;
+        return;
+    }
+
+    if (group == NULL || glen == 0) {
+        /* by tenant: an unknown function has none, "-" */
+        group = "-";
+        glen = 1;
+    }
+
+    g = fr_meter_group(rep, group, glen);
+    if (g == NULL) {
+        rep->skipped++;
+        return;
+    }
+
+    g->invocations++;
+    g->cold += (num == 1);
+    g->duration_ms += duration;
+    g->billed_ms += billed;
+    g->cpu_ms += cpu;
+    g->gb_seconds += memsize / (1024.0 * 1024.0) * billed / 1000.0;
+
+    for (i = 0; outcome && i < FR_OUTCOME_MAX; i++) {
+        if (strlen(fr_outcome_name(i)) == olen
+            && memcmp(fr_outcome_name(i), outcome, olen) == 0)
+        {
+            g->outcomes[i]++;
+            break;
+        }
+    }
+}
+
+
+static fr_meter_group_t *
+fr_meter_group(fr_meter_report_t *rep, const char *name, size_t len)
+{
+    size_t             i;
+    uint32_t           h;
+    fr_meter_group_t  *g;
+
+    for (h = 2166136261u, i = 0; i < len; i++) {
+        h = (h ^ (u_char) name[i]) * 16777619u;
+    }
+
+    h %= FR_METER_BUCKETS;
+
+    for (g = rep->buckets[h]; g; g = g->next) {
+        if (strncmp(g->name, name, len) == 0 && g->name[len] == '\0') {
+            return g;
+        }
+    }
+
+    g = calloc(1, sizeof(fr_meter_group_t));
+    if (g == NULL) {
+        return NULL;
+    }
+
+    g->name = strndup(name, len);
+    if (g->name == NULL) {
+        free(g);
+        return NULL;
+    }
+
+    g->next = rep->buckets[h];
+    rep->buckets[h] = g;
+    rep->ngroups++;
+
+    return g;
+}
+
+
+static int
+fr_meter_cmp(const void *a, const void *b)
+{
+    return strcmp((*(fr_meter_group_t **) a)->name,
+                  (*(fr_meter_group_t **) b)->name);
+}
+
+
+static void
+fr_meter_print(fr_meter_report_t *rep, const char *format, double price_gbs,
+    double price_mreq)
+{
+    size_t             i, n, w;
+    fr_meter_group_t  *g, total, **all;
+    const char        *what;
+
+    all = calloc(rep->ngroups + 1, sizeof(fr_meter_group_t *));
+    if (all == NULL) {
+        return;
+    }
+
+    n = 0;
+    for (i = 0; i < FR_METER_BUCKETS; i++) {
+        for (g = rep->buckets[i]; g; g = g->next) {
+            all[n++] = g;
+        }
+    }
+
+    qsort(all, n, sizeof(fr_meter_group_t *), fr_meter_cmp);
+
+    memset(&total, 0, sizeof(total));
+    total.name = "total";
+
+    for (i = 0; i < n; i++) {
+        g = all[i];
+        total.invocations += g->invocations;
+        total.cold += g->cold;
+        total.duration_ms += g->duration_ms;
+        total.billed_ms += g->billed_ms;
+        total.cpu_ms += g->cpu_ms;
+        total.gb_seconds += g->gb_seconds;
+        for (w = 0; w < FR_OUTCOME_MAX; w++) {
+            total.outcomes[w] += g->outcomes[w];
+        }
+    }
+
+    all[n] = &total;
+
+    for (i = 0; i <= n; i++) {
+        g = all[i];
+        g->cost = g->gb_seconds * price_gbs + g->invocations / 1e6 * price_mreq;
+    }
+
+    what = rep->by_tenant ? "tenant" : "function";
+
+    if (strcmp(format, "csv") == 0) {
+        fr_meter_csv(all, n, what);
+
+    } else if (strcmp(format, "json") == 0) {
+        fr_meter_json(rep, all, n, what);
+
+    } else {
+        fr_meter_table(rep, all, n, what);
+    }
+
+    if (rep->skipped && strcmp(format, "table") != 0) {
+        fprintf(stderr, "fcgi-runner: %llu of %llu line(s) skipped\n",
+                (unsigned long long) rep->skipped,
+                (unsigned long long) rep->lines);
+    }
+
+    free(all);
+}
+
+
+/* the groups all[0..n-1], then the total all[n] */
+
+static void
+fr_meter_csv(fr_meter_group_t **all, size_t n, const char *what)
+{
+    size_t             i;
+    fr_meter_group_t  *g;
+
+    printf("%s,invocations,cold,ok,not_found,throttled,timeout,crashed,"
+           "error,duration_s,billed_s,cpu_s,gb_seconds,cost\n", what);
+
+    for (i = 0; i <= n; i++) {
+        g = all[i];
+        printf("%s,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%.3f,%.3f,"
+               "%.3f,%.6f,%.6f\n", g->name,
+               (unsigned long long) g->invocations,
+               (unsigned long long) g->cold,
+               (unsigned long long) g->outcomes[0],
+               (unsigned long long) g->outcomes[1],
+               (unsigned long long) g->outcomes[2],
+               (unsigned long long) g->outcomes[3],
+               (unsigned long long) g->outcomes[4],
+               (unsigned long long) g->outcomes[5],
+               g->duration_ms / 1000, g->billed_ms / 1000,
+               g->cpu_ms / 1000, g->gb_seconds, g->cost);
+    }
+}
+
+
+static void
+fr_meter_json(fr_meter_report_t *rep, fr_meter_group_t **all, size_t n,
+    const char *what)
+{
+    size_t             i, w;
+    fr_meter_group_t  *g;
+
+    printf("{\"by\":\"%s\",\"lines\":%llu,\"skipped\":%llu,\"groups\":[",
+           what, (unsigned long long) rep->lines,
+           (unsigned long long) rep->skipped);
+
+    for (i = 0; i <= n; i++) {
+        g = all[i];
+        if (i == n) {
+            printf("],\"total\":");
+        }
+        printf("%s{\"name\":\"", i && i < n ? "," : "");
+        for (const char *c = g->name; *c; c++) {
+            if (*c == '"' || *c == '\\') {
+                putchar('\\');
+            }
+            if ((u_char) *c >= 0x20) {
+                putchar(*c);
+            }
+        }
+        printf("\",\"invocations\":%llu,\"cold\":%llu,\"outcomes\":{",
+               (unsigned long long) g->invocations,
+               (unsigned long long) g->cold);
+        for (w = 0; w < FR_OUTCOME_MAX; w++) {
+            printf("%s\"%s\":%llu", w ? "," : "", fr_outcome_name(w),
+                   (unsigned long long) g->outcomes[w]);
+        }
+        printf("},\"duration_s\":%.3f,\"billed_s\":%.3f,\"cpu_s\":%.3f,"
+               "\"gb_seconds\":%.6f,\"cost\":%.6f}",
+               g->duration_ms / 1000, g->billed_ms / 1000,
+               g->cpu_ms / 1000, g->gb_seconds, g->cost);
+    }
+
+    printf("}\n");
+}
+
+
+static void
+fr_meter_table(fr_meter_report_t *rep, fr_meter_group_t **all, size_t n,
+    const char *what)
+{
+    size_t             i, w;
+    fr_meter_group_t  *g;
+
+    w = strlen(what);
+    for (i = 0; i < n; i++) {
+        if (strlen(all[i]->name) > w) {
+            w = strlen(all[i]->name);
+        }
+    }
+
+    printf("%-*s %12s %8s %9s %9s %9s %9s %9s %9s %12s %12s %11s "
+           "%12s %12s\n", (int) w, what, "invocations", "cold", "ok",
+           "not_found", "throttled", "timeout", "crashed", "error",
+           "duration", "billed", "cpu", "GB-s", "cost");
+
+    for (i = 0; i <= n; i++) {
+        g = all[i];
+        printf("%-*s %12llu %8llu %9llu %9llu %9llu %9llu %9llu %9llu "
+               "%10.3f s %10.3f s %9.3f s %12.3f %12.6f\n",
+               (int) w, g->name,
+               (unsigned long long) g->invocations,
+               (unsigned long long) g->cold,
+               (unsigned long long) g->outcomes[0],
+               (unsigned long long) g->outcomes[1],
+               (unsigned long long) g->outcomes[2],
+               (unsigned long long) g->outcomes[3],
+               (unsigned long long) g->outcomes[4],
+               (unsigned long long) g->outcomes[5],
+               g->duration_ms / 1000, g->billed_ms / 1000,
+               g->cpu_ms / 1000, g->gb_seconds, g->cost);
+    }
+
+    if (rep->skipped) {
+        printf("\n%llu of %llu line(s) skipped: not of the faas_meter "
+               "format or naming no function\n",
+               (unsigned long long) rep->skipped,
+               (unsigned long long) rep->lines);
+    }
+}

@@ -1,0 +1,537 @@
+/*
+ * Copyright (C) ngx_faas developers
+ *
+ * A request from its parameters to its END_REQUEST: found its function,
+ * queued, given a worker; its response passed on (held in the spool
+ * while its body is still coming); the runner's own short answers when
+ * no worker answers. The pool reaches requests only through the ops
+ * registered here.
+ */
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "faas_protocol.h"
+#include "fr_conn.h"
+#include "fr_func.h"
+#include "fr_listen.h"
+#include "fr_log.h"
+#include "fr_meter.h"
+#include "fr_pool.h"
+#include "fr_request.h"
+
+
+static int fr_req_scan_params(fr_req_t *r);
+static void fr_req_cut(fr_req_t *r);
+static void fr_req_spool_full(fr_req_t *r);
+static void fr_req_assigned(fr_req_t *r);
+static int fr_req_stdout(fr_req_t *r, u_char type, const u_char *p,
+    size_t n);
+static int fr_req_output_full(fr_req_t *r);
+static void fr_req_end(fr_req_t *r, uint32_t app_status);
+static void fr_req_downstream_ready(fr_req_t *r);
+static int fr_req_idempotent(fr_req_t *r);
+
+
+static const fr_req_ops_t  fr_request_ops = {
+    fr_req_assigned,
+    fr_req_stdout,
+    fr_req_output_full,
+    fr_req_end,
+    fr_req_fail,
+    fr_req_downstream_ready,
+    fr_req_idempotent
+};
+
+static const int  fr_outcome_status[] = {
+    [FR_OUTCOME_OK] = 200,
+    [FR_OUTCOME_NOT_FOUND] = 404,
+    [FR_OUTCOME_THROTTLED] = 503,
+    [FR_OUTCOME_TIMEOUT] = 504,
+    [FR_OUTCOME_CRASHED] = 502,
+    [FR_OUTCOME_ERROR] = 502
+};
+
+
+void
+fr_request_init(void)
+{
+    fr_pool_init(&fr_request_ops);
+}
+
+
+int
+fr_req_stdin_ready(fr_req_t *r)
+{
+    switch (r->state) {
+
+    case FR_REQ_ANSWERED:
+        return 1;
+
+    case FR_REQ_RUNNING:
+        return fr_worker_stdin_ready(r->worker);
+
+    default:
+        return 0;
+    }
+}
+
+
+static void
+fr_req_downstream_ready(fr_req_t *r)
+{
+    fr_conn_t  *c;
+
+    c = r->conn;
+
+    if (!c->paused) {
+        return;
+    }
+
+    c->paused = 0;
+    fr_io_post(&c->io, EPOLLIN);
+}
+
+
+static int
+fr_req_scan_params(fr_req_t *r)
+{
+    size_t         nlen, vlen;
+    const u_char  *pos, *last, *n, *v;
+
+#define fr_is(s)  (nlen == sizeof(s) - 1 && memcmp(n, s, nlen) == 0)
+
+    pos = fr_buf_pos(&r->params);
+    last = pos + r->params.len;
+
+    while (fr_fcgi_nv_next(&pos, last, &n, &nlen, &v, &vlen) == FR_OK) {
+
+        if (nlen < 10 || (n[0] != 'F' && n[0] != 'R')) {
+            continue;
+        }
+
+        if (fr_is("FAAS_FUNCTION")) {
+            r->function = v;
+            r->function_len = vlen;
+            r->has_function = 1;
+
+        } else if (fr_is(FAAS_METER_PARAM)) {
+            r->meter = 1;
+
+        } else if (fr_is("FAAS_STATUS")) {
+            r->status = 1;
+
+        } else if (fr_is("REQUEST_METHOD")) {
+            r->method = v;
+            r->method_len = vlen;
+        }
+    }
+
+#undef fr_is
+
+    return pos == last ? FR_OK : FR_ERROR;
+}
+
+
+void
+fr_req_start(fr_req_t *r)
+{
+    size_t         len;
+    fr_func_t     *f;
+    const u_char  *name;
+
+    r->state = FR_REQ_QUEUED;
+    r->outcome = FR_OUTCOME_NOT_FOUND;
+
+    fr_timer_del(&r->conn->timer);
+
+    if (fr_req_scan_params(r) != FR_OK) {
+        /* nothing of it may reach a worker */
+        fr_log(FR_LOG_ERR, 0, "client sent malformed parameters");
+        r->outcome = FR_OUTCOME_ERROR;
+        fr_req_answer(r, 400);
+        return;
+    }
+
+    name = r->function;
+    len = r->function_len;
+
+    if (!r->has_function && r->status) {
+        fr_log(FR_LOG_INFO, 0, "status requests are not served yet");
+        fr_req_answer(r, 404);
+        return;
+    }
+
+    if (!r->has_function) {
+        fr_log(FR_LOG_ERR, 0, "request without FAAS_FUNCTION");
+        fr_req_answer(r, 404);
+        return;
+    }
+
+    if (!fr_name_valid(name, len)) {
+        fr_log(FR_LOG_INFO, 0, "invalid function name \"%.*s\"",
+               (int) (len > FR_NAME_MAX ? FR_NAME_MAX : len), name);
+        fr_req_answer(r, 404);
+        return;
+    }
+
+    f = fr_func_find(name, len);
+
+    if (f == NULL) {
+        fr_log(FR_LOG_INFO, 0, "unknown function \"%.*s\"", (int) len, name);
+        fr_req_answer(r, 404);
+        return;
+    }
+
+    r->outcome = FR_OUTCOME_OK;
+    r->func = f;
+    f->nreqs++;
+
+    if (fr_runner.draining) {
+        r->outcome = FR_OUTCOME_THROTTLED;
+        fr_req_answer(r, 503);
+        return;
+    }
+
+    fr_func_enqueue(f, r);
+}
+
+
+static int
+fr_req_idempotent(fr_req_t *r)
+{
+    size_t         len;
+    const u_char  *m;
+
+    m = r->method;
+    len = r->method_len;
+
+    if (m == NULL) {
+        return 1;
+    }
+
+    return !((len == 4 && memcmp(m, "POST", 4) == 0)
+             || (len == 4 && memcmp(m, "LOCK", 4) == 0)
+             || (len == 5 && memcmp(m, "PATCH", 5) == 0));
+}
+
+
+static void
+fr_req_assigned(fr_req_t *r)
+{
+    r->state = FR_REQ_RUNNING;
+
+    /* the body parked in the connection may flow now */
+    fr_req_downstream_ready(r);
+}
+
+
+static int
+fr_req_stdout(fr_req_t *r, u_char type, const u_char *p, size_t n)
+{
+    int         rc;
+    size_t      chunk;
+    u_char      h[FR_FCGI_HEADER_LEN];
+    fr_conn_t  *c;
+
+    c = r->conn;
+
+    if (type == FR_FCGI_STDOUT) {
+        r->response_started = 1;
+    }
+
+    while (n) {
+        chunk = n > FR_FCGI_MAX_CONTENT ? FR_FCGI_MAX_CONTENT : n;
+
+        fr_fcgi_write_header(h, type, r->id, (uint16_t) chunk, 0);
+
+        rc = fr_conn_output(c, h, FR_FCGI_HEADER_LEN);
+
+        if (rc == FR_OK) {
+            rc = fr_conn_output(c, p, chunk);
+        }
+
+        if (rc == FR_DECLINED) {
+            fr_req_spool_full(r);
+            return FR_ERROR;
+        }
+
+        if (rc != FR_OK) {
+            fr_conn_close(c);
+            return FR_ERROR;
+        }
+
+        p += chunk;
+        n -= chunk;
+    }
+
+    if (fr_conn_holding(c)) {
+        return FR_OK;
+    }
+
+    if (!fr_buf_full(&c->out)) {
+        /* one write per batch: STDOUT and END_REQUEST leave together */
+        fr_io_post(&c->io, EPOLLOUT);
+        return FR_OK;
+    }
+
+    fr_conn_flush(c);
+
+    if (c->io.fd == -1) {
+        return FR_ERROR;
+    }
+
+    return fr_buf_full(&c->out) ? FR_AGAIN : FR_OK;
+}
+
+
+static void
+fr_req_spool_full(fr_req_t *r)
+{
+    fr_conn_t  *c;
+
+    c = r->conn;
+
+    fr_log(FR_LOG_ERR, 0, "function \"%s\": the response held while its "
+           "request body arrives (%zu bytes) would pass spool_max %lld or "
+           "spool_max_total %lld", r->func->name, fr_spool_size(&c->spool),
+           (long long) fr_runner.conf.spool_max,
+           (long long) fr_runner.conf.spool_max_total);
+
+    fr_conn_spool_free(c);
+    r->response_started = 0;
+
+    if (r->worker) {
+        fr_worker_abandon(r->worker);
+        r->worker = NULL;
+    }
+
+    fr_req_fail(r, FR_OUTCOME_ERROR);
+}
+
+
+static int
+fr_req_output_full(fr_req_t *r)
+{
+    return fr_buf_full(&r->conn->out);
+}
+
+
+static void
+fr_req_end(fr_req_t *r, uint32_t app_status)
+{
+    u_char      rec[FR_FCGI_HEADER_LEN * 3 + FR_METER_RECORD_MAX], *p;
+    fr_conn_t  *c;
+
+    c = r->conn;
+
+    r->worker = NULL;
+    r->state = FR_REQ_ANSWERED;
+    fr_timer_del(&r->timer);
+    fr_timer_del(&c->timer);
+
+    if (!r->keep_conn) {
+        c->closing = 1;
+    }
+
+    /* the end of STDOUT, the measurements if asked, END_REQUEST */
+
+    p = fr_fcgi_write_header(rec, FR_FCGI_STDOUT, r->id, 0, 0);
+
+    if (r->meter) {
+        p += fr_meter_record(r, p);
+    }
+
+    p = fr_fcgi_write_end_request(p, r->id, app_status,
+                                  FR_FCGI_REQUEST_COMPLETE);
+
+    (void) fr_conn_output(c, rec, p - rec);
+    fr_io_post(&c->io, EPOLLOUT);
+
+    if (c->req == r && r->stdin_done) {
+        fr_req_done(r);
+        return;
+    }
+
+    /* answered before its body was read: the rest is read and dropped,
+     * then the connection takes the client's next request */
+    fr_req_downstream_ready(r);
+}
+
+
+static const char *
+fr_status_line(int status)
+{
+    switch (status) {
+    case 400: return "400 Bad Request";
+    case 404: return "404 Not Found";
+    case 431: return "431 Request Header Fields Too Large";
+    case 502: return "502 Bad Gateway";
+    case 503: return "503 Service Unavailable";
+    case 504: return "504 Gateway Timeout";
+    default:  return "500 Internal Server Error";
+    }
+}
+
+
+void
+fr_req_answer(fr_req_t *r, int status)
+{
+    int          n;
+    char         buf[512];
+    const char  *line;
+
+    line = fr_status_line(status);
+
+    n = snprintf(buf, sizeof(buf),
+                 "Status: %s\r\n"
+                 "Content-Type: text/plain\r\n"
+                 "Content-Length: %d\r\n"
+                 "%s"
+                 "\r\n"
+                 "%s\n",
+                 line, (int) strlen(line) + 1,
+                 status == 503 ? "Retry-After: 1\r\n" : "",
+                 line);
+
+    if (fr_req_stdout(r, FR_FCGI_STDOUT, (u_char *) buf, (size_t) n)
+        == FR_ERROR)
+    {
+        return;
+    }
+
+    fr_req_end(r, 0);
+}
+
+
+int
+fr_req_reject(fr_req_t *r, int status)
+{
+    if (r->state == FR_REQ_ANSWERED) {
+        return FR_OK;
+    }
+
+    if (r->worker) {
+        fr_worker_abandon(r->worker);
+        r->worker = NULL;
+    }
+
+    fr_func_unqueue(r);
+    r->outcome = FR_OUTCOME_ERROR;
+
+    if (r->response_started) {
+        return FR_ERROR;
+    }
+
+    fr_req_answer(r, status);
+
+    return FR_OK;
+}
+
+
+void
+fr_req_fail(fr_req_t *r, fr_outcome_e outcome)
+{
+    r->worker = NULL;
+    r->outcome = outcome;
+    fr_func_unqueue(r);
+
+    if (r->meter && r->t_assigned && r->duration_us < 0) {
+        /* what it used until it failed is billed too */
+        r->duration_us = (int64_t) (fr_current_usec - r->t_assigned);
+    }
+
+    if (r->meter && r->queue_us < 0 && r->t_queued) {
+        r->queue_us = (int64_t) (fr_current_usec - r->t_queued);
+    }
+
+    if (r->response_started && fr_conn_holding(r->conn)) {
+        /* all of it is still held back: the client gets a clean 502 */
+        fr_conn_spool_free(r->conn);
+        r->response_started = 0;
+    }
+
+    if (r->response_started) {
+        fr_req_cut(r);
+        return;
+    }
+
+    fr_req_answer(r, fr_outcome_status[outcome]);
+}
+
+
+static void
+fr_req_cut(fr_req_t *r)
+{
+    u_char      rec[FR_METER_RECORD_MAX];
+    fr_conn_t  *c;
+
+    c = r->conn;
+
+    if (r->meter) {
+        (void) fr_conn_output(c, rec, fr_meter_record(r, rec));
+    }
+
+    r->stdin_done = 1;
+    c->closing = 1;
+
+    fr_req_free(r);
+    fr_conn_flush(c);
+}
+
+
+void
+fr_req_done(fr_req_t *r)
+{
+    fr_conn_t  *c;
+
+    c = r->conn;
+
+    fr_req_free(r);
+
+    if (c->closing) {
+        fr_conn_flush(c);
+    }
+}
+
+
+void
+fr_req_free(fr_req_t *r)
+{
+    fr_conn_t  *c;
+
+    c = r->conn;
+
+    fr_timer_del(&r->timer);
+    fr_func_unqueue(r);
+
+    if (r->worker) {
+        /* the client is gone mid-invocation: the worker is replaced */
+        fr_worker_abandon(r->worker);
+        r->worker = NULL;
+    }
+
+    if (r->func) {
+        r->func->nreqs--;
+        fr_func_check(r->func);
+    }
+
+    fr_buf_free(&r->params);
+
+    c->req = NULL;
+    c->paused = 0;
+    fr_runner.nreqs--;
+
+    free(r);
+
+    fr_listen_unpause();
+
+    if (fr_runner.draining && fr_runner.nreqs == 0) {
+        fr_runner.quitting = 1;
+    }
+}

@@ -1,0 +1,503 @@
+/*
+ * Copyright (C) ngx_faas developers
+ *
+ * A worker's process: its environment, descriptors, credentials and
+ * limits, clone and exec; and the processes it leaves behind. Where
+ * isolation grows. Knows nothing of queues or requests: it is given
+ * the function, the descriptors and, for a CGI process, the request's
+ * parameters.
+ */
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "fr_fcgi.h"
+#include "fr_log.h"
+#include "fr_spawn.h"
+
+
+#define FR_DEFAULT_PATH    "PATH=/usr/local/bin:/usr/bin:/bin"
+
+
+static int fr_env_has(fr_func_t *f, const char *name);
+static char **fr_spawn_env(fr_func_t *f, const fr_buf_t *params);
+static int fr_spawn_child(void *data);
+
+
+/* what the child needs, on the runner's memory while it runs */
+typedef struct {
+    fr_func_t             *func;
+    char                 **env;
+    pid_t                  runner;
+    int                    fd[3];
+    int                    errfd;
+    int                    null;
+} fr_child_t;
+
+
+/*
+ * The child runs on the runner's memory (CLONE_VM) while the runner
+ * waits (CLONE_VFORK) until it has exec'ed: only one child at a time
+ * uses this stack.
+ */
+static u_char  fr_child_stack[64 * 1024] __attribute__((aligned(16)));
+
+
+/*
+ * A pipe for a worker: both ends close on exec (the child gets its end
+ * by dup2), ours (0: the read end, 1: the write end) non-blocking. Its
+ * inode is kept: processes a worker leaves behind are found by it.
+ */
+
+int
+fr_spawn_pipe(int p[2], int ours, ino_t *ino)
+{
+    struct stat  st;
+
+    if (pipe2(p, O_CLOEXEC) == -1) {
+        fr_log(FR_LOG_ALERT, errno, "pipe2() failed");
+        p[0] = p[1] = -1;
+        return FR_ERROR;
+    }
+
+    (void) fcntl(p[ours], F_SETFL, O_NONBLOCK);
+
+    if (fstat(p[0], &st) == 0) {
+        *ino = st.st_ino;
+    }
+
+    return FR_OK;
+}
+
+
+void
+fr_spawn_close(int *fd, int n)
+{
+    int  i;
+
+    for (i = 0; i < n; i++) {
+        if (fd[i] != -1) {
+            close(fd[i]);
+            fd[i] = -1;
+        }
+    }
+}
+
+
+/*
+ * Starts the function's program with fd[0..2] as its 0, 1 and 2 (-1:
+ * /dev/null; the runner's stderr for 2). params: a CGI request's
+ * parameters, its meta-variables; NULL for a kept FastCGI worker.
+ * *exec_fd is closed when the program runs, or carries the errno of a
+ * failed exec. Returns the pid, or -1.
+ */
+
+pid_t
+fr_spawn(fr_func_t *f, const fr_buf_t *params, int fd[3], int *exec_fd)
+{
+    int          pexec[2];
+    char       **env;
+    pid_t        pid;
+    fr_child_t   child;
+
+    if (f->exec_path == NULL) {
+        fr_log(FR_LOG_ERR, 0, "function \"%s\" cannot start: exec \"%s\" "
+               "is not an executable file", f->name, f->argv[0]);
+        return -1;
+    }
+
+    if (fr_runner.is_root && !f->set_user) {
+        /* never the runner's own identity by default */
+        fr_log(FR_LOG_ALERT, 0, "function \"%s\" has no user to run as",
+               f->name);
+        return -1;
+    }
+
+    if (pipe2(pexec, O_CLOEXEC) == -1) {
+        fr_log(FR_LOG_ALERT, errno, "pipe2() failed");
+        return -1;
+    }
+
+    env = fr_spawn_env(f, params);
+    if (env == NULL) {
+        fr_log(FR_LOG_ALERT, errno, "malloc() failed");
+        close(pexec[0]);
+        close(pexec[1]);
+        return -1;
+    }
+
+    child.func = f;
+    child.env = env;
+    child.runner = getpid();
+    child.errfd = pexec[1];
+    memcpy(child.fd, fd, sizeof(child.fd));
+
+    /*
+     * As posix_spawn() does it: no copy of the runner's page tables and
+     * no copy-on-write faults while the child execs; the runner goes on
+     * once the child has exec'ed or failed.
+     */
+    pid = clone(fr_spawn_child, fr_child_stack + sizeof(fr_child_stack),
+                CLONE_VM | CLONE_VFORK | SIGCHLD, &child);
+
+    free(env);
+    close(pexec[1]);
+
+    if (pid == -1) {
+        fr_log(FR_LOG_ALERT, errno, "clone() failed while spawning \"%s\"",
+               f->name);
+        close(pexec[0]);
+        return -1;
+    }
+
+    *exec_fd = pexec[0];
+
+    return pid;
+}
+
+
+static int
+fr_env_has(fr_func_t *f, const char *name)
+{
+    int     i;
+    size_t  len;
+
+    len = strlen(name);
+
+    for (i = 0; i < f->conf.nenv; i++) {
+        if (strncmp(f->conf.env[i], name, len) == 0
+            && f->conf.env[i][len] == '=')
+        {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+static char **
+fr_spawn_env(fr_func_t *f, const fr_buf_t *params)
+{
+    int            i, n, has_path;
+    char         **env, *e, *s;
+    size_t         nlen, vlen, size, len;
+    const u_char  *pos, *last, *name, *value;
+
+    n = f->conf.nenv + 8;
+    size = 0;
+
+    if (params) {
+        pos = fr_buf_pos(params);
+        last = pos + params->len;
+
+        while (fr_fcgi_nv_next(&pos, last, &name, &nlen, &value, &vlen)
+               == FR_OK)
+        {
+            n++;
+            size += nlen + vlen + 2;
+        }
+    }
+
+    size += 512 + (f->script_path ? strlen(f->script_path) : 0);
+
+    env = malloc(n * sizeof(char *) + size);
+    if (env == NULL) {
+        return NULL;
+    }
+
+    s = (char *) (env + n);
+    n = 0;
+    has_path = 0;
+
+    for (i = 0; i < f->conf.nenv; i++) {
+        env[n++] = f->conf.env[i];
+        has_path |= (strncmp(f->conf.env[i], "PATH=", 5) == 0);
+    }
+
+    if (!has_path) {
+        env[n++] = FR_DEFAULT_PATH;
+    }
+
+    if (params == NULL && !fr_env_has(f, "PHP_FCGI_MAX_REQUESTS")) {
+        /* php-cgi retires itself after this many: in step with us */
+        env[n++] = s;
+        s += sprintf(s, "PHP_FCGI_MAX_REQUESTS=%d", f->conf.max_requests) + 1;
+    }
+
+    if (params) {
+        pos = fr_buf_pos(params);
+        last = pos + params->len;
+
+        while (fr_fcgi_nv_next(&pos, last, &name, &nlen, &value, &vlen)
+               == FR_OK)
+        {
+            if (nlen == 0 || memchr(name, '=', nlen) || memchr(name, 0, nlen)
+                || (nlen == 4 && memcmp(name, "PATH", 4) == 0)
+                || (nlen > 3 && memcmp(name, "LD_", 3) == 0)
+                || (f->script_path && nlen == 15
+                    && memcmp(name, "SCRIPT_FILENAME", 15) == 0))
+            {
+                continue;
+            }
+
+            for (i = 0; i < f->conf.nenv; i++) {
+                if (strncmp(f->conf.env[i], (char *) name, nlen) == 0
+                    && f->conf.env[i][nlen] == '=')
+                {
+                    break;
+                }
+            }
+
+            if (i < f->conf.nenv) {
+                continue;
+            }
+
+            e = s;
+            memcpy(s, name, nlen);
+            s += nlen;
+            *s++ = '=';
+            len = strnlen((char *) value, vlen);
+            memcpy(s, value, len);
+            s += len;
+            *s++ = '\0';
+            env[n++] = e;
+        }
+
+        env[n++] = "GATEWAY_INTERFACE=CGI/1.1";
+        env[n++] = "REDIRECT_STATUS=200";
+
+        if (f->script_path) {
+            env[n++] = s;
+            s += sprintf(s, "SCRIPT_FILENAME=%s", f->script_path) + 1;
+        }
+    }
+
+    env[n] = NULL;
+
+    return env;
+}
+
+
+static int
+fr_spawn_child(void *data)
+{
+    int             err, fd[3], i;
+    fr_child_t     *c;
+    fr_func_t      *f;
+    sigset_t        set;
+    struct rlimit   rl;
+
+    c = data;
+    f = c->func;
+
+    sigemptyset(&set);
+    (void) syscall(SYS_rt_sigprocmask, SIG_SETMASK, &set, NULL, _NSIG / 8);
+
+    /* exec resets caught signals; the one the runner ignores, we reset */
+    (void) signal(SIGPIPE, SIG_DFL);
+
+    (void) setsid();
+
+    c->null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+    /* above the fds we are about to fill, then into place */
+    c->errfd = fcntl(c->errfd, F_DUPFD_CLOEXEC, 10);
+
+    for (i = 0; i < 3; i++) {
+        fd[i] = c->fd[i] != -1 ? c->fd[i] : (i == 2 ? STDERR_FILENO : c->null);
+        fd[i] = fcntl(fd[i], F_DUPFD, 10);
+    }
+
+    if (c->errfd == -1 || fd[0] == -1 || fd[1] == -1 || fd[2] == -1
+        || dup2(fd[0], 0) == -1 || dup2(fd[1], 1) == -1
+        || dup2(fd[2], 2) == -1 || dup2(c->errfd, 3) == -1)
+    {
+        err = errno;
+        goto failed;
+    }
+
+    (void) fcntl(3, F_SETFD, FD_CLOEXEC);
+    c->errfd = 3;
+
+    if (close_range(4, ~0U, 0) == -1) {
+        err = errno;
+        goto failed;
+    }
+
+    if (f->conf.memory > 0) {
+        rl.rlim_cur = rl.rlim_max = (rlim_t) f->conf.memory;
+        (void) setrlimit(RLIMIT_AS, &rl);
+    }
+
+    if (chdir(f->dir) == -1) {
+        err = errno;
+        goto failed;
+    }
+
+    if (f->set_user) {
+        if (syscall(SYS_setgroups, 1, &f->gid) == -1
+            || syscall(SYS_setgid, f->gid) == -1
+            || syscall(SYS_setuid, f->uid) == -1)
+        {
+            err = errno;
+            goto failed;
+        }
+    }
+
+    /*
+     * Dies with the runner, however the runner dies; set last, as a
+     * change of credentials clears it. The runner is single-threaded,
+     * so its only thread is the parent that counts.
+     */
+    if (syscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) == -1
+        || getppid() != c->runner)
+    {
+        err = ESRCH;
+        goto failed;
+    }
+
+    execve(f->exec_path, f->argv, c->env);
+    err = errno;
+
+failed:
+
+    (void) !write(c->errfd, &err, sizeof(int));
+    _exit(127);
+}
+
+
+void
+fr_spawn_kill_strays(fr_worker_t *w)
+{
+    int             i, n, pfd, found;
+    char            path[64], link[64], want[3][40];
+    DIR            *proc, *fds;
+    pid_t           pid, self;
+    ssize_t         len;
+    struct stat     st;
+    struct dirent  *de, *fe;
+
+    n = 0;
+
+    for (i = 0; i < 3; i++) {
+        if (w->ino[i]) {
+            snprintf(want[n++], sizeof(want[0]), "%s:[%llu]",
+                     (i == 0 && w->ino_socket) ? "socket" : "pipe",
+                     (unsigned long long) w->ino[i]);
+        }
+    }
+
+    proc = (n == 0) ? NULL : opendir("/proc");
+    if (proc == NULL) {
+        return;
+    }
+
+    self = getpid();
+
+    while ((de = readdir(proc)) != NULL) {
+        if (!isdigit((u_char) de->d_name[0])) {
+            continue;
+        }
+
+        pid = (pid_t) atoi(de->d_name);
+        snprintf(path, sizeof(path), "/proc/%d", (int) pid);
+
+        if (pid == self || stat(path, &st) == -1 || st.st_uid != w->uid
+            || (!w->reaped && getpgid(pid) == w->pid))
+        {
+            /* not its user's, or in its group: signalled with it */
+            continue;
+        }
+
+        pfd = (int) syscall(SYS_pidfd_open, pid, 0);
+        if (pfd == -1) {
+            continue;
+        }
+
+        snprintf(path, sizeof(path), "/proc/%d/fd", (int) pid);
+        fds = opendir(path);
+        found = 0;
+
+        while (fds && !found && (fe = readdir(fds)) != NULL) {
+            len = readlinkat(dirfd(fds), fe->d_name, link, sizeof(link) - 1);
+
+            for (i = 0; len > 0 && i < n; i++) {
+                link[len] = '\0';
+                found |= (strcmp(link, want[i]) == 0);
+            }
+        }
+
+        if (fds) {
+            closedir(fds);
+        }
+
+        if (found) {
+            fr_log(FR_LOG_INFO, 0, "killing process %d left behind by "
+                   "worker %d of \"%s\"", (int) pid, (int) w->pid,
+                   w->func->name);
+            (void) syscall(SYS_pidfd_send_signal, pfd, SIGKILL, NULL, 0);
+        }
+
+        close(pfd);
+    }
+
+    closedir(proc);
+}
+
+
+/* the exec report pipe: closed on exec, or the errno of a failed one */
+
+void
+fr_spawn_exec_handler(fr_io_t *io, uint32_t events)
+{
+    int           err;
+    ssize_t       n;
+    fr_worker_t  *w;
+
+    (void) events;
+
+    w = io->data;
+
+    n = read(io->fd, &err, sizeof(int));
+
+    if (n == -1 && errno == EAGAIN) {
+        return;
+    }
+
+    if (n == (ssize_t) sizeof(int)) {
+        w->exec_failed = 1;
+        w->exec_errno = err;
+
+    } else if (w->per_request) {
+        /* closed on exec: the program of the request runs */
+        w->ready_at = fr_current_usec;
+    }
+
+    fr_io_close(io);
+}
+
+
+/* exec and output may come in one batch: readiness is seen first */
+
+void
+fr_worker_exec_check(fr_worker_t *w)
+{
+    if (w->exec.fd != -1) {
+        fr_spawn_exec_handler(&w->exec, EPOLLIN);
+    }
+}

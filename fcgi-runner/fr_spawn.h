@@ -1,0 +1,21 @@
+/*
+ * Copyright (C) ngx_faas developers
+ */
+
+#ifndef FR_SPAWN_H
+#define FR_SPAWN_H
+
+
+#include "fr_runner.h"
+
+
+int fr_spawn_pipe(int p[2], int ours, ino_t *ino);
+void fr_spawn_close(int *fd, int n);
+pid_t fr_spawn(fr_func_t *f, const fr_buf_t *params, int fd[3],
+    int *exec_fd);
+void fr_spawn_kill_strays(fr_worker_t *w);
+void fr_spawn_exec_handler(fr_io_t *io, uint32_t events);
+void fr_worker_exec_check(fr_worker_t *w);
+
+
+#endif /* FR_SPAWN_H */

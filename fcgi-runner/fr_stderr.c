@@ -1,0 +1,148 @@
+/*
+ * Copyright (C) ngx_faas developers
+ *
+ * A worker's stderr that no client takes goes to the runner's log:
+ * escaped, a line of output a log line, rate-limited per worker.
+ */
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/epoll.h>
+
+#include "fr_log.h"
+#include "fr_spawn.h"
+#include "fr_stderr.h"
+
+
+#define FR_STDERR_RATE     8192       /* bytes of stderr logged a second */
+#define FR_STDERR_LINE     512
+
+
+void
+fr_stderr_log(fr_worker_t *w, const u_char *p, size_t n)
+{
+    size_t         chunk, len;
+    u_char         line[FR_STDERR_LINE * 4];
+    const u_char  *eol;
+
+    if (fr_current_msec >= w->log_window + 1000) {
+        if (w->log_dropped) {
+            fr_log(FR_LOG_WARN, 0, "function \"%s\" (pid %d): %zu bytes of "
+                   "stderr not logged, over %d bytes a second",
+                   w->func->name, (int) w->pid, w->log_dropped,
+                   FR_STDERR_RATE);
+        }
+
+        w->log_window = fr_current_msec;
+        w->log_bytes = 0;
+        w->log_dropped = 0;
+    }
+
+    while (n) {
+        if (w->log_bytes >= FR_STDERR_RATE) {
+            w->log_dropped += n;
+
+            if (w->err.fd != -1) {
+                (void) fr_io_set(&w->err, 0);
+                fr_timer_add(&w->log_timer,
+                             w->log_window + 1000 - fr_current_msec);
+            }
+
+            return;
+        }
+
+        chunk = n;
+
+        if (chunk > FR_STDERR_LINE) {
+            chunk = FR_STDERR_LINE;
+        }
+
+        if (chunk > FR_STDERR_RATE - w->log_bytes) {
+            chunk = FR_STDERR_RATE - w->log_bytes;
+        }
+
+        eol = memchr(p, '\n', chunk);
+
+        if (eol) {
+            chunk = eol - p + 1;
+        }
+
+        len = fr_log_escape(line, p, eol ? chunk - 1 : chunk);
+
+        if (len) {
+            fr_log(FR_LOG_WARN, 0, "function \"%s\" (pid %d) stderr: "
+                   "\"%.*s\"", w->func->name, (int) w->pid, (int) len,
+                   line);
+        }
+
+        w->log_bytes += chunk;
+        p += chunk;
+        n -= chunk;
+    }
+}
+
+
+void
+fr_stderr_resume(fr_timer_t *t)
+{
+    fr_worker_t  *w;
+
+    w = t->data;
+
+    if (w->err.fd != -1) {
+        (void) fr_io_set(&w->err, EPOLLIN);
+    }
+}
+
+
+/* a worker's stderr: the mode's while a request runs, else the log */
+
+void
+fr_stderr_handler(fr_io_t *io, uint32_t events)
+{
+    ssize_t           n;
+    u_char            buf[8192];
+    fr_worker_t      *w;
+    const fr_mode_t  *m;
+
+    (void) events;
+
+    w = io->data;
+    m = w->ops;
+
+    fr_worker_exec_check(w);
+
+    n = read(io->fd, buf, sizeof(buf));
+
+    if (n == -1 && (errno == EAGAIN || errno == EINTR)) {
+        return;
+    }
+
+    if (n <= 0) {
+        fr_io_close(io);
+        m->stderr_end(w);
+        return;
+    }
+
+    if (w->req && m->stderr(w, buf, (size_t) n) != FR_DECLINED) {
+        return;
+    }
+
+    fr_stderr_log(w, buf, (size_t) n);
+}
+
+
+/* the worker is gone: what was not logged is said once */
+
+void
+fr_stderr_done(fr_worker_t *w)
+{
+    fr_timer_del(&w->log_timer);
+
+    if (w->log_dropped) {
+        fr_log(FR_LOG_WARN, 0, "function \"%s\" (pid %d): %zu bytes of "
+               "stderr not logged, over %d bytes a second", w->func->name,
+               (int) w->pid, w->log_dropped, FR_STDERR_RATE);
+    }
+}

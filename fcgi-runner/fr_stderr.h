@@ -1,0 +1,18 @@
+/*
+ * Copyright (C) ngx_faas developers
+ */
+
+#ifndef FR_STDERR_H
+#define FR_STDERR_H
+
+
+#include "fr_runner.h"
+
+
+void fr_stderr_handler(fr_io_t *io, uint32_t events);
+void fr_stderr_log(fr_worker_t *w, const u_char *p, size_t n);
+void fr_stderr_resume(fr_timer_t *t);
+void fr_stderr_done(fr_worker_t *w);
+
+
+#endif /* FR_STDERR_H */

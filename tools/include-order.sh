@@ -1,0 +1,45 @@
+#!/bin/sh
+# The runner's files from the bottom up: each may include the headers
+# of files before it in this list (and its own), never one after it or
+# beside it. No include cycle can form; an #include line tells which
+# way a dependency goes. What a lower file needs from a higher one it
+# gets through a callback or an ops table registered at startup.
+#
+#   tools/include-order.sh DIR     (make lint runs it on fcgi-runner)
+
+ORDER="fr_core fr_log fr_event fr_buf fr_fcgi fr_conf fr_runner fr_func
+fr_spawn fr_stderr fr_meter fr_pool fr_fastcgi_worker fr_cgi fr_reap fr_listen
+fr_conn fr_request fr_proxy fr_report fr_main"
+
+dir=${1:-fcgi-runner}
+bad=0
+
+rank() {
+    i=0
+    for n in $ORDER; do
+        [ "$n" = "$1" ] && { echo $i; return; }
+        i=$((i + 1))
+    done
+    echo -1
+}
+
+for f in "$dir"/*.c "$dir"/*.h; do
+    base=$(basename "$f"); base=${base%.*}
+    r=$(rank "$base")
+    if [ "$r" = -1 ]; then
+        echo "$f: not in the include order of tools/include-order.sh"
+        bad=1
+        continue
+    fi
+    for h in $(sed -n 's/^#include "\(fr_[a-z_]*\)\.h"$/\1/p' "$f"); do
+        [ "$h" = "$base" ] && continue
+        hr=$(rank "$h")
+        if [ "$hr" = -1 ] || [ "$hr" -ge "$r" ]; then
+            echo "$f: includes $h.h, which is not below it"
+            bad=1
+        fi
+    done
+done
+
+[ $bad = 0 ] && echo "include order: $(ls "$dir"/*.c "$dir"/*.h | wc -l) files, no upward include"
+exit $bad
