@@ -19,6 +19,27 @@
 
 #define NGX_HTTP_FAAS_VERSION_1          1
 #define NGX_HTTP_FAAS_HEADER_LEN         8
+#define NGX_HTTP_FAAS_REQUEST_ID         1     /* one request a connection */
+
+
+/* a record's header and BEGIN_REQUEST's body, as the specification */
+typedef struct {
+    u_char                         version;
+    u_char                         type;
+    u_char                         request_id_hi;
+    u_char                         request_id_lo;
+    u_char                         content_length_hi;
+    u_char                         content_length_lo;
+    u_char                         padding_length;
+    u_char                         reserved;
+} ngx_http_faas_header_t;
+
+typedef struct {
+    u_char                         role_hi;
+    u_char                         role_lo;
+    u_char                         flags;
+    u_char                         reserved[5];
+} ngx_http_faas_begin_request_t;
 #define NGX_HTTP_FAAS_RECORD_MAX         32768
 
 #define NGX_HTTP_FAAS_BEGIN_REQUEST      1
@@ -110,6 +131,7 @@ typedef struct {
     ngx_uint_t                     hlen;
     u_char                         header[NGX_HTTP_FAAS_HEADER_LEN];
     ngx_uint_t                     type;
+    ngx_uint_t                     request_id;
     size_t                         content_left;
     size_t                         padding_left;
 
@@ -146,6 +168,8 @@ ngx_int_t ngx_http_faas_builtins_init(ngx_conf_t *cf,
 
 ngx_http_faas_event_e ngx_http_faas_parse(ngx_http_faas_ctx_t *ctx,
     u_char **pos, u_char *last, u_char **data, size_t *size);
+u_char *ngx_http_faas_write_header(u_char *p, ngx_uint_t type, size_t len);
+void ngx_http_faas_record_error(ngx_log_t *log, ngx_http_faas_ctx_t *ctx);
 
 ngx_int_t ngx_http_faas_add_variables(ngx_conf_t *cf);
 ngx_flag_t ngx_http_faas_meter_used(ngx_conf_t *cf);

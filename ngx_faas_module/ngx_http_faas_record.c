@@ -52,8 +52,13 @@ ngx_http_faas_parse(ngx_http_faas_ctx_t *ctx, u_char **pos, u_char *last,
             }
 
             ctx->hlen = 0;
+            ctx->request_id = (ctx->header[2] << 8) + ctx->header[3];
 
-            if (ctx->header[0] != NGX_HTTP_FAAS_VERSION_1) {
+            /* a connection carries our one request: any other id is an
+             * error, as in nginx's fastcgi module */
+            if (ctx->header[0] != NGX_HTTP_FAAS_VERSION_1
+                || ctx->request_id != NGX_HTTP_FAAS_REQUEST_ID)
+            {
                 *pos = p;
                 return ngx_http_faas_ev_error;
             }
@@ -104,4 +109,42 @@ ngx_http_faas_parse(ngx_http_faas_ctx_t *ctx, u_char **pos, u_char *last,
             return ngx_http_faas_ev_end;
         }
     }
+}
+
+
+/* a record header, request id 1, no padding; returns the content's start */
+
+u_char *
+ngx_http_faas_write_header(u_char *p, ngx_uint_t type, size_t len)
+{
+    ngx_http_faas_header_t  *h;
+
+    h = (ngx_http_faas_header_t *) p;
+
+    h->version = NGX_HTTP_FAAS_VERSION_1;
+    h->type = (u_char) type;
+    h->request_id_hi = (u_char) (NGX_HTTP_FAAS_REQUEST_ID >> 8);
+    h->request_id_lo = (u_char) NGX_HTTP_FAAS_REQUEST_ID;
+    h->content_length_hi = (u_char) (len >> 8);
+    h->content_length_lo = (u_char) len;
+    h->padding_length = 0;
+    h->reserved = 0;
+
+    return p + sizeof(ngx_http_faas_header_t);
+}
+
+
+void
+ngx_http_faas_record_error(ngx_log_t *log, ngx_http_faas_ctx_t *ctx)
+{
+    if (ctx->header[0] != NGX_HTTP_FAAS_VERSION_1) {
+        ngx_log_error(NGX_LOG_ERR, log, 0, "upstream sent a record of "
+                      "FastCGI version %d for function \"%V\"",
+                      ctx->header[0], &ctx->function);
+        return;
+    }
+
+    ngx_log_error(NGX_LOG_ERR, log, 0, "upstream sent a record for FastCGI "
+                  "request %ui, not %d, for function \"%V\"",
+                  ctx->request_id, NGX_HTTP_FAAS_REQUEST_ID, &ctx->function);
 }

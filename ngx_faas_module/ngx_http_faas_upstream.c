@@ -168,15 +168,16 @@ ngx_http_faas_upstream_start(ngx_http_request_t *r,
 static ngx_int_t
 ngx_http_faas_create_request(ngx_http_request_t *r)
 {
-    u_char                    *p, *start;
-    size_t                     size, len, chunk;
-    ngx_buf_t                 *b;
-    ngx_uint_t                 i;
-    ngx_chain_t               *cl, *body;
-    ngx_array_t               *pairs;
-    ngx_http_faas_ctx_t       *ctx;
-    ngx_http_faas_pair_t      *pair;
-    ngx_http_faas_loc_conf_t  *flcf;
+    u_char                         *p, *start;
+    size_t                          size, len, chunk;
+    ngx_buf_t                      *b;
+    ngx_uint_t                      i;
+    ngx_chain_t                    *cl, *body;
+    ngx_array_t                    *pairs;
+    ngx_http_faas_ctx_t            *ctx;
+    ngx_http_faas_pair_t           *pair;
+    ngx_http_faas_loc_conf_t       *flcf;
+    ngx_http_faas_begin_request_t  *begin;
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_faas_module);
     flcf = ngx_http_get_module_loc_conf(r, ngx_http_faas_module);
@@ -211,14 +212,13 @@ ngx_http_faas_create_request(ngx_http_request_t *r)
 
     p = b->last;
 
-    *p++ = NGX_HTTP_FAAS_VERSION_1;
-    *p++ = NGX_HTTP_FAAS_BEGIN_REQUEST;
-    *p++ = 0; *p++ = 1;                    /* request id 1 */
-    *p++ = 0; *p++ = 8;                    /* content length */
-    *p++ = 0; *p++ = 0;
-    *p++ = 0; *p++ = NGX_HTTP_FAAS_RESPONDER;
-    *p++ = NGX_HTTP_FAAS_KEEP_CONN;
-    p = ngx_cpymem(p, "\0\0\0\0\0", 5);
+    p = ngx_http_faas_write_header(p, NGX_HTTP_FAAS_BEGIN_REQUEST,
+                                   sizeof(ngx_http_faas_begin_request_t));
+    begin = (ngx_http_faas_begin_request_t *) p;
+    ngx_memzero(begin, sizeof(ngx_http_faas_begin_request_t));
+    begin->role_lo = NGX_HTTP_FAAS_RESPONDER;
+    begin->flags = NGX_HTTP_FAAS_KEEP_CONN;
+    p += sizeof(ngx_http_faas_begin_request_t);
 
     start = b->end - size;
     len = 0;
@@ -249,21 +249,14 @@ ngx_http_faas_create_request(ngx_http_request_t *r)
     while (size) {
         chunk = ngx_min(size, NGX_HTTP_FAAS_RECORD_MAX);
 
-        *p++ = NGX_HTTP_FAAS_VERSION_1;
-        *p++ = NGX_HTTP_FAAS_PARAMS;
-        *p++ = 0; *p++ = 1;
-        *p++ = (u_char) (chunk >> 8);
-        *p++ = (u_char) chunk;
-        *p++ = 0; *p++ = 0;
+        p = ngx_http_faas_write_header(p, NGX_HTTP_FAAS_PARAMS, chunk);
 
         p = ngx_movemem(p, start, chunk);
         start += chunk;
         size -= chunk;
     }
 
-    *p++ = NGX_HTTP_FAAS_VERSION_1;
-    *p++ = NGX_HTTP_FAAS_PARAMS;
-    p = ngx_cpymem(p, "\0\1\0\0\0\0", 6);
+    p = ngx_http_faas_write_header(p, NGX_HTTP_FAAS_PARAMS, 0);
 
     b->last = p;
 
@@ -303,7 +296,6 @@ ngx_http_faas_encode_body(ngx_http_request_t *r, ngx_chain_t *body,
     ngx_chain_t **ll)
 {
     off_t         pos, end;
-    u_char       *h;
     size_t        chunk;
     ngx_buf_t    *b, *hb;
     ngx_chain_t  *cl;
@@ -328,14 +320,8 @@ ngx_http_faas_encode_body(ngx_http_request_t *r, ngx_chain_t *body,
                 return NGX_ERROR;
             }
 
-            h = hb->last;
-            *h++ = NGX_HTTP_FAAS_VERSION_1;
-            *h++ = NGX_HTTP_FAAS_STDIN;
-            *h++ = 0; *h++ = 1;
-            *h++ = (u_char) (chunk >> 8);
-            *h++ = (u_char) chunk;
-            *h++ = 0; *h++ = 0;
-            hb->last = h;
+            hb->last = ngx_http_faas_write_header(hb->last,
+                                                  NGX_HTTP_FAAS_STDIN, chunk);
 
             ngx_memcpy(b, body->buf, sizeof(ngx_buf_t));
 
@@ -382,7 +368,7 @@ ngx_http_faas_encode_body(ngx_http_request_t *r, ngx_chain_t *body,
         return NGX_ERROR;
     }
 
-    hb->last = ngx_cpymem(hb->last, "\1\5\0\1\0\0\0\0", 8);
+    hb->last = ngx_http_faas_write_header(hb->last, NGX_HTTP_FAAS_STDIN, 0);
     hb->last_buf = 1;
 
     cl->buf = hb;
@@ -667,10 +653,7 @@ ngx_http_faas_process_header(ngx_http_request_t *r)
             return NGX_AGAIN;
 
         case ngx_http_faas_ev_error:
-            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                          "upstream sent a record of FastCGI version %d "
-                          "for function \"%V\"", ctx->header[0],
-                          &ctx->function);
+            ngx_http_faas_record_error(r->connection->log, ctx);
             return NGX_HTTP_UPSTREAM_INVALID_HEADER;
 
         case ngx_http_faas_ev_header:
@@ -1110,10 +1093,7 @@ ngx_http_faas_input_filter(ngx_event_pipe_t *p, ngx_buf_t *buf)
         }
 
         if (ev == ngx_http_faas_ev_error) {
-            ngx_log_error(NGX_LOG_ERR, p->log, 0,
-                          "upstream sent a record of FastCGI version %d "
-                          "for function \"%V\"", ctx->header[0],
-                          &ctx->function);
+            ngx_http_faas_record_error(p->log, ctx);
             return NGX_ERROR;
         }
 
