@@ -169,7 +169,6 @@ ngx_int_t ngx_http_faas_builtins_init(ngx_conf_t *cf,
 ngx_http_faas_event_e ngx_http_faas_parse(ngx_http_faas_ctx_t *ctx,
     u_char **pos, u_char *last, u_char **data, size_t *size);
 u_char *ngx_http_faas_write_header(u_char *p, ngx_uint_t type, size_t len);
-void ngx_http_faas_record_error(ngx_log_t *log, ngx_http_faas_ctx_t *ctx);
 
 ngx_int_t ngx_http_faas_add_variables(ngx_conf_t *cf);
 ngx_flag_t ngx_http_faas_meter_used(ngx_conf_t *cf);

@@ -132,19 +132,3 @@ ngx_http_faas_write_header(u_char *p, ngx_uint_t type, size_t len)
 
     return p + sizeof(ngx_http_faas_header_t);
 }
-
-
-void
-ngx_http_faas_record_error(ngx_log_t *log, ngx_http_faas_ctx_t *ctx)
-{
-    if (ctx->header[0] != NGX_HTTP_FAAS_VERSION_1) {
-        ngx_log_error(NGX_LOG_ERR, log, 0, "upstream sent a record of "
-                      "FastCGI version %d for function \"%V\"",
-                      ctx->header[0], &ctx->function);
-        return;
-    }
-
-    ngx_log_error(NGX_LOG_ERR, log, 0, "upstream sent a record for FastCGI "
-                  "request %ui, not %d, for function \"%V\"",
-                  ctx->request_id, NGX_HTTP_FAAS_REQUEST_ID, &ctx->function);
-}

@@ -28,6 +28,8 @@ typedef struct {
 } ngx_http_faas_builtin_t;
 
 
+static void ngx_http_faas_record_error(ngx_log_t *log,
+    ngx_http_faas_ctx_t *ctx);
 static ngx_int_t ngx_http_faas_create_request(ngx_http_request_t *r);
 static ngx_int_t ngx_http_faas_reinit_request(ngx_http_request_t *r);
 static ngx_int_t ngx_http_faas_process_header(ngx_http_request_t *r);
@@ -1187,4 +1189,22 @@ ngx_http_faas_finalize_request(ngx_http_request_t *r, ngx_int_t rc)
                       "function \"%V\": %uz bytes of stderr not logged",
                       &ctx->function, ctx->stderr_dropped);
     }
+}
+
+
+/* the record parser's error: a version or a request id not ours */
+
+static void
+ngx_http_faas_record_error(ngx_log_t *log, ngx_http_faas_ctx_t *ctx)
+{
+    if (ctx->header[0] != NGX_HTTP_FAAS_VERSION_1) {
+        ngx_log_error(NGX_LOG_ERR, log, 0, "upstream sent a record of "
+                      "FastCGI version %d for function \"%V\"",
+                      ctx->header[0], &ctx->function);
+        return;
+    }
+
+    ngx_log_error(NGX_LOG_ERR, log, 0, "upstream sent a record for FastCGI "
+                  "request %ui, not %d, for function \"%V\"",
+                  ctx->request_id, NGX_HTTP_FAAS_REQUEST_ID, &ctx->function);
 }
