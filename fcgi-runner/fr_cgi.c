@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "fr_cgi.h"
+#include "fr_fault.h"
 #include "fr_log.h"
 #include "fr_meter.h"
 #include "fr_spawn.h"
@@ -316,6 +317,12 @@ fr_cgi_stdout_handler(fr_io_t *io, uint32_t events)
 }
 
 
+/*
+ * The CGI header block (RFC 3875 6.2): "Name: value" lines up to an empty
+ * line. It goes on unchanged: the FastCGI client reads Status: and
+ * Location: as from any responder; a block that is no header is a 502.
+ */
+
 static int
 fr_cgi_headers(fr_worker_t *w)
 {
@@ -363,6 +370,8 @@ fr_cgi_stdin_handler(fr_io_t *io, uint32_t events)
     fr_cgi_flush(io->data);
 }
 
+
+/* stdout and stderr are closed: the response is whole */
 
 static void
 fr_cgi_finish(fr_worker_t *w)

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "fr_fastcgi_worker.h"
+#include "fr_fault.h"
 #include "fr_log.h"
 #include "fr_meter.h"
 #include "fr_spawn.h"
@@ -175,6 +176,12 @@ fr_fastcgi_connect(fr_worker_t *w)
 }
 
 
+/*
+ * BEGIN_REQUEST, the client's parameters re-encoded (SCRIPT_FILENAME set
+ * to the function's script), the end of PARAMS; the body follows as the
+ * client sends it.
+ */
+
 static void
 fr_fastcgi_send_request(fr_worker_t *w, fr_req_t *r)
 {
@@ -283,6 +290,12 @@ fr_fastcgi_stdin(fr_worker_t *w, const u_char *p, size_t n)
     fr_fastcgi_post_flush(w);
 }
 
+
+/*
+ * Writes wait until the current batch of events is handled, so that the
+ * records of one request leave in one write: fewer syscalls, and libfcgi,
+ * which drops its read buffer between requests, keeps the connection.
+ */
 
 static void
 fr_fastcgi_post_flush(fr_worker_t *w)

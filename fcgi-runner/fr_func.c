@@ -87,6 +87,14 @@ fr_func_unhash(fr_func_t *f)
 }
 
 
+/*
+ * Reads the functions folder: at start, and again on SIGHUP, when added
+ * functions appear, changed ones get the new settings (their workers are
+ * replaced once idle) and removed ones take no new requests. A function
+ * with a bad function.conf is reported and left out (on reload: the old
+ * one stays), never stopping the others. Returns the problem count.
+ */
+
 int
 fr_funcs_load(int test)
 {
@@ -199,6 +207,8 @@ fr_funcs_load(int test)
 }
 
 
+/* a changed function: the new settings, and new workers from now on */
+
 static void
 fr_func_update(fr_func_t *old, fr_func_t *f)
 {
@@ -283,6 +293,8 @@ fr_func_load(const char *name, const char *dir, int test, int *problems)
 }
 
 
+/* checks what the keys say; in --test a missing program is a problem */
+
 static int
 fr_func_configure(fr_func_t *f, int test)
 {
@@ -359,6 +371,12 @@ fr_func_configure(fr_func_t *f, int test)
     return problems;
 }
 
+
+/*
+ * Whom the workers run as and whom the use is metered to. With a root
+ * runner every name must resolve and the group must be one the user may
+ * use; any failure leaves the function unloaded, never running as root.
+ */
 
 static int
 fr_func_identity(fr_func_t *f)
@@ -451,6 +469,8 @@ fr_func_identity(fr_func_t *f)
 }
 
 
+/* function.conf and the folder's files: a reload compares these */
+
 static char *
 fr_func_signature(const char *dir)
 {
@@ -531,6 +551,8 @@ fr_func_free(fr_func_t *f)
     fr_free_later(f);
 }
 
+
+/* a removed function goes once nothing refers to it */
 
 void
 fr_func_check(fr_func_t *f)

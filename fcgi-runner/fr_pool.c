@@ -136,6 +136,12 @@ fr_func_can_spawn(fr_func_t *f)
 }
 
 
+/*
+ * At the host-wide max_workers, the least recently used idle worker of
+ * another function makes room. It counts until it is reaped; the reap
+ * dispatches every queue again.
+ */
+
 static int
 fr_evict_idle(fr_func_t *f)
 {
@@ -171,6 +177,8 @@ fr_evict_idle(fr_func_t *f)
     return FR_DECLINED;
 }
 
+
+/* keeps min_instances warm */
 
 static void
 fr_func_maintain(fr_func_t *f)
@@ -232,6 +240,8 @@ fr_func_start_failed(fr_func_t *f)
 }
 
 
+/* no worker can take these requests: 502 now, not at queue_timeout */
+
 static void
 fr_func_fail_queue(fr_func_t *f)
 {
@@ -278,6 +288,23 @@ fr_func_unqueue(fr_req_t *r)
     fr_list_remove(&r->queue);
     r->func->nqueued--;
     fr_timer_del(&r->timer);
+}
+
+
+/* back to the head of its queue: its worker was lost before it began */
+
+void
+fr_func_requeue(fr_func_t *f, fr_req_t *r)
+{
+    r->worker = NULL;
+    r->state = FR_REQ_QUEUED;
+
+    fr_timer_del(&r->timer);
+    r->timer.handler = fr_req_queue_timeout;
+    fr_timer_add(&r->timer, (uint64_t) f->conf.queue_timeout);
+
+    fr_list_insert_head(&f->queue, &r->queue);
+    f->nqueued++;
 }
 
 
@@ -501,12 +528,7 @@ fr_worker_assign(fr_worker_t *w, fr_req_t *r)
     if (w->ops->assign(w, r) == FR_DECLINED) {
         /* it went away between requests: the request goes elsewhere */
         w->req = NULL;
-        r->worker = NULL;
-        fr_timer_del(&r->timer);
-        r->timer.handler = fr_req_queue_timeout;
-        fr_timer_add(&r->timer, (uint64_t) f->conf.queue_timeout);
-        fr_list_insert_head(&f->queue, &r->queue);
-        f->nqueued++;
+        fr_func_requeue(f, r);
         fr_worker_stop(w, SIGKILL, 0);
 
         if (w->requests == 0) {
@@ -534,6 +556,8 @@ fr_worker_stdin_ready(fr_worker_t *w)
     return !fr_buf_full(&w->out);
 }
 
+
+/* the client took the response so far: read more from the worker */
 
 void
 fr_worker_stdout_ready(fr_worker_t *w)
@@ -601,65 +625,14 @@ fr_worker_release(fr_worker_t *w)
     fr_func_dispatch(f);
 }
 
-void
-fr_worker_failed(fr_worker_t *w, const char *what)
-{
-    fr_req_t  *r;
-
-    r = w->req;
-    w->req = NULL;
-
-    if (what) {
-        fr_log(FR_LOG_ERR, 0, "worker %d of \"%s\" %s mid-request",
-               (int) w->pid, w->func->name, what);
-    }
-
-    fr_worker_stop(w, SIGKILL, 0);
-
-    if (r) {
-        r->worker = NULL;
-        fr_req_ops->fail(r, FR_OUTCOME_CRASHED);
-    }
-}
+/*
+ * The worker broke its request: closed, reset, garbage. The client gets
+ * 502 (or a closed connection if the response had begun), the worker is
+ * killed and replaced on demand.
+ */
 
 
-void
-fr_worker_lost(fr_worker_t *w, const char *what)
-{
-    fr_req_t   *r;
-    fr_func_t  *f;
-
-    r = w->req;
-    f = w->func;
-
-    if (r == NULL || w->responded || r->stdin_started || r->retried
-        || w->requests == 0 || !fr_req_ops->retryable(r))
-    {
-        fr_worker_failed(w, what);
-        return;
-    }
-
-    fr_log(FR_LOG_INFO, 0, "worker %d of \"%s\" %s before answering, "
-           "retrying the request on another worker", (int) w->pid, f->name,
-           what);
-
-    r->retried = 1;
-    r->worker = NULL;
-    r->state = FR_REQ_QUEUED;
-    fr_timer_del(&r->timer);
-
-    /* most likely on its way out: a fresh worker takes the request */
-    w->req = NULL;
-    fr_worker_stop(w, SIGTERM, FR_STOP_GRACE);
-
-    fr_list_insert_head(&f->queue, &r->queue);
-    f->nqueued++;
-    r->timer.handler = fr_req_queue_timeout;
-    fr_timer_add(&r->timer, (uint64_t) f->conf.queue_timeout);
-
-    fr_func_dispatch(f);
-}
-
+/* the client left mid-invocation */
 
 void
 fr_worker_abandon(fr_worker_t *w)
@@ -701,6 +674,11 @@ fr_req_timeout(fr_timer_t *t)
     fr_req_ops->fail(r, FR_OUTCOME_TIMEOUT);
 }
 
+
+/*
+ * Signals the worker's process group; SIGKILL follows after grace. The
+ * worker counts against the limits until it is reaped.
+ */
 
 void
 fr_worker_stop(fr_worker_t *w, int sig, uint64_t grace)
@@ -786,6 +764,11 @@ fr_worker_set_state(fr_worker_t *w, fr_worker_state_e state)
         break;
     }
 }
+
+/*
+ * Only a worker not yet reaped is signalled: until then its pid, and so
+ * its process group's id, cannot belong to anybody else.
+ */
 
 static void
 fr_worker_signal(fr_worker_t *w, int sig)

@@ -47,14 +47,13 @@ void fr_funcs_dispatch(void);
 
 void fr_func_enqueue(fr_func_t *f, fr_req_t *r);
 void fr_func_unqueue(fr_req_t *r);
+void fr_func_requeue(fr_func_t *f, fr_req_t *r);
 void fr_func_dispatch(fr_func_t *f);
 void fr_func_start_failed(fr_func_t *f);
 
 void fr_worker_set_state(fr_worker_t *w, fr_worker_state_e state);
 void fr_worker_ready(fr_worker_t *w);
 void fr_worker_release(fr_worker_t *w);
-void fr_worker_failed(fr_worker_t *w, const char *what);
-void fr_worker_lost(fr_worker_t *w, const char *what);
 void fr_worker_stop(fr_worker_t *w, int sig, uint64_t grace);
 void fr_worker_free(fr_worker_t *w);
 void fr_worker_stdin(fr_worker_t *w, const u_char *p, size_t n);

@@ -190,6 +190,11 @@ fr_env_has(fr_func_t *f, const char *name)
 }
 
 
+/*
+ * Nothing of the runner's own environment: PATH, the function's env.*
+ * and, for cgi mode, the request's meta-variables.
+ */
+
 static char **
 fr_spawn_env(fr_func_t *f, const fr_buf_t *params)
 {
@@ -293,6 +298,11 @@ fr_spawn_env(fr_func_t *f, const fr_buf_t *params)
 }
 
 
+/*
+ * In the child, on the runner's memory: only system calls, no libc state
+ * (raw set*id: glibc's would signal the runner's threads); never returns.
+ */
+
 static int
 fr_spawn_child(void *data)
 {
@@ -380,6 +390,13 @@ failed:
     _exit(127);
 }
 
+
+/*
+ * Processes a worker left behind outside its process group (setsid, a
+ * double fork) are found by what they still hold of it: its pipes or
+ * its listening socket. Each is pinned with a pidfd before its
+ * descriptors are read, so the signal reaches that very process.
+ */
 
 void
 fr_spawn_kill_strays(fr_worker_t *w)

@@ -19,6 +19,14 @@
 #define FR_STDERR_LINE     512
 
 
+/*
+ * What a worker writes to stderr with no client to take it goes to the
+ * log, escaped, a line of output a log line, at most FR_STDERR_RATE
+ * bytes a second a worker; the rest is counted and said once. Past the
+ * rate the pipe is not read until the second is over: a flood blocks
+ * its writer instead of spinning the runner.
+ */
+
 void
 fr_stderr_log(fr_worker_t *w, const u_char *p, size_t n)
 {

@@ -1,0 +1,75 @@
+/*
+ * Copyright (C) ngx_faas developers
+ *
+ * A worker that breaks the request it was given: the request fails (or,
+ * when nothing of it was lost, goes to another worker) and the worker
+ * is stopped. Called by the worker modes.
+ */
+
+#include <signal.h>
+
+#include "fr_fault.h"
+#include "fr_log.h"
+
+
+void
+fr_worker_failed(fr_worker_t *w, const char *what)
+{
+    fr_req_t  *r;
+
+    r = w->req;
+    w->req = NULL;
+
+    if (what) {
+        fr_log(FR_LOG_ERR, 0, "worker %d of \"%s\" %s mid-request",
+               (int) w->pid, w->func->name, what);
+    }
+
+    fr_worker_stop(w, SIGKILL, 0);
+
+    if (r) {
+        r->worker = NULL;
+        fr_req_ops->fail(r, FR_OUTCOME_CRASHED);
+    }
+}
+
+
+/*
+ * A worker may go away between requests: php-cgi retires itself, and it
+ * closes its connection after every request, so the next one meets a
+ * process on its way out. If it said nothing to this request, had served
+ * others before (one that dies on its first request is not retired but
+ * broken), and the request is idempotent and can be sent again whole,
+ * the request goes back to the head of the queue, once; as nginx's
+ * fastcgi_next_upstream does.
+ */
+
+void
+fr_worker_lost(fr_worker_t *w, const char *what)
+{
+    fr_req_t   *r;
+    fr_func_t  *f;
+
+    r = w->req;
+    f = w->func;
+
+    if (r == NULL || w->responded || r->stdin_started || r->retried
+        || w->requests == 0 || !fr_req_ops->retryable(r))
+    {
+        fr_worker_failed(w, what);
+        return;
+    }
+
+    fr_log(FR_LOG_INFO, 0, "worker %d of \"%s\" %s before answering, "
+           "retrying the request on another worker", (int) w->pid, f->name,
+           what);
+
+    r->retried = 1;
+
+    /* most likely on its way out: a fresh worker takes the request */
+    w->req = NULL;
+    fr_worker_stop(w, SIGTERM, FR_STOP_GRACE);
+
+    fr_func_requeue(f, r);
+    fr_func_dispatch(f);
+}

@@ -1,0 +1,16 @@
+/*
+ * Copyright (C) ngx_faas developers
+ */
+
+#ifndef FR_FAULT_H
+#define FR_FAULT_H
+
+
+#include "fr_pool.h"
+
+
+void fr_worker_failed(fr_worker_t *w, const char *what);
+void fr_worker_lost(fr_worker_t *w, const char *what);
+
+
+#endif /* FR_FAULT_H */
