@@ -20,6 +20,7 @@
 #define NGX_HTTP_FAAS_VERSION_1          1
 #define NGX_HTTP_FAAS_HEADER_LEN         8
 #define NGX_HTTP_FAAS_REQUEST_ID         1     /* one request a connection */
+#define NGX_HTTP_FAAS_PARAM_LC           256   /* names looked up hashed */
 
 
 /* a record's header and BEGIN_REQUEST's body, as the specification */
@@ -98,6 +99,7 @@ typedef struct {
     ngx_array_t                   *routes;       /* ngx_http_faas_route_t */
     ngx_http_complex_value_t      *function;
     ngx_array_t                   *params;       /* ngx_http_faas_param_t */
+    ngx_hash_t                     params_hash;  /* their names */
     ngx_flag_t                     status;
     ngx_str_t                      status_format;
     ngx_flag_t                     accel_headers;

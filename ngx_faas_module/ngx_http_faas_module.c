@@ -22,6 +22,8 @@ static char *ngx_http_faas_pass(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_faas_function(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static ngx_int_t ngx_http_faas_params_hash(ngx_conf_t *cf,
+    ngx_http_faas_loc_conf_t *conf);
 static char *ngx_http_faas_param(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_faas_status(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -235,6 +237,7 @@ ngx_http_faas_create_loc_conf(ngx_conf_t *cf)
      *     conf->routes = NULL;
      *     conf->function = NULL;
      *     conf->params = NULL;
+     *     conf->params_hash = { NULL, 0 };
      *     conf->status_format = { 0, NULL };
      */
 
@@ -279,6 +282,65 @@ ngx_http_faas_create_loc_conf(ngx_conf_t *cf)
     conf->accel_headers = NGX_CONF_UNSET;
 
     return conf;
+}
+
+
+/*
+ * The names of faas_param, hashed once at configuration: a built-in
+ * parameter or a header of the same name gives way to them, and each
+ * request looks its names up instead of scanning the list.
+ */
+
+static ngx_int_t
+ngx_http_faas_params_hash(ngx_conf_t *cf, ngx_http_faas_loc_conf_t *conf)
+{
+    size_t                  bucket;
+    ngx_uint_t              i;
+    ngx_array_t             keys;
+    ngx_hash_key_t         *k;
+    ngx_hash_init_t         hash;
+    ngx_http_faas_param_t  *param;
+
+    if (ngx_array_init(&keys, cf->temp_pool, conf->params->nelts,
+                       sizeof(ngx_hash_key_t))
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    param = conf->params->elts;
+    bucket = 64;
+
+    for (i = 0; i < conf->params->nelts; i++) {
+        if (param[i].key.len > NGX_HTTP_FAAS_PARAM_LC) {
+            /* looked up by comparing with each */
+            continue;
+        }
+
+        k = ngx_array_push(&keys);
+        if (k == NULL) {
+            return NGX_ERROR;
+        }
+
+        k->key = param[i].key;
+        k->key_hash = ngx_hash_key_lc(k->key.data, k->key.len);
+        k->value = &param[i];
+
+        /* an element as ngx_hash_init() lays it out, and the end mark */
+        bucket = ngx_max(bucket, sizeof(void *)
+                                 + ngx_align(k->key.len + 2, sizeof(void *))
+                                 + sizeof(void *));
+    }
+
+    hash.hash = &conf->params_hash;
+    hash.key = ngx_hash_key_lc;
+    hash.max_size = 512;
+    hash.bucket_size = ngx_align(bucket, ngx_cacheline_size);
+    hash.name = "faas_params_hash";
+    hash.pool = cf->pool;
+    hash.temp_pool = NULL;
+
+    return ngx_hash_init(&hash, keys.elts, keys.nelts);
 }
 
 
@@ -409,6 +471,13 @@ ngx_http_faas_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 
     if (conf->params == NULL) {
         conf->params = prev->params;
+        conf->params_hash = prev->params_hash;
+    }
+
+    if (conf->params && conf->params_hash.buckets == NULL
+        && ngx_http_faas_params_hash(cf, conf) != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
     }
 
     ngx_conf_merge_value(conf->status, prev->status, 0);

@@ -42,10 +42,12 @@ static void ngx_http_faas_finalize_request(ngx_http_request_t *r,
 
 static ngx_array_t *ngx_http_faas_collect_params(ngx_http_request_t *r,
     ngx_http_faas_loc_conf_t *flcf, ngx_http_faas_ctx_t *ctx);
+static ngx_uint_t ngx_http_faas_param_set(ngx_http_faas_loc_conf_t *flcf,
+    ngx_str_t *key);
 static ngx_int_t ngx_http_faas_add_pair(ngx_array_t *a, ngx_str_t *key,
-    ngx_str_t *value, ngx_array_t *params);
+    ngx_str_t *value, ngx_http_faas_loc_conf_t *params);
 static ngx_int_t ngx_http_faas_add_headers(ngx_http_request_t *r,
-    ngx_array_t *a, ngx_array_t *params);
+    ngx_array_t *a, ngx_http_faas_loc_conf_t *params);
 static ngx_int_t ngx_http_faas_encode_body(ngx_http_request_t *r,
     ngx_chain_t *body, ngx_chain_t **ll);
 static ngx_int_t ngx_http_faas_header_block(ngx_http_request_t *r,
@@ -395,11 +397,13 @@ ngx_http_faas_collect_params(ngx_http_request_t *r,
     ngx_int_t                  *index;
     ngx_uint_t                  i;
     ngx_array_t                *a;
+    ngx_http_faas_loc_conf_t   *params;
     ngx_http_faas_param_t      *param;
     ngx_http_variable_value_t  *vv;
     ngx_http_faas_main_conf_t  *fmcf;
 
     fmcf = ngx_http_get_module_main_conf(r, ngx_http_faas_module);
+    params = flcf->params ? flcf : NULL;     /* faas_param overrides */
 
     a = ngx_array_create(r->pool, 48, sizeof(ngx_http_faas_pair_t));
     if (a == NULL) {
@@ -424,7 +428,7 @@ ngx_http_faas_collect_params(ngx_http_request_t *r,
         }
 
         if (ngx_http_faas_add_pair(a, &ngx_http_faas_builtins[i].key, &value,
-                                   flcf->params)
+                                   params)
             != NGX_OK)
         {
             return NULL;
@@ -433,7 +437,7 @@ ngx_http_faas_collect_params(ngx_http_request_t *r,
 
 #define ngx_http_faas_add(k, v)                                              \
     ngx_str_set(&key, k);                                                    \
-    if (ngx_http_faas_add_pair(a, &key, v, flcf->params) != NGX_OK) {        \
+    if (ngx_http_faas_add_pair(a, &key, v, params) != NGX_OK) {              \
         return NULL;                                                         \
     }
 
@@ -484,7 +488,7 @@ ngx_http_faas_collect_params(ngx_http_request_t *r,
         }
     }
 
-    if (ngx_http_faas_add_headers(r, a, flcf->params) != NGX_OK) {
+    if (ngx_http_faas_add_headers(r, a, params) != NGX_OK) {
         return NULL;
     }
 
@@ -492,26 +496,51 @@ ngx_http_faas_collect_params(ngx_http_request_t *r,
 }
 
 
-static ngx_int_t
-ngx_http_faas_add_pair(ngx_array_t *a, ngx_str_t *key, ngx_str_t *value,
-    ngx_array_t *params)
+/*
+ * Whether faas_param sets this name. nginx's hash keeps names in lower
+ * case; the name is matched exactly after. The longest names (no
+ * faas_param is that long in practice) are compared with each.
+ */
+
+static ngx_uint_t
+ngx_http_faas_param_set(ngx_http_faas_loc_conf_t *flcf, ngx_str_t *key)
 {
-    ngx_uint_t              i;
-    ngx_http_faas_pair_t   *pair;
+    u_char                  lc[NGX_HTTP_FAAS_PARAM_LC];
+    ngx_uint_t              i, hash;
     ngx_http_faas_param_t  *param;
 
-    /* a faas_param of the same name takes this one's place */
+    if (key->len > NGX_HTTP_FAAS_PARAM_LC) {
+        param = flcf->params->elts;
 
-    if (params) {
-        param = params->elts;
-
-        for (i = 0; i < params->nelts; i++) {
+        for (i = 0; i < flcf->params->nelts; i++) {
             if (param[i].key.len == key->len
                 && ngx_strncmp(param[i].key.data, key->data, key->len) == 0)
             {
-                return NGX_OK;
+                return 1;
             }
         }
+
+        return 0;
+    }
+
+    hash = ngx_hash_strlow(lc, key->data, key->len);
+    param = ngx_hash_find(&flcf->params_hash, hash, lc, key->len);
+
+    return param != NULL
+           && ngx_strncmp(param->key.data, key->data, key->len) == 0;
+}
+
+
+static ngx_int_t
+ngx_http_faas_add_pair(ngx_array_t *a, ngx_str_t *key, ngx_str_t *value,
+    ngx_http_faas_loc_conf_t *params)
+{
+    ngx_http_faas_pair_t  *pair;
+
+    /* a faas_param of the same name takes this one's place */
+
+    if (params && ngx_http_faas_param_set(params, key)) {
+        return NGX_OK;
     }
 
     pair = ngx_array_push(a);
@@ -528,7 +557,7 @@ ngx_http_faas_add_pair(ngx_array_t *a, ngx_str_t *key, ngx_str_t *value,
 
 static ngx_int_t
 ngx_http_faas_add_headers(ngx_http_request_t *r, ngx_array_t *a,
-    ngx_array_t *params)
+    ngx_http_faas_loc_conf_t *params)
 {
     u_char           *p, c;
     ngx_str_t         key;

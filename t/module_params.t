@@ -42,6 +42,8 @@ $t->start_nginx(<<"EOF");
         faas_param EMPTY_SKIPPED \$arg_none if_not_empty;
         faas_param EMPTY_KEPT \$arg_none;
         faas_param HTTP_X_OVERRIDE from-config;
+        faas_param Http_X_Case lower-config;
+        faas_param HTTP_X_LLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLL long-config;
 
         location /fn/ {
             faas_route ^/fn/(?<name>[a-z]+)(?<path_info>/.*)?\$ \$name;
@@ -67,6 +69,7 @@ my $r = $t->http("POST /fn/env/a%20b/c?op=env&x=1&y=%41 HTTP/1.1\r\n"
                  . "Host: example.test\r\nConnection: close\r\n"
                  . "Content-Type: text/x-test\r\nContent-Length: 5\r\n"
                  . "X-Custom-Header: custom\r\nX-Override: from-client\r\n"
+                 . "X-Case: from-client\r\nX-LLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLL: long-client\r\n"
                  . "Proxy: http://evil/\r\nCookie: a=b\r\n\r\nhello"
                  . "", timeout => 10);
 is($r->{status}, 200, 'request through the module');
@@ -97,6 +100,11 @@ my %want = (
     EXTRA => 'a 1 value',
     EMPTY_KEPT => '',
     HTTP_X_OVERRIDE => 'from-config',
+    # names are exact: another case is another parameter
+    HTTP_X_CASE => 'from-client',
+    Http_X_Case => 'lower-config',
+    # a name too long for the hashed lookup is still overridden
+    'HTTP_X_' . ('L' x 300) => 'long-config',
 );
 for my $k (sort keys %want) {
     is($e->{$k}, $want{$k}, "$k");
