@@ -28,7 +28,8 @@ typedef enum {
     FR_CONF_SIZE,
     FR_CONF_NUM,
     FR_CONF_OCTAL,
-    FR_CONF_MODE
+    FR_CONF_MODE,
+    FR_CONF_RANGE
 } fr_conf_type_e;
 
 
@@ -54,6 +55,14 @@ static const fr_conf_key_t  fr_conf_keys[] = {
     { "client_header_timeout", FR_CONF_MSEC, FR_G(client_header_timeout) },
     { "spool_max",      FR_CONF_SIZE,  FR_G(spool_max) },
     { "spool_max_total", FR_CONF_SIZE, FR_G(spool_max_total) },
+    { "state_dir",      FR_CONF_STR,   FR_G(state_dir) },
+    { "dynamic_users",  FR_CONF_RANGE, FR_G(dynamic_first) },
+    { "limit_memory",   FR_CONF_SIZE,  FR_G(limit_memory) },
+    { "limit_timeout",  FR_CONF_MSEC,  FR_G(limit_timeout) },
+    { "limit_instances", FR_CONF_NUM,  FR_G(limit_instances) },
+    { "limit_queue",    FR_CONF_NUM,   FR_G(limit_queue) },
+    { "tenant_max_instances", FR_CONF_NUM, FR_G(tenant_max_instances) },
+    { "tenant_max_memory", FR_CONF_SIZE, FR_G(tenant_max_memory) },
 
     { "exec",           FR_CONF_STR,   FR_F(exec) },
     { "script",         FR_CONF_STR,   FR_F(script) },
@@ -69,12 +78,16 @@ static const fr_conf_key_t  fr_conf_keys[] = {
     { "user",           FR_CONF_STR,   FR_F(user) },
     { "group",          FR_CONF_STR,   FR_F(group) },
     { "tenant",         FR_CONF_STR,   FR_F(tenant) },
+    { "max_processes",  FR_CONF_NUM,   FR_F(max_processes) },
+    { "max_files",      FR_CONF_NUM,   FR_F(max_files) },
 
     { NULL, 0, 0, 0 }
 };
 
 
 static int fr_conf_value(const fr_conf_key_t *k, char *value, void *base);
+static int fr_conf_fkey(const fr_conf_key_t *k);
+static int fr_conf_tenant_key(fr_conf_t *conf, char *key, char *value);
 static int fr_conf_env(fr_fconf_t *fc, const char *name, const char *value);
 static char *fr_trim(char *s);
 
@@ -93,6 +106,8 @@ fr_fconf_init(fr_fconf_t *fc)
     fc->min_instances = FR_UNSET;
     fc->max_requests = FR_UNSET;
     fc->queue = FR_UNSET;
+    fc->max_processes = FR_UNSET;
+    fc->max_files = FR_UNSET;
 }
 
 
@@ -131,6 +146,8 @@ fr_fconf_merge(fr_fconf_t *fc, const fr_fconf_t *prev)
     fr_merge(min_instances, 0);
     fr_merge(max_requests, 10000);
     fr_merge(queue, 64);
+    fr_merge(max_processes, 64);
+    fr_merge(max_files, 1024);
     fr_merge_msec(idle_timeout, 60000);
     fr_merge_msec(timeout, 30000);
     fr_merge_msec(queue_timeout, 10000);
@@ -193,6 +210,13 @@ fr_conf_init(fr_conf_t *conf)
     conf->client_header_timeout = FR_UNSET_MSEC;
     conf->spool_max = FR_UNSET_MSEC;
     conf->spool_max_total = FR_UNSET_MSEC;
+    conf->dynamic_first = FR_UNSET;
+    conf->limit_memory = FR_UNSET_MSEC;
+    conf->limit_timeout = FR_UNSET_MSEC;
+    conf->limit_instances = FR_UNSET;
+    conf->limit_queue = FR_UNSET;
+    conf->tenant_max_instances = FR_UNSET;
+    conf->tenant_max_memory = FR_UNSET_MSEC;
 }
 
 
@@ -211,6 +235,23 @@ fr_conf_defaults(fr_conf_t *conf)
     fr_default64(spool_max, (int64_t) 64 * 1024 * 1024);
     fr_default64(spool_max_total, (int64_t) 256 * 1024 * 1024);
 
+    /* uids systemd leaves to dynamic users; caps for shared hosting */
+    if (conf->dynamic_first == FR_UNSET) {
+        conf->dynamic_first = 61184;
+        conf->dynamic_last = 65519;
+    }
+
+    fr_default64(limit_memory, (int64_t) 1024 * 1024 * 1024);
+    fr_default64(limit_timeout, 300000);
+    fr_default(limit_instances, 64);
+    fr_default(limit_queue, 4096);
+    fr_default(tenant_max_instances, 0);
+    fr_default64(tenant_max_memory, 0);
+
+    if (conf->state_dir == NULL) {
+        conf->state_dir = strdup("/var/lib/faas");
+    }
+
 #undef fr_default
 #undef fr_default64
 }
@@ -219,11 +260,20 @@ fr_conf_defaults(fr_conf_t *conf)
 void
 fr_conf_free(fr_conf_t *conf)
 {
+    int  i;
+
     free(conf->file);
     free(conf->listen);
     free(conf->listen_owner);
     free(conf->listen_group);
     free(conf->functions);
+    free(conf->state_dir);
+
+    for (i = 0; i < conf->ntenants; i++) {
+        free(conf->tenants[i].name);
+    }
+
+    free(conf->tenants);
     fr_fconf_free(&conf->defaults);
 }
 
@@ -290,6 +340,16 @@ fr_conf_parse(const char *file, fr_conf_t *conf, fr_fconf_t *fc)
         key = fr_trim(p);
         value = fr_trim(eq + 1);
 
+        if (conf && strncmp(key, "tenant.", 7) == 0) {
+            if (fr_conf_tenant_key(conf, key + 7, value) != FR_OK) {
+                fr_log(level, 0, "invalid \"%s = %s\" in %s:%d: "
+                       "tenant.NAME.max_instances or tenant.NAME.max_memory",
+                       key, value, file, line);
+                errors++;
+            }
+            continue;
+        }
+
         if (strncmp(key, "env.", 4) == 0) {
             if (fr_conf_env(fc, key + 4, value) != FR_OK) {
                 fr_log(level, 0, "invalid environment variable "
@@ -318,6 +378,9 @@ fr_conf_parse(const char *file, fr_conf_t *conf, fr_fconf_t *fc)
             fr_log(level, 0, "invalid value \"%s\" of \"%s\" in %s:%d",
                    value, key, file, line);
             errors++;
+
+        } else if (!k->global && fr_conf_fkey(k) < FR_FKEYS) {
+            fc->lines[fr_conf_fkey(k)] = line;
         }
     }
 
@@ -348,6 +411,24 @@ fr_conf_value(const fr_conf_key_t *k, char *value, void *base)
         free(*sp);
         *sp = strdup(value);
         return *sp ? FR_OK : FR_ERROR;
+    }
+
+    if (k->type == FR_CONF_RANGE) {
+        int  *range = (int *) ((char *) base + k->offset);
+        int   first, last, used;
+
+        /* "FIRST-LAST", both uids above 0, at most 2^31 - 1 */
+        used = 0;
+
+        if (sscanf(value, "%d-%d%n", &first, &last, &used) != 2
+            || value[used] != '\0' || first <= 0 || last < first)
+        {
+            return FR_ERROR;
+        }
+
+        range[0] = first;
+        range[1] = last;
+        return FR_OK;
     }
 
     if (k->type == FR_CONF_MODE) {
@@ -498,6 +579,128 @@ fr_trim(char *s)
     }
 
     return s;
+}
+
+
+/* the line of function.conf that set key, 0: not set there */
+
+int
+fr_fconf_line(const fr_fconf_t *fc, const char *key)
+{
+    const fr_conf_key_t  *k;
+
+    for (k = fr_conf_keys; k->name; k++) {
+        if (!k->global && strcmp(k->name, key) == 0) {
+            return fr_conf_fkey(k) < FR_FKEYS ? fc->lines[fr_conf_fkey(k)] : 0;
+        }
+    }
+
+    return 0;
+}
+
+
+/* a function key's index among the function keys */
+
+static int
+fr_conf_fkey(const fr_conf_key_t *k)
+{
+    int                   n;
+    const fr_conf_key_t  *p;
+
+    n = 0;
+
+    for (p = fr_conf_keys; p < k; p++) {
+        n += !p->global;
+    }
+
+    return n;
+}
+
+
+/* tenant.NAME.max_instances = N, tenant.NAME.max_memory = SIZE */
+
+static int
+fr_conf_tenant_key(fr_conf_t *conf, char *key, char *value)
+{
+    int            i;
+    char          *dot;
+    fr_tconf_t    *t;
+    fr_conf_key_t  k;
+    struct {
+        int        max_instances;
+        int64_t    max_memory;
+    } v;
+
+    dot = strrchr(key, '.');
+
+    if (dot == NULL || !fr_name_valid((u_char *) key, dot - key)) {
+        return FR_ERROR;
+    }
+
+    if (strcmp(dot + 1, "max_instances") == 0) {
+        k.type = FR_CONF_NUM;
+        k.offset = offsetof(__typeof__(v), max_instances);
+
+    } else if (strcmp(dot + 1, "max_memory") == 0) {
+        k.type = FR_CONF_SIZE;
+        k.offset = offsetof(__typeof__(v), max_memory);
+
+    } else {
+        return FR_ERROR;
+    }
+
+    if (fr_conf_value(&k, value, &v) != FR_OK) {
+        return FR_ERROR;
+    }
+
+    *dot = '\0';
+
+    for (i = 0; i < conf->ntenants; i++) {
+        if (strcmp(conf->tenants[i].name, key) == 0) {
+            break;
+        }
+    }
+
+    if (i == conf->ntenants) {
+        t = realloc(conf->tenants, (i + 1) * sizeof(fr_tconf_t));
+        if (t == NULL) {
+            return FR_ERROR;
+        }
+
+        conf->tenants = t;
+        t[i].name = strdup(key);
+        t[i].max_instances = FR_UNSET;
+        t[i].max_memory = FR_UNSET_MSEC;
+        conf->ntenants++;
+
+        if (t[i].name == NULL) {
+            return FR_ERROR;
+        }
+    }
+
+    if (k.type == FR_CONF_NUM) {
+        conf->tenants[i].max_instances = v.max_instances;
+
+    } else {
+        conf->tenants[i].max_memory = v.max_memory;
+    }
+
+    return FR_OK;
+}
+
+
+const fr_tconf_t *
+fr_conf_tenant(const fr_conf_t *conf, const char *name)
+{
+    int  i;
+
+    for (i = 0; i < conf->ntenants; i++) {
+        if (strcmp(conf->tenants[i].name, name) == 0) {
+            return &conf->tenants[i];
+        }
+    }
+
+    return NULL;
 }
 
 

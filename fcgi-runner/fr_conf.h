@@ -14,6 +14,7 @@
 #define FR_MODE_CGI        1
 
 #define FR_NAME_MAX        64
+#define FR_FKEYS           32       /* function keys, room for more */
 
 #define FR_UNSET           (-1)
 #define FR_UNSET_MSEC      ((int64_t) -1)
@@ -35,9 +36,20 @@ typedef struct {
     int                    min_instances;
     int                    max_requests;
     int                    queue;
+    int                    max_processes;   /* RLIMIT_NPROC */
+    int                    max_files;       /* RLIMIT_NOFILE */
     char                 **env;             /* "NAME=VALUE", NULL ended */
     int                    nenv;
+    int                    lines[FR_FKEYS]; /* where each key was set */
 } fr_fconf_t;
+
+
+/* tenant.NAME.max_instances, tenant.NAME.max_memory */
+typedef struct {
+    char                  *name;
+    int                    max_instances;
+    int64_t                max_memory;
+} fr_tconf_t;
 
 
 typedef struct {
@@ -52,6 +64,17 @@ typedef struct {
     int64_t                client_header_timeout;   /* ms */
     int64_t                spool_max;               /* bytes */
     int64_t                spool_max_total;
+    char                  *state_dir;
+    int                    dynamic_first;           /* dynamic_users */
+    int                    dynamic_last;
+    int64_t                limit_memory;            /* 0: no cap */
+    int64_t                limit_timeout;
+    int                    limit_instances;
+    int                    limit_queue;
+    int                    tenant_max_instances;    /* 0: no limit */
+    int64_t                tenant_max_memory;
+    fr_tconf_t            *tenants;
+    int                    ntenants;
     fr_fconf_t             defaults;
 } fr_conf_t;
 
@@ -65,6 +88,8 @@ void fr_conf_init(fr_conf_t *conf);
 void fr_conf_defaults(fr_conf_t *conf);
 void fr_conf_free(fr_conf_t *conf);
 
+int fr_fconf_line(const fr_fconf_t *fc, const char *key);
+const fr_tconf_t *fr_conf_tenant(const fr_conf_t *conf, const char *name);
 int fr_name_valid(const u_char *name, size_t len);
 int fr_split_args(const char *line, char ***argv);
 char *fr_find_exec(const char *cmd, const char *dir);

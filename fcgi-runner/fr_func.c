@@ -21,12 +21,17 @@
 
 #include "fr_log.h"
 #include "fr_func.h"
+#include "fr_tenant.h"
 
 
 static fr_func_t *fr_func_load(const char *name, const char *dir, int test,
     int *problems);
 static int fr_func_configure(fr_func_t *f, int test);
-static int fr_func_identity(fr_func_t *f);
+static int fr_func_identity(fr_func_t *f, int test);
+static int fr_func_owner(fr_func_t *f, uid_t uid);
+static int fr_func_user(fr_func_t *f);
+static int fr_func_tenant(fr_func_t *f, const char *tenant);
+static int fr_func_caps(fr_func_t *f);
 static void fr_func_update(fr_func_t *old, fr_func_t *f);
 static char *fr_func_signature(const char *dir);
 static void fr_func_free(fr_func_t *f);
@@ -224,6 +229,7 @@ fr_func_update(fr_func_t *old, fr_func_t *f)
     fr_swap(old->signature, f->signature);
 #undef fr_swap
 
+    old->owner = f->owner;
     old->uid = f->uid;
     old->gid = f->gid;
     old->set_user = f->set_user;
@@ -354,6 +360,12 @@ fr_func_configure(fr_func_t *f, int test)
         problems++;
     }
 
+    if (fc->max_processes < 1 || fc->max_files < 4) {
+        fr_log(FR_LOG_ERR, 0, "function \"%s\": max_processes must be at "
+               "least 1 and max_files at least 4", f->name);
+        problems++;
+    }
+
     for (i = 0; i < fc->nenv; i++) {
         if (strncmp(fc->env[i], "PHP_FCGI_CHILDREN=", 18) == 0) {
             /* forked children would share the socket behind our back */
@@ -366,72 +378,159 @@ fr_func_configure(fr_func_t *f, int test)
         }
     }
 
-    problems += fr_func_identity(f);
+    problems += fr_func_caps(f);
+    problems += fr_func_identity(f, test);
 
     return problems;
 }
 
 
 /*
- * Whom the workers run as and whom the use is metered to. With a root
- * runner every name must resolve and the group must be one the user may
- * use; any failure leaves the function unloaded, never running as root.
+ * Whom the workers run as and whom the use is metered to. A runner that
+ * is not root runs everything as itself. With a root runner:
+ *
+ *   a folder owned by a user runs as that user and its primary group,
+ *   billed to the tenant of its name; "user", "group" and "tenant"
+ *   there may only name that user;
+ *
+ *   a root-owned folder may name any user (and a group the user may
+ *   use) and any tenant; without "user" it runs as the dynamic user of
+ *   its tenant ("tenant", else "default").
+ *
+ * Any problem leaves the function unloaded: never running as root, or
+ * as somebody else, by mistake.
  */
 
 static int
-fr_func_identity(fr_func_t *f)
+fr_func_identity(fr_func_t *f, int test)
+{
+    const char     *tenant;
+    struct stat     st;
+    fr_fconf_t     *fc;
+
+    fc = &f->conf;
+
+    if (fr_runner.is_root && stat(f->dir, &st) == 0 && st.st_uid != 0) {
+        return fr_func_owner(f, st.st_uid);
+    }
+
+    tenant = fc->tenant ? fc->tenant : (fc->user ? fc->user : "default");
+
+    if (fr_func_tenant(f, tenant) != FR_OK) {
+        return 1;
+    }
+
+    if (!fr_runner.is_root) {
+        if (fc->user) {
+            fr_log(FR_LOG_WARN, 0, "function \"%s\": user \"%s\" is "
+                   "ignored, the runner is not root", f->name, fc->user);
+        }
+
+        return 0;
+    }
+
+    if (fc->user) {
+        return fr_func_user(f);
+    }
+
+    if (fc->group) {
+        fr_log(FR_LOG_ERR, 0, "%s/function.conf:%d: \"group\" without "
+               "\"user\": the tenant's dynamic user has a group of its own",
+               f->dir, fr_fconf_line(fc, "group"));
+        return 1;
+    }
+
+    if (fr_tenant_dynamic_user(f->owner, test) != FR_OK) {
+        fr_log(FR_LOG_ERR, 0, "function \"%s\" not loaded: no dynamic "
+               "user for tenant \"%s\"", f->name, f->tenant);
+        return 1;
+    }
+
+    f->uid = f->owner->uid;
+    f->gid = f->owner->gid;
+    f->set_user = (f->uid != 0);
+
+    return 0;
+}
+
+
+/* a folder owned by a user: that user, its group, its tenant */
+
+static int
+fr_func_owner(fr_func_t *f, uid_t uid)
 {
     int             problems;
-    char          **m;
-    const char     *user, *tenant;
     struct group   *gr;
     struct passwd  *pw;
     fr_fconf_t     *fc;
 
     fc = &f->conf;
-    problems = 0;
-    user = fc->user;
+    pw = getpwuid(uid);
 
-    tenant = fc->tenant ? fc->tenant : (user ? user : "default");
-
-    if (!fr_name_valid((const u_char *) tenant, strlen(tenant))) {
-        fr_log(FR_LOG_ERR, 0, "invalid tenant \"%.64s%s\"%s in "
-               "%s/function.conf: 1-64 characters of A-Z a-z 0-9 _ -, "
-               "starting with a letter or digit", tenant,
-               strlen(tenant) > 64 ? "..." : "",
-               fc->tenant ? "" : " (the user's name, set \"tenant\")",
-               f->dir);
-        problems++;
-
-    } else {
-        f->tenant = strdup(tenant);
-
-        if (f->tenant == NULL) {
-            return problems + 1;
-        }
+    if (pw == NULL) {
+        fr_log(FR_LOG_ERR, 0, "function \"%s\" not loaded: its folder is "
+               "owned by uid %d, which is no user", f->name, (int) uid);
+        return 1;
     }
 
-    if (!fr_runner.is_root) {
-        if (user && ((pw = getpwnam(user)) == NULL
-                     || pw->pw_uid != geteuid()))
-        {
-            fr_log(FR_LOG_WARN, 0, "function \"%s\": user \"%s\" is "
-                   "ignored, the runner is not root", f->name, user);
-        }
+    problems = 0;
 
+#define fr_only_owner(key, value)                                            \
+    if (value) {                                                             \
+        fr_log(FR_LOG_ERR, 0, "%s/function.conf:%d: \"" key " = %s\" in a "  \
+               "folder owned by \"%s\": only a root-owned folder may name "   \
+               "another", f->dir, fr_fconf_line(fc, key), value,              \
+               pw->pw_name);                                                 \
+        problems++;                                                          \
+    }
+
+    fr_only_owner("user", fc->user && strcmp(fc->user, pw->pw_name) != 0
+                          ? fc->user : NULL);
+    fr_only_owner("tenant", fc->tenant && strcmp(fc->tenant, pw->pw_name) != 0
+                            ? fc->tenant : NULL);
+
+    if (fc->group) {
+        gr = getgrgid(pw->pw_gid);
+
+        fr_only_owner("group", gr == NULL || strcmp(gr->gr_name, fc->group)
+                               ? fc->group : NULL);
+    }
+
+#undef fr_only_owner
+
+    if (problems) {
         return problems;
     }
 
-    if (user == NULL) {
-        user = "nobody";
+    if (fr_func_tenant(f, pw->pw_name) != FR_OK) {
+        return 1;
     }
 
-    pw = getpwnam(user);
+    f->uid = pw->pw_uid;
+    f->gid = pw->pw_gid;
+    f->set_user = 1;
+
+    return 0;
+}
+
+
+/* "user" (and "group") in a root-owned folder */
+
+static int
+fr_func_user(fr_func_t *f)
+{
+    char          **m;
+    struct group   *gr;
+    struct passwd  *pw;
+    fr_fconf_t     *fc;
+
+    fc = &f->conf;
+    pw = getpwnam(fc->user);
 
     if (pw == NULL) {
         fr_log(FR_LOG_ERR, 0, "function \"%s\": unknown user \"%s\", "
-               "function not loaded", f->name, user);
-        return problems + 1;
+               "function not loaded", f->name, fc->user);
+        return 1;
     }
 
     f->uid = pw->pw_uid;
@@ -443,7 +542,7 @@ fr_func_identity(fr_func_t *f)
         if (gr == NULL) {
             fr_log(FR_LOG_ERR, 0, "function \"%s\": unknown group \"%s\", "
                    "function not loaded", f->name, fc->group);
-            return problems + 1;
+            return 1;
         }
 
         /* the user's primary group, or one it is a member of */
@@ -456,14 +555,78 @@ fr_func_identity(fr_func_t *f)
         if (gr->gr_gid != pw->pw_gid && *m == NULL) {
             fr_log(FR_LOG_ERR, 0, "function \"%s\": user \"%s\" is not a "
                    "member of group \"%s\", function not loaded", f->name,
-                   user, fc->group);
-            return problems + 1;
+                   fc->user, fc->group);
+            return 1;
         }
 
         f->gid = gr->gr_gid;
     }
 
-    f->set_user = (problems == 0);
+    f->set_user = 1;
+
+    return 0;
+}
+
+
+/* the tenant's name is checked, its object found or made */
+
+static int
+fr_func_tenant(fr_func_t *f, const char *tenant)
+{
+    if (!fr_name_valid((const u_char *) tenant, strlen(tenant))) {
+        fr_log(FR_LOG_ERR, 0, "invalid tenant \"%.64s%s\"%s in "
+               "%s/function.conf: 1-64 characters of A-Z a-z 0-9 _ -, "
+               "starting with a letter or digit", tenant,
+               strlen(tenant) > 64 ? "..." : "",
+               f->conf.tenant ? "" : " (a user's name, set \"tenant\")",
+               f->dir);
+        return FR_ERROR;
+    }
+
+    f->tenant = strdup(tenant);
+    f->owner = fr_tenant_get(tenant);
+
+    return (f->tenant && f->owner) ? FR_OK : FR_ERROR;
+}
+
+
+/*
+ * The operator's caps (limit_*): a function asking for more, or for no
+ * limit at all (memory = 0), is refused; a cap of 0 is no cap.
+ */
+
+static int
+fr_func_caps(fr_func_t *f)
+{
+    int          problems;
+    fr_conf_t   *c;
+    fr_fconf_t  *fc;
+
+    c = &fr_runner.conf;
+    fc = &f->conf;
+    problems = 0;
+
+#define fr_cap(key, value, limit, cap, unit, unlimited)                      \
+    if ((cap) && ((unlimited) || (value) > (cap))) {                         \
+        fr_log(FR_LOG_ERR, 0, "%s/function.conf:%d: " key " %lld" unit       \
+               " is over " limit " %lld" unit "%s", f->dir,                  \
+               fr_fconf_line(fc, key), (long long) (value),                  \
+               (long long) (cap), fr_fconf_line(fc, key) ? ""                \
+               : " (the default; set " key " lower)");                       \
+        problems++;                                                          \
+    }
+
+    /* memory = 0 is no limit; 0 is no wait in queue, an error in the
+     * others */
+    fr_cap("memory", fc->memory, "limit_memory", c->limit_memory, " bytes",
+           fc->memory == 0);
+    fr_cap("timeout", fc->timeout, "limit_timeout", c->limit_timeout, " ms",
+           0);
+    fr_cap("max_instances", fc->max_instances, "limit_instances",
+           c->limit_instances, "", 0);
+    fr_cap("queue", fc->queue, "limit_queue", c->limit_queue, "", 0);
+
+#undef fr_cap
 
     return problems;
 }

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
@@ -24,6 +25,7 @@
 #include "fr_pool.h"
 #include "fr_proxy.h"
 #include "fr_reap.h"
+#include "fr_tenant.h"
 #include "fr_report.h"
 
 
@@ -159,6 +161,7 @@ main(int argc, char **argv)
     fr_fastcgi_worker_init();
     fr_cgi_init();
     fr_proxy_init();
+    fr_list_init(&fr_runner.tenants);
     fr_list_init(&fr_runner.funcs);
     fr_list_init(&fr_runner.conns);
     fr_list_init(&fr_runner.workers);
@@ -169,6 +172,7 @@ main(int argc, char **argv)
         fr_time_update();
         problems = fr_funcs_load(1);
         fr_funcs_free();
+        fr_tenants_free();
         fr_conf_free(conf);
 
         if (problems) {
@@ -196,6 +200,14 @@ fr_run(void)
 
     (void) signal(SIGPIPE, SIG_IGN);
     fr_rlimit_nofile();
+
+    /*
+     * What a worker leaves behind (a double fork, a daemon) is
+     * reparented to the runner, not to init: reaped at once, so it
+     * neither lingers as a zombie counted against its user's
+     * max_processes nor leaves the runner's sight.
+     */
+    (void) prctl(PR_SET_CHILD_SUBREAPER, 1);
 
     if (fr_event_init() != FR_OK || fr_signals_init() != FR_OK) {
         goto done;
@@ -320,6 +332,7 @@ fr_shutdown(void)
 
     fr_io_close(&fr_runner.signal);
     fr_funcs_free();
+    fr_tenants_free();
     fr_event_done();
     fr_conf_free(&fr_runner.conf);
 

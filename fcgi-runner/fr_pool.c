@@ -32,6 +32,7 @@
 #include "fr_pool.h"
 #include "fr_spawn.h"
 #include "fr_stderr.h"
+#include "fr_tenant.h"
 
 
 #define FR_THROTTLE_MIN    250
@@ -46,7 +47,7 @@ static void fr_func_throttle_handler(fr_timer_t *t);
 static void fr_func_maintain(fr_func_t *f);
 static int fr_func_can_spawn(fr_func_t *f);
 static void fr_func_fail_queue(fr_func_t *f);
-static int fr_evict_idle(fr_func_t *f);
+static int fr_evict_idle(fr_func_t *f, fr_tenant_t *t);
 static void fr_req_queue_timeout(fr_timer_t *t);
 static void fr_req_timeout(fr_timer_t *t);
 static fr_worker_t *fr_worker_spawn(fr_func_t *f, fr_req_t *r);
@@ -117,6 +118,8 @@ fr_func_stop_idle(fr_func_t *f)
 static int
 fr_func_can_spawn(fr_func_t *f)
 {
+    fr_tenant_t  *t;
+
     if (f->nworkers >= f->conf.max_instances) {
         return 0;
     }
@@ -125,9 +128,26 @@ fr_func_can_spawn(fr_func_t *f)
         return 0;
     }
 
+    /*
+     * At its tenant's limits the request waits like any other; an idle
+     * worker of the tenant's other functions makes room (once reaped).
+     */
+    t = f->owner;
+
+    if (t && ((t->max_instances && t->nworkers >= t->max_instances)
+              || (t->max_memory
+                  && t->memory + f->conf.memory > t->max_memory)))
+    {
+        if (t->nevicting == 0) {
+            (void) fr_evict_idle(f, t);
+        }
+
+        return 0;
+    }
+
     if (fr_runner.conf.max_workers
         && fr_runner.nworkers >= fr_runner.conf.max_workers
-        && fr_evict_idle(f) != FR_OK)
+        && fr_evict_idle(f, NULL) != FR_OK)
     {
         return 0;
     }
@@ -138,12 +158,13 @@ fr_func_can_spawn(fr_func_t *f)
 
 /*
  * At the host-wide max_workers, the least recently used idle worker of
- * another function makes room. It counts until it is reaped; the reap
+ * another function makes room; at a tenant's limits, one of the
+ * tenant's other functions (t). It counts until it is reaped; the reap
  * dispatches every queue again.
  */
 
 static int
-fr_evict_idle(fr_func_t *f)
+fr_evict_idle(fr_func_t *f, fr_tenant_t *t)
 {
     fr_link_t    *l;
     fr_func_t    *of;
@@ -156,7 +177,7 @@ fr_evict_idle(fr_func_t *f)
     {
         of = fr_list_data(l, fr_func_t, link);
 
-        if (of == f || fr_list_empty(&of->idle)) {
+        if (of == f || fr_list_empty(&of->idle) || (t && of->owner != t)) {
             continue;
         }
 
@@ -168,9 +189,16 @@ fr_evict_idle(fr_func_t *f)
     }
 
     if (lru) {
-        fr_log(FR_LOG_INFO, 0, "max_workers reached: stopping idle worker "
-               "%d of \"%s\" for \"%s\"", (int) lru->pid, lru->func->name,
-               f->name);
+        fr_log(FR_LOG_INFO, 0, "%s%s reached: stopping idle worker %d of "
+               "\"%s\" for \"%s\"", t ? "the limits of tenant " : "",
+               t ? t->name : "max_workers", (int) lru->pid,
+               lru->func->name, f->name);
+
+        if (t) {
+            lru->evicted = 1;
+            t->nevicting++;
+        }
+
         fr_worker_stop(lru, SIGTERM, FR_STOP_GRACE);
     }
 
@@ -455,6 +483,13 @@ fr_worker_spawn(fr_func_t *f, fr_req_t *r)
     fr_list_insert_tail(&fr_runner.workers, &w->all);
     f->nworkers++;
     fr_runner.nworkers++;
+
+    w->memory = f->conf.memory;
+
+    if (f->owner) {
+        f->owner->nworkers++;
+        f->owner->memory += w->memory;
+    }
 
     (void) fr_io_set(&w->exec, EPOLLIN);
     (void) fr_io_set(&w->err, EPOLLIN);
@@ -844,6 +879,12 @@ fr_worker_free(fr_worker_t *w)
 
     f->nworkers--;
     fr_runner.nworkers--;
+
+    if (f->owner) {
+        f->owner->nworkers--;
+        f->owner->memory -= w->memory;
+        f->owner->nevicting -= w->evicted;
+    }
 
     fr_free_later(w);
 

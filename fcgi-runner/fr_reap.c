@@ -71,7 +71,10 @@ fr_workers_reap(void)
         }
 
         if (w == NULL) {
-            fr_log(FR_LOG_ALERT, 0, "reaped unknown child %d", (int) pid);
+            /* the runner is their subreaper: what workers leave comes
+             * here when it ends, not to linger as init's zombie */
+            fr_log(FR_LOG_DEBUG, 0, "reaped process %d left by a worker",
+                   (int) pid);
             continue;
         }
 

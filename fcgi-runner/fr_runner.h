@@ -27,6 +27,7 @@ typedef struct fr_conn_s    fr_conn_t;
 typedef struct fr_req_s     fr_req_t;
 typedef struct fr_func_s    fr_func_t;
 typedef struct fr_worker_s  fr_worker_t;
+typedef struct fr_tenant_s  fr_tenant_t;
 
 
 typedef enum {
@@ -154,6 +155,8 @@ struct fr_worker_s {
     unsigned               err_waited:1;    /* cgi: for its stderr */
     unsigned               per_request:1;   /* its mode's: cgi */
     unsigned               ino_socket:1;    /* ino[0] is a socket */
+    unsigned               evicted:1;       /* stopped for its tenant */
+    int64_t                memory;          /* its function's, counted */
     int                    status;          /* as wait4() gave it */
     int64_t                ru_cpu_us;       /* of the reaped process */
     int64_t                ru_maxrss_kb;
@@ -195,6 +198,7 @@ struct fr_func_s {
     char                  *exec_path;
     char                  *script_path;
     char                  *tenant;
+    fr_tenant_t           *owner;           /* the tenant's object */
     uid_t                  uid;
     gid_t                  gid;
     unsigned               set_user:1;
@@ -215,8 +219,23 @@ struct fr_func_s {
 };
 
 
+/* whom use is billed to, and whose limits apply: one per tenant name */
+struct fr_tenant_s {
+    char                  *name;
+    uid_t                  uid;             /* its dynamic user, or 0 */
+    gid_t                  gid;
+    int                    max_instances;   /* 0: no limit */
+    int64_t                max_memory;
+    int                    nworkers;        /* live, until reaped */
+    int64_t                memory;          /* their memory, summed */
+    int                    nevicting;       /* idle ones stopped for room */
+    fr_link_t              link;            /* in fr_runner.tenants */
+};
+
+
 typedef struct {
     fr_conf_t              conf;
+    fr_link_t              tenants;
     fr_link_t              funcs;
     fr_link_t              conns;
     fr_link_t              workers;

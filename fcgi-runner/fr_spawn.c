@@ -354,6 +354,20 @@ fr_spawn_child(void *data)
         (void) setrlimit(RLIMIT_AS, &rl);
     }
 
+    /*
+     * Processes count per user (RLIMIT_NPROC is the user's, so the
+     * tenant's with dynamic users), descriptors per process; no core
+     * dumps of customers' memory.
+     */
+    rl.rlim_cur = rl.rlim_max = (rlim_t) f->conf.max_processes;
+    (void) setrlimit(RLIMIT_NPROC, &rl);
+
+    rl.rlim_cur = rl.rlim_max = (rlim_t) f->conf.max_files;
+    (void) setrlimit(RLIMIT_NOFILE, &rl);
+
+    rl.rlim_cur = rl.rlim_max = 0;
+    (void) setrlimit(RLIMIT_CORE, &rl);
+
     if (chdir(f->dir) == -1) {
         err = errno;
         goto failed;

@@ -31,8 +31,9 @@ fi
 mkdir -p "$run/logs"
 chmod 755 "$run"
 
-# the example functions run as nobody: copied where nobody reaches them
-# (with the programs make built for them), never run as root instead
+# the example functions run as a user of their own (the dynamic user of
+# their tenant, or the owner of their folder), never as root: copied
+# where any user reaches them (with the programs make built for them)
 if ! reach nobody -r "$functions/hello/function.conf" \
    || ! reach nobody -x "$top/build/functions/hello/hello"
 then
@@ -42,13 +43,14 @@ then
     cp -r "$top/build/functions" "$run/build/functions"
     chmod -R a+rX "$run/functions" "$run/build"
     functions=$run/functions
-    echo "note: the functions run as nobody, who cannot reach the" \
+    echo "note: the functions run as users who cannot reach the" \
          "checkout; serving a copy from $functions" >&2
 fi
 
 cat > "$run/runner.conf" <<CONF
 listen = unix:$run/runner.sock
 functions = $functions
+state_dir = $run/state
 $runner_extra
 CONF
 

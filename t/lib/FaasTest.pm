@@ -88,7 +88,8 @@ sub new {
 
     $self->{prefix} = tempdir('faas-test-XXXXXX', TMPDIR => 1,
                               CLEANUP => !$ENV{TEST_NGINX_LEAVE});
-    # the workers run as nobody: they must reach their folders
+    # the workers run as other users (dynamic ones, nobody): they must
+    # reach their folders
     chmod 0755, $self->{prefix};
     make_path("$self->{prefix}/functions", "$self->{prefix}/logs");
     chmod 0755, "$self->{prefix}/functions";
@@ -235,7 +236,8 @@ sub run_test_file {
 sub runner_conf_text {
     my ($self, $extra) = @_;
     my $conf = "listen = unix:$self->{socket}\n"
-             . "functions = " . $self->functions_dir . "\n";
+             . "functions = " . $self->functions_dir . "\n"
+             . "state_dir = $self->{prefix}/state\n";
     $conf .= "listen_group = www-data\n" if $> == 0;
     return $conf . ($extra // '');
 }
@@ -251,6 +253,8 @@ sub start_runner {
     my @args = ('--config', $conf, @{ $opts{args} // [] });
     push @args, '--log-level', $opts{log_level} // 'info';
 
+    my $listening = () = $self->runner_log =~ /listening on "/g;
+
     my $pid = fork // die "fork: $!";
 
     if ($pid == 0) {
@@ -265,9 +269,10 @@ sub start_runner {
 
     my $up = wait_for(sub {
         return -1 unless kill 0, $pid;
-        # its line (at notice), or, logging less, a socket that accepts
-        # (a stale one left by an earlier run refuses)
-        return $self->runner_log =~ /listening on "/
+        # its line (at notice; not an earlier runner's in the same log),
+        # or, logging less, a socket that accepts (a stale one refuses)
+        my $n = () = $self->runner_log =~ /listening on "/g;
+        return $n > $listening
                || IO::Socket::UNIX->new(Peer => $self->{socket},
                                         Type => SOCK_STREAM);
     }, 10);
@@ -331,6 +336,23 @@ sub proc_children {
         push @kids, $1 if $2 == $ppid;
     }
     return @kids;
+}
+
+# every live (not zombie) process
+sub all_pids {
+    my @p;
+    for my $stat (glob '/proc/[0-9]*/stat') {
+        my $s = read_file($stat) or next;
+        push @p, $1 if $s =~ /^(\d+) \(.*\) [^ZX]/s;
+    }
+    return @p;
+}
+
+# resident set in kB
+sub proc_rss {
+    my ($pid) = @_;
+    my $s = read_file("/proc/$pid/status") // '';
+    return $s =~ /^VmRSS:\s+(\d+)/m ? $1 : 0;
 }
 
 sub proc_cwd {

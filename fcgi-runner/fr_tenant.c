@@ -1,0 +1,356 @@
+/*
+ * Copyright (C) ngx_faas developers
+ *
+ * Tenants: whom use is billed to and whose limits apply. A tenant of
+ * root-owned functions without a user runs as its dynamic user: a uid
+ * (and a gid of the same number) from dynamic_users, one per tenant,
+ * never one the passwd or group database knows, never shared, and the
+ * same after a restart: the assignments are kept in
+ * STATE_DIR/dynamic-users ("NAME UID" lines), written whole to a
+ * temporary file, synced and renamed into place.
+ */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fr_log.h"
+#include "fr_tenant.h"
+
+
+#define FR_DYNAMIC_FILE  "dynamic-users"
+
+
+typedef struct {
+    char                  *name;
+    uid_t                  uid;
+} fr_dynamic_t;
+
+
+static int fr_dynamic_load(void);
+static int fr_dynamic_save(void);
+static uid_t fr_dynamic_find(const char *name);
+static uid_t fr_dynamic_new(void);
+
+
+static fr_dynamic_t  *fr_dynamic;
+static int            fr_ndynamic;
+static int            fr_dynamic_loaded;
+
+
+/* the tenant of this name, made on first use with its limits */
+
+fr_tenant_t *
+fr_tenant_get(const char *name)
+{
+    fr_link_t         *l;
+    fr_tenant_t       *t;
+    const fr_tconf_t  *tc;
+
+    if (fr_runner.tenants.next == NULL) {
+        fr_list_init(&fr_runner.tenants);
+    }
+
+    for (l = fr_list_first(&fr_runner.tenants); l != &fr_runner.tenants;
+         l = l->next)
+    {
+        t = fr_list_data(l, fr_tenant_t, link);
+
+        if (strcmp(t->name, name) == 0) {
+            return t;
+        }
+    }
+
+    t = calloc(1, sizeof(fr_tenant_t));
+    if (t == NULL) {
+        return NULL;
+    }
+
+    t->name = strdup(name);
+    if (t->name == NULL) {
+        free(t);
+        return NULL;
+    }
+
+    tc = fr_conf_tenant(&fr_runner.conf, name);
+
+    t->max_instances = (tc && tc->max_instances != FR_UNSET)
+                       ? tc->max_instances
+                       : fr_runner.conf.tenant_max_instances;
+    t->max_memory = (tc && tc->max_memory != FR_UNSET_MSEC)
+                    ? tc->max_memory
+                    : fr_runner.conf.tenant_max_memory;
+
+    fr_list_insert_tail(&fr_runner.tenants, &t->link);
+
+    return t;
+}
+
+
+/*
+ * The tenant's dynamic user, assigned on first need. In --test nothing
+ * is written: a tenant without one yet is fine.
+ */
+
+int
+fr_tenant_dynamic_user(fr_tenant_t *t, int test)
+{
+    uid_t          uid;
+    fr_dynamic_t  *d;
+
+    if (t->uid) {
+        return FR_OK;
+    }
+
+    if (fr_dynamic_load() != FR_OK) {
+        return FR_ERROR;
+    }
+
+    uid = fr_dynamic_find(t->name);
+
+    if (uid && (getpwuid(uid) != NULL || getgrgid((gid_t) uid) != NULL)) {
+        /* somebody made a user of it since: never share it */
+        fr_log(FR_LOG_ERR, 0, "dynamic user %d of tenant \"%s\" now exists "
+               "in the passwd or group database; remove its line from "
+               "%s/" FR_DYNAMIC_FILE " to have another one", (int) uid,
+               t->name, fr_runner.conf.state_dir);
+        return FR_ERROR;
+    }
+
+    if (uid == 0) {
+        if (test) {
+            return FR_OK;
+        }
+
+        uid = fr_dynamic_new();
+
+        if (uid == 0) {
+            fr_log(FR_LOG_ERR, 0, "no free uid left in dynamic_users "
+                   "%d-%d for tenant \"%s\"", fr_runner.conf.dynamic_first,
+                   fr_runner.conf.dynamic_last, t->name);
+            return FR_ERROR;
+        }
+
+        d = realloc(fr_dynamic, (fr_ndynamic + 1) * sizeof(fr_dynamic_t));
+        if (d == NULL) {
+            return FR_ERROR;
+        }
+
+        fr_dynamic = d;
+        fr_dynamic[fr_ndynamic].name = strdup(t->name);
+        fr_dynamic[fr_ndynamic].uid = uid;
+
+        if (fr_dynamic[fr_ndynamic].name == NULL) {
+            return FR_ERROR;
+        }
+
+        fr_ndynamic++;
+
+        if (fr_dynamic_save() != FR_OK) {
+            free(fr_dynamic[--fr_ndynamic].name);
+            return FR_ERROR;
+        }
+
+        fr_log(FR_LOG_NOTICE, 0, "tenant \"%s\" runs as dynamic user %d",
+               t->name, (int) uid);
+    }
+
+    t->uid = uid;
+    t->gid = (gid_t) uid;
+
+    return FR_OK;
+}
+
+
+static int
+fr_dynamic_load(void)
+{
+    int           uid;
+    char          path[PATH_MAX], line[256], name[FR_NAME_MAX + 1];
+    FILE         *f;
+    fr_dynamic_t  *d;
+
+    if (fr_dynamic_loaded) {
+        return FR_OK;
+    }
+
+    snprintf(path, sizeof(path), "%s/" FR_DYNAMIC_FILE,
+             fr_runner.conf.state_dir);
+
+    f = fopen(path, "re");
+
+    if (f == NULL && errno != ENOENT) {
+        fr_log(FR_LOG_ERR, errno, "cannot read \"%s\"", path);
+        return FR_ERROR;
+    }
+
+    while (f && fgets(line, sizeof(line), f)) {
+        if (sscanf(line, "%64s %d", name, &uid) != 2
+            || !fr_name_valid((u_char *) name, strlen(name))
+            || uid < fr_runner.conf.dynamic_first
+            || uid > fr_runner.conf.dynamic_last)
+        {
+            fr_log(FR_LOG_WARN, 0, "skipped a line of \"%s\": not a tenant "
+                   "and a uid of dynamic_users", path);
+            continue;
+        }
+
+        d = realloc(fr_dynamic, (fr_ndynamic + 1) * sizeof(fr_dynamic_t));
+        if (d == NULL) {
+            fclose(f);
+            return FR_ERROR;
+        }
+
+        fr_dynamic = d;
+        d[fr_ndynamic].name = strdup(name);
+        d[fr_ndynamic].uid = (uid_t) uid;
+
+        if (d[fr_ndynamic].name) {
+            fr_ndynamic++;
+        }
+    }
+
+    if (f) {
+        fclose(f);
+    }
+
+    fr_dynamic_loaded = 1;
+
+    return FR_OK;
+}
+
+
+static int
+fr_dynamic_save(void)
+{
+    int    fd, i, ok;
+    char   path[PATH_MAX], tmp[PATH_MAX + 8];
+    FILE  *f;
+
+    if (mkdir(fr_runner.conf.state_dir, 0755) == -1 && errno != EEXIST) {
+        fr_log(FR_LOG_ERR, errno, "mkdir() \"%s\" failed",
+               fr_runner.conf.state_dir);
+        return FR_ERROR;
+    }
+
+    snprintf(path, sizeof(path), "%s/" FR_DYNAMIC_FILE,
+             fr_runner.conf.state_dir);
+    snprintf(tmp, sizeof(tmp), "%s.new", path);
+
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+              0644);
+    f = (fd == -1) ? NULL : fdopen(fd, "w");
+
+    if (f == NULL) {
+        fr_log(FR_LOG_ERR, errno, "cannot write \"%s\"", tmp);
+
+        if (fd != -1) {
+            close(fd);
+        }
+
+        return FR_ERROR;
+    }
+
+    ok = 1;
+
+    for (i = 0; i < fr_ndynamic; i++) {
+        ok &= fprintf(f, "%s %d\n", fr_dynamic[i].name,
+                      (int) fr_dynamic[i].uid) > 0;
+    }
+
+    ok &= (fflush(f) == 0 && fsync(fd) == 0);
+    ok &= (fclose(f) == 0);
+
+    if (!ok || rename(tmp, path) == -1) {
+        fr_log(FR_LOG_ERR, errno, "cannot write \"%s\"", path);
+        (void) unlink(tmp);
+        return FR_ERROR;
+    }
+
+    /* the rename itself survives a crash */
+    fd = open(fr_runner.conf.state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+    if (fd != -1) {
+        (void) fsync(fd);
+        close(fd);
+    }
+
+    return FR_OK;
+}
+
+
+static uid_t
+fr_dynamic_find(const char *name)
+{
+    int  i;
+
+    for (i = 0; i < fr_ndynamic; i++) {
+        if (strcmp(fr_dynamic[i].name, name) == 0) {
+            return fr_dynamic[i].uid;
+        }
+    }
+
+    return 0;
+}
+
+
+/* the first uid of the range nobody has: not assigned, not a user, not
+ * a group */
+
+static uid_t
+fr_dynamic_new(void)
+{
+    int    i;
+    uid_t  uid;
+
+    for (uid = (uid_t) fr_runner.conf.dynamic_first;
+         uid <= (uid_t) fr_runner.conf.dynamic_last;
+         uid++)
+    {
+        for (i = 0; i < fr_ndynamic; i++) {
+            if (fr_dynamic[i].uid == uid) {
+                break;
+            }
+        }
+
+        if (i == fr_ndynamic && getpwuid(uid) == NULL
+            && getgrgid((gid_t) uid) == NULL)
+        {
+            return uid;
+        }
+    }
+
+    return 0;
+}
+
+
+void
+fr_tenants_free(void)
+{
+    int           i;
+    fr_tenant_t  *t;
+
+    while (fr_runner.tenants.next && !fr_list_empty(&fr_runner.tenants)) {
+        t = fr_list_data(fr_list_first(&fr_runner.tenants), fr_tenant_t,
+                         link);
+        fr_list_remove(&t->link);
+        free(t->name);
+        free(t);
+    }
+
+    for (i = 0; i < fr_ndynamic; i++) {
+        free(fr_dynamic[i].name);
+    }
+
+    free(fr_dynamic);
+    fr_dynamic = NULL;
+    fr_ndynamic = 0;
+    fr_dynamic_loaded = 0;
+}

@@ -1,0 +1,17 @@
+/*
+ * Copyright (C) ngx_faas developers
+ */
+
+#ifndef FR_TENANT_H
+#define FR_TENANT_H
+
+
+#include "fr_runner.h"
+
+
+fr_tenant_t *fr_tenant_get(const char *name);
+int fr_tenant_dynamic_user(fr_tenant_t *t, int test);
+void fr_tenants_free(void);
+
+
+#endif /* FR_TENANT_H */

@@ -1,0 +1,84 @@
+#!/usr/bin/perl
+
+# A function that reaches for another tenant: reads its worker's
+# /proc/PID/environ (where its secrets are), signals it, reads its
+# files. Every tenant runs as a user of its own (the owner of its
+# folder, or its dynamic user), so each attempt fails with EACCES or
+# EPERM; the same spy in the victim's own tenant succeeds, which shows
+# the attempts are real. Promise: no secret crosses tenants, the victim
+# keeps answering with the same worker. (X-Accel-* headers, the other
+# reach for nginx's internals, are module_accel.t's.)
+
+use strict;
+use warnings;
+
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use FaasTest;
+use Test::More;
+
+plan skip_all => 'tenants need a root runner' unless $> == 0;
+
+my $t = FaasTest->new;
+my $fn = $t->testfn;
+
+my ($d_uid, $d_gid) = (getpwnam('daemon'))[2, 3];
+
+my $spy = <<'EOF';
+#!/bin/sh
+printf 'Content-Type: text/plain\r\n\r\n'
+pid=${QUERY_STRING#pid=}
+echo "environ:"
+cat /proc/$pid/environ 2>&1 | tr '\0' '\n'
+echo "signal:"
+kill -0 "$pid" 2>&1 && echo "signal allowed"
+echo "file:"
+cat "$SECRET_DIR/secret.txt" 2>&1
+EOF
+
+# the victim: a customer whose folder daemon owns, a secret in its
+# environment and in a file only it may read
+my $vdir = $t->function('victim', "exec = $fn\nenv.DB_SECRET = s3cret-b\n",
+                        'secret.txt' => "file-s3cret\n");
+chown $d_uid, $d_gid, $vdir, "$vdir/secret.txt";
+chmod 0600, "$vdir/secret.txt";
+
+# spies: another customer (a dynamic tenant), and one in daemon's own
+# tenant (its folder daemon's too) as the control
+$t->function('spy', "exec = ./spy.sh\nmode = cgi\ntenant = mallory\n"
+             . "env.SECRET_DIR = $vdir\n", 'spy.sh' => $spy);
+my $cdir = $t->function('control', "exec = ./spy.sh\nmode = cgi\n"
+                        . "env.SECRET_DIR = $vdir\n", 'spy.sh' => $spy);
+chown $d_uid, $d_gid, $cdir;
+
+$t->start_runner;
+$t->start_nginx($t->faas_location);
+
+is($t->http_get('/fn/victim')->{status}, 200, 'the victim answers');
+my ($victim) = $t->workers('victim');
+ok($victim, "its worker ($victim)");
+
+my $r = $t->http_get("/fn/spy?pid=$victim");
+is($r->{status}, 200, 'the spy runs');
+unlike($r->{body}, qr/s3cret/, 'no secret of the victim reaches the spy');
+like($r->{body}, qr/environ:\n.*Permission denied/,
+     "another tenant's environ: permission denied");
+like($r->{body}, qr/signal:\n.*(not permitted|Operation)/,
+     "another tenant's worker: not to be signalled");
+unlike($r->{body}, qr/signal allowed/, 'no signal went');
+like($r->{body}, qr/file:\n.*Permission denied/,
+     "another tenant's file: permission denied");
+
+# the control: the same attempts from inside the tenant succeed
+$r = $t->http_get("/fn/control?pid=$victim");
+like($r->{body}, qr/^DB_SECRET=s3cret-b$/m,
+     'in its own tenant the environ is readable (the attempt is real)');
+like($r->{body}, qr/signal allowed/, '... and the worker signallable');
+like($r->{body}, qr/file-s3cret/, '... and the file readable');
+
+is($t->http_get('/fn/victim')->{status}, 200, 'the victim still answers');
+is(($t->workers('victim'))[0], $victim, 'with the same worker');
+
+$t->done;
+
+done_testing;

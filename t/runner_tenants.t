@@ -1,0 +1,174 @@
+#!/usr/bin/perl
+
+# Tenants on one host (a root runner): a folder owned by a user runs as
+# that user and is billed to it; a root-owned folder without "user"
+# runs as the dynamic user of its tenant, one per tenant, stable across
+# restarts, never a uid of passwd; a folder may not claim another
+# user, group or tenant; the operator's caps refuse a function asking
+# for more; --test names each refusal with file and line; the meter
+# bills each invocation to its real tenant; a tenant at its limits
+# waits (then 503) while the others are not slowed.
+
+use strict;
+use warnings;
+
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use FaasTest;
+use Test::More;
+use Time::HiRes qw(time sleep);
+
+plan skip_all => 'tenants need a root runner' unless $> == 0;
+
+my $t = FaasTest->new;
+my $fn = $t->testfn;
+
+my ($d_uid, $d_gid) = (getpwnam('daemon'))[2, 3];
+my ($g_uid, $g_gid) = (getpwnam('games'))[2, 3];
+
+sub owned {
+    my ($name, $uid, $gid, $conf) = @_;
+    my $dir = $t->function($name, $conf);
+    chown $uid, $gid, $dir or die "chown $dir: $!";
+}
+
+# two customers with unix users, two dynamic tenants, the default one
+owned('alice', $d_uid, $d_gid, "exec = $fn\n");
+owned('bob', $g_uid, $g_gid, "exec = $fn\ntenant = games\n");
+$t->function('carol', "exec = $fn\ntenant = carol\n");
+$t->function('carol2', "exec = $fn\ntenant = carol\n");
+$t->function('dave', "exec = $fn\ntenant = dave\n");
+$t->function('plain', "exec = $fn\n");
+
+# claims a customer may not make
+owned('claimuser', $d_uid, $d_gid, "exec = $fn\n\nuser = root\n");
+owned('claimgroup', $d_uid, $d_gid, "exec = $fn\ngroup = disk\n");
+owned('claimtenant', $d_uid, $d_gid, "# billed to another\nexec = $fn\n"
+      . "tenant = carol\n");
+
+# over the operator's caps
+$t->function('greedy', "exec = $fn\nmemory = 0\n");
+$t->function('slowpoke', "exec = $fn\ntimeout = 10m\n");
+$t->function('crowd', "exec = $fn\nmax_instances = 500\n");
+
+# a tenant with a limit of two workers
+$t->function('lim1', "exec = $fn\ntenant = limited\n");
+$t->function('lim2', "exec = $fn\ntenant = limited\nqueue_timeout = 2s\n");
+
+# a tenant whose workers' memory may sum to 300M: one of 256M at a time
+$t->function('mem1', "exec = $fn\ntenant = memt\nmemory = 256M\n");
+$t->function('mem2', "exec = $fn\ntenant = memt\nmemory = 256M\n"
+             . "queue_timeout = 1s\n");
+
+my $conf = "tenant.limited.max_instances = 2\nlimit_instances = 64\n"
+         . "tenant.memt.max_memory = 300M\n";
+
+# --test: every refusal with its file and line
+{
+    my $cf = $t->prefix . '/test.conf';
+    FaasTest::write_file($cf, $t->runner_conf_text($conf));
+    my $out = `$FaasTest::RUNNER --config $cf --test 2>&1`;
+    my $dir = $t->functions_dir;
+    isnt($? >> 8, 0, '--test fails');
+    like($out, qr{\Q$dir\E/claimuser/function.conf:3: "user = root" in a folder owned by "daemon"},
+         'user: file and line');
+    like($out, qr{claimgroup/function.conf:2: "group = disk"},
+         'group: file and line');
+    like($out, qr{claimtenant/function.conf:3: "tenant = carol"},
+         'tenant: file and line');
+    like($out, qr{greedy/function.conf:2: memory 0 bytes is over limit_memory},
+         'memory = 0 over the cap');
+    like($out, qr{slowpoke/function.conf:2: timeout 600000 ms is over limit_timeout 300000 ms},
+         'timeout over the cap');
+    like($out, qr{crowd/function.conf:2: max_instances 500 is over limit_instances 64},
+         'max_instances over the cap');
+    unlike($out, qr{"(alice|bob|carol|plain)"}, 'the others are fine');
+    ok(!-e $t->prefix . '/state/dynamic-users', '--test assigns no uid');
+}
+
+$t->start_runner(conf => $conf);
+my $log = $t->prefix . '/logs/meter.log';
+$t->start_nginx("    log_format m 'fn=\$faas_function tenant=\$faas_tenant';\n"
+                . $t->faas_location(location => "access_log $log m;"));
+
+sub uid_of {
+    my ($name) = @_;
+    my $r = $t->http_get("/fn/$name?op=env");
+    return undef unless $r && $r->{status} == 200;
+    return $r->{body} =~ /^UID (\d+)$/m ? $1 : undef;
+}
+
+is(uid_of('alice'), $d_uid, "a folder owned by daemon runs as daemon");
+is(uid_of('bob'), $g_uid, '... and games as games (tenant = its name)');
+
+my %uid = map { $_ => uid_of($_) } qw(carol carol2 dave plain);
+for my $n (qw(carol dave plain)) {
+    ok(defined $uid{$n} && $uid{$n} >= 61184 && $uid{$n} <= 65519
+       && !defined getpwuid($uid{$n}) && !defined getgrgid($uid{$n}),
+       "$n: a dynamic uid, in no database (" . ($uid{$n} // 'none') . ')');
+}
+is($uid{carol2}, $uid{carol}, 'one dynamic user per tenant');
+isnt($uid{dave}, $uid{carol}, 'never shared between tenants');
+isnt($uid{plain}, $uid{carol}, 'the default tenant has its own');
+
+for my $n (qw(claimuser claimgroup claimtenant greedy slowpoke crowd)) {
+    is($t->http_get("/fn/$n")->{status}, 404, "$n: refused, not loaded");
+}
+
+# stable across a restart
+$t->stop_runner;
+$t->start_runner(conf => $conf);
+is(uid_of('carol'), $uid{carol}, 'the same dynamic user after a restart');
+is(uid_of('dave'), $uid{dave}, '... for every tenant');
+like(FaasTest::read_file($t->prefix . '/state/dynamic-users'),
+     qr/^carol $uid{carol}$/m, 'kept in state_dir/dynamic-users');
+
+# billed to the real tenant
+ok(FaasTest::wait_for(sub { FaasTest::read_file($log) =~ /fn=dave/ }, 5),
+   'access log written');
+my $meter = FaasTest::read_file($log);
+like($meter, qr/^fn=alice tenant=daemon$/m, 'alice billed to daemon');
+like($meter, qr/^fn=bob tenant=games$/m, 'bob billed to games');
+like($meter, qr/^fn=carol2 tenant=carol$/m, 'carol2 billed to carol');
+like($meter, qr/^fn=plain tenant=default$/m, 'plain billed to default');
+
+# a tenant at its limit: its third request waits, then 503; others fine
+{
+    my @busy = map { $t->http_start("/fn/lim$_?op=sleep&ms=3000") } 1, 1;
+    sleep 0.5;
+    my $t0 = time;
+    my $r = $t->http_get('/fn/lim2', timeout => 10);
+    my $took = time - $t0;
+    is($r && $r->{status}, 503, 'over its tenant limit: 503');
+    ok($took > 1.5, sprintf('after its queue_timeout (%.1f s)', $took));
+    $t0 = time;
+    is($t->http_get('/fn/dave')->{status}, 200, 'another tenant answers');
+    ok(time - $t0 < 1, 'at once');
+    FaasTest::http_finish($_, timeout => 10) for @busy;
+}
+
+# the limit frees an idle worker of the tenant's other function
+{
+    is($t->http_get('/fn/lim1')->{status}, 200, 'lim1 warm');
+    is($t->http_get('/fn/lim1')->{status}, 200, 'lim1 again');
+    my $r = $t->http_get('/fn/lim2', timeout => 15);
+    is($r && $r->{status}, 200, 'lim2 served: idle lim1 workers made room');
+}
+
+# tenant_max_memory: the sum of the live workers' memory
+{
+    is($t->http_get('/fn/mem1')->{status}, 200, 'mem1 (256M) runs');
+    is($t->http_get('/fn/mem2', timeout => 15)->{status}, 200,
+       'mem2 (256M) runs once idle mem1 made room');
+    my $busy = $t->http_start('/fn/mem2?op=sleep&ms=2500');
+    sleep 0.5;
+    my $r = $t->http_get('/fn/mem1', timeout => 10);
+    is($r && $r->{status}, 503, 'with mem2 busy, mem1 waits, then 503');
+    FaasTest::http_finish($busy, timeout => 10);
+    like($t->runner_log, qr/the limits of tenant memt reached: stopping idle worker \d+ of "mem1" for "mem2"/,
+         'the eviction is logged');
+}
+
+$t->done;
+
+done_testing;
