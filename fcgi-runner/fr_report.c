@@ -50,8 +50,33 @@ typedef struct {
 } fr_meter_report_t;
 
 
+/* a key and its value in a logfmt line */
+typedef struct {
+    const char            *key;
+    size_t                 klen;
+    const char            *val;
+    size_t                 vlen;
+} fr_meter_pair_t;
+
+
+/* what one line says */
+typedef struct {
+    const char            *group;
+    size_t                 glen;
+    const char            *outcome;
+    size_t                 olen;
+    double                 duration;
+    double                 billed;
+    double                 cpu;
+    double                 memsize;
+    unsigned               cold:1;
+} fr_meter_entry_t;
+
+
 static int fr_meter_read(fr_meter_report_t *rep, const char *file);
 static void fr_meter_line(fr_meter_report_t *rep, char *line);
+static int fr_meter_pair_next(char **pos, fr_meter_pair_t *kv);
+static void fr_meter_add(fr_meter_report_t *rep, fr_meter_entry_t *e);
 static fr_meter_group_t *fr_meter_group(fr_meter_report_t *rep,
     const char *name, size_t len);
 static void fr_meter_print(fr_meter_report_t *rep, const char *format,
@@ -211,53 +236,40 @@ fr_meter_value(const char *v, size_t len, double *out)
 }
 
 
-static void
-fr_meter_line(fr_meter_report_t *rep, char *line)
+/* the next "key=value" (or key="value") of a logfmt line; 0 at its end */
+
+static int
+fr_meter_pair_next(char **pos, fr_meter_pair_t *kv)
 {
-    int                i;
-    char              *p, *key, *val;
-    size_t             klen, vlen, glen;
-    double             num, duration, billed, cpu, memsize;
-    const char        *group, *outcome;
-    size_t             olen;
-    fr_meter_group_t  *g;
+    char  *p;
 
-    rep->lines++;
-
-    group = NULL;
-    glen = 0;
-    outcome = NULL;
-    olen = 0;
-    duration = billed = cpu = memsize = 0;
-    num = 0;
-    i = 0;
-
-    for (p = line; *p; ) {
+    for (p = *pos; *p; ) {
         while (*p == ' ' || *p == '\t') {
             p++;
         }
 
-        key = p;
+        kv->key = p;
         while (*p && *p != '=' && *p != ' ') {
             p++;
         }
 
         if (*p != '=') {
+            /* a word without a value */
             while (*p && *p != ' ') {
                 p++;
             }
             continue;
         }
 
-        klen = p - key;
-        val = ++p;
+        kv->klen = p - kv->key;
+        kv->val = ++p;
 
         if (*p == '"') {
-            val = ++p;
+            kv->val = ++p;
             while (*p && *p != '"') {
                 p++;
             }
-            vlen = p - val;
+            kv->vlen = p - kv->val;
             if (*p) {
                 p++;
             }
@@ -266,80 +278,118 @@ fr_meter_line(fr_meter_report_t *rep, char *line)
             while (*p && *p != ' ' && *p != '\t') {
                 p++;
             }
-            vlen = p - val;
+            kv->vlen = p - kv->val;
         }
 
-#define fr_key(s)  (klen == sizeof(s) - 1 && memcmp(key, s, klen) == 0)
+        *pos = p;
+        return 1;
+    }
+
+    *pos = p;
+    return 0;
+}
+
+
+/* one access log line: its figures added to its function's (tenant's) */
+
+static void
+fr_meter_line(fr_meter_report_t *rep, char *line)
+{
+    int                named;
+    char              *p;
+    double             cold;
+    fr_meter_pair_t    kv;
+    fr_meter_entry_t   e;
+
+    rep->lines++;
+
+    memset(&e, 0, sizeof(e));
+    named = 0;
+    cold = 0;
+
+    for (p = line; fr_meter_pair_next(&p, &kv); ) {
+
+#define fr_key(s)  (kv.klen == sizeof(s) - 1 && memcmp(kv.key, s, kv.klen) == 0)
 
         if (fr_key("function")) {
             if (!rep->by_tenant) {
-                group = val;
-                glen = vlen;
+                e.group = kv.val;
+                e.glen = kv.vlen;
             }
 
             /* a line of the format names a function; nginx logs "-" */
-            if (vlen && !(vlen == 1 && *val == '-')) {
-                i |= 1;
-            }
+            named |= kv.vlen && !(kv.vlen == 1 && *kv.val == '-');
 
         } else if (fr_key("tenant")) {
             if (rep->by_tenant) {
-                group = val;
-                glen = vlen;
+                e.group = kv.val;
+                e.glen = kv.vlen;
             }
 
         } else if (fr_key("outcome")) {
-            outcome = val;
-            olen = vlen;
+            e.outcome = kv.val;
+            e.olen = kv.vlen;
 
         } else if (fr_key("duration")) {
-            (void) fr_meter_value(val, vlen, &duration);
+            (void) fr_meter_value(kv.val, kv.vlen, &e.duration);
 
         } else if (fr_key("billed")) {
-            (void) fr_meter_value(val, vlen, &billed);
+            (void) fr_meter_value(kv.val, kv.vlen, &e.billed);
 
         } else if (fr_key("cpu")) {
-            (void) fr_meter_value(val, vlen, &cpu);
+            (void) fr_meter_value(kv.val, kv.vlen, &e.cpu);
 
         } else if (fr_key("memory_size")) {
-            (void) fr_meter_value(val, vlen, &memsize);
+            (void) fr_meter_value(kv.val, kv.vlen, &e.memsize);
 
         } else if (fr_key("cold")) {
-            if (fr_meter_value(val, vlen, &num) != FR_OK) {
-                num = 0;
+            if (fr_meter_value(kv.val, kv.vlen, &cold) != FR_OK) {
+                cold = 0;
             }
         }
 
 #undef fr_key
     }
 
-    if (!(i & 1)) {
+    if (!named) {
         rep->skipped++;
         return;
     }
 
-    if (group == NULL || glen == 0) {
+    e.cold = (cold == 1);
+
+    fr_meter_add(rep, &e);
+}
+
+
+static void
+fr_meter_add(fr_meter_report_t *rep, fr_meter_entry_t *e)
+{
+    int                i;
+    fr_meter_group_t  *g;
+
+    if (e->group == NULL || e->glen == 0) {
         /* by tenant: an unknown function has none, "-" */
-        group = "-";
-        glen = 1;
+        e->group = "-";
+        e->glen = 1;
     }
 
-    g = fr_meter_group(rep, group, glen);
+    g = fr_meter_group(rep, e->group, e->glen);
     if (g == NULL) {
         rep->skipped++;
         return;
     }
 
     g->invocations++;
-    g->cold += (num == 1);
-    g->duration_ms += duration;
-    g->billed_ms += billed;
-    g->cpu_ms += cpu;
-    g->gb_seconds += memsize / (1024.0 * 1024.0) * billed / 1000.0;
+    g->cold += e->cold;
+    g->duration_ms += e->duration;
+    g->billed_ms += e->billed;
+    g->cpu_ms += e->cpu;
+    g->gb_seconds += e->memsize / (1024.0 * 1024.0) * e->billed / 1000.0;
 
-    for (i = 0; outcome && i < FR_OUTCOME_MAX; i++) {
-        if (strlen(fr_outcome_name(i)) == olen
-            && memcmp(fr_outcome_name(i), outcome, olen) == 0)
+    for (i = 0; e->outcome && i < FR_OUTCOME_MAX; i++) {
+        if (strlen(fr_outcome_name(i)) == e->olen
+            && memcmp(fr_outcome_name(i), e->outcome, e->olen) == 0)
         {
             g->outcomes[i]++;
             break;

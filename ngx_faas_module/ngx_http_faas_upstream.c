@@ -30,6 +30,10 @@ typedef struct {
 
 static void ngx_http_faas_record_error(ngx_log_t *log,
     ngx_http_faas_ctx_t *ctx);
+static ngx_buf_t *ngx_http_faas_encode_params(ngx_http_request_t *r,
+    ngx_array_t *pairs);
+static u_char *ngx_http_faas_write_pair(u_char *p,
+    ngx_http_faas_pair_t *pair);
 static ngx_int_t ngx_http_faas_create_request(ngx_http_request_t *r);
 static ngx_int_t ngx_http_faas_reinit_request(ngx_http_request_t *r);
 static ngx_int_t ngx_http_faas_process_header(ngx_http_request_t *r);
@@ -172,16 +176,11 @@ ngx_http_faas_upstream_start(ngx_http_request_t *r,
 static ngx_int_t
 ngx_http_faas_create_request(ngx_http_request_t *r)
 {
-    u_char                         *p, *start;
-    size_t                          size, len, chunk;
-    ngx_buf_t                      *b;
-    ngx_uint_t                      i;
-    ngx_chain_t                    *cl, *body;
-    ngx_array_t                    *pairs;
-    ngx_http_faas_ctx_t            *ctx;
-    ngx_http_faas_pair_t           *pair;
-    ngx_http_faas_loc_conf_t       *flcf;
-    ngx_http_faas_begin_request_t  *begin;
+    ngx_buf_t                 *b;
+    ngx_chain_t               *cl, *body;
+    ngx_array_t               *pairs;
+    ngx_http_faas_ctx_t       *ctx;
+    ngx_http_faas_loc_conf_t  *flcf;
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_faas_module);
     flcf = ngx_http_get_module_loc_conf(r, ngx_http_faas_module);
@@ -191,78 +190,10 @@ ngx_http_faas_create_request(ngx_http_request_t *r)
         return NGX_ERROR;
     }
 
-    /* pass 1: measure */
-
-    size = 0;
-    pair = pairs->elts;
-
-    for (i = 0; i < pairs->nelts; i++) {
-        size += (pair[i].key.len > 127 ? 4 : 1)
-                + (pair[i].value.len > 127 ? 4 : 1)
-                + pair[i].key.len + pair[i].value.len;
-    }
-
-    len = NGX_HTTP_FAAS_HEADER_LEN + 8
-          + (size / NGX_HTTP_FAAS_RECORD_MAX + 1) * NGX_HTTP_FAAS_HEADER_LEN
-          + size
-          + NGX_HTTP_FAAS_HEADER_LEN;
-
-    b = ngx_create_temp_buf(r->pool, len);
+    b = ngx_http_faas_encode_params(r, pairs);
     if (b == NULL) {
         return NGX_ERROR;
     }
-
-    /* pass 2: write, the pairs first, framed after */
-
-    p = b->last;
-
-    p = ngx_http_faas_write_header(p, NGX_HTTP_FAAS_BEGIN_REQUEST,
-                                   sizeof(ngx_http_faas_begin_request_t));
-    begin = (ngx_http_faas_begin_request_t *) p;
-    ngx_memzero(begin, sizeof(ngx_http_faas_begin_request_t));
-    begin->role_lo = NGX_HTTP_FAAS_RESPONDER;
-    begin->flags = NGX_HTTP_FAAS_KEEP_CONN;
-    p += sizeof(ngx_http_faas_begin_request_t);
-
-    start = b->end - size;
-    len = 0;
-
-    for (i = 0; i < pairs->nelts; i++) {
-        if (pair[i].key.len > 127) {
-            *(start + len++) = (u_char) ((pair[i].key.len >> 24) | 0x80);
-            *(start + len++) = (u_char) (pair[i].key.len >> 16);
-            *(start + len++) = (u_char) (pair[i].key.len >> 8);
-        }
-        *(start + len++) = (u_char) pair[i].key.len;
-
-        if (pair[i].value.len > 127) {
-            *(start + len++) = (u_char) ((pair[i].value.len >> 24) | 0x80);
-            *(start + len++) = (u_char) (pair[i].value.len >> 16);
-            *(start + len++) = (u_char) (pair[i].value.len >> 8);
-        }
-        *(start + len++) = (u_char) pair[i].value.len;
-
-        ngx_memcpy(start + len, pair[i].key.data, pair[i].key.len);
-        len += pair[i].key.len;
-        ngx_memcpy(start + len, pair[i].value.data, pair[i].value.len);
-        len += pair[i].value.len;
-    }
-
-    /* the pairs sit at the end of the buffer; records move them forward */
-
-    while (size) {
-        chunk = ngx_min(size, NGX_HTTP_FAAS_RECORD_MAX);
-
-        p = ngx_http_faas_write_header(p, NGX_HTTP_FAAS_PARAMS, chunk);
-
-        p = ngx_movemem(p, start, chunk);
-        start += chunk;
-        size -= chunk;
-    }
-
-    p = ngx_http_faas_write_header(p, NGX_HTTP_FAAS_PARAMS, 0);
-
-    b->last = p;
 
     cl = ngx_alloc_chain_link(r->pool);
     if (cl == NULL) {
@@ -286,6 +217,99 @@ ngx_http_faas_create_request(ngx_http_request_t *r)
                    &ctx->function, pairs->nelts);
 
     return NGX_OK;
+}
+
+
+/*
+ * BEGIN_REQUEST and the pairs as PARAMS records, in one buffer: the
+ * pairs are measured, encoded at the end of the buffer, and moved
+ * forward behind each record header.
+ */
+
+static ngx_buf_t *
+ngx_http_faas_encode_params(ngx_http_request_t *r, ngx_array_t *pairs)
+{
+    u_char                         *p, *start;
+    size_t                          size, len, chunk;
+    ngx_buf_t                      *b;
+    ngx_uint_t                      i;
+    ngx_http_faas_pair_t           *pair;
+    ngx_http_faas_begin_request_t  *begin;
+
+    size = 0;
+    pair = pairs->elts;
+
+    for (i = 0; i < pairs->nelts; i++) {
+        size += (pair[i].key.len > 127 ? 4 : 1)
+                + (pair[i].value.len > 127 ? 4 : 1)
+                + pair[i].key.len + pair[i].value.len;
+    }
+
+    len = NGX_HTTP_FAAS_HEADER_LEN + sizeof(ngx_http_faas_begin_request_t)
+          + (size / NGX_HTTP_FAAS_RECORD_MAX + 1) * NGX_HTTP_FAAS_HEADER_LEN
+          + size
+          + NGX_HTTP_FAAS_HEADER_LEN;
+
+    b = ngx_create_temp_buf(r->pool, len);
+    if (b == NULL) {
+        return NULL;
+    }
+
+    p = ngx_http_faas_write_header(b->last, NGX_HTTP_FAAS_BEGIN_REQUEST,
+                                   sizeof(ngx_http_faas_begin_request_t));
+    begin = (ngx_http_faas_begin_request_t *) p;
+    ngx_memzero(begin, sizeof(ngx_http_faas_begin_request_t));
+    begin->role_lo = NGX_HTTP_FAAS_RESPONDER;
+    begin->flags = NGX_HTTP_FAAS_KEEP_CONN;
+    p += sizeof(ngx_http_faas_begin_request_t);
+
+    start = b->end - size;
+    len = 0;
+
+    for (i = 0; i < pairs->nelts; i++) {
+        len = ngx_http_faas_write_pair(start + len, &pair[i]) - start;
+    }
+
+    /* the pairs sit at the end of the buffer; records move them forward */
+
+    while (size) {
+        chunk = ngx_min(size, NGX_HTTP_FAAS_RECORD_MAX);
+
+        p = ngx_http_faas_write_header(p, NGX_HTTP_FAAS_PARAMS, chunk);
+
+        p = ngx_movemem(p, start, chunk);
+        start += chunk;
+        size -= chunk;
+    }
+
+    b->last = ngx_http_faas_write_header(p, NGX_HTTP_FAAS_PARAMS, 0);
+
+    return b;
+}
+
+
+/* a FastCGI name-value pair: lengths over 127 take four bytes */
+
+static u_char *
+ngx_http_faas_write_pair(u_char *p, ngx_http_faas_pair_t *pair)
+{
+    if (pair->key.len > 127) {
+        *p++ = (u_char) ((pair->key.len >> 24) | 0x80);
+        *p++ = (u_char) (pair->key.len >> 16);
+        *p++ = (u_char) (pair->key.len >> 8);
+    }
+    *p++ = (u_char) pair->key.len;
+
+    if (pair->value.len > 127) {
+        *p++ = (u_char) ((pair->value.len >> 24) | 0x80);
+        *p++ = (u_char) (pair->value.len >> 16);
+        *p++ = (u_char) (pair->value.len >> 8);
+    }
+    *p++ = (u_char) pair->value.len;
+
+    p = ngx_cpymem(p, pair->key.data, pair->key.len);
+
+    return ngx_cpymem(p, pair->value.data, pair->value.len);
 }
 
 
