@@ -88,6 +88,14 @@ $t->function('cold', "exec = $B/functions/hello/hello\n"
 $t->function('cold-php', "exec = php-cgi\nscript = index.php\n"
                          . "idle_timeout = 200ms\nmemory = 512M\n",
              'index.php' => "<?php\necho \"Hello, world\\n\";\n");
+# the cost of isolation at spawn: the same CGI in namespaces (root only)
+for my $iso ($> == 0 ? ('pid', 'ipc', 'net', 'uts', 'pid ipc net uts') : ())
+{
+    (my $n = "cold-iso-$iso") =~ tr/ /-/;
+    $t->function($n, "exec = ./hello.sh\nmode = cgi\nisolation = $iso\n",
+                 'hello.sh' => "#!/bin/sh\nprintf 'Content-Type: text/plain"
+                             . "\\r\\n\\r\\nHello, world\\n'\n");
+}
 $t->function('cold-sh', "exec = ./hello.sh\nmode = cgi\n",
              'hello.sh' => "#!/bin/sh\nprintf 'Content-Type: text/plain\\r\\n"
                          . "\\r\\nHello, world\\n'\n");
@@ -349,6 +357,13 @@ $cold{php} = cold_runner('cold-php');
 {
     my @s = map { one_request('/faas/cold-sh') } 1 .. $cold_n;
     $cold{sh} = median(@s);
+
+    for my $iso ($> == 0 ? ('pid', 'ipc', 'net', 'uts', 'pid-ipc-net-uts')
+                         : ())
+    {
+        @s = map { one_request("/faas/cold-iso-$iso") } 1 .. $cold_n;
+        $cold{"iso $iso"} = median(@s);
+    }
 }
 {
     my @s;
@@ -420,6 +435,11 @@ $out .= sprintf "  faas C, warm                      %7.3f\n", $cold{warm};
 $out .= sprintf "  faas C, cold (after scale to 0)   %7.3f\n", $cold{c};
 $out .= sprintf "  faas PHP, cold                    %7.3f\n", $cold{php};
 $out .= sprintf "  faas sh CGI (every request cold)  %7.3f\n", $cold{sh};
+for my $k (sort grep { /^iso / } keys %cold) {
+    (my $what = $k) =~ s/^iso //;
+    $what =~ tr/-/ /;
+    $out .= sprintf "    ... isolation = %-15s %7.3f\n", $what, $cold{$k};
+}
 $out .= sprintf "  php-fpm ondemand, cold            %7.3f\n", $cold{fpm};
 $out .= sprintf "  spawn+wait floor, static no-op    %7.3f p50, %.3f p99\n",
                 $floor50 / 1000, $floor99 / 1000;

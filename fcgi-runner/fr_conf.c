@@ -19,9 +19,6 @@
 #include "fr_log.h"
 
 
-#define FR_DEFAULT_PATH  "/usr/local/bin:/usr/bin:/bin"
-
-
 typedef enum {
     FR_CONF_STR = 0,
     FR_CONF_MSEC,
@@ -29,7 +26,8 @@ typedef enum {
     FR_CONF_NUM,
     FR_CONF_OCTAL,
     FR_CONF_MODE,
-    FR_CONF_RANGE
+    FR_CONF_RANGE,
+    FR_CONF_ISOLATION
 } fr_conf_type_e;
 
 
@@ -80,6 +78,7 @@ static const fr_conf_key_t  fr_conf_keys[] = {
     { "tenant",         FR_CONF_STR,   FR_F(tenant) },
     { "max_processes",  FR_CONF_NUM,   FR_F(max_processes) },
     { "max_files",      FR_CONF_NUM,   FR_F(max_files) },
+    { "isolation",      FR_CONF_ISOLATION, FR_F(isolation) },
 
     { NULL, 0, 0, 0 }
 };
@@ -87,6 +86,7 @@ static const fr_conf_key_t  fr_conf_keys[] = {
 
 static int fr_conf_value(const fr_conf_key_t *k, char *value, void *base);
 static int fr_conf_fkey(const fr_conf_key_t *k);
+static int fr_conf_isolation(char *value, int *mask);
 static int fr_conf_tenant_key(fr_conf_t *conf, char *key, char *value);
 static int fr_conf_env(fr_fconf_t *fc, const char *name, const char *value);
 static char *fr_trim(char *s);
@@ -108,6 +108,7 @@ fr_fconf_init(fr_fconf_t *fc)
     fc->queue = FR_UNSET;
     fc->max_processes = FR_UNSET;
     fc->max_files = FR_UNSET;
+    fc->isolation = FR_UNSET;
 }
 
 
@@ -148,6 +149,7 @@ fr_fconf_merge(fr_fconf_t *fc, const fr_fconf_t *prev)
     fr_merge(queue, 64);
     fr_merge(max_processes, 64);
     fr_merge(max_files, 1024);
+    fr_merge(isolation, 0);
     fr_merge_msec(idle_timeout, 60000);
     fr_merge_msec(timeout, 30000);
     fr_merge_msec(queue_timeout, 10000);
@@ -431,6 +433,10 @@ fr_conf_value(const fr_conf_key_t *k, char *value, void *base)
         return FR_OK;
     }
 
+    if (k->type == FR_CONF_ISOLATION) {
+        return fr_conf_isolation(value, (int *) ((char *) base + k->offset));
+    }
+
     if (k->type == FR_CONF_MODE) {
         if (strcmp(value, "fastcgi") == 0) {
             n = FR_MODE_FASTCGI;
@@ -582,6 +588,59 @@ fr_trim(char *s)
 }
 
 
+/*
+ * "isolation = pid ipc net uts" (spaces or commas), or "none". "tmp"
+ * (a private /tmp) is not there yet: refused, not ignored.
+ */
+
+static int
+fr_conf_isolation(char *value, int *mask)
+{
+    int    m;
+    char  *w, *save, copy[256];
+
+    static const struct {
+        const char  *name;
+        int          bit;
+    } names[] = {
+        { "none", 0 },
+        { "pid", FR_ISOLATE_PID },
+        { "ipc", FR_ISOLATE_IPC },
+        { "net", FR_ISOLATE_NET },
+        { "uts", FR_ISOLATE_UTS },
+    };
+
+    m = 0;
+
+    /* the value stays whole for the error message */
+    if (strlen(value) >= sizeof(copy)) {
+        return FR_ERROR;
+    }
+
+    strcpy(copy, value);
+
+    for (w = strtok_r(copy, " ,", &save); w; w = strtok_r(NULL, " ,", &save))
+    {
+        size_t  i;
+
+        for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+            if (strcmp(w, names[i].name) == 0) {
+                m |= names[i].bit;
+                break;
+            }
+        }
+
+        if (i == sizeof(names) / sizeof(names[0])) {
+            return FR_ERROR;
+        }
+    }
+
+    *mask = m;
+
+    return FR_OK;
+}
+
+
 /* the line of function.conf that set key, 0: not set there */
 
 int
@@ -722,145 +781,4 @@ fr_name_valid(const u_char *name, size_t len)
     }
 
     return 1;
-}
-
-
-/*
- * Splits a command line at blanks; single and double quotes group,
- * a backslash escapes the next character. Returns argc, or -1.
- */
-
-int
-fr_split_args(const char *line, char ***argv)
-{
-    int          argc, quote;
-    char       **av, *arg, *a;
-    const char  *p;
-
-    av = calloc(strlen(line) / 2 + 2, sizeof(char *));
-    arg = malloc(strlen(line) + 1);
-
-    if (av == NULL || arg == NULL) {
-        free(av);
-        free(arg);
-        return -1;
-    }
-
-    argc = 0;
-    p = line;
-
-    for ( ;; ) {
-        while (isspace((u_char) *p)) {
-            p++;
-        }
-
-        if (*p == '\0') {
-            break;
-        }
-
-        a = arg;
-        quote = 0;
-
-        for ( /* void */ ; *p; p++) {
-            if (quote) {
-                if (*p == quote) {
-                    quote = 0;
-
-                } else {
-                    *a++ = *p;
-                }
-
-                continue;
-            }
-
-            if (*p == '"' || *p == '\'') {
-                quote = *p;
-                continue;
-            }
-
-            if (*p == '\\' && p[1]) {
-                *a++ = *++p;
-                continue;
-            }
-
-            if (isspace((u_char) *p)) {
-                break;
-            }
-
-            *a++ = *p;
-        }
-
-        if (quote) {
-            goto failed;
-        }
-
-        *a = '\0';
-
-        av[argc] = strdup(arg);
-        if (av[argc] == NULL) {
-            goto failed;
-        }
-
-        argc++;
-    }
-
-    free(arg);
-
-    if (argc == 0) {
-        free(av);
-        return -1;
-    }
-
-    *argv = av;
-    return argc;
-
-failed:
-
-    while (argc) {
-        free(av[--argc]);
-    }
-
-    free(av);
-    free(arg);
-
-    return -1;
-}
-
-
-/*
- * A path with a slash is taken relative to the function's folder; a bare
- * name is looked up in the default PATH. NULL when nothing executable.
- */
-
-char *
-fr_find_exec(const char *cmd, const char *dir)
-{
-    char         path[PATH_MAX];
-    const char  *p, *e;
-
-    if (strchr(cmd, '/')) {
-        if (cmd[0] == '/') {
-            snprintf(path, sizeof(path), "%s", cmd);
-
-        } else {
-            snprintf(path, sizeof(path), "%s/%s", dir, cmd);
-        }
-
-        return access(path, X_OK) == 0 ? strdup(path) : NULL;
-    }
-
-    for (p = FR_DEFAULT_PATH; *p; p = *e ? e + 1 : e) {
-        e = strchr(p, ':');
-        if (e == NULL) {
-            e = p + strlen(p);
-        }
-
-        snprintf(path, sizeof(path), "%.*s/%s", (int) (e - p), p, cmd);
-
-        if (access(path, X_OK) == 0) {
-            return strdup(path);
-        }
-    }
-
-    return NULL;
 }

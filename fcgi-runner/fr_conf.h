@@ -16,6 +16,12 @@
 #define FR_NAME_MAX        64
 #define FR_FKEYS           32       /* function keys, room for more */
 
+/* isolation: namespaces of the workers */
+#define FR_ISOLATE_PID     0x01
+#define FR_ISOLATE_IPC     0x02
+#define FR_ISOLATE_NET     0x04
+#define FR_ISOLATE_UTS     0x08
+
 #define FR_UNSET           (-1)
 #define FR_UNSET_MSEC      ((int64_t) -1)
 
@@ -38,6 +44,7 @@ typedef struct {
     int                    queue;
     int                    max_processes;   /* RLIMIT_NPROC */
     int                    max_files;       /* RLIMIT_NOFILE */
+    int                    isolation;       /* FR_ISOLATE_* */
     char                 **env;             /* "NAME=VALUE", NULL ended */
     int                    nenv;
     int                    lines[FR_FKEYS]; /* where each key was set */
@@ -91,8 +98,6 @@ void fr_conf_free(fr_conf_t *conf);
 int fr_fconf_line(const fr_fconf_t *fc, const char *key);
 const fr_tconf_t *fr_conf_tenant(const fr_conf_t *conf, const char *name);
 int fr_name_valid(const u_char *name, size_t len);
-int fr_split_args(const char *line, char ***argv);
-char *fr_find_exec(const char *cmd, const char *dir);
 
 
 #endif /* FR_CONF_H */

@@ -21,6 +21,7 @@
 
 #include "fr_log.h"
 #include "fr_func.h"
+#include "fr_spawn.h"
 #include "fr_tenant.h"
 
 
@@ -357,6 +358,13 @@ fr_func_configure(fr_func_t *f, int test)
 
     if (fc->timeout == 0) {
         fr_log(FR_LOG_ERR, 0, "function \"%s\": timeout is 0", f->name);
+        problems++;
+    }
+
+    if (fc->isolation && !fr_runner.is_root) {
+        fr_log(FR_LOG_ERR, 0, "%s/function.conf:%d: \"isolation\" needs a "
+               "runner started as root", f->dir,
+               fr_fconf_line(fc, "isolation"));
         problems++;
     }
 

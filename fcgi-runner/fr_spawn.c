@@ -18,7 +18,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <net/if.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -30,12 +34,15 @@
 #include "fr_spawn.h"
 
 
-#define FR_DEFAULT_PATH    "PATH=/usr/local/bin:/usr/bin:/bin"
+#define FR_SEARCH_PATH     "/usr/local/bin:/usr/bin:/bin"
+#define FR_DEFAULT_PATH    "PATH=" FR_SEARCH_PATH
 
 
 static int fr_env_has(fr_func_t *f, const char *name);
 static char **fr_spawn_env(fr_func_t *f, const fr_buf_t *params);
 static int fr_spawn_child(void *data);
+static int fr_spawn_ns(fr_func_t *f);
+static int fr_spawn_loopback(void);
 
 
 /* what the child needs, on the runner's memory while it runs */
@@ -152,7 +159,7 @@ fr_spawn(fr_func_t *f, const fr_buf_t *params, int fd[3], int *exec_fd)
      * once the child has exec'ed or failed.
      */
     pid = clone(fr_spawn_child, fr_child_stack + sizeof(fr_child_stack),
-                CLONE_VM | CLONE_VFORK | SIGCHLD, &child);
+                CLONE_VM | CLONE_VFORK | SIGCHLD | fr_spawn_ns(f), &child);
 
     free(env);
     close(pexec[1]);
@@ -368,6 +375,27 @@ fr_spawn_child(void *data)
     rl.rlim_cur = rl.rlim_max = 0;
     (void) setrlimit(RLIMIT_CORE, &rl);
 
+    if ((f->conf.isolation & FR_ISOLATE_PID)
+        && (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == -1
+            || mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                     NULL) == -1))
+    {
+        err = errno;
+        goto failed;
+    }
+
+    if ((f->conf.isolation & FR_ISOLATE_NET) && fr_spawn_loopback() != 0) {
+        err = errno;
+        goto failed;
+    }
+
+    if ((f->conf.isolation & FR_ISOLATE_UTS)
+        && sethostname(f->name, strlen(f->name)) == -1)
+    {
+        err = errno;
+        goto failed;
+    }
+
     if (chdir(f->dir) == -1) {
         err = errno;
         goto failed;
@@ -389,7 +417,7 @@ fr_spawn_child(void *data)
      * so its only thread is the parent that counts.
      */
     if (syscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) == -1
-        || getppid() != c->runner)
+        || getppid() != ((f->conf.isolation & FR_ISOLATE_PID) ? 0 : c->runner))
     {
         err = ESRCH;
         goto failed;
@@ -531,4 +559,209 @@ fr_worker_exec_check(fr_worker_t *w)
     if (w->exec.fd != -1) {
         fr_spawn_exec_handler(&w->exec, EPOLLIN);
     }
+}
+
+
+/*
+ * The namespaces of isolation: pid (its own processes only; when the
+ * worker, their init, ends, all of them end), ipc, net (a loopback of
+ * its own and nothing else), uts (its host name is the function's).
+ */
+
+static int
+fr_spawn_ns(fr_func_t *f)
+{
+    int  flags, iso;
+
+    iso = f->conf.isolation;
+    flags = 0;
+
+    if (iso & FR_ISOLATE_PID) {
+        /* and a mount namespace, for a /proc of its own processes */
+        flags |= CLONE_NEWPID | CLONE_NEWNS;
+    }
+
+    if (iso & FR_ISOLATE_IPC) {
+        flags |= CLONE_NEWIPC;
+    }
+
+    if (iso & FR_ISOLATE_NET) {
+        flags |= CLONE_NEWNET;
+    }
+
+    if (iso & FR_ISOLATE_UTS) {
+        flags |= CLONE_NEWUTS;
+    }
+
+    return flags;
+}
+
+
+/* in the child: a new network namespace's loopback is down until set up */
+
+static int
+fr_spawn_loopback(void)
+{
+    int           fd, rc;
+    struct ifreq  ifr;
+
+    fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd == -1) {
+        return -1;
+    }
+
+    memset(&ifr, 0, sizeof(ifr));
+    memcpy(ifr.ifr_name, "lo", 3);
+
+    rc = ioctl(fd, SIOCGIFFLAGS, &ifr);
+
+    if (rc == 0) {
+        ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+        rc = ioctl(fd, SIOCSIFFLAGS, &ifr);
+    }
+
+    close(fd);
+
+    return rc;
+}
+
+
+/*
+ * Splits a command line at blanks; single and double quotes group,
+ * a backslash escapes the next character. Returns argc, or -1.
+ */
+
+int
+fr_split_args(const char *line, char ***argv)
+{
+    int          argc, quote;
+    char       **av, *arg, *a;
+    const char  *p;
+
+    av = calloc(strlen(line) / 2 + 2, sizeof(char *));
+    arg = malloc(strlen(line) + 1);
+
+    if (av == NULL || arg == NULL) {
+        free(av);
+        free(arg);
+        return -1;
+    }
+
+    argc = 0;
+    p = line;
+
+    for ( ;; ) {
+        while (isspace((u_char) *p)) {
+            p++;
+        }
+
+        if (*p == '\0') {
+            break;
+        }
+
+        a = arg;
+        quote = 0;
+
+        for ( /* void */ ; *p; p++) {
+            if (quote) {
+                if (*p == quote) {
+                    quote = 0;
+
+                } else {
+                    *a++ = *p;
+                }
+
+                continue;
+            }
+
+            if (*p == '"' || *p == '\'') {
+                quote = *p;
+                continue;
+            }
+
+            if (*p == '\\' && p[1]) {
+                *a++ = *++p;
+                continue;
+            }
+
+            if (isspace((u_char) *p)) {
+                break;
+            }
+
+            *a++ = *p;
+        }
+
+        if (quote) {
+            goto failed;
+        }
+
+        *a = '\0';
+
+        av[argc] = strdup(arg);
+        if (av[argc] == NULL) {
+            goto failed;
+        }
+
+        argc++;
+    }
+
+    free(arg);
+
+    if (argc == 0) {
+        free(av);
+        return -1;
+    }
+
+    *argv = av;
+    return argc;
+
+failed:
+
+    while (argc) {
+        free(av[--argc]);
+    }
+
+    free(av);
+    free(arg);
+
+    return -1;
+}
+
+
+/*
+ * A path with a slash is taken relative to the function's folder; a bare
+ * name is looked up in the default PATH. NULL when nothing executable.
+ */
+
+char *
+fr_find_exec(const char *cmd, const char *dir)
+{
+    char         path[PATH_MAX];
+    const char  *p, *e;
+
+    if (strchr(cmd, '/')) {
+        if (cmd[0] == '/') {
+            snprintf(path, sizeof(path), "%s", cmd);
+
+        } else {
+            snprintf(path, sizeof(path), "%s/%s", dir, cmd);
+        }
+
+        return access(path, X_OK) == 0 ? strdup(path) : NULL;
+    }
+
+    for (p = FR_SEARCH_PATH; *p; p = *e ? e + 1 : e) {
+        e = strchr(p, ':');
+        if (e == NULL) {
+            e = p + strlen(p);
+        }
+
+        snprintf(path, sizeof(path), "%.*s/%s", (int) (e - p), p, cmd);
+
+        if (access(path, X_OK) == 0) {
+            return strdup(path);
+        }
+    }
+
+    return NULL;
 }

@@ -16,6 +16,8 @@ pid_t fr_spawn(fr_func_t *f, const fr_buf_t *params, int fd[3],
 void fr_spawn_kill_strays(fr_worker_t *w);
 void fr_spawn_exec_handler(fr_io_t *io, uint32_t events);
 void fr_worker_exec_check(fr_worker_t *w);
+int fr_split_args(const char *line, char ***argv);
+char *fr_find_exec(const char *cmd, const char *dir);
 
 
 #endif /* FR_SPAWN_H */
