@@ -9,6 +9,7 @@
  */
 
 #include <dirent.h>
+#include <glob.h>
 #include <errno.h>
 #include <grp.h>
 #include <limits.h>
@@ -28,6 +29,7 @@
 static fr_func_t *fr_func_load(const char *name, const char *dir, int test,
     int *problems);
 static int fr_func_configure(fr_func_t *f, int test);
+static int fr_funcs_load_dir(const char *path, int test, int *problems);
 static int fr_func_identity(fr_func_t *f, int test);
 static int fr_func_owner(fr_func_t *f, uid_t uid);
 static int fr_func_user(fr_func_t *f);
@@ -93,39 +95,22 @@ fr_func_unhash(fr_func_t *f)
 }
 
 
-/*
- * Reads the functions folder: at start, and again on SIGHUP, when added
- * functions appear, changed ones get the new settings (their workers are
- * replaced once idle) and removed ones take no new requests. A function
- * with a bad function.conf is reported and left out (on reload: the old
- * one stays), never stopping the others. Returns the problem count.
- */
+/* one folder of functions; FR_ERROR: it cannot be read */
 
-int
-fr_funcs_load(int test)
+static int
+fr_funcs_load_dir(const char *path, int test, int *problems)
 {
-    int             problems;
     char            dir[PATH_MAX];
     DIR            *d;
     fr_func_t      *f, *old;
-    fr_link_t      *l, *next;
     struct stat     st;
     struct dirent  *de;
 
-    d = opendir(fr_runner.conf.functions);
+    d = opendir(path);
 
     if (d == NULL) {
-        fr_log(FR_LOG_EMERG, errno, "opendir() \"%s\" failed",
-               fr_runner.conf.functions);
-        return 1;
-    }
-
-    problems = 0;
-
-    for (l = fr_list_first(&fr_runner.funcs); l != &fr_runner.funcs;
-         l = l->next)
-    {
-        fr_list_data(l, fr_func_t, link)->removed = 1;
+        fr_log(FR_LOG_ERR, errno, "opendir() \"%s\" failed", path);
+        return FR_ERROR;
     }
 
     while ((de = readdir(d)) != NULL) {
@@ -134,8 +119,7 @@ fr_funcs_load(int test)
             continue;
         }
 
-        snprintf(dir, sizeof(dir), "%s/%s", fr_runner.conf.functions,
-                 de->d_name);
+        snprintf(dir, sizeof(dir), "%s/%s", path, de->d_name);
 
         if (stat(dir, &st) == -1 || !S_ISDIR(st.st_mode)) {
             continue;
@@ -144,13 +128,21 @@ fr_funcs_load(int test)
         if (!fr_name_valid((u_char *) de->d_name, strlen(de->d_name))) {
             fr_log(FR_LOG_WARN, 0, "folder \"%s\" is not a valid function "
                    "name, skipped", dir);
-            problems++;
+            (*problems)++;
             continue;
         }
 
         old = fr_func_find((u_char *) de->d_name, strlen(de->d_name));
 
-        f = fr_func_load(de->d_name, dir, test, &problems);
+        if (old && !old->removed) {
+            /* found earlier in this load: another folder's */
+            fr_log(FR_LOG_ERR, 0, "function \"%s\" is both \"%s\" and "
+                   "\"%s\": the first stays", old->name, old->dir, dir);
+            (*problems)++;
+            continue;
+        }
+
+        f = fr_func_load(de->d_name, dir, test, problems);
 
         if (f == NULL) {
             if (old) {
@@ -187,6 +179,78 @@ fr_funcs_load(int test)
     }
 
     closedir(d);
+
+    return FR_OK;
+}
+
+
+/*
+ * Reads the functions folders (functions: folders and globs, in order):
+ * at start, and again on SIGHUP, when added functions appear, changed
+ * ones get the new settings (their workers are replaced once idle) and
+ * removed ones take no new requests. A function with a bad
+ * function.conf is reported and left out (on reload: the old one
+ * stays), never stopping the others; a name found in two folders is
+ * reported and the first stays. Returns the problem count.
+ */
+
+int
+fr_funcs_load(int test)
+{
+    int          problems, unreadable;
+    char        *list, *word, *save;
+    size_t       i;
+    glob_t       g;
+    fr_func_t   *f;
+    fr_link_t   *l, *next;
+
+    for (l = fr_list_first(&fr_runner.funcs); l != &fr_runner.funcs;
+         l = l->next)
+    {
+        fr_list_data(l, fr_func_t, link)->removed = 1;
+    }
+
+    problems = 0;
+    unreadable = 0;
+
+    list = strdup(fr_runner.conf.functions);
+    if (list == NULL) {
+        return 1;
+    }
+
+    /* folders and globs, in order: the first of a name stays */
+    for (word = strtok_r(list, " \t,", &save); word;
+         word = strtok_r(NULL, " \t,", &save))
+    {
+        if (glob(word, GLOB_NOCHECK, NULL, &g) != 0) {
+            fr_log(FR_LOG_ERR, 0, "functions \"%s\": glob() failed", word);
+            problems++;
+            continue;
+        }
+
+        for (i = 0; i < g.gl_pathc; i++) {
+            if (fr_funcs_load_dir(g.gl_pathv[i], test, &problems) != FR_OK) {
+                unreadable = 1;
+            }
+        }
+
+        globfree(&g);
+    }
+
+    free(list);
+
+    fr_runner.functions_unreadable = unreadable;
+
+    if (unreadable) {
+        /* what an unreadable folder held is not taken as removed */
+        for (l = fr_list_first(&fr_runner.funcs); l != &fr_runner.funcs;
+             l = l->next)
+        {
+            fr_list_data(l, fr_func_t, link)->removed = 0;
+        }
+
+        problems++;
+    }
 
     for (l = fr_list_first(&fr_runner.funcs); l != &fr_runner.funcs;
          l = next)

@@ -227,8 +227,10 @@ fr_run(void)
     fr_runner.rundir = strdup(tmpl);
 
     if (fr_funcs_load(0) != 0 && fr_list_empty(&fr_runner.funcs)
-        && access(fr_runner.conf.functions, R_OK | X_OK) != 0)
+        && fr_runner.functions_unreadable)
     {
+        fr_log(FR_LOG_EMERG, 0, "no function could be read from \"%s\"",
+               fr_runner.conf.functions);
         goto done;
     }
 

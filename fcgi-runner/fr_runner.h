@@ -253,6 +253,7 @@ typedef struct {
     unsigned               draining:1;
     unsigned               quitting:1;
     unsigned               is_root:1;
+    unsigned               functions_unreadable:1;
     uint64_t               spawn_seq;
 } fr_runner_t;
 

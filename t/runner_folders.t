@@ -1,0 +1,91 @@
+#!/usr/bin/perl
+
+# functions = several folders and globs (/srv/faas/*/functions): every
+# function of every folder is served; a name found in two folders is an
+# error naming both paths, and the first stays (in the order of the
+# list, then of the glob); a glob picks up a new folder on SIGHUP; a
+# folder that cannot be read is an error, and on reload it does not
+# take its functions away.
+
+use strict;
+use warnings;
+
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use FaasTest;
+use Test::More;
+use File::Path qw(make_path remove_tree);
+
+my $t = FaasTest->new;
+my $p = $t->prefix;
+
+sub fn {
+    my ($dir, $name, $says) = @_;
+    make_path("$dir/$name");
+    chmod 0755, $dir, "$dir/$name";
+    FaasTest::write_file("$dir/$name/function.conf",
+                         "exec = ./run.sh\nmode = cgi\n");
+    FaasTest::write_file("$dir/$name/run.sh", "#!/bin/sh\nprintf "
+                         . "'Content-Type: text/plain\\r\\n\\r\\n$says\\n'\n");
+    chmod 0755, "$dir/$name/run.sh";
+}
+
+make_path("$p/g1/functions", "$p/g2/functions");
+chmod 0755, "$p/g1", "$p/g2";
+fn("$p/fa", 'f1', 'f1 of a');
+fn("$p/fa", 'dup', 'dup of a');
+fn("$p/fb", 'f2', 'f2 of b');
+fn("$p/fb", 'dup', 'dup of b');
+fn("$p/g1/functions", 'f3', 'f3 of g1');
+fn("$p/g2/functions", 'f4', 'f4 of g2');
+
+my $list = "functions = $p/fa $p/fb, $p/g*/functions\n";
+
+# --test names both paths of the duplicate
+{
+    my $cf = "$p/test.conf";
+    FaasTest::write_file($cf, $t->runner_conf_text($list));
+    my $out = `$FaasTest::RUNNER --config $cf --test 2>&1`;
+    isnt($? >> 8, 0, '--test: a duplicate is a problem');
+    like($out, qr{function "dup" is both "\Q$p\E/fa/dup" and "\Q$p\E/fb/dup": the first stays},
+         '... naming both paths');
+}
+
+$t->start_runner(conf => $list);
+$t->start_nginx($t->faas_location);
+
+sub body { my $r = $t->http_get("/fn/$_[0]"); $r->{status} . ' ' . $r->{body} }
+
+is(body('f1'), "200 f1 of a\n", 'the first folder');
+is(body('f2'), "200 f2 of b\n", 'the second');
+is(body('f3'), "200 f3 of g1\n", 'a glob: its first match');
+is(body('f4'), "200 f4 of g2\n", '... and its second');
+is(body('dup'), "200 dup of a\n", 'a name in two folders: the first stays');
+like($t->runner_log, qr{function "dup" is both "\Q$p\E/fa/dup" and "\Q$p\E/fb/dup"},
+     'the duplicate is logged with both paths');
+
+# a new folder matching the glob, on reload
+make_path("$p/g3/functions");
+chmod 0755, "$p/g3";
+fn("$p/g3/functions", 'f5', 'f5 of g3');
+$t->signal_runner('HUP');
+ok(FaasTest::wait_for(sub { $t->runner_log =~ /function "f5" loaded/ }, 10),
+   'SIGHUP: a folder the glob now matches is read');
+is(body('f5'), "200 f5 of g3\n", 'and served');
+is(body('dup'), "200 dup of a\n", 'the duplicate is still the first');
+
+# a folder that cannot be read: reported, its functions kept
+rename "$p/fb", "$p/fb.away" or die;
+FaasTest::write_file("$p/runner.conf", $t->runner_conf_text($list));
+$t->signal_runner('HUP');
+ok(FaasTest::wait_for(sub { $t->runner_log =~ m{opendir\(\) "\Q$p\E/fb" failed} }, 10),
+   'an unreadable folder is an error');
+unlike($t->runner_log, qr/function "f2" removed/,
+       'its functions are not taken as removed');
+is(body('f1'), "200 f1 of a\n", 'the others are served');
+rename "$p/fb.away", "$p/fb";
+is(body('f2'), "200 f2 of b\n", 'back: served again');
+
+$t->done;
+
+done_testing;
