@@ -41,6 +41,7 @@
 static int fr_env_has(fr_func_t *f, const char *name);
 static char **fr_spawn_env(fr_func_t *f, const fr_buf_t *params);
 static int fr_spawn_child(void *data);
+static int fr_spawn_kill_pass(fr_worker_t *w);
 static int fr_spawn_ns(fr_func_t *f);
 static int fr_spawn_loopback(void);
 
@@ -440,10 +441,10 @@ failed:
  * descriptors are read, so the signal reaches that very process.
  */
 
-void
-fr_spawn_kill_strays(fr_worker_t *w)
+static int
+fr_spawn_kill_pass(fr_worker_t *w)
 {
-    int             i, n, pfd, found;
+    int             i, n, pfd, found, killed;
     char            path[64], link[64], want[3][40];
     DIR            *proc, *fds;
     pid_t           pid, self;
@@ -463,8 +464,10 @@ fr_spawn_kill_strays(fr_worker_t *w)
 
     proc = (n == 0) ? NULL : opendir("/proc");
     if (proc == NULL) {
-        return;
+        return 0;
     }
+
+    killed = 0;
 
     self = getpid();
 
@@ -510,13 +513,34 @@ fr_spawn_kill_strays(fr_worker_t *w)
                    "worker %d of \"%s\"", (int) pid, (int) w->pid,
                    w->func->name);
             (void) syscall(SYS_pidfd_send_signal, pfd, SIGKILL, NULL, 0);
+            killed++;
         }
 
         close(pfd);
     }
 
     closedir(proc);
+
+    return killed;
 }
+
+
+/*
+ * A stray may fork between the pass that reads its pid and its kill:
+ * while a pass kills something, another looks again (a few at most).
+ */
+
+void
+fr_spawn_kill_strays(fr_worker_t *w)
+{
+    int  pass;
+
+    for (pass = 0; pass < 4 && fr_spawn_kill_pass(w) > 0; pass++) {
+        /* void */
+    }
+}
+
+
 
 
 /* the exec report pipe: closed on exec, or the errno of a failed one */
