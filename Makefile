@@ -164,18 +164,23 @@ FUZZERS := $(BUILD)/t/fcgi_fuzz $(BUILD)/t/module_parse_fuzz \
            $(BUILD)/t/fuzz_worker
 
 # the runner's request path, every file but fr_main.c
-$(BUILD)/t/runner_fuzz: t/codec/runner_fuzz.c $(RUNNER_SRC) $(RUNNER_HDR)
+FUZZ_RUNNER := t/codec/fuzz_runner.c t/codec/fuzz_runner.h
+
+$(BUILD)/t/runner_fuzz: t/codec/runner_fuzz.c $(FUZZ_RUNNER) $(RUNNER_SRC) \
+                        $(RUNNER_HDR)
 	@mkdir -p $(dir $@)
 	clang -std=gnu11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
 	    -Iinclude -Ifcgi-runner $(WARN) -o $@ t/codec/runner_fuzz.c \
+	    t/codec/fuzz_runner.c \
 	    $(filter-out fcgi-runner/fr_main.c,$(RUNNER_SRC))
 
 # the worker side: real worker processes answering with fuzzed bytes
-$(BUILD)/t/runner_worker_fuzz: t/codec/runner_worker_fuzz.c $(RUNNER_SRC) \
-                               $(RUNNER_HDR)
+$(BUILD)/t/runner_worker_fuzz: t/codec/runner_worker_fuzz.c $(FUZZ_RUNNER) \
+                               $(RUNNER_SRC) $(RUNNER_HDR)
 	@mkdir -p $(dir $@)
 	clang -std=gnu11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
 	    -Iinclude -Ifcgi-runner $(WARN) -o $@ t/codec/runner_worker_fuzz.c \
+	    t/codec/fuzz_runner.c \
 	    $(filter-out fcgi-runner/fr_main.c,$(RUNNER_SRC))
 
 $(BUILD)/t/fuzz_worker: t/codec/fuzz_worker.c

@@ -16,9 +16,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
-#include "fr_cgi.h"
 #include "fr_conn.h"
-#include "fr_fastcgi_worker.h"
 #include "fr_func.h"
 #include "fr_listen.h"
 #include "fr_log.h"
@@ -158,15 +156,7 @@ main(int argc, char **argv)
     fr_conf_defaults(conf);
 
     fr_runner.is_root = (geteuid() == 0);
-    fr_fastcgi_worker_init();
-    fr_cgi_init();
     fr_proxy_init();
-    fr_list_init(&fr_runner.tenants);
-    fr_list_init(&fr_runner.funcs);
-    fr_list_init(&fr_runner.conns);
-    fr_list_init(&fr_runner.workers);
-    fr_runner.listen.fd = -1;
-    fr_runner.signal.fd = -1;
 
     if (test) {
         fr_time_update();

@@ -19,7 +19,9 @@
 #include <unistd.h>
 
 #include "faas_protocol.h"
+#include "fr_cgi.h"
 #include "fr_conn.h"
+#include "fr_fastcgi_worker.h"
 #include "fr_log.h"
 #include "fr_pool.h"
 #include "fr_proxy.h"
@@ -45,13 +47,27 @@ static const fr_conn_handlers_t  fr_proxy_conn = {
 };
 
 
-/* the pool reaches requests, the listener connections, through these */
+/*
+ * The runner's wiring, once at startup (the runner's main and the
+ * fuzzers alike): the two worker modes register with the pool, the
+ * requests' ops with the pool, the connection handlers with the
+ * listener; the runner's lists start empty.
+ */
 
 void
 fr_proxy_init(void)
 {
+    fr_fastcgi_worker_init();
+    fr_cgi_init();
     fr_request_init();
     fr_conn_init(&fr_proxy_conn);
+
+    fr_list_init(&fr_runner.tenants);
+    fr_list_init(&fr_runner.funcs);
+    fr_list_init(&fr_runner.conns);
+    fr_list_init(&fr_runner.workers);
+    fr_runner.listen.fd = -1;
+    fr_runner.signal.fd = -1;
 }
 
 

@@ -516,26 +516,30 @@ fr_meter_print(fr_meter_report_t *rep, const char *format, double price_gbs,
 static void
 fr_meter_csv(fr_meter_group_t **all, size_t n, const char *what)
 {
+    int                o;
     size_t             i;
     fr_meter_group_t  *g;
 
-    printf("%s,invocations,cold,ok,not_found,throttled,timeout,crashed,"
-           "error,duration_s,billed_s,cpu_s,gb_seconds,cost\n", what);
+    printf("%s,invocations,cold", what);
+
+    for (o = 0; o < FR_OUTCOME_MAX; o++) {
+        printf(",%s", fr_outcome_name(o));
+    }
+
+    printf(",duration_s,billed_s,cpu_s,gb_seconds,cost\n");
 
     for (i = 0; i <= n; i++) {
         g = all[i];
-        printf("%s,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%.3f,%.3f,"
-               "%.3f,%.6f,%.6f\n", g->name,
-               (unsigned long long) g->invocations,
-               (unsigned long long) g->cold,
-               (unsigned long long) g->outcomes[0],
-               (unsigned long long) g->outcomes[1],
-               (unsigned long long) g->outcomes[2],
-               (unsigned long long) g->outcomes[3],
-               (unsigned long long) g->outcomes[4],
-               (unsigned long long) g->outcomes[5],
-               g->duration_ms / 1000, g->billed_ms / 1000,
-               g->cpu_ms / 1000, g->gb_seconds, g->cost);
+        printf("%s,%llu,%llu", g->name, (unsigned long long) g->invocations,
+               (unsigned long long) g->cold);
+
+        for (o = 0; o < FR_OUTCOME_MAX; o++) {
+            printf(",%llu", (unsigned long long) g->outcomes[o]);
+        }
+
+        printf(",%.3f,%.3f,%.3f,%.6f,%.6f\n", g->duration_ms / 1000,
+               g->billed_ms / 1000, g->cpu_ms / 1000, g->gb_seconds,
+               g->cost);
     }
 }
 
@@ -586,6 +590,7 @@ static void
 fr_meter_table(fr_meter_report_t *rep, fr_meter_group_t **all, size_t n,
     const char *what)
 {
+    int                o;
     size_t             i, w;
     fr_meter_group_t  *g;
 
@@ -596,26 +601,28 @@ fr_meter_table(fr_meter_report_t *rep, fr_meter_group_t **all, size_t n,
         }
     }
 
-    printf("%-*s %12s %8s %9s %9s %9s %9s %9s %9s %12s %12s %11s "
-           "%12s %12s\n", (int) w, what, "invocations", "cold", "ok",
-           "not_found", "throttled", "timeout", "crashed", "error",
-           "duration", "billed", "cpu", "GB-s", "cost");
+    printf("%-*s %12s %8s", (int) w, what, "invocations", "cold");
+
+    for (o = 0; o < FR_OUTCOME_MAX; o++) {
+        printf(" %9s", fr_outcome_name(o));
+    }
+
+    printf(" %12s %12s %11s %12s %12s\n", "duration", "billed", "cpu",
+           "GB-s", "cost");
 
     for (i = 0; i <= n; i++) {
         g = all[i];
-        printf("%-*s %12llu %8llu %9llu %9llu %9llu %9llu %9llu %9llu "
-               "%10.3f s %10.3f s %9.3f s %12.3f %12.6f\n",
-               (int) w, g->name,
+        printf("%-*s %12llu %8llu", (int) w, g->name,
                (unsigned long long) g->invocations,
-               (unsigned long long) g->cold,
-               (unsigned long long) g->outcomes[0],
-               (unsigned long long) g->outcomes[1],
-               (unsigned long long) g->outcomes[2],
-               (unsigned long long) g->outcomes[3],
-               (unsigned long long) g->outcomes[4],
-               (unsigned long long) g->outcomes[5],
-               g->duration_ms / 1000, g->billed_ms / 1000,
-               g->cpu_ms / 1000, g->gb_seconds, g->cost);
+               (unsigned long long) g->cold);
+
+        for (o = 0; o < FR_OUTCOME_MAX; o++) {
+            printf(" %9llu", (unsigned long long) g->outcomes[o]);
+        }
+
+        printf(" %10.3f s %10.3f s %9.3f s %12.3f %12.6f\n",
+               g->duration_ms / 1000, g->billed_ms / 1000, g->cpu_ms / 1000,
+               g->gb_seconds, g->cost);
     }
 
     if (rep->skipped) {

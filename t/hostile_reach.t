@@ -17,7 +17,7 @@ use lib "$FindBin::Bin/lib";
 use FaasTest;
 use Test::More;
 
-plan skip_all => 'tenants need a root runner' unless $> == 0;
+FaasTest::need_root('tenants');
 
 my $t = FaasTest->new;
 my $fn = $t->testfn;

@@ -16,7 +16,7 @@ use lib "$FindBin::Bin/lib";
 use FaasTest;
 use Test::More;
 
-plan skip_all => 'limits per tenant need a root runner' unless $> == 0;
+FaasTest::need_root('limits per tenant');
 
 my $t = FaasTest->new;
 my $fn = $t->testfn;

@@ -18,7 +18,7 @@ use FaasTest;
 use Test::More;
 use Time::HiRes qw(sleep);
 
-plan skip_all => 'namespaces need a root runner' unless $> == 0;
+FaasTest::need_root('namespaces');
 
 my $t = FaasTest->new;
 

@@ -18,7 +18,7 @@ use FaasTest;
 use Test::More;
 use Time::HiRes qw(time sleep);
 
-plan skip_all => 'tenants need a root runner' unless $> == 0;
+FaasTest::need_root('tenants');
 
 my $t = FaasTest->new;
 my $fn = $t->testfn;

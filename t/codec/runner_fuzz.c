@@ -23,14 +23,10 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "fr_cgi.h"
-#include "fr_fastcgi_worker.h"
-#include "fr_func.h"
-#include "fr_listen.h"
 #include "fr_log.h"
 #include "fr_pool.h"
-#include "fr_proxy.h"
 #include "fr_reap.h"
+#include "fuzz_runner.h"
 
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -40,7 +36,6 @@ static int fr_fuzz_init(void);
 
 fr_runner_t  fr_runner;
 
-static char  fr_fuzz_sock[108];
 static char  fr_fuzz_dir[PATH_MAX];
 
 
@@ -49,7 +44,7 @@ static char  fr_fuzz_dir[PATH_MAX];
 static void
 fr_fuzz_done(void)
 {
-    (void) unlink(fr_fuzz_sock);
+    (void) unlink(fuzz_runner_sock);
     (void) rmdir(fr_fuzz_dir);
 }
 
@@ -57,56 +52,19 @@ fr_fuzz_done(void)
 static int
 fr_fuzz_init(void)
 {
-    char  *dir;
-
     fr_log_level = FR_LOG_EMERG;
     fr_event_max_wait = 0;
 
-    /* as the runner: a closed peer is an error return, not a signal */
-    (void) signal(SIGPIPE, SIG_IGN);
-
-    /* under TMPDIR: the test's prefix, which goes with the test even
-     * when the fuzzer crashes */
-    snprintf(fr_fuzz_dir, sizeof(fr_fuzz_dir), "%s/fr-fuzz.XXXXXX",
-             getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-
-    dir = mkdtemp(fr_fuzz_dir);
-    if (dir == NULL) {
+    if (fuzz_runner_dir(fr_fuzz_dir, sizeof(fr_fuzz_dir), "fr-fuzz")
+        != FR_OK)
+    {
         return FR_ERROR;
     }
 
     atexit(fr_fuzz_done);
 
-    snprintf(fr_fuzz_sock, sizeof(fr_fuzz_sock), "%s/s", dir);
-
-    fr_conf_init(&fr_runner.conf);
-    fr_conf_defaults(&fr_runner.conf);
-    fr_runner.conf.listen = malloc(strlen(fr_fuzz_sock) + 6);
-    fr_runner.conf.functions = strdup(dir);
-    fr_runner.rundir = strdup(dir);
-
-    if (fr_runner.conf.listen == NULL) {
-        return FR_ERROR;
-    }
-
-    sprintf(fr_runner.conf.listen, "unix:%s", fr_fuzz_sock);
-
-    fr_fastcgi_worker_init();
-    fr_cgi_init();
-    fr_proxy_init();
-    fr_list_init(&fr_runner.funcs);
-    fr_list_init(&fr_runner.conns);
-    fr_list_init(&fr_runner.workers);
-    fr_runner.listen.fd = -1;
-    fr_runner.signal.fd = -1;
-
-    if (fr_event_init() != FR_OK) {
-        return FR_ERROR;
-    }
-
-    (void) fr_funcs_load(0);
-
-    return fr_listen_open();
+    /* functions: the folder itself, with no function in it */
+    return fuzz_runner_start(fr_fuzz_dir, fr_fuzz_dir);
 }
 
 
@@ -135,7 +93,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     memset(&sun, 0, sizeof(sun));
     sun.sun_family = AF_UNIX;
-    strcpy(sun.sun_path, fr_fuzz_sock);
+    strcpy(sun.sun_path, fuzz_runner_sock);
 
     if (connect(fd, (struct sockaddr *) &sun, sizeof(sun)) == -1) {
         abort();

@@ -32,14 +32,10 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "fr_cgi.h"
-#include "fr_fastcgi_worker.h"
-#include "fr_func.h"
-#include "fr_listen.h"
 #include "fr_log.h"
 #include "fr_pool.h"
-#include "fr_proxy.h"
 #include "fr_reap.h"
+#include "fuzz_runner.h"
 
 
 #define FZ_CGI     0x01
@@ -64,7 +60,6 @@ static void fz_exchange(int flags);
 fr_runner_t  fr_runner;
 
 static char  fz_dir[PATH_MAX];
-static char  fz_sock[PATH_MAX];
 static char  fz_script[PATH_MAX];
 
 
@@ -156,14 +151,7 @@ fz_init(void)
     fr_log_level = getenv("FR_FUZZ_LOG") ? FR_LOG_DEBUG : FR_LOG_EMERG;
     fr_event_max_wait = 10;
 
-    (void) signal(SIGPIPE, SIG_IGN);
-
-    /* under TMPDIR: the test's prefix, which goes with the test even
-     * when the fuzzer crashes */
-    snprintf(fz_dir, sizeof(fz_dir), "%s/fr-wfuzz.XXXXXX",
-             getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-
-    if (mkdtemp(fz_dir) == NULL || chmod(fz_dir, 0755) == -1) {
+    if (fuzz_runner_dir(fz_dir, sizeof(fz_dir), "fr-wfuzz") != FR_OK) {
         return FR_ERROR;
     }
 
@@ -185,7 +173,6 @@ fz_init(void)
         return FR_ERROR;
     }
 
-    snprintf(fz_sock, sizeof(fz_sock), "%s/s", fz_dir);
     snprintf(fz_script, sizeof(fz_script), "%s/script", fz_dir);
     snprintf(path, sizeof(path), "%s/functions", fz_dir);
 
@@ -198,37 +185,7 @@ fz_init(void)
         return FR_ERROR;
     }
 
-    fr_conf_init(&fr_runner.conf);
-    fr_conf_defaults(&fr_runner.conf);
-    fr_runner.conf.listen = malloc(strlen(fz_sock) + 6);
-    fr_runner.conf.functions = strdup(path);
-    fr_runner.rundir = strdup(fz_dir);
-
-    if (fr_runner.conf.listen == NULL) {
-        return FR_ERROR;
-    }
-
-    sprintf(fr_runner.conf.listen, "unix:%s", fz_sock);
-
-    fr_fastcgi_worker_init();
-    fr_cgi_init();
-    fr_proxy_init();
-    fr_list_init(&fr_runner.funcs);
-    fr_list_init(&fr_runner.conns);
-    fr_list_init(&fr_runner.workers);
-    fr_runner.listen.fd = -1;
-    fr_runner.signal.fd = -1;
-
-    if (fr_event_init() != FR_OK) {
-        return FR_ERROR;
-    }
-
-    if (fr_funcs_load(0) != 0) {
-        fprintf(stderr, "the fuzz functions did not load\n");
-        return FR_ERROR;
-    }
-
-    return fr_listen_open();
+    return fuzz_runner_start(fz_dir, path);
 }
 
 
@@ -315,7 +272,7 @@ fz_exchange(int flags)
 
     memset(&sun, 0, sizeof(sun));
     sun.sun_family = AF_UNIX;
-    strcpy(sun.sun_path, fz_sock);
+    strcpy(sun.sun_path, fuzz_runner_sock);
 
     if (connect(fd, (struct sockaddr *) &sun, sizeof(sun)) == -1) {
         abort();
