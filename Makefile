@@ -49,11 +49,16 @@ $(MODULE): $(MODULE_SRC)
 	    || { cat $(BUILD)/module.log; exit 1; }
 	cp $(BUILD)/nginx/objs/ngx_http_faas_module.so $@
 
-runner: $(BUILD)/fcgi-runner
+runner: $(BUILD)/fcgi-runner $(BUILD)/faas-init
 
 $(BUILD)/fcgi-runner: $(RUNNER_SRC) $(RUNNER_HDR)
 	@mkdir -p $(BUILD)
 	$(CC) -std=gnu11 -D_GNU_SOURCE -Iinclude $(CFLAGS) $(WARN) -o $@ $(RUNNER_SRC)
+
+# process 1 of a worker's pid namespace: static, nothing to load at exec
+$(BUILD)/faas-init: fcgi-runner/init/faas-init.c
+	@mkdir -p $(BUILD)
+	$(CC) -std=gnu11 -D_GNU_SOURCE $(CFLAGS) $(WARN) -static -o $@ $<
 
 $(BUILD)/fcgi-runner-asan: $(RUNNER_SRC) $(RUNNER_HDR)
 	@mkdir -p $(BUILD)
@@ -241,6 +246,7 @@ install: module runner
 	ln -sf /usr/share/nginx/modules-available/mod-http-faas.conf \
 	    $(DESTDIR)/etc/nginx/modules-enabled/50-mod-http-faas.conf
 	install -D -m 0755 $(BUILD)/fcgi-runner $(DESTDIR)/usr/sbin/fcgi-runner
+	install -D -m 0755 $(BUILD)/faas-init $(DESTDIR)/usr/lib/faas/faas-init
 	install -D -m 0644 conf/fcgi-runner.service \
 	    $(DESTDIR)/lib/systemd/system/fcgi-runner.service
 	install -d $(DESTDIR)/etc/faas/functions
@@ -251,7 +257,8 @@ install: module runner
 	install -D -m 0644 README.md $(DESTDIR)/usr/share/doc/ngx-faas/README.md
 
 # the rules of STYLE.md a tool can check, on our own C
-LINT_SRC := $(wildcard fcgi-runner/*.[ch] ngx_faas_module/*.[ch] \
+LINT_SRC := $(wildcard fcgi-runner/*.[ch] fcgi-runner/init/*.c \
+                       ngx_faas_module/*.[ch] \
                        include/*.h t/codec/*.c t/fn/*.c functions/*/*.c \
                        bench/*.c)
 

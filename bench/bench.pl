@@ -78,19 +78,26 @@ $t->function('hello-php', "exec = php-cgi\nscript = index.php\n"
                           . "max_instances = 4\nmin_instances = 4\n"
                           . "max_requests = 0\nmemory = 512M\n",
              'index.php' => "<?php\necho \"Hello, world\\n\";\n");
-$t->function('cgi-c', "exec = $B/bench/hello-cgi\nmode = cgi\n"
-                      . "max_instances = 32\n");
-$t->function('cgi-sh', "exec = ./hello.sh\nmode = cgi\nmax_instances = 32\n",
-             'hello.sh' => "#!/bin/sh\nprintf 'Content-Type: text/plain\\r\\n"
-                         . "\\r\\nHello, world\\n'\n");
+# CGI with a root runner's default isolation (tmp pid ipc), and without
+for my $iso ('', 'none') {
+    my $sfx = $iso ? "-$iso" : '';
+    my $conf = "mode = cgi\nmax_instances = 32\n"
+               . ($iso ? "isolation = $iso\n" : '');
+    $t->function("cgi-c$sfx", "exec = $B/bench/hello-cgi\n$conf");
+    $t->function("cgi-sh$sfx", "exec = ./hello.sh\n$conf",
+                 'hello.sh' => "#!/bin/sh\nprintf 'Content-Type: text/plain"
+                             . "\\r\\n\\r\\nHello, world\\n'\n");
+}
 $t->function('cold', "exec = $B/functions/hello/hello\n"
                      . "idle_timeout = 200ms\n");
 $t->function('cold-php', "exec = php-cgi\nscript = index.php\n"
                          . "idle_timeout = 200ms\nmemory = 512M\n",
              'index.php' => "<?php\necho \"Hello, world\\n\";\n");
-# the cost of isolation at spawn: the same CGI in namespaces (root only)
-for my $iso ($> == 0 ? ('pid', 'ipc', 'net', 'uts', 'pid ipc net uts') : ())
-{
+# the cost of isolation at spawn: the same CGI in namespaces (root only;
+# "tmp pid ipc" is a root runner's default)
+my @isolations = $> == 0 ? ('none', 'tmp', 'pid', 'ipc', 'net', 'uts',
+                            'tmp pid ipc', 'tmp pid ipc net uts') : ();
+for my $iso (@isolations) {
     (my $n = "cold-iso-$iso") =~ tr/ /-/;
     $t->function($n, "exec = ./hello.sh\nmode = cgi\nisolation = $iso\n",
                  'hello.sh' => "#!/bin/sh\nprintf 'Content-Type: text/plain"
@@ -294,9 +301,13 @@ my @rows = (
       '/php-fpm/static', $conns, undef ],
     [ 'cgi-c', 'faas_pass -> runner mode=cgi, C binary', '/faas/cgi-c',
       $conns, 'wrap-c' ],
+    [ 'cgi-c-none', '... the same, isolation = none', '/faas/cgi-c-none',
+      $conns, 'wrap-c' ],
     [ 'wrap-c', 'fastcgi_pass -> fcgiwrap, C binary', '/fcgiwrap/c',
       $conns, undef ],
     [ 'cgi-sh', 'faas_pass -> runner mode=cgi, sh script', '/faas/cgi-sh',
+      $conns, 'wrap-sh' ],
+    [ 'cgi-sh-none', '... the same, isolation = none', '/faas/cgi-sh-none',
       $conns, 'wrap-sh' ],
     [ 'wrap-sh', 'fastcgi_pass -> fcgiwrap, sh script', '/fcgiwrap/sh',
       $conns, undef ],
@@ -358,9 +369,7 @@ $cold{php} = cold_runner('cold-php');
     my @s = map { one_request('/faas/cold-sh') } 1 .. $cold_n;
     $cold{sh} = median(@s);
 
-    for my $iso ($> == 0 ? ('pid', 'ipc', 'net', 'uts', 'pid-ipc-net-uts')
-                         : ())
-    {
+    for my $iso (map { tr/ /-/r } @isolations) {
         @s = map { one_request("/faas/cold-iso-$iso") } 1 .. $cold_n;
         $cold{"iso $iso"} = median(@s);
     }

@@ -149,7 +149,7 @@ fr_fconf_merge(fr_fconf_t *fc, const fr_fconf_t *prev)
     fr_merge(queue, 64);
     fr_merge(max_processes, 64);
     fr_merge(max_files, 1024);
-    fr_merge(isolation, 0);
+    fr_merge(isolation, FR_ISOLATE_DEFAULT);
     fr_merge_msec(idle_timeout, 60000);
     fr_merge_msec(timeout, 30000);
     fr_merge_msec(queue_timeout, 10000);
@@ -588,10 +588,7 @@ fr_trim(char *s)
 }
 
 
-/*
- * "isolation = pid ipc net uts" (spaces or commas), or "none". "tmp"
- * (a private /tmp) is not there yet: refused, not ignored.
- */
+/* "isolation = tmp pid ipc net uts" (spaces or commas), or "none" */
 
 static int
 fr_conf_isolation(char *value, int *mask)
@@ -604,6 +601,7 @@ fr_conf_isolation(char *value, int *mask)
         int          bit;
     } names[] = {
         { "none", 0 },
+        { "tmp", FR_ISOLATE_TMP },
         { "pid", FR_ISOLATE_PID },
         { "ipc", FR_ISOLATE_IPC },
         { "net", FR_ISOLATE_NET },

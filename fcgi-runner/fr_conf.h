@@ -21,6 +21,9 @@
 #define FR_ISOLATE_IPC     0x02
 #define FR_ISOLATE_NET     0x04
 #define FR_ISOLATE_UTS     0x08
+#define FR_ISOLATE_TMP     0x10
+/* not set: tmp pid ipc for a root runner, nothing otherwise */
+#define FR_ISOLATE_DEFAULT 0x100
 
 #define FR_UNSET           (-1)
 #define FR_UNSET_MSEC      ((int64_t) -1)

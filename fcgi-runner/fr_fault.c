@@ -25,7 +25,17 @@ fr_worker_failed(fr_worker_t *w, const char *what)
                (int) w->pid, w->func->name, what);
     }
 
-    fr_worker_stop(w, SIGKILL, 0);
+    if (w->init) {
+        /*
+         * Its function most likely died: faas-init follows it at once
+         * and says how. A SIGKILL now would win that race and hide it;
+         * one that lives on gets the SIGTERM init passes on, then this.
+         */
+        fr_worker_stop(w, SIGTERM, FR_KILL_GRACE);
+
+    } else {
+        fr_worker_stop(w, SIGKILL, 0);
+    }
 
     if (r) {
         r->worker = NULL;

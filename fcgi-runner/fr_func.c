@@ -22,6 +22,7 @@
 
 #include "fr_log.h"
 #include "fr_func.h"
+#include "fr_isolate.h"
 #include "fr_spawn.h"
 #include "fr_tenant.h"
 
@@ -425,12 +426,7 @@ fr_func_configure(fr_func_t *f, int test)
         problems++;
     }
 
-    if (fc->isolation && !fr_runner.is_root) {
-        fr_log(FR_LOG_ERR, 0, "%s/function.conf:%d: \"isolation\" needs a "
-               "runner started as root", f->dir,
-               fr_fconf_line(fc, "isolation"));
-        problems++;
-    }
+    problems += fr_isolate_resolve(f);
 
     if (fc->max_processes < 1 || fc->max_files < 4) {
         fr_log(FR_LOG_ERR, 0, "function \"%s\": max_processes must be at "

@@ -8,6 +8,8 @@
  * it is reaped in time, else from /proc as for a worker.
  */
 
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -22,6 +24,8 @@
 
 static int fr_meter_proc_open(fr_worker_t *w);
 static int fr_meter_pread(int fd, char *buf, size_t size);
+static pid_t fr_meter_function_pid(fr_worker_t *w);
+static pid_t fr_meter_parent(pid_t pid);
 static int64_t fr_meter_cpu_ns(fr_worker_t *w);
 static int64_t fr_meter_hwm_kb(fr_worker_t *w);
 
@@ -46,19 +50,25 @@ fr_outcome_name(fr_outcome_e outcome)
 static int
 fr_meter_proc_open(fr_worker_t *w)
 {
-    char  path[64];
+    char   path[64];
+    pid_t  pid;
 
     if (w->proc_status > 0) {
         return FR_OK;
     }
 
-    snprintf(path, sizeof(path), "/proc/%d/schedstat", (int) w->pid);
+    pid = fr_meter_function_pid(w);
+    if (pid == -1) {
+        return FR_ERROR;
+    }
+
+    snprintf(path, sizeof(path), "/proc/%d/schedstat", (int) pid);
     w->proc_schedstat = open(path, O_RDONLY | O_CLOEXEC);
 
-    snprintf(path, sizeof(path), "/proc/%d/status", (int) w->pid);
+    snprintf(path, sizeof(path), "/proc/%d/status", (int) pid);
     w->proc_status = open(path, O_RDONLY | O_CLOEXEC);
 
-    snprintf(path, sizeof(path), "/proc/%d/clear_refs", (int) w->pid);
+    snprintf(path, sizeof(path), "/proc/%d/clear_refs", (int) pid);
     w->proc_clear_refs = open(path, O_WRONLY | O_CLOEXEC);
 
     return w->proc_status > 0 ? FR_OK : FR_ERROR;
@@ -81,6 +91,83 @@ fr_meter_proc_close(fr_worker_t *w)
     }
 
     w->proc_schedstat = w->proc_status = w->proc_clear_refs = 0;
+}
+
+
+/*
+ * The process that runs the function: the worker's own, or under
+ * faas-init (isolation = pid) init's child, whose pid in our namespace
+ * is found by its parent: most often the next pid, else by a look
+ * through /proc. Once per worker, kept with its /proc files.
+ */
+
+static pid_t
+fr_meter_function_pid(fr_worker_t *w)
+{
+    int             i;
+    DIR            *proc;
+    pid_t           pid;
+    struct dirent  *de;
+
+    if (!w->init) {
+        return w->pid;
+    }
+
+    for (i = 1; i <= 8; i++) {
+        if (fr_meter_parent(w->pid + i) == w->pid) {
+            return w->pid + i;
+        }
+    }
+
+    proc = opendir("/proc");
+    if (proc == NULL) {
+        return -1;
+    }
+
+    pid = -1;
+
+    while (pid == -1 && (de = readdir(proc)) != NULL) {
+        if (isdigit((u_char) de->d_name[0])
+            && fr_meter_parent(atoi(de->d_name)) == w->pid)
+        {
+            pid = atoi(de->d_name);
+        }
+    }
+
+    closedir(proc);
+
+    return pid;
+}
+
+
+static pid_t
+fr_meter_parent(pid_t pid)
+{
+    int      fd;
+    char     path[64], buf[512], *p;
+    ssize_t  n;
+
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int) pid);
+
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd == -1) {
+        return -1;
+    }
+
+    n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+
+    if (n <= 0) {
+        return -1;
+    }
+
+    buf[n] = '\0';
+
+    /* "pid (comm) state ppid ...": comm may hold anything but its end */
+    p = strrchr(buf, ')');
+
+    return (p && p[1] == ' ' && p[2] && p[3] == ' ')
+           ? (pid_t) atoi(p + 4) : -1;
 }
 
 

@@ -485,6 +485,7 @@ fr_worker_spawn(fr_func_t *f, fr_req_t *r)
     fr_runner.nworkers++;
 
     w->memory = f->conf.memory;
+    w->init = ((f->conf.isolation & FR_ISOLATE_PID) != 0);
 
     if (f->owner) {
         f->owner->nworkers++;

@@ -22,6 +22,7 @@
 #include "fr_cgi.h"
 #include "fr_conn.h"
 #include "fr_fastcgi_worker.h"
+#include "fr_isolate.h"
 #include "fr_log.h"
 #include "fr_pool.h"
 #include "fr_proxy.h"
@@ -68,6 +69,8 @@ fr_proxy_init(void)
     fr_list_init(&fr_runner.workers);
     fr_runner.listen.fd = -1;
     fr_runner.signal.fd = -1;
+
+    fr_isolate_find_init();
 }
 
 

@@ -78,6 +78,13 @@ fr_workers_reap(void)
             continue;
         }
 
+        if (w->init && WIFEXITED(status) && WEXITSTATUS(status) > 128
+            && WEXITSTATUS(status) < 128 + 65)
+        {
+            /* faas-init's report of a death by signal, as a shell's */
+            status = WEXITSTATUS(status) - 128;
+        }
+
         w->ru_cpu_us = (int64_t) (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec)
                        * 1000000 + ru.ru_utime.tv_usec + ru.ru_stime.tv_usec;
         w->ru_maxrss_kb = ru.ru_maxrss;

@@ -156,6 +156,7 @@ struct fr_worker_s {
     unsigned               per_request:1;   /* its mode's: cgi */
     unsigned               ino_socket:1;    /* ino[0] is a socket */
     unsigned               evicted:1;       /* stopped for its tenant */
+    unsigned               init:1;          /* faas-init is its pid 1 */
     int64_t                memory;          /* its function's, counted */
     int                    status;          /* as wait4() gave it */
     int64_t                ru_cpu_us;       /* of the reaped process */
@@ -245,6 +246,8 @@ typedef struct {
     char                  *listen_path;     /* unix socket to unlink */
     ino_t                  listen_ino;
     char                  *rundir;
+    char                  *init_path;       /* faas-init, for pid */
+    int                    init_fd;         /* O_PATH; -1: none found */
     int                    nworkers;
     int                    nreqs;
     int                    nconns;

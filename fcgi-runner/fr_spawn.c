@@ -18,11 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <net/if.h>
 #include <sys/epoll.h>
-#include <sys/ioctl.h>
-#include <sys/mount.h>
-#include <sys/socket.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -31,6 +27,7 @@
 
 #include "fr_fcgi.h"
 #include "fr_log.h"
+#include "fr_isolate.h"
 #include "fr_spawn.h"
 
 
@@ -42,13 +39,12 @@ static int fr_env_has(fr_func_t *f, const char *name);
 static char **fr_spawn_env(fr_func_t *f, const fr_buf_t *params);
 static int fr_spawn_child(void *data);
 static int fr_spawn_kill_pass(fr_worker_t *w);
-static int fr_spawn_ns(fr_func_t *f);
-static int fr_spawn_loopback(void);
 
 
 /* what the child needs, on the runner's memory while it runs */
 typedef struct {
     fr_func_t             *func;
+    fr_isolate_t          *iso;
     char                 **env;
     pid_t                  runner;
     int                    fd[3];
@@ -117,10 +113,11 @@ fr_spawn_close(int *fd, int n)
 pid_t
 fr_spawn(fr_func_t *f, const fr_buf_t *params, int fd[3], int *exec_fd)
 {
-    int          pexec[2];
-    char       **env;
-    pid_t        pid;
-    fr_child_t   child;
+    int            pexec[2];
+    char         **env;
+    pid_t          pid;
+    fr_child_t     child;
+    fr_isolate_t   iso;
 
     if (f->exec_path == NULL) {
         fr_log(FR_LOG_ERR, 0, "function \"%s\" cannot start: exec \"%s\" "
@@ -141,14 +138,16 @@ fr_spawn(fr_func_t *f, const fr_buf_t *params, int fd[3], int *exec_fd)
     }
 
     env = fr_spawn_env(f, params);
-    if (env == NULL) {
+    if (env == NULL || fr_isolate_prepare(f, &iso) != FR_OK) {
         fr_log(FR_LOG_ALERT, errno, "malloc() failed");
+        free(env);
         close(pexec[0]);
         close(pexec[1]);
         return -1;
     }
 
     child.func = f;
+    child.iso = &iso;
     child.env = env;
     child.runner = getpid();
     child.errfd = pexec[1];
@@ -160,9 +159,10 @@ fr_spawn(fr_func_t *f, const fr_buf_t *params, int fd[3], int *exec_fd)
      * once the child has exec'ed or failed.
      */
     pid = clone(fr_spawn_child, fr_child_stack + sizeof(fr_child_stack),
-                CLONE_VM | CLONE_VFORK | SIGCHLD | fr_spawn_ns(f), &child);
+                CLONE_VM | CLONE_VFORK | SIGCHLD | iso.flags, &child);
 
     free(env);
+    fr_isolate_done(&iso);
     close(pexec[1]);
 
     if (pid == -1) {
@@ -314,7 +314,7 @@ fr_spawn_env(fr_func_t *f, const fr_buf_t *params)
 static int
 fr_spawn_child(void *data)
 {
-    int             err, fd[3], i;
+    int             err, fd[3], i, first, init;
     fr_child_t     *c;
     fr_func_t      *f;
     sigset_t        set;
@@ -335,13 +335,16 @@ fr_spawn_child(void *data)
 
     /* above the fds we are about to fill, then into place */
     c->errfd = fcntl(c->errfd, F_DUPFD_CLOEXEC, 10);
+    init = c->iso->argv ? fcntl(fr_runner.init_fd, F_DUPFD_CLOEXEC, 10)
+                        : 0;
 
     for (i = 0; i < 3; i++) {
         fd[i] = c->fd[i] != -1 ? c->fd[i] : (i == 2 ? STDERR_FILENO : c->null);
         fd[i] = fcntl(fd[i], F_DUPFD, 10);
     }
 
-    if (c->errfd == -1 || fd[0] == -1 || fd[1] == -1 || fd[2] == -1
+    if (c->errfd == -1 || init == -1
+        || fd[0] == -1 || fd[1] == -1 || fd[2] == -1
         || dup2(fd[0], 0) == -1 || dup2(fd[1], 1) == -1
         || dup2(fd[2], 2) == -1 || dup2(c->errfd, 3) == -1)
     {
@@ -351,8 +354,19 @@ fr_spawn_child(void *data)
 
     (void) fcntl(3, F_SETFD, FD_CLOEXEC);
     c->errfd = 3;
+    first = 4;
 
-    if (close_range(4, ~0U, 0) == -1) {
+    if (c->iso->argv) {
+        /* faas-init, on 4 for the exec */
+        if (dup3(init, 4, O_CLOEXEC) == -1) {
+            err = errno;
+            goto failed;
+        }
+
+        first = 5;
+    }
+
+    if (close_range(first, ~0U, 0) == -1) {
         err = errno;
         goto failed;
     }
@@ -365,9 +379,12 @@ fr_spawn_child(void *data)
     /*
      * Processes count per user (RLIMIT_NPROC is the user's, so the
      * tenant's with dynamic users), descriptors per process; no core
-     * dumps of customers' memory.
+     * dumps of customers' memory. faas-init is not held to the count
+     * (its one fork must not fail because the tenant's other functions
+     * are busy); it sets the limit for the function it starts.
      */
-    rl.rlim_cur = rl.rlim_max = (rlim_t) f->conf.max_processes;
+    rl.rlim_cur = rl.rlim_max = c->iso->argv ? RLIM_INFINITY
+                                             : (rlim_t) f->conf.max_processes;
     (void) setrlimit(RLIMIT_NPROC, &rl);
 
     rl.rlim_cur = rl.rlim_max = (rlim_t) f->conf.max_files;
@@ -376,23 +393,7 @@ fr_spawn_child(void *data)
     rl.rlim_cur = rl.rlim_max = 0;
     (void) setrlimit(RLIMIT_CORE, &rl);
 
-    if ((f->conf.isolation & FR_ISOLATE_PID)
-        && (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == -1
-            || mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
-                     NULL) == -1))
-    {
-        err = errno;
-        goto failed;
-    }
-
-    if ((f->conf.isolation & FR_ISOLATE_NET) && fr_spawn_loopback() != 0) {
-        err = errno;
-        goto failed;
-    }
-
-    if ((f->conf.isolation & FR_ISOLATE_UTS)
-        && sethostname(f->name, strlen(f->name)) == -1)
-    {
+    if (fr_isolate_child(f, c->iso) == -1) {
         err = errno;
         goto failed;
     }
@@ -418,13 +419,13 @@ fr_spawn_child(void *data)
      * so its only thread is the parent that counts.
      */
     if (syscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) == -1
-        || getppid() != ((f->conf.isolation & FR_ISOLATE_PID) ? 0 : c->runner))
+        || getppid() != ((c->iso->flags & CLONE_NEWPID) ? 0 : c->runner))
     {
         err = ESRCH;
         goto failed;
     }
 
-    execve(f->exec_path, f->argv, c->env);
+    fr_isolate_exec(f, c->iso, c->env);
     err = errno;
 
 failed:
@@ -583,70 +584,6 @@ fr_worker_exec_check(fr_worker_t *w)
     if (w->exec.fd != -1) {
         fr_spawn_exec_handler(&w->exec, EPOLLIN);
     }
-}
-
-
-/*
- * The namespaces of isolation: pid (its own processes only; when the
- * worker, their init, ends, all of them end), ipc, net (a loopback of
- * its own and nothing else), uts (its host name is the function's).
- */
-
-static int
-fr_spawn_ns(fr_func_t *f)
-{
-    int  flags, iso;
-
-    iso = f->conf.isolation;
-    flags = 0;
-
-    if (iso & FR_ISOLATE_PID) {
-        /* and a mount namespace, for a /proc of its own processes */
-        flags |= CLONE_NEWPID | CLONE_NEWNS;
-    }
-
-    if (iso & FR_ISOLATE_IPC) {
-        flags |= CLONE_NEWIPC;
-    }
-
-    if (iso & FR_ISOLATE_NET) {
-        flags |= CLONE_NEWNET;
-    }
-
-    if (iso & FR_ISOLATE_UTS) {
-        flags |= CLONE_NEWUTS;
-    }
-
-    return flags;
-}
-
-
-/* in the child: a new network namespace's loopback is down until set up */
-
-static int
-fr_spawn_loopback(void)
-{
-    int           fd, rc;
-    struct ifreq  ifr;
-
-    fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (fd == -1) {
-        return -1;
-    }
-
-    memset(&ifr, 0, sizeof(ifr));
-    memcpy(ifr.ifr_name, "lo", 3);
-
-    rc = ioctl(fd, SIOCGIFFLAGS, &ifr);
-
-    if (rc == 0) {
-        ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
-        rc = ioctl(fd, SIOCSIFFLAGS, &ifr);
-    }
-
-    close(fd);
-
-    return rc;
 }
 
 

@@ -6,7 +6,9 @@
 # answer, or 504 at its timeout), the slot is freed (max_instances = 1,
 # so a leaked slot shows as the next request's 503), what it left
 # behind is killed, other functions keep answering, nothing is left
-# when the runner stops.
+# when the runner stops. Each runs twice: with the default isolation,
+# where what it leaves ends with its pid namespace, and with "isolation
+# = none", where the runner finds it by the pipes it holds and kills it.
 
 use strict;
 use warnings;
@@ -38,11 +40,16 @@ my %cgi = (
 );
 
 for my $name (sort keys %cgi) {
-    $t->function($name, "exec = ./run.sh\nmode = cgi\nmax_instances = 1\n"
-                 . "timeout = 2s\nqueue_timeout = 8s\n",
-                 'run.sh' => "#!/bin/sh\n$cgi{$name}");
+    for my $open ('', '_open') {
+        $t->function("$name$open", "exec = ./run.sh\nmode = cgi\n"
+                     . "max_instances = 1\ntimeout = 2s\nqueue_timeout = 8s\n"
+                     . ($open ? "isolation = none\n" : ''),
+                     'run.sh' => "#!/bin/sh\n$cgi{$name}");
+    }
 }
 $t->function('fsetsid', "exec = $fn\nmax_instances = 1\ntimeout = 1s\n");
+$t->function('fsetsid_open', "exec = $fn\nmax_instances = 1\n"
+             . "timeout = 1s\nisolation = none\n");
 $t->function('other', "exec = $fn\n");
 
 $t->start_runner;
@@ -65,42 +72,50 @@ my %want = (
     closes => [200, "bye\n"], closesout => [200, "bye\n"],
 );
 
-for my $name (sort keys %cgi) {
+for my $fname (map { ($_, "${_}_open") } sort keys %cgi) {
+    my $name = $fname =~ s/_open$//r;
     my $t0 = time;
-    my $r = $t->http_get("/fn/$name", timeout => 20);
+    my $r = $t->http_get("/fn/$fname", timeout => 20);
     my $took = time - $t0;
 
     if ($want{$name}) {
-        is($r->{status}, $want{$name}[0], "$name: answered");
-        is($r->{body}, $want{$name}[1], "$name: whole body");
+        is($r->{status}, $want{$name}[0], "$fname: answered");
+        is($r->{body}, $want{$name}[1], "$fname: whole body");
     } else {
         # 504, or, the header having gone out, a response cut short
-        ok($took > 1.5, sprintf("$name: ends at its timeout (%.1f s)",
+        ok($took > 1.5, sprintf("$fname: ends at its timeout (%.1f s)",
                                 $took));
     }
-    ok($took < 6, sprintf("$name: within its timeout and grace (%.1f s)",
+    ok($took < 6, sprintf("$fname: within its timeout and grace (%.1f s)",
                           $took));
 
     # the only slot is free again: the next request is served
-    my $next = $t->http_get("/fn/$name", timeout => 20);
+    my $next = $t->http_get("/fn/$fname", timeout => 20);
     ok($next && ($next->{status} == 200 || $next->{status} == 504),
-       "$name: the slot is freed, the next request is served");
-    isnt($next && $next->{status}, 503, "$name: no 503");
+       "$fname: the slot is freed, the next request is served");
+    isnt($next && $next->{status}, 503, "$fname: no 503");
 
     is($t->http_get('/fn/other')->{status}, 200,
-       "$name: other functions answer");
+       "$fname: other functions answer");
 }
 
 ok(FaasTest::wait_for(sub { !sleepers() }, 10),
    'every process left behind is gone') or diag("left: @{[ sleepers() ]}");
-like($t->runner_log, qr/killing process \d+ left behind by worker \d+ of "setsid"/,
-     'what was killed is logged');
+like($t->runner_log,
+     qr/killing process \d+ left behind by worker \d+ of "setsid_open"/,
+     'without isolation: what was killed is logged');
+unlike($t->runner_log,
+       qr/left behind by worker \d+ of "(setsid|doublefork)"/,
+       'with it: nothing was left to kill, it ended with its namespace');
 
 # a FastCGI worker's child in its own session, at the worker's timeout
-my $r = $t->http_get('/fn/fsetsid?op=spawnchild&ms=60000');
-is($r->{status}, 504, 'FastCGI worker with a helper: 504 at the timeout');
-is($t->http_get('/fn/fsetsid?op=sleep&ms=1')->{status}, 200,
-   'its slot is freed');
+for my $name ('fsetsid', 'fsetsid_open') {
+    my $r = $t->http_get("/fn/$name?op=spawnchild&ms=60000");
+    is($r->{status}, 504, "$name: FastCGI worker with a helper: 504 at "
+       . 'the timeout');
+    is($t->http_get("/fn/$name?op=sleep&ms=1")->{status}, 200,
+       "$name: its slot is freed");
+}
 
 ok(kill(0, $t->runner_pid), 'the runner is up');
 

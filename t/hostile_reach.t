@@ -6,8 +6,11 @@
 # folder, or its dynamic user), so each attempt fails with EACCES or
 # EPERM; the same spy in the victim's own tenant succeeds, which shows
 # the attempts are real. Promise: no secret crosses tenants, the victim
-# keeps answering with the same worker. (X-Accel-* headers, the other
-# reach for nginx's internals, are module_accel.t's.)
+# keeps answering with the same worker. That is the wall of users, seen
+# with "isolation = none"; with the default isolation (tmp pid ipc) the
+# spy does not even see the victim's process or its folder under /tmp.
+# (X-Accel-* headers, the other reach for nginx's internals, are
+# module_accel.t's.)
 
 use strict;
 use warnings;
@@ -46,10 +49,15 @@ chmod 0600, "$vdir/secret.txt";
 # spies: another customer (a dynamic tenant), and one in daemon's own
 # tenant (its folder daemon's too) as the control
 $t->function('spy', "exec = ./spy.sh\nmode = cgi\ntenant = mallory\n"
-             . "env.SECRET_DIR = $vdir\n", 'spy.sh' => $spy);
+             . "env.SECRET_DIR = $vdir\nisolation = none\n",
+             'spy.sh' => $spy);
 my $cdir = $t->function('control', "exec = ./spy.sh\nmode = cgi\n"
-                        . "env.SECRET_DIR = $vdir\n", 'spy.sh' => $spy);
+                        . "env.SECRET_DIR = $vdir\nisolation = none\n",
+                        'spy.sh' => $spy);
 chown $d_uid, $d_gid, $cdir;
+# and one with the default isolation
+$t->function('nsspy', "exec = ./spy.sh\nmode = cgi\ntenant = mallory\n"
+             . "env.SECRET_DIR = $vdir\n", 'spy.sh' => $spy);
 
 $t->start_runner;
 $t->start_nginx($t->faas_location);
@@ -75,6 +83,18 @@ like($r->{body}, qr/^DB_SECRET=s3cret-b$/m,
      'in its own tenant the environ is readable (the attempt is real)');
 like($r->{body}, qr/signal allowed/, '... and the worker signallable');
 like($r->{body}, qr/file-s3cret/, '... and the file readable');
+
+# isolated: no such process, no such file
+$r = $t->http_get("/fn/nsspy?pid=$victim");
+is($r->{status}, 200, 'the isolated spy runs');
+unlike($r->{body}, qr/s3cret/, 'no secret reaches it');
+like($r->{body}, qr/environ:\n.*No such file/,
+     "isolated: another tenant's process is not in its /proc");
+like($r->{body}, qr/signal:\n.*No such process/,
+     "isolated: nor to be signalled");
+like($r->{body}, qr/file:\n.*No such file/,
+     "isolated: another tenant's folder under /tmp is not in its /tmp")
+    if $vdir =~ m{^/tmp/};
 
 is($t->http_get('/fn/victim')->{status}, 200, 'the victim still answers');
 is(($t->workers('victim'))[0], $victim, 'with the same worker');

@@ -91,7 +91,9 @@ ok($l->{init} > 0, "init > 0 ($l->{init} ms)");
 like($l->{init}, qr/^\d+\.\d{3}$/, 'milliseconds with three decimals');
 is($l->{memory_size}, 512 * 1024, 'memory_size in kB');
 my ($pid) = $r->{body} =~ /pid=(\d+)/;
-is($l->{worker}, $pid, 'worker is the pid that answered');
+my @mw = $t->workers('m');
+is($l->{worker}, $mw[0], "worker is the runner's worker that answered");
+is($pid, 2, '... which, in its pid namespace, is process 2');
 
 ($r, $l) = get('/fn/m');
 is($l->{cold}, 0, 'second call: warm');

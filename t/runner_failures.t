@@ -44,7 +44,8 @@ is($t->http_get('/fn/slow?op=sleep&ms=10')->{status}, 200,
    'a new worker serves the next request');
 
 # crash before any output
-my ($bpid) = $t->http_get('/fn/bad')->{body} =~ /pid=(\d+)/;
+$t->http_get('/fn/bad');
+my ($bpid) = $t->workers('bad');
 $r = $t->http_get('/fn/bad?op=crash');
 is($r->{status}, 502, 'crash: 502');
 is($r->{body}, "502 Bad Gateway\n", 'short fixed body');

@@ -1,13 +1,13 @@
 #!/usr/bin/perl
 
-# isolation = pid ipc net uts (a root runner): the worker is the init of
-# its own pid namespace (it sees only its own processes; all of them end
-# with it, even after setsid and a double fork), has IPC objects of its
-# own, a network of nothing but its own loopback, and its function's
-# name as host name. Each is checked against a function without
-# isolation on the same host, which sees what the isolated one must not.
-# "tmp" is not there yet: refused with file and line, like a word that
-# is no namespace.
+# isolation (a root runner): pid (its own pid namespace, faas-init its
+# process 1: it sees only its own processes, orphans are reaped, and all
+# of them end with it, even after setsid and a double fork), tmp (a
+# /tmp and /dev/shm of its own, no bigger than its memory, with its own
+# folder and script still at their paths), ipc, net (nothing but its own
+# loopback), uts (its function's name as host name). "tmp pid ipc" is
+# the default. Each is checked against a function with "isolation =
+# none" on the same host, which sees what the isolated one must not.
 
 use strict;
 use warnings;
@@ -24,10 +24,21 @@ my $t = FaasTest->new;
 
 my $port = FaasTest::free_port();
 
+# a file of the host's /tmp and /dev/shm, which isolated functions
+# must not see; and what they write there must not reach the host
+my $marker = "faas-iso-marker-$$";
+FaasTest::write_file("/tmp/$marker", "host\n");
+FaasTest::write_file("/dev/shm/$marker", "host\n");
+
 my $look = <<"EOF";
 #!/bin/sh
 printf 'Content-Type: text/plain\\r\\n\\r\\n'
 echo "pid \$\$"
+echo "init \$(cat /proc/1/comm)"
+echo "tmpseen \$(cat /tmp/$marker /dev/shm/$marker 2>/dev/null | wc -l)"
+echo "tmpwrite \$(echo x > /tmp/\$FAAS_FUNCTION-$marker && echo x > /dev/shm/\$FAAS_FUNCTION-$marker && echo ok)"
+( sleep 0 & ) ; sleep 0.3
+echo "zombies \$(grep -l '^State:.Z' /proc/[0-9]*/status 2>/dev/null | wc -l)"
 echo "procs \$(ls -d /proc/[0-9]* | wc -l)"
 echo "host \$(uname -n)"
 echo "ipc \$(ipcs -q | grep -c 0x)"
@@ -44,12 +55,28 @@ EOF
 
 $t->function('iso', "exec = ./look.sh\nmode = cgi\ntenant = iso\n"
              . "isolation = pid ipc net uts\n", 'look.sh' => $look);
-$t->function('open', "exec = ./look.sh\nmode = cgi\ntenant = iso\n",
-             'look.sh' => $look);
+$t->function('open', "exec = ./look.sh\nmode = cgi\ntenant = iso\n"
+             . "isolation = none\n", 'look.sh' => $look);
 $t->function('fiso', "exec = " . $t->testfn . "\ntenant = iso\n"
              . "isolation = pid ipc net uts\nidle_timeout = 1s\n");
-$t->function('tmp', "exec = ./look.sh\nmode = cgi\nisolation = pid tmp\n",
-             'look.sh' => $look);
+# the default, and its script in a folder of its own under /tmp
+$t->function('dflt', "exec = /bin/sh -c '. \"\$SCRIPT_FILENAME\"'\n"
+             . "script = ../../shared/look.sh\nmode = cgi\n");
+mkdir "$t->{prefix}/shared", 0755;
+FaasTest::write_file("$t->{prefix}/shared/look.sh", $look);
+# a tenant whose CGI runs 6 at once under max_processes = 8: with
+# faas-init that is 12 processes of its user; init is not held to the
+# count, so every one starts, and the function's own forks still are
+$t->function('busy', "exec = ./busy.sh\nmode = cgi\nmax_instances = 6\n"
+             . "max_processes = 8\ntenant = busy\n",
+             'busy.sh' => "#!/bin/sh\n"
+                          . "printf 'Content-Type: text/plain\\r\\n\\r\\n'\n"
+                          . "echo done\nexec sleep 1\n");
+$t->function('fdef', "exec = " . $t->testfn . "\nmax_instances = 1\n");
+$t->function('full', "exec = ./fill.sh\nmode = cgi\nmemory = 64M\n",
+             'fill.sh' => "#!/bin/sh\nprintf 'Content-Type: text/plain\\r\\n\\r\\n'\n"
+                          . "dd if=/dev/zero of=/tmp/big bs=1M count=80 "
+                          . "2>/dev/null\nls -s /tmp/big\n");
 $t->function('bogus', "exec = ./look.sh\nmode = cgi\nisolation = chroot\n",
              'look.sh' => $look);
 
@@ -70,9 +97,32 @@ sub look {
 
 my $open = look('open');
 my $iso = look('iso');
+my $dflt = look('dflt');
 
-isnt($open->{pid}, 1, 'without isolation: a pid of the host');
-is($iso->{pid}, 1, 'isolation pid: the worker is pid 1 of its namespace');
+cmp_ok($open->{pid} // 0, '>', 2, 'without isolation: a pid of the host');
+is($iso->{pid}, 2, 'isolation pid: the function is pid 2 of its namespace');
+is($iso->{init}, 'faas-init', '... and faas-init its process 1');
+is($iso->{zombies}, 0, '... which reaps what the function orphans');
+is($dflt->{pid}, 2, 'the default has a pid namespace');
+is($dflt->{init}, 'faas-init', '... with faas-init');
+is($dflt->{ipc}, 0, 'the default has an ipc namespace');
+is($open->{tmpseen}, 2, 'without: the host\'s /tmp and /dev/shm');
+is($dflt->{tmpseen}, 0, 'the default: a /tmp and /dev/shm of its own');
+is($dflt->{tmpwrite}, 'ok', '... where it can write');
+ok(!-e "/tmp/dflt-$marker" && !-e "/dev/shm/dflt-$marker",
+   '... and nothing it writes reaches the host');
+ok(-e "/tmp/open-$marker" && -e "/dev/shm/open-$marker",
+   'what the open one writes does (the check can fail)');
+is($iso->{tmpseen}, 2, 'without tmp in its list: the host\'s /tmp');
+unlink "/tmp/open-$marker", "/dev/shm/open-$marker",
+       "/tmp/iso-$marker", "/dev/shm/iso-$marker";
+{
+    my $r = $t->http_get('/fn/full');
+    my ($kb) = ($r && $r->{body} // '') =~ /^(\d+)/m;
+    ok(defined $kb && $kb <= 64 * 1024 && $kb > 1024,
+       "its /tmp holds no more than its memory (wrote " . ($kb // '?')
+       . " KiB of 80 MiB)");
+}
 cmp_ok($iso->{procs} // 99, '<=', 10, "it sees only its own processes "
        . "($iso->{procs} of the host's $open->{procs})");
 is($iso->{host}, 'iso', "uts: its host name is the function's");
@@ -97,6 +147,30 @@ is($iso->{net}, 'refused', 'net: the host\'s loopback is not');
        'stopped after idle_timeout');
 }
 
+# faas-init reports how the function ended: a crash is still a crash
+{
+    is($t->http_get('/fn/fdef?op=env')->{status}, 200,
+       'a FastCGI worker with the default isolation');
+    my ($w) = $t->workers('fdef');
+    is($t->http_get('/fn/fdef?op=crash')->{status}, 502, 'crash: 502');
+    ok($t->wait_log(qr/worker $w of "fdef" exited on signal 11/),
+       'logged with its signal, through faas-init');
+    $t->http_get('/fn/fdef?op=env');
+    ($w) = $t->workers('fdef');
+    is($t->http_post('/fn/fdef?op=exit', 'x')->{status}, 502, 'exit: 502');
+    ok($t->wait_log(qr/worker $w of "fdef" exited with code 3/),
+       'logged with its exit code');
+}
+
+{
+    my @s = map { $t->http_start('/fn/busy') } 1 .. 6;
+    my @r = map { FaasTest::http_finish($_, timeout => 10) } @s;
+    is(scalar(grep { $_ && $_->{status} == 200 && $_->{body} eq "done\n" }
+              @r), 6, 'max_processes = 8: 6 at once under faas-init, all '
+       . 'answered');
+    unlike($t->runner_log, qr/"busy" cannot start/, 'no start failed');
+}
+
 sub sleepers {
     grep { (FaasTest::read_file("/proc/$_/cmdline") // '') eq "sleep\0" . "60\0" }
          FaasTest::all_pids();
@@ -107,14 +181,13 @@ sub sleepers {
 ok(FaasTest::wait_for(sub { !sleepers() }, 10),
    'nothing left behind by either');
 
-like($t->runner_log, qr{invalid value "pid tmp" of "isolation" in \S+/tmp/function.conf:3},
-     '"tmp": refused with file and line');
 like($t->runner_log, qr{invalid value "chroot" of "isolation" in \S+/bogus/function.conf:3},
-     'a word that is no namespace: refused');
-is($t->http_get('/fn/tmp')->{status}, 404, 'not loaded');
+     'a word that is no namespace: refused with file and line');
+is($t->http_get('/fn/bogus')->{status}, 404, 'not loaded');
 
 $t->done;
 
 system('ipcrm', '-q', $qid) if defined $qid;
+unlink "/tmp/$marker", "/dev/shm/$marker";
 
 done_testing;

@@ -24,14 +24,19 @@ echo "q=", $_GET['q'] ?? '', "\n";
 echo "children=", getenv('PHP_FCGI_CHILDREN') === false ? 'unset' : 'set', "\n";
 EOF_PHP
 
+# workers are told apart by the pid php reports: the host's only without
+# a pid namespace (in one every php-cgi is process 2); the shipped example
+# below runs with the default isolation
 $t->function('php', "exec = php-cgi\nscript = app.php\nmax_requests = 5\n"
-                    . "memory = 512M\nenv.PHP_FCGI_CHILDREN = 8\n",
+                    . "memory = 512M\nenv.PHP_FCGI_CHILDREN = 8\n"
+                    . "isolation = none\n",
              'app.php' => $php);
 
 # php-cgi that retires on its own after 3 requests, the runner's limit
 # far away: its exits are normal retirement, not crashes
 $t->function('selfretire', "exec = php-cgi\nscript = app.php\n"
-                           . "memory = 512M\nenv.PHP_FCGI_MAX_REQUESTS = 3\n",
+                           . "memory = 512M\nenv.PHP_FCGI_MAX_REQUESTS = 3\n"
+                           . "isolation = none\n",
              'app.php' => $php);
 
 # the example in functions/ as shipped

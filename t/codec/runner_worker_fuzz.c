@@ -135,7 +135,8 @@ fz_function(const char *name, const char *mode)
     fprintf(f, "exec = %s/worker %s %s\nmode = %s\nmax_instances = 1\n"
             "timeout = 1s\nqueue_timeout = 2s\nmemory = 64M\n%s",
             fz_dir, fz_script, mode, mode,
-            fr_runner.is_root ? "user = nobody\ntenant = fuzz\n" : "");
+            fr_runner.is_root ? "user = nobody\ntenant = fuzz\n"
+                                "isolation = none\n" : "");
 
     return fclose(f) == 0 ? FR_OK : FR_ERROR;
 }

@@ -1,0 +1,400 @@
+/*
+ * Copyright (C) ngx_faas developers
+ *
+ * A worker's namespaces (isolation): which ones, what the child sets up
+ * in them before it drops root, and faas-init, process 1 of a pid
+ * namespace. The child's part runs on the runner's memory between
+ * clone and exec: system calls only.
+ */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include "fr_log.h"
+#include "fr_isolate.h"
+
+
+#define FR_INIT_NAME     "faas-init"
+#define FR_INIT_PATH     "/usr/lib/faas/" FR_INIT_NAME
+
+/* what a root runner's functions get unless they say otherwise */
+#define FR_ISOLATE_ROOT  (FR_ISOLATE_TMP | FR_ISOLATE_PID | FR_ISOLATE_IPC)
+
+
+static void fr_isolate_keep(fr_isolate_t *iso, const char *path, int dir);
+static int fr_isolate_tmp(fr_isolate_t *iso);
+static int fr_isolate_loopback(void);
+
+
+/*
+ * faas-init beside the runner's binary (a build tree), else where
+ * "make install" puts it. Held open: found once, whatever the runner's
+ * own directory lets a function's user traverse.
+ */
+
+void
+fr_isolate_find_init(void)
+{
+    int          fd;
+    char         self[PATH_MAX], path[PATH_MAX + 16], *slash;
+    ssize_t      n;
+    struct stat  st;
+
+    fr_runner.init_fd = -1;
+
+    n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+    self[n > 0 ? n : 0] = '\0';
+    slash = strrchr(self, '/');
+
+    if (slash) {
+        *slash = '\0';
+        snprintf(path, sizeof(path), "%s/" FR_INIT_NAME, self);
+
+    } else {
+        snprintf(path, sizeof(path), FR_INIT_PATH);
+    }
+
+    fd = open(path, O_PATH | O_CLOEXEC);
+
+    if (fd == -1 && slash) {
+        snprintf(path, sizeof(path), FR_INIT_PATH);
+        fd = open(path, O_PATH | O_CLOEXEC);
+    }
+
+    if (fd != -1
+        && (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)
+            || (st.st_mode & 0111) != 0111))
+    {
+        close(fd);
+        fd = -1;
+    }
+
+    if (fd == -1) {
+        if (fr_runner.is_root) {
+            fr_log(FR_LOG_WARN, 0, FR_INIT_NAME " is not beside the runner "
+                   "nor at " FR_INIT_PATH ": no function gets \"isolation "
+                   "= pid\" by default, and one that asks for it is refused");
+        }
+        return;
+    }
+
+    fr_runner.init_fd = fd;
+    free(fr_runner.init_path);
+    fr_runner.init_path = strdup(path);
+}
+
+
+/*
+ * The function's isolation, once its keys are read: "tmp pid ipc" for
+ * a root runner unless it says otherwise, nothing for any other runner
+ * (namespaces and mounts need root). Returns the problems found.
+ */
+
+int
+fr_isolate_resolve(fr_func_t *f)
+{
+    int          iso;
+    fr_fconf_t  *fc;
+
+    fc = &f->conf;
+    iso = fc->isolation;
+
+    if (iso & FR_ISOLATE_DEFAULT) {
+        iso = fr_runner.is_root ? FR_ISOLATE_ROOT : 0;
+
+        if (fr_runner.init_fd == -1) {
+            iso &= ~FR_ISOLATE_PID;
+        }
+
+        fc->isolation = iso;
+        return 0;
+    }
+
+    if (iso && !fr_runner.is_root) {
+        fr_log(FR_LOG_ERR, 0, "%s/function.conf:%d: \"isolation\" needs a "
+               "runner started as root", f->dir,
+               fr_fconf_line(fc, "isolation"));
+        return 1;
+    }
+
+    if ((iso & FR_ISOLATE_PID) && fr_runner.init_fd == -1) {
+        fr_log(FR_LOG_ERR, 0, "%s/function.conf:%d: \"isolation = pid\" "
+               "needs " FR_INIT_NAME ", which is not beside the runner nor "
+               "at " FR_INIT_PATH, f->dir, fr_fconf_line(fc, "isolation"));
+        return 1;
+    }
+
+    return 0;
+}
+
+
+/* before the clone: the namespaces, what /tmp must keep, init's argv */
+
+int
+fr_isolate_prepare(fr_func_t *f, fr_isolate_t *iso)
+{
+    int  m, argc;
+
+    m = f->conf.isolation;
+
+    iso->flags = 0;
+    iso->nkeep = 0;
+    iso->argv = NULL;
+
+    if (m & (FR_ISOLATE_PID | FR_ISOLATE_TMP)) {
+        /* pid: for a /proc of its own processes; tmp: for its /tmp */
+        iso->flags |= CLONE_NEWNS;
+    }
+
+    if (m & FR_ISOLATE_PID) {
+        iso->flags |= CLONE_NEWPID;
+
+        for (argc = 0; f->argv[argc]; argc++) { /* void */ }
+
+        iso->argv = malloc((argc + 4) * sizeof(char *));
+        if (iso->argv == NULL) {
+            return FR_ERROR;
+        }
+
+        /* "faas-init MAX_PROCESSES PATH ARGV0 ..." */
+        snprintf(iso->nproc, sizeof(iso->nproc), "%d",
+                 f->conf.max_processes);
+
+        iso->argv[0] = FR_INIT_NAME;
+        iso->argv[1] = iso->nproc;
+        iso->argv[2] = f->exec_path;
+        memcpy(&iso->argv[3], f->argv, (argc + 1) * sizeof(char *));
+    }
+
+    if (m & FR_ISOLATE_TMP) {
+        /* the function's own files stay where they are */
+        fr_isolate_keep(iso, f->dir, 1);
+        fr_isolate_keep(iso, f->exec_path, 0);
+
+        if (f->script_path) {
+            fr_isolate_keep(iso, f->script_path, 0);
+        }
+
+        /* no bigger than the memory it may use */
+        snprintf(iso->tmpfs, sizeof(iso->tmpfs), "mode=1777,size=%lld",
+                 (long long) f->conf.memory);
+    }
+
+    iso->flags |= (m & FR_ISOLATE_IPC) ? CLONE_NEWIPC : 0;
+    iso->flags |= (m & FR_ISOLATE_NET) ? CLONE_NEWNET : 0;
+    iso->flags |= (m & FR_ISOLATE_UTS) ? CLONE_NEWUTS : 0;
+
+    return FR_OK;
+}
+
+
+void
+fr_isolate_done(fr_isolate_t *iso)
+{
+    free(iso->argv);
+    iso->argv = NULL;
+}
+
+
+/* a folder (or a file's folder) under /tmp or /dev/shm, once */
+
+static void
+fr_isolate_keep(fr_isolate_t *iso, const char *path, int dir)
+{
+    int          i;
+    char        *p, *slash;
+    size_t       len;
+    const char  *roots[] = { "/tmp", "/dev/shm" };
+
+    for (i = 0; i < 2; i++) {
+        len = strlen(roots[i]);
+
+        if (strncmp(path, roots[i], len) == 0
+            && (path[len] == '/' || path[len] == '\0'))
+        {
+            break;
+        }
+    }
+
+    if (i == 2 || iso->nkeep == FR_ISOLATE_KEEP
+        || strlen(path) >= PATH_MAX)
+    {
+        return;
+    }
+
+    p = iso->keep[iso->nkeep];
+    strcpy(p, path);
+
+    if (!dir && (slash = strrchr(p, '/')) != NULL) {
+        *slash = '\0';
+    }
+
+    for (i = 0; i < iso->nkeep; i++) {
+        len = strlen(iso->keep[i]);
+
+        if (strncmp(p, iso->keep[i], len) == 0
+            && (p[len] == '/' || p[len] == '\0'))
+        {
+            /* under one kept already */
+            return;
+        }
+    }
+
+    iso->nkeep++;
+}
+
+
+/*
+ * In the child, still root: a private view of the mounts, a /proc of its
+ * own pid namespace, its own /tmp, its loopback, its host name.
+ */
+
+int
+fr_isolate_child(fr_func_t *f, fr_isolate_t *iso)
+{
+    if ((iso->flags & CLONE_NEWNS)
+        && mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == -1)
+    {
+        return -1;
+    }
+
+    if ((iso->flags & CLONE_NEWPID)
+        && mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                 NULL) == -1)
+    {
+        return -1;
+    }
+
+    if ((f->conf.isolation & FR_ISOLATE_TMP) && fr_isolate_tmp(iso) == -1) {
+        return -1;
+    }
+
+    if ((iso->flags & CLONE_NEWNET) && fr_isolate_loopback() != 0) {
+        return -1;
+    }
+
+    if ((iso->flags & CLONE_NEWUTS)
+        && sethostname(f->name, strlen(f->name)) == -1)
+    {
+        return -1;
+    }
+
+    return 0;
+}
+
+
+/*
+ * An empty tmpfs on /tmp and on /dev/shm; the kept folders are cloned
+ * before they are covered and attached again at their paths.
+ */
+
+static int
+fr_isolate_tmp(fr_isolate_t *iso)
+{
+    int    i, tree[FR_ISOLATE_KEEP];
+    char  *p;
+
+    for (i = 0; i < iso->nkeep; i++) {
+        tree[i] = open_tree(AT_FDCWD, iso->keep[i],
+                            OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC
+                            | AT_RECURSIVE);
+        if (tree[i] == -1) {
+            return -1;
+        }
+    }
+
+    if (mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, iso->tmpfs)
+        == -1)
+    {
+        return -1;
+    }
+
+    if (mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV,
+              iso->tmpfs) == -1 && errno != ENOENT)
+    {
+        return -1;
+    }
+
+    for (i = 0; i < iso->nkeep; i++) {
+        for (p = iso->keep[i] + 1; *p; p++) {
+            if (*p == '/') {
+                *p = '\0';
+                (void) mkdir(iso->keep[i], 0755);
+                *p = '/';
+            }
+        }
+
+        if ((mkdir(iso->keep[i], 0755) == -1 && errno != EEXIST)
+            || move_mount(tree[i], "", AT_FDCWD, iso->keep[i],
+                          MOVE_MOUNT_F_EMPTY_PATH) == -1)
+        {
+            return -1;
+        }
+
+        close(tree[i]);
+    }
+
+    return 0;
+}
+
+
+/* a new network namespace's loopback is down until set up */
+
+static int
+fr_isolate_loopback(void)
+{
+    int           fd, rc;
+    struct ifreq  ifr;
+
+    fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd == -1) {
+        return -1;
+    }
+
+    memset(&ifr, 0, sizeof(ifr));
+    memcpy(ifr.ifr_name, "lo", 3);
+
+    rc = ioctl(fd, SIOCGIFFLAGS, &ifr);
+
+    if (rc == 0) {
+        ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+        rc = ioctl(fd, SIOCSIFFLAGS, &ifr);
+    }
+
+    close(fd);
+
+    return rc;
+}
+
+
+/*
+ * The last step: the function's program, or faas-init (held on fd 4 by
+ * the child) with the exec report pipe on 3 left open for the function.
+ * Returns only on failure.
+ */
+
+void
+fr_isolate_exec(fr_func_t *f, fr_isolate_t *iso, char **env)
+{
+    if (iso->argv == NULL) {
+        execve(f->exec_path, f->argv, env);
+        return;
+    }
+
+    if (fcntl(3, F_SETFD, 0) == -1) {
+        return;
+    }
+
+    execveat(4, "", iso->argv, env, AT_EMPTY_PATH);
+    (void) fcntl(3, F_SETFD, FD_CLOEXEC);
+}

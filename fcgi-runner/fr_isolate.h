@@ -1,0 +1,36 @@
+/*
+ * Copyright (C) ngx_faas developers
+ */
+
+#ifndef FR_ISOLATE_H
+#define FR_ISOLATE_H
+
+
+#include <limits.h>
+
+#include "fr_runner.h"
+
+
+#define FR_ISOLATE_KEEP  3
+
+
+/* prepared by the runner for one spawn, read by the child */
+typedef struct {
+    int                    flags;           /* CLONE_NEW* */
+    int                    nkeep;
+    char                   keep[FR_ISOLATE_KEEP][PATH_MAX];
+    char                   tmpfs[64];       /* mount options */
+    char                 **argv;            /* faas-init's, for pid */
+    char                   nproc[24];       /* its argv[1] */
+} fr_isolate_t;
+
+
+void fr_isolate_find_init(void);
+int fr_isolate_resolve(fr_func_t *f);
+int fr_isolate_prepare(fr_func_t *f, fr_isolate_t *iso);
+void fr_isolate_done(fr_isolate_t *iso);
+int fr_isolate_child(fr_func_t *f, fr_isolate_t *iso);
+void fr_isolate_exec(fr_func_t *f, fr_isolate_t *iso, char **env);
+
+
+#endif /* FR_ISOLATE_H */
