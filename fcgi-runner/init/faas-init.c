@@ -10,10 +10,11 @@
  * and its exec report pipe on 3. faas-init starts PATH in a process group
  * of its own, with RLIMIT_NPROC at MAX_PROCESSES (faas-init itself has no
  * such limit: its one fork must not fail because its user has many
- * processes; the function's own forks are held to it), forwards the signals it is sent to that group, reaps every
- * process the namespace orphans (a function's double fork would otherwise
- * leave zombies that count against its user's max_processes), and exits
- * when the function does: exit code N for exit code N, 128 + S for a
+ * processes; the function's own forks are held to it), forwards the
+ * signals it is sent to that group, reaps every process the namespace
+ * orphans (a function's double fork would otherwise leave zombies that
+ * count against its user's max_processes), and exits when the function
+ * does: exit code N for exit code N, 128 + S for a
  * death by signal S, as a shell reports it. Its exit ends the namespace,
  * and the kernel kills whatever the function left in it.
  *
