@@ -390,6 +390,12 @@ fr_func_configure(fr_func_t *f, int test)
 
     f->exec_path = fr_find_exec(f->argv[0], f->dir);
 
+    if (f->exec_path && realpath(f->exec_path, path)) {
+        /* no "..": what isolation keeps of /tmp is found by its path */
+        free(f->exec_path);
+        f->exec_path = strdup(path);
+    }
+
     if (f->exec_path == NULL) {
         fr_log(test ? FR_LOG_ERR : FR_LOG_WARN, 0, "function \"%s\": "
                "exec \"%s\" is not an executable file", f->name, f->argv[0]);

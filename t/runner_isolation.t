@@ -72,6 +72,12 @@ $t->function('busy', "exec = ./busy.sh\nmode = cgi\nmax_instances = 6\n"
              'busy.sh' => "#!/bin/sh\n"
                           . "printf 'Content-Type: text/plain\\r\\n\\r\\n'\n"
                           . "echo done\nexec sleep 1\n");
+# its program outside its folder, named with "..": kept all the same
+mkdir "$t->{prefix}/bin", 0755;
+FaasTest::write_file("$t->{prefix}/bin/up.sh", "#!/bin/sh\nprintf "
+                     . "'Content-Type: text/plain\\r\\n\\r\\nup\\n'\n");
+chmod 0755, "$t->{prefix}/bin/up.sh";
+$t->function('up', "exec = ../../bin/up.sh\nmode = cgi\n");
 $t->function('fdef', "exec = " . $t->testfn . "\nmax_instances = 1\n");
 $t->function('full', "exec = ./fill.sh\nmode = cgi\nmemory = 64M\n",
              'fill.sh' => "#!/bin/sh\nprintf 'Content-Type: text/plain\\r\\n\\r\\n'\n"
@@ -145,6 +151,12 @@ is($iso->{net}, 'refused', 'net: the host\'s loopback is not');
     is(($t->workers('fiso'))[0], $w, 'on the same worker');
     ok(FaasTest::wait_for(sub { !$t->workers('fiso') }, 10),
        'stopped after idle_timeout');
+}
+
+{
+    my $r = $t->http_get('/fn/up');
+    is($r->{status}, 200, 'exec = ../../bin/up.sh under /tmp: runs');
+    is($r->{body}, "up\n", '... and answers');
 }
 
 # faas-init reports how the function ended: a crash is still a crash
