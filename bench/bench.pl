@@ -406,6 +406,41 @@ my $idle_rss;
     $t2->stop_runner;
 }
 
+# the status of 1,000 functions (each served once, so every counter and
+# histogram is there), asked for straight over the runner's socket: the
+# runner's own render time (its debug log says it) and the time to the
+# whole answer, medians of 20 per format
+my (%status_ms, %status_render, %status_kb);
+{
+    my $t3 = FaasTest->new(runner => "$B/fcgi-runner");
+    for my $i (1 .. 1000) {
+        $t3->function("s$i", "exec = ./run.sh\nmode = cgi\n"
+                      . "tenant = t" . ($i % 50) . "\n",
+                      'run.sh' => "#!/bin/sh\nprintf 'Content-Type: "
+                                . "text/plain\\r\\n\\r\\nok\\n'\n");
+    }
+    $t3->start_runner(log_level => 'debug');
+    $t3->fcgi_call("s$_") for 1 .. 1000;
+    for my $format ('json', 'prometheus') {
+        my @ms;
+        for (1 .. 20) {
+            my $t0 = time;
+            my $s = $t3->fcgi_connect;
+            my $r = FaasTest::fcgi_exchange($s, FaasTest::fcgi_request_bytes(
+                        params => [ FAAS_STATUS => 1, REQUEST_METHOD => 'GET',
+                                    QUERY_STRING => "format=$format" ],
+                        keep => 0));
+            push @ms, (time - $t0) * 1000;
+            $status_kb{$format} = length($r->{stdout}) / 1024;
+        }
+        $status_ms{$format} = median(@ms);
+        # this format's: the last 20 renders
+        my @us = $t3->runner_log =~ /status rendered in (\d+) us/g;
+        $status_render{$format} = median(@us[-20 .. -1]) / 1000;
+    }
+    $t3->stop_runner;
+}
+
 # --- the table -----------------------------------------------------------
 
 my %med;
@@ -453,6 +488,12 @@ $out .= sprintf "  php-fpm ondemand, cold            %7.3f\n", $cold{fpm};
 $out .= sprintf "  spawn+wait floor, static no-op    %7.3f p50, %.3f p99\n",
                 $floor50 / 1000, $floor99 / 1000;
 
+$out .= sprintf "\nstatus of 1,000 functions, median of 20 (ms): rendered "
+              . "JSON %.2f, Prometheus %.2f; whole answer JSON %.2f "
+              . "(%.0f KiB), Prometheus %.2f (%.0f KiB)\n",
+              $status_render{json}, $status_render{prometheus},
+              $status_ms{json}, $status_kb{json}, $status_ms{prometheus},
+              $status_kb{prometheus};
 $out .= sprintf "\nrunner RSS: %.1f MiB idle with 100 functions, %.1f MiB "
               . "peak after the load above\n", $idle_rss / 1024,
               $hwm_load / 1024;

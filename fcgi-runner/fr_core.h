@@ -14,6 +14,9 @@
 #include <sys/types.h>
 
 
+#define FR_VERSION     "0.1.0"
+
+
 #define FR_OK          0
 #define FR_ERROR      -1
 #define FR_AGAIN      -2

@@ -31,10 +31,10 @@ fr_worker_failed(fr_worker_t *w, const char *what)
          * and says how. A SIGKILL now would win that race and hide it;
          * one that lives on gets the SIGTERM init passes on, then this.
          */
-        fr_worker_stop(w, SIGTERM, FR_KILL_GRACE);
+        fr_worker_stop(w, FR_STOP_BROKEN, SIGTERM, FR_KILL_GRACE);
 
     } else {
-        fr_worker_stop(w, SIGKILL, 0);
+        fr_worker_stop(w, FR_STOP_BROKEN, SIGKILL, 0);
     }
 
     if (r) {
@@ -78,7 +78,7 @@ fr_worker_lost(fr_worker_t *w, const char *what)
 
     /* most likely on its way out: a fresh worker takes the request */
     w->req = NULL;
-    fr_worker_stop(w, SIGTERM, FR_STOP_GRACE);
+    fr_worker_stop(w, FR_STOP_EXITED, SIGTERM, FR_STOP_GRACE);
 
     fr_func_requeue(f, r);
     fr_func_dispatch(f);

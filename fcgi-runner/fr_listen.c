@@ -370,6 +370,7 @@ fr_listen_accept(fr_io_t *io, uint32_t events)
             return;
         }
 
+        fr_runner.accepted++;
         fr_listen_handlers->accepted(fd);
     }
 }

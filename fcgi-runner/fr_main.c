@@ -14,8 +14,10 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
+#include <sys/time.h>
 #include <unistd.h>
 
+#include "fr_client.h"
 #include "fr_conn.h"
 #include "fr_func.h"
 #include "fr_listen.h"
@@ -27,7 +29,6 @@
 #include "fr_report.h"
 
 
-#define FR_VERSION           "0.1.0"
 #define FR_DEFAULT_LISTEN    "unix:/run/faas/runner.sock"
 #define FR_DEFAULT_FUNCTIONS "/etc/faas/functions"
 #define FR_SHUTDOWN_MSEC     5000
@@ -62,6 +63,10 @@ fr_usage(FILE *out)
         "[--format table|json|csv]\n"
         "                   [--price-gb-second P] "
         "[--price-million-requests P] LOG...\n"
+        "       fcgi-runner status [--config FILE] [--listen ADDRESS] "
+        "[--format table|json|\n"
+        "                   prometheus|openmetrics] [--function NAME] "
+        "[--watch SECONDS]\n"
         "\n"
         "  --config FILE      the runner's config file\n"
         "  --listen ADDRESS   unix:/path or HOST:PORT (default %s)\n"
@@ -93,6 +98,10 @@ main(int argc, char **argv)
 
     if (argc > 1 && strcmp(argv[1], "meter") == 0) {
         return fr_meter_main(argc - 1, argv + 1);
+    }
+
+    if (argc > 1 && strcmp(argv[1], "status") == 0) {
+        return fr_client_main(argc - 1, argv + 1, FR_DEFAULT_LISTEN);
     }
 
     config = NULL;
@@ -182,9 +191,10 @@ main(int argc, char **argv)
 static int
 fr_run(void)
 {
-    int    rc;
-    char   tmpl[256];
-    char  *base;
+    int             rc;
+    char            tmpl[256];
+    char           *base;
+    struct timeval  now;
 
     rc = 1;
 
@@ -216,6 +226,9 @@ fr_run(void)
 
     fr_runner.rundir = strdup(tmpl);
 
+    gettimeofday(&now, NULL);
+    fr_runner.started = (uint64_t) now.tv_sec * 1000000 + now.tv_usec;
+
     if (fr_funcs_load(0) != 0 && fr_list_empty(&fr_runner.funcs)
         && fr_runner.functions_unreadable)
     {
@@ -244,6 +257,7 @@ fr_run(void)
 
         if (fr_sig_reload) {
             fr_sig_reload = 0;
+            fr_runner.reloads++;
             fr_log(FR_LOG_NOTICE, 0, "reloading \"%s\"",
                    fr_runner.conf.functions);
             (void) fr_funcs_load(0);

@@ -248,7 +248,7 @@ fr_meter_start(fr_worker_t *w, fr_req_t *r)
         r->init_us = 0;
     }
 
-    if (fr_meter_proc_open(w) != FR_OK) {
+    if (!r->meter || fr_meter_proc_open(w) != FR_OK) {
         return;
     }
 
@@ -299,6 +299,29 @@ fr_meter_stop(fr_worker_t *w, fr_req_t *r)
     }
 
     r->max_memory_kb = fr_meter_hwm_kb(w);
+}
+
+
+/*
+ * A live worker's CPU so far and its peak resident set (since the last
+ * metered request reset it), for the status; FR_ERROR if /proc says
+ * nothing.
+ */
+
+int
+fr_meter_live(fr_worker_t *w, int64_t *cpu_us, int64_t *peak_kb)
+{
+    int64_t  cpu;
+
+    if (w->reaped || w->pid <= 0 || fr_meter_proc_open(w) != FR_OK) {
+        return FR_ERROR;
+    }
+
+    cpu = fr_meter_cpu_ns(w);
+    *cpu_us = cpu >= 0 ? cpu / 1000 : 0;
+    *peak_kb = fr_meter_hwm_kb(w);
+
+    return FR_OK;
 }
 
 

@@ -35,8 +35,6 @@
 #include "fr_tenant.h"
 
 
-#define FR_THROTTLE_MIN    250
-#define FR_THROTTLE_MAX    30000
 #define FR_STRAYS_WAIT     100        /* ms to wait for pipes, stderr */
 
 
@@ -46,17 +44,13 @@ static void fr_func_stop_idle(fr_func_t *f);
 static void fr_func_throttle_handler(fr_timer_t *t);
 static void fr_func_maintain(fr_func_t *f);
 static int fr_func_can_spawn(fr_func_t *f);
-static void fr_func_fail_queue(fr_func_t *f);
 static int fr_evict_idle(fr_func_t *f, fr_tenant_t *t);
-static void fr_req_queue_timeout(fr_timer_t *t);
 static void fr_req_timeout(fr_timer_t *t);
 static fr_worker_t *fr_worker_spawn(fr_func_t *f, fr_req_t *r);
 static void fr_worker_assign(fr_worker_t *w, fr_req_t *r);
 static void fr_worker_timer(fr_timer_t *t);
 static void fr_worker_signal(fr_worker_t *w, int sig);
 
-
-const fr_req_ops_t  *fr_req_ops;
 
 static const fr_mode_t  *fr_modes[FR_MODE_CGI + 1];
 
@@ -110,7 +104,7 @@ fr_func_stop_idle(fr_func_t *f)
     while (!fr_list_empty(&f->idle)) {
         fr_worker_stop(fr_list_data(fr_list_first(&f->idle), fr_worker_t,
                                     idle),
-                       SIGTERM, FR_STOP_GRACE);
+                       FR_STOP_RELOAD, SIGTERM, FR_STOP_GRACE);
     }
 }
 
@@ -199,7 +193,7 @@ fr_evict_idle(fr_func_t *f, fr_tenant_t *t)
             t->nevicting++;
         }
 
-        fr_worker_stop(lru, SIGTERM, FR_STOP_GRACE);
+        fr_worker_stop(lru, FR_STOP_EVICTED, SIGTERM, FR_STOP_GRACE);
     }
 
     return FR_DECLINED;
@@ -243,43 +237,6 @@ fr_func_throttle_handler(fr_timer_t *t)
 }
 
 
-void
-fr_func_start_failed(fr_func_t *f)
-{
-    uint64_t  delay;
-
-    f->failures++;
-
-    delay = FR_THROTTLE_MIN;
-    while (delay < FR_THROTTLE_MAX && f->failures > 1
-           && delay < ((uint64_t) FR_THROTTLE_MIN << (f->failures - 1)))
-    {
-        delay *= 2;
-    }
-
-    if (delay > FR_THROTTLE_MAX) {
-        delay = FR_THROTTLE_MAX;
-    }
-
-    f->throttled_until = fr_current_msec + delay;
-
-    fr_log(FR_LOG_ERR, 0, "function \"%s\" cannot start: next try in %d ms",
-           f->name, (int) delay);
-}
-
-
-/* no worker can take these requests: 502 now, not at queue_timeout */
-
-static void
-fr_func_fail_queue(fr_func_t *f)
-{
-    fr_req_t  *r;
-
-    while (!fr_list_empty(&f->queue)) {
-        r = fr_list_data(fr_list_first(&f->queue), fr_req_t, queue);
-        fr_req_ops->fail(r, FR_OUTCOME_ERROR);
-    }
-}
 
 
 void
@@ -303,50 +260,6 @@ fr_func_enqueue(fr_func_t *f, fr_req_t *r)
                f->name, f->conf.queue);
         fr_req_ops->fail(r, FR_OUTCOME_THROTTLED);
     }
-}
-
-
-void
-fr_func_unqueue(fr_req_t *r)
-{
-    if (fr_list_empty(&r->queue)) {
-        return;
-    }
-
-    fr_list_remove(&r->queue);
-    r->func->nqueued--;
-    fr_timer_del(&r->timer);
-}
-
-
-/* back to the head of its queue: its worker was lost before it began */
-
-void
-fr_func_requeue(fr_func_t *f, fr_req_t *r)
-{
-    r->worker = NULL;
-    r->state = FR_REQ_QUEUED;
-
-    fr_timer_del(&r->timer);
-    r->timer.handler = fr_req_queue_timeout;
-    fr_timer_add(&r->timer, (uint64_t) f->conf.queue_timeout);
-
-    fr_list_insert_head(&f->queue, &r->queue);
-    f->nqueued++;
-}
-
-
-static void
-fr_req_queue_timeout(fr_timer_t *t)
-{
-    fr_req_t  *r;
-
-    r = t->data;
-
-    fr_log(FR_LOG_WARN, 0, "function \"%s\": no worker within "
-           "queue_timeout", r->func->name);
-
-    fr_req_ops->fail(r, FR_OUTCOME_THROTTLED);
 }
 
 
@@ -499,7 +412,7 @@ fr_worker_spawn(fr_func_t *f, fr_req_t *r)
            f->name);
 
     if (m->started(w, r) != FR_OK) {
-        fr_worker_stop(w, SIGKILL, 0);
+        fr_worker_stop(w, FR_STOP_FAILED, SIGKILL, 0);
 
         if (r) {
             fr_req_ops->fail(r, FR_OUTCOME_ERROR);
@@ -557,15 +470,13 @@ fr_worker_assign(fr_worker_t *w, fr_req_t *r)
     r->timer.data = r;
     fr_timer_add(&r->timer, (uint64_t) f->conf.timeout);
 
-    if (r->meter) {
-        fr_meter_start(w, r);
-    }
+    fr_meter_start(w, r);
 
     if (w->ops->assign(w, r) == FR_DECLINED) {
         /* it went away between requests: the request goes elsewhere */
         w->req = NULL;
         fr_func_requeue(f, r);
-        fr_worker_stop(w, SIGKILL, 0);
+        fr_worker_stop(w, FR_STOP_EXITED, SIGKILL, 0);
 
         if (w->requests == 0) {
             fr_func_start_failed(f);
@@ -625,10 +536,12 @@ fr_worker_ready(fr_worker_t *w)
 
     w->ready_at = fr_current_usec;
     f->failures = 0;
+    f->stats.starts++;
+    f->stats.start_us += w->ready_at - w->spawned;
 
     fr_log(FR_LOG_DEBUG, 0, "worker %d of \"%s\" ready in %llu us",
            (int) w->pid, f->name,
-           (unsigned long long) (fr_current_usec - w->spawned));
+           (unsigned long long) (w->ready_at - w->spawned));
 
     fr_worker_set_state(w, FR_WORKER_IDLE);
 
@@ -649,10 +562,10 @@ fr_worker_release(fr_worker_t *w)
     {
         fr_log(FR_LOG_INFO, 0, "worker %d of \"%s\" retires after %u "
                "requests", (int) w->pid, f->name, w->requests);
-        fr_worker_stop(w, SIGTERM, FR_STOP_GRACE);
+        fr_worker_stop(w, FR_STOP_RETIRED, SIGTERM, FR_STOP_GRACE);
 
     } else if (w->generation != f->generation || f->removed) {
-        fr_worker_stop(w, SIGTERM, FR_STOP_GRACE);
+        fr_worker_stop(w, FR_STOP_RELOAD, SIGTERM, FR_STOP_GRACE);
 
     } else {
         fr_worker_set_state(w, FR_WORKER_IDLE);
@@ -678,7 +591,7 @@ fr_worker_abandon(fr_worker_t *w)
     fr_log(FR_LOG_INFO, 0, "stopping worker %d of \"%s\": its client went "
            "away", (int) w->pid, w->func->name);
 
-    fr_worker_stop(w, SIGTERM, FR_KILL_GRACE);
+    fr_worker_stop(w, FR_STOP_CLIENT, SIGTERM, FR_KILL_GRACE);
 }
 
 
@@ -704,7 +617,7 @@ fr_req_timeout(fr_timer_t *t)
 
         /* what left its process group goes too: the slot is freed */
         fr_spawn_kill_strays(w);
-        fr_worker_stop(w, SIGTERM, FR_KILL_GRACE);
+        fr_worker_stop(w, FR_STOP_TIMEOUT, SIGTERM, FR_KILL_GRACE);
     }
 
     fr_req_ops->fail(r, FR_OUTCOME_TIMEOUT);
@@ -717,8 +630,11 @@ fr_req_timeout(fr_timer_t *t)
  */
 
 void
-fr_worker_stop(fr_worker_t *w, int sig, uint64_t grace)
+fr_worker_stop(fr_worker_t *w, fr_stop_e why, int sig, uint64_t grace)
 {
+    /* the first reason is the one counted */
+    w->why = w->why ? w->why : why;
+
     fr_worker_set_state(w, FR_WORKER_STOPPING);
 
     w->killed = 1;
@@ -829,7 +745,7 @@ fr_worker_timer(fr_timer_t *t)
     case FR_WORKER_STARTING:
         fr_log(FR_LOG_ERR, 0, "worker %d of \"%s\" was not ready within "
                "%lld ms", (int) w->pid, f->name, (long long) f->conf.timeout);
-        fr_worker_stop(w, SIGKILL, 0);
+        fr_worker_stop(w, FR_STOP_FAILED, SIGKILL, 0);
         fr_func_start_failed(f);
         fr_func_dispatch(f);
         return;
@@ -838,7 +754,7 @@ fr_worker_timer(fr_timer_t *t)
         if (f->nworkers > f->conf.min_instances) {
             fr_log(FR_LOG_DEBUG, 0, "worker %d of \"%s\" idle, stopping",
                    (int) w->pid, f->name);
-            fr_worker_stop(w, SIGTERM, FR_STOP_GRACE);
+            fr_worker_stop(w, FR_STOP_IDLE, SIGTERM, FR_STOP_GRACE);
         }
         return;
 
@@ -880,6 +796,9 @@ fr_worker_free(fr_worker_t *w)
 
     f->nworkers--;
     fr_runner.nworkers--;
+
+    /* a CGI process that ended with its request is no stop to count */
+    f->stats.stops[w->why] += (w->why || !w->per_request);
 
     if (f->owner) {
         f->owner->nworkers--;

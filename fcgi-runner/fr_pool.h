@@ -6,55 +6,25 @@
 #define FR_POOL_H
 
 
-#include "fr_runner.h"
+#include "fr_queue.h"
 
 
 #define FR_KILL_GRACE      1000       /* ms from SIGTERM to SIGKILL */
 #define FR_STOP_GRACE      3000
 
 
-/*
- * What the pool needs of a request's client side, registered by the
- * proxy at startup (as nginx's upstream calls its protocol module
- * through u->create_request, u->input_filter): the pool and the worker
- * modes reach requests only through these.
- */
-typedef struct {
-    /* a worker took the request */
-    void  (*assigned)(fr_req_t *r);
-    /* response bytes (STDOUT or STDERR); FR_AGAIN: the client is full */
-    int   (*output)(fr_req_t *r, u_char type, const u_char *p, size_t n);
-    /* the client can take no more output now */
-    int   (*output_full)(fr_req_t *r);
-    /* the invocation ended with this application status */
-    void  (*end)(fr_req_t *r, uint32_t app_status);
-    /* no answer from a worker: the runner's own */
-    void  (*fail)(fr_req_t *r, fr_outcome_e outcome);
-    /* the worker took some of the body: more may be read */
-    void  (*resume)(fr_req_t *r);
-    /* may be sent again whole to another worker */
-    int   (*retryable)(fr_req_t *r);
-} fr_req_ops_t;
-
-
-
-
-extern const fr_req_ops_t  *fr_req_ops;
-
 void fr_pool_init(const fr_req_ops_t *ops);
 void fr_pool_mode(int mode, const fr_mode_t *m);
 void fr_funcs_dispatch(void);
 
 void fr_func_enqueue(fr_func_t *f, fr_req_t *r);
-void fr_func_unqueue(fr_req_t *r);
-void fr_func_requeue(fr_func_t *f, fr_req_t *r);
 void fr_func_dispatch(fr_func_t *f);
-void fr_func_start_failed(fr_func_t *f);
 
 void fr_worker_set_state(fr_worker_t *w, fr_worker_state_e state);
 void fr_worker_ready(fr_worker_t *w);
 void fr_worker_release(fr_worker_t *w);
-void fr_worker_stop(fr_worker_t *w, int sig, uint64_t grace);
+void fr_worker_stop(fr_worker_t *w, fr_stop_e why, int sig,
+    uint64_t grace);
 void fr_worker_free(fr_worker_t *w);
 void fr_worker_stdin(fr_worker_t *w, const u_char *p, size_t n);
 int fr_worker_stdin_ready(fr_worker_t *w);

@@ -89,6 +89,12 @@ fr_workers_reap(void)
                        * 1000000 + ru.ru_utime.tv_usec + ru.ru_stime.tv_usec;
         w->ru_maxrss_kb = ru.ru_maxrss;
 
+        w->func->stats.cpu_us += (uint64_t) w->ru_cpu_us;
+
+        if (w->ru_maxrss_kb > w->func->stats.max_memory_kb) {
+            w->func->stats.max_memory_kb = w->ru_maxrss_kb;
+        }
+
         if (w->exec.fd != -1
             && read(w->exec.fd, &err, sizeof(int)) == (ssize_t) sizeof(int))
         {
@@ -150,6 +156,20 @@ fr_worker_free_reaped(fr_worker_t *w, int status)
                                    ? " while serving a request" : "");
     }
 
+    if (w->why == FR_STOP_BROKEN && WIFSIGNALED(status)
+        && WTERMSIG(status) != SIGKILL && WTERMSIG(status) != SIGTERM)
+    {
+        /* it broke its request by dying: a crash */
+        w->why = FR_STOP_CRASHED;
+    }
+
+    if (w->why == FR_STOP_NONE && (starting || !w->per_request)) {
+        /* it ended on its own */
+        w->why = starting ? FR_STOP_FAILED
+                          : (w->state == FR_WORKER_BUSY ? FR_STOP_CRASHED
+                                                        : FR_STOP_EXITED);
+    }
+
     if (!w->exec_failed && w->ops->reaped(w) == FR_DONE) {
         return;
     }
@@ -182,7 +202,7 @@ fr_workers_stop_all(int sig)
         w = fr_list_data(l, fr_worker_t, all);
 
         if (w->state != FR_WORKER_STOPPING || sig == SIGKILL) {
-            fr_worker_stop(w, sig, FR_STOP_GRACE);
+            fr_worker_stop(w, FR_STOP_SHUTDOWN, sig, FR_STOP_GRACE);
         }
     }
 }

@@ -24,6 +24,7 @@
 #include "fr_meter.h"
 #include "fr_pool.h"
 #include "fr_request.h"
+#include "fr_status.h"
 
 
 static int fr_req_scan_params(fr_req_t *r);
@@ -36,6 +37,8 @@ static int fr_req_output_full(fr_req_t *r);
 static void fr_req_end(fr_req_t *r, uint32_t app_status);
 static void fr_req_downstream_ready(fr_req_t *r);
 static int fr_req_idempotent(fr_req_t *r);
+static void fr_req_status(fr_req_t *r);
+static const char *fr_status_line(int status);
 
 
 static const fr_req_ops_t  fr_request_ops = {
@@ -111,7 +114,7 @@ fr_req_scan_params(fr_req_t *r)
 
     while (fr_fcgi_nv_next(&pos, last, &n, &nlen, &v, &vlen) == FR_OK) {
 
-        if (nlen < 10 || (n[0] != 'F' && n[0] != 'R')) {
+        if (nlen < 10 || (n[0] != 'F' && n[0] != 'R' && n[0] != 'Q')) {
             continue;
         }
 
@@ -129,6 +132,10 @@ fr_req_scan_params(fr_req_t *r)
         } else if (fr_is("REQUEST_METHOD")) {
             r->method = v;
             r->method_len = vlen;
+
+        } else if (fr_is("QUERY_STRING")) {
+            r->query = v;
+            r->query_len = vlen;
         }
     }
 
@@ -162,8 +169,7 @@ fr_req_start(fr_req_t *r)
     len = r->function_len;
 
     if (!r->has_function && r->status) {
-        fr_log(FR_LOG_INFO, 0, "status requests are not served yet");
-        fr_req_answer(r, 404);
+        fr_req_status(r);
         return;
     }
 
@@ -333,6 +339,10 @@ fr_req_end(fr_req_t *r, uint32_t app_status)
     r->worker = NULL;
     r->state = FR_REQ_ANSWERED;
     fr_timer_del(&r->timer);
+
+    if (r->t_assigned && r->duration_us < 0) {
+        r->duration_us = (int64_t) (fr_current_usec - r->t_assigned);
+    }
     fr_timer_del(&c->timer);
 
     if (!r->keep_conn) {
@@ -368,6 +378,7 @@ static const char *
 fr_status_line(int status)
 {
     switch (status) {
+    case 200: return "200 OK";
     case 400: return "400 Bad Request";
     case 404: return "404 Not Found";
     case 431: return "431 Request Header Fields Too Large";
@@ -376,6 +387,59 @@ fr_status_line(int status)
     case 504: return "504 Gateway Timeout";
     default:  return "500 Internal Server Error";
     }
+}
+
+
+/*
+ * A status request (FAAS_STATUS, no function): the runner's counters in
+ * the format QUERY_STRING asks for.
+ */
+
+static void
+fr_req_status(fr_req_t *r)
+{
+    int                n;
+    char               head[256];
+    uint64_t           t0;
+    fr_status_reply_t  reply;
+
+    memset(&reply, 0, sizeof(reply));
+
+    fr_time_update();
+    t0 = fr_current_usec;
+
+    fr_status_render(r->query, r->query_len, &reply);
+
+    fr_time_update();
+    fr_log(FR_LOG_DEBUG, 0, "status rendered in %llu us, %zu bytes",
+           (unsigned long long) (fr_current_usec - t0), reply.body.len);
+
+    r->outcome = FR_OUTCOME_OK;
+
+    if (reply.status == 500) {
+        fr_log(FR_LOG_ALERT, errno, "cannot render the status");
+        r->outcome = FR_OUTCOME_ERROR;
+        fr_req_answer(r, 500);
+        return;
+    }
+
+    n = snprintf(head, sizeof(head), "Status: %s\r\n"
+                 "Content-Type: %s\r\n"
+                 "Content-Length: %zu\r\n"
+                 "Cache-Control: no-store\r\n\r\n",
+                 fr_status_line(reply.status), reply.content_type,
+                 reply.body.len);
+
+    /* all of it at once: FR_AGAIN (the client is slow) is no error */
+    if (fr_req_stdout(r, FR_FCGI_STDOUT, (u_char *) head, (size_t) n)
+        != FR_ERROR
+        && fr_req_stdout(r, FR_FCGI_STDOUT, fr_buf_pos(&reply.body),
+                         reply.body.len) != FR_ERROR)
+    {
+        fr_req_end(r, 0);
+    }
+
+    fr_buf_free(&reply.body);
 }
 
 
@@ -515,6 +579,8 @@ fr_req_free(fr_req_t *r)
         fr_worker_abandon(r->worker);
         r->worker = NULL;
     }
+
+    fr_status_count(r);
 
     if (r->func) {
         r->func->nreqs--;

@@ -41,6 +41,43 @@ typedef enum {
 } fr_outcome_e;
 
 
+/* why a worker ended: the reasons of faas_function_worker_stops_total */
+typedef enum {
+    FR_STOP_NONE = 0,
+    FR_STOP_EXITED,         /* on its own between requests (a retiring php) */
+    FR_STOP_CRASHED,        /* on its own while serving */
+    FR_STOP_FAILED,         /* never became ready */
+    FR_STOP_IDLE,           /* idle_timeout */
+    FR_STOP_RETIRED,        /* max_requests */
+    FR_STOP_TIMEOUT,        /* its request's timeout */
+    FR_STOP_BROKEN,         /* broke the protocol or its connection */
+    FR_STOP_CLIENT,         /* its client went away mid-invocation */
+    FR_STOP_EVICTED,        /* room for another function */
+    FR_STOP_RELOAD,         /* its function changed or went */
+    FR_STOP_SHUTDOWN,
+    FR_STOP_MAX
+} fr_stop_e;
+
+
+/* duration buckets of the status histogram: 1 ms to 30 s, then +Inf */
+#define FR_DURATION_BUCKETS  14
+
+
+/* what a function did, counted where it happens; the status shows it */
+typedef struct {
+    uint64_t               invocations[FR_OUTCOME_MAX];
+    uint64_t               duration[FR_DURATION_BUCKETS + 1];
+    uint64_t               duration_us;     /* summed */
+    uint64_t               cold_starts;     /* requests that waited */
+    uint64_t               starts;          /* workers that became ready */
+    uint64_t               start_us;        /* their spawn to ready */
+    uint64_t               start_failures;
+    uint64_t               cpu_us;          /* of ended workers */
+    int64_t                max_memory_kb;   /* the peak of one of them */
+    uint64_t               stops[FR_STOP_MAX];
+} fr_stats_t;
+
+
 typedef enum {
     FR_REQ_PARAMS = 0,      /* reading FCGI_PARAMS */
     FR_REQ_QUEUED,          /* waiting for a worker */
@@ -68,6 +105,8 @@ struct fr_req_s {
     size_t                 function_len;
     const u_char          *method;          /* REQUEST_METHOD */
     size_t                 method_len;
+    const u_char          *query;           /* QUERY_STRING */
+    size_t                 query_len;
     unsigned               has_function:1;
     unsigned               status:1;        /* FAAS_STATUS */
     fr_link_t              queue;           /* in func->queue */
@@ -157,6 +196,7 @@ struct fr_worker_s {
     unsigned               ino_socket:1;    /* ino[0] is a socket */
     unsigned               evicted:1;       /* stopped for its tenant */
     unsigned               init:1;          /* faas-init is its pid 1 */
+    fr_stop_e              why;             /* it was stopped */
     int64_t                memory;          /* its function's, counted */
     int                    status;          /* as wait4() gave it */
     int64_t                ru_cpu_us;       /* of the reaped process */
@@ -215,6 +255,7 @@ struct fr_func_s {
     int                    nstarting;
     int                    nreqs;
     unsigned               failures;        /* consecutive failed starts */
+    fr_stats_t             stats;
     uint64_t               throttled_until; /* msec */
     fr_timer_t             timer;           /* end of the throttle */
 };
@@ -230,6 +271,8 @@ struct fr_tenant_s {
     int                    nworkers;        /* live, until reaped */
     int64_t                memory;          /* their memory, summed */
     int                    nevicting;       /* idle ones stopped for room */
+    unsigned               view_gen;        /* the status: its view */
+    int                    view;
     fr_link_t              link;            /* in fr_runner.tenants */
 };
 
@@ -258,6 +301,11 @@ typedef struct {
     unsigned               is_root:1;
     unsigned               functions_unreadable:1;
     uint64_t               spawn_seq;
+    uint64_t               started;         /* usec, wall clock */
+    uint64_t               accepted;        /* connections */
+    uint64_t               reloads;
+    uint64_t               start_failures;  /* of all functions */
+    uint64_t               unrouted;        /* no such function */
 } fr_runner_t;
 
 

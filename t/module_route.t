@@ -102,10 +102,12 @@ is(param($t->http_get('/hdr/?op=env', headers => "X-Fn: x\r\n"),
 is(param($t->http_get('/srv/beta?op=env'), 'FAAS_FUNCTION'), 'beta',
    'server-level route applies where a location has none');
 
-is($t->http_get('/status')->{status}, 404, 'faas_status: forwarded, 404 '
-   . 'until the runner serves status');
-ok($t->wait_log(qr/status requests are not served yet/),
-   'the runner got the status request');
+{
+    my $st = $t->http_get('/status');
+    is($st->{status}, 200, 'faas_status: the runner answers');
+    like($st->{body}, qr/^\{"runner":\{"version":/, '... its status, JSON');
+    like($st->{body}, qr/"name":"alpha"/, '... with the functions');
+}
 
 my $reqs = () = $t->runner_log =~ /unknown function|invalid function/g;
 

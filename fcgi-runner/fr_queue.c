@@ -1,0 +1,102 @@
+/*
+ * Copyright (C) ngx_faas developers
+ *
+ * A function's queue of requests waiting for a worker, and the throttle
+ * of a function that cannot start. Below the pool: it reaches requests
+ * through the request ops the proxy registers.
+ */
+
+#include "fr_log.h"
+#include "fr_queue.h"
+
+
+#define FR_THROTTLE_MIN    250
+#define FR_THROTTLE_MAX    30000
+
+
+const fr_req_ops_t  *fr_req_ops;
+
+
+void
+fr_func_start_failed(fr_func_t *f)
+{
+    uint64_t  delay;
+
+    f->failures++;
+    f->stats.start_failures++;
+    fr_runner.start_failures++;
+
+    delay = FR_THROTTLE_MIN;
+    while (delay < FR_THROTTLE_MAX && f->failures > 1
+           && delay < ((uint64_t) FR_THROTTLE_MIN << (f->failures - 1)))
+    {
+        delay *= 2;
+    }
+
+    if (delay > FR_THROTTLE_MAX) {
+        delay = FR_THROTTLE_MAX;
+    }
+
+    f->throttled_until = fr_current_msec + delay;
+
+    fr_log(FR_LOG_ERR, 0, "function \"%s\" cannot start: next try in %d ms",
+           f->name, (int) delay);
+}
+
+
+/* no worker can take these requests: 502 now, not at queue_timeout */
+
+void
+fr_func_fail_queue(fr_func_t *f)
+{
+    fr_req_t  *r;
+
+    while (!fr_list_empty(&f->queue)) {
+        r = fr_list_data(fr_list_first(&f->queue), fr_req_t, queue);
+        fr_req_ops->fail(r, FR_OUTCOME_ERROR);
+    }
+}
+
+
+void
+fr_func_unqueue(fr_req_t *r)
+{
+    if (fr_list_empty(&r->queue)) {
+        return;
+    }
+
+    fr_list_remove(&r->queue);
+    r->func->nqueued--;
+    fr_timer_del(&r->timer);
+}
+
+
+/* back to the head of its queue: its worker was lost before it began */
+
+void
+fr_func_requeue(fr_func_t *f, fr_req_t *r)
+{
+    r->worker = NULL;
+    r->state = FR_REQ_QUEUED;
+
+    fr_timer_del(&r->timer);
+    r->timer.handler = fr_req_queue_timeout;
+    fr_timer_add(&r->timer, (uint64_t) f->conf.queue_timeout);
+
+    fr_list_insert_head(&f->queue, &r->queue);
+    f->nqueued++;
+}
+
+
+void
+fr_req_queue_timeout(fr_timer_t *t)
+{
+    fr_req_t  *r;
+
+    r = t->data;
+
+    fr_log(FR_LOG_WARN, 0, "function \"%s\": no worker within "
+           "queue_timeout", r->func->name);
+
+    fr_req_ops->fail(r, FR_OUTCOME_THROTTLED);
+}

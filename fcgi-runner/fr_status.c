@@ -1,0 +1,403 @@
+/*
+ * Copyright (C) ngx_faas developers
+ *
+ * The runner's status, asked for by a FastCGI request with FAAS_STATUS
+ * (nginx's faas_status, or fcgi-runner status): JSON, Prometheus text,
+ * OpenMetrics or a table for a terminal, for all functions or one.
+ */
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "fr_meter.h"
+#include "fr_metrics.h"
+#include "fr_status.h"
+
+
+static void fr_render_json(fr_out_t *o, fr_view_t *fv, int nf,
+    fr_view_t *tv, int nt);
+static void fr_render_json_view(fr_out_t *o, const fr_view_t *v,
+    int tenant);
+static void fr_render_table(fr_out_t *o, fr_view_t *fv, int nf);
+static int fr_view_cmp(const void *a, const void *b);
+
+
+/*
+ * QUERY_STRING: format=json|prometheus|openmetrics|table, and
+ * function=NAME for one function (and its tenant).
+ */
+
+void
+fr_status_render(const u_char *query, size_t len, fr_status_reply_t *reply)
+{
+    int           nf, nt;
+    char          only[FR_NAME_MAX + 1];
+    size_t        n;
+    fr_out_t      o;
+    fr_view_t    *fv, *tv;
+    const char   *p, *e, *end, *v;
+    fr_format_e   format;
+
+    static const char  *formats[] = {
+        "json", "prometheus", "openmetrics", "table"
+    };
+
+    static const char  *types[] = {
+        "application/json",
+        "text/plain; version=0.0.4; charset=utf-8",
+        "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        "text/plain; charset=utf-8"
+    };
+
+    format = FR_FORMAT_JSON;
+    only[0] = '\0';
+    reply->status = 200;
+
+    end = (const char *) query + len;
+
+    for (p = (const char *) query; query && p < end; p = e + 1) {
+        e = memchr(p, '&', end - p);
+        e = e ? e : end;
+        v = memchr(p, '=', e - p);
+        v = v ? v + 1 : e;
+        n = e - v;
+
+        if (v - p == 7 && memcmp(p, "format=", 7) == 0) {
+            for (format = 0; format <= FR_FORMAT_TABLE; format++) {
+                if (strlen(formats[format]) == n
+                    && memcmp(formats[format], v, n) == 0)
+                {
+                    break;
+                }
+            }
+
+            if (format > FR_FORMAT_TABLE) {
+                reply->status = 400;
+            }
+
+        } else if (v - p == 9 && memcmp(p, "function=", 9) == 0) {
+            if (!fr_name_valid((const u_char *) v, n)) {
+                reply->status = 404;
+                n = 0;
+            }
+
+            memcpy(only, v, n);
+            only[n] = '\0';
+        }
+    }
+
+    o.b = &reply->body;
+    o.failed = 0;
+    o.format = format;
+
+    if (reply->status != 200) {
+        reply->content_type = "text/plain; charset=utf-8";
+        fr_outs(&o, reply->status == 400
+                    ? "format: json, prometheus, openmetrics or table\n"
+                    : "no such function\n");
+        return;
+    }
+
+    reply->content_type = types[format];
+
+    if (fr_views(&fv, &nf, &tv, &nt, only[0] ? only : NULL) != FR_OK) {
+        reply->status = 500;
+        return;
+    }
+
+    /* sized once: no copies as it grows (per function, about 3.6 KiB of
+     * metrics, 0.7 KiB of JSON) */
+    (void) fr_buf_reserve(o.b, (size_t) (nf + nt + 4)
+                               * (format == FR_FORMAT_JSON ? 1024 : 4096));
+
+    if (only[0] && nf == 0) {
+        reply->status = 404;
+        reply->content_type = "text/plain; charset=utf-8";
+        fr_outs(&o, "no such function\n");
+
+    } else if (format == FR_FORMAT_JSON) {
+        fr_render_json(&o, fv, nf, tv, nt);
+
+    } else if (format == FR_FORMAT_TABLE) {
+        fr_render_table(&o, fv, nf);
+
+    } else {
+        fr_metrics_render(&o, fv, nf, tv, nt);
+    }
+
+    free(fv);
+    free(tv);
+
+    if (o.failed) {
+        fr_buf_free(&reply->body);
+        reply->status = 500;
+    }
+}
+
+
+static void
+fr_render_json(fr_out_t *o, fr_view_t *fv, int nf, fr_view_t *tv, int nt)
+{
+    int             i;
+    struct timeval  now;
+
+    gettimeofday(&now, NULL);
+
+    fr_outs(o, "{\"runner\":{\"version\":\"" FR_VERSION "\",\"pid\":");
+    fr_out_u64(o, (uint64_t) getpid());
+    fr_outs(o, ",\"start_time\":");
+    fr_out_sec(o, fr_runner.started);
+    fr_outs(o, ",\"uptime_seconds\":");
+    fr_out_sec(o, (uint64_t) now.tv_sec * 1000000 + now.tv_usec
+                  - fr_runner.started);
+    fr_outs(o, ",\"connections\":{\"open\":");
+    fr_out_u64(o, (uint64_t) fr_runner.nconns);
+    fr_outs(o, ",\"accepted\":");
+    fr_out_u64(o, fr_runner.accepted);
+    fr_outs(o, "},\"requests_in_flight\":");
+    fr_out_u64(o, (uint64_t) fr_runner.nreqs);
+    fr_outs(o, ",\"workers\":{\"total\":");
+    fr_out_u64(o, (uint64_t) fr_runner.nworkers);
+    fr_outs(o, ",\"limit\":");
+
+    if (fr_runner.conf.max_workers) {
+        fr_out_u64(o, (uint64_t) fr_runner.conf.max_workers);
+
+    } else {
+        fr_outs(o, "null");
+    }
+
+    fr_outs(o, "},\"spawn_failures\":");
+    fr_out_u64(o, fr_runner.start_failures);
+    fr_outs(o, ",\"reloads\":");
+    fr_out_u64(o, fr_runner.reloads);
+    fr_outs(o, ",\"unrouted_requests\":");
+    fr_out_u64(o, fr_runner.unrouted);
+    fr_outs(o, "},\n\"functions\":[");
+
+    for (i = 0; i < nf; i++) {
+        fr_outs(o, i ? ",\n" : "\n");
+        fr_render_json_view(o, &fv[i], 0);
+    }
+
+    fr_outs(o, "],\n\"tenants\":[");
+
+    for (i = 0; i < nt; i++) {
+        fr_outs(o, i ? ",\n" : "\n");
+        fr_render_json_view(o, &tv[i], 1);
+    }
+
+    fr_outs(o, "]}\n");
+}
+
+
+static void
+fr_render_json_view(fr_out_t *o, const fr_view_t *v, int tenant)
+{
+    int       i;
+    uint64_t  n;
+
+    fr_outs(o, "{\"name\":\"");
+    fr_out_esc(o, v->name, 1);
+
+    if (tenant) {
+        fr_outs(o, "\",\"functions\":");
+        fr_out_u64(o, (uint64_t) v->nfuncs);
+
+    } else {
+        fr_outs(o, "\",\"tenant\":\"");
+        fr_out_esc(o, v->tenant, 1);
+        fr_outs(o, "\",\"mode\":\"");
+        fr_outs(o, v->mode);
+        fr_outs(o, "\"");
+    }
+
+    fr_outs(o, ",\"workers\":{");
+
+    for (i = 0; i < 4; i++) {
+        fr_outs(o, i ? ",\"" : "\"");
+        fr_outs(o, fr_state_names[i]);
+        fr_outs(o, "\":");
+        fr_out_i64(o, v->workers[i]);
+    }
+
+    fr_outs(o, "},\"queue\":{\"length\":");
+    fr_out_i64(o, v->queue);
+    fr_outs(o, ",\"limit\":");
+    fr_out_i64(o, v->queue_limit);
+    fr_outs(o, "},\"invocations\":{");
+
+    for (i = 0; i < FR_OUTCOME_MAX; i++) {
+        fr_outs(o, i ? ",\"" : "\"");
+        fr_outs(o, fr_outcome_name(i));
+        fr_outs(o, "\":");
+        fr_out_u64(o, v->stats.invocations[i]);
+    }
+
+    fr_outs(o, "},\"cold_starts\":");
+    fr_out_u64(o, v->stats.cold_starts);
+    fr_outs(o, ",\"init\":{\"count\":");
+    fr_out_u64(o, v->stats.starts);
+    fr_outs(o, ",\"sum_seconds\":");
+    fr_out_sec(o, v->stats.start_us);
+    fr_outs(o, "},\"duration\":{\"buckets\":{");
+
+    for (n = 0, i = 0; i <= FR_DURATION_BUCKETS; i++) {
+        n += v->stats.duration[i];
+        fr_outs(o, i ? ",\"" : "\"");
+        fr_outs(o, i < FR_DURATION_BUCKETS ? fr_bucket_le[i] : "+Inf");
+        fr_outs(o, "\":");
+        fr_out_u64(o, n);
+    }
+
+    fr_outs(o, "},\"count\":");
+    fr_out_u64(o, n);
+    fr_outs(o, ",\"sum_seconds\":");
+    fr_out_sec(o, v->stats.duration_us);
+    fr_outs(o, "},\"cpu_seconds\":");
+    fr_out_sec(o, v->cpu_us);
+    fr_outs(o, ",\"memory_peak_bytes\":");
+    fr_out_u64(o, v->peak_kb > 0 ? (uint64_t) v->peak_kb * 1024 : 0);
+    fr_outs(o, ",\"worker_stops\":{");
+
+    for (i = FR_STOP_NONE + 1; i < FR_STOP_MAX; i++) {
+        fr_outs(o, i > FR_STOP_NONE + 1 ? ",\"" : "\"");
+        fr_outs(o, fr_stop_names[i]);
+        fr_outs(o, "\":");
+        fr_out_u64(o, v->stats.stops[i]);
+    }
+
+    fr_outs(o, "},\"spawn_failures\":");
+    fr_out_u64(o, v->stats.start_failures);
+
+    if (tenant) {
+        fr_outs(o, ",\"memory_bytes\":");
+        fr_out_i64(o, v->owner ? v->owner->memory : 0);
+        fr_outs(o, ",\"limits\":{\"max_instances\":");
+
+        if (v->owner && v->owner->max_instances) {
+            fr_out_u64(o, (uint64_t) v->owner->max_instances);
+
+        } else {
+            fr_outs(o, "null");
+        }
+
+        fr_outs(o, ",\"max_memory_bytes\":");
+
+        if (v->owner && v->owner->max_memory) {
+            fr_out_i64(o, v->owner->max_memory);
+
+        } else {
+            fr_outs(o, "null");
+        }
+
+        fr_outs(o, "}");
+    }
+
+    fr_outs(o, "}");
+}
+
+
+/* busiest first, then the most invoked, then by name */
+
+static int
+fr_view_cmp(const void *a, const void *b)
+{
+    int              i;
+    uint64_t         na, nb;
+    const fr_view_t  *va = a, *vb = b;
+
+    if (va->workers[2] != vb->workers[2]) {
+        return va->workers[2] < vb->workers[2] ? 1 : -1;
+    }
+
+    for (na = 0, nb = 0, i = 0; i < FR_OUTCOME_MAX; i++) {
+        na += va->stats.invocations[i];
+        nb += vb->stats.invocations[i];
+    }
+
+    if (na != nb) {
+        return na < nb ? 1 : -1;
+    }
+
+    return strcmp(va->name, vb->name);
+}
+
+
+/* like top: the runner on one line, then a line per function */
+
+static void
+fr_render_table(fr_out_t *o, fr_view_t *fv, int nf)
+{
+    int             i;
+    char            line[256];
+    uint64_t        n, up, avg;
+    struct timeval  now;
+    fr_view_t      *v;
+    fr_stats_t     *s;
+
+    gettimeofday(&now, NULL);
+    up = ((uint64_t) now.tv_sec * 1000000 + now.tv_usec - fr_runner.started)
+         / 1000000;
+
+    snprintf(line, sizeof(line), "fcgi-runner %s  pid %d  up %llud%02lluh"
+             "%02llum%02llus  connections %d  in flight %d  workers %d",
+             FR_VERSION, (int) getpid(), (unsigned long long) up / 86400,
+             (unsigned long long) up / 3600 % 24,
+             (unsigned long long) up / 60 % 60,
+             (unsigned long long) up % 60, fr_runner.nconns, fr_runner.nreqs,
+             fr_runner.nworkers);
+    fr_outs(o, line);
+
+    if (fr_runner.conf.max_workers) {
+        snprintf(line, sizeof(line), " of %d", fr_runner.conf.max_workers);
+        fr_outs(o, line);
+    }
+
+    snprintf(line, sizeof(line), "  spawn failures %llu  reloads %llu\n\n"
+             "%-24s %-12s %-7s %4s %4s %5s %11s %9s %8s %7s %7s %7s %6s "
+             "%8s %9s\n",
+             (unsigned long long) fr_runner.start_failures,
+             (unsigned long long) fr_runner.reloads,
+             "FUNCTION", "TENANT", "MODE", "BUSY", "IDLE", "START",
+             "QUEUE", "CALLS", "OK", "THROTTL", "TIMEOUT", "CRASHED",
+             "ERROR", "COLD", "AVG MS");
+    fr_outs(o, line);
+
+    qsort(fv, nf, sizeof(fr_view_t), fr_view_cmp);
+
+    for (i = 0; i < nf; i++) {
+        v = &fv[i];
+        s = &v->stats;
+
+        for (n = 0, avg = 0; avg < FR_OUTCOME_MAX; avg++) {
+            n += s->invocations[avg];
+        }
+
+        for (avg = 0, up = 0; up <= FR_DURATION_BUCKETS; up++) {
+            avg += s->duration[up];
+        }
+
+        avg = avg ? s->duration_us / avg : 0;
+
+        snprintf(line, sizeof(line), "%-24.24s %-12.12s %-7s %4lld %4lld "
+                 "%5lld %5lld/%-5lld %9llu %8llu %7llu %7llu %7llu %6llu "
+                 "%8llu %5llu.%03llu\n",
+                 v->name, v->tenant, v->mode, (long long) v->workers[2],
+                 (long long) v->workers[1], (long long) v->workers[0],
+                 (long long) v->queue, (long long) v->queue_limit,
+                 (unsigned long long) n,
+                 (unsigned long long) s->invocations[FR_OUTCOME_OK],
+                 (unsigned long long) s->invocations[FR_OUTCOME_THROTTLED],
+                 (unsigned long long) s->invocations[FR_OUTCOME_TIMEOUT],
+                 (unsigned long long) s->invocations[FR_OUTCOME_CRASHED],
+                 (unsigned long long) s->invocations[FR_OUTCOME_ERROR],
+                 (unsigned long long) s->cold_starts,
+                 (unsigned long long) (avg / 1000),
+                 (unsigned long long) (avg % 1000));
+        fr_outs(o, line);
+    }
+}

@@ -1,0 +1,23 @@
+/*
+ * Copyright (C) ngx_faas developers
+ */
+
+#ifndef FR_STATUS_H
+#define FR_STATUS_H
+
+
+#include "fr_stats.h"
+
+
+typedef struct {
+    int                    status;          /* HTTP status */
+    const char            *content_type;
+    fr_buf_t               body;
+} fr_status_reply_t;
+
+
+void fr_status_render(const u_char *query, size_t len,
+    fr_status_reply_t *reply);
+
+
+#endif /* FR_STATUS_H */

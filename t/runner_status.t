@@ -1,0 +1,361 @@
+#!/usr/bin/perl
+
+# The runner's status through nginx's faas_status and through
+# "fcgi-runner status": JSON, Prometheus text, OpenMetrics and a table.
+# Every counter is checked against what the test drove: N requests are
+# N invocations, k crashes k crashed, one cold start, the queue seen
+# while a function is saturated, durations in the right buckets, CPU
+# burnt, tenants the sums of their functions. The Prometheus text
+# passes promtool, and a real Prometheus scrapes it and answers a query.
+# Bad formats and names get 400 and 404; the runner stays up.
+
+use strict;
+use warnings;
+
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use FaasTest;
+use Test::More;
+use JSON::PP;
+use IO::Socket::INET;
+use POSIX qw(WNOHANG);
+use Time::HiRes qw(sleep time);
+
+my $t = FaasTest->new;
+my $fn = $t->testfn;
+
+$t->function('ok', "exec = $fn\ntenant = acme\n");
+$t->function('slow', "exec = $fn\ntenant = acme\nmax_instances = 1\n"
+             . "queue = 8\n");
+$t->function('crashy', "exec = $fn\ntenant = beta\n");
+$t->function('burner', "exec = $fn\ntenant = beta\n");
+$t->function('cgi', "exec = ./run.sh\nmode = cgi\ntenant = beta\n",
+             'run.sh' => "#!/bin/sh\nprintf 'Content-Type: text/plain"
+                         . "\\r\\n\\r\\nhi\\n'\n");
+
+# and 300 more that nobody calls: a status of about a megabyte
+$t->function("f$_", "exec = $fn\ntenant = many\n") for 1 .. 300;
+
+$t->start_runner;
+$t->start_nginx($t->faas_location(extra => <<'EOF'));
+        location = /faas/status {
+            faas_status;
+            faas_pass runner;
+            allow 127.0.0.1;
+            deny all;
+        }
+EOF
+
+sub which {
+    my ($name) = @_;
+    return (grep { -x } map { "$_/$name" } split /:/, $ENV{PATH})[0] // '';
+}
+
+sub status {
+    my ($q) = @_;
+    return $t->http_get('/faas/status' . ($q // ''));
+}
+
+sub json {
+    my $r = status(@_);
+    return undef unless $r && $r->{status} == 200;
+    return eval { decode_json($r->{body}) };
+}
+
+sub func {
+    my ($s, $name) = @_;
+    return (grep { $_->{name} eq $name } @{ $s->{functions} })[0] // {};
+}
+
+sub tenant {
+    my ($s, $name) = @_;
+    return (grep { $_->{name} eq $name } @{ $s->{tenants} })[0] // {};
+}
+
+# --- drive --------------------------------------------------------------
+
+is($t->http_get('/fn/ok?op=env')->{status}, 200, 'ok answers') for 1 .. 7;
+is($t->http_get('/fn/crashy?op=crash')->{status}, 502, 'crashy: 502')
+    for 1 .. 3;
+is($t->http_get('/fn/cgi')->{status}, 200, 'cgi answers') for 1 .. 2;
+is($t->http_get('/fn/burner?op=burn&ms=300')->{status}, 200,
+   'burner burns 300 ms of CPU');
+is($t->http_get('/fn/nosuch')->{status}, 404, 'unknown function: 404');
+
+# saturate slow: one worker, four requests of 1.5 s; the status sees the
+# other three waiting
+my @s = map { $t->http_start('/fn/slow?op=sleep&ms=1500') } 1 .. 4;
+my $during;
+FaasTest::wait_for(sub {
+    $during = json();
+    return (func($during, 'slow')->{queue}{length} // 0) == 3
+           && (func($during, 'slow')->{workers}{busy} // 0) == 1;
+}, 10);
+is(func($during, 'slow')->{queue}{length}, 3,
+   'saturated: 3 waiting in the queue of slow');
+is(func($during, 'slow')->{queue}{limit}, 8, '... of 8');
+is(func($during, 'slow')->{workers}{busy}, 1, '... its one worker busy');
+is(tenant($during, 'acme')->{queue}{length}, 3,
+   '... and in its tenant\'s queue');
+my @r = map { FaasTest::http_finish($_, timeout => 20) } @s;
+is(scalar(grep { $_ && $_->{status} == 200 } @r), 4, 'all four answered');
+
+# --- JSON ---------------------------------------------------------------
+
+my $r = status();
+is($r->{status}, 200, 'status: 200');
+is(FaasTest::header($r, 'content-type'), 'application/json',
+   'application/json');
+my $s = eval { decode_json($r->{body}) };
+ok($s, 'the JSON parses') or diag($@);
+
+is($s->{runner}{version}, '0.1.0', 'runner version');
+is($s->{runner}{pid}, $t->runner_pid, 'runner pid');
+cmp_ok($s->{runner}{uptime_seconds}, '>', 0, 'uptime');
+cmp_ok(abs($s->{runner}{start_time} + $s->{runner}{uptime_seconds} - time),
+       '<', 5, 'start time + uptime = now');
+cmp_ok($s->{runner}{connections}{accepted}, '>=', 1, 'connections accepted');
+is($s->{runner}{unrouted_requests}, 1, 'one request for no function');
+is($s->{runner}{spawn_failures}, 0, 'no spawn failure');
+is($s->{runner}{reloads}, 0, 'no reload');
+
+my $ok = func($s, 'ok');
+is($ok->{tenant}, 'acme', 'ok: its tenant');
+is($ok->{mode}, 'fastcgi', 'ok: its mode');
+is($ok->{invocations}{ok}, 7, 'ok: 7 requests, 7 invocations ok');
+is($ok->{invocations}{crashed}, 0, 'ok: none crashed');
+is($ok->{cold_starts}, 1, 'ok: one cold start');
+is($ok->{init}{count}, 1, 'ok: one worker started');
+cmp_ok($ok->{init}{sum_seconds}, '>', 0, 'ok: its start time');
+is($ok->{duration}{count}, 7, 'ok: 7 durations');
+is($ok->{duration}{buckets}{'+Inf'}, 7, 'ok: all under +Inf');
+is($ok->{workers}{idle}, 1, 'ok: one idle worker');
+
+my $cr = func($s, 'crashy');
+is($cr->{invocations}{crashed}, 3, 'crashy: 3 crashes, 3 crashed');
+is($cr->{invocations}{ok}, 0, 'crashy: none ok');
+is($cr->{worker_stops}{crashed}, 3, 'crashy: 3 workers stopped, crashed');
+is($cr->{cold_starts}, 3, 'crashy: each on a fresh worker');
+
+my $sl = func($s, 'slow');
+is($sl->{invocations}{ok}, 4, 'slow: 4 invocations');
+is($sl->{duration}{buckets}{'1'}, 0, 'slow: none within 1 s');
+is($sl->{duration}{buckets}{'2.5'}, 4, 'slow: all four within 2.5 s');
+cmp_ok($sl->{duration}{sum_seconds}, '>=', 6, 'slow: 4 x 1.5 s summed');
+
+my $cg = func($s, 'cgi');
+is($cg->{mode}, 'cgi', 'cgi: its mode');
+is($cg->{invocations}{ok}, 2, 'cgi: 2 invocations');
+is($cg->{cold_starts}, 2, 'cgi: every one cold');
+
+my $bu = func($s, 'burner');
+cmp_ok($bu->{cpu_seconds}, '>=', 0.25, "burner: CPU seconds counted "
+       . "($bu->{cpu_seconds})");
+cmp_ok($bu->{memory_peak_bytes}, '>', 100_000, 'burner: its peak memory');
+
+my $acme = tenant($s, 'acme');
+is($acme->{functions}, 2, 'tenant acme: 2 functions');
+is($acme->{invocations}{ok}, 11, 'tenant acme: 7 + 4 invocations');
+my $beta = tenant($s, 'beta');
+is($beta->{invocations}{crashed}, 3, 'tenant beta: the 3 crashes');
+is($beta->{invocations}{ok}, 3, 'tenant beta: burner + 2 cgi');
+
+# --- one function ---------------------------------------------------------
+
+my $one = json('?function=ok');
+is(scalar @{ $one->{functions} }, 1, '?function=ok: one function');
+is($one->{functions}[0]{name}, 'ok', '... ok');
+is($one->{tenants}[0]{name}, 'acme', '... and its tenant');
+
+# --- Prometheus text ------------------------------------------------------
+
+$r = status('?format=prometheus');
+is($r->{status}, 200, 'prometheus: 200');
+is(FaasTest::header($r, 'content-type'),
+   'text/plain; version=0.0.4; charset=utf-8', 'its content type');
+my $prom = $r->{body};
+like($prom, qr/^faas_function_invocations_total\{function="ok",tenant="acme",outcome="ok"\} 7$/m,
+     'invocations_total of ok');
+like($prom, qr/^faas_function_invocations_total\{function="crashy",tenant="beta",outcome="crashed"\} 3$/m,
+     'crashed of crashy');
+like($prom, qr/^faas_function_duration_seconds_bucket\{function="slow",tenant="acme",le="2\.5"\} 4$/m,
+     'histogram bucket');
+like($prom, qr/^faas_tenant_invocations_total\{tenant="acme",outcome="ok"\} 11$/m,
+     'tenant sum');
+like($prom, qr/^# TYPE faas_function_invocations_total counter$/m,
+     'counter TYPE named by its sample');
+like($prom, qr/^faas_runner_info\{version="0\.1\.0",pid="\d+"\} 1$/m,
+     'runner info');
+
+{
+    my $promtool = which('promtool');
+    skip 'promtool is not installed (make deps installs prometheus)', 1
+        unless $promtool && !$ENV{CI};
+}
+{
+    my $promtool = which('promtool');
+    ok($promtool, 'promtool is installed') or diag('make deps installs '
+       . 'the prometheus package');
+    if ($promtool) {
+        my $file = $t->prefix . '/metrics.txt';
+        FaasTest::write_file($file, $prom);
+        my $out = `$promtool check metrics < $file 2>&1`;
+        is($?, 0, 'promtool check metrics: clean') or diag($out);
+    }
+}
+
+# --- OpenMetrics ----------------------------------------------------------
+
+$r = status('?format=openmetrics');
+is($r->{status}, 200, 'openmetrics: 200');
+like(FaasTest::header($r, 'content-type'),
+     qr{^application/openmetrics-text; version=1\.0\.0}, 'its content type');
+like($r->{body}, qr/\n# EOF\n\z/, 'ends with # EOF');
+like($r->{body}, qr/^# TYPE faas_function_invocations counter$/m,
+     'counter family without _total');
+like($r->{body}, qr/^# TYPE faas_runner info$/m, 'info family');
+like($r->{body}, qr/^faas_function_invocations_total\{function="ok",tenant="acme",outcome="ok"\} 7$/m,
+     'samples with _total');
+
+# --- big, and a client that does not read it ----------------------------
+
+{
+    cmp_ok(length($prom), '>', 512 * 1024, 'with 305 functions, more than '
+           . '512 KiB of metrics (' . int(length($prom) / 1024) . ' KiB)');
+    like($prom, qr/^# TYPE faas_tenant_max_memory_bytes gauge\n\z/m,
+         '... whole, to its last family');
+    my $n = () = $prom =~ /^faas_function_spawn_failures_total\{/mg;
+    is($n, 305, '... one for each function');
+
+    # asks for it and never reads: the runner goes on serving others
+    my @stuck = map {
+        my $c = $t->fcgi_connect;
+        print $c FaasTest::fcgi_request_bytes(
+            params => [ FAAS_STATUS => 1, REQUEST_METHOD => 'GET',
+                        QUERY_STRING => 'format=prometheus' ], keep => 0);
+        $c;
+    } 1 .. 3;
+    sleep 0.5;
+    is($t->http_get('/fn/f1?op=env')->{status}, 200,
+       'three clients not reading their status: a function answers');
+    is(status('?format=json')->{status}, 200, '... and so does the status');
+    close $_ for @stuck;
+}
+
+# --- table ------------------------------------------------------------------
+
+$r = status('?format=table');
+like($r->{body}, qr/^fcgi-runner 0\.1\.0  pid \d+/, 'table: the runner');
+like($r->{body}, qr/^FUNCTION\s+TENANT\s+MODE\s+BUSY/m, 'table: header');
+like($r->{body}, qr/^ok\s+acme\s+fastcgi\s+0\s+1\s/m, 'table: ok\'s line');
+
+# --- bad input ---------------------------------------------------------------
+
+is(status('?format=xml')->{status}, 400, 'unknown format: 400');
+is(status('?function=../x')->{status}, 404, 'invalid name: 404');
+is(status('?function=nosuch')->{status}, 404, 'unknown function: 404');
+is(status('?' . ('a=b&' x 2000))->{status}, 200, 'a long query: 200');
+is(status('?format=prometheus&format=json')->{status}, 200,
+   'format twice: the last wins');
+
+# --- fcgi-runner status --------------------------------------------------------
+
+my $bin = $t->runner_bin_name;
+my $listen = 'unix:' . $t->socket_path;
+
+my $out = `$bin status --listen $listen --format json 2>&1`;
+is($?, 0, 'fcgi-runner status --format json: exit 0');
+my $cj = eval { decode_json($out) };
+is(func($cj, 'ok')->{invocations}{ok}, 7, '... the same counters');
+
+$out = `$bin status --listen $listen --format prometheus 2>&1`;
+like($out, qr/^faas_function_invocations_total\{function="ok",tenant="acme",outcome="ok"\} 7$/m,
+     'fcgi-runner status --format prometheus');
+
+$out = `$bin status --listen $listen 2>&1`;
+like($out, qr/^FUNCTION\s+TENANT/m, 'fcgi-runner status: a table');
+my @lines = grep { /^\w/ && !/^(FUNCTION|fcgi-runner)/ } split /\n/, $out;
+like($lines[0], qr/^ok\s/, 'busiest, then most invoked, first: ok');
+
+$out = `$bin status --listen $listen --format json --function slow 2>&1`;
+$cj = eval { decode_json($out) };
+is(join(',', map { $_->{name} } @{ $cj->{functions} }), 'slow',
+   '--function slow');
+
+$out = `$bin status --listen $listen --function nosuch 2>&1`;
+isnt($?, 0, '--function nosuch: fails');
+like($out, qr/404 no such function/, '... and says why');
+
+$out = `$bin status --listen unix:/nonexistent/sock 2>&1`;
+isnt($?, 0, 'no runner there: fails');
+like($out, qr/cannot connect to "unix:\/nonexistent\/sock"/, '... and says so');
+
+$out = `timeout 2.5 $bin status --listen $listen --watch 1 2>&1`;
+my $screens = () = $out =~ /\e\[H\e\[2J/g;
+cmp_ok($screens, '>=', 2, "--watch 1: the screen refreshed ($screens in 2.5 s)");
+
+# --- a real Prometheus scrapes it -----------------------------------------------
+
+{
+    my $prometheus = which('prometheus');
+    ok($prometheus, 'prometheus is installed') or diag('make deps installs it');
+
+    if ($prometheus) {
+        my $pport = FaasTest::free_port();
+        my $dir = $t->prefix . '/prometheus';
+        mkdir $dir;
+        FaasTest::write_file("$dir/prometheus.yml", <<"EOF");
+global:
+  scrape_interval: 1s
+scrape_configs:
+  - job_name: faas
+    metrics_path: /faas/status
+    params:
+      format: [prometheus]
+    static_configs:
+      - targets: ['127.0.0.1:$t->{port}']
+EOF
+        my $pid = fork;
+        if ($pid == 0) {
+            open STDOUT, '>', "$dir/log";
+            open STDERR, '>&', \*STDOUT;
+            exec $prometheus, "--config.file=$dir/prometheus.yml",
+                 "--storage.tsdb.path=$dir/data",
+                 "--web.listen-address=127.0.0.1:$pport";
+            exit 127;
+        }
+
+        my $value;
+        FaasTest::wait_for(sub {
+            my $sock = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$pport",
+                                             Timeout => 2) or return 0;
+            print $sock "GET /api/v1/query?query=sum(faas_function_"
+                . "invocations_total%7Bfunction%3D%22ok%22%7D) HTTP/1.0\r\n"
+                . "Host: localhost\r\n\r\n";
+            local $/;
+            my $resp = <$sock> // '';
+            ($value) = $resp =~ /"value":\[[\d.]+,"(\d+)"\]/;
+            return defined $value;
+        }, 30);
+
+        is($value, 7, 'Prometheus scraped it: sum of ok\'s invocations is 7')
+            or diag(FaasTest::read_file("$dir/log"));
+
+        kill 'TERM', $pid;
+        my $gone = FaasTest::wait_for(sub { waitpid($pid, WNOHANG) == $pid },
+                                      10);
+        unless ($gone) {
+            kill 'KILL', $pid;
+            waitpid($pid, 0);
+        }
+    }
+}
+
+# the status requests were not counted as invocations or unrouted ones
+$s = json();
+is($s->{runner}{unrouted_requests}, 1, 'status requests are not unrouted');
+ok(kill(0, $t->runner_pid), 'the runner is up');
+
+$t->done;
+
+done_testing;
