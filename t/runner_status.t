@@ -204,6 +204,22 @@ like($prom, qr/^faas_runner_info\{version="0\.1\.0",pid="\d+"\} 1$/m,
     }
 }
 
+# the README's alerts are valid PromQL rules
+{
+    my $promtool = which('promtool');
+    my ($rules) = FaasTest::read_file("$FaasTest::ROOT/README.md")
+                  =~ /Five alerts worth having.*?```yaml\n(.*?)```/s;
+    ok($rules, "the README's alerts");
+    if ($promtool && $rules) {
+        $rules =~ s/^/    /mg;
+        my $file = $t->prefix . '/rules.yml';
+        FaasTest::write_file($file, "groups:\n  - name: faas\n    rules:\n"
+                             . $rules);
+        my $out = `$promtool check rules $file 2>&1`;
+        is($?, 0, 'promtool check rules: they parse') or diag($out);
+    }
+}
+
 # --- OpenMetrics ----------------------------------------------------------
 
 $r = status('?format=openmetrics');
