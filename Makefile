@@ -21,7 +21,8 @@ TEST_BINS  := $(BUILD)/t/testfn $(BUILD)/t/codec_test $(BUILD)/t/cgi
 
 DEPS := nginx nginx-dev libfcgi-dev libpcre2-dev php-cgi spawn-fcgi \
         libfcgi-bin wrk php-fpm fcgiwrap clang libssl-dev zlib1g-dev \
-        curl openssl libclang-rt-14-dev strace prometheus
+        curl openssl libclang-rt-14-dev strace prometheus libsqlite3-dev \
+        sqlite3
 
 .PHONY: all module runner functions deps test run install bench lint clean \
         nginx-builds soak fuzz
@@ -53,7 +54,8 @@ runner: $(BUILD)/fcgi-runner $(BUILD)/faas-init
 
 $(BUILD)/fcgi-runner: $(RUNNER_SRC) $(RUNNER_HDR)
 	@mkdir -p $(BUILD)
-	$(CC) -std=gnu11 -D_GNU_SOURCE -Iinclude $(CFLAGS) $(WARN) -o $@ $(RUNNER_SRC)
+	$(CC) -std=gnu11 -D_GNU_SOURCE -Iinclude $(CFLAGS) $(WARN) -o $@ $(RUNNER_SRC) \
+	    -lsqlite3
 
 # process 1 of a worker's pid namespace: static, nothing to load at exec
 $(BUILD)/faas-init: fcgi-runner/init/faas-init.c
@@ -64,7 +66,7 @@ $(BUILD)/fcgi-runner-asan: $(RUNNER_SRC) $(RUNNER_HDR)
 	@mkdir -p $(BUILD)
 	$(CC) -std=gnu11 -D_GNU_SOURCE -Iinclude -O1 -g -fno-omit-frame-pointer \
 	    -fsanitize=address,undefined -fno-sanitize-recover=undefined \
-	    $(WARN) -o $@ $(RUNNER_SRC)
+	    $(WARN) -o $@ $(RUNNER_SRC) -lsqlite3
 
 functions: $(FUNCTIONS) $(TEST_BINS)
 
@@ -177,7 +179,7 @@ $(BUILD)/t/runner_fuzz: t/codec/runner_fuzz.c $(FUZZ_RUNNER) $(RUNNER_SRC) \
 	clang -std=gnu11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
 	    -Iinclude -Ifcgi-runner $(WARN) -o $@ t/codec/runner_fuzz.c \
 	    t/codec/fuzz_runner.c \
-	    $(filter-out fcgi-runner/fr_main.c,$(RUNNER_SRC))
+	    $(filter-out fcgi-runner/fr_main.c,$(RUNNER_SRC)) -lsqlite3
 
 # the worker side: real worker processes answering with fuzzed bytes
 $(BUILD)/t/runner_worker_fuzz: t/codec/runner_worker_fuzz.c $(FUZZ_RUNNER) \
@@ -186,7 +188,7 @@ $(BUILD)/t/runner_worker_fuzz: t/codec/runner_worker_fuzz.c $(FUZZ_RUNNER) \
 	clang -std=gnu11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
 	    -Iinclude -Ifcgi-runner $(WARN) -o $@ t/codec/runner_worker_fuzz.c \
 	    t/codec/fuzz_runner.c \
-	    $(filter-out fcgi-runner/fr_main.c,$(RUNNER_SRC))
+	    $(filter-out fcgi-runner/fr_main.c,$(RUNNER_SRC)) -lsqlite3
 
 $(BUILD)/t/fuzz_worker: t/codec/fuzz_worker.c
 	@mkdir -p $(dir $@)

@@ -61,6 +61,10 @@ static const fr_conf_key_t  fr_conf_keys[] = {
     { "limit_queue",    FR_CONF_NUM,   FR_G(limit_queue) },
     { "tenant_max_instances", FR_CONF_NUM, FR_G(tenant_max_instances) },
     { "tenant_max_memory", FR_CONF_SIZE, FR_G(tenant_max_memory) },
+    { "async_max_body", FR_CONF_SIZE,  FR_G(async_max_body) },
+    { "async_retries",  FR_CONF_NUM,   FR_G(async_retries) },
+    { "async_backoff",  FR_CONF_MSEC,  FR_G(async_backoff) },
+    { "async_retention", FR_CONF_MSEC, FR_G(async_retention) },
 
     { "exec",           FR_CONF_STR,   FR_F(exec) },
     { "script",         FR_CONF_STR,   FR_F(script) },
@@ -79,6 +83,8 @@ static const fr_conf_key_t  fr_conf_keys[] = {
     { "max_processes",  FR_CONF_NUM,   FR_F(max_processes) },
     { "max_files",      FR_CONF_NUM,   FR_F(max_files) },
     { "isolation",      FR_CONF_ISOLATION, FR_F(isolation) },
+    { "on_success",     FR_CONF_STR,   FR_F(on_success) },
+    { "on_failure",     FR_CONF_STR,   FR_F(on_failure) },
 
     { NULL, 0, 0, 0 }
 };
@@ -141,6 +147,8 @@ fr_fconf_merge(fr_fconf_t *fc, const fr_fconf_t *prev)
     fr_merge_str(user);
     fr_merge_str(group);
     fr_merge_str(tenant);
+    fr_merge_str(on_success);
+    fr_merge_str(on_failure);
 
     fr_merge(mode, FR_MODE_FASTCGI);
     fr_merge(max_instances, 4);
@@ -189,6 +197,8 @@ fr_fconf_free(fr_fconf_t *fc)
     free(fc->user);
     free(fc->group);
     free(fc->tenant);
+    free(fc->on_success);
+    free(fc->on_failure);
 
     for (i = 0; i < fc->nenv; i++) {
         free(fc->env[i]);
@@ -219,6 +229,10 @@ fr_conf_init(fr_conf_t *conf)
     conf->limit_queue = FR_UNSET;
     conf->tenant_max_instances = FR_UNSET;
     conf->tenant_max_memory = FR_UNSET_MSEC;
+    conf->async_max_body = FR_UNSET_MSEC;
+    conf->async_retries = FR_UNSET;
+    conf->async_backoff = FR_UNSET_MSEC;
+    conf->async_retention = FR_UNSET_MSEC;
 }
 
 
@@ -249,6 +263,10 @@ fr_conf_defaults(fr_conf_t *conf)
     fr_default(limit_queue, 4096);
     fr_default(tenant_max_instances, 0);
     fr_default64(tenant_max_memory, 0);
+    fr_default64(async_max_body, 1024 * 1024);
+    fr_default(async_retries, 2);
+    fr_default64(async_backoff, 1000);
+    fr_default64(async_retention, (int64_t) 24 * 3600 * 1000);
 
     if (conf->state_dir == NULL) {
         conf->state_dir = strdup("/var/lib/faas");

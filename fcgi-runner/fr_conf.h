@@ -48,6 +48,8 @@ typedef struct {
     int                    max_processes;   /* RLIMIT_NPROC */
     int                    max_files;       /* RLIMIT_NOFILE */
     int                    isolation;       /* FR_ISOLATE_* */
+    char                  *on_success;      /* destinations: functions */
+    char                  *on_failure;
     char                 **env;             /* "NAME=VALUE", NULL ended */
     int                    nenv;
     int                    lines[FR_FKEYS]; /* where each key was set */
@@ -83,6 +85,10 @@ typedef struct {
     int                    limit_queue;
     int                    tenant_max_instances;    /* 0: no limit */
     int64_t                tenant_max_memory;
+    int64_t                async_max_body;          /* bytes */
+    int                    async_retries;
+    int64_t                async_backoff;           /* ms */
+    int64_t                async_retention;         /* ms */
     fr_tconf_t            *tenants;
     int                    ntenants;
     fr_fconf_t             defaults;

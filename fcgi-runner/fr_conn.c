@@ -27,7 +27,6 @@
 #define FR_LINGER_MSEC    5000
 
 
-static void fr_conn_accepted(int fd);
 static int fr_conn_room(void);
 static void fr_conn_handler(fr_io_t *io, uint32_t events);
 static void fr_conn_timeout(fr_timer_t *t);
@@ -37,7 +36,7 @@ static const fr_conn_handlers_t  *fr_conn_handlers;
 
 static const fr_listen_handlers_t  fr_conn_listen = {
     fr_conn_room,
-    fr_conn_accepted
+    fr_conn_accept
 };
 
 
@@ -49,8 +48,10 @@ fr_conn_init(const fr_conn_handlers_t *handlers)
 }
 
 
-static void
-fr_conn_accepted(int fd)
+/* a new client connection: from the listener, or the runner's own */
+
+void
+fr_conn_accept(int fd)
 {
     int         one;
     fr_conn_t  *c;

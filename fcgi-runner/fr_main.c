@@ -17,14 +17,17 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "fr_async.h"
 #include "fr_client.h"
 #include "fr_conn.h"
 #include "fr_func.h"
+#include "fr_invocations.h"
 #include "fr_listen.h"
 #include "fr_log.h"
 #include "fr_pool.h"
 #include "fr_proxy.h"
 #include "fr_reap.h"
+#include "fr_store.h"
 #include "fr_tenant.h"
 #include "fr_report.h"
 
@@ -67,6 +70,11 @@ fr_usage(FILE *out)
         "[--format table|json|\n"
         "                   prometheus|openmetrics] [--function NAME] "
         "[--watch SECONDS]\n"
+        "       fcgi-runner invocations [--config FILE] [--function F] "
+        "[--state S]\n"
+        "                   [--format table|json]\n"
+        "       fcgi-runner invocation ID [--config FILE] "
+        "[--format table|json]\n"
         "\n"
         "  --config FILE      the runner's config file\n"
         "  --listen ADDRESS   unix:/path or HOST:PORT (default %s)\n"
@@ -98,6 +106,12 @@ main(int argc, char **argv)
 
     if (argc > 1 && strcmp(argv[1], "meter") == 0) {
         return fr_meter_main(argc - 1, argv + 1);
+    }
+
+    if (argc > 1 && (strcmp(argv[1], "invocations") == 0
+                     || strcmp(argv[1], "invocation") == 0))
+    {
+        return fr_invocations_main(argc - 1, argv + 1);
     }
 
     if (argc > 1 && strcmp(argv[1], "status") == 0) {
@@ -237,6 +251,11 @@ fr_run(void)
         goto done;
     }
 
+    /* a store the runner cannot read is not replaced: it stops here */
+    if (fr_async_init() != FR_OK) {
+        goto done;
+    }
+
     if (fr_listen_open() != FR_OK) {
         goto done;
     }
@@ -293,6 +312,7 @@ fr_run(void)
 done:
 
     fr_shutdown();
+    fr_store_close();
 
     return rc;
 }

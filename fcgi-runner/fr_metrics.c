@@ -14,6 +14,7 @@
 
 #include "fr_meter.h"
 #include "fr_metrics.h"
+#include "fr_store.h"
 
 
 /* a metric family, for a function's view or a tenant's */
@@ -165,6 +166,7 @@ fr_metrics_render(fr_out_t *o, fr_view_t *fv, int nf, fr_view_t *tv, int nt)
     char                name[64];
     struct timeval      tv_now;
     const fr_family_t  *fam;
+    uint64_t            counts[FR_INV_STATES];
 
     fr_header(o, "faas_runner", "", "info", "The runner: version, pid.");
     fr_outs(o, "faas_runner_info{version=\"" FR_VERSION "\",pid=\"");
@@ -203,6 +205,18 @@ fr_metrics_render(fr_out_t *o, fr_view_t *fv, int nf, fr_view_t *tv, int nt)
     fr_runner_gauge(o, "unrouted_requests", "counter",
                     "Requests for no function or an unknown one.",
                     fr_runner.unrouted, 0);
+
+    fr_header(o, "faas_runner_", "async_invocations", "gauge",
+              "Stored asynchronous invocations, by state.");
+    (void) fr_store_counts(counts);
+
+    for (i = 0; i < FR_INV_STATES; i++) {
+        fr_outs(o, "faas_runner_async_invocations{state=\"");
+        fr_outs(o, fr_inv_state_name(i));
+        fr_outs(o, "\"} ");
+        fr_out_u64(o, counts[i]);
+        fr_out(o, "\n", 1);
+    }
 
     for (i = 0; i < 2; i++) {
         for (fam = fr_families;

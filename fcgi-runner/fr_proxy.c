@@ -241,6 +241,9 @@ fr_conn_header(fr_conn_t *c)
             if (r->state == FR_REQ_ANSWERED) {
                 fr_req_done(r);
 
+            } else if (r->state == FR_REQ_ACCEPTING) {
+                fr_req_async_end(r);
+
             } else if (r->state == FR_REQ_RUNNING) {
                 fr_worker_stdin(r->worker, NULL, 0);
 
@@ -296,6 +299,9 @@ fr_conn_content(fr_conn_t *c, const u_char *data, size_t n)
     if (p->type == FR_FCGI_STDIN && r->state == FR_REQ_RUNNING) {
         r->stdin_started = 1;
         fr_worker_stdin(r->worker, data, n);
+
+    } else if (p->type == FR_FCGI_STDIN && r->state == FR_REQ_ACCEPTING) {
+        fr_req_async_body(r, data, n);
     }
 }
 
@@ -398,6 +404,7 @@ fr_conn_begin(fr_conn_t *c)
     r->cpu_us = -1;
     r->max_memory_kb = -1;
     fr_list_init(&r->queue);
+    fr_list_init(&r->pending);
 
     c->req = r;
     fr_runner.nreqs++;

@@ -74,6 +74,7 @@ fr_req_stdin_ready(fr_req_t *r)
     switch (r->state) {
 
     case FR_REQ_ANSWERED:
+    case FR_REQ_ACCEPTING:
         return 1;
 
     case FR_REQ_RUNNING:
@@ -114,7 +115,9 @@ fr_req_scan_params(fr_req_t *r)
 
     while (fr_fcgi_nv_next(&pos, last, &n, &nlen, &v, &vlen) == FR_OK) {
 
-        if (nlen < 10 || (n[0] != 'F' && n[0] != 'R' && n[0] != 'Q')) {
+        if (nlen < 10
+            || (n[0] != 'F' && n[0] != 'R' && n[0] != 'Q' && n[0] != 'H'))
+        {
             continue;
         }
 
@@ -136,6 +139,12 @@ fr_req_scan_params(fr_req_t *r)
         } else if (fr_is("QUERY_STRING")) {
             r->query = v;
             r->query_len = vlen;
+
+        } else if ((fr_is("FAAS_INVOCATION") || fr_is("HTTP_FAAS_INVOCATION"))
+                   && vlen == 5 && memcmp(v, "async", 5) == 0)
+        {
+            /* faas_invocation async; or the header Faas-Invocation */
+            r->async = 1;
         }
     }
 
@@ -201,6 +210,17 @@ fr_req_start(fr_req_t *r)
     if (fr_runner.draining) {
         r->outcome = FR_OUTCOME_THROTTLED;
         fr_req_answer(r, 503);
+        return;
+    }
+
+    if (r->async) {
+        /* its body is read whole, then it is stored and answered 202 */
+        r->state = FR_REQ_ACCEPTING;
+
+        if (r->stdin_done) {
+            fr_req_async_end(r);
+        }
+
         return;
     }
 
@@ -379,8 +399,10 @@ fr_status_line(int status)
 {
     switch (status) {
     case 200: return "200 OK";
+    case 202: return "202 Accepted";
     case 400: return "400 Bad Request";
     case 404: return "404 Not Found";
+    case 413: return "413 Request Entity Too Large";
     case 431: return "431 Request Header Fields Too Large";
     case 502: return "502 Bad Gateway";
     case 503: return "503 Service Unavailable";
@@ -398,8 +420,6 @@ fr_status_line(int status)
 static void
 fr_req_status(fr_req_t *r)
 {
-    int                n;
-    char               head[256];
     uint64_t           t0;
     fr_status_reply_t  reply;
 
@@ -423,23 +443,77 @@ fr_req_status(fr_req_t *r)
         return;
     }
 
+    fr_req_reply(r, reply.status, "Cache-Control: no-store\r\n",
+                 reply.content_type, fr_buf_pos(&reply.body), reply.body.len);
+
+    fr_buf_free(&reply.body);
+}
+
+
+/*
+ * The runner's own answer, whole: its header block and body at once.
+ * FR_AGAIN from the output (a slow client) is no error: it is all
+ * queued and goes as the client reads.
+ */
+
+void
+fr_req_reply(fr_req_t *r, int status, const char *headers,
+    const char *content_type, const u_char *body, size_t len)
+{
+    int   n;
+    char  head[512];
+
     n = snprintf(head, sizeof(head), "Status: %s\r\n"
                  "Content-Type: %s\r\n"
                  "Content-Length: %zu\r\n"
-                 "Cache-Control: no-store\r\n\r\n",
-                 fr_status_line(reply.status), reply.content_type,
-                 reply.body.len);
+                 "%s\r\n",
+                 fr_status_line(status), content_type, len,
+                 headers ? headers : "");
 
-    /* all of it at once: FR_AGAIN (the client is slow) is no error */
     if (fr_req_stdout(r, FR_FCGI_STDOUT, (u_char *) head, (size_t) n)
         != FR_ERROR
-        && fr_req_stdout(r, FR_FCGI_STDOUT, fr_buf_pos(&reply.body),
-                         reply.body.len) != FR_ERROR)
+        && (len == 0 || fr_req_stdout(r, FR_FCGI_STDOUT, body, len)
+                        != FR_ERROR))
     {
         fr_req_end(r, 0);
     }
+}
 
-    fr_buf_free(&reply.body);
+
+/* the body of an async request, kept up to async_max_body (then 413) */
+
+void
+fr_req_async_body(fr_req_t *r, const u_char *data, size_t n)
+{
+    if (r->body.len + n > (size_t) fr_runner.conf.async_max_body) {
+        fr_log(FR_LOG_INFO, 0, "function \"%s\": an asynchronous request's "
+               "body is over async_max_body %lld", r->func->name,
+               (long long) fr_runner.conf.async_max_body);
+        fr_buf_free(&r->body);
+        (void) fr_req_reject(r, 413);
+        return;
+    }
+
+    if (fr_buf_append(&r->body, data, n) != FR_OK) {
+        fr_buf_free(&r->body);
+        (void) fr_req_reject(r, 500);
+    }
+}
+
+
+void (*fr_req_async_accept)(fr_req_t *r);
+
+
+void
+fr_req_async_end(fr_req_t *r)
+{
+    if (fr_req_async_accept == NULL) {
+        r->outcome = FR_OUTCOME_ERROR;
+        fr_req_answer(r, 503);
+        return;
+    }
+
+    fr_req_async_accept(r);
 }
 
 
@@ -588,6 +662,12 @@ fr_req_free(fr_req_t *r)
     }
 
     fr_buf_free(&r->params);
+    fr_buf_free(&r->body);
+
+    if (!fr_list_empty(&r->pending)) {
+        /* stored already: it runs all the same, nobody hears its 202 */
+        fr_list_remove(&r->pending);
+    }
 
     c->req = NULL;
     c->paused = 0;

@@ -17,6 +17,13 @@ int fr_req_reject(fr_req_t *r, int status);
 void fr_req_fail(fr_req_t *r, fr_outcome_e outcome);
 void fr_req_done(fr_req_t *r);
 void fr_req_free(fr_req_t *r);
+void fr_req_reply(fr_req_t *r, int status, const char *headers,
+    const char *content_type, const u_char *body, size_t len);
+
+/* asynchronous invocations: the body is kept, then handed to the store */
+extern void (*fr_req_async_accept)(fr_req_t *r);
+void fr_req_async_body(fr_req_t *r, const u_char *data, size_t n);
+void fr_req_async_end(fr_req_t *r);
 
 
 #endif /* FR_REQUEST_H */

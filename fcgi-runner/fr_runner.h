@@ -80,6 +80,7 @@ typedef struct {
 
 typedef enum {
     FR_REQ_PARAMS = 0,      /* reading FCGI_PARAMS */
+    FR_REQ_ACCEPTING,       /* async: its body is read, to be stored */
     FR_REQ_QUEUED,          /* waiting for a worker */
     FR_REQ_RUNNING,         /* a worker has it */
     FR_REQ_ANSWERED         /* answered; the rest of its input is dropped */
@@ -99,7 +100,11 @@ struct fr_req_s {
     unsigned               retried:1;
     unsigned               meter:1;         /* the client asked */
     unsigned               cold:1;
+    unsigned               async:1;         /* to be stored, 202 */
     fr_outcome_e           outcome;
+    fr_buf_t               body;            /* async: the body to store */
+    fr_link_t              pending;         /* async: awaits its commit */
+    char                   inv_id[36];      /* async: its invocation */
     fr_buf_t               params;          /* the raw PARAMS stream */
     const u_char          *function;        /* in params: FAAS_FUNCTION */
     size_t                 function_len;
@@ -255,6 +260,7 @@ struct fr_func_s {
     int                    nstarting;
     int                    nreqs;
     unsigned               failures;        /* consecutive failed starts */
+    int                    nasync;          /* stored invocations running */
     fr_stats_t             stats;
     uint64_t               throttled_until; /* msec */
     fr_timer_t             timer;           /* end of the throttle */

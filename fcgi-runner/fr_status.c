@@ -15,6 +15,7 @@
 #include "fr_meter.h"
 #include "fr_metrics.h"
 #include "fr_status.h"
+#include "fr_store.h"
 
 
 static void fr_render_json(fr_out_t *o, fr_view_t *fv, int nf,
@@ -143,6 +144,7 @@ fr_render_json(fr_out_t *o, fr_view_t *fv, int nf, fr_view_t *tv, int nt)
 {
     int             i;
     struct timeval  now;
+    uint64_t        counts[FR_INV_STATES];
 
     gettimeofday(&now, NULL);
 
@@ -176,7 +178,18 @@ fr_render_json(fr_out_t *o, fr_view_t *fv, int nf, fr_view_t *tv, int nt)
     fr_out_u64(o, fr_runner.reloads);
     fr_outs(o, ",\"unrouted_requests\":");
     fr_out_u64(o, fr_runner.unrouted);
-    fr_outs(o, "},\n\"functions\":[");
+    fr_outs(o, ",\"async_invocations\":{");
+
+    (void) fr_store_counts(counts);
+
+    for (i = 0; i < FR_INV_STATES; i++) {
+        fr_outs(o, i ? ",\"" : "\"");
+        fr_outs(o, fr_inv_state_name(i));
+        fr_outs(o, "\":");
+        fr_out_u64(o, counts[i]);
+    }
+
+    fr_outs(o, "}},\n\"functions\":[");
 
     for (i = 0; i < nf; i++) {
         fr_outs(o, i ? ",\n" : "\n");

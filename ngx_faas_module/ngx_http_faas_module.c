@@ -52,6 +52,14 @@ static ngx_path_init_t  ngx_http_faas_temp_path = {
 };
 
 
+/* faas_invocation: sync answers the request; async stores it, 202 */
+static ngx_conf_enum_t  ngx_http_faas_invocations[] = {
+    { ngx_string("sync"), 0 },
+    { ngx_string("async"), 1 },
+    { ngx_null_string, 0 }
+};
+
+
 static ngx_command_t  ngx_http_faas_commands[] = {
 
     { ngx_string("faas_pass"),
@@ -109,6 +117,13 @@ static ngx_command_t  ngx_http_faas_commands[] = {
       NGX_HTTP_LOC_CONF_OFFSET,
       0,
       NULL },
+
+    { ngx_string("faas_invocation"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_enum_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_faas_loc_conf_t, invocation),
+      &ngx_http_faas_invocations },
 
     { ngx_string("faas_accel_headers"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
@@ -279,6 +294,7 @@ ngx_http_faas_create_loc_conf(ngx_conf_t *cf)
     ngx_str_set(&conf->upstream.module, "faas");
 
     conf->status = NGX_CONF_UNSET;
+    conf->invocation = NGX_CONF_UNSET_UINT;
     conf->accel_headers = NGX_CONF_UNSET;
 
     return conf;
@@ -481,6 +497,7 @@ ngx_http_faas_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     }
 
     ngx_conf_merge_value(conf->status, prev->status, 0);
+    ngx_conf_merge_uint_value(conf->invocation, prev->invocation, 0);
 
     return NGX_CONF_OK;
 }

@@ -483,6 +483,11 @@ ngx_http_faas_collect_params(ngx_http_request_t *r,
 
     } else {
         ngx_http_faas_add("FAAS_FUNCTION", &ctx->function);
+
+        if (flcf->invocation) {
+            ngx_str_set(&value, "async");
+            ngx_http_faas_add("FAAS_INVOCATION", &value);
+        }
     }
 
     if (fmcf->meter) {

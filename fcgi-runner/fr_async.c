@@ -1,0 +1,751 @@
+/*
+ * Copyright (C) ngx_faas developers
+ *
+ * Asynchronous invocations. Accepted: a request asked to be async has
+ * its body read whole, is stored, and is answered 202 with its id once
+ * the store has it on disk; the stores of one round of events commit
+ * together (one fsync for many). Dispatched: a stored invocation goes
+ * to its function as a FastCGI request of the runner's own, through a
+ * socket pair into the ordinary connection code, so it waits in the
+ * same queue, under the same limits, as any request, and is metered
+ * alike; never while a synchronous request of its function waits.
+ * A crash, timeout or 5xx is tried again (async_retries, backoff
+ * doubling from async_backoff), then kept as failed; on_success and
+ * on_failure name functions invoked with the outcome.
+ */
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <sys/epoll.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "fr_async.h"
+#include "fr_conn.h"
+#include "fr_fcgi.h"
+#include "fr_func.h"
+#include "fr_log.h"
+#include "fr_request.h"
+#include "fr_store.h"
+
+
+#define FR_ASYNC_TICK       1000        /* ms between looks when idle */
+#define FR_ASYNC_PURGE      60000       /* ms between purges */
+#define FR_RESPONSE_MAX     (64 * 1024) /* of a response, kept */
+
+
+/* a stored invocation on its way through the runner */
+typedef struct {
+    fr_io_t                io;
+    char                   id[FR_INV_ID_LEN + 1];
+    char                   function[68];
+    char                   trigger[16];
+    int                    attempts;
+    fr_buf_t               out;             /* the request, to send */
+    fr_buf_t               in;              /* the response's STDOUT */
+    size_t                 in_total;
+    fr_fcgi_parser_t       parser;
+    fr_link_t              link;
+} fr_call_t;
+
+
+#define FR_DUE_MAX  256
+
+typedef struct {
+    int                    n;
+    char                   names[FR_DUE_MAX][68];
+} fr_due_t;
+
+
+static void fr_async_accept(fr_req_t *r);
+static void fr_async_commit(fr_timer_t *t);
+static void fr_async_tick(fr_timer_t *t);
+static int fr_async_collect(const fr_inv_t *inv, void *data);
+static void fr_async_due(const char *function, uint64_t now);
+static int fr_async_dispatch(fr_func_t *f, const fr_inv_t *inv);
+static int fr_async_request(fr_call_t *call, const fr_inv_t *inv);
+static void fr_async_handler(fr_io_t *io, uint32_t events);
+static void fr_async_done(fr_call_t *call, int ended);
+static int fr_async_status(const fr_buf_t *b);
+static void fr_async_destination(fr_call_t *call, const char *to, int status,
+    int ok);
+static void fr_async_id(char *id);
+static uint64_t fr_wall_usec(void);
+
+
+static fr_timer_t  fr_commit_timer;
+static fr_timer_t  fr_tick_timer;
+static fr_link_t   fr_pending;              /* requests awaiting commit */
+static fr_link_t   fr_calls;
+static int         fr_batch;                /* a transaction is open */
+static uint64_t    fr_purged_at;
+
+
+int
+fr_async_init(void)
+{
+    char  path[4200];
+    int   n;
+
+    fr_list_init(&fr_pending);
+    fr_list_init(&fr_calls);
+
+    fr_commit_timer.handler = fr_async_commit;
+    fr_tick_timer.handler = fr_async_tick;
+
+    fr_req_async_accept = fr_async_accept;
+
+    /* a store left by an earlier run: what it holds runs now */
+    snprintf(path, sizeof(path), "%s/async.db", fr_runner.conf.state_dir);
+
+    if (access(path, F_OK) != 0) {
+        snprintf(path, sizeof(path), "%s/async.db-wal",
+                 fr_runner.conf.state_dir);
+
+        if (access(path, F_OK) != 0) {
+            return FR_OK;
+        }
+    }
+
+    if (fr_store_open(fr_runner.conf.state_dir, 0) != FR_OK) {
+        return FR_ERROR;
+    }
+
+    n = fr_store_requeue_running();
+
+    if (n > 0) {
+        fr_log(FR_LOG_WARN, 0, "%d asynchronous invocation%s were running "
+               "when the runner stopped: they run again", n,
+               n == 1 ? "" : "s");
+    }
+
+    fr_timer_add(&fr_tick_timer, 0);
+
+    return FR_OK;
+}
+
+
+/* the request's body is in: stored with the round's others, then 202 */
+
+static void
+fr_async_accept(fr_req_t *r)
+{
+    fr_inv_t  inv;
+
+    if (fr_store_open(fr_runner.conf.state_dir, 0) != FR_OK) {
+        r->outcome = FR_OUTCOME_ERROR;
+        fr_req_answer(r, 503);
+        return;
+    }
+
+    if (!fr_batch) {
+        if (fr_store_begin() != FR_OK) {
+            r->outcome = FR_OUTCOME_ERROR;
+            fr_req_answer(r, 503);
+            return;
+        }
+
+        fr_batch = 1;
+        fr_timer_add(&fr_commit_timer, 0);
+    }
+
+    memset(&inv, 0, sizeof(inv));
+    fr_async_id(inv.id);
+    snprintf(inv.function, sizeof(inv.function), "%s", r->func->name);
+    strcpy(inv.trigger, "async");
+    inv.params = fr_buf_pos(&r->params);
+    inv.params_len = r->params.len;
+    inv.body = fr_buf_pos(&r->body);
+    inv.body_len = r->body.len;
+    inv.created = fr_wall_usec();
+
+    if (fr_store_enqueue(&inv) != FR_OK) {
+        r->outcome = FR_OUTCOME_ERROR;
+        fr_req_answer(r, 503);
+        return;
+    }
+
+    memcpy(r->inv_id, inv.id, sizeof(inv.id));
+    fr_buf_free(&r->body);
+    r->state = FR_REQ_QUEUED;
+    fr_list_insert_tail(&fr_pending, &r->pending);
+}
+
+
+/*
+ * The round's batch goes to disk: each of its requests is answered 202,
+ * or, if the commit failed (a full disk), 503 with nothing kept.
+ */
+
+static void
+fr_async_commit(fr_timer_t *t)
+{
+    int        rc;
+    char       hdr[80], body[64];
+    fr_req_t  *r;
+
+    (void) t;
+
+    fr_batch = 0;
+    rc = fr_store_commit();
+
+    if (rc != FR_OK) {
+        fr_log(FR_LOG_ERR, 0, "asynchronous invocations not stored: their "
+               "clients get 503");
+    }
+
+    while (!fr_list_empty(&fr_pending)) {
+        r = fr_list_data(fr_list_first(&fr_pending), fr_req_t, pending);
+        fr_list_remove(&r->pending);
+
+        if (rc != FR_OK) {
+            r->outcome = FR_OUTCOME_ERROR;
+            fr_req_answer(r, 503);
+            continue;
+        }
+
+        snprintf(hdr, sizeof(hdr), "Faas-Invocation-Id: %s\r\n", r->inv_id);
+        snprintf(body, sizeof(body), "{\"id\": \"%s\"}\n", r->inv_id);
+
+        fr_req_reply(r, 202, hdr, "application/json", (u_char *) body,
+                     strlen(body));
+    }
+
+    fr_timer_add(&fr_tick_timer, 0);
+}
+
+
+/* the store is looked at: what is due goes to its function, if it may */
+
+static void
+fr_async_tick(fr_timer_t *t)
+{
+    int              i;
+    int64_t          next;
+    uint64_t         now, wait;
+    fr_due_t         due;
+
+    (void) t;
+
+    if (fr_runner.draining || fr_store_open(fr_runner.conf.state_dir, 0)
+                              != FR_OK)
+    {
+        return;
+    }
+
+    now = fr_wall_usec();
+
+    /* the functions with something due, gathered, then served */
+    due.n = 0;
+    (void) fr_store_due(now, fr_async_collect, &due);
+
+    for (i = 0; i < due.n; i++) {
+        fr_async_due(due.names[i], now);
+    }
+
+    if (now - fr_purged_at > (uint64_t) FR_ASYNC_PURGE * 1000) {
+        fr_purged_at = now;
+        (void) fr_store_purge(now - (uint64_t) fr_runner.conf.async_retention
+                                    * 1000);
+    }
+
+    next = fr_store_next_due();
+    wait = FR_ASYNC_TICK;
+
+    if (next >= 0) {
+        wait = (uint64_t) next > now ? ((uint64_t) next - now) / 1000 + 1
+                                     : FR_ASYNC_TICK;
+        wait = wait < FR_ASYNC_TICK ? wait : FR_ASYNC_TICK;
+    }
+
+    fr_timer_add(&fr_tick_timer, wait);
+}
+
+
+static int
+fr_async_collect(const fr_inv_t *inv, void *data)
+{
+    fr_due_t  *due = data;
+
+    if (due->n == FR_DUE_MAX) {
+        return FR_DECLINED;
+    }
+
+    snprintf(due->names[due->n++], sizeof(due->names[0]), "%s",
+             inv->function);
+
+    return FR_OK;
+}
+
+
+static void
+fr_async_due(const char *function, uint64_t now)
+{
+    int         rc;
+    fr_inv_t    inv;
+    fr_func_t  *f;
+
+    f = fr_func_find((const u_char *) function, strlen(function));
+
+    for ( ;; ) {
+        /* never ahead of a synchronous request of the same function */
+        if (f && (f->nqueued > 0 || f->nasync >= f->conf.max_instances)) {
+            return;
+        }
+
+        if (fr_store_claim(function, now,
+                           (uint64_t) (f ? f->conf.timeout : 0) * 2000,
+                           &inv) != FR_OK)
+        {
+            return;
+        }
+
+        if (f == NULL) {
+            fr_store_claimed();
+            fr_log(FR_LOG_ERR, 0, "asynchronous invocation %s: no function "
+                   "\"%s\"", inv.id, inv.function);
+            (void) fr_store_fail(inv.id, 404, "no such function", 0);
+            continue;
+        }
+
+        rc = fr_async_dispatch(f, &inv);
+        fr_store_claimed();
+
+        if (rc != FR_OK) {
+            (void) fr_store_fail(inv.id, 503, "cannot dispatch",
+                                 now + 1000000);
+            return;
+        }
+    }
+}
+
+
+static int
+fr_async_dispatch(fr_func_t *f, const fr_inv_t *inv)
+{
+    int         sv[2];
+    fr_call_t  *call;
+
+    call = calloc(1, sizeof(fr_call_t));
+    if (call == NULL) {
+        return FR_ERROR;
+    }
+
+    memcpy(call->id, inv->id, sizeof(call->id));
+    memcpy(call->function, inv->function, sizeof(call->function));
+    memcpy(call->trigger, inv->trigger, sizeof(call->trigger));
+    call->attempts = inv->attempts;
+    fr_fcgi_parser_init(&call->parser);
+
+    if (fr_async_request(call, inv) != FR_OK
+        || socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+                      0, sv) == -1)
+    {
+        fr_log(FR_LOG_ALERT, errno, "cannot dispatch invocation %s",
+               inv->id);
+        fr_buf_free(&call->out);
+        free(call);
+        return FR_ERROR;
+    }
+
+    call->io.fd = sv[1];
+    call->io.handler = fr_async_handler;
+    call->io.data = call;
+
+    fr_list_insert_tail(&fr_calls, &call->link);
+    f->nasync++;
+
+    fr_log(FR_LOG_INFO, 0, "invocation %s of \"%s\": attempt %d", call->id,
+           call->function, call->attempts);
+
+    /* the runner's own connection: as if nginx had sent it */
+    fr_conn_accept(sv[0]);
+
+    if (fr_io_set(&call->io, EPOLLIN | EPOLLOUT | EPOLLRDHUP) != FR_OK) {
+        fr_async_done(call, 0);
+    }
+
+    return FR_OK;
+}
+
+
+/*
+ * BEGIN_REQUEST, the stored parameters less what made it async, plus
+ * FAAS_INVOCATION_ID, FAAS_ATTEMPT and FAAS_TRIGGER, then the body.
+ */
+
+static int
+fr_async_request(fr_call_t *call, const fr_inv_t *inv)
+{
+    int            i;
+    char           attempt[16];
+    u_char        *p, *start, *q, *params;
+    size_t         nlen, vlen, chunk, size;
+    const u_char  *pos, *last, *name, *value;
+
+    const char  *add[6] = {
+        "FAAS_INVOCATION_ID", call->id,
+        "FAAS_ATTEMPT", attempt,
+        "FAAS_TRIGGER", call->trigger
+    };
+
+    snprintf(attempt, sizeof(attempt), "%d", inv->attempts);
+
+    /* the parameters as one stream, then cut into records */
+    params = malloc(inv->params_len + 256);
+    if (params == NULL) {
+        return FR_ERROR;
+    }
+
+    q = params;
+    pos = inv->params;
+    last = pos + inv->params_len;
+
+    while (fr_fcgi_nv_next(&pos, last, &name, &nlen, &value, &vlen) == FR_OK)
+    {
+        if ((nlen >= 15 && memcmp(name, "FAAS_INVOCATION", 15) == 0)
+            || (nlen == 20 && memcmp(name, "HTTP_FAAS_INVOCATION", 20) == 0)
+            || (nlen == 12 && memcmp(name, "FAAS_ATTEMPT", 12) == 0)
+            || (nlen == 12 && memcmp(name, "FAAS_TRIGGER", 12) == 0))
+        {
+            continue;
+        }
+
+        q = fr_fcgi_nv_write(q, name, nlen, value, vlen);
+    }
+
+    for (i = 0; i < 6; i += 2) {
+        q = fr_fcgi_nv_write(q, (const u_char *) add[i], strlen(add[i]),
+                             (const u_char *) add[i + 1], strlen(add[i + 1]));
+    }
+
+    size = (q - params) + inv->body_len;
+    size += FR_FCGI_HEADER_LEN * (size / 32768 + 8) + 16;
+
+    start = fr_buf_reserve(&call->out, size);
+    if (start == NULL) {
+        free(params);
+        return FR_ERROR;
+    }
+
+    p = fr_fcgi_write_begin_request(start, 1, FR_FCGI_RESPONDER, 0);
+
+    for (pos = params, size = q - params; size; pos += chunk, size -= chunk)
+    {
+        chunk = size > 32768 ? 32768 : size;
+        p = fr_fcgi_write_header(p, FR_FCGI_PARAMS, 1, (uint16_t) chunk, 0);
+        memcpy(p, pos, chunk);
+        p += chunk;
+    }
+
+    free(params);
+
+    p = fr_fcgi_write_header(p, FR_FCGI_PARAMS, 1, 0, 0);
+
+    for (pos = inv->body, size = inv->body_len; size;
+         pos += chunk, size -= chunk)
+    {
+        chunk = size > 32768 ? 32768 : size;
+        p = fr_fcgi_write_header(p, FR_FCGI_STDIN, 1, (uint16_t) chunk, 0);
+        memcpy(p, pos, chunk);
+        p += chunk;
+    }
+
+    p = fr_fcgi_write_header(p, FR_FCGI_STDIN, 1, 0, 0);
+
+    call->out.len = p - start;
+
+    return FR_OK;
+}
+
+
+/* the runner's answer to its own request: STDOUT kept, END_REQUEST */
+
+static void
+fr_async_handler(fr_io_t *io, uint32_t events)
+{
+    ssize_t            n;
+    u_char             buf[16384];
+    fr_call_t         *call;
+    const u_char      *pos;
+    fr_fcgi_event_e    ev;
+
+    call = io->data;
+
+    if ((events & EPOLLOUT) && call->out.len) {
+        if (fr_buf_flush(&call->out, io->fd) == FR_ERROR) {
+            fr_async_done(call, 0);
+            return;
+        }
+
+        if (call->out.len == 0) {
+            fr_buf_free(&call->out);
+            (void) fr_io_set(io, EPOLLIN | EPOLLRDHUP);
+        }
+    }
+
+    for ( ;; ) {
+        n = read(io->fd, buf, sizeof(buf));
+
+        if (n == -1 && errno == EAGAIN) {
+            return;
+        }
+
+        if (n <= 0) {
+            /* closed before END_REQUEST: a response cut short */
+            fr_async_done(call, 0);
+            return;
+        }
+
+        pos = buf;
+
+        while ((ev = fr_fcgi_parse(&call->parser, &pos, buf + n))
+               != FR_FCGI_EV_AGAIN)
+        {
+            if (ev == FR_FCGI_EV_ERROR) {
+                fr_async_done(call, 0);
+                return;
+            }
+
+            if (ev == FR_FCGI_EV_CONTENT
+                && call->parser.type == FR_FCGI_STDOUT)
+            {
+                call->in_total += call->parser.size;
+
+                if (call->in.len + call->parser.size <= FR_RESPONSE_MAX) {
+                    (void) fr_buf_append(&call->in, call->parser.data,
+                                         call->parser.size);
+                }
+            }
+
+            if (ev == FR_FCGI_EV_END
+                && call->parser.type == FR_FCGI_END_REQUEST)
+            {
+                fr_async_done(call, 1);
+                return;
+            }
+        }
+    }
+}
+
+
+/* its outcome into the store: done, tried again later, or failed */
+
+static void
+fr_async_done(fr_call_t *call, int ended)
+{
+    int         status, ok, last;
+    uint64_t    now, delay;
+    fr_func_t  *f;
+
+    fr_io_close(&call->io);
+    fr_list_remove(&call->link);
+
+    f = fr_func_find((const u_char *) call->function, strlen(call->function));
+    if (f && f->nasync > 0) {
+        f->nasync--;
+    }
+
+    status = ended ? fr_async_status(&call->in) : 502;
+    ok = (status < 500);
+    last = (call->attempts > fr_runner.conf.async_retries);
+    now = fr_wall_usec();
+
+    if (ok) {
+        fr_log(FR_LOG_INFO, 0, "invocation %s of \"%s\": %d", call->id,
+               call->function, status);
+        (void) fr_store_ack(call->id, status, fr_buf_pos(&call->in),
+                            call->in.len);
+
+    } else if (!last) {
+        delay = (uint64_t) fr_runner.conf.async_backoff * 1000
+                << (call->attempts - 1);
+        fr_log(FR_LOG_WARN, 0, "invocation %s of \"%s\": %d on attempt %d, "
+               "again in %llu ms", call->id, call->function, status,
+               call->attempts, (unsigned long long) (delay / 1000));
+        (void) fr_store_fail(call->id, status, "failed attempt",
+                             now + delay);
+
+    } else {
+        fr_log(FR_LOG_ERR, 0, "invocation %s of \"%s\": %d on attempt %d, "
+               "failed", call->id, call->function, status, call->attempts);
+        (void) fr_store_fail(call->id, status, "failed", 0);
+    }
+
+    if (ok && f && f->conf.on_success) {
+        fr_async_destination(call, f->conf.on_success, status, 1);
+
+    } else if (!ok && last && f && f->conf.on_failure) {
+        fr_async_destination(call, f->conf.on_failure, status, 0);
+    }
+
+    fr_buf_free(&call->out);
+    fr_buf_free(&call->in);
+    free(call);
+
+    fr_timer_add(&fr_tick_timer, 0);
+}
+
+
+/* "Status: NNN" of the CGI header block, or 200 */
+
+static int
+fr_async_status(const fr_buf_t *b)
+{
+    size_t         i;
+    const u_char  *p;
+
+    p = fr_buf_pos(b);
+
+    for (i = 0; i + 11 < b->len; i++) {
+        if ((i == 0 || p[i - 1] == '\n')
+            && strncasecmp((const char *) p + i, "Status: ", 8) == 0)
+        {
+            return atoi((const char *) p + i + 8);
+        }
+
+        if (p[i] == '\n' && (p[i + 1] == '\n'
+                             || (p[i + 1] == '\r' && p[i + 2] == '\n')))
+        {
+            break;
+        }
+    }
+
+    return 200;
+}
+
+
+/*
+ * on_success, on_failure: the destination function is invoked
+ * asynchronously (trigger "destination") with the outcome as JSON.
+ */
+
+static void
+fr_async_destination(fr_call_t *call, const char *to, int status, int ok)
+{
+    size_t     i, blen;
+    u_char    *params, *q;
+    fr_buf_t   doc;
+    fr_inv_t   inv;
+    char       head[512];
+    const u_char  *body;
+
+    static const char  hex[] = "0123456789abcdef";
+
+    memset(&doc, 0, sizeof(doc));
+
+    snprintf(head, sizeof(head), "{\"id\": \"%s\", \"function\": \"%s\", "
+             "\"outcome\": \"%s\", \"status\": %d, \"attempts\": %d, "
+             "\"response\": \"", call->id, call->function,
+             ok ? "succeeded" : "failed", status, call->attempts);
+
+    (void) fr_buf_append(&doc, head, strlen(head));
+
+    body = fr_buf_pos(&call->in);
+    blen = call->in.len;
+
+    /* the response as a JSON string (what nginx would have sent) */
+    for (i = 0; i < blen; i++) {
+        u_char  c = body[i];
+        char    e[8];
+
+        if (c == '"' || c == '\\') {
+            e[0] = '\\'; e[1] = (char) c;
+            (void) fr_buf_append(&doc, e, 2);
+
+        } else if (c < 0x20 || c >= 0x7f) {
+            e[0] = '\\'; e[1] = 'u'; e[2] = '0'; e[3] = '0';
+            e[4] = hex[c >> 4]; e[5] = hex[c & 0xf];
+            (void) fr_buf_append(&doc, e, 6);
+
+        } else {
+            (void) fr_buf_append(&doc, &c, 1);
+        }
+    }
+
+    (void) fr_buf_append(&doc, "\"}\n", 3);
+
+    params = malloc(512 + strlen(to));
+    if (params == NULL) {
+        fr_buf_free(&doc);
+        return;
+    }
+
+    q = params;
+    q = fr_fcgi_nv_write(q, (const u_char *) "FAAS_FUNCTION", 13,
+                         (const u_char *) to, strlen(to));
+    q = fr_fcgi_nv_write(q, (const u_char *) "REQUEST_METHOD", 14,
+                         (const u_char *) "POST", 4);
+    q = fr_fcgi_nv_write(q, (const u_char *) "CONTENT_TYPE", 12,
+                         (const u_char *) "application/json", 16);
+    snprintf(head, sizeof(head), "%zu", doc.len);
+    q = fr_fcgi_nv_write(q, (const u_char *) "CONTENT_LENGTH", 14,
+                         (const u_char *) head, strlen(head));
+
+    memset(&inv, 0, sizeof(inv));
+    fr_async_id(inv.id);
+    snprintf(inv.function, sizeof(inv.function), "%s", to);
+    strcpy(inv.trigger, "destination");
+    inv.params = params;
+    inv.params_len = q - params;
+    inv.body = fr_buf_pos(&doc);
+    inv.body_len = doc.len;
+    inv.created = fr_wall_usec();
+
+    if (fr_store_enqueue(&inv) == FR_OK) {
+        fr_log(FR_LOG_INFO, 0, "invocation %s of \"%s\": its outcome goes "
+               "to \"%s\" as invocation %s", call->id, call->function, to,
+               inv.id);
+    }
+
+    free(params);
+    fr_buf_free(&doc);
+}
+
+
+/* 32 hex digits: the time in ms (sortable), then random bits */
+
+static void
+fr_async_id(char *id)
+{
+    int            i;
+    uint64_t       ms;
+    unsigned char  rnd[10];
+
+    static const char  hex[] = "0123456789abcdef";
+
+    ms = fr_wall_usec() / 1000;
+
+    if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t) sizeof(rnd)) {
+        memset(rnd, 0, sizeof(rnd));
+        memcpy(rnd, &fr_runner.spawn_seq, sizeof(fr_runner.spawn_seq));
+        fr_runner.spawn_seq++;
+    }
+
+    for (i = 11; i >= 0; i--) {
+        id[i] = hex[ms & 0xf];
+        ms >>= 4;
+    }
+
+    for (i = 0; i < 10; i++) {
+        id[12 + 2 * i] = hex[rnd[i] >> 4];
+        id[13 + 2 * i] = hex[rnd[i] & 0xf];
+    }
+
+    id[FR_INV_ID_LEN] = '\0';
+}
+
+
+static uint64_t
+fr_wall_usec(void)
+{
+    struct timespec  ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+
+    return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
+}

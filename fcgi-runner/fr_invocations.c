@@ -1,0 +1,248 @@
+/*
+ * Copyright (C) ngx_faas developers
+ *
+ * fcgi-runner invocations, fcgi-runner invocation ID: the store of
+ * asynchronous invocations, read (read-only, beside a running runner).
+ */
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "fr_conf.h"
+#include "fr_invocations.h"
+#include "fr_store.h"
+
+
+typedef struct {
+    int                    json;
+    int                    n;
+    int                    full;            /* one, with its response */
+} fr_list_ctx_t;
+
+
+static int fr_inv_print(const fr_inv_t *inv, void *data);
+static void fr_inv_json_str(const u_char *p, size_t len);
+static void fr_inv_time(char *buf, size_t size, uint64_t usec);
+
+
+int
+fr_invocations_main(int argc, char **argv)
+{
+    int            c, state, one, rc;
+    char          *config, *state_dir, *function, *format;
+    fr_conf_t      conf;
+    fr_list_ctx_t  ctx;
+
+    static const struct option  opts[] = {
+        { "config",    required_argument, NULL, 'c' },
+        { "state-dir", required_argument, NULL, 'd' },
+        { "function",  required_argument, NULL, 'f' },
+        { "state",     required_argument, NULL, 's' },
+        { "format",    required_argument, NULL, 'F' },
+        { NULL, 0, NULL, 0 }
+    };
+
+    one = (strcmp(argv[0], "invocation") == 0);
+    config = NULL;
+    state_dir = NULL;
+    function = NULL;
+    format = "table";
+    state = -1;
+    optind = 1;
+
+    while ((c = getopt_long(argc, argv, "c:d:f:s:F:", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c': config = optarg; break;
+        case 'd': state_dir = optarg; break;
+        case 'f': function = optarg; break;
+        case 'F': format = optarg; break;
+
+        case 's':
+            for (state = 0; state < FR_INV_STATES; state++) {
+                if (strcmp(optarg, fr_inv_state_name(state)) == 0) {
+                    break;
+                }
+            }
+
+            if (state == FR_INV_STATES) {
+                fprintf(stderr, "fcgi-runner: --state is queued, running, "
+                        "succeeded or failed\n");
+                return 2;
+            }
+            break;
+
+        default:
+            fprintf(stderr, "usage: fcgi-runner invocations [--config FILE] "
+                    "[--state-dir DIR] [--function F]\n"
+                    "           [--state queued|running|succeeded|failed] "
+                    "[--format table|json]\n"
+                    "       fcgi-runner invocation ID [--config FILE] "
+                    "[--state-dir DIR] [--format table|json]\n");
+            return 2;
+        }
+    }
+
+    if (strcmp(format, "table") != 0 && strcmp(format, "json") != 0) {
+        fprintf(stderr, "fcgi-runner: --format is table or json\n");
+        return 2;
+    }
+
+    if (one != (optind + 1 == argc) || (!one && optind < argc)) {
+        fprintf(stderr, "fcgi-runner: %s\n", one ? "which invocation?"
+                                                 : "unexpected argument");
+        return 2;
+    }
+
+    fr_conf_init(&conf);
+
+    if (config && fr_conf_parse(config, &conf, NULL) != 0) {
+        return 2;
+    }
+
+    fr_conf_defaults(&conf);
+
+    if (fr_store_open(state_dir ? state_dir : conf.state_dir, 1) != FR_OK) {
+        fr_conf_free(&conf);
+        return 1;
+    }
+
+    memset(&ctx, 0, sizeof(ctx));
+    ctx.json = (format[0] == 'j');
+    ctx.full = one;
+
+    if (ctx.json && !one) {
+        printf("[");
+
+    } else if (!one) {
+        printf("%-32s  %-16s  %-11s  %-9s  %3s  %6s  %-19s\n", "ID",
+               "FUNCTION", "TRIGGER", "STATE", "TRY", "STATUS", "CREATED");
+    }
+
+    rc = one ? fr_store_get(argv[optind], fr_inv_print, &ctx)
+             : fr_store_list(function, state, fr_inv_print, &ctx);
+
+    if (ctx.json && !one) {
+        printf("%s]\n", ctx.n ? "\n" : "");
+    }
+
+    fr_store_close();
+    fr_conf_free(&conf);
+
+    if (rc < 0) {
+        return 1;
+    }
+
+    if (one && rc == 0) {
+        fprintf(stderr, "fcgi-runner: no invocation \"%s\"\n", argv[optind]);
+        return 1;
+    }
+
+    return 0;
+}
+
+
+static int
+fr_inv_print(const fr_inv_t *inv, void *data)
+{
+    char            created[32], started[32], finished[32];
+    fr_list_ctx_t  *ctx;
+
+    ctx = data;
+
+    fr_inv_time(created, sizeof(created), inv->created);
+    fr_inv_time(started, sizeof(started), inv->started);
+    fr_inv_time(finished, sizeof(finished), inv->finished);
+
+    if (!ctx->json) {
+        if (!ctx->full) {
+            printf("%-32s  %-16s  %-11s  %-9s  %3d  %6d  %-19s\n", inv->id,
+                   inv->function, inv->trigger,
+                   fr_inv_state_name(inv->state), inv->attempts,
+                   inv->status, created);
+            ctx->n++;
+            return FR_OK;
+        }
+
+        printf("id:        %s\nfunction:  %s\ntrigger:   %s\nstate:     %s\n"
+               "attempts:  %d\nstatus:    %d\ncreated:   %s\n"
+               "started:   %s\nfinished:  %s\nerror:     %s\n"
+               "body:      %zu bytes\nresponse:  %zu bytes\n\n",
+               inv->id, inv->function, inv->trigger,
+               fr_inv_state_name(inv->state), inv->attempts, inv->status,
+               created, started, finished, inv->error ? inv->error : "-",
+               inv->body_len, inv->response_len);
+        fwrite(inv->response, 1, inv->response_len, stdout);
+        ctx->n++;
+        return FR_OK;
+    }
+
+    printf("%s{\"id\": \"%s\", \"function\": \"%s\", \"trigger\": \"%s\", "
+           "\"state\": \"%s\", \"attempts\": %d, \"status\": %d, "
+           "\"created\": \"%s\", \"started\": \"%s\", \"finished\": \"%s\", "
+           "\"body_bytes\": %zu, \"error\": ",
+           ctx->full ? "" : (ctx->n ? ",\n" : "\n"), inv->id, inv->function,
+           inv->trigger, fr_inv_state_name(inv->state), inv->attempts,
+           inv->status, created, started, finished, inv->body_len);
+
+    if (inv->error) {
+        fr_inv_json_str((const u_char *) inv->error, strlen(inv->error));
+
+    } else {
+        printf("null");
+    }
+
+    if (ctx->full) {
+        printf(", \"response\": ");
+        fr_inv_json_str(inv->response, inv->response_len);
+    }
+
+    printf("}%s", ctx->full ? "\n" : "");
+    ctx->n++;
+
+    return FR_OK;
+}
+
+
+static void
+fr_inv_json_str(const u_char *p, size_t len)
+{
+    size_t  i;
+
+    putchar('"');
+
+    for (i = 0; i < len; i++) {
+        if (p[i] == '"' || p[i] == '\\') {
+            printf("\\%c", p[i]);
+
+        } else if (p[i] < 0x20 || p[i] >= 0x7f) {
+            printf("\\u%04x", p[i]);
+
+        } else {
+            putchar(p[i]);
+        }
+    }
+
+    putchar('"');
+}
+
+
+/* UTC, ISO 8601; "" when it has not happened */
+
+static void
+fr_inv_time(char *buf, size_t size, uint64_t usec)
+{
+    time_t     t;
+    struct tm  tm;
+
+    if (usec == 0) {
+        buf[0] = '\0';
+        return;
+    }
+
+    t = (time_t) (usec / 1000000);
+    gmtime_r(&t, &tm);
+    strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}

@@ -1,0 +1,241 @@
+#!/usr/bin/perl
+
+# Asynchronous invocations: faas_invocation async (or the header
+# Faas-Invocation: async) stores the request and answers 202 with its
+# id; the stored invocation runs on the function's workers with
+# FAAS_INVOCATION_ID, FAAS_ATTEMPT and FAAS_TRIGGER. Crashes are tried
+# again with backoff, then kept as failed; on_success and on_failure get
+# the outcome. 1,000 accepted, the runner SIGKILLed half way and started
+# again: every one runs, twice only those that were running. Bad input:
+# unknown function 404 and nothing stored, a body over async_max_body
+# 413, a damaged store stops the runner, a full disk is 503 with nothing
+# half-written.
+
+use strict;
+use warnings;
+
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use FaasTest;
+use Test::More;
+use JSON::PP;
+use Time::HiRes qw(sleep time);
+
+my $t = FaasTest->new;
+
+# records each invocation it gets in its folder's out/log
+my $rec = <<'EOF';
+#!/bin/sh
+body=$(cat)
+echo "$FAAS_INVOCATION_ID $FAAS_ATTEMPT $FAAS_TRIGGER $REQUEST_METHOD $body" >> out/log
+printf 'Content-Type: text/plain\r\n\r\nrecorded %s\n' "$body"
+EOF
+
+# crashes on its first two attempts
+my $flaky = <<'EOF';
+#!/bin/sh
+echo "$FAAS_INVOCATION_ID $FAAS_ATTEMPT" >> out/log
+[ "$FAAS_ATTEMPT" -ge 3 ] || kill -SEGV $$
+printf 'Content-Type: text/plain\r\n\r\nfine at last\n'
+EOF
+
+# never works
+my $doomed = <<'EOF';
+#!/bin/sh
+echo "$FAAS_INVOCATION_ID $FAAS_ATTEMPT" >> out/log
+printf 'Status: 500 Internal Server Error\r\nContent-Type: text/plain\r\n\r\nno\n'
+EOF
+
+# the destination: what it gets, one JSON document per line
+my $dest = <<'EOF';
+#!/bin/sh
+{ cat; echo; } >> out/log
+printf 'Content-Type: text/plain\r\n\r\nok\n'
+EOF
+
+my %dir;
+$dir{rec} = $t->function('rec', "exec = ./run.sh\nmode = cgi\n",
+                         'run.sh' => $rec);
+$dir{flaky} = $t->function('flaky', "exec = ./run.sh\nmode = cgi\n"
+                           . "on_success = dest\n", 'run.sh' => $flaky);
+$dir{doomed} = $t->function('doomed', "exec = ./run.sh\nmode = cgi\n"
+                            . "on_failure = dest\n", 'run.sh' => $doomed);
+$dir{dest} = $t->function('dest', "exec = ./run.sh\nmode = cgi\n",
+                          'run.sh' => $dest);
+# records, then takes 50 ms: 4 at once, about 80 a second
+$dir{bulk} = $t->function('bulk', "exec = ./run.sh\nmode = cgi\n"
+                          . "max_instances = 4\n",
+                          'run.sh' => $rec =~ s/^printf/sleep 0.05\nprintf/mr);
+for my $d (values %dir) {
+    mkdir "$d/out";
+    chmod 0777, "$d/out";
+}
+
+sub lines {
+    my ($name) = @_;
+    return grep { length } split /\n/, FaasTest::read_file("$dir{$name}/out/log");
+}
+
+my $conf = "async_backoff = 200ms\nasync_max_body = 64k\n";
+$t->start_runner(conf => $conf);
+$t->start_nginx($t->faas_location(extra => <<'EOF'));
+        location /async/ {
+            faas_route ^/async/(?<afn>[^/]+) $afn;
+            faas_invocation async;
+            faas_pass runner;
+        }
+        location = /faas/status { faas_status; faas_pass runner; }
+EOF
+
+# --- accepted, stored, run -------------------------------------------------
+
+my $r = $t->http_post('/async/rec', 'hello');
+is($r->{status}, 202, 'faas_invocation async: 202 Accepted');
+my $id = FaasTest::header($r, 'faas-invocation-id') // '';
+like($id, qr/^[0-9a-f]{32}$/, 'Faas-Invocation-Id: a 32-digit id');
+is($r->{body}, "{\"id\": \"$id\"}\n", 'the body: {"id": ...}');
+ok(FaasTest::wait_for(sub { lines('rec') >= 1 }, 10), 'it ran');
+is((lines('rec'))[0], "$id 1 async POST hello",
+   'FAAS_INVOCATION_ID, FAAS_ATTEMPT 1, FAAS_TRIGGER async, its method '
+   . 'and body');
+
+$r = $t->http_post('/fn/rec', 'by-header',
+                   headers => "Faas-Invocation: async\r\n");
+is($r->{status}, 202, 'the header Faas-Invocation: async: 202');
+my $id2 = FaasTest::header($r, 'faas-invocation-id') // '';
+ok(FaasTest::wait_for(sub { lines('rec') >= 2 }, 10), 'it ran');
+is((lines('rec'))[1], "$id2 1 async POST by-header", '... with its body');
+
+$r = $t->http_post('/fn/rec', 'sync');
+is($r->{status}, 200, 'without either: an ordinary request');
+is($r->{body}, "recorded sync\n", '... answered by the function');
+
+# --- bad input ------------------------------------------------------------
+
+is($t->http_post('/async/nosuch', 'x')->{status}, 404,
+   'unknown function: 404');
+is($t->http_post('/async/rec', 'x' x (65 * 1024))->{status}, 413,
+   'a body over async_max_body (64k): 413');
+is($t->http_post('/async/rec', 'y' x (64 * 1024))->{status}, 202,
+   'one of exactly 64k: 202');
+# hello, by-header, the synchronous one, and this
+ok(FaasTest::wait_for(sub { lines('rec') >= 4 }, 10), 'it ran');
+sleep 0.5;
+is(scalar(lines('rec')), 4, 'the refused ones were not stored');
+is(scalar(grep { /xxxx/ } lines('rec')), 0, '... not the one over 64k');
+
+# --- retries, destinations -----------------------------------------------
+
+$r = $t->http_post('/async/flaky', 'f');
+my $fid = FaasTest::header($r, 'faas-invocation-id') // '';
+$r = $t->http_post('/async/doomed', 'd');
+my $did = FaasTest::header($r, 'faas-invocation-id') // '';
+
+ok(FaasTest::wait_for(sub { lines('dest') >= 2 }, 20),
+   'both outcomes reached the destination');
+is(join(',', map { (split / /)[1] } lines('flaky')), '1,2,3',
+   'flaky: crashed on attempts 1 and 2, ran on 3');
+is(join(',', map { (split / /)[1] } lines('doomed')), '1,2,3',
+   'doomed: 3 attempts (async_retries 2), then no more');
+
+my %out = map { my $j = eval { decode_json($_) }; $j ? ($j->{id} => $j) : () }
+          lines('dest');
+is($out{$fid}{outcome}, 'succeeded', 'on_success of flaky: succeeded');
+is($out{$fid}{attempts}, 3, '... after 3 attempts');
+is($out{$fid}{status}, 200, '... status 200');
+like($out{$fid}{response}, qr/fine at last/, '... with its response');
+is($out{$did}{outcome}, 'failed', 'on_failure of doomed: failed');
+is($out{$did}{status}, 500, '... status 500');
+like($t->runner_log, qr/invocation \Q$fid\E of "flaky": 502 on attempt 1, again in 200 ms/,
+     'the retry and its backoff logged');
+like($t->runner_log, qr/invocation \Q$fid\E of "flaky": 502 on attempt 2, again in 400 ms/,
+     '... doubling');
+
+# --- fcgi-runner invocations ---------------------------------------------
+
+my $bin = $t->runner_bin_name;
+my $rc = $t->prefix . '/runner.conf';
+
+my $list = eval { decode_json(scalar `$bin invocations --config $rc --format json`) };
+ok($list, 'fcgi-runner invocations --format json parses');
+my %st = map { $_->{id} => $_ } @{ $list // [] };
+is($st{$id}{state}, 'succeeded', 'the first: succeeded');
+is($st{$did}{state}, 'failed', 'doomed: failed');
+is($st{$did}{attempts}, 3, '... 3 attempts');
+is(scalar(grep { $_->{trigger} eq 'destination' } values %st), 2,
+   'two destination invocations');
+
+my $failed = `$bin invocations --config $rc --state failed`;
+like($failed, qr/^\Q$did\E\s+doomed\s+async\s+failed\s+3\s+500\s/m,
+     '--state failed: the table');
+unlike($failed, qr/\Q$fid\E/, '... only the failed');
+
+my $one = `$bin invocation $fid --config $rc`;
+like($one, qr/^state:\s+succeeded$/m, 'fcgi-runner invocation ID: state');
+like($one, qr/^attempts:\s+3$/m, '... attempts');
+like($one, qr/fine at last/, '... the response');
+`$bin invocation 0000 --config $rc 2>&1`;
+isnt($?, 0, 'an unknown id: fails');
+
+my $s = eval { decode_json($t->http_get('/faas/status')->{body}) };
+is($s->{runner}{async_invocations}{failed}, 1, 'status: 1 failed');
+cmp_ok($s->{runner}{async_invocations}{succeeded}, '>=', 5,
+       'status: the succeeded');
+
+# --- 1,000 accepted, a crash half way ------------------------------------
+
+my (@ids, $t0);
+$t0 = time;
+for my $i (1 .. 1000) {
+    my $x = $t->http_post('/async/bulk', "n$i");
+    push @ids, FaasTest::header($x, 'faas-invocation-id') if $x->{status} == 202;
+}
+my $accept_s = time - $t0;
+is(scalar @ids, 1000, sprintf('1,000 accepted (%.1f s)', $accept_s));
+
+ok(FaasTest::wait_for(sub { lines('bulk') >= 300 }, 60),
+   'some have run');
+my $old = $t->runner_pid;
+kill 'KILL', $old;
+ok(FaasTest::wait_for(sub { !FaasTest::proc_alive($old) }, 10),
+   'the runner is SIGKILLed');
+my $before = () = lines('bulk');
+cmp_ok($before, '<', 1000, "... with $before of 1,000 run");
+
+$t->start_runner(conf => $conf);
+like($t->runner_log, qr/\d+ asynchronous invocations? were running when the runner stopped: they run again/,
+     'the restarted runner says what runs again');
+
+ok(FaasTest::wait_for(sub {
+       my %seen = map { ((split / /)[0] => 1) } lines('bulk');
+       return keys(%seen) >= 1000;
+   }, 120), 'every accepted invocation ran');
+
+my %count;
+$count{(split / /)[0]}++ for lines('bulk');
+is(scalar(grep { !$count{$_} } @ids), 0, 'none lost');
+my @twice = grep { $count{$_} > 1 } keys %count;
+cmp_ok(scalar @twice, '<=', 4, 'twice: only those running at the kill '
+       . '(max_instances 4): ' . scalar @twice);
+is(scalar(grep { !/^[0-9a-f]{32}$/ } keys %count), 0, 'nothing else ran');
+
+# --- a damaged store: the runner does not start ---------------------------
+
+$t->stop_runner;
+my $db = $t->prefix . '/state/async.db';
+ok(-f $db, 'the store is in state_dir');
+{
+    open my $fh, '+<', $db or die;
+    seek $fh, 0, 0;
+    print $fh 'garbage' x 200;
+    close $fh;
+    unlink "$db-wal", "$db-shm";
+}
+my $out = `$FaasTest::ROOT/build/fcgi-runner --config $rc 2>&1`;
+isnt($?, 0, 'a damaged store: the runner exits');
+like($out, qr/\[emerg\].*store ".*async\.db".*(damaged|not a database)/,
+     '... and says why');
+
+$t->done;
+
+done_testing;
