@@ -15,6 +15,7 @@
  */
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "faas_protocol.h"
 #include "fr_async.h"
 #include "fr_conn.h"
 #include "fr_fcgi.h"
@@ -47,6 +49,7 @@ typedef struct {
     int                    attempts;
     fr_buf_t               out;             /* the request, to send */
     fr_buf_t               in;              /* the response's STDOUT */
+    fr_buf_t               meter;           /* its measurements */
     size_t                 in_total;
     fr_fcgi_parser_t       parser;
     fr_link_t              link;
@@ -73,6 +76,7 @@ static void fr_async_done(fr_call_t *call, int ended);
 static int fr_async_status(const fr_buf_t *b);
 static void fr_async_destination(fr_call_t *call, const char *to, int status,
     int ok);
+static void fr_async_meter(fr_call_t *call, int status);
 static void fr_async_id(char *id);
 static uint64_t fr_wall_usec(void);
 
@@ -83,6 +87,7 @@ static fr_link_t   fr_pending;              /* requests awaiting commit */
 static fr_link_t   fr_calls;
 static int         fr_batch;                /* a transaction is open */
 static uint64_t    fr_purged_at;
+static int         fr_meter_fd = -1;
 
 
 int
@@ -98,6 +103,17 @@ fr_async_init(void)
     fr_tick_timer.handler = fr_async_tick;
 
     fr_req_async_accept = fr_async_accept;
+
+    if (fr_runner.conf.meter_log) {
+        fr_meter_fd = open(fr_runner.conf.meter_log,
+                           O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+
+        if (fr_meter_fd == -1) {
+            fr_log(FR_LOG_EMERG, errno, "cannot open meter_log \"%s\"",
+                   fr_runner.conf.meter_log);
+            return FR_ERROR;
+        }
+    }
 
     /* a store left by an earlier run: what it holds runs now */
     snprintf(path, sizeof(path), "%s/async.db", fr_runner.conf.state_dir);
@@ -387,10 +403,11 @@ fr_async_request(fr_call_t *call, const fr_inv_t *inv)
     size_t         nlen, vlen, chunk, size;
     const u_char  *pos, *last, *name, *value;
 
-    const char  *add[6] = {
+    const char  *add[8] = {
         "FAAS_INVOCATION_ID", call->id,
         "FAAS_ATTEMPT", attempt,
-        "FAAS_TRIGGER", call->trigger
+        "FAAS_TRIGGER", call->trigger,
+        FAAS_METER_PARAM, "1"
     };
 
     snprintf(attempt, sizeof(attempt), "%d", inv->attempts);
@@ -410,7 +427,8 @@ fr_async_request(fr_call_t *call, const fr_inv_t *inv)
         if ((nlen >= 15 && memcmp(name, "FAAS_INVOCATION", 15) == 0)
             || (nlen == 20 && memcmp(name, "HTTP_FAAS_INVOCATION", 20) == 0)
             || (nlen == 12 && memcmp(name, "FAAS_ATTEMPT", 12) == 0)
-            || (nlen == 12 && memcmp(name, "FAAS_TRIGGER", 12) == 0))
+            || (nlen == 12 && memcmp(name, "FAAS_TRIGGER", 12) == 0)
+            || (nlen == 10 && memcmp(name, FAAS_METER_PARAM, 10) == 0))
         {
             continue;
         }
@@ -418,7 +436,7 @@ fr_async_request(fr_call_t *call, const fr_inv_t *inv)
         q = fr_fcgi_nv_write(q, name, nlen, value, vlen);
     }
 
-    for (i = 0; i < 6; i += 2) {
+    for (i = 0; i < 8; i += 2) {
         q = fr_fcgi_nv_write(q, (const u_char *) add[i], strlen(add[i]),
                              (const u_char *) add[i + 1], strlen(add[i + 1]));
     }
@@ -522,6 +540,13 @@ fr_async_handler(fr_io_t *io, uint32_t events)
                 }
             }
 
+            if (ev == FR_FCGI_EV_CONTENT
+                && call->parser.type == FAAS_METER_RECORD)
+            {
+                (void) fr_buf_append(&call->meter, call->parser.data,
+                                     call->parser.size);
+            }
+
             if (ev == FR_FCGI_EV_END
                 && call->parser.type == FR_FCGI_END_REQUEST)
             {
@@ -552,6 +577,8 @@ fr_async_done(fr_call_t *call, int ended)
 
     status = ended ? fr_async_status(&call->in) : 502;
     ok = (status < 500);
+
+    fr_async_meter(call, status);
     last = (call->attempts > fr_runner.conf.async_retries);
     now = fr_wall_usec();
 
@@ -585,6 +612,7 @@ fr_async_done(fr_call_t *call, int ended)
 
     fr_buf_free(&call->out);
     fr_buf_free(&call->in);
+    fr_buf_free(&call->meter);
     free(call);
 
     fr_timer_add(&fr_tick_timer, 0);
@@ -627,11 +655,9 @@ fr_async_status(const fr_buf_t *b)
 static void
 fr_async_destination(fr_call_t *call, const char *to, int status, int ok)
 {
-    size_t     i, blen;
-    u_char    *params, *q;
-    fr_buf_t   doc;
-    fr_inv_t   inv;
-    char       head[512];
+    size_t         i, blen;
+    char           head[512], id[FR_INV_ID_LEN + 1];
+    fr_buf_t       doc;
     const u_char  *body;
 
     static const char  hex[] = "0123456789abcdef";
@@ -669,41 +695,155 @@ fr_async_destination(fr_call_t *call, const char *to, int status, int ok)
 
     (void) fr_buf_append(&doc, "\"}\n", 3);
 
-    params = malloc(512 + strlen(to));
-    if (params == NULL) {
-        fr_buf_free(&doc);
-        return;
+    if (fr_async_invoke(to, "destination", "application/json",
+                        fr_buf_pos(&doc), doc.len, id) == FR_OK)
+    {
+        fr_log(FR_LOG_INFO, 0, "invocation %s of \"%s\": its outcome goes "
+               "to \"%s\" as invocation %s", call->id, call->function, to,
+               id);
     }
+
+    fr_buf_free(&doc);
+}
+
+
+/*
+ * A stored invocation made by the runner (a destination, a schedule's
+ * tick): a POST of body to the function, run like any other.
+ */
+
+int
+fr_async_invoke(const char *function, const char *trigger,
+    const char *content_type, const u_char *body, size_t len, char *id)
+{
+    int        rc;
+    char       clen[24];
+    u_char    *params, *q;
+    fr_inv_t   inv;
+
+    if (fr_store_open(fr_runner.conf.state_dir, 0) != FR_OK) {
+        return FR_ERROR;
+    }
+
+    params = malloc(512 + strlen(function));
+    if (params == NULL) {
+        return FR_ERROR;
+    }
+
+    snprintf(clen, sizeof(clen), "%zu", len);
 
     q = params;
     q = fr_fcgi_nv_write(q, (const u_char *) "FAAS_FUNCTION", 13,
-                         (const u_char *) to, strlen(to));
+                         (const u_char *) function, strlen(function));
     q = fr_fcgi_nv_write(q, (const u_char *) "REQUEST_METHOD", 14,
                          (const u_char *) "POST", 4);
     q = fr_fcgi_nv_write(q, (const u_char *) "CONTENT_TYPE", 12,
-                         (const u_char *) "application/json", 16);
-    snprintf(head, sizeof(head), "%zu", doc.len);
+                         (const u_char *) content_type,
+                         strlen(content_type));
     q = fr_fcgi_nv_write(q, (const u_char *) "CONTENT_LENGTH", 14,
-                         (const u_char *) head, strlen(head));
+                         (const u_char *) clen, strlen(clen));
 
     memset(&inv, 0, sizeof(inv));
     fr_async_id(inv.id);
-    snprintf(inv.function, sizeof(inv.function), "%s", to);
-    strcpy(inv.trigger, "destination");
+    snprintf(inv.function, sizeof(inv.function), "%s", function);
+    snprintf(inv.trigger, sizeof(inv.trigger), "%s", trigger);
     inv.params = params;
     inv.params_len = q - params;
-    inv.body = fr_buf_pos(&doc);
-    inv.body_len = doc.len;
+    inv.body = body;
+    inv.body_len = len;
     inv.created = fr_wall_usec();
 
-    if (fr_store_enqueue(&inv) == FR_OK) {
-        fr_log(FR_LOG_INFO, 0, "invocation %s of \"%s\": its outcome goes "
-               "to \"%s\" as invocation %s", call->id, call->function, to,
-               inv.id);
-    }
+    rc = fr_store_enqueue(&inv);
 
     free(params);
-    fr_buf_free(&doc);
+
+    if (rc == FR_OK) {
+        memcpy(id, inv.id, sizeof(inv.id));
+        fr_timer_add(&fr_tick_timer, 0);
+    }
+
+    return rc;
+}
+
+
+/*
+ * What nginx's access log does not see, in meter_log: the invocation's
+ * measurements in the faas_meter format (times in ms, memory in KiB),
+ * plus its trigger and id; "fcgi-runner meter" reads both logs.
+ */
+
+static void
+fr_async_meter(fr_call_t *call, int status)
+{
+    int            n;
+    char           line[1024], ts[40], v[12][24];
+    size_t         nlen, vlen, i, k;
+    time_t         now;
+    struct tm      tm;
+    const u_char  *pos, *last, *name, *value;
+
+    static const char  *keys[12] = {
+        FAAS_METER_TENANT, FAAS_METER_OUTCOME, FAAS_METER_DURATION,
+        FAAS_METER_INIT, FAAS_METER_COLD, FAAS_METER_QUEUE, FAAS_METER_CPU,
+        FAAS_METER_MAX_MEMORY, FAAS_METER_MEMORY_SIZE, FAAS_METER_WORKER,
+        "", ""
+    };
+
+    if (fr_meter_fd == -1) {
+        return;
+    }
+
+    for (i = 0; i < 12; i++) {
+        strcpy(v[i], "-");
+    }
+
+    pos = fr_buf_pos(&call->meter);
+    last = pos + call->meter.len;
+
+    while (fr_fcgi_nv_next(&pos, last, &name, &nlen, &value, &vlen) == FR_OK)
+    {
+        for (k = 0; k < 10; k++) {
+            if (strlen(keys[k]) == nlen && memcmp(keys[k], name, nlen) == 0
+                && vlen < sizeof(v[0]))
+            {
+                memcpy(v[k], value, vlen);
+                v[k][vlen] = '\0';
+            }
+        }
+    }
+
+    /* microseconds as milliseconds; billed: rounded up to whole ones */
+    for (k = 2; k <= 6; k++) {
+        if (k != 4 && strcmp(v[k], "-") != 0) {
+            long long  us = atoll(v[k]);
+
+            snprintf(v[k], sizeof(v[0]), "%lld.%03lld", us / 1000, us % 1000);
+
+            if (k == 2) {
+                snprintf(v[10], sizeof(v[0]), "%lld.000", (us + 999) / 1000);
+            }
+        }
+    }
+
+    now = time(NULL);
+    localtime_r(&now, &tm);
+    strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S%z", &tm);
+
+    /* +0000 as nginx's $time_iso8601 writes it: +00:00 */
+    memmove(ts + strlen(ts) - 1, ts + strlen(ts) - 2, 3);
+    ts[strlen(ts) - 3] = ':';
+
+    n = snprintf(line, sizeof(line), "time=%s function=%s tenant=%s "
+                 "status=%d outcome=%s duration=%s billed=%s init=%s cold=%s "
+                 "queue=%s cpu=%s memory=%s memory_size=%s worker=%s "
+                 "trigger=%s id=%s\n", ts, call->function, v[0], status,
+                 v[1], v[2], v[10], v[3], v[4], v[5], v[6], v[7], v[8], v[9],
+                 call->trigger, call->id);
+
+    if (n > 0 && write(fr_meter_fd, line, (size_t) n) != n) {
+        fr_log(FR_LOG_ERR, errno, "cannot write meter_log \"%s\"",
+               fr_runner.conf.meter_log);
+    }
 }
 
 

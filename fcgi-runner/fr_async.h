@@ -7,9 +7,12 @@
 
 
 #include "fr_runner.h"
+#include "fr_store.h"
 
 
 int fr_async_init(void);
+int fr_async_invoke(const char *function, const char *trigger,
+    const char *content_type, const u_char *body, size_t len, char *id);
 
 
 #endif /* FR_ASYNC_H */

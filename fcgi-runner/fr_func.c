@@ -296,6 +296,8 @@ fr_func_update(fr_func_t *old, fr_func_t *f)
 #undef fr_swap
 
     old->owner = f->owner;
+    old->cron = f->cron;
+    old->sched_next = 0;
     old->uid = f->uid;
     old->gid = f->gid;
     old->set_user = f->set_user;
@@ -433,6 +435,14 @@ fr_func_configure(fr_func_t *f, int test)
     }
 
     problems += fr_isolate_resolve(f);
+
+    if (fc->schedule && fr_cron_parse(fc->schedule, &f->cron) != FR_OK) {
+        fr_log(FR_LOG_ERR, 0, "%s/function.conf:%d: invalid schedule "
+               "\"%s\": five cron fields, @hourly, @daily, @weekly, "
+               "@monthly, @yearly or \"@every 30s\"", f->dir,
+               fr_fconf_line(fc, "schedule"), fc->schedule);
+        problems++;
+    }
 
     if (fc->max_processes < 1 || fc->max_files < 4) {
         fr_log(FR_LOG_ERR, 0, "function \"%s\": max_processes must be at "

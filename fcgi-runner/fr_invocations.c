@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "fr_conf.h"
+#include "fr_cron.h"
 #include "fr_invocations.h"
 #include "fr_store.h"
 
@@ -245,4 +246,91 @@ fr_inv_time(char *buf, size_t size, uint64_t usec)
     t = (time_t) (usec / 1000000);
     gmtime_r(&t, &tm);
     strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+
+/*
+ * fcgi-runner schedule EXPR [--from YYYY-MM-DDTHH:MM] [--count N]: the
+ * next ticks of a schedule, in UTC (or in TZ with --local), to check an
+ * expression before a function.conf takes it.
+ */
+
+int
+fr_schedule_main(int argc, char **argv)
+{
+    int        c, count, utc, i;
+    char       buf[64];
+    time_t     t;
+    struct tm  tm;
+    fr_cron_t  cron;
+
+    static const struct option  opts[] = {
+        { "from",  required_argument, NULL, 'f' },
+        { "count", required_argument, NULL, 'n' },
+        { "local", no_argument,       NULL, 'l' },
+        { NULL, 0, NULL, 0 }
+    };
+
+    count = 5;
+    utc = 1;
+    t = time(NULL);
+    optind = 1;
+
+    while ((c = getopt_long(argc, argv, "f:n:l", opts, NULL)) != -1) {
+        switch (c) {
+        case 'n': count = atoi(optarg); break;
+        case 'l': utc = 0; break;
+
+        case 'f':
+            memset(&tm, 0, sizeof(tm));
+
+            if (strptime(optarg, "%Y-%m-%dT%H:%M", &tm) == NULL) {
+                fprintf(stderr, "fcgi-runner: --from is YYYY-MM-DDTHH:MM\n");
+                return 2;
+            }
+
+            tm.tm_isdst = -1;
+            t = utc ? timegm(&tm) : mktime(&tm);
+            break;
+
+        default:
+            fprintf(stderr, "usage: fcgi-runner schedule EXPR "
+                    "[--from YYYY-MM-DDTHH:MM] [--count N] [--local]\n");
+            return 2;
+        }
+    }
+
+    if (optind + 1 != argc || count < 1 || count > 1000) {
+        fprintf(stderr, "usage: fcgi-runner schedule EXPR "
+                "[--from YYYY-MM-DDTHH:MM] [--count N] [--local]\n");
+        return 2;
+    }
+
+    if (fr_cron_parse(argv[optind], &cron) != FR_OK) {
+        fprintf(stderr, "fcgi-runner: invalid schedule \"%s\"\n",
+                argv[optind]);
+        return 1;
+    }
+
+    for (i = 0; i < count; i++) {
+        t = fr_cron_next(&cron, t, utc);
+
+        if (t < 0) {
+            printf("no tick within five years\n");
+            break;
+        }
+
+        if (utc) {
+            gmtime_r(&t, &tm);
+
+        } else {
+            localtime_r(&t, &tm);
+        }
+
+        strftime(buf, sizeof(buf), utc ? "%Y-%m-%dT%H:%M:%SZ %a"
+                                       : "%Y-%m-%dT%H:%M:%S%z %a", &tm);
+        printf("%s\n", buf);
+    }
+
+    return 0;
 }

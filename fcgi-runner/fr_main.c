@@ -27,6 +27,7 @@
 #include "fr_pool.h"
 #include "fr_proxy.h"
 #include "fr_reap.h"
+#include "fr_sched.h"
 #include "fr_store.h"
 #include "fr_tenant.h"
 #include "fr_report.h"
@@ -75,6 +76,8 @@ fr_usage(FILE *out)
         "                   [--format table|json]\n"
         "       fcgi-runner invocation ID [--config FILE] "
         "[--format table|json]\n"
+        "       fcgi-runner schedule EXPR [--from YYYY-MM-DDTHH:MM] "
+        "[--count N] [--local]\n"
         "\n"
         "  --config FILE      the runner's config file\n"
         "  --listen ADDRESS   unix:/path or HOST:PORT (default %s)\n"
@@ -112,6 +115,10 @@ main(int argc, char **argv)
                      || strcmp(argv[1], "invocation") == 0))
     {
         return fr_invocations_main(argc - 1, argv + 1);
+    }
+
+    if (argc > 1 && strcmp(argv[1], "schedule") == 0) {
+        return fr_schedule_main(argc - 1, argv + 1);
     }
 
     if (argc > 1 && strcmp(argv[1], "status") == 0) {
@@ -252,7 +259,7 @@ fr_run(void)
     }
 
     /* a store the runner cannot read is not replaced: it stops here */
-    if (fr_async_init() != FR_OK) {
+    if (fr_async_init() != FR_OK || fr_sched_init() != FR_OK) {
         goto done;
     }
 

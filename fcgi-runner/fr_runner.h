@@ -19,6 +19,7 @@
 
 #include "fr_buf.h"
 #include "fr_conf.h"
+#include "fr_cron.h"
 #include "fr_event.h"
 #include "fr_fcgi.h"
 
@@ -261,6 +262,8 @@ struct fr_func_s {
     int                    nreqs;
     unsigned               failures;        /* consecutive failed starts */
     int                    nasync;          /* stored invocations running */
+    fr_cron_t              cron;            /* schedule */
+    int64_t                sched_next;      /* its next tick, or 0 */
     fr_stats_t             stats;
     uint64_t               throttled_until; /* msec */
     fr_timer_t             timer;           /* end of the throttle */

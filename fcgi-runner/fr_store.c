@@ -33,6 +33,9 @@ enum {
     FR_SQL_LIST,
     FR_SQL_GET,
     FR_SQL_COUNTS,
+    FR_SQL_PENDING,
+    FR_SQL_LAST_TICK,
+    FR_SQL_SET_TICK,
     FR_SQL_MAX
 };
 
@@ -89,7 +92,15 @@ static const char  *fr_sql_text[FR_SQL_MAX] = {
     [FR_SQL_GET] =
         "SELECT " FR_STORE_COLUMNS " FROM invocations WHERE id = ?1",
     [FR_SQL_COUNTS] =
-        "SELECT state, COUNT(*) FROM invocations GROUP BY state"
+        "SELECT state, COUNT(*) FROM invocations GROUP BY state",
+    [FR_SQL_PENDING] =
+        "SELECT 1 FROM invocations WHERE function = ?1 AND trigger = ?2 "
+        "AND state < 2 LIMIT 1",
+    [FR_SQL_LAST_TICK] =
+        "SELECT last_tick FROM schedules WHERE function = ?1",
+    [FR_SQL_SET_TICK] =
+        "INSERT INTO schedules (function, last_tick) VALUES (?1, ?2) "
+        "ON CONFLICT (function) DO UPDATE SET last_tick = ?2"
 };
 
 
@@ -174,7 +185,10 @@ fr_store_open(const char *dir, int readonly)
                 " claimed_until INTEGER, params BLOB NOT NULL,"
                 " body BLOB NOT NULL, response BLOB, error TEXT);"
                 "CREATE INDEX IF NOT EXISTS invocations_due"
-                " ON invocations (state, next_at)", FR_LOG_EMERG) != FR_OK))
+                " ON invocations (state, next_at);"
+                "CREATE TABLE IF NOT EXISTS schedules ("
+                " function TEXT PRIMARY KEY, last_tick INTEGER NOT NULL)",
+                FR_LOG_EMERG) != FR_OK))
     {
         fr_store_close();
         return FR_ERROR;
@@ -583,4 +597,58 @@ fr_store_counts(uint64_t counts[FR_INV_STATES])
     sqlite3_reset(st);
 
     return FR_OK;
+}
+
+
+/* an invocation of function by trigger not yet done */
+
+int
+fr_store_pending(const char *function, const char *trigger)
+{
+    int            rc;
+    sqlite3_stmt  *st;
+
+    st = fr_sql[FR_SQL_PENDING];
+    sqlite3_bind_text(st, 1, function, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, trigger, -1, SQLITE_STATIC);
+
+    rc = sqlite3_step(st);
+
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+
+    return rc == SQLITE_ROW;
+}
+
+
+/* a schedule's last tick (seconds since the epoch), or 0 */
+
+int64_t
+fr_store_last_tick(const char *function)
+{
+    int64_t        t;
+    sqlite3_stmt  *st;
+
+    st = fr_sql[FR_SQL_LAST_TICK];
+    sqlite3_bind_text(st, 1, function, -1, SQLITE_STATIC);
+
+    t = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+
+    return t;
+}
+
+
+int
+fr_store_set_last_tick(const char *function, int64_t t)
+{
+    sqlite3_stmt  *st;
+
+    st = fr_sql[FR_SQL_SET_TICK];
+    sqlite3_bind_text(st, 1, function, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, t);
+
+    return fr_store_step_done(st, "schedule");
 }

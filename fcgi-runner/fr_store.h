@@ -82,5 +82,10 @@ int fr_store_list(const char *function, int state, fr_store_each_pt each,
 int fr_store_get(const char *id, fr_store_each_pt each, void *data);
 int fr_store_counts(uint64_t counts[FR_INV_STATES]);
 
+/* schedules: a run not yet done; the last tick, kept */
+int fr_store_pending(const char *function, const char *trigger);
+int64_t fr_store_last_tick(const char *function);
+int fr_store_set_last_tick(const char *function, int64_t t);
+
 
 #endif /* FR_STORE_H */

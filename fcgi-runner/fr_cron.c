@@ -1,0 +1,280 @@
+/*
+ * Copyright (C) ngx_faas developers
+ *
+ * Cron expressions: "minute hour day-of-month month day-of-week", each a
+ * list of "*", "N", "N-M" with "/STEP", months and weekdays also by name;
+ * when both days are restricted either may match (as Vixie cron). And
+ * the names @yearly (@annually), @monthly, @weekly, @daily (@midnight),
+ * @hourly, and "@every N[s|m|h]". The next tick is found field by field,
+ * in UTC or in the local time zone (TZ).
+ */
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "fr_cron.h"
+
+
+static int fr_cron_field(const char *s, int lo, int hi,
+    const char *const *names, uint64_t *bits);
+static int fr_cron_value(const char **p, int lo, const char *const *names);
+
+
+static const char *const  fr_months[] = {
+    "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct",
+    "nov", "dec", NULL
+};
+
+static const char *const  fr_weekdays[] = {
+    "sun", "mon", "tue", "wed", "thu", "fri", "sat", NULL
+};
+
+
+int
+fr_cron_parse(const char *expr, fr_cron_t *cron)
+{
+    int       n, i;
+    char      copy[256], *f[6], *save;
+    uint64_t  bits[5];
+    char     *end;
+    double    every;
+
+    static const struct {
+        const char  *name;
+        const char  *expr;
+    } named[] = {
+        { "@yearly", "0 0 1 1 *" }, { "@annually", "0 0 1 1 *" },
+        { "@monthly", "0 0 1 * *" }, { "@weekly", "0 0 * * 0" },
+        { "@daily", "0 0 * * *" }, { "@midnight", "0 0 * * *" },
+        { "@hourly", "0 * * * *" }
+    };
+
+    memset(cron, 0, sizeof(fr_cron_t));
+
+    while (isspace((u_char) *expr)) {
+        expr++;
+    }
+
+    if (strncmp(expr, "@every", 6) == 0 && isspace((u_char) expr[6])) {
+        every = strtod(expr + 7, &end);
+
+        switch (*end) {
+        case 'h': every *= 3600; end++; break;
+        case 'm': every *= 60; end++; break;
+        case 's': end++; break;
+        default: break;
+        }
+
+        while (isspace((u_char) *end)) {
+            end++;
+        }
+
+        if (*end || !(every >= 1 && every <= 366 * 86400)) {
+            return FR_ERROR;
+        }
+
+        cron->every = (int64_t) every;
+        cron->set = 1;
+        return FR_OK;
+    }
+
+    for (i = 0; i < (int) (sizeof(named) / sizeof(named[0])); i++) {
+        if (strcmp(expr, named[i].name) == 0) {
+            expr = named[i].expr;
+            break;
+        }
+    }
+
+    if (strlen(expr) >= sizeof(copy)) {
+        return FR_ERROR;
+    }
+
+    strcpy(copy, expr);
+
+    for (n = 0, f[0] = strtok_r(copy, " \t", &save); f[n] && n < 6;
+         f[++n] = strtok_r(NULL, " \t", &save))
+    {
+        /* void */
+    }
+
+    if (n != 5
+        || fr_cron_field(f[0], 0, 59, NULL, &bits[0]) != FR_OK
+        || fr_cron_field(f[1], 0, 23, NULL, &bits[1]) != FR_OK
+        || fr_cron_field(f[2], 1, 31, NULL, &bits[2]) != FR_OK
+        || fr_cron_field(f[3], 1, 12, fr_months, &bits[3]) != FR_OK
+        || fr_cron_field(f[4], 0, 7, fr_weekdays, &bits[4]) != FR_OK)
+    {
+        return FR_ERROR;
+    }
+
+    cron->minutes = bits[0];
+    cron->hours = (uint32_t) bits[1];
+    cron->days = (uint32_t) bits[2];
+    cron->months = (uint16_t) bits[3];
+    /* 7 is Sunday too */
+    cron->weekdays = (uint8_t) ((bits[4] | (bits[4] >> 7)) & 0x7f);
+    cron->any_day = (f[2][0] == '*');
+    cron->any_weekday = (f[4][0] == '*');
+    cron->set = 1;
+
+    return FR_OK;
+}
+
+
+/* a star, a star with a step, N, N-M, N-M/S, comma separated: bits */
+
+static int
+fr_cron_field(const char *s, int lo, int hi, const char *const *names,
+    uint64_t *bits)
+{
+    int          a, b, step, v;
+    const char  *p;
+
+    *bits = 0;
+    p = s;
+
+    for ( ;; ) {
+        if (*p == '*') {
+            a = lo;
+            b = hi;
+            p++;
+
+        } else {
+            a = fr_cron_value(&p, lo, names);
+            b = a;
+
+            if (*p == '-') {
+                p++;
+                b = fr_cron_value(&p, lo, names);
+            }
+        }
+
+        step = 1;
+
+        if (*p == '/') {
+            p++;
+            step = (int) strtol(p, (char **) &p, 10);
+        }
+
+        if (a < lo || b > hi || a > b || step < 1) {
+            return FR_ERROR;
+        }
+
+        for (v = a; v <= b; v += step) {
+            *bits |= (uint64_t) 1 << v;
+        }
+
+        if (*p == '\0') {
+            return FR_OK;
+        }
+
+        if (*p++ != ',') {
+            return FR_ERROR;
+        }
+    }
+}
+
+
+static int
+fr_cron_value(const char **p, int lo, const char *const *names)
+{
+    int    i;
+    char  *end;
+    long   v;
+
+    for (i = 0; names && names[i]; i++) {
+        if (strncasecmp(*p, names[i], 3) == 0) {
+            *p += 3;
+            /* months count from 1, weekdays from 0 */
+            return i + lo;
+        }
+    }
+
+    if (!isdigit((u_char) **p)) {
+        return -1;
+    }
+
+    v = strtol(*p, &end, 10);
+    *p = end;
+
+    return v > 1000 ? -1 : (int) v;
+}
+
+
+/*
+ * The first tick after "after" (seconds since the epoch); -1 if none in
+ * five years (a 31st of February). Whole fields are skipped: a month
+ * that does not match, then a day, an hour, a minute.
+ */
+
+time_t
+fr_cron_next(const fr_cron_t *cron, time_t after, int utc)
+{
+    int        day_ok;
+    time_t     t, limit;
+    struct tm  tm;
+
+    if (cron->every) {
+        return after - after % cron->every + cron->every;
+    }
+
+    t = after - after % 60 + 60;
+    limit = after + (time_t) 5 * 366 * 86400;
+
+    while (t < limit) {
+        if (utc) {
+            gmtime_r(&t, &tm);
+
+        } else {
+            localtime_r(&t, &tm);
+        }
+
+        if (!(cron->months & (1 << (tm.tm_mon + 1)))) {
+            tm.tm_mon++;
+            tm.tm_mday = 1;
+            tm.tm_hour = 0;
+            tm.tm_min = 0;
+            goto next;
+        }
+
+        if (cron->any_day || cron->any_weekday) {
+            day_ok = (cron->days & (1u << tm.tm_mday))
+                     && (cron->weekdays & (1 << tm.tm_wday));
+
+        } else {
+            day_ok = (cron->days & (1u << tm.tm_mday))
+                     || (cron->weekdays & (1 << tm.tm_wday));
+        }
+
+        if (!day_ok) {
+            tm.tm_mday++;
+            tm.tm_hour = 0;
+            tm.tm_min = 0;
+            goto next;
+        }
+
+        if (!(cron->hours & (1u << tm.tm_hour))) {
+            tm.tm_hour++;
+            tm.tm_min = 0;
+            goto next;
+        }
+
+        if (!(cron->minutes & ((uint64_t) 1 << tm.tm_min))) {
+            tm.tm_min++;
+            goto next;
+        }
+
+        return t;
+
+    next:
+
+        tm.tm_sec = 0;
+        tm.tm_isdst = -1;
+        t = utc ? timegm(&tm) : mktime(&tm);
+    }
+
+    return -1;
+}

@@ -1,0 +1,158 @@
+/*
+ * Copyright (C) ngx_faas developers
+ *
+ * Schedules: a function's "schedule" makes each tick an asynchronous
+ * invocation (FAAS_TRIGGER=schedule, a POST with no body), never while
+ * the last tick's is queued or running. Ticks are computed in
+ * schedule_timezone. The last tick is kept in the store: ticks missed
+ * while the runner was down run once at start with schedule_catchup on,
+ * not at all without.
+ */
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "fr_async.h"
+#include "fr_log.h"
+#include "fr_sched.h"
+#include "fr_store.h"
+
+
+static void fr_sched_tick(fr_timer_t *t);
+static void fr_sched_fire(fr_func_t *f, time_t tick, const char *why);
+
+
+static fr_timer_t  fr_sched_timer;
+static int         fr_sched_utc;
+static int         fr_sched_catchup;
+
+
+int
+fr_sched_init(void)
+{
+    fr_link_t  *l;
+    fr_func_t  *f;
+    fr_conf_t  *conf;
+
+    conf = &fr_runner.conf;
+
+    if (strcmp(conf->schedule_catchup, "on") != 0
+        && strcmp(conf->schedule_catchup, "off") != 0)
+    {
+        fr_log(FR_LOG_EMERG, 0, "schedule_catchup is on or off, not \"%s\"",
+               conf->schedule_catchup);
+        return FR_ERROR;
+    }
+
+    fr_sched_catchup = (strcmp(conf->schedule_catchup, "on") == 0);
+    fr_sched_utc = (strcmp(conf->schedule_timezone, "UTC") == 0);
+
+    if (!fr_sched_utc) {
+        /* the local time of the schedules (and of the log) */
+        (void) setenv("TZ", conf->schedule_timezone, 1);
+        tzset();
+    }
+
+    fr_sched_timer.handler = fr_sched_tick;
+
+    for (l = fr_list_first(&fr_runner.funcs); l != &fr_runner.funcs;
+         l = l->next)
+    {
+        f = fr_list_data(l, fr_func_t, link);
+
+        if (f->cron.set) {
+            /* the store holds the last ticks: it is needed now */
+            if (fr_store_open(conf->state_dir, 0) != FR_OK) {
+                return FR_ERROR;
+            }
+
+            break;
+        }
+    }
+
+    fr_timer_add(&fr_sched_timer, 0);
+
+    return FR_OK;
+}
+
+
+/* once a second: each schedule whose tick has come */
+
+static void
+fr_sched_tick(fr_timer_t *t)
+{
+    time_t           now, last, next;
+    fr_link_t       *l;
+    fr_func_t       *f;
+    struct timespec  ts;
+
+    (void) t;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    now = ts.tv_sec;
+
+    for (l = fr_list_first(&fr_runner.funcs);
+         l != &fr_runner.funcs && !fr_runner.draining; l = l->next)
+    {
+        f = fr_list_data(l, fr_func_t, link);
+
+        if (!f->cron.set || f->removed
+            || fr_store_open(fr_runner.conf.state_dir, 0) != FR_OK)
+        {
+            continue;
+        }
+
+        if (f->sched_next == 0) {
+            last = (time_t) fr_store_last_tick(f->name);
+            next = fr_cron_next(&f->cron, last ? last : now, fr_sched_utc);
+
+            if (last && next >= 0 && next < now) {
+                if (fr_sched_catchup) {
+                    fr_sched_fire(f, now, "ticks missed while the runner "
+                                  "was down");
+
+                } else {
+                    fr_log(FR_LOG_NOTICE, 0, "schedule of \"%s\": ticks "
+                           "missed while the runner was down are not run "
+                           "(schedule_catchup is off)", f->name);
+                    (void) fr_store_set_last_tick(f->name, (int64_t) now);
+                }
+            }
+
+            f->sched_next = fr_cron_next(&f->cron, now, fr_sched_utc);
+            continue;
+        }
+
+        if (f->sched_next >= 0 && now >= f->sched_next) {
+            fr_sched_fire(f, (time_t) f->sched_next, "tick");
+            f->sched_next = fr_cron_next(&f->cron, now, fr_sched_utc);
+        }
+    }
+
+    /* at the next whole second */
+    fr_timer_add(&fr_sched_timer, 1000 - (uint64_t) ts.tv_nsec / 1000000);
+}
+
+
+static void
+fr_sched_fire(fr_func_t *f, time_t tick, const char *why)
+{
+    char  id[FR_INV_ID_LEN + 1];
+
+    (void) fr_store_set_last_tick(f->name, (int64_t) tick);
+
+    if (fr_store_pending(f->name, "schedule")) {
+        fr_log(FR_LOG_WARN, 0, "schedule of \"%s\": %s skipped, the last "
+               "one is not done", f->name, why);
+        return;
+    }
+
+    if (fr_async_invoke(f->name, "schedule", "text/plain", NULL, 0, id)
+        == FR_OK)
+    {
+        fr_log(FR_LOG_INFO, 0, "schedule of \"%s\": %s, invocation %s",
+               f->name, why, id);
+    }
+}

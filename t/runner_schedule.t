@@ -1,0 +1,136 @@
+#!/usr/bin/perl
+
+# Schedules: a function's "schedule" (cron, @hourly, "@every 1s") makes
+# each tick an asynchronous invocation with FAAS_TRIGGER=schedule; a slow
+# run is never overlapped; ticks missed while the runner was down run
+# once with schedule_catchup on, not at all without; every run is metered
+# into meter_log, which fcgi-runner meter reads. The cron arithmetic is
+# checked through "fcgi-runner schedule", bad expressions through
+# --test.
+
+use strict;
+use warnings;
+
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use FaasTest;
+use Test::More;
+use JSON::PP;
+use Time::HiRes qw(sleep);
+
+my $t = FaasTest->new;
+my $bin = "$FaasTest::ROOT/build/fcgi-runner";
+
+# --- the arithmetic ---------------------------------------------------------
+
+sub ticks {
+    my ($expr, $from, $n) = @_;
+    my @l = `$bin schedule '$expr' --from $from --count $n 2>&1`;
+    chomp @l;
+    return join ' | ', map { s/:00Z \w+$//r } @l;
+}
+
+is(ticks('*/15 * * * *', '2026-11-27T15:07', 3),
+   '2026-11-27T15:15 | 2026-11-27T15:30 | 2026-11-27T15:45', 'every 15 min');
+is(ticks('0 9 * * mon-fri', '2026-11-27T15:07', 3),
+   '2026-11-30T09:00 | 2026-12-01T09:00 | 2026-12-02T09:00',
+   'weekdays at 9, over a weekend');
+is(ticks('0 0 29 2 *', '2026-11-27T15:07', 2),
+   '2028-02-29T00:00 | 2032-02-29T00:00', 'the 29th of February');
+is(ticks('0 0 1,15 * sun', '2026-11-27T15:07', 3),
+   '2026-11-29T00:00 | 2026-12-01T00:00 | 2026-12-06T00:00',
+   'day of month or day of week, as cron');
+is(ticks('@hourly', '2026-12-31T23:30', 2),
+   '2027-01-01T00:00 | 2027-01-01T01:00', '@hourly, over a new year');
+is(ticks('30 4 1 jan *', '2026-11-27T15:07', 1), '2027-01-01T04:30',
+   'month by name');
+is(ticks('0 0 31 2 *', '2026-11-27T15:07', 1), 'no tick within five years',
+   'the 31st of February never comes');
+`$bin schedule '61 * * * *' 2>&1`;
+isnt($?, 0, 'minute 61: refused');
+
+# --- a bad one in a function.conf ----------------------------------------------
+
+$t->function('bad', "exec = ./run.sh\nmode = cgi\nschedule = 0 25 * * *\n",
+             'run.sh' => "#!/bin/sh\n");
+my $out = `$bin --test --functions @{[ $t->functions_dir ]} 2>&1`;
+like($out, qr{bad/function.conf:3: invalid schedule "0 25 \* \* \*"},
+     '--test: an hour of 25, with file and line');
+$t->remove_function('bad');
+
+# --- ticks, runs ---------------------------------------------------------------
+
+my $rec = <<'EOF';
+#!/bin/sh
+echo "$FAAS_TRIGGER $REQUEST_METHOD $FAAS_INVOCATION_ID" >> out/log
+printf 'Content-Type: text/plain\r\n\r\nticked\n'
+EOF
+
+my $slow = <<'EOF';
+#!/bin/sh
+echo "start $FAAS_INVOCATION_ID" >> out/log
+sleep 3
+printf 'Content-Type: text/plain\r\n\r\nslow\n'
+EOF
+
+my %dir;
+$dir{tick} = $t->function('tick', "exec = ./run.sh\nmode = cgi\n"
+                          . "schedule = \@every 1s\ntenant = cron\n",
+                          'run.sh' => $rec);
+$dir{slow} = $t->function('slow', "exec = ./run.sh\nmode = cgi\n"
+                          . "schedule = \@every 1s\n", 'run.sh' => $slow);
+for my $d (values %dir) {
+    mkdir "$d/out";
+    chmod 0777, "$d/out";
+}
+
+sub lines {
+    my ($name) = @_;
+    return grep { length } split /\n/,
+        FaasTest::read_file("$dir{$name}/out/log");
+}
+
+my $meter = $t->prefix . '/meter.log';
+$t->start_runner(conf => "meter_log = $meter\n");
+
+ok(FaasTest::wait_for(sub { lines('tick') >= 3 }, 15),
+   '@every 1s: it ticks');
+like((lines('tick'))[0], qr/^schedule POST [0-9a-f]{32}$/,
+     'FAAS_TRIGGER=schedule, a POST, an invocation id');
+
+sleep 6.5;
+my @starts = lines('slow');
+cmp_ok(scalar @starts, '<=', 3, 'a run of 3 s every 1 s: never two at '
+       . 'once (' . scalar(@starts) . ' in about 8 s)');
+cmp_ok(scalar @starts, '>=', 2, '... but it goes on');
+like($t->runner_log, qr/schedule of "slow": tick skipped, the last one is not done/,
+     'the skipped ticks are logged');
+
+# metered, with its trigger, and billed by fcgi-runner meter
+my @m = grep { /function=tick / } split /\n/, FaasTest::read_file($meter);
+cmp_ok(scalar @m, '>=', 3, 'meter_log: a line per run');
+like($m[0], qr/^time=\S+ function=tick tenant=cron status=200 outcome=ok duration=\d+\.\d{3} billed=\d+\.000 .* worker=\d+ trigger=schedule id=[0-9a-f]{32}$/,
+     '... in the faas_meter format, with trigger and id');
+my $report = eval { decode_json(scalar `$bin meter --by tenant --format json $meter`) };
+my ($cron) = grep { $_->{name} eq 'cron' } @{ $report->{groups} // [] };
+cmp_ok($cron ? $cron->{invocations} : 0, '>=', 3,
+       'fcgi-runner meter bills them to the tenant')
+    or diag(explain($report));
+cmp_ok($cron ? $cron->{billed_s} : 0, '>', 0, '... with billed time');
+
+# --- missed ticks ----------------------------------------------------------------
+
+$t->stop_runner;
+sleep 2.5;
+$t->start_runner(conf => "meter_log = $meter\n");
+ok($t->wait_log(qr/schedule of "tick": ticks missed while the runner was down are not run \(schedule_catchup is off\)/),
+   'catchup off: the missed ticks are not run, and it says so');
+$t->stop_runner;
+sleep 2.5;
+$t->start_runner(conf => "meter_log = $meter\nschedule_catchup = on\n");
+ok($t->wait_log(qr/schedule of "tick": ticks missed while the runner was down, invocation [0-9a-f]{32}/),
+   'catchup on: they run once');
+
+$t->done;
+
+done_testing;
