@@ -41,6 +41,7 @@ enum {
 
 
 static int fr_store_exec(const char *sql, int level);
+static int fr_store_level(int level);
 static int fr_store_step_done(sqlite3_stmt *st, const char *what);
 static void fr_store_row(sqlite3_stmt *st, fr_inv_t *inv);
 static int fr_store_rows(sqlite3_stmt *st, fr_store_each_pt each,
@@ -248,13 +249,27 @@ fr_store_exec(const char *sql, int level)
     char  *err;
 
     if (sqlite3_exec(fr_db, sql, NULL, NULL, &err) != SQLITE_OK) {
-        fr_log(level, 0, "the store \"%s\" cannot be used: %s", fr_db_path,
+        fr_log(fr_store_level(level), 0, "the store \"%s\" cannot be used: %s", fr_db_path,
                err ? err : sqlite3_errmsg(fr_db));
         sqlite3_free(err);
         return FR_ERROR;
     }
 
     return FR_OK;
+}
+
+
+/* a full disk is the host's trouble, an error; anything else an alert */
+
+static int
+fr_store_level(int level)
+{
+    int  rc;
+
+    rc = sqlite3_errcode(fr_db) & 0xff;
+
+    return (rc == SQLITE_FULL || rc == SQLITE_IOERR) && level != FR_LOG_EMERG
+           ? FR_LOG_ERR : level;
 }
 
 
@@ -318,8 +333,8 @@ fr_store_step_done(sqlite3_stmt *st, const char *what)
     sqlite3_clear_bindings(st);
 
     if (rc != SQLITE_DONE) {
-        fr_log(FR_LOG_ALERT, 0, "the store \"%s\": %s: %s", fr_db_path,
-               what, sqlite3_errmsg(fr_db));
+        fr_log(fr_store_level(FR_LOG_ALERT), 0, "the store \"%s\": %s: %s",
+               fr_db_path, what, sqlite3_errmsg(fr_db));
         return FR_ERROR;
     }
 

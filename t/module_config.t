@@ -37,6 +37,7 @@ my ($rc, $out) = nginx_t(<<'EOF');
         faas_param A $uri if_not_empty;
     }
     location = /f { faas_function users; faas_pass u; }
+    location = /a { faas_function users; faas_invocation async; faas_pass u; }
     location = /s { faas_status; faas_pass u; }
     location /if/ { if ($arg_x) { faas_pass u; } faas_function x; }
 EOF
@@ -67,6 +68,10 @@ my @bad = (
       qr/"faas_function" directive is not allowed here/ ],
     [ 'location / { faas_status on; }',
       qr/invalid number of arguments in "faas_status"/ ],
+    [ 'location / { faas_invocation later; faas_pass u; }',
+      qr/invalid value "later" in \S+test\.conf/ ],
+    [ 'location / { faas_invocation; faas_pass u; }',
+      qr/invalid number of arguments in "faas_invocation"/ ],
 );
 
 for my $b (@bad) {
