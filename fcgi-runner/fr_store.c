@@ -249,8 +249,8 @@ fr_store_exec(const char *sql, int level)
     char  *err;
 
     if (sqlite3_exec(fr_db, sql, NULL, NULL, &err) != SQLITE_OK) {
-        fr_log(fr_store_level(level), 0, "the store \"%s\" cannot be used: %s", fr_db_path,
-               err ? err : sqlite3_errmsg(fr_db));
+        fr_log(fr_store_level(level), 0, "the store \"%s\" cannot be used: "
+               "%s", fr_db_path, err ? err : sqlite3_errmsg(fr_db));
         sqlite3_free(err);
         return FR_ERROR;
     }
@@ -268,8 +268,11 @@ fr_store_level(int level)
 
     rc = sqlite3_errcode(fr_db) & 0xff;
 
-    return (rc == SQLITE_FULL || rc == SQLITE_IOERR) && level != FR_LOG_EMERG
-           ? FR_LOG_ERR : level;
+    if ((rc == SQLITE_FULL || rc == SQLITE_IOERR) && level != FR_LOG_EMERG) {
+        return FR_LOG_ERR;
+    }
+
+    return level;
 }
 
 
