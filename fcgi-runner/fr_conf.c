@@ -65,8 +65,6 @@ static const fr_conf_key_t  fr_conf_keys[] = {
     { "async_retries",  FR_CONF_NUM,   FR_G(async_retries) },
     { "async_backoff",  FR_CONF_MSEC,  FR_G(async_backoff) },
     { "async_retention", FR_CONF_MSEC, FR_G(async_retention) },
-    { "schedule_timezone", FR_CONF_STR, FR_G(schedule_timezone) },
-    { "schedule_catchup", FR_CONF_STR, FR_G(schedule_catchup) },
     { "meter_log",      FR_CONF_STR,   FR_G(meter_log) },
 
     { "exec",           FR_CONF_STR,   FR_F(exec) },
@@ -89,6 +87,8 @@ static const fr_conf_key_t  fr_conf_keys[] = {
     { "on_success",     FR_CONF_STR,   FR_F(on_success) },
     { "on_failure",     FR_CONF_STR,   FR_F(on_failure) },
     { "schedule",       FR_CONF_STR,   FR_F(schedule) },
+    { "schedule_timezone", FR_CONF_STR, FR_F(schedule_timezone) },
+    { "schedule_catchup", FR_CONF_STR, FR_F(schedule_catchup) },
 
     { NULL, 0, 0, 0 }
 };
@@ -154,6 +154,8 @@ fr_fconf_merge(fr_fconf_t *fc, const fr_fconf_t *prev)
     fr_merge_str(on_success);
     fr_merge_str(on_failure);
     fr_merge_str(schedule);
+    fr_merge_str(schedule_timezone);
+    fr_merge_str(schedule_catchup);
 
     fr_merge(mode, FR_MODE_FASTCGI);
     fr_merge(max_instances, 4);
@@ -205,6 +207,8 @@ fr_fconf_free(fr_fconf_t *fc)
     free(fc->on_success);
     free(fc->on_failure);
     free(fc->schedule);
+    free(fc->schedule_timezone);
+    free(fc->schedule_catchup);
 
     for (i = 0; i < fc->nenv; i++) {
         free(fc->env[i]);
@@ -274,14 +278,6 @@ fr_conf_defaults(fr_conf_t *conf)
     fr_default64(async_backoff, 1000);
     fr_default64(async_retention, (int64_t) 24 * 3600 * 1000);
 
-    if (conf->schedule_timezone == NULL) {
-        conf->schedule_timezone = strdup("UTC");
-    }
-
-    if (conf->schedule_catchup == NULL) {
-        conf->schedule_catchup = strdup("off");
-    }
-
     if (conf->state_dir == NULL) {
         conf->state_dir = strdup("/var/lib/faas");
     }
@@ -302,8 +298,6 @@ fr_conf_free(fr_conf_t *conf)
     free(conf->listen_group);
     free(conf->functions);
     free(conf->state_dir);
-    free(conf->schedule_timezone);
-    free(conf->schedule_catchup);
     free(conf->meter_log);
 
     for (i = 0; i < conf->ntenants; i++) {

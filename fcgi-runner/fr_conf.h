@@ -51,6 +51,8 @@ typedef struct {
     char                  *on_success;      /* destinations: functions */
     char                  *on_failure;
     char                  *schedule;        /* cron, @hourly, @every 30s */
+    char                  *schedule_timezone;  /* NULL: UTC */
+    char                  *schedule_catchup;   /* on, off (NULL) */
     char                 **env;             /* "NAME=VALUE", NULL ended */
     int                    nenv;
     int                    lines[FR_FKEYS]; /* where each key was set */
@@ -90,8 +92,6 @@ typedef struct {
     int                    async_retries;
     int64_t                async_backoff;           /* ms */
     int64_t                async_retention;         /* ms */
-    char                  *schedule_timezone;       /* UTC, or a TZ */
-    char                  *schedule_catchup;        /* on, off */
     char                  *meter_log;               /* what nginx does
                                                        not see, metered */
     fr_tconf_t            *tenants;

@@ -444,6 +444,26 @@ fr_func_configure(fr_func_t *f, int test)
         problems++;
     }
 
+    if (fc->schedule_timezone && strcmp(fc->schedule_timezone, "UTC") != 0
+        && (strstr(fc->schedule_timezone, "..")
+            || (snprintf(path, sizeof(path), "/usr/share/zoneinfo/%s",
+                         fc->schedule_timezone), access(path, R_OK) != 0)))
+    {
+        fr_log(FR_LOG_ERR, 0, "%s/function.conf:%d: unknown "
+               "schedule_timezone \"%s\"", f->dir,
+               fr_fconf_line(fc, "schedule_timezone"), fc->schedule_timezone);
+        problems++;
+    }
+
+    if (fc->schedule_catchup && strcmp(fc->schedule_catchup, "on") != 0
+        && strcmp(fc->schedule_catchup, "off") != 0)
+    {
+        fr_log(FR_LOG_ERR, 0, "%s/function.conf:%d: schedule_catchup is on "
+               "or off, not \"%s\"", f->dir,
+               fr_fconf_line(fc, "schedule_catchup"), fc->schedule_catchup);
+        problems++;
+    }
+
     if (fc->max_processes < 1 || fc->max_files < 4) {
         fr_log(FR_LOG_ERR, 0, "function \"%s\": max_processes must be at "
                "least 1 and max_files at least 4", f->name);

@@ -3,10 +3,10 @@
  *
  * Schedules: a function's "schedule" makes each tick an asynchronous
  * invocation (FAAS_TRIGGER=schedule, a POST with no body), never while
- * the last tick's is queued or running. Ticks are computed in
- * schedule_timezone. The last tick is kept in the store: ticks missed
- * while the runner was down run once at start with schedule_catchup on,
- * not at all without.
+ * the last tick's is queued or running. Ticks are computed in the
+ * function's schedule_timezone. The last tick is kept in the store:
+ * ticks missed while the runner was down run once at start with
+ * schedule_catchup on, not at all without.
  */
 
 #include <stdio.h>
@@ -21,12 +21,11 @@
 
 
 static void fr_sched_tick(fr_timer_t *t);
+static time_t fr_sched_next(fr_func_t *f, time_t t);
 static void fr_sched_fire(fr_func_t *f, time_t tick, const char *why);
 
 
 static fr_timer_t  fr_sched_timer;
-static int         fr_sched_utc;
-static int         fr_sched_catchup;
 
 
 int
@@ -34,26 +33,6 @@ fr_sched_init(void)
 {
     fr_link_t  *l;
     fr_func_t  *f;
-    fr_conf_t  *conf;
-
-    conf = &fr_runner.conf;
-
-    if (strcmp(conf->schedule_catchup, "on") != 0
-        && strcmp(conf->schedule_catchup, "off") != 0)
-    {
-        fr_log(FR_LOG_EMERG, 0, "schedule_catchup is on or off, not \"%s\"",
-               conf->schedule_catchup);
-        return FR_ERROR;
-    }
-
-    fr_sched_catchup = (strcmp(conf->schedule_catchup, "on") == 0);
-    fr_sched_utc = (strcmp(conf->schedule_timezone, "UTC") == 0);
-
-    if (!fr_sched_utc) {
-        /* the local time of the schedules (and of the log) */
-        (void) setenv("TZ", conf->schedule_timezone, 1);
-        tzset();
-    }
 
     fr_sched_timer.handler = fr_sched_tick;
 
@@ -64,7 +43,7 @@ fr_sched_init(void)
 
         if (f->cron.set) {
             /* the store holds the last ticks: it is needed now */
-            if (fr_store_open(conf->state_dir, 0) != FR_OK) {
+            if (fr_store_open(fr_runner.conf.state_dir, 0) != FR_OK) {
                 return FR_ERROR;
             }
 
@@ -75,6 +54,45 @@ fr_sched_init(void)
     fr_timer_add(&fr_sched_timer, 0);
 
     return FR_OK;
+}
+
+
+/*
+ * The next tick of f's schedule after t, in its schedule_timezone: TZ
+ * is set for the computation and put back (the runner is one thread).
+ */
+
+static time_t
+fr_sched_next(fr_func_t *f, time_t t)
+{
+    time_t       next;
+    const char  *tz, *old;
+    char         saved[256];
+
+    tz = f->conf.schedule_timezone;
+
+    if (tz == NULL || strcmp(tz, "UTC") == 0) {
+        return fr_cron_next(&f->cron, t, 1);
+    }
+
+    old = getenv("TZ");
+    snprintf(saved, sizeof(saved), "%s", old ? old : "");
+
+    (void) setenv("TZ", tz, 1);
+    tzset();
+
+    next = fr_cron_next(&f->cron, t, 0);
+
+    if (old) {
+        (void) setenv("TZ", saved, 1);
+
+    } else {
+        (void) unsetenv("TZ");
+    }
+
+    tzset();
+
+    return next;
 }
 
 
@@ -106,10 +124,12 @@ fr_sched_tick(fr_timer_t *t)
 
         if (f->sched_next == 0) {
             last = (time_t) fr_store_last_tick(f->name);
-            next = fr_cron_next(&f->cron, last ? last : now, fr_sched_utc);
+            next = fr_sched_next(f, last ? last : now);
 
             if (last && next >= 0 && next < now) {
-                if (fr_sched_catchup) {
+                if (f->conf.schedule_catchup
+                    && strcmp(f->conf.schedule_catchup, "on") == 0)
+                {
                     fr_sched_fire(f, now, "ticks missed while the runner "
                                   "was down");
 
@@ -121,13 +141,13 @@ fr_sched_tick(fr_timer_t *t)
                 }
             }
 
-            f->sched_next = fr_cron_next(&f->cron, now, fr_sched_utc);
+            f->sched_next = fr_sched_next(f, now);
             continue;
         }
 
         if (f->sched_next >= 0 && now >= f->sched_next) {
             fr_sched_fire(f, (time_t) f->sched_next, "tick");
-            f->sched_next = fr_cron_next(&f->cron, now, fr_sched_utc);
+            f->sched_next = fr_sched_next(f, now);
         }
     }
 

@@ -41,6 +41,8 @@ static ngx_int_t ngx_http_faas_msec(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, int64_t usec, ngx_uint_t round_up);
 static ngx_int_t ngx_http_faas_number(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, int64_t n);
+static ngx_int_t ngx_http_faas_invocation_id(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
 
 
 #define ngx_http_faas_var(name, id)                                          \
@@ -62,6 +64,8 @@ static ngx_http_variable_t  ngx_http_faas_vars[] = {
     ngx_http_faas_var("faas_max_memory", ngx_http_faas_var_max_memory),
     ngx_http_faas_var("faas_memory_size", ngx_http_faas_var_memory_size),
     ngx_http_faas_var("faas_worker", ngx_http_faas_var_worker),
+    { ngx_string("faas_invocation_id"), NULL, ngx_http_faas_invocation_id,
+      0, NGX_HTTP_VAR_NOCACHEABLE, 0 },
     ngx_http_null_variable
 };
 
@@ -102,7 +106,10 @@ ngx_http_faas_meter_used(ngx_conf_t *cf)
         if (v[i].name.len > 5
             && ngx_strncmp(v[i].name.data, "faas_", 5) == 0
             && !(v[i].name.len == 13
-                 && ngx_strncmp(v[i].name.data, "faas_function", 13) == 0))
+                 && ngx_strncmp(v[i].name.data, "faas_function", 13) == 0)
+            && !(v[i].name.len == 18
+                 && ngx_strncmp(v[i].name.data, "faas_invocation_id", 18)
+                    == 0))
         {
             return 1;
         }
@@ -409,6 +416,56 @@ ngx_http_faas_number(ngx_http_request_t *r, ngx_http_variable_value_t *v,
     v->data = p;
     v->valid = 1;
     v->not_found = 0;
+
+    return NGX_OK;
+}
+
+
+/*
+ * $faas_invocation_id: the id the runner gave an asynchronous
+ * invocation, from its Faas-Invocation-Id header; empty otherwise.
+ */
+
+static ngx_int_t
+ngx_http_faas_invocation_id(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_uint_t        i;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    (void) data;
+
+    part = &r->headers_out.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */ ; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].hash && h[i].key.len == sizeof("Faas-Invocation-Id") - 1
+            && ngx_strncasecmp(h[i].key.data,
+                               (u_char *) "Faas-Invocation-Id",
+                               h[i].key.len) == 0)
+        {
+            v->len = h[i].value.len;
+            v->data = h[i].value.data;
+            v->valid = 1;
+            v->no_cacheable = 1;
+            v->not_found = 0;
+            return NGX_OK;
+        }
+    }
+
+    v->not_found = 1;
 
     return NGX_OK;
 }

@@ -78,11 +78,14 @@ sub lines {
 
 my $conf = "async_backoff = 200ms\nasync_max_body = 64k\n";
 $t->start_runner(conf => $conf);
-$t->start_nginx($t->faas_location(extra => <<'EOF'));
+my $inv_log = $t->prefix . '/logs/inv.log';
+$t->start_nginx("    log_format inv '\$faas_invocation_id \$status';\n"
+                . $t->faas_location(extra => <<"EOF"));
         location /async/ {
-            faas_route ^/async/(?<afn>[^/]+) $afn;
+            faas_route ^/async/(?<afn>[^/]+) \$afn;
             faas_invocation async;
             faas_pass runner;
+            access_log $inv_log inv;
         }
         location = /faas/status { faas_status; faas_pass runner; }
 EOF
@@ -94,6 +97,9 @@ is($r->{status}, 202, 'faas_invocation async: 202 Accepted');
 my $id = FaasTest::header($r, 'faas-invocation-id') // '';
 like($id, qr/^[0-9a-f]{32}$/, 'Faas-Invocation-Id: a 32-digit id');
 is($r->{body}, "{\"id\": \"$id\"}\n", 'the body: {"id": ...}');
+ok(FaasTest::wait_for(sub { -s $inv_log }, 5), 'logged');
+like(FaasTest::read_file($inv_log), qr/^\Q$id\E 202$/m,
+     '$faas_invocation_id in the access log');
 ok(FaasTest::wait_for(sub { lines('rec') >= 1 }, 10), 'it ran');
 is((lines('rec'))[0], "$id 1 async POST hello",
    'FAAS_INVOCATION_ID, FAAS_ATTEMPT 1, FAAS_TRIGGER async, its method '

@@ -48,14 +48,21 @@ is(ticks('0 0 31 2 *', '2026-11-27T15:07', 1), 'no tick within five years',
    'the 31st of February never comes');
 `$bin schedule '61 * * * *' 2>&1`;
 isnt($?, 0, 'minute 61: refused');
+like(`TZ=Asia/Tokyo $bin schedule '0 9 * * *' --local --from 2026-11-27T10:00 --count 1`,
+     qr/^2026-11-28T09:00:00\+0900 Sat$/, 'in a time zone (--local, TZ)');
 
 # --- a bad one in a function.conf ----------------------------------------------
 
-$t->function('bad', "exec = ./run.sh\nmode = cgi\nschedule = 0 25 * * *\n",
+$t->function('bad', "exec = ./run.sh\nmode = cgi\nschedule = 0 25 * * *\n"
+             . "schedule_timezone = Mars/Olympus\nschedule_catchup = maybe\n",
              'run.sh' => "#!/bin/sh\n");
 my $out = `$bin --test --functions @{[ $t->functions_dir ]} 2>&1`;
 like($out, qr{bad/function.conf:3: invalid schedule "0 25 \* \* \*"},
      '--test: an hour of 25, with file and line');
+like($out, qr{bad/function.conf:4: unknown schedule_timezone "Mars/Olympus"},
+     '--test: an unknown time zone');
+like($out, qr{bad/function.conf:5: schedule_catchup is on or off, not "maybe"},
+     '--test: catchup neither on nor off');
 $t->remove_function('bad');
 
 # --- ticks, runs ---------------------------------------------------------------
