@@ -78,6 +78,16 @@ $t->function('hello-php', "exec = php-cgi\nscript = index.php\n"
                           . "max_instances = 4\nmin_instances = 4\n"
                           . "max_requests = 0\nmemory = 512M\n",
              'index.php' => "<?php\necho \"Hello, world\\n\";\n");
+# asynchronous: accepted (the store), then run by a C worker; and a CGI
+# that notes when it starts, for the time from 202 to start
+$t->function('evt', "exec = $B/functions/hello/hello\n");
+my $stamps = $t->function('evts', "exec = ./run.sh\nmode = cgi\n",
+                          'run.sh' => "#!/bin/sh\ndate +%s.%N >> out/t\n"
+                                    . "printf 'Content-Type: text/plain"
+                                    . "\\r\\n\\r\\nok\\n'\n");
+mkdir "$stamps/out";
+chmod 0777, "$stamps/out";
+
 # CGI with a root runner's default isolation (tmp pid ipc), and without
 for my $iso ('', 'none') {
     my $sfx = $iso ? "-$iso" : '';
@@ -170,6 +180,12 @@ my $http = <<"EOF";
 
         location /faas/ {
             faas_route ^/faas/(?<name>[a-z-]+)\$ \$name;
+            faas_pass runner;
+        }
+
+        location /async/ {
+            faas_route ^/async/(?<name>[a-z-]+)\$ \$name;
+            faas_invocation async;
             faas_pass runner;
         }
 
@@ -324,6 +340,8 @@ my @rows = (
       '/faas/hello', 1, 'spawn-c1' ],
     [ 'spawn-c1', 'fastcgi_pass keepalive -> spawn-fcgi, 1 connection',
       '/spawn-fcgi/hello', 1, undef ],
+    [ 'async', 'faas_invocation async: stored (fsync), 202',
+      '/async/evt', $conns, 'c' ],
 );
 
 if ($ENV{BENCH_ROWS}) {
@@ -339,7 +357,17 @@ for my $round (1 .. $rounds) {
         push @{ $res{ $row->[0] } }, $r;
         printf STDERR "round %d %-9s %9.0f req/s%s\n", $round, $row->[0],
             $r->{rps}, $r->{bad} ? " ($r->{bad} non-2xx)" : '';
+        async_drain() if $row->[0] eq 'async';
     }
+}
+
+# what the async row accepted runs before anything else is measured
+sub async_drain {
+    my $db = $t->prefix . '/state/async.db';
+    FaasTest::wait_for(sub {
+        `sqlite3 -readonly $db 'SELECT COUNT(*) FROM invocations WHERE state < 2' 2>/dev/null`
+            =~ /^0$/m;
+    }, 300);
 }
 
 my $hwm_load = vm($t->runner_pid, 'VmHWM');
@@ -407,6 +435,27 @@ my $idle_rss;
     sleep 0.5;
     $idle_rss = vm($t2->runner_pid, 'VmRSS');
     $t2->stop_runner;
+}
+
+# an idle runner: from its 202 to the function's first instruction (a
+# CGI sh: its spawn and the default isolation included), median of 20
+my $async_start;
+{
+    my @d;
+    for my $i (1 .. 20) {
+        my $n = () = split /\n/, FaasTest::read_file("$stamps/out/t");
+        my $r = $t->http_post('/async/evts', "x$i");
+        my $t202 = time;
+        next unless $r && $r->{status} == 202;
+        FaasTest::wait_for(sub {
+            my @l = split /\n/, FaasTest::read_file("$stamps/out/t");
+            return @l > $n;
+        }, 5);
+        my @l = split /\n/, FaasTest::read_file("$stamps/out/t");
+        push @d, ($l[-1] - $t202) * 1000 if @l > $n;
+        sleep 0.05;
+    }
+    $async_start = median(@d);
 }
 
 # the status of 1,000 functions (each served once, so every counter and
@@ -491,6 +540,9 @@ $out .= sprintf "  php-fpm ondemand, cold            %7.3f\n", $cold{fpm};
 $out .= sprintf "  spawn+wait floor, static no-op    %7.3f p50, %.3f p99\n",
                 $floor50 / 1000, $floor99 / 1000;
 
+$out .= sprintf "\nasynchronous, idle runner: 202 to the function's start "
+              . "(CGI sh, default isolation) %.2f ms, median of 20\n",
+              $async_start // 0;
 $out .= sprintf "\nstatus of 1,000 functions, median of 20 (ms): rendered "
               . "JSON %.2f, Prometheus %.2f; whole answer JSON %.2f "
               . "(%.0f KiB), Prometheus %.2f (%.0f KiB)\n",

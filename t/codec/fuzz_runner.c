@@ -62,6 +62,10 @@ fuzz_runner_start(const char *dir, const char *functions)
     fr_runner.conf.functions = strdup(functions);
     fr_runner.rundir = strdup(dir);
 
+    /* what the runner keeps (dynamic users) stays in the target's dir */
+    free(fr_runner.conf.state_dir);
+    fr_runner.conf.state_dir = strdup(dir);
+
     if (fr_runner.conf.listen == NULL || fr_runner.conf.functions == NULL
         || fr_runner.rundir == NULL)
     {
