@@ -443,7 +443,8 @@ my $async_start;
 {
     my @d;
     for my $i (1 .. 20) {
-        my $n = () = split /\n/, FaasTest::read_file("$stamps/out/t");
+        my @before = split /\n/, FaasTest::read_file("$stamps/out/t");
+        my $n = @before;
         my $r = $t->http_post('/async/evts', "x$i");
         my $t202 = time;
         next unless $r && $r->{status} == 202;

@@ -166,7 +166,7 @@ fr_client_connect(const char *addr)
 {
     int                  fd, rc;
     char                 host[256];
-    const char          *colon;
+    const char          *port;
     struct timeval       tv;
     struct addrinfo      hints, *ai;
     struct sockaddr_un   sun;
@@ -191,29 +191,17 @@ fr_client_connect(const char *addr)
         ai = NULL;
 
     } else {
-        colon = strrchr(addr, ':');
-
-        if (colon == NULL || colon == addr
-            || (size_t) (colon - addr) >= sizeof(host))
-        {
+        if (fr_addr_split(addr, host, sizeof(host), &port) != FR_OK) {
             fprintf(stderr, "fcgi-runner status: invalid address \"%s\"\n",
                     addr);
             return -1;
-        }
-
-        memcpy(host, addr, colon - addr);
-        host[colon - addr] = '\0';
-
-        if (host[0] == '[' && host[strlen(host) - 1] == ']') {
-            memmove(host, host + 1, strlen(host) - 2);
-            host[strlen(host) - 2] = '\0';
         }
 
         memset(&hints, 0, sizeof(hints));
         hints.ai_socktype = SOCK_STREAM;
         hints.ai_flags = AI_NUMERICSERV;
 
-        if (getaddrinfo(host, colon + 1, &hints, &ai) != 0) {
+        if (getaddrinfo(host, port, &hints, &ai) != 0) {
             fprintf(stderr, "fcgi-runner status: invalid address \"%s\"\n",
                     addr);
             return -1;

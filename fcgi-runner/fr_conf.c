@@ -809,3 +809,32 @@ fr_name_valid(const u_char *name, size_t len)
 
     return 1;
 }
+
+
+/* "HOST:PORT" or "[V6]:PORT": the host into host, *port at its port */
+
+int
+fr_addr_split(const char *addr, char *host, size_t size, const char **port)
+{
+    size_t       len;
+    const char  *colon;
+
+    colon = strrchr(addr, ':');
+
+    if (colon == NULL || colon == addr || (size_t) (colon - addr) >= size) {
+        return FR_ERROR;
+    }
+
+    len = colon - addr;
+    memcpy(host, addr, len);
+    host[len] = '\0';
+
+    if (host[0] == '[' && len > 1 && host[len - 1] == ']') {
+        memmove(host, host + 1, len - 2);
+        host[len - 2] = '\0';
+    }
+
+    *port = colon + 1;
+
+    return FR_OK;
+}

@@ -112,6 +112,8 @@ void fr_conf_free(fr_conf_t *conf);
 int fr_fconf_line(const fr_fconf_t *fc, const char *key);
 const fr_tconf_t *fr_conf_tenant(const fr_conf_t *conf, const char *name);
 int fr_name_valid(const u_char *name, size_t len);
+int fr_addr_split(const char *addr, char *host, size_t size,
+    const char **port);
 
 
 #endif /* FR_CONF_H */

@@ -218,31 +218,19 @@ fr_listen_inet(const char *addr)
 {
     int               fd, one;
     char              host[256];
-    const char       *colon;
+    const char       *port;
     struct addrinfo   hints, *ai;
 
-    colon = strrchr(addr, ':');
-
-    if (colon == NULL || colon == addr
-        || (size_t) (colon - addr) >= sizeof(host))
-    {
+    if (fr_addr_split(addr, host, sizeof(host), &port) != FR_OK) {
         fr_log(FR_LOG_EMERG, 0, "invalid listen address \"%s\"", addr);
         return -1;
-    }
-
-    memcpy(host, addr, colon - addr);
-    host[colon - addr] = '\0';
-
-    if (host[0] == '[' && host[strlen(host) - 1] == ']') {
-        memmove(host, host + 1, strlen(host) - 2);
-        host[strlen(host) - 2] = '\0';
     }
 
     memset(&hints, 0, sizeof(hints));
     hints.ai_socktype = SOCK_STREAM;
     hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
 
-    if (getaddrinfo(host, colon + 1, &hints, &ai) != 0) {
+    if (getaddrinfo(host, port, &hints, &ai) != 0) {
         fr_log(FR_LOG_EMERG, 0, "invalid listen address \"%s\"", addr);
         return -1;
     }
