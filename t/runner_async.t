@@ -63,6 +63,14 @@ $dir{doomed} = $t->function('doomed', "exec = ./run.sh\nmode = cgi\n"
 $dir{dest} = $t->function('dest', "exec = ./run.sh\nmode = cgi\n",
                           'run.sh' => $dest);
 # records, then takes 50 ms: 4 at once, about 80 a second
+# one at a time, slowly: the order it serves in is the order it logs
+$dir{order} = $t->function('order', "exec = ./run.sh\nmode = cgi\n"
+                           . "max_instances = 1\n", 'run.sh' => <<'EOF');
+#!/bin/sh
+sleep 0.3
+echo "${FAAS_TRIGGER:-sync} $QUERY_STRING" >> out/log
+printf 'Content-Type: text/plain\r\n\r\nok\n'
+EOF
 $dir{bulk} = $t->function('bulk', "exec = ./run.sh\nmode = cgi\n"
                           . "max_instances = 4\n",
                           'run.sh' => $rec =~ s/^printf/sleep 0.05\nprintf/mr);
@@ -157,6 +165,20 @@ like($t->runner_log, qr/invocation \Q$fid\E of "flaky": 502 on attempt 1, again 
 like($t->runner_log, qr/invocation \Q$fid\E of "flaky": 502 on attempt 2, again in 400 ms/,
      '... doubling');
 
+# --- never ahead of synchronous requests ---------------------------------
+
+{
+    my @sync = map { $t->http_start("/fn/order?s$_") } 1 .. 3;
+    sleep 0.1;
+    my $x = $t->http_post('/async/order?a', 'a');
+    is($x->{status}, 202, 'an async invocation behind 3 synchronous ones');
+    my @r = map { FaasTest::http_finish($_, timeout => 10) } @sync;
+    ok(FaasTest::wait_for(sub { lines('order') >= 4 }, 10), 'all ran');
+    my @o = lines('order');
+    is(join(',', sort(@o[0 .. 2]), $o[3]), 'sync s1,sync s2,sync s3,async a',
+       'the synchronous ones first: it never went ahead of them');
+}
+
 # --- fcgi-runner invocations ---------------------------------------------
 
 my $bin = $t->runner_bin_name;
@@ -240,6 +262,15 @@ ok(-f $db, 'the store is in state_dir');
 my $out = `$FaasTest::ROOT/build/fcgi-runner --config $rc 2>&1`;
 isnt($?, 0, 'a damaged store: the runner exits');
 like($out, qr/\[emerg\].*store ".*async\.db".*(damaged|not a database)/,
+     '... and says why');
+
+# its log without it: what it held is gone; the runner does not start
+# over empty
+unlink $db;
+FaasTest::write_file("$db-wal", 'wal');
+$out = `$FaasTest::ROOT/build/fcgi-runner --config $rc 2>&1`;
+isnt($?, 0, 'a store missing beside its log: the runner exits');
+like($out, qr/\[emerg\].*store ".*async\.db" is missing but its write-ahead log is there/,
      '... and says why');
 
 $t->done;

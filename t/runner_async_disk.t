@@ -19,7 +19,7 @@ FaasTest::need_root('a tmpfs for state_dir');
 my $t = FaasTest->new;
 my $state = $t->prefix . '/state';
 mkdir $state;
-system('mount', '-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', $state) == 0
+system('mount', '-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', $state) == 0
     or BAIL_OUT('cannot mount a tmpfs');
 
 # its invocations run and are kept (async_retention): the store grows
@@ -31,7 +31,7 @@ $t->start_runner;
 $t->start_nginx;
 
 my (%status, @ids);
-for my $i (1 .. 60) {
+for my $i (1 .. 120) {
     my $r = $t->http_post('/fn/hold', ('z' x 40000) . $i,
                           headers => "Faas-Invocation: async\r\n");
     $status{$r->{status}}++;

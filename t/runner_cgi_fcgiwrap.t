@@ -68,9 +68,18 @@ if ($wrap == 0) {
     open STDIN, '<', '/dev/null';
     open STDOUT, '>>', "$p/logs/fcgiwrap.log";
     open STDERR, '>&', \*STDOUT;
-    my @cmd = ('fcgiwrap', '-c', '2', '-s', "unix:$p/wrap/sock");
-    @cmd = ('runuser', '-u', $user, '--', @cmd) if $> == 0;
-    exec @cmd or POSIX::_exit(127);
+    # a process group of its own: its -c children are stopped with it
+    POSIX::setpgid(0, 0);
+    if ($> == 0) {
+        # as that user, and fcgiwrap itself is the pid we stop (a
+        # runuser in between left it running when it was stopped)
+        my ($uid, $gid) = (getpwnam($user))[2, 3];
+        POSIX::setgid($gid);
+        $) = "$gid $gid";
+        POSIX::setuid($uid);
+    }
+    exec 'fcgiwrap', '-c', '2', '-s', "unix:$p/wrap/sock"
+        or POSIX::_exit(127);
 }
 ok(FaasTest::wait_for(sub { -S "$p/wrap/sock" }, 10), 'fcgiwrap is up');
 chmod 0777, "$p/wrap/sock";
@@ -152,14 +161,15 @@ for my $fn (qw(shcgi plcgi ccgi)) {
     }
 }
 
-kill 'TERM', $wrap;
+kill 'TERM', -$wrap;
 FaasTest::wait_for(sub { waitpid($wrap, POSIX::WNOHANG()) != 0 }, 5)
-    or do { kill 'KILL', $wrap; waitpid($wrap, 0) };
-# fcgiwrap's -c children leave with their parent; make sure
-FaasTest::wait_for(sub {
+    or do { kill 'KILL', -$wrap; waitpid($wrap, 0) };
+kill 'KILL', -$wrap;
+# fcgiwrap's -c children leave with their parent
+ok(FaasTest::wait_for(sub {
     !grep { (FaasTest::read_file("/proc/$_/cmdline") =~ /^fcgiwrap/)
             && FaasTest::read_file("/proc/$_/cmdline") =~ /\Q$p\E/ }
-     map { m{(\d+)$} } glob '/proc/[0-9]*' }, 5);
+     map { m{(\d+)$} } glob '/proc/[0-9]*' }, 5), 'no fcgiwrap is left');
 
 $t->done;
 
