@@ -31,6 +31,7 @@
 #include "fr_fcgi.h"
 #include "fr_func.h"
 #include "fr_log.h"
+#include "fr_meter.h"
 #include "fr_request.h"
 #include "fr_store.h"
 
@@ -76,7 +77,7 @@ static void fr_async_done(fr_call_t *call, int ended);
 static int fr_async_status(const fr_buf_t *b);
 static void fr_async_destination(fr_call_t *call, const char *to, int status,
     int ok);
-static void fr_async_meter(fr_call_t *call, int status);
+static void fr_async_json_str(fr_buf_t *doc, const u_char *p, size_t n);
 static void fr_async_id(char *id);
 static uint64_t fr_wall_usec(void);
 
@@ -578,7 +579,11 @@ fr_async_done(fr_call_t *call, int ended)
     status = ended ? fr_async_status(&call->in) : 502;
     ok = (status < 500);
 
-    fr_async_meter(call, status);
+    if (fr_meter_fd != -1) {
+        fr_meter_log(fr_meter_fd, fr_runner.conf.meter_log, call->function,
+                     call->trigger, call->id, status,
+                     fr_buf_pos(&call->meter), call->meter.len);
+    }
     last = (call->attempts > fr_runner.conf.async_retries);
     now = fr_wall_usec();
 
@@ -655,45 +660,32 @@ fr_async_status(const fr_buf_t *b)
 static void
 fr_async_destination(fr_call_t *call, const char *to, int status, int ok)
 {
-    size_t         i, blen;
     char           head[512], id[FR_INV_ID_LEN + 1];
+    size_t         hlen, len;
     fr_buf_t       doc;
-    const u_char  *body;
-
-    static const char  hex[] = "0123456789abcdef";
+    const u_char  *p, *end;
 
     memset(&doc, 0, sizeof(doc));
 
     snprintf(head, sizeof(head), "{\"id\": \"%s\", \"function\": \"%s\", "
              "\"outcome\": \"%s\", \"status\": %d, \"attempts\": %d, "
-             "\"response\": \"", call->id, call->function,
+             "\"headers\": ", call->id, call->function,
              ok ? "succeeded" : "failed", status, call->attempts);
 
     (void) fr_buf_append(&doc, head, strlen(head));
 
-    body = fr_buf_pos(&call->in);
-    blen = call->in.len;
+    /* the response as the function wrote it: its header block, its body
+     * (what is kept of it: 64 KiB) */
+    p = fr_buf_pos(&call->in);
+    len = call->in.len;
+    end = memmem(p, len, "\r\n\r\n", 4);
+    hlen = end ? (size_t) (end - p) + 2 : len;
 
-    /* the response as a JSON string (what nginx would have sent) */
-    for (i = 0; i < blen; i++) {
-        u_char  c = body[i];
-        char    e[8];
-
-        if (c == '"' || c == '\\') {
-            e[0] = '\\'; e[1] = (char) c;
-            (void) fr_buf_append(&doc, e, 2);
-
-        } else if (c < 0x20 || c >= 0x7f) {
-            e[0] = '\\'; e[1] = 'u'; e[2] = '0'; e[3] = '0';
-            e[4] = hex[c >> 4]; e[5] = hex[c & 0xf];
-            (void) fr_buf_append(&doc, e, 6);
-
-        } else {
-            (void) fr_buf_append(&doc, &c, 1);
-        }
-    }
-
-    (void) fr_buf_append(&doc, "\"}\n", 3);
+    fr_async_json_str(&doc, p, hlen);
+    (void) fr_buf_append(&doc, ", \"body\": ", 10);
+    fr_async_json_str(&doc, end ? end + 4 : p + len,
+                      end ? len - hlen - 2 : 0);
+    (void) fr_buf_append(&doc, "}\n", 2);
 
     if (fr_async_invoke(to, "destination", "application/json",
                         fr_buf_pos(&doc), doc.len, id) == FR_OK)
@@ -704,6 +696,40 @@ fr_async_destination(fr_call_t *call, const char *to, int status, int ok)
     }
 
     fr_buf_free(&doc);
+}
+
+
+/* bytes as a JSON string, quoted */
+
+static void
+fr_async_json_str(fr_buf_t *doc, const u_char *p, size_t n)
+{
+    u_char  e[6];
+    size_t  i;
+
+    static const char  hex[] = "0123456789abcdef";
+
+    (void) fr_buf_append(doc, "\"", 1);
+
+    for (i = 0; i < n; i++) {
+        e[0] = '\\';
+        e[1] = p[i];
+
+        if (p[i] == '"' || p[i] == '\\') {
+            (void) fr_buf_append(doc, e, 2);
+
+        } else if (p[i] < 0x20 || p[i] >= 0x7f) {
+            (void) fr_buf_append(doc, "\\u00", 4);
+            e[0] = hex[p[i] >> 4];
+            e[1] = hex[p[i] & 0xf];
+            (void) fr_buf_append(doc, e, 2);
+
+        } else {
+            (void) fr_buf_append(doc, &p[i], 1);
+        }
+    }
+
+    (void) fr_buf_append(doc, "\"", 1);
 }
 
 
@@ -763,87 +789,6 @@ fr_async_invoke(const char *function, const char *trigger,
     }
 
     return rc;
-}
-
-
-/*
- * What nginx's access log does not see, in meter_log: the invocation's
- * measurements in the faas_meter format (times in ms, memory in KiB),
- * plus its trigger and id; "fcgi-runner meter" reads both logs.
- */
-
-static void
-fr_async_meter(fr_call_t *call, int status)
-{
-    int            n;
-    char           line[1024], ts[40], v[12][24];
-    size_t         nlen, vlen, i, k;
-    time_t         now;
-    struct tm      tm;
-    const u_char  *pos, *last, *name, *value;
-
-    static const char  *keys[12] = {
-        FAAS_METER_TENANT, FAAS_METER_OUTCOME, FAAS_METER_DURATION,
-        FAAS_METER_INIT, FAAS_METER_COLD, FAAS_METER_QUEUE, FAAS_METER_CPU,
-        FAAS_METER_MAX_MEMORY, FAAS_METER_MEMORY_SIZE, FAAS_METER_WORKER,
-        "", ""
-    };
-
-    if (fr_meter_fd == -1) {
-        return;
-    }
-
-    for (i = 0; i < 12; i++) {
-        strcpy(v[i], "-");
-    }
-
-    pos = fr_buf_pos(&call->meter);
-    last = pos + call->meter.len;
-
-    while (fr_fcgi_nv_next(&pos, last, &name, &nlen, &value, &vlen) == FR_OK)
-    {
-        for (k = 0; k < 10; k++) {
-            if (strlen(keys[k]) == nlen && memcmp(keys[k], name, nlen) == 0
-                && vlen < sizeof(v[0]))
-            {
-                memcpy(v[k], value, vlen);
-                v[k][vlen] = '\0';
-            }
-        }
-    }
-
-    /* microseconds as milliseconds; billed: rounded up to whole ones */
-    for (k = 2; k <= 6; k++) {
-        if (k != 4 && strcmp(v[k], "-") != 0) {
-            long long  us = atoll(v[k]);
-
-            snprintf(v[k], sizeof(v[0]), "%lld.%03lld", us / 1000, us % 1000);
-
-            if (k == 2) {
-                snprintf(v[10], sizeof(v[0]), "%lld.000", (us + 999) / 1000);
-            }
-        }
-    }
-
-    now = time(NULL);
-    localtime_r(&now, &tm);
-    strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S%z", &tm);
-
-    /* +0000 as nginx's $time_iso8601 writes it: +00:00 */
-    memmove(ts + strlen(ts) - 1, ts + strlen(ts) - 2, 3);
-    ts[strlen(ts) - 3] = ':';
-
-    n = snprintf(line, sizeof(line), "time=%s function=%s tenant=%s "
-                 "status=%d outcome=%s duration=%s billed=%s init=%s cold=%s "
-                 "queue=%s cpu=%s memory=%s memory_size=%s worker=%s "
-                 "trigger=%s id=%s\n", ts, call->function, v[0], status,
-                 v[1], v[2], v[10], v[3], v[4], v[5], v[6], v[7], v[8], v[9],
-                 call->trigger, call->id);
-
-    if (n > 0 && write(fr_meter_fd, line, (size_t) n) != n) {
-        fr_log(FR_LOG_ERR, errno, "cannot write meter_log \"%s\"",
-               fr_runner.conf.meter_log);
-    }
 }
 
 

@@ -15,9 +15,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "faas_protocol.h"
+#include "fr_fcgi.h"
 #include "fr_log.h"
 #include "fr_meter.h"
 
@@ -405,4 +407,82 @@ fr_meter_record(fr_req_t *r, u_char *start)
     fr_fcgi_write_header(start, FAAS_METER_RECORD, r->id, (uint16_t) len, 0);
 
     return FR_FCGI_HEADER_LEN + len;
+}
+
+
+/*
+ * What nginx's access log does not see, in meter_log: the invocation's
+ * measurements in the faas_meter format (times in ms, memory in KiB),
+ * plus its trigger and id; "fcgi-runner meter" reads both logs.
+ */
+
+void
+fr_meter_log(int fd, const char *path, const char *function,
+    const char *trigger, const char *id, int status, const u_char *record,
+    size_t len)
+{
+    int            n;
+    char           line[1024], ts[40], v[12][24];
+    size_t         nlen, vlen, i, k;
+    time_t         now;
+    struct tm      tm;
+    const u_char  *pos, *last, *name, *value;
+
+    static const char  *keys[12] = {
+        FAAS_METER_TENANT, FAAS_METER_OUTCOME, FAAS_METER_DURATION,
+        FAAS_METER_INIT, FAAS_METER_COLD, FAAS_METER_QUEUE, FAAS_METER_CPU,
+        FAAS_METER_MAX_MEMORY, FAAS_METER_MEMORY_SIZE, FAAS_METER_WORKER,
+        "", ""
+    };
+
+    for (i = 0; i < 12; i++) {
+        strcpy(v[i], "-");
+    }
+
+    pos = record;
+    last = record + len;
+
+    while (fr_fcgi_nv_next(&pos, last, &name, &nlen, &value, &vlen) == FR_OK)
+    {
+        for (k = 0; k < 10; k++) {
+            if (strlen(keys[k]) == nlen && memcmp(keys[k], name, nlen) == 0
+                && vlen < sizeof(v[0]))
+            {
+                memcpy(v[k], value, vlen);
+                v[k][vlen] = '\0';
+            }
+        }
+    }
+
+    /* microseconds as milliseconds; billed: rounded up to whole ones */
+    for (k = 2; k <= 6; k++) {
+        if (k != 4 && strcmp(v[k], "-") != 0) {
+            long long  us = atoll(v[k]);
+
+            snprintf(v[k], sizeof(v[0]), "%lld.%03lld", us / 1000, us % 1000);
+
+            if (k == 2) {
+                snprintf(v[10], sizeof(v[0]), "%lld.000", (us + 999) / 1000);
+            }
+        }
+    }
+
+    now = time(NULL);
+    localtime_r(&now, &tm);
+    strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S%z", &tm);
+
+    /* +0000 as nginx's $time_iso8601 writes it: +00:00 */
+    memmove(ts + strlen(ts) - 1, ts + strlen(ts) - 2, 3);
+    ts[strlen(ts) - 3] = ':';
+
+    n = snprintf(line, sizeof(line), "time=%s function=%s tenant=%s "
+                 "status=%d outcome=%s duration=%s billed=%s init=%s cold=%s "
+                 "queue=%s cpu=%s memory=%s memory_size=%s worker=%s "
+                 "trigger=%s id=%s\n", ts, function, v[0], status,
+                 v[1], v[2], v[10], v[3], v[4], v[5], v[6], v[7], v[8], v[9],
+                 trigger, id);
+
+    if (n > 0 && write(fd, line, (size_t) n) != n) {
+        fr_log(FR_LOG_ERR, errno, "cannot write meter_log \"%s\"", path);
+    }
 }

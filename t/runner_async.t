@@ -157,7 +157,9 @@ my %out = map { my $j = eval { decode_json($_) }; $j ? ($j->{id} => $j) : () }
 is($out{$fid}{outcome}, 'succeeded', 'on_success of flaky: succeeded');
 is($out{$fid}{attempts}, 3, '... after 3 attempts');
 is($out{$fid}{status}, 200, '... status 200');
-like($out{$fid}{response}, qr/fine at last/, '... with its response');
+is($out{$fid}{body}, "fine at last\n", '... with its body');
+like($out{$fid}{headers}, qr{^Content-Type: text/plain\r\n$},
+     '... and its header block');
 is($out{$did}{outcome}, 'failed', 'on_failure of doomed: failed');
 is($out{$did}{status}, 500, '... status 500');
 like($t->runner_log, qr/invocation \Q$fid\E of "flaky": 502 on attempt 1, again in 200 ms/,
