@@ -38,6 +38,8 @@ static void fr_sample(fr_out_t *o, const char *name, const char *suffix,
     const char *value);
 static void fr_sample_u64(fr_out_t *o, const char *name, const char *suffix,
     const fr_view_t *v, const char *key, const char *label, uint64_t value);
+static void fr_sample_sec(fr_out_t *o, const char *name, const char *suffix,
+    const fr_view_t *v, uint64_t usec);
 
 static void fr_emit_workers(fr_out_t *o, const char *name,
     const fr_view_t *v);
@@ -288,6 +290,18 @@ fr_sample_u64(fr_out_t *o, const char *name, const char *suffix,
 }
 
 
+/* a sample in seconds, from microseconds */
+
+static void
+fr_sample_sec(fr_out_t *o, const char *name, const char *suffix,
+    const fr_view_t *v, uint64_t usec)
+{
+    fr_sample(o, name, suffix, v, NULL, NULL, NULL);
+    fr_out_sec(o, usec);
+    fr_out(o, "\n", 1);
+}
+
+
 /* --- the families' samples ---------------------------------------------- */
 
 static void
@@ -338,9 +352,7 @@ fr_emit_cold(fr_out_t *o, const char *name, const fr_view_t *v)
 static void
 fr_emit_init(fr_out_t *o, const char *name, const fr_view_t *v)
 {
-    fr_sample(o, name, "_sum", v, NULL, NULL, NULL);
-    fr_out_sec(o, v->stats.start_us);
-    fr_out(o, "\n", 1);
+    fr_sample_sec(o, name, "_sum", v, v->stats.start_us);
     fr_sample_u64(o, name, "_count", v, NULL, NULL, v->stats.starts);
 }
 
@@ -359,9 +371,7 @@ fr_emit_duration(fr_out_t *o, const char *name, const fr_view_t *v)
                       i < FR_DURATION_BUCKETS ? fr_bucket_le[i] : "+Inf", n);
     }
 
-    fr_sample(o, name, "_sum", v, NULL, NULL, NULL);
-    fr_out_sec(o, v->stats.duration_us);
-    fr_out(o, "\n", 1);
+    fr_sample_sec(o, name, "_sum", v, v->stats.duration_us);
     fr_sample_u64(o, name, "_count", v, NULL, NULL, n);
 }
 
@@ -369,9 +379,7 @@ fr_emit_duration(fr_out_t *o, const char *name, const fr_view_t *v)
 static void
 fr_emit_cpu(fr_out_t *o, const char *name, const fr_view_t *v)
 {
-    fr_sample(o, name, "_total", v, NULL, NULL, NULL);
-    fr_out_sec(o, v->cpu_us);
-    fr_out(o, "\n", 1);
+    fr_sample_sec(o, name, "_total", v, v->cpu_us);
 }
 
 
