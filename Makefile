@@ -17,7 +17,8 @@ RUNNER_SRC := $(wildcard fcgi-runner/*.c)
 RUNNER_HDR := $(wildcard fcgi-runner/*.h) include/faas_protocol.h
 
 FUNCTIONS  := $(BUILD)/functions/hello/hello
-TEST_BINS  := $(BUILD)/t/testfn $(BUILD)/t/codec_test $(BUILD)/t/cgi
+TEST_BINS  := $(BUILD)/t/testfn $(BUILD)/t/codec_test $(BUILD)/t/cgi \
+              $(BUILD)/t/ptracer
 
 DEPS := nginx nginx-dev libfcgi-dev libpcre2-dev php-cgi spawn-fcgi \
         libfcgi-bin wrk php-fpm fcgiwrap clang libssl-dev zlib1g-dev \
@@ -114,6 +115,10 @@ $(BUILD)/t/fcgi_fuzz: t/codec/fcgi_fuzz.c fcgi-runner/fr_fcgi.c \
 	    -Ifcgi-runner -o $@ t/codec/fcgi_fuzz.c fcgi-runner/fr_fcgi.c
 
 $(BUILD)/t/cgi: t/fn/cgi.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(WARN) -o $@ $<
+
+$(BUILD)/t/ptracer: t/fn/ptracer.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(WARN) -o $@ $<
 

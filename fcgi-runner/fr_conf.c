@@ -318,20 +318,32 @@ fr_conf_free(fr_conf_t *conf)
 int
 fr_conf_parse(const char *file, fr_conf_t *conf, fr_fconf_t *fc)
 {
-    int                   line, errors, level;
-    char                  buf[4096], *p, *key, *value, *eq;
-    FILE                 *f;
-    const fr_conf_key_t  *k;
-
-    /* the runner's own file stops it; a function's only the function */
-    level = conf ? FR_LOG_EMERG : FR_LOG_ERR;
+    FILE  *f;
 
     f = fopen(file, "re");
 
     if (f == NULL) {
-        fr_log(level, errno, "open() \"%s\" failed", file);
+        /* the runner's own file stops it; a function's only the function */
+        fr_log(conf ? FR_LOG_EMERG : FR_LOG_ERR, errno,
+               "open() \"%s\" failed", file);
         return 1;
     }
+
+    return fr_conf_parse_stream(f, file, conf, fc);
+}
+
+
+/* the lines of f, named file in messages; closes f */
+
+int
+fr_conf_parse_stream(FILE *f, const char *file, fr_conf_t *conf,
+    fr_fconf_t *fc)
+{
+    int                   line, errors, level;
+    char                  buf[4096], *p, *key, *value, *eq;
+    const fr_conf_key_t  *k;
+
+    level = conf ? FR_LOG_EMERG : FR_LOG_ERR;
 
     if (conf) {
         fc = &conf->defaults;

@@ -7,6 +7,7 @@
 
 
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 
@@ -105,6 +106,8 @@ void fr_fconf_merge(fr_fconf_t *fc, const fr_fconf_t *prev);
 void fr_fconf_free(fr_fconf_t *fc);
 
 int fr_conf_parse(const char *file, fr_conf_t *conf, fr_fconf_t *fc);
+int fr_conf_parse_stream(FILE *f, const char *file, fr_conf_t *conf,
+    fr_fconf_t *fc);
 void fr_conf_init(fr_conf_t *conf);
 void fr_conf_defaults(fr_conf_t *conf);
 void fr_conf_free(fr_conf_t *conf);

@@ -11,6 +11,7 @@
 #include <dirent.h>
 #include <glob.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
 #include <pwd.h>
@@ -21,14 +22,16 @@
 #include <unistd.h>
 
 #include "fr_log.h"
+#include "fr_path.h"
+#include "fr_folder.h"
 #include "fr_func.h"
 #include "fr_isolate.h"
 #include "fr_spawn.h"
 #include "fr_tenant.h"
 
 
-static fr_func_t *fr_func_load(const char *name, const char *dir, int test,
-    int *problems);
+static fr_func_t *fr_func_load(const char *name, const char *dir,
+    const struct stat *st, int test, int *problems);
 static int fr_func_configure(fr_func_t *f, int test);
 static int fr_funcs_load_dir(const char *path, int test, int *problems);
 static int fr_func_identity(fr_func_t *f, int test);
@@ -37,7 +40,6 @@ static int fr_func_user(fr_func_t *f);
 static int fr_func_tenant(fr_func_t *f, const char *tenant);
 static int fr_func_caps(fr_func_t *f);
 static void fr_func_update(fr_func_t *old, fr_func_t *f);
-static char *fr_func_signature(const char *dir);
 static void fr_func_free(fr_func_t *f);
 
 
@@ -96,21 +98,34 @@ fr_func_unhash(fr_func_t *f)
 }
 
 
-/* one folder of functions; FR_ERROR: it cannot be read */
+/*
+ * One folder of functions; FR_ERROR: it cannot be read. The folder and
+ * each function's folder in it are opened under the symlink rule
+ * (fr_path.c): a symlink whose owner does not own its target is not
+ * followed, and the function is reported, not loaded.
+ */
 
 static int
 fr_funcs_load_dir(const char *path, int test, int *problems)
 {
-    char            dir[PATH_MAX];
+    int             dfd, fd;
+    char            base[PATH_MAX], dir[PATH_MAX];
     DIR            *d;
     fr_func_t      *f, *old;
     struct stat     st;
     struct dirent  *de;
 
-    d = opendir(path);
+    dfd = fr_path_open(AT_FDCWD, path, O_RDONLY | O_DIRECTORY, base);
+    d = (dfd == -1) ? NULL : fdopendir(dfd);
 
     if (d == NULL) {
-        fr_log(FR_LOG_ERR, errno, "opendir() \"%s\" failed", path);
+        fr_log(FR_LOG_ERR, errno, "opendir() \"%s\" failed%s", path,
+               errno == ELOOP ? FR_FOLDER_LINK_RULE : "");
+
+        if (dfd != -1) {
+            close(dfd);
+        }
+
         return FR_ERROR;
     }
 
@@ -120,11 +135,25 @@ fr_funcs_load_dir(const char *path, int test, int *problems)
             continue;
         }
 
-        snprintf(dir, sizeof(dir), "%s/%s", path, de->d_name);
+        strcpy(dir, base);
+        fd = fr_path_open(dirfd(d), de->d_name, O_PATH, dir);
 
-        if (stat(dir, &st) == -1 || !S_ISDIR(st.st_mode)) {
+        if (fd == -1) {
+            if (errno == ELOOP) {
+                fr_log(FR_LOG_ERR, 0, "\"%s/%s\" not loaded"
+                       FR_FOLDER_LINK_RULE, path, de->d_name);
+                (*problems)++;
+            }
+
             continue;
         }
+
+        if (fstat(fd, &st) == -1 || !S_ISDIR(st.st_mode)) {
+            close(fd);
+            continue;
+        }
+
+        close(fd);
 
         if (!fr_name_valid((u_char *) de->d_name, strlen(de->d_name))) {
             fr_log(FR_LOG_WARN, 0, "folder \"%s\" is not a valid function "
@@ -143,7 +172,7 @@ fr_funcs_load_dir(const char *path, int test, int *problems)
             continue;
         }
 
-        f = fr_func_load(de->d_name, dir, test, problems);
+        f = fr_func_load(de->d_name, dir, &st, test, problems);
 
         if (f == NULL) {
             if (old) {
@@ -293,8 +322,12 @@ fr_func_update(fr_func_t *old, fr_func_t *f)
     fr_swap(old->script_path, f->script_path);
     fr_swap(old->tenant, f->tenant);
     fr_swap(old->signature, f->signature);
+    fr_swap(old->dir, f->dir);
 #undef fr_swap
 
+    old->dir_dev = f->dir_dev;
+    old->dir_ino = f->dir_ino;
+    old->dir_uid = f->dir_uid;
     old->owner = f->owner;
     old->cron = f->cron;
     old->sched_next = 0;
@@ -317,10 +350,13 @@ fr_func_update(fr_func_t *old, fr_func_t *f)
 
 
 static fr_func_t *
-fr_func_load(const char *name, const char *dir, int test, int *problems)
+fr_func_load(const char *name, const char *dir, const struct stat *st,
+    int test, int *problems)
 {
     int         n;
     char        file[PATH_MAX + 32];
+    FILE       *fp;
+    fr_buf_t    text;
     fr_func_t  *f;
 
     f = calloc(1, sizeof(fr_func_t));
@@ -335,19 +371,29 @@ fr_func_load(const char *name, const char *dir, int test, int *problems)
     fr_fconf_init(&f->conf);
 
     f->name = strdup(name);
-    f->dir = realpath(dir, NULL);
-    f->signature = fr_func_signature(dir);
+    f->dir = strdup(dir);
+    f->dir_dev = st->st_dev;
+    f->dir_ino = st->st_ino;
+    f->dir_uid = st->st_uid;
 
-    snprintf(file, sizeof(file), "%s/function.conf", dir);
+    memset(&text, 0, sizeof(fr_buf_t));
 
-    if (f->name == NULL || f->dir == NULL || f->signature == NULL) {
-        fr_log(FR_LOG_ERR, errno, "cannot read \"%s\"", dir);
+    if (f->name == NULL || f->dir == NULL || fr_folder_read(f, &text) != FR_OK)
+    {
         (*problems)++;
+        fr_buf_free(&text);
         fr_func_free(f);
         return NULL;
     }
 
-    n = fr_conf_parse(file, NULL, &f->conf);
+    snprintf(file, sizeof(file), "%s/function.conf", dir);
+
+    /* the text and a newline: fmemopen() takes no empty buffer */
+    fp = fmemopen(fr_buf_pos(&text), text.len, "r");
+
+    n = fp ? fr_conf_parse_stream(fp, file, NULL, &f->conf) : 1;
+
+    fr_buf_free(&text);
 
     if (n == 0) {
         fr_fconf_merge(&f->conf, &fr_runner.conf.defaults);
@@ -388,32 +434,6 @@ fr_func_configure(fr_func_t *f, int test)
         fr_log(FR_LOG_ERR, 0, "invalid \"exec\" in %s/function.conf",
                f->dir);
         return 1;
-    }
-
-    f->exec_path = fr_find_exec(f->argv[0], f->dir);
-
-    if (f->exec_path && realpath(f->exec_path, path)) {
-        /* no "..": what isolation keeps of /tmp is found by its path */
-        free(f->exec_path);
-        f->exec_path = strdup(path);
-    }
-
-    if (f->exec_path == NULL) {
-        fr_log(test ? FR_LOG_ERR : FR_LOG_WARN, 0, "function \"%s\": "
-               "exec \"%s\" is not an executable file", f->name, f->argv[0]);
-        problems += test;
-    }
-
-    if (fc->script) {
-        snprintf(path, sizeof(path), "%s/%s", f->dir, fc->script);
-        f->script_path = realpath(path, NULL);
-
-        if (f->script_path == NULL) {
-            fr_log(test ? FR_LOG_ERR : FR_LOG_WARN, errno, "function "
-                   "\"%s\": script \"%s\" not found", f->name, fc->script);
-            problems += test;
-            f->script_path = strdup(path);
-        }
     }
 
     if (fc->min_instances > fc->max_instances) {
@@ -483,9 +503,13 @@ fr_func_configure(fr_func_t *f, int test)
     }
 
     problems += fr_func_caps(f);
-    problems += fr_func_identity(f, test);
 
-    return problems;
+    if (fr_func_identity(f, test) != 0) {
+        /* nobody to look the paths up as */
+        return problems + 1;
+    }
+
+    return problems + fr_folder_paths(f, test);
 }
 
 
@@ -509,13 +533,13 @@ static int
 fr_func_identity(fr_func_t *f, int test)
 {
     const char     *tenant;
-    struct stat     st;
     fr_fconf_t     *fc;
 
     fc = &f->conf;
 
-    if (fr_runner.is_root && stat(f->dir, &st) == 0 && st.st_uid != 0) {
-        return fr_func_owner(f, st.st_uid);
+    if (fr_runner.is_root && f->dir_uid != 0) {
+        /* the folder's owner, as found by descriptor (fr_func_read) */
+        return fr_func_owner(f, f->dir_uid);
     }
 
     tenant = fc->tenant ? fc->tenant : (fc->user ? fc->user : "default");
@@ -737,59 +761,6 @@ fr_func_caps(fr_func_t *f)
 
 
 /* function.conf and the folder's files: a reload compares these */
-
-static char *
-fr_func_signature(const char *dir)
-{
-    int             n;
-    char            path[PATH_MAX + 512], line[PATH_MAX + 640];
-    DIR            *d;
-    FILE           *f;
-    fr_buf_t        b;
-    struct stat     st;
-    struct dirent  *de;
-
-    memset(&b, 0, sizeof(b));
-
-    d = opendir(dir);
-    if (d == NULL) {
-        return NULL;
-    }
-
-    while ((de = readdir(d)) != NULL) {
-        snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-
-        if (stat(path, &st) == -1 || !S_ISREG(st.st_mode)) {
-            continue;
-        }
-
-        n = snprintf(line, sizeof(line), "%s:%lld:%lld.%ld:%llu\n",
-                     de->d_name, (long long) st.st_size,
-                     (long long) st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
-                     (unsigned long long) st.st_ino);
-        (void) fr_buf_append(&b, line, (size_t) n);
-    }
-
-    closedir(d);
-
-    snprintf(path, sizeof(path), "%s/function.conf", dir);
-
-    f = fopen(path, "re");
-    if (f) {
-        while ((n = (int) fread(line, 1, sizeof(line), f)) > 0) {
-            (void) fr_buf_append(&b, line, (size_t) n);
-        }
-        fclose(f);
-    }
-
-    if (fr_buf_append(&b, "", 1) != FR_OK) {
-        fr_buf_free(&b);
-        return NULL;
-    }
-
-    return (char *) b.data;
-}
-
 
 static void
 fr_func_free(fr_func_t *f)

@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 
 #include "fr_log.h"
+#include "fr_path.h"
 #include "fr_isolate.h"
 
 
@@ -31,8 +32,18 @@
 #define FR_ISOLATE_ROOT  (FR_ISOLATE_TMP | FR_ISOLATE_PID | FR_ISOLATE_IPC)
 
 
+/* the folders anyone may write, each a tmpfs of its own under "tmp" */
+static const char  *fr_isolate_tmps[] = {
+    "/tmp", "/dev/shm", "/var/tmp", "/run/lock"
+};
+
+#define FR_ISOLATE_NTMPS                                                     \
+    (int) (sizeof(fr_isolate_tmps) / sizeof(fr_isolate_tmps[0]))
+
+
 static void fr_isolate_keep(fr_isolate_t *iso, const char *path, int dir);
-static int fr_isolate_tmp(fr_isolate_t *iso);
+static int fr_isolate_tmp(fr_func_t *f, fr_isolate_t *iso);
+static int fr_isolate_trees(fr_func_t *f, fr_isolate_t *iso, int *tree);
 static int fr_isolate_loopback(void);
 
 
@@ -206,7 +217,7 @@ fr_isolate_done(fr_isolate_t *iso)
 }
 
 
-/* a folder (or a file's folder) under /tmp or /dev/shm, once */
+/* a folder (or a file's folder) under one of the tmps, once */
 
 static void
 fr_isolate_keep(fr_isolate_t *iso, const char *path, int dir)
@@ -214,19 +225,18 @@ fr_isolate_keep(fr_isolate_t *iso, const char *path, int dir)
     int          i;
     char        *p, *slash;
     size_t       len;
-    const char  *roots[] = { "/tmp", "/dev/shm" };
 
-    for (i = 0; i < 2; i++) {
-        len = strlen(roots[i]);
+    for (i = 0; i < FR_ISOLATE_NTMPS; i++) {
+        len = strlen(fr_isolate_tmps[i]);
 
-        if (strncmp(path, roots[i], len) == 0
+        if (strncmp(path, fr_isolate_tmps[i], len) == 0
             && (path[len] == '/' || path[len] == '\0'))
         {
             break;
         }
     }
 
-    if (i == 2 || iso->nkeep == FR_ISOLATE_KEEP
+    if (i == FR_ISOLATE_NTMPS || iso->nkeep == FR_ISOLATE_KEEP
         || strlen(path) >= PATH_MAX)
     {
         return;
@@ -275,7 +285,8 @@ fr_isolate_child(fr_func_t *f, fr_isolate_t *iso)
         return -1;
     }
 
-    if ((f->conf.isolation & FR_ISOLATE_TMP) && fr_isolate_tmp(iso) == -1) {
+    if ((f->conf.isolation & FR_ISOLATE_TMP) && fr_isolate_tmp(f, iso) == -1)
+    {
         return -1;
     }
 
@@ -294,35 +305,32 @@ fr_isolate_child(fr_func_t *f, fr_isolate_t *iso)
 
 
 /*
- * An empty tmpfs on /tmp and on /dev/shm; the kept folders are cloned
+ * An empty tmpfs on each of the tmps; the kept folders are cloned
  * before they are covered and attached again at their paths.
  */
 
 static int
-fr_isolate_tmp(fr_isolate_t *iso)
+fr_isolate_tmp(fr_func_t *f, fr_isolate_t *iso)
 {
-    int    i, tree[FR_ISOLATE_KEEP];
-    char  *p;
+    int          i, tree[FR_ISOLATE_KEEP];
+    char        *p;
+    struct stat  st;
 
-    for (i = 0; i < iso->nkeep; i++) {
-        tree[i] = open_tree(AT_FDCWD, iso->keep[i],
-                            OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC
-                            | AT_RECURSIVE);
-        if (tree[i] == -1) {
+    if (fr_isolate_trees(f, iso, tree) == -1) {
+        return -1;
+    }
+
+    for (i = 0; i < FR_ISOLATE_NTMPS; i++) {
+        /* one that is not there, or is a symlink (/var/run), is left */
+        if (lstat(fr_isolate_tmps[i], &st) == -1 || !S_ISDIR(st.st_mode)) {
+            continue;
+        }
+
+        if (mount("tmpfs", fr_isolate_tmps[i], "tmpfs",
+                  MS_NOSUID | MS_NODEV, iso->tmpfs) == -1)
+        {
             return -1;
         }
-    }
-
-    if (mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, iso->tmpfs)
-        == -1)
-    {
-        return -1;
-    }
-
-    if (mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV,
-              iso->tmpfs) == -1 && errno != ENOENT)
-    {
-        return -1;
     }
 
     for (i = 0; i < iso->nkeep; i++) {
@@ -342,6 +350,55 @@ fr_isolate_tmp(fr_isolate_t *iso)
         }
 
         close(tree[i]);
+    }
+
+    return 0;
+}
+
+
+/*
+ * The kept folders are the customer's paths: each is looked up with
+ * the function's own rights and the symlink rule (fr_path.c), never
+ * root's, and cloned from the descriptor found; they are where the
+ * function was loaded from, with no symlink, so the same path holds.
+ */
+
+static int
+fr_isolate_trees(fr_func_t *f, fr_isolate_t *iso, int *tree)
+{
+    int   i, fd, err;
+
+    err = 0;
+    char  path[PATH_MAX];
+
+    if (f->set_user) {
+        fr_path_as(f->uid, f->gid);
+    }
+
+    for (i = 0; i < iso->nkeep; i++) {
+        fd = fr_path_open(AT_FDCWD, iso->keep[i], O_PATH | O_DIRECTORY, path);
+
+        tree[i] = (fd == -1) ? -1
+                  : open_tree(fd, "", AT_EMPTY_PATH | OPEN_TREE_CLONE
+                                      | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+        err = errno;
+
+        if (fd != -1) {
+            close(fd);
+        }
+
+        if (tree[i] == -1) {
+            break;
+        }
+    }
+
+    if (f->set_user) {
+        fr_path_as_runner();
+    }
+
+    if (i < iso->nkeep) {
+        errno = err;
+        return -1;
     }
 
     return 0;

@@ -238,7 +238,10 @@ struct fr_worker_s {
 
 struct fr_func_s {
     char                  *name;
-    char                  *dir;
+    char                  *dir;             /* where found: no symlink */
+    dev_t                  dir_dev;         /* what was found there */
+    ino_t                  dir_ino;
+    uid_t                  dir_uid;         /* its owner */
     char                  *signature;       /* what a reload compares */
     fr_fconf_t             conf;
     char                 **argv;

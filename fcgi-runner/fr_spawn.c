@@ -27,6 +27,7 @@
 
 #include "fr_fcgi.h"
 #include "fr_log.h"
+#include "fr_path.h"
 #include "fr_isolate.h"
 #include "fr_spawn.h"
 
@@ -39,6 +40,9 @@ static int fr_env_has(fr_func_t *f, const char *name);
 static char **fr_spawn_env(fr_func_t *f, const fr_buf_t *params);
 static int fr_spawn_child(void *data);
 static int fr_spawn_kill_pass(fr_worker_t *w);
+static char *fr_find_exec_at(int dirfd, const char *cmd,
+    char resolved[PATH_MAX]);
+static int fr_spawn_chdir(fr_func_t *f);
 
 
 /* what the child needs, on the runner's memory while it runs */
@@ -398,11 +402,6 @@ fr_spawn_child(void *data)
         goto failed;
     }
 
-    if (chdir(f->dir) == -1) {
-        err = errno;
-        goto failed;
-    }
-
     if (f->set_user) {
         if (syscall(SYS_setgroups, 1, &f->gid) == -1
             || syscall(SYS_setgid, f->gid) == -1
@@ -411,6 +410,18 @@ fr_spawn_child(void *data)
             err = errno;
             goto failed;
         }
+    }
+
+    /*
+     * Its folder, looked up with its own rights (and in its own mounts),
+     * must still be the one its identity was taken from; setuid
+     * programs gain it nothing.
+     */
+    if (fr_spawn_chdir(f) == -1
+        || syscall(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
+    {
+        err = errno;
+        goto failed;
     }
 
     /*
@@ -432,6 +443,39 @@ failed:
 
     (void) !write(c->errfd, &err, sizeof(int));
     _exit(127);
+}
+
+
+/* in the child: into the function's folder, by descriptor */
+
+static int
+fr_spawn_chdir(fr_func_t *f)
+{
+    int          fd, rc;
+    char         path[PATH_MAX];
+    struct stat  st;
+
+    fd = fr_path_open(AT_FDCWD, f->dir, O_PATH | O_DIRECTORY, path);
+
+    if (fd == -1) {
+        return -1;
+    }
+
+    rc = fstat(fd, &st);
+
+    if (rc == 0 && (st.st_dev != f->dir_dev || st.st_ino != f->dir_ino)) {
+        /* replaced since it was loaded: the next reload looks again */
+        errno = ESTALE;
+        rc = -1;
+    }
+
+    if (rc == 0) {
+        rc = fchdir(fd);
+    }
+
+    close(fd);
+
+    return rc;
 }
 
 
@@ -697,18 +741,21 @@ failed:
 char *
 fr_find_exec(const char *cmd, const char *dir)
 {
-    char         path[PATH_MAX];
+    int          dfd;
+    char        *r, path[PATH_MAX];
     const char  *p, *e;
 
     if (strchr(cmd, '/')) {
-        if (cmd[0] == '/') {
-            snprintf(path, sizeof(path), "%s", cmd);
+        dfd = fr_path_open(AT_FDCWD, dir, O_PATH | O_DIRECTORY, path);
 
-        } else {
-            snprintf(path, sizeof(path), "%s/%s", dir, cmd);
+        if (dfd == -1) {
+            return NULL;
         }
 
-        return access(path, X_OK) == 0 ? strdup(path) : NULL;
+        r = fr_find_exec_at(dfd, cmd, path);
+        close(dfd);
+
+        return r;
     }
 
     for (p = FR_SEARCH_PATH; *p; p = *e ? e + 1 : e) {
@@ -719,10 +766,46 @@ fr_find_exec(const char *cmd, const char *dir)
 
         snprintf(path, sizeof(path), "%.*s/%s", (int) (e - p), p, cmd);
 
-        if (access(path, X_OK) == 0) {
-            return strdup(path);
+        r = fr_find_exec_at(AT_FDCWD, path, path);
+
+        if (r != NULL || errno == ELOOP) {
+            return r;
         }
     }
 
+    errno = ENOENT;
+
     return NULL;
+}
+
+
+/*
+ * An executable regular file under the symlink rule, for the current
+ * file-system identity (faccessat() with AT_EACCESS checks the fsuid);
+ * where it is, allocated. resolved: dirfd's path.
+ */
+
+static char *
+fr_find_exec_at(int dirfd, const char *cmd, char resolved[PATH_MAX])
+{
+    int          fd, ok;
+    struct stat  st;
+
+    fd = fr_path_open(dirfd, cmd, O_PATH, resolved);
+
+    if (fd == -1) {
+        return NULL;
+    }
+
+    ok = fstat(fd, &st) == 0 && S_ISREG(st.st_mode)
+         && faccessat(fd, "", X_OK, AT_EMPTY_PATH | AT_EACCESS) == 0;
+
+    close(fd);
+
+    if (!ok) {
+        errno = EACCES;
+        return NULL;
+    }
+
+    return strdup(resolved);
 }

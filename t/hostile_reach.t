@@ -63,8 +63,12 @@ $t->start_runner;
 $t->start_nginx($t->faas_location);
 
 is($t->http_get('/fn/victim')->{status}, 200, 'the victim answers');
-my ($victim) = $t->workers('victim');
-ok($victim, "its worker ($victim)");
+my ($worker) = $t->workers('victim');
+ok($worker, "its worker ($worker)");
+# under the default isolation the worker is faas-init, the function its
+# child: the spies go for the function itself
+my ($victim) = FaasTest::proc_children($worker);
+$victim //= $worker;
 
 my $r = $t->http_get("/fn/spy?pid=$victim");
 is($r->{status}, 200, 'the spy runs');
@@ -84,6 +88,13 @@ like($r->{body}, qr/^DB_SECRET=s3cret-b$/m,
 like($r->{body}, qr/signal allowed/, '... and the worker signallable');
 like($r->{body}, qr/file-s3cret/, '... and the file readable');
 
+# faas-init, the same user's too, is not readable even from inside
+if ($victim != $worker) {
+    $r = $t->http_get("/fn/control?pid=$worker");
+    like($r->{body}, qr/environ:\n.*Permission denied/,
+         "faas-init's environ: not even its own tenant's to read");
+}
+
 # isolated: no such process, no such file
 $r = $t->http_get("/fn/nsspy?pid=$victim");
 is($r->{status}, 200, 'the isolated spy runs');
@@ -97,7 +108,7 @@ like($r->{body}, qr/file:\n.*No such file/,
     if $vdir =~ m{^/tmp/};
 
 is($t->http_get('/fn/victim')->{status}, 200, 'the victim still answers');
-is(($t->workers('victim'))[0], $victim, 'with the same worker');
+is(($t->workers('victim'))[0], $worker, 'with the same worker');
 
 $t->done;
 

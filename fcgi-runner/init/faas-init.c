@@ -18,6 +18,11 @@
  * death by signal S, as a shell reports it. Its exit ends the namespace,
  * and the kernel kills whatever the function left in it.
  *
+ * It runs as the function's user but is not the function's to control:
+ * it makes itself not dumpable before it forks, so the function cannot
+ * ptrace it (to make it fork past max_processes) nor read its memory
+ * through /proc.
+ *
  * Built static: nothing to load at exec, a few pages of memory.
  */
 
@@ -26,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -81,7 +87,7 @@ main(int argc, char **argv, char **envp)
     sigfillset(&all);
     (void) sigprocmask(SIG_SETMASK, &all, &old);
 
-    child = fork();
+    child = (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1) ? -1 : fork();
 
     if (child == -1) {
         int  err = errno;

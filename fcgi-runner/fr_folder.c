@@ -1,0 +1,249 @@
+/*
+ * Copyright (C) ngx_faas developers
+ *
+ * A function's folder, read as its owner would read it: function.conf,
+ * the listing a reload compares, and where exec and script are. A root
+ * runner does it with the rights of the customer who owns the folder
+ * (or of the function's user) and under the symlink rule of fr_path.c,
+ * never with its own.
+ */
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fr_log.h"
+#include "fr_path.h"
+#include "fr_spawn.h"
+#include "fr_folder.h"
+
+
+/* the longest function.conf */
+#define FR_FOLDER_CONF_MAX  (1024 * 1024)
+
+
+static int fr_folder_list(fr_func_t *f, int dfd, fr_buf_t *text);
+
+
+/*
+ * function.conf's text, and the signature a reload compares (the
+ * folder's listing and that text), read as the folder's owner would:
+ * a customer's folder under the customer's rights and the symlink rule,
+ * and only if it is still what the functions folder showed.
+ */
+
+int
+fr_folder_read(fr_func_t *f, fr_buf_t *text)
+{
+    int             dfd, fd, owner;
+    char            path[PATH_MAX];
+    u_char         *p;
+    ssize_t         n;
+    struct stat     st;
+    struct passwd  *pw;
+
+    owner = fr_runner.is_root && f->dir_uid != 0;
+
+    if (owner) {
+        pw = getpwuid(f->dir_uid);
+
+        if (pw == NULL) {
+            fr_log(FR_LOG_ERR, 0, "function \"%s\" not loaded: its folder "
+                   "is owned by uid %d, which is no user", f->name,
+                   (int) f->dir_uid);
+            return FR_ERROR;
+        }
+
+        fr_path_as(pw->pw_uid, pw->pw_gid);
+    }
+
+    fd = -1;
+    dfd = fr_path_open(AT_FDCWD, f->dir, O_RDONLY | O_DIRECTORY, path);
+
+    if (dfd != -1) {
+        if (fstat(dfd, &st) == -1
+            || st.st_dev != f->dir_dev || st.st_ino != f->dir_ino)
+        {
+            /* changed since the listing: the next reload sees it */
+            close(dfd);
+            dfd = -1;
+            errno = ESTALE;
+
+        } else {
+            strcpy(path, f->dir);
+            fd = fr_path_open(dfd, "function.conf", O_RDONLY, path);
+        }
+    }
+
+    if (owner) {
+        fr_path_as_runner();
+    }
+
+    if (dfd == -1) {
+        fr_log(FR_LOG_ERR, errno, "function \"%s\" not loaded: its %s "
+               "cannot open \"%s\"", f->name, owner ? "owner" : "runner",
+               f->dir);
+        return FR_ERROR;
+    }
+
+    if (fd == -1) {
+        fr_log(FR_LOG_ERR, errno, "open() \"%s/function.conf\" failed%s",
+               f->dir, errno == ELOOP ? FR_FOLDER_LINK_RULE : "");
+        close(dfd);
+        return FR_ERROR;
+    }
+
+    for ( ;; ) {
+        p = fr_buf_reserve(text, 4096);
+
+        if (p == NULL) {
+            n = -1;
+            break;
+        }
+
+        n = read(fd, p, 4096);
+
+        if (n <= 0 || text->len + n > FR_FOLDER_CONF_MAX) {
+            break;
+        }
+
+        text->len += n;
+    }
+
+    close(fd);
+
+    if (n != 0 || fr_buf_append(text, "\n", 1) != FR_OK) {
+        fr_log(FR_LOG_ERR, n > 0 ? 0 : errno, "cannot read \"%s/"
+               "function.conf\"%s", f->dir, n > 0 ? ": over 1M" : "");
+        close(dfd);
+        return FR_ERROR;
+    }
+
+    return fr_folder_list(f, dfd, text);
+}
+
+
+/* the signature: each file's name, size, time and inode, and the text */
+
+static int
+fr_folder_list(fr_func_t *f, int dfd, fr_buf_t *text)
+{
+    int             n;
+    char            line[NAME_MAX + 128];
+    DIR            *d;
+    fr_buf_t        b;
+    struct stat     st;
+    struct dirent  *de;
+
+    memset(&b, 0, sizeof(fr_buf_t));
+
+    d = fdopendir(dfd);
+
+    if (d == NULL) {
+        close(dfd);
+        return FR_ERROR;
+    }
+
+    while ((de = readdir(d)) != NULL) {
+        if (fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == -1
+            || !(S_ISREG(st.st_mode) || S_ISLNK(st.st_mode)))
+        {
+            continue;
+        }
+
+        n = snprintf(line, sizeof(line), "%s:%lld:%lld.%ld:%llu\n",
+                     de->d_name, (long long) st.st_size,
+                     (long long) st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
+                     (unsigned long long) st.st_ino);
+        (void) fr_buf_append(&b, line, (size_t) n);
+    }
+
+    closedir(d);
+
+    if (fr_buf_append(&b, fr_buf_pos(text), text->len) != FR_OK
+        || fr_buf_append(&b, "", 1) != FR_OK)
+    {
+        fr_buf_free(&b);
+        return FR_ERROR;
+    }
+
+    f->signature = (char *) b.data;
+
+    return FR_OK;
+}
+
+
+/*
+ * exec and script, looked up as the function's user would look them up
+ * (fr_path.c: its rights, the symlink rule): where they are, with no
+ * symlink and no "..", so that what isolation keeps of /tmp is found by
+ * its path. In --test a missing one is a problem; a refused symlink is
+ * one always.
+ */
+
+int
+fr_folder_paths(fr_func_t *f, int test)
+{
+    int          problems, err, dfd, fd;
+    char         path[PATH_MAX];
+    struct stat  st;
+
+    if (f->set_user) {
+        fr_path_as(f->uid, f->gid);
+    }
+
+    problems = 0;
+
+    f->exec_path = fr_find_exec(f->argv[0], f->dir);
+    err = errno;
+
+    if (f->exec_path == NULL) {
+        fr_log(test || err == ELOOP ? FR_LOG_ERR : FR_LOG_WARN,
+               err == ELOOP ? 0 : err, "function \"%s\": exec \"%s\" is "
+               "not an executable file%s", f->name, f->argv[0],
+               err == ELOOP ? FR_FOLDER_LINK_RULE : "");
+        problems += (test || err == ELOOP);
+    }
+
+    if (f->conf.script) {
+        dfd = fr_path_open(AT_FDCWD, f->dir, O_PATH | O_DIRECTORY, path);
+        fd = (dfd == -1) ? -1
+                         : fr_path_open(dfd, f->conf.script, O_PATH, path);
+        err = errno;
+
+        if (dfd != -1) {
+            close(dfd);
+        }
+
+        if (fd != -1 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+            f->script_path = strdup(path);
+
+        } else {
+            fr_log(test || err == ELOOP ? FR_LOG_ERR : FR_LOG_WARN,
+                   err == ELOOP ? 0 : err, "function \"%s\": script \"%s\" "
+                   "not found%s", f->name, f->conf.script,
+                   err == ELOOP ? FR_FOLDER_LINK_RULE : "");
+            problems += (test || err == ELOOP);
+
+            snprintf(path, sizeof(path), "%s/%s", f->dir, f->conf.script);
+            f->script_path = strdup(path);
+        }
+
+        if (fd != -1) {
+            close(fd);
+        }
+    }
+
+    if (f->set_user) {
+        fr_path_as_runner();
+    }
+
+    return problems;
+}

@@ -1,0 +1,312 @@
+/*
+ * Copyright (C) ngx_faas developers
+ *
+ * Paths a tenant names, opened as the tenant would open them. The runner
+ * is root, and a customer's function folder, its exec and its script are
+ * the customer's: a symlink there may point anywhere root can reach. So
+ * such a lookup runs with the tenant's file-system identity (fr_path_as:
+ * its fsuid, its fsgid and no other group, which also drops root's file
+ * capabilities), and fr_path_open() walks the path itself, a component
+ * at a time, each opened with O_NOFOLLOW: a symlink is followed only when
+ * its owner also owns what it leads to (nginx's "disable_symlinks
+ * if_not_owner", Apache's SymLinksIfOwnerMatch). What the caller gets is
+ * a descriptor, and the path it was found at, with no symlink and no
+ * "..". Raw system calls and no allocation: the spawned child, which
+ * shares the runner's memory until it execs, uses these too.
+ */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "fr_path.h"
+
+
+typedef struct {
+    uid_t                  owner;           /* the link's */
+    size_t                 rest;            /* what followed it */
+} fr_path_link_t;
+
+
+static int fr_path_step(int *fd, char *comp, int last, int flags,
+    char *resolved, int *link, uid_t *owner);
+
+
+/* the runner's own groups, to come back to; -1: not read yet */
+static gid_t  fr_path_groups[64];
+static int    fr_path_ngroups = -1;
+
+
+/*
+ * A root runner only: checks are made as uid and gid from now on. The
+ * runner reads its groups on the first call; the spawned child calls
+ * it only after the runner has.
+ */
+
+void
+fr_path_as(uid_t uid, gid_t gid)
+{
+    if (syscall(SYS_geteuid) != 0) {
+        return;
+    }
+
+    if (fr_path_ngroups == -1) {
+        fr_path_ngroups = getgroups(64, fr_path_groups);
+
+        if (fr_path_ngroups == -1) {
+            fr_path_ngroups = 0;
+        }
+    }
+
+    (void) syscall(SYS_setgroups, 1, &gid);
+    (void) syscall(SYS_setfsgid, gid);
+    (void) syscall(SYS_setfsuid, uid);
+}
+
+
+void
+fr_path_as_runner(void)
+{
+    if (syscall(SYS_geteuid) != 0) {
+        return;
+    }
+
+    (void) syscall(SYS_setfsuid, 0);
+    (void) syscall(SYS_setfsgid, syscall(SYS_getegid));
+    (void) syscall(SYS_setgroups, fr_path_ngroups, fr_path_groups);
+}
+
+
+/*
+ * Opens path, relative to dirfd (AT_FDCWD: the working directory) or
+ * absolute, with flags (O_PATH, or O_RDONLY and the like for the last
+ * component). resolved holds dirfd's path on entry (unused for an
+ * absolute path) and where the object was found on return. -1 with
+ * errno: ELOOP for a symlink whose owner does not own its target, or
+ * too many.
+ */
+
+int
+fr_path_open(int dirfd, const char *path, int flags, char resolved[PATH_MAX])
+{
+    int              fd, depth, nlinks, link, err;
+    char            *p, *comp, todo[PATH_MAX], target[PATH_MAX];
+    uid_t            owner;
+    size_t           len, rest;
+    ssize_t          n;
+    struct stat      st;
+    fr_path_link_t   links[FR_PATH_MAX_LINKS];
+
+    len = strlen(path);
+
+    if (len == 0 || len >= PATH_MAX) {
+        errno = len ? ENAMETOOLONG : ENOENT;
+        return -1;
+    }
+
+    memcpy(todo, path, len + 1);
+
+    if (todo[0] == '/') {
+        resolved[0] = '\0';
+        fd = openat(AT_FDCWD, "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+    } else {
+        fd = openat(dirfd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    }
+
+    if (fd == -1) {
+        return -1;
+    }
+
+    p = todo;
+    depth = 0;
+    nlinks = 0;
+
+    for ( ;; ) {
+        while (*p == '/') {
+            p++;
+        }
+
+        /* the links whose targets are now resolved: whose is it */
+        while (depth && strlen(p) <= links[depth - 1].rest) {
+            depth--;
+
+            if (fstat(fd, &st) == -1) {
+                goto failed;
+            }
+
+            if (st.st_uid != links[depth].owner) {
+                errno = ELOOP;
+                goto failed;
+            }
+        }
+
+        if (*p == '\0') {
+            return fd;
+        }
+
+        comp = p;
+        p += strcspn(p, "/");
+
+        if (*p) {
+            *p++ = '\0';
+        }
+
+        if (fr_path_step(&fd, comp, p[strspn(p, "/")] == '\0', flags,
+                         resolved, &link, &owner) == -1)
+        {
+            goto failed;
+        }
+
+        if (link == -1) {
+            continue;
+        }
+
+        /* a symlink: its target in place of it, then what followed */
+
+        n = readlinkat(link, "", target, sizeof(target) - 1);
+        close(link);
+
+        if (n <= 0 || ++nlinks > FR_PATH_MAX_LINKS) {
+            errno = (n <= 0) ? ENOENT : ELOOP;
+            goto failed;
+        }
+
+        while (*p == '/') {
+            p++;
+        }
+
+        rest = strlen(p);
+
+        if ((size_t) n + 1 + rest >= PATH_MAX) {
+            errno = ENAMETOOLONG;
+            goto failed;
+        }
+
+        memmove(todo + n + 1, p, rest + 1);
+        memcpy(todo, target, n);
+        todo[n] = '/';
+        p = todo;
+
+        links[depth].owner = owner;
+        links[depth].rest = rest;
+        depth++;
+
+        if (todo[0] == '/') {
+            close(fd);
+            resolved[0] = '\0';
+            fd = openat(AT_FDCWD, "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+            if (fd == -1) {
+                return -1;
+            }
+        }
+    }
+
+failed:
+
+    err = errno;
+    close(fd);
+    errno = err;
+
+    return -1;
+}
+
+
+/*
+ * One component from *fd: *fd becomes what it names, or, for a symlink,
+ * *link its descriptor and *owner its owner (for the caller to follow).
+ * The last component is opened with the caller's flags.
+ */
+
+static int
+fr_path_step(int *fd, char *comp, int last, int flags, char *resolved,
+    int *link, uid_t *owner)
+{
+    int          next, again;
+    char        *slash;
+    size_t       len;
+    struct stat  st, st2;
+
+    *link = -1;
+
+    if (strcmp(comp, ".") == 0) {
+        return 0;
+    }
+
+    if (strcmp(comp, "..") == 0) {
+        next = openat(*fd, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+        if (next == -1) {
+            return -1;
+        }
+
+        slash = strrchr(resolved, '/');
+
+        if (slash) {
+            *slash = '\0';
+        }
+
+        close(*fd);
+        *fd = next;
+
+        return 0;
+    }
+
+    next = openat(*fd, comp, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+
+    if (next == -1) {
+        return -1;
+    }
+
+    if (fstat(next, &st) == -1) {
+        close(next);
+        return -1;
+    }
+
+    if (S_ISLNK(st.st_mode)) {
+        *link = next;
+        *owner = st.st_uid;
+        return 0;
+    }
+
+    if (last && (flags & O_PATH) == 0) {
+        /* the same file, opened for use; a swap in between fails */
+        again = openat(*fd, comp, flags | O_NOFOLLOW | O_CLOEXEC);
+
+        close(next);
+
+        if (again == -1) {
+            return -1;
+        }
+
+        if (fstat(again, &st2) == -1
+            || st2.st_dev != st.st_dev || st2.st_ino != st.st_ino)
+        {
+            close(again);
+            errno = EAGAIN;
+            return -1;
+        }
+
+        next = again;
+    }
+
+    len = strlen(resolved);
+
+    if (len + 1 + strlen(comp) >= PATH_MAX) {
+        close(next);
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+
+    resolved[len] = '/';
+    strcpy(resolved + len + 1, comp);
+
+    close(*fd);
+    *fd = next;
+
+    return 0;
+}
