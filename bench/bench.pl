@@ -119,7 +119,8 @@ $t->function('cold-sh', "exec = ./hello.sh\nmode = cgi\n",
 # every function here bills the same tenant, whose user may have 64
 # processes by default (max_processes): the CGI rows alone run 32 at once
 # (64 processes under faas-init), and namespaces end asynchronously
-$t->start_runner(log_level => 'warn', conf => "max_processes = 4096\n");
+$t->start_runner(log_level => 'warn', conf => "max_processes = 4096\n"
+                                      . "limit_isolation = none\n");
 
 # --- the competitors -----------------------------------------------------
 

@@ -59,6 +59,7 @@ static const fr_conf_key_t  fr_conf_keys[] = {
     { "limit_timeout",  FR_CONF_MSEC,  FR_G(limit_timeout) },
     { "limit_instances", FR_CONF_NUM,  FR_G(limit_instances) },
     { "limit_queue",    FR_CONF_NUM,   FR_G(limit_queue) },
+    { "limit_isolation", FR_CONF_ISOLATION, FR_G(limit_isolation) },
     { "tenant_max_instances", FR_CONF_NUM, FR_G(tenant_max_instances) },
     { "tenant_max_memory", FR_CONF_SIZE, FR_G(tenant_max_memory) },
     { "async_max_body", FR_CONF_SIZE,  FR_G(async_max_body) },
@@ -237,6 +238,7 @@ fr_conf_init(fr_conf_t *conf)
     conf->limit_timeout = FR_UNSET_MSEC;
     conf->limit_instances = FR_UNSET;
     conf->limit_queue = FR_UNSET;
+    conf->limit_isolation = FR_ISOLATE_DEFAULT;
     conf->tenant_max_instances = FR_UNSET;
     conf->tenant_max_memory = FR_UNSET_MSEC;
     conf->async_max_body = FR_UNSET_MSEC;

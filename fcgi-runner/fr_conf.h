@@ -87,6 +87,7 @@ typedef struct {
     int64_t                limit_timeout;
     int                    limit_instances;
     int                    limit_queue;
+    int                    limit_isolation;         /* FR_ISOLATE_* */
     int                    tenant_max_instances;    /* 0: no limit */
     int64_t                tenant_max_memory;
     int64_t                async_max_body;          /* bytes */

@@ -108,27 +108,45 @@ fr_isolate_find_init(void)
 /*
  * The function's isolation, once its keys are read: "tmp pid ipc" for
  * a root runner unless it says otherwise, nothing for any other runner
- * (namespaces and mounts need root). Returns the problems found.
+ * (namespaces and mounts need root). A root runner's functions keep at
+ * least limit_isolation (by default that same "tmp pid ipc"): one that
+ * says nothing gets it too, one asking for less is refused. Returns the
+ * problems found.
  */
 
 int
 fr_isolate_resolve(fr_func_t *f)
 {
-    int          iso;
+    int          iso, limit;
     fr_fconf_t  *fc;
 
     fc = &f->conf;
     iso = fc->isolation;
+    limit = fr_runner.conf.limit_isolation;
+
+    if (!fr_runner.is_root) {
+        limit = 0;
+
+    } else if (limit & FR_ISOLATE_DEFAULT) {
+        limit = FR_ISOLATE_ROOT;
+
+        if (fr_runner.init_fd == -1) {
+            limit &= ~FR_ISOLATE_PID;
+        }
+    }
 
     if (iso & FR_ISOLATE_DEFAULT) {
-        iso = fr_runner.is_root ? FR_ISOLATE_ROOT : 0;
+        iso = fr_runner.is_root ? (FR_ISOLATE_ROOT | limit) : 0;
 
         if (fr_runner.init_fd == -1) {
             iso &= ~FR_ISOLATE_PID;
         }
 
         fc->isolation = iso;
-        return 0;
+
+        if ((iso & limit) == limit) {
+            return 0;
+        }
     }
 
     if (iso && !fr_runner.is_root) {
@@ -142,6 +160,13 @@ fr_isolate_resolve(fr_func_t *f)
         fr_log(FR_LOG_ERR, 0, "%s/function.conf:%d: \"isolation = pid\" "
                "needs " FR_INIT_NAME ", which is not beside the runner nor "
                "at " FR_INIT_PATH, f->dir, fr_fconf_line(fc, "isolation"));
+        return 1;
+    }
+
+    if ((iso & limit) != limit) {
+        fr_log(FR_LOG_ERR, 0, "%s/function.conf:%d: \"isolation\" drops "
+               "namespaces the runner's \"limit_isolation\" keeps for "
+               "every function", f->dir, fr_fconf_line(fc, "isolation"));
         return 1;
     }
 

@@ -108,6 +108,17 @@ ok(as_customer(sub {
         "exec = ./r.sh\nmode = cgi\nscript = ../../s/page\n");
     put("$fns/reader/r.sh", "${cgi}cat $home/s/secret.txt 2>&1\n", 0755);
 
+    # its isolation off, under the operator's default floor; its twin
+    # asks for more than the floor
+    mkdir "$fns/noiso";
+    put("$fns/noiso/function.conf", "exec = ./x.sh\nmode = cgi\n"
+        . "isolation = none\n");
+    put("$fns/noiso/x.sh", "${cgi}echo open\n", 0755);
+    mkdir "$fns/moreiso";
+    put("$fns/moreiso/function.conf", "exec = ./x.sh\nmode = cgi\n"
+        . "isolation = tmp pid ipc uts\n");
+    put("$fns/moreiso/x.sh", "${cgi}hostname\n", 0755);
+
     # 4. ptrace; 15. the shared writable folders
     mkdir "$fns/tracer";
     put("$fns/tracer/function.conf", "exec = $ptracer\nmode = cgi\n");
@@ -133,7 +144,10 @@ like($out, qr{"\Q$fns\E/evil" not loaded: a symlink is followed only when its ow
      '--test: the folder linked to root\'s is refused');
 like($out, qr{function "execlink": exec "./run" is not an executable file: a symlink},
      '--test: the exec linked to root\'s is refused');
-unlike($out, qr{"(good|execown)"|/good" not loaded}, '--test: the twins pass');
+like($out, qr{\Q$fns\E/noiso/function.conf:3: "isolation" drops namespaces the runner's "limit_isolation" keeps},
+     '--test: isolation below limit_isolation is refused with file:line');
+unlike($out, qr{"(good|execown|moreiso)"|/(good|moreiso)\b.* not loaded},
+       '--test: the twins pass');
 
 $t->start_runner(conf => $conf);
 $t->start_nginx($t->faas_location);
@@ -154,6 +168,13 @@ is($t->http_get('/fn/execlink')->{status}, 404,
 $r = $t->http_get('/fn/execown');
 is($r->{status}, 200, 'an exec linked to its own file works');
 is($r->{body}, "own\n", '... and ran');
+
+# limit_isolation
+is($t->http_get('/fn/noiso')->{status}, 404,
+   'a customer cannot switch its isolation off');
+$r = $t->http_get('/fn/moreiso');
+is($r->{status}, 200, 'more than the floor is fine');
+is($r->{body}, "moreiso\n", '... (its own host name)');
 
 # 3
 $r = $t->http_get('/fn/reader');

@@ -26,7 +26,7 @@ $t->function('one', "exec = $fn\nmax_instances = 1\nqueue = 2\n");
 $t->function('impatient', "exec = $fn\nmax_instances = 1\n"
                           . "queue_timeout = 500ms\n");
 $t->function('noqueue', "exec = $fn\nmax_instances = 1\nqueue = 0\n");
-$t->start_runner(conf => "max_workers = 12\n");
+$t->start_runner(conf => "max_workers = 12\nlimit_isolation = none\n");
 $t->start_nginx;
 
 sub pid_of { ($_[0]{body} // '') =~ /pid=(\d+)/ ? $1 : 0 }
