@@ -93,6 +93,12 @@ fr_folder_read(fr_func_t *f, fr_buf_t *text)
         return FR_ERROR;
     }
 
+    if (fd == -1 && errno == ENOENT) {
+        /* a folder of something else: lost+found, .git, a marker */
+        close(dfd);
+        return FR_DECLINED;
+    }
+
     if (fd == -1) {
         fr_log(FR_LOG_ERR, errno, "open() \"%s/function.conf\" failed%s",
                f->dir, errno == ELOOP ? FR_FOLDER_LINK_RULE : "");
@@ -130,12 +136,16 @@ fr_folder_read(fr_func_t *f, fr_buf_t *text)
 }
 
 
-/* the signature: each file's name, size, time and inode, and the text */
+/*
+ * The signature: each file's name, size, time, inode and mode, and the
+ * text. A customer's folder or file that other users may read or change
+ * is marked, for a warning (as sshd's StrictModes).
+ */
 
 static int
 fr_folder_list(fr_func_t *f, int dfd, fr_buf_t *text)
 {
-    int             n;
+    int             n, loose;
     char            line[NAME_MAX + 128];
     DIR            *d;
     fr_buf_t        b;
@@ -151,17 +161,27 @@ fr_folder_list(fr_func_t *f, int dfd, fr_buf_t *text)
         return FR_ERROR;
     }
 
+    loose = 0;
+
     while ((de = readdir(d)) != NULL) {
         if (fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == -1
-            || !(S_ISREG(st.st_mode) || S_ISLNK(st.st_mode)))
+            || strcmp(de->d_name, "..") == 0)
         {
             continue;
         }
 
-        n = snprintf(line, sizeof(line), "%s:%lld:%lld.%ld:%llu\n",
+        if (S_ISREG(st.st_mode) || strcmp(de->d_name, ".") == 0) {
+            loose |= (st.st_mode & (S_IROTH | S_IWOTH)) != 0;
+
+        } else if (!S_ISLNK(st.st_mode)) {
+            continue;
+        }
+
+        n = snprintf(line, sizeof(line), "%s:%lld:%lld.%ld:%llu:%o\n",
                      de->d_name, (long long) st.st_size,
                      (long long) st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
-                     (unsigned long long) st.st_ino);
+                     (unsigned long long) st.st_ino,
+                     (unsigned) st.st_mode);
         (void) fr_buf_append(&b, line, (size_t) n);
     }
 
@@ -175,6 +195,7 @@ fr_folder_list(fr_func_t *f, int dfd, fr_buf_t *text)
     }
 
     f->signature = (char *) b.data;
+    f->loose = loose && fr_runner.is_root && f->dir_uid != 0;
 
     return FR_OK;
 }

@@ -40,6 +40,8 @@ static int fr_func_user(fr_func_t *f);
 static int fr_func_tenant(fr_func_t *f, const char *tenant);
 static int fr_func_caps(fr_func_t *f);
 static void fr_func_update(fr_func_t *old, fr_func_t *f);
+static void fr_func_not_one(const char *dir);
+static void fr_func_modes(fr_func_t *f);
 static void fr_func_free(fr_func_t *f);
 
 
@@ -109,7 +111,7 @@ static int
 fr_funcs_load_dir(const char *path, int test, int *problems)
 {
     int             dfd, fd;
-    char            base[PATH_MAX], dir[PATH_MAX];
+    char            base[PATH_MAX], dir[PATH_MAX], file[NAME_MAX + 16];
     DIR            *d;
     fr_func_t      *f, *old;
     struct stat     st;
@@ -156,6 +158,13 @@ fr_funcs_load_dir(const char *path, int test, int *problems)
         close(fd);
 
         if (!fr_name_valid((u_char *) de->d_name, strlen(de->d_name))) {
+            snprintf(file, sizeof(file), "%s/function.conf", de->d_name);
+
+            if (fstatat(dirfd(d), file, &st, AT_SYMLINK_NOFOLLOW) == -1) {
+                fr_func_not_one(dir);
+                continue;
+            }
+
             fr_log(FR_LOG_WARN, 0, "folder \"%s\" is not a valid function "
                    "name, skipped", dir);
             (*problems)++;
@@ -188,6 +197,8 @@ fr_funcs_load_dir(const char *path, int test, int *problems)
             fr_func_free(f);
             continue;
         }
+
+        fr_func_modes(f);
 
         if (old) {
             fr_func_update(old, f);
@@ -307,6 +318,43 @@ fr_funcs_load(int test)
 }
 
 
+/*
+ * A folder without function.conf is no function (lost+found, .git, a
+ * provider's marker): said once, at notice, not at every reload.
+ */
+
+static void
+fr_func_not_one(const char *dir)
+{
+    size_t           len;
+    static fr_buf_t  told;
+
+    len = strlen(dir);
+
+    if (told.len && memmem(fr_buf_pos(&told), told.len, dir, len + 1)) {
+        return;
+    }
+
+    (void) fr_buf_append(&told, dir, len + 1);
+
+    fr_log(FR_LOG_NOTICE, 0, "folder \"%s\" has no function.conf: not a "
+           "function", dir);
+}
+
+
+/* a new or changed customer's folder that others may read: say how */
+
+static void
+fr_func_modes(fr_func_t *f)
+{
+    if (f->loose) {
+        fr_log(FR_LOG_WARN, 0, "function \"%s\": other users may read or "
+               "change its folder or files in it: chmod 0700 \"%s\", "
+               "0600 (0700 programs) its files", f->name, f->dir);
+    }
+}
+
+
 /* a changed function: the new settings, and new workers from now on */
 
 static void
@@ -378,9 +426,16 @@ fr_func_load(const char *name, const char *dir, const struct stat *st,
 
     memset(&text, 0, sizeof(fr_buf_t));
 
-    if (f->name == NULL || f->dir == NULL || fr_folder_read(f, &text) != FR_OK)
-    {
-        (*problems)++;
+    n = (f->name && f->dir) ? fr_folder_read(f, &text) : FR_ERROR;
+
+    if (n != FR_OK) {
+        if (n == FR_DECLINED) {
+            fr_func_not_one(dir);
+
+        } else {
+            (*problems)++;
+        }
+
         fr_buf_free(&text);
         fr_func_free(f);
         return NULL;

@@ -253,6 +253,7 @@ struct fr_func_s {
     gid_t                  gid;
     unsigned               set_user:1;
     unsigned               removed:1;
+    unsigned               loose:1;         /* others may read its files */
     unsigned               generation;
     fr_func_t             *next;            /* hash chain */
     fr_link_t              link;            /* in fr_funcs */

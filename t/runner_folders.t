@@ -5,7 +5,10 @@
 # error naming both paths, and the first stays (in the order of the
 # list, then of the glob); a glob picks up a new folder on SIGHUP; a
 # folder that cannot be read is an error, and on reload it does not
-# take its functions away.
+# take its functions away. A folder without function.conf (lost+found,
+# .git, a marker) is said once, at notice, and is no problem; a
+# customer's folder that other users may read is warned about (as
+# sshd's StrictModes), with the mode to use.
 
 use strict;
 use warnings;
@@ -39,6 +42,17 @@ fn("$p/fb", 'dup', 'dup of b');
 fn("$p/g1/functions", 'f3', 'f3 of g1');
 fn("$p/g2/functions", 'f4', 'f4 of g2');
 
+# no function.conf: a marker folder
+make_path("$p/fa/lost+found");
+
+# a customer's folders: made with a plain mkdir (0755), and kept 0700
+my ($uid, $gid) = (getpwnam('daemon'))[2, 3];
+fn("$p/fa", 'open', 'open');
+fn("$p/fa", 'closed', 'closed');
+chmod 0700, "$p/fa/closed", "$p/fa/closed/run.sh";
+chmod 0600, "$p/fa/closed/function.conf";
+chown $uid, $gid, map { ("$p/fa/$_", glob("$p/fa/$_/*")) } qw(open closed);
+
 my $list = "functions = $p/fa $p/fb, $p/g*/functions\n";
 
 # --test names both paths of the duplicate
@@ -49,6 +63,16 @@ my $list = "functions = $p/fa $p/fb, $p/g*/functions\n";
     isnt($? >> 8, 0, '--test: a duplicate is a problem');
     like($out, qr{function "dup" is both "\Q$p\E/fa/dup" and "\Q$p\E/fb/dup": the first stays},
          '... naming both paths');
+    SKIP: {
+        skip 'folder owners need a root runner', 2 if $> != 0;
+        like($out, qr{\[warn\].*function "open": other users may read or change its folder or files in it: chmod 0700 "\Q$p\E/fa/open"},
+             '--test: a customer folder others may read is warned about');
+        unlike($out, qr{function "closed": other users},
+               '... one kept 0700 is not');
+    }
+    like($out, qr{\[notice\].*folder "\Q$p\E/fa/lost\+found" has no function.conf: not a function},
+         '--test: a folder without function.conf is a notice');
+    unlike($out, qr{\[error\].*lost\+found}, '... not an error');
 }
 
 $t->start_runner(conf => $list);
@@ -85,6 +109,11 @@ unlike($t->runner_log, qr/function "f2" removed/,
 is(body('f1'), "200 f1 of a\n", 'the others are served');
 rename "$p/fb.away", "$p/fb";
 is(body('f2'), "200 f2 of b\n", 'back: served again');
+
+my @notices = $t->runner_log =~ /(lost\+found" has no function.conf)/g;
+is(scalar(@notices), 1, 'a folder without function.conf: said once over '
+   . 'three loads');
+is(body('closed'), "200 closed\n", "the 0700 customer's function runs");
 
 $t->done;
 
