@@ -212,15 +212,41 @@ fr_folder_list(fr_func_t *f, int dfd, fr_buf_t *text)
 int
 fr_folder_paths(fr_func_t *f, int test)
 {
-    int          problems, err, dfd, fd;
+    int          problems, err, dfd, fd, as;
     char         path[PATH_MAX];
+    uid_t        uid;
     struct stat  st;
 
-    if (f->set_user) {
-        fr_path_as(f->uid, f->gid);
+    as = f->set_user;
+    uid = f->uid;
+
+    if (!as && test && fr_runner.is_root) {
+        /* --test makes no dynamic user: any uid of no rights will do */
+        as = 1;
+        uid = (uid_t) fr_runner.conf.dynamic_last;
+    }
+
+    if (as) {
+        fr_path_as(uid, as == f->set_user ? f->gid : (gid_t) uid);
     }
 
     problems = 0;
+
+    /* where it starts: a folder under /root is no dynamic user's */
+    dfd = fr_path_open(AT_FDCWD, f->dir, O_PATH | O_DIRECTORY, path);
+
+    if (dfd == -1 || faccessat(dfd, "", X_OK, AT_EMPTY_PATH | AT_EACCESS)
+                     == -1)
+    {
+        fr_log(test ? FR_LOG_ERR : FR_LOG_WARN, errno, "function \"%s\" "
+               "cannot start: its user cannot enter \"%s\"", f->name,
+               f->dir);
+        problems += test;
+    }
+
+    if (dfd != -1) {
+        close(dfd);
+    }
 
     f->exec_path = fr_find_exec(f->argv[0], f->dir);
     err = errno;
@@ -262,7 +288,7 @@ fr_folder_paths(fr_func_t *f, int test)
         }
     }
 
-    if (f->set_user) {
+    if (as) {
         fr_path_as_runner();
     }
 

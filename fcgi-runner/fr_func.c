@@ -450,10 +450,11 @@ fr_func_load(const char *name, const char *dir, const struct stat *st,
 
     fr_buf_free(&text);
 
-    if (n == 0) {
+    /* a line that does not parse hides none of the other problems */
+    if (fp) {
         fr_fconf_merge(&f->conf, &fr_runner.conf.defaults);
         fr_fconf_merge(&f->conf, NULL);
-        n = fr_func_configure(f, test);
+        n += fr_func_configure(f, test);
     }
 
     *problems += n;
@@ -480,32 +481,35 @@ fr_func_configure(fr_func_t *f, int test)
     fc = &f->conf;
     problems = 0;
 
+    /* every problem of the file is told at once: none hides another */
+
     if (fc->exec == NULL) {
         fr_log(FR_LOG_ERR, 0, "no \"exec\" in %s/function.conf", f->dir);
-        return 1;
-    }
+        problems++;
 
-    if (fr_split_args(fc->exec, &f->argv) < 0) {
-        fr_log(FR_LOG_ERR, 0, "invalid \"exec\" in %s/function.conf",
-               f->dir);
-        return 1;
+    } else if (fr_split_args(fc->exec, &f->argv) < 0) {
+        fr_log(FR_LOG_ERR, 0, "%s/function.conf:%d: invalid \"exec\"",
+               f->dir, fr_fconf_line(fc, "exec"));
+        problems++;
     }
 
     if (fc->min_instances > fc->max_instances) {
-        fr_log(FR_LOG_ERR, 0, "function \"%s\": min_instances %d is more "
-               "than max_instances %d", f->name, fc->min_instances,
+        fr_log(FR_LOG_ERR, 0, "%s/function.conf:%d: min_instances %d is "
+               "more than max_instances %d", f->dir,
+               fr_fconf_line(fc, "min_instances"), fc->min_instances,
                fc->max_instances);
         problems++;
     }
 
     if (fc->max_instances == 0) {
-        fr_log(FR_LOG_ERR, 0, "function \"%s\": max_instances is 0",
-               f->name);
+        fr_log(FR_LOG_ERR, 0, "%s/function.conf:%d: max_instances is 0",
+               f->dir, fr_fconf_line(fc, "max_instances"));
         problems++;
     }
 
     if (fc->timeout == 0) {
-        fr_log(FR_LOG_ERR, 0, "function \"%s\": timeout is 0", f->name);
+        fr_log(FR_LOG_ERR, 0, "%s/function.conf:%d: timeout is 0", f->dir,
+               fr_fconf_line(fc, "timeout"));
         problems++;
     }
 
@@ -540,8 +544,10 @@ fr_func_configure(fr_func_t *f, int test)
     }
 
     if (fc->max_processes < 1 || fc->max_files < 4) {
-        fr_log(FR_LOG_ERR, 0, "function \"%s\": max_processes must be at "
-               "least 1 and max_files at least 4", f->name);
+        fr_log(FR_LOG_ERR, 0, "%s/function.conf:%d: max_processes must be "
+               "at least 1 and max_files at least 4", f->dir,
+               fr_fconf_line(fc, fc->max_processes < 1 ? "max_processes"
+                                                       : "max_files"));
         problems++;
     }
 
@@ -564,7 +570,7 @@ fr_func_configure(fr_func_t *f, int test)
         return problems + 1;
     }
 
-    return problems + fr_folder_paths(f, test);
+    return problems + (f->argv ? fr_folder_paths(f, test) : 0);
 }
 
 
@@ -711,8 +717,9 @@ fr_func_user(fr_func_t *f)
     pw = getpwnam(fc->user);
 
     if (pw == NULL) {
-        fr_log(FR_LOG_ERR, 0, "function \"%s\": unknown user \"%s\", "
-               "function not loaded", f->name, fc->user);
+        fr_log(FR_LOG_ERR, 0, "%s/function.conf:%d: unknown user \"%s\", "
+               "function not loaded", f->dir, fr_fconf_line(fc, "user"),
+               fc->user);
         return 1;
     }
 
@@ -723,8 +730,9 @@ fr_func_user(fr_func_t *f)
         gr = getgrnam(fc->group);
 
         if (gr == NULL) {
-            fr_log(FR_LOG_ERR, 0, "function \"%s\": unknown group \"%s\", "
-                   "function not loaded", f->name, fc->group);
+            fr_log(FR_LOG_ERR, 0, "%s/function.conf:%d: unknown group "
+                   "\"%s\", function not loaded", f->dir,
+                   fr_fconf_line(fc, "group"), fc->group);
             return 1;
         }
 
@@ -736,9 +744,9 @@ fr_func_user(fr_func_t *f)
         }
 
         if (gr->gr_gid != pw->pw_gid && *m == NULL) {
-            fr_log(FR_LOG_ERR, 0, "function \"%s\": user \"%s\" is not a "
-                   "member of group \"%s\", function not loaded", f->name,
-                   fc->user, fc->group);
+            fr_log(FR_LOG_ERR, 0, "%s/function.conf:%d: user \"%s\" is not "
+                   "a member of group \"%s\", function not loaded", f->dir,
+                   fr_fconf_line(fc, "group"), fc->user, fc->group);
             return 1;
         }
 
@@ -757,12 +765,12 @@ static int
 fr_func_tenant(fr_func_t *f, const char *tenant)
 {
     if (!fr_name_valid((const u_char *) tenant, strlen(tenant))) {
-        fr_log(FR_LOG_ERR, 0, "invalid tenant \"%.64s%s\"%s in "
-               "%s/function.conf: 1-64 characters of A-Z a-z 0-9 _ -, "
-               "starting with a letter or digit", tenant,
-               strlen(tenant) > 64 ? "..." : "",
-               f->conf.tenant ? "" : " (a user's name, set \"tenant\")",
-               f->dir);
+        fr_log(FR_LOG_ERR, 0, "%s/function.conf:%d: invalid tenant "
+               "\"%.64s%s\"%s: 1-64 characters of A-Z a-z 0-9 _ -, "
+               "starting with a letter or digit", f->dir,
+               fr_fconf_line(&f->conf, f->conf.tenant ? "tenant" : "user"),
+               tenant, strlen(tenant) > 64 ? "..." : "",
+               f->conf.tenant ? "" : " (a user's name, set \"tenant\")");
         return FR_ERROR;
     }
 

@@ -33,6 +33,12 @@ $t->function('limits', "exec = $fn\nmin_instances = 5\nmax_instances = 2\n");
 $t->function('envname', "exec = $fn\nenv.1BAD = x\nenv.OK_1 = y\n");
 $t->function('syntax', "exec = $fn\njust some words\n");
 $t->function('bad.name', "exec = $fn\n");
+# a line that does not parse hides none of the others
+$t->function('several', "exec = $fn\nnot a key\nmax_instances = 0\n"
+                        . "timeout = 0\n");
+# a root runner's function whose (dynamic) user cannot enter its folder
+my $locked = $t->function('locked', "exec = $fn\n");
+chmod 0700, $locked;
 
 my $d = $t->functions_dir;
 my ($rc, $out) = run('--test', '--functions', $d);
@@ -48,13 +54,22 @@ like($out, qr{invalid value "12Q" of "memory" in \S*:5}, 'bad size');
 like($out, qr{no "exec" in \S*/noexec/function.conf}, 'missing exec key');
 like($out, qr{"missing": exec "\./nope" is not an executable file},
      'exec that does not exist');
-like($out, qr{"limits": min_instances 5 is more than max_instances 2},
+like($out, qr{/limits/function\.conf:\d+: min_instances 5 is more than max_instances 2},
      'min over max');
 like($out, qr{invalid environment variable name "1BAD" in \S*:2},
      'bad env name');
 like($out, qr{expected "key = value" in \S*/syntax/function.conf:2},
      'a line that is no key = value');
 like($out, qr{"\S*/bad\.name" is not a valid function name}, 'bad folder');
+like($out, qr{expected "key = value" in \S*/several/function.conf:2},
+     'several problems: the syntax error');
+like($out, qr{/several/function\.conf:3: max_instances is 0},
+     '... and the next one, with its line');
+like($out, qr{/several/function\.conf:4: timeout is 0}, '... and the next');
+if ($> == 0) {
+    like($out, qr{function "locked" cannot start: its user cannot enter "\S*/locked"},
+         'a folder its dynamic user cannot enter: a problem for --test');
+}
 like($out, qr/\d+ problems found/, 'the count');
 unlike($out, qr/good/, 'nothing said of the good function');
 

@@ -34,20 +34,20 @@ my $out = `$bin --test --functions @{[ $t->functions_dir ]} 2>&1`;
 my $rc = $? >> 8;
 
 is($rc, 1, '--test finds the problems');
-like($out, qr{invalid tenant "a{64}\.\.\." in \S*/longtenant/\S+: 1-64 char},
+like($out, qr{\S*/longtenant/function\.conf:\d+: invalid tenant "a{64}\.\.\.": 1-64 char},
      'a 2000-byte tenant: refused, with the rule, value cut');
 unlike($out, qr/a{65}/, 'the value is not echoed whole');
-like($out, qr{invalid tenant "a/b" in \S*/badtenant/function\.conf},
+like($out, qr{\S*/badtenant/function\.conf:\d+: invalid tenant "a/b"},
      'a tenant with a slash: refused');
 unlike($out, qr/tenant64/, 'a 64-character tenant is fine');
 unlike($out, qr/Sanitizer|runtime error/, 'no sanitizer report');
 
 SKIP: {
     skip 'user and group apply to a root runner only', 4 unless $root;
-    like($out, qr/"nouser": unknown user "no-such-user", function not loaded/,
+    like($out, qr{/nouser/function\.conf:\d+: unknown user "no-such-user", function not loaded},
          'unknown user');
-    like($out, qr/"nogroup": unknown group "no-such-group"/, 'unknown group');
-    like($out, qr/"notmember": user "nobody" is not a member of group "www/,
+    like($out, qr{/nogroup/function\.conf:\d+: unknown group "no-such-group"}, 'unknown group');
+    like($out, qr{/notmember/function\.conf:\d+: user "nobody" is not a member of group "www},
          'a group the user is not in');
     unlike($out, qr/"primary"/, "the user's primary group is fine");
 }
@@ -73,7 +73,7 @@ SKIP: {
     skip 'not root', 2 unless $root;
     my ($uid) = $r->{body} =~ /^UID (\d+)$/m;
     is($uid, (getpwnam('nobody'))[2], 'as nobody');
-    like($t->runner_log, qr/"nouser": unknown user/, 'the reason is logged');
+    like($t->runner_log, qr{/nouser/function\.conf:\d+: unknown user}, 'the reason is logged');
 }
 
 $r = $t->http_get('/fn/tenant64');
