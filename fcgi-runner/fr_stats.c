@@ -98,7 +98,7 @@ fr_status_count(fr_req_t *r)
 
 int
 fr_views(fr_view_t **funcs, int *nfuncs, fr_view_t **tenants, int *ntenants,
-    const char *only)
+    const char *only, const char *tenant)
 {
     int           nf, nt, i, j;
     unsigned      gen;
@@ -134,7 +134,9 @@ fr_views(fr_view_t **funcs, int *nfuncs, fr_view_t **tenants, int *ntenants,
     {
         f = fr_list_data(l, fr_func_t, link);
 
-        if (only && strcmp(f->name, only) != 0) {
+        if ((only && strcmp(f->name, only) != 0)
+            || (tenant && (f->tenant == NULL || strcmp(f->tenant, tenant))))
+        {
             continue;
         }
 

@@ -50,7 +50,7 @@ extern const char     *fr_stop_names[FR_STOP_MAX];
 
 void fr_status_count(fr_req_t *r);
 int fr_views(fr_view_t **funcs, int *nfuncs, fr_view_t **tenants,
-    int *ntenants, const char *only);
+    int *ntenants, const char *only, const char *tenant);
 
 void fr_out(fr_out_t *o, const char *s, size_t n);
 void fr_outs(fr_out_t *o, const char *s);

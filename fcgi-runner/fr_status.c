@@ -27,15 +27,16 @@ static int fr_view_cmp(const void *a, const void *b);
 
 
 /*
- * QUERY_STRING: format=json|prometheus|openmetrics|table, and
- * function=NAME for one function (and its tenant).
+ * QUERY_STRING: format=json|prometheus|openmetrics|table, function=NAME
+ * for one function (and its tenant), tenant=NAME for one tenant's
+ * functions (a provider shows a customer its own).
  */
 
 void
 fr_status_render(const u_char *query, size_t len, fr_status_reply_t *reply)
 {
     int           nf, nt;
-    char          only[FR_NAME_MAX + 1];
+    char          only[FR_NAME_MAX + 1], tenant[FR_NAME_MAX + 1];
     size_t        n;
     fr_out_t      o;
     fr_view_t    *fv, *tv;
@@ -55,6 +56,7 @@ fr_status_render(const u_char *query, size_t len, fr_status_reply_t *reply)
 
     format = FR_FORMAT_JSON;
     only[0] = '\0';
+    tenant[0] = '\0';
     reply->status = 200;
 
     end = (const char *) query + len;
@@ -79,14 +81,16 @@ fr_status_render(const u_char *query, size_t len, fr_status_reply_t *reply)
                 reply->status = 400;
             }
 
-        } else if (v - p == 9 && memcmp(p, "function=", 9) == 0) {
+        } else if ((v - p == 9 && memcmp(p, "function=", 9) == 0)
+                   || (v - p == 7 && memcmp(p, "tenant=", 7) == 0))
+        {
             if (!fr_name_valid((const u_char *) v, n)) {
                 reply->status = 404;
                 n = 0;
             }
 
-            memcpy(only, v, n);
-            only[n] = '\0';
+            memcpy(*p == 'f' ? only : tenant, v, n);
+            (*p == 'f' ? only : tenant)[n] = '\0';
         }
     }
 
@@ -98,13 +102,15 @@ fr_status_render(const u_char *query, size_t len, fr_status_reply_t *reply)
         reply->content_type = "text/plain; charset=utf-8";
         fr_outs(&o, reply->status == 400
                     ? "format: json, prometheus, openmetrics or table\n"
-                    : "no such function\n");
+                    : "no such function or tenant\n");
         return;
     }
 
     reply->content_type = types[format];
 
-    if (fr_views(&fv, &nf, &tv, &nt, only[0] ? only : NULL) != FR_OK) {
+    if (fr_views(&fv, &nf, &tv, &nt, only[0] ? only : NULL,
+                 tenant[0] ? tenant : NULL) != FR_OK)
+    {
         reply->status = 500;
         return;
     }
@@ -114,10 +120,10 @@ fr_status_render(const u_char *query, size_t len, fr_status_reply_t *reply)
     (void) fr_buf_reserve(o.b, (size_t) (nf + nt + 4)
                                * (format == FR_FORMAT_JSON ? 1024 : 4096));
 
-    if (only[0] && nf == 0) {
+    if ((only[0] || tenant[0]) && nf == 0) {
         reply->status = 404;
         reply->content_type = "text/plain; charset=utf-8";
-        fr_outs(&o, "no such function\n");
+        fr_outs(&o, "no such function or tenant\n");
 
     } else if (format == FR_FORMAT_JSON) {
         fr_render_json(&o, fv, nf, tv, nt);

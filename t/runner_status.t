@@ -263,6 +263,16 @@ like($r->{body}, qr/^ok\s+acme\s+fastcgi\s+0\s+1\s/m, 'table: ok\'s line');
 # --- bad input ---------------------------------------------------------------
 
 is(status('?format=xml')->{status}, 400, 'unknown format: 400');
+# a provider shows a customer its own functions only
+my $mine = json('?tenant=beta');
+is(join(',', sort map { $_->{name} } @{ $mine->{functions} }),
+   'burner,cgi,crashy', '?tenant=beta: its functions only');
+is(join(',', map { $_->{name} } @{ $mine->{tenants} }), 'beta',
+   '... and itself only');
+unlike(status('?tenant=beta&format=prometheus')->{body}, qr/acme|many/,
+       '... in Prometheus text too');
+is(status('?tenant=nosuch')->{status}, 404, 'unknown tenant: 404');
+is(status('?tenant=../x')->{status}, 404, 'invalid tenant name: 404');
 is(status('?function=../x')->{status}, 404, 'invalid name: 404');
 is(status('?function=nosuch')->{status}, 404, 'unknown function: 404');
 is(status('?' . ('a=b&' x 2000))->{status}, 200, 'a long query: 200');
@@ -295,7 +305,7 @@ is(join(',', map { $_->{name} } @{ $cj->{functions} }), 'slow',
 
 $out = `$bin status --listen $listen --function nosuch 2>&1`;
 isnt($?, 0, '--function nosuch: fails');
-like($out, qr/404 no such function/, '... and says why');
+like($out, qr/404 no such function or tenant/, '... and says why');
 
 $out = `$bin status --listen unix:/nonexistent/sock 2>&1`;
 isnt($?, 0, 'no runner there: fails');
