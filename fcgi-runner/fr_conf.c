@@ -312,6 +312,44 @@ fr_conf_free(fr_conf_t *conf)
 
 
 /*
+ * A reload (SIGHUP): what the running process cannot change (its socket,
+ * its state, the uids it hands out) stays as it started, moved from old
+ * to conf, and is logged as needing a restart when the file changed it.
+ */
+
+void
+fr_conf_keep(fr_conf_t *conf, fr_conf_t *old)
+{
+#define fr_keep_str(f)                                                       \
+    if ((conf->f == NULL) != (old->f == NULL)                                \
+        || (conf->f && strcmp(conf->f, old->f) != 0))                        \
+    {                                                                        \
+        fr_log(FR_LOG_WARN, 0, "\"" #f "\" changed: it takes a restart");    \
+    }                                                                        \
+    free(conf->f);                                                           \
+    conf->f = old->f;                                                        \
+    old->f = NULL;
+#define fr_keep(f)                                                           \
+    if (conf->f != old->f) {                                                 \
+        fr_log(FR_LOG_WARN, 0, "\"" #f "\" changed: it takes a restart");    \
+        conf->f = old->f;                                                    \
+    }
+
+    fr_keep_str(listen);
+    fr_keep_str(listen_owner);
+    fr_keep_str(listen_group);
+    fr_keep(listen_mode);
+    fr_keep_str(state_dir);
+    fr_keep_str(meter_log);
+    fr_keep(dynamic_first);
+    fr_keep(dynamic_last);
+
+#undef fr_keep_str
+#undef fr_keep
+}
+
+
+/*
  * Parses a runner config (conf != NULL: global keys allowed, function
  * keys go to conf->defaults) or a function.conf (conf == NULL: into fc).
  * Every problem is logged with file and line; returns how many.
@@ -326,7 +364,7 @@ fr_conf_parse(const char *file, fr_conf_t *conf, fr_fconf_t *fc)
 
     if (f == NULL) {
         /* the runner's own file stops it; a function's only the function */
-        fr_log(conf ? FR_LOG_EMERG : FR_LOG_ERR, errno,
+        fr_log((conf && !conf->reload) ? FR_LOG_EMERG : FR_LOG_ERR, errno,
                "open() \"%s\" failed", file);
         return 1;
     }
@@ -345,7 +383,8 @@ fr_conf_parse_stream(FILE *f, const char *file, fr_conf_t *conf,
     char                  buf[4096], *p, *key, *value, *eq;
     const fr_conf_key_t  *k;
 
-    level = conf ? FR_LOG_EMERG : FR_LOG_ERR;
+    /* a reload that fails changes nothing: the runner goes on */
+    level = (conf && !conf->reload) ? FR_LOG_EMERG : FR_LOG_ERR;
 
     if (conf) {
         fc = &conf->defaults;

@@ -99,6 +99,7 @@ typedef struct {
     fr_tconf_t            *tenants;
     int                    ntenants;
     fr_fconf_t             defaults;
+    unsigned               reload:1;        /* read again on SIGHUP */
 } fr_conf_t;
 
 
@@ -106,6 +107,7 @@ void fr_fconf_init(fr_fconf_t *fc);
 void fr_fconf_merge(fr_fconf_t *fc, const fr_fconf_t *prev);
 void fr_fconf_free(fr_fconf_t *fc);
 
+void fr_conf_keep(fr_conf_t *conf, fr_conf_t *old);
 int fr_conf_parse(const char *file, fr_conf_t *conf, fr_fconf_t *fc);
 int fr_conf_parse_stream(FILE *f, const char *file, fr_conf_t *conf,
     fr_fconf_t *fc);

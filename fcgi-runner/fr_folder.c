@@ -187,7 +187,12 @@ fr_folder_list(fr_func_t *f, int dfd, fr_buf_t *text)
 
     closedir(d);
 
-    if (fr_buf_append(&b, fr_buf_pos(text), text->len) != FR_OK
+    /* a changed runner config changes every function's defaults */
+    n = snprintf(line, sizeof(line), "runner:%u\n",
+                 fr_runner.conf_generation);
+
+    if (fr_buf_append(&b, line, (size_t) n) != FR_OK
+        || fr_buf_append(&b, fr_buf_pos(text), text->len) != FR_OK
         || fr_buf_append(&b, "", 1) != FR_OK)
     {
         fr_buf_free(&b);

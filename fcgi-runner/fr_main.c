@@ -46,6 +46,12 @@ static unsigned  fr_sig_terminate;
 static unsigned  fr_sig_quit;
 static unsigned  fr_shutdown_expired;
 
+/* what the command line said, for a reload of the config */
+static char     *fr_config;
+static char     *fr_opt_listen;
+static char     *fr_opt_functions;
+static fr_buf_t  fr_config_text;
+
 
 static void fr_usage(FILE *out);
 static int fr_signals_init(void);
@@ -54,6 +60,9 @@ static void fr_shutdown_handler(fr_timer_t *t);
 static int fr_run(void);
 static void fr_shutdown(void);
 static void fr_rlimit_nofile(void);
+static int fr_conf_load(fr_conf_t *conf, int reload);
+static void fr_reload(void);
+static int fr_config_changed(void);
 
 
 static void
@@ -168,22 +177,17 @@ main(int argc, char **argv)
         return 2;
     }
 
-    conf = &fr_runner.conf;
-    fr_conf_init(conf);
+    fr_config = config;
+    fr_opt_listen = listen;
+    fr_opt_functions = functions;
 
-    if (config && fr_conf_parse(config, conf, NULL) != 0) {
+    conf = &fr_runner.conf;
+
+    if (fr_conf_load(conf, 0) != 0) {
         return 1;
     }
 
-#define fr_set(field, opt, def)                                              \
-    if (opt) { free(conf->field); conf->field = strdup(opt); }               \
-    else if (conf->field == NULL) { conf->field = strdup(def); }
-
-    fr_set(listen, listen, FR_DEFAULT_LISTEN);
-    fr_set(functions, functions, FR_DEFAULT_FUNCTIONS);
-#undef fr_set
-
-    fr_conf_defaults(conf);
+    (void) fr_config_changed();
 
     fr_runner.is_root = (geteuid() == 0);
     fr_proxy_init();
@@ -194,6 +198,7 @@ main(int argc, char **argv)
         fr_funcs_free();
         fr_tenants_free();
         fr_conf_free(conf);
+        fr_buf_free(&fr_config_text);
 
         if (problems) {
             fprintf(stderr, "fcgi-runner: %d problem%s found\n", problems,
@@ -283,10 +288,7 @@ fr_run(void)
 
         if (fr_sig_reload) {
             fr_sig_reload = 0;
-            fr_runner.reloads++;
-            fr_log(FR_LOG_NOTICE, 0, "reloading \"%s\"",
-                   fr_runner.conf.functions);
-            (void) fr_funcs_load(0);
+            fr_reload();
         }
 
         if (fr_sig_quit) {
@@ -322,6 +324,109 @@ done:
     fr_store_close();
 
     return rc;
+}
+
+
+/* the runner config, what the command line says over it, the defaults */
+
+static int
+fr_conf_load(fr_conf_t *conf, int reload)
+{
+    fr_conf_init(conf);
+    conf->reload = reload;
+
+    if (fr_config && fr_conf_parse(fr_config, conf, NULL) != 0) {
+        fr_conf_free(conf);
+        return 1;
+    }
+
+#define fr_set(field, opt, def)                                              \
+    if (opt) { free(conf->field); conf->field = strdup(opt); }               \
+    else if (conf->field == NULL) { conf->field = strdup(def); }
+
+    fr_set(listen, fr_opt_listen, FR_DEFAULT_LISTEN);
+    fr_set(functions, fr_opt_functions, FR_DEFAULT_FUNCTIONS);
+#undef fr_set
+
+    fr_conf_defaults(conf);
+
+    return 0;
+}
+
+
+/*
+ * SIGHUP: the runner config again (a file with errors changes nothing;
+ * what takes a restart is said and kept), the tenants' limits, then the
+ * functions folders. A changed config is a change of every function's
+ * defaults: each is reconfigured, its workers replaced once idle.
+ */
+
+static void
+fr_reload(void)
+{
+    fr_conf_t  conf;
+
+    fr_runner.reloads++;
+    fr_log(FR_LOG_NOTICE, 0, "reloading \"%s\" and \"%s\"",
+           fr_config ? fr_config : "(no config)", fr_runner.conf.functions);
+
+    if (fr_config && fr_config_changed()) {
+        if (fr_conf_load(&conf, 1) != 0) {
+            fr_log(FR_LOG_ERR, 0, "\"%s\" not reloaded: the running "
+                   "configuration stays", fr_config);
+
+        } else {
+            fr_conf_keep(&conf, &fr_runner.conf);
+            fr_conf_free(&fr_runner.conf);
+            fr_runner.conf = conf;
+            fr_runner.conf_generation++;
+            fr_tenants_limits();
+        }
+    }
+
+    (void) fr_funcs_load(0);
+}
+
+
+/* whether the config file's bytes differ from the last read */
+
+static int
+fr_config_changed(void)
+{
+    int       changed;
+    char      chunk[4096];
+    FILE     *f;
+    size_t    n;
+    fr_buf_t  text;
+
+    if (fr_config == NULL) {
+        return 0;
+    }
+
+    memset(&text, 0, sizeof(fr_buf_t));
+
+    f = fopen(fr_config, "re");
+
+    if (f == NULL) {
+        /* fr_conf_load says why */
+        return 1;
+    }
+
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+        (void) fr_buf_append(&text, chunk, n);
+    }
+
+    fclose(f);
+
+    changed = text.len != fr_config_text.len
+              || (text.len && memcmp(fr_buf_pos(&text),
+                                     fr_buf_pos(&fr_config_text),
+                                     text.len) != 0);
+
+    fr_buf_free(&fr_config_text);
+    fr_config_text = text;
+
+    return changed;
 }
 
 
@@ -368,6 +473,7 @@ fr_shutdown(void)
     fr_tenants_free();
     fr_event_done();
     fr_conf_free(&fr_runner.conf);
+    fr_buf_free(&fr_config_text);
 
     fr_log(FR_LOG_NOTICE, 0, "exit");
 }

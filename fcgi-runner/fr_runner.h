@@ -317,6 +317,7 @@ typedef struct {
     uint64_t               started;         /* usec, wall clock */
     uint64_t               accepted;        /* connections */
     uint64_t               reloads;
+    unsigned               conf_generation; /* runner config changes */
     uint64_t               start_failures;  /* of all functions */
     uint64_t               unrouted;        /* no such function */
 } fr_runner_t;

@@ -52,7 +52,6 @@ fr_tenant_get(const char *name)
 {
     fr_link_t         *l;
     fr_tenant_t       *t;
-    const fr_tconf_t  *tc;
 
     if (fr_runner.tenants.next == NULL) {
         fr_list_init(&fr_runner.tenants);
@@ -79,7 +78,21 @@ fr_tenant_get(const char *name)
         return NULL;
     }
 
-    tc = fr_conf_tenant(&fr_runner.conf, name);
+    fr_tenant_limits(t);
+    fr_list_insert_tail(&fr_runner.tenants, &t->link);
+
+    return t;
+}
+
+
+/* its limits from the runner config: at its making, and on reload */
+
+void
+fr_tenant_limits(fr_tenant_t *t)
+{
+    const fr_tconf_t  *tc;
+
+    tc = fr_conf_tenant(&fr_runner.conf, t->name);
 
     t->max_instances = (tc && tc->max_instances != FR_UNSET)
                        ? tc->max_instances
@@ -87,10 +100,19 @@ fr_tenant_get(const char *name)
     t->max_memory = (tc && tc->max_memory != FR_UNSET_MSEC)
                     ? tc->max_memory
                     : fr_runner.conf.tenant_max_memory;
+}
 
-    fr_list_insert_tail(&fr_runner.tenants, &t->link);
 
-    return t;
+void
+fr_tenants_limits(void)
+{
+    fr_link_t  *l;
+
+    for (l = fr_list_first(&fr_runner.tenants); l != &fr_runner.tenants;
+         l = l->next)
+    {
+        fr_tenant_limits(fr_list_data(l, fr_tenant_t, link));
+    }
 }
 
 

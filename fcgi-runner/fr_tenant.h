@@ -10,6 +10,8 @@
 
 
 fr_tenant_t *fr_tenant_get(const char *name);
+void fr_tenant_limits(fr_tenant_t *t);
+void fr_tenants_limits(void);
 int fr_tenant_dynamic_user(fr_tenant_t *t, int test);
 void fr_tenants_free(void);
 

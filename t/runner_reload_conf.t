@@ -1,0 +1,80 @@
+#!/usr/bin/perl
+
+# SIGHUP re-reads the runner config too, as nginx does: a new folder in
+# "functions", a changed default of every function, a tenant's limits
+# apply without a restart; what cannot change live ("listen",
+# "state_dir") is logged as needing a restart and stays; a config with
+# an error changes nothing. Nothing in flight is dropped.
+
+use strict;
+use warnings;
+
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use FaasTest;
+use Test::More;
+use JSON::PP;
+use File::Path qw(make_path);
+
+my $t = FaasTest->new;
+my $fn = $t->testfn;
+my $p = $t->prefix;
+
+$t->function('one', "exec = $fn\ntenant = acme\n");
+make_path("$p/more/two");
+chmod 0755, "$p/more", "$p/more/two";
+FaasTest::write_file("$p/more/two/function.conf", "exec = $fn\n");
+
+sub conf {
+    my ($extra) = @_;
+    FaasTest::write_file("$p/runner.conf", $t->runner_conf_text($extra));
+}
+
+$t->start_runner(conf => "env.GREETING = hello\n"
+                         . "tenant.acme.max_instances = 3\n");
+$t->start_nginx($t->faas_location(extra => 'location = /faas/status { '
+                                   . 'faas_status; faas_pass runner; }'));
+
+sub greeting { ($t->http_get("/fn/$_[0]?op=env")->{body}
+                =~ /^ENV GREETING=(\S+)/m)[0] // '' }
+
+sub acme {
+    my $s = decode_json($t->http_get('/faas/status')->{body});
+    return (grep { $_->{name} eq 'acme' } @{ $s->{tenants} })[0];
+}
+
+is(greeting('one'), 'hello', 'a default of the runner config');
+is($t->http_get('/fn/two')->{status}, 404, 'two is in no folder yet');
+is(acme()->{limits}{max_instances}, 3, 'tenant acme: 3 workers');
+
+my $s = $t->http_start('/fn/one?op=sleep&ms=1500');
+
+conf("functions = " . $t->functions_dir . " $p/more\n"
+     . "env.GREETING = bonjour\ntenant.acme.max_instances = 5\n"
+     . "listen = unix:$p/other.sock\n");
+$t->signal_runner('HUP');
+ok($t->wait_log(qr/function "two" loaded/),
+   'a folder added to "functions": read on SIGHUP');
+ok($t->wait_log(qr/function "one" changed/),
+   'a changed default: every function reconfigured');
+like($t->runner_log, qr/"listen" changed: it takes a restart/,
+     'listen: needs a restart, said');
+
+my $r = FaasTest::http_finish($s, timeout => 10);
+is($r->{status}, 200, 'the request in flight finished');
+is($t->http_get('/fn/two')->{status}, 200, 'two is served');
+is(greeting('one'), 'bonjour', 'the new default applies');
+is(acme()->{limits}{max_instances}, 5, "the tenant's new limit applies");
+ok(!-e "$p/other.sock", 'the socket stays where it was');
+
+# a broken config: nothing changes
+conf("functions = " . $t->functions_dir . "\nno such line\n");
+$t->signal_runner('HUP');
+ok($t->wait_log(qr/runner\.conf" not reloaded: the running configuration stays/),
+   'a config with an error is not taken');
+is($t->http_get('/fn/two')->{status}, 200, '... two is still served');
+is(greeting('one'), 'bonjour', '... with the same defaults');
+
+$t->done;
+
+done_testing;
