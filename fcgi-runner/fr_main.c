@@ -4,7 +4,9 @@
  * fcgi-runner: options, signals, startup and shutdown.
  */
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -14,6 +16,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -63,6 +66,7 @@ static void fr_rlimit_nofile(void);
 static int fr_conf_load(fr_conf_t *conf, int reload);
 static void fr_reload(void);
 static int fr_config_changed(void);
+static void fr_rundir_clean(const char *base);
 
 
 static void
@@ -240,8 +244,13 @@ fr_run(void)
     }
 
     base = getenv("RUNTIME_DIRECTORY");
-    snprintf(tmpl, sizeof(tmpl), "%s/fcgi-runner.XXXXXX",
-             base && *base ? base : "/tmp");
+    base = (base && *base) ? base : "/tmp";
+
+    fr_rundir_clean(base);
+
+    /* its pid in its name: a later runner knows a stale one */
+    snprintf(tmpl, sizeof(tmpl), "%s/fcgi-runner.%d.XXXXXX", base,
+             (int) getpid());
 
     fr_runner.rundir = mkdtemp(tmpl);
 
@@ -427,6 +436,69 @@ fr_config_changed(void)
     fr_config_text = text;
 
     return changed;
+}
+
+
+/*
+ * What a runner killed with SIGKILL left in base: its folder of worker
+ * sockets, "fcgi-runner.PID.XXXXXX" of a PID that is gone. Only the
+ * runner's own folders, nothing followed, nothing but its files.
+ */
+
+static void
+fr_rundir_clean(const char *base)
+{
+    int             bfd, dfd, pid;
+    DIR            *b, *d;
+    struct stat     st;
+    struct dirent  *de, *fe;
+
+    bfd = open(base, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    b = (bfd == -1) ? NULL : fdopendir(bfd);
+
+    if (b == NULL) {
+        if (bfd != -1) {
+            close(bfd);
+        }
+        return;
+    }
+
+    while ((de = readdir(b)) != NULL) {
+        if (sscanf(de->d_name, "fcgi-runner.%d.", &pid) != 1
+            || pid <= 0 || pid == getpid()
+            || kill(pid, 0) == 0 || errno != ESRCH)
+        {
+            continue;
+        }
+
+        dfd = openat(bfd, de->d_name,
+                     O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        d = (dfd == -1) ? NULL : fdopendir(dfd);
+
+        if (d == NULL) {
+            if (dfd != -1) {
+                close(dfd);
+            }
+            continue;
+        }
+
+        if (fstat(dfd, &st) == 0 && st.st_uid == geteuid()) {
+            while ((fe = readdir(d)) != NULL) {
+                if (fe->d_name[0] != '.') {
+                    (void) unlinkat(dfd, fe->d_name, 0);
+                }
+            }
+
+            if (unlinkat(bfd, de->d_name, AT_REMOVEDIR) == 0) {
+                fr_log(FR_LOG_NOTICE, 0, "removed \"%s/%s\", left by a "
+                       "runner that is gone", base, de->d_name);
+            }
+        }
+
+        closedir(d);
+    }
+
+    closedir(b);
 }
 
 
