@@ -98,6 +98,55 @@ fr_log_escape(u_char *dst, const u_char *src, size_t n)
 }
 
 
+/*
+ * The length of the well-formed UTF-8 character at p (RFC 3629: no
+ * overlong form, no surrogate, nothing past U+10FFFF), 0 if there is
+ * none: an ASCII byte is 1, a stray or cut byte 0.
+ */
+
+size_t
+fr_utf8_len(const u_char *p, const u_char *last)
+{
+    size_t  n, i;
+    u_char  lo, hi;
+
+    lo = 0x80;
+    hi = 0xbf;
+
+    if (p[0] < 0x80) {
+        return 1;
+
+    } else if (p[0] >= 0xc2 && p[0] <= 0xdf) {
+        n = 2;
+
+    } else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+        n = 3;
+        lo = (p[0] == 0xe0) ? 0xa0 : 0x80;
+        hi = (p[0] == 0xed) ? 0x9f : 0xbf;
+
+    } else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+        n = 4;
+        lo = (p[0] == 0xf0) ? 0x90 : 0x80;
+        hi = (p[0] == 0xf4) ? 0x8f : 0xbf;
+
+    } else {
+        return 0;
+    }
+
+    if ((size_t) (last - p) < n || p[1] < lo || p[1] > hi) {
+        return 0;
+    }
+
+    for (i = 2; i < n; i++) {
+        if (p[i] < 0x80 || p[i] > 0xbf) {
+            return 0;
+        }
+    }
+
+    return n;
+}
+
+
 int
 fr_log_parse_level(const char *name)
 {
