@@ -624,6 +624,36 @@ fr_async_done(fr_call_t *call, int ended)
 }
 
 
+/*
+ * SIGUSR1: meter_log opened again by its name (a rotation renamed it);
+ * lines go on to the old file if the new one cannot be opened
+ */
+
+int
+fr_async_reopen(void)
+{
+    int  fd;
+
+    if (fr_meter_fd == -1) {
+        return FR_OK;
+    }
+
+    fd = open(fr_runner.conf.meter_log,
+              O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+
+    if (fd == -1) {
+        fr_log(FR_LOG_ALERT, errno, "cannot reopen meter_log \"%s\"",
+               fr_runner.conf.meter_log);
+        return FR_ERROR;
+    }
+
+    close(fr_meter_fd);
+    fr_meter_fd = fd;
+
+    return FR_OK;
+}
+
+
 /* "Status: NNN" of the CGI header block, or 200 */
 
 static int

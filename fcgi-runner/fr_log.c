@@ -5,17 +5,25 @@
  * both: "2026/11/27 01:50:00 [error] 1234#0: message".
  */
 
+#include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "fr_core.h"
 #include "fr_log.h"
 
 
 int  fr_log_level = FR_LOG_INFO;
+
+/* the file stderr was at startup, when it is one: SIGUSR1 reopens it */
+static char  *fr_log_path;
 
 static const char  *fr_log_levels[] = {
     "emerg", "alert", "error", "warn", "notice", "info", "debug"
@@ -144,6 +152,69 @@ fr_utf8_len(const u_char *p, const u_char *last)
     }
 
     return n;
+}
+
+
+/*
+ * At startup: when stderr is a regular file (fcgi-runner 2>>FILE, a
+ * unit's StandardError=append:FILE), its path, for fr_log_reopen().
+ */
+
+void
+fr_log_file_init(void)
+{
+    char         path[PATH_MAX];
+    ssize_t      n;
+    struct stat  st;
+
+    if (fstat(STDERR_FILENO, &st) == -1 || !S_ISREG(st.st_mode)) {
+        return;
+    }
+
+    n = readlink("/proc/self/fd/2", path, sizeof(path) - 1);
+
+    if (n <= 0 || path[0] != '/') {
+        return;
+    }
+
+    path[n] = '\0';
+    free(fr_log_path);
+    fr_log_path = strdup(path);
+}
+
+
+/*
+ * SIGUSR1, as nginx's USR1: the log file opened again by its name, so a
+ * rotation that renamed it (logrotate's "create") starts a new file
+ */
+
+int
+fr_log_reopen(void)
+{
+    int  fd;
+
+    if (fr_log_path == NULL) {
+        return FR_OK;
+    }
+
+    fd = open(fr_log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+
+    if (fd == -1) {
+        fr_log(FR_LOG_ALERT, errno, "cannot reopen the log \"%s\"",
+               fr_log_path);
+        return FR_ERROR;
+    }
+
+    if (dup2(fd, STDERR_FILENO) == -1) {
+        fr_log(FR_LOG_ALERT, errno, "dup2() of the log \"%s\" failed",
+               fr_log_path);
+        close(fd);
+        return FR_ERROR;
+    }
+
+    close(fd);
+
+    return FR_OK;
 }
 
 

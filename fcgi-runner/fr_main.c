@@ -44,6 +44,7 @@ static unsigned  fr_sig_child;
 static unsigned  fr_sig_reload;
 static unsigned  fr_sig_terminate;
 static unsigned  fr_sig_quit;
+static unsigned  fr_sig_reopen;
 static unsigned  fr_shutdown_expired;
 
 
@@ -54,6 +55,7 @@ static void fr_shutdown_handler(fr_timer_t *t);
 static int fr_run(void);
 static void fr_shutdown(void);
 static void fr_rlimit_nofile(void);
+static void fr_reopen(void);
 
 
 static void
@@ -221,6 +223,7 @@ fr_run(void)
 
     (void) signal(SIGPIPE, SIG_IGN);
     fr_rlimit_nofile();
+    fr_log_file_init();
 
     /*
      * What a worker leaves behind (a double fork, a daemon) is
@@ -287,6 +290,11 @@ fr_run(void)
             fr_log(FR_LOG_NOTICE, 0, "reloading \"%s\"",
                    fr_runner.conf.functions);
             (void) fr_funcs_load(0);
+        }
+
+        if (fr_sig_reopen) {
+            fr_sig_reopen = 0;
+            fr_reopen();
         }
 
         if (fr_sig_quit) {
@@ -385,6 +393,7 @@ fr_signals_init(void)
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGQUIT);
+    sigaddset(&set, SIGUSR1);
 
     if (sigprocmask(SIG_BLOCK, &set, NULL) == -1) {
         fr_log(FR_LOG_EMERG, errno, "sigprocmask() failed");
@@ -419,9 +428,24 @@ fr_signal_handler(fr_io_t *io, uint32_t events)
         case SIGCHLD: fr_sig_child = 1; break;
         case SIGHUP:  fr_sig_reload = 1; break;
         case SIGTERM: fr_sig_terminate = 1; break;
+        case SIGUSR1: fr_sig_reopen = 1; break;
         default:      fr_sig_quit = 1; break;
         }
     }
+}
+
+
+/* SIGUSR1: the log files opened again, as nginx does (logrotate) */
+
+static void
+fr_reopen(void)
+{
+    fr_log(FR_LOG_NOTICE, 0, "reopening logs");
+
+    (void) fr_log_reopen();
+    (void) fr_async_reopen();
+
+    fr_log(FR_LOG_NOTICE, 0, "logs reopened");
 }
 
 
