@@ -23,6 +23,7 @@
 #include <sys/epoll.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "faas_protocol.h"
@@ -75,6 +76,7 @@ static int fr_async_request(fr_call_t *call, const fr_inv_t *inv);
 static void fr_async_handler(fr_io_t *io, uint32_t events);
 static void fr_async_done(fr_call_t *call, int ended);
 static int fr_async_status(const fr_buf_t *b);
+static int fr_async_meter_open(void);
 static void fr_async_destination(fr_call_t *call, const char *to, int status,
     int ok);
 static void fr_async_json_str(fr_buf_t *doc, const u_char *p, size_t n);
@@ -106,8 +108,7 @@ fr_async_init(void)
     fr_req_async_accept = fr_async_accept;
 
     if (fr_runner.conf.meter_log) {
-        fr_meter_fd = open(fr_runner.conf.meter_log,
-                           O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+        fr_meter_fd = fr_async_meter_open();
 
         if (fr_meter_fd == -1) {
             fr_log(FR_LOG_EMERG, errno, "cannot open meter_log \"%s\"",
@@ -638,8 +639,7 @@ fr_async_reopen(void)
         return FR_OK;
     }
 
-    fd = open(fr_runner.conf.meter_log,
-              O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+    fd = fr_async_meter_open();
 
     if (fd == -1) {
         fr_log(FR_LOG_ALERT, errno, "cannot reopen meter_log \"%s\"",
@@ -651,6 +651,25 @@ fr_async_reopen(void)
     fr_meter_fd = fd;
 
     return FR_OK;
+}
+
+
+/* meter_log is a log: made with the operator's umask, not the store's */
+
+static int
+fr_async_meter_open(void)
+{
+    int     fd, err;
+    mode_t  mask;
+
+    mask = umask(fr_runner.umask);
+    fd = open(fr_runner.conf.meter_log,
+              O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+    err = errno;
+    (void) umask(mask);
+    errno = err;
+
+    return fd;
 }
 
 
