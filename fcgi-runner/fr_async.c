@@ -79,7 +79,6 @@ static int fr_async_status(const fr_buf_t *b);
 static int fr_async_meter_open(void);
 static void fr_async_destination(fr_call_t *call, const char *to, int status,
     int ok);
-static void fr_async_json_str(fr_buf_t *doc, const u_char *p, size_t n);
 static void fr_async_id(char *id);
 static uint64_t fr_wall_usec(void);
 
@@ -730,9 +729,9 @@ fr_async_destination(fr_call_t *call, const char *to, int status, int ok)
     end = memmem(p, len, "\r\n\r\n", 4);
     hlen = end ? (size_t) (end - p) + 2 : len;
 
-    fr_async_json_str(&doc, p, hlen);
+    fr_buf_json_str(&doc, p, hlen);
     (void) fr_buf_append(&doc, ", \"body\": ", 10);
-    fr_async_json_str(&doc, end ? end + 4 : p + len,
+    fr_buf_json_str(&doc, end ? end + 4 : p + len,
                       end ? len - hlen - 2 : 0);
     (void) fr_buf_append(&doc, "}\n", 2);
 
@@ -745,40 +744,6 @@ fr_async_destination(fr_call_t *call, const char *to, int status, int ok)
     }
 
     fr_buf_free(&doc);
-}
-
-
-/* bytes as a JSON string, quoted */
-
-static void
-fr_async_json_str(fr_buf_t *doc, const u_char *p, size_t n)
-{
-    u_char  e[6];
-    size_t  i;
-
-    static const char  hex[] = "0123456789abcdef";
-
-    (void) fr_buf_append(doc, "\"", 1);
-
-    for (i = 0; i < n; i++) {
-        e[0] = '\\';
-        e[1] = p[i];
-
-        if (p[i] == '"' || p[i] == '\\') {
-            (void) fr_buf_append(doc, e, 2);
-
-        } else if (p[i] < 0x20 || p[i] >= 0x7f) {
-            (void) fr_buf_append(doc, "\\u00", 4);
-            e[0] = hex[p[i] >> 4];
-            e[1] = hex[p[i] & 0xf];
-            (void) fr_buf_append(doc, e, 2);
-
-        } else {
-            (void) fr_buf_append(doc, &p[i], 1);
-        }
-    }
-
-    (void) fr_buf_append(doc, "\"", 1);
 }
 
 
