@@ -77,8 +77,8 @@ static void fr_async_handler(fr_io_t *io, uint32_t events);
 static void fr_async_done(fr_call_t *call, int ended);
 static int fr_async_status(const fr_buf_t *b);
 static int fr_async_meter_open(void);
-static void fr_async_destination(fr_call_t *call, const char *to, int status,
-    int ok);
+static void fr_async_destination(fr_call_t *call, fr_func_t *f,
+    const char *to, int status, int ok);
 static void fr_async_id(char *id);
 static uint64_t fr_wall_usec(void);
 
@@ -608,11 +608,15 @@ fr_async_done(fr_call_t *call, int ended)
         (void) fr_store_fail(call->id, status, "failed", 0);
     }
 
-    if (ok && f && f->conf.on_success) {
-        fr_async_destination(call, f->conf.on_success, status, 1);
+    /* a destination's own run sends its outcome nowhere: no loops */
+    if (f == NULL || strcmp(call->trigger, "destination") == 0) {
+        /* void */
 
-    } else if (!ok && last && f && f->conf.on_failure) {
-        fr_async_destination(call, f->conf.on_failure, status, 0);
+    } else if (ok && f->conf.on_success) {
+        fr_async_destination(call, f, f->conf.on_success, status, 1);
+
+    } else if (!ok && last && f->conf.on_failure) {
+        fr_async_destination(call, f, f->conf.on_failure, status, 0);
     }
 
     fr_buf_free(&call->out);
@@ -706,12 +710,24 @@ fr_async_status(const fr_buf_t *b)
  */
 
 static void
-fr_async_destination(fr_call_t *call, const char *to, int status, int ok)
+fr_async_destination(fr_call_t *call, fr_func_t *f, const char *to,
+    int status, int ok)
 {
     char           head[512], id[FR_INV_ID_LEN + 1];
     size_t         hlen, len;
     fr_buf_t       doc;
+    fr_func_t     *d;
     const u_char  *p, *end;
+
+    /* the load refused it; checked again as the functions may change */
+    d = fr_func_find((const u_char *) to, strlen(to));
+
+    if (d && d->tenant && f->tenant && strcmp(d->tenant, f->tenant) != 0) {
+        fr_log(FR_LOG_ERR, 0, "invocation %s of \"%s\": destination \"%s\" "
+               "is a function of another tenant, not invoked", call->id,
+               call->function, to);
+        return;
+    }
 
     memset(&doc, 0, sizeof(doc));
 

@@ -39,6 +39,7 @@ static int fr_func_caps(fr_func_t *f);
 static void fr_func_update(fr_func_t *old, fr_func_t *f);
 static char *fr_func_signature(const char *dir);
 static void fr_func_free(fr_func_t *f);
+static int fr_funcs_destinations(void);
 
 
 static const fr_func_events_t  *fr_func_events;
@@ -252,6 +253,8 @@ fr_funcs_load(int test)
 
         problems++;
     }
+
+    problems += fr_funcs_destinations();
 
     for (l = fr_list_first(&fr_runner.funcs); l != &fr_runner.funcs;
          l = next)
@@ -816,6 +819,47 @@ fr_func_free(fr_func_t *f)
     /* a caller up the stack may still look at its (empty) queue */
     fr_list_init(&f->queue);
     fr_free_later(f);
+}
+
+
+/*
+ * Once all are read: on_success and on_failure name a function of the
+ * same tenant, or the function is refused (taken out as removed).
+ */
+
+static int
+fr_funcs_destinations(void)
+{
+    int          problems, i;
+    char        *to;
+    fr_func_t   *f, *d;
+    fr_link_t   *l;
+
+    static const char  *keys[] = { "on_success", "on_failure" };
+
+    problems = 0;
+
+    for (l = fr_list_first(&fr_runner.funcs); l != &fr_runner.funcs;
+         l = l->next)
+    {
+        f = fr_list_data(l, fr_func_t, link);
+
+        for (i = 0; i < 2 && !f->removed; i++) {
+            to = i ? f->conf.on_failure : f->conf.on_success;
+            d = to ? fr_func_find((u_char *) to, strlen(to)) : NULL;
+
+            if (d && !d->removed && strcmp(d->tenant, f->tenant) != 0) {
+                fr_log(FR_LOG_ERR, 0, "%s/function.conf:%d: %s \"%s\" is a "
+                       "function of another tenant: \"%s\" not loaded",
+                       f->dir, fr_fconf_line(&f->conf, keys[i]), keys[i], to,
+                       f->name);
+                f->removed = 1;
+                problems++;
+            }
+        }
+    }
+
+    return problems;
 }
 
 
