@@ -244,16 +244,23 @@ run: deps all
 DESTDIR     ?=
 MODULES_DIR ?= /usr/lib/nginx/modules
 
+# a file that a running process may have mapped (the module in nginx's
+# workers, the runner, faas-init) gets a new inode: written beside under
+# a temporary name, then renamed over the old one, which lives on for
+# those who have it mapped (install(1) alone rewrites it in place)
+install_new = install -D -m $(1) $(2) $(dir $(3)).$(notdir $(3)).new \
+              && mv -f $(dir $(3)).$(notdir $(3)).new $(3)
+
 install: module runner
-	install -D -m 0644 $(MODULE) $(DESTDIR)$(MODULES_DIR)/ngx_http_faas_module.so
+	$(call install_new,0644,$(MODULE),$(DESTDIR)$(MODULES_DIR)/ngx_http_faas_module.so)
 	install -d $(DESTDIR)/usr/share/nginx/modules-available
 	echo "load_module modules/ngx_http_faas_module.so;" \
 	    > $(DESTDIR)/usr/share/nginx/modules-available/mod-http-faas.conf
 	install -d $(DESTDIR)/etc/nginx/modules-enabled
 	ln -sf /usr/share/nginx/modules-available/mod-http-faas.conf \
 	    $(DESTDIR)/etc/nginx/modules-enabled/50-mod-http-faas.conf
-	install -D -m 0755 $(BUILD)/fcgi-runner $(DESTDIR)/usr/sbin/fcgi-runner
-	install -D -m 0755 $(BUILD)/faas-init $(DESTDIR)/usr/lib/faas/faas-init
+	$(call install_new,0755,$(BUILD)/fcgi-runner,$(DESTDIR)/usr/sbin/fcgi-runner)
+	$(call install_new,0755,$(BUILD)/faas-init,$(DESTDIR)/usr/lib/faas/faas-init)
 	install -D -m 0644 conf/fcgi-runner.service \
 	    $(DESTDIR)/lib/systemd/system/fcgi-runner.service
 	install -d $(DESTDIR)/etc/faas/functions

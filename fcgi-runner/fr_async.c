@@ -23,6 +23,7 @@
 #include <sys/epoll.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "faas_protocol.h"
@@ -75,9 +76,9 @@ static int fr_async_request(fr_call_t *call, const fr_inv_t *inv);
 static void fr_async_handler(fr_io_t *io, uint32_t events);
 static void fr_async_done(fr_call_t *call, int ended);
 static int fr_async_status(const fr_buf_t *b);
-static void fr_async_destination(fr_call_t *call, const char *to, int status,
-    int ok);
-static void fr_async_json_str(fr_buf_t *doc, const u_char *p, size_t n);
+static int fr_async_meter_open(void);
+static void fr_async_destination(fr_call_t *call, fr_func_t *f,
+    const char *to, int status, int ok);
 static void fr_async_id(char *id);
 static uint64_t fr_wall_usec(void);
 
@@ -106,8 +107,7 @@ fr_async_init(void)
     fr_req_async_accept = fr_async_accept;
 
     if (fr_runner.conf.meter_log) {
-        fr_meter_fd = open(fr_runner.conf.meter_log,
-                           O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+        fr_meter_fd = fr_async_meter_open();
 
         if (fr_meter_fd == -1) {
             fr_log(FR_LOG_EMERG, errno, "cannot open meter_log \"%s\"",
@@ -608,11 +608,15 @@ fr_async_done(fr_call_t *call, int ended)
         (void) fr_store_fail(call->id, status, "failed", 0);
     }
 
-    if (ok && f && f->conf.on_success) {
-        fr_async_destination(call, f->conf.on_success, status, 1);
+    /* a destination's own run sends its outcome nowhere: no loops */
+    if (f == NULL || strcmp(call->trigger, "destination") == 0) {
+        /* void */
 
-    } else if (!ok && last && f && f->conf.on_failure) {
-        fr_async_destination(call, f->conf.on_failure, status, 0);
+    } else if (ok && f->conf.on_success) {
+        fr_async_destination(call, f, f->conf.on_success, status, 1);
+
+    } else if (!ok && last && f->conf.on_failure) {
+        fr_async_destination(call, f, f->conf.on_failure, status, 0);
     }
 
     fr_buf_free(&call->out);
@@ -621,6 +625,54 @@ fr_async_done(fr_call_t *call, int ended)
     free(call);
 
     fr_timer_add(&fr_tick_timer, 0);
+}
+
+
+/*
+ * SIGUSR1: meter_log opened again by its name (a rotation renamed it);
+ * lines go on to the old file if the new one cannot be opened
+ */
+
+int
+fr_async_reopen(void)
+{
+    int  fd;
+
+    if (fr_meter_fd == -1) {
+        return FR_OK;
+    }
+
+    fd = fr_async_meter_open();
+
+    if (fd == -1) {
+        fr_log(FR_LOG_ALERT, errno, "cannot reopen meter_log \"%s\"",
+               fr_runner.conf.meter_log);
+        return FR_ERROR;
+    }
+
+    close(fr_meter_fd);
+    fr_meter_fd = fd;
+
+    return FR_OK;
+}
+
+
+/* meter_log is a log: made with the operator's umask, not the store's */
+
+static int
+fr_async_meter_open(void)
+{
+    int     fd, err;
+    mode_t  mask;
+
+    mask = umask(fr_runner.umask);
+    fd = open(fr_runner.conf.meter_log,
+              O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+    err = errno;
+    (void) umask(mask);
+    errno = err;
+
+    return fd;
 }
 
 
@@ -658,12 +710,24 @@ fr_async_status(const fr_buf_t *b)
  */
 
 static void
-fr_async_destination(fr_call_t *call, const char *to, int status, int ok)
+fr_async_destination(fr_call_t *call, fr_func_t *f, const char *to,
+    int status, int ok)
 {
     char           head[512], id[FR_INV_ID_LEN + 1];
     size_t         hlen, len;
     fr_buf_t       doc;
+    fr_func_t     *d;
     const u_char  *p, *end;
+
+    /* the load refused it; checked again as the functions may change */
+    d = fr_func_find((const u_char *) to, strlen(to));
+
+    if (d && d->tenant && f->tenant && strcmp(d->tenant, f->tenant) != 0) {
+        fr_log(FR_LOG_ERR, 0, "invocation %s of \"%s\": destination \"%s\" "
+               "is a function of another tenant, not invoked", call->id,
+               call->function, to);
+        return;
+    }
 
     memset(&doc, 0, sizeof(doc));
 
@@ -681,9 +745,9 @@ fr_async_destination(fr_call_t *call, const char *to, int status, int ok)
     end = memmem(p, len, "\r\n\r\n", 4);
     hlen = end ? (size_t) (end - p) + 2 : len;
 
-    fr_async_json_str(&doc, p, hlen);
+    fr_buf_json_str(&doc, p, hlen);
     (void) fr_buf_append(&doc, ", \"body\": ", 10);
-    fr_async_json_str(&doc, end ? end + 4 : p + len,
+    fr_buf_json_str(&doc, end ? end + 4 : p + len,
                       end ? len - hlen - 2 : 0);
     (void) fr_buf_append(&doc, "}\n", 2);
 
@@ -696,40 +760,6 @@ fr_async_destination(fr_call_t *call, const char *to, int status, int ok)
     }
 
     fr_buf_free(&doc);
-}
-
-
-/* bytes as a JSON string, quoted */
-
-static void
-fr_async_json_str(fr_buf_t *doc, const u_char *p, size_t n)
-{
-    u_char  e[6];
-    size_t  i;
-
-    static const char  hex[] = "0123456789abcdef";
-
-    (void) fr_buf_append(doc, "\"", 1);
-
-    for (i = 0; i < n; i++) {
-        e[0] = '\\';
-        e[1] = p[i];
-
-        if (p[i] == '"' || p[i] == '\\') {
-            (void) fr_buf_append(doc, e, 2);
-
-        } else if (p[i] < 0x20 || p[i] >= 0x7f) {
-            (void) fr_buf_append(doc, "\\u00", 4);
-            e[0] = hex[p[i] >> 4];
-            e[1] = hex[p[i] & 0xf];
-            (void) fr_buf_append(doc, e, 2);
-
-        } else {
-            (void) fr_buf_append(doc, &p[i], 1);
-        }
-    }
-
-    (void) fr_buf_append(doc, "\"", 1);
 }
 
 

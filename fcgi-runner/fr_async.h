@@ -11,6 +11,7 @@
 
 
 int fr_async_init(void);
+int fr_async_reopen(void);
 int fr_async_invoke(const char *function, const char *trigger,
     const char *content_type, const u_char *body, size_t len, char *id);
 

@@ -235,3 +235,37 @@ fr_spool_free(fr_spool_t *s)
     s->fd = 0;
     s->rpos = s->wpos = 0;
 }
+
+
+/* bytes as a JSON string, quoted */
+
+void
+fr_buf_json_str(fr_buf_t *doc, const u_char *p, size_t n)
+{
+    u_char  e[6];
+    size_t  i;
+
+    static const char  hex[] = "0123456789abcdef";
+
+    (void) fr_buf_append(doc, "\"", 1);
+
+    for (i = 0; i < n; i++) {
+        e[0] = '\\';
+        e[1] = p[i];
+
+        if (p[i] == '"' || p[i] == '\\') {
+            (void) fr_buf_append(doc, e, 2);
+
+        } else if (p[i] < 0x20 || p[i] >= 0x7f) {
+            (void) fr_buf_append(doc, "\\u00", 4);
+            e[0] = hex[p[i] >> 4];
+            e[1] = hex[p[i] & 0xf];
+            (void) fr_buf_append(doc, e, 2);
+
+        } else {
+            (void) fr_buf_append(doc, &p[i], 1);
+        }
+    }
+
+    (void) fr_buf_append(doc, "\"", 1);
+}

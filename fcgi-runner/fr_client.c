@@ -9,12 +9,14 @@
 #include <errno.h>
 #include <getopt.h>
 #include <netdb.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fr_client.h"
@@ -22,13 +24,16 @@
 #include "fr_fcgi.h"
 
 
-#define FR_CLIENT_TIMEOUT  10       /* seconds for the whole answer */
+#define FR_CLIENT_TIMEOUT  10       /* seconds for the whole exchange */
+#define FR_CLIENT_MAX      (64 << 20)   /* bytes of an answer, at most */
 
 
 static int fr_client_connect(const char *addr);
 static int fr_client_ask(const char *addr, const char *query, int tty);
 static int fr_client_request(int fd, const char *query);
 static int fr_client_answer(int fd, int tty);
+static ssize_t fr_client_read(int fd, u_char *buf, size_t size,
+    const struct timespec *deadline);
 
 
 static void
@@ -186,6 +191,12 @@ fr_client_connect(const char *addr)
         strcpy(sun.sun_path, addr + 5);
 
         fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+        if (fd != -1) {
+            /* a connect() that would wait (a full backlog) waits this */
+            (void) setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+        }
+
         rc = fd == -1 ? -1 : connect(fd, (struct sockaddr *) &sun,
                                      sizeof(sun));
         ai = NULL;
@@ -208,6 +219,11 @@ fr_client_connect(const char *addr)
         }
 
         fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+        if (fd != -1) {
+            (void) setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+        }
+
         rc = fd == -1 ? -1 : connect(fd, ai->ai_addr, ai->ai_addrlen);
         freeaddrinfo(ai);
     }
@@ -271,30 +287,49 @@ fr_client_request(int fd, const char *query)
 }
 
 
-/* STDOUT until END_REQUEST: the header block, then the body to print */
+/*
+ * STDOUT until END_REQUEST: the header block, then the body to print.
+ * Whatever answers is bounded: FR_CLIENT_MAX bytes read in all, and
+ * FR_CLIENT_TIMEOUT seconds for the whole answer, however it trickles.
+ */
 
 static int
 fr_client_answer(int fd, int tty)
 {
     int                status;
     char              *body, *line;
+    size_t             total;
     u_char             buf[16384];
     ssize_t            n;
     const u_char      *pos;
     fr_buf_t           out;
     fr_fcgi_event_e    ev;
+    struct timespec    deadline;
     fr_fcgi_parser_t   parser;
 
     memset(&out, 0, sizeof(out));
     fr_fcgi_parser_init(&parser);
+    total = 0;
+
+    clock_gettime(CLOCK_MONOTONIC, &deadline);
+    deadline.tv_sec += FR_CLIENT_TIMEOUT;
 
     for ( ;; ) {
-        n = read(fd, buf, sizeof(buf));
+        n = fr_client_read(fd, buf, sizeof(buf), &deadline);
 
         if (n <= 0) {
             fprintf(stderr, "fcgi-runner status: %s before the answer "
                     "ended\n", n == 0 ? "connection closed"
                                       : strerror(errno));
+            fr_buf_free(&out);
+            return 1;
+        }
+
+        total += (size_t) n;
+
+        if (total > FR_CLIENT_MAX) {
+            fprintf(stderr, "fcgi-runner status: an answer over %d MiB, "
+                    "not read further\n", FR_CLIENT_MAX >> 20);
             fr_buf_free(&out);
             return 1;
         }
@@ -359,4 +394,46 @@ done:
     fr_buf_free(&out);
 
     return 0;
+}
+
+
+/* a read that waits no later than the deadline; ETIMEDOUT past it */
+
+static ssize_t
+fr_client_read(int fd, u_char *buf, size_t size,
+    const struct timespec *deadline)
+{
+    int              rc;
+    long             ms;
+    struct pollfd    pfd;
+    struct timespec  now;
+
+    for ( ;; ) {
+        clock_gettime(CLOCK_MONOTONIC, &now);
+
+        ms = (deadline->tv_sec - now.tv_sec) * 1000
+             + (deadline->tv_nsec - now.tv_nsec) / 1000000;
+
+        if (ms <= 0) {
+            errno = ETIMEDOUT;
+            return -1;
+        }
+
+        pfd.fd = fd;
+        pfd.events = POLLIN;
+
+        rc = poll(&pfd, 1, (int) ms);
+
+        if (rc == -1 && errno == EINTR) {
+            continue;
+        }
+
+        if (rc == -1) {
+            return -1;
+        }
+
+        if (rc == 1) {
+            return read(fd, buf, size);
+        }
+    }
 }

@@ -21,6 +21,7 @@
 static int fr_cron_field(const char *s, int lo, int hi,
     const char *const *names, uint64_t *bits);
 static int fr_cron_value(const char **p, int lo, const char *const *names);
+static int fr_cron_step(const char **p, int lo, int hi);
 
 
 static const char *const  fr_months[] = {
@@ -156,7 +157,7 @@ fr_cron_field(const char *s, int lo, int hi, const char *const *names,
 
         if (*p == '/') {
             p++;
-            step = (int) strtol(p, (char **) &p, 10);
+            step = fr_cron_step(&p, lo, hi);
         }
 
         if (a < lo || b > hi || a > b || step < 1) {
@@ -201,6 +202,39 @@ fr_cron_value(const char **p, int lo, const char *const *names)
     *p = end;
 
     return v > 1000 ? -1 : (int) v;
+}
+
+
+/*
+ * A step: digits only, 1 up to the field's width (a minute's step of 60
+ * at most); anything else is -1, so no sum of a value and a step can
+ * overflow
+ */
+
+static int
+fr_cron_step(const char **p, int lo, int hi)
+{
+    int          v;
+    const char  *s;
+
+    v = 0;
+
+    for (s = *p; isdigit((u_char) *s); s++) {
+        if (v > hi - lo + 1) {
+            break;
+        }
+
+        v = v * 10 + (*s - '0');
+    }
+
+    if (s == *p || isdigit((u_char) *s) || v > hi - lo + 1) {
+        *p = s;
+        return -1;
+    }
+
+    *p = s;
+
+    return v;
 }
 
 

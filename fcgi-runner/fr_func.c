@@ -24,6 +24,7 @@
 #include "fr_log.h"
 #include "fr_path.h"
 #include "fr_folder.h"
+#include "fr_identity.h"
 #include "fr_func.h"
 #include "fr_isolate.h"
 #include "fr_spawn.h"
@@ -34,15 +35,12 @@ static fr_func_t *fr_func_load(const char *name, const char *dir,
     const struct stat *st, int test, int *problems);
 static int fr_func_configure(fr_func_t *f, int test);
 static int fr_funcs_load_dir(const char *path, int test, int *problems);
-static int fr_func_identity(fr_func_t *f, int test);
-static int fr_func_owner(fr_func_t *f, uid_t uid);
-static int fr_func_user(fr_func_t *f);
-static int fr_func_tenant(fr_func_t *f, const char *tenant);
 static int fr_func_caps(fr_func_t *f);
 static void fr_func_update(fr_func_t *old, fr_func_t *f);
 static void fr_func_not_one(const char *dir);
 static void fr_func_modes(fr_func_t *f);
 static void fr_func_free(fr_func_t *f);
+static int fr_funcs_destinations(void);
 
 
 static const fr_func_events_t  *fr_func_events;
@@ -292,6 +290,8 @@ fr_funcs_load(int test)
 
         problems++;
     }
+
+    problems += fr_funcs_destinations();
 
     for (l = fr_list_first(&fr_runner.funcs); l != &fr_runner.funcs;
          l = next)
@@ -565,219 +565,12 @@ fr_func_configure(fr_func_t *f, int test)
 
     problems += fr_func_caps(f);
 
-    if (fr_func_identity(f, test) != 0) {
+    if (fr_identity(f, test) != 0) {
         /* nobody to look the paths up as */
         return problems + 1;
     }
 
     return problems + (f->argv ? fr_folder_paths(f, test) : 0);
-}
-
-
-/*
- * Whom the workers run as and whom the use is metered to. A runner that
- * is not root runs everything as itself. With a root runner:
- *
- *   a folder owned by a user runs as that user and its primary group,
- *   billed to the tenant of its name; "user", "group" and "tenant"
- *   there may only name that user;
- *
- *   a root-owned folder may name any user (and a group the user may
- *   use) and any tenant; without "user" it runs as the dynamic user of
- *   its tenant ("tenant", else "default").
- *
- * Any problem leaves the function unloaded: never running as root, or
- * as somebody else, by mistake.
- */
-
-static int
-fr_func_identity(fr_func_t *f, int test)
-{
-    const char     *tenant;
-    fr_fconf_t     *fc;
-
-    fc = &f->conf;
-
-    if (fr_runner.is_root && f->dir_uid != 0) {
-        /* the folder's owner, as found by descriptor (fr_func_read) */
-        return fr_func_owner(f, f->dir_uid);
-    }
-
-    tenant = fc->tenant ? fc->tenant : (fc->user ? fc->user : "default");
-
-    if (fr_func_tenant(f, tenant) != FR_OK) {
-        return 1;
-    }
-
-    if (!fr_runner.is_root) {
-        if (fc->user) {
-            fr_log(FR_LOG_WARN, 0, "function \"%s\": user \"%s\" is "
-                   "ignored, the runner is not root", f->name, fc->user);
-        }
-
-        return 0;
-    }
-
-    if (fc->user) {
-        return fr_func_user(f);
-    }
-
-    if (fc->group) {
-        fr_log(FR_LOG_ERR, 0, "%s/function.conf:%d: \"group\" without "
-               "\"user\": the tenant's dynamic user has a group of its own",
-               f->dir, fr_fconf_line(fc, "group"));
-        return 1;
-    }
-
-    if (fr_tenant_dynamic_user(f->owner, test) != FR_OK) {
-        fr_log(FR_LOG_ERR, 0, "function \"%s\" not loaded: no dynamic "
-               "user for tenant \"%s\"", f->name, f->tenant);
-        return 1;
-    }
-
-    f->uid = f->owner->uid;
-    f->gid = f->owner->gid;
-    f->set_user = (f->uid != 0);
-
-    return 0;
-}
-
-
-/* a folder owned by a user: that user, its group, its tenant */
-
-static int
-fr_func_owner(fr_func_t *f, uid_t uid)
-{
-    int             problems;
-    struct group   *gr;
-    struct passwd  *pw;
-    fr_fconf_t     *fc;
-
-    fc = &f->conf;
-    pw = getpwuid(uid);
-
-    if (pw == NULL) {
-        fr_log(FR_LOG_ERR, 0, "function \"%s\" not loaded: its folder is "
-               "owned by uid %d, which is no user", f->name, (int) uid);
-        return 1;
-    }
-
-    problems = 0;
-
-#define fr_only_owner(key, value)                                            \
-    if (value) {                                                             \
-        fr_log(FR_LOG_ERR, 0, "%s/function.conf:%d: \"" key " = %s\" in a "  \
-               "folder owned by \"%s\": only a root-owned folder may name "   \
-               "another", f->dir, fr_fconf_line(fc, key), value,              \
-               pw->pw_name);                                                 \
-        problems++;                                                          \
-    }
-
-    fr_only_owner("user", fc->user && strcmp(fc->user, pw->pw_name) != 0
-                          ? fc->user : NULL);
-    fr_only_owner("tenant", fc->tenant && strcmp(fc->tenant, pw->pw_name) != 0
-                            ? fc->tenant : NULL);
-
-    if (fc->group) {
-        gr = getgrgid(pw->pw_gid);
-
-        fr_only_owner("group", gr == NULL || strcmp(gr->gr_name, fc->group)
-                               ? fc->group : NULL);
-    }
-
-#undef fr_only_owner
-
-    if (problems) {
-        return problems;
-    }
-
-    if (fr_func_tenant(f, pw->pw_name) != FR_OK) {
-        return 1;
-    }
-
-    f->uid = pw->pw_uid;
-    f->gid = pw->pw_gid;
-    f->set_user = 1;
-
-    return 0;
-}
-
-
-/* "user" (and "group") in a root-owned folder */
-
-static int
-fr_func_user(fr_func_t *f)
-{
-    char          **m;
-    struct group   *gr;
-    struct passwd  *pw;
-    fr_fconf_t     *fc;
-
-    fc = &f->conf;
-    pw = getpwnam(fc->user);
-
-    if (pw == NULL) {
-        fr_log(FR_LOG_ERR, 0, "%s/function.conf:%d: unknown user \"%s\", "
-               "function not loaded", f->dir, fr_fconf_line(fc, "user"),
-               fc->user);
-        return 1;
-    }
-
-    f->uid = pw->pw_uid;
-    f->gid = pw->pw_gid;
-
-    if (fc->group) {
-        gr = getgrnam(fc->group);
-
-        if (gr == NULL) {
-            fr_log(FR_LOG_ERR, 0, "%s/function.conf:%d: unknown group "
-                   "\"%s\", function not loaded", f->dir,
-                   fr_fconf_line(fc, "group"), fc->group);
-            return 1;
-        }
-
-        /* the user's primary group, or one it is a member of */
-        for (m = gr->gr_mem; gr->gr_gid != pw->pw_gid && *m; m++) {
-            if (strcmp(*m, pw->pw_name) == 0) {
-                break;
-            }
-        }
-
-        if (gr->gr_gid != pw->pw_gid && *m == NULL) {
-            fr_log(FR_LOG_ERR, 0, "%s/function.conf:%d: user \"%s\" is not "
-                   "a member of group \"%s\", function not loaded", f->dir,
-                   fr_fconf_line(fc, "group"), fc->user, fc->group);
-            return 1;
-        }
-
-        f->gid = gr->gr_gid;
-    }
-
-    f->set_user = 1;
-
-    return 0;
-}
-
-
-/* the tenant's name is checked, its object found or made */
-
-static int
-fr_func_tenant(fr_func_t *f, const char *tenant)
-{
-    if (!fr_name_valid((const u_char *) tenant, strlen(tenant))) {
-        fr_log(FR_LOG_ERR, 0, "%s/function.conf:%d: invalid tenant "
-               "\"%.64s%s\"%s: 1-64 characters of A-Z a-z 0-9 _ -, "
-               "starting with a letter or digit", f->dir,
-               fr_fconf_line(&f->conf, f->conf.tenant ? "tenant" : "user"),
-               tenant, strlen(tenant) > 64 ? "..." : "",
-               f->conf.tenant ? "" : " (a user's name, set \"tenant\")");
-        return FR_ERROR;
-    }
-
-    f->tenant = strdup(tenant);
-    f->owner = fr_tenant_get(tenant);
-
-    return (f->tenant && f->owner) ? FR_OK : FR_ERROR;
 }
 
 
@@ -850,6 +643,47 @@ fr_func_free(fr_func_t *f)
     /* a caller up the stack may still look at its (empty) queue */
     fr_list_init(&f->queue);
     fr_free_later(f);
+}
+
+
+/*
+ * Once all are read: on_success and on_failure name a function of the
+ * same tenant, or the function is refused (taken out as removed).
+ */
+
+static int
+fr_funcs_destinations(void)
+{
+    int          problems, i;
+    char        *to;
+    fr_func_t   *f, *d;
+    fr_link_t   *l;
+
+    static const char  *keys[] = { "on_success", "on_failure" };
+
+    problems = 0;
+
+    for (l = fr_list_first(&fr_runner.funcs); l != &fr_runner.funcs;
+         l = l->next)
+    {
+        f = fr_list_data(l, fr_func_t, link);
+
+        for (i = 0; i < 2 && !f->removed; i++) {
+            to = i ? f->conf.on_failure : f->conf.on_success;
+            d = to ? fr_func_find((u_char *) to, strlen(to)) : NULL;
+
+            if (d && !d->removed && strcmp(d->tenant, f->tenant) != 0) {
+                fr_log(FR_LOG_ERR, 0, "%s/function.conf:%d: %s \"%s\" is a "
+                       "function of another tenant: \"%s\" not loaded",
+                       f->dir, fr_fconf_line(&f->conf, keys[i]), keys[i], to,
+                       f->name);
+                f->removed = 1;
+                problems++;
+            }
+        }
+    }
+
+    return problems;
 }
 
 

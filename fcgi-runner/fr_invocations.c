@@ -10,7 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "fr_log.h"
 #include "fr_conf.h"
 #include "fr_cron.h"
 #include "fr_invocations.h"
@@ -21,18 +23,20 @@ typedef struct {
     int                    json;
     int                    n;
     int                    full;            /* one, with its response */
+    int                    raw;             /* its bytes as they are */
 } fr_list_ctx_t;
 
 
 static int fr_inv_print(const fr_inv_t *inv, void *data);
 static void fr_inv_json_str(const u_char *p, size_t len);
+static void fr_inv_text(const u_char *p, size_t len);
 static void fr_inv_time(char *buf, size_t size, uint64_t usec);
 
 
 int
 fr_invocations_main(int argc, char **argv)
 {
-    int            c, state, one, rc;
+    int            c, state, one, rc, raw;
     char          *config, *state_dir, *function, *format;
     fr_conf_t      conf;
     fr_list_ctx_t  ctx;
@@ -43,6 +47,7 @@ fr_invocations_main(int argc, char **argv)
         { "function",  required_argument, NULL, 'f' },
         { "state",     required_argument, NULL, 's' },
         { "format",    required_argument, NULL, 'F' },
+        { "raw",       no_argument,       NULL, 'r' },
         { NULL, 0, NULL, 0 }
     };
 
@@ -52,10 +57,12 @@ fr_invocations_main(int argc, char **argv)
     function = NULL;
     format = "table";
     state = -1;
+    raw = 0;
     optind = 1;
 
-    while ((c = getopt_long(argc, argv, "c:d:f:s:F:", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "c:d:f:s:F:r", opts, NULL)) != -1) {
         switch (c) {
+        case 'r': raw = 1; break;
         case 'c': config = optarg; break;
         case 'd': state_dir = optarg; break;
         case 'f': function = optarg; break;
@@ -81,7 +88,8 @@ fr_invocations_main(int argc, char **argv)
                     "           [--state queued|running|succeeded|failed] "
                     "[--format table|json]\n"
                     "       fcgi-runner invocation ID [--config FILE] "
-                    "[--state-dir DIR] [--format table|json]\n");
+                    "[--state-dir DIR] [--format table|json] "
+                    "[--raw]\n");
             return 2;
         }
     }
@@ -113,6 +121,9 @@ fr_invocations_main(int argc, char **argv)
     memset(&ctx, 0, sizeof(ctx));
     ctx.json = (format[0] == 'j');
     ctx.full = one;
+    /* a function's bytes reach a terminal escaped: no escape sequence of
+     * its own runs there */
+    ctx.raw = raw || !isatty(STDOUT_FILENO);
 
     if (ctx.json && !one) {
         printf("[");
@@ -175,7 +186,13 @@ fr_inv_print(const fr_inv_t *inv, void *data)
                fr_inv_state_name(inv->state), inv->attempts, inv->status,
                created, started, finished, inv->error ? inv->error : "-",
                inv->body_len, inv->response_len);
-        fwrite(inv->response, 1, inv->response_len, stdout);
+        if (ctx->raw) {
+            fwrite(inv->response, 1, inv->response_len, stdout);
+
+        } else {
+            fr_inv_text(inv->response, inv->response_len);
+        }
+
         ctx->n++;
         return FR_OK;
     }
@@ -227,6 +244,38 @@ fr_inv_json_str(const u_char *p, size_t len)
     }
 
     putchar('"');
+}
+
+
+/*
+ * A function's response for a terminal: lines, tabs and well-formed
+ * UTF-8 as they are; other control bytes (ESC, CR not before LF, the
+ * C1 controls), DEL and bytes that are no UTF-8 as \xNN escapes.
+ */
+
+static void
+fr_inv_text(const u_char *p, size_t len)
+{
+    size_t         n;
+    const u_char  *last;
+
+    last = p + len;
+
+    while (p < last) {
+        n = fr_utf8_len(p, last);
+
+        if ((n == 1 && ((*p >= 0x20 && *p < 0x7f) || *p == '\n'
+                        || *p == '\t'
+                        || (*p == '\r' && p + 1 < last && p[1] == '\n')))
+            || (n > 1 && !(p[0] == 0xc2 && p[1] < 0xa0)))
+        {
+            fwrite(p, 1, n, stdout);
+            p += n;
+            continue;
+        }
+
+        printf("\\x%02x", *p++);
+    }
 }
 
 

@@ -5,17 +5,25 @@
  * both: "2026/11/27 01:50:00 [error] 1234#0: message".
  */
 
+#include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "fr_core.h"
 #include "fr_log.h"
 
 
 int  fr_log_level = FR_LOG_INFO;
+
+/* the file stderr was at startup, when it is one: SIGUSR1 reopens it */
+static char  *fr_log_path;
 
 static const char  *fr_log_levels[] = {
     "emerg", "alert", "error", "warn", "notice", "info", "debug"
@@ -95,6 +103,118 @@ fr_log_escape(u_char *dst, const u_char *src, size_t n)
     }
 
     return d - dst;
+}
+
+
+/*
+ * The length of the well-formed UTF-8 character at p (RFC 3629: no
+ * overlong form, no surrogate, nothing past U+10FFFF), 0 if there is
+ * none: an ASCII byte is 1, a stray or cut byte 0.
+ */
+
+size_t
+fr_utf8_len(const u_char *p, const u_char *last)
+{
+    size_t  n, i;
+    u_char  lo, hi;
+
+    lo = 0x80;
+    hi = 0xbf;
+
+    if (p[0] < 0x80) {
+        return 1;
+
+    } else if (p[0] >= 0xc2 && p[0] <= 0xdf) {
+        n = 2;
+
+    } else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+        n = 3;
+        lo = (p[0] == 0xe0) ? 0xa0 : 0x80;
+        hi = (p[0] == 0xed) ? 0x9f : 0xbf;
+
+    } else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+        n = 4;
+        lo = (p[0] == 0xf0) ? 0x90 : 0x80;
+        hi = (p[0] == 0xf4) ? 0x8f : 0xbf;
+
+    } else {
+        return 0;
+    }
+
+    if ((size_t) (last - p) < n || p[1] < lo || p[1] > hi) {
+        return 0;
+    }
+
+    for (i = 2; i < n; i++) {
+        if (p[i] < 0x80 || p[i] > 0xbf) {
+            return 0;
+        }
+    }
+
+    return n;
+}
+
+
+/*
+ * At startup: when stderr is a regular file (fcgi-runner 2>>FILE, a
+ * unit's StandardError=append:FILE), its path, for fr_log_reopen().
+ */
+
+void
+fr_log_file_init(void)
+{
+    char         path[PATH_MAX];
+    ssize_t      n;
+    struct stat  st;
+
+    if (fstat(STDERR_FILENO, &st) == -1 || !S_ISREG(st.st_mode)) {
+        return;
+    }
+
+    n = readlink("/proc/self/fd/2", path, sizeof(path) - 1);
+
+    if (n <= 0 || path[0] != '/') {
+        return;
+    }
+
+    path[n] = '\0';
+    free(fr_log_path);
+    fr_log_path = strdup(path);
+}
+
+
+/*
+ * SIGUSR1, as nginx's USR1: the log file opened again by its name, so a
+ * rotation that renamed it (logrotate's "create") starts a new file
+ */
+
+int
+fr_log_reopen(void)
+{
+    int  fd;
+
+    if (fr_log_path == NULL) {
+        return FR_OK;
+    }
+
+    fd = open(fr_log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+
+    if (fd == -1) {
+        fr_log(FR_LOG_ALERT, errno, "cannot reopen the log \"%s\"",
+               fr_log_path);
+        return FR_ERROR;
+    }
+
+    if (dup2(fd, STDERR_FILENO) == -1) {
+        fr_log(FR_LOG_ALERT, errno, "dup2() of the log \"%s\" failed",
+               fr_log_path);
+        close(fd);
+        return FR_ERROR;
+    }
+
+    close(fd);
+
+    return FR_OK;
 }
 
 

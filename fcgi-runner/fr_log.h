@@ -28,7 +28,10 @@ extern int  fr_log_level;
 void fr_log(fr_log_level_e level, int err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 int fr_log_parse_level(const char *name);
+void fr_log_file_init(void);
+int fr_log_reopen(void);
 size_t fr_log_escape(u_char *dst, const u_char *src, size_t n);
+size_t fr_utf8_len(const u_char *p, const u_char *last);
 
 
 #define fr_log_error(level, err, ...)                                        \

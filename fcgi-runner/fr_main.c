@@ -47,6 +47,7 @@ static unsigned  fr_sig_child;
 static unsigned  fr_sig_reload;
 static unsigned  fr_sig_terminate;
 static unsigned  fr_sig_quit;
+static unsigned  fr_sig_reopen;
 static unsigned  fr_shutdown_expired;
 
 /* what the command line said, for a reload of the config */
@@ -67,6 +68,9 @@ static int fr_conf_load(fr_conf_t *conf, int reload);
 static void fr_reload(void);
 static int fr_config_changed(void);
 static void fr_rundir_clean(const char *base);
+static void fr_reopen(void);
+static int fr_state_dir_check(void);
+static int fr_state_file_check(int dir, const char *name);
 
 
 static void
@@ -230,6 +234,11 @@ fr_run(void)
 
     (void) signal(SIGPIPE, SIG_IGN);
     fr_rlimit_nofile();
+    fr_log_file_init();
+
+    /* what the runner creates (state_dir, the store, dynamic-users) is
+     * its own from the start; workers get the operator's umask back */
+    fr_runner.umask = umask(077);
 
     /*
      * What a worker leaves behind (a double fork, a daemon) is
@@ -239,7 +248,9 @@ fr_run(void)
      */
     (void) prctl(PR_SET_CHILD_SUBREAPER, 1);
 
-    if (fr_event_init() != FR_OK || fr_signals_init() != FR_OK) {
+    if (fr_event_init() != FR_OK || fr_signals_init() != FR_OK
+        || fr_state_dir_check() != FR_OK)
+    {
         goto done;
     }
 
@@ -298,6 +309,11 @@ fr_run(void)
         if (fr_sig_reload) {
             fr_sig_reload = 0;
             fr_reload();
+        }
+
+        if (fr_sig_reopen) {
+            fr_sig_reopen = 0;
+            fr_reopen();
         }
 
         if (fr_sig_quit) {
@@ -563,6 +579,7 @@ fr_signals_init(void)
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGQUIT);
+    sigaddset(&set, SIGUSR1);
 
     if (sigprocmask(SIG_BLOCK, &set, NULL) == -1) {
         fr_log(FR_LOG_EMERG, errno, "sigprocmask() failed");
@@ -597,9 +614,137 @@ fr_signal_handler(fr_io_t *io, uint32_t events)
         case SIGCHLD: fr_sig_child = 1; break;
         case SIGHUP:  fr_sig_reload = 1; break;
         case SIGTERM: fr_sig_terminate = 1; break;
+        case SIGUSR1: fr_sig_reopen = 1; break;
         default:      fr_sig_quit = 1; break;
         }
     }
+}
+
+
+/*
+ * state_dir holds whole requests and responses of every tenant: it and
+ * what is in it are the runner's user's alone. Looser modes (an older
+ * runner made it 0755, its files 0644) are repaired and logged; a
+ * state_dir or file of another owner, or a link in it, stops the start.
+ */
+
+static int
+fr_state_dir_check(void)
+{
+    int             fd, rc;
+    DIR            *d;
+    const char     *path;
+    struct stat     st;
+    struct dirent  *de;
+
+    path = fr_runner.conf.state_dir;
+    fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+    if (fd == -1 && errno == ENOENT) {
+        /* made when first needed, 0700 */
+        return FR_OK;
+    }
+
+    if (fd == -1 || fstat(fd, &st) == -1) {
+        fr_log(FR_LOG_EMERG, errno, "cannot open state_dir \"%s\"", path);
+
+        if (fd != -1) {
+            close(fd);
+        }
+
+        return FR_ERROR;
+    }
+
+    if (st.st_uid != geteuid()) {
+        fr_log(FR_LOG_EMERG, 0, "state_dir \"%s\" is owned by uid %d, not "
+               "by the runner's %d", path, (int) st.st_uid, (int) geteuid());
+        close(fd);
+        return FR_ERROR;
+    }
+
+    if ((st.st_mode & 077) && fchmod(fd, st.st_mode & 0700) == 0) {
+        fr_log(FR_LOG_WARN, 0, "state_dir \"%s\" was mode %04o: now %04o",
+               path, (unsigned) (st.st_mode & 07777),
+               (unsigned) (st.st_mode & 0700));
+    }
+
+    d = fdopendir(fd);
+
+    if (d == NULL) {
+        fr_log(FR_LOG_EMERG, errno, "cannot read state_dir \"%s\"", path);
+        close(fd);
+        return FR_ERROR;
+    }
+
+    rc = FR_OK;
+
+    while (rc == FR_OK && (de = readdir(d)) != NULL) {
+        if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0) {
+            rc = fr_state_file_check(dirfd(d), de->d_name);
+        }
+    }
+
+    closedir(d);
+
+    return rc;
+}
+
+
+static int
+fr_state_file_check(int dir, const char *name)
+{
+    int          fd;
+    mode_t       mode;
+    struct stat  st;
+
+    fd = openat(dir, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+
+    if (fd == -1 || fstat(fd, &st) == -1
+        || st.st_uid != geteuid()
+        || !(S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)))
+    {
+        fr_log(FR_LOG_EMERG, fd == -1 ? errno : 0, "\"%s/%s\" in state_dir "
+               "is not a file or folder of the runner's own",
+               fr_runner.conf.state_dir, name);
+
+        if (fd != -1) {
+            close(fd);
+        }
+
+        return FR_ERROR;
+    }
+
+    mode = st.st_mode & (S_ISDIR(st.st_mode) ? 0700 : 0600);
+
+    if ((st.st_mode & 07777) != mode && fchmod(fd, mode) == 0) {
+        fr_log(FR_LOG_WARN, 0, "\"%s/%s\" was mode %04o: now %04o",
+               fr_runner.conf.state_dir, name,
+               (unsigned) (st.st_mode & 07777), (unsigned) mode);
+    }
+
+    close(fd);
+
+    return FR_OK;
+}
+
+
+/* SIGUSR1: the log files opened again, as nginx does (logrotate) */
+
+static void
+fr_reopen(void)
+{
+    mode_t  mask;
+
+    fr_log(FR_LOG_NOTICE, 0, "reopening logs");
+
+    /* a new log file gets the operator's umask, not the store's */
+    mask = umask(fr_runner.umask);
+    (void) fr_log_reopen();
+    (void) umask(mask);
+
+    (void) fr_async_reopen();
+
+    fr_log(FR_LOG_NOTICE, 0, "logs reopened");
 }
 
 

@@ -302,6 +302,7 @@ typedef struct {
     char                  *listen_path;     /* unix socket to unlink */
     ino_t                  listen_ino;
     char                  *rundir;
+    mode_t                 umask;           /* the operator's: workers' */
     char                  *init_path;       /* faas-init, for pid */
     int                    init_fd;         /* O_PATH; -1: none found */
     int                    nworkers;

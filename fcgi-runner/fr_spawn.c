@@ -327,6 +327,10 @@ fr_spawn_child(void *data)
     c = data;
     f = c->func;
 
+    /* the runner's 077 keeps state_dir its own; a function gets the
+     * operator's umask */
+    (void) umask(fr_runner.umask);
+
     sigemptyset(&set);
     (void) syscall(SYS_rt_sigprocmask, SIG_SETMASK, &set, NULL, _NSIG / 8);
 

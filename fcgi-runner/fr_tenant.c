@@ -256,7 +256,7 @@ fr_dynamic_save(void)
     char   path[PATH_MAX], tmp[PATH_MAX + 8];
     FILE  *f;
 
-    if (mkdir(fr_runner.conf.state_dir, 0755) == -1 && errno != EEXIST) {
+    if (mkdir(fr_runner.conf.state_dir, 0700) == -1 && errno != EEXIST) {
         fr_log(FR_LOG_ERR, errno, "mkdir() \"%s\" failed",
                fr_runner.conf.state_dir);
         return FR_ERROR;
@@ -267,7 +267,7 @@ fr_dynamic_save(void)
     snprintf(tmp, sizeof(tmp), "%s.new", path);
 
     fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
-              0644);
+              0600);
     f = (fd == -1) ? NULL : fdopen(fd, "w");
 
     if (f == NULL) {

@@ -32,6 +32,46 @@ like(FaasTest::read_file(
          "$d/usr/share/nginx/modules-available/mod-http-faas.conf"),
      qr/^load_module modules\/ngx_http_faas_module\.so;$/m, 'the snippet');
 
+# a second install puts down new inodes: what running nginx workers (or
+# a running runner) have mapped is never rewritten under them
+{
+    my %ino;
+    my %fh;
+    my @mapped = qw(usr/lib/nginx/modules/ngx_http_faas_module.so
+                    usr/sbin/fcgi-runner usr/lib/faas/faas-init);
+    for my $f (@mapped) {
+        $ino{$f} = (stat "$d/$f")[1];
+        open $fh{$f}, '<', "$d/$f" or die "open $d/$f: $!";
+    }
+    $out = `make -s -C $root install DESTDIR=$d 2>&1`;
+    is($?, 0, 'make install again') or diag($out);
+    for my $f (@mapped) {
+        my @st = stat "$d/$f";
+        isnt($st[1], $ino{$f}, "$f: a new inode");
+        is((stat $fh{$f})[3], 0, "$f: the old one is unlinked, not rewritten");
+        is(sprintf('%o', $st[2] & 07777), $f =~ /\.so$/ ? '644' : '755',
+           "$f: its mode");
+    }
+    my @tmp = grep { m{/\.[^/]+\.new$} } split /\n/, `find $d -name '.*'`;
+    is("@tmp", '', 'no temporary file left');
+
+    # and the name is never missing nor a half-written file: the file is
+    # written under another name and renamed over (install(1) alone
+    # unlinks the name, then writes it anew under that name)
+  SKIP: {
+        skip('no strace', 2 * @mapped) unless `which strace` =~ /strace/;
+        my $trace = $t->prefix . '/install.strace';
+        $out = `strace -f -o $trace -e trace=openat,unlinkat,rename,renameat,renameat2 make -s -C $root install DESTDIR=$d 2>&1`;
+        my $st = FaasTest::read_file($trace);
+        for my $f (@mapped) {
+            unlike($st, qr{unlinkat\(AT_FDCWD,\ "\Q$d/$f\E"
+                           |openat\(AT_FDCWD,\ "\Q$d/$f\E",[^)]*O_(?:WR|RDWR)}x,
+                   "$f: never unlinked nor written under its name");
+            like($st, qr{rename\w*\(.*"\Q$d/$f\E"}, "$f: renamed into place");
+        }
+    }
+}
+
 # the example site, as a user would include it
 my $site = FaasTest::read_file("$root/conf/faas-site.conf");
 $site =~ s{/var/log/nginx/}{@{[ $t->prefix ]}/logs/}g;

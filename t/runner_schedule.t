@@ -48,6 +48,18 @@ is(ticks('0 0 31 2 *', '2026-11-27T15:07', 1), 'no tick within five years',
    'the 31st of February never comes');
 `$bin schedule '61 * * * *' 2>&1`;
 isnt($?, 0, 'minute 61: refused');
+# a step is bounded as a value is: no sum of value and step overflows
+for my $e ('30/2147483647 * * * *', '*/4294967297 * * * *',
+           '0 */25 * * *', '*/61 * * * *', '*/+5 * * * *', '*/ 5 * * * *',
+           '0 0 1-31/99999999999999999999 * *')
+{
+    my $o = `$bin schedule '$e' --from 2026-11-27T15:07 --count 40 2>&1`;
+    isnt($?, 0, "step of \"$e\": refused") or diag($o);
+}
+is(ticks('*/60 * * * *', '2026-11-27T15:07', 2),
+   '2026-11-27T16:00 | 2026-11-27T17:00', 'a step of the whole width');
+is(ticks('5/7 * * * *', '2026-11-27T15:07', 2),
+   '2026-11-27T16:05 | 2026-11-27T17:05', 'N/STEP is N, as before');
 like(`TZ=Asia/Tokyo $bin schedule '0 9 * * *' --local --from 2026-11-27T10:00 --count 1`,
      qr/^2026-11-28T09:00:00\+0900 Sat$/, 'in a time zone (--local, TZ)');
 
@@ -56,6 +68,9 @@ like(`TZ=Asia/Tokyo $bin schedule '0 9 * * *' --local --from 2026-11-27T10:00 --
 $t->function('bad', "exec = ./run.sh\nmode = cgi\nschedule = 0 25 * * *\n"
              . "schedule_timezone = Mars/Olympus\nschedule_catchup = maybe\n",
              'run.sh' => "#!/bin/sh\n");
+$t->function('bigstep', "exec = ./run.sh\nmode = cgi\n"
+             . "schedule = 30/2147483647 * * * *\n",
+             'run.sh' => "#!/bin/sh\n");
 my $out = `$bin --test --functions @{[ $t->functions_dir ]} 2>&1`;
 like($out, qr{bad/function.conf:3: invalid schedule "0 25 \* \* \*"},
      '--test: an hour of 25, with file and line');
@@ -63,7 +78,10 @@ like($out, qr{bad/function.conf:4: unknown schedule_timezone "Mars/Olympus"},
      '--test: an unknown time zone');
 like($out, qr{bad/function.conf:5: schedule_catchup is on or off, not "maybe"},
      '--test: catchup neither on nor off');
+like($out, qr{bigstep/function.conf:3: invalid schedule "30/2147483647 },
+     '--test: a step that overflowed, with file and line');
 $t->remove_function('bad');
+$t->remove_function('bigstep');
 
 # --- ticks, runs ---------------------------------------------------------------
 

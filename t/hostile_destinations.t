@@ -1,0 +1,112 @@
+#!/usr/bin/perl
+
+# Destinations stay within a tenant and never loop. A customer's
+# function naming another tenant's function as on_success or on_failure
+# is refused at load (and by --test) with file and line: its output
+# never becomes another tenant's request. A destination's own run sends
+# its outcome nowhere: "on_success = selfloop" runs once, then stops.
+# A destination of the same tenant still gets the outcome.
+
+use strict;
+use warnings;
+
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use FaasTest;
+use File::Path qw(make_path);
+use Test::More;
+use JSON::PP;
+use Time::HiRes qw(sleep);
+
+FaasTest::need_root('destinations across tenants');
+
+my $t = FaasTest->new;
+my ($d_uid, $d_gid) = (getpwnam('daemon'))[2, 3];
+
+my $rec = <<'EOF';
+#!/bin/sh
+body=$(cat)
+echo "$FAAS_TRIGGER $body" >> out/log
+printf 'Content-Type: text/plain\r\n\r\nran\n'
+EOF
+
+my %dir;
+sub fn {
+    my ($name, $conf, $uid) = @_;
+    $dir{$name} = $t->function($name, "exec = ./run.sh\nmode = cgi\n$conf",
+                               'run.sh' => $rec);
+    make_path("$dir{$name}/out");
+    chmod 0777, "$dir{$name}/out";
+    system('chown', '-R', "$uid:$uid", $dir{$name}) == 0 or die if $uid;
+}
+
+sub lines {
+    my ($name) = @_;
+    return grep { length } split /\n/,
+        FaasTest::read_file("$dir{$name}/out/log");
+}
+
+# the customer daemon: one destination of another tenant, one of its own
+fn('thief', "on_success = victim\n", $d_uid);
+fn('failthief', "# on failure too\non_failure = victim\n", $d_uid);
+fn('mine', "on_success = mydest\n", $d_uid);
+fn('mydest', '', $d_uid);
+# another tenant's function
+fn('victim', "tenant = bank\n");
+# a function that is its own destination
+fn('selfloop', "tenant = loop\non_success = selfloop\n");
+
+# --- --test ----------------------------------------------------------------
+
+{
+    my $cf = $t->prefix . '/test.conf';
+    FaasTest::write_file($cf, $t->runner_conf_text);
+    my $out = `$FaasTest::RUNNER --config $cf --test 2>&1`;
+    isnt($? >> 8, 0, '--test fails');
+    like($out, qr{\Q$dir{thief}\E/function.conf:3: on_success "victim" is a function of another tenant},
+         '--test: on_success of another tenant, with file and line');
+    like($out, qr{\Q$dir{failthief}\E/function.conf:4: on_failure "victim" is a function of another tenant},
+         '--test: on_failure likewise');
+    unlike($out, qr{"(mine|selfloop)"}, 'a destination of its own tenant is fine');
+}
+
+# --- at run time ----------------------------------------------------------
+
+$t->start_runner(conf => "async_backoff = 100ms\n");
+
+like($t->runner_log, qr{thief/function.conf:3: on_success "victim" is a function of another tenant: "thief" not loaded},
+     'the log says so');
+
+sub async {
+    my ($name) = @_;
+    return $t->fcgi_call($name, params => [FAAS_INVOCATION => 'async',
+                                           REQUEST_METHOD => 'POST'],
+                         stdin => "to $name")->{stdout};
+}
+
+like(async('thief'), qr/^Status: 404/m, 'the thief is not loaded: 404');
+like(async('failthief'), qr/^Status: 404/m, '... nor the other');
+like($t->fcgi_call('victim')->{stdout}, qr/^ran$/m,
+     'the victim runs, for its own tenant');
+
+like(async('mine'), qr/^Status: 202/m, 'a destination of its own tenant');
+ok(FaasTest::wait_for(sub { lines('mydest') >= 1 }, 15),
+   '... gets the outcome');
+my ($json) = (lines('mydest'))[0] =~ /^destination (.*)$/;
+is(eval { decode_json($json // '') }->{function}, 'mine',
+   '... as JSON, FAAS_TRIGGER=destination');
+
+like(async('selfloop'), qr/^Status: 202/m, 'selfloop: accepted');
+ok(FaasTest::wait_for(sub { lines('selfloop') >= 2 }, 15),
+   'selfloop ran, and ran as its own destination');
+sleep 3;
+my @l = lines('selfloop');
+is(scalar(@l), 2, 'then stopped: twice in all') or diag(scalar(@l) . ' runs');
+like($l[0], qr/^async /, '... the invocation');
+like($l[1] // '', qr/^destination /, '... and its destination run, once');
+is(scalar(grep { /^destination / } lines('victim')), 0,
+   'the victim never got anything');
+
+$t->done;
+
+done_testing;
