@@ -16,6 +16,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -657,17 +658,37 @@ fr_async_reopen(void)
 }
 
 
-/* meter_log is a log: made with the operator's umask, not the store's */
+/*
+ * meter_log is a log: made with the operator's umask, not the store's;
+ * its folder (/var/log/faas) is made when it is missing, as systemd's
+ * LogsDirectory= would.
+ */
 
 static int
 fr_async_meter_open(void)
 {
     int     fd, err;
+    char    dir[PATH_MAX], *slash;
     mode_t  mask;
 
     mask = umask(fr_runner.umask);
     fd = open(fr_runner.conf.meter_log,
               O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+
+    if (fd == -1 && errno == ENOENT
+        && snprintf(dir, sizeof(dir), "%s", fr_runner.conf.meter_log)
+           < (int) sizeof(dir)
+        && (slash = strrchr(dir, '/')) != NULL && slash != dir)
+    {
+        *slash = '\0';
+
+        if (mkdir(dir, 0750) == 0) {
+            fr_log(FR_LOG_NOTICE, 0, "created \"%s\" for meter_log", dir);
+            fd = open(fr_runner.conf.meter_log,
+                      O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+        }
+    }
+
     err = errno;
     (void) umask(mask);
     errno = err;

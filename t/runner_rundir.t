@@ -3,8 +3,10 @@
 # The runner's folder of worker sockets: under $RUNTIME_DIRECTORY (the
 # systemd unit's RuntimeDirectory=faas), named with the runner's pid; a
 # runner killed with SIGKILL leaves it behind, and the next start
-# removes it (and only folders of runners that are gone). The systemd
-# unit passes systemd-analyze verify.
+# removes it (and only folders of runners that are gone). meter_log in
+# a folder that does not exist yet (/var/log/faas) does not stop the
+# runner: the folder is made. The systemd unit passes systemd-analyze
+# verify.
 
 use strict;
 use warnings;
@@ -31,6 +33,9 @@ like($dir // '', qr{/fcgi-runner\.$pid\.\w+$},
      'the worker sockets are under RUNTIME_DIRECTORY, with the pid');
 ok(scalar(glob("$dir/*.sock")), '... a worker socket in it');
 
+# the second start below: meter_log in a folder nothing made yet
+my $logdir = $t->prefix . '/log-faas';
+
 # a live runner's folder, and a folder of another name: never touched
 my $alive = "$run/fcgi-runner.$$.keep";
 make_path($alive, "$run/other");
@@ -42,8 +47,11 @@ ok(FaasTest::wait_for(sub { !$t->workers('hello') }, 10),
    'its workers die with it');
 ok(-d $dir, 'SIGKILL leaves the folder behind');
 
-$t->start_runner(env => { RUNTIME_DIRECTORY => $run });
+$t->start_runner(env => { RUNTIME_DIRECTORY => $run },
+                 conf => "meter_log = $logdir/meter.log\n");
 ok(!-e $dir, 'the next start removes it');
+ok(-d $logdir, "meter_log's missing folder is made (no stop)");
+like($t->runner_log, qr{created "\Q$logdir\E" for meter_log}, '... and said');
 like($t->runner_log, qr{removed "\Q$dir\E", left by a runner that is gone},
      '... and says so');
 ok(-d $alive, "a live process's folder stays");
