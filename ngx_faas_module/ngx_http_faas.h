@@ -102,6 +102,7 @@ typedef struct {
     ngx_hash_t                     params_hash;  /* their names */
     ngx_flag_t                     status;
     ngx_uint_t                     invocation;   /* 0 sync, 1 async */
+    ngx_flag_t                     invocation_header;
     ngx_str_t                      status_format;
     ngx_flag_t                     accel_headers;
 } ngx_http_faas_loc_conf_t;

@@ -52,6 +52,8 @@ static ngx_int_t ngx_http_faas_add_pair(ngx_array_t *a, ngx_str_t *key,
     ngx_str_t *value, ngx_http_faas_loc_conf_t *params);
 static ngx_int_t ngx_http_faas_add_headers(ngx_http_request_t *r,
     ngx_array_t *a, ngx_http_faas_loc_conf_t *params);
+static ngx_flag_t ngx_http_faas_async(ngx_http_request_t *r,
+    ngx_http_faas_loc_conf_t *flcf);
 static ngx_int_t ngx_http_faas_encode_body(ngx_http_request_t *r,
     ngx_chain_t *body, ngx_chain_t **ll);
 static ngx_int_t ngx_http_faas_header_block(ngx_http_request_t *r,
@@ -484,7 +486,7 @@ ngx_http_faas_collect_params(ngx_http_request_t *r,
     } else {
         ngx_http_faas_add("FAAS_FUNCTION", &ctx->function);
 
-        if (flcf->invocation) {
+        if (ngx_http_faas_async(r, flcf)) {
             ngx_str_set(&value, "async");
             ngx_http_faas_add("FAAS_INVOCATION", &value);
         }
@@ -522,6 +524,55 @@ ngx_http_faas_collect_params(ngx_http_request_t *r,
     }
 
     return a;
+}
+
+
+/*
+ * Whether the request is stored and answered 202: faas_invocation async,
+ * or a client's "Faas-Invocation: async" where faas_invocation_header is
+ * on. The runner takes it from FAAS_INVOCATION alone, never from the
+ * header (HTTP_FAAS_INVOCATION), which any client may send.
+ */
+
+static ngx_flag_t
+ngx_http_faas_async(ngx_http_request_t *r, ngx_http_faas_loc_conf_t *flcf)
+{
+    ngx_uint_t        i;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    if (flcf->invocation) {
+        return 1;
+    }
+
+    if (!flcf->invocation_header) {
+        return 0;
+    }
+
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */ ; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                return 0;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].key.len == sizeof("Faas-Invocation") - 1
+            && ngx_strncasecmp(h[i].key.data, (u_char *) "Faas-Invocation",
+                               sizeof("Faas-Invocation") - 1) == 0
+            && h[i].value.len == sizeof("async") - 1
+            && ngx_strncmp(h[i].value.data, "async", 5) == 0)
+        {
+            return 1;
+        }
+    }
 }
 
 
