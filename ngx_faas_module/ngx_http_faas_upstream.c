@@ -90,6 +90,9 @@ static ngx_http_faas_builtin_t  ngx_http_faas_builtins[] = {
     { ngx_string("SERVER_ADDR"), ngx_string("server_addr"), 0 },
     { ngx_string("SERVER_PORT"), ngx_string("server_port"), 0 },
     { ngx_string("SERVER_NAME"), ngx_string("server_name"), 0 },
+    /* as Debian's fastcgi_params: the request's host, not the raw
+     * header (an absolute request target names another) */
+    { ngx_string("HTTP_HOST"), ngx_string("host"), 0 },
     { ngx_string("FAAS_REQUEST_ID"), ngx_string("request_id"), 0 },
     { ngx_null_string, ngx_null_string, 0 }
 };
@@ -663,6 +666,13 @@ ngx_http_faas_add_headers(ngx_http_request_t *r, ngx_array_t *a,
         /* "Proxy:" would become HTTP_PROXY, which CGI programs trust */
         if (h[i].key.len == 5
             && ngx_strncasecmp(h[i].key.data, (u_char *) "proxy", 5) == 0)
+        {
+            continue;
+        }
+
+        /* HTTP_HOST is $host, a built-in */
+        if (h[i].key.len == 4
+            && ngx_strncasecmp(h[i].key.data, (u_char *) "host", 4) == 0)
         {
             continue;
         }
