@@ -59,8 +59,6 @@ static ngx_int_t ngx_http_faas_encode_body(ngx_http_request_t *r,
 static ngx_int_t ngx_http_faas_header_block(ngx_http_request_t *r,
     ngx_http_faas_ctx_t *ctx, u_char *data, size_t size, u_char **rest);
 static ngx_int_t ngx_http_faas_header_line(ngx_http_request_t *r);
-static void ngx_http_faas_log_stderr(ngx_http_request_t *r,
-    ngx_http_faas_ctx_t *ctx, u_char *data, size_t size);
 static off_t ngx_http_faas_pipe_length(ngx_http_faas_ctx_t *ctx);
 static u_char *ngx_http_faas_escape(u_char *dst, u_char *src, size_t n);
 static ngx_flag_t ngx_http_faas_header_only(ngx_http_request_t *r);
@@ -875,7 +873,7 @@ ngx_http_faas_record_content(ngx_http_request_t *r, ngx_http_faas_ctx_t *ctx,
     u_char *data, size_t size)
 {
     if (ctx->type == NGX_HTTP_FAAS_STDERR) {
-        ngx_http_faas_log_stderr(r, ctx, data, size);
+        ngx_http_faas_stderr(r, ctx, data, size);
         return;
     }
 
@@ -1098,46 +1096,6 @@ ngx_http_faas_escape(u_char *dst, u_char *src, size_t n)
 
 
 /*
- * A function's stderr in nginx's error log: escaped (a function cannot
- * write control bytes or forge lines there), at most
- * NGX_HTTP_FAAS_STDERR_MAX bytes a request, the rest counted.
- */
-
-static void
-ngx_http_faas_log_stderr(ngx_http_request_t *r, ngx_http_faas_ctx_t *ctx,
-    u_char *data, size_t size)
-{
-    u_char  *p, buf[NGX_HTTP_FAAS_STDERR_LINE * 4];
-    size_t   n;
-
-    while (size && (data[size - 1] == LF || data[size - 1] == CR)) {
-        size--;
-    }
-
-    if (size == 0) {
-        return;
-    }
-
-    if (ctx->stderr_logged >= NGX_HTTP_FAAS_STDERR_MAX) {
-        ctx->stderr_dropped += size;
-        return;
-    }
-
-    n = ngx_min(size, NGX_HTTP_FAAS_STDERR_LINE);
-    n = ngx_min(n, NGX_HTTP_FAAS_STDERR_MAX - ctx->stderr_logged);
-
-    ctx->stderr_logged += n;
-    ctx->stderr_dropped += size - n;
-
-    p = ngx_http_faas_escape(buf, data, n);
-
-    ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                  "function \"%V\" stderr: \"%*s\"%s", &ctx->function,
-                  p - buf, buf, size > n ? "..." : "");
-}
-
-
-/*
  * How much the pipe should hold before it calls the input filter. Zero
  * would tell the pipe that the response is over: that is so only once
  * END_REQUEST was read. Between records, or at the end of a record whose
@@ -1303,10 +1261,8 @@ ngx_http_faas_finalize_request(ngx_http_request_t *r, ngx_int_t rc)
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_faas_module);
 
-    if (ctx && ctx->stderr_dropped) {
-        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
-                      "function \"%V\": %uz bytes of stderr not logged",
-                      &ctx->function, ctx->stderr_dropped);
+    if (ctx) {
+        ngx_http_faas_stderr_flush(r, ctx);
     }
 }
 
