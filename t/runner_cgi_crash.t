@@ -38,6 +38,10 @@ for my $name (sort keys %cgi) {
     $t->function($name, "exec = ./run.sh\nmode = cgi\ntimeout = 10s\n",
                  'run.sh' => "#!/bin/sh\n$cgi{$name}");
 }
+# without a pid namespace the runner reaps the script itself, not
+# faas-init reporting its death
+$t->function('segvopen', "exec = ./run.sh\nmode = cgi\nisolation = none\n",
+             'run.sh' => "#!/bin/sh\n$cgi{segv}");
 $t->function('fcrash', "exec = $fn\n");
 
 $t->start_runner;
@@ -116,6 +120,7 @@ sub meter_line {
 # --- a crash after partial output: cut, crashed, in both modes -------------
 
 for my $c ([ 'segv', 'CGI' ], [ 'closedsegv', 'CGI, stdout closed first' ],
+           [ 'segvopen', 'CGI, isolation = none' ],
            [ 'fcrash?op=crash&flush=1', 'FastCGI' ])
 {
     my ($uri, $what) = @$c;
