@@ -20,13 +20,20 @@ FUNCTIONS  := $(BUILD)/functions/hello/hello
 TEST_BINS  := $(BUILD)/t/testfn $(BUILD)/t/codec_test $(BUILD)/t/cgi \
               $(BUILD)/t/ptracer
 
-DEPS := nginx nginx-dev libfcgi-dev libpcre2-dev php-cgi spawn-fcgi \
-        libfcgi-bin wrk php-fpm fcgiwrap clang libssl-dev zlib1g-dev \
-        curl openssl libclang-rt-14-dev strace prometheus libsqlite3-dev \
-        sqlite3 tzdata
+# what building and running need (make deps): the compiler, nginx and
+# the headers of its dev tree (PCRE2, OpenSSL, zlib, as Debian's nginx is
+# configured), libfcgi for the C example, SQLite for the runner's store,
+# the time zones of schedules, php-cgi for the PHP example
+DEPS := gcc libc6-dev nginx nginx-dev libpcre2-dev libssl-dev zlib1g-dev \
+        libfcgi-dev libsqlite3-dev tzdata php-cgi
 
-.PHONY: all module runner functions deps test run install bench lint clean \
-        nginx-builds soak fuzz
+# what only the tests and the bench need (make test-deps): never on a
+# production host unless asked for
+TEST_DEPS := spawn-fcgi libfcgi-bin wrk php-fpm fcgiwrap clang \
+             libclang-rt-14-dev curl openssl strace prometheus sqlite3
+
+.PHONY: all module runner functions deps test-deps test run install \
+        uninstall bench lint clean nginx-builds soak fuzz
 
 all: module runner functions
 
@@ -155,12 +162,13 @@ $(BUILD)/bench/noop: bench/noop.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -static -o $@ $<
 
-bench: deps all $(BENCH_BINS)
+bench: deps test-deps all $(BENCH_BINS)
 	perl bench/bench.pl
 
-# installs what is missing; apt-get update only when something is
-deps:
-	@missing=""; for p in $(DEPS); do \
+# installs the packages of $(1) that are missing; apt-get update only
+# when something is
+define apt_install
+	@missing=""; for p in $(1); do \
 	    dpkg-query -W -f='$${Status}' $$p 2>/dev/null \
 	        | grep -q "ok installed" || missing="$$missing $$p"; \
 	done; \
@@ -170,6 +178,13 @@ deps:
 	        apt-get install -y -qq --no-install-recommends $$missing \
 	        >/dev/null || exit 1; \
 	fi
+endef
+
+deps:
+	$(call apt_install,$(DEPS))
+
+test-deps:
+	$(call apt_install,$(TEST_DEPS))
 
 FUZZERS := $(BUILD)/t/fcgi_fuzz $(BUILD)/t/module_parse_fuzz \
            $(BUILD)/t/runner_fuzz $(BUILD)/t/runner_worker_fuzz \
@@ -199,7 +214,8 @@ $(BUILD)/t/fuzz_worker: t/codec/fuzz_worker.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -O2 $(WARN) -o $@ $<
 
-test: deps all $(BUILD)/fcgi-runner-asan $(FUZZERS) $(NGINX_BUILDS)
+test: deps test-deps all $(BUILD)/fcgi-runner-asan $(FUZZERS) \
+      $(NGINX_BUILDS)
 	prove -r t
 
 # every fuzzer, longer than make test runs them: the libFuzzer targets
@@ -208,7 +224,8 @@ test: deps all $(BUILD)/fcgi-runner-asan $(FUZZERS) $(NGINX_BUILDS)
 # the module (against the ASan nginx) for about as long each
 FUZZ_SECONDS ?= 60
 
-fuzz: deps all $(BUILD)/fcgi-runner-asan $(FUZZERS) $(NGINX_BUILDS)
+fuzz: deps test-deps all $(BUILD)/fcgi-runner-asan $(FUZZERS) \
+      $(NGINX_BUILDS)
 	@mkdir -p $(BUILD)/fuzz-corpus $(BUILD)/fuzz-corpus-module
 	$(BUILD)/t/fcgi_fuzz -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=1024 \
 	    -print_final_stats=1 -artifact_prefix=$(BUILD)/ $(BUILD)/fuzz-corpus
@@ -234,7 +251,7 @@ fuzz: deps all $(BUILD)/fcgi-runner-asan $(FUZZERS) $(NGINX_BUILDS)
 # memory measured); make test runs 20000 requests of it on the ASan one
 SOAK_REQUESTS ?= 1000000
 
-soak: deps all
+soak: deps test-deps all
 	SOAK_REQUESTS=$(SOAK_REQUESTS) prove -v t/soak.t
 
 run: deps all
@@ -269,6 +286,35 @@ install: module runner
 	install -D -m 0644 conf/faas-site.conf \
 	    $(DESTDIR)/usr/share/doc/ngx-faas/examples/faas-site.conf
 	install -D -m 0644 README.md $(DESTDIR)/usr/share/doc/ngx-faas/README.md
+
+# what install put down; a runner.conf that was changed, the functions
+# and what the runner keeps (state_dir, logs) stay, as apt's remove does
+uninstall:
+	@if [ -z "$(DESTDIR)" ] && command -v systemctl >/dev/null \
+	    && systemctl is-active --quiet fcgi-runner 2>/dev/null; then \
+	    echo "stopping fcgi-runner"; \
+	    systemctl disable --now fcgi-runner >/dev/null 2>&1 || true; \
+	fi
+	rm -f $(DESTDIR)$(MODULES_DIR)/ngx_http_faas_module.so \
+	    $(DESTDIR)/etc/nginx/modules-enabled/50-mod-http-faas.conf \
+	    $(DESTDIR)/usr/share/nginx/modules-available/mod-http-faas.conf \
+	    $(DESTDIR)/usr/sbin/fcgi-runner \
+	    $(DESTDIR)/usr/lib/faas/faas-init \
+	    $(DESTDIR)/lib/systemd/system/fcgi-runner.service \
+	    $(DESTDIR)/usr/share/doc/ngx-faas/examples/faas-site.conf \
+	    $(DESTDIR)/usr/share/doc/ngx-faas/README.md
+	@if cmp -s conf/runner.conf $(DESTDIR)/etc/faas/runner.conf; then \
+	    rm -f $(DESTDIR)/etc/faas/runner.conf; \
+	elif [ -e $(DESTDIR)/etc/faas/runner.conf ]; then \
+	    echo "kept $(DESTDIR)/etc/faas/runner.conf: it was changed"; \
+	fi
+	-@rmdir $(DESTDIR)/usr/lib/faas \
+	    $(DESTDIR)/usr/share/doc/ngx-faas/examples \
+	    $(DESTDIR)/usr/share/doc/ngx-faas \
+	    $(DESTDIR)/etc/faas/functions $(DESTDIR)/etc/faas 2>/dev/null || true
+	@if [ -z "$(DESTDIR)" ] && command -v systemctl >/dev/null; then \
+	    systemctl daemon-reload 2>/dev/null || true; \
+	fi
 
 # the rules of STYLE.md a tool can check, on our own C
 LINT_SRC := $(wildcard fcgi-runner/*.[ch] fcgi-runner/init/*.c \

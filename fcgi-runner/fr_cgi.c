@@ -4,7 +4,8 @@
  * The CGI worker mode (RFC 3875): a process per request, its
  * meta-variables in the environment, the body on a pipe to its stdin,
  * its header block and body read from its stdout, its stderr passed to
- * the client as FastCGI STDERR. The response ends with its stdout.
+ * the client as FastCGI STDERR. The response ends with its stdout and
+ * its exit: a death by signal cuts it, as a FastCGI worker's crash.
  */
 
 #include <errno.h>
@@ -22,7 +23,7 @@
 
 
 #define FR_CGI_HEADER_MAX  (64 * 1024)
-#define FR_REAP_WAIT       100        /* ms a metered CGI end waits */
+#define FR_EXIT_WAIT       500        /* ms a CGI end waits for its exit */
 #define FR_STRAYS_WAIT     100        /* ms to wait for pipes, stderr */
 
 
@@ -39,6 +40,7 @@ static void fr_cgi_stdout_handler(fr_io_t *io, uint32_t events);
 static int fr_cgi_headers(fr_worker_t *w);
 static void fr_cgi_stdin_handler(fr_io_t *io, uint32_t events);
 static void fr_cgi_finish(fr_worker_t *w);
+static int fr_cgi_crashed(fr_worker_t *w);
 
 
 static const fr_mode_t  fr_cgi_mode = {
@@ -397,10 +399,15 @@ fr_cgi_finish(fr_worker_t *w)
 
     r = w->req;
 
-    if (r && r->meter && !w->reaped && !w->reap_waited) {
-        /* its rusage is the measure: the exit is near, wait a moment */
+    if (r && !w->reaped && !w->reap_waited) {
+        /*
+         * How it ended is part of its answer (a crash cuts it) and its
+         * rusage is the measure: the exit is near, wait a moment. One
+         * that closed its output and works on (the CGI way to answer
+         * early) ends its response without.
+         */
         w->reap_waited = 1;
-        fr_timer_add(&w->timer, FR_REAP_WAIT);
+        fr_timer_add(&w->timer, FR_EXIT_WAIT);
         return;
     }
 
@@ -412,8 +419,14 @@ fr_cgi_finish(fr_worker_t *w)
         }
 
         r->worker = NULL;
-        fr_req_ops->end(r, w->reaped && WIFEXITED(w->status)
-                      ? (uint32_t) WEXITSTATUS(w->status) : 0);
+
+        if (fr_cgi_crashed(w)) {
+            fr_req_ops->fail(r, FR_OUTCOME_CRASHED);
+
+        } else {
+            fr_req_ops->end(r, w->reaped && WIFEXITED(w->status)
+                          ? (uint32_t) WEXITSTATUS(w->status) : 0);
+        }
     }
 
     fr_io_close(&w->in);
@@ -432,4 +445,28 @@ fr_cgi_finish(fr_worker_t *w)
 
     fr_worker_set_state(w, FR_WORKER_STOPPING);
     fr_timer_add(&w->timer, left > 0 ? (uint64_t) left : 0);
+}
+
+
+/*
+ * A process that died by a signal nobody here sent (a crash, the OOM
+ * killer) broke its response, however much of it was written: the
+ * client must not take it for a whole one. The request fails; the
+ * response, if begun, is cut (no END_REQUEST), as a FastCGI worker's.
+ */
+
+static int
+fr_cgi_crashed(fr_worker_t *w)
+{
+    if (!w->reaped || w->killed || !WIFSIGNALED(w->status)) {
+        return 0;
+    }
+
+    fr_log(FR_LOG_ERR, 0, "CGI function \"%s\" (pid %d) exited on signal "
+           "%d%s mid-request", w->func->name, (int) w->pid,
+           WTERMSIG(w->status), WCOREDUMP(w->status) ? " (core dumped)" : "");
+
+    w->why = FR_STOP_CRASHED;
+
+    return 1;
 }

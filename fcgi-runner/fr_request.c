@@ -115,9 +115,7 @@ fr_req_scan_params(fr_req_t *r)
 
     while (fr_fcgi_nv_next(&pos, last, &n, &nlen, &v, &vlen) == FR_OK) {
 
-        if (nlen < 10
-            || (n[0] != 'F' && n[0] != 'R' && n[0] != 'Q' && n[0] != 'H'))
-        {
+        if (nlen < 10 || (n[0] != 'F' && n[0] != 'R' && n[0] != 'Q')) {
             continue;
         }
 
@@ -140,10 +138,14 @@ fr_req_scan_params(fr_req_t *r)
             r->query = v;
             r->query_len = vlen;
 
-        } else if ((fr_is("FAAS_INVOCATION") || fr_is("HTTP_FAAS_INVOCATION"))
+        } else if (fr_is("FAAS_INVOCATION")
                    && vlen == 5 && memcmp(v, "async", 5) == 0)
         {
-            /* faas_invocation async; or the header Faas-Invocation */
+            /*
+             * set by nginx's configuration (faas_invocation async, or
+             * a header faas_invocation_header lets through); never the
+             * client's own header, HTTP_FAAS_INVOCATION
+             */
             r->async = 1;
         }
     }

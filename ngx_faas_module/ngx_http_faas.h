@@ -50,8 +50,10 @@ typedef struct {
 #define NGX_HTTP_FAAS_STDOUT             6
 #define NGX_HTTP_FAAS_STDERR             7
 
-#define NGX_HTTP_FAAS_STDERR_LINE        512
-#define NGX_HTTP_FAAS_STDERR_MAX         8192
+/* escaped bytes of stderr a log line holds: with its prefix and the
+ * function's name, within nginx's NGX_MAX_ERROR_STR */
+#define NGX_HTTP_FAAS_STDERR_LINE        1800
+#define NGX_HTTP_FAAS_STDERR_MAX         8192  /* logged a request */
 #define NGX_HTTP_FAAS_BAD_HEADER_LOG     64
 
 #define NGX_HTTP_FAAS_RESPONDER          1
@@ -102,6 +104,7 @@ typedef struct {
     ngx_hash_t                     params_hash;  /* their names */
     ngx_flag_t                     status;
     ngx_uint_t                     invocation;   /* 0 sync, 1 async */
+    ngx_flag_t                     invocation_header;
     ngx_str_t                      status_format;
     ngx_flag_t                     accel_headers;
 } ngx_http_faas_loc_conf_t;
@@ -148,6 +151,8 @@ typedef struct {
     ngx_http_faas_meter_t          meter;
 
     /* the function's stderr in the error log */
+    ngx_buf_t                     *stderr_line;  /* not yet ended */
+    ngx_buf_t                     *stderr_tail;  /* the last lines */
     size_t                         stderr_logged;
     size_t                         stderr_dropped;
 
@@ -172,6 +177,11 @@ ngx_int_t ngx_http_faas_builtins_init(ngx_conf_t *cf,
 ngx_http_faas_event_e ngx_http_faas_parse(ngx_http_faas_ctx_t *ctx,
     u_char **pos, u_char *last, u_char **data, size_t *size);
 u_char *ngx_http_faas_write_header(u_char *p, ngx_uint_t type, size_t len);
+
+void ngx_http_faas_stderr(ngx_http_request_t *r, ngx_http_faas_ctx_t *ctx,
+    u_char *data, size_t size);
+void ngx_http_faas_stderr_flush(ngx_http_request_t *r,
+    ngx_http_faas_ctx_t *ctx);
 
 ngx_int_t ngx_http_faas_add_variables(ngx_conf_t *cf);
 ngx_flag_t ngx_http_faas_meter_used(ngx_conf_t *cf);

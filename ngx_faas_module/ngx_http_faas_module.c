@@ -125,6 +125,13 @@ static ngx_command_t  ngx_http_faas_commands[] = {
       offsetof(ngx_http_faas_loc_conf_t, invocation),
       &ngx_http_faas_invocations },
 
+    { ngx_string("faas_invocation_header"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_faas_loc_conf_t, invocation_header),
+      NULL },
+
     { ngx_string("faas_accel_headers"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
       ngx_conf_set_flag_slot,
@@ -295,6 +302,7 @@ ngx_http_faas_create_loc_conf(ngx_conf_t *cf)
 
     conf->status = NGX_CONF_UNSET;
     conf->invocation = NGX_CONF_UNSET_UINT;
+    conf->invocation_header = NGX_CONF_UNSET;
     conf->accel_headers = NGX_CONF_UNSET;
 
     return conf;
@@ -498,6 +506,7 @@ ngx_http_faas_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 
     ngx_conf_merge_value(conf->status, prev->status, 0);
     ngx_conf_merge_uint_value(conf->invocation, prev->invocation, 0);
+    ngx_conf_merge_value(conf->invocation_header, prev->invocation_header, 0);
 
     return NGX_CONF_OK;
 }

@@ -52,13 +52,13 @@ static ngx_int_t ngx_http_faas_add_pair(ngx_array_t *a, ngx_str_t *key,
     ngx_str_t *value, ngx_http_faas_loc_conf_t *params);
 static ngx_int_t ngx_http_faas_add_headers(ngx_http_request_t *r,
     ngx_array_t *a, ngx_http_faas_loc_conf_t *params);
+static ngx_flag_t ngx_http_faas_async(ngx_http_request_t *r,
+    ngx_http_faas_loc_conf_t *flcf);
 static ngx_int_t ngx_http_faas_encode_body(ngx_http_request_t *r,
     ngx_chain_t *body, ngx_chain_t **ll);
 static ngx_int_t ngx_http_faas_header_block(ngx_http_request_t *r,
     ngx_http_faas_ctx_t *ctx, u_char *data, size_t size, u_char **rest);
 static ngx_int_t ngx_http_faas_header_line(ngx_http_request_t *r);
-static void ngx_http_faas_log_stderr(ngx_http_request_t *r,
-    ngx_http_faas_ctx_t *ctx, u_char *data, size_t size);
 static off_t ngx_http_faas_pipe_length(ngx_http_faas_ctx_t *ctx);
 static u_char *ngx_http_faas_escape(u_char *dst, u_char *src, size_t n);
 static ngx_flag_t ngx_http_faas_header_only(ngx_http_request_t *r);
@@ -88,6 +88,9 @@ static ngx_http_faas_builtin_t  ngx_http_faas_builtins[] = {
     { ngx_string("SERVER_ADDR"), ngx_string("server_addr"), 0 },
     { ngx_string("SERVER_PORT"), ngx_string("server_port"), 0 },
     { ngx_string("SERVER_NAME"), ngx_string("server_name"), 0 },
+    /* as Debian's fastcgi_params: the request's host, not the raw
+     * header (an absolute request target names another) */
+    { ngx_string("HTTP_HOST"), ngx_string("host"), 0 },
     { ngx_string("FAAS_REQUEST_ID"), ngx_string("request_id"), 0 },
     { ngx_null_string, ngx_null_string, 0 }
 };
@@ -484,7 +487,7 @@ ngx_http_faas_collect_params(ngx_http_request_t *r,
     } else {
         ngx_http_faas_add("FAAS_FUNCTION", &ctx->function);
 
-        if (flcf->invocation) {
+        if (ngx_http_faas_async(r, flcf)) {
             ngx_str_set(&value, "async");
             ngx_http_faas_add("FAAS_INVOCATION", &value);
         }
@@ -522,6 +525,55 @@ ngx_http_faas_collect_params(ngx_http_request_t *r,
     }
 
     return a;
+}
+
+
+/*
+ * Whether the request is stored and answered 202: faas_invocation async,
+ * or a client's "Faas-Invocation: async" where faas_invocation_header is
+ * on. The runner takes it from FAAS_INVOCATION alone, never from the
+ * header (HTTP_FAAS_INVOCATION), which any client may send.
+ */
+
+static ngx_flag_t
+ngx_http_faas_async(ngx_http_request_t *r, ngx_http_faas_loc_conf_t *flcf)
+{
+    ngx_uint_t        i;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    if (flcf->invocation) {
+        return 1;
+    }
+
+    if (!flcf->invocation_header) {
+        return 0;
+    }
+
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */ ; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                return 0;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].key.len == sizeof("Faas-Invocation") - 1
+            && ngx_strncasecmp(h[i].key.data, (u_char *) "Faas-Invocation",
+                               sizeof("Faas-Invocation") - 1) == 0
+            && h[i].value.len == sizeof("async") - 1
+            && ngx_strncmp(h[i].value.data, "async", 5) == 0)
+        {
+            return 1;
+        }
+    }
 }
 
 
@@ -612,6 +664,13 @@ ngx_http_faas_add_headers(ngx_http_request_t *r, ngx_array_t *a,
         /* "Proxy:" would become HTTP_PROXY, which CGI programs trust */
         if (h[i].key.len == 5
             && ngx_strncasecmp(h[i].key.data, (u_char *) "proxy", 5) == 0)
+        {
+            continue;
+        }
+
+        /* HTTP_HOST is $host, a built-in */
+        if (h[i].key.len == 4
+            && ngx_strncasecmp(h[i].key.data, (u_char *) "host", 4) == 0)
         {
             continue;
         }
@@ -814,7 +873,7 @@ ngx_http_faas_record_content(ngx_http_request_t *r, ngx_http_faas_ctx_t *ctx,
     u_char *data, size_t size)
 {
     if (ctx->type == NGX_HTTP_FAAS_STDERR) {
-        ngx_http_faas_log_stderr(r, ctx, data, size);
+        ngx_http_faas_stderr(r, ctx, data, size);
         return;
     }
 
@@ -1037,46 +1096,6 @@ ngx_http_faas_escape(u_char *dst, u_char *src, size_t n)
 
 
 /*
- * A function's stderr in nginx's error log: escaped (a function cannot
- * write control bytes or forge lines there), at most
- * NGX_HTTP_FAAS_STDERR_MAX bytes a request, the rest counted.
- */
-
-static void
-ngx_http_faas_log_stderr(ngx_http_request_t *r, ngx_http_faas_ctx_t *ctx,
-    u_char *data, size_t size)
-{
-    u_char  *p, buf[NGX_HTTP_FAAS_STDERR_LINE * 4];
-    size_t   n;
-
-    while (size && (data[size - 1] == LF || data[size - 1] == CR)) {
-        size--;
-    }
-
-    if (size == 0) {
-        return;
-    }
-
-    if (ctx->stderr_logged >= NGX_HTTP_FAAS_STDERR_MAX) {
-        ctx->stderr_dropped += size;
-        return;
-    }
-
-    n = ngx_min(size, NGX_HTTP_FAAS_STDERR_LINE);
-    n = ngx_min(n, NGX_HTTP_FAAS_STDERR_MAX - ctx->stderr_logged);
-
-    ctx->stderr_logged += n;
-    ctx->stderr_dropped += size - n;
-
-    p = ngx_http_faas_escape(buf, data, n);
-
-    ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                  "function \"%V\" stderr: \"%*s\"%s", &ctx->function,
-                  p - buf, buf, size > n ? "..." : "");
-}
-
-
-/*
  * How much the pipe should hold before it calls the input filter. Zero
  * would tell the pipe that the response is over: that is so only once
  * END_REQUEST was read. Between records, or at the end of a record whose
@@ -1242,10 +1261,8 @@ ngx_http_faas_finalize_request(ngx_http_request_t *r, ngx_int_t rc)
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_faas_module);
 
-    if (ctx && ctx->stderr_dropped) {
-        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
-                      "function \"%V\": %uz bytes of stderr not logged",
-                      &ctx->function, ctx->stderr_dropped);
+    if (ctx) {
+        ngx_http_faas_stderr_flush(r, ctx);
     }
 }
 

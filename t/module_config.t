@@ -38,6 +38,8 @@ my ($rc, $out) = nginx_t(<<'EOF');
     }
     location = /f { faas_function users; faas_pass u; }
     location = /a { faas_function users; faas_invocation async; faas_pass u; }
+    location = /h { faas_function users; faas_invocation_header on;
+                    faas_pass u; }
     location = /s { faas_status; faas_pass u; }
     location /if/ { if ($arg_x) { faas_pass u; } faas_function x; }
 EOF
@@ -72,6 +74,8 @@ my @bad = (
       qr/invalid value "later" in \S+test\.conf/ ],
     [ 'location / { faas_invocation; faas_pass u; }',
       qr/invalid number of arguments in "faas_invocation"/ ],
+    [ 'location / { faas_invocation_header async; faas_pass u; }',
+      qr/invalid value "async" in "faas_invocation_header"/ ],
 );
 
 for my $b (@bad) {

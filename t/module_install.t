@@ -1,7 +1,11 @@
 #!/usr/bin/perl
 
 # make install lays the files out as Debian's nginx expects, and the
-# shipped example site passes nginx -t with the module loaded.
+# shipped example site passes nginx -t with the module loaded; make
+# uninstall takes them away again (a runner.conf that was changed and
+# the functions stay). make deps names what building and running need,
+# make test-deps the tools of the tests and the bench, which make test
+# and make bench install, and make deps does not.
 
 use strict;
 use warnings;
@@ -89,5 +93,50 @@ my $cmd = "$d/usr/sbin/fcgi-runner --test --config $d/etc/faas/runner.conf "
 $out = `$cmd`;
 is($? >> 8, 0, 'conf/runner.conf with the examples passes --test')
     or diag($out);
+
+# --- uninstall --------------------------------------------------------------
+
+my @installed = map { s{^\Q$d\E/}{}r }
+                split /\n/, `find $d ! -type d | sort`;
+cmp_ok(scalar(@installed), '>=', 9, 'what install put down: '
+       . scalar(@installed) . ' files');
+
+$out = `make -s -C $root uninstall DESTDIR=$d 2>&1`;
+is($?, 0, 'make uninstall DESTDIR=...') or diag($out);
+is(`find $d ! -type d | sort`, '', 'every file it put down is gone');
+ok(!-e "$d/etc/faas" && !-e "$d/usr/lib/faas"
+   && !-e "$d/usr/share/doc/ngx-faas", 'and the folders of its own');
+
+# a changed runner.conf and a function stay
+`make -s -C $root install DESTDIR=$d 2>&1`;
+FaasTest::write_file("$d/etc/faas/runner.conf", "# mine\n");
+mkdir "$d/etc/faas/functions/mine";
+$out = `make -s -C $root uninstall DESTDIR=$d 2>&1`;
+is($?, 0, 'make uninstall again');
+like($out, qr/kept \S+\/etc\/faas\/runner\.conf: it was changed/,
+     'says it kept the changed runner.conf');
+is(FaasTest::read_file("$d/etc/faas/runner.conf"), "# mine\n",
+   '... which stays');
+ok(-d "$d/etc/faas/functions/mine", 'the functions stay');
+ok(!-e "$d/usr/sbin/fcgi-runner", 'the rest is gone');
+
+# --- deps and test-deps -----------------------------------------------------
+
+my %pkgs;
+for my $target (qw(deps test-deps)) {
+    my ($list) = `make -s -n -C $root $target` =~ /for p in ([^;]*);/;
+    $pkgs{$target} = { map { $_ => 1 } split ' ', $list // '' };
+}
+for my $p (qw(nginx nginx-dev libpcre2-dev libfcgi-dev libsqlite3-dev)) {
+    ok($pkgs{deps}{$p}, "make deps installs $p");
+}
+for my $p (qw(wrk prometheus php-fpm fcgiwrap clang strace)) {
+    ok(!$pkgs{deps}{$p} && $pkgs{'test-deps'}{$p},
+       "$p: make test-deps, not make deps");
+}
+for my $target (qw(test bench)) {
+    like(`make -n -C $root $target 2>/dev/null | head -3`, qr/\bwrk\b/,
+         "make $target installs the test tools first");
+}
 
 done_testing;

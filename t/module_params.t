@@ -125,6 +125,23 @@ ok(FaasTest::wait_for(sub {
        FaasTest::read_file("$p/logs/ids.log") =~ /\Q$e->{FAAS_REQUEST_ID}\E/
    }, 5), 'FAAS_REQUEST_ID is $request_id of the access log');
 
+# HTTP_HOST is $host, as Debian's fastcgi_params: an absolute request
+# target names the host, not a Host header that says otherwise; lower
+# case, without the port; and one HTTP_HOST, never the raw header too
+$r = $t->http("GET http://Example.TEST/fn/env?op=env HTTP/1.1\r\n"
+              . "Host: malformed\r\nConnection: close\r\n\r\n");
+is(params($r)->{HTTP_HOST}, 'example.test',
+   'HTTP_HOST of an absolute request target, not the Host header');
+is(scalar(grep { /^PARAM HTTP_HOST=/ } split /\n/, $r->{body}), 1,
+   '... one HTTP_HOST');
+$r = $t->http("GET /fn/env?op=env HTTP/1.1\r\nHost: Example.TEST:8080\r\n"
+              . "Connection: close\r\n\r\n");
+is(params($r)->{HTTP_HOST}, 'example.test', 'HTTP_HOST is $host: '
+   . 'lower case, no port');
+$r = $t->http("GET /fn/env?op=env HTTP/1.0\r\n\r\n");
+is(params($r)->{HTTP_HOST}, 'example.test', 'no Host header: the '
+   . 'server_name, as $host');
+
 $e = params($t->http_get('/plain/x?op=env'));
 is($e->{ONLY_HERE}, 'yes', 'location faas_param');
 ok(!exists $e->{EXTRA}, 'replaces the server level list, as fastcgi_param');

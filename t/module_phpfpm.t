@@ -2,7 +2,9 @@
 
 # The module's FastCGI client against php-fpm, a server nobody here
 # wrote: parameters, forms, bodies, status, repeated headers, redirects
-# and kept connections.
+# and kept connections; PHP's warnings, which php-fpm sends many to a
+# record, a log line each in nginx's error log, every one that stock
+# fastcgi_pass logs.
 
 use strict;
 use warnings;
@@ -39,6 +41,18 @@ if ($op === 'created') {
 }
 if ($op === 'redirect') {
     header('Location: /elsewhere');
+    exit;
+}
+if ($op === 'warn') {
+    ini_set('display_errors', '0');
+    ini_set('log_errors', '1');
+    ini_set('error_log', '');
+    for ($i = 1; $i <= 7; $i++) {
+        trigger_error("warning $i of 7 about \"x$i\", " . str_repeat('.', 90)
+                      . " end $i", E_USER_WARNING);
+    }
+    header('Content-Type: text/plain');
+    echo "warned\n";
     exit;
 }
 header('Content-Type: text/plain');
@@ -89,6 +103,12 @@ $t->start_nginx(<<"EOF");
             faas_param SCRIPT_FILENAME $p/app.php;
             faas_pass fpm;
         }
+
+        location /stock/ {
+            fastcgi_pass fpm;
+            include /etc/nginx/fastcgi_params;
+            fastcgi_param SCRIPT_FILENAME $p/app.php;
+        }
     }
 EOF
 
@@ -119,6 +139,24 @@ is(scalar @{ $r->{headers}{'set-cookie'} // [] }, 2, 'two Set-Cookie');
 $r = $t->http_get('/php/app?op=redirect');
 is($r->{status}, 302, 'Location: from PHP is a redirect');
 like(FaasTest::header($r, 'location'), qr{/elsewhere$}, 'to there');
+
+# PHP's warnings: php-fpm sends them joined by "; " in one record, one
+# line of stderr; logged whole (the 512 bytes it was cut to held 2 of 7)
+$r = $t->http_get('/php/app?op=warn');
+is($r->{body}, "warned\n", 'seven warnings, then the answer');
+my $ours = sub {
+    join '', map { /function "app" stderr: "([^"]*)"/ ? $1 : () }
+             split /\n/, $t->error_log;
+};
+ok(FaasTest::wait_for(sub { $ours->() =~ /end 7 in / }, 5),
+   'the last warning is logged');
+my @w = $ours->() =~ /warning (\d) of 7 about \\x22x\1\\x22, \.{90} end \1 /g;
+is("@w", '1 2 3 4 5 6 7', 'every warning, whole');
+$r = $t->http_get('/stock/app?op=warn');
+is($r->{body}, "warned\n", 'stock fastcgi_pass: the same answer');
+my $stock = join '', $t->error_log =~ /FastCGI sent in stderr: "(.*?)" while/sg;
+my @stock = $stock =~ /warning (\d) of 7 about "x\d", \.{90} end \d/g;
+is("@stock", '1 2 3 4 5 6 7', 'stock fastcgi_pass logs the seven too');
 
 my (%pids, $bad);
 for (1 .. 100) {

@@ -1,7 +1,8 @@
 #!/usr/bin/perl
 
 # Asynchronous invocations: faas_invocation async (or the header
-# Faas-Invocation: async) stores the request and answers 202 with its
+# Faas-Invocation: async where faas_invocation_header is on; see
+# module_invocation_header.t) stores the request and answers 202 with its
 # id; the stored invocation runs on the function's workers with
 # FAAS_INVOCATION_ID, FAAS_ATTEMPT and FAAS_TRIGGER. Crashes are tried
 # again with backoff, then kept as failed; on_success and on_failure get
@@ -88,7 +89,8 @@ my $conf = "async_backoff = 200ms\nasync_max_body = 64k\n";
 $t->start_runner(conf => $conf);
 my $inv_log = $t->prefix . '/logs/inv.log';
 $t->start_nginx("    log_format inv '\$faas_invocation_id \$status';\n"
-                . $t->faas_location(extra => <<"EOF"));
+                . $t->faas_location(location => 'faas_invocation_header on;',
+                                    extra => <<"EOF"));
         location /async/ {
             faas_route ^/async/(?<afn>[^/]+) \$afn;
             faas_invocation async;

@@ -28,7 +28,7 @@ $t->function('hold', "exec = ./run.sh\nmode = cgi\n",
                          . "\\r\\n\\r\\nok\\n'\n");
 
 $t->start_runner;
-$t->start_nginx;
+$t->start_nginx($t->faas_location(location => 'faas_invocation_header on;'));
 
 my (%status, @ids);
 for my $i (1 .. 120) {

@@ -131,6 +131,9 @@ my $post = join '', map { chr(48 + $_ % 43) } 1 .. 70_000;
 for my $fn (qw(shcgi plcgi ccgi)) {
     for my $c ([ 'GET', "/fn/$fn/extra/path?a=1&b=two", undef ],
                [ 'GET', "/fn/$fn?status=404", undef ],
+               # an absolute target and a Host header that differs:
+               # HTTP_HOST is $host, as Debian's fastcgi_params sends
+               [ 'GET', "http://Example.ORG/fn/$fn/abs", undef ],
                [ 'POST', "/fn/$fn", $post ])
     {
         my ($m, $uri, $body) = @$c;

@@ -189,7 +189,7 @@ like($prom, qr/^faas_runner_info\{version="0\.1\.0",pid="\d+"\} 1$/m,
 
 {
     my $promtool = which('promtool');
-    ok($promtool, 'promtool is installed') or diag('make deps installs '
+    ok($promtool, 'promtool is installed') or diag('make test-deps installs '
        . 'the prometheus package');
     if ($promtool) {
         my $file = $t->prefix . '/metrics.txt';
@@ -319,7 +319,7 @@ cmp_ok($screens, '>=', 2, "--watch 1: the screen refreshed ($screens in 2.5 s)")
 
 {
     my $prometheus = which('prometheus');
-    ok($prometheus, 'prometheus is installed') or diag('make deps installs it');
+    ok($prometheus, 'prometheus is installed') or diag('make test-deps installs it');
 
     if ($prometheus) {
         my $pport = FaasTest::free_port();
