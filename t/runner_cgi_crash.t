@@ -44,7 +44,8 @@ $t->function('segvopen', "exec = ./run.sh\nmode = cgi\nisolation = none\n",
              'run.sh' => "#!/bin/sh\n$cgi{segv}");
 $t->function('fcrash', "exec = $fn\n");
 
-$t->start_runner;
+# a CGI without isolation too: the floor lowered
+$t->start_runner(conf => "limit_isolation = none\n");
 
 # fcgiwrap, for the whole responses: as the user CGI processes run as
 my $user = $> == 0 ? 'nobody' : getpwuid($>);
