@@ -115,7 +115,7 @@ $(BUILD)/t/fcgi_fuzz: t/codec/fcgi_fuzz.c fcgi-runner/fr_fcgi.c \
 
 $(BUILD)/t/cgi: t/fn/cgi.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(WARN) -o $@ $<
+	$(CC) $(CFLAGS) $(WARN) -pthread -o $@ $<
 
 # the module's record parser alone, against the nginx tree the module's
 # build configured (headers only: the parser calls nothing of nginx)
@@ -133,7 +133,7 @@ $(BUILD)/t/module_parse_fuzz: t/codec/module_parse_fuzz.c \
 
 $(BUILD)/t/testfn: t/fn/testfn.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(WARN) -o $@ $< -lfcgi
+	$(CC) $(CFLAGS) $(WARN) -pthread -o $@ $< -lfcgi
 
 BENCH_BINS := $(BUILD)/bench/hello-cgi $(BUILD)/bench/spawn-floor \
               $(BUILD)/bench/noop
