@@ -124,7 +124,7 @@ $(BUILD)/t/fcgi_fuzz: t/codec/fcgi_fuzz.c fcgi-runner/fr_fcgi.c \
 
 $(BUILD)/t/cgi: t/fn/cgi.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(WARN) -o $@ $<
+	$(CC) $(CFLAGS) $(WARN) -pthread -o $@ $<
 
 $(BUILD)/t/ptracer: t/fn/ptracer.c
 	@mkdir -p $(dir $@)
@@ -146,7 +146,7 @@ $(BUILD)/t/module_parse_fuzz: t/codec/module_parse_fuzz.c \
 
 $(BUILD)/t/testfn: t/fn/testfn.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(WARN) -o $@ $< -lfcgi
+	$(CC) $(CFLAGS) $(WARN) -pthread -o $@ $< -lfcgi
 
 BENCH_BINS := $(BUILD)/bench/hello-cgi $(BUILD)/bench/spawn-floor \
               $(BUILD)/bench/noop

@@ -72,6 +72,7 @@ static void fr_async_commit(fr_timer_t *t);
 static void fr_async_tick(fr_timer_t *t);
 static int fr_async_collect(const fr_inv_t *inv, void *data);
 static void fr_async_due(const char *function, uint64_t now);
+static int fr_async_in_flight(const char *id);
 static int fr_async_dispatch(fr_func_t *f, const fr_inv_t *inv);
 static int fr_async_request(fr_call_t *call, const fr_inv_t *inv);
 static void fr_async_handler(fr_io_t *io, uint32_t events);
@@ -257,6 +258,9 @@ fr_async_tick(fr_timer_t *t)
 
     now = fr_wall_usec();
 
+    /* outcomes a full disk kept back go first */
+    (void) fr_store_flush();
+
     /* the functions with something due, gathered, then served */
     due.n = 0;
     (void) fr_store_due(now, fr_async_collect, &due);
@@ -315,11 +319,19 @@ fr_async_due(const char *function, uint64_t now)
             return;
         }
 
+        /* the lease: twice its longest wait and run, then claimable */
         if (fr_store_claim(function, now,
-                           (uint64_t) (f ? f->conf.timeout : 0) * 2000,
-                           &inv) != FR_OK)
+                           (uint64_t) (f ? f->conf.timeout
+                                           + f->conf.queue_timeout : 0)
+                           * 2000, &inv) != FR_OK)
         {
             return;
+        }
+
+        if (fr_async_in_flight(inv.id)) {
+            /* its lease ran out here, where it still waits: renewed */
+            fr_store_claimed();
+            continue;
         }
 
         if (f == NULL) {
@@ -339,6 +351,21 @@ fr_async_due(const char *function, uint64_t now)
             return;
         }
     }
+}
+
+
+static int
+fr_async_in_flight(const char *id)
+{
+    fr_link_t  *l;
+
+    for (l = fr_list_first(&fr_calls); l != &fr_calls; l = l->next) {
+        if (strcmp(fr_list_data(l, fr_call_t, link)->id, id) == 0) {
+            return 1;
+        }
+    }
+
+    return 0;
 }
 
 

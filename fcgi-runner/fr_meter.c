@@ -2,10 +2,11 @@
  * Copyright (C) ngx_faas developers
  *
  * What one invocation used. For a reused worker the figures are taken
- * across the invocation: CPU from /proc/PID/schedstat (nanoseconds, user
- * and system together), the peak resident set from VmHWM after resetting
- * it through /proc/PID/clear_refs. A CGI process's come from wait4() when
- * it is reaped in time, else from /proc as for a worker.
+ * across the invocation: CPU of the function's process, all its threads
+ * and the children it waited for (fr_meter_cpu_us), the peak resident
+ * set from VmHWM after resetting it through /proc/PID/clear_refs. A CGI
+ * process's come from wait4() when it is reaped in time, else from /proc
+ * as for a worker.
  */
 
 #include <ctype.h>
@@ -15,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -28,7 +30,7 @@ static int fr_meter_proc_open(fr_worker_t *w);
 static int fr_meter_pread(int fd, char *buf, size_t size);
 static pid_t fr_meter_function_pid(fr_worker_t *w);
 static pid_t fr_meter_parent(pid_t pid);
-static int64_t fr_meter_cpu_ns(fr_worker_t *w);
+static int64_t fr_meter_cpu_us(fr_worker_t *w);
 static int64_t fr_meter_hwm_kb(fr_worker_t *w);
 
 
@@ -64,8 +66,10 @@ fr_meter_proc_open(fr_worker_t *w)
         return FR_ERROR;
     }
 
-    snprintf(path, sizeof(path), "/proc/%d/schedstat", (int) pid);
-    w->proc_schedstat = open(path, O_RDONLY | O_CLOEXEC);
+    w->proc_pid = pid;
+
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int) pid);
+    w->proc_stat = open(path, O_RDONLY | O_CLOEXEC);
 
     snprintf(path, sizeof(path), "/proc/%d/status", (int) pid);
     w->proc_status = open(path, O_RDONLY | O_CLOEXEC);
@@ -80,8 +84,8 @@ fr_meter_proc_open(fr_worker_t *w)
 void
 fr_meter_proc_close(fr_worker_t *w)
 {
-    if (w->proc_schedstat > 0) {
-        close(w->proc_schedstat);
+    if (w->proc_stat > 0) {
+        close(w->proc_stat);
     }
 
     if (w->proc_status > 0) {
@@ -92,7 +96,7 @@ fr_meter_proc_close(fr_worker_t *w)
         close(w->proc_clear_refs);
     }
 
-    w->proc_schedstat = w->proc_status = w->proc_clear_refs = 0;
+    w->proc_stat = w->proc_status = w->proc_clear_refs = 0;
 }
 
 
@@ -195,16 +199,63 @@ fr_meter_pread(int fd, char *buf, size_t size)
 }
 
 
-static int64_t
-fr_meter_cpu_ns(fr_worker_t *w)
-{
-    char  buf[128];
+/*
+ * The CPU the function's process has used, in microseconds: user and
+ * system time of all its threads, those that ended included, plus that
+ * of the children it has waited for (which wait4() also counts). The
+ * threads' part from the process's CPU clock (nanoseconds), the
+ * children's from /proc/PID/stat (cutime and cstime, clock ticks: the
+ * kernel keeps no finer sum of them). The stat file, read through its
+ * descriptor, fails once the process is gone, so the clock, named by
+ * pid, is read only while that pid is still the function's.
+ */
 
-    if (fr_meter_pread(w->proc_schedstat, buf, sizeof(buf)) != FR_OK) {
+static int64_t
+fr_meter_cpu_us(fr_worker_t *w)
+{
+    int               i;
+    char              buf[1024], *p;
+    clockid_t         clock;
+    long long         ticks;
+    struct timespec   ts;
+
+    static long       hz;
+
+    if (fr_meter_pread(w->proc_stat, buf, sizeof(buf)) != FR_OK) {
         return -1;
     }
 
-    return strtoll(buf, NULL, 10);
+    /* "pid (comm) state ppid ...": comm may hold anything but its end */
+    p = strrchr(buf, ')');
+    if (p == NULL) {
+        return -1;
+    }
+
+    /* to the 16th field, cutime; the 17th, cstime, follows */
+    for (i = 2; i < 16 && p != NULL; i++) {
+        p = strchr(p + 1, ' ');
+    }
+
+    if (p == NULL) {
+        return -1;
+    }
+
+    ticks = strtoll(p + 1, &p, 10);
+    ticks += strtoll(p, NULL, 10);
+
+    if (clock_getcpuclockid(w->proc_pid, &clock) != 0
+        || clock_gettime(clock, &ts) == -1)
+    {
+        return -1;
+    }
+
+    if (hz == 0) {
+        hz = sysconf(_SC_CLK_TCK);
+        hz = hz > 0 ? hz : 100;
+    }
+
+    return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000
+           + ticks * 1000000 / hz;
 }
 
 
@@ -259,7 +310,7 @@ fr_meter_start(fr_worker_t *w, fr_req_t *r)
         (void) !pwrite(w->proc_clear_refs, "5", 1, 0);
     }
 
-    r->cpu_start = (uint64_t) fr_meter_cpu_ns(w);
+    r->cpu_start = (uint64_t) fr_meter_cpu_us(w);
 }
 
 
@@ -284,8 +335,7 @@ fr_meter_stop(fr_worker_t *w, fr_req_t *r)
         }
 
         if (fr_meter_proc_open(w) == FR_OK) {
-            cpu = fr_meter_cpu_ns(w);
-            r->cpu_us = cpu >= 0 ? cpu / 1000 : -1;
+            r->cpu_us = fr_meter_cpu_us(w);
             r->max_memory_kb = fr_meter_hwm_kb(w);
         }
 
@@ -294,10 +344,10 @@ fr_meter_stop(fr_worker_t *w, fr_req_t *r)
 
     r->duration_us = (int64_t) (fr_current_usec - r->t_assigned);
 
-    cpu = fr_meter_cpu_ns(w);
+    cpu = fr_meter_cpu_us(w);
 
     if (cpu >= 0 && (uint64_t) cpu >= r->cpu_start) {
-        r->cpu_us = (int64_t) ((uint64_t) cpu - r->cpu_start) / 1000;
+        r->cpu_us = (int64_t) ((uint64_t) cpu - r->cpu_start);
     }
 
     r->max_memory_kb = fr_meter_hwm_kb(w);
@@ -319,8 +369,8 @@ fr_meter_live(fr_worker_t *w, int64_t *cpu_us, int64_t *peak_kb)
         return FR_ERROR;
     }
 
-    cpu = fr_meter_cpu_ns(w);
-    *cpu_us = cpu >= 0 ? cpu / 1000 : 0;
+    cpu = fr_meter_cpu_us(w);
+    *cpu_us = cpu >= 0 ? cpu : 0;
     *peak_kb = fr_meter_hwm_kb(w);
 
     return FR_OK;

@@ -121,7 +121,7 @@ struct fr_req_s {
     /* measurements; -1: not applicable */
     uint64_t               t_queued;        /* usec */
     uint64_t               t_assigned;
-    uint64_t               cpu_start;       /* nsec of the worker's */
+    uint64_t               cpu_start;       /* usec of the worker's */
     int64_t                queue_us;
     int64_t                init_us;
     int64_t                duration_us;
@@ -207,9 +207,10 @@ struct fr_worker_s {
     int                    status;          /* as wait4() gave it */
     int64_t                ru_cpu_us;       /* of the reaped process */
     int64_t                ru_maxrss_kb;
-    int                    proc_schedstat;  /* /proc/PID files, for */
+    int                    proc_stat;       /* /proc/PID files, for */
     int                    proc_status;     /* metering, opened once */
     int                    proc_clear_refs;
+    pid_t                  proc_pid;        /* the function's process */
     uint64_t               ready_at;        /* usec */
     int                    exec_errno;
     int                    mode;      /* the function's when it started */

@@ -34,12 +34,20 @@
 
 #define FR_SEARCH_PATH     "/usr/local/bin:/usr/bin:/bin"
 #define FR_DEFAULT_PATH    "PATH=" FR_SEARCH_PATH
+#define FR_STRAYS_MAX      256        /* processes stopped at once */
+
+
+/* a process a worker left behind, stopped, pinned */
+typedef struct {
+    pid_t                  pid;
+    int                    pfd;
+} fr_stray_t;
 
 
 static int fr_env_has(fr_func_t *f, const char *name);
 static char **fr_spawn_env(fr_func_t *f, const fr_buf_t *params);
 static int fr_spawn_child(void *data);
-static int fr_spawn_kill_pass(fr_worker_t *w);
+static int fr_spawn_kill_pass(fr_worker_t *w, fr_stray_t *strays, int *n);
 static char *fr_find_exec_at(int dirfd, const char *cmd,
     char resolved[PATH_MAX]);
 static int fr_spawn_chdir(fr_func_t *f);
@@ -486,14 +494,28 @@ fr_spawn_chdir(fr_func_t *f)
 /*
  * Processes a worker left behind outside its process group (setsid, a
  * double fork) are found by what they still hold of it: its pipes or
- * its listening socket. Each is pinned with a pidfd before its
- * descriptors are read, so the signal reaches that very process.
+ * its listening socket. They are not killed as they are found: one
+ * killed while another still runs lets that one see it die and fork a
+ * replacement (a "phoenix" pair) before its own turn. Each is pinned
+ * with a pidfd, its descriptors read, and then stopped (SIGSTOP): a
+ * stopped process runs no code, so it can neither fork (a signal
+ * pending aborts a fork in progress) nor see the others go. The /proc
+ * look is made again until it finds none not yet stopped (what they
+ * forked before their stop), then all are killed at once; SIGKILL
+ * ends a stopped process without letting it run again. The stopped
+ * still count against the user's max_processes, so strays cannot fork
+ * without bound meanwhile.
+ *
+ * What no /proc look can catch is a chain of processes each of which
+ * forks and exits faster than a look: only a pid namespace (the
+ * default isolation of a root runner: all ends with its process 1) or
+ * a cgroup would end it by construction.
  */
 
 static int
-fr_spawn_kill_pass(fr_worker_t *w)
+fr_spawn_kill_pass(fr_worker_t *w, fr_stray_t *strays, int *n)
 {
-    int             i, n, pfd, found, killed;
+    int             i, j, nw, pfd, found, stopped;
     char            path[64], link[64], want[3][40];
     DIR            *proc, *fds;
     pid_t           pid, self;
@@ -501,26 +523,26 @@ fr_spawn_kill_pass(fr_worker_t *w)
     struct stat     st;
     struct dirent  *de, *fe;
 
-    n = 0;
+    nw = 0;
 
     for (i = 0; i < 3; i++) {
         if (w->ino[i]) {
-            snprintf(want[n++], sizeof(want[0]), "%s:[%llu]",
+            snprintf(want[nw++], sizeof(want[0]), "%s:[%llu]",
                      (i == 0 && w->ino_socket) ? "socket" : "pipe",
                      (unsigned long long) w->ino[i]);
         }
     }
 
-    proc = (n == 0) ? NULL : opendir("/proc");
+    proc = (nw == 0) ? NULL : opendir("/proc");
     if (proc == NULL) {
         return 0;
     }
 
-    killed = 0;
+    stopped = 0;
 
     self = getpid();
 
-    while ((de = readdir(proc)) != NULL) {
+    while (*n < FR_STRAYS_MAX && (de = readdir(proc)) != NULL) {
         if (!isdigit((u_char) de->d_name[0])) {
             continue;
         }
@@ -528,10 +550,16 @@ fr_spawn_kill_pass(fr_worker_t *w)
         pid = (pid_t) atoi(de->d_name);
         snprintf(path, sizeof(path), "/proc/%d", (int) pid);
 
-        if (pid == self || stat(path, &st) == -1 || st.st_uid != w->uid
+        for (j = 0; j < *n && strays[j].pid != pid; j++) {
+            /* void */
+        }
+
+        if (j < *n || pid == self || stat(path, &st) == -1
+            || st.st_uid != w->uid
             || (!w->reaped && getpgid(pid) == w->pid))
         {
-            /* not its user's, or in its group: signalled with it */
+            /* stopped already, not its user's, or in its group:
+             * signalled with it */
             continue;
         }
 
@@ -547,7 +575,7 @@ fr_spawn_kill_pass(fr_worker_t *w)
         while (fds && !found && (fe = readdir(fds)) != NULL) {
             len = readlinkat(dirfd(fds), fe->d_name, link, sizeof(link) - 1);
 
-            for (i = 0; len > 0 && i < n; i++) {
+            for (i = 0; len > 0 && i < nw; i++) {
                 link[len] = '\0';
                 found |= (strcmp(link, want[i]) == 0);
             }
@@ -557,12 +585,13 @@ fr_spawn_kill_pass(fr_worker_t *w)
             closedir(fds);
         }
 
-        if (found) {
-            fr_log(FR_LOG_INFO, 0, "killing process %d left behind by "
-                   "worker %d of \"%s\"", (int) pid, (int) w->pid,
-                   w->func->name);
-            (void) syscall(SYS_pidfd_send_signal, pfd, SIGKILL, NULL, 0);
-            killed++;
+        if (found
+            && syscall(SYS_pidfd_send_signal, pfd, SIGSTOP, NULL, 0) == 0)
+        {
+            strays[*n].pid = pid;
+            strays[(*n)++].pfd = pfd;
+            stopped++;
+            continue;
         }
 
         close(pfd);
@@ -570,23 +599,34 @@ fr_spawn_kill_pass(fr_worker_t *w)
 
     closedir(proc);
 
-    return killed;
+    return stopped;
 }
 
-
-/*
- * A stray may fork between the pass that reads its pid and its kill:
- * while a pass kills something, another looks again (a few at most).
- */
 
 void
 fr_spawn_kill_strays(fr_worker_t *w)
 {
-    int  pass;
+    int         i, n;
+    fr_stray_t  strays[FR_STRAYS_MAX];
 
-    for (pass = 0; pass < 4 && fr_spawn_kill_pass(w) > 0; pass++) {
-        /* void */
-    }
+    do {
+        n = 0;
+
+        while (fr_spawn_kill_pass(w, strays, &n) > 0 && n < FR_STRAYS_MAX) {
+            /* void */
+        }
+
+        for (i = 0; i < n; i++) {
+            fr_log(FR_LOG_INFO, 0, "killing process %d left behind by "
+                   "worker %d of \"%s\"", (int) strays[i].pid,
+                   (int) w->pid, w->func->name);
+            (void) syscall(SYS_pidfd_send_signal, strays[i].pfd, SIGKILL,
+                           NULL, 0);
+            close(strays[i].pfd);
+        }
+
+        /* more than one stop holds: those go, then the rest */
+    } while (n == FR_STRAYS_MAX);
 }
 
 

@@ -4,6 +4,10 @@
  * The store of asynchronous invocations in SQLite, under state_dir:
  * write-ahead logging, synchronous = FULL, so that a batch committed is
  * on disk; one table, an invocation per row.
+ * A claim is a lease: a running row past claimed_until is claimed again.
+ * An outcome (ack, retry, fail) never goes into an open batch, whose
+ * failed commit would take it along; one not written (a full disk) is
+ * kept and written again (fr_store_flush) before anything is claimed.
  */
 
 #include <errno.h>
@@ -40,17 +44,43 @@ enum {
 };
 
 
+typedef struct fr_store_later_s  fr_store_later_t;
+
+/* an outcome not written yet */
+struct fr_store_later_s {
+    fr_store_later_t      *next;
+    int                    sql;             /* FR_SQL_ACK, _RETRY, _FAIL */
+    int                    status;
+    uint64_t               at;              /* finished, or next_at */
+    char                   id[FR_INV_ID_LEN + 1];
+    char                   error[64];
+    size_t                 len;
+    u_char                 response[];
+};
+
+
 static int fr_store_exec(const char *sql, int level);
 static int fr_store_level(int level);
 static int fr_store_step_done(sqlite3_stmt *st, const char *what);
 static void fr_store_row(sqlite3_stmt *st, fr_inv_t *inv);
 static int fr_store_rows(sqlite3_stmt *st, fr_store_each_pt each,
     void *data);
+static int fr_store_outcome(int sql, const char *id, int status,
+    const char *error, uint64_t at, const u_char *response, size_t len);
+static int fr_store_write(int sql, const char *id, int status,
+    const char *error, uint64_t at, const u_char *response, size_t len);
+static uint64_t fr_store_now(void);
+static int fr_store_keep(fr_inv_t *inv);
 
 
 static sqlite3       *fr_db;
 static sqlite3_stmt  *fr_sql[FR_SQL_MAX];
 static char           fr_db_path[4096];
+
+static int                 fr_batch_open;
+static u_char             *fr_claimed;
+static fr_store_later_t   *fr_later;
+static fr_store_later_t  **fr_later_last = &fr_later;
 
 
 #define FR_STORE_COLUMNS                                                     \
@@ -64,13 +94,17 @@ static const char  *fr_sql_text[FR_SQL_MAX] = {
         "?6, ?6)",
     [FR_SQL_DUE] =
         "SELECT DISTINCT function FROM invocations "
-        "WHERE state = 0 AND next_at <= ?1",
+        "WHERE (state = 0 AND next_at <= ?1) "
+        "OR (state = 1 AND claimed_until <= ?1)",
     [FR_SQL_NEXT_DUE] =
-        "SELECT MIN(next_at) FROM invocations WHERE state = 0",
+        "SELECT MIN(t) FROM (SELECT MIN(next_at) AS t FROM invocations "
+        "WHERE state = 0 UNION ALL SELECT MIN(claimed_until) FROM "
+        "invocations WHERE state = 1)",
     [FR_SQL_CLAIM] =
         "UPDATE invocations SET state = 1, attempts = attempts + 1, "
         "started = ?3, claimed_until = ?4 WHERE id = (SELECT id FROM "
-        "invocations WHERE state = 0 AND function = ?1 AND next_at <= ?2 "
+        "invocations WHERE function = ?1 AND ((state = 0 AND next_at <= ?2) "
+        "OR (state = 1 AND claimed_until <= ?2)) "
         "ORDER BY next_at, rowid LIMIT 1) RETURNING " FR_STORE_COLUMNS,
     [FR_SQL_ACK] =
         "UPDATE invocations SET state = 2, status = ?2, response = ?3, "
@@ -240,6 +274,9 @@ fr_store_close(void)
         sqlite3_close(fr_db);
         fr_db = NULL;
     }
+
+    free(fr_claimed);
+    fr_claimed = NULL;
 }
 
 
@@ -279,21 +316,37 @@ fr_store_level(int level)
 int
 fr_store_begin(void)
 {
-    return fr_store_exec("BEGIN IMMEDIATE", FR_LOG_ALERT);
+    if (fr_store_exec("BEGIN IMMEDIATE", FR_LOG_ALERT) != FR_OK) {
+        return FR_ERROR;
+    }
+
+    fr_batch_open = 1;
+
+    return FR_OK;
 }
 
 
-/* FR_ERROR on a commit that failed (a full disk): nothing of it is kept */
+/*
+ * FR_ERROR on a commit that failed (a full disk): nothing of it is kept.
+ * Either way the outcomes that waited for the batch are written now.
+ */
 
 int
 fr_store_commit(void)
 {
+    int  rc;
+
+    rc = FR_OK;
+
     if (fr_store_exec("COMMIT", FR_LOG_ALERT) != FR_OK) {
         fr_store_rollback();
-        return FR_ERROR;
+        rc = FR_ERROR;
     }
 
-    return FR_OK;
+    fr_batch_open = 0;
+    (void) fr_store_flush();
+
+    return rc;
 }
 
 
@@ -303,6 +356,8 @@ fr_store_rollback(void)
     if (!sqlite3_get_autocommit(fr_db)) {
         (void) sqlite3_exec(fr_db, "ROLLBACK", NULL, NULL, NULL);
     }
+
+    fr_batch_open = 0;
 }
 
 
@@ -310,6 +365,12 @@ int
 fr_store_enqueue(fr_inv_t *inv)
 {
     sqlite3_stmt  *st;
+
+    if (fr_batch_open && sqlite3_get_autocommit(fr_db)) {
+        /* SQLite rolled the batch back on an error (a full disk): what
+         * follows may not be stored on its own, outside it */
+        return FR_ERROR;
+    }
 
     st = fr_sql[FR_SQL_ENQUEUE];
 
@@ -405,6 +466,11 @@ fr_store_claim(const char *function, uint64_t now, uint64_t visible_for,
     /* a statement left stepped by the last claim lets go of its row */
     sqlite3_reset(st);
 
+    /* nothing is claimed into a batch, nor past an outcome not written */
+    if (fr_batch_open || fr_store_flush() != FR_OK) {
+        return FR_AGAIN;
+    }
+
     sqlite3_bind_text(st, 1, function, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, (sqlite3_int64) now);
     sqlite3_bind_int64(st, 3, (sqlite3_int64) now);
@@ -419,8 +485,59 @@ fr_store_claim(const char *function, uint64_t now, uint64_t visible_for,
 
     fr_store_row(st, inv);
 
-    /* the row's blobs live while the statement is not reset: the caller
-     * copies them before the next call into the store */
+    /*
+     * The claim is made when the statement ends (its commit): one that
+     * did not reach the disk is no claim, and nothing is dispatched on
+     * it. The request is kept until the next claim.
+     */
+    if (fr_store_keep(inv) != FR_OK) {
+        sqlite3_reset(st);
+        return FR_ERROR;
+    }
+
+    rc = sqlite3_step(st);
+    sqlite3_reset(st);
+
+    if (rc != SQLITE_DONE) {
+        fr_log(fr_store_level(FR_LOG_ALERT), 0, "the store \"%s\": claim: "
+               "%s", fr_db_path, sqlite3_errmsg(fr_db));
+        return FR_ERROR;
+    }
+
+    return FR_OK;
+}
+
+
+/* a claimed row's request, copied out of the statement */
+
+static int
+fr_store_keep(fr_inv_t *inv)
+{
+    u_char  *p;
+
+    p = realloc(fr_claimed, inv->params_len + inv->body_len + 1);
+    if (p == NULL) {
+        fr_log(FR_LOG_ALERT, errno, "cannot claim invocation %s", inv->id);
+        return FR_ERROR;
+    }
+
+    fr_claimed = p;
+
+    if (inv->params_len) {
+        memcpy(p, inv->params, inv->params_len);
+    }
+
+    if (inv->body_len) {
+        memcpy(p + inv->params_len, inv->body, inv->body_len);
+    }
+
+    /* an earlier attempt's response and error are not kept */
+    inv->params = p;
+    inv->body = p + inv->params_len;
+    inv->response = NULL;
+    inv->response_len = 0;
+    inv->error = NULL;
+
     return FR_OK;
 }
 
@@ -454,7 +571,7 @@ fr_store_row(sqlite3_stmt *st, fr_inv_t *inv)
 }
 
 
-/* the claimed row is copied: the statement lets go of it */
+/* the claimed row is copied: kept for the API, the claim has ended */
 
 void
 fr_store_claimed(void)
@@ -466,21 +583,8 @@ fr_store_claimed(void)
 int
 fr_store_ack(const char *id, int status, const u_char *response, size_t len)
 {
-    sqlite3_stmt    *st;
-    struct timespec  ts;
-
-    sqlite3_reset(fr_sql[FR_SQL_CLAIM]);
-    clock_gettime(CLOCK_REALTIME, &ts);
-
-    st = fr_sql[FR_SQL_ACK];
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 2, status);
-    sqlite3_bind_blob(st, 3, response ? (const void *) response : "",
-                      (int) len, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 4, (sqlite3_int64) ts.tv_sec * 1000000
-                              + ts.tv_nsec / 1000);
-
-    return fr_store_step_done(st, "ack");
+    return fr_store_outcome(FR_SQL_ACK, id, status, NULL, fr_store_now(),
+                            response, len);
 }
 
 
@@ -490,21 +594,143 @@ int
 fr_store_fail(const char *id, int status, const char *error,
     uint64_t retry_at)
 {
-    sqlite3_stmt    *st;
-    struct timespec  ts;
+    return fr_store_outcome(retry_at ? FR_SQL_RETRY : FR_SQL_FAIL, id,
+                            status, error, retry_at ? retry_at
+                                                    : fr_store_now(),
+                            NULL, 0);
+}
+
+
+/*
+ * An outcome is written at once if it can be: no batch open, none
+ * waiting before it. Else it is kept (FR_AGAIN) for fr_store_flush().
+ */
+
+static int
+fr_store_outcome(int sql, const char *id, int status, const char *error,
+    uint64_t at, const u_char *response, size_t len)
+{
+    fr_store_later_t  *l;
 
     sqlite3_reset(fr_sql[FR_SQL_CLAIM]);
-    clock_gettime(CLOCK_REALTIME, &ts);
 
-    st = fr_sql[retry_at ? FR_SQL_RETRY : FR_SQL_FAIL];
+    if (!fr_batch_open && fr_later == NULL
+        && fr_store_write(sql, id, status, error, at, response, len)
+           == FR_OK)
+    {
+        return FR_OK;
+    }
+
+    l = calloc(1, sizeof(fr_store_later_t) + len);
+    if (l == NULL) {
+        fr_log(FR_LOG_ALERT, errno, "the outcome of invocation %s is lost",
+               id);
+        return FR_ERROR;
+    }
+
+    l->sql = sql;
+    l->status = status;
+    l->at = at;
+    l->len = len;
+    snprintf(l->id, sizeof(l->id), "%s", id);
+    snprintf(l->error, sizeof(l->error), "%s", error ? error : "");
+
+    if (len) {
+        memcpy(l->response, response, len);
+    }
+
+    *fr_later_last = l;
+    fr_later_last = &l->next;
+
+    fr_log(fr_batch_open ? FR_LOG_DEBUG : FR_LOG_ERR, 0, "the outcome of "
+           "invocation %s is kept to be written later", id);
+
+    return FR_AGAIN;
+}
+
+
+static int
+fr_store_write(int sql, const char *id, int status, const char *error,
+    uint64_t at, const u_char *response, size_t len)
+{
+    sqlite3_stmt  *st;
+
+    st = fr_sql[sql];
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 2, status);
-    sqlite3_bind_text(st, 3, error, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 4, retry_at ? (sqlite3_int64) retry_at
-                              : (sqlite3_int64) ts.tv_sec * 1000000
-                                + ts.tv_nsec / 1000);
 
-    return fr_store_step_done(st, retry_at ? "retry" : "fail");
+    if (sql == FR_SQL_ACK) {
+        sqlite3_bind_blob(st, 3, response ? (const void *) response : "",
+                          (int) len, SQLITE_STATIC);
+
+    } else {
+        sqlite3_bind_text(st, 3, error, -1, SQLITE_STATIC);
+    }
+
+    sqlite3_bind_int64(st, 4, (sqlite3_int64) at);
+
+    return fr_store_step_done(st, sql == FR_SQL_ACK ? "ack"
+                                  : sql == FR_SQL_RETRY ? "retry" : "fail");
+}
+
+
+/*
+ * The outcomes kept, written in one transaction, in order; FR_OK when
+ * none is left. Not while a batch is open: its commit calls this.
+ */
+
+int
+fr_store_flush(void)
+{
+    fr_store_later_t  *l;
+
+    if (fr_later == NULL) {
+        return FR_OK;
+    }
+
+    if (fr_db == NULL || fr_batch_open
+        || fr_store_exec("BEGIN IMMEDIATE", FR_LOG_ALERT) != FR_OK)
+    {
+        return FR_AGAIN;
+    }
+
+    for (l = fr_later; l; l = l->next) {
+        if (fr_store_write(l->sql, l->id, l->status, l->error, l->at,
+                           l->response, l->len) != FR_OK)
+        {
+            fr_store_rollback();
+            return FR_ERROR;
+        }
+    }
+
+    if (fr_store_exec("COMMIT", FR_LOG_ALERT) != FR_OK) {
+        fr_store_rollback();
+        return FR_ERROR;
+    }
+
+    while (fr_later) {
+        l = fr_later;
+        fr_later = l->next;
+
+        fr_log(FR_LOG_INFO, 0, "the outcome of invocation %s is written",
+               l->id);
+        free(l);
+    }
+
+    fr_later_last = &fr_later;
+
+    return FR_OK;
+}
+
+
+static uint64_t
+fr_store_now(void)
+{
+    struct timespec  ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+
+    return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
 }
 
 

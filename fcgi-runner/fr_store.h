@@ -65,8 +65,10 @@ void fr_store_rollback(void);
 int fr_store_due(uint64_t now, fr_store_each_pt each, void *data);
 int64_t fr_store_next_due(void);
 
-/* claims the oldest due invocation of a function; FR_DECLINED: none.
- * inv's blobs stay valid until the next call into the store */
+/* claims the oldest due invocation of a function (or one whose lease,
+ * visible_for, ran out); FR_DECLINED: none; FR_AGAIN: not now (a batch
+ * is open, an outcome waits to be written). inv's params and body stay
+ * valid until the next claim; its response and error are not given */
 int fr_store_claim(const char *function, uint64_t now, uint64_t visible_for,
     fr_inv_t *inv);
 void fr_store_claimed(void);
@@ -74,6 +76,8 @@ int fr_store_ack(const char *id, int status, const u_char *response,
     size_t len);
 int fr_store_fail(const char *id, int status, const char *error,
     uint64_t retry_at);
+/* ack and fail keep what they cannot write (FR_AGAIN): written here */
+int fr_store_flush(void);
 int fr_store_requeue_running(void);
 int fr_store_purge(uint64_t before);
 

@@ -61,6 +61,20 @@ system('mount', '-o', 'remount,size=8m', $state);
 my $r = $t->http_post('/fn/hold', 'small',
                       headers => "Faas-Invocation: async\r\n");
 is($r->{status}, 202, 'with room again: 202');
+push @ids, FaasTest::header($r, 'faas-invocation-id');
+
+# every invocation accepted runs and its outcome is kept: an ack made in
+# the round of a batch that failed to commit, or that failed itself, is
+# not lost, and no claim is left running
+my $sql = "SELECT state, COUNT(*) FROM invocations GROUP BY state";
+my $states = '';
+FaasTest::wait_for(sub {
+    $states = `sqlite3 -readonly $state/async.db '$sql' 2>&1`;
+    $states eq "2|" . scalar(@ids) . "\n";
+}, 30);
+is($states, "2|" . scalar(@ids) . "\n",
+   'every accepted invocation ends succeeded, none left queued or running')
+    or diag(`sqlite3 -readonly $state/async.db 'SELECT id, state, attempts, error FROM invocations WHERE state != 2' 2>&1`);
 
 $t->done;
 system('umount', '-l', $state);

@@ -7,10 +7,12 @@
  */
 
 #include <fcgiapp.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -74,6 +76,46 @@ sleep_ms(long ms)
     ts.tv_sec = ms / 1000;
     ts.tv_nsec = (ms % 1000) * 1000000;
     nanosleep(&ts, NULL);
+}
+
+
+/* ms of CPU on the calling thread's own clock */
+
+static void
+burn_ms(long ms)
+{
+    long             i;
+    struct timespec  a, b;
+    volatile long    x = 0;
+
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &a);
+    do {
+        for (i = 0; i < 100000; i++) {
+            x += i;
+        }
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &b);
+    } while ((b.tv_sec - a.tv_sec) * 1000
+             + (b.tv_nsec - a.tv_nsec) / 1000000 < ms);
+}
+
+
+static void *
+burn_thread(void *arg)
+{
+    burn_ms(*(long *) arg);
+    return NULL;
+}
+
+
+static long
+ru_ms(int who)
+{
+    struct rusage  ru;
+
+    getrusage(who, &ru);
+
+    return (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000
+           + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1000;
 }
 
 
@@ -193,6 +235,41 @@ handle(FCGX_Request *req)
         } while ((b.tv_sec - a.tv_sec) * 1000
                  + (b.tv_nsec - a.tv_nsec) / 1000000 < arg(req, "ms", 100));
         FCGX_PutS("Content-Type: text/plain\r\n\r\nburnt\n", req->out);
+        return;
+    }
+
+    if (op_is(req, "threadburn") || op_is(req, "childburn")) {
+        /*
+         * n ms of CPU in a joined thread or in a child waited for; the
+         * body says what getrusage() counted of it
+         */
+        long       ms, self, kids;
+        pid_t      pid;
+        pthread_t  th;
+
+        ms = arg(req, "ms", 100);
+        self = ru_ms(RUSAGE_SELF);
+        kids = ru_ms(RUSAGE_CHILDREN);
+
+        if (op_is(req, "threadburn")) {
+            if (pthread_create(&th, NULL, burn_thread, &ms) == 0) {
+                pthread_join(th, NULL);
+            }
+
+        } else {
+            pid = fork();
+            if (pid == 0) {
+                burn_ms(ms);
+                _exit(0);
+            }
+            if (pid > 0) {
+                waitpid(pid, NULL, 0);
+            }
+        }
+
+        FCGX_FPrintF(req->out, "Content-Type: text/plain\r\n\r\n"
+                     "self_ms=%ld children_ms=%ld\n",
+                     ru_ms(RUSAGE_SELF) - self, ru_ms(RUSAGE_CHILDREN) - kids);
         return;
     }
 
