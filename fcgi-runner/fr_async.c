@@ -78,7 +78,6 @@ static int fr_async_request(fr_call_t *call, const fr_inv_t *inv);
 static void fr_async_handler(fr_io_t *io, uint32_t events);
 static void fr_async_done(fr_call_t *call, int ended);
 static int fr_async_status(const fr_buf_t *b);
-static int fr_async_meter_open(void);
 static void fr_async_destination(fr_call_t *call, fr_func_t *f,
     const char *to, int status, int ok);
 static void fr_async_id(char *id);
@@ -91,7 +90,6 @@ static fr_link_t   fr_pending;              /* requests awaiting commit */
 static fr_link_t   fr_calls;
 static int         fr_batch;                /* a transaction is open */
 static uint64_t    fr_purged_at;
-static int         fr_meter_fd = -1;
 
 
 int
@@ -108,14 +106,10 @@ fr_async_init(void)
 
     fr_req_async_accept = fr_async_accept;
 
-    if (fr_runner.conf.meter_log) {
-        fr_meter_fd = fr_async_meter_open();
-
-        if (fr_meter_fd == -1) {
-            fr_log(FR_LOG_EMERG, errno, "cannot open meter_log \"%s\"",
-                   fr_runner.conf.meter_log);
-            return FR_ERROR;
-        }
+    if (fr_meter_log_open() != FR_OK) {
+        fr_log(FR_LOG_EMERG, errno, "cannot open meter_log \"%s\"",
+               fr_runner.conf.meter_log);
+        return FR_ERROR;
     }
 
     /* a store left by an earlier run: what it holds runs now */
@@ -607,11 +601,8 @@ fr_async_done(fr_call_t *call, int ended)
     status = ended ? fr_async_status(&call->in) : 502;
     ok = (status < 500);
 
-    if (fr_meter_fd != -1) {
-        fr_meter_log(fr_meter_fd, fr_runner.conf.meter_log, call->function,
-                     call->trigger, call->id, status,
-                     fr_buf_pos(&call->meter), call->meter.len);
-    }
+    fr_meter_log_write(call->function, call->trigger, call->id, status,
+                       fr_buf_pos(&call->meter), call->meter.len);
     last = (call->attempts > fr_runner.conf.async_retries);
     now = fr_wall_usec();
 
@@ -653,74 +644,6 @@ fr_async_done(fr_call_t *call, int ended)
     free(call);
 
     fr_timer_add(&fr_tick_timer, 0);
-}
-
-
-/*
- * SIGUSR1: meter_log opened again by its name (a rotation renamed it);
- * lines go on to the old file if the new one cannot be opened
- */
-
-int
-fr_async_reopen(void)
-{
-    int  fd;
-
-    if (fr_meter_fd == -1) {
-        return FR_OK;
-    }
-
-    fd = fr_async_meter_open();
-
-    if (fd == -1) {
-        fr_log(FR_LOG_ALERT, errno, "cannot reopen meter_log \"%s\"",
-               fr_runner.conf.meter_log);
-        return FR_ERROR;
-    }
-
-    close(fr_meter_fd);
-    fr_meter_fd = fd;
-
-    return FR_OK;
-}
-
-
-/*
- * meter_log is a log: made with the operator's umask, not the store's;
- * its folder (/var/log/faas) is made when it is missing, as systemd's
- * LogsDirectory= would.
- */
-
-static int
-fr_async_meter_open(void)
-{
-    int     fd, err;
-    char    dir[PATH_MAX], *slash;
-    mode_t  mask;
-
-    mask = umask(fr_runner.umask);
-    fd = open(fr_runner.conf.meter_log,
-              O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-
-    if (fd == -1 && errno == ENOENT
-        && snprintf(dir, sizeof(dir), "%s", fr_runner.conf.meter_log)
-           < (int) sizeof(dir)
-        && (slash = strrchr(dir, '/')) != NULL && slash != dir)
-    {
-        *slash = '\0';
-
-        if (mkdir(dir, 0750) == 0) {
-            fr_log(FR_LOG_NOTICE, 0, "created \"%s\" for meter_log", dir);
-            fd = open(fr_runner.conf.meter_log,
-                      O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-        }
-    }
-
-    err = errno;
-    (void) umask(mask);
-    errno = err;
-
-    return fd;
 }
 
 

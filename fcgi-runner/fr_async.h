@@ -11,7 +11,6 @@
 
 
 int fr_async_init(void);
-int fr_async_reopen(void);
 int fr_async_invoke(const char *function, const char *trigger,
     const char *content_type, const u_char *body, size_t len, char *id);
 

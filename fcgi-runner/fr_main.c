@@ -27,6 +27,7 @@
 #include "fr_invocations.h"
 #include "fr_listen.h"
 #include "fr_log.h"
+#include "fr_meter.h"
 #include "fr_pool.h"
 #include "fr_proxy.h"
 #include "fr_reap.h"
@@ -742,7 +743,7 @@ fr_reopen(void)
     (void) fr_log_reopen();
     (void) umask(mask);
 
-    (void) fr_async_reopen();
+    (void) fr_meter_log_reopen();
 
     fr_log(FR_LOG_NOTICE, 0, "logs reopened");
 }

@@ -13,9 +13,11 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <time.h>
 #include <unistd.h>
@@ -32,6 +34,11 @@ static pid_t fr_meter_function_pid(fr_worker_t *w);
 static pid_t fr_meter_parent(pid_t pid);
 static int64_t fr_meter_cpu_us(fr_worker_t *w);
 static int64_t fr_meter_hwm_kb(fr_worker_t *w);
+static int fr_meter_log_file(void);
+
+
+/* meter_log, open when it is set */
+static int  fr_meter_log_fd = -1;
 
 
 static const char  *fr_outcomes[] = {
@@ -534,5 +541,99 @@ fr_meter_log(int fd, const char *path, const char *function,
 
     if (n > 0 && write(fd, line, (size_t) n) != n) {
         fr_log(FR_LOG_ERR, errno, "cannot write meter_log \"%s\"", path);
+    }
+}
+
+
+/*
+ * meter_log: what nginx does not see, metered. A log: made with the
+ * operator's umask, not the store's; its folder (/var/log/faas) made
+ * when it is missing, as systemd's LogsDirectory= would.
+ */
+
+static int
+fr_meter_log_file(void)
+{
+    int     fd, err;
+    char    dir[PATH_MAX], *slash;
+    mode_t  mask;
+
+    mask = umask(fr_runner.umask);
+    fd = open(fr_runner.conf.meter_log,
+              O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+
+    if (fd == -1 && errno == ENOENT
+        && snprintf(dir, sizeof(dir), "%s", fr_runner.conf.meter_log)
+           < (int) sizeof(dir)
+        && (slash = strrchr(dir, '/')) != NULL && slash != dir)
+    {
+        *slash = '\0';
+
+        if (mkdir(dir, 0750) == 0) {
+            fr_log(FR_LOG_NOTICE, 0, "created \"%s\" for meter_log", dir);
+            fd = open(fr_runner.conf.meter_log,
+                      O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+        }
+    }
+
+    err = errno;
+    (void) umask(mask);
+    errno = err;
+
+    return fd;
+}
+
+
+int
+fr_meter_log_open(void)
+{
+    if (fr_runner.conf.meter_log == NULL) {
+        return FR_OK;
+    }
+
+    fr_meter_log_fd = fr_meter_log_file();
+
+    return (fr_meter_log_fd == -1) ? FR_ERROR : FR_OK;
+}
+
+
+/*
+ * SIGUSR1: meter_log opened again by its name (a rotation renamed it);
+ * lines go on to the old file if the new one cannot be opened
+ */
+
+int
+fr_meter_log_reopen(void)
+{
+    int  fd;
+
+    if (fr_meter_log_fd == -1) {
+        return FR_OK;
+    }
+
+    fd = fr_meter_log_file();
+
+    if (fd == -1) {
+        fr_log(FR_LOG_ALERT, errno, "cannot reopen meter_log \"%s\"",
+               fr_runner.conf.meter_log);
+        return FR_ERROR;
+    }
+
+    close(fr_meter_log_fd);
+    fr_meter_log_fd = fd;
+
+    return FR_OK;
+}
+
+
+/* a line of an invocation the runner made, when meter_log is set */
+
+void
+fr_meter_log_write(const char *function, const char *trigger,
+    const char *id, int status, const u_char *record, size_t len)
+{
+    if (fr_meter_log_fd != -1) {
+        fr_meter_log(fr_meter_log_fd, fr_runner.conf.meter_log, function,
+                     trigger, id, status, record, len);
     }
 }
