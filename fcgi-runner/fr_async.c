@@ -647,28 +647,32 @@ fr_async_done(fr_call_t *call, int ended)
 }
 
 
-/* "Status: NNN" of the CGI header block, or 200 */
+/* "Status: NNN" of the CGI header block, or 200; 502 for garbage */
 
 static int
 fr_async_status(const fr_buf_t *b)
 {
-    size_t         i;
-    const u_char  *p;
+    int            status;
+    size_t         len;
+    const u_char  *p, *last, *eol;
 
     p = fr_buf_pos(b);
+    last = p + b->len;
 
-    for (i = 0; i + 11 < b->len; i++) {
-        if ((i == 0 || p[i - 1] == '\n')
-            && strncasecmp((const char *) p + i, "Status: ", 8) == 0)
-        {
-            return atoi((const char *) p + i + 8);
-        }
+    while (p < last && (eol = memchr(p, '\n', last - p)) != NULL) {
+        len = (size_t) (eol - p) - (eol > p && eol[-1] == '\r');
 
-        if (p[i] == '\n' && (p[i + 1] == '\n'
-                             || (p[i + 1] == '\r' && p[i + 2] == '\n')))
-        {
+        if (len == 0) {
             break;
         }
+
+        status = fr_cgi_status(p, len);
+
+        if (status != FR_DECLINED) {
+            return status == FR_ERROR ? 502 : status;
+        }
+
+        p = eol + 1;
     }
 
     return 200;

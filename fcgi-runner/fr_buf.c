@@ -10,6 +10,7 @@
 
 #include "fr_buf.h"
 #include "fr_event.h"
+#include "fr_log.h"
 
 
 /* room for n more bytes at the tail; the caller commits with len += n */
@@ -237,33 +238,42 @@ fr_spool_free(fr_spool_t *s)
 }
 
 
-/* bytes as a JSON string, quoted */
+/*
+ * Bytes as a JSON string, quoted: well-formed UTF-8 as it is, control
+ * characters as \u00XX, and a byte that is no UTF-8 as U+FFFD (JSON is
+ * Unicode text: a byte has no escape of its own)
+ */
 
 void
 fr_buf_json_str(fr_buf_t *doc, const u_char *p, size_t n)
 {
-    u_char  e[6];
-    size_t  i;
+    u_char         e[6];
+    size_t         len;
+    const u_char  *last;
 
     static const char  hex[] = "0123456789abcdef";
 
     (void) fr_buf_append(doc, "\"", 1);
 
-    for (i = 0; i < n; i++) {
-        e[0] = '\\';
-        e[1] = p[i];
+    for (last = p + n; p < last; p += len ? len : 1) {
+        len = fr_utf8_len(p, last);
 
-        if (p[i] == '"' || p[i] == '\\') {
+        if (len == 0) {
+            (void) fr_buf_append(doc, "\\ufffd", 6);
+
+        } else if (*p == '"' || *p == '\\') {
+            e[0] = '\\';
+            e[1] = *p;
             (void) fr_buf_append(doc, e, 2);
 
-        } else if (p[i] < 0x20 || p[i] >= 0x7f) {
+        } else if (*p < 0x20 || *p == 0x7f) {
             (void) fr_buf_append(doc, "\\u00", 4);
-            e[0] = hex[p[i] >> 4];
-            e[1] = hex[p[i] & 0xf];
+            e[0] = hex[*p >> 4];
+            e[1] = hex[*p & 0xf];
             (void) fr_buf_append(doc, e, 2);
 
         } else {
-            (void) fr_buf_append(doc, &p[i], 1);
+            (void) fr_buf_append(doc, p, len);
         }
     }
 

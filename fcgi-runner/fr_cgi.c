@@ -301,6 +301,15 @@ fr_cgi_stdout_handler(fr_io_t *io, uint32_t events)
         return;
     }
 
+    if (rc == FR_DECLINED) {
+        /* a Status that is no status: the function answered garbage */
+        fr_log(FR_LOG_ERR, 0, "CGI function \"%s\" (pid %d) sent an invalid "
+               "status", w->func->name, (int) w->pid);
+        r->bad_status = 1;
+        fr_worker_failed(w, NULL);
+        return;
+    }
+
     if (rc == FR_ERROR) {
         fr_log(FR_LOG_ERR, 0, "CGI function \"%s\" (pid %d) sent an invalid "
                "header", w->func->name, (int) w->pid);
@@ -322,7 +331,8 @@ fr_cgi_stdout_handler(fr_io_t *io, uint32_t events)
 /*
  * The CGI header block (RFC 3875 6.2): "Name: value" lines up to an empty
  * line. It goes on unchanged: the FastCGI client reads Status: and
- * Location: as from any responder; a block that is no header is a 502.
+ * Location: as from any responder; a block that is no header is a 502
+ * (FR_ERROR), and so is a Status that is no status (FR_DECLINED).
  */
 
 static int
@@ -356,6 +366,10 @@ fr_cgi_headers(fr_worker_t *w)
             if (*c <= ' ' || *c >= 127) {
                 return FR_ERROR;
             }
+        }
+
+        if (fr_cgi_status(p, eol - p - (eol[-1] == '\r')) == FR_ERROR) {
+            return FR_DECLINED;
         }
 
         lines++;

@@ -6,6 +6,7 @@
  */
 
 #include <string.h>
+#include <strings.h>
 
 #include "fr_event.h"
 #include "fr_fcgi.h"
@@ -303,4 +304,49 @@ fr_fcgi_nv_next(const u_char **pos, const u_char *last, const u_char **name,
     *pos = p + *nlen + *vlen;
 
     return FR_OK;
+}
+
+
+/*
+ * One line of a CGI header block (no CR LF): FR_DECLINED if it is no
+ * "Status:" line, else its code, or FR_ERROR when that is not three
+ * digits from 100 to 999, alone or before a space and a reason phrase
+ * (as nginx's ngx_atoi(value, 3) takes it: "abc", "2000", "-1" are no
+ * status)
+ */
+
+int
+fr_cgi_status(const u_char *p, size_t len)
+{
+    int            status;
+    size_t         i;
+    const u_char  *last;
+
+    if (len < 7 || strncasecmp((const char *) p, "status:", 7) != 0) {
+        return FR_DECLINED;
+    }
+
+    last = p + len;
+
+    for (p += 7; p < last && (*p == ' ' || *p == '\t'); p++) {
+        /* void */
+    }
+
+    status = 0;
+
+    for (i = 0; i < 3; i++) {
+        if (p + i == last || p[i] < '0' || p[i] > '9') {
+            return FR_ERROR;
+        }
+
+        status = status * 10 + (p[i] - '0');
+    }
+
+    p += 3;
+
+    if (status < 100 || (p < last && *p != ' ' && *p != '\t')) {
+        return FR_ERROR;
+    }
+
+    return status;
 }

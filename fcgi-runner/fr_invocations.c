@@ -186,7 +186,10 @@ fr_inv_print(const fr_inv_t *inv, void *data)
                fr_inv_state_name(inv->state), inv->attempts, inv->status,
                created, started, finished, inv->error ? inv->error : "-",
                inv->body_len, inv->response_len);
-        if (ctx->raw) {
+        if (inv->response_len == 0) {
+            /* none kept (a failed one): its pointer is NULL */
+
+        } else if (ctx->raw) {
             fwrite(inv->response, 1, inv->response_len, stdout);
 
         } else {

@@ -34,6 +34,7 @@ static void fr_req_assigned(fr_req_t *r);
 static int fr_req_stdout(fr_req_t *r, u_char type, const u_char *p,
     size_t n);
 static int fr_req_output_full(fr_req_t *r);
+static void fr_req_scan_header(fr_req_t *r, const u_char *p, size_t n);
 static void fr_req_end(fr_req_t *r, uint32_t app_status);
 static void fr_req_downstream_ready(fr_req_t *r);
 static int fr_req_idempotent(fr_req_t *r);
@@ -271,6 +272,10 @@ fr_req_stdout(fr_req_t *r, u_char type, const u_char *p, size_t n)
 
     if (type == FR_FCGI_STDOUT) {
         r->response_started = 1;
+
+        if (!r->hdr_done) {
+            fr_req_scan_header(r, p, n);
+        }
     }
 
     while (n) {
@@ -315,6 +320,57 @@ fr_req_stdout(fr_req_t *r, u_char type, const u_char *p, size_t n)
     }
 
     return fr_buf_full(&c->out) ? FR_AGAIN : FR_OK;
+}
+
+
+/*
+ * The response's header block as it passes (either mode): a "Status:"
+ * that is no status is garbage from the function, its invocation an
+ * error (nginx, the module or stock, answers 502 for it); the bytes go
+ * on unchanged. Only the first 64 KiB are looked at.
+ */
+
+static void
+fr_req_scan_header(fr_req_t *r, const u_char *p, size_t n)
+{
+    size_t  len;
+    u_char  esc[4 * sizeof(r->hdr_buf)];
+
+    for ( /* void */ ; n && !r->hdr_done; p++, n--) {
+        if (++r->hdr_bytes > 65536) {
+            r->hdr_done = 1;
+            return;
+        }
+
+        if (*p != '\n') {
+            if (r->hdr_line < sizeof(r->hdr_buf)) {
+                r->hdr_buf[r->hdr_line] = *p;
+            }
+
+            r->hdr_line += (r->hdr_line < UINT16_MAX);
+            continue;
+        }
+
+        len = r->hdr_line < sizeof(r->hdr_buf) ? r->hdr_line
+                                               : sizeof(r->hdr_buf);
+        len -= (len && len == r->hdr_line && r->hdr_buf[len - 1] == '\r');
+        r->hdr_line = 0;
+
+        if (len == 0) {
+            r->hdr_done = 1;
+            return;
+        }
+
+        if (fr_cgi_status(r->hdr_buf, len) == FR_ERROR) {
+            r->bad_status = 1;
+            r->hdr_done = 1;
+            fr_log(FR_LOG_ERR, 0, "function \"%.*s\" sent an invalid status "
+                   "line \"%.*s\"", (int) r->function_len,
+                   (const char *) r->function,
+                   (int) fr_log_escape(esc, r->hdr_buf, len), esc);
+            return;
+        }
+    }
 }
 
 
@@ -369,6 +425,10 @@ fr_req_end(fr_req_t *r, uint32_t app_status)
 
     if (!r->keep_conn) {
         c->closing = 1;
+    }
+
+    if (r->bad_status) {
+        r->outcome = FR_OUTCOME_ERROR;
     }
 
     /* the end of STDOUT, the measurements if asked, END_REQUEST */
@@ -578,7 +638,7 @@ void
 fr_req_fail(fr_req_t *r, fr_outcome_e outcome)
 {
     r->worker = NULL;
-    r->outcome = outcome;
+    r->outcome = r->bad_status ? FR_OUTCOME_ERROR : outcome;
     fr_func_unqueue(r);
 
     if (r->meter && r->t_assigned && r->duration_us < 0) {

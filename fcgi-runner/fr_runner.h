@@ -102,6 +102,11 @@ struct fr_req_s {
     unsigned               meter:1;         /* the client asked */
     unsigned               cold:1;
     unsigned               async:1;         /* to be stored, 202 */
+    unsigned               hdr_done:1;      /* its header block seen */
+    unsigned               bad_status:1;    /* garbage: outcome error */
+    uint16_t               hdr_line;        /* bytes of the line so far */
+    uint32_t               hdr_bytes;
+    u_char                 hdr_buf[64];     /* the line's first bytes */
     fr_outcome_e           outcome;
     fr_buf_t               body;            /* async: the body to store */
     fr_link_t              pending;         /* async: awaits its commit */

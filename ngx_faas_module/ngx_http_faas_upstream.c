@@ -909,7 +909,7 @@ static ngx_int_t
 ngx_http_faas_header_block(ngx_http_request_t *r, ngx_http_faas_ctx_t *ctx,
     u_char *data, size_t size, u_char **rest)
 {
-    u_char                *last, line[NGX_HTTP_FAAS_BAD_HEADER_LOG * 4];
+    u_char                *p, *last, line[NGX_HTTP_FAAS_BAD_HEADER_LOG * 4];
     size_t                 used, n;
     ngx_int_t              rc;
     ngx_buf_t              hb;
@@ -979,12 +979,15 @@ ngx_http_faas_header_block(ngx_http_request_t *r, ngx_http_faas_ctx_t *ctx,
     /* the end of the header block is in this slice */
     *rest = data + ((hb.pos - ctx->head->start) - used);
 
-    ctx->header_done = 1;
-
     if (u->headers_in.status) {
         rc = ngx_atoi(u->headers_in.status->value.data, 3);
+        p = u->headers_in.status->value.data;
 
-        if (rc == NGX_ERROR || rc < 100 || rc > 999) {
+        /* three digits, alone or before the reason: "2000" is no 200 */
+        if (rc == NGX_ERROR || rc < 100 || rc > 999
+            || (u->headers_in.status->value.len > 3
+                && p[3] != ' ' && p[3] != '\t'))
+        {
             ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                           "upstream sent invalid status \"%V\" for "
                           "function \"%V\"", &u->headers_in.status->value,
@@ -1007,6 +1010,10 @@ ngx_http_faas_header_block(ngx_http_request_t *r, ngx_http_faas_ctx_t *ctx,
     if (u->state && u->state->status == 0) {
         u->state->status = u->headers_in.status_n;
     }
+
+    /* only now: a header block refused above is garbage, its outcome
+     * an error in $faas_status */
+    ctx->header_done = 1;
 
     return NGX_OK;
 }

@@ -28,7 +28,13 @@ printf 'A\033]0;pwned\007B\033[31mC\033[2JD\rE\302\233F\377G\tH\n'
 printf 'caf\303\251 \342\202\254\n'
 EOF
 
-$t->start_runner;
+# fails: a failed invocation keeps no response
+$t->function('doomed', "exec = ./run.sh\nmode = cgi\n", 'run.sh' => <<'EOF');
+#!/bin/sh
+printf 'Status: 500 No\r\n\r\nno\n'
+EOF
+
+$t->start_runner(conf => "async_retries = 0\n");
 
 my $r = $t->fcgi_call('evil', params => [FAAS_INVOCATION => 'async',
                                         REQUEST_METHOD => 'POST']);
@@ -72,6 +78,18 @@ like($raw, qr/A\e\]0;pwned\x07B\e\[31m/, '--raw: the bytes as they are');
 my $pipe = `$cmd`;
 like($pipe, qr/A\e\]0;pwned\x07B\e\[31mC\e\[2JD\rE\xc2\x9bF\xffG\tH\n/,
      'into a pipe: the bytes as they are');
+
+# one that failed has no response: shown all the same
+$r = $t->fcgi_call('doomed', params => [FAAS_INVOCATION => 'async',
+                                        REQUEST_METHOD => 'POST']);
+my ($did) = $r->{stdout} =~ /"id": "([0-9a-f]{32})"/;
+$did //= 'none';
+my $dcmd = "$bin invocation $did --config " . $t->prefix . '/runner.conf';
+ok(FaasTest::wait_for(sub { `$dcmd 2>&1` =~ /^state: +failed$/m }, 15),
+   'a failed one');
+my $dout = `$dcmd 2>&1`;
+is($? >> 8, 0, '... shown, exit 0');
+unlike($dout, qr/runtime error|Sanitizer/, '... cleanly (no NULL to fwrite)');
 
 $t->done;
 

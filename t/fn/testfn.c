@@ -334,6 +334,18 @@ handle(FCGX_Request *req)
         return;
     }
 
+    if (op_is(req, "badstatus")) {
+        /* garbage for a status: the runner must not count it a success */
+        FCGX_PutS("Content-Type: text/plain\r\nStatus: abc\r\n\r\n"
+                  "garbage\n", req->out);
+        return;
+    }
+
+    if (op_is(req, "bigstatus")) {
+        FCGX_PutS("Status: 2000 Too Much\r\n\r\ngarbage\n", req->out);
+        return;
+    }
+
     n = arg(req, "n", 0);
     FCGX_FPrintF(req->out, "Content-Type: text/plain\r\n\r\npid=%d%s\n",
                  (int) getpid(), n ? " extra" : "");
