@@ -330,8 +330,13 @@ fr_meter_stop(fr_worker_t *w, fr_req_t *r)
     uint64_t  from;
 
     if (w->per_request) {
-        /* its time starts when its program runs */
-        from = w->ready_at ? w->ready_at : r->t_assigned;
+        /*
+         * A process per request: its duration spans what its CPU
+         * spans, the whole process from its spawn (init, the part
+         * before its program ran, included), so that cpu is never
+         * more than duration for one thread
+         */
+        from = w->spawned ? w->spawned : r->t_assigned;
         r->init_us = w->ready_at ? (int64_t) (w->ready_at - w->spawned) : 0;
         r->duration_us = (int64_t) (fr_current_usec - from);
 

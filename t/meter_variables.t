@@ -163,6 +163,11 @@ ok($l->{init} > 0, "CGI init > 0 ($l->{init})");
 ok($l->{duration} > 0, "CGI duration ($l->{duration})");
 ok($l->{cpu} > 0, "CGI cpu ($l->{cpu})");
 ok($l->{memory} > 0, "CGI max memory ($l->{memory} kB)");
+# one thread: the CPU of its whole process fits in its duration (the
+# same span), init within it (1 ms for the clocks' edges)
+cmp_ok($l->{cpu}, '<=', $l->{duration} + 1,
+       "CGI cpu ($l->{cpu}) within its duration ($l->{duration})");
+cmp_ok($l->{init}, '<=', $l->{duration}, 'CGI init within its duration');
 
 # a client that does not ask never gets the record; one that asks does
 for my $ask (0, 1) {
