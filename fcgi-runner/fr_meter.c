@@ -33,6 +33,7 @@ static int fr_meter_pread(int fd, char *buf, size_t size);
 static pid_t fr_meter_function_pid(fr_worker_t *w);
 static pid_t fr_meter_parent(pid_t pid);
 static int64_t fr_meter_cpu_us(fr_worker_t *w);
+static long long fr_meter_reaped_ticks(int fd);
 static int64_t fr_meter_hwm_kb(fr_worker_t *w);
 static int fr_meter_log_file(void);
 
@@ -81,6 +82,12 @@ fr_meter_proc_open(fr_worker_t *w)
     snprintf(path, sizeof(path), "/proc/%d/status", (int) pid);
     w->proc_status = open(path, O_RDONLY | O_CLOEXEC);
 
+    if (w->init) {
+        /* what faas-init reaps: the orphans the function left */
+        snprintf(path, sizeof(path), "/proc/%d/stat", (int) w->pid);
+        w->proc_init_stat = open(path, O_RDONLY | O_CLOEXEC);
+    }
+
     snprintf(path, sizeof(path), "/proc/%d/clear_refs", (int) pid);
     w->proc_clear_refs = open(path, O_WRONLY | O_CLOEXEC);
 
@@ -99,11 +106,16 @@ fr_meter_proc_close(fr_worker_t *w)
         close(w->proc_status);
     }
 
+    if (w->proc_init_stat > 0) {
+        close(w->proc_init_stat);
+    }
+
     if (w->proc_clear_refs > 0) {
         close(w->proc_clear_refs);
     }
 
     w->proc_stat = w->proc_status = w->proc_clear_refs = 0;
+    w->proc_init_stat = 0;
 }
 
 
@@ -209,7 +221,8 @@ fr_meter_pread(int fd, char *buf, size_t size)
 /*
  * The CPU the function's process has used, in microseconds: user and
  * system time of all its threads, those that ended included, plus that
- * of the children it has waited for (which wait4() also counts). The
+ * of the children it has waited for (which wait4() also counts) and,
+ * under faas-init, of the orphans it left that faas-init reaped. The
  * threads' part from the process's CPU clock (nanoseconds), the
  * children's from /proc/PID/stat (cutime and cstime, clock ticks: the
  * kernel keeps no finer sum of them). The stat file, read through its
@@ -220,23 +233,51 @@ fr_meter_pread(int fd, char *buf, size_t size)
 static int64_t
 fr_meter_cpu_us(fr_worker_t *w)
 {
-    int               i;
-    char              buf[1024], *p;
     clockid_t         clock;
-    long long         ticks;
+    long long         ticks, orphans;
     struct timespec   ts;
 
     static long       hz;
 
-    if (fr_meter_pread(w->proc_stat, buf, sizeof(buf)) != FR_OK) {
+    ticks = fr_meter_reaped_ticks(w->proc_stat);
+
+    if (ticks < 0
+        || clock_getcpuclockid(w->proc_pid, &clock) != 0
+        || clock_gettime(clock, &ts) == -1)
+    {
+        return -1;
+    }
+
+    if (w->proc_init_stat > 0) {
+        orphans = fr_meter_reaped_ticks(w->proc_init_stat);
+        ticks += orphans > 0 ? orphans : 0;
+    }
+
+    if (hz == 0) {
+        hz = sysconf(_SC_CLK_TCK);
+        hz = hz > 0 ? hz : 100;
+    }
+
+    return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000
+           + ticks * 1000000 / hz;
+}
+
+
+/* cutime + cstime of a /proc/PID/stat: the CPU of reaped children */
+
+static long long
+fr_meter_reaped_ticks(int fd)
+{
+    int         i;
+    char        buf[1024], *p;
+    long long   ticks;
+
+    if (fr_meter_pread(fd, buf, sizeof(buf)) != FR_OK) {
         return -1;
     }
 
     /* "pid (comm) state ppid ...": comm may hold anything but its end */
     p = strrchr(buf, ')');
-    if (p == NULL) {
-        return -1;
-    }
 
     /* to the 16th field, cutime; the 17th, cstime, follows */
     for (i = 2; i < 16 && p != NULL; i++) {
@@ -248,21 +289,8 @@ fr_meter_cpu_us(fr_worker_t *w)
     }
 
     ticks = strtoll(p + 1, &p, 10);
-    ticks += strtoll(p, NULL, 10);
 
-    if (clock_getcpuclockid(w->proc_pid, &clock) != 0
-        || clock_gettime(clock, &ts) == -1)
-    {
-        return -1;
-    }
-
-    if (hz == 0) {
-        hz = sysconf(_SC_CLK_TCK);
-        hz = hz > 0 ? hz : 100;
-    }
-
-    return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000
-           + ticks * 1000000 / hz;
+    return ticks + strtoll(p, NULL, 10);
 }
 
 

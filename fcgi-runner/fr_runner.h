@@ -216,6 +216,7 @@ struct fr_worker_s {
     int                    proc_status;     /* metering, opened once */
     int                    proc_clear_refs;
     pid_t                  proc_pid;        /* the function's process */
+    int                    proc_init_stat;  /* faas-init's, its orphans */
     uint64_t               ready_at;        /* usec */
     int                    exec_errno;
     int                    mode;      /* the function's when it started */

@@ -485,11 +485,8 @@ fr_store_claim(const char *function, uint64_t now, uint64_t visible_for,
 
     fr_store_row(st, inv);
 
-    /*
-     * The claim is made when the statement ends (its commit): one that
-     * did not reach the disk is no claim, and nothing is dispatched on
-     * it. The request is kept until the next claim.
-     */
+    /* the claim is made as the statement ends (its commit): one that
+     * failed is none; the request is copied out first */
     if (fr_store_keep(inv) != FR_OK) {
         sqlite3_reset(st);
         return FR_ERROR;
@@ -531,7 +528,6 @@ fr_store_keep(fr_inv_t *inv)
         memcpy(p + inv->params_len, inv->body, inv->body_len);
     }
 
-    /* an earlier attempt's response and error are not kept */
     inv->params = p;
     inv->body = p + inv->params_len;
     inv->response = NULL;

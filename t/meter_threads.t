@@ -6,7 +6,8 @@
 # says what getrusage(RUSAGE_SELF / RUSAGE_CHILDREN) counted; the meter
 # must show most of it. FastCGI with and without a pid namespace (where
 # the meter reads faas-init's child), CGI reaped in time (wait4) and CGI
-# that lives on after its answer (read from /proc).
+# that lives on after its answer (read from /proc). Under a pid
+# namespace also an orphan it left that ended (faas-init reaps it).
 
 use strict;
 use warnings;
@@ -82,6 +83,10 @@ for my $f ('f', 'fopen') {
     check("$f thread", "/fn/$f?op=threadburn&ms=300", 'self');
     check("$f child", "/fn/$f?op=childburn&ms=300", 'children');
 }
+
+# a process it left, which ended within the invocation: under a pid
+# namespace faas-init reaps it, and what it used is billed too
+check('f orphan', '/fn/f?op=orphanburn&ms=300', 'orphan');
 
 for my $f ('c', 'copen') {
     check("$f thread", "/fn/$f?burn=thread&ms=300", 'self');

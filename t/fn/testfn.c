@@ -273,6 +273,49 @@ handle(FCGX_Request *req)
         return;
     }
 
+    if (op_is(req, "orphanburn")) {
+        /*
+         * n ms of CPU in a grandchild whose parent exits at once (an
+         * orphan: faas-init's to reap under isolation = pid); it says
+         * what it burnt through a pipe, and is waited for by its EOF
+         */
+        int              p[2];
+        long             ms;
+        pid_t            pid;
+        struct timespec  ts;
+
+        ms = arg(req, "ms", 100);
+        got = -1;
+
+        if (pipe(p) == 0) {
+            pid = fork();
+            if (pid == 0) {
+                close(p[0]);
+                if (fork() == 0) {
+                    burn_ms(ms);
+                    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+                    got = ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+                    (void) !write(p[1], &got, sizeof(got));
+                }
+                _exit(0);
+            }
+            close(p[1]);
+            if (pid > 0) {
+                waitpid(pid, NULL, 0);
+            }
+            while (read(p[0], &got, sizeof(got)) > 0) {
+                /* void */
+            }
+            close(p[0]);
+            /* its reaper's turn */
+            sleep_ms(200);
+        }
+
+        FCGX_FPrintF(req->out, "Content-Type: text/plain\r\n\r\n"
+                     "orphan_ms=%ld\n", got);
+        return;
+    }
+
     if (op_is(req, "alloc")) {
         /* n MB touched, then given back */
         long            size = arg(req, "mb", 100) * 1024 * 1024;
