@@ -23,6 +23,7 @@
 
 #include "fr_log.h"
 #include "fr_path.h"
+#include "fr_docroot.h"
 #include "fr_folder.h"
 #include "fr_func.h"
 #include "fr_isolate.h"
@@ -564,7 +565,7 @@ fr_func_configure(fr_func_t *f, int test)
         return problems + 1;
     }
 
-    return problems + fr_folder_paths(f, test);
+    return problems + fr_folder_paths(f, test) + fr_docroot_check(f, test);
 }
 
 

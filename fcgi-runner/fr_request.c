@@ -18,6 +18,7 @@
 
 #include "faas_protocol.h"
 #include "fr_conn.h"
+#include "fr_docroot.h"
 #include "fr_func.h"
 #include "fr_listen.h"
 #include "fr_log.h"
@@ -28,6 +29,7 @@
 
 
 static int fr_req_scan_params(fr_req_t *r);
+static int fr_req_script(fr_req_t *r);
 static void fr_req_cut(fr_req_t *r);
 static void fr_req_spool_full(fr_req_t *r);
 static void fr_req_assigned(fr_req_t *r);
@@ -224,7 +226,40 @@ fr_req_start(fr_req_t *r)
         return;
     }
 
+    if (f->conf.document_root && fr_req_script(r) != FR_OK) {
+        return;
+    }
+
     fr_func_enqueue(f, r);
+}
+
+
+/*
+ * document_root: the script the request's path names, found now; none
+ * is a 404 of the runner's, and no worker wakes for it.
+ */
+
+static int
+fr_req_script(fr_req_t *r)
+{
+    int  rc;
+
+    rc = fr_docroot_resolve(r->func, &r->params);
+
+    if (rc == FR_OK) {
+        /* the parameters were written anew: where they are moved */
+        rc = fr_req_scan_params(r);
+
+        if (rc == FR_OK) {
+            return FR_OK;
+        }
+    }
+
+    r->outcome = (rc == FR_DECLINED) ? FR_OUTCOME_NOT_FOUND
+                                     : FR_OUTCOME_ERROR;
+    fr_req_answer(r, (rc == FR_DECLINED) ? 404 : 500);
+
+    return FR_DECLINED;
 }
 
 

@@ -1,0 +1,303 @@
+#!/usr/bin/perl
+
+# document_root: a PHP site with several entry points through php-cgi,
+# each URL running its own script, compared with php-fpm behind the same
+# nginx (Debian's snippets/fastcgi-php.conf) for the same files: same
+# status and body. Never a script outside the folder: "..", encoded
+# dots, a symlink out of it (another user's, or its owner's), a picture
+# with a ".php" after it.
+
+use strict;
+use warnings;
+
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use FaasTest;
+use Test::More;
+use File::Path qw(make_path);
+use POSIX qw(:sys_wait_h);
+
+my ($fpm) = grep { -x } map { "/usr/sbin/php-fpm$_" } ('8.2', '');
+($fpm) = glob('/usr/sbin/php-fpm*') unless $fpm;
+BAIL_OUT('php-fpm is not installed: make test-deps installs it') unless $fpm;
+plan skip_all => 'php-cgi is not installed' unless -x '/usr/bin/php-cgi';
+plan skip_all => 'the symlink cases need root' unless $> == 0;
+
+my $t = FaasTest->new;
+my $p = $t->prefix;
+
+my $report = <<'EOF';
+<?php
+header('Content-Type: text/plain');
+echo "script=", __FILE__, "\n";
+foreach (['SCRIPT_FILENAME', 'SCRIPT_NAME', 'PATH_INFO', 'PHP_SELF',
+          'DOCUMENT_ROOT', 'REQUEST_URI', 'QUERY_STRING',
+          'REQUEST_METHOD'] as $k) {
+    echo $k, "=", $_SERVER[$k] ?? '-', "\n";
+}
+echo "q=", $_GET['q'] ?? '', "\n";
+echo "v=", $_POST['v'] ?? '', "\n";
+EOF
+
+my $css = <<'EOF';
+<?php
+header('Content-Type: text/css; charset=utf-8');
+echo "body { color: #123456; } /* ", basename(__FILE__), " */\n";
+EOF
+
+my %site = (
+    'www/index.php' => $report,
+    'www/a/b.php' => $report,
+    'www/a/index.php' => $report,
+    'www/lib/exe/css.php' => $css,
+    'www/notes.txt' => "not a script\n",
+    'www/up/pic.jpg' => "<?php echo 'uploaded code ran';\n",
+    'secret.php' => "<?php echo 'secret ran';\n",
+);
+
+# a function folder with sub-folders, readable by php-fpm's www-data
+sub site {
+    my ($name, $conf) = @_;
+    my $d = $t->function($name, $conf);
+    for my $f (sort keys %site) {
+        my $path = "$d/$f";
+        (my $sub = $path) =~ s{/[^/]+$}{};
+        make_path($sub, { mode => 0755 });
+        FaasTest::write_file($path, $site{$f});
+        chmod 0644, $path;
+    }
+    return $d;
+}
+
+my $dir = site('site', "exec = php-cgi\ndocument_root = www\n");
+site('sitecgi', "exec = php-cgi\nmode = cgi\ndocument_root = www\n");
+
+# outside the document root, reached by symlinks: one of another user's
+# (nobody's, pointing at root's file), one of the owner's own
+mkdir "$p/outside";
+chmod 0755, "$p/outside";
+FaasTest::write_file("$p/outside/out.php", "<?php echo 'outside ran';\n");
+chmod 0644, "$p/outside/out.php";
+symlink("$p/outside/out.php", "$dir/www/other.php") or die "symlink: $!";
+my $nobody = getpwnam('nobody');
+system('chown', '-h', "$nobody:$nobody", "$dir/www/other.php") == 0
+    or die 'chown -h';
+symlink("$p/outside/out.php", "$dir/www/own.php") or die "symlink: $!";
+symlink('../secret.php', "$dir/www/up.php") or die "symlink: $!";
+# and one that stays inside: followed
+symlink('a/b.php', "$dir/www/alias.php") or die "symlink: $!";
+
+# both keys: refused, never half loaded
+site('both', "exec = php-cgi\nscript = secret.php\ndocument_root = www\n");
+
+# --- php-fpm on the same files ------------------------------------------
+
+FaasTest::write_file("$p/php-fpm.conf", <<"EOF");
+[global]
+pid = $p/php-fpm.pid
+error_log = $p/logs/php-fpm.log
+daemonize = no
+
+[www]
+user = www-data
+group = www-data
+listen = $p/php-fpm.sock
+listen.mode = 0666
+pm = static
+pm.max_children = 2
+clear_env = yes
+EOF
+
+my $fpm_pid = fork // die;
+if ($fpm_pid == 0) {
+    open STDOUT, '>>', "$p/logs/php-fpm.out";
+    open STDERR, '>>', "$p/logs/php-fpm.out";
+    exec $fpm, '-F', '-y', "$p/php-fpm.conf", '-p', $p or POSIX::_exit(127);
+}
+ok(FaasTest::wait_for(sub { -S "$p/php-fpm.sock" }, 10), 'php-fpm up')
+    or diag(FaasTest::read_file("$p/logs/php-fpm.out"));
+
+$t->start_runner;
+
+my $sock = $t->socket_path;
+my $faas_port = $t->port;
+my $fpm_port = FaasTest::free_port();
+my $cgi_port = FaasTest::free_port();
+
+$t->start_nginx(<<"EOF");
+    upstream runner { server unix:$sock; keepalive 4; }
+
+    server {
+        listen 127.0.0.1:$faas_port;
+
+        location / {
+            faas_function site;
+            faas_pass runner;
+        }
+
+        location /fn/ {
+            faas_route ^/fn/(?<fname>[^/]*)(?<path_info>/.*)?\$ \$fname;
+            faas_pass runner;
+        }
+    }
+
+    server {
+        listen 127.0.0.1:$cgi_port;
+
+        location / {
+            faas_function sitecgi;
+            faas_pass runner;
+        }
+    }
+
+    server {
+        listen 127.0.0.1:$fpm_port;
+        root $dir/www;
+        index index.php;
+
+        location / {
+            try_files \$uri \$uri/ =404;
+        }
+
+        location ~ [^/]\\.php(/|\$) {
+            # Debian's snippets/fastcgi-php.conf
+            fastcgi_split_path_info ^(.+?\\.php)(/.*)\$;
+            try_files \$fastcgi_script_name =404;
+            set \$path_info \$fastcgi_path_info;
+            fastcgi_param PATH_INFO \$path_info;
+            fastcgi_index index.php;
+            include /etc/nginx/fastcgi.conf;
+            fastcgi_pass unix:$p/php-fpm.sock;
+        }
+    }
+EOF
+
+sub on {
+    my ($port, $method, @args) = @_;
+    local $t->{port} = $port;
+    return $t->$method(@args);
+}
+
+sub same {
+    my ($what, $method, @args) = @_;
+    my $a = on($faas_port, $method, @args);
+    my $b = on($fpm_port, $method, @args);
+    is($a->{status}, $b->{status}, "$what: status $b->{status} as php-fpm");
+    if ($b->{status} == 200) {
+        is($a->{body}, $b->{body}, "$what: body as php-fpm");
+        is(FaasTest::header($a, 'content-type'),
+           FaasTest::header($b, 'content-type'), "$what: its Content-Type");
+    }
+    return $a;
+}
+
+# first of all: a missing script wakes no worker
+my $r = on($faas_port, 'http_get', '/nope.php');
+is($r->{status}, 404, 'a missing script: 404');
+is($r->{body}, "404 Not Found\n", 'the runner\'s own short 404');
+is(scalar $t->workers('site'), 0, 'and no worker was started for it');
+like($t->runner_log, qr/function "site": no script for "\/nope\.php"/,
+     'it is logged');
+
+$r = same('/', 'http_get', '/');
+like($r->{body}, qr{^SCRIPT_NAME=/index\.php$}m, '/ runs index.php');
+
+$r = same('/index.php?q=1', 'http_get', '/index.php?q=1');
+like($r->{body}, qr{^q=1$}m, 'query string');
+
+$r = same('/a/b.php', 'http_get', '/a/b.php');
+like($r->{body}, qr{^script=\Q$dir\E/www/a/b\.php$}m, 'a/b.php runs a/b.php');
+like($r->{body}, qr{^SCRIPT_FILENAME=\Q$dir\E/www/a/b\.php$}m,
+     'SCRIPT_FILENAME');
+
+$r = same('/a/b.php/more/path', 'http_get', '/a/b.php/more/path?q=x');
+like($r->{body}, qr{^SCRIPT_NAME=/a/b\.php$}m, 'SCRIPT_NAME split');
+like($r->{body}, qr{^PATH_INFO=/more/path$}m, 'PATH_INFO the rest');
+
+$r = same('/a/', 'http_get', '/a/');
+like($r->{body}, qr{^script=\Q$dir\E/www/a/index\.php$}m,
+     'a folder runs its index.php');
+
+$r = same('CSS entry point', 'http_get', '/lib/exe/css.php');
+is($r->{body}, "body { color: #123456; } /* css.php */\n",
+   'the CSS, not a page');
+is(FaasTest::header($r, 'content-type'), 'text/css; charset=utf-8',
+   'as text/css');
+
+$r = same('POST to a/b.php', 'http_post', '/a/b.php', 'v=posted',
+          headers => "Content-Type: application/x-www-form-urlencoded\r\n");
+like($r->{body}, qr{^v=posted$}m, 'the form reached it');
+
+same('a missing script', 'http_get', '/nope.php');
+same('a missing folder', 'http_get', '/nope/x.php');
+same('a picture with .php after it', 'http_get', '/up/pic.jpg/x.php');
+
+# nginx normalizes the URI: what is left stays inside
+same('.. in the URI', 'http_get', '/a/../index.php');
+same('encoded dots', 'http_get', '/a/%2e%2e/a/b.php');
+same('encoded dots above the root', 'http_get', '/%2e%2e/secret.php');
+same('.. above the root', 'http_get', '/../secret.php');
+same('encoded slash and dots', 'http_get', '/a/..%2f..%2fsecret.php');
+
+# what php-fpm would serve and the runner does not
+$r = on($faas_port, 'http_get', '/notes.txt');
+is($r->{status}, 404, 'a file not named like index is not run');
+$r = on($faas_port, 'http_get', '/up/pic.jpg');
+is($r->{status}, 404, 'an uploaded picture is not run');
+$r = on($faas_port, 'http_get', '/other.php');
+is($r->{status}, 404, 'a symlink of another user out of the root: 404');
+unlike($r->{body}, qr/outside ran/, 'not run');
+$r = on($faas_port, 'http_get', '/own.php');
+is($r->{status}, 404, 'its owner\'s symlink out of the root: 404');
+$r = on($faas_port, 'http_get', '/up.php');
+is($r->{status}, 404, 'a relative symlink up to the function\'s folder: 404');
+$r = on($faas_port, 'http_get', '/alias.php');
+is($r->{status}, 200, 'a symlink inside the root is followed');
+like($r->{body}, qr{^script=\Q$dir\E/www/a/b\.php$}m, 'to its target');
+
+# a FastCGI client that does not normalize: the runner refuses
+for my $case (['SCRIPT_NAME', '/../secret.php'],
+              ['SCRIPT_NAME', '/a/../../secret.php'],
+              ['PATH_INFO', '/../secret.php'],
+              ['PATH_INFO', '/./../secret.php'],
+              ['SCRIPT_NAME', "/index.php\0/x"],
+              ['SCRIPT_NAME', 'secret.php']) {
+    my $x = $t->fcgi_call('site', params => [@$case]);
+    my $v = $case->[1] =~ s/\0/\\0/r;
+    is($x->{http}{status}, 404, "raw $case->[0] \"$v\": 404");
+    unlike($x->{stdout}, qr/secret ran/, 'and nothing ran');
+}
+
+# a function mounted by a route: SCRIPT_NAME is where it is mounted
+$r = on($faas_port, 'http_get', '/fn/site/a/b.php/x');
+is($r->{status}, 200, 'through a route');
+like($r->{body}, qr{^SCRIPT_NAME=/fn/site/a/b\.php$}m,
+     'SCRIPT_NAME: the mount and the script');
+like($r->{body}, qr{^PATH_INFO=/x$}m, 'PATH_INFO: the rest');
+like($r->{body}, qr{^script=\Q$dir\E/www/a/b\.php$}m, 'the script');
+$r = on($faas_port, 'http_get', '/fn/site/');
+like($r->{body}, qr{^SCRIPT_NAME=/fn/site/index\.php$}m,
+     'the mount\'s folder: its index');
+
+# mode = cgi: the same scripts (in the folder of another function)
+for my $u ('/a/b.php/more?q=2', '/', '/lib/exe/css.php') {
+    my $a = on($cgi_port, 'http_get', $u);
+    $a->{body} =~ s{/functions/sitecgi/}{/functions/site/}g;
+    my $b = on($fpm_port, 'http_get', $u);
+    is($a->{body}, $b->{body}, "mode = cgi $u: body as php-fpm");
+}
+is(on($cgi_port, 'http_get', '/nope.php')->{status}, 404,
+   'mode = cgi: a missing script 404');
+
+like($t->runner_log,
+     qr/function\.conf:3: "script" and "document_root" exclude each other/,
+     'script and document_root together: refused');
+is(on($faas_port, 'http_get', '/fn/both/index.php')->{status}, 404,
+   'and that function is not loaded');
+
+kill 'QUIT', $fpm_pid;
+FaasTest::wait_for(sub { waitpid($fpm_pid, WNOHANG) != 0 }, 10)
+    or do { kill 'KILL', $fpm_pid; waitpid($fpm_pid, 0) };
+
+$t->done;
+done_testing;
