@@ -87,6 +87,24 @@ symlink('../secret.php', "$dir/www/up.php") or die "symlink: $!";
 # and one that stays inside: followed
 symlink('a/b.php', "$dir/www/alias.php") or die "symlink: $!";
 
+# a customer's folder (daemon's): the script is looked up with its rights
+my ($duid, $dgid) = (getpwnam('daemon'))[2, 3];
+my $cdir = $t->function('cust', "exec = php-cgi\ndocument_root = www\n");
+make_path("$cdir/www/rootonly", { mode => 0755 });
+FaasTest::write_file("$cdir/www/ok.php", $report);
+FaasTest::write_file("$cdir/secret.php", "<?php echo 'secret ran';\n");
+system('chown', '-R', "$duid:$dgid", $cdir) == 0 or die 'chown';
+# a folder of root's in it that the customer cannot enter
+FaasTest::write_file("$cdir/www/rootonly/x.php", "<?php echo 'root ran';\n");
+chown 0, 0, "$cdir/www/rootonly", "$cdir/www/rootonly/x.php";
+chmod 0700, "$cdir/www/rootonly";
+chmod 0644, map { "$cdir/$_" } qw(www/ok.php secret.php www/rootonly/x.php);
+# its own link out of the root, and its link to root's file
+symlink("$cdir/secret.php", "$cdir/www/mine.php") or die "symlink: $!";
+symlink("$p/outside/out.php", "$cdir/www/vault.php") or die "symlink: $!";
+system('chown', '-h', "$duid:$dgid", "$cdir/www/mine.php",
+       "$cdir/www/vault.php") == 0 or die 'chown -h';
+
 # both keys: refused, never half loaded
 site('both', "exec = php-cgi\nscript = secret.php\ndocument_root = www\n");
 
@@ -279,6 +297,18 @@ $r = on($faas_port, 'http_get', '/fn/site/');
 like($r->{body}, qr{^SCRIPT_NAME=/fn/site/index\.php$}m,
      'the mount\'s folder: its index');
 
+# the customer's site
+$r = on($faas_port, 'http_get', '/fn/cust/ok.php');
+is($r->{status}, 200, 'a customer\'s site: 200');
+like($r->{body}, qr{^SCRIPT_FILENAME=\Q$cdir\E/www/ok\.php$}m, 'its script');
+for my $case (['/fn/cust/mine.php', 'its own symlink out of the root'],
+              ['/fn/cust/vault.php', 'its symlink to root\'s file'],
+              ['/fn/cust/rootonly/x.php', 'a script it cannot reach']) {
+    $r = on($faas_port, 'http_get', $case->[0]);
+    is($r->{status}, 404, "$case->[1]: 404");
+    is($r->{body}, "404 Not Found\n", "$case->[1]: the runner's, no php");
+}
+
 # mode = cgi: the same scripts (in the folder of another function)
 for my $u ('/a/b.php/more?q=2', '/', '/lib/exe/css.php') {
     my $a = on($cgi_port, 'http_get', $u);
@@ -294,6 +324,25 @@ like($t->runner_log,
      'script and document_root together: refused');
 is(on($faas_port, 'http_get', '/fn/both/index.php')->{status}, 404,
    'and that function is not loaded');
+
+# --test: what is wrong, with file and line
+my $bad = FaasTest->new;
+$bad->function('nodir', "exec = php-cgi\ndocument_root = nothere\n");
+$bad->function('updir', "exec = php-cgi\ndocument_root = ../site\n");
+$bad->function('index', "exec = php-cgi\ndocument_root = .\n"
+                        . "index = a/b.php\n");
+$bad->function('good', "exec = php-cgi\ndocument_root = .\n");
+my $out = `$t->{runner_bin} --test --functions ${\ $bad->functions_dir } 2>&1`;
+is($? >> 8, 1, '--test: problems exit 1');
+like($out, qr/function "nodir": document_root "nothere" is not a folder/,
+     '--test: a missing document_root');
+like($out, qr{updir/function\.conf:2: document_root "\.\./site" is not a},
+     '--test: one outside');
+like($out, qr/is not a folder inside the function's/, '--test: it says so');
+like($out, qr{index/function\.conf:3: index "a/b\.php" is not a file name},
+     '--test: an index that is a path');
+unlike($out, qr/"good"/, '--test: a good one passes');
+$bad->done;
 
 kill 'QUIT', $fpm_pid;
 FaasTest::wait_for(sub { waitpid($fpm_pid, WNOHANG) != 0 }, 10)
