@@ -38,8 +38,12 @@ typedef struct {
     size_t                 script_len;      /* path's part that is it */
     const char            *index;
     const char            *ext;             /* index's: ".php" */
+    const u_char          *query;           /* QUERY_STRING */
+    size_t                 query_len;
     unsigned               has_ext:1;       /* the script's name ends so */
+    unsigned               named:1;         /* split at such a name */
     unsigned               folder:1;        /* a folder: its index runs */
+    unsigned               slash:1;         /* a folder without its "/" */
     char                   root[PATH_MAX];  /* found: no symlink, no .. */
     char                   file[PATH_MAX];
 } fr_docroot_req_t;
@@ -50,6 +54,7 @@ static int fr_docroot_split(fr_docroot_req_t *d);
 static int fr_docroot_open(fr_func_t *f, fr_docroot_req_t *d);
 static int fr_docroot_replaced(const u_char *name, size_t len);
 static int fr_docroot_params(fr_docroot_req_t *d, fr_buf_t *params);
+static int fr_docroot_location(fr_docroot_req_t *d, fr_buf_t *location);
 
 
 /*
@@ -131,12 +136,15 @@ fr_docroot_check(fr_func_t *f, int test)
 
 /*
  * Per request: FR_OK with params rewritten for the script found,
- * FR_DECLINED when there is none to run (404), FR_ERROR.
+ * FR_DECLINED when there is none to run (404), FR_DONE for a folder
+ * named without its slash (location: where nginx would redirect it,
+ * 301), FR_ERROR.
  */
 
 int
-fr_docroot_resolve(fr_func_t *f, fr_buf_t *params)
+fr_docroot_resolve(fr_func_t *f, fr_buf_t *params, fr_buf_t *location)
 {
+    int                rc;
     u_char             esc[4 * 128];
     size_t             nlen, vlen, len;
     const u_char      *pos, *last, *n, *v, *sn, *pi;
@@ -146,6 +154,8 @@ fr_docroot_resolve(fr_func_t *f, fr_buf_t *params)
     pi = NULL;
     d.mount_len = 0;
     d.path_len = 0;
+    d.query = NULL;
+    d.query_len = 0;
 
     pos = fr_buf_pos(params);
     last = pos + params->len;
@@ -158,6 +168,10 @@ fr_docroot_resolve(fr_func_t *f, fr_buf_t *params)
         } else if (nlen == 9 && memcmp(n, "PATH_INFO", 9) == 0) {
             pi = v;
             d.path_len = vlen;
+
+        } else if (nlen == 12 && memcmp(n, "QUERY_STRING", 12) == 0) {
+            d.query = v;
+            d.query_len = vlen;
         }
     }
 
@@ -177,7 +191,18 @@ fr_docroot_resolve(fr_func_t *f, fr_buf_t *params)
     d.ext = strrchr(d.index, '.');
     d.ext = d.ext ? d.ext : "";
 
-    if (fr_docroot_split(&d) != FR_OK || fr_docroot_open(f, &d) != FR_OK) {
+    rc = fr_docroot_split(&d);
+
+    if (rc == FR_OK) {
+        rc = fr_docroot_open(f, &d);
+    }
+
+    if (rc == FR_DONE) {
+        return fr_docroot_location(&d, location) == FR_OK ? FR_DONE
+                                                          : FR_ERROR;
+    }
+
+    if (rc != FR_OK) {
         len = fr_log_escape(esc, d.path, d.path_len > 128 ? 128
                                                           : d.path_len);
         fr_log(FR_LOG_INFO, 0, "function \"%s\": no script for \"%.*s\" "
@@ -236,6 +261,7 @@ fr_docroot_split(fr_docroot_req_t *d)
     elen = strlen(d->ext);
     d->script_len = d->path_len;
     d->has_ext = (elen == 0);
+    d->named = 0;
 
     p = d->path;
     last = p + d->path_len;
@@ -248,6 +274,7 @@ fr_docroot_split(fr_docroot_req_t *d)
         if (n > elen && memcmp(end - elen, d->ext, elen) == 0) {
             d->script_len = end - d->path;
             d->has_ext = 1;
+            d->named = 1;
             break;
         }
 
@@ -261,7 +288,8 @@ fr_docroot_split(fr_docroot_req_t *d)
 /*
  * The script, looked up as the function's user: the root, then the
  * script's part of the path (its index for a folder); a regular file
- * named like index, under the root once symlinks are followed.
+ * named like index, under the root once symlinks are followed. A
+ * folder named without its slash: FR_DONE, as nginx redirects it.
  */
 
 static int
@@ -285,6 +313,7 @@ fr_docroot_open(fr_func_t *f, fr_docroot_req_t *d)
 
     rel[len] = '\0';
     d->folder = 0;
+    d->slash = 0;
 
     if (f->set_user) {
         fr_path_as(f->uid, f->gid);
@@ -307,13 +336,19 @@ fr_docroot_open(fr_func_t *f, fr_docroot_req_t *d)
 
     ok = (fd != -1 && fstat(fd, &st) == 0);
 
-    if (ok && S_ISDIR(st.st_mode) && d->script_len == d->path_len) {
-        /* a folder: its index */
-        d->folder = 1;
-        ifd = fr_path_open(fd, d->index, O_PATH, d->file);
-        close(fd);
-        fd = ifd;
-        ok = (fd != -1 && fstat(fd, &st) == 0);
+    if (ok && S_ISDIR(st.st_mode) && !d->named) {
+
+        if (d->path[d->path_len - 1] != '/') {
+            d->slash = 1;
+
+        } else {
+            /* a folder: its index */
+            d->folder = 1;
+            ifd = fr_path_open(fd, d->index, O_PATH, d->file);
+            close(fd);
+            fd = ifd;
+            ok = (fd != -1 && fstat(fd, &st) == 0);
+        }
     }
 
     if (f->set_user) {
@@ -326,9 +361,17 @@ fr_docroot_open(fr_func_t *f, fr_docroot_req_t *d)
 
     len = strlen(d->root);
 
-    if (!ok || !S_ISREG(st.st_mode) || !(d->has_ext || d->folder)
-        || strncmp(d->file, d->root, len) != 0 || d->file[len] != '/')
+    if (!ok || strncmp(d->file, d->root, len) != 0
+        || (d->file[len] != '/' && !(d->slash && d->file[len] == '\0')))
     {
+        return FR_DECLINED;
+    }
+
+    if (d->slash) {
+        return FR_DONE;
+    }
+
+    if (!S_ISREG(st.st_mode) || !(d->has_ext || d->folder)) {
         return FR_DECLINED;
     }
 
@@ -445,6 +488,59 @@ fr_docroot_params(fr_docroot_req_t *d, fr_buf_t *params)
     free(uri);
     fr_buf_free(params);
     *params = b;
+
+    return FR_OK;
+}
+
+
+/*
+ * Where a folder named without its slash is redirected: the URI with
+ * "/" and the query, escaped (a decoded URI may hold any byte).
+ */
+
+static int
+fr_docroot_location(fr_docroot_req_t *d, fr_buf_t *location)
+{
+    u_char         *p;
+    size_t          i, n, len;
+    const u_char   *s;
+
+    static const char  hex[] = "0123456789ABCDEF";
+
+    len = (d->mount_len + d->path_len + d->query_len) * 3 + 2;
+
+    p = fr_buf_reserve(location, len);
+    if (p == NULL) {
+        return FR_ERROR;
+    }
+
+    for (i = 0; i < 3; i++) {
+        s = (i == 0) ? d->mount : (i == 1) ? d->path : d->query;
+        n = (i == 0) ? d->mount_len : (i == 1) ? d->path_len : d->query_len;
+
+        if (i == 2 && n) {
+            *p++ = '?';
+        }
+
+        for ( /* void */ ; n; n--, s++) {
+            if (*s > 0x20 && *s < 0x7f && *s != '"' && *s != '\\'
+                && (i == 2 || (*s != '%' && *s != '?' && *s != '#')))
+            {
+                *p++ = *s;
+                continue;
+            }
+
+            *p++ = '%';
+            *p++ = hex[*s >> 4];
+            *p++ = hex[*s & 0xf];
+        }
+
+        if (i == 1) {
+            *p++ = '/';
+        }
+    }
+
+    location->len = p - fr_buf_pos(location);
 
     return FR_OK;
 }

@@ -13,7 +13,8 @@
 
 
 int fr_docroot_check(fr_func_t *f, int test);
-int fr_docroot_resolve(fr_func_t *f, fr_buf_t *params);
+int fr_docroot_resolve(fr_func_t *f, fr_buf_t *params,
+    fr_buf_t *location);
 
 
 #endif /* FR_DOCROOT_H */

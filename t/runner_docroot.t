@@ -52,6 +52,8 @@ my %site = (
     'www/lib/exe/css.php' => $css,
     'www/notes.txt' => "not a script\n",
     'www/up/pic.jpg' => "<?php echo 'uploaded code ran';\n",
+    'www/sp ace/index.php' => "<?php echo 'space';\n",
+    "www/n\r\nX-Injected: yes/index.php" => "<?php echo 'crlf';\n",
     'secret.php' => "<?php echo 'secret ran';\n",
 );
 
@@ -235,6 +237,22 @@ like($r->{body}, qr{^PATH_INFO=/more/path$}m, 'PATH_INFO the rest');
 $r = same('/a/', 'http_get', '/a/');
 like($r->{body}, qr{^script=\Q$dir\E/www/a/index\.php$}m,
      'a folder runs its index.php');
+
+# a folder without its slash: redirected to it, as nginx does
+for my $u (['/a', '/a/'], ['/a?q=1&r=2', '/a/?q=1&r=2'],
+           ['/sp%20ace', '/sp%20ace/']) {
+    $r = same("$u->[0] (a folder)", 'http_get', $u->[0]);
+    is($r->{status}, 301, "$u->[0]: 301");
+    is(FaasTest::header($r, 'location'), $u->[1], "$u->[0]: to $u->[1]");
+}
+# a name with a line break: escaped, never a header of its own
+$r = on($faas_port, 'http_get', '/n%0D%0AX-Injected:%20yes');
+is($r->{status}, 301, 'a folder with a line break in its name: 301');
+is(FaasTest::header($r, 'location'), '/n%0D%0AX-Injected:%20yes/',
+   'its Location escaped');
+ok(!$r->{headers}{'x-injected'}, 'no header injected');
+$r = on($faas_port, 'http_get', '/a/');
+like($r->{body}, qr{^SCRIPT_NAME=/a/index\.php$}m, 'and with it: its index');
 
 $r = same('CSS entry point', 'http_get', '/lib/exe/css.php');
 is($r->{body}, "body { color: #123456; } /* css.php */\n",
