@@ -182,8 +182,8 @@ fr_docroot_resolve(fr_func_t *f, fr_buf_t *params, fr_buf_t *location)
 
     } else {
         d.mount = (u_char *) "";
-        d.path = sn ? sn : (u_char *) "/";
-        d.path_len = sn ? d.mount_len : 1;
+        d.path = d.mount_len ? sn : (u_char *) "/";
+        d.path_len = d.mount_len ? d.mount_len : 1;
         d.mount_len = 0;
     }
 
@@ -300,8 +300,10 @@ fr_docroot_open(fr_func_t *f, fr_docroot_req_t *d)
     size_t       skip, len;
     struct stat  st;
 
-    skip = strspn((char *) d->path, "/");
-    skip = skip > d->script_len ? d->script_len : skip;
+    for (skip = 0; skip < d->script_len && d->path[skip] == '/'; skip++) {
+        /* void */
+    }
+
     len = d->script_len - skip;
 
     if (len == 0) {

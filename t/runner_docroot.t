@@ -304,6 +304,14 @@ for my $case (['SCRIPT_NAME', '/../secret.php'],
     unlike($x->{stdout}, qr/secret ran/, 'and nothing ran');
 }
 
+# an empty path, or only slashes: the root's index
+for my $sn ('', '///') {
+    my $x = $t->fcgi_call('site', params => [SCRIPT_NAME => $sn]);
+    is($x->{http}{status}, 200, "raw SCRIPT_NAME \"$sn\": 200");
+    like($x->{http}{body}, qr{^script=\Q$dir\E/www/index\.php$}m,
+         'the root\'s index');
+}
+
 # a function mounted by a route: SCRIPT_NAME is where it is mounted
 $r = on($faas_port, 'http_get', '/fn/site/a/b.php/x');
 is($r->{status}, 200, 'through a route');
