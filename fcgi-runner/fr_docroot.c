@@ -5,7 +5,9 @@
  * the request's path, as fastcgi.conf's SCRIPT_FILENAME
  * ($document_root$fastcgi_script_name) with fastcgi_split_path_info
  * gives them to php-fpm. The path is PATH_INFO when the route gave one
- * (SCRIPT_NAME is then where the function is mounted), else SCRIPT_NAME;
+ * (SCRIPT_NAME is then where the function is mounted, or, from a stock
+ * fastcgi_pass, where it is mounted followed by PATH_INFO), else
+ * SCRIPT_NAME;
  * it is split after its first component that ends like index (".php"),
  * the rest being PATH_INFO; a folder runs its index. Only such files
  * run, as php-fpm's security.limit_extensions: an uploaded picture is
@@ -146,12 +148,14 @@ fr_docroot_resolve(fr_func_t *f, fr_buf_t *params, fr_buf_t *location)
 {
     int                rc;
     u_char             esc[4 * 128];
-    size_t             nlen, vlen, len;
-    const u_char      *pos, *last, *n, *v, *sn, *pi;
+    size_t             nlen, vlen, len, ulen;
+    const u_char      *pos, *last, *n, *v, *sn, *pi, *uri;
     fr_docroot_req_t   d;
 
     sn = NULL;
     pi = NULL;
+    uri = NULL;
+    ulen = 0;
     d.mount_len = 0;
     d.path_len = 0;
     d.query = NULL;
@@ -172,7 +176,21 @@ fr_docroot_resolve(fr_func_t *f, fr_buf_t *params, fr_buf_t *location)
         } else if (nlen == 12 && memcmp(n, "QUERY_STRING", 12) == 0) {
             d.query = v;
             d.query_len = vlen;
+
+        } else if (nlen == 12 && memcmp(n, "DOCUMENT_URI", 12) == 0) {
+            uri = v;
+            ulen = vlen;
         }
+    }
+
+    if (d.path_len && d.mount_len > d.path_len
+        && memcmp(sn + d.mount_len - d.path_len, pi, d.path_len) == 0
+        && !(ulen == d.mount_len + d.path_len
+             && memcmp(uri, sn, d.mount_len) == 0))
+    {
+        /* stock fastcgi_params: SCRIPT_NAME is all the URI, PATH_INFO
+         * the end of it that the location captured */
+        d.mount_len -= d.path_len;
     }
 
     if (d.path_len) {

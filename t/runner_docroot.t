@@ -143,6 +143,7 @@ my $sock = $t->socket_path;
 my $faas_port = $t->port;
 my $fpm_port = FaasTest::free_port();
 my $cgi_port = FaasTest::free_port();
+my $stock_port = FaasTest::free_port();
 
 $t->start_nginx(<<"EOF");
     upstream runner { server unix:$sock; keepalive 4; }
@@ -158,6 +159,17 @@ $t->start_nginx(<<"EOF");
         location /fn/ {
             faas_route ^/fn/(?<fname>[^/]*)(?<path_info>/.*)?\$ \$fname;
             faas_pass runner;
+        }
+    }
+
+    server {
+        listen 127.0.0.1:$stock_port;
+
+        location ~ ^/fn/(?<fname>[^/]+)(?<fpath>/.*)?\$ {
+            fastcgi_pass unix:$sock;
+            include /etc/nginx/fastcgi_params;
+            fastcgi_param FAAS_FUNCTION \$fname;
+            fastcgi_param PATH_INFO \$fpath;
         }
     }
 
@@ -303,6 +315,20 @@ for my $case (['SCRIPT_NAME', '/../secret.php'],
     is($x->{http}{status}, 404, "raw $case->[0] \"$v\": 404");
     unlike($x->{stdout}, qr/secret ran/, 'and nothing ran');
 }
+
+# stock nginx (fastcgi_params: SCRIPT_NAME the whole URI, PATH_INFO the
+# location's capture): the same as through the module's route
+for my $u ('/fn/site/a/b.php/x?q=3', '/fn/site/', '/fn/site/lib/exe/css.php',
+           '/fn/site/fn/site/a/b.php') {
+    my $a = on($stock_port, 'http_get', $u);
+    my $b = on($faas_port, 'http_get', $u);
+    is($a->{status}, $b->{status}, "stock fastcgi_pass $u: status "
+       . "$b->{status} as through the route");
+    is($a->{body}, $b->{body}, "stock fastcgi_pass $u: the same body");
+}
+like(on($stock_port, 'http_get', '/fn/site/a/b.php/x')->{body},
+     qr{^SCRIPT_NAME=/fn/site/a/b\.php\nPATH_INFO=/x$}m,
+     'stock fastcgi_pass: SCRIPT_NAME and PATH_INFO split');
 
 # an empty path, or only slashes: the root's index
 for my $sn ('', '///') {
