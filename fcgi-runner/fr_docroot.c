@@ -7,9 +7,9 @@
  * gives them to php-fpm. The path is PATH_INFO when the route gave one
  * (SCRIPT_NAME is then where the function is mounted, or, from a stock
  * fastcgi_pass, where it is mounted followed by PATH_INFO), else
- * SCRIPT_NAME;
- * it is split after its first component that ends like index (".php"),
- * the rest being PATH_INFO; a folder runs its index. Only such files
+ * SCRIPT_NAME. It is split after its first component that ends like
+ * index (".php"), the rest being PATH_INFO; a folder runs its index, a
+ * folder named without its slash is redirected to it. Only such files
  * run, as php-fpm's security.limit_extensions: an uploaded picture is
  * never a script. The folder is a customer's: the script is looked up
  * with the function's rights under the symlink rule (fr_path.c), and
