@@ -90,6 +90,8 @@ static const fr_conf_key_t  fr_conf_keys[] = {
     { "schedule",       FR_CONF_STR,   FR_F(schedule) },
     { "schedule_timezone", FR_CONF_STR, FR_F(schedule_timezone) },
     { "schedule_catchup", FR_CONF_STR, FR_F(schedule_catchup) },
+    { "document_root",  FR_CONF_STR,   FR_F(document_root) },
+    { "index",          FR_CONF_STR,   FR_F(index) },
 
     { NULL, 0, 0, 0 }
 };
@@ -157,6 +159,8 @@ fr_fconf_merge(fr_fconf_t *fc, const fr_fconf_t *prev)
     fr_merge_str(schedule);
     fr_merge_str(schedule_timezone);
     fr_merge_str(schedule_catchup);
+    fr_merge_str(document_root);
+    fr_merge_str(index);
 
     fr_merge(mode, FR_MODE_FASTCGI);
     fr_merge(max_instances, 4);
@@ -210,6 +214,8 @@ fr_fconf_free(fr_fconf_t *fc)
     free(fc->schedule);
     free(fc->schedule_timezone);
     free(fc->schedule_catchup);
+    free(fc->document_root);
+    free(fc->index);
 
     for (i = 0; i < fc->nenv; i++) {
         free(fc->env[i]);

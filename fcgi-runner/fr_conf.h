@@ -54,6 +54,8 @@ typedef struct {
     char                  *schedule;        /* cron, @hourly, @every 30s */
     char                  *schedule_timezone;  /* NULL: UTC */
     char                  *schedule_catchup;   /* on, off (NULL) */
+    char                  *document_root;   /* scripts run by path */
+    char                  *index;           /* NULL: index.php */
     char                 **env;             /* "NAME=VALUE", NULL ended */
     int                    nenv;
     int                    lines[FR_FKEYS]; /* where each key was set */

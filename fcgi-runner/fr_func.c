@@ -23,6 +23,7 @@
 
 #include "fr_log.h"
 #include "fr_path.h"
+#include "fr_docroot.h"
 #include "fr_folder.h"
 #include "fr_identity.h"
 #include "fr_func.h"
@@ -570,7 +571,8 @@ fr_func_configure(fr_func_t *f, int test)
         return problems + 1;
     }
 
-    return problems + (f->argv ? fr_folder_paths(f, test) : 0);
+    return problems + (f->argv ? fr_folder_paths(f, test) : 0)
+           + fr_docroot_check(f, test);
 }
 
 

@@ -18,6 +18,7 @@
 
 #include "faas_protocol.h"
 #include "fr_conn.h"
+#include "fr_docroot.h"
 #include "fr_func.h"
 #include "fr_listen.h"
 #include "fr_log.h"
@@ -28,6 +29,9 @@
 
 
 static int fr_req_scan_params(fr_req_t *r);
+static int fr_req_script(fr_req_t *r);
+static int fr_req_redirect(fr_req_t *r, const u_char *location,
+    size_t len);
 static void fr_req_cut(fr_req_t *r);
 static void fr_req_spool_full(fr_req_t *r);
 static void fr_req_assigned(fr_req_t *r);
@@ -227,7 +231,88 @@ fr_req_start(fr_req_t *r)
         return;
     }
 
+    if (f->conf.document_root && fr_req_script(r) != FR_OK) {
+        return;
+    }
+
     fr_func_enqueue(f, r);
+}
+
+
+/*
+ * document_root: the script the request's path names, found now; none
+ * is a 404 of the runner's, and no worker wakes for it.
+ */
+
+static int
+fr_req_script(fr_req_t *r)
+{
+    int       rc;
+    fr_buf_t  loc;
+
+    memset(&loc, 0, sizeof(fr_buf_t));
+
+    rc = fr_docroot_resolve(r->func, &r->params, &loc);
+
+    if (rc == FR_OK) {
+        /* the parameters were written anew: where they are moved */
+        rc = fr_req_scan_params(r);
+
+        if (rc == FR_OK) {
+            return FR_OK;
+        }
+    }
+
+    if (rc == FR_DONE) {
+        /* a folder without its slash: redirected, as nginx does */
+        rc = fr_req_redirect(r, fr_buf_pos(&loc), loc.len);
+        fr_buf_free(&loc);
+
+        if (rc == FR_OK) {
+            return FR_DECLINED;
+        }
+    }
+
+    r->outcome = (rc == FR_DECLINED) ? FR_OUTCOME_NOT_FOUND
+                                     : FR_OUTCOME_ERROR;
+    fr_req_answer(r, (rc == FR_DECLINED) ? 404 : 500);
+
+    return FR_DECLINED;
+}
+
+
+/* 301 to location, whatever its length */
+
+static int
+fr_req_redirect(fr_req_t *r, const u_char *location, size_t len)
+{
+    fr_buf_t  b;
+
+    static const char  head[] = "Status: 301 Moved Permanently\r\n"
+                                "Location: ";
+    static const char  tail[] = "\r\nContent-Type: text/plain\r\n"
+                                "Content-Length: 22\r\n\r\n"
+                                "301 Moved Permanently\n";
+
+    memset(&b, 0, sizeof(fr_buf_t));
+
+    if (fr_buf_append(&b, head, sizeof(head) - 1) != FR_OK
+        || fr_buf_append(&b, location, len) != FR_OK
+        || fr_buf_append(&b, tail, sizeof(tail) - 1) != FR_OK)
+    {
+        fr_buf_free(&b);
+        return FR_ERROR;
+    }
+
+    r->outcome = FR_OUTCOME_OK;
+
+    if (fr_req_stdout(r, FR_FCGI_STDOUT, fr_buf_pos(&b), b.len) != FR_ERROR) {
+        fr_req_end(r, 0);
+    }
+
+    fr_buf_free(&b);
+
+    return FR_OK;
 }
 
 
