@@ -97,7 +97,8 @@ for my $open ('', '_open') {
                  'run.pl' => $phoenix);
 }
 
-$t->start_runner;
+# functions without isolation too: the floor lowered
+$t->start_runner(conf => "limit_isolation = none\n");
 $t->start_nginx($t->faas_location);
 
 my $p = $t->prefix;

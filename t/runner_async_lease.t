@@ -29,7 +29,7 @@ my $dir = $t->function('rec', "exec = ./run.sh\nmode = cgi\n",
 mkdir "$dir/out";
 chmod 0777, "$dir/out";
 $t->start_runner;
-$t->start_nginx;
+$t->start_nginx($t->faas_location(location => 'faas_invocation_header on;'));
 
 sub sql {
     my ($q) = @_;
