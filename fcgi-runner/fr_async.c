@@ -186,6 +186,10 @@ fr_async_accept(fr_req_t *r)
         return;
     }
 
+    /* its own outcome, not a run (even if its client leaves before the
+     * 202): the run is counted and metered when it ends */
+    r->outcome = FR_OUTCOME_ACCEPTED;
+
     memcpy(r->inv_id, inv.id, sizeof(inv.id));
     fr_buf_free(&r->body);
     r->state = FR_REQ_QUEUED;

@@ -38,6 +38,7 @@ typedef enum {
     FR_OUTCOME_TIMEOUT,
     FR_OUTCOME_CRASHED,
     FR_OUTCOME_ERROR,
+    FR_OUTCOME_ACCEPTED,    /* async: stored, 202; not a run */
     FR_OUTCOME_MAX
 } fr_outcome_e;
 
