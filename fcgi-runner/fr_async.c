@@ -27,6 +27,7 @@
 
 #include "faas_protocol.h"
 #include "fr_async.h"
+#include "fr_backlog.h"
 #include "fr_conn.h"
 #include "fr_fcgi.h"
 #include "fr_func.h"
@@ -337,8 +338,8 @@ fr_async_due(const char *function, uint64_t now)
         fr_store_claimed();
 
         if (rc != FR_OK) {
-            (void) fr_store_fail(inv.id, 503, "cannot dispatch",
-                                 now + 1000000);
+            /* the runner's trouble, not the function's: no attempt */
+            (void) fr_store_release(inv.id, now + 1000000);
             return;
         }
     }
@@ -580,6 +581,18 @@ fr_async_done(fr_call_t *call, int ended)
         f->nasync--;
     }
 
+    if (ended && fr_backlog_throttled(fr_buf_pos(&call->meter),
+                                      call->meter.len))
+    {
+        /* turned away for room: not an attempt, nothing metered */
+        fr_backlog_release(call->id, call->function, f);
+        goto done;
+    }
+
+    if (f) {
+        f->async_throttled = 0;
+    }
+
     status = ended ? fr_async_status(&call->in) : 502;
     ok = (status < 500);
 
@@ -618,6 +631,8 @@ fr_async_done(fr_call_t *call, int ended)
     } else if (!ok && last && f && f->conf.on_failure) {
         fr_async_destination(call, f->conf.on_failure, status, 0);
     }
+
+done:
 
     fr_buf_free(&call->out);
     fr_buf_free(&call->in);

@@ -263,6 +263,7 @@ struct fr_func_s {
     int                    nreqs;
     unsigned               failures;        /* consecutive failed starts */
     int                    nasync;          /* stored invocations running */
+    unsigned               async_throttled; /* of them, in a row */
     fr_cron_t              cron;            /* schedule */
     int64_t                sched_next;      /* its next tick, or 0 */
     fr_stats_t             stats;

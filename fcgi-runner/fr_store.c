@@ -36,6 +36,7 @@ enum {
     FR_SQL_PENDING,
     FR_SQL_LAST_TICK,
     FR_SQL_SET_TICK,
+    FR_SQL_RELEASE,
     FR_SQL_MAX
 };
 
@@ -101,7 +102,10 @@ static const char  *fr_sql_text[FR_SQL_MAX] = {
         "SELECT last_tick FROM schedules WHERE function = ?1",
     [FR_SQL_SET_TICK] =
         "INSERT INTO schedules (function, last_tick) VALUES (?1, ?2) "
-        "ON CONFLICT (function) DO UPDATE SET last_tick = ?2"
+        "ON CONFLICT (function) DO UPDATE SET last_tick = ?2",
+    [FR_SQL_RELEASE] =
+        "UPDATE invocations SET state = 0, attempts = attempts - 1, "
+        "next_at = ?2, claimed_until = NULL WHERE id = ?1 AND state = 1"
 };
 
 
@@ -505,6 +509,26 @@ fr_store_fail(const char *id, int status, const char *error,
                                 + ts.tv_nsec / 1000);
 
     return fr_store_step_done(st, retry_at ? "retry" : "fail");
+}
+
+
+/*
+ * A claim given back untried (throttled: no room for it yet): queued
+ * again for retry_at, and the claim is not counted as an attempt.
+ */
+
+int
+fr_store_release(const char *id, uint64_t retry_at)
+{
+    sqlite3_stmt  *st;
+
+    sqlite3_reset(fr_sql[FR_SQL_CLAIM]);
+
+    st = fr_sql[FR_SQL_RELEASE];
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64) retry_at);
+
+    return fr_store_step_done(st, "release");
 }
 
 

@@ -74,6 +74,7 @@ int fr_store_ack(const char *id, int status, const u_char *response,
     size_t len);
 int fr_store_fail(const char *id, int status, const char *error,
     uint64_t retry_at);
+int fr_store_release(const char *id, uint64_t retry_at);
 int fr_store_requeue_running(void);
 int fr_store_purge(uint64_t before);
 

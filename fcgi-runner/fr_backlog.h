@@ -1,0 +1,17 @@
+/*
+ * Copyright (C) ngx_faas developers
+ */
+
+#ifndef FR_BACKLOG_H
+#define FR_BACKLOG_H
+
+
+#include "fr_runner.h"
+
+
+uint64_t fr_backlog_now(void);
+int fr_backlog_throttled(const u_char *record, size_t len);
+void fr_backlog_release(const char *id, const char *function, fr_func_t *f);
+
+
+#endif /* FR_BACKLOG_H */
