@@ -141,6 +141,8 @@ fr_async_init(void)
                n == 1 ? "" : "s");
     }
 
+    fr_backlog_recount();
+
     fr_timer_add(&fr_tick_timer, 0);
 
     return FR_OK;
@@ -156,6 +158,13 @@ fr_async_accept(fr_req_t *r)
 
     if (fr_store_open(fr_runner.conf.state_dir, 0) != FR_OK) {
         r->outcome = FR_OUTCOME_ERROR;
+        fr_req_answer(r, 503);
+        return;
+    }
+
+    if (fr_backlog_room(r->func) != FR_OK) {
+        /* async_max_queued: 503 with Retry-After */
+        r->outcome = FR_OUTCOME_THROTTLED;
         fr_req_answer(r, 503);
         return;
     }
@@ -186,6 +195,8 @@ fr_async_accept(fr_req_t *r)
         fr_req_answer(r, 503);
         return;
     }
+
+    fr_backlog_count(inv.function, 1);
 
     /* its own outcome, not a run (even if its client leaves before the
      * 202): the run is counted and metered when it ends */
@@ -218,6 +229,7 @@ fr_async_commit(fr_timer_t *t)
     if (rc != FR_OK) {
         fr_log(FR_LOG_ERR, 0, "asynchronous invocations not stored: their "
                "clients get 503");
+        fr_backlog_recount();
     }
 
     while (!fr_list_empty(&fr_pending)) {
@@ -273,6 +285,7 @@ fr_async_tick(fr_timer_t *t)
         fr_purged_at = now;
         (void) fr_store_purge(now - (uint64_t) fr_runner.conf.async_retention
                                     * 1000);
+        fr_backlog_recount();
     }
 
     next = fr_store_next_due();
@@ -326,6 +339,8 @@ fr_async_due(const char *function, uint64_t now)
             return;
         }
 
+        fr_backlog_count(function, -1);
+
         if (f == NULL) {
             fr_store_claimed();
             fr_log(FR_LOG_ERR, 0, "asynchronous invocation %s: no function "
@@ -340,6 +355,7 @@ fr_async_due(const char *function, uint64_t now)
         if (rc != FR_OK) {
             /* the runner's trouble, not the function's: no attempt */
             (void) fr_store_release(inv.id, now + 1000000);
+            fr_backlog_count(function, 1);
             return;
         }
     }
@@ -618,6 +634,7 @@ fr_async_done(fr_call_t *call, int ended)
                call->attempts, (unsigned long long) (delay / 1000));
         (void) fr_store_fail(call->id, status, "failed attempt",
                              now + delay);
+        fr_backlog_count(call->function, 1);
 
     } else {
         fr_log(FR_LOG_ERR, 0, "invocation %s of \"%s\": %d on attempt %d, "
@@ -761,12 +778,17 @@ int
 fr_async_invoke(const char *function, const char *trigger,
     const char *content_type, const u_char *body, size_t len, char *id)
 {
-    int        rc;
-    char       clen[24];
-    u_char    *params, *q;
-    fr_inv_t   inv;
+    int         rc;
+    char        clen[24];
+    u_char     *params, *q;
+    fr_inv_t    inv;
+    fr_func_t  *f;
 
-    if (fr_store_open(fr_runner.conf.state_dir, 0) != FR_OK) {
+    f = fr_func_find((const u_char *) function, strlen(function));
+
+    if (fr_store_open(fr_runner.conf.state_dir, 0) != FR_OK
+        || (f && fr_backlog_room(f) != FR_OK))
+    {
         return FR_ERROR;
     }
 
@@ -803,6 +825,7 @@ fr_async_invoke(const char *function, const char *trigger,
     free(params);
 
     if (rc == FR_OK) {
+        fr_backlog_count(function, 1);
         memcpy(id, inv.id, sizeof(inv.id));
         fr_timer_add(&fr_tick_timer, 0);
     }

@@ -2,9 +2,12 @@
  * Copyright (C) ngx_faas developers
  *
  * The backlog of stored asynchronous invocations, as the dispatcher
- * (fr_async.c) sees it: the clock their times are kept in, and what
+ * (fr_async.c) sees it: the clock their times are kept in; what
  * becomes of one the runner turned away for want of room (throttled),
- * which is not an attempt.
+ * which is not an attempt; how many of each function and tenant are
+ * queued, within async_max_queued. The counts follow what the
+ * dispatcher does to the store, and are taken again from it at start,
+ * after a failed commit and at each purge.
  */
 
 #include <stdio.h>
@@ -14,11 +17,15 @@
 #include "faas_protocol.h"
 #include "fr_backlog.h"
 #include "fr_fcgi.h"
+#include "fr_func.h"
 #include "fr_log.h"
 #include "fr_store.h"
 
 
 #define FR_THROTTLE_MAX     30000       /* ms: the longest wait for room */
+
+
+static void fr_backlog_add(const char *function, int64_t n, void *data);
 
 
 /* usec: the times of the store (created, next_at) */
@@ -86,4 +93,93 @@ fr_backlog_release(const char *id, const char *function, fr_func_t *f)
            (unsigned long long) wait);
 
     (void) fr_store_release(id, fr_backlog_now() + wait * 1000);
+    fr_backlog_count(function, 1);
+}
+
+
+/*
+ * Room for one more stored invocation of f: below its async_max_queued
+ * and its tenant's (tenant.NAME.async_max_queued); 0 is no bound.
+ */
+
+int
+fr_backlog_room(fr_func_t *f)
+{
+    fr_tenant_t       *t;
+    const fr_tconf_t  *tc;
+
+    if (f->conf.async_max_queued > 0
+        && f->async_queued >= f->conf.async_max_queued)
+    {
+        fr_log(FR_LOG_WARN, 0, "function \"%s\": %lld asynchronous "
+               "invocations queued, async_max_queued %d", f->name,
+               (long long) f->async_queued, f->conf.async_max_queued);
+        return FR_DECLINED;
+    }
+
+    t = f->owner;
+    tc = t ? fr_conf_tenant(&fr_runner.conf, t->name) : NULL;
+
+    if (tc && tc->async_max_queued > 0
+        && t->async_queued >= tc->async_max_queued)
+    {
+        fr_log(FR_LOG_WARN, 0, "tenant \"%s\": %lld asynchronous "
+               "invocations queued, async_max_queued %d (function \"%s\")",
+               t->name, (long long) t->async_queued, tc->async_max_queued,
+               f->name);
+        return FR_DECLINED;
+    }
+
+    return FR_OK;
+}
+
+
+/* n more (or fewer) of function queued: its count and its tenant's */
+
+void
+fr_backlog_count(const char *function, int n)
+{
+    fr_backlog_add(function, n, NULL);
+}
+
+
+static void
+fr_backlog_add(const char *function, int64_t n, void *data)
+{
+    fr_func_t  *f;
+
+    (void) data;
+
+    f = fr_func_find((const u_char *) function, strlen(function));
+
+    if (f == NULL) {
+        return;
+    }
+
+    f->async_queued += n;
+
+    if (f->owner) {
+        f->owner->async_queued += n;
+    }
+}
+
+
+void
+fr_backlog_recount(void)
+{
+    fr_link_t  *l;
+
+    for (l = fr_list_first(&fr_runner.funcs); l != &fr_runner.funcs;
+         l = l->next)
+    {
+        fr_list_data(l, fr_func_t, link)->async_queued = 0;
+    }
+
+    for (l = fr_runner.tenants.next; l && l != &fr_runner.tenants;
+         l = l->next)
+    {
+        fr_list_data(l, fr_tenant_t, link)->async_queued = 0;
+    }
+
+    (void) fr_store_queued(fr_backlog_add, NULL);
 }

@@ -89,6 +89,7 @@ static const fr_conf_key_t  fr_conf_keys[] = {
     { "schedule",       FR_CONF_STR,   FR_F(schedule) },
     { "schedule_timezone", FR_CONF_STR, FR_F(schedule_timezone) },
     { "schedule_catchup", FR_CONF_STR, FR_F(schedule_catchup) },
+    { "async_max_queued", FR_CONF_NUM, FR_F(async_max_queued) },
 
     { NULL, 0, 0, 0 }
 };
@@ -119,6 +120,7 @@ fr_fconf_init(fr_fconf_t *fc)
     fc->max_processes = FR_UNSET;
     fc->max_files = FR_UNSET;
     fc->isolation = FR_UNSET;
+    fc->async_max_queued = FR_UNSET;
 }
 
 
@@ -165,6 +167,7 @@ fr_fconf_merge(fr_fconf_t *fc, const fr_fconf_t *prev)
     fr_merge(max_processes, 64);
     fr_merge(max_files, 1024);
     fr_merge(isolation, FR_ISOLATE_DEFAULT);
+    fr_merge(async_max_queued, 10000);
     fr_merge_msec(idle_timeout, 60000);
     fr_merge_msec(timeout, 30000);
     fr_merge_msec(queue_timeout, 10000);
@@ -374,8 +377,8 @@ fr_conf_parse(const char *file, fr_conf_t *conf, fr_fconf_t *fc)
         if (conf && strncmp(key, "tenant.", 7) == 0) {
             if (fr_conf_tenant_key(conf, key + 7, value) != FR_OK) {
                 fr_log(level, 0, "invalid \"%s = %s\" in %s:%d: "
-                       "tenant.NAME.max_instances or tenant.NAME.max_memory",
-                       key, value, file, line);
+                       "tenant.NAME.max_instances, .max_memory or "
+                       ".async_max_queued", key, value, file, line);
                 errors++;
             }
             continue;
@@ -703,7 +706,7 @@ fr_conf_fkey(const fr_conf_key_t *k)
 }
 
 
-/* tenant.NAME.max_instances = N, tenant.NAME.max_memory = SIZE */
+/* tenant.NAME.max_instances = N, .max_memory = SIZE, .async_max_queued */
 
 static int
 fr_conf_tenant_key(fr_conf_t *conf, char *key, char *value)
@@ -715,6 +718,7 @@ fr_conf_tenant_key(fr_conf_t *conf, char *key, char *value)
     struct {
         int        max_instances;
         int64_t    max_memory;
+        int        async_max_queued;
     } v;
 
     dot = strrchr(key, '.');
@@ -730,6 +734,10 @@ fr_conf_tenant_key(fr_conf_t *conf, char *key, char *value)
     } else if (strcmp(dot + 1, "max_memory") == 0) {
         k.type = FR_CONF_SIZE;
         k.offset = offsetof(__typeof__(v), max_memory);
+
+    } else if (strcmp(dot + 1, "async_max_queued") == 0) {
+        k.type = FR_CONF_NUM;
+        k.offset = offsetof(__typeof__(v), async_max_queued);
 
     } else {
         return FR_ERROR;
@@ -757,6 +765,7 @@ fr_conf_tenant_key(fr_conf_t *conf, char *key, char *value)
         t[i].name = strdup(key);
         t[i].max_instances = FR_UNSET;
         t[i].max_memory = FR_UNSET_MSEC;
+        t[i].async_max_queued = FR_UNSET;
         conf->ntenants++;
 
         if (t[i].name == NULL) {
@@ -764,11 +773,14 @@ fr_conf_tenant_key(fr_conf_t *conf, char *key, char *value)
         }
     }
 
-    if (k.type == FR_CONF_NUM) {
+    if (k.type == FR_CONF_SIZE) {
+        conf->tenants[i].max_memory = v.max_memory;
+
+    } else if (k.offset == offsetof(__typeof__(v), max_instances)) {
         conf->tenants[i].max_instances = v.max_instances;
 
     } else {
-        conf->tenants[i].max_memory = v.max_memory;
+        conf->tenants[i].async_max_queued = v.async_max_queued;
     }
 
     return FR_OK;

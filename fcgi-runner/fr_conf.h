@@ -48,6 +48,7 @@ typedef struct {
     int                    max_processes;   /* RLIMIT_NPROC */
     int                    max_files;       /* RLIMIT_NOFILE */
     int                    isolation;       /* FR_ISOLATE_* */
+    int                    async_max_queued;   /* stored, not run; 0: any */
     char                  *on_success;      /* destinations: functions */
     char                  *on_failure;
     char                  *schedule;        /* cron, @hourly, @every 30s */
@@ -59,11 +60,12 @@ typedef struct {
 } fr_fconf_t;
 
 
-/* tenant.NAME.max_instances, tenant.NAME.max_memory */
+/* tenant.NAME.max_instances, .max_memory, .async_max_queued */
 typedef struct {
     char                  *name;
     int                    max_instances;
     int64_t                max_memory;
+    int                    async_max_queued;
 } fr_tconf_t;
 
 

@@ -37,6 +37,7 @@ enum {
     FR_SQL_LAST_TICK,
     FR_SQL_SET_TICK,
     FR_SQL_RELEASE,
+    FR_SQL_QUEUED,
     FR_SQL_MAX
 };
 
@@ -105,7 +106,10 @@ static const char  *fr_sql_text[FR_SQL_MAX] = {
         "ON CONFLICT (function) DO UPDATE SET last_tick = ?2",
     [FR_SQL_RELEASE] =
         "UPDATE invocations SET state = 0, attempts = attempts - 1, "
-        "next_at = ?2, claimed_until = NULL WHERE id = ?1 AND state = 1"
+        "next_at = ?2, claimed_until = NULL WHERE id = ?1 AND state = 1",
+    [FR_SQL_QUEUED] =
+        "SELECT function, COUNT(*) FROM invocations WHERE state = 0 "
+        "GROUP BY function"
 };
 
 
@@ -529,6 +533,31 @@ fr_store_release(const char *id, uint64_t retry_at)
     sqlite3_bind_int64(st, 2, (sqlite3_int64) retry_at);
 
     return fr_store_step_done(st, "release");
+}
+
+
+/* how many of each function are queued: each(function, n, data) */
+
+int
+fr_store_queued(fr_store_count_pt each, void *data)
+{
+    int            rc;
+    sqlite3_stmt  *st;
+
+    st = fr_sql[FR_SQL_QUEUED];
+
+    if (st == NULL) {
+        return FR_DECLINED;
+    }
+
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        each((const char *) sqlite3_column_text(st, 0),
+             sqlite3_column_int64(st, 1), data);
+    }
+
+    sqlite3_reset(st);
+
+    return rc == SQLITE_DONE ? FR_OK : FR_ERROR;
 }
 
 

@@ -49,6 +49,8 @@ typedef struct {
 
 
 typedef int (*fr_store_each_pt)(const fr_inv_t *inv, void *data);
+typedef void (*fr_store_count_pt)(const char *function, int64_t n,
+    void *data);
 
 
 int fr_store_open(const char *dir, int readonly);
@@ -75,6 +77,7 @@ int fr_store_ack(const char *id, int status, const u_char *response,
 int fr_store_fail(const char *id, int status, const char *error,
     uint64_t retry_at);
 int fr_store_release(const char *id, uint64_t retry_at);
+int fr_store_queued(fr_store_count_pt each, void *data);
 int fr_store_requeue_running(void);
 int fr_store_purge(uint64_t before);
 
