@@ -17,7 +17,8 @@ RUNNER_SRC := $(wildcard fcgi-runner/*.c)
 RUNNER_HDR := $(wildcard fcgi-runner/*.h) include/faas_protocol.h
 
 FUNCTIONS  := $(BUILD)/functions/hello/hello
-TEST_BINS  := $(BUILD)/t/testfn $(BUILD)/t/codec_test $(BUILD)/t/cgi
+TEST_BINS  := $(BUILD)/t/testfn $(BUILD)/t/codec_test $(BUILD)/t/cgi \
+              $(BUILD)/t/fakeclock.so
 
 DEPS := nginx nginx-dev libfcgi-dev libpcre2-dev php-cgi spawn-fcgi \
         libfcgi-bin wrk php-fpm fcgiwrap clang libssl-dev zlib1g-dev \
@@ -116,6 +117,11 @@ $(BUILD)/t/fcgi_fuzz: t/codec/fcgi_fuzz.c fcgi-runner/fr_fcgi.c \
 $(BUILD)/t/cgi: t/fn/cgi.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(WARN) -o $@ $<
+
+# a wall clock shifted for one process (LD_PRELOAD), never the machine's
+$(BUILD)/t/fakeclock.so: t/fn/fakeclock.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(WARN) -shared -fPIC -o $@ $< -ldl
 
 # the module's record parser alone, against the nginx tree the module's
 # build configured (headers only: the parser calls nothing of nginx)

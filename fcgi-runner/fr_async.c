@@ -80,7 +80,6 @@ static void fr_async_destination(fr_call_t *call, const char *to, int status,
     int ok);
 static void fr_async_json_str(fr_buf_t *doc, const u_char *p, size_t n);
 static void fr_async_id(char *id);
-static uint64_t fr_wall_usec(void);
 
 
 static fr_timer_t  fr_commit_timer;
@@ -88,7 +87,7 @@ static fr_timer_t  fr_tick_timer;
 static fr_link_t   fr_pending;              /* requests awaiting commit */
 static fr_link_t   fr_calls;
 static int         fr_batch;                /* a transaction is open */
-static uint64_t    fr_purged_at;
+static uint64_t    fr_purged_at;            /* msec, monotonic */
 static int         fr_meter_fd = -1;
 
 
@@ -141,6 +140,7 @@ fr_async_init(void)
                n == 1 ? "" : "s");
     }
 
+    fr_backlog_undelay();
     fr_backlog_recount();
 
     fr_timer_add(&fr_tick_timer, 0);
@@ -188,7 +188,7 @@ fr_async_accept(fr_req_t *r)
     inv.params_len = r->params.len;
     inv.body = fr_buf_pos(&r->body);
     inv.body_len = r->body.len;
-    inv.created = fr_wall_usec();
+    inv.created = fr_backlog_now();
 
     if (fr_store_enqueue(&inv) != FR_OK) {
         r->outcome = FR_OUTCOME_ERROR;
@@ -271,7 +271,7 @@ fr_async_tick(fr_timer_t *t)
         return;
     }
 
-    now = fr_wall_usec();
+    now = fr_backlog_now();
 
     /* the functions with something due, gathered, then served */
     due.n = 0;
@@ -281,10 +281,15 @@ fr_async_tick(fr_timer_t *t)
         fr_async_due(due.names[i], now);
     }
 
-    if (now - fr_purged_at > (uint64_t) FR_ASYNC_PURGE * 1000) {
-        fr_purged_at = now;
-        (void) fr_store_purge(now - (uint64_t) fr_runner.conf.async_retention
-                                    * 1000);
+    /* every minute by the monotonic clock; the age of a result by the
+     * wall clock its end was written in */
+    if (fr_purged_at == 0
+        || fr_current_msec - fr_purged_at >= FR_ASYNC_PURGE)
+    {
+        fr_purged_at = fr_current_msec;
+        (void) fr_store_purge(fr_backlog_wall()
+                              - (uint64_t) fr_runner.conf.async_retention
+                                * 1000);
         fr_backlog_recount();
     }
 
@@ -618,7 +623,7 @@ fr_async_done(fr_call_t *call, int ended)
                      fr_buf_pos(&call->meter), call->meter.len);
     }
     last = (call->attempts > fr_runner.conf.async_retries);
-    now = fr_wall_usec();
+    now = fr_backlog_now();
 
     if (ok) {
         fr_log(FR_LOG_INFO, 0, "invocation %s of \"%s\": %d", call->id,
@@ -818,7 +823,7 @@ fr_async_invoke(const char *function, const char *trigger,
     inv.params_len = q - params;
     inv.body = body;
     inv.body_len = len;
-    inv.created = fr_wall_usec();
+    inv.created = fr_backlog_now();
 
     rc = fr_store_enqueue(&inv);
 
@@ -845,7 +850,7 @@ fr_async_id(char *id)
 
     static const char  hex[] = "0123456789abcdef";
 
-    ms = fr_wall_usec() / 1000;
+    ms = fr_backlog_now() / 1000;
 
     if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t) sizeof(rnd)) {
         memset(rnd, 0, sizeof(rnd));
@@ -864,15 +869,4 @@ fr_async_id(char *id)
     }
 
     id[FR_INV_ID_LEN] = '\0';
-}
-
-
-static uint64_t
-fr_wall_usec(void)
-{
-    struct timespec  ts;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-
-    return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
 }

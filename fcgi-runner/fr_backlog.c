@@ -28,10 +28,65 @@
 static void fr_backlog_add(const char *function, int64_t n, void *data);
 
 
-/* usec: the times of the store (created, next_at) */
+/*
+ * usec: the clock of the dispatcher's times in the store (created,
+ * claims, next_at of a retry or a wait): the wall clock when the runner
+ * started, advanced by the monotonic clock since. Intervals (backoff,
+ * the wait of a throttled one) are so measured monotonically: a wall
+ * clock set back or forward neither delays nor hurries them.
+ */
 
 uint64_t
 fr_backlog_now(void)
+{
+    uint64_t         mono;
+    struct timespec  ts;
+
+    static uint64_t  base;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    mono = (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
+
+    if (base == 0) {
+        base = fr_backlog_wall() - mono;
+    }
+
+    return base + mono;
+}
+
+
+/*
+ * At start: an invocation due later than the longest wait there is (a
+ * retry's backoff, a throttled one's) was stored before the wall clock
+ * went back; it is due now rather than when the clock catches up.
+ */
+
+void
+fr_backlog_undelay(void)
+{
+    int       n, shift;
+    uint64_t  now, most;
+
+    shift = fr_runner.conf.async_retries < 16 ? fr_runner.conf.async_retries
+                                              : 16;
+    most = (uint64_t) fr_runner.conf.async_backoff << shift;
+    most = most > FR_THROTTLE_MAX ? most : FR_THROTTLE_MAX;
+
+    now = fr_backlog_now();
+    n = fr_store_undelay(now, now + most * 1000);
+
+    if (n > 0) {
+        fr_log(FR_LOG_WARN, 0, "%d asynchronous invocation%s due later "
+               "than any wait allows (the clock went back): due now", n,
+               n == 1 ? " was" : "s were");
+    }
+}
+
+
+/* usec: the wall clock, for what is a date (a result's age) */
+
+uint64_t
+fr_backlog_wall(void)
 {
     struct timespec  ts;
 

@@ -38,6 +38,7 @@ enum {
     FR_SQL_SET_TICK,
     FR_SQL_RELEASE,
     FR_SQL_QUEUED,
+    FR_SQL_UNDELAY,
     FR_SQL_MAX
 };
 
@@ -109,7 +110,9 @@ static const char  *fr_sql_text[FR_SQL_MAX] = {
         "next_at = ?2, claimed_until = NULL WHERE id = ?1 AND state = 1",
     [FR_SQL_QUEUED] =
         "SELECT function, COUNT(*) FROM invocations WHERE state = 0 "
-        "GROUP BY function"
+        "GROUP BY function",
+    [FR_SQL_UNDELAY] =
+        "UPDATE invocations SET next_at = ?1 WHERE state = 0 AND next_at > ?2"
 };
 
 
@@ -533,6 +536,25 @@ fr_store_release(const char *id, uint64_t retry_at)
     sqlite3_bind_int64(st, 2, (sqlite3_int64) retry_at);
 
     return fr_store_step_done(st, "release");
+}
+
+
+/* queued ones due after latest are due at now; how many */
+
+int
+fr_store_undelay(uint64_t now, uint64_t latest)
+{
+    sqlite3_stmt  *st;
+
+    st = fr_sql[FR_SQL_UNDELAY];
+    sqlite3_bind_int64(st, 1, (sqlite3_int64) now);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64) latest);
+
+    if (fr_store_step_done(st, "undelay") != FR_OK) {
+        return -1;
+    }
+
+    return sqlite3_changes(fr_db);
 }
 
 

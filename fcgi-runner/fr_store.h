@@ -78,6 +78,7 @@ int fr_store_fail(const char *id, int status, const char *error,
     uint64_t retry_at);
 int fr_store_release(const char *id, uint64_t retry_at);
 int fr_store_queued(fr_store_count_pt each, void *data);
+int fr_store_undelay(uint64_t now, uint64_t latest);
 int fr_store_requeue_running(void);
 int fr_store_purge(uint64_t before);
 
