@@ -18,7 +18,7 @@ RUNNER_HDR := $(wildcard fcgi-runner/*.h) include/faas_protocol.h
 
 FUNCTIONS  := $(BUILD)/functions/hello/hello
 TEST_BINS  := $(BUILD)/t/testfn $(BUILD)/t/codec_test $(BUILD)/t/cgi \
-              $(BUILD)/t/ptracer
+              $(BUILD)/t/ptracer $(BUILD)/t/fakeclock.so
 
 # what building and running need (make deps): the compiler, nginx and
 # the headers of its dev tree (PCRE2, OpenSSL, zlib, as Debian's nginx is
@@ -129,6 +129,11 @@ $(BUILD)/t/cgi: t/fn/cgi.c
 $(BUILD)/t/ptracer: t/fn/ptracer.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(WARN) -o $@ $<
+
+# a wall clock shifted for one process (LD_PRELOAD), never the machine's
+$(BUILD)/t/fakeclock.so: t/fn/fakeclock.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(WARN) -shared -fPIC -o $@ $< -ldl
 
 # the module's record parser alone, against the nginx tree the module's
 # build configured (headers only: the parser calls nothing of nginx)

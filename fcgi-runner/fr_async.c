@@ -29,6 +29,7 @@
 
 #include "faas_protocol.h"
 #include "fr_async.h"
+#include "fr_backlog.h"
 #include "fr_conn.h"
 #include "fr_fcgi.h"
 #include "fr_func.h"
@@ -81,7 +82,6 @@ static int fr_async_status(const fr_buf_t *b);
 static void fr_async_destination(fr_call_t *call, fr_func_t *f,
     const char *to, int status, int ok);
 static void fr_async_id(char *id);
-static uint64_t fr_wall_usec(void);
 
 
 static fr_timer_t  fr_commit_timer;
@@ -89,7 +89,7 @@ static fr_timer_t  fr_tick_timer;
 static fr_link_t   fr_pending;              /* requests awaiting commit */
 static fr_link_t   fr_calls;
 static int         fr_batch;                /* a transaction is open */
-static uint64_t    fr_purged_at;
+static uint64_t    fr_purged_at;            /* msec, monotonic */
 
 
 int
@@ -136,6 +136,9 @@ fr_async_init(void)
                n == 1 ? "" : "s");
     }
 
+    fr_backlog_undelay();
+    fr_backlog_recount();
+
     fr_timer_add(&fr_tick_timer, 0);
 
     return FR_OK;
@@ -151,6 +154,13 @@ fr_async_accept(fr_req_t *r)
 
     if (fr_store_open(fr_runner.conf.state_dir, 0) != FR_OK) {
         r->outcome = FR_OUTCOME_ERROR;
+        fr_req_answer(r, 503);
+        return;
+    }
+
+    if (fr_backlog_room(r->func) != FR_OK) {
+        /* async_max_queued: 503 with Retry-After */
+        r->outcome = FR_OUTCOME_THROTTLED;
         fr_req_answer(r, 503);
         return;
     }
@@ -174,13 +184,19 @@ fr_async_accept(fr_req_t *r)
     inv.params_len = r->params.len;
     inv.body = fr_buf_pos(&r->body);
     inv.body_len = r->body.len;
-    inv.created = fr_wall_usec();
+    inv.created = fr_backlog_now();
 
     if (fr_store_enqueue(&inv) != FR_OK) {
         r->outcome = FR_OUTCOME_ERROR;
         fr_req_answer(r, 503);
         return;
     }
+
+    fr_backlog_count(inv.function, 1);
+
+    /* its own outcome, not a run (even if its client leaves before the
+     * 202): the run is counted and metered when it ends */
+    r->outcome = FR_OUTCOME_ACCEPTED;
 
     memcpy(r->inv_id, inv.id, sizeof(inv.id));
     fr_buf_free(&r->body);
@@ -209,6 +225,7 @@ fr_async_commit(fr_timer_t *t)
     if (rc != FR_OK) {
         fr_log(FR_LOG_ERR, 0, "asynchronous invocations not stored: their "
                "clients get 503");
+        fr_backlog_recount();
     }
 
     while (!fr_list_empty(&fr_pending)) {
@@ -250,7 +267,7 @@ fr_async_tick(fr_timer_t *t)
         return;
     }
 
-    now = fr_wall_usec();
+    now = fr_backlog_now();
 
     /* outcomes a full disk kept back go first */
     (void) fr_store_flush();
@@ -263,10 +280,16 @@ fr_async_tick(fr_timer_t *t)
         fr_async_due(due.names[i], now);
     }
 
-    if (now - fr_purged_at > (uint64_t) FR_ASYNC_PURGE * 1000) {
-        fr_purged_at = now;
-        (void) fr_store_purge(now - (uint64_t) fr_runner.conf.async_retention
-                                    * 1000);
+    /* every minute by the monotonic clock; the age of a result by the
+     * wall clock its end was written in */
+    if (fr_purged_at == 0
+        || fr_current_msec - fr_purged_at >= FR_ASYNC_PURGE)
+    {
+        fr_purged_at = fr_current_msec;
+        (void) fr_store_purge(fr_backlog_wall()
+                              - (uint64_t) fr_runner.conf.async_retention
+                                * 1000);
+        fr_backlog_recount();
     }
 
     next = fr_store_next_due();
@@ -328,6 +351,10 @@ fr_async_due(const char *function, uint64_t now)
             continue;
         }
 
+        /* one queued less (a lease that ran out elsewhere was not queued:
+         * the count is made again from the store at each purge) */
+        fr_backlog_count(function, -1);
+
         if (f == NULL) {
             fr_store_claimed();
             fr_log(FR_LOG_ERR, 0, "asynchronous invocation %s: no function "
@@ -340,8 +367,9 @@ fr_async_due(const char *function, uint64_t now)
         fr_store_claimed();
 
         if (rc != FR_OK) {
-            (void) fr_store_fail(inv.id, 503, "cannot dispatch",
-                                 now + 1000000);
+            /* the runner's trouble, not the function's: no attempt */
+            (void) fr_store_release(inv.id, now + 1000000);
+            fr_backlog_count(function, 1);
             return;
         }
     }
@@ -598,13 +626,25 @@ fr_async_done(fr_call_t *call, int ended)
         f->nasync--;
     }
 
+    if (ended && fr_backlog_throttled(fr_buf_pos(&call->meter),
+                                      call->meter.len))
+    {
+        /* turned away for room: not an attempt, nothing metered */
+        fr_backlog_release(call->id, call->function, f);
+        goto done;
+    }
+
+    if (f) {
+        f->async_throttled = 0;
+    }
+
     status = ended ? fr_async_status(&call->in) : 502;
     ok = (status < 500);
 
     fr_meter_log_write(call->function, call->trigger, call->id, status,
                        fr_buf_pos(&call->meter), call->meter.len);
     last = (call->attempts > fr_runner.conf.async_retries);
-    now = fr_wall_usec();
+    now = fr_backlog_now();
 
     if (ok) {
         fr_log(FR_LOG_INFO, 0, "invocation %s of \"%s\": %d", call->id,
@@ -620,6 +660,7 @@ fr_async_done(fr_call_t *call, int ended)
                call->attempts, (unsigned long long) (delay / 1000));
         (void) fr_store_fail(call->id, status, "failed attempt",
                              now + delay);
+        fr_backlog_count(call->function, 1);
 
     } else {
         fr_log(FR_LOG_ERR, 0, "invocation %s of \"%s\": %d on attempt %d, "
@@ -637,6 +678,8 @@ fr_async_done(fr_call_t *call, int ended)
     } else if (!ok && last && f->conf.on_failure) {
         fr_async_destination(call, f, f->conf.on_failure, status, 0);
     }
+
+done:
 
     fr_buf_free(&call->out);
     fr_buf_free(&call->in);
@@ -747,12 +790,17 @@ int
 fr_async_invoke(const char *function, const char *trigger,
     const char *content_type, const u_char *body, size_t len, char *id)
 {
-    int        rc;
-    char       clen[24];
-    u_char    *params, *q;
-    fr_inv_t   inv;
+    int         rc;
+    char        clen[24];
+    u_char     *params, *q;
+    fr_inv_t    inv;
+    fr_func_t  *f;
 
-    if (fr_store_open(fr_runner.conf.state_dir, 0) != FR_OK) {
+    f = fr_func_find((const u_char *) function, strlen(function));
+
+    if (fr_store_open(fr_runner.conf.state_dir, 0) != FR_OK
+        || (f && fr_backlog_room(f) != FR_OK))
+    {
         return FR_ERROR;
     }
 
@@ -782,13 +830,14 @@ fr_async_invoke(const char *function, const char *trigger,
     inv.params_len = q - params;
     inv.body = body;
     inv.body_len = len;
-    inv.created = fr_wall_usec();
+    inv.created = fr_backlog_now();
 
     rc = fr_store_enqueue(&inv);
 
     free(params);
 
     if (rc == FR_OK) {
+        fr_backlog_count(function, 1);
         memcpy(id, inv.id, sizeof(inv.id));
         fr_timer_add(&fr_tick_timer, 0);
     }
@@ -808,7 +857,7 @@ fr_async_id(char *id)
 
     static const char  hex[] = "0123456789abcdef";
 
-    ms = fr_wall_usec() / 1000;
+    ms = fr_backlog_now() / 1000;
 
     if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t) sizeof(rnd)) {
         memset(rnd, 0, sizeof(rnd));
@@ -827,15 +876,4 @@ fr_async_id(char *id)
     }
 
     id[FR_INV_ID_LEN] = '\0';
-}
-
-
-static uint64_t
-fr_wall_usec(void)
-{
-    struct timespec  ts;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-
-    return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
 }

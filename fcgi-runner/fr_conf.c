@@ -92,6 +92,7 @@ static const fr_conf_key_t  fr_conf_keys[] = {
     { "schedule_catchup", FR_CONF_STR, FR_F(schedule_catchup) },
     { "document_root",  FR_CONF_STR,   FR_F(document_root) },
     { "index",          FR_CONF_STR,   FR_F(index) },
+    { "async_max_queued", FR_CONF_NUM, FR_F(async_max_queued) },
 
     { NULL, 0, 0, 0 }
 };
@@ -122,6 +123,7 @@ fr_fconf_init(fr_fconf_t *fc)
     fc->max_processes = FR_UNSET;
     fc->max_files = FR_UNSET;
     fc->isolation = FR_UNSET;
+    fc->async_max_queued = FR_UNSET;
 }
 
 
@@ -170,6 +172,7 @@ fr_fconf_merge(fr_fconf_t *fc, const fr_fconf_t *prev)
     fr_merge(max_processes, 64);
     fr_merge(max_files, 1024);
     fr_merge(isolation, FR_ISOLATE_DEFAULT);
+    fr_merge(async_max_queued, 10000);
     fr_merge_msec(idle_timeout, 60000);
     fr_merge_msec(timeout, 30000);
     fr_merge_msec(queue_timeout, 10000);
@@ -318,44 +321,6 @@ fr_conf_free(fr_conf_t *conf)
 
 
 /*
- * A reload (SIGHUP): what the running process cannot change (its socket,
- * its state, the uids it hands out) stays as it started, moved from old
- * to conf, and is logged as needing a restart when the file changed it.
- */
-
-void
-fr_conf_keep(fr_conf_t *conf, fr_conf_t *old)
-{
-#define fr_keep_str(f)                                                       \
-    if ((conf->f == NULL) != (old->f == NULL)                                \
-        || (conf->f && strcmp(conf->f, old->f) != 0))                        \
-    {                                                                        \
-        fr_log(FR_LOG_WARN, 0, "\"" #f "\" changed: it takes a restart");    \
-    }                                                                        \
-    free(conf->f);                                                           \
-    conf->f = old->f;                                                        \
-    old->f = NULL;
-#define fr_keep(f)                                                           \
-    if (conf->f != old->f) {                                                 \
-        fr_log(FR_LOG_WARN, 0, "\"" #f "\" changed: it takes a restart");    \
-        conf->f = old->f;                                                    \
-    }
-
-    fr_keep_str(listen);
-    fr_keep_str(listen_owner);
-    fr_keep_str(listen_group);
-    fr_keep(listen_mode);
-    fr_keep_str(state_dir);
-    fr_keep_str(meter_log);
-    fr_keep(dynamic_first);
-    fr_keep(dynamic_last);
-
-#undef fr_keep_str
-#undef fr_keep
-}
-
-
-/*
  * Parses a runner config (conf != NULL: global keys allowed, function
  * keys go to conf->defaults) or a function.conf (conf == NULL: into fc).
  * Every problem is logged with file and line; returns how many.
@@ -433,8 +398,8 @@ fr_conf_parse_stream(FILE *f, const char *file, fr_conf_t *conf,
         if (conf && strncmp(key, "tenant.", 7) == 0) {
             if (fr_conf_tenant_key(conf, key + 7, value) != FR_OK) {
                 fr_log(level, 0, "invalid \"%s = %s\" in %s:%d: "
-                       "tenant.NAME.max_instances or tenant.NAME.max_memory",
-                       key, value, file, line);
+                       "tenant.NAME.max_instances, .max_memory or "
+                       ".async_max_queued", key, value, file, line);
                 errors++;
             }
             continue;
@@ -762,7 +727,7 @@ fr_conf_fkey(const fr_conf_key_t *k)
 }
 
 
-/* tenant.NAME.max_instances = N, tenant.NAME.max_memory = SIZE */
+/* tenant.NAME.max_instances = N, .max_memory = SIZE, .async_max_queued */
 
 static int
 fr_conf_tenant_key(fr_conf_t *conf, char *key, char *value)
@@ -774,6 +739,7 @@ fr_conf_tenant_key(fr_conf_t *conf, char *key, char *value)
     struct {
         int        max_instances;
         int64_t    max_memory;
+        int        async_max_queued;
     } v;
 
     dot = strrchr(key, '.');
@@ -789,6 +755,10 @@ fr_conf_tenant_key(fr_conf_t *conf, char *key, char *value)
     } else if (strcmp(dot + 1, "max_memory") == 0) {
         k.type = FR_CONF_SIZE;
         k.offset = offsetof(__typeof__(v), max_memory);
+
+    } else if (strcmp(dot + 1, "async_max_queued") == 0) {
+        k.type = FR_CONF_NUM;
+        k.offset = offsetof(__typeof__(v), async_max_queued);
 
     } else {
         return FR_ERROR;
@@ -816,6 +786,7 @@ fr_conf_tenant_key(fr_conf_t *conf, char *key, char *value)
         t[i].name = strdup(key);
         t[i].max_instances = FR_UNSET;
         t[i].max_memory = FR_UNSET_MSEC;
+        t[i].async_max_queued = FR_UNSET;
         conf->ntenants++;
 
         if (t[i].name == NULL) {
@@ -823,11 +794,14 @@ fr_conf_tenant_key(fr_conf_t *conf, char *key, char *value)
         }
     }
 
-    if (k.type == FR_CONF_NUM) {
+    if (k.type == FR_CONF_SIZE) {
+        conf->tenants[i].max_memory = v.max_memory;
+
+    } else if (k.offset == offsetof(__typeof__(v), max_instances)) {
         conf->tenants[i].max_instances = v.max_instances;
 
     } else {
-        conf->tenants[i].max_memory = v.max_memory;
+        conf->tenants[i].async_max_queued = v.async_max_queued;
     }
 
     return FR_OK;

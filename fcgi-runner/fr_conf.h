@@ -49,6 +49,7 @@ typedef struct {
     int                    max_processes;   /* RLIMIT_NPROC */
     int                    max_files;       /* RLIMIT_NOFILE */
     int                    isolation;       /* FR_ISOLATE_* */
+    int                    async_max_queued;   /* stored, not run; 0: any */
     char                  *on_success;      /* destinations: functions */
     char                  *on_failure;
     char                  *schedule;        /* cron, @hourly, @every 30s */
@@ -62,11 +63,12 @@ typedef struct {
 } fr_fconf_t;
 
 
-/* tenant.NAME.max_instances, tenant.NAME.max_memory */
+/* tenant.NAME.max_instances, .max_memory, .async_max_queued */
 typedef struct {
     char                  *name;
     int                    max_instances;
     int64_t                max_memory;
+    int                    async_max_queued;
 } fr_tconf_t;
 
 
@@ -109,7 +111,6 @@ void fr_fconf_init(fr_fconf_t *fc);
 void fr_fconf_merge(fr_fconf_t *fc, const fr_fconf_t *prev);
 void fr_fconf_free(fr_fconf_t *fc);
 
-void fr_conf_keep(fr_conf_t *conf, fr_conf_t *old);
 int fr_conf_parse(const char *file, fr_conf_t *conf, fr_fconf_t *fc);
 int fr_conf_parse_stream(FILE *f, const char *file, fr_conf_t *conf,
     fr_fconf_t *fc);

@@ -68,6 +68,7 @@ static void fr_rlimit_nofile(void);
 static int fr_conf_load(fr_conf_t *conf, int reload);
 static void fr_reload(void);
 static int fr_config_changed(void);
+static void fr_conf_keep(fr_conf_t *conf, fr_conf_t *old);
 static void fr_rundir_clean(const char *base);
 static void fr_reopen(void);
 static int fr_state_dir_check(void);
@@ -411,6 +412,44 @@ fr_reload(void)
     }
 
     (void) fr_funcs_load(0);
+}
+
+
+/*
+ * A reload (SIGHUP): what the running process cannot change (its socket,
+ * its state, the uids it hands out) stays as it started, moved from old
+ * to conf, and is logged as needing a restart when the file changed it.
+ */
+
+static void
+fr_conf_keep(fr_conf_t *conf, fr_conf_t *old)
+{
+#define fr_keep_str(f)                                                       \
+    if ((conf->f == NULL) != (old->f == NULL)                                \
+        || (conf->f && strcmp(conf->f, old->f) != 0))                        \
+    {                                                                        \
+        fr_log(FR_LOG_WARN, 0, "\"" #f "\" changed: it takes a restart");    \
+    }                                                                        \
+    free(conf->f);                                                           \
+    conf->f = old->f;                                                        \
+    old->f = NULL;
+#define fr_keep(f)                                                           \
+    if (conf->f != old->f) {                                                 \
+        fr_log(FR_LOG_WARN, 0, "\"" #f "\" changed: it takes a restart");    \
+        conf->f = old->f;                                                    \
+    }
+
+    fr_keep_str(listen);
+    fr_keep_str(listen_owner);
+    fr_keep_str(listen_group);
+    fr_keep(listen_mode);
+    fr_keep_str(state_dir);
+    fr_keep_str(meter_log);
+    fr_keep(dynamic_first);
+    fr_keep(dynamic_last);
+
+#undef fr_keep_str
+#undef fr_keep
 }
 
 

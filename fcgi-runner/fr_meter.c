@@ -48,7 +48,8 @@ static const char  *fr_outcomes[] = {
     [FR_OUTCOME_THROTTLED] = "throttled",
     [FR_OUTCOME_TIMEOUT] = "timeout",
     [FR_OUTCOME_CRASHED] = "crashed",
-    [FR_OUTCOME_ERROR] = "error"
+    [FR_OUTCOME_ERROR] = "error",
+    [FR_OUTCOME_ACCEPTED] = "accepted"
 };
 
 

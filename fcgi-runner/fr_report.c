@@ -88,6 +88,7 @@ static void fr_meter_json(fr_meter_report_t *rep, fr_meter_group_t **all,
 static void fr_meter_table(fr_meter_report_t *rep, fr_meter_group_t **all,
     size_t n, const char *what);
 static void fr_meter_usage(FILE *out);
+static void fr_meter_free(fr_meter_report_t *rep);
 
 
 static void
@@ -169,13 +170,34 @@ fr_meter_main(int argc, char **argv)
     }
 
     fr_meter_print(rep, format, price_gbs, price_mreq);
+    fr_meter_free(rep);
 
     return rc;
 
 usage:
 
     fr_meter_usage(stderr);
+    fr_meter_free(rep);
     return 2;
+}
+
+
+static void
+fr_meter_free(fr_meter_report_t *rep)
+{
+    size_t             i;
+    fr_meter_group_t  *g;
+
+    for (i = 0; i < FR_METER_BUCKETS; i++) {
+        while (rep->buckets[i]) {
+            g = rep->buckets[i];
+            rep->buckets[i] = g->next;
+            free(g->name);
+            free(g);
+        }
+    }
+
+    free(rep);
 }
 
 
@@ -380,13 +402,6 @@ fr_meter_add(fr_meter_report_t *rep, fr_meter_entry_t *e)
         return;
     }
 
-    g->invocations++;
-    g->cold += e->cold;
-    g->duration_ms += e->duration;
-    g->billed_ms += e->billed;
-    g->cpu_ms += e->cpu;
-    g->gb_seconds += e->memsize / (1024.0 * 1024.0) * e->billed / 1000.0;
-
     for (i = 0; e->outcome && i < FR_OUTCOME_MAX; i++) {
         if (strlen(fr_outcome_name(i)) == e->olen
             && memcmp(fr_outcome_name(i), e->outcome, e->olen) == 0)
@@ -395,6 +410,19 @@ fr_meter_add(fr_meter_report_t *rep, fr_meter_entry_t *e)
             break;
         }
     }
+
+    if (i == FR_OUTCOME_ACCEPTED) {
+        /* the 202 of an async invocation: counted apart, never billed;
+         * its run is a line of its own (meter_log) */
+        return;
+    }
+
+    g->invocations++;
+    g->cold += e->cold;
+    g->duration_ms += e->duration;
+    g->billed_ms += e->billed;
+    g->cpu_ms += e->cpu;
+    g->gb_seconds += e->memsize / (1024.0 * 1024.0) * e->billed / 1000.0;
 }
 
 

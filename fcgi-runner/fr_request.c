@@ -62,7 +62,8 @@ static const int  fr_outcome_status[] = {
     [FR_OUTCOME_THROTTLED] = 503,
     [FR_OUTCOME_TIMEOUT] = 504,
     [FR_OUTCOME_CRASHED] = 502,
-    [FR_OUTCOME_ERROR] = 502
+    [FR_OUTCOME_ERROR] = 502,
+    [FR_OUTCOME_ACCEPTED] = 202
 };
 
 

@@ -38,6 +38,7 @@ typedef enum {
     FR_OUTCOME_TIMEOUT,
     FR_OUTCOME_CRASHED,
     FR_OUTCOME_ERROR,
+    FR_OUTCOME_ACCEPTED,    /* async: stored, 202; not a run */
     FR_OUTCOME_MAX
 } fr_outcome_e;
 
@@ -273,6 +274,8 @@ struct fr_func_s {
     int                    nreqs;
     unsigned               failures;        /* consecutive failed starts */
     int                    nasync;          /* stored invocations running */
+    unsigned               async_throttled; /* of them, in a row */
+    int64_t                async_queued;    /* stored, not yet run */
     fr_cron_t              cron;            /* schedule */
     int64_t                sched_next;      /* its next tick, or 0 */
     fr_stats_t             stats;
@@ -291,6 +294,7 @@ struct fr_tenant_s {
     int                    nworkers;        /* live, until reaped */
     int64_t                memory;          /* their memory, summed */
     int                    nevicting;       /* idle ones stopped for room */
+    int64_t                async_queued;    /* stored, of its functions */
     unsigned               view_gen;        /* the status: its view */
     int                    view;
     fr_link_t              link;            /* in fr_runner.tenants */

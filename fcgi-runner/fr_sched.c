@@ -6,7 +6,10 @@
  * the last tick's is queued or running. Ticks are computed in the
  * function's schedule_timezone. The last tick is kept in the store:
  * ticks missed while the runner was down run once at start with
- * schedule_catchup on, not at all without.
+ * schedule_catchup on, not at all without. Ticks are of the wall clock;
+ * the time between two looks is the monotonic clock's: a wall clock set
+ * back (by more than a few seconds) has the next ticks computed again
+ * from the new time, rather than waited for.
  */
 
 #include <stdio.h>
@@ -23,6 +26,7 @@
 static void fr_sched_tick(fr_timer_t *t);
 static time_t fr_sched_next(fr_func_t *f, time_t t);
 static void fr_sched_fire(fr_func_t *f, time_t tick, const char *why);
+static void fr_sched_clock(time_t now);
 
 
 static fr_timer_t  fr_sched_timer;
@@ -111,6 +115,8 @@ fr_sched_tick(fr_timer_t *t)
     clock_gettime(CLOCK_REALTIME, &ts);
     now = ts.tv_sec;
 
+    fr_sched_clock(now);
+
     for (l = fr_list_first(&fr_runner.funcs);
          l != &fr_runner.funcs && !fr_runner.draining; l = l->next)
     {
@@ -153,6 +159,49 @@ fr_sched_tick(fr_timer_t *t)
 
     /* at the next whole second */
     fr_timer_add(&fr_sched_timer, 1000 - (uint64_t) ts.tv_nsec / 1000000);
+}
+
+
+/* the wall clock went back: each schedule's next tick from now */
+
+static void
+fr_sched_clock(time_t now)
+{
+    int         first;
+    int64_t     wall, mono;
+    fr_link_t  *l;
+    fr_func_t  *f;
+
+    static time_t    wall_then;
+    static uint64_t  mono_then;         /* msec */
+
+    fr_time_update();
+
+    first = (wall_then == 0);
+    wall = (int64_t) (now - wall_then);
+    mono = (int64_t) (fr_current_msec - mono_then) / 1000;
+
+    wall_then = now;
+    mono_then = fr_current_msec;
+
+    /* a second of the wall clock is a second of the monotonic one */
+    if (first || wall >= mono - 2) {
+        return;
+    }
+
+    fr_log(FR_LOG_NOTICE, 0, "the wall clock went back %lld s: the next "
+           "ticks of the schedules are computed again",
+           (long long) (mono - wall));
+
+    for (l = fr_list_first(&fr_runner.funcs); l != &fr_runner.funcs;
+         l = l->next)
+    {
+        f = fr_list_data(l, fr_func_t, link);
+
+        if (f->cron.set && f->sched_next > 0) {
+            f->sched_next = fr_sched_next(f, now);
+        }
+    }
 }
 
 

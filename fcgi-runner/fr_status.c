@@ -392,8 +392,9 @@ fr_render_table(fr_out_t *o, fr_view_t *fv, int nf)
         v = &fv[i];
         s = &v->stats;
 
+        /* calls: runs, not acceptances of async ones */
         for (n = 0, avg = 0; avg < FR_OUTCOME_MAX; avg++) {
-            n += s->invocations[avg];
+            n += avg != FR_OUTCOME_ACCEPTED ? s->invocations[avg] : 0;
         }
 
         for (avg = 0, up = 0; up <= FR_DURATION_BUCKETS; up++) {

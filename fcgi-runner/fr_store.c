@@ -22,26 +22,7 @@
 
 #include "fr_log.h"
 #include "fr_store.h"
-
-
-enum {
-    FR_SQL_ENQUEUE = 0,
-    FR_SQL_DUE,
-    FR_SQL_NEXT_DUE,
-    FR_SQL_CLAIM,
-    FR_SQL_ACK,
-    FR_SQL_RETRY,
-    FR_SQL_FAIL,
-    FR_SQL_REQUEUE,
-    FR_SQL_PURGE,
-    FR_SQL_LIST,
-    FR_SQL_GET,
-    FR_SQL_COUNTS,
-    FR_SQL_PENDING,
-    FR_SQL_LAST_TICK,
-    FR_SQL_SET_TICK,
-    FR_SQL_MAX
-};
+#include "fr_store_sql.h"
 
 
 typedef struct fr_store_later_s  fr_store_later_t;
@@ -81,62 +62,6 @@ static int                 fr_batch_open;
 static u_char             *fr_claimed;
 static fr_store_later_t   *fr_later;
 static fr_store_later_t  **fr_later_last = &fr_later;
-
-
-#define FR_STORE_COLUMNS                                                     \
-    "id, function, trigger, state, attempts, status, created, started, "     \
-    "finished, next_at, params, body, response, error"
-
-static const char  *fr_sql_text[FR_SQL_MAX] = {
-    [FR_SQL_ENQUEUE] =
-        "INSERT INTO invocations (id, function, trigger, state, attempts, "
-        "params, body, created, next_at) VALUES (?1, ?2, ?3, 0, 0, ?4, ?5, "
-        "?6, ?6)",
-    [FR_SQL_DUE] =
-        "SELECT DISTINCT function FROM invocations "
-        "WHERE (state = 0 AND next_at <= ?1) "
-        "OR (state = 1 AND claimed_until <= ?1)",
-    [FR_SQL_NEXT_DUE] =
-        "SELECT MIN(t) FROM (SELECT MIN(next_at) AS t FROM invocations "
-        "WHERE state = 0 UNION ALL SELECT MIN(claimed_until) FROM "
-        "invocations WHERE state = 1)",
-    [FR_SQL_CLAIM] =
-        "UPDATE invocations SET state = 1, attempts = attempts + 1, "
-        "started = ?3, claimed_until = ?4 WHERE id = (SELECT id FROM "
-        "invocations WHERE function = ?1 AND ((state = 0 AND next_at <= ?2) "
-        "OR (state = 1 AND claimed_until <= ?2)) "
-        "ORDER BY next_at, rowid LIMIT 1) RETURNING " FR_STORE_COLUMNS,
-    [FR_SQL_ACK] =
-        "UPDATE invocations SET state = 2, status = ?2, response = ?3, "
-        "finished = ?4, error = NULL, claimed_until = NULL WHERE id = ?1",
-    [FR_SQL_RETRY] =
-        "UPDATE invocations SET state = 0, status = ?2, error = ?3, "
-        "next_at = ?4, claimed_until = NULL WHERE id = ?1",
-    [FR_SQL_FAIL] =
-        "UPDATE invocations SET state = 3, status = ?2, error = ?3, "
-        "finished = ?4, claimed_until = NULL WHERE id = ?1",
-    [FR_SQL_REQUEUE] =
-        "UPDATE invocations SET state = 0, claimed_until = NULL "
-        "WHERE state = 1",
-    [FR_SQL_PURGE] =
-        "DELETE FROM invocations WHERE state >= 2 AND finished < ?1",
-    [FR_SQL_LIST] =
-        "SELECT " FR_STORE_COLUMNS " FROM invocations "
-        "WHERE (?1 IS NULL OR function = ?1) AND (?2 < 0 OR state = ?2) "
-        "ORDER BY created, rowid",
-    [FR_SQL_GET] =
-        "SELECT " FR_STORE_COLUMNS " FROM invocations WHERE id = ?1",
-    [FR_SQL_COUNTS] =
-        "SELECT state, COUNT(*) FROM invocations GROUP BY state",
-    [FR_SQL_PENDING] =
-        "SELECT 1 FROM invocations WHERE function = ?1 AND trigger = ?2 "
-        "AND state < 2 LIMIT 1",
-    [FR_SQL_LAST_TICK] =
-        "SELECT last_tick FROM schedules WHERE function = ?1",
-    [FR_SQL_SET_TICK] =
-        "INSERT INTO schedules (function, last_tick) VALUES (?1, ?2) "
-        "ON CONFLICT (function) DO UPDATE SET last_tick = ?2"
-};
 
 
 static const char  *fr_inv_states[FR_INV_STATES] = {
@@ -210,20 +135,7 @@ fr_store_open(const char *dir, int readonly)
     if (!readonly
         && (fr_store_exec("PRAGMA journal_mode = WAL", FR_LOG_EMERG) != FR_OK
             || fr_store_exec("PRAGMA synchronous = FULL", FR_LOG_EMERG) != FR_OK
-            || fr_store_exec(
-                "CREATE TABLE IF NOT EXISTS invocations ("
-                " id TEXT PRIMARY KEY, function TEXT NOT NULL,"
-                " trigger TEXT NOT NULL, state INTEGER NOT NULL,"
-                " attempts INTEGER NOT NULL, status INTEGER,"
-                " created INTEGER NOT NULL, started INTEGER,"
-                " finished INTEGER, next_at INTEGER NOT NULL,"
-                " claimed_until INTEGER, params BLOB NOT NULL,"
-                " body BLOB NOT NULL, response BLOB, error TEXT);"
-                "CREATE INDEX IF NOT EXISTS invocations_due"
-                " ON invocations (state, next_at);"
-                "CREATE TABLE IF NOT EXISTS schedules ("
-                " function TEXT PRIMARY KEY, last_tick INTEGER NOT NULL)",
-                FR_LOG_EMERG) != FR_OK))
+            || fr_store_exec(FR_STORE_SCHEMA, FR_LOG_EMERG) != FR_OK))
     {
         fr_store_close();
         return FR_ERROR;
@@ -727,6 +639,70 @@ fr_store_now(void)
     clock_gettime(CLOCK_REALTIME, &ts);
 
     return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
+}
+
+
+/*
+ * A claim given back untried (throttled: no room for it yet): queued
+ * again for retry_at, and the claim is not counted as an attempt.
+ */
+
+int
+fr_store_release(const char *id, uint64_t retry_at)
+{
+    sqlite3_stmt  *st;
+
+    sqlite3_reset(fr_sql[FR_SQL_CLAIM]);
+
+    st = fr_sql[FR_SQL_RELEASE];
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64) retry_at);
+
+    return fr_store_step_done(st, "release");
+}
+
+
+/* queued ones due after latest are due at now; how many */
+
+int
+fr_store_undelay(uint64_t now, uint64_t latest)
+{
+    sqlite3_stmt  *st;
+
+    st = fr_sql[FR_SQL_UNDELAY];
+    sqlite3_bind_int64(st, 1, (sqlite3_int64) now);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64) latest);
+
+    if (fr_store_step_done(st, "undelay") != FR_OK) {
+        return -1;
+    }
+
+    return sqlite3_changes(fr_db);
+}
+
+
+/* how many of each function are queued: each(function, n, data) */
+
+int
+fr_store_queued(fr_store_count_pt each, void *data)
+{
+    int            rc;
+    sqlite3_stmt  *st;
+
+    st = fr_sql[FR_SQL_QUEUED];
+
+    if (st == NULL) {
+        return FR_DECLINED;
+    }
+
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        each((const char *) sqlite3_column_text(st, 0),
+             sqlite3_column_int64(st, 1), data);
+    }
+
+    sqlite3_reset(st);
+
+    return rc == SQLITE_DONE ? FR_OK : FR_ERROR;
 }
 
 

@@ -49,6 +49,8 @@ typedef struct {
 
 
 typedef int (*fr_store_each_pt)(const fr_inv_t *inv, void *data);
+typedef void (*fr_store_count_pt)(const char *function, int64_t n,
+    void *data);
 
 
 int fr_store_open(const char *dir, int readonly);
@@ -78,6 +80,9 @@ int fr_store_fail(const char *id, int status, const char *error,
     uint64_t retry_at);
 /* ack and fail keep what they cannot write (FR_AGAIN): written here */
 int fr_store_flush(void);
+int fr_store_release(const char *id, uint64_t retry_at);
+int fr_store_queued(fr_store_count_pt each, void *data);
+int fr_store_undelay(uint64_t now, uint64_t latest);
 int fr_store_requeue_running(void);
 int fr_store_purge(uint64_t before);
 

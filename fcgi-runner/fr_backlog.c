@@ -1,0 +1,240 @@
+/*
+ * Copyright (C) ngx_faas developers
+ *
+ * The backlog of stored asynchronous invocations, as the dispatcher
+ * (fr_async.c) sees it: the clock their times are kept in; what
+ * becomes of one the runner turned away for want of room (throttled),
+ * which is not an attempt; how many of each function and tenant are
+ * queued, within async_max_queued. The counts follow what the
+ * dispatcher does to the store, and are taken again from it at start,
+ * after a failed commit and at each purge.
+ */
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "faas_protocol.h"
+#include "fr_backlog.h"
+#include "fr_fcgi.h"
+#include "fr_func.h"
+#include "fr_log.h"
+#include "fr_store.h"
+
+
+#define FR_THROTTLE_MAX     30000       /* ms: the longest wait for room */
+
+
+static void fr_backlog_add(const char *function, int64_t n, void *data);
+
+
+/*
+ * usec: the clock of the dispatcher's times in the store (created,
+ * claims, next_at of a retry or a wait): the wall clock when the runner
+ * started, advanced by the monotonic clock since. Intervals (backoff,
+ * the wait of a throttled one) are so measured monotonically: a wall
+ * clock set back or forward neither delays nor hurries them.
+ */
+
+uint64_t
+fr_backlog_now(void)
+{
+    uint64_t         mono;
+    struct timespec  ts;
+
+    static uint64_t  base;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    mono = (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
+
+    if (base == 0) {
+        base = fr_backlog_wall() - mono;
+    }
+
+    return base + mono;
+}
+
+
+/*
+ * At start: an invocation due later than the longest wait there is (a
+ * retry's backoff, a throttled one's) was stored before the wall clock
+ * went back; it is due now rather than when the clock catches up.
+ */
+
+void
+fr_backlog_undelay(void)
+{
+    int       n, shift;
+    uint64_t  now, most;
+
+    shift = fr_runner.conf.async_retries < 16 ? fr_runner.conf.async_retries
+                                              : 16;
+    most = (uint64_t) fr_runner.conf.async_backoff << shift;
+    most = most > FR_THROTTLE_MAX ? most : FR_THROTTLE_MAX;
+
+    now = fr_backlog_now();
+    n = fr_store_undelay(now, now + most * 1000);
+
+    if (n > 0) {
+        fr_log(FR_LOG_WARN, 0, "%d asynchronous invocation%s due later "
+               "than any wait allows (the clock went back): due now", n,
+               n == 1 ? " was" : "s were");
+    }
+}
+
+
+/* usec: the wall clock, for what is a date (a result's age) */
+
+uint64_t
+fr_backlog_wall(void)
+{
+    struct timespec  ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+
+    return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
+}
+
+
+/* the runner turned it away (queue, queue_timeout, limits): its meter
+ * record says "throttled"; a function's own 503 is an answer */
+
+int
+fr_backlog_throttled(const u_char *record, size_t len)
+{
+    size_t         nlen, vlen;
+    const u_char  *pos, *last, *name, *value;
+
+    pos = record;
+    last = record + len;
+
+    while (fr_fcgi_nv_next(&pos, last, &name, &nlen, &value, &vlen) == FR_OK)
+    {
+        if (nlen == sizeof(FAAS_METER_OUTCOME) - 1
+            && memcmp(name, FAAS_METER_OUTCOME, nlen) == 0)
+        {
+            return vlen == 9 && memcmp(value, "throttled", 9) == 0;
+        }
+    }
+
+    return 0;
+}
+
+
+/*
+ * Throttled is not an attempt: nothing ran, nothing is billed. The
+ * invocation is queued again, its claim not counted, and waits
+ * async_backoff, doubling while its function stays throttled (up to
+ * 30 s, or async_backoff if longer), then goes again, as often as it
+ * takes.
+ */
+
+void
+fr_backlog_release(const char *id, const char *function, fr_func_t *f)
+{
+    unsigned  n;
+    uint64_t  wait, most;
+
+    n = f ? f->async_throttled++ : 0;
+
+    most = (uint64_t) fr_runner.conf.async_backoff;
+    most = most > FR_THROTTLE_MAX ? most : FR_THROTTLE_MAX;
+
+    wait = (uint64_t) fr_runner.conf.async_backoff << (n < 16 ? n : 16);
+    wait = wait < most ? wait : most;
+
+    fr_log(FR_LOG_INFO, 0, "invocation %s of \"%s\": throttled, not an "
+           "attempt, again in %llu ms", id, function,
+           (unsigned long long) wait);
+
+    (void) fr_store_release(id, fr_backlog_now() + wait * 1000);
+    fr_backlog_count(function, 1);
+}
+
+
+/*
+ * Room for one more stored invocation of f: below its async_max_queued
+ * and its tenant's (tenant.NAME.async_max_queued); 0 is no bound.
+ */
+
+int
+fr_backlog_room(fr_func_t *f)
+{
+    fr_tenant_t       *t;
+    const fr_tconf_t  *tc;
+
+    if (f->conf.async_max_queued > 0
+        && f->async_queued >= f->conf.async_max_queued)
+    {
+        fr_log(FR_LOG_WARN, 0, "function \"%s\": %lld asynchronous "
+               "invocations queued, async_max_queued %d", f->name,
+               (long long) f->async_queued, f->conf.async_max_queued);
+        return FR_DECLINED;
+    }
+
+    t = f->owner;
+    tc = t ? fr_conf_tenant(&fr_runner.conf, t->name) : NULL;
+
+    if (tc && tc->async_max_queued > 0
+        && t->async_queued >= tc->async_max_queued)
+    {
+        fr_log(FR_LOG_WARN, 0, "tenant \"%s\": %lld asynchronous "
+               "invocations queued, async_max_queued %d (function \"%s\")",
+               t->name, (long long) t->async_queued, tc->async_max_queued,
+               f->name);
+        return FR_DECLINED;
+    }
+
+    return FR_OK;
+}
+
+
+/* n more (or fewer) of function queued: its count and its tenant's */
+
+void
+fr_backlog_count(const char *function, int n)
+{
+    fr_backlog_add(function, n, NULL);
+}
+
+
+static void
+fr_backlog_add(const char *function, int64_t n, void *data)
+{
+    fr_func_t  *f;
+
+    (void) data;
+
+    f = fr_func_find((const u_char *) function, strlen(function));
+
+    if (f == NULL) {
+        return;
+    }
+
+    f->async_queued += n;
+
+    if (f->owner) {
+        f->owner->async_queued += n;
+    }
+}
+
+
+void
+fr_backlog_recount(void)
+{
+    fr_link_t  *l;
+
+    for (l = fr_list_first(&fr_runner.funcs); l != &fr_runner.funcs;
+         l = l->next)
+    {
+        fr_list_data(l, fr_func_t, link)->async_queued = 0;
+    }
+
+    for (l = fr_runner.tenants.next; l && l != &fr_runner.tenants;
+         l = l->next)
+    {
+        fr_list_data(l, fr_tenant_t, link)->async_queued = 0;
+    }
+
+    (void) fr_store_queued(fr_backlog_add, NULL);
+}

@@ -1,0 +1,22 @@
+/*
+ * Copyright (C) ngx_faas developers
+ */
+
+#ifndef FR_BACKLOG_H
+#define FR_BACKLOG_H
+
+
+#include "fr_runner.h"
+
+
+uint64_t fr_backlog_now(void);
+uint64_t fr_backlog_wall(void);
+int fr_backlog_throttled(const u_char *record, size_t len);
+void fr_backlog_release(const char *id, const char *function, fr_func_t *f);
+int fr_backlog_room(fr_func_t *f);
+void fr_backlog_count(const char *function, int n);
+void fr_backlog_recount(void);
+void fr_backlog_undelay(void);
+
+
+#endif /* FR_BACKLOG_H */
