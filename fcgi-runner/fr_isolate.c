@@ -339,6 +339,7 @@ fr_isolate_tmp(fr_func_t *f, fr_isolate_t *iso)
 {
     int          i, tree[FR_ISOLATE_KEEP];
     char        *p;
+    mode_t       mask;
     struct stat  st;
 
     if (fr_isolate_trees(f, iso, tree) == -1) {
@@ -358,6 +359,10 @@ fr_isolate_tmp(fr_func_t *f, fr_isolate_t *iso)
         }
     }
 
+    /* the way to them traversable, whatever the operator's umask (077
+     * under the systemd unit): they are the function's own paths */
+    mask = umask(022);
+
     for (i = 0; i < iso->nkeep; i++) {
         for (p = iso->keep[i] + 1; *p; p++) {
             if (*p == '/') {
@@ -371,11 +376,14 @@ fr_isolate_tmp(fr_func_t *f, fr_isolate_t *iso)
             || move_mount(tree[i], "", AT_FDCWD, iso->keep[i],
                           MOVE_MOUNT_F_EMPTY_PATH) == -1)
         {
+            (void) umask(mask);
             return -1;
         }
 
         close(tree[i]);
     }
+
+    (void) umask(mask);
 
     return 0;
 }

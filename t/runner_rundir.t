@@ -58,6 +58,23 @@ ok(-d $alive, "a live process's folder stays");
 ok(-d "$run/other", 'another folder stays');
 is($t->http_get('/fn/hello')->{status}, 200, 'served again');
 
+# under the unit's UMask=0077: a function under /tmp (the prefix) with
+# the default isolation still reaches its folder in its own /tmp
+$t->stop_runner;
+{
+    my $old = umask 077;
+    $t->start_runner(env => { RUNTIME_DIRECTORY => $run });
+    umask $old;
+}
+$t->function('isolated', "exec = ./x.sh\nmode = cgi\n",
+             'x.sh' => "#!/bin/sh\nprintf 'Content-Type: text/plain\\r\\n"
+                       . "\\r\\nin its tmp\\n'\n");
+$t->signal_runner('HUP');
+ok($t->wait_log(qr/function "isolated" loaded/), 'loaded');
+my $r = $t->http_get('/fn/isolated');
+is($r->{status}, 200, 'umask 077: a function under /tmp starts (tmp pid ipc)');
+is($r->{body}, "in its tmp\n", '... and answers');
+
 # the unit, as systemd would read it (the binary where the unit says)
 {
     my $analyze = 'systemd-analyze';
