@@ -37,7 +37,9 @@
 #                    ExecStart, its RuntimeDirectory, StateDirectory,
 #                    LogsDirectory and UMask as systemd would; reload:
 #                    its ExecReload (SIGHUP), then waits for the runner
-#                    to have re-read; daemon-reload: nothing
+#                    to have re-read; restart (for the tenants'
+#                    runner.conf, a new listen_*): its KillSignal, then
+#                    as enable; daemon-reload: nothing
 #   nginx            Debian's nginx with -p $p/usr/share/nginx/ -c
 #                    $p/etc/nginx/nginx.conf: a copy of this machine's
 #                    /etc/nginx/nginx.conf (substituted), running
@@ -159,9 +161,7 @@ EOF
     systemctl => <<"EOF",
 unit=$p/lib/systemd/system/fcgi-runner.service
 key() { sed -n "s/^\$1=//p" \$unit | $subst_cmd; }
-case "\$*" in
-daemon-reload) ;;
-'enable --now fcgi-runner')
+start() {
     for d in RuntimeDirectory:run StateDirectory:var/lib \\
              LogsDirectory:var/log; do
         name=\$(key \${d%%:*}) mode=\$(key \${d%%:*}Mode)
@@ -177,7 +177,18 @@ daemon-reload) ;;
         kill -0 \$(cat $p/runner.pid) 2>/dev/null || break
         sleep 0.1
     done
-    echo "walkthrough: the runner did not start" >&2; exit 1 ;;
+    echo "walkthrough: the runner did not start" >&2; exit 1
+}
+case "\$*" in
+daemon-reload) ;;
+'enable --now fcgi-runner') start ;;
+'restart fcgi-runner')
+    pid=\$(cat $p/runner.pid)
+    kill -\$(key KillSignal | sed s/^SIG//) \$pid
+    while kill -0 \$pid 2>/dev/null; do sleep 0.1; done
+    : > $runner_log.new && cat $runner_log >> $runner_log.old
+    mv $runner_log.new $runner_log
+    start ;;
 'reload fcgi-runner')
     n=\$(grep -c 'reloading "' $runner_log)
     MAINPID=\$(cat $p/runner.pid)
@@ -341,6 +352,94 @@ ok(index($site, $status->{text} =~ s/^(?=.)/    /gmr) >= 0,
    'the status section\'s location is the example site\'s')
     if $status;
 
+# --- the tenants section ---------------------------------------------------
+
+# its runner.conf replaces the installed one, its folders are made as
+# it describes them (alice and bob played by daemon and games; the
+# programs ./api and ./report are the hello compiled above, the PHP
+# shop the index.php above), its site goes beside the example site,
+# and the runner and nginx are reloaded as the README says
+my %player = (alice => 'daemon', bob => 'games');
+my @tb = @{ $by_section{'Hosting many tenants'} // [] };
+my ($tconf) = grep { $_->{text} =~ m{\A# /etc/faas/runner\.conf\n} } @tb;
+my ($tdirs) = grep { $_->{text} =~ /\A# folders/ } @tb;
+my ($tsite) = grep { $_->{text} =~ /server_name alice/ } @tb;
+ok($tconf && $tdirs && $tsite, 'tenants: the runner.conf, folders and site')
+    or BAIL_OUT('the tenants section changed its blocks');
+
+FaasTest::write_file("$p/etc/faas/runner.conf", subst($tconf->{text}));
+
+my (%tenant_of, @folders);
+for (split /\n/, $tdirs->{text}) {
+    next if /^#/;
+    if (m{^(/\S+?)/?\s+owner (\S+)\s+function\.conf: (.*)$}) {
+        push @folders, { dir => subst($1), owner => $player{$2} // $2,
+                         conf => "$3\n" };
+    } elsif (/^\s+(\S.*)$/ && @folders) {
+        $folders[-1]{conf} .= "$1\n";
+    }
+}
+is(scalar(@folders), 3, 'tenants: three folders');
+for my $f (@folders) {
+    my ($uid, $gid) = (getpwnam $f->{owner})[2, 3];
+    ok(defined $uid, "tenants: user $f->{owner}") or next;
+    my $own = $uid != 0;
+    system('mkdir', '-p', $f->{dir}) == 0 or die;
+    chmod 0755, $f->{dir} =~ s{/[^/]+$}{}r;
+    FaasTest::write_file("$f->{dir}/function.conf", $f->{conf});
+    my @prog = $f->{conf} =~ m{^exec = \./(\S+)}mg;
+    system('cp', "$p/etc/faas/functions/hello/hello", "$f->{dir}/$_") == 0
+        or die for @prog;
+    my ($script) = $f->{conf} =~ /^script = (\S+)/m;
+    system('cp', "$p/etc/faas/functions/hello-php/index.php",
+           "$f->{dir}/$script") == 0 or die if $script;
+    # a customer's folder to itself, as the README says; a root-owned
+    # one readable by the dynamic user it runs as
+    chmod $own ? 0600 : 0644, glob "$f->{dir}/*";
+    chmod $own ? 0700 : 0755, $f->{dir}, map { "$f->{dir}/$_" } @prog;
+    chown $uid, $gid, $f->{dir}, glob "$f->{dir}/*";
+    my ($tenant) = $f->{conf} =~ /^tenant = (\S+)/m;
+    my ($name) = $f->{dir} =~ m{([^/]+)$};
+    $tenant_of{$name} = $tenant // $f->{owner};
+    $f->{name} = $name;
+}
+
+FaasTest::write_file("$p/etc/nginx/sites-enabled/tenants",
+                     subst($tsite->{text}));
+($out, $rc) = sh(subst("nginx -t && nginx -s reload\n"
+                       . "fcgi-runner --test --config /etc/faas/runner.conf\n"
+                       . "systemctl restart fcgi-runner\n"));
+$t->{runner_pid} = FaasTest::read_file("$p/runner.pid") =~ /(\d+)/ ? $1 : undef;
+is($rc, 0, 'tenants: nginx and the runner take them') or diag($out);
+unlike($out, qr/\[(warn|error)\]/, 'tenants: --test has nothing to say')
+    or diag($out);
+
+my %hosts = $tsite->{text} =~ /server_name (\S+);.*?faas_function ([\w-]+);/gs;
+is(scalar(keys %hosts), 3, 'tenants: three sites');
+my %billed;
+for my $host (sort keys %hosts) {
+    my $fn = $hosts{$host};
+    ($out, $rc) = sh("curl -H 'Host: $host' http://127.0.0.1:$port/\n");
+    like($out, qr/\AHello(?:, world| from PHP)/, "tenants: $host serves $fn")
+        or diag($out);
+    $billed{ $tenant_of{$fn} }++;
+    my ($f) = grep { $_->{name} eq $fn } @folders;
+    my @uids = map { (stat "/proc/$_")[4] }
+               grep { FaasTest::proc_cwd($_) eq $f->{dir} }
+               map { m{/(\d+)$} } glob '/proc/[0-9]*';
+    my $want = $f->{owner} eq 'root' ? undef : (getpwnam $f->{owner})[2];
+    ok(@uids && !grep({ defined $want ? $_ != $want
+                                      : $_ < 61184 || $_ > 65519
+                                        || defined getpwuid($_) } @uids),
+       "tenants: $fn runs as " . ($want // "a dynamic user") . " (@uids)");
+}
+($out, $rc) = sh(subst("fcgi-runner meter --by tenant "
+                       . "/var/log/nginx/faas.log\n"));
+for my $tn (sort keys %billed) {
+    like($out, qr/^\Q$tn\E\s+$billed{$tn}\s+\d+\s+$billed{$tn}\s/m,
+         "tenants: $billed{$tn} invocation billed to $tn") or diag($out);
+}
+
 # --- stop what this test started -----------------------------------------
 
 sub stop_pid {
@@ -356,7 +455,8 @@ delete $t->{nginx_pid};
 stop_pid($t->{runner_pid}, 'TERM', 'the runner');
 delete $t->{runner_pid};
 
-my $rlog = FaasTest::read_file($runner_log);
+my $rlog = FaasTest::read_file("$runner_log.old")
+         . FaasTest::read_file($runner_log);
 my @bad = grep { /\[(alert|emerg|crit)\]/ } split /\n/, $rlog;
 ok(!@bad, 'no alert, emerg or crit from the runner') or diag(join "\n", @bad);
 @bad = grep { /\[(alert|emerg|crit)\]/ } split /\n/,
