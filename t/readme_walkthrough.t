@@ -23,7 +23,7 @@
 #   /etc/faas /etc/nginx /run/faas /run/nginx.pid /var/lib/faas
 #   /var/log/nginx /var/log/faas /usr/share/doc/ngx-faas /srv/faas
 #   /usr/sbin/fcgi-runner                          -> $p/... the same
-#   port 8080 (and 80 in the tenants' site)        -> a free port
+#   port 8080                                      -> a free port
 #
 # and the system's commands are stand-ins first in PATH:
 #
@@ -44,6 +44,8 @@
 #                    $p/etc/nginx/nginx.conf: a copy of this machine's
 #                    /etc/nginx/nginx.conf (substituted), running
 #                    before the walkthrough as the packaged nginx does
+#                    (and a file of conf.d puts its temporary files,
+#                    compiled in as /var/lib/nginx, into $p)
 #   fcgi-runner      the one make install put in $p/usr/sbin
 #   curl             as on a terminal: no progress meter (a .curlrc
 #                    with "silent" and "show-error")
@@ -61,7 +63,6 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use FaasTest;
 use Test::More;
-use POSIX qw(:sys_wait_h);
 
 FaasTest::need_root('the walkthrough (a provider\'s root runner)');
 
@@ -231,8 +232,9 @@ sub sh {
 
 # --- nginx as Debian runs it, before the walkthrough --------------------------
 
-for my $d (qw(etc/nginx/conf.d etc/nginx/sites-enabled etc/nginx/modules-enabled
-              var/log/nginx run usr/share/nginx usr/lib/nginx/modules))
+for my $d (qw(etc/nginx/conf.d etc/nginx/sites-enabled
+              etc/nginx/modules-enabled var/log/nginx run usr/share/nginx
+              usr/lib/nginx/modules))
 {
     system('mkdir', '-p', "$p/$d");
 }
@@ -263,10 +265,11 @@ my %check = (
         like($b->{text}, qr/^make install\b/m, 'install: make install');
         ok(-f "$p/usr/sbin/fcgi-runner" && -f "$p/etc/faas/runner.conf",
            'install: the runner and its config are in place');
-        ok(kill(0, FaasTest::read_file("$p/runner.pid") =~ /(\d+)/),
-           'install: the runner runs') or diag(FaasTest::read_file($runner_log));
         $t->{runner_pid} = FaasTest::read_file("$p/runner.pid") =~ /(\d+)/
                          ? $1 : undef;
+        ok($t->{runner_pid} && kill(0, $t->{runner_pid}),
+           'install: the runner runs')
+            or diag(FaasTest::read_file($runner_log));
     },
     'enable-site' => sub {
         like(`$ngx -T 2>&1`, qr/faas_route/, 'enable-site: nginx has the site');
