@@ -71,7 +71,13 @@ http {
     uwsgi_temp_path $run/uwsgi_temp;
 
     log_format faas_meter 'time=\$time_iso8601 function=\$faas_function '
-                          'status=\$status';
+                          'tenant=\$faas_tenant status=\$status '
+                          'outcome=\$faas_status duration=\$faas_duration '
+                          'billed=\$faas_billed_duration '
+                          'init=\$faas_init_duration cold=\$faas_cold '
+                          'queue=\$faas_queue_duration cpu=\$faas_cpu_time '
+                          'memory=\$faas_max_memory '
+                          'memory_size=\$faas_memory_size';
 
     upstream faas {
         server unix:$run/runner.sock;
