@@ -262,6 +262,10 @@ install: module runner
 	install -D -m 0644 conf/faas-site.conf \
 	    $(DESTDIR)/usr/share/doc/ngx-faas/examples/faas-site.conf
 	install -D -m 0644 README.md $(DESTDIR)/usr/share/doc/ngx-faas/README.md
+	install -D -m 0644 docs/fcgi-runner.8 \
+	    $(DESTDIR)/usr/share/man/man8/fcgi-runner.8
+	install -D -m 0644 docs/function.conf.5 \
+	    $(DESTDIR)/usr/share/man/man5/function.conf.5
 
 # the rules of STYLE.md a tool can check, on our own C
 LINT_SRC := $(wildcard fcgi-runner/*.[ch] fcgi-runner/init/*.c \
