@@ -8,6 +8,10 @@ BUILD     := build
 # the module loads into it), or any nginx source tree: NGINX_SRC=...
 DEBIAN_NGINX := /usr/share/nginx/src
 NGINX_SRC ?=
+# extra flags for the module's nginx configure (debian/rules gives the
+# hardening flags of dpkg-buildflags)
+MODULE_CC_OPT ?=
+MODULE_LD_OPT ?=
 
 MODULE_SRC := config $(wildcard ngx_faas_module/*.c ngx_faas_module/*.h) \
               include/faas_protocol.h
@@ -23,10 +27,10 @@ TEST_BINS  := $(BUILD)/t/testfn $(BUILD)/t/codec_test $(BUILD)/t/cgi \
 DEPS := nginx nginx-dev libfcgi-dev libpcre2-dev php-cgi spawn-fcgi \
         libfcgi-bin wrk php-fpm fcgiwrap clang libssl-dev zlib1g-dev \
         curl openssl libclang-rt-14-dev strace prometheus libsqlite3-dev \
-        sqlite3 tzdata
+        sqlite3 tzdata debhelper dpkg-dev lintian
 
 .PHONY: all module runner functions deps test run install bench lint clean \
-        nginx-builds soak fuzz
+        nginx-builds soak fuzz deb
 
 all: module runner functions
 
@@ -37,13 +41,17 @@ $(MODULE): $(MODULE_SRC)
 	@if [ -n "$(NGINX_SRC)" ]; then \
 	    rm -rf $(BUILD)/nginx && cp -r "$(NGINX_SRC)" $(BUILD)/nginx && \
 	    cd $(BUILD)/nginx && ./configure --with-compat \
+	        --with-cc-opt="$(MODULE_CC_OPT)" \
+	        --with-ld-opt="$(MODULE_LD_OPT)" \
 	        --add-dynamic-module=$(CURDIR) >configure.log 2>&1 \
 	        || { tail -20 configure.log; exit 1; }; \
 	elif [ ! -f $(BUILD)/nginx/objs/Makefile ] \
 	     || [ config -nt $(BUILD)/nginx/objs/Makefile ]; then \
 	    rm -rf $(BUILD)/nginx && cp -r $(DEBIAN_NGINX) $(BUILD)/nginx && \
 	    cd $(BUILD)/nginx && bash -c '. ./conf_flags && ./configure \
-	        "$${NGX_CONF_FLAGS[@]}" --add-dynamic-module=$(CURDIR)' \
+	        "$${NGX_CONF_FLAGS[@]}" --with-cc-opt="$(MODULE_CC_OPT)" \
+	        --with-ld-opt="$(MODULE_LD_OPT)" \
+	        --add-dynamic-module=$(CURDIR)' \
 	        >configure.log 2>&1 || { tail -20 configure.log; exit 1; }; \
 	fi
 	$(MAKE) -C $(BUILD)/nginx -f objs/Makefile modules \
@@ -55,13 +63,14 @@ runner: $(BUILD)/fcgi-runner $(BUILD)/faas-init
 
 $(BUILD)/fcgi-runner: $(RUNNER_SRC) $(RUNNER_HDR)
 	@mkdir -p $(BUILD)
-	$(CC) -std=gnu11 -D_GNU_SOURCE -Iinclude $(CFLAGS) $(WARN) -o $@ $(RUNNER_SRC) \
-	    -lsqlite3
+	$(CC) -std=gnu11 -D_GNU_SOURCE -Iinclude $(CPPFLAGS) $(CFLAGS) $(WARN) \
+	    $(LDFLAGS) -o $@ $(RUNNER_SRC) -lsqlite3
 
 # process 1 of a worker's pid namespace: static, nothing to load at exec
 $(BUILD)/faas-init: fcgi-runner/init/faas-init.c
 	@mkdir -p $(BUILD)
-	$(CC) -std=gnu11 -D_GNU_SOURCE $(CFLAGS) $(WARN) -static -o $@ $<
+	$(CC) -std=gnu11 -D_GNU_SOURCE $(CPPFLAGS) $(CFLAGS) $(WARN) $(LDFLAGS) \
+	    -static -o $@ $<
 
 $(BUILD)/fcgi-runner-asan: $(RUNNER_SRC) $(RUNNER_HDR)
 	@mkdir -p $(BUILD)
@@ -266,6 +275,25 @@ install: module runner
 	    $(DESTDIR)/usr/share/man/man8/fcgi-runner.8
 	install -D -m 0644 docs/function.conf.5 \
 	    $(DESTDIR)/usr/share/man/man5/function.conf.5
+
+# the Debian packages libnginx-mod-http-faas and fcgi-runner, built by
+# dpkg-buildpackage in a copy of the tree under build/deb (its output
+# lands beside the copy, nothing in the source tree), then checked by
+# lintian: errors and warnings fail (debian/*.lintian-overrides says why
+# for the few that are by design)
+DEB_DIR := $(BUILD)/deb
+
+deb:
+	@v=$$(dpkg-parsechangelog -S Version) && src=$(DEB_DIR)/ngx-faas-$$v \
+	&& rm -rf $(DEB_DIR) && mkdir -p $$src \
+	&& tar -c --exclude-vcs --exclude=./$(BUILD) --exclude=./t/tmp \
+	       --exclude=./tmp . | tar -x -C $$src \
+	&& echo "dpkg-buildpackage in $$src" \
+	&& (cd $$src && dpkg-buildpackage -us -uc -j2) \
+	       >$(DEB_DIR)/build.log 2>&1 \
+	    || { tail -40 $(DEB_DIR)/build.log; exit 1; }
+	lintian --fail-on error,warning $(DEB_DIR)/*.changes
+	@ls $(DEB_DIR)/*.deb
 
 # the rules of STYLE.md a tool can check, on our own C
 LINT_SRC := $(wildcard fcgi-runner/*.[ch] fcgi-runner/init/*.c \
