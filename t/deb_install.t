@@ -76,7 +76,8 @@ sub stale {
     $src =~ s{/debian$}{};
     my $files = `git -C $ROOT ls-files -co --exclude-standard 2>/dev/null`;
     for my $f (split /\n/, $files) {
-        next if $f =~ m{^t/} || -l "$ROOT/$f";
+        # (tar --exclude-vcs leaves .gitignore out of the copy)
+        next if $f =~ m{^t/|(^|/)\.git} || -l "$ROOT/$f";
         return 1 if compare("$ROOT/$f", "$src/$f") != 0;
     }
     return 0;
