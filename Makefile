@@ -284,6 +284,11 @@ install: module runner
 DEB_DIR := $(BUILD)/deb
 
 deb:
+	@for t in dpkg-buildpackage dh dh_nginx lintian; do \
+	    command -v $$t >/dev/null || { echo "make deb needs $$t:" \
+	        "make deps (dpkg-dev, debhelper, nginx-dev, lintian)"; \
+	        exit 1; }; \
+	done
 	@v=$$(dpkg-parsechangelog -S Version) && src=$(DEB_DIR)/ngx-faas-$$v \
 	&& rm -rf $(DEB_DIR) && mkdir -p $$src \
 	&& tar -c --exclude-vcs --exclude=./$(BUILD) --exclude=./t/tmp \
