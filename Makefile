@@ -8,6 +8,10 @@ BUILD     := build
 # the module loads into it), or any nginx source tree: NGINX_SRC=...
 DEBIAN_NGINX := /usr/share/nginx/src
 NGINX_SRC ?=
+# extra flags for the module's nginx configure (debian/rules gives the
+# hardening flags of dpkg-buildflags)
+MODULE_CC_OPT ?=
+MODULE_LD_OPT ?=
 
 MODULE_SRC := config $(wildcard ngx_faas_module/*.c ngx_faas_module/*.h) \
               include/faas_protocol.h
@@ -31,10 +35,10 @@ DEPS := gcc libc6-dev nginx nginx-dev libpcre2-dev libssl-dev zlib1g-dev \
 # production host unless asked for
 TEST_DEPS := spawn-fcgi libfcgi-bin wrk php-fpm fcgiwrap clang \
              libclang-rt-14-dev curl openssl strace prometheus sqlite3 \
-             systemd dokuwiki
+             systemd dokuwiki debhelper dpkg-dev lintian
 
 .PHONY: all module runner functions deps test-deps test run install \
-        uninstall bench lint clean nginx-builds soak fuzz
+        uninstall bench lint clean nginx-builds soak fuzz deb
 
 all: module runner functions
 
@@ -45,13 +49,17 @@ $(MODULE): $(MODULE_SRC)
 	@if [ -n "$(NGINX_SRC)" ]; then \
 	    rm -rf $(BUILD)/nginx && cp -r "$(NGINX_SRC)" $(BUILD)/nginx && \
 	    cd $(BUILD)/nginx && ./configure --with-compat \
+	        --with-cc-opt="$(MODULE_CC_OPT)" \
+	        --with-ld-opt="$(MODULE_LD_OPT)" \
 	        --add-dynamic-module=$(CURDIR) >configure.log 2>&1 \
 	        || { tail -20 configure.log; exit 1; }; \
 	elif [ ! -f $(BUILD)/nginx/objs/Makefile ] \
 	     || [ config -nt $(BUILD)/nginx/objs/Makefile ]; then \
 	    rm -rf $(BUILD)/nginx && cp -r $(DEBIAN_NGINX) $(BUILD)/nginx && \
 	    cd $(BUILD)/nginx && bash -c '. ./conf_flags && ./configure \
-	        "$${NGX_CONF_FLAGS[@]}" --add-dynamic-module=$(CURDIR)' \
+	        "$${NGX_CONF_FLAGS[@]}" --with-cc-opt="$(MODULE_CC_OPT)" \
+	        --with-ld-opt="$(MODULE_LD_OPT)" \
+	        --add-dynamic-module=$(CURDIR)' \
 	        >configure.log 2>&1 || { tail -20 configure.log; exit 1; }; \
 	fi
 	$(MAKE) -C $(BUILD)/nginx -f objs/Makefile modules \
@@ -63,13 +71,14 @@ runner: $(BUILD)/fcgi-runner $(BUILD)/faas-init
 
 $(BUILD)/fcgi-runner: $(RUNNER_SRC) $(RUNNER_HDR)
 	@mkdir -p $(BUILD)
-	$(CC) -std=gnu11 -D_GNU_SOURCE -Iinclude $(CFLAGS) $(WARN) -o $@ $(RUNNER_SRC) \
-	    -lsqlite3
+	$(CC) -std=gnu11 -D_GNU_SOURCE -Iinclude $(CPPFLAGS) $(CFLAGS) $(WARN) \
+	    $(LDFLAGS) -o $@ $(RUNNER_SRC) -lsqlite3
 
 # process 1 of a worker's pid namespace: static, nothing to load at exec
 $(BUILD)/faas-init: fcgi-runner/init/faas-init.c
 	@mkdir -p $(BUILD)
-	$(CC) -std=gnu11 -D_GNU_SOURCE $(CFLAGS) $(WARN) -static -o $@ $<
+	$(CC) -std=gnu11 -D_GNU_SOURCE $(CPPFLAGS) $(CFLAGS) $(WARN) $(LDFLAGS) \
+	    -static -o $@ $<
 
 $(BUILD)/fcgi-runner-asan: $(RUNNER_SRC) $(RUNNER_HDR)
 	@mkdir -p $(BUILD)
@@ -292,6 +301,34 @@ install: module runner
 	install -D -m 0644 conf/faas-site.conf \
 	    $(DESTDIR)/usr/share/doc/ngx-faas/examples/faas-site.conf
 	install -D -m 0644 README.md $(DESTDIR)/usr/share/doc/ngx-faas/README.md
+	install -D -m 0644 docs/fcgi-runner.8 \
+	    $(DESTDIR)/usr/share/man/man8/fcgi-runner.8
+	install -D -m 0644 docs/function.conf.5 \
+	    $(DESTDIR)/usr/share/man/man5/function.conf.5
+
+# the Debian packages libnginx-mod-http-faas and fcgi-runner, built by
+# dpkg-buildpackage in a copy of the tree under build/deb (its output
+# lands beside the copy, nothing in the source tree), then checked by
+# lintian: errors and warnings fail (debian/*.lintian-overrides says why
+# for the few that are by design)
+DEB_DIR := $(BUILD)/deb
+
+deb:
+	@for t in dpkg-buildpackage dh dh_nginx lintian; do \
+	    command -v $$t >/dev/null || { echo "make deb needs $$t:" \
+	        "make test-deps (dpkg-dev, debhelper, lintian) and make deps (nginx-dev)"; \
+	        exit 1; }; \
+	done
+	@v=$$(dpkg-parsechangelog -S Version) && src=$(DEB_DIR)/ngx-faas-$$v \
+	&& rm -rf $(DEB_DIR) && mkdir -p $$src \
+	&& tar -c --exclude-vcs --exclude=./$(BUILD) --exclude=./t/tmp \
+	       --exclude=./tmp . | tar -x -C $$src \
+	&& echo "dpkg-buildpackage in $$src" \
+	&& (cd $$src && dpkg-buildpackage -us -uc -j2) \
+	       >$(DEB_DIR)/build.log 2>&1 \
+	    || { tail -40 $(DEB_DIR)/build.log; exit 1; }
+	lintian --fail-on error,warning $(DEB_DIR)/*.changes
+	@ls $(DEB_DIR)/*.deb
 
 # what install put down; a runner.conf that was changed, the functions
 # and what the runner keeps (state_dir, logs) stay, as apt's remove does

@@ -25,7 +25,9 @@ is($?, 0, 'make install DESTDIR=...') or diag($out);
 for my $f (qw(usr/lib/nginx/modules/ngx_http_faas_module.so
               usr/sbin/fcgi-runner lib/systemd/system/fcgi-runner.service
               etc/faas/runner.conf
-              usr/share/nginx/modules-available/mod-http-faas.conf))
+              usr/share/nginx/modules-available/mod-http-faas.conf
+              usr/share/man/man8/fcgi-runner.8
+              usr/share/man/man5/function.conf.5))
 {
     ok(-f "$d/$f", "installs $f");
 }
