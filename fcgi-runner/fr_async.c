@@ -14,6 +14,7 @@
  * on_failure name functions invoked with the outcome.
  */
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -79,6 +80,7 @@ static void fr_async_destination(fr_call_t *call, const char *to, int status,
     int ok);
 static void fr_async_json_str(fr_buf_t *doc, const u_char *p, size_t n);
 static void fr_async_id(char *id);
+static void fr_async_meter_orphan(fr_req_t *r);
 static uint64_t fr_wall_usec(void);
 
 
@@ -104,6 +106,7 @@ fr_async_init(void)
     fr_tick_timer.handler = fr_async_tick;
 
     fr_req_async_accept = fr_async_accept;
+    fr_req_meter_log = fr_async_meter_orphan;
 
     if (fr_runner.conf.meter_log) {
         fr_meter_fd = open(fr_runner.conf.meter_log,
@@ -833,4 +836,57 @@ fr_wall_usec(void)
     clock_gettime(CLOCK_REALTIME, &ts);
 
     return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
+}
+
+
+/*
+ * A request whose client left while it ran (fr_req_orphan): nginx logs
+ * no measurements for it, so meter_log has them, its outcome
+ * client_closed when it ran to its end, its status nginx's 499, its id
+ * nginx's request id.
+ */
+
+static void
+fr_async_meter_orphan(fr_req_t *r)
+{
+    char          id[65];
+    u_char        rec[FR_METER_RECORD_MAX];
+    size_t        i, n;
+    fr_outcome_e  outcome;
+
+    if (fr_meter_fd == -1 || r->func == NULL) {
+        return;
+    }
+
+    n = 0;
+
+    for (i = 0; r->request_id && i < r->request_id_len && i < 64; i++) {
+        if (!isalnum(r->request_id[i]) && r->request_id[i] != '-'
+            && r->request_id[i] != '_')
+        {
+            break;
+        }
+
+        id[n++] = (char) r->request_id[i];
+    }
+
+    if (n == 0 || n != r->request_id_len) {
+        n = 0;
+        id[n++] = '-';
+    }
+
+    id[n] = '\0';
+
+    outcome = r->outcome;
+
+    if (outcome == FR_OUTCOME_OK) {
+        r->outcome = FR_OUTCOME_CLIENT_CLOSED;
+    }
+
+    n = fr_meter_record(r, rec);
+    r->outcome = outcome;
+
+    fr_meter_log(fr_meter_fd, fr_runner.conf.meter_log, r->func->name,
+                 "http", id, 499, rec + FR_FCGI_HEADER_LEN,
+                 n - FR_FCGI_HEADER_LEN);
 }

@@ -38,7 +38,8 @@ static const char  *fr_outcomes[] = {
     [FR_OUTCOME_THROTTLED] = "throttled",
     [FR_OUTCOME_TIMEOUT] = "timeout",
     [FR_OUTCOME_CRASHED] = "crashed",
-    [FR_OUTCOME_ERROR] = "error"
+    [FR_OUTCOME_ERROR] = "error",
+    [FR_OUTCOME_CLIENT_CLOSED] = "client_closed"
 };
 
 

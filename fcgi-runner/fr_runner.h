@@ -38,7 +38,9 @@ typedef enum {
     FR_OUTCOME_TIMEOUT,
     FR_OUTCOME_CRASHED,
     FR_OUTCOME_ERROR,
-    FR_OUTCOME_MAX
+    FR_OUTCOME_MAX,
+    /* meter_log only: ran to its end, its client gone; never counted */
+    FR_OUTCOME_CLIENT_CLOSED = FR_OUTCOME_MAX
 } fr_outcome_e;
 
 
@@ -102,6 +104,7 @@ struct fr_req_s {
     unsigned               meter:1;         /* the client asked */
     unsigned               cold:1;
     unsigned               async:1;         /* to be stored, 202 */
+    unsigned               orphan:1;        /* runs on, its client gone */
     fr_outcome_e           outcome;
     fr_buf_t               body;            /* async: the body to store */
     fr_link_t              pending;         /* async: awaits its commit */
@@ -113,6 +116,8 @@ struct fr_req_s {
     size_t                 method_len;
     const u_char          *query;           /* QUERY_STRING */
     size_t                 query_len;
+    const u_char          *request_id;      /* FAAS_REQUEST_ID */
+    size_t                 request_id_len;
     unsigned               has_function:1;
     unsigned               status:1;        /* FAAS_STATUS */
     fr_link_t              queue;           /* in func->queue */
