@@ -14,7 +14,6 @@
  * on_failure name functions invoked with the outcome.
  */
 
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -839,54 +838,12 @@ fr_wall_usec(void)
 }
 
 
-/*
- * A request whose client left while it ran (fr_req_orphan): nginx logs
- * no measurements for it, so meter_log has them, its outcome
- * client_closed when it ran to its end, its status nginx's 499, its id
- * nginx's request id.
- */
+/* a request whose client left while it ran (fr_req_orphan) */
 
 static void
 fr_async_meter_orphan(fr_req_t *r)
 {
-    char          id[65];
-    u_char        rec[FR_METER_RECORD_MAX];
-    size_t        i, n;
-    fr_outcome_e  outcome;
-
-    if (fr_meter_fd == -1 || r->func == NULL) {
-        return;
+    if (fr_meter_fd != -1) {
+        fr_meter_log_request(fr_meter_fd, fr_runner.conf.meter_log, r);
     }
-
-    n = 0;
-
-    for (i = 0; r->request_id && i < r->request_id_len && i < 64; i++) {
-        if (!isalnum(r->request_id[i]) && r->request_id[i] != '-'
-            && r->request_id[i] != '_')
-        {
-            break;
-        }
-
-        id[n++] = (char) r->request_id[i];
-    }
-
-    if (n == 0 || n != r->request_id_len) {
-        n = 0;
-        id[n++] = '-';
-    }
-
-    id[n] = '\0';
-
-    outcome = r->outcome;
-
-    if (outcome == FR_OUTCOME_OK) {
-        r->outcome = FR_OUTCOME_CLIENT_CLOSED;
-    }
-
-    n = fr_meter_record(r, rec);
-    r->outcome = outcome;
-
-    fr_meter_log(fr_meter_fd, fr_runner.conf.meter_log, r->func->name,
-                 "http", id, 499, rec + FR_FCGI_HEADER_LEN,
-                 n - FR_FCGI_HEADER_LEN);
 }

@@ -21,6 +21,7 @@ const char *fr_outcome_name(fr_outcome_e outcome);
 void fr_meter_log(int fd, const char *path, const char *function,
     const char *trigger, const char *id, int status, const u_char *record,
     size_t len);
+void fr_meter_log_request(int fd, const char *path, fr_req_t *r);
 
 
 #endif /* FR_METER_H */
