@@ -39,6 +39,8 @@
 #define FR_ASYNC_TICK       1000        /* ms between looks when idle */
 #define FR_ASYNC_PURGE      60000       /* ms between purges */
 #define FR_RESPONSE_MAX     (64 * 1024) /* of a response, kept */
+#define FR_STDERR_MAX       (64 * 1024) /* of a run's stderr, logged */
+#define FR_STDERR_LINE      512
 
 
 /* a stored invocation on its way through the runner */
@@ -52,6 +54,7 @@ typedef struct {
     fr_buf_t               in;              /* the response's STDOUT */
     fr_buf_t               meter;           /* its measurements */
     size_t                 in_total;
+    size_t                 err_logged;      /* of its stderr */
     fr_fcgi_parser_t       parser;
     fr_link_t              link;
 } fr_call_t;
@@ -80,6 +83,7 @@ static void fr_async_destination(fr_call_t *call, const char *to, int status,
 static void fr_async_json_str(fr_buf_t *doc, const u_char *p, size_t n);
 static void fr_async_id(char *id);
 static void fr_async_meter_orphan(fr_req_t *r);
+static void fr_async_stderr(fr_call_t *call, const u_char *p, size_t n);
 static uint64_t fr_wall_usec(void);
 
 
@@ -544,6 +548,12 @@ fr_async_handler(fr_io_t *io, uint32_t events)
             }
 
             if (ev == FR_FCGI_EV_CONTENT
+                && call->parser.type == FR_FCGI_STDERR)
+            {
+                fr_async_stderr(call, call->parser.data, call->parser.size);
+            }
+
+            if (ev == FR_FCGI_EV_CONTENT
                 && call->parser.type == FAAS_METER_RECORD)
             {
                 (void) fr_buf_append(&call->meter, call->parser.data,
@@ -845,5 +855,43 @@ fr_async_meter_orphan(fr_req_t *r)
 {
     if (fr_meter_fd != -1) {
         fr_meter_log_request(fr_meter_fd, fr_runner.conf.meter_log, r);
+    }
+}
+
+
+/*
+ * A stored invocation's stderr (a CGI's, a FastCGI worker's
+ * FCGI_STDERR) goes to the log as any worker's: escaped, a line a log
+ * line, tagged with its id; FR_STDERR_MAX bytes of a run, then a word.
+ */
+
+static void
+fr_async_stderr(fr_call_t *call, const u_char *p, size_t n)
+{
+    size_t         chunk, len;
+    u_char         line[FR_STDERR_LINE * 4];
+    const u_char  *eol;
+
+    while (n && call->err_logged < FR_STDERR_MAX) {
+        chunk = n > FR_STDERR_LINE ? FR_STDERR_LINE : n;
+        eol = memchr(p, '\n', chunk);
+        chunk = eol ? (size_t) (eol - p) + 1 : chunk;
+        len = fr_log_escape(line, p, eol ? chunk - 1 : chunk);
+
+        if (len) {
+            fr_log(FR_LOG_WARN, 0, "invocation %s of \"%s\" stderr: "
+                   "\"%.*s\"", call->id, call->function, (int) len, line);
+        }
+
+        call->err_logged += chunk;
+        p += chunk;
+        n -= chunk;
+    }
+
+    if (n && call->err_logged != (size_t) -1) {
+        fr_log(FR_LOG_WARN, 0, "invocation %s of \"%s\": its stderr over "
+               "%d bytes is not logged", call->id, call->function,
+               FR_STDERR_MAX);
+        call->err_logged = (size_t) -1;
     }
 }
