@@ -18,6 +18,7 @@ use FaasTest;
 use Test::More;
 use JSON::PP;
 use POSIX ();
+use Time::HiRes ();
 
 # a peer that closes must fail a test, not kill it
 $SIG{PIPE} = 'IGNORE';
@@ -40,7 +41,22 @@ my $fdir = $t->function('fafter', "exec = $fn\n"
                         . "env.TESTFN_MARKER_DIR = $p/functions/fafter/out\n");
 my $cdir = $t->function('cafter', "exec = ./run\nmode = cgi\n", run => $cgi);
 
-for my $d ("$fdir/out", "$cdir/out") {
+# PHP's flush(); sleep(): php-cgi as a FastCGI worker
+my $php = -x '/usr/bin/php-cgi';
+my $pdir = $t->function('pafter', "exec = php-cgi\nscript = app.php\n",
+                        'app.php' => <<'EOF');
+<?php
+header('Content-Type: text/plain');
+echo "php end\n";
+while (ob_get_level()) {
+    ob_end_flush();
+}
+flush();
+sleep(2);
+file_put_contents(__DIR__ . '/out/after-' . $_SERVER['QUERY_STRING'], 'x');
+EOF
+
+for my $d ("$fdir/out", "$cdir/out", "$pdir/out") {
     mkdir $d;
     chmod 0777, $d;
 }
@@ -169,6 +185,25 @@ $a = FaasTest::fcgi_exchange($s, FaasTest::fcgi_request_bytes(
 like($a->{stdout}, qr/pid=\d+/,
      'abort: the connection takes another request');
 close $s;
+
+# --- PHP ------------------------------------------------------------------
+
+SKIP: {
+    skip 'php-cgi is not installed', 4 unless $php;
+
+    $r = hit($t->port, '/fn/pafter?6');
+    my $at = Time::HiRes::time();
+    my @wp = $t->workers('pafter');
+    like($r->{body} // '', qr/^php end\n/, 'php: the whole response came');
+    ok(FaasTest::wait_for(sub { -e "$pdir/out/after-6" }, 10),
+       'php: the work after flush() was done');
+    # (a SIGTERM cuts PHP's sleep() short)
+    cmp_ok((Time::HiRes::stat("$pdir/out/after-6"))[9] - $at, '>', 1,
+           '... after the whole of its sleep(2)');
+    $t->http_get('/fn/pafter?7');
+    is_deeply([ $t->workers('pafter') ], \@wp,
+              'php: the next request is served by the same worker');
+}
 
 # --- CGI, and the same script under fcgiwrap -------------------------------
 
