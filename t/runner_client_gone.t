@@ -39,6 +39,9 @@ EOF
 
 my $fdir = $t->function('fafter', "exec = $fn\n"
                         . "env.TESTFN_MARKER_DIR = $p/functions/fafter/out\n");
+# the same, with a timeout shorter than its work
+$t->function('tafter', "exec = $fn\ntimeout = 1s\n"
+             . "env.TESTFN_MARKER_DIR = $p/functions/fafter/out\n");
 my $cdir = $t->function('cafter', "exec = ./run\nmode = cgi\n", run => $cgi);
 
 # PHP's flush(); sleep(): php-cgi as a FastCGI worker
@@ -224,6 +227,15 @@ SKIP: {
     ok(FaasTest::wait_for(sub { -e "$cdir/out/after-4" }, 10),
        'fcgiwrap: the work after the response was done there too');
 }
+
+# --- bounded by its timeout -------------------------------------------------
+
+$r = hit($t->port, '/fn/tafter?op=after&ms=3000&n=8');
+like($r->{body} // '', qr/pid=\d+ end\n/, 'timeout: the whole response came');
+ok(FaasTest::wait_for(sub {
+       FaasTest::read_file($meter) =~ /function=tafter .* outcome=timeout /
+   }, 10), 'timeout: it ends at its timeout, metered as timeout in meter_log');
+ok(!-e "$fdir/out/after-8", '... its work cut there');
 
 # --- metered once ----------------------------------------------------------
 
