@@ -674,7 +674,6 @@ fr_req_orphan(fr_req_t *r)
     c->req = NULL;
     c->paused = 0;
     r->conn = NULL;
-    r->orphan = 1;
 
     /* what waited for the client to read is read and dropped now */
     fr_worker_stdout_ready(r->worker);

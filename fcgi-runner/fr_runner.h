@@ -104,7 +104,6 @@ struct fr_req_s {
     unsigned               meter:1;         /* the client asked */
     unsigned               cold:1;
     unsigned               async:1;         /* to be stored, 202 */
-    unsigned               orphan:1;        /* runs on, its client gone */
     fr_outcome_e           outcome;
     fr_buf_t               body;            /* async: the body to store */
     fr_link_t              pending;         /* async: awaits its commit */
