@@ -36,6 +36,7 @@
 #include "fr_log.h"
 #include "fr_meter.h"
 #include "fr_request.h"
+#include "fr_stderr.h"
 #include "fr_store.h"
 
 
@@ -55,6 +56,7 @@ typedef struct {
     fr_buf_t               in;              /* the response's STDOUT */
     fr_buf_t               meter;           /* its measurements */
     size_t                 in_total;
+    size_t                 err_logged;      /* of its stderr */
     fr_fcgi_parser_t       parser;
     fr_link_t              link;
 } fr_call_t;
@@ -105,6 +107,7 @@ fr_async_init(void)
     fr_tick_timer.handler = fr_async_tick;
 
     fr_req_async_accept = fr_async_accept;
+    fr_req_meter_log = fr_meter_log_request;
 
     if (fr_meter_log_open() != FR_OK) {
         fr_log(FR_LOG_EMERG, errno, "cannot open meter_log \"%s\"",
@@ -589,6 +592,14 @@ fr_async_handler(fr_io_t *io, uint32_t events)
                     (void) fr_buf_append(&call->in, call->parser.data,
                                          call->parser.size);
                 }
+            }
+
+            if (ev == FR_FCGI_EV_CONTENT
+                && call->parser.type == FR_FCGI_STDERR)
+            {
+                fr_stderr_invocation(call->id, call->function,
+                                     call->parser.data, call->parser.size,
+                                     &call->err_logged);
             }
 
             if (ev == FR_FCGI_EV_CONTENT

@@ -49,7 +49,8 @@ static const char  *fr_outcomes[] = {
     [FR_OUTCOME_TIMEOUT] = "timeout",
     [FR_OUTCOME_CRASHED] = "crashed",
     [FR_OUTCOME_ERROR] = "error",
-    [FR_OUTCOME_ACCEPTED] = "accepted"
+    [FR_OUTCOME_ACCEPTED] = "accepted",
+    [FR_OUTCOME_CLIENT_CLOSED] = "client_closed"
 };
 
 
@@ -670,4 +671,55 @@ fr_meter_log_write(const char *function, const char *trigger,
         fr_meter_log(fr_meter_log_fd, fr_runner.conf.meter_log, function,
                      trigger, id, status, record, len);
     }
+}
+
+
+/*
+ * A request whose client left while it ran (fr_req_orphan): nginx logs
+ * no measurements for it, so meter_log has them; its outcome
+ * client_closed when it ran to its end, its status nginx's 499, its id
+ * nginx's request id (FAAS_REQUEST_ID) when it is one.
+ */
+
+void
+fr_meter_log_request(fr_req_t *r)
+{
+    char          id[65];
+    u_char        rec[FR_METER_RECORD_MAX];
+    size_t        i, n;
+    fr_outcome_e  outcome;
+
+    if (r->func == NULL || fr_meter_log_fd == -1) {
+        return;
+    }
+
+    n = r->request_id_len;
+
+    for (i = 0; i < n && n < sizeof(id); i++) {
+        if (!isalnum(r->request_id[i]) && r->request_id[i] != '-') {
+            break;
+        }
+
+        id[i] = (char) r->request_id[i];
+    }
+
+    if (n == 0 || i != n) {
+        i = 0;
+        id[i++] = '-';
+    }
+
+    id[i] = '\0';
+
+    outcome = r->outcome;
+
+    if (outcome == FR_OUTCOME_OK) {
+        r->outcome = FR_OUTCOME_CLIENT_CLOSED;
+    }
+
+    n = fr_meter_record(r, rec);
+    r->outcome = outcome;
+
+    fr_meter_log(fr_meter_log_fd, fr_runner.conf.meter_log, r->func->name,
+                 "http", id, 499,
+                 rec + FR_FCGI_HEADER_LEN, n - FR_FCGI_HEADER_LEN);
 }

@@ -25,6 +25,7 @@ void fr_meter_log_write(const char *function, const char *trigger,
 void fr_meter_log(int fd, const char *path, const char *function,
     const char *trigger, const char *id, int status, const u_char *record,
     size_t len);
+void fr_meter_log_request(fr_req_t *r);
 
 
 #endif /* FR_METER_H */

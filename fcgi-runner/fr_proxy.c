@@ -74,12 +74,17 @@ fr_proxy_init(void)
 }
 
 
-/* a connection closes: its request goes with it */
+/*
+ * A connection closes: its request goes with it, but for an invocation
+ * a worker runs, which runs to its end.
+ */
 
 static void
 fr_conn_closed(fr_conn_t *c)
 {
-    fr_req_free(c->req);
+    if (fr_req_orphan(c->req) != FR_OK) {
+        fr_req_free(c->req);
+    }
 }
 
 
@@ -327,6 +332,13 @@ fr_conn_record_end(fr_conn_t *c)
         }
 
         fr_log(FR_LOG_INFO, 0, "client aborted request %d", p->id);
+
+        if (fr_req_orphan(r) == FR_OK) {
+            /* it runs on without the client, which gets END_REQUEST */
+            c->closing = !r->keep_conn;
+            fr_conn_end_request(c, p->id, 0, FR_FCGI_REQUEST_COMPLETE);
+            return FR_OK;
+        }
 
         r->stdin_done = 1;
 

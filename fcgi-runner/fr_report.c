@@ -373,7 +373,12 @@ fr_meter_line(fr_meter_report_t *rep, char *line)
 #undef fr_key
     }
 
-    if (!named) {
+    if (!named || (e.olen == 1 && *e.outcome == '-')) {
+        /*
+         * Not the format's, or nginx's line of a request the runner
+         * sent no measurements for: its client left before they came,
+         * and the runner metered it in meter_log; or it never ran.
+         */
         rep->skipped++;
         return;
     }

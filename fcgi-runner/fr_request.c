@@ -26,6 +26,7 @@
 #include "fr_pool.h"
 #include "fr_request.h"
 #include "fr_status.h"
+#include "fr_stderr.h"
 
 
 static int fr_req_scan_params(fr_req_t *r);
@@ -43,6 +44,9 @@ static void fr_req_end(fr_req_t *r, uint32_t app_status);
 static void fr_req_downstream_ready(fr_req_t *r);
 static int fr_req_idempotent(fr_req_t *r);
 static void fr_req_status(fr_req_t *r);
+static int fr_req_orphan_output(fr_req_t *r, u_char type, const u_char *p,
+    size_t n);
+static void fr_req_orphan_end(fr_req_t *r);
 static const char *fr_status_line(int status);
 
 
@@ -99,7 +103,7 @@ fr_req_downstream_ready(fr_req_t *r)
 
     c = r->conn;
 
-    if (!c->paused) {
+    if (c == NULL || !c->paused) {
         return;
     }
 
@@ -143,6 +147,10 @@ fr_req_scan_params(fr_req_t *r)
         } else if (fr_is("QUERY_STRING")) {
             r->query = v;
             r->query_len = vlen;
+
+        } else if (fr_is("FAAS_REQUEST_ID")) {
+            r->request_id = v;
+            r->request_id_len = vlen;
 
         } else if (fr_is("FAAS_INVOCATION")
                    && vlen == 5 && memcmp(v, "async", 5) == 0)
@@ -356,6 +364,10 @@ fr_req_stdout(fr_req_t *r, u_char type, const u_char *p, size_t n)
 
     c = r->conn;
 
+    if (c == NULL) {
+        return fr_req_orphan_output(r, type, p, n);
+    }
+
     if (type == FR_FCGI_STDOUT) {
         r->response_started = 1;
 
@@ -488,7 +500,7 @@ fr_req_spool_full(fr_req_t *r)
 static int
 fr_req_output_full(fr_req_t *r)
 {
-    return fr_buf_full(&r->conn->out);
+    return r->conn && fr_buf_full(&r->conn->out);
 }
 
 
@@ -507,6 +519,12 @@ fr_req_end(fr_req_t *r, uint32_t app_status)
     if (r->t_assigned && r->duration_us < 0) {
         r->duration_us = (int64_t) (fr_current_usec - r->t_assigned);
     }
+
+    if (c == NULL) {
+        fr_req_orphan_end(r);
+        return;
+    }
+
     fr_timer_del(&c->timer);
 
     if (!r->keep_conn) {
@@ -736,6 +754,11 @@ fr_req_fail(fr_req_t *r, fr_outcome_e outcome)
         r->queue_us = (int64_t) (fr_current_usec - r->t_queued);
     }
 
+    if (r->conn == NULL) {
+        fr_req_orphan_end(r);
+        return;
+    }
+
     if (r->response_started && fr_conn_holding(r->conn)) {
         /* all of it is still held back: the client gets a clean 502 */
         fr_conn_spool_free(r->conn);
@@ -768,6 +791,76 @@ fr_req_cut(fr_req_t *r)
 
     fr_req_free(r);
     fr_conn_flush(c);
+}
+
+
+/*
+ * The client went away (its connection closed, or it sent
+ * ABORT_REQUEST) while a worker runs its request: the invocation runs
+ * to its end all the same, as under fcgiwrap and php-fpm, bounded by
+ * its timeout; its output is dropped and its worker kept. Nobody takes
+ * its measurements now: they go to meter_log. A request no worker has
+ * yet, or whose body is not whole, has nothing to finish: FR_DECLINED.
+ */
+
+int
+fr_req_orphan(fr_req_t *r)
+{
+    fr_conn_t  *c;
+
+    if (r->state != FR_REQ_RUNNING || r->worker == NULL || !r->stdin_done
+        || r->conn == NULL)
+    {
+        return FR_DECLINED;
+    }
+
+    c = r->conn;
+
+    fr_log(FR_LOG_INFO, 0, "function \"%s\": its client went away, worker "
+           "%d finishes the invocation", r->func->name, (int) r->worker->pid);
+
+    c->req = NULL;
+    c->paused = 0;
+    r->conn = NULL;
+
+    /* what waited for the client to read is read and dropped now */
+    fr_worker_stdout_ready(r->worker);
+
+    return FR_OK;
+}
+
+
+/* the output of a request its client left: stderr to the log */
+
+static int
+fr_req_orphan_output(fr_req_t *r, u_char type, const u_char *p, size_t n)
+{
+    if (type == FR_FCGI_STDERR && r->worker) {
+        fr_stderr_log(r->worker, p, n);
+    }
+
+    return FR_OK;
+}
+
+
+void (*fr_req_meter_log)(fr_req_t *r);
+
+
+static void
+fr_req_orphan_end(fr_req_t *r)
+{
+    r->state = FR_REQ_ANSWERED;
+    r->worker = NULL;
+    fr_timer_del(&r->timer);
+
+    fr_log(FR_LOG_INFO, 0, "function \"%s\": the invocation its client "
+           "left ended (%s)", r->func->name, fr_outcome_name(r->outcome));
+
+    if (r->meter && fr_req_meter_log) {
+        fr_req_meter_log(r);
+    }
+
+    fr_req_free(r);
 }
 
 
@@ -817,8 +910,11 @@ fr_req_free(fr_req_t *r)
         fr_list_remove(&r->pending);
     }
 
-    c->req = NULL;
-    c->paused = 0;
+    if (c) {
+        c->req = NULL;
+        c->paused = 0;
+    }
+
     fr_runner.nreqs--;
 
     free(r);

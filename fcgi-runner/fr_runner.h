@@ -39,7 +39,9 @@ typedef enum {
     FR_OUTCOME_CRASHED,
     FR_OUTCOME_ERROR,
     FR_OUTCOME_ACCEPTED,    /* async: stored, 202; not a run */
-    FR_OUTCOME_MAX
+    FR_OUTCOME_MAX,
+    /* meter_log only: ran to its end, its client gone; never counted */
+    FR_OUTCOME_CLIENT_CLOSED = FR_OUTCOME_MAX
 } fr_outcome_e;
 
 
@@ -119,6 +121,8 @@ struct fr_req_s {
     size_t                 method_len;
     const u_char          *query;           /* QUERY_STRING */
     size_t                 query_len;
+    const u_char          *request_id;      /* FAAS_REQUEST_ID */
+    size_t                 request_id_len;
     unsigned               has_function:1;
     unsigned               status:1;        /* FAAS_STATUS */
     fr_link_t              queue;           /* in func->queue */

@@ -17,6 +17,7 @@
 
 #define FR_STDERR_RATE     8192       /* bytes of stderr logged a second */
 #define FR_STDERR_LINE     512
+#define FR_STDERR_RUN_MAX  (64 * 1024)  /* of a run's, logged */
 
 
 /*
@@ -152,5 +153,45 @@ fr_stderr_done(fr_worker_t *w)
         fr_log(FR_LOG_WARN, 0, "function \"%s\" (pid %d): %zu bytes of "
                "stderr not logged, over %d bytes a second", w->func->name,
                (int) w->pid, w->log_dropped, FR_STDERR_RATE);
+    }
+}
+
+
+/*
+ * The stderr of an invocation the runner made itself (async, schedule,
+ * destination; a CGI's, a FastCGI worker's FCGI_STDERR) goes to the log
+ * as any worker's: escaped, a line a log line, tagged with its id;
+ * FR_STDERR_RUN_MAX bytes of a run (*logged counts them), then a word.
+ */
+
+void
+fr_stderr_invocation(const char *id, const char *function, const u_char *p,
+    size_t n, size_t *logged)
+{
+    size_t         chunk, len;
+    u_char         line[FR_STDERR_LINE * 4];
+    const u_char  *eol;
+
+    while (n && *logged < FR_STDERR_RUN_MAX) {
+        chunk = n > FR_STDERR_LINE ? FR_STDERR_LINE : n;
+        eol = memchr(p, '\n', chunk);
+        chunk = eol ? (size_t) (eol - p) + 1 : chunk;
+        len = fr_log_escape(line, p, eol ? chunk - 1 : chunk);
+
+        if (len) {
+            fr_log(FR_LOG_WARN, 0, "invocation %s of \"%s\" stderr: "
+                   "\"%.*s\"", id, function, (int) len, line);
+        }
+
+        *logged += chunk;
+        p += chunk;
+        n -= chunk;
+    }
+
+    if (n && *logged != (size_t) -1) {
+        fr_log(FR_LOG_WARN, 0, "invocation %s of \"%s\": its stderr over "
+               "%d bytes is not logged", id, function,
+               FR_STDERR_RUN_MAX);
+        *logged = (size_t) -1;
     }
 }

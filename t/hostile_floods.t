@@ -21,10 +21,10 @@ my $t = FaasTest->new(runner => FaasTest::memory_runner());
 my $fn = $t->testfn;
 
 my $head = "printf 'Content-Type: text/plain\\r\\n\\r\\nok\\n'";
-$t->function('errflood', "exec = ./run.sh\nmode = cgi\ntimeout = 30s\n",
+$t->function('errflood', "exec = ./run.sh\nmode = cgi\ntimeout = 5s\n",
              'run.sh' => "#!/bin/sh\n$head\n"
                        . "yes 'stderr flood line to nobody' >&2\n");
-$t->function('outflood', "exec = ./run.sh\nmode = cgi\ntimeout = 30s\n",
+$t->function('outflood', "exec = ./run.sh\nmode = cgi\ntimeout = 5s\n",
              'run.sh' => "#!/bin/sh\n$head\nyes 'stdout flood'\n");
 $t->function('errlog', "exec = ./run.sh\nmode = cgi\nmax_instances = 1\n"
              . "timeout = 3s\n",
@@ -62,10 +62,12 @@ SKIP: {
        . "that do not read: runner RSS ${rss} kB (from ${rss0} kB)");
 }
 is($t->http_get('/fn/other')->{status}, 200, 'other functions answer');
+# an invocation runs on without its client, its output dropped: to its
+# timeout
 close $_ for @clients;
 ok(FaasTest::wait_for(sub { !$t->workers('errflood')
-                            && !$t->workers('outflood') }, 10),
-   'their workers go with their clients');
+                            && !$t->workers('outflood') }, 15),
+   'their workers end at their timeout, their clients gone');
 
 # stderr with no client: escaped, bounded
 my $size0 = -s "@{[ $t->prefix ]}/logs/runner.log";

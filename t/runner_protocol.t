@@ -172,10 +172,11 @@ $r = FaasTest::fcgi_exchange($s, fcgi_request_bytes(params => params('echo')));
 is($r->{http}{status}, 200, 'the connection goes on');
 close $s;
 
-# ABORT_REQUEST: the invocation ends, the worker is replaced
+# ABORT_REQUEST: answered at once; the invocation runs to its end on its
+# worker, which is kept
 $s = $t->fcgi_connect;
 send_all($s, fcgi_request_bytes(
-    params => params('echo', QUERY_STRING => 'op=sleep&ms=20000')));
+    params => params('echo', QUERY_STRING => 'op=sleep&ms=1500')));
 ok(FaasTest::wait_for(sub { scalar $t->workers('echo') }, 5),
    'worker busy');
 my @busy = $t->workers('echo');
@@ -183,11 +184,13 @@ sleep 0.2;
 $r = FaasTest::fcgi_exchange($s, fcgi_record(2, 1, ''), timeout => 5);
 ok($r->{ended}, 'END_REQUEST after ABORT_REQUEST');
 is($r->{end_id}, 1, 'for the aborted request');
-ok(FaasTest::wait_for(sub { !grep { FaasTest::proc_alive($_) } @busy }, 5),
-   'the aborted worker is gone');
 $r = FaasTest::fcgi_exchange($s, fcgi_request_bytes(params => params('echo')));
 is($r->{http}{status}, 200, 'same connection serves the next request');
 close $s;
+ok($t->wait_log(qr/"echo": the invocation its client left ended \(ok\)/),
+   'the aborted invocation ran to its end');
+ok(@busy && !(grep { !FaasTest::proc_alive($_) } @busy),
+   'its worker is kept');
 
 # a client that disconnects mid-body
 $s = $t->fcgi_connect;
@@ -196,21 +199,26 @@ send_all($s, fcgi_request_bytes(
                      CONTENT_LENGTH => 1000000), no_stdin => 1)
     . fcgi_record(5, 1, 'x' x 1000));
 ok(FaasTest::wait_for(sub { scalar $t->workers('echo') }, 5), 'worker took it');
-@busy = $t->workers('echo');
 close $s;
-ok(FaasTest::wait_for(sub { !grep { FaasTest::proc_alive($_) } @busy }, 5),
+# (a body cut short is no request to finish)
+ok($t->wait_log(qr/stopping worker (\d+) of "echo": its client went away/),
    'disconnect mid-body: its worker is stopped');
+my ($cut) = $t->runner_log =~ /stopping worker (\d+) of "echo": its client/;
+ok(FaasTest::wait_for(sub { !FaasTest::proc_alive($cut) }, 5),
+   '... and gone');
 
-# a client that disconnects while the function runs
+# a client that disconnects while the function runs: it runs to its end
 $s = $t->fcgi_connect;
 send_all($s, fcgi_request_bytes(
-    params => params('echo', QUERY_STRING => 'op=sleep&ms=20000')));
+    params => params('echo', QUERY_STRING => 'op=sleep&ms=1500')));
 sleep 0.3;
 my @before = $t->workers('echo');
 close $s;
 ok(@before, 'a worker runs the slow request');
-ok(FaasTest::wait_for(sub { !grep { FaasTest::proc_alive($_) } @before }, 5),
-   'worker of a vanished client is stopped');
+ok(FaasTest::wait_for(sub {
+       (() = $t->runner_log =~ /the invocation its client left ended/g) == 2
+   }, 10), 'the invocation of a vanished client runs to its end');
+ok(!(grep { !FaasTest::proc_alive($_) } @before), 'its worker is kept');
 
 # after all that, the runner still serves
 $r = $t->fcgi_call('echo', params => [ QUERY_STRING => 'op=pid' ]);

@@ -6,6 +6,7 @@
  * function that cannot start.
  */
 
+#include <errno.h>
 #include <fcgiapp.h>
 #include <pthread.h>
 #include <signal.h>
@@ -211,6 +212,35 @@ handle(FCGX_Request *req)
         FCGX_FFlush(req->out);
         sleep_ms(arg(req, "ms", 50));
         FCGX_PutS("body after the header\n", req->out);
+        return;
+    }
+
+    if (op_is(req, "after")) {
+        /* the whole response, then work: a marker file ms later */
+        FILE             *f;
+        char              path[4096];
+        const char       *dir;
+        struct timespec   ts;
+
+        FCGX_FPrintF(req->out, "Content-Type: text/plain\r\n\r\n"
+                     "pid=%d end\n", (int) getpid());
+        FCGX_FFlush(req->out);
+
+        /* all of it: libfcgi's SIGTERM handler only marks its shutdown */
+        ts.tv_sec = arg(req, "ms", 2000) / 1000;
+        ts.tv_nsec = arg(req, "ms", 2000) % 1000 * 1000000;
+        while (nanosleep(&ts, &ts) == -1 && errno == EINTR) {
+            /* void */
+        }
+
+        dir = getenv("TESTFN_MARKER_DIR");
+        snprintf(path, sizeof(path), "%s/after-%ld", dir ? dir : ".",
+                 arg(req, "n", 0));
+        f = fopen(path, "w");
+        if (f) {
+            fprintf(f, "%d\n", (int) getpid());
+            fclose(f);
+        }
         return;
     }
 

@@ -1,0 +1,84 @@
+#!/usr/bin/perl
+
+# What the function of an asynchronous, scheduled or destination run
+# writes to stderr goes to the runner's log like any worker's, escaped,
+# a line a log line, tagged with the invocation's id: a CGI's stderr and
+# a FastCGI worker's FCGI_STDERR alike.
+
+use strict;
+use warnings;
+
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use FaasTest;
+use Test::More;
+
+my $t = FaasTest->new;
+my $fn = $t->testfn;
+
+my $cgi = <<'EOF';
+#!/bin/sh
+echo "cgi says hello on stderr" >&2
+printf 'second line, \033[31m escaped\n' >&2
+printf 'Content-Type: text/plain\r\n\r\nok\n'
+EOF
+
+my $tick = <<'EOF';
+#!/bin/sh
+echo "tick on stderr, trigger $FAAS_TRIGGER" >&2
+printf 'Content-Type: text/plain\r\n\r\nok\n'
+EOF
+
+my $dest = <<'EOF';
+#!/bin/sh
+cat > /dev/null
+echo "destination on stderr, trigger $FAAS_TRIGGER" >&2
+printf 'Content-Type: text/plain\r\n\r\nok\n'
+EOF
+
+$t->function('cerr', "exec = ./run\nmode = cgi\non_success = dest\n",
+             run => $cgi);
+$t->function('ferr', "exec = $fn\n");
+$t->function('dest', "exec = ./run\nmode = cgi\n", run => $dest);
+$t->function('tick', "exec = ./run\nmode = cgi\nschedule = \@every 1s\n",
+             run => $tick);
+
+$t->start_runner;
+$t->start_nginx($t->faas_location(extra => <<'EOF'));
+        location /async/ {
+            faas_route ^/async/(?<afn>[^/?]+) $afn;
+            faas_invocation async;
+            faas_pass runner;
+        }
+EOF
+
+my $id = qr/[0-9a-f]{32}/;
+
+# a CGI's stderr
+my $r = $t->http_post('/async/cerr', 'x');
+is($r->{status}, 202, 'cgi: accepted');
+my $cid = FaasTest::header($r, 'faas-invocation-id') // 'none';
+ok($t->wait_log(qr/invocation \Q$cid\E of "cerr" stderr: "cgi says hello/),
+   'cgi: its stderr is logged with its invocation id');
+like($t->runner_log,
+     qr/invocation \Q$cid\E of "cerr" stderr: "second line, \\x1b\[31m /,
+     'cgi: a line a log line, escaped');
+
+# a FastCGI worker's FCGI_STDERR
+$r = $t->http_post('/async/ferr?op=stderr', 'x');
+is($r->{status}, 202, 'fastcgi: accepted');
+my $fid = FaasTest::header($r, 'faas-invocation-id') // 'none';
+ok($t->wait_log(qr/invocation \Q$fid\E of "ferr" stderr: "testfn says hello/),
+   'fastcgi: its FCGI_STDERR is logged with its invocation id');
+
+# a destination's and a schedule's
+ok($t->wait_log(qr/invocation $id of "dest" stderr: "destination on stderr, /
+                . qr/trigger destination"$/m),
+   'destination: its stderr is logged with its invocation id');
+ok($t->wait_log(qr/invocation $id of "tick" stderr: "tick on stderr, /
+                . qr/trigger schedule"$/m),
+   'schedule: its stderr is logged with its invocation id');
+
+$t->done;
+
+done_testing;
