@@ -23,7 +23,7 @@ TEST_BINS  := $(BUILD)/t/testfn $(BUILD)/t/codec_test $(BUILD)/t/cgi \
 DEPS := nginx nginx-dev libfcgi-dev libpcre2-dev php-cgi spawn-fcgi \
         libfcgi-bin wrk php-fpm fcgiwrap clang libssl-dev zlib1g-dev \
         curl openssl libclang-rt-14-dev strace prometheus libsqlite3-dev \
-        sqlite3 tzdata
+        sqlite3 tzdata chromium libimage-png-libpng-perl
 
 .PHONY: all module runner functions deps test run install bench lint clean \
         nginx-builds soak fuzz

@@ -136,6 +136,10 @@ fr_req_scan_params(fr_req_t *r)
             r->method = v;
             r->method_len = vlen;
 
+        } else if (fr_is("HTTP_ACCEPT")) {
+            r->accept = v;
+            r->accept_len = vlen;
+
         } else if (fr_is("QUERY_STRING")) {
             r->query = v;
             r->query_len = vlen;
@@ -428,7 +432,8 @@ fr_req_status(fr_req_t *r)
     fr_time_update();
     t0 = fr_current_usec;
 
-    fr_status_render(r->query, r->query_len, &reply);
+    fr_status_render(r->query, r->query_len, r->accept, r->accept_len,
+                     &reply);
 
     fr_time_update();
     fr_log(FR_LOG_DEBUG, 0, "status rendered in %llu us, %zu bytes",
@@ -443,7 +448,8 @@ fr_req_status(fr_req_t *r)
         return;
     }
 
-    fr_req_reply(r, reply.status, "Cache-Control: no-store\r\n",
+    fr_req_reply(r, reply.status, reply.headers ? reply.headers
+                                                : "Cache-Control: no-store\r\n",
                  reply.content_type, fr_buf_pos(&reply.body), reply.body.len);
 
     fr_buf_free(&reply.body);
