@@ -36,28 +36,28 @@ static const char *fr_dash_state(const fr_view_t *v);
 
 static const fr_dash_col_t  fr_dash_fcols[] = {
     { "name", "function" }, { "tenant", "tenant" }, { "state", "state" },
-    { "busy", "busy" }, { "idle", "idle" }, { "starting", "starting" },
+    { "chart", "invocations/s, p99 (10 min)" }, { "busy", "busy" },
+    { "idle", "idle" }, { "starting", "starting" },
     { "stopping", "stopping" }, { "queue", "queue" },
     { "inv", "invocations" }, { "o", NULL }, { "p50", "p50 ms" },
     { "p99", "p99 ms" }, { "cold", "cold starts" }, { "cpu", "CPU s" },
-    { "mem", "peak MiB" }, { "chart", "invocations/s, p99 (10 min)" },
-    { NULL, NULL }
+    { "mem", "peak MiB" }, { NULL, NULL }
 };
 
 
 static const fr_dash_col_t  fr_dash_tcols[] = {
-    { "name", "tenant" }, { "functions", "functions" },
+    { "name", "tenant" }, { "chart", "invocations/s, p99 (10 min)" },
+    { "functions", "functions" },
     { "workers", "workers" }, { "max_instances", "max instances" },
     { "memory", "memory MiB" }, { "max_memory", "max memory MiB" },
     { "queue", "queue" }, { "inv", "invocations" }, { "o", NULL },
     { "p50", "p50 ms" }, { "p99", "p99 ms" }, { "cold", "cold starts" },
-    { "cpu", "CPU s" }, { "chart", "invocations/s, p99 (10 min)" },
-    { NULL, NULL }
+    { "cpu", "CPU s" }, { NULL, NULL }
 };
 
 
 static const char  fr_dash_css[] =
-    "body { font: 14px/1.4 system-ui, sans-serif; margin: 0 16px 24px;\n"
+    "body { font: 13px/1.4 system-ui, sans-serif; margin: 0 16px 24px;\n"
     "       color: #1d2330; background: #fff; }\n"
     "header { display: flex; align-items: baseline; gap: 16px;\n"
     "         border-bottom: 1px solid #d8dce3; }\n"
@@ -84,7 +84,7 @@ static const char  fr_dash_css[] =
     ".tools { margin: 4px 0; }\n"
     ".tools input { padding: 3px 6px; width: 220px; }\n"
     "table { border-collapse: collapse; font-variant-numeric: tabular-nums; }\n"
-    "th, td { padding: 3px 8px; border-bottom: 1px solid #eceef2;\n"
+    "th, td { padding: 3px 6px; border-bottom: 1px solid #eceef2;\n"
     "         text-align: right; white-space: nowrap; }\n"
     "th { background: #f1f3f6; font-weight: 600; cursor: pointer;\n"
     "     position: sticky; top: 0; }\n"
