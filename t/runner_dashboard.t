@@ -6,7 +6,8 @@
 # figure; in headless Chromium the page polls the JSON and redraws it:
 # the DOM holds the counts of the functions the test drove (equal to
 # the JSON), a page of 50 of 62 functions, names at the limits of the
-# rules as text, nothing on the console, and charts that are drawn.
+# rules as text, nothing on the console, and charts that are drawn;
+# clicks on a column's head sort, the filter filters, pages turn.
 
 use strict;
 use warnings;
@@ -188,12 +189,38 @@ if ($pid == 0) {
 
 # 20 seconds of real time: the page polls about ten times meanwhile
 my $png = $t->prefix . '/dashboard.png';
+my $wait = 'new Promise(function (ok) { setTimeout(ok, 300); })';
+my $rows = "Array.prototype.map.call(document.querySelectorAll("
+           . "'#f-body tr'), function (r) { return r.dataset.name; })"
+           . ".join(' ')";
 $b = FaasBrowser::live_screenshot("$base/faas/status?format=html", $png,
-                                  seconds => 20);
+    seconds => 20, eval => [
+        # sorted by a click on a column's head, then once more: reversed
+        "document.querySelector('#f-table th.c-name').click(); $rows",
+        "document.querySelector('#f-table th.c-name').click(); $rows",
+        # filtered, and on the next poll still
+        "var i = document.getElementById('f-filter'); i.value = 'CRAS';"
+        . " i.dispatchEvent(new Event('input')); $rows",
+        "$wait.then(function () { return $wait; })"
+        . ".then(function () { return $rows; })",
+        # the second page
+        "i.value = ''; i.dispatchEvent(new Event('input'));"
+        . " document.getElementById('f-next').click(); $rows",
+        "document.getElementById('f-page').textContent",
+    ]);
 kill 'TERM', $pid;
 waitpid($pid, 0);
 
 ok($b->{ok}, 'a screenshot after 20 s') or diag($b->{error});
+my @names = sort('ok', 'crashy', $long,
+                 map { sprintf 'idle%02d', $_ } 1 .. 59);
+my @v = @{ $b->{values} };
+is($v[0], join(' ', @names[0 .. 49]), 'sorted by name');
+is($v[1], join(' ', (reverse @names)[0 .. 49]), 'by name, reversed');
+is($v[2], 'crashy', 'filtered: "CRAS" finds crashy');
+is($v[3], 'crashy', 'filtered, after polls too');
+is($v[4], join(' ', (reverse @names)[50 .. 61]), 'the second page');
+is($v[5], 'page 2 of 2, 62 of 62', 'page 2 of 2');
 @console = FaasBrowser::console($b);
 ok(!@console, 'polling 20 s: nothing on the console')
     or diag(join "\n", @console);

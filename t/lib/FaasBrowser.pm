@@ -100,8 +100,9 @@ sub screenshot {
 }
 
 # a screenshot after $o{seconds} of real time (the page polls on its
-# own meanwhile): chromium with a debugging port, and a minimal client
-# of its DevTools protocol (one websocket, two commands)
+# own meanwhile), after the JavaScript expressions of $o{eval} (their
+# values in {values}): chromium with a debugging port, and a minimal
+# client of its DevTools protocol (one websocket, a few commands)
 sub live_screenshot {
     my ($url, $file, %o) = @_;
     my $bin = binary() or return undef;
@@ -131,6 +132,7 @@ sub live_screenshot {
 
     sleep($o{seconds} // 10);
 
+    my @values;
     my $ok = eval {
         local $SIG{ALRM} = sub { die "timeout\n" };
         alarm 20;
@@ -141,7 +143,17 @@ sub live_screenshot {
         ws_call($s, 1, 'Emulation.setDeviceMetricsOverride',
                 { width => $w + 0, height => $h + 0, deviceScaleFactor => 1,
                   mobile => JSON::PP::false() });
-        my $r = ws_call($s, 2, 'Page.captureScreenshot', { format => 'png' });
+        my $id = 2;
+        for my $js (@{ $o{eval} // [] }) {
+            # an expression's value, after what it started settled
+            my $r = ws_call($s, ++$id, 'Runtime.evaluate',
+                            { expression => $js, returnByValue =>
+                              JSON::PP::true(), awaitPromise =>
+                              JSON::PP::true() });
+            push @values, $r->{result}{result}{value};
+        }
+        my $r = ws_call($s, ++$id, 'Page.captureScreenshot',
+                        { format => 'png' });
         open my $fh, '>', $file or die "$file: $!\n";
         binmode $fh;
         print $fh MIME::Base64::decode_base64($r->{result}{data});
@@ -154,7 +166,8 @@ sub live_screenshot {
 
     kill 'KILL', -$pid;
     waitpid($pid, 0);
-    my %r = (ok => $ok, error => $err, err => slurp("$profile.err"));
+    my %r = (ok => $ok, error => $err, err => slurp("$profile.err"),
+             values => \@values);
     unlink "$profile.err";
     return \%r;
 }
