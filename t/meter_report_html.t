@@ -167,7 +167,8 @@ FaasTest::write_file($days, join("\n",
     map { sprintf 'time=2026-10-%02dT12:00:00Z function=a tenant=b '
           . 'outcome=ok duration=1 billed=1 memory_size=1024', $_ } 1 .. 20)
     . "\n");
-like(`$bin meter --format html $days`, qr{Over time, per day}, '20 days: per day');
+like(`$bin meter --format html $days`, qr{Over time, per day},
+     '20 days: per day');
 
 # --- in a browser -------------------------------------------------------
 
@@ -182,9 +183,11 @@ SKIP: {
     ok(!@console, 'nothing on the console') or diag(join "\n", @console);
     unlike($dom, qr{<script|<img|<i>|<b>|<w>}i,
            'DOM: no element from a log line');
-    like($dom, qr{<td class="c-name">&lt;script&gt;alert\(1\)&lt;/script&gt;</td>},
+    like($dom,
+         qr{<td class="c-name">&lt;script&gt;alert\(1\)&lt;/script&gt;</td>},
          'DOM: <script> as text');
-    like($dom, qr{<td class="c-tenant">&lt;img src=x onerror=alert\(2\)&gt;</td>},
+    like($dom,
+         qr{<td class="c-tenant">&lt;img src=x onerror=alert\(2\)&gt;</td>},
          'DOM: <img> as text');
     like($dom, qr{<td class="c-name">x"y&amp;amp;z&lt;w&gt;'</td>},
          'DOM: quotes and & as text');

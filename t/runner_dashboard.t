@@ -102,7 +102,8 @@ $r = $t->http_get('/faas/status',
 like(FaasTest::header($r, 'content-type'), qr{^text/html}, 'Accept: text/html');
 is(FaasTest::header($r, 'vary'), 'Accept', 'Vary: Accept');
 $r = $t->http_get('/faas/status', headers => "Accept: */*\r\n");
-like(FaasTest::header($r, 'content-type'), qr{^application/json}, '*/* gets JSON');
+like(FaasTest::header($r, 'content-type'), qr{^application/json},
+     '*/* gets JSON');
 $r = $t->http_get('/faas/status?format=json',
                   headers => "Accept: text/html\r\n");
 like(FaasTest::header($r, 'content-type'), qr{^application/json},

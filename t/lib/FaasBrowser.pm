@@ -137,7 +137,8 @@ sub live_screenshot {
         local $SIG{ALRM} = sub { die "timeout\n" };
         alarm 20;
         my $list = http_get_local($port, '/json/list');
-        my ($ws) = $list =~ m{"webSocketDebuggerUrl":\s*"ws://[^/]+(/devtools/page/[^"]+)"}
+        my ($ws) = $list =~ m{"webSocketDebuggerUrl":\s*"ws://[^/]+
+                              (/devtools/page/[^"]+)"}x
             or die "no page\n";
         my $s = ws_connect($port, $ws);
         ws_call($s, 1, 'Emulation.setDeviceMetricsOverride',
