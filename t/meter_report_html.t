@@ -170,6 +170,21 @@ FaasTest::write_file($days, join("\n",
 like(`$bin meter --format html $days`, qr{Over time, per day},
      '20 days: per day');
 
+# times with offsets, in UTC hours: both lines at 00:xx UTC
+my $tz = "$p/tz.log";
+FaasTest::write_file($tz,
+    "time=2026-10-01T02:30:00+02:00 function=a tenant=b outcome=ok "
+    . "duration=1 billed=1 memory_size=1024\n"
+    . "time=2026-09-30T23:59:59.250-01:00 function=a tenant=b outcome=ok "
+    . "duration=3 billed=3 memory_size=1024\n");
+my $page = `$bin meter --format html $tz`;
+like($page, qr{<span id="period">2026-10-01 00:00 to 2026-10-01 01:00 UTC<},
+     'offsets: the period in UTC');
+like($page, qr{<title>invocations per hour</title><text [^>]*>max 2<},
+     'offsets: one hour of two invocations');
+like($page, qr{<title>p99 ms per hour</title><text [^>]*>max 3<},
+     'the p99 of the hour');
+
 # --- in a browser -------------------------------------------------------
 
 SKIP: {
