@@ -168,6 +168,15 @@ my ($fbody) = $dom =~ m{<tbody id="f-body">(.*?)</tbody>}s;
 is(() = ($fbody // '') =~ m{<tr }g, 50, 'DOM: 50 rows a page');
 like($dom, qr{<dd id="r-functions">62</dd>}, 'DOM: the runner\'s figures');
 
+# one tenant's page polls that tenant's status only
+$b = FaasBrowser::dom("$base/faas/status?tenant=acme&format=html",
+                      budget => 3000);
+like($b->{out}, qr{<span id="live" class="live">live, updated},
+     'a tenant\'s page: polled live');
+like($b->{out}, qr{<span id="f-page">page 1 of 1, 1 of 1</span>},
+     'a tenant\'s page: its function only');
+is(row($b->{out}, 'f-body', 'ok')->{'c-inv'}, 6, 'a tenant\'s page: ok');
+
 # the file from "fcgi-runner status" opens as a static page
 $b = FaasBrowser::dom("file://$file", budget => 2000);
 ok(!FaasBrowser::console($b), 'file: nothing on the console');
