@@ -624,7 +624,7 @@ fr_dash_cell(fr_out_t *o, const fr_view_t *v, const char *key, int outcome)
     double       d;
     int64_t      w;
     uint64_t     n;
-    fr_tenant_t  *t;
+    fr_tenant_t *t;
 
 #define fr_key(s)  (strcmp(key, s) == 0)
 
