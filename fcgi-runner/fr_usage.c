@@ -34,7 +34,9 @@ typedef struct {
 
 static void fr_usage_head(FILE *out, fr_usage_t *u, fr_usage_series_t *s);
 static void fr_usage_top(FILE *out, fr_usage_t *u, fr_usage_series_t *s);
-static void fr_usage_table(FILE *out, fr_usage_groups_t *g, int functions);
+static void fr_usage_table(FILE *out, fr_usage_groups_t *g, int functions,
+    fr_usage_series_t *s);
+static void fr_usage_spark(FILE *out, fr_usage_series_t *s);
 static int fr_usage_series(fr_usage_series_t *s, fr_meter_group_t **g,
     size_t n);
 static void fr_usage_charts(FILE *out, fr_usage_series_t *s);
@@ -64,6 +66,8 @@ static const char  fr_usage_css[] =
     "svg .gbs { fill: #8250df; }\n"
     "svg polyline { fill: none; stroke: #d1242f; stroke-width: 1.5; }\n"
     "svg circle { fill: #d1242f; }\n"
+    "svg.spark polyline { stroke: #1f6feb; stroke-width: 1.2; }\n"
+    "svg.spark { background: #f6f7f9; vertical-align: middle; }\n"
     "table { border-collapse: collapse; font-variant-numeric: tabular-nums; }\n"
     "th, td { padding: 3px 8px; border-bottom: 1px solid #eceef2;\n"
     "         text-align: right; white-space: nowrap; }\n"
@@ -183,7 +187,7 @@ fr_usage_html(FILE *out, fr_usage_t *u)
     fr_usage_top(out, u, &s);
 
     fprintf(out, "<h2>Tenants</h2>\n");
-    fr_usage_table(out, &u->tenants, 0);
+    fr_usage_table(out, &u->tenants, 0, &s);
 
     for (i = 0; i < u->tenants.n; i++) {
         fprintf(out, "<h3>");
@@ -194,7 +198,7 @@ fr_usage_html(FILE *out, fr_usage_t *u)
     }
 
     fprintf(out, "<h2>Functions</h2>\n");
-    fr_usage_table(out, &u->functions, 1);
+    fr_usage_table(out, &u->functions, 1, &s);
 
     /* the biggest spenders, each over time */
     n = u->functions.n;
@@ -325,17 +329,20 @@ fr_usage_top(FILE *out, fr_usage_t *u, fr_usage_series_t *s)
 /* the figures of the JSON format, in its units and precision */
 
 static void
-fr_usage_table(FILE *out, fr_usage_groups_t *groups, int functions)
+fr_usage_table(FILE *out, fr_usage_groups_t *groups, int functions,
+    fr_usage_series_t *s)
 {
     int                o;
     size_t             i;
     fr_meter_group_t  *g;
 
     fprintf(out, "<table id=\"%s\"><thead><tr><th class=\"c-name\">%s"
-            "</th>%s<th>invocations</th><th>cold</th>",
+            "</th>%s<th>invocations per %s</th><th>invocations</th>"
+            "<th>cold</th>",
             functions ? "functions" : "tenants",
             functions ? "function" : "tenant",
-            functions ? "<th class=\"c-tenant\">tenant</th>" : "");
+            functions ? "<th class=\"c-tenant\">tenant</th>" : "",
+            s->grain == 3600 ? "hour" : "day");
 
     for (o = 0; o < FR_OUTCOME_MAX; o++) {
         fprintf(out, "<th>%s</th>", fr_outcome_name(o));
@@ -364,8 +371,16 @@ fr_usage_table(FILE *out, fr_usage_groups_t *groups, int functions)
             fprintf(out, "</td>");
         }
 
-        fprintf(out, "<td class=\"c-inv\">%llu</td><td class=\"c-cold\">%llu"
-                "</td>", (unsigned long long) g->invocations,
+        fprintf(out, "<td class=\"c-chart\">");
+
+        if (i < groups->n && fr_usage_series(s, &groups->all[i], 1) == FR_OK)
+        {
+            fr_usage_spark(out, s);
+        }
+
+        fprintf(out, "</td><td class=\"c-inv\">%llu</td>"
+                "<td class=\"c-cold\">%llu</td>",
+                (unsigned long long) g->invocations,
                 (unsigned long long) g->cold);
 
         for (o = 0; o < FR_OUTCOME_MAX; o++) {
@@ -386,6 +401,37 @@ fr_usage_table(FILE *out, fr_usage_groups_t *groups, int functions)
     }
 
     fprintf(out, "</tfoot></table>\n");
+}
+
+
+/* a group's invocations over the period, as a line in its table row */
+
+static void
+fr_usage_spark(FILE *out, fr_usage_series_t *s)
+{
+    size_t    b;
+    uint64_t  max;
+
+    enum { W = 120, H = 18 };
+
+    for (max = 0, b = 0; b < s->nb; b++) {
+        max = s->inv[b] > max ? s->inv[b] : max;
+    }
+
+    if (s->nb == 0) {
+        return;
+    }
+
+    fprintf(out, "<svg class=\"spark\" width=\"%d\" height=\"%d\">"
+            "<polyline points=\"", W, H);
+
+    for (b = 0; b < s->nb; b++) {
+        fprintf(out, "%.1f,%.1f ",
+                s->nb > 1 ? (double) b * (W - 2) / (s->nb - 1) + 1 : W / 2.0,
+                H - 1 - (max ? (double) s->inv[b] / max * (H - 2) : 0));
+    }
+
+    fprintf(out, "\"/></svg>");
 }
 
 

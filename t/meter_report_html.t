@@ -139,6 +139,13 @@ same($tenants, $jt, 'tenant');
 is(keys %$funcs, @{ $jf->{groups} } + 1, 'as many functions as the JSON');
 is(keys %$tenants, @{ $jt->{groups} } + 1, 'as many tenants as the JSON');
 
+# each function and tenant with its invocations over time
+for my $id (qw(functions tenants)) {
+    my ($tab) = $html =~ m{<table id="$id">(.*?)</table>}s;
+    my $n = () = ($tab // '') =~ m{<td class="c-chart"><svg class="spark"}g;
+    is($n, keys(%{ table($html, $id) }) - 1, "$id: a chart each");
+}
+
 # the table format says the same
 my $table = `$bin meter @price $log 2>/dev/null`;
 for my $name (map { sprintf 'fn%02d', $_ } 0 .. 11) {
