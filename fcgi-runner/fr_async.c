@@ -107,7 +107,6 @@ fr_async_init(void)
     fr_tick_timer.handler = fr_async_tick;
 
     fr_req_async_accept = fr_async_accept;
-    fr_req_meter_log = fr_meter_log_request;
 
     if (fr_meter_log_open() != FR_OK) {
         fr_log(FR_LOG_EMERG, errno, "cannot open meter_log \"%s\"",

@@ -42,7 +42,7 @@ fr_client_usage(FILE *out)
     fprintf(out,
         "usage: fcgi-runner status [--config FILE] [--listen ADDRESS]\n"
         "                          [--format table|json|prometheus|"
-        "openmetrics]\n"
+        "openmetrics|html]\n"
         "                          [--function NAME] [--watch SECONDS]\n");
 }
 

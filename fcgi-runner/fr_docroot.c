@@ -139,8 +139,8 @@ fr_docroot_check(fr_func_t *f, int test)
 /*
  * Per request: FR_OK with params rewritten for the script found,
  * FR_DECLINED when there is none to run (404), FR_DONE for a folder
- * named without its slash (location: where nginx would redirect it,
- * 301), FR_ERROR.
+ * named without its slash (location: the CGI answer of a 301 to where
+ * nginx would redirect it), FR_ERROR.
  */
 
 int
@@ -514,8 +514,9 @@ fr_docroot_params(fr_docroot_req_t *d, fr_buf_t *params)
 
 
 /*
- * Where a folder named without its slash is redirected: the URI with
- * "/" and the query, escaped (a decoded URI may hold any byte).
+ * The CGI answer that redirects a folder named without its slash: 301
+ * to the URI with "/" and the query, escaped (a decoded URI may hold
+ * any byte).
  */
 
 static int
@@ -526,8 +527,17 @@ fr_docroot_location(fr_docroot_req_t *d, fr_buf_t *location)
     const u_char   *s;
 
     static const char  hex[] = "0123456789ABCDEF";
+    static const char  head[] = "Status: 301 Moved Permanently\r\n"
+                                "Location: ";
+    static const char  tail[] = "\r\nContent-Type: text/plain\r\n"
+                                "Content-Length: 22\r\n\r\n"
+                                "301 Moved Permanently\n";
 
     len = (d->mount_len + d->path_len + d->query_len) * 3 + 2;
+
+    if (fr_buf_append(location, head, sizeof(head) - 1) != FR_OK) {
+        return FR_ERROR;
+    }
 
     p = fr_buf_reserve(location, len);
     if (p == NULL) {
@@ -562,5 +572,6 @@ fr_docroot_location(fr_docroot_req_t *d, fr_buf_t *location)
 
     location->len = p - fr_buf_pos(location);
 
-    return FR_OK;
+    return fr_buf_append(location, tail, sizeof(tail) - 1);
 }
+

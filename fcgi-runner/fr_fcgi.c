@@ -350,3 +350,23 @@ fr_cgi_status(const u_char *p, size_t len)
 
     return status;
 }
+
+
+/* the status line of an answer the runner makes itself */
+
+const char *
+fr_fcgi_status_line(int status)
+{
+    switch (status) {
+    case 200: return "200 OK";
+    case 202: return "202 Accepted";
+    case 400: return "400 Bad Request";
+    case 404: return "404 Not Found";
+    case 413: return "413 Request Entity Too Large";
+    case 431: return "431 Request Header Fields Too Large";
+    case 502: return "502 Bad Gateway";
+    case 503: return "503 Service Unavailable";
+    case 504: return "504 Gateway Timeout";
+    default:  return "500 Internal Server Error";
+    }
+}

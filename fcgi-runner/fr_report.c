@@ -14,6 +14,7 @@
 #include "fr_log.h"
 #include "fr_meter.h"
 #include "fr_report.h"
+#include "fr_usage.h"
 
 
 /*
@@ -24,30 +25,20 @@
 
 #define FR_METER_BUCKETS  4096
 
-typedef struct fr_meter_group_s  fr_meter_group_t;
+/* fr_meter_group_t: in fr_usage.h, the HTML report reads it */
 
-struct fr_meter_group_s {
-    fr_meter_group_t      *next;
-    char                  *name;
-    uint64_t               invocations;
-    uint64_t               cold;
-    uint64_t               outcomes[FR_OUTCOME_MAX];
-    double                 duration_ms;
-    double                 billed_ms;
-    double                 cpu_ms;
-    double                 gb_seconds;
-    double                 cost;
-};
+typedef struct fr_meter_report_s  fr_meter_report_t;
 
-
-typedef struct {
+struct fr_meter_report_s {
     fr_meter_group_t      *buckets[FR_METER_BUCKETS];
     fr_meter_group_t     **sorted;
     size_t                 ngroups;
     uint64_t               lines;
     uint64_t               skipped;
     int                    by_tenant;
-} fr_meter_report_t;
+    int                    samples;         /* keep them, for charts */
+    fr_meter_report_t     *twin;            /* html: by the other key */
+};
 
 
 /* a key and its value in a logfmt line */
@@ -70,6 +61,9 @@ typedef struct {
     double                 cpu;
     double                 memsize;
     unsigned               cold:1;
+    const char            *tenant;          /* of the function */
+    size_t                 tlen;
+    int64_t                time;            /* -1: none */
 } fr_meter_entry_t;
 
 
@@ -87,6 +81,10 @@ static void fr_meter_json(fr_meter_report_t *rep, fr_meter_group_t **all,
     size_t n, const char *what);
 static void fr_meter_table(fr_meter_report_t *rep, fr_meter_group_t **all,
     size_t n, const char *what);
+static fr_meter_group_t **fr_meter_collect(fr_meter_report_t *rep,
+    double price_gbs, double price_mreq, fr_meter_group_t *total);
+static void fr_meter_html(fr_meter_report_t *rep, double price_gbs,
+    double price_mreq);
 static void fr_meter_usage(FILE *out);
 static void fr_meter_free(fr_meter_report_t *rep);
 
@@ -96,7 +94,7 @@ fr_meter_usage(FILE *out)
 {
     fprintf(out,
         "usage: fcgi-runner meter [--by function|tenant] "
-        "[--format table|json|csv]\n"
+        "[--format table|json|csv|html]\n"
         "                         [--price-gb-second P] "
         "[--price-million-requests P] LOG...\n");
 }
@@ -139,7 +137,7 @@ fr_meter_main(int argc, char **argv)
         } else if (strcmp(argv[i], "--format") == 0) {
             format = argv[++i];
             if (strcmp(format, "table") && strcmp(format, "json")
-                && strcmp(format, "csv"))
+                && strcmp(format, "csv") && strcmp(format, "html"))
             {
                 goto usage;
             }
@@ -163,6 +161,19 @@ fr_meter_main(int argc, char **argv)
         goto usage;
     }
 
+    if (strcmp(format, "html") == 0) {
+        /* per function and per tenant at once, over time */
+        rep->twin = calloc(1, sizeof(fr_meter_report_t));
+        if (rep->twin == NULL) {
+            return 1;
+        }
+
+        rep->by_tenant = 0;
+        rep->samples = 1;
+        rep->twin->by_tenant = 1;
+        rep->twin->samples = 1;
+    }
+
     for ( /* void */ ; i < argc; i++) {
         if (fr_meter_read(rep, argv[i]) != FR_OK) {
             rc = 1;
@@ -170,6 +181,8 @@ fr_meter_main(int argc, char **argv)
     }
 
     fr_meter_print(rep, format, price_gbs, price_mreq);
+
+    fr_meter_free(rep->twin);
     fr_meter_free(rep);
 
     return rc;
@@ -179,25 +192,6 @@ usage:
     fr_meter_usage(stderr);
     fr_meter_free(rep);
     return 2;
-}
-
-
-static void
-fr_meter_free(fr_meter_report_t *rep)
-{
-    size_t             i;
-    fr_meter_group_t  *g;
-
-    for (i = 0; i < FR_METER_BUCKETS; i++) {
-        while (rep->buckets[i]) {
-            g = rep->buckets[i];
-            rep->buckets[i] = g->next;
-            free(g->name);
-            free(g);
-        }
-    }
-
-    free(rep);
 }
 
 
@@ -226,6 +220,10 @@ fr_meter_read(fr_meter_report_t *rep, const char *file)
         }
 
         fr_meter_line(rep, line);
+
+        if (rep->twin) {
+            fr_meter_line(rep->twin, line);
+        }
     }
 
     free(line);
@@ -326,6 +324,7 @@ fr_meter_line(fr_meter_report_t *rep, char *line)
     rep->lines++;
 
     memset(&e, 0, sizeof(e));
+    e.time = -1;
     named = 0;
     cold = 0;
 
@@ -347,6 +346,12 @@ fr_meter_line(fr_meter_report_t *rep, char *line)
                 e.group = kv.val;
                 e.glen = kv.vlen;
             }
+
+            e.tenant = kv.val;
+            e.tlen = kv.vlen;
+
+        } else if (fr_key("time")) {
+            e.time = rep->samples ? fr_usage_time(kv.val, kv.vlen) : -1;
 
         } else if (fr_key("outcome")) {
             e.outcome = kv.val;
@@ -407,6 +412,10 @@ fr_meter_add(fr_meter_report_t *rep, fr_meter_entry_t *e)
         return;
     }
 
+    if (!rep->by_tenant && g->tenant == NULL && e->tenant && e->tlen) {
+        g->tenant = strndup(e->tenant, e->tlen);
+    }
+
     for (i = 0; e->outcome && i < FR_OUTCOME_MAX; i++) {
         if (strlen(fr_outcome_name(i)) == e->olen
             && memcmp(fr_outcome_name(i), e->outcome, e->olen) == 0)
@@ -428,6 +437,15 @@ fr_meter_add(fr_meter_report_t *rep, fr_meter_entry_t *e)
     g->billed_ms += e->billed;
     g->cpu_ms += e->cpu;
     g->gb_seconds += e->memsize / (1024.0 * 1024.0) * e->billed / 1000.0;
+
+    if (rep->samples
+        && fr_usage_sample(g, e->time, e->duration,
+                           e->memsize / (1024.0 * 1024.0) * e->billed
+                           / 1000.0)
+           != FR_OK)
+    {
+        rep->skipped++;
+    }
 }
 
 
@@ -477,17 +495,18 @@ fr_meter_cmp(const void *a, const void *b)
 }
 
 
-static void
-fr_meter_print(fr_meter_report_t *rep, const char *format, double price_gbs,
-    double price_mreq)
+/* the groups by name, then their total (all[ngroups]), costs set */
+
+static fr_meter_group_t **
+fr_meter_collect(fr_meter_report_t *rep, double price_gbs, double price_mreq,
+    fr_meter_group_t *total)
 {
     size_t             i, n, w;
-    fr_meter_group_t  *g, total, **all;
-    const char        *what;
+    fr_meter_group_t  *g, **all;
 
     all = calloc(rep->ngroups + 1, sizeof(fr_meter_group_t *));
     if (all == NULL) {
-        return;
+        return NULL;
     }
 
     n = 0;
@@ -499,28 +518,52 @@ fr_meter_print(fr_meter_report_t *rep, const char *format, double price_gbs,
 
     qsort(all, n, sizeof(fr_meter_group_t *), fr_meter_cmp);
 
-    memset(&total, 0, sizeof(total));
-    total.name = "total";
+    memset(total, 0, sizeof(fr_meter_group_t));
+    total->name = "total";
 
     for (i = 0; i < n; i++) {
         g = all[i];
-        total.invocations += g->invocations;
-        total.cold += g->cold;
-        total.duration_ms += g->duration_ms;
-        total.billed_ms += g->billed_ms;
-        total.cpu_ms += g->cpu_ms;
-        total.gb_seconds += g->gb_seconds;
+        total->invocations += g->invocations;
+        total->cold += g->cold;
+        total->duration_ms += g->duration_ms;
+        total->billed_ms += g->billed_ms;
+        total->cpu_ms += g->cpu_ms;
+        total->gb_seconds += g->gb_seconds;
         for (w = 0; w < FR_OUTCOME_MAX; w++) {
-            total.outcomes[w] += g->outcomes[w];
+            total->outcomes[w] += g->outcomes[w];
         }
     }
 
-    all[n] = &total;
+    all[n] = total;
 
     for (i = 0; i <= n; i++) {
         g = all[i];
         g->cost = g->gb_seconds * price_gbs + g->invocations / 1e6 * price_mreq;
     }
+
+    return all;
+}
+
+
+static void
+fr_meter_print(fr_meter_report_t *rep, const char *format, double price_gbs,
+    double price_mreq)
+{
+    size_t             n;
+    fr_meter_group_t   total, **all;
+    const char        *what;
+
+    if (strcmp(format, "html") == 0) {
+        fr_meter_html(rep, price_gbs, price_mreq);
+        return;
+    }
+
+    all = fr_meter_collect(rep, price_gbs, price_mreq, &total);
+    if (all == NULL) {
+        return;
+    }
+
+    n = rep->ngroups;
 
     what = rep->by_tenant ? "tenant" : "function";
 
@@ -664,4 +707,63 @@ fr_meter_table(fr_meter_report_t *rep, fr_meter_group_t **all, size_t n,
                (unsigned long long) rep->skipped,
                (unsigned long long) rep->lines);
     }
+}
+
+
+/* html: both groupings (rep by function, its twin by tenant) and charts */
+
+static void
+fr_meter_html(fr_meter_report_t *rep, double price_gbs, double price_mreq)
+{
+    fr_usage_t        u;
+    fr_meter_group_t  ftotal, ttotal;
+
+    memset(&u, 0, sizeof(fr_usage_t));
+
+    u.functions.all = fr_meter_collect(rep, price_gbs, price_mreq, &ftotal);
+    u.functions.n = rep->ngroups;
+    u.tenants.all = fr_meter_collect(rep->twin, price_gbs, price_mreq,
+                                     &ttotal);
+    u.tenants.n = rep->twin->ngroups;
+    u.lines = rep->lines;
+    u.skipped = rep->skipped;
+    u.price_gbs = price_gbs;
+    u.price_mreq = price_mreq;
+
+    if (u.functions.all && u.tenants.all) {
+        fr_usage_html(stdout, &u);
+    }
+
+    if (rep->skipped) {
+        fprintf(stderr, "fcgi-runner: %llu of %llu line(s) skipped\n",
+                (unsigned long long) rep->skipped,
+                (unsigned long long) rep->lines);
+    }
+
+    free(u.functions.all);
+    free(u.tenants.all);
+}
+
+
+static void
+fr_meter_free(fr_meter_report_t *rep)
+{
+    size_t             i;
+    fr_meter_group_t  *g, *next;
+
+    if (rep == NULL) {
+        return;
+    }
+
+    for (i = 0; i < FR_METER_BUCKETS; i++) {
+        for (g = rep->buckets[i]; g; g = next) {
+            next = g->next;
+            free(g->name);
+            free(g->tenant);
+            free(g->samples);
+            free(g);
+        }
+    }
+
+    free(rep);
 }

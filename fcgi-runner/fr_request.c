@@ -31,8 +31,6 @@
 
 static int fr_req_scan_params(fr_req_t *r);
 static int fr_req_script(fr_req_t *r);
-static int fr_req_redirect(fr_req_t *r, const u_char *location,
-    size_t len);
 static void fr_req_cut(fr_req_t *r);
 static void fr_req_spool_full(fr_req_t *r);
 static void fr_req_assigned(fr_req_t *r);
@@ -47,7 +45,6 @@ static void fr_req_status(fr_req_t *r);
 static int fr_req_orphan_output(fr_req_t *r, u_char type, const u_char *p,
     size_t n);
 static void fr_req_orphan_end(fr_req_t *r);
-static const char *fr_status_line(int status);
 
 
 static const fr_req_ops_t  fr_request_ops = {
@@ -143,6 +140,10 @@ fr_req_scan_params(fr_req_t *r)
         } else if (fr_is("REQUEST_METHOD")) {
             r->method = v;
             r->method_len = vlen;
+
+        } else if (fr_is("HTTP_ACCEPT")) {
+            r->accept = v;
+            r->accept_len = vlen;
 
         } else if (fr_is("QUERY_STRING")) {
             r->query = v;
@@ -274,12 +275,17 @@ fr_req_script(fr_req_t *r)
 
     if (rc == FR_DONE) {
         /* a folder without its slash: redirected, as nginx does */
-        rc = fr_req_redirect(r, fr_buf_pos(&loc), loc.len);
+        r->outcome = FR_OUTCOME_OK;
+
+        if (fr_req_stdout(r, FR_FCGI_STDOUT, fr_buf_pos(&loc), loc.len)
+            != FR_ERROR)
+        {
+            fr_req_end(r, 0);
+        }
+
         fr_buf_free(&loc);
 
-        if (rc == FR_OK) {
-            return FR_DECLINED;
-        }
+        return FR_DECLINED;
     }
 
     r->outcome = (rc == FR_DECLINED) ? FR_OUTCOME_NOT_FOUND
@@ -287,41 +293,6 @@ fr_req_script(fr_req_t *r)
     fr_req_answer(r, (rc == FR_DECLINED) ? 404 : 500);
 
     return FR_DECLINED;
-}
-
-
-/* 301 to location, whatever its length */
-
-static int
-fr_req_redirect(fr_req_t *r, const u_char *location, size_t len)
-{
-    fr_buf_t  b;
-
-    static const char  head[] = "Status: 301 Moved Permanently\r\n"
-                                "Location: ";
-    static const char  tail[] = "\r\nContent-Type: text/plain\r\n"
-                                "Content-Length: 22\r\n\r\n"
-                                "301 Moved Permanently\n";
-
-    memset(&b, 0, sizeof(fr_buf_t));
-
-    if (fr_buf_append(&b, head, sizeof(head) - 1) != FR_OK
-        || fr_buf_append(&b, location, len) != FR_OK
-        || fr_buf_append(&b, tail, sizeof(tail) - 1) != FR_OK)
-    {
-        fr_buf_free(&b);
-        return FR_ERROR;
-    }
-
-    r->outcome = FR_OUTCOME_OK;
-
-    if (fr_req_stdout(r, FR_FCGI_STDOUT, fr_buf_pos(&b), b.len) != FR_ERROR) {
-        fr_req_end(r, 0);
-    }
-
-    fr_buf_free(&b);
-
-    return FR_OK;
 }
 
 
@@ -560,24 +531,6 @@ fr_req_end(fr_req_t *r, uint32_t app_status)
 }
 
 
-static const char *
-fr_status_line(int status)
-{
-    switch (status) {
-    case 200: return "200 OK";
-    case 202: return "202 Accepted";
-    case 400: return "400 Bad Request";
-    case 404: return "404 Not Found";
-    case 413: return "413 Request Entity Too Large";
-    case 431: return "431 Request Header Fields Too Large";
-    case 502: return "502 Bad Gateway";
-    case 503: return "503 Service Unavailable";
-    case 504: return "504 Gateway Timeout";
-    default:  return "500 Internal Server Error";
-    }
-}
-
-
 /*
  * A status request (FAAS_STATUS, no function): the runner's counters in
  * the format QUERY_STRING asks for.
@@ -594,7 +547,8 @@ fr_req_status(fr_req_t *r)
     fr_time_update();
     t0 = fr_current_usec;
 
-    fr_status_render(r->query, r->query_len, &reply);
+    fr_status_render(r->query, r->query_len, r->accept, r->accept_len,
+                     &reply);
 
     fr_time_update();
     fr_log(FR_LOG_DEBUG, 0, "status rendered in %llu us, %zu bytes",
@@ -609,7 +563,8 @@ fr_req_status(fr_req_t *r)
         return;
     }
 
-    fr_req_reply(r, reply.status, "Cache-Control: no-store\r\n",
+    fr_req_reply(r, reply.status, reply.headers ? reply.headers
+                                                : "Cache-Control: no-store\r\n",
                  reply.content_type, fr_buf_pos(&reply.body), reply.body.len);
 
     fr_buf_free(&reply.body);
@@ -633,7 +588,7 @@ fr_req_reply(fr_req_t *r, int status, const char *headers,
                  "Content-Type: %s\r\n"
                  "Content-Length: %zu\r\n"
                  "%s\r\n",
-                 fr_status_line(status), content_type, len,
+                 fr_fcgi_status_line(status), content_type, len,
                  headers ? headers : "");
 
     if (fr_req_stdout(r, FR_FCGI_STDOUT, (u_char *) head, (size_t) n)
@@ -690,7 +645,7 @@ fr_req_answer(fr_req_t *r, int status)
     char         buf[512];
     const char  *line;
 
-    line = fr_status_line(status);
+    line = fr_fcgi_status_line(status);
 
     n = snprintf(buf, sizeof(buf),
                  "Status: %s\r\n"
@@ -843,9 +798,6 @@ fr_req_orphan_output(fr_req_t *r, u_char type, const u_char *p, size_t n)
 }
 
 
-void (*fr_req_meter_log)(fr_req_t *r);
-
-
 static void
 fr_req_orphan_end(fr_req_t *r)
 {
@@ -856,8 +808,8 @@ fr_req_orphan_end(fr_req_t *r)
     fr_log(FR_LOG_INFO, 0, "function \"%s\": the invocation its client "
            "left ended (%s)", r->func->name, fr_outcome_name(r->outcome));
 
-    if (r->meter && fr_req_meter_log) {
-        fr_req_meter_log(r);
+    if (r->meter) {
+        fr_meter_log_request(r);
     }
 
     fr_req_free(r);

@@ -20,7 +20,6 @@ void fr_req_free(fr_req_t *r);
 int fr_req_orphan(fr_req_t *r);
 
 /* what a request its client left used, to meter_log (fr_async.c's) */
-extern void (*fr_req_meter_log)(fr_req_t *r);
 void fr_req_reply(fr_req_t *r, int status, const char *headers,
     const char *content_type, const u_char *body, size_t len);
 

@@ -123,6 +123,8 @@ struct fr_req_s {
     size_t                 query_len;
     const u_char          *request_id;      /* FAAS_REQUEST_ID */
     size_t                 request_id_len;
+    const u_char          *accept;          /* HTTP_ACCEPT */
+    size_t                 accept_len;
     unsigned               has_function:1;
     unsigned               status:1;        /* FAAS_STATUS */
     fr_link_t              queue;           /* in func->queue */

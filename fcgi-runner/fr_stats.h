@@ -14,7 +14,8 @@ typedef enum {
     FR_FORMAT_JSON = 0,
     FR_FORMAT_PROMETHEUS,
     FR_FORMAT_OPENMETRICS,
-    FR_FORMAT_TABLE
+    FR_FORMAT_TABLE,
+    FR_FORMAT_HTML
 } fr_format_e;
 
 

@@ -3,7 +3,8 @@
  *
  * The runner's status, asked for by a FastCGI request with FAAS_STATUS
  * (nginx's faas_status, or fcgi-runner status): JSON, Prometheus text,
- * OpenMetrics or a table for a terminal, for all functions or one.
+ * OpenMetrics, a table for a terminal or the dashboard page (HTML), for
+ * all functions or one.
  */
 
 #include <stdio.h>
@@ -12,6 +13,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "fr_dashboard.h"
 #include "fr_meter.h"
 #include "fr_metrics.h"
 #include "fr_status.h"
@@ -27,15 +29,17 @@ static int fr_view_cmp(const void *a, const void *b);
 
 
 /*
- * QUERY_STRING: format=json|prometheus|openmetrics|table, function=NAME
- * for one function (and its tenant), tenant=NAME for one tenant's
- * functions (a provider shows a customer its own).
+ * QUERY_STRING: format=json|prometheus|openmetrics|table|html,
+ * function=NAME for one function (and its tenant), tenant=NAME for one
+ * tenant's functions (a provider shows a customer its own). Without a
+ * format, a browser (Accept: text/html, HTTP_ACCEPT) gets the page.
  */
 
 void
-fr_status_render(const u_char *query, size_t len, fr_status_reply_t *reply)
+fr_status_render(const u_char *query, size_t len, const u_char *accept,
+    size_t accept_len, fr_status_reply_t *reply)
 {
-    int           nf, nt;
+    int           nf, nt, asked;
     char          only[FR_NAME_MAX + 1], tenant[FR_NAME_MAX + 1];
     size_t        n;
     fr_out_t      o;
@@ -44,17 +48,19 @@ fr_status_render(const u_char *query, size_t len, fr_status_reply_t *reply)
     fr_format_e   format;
 
     static const char  *formats[] = {
-        "json", "prometheus", "openmetrics", "table"
+        "json", "prometheus", "openmetrics", "table", "html"
     };
 
     static const char  *types[] = {
         "application/json",
         "text/plain; version=0.0.4; charset=utf-8",
         "application/openmetrics-text; version=1.0.0; charset=utf-8",
-        "text/plain; charset=utf-8"
+        "text/plain; charset=utf-8",
+        "text/html; charset=utf-8"
     };
 
     format = FR_FORMAT_JSON;
+    asked = 0;
     only[0] = '\0';
     tenant[0] = '\0';
     reply->status = 200;
@@ -69,7 +75,9 @@ fr_status_render(const u_char *query, size_t len, fr_status_reply_t *reply)
         n = e - v;
 
         if (v - p == 7 && memcmp(p, "format=", 7) == 0) {
-            for (format = 0; format <= FR_FORMAT_TABLE; format++) {
+            asked = 1;
+
+            for (format = 0; format <= FR_FORMAT_HTML; format++) {
                 if (strlen(formats[format]) == n
                     && memcmp(formats[format], v, n) == 0)
                 {
@@ -77,7 +85,7 @@ fr_status_render(const u_char *query, size_t len, fr_status_reply_t *reply)
                 }
             }
 
-            if (format > FR_FORMAT_TABLE) {
+            if (format > FR_FORMAT_HTML) {
                 reply->status = 400;
             }
 
@@ -94,14 +102,20 @@ fr_status_render(const u_char *query, size_t len, fr_status_reply_t *reply)
         }
     }
 
+    if (!asked && accept && memmem(accept, accept_len, "text/html", 9)) {
+        format = FR_FORMAT_HTML;
+    }
+
     o.b = &reply->body;
     o.failed = 0;
     o.format = format;
+    reply->headers = "Cache-Control: no-store\r\nVary: Accept\r\n";
 
     if (reply->status != 200) {
         reply->content_type = "text/plain; charset=utf-8";
         fr_outs(&o, reply->status == 400
-                    ? "format: json, prometheus, openmetrics or table\n"
+                    ? "format: json, prometheus, openmetrics, table "
+                      "or html\n"
                     : "no such function or tenant\n");
         return;
     }
@@ -130,6 +144,15 @@ fr_status_render(const u_char *query, size_t len, fr_status_reply_t *reply)
 
     } else if (format == FR_FORMAT_TABLE) {
         fr_render_table(&o, fv, nf);
+
+    } else if (format == FR_FORMAT_HTML) {
+        /* the page may run its own script and fetch the status, no more */
+        reply->headers = "Cache-Control: no-store\r\nVary: Accept\r\n"
+                         "X-Content-Type-Options: nosniff\r\n"
+                         "Content-Security-Policy: default-src 'none'; "
+                         "script-src 'unsafe-inline'; "
+                         "style-src 'unsafe-inline'; connect-src 'self'\r\n";
+        fr_dashboard_render(&o, fv, nf, tv, nt);
 
     } else {
         fr_metrics_render(&o, fv, nf, tv, nt);

@@ -12,12 +12,13 @@
 typedef struct {
     int                    status;          /* HTTP status */
     const char            *content_type;
+    const char            *headers;         /* more, each "...\r\n" */
     fr_buf_t               body;
 } fr_status_reply_t;
 
 
 void fr_status_render(const u_char *query, size_t len,
-    fr_status_reply_t *reply);
+    const u_char *accept, size_t accept_len, fr_status_reply_t *reply);
 
 
 #endif /* FR_STATUS_H */
