@@ -15,7 +15,7 @@ use lib "$FindBin::Bin/lib";
 use FaasTest;
 use Test::More;
 
-plan skip_all => 'no script(1) (bsdutils)' unless -x '/usr/bin/script';
+FaasTest::need(-x '/usr/bin/script', 'script(1) (bsdutils)');
 
 my $t = FaasTest->new;
 

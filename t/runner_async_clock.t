@@ -20,7 +20,7 @@ use JSON::PP;
 use Time::Local qw(timelocal);
 
 my $shim = "$FaasTest::BUILD/t/fakeclock.so";
-plan(skip_all => "no $shim (make builds it)") unless -f $shim;
+FaasTest::need(-f $shim, "$shim (make builds it)");
 
 my $t = FaasTest->new;
 my $p = $t->prefix;

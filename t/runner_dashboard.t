@@ -21,8 +21,7 @@ use JSON::PP;
 use POSIX qw(WNOHANG);
 use Time::HiRes qw(sleep time);
 
-FaasBrowser::binary()
-    or plan skip_all => 'no chromium (make deps installs it)';
+FaasTest::need(FaasBrowser::binary(), 'chromium (make test-deps installs it)');
 
 my $t = FaasTest->new;
 my $fn = $t->testfn;

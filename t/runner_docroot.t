@@ -20,8 +20,8 @@ use POSIX qw(:sys_wait_h);
 my ($fpm) = grep { -x } map { "/usr/sbin/php-fpm$_" } ('8.2', '');
 ($fpm) = glob('/usr/sbin/php-fpm*') unless $fpm;
 BAIL_OUT('php-fpm is not installed: make test-deps installs it') unless $fpm;
-plan skip_all => 'php-cgi is not installed' unless -x '/usr/bin/php-cgi';
-plan skip_all => 'the symlink cases need root' unless $> == 0;
+FaasTest::need(-x '/usr/bin/php-cgi', 'php-cgi (make deps installs it)');
+FaasTest::need_root('the symlink cases');
 
 my $t = FaasTest->new;
 my $p = $t->prefix;

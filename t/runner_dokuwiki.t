@@ -21,11 +21,11 @@ use POSIX qw(:sys_wait_h);
 
 my ($fpm) = grep { -x } map { "/usr/sbin/php-fpm$_" } ('8.2', '');
 ($fpm) = glob('/usr/sbin/php-fpm*') unless $fpm;
-BAIL_OUT('php-fpm is not installed: make deps installs it') unless $fpm;
-plan skip_all => 'php-cgi is not installed' unless -x '/usr/bin/php-cgi';
-plan skip_all => 'dokuwiki is not installed: make deps installs it'
-    unless -f '/usr/share/dokuwiki/doku.php';
-plan skip_all => 'runs the wiki as www-data: needs root' unless $> == 0;
+FaasTest::need($fpm, 'php-fpm (make test-deps installs it)');
+FaasTest::need(-x '/usr/bin/php-cgi', 'php-cgi (make deps installs it)');
+FaasTest::need(-f '/usr/share/dokuwiki/doku.php',
+               'dokuwiki (make test-deps installs it)');
+FaasTest::need_root('running the wiki as www-data');
 
 my $t = FaasTest->new;
 my $p = $t->prefix;

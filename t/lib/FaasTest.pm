@@ -327,6 +327,17 @@ sub stop_runner {
 # A test of what only a root runner does (users, limits, namespaces)
 # fails when not run as root: make test runs as root (it installs
 # packages too), and a skipped test would pass for one that never ran.
+# What a test needs (a package make test-deps installs, root): when it
+# is missing the test fails with the reason, never skips: CI installs
+# everything, and a skip would pass for a test that never ran.
+sub need {
+    my ($ok, $what) = @_;
+    return if $ok;
+    plan tests => 1;
+    fail("needs $what");
+    exit 1;
+}
+
 sub need_root {
     my ($what) = @_;
     return if $> == 0;
