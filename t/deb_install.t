@@ -312,8 +312,8 @@ like($r->{body} // '', qr/"name":"hello-cgi"/, 'it lists the function');
 
 ok(FaasTest::wait_for(sub {
     FaasTest::read_file("$p/logs/faas.log")
-        =~ /function=hello-cgi status=200/;
-}, 5), 'the example site meters the invocation');
+        =~ /function=hello-cgi tenant=\S+ status=200 outcome=ok duration=[\d.]+ /;
+}, 5), 'the example site meters the invocation (the faas_meter format)');
 
 # stops nginx, then the runner (SIGTERM, exit 0); no alert or emerg
 $t->done;
