@@ -346,7 +346,9 @@ uninstall:
 	    $(DESTDIR)/usr/lib/faas/faas-init \
 	    $(DESTDIR)/lib/systemd/system/fcgi-runner.service \
 	    $(DESTDIR)/usr/share/doc/ngx-faas/examples/faas-site.conf \
-	    $(DESTDIR)/usr/share/doc/ngx-faas/README.md
+	    $(DESTDIR)/usr/share/doc/ngx-faas/README.md \
+	    $(DESTDIR)/usr/share/man/man8/fcgi-runner.8 \
+	    $(DESTDIR)/usr/share/man/man5/function.conf.5
 	@if cmp -s conf/runner.conf $(DESTDIR)/etc/faas/runner.conf; then \
 	    rm -f $(DESTDIR)/etc/faas/runner.conf; \
 	elif [ -e $(DESTDIR)/etc/faas/runner.conf ]; then \
