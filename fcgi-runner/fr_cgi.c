@@ -20,11 +20,13 @@
 #include "fr_log.h"
 #include "fr_meter.h"
 #include "fr_spawn.h"
+#include "fr_stderr.h"
 
 
 #define FR_CGI_HEADER_MAX  (64 * 1024)
 #define FR_EXIT_WAIT       500        /* ms a CGI end waits for its exit */
 #define FR_STRAYS_WAIT     100        /* ms to wait for pipes, stderr */
+#define FR_LATE_STDERR     (64 * 1024)  /* to the client after stdout */
 
 
 static int fr_cgi_open(fr_worker_t *w, int fd[2]);
@@ -170,11 +172,21 @@ fr_cgi_flush(fr_worker_t *w)
 }
 
 
-/* to the client as FastCGI STDERR, paced like its stdout */
+/*
+ * To the client as FastCGI STDERR, paced like its stdout. Once its
+ * stdout has ended, its last words (a traceback) still go there, but
+ * not a flood: past FR_LATE_STDERR the rest goes to the log, and the
+ * response's end never waits behind it.
+ */
 
 static int
 fr_cgi_stderr(fr_worker_t *w, const u_char *p, size_t n)
 {
+    if (w->io.fd == -1 && (w->err_late += n) > FR_LATE_STDERR) {
+        fr_stderr_log(w, p, n);
+        return FR_OK;
+    }
+
     if (fr_req_ops->output(w->req, FR_FCGI_STDERR, p, n) == FR_AGAIN
         && w->err.fd != -1)
     {
