@@ -122,7 +122,9 @@ fr_req_scan_params(fr_req_t *r)
 
     while (fr_fcgi_nv_next(&pos, last, &n, &nlen, &v, &vlen) == FR_OK) {
 
-        if (nlen < 10 || (n[0] != 'F' && n[0] != 'R' && n[0] != 'Q')) {
+        if (nlen < 10
+            || (n[0] != 'F' && n[0] != 'R' && n[0] != 'Q' && n[0] != 'H'))
+        {
             continue;
         }
 
