@@ -81,6 +81,13 @@ is($r->{body}, "in its tmp\n", '... and answers');
     my $unit = FaasTest::read_file("$FindBin::Bin/../conf/fcgi-runner.service");
     $unit =~ s{/usr/sbin/fcgi-runner}{$FaasTest::BUILD/fcgi-runner}g;
     FaasTest::write_file($t->prefix . '/fcgi-runner.service', $unit);
+    # its Documentation= pages, where make install puts them
+    my $man = $t->prefix . '/man';
+    make_path("$man/man8", "$man/man5");
+    system('cp', "$FindBin::Bin/../docs/fcgi-runner.8", "$man/man8/") == 0
+        and system('cp', "$FindBin::Bin/../docs/function.conf.5",
+                   "$man/man5/") == 0 or die "cp: $?";
+    local $ENV{MANPATH} = $man;
     my $out = `$analyze verify @{[ $t->prefix ]}/fcgi-runner.service 2>&1`;
     is($out, '', 'systemd-analyze verify: no complaint');
 }
