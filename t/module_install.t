@@ -14,6 +14,7 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use FaasTest;
 use Test::More;
+use File::Path qw(make_path);
 
 my $t = FaasTest->new;
 my $d = $t->prefix . '/dest';
@@ -89,9 +90,17 @@ FaasTest::write_file($conf, $t->nginx_conf_text(
 $out = `nginx -t -p @{[ $t->prefix ]}/ -c $conf 2>&1`;
 is($? >> 8, 0, 'conf/faas-site.conf passes nginx -t') or diag($out);
 
-# the runner's example configuration is valid
+# the runner's example configuration is valid, with the example
+# functions where their (dynamic) user can reach them: the checkout may
+# be where only root can (a clone under /root), and --test says so
+my $tree = $t->prefix . '/tree';
+make_path("$tree/build/functions/hello");
+system('cp', '-r', "$root/functions", "$tree/") == 0
+    and system('cp', "$root/build/functions/hello/hello",
+               "$tree/build/functions/hello/") == 0 or die "cp: $?";
+system('chmod', '-R', 'go+rX', $tree) == 0 or die "chmod: $?";
 my $cmd = "$d/usr/sbin/fcgi-runner --test --config $d/etc/faas/runner.conf "
-        . "--functions $root/functions 2>&1";
+        . "--functions $tree/functions 2>&1";
 $out = `$cmd`;
 is($? >> 8, 0, 'conf/runner.conf with the examples passes --test')
     or diag($out);
