@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -27,6 +28,7 @@
 #define FR_LINGER_MSEC    5000
 
 
+static int fr_conn_idle(fr_conn_t *c);
 static int fr_conn_room(void);
 static void fr_conn_handler(fr_io_t *io, uint32_t events);
 static void fr_conn_timeout(fr_timer_t *t);
@@ -89,6 +91,26 @@ fr_conn_accept(int fd)
 }
 
 
+/*
+ * A kept connection between requests: none in progress, nothing read
+ * or waiting to be read. A new one awaiting its first request (its
+ * header timer armed), or one whose next request has just come, is not
+ * idle: closing it would drop that request.
+ */
+
+static int
+fr_conn_idle(fr_conn_t *c)
+{
+    int  n;
+
+    if (c->req != NULL || c->closing || c->timer.index != 0 || c->in.len) {
+        return 0;
+    }
+
+    return ioctl(c->io.fd, FIONREAD, &n) == 0 && n == 0;
+}
+
+
 static int
 fr_conn_room(void)
 {
@@ -106,7 +128,7 @@ fr_conn_room(void)
     {
         c = fr_list_data(l, fr_conn_t, link);
 
-        if (c->req == NULL && !c->closing) {
+        if (fr_conn_idle(c)) {
             fr_log(FR_LOG_INFO, 0, "max_connections %d reached: closing "
                    "an idle connection", fr_runner.conf.max_connections);
 
