@@ -67,28 +67,7 @@ echo "ua=", $_SERVER['HTTP_USER_AGENT'] ?? '', "\n";
 EOF
 chmod 0644, "$p/app.php";
 
-my $user = $> == 0 ? "user = www-data\ngroup = www-data\n" : '';
-FaasTest::write_file("$p/php-fpm.conf", <<"EOF");
-[global]
-pid = $p/php-fpm.pid
-error_log = $p/logs/php-fpm.log
-daemonize = no
-
-[www]
-${user}listen = $p/php-fpm.sock
-listen.mode = 0666
-pm = static
-pm.max_children = 2
-clear_env = yes
-EOF
-
-my $fpm_pid = fork // die;
-if ($fpm_pid == 0) {
-    open STDOUT, '>>', "$p/logs/php-fpm.out";
-    open STDERR, '>>', "$p/logs/php-fpm.out";
-    exec $fpm, '-F', '-y', "$p/php-fpm.conf", '-p', $p or POSIX::_exit(127);
-}
-ok(FaasTest::wait_for(sub { -S "$p/php-fpm.sock" }, 10), 'php-fpm up')
+ok($t->start_php_fpm, 'php-fpm up')
     or diag(FaasTest::read_file("$p/logs/php-fpm.out"));
 
 $t->start_nginx(<<"EOF");
@@ -168,9 +147,7 @@ ok(!$bad, '100 requests, none failed');
 ok(keys(%pids) <= 2, 'served by the two static children');
 
 # php-fpm first: its children are ours to stop, not leftovers
-kill 'QUIT', $fpm_pid;
-FaasTest::wait_for(sub { waitpid($fpm_pid, WNOHANG) != 0 }, 10)
-    or do { kill 'KILL', $fpm_pid; waitpid($fpm_pid, 0) };
+$t->stop_php_fpm;
 
 $t->done;
 done_testing;

@@ -112,29 +112,7 @@ site('both', "exec = php-cgi\nscript = secret.php\ndocument_root = www\n");
 
 # --- php-fpm on the same files ------------------------------------------
 
-FaasTest::write_file("$p/php-fpm.conf", <<"EOF");
-[global]
-pid = $p/php-fpm.pid
-error_log = $p/logs/php-fpm.log
-daemonize = no
-
-[www]
-user = www-data
-group = www-data
-listen = $p/php-fpm.sock
-listen.mode = 0666
-pm = static
-pm.max_children = 2
-clear_env = yes
-EOF
-
-my $fpm_pid = fork // die;
-if ($fpm_pid == 0) {
-    open STDOUT, '>>', "$p/logs/php-fpm.out";
-    open STDERR, '>>', "$p/logs/php-fpm.out";
-    exec $fpm, '-F', '-y', "$p/php-fpm.conf", '-p', $p or POSIX::_exit(127);
-}
-ok(FaasTest::wait_for(sub { -S "$p/php-fpm.sock" }, 10), 'php-fpm up')
+ok($t->start_php_fpm, 'php-fpm up')
     or diag(FaasTest::read_file("$p/logs/php-fpm.out"));
 
 $t->start_runner;
@@ -396,9 +374,7 @@ like($out, qr{index/function\.conf:3: index "a/b\.php" is not a file name},
 unlike($out, qr/"good"/, '--test: a good one passes');
 $bad->done;
 
-kill 'QUIT', $fpm_pid;
-FaasTest::wait_for(sub { waitpid($fpm_pid, WNOHANG) != 0 }, 10)
-    or do { kill 'KILL', $fpm_pid; waitpid($fpm_pid, 0) };
+$t->stop_php_fpm;
 
 $t->done;
 done_testing;

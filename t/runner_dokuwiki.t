@@ -65,29 +65,7 @@ my $fdir = $t->function('wiki', "exec = php-cgi\ndocument_root = www\n"
 wiki($fdir);
 wiki("$p/fpm-wiki");
 
-FaasTest::write_file("$p/php-fpm.conf", <<"EOF");
-[global]
-pid = $p/php-fpm.pid
-error_log = $p/logs/php-fpm.log
-daemonize = no
-
-[www]
-user = www-data
-group = www-data
-listen = $p/php-fpm.sock
-listen.mode = 0666
-pm = static
-pm.max_children = 2
-clear_env = yes
-EOF
-
-my $fpm_pid = fork // die;
-if ($fpm_pid == 0) {
-    open STDOUT, '>>', "$p/logs/php-fpm.out";
-    open STDERR, '>>', "$p/logs/php-fpm.out";
-    exec $fpm, '-F', '-y', "$p/php-fpm.conf", '-p', $p or POSIX::_exit(127);
-}
-ok(FaasTest::wait_for(sub { -S "$p/php-fpm.sock" }, 10), 'php-fpm up')
+ok($t->start_php_fpm, 'php-fpm up')
     or diag(FaasTest::read_file("$p/logs/php-fpm.out"));
 
 $t->start_runner;
@@ -325,9 +303,7 @@ is(FaasTest::header($a, 'content-type'), 'image/gif', 'as image/gif');
 ($a) = both('the feed after the edit', 'GET', '/feed.php?num=5');
 like($a->{body}, qr/faas test|playground/, 'with the edit');
 
-kill 'QUIT', $fpm_pid;
-FaasTest::wait_for(sub { waitpid($fpm_pid, WNOHANG) != 0 }, 10)
-    or do { kill 'KILL', $fpm_pid; waitpid($fpm_pid, 0) };
+$t->stop_php_fpm;
 
 $t->done;
 done_testing;

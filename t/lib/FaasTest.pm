@@ -643,14 +643,61 @@ sub done {
 
 # a test that died or ran out of time: never leave processes behind,
 # nginx's workers too
+# php-fpm beside the runner, for comparisons: pm = static with two
+# children (as www-data when root) on PREFIX/php-fpm.sock, in the
+# foreground; stopped by stop_php_fpm, or with the test if it dies
+sub php_fpm_binary {
+    my ($fpm) = grep { -x } map { "/usr/sbin/php-fpm$_" } ('8.2', '');
+    ($fpm) = glob('/usr/sbin/php-fpm*') unless $fpm;
+    return $fpm;
+}
+
+sub start_php_fpm {
+    my ($self) = @_;
+    my $p = $self->{prefix};
+    my $fpm = php_fpm_binary() or return;
+    my $user = $> == 0 ? "user = www-data\ngroup = www-data\n" : '';
+    write_file("$p/php-fpm.conf", <<"EOF");
+[global]
+pid = $p/php-fpm.pid
+error_log = $p/logs/php-fpm.log
+daemonize = no
+
+[www]
+${user}listen = $p/php-fpm.sock
+listen.mode = 0666
+pm = static
+pm.max_children = 2
+clear_env = yes
+EOF
+    my $pid = fork // die "fork: $!";
+    if ($pid == 0) {
+        open STDOUT, '>>', "$p/logs/php-fpm.out";
+        open STDERR, '>>', "$p/logs/php-fpm.out";
+        exec $fpm, '-F', '-y', "$p/php-fpm.conf", '-p', $p
+            or POSIX::_exit(127);
+    }
+    $self->{php_fpm_pid} = $pid;
+    return wait_for(sub { -S "$p/php-fpm.sock" }, 10)
+           ? "$p/php-fpm.sock" : undef;
+}
+
+sub stop_php_fpm {
+    my ($self) = @_;
+    my $pid = delete $self->{php_fpm_pid} or return;
+    kill 'QUIT', $pid;
+    wait_for(sub { waitpid($pid, WNOHANG) != 0 }, 10)
+        or do { kill 'KILL', $pid; waitpid($pid, 0) };
+}
+
 sub kill_all {
     my ($self) = @_;
-    for my $pid (grep { $_ } @$self{qw(nginx_pid runner_pid)}) {
+    for my $pid (grep { $_ } @$self{qw(nginx_pid runner_pid php_fpm_pid)}) {
         my @kids = proc_children($pid);
         kill 'KILL', $pid, @kids;
         waitpid($pid, 0);
     }
-    delete @$self{qw(nginx_pid runner_pid)};
+    delete @$self{qw(nginx_pid runner_pid php_fpm_pid)};
     kill 'KILL', $self->leftovers if $self->{prefix};
 }
 
