@@ -196,7 +196,12 @@ is(scalar @missing, 0, 'every faas_pass request is in the meter log')
     or diag("@missing[0 .. ($#missing < 10 ? $#missing : 9)]");
 is(scalar @twice, 0, 'none twice');
 is(scalar @mismatch, 0, 'each outcome matches its status')
-    or diag(join "\n", @mismatch[0 .. ($#mismatch < 10 ? $#mismatch : 9)]);
+    or diag(join "\n", @mismatch[0 .. ($#mismatch < 10 ? $#mismatch : 9)],
+            'what nginx and the runner said of it:',
+            grep { /\[(?:error|crit|alert|warn)\]/
+                   && !/while reading upstream/ }
+            split(/\n/, FaasTest::read_file("$p/logs/error.log")
+                         . $t->runner_log));
 
 # back to rest
 sleep 1;
@@ -230,7 +235,6 @@ kill 'KILL', $t->runner_pid;
 waitpid($t->runner_pid, 0);
 my $k0 = time;
 delete $t->{runner_pid};
-unlink $t->{runner_log};
 $t->start_runner(conf => "max_workers = 64\n", log_level => 'notice');
 my $up;
 for (1 .. 500) {
