@@ -18,7 +18,8 @@ MODULE_SRC := config $(wildcard ngx_faas_module/*.c ngx_faas_module/*.h) \
 MODULE     := $(BUILD)/ngx_http_faas_module.so
 
 RUNNER_SRC := $(wildcard fcgi-runner/*.c)
-RUNNER_HDR := $(wildcard fcgi-runner/*.h) include/faas_protocol.h
+RUNNER_HDR := $(wildcard fcgi-runner/*.h) include/faas_protocol.h \
+              fcgi-runner/init/faas-proto.h
 
 FUNCTIONS  := $(BUILD)/functions/hello/hello
 TEST_BINS  := $(BUILD)/t/testfn $(BUILD)/t/codec_test $(BUILD)/t/cgi \
@@ -76,10 +77,11 @@ $(BUILD)/fcgi-runner: $(RUNNER_SRC) $(RUNNER_HDR)
 	    $(LDFLAGS) -o $@ $(RUNNER_SRC) -lsqlite3
 
 # process 1 of a worker's pid namespace: static, nothing to load at exec
-$(BUILD)/faas-init: fcgi-runner/init/faas-init.c
+$(BUILD)/faas-init: fcgi-runner/init/faas-init.c fcgi-runner/init/faas-proto.c \
+                  fcgi-runner/init/faas-proto.h
 	@mkdir -p $(BUILD)
 	$(CC) -std=gnu11 -D_GNU_SOURCE $(CPPFLAGS) $(CFLAGS) $(WARN) $(LDFLAGS) \
-	    -static -o $@ $<
+	    -static -o $@ $(filter %.c,$^)
 
 $(BUILD)/fcgi-runner-asan: $(RUNNER_SRC) $(RUNNER_HDR)
 	@mkdir -p $(BUILD)

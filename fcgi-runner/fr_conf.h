@@ -98,6 +98,7 @@ typedef struct {
     int                    async_retries;
     int64_t                async_backoff;           /* ms */
     int64_t                async_retention;         /* ms */
+    int64_t                prototype_idle_timeout;  /* ms */
     char                  *meter_log;               /* what nginx does
                                                        not see, metered */
     fr_tconf_t            *tenants;

@@ -8,6 +8,7 @@
  * never with its own.
  */
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -30,6 +31,8 @@
 
 
 static int fr_folder_list(fr_func_t *f, int dfd, fr_buf_t *text);
+static char *fr_find_exec_at(int dirfd, const char *cmd,
+    char resolved[PATH_MAX]);
 
 
 /*
@@ -298,4 +301,184 @@ fr_folder_paths(fr_func_t *f, int test)
     }
 
     return problems;
+}
+
+
+/*
+ * Splits a command line at blanks; single and double quotes group,
+ * a backslash escapes the next character. Returns argc, or -1.
+ */
+
+int
+fr_split_args(const char *line, char ***argv)
+{
+    int          argc, quote;
+    char       **av, *arg, *a;
+    const char  *p;
+
+    av = calloc(strlen(line) / 2 + 2, sizeof(char *));
+    arg = malloc(strlen(line) + 1);
+
+    if (av == NULL || arg == NULL) {
+        free(av);
+        free(arg);
+        return -1;
+    }
+
+    argc = 0;
+    p = line;
+
+    for ( ;; ) {
+        while (isspace((u_char) *p)) {
+            p++;
+        }
+
+        if (*p == '\0') {
+            break;
+        }
+
+        a = arg;
+        quote = 0;
+
+        for ( /* void */ ; *p; p++) {
+            if (quote) {
+                if (*p == quote) {
+                    quote = 0;
+
+                } else {
+                    *a++ = *p;
+                }
+
+                continue;
+            }
+
+            if (*p == '"' || *p == '\'') {
+                quote = *p;
+                continue;
+            }
+
+            if (*p == '\\' && p[1]) {
+                *a++ = *++p;
+                continue;
+            }
+
+            if (isspace((u_char) *p)) {
+                break;
+            }
+
+            *a++ = *p;
+        }
+
+        if (quote) {
+            goto failed;
+        }
+
+        *a = '\0';
+
+        av[argc] = strdup(arg);
+        if (av[argc] == NULL) {
+            goto failed;
+        }
+
+        argc++;
+    }
+
+    free(arg);
+
+    if (argc == 0) {
+        free(av);
+        return -1;
+    }
+
+    *argv = av;
+    return argc;
+
+failed:
+
+    while (argc) {
+        free(av[--argc]);
+    }
+
+    free(av);
+    free(arg);
+
+    return -1;
+}
+
+
+/*
+ * A path with a slash is taken relative to the function's folder; a bare
+ * name is looked up in the default PATH. NULL when nothing executable.
+ */
+
+char *
+fr_find_exec(const char *cmd, const char *dir)
+{
+    int          dfd;
+    char        *r, path[PATH_MAX];
+    const char  *p, *e;
+
+    if (strchr(cmd, '/')) {
+        dfd = fr_path_open(AT_FDCWD, dir, O_PATH | O_DIRECTORY, path);
+
+        if (dfd == -1) {
+            return NULL;
+        }
+
+        r = fr_find_exec_at(dfd, cmd, path);
+        close(dfd);
+
+        return r;
+    }
+
+    for (p = FR_SEARCH_PATH; *p; p = *e ? e + 1 : e) {
+        e = strchr(p, ':');
+        if (e == NULL) {
+            e = p + strlen(p);
+        }
+
+        snprintf(path, sizeof(path), "%.*s/%s", (int) (e - p), p, cmd);
+
+        r = fr_find_exec_at(AT_FDCWD, path, path);
+
+        if (r != NULL || errno == ELOOP) {
+            return r;
+        }
+    }
+
+    errno = ENOENT;
+
+    return NULL;
+}
+
+
+/*
+ * An executable regular file under the symlink rule, for the current
+ * file-system identity (faccessat() with AT_EACCESS checks the fsuid);
+ * where it is, allocated. resolved: dirfd's path.
+ */
+
+static char *
+fr_find_exec_at(int dirfd, const char *cmd, char resolved[PATH_MAX])
+{
+    int          fd, ok;
+    struct stat  st;
+
+    fd = fr_path_open(dirfd, cmd, O_PATH, resolved);
+
+    if (fd == -1) {
+        return NULL;
+    }
+
+    ok = fstat(fd, &st) == 0 && S_ISREG(st.st_mode)
+         && faccessat(fd, "", X_OK, AT_EMPTY_PATH | AT_EACCESS) == 0;
+
+    close(fd);
+
+    if (!ok) {
+        errno = EACCES;
+        return NULL;
+    }
+
+    return strdup(resolved);
 }

@@ -28,6 +28,7 @@
 #include "fr_identity.h"
 #include "fr_func.h"
 #include "fr_isolate.h"
+#include "fr_proto.h"
 #include "fr_spawn.h"
 #include "fr_tenant.h"
 
@@ -386,6 +387,12 @@ fr_func_update(fr_func_t *old, fr_func_t *f)
     old->removed = 0;
     old->generation++;
     old->failures = 0;
+
+    if (old->proto) {
+        /* its workers finish on the old one */
+        fr_proto_retire(old->proto);
+    }
+
     old->throttled_until = 0;
 
     fr_func_free(f);
@@ -626,6 +633,10 @@ fr_func_free(fr_func_t *f)
     int  i;
 
     fr_timer_del(&f->timer);
+
+    if (f->proto) {
+        fr_proto_retire(f->proto);
+    }
 
     if (f->argv) {
         for (i = 0; f->argv[i]; i++) {

@@ -174,42 +174,75 @@ fr_isolate_resolve(fr_func_t *f)
 }
 
 
-/* before the clone: the namespaces, what /tmp must keep, init's argv */
+/*
+ * Before the clone: the namespaces, what /tmp must keep, faas-init's
+ * argv: process 1 of a worker's pid namespace, or (proto) the
+ * function's prototype, which makes the pid namespace its workers share.
+ */
 
 int
-fr_isolate_prepare(fr_func_t *f, fr_isolate_t *iso)
+fr_isolate_prepare(fr_func_t *f, fr_isolate_t *iso, int proto)
 {
-    int  m, argc;
+    int  m, argc, n;
 
     m = f->conf.isolation;
 
     iso->flags = 0;
     iso->nkeep = 0;
     iso->argv = NULL;
+    iso->proto = proto;
+    iso->unshare_pid = proto && (m & FR_ISOLATE_PID);
 
     if (m & (FR_ISOLATE_PID | FR_ISOLATE_TMP)) {
         /* pid: for a /proc of its own processes; tmp: for its /tmp */
         iso->flags |= CLONE_NEWNS;
     }
 
-    if (m & FR_ISOLATE_PID) {
-        iso->flags |= CLONE_NEWPID;
+    if ((m & FR_ISOLATE_PID) || proto) {
+        iso->flags |= proto ? 0 : CLONE_NEWPID;
 
         for (argc = 0; f->argv[argc]; argc++) { /* void */ }
 
-        iso->argv = malloc((argc + 4) * sizeof(char *));
+        iso->argv = malloc((argc + 12) * sizeof(char *));
         if (iso->argv == NULL) {
             return FR_ERROR;
         }
 
-        /* "faas-init MAX_PROCESSES PATH ARGV0 ..." */
-        snprintf(iso->nproc, sizeof(iso->nproc), "%d",
-                 f->conf.max_processes);
+        /* "faas-init MAX_PROCESSES PATH ARGV0 ...", or "faas-init
+         * prototype RUNNER UID GID NPROC MEMORY NOFILE UMASK PIDNS PATH
+         * ARGV0 ..." (init/faas-proto.c) */
+        n = 0;
+        iso->argv[n++] = FR_INIT_NAME;
 
-        iso->argv[0] = FR_INIT_NAME;
-        iso->argv[1] = iso->nproc;
-        iso->argv[2] = f->exec_path;
-        memcpy(&iso->argv[3], f->argv, (argc + 1) * sizeof(char *));
+        if (proto) {
+            iso->argv[n++] = "prototype";
+            snprintf(iso->num[0], 24, "%d", (int) getpid());
+            snprintf(iso->num[1], 24, "%ld",
+                     f->set_user ? (long) f->uid : -1L);
+            snprintf(iso->num[2], 24, "%ld",
+                     f->set_user ? (long) f->gid : -1L);
+        }
+
+        snprintf(iso->num[3], 24, "%d", f->conf.max_processes);
+
+        if (proto) {
+            snprintf(iso->num[4], 24, "%lld", (long long) f->conf.memory);
+            snprintf(iso->num[5], 24, "%d", f->conf.max_files);
+            snprintf(iso->num[6], 24, "%o", (unsigned) fr_runner.umask);
+            snprintf(iso->num[7], 24, "%d", iso->unshare_pid);
+        }
+
+        for (argc = proto ? 0 : 3; argc < (proto ? 8 : 4); argc++) {
+            iso->argv[n++] = iso->num[argc];
+        }
+
+        iso->argv[n++] = f->exec_path;
+
+        for (argc = 0; f->argv[argc]; argc++) {
+            iso->argv[n++] = f->argv[argc];
+        }
+
+        iso->argv[n] = NULL;
     }
 
     if (m & FR_ISOLATE_TMP) {
@@ -239,6 +272,64 @@ fr_isolate_done(fr_isolate_t *iso)
 {
     free(iso->argv);
     iso->argv = NULL;
+}
+
+
+/*
+ * What the kept folders are now, looked up as the function would: a
+ * prototype mounts them once, and is replaced when one changes. Fills
+ * dev and ino; returns how many, or -1 if one is not found.
+ */
+
+int
+fr_isolate_kept(fr_func_t *f, dev_t *dev, ino_t *ino)
+{
+    int           i, fd;
+    char          path[PATH_MAX];
+    struct stat   st;
+    fr_isolate_t  iso;
+
+    iso.nkeep = 0;
+    fd = -1;
+
+    if (f->conf.isolation & FR_ISOLATE_TMP) {
+        fr_isolate_keep(&iso, f->dir, 1);
+        fr_isolate_keep(&iso, f->exec_path, 0);
+
+        if (f->script_path) {
+            fr_isolate_keep(&iso, f->script_path, 0);
+        }
+    }
+
+    if (iso.nkeep && f->set_user) {
+        fr_path_as(f->uid, f->gid);
+    }
+
+    for (i = 0; i < iso.nkeep; i++) {
+        fd = fr_path_open(AT_FDCWD, iso.keep[i], O_PATH | O_DIRECTORY, path);
+
+        if (fd == -1 || fstat(fd, &st) == -1) {
+            break;
+        }
+
+        close(fd);
+        dev[i] = st.st_dev;
+        ino[i] = st.st_ino;
+    }
+
+    if (iso.nkeep && f->set_user) {
+        fr_path_as_runner();
+    }
+
+    if (i < iso.nkeep) {
+        if (fd != -1) {
+            close(fd);
+        }
+
+        return -1;
+    }
+
+    return iso.nkeep;
 }
 
 
@@ -478,6 +569,12 @@ fr_isolate_exec(fr_func_t *f, fr_isolate_t *iso, char **env)
 {
     if (iso->argv == NULL) {
         execve(f->exec_path, f->argv, env);
+        return;
+    }
+
+    if (iso->proto) {
+        /* its report pipe closes on exec: it answers on its socket */
+        execveat(4, "", iso->argv, env, AT_EMPTY_PATH);
         return;
     }
 

@@ -21,14 +21,17 @@ typedef struct {
     char                   keep[FR_ISOLATE_KEEP][PATH_MAX];
     char                   tmpfs[64];       /* mount options */
     char                 **argv;            /* faas-init's, for pid */
-    char                   nproc[24];       /* its argv[1] */
+    char                   num[8][24];      /* its numbers */
+    unsigned               proto:1;         /* starting a prototype */
+    unsigned               unshare_pid:1;   /* for its children */
 } fr_isolate_t;
 
 
 void fr_isolate_find_init(void);
 int fr_isolate_resolve(fr_func_t *f);
-int fr_isolate_prepare(fr_func_t *f, fr_isolate_t *iso);
+int fr_isolate_prepare(fr_func_t *f, fr_isolate_t *iso, int proto);
 void fr_isolate_done(fr_isolate_t *iso);
+int fr_isolate_kept(fr_func_t *f, dev_t *dev, ino_t *ino);
 int fr_isolate_child(fr_func_t *f, fr_isolate_t *iso);
 void fr_isolate_exec(fr_func_t *f, fr_isolate_t *iso, char **env);
 

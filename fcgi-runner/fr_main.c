@@ -29,6 +29,7 @@
 #include "fr_log.h"
 #include "fr_meter.h"
 #include "fr_pool.h"
+#include "fr_proto.h"
 #include "fr_proxy.h"
 #include "fr_reap.h"
 #include "fr_sched.h"
@@ -572,6 +573,7 @@ fr_shutdown(void)
     deadline.handler = fr_shutdown_handler;
 
     fr_workers_stop_all(fr_sig_quit ? SIGKILL : SIGTERM);
+    fr_protos_stop();
     fr_timer_add(&deadline, FR_SHUTDOWN_MSEC);
 
     while (fr_runner.nworkers && !fr_shutdown_expired

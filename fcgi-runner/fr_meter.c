@@ -26,6 +26,7 @@
 #include "fr_fcgi.h"
 #include "fr_log.h"
 #include "fr_meter.h"
+#include "fr_proto.h"
 
 
 static int fr_meter_proc_open(fr_worker_t *w);
@@ -84,9 +85,11 @@ fr_meter_proc_open(fr_worker_t *w)
     snprintf(path, sizeof(path), "/proc/%d/status", (int) pid);
     w->proc_status = open(path, O_RDONLY | O_CLOEXEC);
 
-    if (w->init) {
-        /* what faas-init reaps: the orphans the function left */
-        snprintf(path, sizeof(path), "/proc/%d/stat", (int) w->pid);
+    if (w->init || (w->proto && w->proto->init)) {
+        /* what faas-init, or the function's process 1, reaps: the
+         * orphans the function left */
+        snprintf(path, sizeof(path), "/proc/%d/stat",
+                 (int) (w->init ? w->pid : w->proto->init));
         w->proc_init_stat = open(path, O_RDONLY | O_CLOEXEC);
     }
 
@@ -250,7 +253,7 @@ fr_meter_cpu_us(fr_worker_t *w)
         return -1;
     }
 
-    if (w->proc_init_stat > 0) {
+    if (w->proc_init_stat > 0 && w->init) {
         orphans = fr_meter_reaped_ticks(w->proc_init_stat);
         ticks += orphans > 0 ? orphans : 0;
     }
@@ -322,6 +325,7 @@ fr_meter_start(fr_worker_t *w, fr_req_t *r)
     r->t_assigned = fr_current_usec;
     r->queue_us = (int64_t) (r->t_assigned - r->t_queued);
     r->worker_pid = w->pid;
+    r->orphans_start = -1;
 
     if (w->per_request) {
         /* every CGI invocation waits for its process */
@@ -348,6 +352,15 @@ fr_meter_start(fr_worker_t *w, fr_req_t *r)
     }
 
     r->cpu_start = (uint64_t) fr_meter_cpu_us(w);
+
+    /*
+     * The orphans a prototype's namespace reaps are its function's,
+     * not one worker's: billed to an invocation only when its worker
+     * was the function's only one throughout, never twice.
+     */
+    r->orphans_start = (w->proto && w->proto->refs == 1
+                        && w->proc_init_stat > 0)
+                       ? fr_meter_reaped_ticks(w->proc_init_stat) : -1;
 }
 
 
@@ -356,8 +369,9 @@ fr_meter_start(fr_worker_t *w, fr_req_t *r)
 void
 fr_meter_stop(fr_worker_t *w, fr_req_t *r)
 {
-    int64_t   cpu;
-    uint64_t  from;
+    int64_t    cpu;
+    uint64_t   from;
+    long long  orphans;
 
     if (w->per_request) {
         /*
@@ -390,6 +404,14 @@ fr_meter_stop(fr_worker_t *w, fr_req_t *r)
 
     if (cpu >= 0 && (uint64_t) cpu >= r->cpu_start) {
         r->cpu_us = (int64_t) ((uint64_t) cpu - r->cpu_start);
+
+        orphans = (r->orphans_start >= 0 && w->proto && w->proto->refs == 1)
+                  ? fr_meter_reaped_ticks(w->proc_init_stat) : -1;
+
+        if (orphans > r->orphans_start) {
+            r->cpu_us += (orphans - r->orphans_start) * 1000000
+                         / sysconf(_SC_CLK_TCK);
+        }
     }
 
     r->max_memory_kb = fr_meter_hwm_kb(w);

@@ -198,6 +198,13 @@ fr_metrics_render(fr_out_t *o, fr_view_t *fv, int nf, fr_view_t *tv, int nt)
                         (uint64_t) fr_runner.conf.max_workers, 0);
     }
 
+    fr_runner_gauge(o, "prototypes", "gauge",
+                    "Prototypes alive, one per isolated function in use.",
+                    (uint64_t) fr_runner.nprotos, 0);
+    fr_runner_gauge(o, "prototype_starts", "counter",
+                    "Prototypes started.", fr_runner.proto_starts, 0);
+    fr_runner_gauge(o, "prototype_forks", "counter",
+                    "Workers forked by prototypes.", fr_runner.proto_forks, 0);
     fr_runner_gauge(o, "spawn_failures", "counter",
                     "Workers of any function that could not start.",
                     fr_runner.start_failures, 0);

@@ -30,6 +30,7 @@
 #include "fr_log.h"
 #include "fr_meter.h"
 #include "fr_pool.h"
+#include "fr_proto.h"
 #include "fr_spawn.h"
 #include "fr_stderr.h"
 #include "fr_tenant.h"
@@ -372,7 +373,7 @@ fr_worker_spawn(fr_func_t *f, fr_req_t *r)
     child[1] = fd[1];
     child[2] = perr[1];
 
-    pid = fr_spawn(f, r ? &r->params : NULL, child, &exec_fd);
+    pid = fr_spawn(f, r ? &r->params : NULL, child, &exec_fd, &w->proto);
 
     if (pid == -1) {
         goto failed;
@@ -398,7 +399,7 @@ fr_worker_spawn(fr_func_t *f, fr_req_t *r)
     fr_runner.nworkers++;
 
     w->memory = f->conf.memory;
-    w->init = ((f->conf.isolation & FR_ISOLATE_PID) != 0);
+    w->init = (w->proto == NULL && (f->conf.isolation & FR_ISOLATE_PID));
 
     if (f->owner) {
         f->owner->nworkers++;
@@ -785,6 +786,7 @@ fr_worker_free(fr_worker_t *w)
     fr_buf_free(&w->out);
     fr_buf_free(&w->hdr);
     fr_meter_proc_close(w);
+    fr_proto_release(w->proto);
 
     if (w->sock[0]) {
         (void) unlink(w->sock);

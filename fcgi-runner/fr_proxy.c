@@ -67,6 +67,7 @@ fr_proxy_init(void)
     fr_list_init(&fr_runner.funcs);
     fr_list_init(&fr_runner.conns);
     fr_list_init(&fr_runner.workers);
+    fr_list_init(&fr_runner.protos);
     fr_runner.listen.fd = -1;
     fr_runner.signal.fd = -1;
 

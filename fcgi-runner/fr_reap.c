@@ -15,6 +15,7 @@
 
 #include "fr_log.h"
 #include "fr_pool.h"
+#include "fr_proto.h"
 #include "fr_reap.h"
 
 
@@ -68,6 +69,10 @@ fr_workers_reap(void)
                 w = fr_list_data(l, fr_worker_t, all);
                 break;
             }
+        }
+
+        if (w == NULL && fr_proto_reaped(pid, status)) {
+            continue;
         }
 
         if (w == NULL) {

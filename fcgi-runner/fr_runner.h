@@ -29,6 +29,7 @@ typedef struct fr_req_s     fr_req_t;
 typedef struct fr_func_s    fr_func_t;
 typedef struct fr_worker_s  fr_worker_t;
 typedef struct fr_tenant_s  fr_tenant_t;
+typedef struct fr_proto_s   fr_proto_t;
 
 
 typedef enum {
@@ -134,6 +135,7 @@ struct fr_req_s {
     uint64_t               t_queued;        /* usec */
     uint64_t               t_assigned;
     uint64_t               cpu_start;       /* usec of the worker's */
+    long long              orphans_start;   /* ticks; -1: not billed */
     int64_t                queue_us;
     int64_t                init_us;
     int64_t                duration_us;
@@ -215,6 +217,7 @@ struct fr_worker_s {
     unsigned               ino_socket:1;    /* ino[0] is a socket */
     unsigned               evicted:1;       /* stopped for its tenant */
     unsigned               init:1;          /* faas-init is its pid 1 */
+    fr_proto_t            *proto;           /* forked it, or NULL */
     fr_stop_e              why;             /* it was stopped */
     int64_t                memory;          /* its function's, counted */
     int                    status;          /* as wait4() gave it */
@@ -288,6 +291,7 @@ struct fr_func_s {
     fr_stats_t             stats;
     uint64_t               throttled_until; /* msec */
     fr_timer_t             timer;           /* end of the throttle */
+    fr_proto_t            *proto;           /* its workers fork from */
 };
 
 
@@ -314,6 +318,7 @@ typedef struct {
     fr_link_t              funcs;
     fr_link_t              conns;
     fr_link_t              workers;
+    fr_link_t              protos;
     fr_func_t             *hash[256];
     fr_io_t                listen;
     fr_io_t                signal;
@@ -339,6 +344,9 @@ typedef struct {
     unsigned               conf_generation; /* runner config changes */
     uint64_t               start_failures;  /* of all functions */
     uint64_t               unrouted;        /* no such function */
+    int                    nprotos;         /* prototypes alive */
+    uint64_t               proto_starts;
+    uint64_t               proto_forks;     /* workers forked by them */
 } fr_runner_t;
 
 

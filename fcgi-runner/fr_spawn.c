@@ -29,10 +29,10 @@
 #include "fr_log.h"
 #include "fr_path.h"
 #include "fr_isolate.h"
+#include "fr_proto.h"
 #include "fr_spawn.h"
 
 
-#define FR_SEARCH_PATH     "/usr/local/bin:/usr/bin:/bin"
 #define FR_DEFAULT_PATH    "PATH=" FR_SEARCH_PATH
 #define FR_STRAYS_MAX      256        /* processes stopped at once */
 
@@ -48,9 +48,10 @@ static int fr_env_has(fr_func_t *f, const char *name);
 static char **fr_spawn_env(fr_func_t *f, const fr_buf_t *params);
 static int fr_spawn_child(void *data);
 static int fr_spawn_kill_pass(fr_worker_t *w, fr_stray_t *strays, int *n);
-static char *fr_find_exec_at(int dirfd, const char *cmd,
-    char resolved[PATH_MAX]);
 static int fr_spawn_chdir(fr_func_t *f);
+static fr_proto_t *fr_spawn_proto(fr_func_t *f);
+static pid_t fr_spawn_clone(fr_func_t *f, char **env, int fd[3],
+    int *exec_fd, int proto);
 
 
 /* what the child needs, on the runner's memory while it runs */
@@ -119,17 +120,20 @@ fr_spawn_close(int *fd, int n)
  * /dev/null; the runner's stderr for 2). params: a CGI request's
  * parameters, its meta-variables; NULL for a kept FastCGI worker.
  * *exec_fd is closed when the program runs, or carries the errno of a
- * failed exec. Returns the pid, or -1.
+ * failed exec. An isolated function's worker is forked by its
+ * prototype (*proto, fr_proto.c); when that cannot be, the runner
+ * starts it itself, as it does every other. Returns the pid, or -1.
  */
 
 pid_t
-fr_spawn(fr_func_t *f, const fr_buf_t *params, int fd[3], int *exec_fd)
+fr_spawn(fr_func_t *f, const fr_buf_t *params, int fd[3], int *exec_fd,
+    fr_proto_t **proto)
 {
-    int            pexec[2];
-    char         **env;
-    pid_t          pid;
-    fr_child_t     child;
-    fr_isolate_t   iso;
+    char        **env;
+    pid_t         pid;
+    fr_proto_t   *p;
+
+    *proto = NULL;
 
     if (f->exec_path == NULL) {
         fr_log(FR_LOG_ERR, 0, "function \"%s\" cannot start: exec \"%s\" "
@@ -144,15 +148,78 @@ fr_spawn(fr_func_t *f, const fr_buf_t *params, int fd[3], int *exec_fd)
         return -1;
     }
 
+    env = fr_spawn_env(f, params);
+    if (env == NULL) {
+        fr_log(FR_LOG_ALERT, errno, "malloc() failed");
+        return -1;
+    }
+
+    p = fr_proto_wanted(f) ? fr_spawn_proto(f) : NULL;
+    pid = p ? fr_proto_fork(p, env, fd, exec_fd) : -1;
+
+    if (pid == -1 && p && f->proto == NULL) {
+        /* it was retired: once more, from a new one */
+        p = fr_spawn_proto(f);
+        pid = p ? fr_proto_fork(p, env, fd, exec_fd) : -1;
+    }
+
+    if (pid > 0) {
+        *proto = p;
+
+    } else {
+        pid = fr_spawn_clone(f, env, fd, exec_fd, 0);
+    }
+
+    free(env);
+
+    return pid;
+}
+
+
+/* the function's prototype, started if it has none: or NULL */
+
+static fr_proto_t *
+fr_spawn_proto(fr_func_t *f)
+{
+    int          fd[3], exec_fd;
+    pid_t        pid;
+    fr_proto_t  *p;
+
+    static char  *noenv[] = { NULL };
+
+    p = fr_proto_current(f);
+
+    if (p == NULL && (p = fr_proto_new(f, &fd[0])) != NULL) {
+        fd[1] = fd[2] = exec_fd = -1;
+        pid = fr_spawn_clone(f, noenv, fd, &exec_fd, 1);
+        close(fd[0]);
+
+        if (fr_proto_started(p, pid, exec_fd) != FR_OK) {
+            p = NULL;
+        }
+    }
+
+    return p;
+}
+
+
+/* a worker, or a prototype (proto), started by the runner */
+
+static pid_t
+fr_spawn_clone(fr_func_t *f, char **env, int fd[3], int *exec_fd, int proto)
+{
+    int            pexec[2];
+    pid_t          pid;
+    fr_child_t     child;
+    fr_isolate_t   iso;
+
     if (pipe2(pexec, O_CLOEXEC) == -1) {
         fr_log(FR_LOG_ALERT, errno, "pipe2() failed");
         return -1;
     }
 
-    env = fr_spawn_env(f, params);
-    if (env == NULL || fr_isolate_prepare(f, &iso) != FR_OK) {
+    if (fr_isolate_prepare(f, &iso, proto) != FR_OK) {
         fr_log(FR_LOG_ALERT, errno, "malloc() failed");
-        free(env);
         close(pexec[0]);
         close(pexec[1]);
         return -1;
@@ -173,7 +240,6 @@ fr_spawn(fr_func_t *f, const fr_buf_t *params, int fd[3], int *exec_fd)
     pid = clone(fr_spawn_child, fr_child_stack + sizeof(fr_child_stack),
                 CLONE_VM | CLONE_VFORK | SIGCHLD | iso.flags, &child);
 
-    free(env);
     fr_isolate_done(&iso);
     close(pexec[1]);
 
@@ -387,7 +453,7 @@ fr_spawn_child(void *data)
         goto failed;
     }
 
-    if (f->conf.memory > 0) {
+    if (f->conf.memory > 0 && !c->iso->proto) {
         rl.rlim_cur = rl.rlim_max = (rlim_t) f->conf.memory;
         (void) setrlimit(RLIMIT_AS, &rl);
     }
@@ -397,14 +463,17 @@ fr_spawn_child(void *data)
      * tenant's with dynamic users), descriptors per process; no core
      * dumps of customers' memory. faas-init is not held to the count
      * (its one fork must not fail because the tenant's other functions
-     * are busy); it sets the limit for the function it starts.
+     * are busy); it sets the limit for the function it starts. Nor is
+     * a prototype, which sets them for each worker it forks.
      */
     rl.rlim_cur = rl.rlim_max = c->iso->argv ? RLIM_INFINITY
                                              : (rlim_t) f->conf.max_processes;
     (void) setrlimit(RLIMIT_NPROC, &rl);
 
-    rl.rlim_cur = rl.rlim_max = (rlim_t) f->conf.max_files;
-    (void) setrlimit(RLIMIT_NOFILE, &rl);
+    if (!c->iso->proto) {
+        rl.rlim_cur = rl.rlim_max = (rlim_t) f->conf.max_files;
+        (void) setrlimit(RLIMIT_NOFILE, &rl);
+    }
 
     rl.rlim_cur = rl.rlim_max = 0;
     (void) setrlimit(RLIMIT_CORE, &rl);
@@ -414,7 +483,14 @@ fr_spawn_child(void *data)
         goto failed;
     }
 
-    if (f->set_user) {
+    /* a prototype keeps root, for the function not to reach it; its
+     * workers share a pid namespace it makes for them */
+    if (c->iso->unshare_pid && unshare(CLONE_NEWPID) == -1) {
+        err = errno;
+        goto failed;
+    }
+
+    if (f->set_user && !c->iso->proto) {
         if (syscall(SYS_setgroups, 1, &f->gid) == -1
             || syscall(SYS_setgid, f->gid) == -1
             || syscall(SYS_setuid, f->uid) == -1)
@@ -424,15 +500,25 @@ fr_spawn_child(void *data)
         }
     }
 
+    if (f->set_user && c->iso->proto) {
+        fr_path_as(f->uid, f->gid);
+    }
+
     /*
      * Its folder, looked up with its own rights (and in its own mounts),
      * must still be the one its identity was taken from; setuid
      * programs gain it nothing.
      */
-    if (fr_spawn_chdir(f) == -1
-        || syscall(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
+    i = fr_spawn_chdir(f);
+    err = errno;
+
+    if (f->set_user && c->iso->proto) {
+        fr_path_as_runner();
+    }
+
+    if (i == -1 || syscall(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
     {
-        err = errno;
+        err = (i == -1) ? err : errno;
         goto failed;
     }
 
@@ -672,184 +758,4 @@ fr_worker_exec_check(fr_worker_t *w)
     if (w->exec.fd != -1) {
         fr_spawn_exec_handler(&w->exec, EPOLLIN);
     }
-}
-
-
-/*
- * Splits a command line at blanks; single and double quotes group,
- * a backslash escapes the next character. Returns argc, or -1.
- */
-
-int
-fr_split_args(const char *line, char ***argv)
-{
-    int          argc, quote;
-    char       **av, *arg, *a;
-    const char  *p;
-
-    av = calloc(strlen(line) / 2 + 2, sizeof(char *));
-    arg = malloc(strlen(line) + 1);
-
-    if (av == NULL || arg == NULL) {
-        free(av);
-        free(arg);
-        return -1;
-    }
-
-    argc = 0;
-    p = line;
-
-    for ( ;; ) {
-        while (isspace((u_char) *p)) {
-            p++;
-        }
-
-        if (*p == '\0') {
-            break;
-        }
-
-        a = arg;
-        quote = 0;
-
-        for ( /* void */ ; *p; p++) {
-            if (quote) {
-                if (*p == quote) {
-                    quote = 0;
-
-                } else {
-                    *a++ = *p;
-                }
-
-                continue;
-            }
-
-            if (*p == '"' || *p == '\'') {
-                quote = *p;
-                continue;
-            }
-
-            if (*p == '\\' && p[1]) {
-                *a++ = *++p;
-                continue;
-            }
-
-            if (isspace((u_char) *p)) {
-                break;
-            }
-
-            *a++ = *p;
-        }
-
-        if (quote) {
-            goto failed;
-        }
-
-        *a = '\0';
-
-        av[argc] = strdup(arg);
-        if (av[argc] == NULL) {
-            goto failed;
-        }
-
-        argc++;
-    }
-
-    free(arg);
-
-    if (argc == 0) {
-        free(av);
-        return -1;
-    }
-
-    *argv = av;
-    return argc;
-
-failed:
-
-    while (argc) {
-        free(av[--argc]);
-    }
-
-    free(av);
-    free(arg);
-
-    return -1;
-}
-
-
-/*
- * A path with a slash is taken relative to the function's folder; a bare
- * name is looked up in the default PATH. NULL when nothing executable.
- */
-
-char *
-fr_find_exec(const char *cmd, const char *dir)
-{
-    int          dfd;
-    char        *r, path[PATH_MAX];
-    const char  *p, *e;
-
-    if (strchr(cmd, '/')) {
-        dfd = fr_path_open(AT_FDCWD, dir, O_PATH | O_DIRECTORY, path);
-
-        if (dfd == -1) {
-            return NULL;
-        }
-
-        r = fr_find_exec_at(dfd, cmd, path);
-        close(dfd);
-
-        return r;
-    }
-
-    for (p = FR_SEARCH_PATH; *p; p = *e ? e + 1 : e) {
-        e = strchr(p, ':');
-        if (e == NULL) {
-            e = p + strlen(p);
-        }
-
-        snprintf(path, sizeof(path), "%.*s/%s", (int) (e - p), p, cmd);
-
-        r = fr_find_exec_at(AT_FDCWD, path, path);
-
-        if (r != NULL || errno == ELOOP) {
-            return r;
-        }
-    }
-
-    errno = ENOENT;
-
-    return NULL;
-}
-
-
-/*
- * An executable regular file under the symlink rule, for the current
- * file-system identity (faccessat() with AT_EACCESS checks the fsuid);
- * where it is, allocated. resolved: dirfd's path.
- */
-
-static char *
-fr_find_exec_at(int dirfd, const char *cmd, char resolved[PATH_MAX])
-{
-    int          fd, ok;
-    struct stat  st;
-
-    fd = fr_path_open(dirfd, cmd, O_PATH, resolved);
-
-    if (fd == -1) {
-        return NULL;
-    }
-
-    ok = fstat(fd, &st) == 0 && S_ISREG(st.st_mode)
-         && faccessat(fd, "", X_OK, AT_EMPTY_PATH | AT_EACCESS) == 0;
-
-    close(fd);
-
-    if (!ok) {
-        errno = EACCES;
-        return NULL;
-    }
-
-    return strdup(resolved);
 }

@@ -9,15 +9,17 @@
 #include "fr_runner.h"
 
 
+/* where a bare exec is looked for, and a function's default PATH */
+#define FR_SEARCH_PATH     "/usr/local/bin:/usr/bin:/bin"
+
+
 int fr_spawn_pipe(int p[2], int ours, ino_t *ino);
 void fr_spawn_close(int *fd, int n);
 pid_t fr_spawn(fr_func_t *f, const fr_buf_t *params, int fd[3],
-    int *exec_fd);
+    int *exec_fd, fr_proto_t **proto);
 void fr_spawn_kill_strays(fr_worker_t *w);
 void fr_spawn_exec_handler(fr_io_t *io, uint32_t events);
 void fr_worker_exec_check(fr_worker_t *w);
-int fr_split_args(const char *line, char ***argv);
-char *fr_find_exec(const char *cmd, const char *dir);
 
 
 #endif /* FR_SPAWN_H */

@@ -201,6 +201,12 @@ fr_render_json(fr_out_t *o, fr_view_t *fv, int nf, fr_view_t *tv, int nt)
         fr_outs(o, "null");
     }
 
+    fr_outs(o, "},\"prototypes\":{\"live\":");
+    fr_out_u64(o, (uint64_t) fr_runner.nprotos);
+    fr_outs(o, ",\"starts\":");
+    fr_out_u64(o, fr_runner.proto_starts);
+    fr_outs(o, ",\"forks\":");
+    fr_out_u64(o, fr_runner.proto_forks);
     fr_outs(o, "},\"spawn_failures\":");
     fr_out_u64(o, fr_runner.start_failures);
     fr_outs(o, ",\"reloads\":");

@@ -1,7 +1,9 @@
 /*
  * Copyright (C) ngx_faas developers
  *
- * faas-init: process 1 of a worker's pid namespace (isolation = pid).
+ * faas-init: process 1 of a worker's pid namespace (isolation = pid),
+ * when the runner starts the worker itself; "faas-init prototype ..."
+ * is a function's prototype (faas-proto.c).
  *
  *     faas-init MAX_PROCESSES PATH ARGV0 [ARG...]
  *
@@ -35,6 +37,8 @@
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "faas-proto.h"
 
 
 static void
@@ -74,6 +78,10 @@ main(int argc, char **argv, char **envp)
     pid_t      child, pid;
     sigset_t   all, old;
     siginfo_t  si;
+
+    if (argc > 1 && strcmp(argv[1], "prototype") == 0) {
+        return faas_prototype(argc - 2, argv + 2);
+    }
 
     if (argc < 4 || getpid() != 1) {
         static const char  usage[] =

@@ -1,0 +1,677 @@
+/*
+ * Copyright (C) ngx_faas developers
+ *
+ * Prototypes: a process per isolated function, made once, already in
+ * the function's namespaces, mounts and folder (faas-init prototype,
+ * init/faas-proto.c), that forks its workers on the runner's word. A
+ * worker then costs a fork and an exec, not namespaces, mounts and path
+ * lookups. The worker is forked with CLONE_PARENT: the runner's own
+ * child, reaped, metered and killed as any other; the prototype only
+ * says its pid, which is checked.
+ *
+ * The runner waits for the prototype's answer (a fork: well under a
+ * millisecond) with a bound; one that does not answer in time, answers
+ * what it was not asked, or names a process that is not a new child of
+ * the runner is retired, and the function's next worker makes a new
+ * one. A prototype is kept while its function has workers from it and
+ * for prototype_idle_timeout after; retired when its function changes
+ * or goes. Its pid namespace (isolation = pid) lives until its last
+ * worker has ended: what the workers leave behind in it is killed as
+ * they end.
+ */
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "init/faas-proto.h"
+#include "fr_log.h"
+#include "fr_proto.h"
+
+
+#define FR_PROTO_WAIT_MSEC  1000      /* for an answer: a fork */
+#define FR_PROTO_SWEEPS     16
+
+
+static int fr_proto_answer(fr_proto_t *p, int32_t r[2]);
+static int fr_proto_new_child(fr_proto_t *p, pid_t pid);
+static void fr_proto_sweep(fr_proto_t *p);
+static pid_t fr_proto_session(pid_t pid, pid_t *ppid);
+static void fr_proto_idle(fr_timer_t *t);
+static void fr_proto_free(fr_proto_t *p);
+
+
+static int  fr_proto_null = -1;
+
+
+/* isolation is what a prototype saves: without it, a spawn is a vfork */
+
+int
+fr_proto_wanted(fr_func_t *f)
+{
+    return fr_runner.is_root && f->set_user && f->conf.isolation
+           && fr_runner.init_fd != -1;
+}
+
+
+/* the function's prototype, alive and of its present settings, or NULL */
+
+fr_proto_t *
+fr_proto_current(fr_func_t *f)
+{
+    int          n;
+    dev_t        dev[FR_ISOLATE_KEEP];
+    ino_t        ino[FR_ISOLATE_KEEP];
+    fr_proto_t  *p;
+
+    p = f->proto;
+
+    if (p && (p->pid == 0 || p->generation != f->generation)) {
+        fr_proto_retire(p);
+        p = NULL;
+    }
+
+    /* its mounts of the function's paths under /tmp are still those */
+    if (p && p->nkept) {
+        n = fr_isolate_kept(f, dev, ino);
+
+        if (n != p->nkept || n < 0
+            || memcmp(dev, p->kept_dev, n * sizeof(dev_t))
+            || memcmp(ino, p->kept_ino, n * sizeof(ino_t)))
+        {
+            fr_log(FR_LOG_INFO, 0, "the paths of \"%s\" changed: a new "
+                   "prototype", f->name);
+            fr_proto_retire(p);
+            p = NULL;
+        }
+    }
+
+    if (p) {
+        fr_timer_del(&p->timer);
+    }
+
+    return p;
+}
+
+
+/* a prototype to be: its socket; *child_fd is the end it is started on */
+
+fr_proto_t *
+fr_proto_new(fr_func_t *f, int *child_fd)
+{
+    int          sv[2], size;
+    fr_proto_t  *p;
+
+    if (fr_proto_null == -1) {
+        fr_proto_null = open("/dev/null", O_RDWR | O_CLOEXEC);
+    }
+
+    p = calloc(1, sizeof(fr_proto_t));
+
+    if (p == NULL || (p->name = strdup(f->name)) == NULL) {
+        fr_log(FR_LOG_ALERT, errno, "malloc() failed");
+        free(p);
+        return NULL;
+    }
+
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1) {
+        fr_log(FR_LOG_ALERT, errno, "socketpair() failed");
+        free(p->name);
+        free(p);
+        return NULL;
+    }
+
+    /* a CGI request's environment in one message */
+    size = FAAS_PROTO_MSG_MAX + 65536;
+    (void) setsockopt(sv[0], SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(int));
+    (void) setsockopt(sv[1], SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(int));
+
+    p->func = f;
+    p->generation = f->generation;
+    p->nkept = fr_isolate_kept(f, p->kept_dev, p->kept_ino);
+    p->fd = sv[0];
+    p->timer.handler = fr_proto_idle;
+    p->timer.data = p;
+    fr_list_insert_tail(&fr_runner.protos, &p->link);
+    fr_runner.nprotos++;
+
+    *child_fd = sv[1];
+
+    return p;
+}
+
+
+/*
+ * Started (pid, or -1): its exec checked, then its first word, the pid
+ * of its namespace's process 1. FR_ERROR: it is retired.
+ */
+
+int
+fr_proto_started(fr_proto_t *p, pid_t pid, int exec_fd)
+{
+    int      err, pidns;
+    int32_t  r[2];
+
+    p->pid = (pid > 0) ? pid : 0;
+    err = 0;
+
+    if (pid > 0 && exec_fd != -1
+        && read(exec_fd, &err, sizeof(int)) == (ssize_t) sizeof(int))
+    {
+        /* its folder, its mounts or faas-init: as a worker could not */
+        fr_log(FR_LOG_ERR, err, "the prototype of \"%s\" could not start",
+               p->name);
+        err = -1;
+    }
+
+    if (exec_fd != -1) {
+        close(exec_fd);
+    }
+
+    pidns = (p->func->conf.isolation & FR_ISOLATE_PID) != 0;
+
+    if (pid <= 0 || err || fr_proto_answer(p, r) != FR_OK) {
+        fr_proto_retire(p);
+        return FR_ERROR;
+    }
+
+    if (r[0] < 0 || (pidns && !fr_proto_new_child(p, r[0]))
+        || (!pidns && r[0] != 0))
+    {
+        fr_log(FR_LOG_ERR, r[0] < 0 ? r[1] : 0, "prototype %d of \"%s\" "
+               "could not start its pid namespace", (int) pid, p->name);
+        fr_proto_retire(p);
+        return FR_ERROR;
+    }
+
+    p->init = r[0];
+    p->func->proto = p;
+    fr_runner.proto_starts++;
+
+    fr_log(FR_LOG_INFO, 0, "prototype %d of \"%s\" started", (int) pid,
+           p->name);
+
+    return FR_OK;
+}
+
+
+/*
+ * A worker forked by the prototype with fd[0..2] as its 0, 1 and 2 (-1:
+ * /dev/null; the runner's stderr for 2) and env. *exec_fd as for
+ * fr_spawn(). Returns its pid; -1: the caller spawns it itself (the
+ * prototype is retired if it was at fault).
+ */
+
+pid_t
+fr_proto_fork(fr_proto_t *p, char **env, int fd[3], int *exec_fd)
+{
+    int              i, pexec[2], fds[4];
+    char            *msg;
+    size_t           len;
+    ssize_t          n;
+    int32_t          r[2];
+    struct iovec     iov;
+    struct msghdr    mh;
+    struct cmsghdr  *cm;
+    union {
+        struct cmsghdr  align;
+        char            buf[CMSG_SPACE(sizeof(fds))];
+    } ctl;
+
+    /* nothing it was not asked: one that talks on its own is not ours */
+    n = recv(p->fd, r, sizeof(r), MSG_DONTWAIT);
+
+    if (n != -1 || errno != EAGAIN) {
+        fr_log(FR_LOG_ERR, n == -1 ? errno : 0, "prototype %d of \"%s\" %s, "
+               "retiring it", (int) p->pid, p->name,
+               n == 0 ? "exited" : "spoke unasked");
+        fr_proto_retire(p);
+        return -1;
+    }
+
+    for (len = 0, i = 0; env[i]; i++) {
+        len += strlen(env[i]) + 1;
+    }
+
+    if (len > FAAS_PROTO_MSG_MAX || (msg = malloc(len + 1)) == NULL) {
+        return -1;
+    }
+
+    for (len = 0, i = 0; env[i]; i++) {
+        memcpy(msg + len, env[i], strlen(env[i]) + 1);
+        len += strlen(env[i]) + 1;
+    }
+
+    if (pipe2(pexec, O_CLOEXEC) == -1) {
+        fr_log(FR_LOG_ALERT, errno, "pipe2() failed");
+        free(msg);
+        return -1;
+    }
+
+    fds[0] = fd[0] != -1 ? fd[0] : fr_proto_null;
+    fds[1] = fd[1] != -1 ? fd[1] : fr_proto_null;
+    fds[2] = fd[2] != -1 ? fd[2] : STDERR_FILENO;
+    fds[3] = pexec[1];
+
+    iov.iov_base = msg;
+    iov.iov_len = len;
+
+    memset(&mh, 0, sizeof(mh));
+    mh.msg_iov = &iov;
+    mh.msg_iovlen = 1;
+    mh.msg_control = ctl.buf;
+    mh.msg_controllen = sizeof(ctl.buf);
+
+    cm = CMSG_FIRSTHDR(&mh);
+    cm->cmsg_level = SOL_SOCKET;
+    cm->cmsg_type = SCM_RIGHTS;
+    cm->cmsg_len = CMSG_LEN(sizeof(fds));
+    memcpy(CMSG_DATA(cm), fds, sizeof(fds));
+
+    i = (sendmsg(p->fd, &mh, MSG_NOSIGNAL) == (ssize_t) len) ? FR_OK
+        : FR_ERROR;
+
+    if (i != FR_OK) {
+        fr_log(FR_LOG_ERR, errno, "prototype %d of \"%s\" exited or cannot "
+               "be written to, retiring it", (int) p->pid, p->name);
+    }
+
+    free(msg);
+    close(pexec[1]);
+
+    if (i != FR_OK || fr_proto_answer(p, r) != FR_OK) {
+        close(pexec[0]);
+        fr_proto_retire(p);
+        return -1;
+    }
+
+    if (r[0] <= 0) {
+        /* it could not fork: the runner could not either */
+        fr_log(FR_LOG_ERR, r[1], "prototype %d of \"%s\": fork failed",
+               (int) p->pid, p->name);
+        close(pexec[0]);
+        return -1;
+    }
+
+    if (!fr_proto_new_child(p, r[0])) {
+        fr_log(FR_LOG_ERR, 0, "prototype %d of \"%s\" named process %d, "
+               "not a new child of the runner, retiring it", (int) p->pid,
+               p->name, (int) r[0]);
+        close(pexec[0]);
+        fr_proto_retire(p);
+        return -1;
+    }
+
+    p->refs++;
+    p->forks++;
+    fr_runner.proto_forks++;
+
+    *exec_fd = pexec[0];
+
+    return r[0];
+}
+
+
+/* its answer, within the bound */
+
+static int
+fr_proto_answer(fr_proto_t *p, int32_t r[2])
+{
+    int            n;
+    ssize_t        len;
+    struct pollfd  pfd;
+
+    pfd.fd = p->fd;
+    pfd.events = POLLIN;
+
+    do {
+        n = poll(&pfd, 1, FR_PROTO_WAIT_MSEC);
+    } while (n == -1 && errno == EINTR);
+
+    if (n != 1) {
+        fr_log(FR_LOG_ERR, 0, "prototype %d of \"%s\" did not answer within "
+               "%d ms, retiring it", (int) p->pid, p->name,
+               FR_PROTO_WAIT_MSEC);
+        return FR_ERROR;
+    }
+
+    len = recv(p->fd, r, 2 * sizeof(int32_t), MSG_DONTWAIT | MSG_TRUNC);
+
+    if (len != (ssize_t) (2 * sizeof(int32_t))) {
+        fr_log(FR_LOG_ERR, len == -1 ? errno : 0, "prototype %d of \"%s\" "
+               "%s, retiring it", (int) p->pid, p->name,
+               len == 0 ? "exited" : "answered garbage");
+        return FR_ERROR;
+    }
+
+    return FR_OK;
+}
+
+
+/*
+ * A child of the runner not yet waited for, and none it knows: the
+ * prototype cannot make the runner take another process for a worker.
+ */
+
+static int
+fr_proto_new_child(fr_proto_t *p, pid_t pid)
+{
+    fr_link_t    *l;
+    fr_worker_t  *w;
+    fr_proto_t   *q;
+    siginfo_t     si;
+
+    if (pid <= 0 || pid == p->pid || pid == p->init) {
+        return 0;
+    }
+
+    si.si_pid = 0;
+
+    if (waitid(P_PID, pid, &si, WEXITED | WNOHANG | WNOWAIT) == -1) {
+        return 0;
+    }
+
+    for (l = fr_list_first(&fr_runner.workers); l != &fr_runner.workers;
+         l = l->next)
+    {
+        w = fr_list_data(l, fr_worker_t, all);
+
+        if (w->pid == pid && !w->reaped) {
+            return 0;
+        }
+    }
+
+    for (l = fr_list_first(&fr_runner.protos); l != &fr_runner.protos;
+         l = l->next)
+    {
+        q = fr_list_data(l, fr_proto_t, link);
+
+        if (q->pid == pid || q->init == pid) {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+/* a worker it forked has ended */
+
+void
+fr_proto_release(fr_proto_t *p)
+{
+    if (p == NULL) {
+        return;
+    }
+
+    p->refs--;
+
+    if (p->init) {
+        fr_proto_sweep(p);
+    }
+
+    if (p->refs) {
+        return;
+    }
+
+    if (p->retired) {
+        fr_proto_free(p);
+        return;
+    }
+
+    fr_timer_add(&p->timer, fr_runner.conf.prototype_idle_timeout);
+}
+
+
+/*
+ * What ended workers left in the pid namespace: every orphan comes to
+ * its process 1. One of a session that is no live worker's is killed;
+ * what it had forked comes to process 1 in turn, for the next look.
+ */
+
+static void
+fr_proto_sweep(fr_proto_t *p)
+{
+    int           i, fd, killed, pfd;
+    char          path[64], buf[4096], *s, *end;
+    pid_t         pid, sid, ppid;
+    ssize_t       n;
+    fr_link_t    *l;
+    fr_worker_t  *w;
+
+    for (i = 0; i < FR_PROTO_SWEEPS; i++) {
+        snprintf(path, sizeof(path), "/proc/%d/task/%d/children",
+                 (int) p->init, (int) p->init);
+
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        n = (fd == -1) ? -1 : read(fd, buf, sizeof(buf) - 1);
+
+        if (fd != -1) {
+            close(fd);
+        }
+
+        if (n <= 0) {
+            return;
+        }
+
+        buf[n] = '\0';
+        killed = 0;
+
+        for (s = buf; *s; s = end) {
+            pid = (pid_t) strtol(s, &end, 10);
+
+            if (end == s) {
+                break;
+            }
+
+            sid = fr_proto_session(pid, &ppid);
+
+            if (sid <= 0 || ppid != p->init) {
+                continue;
+            }
+
+            for (l = fr_list_first(&fr_runner.workers);
+                 l != &fr_runner.workers; l = l->next)
+            {
+                w = fr_list_data(l, fr_worker_t, all);
+
+                if (w->proto == p && !w->reaped && w->pid == sid) {
+                    break;
+                }
+            }
+
+            if (l != &fr_runner.workers) {
+                continue;
+            }
+
+            /* pinned, then checked again: still process 1's child */
+            pfd = (int) syscall(SYS_pidfd_open, pid, 0);
+
+            if (pfd == -1) {
+                continue;
+            }
+
+            if (fr_proto_session(pid, &ppid) == sid && ppid == p->init) {
+                fr_log(FR_LOG_INFO, 0, "killing process %d left behind in "
+                       "the pid namespace of \"%s\"", (int) pid, p->name);
+                (void) syscall(SYS_pidfd_send_signal, pfd, SIGKILL, NULL, 0);
+                killed++;
+            }
+
+            close(pfd);
+        }
+
+        if (killed == 0) {
+            return;
+        }
+    }
+}
+
+
+/* a live process's session and parent, from /proc/PID/stat; or -1 */
+
+static pid_t
+fr_proto_session(pid_t pid, pid_t *ppid)
+{
+    int       fd, state_ppid, pgrp, sid;
+    char      path[64], buf[512], *p, state;
+    ssize_t   n;
+
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int) pid);
+
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd == -1) {
+        return -1;
+    }
+
+    n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+
+    if (n <= 0) {
+        return -1;
+    }
+
+    buf[n] = '\0';
+
+    /* "pid (comm) state ppid pgrp session ...": comm may hold anything */
+    p = strrchr(buf, ')');
+
+    if (p == NULL || sscanf(p + 1, " %c %d %d %d", &state, &state_ppid,
+                            &pgrp, &sid) != 4
+        || state == 'Z' || state == 'X')
+    {
+        /* dead already: process 1 reaps it */
+        return -1;
+    }
+
+    *ppid = state_ppid;
+
+    return sid;
+}
+
+
+static void
+fr_proto_idle(fr_timer_t *t)
+{
+    fr_proto_t  *p;
+
+    p = t->data;
+
+    if (p->refs == 0) {
+        fr_log(FR_LOG_DEBUG, 0, "prototype %d of \"%s\" idle, stopping",
+               (int) p->pid, p->name);
+        fr_proto_retire(p);
+    }
+}
+
+
+/*
+ * No more workers from it: the prototype goes now (it is the runner's
+ * child, not yet waited for: its pid is its own), its pid namespace
+ * with its last worker.
+ */
+
+void
+fr_proto_retire(fr_proto_t *p)
+{
+    if (p->func && p->func->proto == p) {
+        p->func->proto = NULL;
+    }
+
+    p->func = NULL;
+    fr_timer_del(&p->timer);
+
+    if (!p->retired) {
+        p->retired = 1;
+        fr_runner.nprotos--;
+    }
+
+    if (p->fd != -1) {
+        close(p->fd);
+        p->fd = -1;
+    }
+
+    if (p->pid) {
+        (void) kill(p->pid, SIGKILL);
+        p->pid = 0;
+    }
+
+    if (p->refs == 0) {
+        fr_proto_free(p);
+    }
+}
+
+
+static void
+fr_proto_free(fr_proto_t *p)
+{
+    if (p->init) {
+        (void) kill(p->init, SIGKILL);
+    }
+
+    fr_list_remove(&p->link);
+    free(p->name);
+    free(p);
+}
+
+
+/* a child of the runner that was no worker: a prototype's or its 1's */
+
+int
+fr_proto_reaped(pid_t pid, int status)
+{
+    fr_link_t   *l;
+    fr_proto_t  *p;
+
+    for (l = fr_list_first(&fr_runner.protos); l != &fr_runner.protos;
+         l = l->next)
+    {
+        p = fr_list_data(l, fr_proto_t, link);
+
+        if (p->pid == pid) {
+            fr_log(FR_LOG_ERR, 0, "prototype %d of \"%s\" exited (status "
+                   "%d): its function's next worker starts a new one",
+                   (int) pid, p->name, status);
+            p->pid = 0;
+            fr_proto_retire(p);
+            return 1;
+        }
+
+        if (p->init == pid) {
+            fr_log(p->retired ? FR_LOG_DEBUG : FR_LOG_ERR, 0, "process 1 "
+                   "of the pid namespace of \"%s\" exited (status %d)",
+                   p->name, status);
+            p->init = 0;
+            fr_proto_retire(p);
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+/* shutdown: each goes, its namespace with its last worker */
+
+void
+fr_protos_stop(void)
+{
+    fr_link_t  *l, *next;
+
+    for (l = fr_list_first(&fr_runner.protos); l != &fr_runner.protos;
+         l = next)
+    {
+        next = l->next;
+        fr_proto_retire(fr_list_data(l, fr_proto_t, link));
+    }
+}

@@ -1,0 +1,43 @@
+/*
+ * Copyright (C) ngx_faas developers
+ */
+
+#ifndef FR_PROTO_H
+#define FR_PROTO_H
+
+
+#include "fr_event.h"
+#include "fr_runner.h"
+#include "fr_isolate.h"
+
+
+struct fr_proto_s {
+    char                  *name;        /* its function's, for the log */
+    fr_func_t             *func;        /* NULL once retired */
+    unsigned               generation;  /* of the function it was made for */
+    pid_t                  pid;         /* the prototype; 0: gone */
+    pid_t                  init;        /* its pid namespace's 1; 0: none */
+    int                    fd;          /* its socket */
+    unsigned               refs;        /* live workers forked by it */
+    int                    nkept;       /* folders it mounted (tmp) */
+    dev_t                  kept_dev[FR_ISOLATE_KEEP];
+    ino_t                  kept_ino[FR_ISOLATE_KEEP];
+    unsigned               retired:1;
+    uint64_t               forks;
+    fr_timer_t             timer;       /* prototype_idle_timeout */
+    fr_link_t              link;        /* in fr_runner.protos */
+};
+
+
+int fr_proto_wanted(fr_func_t *f);
+fr_proto_t *fr_proto_current(fr_func_t *f);
+fr_proto_t *fr_proto_new(fr_func_t *f, int *child_fd);
+int fr_proto_started(fr_proto_t *p, pid_t pid, int exec_fd);
+pid_t fr_proto_fork(fr_proto_t *p, char **env, int fd[3], int *exec_fd);
+void fr_proto_release(fr_proto_t *p);
+void fr_proto_retire(fr_proto_t *p);
+int fr_proto_reaped(pid_t pid, int status);
+void fr_protos_stop(void);
+
+
+#endif /* FR_PROTO_H */

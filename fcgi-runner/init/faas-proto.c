@@ -1,0 +1,387 @@
+/*
+ * Copyright (C) ngx_faas developers
+ *
+ * A function's prototype: faas-init started as
+ *
+ *     faas-init prototype RUNNER UID GID NPROC MEMORY NOFILE UMASK PIDNS
+ *               PATH ARGV0 [ARG...]
+ *
+ * by the runner, once per function, already inside the function's
+ * namespaces and mounts, in its folder, with no new privileges. It
+ * keeps root, so that the function, which runs as another user, can
+ * neither signal, trace nor read it; it does nothing with a path.
+ *
+ * Its socket to the runner is on 0 (SOCK_SEQPACKET). Each message is
+ * one worker to fork: its environment (strings, each NUL-ended) and,
+ * as SCM_RIGHTS, its 0, 1 and 2 and the exec report pipe. The worker is
+ * forked with CLONE_PARENT: it is the runner's child, as a worker
+ * spawned by the runner is, so the runner reaps it, meters it and kills
+ * it by its own rights. The child takes the function's limits and
+ * credentials and execs PATH; a failure goes to the report pipe. The
+ * reply is the worker's pid, or an errno.
+ *
+ * With PIDNS 1 the workers share a pid namespace of the function's
+ * own, whose process 1 is a reaper forked (CLONE_PARENT too) before
+ * the first worker: it mounts the namespace's /proc and reaps its
+ * orphans. Its pid is the first reply. The runner ends it, and with it
+ * everything in the namespace, when the prototype is retired and its
+ * last worker has ended.
+ *
+ * The prototype ends when the runner closes the socket or dies.
+ */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "faas-proto.h"
+
+
+#define FP_FDS  4
+
+
+typedef struct {
+    pid_t          runner;
+    uid_t          uid;
+    gid_t          gid;
+    rlim_t         nproc;
+    rlim_t         memory;
+    rlim_t         nofile;
+    mode_t         umask;
+    int            pidns;
+    int            dir;         /* the function's folder */
+    char          *path;
+    char         **argv;
+} fp_conf_t;
+
+
+static void fp_reaper(int ready, pid_t runner);
+static void fp_worker(fp_conf_t *c, int *fd, char **env);
+static pid_t fp_fork(void);
+static int fp_reply(pid_t pid, int err);
+
+
+/* a buffer as big as the runner may send: untouched pages cost nothing */
+static char  fp_msg[FAAS_PROTO_MSG_MAX];
+
+
+int
+faas_prototype(int argc, char **argv)
+{
+    int              p[2], fd[FP_FDS], nfd, i, n, err;
+    char            *s, **env, c;
+    pid_t            pid;
+    ssize_t          len;
+    fp_conf_t        conf;
+    struct iovec     iov;
+    struct msghdr    msg;
+    struct cmsghdr  *cm;
+    union {
+        struct cmsghdr  align;
+        char            buf[CMSG_SPACE(sizeof(int) * FP_FDS)];
+    } ctl;
+
+    if (argc < 10) {
+        return 2;
+    }
+
+    conf.runner = (pid_t) atoi(argv[0]);
+    conf.uid = (uid_t) strtoul(argv[1], NULL, 10);
+    conf.gid = (gid_t) strtoul(argv[2], NULL, 10);
+    conf.nproc = (rlim_t) strtoull(argv[3], NULL, 10);
+    conf.memory = (rlim_t) strtoull(argv[4], NULL, 10);
+    conf.nofile = (rlim_t) strtoull(argv[5], NULL, 10);
+    conf.umask = (mode_t) strtoul(argv[6], NULL, 8);
+    conf.pidns = atoi(argv[7]);
+    conf.path = argv[8];
+    conf.argv = argv + 9;
+
+    /* not the function's to trace or read, whoever it runs as */
+    if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1) {
+        return fp_reply(-1, errno);
+    }
+
+    /* its folder held, not stood in: not one of its processes */
+    conf.dir = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+    if (conf.dir == -1 || chdir("/") == -1) {
+        return fp_reply(-1, errno);
+    }
+
+    pid = 0;
+
+    if (conf.pidns) {
+        if (pipe2(p, O_CLOEXEC) == -1) {
+            return fp_reply(-1, errno);
+        }
+
+        pid = fp_fork();
+
+        if (pid == 0) {
+            close(p[0]);
+            fp_reaper(p[1], conf.runner);
+        }
+
+        close(p[1]);
+
+        /* its /proc mounted, or it failed */
+        if (pid == -1 || read(p[0], &c, 1) != 1) {
+            return fp_reply(-1, pid == -1 ? errno : EIO);
+        }
+
+        close(p[0]);
+    }
+
+    if (fp_reply(pid, 0) != 0) {
+        return 1;
+    }
+
+    for ( ;; ) {
+        iov.iov_base = fp_msg;
+        iov.iov_len = sizeof(fp_msg) - 1;
+
+        memset(&msg, 0, sizeof(msg));
+        msg.msg_iov = &iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = ctl.buf;
+        msg.msg_controllen = sizeof(ctl.buf);
+
+        len = recvmsg(0, &msg, MSG_CMSG_CLOEXEC);
+
+        if (len == -1 && errno == EINTR) {
+            continue;
+        }
+
+        if (len <= 0) {
+            /* the runner is done with us */
+            return 0;
+        }
+
+        nfd = 0;
+
+        for (cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
+            if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
+                n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+
+                for (i = 0; i < n; i++) {
+                    if (nfd < FP_FDS) {
+                        memcpy(&fd[nfd++], CMSG_DATA(cm) + i * sizeof(int),
+                               sizeof(int));
+
+                    } else {
+                        int  extra;
+
+                        memcpy(&extra, CMSG_DATA(cm) + i * sizeof(int),
+                               sizeof(int));
+                        close(extra);
+                    }
+                }
+            }
+        }
+
+        err = 0;
+        env = NULL;
+
+        if (nfd != FP_FDS || (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
+            err = EPROTO;
+
+        } else {
+            fp_msg[len] = '\0';
+
+            for (n = 0, s = fp_msg; s < fp_msg + len; s += strlen(s) + 1) {
+                n++;
+            }
+
+            env = malloc((n + 1) * sizeof(char *));
+
+            if (env == NULL) {
+                err = ENOMEM;
+
+            } else {
+                for (i = 0, s = fp_msg; i < n; s += strlen(s) + 1) {
+                    env[i++] = s;
+                }
+
+                env[n] = NULL;
+            }
+        }
+
+        pid = -1;
+
+        if (err == 0) {
+            pid = fp_fork();
+
+            if (pid == 0) {
+                fp_worker(&conf, fd, env);
+            }
+
+            err = (pid == -1) ? errno : 0;
+        }
+
+        free(env);
+
+        for (i = 0; i < nfd; i++) {
+            close(fd[i]);
+        }
+
+        if (fp_reply(pid, err) != 0) {
+            return 1;
+        }
+    }
+}
+
+
+/*
+ * A child of the runner, not of ours: a fork by the raw system call,
+ * so it touches nothing of libc's state but what it calls after.
+ */
+
+static pid_t
+fp_fork(void)
+{
+    return (pid_t) syscall(SYS_clone, CLONE_PARENT | SIGCHLD, 0, NULL, NULL,
+                           0);
+}
+
+
+static int
+fp_reply(pid_t pid, int err)
+{
+    int32_t  r[2];
+
+    r[0] = pid;
+    r[1] = err;
+
+    return send(0, r, sizeof(r), MSG_NOSIGNAL) == (ssize_t) sizeof(r) ? 0 : 1;
+}
+
+
+/*
+ * Process 1 of the function's pid namespace: its /proc, then nothing
+ * but reaping what the workers orphan. Dies with the runner.
+ */
+
+static void
+fp_reaper(int ready, pid_t runner)
+{
+    sigset_t  all;
+
+    (void) runner;
+
+    sigfillset(&all);
+    (void) sigprocmask(SIG_SETMASK, &all, NULL);
+
+    /* out of the prototype's group: the runner reaping it kills that */
+    (void) setsid();
+    (void) chdir("/");
+
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) == -1
+        || mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                 NULL) == -1)
+    {
+        _exit(1);
+    }
+
+    (void) !write(ready, "", 1);
+    (void) close_range(0, ~0U, 0);
+
+    for ( ;; ) {
+        (void) sigwaitinfo(&all, NULL);
+
+        while (waitpid(-1, NULL, WNOHANG) > 0) {
+            /* void */
+        }
+    }
+}
+
+
+/* the worker: the function's descriptors, limits, credentials, program */
+
+static void
+fp_worker(fp_conf_t *c, int *fd, char **env)
+{
+    int            i, err, hi[FP_FDS];
+    sigset_t       none;
+    struct rlimit  rl;
+
+    if (fchdir(c->dir) == -1) {
+        goto failed;
+    }
+
+    sigemptyset(&none);
+    (void) sigprocmask(SIG_SETMASK, &none, NULL);
+    (void) umask(c->umask);
+    (void) setsid();
+
+    /* above the ones they go to, then into place: 0, 1, 2 and 3 */
+    for (i = 0; i < FP_FDS; i++) {
+        hi[i] = fcntl(fd[i], F_DUPFD, 10);
+
+        if (hi[i] == -1) {
+            goto failed;
+        }
+    }
+
+    for (i = 0; i < FP_FDS; i++) {
+        if (dup2(hi[i], i) == -1) {
+            goto failed;
+        }
+    }
+
+    if (close_range(FP_FDS, ~0U, 0) == -1) {
+        goto failed;
+    }
+
+    (void) fcntl(3, F_SETFD, FD_CLOEXEC);
+
+    if (c->memory > 0) {
+        rl.rlim_cur = rl.rlim_max = c->memory;
+        (void) setrlimit(RLIMIT_AS, &rl);
+    }
+
+    rl.rlim_cur = rl.rlim_max = c->nproc;
+    (void) setrlimit(RLIMIT_NPROC, &rl);
+    rl.rlim_cur = rl.rlim_max = c->nofile;
+    (void) setrlimit(RLIMIT_NOFILE, &rl);
+    rl.rlim_cur = rl.rlim_max = 0;
+    (void) setrlimit(RLIMIT_CORE, &rl);
+
+    if (c->uid != (uid_t) -1
+        && (syscall(SYS_setgroups, 1, &c->gid) == -1
+            || syscall(SYS_setgid, c->gid) == -1
+            || syscall(SYS_setuid, c->uid) == -1))
+    {
+        goto failed;
+    }
+
+    /* dies with the runner, its parent; set after the credentials */
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) == -1) {
+        goto failed;
+    }
+
+    /* a parent outside its pid namespace is 0 to it */
+    if (getppid() != (c->pidns ? 0 : c->runner)) {
+        errno = ESRCH;
+        goto failed;
+    }
+
+    execve(c->path, c->argv, env);
+
+failed:
+
+    err = errno;
+    (void) !write(3, &err, sizeof(int));
+    _exit(127);
+}
