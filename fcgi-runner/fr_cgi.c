@@ -219,6 +219,11 @@ fr_cgi_reaped(fr_worker_t *w)
         return FR_DECLINED;
     }
 
+    if (w->err.fd != -1) {
+        /* its last words on stderr go with its response */
+        fr_stderr_drain(w);
+    }
+
     if (w->io.fd != -1) {
         fr_timer_add(&w->timer, FR_STRAYS_WAIT);
         return FR_DONE;

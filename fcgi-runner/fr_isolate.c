@@ -209,8 +209,8 @@ fr_isolate_prepare(fr_func_t *f, fr_isolate_t *iso, int proto)
         }
 
         /* "faas-init MAX_PROCESSES PATH ARGV0 ...", or "faas-init
-         * prototype RUNNER UID GID NPROC MEMORY NOFILE UMASK PIDNS PATH
-         * ARGV0 ..." (init/faas-proto.c) */
+         * prototype RUNNER UID GID NPROC MEMORY NOFILE UMASK PIDNS"
+         * (init/faas-proto.c) */
         n = 0;
         iso->argv[n++] = FR_INIT_NAME;
 
@@ -236,10 +236,13 @@ fr_isolate_prepare(fr_func_t *f, fr_isolate_t *iso, int proto)
             iso->argv[n++] = iso->num[argc];
         }
 
-        iso->argv[n++] = f->exec_path;
+        if (!proto) {
+            /* a prototype is told them with each worker */
+            iso->argv[n++] = f->exec_path;
 
-        for (argc = 0; f->argv[argc]; argc++) {
-            iso->argv[n++] = f->argv[argc];
+            for (argc = 0; f->argv[argc]; argc++) {
+                iso->argv[n++] = f->argv[argc];
+            }
         }
 
         iso->argv[n] = NULL;

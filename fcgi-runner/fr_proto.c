@@ -43,6 +43,7 @@
 #define FR_PROTO_SWEEPS     16
 
 
+static void fr_proto_put(char *msg, size_t *len, const char *s);
 static int fr_proto_answer(fr_proto_t *p, int32_t r[2]);
 static int fr_proto_new_child(fr_proto_t *p, pid_t pid);
 static void fr_proto_sweep(fr_proto_t *p);
@@ -215,8 +216,9 @@ fr_proto_started(fr_proto_t *p, pid_t pid, int exec_fd)
 pid_t
 fr_proto_fork(fr_proto_t *p, char **env, int fd[3], int *exec_fd)
 {
-    int              i, pexec[2], fds[4];
-    char            *msg;
+    int              i, argc, pexec[2], fds[4];
+    char            *msg, count[16];
+    fr_func_t       *f;
     size_t           len;
     ssize_t          n;
     int32_t          r[2];
@@ -239,17 +241,36 @@ fr_proto_fork(fr_proto_t *p, char **env, int fd[3], int *exec_fd)
         return -1;
     }
 
-    for (len = 0, i = 0; env[i]; i++) {
+    /* "N", the path, its N arguments, the environment */
+    f = p->func;
+
+    for (argc = 0; f->argv[argc]; argc++) { /* void */ }
+
+    snprintf(count, sizeof(count), "%d", argc);
+    len = strlen(count) + strlen(f->exec_path) + 2;
+
+    for (i = 0; i < argc; i++) {
+        len += strlen(f->argv[i]) + 1;
+    }
+
+    for (i = 0; env[i]; i++) {
         len += strlen(env[i]) + 1;
     }
 
-    if (len > FAAS_PROTO_MSG_MAX || (msg = malloc(len + 1)) == NULL) {
+    if (len > FAAS_PROTO_MSG_MAX || (msg = malloc(len)) == NULL) {
         return -1;
     }
 
-    for (len = 0, i = 0; env[i]; i++) {
-        memcpy(msg + len, env[i], strlen(env[i]) + 1);
-        len += strlen(env[i]) + 1;
+    len = 0;
+    fr_proto_put(msg, &len, count);
+    fr_proto_put(msg, &len, f->exec_path);
+
+    for (i = 0; i < argc; i++) {
+        fr_proto_put(msg, &len, f->argv[i]);
+    }
+
+    for (i = 0; env[i]; i++) {
+        fr_proto_put(msg, &len, env[i]);
     }
 
     if (pipe2(pexec, O_CLOEXEC) == -1) {
@@ -319,6 +340,17 @@ fr_proto_fork(fr_proto_t *p, char **env, int fd[3], int *exec_fd)
     *exec_fd = pexec[0];
 
     return r[0];
+}
+
+
+static void
+fr_proto_put(char *msg, size_t *len, const char *s)
+{
+    size_t  n;
+
+    n = strlen(s) + 1;
+    memcpy(msg + *len, s, n);
+    *len += n;
 }
 
 

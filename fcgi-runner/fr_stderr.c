@@ -142,6 +142,44 @@ fr_stderr_handler(fr_io_t *io, uint32_t events)
 }
 
 
+/*
+ * Its process was reaped: all it wrote is in the pipe, read now, before
+ * its response ends. EOF closes it; what still holds it open (a process
+ * left behind) is waited for by the mode.
+ */
+
+void
+fr_stderr_drain(fr_worker_t *w)
+{
+    int       i;
+    ssize_t   n;
+    u_char    buf[8192];
+
+    for (i = 0; i < 64 && w->err.fd != -1; i++) {
+        n = read(w->err.fd, buf, sizeof(buf));
+
+        if (n == -1 && errno == EINTR) {
+            continue;
+        }
+
+        if (n == -1 && errno == EAGAIN) {
+            return;
+        }
+
+        if (n <= 0) {
+            fr_io_close(&w->err);
+            return;
+        }
+
+        if (w->req == NULL
+            || w->ops->stderr(w, buf, (size_t) n) == FR_DECLINED)
+        {
+            fr_stderr_log(w, buf, (size_t) n);
+        }
+    }
+}
+
+
 /* the worker is gone: what was not logged is said once */
 
 void

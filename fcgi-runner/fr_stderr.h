@@ -12,6 +12,7 @@
 void fr_stderr_handler(fr_io_t *io, uint32_t events);
 void fr_stderr_log(fr_worker_t *w, const u_char *p, size_t n);
 void fr_stderr_resume(fr_timer_t *t);
+void fr_stderr_drain(fr_worker_t *w);
 void fr_stderr_done(fr_worker_t *w);
 void fr_stderr_invocation(const char *id, const char *function,
     const u_char *p, size_t n, size_t *logged);

@@ -4,7 +4,6 @@
  * A function's prototype: faas-init started as
  *
  *     faas-init prototype RUNNER UID GID NPROC MEMORY NOFILE UMASK PIDNS
- *               PATH ARGV0 [ARG...]
  *
  * by the runner, once per function, already inside the function's
  * namespaces and mounts, in its folder, with no new privileges. It
@@ -12,8 +11,12 @@
  * neither signal, trace nor read it; it does nothing with a path.
  *
  * Its socket to the runner is on 0 (SOCK_SEQPACKET). Each message is
- * one worker to fork: its environment (strings, each NUL-ended) and,
- * as SCM_RIGHTS, its 0, 1 and 2 and the exec report pipe. The worker is
+ * one worker to fork: strings, each NUL-ended: the count N of its
+ * arguments, the program's path, its N arguments and its environment;
+ * and, as SCM_RIGHTS, its 0, 1 and 2 and the exec report pipe. (The
+ * program is not on the prototype's own command line: nothing that
+ * looks for the function's processes by their command takes it for
+ * one.) The worker is
  * forked with CLONE_PARENT: it is the runner's child, as a worker
  * spawned by the runner is, so the runner reaps it, meters it and kills
  * it by its own rights. The child takes the function's limits and
@@ -62,13 +65,11 @@ typedef struct {
     mode_t         umask;
     int            pidns;
     int            dir;         /* the function's folder */
-    char          *path;
-    char         **argv;
 } fp_conf_t;
 
 
 static void fp_reaper(int ready, pid_t runner);
-static void fp_worker(fp_conf_t *c, int *fd, char **env);
+static void fp_worker(fp_conf_t *c, int *fd, char **argv, char **env);
 static pid_t fp_fork(void);
 static int fp_reply(pid_t pid, int err);
 
@@ -80,7 +81,7 @@ static char  fp_msg[FAAS_PROTO_MSG_MAX];
 int
 faas_prototype(int argc, char **argv)
 {
-    int              p[2], fd[FP_FDS], nfd, i, n, err;
+    int              p[2], fd[FP_FDS], nfd, i, k, n, nargs, err;
     char            *s, **env, c;
     pid_t            pid;
     ssize_t          len;
@@ -93,7 +94,7 @@ faas_prototype(int argc, char **argv)
         char            buf[CMSG_SPACE(sizeof(int) * FP_FDS)];
     } ctl;
 
-    if (argc < 10) {
+    if (argc < 8) {
         return 2;
     }
 
@@ -105,8 +106,6 @@ faas_prototype(int argc, char **argv)
     conf.nofile = (rlim_t) strtoull(argv[5], NULL, 10);
     conf.umask = (mode_t) strtoul(argv[6], NULL, 8);
     conf.pidns = atoi(argv[7]);
-    conf.path = argv[8];
-    conf.argv = argv + 9;
 
     /* not the function's to trace or read, whoever it runs as */
     if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1) {
@@ -193,6 +192,7 @@ faas_prototype(int argc, char **argv)
 
         err = 0;
         env = NULL;
+        nargs = 0;
 
         if (nfd != FP_FDS || (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
             err = EPROTO;
@@ -204,17 +204,26 @@ faas_prototype(int argc, char **argv)
                 n++;
             }
 
-            env = malloc((n + 1) * sizeof(char *));
+            /* "N", the path, N arguments: argv and env, each NULL-ended */
+            nargs = atoi(fp_msg);
+            env = (nargs >= 1 && n >= nargs + 2)
+                  ? malloc((n + 2) * sizeof(char *)) : NULL;
 
             if (env == NULL) {
-                err = ENOMEM;
+                err = (nargs >= 1 && n >= nargs + 2) ? ENOMEM : EPROTO;
 
             } else {
-                for (i = 0, s = fp_msg; i < n; s += strlen(s) + 1) {
+                s = fp_msg + strlen(fp_msg) + 1;
+
+                for (i = 0, k = 1; k < n; k++, s += strlen(s) + 1) {
                     env[i++] = s;
+
+                    if (k == nargs + 1) {
+                        env[i++] = NULL;
+                    }
                 }
 
-                env[n] = NULL;
+                env[i] = NULL;
             }
         }
 
@@ -224,7 +233,7 @@ faas_prototype(int argc, char **argv)
             pid = fp_fork();
 
             if (pid == 0) {
-                fp_worker(&conf, fd, env);
+                fp_worker(&conf, fd, env, env + nargs + 2);
             }
 
             err = (pid == -1) ? errno : 0;
@@ -285,7 +294,7 @@ fp_reaper(int ready, pid_t runner)
 
     /* out of the prototype's group: the runner reaping it kills that */
     (void) setsid();
-    (void) chdir("/");
+    (void) !chdir("/");
 
     if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) == -1
         || mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
@@ -309,8 +318,10 @@ fp_reaper(int ready, pid_t runner)
 
 /* the worker: the function's descriptors, limits, credentials, program */
 
+/* argv: the path, then the arguments */
+
 static void
-fp_worker(fp_conf_t *c, int *fd, char **env)
+fp_worker(fp_conf_t *c, int *fd, char **argv, char **env)
 {
     int            i, err, hi[FP_FDS];
     sigset_t       none;
@@ -377,7 +388,7 @@ fp_worker(fp_conf_t *c, int *fd, char **env)
         goto failed;
     }
 
-    execve(c->path, c->argv, env);
+    execve(argv[0], argv + 1, env);
 
 failed:
 
