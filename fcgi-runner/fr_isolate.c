@@ -209,7 +209,7 @@ fr_isolate_prepare(fr_func_t *f, fr_isolate_t *iso, int proto)
         }
 
         /* "faas-init MAX_PROCESSES PATH ARGV0 ...", or "faas-init
-         * prototype RUNNER UID GID NPROC MEMORY NOFILE UMASK PIDNS"
+         * prototype RUNNER UID GID NPROC MEMORY NOFILE UMASK NS"
          * (init/faas-proto.c) */
         n = 0;
         iso->argv[n++] = FR_INIT_NAME;
@@ -229,7 +229,8 @@ fr_isolate_prepare(fr_func_t *f, fr_isolate_t *iso, int proto)
             snprintf(iso->num[4], 24, "%lld", (long long) f->conf.memory);
             snprintf(iso->num[5], 24, "%d", f->conf.max_files);
             snprintf(iso->num[6], 24, "%o", (unsigned) fr_runner.umask);
-            snprintf(iso->num[7], 24, "%d", iso->unshare_pid);
+            snprintf(iso->num[7], 24, "%d", iso->unshare_pid
+                     | ((m & FR_ISOLATE_IPC) ? 2 : 0));
         }
 
         for (argc = proto ? 0 : 3; argc < (proto ? 8 : 4); argc++) {

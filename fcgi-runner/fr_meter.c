@@ -36,6 +36,8 @@ static pid_t fr_meter_parent(pid_t pid);
 static int64_t fr_meter_cpu_us(fr_worker_t *w);
 static long long fr_meter_reaped_ticks(int fd);
 static int64_t fr_meter_hwm_kb(fr_worker_t *w);
+static void fr_meter_orphans(fr_worker_t *w, fr_req_t *r);
+static long long fr_meter_orphan_ticks(fr_worker_t *w);
 static int fr_meter_log_file(void);
 
 
@@ -85,11 +87,9 @@ fr_meter_proc_open(fr_worker_t *w)
     snprintf(path, sizeof(path), "/proc/%d/status", (int) pid);
     w->proc_status = open(path, O_RDONLY | O_CLOEXEC);
 
-    if (w->init || (w->proto && w->proto->init)) {
-        /* what faas-init, or the function's process 1, reaps: the
-         * orphans the function left */
-        snprintf(path, sizeof(path), "/proc/%d/stat",
-                 (int) (w->init ? w->pid : w->proto->init));
+    if (w->init) {
+        /* what faas-init reaps: the orphans the function left */
+        snprintf(path, sizeof(path), "/proc/%d/stat", (int) w->pid);
         w->proc_init_stat = open(path, O_RDONLY | O_CLOEXEC);
     }
 
@@ -253,7 +253,7 @@ fr_meter_cpu_us(fr_worker_t *w)
         return -1;
     }
 
-    if (w->proc_init_stat > 0 && w->init) {
+    if (w->proc_init_stat > 0) {
         orphans = fr_meter_reaped_ticks(w->proc_init_stat);
         ticks += orphans > 0 ? orphans : 0;
     }
@@ -325,7 +325,15 @@ fr_meter_start(fr_worker_t *w, fr_req_t *r)
     r->t_assigned = fr_current_usec;
     r->queue_us = (int64_t) (r->t_assigned - r->t_queued);
     r->worker_pid = w->pid;
-    r->orphans_start = -1;
+
+    /*
+     * The orphans a prototype's namespace reaps are its function's,
+     * not one worker's: billed to an invocation only when no other
+     * worker of its prototype lived or started meanwhile, never twice.
+     */
+    r->orphans_start = (w->proto && w->proto->refs == 1)
+                       ? fr_meter_orphan_ticks(w) : -1;
+    r->orphans_forks = w->proto ? w->proto->forks : 0;
 
     if (w->per_request) {
         /* every CGI invocation waits for its process */
@@ -352,15 +360,6 @@ fr_meter_start(fr_worker_t *w, fr_req_t *r)
     }
 
     r->cpu_start = (uint64_t) fr_meter_cpu_us(w);
-
-    /*
-     * The orphans a prototype's namespace reaps are its function's,
-     * not one worker's: billed to an invocation only when its worker
-     * was the function's only one throughout, never twice.
-     */
-    r->orphans_start = (w->proto && w->proto->refs == 1
-                        && w->proc_init_stat > 0)
-                       ? fr_meter_reaped_ticks(w->proc_init_stat) : -1;
 }
 
 
@@ -369,9 +368,8 @@ fr_meter_start(fr_worker_t *w, fr_req_t *r)
 void
 fr_meter_stop(fr_worker_t *w, fr_req_t *r)
 {
-    int64_t    cpu;
-    uint64_t   from;
-    long long  orphans;
+    int64_t   cpu;
+    uint64_t  from;
 
     if (w->per_request) {
         /*
@@ -387,13 +385,13 @@ fr_meter_stop(fr_worker_t *w, fr_req_t *r)
         if (w->reaped) {
             r->cpu_us = w->ru_cpu_us;
             r->max_memory_kb = w->ru_maxrss_kb;
-            return;
-        }
 
-        if (fr_meter_proc_open(w) == FR_OK) {
+        } else if (fr_meter_proc_open(w) == FR_OK) {
             r->cpu_us = fr_meter_cpu_us(w);
             r->max_memory_kb = fr_meter_hwm_kb(w);
         }
+
+        fr_meter_orphans(w, r);
 
         return;
     }
@@ -404,17 +402,59 @@ fr_meter_stop(fr_worker_t *w, fr_req_t *r)
 
     if (cpu >= 0 && (uint64_t) cpu >= r->cpu_start) {
         r->cpu_us = (int64_t) ((uint64_t) cpu - r->cpu_start);
-
-        orphans = (r->orphans_start >= 0 && w->proto && w->proto->refs == 1)
-                  ? fr_meter_reaped_ticks(w->proc_init_stat) : -1;
-
-        if (orphans > r->orphans_start) {
-            r->cpu_us += (orphans - r->orphans_start) * 1000000
-                         / sysconf(_SC_CLK_TCK);
-        }
+        fr_meter_orphans(w, r);
     }
 
     r->max_memory_kb = fr_meter_hwm_kb(w);
+}
+
+
+/* what the namespace's process 1 reaped meanwhile, if it is this one's */
+
+static void
+fr_meter_orphans(fr_worker_t *w, fr_req_t *r)
+{
+    long long  ticks;
+
+    if (r->orphans_start < 0 || w->proto == NULL || w->proto->refs != 1
+        || w->proto->forks != r->orphans_forks || r->cpu_us < 0)
+    {
+        return;
+    }
+
+    ticks = fr_meter_orphan_ticks(w);
+
+    if (ticks > r->orphans_start) {
+        r->cpu_us += (ticks - r->orphans_start) * 1000000
+                     / sysconf(_SC_CLK_TCK);
+    }
+}
+
+
+/* cutime + cstime of the prototype's process 1: the orphans it reaped */
+
+static long long
+fr_meter_orphan_ticks(fr_worker_t *w)
+{
+    int        fd;
+    char       path[64];
+    long long  ticks;
+
+    if (w->proto == NULL || w->proto->init == 0) {
+        return -1;
+    }
+
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int) w->proto->init);
+
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd == -1) {
+        return -1;
+    }
+
+    ticks = fr_meter_reaped_ticks(fd);
+    close(fd);
+
+    return ticks;
 }
 
 

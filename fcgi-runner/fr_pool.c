@@ -726,8 +726,9 @@ fr_worker_set_state(fr_worker_t *w, fr_worker_state_e state)
 static void
 fr_worker_signal(fr_worker_t *w, int sig)
 {
-    if (!w->reaped) {
-        (void) kill(-w->pid, sig);
+    if (!w->reaped && kill(-w->pid, sig) == -1 && errno == ESRCH) {
+        /* forked by a prototype, not yet in a group of its own */
+        (void) kill(w->pid, sig);
     }
 }
 

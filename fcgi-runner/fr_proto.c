@@ -40,15 +40,18 @@
 
 
 #define FR_PROTO_WAIT_MSEC  1000      /* for an answer: a fork */
-#define FR_PROTO_SWEEPS     16
+#define FR_PROTO_STRAYS     256       /* processes stopped at once */
 
 
 static void fr_proto_put(char *msg, size_t *len, const char *s);
 static int fr_proto_answer(fr_proto_t *p, int32_t r[2]);
 static int fr_proto_new_child(fr_proto_t *p, pid_t pid);
-static void fr_proto_sweep(fr_proto_t *p);
+static int fr_proto_sweep(fr_proto_t *p);
+static int fr_proto_look(fr_proto_t *p, pid_t parent, int top, pid_t *pid,
+    int *pfd, int *n);
 static pid_t fr_proto_session(pid_t pid, pid_t *ppid);
 static void fr_proto_idle(fr_timer_t *t);
+static void fr_proto_idle_again(fr_proto_t *p);
 static void fr_proto_free(fr_proto_t *p);
 
 
@@ -190,7 +193,8 @@ fr_proto_started(fr_proto_t *p, pid_t pid, int exec_fd)
         || (!pidns && r[0] != 0))
     {
         fr_log(FR_LOG_ERR, r[0] < 0 ? r[1] : 0, "prototype %d of \"%s\" "
-               "could not start its pid namespace", (int) pid, p->name);
+               "could not start%s", (int) pid, p->name,
+               pidns ? " its pid namespace" : "");
         fr_proto_retire(p);
         return FR_ERROR;
     }
@@ -216,7 +220,7 @@ fr_proto_started(fr_proto_t *p, pid_t pid, int exec_fd)
 pid_t
 fr_proto_fork(fr_proto_t *p, char **env, int fd[3], int *exec_fd)
 {
-    int              i, argc, pexec[2], fds[4];
+    int              i, argc, err, pexec[2], fds[4];
     char            *msg, count[16];
     fr_func_t       *f;
     size_t           len;
@@ -257,7 +261,8 @@ fr_proto_fork(fr_proto_t *p, char **env, int fd[3], int *exec_fd)
         len += strlen(env[i]) + 1;
     }
 
-    if (len > FAAS_PROTO_MSG_MAX || (msg = malloc(len)) == NULL) {
+    if (len >= FAAS_PROTO_MSG_MAX || (msg = malloc(len)) == NULL) {
+        fr_proto_idle_again(p);
         return -1;
     }
 
@@ -299,16 +304,26 @@ fr_proto_fork(fr_proto_t *p, char **env, int fd[3], int *exec_fd)
     cm->cmsg_len = CMSG_LEN(sizeof(fds));
     memcpy(CMSG_DATA(cm), fds, sizeof(fds));
 
-    i = (sendmsg(p->fd, &mh, MSG_NOSIGNAL) == (ssize_t) len) ? FR_OK
-        : FR_ERROR;
-
-    if (i != FR_OK) {
-        fr_log(FR_LOG_ERR, errno, "prototype %d of \"%s\" exited or cannot "
-               "be written to, retiring it", (int) p->pid, p->name);
-    }
+    n = sendmsg(p->fd, &mh, MSG_NOSIGNAL);
+    i = (n == (ssize_t) len) ? FR_OK : FR_ERROR;
+    err = (n == -1) ? errno : EMSGSIZE;
 
     free(msg);
     close(pexec[1]);
+
+    if (i != FR_OK && err != EPIPE && err != ECONNRESET) {
+        /* the runner's want (memory, a message too big), not its fault */
+        fr_log(FR_LOG_ERR, err, "sendmsg() to prototype %d of \"%s\" failed",
+               (int) p->pid, p->name);
+        close(pexec[0]);
+        fr_proto_idle_again(p);
+        return -1;
+    }
+
+    if (i != FR_OK) {
+        fr_log(FR_LOG_ERR, 0, "prototype %d of \"%s\" exited, retiring it",
+               (int) p->pid, p->name);
+    }
 
     if (i != FR_OK || fr_proto_answer(p, r) != FR_OK) {
         close(pexec[0]);
@@ -321,6 +336,7 @@ fr_proto_fork(fr_proto_t *p, char **env, int fd[3], int *exec_fd)
         fr_log(FR_LOG_ERR, r[1], "prototype %d of \"%s\": fork failed",
                (int) p->pid, p->name);
         close(pexec[0]);
+        fr_proto_idle_again(p);
         return -1;
     }
 
@@ -448,8 +464,10 @@ fr_proto_release(fr_proto_t *p)
 
     p->refs--;
 
-    if (p->init) {
-        fr_proto_sweep(p);
+    if (p->init && fr_proto_sweep(p) != FR_OK) {
+        /* its namespace ends with its last worker */
+        fr_proto_retire(p);
+        return;
     }
 
     if (p->refs) {
@@ -467,51 +485,101 @@ fr_proto_release(fr_proto_t *p)
 
 /*
  * What ended workers left in the pid namespace: every orphan comes to
- * its process 1. One of a session that is no live worker's is killed;
- * what it had forked comes to process 1 in turn, for the next look.
+ * its process 1. An orphan of a session that is no live worker's, and
+ * everything under it, is a stray. As fr_spawn_kill_pass does, each is
+ * pinned by a pidfd and stopped as found (a stopped process cannot
+ * fork), the tree looked at again until nothing new is found, then all
+ * are killed at once. One that does not end so (more strays than a
+ * sweep holds) retires the prototype: its namespace ends with its last
+ * worker.
  */
 
-static void
+static int
 fr_proto_sweep(fr_proto_t *p)
 {
-    int           i, fd, killed, pfd;
+    int           i, n, found, pfd[FR_PROTO_STRAYS];
+    pid_t         pid[FR_PROTO_STRAYS];
+
+    n = 0;
+
+    do {
+        found = fr_proto_look(p, p->init, 1, pid, pfd, &n);
+    } while (found > 0 && n < FR_PROTO_STRAYS);
+
+    for (i = 0; i < n; i++) {
+        fr_log(FR_LOG_INFO, 0, "killing process %d left behind in the pid "
+               "namespace of \"%s\"", (int) pid[i], p->name);
+        (void) syscall(SYS_pidfd_send_signal, pfd[i], SIGKILL, NULL, 0);
+        close(pfd[i]);
+    }
+
+    if (n == FR_PROTO_STRAYS) {
+        fr_log(FR_LOG_ERR, 0, "more than %d processes left behind in the "
+               "pid namespace of \"%s\": retiring its prototype",
+               FR_PROTO_STRAYS, p->name);
+        return FR_ERROR;
+    }
+
+    return FR_OK;
+}
+
+
+/*
+ * The children of parent not yet stopped (of process 1: those of no
+ * live worker's session), stopped and pinned into pid and pfd, and
+ * theirs in turn. Returns how many were found.
+ */
+
+static int
+fr_proto_look(fr_proto_t *p, pid_t parent, int top, pid_t *pid, int *pfd,
+    int *n)
+{
+    int           fd, found, k, i, f;
     char          path[64], buf[4096], *s, *end;
-    pid_t         pid, sid, ppid;
-    ssize_t       n;
+    pid_t         child, sid, ppid;
+    ssize_t       len;
     fr_link_t    *l;
     fr_worker_t  *w;
 
-    for (i = 0; i < FR_PROTO_SWEEPS; i++) {
-        snprintf(path, sizeof(path), "/proc/%d/task/%d/children",
-                 (int) p->init, (int) p->init);
+    snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int) parent,
+             (int) parent);
 
-        fd = open(path, O_RDONLY | O_CLOEXEC);
-        n = (fd == -1) ? -1 : read(fd, buf, sizeof(buf) - 1);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    len = (fd == -1) ? -1 : read(fd, buf, sizeof(buf) - 1);
 
-        if (fd != -1) {
-            close(fd);
+    if (fd != -1) {
+        close(fd);
+    }
+
+    if (len <= 0) {
+        return 0;
+    }
+
+    buf[len] = '\0';
+    found = 0;
+
+    for (s = buf; *n < FR_PROTO_STRAYS; s = end) {
+        child = (pid_t) strtol(s, &end, 10);
+
+        if (end == s) {
+            break;
         }
 
-        if (n <= 0) {
-            return;
+        sid = fr_proto_session(child, &ppid);
+
+        if (sid <= 0 || ppid != parent) {
+            continue;
         }
 
-        buf[n] = '\0';
-        killed = 0;
+        for (i = 0; i < *n && pid[i] != child; i++) { /* void */ }
 
-        for (s = buf; *s; s = end) {
-            pid = (pid_t) strtol(s, &end, 10);
+        if (i < *n) {
+            /* stopped already: what it had forked may be new */
+            found += fr_proto_look(p, child, 0, pid, pfd, n);
+            continue;
+        }
 
-            if (end == s) {
-                break;
-            }
-
-            sid = fr_proto_session(pid, &ppid);
-
-            if (sid <= 0 || ppid != p->init) {
-                continue;
-            }
-
+        if (top) {
             for (l = fr_list_first(&fr_runner.workers);
                  l != &fr_runner.workers; l = l->next)
             {
@@ -523,30 +591,34 @@ fr_proto_sweep(fr_proto_t *p)
             }
 
             if (l != &fr_runner.workers) {
+                /* a live worker's: its own */
                 continue;
             }
-
-            /* pinned, then checked again: still process 1's child */
-            pfd = (int) syscall(SYS_pidfd_open, pid, 0);
-
-            if (pfd == -1) {
-                continue;
-            }
-
-            if (fr_proto_session(pid, &ppid) == sid && ppid == p->init) {
-                fr_log(FR_LOG_INFO, 0, "killing process %d left behind in "
-                       "the pid namespace of \"%s\"", (int) pid, p->name);
-                (void) syscall(SYS_pidfd_send_signal, pfd, SIGKILL, NULL, 0);
-                killed++;
-            }
-
-            close(pfd);
         }
 
-        if (killed == 0) {
-            return;
+        /* pinned, then checked again: still parent's child */
+        f = (int) syscall(SYS_pidfd_open, child, 0);
+
+        if (f == -1) {
+            continue;
         }
+
+        k = (fr_proto_session(child, &ppid) == sid && ppid == parent
+             && syscall(SYS_pidfd_send_signal, f, SIGSTOP, NULL, 0) == 0);
+
+        if (!k) {
+            close(f);
+            continue;
+        }
+
+        pid[*n] = child;
+        pfd[(*n)++] = f;
+        found++;
+
+        found += fr_proto_look(p, child, 0, pid, pfd, n);
     }
+
+    return found;
 }
 
 
@@ -589,6 +661,17 @@ fr_proto_session(pid_t pid, pid_t *ppid)
     *ppid = state_ppid;
 
     return sid;
+}
+
+
+/* a fork it could not make: its idle time goes on */
+
+static void
+fr_proto_idle_again(fr_proto_t *p)
+{
+    if (p->refs == 0) {
+        fr_timer_add(&p->timer, fr_runner.conf.prototype_idle_timeout);
+    }
 }
 
 

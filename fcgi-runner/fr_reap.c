@@ -65,7 +65,9 @@ fr_workers_reap(void)
         for (l = fr_list_first(&fr_runner.workers); l != &fr_runner.workers;
              l = l->next)
         {
-            if (fr_list_data(l, fr_worker_t, all)->pid == pid) {
+            if (fr_list_data(l, fr_worker_t, all)->pid == pid
+                && !fr_list_data(l, fr_worker_t, all)->reaped)
+            {
                 w = fr_list_data(l, fr_worker_t, all);
                 break;
             }

@@ -42,6 +42,25 @@ EOF
 $t->function('look', "exec = ./run.sh\nmode = cgi\n", 'run.sh' => $look);
 $t->function('other', "exec = ./run.sh\nmode = cgi\n", 'run.sh' => $look);
 $t->function('fast', "exec = $fn\nidle_timeout = 1s\n");
+# leaves a chain of 21 processes, each the parent of the next, in a
+# session of its own
+$t->function('chain', "exec = ./run.sh\nmode = cgi\n",
+             'run.sh' => "#!/bin/sh\nprintf 'Content-Type: text/plain"
+                         . "\\r\\n\\r\\nok\\n'\nsetsid ./chain.sh 20 "
+                         . "</dev/null >/dev/null 2>&1 &\nsleep 0.5\n",
+             'chain.sh' => "#!/bin/sh\n[ \"\$1\" -gt 0 ] && "
+                           . "./chain.sh \$((\$1 - 1)) &\nexec sleep 61\n");
+# System V IPC: what outlives a worker in its function's namespace
+$t->function('ipc', "exec = ./run.sh\nmode = cgi\n",
+             'run.sh' => "#!/bin/sh\nprintf 'Content-Type: text/plain"
+                         . "\\r\\n\\r\\n'\n"
+                         . "[ \"\$QUERY_STRING\" = make ] && ipcmk -M 1048576 "
+                         . ">/dev/null && ipcmk -Q >/dev/null\n"
+                         . "echo \"forced \$(cat "
+                         . "/proc/sys/kernel/shm_rmid_forced)\"\n"
+                         . "echo \"msgmni \$(cat /proc/sys/kernel/msgmni)\"\n"
+                         . "echo \"shm \$(ipcs -m | grep -c '^0x')\"\n"
+                         . "echo \"queues \$(ipcs -q | grep -c '^0x')\"\n");
 
 $t->start_runner(conf => "prototype_idle_timeout = 5s\n");
 $t->start_nginx($t->faas_location(extra => <<'EOF'));
@@ -115,8 +134,37 @@ my ($rss) = $st =~ /^VmRSS:\s+(\d+)/m;
 cmp_ok($rss // 1e9, '<=', 1024, "... small: $rss kB resident");
 diag("prototype resident set: $rss kB");
 
+# --- what workers leave behind -----------------------------------------
+
+sub sleepers {
+    return grep {
+        FaasTest::read_file("/proc/$_/cmdline") eq "sleep\0" . "61\0"
+    } map { m{/proc/(\d+)/} ? $1 : () } glob '/proc/[0-9]*/cmdline';
+}
+
+is($t->http_get('/fn/chain')->{status}, 200, 'a chain of 21 processes '
+   . 'left in a session of their own');
+ok(FaasTest::wait_for(sub { !sleepers() }, 10),
+   '... all killed when its worker ended') or diag('left: ' . sleepers());
+like($t->runner_log,
+     qr/killing process \d+ left behind in the pid namespace of "chain"/,
+     '... and logged');
+
+my $host_forced = FaasTest::read_file('/proc/sys/kernel/shm_rmid_forced');
+my $ipc = look('ipc', 'make');
+is($ipc->{forced}, 1, 'in its ipc namespace, shared memory goes with its '
+   . 'last user');
+is($ipc->{msgmni}, 64, '... and message queues are few');
+is(FaasTest::read_file('/proc/sys/kernel/shm_rmid_forced'), $host_forced,
+   '... the host\'s own setting untouched');
+$ipc = look('ipc', 'look');
+is($ipc->{shm}, 0, 'a segment made by a worker that ended is gone');
+is($ipc->{queues}, 1, 'a message queue stays, for the function\'s workers');
+
 # --- killed, hung: the next request still answered ---------------------
 
+look('look', 'live');
+$p = proto_of('look');
 kill 'KILL', $p;
 my $k = look('look', 'k');
 is($k->{init}, 'faas-init', 'prototype SIGKILLed: the next request '

@@ -3,7 +3,7 @@
  *
  * A function's prototype: faas-init started as
  *
- *     faas-init prototype RUNNER UID GID NPROC MEMORY NOFILE UMASK PIDNS
+ *     faas-init prototype RUNNER UID GID NPROC MEMORY NOFILE UMASK NS
  *
  * by the runner, once per function, already inside the function's
  * namespaces and mounts, in its folder, with no new privileges. It
@@ -23,7 +23,12 @@
  * credentials and execs PATH; a failure goes to the report pipe. The
  * reply is the worker's pid, or an errno.
  *
- * With PIDNS 1 the workers share a pid namespace of the function's
+ * NS: 1, a pid namespace is made (below); 2, the prototype is in an ipc
+ * namespace of the function's own, where its workers' IPC objects outlive
+ * them: shared memory goes with its last user (shm_rmid_forced), no more
+ * of it than the function's memory, and few message queues.
+ *
+ * With a pid namespace the workers share it of the function's
  * own, whose process 1 is a reaper forked (CLONE_PARENT too) before
  * the first worker: it mounts the namespace's /proc and reaps its
  * orphans. Its pid is the first reply. The runner ends it, and with it
@@ -38,6 +43,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -71,6 +77,8 @@ typedef struct {
 static void fp_reaper(int ready, pid_t runner);
 static void fp_worker(fp_conf_t *c, int *fd, char **argv, char **env);
 static pid_t fp_fork(void);
+static int fp_ipc_limits(rlim_t memory);
+static int fp_sysctl(const char *name, unsigned long long value);
 static int fp_reply(pid_t pid, int err);
 
 
@@ -98,6 +106,11 @@ faas_prototype(int argc, char **argv)
         return 2;
     }
 
+    if (strtol(argv[1], NULL, 10) <= 0) {
+        /* it forks for a user, never as root */
+        return fp_reply(-1, EPERM);
+    }
+
     conf.runner = (pid_t) atoi(argv[0]);
     conf.uid = (uid_t) strtoul(argv[1], NULL, 10);
     conf.gid = (gid_t) strtoul(argv[2], NULL, 10);
@@ -105,7 +118,11 @@ faas_prototype(int argc, char **argv)
     conf.memory = (rlim_t) strtoull(argv[4], NULL, 10);
     conf.nofile = (rlim_t) strtoull(argv[5], NULL, 10);
     conf.umask = (mode_t) strtoul(argv[6], NULL, 8);
-    conf.pidns = atoi(argv[7]);
+    conf.pidns = atoi(argv[7]) & 1;
+
+    if ((atoi(argv[7]) & 2) && fp_ipc_limits(conf.memory) != 0) {
+        return fp_reply(-1, errno);
+    }
 
     /* not the function's to trace or read, whoever it runs as */
     if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1) {
@@ -135,15 +152,19 @@ faas_prototype(int argc, char **argv)
 
         close(p[1]);
 
-        /* its /proc mounted, or it failed */
-        if (pid == -1 || read(p[0], &c, 1) != 1) {
-            return fp_reply(-1, pid == -1 ? errno : EIO);
+        /* its pid first: whatever happens next, the runner can end it */
+        if (pid == -1 || fp_reply(pid, 0) != 0) {
+            return pid == -1 ? fp_reply(-1, errno) : 1;
+        }
+
+        /* its /proc mounted, or it failed: we go, and the runner sees */
+        if (read(p[0], &c, 1) != 1) {
+            return 1;
         }
 
         close(p[0]);
-    }
 
-    if (fp_reply(pid, 0) != 0) {
+    } else if (fp_reply(0, 0) != 0) {
         return 1;
     }
 
@@ -205,7 +226,8 @@ faas_prototype(int argc, char **argv)
             }
 
             /* "N", the path, N arguments: argv and env, each NULL-ended */
-            nargs = atoi(fp_msg);
+            nargs = (int) strtol(fp_msg, NULL, 10);
+            nargs = (nargs >= 1 && nargs < n) ? nargs : 0;
             env = (nargs >= 1 && n >= nargs + 2)
                   ? malloc((n + 2) * sizeof(char *)) : NULL;
 
@@ -249,6 +271,45 @@ faas_prototype(int argc, char **argv)
             return 1;
         }
     }
+}
+
+
+/* the ipc namespace's own limits (never the host's: only in its own) */
+
+static int
+fp_ipc_limits(rlim_t memory)
+{
+    unsigned long long  bytes;
+
+    bytes = memory ? (unsigned long long) memory : 1ULL << 30;
+
+    return (fp_sysctl("shm_rmid_forced", 1) != 0
+            || fp_sysctl("shmmax", bytes) != 0
+            || fp_sysctl("shmall", bytes / (unsigned long long)
+                                   sysconf(_SC_PAGESIZE)) != 0
+            || fp_sysctl("msgmni", 64) != 0) ? -1 : 0;
+}
+
+
+static int
+fp_sysctl(const char *name, unsigned long long value)
+{
+    int      fd, rc;
+    char     path[64], buf[32];
+    ssize_t  len;
+
+    snprintf(path, sizeof(path), "/proc/sys/kernel/%s", name);
+    len = snprintf(buf, sizeof(buf), "%llu\n", value);
+
+    fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd == -1) {
+        return -1;
+    }
+
+    rc = (write(fd, buf, len) == len) ? 0 : -1;
+    close(fd);
+
+    return rc;
 }
 
 
