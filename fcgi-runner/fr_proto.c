@@ -238,9 +238,10 @@ fr_proto_fork(fr_proto_t *p, char **env, int fd[3], int *exec_fd)
     n = recv(p->fd, r, sizeof(r), MSG_DONTWAIT);
 
     if (n != -1 || errno != EAGAIN) {
-        fr_log(FR_LOG_ERR, n == -1 ? errno : 0, "prototype %d of \"%s\" %s, "
-               "retiring it", (int) p->pid, p->name,
-               n == 0 ? "exited" : "spoke unasked");
+        fr_log(FR_LOG_ERR, 0, "prototype %d of \"%s\" %s, retiring it",
+               (int) p->pid, p->name,
+               (n == 0 || (n == -1 && errno == ECONNRESET)) ? "exited"
+                                                           : "spoke unasked");
         fr_proto_retire(p);
         return -1;
     }
@@ -375,7 +376,7 @@ fr_proto_put(char *msg, size_t *len, const char *s)
 static int
 fr_proto_answer(fr_proto_t *p, int32_t r[2])
 {
-    int            n;
+    int            n, gone;
     ssize_t        len;
     struct pollfd  pfd;
 
@@ -396,9 +397,10 @@ fr_proto_answer(fr_proto_t *p, int32_t r[2])
     len = recv(p->fd, r, 2 * sizeof(int32_t), MSG_DONTWAIT | MSG_TRUNC);
 
     if (len != (ssize_t) (2 * sizeof(int32_t))) {
-        fr_log(FR_LOG_ERR, len == -1 ? errno : 0, "prototype %d of \"%s\" "
-               "%s, retiring it", (int) p->pid, p->name,
-               len == 0 ? "exited" : "answered garbage");
+        gone = (len == 0 || (len == -1 && errno == ECONNRESET));
+        fr_log(FR_LOG_ERR, len == -1 && !gone ? errno : 0, "prototype %d of "
+               "\"%s\" %s, retiring it", (int) p->pid, p->name,
+               gone ? "exited" : "answered garbage");
         return FR_ERROR;
     }
 
