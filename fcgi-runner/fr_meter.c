@@ -173,31 +173,10 @@ fr_meter_function_pid(fr_worker_t *w)
 static pid_t
 fr_meter_parent(pid_t pid)
 {
-    int      fd;
-    char     path[64], buf[512], *p;
-    ssize_t  n;
+    char   state;
+    pid_t  ppid;
 
-    snprintf(path, sizeof(path), "/proc/%d/stat", (int) pid);
-
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd == -1) {
-        return -1;
-    }
-
-    n = read(fd, buf, sizeof(buf) - 1);
-    close(fd);
-
-    if (n <= 0) {
-        return -1;
-    }
-
-    buf[n] = '\0';
-
-    /* "pid (comm) state ppid ...": comm may hold anything but its end */
-    p = strrchr(buf, ')');
-
-    return (p && p[1] == ' ' && p[2] && p[3] == ' ')
-           ? (pid_t) atoi(p + 4) : -1;
+    return fr_proc_stat(pid, &state, &ppid) == -1 ? -1 : ppid;
 }
 
 

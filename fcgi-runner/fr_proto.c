@@ -624,15 +624,31 @@ fr_proto_look(fr_proto_t *p, pid_t parent, int top, pid_t *pid, int *pfd,
 }
 
 
-/* a live process's session and parent, from /proc/PID/stat; or -1 */
+/* a live process's session and parent; or -1 */
 
 static pid_t
 fr_proto_session(pid_t pid, pid_t *ppid)
 {
-    int       fd, state_ppid, pgrp, sid;
-    char      path[64], buf[512], *p, state;
+    char   state;
+    pid_t  sid;
+
+    sid = fr_proc_stat(pid, &state, ppid);
+
+    /* one dead already is process 1's to reap */
+    return (state == 'Z' || state == 'X') ? -1 : sid;
+}
+
+
+/* a process's state, parent and session, from /proc/PID/stat; or -1 */
+
+pid_t
+fr_proc_stat(pid_t pid, char *state, pid_t *ppid)
+{
+    int       fd, parent, pgrp, sid;
+    char      path[64], buf[512], *p;
     ssize_t   n;
 
+    *state = 'X';
     snprintf(path, sizeof(path), "/proc/%d/stat", (int) pid);
 
     fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -652,15 +668,14 @@ fr_proto_session(pid_t pid, pid_t *ppid)
     /* "pid (comm) state ppid pgrp session ...": comm may hold anything */
     p = strrchr(buf, ')');
 
-    if (p == NULL || sscanf(p + 1, " %c %d %d %d", &state, &state_ppid,
-                            &pgrp, &sid) != 4
-        || state == 'Z' || state == 'X')
+    if (p == NULL
+        || sscanf(p + 1, " %c %d %d %d", state, &parent, &pgrp, &sid) != 4)
     {
-        /* dead already: process 1 reaps it */
+        *state = 'X';
         return -1;
     }
 
-    *ppid = state_ppid;
+    *ppid = parent;
 
     return sid;
 }

@@ -38,6 +38,7 @@ void fr_proto_release(fr_proto_t *p);
 void fr_proto_retire(fr_proto_t *p);
 int fr_proto_reaped(pid_t pid, int status);
 void fr_protos_stop(void);
+pid_t fr_proc_stat(pid_t pid, char *state, pid_t *ppid);
 
 
 #endif /* FR_PROTO_H */
