@@ -128,6 +128,14 @@ spawn('spawn-fcgi.log', 'spawn-fcgi', '-n', '-s', "$p/spawn.sock",
       '-M', '0666', '-F', '64', '--', "$B/functions/hello/hello");
 wait_sock("$p/spawn.sock");
 
+# the fair direct rows: as many children as connections, each kept by
+# nginx (fastcgi_keep_conn), so nothing waits on a parked connection
+for my $n (1, 8, 32) {
+    spawn("spawn-fcgi-$n.log", 'spawn-fcgi', '-n', '-s', "$p/spawn$n.sock",
+          '-M', '0666', '-F', $n, '--', "$B/functions/hello/hello");
+    wait_sock("$p/spawn$n.sock");
+}
+
 FaasTest::write_file("$p/index.php", "<?php\necho \"Hello, world\\n\";\n");
 chmod 0644, "$p/index.php";
 my $fpm_user = $> == 0 ? "user = www-data\ngroup = www-data\n" : '';
@@ -170,6 +178,9 @@ my $http = <<"EOF";
 
     upstream runner { server unix:$sock; keepalive 32; }
     upstream spawnfcgi { server unix:$p/spawn.sock; keepalive 32; }
+    upstream direct1 { server unix:$p/spawn1.sock; keepalive 1; }
+    upstream direct8 { server unix:$p/spawn8.sock; keepalive 8; }
+    upstream direct32 { server unix:$p/spawn32.sock; keepalive 32; }
     upstream fpm { server unix:$p/fpm-static.sock; }
     upstream fpm_ondemand { server unix:$p/fpm-ondemand.sock; }
     upstream fcgiwrap { server unix:$p/fcgiwrap.sock; }
@@ -199,6 +210,12 @@ my $http = <<"EOF";
 
         location = /spawn-fcgi/hello {
             fastcgi_pass spawnfcgi;
+            fastcgi_keep_conn on;
+            include /etc/nginx/fastcgi_params;
+        }
+
+        location ~ ^/direct(?<dn>1|8|32)/hello\$ {
+            fastcgi_pass direct\$dn;
             fastcgi_keep_conn on;
             include /etc/nginx/fastcgi_params;
         }
@@ -263,6 +280,7 @@ EOF
 my $mbase = "http://127.0.0.1:$tm->{port}";
 
 for my $u (qw(/return /faas/hello /runner/hello /spawn-fcgi/hello
+              /direct1/hello /direct8/hello /direct32/hello
               /faas/hello-php /php-fpm/static /faas/cgi-c /faas/cgi-sh
               /fcgiwrap/c /fcgiwrap/sh /php-fpm/ondemand))
 {
@@ -338,7 +356,17 @@ my @rows = (
     [ 'c1000', 'faas_pass -> runner -> C worker, 1000 connections, queue 1024',
       '/faas/hello-q', 1000, 'c' ],
     [ 'c-c1', 'faas_pass -> runner -> C worker, 1 connection',
-      '/faas/hello', 1, 'spawn-c1' ],
+      '/faas/hello', 1, 'direct-1' ],
+    [ 'direct-1', 'fastcgi_pass keep_conn -> spawn-fcgi, 1 child, 1 conn',
+      '/direct1/hello', 1, undef ],
+    [ 'c-c8', 'faas_pass -> runner -> C worker, 8 connections',
+      '/faas/hello', 8, 'direct-8' ],
+    [ 'direct-8', 'fastcgi_pass keep_conn -> spawn-fcgi, 8 children, 8',
+      '/direct8/hello', 8, undef ],
+    [ 'c-c32', 'faas_pass -> runner -> C worker, 32 connections',
+      '/faas/hello', 32, 'direct-32' ],
+    [ 'direct-32', 'fastcgi_pass keep_conn -> spawn-fcgi, 32 children, 32',
+      '/direct32/hello', 32, undef ],
     [ 'spawn-c1', 'fastcgi_pass keepalive -> spawn-fcgi, 1 connection',
       '/spawn-fcgi/hello', 1, undef ],
     [ 'async', 'faas_invocation async: stored (fsync), 202',
