@@ -50,6 +50,13 @@ $t->function('chain', "exec = ./run.sh\nmode = cgi\n",
                          . "</dev/null >/dev/null 2>&1 &\nsleep 0.5\n",
              'chain.sh' => "#!/bin/sh\n[ \"\$1\" -gt 0 ] && "
                            . "./chain.sh \$((\$1 - 1)) &\nexec sleep 61\n");
+# tries to end its namespace's process 1 and every process it may signal
+# outside its namespace (none: it sees none)
+$t->function('killer', "exec = ./run.sh\nmode = cgi\n",
+             'run.sh' => "#!/bin/sh\nprintf 'Content-Type: text/plain"
+                         . "\\r\\n\\r\\n'\nkill -KILL 1 2>/dev/null\n"
+                         . "echo \"init \$?\"\nkill -STOP 1 2>/dev/null\n"
+                         . "echo \"stop \$?\"\n");
 # System V IPC: what outlives a worker in its function's namespace
 $t->function('ipc', "exec = ./run.sh\nmode = cgi\n",
              'run.sh' => "#!/bin/sh\nprintf 'Content-Type: text/plain"
@@ -149,6 +156,14 @@ ok(FaasTest::wait_for(sub { !sleepers() }, 10),
 like($t->runner_log,
      qr/killing process \d+ left behind in the pid namespace of "chain"/,
      '... and logged');
+
+my $k1 = look('killer', 'x');
+is($k1->{init}, 1, 'a function cannot SIGKILL its namespace\'s process 1');
+is($k1->{stop}, 1, '... nor stop it');
+my $kp = proto_of('killer');
+my $k2 = look('killer', 'y');
+is($k2->{init}, 1, 'the next request is served');
+is(proto_of('killer'), $kp, '... by the same prototype');
 
 my $host_forced = FaasTest::read_file('/proc/sys/kernel/shm_rmid_forced');
 my $ipc = look('ipc', 'make');
