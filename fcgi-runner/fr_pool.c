@@ -787,7 +787,7 @@ fr_worker_free(fr_worker_t *w)
     fr_buf_free(&w->out);
     fr_buf_free(&w->hdr);
     fr_meter_proc_close(w);
-    fr_proto_release(w->proto);
+    fr_proto_release(w->proto, !w->swept);
 
     if (w->sock[0]) {
         (void) unlink(w->sock);

@@ -5,12 +5,12 @@
  * the function's namespaces, mounts and folder (faas-init prototype,
  * init/faas-proto.c), that forks its workers on the runner's word. A
  * worker then costs a fork and an exec, not namespaces, mounts and path
- * lookups. The worker is forked with CLONE_PARENT: the runner's own
+ * lookups. The worker is spawned with CLONE_PARENT: the runner's own
  * child, reaped, metered and killed as any other; the prototype only
  * says its pid, which is checked.
  *
- * The runner waits for the prototype's answer (a fork: well under a
- * millisecond) with a bound; one that does not answer in time, answers
+ * The runner waits for the prototype's answer (a spawn, the answer
+ * after its exec: well under a millisecond) with a bound; one that does not answer in time, answers
  * what it was not asked, or names a process that is not a new child of
  * the runner is retired, and the function's next worker makes a new
  * one. A prototype is kept while its function has workers from it and
@@ -458,7 +458,7 @@ fr_proto_new_child(fr_proto_t *p, pid_t pid)
 /* a worker it forked has ended */
 
 void
-fr_proto_release(fr_proto_t *p)
+fr_proto_release(fr_proto_t *p, int sweep)
 {
     if (p == NULL) {
         return;
@@ -466,9 +466,7 @@ fr_proto_release(fr_proto_t *p)
 
     p->refs--;
 
-    if (p->init && fr_proto_sweep(p) != FR_OK) {
-        /* its namespace ends with its last worker */
-        fr_proto_retire(p);
+    if (sweep && fr_proto_strays(p) != FR_OK) {
         return;
     }
 
@@ -482,6 +480,28 @@ fr_proto_release(fr_proto_t *p)
     }
 
     fr_timer_add(&p->timer, fr_runner.conf.prototype_idle_timeout);
+}
+
+
+/*
+ * Called as a worker of p is reaped (what it left may hold its stdout
+ * open) and as it is freed. FR_ERROR: p is retired, its namespace ends
+ * with its last worker.
+ */
+
+int
+fr_proto_strays(fr_proto_t *p)
+{
+    if (p->init == 0) {
+        return FR_OK;
+    }
+
+    if (fr_proto_sweep(p) != FR_OK) {
+        fr_proto_retire(p);
+        return FR_ERROR;
+    }
+
+    return FR_OK;
 }
 
 

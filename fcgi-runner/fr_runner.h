@@ -218,6 +218,7 @@ struct fr_worker_s {
     unsigned               ino_socket:1;    /* ino[0] is a socket */
     unsigned               evicted:1;       /* stopped for its tenant */
     unsigned               init:1;          /* faas-init is its pid 1 */
+    unsigned               swept:1;         /* what it left: killed */
     fr_proto_t            *proto;           /* forked it, or NULL */
     fr_stop_e              why;             /* it was stopped */
     int64_t                memory;          /* its function's, counted */

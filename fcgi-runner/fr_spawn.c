@@ -695,6 +695,20 @@ fr_spawn_kill_strays(fr_worker_t *w)
     int         i, n;
     fr_stray_t  strays[FR_STRAYS_MAX];
 
+    if (w->init) {
+        /* process 1 of its own pid namespace: all in it ended with it */
+        return;
+    }
+
+    if (w->reaped && w->proto && w->proto->init) {
+        /* what it left is in its function's pid namespace, orphaned to
+         * the process 1 there: no look at every process of the host
+         * (while it lives, what it left may still be its child) */
+        (void) fr_proto_strays(w->proto);
+        w->swept = 1;
+        return;
+    }
+
     do {
         n = 0;
 

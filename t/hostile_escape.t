@@ -107,8 +107,8 @@ like($t->runner_log,
      qr/killing process \d+ left behind by worker \d+ of "setsid_open"/,
      'without isolation: what was killed is logged');
 like($t->runner_log,
-     qr/killing process \d+ left behind (?:by worker \d+ of|in the pid (?x)
-        namespace of) "setsid"/,
+     qr/killing\ process\ \d+\ left\ behind\ (?:by\ worker\ \d+\ of
+        |in\ the\ pid\ namespace\ of)\ "setsid"/x,
      'with it: what was left in its function\'s namespace is killed too');
 
 # a FastCGI worker's child in its own session, at the worker's timeout

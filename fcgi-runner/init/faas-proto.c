@@ -17,11 +17,11 @@
  * program is not on the prototype's own command line: nothing that
  * looks for the function's processes by their command takes it for
  * one.) The worker is
- * forked with CLONE_PARENT: it is the runner's child, as a worker
+ * spawned with CLONE_PARENT: it is the runner's child, as a worker
  * spawned by the runner is, so the runner reaps it, meters it and kills
  * it by its own rights. The child takes the function's limits and
  * credentials and execs PATH; a failure goes to the report pipe. The
- * reply is the worker's pid, or an errno.
+ * reply, once the worker has exec'd or failed, is its pid, or an errno.
  *
  * NS: 1, a pid namespace is made (below); 2, the prototype is in an ipc
  * namespace of the function's own, where its workers' IPC objects outlive
@@ -75,15 +75,27 @@ typedef struct {
 
 
 static void fp_reaper(int ready, pid_t runner);
-static void fp_worker(fp_conf_t *c, int *fd, char **argv, char **env);
+static pid_t fp_spawn(fp_conf_t *c, int *fd, char **argv, char **env);
+static int fp_worker(void *data);
 static pid_t fp_fork(void);
 static int fp_ipc_limits(rlim_t memory);
 static int fp_sysctl(const char *name, unsigned long long value);
 static int fp_reply(pid_t pid, int err);
 
 
+typedef struct {
+    fp_conf_t     *conf;
+    int           *fd;
+    char         **argv;
+    char         **env;
+} fp_job_t;
+
+
 /* a buffer as big as the runner may send: untouched pages cost nothing */
 static char  fp_msg[FAAS_PROTO_MSG_MAX];
+
+/* the worker's own stack until its exec (the prototype waits meanwhile) */
+static char  fp_stack[64 * 1024] __attribute__((aligned(16)));
 
 
 int
@@ -252,12 +264,7 @@ faas_prototype(int argc, char **argv)
         pid = -1;
 
         if (err == 0) {
-            pid = fp_fork();
-
-            if (pid == 0) {
-                fp_worker(&conf, fd, env, env + nargs + 2);
-            }
-
+            pid = fp_spawn(&conf, fd, env, env + nargs + 2);
             err = (pid == -1) ? errno : 0;
         }
 
@@ -377,16 +384,47 @@ fp_reaper(int ready, pid_t runner)
 }
 
 
+/*
+ * A worker is not a copy of the prototype: it shares our memory, as
+ * posix_spawn()'s child does, until its exec (CLONE_VM | CLONE_VFORK:
+ * we wait meanwhile), so that a cold start makes one address space,
+ * the program's, not two. It writes nothing of ours but the errno it
+ * shares with us; it is a child of the runner (CLONE_PARENT).
+ */
+
+static pid_t
+fp_spawn(fp_conf_t *c, int *fd, char **argv, char **env)
+{
+    fp_job_t  job;
+
+    job.conf = c;
+    job.fd = fd;
+    job.argv = argv;
+    job.env = env;
+
+    return clone(fp_worker, fp_stack + sizeof(fp_stack),
+                 CLONE_VM | CLONE_VFORK | CLONE_PARENT | SIGCHLD, &job);
+}
+
+
 /* the worker: the function's descriptors, limits, credentials, program */
 
-/* argv: the path, then the arguments */
-
-static void
-fp_worker(fp_conf_t *c, int *fd, char **argv, char **env)
+static int
+fp_worker(void *data)
 {
     int            i, err, hi[FP_FDS];
     sigset_t       none;
+    fp_job_t      *job;
+    fp_conf_t     *c;
     struct rlimit  rl;
+    int           *fd;
+    char         **argv, **env;
+
+    job = data;
+    c = job->conf;
+    fd = job->fd;
+    argv = job->argv;        /* the path, then the arguments */
+    env = job->env;
 
     if (fchdir(c->dir) == -1) {
         goto failed;
