@@ -47,6 +47,7 @@ static const fr_conf_key_t  fr_conf_keys[] = {
     { "listen_owner",   FR_CONF_STR,   FR_G(listen_owner) },
     { "listen_group",   FR_CONF_STR,   FR_G(listen_group) },
     { "listen_mode",    FR_CONF_OCTAL, FR_G(listen_mode) },
+    { "listen_allow",   FR_CONF_STR,   FR_G(listen_allow) },
     { "functions",      FR_CONF_STR,   FR_G(functions) },
     { "max_workers",    FR_CONF_NUM,   FR_G(max_workers) },
     { "max_connections", FR_CONF_NUM,  FR_G(max_connections) },
@@ -310,6 +311,7 @@ fr_conf_free(fr_conf_t *conf)
     free(conf->listen);
     free(conf->listen_owner);
     free(conf->listen_group);
+    free(conf->listen_allow);
     free(conf->functions);
     free(conf->state_dir);
     free(conf->meter_log);

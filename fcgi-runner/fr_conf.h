@@ -77,6 +77,7 @@ typedef struct {
     char                  *listen;
     char                  *listen_owner;
     char                  *listen_group;
+    char                  *listen_allow;            /* CIDRs, TCP */
     char                  *functions;
     int                    listen_mode;
     int                    max_workers;

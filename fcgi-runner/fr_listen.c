@@ -2,17 +2,26 @@
  * Copyright (C) ngx_faas developers
  *
  * The listening socket: opened safely (a unix socket through a private
- * directory, never over a live runner's), accepted from until the proxy
- * says there is no room (max_connections) or descriptors run out
- * (EMFILE: a rest, not a spin). Each accepted descriptor goes to the
- * proxy's handler.
+ * directory, never over a live runner's), or the one systemd passed
+ * (LISTEN_FDS: it outlives the runner, connections wait in its backlog
+ * across a restart); accepted from until the proxy says there is no
+ * room (max_connections) or descriptors run out (EMFILE: a rest, not a
+ * spin). Each accepted descriptor goes to the proxy's handler.
+ *
+ * A TCP socket runs any function as any tenant for whoever connects:
+ * on an address other than loopback it takes listen_allow, the
+ * networks (CIDRs) whose peers are accepted; the others are closed as
+ * accepted.
  */
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <pwd.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,8 +36,22 @@
 
 
 #define FR_ACCEPT_REST    100
+#define FR_ALLOW_MAX      256
+#define FR_LISTEN_FD      3         /* systemd's SD_LISTEN_FDS_START */
 
 
+typedef struct {
+    int       family;               /* AF_INET or AF_INET6 */
+    int       bits;
+    uint8_t   addr[16];
+} fr_cidr_t;
+
+
+static int fr_cidr_parse(const char *s, size_t len, fr_cidr_t *c);
+static int fr_addr_bytes(const struct sockaddr *sa, uint8_t *addr);
+static int fr_listen_allowed(const struct sockaddr *sa);
+static int fr_listen_public(const struct sockaddr *sa, const char *addr);
+static int fr_listen_inherited(void);
 static int fr_listen_unix(const char *addr);
 static int fr_listen_live(const char *path);
 static int fr_listen_owner(const char *path);
@@ -38,6 +61,219 @@ static void fr_accept_resume(fr_timer_t *t);
 
 
 static const fr_listen_handlers_t  *fr_listen_handlers;
+
+static fr_cidr_t   fr_allow[FR_ALLOW_MAX];
+static int         fr_nallow;
+static int         fr_listen_tcp;       /* listen_allow applies */
+static char        fr_listen_desc[160];
+static uint64_t    fr_refused;          /* not yet logged */
+static time_t      fr_refused_logged;
+
+
+/*
+ * listen_allow: CIDRs (a bare address is one host), separated by spaces
+ * or commas. The list is replaced only when all of it is valid; what is
+ * not is logged at level.
+ */
+
+int
+fr_listen_allow(const char *spec, int level)
+{
+    int         n;
+    size_t      len;
+    fr_cidr_t   list[FR_ALLOW_MAX];
+    const char *s;
+
+    n = 0;
+
+    for (s = spec ? spec : ""; *s; s += len) {
+        s += strspn(s, " \t,");
+        len = strcspn(s, " \t,");
+
+        if (len == 0) {
+            break;
+        }
+
+        if (n == FR_ALLOW_MAX) {
+            fr_log(level, 0, "more than %d networks in "
+                   "\"listen_allow\"", FR_ALLOW_MAX);
+            return FR_ERROR;
+        }
+
+        if (fr_cidr_parse(s, len, &list[n]) != FR_OK) {
+            fr_log(level, 0, "invalid network \"%.*s\" in "
+                   "\"listen_allow\": an address or address/bits expected",
+                   (int) (len > 64 ? 64 : len), s);
+            return FR_ERROR;
+        }
+
+        n++;
+    }
+
+    if (spec && *spec && n == 0) {
+        fr_log(level, 0, "\"listen_allow\" names no network");
+        return FR_ERROR;
+    }
+
+    memcpy(fr_allow, list, n * sizeof(fr_cidr_t));
+    fr_nallow = n;
+
+    return FR_OK;
+}
+
+
+static int
+fr_cidr_parse(const char *s, size_t len, fr_cidr_t *c)
+{
+    int           i, max;
+    char          buf[INET6_ADDRSTRLEN + 8], *slash, *end;
+    long          bits;
+
+    if (len >= sizeof(buf)) {
+        return FR_ERROR;
+    }
+
+    memcpy(buf, s, len);
+    buf[len] = '\0';
+
+    slash = strchr(buf, '/');
+
+    if (slash) {
+        *slash++ = '\0';
+    }
+
+    memset(c, 0, sizeof(*c));
+
+    if (inet_pton(AF_INET, buf, c->addr) == 1) {
+        c->family = AF_INET;
+        max = 32;
+
+    } else if (inet_pton(AF_INET6, buf, c->addr) == 1) {
+        c->family = AF_INET6;
+        max = 128;
+
+    } else {
+        return FR_ERROR;
+    }
+
+    bits = max;
+
+    if (slash) {
+        errno = 0;
+        bits = strtol(slash, &end, 10);
+
+        if (*slash < '0' || *slash > '9' || *end != '\0' || errno
+            || bits > max)
+        {
+            return FR_ERROR;
+        }
+    }
+
+    c->bits = (int) bits;
+
+    /* the host part of a network counts for nothing (as nginx's allow) */
+    for (i = 0; i < max / 8; i++) {
+        if (i * 8 >= bits) {
+            c->addr[i] = 0;
+
+        } else if (i * 8 + 8 > bits) {
+            c->addr[i] &= (uint8_t) (0xff << (8 - (bits - i * 8)));
+        }
+    }
+
+    return FR_OK;
+}
+
+
+/* an address's bytes: 4 (IPv4, IPv4-mapped IPv6 too) or 16; 0: neither */
+
+static int
+fr_addr_bytes(const struct sockaddr *sa, uint8_t *addr)
+{
+    const struct sockaddr_in6  *sin6;
+
+    if (sa->sa_family == AF_INET) {
+        memcpy(addr, &((const struct sockaddr_in *) sa)->sin_addr, 4);
+        return 4;
+    }
+
+    if (sa->sa_family != AF_INET6) {
+        return 0;
+    }
+
+    sin6 = (const struct sockaddr_in6 *) sa;
+
+    if (IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr)) {
+        memcpy(addr, &sin6->sin6_addr.s6_addr[12], 4);
+        return 4;
+    }
+
+    memcpy(addr, &sin6->sin6_addr, 16);
+
+    return 16;
+}
+
+
+static int
+fr_listen_allowed(const struct sockaddr *sa)
+{
+    int      i, n, b, len;
+    uint8_t  addr[16], m;
+
+    len = fr_addr_bytes(sa, addr);
+
+    for (n = 0; len && n < fr_nallow; n++) {
+        if ((fr_allow[n].family == AF_INET) != (len == 4)) {
+            continue;
+        }
+
+        b = fr_allow[n].bits;
+
+        for (i = 0; b > 0; i++, b -= 8) {
+            m = (b >= 8) ? 0xff : (uint8_t) (0xff << (8 - b));
+
+            if ((addr[i] & m) != fr_allow[n].addr[i]) {
+                break;
+            }
+        }
+
+        if (b <= 0) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+/*
+ * A TCP listen on an address other than loopback (0.0.0.0 and :: are
+ * every address) takes listen_allow: FR_ERROR, logged, without it.
+ */
+
+static int
+fr_listen_public(const struct sockaddr *sa, const char *addr)
+{
+    int      len;
+    uint8_t  a[16];
+
+    fr_listen_tcp = 1;
+
+    len = fr_addr_bytes(sa, a);
+
+    if ((len == 4 && a[0] == 127)
+        || (len == 16 && IN6_IS_ADDR_LOOPBACK((struct in6_addr *) a))
+        || fr_nallow > 0)
+    {
+        return FR_OK;
+    }
+
+    fr_log(FR_LOG_EMERG, 0, "listen on \"%s\", not a loopback address, "
+           "takes \"listen_allow\": whoever connects to a runner may run "
+           "any function as any tenant", addr);
+
+    return FR_ERROR;
+}
 
 
 void
@@ -235,6 +471,11 @@ fr_listen_inet(const char *addr)
         return -1;
     }
 
+    if (fr_listen_public(ai->ai_addr, addr) != FR_OK) {
+        freeaddrinfo(ai);
+        return -1;
+    }
+
     fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd == -1) {
         fr_log(FR_LOG_EMERG, errno, "socket() failed");
@@ -266,22 +507,129 @@ fr_listen_open(void)
 
     addr = fr_runner.conf.listen;
 
-    fd = strncmp(addr, "unix:", 5) == 0 ? fr_listen_unix(addr + 5)
-                                        : fr_listen_inet(addr);
+    if (fr_listen_allow(fr_runner.conf.listen_allow, FR_LOG_EMERG) != FR_OK) {
+        return FR_ERROR;
+    }
+
+    fd = fr_listen_inherited();
+
+    if (fd == -2) {
+        snprintf(fr_listen_desc, sizeof(fr_listen_desc), "%s", addr);
+
+        fd = strncmp(addr, "unix:", 5) == 0 ? fr_listen_unix(addr + 5)
+                                            : fr_listen_inet(addr);
+
+        if (fd != -1 && listen(fd, 4096) == -1) {
+            fr_log(FR_LOG_EMERG, errno, "listen() on \"%s\" failed", addr);
+            close(fd);
+            fd = -1;
+        }
+    }
+
     if (fd == -1) {
         return FR_ERROR;
     }
 
-    if (listen(fd, 4096) == -1) {
-        fr_log(FR_LOG_EMERG, errno, "listen() on \"%s\" failed", addr);
-        close(fd);
-        return FR_ERROR;
+    if (fr_nallow && !fr_listen_tcp) {
+        fr_log(FR_LOG_WARN, 0, "\"listen_allow\" applies to a TCP socket "
+               "only: \"%s\" is not one", fr_listen_desc);
     }
 
     fr_runner.listen.fd = fd;
     fr_runner.listen.handler = fr_listen_accept;
 
     return fr_io_set(&fr_runner.listen, EPOLLIN);
+}
+
+
+/*
+ * The socket systemd passed (socket activation: LISTEN_PID is ours,
+ * LISTEN_FDS counts from descriptor 3), used as it is: its address and
+ * its file are systemd's, kept across our restarts. -2: none passed.
+ */
+
+static int
+fr_listen_inherited(void)
+{
+    int                      fd, n, type, on;
+    char                    *pid, *fds, host[INET6_ADDRSTRLEN];
+    socklen_t                len;
+    struct sockaddr_storage  ss;
+
+    pid = getenv("LISTEN_PID");
+    fds = getenv("LISTEN_FDS");
+
+    if (pid == NULL || fds == NULL || atoi(pid) != (int) getpid()) {
+        return -2;
+    }
+
+    n = atoi(fds);
+
+    (void) unsetenv("LISTEN_PID");
+    (void) unsetenv("LISTEN_FDS");
+    (void) unsetenv("LISTEN_FDNAMES");
+
+    if (n < 1) {
+        return -2;
+    }
+
+    /* one socket is ours; any more systemd passed are closed */
+    for (fd = FR_LISTEN_FD + 1; fd < FR_LISTEN_FD + n; fd++) {
+        fr_log(FR_LOG_WARN, 0, "socket activation: descriptor %d not used "
+               "(one listening socket is)", fd);
+        (void) close(fd);
+    }
+
+    fd = FR_LISTEN_FD;
+    len = sizeof(type);
+
+    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == -1
+        || type != SOCK_STREAM
+        || (len = sizeof(on),
+            getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) == -1)
+        || !on)
+    {
+        fr_log(FR_LOG_EMERG, 0, "socket activation: descriptor %d is not "
+               "a listening stream socket", fd);
+        return -1;
+    }
+
+    len = sizeof(ss);
+
+    if (getsockname(fd, (struct sockaddr *) &ss, &len) == -1
+        || fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) == -1
+        || fcntl(fd, F_SETFD, FD_CLOEXEC) == -1)
+    {
+        fr_log(FR_LOG_EMERG, errno, "socket activation: descriptor %d", fd);
+        return -1;
+    }
+
+    if (ss.ss_family == AF_UNIX) {
+        snprintf(fr_listen_desc, sizeof(fr_listen_desc),
+                 "unix:%s (from systemd)",
+                 ((struct sockaddr_un *) &ss)->sun_path);
+        return fd;
+    }
+
+    host[0] = '\0';
+    (void) inet_ntop(ss.ss_family, ss.ss_family == AF_INET
+                     ? (void *) &((struct sockaddr_in *) &ss)->sin_addr
+                     : (void *) &((struct sockaddr_in6 *) &ss)->sin6_addr,
+                     host, sizeof(host));
+    snprintf(fr_listen_desc, sizeof(fr_listen_desc),
+             ss.ss_family == AF_INET6 ? "[%s]:%d (from systemd)"
+                                      : "%s:%d (from systemd)", host,
+             ntohs(((struct sockaddr_in *) &ss)->sin_port));
+
+    return fr_listen_public((struct sockaddr *) &ss, fr_listen_desc) == FR_OK
+           ? fd : -1;
+}
+
+
+const char *
+fr_listen_name(void)
+{
+    return fr_listen_desc;
 }
 
 
@@ -324,7 +672,12 @@ fr_listen_close(void)
 static void
 fr_listen_accept(fr_io_t *io, uint32_t events)
 {
-    int  fd;
+    int                      fd;
+    char                     host[INET6_ADDRSTRLEN];
+    uint8_t                  a[16];
+    time_t                   now;
+    socklen_t                len;
+    struct sockaddr_storage  peer;
 
     (void) events;
 
@@ -333,7 +686,32 @@ fr_listen_accept(fr_io_t *io, uint32_t events)
             return;
         }
 
-        fd = accept4(io->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        len = sizeof(peer);
+        fd = accept4(io->fd, (struct sockaddr *) &peer, &len,
+                     SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+        if (fd != -1 && fr_nallow && fr_listen_tcp
+            && !fr_listen_allowed((struct sockaddr *) &peer))
+        {
+            /* closed unread; logged at most once a second */
+            close(fd);
+            fr_refused++;
+            now = time(NULL);
+
+            if (now != fr_refused_logged) {
+                host[0] = '\0';
+                (void) inet_ntop(fr_addr_bytes((struct sockaddr *) &peer, a)
+                                 == 4 ? AF_INET : AF_INET6, a, host,
+                                 sizeof(host));
+                fr_log(FR_LOG_WARN, 0, "connection from %s refused: not in "
+                       "\"listen_allow\" (%llu refused)", host,
+                       (unsigned long long) fr_refused);
+                fr_refused_logged = now;
+                fr_refused = 0;
+            }
+
+            continue;
+        }
 
         if (fd == -1) {
             if (errno == EINTR || errno == ECONNABORTED) {

@@ -18,6 +18,8 @@ typedef struct {
 
 void fr_listen_on(const fr_listen_handlers_t *handlers);
 int fr_listen_open(void);
+int fr_listen_allow(const char *spec, int level);
+const char *fr_listen_name(void);
 void fr_listen_close(void);
 void fr_listen_pause(void);
 void fr_listen_unpause(void);

@@ -205,7 +205,9 @@ main(int argc, char **argv)
 
     if (test) {
         fr_time_update();
-        problems = fr_funcs_load(1);
+        problems = fr_funcs_load(1)
+                   + (fr_listen_allow(conf->listen_allow, FR_LOG_EMERG)
+                      != FR_OK);
         fr_funcs_free();
         fr_tenants_free();
         fr_conf_free(conf);
@@ -296,7 +298,7 @@ fr_run(void)
     }
 
     fr_log(FR_LOG_NOTICE, 0, "fcgi-runner " FR_VERSION " listening on "
-           "\"%s\", functions in \"%s\"", fr_runner.conf.listen,
+           "\"%s\", functions in \"%s\"", fr_listen_name(),
            fr_runner.conf.functions);
 
     while (!fr_runner.quitting) {
@@ -402,6 +404,11 @@ fr_reload(void)
         if (fr_conf_load(&conf, 1) != 0) {
             fr_log(FR_LOG_ERR, 0, "\"%s\" not reloaded: the running "
                    "configuration stays", fr_config);
+
+        } else if (fr_listen_allow(conf.listen_allow, FR_LOG_ERR) != FR_OK) {
+            fr_log(FR_LOG_ERR, 0, "\"%s\" not reloaded: the running "
+                   "configuration stays", fr_config);
+            fr_conf_free(&conf);
 
         } else {
             fr_conf_keep(&conf, &fr_runner.conf);

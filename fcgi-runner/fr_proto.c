@@ -10,14 +10,14 @@
  * says its pid, which is checked.
  *
  * The runner waits for the prototype's answer (a spawn, the answer
- * after its exec: well under a millisecond) with a bound; one that does not answer in time, answers
- * what it was not asked, or names a process that is not a new child of
- * the runner is retired, and the function's next worker makes a new
- * one. A prototype is kept while its function has workers from it and
- * for prototype_idle_timeout after; retired when its function changes
- * or goes. Its pid namespace (isolation = pid) lives until its last
- * worker has ended: what the workers leave behind in it is killed as
- * they end.
+ * after its exec: well under a millisecond) with a bound; one that
+ * does not answer in time, answers what it was not asked, or names a
+ * process that is not a new child of the runner is retired, and the
+ * function's next worker makes a new one. A prototype is kept while its
+ * function has workers from it and for prototype_idle_timeout after;
+ * retired when its function changes or goes. Its pid namespace
+ * (isolation = pid) lives until its last worker has ended: what the
+ * workers leave behind in it is killed as they end.
  */
 
 #include <ctype.h>
