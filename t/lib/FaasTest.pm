@@ -22,6 +22,7 @@ use File::Temp qw(tempdir);
 use IO::Select;
 use IO::Socket::INET;
 use IO::Socket::UNIX;
+use Fcntl ();
 use POSIX qw(:sys_wait_h);
 use Scalar::Util ();
 use Socket qw(SOCK_STREAM);
@@ -262,6 +263,26 @@ sub start_runner {
         open STDOUT, '>>', $self->{runner_log};
         open STDERR, '>>', $self->{runner_log};
         %ENV = (%ENV, %SANITIZER_ENV, %{ $opts{env} // {} });
+        if ($opts{inherit}) {
+            # socket activation as systemd does it: descriptors from 3,
+            # LISTEN_PID ours (the exec keeps it)
+            # above them all first: one may already sit at 3 or 4
+            my @in = @{ $opts{inherit} };
+            for my $i (0 .. $#in) {
+                POSIX::dup2(ref $in[$i] ? fileno($in[$i]) : $in[$i],
+                            100 + $i) // POSIX::_exit(126);
+            }
+            my @high = map { 100 + $_ } 0 .. $#in;
+            my $fd = 3;
+            for my $h (@high) {
+                POSIX::dup2($h, $fd) // POSIX::_exit(126);
+                open(my $fh, '+<&=', $fd) or POSIX::_exit(126);
+                fcntl($fh, Fcntl::F_SETFD(), 0) or POSIX::_exit(126);
+                $fd++;
+            }
+            $ENV{LISTEN_FDS} = scalar @{ $opts{inherit} };
+            $ENV{LISTEN_PID} = $opts{listen_pid} // $$;
+        }
         exec $self->{runner_bin}, @args or POSIX::_exit(127);
     }
 
@@ -272,10 +293,16 @@ sub start_runner {
         # its line (at notice; not an earlier runner's in the same log),
         # or, logging less, a socket that accepts (a stale one refuses)
         my $n = () = $self->runner_log =~ /listening on "/g;
+        # (an inherited socket accepts before the runner is up)
         return $n > $listening
-               || IO::Socket::UNIX->new(Peer => $self->{socket},
+               || !$opts{inherit} && IO::Socket::UNIX->new(
+                                        Peer => $self->{socket},
                                         Type => SOCK_STREAM);
     }, 10);
+
+    if ($opts{may_fail} && (!$up || $up == -1)) {
+        return undef;
+    }
 
     die "runner did not start:\n" . read_file($self->{runner_log})
         unless $up && $up != -1;
