@@ -552,12 +552,16 @@ static int
 fr_listen_inherited(void)
 {
     int                      fd, n, type, on;
-    char                    *pid, *fds, host[INET6_ADDRSTRLEN];
+    char                    *pid, *fds, *path, host[INET6_ADDRSTRLEN];
+    const char              *from;
     socklen_t                len;
     struct sockaddr_storage  ss;
 
     pid = getenv("LISTEN_PID");
     fds = getenv("LISTEN_FDS");
+
+    /* an old runner's, at a binary upgrade (fr_upgrade.c), or systemd's */
+    from = getenv("FAAS_UPGRADE_FD") ? "inherited" : "from systemd";
 
     if (pid == NULL || fds == NULL || atoi(pid) != (int) getpid()) {
         return -2;
@@ -605,9 +609,11 @@ fr_listen_inherited(void)
     }
 
     if (ss.ss_family == AF_UNIX) {
-        snprintf(fr_listen_desc, sizeof(fr_listen_desc),
-                 "unix:%s (from systemd)",
-                 ((struct sockaddr_un *) &ss)->sun_path);
+        /* bound elsewhere and renamed (fr_listen_unix): the old runner
+         * says where it is */
+        path = getenv("FAAS_UPGRADE_PATH");
+        snprintf(fr_listen_desc, sizeof(fr_listen_desc), "unix:%s (%s)",
+                 path ? path : ((struct sockaddr_un *) &ss)->sun_path, from);
         return fd;
     }
 
@@ -617,9 +623,8 @@ fr_listen_inherited(void)
                      : (void *) &((struct sockaddr_in6 *) &ss)->sin6_addr,
                      host, sizeof(host));
     snprintf(fr_listen_desc, sizeof(fr_listen_desc),
-             ss.ss_family == AF_INET6 ? "[%s]:%d (from systemd)"
-                                      : "%s:%d (from systemd)", host,
-             ntohs(((struct sockaddr_in *) &ss)->sin_port));
+             ss.ss_family == AF_INET6 ? "[%s]:%d (%s)" : "%s:%d (%s)", host,
+             ntohs(((struct sockaddr_in *) &ss)->sin_port), from);
 
     return fr_listen_public((struct sockaddr *) &ss, fr_listen_desc) == FR_OK
            ? fd : -1;
@@ -644,6 +649,16 @@ fr_accept_resume(fr_timer_t *t)
     if (fr_runner.listen.fd != -1 && !fr_runner.accept_paused) {
         (void) fr_io_set(&fr_runner.listen, EPOLLIN);
     }
+}
+
+
+/* the socket file is another runner's now: not removed at exit */
+
+void
+fr_listen_forget(void)
+{
+    free(fr_runner.listen_path);
+    fr_runner.listen_path = NULL;
 }
 
 

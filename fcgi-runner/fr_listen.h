@@ -21,6 +21,7 @@ int fr_listen_open(void);
 int fr_listen_allow(const char *spec, int level);
 const char *fr_listen_name(void);
 void fr_listen_close(void);
+void fr_listen_forget(void);
 void fr_listen_pause(void);
 void fr_listen_unpause(void);
 

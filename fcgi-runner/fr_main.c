@@ -36,6 +36,7 @@
 #include "fr_store.h"
 #include "fr_tenant.h"
 #include "fr_report.h"
+#include "fr_upgrade.h"
 
 
 #define FR_DEFAULT_LISTEN    "unix:/run/faas/runner.sock"
@@ -50,6 +51,7 @@ static unsigned  fr_sig_reload;
 static unsigned  fr_sig_terminate;
 static unsigned  fr_sig_quit;
 static unsigned  fr_sig_reopen;
+static unsigned  fr_sig_upgrade;
 static unsigned  fr_shutdown_expired;
 
 /* what the command line said, for a reload of the config */
@@ -223,6 +225,11 @@ main(int argc, char **argv)
         return 0;
     }
 
+    if (fr_upgrade_init(argv) != FR_OK) {
+        fr_log(FR_LOG_EMERG, ENOMEM, "cannot keep the command line");
+        return 1;
+    }
+
     return fr_run();
 }
 
@@ -301,6 +308,8 @@ fr_run(void)
            "\"%s\", functions in \"%s\"", fr_listen_name(),
            fr_runner.conf.functions);
 
+    fr_upgrade_ready();
+
     while (!fr_runner.quitting) {
         if (fr_event_process() != FR_OK) {
             goto done;
@@ -319,6 +328,11 @@ fr_run(void)
         if (fr_sig_reopen) {
             fr_sig_reopen = 0;
             fr_reopen();
+        }
+
+        if (fr_sig_upgrade) {
+            fr_sig_upgrade = 0;
+            fr_upgrade_start();
         }
 
         if (fr_sig_quit) {
@@ -629,6 +643,7 @@ fr_signals_init(void)
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGQUIT);
     sigaddset(&set, SIGUSR1);
+    sigaddset(&set, SIGUSR2);
 
     if (sigprocmask(SIG_BLOCK, &set, NULL) == -1) {
         fr_log(FR_LOG_EMERG, errno, "sigprocmask() failed");
@@ -664,6 +679,7 @@ fr_signal_handler(fr_io_t *io, uint32_t events)
         case SIGHUP:  fr_sig_reload = 1; break;
         case SIGTERM: fr_sig_terminate = 1; break;
         case SIGUSR1: fr_sig_reopen = 1; break;
+        case SIGUSR2: fr_sig_upgrade = 1; break;
         default:      fr_sig_quit = 1; break;
         }
     }

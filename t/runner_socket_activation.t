@@ -59,8 +59,8 @@ sub load {
         my %n;
         my $end = time + $secs;
         while (time < $end) {
-            my $x = $t->http_get('/fn/hello', timeout => 30);
-            $n{$x ? $x->{status} : 'none'}++;
+            my $x = eval { $t->http_get('/fn/hello', timeout => 30) };
+            $n{$x ? $x->{status} : "error($@)"}++;
         }
         print $wr join(' ', map { "$_=$n{$_}" } sort keys %n), "\n";
         close $wr;

@@ -1,0 +1,185 @@
+#!/usr/bin/perl
+
+# A binary upgrade as nginx's (SIGUSR2): the runner starts its program
+# again with its listening socket; once the new runner listens the old
+# one finishes what it has and exits 0, and the socket file is the new
+# one's. Under load through faas_pass (kept connections) and stock
+# fastcgi_pass (a connection per request), no request fails; a request
+# in flight finishes on the old runner. A new binary that cannot start
+# leaves the old runner serving; a second SIGUSR2 during an upgrade is
+# refused.
+
+use strict;
+use warnings;
+
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use FaasTest;
+use Test::More;
+use File::Copy qw(copy);
+use POSIX qw(:sys_wait_h);
+use Time::HiRes qw(sleep time);
+
+# the runners the old one starts outlive it: they come back to us
+# (PR_SET_CHILD_SUBREAPER), to be waited for and stopped by pid
+syscall(157, 36, 1, 0, 0, 0) == 0 or die "prctl: $!";
+
+my $t = FaasTest->new;
+my $fn = $t->testfn;
+my $p = $t->prefix;
+my $sock = $t->socket_path;
+
+# the runner runs from a copy: the test replaces "the installed binary"
+mkdir "$p/sbin";
+my $bin = "$p/sbin/fcgi-runner";
+copy($t->{runner_bin}, $bin) or die "copy: $!";
+chmod 0755, $bin;
+# faas-init beside it, as installed
+copy("$FaasTest::BUILD/faas-init", "$p/sbin/faas-init") or die "copy: $!";
+chmod 0755, "$p/sbin/faas-init";
+$t->{runner_bin} = $bin;
+
+$t->function('hello', "exec = $fn\n");
+$t->function('slow', "exec = ./run.sh\nmode = cgi\n",
+             'run.sh' => "#!/bin/sh\nsleep 1\n"
+                         . "printf 'Content-Type: text/plain\\r\\n\\r\\n"
+                         . "slow done\\n'\n");
+
+$t->start_runner;
+$t->{port} = FaasTest::free_port();
+$t->start_nginx(<<"EOF");
+    upstream runner { server unix:$sock; keepalive 16; }
+    upstream runner_stock { server unix:$sock; }
+
+    server {
+        listen 127.0.0.1:$t->{port};
+
+        location /fn/ {
+            faas_route ^/fn/(?<fname>[^/]*)\$ \$fname;
+            faas_pass runner;
+        }
+
+        location ~ ^/stock/(?<sname>[^/]*)\$ {
+            fastcgi_pass runner_stock;
+            include /etc/nginx/fastcgi_params;
+            fastcgi_param FAAS_FUNCTION \$sname;
+        }
+    }
+EOF
+
+is($t->http_get('/fn/hello')->{status}, 200, 'faas_pass serves');
+is($t->http_get('/stock/hello')->{status}, 200, 'stock fastcgi_pass serves');
+
+sub load {
+    my ($uri, $secs) = @_;
+    pipe(my $rd, my $wr) or die;
+    my $pid = fork // die;
+    if ($pid == 0) {
+        close $rd;
+        my %n;
+        my $end = time + $secs;
+        while (time < $end) {
+            my $x = eval { $t->http_get($uri, timeout => 30) };
+            $n{$x ? $x->{status} : "error($@)"}++;
+        }
+        print $wr join(' ', map { "$_=$n{$_}" } sort keys %n), "\n";
+        close $wr;
+        POSIX::_exit(0);
+    }
+    close $wr;
+    return [$pid, $rd];
+}
+
+sub load_result {
+    my ($l) = @_;
+    my $rd = $l->[1];
+    my $res = <$rd> // 'nothing';
+    waitpid($l->[0], 0);
+    chomp $res;
+    return $res;
+}
+
+# what the log says after $mark (earlier upgrades said the same)
+sub wait_after {
+    my ($mark, $re, $secs) = @_;
+    return FaasTest::wait_for(sub { substr($t->runner_log, $mark) =~ $re },
+                              $secs // 15);
+}
+
+sub new_runner_pid {
+    my ($after) = @_;
+    my ($pid) = substr($t->runner_log, $after)
+        =~ /binary upgrade: starting "[^"]*" as (\d+)/;
+    return $pid;
+}
+
+my @loads = (load('/fn/hello', 5), load('/stock/hello', 5));
+sleep 0.5;
+my $slow = $t->http_start('/fn/slow');
+sleep 0.2;
+
+my $old = $t->runner_pid;
+my $mark = length $t->runner_log;
+kill 'USR2', $old;
+ok($t->wait_log(qr/binary upgrade: new runner \d+ listening/, 15),
+   'SIGUSR2: a new runner listens');
+my $new = new_runner_pid($mark);
+ok($new && kill(0, $new), "the new runner ($new) runs");
+kill 'USR2', $old;
+ok($t->wait_log(qr/binary upgrade: one is already under way|(?x)
+                   binary\ upgrade:\ not\ while\ stopping/),
+   'a second SIGUSR2 meanwhile: refused, logged');
+
+my $sr = FaasTest::http_finish($slow, timeout => 20);
+is($sr && $sr->{status}, 200, 'the request in flight finished');
+like($sr && $sr->{body}, qr/slow done/, '... whole');
+
+is($t->wait_runner(20), 0, 'the old runner exits 0');
+$t->{runner_pid} = $new;
+
+for my $l (@loads) {
+    my $res = load_result($l);
+    like($res, qr/^200=\d+$/, "every request under the upgrade: 200 ($res)");
+}
+
+ok(-S $sock, 'the socket file stays');
+is($t->http_get('/fn/hello')->{status}, 200, 'the new runner serves');
+like(substr($t->runner_log, $mark),
+     qr/listening on "unix:\Q$sock\E \(inherited\)"/,
+     'the new runner says where its socket came from');
+
+# a new binary that cannot start: the old one goes on
+my $good = "$p/sbin/fcgi-runner.good";
+rename $bin, $good or die;
+FaasTest::write_file($bin, "#!/bin/sh\necho broken >&2\nexit 3\n");
+chmod 0755, $bin;
+$mark = length $t->runner_log;
+kill 'USR2', $new;
+ok(wait_after($mark, qr/binary upgrade failed: the new runner \d+ ended (?x)
+                      before\ it\ listened/),
+   'a binary that does not start: the upgrade fails, logged');
+sleep 0.3;
+ok(kill(0, $new), '... the running runner goes on');
+is($t->http_get('/fn/hello')->{status}, 200, '... and serves');
+my $failed = new_runner_pid($mark);
+ok($failed && !kill(0, $failed), '... the failed one is reaped, no zombie');
+
+# and the good binary back: a second upgrade works
+rename $good, $bin or die;
+$mark = length $t->runner_log;
+kill 'USR2', $new;
+ok(wait_after($mark, qr/binary upgrade: new runner \d+ listening/),
+   'the upgrade again: works');
+my $third = new_runner_pid($mark);
+my $st;
+ok(FaasTest::wait_for(sub { waitpid($new, WNOHANG) == $new
+                            and $st = $?, 1 }, 20),
+   'the previous runner exits');
+is($st, 0, '... with 0');
+$t->{runner_pid} = $third;
+is($t->http_get('/fn/hello')->{status}, 200, 'the third runner serves');
+
+$t->done;
+ok(!-e $sock, 'the last runner removed the socket file at its exit');
+
+done_testing;
