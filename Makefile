@@ -298,6 +298,8 @@ install: module runner
 	$(call install_new,0755,$(BUILD)/faas-init,$(DESTDIR)/usr/lib/faas/faas-init)
 	install -D -m 0644 conf/fcgi-runner.service \
 	    $(DESTDIR)/lib/systemd/system/fcgi-runner.service
+	install -D -m 0644 conf/fcgi-runner.socket \
+	    $(DESTDIR)/lib/systemd/system/fcgi-runner.socket
 	install -d $(DESTDIR)/etc/faas/functions
 	[ -e $(DESTDIR)/etc/faas/runner.conf ] || \
 	    install -m 0644 conf/runner.conf $(DESTDIR)/etc/faas/runner.conf
@@ -347,6 +349,7 @@ uninstall:
 	    $(DESTDIR)/usr/sbin/fcgi-runner \
 	    $(DESTDIR)/usr/lib/faas/faas-init \
 	    $(DESTDIR)/lib/systemd/system/fcgi-runner.service \
+	    $(DESTDIR)/lib/systemd/system/fcgi-runner.socket \
 	    $(DESTDIR)/usr/share/doc/ngx-faas/examples/faas-site.conf \
 	    $(DESTDIR)/usr/share/doc/ngx-faas/README.md \
 	    $(DESTDIR)/usr/share/man/man8/fcgi-runner.8 \

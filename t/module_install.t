@@ -25,6 +25,7 @@ is($?, 0, 'make install DESTDIR=...') or diag($out);
 
 for my $f (qw(usr/lib/nginx/modules/ngx_http_faas_module.so
               usr/sbin/fcgi-runner lib/systemd/system/fcgi-runner.service
+              lib/systemd/system/fcgi-runner.socket
               etc/faas/runner.conf
               usr/share/nginx/modules-available/mod-http-faas.conf
               usr/share/man/man8/fcgi-runner.8
