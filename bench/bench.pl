@@ -492,7 +492,20 @@ my $async_start;
 # histogram is there), asked for straight over the runner's socket: the
 # runner's own render time (its debug log says it) and the time to the
 # whole answer, medians of 20 per format
-my (%status_ms, %status_render, %status_kb);
+my (%status_ms, %status_render, %status_kb, %protos);
+
+sub mem_available {
+    my ($kb) = FaasTest::read_file('/proc/meminfo') =~ /^MemAvailable:\s+(\d+)/m;
+    return $kb // 0;
+}
+
+sub pss_kb {
+    my ($pid) = @_;
+    my ($kb) = (FaasTest::read_file("/proc/$pid/smaps_rollup") // '')
+               =~ /^Pss:\s+(\d+)/m;
+    return $kb // 0;
+}
+
 {
     my $t3 = FaasTest->new(runner => "$B/fcgi-runner");
     for my $i (1 .. 1000) {
@@ -501,8 +514,25 @@ my (%status_ms, %status_render, %status_kb);
                       'run.sh' => "#!/bin/sh\nprintf 'Content-Type: "
                                 . "text/plain\\r\\n\\r\\nok\\n'\n");
     }
+    my $avail0 = mem_available();
     $t3->start_runner(log_level => 'debug');
     $t3->fcgi_call("s$_") for 1 .. 1000;
+    # as a root runner isolates them, each function has a prototype now
+    # (and, under pid, its namespace's process 1): what they all cost
+    if ($> == 0) {
+        # prototypes and their namespaces' process 1 (the reaper: 1 in
+        # its own pid namespace), all the runner's children
+        my @all = grep { FaasTest::read_file("/proc/$_/cmdline") =~
+                         /^faas-init\0prototype\0/ }
+                  FaasTest::proc_children($t3->runner_pid);
+        $protos{n} = grep { FaasTest::read_file("/proc/$_/status")
+                            !~ /^NSpid:.*\s1$/m } @all;
+        $protos{procs} = @all;
+        my $kb = 0;
+        $kb += pss_kb($_) for @all;
+        $protos{pss_mb} = $kb / 1024;
+        $protos{used_mb} = ($avail0 - mem_available()) / 1024;
+    }
     for my $format ('json', 'prometheus') {
         my @ms;
         for (1 .. 20) {
@@ -579,6 +609,12 @@ $out .= sprintf "\nstatus of 1,000 functions, median of 20 (ms): rendered "
               $status_render{json}, $status_render{prometheus},
               $status_ms{json}, $status_kb{json}, $status_ms{prometheus},
               $status_kb{prometheus};
+$out .= sprintf "\n1,000 isolated functions, each served once: %d prototypes, "
+              . "%d processes with their pid namespaces' process 1; their Pss "
+              . "%.1f MiB in all, the machine's memory in use +%.1f MiB "
+              . "(kernel: namespaces, mounts, page tables)\n",
+              $protos{n}, $protos{procs}, $protos{pss_mb}, $protos{used_mb}
+    if $protos{n};
 $out .= sprintf "\nrunner RSS: %.1f MiB idle with 100 functions, %.1f MiB "
               . "peak after the load above\n", $idle_rss / 1024,
               $hwm_load / 1024;

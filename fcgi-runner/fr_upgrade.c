@@ -250,14 +250,19 @@ fr_upgrade_ready(void)
     (void) unsetenv("FAAS_UPGRADE_FD");
     (void) unsetenv("FAAS_UPGRADE_PATH");
 
-    if (fd > 2 && write(fd, "", 1) == 1) {
+    /* only the pipe an old runner gave: never a byte into another file */
+    if (fd != FR_UPGRADE_FD || fstat(fd, &st) == -1 || !S_ISFIFO(st.st_mode)) {
+        fr_log(FR_LOG_WARN, 0, "FAAS_UPGRADE_FD=%d is not an upgrade's "
+               "pipe: ignored", fd);
+        return;
+    }
+
+    if (write(fd, "", 1) == 1) {
         fr_log(FR_LOG_NOTICE, 0, "binary upgrade: the old runner %d may "
                "go", (int) getppid());
     }
 
-    if (fd > 2) {
-        close(fd);
-    }
+    close(fd);
 }
 
 
