@@ -55,6 +55,7 @@ static const fr_conf_key_t  fr_conf_keys[] = {
     { "spool_max",      FR_CONF_SIZE,  FR_G(spool_max) },
     { "spool_max_total", FR_CONF_SIZE, FR_G(spool_max_total) },
     { "state_dir",      FR_CONF_STR,   FR_G(state_dir) },
+    { "store",          FR_CONF_STR,   FR_G(store) },
     { "dynamic_users",  FR_CONF_RANGE, FR_G(dynamic_first) },
     { "limit_memory",   FR_CONF_SIZE,  FR_G(limit_memory) },
     { "limit_timeout",  FR_CONF_MSEC,  FR_G(limit_timeout) },
@@ -314,6 +315,7 @@ fr_conf_free(fr_conf_t *conf)
     free(conf->listen_allow);
     free(conf->functions);
     free(conf->state_dir);
+    free(conf->store);
     free(conf->meter_log);
 
     for (i = 0; i < conf->ntenants; i++) {

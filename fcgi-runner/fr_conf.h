@@ -86,6 +86,7 @@ typedef struct {
     int64_t                spool_max;               /* bytes */
     int64_t                spool_max_total;
     char                  *state_dir;
+    char                  *store;                   /* sqlite (NULL) */
     int                    dynamic_first;           /* dynamic_users */
     int                    dynamic_last;
     int64_t                limit_memory;            /* 0: no cap */

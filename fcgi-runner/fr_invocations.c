@@ -3,12 +3,15 @@
  *
  * fcgi-runner invocations, fcgi-runner invocation ID: the store of
  * asynchronous invocations, read (read-only, beside a running runner).
+ * fcgi-runner store migrate: the store made, or brought to this
+ * version's schema, and checked, before a runner starts on it.
  */
 
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -113,7 +116,9 @@ fr_invocations_main(int argc, char **argv)
 
     fr_conf_defaults(&conf);
 
-    if (fr_store_open(state_dir ? state_dir : conf.state_dir, 1) != FR_OK) {
+    if (fr_store_kind(conf.store, FR_LOG_EMERG) != FR_OK
+        || fr_store_open(state_dir ? state_dir : conf.state_dir, 1) != FR_OK)
+    {
         fr_conf_free(&conf);
         return 1;
     }
@@ -385,4 +390,69 @@ fr_schedule_main(int argc, char **argv)
     }
 
     return 0;
+}
+
+
+int
+fr_store_main(int argc, char **argv)
+{
+    int         c, rc;
+    char       *config, *state_dir;
+    fr_conf_t   conf;
+
+    static const struct option  opts[] = {
+        { "config",    required_argument, NULL, 'c' },
+        { "state-dir", required_argument, NULL, 'd' },
+        { NULL, 0, NULL, 0 }
+    };
+
+    config = NULL;
+    state_dir = NULL;
+    optind = 1;
+
+    while ((c = getopt_long(argc, argv, "c:d:", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c': config = optarg; break;
+        case 'd': state_dir = optarg; break;
+        default: goto usage;
+        }
+    }
+
+    if (optind + 1 != argc || strcmp(argv[optind], "migrate") != 0) {
+        goto usage;
+    }
+
+    fr_conf_init(&conf);
+
+    if (config && fr_conf_parse(config, &conf, NULL) != 0) {
+        return 2;
+    }
+
+    fr_conf_defaults(&conf);
+
+    if (state_dir == NULL) {
+        state_dir = conf.state_dir;
+    }
+
+    /* what it makes is the runner's alone, as the runner makes it */
+    (void) umask(077);
+
+    rc = (fr_store_kind(conf.store, FR_LOG_EMERG) == FR_OK
+          && fr_store_open(state_dir, 0) == FR_OK) ? 0 : 1;
+
+    if (rc == 0) {
+        printf("store: sqlite \"%s/async.db\": schema up to date, checked\n",
+               state_dir);
+    }
+
+    fr_store_close();
+    fr_conf_free(&conf);
+
+    return rc;
+
+usage:
+
+    fprintf(stderr, "usage: fcgi-runner store migrate [--config FILE] "
+            "[--state-dir DIR]\n");
+    return 2;
 }

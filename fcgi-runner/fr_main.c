@@ -143,6 +143,10 @@ main(int argc, char **argv)
         return fr_schedule_main(argc - 1, argv + 1);
     }
 
+    if (argc > 1 && strcmp(argv[1], "store") == 0) {
+        return fr_store_main(argc - 1, argv + 1);
+    }
+
     if (argc > 1 && strcmp(argv[1], "status") == 0) {
         return fr_client_main(argc - 1, argv + 1, FR_DEFAULT_LISTEN);
     }
@@ -209,7 +213,8 @@ main(int argc, char **argv)
         fr_time_update();
         problems = fr_funcs_load(1)
                    + (fr_listen_allow(conf->listen_allow, FR_LOG_EMERG)
-                      != FR_OK);
+                      != FR_OK)
+                   + (fr_store_kind(conf->store, FR_LOG_EMERG) != FR_OK);
         fr_funcs_free();
         fr_tenants_free();
         fr_conf_free(conf);
@@ -296,7 +301,9 @@ fr_run(void)
     }
 
     /* a store the runner cannot read is not replaced: it stops here */
-    if (fr_async_init() != FR_OK || fr_sched_init() != FR_OK) {
+    if (fr_store_kind(fr_runner.conf.store, FR_LOG_EMERG) != FR_OK
+        || fr_async_init() != FR_OK || fr_sched_init() != FR_OK)
+    {
         goto done;
     }
 

@@ -82,6 +82,35 @@ fr_inv_state_name(fr_inv_state_e state)
  * start rather than lose what it holds.
  */
 
+/*
+ * The runner key "store": "sqlite" (or unset), the embedded store in
+ * state_dir, is the one this build has. A PostgreSQL URI is refused by
+ * its scheme alone: the rest may hold a password, never logged.
+ */
+
+int
+fr_store_kind(const char *store, int level)
+{
+    if (store == NULL || *store == '\0' || strcmp(store, "sqlite") == 0) {
+        return FR_OK;
+    }
+
+    if (strncmp(store, "postgresql://", 13) == 0
+        || strncmp(store, "postgres://", 11) == 0)
+    {
+        fr_log(level, 0, "store \"%.*s...\": this build has no PostgreSQL "
+               "store; \"sqlite\" (in state_dir) is the one there is",
+               (int) strcspn(store, ":"), store);
+        return FR_ERROR;
+    }
+
+    fr_log(level, 0, "invalid store \"%.32s\": \"sqlite\" expected",
+           store);
+
+    return FR_ERROR;
+}
+
+
 int
 fr_store_open(const char *dir, int readonly)
 {

@@ -53,6 +53,7 @@ typedef void (*fr_store_count_pt)(const char *function, int64_t n,
     void *data);
 
 
+int fr_store_kind(const char *store, int level);
 int fr_store_open(const char *dir, int readonly);
 void fr_store_close(void);
 const char *fr_inv_state_name(fr_inv_state_e state);

@@ -1,0 +1,99 @@
+#!/usr/bin/perl
+
+# fcgi-runner store migrate: makes the store (SQLite in state_dir) or
+# brings it to this version's schema and checks it, before a runner
+# starts on it; run again it changes nothing. A damaged store is a clear
+# failure, not a new empty one. The runner key "store": "sqlite" is the
+# one this build has; a PostgreSQL URI is refused by the runner, --test,
+# migrate and invocations alike, without ever printing the URI's
+# password.
+
+use strict;
+use warnings;
+
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use FaasTest;
+use Test::More;
+
+my $t = FaasTest->new;
+my $p = $t->prefix;
+my $bin = $t->{runner_bin};
+my $fn = $t->testfn;
+
+sub run {
+    my $out = `timeout 20 $bin @_ 2>&1`;
+    return ($? >> 8, $out);
+}
+
+# a fresh state_dir: made, 0700, with the schema
+my ($rc, $out) = run('store', 'migrate', '--state-dir', "$p/state");
+is($rc, 0, 'store migrate on nothing: exit 0');
+like($out, qr/store: sqlite "\Q$p\E\/state\/async\.db": schema up to date/,
+     '... saying which store');
+ok(-f "$p/state/async.db", '... the store is there');
+is((stat "$p/state")[2] & 07777, 0700, '... in a state_dir of 0700');
+like(`sqlite3 -readonly $p/state/async.db .tables 2>&1`,
+     qr/invocations.*schedules|schedules.*invocations/s,
+     '... with its tables');
+($rc) = run('store', 'migrate', '--state-dir', "$p/state");
+is($rc, 0, 'again: exit 0, nothing lost');
+
+# the runner on it: an invocation accepted, then listed by the command
+$t->function('hello', "exec = $fn\n");
+$t->start_runner;
+my $r = $t->fcgi_call('hello', params => [FAAS_INVOCATION => 'async',
+                                          REQUEST_METHOD => 'POST']);
+like($r->{stdout}, qr/^Status: 202/m, 'the runner accepts an async call');
+ok(FaasTest::wait_for(sub {
+       (run('invocations', '--config', "$p/runner.conf"))[1]
+           =~ /hello\s+async\s+succeeded/ }, 15),
+   '... run, and listed from the migrated store');
+is($t->stop_runner, 0, 'runner stops');
+($rc) = run('store', 'migrate', '--config', "$p/runner.conf");
+is($rc, 0, 'migrate with the runner\'s config: exit 0');
+like((run('invocations', '--config', "$p/runner.conf"))[1],
+     qr/hello\s+async\s+succeeded/, '... the invocation is still there');
+
+# a damaged store: a failure saying so, the file left as it was
+mkdir "$p/bad";
+FaasTest::write_file("$p/bad/async.db", "not a database\n" x 100);
+($rc, $out) = run('store', 'migrate', '--state-dir', "$p/bad");
+is($rc, 1, 'a damaged store: exit 1');
+like($out, qr/async\.db.*(?:not a database|damaged|cannot)/,
+     '... naming the file');
+is(FaasTest::read_file("$p/bad/async.db"), "not a database\n" x 100,
+   '... which is left untouched');
+
+# usage
+($rc) = run('store');
+is($rc, 2, 'store without a subcommand: usage, 2');
+($rc) = run('store', 'frobnicate');
+is($rc, 2, 'an unknown subcommand: 2');
+($rc) = run('store', 'migrate', 'extra');
+is($rc, 2, 'an extra argument: 2');
+
+# store = a PostgreSQL URI, or nonsense: refused, never the password
+for my $store ('postgresql://faas:s3cr3t-pw@db.example/faas?sslmode=require',
+               'postgres://faas:s3cr3t-pw@db/faas', 'mysql://x', 'bogus') {
+    my $conf = $t->runner_conf_text("store = $store\n");
+    FaasTest::write_file("$p/bad.conf", $conf);
+    my ($rc1, $o1) = run('--config', "$p/bad.conf");
+    is($rc1, 1, "store = $store: the runner does not start");
+    my ($rc2, $o2) = run('--config', "$p/bad.conf", '--test');
+    is($rc2, 1, '... --test finds it');
+    my ($rc3, $o3) = run('store', 'migrate', '--config', "$p/bad.conf");
+    is($rc3, 1, '... migrate refuses');
+    my ($rc4, $o4) = run('invocations', '--config', "$p/bad.conf");
+    is($rc4, 1, '... invocations refuses');
+    my $all = "$o1$o2$o3$o4";
+    like($all, qr/store/, '... saying store');
+    unlike($all, qr/s3cr3t/, '... never printing the password');
+}
+
+# sqlite, said outright, is the default
+FaasTest::write_file("$p/ok.conf", $t->runner_conf_text("store = sqlite\n"));
+($rc) = run('--config', "$p/ok.conf", '--test');
+is($rc, 0, 'store = sqlite: fine');
+
+done_testing;
