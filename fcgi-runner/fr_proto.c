@@ -9,8 +9,8 @@
  * child, reaped, metered and killed as any other; the prototype only
  * says its pid, which is checked.
  *
- * The runner waits for the prototype's answer (a spawn, the answer
- * after its exec: well under a millisecond) with a bound; one that
+ * The runner waits for the prototype's answer (a spawn: well under a
+ * millisecond, sent before the worker's exec) with a bound; one that
  * does not answer in time, answers what it was not asked, or names a
  * process that is not a new child of the runner is retired, and the
  * function's next worker makes a new one. A prototype is kept while its

@@ -21,7 +21,7 @@
  * spawned by the runner is, so the runner reaps it, meters it and kills
  * it by its own rights. The child takes the function's limits and
  * credentials and execs PATH; a failure goes to the report pipe. The
- * reply, once the worker has exec'd or failed, is its pid, or an errno.
+ * reply is the worker's pid (sent at once, before its exec), or an errno.
  *
  * NS: 1, a pid namespace is made (below); 2, the prototype is in an ipc
  * namespace of the function's own, where its workers' IPC objects outlive
@@ -46,6 +46,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -58,7 +60,9 @@
 #include "faas-proto.h"
 
 
-#define FP_FDS  4
+#define FP_FDS      4
+#define FP_STACK    (64 * 1024)
+#define FP_PENDING  64          /* spawned, not yet exec'd */
 
 
 typedef struct {
@@ -75,34 +79,45 @@ typedef struct {
 
 
 static void fp_reaper(int ready, pid_t runner);
-static pid_t fp_spawn(fp_conf_t *c, int *fd, char **argv, char **env);
+static pid_t fp_spawn(fp_conf_t *c, int *fd, const char *msg, size_t len,
+    int nargs);
 static int fp_worker(void *data);
+static int fp_pending_wait(void);
 static pid_t fp_fork(void);
 static int fp_ipc_limits(rlim_t memory);
 static int fp_sysctl(const char *name, unsigned long long value);
 static int fp_reply(pid_t pid, int err);
 
 
+/* what a worker runs on until its exec: all in its own mapping */
 typedef struct {
     fp_conf_t     *conf;
-    int           *fd;
-    char         **argv;
+    int            fd[FP_FDS];
+    int            done;        /* closes at its exec, or its end */
+    char         **argv;        /* the path, then the arguments */
     char         **env;
 } fp_job_t;
 
 
-/* a buffer as big as the runner may send: untouched pages cost nothing */
-static char  fp_msg[FAAS_PROTO_MSG_MAX];
+typedef struct {
+    void          *mem;
+    size_t         size;
+    int            fd;          /* -1: a free slot */
+} fp_pending_t;
 
-/* the worker's own stack until its exec (the prototype waits meanwhile) */
-static char  fp_stack[64 * 1024] __attribute__((aligned(16)));
+
+/* a buffer as big as the runner may send: untouched pages cost nothing */
+static char          fp_msg[FAAS_PROTO_MSG_MAX];
+
+static fp_pending_t  fp_pending[FP_PENDING];
+static int           fp_npending;
 
 
 int
 faas_prototype(int argc, char **argv)
 {
-    int              p[2], fd[FP_FDS], nfd, i, k, n, nargs, err;
-    char            *s, **env, c;
+    int              p[2], fd[FP_FDS], nfd, i, n, nargs, err;
+    char            *s, c;
     pid_t            pid;
     ssize_t          len;
     fp_conf_t        conf;
@@ -180,7 +195,17 @@ faas_prototype(int argc, char **argv)
         return 1;
     }
 
+    for (i = 0; i < FP_PENDING; i++) {
+        fp_pending[i].fd = -1;
+    }
+
     for ( ;; ) {
+        /* the runner's next word, or a worker's exec (its mapping goes);
+         * all slots taken, a slot first */
+        if (fp_npending && fp_pending_wait() == 0) {
+            continue;
+        }
+
         iov.iov_base = fp_msg;
         iov.iov_len = sizeof(fp_msg) - 1;
 
@@ -224,7 +249,6 @@ faas_prototype(int argc, char **argv)
         }
 
         err = 0;
-        env = NULL;
         nargs = 0;
 
         if (nfd != FP_FDS || (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
@@ -237,38 +261,17 @@ faas_prototype(int argc, char **argv)
                 n++;
             }
 
-            /* "N", the path, N arguments: argv and env, each NULL-ended */
+            /* "N", the path, N arguments, the environment */
             nargs = (int) strtol(fp_msg, NULL, 10);
-            nargs = (nargs >= 1 && nargs < n) ? nargs : 0;
-            env = (nargs >= 1 && n >= nargs + 2)
-                  ? malloc((n + 2) * sizeof(char *)) : NULL;
-
-            if (env == NULL) {
-                err = (nargs >= 1 && n >= nargs + 2) ? ENOMEM : EPROTO;
-
-            } else {
-                s = fp_msg + strlen(fp_msg) + 1;
-
-                for (i = 0, k = 1; k < n; k++, s += strlen(s) + 1) {
-                    env[i++] = s;
-
-                    if (k == nargs + 1) {
-                        env[i++] = NULL;
-                    }
-                }
-
-                env[i] = NULL;
-            }
+            err = (nargs >= 1 && n >= nargs + 2) ? 0 : EPROTO;
         }
 
         pid = -1;
 
         if (err == 0) {
-            pid = fp_spawn(&conf, fd, env, env + nargs + 2);
+            pid = fp_spawn(&conf, fd, fp_msg, (size_t) len, nargs);
             err = (pid == -1) ? errno : 0;
         }
-
-        free(env);
 
         for (i = 0; i < nfd; i++) {
             close(fd[i]);
@@ -386,24 +389,136 @@ fp_reaper(int ready, pid_t runner)
 
 /*
  * A worker is not a copy of the prototype: it shares our memory, as
- * posix_spawn()'s child does, until its exec (CLONE_VM | CLONE_VFORK:
- * we wait meanwhile), so that a cold start makes one address space,
- * the program's, not two. It writes nothing of ours but the errno it
- * shares with us; it is a child of the runner (CLONE_PARENT).
+ * posix_spawn()'s child does, until its exec (CLONE_VM), so that a cold
+ * start makes one address space, the program's, not two. It runs on a
+ * mapping of its own (its stack, its copy of the message, its argv and
+ * environment), which it never shares with another worker, and writes
+ * nothing of ours but the errno it shares with us; it is a child of
+ * the runner (CLONE_PARENT). We answer the runner at once, not after
+ * its exec: a worker stopped before its exec (by another process of its
+ * user) holds up nobody but itself. Its mapping is unmapped when the
+ * pipe it holds closes (at its exec, or its end).
  */
 
 static pid_t
-fp_spawn(fp_conf_t *c, int *fd, char **argv, char **env)
+fp_spawn(fp_conf_t *c, int *fd, const char *msg, size_t len, int nargs)
 {
-    fp_job_t  job;
+    int            i, k, n, pp[2], slot;
+    char          *copy, *s, **vec;
+    size_t         size;
+    pid_t          pid;
+    fp_job_t      *job;
+    u_char        *mem;
 
-    job.conf = c;
-    job.fd = fd;
-    job.argv = argv;
-    job.env = env;
+    for (slot = 0; fp_pending[slot].fd != -1; slot++) {
+        /* the caller made room */
+    }
 
-    return clone(fp_worker, fp_stack + sizeof(fp_stack),
-                 CLONE_VM | CLONE_VFORK | CLONE_PARENT | SIGCHLD, &job);
+    for (n = 0, s = (char *) msg; s < msg + len; s += strlen(s) + 1) {
+        n++;
+    }
+
+    /* the job, the vectors, the message, the stack (at the top) */
+    size = sizeof(fp_job_t) + (n + 2) * sizeof(char *) + len + 1
+           + FP_STACK;
+    size = (size + 4095) & ~(size_t) 4095;
+
+    mem = mmap(NULL, size, PROT_READ | PROT_WRITE,
+               MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+
+    if (mem == MAP_FAILED) {
+        return -1;
+    }
+
+    if (pipe2(pp, O_CLOEXEC) == -1) {
+        (void) munmap(mem, size);
+        return -1;
+    }
+
+    job = (fp_job_t *) mem;
+    vec = (char **) (mem + sizeof(fp_job_t));
+    copy = (char *) (vec + n + 2);
+
+    memcpy(copy, msg, len);
+    copy[len] = '\0';
+
+    /* "N", the path, N arguments: argv and env, each NULL-ended */
+    s = copy + strlen(copy) + 1;
+
+    for (i = 0, k = 1; k < n; k++, s += strlen(s) + 1) {
+        vec[i++] = s;
+
+        if (k == nargs + 1) {
+            vec[i++] = NULL;
+        }
+    }
+
+    vec[i] = NULL;
+
+    job->conf = c;
+    memcpy(job->fd, fd, sizeof(job->fd));
+    job->done = pp[1];
+    job->argv = vec;
+    job->env = vec + nargs + 2;
+
+    pid = clone(fp_worker, mem + size, CLONE_VM | CLONE_PARENT | SIGCHLD,
+                job);
+
+    close(pp[1]);
+
+    if (pid == -1) {
+        close(pp[0]);
+        (void) munmap(mem, size);
+        return -1;
+    }
+
+    fp_pending[slot].mem = mem;
+    fp_pending[slot].size = size;
+    fp_pending[slot].fd = pp[0];
+    fp_npending++;
+
+    return pid;
+}
+
+
+/*
+ * Waits for the runner's socket (0) or a pending worker's exec, whose
+ * mapping is then given back; with every slot taken, for an exec only.
+ * 1: the runner's socket is readable (or gone); 0: not yet.
+ */
+
+static int
+fp_pending_wait(void)
+{
+    int            i, n;
+    struct pollfd  pfd[FP_PENDING + 1];
+
+    for (i = 0; i < FP_PENDING; i++) {
+        pfd[i].fd = fp_pending[i].fd;
+        pfd[i].events = POLLIN;
+        pfd[i].revents = 0;
+    }
+
+    pfd[FP_PENDING].fd = (fp_npending < FP_PENDING) ? 0 : -1;
+    pfd[FP_PENDING].events = POLLIN;
+    pfd[FP_PENDING].revents = 0;
+
+    n = poll(pfd, FP_PENDING + 1, -1);
+
+    if (n <= 0) {
+        return 0;
+    }
+
+    for (i = 0; i < FP_PENDING; i++) {
+        if (pfd[i].fd != -1 && pfd[i].revents) {
+            close(fp_pending[i].fd);
+            (void) munmap(fp_pending[i].mem, fp_pending[i].size);
+            fp_pending[i].fd = -1;
+            fp_npending--;
+        }
+    }
+
+    return pfd[FP_PENDING].revents != 0;
 }
 
 
@@ -412,7 +527,7 @@ fp_spawn(fp_conf_t *c, int *fd, char **argv, char **env)
 static int
 fp_worker(void *data)
 {
-    int            i, err, hi[FP_FDS];
+    int            i, err, hi[FP_FDS + 1];
     sigset_t       none;
     fp_job_t      *job;
     fp_conf_t     *c;
@@ -435,9 +550,10 @@ fp_worker(void *data)
     (void) umask(c->umask);
     (void) setsid();
 
-    /* above the ones they go to, then into place: 0, 1, 2 and 3 */
-    for (i = 0; i < FP_FDS; i++) {
-        hi[i] = fcntl(fd[i], F_DUPFD, 10);
+    /* above the ones they go to, then into place: 0, 1, 2 and 3, and
+     * on 4 the pipe that tells the prototype its mapping is free */
+    for (i = 0; i < FP_FDS + 1; i++) {
+        hi[i] = fcntl(i < FP_FDS ? fd[i] : job->done, F_DUPFD, 10);
 
         if (hi[i] == -1) {
             goto failed;
@@ -450,7 +566,9 @@ fp_worker(void *data)
         }
     }
 
-    if (close_range(FP_FDS, ~0U, 0) == -1) {
+    if (dup3(hi[FP_FDS], FP_FDS, O_CLOEXEC) == -1
+        || close_range(FP_FDS + 1, ~0U, 0) == -1)
+    {
         goto failed;
     }
 
