@@ -26,6 +26,7 @@
 
 #define FR_READ_SIZE      (64 * 1024)
 #define FR_LINGER_MSEC    5000
+#define FR_DRAIN_FRESH    1000      /* a new connection's request, awaited */
 
 
 static int fr_conn_idle(fr_conn_t *c);
@@ -457,6 +458,11 @@ fr_conn_close(fr_conn_t *c)
     fr_list_remove(&c->link);
     fr_runner.nconns--;
 
+    if (c->fresh) {
+        c->fresh = 0;
+        fr_runner.nfresh--;
+    }
+
     fr_listen_unpause();
 
     fr_buf_free(&c->in);
@@ -466,17 +472,20 @@ fr_conn_close(fr_conn_t *c)
 
     fr_free_later(c);
 
-    if (fr_runner.draining && fr_runner.nreqs == 0) {
+    if (fr_runner.draining && fr_runner.nreqs == 0 && fr_runner.nfresh == 0) {
         fr_runner.quitting = 1;
     }
 }
 
 
-void
+int
 fr_conns_drain(int fast)
 {
+    int         fresh;
     fr_link_t  *l, *next;
     fr_conn_t  *c;
+
+    fresh = 0;
 
     for (l = fr_list_first(&fr_runner.conns); l != &fr_runner.conns;
          l = next)
@@ -484,11 +493,27 @@ fr_conns_drain(int fast)
         next = l->next;
         c = fr_list_data(l, fr_conn_t, link);
 
-        if (fast || c->req == NULL || c->req->state == FR_REQ_ANSWERED) {
+        if (!fast && c->req == NULL && !c->served && !c->closing) {
+            /*
+             * Accepted, its request not here yet (a client writes it
+             * just after its connect): closed now, it would fail a
+             * request nobody refused. It gets a moment, then its one
+             * request (keep_conn off while draining).
+             */
+            fr_timer_add(&c->timer, FR_DRAIN_FRESH);
+            c->fresh = 1;
+            fr_runner.nfresh++;
+            fresh++;
+
+        } else if (fast || c->req == NULL
+                   || c->req->state == FR_REQ_ANSWERED)
+        {
             fr_conn_close(c);
 
         } else {
             c->req->keep_conn = 0;
         }
     }
+
+    return fresh;
 }

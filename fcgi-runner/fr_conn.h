@@ -27,7 +27,7 @@ void fr_conn_update(fr_conn_t *c);
 void fr_conn_close(fr_conn_t *c);
 void fr_conn_end_request(fr_conn_t *c, uint16_t id, uint32_t app,
     u_char status);
-void fr_conns_drain(int fast);
+int fr_conns_drain(int fast);
 int fr_conn_holding(fr_conn_t *c);
 void fr_conn_spool_free(fr_conn_t *c);
 

@@ -343,6 +343,7 @@ fr_run(void)
         }
 
         if (fr_sig_quit) {
+            fr_upgrade_abandon();
             fr_log(FR_LOG_NOTICE, 0, "fast shutdown");
             fr_runner.draining = 1;
             fr_listen_close();
@@ -354,6 +355,7 @@ fr_run(void)
             fr_sig_terminate = 0;
 
             if (!fr_runner.draining) {
+                fr_upgrade_abandon();
                 fr_log(FR_LOG_NOTICE, 0, "graceful shutdown: finishing %d "
                        "request(s)", fr_runner.nreqs);
                 fr_runner.draining = 1;
@@ -361,7 +363,7 @@ fr_run(void)
                 fr_conns_drain(0);
             }
 
-            if (fr_runner.nreqs == 0) {
+            if (fr_runner.nreqs == 0 && fr_runner.nfresh == 0) {
                 break;
             }
         }

@@ -409,7 +409,8 @@ fr_conn_begin(fr_conn_t *c)
 
     r->conn = c;
     r->id = id;
-    r->keep_conn = (b[2] & FR_FCGI_KEEP_CONN) ? 1 : 0;
+    /* stopping: the connection's last request (fr_conns_drain) */
+    r->keep_conn = (b[2] & FR_FCGI_KEEP_CONN) && !fr_runner.draining;
     r->state = FR_REQ_PARAMS;
     r->queue_us = -1;
     r->init_us = -1;
@@ -420,7 +421,15 @@ fr_conn_begin(fr_conn_t *c)
     fr_list_init(&r->pending);
 
     c->req = r;
+    c->served = 1;
     fr_runner.nreqs++;
+
+    if (c->fresh) {
+        /* awaited by a stopping runner: its one request, served */
+        c->fresh = 0;
+        fr_runner.nfresh--;
+        r->drain_fresh = 1;
+    }
 
     fr_timer_add(&c->timer, (uint64_t) fr_runner.conf.client_header_timeout);
 

@@ -226,7 +226,7 @@ fr_req_start(fr_req_t *r)
     r->func = f;
     f->nreqs++;
 
-    if (fr_runner.draining) {
+    if (fr_runner.draining && !r->drain_fresh) {
         r->outcome = FR_OUTCOME_THROTTLED;
         fr_req_answer(r, 503);
         return;
@@ -875,7 +875,7 @@ fr_req_free(fr_req_t *r)
 
     fr_listen_unpause();
 
-    if (fr_runner.draining && fr_runner.nreqs == 0) {
+    if (fr_runner.draining && fr_runner.nreqs == 0 && fr_runner.nfresh == 0) {
         fr_runner.quitting = 1;
     }
 }

@@ -99,6 +99,7 @@ struct fr_req_s {
     fr_req_state_e         state;
     uint16_t               id;
     unsigned               keep_conn:1;
+    unsigned               drain_fresh:1;   /* awaited by a stopping runner */
     unsigned               stdin_done:1;
     unsigned               stdin_started:1;
     unsigned               response_started:1;
@@ -158,6 +159,8 @@ struct fr_conn_s {
     fr_spool_t             spool;           /* output held back */
     unsigned               paused:1;        /* stdin waits for downstream */
     unsigned               closing:1;       /* close when out is flushed */
+    unsigned               served:1;        /* a request began on it */
+    unsigned               fresh:1;         /* its first, awaited: drain */
 };
 
 
@@ -333,6 +336,7 @@ typedef struct {
     int                    nworkers;
     int                    nreqs;
     int                    nconns;
+    int                    nfresh;          /* fr_conn_t.fresh */
     off_t                  spooled;         /* held responses, all */
     unsigned               accept_paused:1; /* at max_connections */
     unsigned               draining:1;

@@ -140,6 +140,27 @@ is($t->stop_runner, 0, 'stops');
     is($t->stop_runner, 0, 'stops');
 }
 
+{
+    # a connection accepted just before SIGTERM, its request written
+    # after: served (a client writes just after its connect), not closed
+    $t->start_runner(inherit => [$l]);
+    my $c = $t->fcgi_connect;
+    my $silent = $t->fcgi_connect;
+    sleep 0.3;
+    kill 'TERM', $t->runner_pid;
+    ok($t->wait_log(qr/graceful shutdown/), 'SIGTERM: draining');
+    sleep 0.2;
+    my $r = FaasTest::fcgi_exchange($c, FaasTest::fcgi_request_bytes(
+        params => FaasTest::fcgi_default_params('hello')), timeout => 10);
+    like($r->{stdout}, qr/^Content-Type/m,
+         'a request on a connection accepted before SIGTERM is served');
+    # one that never writes holds the stop up for a moment only
+    my $t0 = time;
+    is($t->wait_runner(10), 0, '... and the runner exits 0');
+    cmp_ok(time - $t0, '<', 5, '... a silent connection does not hold it');
+    close $silent;
+}
+
 # the refusals above are emerg lines, as they should be
 $t->{allow_log} = qr/socket activation: descriptor 3/;
 $t->done;
