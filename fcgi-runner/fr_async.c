@@ -130,7 +130,10 @@ fr_async_init(void)
         return FR_ERROR;
     }
 
-    n = fr_store_requeue_running();
+    /* at a binary upgrade (fr_upgrade.c) the old runner still runs what
+     * it claimed, and acknowledges it; a claim it loses with a crash
+     * comes back when its lease runs out */
+    n = getenv("FAAS_UPGRADE_FD") ? 0 : fr_store_requeue_running();
 
     if (n > 0) {
         fr_log(FR_LOG_WARN, 0, "%d asynchronous invocation%s were running "

@@ -65,6 +65,7 @@ static const fr_listen_handlers_t  *fr_listen_handlers;
 static fr_cidr_t   fr_allow[FR_ALLOW_MAX];
 static int         fr_nallow;
 static int         fr_listen_tcp;       /* listen_allow applies */
+static int         fr_listen_wide;      /* not loopback: it must */
 static char        fr_listen_desc[160];
 static uint64_t    fr_refused;          /* not yet logged */
 static time_t      fr_refused_logged;
@@ -112,6 +113,13 @@ fr_listen_allow(const char *spec, int level)
 
     if (spec && *spec && n == 0) {
         fr_log(level, 0, "\"listen_allow\" names no network");
+        return FR_ERROR;
+    }
+
+    if (n == 0 && fr_listen_wide) {
+        /* a reload may not open what the start would have refused */
+        fr_log(level, 0, "\"listen_allow\" cannot go: \"%s\" is not a "
+               "loopback address", fr_listen_desc);
         return FR_ERROR;
     }
 
@@ -262,9 +270,14 @@ fr_listen_public(const struct sockaddr *sa, const char *addr)
     len = fr_addr_bytes(sa, a);
 
     if ((len == 4 && a[0] == 127)
-        || (len == 16 && IN6_IS_ADDR_LOOPBACK((struct in6_addr *) a))
-        || fr_nallow > 0)
+        || (len == 16 && IN6_IS_ADDR_LOOPBACK((struct in6_addr *) a)))
     {
+        return FR_OK;
+    }
+
+    fr_listen_wide = 1;
+
+    if (fr_nallow > 0) {
         return FR_OK;
     }
 

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -84,8 +85,8 @@ fr_inv_state_name(fr_inv_state_e state)
 
 /*
  * The runner key "store": "sqlite" (or unset), the embedded store in
- * state_dir, is the one this build has. A PostgreSQL URI is refused by
- * its scheme alone: the rest may hold a password, never logged.
+ * state_dir, is the one this build has. Anything else is refused
+ * without its value: a connection string may hold a password.
  */
 
 int
@@ -95,17 +96,11 @@ fr_store_kind(const char *store, int level)
         return FR_OK;
     }
 
-    if (strncmp(store, "postgresql://", 13) == 0
-        || strncmp(store, "postgres://", 11) == 0)
-    {
-        fr_log(level, 0, "store \"%.*s...\": this build has no PostgreSQL "
-               "store; \"sqlite\" (in state_dir) is the one there is",
-               (int) strcspn(store, ":"), store);
-        return FR_ERROR;
-    }
-
-    fr_log(level, 0, "invalid store \"%.32s\": \"sqlite\" expected",
-           store);
+    fr_log(level, 0, "store: %s; \"sqlite\" (in state_dir) is the one "
+           "this build has (the value is not shown: it may hold a password)",
+           strncasecmp(store, "postgres", 8) == 0
+           || strstr(store, "postgres") ? "this build has no PostgreSQL store"
+                                        : "not a store this build knows");
 
     return FR_ERROR;
 }

@@ -221,6 +221,28 @@ fr_upgrade_handler(fr_io_t *io, uint32_t events)
 }
 
 
+/*
+ * Stopping while a new runner starts: it is stopped too (it would serve
+ * on a socket whose file we remove, beside the next runner), and its
+ * ready byte no longer matters.
+ */
+
+void
+fr_upgrade_abandon(void)
+{
+    if (fr_upgrade_io.fd == -1) {
+        return;
+    }
+
+    fr_io_close(&fr_upgrade_io);
+
+    fr_log(FR_LOG_WARN, 0, "binary upgrade abandoned: stopping the new "
+           "runner %d", (int) fr_upgrade_pid);
+
+    (void) kill(fr_upgrade_pid, SIGTERM);
+}
+
+
 /* in the new runner, listening: the old one may go */
 
 void

@@ -12,6 +12,7 @@
 int fr_upgrade_init(char **argv);
 void fr_upgrade_start(void);
 void fr_upgrade_ready(void);
+void fr_upgrade_abandon(void);
 int fr_upgrade_done(void);
 
 

@@ -75,7 +75,11 @@ is($rc, 2, 'an extra argument: 2');
 
 # store = a PostgreSQL URI, or nonsense: refused, never the password
 for my $store ('postgresql://faas:s3cr3t-pw@db.example/faas?sslmode=require',
-               'postgres://faas:s3cr3t-pw@db/faas', 'mysql://x', 'bogus') {
+               'postgres://faas:s3cr3t-pw@db/faas',
+               'PostgreSQL://faas:s3cr3t-pw@db/faas',
+               "'postgresql://faas:s3cr3t-pw\@db/faas'",
+               'host=db user=faas password=s3cr3t-pw',
+               'mysql://u:s3cr3t-pw@x', 'bogus') {
     my $conf = $t->runner_conf_text("store = $store\n");
     FaasTest::write_file("$p/bad.conf", $conf);
     my ($rc1, $o1) = run('--config', "$p/bad.conf");

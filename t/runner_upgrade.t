@@ -179,7 +179,30 @@ is($st, 0, '... with 0');
 $t->{runner_pid} = $third;
 is($t->http_get('/fn/hello')->{status}, 200, 'the third runner serves');
 
+# stopped while a new runner starts: that one is stopped too, nothing
+# is left serving on a socket whose file is gone
+rename $bin, $good or die;
+FaasTest::write_file($bin, "#!/bin/sh\nsleep 2\nexec $good \"\$@\"\n");
+chmod 0755, $bin;
+$mark = length $t->runner_log;
+kill 'USR2', $third;
+ok(wait_after($mark, qr/binary upgrade: starting/), 'an upgrade begins');
+my $fourth = new_runner_pid($mark);
+kill 'TERM', $third;
+ok(wait_after($mark, qr/binary upgrade abandoned: stopping the new (?x)
+                         runner\ $fourth/),
+   'SIGTERM meanwhile: the upgrade is abandoned, the new runner stopped');
+is($t->wait_runner(20), 0, '... the runner exits 0');
+# (reaped by the old runner, or by us once it is gone)
+ok(FaasTest::wait_for(sub { my $w = waitpid($fourth, WNOHANG);
+                            $w == $fourth || ($w == -1 && !kill(0, $fourth)) },
+                      10),
+   '... and the new one is gone');
+rename $good, $bin or die;
+
 $t->done;
 ok(!-e $sock, 'the last runner removed the socket file at its exit');
+unlike($t->runner_log, qr/\[notice\] $fourth#0: fcgi-runner .* listening/,
+       'the abandoned runner never listened');
 
 done_testing;
