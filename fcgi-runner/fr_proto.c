@@ -36,11 +36,19 @@
 
 #include "init/faas-proto.h"
 #include "fr_log.h"
+#include "fr_pids.h"
 #include "fr_proto.h"
 
 
 #define FR_PROTO_WAIT_MSEC  1000      /* for an answer: a fork */
 #define FR_PROTO_STRAYS     256       /* processes stopped at once */
+#define FR_PROTO_KNOWN      4096      /* the runner's children it knows */
+
+
+/* for one sweep: the runner's known children, sorted; p's namespace */
+static pid_t   fr_known[FR_PROTO_KNOWN];
+static size_t  fr_nknown;
+static ino_t   fr_sweep_ns;
 
 
 static void fr_proto_put(char *msg, size_t *len, const char *s);
@@ -522,11 +530,43 @@ fr_proto_sweep(fr_proto_t *p)
     int           i, n, found, pfd[FR_PROTO_STRAYS];
     pid_t         pid[FR_PROTO_STRAYS];
 
+    int           top;
+    fr_link_t    *l;
+
     n = 0;
 
-    do {
-        found = fr_proto_look(p, p->init, 1, pid, pfd, &n);
-    } while (found > 0 && n < FR_PROTO_STRAYS);
+    /*
+     * The runner's own children in the namespace are strays too: a
+     * worker's clone(CLONE_PARENT) makes its child the runner's, out of
+     * process 1's reach. Known ones (workers, prototypes, their 1s) are
+     * skipped in memory, the others looked at.
+     */
+    fr_nknown = 0;
+    fr_sweep_ns = 0;
+
+    for (l = fr_list_first(&fr_runner.workers);
+         l != &fr_runner.workers && fr_nknown < FR_PROTO_KNOWN; l = l->next)
+    {
+        fr_known[fr_nknown++] = fr_list_data(l, fr_worker_t, all)->pid;
+    }
+
+    for (l = fr_list_first(&fr_runner.protos);
+         l != &fr_runner.protos && fr_nknown + 2 <= FR_PROTO_KNOWN;
+         l = l->next)
+    {
+        fr_known[fr_nknown++] = fr_list_data(l, fr_proto_t, link)->pid;
+        fr_known[fr_nknown++] = fr_list_data(l, fr_proto_t, link)->init;
+    }
+
+    fr_pids_sort(fr_known, fr_nknown);
+    fr_sweep_ns = fr_pid_ns(p->init);
+
+    for (top = 1; top <= (fr_sweep_ns ? 2 : 1); top++) {
+        do {
+            found = fr_proto_look(p, top == 1 ? p->init : getpid(), top,
+                                  pid, pfd, &n);
+        } while (found > 0 && n < FR_PROTO_STRAYS);
+    }
 
     for (i = 0; i < n; i++) {
         fr_log(FR_LOG_INFO, 0, "killing process %d left behind in the pid "
@@ -557,8 +597,9 @@ fr_proto_look(fr_proto_t *p, pid_t parent, int top, pid_t *pid, int *pfd,
     int *n)
 {
     int           fd, found, k, i, f;
-    char          path[64], buf[4096], *s, *end;
+    char          path[64], small[4096], *buf, *s, *end;
     pid_t         child, sid, ppid;
+    size_t        size;
     ssize_t       len;
     fr_link_t    *l;
     fr_worker_t  *w;
@@ -566,14 +607,21 @@ fr_proto_look(fr_proto_t *p, pid_t parent, int top, pid_t *pid, int *pfd,
     snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int) parent,
              (int) parent);
 
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    len = (fd == -1) ? -1 : read(fd, buf, sizeof(buf) - 1);
+    /* the runner's children may be many */
+    size = (top == 2) ? 65536 : sizeof(small);
+    buf = (top == 2) ? malloc(size) : small;
+    fd = (buf == NULL) ? -1 : open(path, O_RDONLY | O_CLOEXEC);
+    len = (fd == -1) ? -1 : read(fd, buf, size - 1);
 
     if (fd != -1) {
         close(fd);
     }
 
     if (len <= 0) {
+        if (buf != small) {
+            free(buf);
+        }
+
         return 0;
     }
 
@@ -585,6 +633,14 @@ fr_proto_look(fr_proto_t *p, pid_t parent, int top, pid_t *pid, int *pfd,
 
         if (end == s) {
             break;
+        }
+
+        if (top == 2
+            && (child == p->init || fr_pids_has(fr_known, fr_nknown, child)
+                || fr_pid_ns(child) != fr_sweep_ns))
+        {
+            /* a child of the runner it knows, or not in p's namespace */
+            continue;
         }
 
         sid = fr_proto_session(child, &ppid);
@@ -640,8 +696,13 @@ fr_proto_look(fr_proto_t *p, pid_t parent, int top, pid_t *pid, int *pfd,
         found += fr_proto_look(p, child, 0, pid, pfd, n);
     }
 
+    if (buf != small) {
+        free(buf);
+    }
+
     return found;
 }
+
 
 
 /* a live process's session and parent; or -1 */

@@ -1,0 +1,17 @@
+/*
+ * Copyright (C) ngx_faas developers
+ */
+
+#ifndef FR_PIDS_H
+#define FR_PIDS_H
+
+
+#include <sys/types.h>
+
+
+void fr_pids_sort(pid_t *pids, size_t n);
+int fr_pids_has(const pid_t *pids, size_t n, pid_t pid);
+ino_t fr_pid_ns(pid_t pid);
+
+
+#endif /* FR_PIDS_H */
