@@ -50,27 +50,7 @@ is($r->{status}, 200, 'served through the passed socket');
 like($r->{body}, qr/\S/, '... with a body');
 
 # load from a child: sequential requests for ~4 s, statuses counted
-sub load {
-    my ($secs) = @_;
-    pipe(my $rd, my $wr) or die;
-    my $pid = fork // die;
-    if ($pid == 0) {
-        close $rd;
-        my %n;
-        my $end = time + $secs;
-        while (time < $end) {
-            my $x = eval { $t->http_get('/fn/hello', timeout => 30) };
-            $n{$x ? $x->{status} : "error($@)"}++;
-        }
-        print $wr join(' ', map { "$_=$n{$_}" } sort keys %n), "\n";
-        close $wr;
-        POSIX::_exit(0);
-    }
-    close $wr;
-    return ($pid, $rd);
-}
-
-my ($lpid, $lrd) = load(4);
+my $load = $t->load_start('/fn/hello', 4);
 sleep 0.5;
 my $slow = $t->http_start('/fn/slow');
 sleep 0.2;
@@ -87,9 +67,7 @@ my $sr = FaasTest::http_finish($slow, timeout => 20);
 is($sr && $sr->{status}, 200, 'the request in flight at SIGTERM finished');
 like($sr && $sr->{body}, qr/slow done/, '... whole');
 
-my $res = <$lrd>;
-waitpid($lpid, 0);
-chomp $res;
+my $res = FaasTest::load_result($load);
 like($res, qr/^200=\d+$/, "every request under the restart: 200 ($res)");
 
 # what is not ours, or wrong

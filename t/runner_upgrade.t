@@ -70,35 +70,6 @@ EOF
 is($t->http_get('/fn/hello')->{status}, 200, 'faas_pass serves');
 is($t->http_get('/stock/hello')->{status}, 200, 'stock fastcgi_pass serves');
 
-sub load {
-    my ($uri, $secs) = @_;
-    pipe(my $rd, my $wr) or die;
-    my $pid = fork // die;
-    if ($pid == 0) {
-        close $rd;
-        my %n;
-        my $end = time + $secs;
-        while (time < $end) {
-            my $x = eval { $t->http_get($uri, timeout => 30) };
-            $n{$x ? $x->{status} : "error($@)"}++;
-        }
-        print $wr join(' ', map { "$_=$n{$_}" } sort keys %n), "\n";
-        close $wr;
-        POSIX::_exit(0);
-    }
-    close $wr;
-    return [$pid, $rd];
-}
-
-sub load_result {
-    my ($l) = @_;
-    my $rd = $l->[1];
-    my $res = <$rd> // 'nothing';
-    waitpid($l->[0], 0);
-    chomp $res;
-    return $res;
-}
-
 # what the log says after $mark (earlier upgrades said the same)
 sub wait_after {
     my ($mark, $re, $secs) = @_;
@@ -113,7 +84,7 @@ sub new_runner_pid {
     return $pid;
 }
 
-my @loads = (load('/fn/hello', 5), load('/stock/hello', 5));
+my @loads = ($t->load_start('/fn/hello', 5), $t->load_start('/stock/hello', 5));
 sleep 0.5;
 my $slow = $t->http_start('/fn/slow');
 sleep 0.2;
@@ -138,7 +109,7 @@ is($t->wait_runner(20), 0, 'the old runner exits 0');
 $t->{runner_pid} = $new;
 
 for my $l (@loads) {
-    my $res = load_result($l);
+    my $res = FaasTest::load_result($l);
     like($res, qr/^200=\d+$/, "every request under the upgrade: 200 ($res)");
 }
 

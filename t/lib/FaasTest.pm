@@ -797,6 +797,37 @@ sub http_get {
     return $self->http("GET $uri HTTP/1.0\r\nHost: localhost\r\n$h\r\n", %o);
 }
 
+# load from a child: GET $uri again and again for $secs seconds; the
+# statuses counted ("200=1234 502=1"), read with load_result
+sub load_start {
+    my ($self, $uri, $secs) = @_;
+    pipe(my $rd, my $wr) or die "pipe: $!";
+    my $pid = fork // die "fork: $!";
+    if ($pid == 0) {
+        close $rd;
+        my %n;
+        my $end = time + $secs;
+        while (time < $end) {
+            my $x = eval { $self->http_get($uri, timeout => 30) };
+            $n{$x ? $x->{status} : "error($@)"}++;
+        }
+        print $wr join(' ', map { "$_=$n{$_}" } sort keys %n), "\n";
+        close $wr;
+        POSIX::_exit(0);
+    }
+    close $wr;
+    return [$pid, $rd];
+}
+
+sub load_result {
+    my ($l) = @_;
+    my $rd = $l->[1];
+    my $res = <$rd> // 'nothing';
+    waitpid($l->[0], 0);
+    chomp $res;
+    return $res;
+}
+
 sub http_post {
     my ($self, $uri, $body, %o) = @_;
     my $h = $o{headers} // '';
