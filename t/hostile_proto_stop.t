@@ -62,12 +62,49 @@ while (time < $end) {
     $n++;
     $fails++ unless $r && $r->{status} == 200;
     push @busy, eval { $t->http_start('/fn/stopper') } if $n % 4 == 0;
+    look_stopped();
+}
+
+# a worker caught stopped before its exec shares the prototype's (root)
+# memory, under the function's uid: that memory must stay out of its
+# user's reach (not dumpable). One stopped after its exec is its own
+# (dumpable), the control: its user may read it.
+my (%pre, %post);
+sub look_stopped {
+    for my $pid (FaasTest::proc_children($t->runner_pid)) {
+        my $st = FaasTest::read_file("/proc/$pid/status") // next;
+        my ($state) = $st =~ /^State:\s+(\S)/m;
+        my ($uid) = $st =~ /^Uid:\s+(\d+)/m;
+        my ($gid) = $st =~ /^Gid:\s+(\d+)/m;
+        next unless $state && $state eq 'T' && $uid;
+        my $comm = FaasTest::read_file("/proc/$pid/comm") // next;
+        my $h = $comm =~ /^faas-init/ ? \%pre : \%post;
+        next if keys %$h >= 3 || exists $h->{$pid};
+        $h->{$pid} = `setpriv --reuid $uid --regid $gid --clear-groups \\
+                      perl -e 'print open(my \$f, "<", "/proc/$pid/environ")
+                                ? "read" : "denied"' 2>&1`;
+    }
 }
 is($fails, 0, "another function: $n requests, all 200");
 cmp_ok($worst, '<', 0.35,
        sprintf('... none held up by the stopped workers (worst %.3f s)',
                $worst));
 ok(kill(0, $t->runner_pid), 'the runner is up');
+my $extra = time + 5;
+while (!%pre && time < $extra) {
+    push @busy, eval { $t->http_start('/fn/stopper') };
+    look_stopped();
+    sleep 0.02;
+}
+ok(scalar keys %pre, 'workers were caught stopped before their exec');
+diag(sprintf 'stopped before their exec: %d, after: %d',
+             scalar keys %pre, scalar keys %post);
+ok(!grep({ $_ ne 'denied' } values %pre),
+   'a worker stopped before its exec: its user cannot read it')
+    or diag(join ' ', values %pre);
+ok(!grep({ $_ ne 'read' } values %post),
+   '... one stopped after its exec: its user can (the control)')
+    or diag(join ' ', values %post);
 
 # the loop's worker is stopped with the rest at its timeout; the
 # function serves again

@@ -87,6 +87,7 @@ static pid_t fp_fork(void);
 static int fp_ipc_limits(rlim_t memory);
 static int fp_sysctl(const char *name, unsigned long long value);
 static int fp_reply(pid_t pid, int err);
+static int fp_share(void);
 
 
 /* what a worker runs on until its exec: all in its own mapping */
@@ -461,8 +462,8 @@ fp_spawn(fp_conf_t *c, int *fd, const char *msg, size_t len, int nargs)
     job->argv = vec;
     job->env = vec + nargs + 2;
 
-    pid = clone(fp_worker, mem + size, CLONE_VM | CLONE_PARENT | SIGCHLD,
-                job);
+    pid = clone(fp_worker, mem + size,
+                (fp_share() ? CLONE_VM : 0) | CLONE_PARENT | SIGCHLD, job);
 
     close(pp[1]);
 
@@ -478,6 +479,34 @@ fp_spawn(fp_conf_t *c, int *fd, const char *msg, size_t len, int nargs)
     fp_npending++;
 
     return pid;
+}
+
+
+/*
+ * Whether a worker may share our memory until its exec. Once it has
+ * taken the function's uid, the memory it shares with us (root) must
+ * stay out of reach of the function's other processes: ptrace and
+ * /proc/PID/mem need the memory dumpable, and ours is not (prctl at
+ * start), as setuid() leaves it with fs.suid_dumpable 0 or 2. With 1
+ * (debug) setuid() would make it dumpable: then a copy, as fork does.
+ * Read at each spawn: the operator may change it at any time.
+ */
+
+static int
+fp_share(void)
+{
+    int      fd;
+    char     c;
+    ssize_t  n;
+
+    fd = open("/proc/sys/fs/suid_dumpable", O_RDONLY | O_CLOEXEC);
+    n = (fd == -1) ? -1 : read(fd, &c, 1);
+
+    if (fd != -1) {
+        close(fd);
+    }
+
+    return n == 1 && (c == '0' || c == '2');
 }
 
 
