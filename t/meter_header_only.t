@@ -32,6 +32,10 @@ my $log = $t->prefix . '/logs/faas.log';
 $t->start_nginx(FaasTest::meter_log_format()
                 . $t->faas_location(location => "access_log $log faas_meter;"));
 
+# start_runner may have knocked on the socket before the runner said it
+# listens: count what came after
+my $accepted0 = () = $t->runner_log =~ /client connection \d+ accepted/g;
+
 my @calls = (
     [ HEAD => '/fn/hello' ],
     [ HEAD => '/fn/bigbody?op=big&n=2000000' ],
@@ -59,7 +63,7 @@ for my $i (0 .. $#calls) {
 }
 
 my $accepted = () = $t->runner_log =~ /client connection \d+ accepted/g;
-is($accepted, 1, 'all over one kept connection to the runner');
+is($accepted - $accepted0, 1, 'all over one kept connection to the runner');
 
 $t->done;
 
