@@ -18,6 +18,8 @@ MODULE_SRC := config $(wildcard ngx_faas_module/*.c ngx_faas_module/*.h) \
 MODULE     := $(BUILD)/ngx_http_faas_module.so
 
 RUNNER_SRC := $(wildcard fcgi-runner/*.c)
+# the stores: SQLite (embedded), PostgreSQL (libpq; its headers' place)
+RUNNER_LIBS := -I/usr/include/postgresql -lsqlite3 -lpq
 RUNNER_HDR := $(wildcard fcgi-runner/*.h) include/faas_protocol.h \
               fcgi-runner/init/faas-proto.h
 
@@ -30,7 +32,7 @@ TEST_BINS  := $(BUILD)/t/testfn $(BUILD)/t/codec_test $(BUILD)/t/cgi \
 # configured), libfcgi for the C example, SQLite for the runner's store,
 # the time zones of schedules, php-cgi for the PHP example
 DEPS := gcc libc6-dev nginx nginx-dev libpcre2-dev libssl-dev zlib1g-dev \
-        libfcgi-dev libsqlite3-dev tzdata php-cgi
+        libfcgi-dev libsqlite3-dev libpq-dev tzdata php-cgi
 
 # what only the tests and the bench need (make test-deps): never on a
 # production host unless asked for
@@ -74,7 +76,7 @@ runner: $(BUILD)/fcgi-runner $(BUILD)/faas-init
 $(BUILD)/fcgi-runner: $(RUNNER_SRC) $(RUNNER_HDR)
 	@mkdir -p $(BUILD)
 	$(CC) -std=gnu11 -D_GNU_SOURCE -Iinclude $(CPPFLAGS) $(CFLAGS) $(WARN) \
-	    $(LDFLAGS) -o $@ $(RUNNER_SRC) -lsqlite3
+	    $(LDFLAGS) -o $@ $(RUNNER_SRC) $(RUNNER_LIBS)
 
 # process 1 of a worker's pid namespace: static, nothing to load at exec
 $(BUILD)/faas-init: fcgi-runner/init/faas-init.c fcgi-runner/init/faas-proto.c \
@@ -87,7 +89,7 @@ $(BUILD)/fcgi-runner-asan: $(RUNNER_SRC) $(RUNNER_HDR)
 	@mkdir -p $(BUILD)
 	$(CC) -std=gnu11 -D_GNU_SOURCE -Iinclude -O1 -g -fno-omit-frame-pointer \
 	    -fsanitize=address,undefined -fno-sanitize-recover=undefined \
-	    $(WARN) -o $@ $(RUNNER_SRC) -lsqlite3
+	    $(WARN) -o $@ $(RUNNER_SRC) $(RUNNER_LIBS)
 
 functions: $(FUNCTIONS) $(TEST_BINS)
 
@@ -217,7 +219,7 @@ $(BUILD)/t/runner_fuzz: t/codec/runner_fuzz.c $(FUZZ_RUNNER) $(RUNNER_SRC) \
 	clang -std=gnu11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
 	    -Iinclude -Ifcgi-runner $(WARN) -o $@ t/codec/runner_fuzz.c \
 	    t/codec/fuzz_runner.c \
-	    $(filter-out fcgi-runner/fr_main.c,$(RUNNER_SRC)) -lsqlite3
+	    $(filter-out fcgi-runner/fr_main.c,$(RUNNER_SRC)) $(RUNNER_LIBS)
 
 # the worker side: real worker processes answering with fuzzed bytes
 $(BUILD)/t/runner_worker_fuzz: t/codec/runner_worker_fuzz.c $(FUZZ_RUNNER) \
@@ -226,7 +228,7 @@ $(BUILD)/t/runner_worker_fuzz: t/codec/runner_worker_fuzz.c $(FUZZ_RUNNER) \
 	clang -std=gnu11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
 	    -Iinclude -Ifcgi-runner $(WARN) -o $@ t/codec/runner_worker_fuzz.c \
 	    t/codec/fuzz_runner.c \
-	    $(filter-out fcgi-runner/fr_main.c,$(RUNNER_SRC)) -lsqlite3
+	    $(filter-out fcgi-runner/fr_main.c,$(RUNNER_SRC)) $(RUNNER_LIBS)
 
 $(BUILD)/t/fuzz_worker: t/codec/fuzz_worker.c
 	@mkdir -p $(dir $@)

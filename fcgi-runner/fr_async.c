@@ -1,110 +1,57 @@
 /*
  * Copyright (C) ngx_faas developers
  *
- * Asynchronous invocations. Accepted: a request asked to be async has
+ * Asynchronous invocations, accepted: a request asked to be async has
  * its body read whole, is stored, and is answered 202 with its id once
- * the store has it on disk; the stores of one round of events commit
- * together (one fsync for many). Dispatched: a stored invocation goes
- * to its function as a FastCGI request of the runner's own, through a
- * socket pair into the ordinary connection code, so it waits in the
- * same queue, under the same limits, as any request, and is metered
- * alike; never while a synchronous request of its function waits.
- * A crash, timeout or 5xx is tried again (async_retries, backoff
- * doubling from async_backoff), then kept as failed; on_success and
- * on_failure name functions invoked with the outcome.
+ * the store has it (on disk, or committed in PostgreSQL); the stores
+ * of one round of events commit together (one fsync, one statement,
+ * for many). The runner's own (a schedule's tick, a destination) are
+ * stored here too. What is stored runs by fr_dispatch.c.
  */
 
 #include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <sys/epoll.h>
 #include <sys/random.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "faas_protocol.h"
 #include "fr_async.h"
 #include "fr_backlog.h"
-#include "fr_conn.h"
 #include "fr_fcgi.h"
 #include "fr_func.h"
 #include "fr_log.h"
 #include "fr_meter.h"
 #include "fr_request.h"
-#include "fr_stderr.h"
 #include "fr_store.h"
-
-
-#define FR_ASYNC_TICK       1000        /* ms between looks when idle */
-#define FR_ASYNC_PURGE      60000       /* ms between purges */
-#define FR_RESPONSE_MAX     (64 * 1024) /* of a response, kept */
-
-
-/* a stored invocation on its way through the runner */
-typedef struct {
-    fr_io_t                io;
-    char                   id[FR_INV_ID_LEN + 1];
-    char                   function[68];
-    char                   trigger[16];
-    int                    attempts;
-    fr_buf_t               out;             /* the request, to send */
-    fr_buf_t               in;              /* the response's STDOUT */
-    fr_buf_t               meter;           /* its measurements */
-    size_t                 in_total;
-    size_t                 err_logged;      /* of its stderr */
-    fr_fcgi_parser_t       parser;
-    fr_link_t              link;
-} fr_call_t;
-
-
-#define FR_DUE_MAX  256
-
-typedef struct {
-    int                    n;
-    char                   names[FR_DUE_MAX][68];
-} fr_due_t;
+#include "fr_store_pg.h"
 
 
 static void fr_async_accept(fr_req_t *r);
 static void fr_async_commit(fr_timer_t *t);
-static void fr_async_tick(fr_timer_t *t);
-static int fr_async_collect(const fr_inv_t *inv, void *data);
-static void fr_async_due(const char *function, uint64_t now);
-static int fr_async_in_flight(const char *id);
-static int fr_async_dispatch(fr_func_t *f, const fr_inv_t *inv);
-static int fr_async_request(fr_call_t *call, const fr_inv_t *inv);
-static void fr_async_handler(fr_io_t *io, uint32_t events);
-static void fr_async_done(fr_call_t *call, int ended);
-static int fr_async_status(const fr_buf_t *b);
-static void fr_async_destination(fr_call_t *call, fr_func_t *f,
-    const char *to, int status, int ok);
+static void fr_async_committed(fr_link_t *reqs, int rc);
 static void fr_async_id(char *id);
 
 
 static fr_timer_t  fr_commit_timer;
-static fr_timer_t  fr_tick_timer;
 static fr_link_t   fr_pending;              /* requests awaiting commit */
-static fr_link_t   fr_calls;
 static int         fr_batch;                /* a transaction is open */
-static uint64_t    fr_purged_at;            /* msec, monotonic */
+static int         fr_pg;                   /* the store is PostgreSQL */
+static void      (*fr_async_wake)(void);    /* the dispatcher: look now */
 
 
 int
-fr_async_init(void)
+fr_async_init(void (*wake)(void))
 {
     char  path[4200];
     int   n;
 
     fr_list_init(&fr_pending);
-    fr_list_init(&fr_calls);
+    fr_async_wake = wake;
 
     fr_commit_timer.handler = fr_async_commit;
-    fr_tick_timer.handler = fr_async_tick;
 
     fr_req_async_accept = fr_async_accept;
 
@@ -112,6 +59,13 @@ fr_async_init(void)
         fr_log(FR_LOG_EMERG, errno, "cannot open meter_log \"%s\"",
                fr_runner.conf.meter_log);
         return FR_ERROR;
+    }
+
+    if (fr_store_is_pg(fr_runner.conf.store)) {
+        /* shared: what it holds runs when connected; claims of a runner
+         * gone come back when their leases run out */
+        fr_pg = 1;
+        return fr_pgs_start(fr_runner.conf.store, wake);
     }
 
     /* a store left by an earlier run: what it holds runs now */
@@ -144,7 +98,7 @@ fr_async_init(void)
     fr_backlog_undelay();
     fr_backlog_recount();
 
-    fr_timer_add(&fr_tick_timer, 0);
+    fr_async_wake();
 
     return FR_OK;
 }
@@ -155,9 +109,11 @@ fr_async_init(void)
 static void
 fr_async_accept(fr_req_t *r)
 {
+    int       rc;
     fr_inv_t  inv;
 
-    if (fr_store_open(fr_runner.conf.state_dir, 0) != FR_OK) {
+    if (fr_async_store() != FR_OK) {
+        /* nothing acknowledged that is not stored: 503, Retry-After */
         r->outcome = FR_OUTCOME_ERROR;
         fr_req_answer(r, 503);
         return;
@@ -171,7 +127,7 @@ fr_async_accept(fr_req_t *r)
     }
 
     if (!fr_batch) {
-        if (fr_store_begin() != FR_OK) {
+        if (!fr_pg && fr_store_begin() != FR_OK) {
             r->outcome = FR_OUTCOME_ERROR;
             fr_req_answer(r, 503);
             return;
@@ -191,7 +147,17 @@ fr_async_accept(fr_req_t *r)
     inv.body_len = r->body.len;
     inv.created = fr_backlog_now();
 
-    if (fr_store_enqueue(&inv) != FR_OK) {
+    rc = fr_pg ? fr_pgs_enqueue(&inv) : fr_store_enqueue(&inv);
+
+    if (rc == FR_AGAIN) {
+        /* a batch is full: it goes, the next begins with this one */
+        fr_async_commit(NULL);
+        fr_batch = 1;
+        fr_timer_add(&fr_commit_timer, 0);
+        rc = fr_pgs_enqueue(&inv);
+    }
+
+    if (rc != FR_OK) {
         r->outcome = FR_OUTCOME_ERROR;
         fr_req_answer(r, 503);
         return;
@@ -218,14 +184,25 @@ fr_async_accept(fr_req_t *r)
 static void
 fr_async_commit(fr_timer_t *t)
 {
-    int        rc;
-    char       hdr[80], body[64];
-    fr_req_t  *r;
-
     (void) t;
 
     fr_batch = 0;
-    rc = fr_store_commit();
+
+    if (fr_pg) {
+        /* answered when the database has it */
+        fr_pgs_commit(&fr_pending, fr_async_committed);
+        return;
+    }
+
+    fr_async_committed(&fr_pending, fr_store_commit());
+}
+
+
+static void
+fr_async_committed(fr_link_t *reqs, int rc)
+{
+    char       hdr[80], body[64];
+    fr_req_t  *r;
 
     if (rc != FR_OK) {
         fr_log(FR_LOG_ERR, 0, "asynchronous invocations not stored: their "
@@ -233,8 +210,8 @@ fr_async_commit(fr_timer_t *t)
         fr_backlog_recount();
     }
 
-    while (!fr_list_empty(&fr_pending)) {
-        r = fr_list_data(fr_list_first(&fr_pending), fr_req_t, pending);
+    while (!fr_list_empty(reqs)) {
+        r = fr_list_data(fr_list_first(reqs), fr_req_t, pending);
         fr_list_remove(&r->pending);
 
         if (rc != FR_OK) {
@@ -250,558 +227,32 @@ fr_async_commit(fr_timer_t *t)
                      strlen(body));
     }
 
-    fr_timer_add(&fr_tick_timer, 0);
+    fr_async_wake();
 }
 
 
-/* the store is looked at: what is due goes to its function, if it may */
-
-static void
-fr_async_tick(fr_timer_t *t)
+int
+fr_async_store(void)
 {
-    int              i;
-    int64_t          next;
-    uint64_t         now, wait;
-    fr_due_t         due;
-
-    (void) t;
-
-    if (fr_runner.draining || fr_store_open(fr_runner.conf.state_dir, 0)
-                              != FR_OK)
-    {
-        return;
+    if (fr_pg) {
+        return fr_pgs_ready() ? FR_OK : FR_DECLINED;
     }
 
-    now = fr_backlog_now();
-
-    /* outcomes a full disk kept back go first */
-    (void) fr_store_flush();
-
-    /* the functions with something due, gathered, then served */
-    due.n = 0;
-    (void) fr_store_due(now, fr_async_collect, &due);
-
-    for (i = 0; i < due.n; i++) {
-        fr_async_due(due.names[i], now);
-    }
-
-    /* every minute by the monotonic clock; the age of a result by the
-     * wall clock its end was written in */
-    if (fr_purged_at == 0
-        || fr_current_msec - fr_purged_at >= FR_ASYNC_PURGE)
-    {
-        fr_purged_at = fr_current_msec;
-        (void) fr_store_purge(fr_backlog_wall()
-                              - (uint64_t) fr_runner.conf.async_retention
-                                * 1000);
-        fr_backlog_recount();
-    }
-
-    next = fr_store_next_due();
-    wait = FR_ASYNC_TICK;
-
-    if (next >= 0) {
-        wait = (uint64_t) next > now ? ((uint64_t) next - now) / 1000 + 1
-                                     : FR_ASYNC_TICK;
-        wait = wait < FR_ASYNC_TICK ? wait : FR_ASYNC_TICK;
-    }
-
-    fr_timer_add(&fr_tick_timer, wait);
-}
-
-
-static int
-fr_async_collect(const fr_inv_t *inv, void *data)
-{
-    fr_due_t  *due = data;
-
-    if (due->n == FR_DUE_MAX) {
-        return FR_DECLINED;
-    }
-
-    snprintf(due->names[due->n++], sizeof(due->names[0]), "%s",
-             inv->function);
-
-    return FR_OK;
-}
-
-
-static void
-fr_async_due(const char *function, uint64_t now)
-{
-    int         rc;
-    fr_inv_t    inv;
-    fr_func_t  *f;
-
-    f = fr_func_find((const u_char *) function, strlen(function));
-
-    for ( ;; ) {
-        /* never ahead of a synchronous request of the same function */
-        if (f && (f->nqueued > 0 || f->nasync >= f->conf.max_instances)) {
-            return;
-        }
-
-        /* the lease: twice its longest wait and run, then claimable */
-        if (fr_store_claim(function, now,
-                           (uint64_t) (f ? f->conf.timeout
-                                           + f->conf.queue_timeout : 0)
-                           * 2000, &inv) != FR_OK)
-        {
-            return;
-        }
-
-        if (fr_async_in_flight(inv.id)) {
-            /* its lease ran out here, where it still waits: renewed */
-            fr_store_claimed();
-            continue;
-        }
-
-        /* one queued less (a lease that ran out elsewhere was not queued:
-         * the count is made again from the store at each purge) */
-        fr_backlog_count(function, -1);
-
-        if (f == NULL) {
-            fr_store_claimed();
-            fr_log(FR_LOG_ERR, 0, "asynchronous invocation %s: no function "
-                   "\"%s\"", inv.id, inv.function);
-            (void) fr_store_fail(inv.id, 404, "no such function", 0);
-            continue;
-        }
-
-        rc = fr_async_dispatch(f, &inv);
-        fr_store_claimed();
-
-        if (rc != FR_OK) {
-            /* the runner's trouble, not the function's: no attempt */
-            (void) fr_store_release(inv.id, now + 1000000);
-            fr_backlog_count(function, 1);
-            return;
-        }
-    }
-}
-
-
-static int
-fr_async_in_flight(const char *id)
-{
-    fr_link_t  *l;
-
-    for (l = fr_list_first(&fr_calls); l != &fr_calls; l = l->next) {
-        if (strcmp(fr_list_data(l, fr_call_t, link)->id, id) == 0) {
-            return 1;
-        }
-    }
-
-    return 0;
-}
-
-
-static int
-fr_async_dispatch(fr_func_t *f, const fr_inv_t *inv)
-{
-    int         sv[2];
-    fr_call_t  *call;
-
-    call = calloc(1, sizeof(fr_call_t));
-    if (call == NULL) {
-        return FR_ERROR;
-    }
-
-    memcpy(call->id, inv->id, sizeof(call->id));
-    memcpy(call->function, inv->function, sizeof(call->function));
-    memcpy(call->trigger, inv->trigger, sizeof(call->trigger));
-    call->attempts = inv->attempts;
-    fr_fcgi_parser_init(&call->parser);
-
-    if (fr_async_request(call, inv) != FR_OK
-        || socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                      0, sv) == -1)
-    {
-        fr_log(FR_LOG_ALERT, errno, "cannot dispatch invocation %s",
-               inv->id);
-        fr_buf_free(&call->out);
-        free(call);
-        return FR_ERROR;
-    }
-
-    call->io.fd = sv[1];
-    call->io.handler = fr_async_handler;
-    call->io.data = call;
-
-    fr_list_insert_tail(&fr_calls, &call->link);
-    f->nasync++;
-
-    fr_log(FR_LOG_INFO, 0, "invocation %s of \"%s\": attempt %d", call->id,
-           call->function, call->attempts);
-
-    /* the runner's own connection: as if nginx had sent it */
-    fr_conn_accept(sv[0]);
-
-    if (fr_io_set(&call->io, EPOLLIN | EPOLLOUT | EPOLLRDHUP) != FR_OK) {
-        fr_async_done(call, 0);
-    }
-
-    return FR_OK;
-}
-
-
-/*
- * BEGIN_REQUEST, the stored parameters less what made it async, plus
- * FAAS_INVOCATION_ID, FAAS_ATTEMPT and FAAS_TRIGGER, then the body.
- */
-
-static int
-fr_async_request(fr_call_t *call, const fr_inv_t *inv)
-{
-    int            i;
-    char           attempt[16];
-    u_char        *p, *start, *q, *params;
-    size_t         nlen, vlen, chunk, size;
-    const u_char  *pos, *last, *name, *value;
-
-    const char  *add[8] = {
-        "FAAS_INVOCATION_ID", call->id,
-        "FAAS_ATTEMPT", attempt,
-        "FAAS_TRIGGER", call->trigger,
-        FAAS_METER_PARAM, "1"
-    };
-
-    snprintf(attempt, sizeof(attempt), "%d", inv->attempts);
-
-    /* the parameters as one stream, then cut into records */
-    params = malloc(inv->params_len + 256);
-    if (params == NULL) {
-        return FR_ERROR;
-    }
-
-    q = params;
-    pos = inv->params;
-    last = pos + inv->params_len;
-
-    while (fr_fcgi_nv_next(&pos, last, &name, &nlen, &value, &vlen) == FR_OK)
-    {
-        if ((nlen >= 15 && memcmp(name, "FAAS_INVOCATION", 15) == 0)
-            || (nlen == 20 && memcmp(name, "HTTP_FAAS_INVOCATION", 20) == 0)
-            || (nlen == 12 && memcmp(name, "FAAS_ATTEMPT", 12) == 0)
-            || (nlen == 12 && memcmp(name, "FAAS_TRIGGER", 12) == 0)
-            || (nlen == 10 && memcmp(name, FAAS_METER_PARAM, 10) == 0))
-        {
-            continue;
-        }
-
-        q = fr_fcgi_nv_write(q, name, nlen, value, vlen);
-    }
-
-    for (i = 0; i < 8; i += 2) {
-        q = fr_fcgi_nv_write(q, (const u_char *) add[i], strlen(add[i]),
-                             (const u_char *) add[i + 1], strlen(add[i + 1]));
-    }
-
-    size = (q - params) + inv->body_len;
-    size += FR_FCGI_HEADER_LEN * (size / 32768 + 8) + 16;
-
-    start = fr_buf_reserve(&call->out, size);
-    if (start == NULL) {
-        free(params);
-        return FR_ERROR;
-    }
-
-    p = fr_fcgi_write_begin_request(start, 1, FR_FCGI_RESPONDER, 0);
-
-    for (pos = params, size = q - params; size; pos += chunk, size -= chunk)
-    {
-        chunk = size > 32768 ? 32768 : size;
-        p = fr_fcgi_write_header(p, FR_FCGI_PARAMS, 1, (uint16_t) chunk, 0);
-        memcpy(p, pos, chunk);
-        p += chunk;
-    }
-
-    free(params);
-
-    p = fr_fcgi_write_header(p, FR_FCGI_PARAMS, 1, 0, 0);
-
-    for (pos = inv->body, size = inv->body_len; size;
-         pos += chunk, size -= chunk)
-    {
-        chunk = size > 32768 ? 32768 : size;
-        p = fr_fcgi_write_header(p, FR_FCGI_STDIN, 1, (uint16_t) chunk, 0);
-        memcpy(p, pos, chunk);
-        p += chunk;
-    }
-
-    p = fr_fcgi_write_header(p, FR_FCGI_STDIN, 1, 0, 0);
-
-    call->out.len = p - start;
-
-    return FR_OK;
-}
-
-
-/* the runner's answer to its own request: STDOUT kept, END_REQUEST */
-
-static void
-fr_async_handler(fr_io_t *io, uint32_t events)
-{
-    ssize_t            n;
-    u_char             buf[16384];
-    fr_call_t         *call;
-    const u_char      *pos;
-    fr_fcgi_event_e    ev;
-
-    call = io->data;
-
-    if ((events & EPOLLOUT) && call->out.len) {
-        if (fr_buf_flush(&call->out, io->fd) == FR_ERROR) {
-            fr_async_done(call, 0);
-            return;
-        }
-
-        if (call->out.len == 0) {
-            fr_buf_free(&call->out);
-            (void) fr_io_set(io, EPOLLIN | EPOLLRDHUP);
-        }
-    }
-
-    for ( ;; ) {
-        n = read(io->fd, buf, sizeof(buf));
-
-        if (n == -1 && errno == EAGAIN) {
-            return;
-        }
-
-        if (n <= 0) {
-            /* closed before END_REQUEST: a response cut short */
-            fr_async_done(call, 0);
-            return;
-        }
-
-        pos = buf;
-
-        while ((ev = fr_fcgi_parse(&call->parser, &pos, buf + n))
-               != FR_FCGI_EV_AGAIN)
-        {
-            if (ev == FR_FCGI_EV_ERROR) {
-                fr_async_done(call, 0);
-                return;
-            }
-
-            if (ev == FR_FCGI_EV_CONTENT
-                && call->parser.type == FR_FCGI_STDOUT)
-            {
-                call->in_total += call->parser.size;
-
-                if (call->in.len + call->parser.size <= FR_RESPONSE_MAX) {
-                    (void) fr_buf_append(&call->in, call->parser.data,
-                                         call->parser.size);
-                }
-            }
-
-            if (ev == FR_FCGI_EV_CONTENT
-                && call->parser.type == FR_FCGI_STDERR)
-            {
-                fr_stderr_invocation(call->id, call->function,
-                                     call->parser.data, call->parser.size,
-                                     &call->err_logged);
-            }
-
-            if (ev == FR_FCGI_EV_CONTENT
-                && call->parser.type == FAAS_METER_RECORD)
-            {
-                (void) fr_buf_append(&call->meter, call->parser.data,
-                                     call->parser.size);
-            }
-
-            if (ev == FR_FCGI_EV_END
-                && call->parser.type == FR_FCGI_END_REQUEST)
-            {
-                fr_async_done(call, 1);
-                return;
-            }
-        }
-    }
-}
-
-
-/* its outcome into the store: done, tried again later, or failed */
-
-static void
-fr_async_done(fr_call_t *call, int ended)
-{
-    int         status, ok, last;
-    uint64_t    now, delay;
-    fr_func_t  *f;
-
-    fr_io_close(&call->io);
-    fr_list_remove(&call->link);
-
-    f = fr_func_find((const u_char *) call->function, strlen(call->function));
-    if (f && f->nasync > 0) {
-        f->nasync--;
-    }
-
-    if (ended && fr_backlog_throttled(fr_buf_pos(&call->meter),
-                                      call->meter.len))
-    {
-        /* turned away for room: not an attempt, nothing metered */
-        fr_backlog_release(call->id, call->function, f);
-        goto done;
-    }
-
-    if (f) {
-        f->async_throttled = 0;
-    }
-
-    status = ended ? fr_async_status(&call->in) : 502;
-    ok = (status < 500);
-
-    fr_meter_log_write(call->function, call->trigger, call->id, status,
-                       fr_buf_pos(&call->meter), call->meter.len);
-    last = (call->attempts > fr_runner.conf.async_retries);
-    now = fr_backlog_now();
-
-    if (ok) {
-        fr_log(FR_LOG_INFO, 0, "invocation %s of \"%s\": %d", call->id,
-               call->function, status);
-        (void) fr_store_ack(call->id, status, fr_buf_pos(&call->in),
-                            call->in.len);
-
-    } else if (!last) {
-        delay = (uint64_t) fr_runner.conf.async_backoff * 1000
-                << (call->attempts - 1);
-        fr_log(FR_LOG_WARN, 0, "invocation %s of \"%s\": %d on attempt %d, "
-               "again in %llu ms", call->id, call->function, status,
-               call->attempts, (unsigned long long) (delay / 1000));
-        (void) fr_store_fail(call->id, status, "failed attempt",
-                             now + delay);
-        fr_backlog_count(call->function, 1);
-
-    } else {
-        fr_log(FR_LOG_ERR, 0, "invocation %s of \"%s\": %d on attempt %d, "
-               "failed", call->id, call->function, status, call->attempts);
-        (void) fr_store_fail(call->id, status, "failed", 0);
-    }
-
-    /* a destination's own run sends its outcome nowhere: no loops */
-    if (f == NULL || strcmp(call->trigger, "destination") == 0) {
-        /* void */
-
-    } else if (ok && f->conf.on_success) {
-        fr_async_destination(call, f, f->conf.on_success, status, 1);
-
-    } else if (!ok && last && f->conf.on_failure) {
-        fr_async_destination(call, f, f->conf.on_failure, status, 0);
-    }
-
-done:
-
-    fr_buf_free(&call->out);
-    fr_buf_free(&call->in);
-    fr_buf_free(&call->meter);
-    free(call);
-
-    fr_timer_add(&fr_tick_timer, 0);
-}
-
-
-/* "Status: NNN" of the CGI header block, or 200; 502 for garbage */
-
-static int
-fr_async_status(const fr_buf_t *b)
-{
-    int            status;
-    size_t         len;
-    const u_char  *p, *last, *eol;
-
-    p = fr_buf_pos(b);
-    last = p + b->len;
-
-    while (p < last && (eol = memchr(p, '\n', last - p)) != NULL) {
-        len = (size_t) (eol - p) - (eol > p && eol[-1] == '\r');
-
-        if (len == 0) {
-            break;
-        }
-
-        status = fr_cgi_status(p, len);
-
-        if (status != FR_DECLINED) {
-            return status == FR_ERROR ? 502 : status;
-        }
-
-        p = eol + 1;
-    }
-
-    return 200;
-}
-
-
-/*
- * on_success, on_failure: the destination function is invoked
- * asynchronously (trigger "destination") with the outcome as JSON.
- */
-
-static void
-fr_async_destination(fr_call_t *call, fr_func_t *f, const char *to,
-    int status, int ok)
-{
-    char           head[512], id[FR_INV_ID_LEN + 1];
-    size_t         hlen, len;
-    fr_buf_t       doc;
-    fr_func_t     *d;
-    const u_char  *p, *end;
-
-    /* the load refused it; checked again as the functions may change */
-    d = fr_func_find((const u_char *) to, strlen(to));
-
-    if (d && d->tenant && f->tenant && strcmp(d->tenant, f->tenant) != 0) {
-        fr_log(FR_LOG_ERR, 0, "invocation %s of \"%s\": destination \"%s\" "
-               "is a function of another tenant, not invoked", call->id,
-               call->function, to);
-        return;
-    }
-
-    memset(&doc, 0, sizeof(doc));
-
-    snprintf(head, sizeof(head), "{\"id\": \"%s\", \"function\": \"%s\", "
-             "\"outcome\": \"%s\", \"status\": %d, \"attempts\": %d, "
-             "\"headers\": ", call->id, call->function,
-             ok ? "succeeded" : "failed", status, call->attempts);
-
-    (void) fr_buf_append(&doc, head, strlen(head));
-
-    /* the response as the function wrote it: its header block, its body
-     * (what is kept of it: 64 KiB) */
-    p = fr_buf_pos(&call->in);
-    len = call->in.len;
-    end = memmem(p, len, "\r\n\r\n", 4);
-    hlen = end ? (size_t) (end - p) + 2 : len;
-
-    fr_buf_json_str(&doc, p, hlen);
-    (void) fr_buf_append(&doc, ", \"body\": ", 10);
-    fr_buf_json_str(&doc, end ? end + 4 : p + len,
-                      end ? len - hlen - 2 : 0);
-    (void) fr_buf_append(&doc, "}\n", 2);
-
-    if (fr_async_invoke(to, "destination", "application/json",
-                        fr_buf_pos(&doc), doc.len, id) == FR_OK)
-    {
-        fr_log(FR_LOG_INFO, 0, "invocation %s of \"%s\": its outcome goes "
-               "to \"%s\" as invocation %s", call->id, call->function, to,
-               id);
-    }
-
-    fr_buf_free(&doc);
+    return fr_store_open(fr_runner.conf.state_dir, 0);
 }
 
 
 /*
  * A stored invocation made by the runner (a destination, a schedule's
- * tick): a POST of body to the function, run like any other.
+ * tick): a POST of body to the function, run like any other. In the
+ * shared store a schedule's tick (tick > 0) is made by one runner of
+ * all: it says so in the log, and id is the one it would have.
  */
 
 int
 fr_async_invoke(const char *function, const char *trigger,
-    const char *content_type, const u_char *body, size_t len, char *id)
+    const char *content_type, const u_char *body, size_t len, int64_t tick,
+    char *id)
 {
     int         rc;
     char        clen[24];
@@ -811,7 +262,8 @@ fr_async_invoke(const char *function, const char *trigger,
 
     f = fr_func_find((const u_char *) function, strlen(function));
 
-    if (fr_store_open(fr_runner.conf.state_dir, 0) != FR_OK
+    /* the shared store keeps it while it is down, sends it when back */
+    if ((!fr_pg && fr_store_open(fr_runner.conf.state_dir, 0) != FR_OK)
         || (f && fr_backlog_room(f) != FR_OK))
     {
         return FR_ERROR;
@@ -845,14 +297,14 @@ fr_async_invoke(const char *function, const char *trigger,
     inv.body_len = len;
     inv.created = fr_backlog_now();
 
-    rc = fr_store_enqueue(&inv);
+    rc = fr_pg ? fr_pgs_invoke(&inv, tick) : fr_store_enqueue(&inv);
 
     free(params);
 
     if (rc == FR_OK) {
         fr_backlog_count(function, 1);
         memcpy(id, inv.id, sizeof(inv.id));
-        fr_timer_add(&fr_tick_timer, 0);
+        fr_async_wake();
     }
 
     return rc;

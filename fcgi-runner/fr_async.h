@@ -10,9 +10,11 @@
 #include "fr_store.h"
 
 
-int fr_async_init(void);
+int fr_async_init(void (*wake)(void));
+int fr_async_store(void);
 int fr_async_invoke(const char *function, const char *trigger,
-    const char *content_type, const u_char *body, size_t len, char *id);
+    const char *content_type, const u_char *body, size_t len, int64_t tick,
+    char *id);
 
 
 #endif /* FR_ASYNC_H */

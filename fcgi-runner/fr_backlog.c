@@ -20,6 +20,7 @@
 #include "fr_func.h"
 #include "fr_log.h"
 #include "fr_store.h"
+#include "fr_store_pg.h"
 
 
 #define FR_THROTTLE_MAX     30000       /* ms: the longest wait for room */
@@ -147,7 +148,7 @@ fr_backlog_release(const char *id, const char *function, fr_func_t *f)
            "attempt, again in %llu ms", id, function,
            (unsigned long long) wait);
 
-    (void) fr_store_release(id, fr_backlog_now() + wait * 1000);
+    fr_backlog_requeue(id, fr_backlog_now() + wait * 1000);
     fr_backlog_count(function, 1);
 }
 
@@ -198,12 +199,31 @@ fr_backlog_count(const char *function, int n)
 }
 
 
+/* function NULL: every count to zero, to be made again */
+
 static void
 fr_backlog_add(const char *function, int64_t n, void *data)
 {
+    fr_link_t  *l;
     fr_func_t  *f;
 
     (void) data;
+
+    if (function == NULL) {
+        for (l = fr_list_first(&fr_runner.funcs); l != &fr_runner.funcs;
+             l = l->next)
+        {
+            fr_list_data(l, fr_func_t, link)->async_queued = 0;
+        }
+
+        for (l = fr_runner.tenants.next; l && l != &fr_runner.tenants;
+             l = l->next)
+        {
+            fr_list_data(l, fr_tenant_t, link)->async_queued = 0;
+        }
+
+        return;
+    }
 
     f = fr_func_find((const u_char *) function, strlen(function));
 
@@ -219,22 +239,32 @@ fr_backlog_add(const char *function, int64_t n, void *data)
 }
 
 
+/* queued again at retry_at, not an attempt: the runner's trouble, or
+ * throttled */
+
+void
+fr_backlog_requeue(const char *id, uint64_t retry_at)
+{
+    if (fr_store_is_pg(fr_runner.conf.store)) {
+        fr_pgs_release(id, retry_at);
+
+    } else {
+        (void) fr_store_release(id, retry_at);
+    }
+}
+
+
+/* from the store: the shared one answers later, the fleet's counts */
+
 void
 fr_backlog_recount(void)
 {
-    fr_link_t  *l;
-
-    for (l = fr_list_first(&fr_runner.funcs); l != &fr_runner.funcs;
-         l = l->next)
-    {
-        fr_list_data(l, fr_func_t, link)->async_queued = 0;
+    if (fr_store_is_pg(fr_runner.conf.store)) {
+        fr_pgs_refresh(fr_backlog_add);
+        return;
     }
 
-    for (l = fr_runner.tenants.next; l && l != &fr_runner.tenants;
-         l = l->next)
-    {
-        fr_list_data(l, fr_tenant_t, link)->async_queued = 0;
-    }
-
+    fr_backlog_add(NULL, 0, NULL);
     (void) fr_store_queued(fr_backlog_add, NULL);
 }
+

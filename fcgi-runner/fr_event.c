@@ -144,6 +144,26 @@ fr_io_close(fr_io_t *io)
 
 
 /*
+ * For a descriptor the io does not own (libpq's socket, which libpq
+ * closes itself): deregistered if it still can be, never closed.
+ */
+
+void
+fr_io_forget(fr_io_t *io)
+{
+    fr_post_remove(io);
+
+    if (io->fd != -1 && io->mask) {
+        (void) epoll_ctl(fr_epfd, EPOLL_CTL_DEL, io->fd, NULL);
+    }
+
+    io->mask = 0;
+    io->fd = -1;
+    io->instance ^= 1;
+}
+
+
+/*
  * Runs the handler after the current batch, as if the fd had reported
  * these events: for input already buffered by us, which epoll cannot see.
  */

@@ -60,6 +60,7 @@ void fr_time_update(void);
 
 int fr_io_set(fr_io_t *io, uint32_t mask);
 void fr_io_close(fr_io_t *io);
+void fr_io_forget(fr_io_t *io);
 void fr_io_post(fr_io_t *io, uint32_t events);
 
 void fr_timer_add(fr_timer_t *t, uint64_t msec);

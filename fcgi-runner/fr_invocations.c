@@ -20,6 +20,9 @@
 #include "fr_cron.h"
 #include "fr_invocations.h"
 #include "fr_store.h"
+#include "fr_pg.h"
+#include "fr_store_pg.h"
+#include "fr_store_pg_sql.h"
 
 
 typedef struct {
@@ -34,12 +37,16 @@ static int fr_inv_print(const fr_inv_t *inv, void *data);
 static void fr_inv_json_str(const u_char *p, size_t len);
 static void fr_inv_text(const u_char *p, size_t len);
 static void fr_inv_time(char *buf, size_t size, uint64_t usec);
+static PGconn *fr_inv_pg_connect(const char *uri);
+static int fr_inv_pg_migrate(const char *uri);
+static int fr_inv_pg_list(const char *uri, const char *function, int state,
+    const char *id, fr_store_each_pt each, void *data);
 
 
 int
 fr_invocations_main(int argc, char **argv)
 {
-    int            c, state, one, rc, raw;
+    int            c, state, one, rc, raw, pg;
     char          *config, *state_dir, *function, *format;
     fr_conf_t      conf;
     fr_list_ctx_t  ctx;
@@ -116,8 +123,11 @@ fr_invocations_main(int argc, char **argv)
 
     fr_conf_defaults(&conf);
 
+    pg = fr_store_is_pg(conf.store);
+
     if (fr_store_kind(conf.store, FR_LOG_EMERG) != FR_OK
-        || fr_store_open(state_dir ? state_dir : conf.state_dir, 1) != FR_OK)
+        || (!pg && fr_store_open(state_dir ? state_dir : conf.state_dir, 1)
+                   != FR_OK))
     {
         fr_conf_free(&conf);
         return 1;
@@ -138,8 +148,15 @@ fr_invocations_main(int argc, char **argv)
                "FUNCTION", "TRIGGER", "STATE", "TRY", "STATUS", "CREATED");
     }
 
-    rc = one ? fr_store_get(argv[optind], fr_inv_print, &ctx)
-             : fr_store_list(function, state, fr_inv_print, &ctx);
+    if (pg) {
+        rc = fr_inv_pg_list(conf.store, one ? NULL : function,
+                         one ? -1 : state, one ? argv[optind] : NULL,
+                         fr_inv_print, &ctx);
+
+    } else {
+        rc = one ? fr_store_get(argv[optind], fr_inv_print, &ctx)
+                 : fr_store_list(function, state, fr_inv_print, &ctx);
+    }
 
     if (ctx.json && !one) {
         printf("%s]\n", ctx.n ? "\n" : "");
@@ -437,6 +454,18 @@ fr_store_main(int argc, char **argv)
     /* what it makes is the runner's alone, as the runner makes it */
     (void) umask(077);
 
+    if (fr_store_is_pg(conf.store)) {
+        /* the database's name, never the URI: it may hold a password */
+        rc = fr_inv_pg_migrate(conf.store) == FR_OK ? 0 : 1;
+
+        if (rc == 0) {
+            printf("store: postgresql, schema \"faas\" up to date\n");
+        }
+
+        fr_conf_free(&conf);
+        return rc;
+    }
+
     rc = (fr_store_kind(conf.store, FR_LOG_EMERG) == FR_OK
           && fr_store_open(state_dir, 0) == FR_OK) ? 0 : 1;
 
@@ -455,4 +484,109 @@ usage:
     fprintf(stderr, "usage: fcgi-runner store migrate [--config FILE] "
             "[--state-dir DIR]\n");
     return 2;
+}
+
+
+/* the command line's: one connection, waited for */
+
+static PGconn *
+fr_inv_pg_connect(const char *uri)
+{
+    PGconn  *conn;
+
+    conn = PQconnectdb(uri);
+
+    if (conn == NULL || PQstatus(conn) != CONNECTION_OK) {
+        fr_log(FR_LOG_EMERG, 0, "cannot connect to the PostgreSQL store: %s",
+               conn ? PQerrorMessage(conn) : "no memory");
+        PQfinish(conn);
+        return NULL;
+    }
+
+    return conn;
+}
+
+
+static int
+fr_inv_pg_migrate(const char *uri)
+{
+    int        rc;
+    PGconn    *conn;
+    PGresult  *res;
+
+    conn = fr_inv_pg_connect(uri);
+    if (conn == NULL) {
+        return FR_ERROR;
+    }
+
+    res = PQexec(conn, FR_PGS_SCHEMA);
+    rc = fr_pg_ok(res) ? FR_OK : FR_ERROR;
+
+    if (rc != FR_OK) {
+        fr_log(FR_LOG_EMERG, 0, "the PostgreSQL store refused its schema: %s",
+               PQerrorMessage(conn));
+    }
+
+    PQclear(res);
+    PQfinish(conn);
+
+    return rc;
+}
+
+
+/* each invocation (of function, in state; or the one id); the count */
+
+static int
+fr_inv_pg_list(const char *uri, const char *function, int state,
+    const char *id, fr_store_each_pt each, void *data)
+{
+    int          i, n, lengths[3];
+    char         st[16];
+    PGconn      *conn;
+    fr_inv_t     inv;
+    PGresult    *res;
+    const char  *values[3];
+
+    conn = fr_inv_pg_connect(uri);
+    if (conn == NULL) {
+        return FR_ERROR;
+    }
+
+    snprintf(st, sizeof(st), "%d", state);
+
+    values[0] = id;
+    values[1] = function;
+    values[2] = st;
+    lengths[0] = id ? (int) strlen(id) : 0;
+    lengths[1] = function ? (int) strlen(function) : 0;
+    lengths[2] = strlen(st);
+
+    res = PQexecParams(conn, "SELECT " FR_PGS_COLUMNS " FROM "
+                       "faas.invocations WHERE ($1::text IS NULL OR id = $1)"
+                       " AND ($2::text IS NULL OR function = $2) AND "
+                       "($3::int < 0 OR state = $3::int) ORDER BY created, id",
+                       3, NULL, values, lengths, NULL, 1);
+
+    if (!fr_pg_ok(res)) {
+        fr_log(FR_LOG_EMERG, 0, "cannot read the PostgreSQL store: %s",
+               PQerrorMessage(conn));
+        PQclear(res);
+        PQfinish(conn);
+        return FR_ERROR;
+    }
+
+    n = PQntuples(res);
+
+    for (i = 0; i < n; i++) {
+        fr_pgs_row(res, i, &inv);
+
+        if (each(&inv, data) != FR_OK) {
+            break;
+        }
+    }
+
+    PQclear(res);
+    PQfinish(conn);
+
+    return n;
 }

@@ -23,6 +23,7 @@
 #include "fr_async.h"
 #include "fr_client.h"
 #include "fr_conn.h"
+#include "fr_dispatch.h"
 #include "fr_func.h"
 #include "fr_invocations.h"
 #include "fr_listen.h"
@@ -34,6 +35,7 @@
 #include "fr_reap.h"
 #include "fr_sched.h"
 #include "fr_store.h"
+#include "fr_store_pg.h"
 #include "fr_tenant.h"
 #include "fr_report.h"
 #include "fr_upgrade.h"
@@ -302,7 +304,7 @@ fr_run(void)
 
     /* a store the runner cannot read is not replaced: it stops here */
     if (fr_store_kind(fr_runner.conf.store, FR_LOG_EMERG) != FR_OK
-        || fr_async_init() != FR_OK || fr_sched_init() != FR_OK)
+        || fr_dispatch_init() != FR_OK || fr_sched_init() != FR_OK)
     {
         goto done;
     }
@@ -475,6 +477,7 @@ fr_conf_keep(fr_conf_t *conf, fr_conf_t *old)
     fr_keep_str(listen_group);
     fr_keep(listen_mode);
     fr_keep_str(state_dir);
+    fr_keep_str(store);
     fr_keep_str(meter_log);
     fr_keep(dynamic_first);
     fr_keep(dynamic_last);

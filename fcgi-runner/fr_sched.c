@@ -18,18 +18,26 @@
 #include <time.h>
 
 #include "fr_async.h"
+#include "fr_func.h"
 #include "fr_log.h"
 #include "fr_sched.h"
 #include "fr_store.h"
+#include "fr_store_pg.h"
 
 
 static void fr_sched_tick(fr_timer_t *t);
 static time_t fr_sched_next(fr_func_t *f, time_t t);
+static void fr_sched_first(fr_func_t *f, time_t last, time_t now);
+static void fr_sched_last(const char *function, int64_t last);
 static void fr_sched_fire(fr_func_t *f, time_t tick, const char *why);
 static void fr_sched_clock(time_t now);
 
 
 static fr_timer_t  fr_sched_timer;
+static int         fr_sched_pg;         /* the store is shared */
+
+
+#define FR_SCHED_ASKED  -2              /* sched_next: last tick asked */
 
 
 int
@@ -39,13 +47,14 @@ fr_sched_init(void)
     fr_func_t  *f;
 
     fr_sched_timer.handler = fr_sched_tick;
+    fr_sched_pg = fr_store_is_pg(fr_runner.conf.store);
 
     for (l = fr_list_first(&fr_runner.funcs); l != &fr_runner.funcs;
          l = l->next)
     {
         f = fr_list_data(l, fr_func_t, link);
 
-        if (f->cron.set) {
+        if (f->cron.set && !fr_sched_pg) {
             /* the store holds the last ticks: it is needed now */
             if (fr_store_open(fr_runner.conf.state_dir, 0) != FR_OK) {
                 return FR_ERROR;
@@ -105,7 +114,7 @@ fr_sched_next(fr_func_t *f, time_t t)
 static void
 fr_sched_tick(fr_timer_t *t)
 {
-    time_t           now, last, next;
+    time_t           now;
     fr_link_t       *l;
     fr_func_t       *f;
     struct timespec  ts;
@@ -123,31 +132,21 @@ fr_sched_tick(fr_timer_t *t)
         f = fr_list_data(l, fr_func_t, link);
 
         if (!f->cron.set || f->removed
-            || fr_store_open(fr_runner.conf.state_dir, 0) != FR_OK)
+            || (!fr_sched_pg
+                && fr_store_open(fr_runner.conf.state_dir, 0) != FR_OK))
         {
             continue;
         }
 
+        if (f->sched_next == 0 && fr_sched_pg) {
+            /* the answer comes back to fr_sched_last() */
+            f->sched_next = FR_SCHED_ASKED;
+            fr_pgs_last_tick(f->name, fr_sched_last);
+            continue;
+        }
+
         if (f->sched_next == 0) {
-            last = (time_t) fr_store_last_tick(f->name);
-            next = fr_sched_next(f, last ? last : now);
-
-            if (last && next >= 0 && next < now) {
-                if (f->conf.schedule_catchup
-                    && strcmp(f->conf.schedule_catchup, "on") == 0)
-                {
-                    fr_sched_fire(f, now, "ticks missed while the runner "
-                                  "was down");
-
-                } else {
-                    fr_log(FR_LOG_NOTICE, 0, "schedule of \"%s\": ticks "
-                           "missed while the runner was down are not run "
-                           "(schedule_catchup is off)", f->name);
-                    (void) fr_store_set_last_tick(f->name, (int64_t) now);
-                }
-            }
-
-            f->sched_next = fr_sched_next(f, now);
+            fr_sched_first(f, (time_t) fr_store_last_tick(f->name), now);
             continue;
         }
 
@@ -159,6 +158,65 @@ fr_sched_tick(fr_timer_t *t)
 
     /* at the next whole second */
     fr_timer_add(&fr_sched_timer, 1000 - (uint64_t) ts.tv_nsec / 1000000);
+}
+
+
+/* the first look at a schedule: the ticks missed since its last */
+
+static void
+fr_sched_first(fr_func_t *f, time_t last, time_t now)
+{
+    time_t  next;
+
+    next = fr_sched_next(f, last ? last : now);
+
+    if (last && next >= 0 && next < now) {
+        if (f->conf.schedule_catchup
+            && strcmp(f->conf.schedule_catchup, "on") == 0)
+        {
+            /* shared: the first tick missed, the same in every runner */
+            fr_sched_fire(f, fr_sched_pg ? next : now, "ticks missed while "
+                          "the runner was down");
+
+        } else {
+            fr_log(FR_LOG_NOTICE, 0, "schedule of \"%s\": ticks missed "
+                   "while the runner was down are not run "
+                   "(schedule_catchup is off)", f->name);
+
+            if (fr_sched_pg) {
+                fr_pgs_set_last_tick(f->name, (int64_t) now);
+
+            } else {
+                (void) fr_store_set_last_tick(f->name, (int64_t) now);
+            }
+        }
+    }
+
+    f->sched_next = fr_sched_next(f, now);
+}
+
+
+/* the shared store's answer: -1, lost, asked again at the next look */
+
+static void
+fr_sched_last(const char *function, int64_t last)
+{
+    fr_func_t        *f;
+    struct timespec   ts;
+
+    f = fr_func_find((const u_char *) function, strlen(function));
+
+    if (f == NULL || f->sched_next != FR_SCHED_ASKED) {
+        return;
+    }
+
+    if (last < 0) {
+        f->sched_next = 0;
+        return;
+    }
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    fr_sched_first(f, (time_t) last, ts.tv_sec);
 }
 
 
@@ -210,6 +268,13 @@ fr_sched_fire(fr_func_t *f, time_t tick, const char *why)
 {
     char  id[FR_INV_ID_LEN + 1];
 
+    if (fr_sched_pg) {
+        /* one runner of all makes it, and logs it */
+        (void) fr_async_invoke(f->name, "schedule", "text/plain", NULL, 0,
+                               (int64_t) tick, id);
+        return;
+    }
+
     (void) fr_store_set_last_tick(f->name, (int64_t) tick);
 
     if (fr_store_pending(f->name, "schedule")) {
@@ -218,7 +283,7 @@ fr_sched_fire(fr_func_t *f, time_t tick, const char *why)
         return;
     }
 
-    if (fr_async_invoke(f->name, "schedule", "text/plain", NULL, 0, id)
+    if (fr_async_invoke(f->name, "schedule", "text/plain", NULL, 0, 0, id)
         == FR_OK)
     {
         fr_log(FR_LOG_INFO, 0, "schedule of \"%s\": %s, invocation %s",

@@ -14,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -61,6 +60,7 @@ static char           fr_db_path[4096];
 
 static int                 fr_batch_open;
 static u_char             *fr_claimed;
+static const uint64_t     *fr_store_shared;
 static fr_store_later_t   *fr_later;
 static fr_store_later_t  **fr_later_last = &fr_later;
 
@@ -82,29 +82,6 @@ fr_inv_state_name(fr_inv_state_e state)
  * that cannot be opened or checked is an error: the runner does not
  * start rather than lose what it holds.
  */
-
-/*
- * The runner key "store": "sqlite" (or unset), the embedded store in
- * state_dir, is the one this build has. Anything else is refused
- * without its value: a connection string may hold a password.
- */
-
-int
-fr_store_kind(const char *store, int level)
-{
-    if (store == NULL || *store == '\0' || strcmp(store, "sqlite") == 0) {
-        return FR_OK;
-    }
-
-    fr_log(level, 0, "store: %s; \"sqlite\" (in state_dir) is the one "
-           "this build has (the value is not shown: it may hold a password)",
-           strncasecmp(store, "postgres", 8) == 0
-           || strstr(store, "postgres") ? "this build has no PostgreSQL store"
-                                        : "not a store this build knows");
-
-    return FR_ERROR;
-}
-
 
 int
 fr_store_open(const char *dir, int readonly)
@@ -812,11 +789,26 @@ fr_store_rows(sqlite3_stmt *st, fr_store_each_pt each, void *data)
 }
 
 
+/* the shared store's counts are these, kept up to date by it */
+
+void
+fr_store_counts_from(const uint64_t *counts)
+{
+    fr_store_shared = counts;
+}
+
+
 int
 fr_store_counts(uint64_t counts[FR_INV_STATES])
 {
     int            state;
     sqlite3_stmt  *st;
+
+    if (fr_store_shared) {
+        /* PostgreSQL's, as last counted (fr_store_pg.c) */
+        memcpy(counts, fr_store_shared, FR_INV_STATES * sizeof(uint64_t));
+        return FR_OK;
+    }
 
     memset(counts, 0, FR_INV_STATES * sizeof(uint64_t));
 

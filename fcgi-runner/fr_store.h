@@ -53,7 +53,6 @@ typedef void (*fr_store_count_pt)(const char *function, int64_t n,
     void *data);
 
 
-int fr_store_kind(const char *store, int level);
 int fr_store_open(const char *dir, int readonly);
 void fr_store_close(void);
 const char *fr_inv_state_name(fr_inv_state_e state);
@@ -91,6 +90,7 @@ int fr_store_list(const char *function, int state, fr_store_each_pt each,
     void *data);
 int fr_store_get(const char *id, fr_store_each_pt each, void *data);
 int fr_store_counts(uint64_t counts[FR_INV_STATES]);
+void fr_store_counts_from(const uint64_t *counts);
 
 /* schedules: a run not yet done; the last tick, kept */
 int fr_store_pending(const char *function, const char *trigger);

@@ -3,10 +3,10 @@
 # fcgi-runner store migrate: makes the store (SQLite in state_dir) or
 # brings it to this version's schema and checks it, before a runner
 # starts on it; run again it changes nothing. A damaged store is a clear
-# failure, not a new empty one. The runner key "store": "sqlite" is the
-# one this build has; a PostgreSQL URI is refused by the runner, --test,
-# migrate and invocations alike, without ever printing the URI's
-# password.
+# failure, not a new empty one. The runner key "store": "sqlite" or a
+# PostgreSQL URI (postgresql:// or postgres://); anything else is
+# refused by the runner, --test, migrate and invocations alike, and no
+# command ever prints the URI's password.
 
 use strict;
 use warnings;
@@ -74,9 +74,25 @@ is($rc, 2, 'an unknown subcommand: 2');
 is($rc, 2, 'an extra argument: 2');
 
 # store = a PostgreSQL URI, or nonsense: refused, never the password
-for my $store ('postgresql://faas:s3cr3t-pw@db.example/faas?sslmode=require',
-               'postgres://faas:s3cr3t-pw@db/faas',
-               'PostgreSQL://faas:s3cr3t-pw@db/faas',
+# a PostgreSQL URI is a store (t/store_contract.t, t/store_pg_fleet.t):
+# one that cannot be reached fails the commands that wait for it, and
+# its password is never printed
+for my $store ('postgresql://faas:s3cr3t-pw@db.invalid/faas?sslmode=require',
+               'postgres://faas:s3cr3t-pw@db.invalid/faas') {
+    my $conf = $t->runner_conf_text("store = $store\n");
+    FaasTest::write_file("$p/pg.conf", $conf);
+    my ($rc2, $o2) = run('--config', "$p/pg.conf", '--test');
+    is($rc2, 0, "store = $store: --test takes it");
+    my ($rc3, $o3) = run('store', 'migrate', '--config', "$p/pg.conf");
+    is($rc3, 1, '... migrate fails, unreachable');
+    my ($rc4, $o4) = run('invocations', '--config', "$p/pg.conf");
+    is($rc4, 1, '... invocations fails');
+    like("$o3$o4", qr/cannot connect to the PostgreSQL store/,
+         '... saying why');
+    unlike("$o2$o3$o4", qr/s3cr3t/, '... never printing the password');
+}
+
+for my $store ('PostgreSQL://faas:s3cr3t-pw@db/faas',
                "'postgresql://faas:s3cr3t-pw\@db/faas'",
                'host=db user=faas password=s3cr3t-pw',
                'mysql://u:s3cr3t-pw@x', 'bogus') {

@@ -638,6 +638,8 @@ sub done {
 
     my $status = $self->stop_runner;
 
+    $self->stop_postgres;
+
     if (defined $status) {
         is($status, 0, 'runner exits 0 on SIGTERM');
     }
@@ -717,6 +719,86 @@ sub stop_php_fpm {
         or do { kill 'KILL', $pid; waitpid($pid, 0) };
 }
 
+# --- PostgreSQL, for the shared store --------------------------------------
+
+# a server of the test's own: initdb and pg_ctl in PREFIX/pg (as the
+# postgres user: the server refuses root), a unix socket there only, no
+# TCP; stopped by stop_postgres, by done, or with the test. Returns the
+# store URI (role faas, database postgres), undef without PostgreSQL.
+sub pg_bin {
+    my ($bin) = sort { $b cmp $a } grep { -x "$_/initdb" }
+                glob('/usr/lib/postgresql/*/bin');
+    return $bin;
+}
+
+sub start_postgres {
+    my ($self) = @_;
+    my $bin = pg_bin() or return undef;
+    my $dir = "$self->{prefix}/pg";
+    my (undef, undef, $uid, $gid) = getpwnam('postgres') or return undef;
+
+    unless (-d "$dir/data") {
+        mkdir $dir;
+        chown $uid, $gid, $dir;
+        chmod 0700, $dir;
+        as_user($uid, $gid, "$bin/initdb", '-D', "$dir/data", '-A', 'trust',
+                '-U', 'faas', '-E', 'UTF8', '--no-sync', '--no-instructions')
+            == 0 or die "initdb failed";
+    }
+
+    as_user($uid, $gid, "$bin/pg_ctl", '-D', "$dir/data", '-l',
+            "$dir/server.log", '-w', '-t', '30', '-o',
+            "-k $dir -c listen_addresses='' -c fsync=off "
+            . "-c max_connections=50", 'start') == 0
+        or die "pg_ctl start failed:\n" . read_file("$dir/server.log");
+
+    ($self->{pg_pid}) = read_file("$dir/data/postmaster.pid") =~ /^(\d+)/;
+    $self->{pg_dir} = $dir;
+    $self->{pg_ids} = [$uid, $gid];
+
+    return "postgresql://faas@/postgres?host=$dir";
+}
+
+# stopped (to be started again by start_postgres): fast, or immediate
+sub stop_postgres {
+    my ($self, $mode) = @_;
+    my $pid = delete $self->{pg_pid} or return;
+    my $bin = pg_bin();
+    as_user(@{ $self->{pg_ids} }, "$bin/pg_ctl", '-D', "$self->{pg_dir}/data",
+            '-m', $mode // 'fast', '-w', '-t', '30', 'stop');
+    # not our child: gone when its pid is
+    wait_for(sub { !kill 0, $pid }, 30);
+    kill 'KILL', $pid if kill 0, $pid;
+}
+
+# psql's answer, rows as lines, columns split by |
+sub psql {
+    my ($self, $sql) = @_;
+    my $bin = pg_bin();
+    open(my $fh, '-|', "$bin/psql", '-X', '-A', '-t', '-q', '-h',
+         $self->{pg_dir}, '-U', 'faas', '-d', 'postgres', '-c', $sql)
+        or die "psql: $!";
+    local $/;
+    my $out = <$fh>;
+    close $fh;
+    return $out // '';
+}
+
+sub as_user {
+    my ($uid, $gid, @cmd) = @_;
+    my $pid = fork // die "fork: $!";
+    if ($pid == 0) {
+        open(STDOUT, '>', '/dev/null');
+        POSIX::setgid($gid);
+        $) = "$gid $gid";
+        POSIX::setuid($uid);
+        chdir '/';
+        exec @cmd or POSIX::_exit(127);
+    }
+    waitpid($pid, 0);
+    return $? >> 8;
+}
+
 sub kill_all {
     my ($self) = @_;
     for my $pid (grep { $_ } @$self{qw(nginx_pid runner_pid php_fpm_pid)}) {
@@ -725,6 +807,7 @@ sub kill_all {
         waitpid($pid, 0);
     }
     delete @$self{qw(nginx_pid runner_pid php_fpm_pid)};
+    kill 'KILL', delete $self->{pg_pid} if $self->{pg_pid};
     kill 'KILL', $self->leftovers if $self->{prefix};
 }
 

@@ -1,0 +1,618 @@
+/*
+ * Copyright (C) ngx_faas developers
+ *
+ * The runner's connection to PostgreSQL, in its event loop: connected
+ * with PQconnectStart/PQconnectPoll, then non-blocking; commands wait in
+ * a queue and go one at a time (PQsendQueryParams), their results come
+ * back to a callback. Nothing here ever waits for the database: a slow
+ * one delays only the commands queued behind it, a lost one fails the
+ * commands that may fail (the caller answers 503) and keeps the others
+ * (FR_PG_KEEP: outcomes, which are sent again once connected; they are
+ * written so that twice is once). Reconnected with backoff, 100 ms
+ * doubling to 5 s; each connection first sends the setup (the schema,
+ * LISTEN), and only then what waits.
+ */
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+
+#include "fr_event.h"
+#include "fr_log.h"
+#include "fr_pg.h"
+
+
+#define FR_PG_BACKOFF_MIN   100         /* ms */
+#define FR_PG_BACKOFF_MAX   5000
+
+
+typedef enum {
+    FR_PG_DOWN = 0,
+    FR_PG_CONNECTING,
+    FR_PG_SETUP,
+    FR_PG_READY
+} fr_pg_state_e;
+
+
+typedef struct fr_pg_cmd_s  fr_pg_cmd_t;
+
+struct fr_pg_cmd_s {
+    fr_pg_cmd_t           *next;
+    int                    flags;
+    int                    n;
+    fr_pg_done_pt          done;
+    void                  *data;
+    char                  *sql;
+    char                 **values;
+    int                   *lengths;
+    int                   *formats;
+};
+
+
+static void fr_pg_connect(fr_timer_t *t);
+static void fr_pg_handler(fr_io_t *io, uint32_t events);
+static void fr_pg_poll(void);
+static void fr_pg_io(void);
+static void fr_pg_results(void);
+static void fr_pg_next(void);
+static void fr_pg_watch(uint32_t mask);
+static void fr_pg_lost(const char *what);
+static void fr_pg_setup_done(PGresult *res, void *data);
+static fr_pg_cmd_t *fr_pg_cmd(const char *sql, int n,
+    const char *const *values, const int *lengths, const int *binary,
+    int flags);
+
+
+static char          *fr_pg_uri;
+static fr_pg_conf_t   fr_pg_conf;
+static PGconn        *fr_pg_conn;
+static fr_pg_state_e  fr_pg_state;
+static fr_io_t        fr_pg_ev;
+static fr_timer_t     fr_pg_timer;
+static uint64_t       fr_pg_backoff;
+static int            fr_pg_reported;     /* the outage is in the log */
+
+static fr_pg_cmd_t   *fr_pg_head;         /* the first may be in flight */
+static fr_pg_cmd_t  **fr_pg_tail = &fr_pg_head;
+static int            fr_pg_sent;         /* fr_pg_head is in flight */
+static PGresult      *fr_pg_result;       /* its result so far */
+static fr_pg_cmd_t   *fr_pg_setup_cmd;
+
+
+int
+fr_pg_start(const char *uri, const fr_pg_conf_t *conf)
+{
+    fr_pg_uri = strdup(uri);
+    if (fr_pg_uri == NULL) {
+        return FR_ERROR;
+    }
+
+    fr_pg_conf = *conf;
+    fr_pg_ev.fd = -1;
+    fr_pg_ev.handler = fr_pg_handler;
+    fr_pg_timer.handler = fr_pg_connect;
+    fr_pg_backoff = FR_PG_BACKOFF_MIN;
+
+    fr_pg_connect(NULL);
+
+    return FR_OK;
+}
+
+
+void
+fr_pg_stop(void)
+{
+    fr_pg_cmd_t  *c;
+
+    fr_timer_del(&fr_pg_timer);
+    fr_io_forget(&fr_pg_ev);
+
+    if (fr_pg_conn) {
+        PQfinish(fr_pg_conn);
+        fr_pg_conn = NULL;
+    }
+
+    if (fr_pg_result) {
+        PQclear(fr_pg_result);
+        fr_pg_result = NULL;
+    }
+
+    while (fr_pg_head) {
+        c = fr_pg_head;
+        fr_pg_head = c->next;
+        free(c);
+    }
+
+    fr_pg_tail = &fr_pg_head;
+    fr_pg_state = FR_PG_DOWN;
+    free(fr_pg_uri);
+    fr_pg_uri = NULL;
+}
+
+
+int
+fr_pg_ready(void)
+{
+    return fr_pg_state == FR_PG_READY;
+}
+
+
+/* commands not yet answered */
+
+size_t
+fr_pg_waiting(void)
+{
+    size_t        n;
+    fr_pg_cmd_t  *c;
+
+    n = 0;
+
+    for (c = fr_pg_head; c; c = c->next) {
+        n++;
+    }
+
+    return n;
+}
+
+
+int
+fr_pg_ok(PGresult *res)
+{
+    ExecStatusType  st;
+
+    if (res == NULL) {
+        return 0;
+    }
+
+    st = PQresultStatus(res);
+
+    return st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
+}
+
+
+int
+fr_pg_send(const char *sql, int n, const char *const *values,
+    const int *lengths, const int *binary, int flags, fr_pg_done_pt done,
+    void *data)
+{
+    fr_pg_cmd_t  *c;
+
+    if (fr_pg_uri == NULL
+        || (fr_pg_state != FR_PG_READY && !(flags & FR_PG_KEEP)))
+    {
+        return FR_ERROR;
+    }
+
+    c = fr_pg_cmd(sql, n, values, lengths, binary, flags);
+    if (c == NULL) {
+        fr_log(FR_LOG_ALERT, 0, "no memory for a command to the store");
+        return FR_ERROR;
+    }
+
+    c->done = done;
+    c->data = data;
+
+    *fr_pg_tail = c;
+    fr_pg_tail = &c->next;
+
+    fr_pg_next();
+
+    return FR_OK;
+}
+
+
+/* the command and its parameters in one allocation */
+
+static fr_pg_cmd_t *
+fr_pg_cmd(const char *sql, int n, const char *const *values,
+    const int *lengths, const int *binary, int flags)
+{
+    int           i;
+    char         *p;
+    size_t        size, slen;
+    fr_pg_cmd_t  *c;
+
+    slen = strlen(sql) + 1;
+    size = sizeof(fr_pg_cmd_t) + n * (sizeof(char *) + 2 * sizeof(int))
+           + slen;
+
+    for (i = 0; i < n; i++) {
+        size += values[i] ? (size_t) lengths[i] + 1 : 0;
+    }
+
+    c = calloc(1, size);
+    if (c == NULL) {
+        return NULL;
+    }
+
+    c->flags = flags;
+    c->n = n;
+    c->values = (char **) (c + 1);
+    c->lengths = (int *) (c->values + n);
+    c->formats = c->lengths + n;
+    p = (char *) (c->formats + n);
+
+    c->sql = p;
+    memcpy(p, sql, slen);
+    p += slen;
+
+    for (i = 0; i < n; i++) {
+        c->formats[i] = binary ? binary[i] : 0;
+
+        if (values[i] == NULL) {
+            continue;                   /* NULL */
+        }
+
+        c->values[i] = p;
+        c->lengths[i] = lengths[i];
+        memcpy(p, values[i], lengths[i]);
+        p[lengths[i]] = '\0';
+        p += lengths[i] + 1;
+    }
+
+    return c;
+}
+
+
+static void
+fr_pg_connect(fr_timer_t *t)
+{
+    (void) t;
+
+    fr_pg_conn = PQconnectStart(fr_pg_uri);
+
+    if (fr_pg_conn == NULL) {
+        fr_pg_lost("no memory for a connection");
+        return;
+    }
+
+    if (PQstatus(fr_pg_conn) == CONNECTION_BAD) {
+        fr_pg_lost("cannot connect");
+        return;
+    }
+
+    fr_pg_state = FR_PG_CONNECTING;
+    fr_pg_ev.fd = PQsocket(fr_pg_conn);
+    fr_pg_watch(EPOLLOUT);
+}
+
+
+static void
+fr_pg_handler(fr_io_t *io, uint32_t events)
+{
+    (void) io;
+    (void) events;
+
+    if (fr_pg_state == FR_PG_CONNECTING) {
+        fr_pg_poll();
+        return;
+    }
+
+    fr_pg_io();
+}
+
+
+/* one step of the connection: libpq may change its socket meanwhile */
+
+static void
+fr_pg_poll(void)
+{
+    PostgresPollingStatusType  st;
+
+    fr_io_forget(&fr_pg_ev);
+
+    st = PQconnectPoll(fr_pg_conn);
+
+    switch (st) {
+
+    case PGRES_POLLING_READING:
+        fr_pg_ev.fd = PQsocket(fr_pg_conn);
+        fr_pg_watch(EPOLLIN);
+        return;
+
+    case PGRES_POLLING_WRITING:
+        fr_pg_ev.fd = PQsocket(fr_pg_conn);
+        fr_pg_watch(EPOLLOUT);
+        return;
+
+    case PGRES_POLLING_OK:
+        break;
+
+    default:
+        fr_pg_lost("cannot connect");
+        return;
+    }
+
+    if (PQsetnonblocking(fr_pg_conn, 1) != 0) {
+        fr_pg_lost("cannot make the connection non-blocking");
+        return;
+    }
+
+    fr_pg_ev.fd = PQsocket(fr_pg_conn);
+    fr_pg_state = FR_PG_SETUP;
+    fr_pg_watch(EPOLLIN);
+
+    /* the setup goes before anything that waits */
+    fr_pg_setup_cmd = fr_pg_cmd(fr_pg_conf.setup, 0, NULL, NULL, NULL,
+                                FR_PG_SIMPLE);
+    if (fr_pg_setup_cmd == NULL) {
+        fr_pg_lost("no memory");
+        return;
+    }
+
+    fr_pg_setup_cmd->done = fr_pg_setup_done;
+    fr_pg_setup_cmd->next = fr_pg_head;
+    fr_pg_head = fr_pg_setup_cmd;
+
+    if (fr_pg_tail == &fr_pg_head) {
+        fr_pg_tail = &fr_pg_setup_cmd->next;
+    }
+
+    fr_pg_next();
+}
+
+
+static void
+fr_pg_setup_done(PGresult *res, void *data)
+{
+    (void) data;
+
+    fr_pg_setup_cmd = NULL;
+
+    if (res == NULL) {
+        return;                         /* lost meanwhile: counted there */
+    }
+
+    if (!fr_pg_ok(res)) {
+        fr_log(FR_LOG_ERR, 0, "the PostgreSQL store refused its schema: %s",
+               PQresultErrorMessage(res));
+        /* not now: after the backoff, from the failed command's return */
+        fr_pg_state = FR_PG_SETUP;
+        return;
+    }
+
+    if (fr_pg_reported) {
+        fr_log(FR_LOG_NOTICE, 0, "the PostgreSQL store is back");
+    }
+
+    fr_log(FR_LOG_INFO, 0, "connected to the PostgreSQL store, database "
+           "\"%s\"", PQdb(fr_pg_conn));
+
+    fr_pg_reported = 0;
+    fr_pg_backoff = FR_PG_BACKOFF_MIN;
+    fr_pg_state = FR_PG_READY;
+
+    if (fr_pg_conf.up) {
+        fr_pg_conf.up();
+    }
+}
+
+
+/* the connection is up: send, read what came, answer the commands */
+
+static void
+fr_pg_io(void)
+{
+    int        rc;
+    PGnotify  *note;
+    int        notified;
+
+    if (PQconsumeInput(fr_pg_conn) == 0) {
+        fr_pg_lost("lost the connection");
+        return;
+    }
+
+    notified = 0;
+
+    while ((note = PQnotifies(fr_pg_conn)) != NULL) {
+        PQfreemem(note);
+        notified = 1;
+    }
+
+    rc = PQflush(fr_pg_conn);
+
+    if (rc == -1) {
+        fr_pg_lost("cannot send");
+        return;
+    }
+
+    fr_pg_watch(rc == 1 ? EPOLLIN | EPOLLOUT : EPOLLIN);
+
+    fr_pg_results();
+
+    if (notified && fr_pg_state == FR_PG_READY && fr_pg_conf.notified) {
+        fr_pg_conf.notified();
+    }
+}
+
+
+static void
+fr_pg_results(void)
+{
+    int            setup_failed;
+    PGresult      *res;
+    fr_pg_cmd_t   *c;
+
+    while (fr_pg_conn && fr_pg_sent && !PQisBusy(fr_pg_conn)) {
+        res = PQgetResult(fr_pg_conn);
+
+        if (res) {
+            /* of several statements, the first error or the last */
+            if (fr_pg_result && !fr_pg_ok(fr_pg_result)) {
+                PQclear(res);
+
+            } else {
+                if (fr_pg_result) {
+                    PQclear(fr_pg_result);
+                }
+
+                fr_pg_result = res;
+            }
+
+            continue;
+        }
+
+        /* the command is done */
+        c = fr_pg_head;
+        fr_pg_head = c->next;
+
+        if (fr_pg_head == NULL) {
+            fr_pg_tail = &fr_pg_head;
+        }
+
+        fr_pg_sent = 0;
+        res = fr_pg_result;
+        fr_pg_result = NULL;
+
+        setup_failed = (c == fr_pg_setup_cmd && !fr_pg_ok(res));
+
+        if (res && !fr_pg_ok(res) && c != fr_pg_setup_cmd) {
+            fr_log(FR_LOG_ERR, 0, "the PostgreSQL store: %s",
+                   PQresultErrorMessage(res));
+        }
+
+        if (c->done) {
+            c->done(res, c->data);
+        }
+
+        if (res) {
+            PQclear(res);
+        }
+
+        free(c);
+
+        if (setup_failed) {
+            fr_pg_lost(NULL);
+            return;
+        }
+
+        fr_pg_next();
+    }
+}
+
+
+static void
+fr_pg_next(void)
+{
+    int           rc;
+    fr_pg_cmd_t  *c;
+
+    c = fr_pg_head;
+
+    if (fr_pg_sent || c == NULL || fr_pg_conn == NULL
+        || (fr_pg_state != FR_PG_READY
+            && !(fr_pg_state == FR_PG_SETUP && c == fr_pg_setup_cmd)))
+    {
+        return;
+    }
+
+    if (c->flags & FR_PG_SIMPLE) {
+        rc = PQsendQuery(fr_pg_conn, c->sql);
+
+    } else {
+        rc = PQsendQueryParams(fr_pg_conn, c->sql, c->n, NULL,
+                               (const char *const *) c->values, c->lengths,
+                               c->formats, (c->flags & FR_PG_BINARY) != 0);
+    }
+
+    if (rc == 0) {
+        fr_pg_lost("cannot send");
+        return;
+    }
+
+    fr_pg_sent = 1;
+
+    rc = PQflush(fr_pg_conn);
+
+    if (rc == -1) {
+        fr_pg_lost("cannot send");
+        return;
+    }
+
+    fr_pg_watch(rc == 1 ? EPOLLIN | EPOLLOUT : EPOLLIN);
+}
+
+
+static void
+fr_pg_watch(uint32_t mask)
+{
+    if (fr_pg_ev.fd == -1 || fr_io_set(&fr_pg_ev, mask) != FR_OK) {
+        fr_pg_lost("cannot watch the connection");
+    }
+}
+
+
+/*
+ * The connection is gone (or never came): what may fail fails now (its
+ * caller answers for it), what is kept waits for the next connection,
+ * which is tried after the backoff. what: NULL when already logged.
+ */
+
+static void
+fr_pg_lost(const char *what)
+{
+    fr_pg_cmd_t   *c, *keep, **last;
+
+    if (what && !fr_pg_reported) {
+        fr_log(FR_LOG_ERR, 0, "the PostgreSQL store: %s: %s; asynchronous "
+               "invocations are refused (503) until it is back", what,
+               fr_pg_conn ? PQerrorMessage(fr_pg_conn) : "");
+        fr_pg_reported = 1;
+    }
+
+    fr_io_forget(&fr_pg_ev);
+
+    if (fr_pg_conn) {
+        PQfinish(fr_pg_conn);
+        fr_pg_conn = NULL;
+    }
+
+    if (fr_pg_result) {
+        PQclear(fr_pg_result);
+        fr_pg_result = NULL;
+    }
+
+    fr_pg_state = FR_PG_DOWN;
+    fr_pg_sent = 0;
+
+    /* the queue, less what may fail (and the setup: made again) */
+    c = fr_pg_head;
+    keep = NULL;
+    last = &keep;
+    fr_pg_head = NULL;
+    fr_pg_tail = &fr_pg_head;
+
+    while (c) {
+        fr_pg_cmd_t  *next = c->next;
+
+        if ((c->flags & FR_PG_KEEP) && c != fr_pg_setup_cmd) {
+            c->next = NULL;
+            *last = c;
+            last = &c->next;
+
+        } else {
+            if (c->done) {
+                c->done(NULL, c->data);
+            }
+
+            free(c);
+        }
+
+        c = next;
+    }
+
+    fr_pg_setup_cmd = NULL;
+
+    /* what the callbacks queued meanwhile (kept ones) goes after */
+    *last = fr_pg_head;
+    fr_pg_head = keep;
+
+    for (last = &fr_pg_head; *last; last = &(*last)->next) { /* void */ }
+
+    fr_pg_tail = last;
+
+    fr_timer_add(&fr_pg_timer, fr_pg_backoff);
+    fr_pg_backoff = fr_pg_backoff * 2 < FR_PG_BACKOFF_MAX
+                    ? fr_pg_backoff * 2 : FR_PG_BACKOFF_MAX;
+}

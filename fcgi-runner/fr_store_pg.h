@@ -1,0 +1,58 @@
+/*
+ * Copyright (C) ngx_faas developers
+ *
+ * The store of asynchronous invocations in PostgreSQL, shared by the
+ * runners of many hosts (store = postgresql://...). The runner's side
+ * never waits: each operation is sent and its outcome comes back to a
+ * callback. The command-line side (invocations, store migrate) waits.
+ */
+
+#ifndef FR_STORE_PG_H
+#define FR_STORE_PG_H
+
+
+#include <libpq-fe.h>
+
+#include "fr_runner.h"
+#include "fr_store.h"
+
+
+int fr_store_kind(const char *store, int level);
+int fr_store_is_pg(const char *store);
+
+
+typedef void (*fr_pgs_batch_pt)(fr_link_t *reqs, int rc);
+typedef void (*fr_pgs_claim_pt)(const fr_inv_t *inv);
+
+
+int fr_pgs_start(const char *uri, void (*wake)(void));
+int fr_pgs_ready(void);
+
+/* the round's accepted invocations: kept here, then one statement */
+int fr_pgs_enqueue(const fr_inv_t *inv);
+void fr_pgs_commit(fr_link_t *reqs, fr_pgs_batch_pt done);
+
+/* one the runner makes; tick > 0: a schedule's, once in the fleet */
+int fr_pgs_invoke(const fr_inv_t *inv, int64_t tick);
+void fr_pgs_last_tick(const char *function, void (*done)(const char *f,
+    int64_t last));
+void fr_pgs_set_last_tick(const char *function, int64_t tick);
+
+/* the due invocations of the functions with room, claimed (leases) */
+int fr_pgs_claim(uint64_t now, fr_pgs_claim_pt each);
+void fr_pgs_ack(const char *id, int status, const u_char *response,
+    size_t len);
+void fr_pgs_fail(const char *id, int status, const char *error,
+    uint64_t retry_at);
+void fr_pgs_release(const char *id, uint64_t retry_at);
+
+/* counts taken again from the store; results past retention removed */
+void fr_pgs_refresh(void (*each)(const char *function, int64_t n,
+    void *data));
+void fr_pgs_purge(uint64_t before);
+
+/* a row of FR_PGS_COLUMNS, in binary results */
+void fr_pgs_row(PGresult *res, int row, fr_inv_t *inv);
+
+
+#endif /* FR_STORE_PG_H */

@@ -1,0 +1,121 @@
+/*
+ * Copyright (C) ngx_faas developers
+ *
+ * The PostgreSQL store's schema and statements (fr_store_pg.c), one
+ * place to read what the store does to its rows. Every statement that
+ * the runner may send again after a lost connection is written so that
+ * twice is once: inserts by id (ON CONFLICT DO NOTHING), outcomes only
+ * of a row still claimed by this runner.
+ */
+
+#ifndef FR_STORE_PG_SQL_H
+#define FR_STORE_PG_SQL_H
+
+
+/* the advisory lock of migrations and of the purge */
+#define FR_PGS_LOCK       "7268917301"
+
+
+#define FR_PGS_SCHEMA                                                        \
+    "BEGIN;"                                                                 \
+    "SELECT pg_advisory_xact_lock(" FR_PGS_LOCK ");"                         \
+    "CREATE SCHEMA IF NOT EXISTS faas;"                                      \
+    "CREATE TABLE IF NOT EXISTS faas.invocations ("                          \
+    " id text PRIMARY KEY, function text NOT NULL, trigger text NOT NULL,"   \
+    " state smallint NOT NULL DEFAULT 0,"                                    \
+    " attempts integer NOT NULL DEFAULT 0, status integer,"                  \
+    " created bigint NOT NULL, started bigint, finished bigint,"             \
+    " next_at bigint NOT NULL, claimed_by text,"                             \
+    " claimed_until timestamptz, params bytea NOT NULL,"                     \
+    " body bytea NOT NULL, response bytea, error text);"                     \
+    "CREATE INDEX IF NOT EXISTS invocations_queued"                          \
+    " ON faas.invocations (function, next_at) WHERE state = 0;"              \
+    "CREATE INDEX IF NOT EXISTS invocations_running"                         \
+    " ON faas.invocations (function, claimed_until) WHERE state = 1;"        \
+    "CREATE INDEX IF NOT EXISTS invocations_done"                            \
+    " ON faas.invocations (finished) WHERE state >= 2;"                      \
+    "CREATE TABLE IF NOT EXISTS faas.schedules ("                            \
+    " function text PRIMARY KEY, last_tick bigint NOT NULL);"                \
+    "CREATE TABLE IF NOT EXISTS faas.ticks (function text NOT NULL,"         \
+    " tick bigint NOT NULL, runner text NOT NULL,"                           \
+    " PRIMARY KEY (function, tick));"                                        \
+    "CREATE TABLE IF NOT EXISTS faas.version (version integer NOT NULL);"    \
+    "INSERT INTO faas.version SELECT 1"                                      \
+    " WHERE NOT EXISTS (SELECT 1 FROM faas.version);"                        \
+    "COMMIT;"
+
+#define FR_PGS_COLUMNS                                                       \
+    "id, function, trigger, state, attempts, status, created, started, "     \
+    "finished, next_at, params, body, response, error"
+
+
+static const char  fr_pgs_claim_sql[] =
+    "WITH c AS (SELECT i.id, i.state AS was, i.claimed_by AS was_by,"
+    " r.lease FROM unnest($1::text[], $2::int[], $3::bigint[])"
+    " AS r(fn, room, lease), LATERAL (SELECT id, state, claimed_by"
+    " FROM faas.invocations WHERE function = r.fn"
+    " AND ((state = 0 AND next_at <= $4::bigint)"
+    " OR (state = 1 AND claimed_until <= now()))"
+    " ORDER BY next_at LIMIT r.room FOR UPDATE SKIP LOCKED) i)"
+    " UPDATE faas.invocations v SET state = 1, attempts = v.attempts + 1,"
+    " started = $4::bigint, claimed_by = $5::text,"
+    " claimed_until = now() + c.lease * interval '1 millisecond'"
+    " FROM c WHERE v.id = c.id RETURNING v.id, v.function, v.trigger,"
+    " v.state, v.attempts, v.status, v.created, v.started, v.finished,"
+    " v.next_at, v.params, v.body, NULL::bytea, NULL::text, c.was,"
+    " c.was_by";
+
+/* $1 id, $2 status, $3 response or error, $4 when, $5 this runner */
+static const char  fr_pgs_ack_sql[] =
+    "UPDATE faas.invocations SET state = 2, status = $2::int,"
+    " response = $3::bytea, finished = $4::bigint, error = NULL,"
+    " claimed_by = NULL, claimed_until = NULL"
+    " WHERE id = $1 AND state = 1 AND claimed_by = $5";
+
+static const char  fr_pgs_retry_sql[] =
+    "UPDATE faas.invocations SET state = 0, status = $2::int, error = $3,"
+    " next_at = $4::bigint, claimed_by = NULL, claimed_until = NULL"
+    " WHERE id = $1 AND state = 1 AND claimed_by = $5";
+
+static const char  fr_pgs_fail_sql[] =
+    "UPDATE faas.invocations SET state = 3, status = $2::int, error = $3,"
+    " finished = $4::bigint, claimed_by = NULL, claimed_until = NULL"
+    " WHERE id = $1 AND state = 1 AND claimed_by = $5";
+
+/* $1 id, $2 when, $3 this runner */
+static const char  fr_pgs_release_sql[] =
+    "UPDATE faas.invocations SET state = 0, attempts = attempts - 1,"
+    " next_at = $2::bigint, claimed_by = NULL, claimed_until = NULL"
+    " WHERE id = $1 AND state = 1 AND claimed_by = $3";
+
+static const char  fr_pgs_invoke_sql[] =
+    "WITH t AS (INSERT INTO faas.ticks (function, tick, runner)"
+    " SELECT $2, $7::bigint, $8 WHERE $7::bigint > 0"
+    " ON CONFLICT DO NOTHING RETURNING 1),"
+    " busy AS (SELECT 1 FROM faas.invocations WHERE $7::bigint > 0"
+    " AND function = $2 AND trigger = $3 AND state < 2 LIMIT 1),"
+    " i AS (INSERT INTO faas.invocations (id, function, trigger, params,"
+    " body, created, next_at) SELECT $1, $2, $3, $4::bytea, $5::bytea,"
+    " $6::bigint, $6::bigint WHERE $7::bigint = 0"
+    " OR (EXISTS (SELECT 1 FROM t) AND NOT EXISTS (SELECT 1 FROM busy))"
+    " ON CONFLICT (id) DO NOTHING RETURNING 1),"
+    " s AS (INSERT INTO faas.schedules (function, last_tick)"
+    " SELECT $2, $7::bigint WHERE $7::bigint > 0 ON CONFLICT (function)"
+    " DO UPDATE SET last_tick = GREATEST(faas.schedules.last_tick,"
+    " EXCLUDED.last_tick))"
+    " SELECT EXISTS (SELECT 1 FROM t), EXISTS (SELECT 1 FROM busy),"
+    " (SELECT count(*) FROM i), pg_notify('faas_invocations', $1)";
+
+static const char  fr_pgs_refresh_sql[] =
+    "SELECT function, state, count(*) FROM faas.invocations"
+    " GROUP BY function, state";
+
+static const char  fr_pgs_purge_sql[] =
+    "WITH l AS (SELECT pg_try_advisory_xact_lock(" FR_PGS_LOCK ") AS got),"
+    " t AS (DELETE FROM faas.ticks WHERE (SELECT got FROM l)"
+    " AND tick < $2::bigint)"
+    " DELETE FROM faas.invocations WHERE (SELECT got FROM l)"
+    " AND state >= 2 AND finished < $1::bigint";
+
+
+#endif /* FR_STORE_PG_SQL_H */
