@@ -39,6 +39,7 @@
 #define FR_ASYNC_TICK       1000        /* ms between looks when idle */
 #define FR_ASYNC_PURGE      60000       /* ms between purges */
 #define FR_ASYNC_COUNT      2000        /* ms between counts (shared) */
+#define FR_ASYNC_QUIT       5000        /* ms for the last outcomes */
 #define FR_RESPONSE_MAX     (64 * 1024) /* of a response, kept */
 
 
@@ -67,6 +68,7 @@ typedef struct {
 } fr_due_t;
 
 
+static void fr_dispatch_expired(fr_timer_t *t);
 static void fr_dispatch_tick(fr_timer_t *t);
 static void fr_dispatch_look(uint64_t now);
 static void fr_dispatch_wake(void);
@@ -91,6 +93,7 @@ static fr_link_t   fr_calls;                /* running */
 static uint64_t    fr_purged_at;            /* msec, monotonic */
 static uint64_t    fr_counted_at;           /* msec, monotonic */
 static int         fr_pg;                   /* the store is PostgreSQL */
+static int         fr_quit_expired;
 
 
 int
@@ -102,6 +105,56 @@ fr_dispatch_init(void)
 
     /* it wakes the dispatcher when there is something to look at */
     return fr_async_init(fr_dispatch_wake);
+}
+
+
+/*
+ * At exit: outcomes the shared store has not been sent yet go now, for
+ * a few seconds at most (the database may be down); one not sent runs
+ * again when its lease runs out.
+ */
+
+void
+fr_dispatch_quit(void)
+{
+    size_t      n;
+    fr_timer_t  deadline;
+
+    if (!fr_pg) {
+        return;
+    }
+
+    memset(&deadline, 0, sizeof(deadline));
+    deadline.handler = fr_dispatch_expired;
+    fr_quit_expired = 0;
+    fr_timer_add(&deadline, FR_ASYNC_QUIT);
+
+    while (fr_pgs_waiting() && !fr_quit_expired) {
+        if (fr_event_process() != FR_OK) {
+            break;
+        }
+    }
+
+    fr_timer_del(&deadline);
+
+    n = fr_pgs_waiting();
+
+    if (n) {
+        fr_log(FR_LOG_ERR, 0, "%zu command(s) to the PostgreSQL store not "
+               "sent at exit: their invocations run again when their "
+               "leases run out", n);
+    }
+
+    fr_pgs_stop();
+}
+
+
+static void
+fr_dispatch_expired(fr_timer_t *t)
+{
+    (void) t;
+
+    fr_quit_expired = 1;
 }
 
 
@@ -259,6 +312,12 @@ static void
 fr_dispatch_claimed(const fr_inv_t *inv)
 {
     fr_func_t  *f;
+
+    if (fr_runner.draining) {
+        /* claimed as the runner stops: another one runs it */
+        fr_backlog_requeue(inv->id, fr_backlog_now());
+        return;
+    }
 
     f = fr_func_find((const u_char *) inv->function, strlen(inv->function));
 

@@ -10,6 +10,7 @@
 
 
 int fr_dispatch_init(void);
+void fr_dispatch_quit(void);
 
 
 #endif /* FR_DISPATCH_H */

@@ -626,6 +626,8 @@ fr_shutdown(void)
                fr_runner.nworkers);
     }
 
+    fr_dispatch_quit();
+
     if (fr_runner.rundir) {
         (void) rmdir(fr_runner.rundir);
         free(fr_runner.rundir);

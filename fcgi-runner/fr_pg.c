@@ -118,16 +118,24 @@ fr_pg_stop(void)
         fr_pg_result = NULL;
     }
 
+    fr_pg_state = FR_PG_DOWN;
+    free(fr_pg_uri);
+    fr_pg_uri = NULL;
+
+    /* what was not answered is told so: its callback frees its data */
     while (fr_pg_head) {
         c = fr_pg_head;
         fr_pg_head = c->next;
+
+        if (c->done) {
+            c->done(NULL, c->data);
+        }
+
         free(c);
     }
 
     fr_pg_tail = &fr_pg_head;
-    fr_pg_state = FR_PG_DOWN;
-    free(fr_pg_uri);
-    fr_pg_uri = NULL;
+    fr_pg_sent = 0;
 }
 
 

@@ -139,9 +139,12 @@ fr_sched_tick(fr_timer_t *t)
         }
 
         if (f->sched_next == 0 && fr_sched_pg) {
-            /* the answer comes back to fr_sched_last() */
-            f->sched_next = FR_SCHED_ASKED;
-            fr_pgs_last_tick(f->name, fr_sched_last);
+            /* the answer comes back to fr_sched_last(); the store down,
+             * asked again at the next look */
+            if (fr_pgs_last_tick(f->name, fr_sched_last) == FR_OK) {
+                f->sched_next = FR_SCHED_ASKED;
+            }
+
             continue;
         }
 

@@ -160,6 +160,21 @@ fr_pgs_up(void)
 }
 
 
+void
+fr_pgs_stop(void)
+{
+    fr_pg_stop();
+    fr_store_counts_from(NULL);
+}
+
+
+size_t
+fr_pgs_waiting(void)
+{
+    return fr_pg_waiting();
+}
+
+
 int
 fr_pgs_ready(void)
 {
@@ -410,7 +425,7 @@ fr_pgs_invoked(PGresult *res, void *data)
 
 /* the last tick of a schedule, for what was missed while down */
 
-void
+int
 fr_pgs_last_tick(const char *function, void (*done)(const char *f,
     int64_t last))
 {
@@ -420,7 +435,7 @@ fr_pgs_last_tick(const char *function, void (*done)(const char *f,
 
     name = malloc(sizeof(done) + strlen(function) + 1);
     if (name == NULL) {
-        return;
+        return FR_ERROR;
     }
 
     memcpy(name, &done, sizeof(done));
@@ -434,7 +449,10 @@ fr_pgs_last_tick(const char *function, void (*done)(const char *f,
                    fr_pgs_tick_done, name) != FR_OK)
     {
         free(name);
+        return FR_ERROR;
     }
+
+    return FR_OK;
 }
 
 

@@ -26,6 +26,8 @@ typedef void (*fr_pgs_claim_pt)(const fr_inv_t *inv);
 
 
 int fr_pgs_start(const char *uri, void (*wake)(void));
+void fr_pgs_stop(void);
+size_t fr_pgs_waiting(void);
 int fr_pgs_ready(void);
 
 /* the round's accepted invocations: kept here, then one statement */
@@ -34,7 +36,7 @@ void fr_pgs_commit(fr_link_t *reqs, fr_pgs_batch_pt done);
 
 /* one the runner makes; tick > 0: a schedule's, once in the fleet */
 int fr_pgs_invoke(const fr_inv_t *inv, int64_t tick);
-void fr_pgs_last_tick(const char *function, void (*done)(const char *f,
+int fr_pgs_last_tick(const char *function, void (*done)(const char *f,
     int64_t last));
 void fr_pgs_set_last_tick(const char *function, int64_t tick);
 

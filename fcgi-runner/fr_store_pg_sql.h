@@ -17,6 +17,7 @@
 
 
 #define FR_PGS_SCHEMA                                                        \
+    "SET client_min_messages TO warning;"                                     \
     "BEGIN;"                                                                 \
     "SELECT pg_advisory_xact_lock(" FR_PGS_LOCK ");"                         \
     "CREATE SCHEMA IF NOT EXISTS faas;"                                      \

@@ -1,0 +1,235 @@
+#!/usr/bin/perl
+
+# The store of asynchronous invocations, one contract for both kinds:
+# the embedded SQLite store (store = sqlite, in state_dir) and a shared
+# PostgreSQL store (store = postgresql://..., a server the test starts
+# with initdb and pg_ctl in its prefix, on a unix socket). The same
+# checks run against each: accepted (202 and its id) means stored and
+# run once; a crash is tried again, a 500 kept as failed and sent to
+# on_failure; a schedule ticks; `fcgi-runner invocations` and
+# `invocation ID` read what ran; the status counts it; a runner stopped
+# with invocations queued loses none; `store migrate` is idempotent.
+
+use strict;
+use warnings;
+
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use FaasTest;
+use Test::More;
+use JSON::PP;
+use Time::HiRes qw(sleep time);
+
+my $rec = <<'EOF';
+#!/bin/sh
+body=$(cat)
+echo "$FAAS_INVOCATION_ID $FAAS_ATTEMPT $FAAS_TRIGGER $REQUEST_METHOD $body" >> out/log
+printf 'Content-Type: text/plain\r\n\r\nrecorded %s\n' "$body"
+EOF
+
+my $flaky = <<'EOF';
+#!/bin/sh
+echo "$FAAS_INVOCATION_ID $FAAS_ATTEMPT" >> out/log
+[ "$FAAS_ATTEMPT" -ge 2 ] || kill -SEGV $$
+printf 'Content-Type: text/plain\r\n\r\nfine at last\n'
+EOF
+
+my $doomed = <<'EOF';
+#!/bin/sh
+echo "$FAAS_INVOCATION_ID $FAAS_ATTEMPT" >> out/log
+printf 'Status: 500 Internal Server Error\r\nContent-Type: text/plain\r\n\r\nno\n'
+EOF
+
+my $dest = <<'EOF';
+#!/bin/sh
+{ cat; echo; } >> out/log
+printf 'Content-Type: text/plain\r\n\r\nok\n'
+EOF
+
+sub contract {
+    my ($kind) = @_;
+    my $t = FaasTest->new;
+    my $store = 'sqlite';
+
+    if ($kind eq 'postgresql') {
+        $store = $t->start_postgres;
+    }
+
+    my %dir;
+    $dir{rec} = $t->function('rec', "exec = ./run.sh\nmode = cgi\n",
+                             'run.sh' => $rec);
+    $dir{flaky} = $t->function('flaky', "exec = ./run.sh\nmode = cgi\n",
+                               'run.sh' => $flaky);
+    $dir{doomed} = $t->function('doomed', "exec = ./run.sh\nmode = cgi\n"
+                                . "on_failure = dest\n", 'run.sh' => $doomed);
+    $dir{dest} = $t->function('dest', "exec = ./run.sh\nmode = cgi\n",
+                              'run.sh' => $dest);
+    $dir{tick} = $t->function('tick', "exec = ./run.sh\nmode = cgi\n"
+                              . "schedule = \@every 1s\n", 'run.sh' => $rec);
+    # one at a time, slowly: some wait in the store when the runner stops
+    $dir{slow} = $t->function('slow', "exec = ./run.sh\nmode = cgi\n"
+                              . "max_instances = 1\ntimeout = 5s\n",
+                              'run.sh' => $rec =~ s/^printf/sleep 0.4\nprintf/mr);
+    for my $d (values %dir) {
+        mkdir "$d/out";
+        chmod 0777, "$d/out";
+    }
+
+    my $lines = sub {
+        grep { length } split /\n/,
+            FaasTest::read_file("$dir{$_[0]}/out/log");
+    };
+
+    my $conf = "store = $store\nasync_backoff = 200ms\nasync_retries = 2\n";
+    $t->start_runner(conf => $conf);
+    $t->start_nginx($t->faas_location(extra => <<"EOF"));
+        location /async/ {
+            faas_route ^/async/(?<afn>[^/]+) \$afn;
+            faas_invocation async;
+            faas_pass runner;
+        }
+        location = /faas/status { faas_status; faas_pass runner; }
+EOF
+
+    my $cli = sub {
+        my @args = @_;
+        open(my $fh, '-|', $t->runner_bin_name, @args, '--config',
+             $t->prefix . '/runner.conf') or die "$!";
+        local $/;
+        my $out = <$fh> // '';
+        close $fh;
+        return ($? >> 8, $out);
+    };
+
+    # --- accepted, stored, run once ----------------------------------------
+
+    my $r;
+    # the shared store is there once connected: 503 until then
+    FaasTest::wait_for(sub {
+        $r = $t->http_post('/async/rec', 'hello');
+        $r && $r->{status} != 503;
+    }, 10);
+    is($r->{status}, 202, "$kind: 202 Accepted");
+    my $id = FaasTest::header($r, 'faas-invocation-id') // '';
+    like($id, qr/^[0-9a-f]{32}$/, "$kind: Faas-Invocation-Id");
+    is($r->{body}, "{\"id\": \"$id\"}\n", "$kind: the body names it");
+    ok(FaasTest::wait_for(sub { $lines->('rec') >= 1 }, 10), "$kind: it ran");
+    is(($lines->('rec'))[0], "$id 1 async POST hello",
+       "$kind: its id, attempt 1, trigger, method and body");
+
+    my @ids;
+    for my $i (1 .. 30) {
+        my $r = $t->http_post('/async/rec', "n$i");
+        push @ids, FaasTest::header($r, 'faas-invocation-id')
+            if $r && $r->{status} == 202;
+    }
+    is(scalar @ids, 30, "$kind: 30 more accepted");
+    ok(FaasTest::wait_for(sub { $lines->('rec') >= 31 }, 20),
+       "$kind: and ran");
+    my %ran;
+    $ran{(split / /)[0]}++ for $lines->('rec');
+    is(scalar(grep { ($ran{$_} // 0) == 1 } $id, @ids), 31,
+       "$kind: each exactly once");
+
+    $r = $t->http_post('/async/nosuch', 'x');
+    is($r->{status}, 404, "$kind: an unknown function: 404");
+
+    # --- tried again, failed, the destination --------------------------------
+
+    $r = $t->http_post('/async/flaky', 'f');
+    my $fid = FaasTest::header($r, 'faas-invocation-id') // '';
+    $r = $t->http_post('/async/doomed', 'd');
+    my $did = FaasTest::header($r, 'faas-invocation-id') // '';
+
+    ok(FaasTest::wait_for(sub { $lines->('flaky') >= 2
+                                && $lines->('doomed') >= 3
+                                && $lines->('dest') >= 1 }, 20),
+       "$kind: retried, failed, sent on");
+    is(join(',', $lines->('flaky')), "$fid 1,$fid 2",
+       "$kind: a crash is tried again");
+    is(join(',', $lines->('doomed')), "$did 1,$did 2,$did 3",
+       "$kind: a 500 three times (async_retries 2)");
+    my ($outcome) = $lines->('dest');
+    my $doc = eval { decode_json($outcome) } // {};
+    is_deeply([@$doc{qw(id function outcome status attempts)}],
+              [$did, 'doomed', 'failed', 500, 3],
+              "$kind: on_failure gets the outcome");
+
+    my ($rc, $out);
+    ok(FaasTest::wait_for(sub {
+        ($rc, $out) = $cli->('invocation', $fid, '--format', 'json');
+        $out =~ /"state": "succeeded"/;
+    }, 10), "$kind: invocation ID: succeeded");
+    my $one = eval { decode_json($out) } // {};
+    is_deeply([@$one{qw(id function state attempts status)}],
+              [$fid, 'flaky', 'succeeded', 2, 200],
+              "$kind: its id, function, state, attempts, status");
+    like($one->{response} // '', qr/fine at last/, "$kind: its response");
+
+    ($rc, $out) = $cli->('invocations', '--function', 'doomed', '--format',
+                         'json');
+    my $list = eval { decode_json($out) } // [];
+    is_deeply([map { "$_->{id} $_->{state} $_->{attempts}" } @$list],
+              ["$did failed 3"], "$kind: invocations --function doomed");
+
+    ($rc, $out) = $cli->('invocation', 'f' x 32);
+    is($rc, 1, "$kind: invocation of no such id: 1");
+
+    # --- schedule ------------------------------------------------------------
+
+    ok(FaasTest::wait_for(sub { $lines->('tick') >= 2 }, 10),
+       "$kind: the schedule ticks");
+    like(($lines->('tick'))[0], qr/^[0-9a-f]{32} 1 schedule POST $/,
+         "$kind: FAAS_TRIGGER schedule");
+
+    # --- status --------------------------------------------------------------
+
+    my $st;
+    ok(FaasTest::wait_for(sub {
+        my $r = $t->http_get('/faas/status');
+        $st = eval { decode_json($r->{body}) } // {};
+        ($st->{runner}{async_invocations}{failed} // 0) >= 1
+            && ($st->{runner}{async_invocations}{succeeded} // 0) >= 33;
+    }, 10), "$kind: the status counts them") or diag(encode_json($st));
+
+    # --- a runner stopped with invocations queued loses none -----------------
+
+    my @slow;
+    for my $i (1 .. 6) {
+        my $r = $t->http_post('/async/slow', "s$i");
+        push @slow, FaasTest::header($r, 'faas-invocation-id')
+            if $r && $r->{status} == 202;
+    }
+    is(scalar @slow, 6, "$kind: 6 accepted for a slow function");
+    FaasTest::wait_for(sub { $lines->('slow') >= 1 }, 10);
+    is($t->stop_runner, 0, "$kind: the runner stops (SIGTERM)");
+    my $before = () = $lines->('slow');
+    ok($before < 6, "$kind: with some still queued ($before ran)");
+
+    $t->start_runner(conf => $conf);
+    ok(FaasTest::wait_for(sub { $lines->('slow') >= 6 }, 20),
+       "$kind: the next runner runs the rest");
+    my %slow;
+    $slow{(split / /)[0]}++ for $lines->('slow');
+    is(scalar(grep { ($slow{$_} // 0) >= 1 } @slow), 6,
+       "$kind: every one of them ran");
+    is(scalar(grep { $_ > 1 } values %slow), 0, "$kind: none twice");
+
+    ($rc, $out) = $cli->('store', 'migrate');
+    is($rc, 0, "$kind: store migrate on a store in use: 0");
+    ($rc, $out) = $cli->('store', 'migrate');
+    is($rc, 0, "$kind: and again");
+    like($out, qr/store: \Q$kind\E/, "$kind: saying which store");
+
+    $t->done;
+}
+
+for my $kind ('sqlite', 'postgresql') {
+    SKIP: {
+        skip 'no PostgreSQL server here (postgresql-15)', 1
+            if $kind eq 'postgresql' && !FaasTest::pg_bin();
+        contract($kind);
+    }
+}
+
+done_testing;
