@@ -472,7 +472,7 @@ fr_conn_close(fr_conn_t *c)
 
     fr_free_later(c);
 
-    if (fr_runner.draining && fr_runner.nreqs == 0 && fr_runner.nfresh == 0) {
+    if (fr_runner.draining && fr_runner_drained()) {
         fr_runner.quitting = 1;
     }
 }

@@ -406,6 +406,7 @@ fr_dispatch_start(fr_func_t *f, const fr_inv_t *inv)
 
     fr_list_insert_tail(&fr_calls, &call->link);
     f->nasync++;
+    fr_runner.ncalls++;
 
     fr_log(FR_LOG_INFO, 0, "invocation %s of \"%s\": attempt %d", call->id,
            call->function, call->attempts);
@@ -679,6 +680,13 @@ done:
     fr_buf_free(&call->in);
     fr_buf_free(&call->meter);
     free(call);
+
+    /* a runner draining waits for the outcomes of its own */
+    fr_runner.ncalls--;
+
+    if (fr_runner.draining && fr_runner_drained()) {
+        fr_runner.quitting = 1;
+    }
 
     fr_timer_add(&fr_dispatch_timer, 0);
 }

@@ -365,7 +365,7 @@ fr_run(void)
                 fr_conns_drain(0);
             }
 
-            if (fr_runner.nreqs == 0 && fr_runner.nfresh == 0) {
+            if (fr_runner_drained()) {
                 break;
             }
         }

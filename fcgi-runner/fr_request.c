@@ -875,7 +875,7 @@ fr_req_free(fr_req_t *r)
 
     fr_listen_unpause();
 
-    if (fr_runner.draining && fr_runner.nreqs == 0 && fr_runner.nfresh == 0) {
+    if (fr_runner.draining && fr_runner_drained()) {
         fr_runner.quitting = 1;
     }
 }

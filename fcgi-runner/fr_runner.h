@@ -337,6 +337,7 @@ typedef struct {
     int                    nreqs;
     int                    nconns;
     int                    nfresh;          /* fr_conn_t.fresh */
+    int                    ncalls;          /* stored ones running */
     off_t                  spooled;         /* held responses, all */
     unsigned               accept_paused:1; /* at max_connections */
     unsigned               draining:1;
@@ -357,6 +358,16 @@ typedef struct {
 
 
 extern fr_runner_t  fr_runner;
+
+
+/* draining, and nothing left to finish: no request, no connection that
+ * may bring one, no stored invocation whose outcome is still to come */
+static inline int
+fr_runner_drained(void)
+{
+    return fr_runner.nreqs == 0 && fr_runner.nfresh == 0
+           && fr_runner.ncalls == 0;
+}
 
 
 #endif /* FR_RUNNER_H */

@@ -364,7 +364,7 @@ fr_pgs_invoke(const fr_inv_t *inv, int64_t tick)
     values[7] = fr_pgs_me;
 
     for (i = 0; i < 8; i++) {
-        lengths[i] = strlen(values[i]);
+        lengths[i] = binary[i] ? 0 : (int) strlen(values[i]);
     }
 
     lengths[3] = (int) inv->params_len;
