@@ -38,8 +38,8 @@ DEPS := gcc libc6-dev nginx nginx-dev libpcre2-dev libssl-dev zlib1g-dev \
 # production host unless asked for
 TEST_DEPS := spawn-fcgi libfcgi-bin wrk php-fpm fcgiwrap clang \
              libclang-rt-14-dev curl openssl strace prometheus sqlite3 \
-             systemd dokuwiki debhelper dpkg-dev lintian chromium postgresql-15 \
-             libimage-png-libpng-perl
+             systemd dokuwiki debhelper dpkg-dev lintian chromium \
+             libimage-png-libpng-perl postgresql-15
 
 .PHONY: all module runner functions deps test-deps test run install \
         uninstall bench lint clean nginx-builds soak fuzz deb
