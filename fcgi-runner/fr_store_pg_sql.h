@@ -12,6 +12,13 @@
 #define FR_STORE_PG_SQL_H
 
 
+/* a CTE that makes its statement's commit wait for the disk, whatever
+ * the session's synchronous_commit: referenced as (SELECT on_disk FROM
+ * durable) */
+#define FR_PGS_DURABLE                                                       \
+    "durable AS (SELECT set_config('synchronous_commit', 'on', true)"        \
+    " AS on_disk)"
+
 /* the advisory lock of migrations and of the purge */
 #define FR_PGS_LOCK       "7268917301"
 
@@ -90,7 +97,8 @@ static const char  fr_pgs_release_sql[] =
     " WHERE id = $1 AND state = 1 AND claimed_by = $3";
 
 static const char  fr_pgs_invoke_sql[] =
-    "WITH t AS (INSERT INTO faas.ticks (function, tick, runner)"
+    "WITH " FR_PGS_DURABLE ","
+    " t AS (INSERT INTO faas.ticks (function, tick, runner)"
     " SELECT $2, $7::bigint, $8 WHERE $7::bigint > 0"
     " ON CONFLICT DO NOTHING RETURNING 1),"
     " busy AS (SELECT 1 FROM faas.invocations WHERE $7::bigint > 0"
@@ -105,7 +113,8 @@ static const char  fr_pgs_invoke_sql[] =
     " DO UPDATE SET last_tick = GREATEST(faas.schedules.last_tick,"
     " EXCLUDED.last_tick))"
     " SELECT EXISTS (SELECT 1 FROM t), EXISTS (SELECT 1 FROM busy),"
-    " (SELECT count(*) FROM i), pg_notify('faas_invocations', $1)";
+    " (SELECT count(*) FROM i), pg_notify('faas_invocations', $1),"
+    " (SELECT on_disk FROM durable)";
 
 static const char  fr_pgs_refresh_sql[] =
     "SELECT function, state, count(*) FROM faas.invocations"

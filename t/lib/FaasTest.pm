@@ -723,8 +723,9 @@ sub stop_php_fpm {
 
 # a server of the test's own: initdb and pg_ctl in PREFIX/pg (as the
 # postgres user: the server refuses root), a unix socket there only, no
-# TCP; stopped by stop_postgres, by done, or with the test. Returns the
-# store URI (role faas, database postgres), undef without PostgreSQL.
+# TCP; fsync off unless fsync => 1 (the bench); stopped by stop_postgres,
+# by done, or with the test. Returns the store URI (role faas, database
+# postgres), undef without PostgreSQL.
 sub pg_bin {
     my ($bin) = sort { $b cmp $a } grep { -x "$_/initdb" }
                 glob('/usr/lib/postgresql/*/bin');
@@ -732,7 +733,7 @@ sub pg_bin {
 }
 
 sub start_postgres {
-    my ($self) = @_;
+    my ($self, %o) = @_;
     my $bin = pg_bin() or return undef;
     my $dir = "$self->{prefix}/pg";
     my (undef, undef, $uid, $gid) = getpwnam('postgres') or return undef;
@@ -748,8 +749,8 @@ sub start_postgres {
 
     as_user($uid, $gid, "$bin/pg_ctl", '-D', "$dir/data", '-l',
             "$dir/server.log", '-w', '-t', '30', '-o',
-            "-k $dir -c listen_addresses='' -c fsync=off "
-            . "-c max_connections=50", 'start') == 0
+            "-k $dir -c listen_addresses='' -c max_connections=50 -c fsync="
+            . ($o{fsync} ? 'on' : 'off'), 'start') == 0
         or die "pg_ctl start failed:\n" . read_file("$dir/server.log");
 
     ($self->{pg_pid}) = read_file("$dir/data/postmaster.pid") =~ /^(\d+)/;
