@@ -149,7 +149,7 @@ fr_async_accept(fr_req_t *r)
 
     rc = fr_pg ? fr_pgs_enqueue(&inv) : fr_store_enqueue(&inv);
 
-    if (rc == FR_AGAIN) {
+    if (rc == FR_AGAIN && fr_pg) {
         /* a batch is full: it goes, the next begins with this one */
         fr_async_commit(NULL);
         fr_batch = 1;

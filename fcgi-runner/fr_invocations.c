@@ -454,6 +454,11 @@ fr_store_main(int argc, char **argv)
     /* what it makes is the runner's alone, as the runner makes it */
     (void) umask(077);
 
+    if (fr_store_kind(conf.store, FR_LOG_EMERG) != FR_OK) {
+        fr_conf_free(&conf);
+        return 1;
+    }
+
     if (fr_store_is_pg(conf.store)) {
         /* the database's name, never the URI: it may hold a password */
         rc = fr_inv_pg_migrate(conf.store) == FR_OK ? 0 : 1;

@@ -25,6 +25,9 @@
 
 #define FR_PG_BACKOFF_MIN   100         /* ms */
 #define FR_PG_BACKOFF_MAX   5000
+#define FR_PG_CONNECT_MSEC  10000       /* to connect, at most */
+#define FR_PG_ANSWER_MSEC   30000       /* for an answer (statement_timeout
+                                           in the setup is less) */
 
 
 typedef enum {
@@ -51,6 +54,10 @@ struct fr_pg_cmd_s {
 
 
 static void fr_pg_connect(fr_timer_t *t);
+static void fr_pg_fail(const char *what);
+static void fr_pg_failed(fr_timer_t *t);
+static void fr_pg_silent(fr_timer_t *t);
+static void fr_pg_notifies(void);
 static void fr_pg_handler(fr_io_t *io, uint32_t events);
 static void fr_pg_poll(void);
 static void fr_pg_io(void);
@@ -70,6 +77,9 @@ static PGconn        *fr_pg_conn;
 static fr_pg_state_e  fr_pg_state;
 static fr_io_t        fr_pg_ev;
 static fr_timer_t     fr_pg_timer;
+static fr_timer_t     fr_pg_fail_timer;
+static fr_timer_t     fr_pg_watchdog;     /* connect, or an answer */
+static const char    *fr_pg_broken;       /* lost, said at the next round */
 static uint64_t       fr_pg_backoff;
 static int            fr_pg_reported;     /* the outage is in the log */
 
@@ -92,6 +102,8 @@ fr_pg_start(const char *uri, const fr_pg_conf_t *conf)
     fr_pg_ev.fd = -1;
     fr_pg_ev.handler = fr_pg_handler;
     fr_pg_timer.handler = fr_pg_connect;
+    fr_pg_fail_timer.handler = fr_pg_failed;
+    fr_pg_watchdog.handler = fr_pg_silent;
     fr_pg_backoff = FR_PG_BACKOFF_MIN;
 
     fr_pg_connect(NULL);
@@ -106,6 +118,8 @@ fr_pg_stop(void)
     fr_pg_cmd_t  *c;
 
     fr_timer_del(&fr_pg_timer);
+    fr_timer_del(&fr_pg_fail_timer);
+    fr_timer_del(&fr_pg_watchdog);
     fr_io_forget(&fr_pg_ev);
 
     if (fr_pg_conn) {
@@ -119,6 +133,7 @@ fr_pg_stop(void)
     }
 
     fr_pg_state = FR_PG_DOWN;
+    fr_pg_broken = NULL;
     free(fr_pg_uri);
     fr_pg_uri = NULL;
 
@@ -142,7 +157,7 @@ fr_pg_stop(void)
 int
 fr_pg_ready(void)
 {
-    return fr_pg_state == FR_PG_READY;
+    return fr_pg_state == FR_PG_READY && fr_pg_broken == NULL;
 }
 
 
@@ -186,9 +201,7 @@ fr_pg_send(const char *sql, int n, const char *const *values,
 {
     fr_pg_cmd_t  *c;
 
-    if (fr_pg_uri == NULL
-        || (fr_pg_state != FR_PG_READY && !(flags & FR_PG_KEEP)))
-    {
+    if (fr_pg_uri == NULL || (!fr_pg_ready() && !(flags & FR_PG_KEEP))) {
         return FR_ERROR;
     }
 
@@ -266,9 +279,19 @@ fr_pg_cmd(const char *sql, int n, const char *const *values,
 static void
 fr_pg_connect(fr_timer_t *t)
 {
+    /* the URI's own settings override these (expand_dbname) */
+    static const char  *keys[] = {
+        "application_name", "keepalives_idle", "keepalives_interval",
+        "keepalives_count", "tcp_user_timeout", "dbname", NULL
+    };
+
+    const char  *values[] = {
+        "fcgi-runner", "10", "5", "3", "20000", fr_pg_uri, NULL
+    };
+
     (void) t;
 
-    fr_pg_conn = PQconnectStart(fr_pg_uri);
+    fr_pg_conn = PQconnectStartParams(keys, values, 1);
 
     if (fr_pg_conn == NULL) {
         fr_pg_lost("no memory for a connection");
@@ -282,6 +305,7 @@ fr_pg_connect(fr_timer_t *t)
 
     fr_pg_state = FR_PG_CONNECTING;
     fr_pg_ev.fd = PQsocket(fr_pg_conn);
+    fr_timer_add(&fr_pg_watchdog, FR_PG_CONNECT_MSEC);
     fr_pg_watch(EPOLLOUT);
 }
 
@@ -339,6 +363,7 @@ fr_pg_poll(void)
 
     fr_pg_ev.fd = PQsocket(fr_pg_conn);
     fr_pg_state = FR_PG_SETUP;
+    fr_timer_del(&fr_pg_watchdog);
     fr_pg_watch(EPOLLIN);
 
     /* the setup goes before anything that waits */
@@ -375,6 +400,7 @@ fr_pg_setup_done(PGresult *res, void *data)
     if (!fr_pg_ok(res)) {
         fr_log(FR_LOG_ERR, 0, "the PostgreSQL store refused its schema: %s",
                PQresultErrorMessage(res));
+        fr_pg_reported = 1;
         /* not now: after the backoff, from the failed command's return */
         fr_pg_state = FR_PG_SETUP;
         return;
@@ -402,20 +428,15 @@ fr_pg_setup_done(PGresult *res, void *data)
 static void
 fr_pg_io(void)
 {
-    int        rc;
-    PGnotify  *note;
-    int        notified;
+    int  rc;
+
+    if (fr_pg_broken) {
+        return;
+    }
 
     if (PQconsumeInput(fr_pg_conn) == 0) {
         fr_pg_lost("lost the connection");
         return;
-    }
-
-    notified = 0;
-
-    while ((note = PQnotifies(fr_pg_conn)) != NULL) {
-        PQfreemem(note);
-        notified = 1;
     }
 
     rc = PQflush(fr_pg_conn);
@@ -428,8 +449,26 @@ fr_pg_io(void)
     fr_pg_watch(rc == 1 ? EPOLLIN | EPOLLOUT : EPOLLIN);
 
     fr_pg_results();
+    fr_pg_notifies();
+}
 
-    if (notified && fr_pg_state == FR_PG_READY && fr_pg_conf.notified) {
+
+/* parsed with the input, or with a result after it: said once */
+
+static void
+fr_pg_notifies(void)
+{
+    int        notified;
+    PGnotify  *note;
+
+    notified = 0;
+
+    while (fr_pg_conn && (note = PQnotifies(fr_pg_conn)) != NULL) {
+        PQfreemem(note);
+        notified = 1;
+    }
+
+    if (notified && fr_pg_ready() && fr_pg_conf.notified) {
         fr_pg_conf.notified();
     }
 }
@@ -442,7 +481,9 @@ fr_pg_results(void)
     PGresult      *res;
     fr_pg_cmd_t   *c;
 
-    while (fr_pg_conn && fr_pg_sent && !PQisBusy(fr_pg_conn)) {
+    while (fr_pg_conn && fr_pg_sent && !fr_pg_broken
+           && !PQisBusy(fr_pg_conn))
+    {
         res = PQgetResult(fr_pg_conn);
 
         if (res) {
@@ -470,6 +511,7 @@ fr_pg_results(void)
         }
 
         fr_pg_sent = 0;
+        fr_timer_del(&fr_pg_watchdog);
         res = fr_pg_result;
         fr_pg_result = NULL;
 
@@ -508,7 +550,7 @@ fr_pg_next(void)
 
     c = fr_pg_head;
 
-    if (fr_pg_sent || c == NULL || fr_pg_conn == NULL
+    if (fr_pg_sent || c == NULL || fr_pg_conn == NULL || fr_pg_broken
         || (fr_pg_state != FR_PG_READY
             && !(fr_pg_state == FR_PG_SETUP && c == fr_pg_setup_cmd)))
     {
@@ -524,17 +566,20 @@ fr_pg_next(void)
                                c->formats, (c->flags & FR_PG_BINARY) != 0);
     }
 
+    /* never lost here: the caller may be a command's sender, which
+     * is told by its callback, after fr_pg_send() has returned */
     if (rc == 0) {
-        fr_pg_lost("cannot send");
+        fr_pg_fail("cannot send");
         return;
     }
 
     fr_pg_sent = 1;
+    fr_timer_add(&fr_pg_watchdog, FR_PG_ANSWER_MSEC);
 
     rc = PQflush(fr_pg_conn);
 
     if (rc == -1) {
-        fr_pg_lost("cannot send");
+        fr_pg_fail("cannot send");
         return;
     }
 
@@ -546,8 +591,42 @@ static void
 fr_pg_watch(uint32_t mask)
 {
     if (fr_pg_ev.fd == -1 || fr_io_set(&fr_pg_ev, mask) != FR_OK) {
-        fr_pg_lost("cannot watch the connection");
+        fr_pg_fail("cannot watch the connection");
     }
+}
+
+
+/* the connection is broken: lost at the next round, not in the caller's */
+
+static void
+fr_pg_fail(const char *what)
+{
+    if (fr_pg_broken == NULL) {
+        fr_pg_broken = what;
+        fr_timer_add(&fr_pg_fail_timer, 0);
+    }
+}
+
+
+static void
+fr_pg_failed(fr_timer_t *t)
+{
+    (void) t;
+
+    fr_pg_lost(fr_pg_broken);
+}
+
+
+/* no connection, or no answer, in time: a database that hangs without
+ * closing (a partition, a paused host) is a lost one */
+
+static void
+fr_pg_silent(fr_timer_t *t)
+{
+    (void) t;
+
+    fr_pg_lost(fr_pg_state == FR_PG_CONNECTING ? "no connection in time"
+                                               : "no answer in time");
 }
 
 
@@ -570,6 +649,9 @@ fr_pg_lost(const char *what)
     }
 
     fr_io_forget(&fr_pg_ev);
+    fr_timer_del(&fr_pg_fail_timer);
+    fr_timer_del(&fr_pg_watchdog);
+    fr_pg_broken = NULL;
 
     if (fr_pg_conn) {
         PQfinish(fr_pg_conn);

@@ -99,10 +99,29 @@ fr_store_is_pg(const char *store)
 int
 fr_store_kind(const char *store, int level)
 {
-    if (store == NULL || *store == '\0' || strcmp(store, "sqlite") == 0
-        || fr_store_is_pg(store))
-    {
+    char              *err;
+    PQconninfoOption  *opts;
+
+    if (store == NULL || *store == '\0' || strcmp(store, "sqlite") == 0) {
         return FR_OK;
+    }
+
+    if (fr_store_is_pg(store)) {
+        /* libpq's own message may quote the URI: not shown */
+        err = NULL;
+        opts = PQconninfoParse(store, &err);
+
+        if (opts) {
+            PQconninfoFree(opts);
+            return FR_OK;
+        }
+
+        PQfreemem(err);
+
+        fr_log(level, 0, "store: not a PostgreSQL URI libpq can read (the "
+               "value is not shown: it may hold a password)");
+
+        return FR_ERROR;
     }
 
     fr_log(level, 0, "store: not a store this build knows: \"sqlite\" (in "
@@ -141,8 +160,7 @@ fr_pgs_start(const char *uri, void (*wake)(void))
      * with the database's crash runs again (at least once); what is
      * acknowledged (the 202s) commits synchronously, statement by
      * statement (FR_PGS_DURABLE) */
-    conf.setup = FR_PGS_SCHEMA "LISTEN faas_invocations;"
-                 "SET synchronous_commit TO off";
+    conf.setup = FR_PGS_SETUP;
     conf.channel = "faas_invocations";
     conf.notified = wake;
     conf.up = fr_pgs_up;
@@ -258,8 +276,14 @@ fr_pgs_commit(fr_link_t *reqs, fr_pgs_batch_pt done)
     lengths = malloc((size_t) n * 6 * sizeof(int));
     binary = malloc((size_t) n * 6 * sizeof(int));
 
+    if (n == 0) {
+        /* each was refused as it came */
+        rc = FR_DECLINED;
+        goto done;
+    }
+
     if (b == NULL || sql == NULL || values == NULL || lengths == NULL
-        || binary == NULL || n == 0)
+        || binary == NULL)
     {
         goto done;
     }
@@ -321,7 +345,7 @@ done:
 
     if (rc != FR_OK) {
         free(b);
-        done(reqs, FR_ERROR);
+        done(reqs, rc == FR_DECLINED ? FR_OK : FR_ERROR);
         return;
     }
 
@@ -552,9 +576,10 @@ fr_pgs_claim(uint64_t now, fr_pgs_claim_pt each)
             continue;
         }
 
-        /* names are [a-z0-9_-]: nothing to quote in an array literal */
-        rc |= fr_buf_append(&names, n ? "," : "", n ? 1 : 0);
+        /* names are [a-z0-9_-], quoted all the same: "null" is one */
+        rc |= fr_buf_append(&names, n ? ",\"" : "\"", n ? 2 : 1);
         rc |= fr_buf_append(&names, f->name, strlen(f->name));
+        rc |= fr_buf_append(&names, "\"", 1);
 
         snprintf(num, sizeof(num), "%s%d", n ? "," : "", room);
         rc |= fr_buf_append(&rooms, num, strlen(num));

@@ -23,10 +23,8 @@
 #define FR_PGS_LOCK       "7268917301"
 
 
-#define FR_PGS_SCHEMA                                                        \
-    "SET client_min_messages TO warning;"                                     \
-    "BEGIN;"                                                                 \
-    "SELECT pg_advisory_xact_lock(" FR_PGS_LOCK ");"                         \
+/* the schema, made if it is not there (version 1) */
+#define FR_PGS_DDL                                                           \
     "CREATE SCHEMA IF NOT EXISTS faas;"                                      \
     "CREATE TABLE IF NOT EXISTS faas.invocations ("                          \
     " id text PRIMARY KEY, function text NOT NULL, trigger text NOT NULL,"   \
@@ -49,8 +47,29 @@
     " PRIMARY KEY (function, tick));"                                        \
     "CREATE TABLE IF NOT EXISTS faas.version (version integer NOT NULL);"    \
     "INSERT INTO faas.version SELECT 1"                                      \
-    " WHERE NOT EXISTS (SELECT 1 FROM faas.version);"                        \
+    " WHERE NOT EXISTS (SELECT 1 FROM faas.version);"
+
+/* fcgi-runner store migrate: under the lock, whatever is there */
+#define FR_PGS_SCHEMA                                                        \
+    "SET client_min_messages TO warning;"                                    \
+    "BEGIN;"                                                                 \
+    "SELECT pg_advisory_xact_lock(" FR_PGS_LOCK ");"                         \
+    FR_PGS_DDL                                                               \
     "COMMIT;"
+
+/* each connection of a runner: the schema only if it is missing (a role
+ * with no right to make it runs on one made by store migrate); outcomes
+ * and claims commit without waiting for the disk, see FR_PGS_DURABLE;
+ * no statement runs longer than the runner waits for an answer */
+#define FR_PGS_SETUP                                                         \
+    "SET client_min_messages TO warning;"                                    \
+    "DO $$BEGIN IF to_regclass('faas.version') IS NULL THEN"                 \
+    " PERFORM pg_advisory_xact_lock(" FR_PGS_LOCK ");"                       \
+    FR_PGS_DDL                                                               \
+    " END IF; END$$;"                                                        \
+    "SET synchronous_commit TO off;"                                         \
+    "SET statement_timeout TO '20s';"                                        \
+    "LISTEN faas_invocations"
 
 #define FR_PGS_COLUMNS                                                       \
     "id, function, trigger, state, attempts, status, created, started, "     \

@@ -93,6 +93,9 @@ for my $store ('postgresql://faas:s3cr3t-pw@db.invalid/faas?sslmode=require',
 }
 
 for my $store ('PostgreSQL://faas:s3cr3t-pw@db/faas',
+               # libpq's own error would quote these
+               'postgresql://faas:s3cr3t-pw%zz@db/faas',
+               'postgresql://faas:s3cr3t-pw@db/faas?bogus_option=1',
                "'postgresql://faas:s3cr3t-pw\@db/faas'",
                'host=db user=faas password=s3cr3t-pw',
                'mysql://u:s3cr3t-pw@x', 'bogus') {

@@ -62,6 +62,9 @@ sub contract {
                                'run.sh' => $flaky);
     $dir{doomed} = $t->function('doomed', "exec = ./run.sh\nmode = cgi\n"
                                 . "on_failure = dest\n", 'run.sh' => $doomed);
+    # a name an array literal would read as NULL
+    $dir{null} = $t->function('null', "exec = ./run.sh\nmode = cgi\n",
+                              'run.sh' => $rec);
     $dir{dest} = $t->function('dest', "exec = ./run.sh\nmode = cgi\n",
                               'run.sh' => $dest);
     $dir{tick} = $t->function('tick', "exec = ./run.sh\nmode = cgi\n"
@@ -130,6 +133,11 @@ EOF
     $ran{(split / /)[0]}++ for $lines->('rec');
     is(scalar(grep { ($ran{$_} // 0) == 1 } $id, @ids), 31,
        "$kind: each exactly once");
+
+    $r = $t->http_post('/async/null', 'n');
+    is($r->{status}, 202, "$kind: a function named null: accepted");
+    ok(FaasTest::wait_for(sub { $lines->('null') >= 1 }, 10),
+       "$kind: and run");
 
     $r = $t->http_post('/async/nosuch', 'x');
     is($r->{status}, 404, "$kind: an unknown function: 404");

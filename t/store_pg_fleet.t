@@ -247,6 +247,29 @@ is($astatus, 202, 'the asynchronous one: 202 once the lock is gone');
 cmp_ok($atime, '>', 1.5, sprintf('... not before (%.2f s)', $atime));
 waitpid($lock, 0);
 
+# --- a role that may not make the schema, only use it ------------------------
+
+$db->psql("CREATE ROLE app LOGIN; GRANT USAGE ON SCHEMA faas TO app; "
+          . "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA "
+          . "faas TO app");
+my $app = FaasTest->new;
+my $adir = $app->function('rec', "exec = ./run.sh\nmode = cgi\n",
+    'run.sh' => "#!/bin/sh\necho \"\$FAAS_INVOCATION_ID\" >> out/log\n"
+                . "printf 'Content-Type: text/plain\\r\\n\\r\\nok\\n'\n");
+mkdir "$adir/out";
+chmod 0777, "$adir/out";
+(my $app_uri = $uri) =~ s{//faas@}{//app@};
+$app->start_runner(conf => "store = $app_uri\n");
+my ($ast, $aid);
+FaasTest::wait_for(sub { ($ast, $aid) = submit($app, 'least'); $ast != 503 },
+                   15);
+is($ast, 202, 'a role with rights on the rows only: accepted');
+ok(FaasTest::wait_for(sub {
+    FaasTest::read_file("$adir/out/log") =~ /\Q$aid\E/ }, 15), '... and run');
+unlike($app->runner_log, qr/refused its schema/, '... its setup refused '
+       . 'nothing');
+$app->done;
+
 $t{$_}->done for qw(a c);
 $t{b}->kill_all;
 $db->done;
