@@ -37,9 +37,12 @@ my $db = FaasTest->new(runner => "$B/fcgi-runner");
 my $uri = $db->start_postgres(fsync => 1);
 
 # the runners: one on SQLite, one on PostgreSQL, three more for the fleet
+# (started when the fleet is measured: on one database, every runner with
+# the function may run any of its invocations)
 my %t;
-for my $name (qw(sqlite pg f1 f2 f3)) {
-    my $t = $t{$name} = FaasTest->new(runner => "$B/fcgi-runner");
+sub runner {
+    my ($name) = @_;
+    my $t = $t{$name} //= FaasTest->new(runner => "$B/fcgi-runner");
     $t->function('evt', "exec = $B/functions/hello/hello\n"
                         . "max_instances = 4\n");
     my $d = $t->function('evts', "exec = ./run.sh\nmode = cgi\n",
@@ -52,6 +55,11 @@ for my $name (qw(sqlite pg f1 f2 f3)) {
     # the fleet logs each claim (info), to count them
     $t->start_runner(conf => "store = $store\nasync_max_queued = 0\n",
                      log_level => $name =~ /^f/ ? 'info' : 'warn');
+}
+runner($_) for qw(sqlite pg);
+# their sockets for nginx's upstream, before they listen
+for my $name (qw(f1 f2 f3)) {
+    $t{$name} = FaasTest->new(runner => "$B/fcgi-runner");
 }
 
 my $n = $t{sqlite};
@@ -112,6 +120,17 @@ sub median {
     return @s % 2 ? $s[$#s / 2] : ($s[@s / 2 - 1] + $s[@s / 2]) / 2;
 }
 
+# polled once a second: a psql a poll would load the machine measured
+sub drained {
+    my ($left, $secs) = @_;
+    my $end = time + $secs;
+    while (time < $end) {
+        return 1 if $left->() == 0;
+        sleep 1;
+    }
+    return 0;
+}
+
 sub sqlite_left {
     my $f = $t{sqlite}->prefix . '/state/async.db';
     my ($c) = `sqlite3 -readonly $f 'SELECT COUNT(*) FROM invocations WHERE state < 2' 2>/dev/null` =~ /(\d+)/;
@@ -140,8 +159,7 @@ for my $round (1 .. $rounds) {
         printf STDERR "round %d %-6s accept %7.0f req/s, p99 %.2f ms%s\n",
             $round, $s, $r->{rps}, $r->{p99},
             $r->{bad} ? " ($r->{bad} non-2xx)" : '';
-        FaasTest::wait_for(sub { ($s eq 'pg' ? pg_left() : sqlite_left())
-                                 == 0 }, 600);
+        drained($s eq 'pg' ? \&pg_left : \&sqlite_left, 600);
     }
 }
 my %rps = map { $_ => median(map { $_->{rps} } @{ $res{$_} }) } keys %res;
@@ -166,6 +184,8 @@ my $start_pg = median(@d);
 
 # --- three runners, one database ------------------------------------------
 
+$t{pg}->stop_runner;
+runner($_) for qw(f1 f2 f3);
 $db->psql("DELETE FROM faas.invocations");
 my $t0 = time;
 my $accepted = 0;
@@ -174,8 +194,11 @@ while ($accepted < $fleet_n && time - $t0 < 900) {
     ($accepted) = $db->psql("SELECT count(*) FROM faas.invocations "
                             . "WHERE function = 'evt'") =~ /(\d+)/;
 }
-FaasTest::wait_for(sub { pg_left() == 0 }, 900);
+drained(\&pg_left, 900);
 my $fleet_secs = time - $t0;
+# with what was in flight when the last wrk stopped
+($accepted) = $db->psql("SELECT count(*) FROM faas.invocations "
+                        . "WHERE function = 'evt'") =~ /(\d+)/;
 my ($done) = $db->psql("SELECT count(*) FROM faas.invocations "
                        . "WHERE function = 'evt' AND state = 2") =~ /(\d+)/;
 my ($retried) = $db->psql("SELECT count(*) FROM faas.invocations "
@@ -214,5 +237,5 @@ print $fh $out;
 close $fh;
 
 $n->stop_nginx;
-$t{$_}->stop_runner for keys %t;
+$t{$_}->stop_runner for grep { $_ ne 'pg' } keys %t;
 $db->stop_postgres;

@@ -199,7 +199,7 @@ fr_pg_send(const char *sql, int n, const char *const *values,
     const int *lengths, const int *binary, int flags, fr_pg_done_pt done,
     void *data)
 {
-    fr_pg_cmd_t  *c;
+    fr_pg_cmd_t  *c, **last;
 
     if (fr_pg_uri == NULL || (!fr_pg_ready() && !(flags & FR_PG_KEEP))) {
         return FR_ERROR;
@@ -214,8 +214,26 @@ fr_pg_send(const char *sql, int n, const char *const *values,
     c->done = done;
     c->data = data;
 
-    *fr_pg_tail = c;
-    fr_pg_tail = &c->next;
+    if ((flags & FR_PG_FIRST) && fr_pg_head) {
+        /* behind the one in flight (or the setup), before the rest */
+        last = (fr_pg_sent || fr_pg_head == fr_pg_setup_cmd)
+               ? &fr_pg_head->next : &fr_pg_head;
+
+        while (*last && ((*last)->flags & FR_PG_FIRST)) {
+            last = &(*last)->next;
+        }
+
+        c->next = *last;
+        *last = c;
+
+        if (c->next == NULL) {
+            fr_pg_tail = &c->next;
+        }
+
+    } else {
+        *fr_pg_tail = c;
+        fr_pg_tail = &c->next;
+    }
 
     fr_pg_next();
 

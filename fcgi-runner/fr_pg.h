@@ -22,6 +22,7 @@ typedef void (*fr_pg_done_pt)(PGresult *res, void *data);
 #define FR_PG_KEEP    0x1   /* kept across a lost connection, sent again */
 #define FR_PG_SIMPLE  0x2   /* statements without parameters */
 #define FR_PG_BINARY  0x4   /* results in binary */
+#define FR_PG_FIRST   0x8   /* before what waits: a client waits for it */
 
 
 typedef struct {

@@ -62,20 +62,19 @@ static void fr_pgs_up(void);
 static void fr_pgs_committed(PGresult *res, void *data);
 static void fr_pgs_invoked(PGresult *res, void *data);
 static void fr_pgs_claimed(PGresult *res, void *data);
-static void fr_pgs_outcome_done(PGresult *res, void *data);
 static void fr_pgs_tick_done(PGresult *res, void *data);
 static void fr_pgs_refreshed(PGresult *res, void *data);
 static int64_t fr_pgs_int(PGresult *res, int row, int col);
-static void fr_pgs_outcome(const char *sql, const char *id, int status,
-    const char *error, uint64_t at, const u_char *response, size_t len);
 
 
 static void          (*fr_pgs_wake)(void);
-static char            fr_pgs_me[96];       /* this runner, in claims */
+char                   fr_pgs_me[96];       /* this runner, in claims */
 static fr_pgs_row_t   *fr_pgs_rows;
 static int             fr_pgs_nrows;
 static fr_buf_t        fr_pgs_data;
 static int             fr_pgs_claiming;
+static uint64_t        fr_pgs_reclaimed_at;     /* msec, monotonic */
+static fr_pgs_claim_pt fr_pgs_each;
 static int             fr_pgs_refreshing;
 static uint64_t        fr_pgs_count[FR_INV_STATES];
 static void          (*fr_pgs_recount)(const char *function, int64_t n,
@@ -194,7 +193,7 @@ fr_pgs_stop(void)
 size_t
 fr_pgs_waiting(void)
 {
-    return fr_pg_waiting();
+    return fr_pg_waiting() + fr_pgs_outcomes();
 }
 
 
@@ -330,7 +329,7 @@ fr_pgs_commit(fr_link_t *reqs, fr_pgs_batch_pt done)
     fr_list_init(&b->reqs);
     b->done = done;
 
-    rc = fr_pg_send(sql, n * 6, values, lengths, binary, 0,
+    rc = fr_pg_send(sql, n * 6, values, lengths, binary, FR_PG_FIRST,
                     fr_pgs_committed, b);
 
 done:
@@ -548,10 +547,21 @@ fr_pgs_claim(uint64_t now, fr_pgs_claim_pt each)
     fr_link_t   *l;
     fr_func_t   *f;
     const char  *values[5];
+    const char  *sql;
     char         num[32];
 
     if (fr_pgs_claiming || !fr_pg_ready()) {
         return FR_AGAIN;
+    }
+
+    fr_pgs_each = each;
+
+    /* every second: leases that ran out, then (woken) what is due */
+    sql = fr_pgs_claim_sql;
+
+    if (fr_current_msec - fr_pgs_reclaimed_at >= 1000) {
+        fr_pgs_reclaimed_at = fr_current_msec;
+        sql = fr_pgs_reclaim_sql;
     }
 
     memset(&names, 0, sizeof(fr_buf_t));
@@ -613,8 +623,8 @@ fr_pgs_claim(uint64_t now, fr_pgs_claim_pt each)
         rc = FR_DECLINED;
 
     } else if (rc == FR_OK) {
-        rc = fr_pg_send(fr_pgs_claim_sql, 5, values, lengths, NULL,
-                        FR_PG_BINARY, fr_pgs_claimed, (void *) each);
+        rc = fr_pg_send(sql, 5, values, lengths, NULL, FR_PG_BINARY,
+                        fr_pgs_claimed, (void *) sql);
         fr_pgs_claiming = (rc == FR_OK);
     }
 
@@ -629,11 +639,8 @@ fr_pgs_claim(uint64_t now, fr_pgs_claim_pt each)
 static void
 fr_pgs_claimed(PGresult *res, void *data)
 {
-    int              i, n;
-    fr_inv_t         inv;
-    fr_pgs_claim_pt  each;
-
-    memcpy(&each, &data, sizeof(each));
+    int       i, n;
+    fr_inv_t  inv;
 
     fr_pgs_claiming = 0;
 
@@ -655,113 +662,13 @@ fr_pgs_claimed(PGresult *res, void *data)
                    inv.attempts);
         }
 
-        each(&inv);
+        fr_pgs_each(&inv);
     }
 
-    if (n) {
+    if (n || data == fr_pgs_reclaim_sql) {
         /* more may be due than one look took */
         fr_pgs_wake();
     }
-}
-
-
-void
-fr_pgs_ack(const char *id, int status, const u_char *response, size_t len)
-{
-    fr_pgs_outcome(fr_pgs_ack_sql, id, status, NULL, 0, response, len);
-}
-
-
-void
-fr_pgs_fail(const char *id, int status, const char *error, uint64_t retry_at)
-{
-    fr_pgs_outcome(retry_at ? fr_pgs_retry_sql : fr_pgs_fail_sql, id,
-                   status, error, retry_at, NULL, 0);
-}
-
-
-/* turned away for room here: not an attempt */
-
-void
-fr_pgs_release(const char *id, uint64_t retry_at)
-{
-    fr_pgs_outcome(fr_pgs_release_sql, id, 0, NULL, retry_at, NULL, 0);
-}
-
-
-static void
-fr_pgs_outcome(const char *sql, const char *id, int status,
-    const char *error, uint64_t at, const u_char *response, size_t len)
-{
-    int               i, n, lengths[5], binary[5] = { 0, 0, 0, 0, 0 };
-    char              st[16], when[24], *note;
-    const char       *values[5];
-    struct timespec   ts;
-
-    if (sql == fr_pgs_ack_sql || sql == fr_pgs_fail_sql) {
-        /* when it ended is a date */
-        clock_gettime(CLOCK_REALTIME, &ts);
-        at = (uint64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-    }
-
-    snprintf(st, sizeof(st), "%d", status);
-    snprintf(when, sizeof(when), "%llu", (unsigned long long) at);
-
-    values[0] = id;
-    lengths[0] = strlen(id);
-
-    if (sql == fr_pgs_release_sql) {
-        n = 3;
-        values[1] = when;
-        values[2] = fr_pgs_me;
-
-    } else {
-        n = 5;
-        values[1] = st;
-        values[3] = when;
-        values[4] = fr_pgs_me;
-
-        if (sql == fr_pgs_ack_sql) {
-            values[2] = response ? (const char *) response : "";
-            lengths[2] = (int) len;
-            binary[2] = 1;
-
-        } else {
-            values[2] = error ? error : "";
-        }
-    }
-
-    for (i = 1; i < n; i++) {
-        if (!binary[i]) {
-            lengths[i] = strlen(values[i]);
-        }
-    }
-
-    note = strdup(id);
-
-    if (fr_pg_send(sql, n, values, lengths, binary, FR_PG_KEEP,
-                   fr_pgs_outcome_done, note) != FR_OK)
-    {
-        free(note);
-        fr_log(FR_LOG_ALERT, 0, "invocation %s: its outcome is lost, it "
-               "runs again when its lease runs out", id);
-    }
-}
-
-
-static void
-fr_pgs_outcome_done(PGresult *res, void *data)
-{
-    char  *id = data;
-
-    if (res && fr_pg_ok(res) && strcmp(PQcmdTuples(res), "0") == 0) {
-        /* its lease ran out and another runner has it, or this was
-         * written already before a lost connection */
-        fr_log(FR_LOG_WARN, 0, "invocation %s: its outcome is not kept, "
-               "this runner's lease on it had run out", id ? id : "-");
-    }
-
-    free(id);
 }
 
 

@@ -21,6 +21,10 @@ int fr_store_kind(const char *store, int level);
 int fr_store_is_pg(const char *store);
 
 
+/* this runner, as its claims name it */
+extern char  fr_pgs_me[96];
+
+
 typedef void (*fr_pgs_batch_pt)(fr_link_t *reqs, int rc);
 typedef void (*fr_pgs_claim_pt)(const fr_inv_t *inv);
 
@@ -47,6 +51,7 @@ void fr_pgs_ack(const char *id, int status, const u_char *response,
 void fr_pgs_fail(const char *id, int status, const char *error,
     uint64_t retry_at);
 void fr_pgs_release(const char *id, uint64_t retry_at);
+size_t fr_pgs_outcomes(void);
 
 /* counts taken again from the store; results past retention removed */
 void fr_pgs_refresh(void (*each)(const char *function, int64_t n,

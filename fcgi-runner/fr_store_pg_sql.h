@@ -76,44 +76,48 @@
     "finished, next_at, params, body, response, error"
 
 
+/* a claim of what is due (queued, its time come), or (every second) of
+ * what another runner's lease no longer covers; each in its index */
+#define FR_PGS_CLAIM(due, order)                                             \
+    "WITH c AS (SELECT i.id, i.state AS was, i.claimed_by AS was_by,"        \
+    " r.lease FROM unnest($1::text[], $2::int[], $3::bigint[])"              \
+    " AS r(fn, room, lease), LATERAL (SELECT id, state, claimed_by"          \
+    " FROM faas.invocations WHERE function = r.fn AND " due                  \
+    " ORDER BY " order " LIMIT r.room FOR UPDATE SKIP LOCKED) i)"            \
+    " UPDATE faas.invocations v SET state = 1, attempts = v.attempts + 1,"   \
+    " started = $4::bigint, claimed_by = $5::text,"                          \
+    " claimed_until = now() + c.lease * interval '1 millisecond'"            \
+    " FROM c WHERE v.id = c.id RETURNING v.id, v.function, v.trigger,"       \
+    " v.state, v.attempts, v.status, v.created, v.started, v.finished,"      \
+    " v.next_at, v.params, v.body, NULL::bytea, NULL::text, c.was,"          \
+    " c.was_by"
+
 static const char  fr_pgs_claim_sql[] =
-    "WITH c AS (SELECT i.id, i.state AS was, i.claimed_by AS was_by,"
-    " r.lease FROM unnest($1::text[], $2::int[], $3::bigint[])"
-    " AS r(fn, room, lease), LATERAL (SELECT id, state, claimed_by"
-    " FROM faas.invocations WHERE function = r.fn"
-    " AND ((state = 0 AND next_at <= $4::bigint)"
-    " OR (state = 1 AND claimed_until <= now()))"
-    " ORDER BY next_at LIMIT r.room FOR UPDATE SKIP LOCKED) i)"
-    " UPDATE faas.invocations v SET state = 1, attempts = v.attempts + 1,"
-    " started = $4::bigint, claimed_by = $5::text,"
-    " claimed_until = now() + c.lease * interval '1 millisecond'"
-    " FROM c WHERE v.id = c.id RETURNING v.id, v.function, v.trigger,"
-    " v.state, v.attempts, v.status, v.created, v.started, v.finished,"
-    " v.next_at, v.params, v.body, NULL::bytea, NULL::text, c.was,"
-    " c.was_by";
+    FR_PGS_CLAIM("state = 0 AND next_at <= $4::bigint", "next_at");
 
-/* $1 id, $2 status, $3 response or error, $4 when, $5 this runner */
-static const char  fr_pgs_ack_sql[] =
-    "UPDATE faas.invocations SET state = 2, status = $2::int,"
-    " response = $3::bytea, finished = $4::bigint, error = NULL,"
+static const char  fr_pgs_reclaim_sql[] =
+    FR_PGS_CLAIM("state = 1 AND claimed_until <= now()", "claimed_until");
+
+/* outcomes, many at once: kind 0 done, 1 tried again at "at", 2 failed,
+ * 3 given back (not an attempt); only of rows this runner ($7) holds */
+static const char  fr_pgs_outcomes_sql[] =
+    "WITH u AS (SELECT * FROM unnest($1::text[], $2::int[], $3::int[],"
+    " $4::bigint[], $5::text[], $6::text[])"
+    " AS u(id, kind, status, at, error, response))"
+    " UPDATE faas.invocations v SET"
+    " state = CASE u.kind WHEN 0 THEN 2 WHEN 2 THEN 3 ELSE 0 END,"
+    " status = CASE WHEN u.kind = 3 THEN v.status ELSE u.status END,"
+    " response = CASE WHEN u.kind = 0 THEN decode(u.response, 'hex')"
+    " ELSE v.response END,"
+    " error = CASE u.kind WHEN 0 THEN NULL WHEN 3 THEN v.error"
+    " ELSE u.error END,"
+    " finished = CASE WHEN u.kind IN (0, 2) THEN u.at ELSE v.finished END,"
+    " next_at = CASE WHEN u.kind IN (1, 3) THEN u.at ELSE v.next_at END,"
+    " attempts = CASE WHEN u.kind = 3 THEN v.attempts - 1"
+    " ELSE v.attempts END,"
     " claimed_by = NULL, claimed_until = NULL"
-    " WHERE id = $1 AND state = 1 AND claimed_by = $5";
-
-static const char  fr_pgs_retry_sql[] =
-    "UPDATE faas.invocations SET state = 0, status = $2::int, error = $3,"
-    " next_at = $4::bigint, claimed_by = NULL, claimed_until = NULL"
-    " WHERE id = $1 AND state = 1 AND claimed_by = $5";
-
-static const char  fr_pgs_fail_sql[] =
-    "UPDATE faas.invocations SET state = 3, status = $2::int, error = $3,"
-    " finished = $4::bigint, claimed_by = NULL, claimed_until = NULL"
-    " WHERE id = $1 AND state = 1 AND claimed_by = $5";
-
-/* $1 id, $2 when, $3 this runner */
-static const char  fr_pgs_release_sql[] =
-    "UPDATE faas.invocations SET state = 0, attempts = attempts - 1,"
-    " next_at = $2::bigint, claimed_by = NULL, claimed_until = NULL"
-    " WHERE id = $1 AND state = 1 AND claimed_by = $3";
+    " FROM u WHERE v.id = u.id AND v.state = 1 AND v.claimed_by = $7"
+    " RETURNING v.id";
 
 static const char  fr_pgs_invoke_sql[] =
     "WITH " FR_PGS_DURABLE ","

@@ -750,7 +750,10 @@ sub start_postgres {
     as_user($uid, $gid, "$bin/pg_ctl", '-D', "$dir/data", '-l',
             "$dir/server.log", '-w', '-t', '30', '-o',
             "-k $dir -c listen_addresses='' -c max_connections=50 -c fsync="
-            . ($o{fsync} ? 'on' : 'off'), 'start') == 0
+            . ($o{fsync} ? 'on' : 'off')
+            . ($ENV{TEST_PG_SLOW_MS}
+               ? " -c log_min_duration_statement=$ENV{TEST_PG_SLOW_MS}" : ''),
+            'start') == 0
         or die "pg_ctl start failed:\n" . read_file("$dir/server.log");
 
     ($self->{pg_pid}) = read_file("$dir/data/postmaster.pid") =~ /^(\d+)/;

@@ -1,0 +1,309 @@
+/*
+ * Copyright (C) ngx_faas developers
+ *
+ * Outcomes to the PostgreSQL store (done, tried again, failed, given
+ * back), many in one statement: those of a round of events wait for
+ * the one before to be answered, then go together. One statement a
+ * round rather than one an invocation is what keeps the single
+ * connection free for the accepts. Kept across a lost connection;
+ * written only of the rows this runner still holds, so that sent twice
+ * is once; an outcome the store did not take (the lease ran out and
+ * another runner has it) is said in the log.
+ */
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "fr_buf.h"
+#include "fr_log.h"
+#include "fr_pg.h"
+#include "fr_store_pg.h"
+#include "fr_store_pg_sql.h"
+
+
+#define FR_PGS_OUT_MAX    512                 /* outcomes a statement */
+#define FR_PGS_OUT_BYTES  (8 * 1024 * 1024)   /* of responses, hex */
+
+
+enum {
+    FR_PGS_DONE = 0,
+    FR_PGS_RETRY,
+    FR_PGS_FAILED,
+    FR_PGS_GIVEN_BACK
+};
+
+
+typedef struct fr_pgs_out_s  fr_pgs_out_t;
+
+struct fr_pgs_out_s {
+    fr_pgs_out_t          *next;
+    int                    kind;
+    int                    status;
+    uint64_t               at;
+    char                   id[FR_INV_ID_LEN + 1];
+    char                   error[64];
+    size_t                 len;
+    u_char                 response[];
+};
+
+
+static void fr_pgs_out(int kind, const char *id, int status,
+    const char *error, uint64_t at, const u_char *response, size_t len);
+static void fr_pgs_flush(fr_timer_t *t);
+static void fr_pgs_flushed(PGresult *res, void *data);
+static void fr_pgs_free(fr_pgs_out_t *o);
+
+
+static fr_pgs_out_t   *fr_pgs_outs;           /* waiting */
+static fr_pgs_out_t  **fr_pgs_outs_last = &fr_pgs_outs;
+static int             fr_pgs_sending;        /* a statement in flight */
+static fr_timer_t      fr_pgs_timer = { .handler = fr_pgs_flush };
+
+
+void
+fr_pgs_ack(const char *id, int status, const u_char *response, size_t len)
+{
+    fr_pgs_out(FR_PGS_DONE, id, status, NULL, 0, response, len);
+}
+
+
+/* tried again at retry_at, or failed for good (0) */
+
+void
+fr_pgs_fail(const char *id, int status, const char *error, uint64_t retry_at)
+{
+    fr_pgs_out(retry_at ? FR_PGS_RETRY : FR_PGS_FAILED, id, status, error,
+               retry_at, NULL, 0);
+}
+
+
+/* turned away for room here, or claimed as the runner stops: not an
+ * attempt */
+
+void
+fr_pgs_release(const char *id, uint64_t retry_at)
+{
+    fr_pgs_out(FR_PGS_GIVEN_BACK, id, 0, NULL, retry_at, NULL, 0);
+}
+
+
+/* outcomes not yet sent to the store */
+
+size_t
+fr_pgs_outcomes(void)
+{
+    size_t         n;
+    fr_pgs_out_t  *o;
+
+    n = 0;
+
+    for (o = fr_pgs_outs; o; o = o->next) {
+        n++;
+    }
+
+    return n;
+}
+
+
+static void
+fr_pgs_out(int kind, const char *id, int status, const char *error,
+    uint64_t at, const u_char *response, size_t len)
+{
+    fr_pgs_out_t     *o;
+    struct timespec   ts;
+
+    o = calloc(1, sizeof(fr_pgs_out_t) + len);
+    if (o == NULL) {
+        fr_log(FR_LOG_ALERT, 0, "invocation %s: no memory for its outcome, "
+               "it runs again when its lease runs out", id);
+        return;
+    }
+
+    if (kind == FR_PGS_DONE || kind == FR_PGS_FAILED) {
+        /* when it ended is a date */
+        clock_gettime(CLOCK_REALTIME, &ts);
+        at = (uint64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+    }
+
+    o->kind = kind;
+    o->status = status;
+    o->at = at;
+    o->len = len;
+    snprintf(o->id, sizeof(o->id), "%s", id);
+    snprintf(o->error, sizeof(o->error), "%s", error ? error : "");
+
+    if (len) {
+        memcpy(o->response, response, len);
+    }
+
+    *fr_pgs_outs_last = o;
+    fr_pgs_outs_last = &o->next;
+
+    if (!fr_pgs_sending) {
+        fr_timer_add(&fr_pgs_timer, 0);
+    }
+}
+
+
+/* the waiting ones as arrays, one statement; the next when it is in */
+
+static void
+fr_pgs_flush(fr_timer_t *t)
+{
+    int            i, n, rc, lengths[7];
+    char           num[48];
+    size_t         bytes, k;
+    fr_buf_t       a[6];
+    const char    *values[7];
+    fr_pgs_out_t  *o, *batch, **last;
+
+    static const char  hex[] = "0123456789abcdef";
+
+    (void) t;
+
+    if (fr_pgs_sending || fr_pgs_outs == NULL) {
+        return;
+    }
+
+    /* the batch: the first ones, within bounds */
+    batch = fr_pgs_outs;
+    last = &fr_pgs_outs;
+    bytes = 0;
+
+    for (n = 0; *last && n < FR_PGS_OUT_MAX
+                && (n == 0 || bytes + (*last)->len < FR_PGS_OUT_BYTES / 2);
+         n++)
+    {
+        bytes += (*last)->len;
+        last = &(*last)->next;
+    }
+
+    fr_pgs_outs = *last;
+    *last = NULL;
+
+    if (fr_pgs_outs == NULL) {
+        fr_pgs_outs_last = &fr_pgs_outs;
+    }
+
+    memset(a, 0, sizeof(a));
+    rc = FR_OK;
+
+    for (i = 0; i < 6; i++) {
+        rc |= fr_buf_append(&a[i], "{", 1);
+    }
+
+    for (o = batch, i = 0; o; o = o->next, i++) {
+        if (i) {
+            for (k = 0; k < 6; k++) {
+                rc |= fr_buf_append(&a[k], ",", 1);
+            }
+        }
+
+        /* ids are hex, errors ours (no quote, no backslash) */
+        rc |= fr_buf_append(&a[0], "\"", 1);
+        rc |= fr_buf_append(&a[0], o->id, strlen(o->id));
+        rc |= fr_buf_append(&a[0], "\"", 1);
+
+        snprintf(num, sizeof(num), "%d", o->kind);
+        rc |= fr_buf_append(&a[1], num, strlen(num));
+        snprintf(num, sizeof(num), "%d", o->status);
+        rc |= fr_buf_append(&a[2], num, strlen(num));
+        snprintf(num, sizeof(num), "%llu", (unsigned long long) o->at);
+        rc |= fr_buf_append(&a[3], num, strlen(num));
+
+        rc |= fr_buf_append(&a[4], "\"", 1);
+        rc |= fr_buf_append(&a[4], o->error, strcspn(o->error, "\"\\"));
+        rc |= fr_buf_append(&a[4], "\"", 1);
+
+        rc |= fr_buf_append(&a[5], "\"", 1);
+
+        for (k = 0; k < o->len; k++) {
+            num[0] = hex[o->response[k] >> 4];
+            num[1] = hex[o->response[k] & 0xf];
+            rc |= fr_buf_append(&a[5], num, 2);
+        }
+
+        rc |= fr_buf_append(&a[5], "\"", 1);
+    }
+
+    for (i = 0; i < 6; i++) {
+        rc |= fr_buf_append(&a[i], "}", 1);
+        values[i] = (const char *) fr_buf_pos(&a[i]);
+        lengths[i] = (int) a[i].len;
+    }
+
+    values[6] = fr_pgs_me;
+    lengths[6] = strlen(fr_pgs_me);
+
+    if (rc == FR_OK) {
+        rc = fr_pg_send(fr_pgs_outcomes_sql, 7, values, lengths, NULL,
+                        FR_PG_KEEP, fr_pgs_flushed, batch);
+    }
+
+    for (i = 0; i < 6; i++) {
+        fr_buf_free(&a[i]);
+    }
+
+    if (rc != FR_OK) {
+        for (o = batch; o; o = o->next) {
+            fr_log(FR_LOG_ALERT, 0, "invocation %s: its outcome is lost, it "
+                   "runs again when its lease runs out", o->id);
+        }
+
+        fr_pgs_free(batch);
+        return;
+    }
+
+    fr_pgs_sending = n;
+}
+
+
+static void
+fr_pgs_flushed(PGresult *res, void *data)
+{
+    int            i, n;
+    fr_pgs_out_t  *o, *batch;
+
+    batch = data;
+    fr_pgs_sending = 0;
+
+    if (fr_pg_ok(res)) {
+        n = PQntuples(res);
+
+        for (o = batch; o; o = o->next) {
+            for (i = 0; i < n; i++) {
+                if (strcmp(PQgetvalue(res, i, 0), o->id) == 0) {
+                    break;
+                }
+            }
+
+            if (i == n) {
+                /* its lease ran out and another runner has it, or this
+                 * was written already before a lost connection */
+                fr_log(FR_LOG_WARN, 0, "invocation %s: its outcome is not "
+                       "kept, this runner's lease on it had run out",
+                       o->id);
+            }
+        }
+    }
+
+    fr_pgs_free(batch);
+
+    if (fr_pgs_outs) {
+        fr_timer_add(&fr_pgs_timer, 0);
+    }
+}
+
+
+static void
+fr_pgs_free(fr_pgs_out_t *o)
+{
+    fr_pgs_out_t  *next;
+
+    for ( /* void */ ; o; o = next) {
+        next = o->next;
+        free(o);
+    }
+}
