@@ -503,7 +503,7 @@ fr_inv_pg_connect(const char *uri)
 
     if (conn == NULL || PQstatus(conn) != CONNECTION_OK) {
         fr_log(FR_LOG_EMERG, 0, "cannot connect to the PostgreSQL store: %s",
-               conn ? PQerrorMessage(conn) : "no memory");
+               conn ? fr_pg_text(PQerrorMessage(conn)) : "no memory");
         PQfinish(conn);
         return NULL;
     }
@@ -529,7 +529,7 @@ fr_inv_pg_migrate(const char *uri)
 
     if (rc != FR_OK) {
         fr_log(FR_LOG_EMERG, 0, "the PostgreSQL store refused its schema: %s",
-               PQerrorMessage(conn));
+               fr_pg_text(PQerrorMessage(conn)));
     }
 
     PQclear(res);
@@ -574,7 +574,7 @@ fr_inv_pg_list(const char *uri, const char *function, int state,
 
     if (!fr_pg_ok(res)) {
         fr_log(FR_LOG_EMERG, 0, "cannot read the PostgreSQL store: %s",
-               PQerrorMessage(conn));
+               fr_pg_text(PQerrorMessage(conn)));
         PQclear(res);
         PQfinish(conn);
         return FR_ERROR;

@@ -179,6 +179,35 @@ fr_pg_waiting(void)
 }
 
 
+/* libpq's message on one line: its newlines and tabs as spaces, the
+ * last ones gone; in a buffer of its own, valid until the next call */
+
+const char *
+fr_pg_text(const char *msg)
+{
+    char    *p;
+    size_t   n;
+
+    static char  buf[512];
+
+    snprintf(buf, sizeof(buf), "%s", msg ? msg : "");
+
+    for (p = buf; *p; p++) {
+        if (*p == '\n' || *p == '\t' || *p == '\r') {
+            *p = ' ';
+        }
+    }
+
+    n = strlen(buf);
+
+    while (n && buf[n - 1] == ' ') {
+        buf[--n] = '\0';
+    }
+
+    return buf;
+}
+
+
 int
 fr_pg_ok(PGresult *res)
 {
@@ -417,7 +446,7 @@ fr_pg_setup_done(PGresult *res, void *data)
 
     if (!fr_pg_ok(res)) {
         fr_log(FR_LOG_ERR, 0, "the PostgreSQL store refused its schema: %s",
-               PQresultErrorMessage(res));
+               fr_pg_text(PQresultErrorMessage(res)));
         fr_pg_reported = 1;
         /* not now: after the backoff, from the failed command's return */
         fr_pg_state = FR_PG_SETUP;
@@ -537,7 +566,7 @@ fr_pg_results(void)
 
         if (res && !fr_pg_ok(res) && c != fr_pg_setup_cmd) {
             fr_log(FR_LOG_ERR, 0, "the PostgreSQL store: %s",
-                   PQresultErrorMessage(res));
+                   fr_pg_text(PQresultErrorMessage(res)));
         }
 
         if (c->done) {
@@ -662,7 +691,7 @@ fr_pg_lost(const char *what)
     if (what && !fr_pg_reported) {
         fr_log(FR_LOG_ERR, 0, "the PostgreSQL store: %s: %s; asynchronous "
                "invocations are refused (503) until it is back", what,
-               fr_pg_conn ? PQerrorMessage(fr_pg_conn) : "");
+               fr_pg_conn ? fr_pg_text(PQerrorMessage(fr_pg_conn)) : "");
         fr_pg_reported = 1;
     }
 

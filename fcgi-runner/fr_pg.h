@@ -46,6 +46,7 @@ int fr_pg_send(const char *sql, int n, const char *const *values,
     void *data);
 
 int fr_pg_ok(PGresult *res);
+const char *fr_pg_text(const char *msg);
 
 
 #endif /* FR_PG_H */

@@ -208,6 +208,10 @@ ok(FaasTest::wait_for(sub {
     @after;
 }, 20), 'it is back: accepted again');
 like($t{c}->runner_log, qr/the PostgreSQL store is back/, '... and said so');
+my @outage = $t{c}->runner_log
+             =~ /^(\S+ \S+ \[error\] [^\n]*until it is back)$/mg;
+is(scalar @outage, 1, 'the outage is said once, on one line')
+    or diag(join "\n", @outage);
 
 ok(FaasTest::wait_for(sub {
     %ran = ();
