@@ -27,6 +27,8 @@ my $dur = $ENV{BENCH_DURATION} // ($quick ? 2 : 8);
 my $rounds = $ENV{BENCH_ROUNDS} // ($quick ? 1 : 3);
 my $conns = $ENV{BENCH_CONNS} // 32;
 my $fleet_n = $ENV{BENCH_FLEET} // ($quick ? 10_000 : 100_000);
+# BENCH_STORE_ROWS=fleet: the fleet alone
+my $only_fleet = ($ENV{BENCH_STORE_ROWS} // '') eq 'fleet';
 
 my $B = $FaasTest::BUILD;
 alarm 3600;
@@ -152,7 +154,7 @@ for my $u ('/sqlite/evt', '/pg/evt') {
 # --- accept rate, each store; drained between rows -------------------------
 
 my %res;
-for my $round (1 .. $rounds) {
+for my $round ($only_fleet ? () : 1 .. $rounds) {
     for my $s (qw(sqlite pg)) {
         my $r = wrk("/$s/evt", $conns, $dur);
         push @{ $res{$s} }, $r;
@@ -169,7 +171,7 @@ my %p99 = map { $_ => median(map { $_->{p99} } @{ $res{$_} }) } keys %res;
 
 my $stamps = $t{pg}->functions_dir . '/evts/out/t';
 my @d;
-for my $i (1 .. 20) {
+for my $i ($only_fleet ? () : 1 .. 20) {
     my $before = () = FaasTest::read_file($stamps) =~ /\n/g;
     my $r = $n->http_get('/pg/evts');
     my $t202 = time;
@@ -218,12 +220,12 @@ my %per = map { my $nm = $_; $nm => scalar(() = $t{$nm}->runner_log
 
 # --- the report -------------------------------------------------------------
 
-my $out = sprintf "\nasync stores (wrk -c%d -d%ds, %d round(s), medians): "
+my $out = $only_fleet ? '' : sprintf "\nasync stores (wrk -c%d -d%ds, %d round(s), medians): "
     . "accept SQLite %.0f req/s p99 %.2f ms; PostgreSQL %.0f req/s p99 "
     . "%.2f ms; PostgreSQL / SQLite %.2f\n", $conns, $dur, $rounds,
     $rps{sqlite}, $p99{sqlite}, $rps{pg}, $p99{pg},
     $rps{sqlite} ? $rps{pg} / $rps{sqlite} : 0;
-$out .= sprintf "asynchronous, idle runner on PostgreSQL (NOTIFY): 202 to "
+$out .= $only_fleet ? '' : sprintf "asynchronous, idle runner on PostgreSQL (NOTIFY): 202 to "
     . "the function's start (CGI sh, default isolation) %.2f ms, median "
     . "of 20\n", $start_pg;
 $out .= sprintf "three runners, one PostgreSQL: %d accepted, %d run in "

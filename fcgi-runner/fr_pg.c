@@ -65,6 +65,7 @@ static void fr_pg_results(void);
 static void fr_pg_next(void);
 static void fr_pg_watch(uint32_t mask);
 static void fr_pg_lost(const char *what);
+static void fr_pg_close(void);
 static void fr_pg_setup_done(PGresult *res, void *data);
 static fr_pg_cmd_t *fr_pg_cmd(const char *sql, int n,
     const char *const *values, const int *lengths, const int *binary,
@@ -118,22 +119,7 @@ fr_pg_stop(void)
     fr_pg_cmd_t  *c;
 
     fr_timer_del(&fr_pg_timer);
-    fr_timer_del(&fr_pg_fail_timer);
-    fr_timer_del(&fr_pg_watchdog);
-    fr_io_forget(&fr_pg_ev);
-
-    if (fr_pg_conn) {
-        PQfinish(fr_pg_conn);
-        fr_pg_conn = NULL;
-    }
-
-    if (fr_pg_result) {
-        PQclear(fr_pg_result);
-        fr_pg_result = NULL;
-    }
-
-    fr_pg_state = FR_PG_DOWN;
-    fr_pg_broken = NULL;
+    fr_pg_close();
     free(fr_pg_uri);
     fr_pg_uri = NULL;
 
@@ -695,23 +681,7 @@ fr_pg_lost(const char *what)
         fr_pg_reported = 1;
     }
 
-    fr_io_forget(&fr_pg_ev);
-    fr_timer_del(&fr_pg_fail_timer);
-    fr_timer_del(&fr_pg_watchdog);
-    fr_pg_broken = NULL;
-
-    if (fr_pg_conn) {
-        PQfinish(fr_pg_conn);
-        fr_pg_conn = NULL;
-    }
-
-    if (fr_pg_result) {
-        PQclear(fr_pg_result);
-        fr_pg_result = NULL;
-    }
-
-    fr_pg_state = FR_PG_DOWN;
-    fr_pg_sent = 0;
+    fr_pg_close();
 
     /* the queue, less what may fail (and the setup: made again) */
     c = fr_pg_head;
@@ -752,4 +722,29 @@ fr_pg_lost(const char *what)
     fr_timer_add(&fr_pg_timer, fr_pg_backoff);
     fr_pg_backoff = fr_pg_backoff * 2 < FR_PG_BACKOFF_MAX
                     ? fr_pg_backoff * 2 : FR_PG_BACKOFF_MAX;
+}
+
+
+/* the connection, and what waits on it, gone; the queue stays */
+
+static void
+fr_pg_close(void)
+{
+    fr_io_forget(&fr_pg_ev);
+    fr_timer_del(&fr_pg_fail_timer);
+    fr_timer_del(&fr_pg_watchdog);
+    fr_pg_broken = NULL;
+
+    if (fr_pg_conn) {
+        PQfinish(fr_pg_conn);
+        fr_pg_conn = NULL;
+    }
+
+    if (fr_pg_result) {
+        PQclear(fr_pg_result);
+        fr_pg_result = NULL;
+    }
+
+    fr_pg_state = FR_PG_DOWN;
+    fr_pg_sent = 0;
 }
