@@ -541,12 +541,12 @@ fr_pgs_set_last_tick(const char *function, int64_t tick)
 int
 fr_pgs_claim(uint64_t now, fr_pgs_claim_pt each)
 {
-    int          n, room, rc, lengths[5];
-    char         snow[24];
+    int          n, room, rooms_sum, rc, lengths[6];
+    char         snow[24], ssum[16];
     fr_buf_t     names, rooms, leases;
     fr_link_t   *l;
     fr_func_t   *f;
-    const char  *values[5];
+    const char  *values[6];
     const char  *sql;
     char         num[32];
 
@@ -570,6 +570,7 @@ fr_pgs_claim(uint64_t now, fr_pgs_claim_pt each)
 
     rc = FR_OK;
     n = 0;
+    rooms_sum = 0;
 
     (void) fr_buf_append(&names, "{", 1);
     (void) fr_buf_append(&rooms, "{", 1);
@@ -593,6 +594,7 @@ fr_pgs_claim(uint64_t now, fr_pgs_claim_pt each)
 
         snprintf(num, sizeof(num), "%s%d", n ? "," : "", room);
         rc |= fr_buf_append(&rooms, num, strlen(num));
+        rooms_sum += room;
 
         snprintf(num, sizeof(num), "%s%lld", n ? "," : "",
                  (long long) (f->conf.timeout + f->conf.queue_timeout) * 2);
@@ -612,18 +614,21 @@ fr_pgs_claim(uint64_t now, fr_pgs_claim_pt each)
     values[2] = (const char *) fr_buf_pos(&leases);
     values[3] = snow;
     values[4] = fr_pgs_me;
+    snprintf(ssum, sizeof(ssum), "%d", rooms_sum);
+    values[5] = ssum;
 
     lengths[0] = (int) names.len;
     lengths[1] = (int) rooms.len;
     lengths[2] = (int) leases.len;
     lengths[3] = strlen(snow);
     lengths[4] = strlen(fr_pgs_me);
+    lengths[5] = strlen(ssum);
 
     if (n == 0) {
         rc = FR_DECLINED;
 
     } else if (rc == FR_OK) {
-        rc = fr_pg_send(sql, 5, values, lengths, NULL, FR_PG_BINARY,
+        rc = fr_pg_send(sql, 6, values, lengths, NULL, FR_PG_BINARY,
                         fr_pgs_claimed, (void *) sql);
         fr_pgs_claiming = (rc == FR_OK);
     }

@@ -77,13 +77,16 @@
 
 
 /* a claim of what is due (queued, its time come), or (every second) of
- * what another runner's lease no longer covers; each in its index */
+ * what another runner's lease no longer covers; each in its index. $6,
+ * the rooms' sum, bounds c for the planner: unbounded, it guessed
+ * thousands of rows and joined by a scan of the whole table */
 #define FR_PGS_CLAIM(due, order)                                             \
     "WITH c AS (SELECT i.id, i.state AS was, i.claimed_by AS was_by,"        \
     " r.lease FROM unnest($1::text[], $2::int[], $3::bigint[])"              \
     " AS r(fn, room, lease), LATERAL (SELECT id, state, claimed_by"          \
     " FROM faas.invocations WHERE function = r.fn AND " due                  \
-    " ORDER BY " order " LIMIT r.room FOR UPDATE SKIP LOCKED) i)"            \
+    " ORDER BY " order " LIMIT r.room FOR UPDATE SKIP LOCKED) i"             \
+    " LIMIT $6::int)"                                                        \
     " UPDATE faas.invocations v SET state = 1, attempts = v.attempts + 1,"   \
     " started = $4::bigint, claimed_by = $5::text,"                          \
     " claimed_until = now() + c.lease * interval '1 millisecond'"            \
