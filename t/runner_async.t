@@ -24,35 +24,11 @@ use Time::HiRes qw(sleep time);
 
 my $t = FaasTest->new;
 
-# records each invocation it gets in its folder's out/log
-my $rec = <<'EOF';
-#!/bin/sh
-body=$(cat)
-echo "$FAAS_INVOCATION_ID $FAAS_ATTEMPT $FAAS_TRIGGER $REQUEST_METHOD $body" >> out/log
-printf 'Content-Type: text/plain\r\n\r\nrecorded %s\n' "$body"
-EOF
-
-# crashes on its first two attempts
-my $flaky = <<'EOF';
-#!/bin/sh
-echo "$FAAS_INVOCATION_ID $FAAS_ATTEMPT" >> out/log
-[ "$FAAS_ATTEMPT" -ge 3 ] || kill -SEGV $$
-printf 'Content-Type: text/plain\r\n\r\nfine at last\n'
-EOF
-
-# never works
-my $doomed = <<'EOF';
-#!/bin/sh
-echo "$FAAS_INVOCATION_ID $FAAS_ATTEMPT" >> out/log
-printf 'Status: 500 Internal Server Error\r\nContent-Type: text/plain\r\n\r\nno\n'
-EOF
-
-# the destination: what it gets, one JSON document per line
-my $dest = <<'EOF';
-#!/bin/sh
-{ cat; echo; } >> out/log
-printf 'Content-Type: text/plain\r\n\r\nok\n'
-EOF
+# what each got, in its folder's out/log (FaasTest::async_script)
+my $rec = FaasTest::async_script('rec');
+my $flaky = FaasTest::async_script('flaky', 3);
+my $doomed = FaasTest::async_script('doomed');
+my $dest = FaasTest::async_script('dest');
 
 my %dir;
 $dir{rec} = $t->function('rec', "exec = ./run.sh\nmode = cgi\n",

@@ -20,31 +20,11 @@ use Test::More;
 use JSON::PP;
 use Time::HiRes qw(sleep time);
 
-my $rec = <<'EOF';
-#!/bin/sh
-body=$(cat)
-echo "$FAAS_INVOCATION_ID $FAAS_ATTEMPT $FAAS_TRIGGER $REQUEST_METHOD $body" >> out/log
-printf 'Content-Type: text/plain\r\n\r\nrecorded %s\n' "$body"
-EOF
-
-my $flaky = <<'EOF';
-#!/bin/sh
-echo "$FAAS_INVOCATION_ID $FAAS_ATTEMPT" >> out/log
-[ "$FAAS_ATTEMPT" -ge 2 ] || kill -SEGV $$
-printf 'Content-Type: text/plain\r\n\r\nfine at last\n'
-EOF
-
-my $doomed = <<'EOF';
-#!/bin/sh
-echo "$FAAS_INVOCATION_ID $FAAS_ATTEMPT" >> out/log
-printf 'Status: 500 Internal Server Error\r\nContent-Type: text/plain\r\n\r\nno\n'
-EOF
-
-my $dest = <<'EOF';
-#!/bin/sh
-{ cat; echo; } >> out/log
-printf 'Content-Type: text/plain\r\n\r\nok\n'
-EOF
+# what each got, in its folder's out/log (FaasTest::async_script)
+my $rec = FaasTest::async_script('rec');
+my $flaky = FaasTest::async_script('flaky', 2);
+my $doomed = FaasTest::async_script('doomed');
+my $dest = FaasTest::async_script('dest');
 
 sub contract {
     my ($kind) = @_;
@@ -232,12 +212,9 @@ EOF
     $t->done;
 }
 
-for my $kind ('sqlite', 'postgresql') {
-    SKIP: {
-        skip 'no PostgreSQL server here (postgresql-15)', 1
-            if $kind eq 'postgresql' && !FaasTest::pg_bin();
-        contract($kind);
-    }
-}
+FaasTest::need(FaasTest::pg_bin(), 'a PostgreSQL server (postgresql-15, '
+               . 'make test-deps)');
+
+contract($_) for 'sqlite', 'postgresql';
 
 done_testing;

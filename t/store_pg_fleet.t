@@ -23,8 +23,8 @@ use FaasTest;
 use Test::More;
 use Time::HiRes qw(sleep time);
 
-plan skip_all => 'no PostgreSQL server here (postgresql-15)'
-    unless FaasTest::pg_bin();
+FaasTest::need(FaasTest::pg_bin(), 'a PostgreSQL server (postgresql-15, '
+               . 'make test-deps)');
 
 my $db = FaasTest->new;
 my $uri = $db->start_postgres;

@@ -719,6 +719,35 @@ sub stop_php_fpm {
         or do { kill 'KILL', $pid; waitpid($pid, 0) };
 }
 
+# --- asynchronous invocations: functions that say what they got -----------
+
+# CGI scripts writing to out/log in their folder: rec records each
+# invocation (id, attempt, trigger, method, body); flaky crashes until
+# attempt $ok_at; doomed answers 500 every time; dest keeps each JSON
+# document it is sent, one a line
+sub async_script {
+    my ($name, $ok_at) = @_;
+    my %s = (
+        rec => q{body=$(cat)
+echo "$FAAS_INVOCATION_ID $FAAS_ATTEMPT $FAAS_TRIGGER $REQUEST_METHOD $body" >> out/log
+printf 'Content-Type: text/plain\r\n\r\nrecorded %s\n' "$body"
+},
+        flaky => q{echo "$FAAS_INVOCATION_ID $FAAS_ATTEMPT" >> out/log
+[ "$FAAS_ATTEMPT" -ge OK_AT ] || kill -SEGV $$
+printf 'Content-Type: text/plain\r\n\r\nfine at last\n'
+},
+        doomed => q{echo "$FAAS_INVOCATION_ID $FAAS_ATTEMPT" >> out/log
+printf 'Status: 500 Internal Server Error\r\nContent-Type: text/plain\r\n\r\nno\n'
+},
+        dest => q{{ cat; echo; } >> out/log
+printf 'Content-Type: text/plain\r\n\r\nok\n'
+},
+    );
+    my $body = $s{$name} // die "no async script $name";
+    $body =~ s/OK_AT/$ok_at \/\/ 2/e;
+    return "#!/bin/sh\n$body";
+}
+
 # --- PostgreSQL, for the shared store --------------------------------------
 
 # a server of the test's own: initdb and pg_ctl in PREFIX/pg (as the
