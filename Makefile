@@ -30,16 +30,17 @@ TEST_BINS  := $(BUILD)/t/testfn $(BUILD)/t/codec_test $(BUILD)/t/cgi \
 # what building and running need (make deps): the compiler, nginx and
 # the headers of its dev tree (PCRE2, OpenSSL, zlib, as Debian's nginx is
 # configured), libfcgi for the C example, SQLite for the runner's store,
-# the time zones of schedules, php-cgi for the PHP example
+# the time zones of schedules, php-cgi and python3 for the examples
 DEPS := gcc libc6-dev nginx nginx-dev libpcre2-dev libssl-dev zlib1g-dev \
-        libfcgi-dev libsqlite3-dev libpq-dev tzdata php-cgi
+        libfcgi-dev libsqlite3-dev libpq-dev tzdata php-cgi python3
 
 # what only the tests and the bench need (make test-deps): never on a
 # production host unless asked for
 TEST_DEPS := spawn-fcgi libfcgi-bin wrk php-fpm fcgiwrap clang \
              libclang-rt-14-dev curl openssl strace prometheus sqlite3 \
              systemd dokuwiki debhelper dpkg-dev lintian chromium \
-             libimage-png-libpng-perl postgresql-15
+             libimage-png-libpng-perl postgresql-15 python3-flask \
+             gunicorn
 
 .PHONY: all module runner functions deps test-deps test run install \
         uninstall bench lint clean nginx-builds soak fuzz deb
@@ -71,7 +72,12 @@ $(MODULE): $(MODULE_SRC)
 	    || { cat $(BUILD)/module.log; exit 1; }
 	cp $(BUILD)/nginx/objs/ngx_http_faas_module.so $@
 
-runner: $(BUILD)/fcgi-runner $(BUILD)/faas-init
+runner: $(BUILD)/fcgi-runner $(BUILD)/faas-init $(BUILD)/faas_wsgi.py
+
+# the Python runtime's driver, read by the runner from beside it
+$(BUILD)/faas_wsgi.py: functions/runtimes/python/faas_wsgi.py
+	@mkdir -p $(BUILD)
+	cp $< $@
 
 $(BUILD)/fcgi-runner: $(RUNNER_SRC) $(RUNNER_HDR)
 	@mkdir -p $(BUILD)
@@ -299,6 +305,7 @@ install: module runner
 	    $(DESTDIR)/etc/nginx/modules-enabled/50-mod-http-faas.conf
 	$(call install_new,0755,$(BUILD)/fcgi-runner,$(DESTDIR)/usr/sbin/fcgi-runner)
 	$(call install_new,0755,$(BUILD)/faas-init,$(DESTDIR)/usr/lib/faas/faas-init)
+	$(call install_new,0644,$(BUILD)/faas_wsgi.py,$(DESTDIR)/usr/lib/faas/faas_wsgi.py)
 	install -D -m 0644 conf/fcgi-runner.service \
 	    $(DESTDIR)/lib/systemd/system/fcgi-runner.service
 	install -D -m 0644 conf/fcgi-runner.socket \
@@ -350,7 +357,7 @@ uninstall:
 	    $(DESTDIR)/etc/nginx/modules-enabled/50-mod-http-faas.conf \
 	    $(DESTDIR)/usr/share/nginx/modules-available/mod-http-faas.conf \
 	    $(DESTDIR)/usr/sbin/fcgi-runner \
-	    $(DESTDIR)/usr/lib/faas/faas-init \
+	    $(DESTDIR)/usr/lib/faas/faas-init $(DESTDIR)/usr/lib/faas/faas_wsgi.py \
 	    $(DESTDIR)/lib/systemd/system/fcgi-runner.service \
 	    $(DESTDIR)/lib/systemd/system/fcgi-runner.socket \
 	    $(DESTDIR)/usr/share/doc/ngx-faas/examples/faas-site.conf \

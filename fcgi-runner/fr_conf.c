@@ -95,6 +95,9 @@ static const fr_conf_key_t  fr_conf_keys[] = {
     { "schedule_catchup", FR_CONF_STR, FR_F(schedule_catchup) },
     { "document_root",  FR_CONF_STR,   FR_F(document_root) },
     { "index",          FR_CONF_STR,   FR_F(index) },
+    { "runtime",        FR_CONF_STR,   FR_F(runtime) },
+    { "app",            FR_CONF_STR,   FR_F(app) },
+    { "python.path",    FR_CONF_STR,   FR_F(python_path) },
     { "async_max_queued", FR_CONF_NUM, FR_F(async_max_queued) },
 
     { NULL, 0, 0, 0 }
@@ -166,6 +169,9 @@ fr_fconf_merge(fr_fconf_t *fc, const fr_fconf_t *prev)
     fr_merge_str(schedule_catchup);
     fr_merge_str(document_root);
     fr_merge_str(index);
+    fr_merge_str(runtime);
+    fr_merge_str(app);
+    fr_merge_str(python_path);
 
     fr_merge(mode, FR_MODE_FASTCGI);
     fr_merge(max_instances, 4);
@@ -222,6 +228,9 @@ fr_fconf_free(fr_fconf_t *fc)
     free(fc->schedule_catchup);
     free(fc->document_root);
     free(fc->index);
+    free(fc->runtime);
+    free(fc->app);
+    free(fc->python_path);
 
     for (i = 0; i < fc->nenv; i++) {
         free(fc->env[i]);

@@ -57,6 +57,9 @@ typedef struct {
     char                  *schedule_catchup;   /* on, off (NULL) */
     char                  *document_root;   /* scripts run by path */
     char                  *index;           /* NULL: index.php */
+    char                  *runtime;         /* python; NULL: exec */
+    char                  *app;             /* python: module:callable */
+    char                  *python_path;     /* python: sys.path */
     char                 **env;             /* "NAME=VALUE", NULL ended */
     int                    nenv;
     int                    lines[FR_FKEYS]; /* where each key was set */

@@ -29,6 +29,7 @@
 #include "fr_func.h"
 #include "fr_isolate.h"
 #include "fr_proto.h"
+#include "fr_runtime.h"
 #include "fr_spawn.h"
 #include "fr_tenant.h"
 
@@ -491,7 +492,10 @@ fr_func_configure(fr_func_t *f, int test)
 
     /* every problem of the file is told at once: none hides another */
 
-    if (fc->exec == NULL) {
+    if (fc->runtime) {
+        problems += fr_runtime_configure(f);
+
+    } else if (fc->exec == NULL) {
         fr_log(FR_LOG_ERR, 0, "no \"exec\" in %s/function.conf", f->dir);
         problems++;
 

@@ -26,6 +26,7 @@
 #include "fr_fcgi.h"
 #include "fr_log.h"
 #include "fr_meter.h"
+#include "fr_pids.h"
 #include "fr_proto.h"
 
 

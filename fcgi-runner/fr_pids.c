@@ -3,12 +3,16 @@
  *
  * Sets of pids (sorted, searched without a system call) and a process's
  * pid namespace: what a sweep of a function's namespace checks the
- * runner's own children against (fr_proto.c).
+ * runner's own children against (fr_proto.c); a process's parent and
+ * session.
  */
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "fr_pids.h"
 
@@ -50,4 +54,61 @@ fr_pid_cmp(const void *a, const void *b)
     pid_t  x = *(const pid_t *) a, y = *(const pid_t *) b;
 
     return (x > y) - (x < y);
+}
+
+
+/* a process's state, parent and session, from /proc/PID/stat; or -1 */
+
+pid_t
+fr_proc_stat(pid_t pid, char *state, pid_t *ppid)
+{
+    int       fd, parent, pgrp, sid;
+    char      path[64], buf[512], *p;
+    ssize_t   n;
+
+    *state = 'X';
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int) pid);
+
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd == -1) {
+        return -1;
+    }
+
+    n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+
+    if (n <= 0) {
+        return -1;
+    }
+
+    buf[n] = '\0';
+
+    /* "pid (comm) state ppid pgrp session ...": comm may hold anything */
+    p = strrchr(buf, ')');
+
+    if (p == NULL
+        || sscanf(p + 1, " %c %d %d %d", state, &parent, &pgrp, &sid) != 4)
+    {
+        *state = 'X';
+        return -1;
+    }
+
+    *ppid = parent;
+
+    return sid;
+}
+
+
+/* a live process's session and parent; or -1 */
+
+pid_t
+fr_proc_session(pid_t pid, pid_t *ppid)
+{
+    char   state;
+    pid_t  sid;
+
+    sid = fr_proc_stat(pid, &state, ppid);
+
+    /* one dead already is process 1's to reap */
+    return (state == 'Z' || state == 'X') ? -1 : sid;
 }

@@ -53,12 +53,11 @@ static ino_t   fr_sweep_ns;
 
 static void fr_proto_put(char *msg, size_t *len, const char *s);
 static int fr_proto_answer(fr_proto_t *p, int32_t r[2]);
+static ssize_t fr_proto_recv(fr_proto_t *p, int32_t r[2]);
 static int fr_proto_new_child(fr_proto_t *p, pid_t pid);
 static int fr_proto_sweep(fr_proto_t *p);
 static int fr_proto_look(fr_proto_t *p, pid_t parent, int top, pid_t *pid,
     int *pfd, int *n);
-static pid_t fr_proto_session(pid_t pid, pid_t *ppid);
-static void fr_proto_idle(fr_timer_t *t);
 static void fr_proto_idle_again(fr_proto_t *p);
 static void fr_proto_free(fr_proto_t *p);
 
@@ -152,6 +151,7 @@ fr_proto_new(fr_func_t *f, int *child_fd)
     p->generation = f->generation;
     p->nkept = fr_isolate_kept(f, p->kept_dev, p->kept_ino);
     p->fd = sv[0];
+    p->io.fd = -1;
     p->timer.handler = fr_proto_idle;
     p->timer.data = p;
     fr_list_insert_tail(&fr_runner.protos, &p->link);
@@ -257,7 +257,8 @@ fr_proto_fork(fr_proto_t *p, char **env, int fd[3], int *exec_fd)
     /* "N", the path, its N arguments, the environment */
     f = p->func;
 
-    for (argc = 0; f->argv[argc]; argc++) { /* void */ }
+    /* a zygote runs no program: it is one */
+    for (argc = 0; !p->zygote && f->argv[argc]; argc++) { /* void */ }
 
     snprintf(count, sizeof(count), "%d", argc);
     len = strlen(count) + strlen(f->exec_path) + 2;
@@ -402,7 +403,7 @@ fr_proto_answer(fr_proto_t *p, int32_t r[2])
         return FR_ERROR;
     }
 
-    len = recv(p->fd, r, 2 * sizeof(int32_t), MSG_DONTWAIT | MSG_TRUNC);
+    len = fr_proto_recv(p, r);
 
     if (len != (ssize_t) (2 * sizeof(int32_t))) {
         gone = (len == 0 || (len == -1 && errno == ECONNRESET));
@@ -413,6 +414,50 @@ fr_proto_answer(fr_proto_t *p, int32_t r[2])
     }
 
     return FR_OK;
+}
+
+
+/*
+ * A zygote's worker is in the function's pid namespace, where the
+ * zygote is too: the worker answers itself, and its pid as the runner
+ * sees it is the one the kernel attaches (SO_PASSCRED).
+ */
+
+static ssize_t
+fr_proto_recv(fr_proto_t *p, int32_t r[2])
+{
+    ssize_t          len;
+    struct ucred     cred;
+    struct iovec     iov;
+    struct msghdr    mh;
+    struct cmsghdr  *cm;
+    union {
+        struct cmsghdr  align;
+        char            buf[CMSG_SPACE(sizeof(struct ucred))];
+    } ctl;
+
+    iov.iov_base = r;
+    iov.iov_len = 2 * sizeof(int32_t);
+
+    memset(&mh, 0, sizeof(mh));
+    mh.msg_iov = &iov;
+    mh.msg_iovlen = 1;
+    mh.msg_control = ctl.buf;
+    mh.msg_controllen = sizeof(ctl.buf);
+
+    len = recvmsg(p->fd, &mh, MSG_DONTWAIT | MSG_TRUNC);
+    cm = CMSG_FIRSTHDR(&mh);
+
+    if (p->zygote && len == (ssize_t) iov.iov_len && r[0] > 0) {
+        if (cm == NULL || cm->cmsg_type != SCM_CREDENTIALS) {
+            return -1;
+        }
+
+        memcpy(&cred, CMSG_DATA(cm), sizeof(cred));
+        r[0] = cred.pid;
+    }
+
+    return len;
 }
 
 
@@ -500,6 +545,9 @@ fr_proto_release(fr_proto_t *p, int sweep)
 int
 fr_proto_strays(fr_proto_t *p)
 {
+    /* a zygote's workers are in its prototype's namespace */
+    p = p->parent ? p->parent : p;
+
     if (p->init == 0) {
         return FR_OK;
     }
@@ -643,7 +691,7 @@ fr_proto_look(fr_proto_t *p, pid_t parent, int top, pid_t *pid, int *pfd,
             continue;
         }
 
-        sid = fr_proto_session(child, &ppid);
+        sid = fr_proc_session(child, &ppid);
 
         if (sid <= 0 || ppid != parent) {
             continue;
@@ -681,7 +729,7 @@ fr_proto_look(fr_proto_t *p, pid_t parent, int top, pid_t *pid, int *pfd,
             continue;
         }
 
-        k = (fr_proto_session(child, &ppid) == sid && ppid == parent
+        k = (fr_proc_session(child, &ppid) == sid && ppid == parent
              && syscall(SYS_pidfd_send_signal, f, SIGSTOP, NULL, 0) == 0);
 
         if (!k) {
@@ -705,63 +753,6 @@ fr_proto_look(fr_proto_t *p, pid_t parent, int top, pid_t *pid, int *pfd,
 
 
 
-/* a live process's session and parent; or -1 */
-
-static pid_t
-fr_proto_session(pid_t pid, pid_t *ppid)
-{
-    char   state;
-    pid_t  sid;
-
-    sid = fr_proc_stat(pid, &state, ppid);
-
-    /* one dead already is process 1's to reap */
-    return (state == 'Z' || state == 'X') ? -1 : sid;
-}
-
-
-/* a process's state, parent and session, from /proc/PID/stat; or -1 */
-
-pid_t
-fr_proc_stat(pid_t pid, char *state, pid_t *ppid)
-{
-    int       fd, parent, pgrp, sid;
-    char      path[64], buf[512], *p;
-    ssize_t   n;
-
-    *state = 'X';
-    snprintf(path, sizeof(path), "/proc/%d/stat", (int) pid);
-
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd == -1) {
-        return -1;
-    }
-
-    n = read(fd, buf, sizeof(buf) - 1);
-    close(fd);
-
-    if (n <= 0) {
-        return -1;
-    }
-
-    buf[n] = '\0';
-
-    /* "pid (comm) state ppid pgrp session ...": comm may hold anything */
-    p = strrchr(buf, ')');
-
-    if (p == NULL
-        || sscanf(p + 1, " %c %d %d %d", state, &parent, &pgrp, &sid) != 4)
-    {
-        *state = 'X';
-        return -1;
-    }
-
-    *ppid = parent;
-
-    return sid;
-}
-
-
 /* a fork it could not make: its idle time goes on */
 
 static void
@@ -773,7 +764,7 @@ fr_proto_idle_again(fr_proto_t *p)
 }
 
 
-static void
+void
 fr_proto_idle(fr_timer_t *t)
 {
     fr_proto_t  *p;
@@ -799,6 +790,14 @@ fr_proto_retire(fr_proto_t *p)
 {
     if (p->func && p->func->proto == p) {
         p->func->proto = NULL;
+    }
+
+    if (p->func && p->func->zygote == p) {
+        p->func->zygote = NULL;
+    }
+
+    if (p->io.fd != -1) {
+        fr_io_forget(&p->io);
     }
 
     p->func = NULL;
@@ -833,8 +832,12 @@ fr_proto_free(fr_proto_t *p)
     }
 
     fr_list_remove(&p->link);
+
+    /* the namespace its workers were in lives no longer for them */
+    fr_proto_release(p->parent, 0);
+
     free(p->name);
-    free(p);
+    fr_free_later(p);
 }
 
 

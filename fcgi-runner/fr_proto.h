@@ -23,6 +23,10 @@ struct fr_proto_s {
     dev_t                  kept_dev[FR_ISOLATE_KEEP];
     ino_t                  kept_ino[FR_ISOLATE_KEEP];
     unsigned               retired:1;
+    unsigned               zygote:1;    /* a runtime's (fr_runtime.c) */
+    unsigned               ready:1;     /* its app loaded */
+    fr_proto_t            *parent;      /* the zygote's prototype */
+    fr_io_t                io;          /* the zygote's, until ready */
     uint64_t               forks;
     fr_timer_t             timer;       /* prototype_idle_timeout */
     fr_link_t              link;        /* in fr_runner.protos */
@@ -39,7 +43,7 @@ int fr_proto_strays(fr_proto_t *p);
 void fr_proto_retire(fr_proto_t *p);
 int fr_proto_reaped(pid_t pid, int status);
 void fr_protos_stop(void);
-pid_t fr_proc_stat(pid_t pid, char *state, pid_t *ppid);
+void fr_proto_idle(fr_timer_t *t);
 
 
 #endif /* FR_PROTO_H */

@@ -27,6 +27,7 @@
 #include "fr_pool.h"
 #include "fr_proxy.h"
 #include "fr_request.h"
+#include "fr_runtime.h"
 
 
 #define FR_PARAMS_MAX     (256 * 1024)
@@ -72,6 +73,7 @@ fr_proxy_init(void)
     fr_runner.signal.fd = -1;
 
     fr_isolate_find_init();
+    fr_runtime_init();
 }
 
 

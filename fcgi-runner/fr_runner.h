@@ -297,6 +297,9 @@ struct fr_func_s {
     uint64_t               throttled_until; /* msec */
     fr_timer_t             timer;           /* end of the throttle */
     fr_proto_t            *proto;           /* its workers fork from */
+    fr_proto_t            *zygote;          /* a runtime's: app loaded */
+    unsigned               zygote_failed;   /* in generation - 1 */
+    unsigned               zygote_spawning:1;
 };
 
 

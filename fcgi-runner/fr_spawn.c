@@ -71,6 +71,10 @@ typedef struct {
  * waits (CLONE_VFORK) until it has exec'ed: only one child at a time
  * uses this stack.
  */
+/* a runtime's zygote for f, set by fr_runtime.c (higher up) */
+fr_proto_t  *(*fr_spawn_zygote)(fr_func_t *f);
+
+
 static u_char  fr_child_stack[64 * 1024] __attribute__((aligned(16)));
 
 
@@ -152,6 +156,16 @@ fr_spawn(fr_func_t *f, const fr_buf_t *params, int fd[3], int *exec_fd,
     if (env == NULL) {
         fr_log(FR_LOG_ALERT, errno, "malloc() failed");
         return -1;
+    }
+
+    /* a runtime's worker forks from its zygote, the app loaded */
+    p = fr_spawn_zygote ? fr_spawn_zygote(f) : NULL;
+    pid = p ? fr_proto_fork(p, env, fd, exec_fd) : -1;
+
+    if (pid > 0) {
+        *proto = p;
+        free(env);
+        return pid;
     }
 
     p = fr_proto_wanted(f) ? fr_spawn_proto(f) : NULL;

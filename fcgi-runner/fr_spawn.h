@@ -15,6 +15,8 @@
 
 int fr_spawn_pipe(int p[2], int ours, ino_t *ino);
 void fr_spawn_close(int *fd, int n);
+extern fr_proto_t  *(*fr_spawn_zygote)(fr_func_t *f);
+
 pid_t fr_spawn(fr_func_t *f, const fr_buf_t *params, int fd[3],
     int *exec_fd, fr_proto_t **proto);
 void fr_spawn_kill_strays(fr_worker_t *w);

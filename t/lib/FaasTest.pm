@@ -146,6 +146,7 @@ sub function {
     write_file("$dir/function.conf", $conf);
 
     for my $f (keys %files) {
+        make_path("$dir/$1") if $f =~ m{^(.*)/};
         write_file("$dir/$f", $files{$f});
         chmod(($files{$f} =~ /^#!/ ? 0755 : 0644), "$dir/$f");
     }

@@ -1,0 +1,466 @@
+/*
+ * Copyright (C) ngx_faas developers
+ *
+ * Runtimes: functions that name an application rather than a program.
+ * "runtime = python" serves the WSGI application "app" with our driver
+ * (functions/runtimes/python/faas_wsgi.py), read once at start from
+ * beside the runner's binary, else where "make install" puts it, and
+ * given to /usr/bin/python3 on its command line: no path of the runner
+ * need be the function's to read.
+ *
+ * A worker started as any other (by the prototype, or the runner)
+ * imports the application itself: a cold start. So the first spawn of
+ * such a function also starts its zygote: the same driver, started as
+ * a worker is (the function's user, limits, namespaces and folder) but
+ * on a SOCK_SEQPACKET socket, which imports the application once and
+ * then forks each worker the runner asks for, as a prototype does
+ * (fr_proto.c, with the same messages and checks): its workers start
+ * with the application loaded. The zygote is the runner's child, its
+ * workers too (CLONE_PARENT): reaped, metered, killed as every worker.
+ * Until it says it is ready (the runner does not wait for it), the
+ * function's workers start cold; one that cannot import the
+ * application, starts threads while importing it, or takes longer than
+ * the function's timeout is not tried again until the function changes.
+ */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fr_folder.h"
+#include "fr_log.h"
+#include "fr_proto.h"
+#include "fr_runtime.h"
+#include "fr_spawn.h"
+
+
+#define FR_RUNTIME_NAME    "faas_wsgi.py"
+#define FR_RUNTIME_PATH    "/usr/lib/faas/" FR_RUNTIME_NAME
+#define FR_RUNTIME_PYTHON  "/usr/bin/python3"
+#define FR_RUNTIME_MAX     (100 * 1024)     /* under MAX_ARG_STRLEN */
+
+
+static int fr_runtime_name(const char *s, size_t len);
+static int fr_runtime_argv(fr_func_t *f);
+static void fr_runtime_start(fr_func_t *f);
+static void fr_runtime_ready(fr_io_t *io, uint32_t events);
+static void fr_runtime_late(fr_timer_t *t);
+static void fr_runtime_failed(fr_proto_t *p, const char *why);
+static void fr_runtime_free_args(char **args);
+
+
+static char  *fr_runtime_python;    /* the driver's source */
+static int    fr_runtime_null = -1;
+
+
+void
+fr_runtime_init(void)
+{
+    int          fd;
+    char         self[PATH_MAX], path[PATH_MAX + 16], *slash;
+    ssize_t      n;
+    struct stat  st;
+
+    fr_spawn_zygote = fr_runtime_proto;
+
+    n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+    self[n > 0 ? n : 0] = '\0';
+    slash = strrchr(self, '/');
+
+    fd = -1;
+
+    if (slash) {
+        *slash = '\0';
+        snprintf(path, sizeof(path), "%s/" FR_RUNTIME_NAME, self);
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    }
+
+    if (fd == -1) {
+        snprintf(path, sizeof(path), FR_RUNTIME_PATH);
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    }
+
+    if (fd == -1 || fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)
+        || st.st_size <= 0 || st.st_size > FR_RUNTIME_MAX
+        || (fr_runtime_python = malloc(st.st_size + 1)) == NULL
+        || read(fd, fr_runtime_python, st.st_size) != st.st_size)
+    {
+        free(fr_runtime_python);
+        fr_runtime_python = NULL;
+
+    } else {
+        fr_runtime_python[st.st_size] = '\0';
+    }
+
+    if (fd != -1) {
+        close(fd);
+    }
+}
+
+
+/*
+ * The keys of a function with a runtime; its command line. Returns
+ * the problems found.
+ */
+
+int
+fr_runtime_configure(fr_func_t *f)
+{
+    int          problems;
+    char        *colon, **paths;
+    size_t       i;
+    fr_fconf_t  *fc;
+
+    fc = &f->conf;
+    problems = 0;
+
+    if (strcmp(fc->runtime, "python") != 0) {
+        fr_log(FR_LOG_ERR, 0, "%s/function.conf:%d: unknown runtime \"%s\": "
+               "python%s", f->dir, fr_fconf_line(fc, "runtime"), fc->runtime,
+               strcmp(fc->runtime, "php") == 0
+               ? " (PHP runs with exec = php-cgi; runtime = php is not "
+                 "in this version)" : "");
+        return 1;
+    }
+
+    if (fc->exec || fc->script || fc->document_root
+        || fc->mode != FR_MODE_FASTCGI)
+    {
+        fr_log(FR_LOG_ERR, 0, "%s/function.conf:%d: runtime = python "
+               "runs its app: no exec, script, document_root, nor mode = cgi",
+               f->dir, fr_fconf_line(fc, "runtime"));
+        problems++;
+    }
+
+    colon = fc->app ? strchr(fc->app, ':') : NULL;
+
+    if (fc->app == NULL
+        || !fr_runtime_name(fc->app, colon ? (size_t) (colon - fc->app)
+                                           : strlen(fc->app))
+        || (colon && !fr_runtime_name(colon + 1, strlen(colon + 1))))
+    {
+        fr_log(FR_LOG_ERR, 0, "%s/function.conf:%d: runtime = python needs "
+               "app = module:callable (a dotted module of the function's "
+               "folder; its WSGI application)", f->dir,
+               fr_fconf_line(fc, fc->app ? "app" : "runtime"));
+        problems++;
+    }
+
+    if (fc->python_path) {
+        if (fr_split_args(fc->python_path, &paths) < 0) {
+            paths = NULL;
+        }
+
+        for (i = 0; paths == NULL || paths[i]; i++) {
+            if (paths == NULL || paths[i][0] == '/'
+                || strcmp(paths[i], "..") == 0
+                || strncmp(paths[i], "../", 3) == 0
+                || strstr(paths[i], "/../")
+                || (strlen(paths[i]) >= 3
+                    && strcmp(paths[i] + strlen(paths[i]) - 3, "/..") == 0))
+            {
+                fr_log(FR_LOG_ERR, 0, "%s/function.conf:%d: python.path: "
+                       "folders of the function's, relative to it, never "
+                       "above it", f->dir, fr_fconf_line(fc, "python.path"));
+                problems++;
+                break;
+            }
+        }
+
+        fr_runtime_free_args(paths);
+    }
+
+    if (fr_runtime_python == NULL) {
+        fr_log(FR_LOG_ERR, 0, "function \"%s\": runtime = python needs "
+               FR_RUNTIME_NAME " beside the runner or at " FR_RUNTIME_PATH,
+               f->name);
+        problems++;
+    }
+
+    if (problems == 0 && fr_runtime_argv(f) != FR_OK) {
+        fr_log(FR_LOG_ALERT, errno, "malloc() failed");
+        problems++;
+    }
+
+    return problems;
+}
+
+
+/* a dotted name of Python identifiers (ASCII) */
+
+static int
+fr_runtime_name(const char *s, size_t len)
+{
+    size_t  i;
+    int     first;
+
+    first = 1;
+
+    for (i = 0; i < len; i++) {
+        if (s[i] == '.' && !first && i + 1 < len) {
+            first = 1;
+            continue;
+        }
+
+        if (!(s[i] == '_' || (s[i] >= 'a' && s[i] <= 'z')
+              || (s[i] >= 'A' && s[i] <= 'Z')
+              || (!first && s[i] >= '0' && s[i] <= '9')))
+        {
+            return 0;
+        }
+
+        first = 0;
+    }
+
+    return len > 0 && !first;
+}
+
+
+static void
+fr_runtime_free_args(char **args)
+{
+    size_t  i;
+
+    for (i = 0; args && args[i]; i++) {
+        free(args[i]);
+    }
+
+    free(args);
+}
+
+
+/* python3 -I -c DRIVER APP [PATH...] */
+
+static int
+fr_runtime_argv(fr_func_t *f)
+{
+    int     n, i;
+    char  **paths, **argv;
+
+    paths = NULL;
+
+    if (f->conf.python_path && fr_split_args(f->conf.python_path, &paths) < 0)
+    {
+        return FR_ERROR;
+    }
+
+    for (n = 0; paths && paths[n]; n++) { /* void */ }
+
+    argv = calloc(n + 6, sizeof(char *));
+
+    if (argv == NULL) {
+        fr_runtime_free_args(paths);
+        return FR_ERROR;
+    }
+
+    argv[0] = strdup(FR_RUNTIME_PYTHON);
+    argv[1] = strdup("-I");
+    argv[2] = strdup("-c");
+    argv[3] = strdup(fr_runtime_python);
+    argv[4] = strdup(f->conf.app);
+
+    for (i = 0; i < n; i++) {
+        argv[5 + i] = paths[i];
+    }
+
+    free(paths);
+    f->argv = argv;
+
+    for (i = 0; i < 5; i++) {
+        if (argv[i] == NULL) {
+            return FR_ERROR;
+        }
+    }
+
+    return FR_OK;
+}
+
+
+/*
+ * The zygote to fork f's next worker from: alive, of its present
+ * settings and ready; else NULL (a worker starts cold), and one is
+ * started if there is none.
+ */
+
+fr_proto_t *
+fr_runtime_proto(fr_func_t *f)
+{
+    fr_proto_t  *z;
+
+    if (f->conf.runtime == NULL || f->zygote_spawning) {
+        return NULL;
+    }
+
+    z = f->zygote;
+
+    /* its prototype's namespace, kept paths and settings still hold */
+    if (z && fr_proto_wanted(f) && z->parent != fr_proto_current(f)) {
+        fr_log(FR_LOG_INFO, 0, "the prototype of \"%s\" changed: a new "
+               "zygote", f->name);
+        fr_proto_retire(z);
+        z = NULL;
+    }
+
+    if (z && (z->pid == 0 || z->generation != f->generation)) {
+        fr_proto_retire(z);
+        z = NULL;
+    }
+
+    if (z == NULL && f->zygote_failed != f->generation + 1) {
+        fr_runtime_start(f);
+        return NULL;
+    }
+
+    if (z == NULL || !z->ready) {
+        return NULL;
+    }
+
+    fr_timer_del(&z->timer);
+
+    return z;
+}
+
+
+static void
+fr_runtime_start(fr_func_t *f)
+{
+    int          fd[3], exec_fd;
+    pid_t        pid;
+    fr_proto_t  *z;
+
+    if (fr_runtime_null == -1) {
+        fr_runtime_null = open("/dev/null", O_RDWR | O_CLOEXEC);
+    }
+
+    z = fr_proto_new(f, &fd[0]);
+
+    if (z == NULL) {
+        return;
+    }
+
+    z->zygote = 1;
+    z->nkept = 0;
+
+    if (setsockopt(z->fd, SOL_SOCKET, SO_PASSCRED, &(int) { 1 }, sizeof(int))
+        == -1)
+    {
+        fr_log(FR_LOG_ALERT, errno, "setsockopt(SO_PASSCRED) failed");
+        close(fd[0]);
+        fr_proto_retire(z);
+        return;
+    }
+
+    /* its own output goes nowhere: a cold worker's shows the same */
+    fd[1] = fd[2] = fr_runtime_null;
+
+    f->zygote_spawning = 1;
+    pid = fr_spawn(f, NULL, fd, &exec_fd, &z->parent);
+    f->zygote_spawning = 0;
+
+    close(fd[0]);
+
+    if (pid == -1) {
+        f->zygote_failed = f->generation + 1;
+        fr_proto_retire(z);
+        return;
+    }
+
+    /* a failed exec ends it: its socket says so */
+    close(exec_fd);
+
+    z->pid = pid;
+    z->io.fd = z->fd;
+    z->io.handler = fr_runtime_ready;
+    z->io.data = z;
+    z->timer.handler = fr_runtime_late;
+    f->zygote = z;
+    fr_runner.proto_starts++;
+
+    if (fr_io_set(&z->io, EPOLLIN) != FR_OK) {
+        fr_runtime_failed(z, "could not be watched");
+        return;
+    }
+
+    fr_timer_add(&z->timer, f->conf.timeout);
+
+    fr_log(FR_LOG_INFO, 0, "zygote %d of \"%s\" started, importing %s",
+           (int) pid, f->name, f->conf.app);
+}
+
+
+/* its first word: ready, or why not */
+
+static void
+fr_runtime_ready(fr_io_t *io, uint32_t events)
+{
+    ssize_t      n;
+    int32_t      r[2];
+    fr_proto_t  *z;
+
+    (void) events;
+
+    z = io->data;
+
+    n = recv(z->fd, r, sizeof(r), MSG_DONTWAIT | MSG_TRUNC);
+
+    if (n == -1 && (errno == EAGAIN || errno == EINTR)) {
+        return;
+    }
+
+    if (n != (ssize_t) sizeof(r) || r[0] != 0 || r[1] != 0) {
+        fr_runtime_failed(z, n == 0 || n == -1
+                             ? "exited while importing its app"
+                             : n != (ssize_t) sizeof(r) || r[0] != -1
+                             ? "answered garbage"
+                             : r[1] == ENOEXEC
+                             ? "could not import its app (a worker's log "
+                               "shows why)"
+                             : r[1] == EBUSY
+                             ? "found threads running after importing its "
+                               "app: a fork copies only one"
+                             : "cannot fork here");
+        return;
+    }
+
+    /* from now on it speaks when spoken to, as a prototype does */
+    fr_io_forget(&z->io);
+    fr_timer_del(&z->timer);
+    z->timer.handler = fr_proto_idle;
+    z->ready = 1;
+
+    if (z->refs == 0) {
+        fr_timer_add(&z->timer, fr_runner.conf.prototype_idle_timeout);
+    }
+
+    fr_log(FR_LOG_INFO, 0, "zygote %d of \"%s\" ready: its workers fork "
+           "from it", (int) z->pid, z->name);
+}
+
+
+static void
+fr_runtime_late(fr_timer_t *t)
+{
+    fr_runtime_failed(t->data, "did not import its app within the "
+                      "function's timeout");
+}
+
+
+static void
+fr_runtime_failed(fr_proto_t *z, const char *why)
+{
+    fr_log(FR_LOG_ERR, 0, "zygote %d of \"%s\" %s; its workers start cold "
+           "until the function changes", (int) z->pid, z->name, why);
+
+    if (z->func && z->func->zygote == z) {
+        z->func->zygote_failed = z->func->generation + 1;
+    }
+
+    fr_proto_retire(z);
+}

@@ -1,0 +1,520 @@
+# Copyright (C) ngx_faas developers
+#
+# The Python runtime of ngx_faas (runtime = python): a WSGI application
+# (PEP 3333) served over FastCGI. The runner starts it as
+#
+#     python3 -I -c SOURCE MODULE:CALLABLE [PATH...]
+#
+# in the function's folder, as the function's user, with one of these
+# on descriptor 0:
+#
+# - a listening stream socket (FCGI_LISTENSOCK_FILENO): a worker of its
+#   own. It imports the application and serves one request at a time.
+#
+# - a SOCK_SEQPACKET socket to the runner: the function's prototype. It
+#   imports the application once, says so ([0, 0]; or [-1, code]), then
+#   forks a worker for each message the runner sends, in the format of
+#   faas-init's prototype (fcgi-runner/init/faas-proto.c): "N", a path,
+#   N arguments and the environment, each NUL-ended, with the worker's
+#   0, 1, 2 and its start report pipe as SCM_RIGHTS. The reply is the
+#   worker's own [its pid, 0], the runner reading the pid it knows from
+#   the message's credentials; or ours: [-1, errno]. A worker is forked
+#   with CLONE_PARENT: the runner's child, as every worker is, which it
+#   reaps, meters and kills by its own rights. Nothing the prototype
+#   opened is left to a worker but what the runner sent.
+
+import ctypes
+import errno
+import io
+import os
+import signal
+import socket
+import struct
+import sys
+import threading
+import traceback
+
+
+FCGI_BEGIN_REQUEST = 1
+FCGI_ABORT_REQUEST = 2
+FCGI_END_REQUEST = 3
+FCGI_PARAMS = 4
+FCGI_STDIN = 5
+FCGI_STDOUT = 6
+FCGI_GET_VALUES = 9
+FCGI_GET_VALUES_RESULT = 10
+FCGI_UNKNOWN_TYPE = 11
+FCGI_RESPONDER = 1
+FCGI_KEEP_CONN = 1
+FCGI_CANT_MPX_CONN = 1
+FCGI_UNKNOWN_ROLE = 3
+
+# a prototype's first word when it cannot be one (as the runner reads it)
+NOT_IMPORTED = errno.ENOEXEC
+THREADED = errno.EBUSY
+
+CLONE_PARENT = 0x00008000
+SYS_CLONE = {'x86_64': 56, 'aarch64': 220}.get(os.uname().machine)
+PR_SET_PDEATHSIG = 1
+
+RECORD = struct.Struct('>BBHHBx')
+OUT_MAX = 65528           # a record's content, a multiple of 8
+
+
+def main():
+    spec, paths = sys.argv[1], sys.argv[2:]
+    listen = socket.socket(fileno=0)
+
+    if listen.type == socket.SOCK_SEQPACKET:
+        prototype(listen, spec, paths)
+    else:
+        serve(listen, load(spec, paths))
+
+
+def load(spec, paths):
+    """MODULE:CALLABLE from the function's folder (and python.path)."""
+    here = os.getcwd()
+    sys.path[0:0] = [here] + [os.path.join(here, p) for p in paths]
+    module, _, name = spec.partition(':')
+    obj = __import__(module, fromlist=['_'])
+
+    for part in name.split('.'):
+        obj = getattr(obj, part)
+
+    if not callable(obj):
+        raise TypeError('%s is not callable' % spec)
+
+    return obj
+
+
+# the prototype ----------------------------------------------------------
+
+def prototype(sock, spec, paths):
+    api = ctypes.pythonapi         # the GIL held across each call, as os.fork
+
+    try:
+        app = load(spec, paths)
+    except BaseException:
+        traceback.print_exc()
+        reply(sock, -1, NOT_IMPORTED)
+        os._exit(1)
+
+    if threaded():
+        # a fork copies one thread: what the others held stays held
+        reply(sock, -1, THREADED)
+        os._exit(1)
+
+    if SYS_CLONE is None:
+        reply(sock, -1, errno.ENOSYS)
+        os._exit(1)
+
+    # the runner as a worker sees it: 0 from inside a pid namespace
+    parent = os.getppid()
+    reply(sock, 0, 0)
+
+    while True:
+        try:
+            msg, fds, flags, _ = socket.recv_fds(sock, 1 << 20, 4)
+        except InterruptedError:
+            continue
+        except OSError:
+            os._exit(0)
+
+        if not msg:
+            os._exit(0)           # the runner is done with us
+
+        env = None
+        parts = msg.split(b'\0')
+
+        if (len(fds) == 4 and parts[0].isdigit()
+                and not flags & (socket.MSG_TRUNC | socket.MSG_CTRUNC)
+                and len(parts) >= int(parts[0]) + 3):
+            env = parts[int(parts[0]) + 2:-1]
+
+        if env is None or threaded():
+            for fd in fds:
+                os.close(fd)
+            reply(sock, -1, errno.EPROTO if env is None else errno.EBUSY)
+            continue
+
+        sys.stdout.flush()
+        sys.stderr.flush()
+
+        api.PyOS_BeforeFork()
+        pid = api.syscall(ctypes.c_long(SYS_CLONE),
+                          ctypes.c_ulong(CLONE_PARENT | signal.SIGCHLD),
+                          ctypes.c_ulong(0), ctypes.c_ulong(0),
+                          ctypes.c_ulong(0), ctypes.c_ulong(0))
+
+        if pid == 0:
+            api.PyOS_AfterFork_Child()
+            # the worker answers: the runner takes its pid from the
+            # kernel (SO_PASSCRED), ours is of the function's namespace
+            reply(sock, os.getpid(), 0)
+            sock.detach()
+            worker(fds, env, app, parent)
+
+        err = ctypes.get_errno() if pid == -1 else 0
+        api.PyOS_AfterFork_Parent()
+
+        for fd in fds:
+            os.close(fd)
+
+        if pid == -1:
+            reply(sock, -1, err)
+
+
+def reply(sock, pid, err):
+    sock.send(struct.pack('=ii', pid, err))
+
+
+def threaded():
+    return threading.active_count() > 1 or len(os.listdir('/proc/self/task')) > 1
+
+
+def worker(fds, env, app, parent):
+    """A fork of the prototype: what the runner sent, then requests."""
+    try:
+        os.setsid()
+
+        for i, fd in enumerate(fds):
+            os.dup2(fd, i, inheritable=(i < 3))
+
+        os.closerange(4, os.sysconf('SC_OPEN_MAX'))
+
+        libc = ctypes.CDLL(None, use_errno=True)
+
+        # dies with the runner, its parent; which must still be there
+        if (libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0
+                or os.getppid() != parent):
+            os._exit(127)
+
+        os.environ.clear()
+
+        for kv in env:
+            k, _, v = kv.partition(b'=')
+            os.environb[k] = v
+
+        # started: the runner sees its report pipe close
+        os.close(3)
+        serve(socket.socket(fileno=0), app)
+
+    except BaseException:
+        traceback.print_exc()
+        sys.stderr.flush()
+        os._exit(1)
+
+    os._exit(0)
+
+
+# FastCGI ----------------------------------------------------------------
+
+def serve(listen, app):
+    while True:
+        try:
+            conn, _ = listen.accept()
+        except InterruptedError:
+            continue
+
+        with conn:
+            Connection(conn, app).run()
+
+
+def record(kind, rid, content=b''):
+    return RECORD.pack(1, kind, rid, len(content), 0) + content
+
+
+def pairs(data):
+    """FastCGI name-value pairs, as bytes."""
+    out, i, n = {}, 0, len(data)
+
+    while i < n:
+        lens = []
+
+        for _ in range(2):
+            if i >= n:
+                return out
+            b = data[i]
+            if b & 0x80:
+                lens.append(struct.unpack('>I', data[i:i + 4])[0] & 0x7fffffff)
+                i += 4
+            else:
+                lens.append(b)
+                i += 1
+
+        name = bytes(data[i:i + lens[0]])
+        value = bytes(data[i + lens[0]:i + lens[0] + lens[1]])
+        i += lens[0] + lens[1]
+        out[name] = value
+
+    return out
+
+
+def pair(name, value):
+    return bytes([len(name)]) + bytes([len(value)]) + name + value
+
+
+class Connection:
+
+    def __init__(self, conn, app):
+        self.conn = conn
+        self.rf = conn.makefile('rb', buffering=65536)
+        self.app = app
+        self.rid = 0
+        self.keep = False
+        self.params = bytearray()
+        self.stdin = []           # STDIN before the end of PARAMS
+        self.stdin_done = False
+        self.aborted = False
+
+    def read(self):
+        """The next record of the connection, or None at its end."""
+        h = self.rf.read(8)
+        if len(h) < 8:
+            return None
+
+        _, kind, rid, clen, plen = RECORD.unpack(h)
+        content = self.rf.read(clen + plen)
+        if len(content) < clen + plen:
+            return None
+
+        content = content[:clen]
+
+        if kind == FCGI_GET_VALUES:
+            known = {b'FCGI_MAX_CONNS': b'1', b'FCGI_MAX_REQS': b'1',
+                     b'FCGI_MPXS_CONNS': b'0'}
+            body = b''.join(pair(k, known[k]) for k in pairs(content)
+                            if k in known)
+            self.conn.sendall(record(FCGI_GET_VALUES_RESULT, 0, body))
+            return self.read()
+
+        if kind == FCGI_BEGIN_REQUEST and self.rid and rid != self.rid:
+            self.conn.sendall(record(FCGI_END_REQUEST, rid,
+                              struct.pack('>IB3x', 0, FCGI_CANT_MPX_CONN)))
+            return self.read()
+
+        if kind > FCGI_UNKNOWN_TYPE or kind == 0:
+            self.conn.sendall(record(FCGI_UNKNOWN_TYPE, 0,
+                                     bytes([kind]) + b'\0' * 7))
+            return self.read()
+
+        return kind, rid, content
+
+    def run(self):
+        while True:
+            rec = self.read()
+            if rec is None:
+                return
+
+            kind, rid, content = rec
+
+            if kind == FCGI_BEGIN_REQUEST:
+                role, flags = struct.unpack('>HB5x', content[:8])
+                if role != FCGI_RESPONDER:
+                    self.conn.sendall(record(FCGI_END_REQUEST, rid,
+                                      struct.pack('>IB3x', 0,
+                                                  FCGI_UNKNOWN_ROLE)))
+                    continue
+                self.rid, self.keep = rid, bool(flags & FCGI_KEEP_CONN)
+                self.params = bytearray()
+                self.stdin, self.stdin_done, self.aborted = [], False, False
+                continue
+
+            if rid != self.rid or rid == 0:
+                continue
+
+            if kind == FCGI_PARAMS and content:
+                self.params += content
+            elif kind == FCGI_PARAMS:
+                self.respond(pairs(self.params))
+                self.rid = 0
+                if not self.keep:
+                    return
+            elif kind == FCGI_STDIN:
+                if content:
+                    self.stdin.append(content)
+                else:
+                    self.stdin_done = True
+            elif kind == FCGI_ABORT_REQUEST:
+                self.conn.sendall(record(FCGI_END_REQUEST, rid,
+                                         struct.pack('>IB3x', 1, 0)))
+                self.rid = 0
+
+    def next_stdin(self):
+        """The next STDIN bytes of the request; b'' at its end."""
+        while not self.stdin and not self.stdin_done and not self.aborted:
+            rec = self.read()
+            if rec is None:
+                self.aborted = True
+                break
+            kind, rid, content = rec
+            if rid != self.rid:
+                continue
+            if kind == FCGI_STDIN:
+                if content:
+                    self.stdin.append(content)
+                else:
+                    self.stdin_done = True
+            elif kind == FCGI_ABORT_REQUEST:
+                self.aborted = True
+
+        return self.stdin.pop(0) if self.stdin else b''
+
+    def environ(self, params):
+        env = {k.decode('latin-1'): v.decode('latin-1')
+               for k, v in params.items()}
+
+        for k, v in (('SCRIPT_NAME', ''), ('PATH_INFO', ''),
+                     ('QUERY_STRING', ''), ('SERVER_NAME', 'localhost'),
+                     ('SERVER_PORT', '80'), ('SERVER_PROTOCOL', 'HTTP/1.0'),
+                     ('REQUEST_METHOD', 'GET')):
+            env.setdefault(k, v)
+
+        https = (env.get('HTTPS', '').lower() in ('on', '1')
+                 or env.get('REQUEST_SCHEME') == 'https')
+
+        env['wsgi.version'] = (1, 0)
+        env['wsgi.url_scheme'] = 'https' if https else 'http'
+        env['wsgi.input'] = io.BufferedReader(Input(self), 65536)
+        env['wsgi.errors'] = sys.stderr
+        env['wsgi.multithread'] = False
+        env['wsgi.multiprocess'] = True
+        env['wsgi.run_once'] = False
+
+        return env
+
+    def respond(self, params):
+        env = self.environ(params)
+        out = Output(self.conn, self.rid)
+        state = {'status': None, 'headers': None, 'sent': False}
+
+        def write(data):
+            if state['status'] is None:
+                raise AssertionError('write() before start_response()')
+            if not isinstance(data, bytes):
+                raise TypeError('the body is bytes, not %s'
+                                % type(data).__name__)
+            if not state['sent']:
+                state['sent'] = True
+                out.write(head(state['status'], state['headers']))
+            out.write(data)
+
+        def start_response(status, headers, exc_info=None):
+            if exc_info:
+                try:
+                    if state['sent']:
+                        raise exc_info[1].with_traceback(exc_info[2])
+                finally:
+                    exc_info = None
+            elif state['status'] is not None:
+                raise AssertionError('start_response() called twice')
+            head(status, headers)          # checked now, where the app is
+            state['status'], state['headers'] = status, headers
+            return write
+
+        status, leave = 0, None
+
+        try:
+            result = self.app(env, start_response)
+            try:
+                for data in result:
+                    if data:
+                        write(data)
+                if not state['sent']:
+                    write(b'')
+            finally:
+                if hasattr(result, 'close'):
+                    result.close()
+        except BaseException as e:
+            print('faas: %s %s: the application failed:'
+                  % (env.get('REQUEST_METHOD'), env.get('REQUEST_URI',
+                     env.get('PATH_INFO'))), file=sys.stderr)
+            traceback.print_exc()
+            sys.stderr.flush()
+            status = 1
+            if isinstance(e, (SystemExit, KeyboardInterrupt)):
+                leave = e
+            if not state['sent']:
+                out.write(b'Status: 500 Internal Server Error\r\n'
+                          b'Content-Type: text/plain\r\n\r\n'
+                          b'Internal Server Error\n')
+
+        # what the application did not read: the records are the
+        # connection's, the next request comes after them
+        while not self.stdin_done and not self.aborted:
+            self.stdin = []
+            self.next_stdin()
+
+        out.end(status)
+
+        if leave is not None:
+            os._exit(1)
+
+
+def head(status, headers):
+    """The CGI header block, checked as PEP 3333 asks."""
+    if (not isinstance(status, str) or len(status) < 4
+            or not status[:3].isdigit() or status[3] != ' '):
+        raise ValueError('invalid status %r' % (status,))
+
+    lines = ['Status: ' + status]
+
+    for name, value in headers:
+        if (not isinstance(name, str) or not isinstance(value, str)
+                or any(c in name + value for c in '\r\n\0')
+                or ':' in name or not name):
+            raise ValueError('invalid header %r' % ((name, value),))
+        lines.append(name + ': ' + value)
+
+    return ('\r\n'.join(lines) + '\r\n\r\n').encode('latin-1')
+
+
+class Output:
+    """STDOUT records; the first ones wait for the end or a big body."""
+
+    def __init__(self, conn, rid):
+        self.conn, self.rid = conn, rid
+        self.buf, self.size = [], 0
+
+    def write(self, data):
+        for i in range(0, len(data), OUT_MAX):
+            chunk = data[i:i + OUT_MAX]
+            self.buf.append(record(FCGI_STDOUT, self.rid, chunk))
+            self.size += len(chunk)
+
+        if self.size >= OUT_MAX:
+            self.flush()
+
+    def flush(self):
+        if self.buf:
+            self.conn.sendall(b''.join(self.buf))
+            self.buf, self.size = [], 0
+
+    def end(self, status):
+        self.buf.append(record(FCGI_STDOUT, self.rid))
+        self.buf.append(record(FCGI_END_REQUEST, self.rid,
+                               struct.pack('>IB3x', status, 0)))
+        self.flush()
+
+
+class Input(io.RawIOBase):
+    """wsgi.input: the request's STDIN records, read as asked."""
+
+    def __init__(self, conn):
+        self.conn = conn
+        self.left = b''
+
+    def readable(self):
+        return True
+
+    def readinto(self, b):
+        if not self.left:
+            self.left = self.conn.next_stdin()
+        n = min(len(b), len(self.left))
+        b[:n] = self.left[:n]
+        self.left = self.left[n:]
+        return n
+
+
+if __name__ == '__main__':
+    main()

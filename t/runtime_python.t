@@ -1,0 +1,354 @@
+#!/usr/bin/perl
+
+# runtime = python: a WSGI application (a Flask app nobody here wrote
+# the framework of) served by the runner, compared with gunicorn (sync
+# workers) serving the same app from the same folder behind the same
+# nginx: same status, headers and bytes. Its workers fork from a zygote
+# that imported the app once: after scale to zero the next worker runs
+# an app it did not import itself, with a random state of its own and
+# none of the zygote's descriptors. The hostile twins: an app that
+# cannot be imported, one that starts threads while imported, one that
+# never answers, a zygote that is killed; keys that are missing or
+# malformed. Each is answered as documented and the runner stays up.
+
+use strict;
+use warnings;
+
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use FaasTest;
+use Test::More;
+use JSON::PP;
+use POSIX ();
+use Time::HiRes qw(sleep);
+
+FaasTest::need(-x '/usr/bin/python3'
+               && !system('/usr/bin/python3 -c "import flask" 2>/dev/null'),
+               'python3 and python3-flask (make test-deps)');
+FaasTest::need(-x '/usr/bin/gunicorn', 'gunicorn (make test-deps)');
+
+my $t = FaasTest->new;
+
+sub ppid_of {
+    my ($pid) = @_;
+    my $s = FaasTest::read_file("/proc/$pid/stat") // '';
+    return $s =~ /^\d+ \(.*\) \S+ (\d+)/s ? $1 : -1;
+}
+
+my $site = <<'EOF';
+import hashlib
+import os
+import random
+
+from flask import Flask, Response, jsonify, redirect, request, url_for
+
+IMPORTED_BY = os.getpid()
+KEPT = os.dup2(os.open(__file__, os.O_RDONLY), 50)   # opened while imported
+
+app = Flask(__name__)
+
+
+@app.route('/')
+def index():
+    return 'hello from flask\n'
+
+
+@app.route('/json')
+def js():
+    return jsonify(ok=True, n=[1, 2, 3], s='caf\u00e9', q=request.args)
+
+
+@app.route('/form', methods=['POST'])
+def form():
+    return jsonify(sorted(request.form.items()))
+
+
+@app.route('/upload', methods=['POST'])
+def upload():
+    data = request.get_data()
+    return '%d %s\n' % (len(data), hashlib.sha256(data).hexdigest())
+
+
+@app.route('/boom')
+def boom():
+    return str(1 // 0)
+
+
+@app.route('/away')
+def away():
+    return redirect(url_for('js'))
+
+
+@app.route('/stream')
+def stream():
+    return Response(('line %d\n' % i for i in range(5)),
+                    mimetype='text/plain')
+
+
+@app.route('/cookie')
+def cookie():
+    r = Response('set\n')
+    r.set_cookie('k', 'v')
+    r.headers['X-App'] = request.headers.get('X-Test', 'none')
+    return r
+
+
+@app.route('/who')
+def who():
+    try:
+        kept = os.readlink('/proc/self/fd/%d' % KEPT).endswith('webapp.py')
+    except OSError:
+        kept = False
+    return '%d %d %s %.17f\n' % (IMPORTED_BY, os.getpid(),
+                                 'kept' if kept else 'closed',
+                                 random.random())
+EOF
+
+$t->function('site', "runtime = python\napp = webapp:app\nidle_timeout = 1s\n"
+                     . "max_instances = 2\n", 'webapp.py' => $site);
+# the same app under no isolation: its zygote is the runner's own child
+$t->function('plain', "runtime = python\napp = webapp:app\nidle_timeout = 1s\n"
+                      . "isolation = none\n", 'webapp.py' => $site);
+# python.path: a package folder of the function's
+$t->function('pathed', "runtime = python\napp = deep.mod:application\n"
+                       . "python.path = lib\n",
+             'lib/deep/__init__.py' => '',
+             'lib/deep/mod.py' => "def application(env, start):\n"
+                 . "    start('201 Created', [('Content-Type', 'text/plain')])\n"
+                 . "    return [env['wsgi.input'].read(), b'|',"
+                 . " env['QUERY_STRING'].encode()]\n");
+# cannot be imported
+$t->function('broken', "runtime = python\napp = broken:app\n",
+             'broken.py' => "import nosuchmodule_here\napp = None\n");
+# a thread left running by the import: no worker can fork from it
+$t->function('threads', "runtime = python\napp = th:app\nidle_timeout = 1s\n",
+             'th.py' => "import threading, time\n"
+                 . "threading.Thread(target=time.sleep, args=(3600,),"
+                 . " daemon=True).start()\n"
+                 . "def app(env, start):\n"
+                 . "    start('200 OK', [('Content-Type', 'text/plain')])\n"
+                 . "    return [b'threads ok\\n']\n");
+# never answers
+$t->function('hang', "runtime = python\napp = h:app\ntimeout = 2s\n",
+             'h.py' => "import time\ndef app(env, start):\n"
+                 . "    if env['QUERY_STRING'] == 'hang':\n"
+                 . "        time.sleep(3600)\n"
+                 . "    start('200 OK', [('Content-Type', 'text/plain')])\n"
+                 . "    return [b'awake\\n']\n");
+# a response the app lies about: not bytes, bad header
+$t->function('liar', "runtime = python\napp = l:app\n",
+             'l.py' => "def app(env, start):\n"
+                 . "    if env['QUERY_STRING'] == 'header':\n"
+                 . "        start('200 OK', [('X-Bad', 'a\\r\\nInjected: 1')])\n"
+                 . "        return [b'x']\n"
+                 . "    start('200 OK', [('Content-Type', 'text/plain')])\n"
+                 . "    return ['not bytes']\n");
+
+$t->start_runner(conf => "prototype_idle_timeout = 30s\nlimit_isolation = none\n");
+
+my $gport = FaasTest::free_port();
+my $gpid = fork // die "fork: $!";
+
+if ($gpid == 0) {
+    open STDIN, '<', '/dev/null';
+    open STDOUT, '>>', $t->prefix . '/logs/gunicorn.log';
+    open STDERR, '>>', $t->prefix . '/logs/gunicorn.log';
+    $ENV{SCRIPT_NAME} = '/fn/site';
+    exec '/usr/bin/gunicorn', '--workers', '2', '--bind',
+         "127.0.0.1:$gport", '--chdir', $t->functions_dir . '/site',
+         'webapp:app' or POSIX::_exit(127);
+}
+
+$t->start_nginx($t->faas_location(extra => <<"EOF"));
+        location /gu/ {
+            proxy_pass http://127.0.0.1:$gport/fn/;
+        }
+        location = /status {
+            faas_status;
+            faas_pass runner;
+        }
+EOF
+
+ok(FaasTest::wait_for(sub {
+    IO::Socket::INET->new(PeerAddr => "127.0.0.1:$gport", Timeout => 1)
+}, 30), 'gunicorn is up');
+
+# --- the same bytes as gunicorn -----------------------------------------
+
+my $upload = join '', map { chr(($_ * 7) % 256) } 0 .. 300_000;
+my @cases = (
+    [ GET => '/' ],
+    [ GET => '/json?a=1&b=%C3%A9' ],
+    [ POST => '/form', "x=1&y=caf%C3%A9&x=2",
+      'application/x-www-form-urlencoded' ],
+    [ POST => '/upload', $upload, 'application/octet-stream' ],
+    [ GET => '/boom' ],
+    [ GET => '/away' ],
+    [ GET => '/stream' ],
+    [ GET => '/cookie' ],
+    [ GET => '/nowhere' ],
+    [ DELETE => '/json' ],
+);
+
+for my $c (@cases) {
+    my ($method, $path, $body, $type) = @$c;
+    my %r;
+
+    for my $via ('fn', 'gu') {
+        my $req = "$method /$via/site$path HTTP/1.0\r\nHost: localhost\r\n"
+                  . "X-Test: hdr\r\n";
+        $req .= "Content-Type: $type\r\nContent-Length: " . length($body)
+                . "\r\n" if defined $body;
+        $r{$via} = $t->http($req . "\r\n" . ($body // ''));
+    }
+
+    my ($f, $g) = @r{qw(fn gu)};
+    is($f->{status}, $g->{status}, "$method $path: status as gunicorn's "
+       . "($g->{status})");
+    is($f->{body}, $g->{body}, "$method $path: body as gunicorn's ("
+       . length($g->{body}) . ' bytes)');
+
+    for my $h (qw(content-type location set-cookie x-app)) {
+        is(FaasTest::header($f, $h), FaasTest::header($g, $h),
+           "$method $path: $h as gunicorn's");
+    }
+}
+
+my $log = $t->runner_log;
+like($log, qr/ZeroDivisionError/, 'the exception is in the runner log');
+my $r = $t->http_get('/fn/site/boom');
+unlike($r->{body}, qr/Traceback|ZeroDivision|site\.py/,
+       'and never in the response');
+
+# --- the zygote ---------------------------------------------------------
+
+ok($t->wait_log(qr/zygote (\d+) of "site" ready/, 30), 'its zygote is ready');
+my ($zygote) = $t->runner_log =~ /zygote (\d+) of "site" ready/;
+is(ppid_of($zygote), $t->runner_pid,
+   "the zygote is the runner's child");
+
+# scale to zero: idle_timeout 1s
+ok(FaasTest::wait_for(sub { !grep { $_ != $zygote } $t->workers('site') },
+                      15), 'scaled to zero');
+
+my (@who, @rand);
+for my $round (1, 2) {
+    $r = $t->http_get('/fn/site/who');
+    is($r->{status}, 200, "after scale to zero ($round): 200");
+    my ($imported, $pid, $fds, $rand) = split ' ', $r->{body};
+    isnt($imported, $pid, "($round) the worker did not import the app: its "
+         . "zygote did");
+    is($fds, 'closed', "($round) what the zygote opened is not the worker's");
+    push @rand, $rand;
+
+    my @w = grep { $_ != $zygote } $t->workers('site');
+    is(scalar @w, 1, "($round) one worker");
+    is(ppid_of($w[0]), $t->runner_pid,
+       "($round) the worker is the runner's child (CLONE_PARENT)");
+    ok(FaasTest::wait_for(sub { !grep { $_ != $zygote } $t->workers('site') },
+                          15), "($round) scaled to zero again");
+}
+
+isnt($rand[0], $rand[1], 'each fork has a random state of its own');
+
+my $st = decode_json($t->http_get('/status')->{body});
+cmp_ok($st->{runner}{prototypes}{forks}, '>=', 2, 'forks are counted');
+
+# the same with no isolation: no prototype, the zygote forks for the runner
+$r = $t->http_get('/fn/plain/');
+is($r->{body}, "hello from flask\n", 'isolation = none: served');
+ok($t->wait_log(qr/zygote \d+ of "plain" ready/, 30),
+   'isolation = none: its zygote is ready');
+my ($pz) = $t->runner_log =~ /zygote (\d+) of "plain" ready/;
+is(ppid_of($pz), $t->runner_pid, "isolation = none: the zygote is the "
+   . "runner's child");
+ok(FaasTest::wait_for(sub { !grep { $_ != $pz } $t->workers('plain') }, 15),
+   'isolation = none: scaled to zero');
+$r = $t->http_get('/fn/plain/who');
+my ($imported, $pid) = split ' ', $r->{body};
+isnt($imported, $pid, 'isolation = none: the worker forked from the zygote');
+
+$r = $t->http_post('/fn/pathed/x?q=1', 'the body');
+is($r->{status}, 201, 'python.path: a package of the function found');
+is($r->{body}, 'the body|q=1', 'wsgi.input and QUERY_STRING');
+
+# --- hostile ------------------------------------------------------------
+
+$r = $t->http_get('/fn/broken/');
+is($r->{status}, 502, 'an app that cannot be imported: 502');
+ok($t->wait_log(qr/zygote \d+ of "broken" could not import its app/, 30),
+   'its zygote says it could not import the app');
+like($t->runner_log, qr/ModuleNotFoundError.*nosuchmodule_here/,
+     "the worker's traceback says why");
+$r = $t->http_get('/fn/broken/');
+is($r->{status}, 502, 'still 502');
+my $n = () = $t->runner_log =~ /zygote \d+ of "broken" started/g;
+is($n, 1, 'a zygote that failed is not started again for the same function');
+
+$r = $t->http_get('/fn/threads/');
+is($r->{body}, "threads ok\n", 'an app that starts threads: served (cold)');
+ok($t->wait_log(qr/zygote \d+ of "threads" found threads running/, 30),
+   'its zygote refuses to fork with threads running');
+ok(FaasTest::wait_for(sub { !$t->workers('threads') }, 15),
+   'threads: scaled to zero');
+$r = $t->http_get('/fn/threads/');
+is($r->{body}, "threads ok\n", 'and served again, cold');
+
+$r = $t->http_get('/fn/hang/?hang');
+is($r->{status}, 504, 'an app that never answers: 504 at its timeout');
+$r = $t->http_get('/fn/hang/');
+is($r->{body}, "awake\n", 'and the function answers the next request');
+
+$r = $t->http_get('/fn/liar/');
+is($r->{status}, 500, 'a body of str, not bytes: 500');
+$r = $t->http_get('/fn/liar/?header');
+is($r->{status}, 500, 'a header with CR LF in it: 500');
+ok(!defined FaasTest::header($r, 'injected'), 'and nothing injected');
+
+# the zygote killed: the next worker starts cold, then a new zygote
+kill 'KILL', $zygote;
+ok($t->wait_log(qr/prototype $zygote of "site" exited/, 10),
+   'a killed zygote is noticed');
+ok(FaasTest::wait_for(sub { !$t->workers('site') }, 15),
+   'site: scaled to zero');
+$r = $t->http_get('/fn/site/');
+is($r->{body}, "hello from flask\n", 'served after its zygote was killed');
+ok($t->wait_log(qr/zygote (?!$zygote)\d+ of "site" ready/, 30),
+   'a new zygote is made');
+
+# --- keys ---------------------------------------------------------------
+
+my $bad = FaasTest->new;
+$bad->function('noapp', "runtime = python\n");
+$bad->function('badapp', "runtime = python\napp = ../x:app\n");
+$bad->function('ruby', "runtime = ruby\napp = a:b\n");
+$bad->function('php', "runtime = php\n");
+$bad->function('both', "runtime = python\napp = a:b\nexec = /bin/true\n");
+$bad->function('cgi', "runtime = python\napp = a:b\nmode = cgi\n");
+$bad->function('up', "runtime = python\napp = a:b\npython.path = ../other\n");
+$bad->function('abs', "runtime = python\napp = a:b\npython.path = /etc\n");
+$bad->function('empty', "runtime = python\napp = a:\n");
+$bad->function('fine', "runtime = python\napp = a.b:c.d\npython.path = lib\n");
+my $out = `$t->{runner_bin} --test --functions @{[ $bad->functions_dir ]} 2>&1`;
+is($? >> 8, 1, '--test: bad runtime keys exit 1');
+like($out, qr/noapp\/function.conf:1: runtime = python needs app/,
+     'no app: told');
+like($out, qr/badapp\/function.conf:2: runtime = python needs app/,
+     'app = ../x: told');
+like($out, qr/ruby\/function.conf:1: unknown runtime "ruby"/, 'ruby: told');
+like($out, qr/php\/function.conf:1: unknown runtime "php": python \(PHP runs /,
+     'php: told what to use');
+like($out, qr/both\/function.conf:1: runtime = python runs its app: no exec/,
+     'exec with a runtime: told');
+like($out, qr/cgi\/function.conf:1: runtime = python runs its app/,
+     'mode = cgi with a runtime: told');
+like($out, qr/up\/function.conf:3: python.path/, 'python.path above: told');
+like($out, qr/abs\/function.conf:3: python.path/, 'python.path absolute: told');
+like($out, qr/empty\/function.conf:2: runtime = python needs app/,
+     'app = a: told');
+unlike($out, qr/"?fine/, 'a good one is not');
+
+kill 'TERM', $gpid;
+waitpid($gpid, 0);
+$t->done;
+done_testing;
