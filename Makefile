@@ -191,6 +191,7 @@ $(BUILD)/bench/noop: bench/noop.c
 bench: deps test-deps all $(BENCH_BINS)
 	perl bench/bench.pl
 	perl bench/store.pl
+	perl bench/python.pl
 
 # installs the packages of $(1) that are missing; apt-get update only
 # when something is

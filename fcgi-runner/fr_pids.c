@@ -4,13 +4,14 @@
  * Sets of pids (sorted, searched without a system call) and a process's
  * pid namespace: what a sweep of a function's namespace checks the
  * runner's own children against (fr_proto.c); a process's parent and
- * session.
+ * session; the sender of a message.
  */
 
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -111,4 +112,48 @@ fr_proc_session(pid_t pid, pid_t *ppid)
 
     /* one dead already is process 1's to reap */
     return (state == 'Z' || state == 'X') ? -1 : sid;
+}
+
+
+/*
+ * A message of len bytes on a socket with SO_PASSCRED, and the pid of
+ * its sender as the kernel gives it (0: none). Returns its length, or -1.
+ */
+
+ssize_t
+fr_pid_recv(int fd, void *buf, size_t len, pid_t *pid)
+{
+    ssize_t          n;
+    struct ucred     cred;
+    struct iovec     iov;
+    struct msghdr    mh;
+    struct cmsghdr  *cm;
+    union {
+        struct cmsghdr  align;
+        char            buf[CMSG_SPACE(sizeof(struct ucred))];
+    } ctl;
+
+    iov.iov_base = buf;
+    iov.iov_len = len;
+
+    memset(&mh, 0, sizeof(mh));
+    mh.msg_iov = &iov;
+    mh.msg_iovlen = 1;
+    mh.msg_control = ctl.buf;
+    mh.msg_controllen = sizeof(ctl.buf);
+
+    n = recvmsg(fd, &mh, MSG_DONTWAIT | MSG_TRUNC);
+    *pid = 0;
+
+    for (cm = (n >= 0) ? CMSG_FIRSTHDR(&mh) : NULL; cm;
+         cm = CMSG_NXTHDR(&mh, cm))
+    {
+        if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_CREDENTIALS)
+        {
+            memcpy(&cred, CMSG_DATA(cm), sizeof(cred));
+            *pid = cred.pid;
+        }
+    }
+
+    return n;
 }

@@ -53,7 +53,7 @@ static ino_t   fr_sweep_ns;
 
 static void fr_proto_put(char *msg, size_t *len, const char *s);
 static int fr_proto_answer(fr_proto_t *p, int32_t r[2]);
-static ssize_t fr_proto_recv(fr_proto_t *p, int32_t r[2]);
+static int fr_proto_spare(fr_proto_t *p, pid_t sid);
 static int fr_proto_new_child(fr_proto_t *p, pid_t pid);
 static int fr_proto_sweep(fr_proto_t *p);
 static int fr_proto_look(fr_proto_t *p, pid_t parent, int top, pid_t *pid,
@@ -386,6 +386,7 @@ static int
 fr_proto_answer(fr_proto_t *p, int32_t r[2])
 {
     int            n, gone;
+    pid_t          sender;
     ssize_t        len;
     struct pollfd  pfd;
 
@@ -403,7 +404,13 @@ fr_proto_answer(fr_proto_t *p, int32_t r[2])
         return FR_ERROR;
     }
 
-    len = fr_proto_recv(p, r);
+    /* a zygote's worker answers itself: its pid as the runner sees it
+     * is the one the kernel attaches (SO_PASSCRED), not its own */
+    len = fr_pid_recv(p->fd, r, 2 * sizeof(int32_t), &sender);
+
+    if (p->zygote && len == (ssize_t) (2 * sizeof(int32_t)) && r[0] > 0) {
+        r[0] = sender;
+    }
 
     if (len != (ssize_t) (2 * sizeof(int32_t))) {
         gone = (len == 0 || (len == -1 && errno == ECONNRESET));
@@ -414,50 +421,6 @@ fr_proto_answer(fr_proto_t *p, int32_t r[2])
     }
 
     return FR_OK;
-}
-
-
-/*
- * A zygote's worker is in the function's pid namespace, where the
- * zygote is too: the worker answers itself, and its pid as the runner
- * sees it is the one the kernel attaches (SO_PASSCRED).
- */
-
-static ssize_t
-fr_proto_recv(fr_proto_t *p, int32_t r[2])
-{
-    ssize_t          len;
-    struct ucred     cred;
-    struct iovec     iov;
-    struct msghdr    mh;
-    struct cmsghdr  *cm;
-    union {
-        struct cmsghdr  align;
-        char            buf[CMSG_SPACE(sizeof(struct ucred))];
-    } ctl;
-
-    iov.iov_base = r;
-    iov.iov_len = 2 * sizeof(int32_t);
-
-    memset(&mh, 0, sizeof(mh));
-    mh.msg_iov = &iov;
-    mh.msg_iovlen = 1;
-    mh.msg_control = ctl.buf;
-    mh.msg_controllen = sizeof(ctl.buf);
-
-    len = recvmsg(p->fd, &mh, MSG_DONTWAIT | MSG_TRUNC);
-    cm = CMSG_FIRSTHDR(&mh);
-
-    if (p->zygote && len == (ssize_t) iov.iov_len && r[0] > 0) {
-        if (cm == NULL || cm->cmsg_type != SCM_CREDENTIALS) {
-            return -1;
-        }
-
-        memcpy(&cred, CMSG_DATA(cm), sizeof(cred));
-        r[0] = cred.pid;
-    }
-
-    return len;
 }
 
 
@@ -693,7 +656,8 @@ fr_proto_look(fr_proto_t *p, pid_t parent, int top, pid_t *pid, int *pfd,
 
         sid = fr_proc_session(child, &ppid);
 
-        if (sid <= 0 || ppid != parent) {
+        if (sid <= 0 || ppid != parent || (top == 2 && fr_proto_spare(p, sid)))
+        {
             continue;
         }
 
@@ -711,7 +675,9 @@ fr_proto_look(fr_proto_t *p, pid_t parent, int top, pid_t *pid, int *pfd,
             {
                 w = fr_list_data(l, fr_worker_t, all);
 
-                if (w->proto == p && !w->reaped && w->pid == sid) {
+                if ((w->proto == p || (w->proto && w->proto->parent == p))
+                    && !w->reaped && w->pid == sid)
+                {
                     break;
                 }
             }
@@ -751,6 +717,28 @@ fr_proto_look(fr_proto_t *p, pid_t parent, int top, pid_t *pid, int *pfd,
     return found;
 }
 
+
+
+/* in the session of a zygote of p's: its spare (fr_runtime.c) */
+
+static int
+fr_proto_spare(fr_proto_t *p, pid_t sid)
+{
+    fr_link_t   *l;
+    fr_proto_t  *q;
+
+    for (l = fr_list_first(&fr_runner.protos); l != &fr_runner.protos;
+         l = l->next)
+    {
+        q = fr_list_data(l, fr_proto_t, link);
+
+        if (q->parent == p && q->pid == sid) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
 
 
 /* a fork it could not make: its idle time goes on */

@@ -11,20 +11,23 @@
 # - a listening stream socket (FCGI_LISTENSOCK_FILENO): a worker of its
 #   own. It imports the application and serves one request at a time.
 #
-# - a SOCK_SEQPACKET socket to the runner: the function's prototype. It
-#   imports the application once, says so ([0, 0]; or [-1, code]), then
-#   forks a worker for each message the runner sends, in the format of
-#   faas-init's prototype (fcgi-runner/init/faas-proto.c): "N", a path,
-#   N arguments and the environment, each NUL-ended, with the worker's
-#   0, 1, 2 and its start report pipe as SCM_RIGHTS. The reply is the
-#   worker's own [its pid, 0], the runner reading the pid it knows from
-#   the message's credentials; or ours: [-1, errno]. A worker is forked
-#   with CLONE_PARENT: the runner's child, as every worker is, which it
-#   reaps, meters and kills by its own rights. Nothing the prototype
-#   opened is left to a worker but what the runner sent.
+# - a SOCK_SEQPACKET socket to the runner: the function's prototype (its
+#   zygote). It imports the application once and says so ([0, 0]; or
+#   [-1, code]). The runner then sends a message for each worker, in
+#   the format of faas-init's prototype (fcgi-runner/init/faas-proto.c):
+#   "N", a path, N arguments and the environment, each NUL-ended, with
+#   the worker's 0, 1, 2 and its start report pipe as SCM_RIGHTS. The
+#   message is read by a spare: a fork of the zygote made ahead of
+#   time, which answers [its pid, 0] and becomes the worker (the runner
+#   reads the pid it knows from the message's credentials), or
+#   [-1, errno]. Every fork is made with CLONE_PARENT: the runner's
+#   child, as every worker is, which it reaps, meters and kills by its
+#   own rights. Nothing the zygote opened is left to a worker but what
+#   the runner sent.
 
 import ctypes
 import errno
+import gc
 import io
 import os
 import signal
@@ -32,6 +35,7 @@ import socket
 import struct
 import sys
 import threading
+import time
 import traceback
 
 
@@ -90,8 +94,6 @@ def load(spec, paths):
 # the prototype ----------------------------------------------------------
 
 def prototype(sock, spec, paths):
-    api = ctypes.pythonapi         # the GIL held across each call, as os.fork
-
     try:
         app = load(spec, paths)
     except BaseException:
@@ -110,58 +112,69 @@ def prototype(sock, spec, paths):
 
     # the runner as a worker sees it: 0 from inside a pid namespace
     parent = os.getppid()
+
+    # its folder held, not stood in: only workers stand in it
+    here = os.open('.', os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+    os.chdir('/')
+
+    # what the import made is never collected again: a worker's
+    # collections do not write (and so copy) the prototype's pages
+    gc.collect()
+    gc.freeze()
+
     reply(sock, 0, 0)
 
+    # A spare, forked ahead: it reads the runner's next message, says
+    # so, and becomes the worker; meanwhile we fork the next spare. A
+    # fork of a Python process costs milliseconds (its page tables,
+    # the at-fork hooks, the pages they write): never on a request's
+    # path. We never read the socket.
     while True:
-        try:
-            msg, fds, flags, _ = socket.recv_fds(sock, 1 << 20, 4)
-        except InterruptedError:
-            continue
-        except OSError:
-            os._exit(0)
+        if threaded():
+            os._exit(1)
 
-        if not msg:
-            os._exit(0)           # the runner is done with us
-
-        env = None
-        parts = msg.split(b'\0')
-
-        if (len(fds) == 4 and parts[0].isdigit()
-                and not flags & (socket.MSG_TRUNC | socket.MSG_CTRUNC)
-                and len(parts) >= int(parts[0]) + 3):
-            env = parts[int(parts[0]) + 2:-1]
-
-        if env is None or threaded():
-            for fd in fds:
-                os.close(fd)
-            reply(sock, -1, errno.EPROTO if env is None else errno.EBUSY)
-            continue
-
-        sys.stdout.flush()
-        sys.stderr.flush()
-
-        api.PyOS_BeforeFork()
-        pid = api.syscall(ctypes.c_long(SYS_CLONE),
-                          ctypes.c_ulong(CLONE_PARENT | signal.SIGCHLD),
-                          ctypes.c_ulong(0), ctypes.c_ulong(0),
-                          ctypes.c_ulong(0), ctypes.c_ulong(0))
+        r, w = os.pipe()
+        pid = clone_parent()
 
         if pid == 0:
-            api.PyOS_AfterFork_Child()
-            # the worker answers: the runner takes its pid from the
-            # kernel (SO_PASSCRED), ours is of the function's namespace
-            reply(sock, os.getpid(), 0)
-            sock.detach()
-            worker(fds, env, app, parent)
+            os.close(r)
+            spare(sock, w, app, parent, here)
 
-        err = ctypes.get_errno() if pid == -1 else 0
-        api.PyOS_AfterFork_Parent()
-
-        for fd in fds:
-            os.close(fd)
+        os.close(w)
 
         if pid == -1:
-            reply(sock, -1, err)
+            time.sleep(1)
+            continue
+
+        with os.fdopen(r, 'rb') as f:
+            said = f.read(1)
+
+        if said == b'x':
+            os._exit(0)           # the runner is done with us
+
+        if said != b't':
+            time.sleep(1)         # it died before it took a message
+
+
+def clone_parent():
+    """fork(), the child the runner's (CLONE_PARENT), as os.fork does
+    it: the GIL held across (ctypes.pythonapi), Python's at-fork work."""
+    api = ctypes.pythonapi
+    sys.stdout.flush()
+    sys.stderr.flush()
+
+    api.PyOS_BeforeFork()
+    pid = api.syscall(ctypes.c_long(SYS_CLONE),
+                      ctypes.c_ulong(CLONE_PARENT | signal.SIGCHLD),
+                      ctypes.c_ulong(0), ctypes.c_ulong(0),
+                      ctypes.c_ulong(0), ctypes.c_ulong(0))
+
+    if pid == 0:
+        api.PyOS_AfterFork_Child()
+    else:
+        api.PyOS_AfterFork_Parent()
+
+    return pid
 
 
 def reply(sock, pid, err):
@@ -169,26 +182,62 @@ def reply(sock, pid, err):
 
 
 def threaded():
-    return threading.active_count() > 1 or len(os.listdir('/proc/self/task')) > 1
+    return (threading.active_count() > 1
+            or len(os.listdir('/proc/self/task')) > 1)
 
 
-def worker(fds, env, app, parent):
-    """A fork of the prototype: what the runner sent, then requests."""
+def spare(sock, took, app, parent, here):
+    """Waits, forked, for the runner's next message; then the worker."""
     try:
-        os.setsid()
-
-        for i, fd in enumerate(fds):
-            os.dup2(fd, i, inheritable=(i < 3))
-
-        os.closerange(4, os.sysconf('SC_OPEN_MAX'))
-
         libc = ctypes.CDLL(None, use_errno=True)
 
         # dies with the runner, its parent; which must still be there
         if (libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0
                 or os.getppid() != parent):
-            os._exit(127)
+            os._exit(1)
 
+        while True:
+            try:
+                msg, fds, flags, _ = socket.recv_fds(sock, 1 << 20, 4)
+                break
+            except InterruptedError:
+                continue
+
+        if not msg:
+            os.write(took, b'x')
+            os._exit(0)
+
+        os.write(took, b't')
+        os.close(took)
+
+        parts = msg.split(b'\0')
+
+        if (len(fds) != 4 or not parts[0].isdigit()
+                or flags & (socket.MSG_TRUNC | socket.MSG_CTRUNC)
+                or len(parts) < int(parts[0]) + 3):
+            reply(sock, -1, errno.EPROTO)
+            os._exit(1)
+
+        # the worker answers: the runner takes its pid from the kernel
+        # (SO_PASSCRED), ours is of the function's namespace
+        reply(sock, os.getpid(), 0)
+        sock.detach()
+        worker(fds, parts[int(parts[0]) + 2:-1], app, here)
+
+    except BaseException:
+        os._exit(1)
+
+
+def worker(fds, env, app, here):
+    """What the runner sent, then requests."""
+    try:
+        os.setsid()
+        os.fchdir(here)
+
+        for i, fd in enumerate(fds):
+            os.dup2(fd, i, inheritable=(i < 3))
+
+        os.closerange(4, os.sysconf('SC_OPEN_MAX'))
         os.environ.clear()
 
         for kv in env:

@@ -1,0 +1,211 @@
+#!/usr/bin/perl
+
+# make bench, the Python runtime: one Flask app (hello) served by
+# runtime = python and by gunicorn (sync workers, as many as the
+# function's), both behind the same nginx.
+# - warm: wrk at 2 and 8 connections, interleaved rounds, req/s and
+#   p99 of each, and their ratio;
+# - the first request after scale to zero (the zygote kept, its workers
+#   gone), median of N; beside it the same function with no zygote to
+#   fork from (its first request ever: python starts and imports Flask)
+#   and `python3 -c pass`.
+# Appends its lines to build/bench.txt.
+
+use strict;
+use warnings;
+
+use FindBin;
+use lib "$FindBin::Bin/../t/lib";
+use FaasTest;
+use POSIX ();
+use Time::HiRes qw(time sleep);
+use Test::More ();    # FaasTest reports through it; no plan here
+
+my $quick = $ENV{BENCH_QUICK};
+my $dur = $ENV{BENCH_DURATION} // ($quick ? 2 : 8);
+my $rounds = $ENV{BENCH_ROUNDS} // ($quick ? 1 : 3);
+my $cold_n = $quick ? 7 : 21;
+my $workers = 2;
+
+my $B = $FaasTest::BUILD;
+alarm 1800;
+
+my $app = <<'EOF';
+from flask import Flask
+
+app = Flask(__name__)
+
+
+@app.route('/')
+def hello():
+    return 'Hello, world\n'
+EOF
+
+my $t = FaasTest->new(runner => "$B/fcgi-runner");
+$t->function('warm', "runtime = python\napp = hello:app\n"
+                     . "max_instances = $workers\nmin_instances = $workers\n"
+                     . "max_requests = 0\n", 'hello.py' => $app);
+my $dir = $t->function('cold', "runtime = python\napp = hello:app\n"
+                               . "idle_timeout = 200ms\n", 'hello.py' => $app);
+# one whose zygote is never ready (it is refused: a thread at import), so
+# each first request pays python's start and Flask's import
+$t->function('nozygote', "runtime = python\napp = hello:app\n"
+                         . "idle_timeout = 200ms\n",
+             'hello.py' => "import threading, time\n"
+                         . "threading.Thread(target=time.sleep, args=(86400,),"
+                         . " daemon=True).start()\n$app");
+$t->start_runner(log_level => 'info', conf => "prototype_idle_timeout = 1h\n");
+
+my @started;
+my $gport = FaasTest::free_port();
+my $gpid = fork // die "fork: $!";
+if ($gpid == 0) {
+    POSIX::setsid();
+    open STDIN, '<', '/dev/null';
+    open STDOUT, '>>', $t->prefix . '/logs/gunicorn.log';
+    open STDERR, '>>', $t->prefix . '/logs/gunicorn.log';
+    exec '/usr/bin/gunicorn', '--workers', $workers, '--worker-class', 'sync',
+         '--bind', "127.0.0.1:$gport", '--chdir', $dir, '--user', 'nobody',
+         '--group', 'nogroup', 'hello:app' or POSIX::_exit(127);
+}
+push @started, $gpid;
+
+$t->{port} = FaasTest::free_port();
+$t->start_nginx(<<"EOF");
+    access_log off;
+    upstream runner { server unix:$t->{socket}; keepalive 32; }
+    upstream gunicorn { server 127.0.0.1:$gport; keepalive 32; }
+    server {
+        listen 127.0.0.1:$t->{port} backlog=4096;
+        location /faas/ {
+            faas_route ^/faas/(?<fn>[a-z]+)(?<path_info>/.*)?\$ \$fn;
+            faas_pass runner;
+        }
+        location /gunicorn {
+            proxy_pass http://gunicorn/;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+        }
+    }
+EOF
+my $base = "http://127.0.0.1:$t->{port}";
+
+FaasTest::wait_for(sub {
+    IO::Socket::INET->new(PeerAddr => "127.0.0.1:$gport", Timeout => 1)
+}, 30) or die "gunicorn did not start\n";
+$t->wait_log(qr/zygote \d+ of "warm" ready/, 30)
+    or die "the zygote of warm is not ready\n";
+
+sub wrk {
+    my ($uri, $c) = @_;
+    my $out = `ulimit -n 65536 2>/dev/null; wrk -t2 -c$c -d${dur}s --latency $base$uri 2>&1`;
+    my ($rps) = $out =~ /Requests\/sec:\s+([\d.]+)/;
+    my ($p99) = $out =~ /^\s+99%\s+([\d.]+\w+)/m;
+    my ($non2xx) = $out =~ /Non-2xx or 3xx responses:\s+(\d+)/;
+    return { rps => $rps // 0, p99 => ms($p99), bad => $non2xx // 0 };
+}
+
+sub ms {
+    my ($s) = @_;
+    return 0 unless defined $s;
+    my ($v, $u) = $s =~ /([\d.]+)(\w+)/;
+    return $u eq 'us' ? $v / 1000 : $u eq 's' ? $v * 1000 : $v;
+}
+
+sub median {
+    my @s = sort { $a <=> $b } grep { defined } @_;
+    return 0 unless @s;
+    return @s % 2 ? $s[$#s / 2] : ($s[@s / 2 - 1] + $s[@s / 2]) / 2;
+}
+
+sub one_request {
+    my ($uri) = @_;
+    my $t0 = time;
+    my $r = $t->http_get($uri);
+    my $dt = (time - $t0) * 1000;
+    warn "$uri: " . ($r ? $r->{status} : "no answer") . "\n"
+        unless $r && $r->{status} == 200;
+    return ($r && $r->{status} == 200) ? $dt : undef;
+}
+
+# --- warm ----------------------------------------------------------------
+
+# a first pass warms both (Flask's first request builds its url map)
+wrk('/faas/warm/', 2) for 1;
+wrk('/gunicorn', 2) for 1;
+
+my %w;
+for my $c (2, 8) {
+    for (1 .. $rounds) {
+        push @{ $w{"faas $c"} }, wrk('/faas/warm/', $c);
+        push @{ $w{"gunicorn $c"} }, wrk('/gunicorn', $c);
+    }
+}
+
+my %med;
+for my $k (keys %w) {
+    $med{$k} = { rps => median(map { $_->{rps} } @{ $w{$k} }),
+                 p99 => median(map { $_->{p99} } @{ $w{$k} }),
+                 bad => 0 };
+    $med{$k}{bad} += $_->{bad} for @{ $w{$k} };
+}
+
+# --- cold ----------------------------------------------------------------
+
+sub cold {
+    my ($fn) = @_;
+    my @s;
+    for (1 .. $cold_n) {
+        # its workers gone (the zygote, if any, stays: its cwd is the
+        # folder too, so it is counted apart)
+        FaasTest::wait_for(sub { $t->workers($fn) <= ($fn eq 'cold') }, 10);
+        sleep 0.05;
+        push @s, one_request("/faas/$fn/");
+    }
+    return median(@s);
+}
+
+one_request('/faas/cold/');
+$t->wait_log(qr/zygote \d+ of "cold" ready/, 30)
+    or die "the zygote of cold is not ready\n";
+my $cold = cold('cold');
+my $nozygote = cold('nozygote');
+my $pass = median(map {
+    my $t0 = time;
+    system('/usr/bin/python3 -c pass');
+    (time - $t0) * 1000;
+} 1 .. $cold_n);
+
+# --- report --------------------------------------------------------------
+
+my $out = sprintf "\nPython runtime: a Flask hello, runtime = python (zygote) "
+                . "against gunicorn sync, %d workers each; wrk -t2 -d%ds, "
+                . "%d round(s), medians\n", $workers, $dur, $rounds;
+for my $c (2, 8) {
+    my ($f, $g) = ($med{"faas $c"}, $med{"gunicorn $c"});
+    $out .= sprintf "  %d connections: faas %.0f req/s (p99 %.2f ms), "
+                  . "gunicorn %.0f req/s (p99 %.2f ms): %.2fx%s\n", $c,
+                  $f->{rps}, $f->{p99}, $g->{rps}, $g->{p99},
+                  $f->{rps} / ($g->{rps} || 1),
+                  ($f->{bad} || $g->{bad})
+                  ? " ($f->{bad}/$g->{bad} non-2xx)" : '';
+}
+$out .= sprintf "  first request after scale to zero, median of %d (ms): "
+              . "from the zygote %.2f; with no zygote (python starts, "
+              . "imports Flask) %.2f; python3 -c pass %.2f\n", $cold_n,
+              $cold, $nozygote, $pass;
+
+print $out;
+my $bench = "$B/bench.txt";
+FaasTest::write_file($bench, (-e $bench ? FaasTest::read_file($bench) : '')
+                             . $out);
+
+# --- stop exactly what we started ----------------------------------------
+
+$t->stop_nginx;
+$t->stop_runner;
+kill 'TERM', @started;
+for my $pid (@started) {
+    FaasTest::wait_for(sub { waitpid($pid, POSIX::WNOHANG) != 0 }, 5)
+        or do { kill 'KILL', $pid; waitpid($pid, 0) };
+}
