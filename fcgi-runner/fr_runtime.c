@@ -4,7 +4,8 @@
  * Runtimes: functions that name an application rather than a program.
  * "runtime = python" serves the WSGI application "app" with our driver
  * (functions/runtimes/python/faas_wsgi.py), read once at start from
- * beside the runner's binary, else where "make install" puts it, and
+ * beside the runner's binary or ../lib/faas from it, else where "make
+ * install" puts it (/usr/lib/faas), and
  * given to /usr/bin/python3 on its command line: no path of the runner
  * need be the function's to read.
  *
@@ -64,7 +65,7 @@ void
 fr_runtime_init(void)
 {
     int          fd;
-    char         self[PATH_MAX], path[PATH_MAX + 16], *slash;
+    char         self[PATH_MAX], path[PATH_MAX + 32], *slash;
     ssize_t      n;
     struct stat  st;
 
@@ -76,10 +77,17 @@ fr_runtime_init(void)
 
     fd = -1;
 
+    /* a build tree; an install under a prefix (usr/sbin, usr/lib/faas) */
     if (slash) {
         *slash = '\0';
         snprintf(path, sizeof(path), "%s/" FR_RUNTIME_NAME, self);
         fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+
+        if (fd == -1) {
+            snprintf(path, sizeof(path), "%s/../lib/faas/" FR_RUNTIME_NAME,
+                     self);
+            fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        }
     }
 
     if (fd == -1) {

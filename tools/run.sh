@@ -120,6 +120,7 @@ ngx_faas is running on http://127.0.0.1:$port/ (Ctrl-C stops it). Try:
     curl http://127.0.0.1:$port/fn/hello
     curl http://127.0.0.1:$port/fn/hello-cgi/some/path?x=1
     curl http://127.0.0.1:$port/fn/hello-php
+    curl http://127.0.0.1:$port/fn/hello-python/some/path
     curl http://127.0.0.1:$port/fn/nosuch        # 404
 
 Logs: the runner's below; nginx's in $run/logs/

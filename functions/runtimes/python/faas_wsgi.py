@@ -81,6 +81,7 @@ def load(spec, paths):
     sys.path[0:0] = [here] + [os.path.join(here, p) for p in paths]
     module, _, name = spec.partition(':')
     obj = __import__(module, fromlist=['_'])
+    name = name or 'application'
 
     for part in name.split('.'):
         obj = getattr(obj, part)
