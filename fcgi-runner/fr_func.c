@@ -389,6 +389,10 @@ fr_func_update(fr_func_t *old, fr_func_t *f)
     old->generation++;
     old->failures = 0;
 
+    if (old->zygote) {
+        fr_proto_retire(old->zygote);
+    }
+
     if (old->proto) {
         /* its workers finish on the old one */
         fr_proto_retire(old->proto);
@@ -637,6 +641,10 @@ fr_func_free(fr_func_t *f)
     int  i;
 
     fr_timer_del(&f->timer);
+
+    if (f->zygote) {
+        fr_proto_retire(f->zygote);
+    }
 
     if (f->proto) {
         fr_proto_retire(f->proto);

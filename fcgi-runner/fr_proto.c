@@ -41,28 +41,21 @@
 
 
 #define FR_PROTO_WAIT_MSEC  1000      /* for an answer: a fork */
-#define FR_PROTO_STRAYS     256       /* processes stopped at once */
-#define FR_PROTO_KNOWN      4096      /* the runner's children it knows */
-
-
-/* for one sweep: the runner's known children, sorted; p's namespace */
-static pid_t   fr_known[FR_PROTO_KNOWN];
-static size_t  fr_nknown;
-static ino_t   fr_sweep_ns;
+#define FR_PROTO_ZYGOTE_MSEC  200     /* a zygote's spare: a recv */
 
 
 static void fr_proto_put(char *msg, size_t *len, const char *s);
 static int fr_proto_answer(fr_proto_t *p, int32_t r[2]);
-static int fr_proto_spare(fr_proto_t *p, pid_t sid);
+static void fr_proto_fault(fr_proto_t *p, int misbehaved);
 static int fr_proto_new_child(fr_proto_t *p, pid_t pid);
-static int fr_proto_sweep(fr_proto_t *p);
-static int fr_proto_look(fr_proto_t *p, pid_t parent, int top, pid_t *pid,
-    int *pfd, int *n);
 static void fr_proto_idle_again(fr_proto_t *p);
 static void fr_proto_free(fr_proto_t *p);
 
 
 static int  fr_proto_null = -1;
+
+/* what ended workers left in a pid namespace, killed (fr_sweep.c) */
+int  (*fr_proto_sweep)(fr_proto_t *p);
 
 
 /* isolation is what a prototype saves: without it, a spawn is a vfork */
@@ -250,7 +243,7 @@ fr_proto_fork(fr_proto_t *p, char **env, int fd[3], int *exec_fd)
                (int) p->pid, p->name,
                (n == 0 || (n == -1 && errno == ECONNRESET)) ? "exited"
                                                            : "spoke unasked");
-        fr_proto_retire(p);
+        fr_proto_fault(p, n > 0);
         return -1;
     }
 
@@ -337,7 +330,7 @@ fr_proto_fork(fr_proto_t *p, char **env, int fd[3], int *exec_fd)
 
     if (i != FR_OK || fr_proto_answer(p, r) != FR_OK) {
         close(pexec[0]);
-        fr_proto_retire(p);
+        fr_proto_fault(p, i == FR_OK);
         return -1;
     }
 
@@ -346,7 +339,13 @@ fr_proto_fork(fr_proto_t *p, char **env, int fd[3], int *exec_fd)
         fr_log(FR_LOG_ERR, r[1], "prototype %d of \"%s\": fork failed",
                (int) p->pid, p->name);
         close(pexec[0]);
-        fr_proto_idle_again(p);
+
+        if (p->zygote) {
+            fr_proto_fault(p, 1);
+        } else {
+            fr_proto_idle_again(p);
+        }
+
         return -1;
     }
 
@@ -355,7 +354,7 @@ fr_proto_fork(fr_proto_t *p, char **env, int fd[3], int *exec_fd)
                "not a new child of the runner, retiring it", (int) p->pid,
                p->name, (int) r[0]);
         close(pexec[0]);
-        fr_proto_retire(p);
+        fr_proto_fault(p, 1);
         return -1;
     }
 
@@ -394,13 +393,14 @@ fr_proto_answer(fr_proto_t *p, int32_t r[2])
     pfd.events = POLLIN;
 
     do {
-        n = poll(&pfd, 1, FR_PROTO_WAIT_MSEC);
+        n = poll(&pfd, 1, p->zygote ? FR_PROTO_ZYGOTE_MSEC
+                                    : FR_PROTO_WAIT_MSEC);
     } while (n == -1 && errno == EINTR);
 
     if (n != 1) {
         fr_log(FR_LOG_ERR, 0, "prototype %d of \"%s\" did not answer within "
                "%d ms, retiring it", (int) p->pid, p->name,
-               FR_PROTO_WAIT_MSEC);
+               p->zygote ? FR_PROTO_ZYGOTE_MSEC : FR_PROTO_WAIT_MSEC);
         return FR_ERROR;
     }
 
@@ -508,15 +508,23 @@ fr_proto_release(fr_proto_t *p, int sweep)
 int
 fr_proto_strays(fr_proto_t *p)
 {
-    /* a zygote's workers are in its prototype's namespace */
-    p = p->parent ? p->parent : p;
+    fr_proto_t  *root;
 
-    if (p->init == 0) {
+    /* a zygote's workers are in its prototype's namespace */
+    root = p->parent ? p->parent : p;
+
+    if (root->init == 0) {
         return FR_OK;
     }
 
-    if (fr_proto_sweep(p) != FR_OK) {
-        fr_proto_retire(p);
+    if (fr_proto_sweep(root) != FR_OK) {
+        /* the root first: the zygote, freed, may free it */
+        fr_proto_retire(root);
+
+        if (p != root) {
+            fr_proto_retire(p);
+        }
+
         return FR_ERROR;
     }
 
@@ -525,219 +533,26 @@ fr_proto_strays(fr_proto_t *p)
 
 
 /*
- * What ended workers left in the pid namespace: every orphan comes to
- * its process 1. An orphan of a session that is no live worker's, and
- * everything under it, is a stray. As fr_spawn_kill_pass does, each is
- * pinned by a pidfd and stopped as found (a stopped process cannot
- * fork), the tree looked at again until nothing new is found, then all
- * are killed at once. One that does not end so (more strays than a
- * sweep holds) retires the prototype: its namespace ends with its last
- * worker.
+ * Retired for what it did (misbehaved) or for its end. A zygote is the
+ * function's code: one that misbehaves is not made again until the
+ * function changes (a hung answer held up the runner), and its
+ * prototype goes with it (what it forked may be anywhere in there).
  */
 
-static int
-fr_proto_sweep(fr_proto_t *p)
+static void
+fr_proto_fault(fr_proto_t *p, int misbehaved)
 {
-    int           i, n, found, pfd[FR_PROTO_STRAYS];
-    pid_t         pid[FR_PROTO_STRAYS];
-
-    int           top;
-    fr_link_t    *l;
-
-    n = 0;
-
-    /*
-     * The runner's own children in the namespace are strays too: a
-     * worker's clone(CLONE_PARENT) makes its child the runner's, out of
-     * process 1's reach. Known ones (workers, prototypes, their 1s) are
-     * skipped in memory, the others looked at.
-     */
-    fr_nknown = 0;
-    fr_sweep_ns = 0;
-
-    for (l = fr_list_first(&fr_runner.workers);
-         l != &fr_runner.workers && fr_nknown < FR_PROTO_KNOWN; l = l->next)
-    {
-        fr_known[fr_nknown++] = fr_list_data(l, fr_worker_t, all)->pid;
-    }
-
-    for (l = fr_list_first(&fr_runner.protos);
-         l != &fr_runner.protos && fr_nknown + 2 <= FR_PROTO_KNOWN;
-         l = l->next)
-    {
-        fr_known[fr_nknown++] = fr_list_data(l, fr_proto_t, link)->pid;
-        fr_known[fr_nknown++] = fr_list_data(l, fr_proto_t, link)->init;
-    }
-
-    fr_pids_sort(fr_known, fr_nknown);
-    fr_sweep_ns = fr_pid_ns(p->init);
-
-    for (top = 1; top <= (fr_sweep_ns ? 2 : 1); top++) {
-        do {
-            found = fr_proto_look(p, top == 1 ? p->init : getpid(), top,
-                                  pid, pfd, &n);
-        } while (found > 0 && n < FR_PROTO_STRAYS);
-    }
-
-    for (i = 0; i < n; i++) {
-        fr_log(FR_LOG_INFO, 0, "killing process %d left behind in the pid "
-               "namespace of \"%s\"", (int) pid[i], p->name);
-        (void) syscall(SYS_pidfd_send_signal, pfd[i], SIGKILL, NULL, 0);
-        close(pfd[i]);
-    }
-
-    if (n == FR_PROTO_STRAYS) {
-        fr_log(FR_LOG_ERR, 0, "more than %d processes left behind in the "
-               "pid namespace of \"%s\": retiring its prototype",
-               FR_PROTO_STRAYS, p->name);
-        return FR_ERROR;
-    }
-
-    return FR_OK;
-}
-
-
-/*
- * The children of parent not yet stopped (of process 1: those of no
- * live worker's session), stopped and pinned into pid and pfd, and
- * theirs in turn. Returns how many were found.
- */
-
-static int
-fr_proto_look(fr_proto_t *p, pid_t parent, int top, pid_t *pid, int *pfd,
-    int *n)
-{
-    int           fd, found, k, i, f;
-    char          path[64], small[4096], *buf, *s, *end;
-    pid_t         child, sid, ppid;
-    size_t        size;
-    ssize_t       len;
-    fr_link_t    *l;
-    fr_worker_t  *w;
-
-    snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int) parent,
-             (int) parent);
-
-    /* the runner's children may be many */
-    size = (top == 2) ? 65536 : sizeof(small);
-    buf = (top == 2) ? malloc(size) : small;
-    fd = (buf == NULL) ? -1 : open(path, O_RDONLY | O_CLOEXEC);
-    len = (fd == -1) ? -1 : read(fd, buf, size - 1);
-
-    if (fd != -1) {
-        close(fd);
-    }
-
-    if (len <= 0) {
-        if (buf != small) {
-            free(buf);
+    if (p->zygote && misbehaved) {
+        if (p->func && p->func->zygote == p) {
+            p->func->zygote_failed = p->generation + 1;
         }
 
-        return 0;
-    }
-
-    buf[len] = '\0';
-    found = 0;
-
-    for (s = buf; *n < FR_PROTO_STRAYS; s = end) {
-        child = (pid_t) strtol(s, &end, 10);
-
-        if (end == s) {
-            break;
-        }
-
-        if (top == 2
-            && (child == p->init || fr_pids_has(fr_known, fr_nknown, child)
-                || fr_pid_ns(child) != fr_sweep_ns))
-        {
-            /* a child of the runner it knows, or not in p's namespace */
-            continue;
-        }
-
-        sid = fr_proc_session(child, &ppid);
-
-        if (sid <= 0 || ppid != parent || (top == 2 && fr_proto_spare(p, sid)))
-        {
-            continue;
-        }
-
-        for (i = 0; i < *n && pid[i] != child; i++) { /* void */ }
-
-        if (i < *n) {
-            /* stopped already: what it had forked may be new */
-            found += fr_proto_look(p, child, 0, pid, pfd, n);
-            continue;
-        }
-
-        if (top) {
-            for (l = fr_list_first(&fr_runner.workers);
-                 l != &fr_runner.workers; l = l->next)
-            {
-                w = fr_list_data(l, fr_worker_t, all);
-
-                if ((w->proto == p || (w->proto && w->proto->parent == p))
-                    && !w->reaped && w->pid == sid)
-                {
-                    break;
-                }
-            }
-
-            if (l != &fr_runner.workers) {
-                /* a live worker's: its own */
-                continue;
-            }
-        }
-
-        /* pinned, then checked again: still parent's child */
-        f = (int) syscall(SYS_pidfd_open, child, 0);
-
-        if (f == -1) {
-            continue;
-        }
-
-        k = (fr_proc_session(child, &ppid) == sid && ppid == parent
-             && syscall(SYS_pidfd_send_signal, f, SIGSTOP, NULL, 0) == 0);
-
-        if (!k) {
-            close(f);
-            continue;
-        }
-
-        pid[*n] = child;
-        pfd[(*n)++] = f;
-        found++;
-
-        found += fr_proto_look(p, child, 0, pid, pfd, n);
-    }
-
-    if (buf != small) {
-        free(buf);
-    }
-
-    return found;
-}
-
-
-
-/* in the session of a zygote of p's: its spare (fr_runtime.c) */
-
-static int
-fr_proto_spare(fr_proto_t *p, pid_t sid)
-{
-    fr_link_t   *l;
-    fr_proto_t  *q;
-
-    for (l = fr_list_first(&fr_runner.protos); l != &fr_runner.protos;
-         l = l->next)
-    {
-        q = fr_list_data(l, fr_proto_t, link);
-
-        if (q->parent == p && q->pid == sid) {
-            return 1;
+        if (p->parent) {
+            fr_proto_retire(p->parent);
         }
     }
 
-    return 0;
+    fr_proto_retire(p);
 }
 
 

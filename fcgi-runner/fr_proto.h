@@ -45,5 +45,7 @@ int fr_proto_reaped(pid_t pid, int status);
 void fr_protos_stop(void);
 void fr_proto_idle(fr_timer_t *t);
 
+extern int  (*fr_proto_sweep)(fr_proto_t *p);
+
 
 #endif /* FR_PROTO_H */

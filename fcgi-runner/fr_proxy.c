@@ -28,6 +28,7 @@
 #include "fr_proxy.h"
 #include "fr_request.h"
 #include "fr_runtime.h"
+#include "fr_sweep.h"
 
 
 #define FR_PARAMS_MAX     (256 * 1024)
@@ -74,6 +75,7 @@ fr_proxy_init(void)
 
     fr_isolate_find_init();
     fr_runtime_init();
+    fr_sweep_init();
 }
 
 

@@ -467,7 +467,7 @@ fr_runtime_failed(fr_proto_t *z, const char *why)
            "until the function changes", (int) z->pid, z->name, why);
 
     if (z->func && z->func->zygote == z) {
-        z->func->zygote_failed = z->func->generation + 1;
+        z->func->zygote_failed = z->generation + 1;
     }
 
     fr_proto_retire(z);

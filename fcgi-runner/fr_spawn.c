@@ -714,7 +714,9 @@ fr_spawn_kill_strays(fr_worker_t *w)
         return;
     }
 
-    if (w->reaped && w->proto && w->proto->init) {
+    if (w->reaped && w->proto
+        && (w->proto->parent ? w->proto->parent : w->proto)->init)
+    {
         /* what it left is in its function's pid namespace, orphaned to
          * the process 1 there: no look at every process of the host
          * (while it lives, what it left may still be its child) */

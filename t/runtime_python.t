@@ -128,6 +128,19 @@ $t->function('threads', "runtime = python\napp = th:app\nidle_timeout = 1s\n",
                  . "def app(env, start):\n"
                  . "    start('200 OK', [('Content-Type', 'text/plain')])\n"
                  . "    return [b'threads ok\\n']\n");
+# its import makes the driver's answers to the runner slow: the runner
+# waits 200 ms for a zygote's answer, never more, then never again
+$t->function('slow', "runtime = python\napp = s:app\nidle_timeout = 1s\n",
+             's.py' => "import __main__, time\n"
+                 . "_reply = __main__.reply\n"
+                 . "def reply(sock, pid, err):\n"
+                 . "    if pid > 0:\n"
+                 . "        time.sleep(0.5)\n"
+                 . "    _reply(sock, pid, err)\n"
+                 . "__main__.reply = reply\n"
+                 . "def app(env, start):\n"
+                 . "    start('200 OK', [('Content-Type', 'text/plain')])\n"
+                 . "    return [b'slow ok\\n']\n");
 # never answers
 $t->function('hang', "runtime = python\napp = h:app\ntimeout = 2s\n",
              'h.py' => "import time\ndef app(env, start):\n"
@@ -293,6 +306,21 @@ ok(FaasTest::wait_for(sub { !$t->workers('threads') }, 15),
    'threads: scaled to zero');
 $r = $t->http_get('/fn/threads/');
 is($r->{body}, "threads ok\n", 'and served again, cold');
+
+$r = $t->http_get('/fn/slow/');
+is($r->{body}, "slow ok\n", 'a zygote whose answers are slow: served (cold)');
+ok($t->wait_log(qr/zygote \d+ of "slow" ready/, 30), 'slow: its zygote is ready');
+ok(FaasTest::wait_for(sub { !$t->workers('slow') }, 15), 'slow: scaled to zero');
+$r = $t->http_get('/fn/slow/');
+is($r->{body}, "slow ok\n", 'slow: served again');
+like($t->runner_log, qr/prototype \d+ of "slow" did not answer within 200 ms/,
+     'the runner waited 200 ms for it, no more');
+ok(FaasTest::wait_for(sub { !$t->workers('slow') }, 15),
+   'slow: scaled to zero again');
+$r = $t->http_get('/fn/slow/');
+is($r->{body}, "slow ok\n", 'slow: served a third time, cold');
+$n = () = $t->runner_log =~ /zygote \d+ of "slow" started/g;
+is($n, 1, 'a zygote that held up the runner is not made again');
 
 $r = $t->http_get('/fn/hang/?hang');
 is($r->{status}, 504, 'an app that never answers: 504 at its timeout');

@@ -62,7 +62,12 @@ SYS_CLONE = {'x86_64': 56, 'aarch64': 220}.get(os.uname().machine)
 PR_SET_PDEATHSIG = 1
 
 RECORD = struct.Struct('>BBHHBx')
+
+# the GIL held across its calls, as os.fork holds it across fork()
+LIBC = ctypes.PyDLL(None, use_errno=True)
 OUT_MAX = 65528           # a record's content, a multiple of 8
+TOKEN = frozenset("!#$%&'*+-.^_`|~0123456789"
+                  "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 
 
 def main():
@@ -165,7 +170,7 @@ def clone_parent():
     sys.stderr.flush()
 
     api.PyOS_BeforeFork()
-    pid = api.syscall(ctypes.c_long(SYS_CLONE),
+    pid = LIBC.syscall(ctypes.c_long(SYS_CLONE),
                       ctypes.c_ulong(CLONE_PARENT | signal.SIGCHLD),
                       ctypes.c_ulong(0), ctypes.c_ulong(0),
                       ctypes.c_ulong(0), ctypes.c_ulong(0))
@@ -267,7 +272,10 @@ def serve(listen, app):
             continue
 
         with conn:
-            Connection(conn, app).run()
+            try:
+                Connection(conn, app).run()
+            except (OSError, ValueError, struct.error):
+                pass              # the runner's connection broke
 
 
 def record(kind, rid, content=b''):
@@ -286,6 +294,8 @@ def pairs(data):
                 return out
             b = data[i]
             if b & 0x80:
+                if i + 4 > n:
+                    return out
                 lens.append(struct.unpack('>I', data[i:i + 4])[0] & 0x7fffffff)
                 i += 4
             else:
@@ -318,37 +328,37 @@ class Connection:
         self.aborted = False
 
     def read(self):
-        """The next record of the connection, or None at its end."""
-        h = self.rf.read(8)
-        if len(h) < 8:
-            return None
+        """The next record of the request's, or None at the connection's
+        end; management records are answered on the way."""
+        while True:
+            h = self.rf.read(8)
+            if len(h) < 8:
+                return None
 
-        _, kind, rid, clen, plen = RECORD.unpack(h)
-        content = self.rf.read(clen + plen)
-        if len(content) < clen + plen:
-            return None
+            version, kind, rid, clen, plen = RECORD.unpack(h)
+            content = self.rf.read(clen + plen)
+            if version != 1 or len(content) < clen + plen:
+                return None
 
-        content = content[:clen]
+            content = content[:clen]
 
-        if kind == FCGI_GET_VALUES:
-            known = {b'FCGI_MAX_CONNS': b'1', b'FCGI_MAX_REQS': b'1',
-                     b'FCGI_MPXS_CONNS': b'0'}
-            body = b''.join(pair(k, known[k]) for k in pairs(content)
-                            if k in known)
-            self.conn.sendall(record(FCGI_GET_VALUES_RESULT, 0, body))
-            return self.read()
-
-        if kind == FCGI_BEGIN_REQUEST and self.rid and rid != self.rid:
-            self.conn.sendall(record(FCGI_END_REQUEST, rid,
-                              struct.pack('>IB3x', 0, FCGI_CANT_MPX_CONN)))
-            return self.read()
-
-        if kind > FCGI_UNKNOWN_TYPE or kind == 0:
-            self.conn.sendall(record(FCGI_UNKNOWN_TYPE, 0,
-                                     bytes([kind]) + b'\0' * 7))
-            return self.read()
-
-        return kind, rid, content
+            if kind == FCGI_GET_VALUES:
+                known = {b'FCGI_MAX_CONNS': b'1', b'FCGI_MAX_REQS': b'1',
+                         b'FCGI_MPXS_CONNS': b'0'}
+                body = b''.join(pair(k, known[k]) for k in pairs(content)
+                                if k in known)
+                self.conn.sendall(record(FCGI_GET_VALUES_RESULT, 0, body))
+            elif kind == FCGI_BEGIN_REQUEST and self.rid and rid != self.rid:
+                self.conn.sendall(record(FCGI_END_REQUEST, rid,
+                                  struct.pack('>IB3x', 0,
+                                              FCGI_CANT_MPX_CONN)))
+            elif kind > FCGI_UNKNOWN_TYPE or kind == 0:
+                self.conn.sendall(record(FCGI_UNKNOWN_TYPE, 0,
+                                         bytes([kind]) + b'\0' * 7))
+            elif kind == FCGI_BEGIN_REQUEST and len(content) < 8:
+                return None
+            else:
+                return kind, rid, content
 
     def run(self):
         while True:
@@ -436,7 +446,8 @@ class Connection:
     def respond(self, params):
         env = self.environ(params)
         out = Output(self.conn, self.rid)
-        state = {'status': None, 'headers': None, 'sent': False}
+        state = {'status': None, 'headers': None, 'sent': False,
+                 'body': 0, 'length': float('inf')}
 
         def write(data):
             if state['status'] is None:
@@ -448,6 +459,7 @@ class Connection:
                 state['sent'] = True
                 out.write(head(state['status'], state['headers']))
             out.write(data)
+            return out
 
         def start_response(status, headers, exc_info=None):
             if exc_info:
@@ -460,16 +472,26 @@ class Connection:
                 raise AssertionError('start_response() called twice')
             head(status, headers)          # checked now, where the app is
             state['status'], state['headers'] = status, headers
-            return write
+            for name, value in headers:
+                if name.lower() == 'content-length' and value.isdigit():
+                    state['length'] = int(value)
+            return lambda data: write(data).flush()
 
         status, leave = 0, None
 
         try:
             result = self.app(env, start_response)
             try:
+                # a list is all there is: one send; else each block as
+                # the app yields it (PEP 3333: never held back)
+                whole = isinstance(result, (list, tuple))
                 for data in result:
                     if data:
                         write(data)
+                        state['body'] += len(data)
+                        # all of a Content-Length: its end comes at once
+                        if not whole and state['body'] < state['length']:
+                            out.flush()
                 if not state['sent']:
                     write(b'')
             finally:
@@ -484,10 +506,15 @@ class Connection:
             status = 1
             if isinstance(e, (SystemExit, KeyboardInterrupt)):
                 leave = e
-            if not state['sent']:
-                out.write(b'Status: 500 Internal Server Error\r\n'
-                          b'Content-Type: text/plain\r\n\r\n'
-                          b'Internal Server Error\n')
+            if state['sent']:
+                # a response cut short must not look whole: no end of
+                # the request, the connection goes with the worker
+                out.flush()
+                os._exit(1)
+            out.buf, out.size = [], 0
+            out.write(b'Status: 500 Internal Server Error\r\n'
+                      b'Content-Type: text/plain\r\n\r\n'
+                      b'Internal Server Error\n')
 
         # what the application did not read: the records are the
         # connection's, the next request comes after them
@@ -504,15 +531,16 @@ class Connection:
 def head(status, headers):
     """The CGI header block, checked as PEP 3333 asks."""
     if (not isinstance(status, str) or len(status) < 4
-            or not status[:3].isdigit() or status[3] != ' '):
+            or not status[:3].isdigit() or status[3] != ' '
+            or any(ord(c) < 32 or ord(c) == 127 for c in status)):
         raise ValueError('invalid status %r' % (status,))
 
     lines = ['Status: ' + status]
 
     for name, value in headers:
         if (not isinstance(name, str) or not isinstance(value, str)
-                or any(c in name + value for c in '\r\n\0')
-                or ':' in name or not name):
+                or not name or any(c not in TOKEN for c in name)
+                or any(c in value for c in '\r\n\0')):
             raise ValueError('invalid header %r' % ((name, value),))
         lines.append(name + ': ' + value)
 
