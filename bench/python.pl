@@ -42,8 +42,10 @@ def hello():
 EOF
 
 my $t = FaasTest->new(runner => "$B/fcgi-runner");
+# its workers forked from its zygote: the first request starts that (and
+# a cold worker, gone after idle_timeout, before the rows)
 $t->function('warm', "runtime = python\napp = hello:app\n"
-                     . "max_instances = $workers\nmin_instances = $workers\n"
+                     . "max_instances = $workers\nidle_timeout = 12s\n"
                      . "max_requests = 0\n", 'hello.py' => $app);
 my $dir = $t->function('cold', "runtime = python\napp = hello:app\n"
                                . "idle_timeout = 200ms\n", 'hello.py' => $app);
@@ -93,8 +95,11 @@ my $base = "http://127.0.0.1:$t->{port}";
 FaasTest::wait_for(sub {
     IO::Socket::INET->new(PeerAddr => "127.0.0.1:$gport", Timeout => 1)
 }, 30) or die "gunicorn did not start\n";
+$t->http_get('/faas/warm/');
 $t->wait_log(qr/zygote \d+ of "warm" ready/, 30)
     or die "the zygote of warm is not ready\n";
+FaasTest::wait_for(sub { !$t->workers('warm') }, 30)
+    or die "the cold worker of warm did not go\n";
 
 sub wrk {
     my ($uri, $c) = @_;
@@ -150,6 +155,24 @@ for my $k (keys %w) {
     $med{$k}{bad} += $_->{bad} for @{ $w{$k} };
 }
 
+# --- memory --------------------------------------------------------------
+
+# each worker's proportional set (shared pages divided among their users),
+# after the load above: faas's forked from the zygote, gunicorn's from
+# its arbiter (which imports the app in each worker: no preload)
+sub pss {
+    my ($pid) = @_;
+    my ($kb) = (FaasTest::read_file("/proc/$pid/smaps_rollup") // '')
+               =~ /^Pss:\s+(\d+)/m;
+    return $kb // 0;
+}
+my @fw = $t->workers('warm');
+my @gw = FaasTest::proc_children($gpid);
+my $fpss = median(map { pss($_) } @fw);
+my $gpss = median(map { pss($_) } @gw);
+my ($zyg) = $t->runner_log =~ /zygote (\d+) of "warm" ready/;
+my $zpss = $zyg ? pss($zyg) : 0;
+
 # --- cold ----------------------------------------------------------------
 
 sub cold {
@@ -190,6 +213,10 @@ for my $c (2, 8) {
                   ($f->{bad} || $g->{bad})
                   ? " ($f->{bad}/$g->{bad} non-2xx)" : '';
 }
+$out .= sprintf "  Pss per worker after the load: faas %.1f MiB (%d workers; "
+              . "their zygote %.1f MiB), gunicorn %.1f MiB (%d workers)\n",
+              $fpss / 1024, scalar @fw, $zpss / 1024, $gpss / 1024,
+              scalar @gw;
 $out .= sprintf "  first request after scale to zero, median of %d (ms): "
               . "from the zygote %.2f; with no zygote (python starts, "
               . "imports Flask) %.2f; python3 -c pass %.2f\n", $cold_n,

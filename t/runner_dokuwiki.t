@@ -141,8 +141,8 @@ sub request {
     return $r;
 }
 
-# what differs between two runs by design: tokens, times, the paths of
-# the two copies
+# what differs between two runs by design: tokens, times (and ages), the
+# paths of the two copies
 sub norm {
     my ($s) = @_;
     $s =~ s{\Q$p\E/(?:functions/wiki|fpm-wiki)}{ROOT}g;
@@ -152,6 +152,8 @@ sub norm {
     $s =~ s{\d{4}[/-]\d\d[/-]\d\d[ T]\d\d:\d\d(?::\d\d)?(?:[+-]\d\d:?\d\d|Z)?}
            {DATE}g;
     $s =~ s/\w{3}, \d\d \w{3} \d{4} \d\d:\d\d:\d\d [+-]\d{4}/DATE/g;
+    # a page's age, told at each request (two requests: two ages)
+    $s =~ s/\b\d+ (?:year|month|week|day|hour|minute|second)s ago\b/AGO/g;
     return $s;
 }
 
