@@ -39,6 +39,7 @@ my $site = <<'EOF';
 import hashlib
 import os
 import random
+import time
 
 from flask import Flask, Response, jsonify, redirect, request, url_for
 
@@ -91,6 +92,23 @@ def cookie():
     r.set_cookie('k', 'v')
     r.headers['X-App'] = request.headers.get('X-Test', 'none')
     return r
+
+
+@app.route('/drip')
+def drip():
+    def gen():
+        yield 'first\n'
+        time.sleep(3)
+        yield 'second\n'
+    return Response(gen(), mimetype='text/plain')
+
+
+@app.route('/cut')
+def cut():
+    def gen():
+        yield 'part\n'
+        raise RuntimeError('cut short')
+    return Response(gen(), mimetype='text/plain')
 
 
 @app.route('/who')
@@ -263,6 +281,31 @@ for my $round (1, 2) {
 }
 
 isnt($rand[0], $rand[1], 'each fork has a random state of its own');
+
+# each block as the app yields it: the first long before the second
+$r = $t->http("GET /fn/site/drip HTTP/1.0\r\nHost: localhost\r\n\r\n",
+              until => qr/first/, timeout => 2.5);
+like($r->{body} // '', qr/^first\n\z/,
+     'a yielded block is sent at once, not held for the next');
+
+# cut short after its headers: never a response that looks whole
+{
+    my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$t->{port}",
+                                  Timeout => 5) or die "connect: $!";
+    print $s "GET /fn/site/cut HTTP/1.1\r\nHost: localhost\r\n"
+             . "Connection: close\r\n\r\n";
+    my $raw = '';
+    my $end = time + 10;
+    while (time < $end) {
+        my $n = sysread($s, my $buf, 65536);
+        last unless $n;
+        $raw .= $buf;
+    }
+    close $s;
+    like($raw, qr/^HTTP\/1\.1 200.*part\n/s, 'cut short: what was sent');
+    unlike($raw, qr/\r\n0\r\n\r\n\z/, 'cut short: no last chunk, the '
+           . 'client knows it is not whole');
+}
 
 my $st = decode_json($t->http_get('/status')->{body});
 cmp_ok($st->{runner}{prototypes}{forks}, '>=', 2, 'forks are counted');
