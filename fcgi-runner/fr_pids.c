@@ -157,3 +157,44 @@ fr_pid_recv(int fd, void *buf, size_t len, pid_t *pid)
 
     return n;
 }
+
+
+/* a live process's user and system time (its own), in ms; or -1 */
+
+int64_t
+fr_proc_cpu_ms(pid_t pid)
+{
+    int                 fd, i;
+    char                path[64], buf[1024], *p;
+    ssize_t             n;
+    unsigned long long  utime, stime;
+
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int) pid);
+
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd == -1) {
+        return -1;
+    }
+
+    n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+
+    if (n <= 0) {
+        return -1;
+    }
+
+    buf[n] = '\0';
+
+    /* after "pid (comm)", the 14th and 15th fields: utime, stime */
+    p = strrchr(buf, ')');
+
+    for (i = 2; p && i < 14; i++) {
+        p = strchr(p + 1, ' ');
+    }
+
+    if (p == NULL || sscanf(p, " %llu %llu", &utime, &stime) != 2) {
+        return -1;
+    }
+
+    return (int64_t) ((utime + stime) * 1000 / sysconf(_SC_CLK_TCK));
+}

@@ -605,6 +605,7 @@ fr_proto_retire(fr_proto_t *p)
 
     p->func = NULL;
     fr_timer_del(&p->timer);
+    fr_timer_del(&p->check);
 
     if (!p->retired) {
         p->retired = 1;

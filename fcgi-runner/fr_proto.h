@@ -27,6 +27,9 @@ struct fr_proto_s {
     unsigned               ready:1;     /* its app loaded */
     fr_proto_t            *parent;      /* the zygote's prototype */
     fr_io_t                io;          /* the zygote's, until ready */
+    fr_timer_t             check;       /* the zygote's CPU, looked at */
+    int64_t                cpu_base;    /* ms, when it was ready */
+    uint64_t               ready_at;    /* ms */
     uint64_t               forks;
     fr_timer_t             timer;       /* prototype_idle_timeout */
     fr_link_t              link;        /* in fr_runner.protos */

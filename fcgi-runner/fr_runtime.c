@@ -37,6 +37,7 @@
 
 #include "fr_folder.h"
 #include "fr_log.h"
+#include "fr_pids.h"
 #include "fr_proto.h"
 #include "fr_runtime.h"
 #include "fr_spawn.h"
@@ -47,12 +48,23 @@
 #define FR_RUNTIME_PYTHON  "/usr/bin/python3"
 #define FR_RUNTIME_MAX     (100 * 1024)     /* under MAX_ARG_STRLEN */
 
+/*
+ * A ready zygote only forks: its CPU (unbilled) is looked at every
+ * FR_RUNTIME_CHECK ms, and may grow by a fork's worth for each fork,
+ * 1% of its life and a little more; beyond, it is the function's code
+ * at work for nobody's bill, and it goes.
+ */
+#define FR_RUNTIME_CHECK       10000
+#define FR_RUNTIME_FORK_CPU    50       /* ms */
+#define FR_RUNTIME_SLACK_CPU   500      /* ms */
+
 
 static int fr_runtime_name(const char *s, size_t len);
 static int fr_runtime_argv(fr_func_t *f);
 static void fr_runtime_start(fr_func_t *f);
 static void fr_runtime_ready(fr_io_t *io, uint32_t events);
 static void fr_runtime_late(fr_timer_t *t);
+static void fr_runtime_check(fr_timer_t *t);
 static void fr_runtime_failed(fr_proto_t *p, const char *why);
 static void fr_runtime_free_args(char **args);
 
@@ -447,8 +459,46 @@ fr_runtime_ready(fr_io_t *io, uint32_t events)
         fr_timer_add(&z->timer, fr_runner.conf.prototype_idle_timeout);
     }
 
+    z->cpu_base = fr_proc_cpu_ms(z->pid);
+    z->ready_at = fr_current_msec;
+    z->check.handler = fr_runtime_check;
+    z->check.data = z;
+    fr_timer_add(&z->check, FR_RUNTIME_CHECK);
+
     fr_log(FR_LOG_INFO, 0, "zygote %d of \"%s\" ready: its workers fork "
            "from it", (int) z->pid, z->name);
+}
+
+
+static void
+fr_runtime_check(fr_timer_t *t)
+{
+    int64_t      cpu, allowed;
+    fr_proto_t  *z;
+
+    z = t->data;
+    cpu = fr_proc_cpu_ms(z->pid);
+
+    if (cpu < 0 || z->cpu_base < 0) {
+        /* gone: reaped in a moment */
+        return;
+    }
+
+    allowed = z->cpu_base + ((int64_t) z->forks + 2) * FR_RUNTIME_FORK_CPU
+              + (int64_t) (fr_current_msec - z->ready_at) / 100
+              + FR_RUNTIME_SLACK_CPU;
+
+    if (cpu <= allowed) {
+        fr_timer_add(&z->check, FR_RUNTIME_CHECK);
+        return;
+    }
+
+    fr_log(FR_LOG_ERR, 0, "zygote %d of \"%s\" used %lld ms of CPU since "
+           "its app was imported, for %llu forks (at most %lld)", (int) z->pid,
+           z->name, (long long) (cpu - z->cpu_base),
+           (unsigned long long) z->forks, (long long) (allowed - z->cpu_base));
+
+    fr_runtime_failed(z, "worked for nobody's bill");
 }
 
 

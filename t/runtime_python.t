@@ -159,6 +159,19 @@ $t->function('slow', "runtime = python\napp = s:app\nidle_timeout = 1s\n",
                  . "def app(env, start):\n"
                  . "    start('200 OK', [('Content-Type', 'text/plain')])\n"
                  . "    return [b'slow ok\\n']\n");
+# its import leaves the zygote burning CPU between forks (a timer and a
+# handler): unbilled work, stopped at the runner's next look
+$t->function('burner', "runtime = python\napp = b:app\nidle_timeout = 1s\n",
+             'b.py' => "import signal, time\n"
+                 . "def burn(sig, frame):\n"
+                 . "    end = time.process_time() + 0.04\n"
+                 . "    while time.process_time() < end:\n"
+                 . "        pass\n"
+                 . "signal.signal(signal.SIGALRM, burn)\n"
+                 . "signal.setitimer(signal.ITIMER_REAL, 0.05, 0.05)\n"
+                 . "def app(env, start):\n"
+                 . "    start('200 OK', [('Content-Type', 'text/plain')])\n"
+                 . "    return [b'burner ok\\n']\n");
 # never answers
 $t->function('hang', "runtime = python\napp = h:app\ntimeout = 2s\n",
              'h.py' => "import time\ndef app(env, start):\n"
@@ -244,6 +257,9 @@ for my $c (@cases) {
            "$method $path: $h as gunicorn's");
     }
 }
+
+# started now, looked at after the rest (the runner looks every 10 s)
+is($t->http_get('/fn/burner/')->{body}, "burner ok\n", 'burner: served');
 
 my $log = $t->runner_log;
 like($log, qr/ZeroDivisionError/, 'the exception is in the runner log');
@@ -386,6 +402,19 @@ $r = $t->http_get('/fn/site/');
 is($r->{body}, "hello from flask\n", 'served after its zygote was killed');
 ok($t->wait_log(qr/zygote (?!$zygote)\d+ of "site" ready/, 30),
    'a new zygote is made');
+
+ok($t->wait_log(qr/zygote \d+ of "burner" used \d+ ms of CPU since/, 30)
+   && $t->wait_log(qr/zygote \d+ of "burner" worked for nobody's bill/, 5),
+   'a zygote that works between forks is retired');
+my ($bz) = $t->runner_log =~ /zygote (\d+) of "burner" worked/;
+ok(FaasTest::wait_for(sub { !-e "/proc/$bz" || FaasTest::read_file(
+    "/proc/$bz/stat") =~ /^\d+ \(.*\) Z/s }, 10), 'and it is gone');
+ok(FaasTest::wait_for(sub { !$t->workers('burner') }, 15),
+   'burner: scaled to zero');
+is($t->http_get('/fn/burner/')->{body}, "burner ok\n",
+   'burner: served again, cold');
+$n = () = $t->runner_log =~ /zygote \d+ of "burner" started/g;
+is($n, 1, 'and its zygote is not made again');
 
 # --- keys ---------------------------------------------------------------
 
