@@ -203,7 +203,9 @@ if ($gpid == 0) {
          'webapp:app' or POSIX::_exit(127);
 }
 
-$t->start_nginx($t->faas_location(extra => <<"EOF"));
+my $mlog = $t->prefix . '/logs/meter.log';
+$t->start_nginx(FaasTest::meter_log_format() . $t->faas_location(
+    location => "access_log $mlog faas_meter;", extra => <<"EOF"));
         location /gu/ {
             proxy_pass http://127.0.0.1:$gport/fn/;
         }
@@ -297,6 +299,14 @@ for my $round (1, 2) {
 }
 
 isnt($rand[0], $rand[1], 'each fork has a random state of its own');
+
+# metered as any function: the forked workers' requests, cold ones too
+my @metered = grep { m{function=site } && / cold=1 / }
+              split /\n/, FaasTest::read_file($mlog);
+cmp_ok(scalar @metered, '>=', 2, 'the first requests after scale to zero are '
+       . 'metered cold');
+ok(!grep({ !/ cpu=\d[\d.]* memory=[1-9]\d* / } @metered),
+   'with their CPU and memory') or diag(join "\n", @metered);
 
 # each block as the app yields it: the first long before the second
 $r = $t->http("GET /fn/site/drip HTTP/1.0\r\nHost: localhost\r\n\r\n",
