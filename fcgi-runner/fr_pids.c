@@ -7,6 +7,7 @@
  * session; the sender of a message.
  */
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -159,7 +160,8 @@ fr_pid_recv(int fd, void *buf, size_t len, pid_t *pid)
 }
 
 
-/* a live process's user and system time (its own), in ms; or -1 */
+/* a live process's user and system time, with its reaped children's,
+ * in ms; or -1 (errno ENOENT: it is gone) */
 
 int64_t
 fr_proc_cpu_ms(pid_t pid)
@@ -167,7 +169,7 @@ fr_proc_cpu_ms(pid_t pid)
     int                 fd, i;
     char                path[64], buf[1024], *p;
     ssize_t             n;
-    unsigned long long  utime, stime;
+    unsigned long long  utime, stime, cutime, cstime;
 
     snprintf(path, sizeof(path), "/proc/%d/stat", (int) pid);
 
@@ -192,9 +194,14 @@ fr_proc_cpu_ms(pid_t pid)
         p = strchr(p + 1, ' ');
     }
 
-    if (p == NULL || sscanf(p, " %llu %llu", &utime, &stime) != 2) {
+    if (p == NULL
+        || sscanf(p, " %llu %llu %llu %llu", &utime, &stime, &cutime,
+                  &cstime) != 4)
+    {
+        errno = EINVAL;
         return -1;
     }
 
-    return (int64_t) ((utime + stime) * 1000 / sysconf(_SC_CLK_TCK));
+    return (int64_t) ((utime + stime + cutime + cstime) * 1000
+                      / sysconf(_SC_CLK_TCK));
 }

@@ -32,6 +32,7 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "init/faas-proto.h"
@@ -42,12 +43,15 @@
 
 #define FR_PROTO_WAIT_MSEC  1000      /* for an answer: a fork */
 #define FR_PROTO_ZYGOTE_MSEC  200     /* a zygote's spare: a recv */
+#define FR_PROTO_SLOW_MSEC    10      /* an answer slower is counted */
+#define FR_PROTO_SLOW_ALL     500     /* a zygote's slow ones, in all */
 
 
 static void fr_proto_put(char *msg, size_t *len, const char *s);
 static int fr_proto_answer(fr_proto_t *p, int32_t r[2]);
 static void fr_proto_fault(fr_proto_t *p, int misbehaved);
 static int fr_proto_new_child(fr_proto_t *p, pid_t pid);
+static uint64_t fr_proto_msec(void);
 static void fr_proto_idle_again(fr_proto_t *p);
 static void fr_proto_free(fr_proto_t *p);
 
@@ -386,11 +390,13 @@ fr_proto_answer(fr_proto_t *p, int32_t r[2])
 {
     int            n, gone;
     pid_t          sender;
+    uint64_t       start;
     ssize_t        len;
     struct pollfd  pfd;
 
     pfd.fd = p->fd;
     pfd.events = POLLIN;
+    start = fr_proto_msec();
 
     do {
         n = poll(&pfd, 1, p->zygote ? FR_PROTO_ZYGOTE_MSEC
@@ -401,6 +407,18 @@ fr_proto_answer(fr_proto_t *p, int32_t r[2])
         fr_log(FR_LOG_ERR, 0, "prototype %d of \"%s\" did not answer within "
                "%d ms, retiring it", (int) p->pid, p->name,
                p->zygote ? FR_PROTO_ZYGOTE_MSEC : FR_PROTO_WAIT_MSEC);
+        return FR_ERROR;
+    }
+
+    /* the runner waits for a zygote's spare, which answers at once: all
+     * its slow answers together are bounded too, not each alone */
+    p->slow += (fr_proto_msec() - start > FR_PROTO_SLOW_MSEC)
+               ? fr_proto_msec() - start : 0;
+
+    if (p->zygote && p->slow > FR_PROTO_SLOW_ALL) {
+        fr_log(FR_LOG_ERR, 0, "prototype %d of \"%s\" held up the runner for "
+               "%llu ms in all, retiring it", (int) p->pid, p->name,
+               (unsigned long long) p->slow);
         return FR_ERROR;
     }
 
@@ -553,6 +571,19 @@ fr_proto_fault(fr_proto_t *p, int misbehaved)
     }
 
     fr_proto_retire(p);
+}
+
+
+/* now, in ms: the loop's time stands still while the runner waits */
+
+static uint64_t
+fr_proto_msec(void)
+{
+    struct timespec  ts;
+
+    (void) clock_gettime(CLOCK_MONOTONIC, &ts);
+
+    return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
 }
 
 

@@ -29,6 +29,8 @@ struct fr_proto_s {
     fr_io_t                io;          /* the zygote's, until ready */
     fr_timer_t             check;       /* the zygote's CPU, looked at */
     int64_t                cpu_base;    /* ms, when it was ready */
+    uint64_t               slow;        /* ms the runner waited, slow */
+    unsigned               spares;      /* exempt in this sweep */
     uint64_t               ready_at;    /* ms */
     uint64_t               forks;
     fr_timer_t             timer;       /* prototype_idle_timeout */

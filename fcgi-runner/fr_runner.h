@@ -299,6 +299,8 @@ struct fr_func_s {
     fr_proto_t            *proto;           /* its workers fork from */
     fr_proto_t            *zygote;          /* a runtime's: app loaded */
     unsigned               zygote_failed;   /* in generation - 1 */
+    unsigned               zygote_generation;   /* of zygote_starts */
+    unsigned               zygote_starts;
     unsigned               zygote_spawning:1;
 };
 

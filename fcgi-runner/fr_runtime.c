@@ -57,6 +57,7 @@
 #define FR_RUNTIME_CHECK       10000
 #define FR_RUNTIME_FORK_CPU    50       /* ms */
 #define FR_RUNTIME_SLACK_CPU   500      /* ms */
+#define FR_RUNTIME_STARTS      5        /* zygotes a function's change */
 
 
 static int fr_runtime_name(const char *s, size_t len);
@@ -333,7 +334,16 @@ fr_runtime_proto(fr_func_t *f)
         z = NULL;
     }
 
-    if (z == NULL && f->zygote_failed != f->generation + 1) {
+    if (f->zygote_generation != f->generation) {
+        f->zygote_generation = f->generation;
+        f->zygote_starts = 0;
+    }
+
+    /* one that dies is replaced, not forever: each costs an import */
+    if (z == NULL && f->zygote_failed != f->generation + 1
+        && f->zygote_starts < FR_RUNTIME_STARTS)
+    {
+        f->zygote_starts++;
         fr_runtime_start(f);
         return NULL;
     }
@@ -479,8 +489,15 @@ fr_runtime_check(fr_timer_t *t)
     z = t->data;
     cpu = fr_proc_cpu_ms(z->pid);
 
-    if (cpu < 0 || z->cpu_base < 0) {
+    if (cpu < 0 && errno == ENOENT) {
         /* gone: reaped in a moment */
+        return;
+    }
+
+    if (cpu < 0 || z->cpu_base < 0) {
+        /* not read this time (descriptors out?): the next look */
+        z->cpu_base = (z->cpu_base < 0) ? cpu : z->cpu_base;
+        fr_timer_add(&z->check, FR_RUNTIME_CHECK);
         return;
     }
 
@@ -497,6 +514,11 @@ fr_runtime_check(fr_timer_t *t)
            "its app was imported, for %llu forks (at most %lld)", (int) z->pid,
            z->name, (long long) (cpu - z->cpu_base),
            (unsigned long long) z->forks, (long long) (allowed - z->cpu_base));
+
+    /* what it started goes with its namespace */
+    if (z->parent) {
+        fr_proto_retire(z->parent);
+    }
 
     fr_runtime_failed(z, "worked for nobody's bill");
 }

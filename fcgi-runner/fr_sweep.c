@@ -94,6 +94,13 @@ fr_sweep(fr_proto_t *p)
 
     for (top = 1; top <= (fr_sweep_ns ? 2 : 1); top++) {
         do {
+            /* each look at the runner's children counts the spares anew */
+            for (l = fr_list_first(&fr_runner.protos);
+                 l != &fr_runner.protos; l = l->next)
+            {
+                fr_list_data(l, fr_proto_t, link)->spares = 0;
+            }
+
             found = fr_sweep_look(p, top == 1 ? p->init : getpid(), top,
                                   pid, pfd, &n);
         } while (found > 0 && n < FR_SWEEP_STRAYS);
@@ -252,7 +259,8 @@ fr_sweep_spare(fr_proto_t *p, pid_t sid)
         q = fr_list_data(l, fr_proto_t, link);
 
         if (q->parent == p && q->pid == sid) {
-            return 1;
+            /* one: the spare; more in its session are strays */
+            return q->spares++ == 0;
         }
     }
 

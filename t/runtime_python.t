@@ -172,6 +172,14 @@ $t->function('burner', "runtime = python\napp = b:app\nidle_timeout = 1s\n",
                  . "def app(env, start):\n"
                  . "    start('200 OK', [('Content-Type', 'text/plain')])\n"
                  . "    return [b'burner ok\\n']\n");
+# its zygote says it is ready, then exits at its first fork: replaced,
+# but not forever (each costs an import nobody is billed for)
+$t->function('dier', "runtime = python\napp = d:app\nmax_requests = 1\n",
+             'd.py' => "import os\n"
+                 . "os.register_at_fork(before=lambda: os._exit(0))\n"
+                 . "def app(env, start):\n"
+                 . "    start('200 OK', [('Content-Type', 'text/plain')])\n"
+                 . "    return [b'dier ok\\n']\n");
 # never answers
 $t->function('hang', "runtime = python\napp = h:app\ntimeout = 2s\n",
              'h.py' => "import time\ndef app(env, start):\n"
@@ -390,6 +398,21 @@ $r = $t->http_get('/fn/slow/');
 is($r->{body}, "slow ok\n", 'slow: served a third time, cold');
 $n = () = $t->runner_log =~ /zygote \d+ of "slow" started/g;
 is($n, 1, 'a zygote that held up the runner is not made again');
+
+my ($dier, $asked) = (0, 0);
+my $made = sub { scalar(() = $t->runner_log =~ /zygote \d+ of "dier" started/g) };
+while ($asked < 40 && $made->() < 5) {
+    $asked++;
+    $dier++ if ($t->http_get('/fn/dier/')->{body} // '') eq "dier ok\n";
+    sleep 0.2;
+}
+for (1 .. 5) {
+    $asked++;
+    $dier++ if ($t->http_get('/fn/dier/')->{body} // '') eq "dier ok\n";
+    sleep 0.2;
+}
+is($dier, $asked, "a zygote that keeps dying: every request served ($asked)");
+is($made->(), 5, 'and it is made again 4 times, no more');
 
 $r = $t->http_get('/fn/hang/?hang');
 is($r->{status}, 504, 'an app that never answers: 504 at its timeout');

@@ -149,7 +149,7 @@ def prototype(sock, spec, paths):
         os.close(w)
 
         if pid == -1:
-            time.sleep(1)
+            time.sleep(0.1)
             continue
 
         with os.fdopen(r, 'rb') as f:
@@ -159,7 +159,7 @@ def prototype(sock, spec, paths):
             os._exit(0)           # the runner is done with us
 
         if said != b't':
-            time.sleep(1)         # it died before it took a message
+            time.sleep(0.1)       # it died before it took a message
 
 
 def clone_parent():
