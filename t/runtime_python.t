@@ -135,6 +135,21 @@ $t->function('pathed', "runtime = python\napp = deep.mod:application\n"
                  . "    start('201 Created', [('Content-Type', 'text/plain')])\n"
                  . "    return [env['wsgi.input'].read(), b'|',"
                  . " env['QUERY_STRING'].encode()]\n");
+# app = a module alone: its application; an iterable body with close()
+# (it leaves a mark in the function's /tmp, shared by its workers)
+$t->function('bare', "runtime = python\napp = bare\n",
+             'bare.py' => "import os\n"
+                 . "class Body:\n"
+                 . "    def __iter__(self):\n"
+                 . "        return iter([b'module alone\\n'])\n"
+                 . "    def close(self):\n"
+                 . "        open('/tmp/closed', 'w').close()\n"
+                 . "def application(env, start):\n"
+                 . "    start('200 OK', [('Content-Type', 'text/plain')])\n"
+                 . "    if env['QUERY_STRING'] == 'closed':\n"
+                 . "        return [b'yes\\n' if os.path.exists('/tmp/closed')"
+                 . " else b'no\\n']\n"
+                 . "    return Body()\n");
 # cannot be imported
 $t->function('broken', "runtime = python\napp = broken:app\n",
              'broken.py' => "import nosuchmodule_here\napp = None\n");
@@ -357,6 +372,11 @@ ok(FaasTest::wait_for(sub { !grep { $_ != $pz } $t->workers('plain') }, 15),
 $r = $t->http_get('/fn/plain/who');
 my ($imported, $pid) = split ' ', $r->{body};
 isnt($imported, $pid, 'isolation = none: the worker forked from the zygote');
+
+is($t->http_get('/fn/bare/')->{body}, "module alone\n",
+   'app = a module alone names its application');
+is($t->http_get('/fn/bare/?closed')->{body}, "yes\n",
+   "the body's close() was called");
 
 $r = $t->http_post('/fn/pathed/x?q=1', 'the body');
 is($r->{status}, 201, 'python.path: a package of the function found');
