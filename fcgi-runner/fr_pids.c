@@ -20,6 +20,7 @@
 
 
 static int fr_pid_cmp(const void *a, const void *b);
+static char *fr_proc_stat_read(pid_t pid, char *buf, size_t size);
 
 
 void
@@ -59,35 +60,52 @@ fr_pid_cmp(const void *a, const void *b)
 }
 
 
+/*
+ * /proc/PID/stat read into buf: the ")" that ends "pid (comm)" (comm
+ * may hold anything, ")" and blanks too), the fields after it; or NULL
+ * (errno ENOENT: the process is gone).
+ */
+
+static char *
+fr_proc_stat_read(pid_t pid, char *buf, size_t size)
+{
+    int      fd;
+    char     path[64];
+    ssize_t  n;
+
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int) pid);
+
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd == -1) {
+        return NULL;
+    }
+
+    n = read(fd, buf, size - 1);
+    close(fd);
+
+    if (n <= 0) {
+        errno = ESRCH;
+        return NULL;
+    }
+
+    buf[n] = '\0';
+
+    return strrchr(buf, ')');
+}
+
+
 /* a process's state, parent and session, from /proc/PID/stat; or -1 */
 
 pid_t
 fr_proc_stat(pid_t pid, char *state, pid_t *ppid)
 {
-    int       fd, parent, pgrp, sid;
-    char      path[64], buf[512], *p;
-    ssize_t   n;
+    int    parent, pgrp, sid;
+    char   buf[1024], *p;
 
     *state = 'X';
-    snprintf(path, sizeof(path), "/proc/%d/stat", (int) pid);
+    p = fr_proc_stat_read(pid, buf, sizeof(buf));
 
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd == -1) {
-        return -1;
-    }
-
-    n = read(fd, buf, sizeof(buf) - 1);
-    close(fd);
-
-    if (n <= 0) {
-        return -1;
-    }
-
-    buf[n] = '\0';
-
-    /* "pid (comm) state ppid pgrp session ...": comm may hold anything */
-    p = strrchr(buf, ')');
-
+    /* "state ppid pgrp session ..." */
     if (p == NULL
         || sscanf(p + 1, " %c %d %d %d", state, &parent, &pgrp, &sid) != 4)
     {
@@ -166,30 +184,17 @@ fr_pid_recv(int fd, void *buf, size_t len, pid_t *pid)
 int64_t
 fr_proc_cpu_ms(pid_t pid)
 {
-    int                 fd, i;
-    char                path[64], buf[1024], *p;
-    ssize_t             n;
+    int                 i;
+    char                buf[1024], *p;
     unsigned long long  utime, stime, cutime, cstime;
 
-    snprintf(path, sizeof(path), "/proc/%d/stat", (int) pid);
+    p = fr_proc_stat_read(pid, buf, sizeof(buf));
 
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd == -1) {
+    if (p == NULL) {
         return -1;
     }
 
-    n = read(fd, buf, sizeof(buf) - 1);
-    close(fd);
-
-    if (n <= 0) {
-        return -1;
-    }
-
-    buf[n] = '\0';
-
-    /* after "pid (comm)", the 14th and 15th fields: utime, stime */
-    p = strrchr(buf, ')');
-
+    /* after "pid (comm)", the 14th to 17th fields */
     for (i = 2; p && i < 14; i++) {
         p = strchr(p + 1, ' ');
     }
