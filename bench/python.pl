@@ -15,7 +15,8 @@ use strict;
 use warnings;
 
 use FindBin;
-use lib "$FindBin::Bin/../t/lib";
+use lib "$FindBin::Bin/../t/lib", "$FindBin::Bin";
+use BenchLib qw(wrk ms median);
 use FaasTest;
 use POSIX ();
 use Time::HiRes qw(time sleep);
@@ -101,27 +102,6 @@ $t->wait_log(qr/zygote \d+ of "warm" ready/, 30)
 FaasTest::wait_for(sub { !$t->workers('warm') }, 30)
     or die "the cold worker of warm did not go\n";
 
-sub wrk {
-    my ($uri, $c) = @_;
-    my $out = `ulimit -n 65536 2>/dev/null; wrk -t2 -c$c -d${dur}s --latency $base$uri 2>&1`;
-    my ($rps) = $out =~ /Requests\/sec:\s+([\d.]+)/;
-    my ($p99) = $out =~ /^\s+99%\s+([\d.]+\w+)/m;
-    my ($non2xx) = $out =~ /Non-2xx or 3xx responses:\s+(\d+)/;
-    return { rps => $rps // 0, p99 => ms($p99), bad => $non2xx // 0 };
-}
-
-sub ms {
-    my ($s) = @_;
-    return 0 unless defined $s;
-    my ($v, $u) = $s =~ /([\d.]+)(\w+)/;
-    return $u eq 'us' ? $v / 1000 : $u eq 's' ? $v * 1000 : $v;
-}
-
-sub median {
-    my @s = sort { $a <=> $b } grep { defined } @_;
-    return 0 unless @s;
-    return @s % 2 ? $s[$#s / 2] : ($s[@s / 2 - 1] + $s[@s / 2]) / 2;
-}
 
 sub one_request {
     my ($uri) = @_;
@@ -136,14 +116,14 @@ sub one_request {
 # --- warm ----------------------------------------------------------------
 
 # a first pass warms both (Flask's first request builds its url map)
-wrk('/faas/warm/', 2) for 1;
-wrk('/gunicorn', 2) for 1;
+wrk("$base/faas/warm/", 2, $dur) for 1;
+wrk("$base/gunicorn", 2, $dur) for 1;
 
 my %w;
 for my $c (2, 8) {
     for (1 .. $rounds) {
-        push @{ $w{"faas $c"} }, wrk('/faas/warm/', $c);
-        push @{ $w{"gunicorn $c"} }, wrk('/gunicorn', $c);
+        push @{ $w{"faas $c"} }, wrk("$base/faas/warm/", $c, $dur);
+        push @{ $w{"gunicorn $c"} }, wrk("$base/gunicorn", $c, $dur);
     }
 }
 

@@ -17,7 +17,8 @@ use strict;
 use warnings;
 
 use FindBin;
-use lib "$FindBin::Bin/../t/lib";
+use lib "$FindBin::Bin/../t/lib", "$FindBin::Bin";
+use BenchLib qw(wrk ms median);
 use FaasTest;
 use Time::HiRes qw(time sleep);
 use Test::More ();    # FaasTest reports through it; no plan here
@@ -100,27 +101,6 @@ $fleet
 EOF
 my $base = "http://127.0.0.1:$n->{port}";
 
-sub wrk {
-    my ($uri, $c, $secs) = @_;
-    my $out = `ulimit -n 65536 2>/dev/null; wrk -t2 -c$c -d${secs}s --latency $base$uri 2>&1`;
-    my ($rps) = $out =~ /Requests\/sec:\s+([\d.]+)/;
-    my ($p99) = $out =~ /^\s+99%\s+([\d.]+\w+)/m;
-    my ($non2xx) = $out =~ /Non-2xx or 3xx responses:\s+(\d+)/;
-    return { rps => $rps // 0, p99 => ms($p99), bad => $non2xx // 0 };
-}
-
-sub ms {
-    my ($s) = @_;
-    return 0 unless defined $s;
-    my ($v, $u) = $s =~ /([\d.]+)(\w+)/;
-    return $u eq 'us' ? $v / 1000 : $u eq 's' ? $v * 1000 : $v;
-}
-
-sub median {
-    my @s = sort { $a <=> $b } grep { defined } @_;
-    return 0 unless @s;
-    return @s % 2 ? $s[$#s / 2] : ($s[@s / 2 - 1] + $s[@s / 2]) / 2;
-}
 
 # polled once a second: a psql a poll would load the machine measured
 sub drained {
@@ -156,7 +136,7 @@ for my $u ('/sqlite/evt', '/pg/evt') {
 my %res;
 for my $round ($only_fleet ? () : 1 .. $rounds) {
     for my $s (qw(sqlite pg)) {
-        my $r = wrk("/$s/evt", $conns, $dur);
+        my $r = wrk("$base/$s/evt", $conns, $dur);
         push @{ $res{$s} }, $r;
         printf STDERR "round %d %-6s accept %7.0f req/s, p99 %.2f ms%s\n",
             $round, $s, $r->{rps}, $r->{p99},
@@ -192,7 +172,7 @@ $db->psql("DELETE FROM faas.invocations");
 my $t0 = time;
 my $accepted = 0;
 while ($accepted < $fleet_n && time - $t0 < 900) {
-    wrk('/fleet/evt', $conns, 2);
+    wrk("$base/fleet/evt", $conns, 2);
     ($accepted) = $db->psql("SELECT count(*) FROM faas.invocations "
                             . "WHERE function = 'evt'") =~ /(\d+)/;
 }
