@@ -256,7 +256,9 @@ fr_folder_paths(fr_func_t *f, int test)
         close(dfd);
     }
 
-    f->exec_path = fr_find_exec(f->argv[0], f->dir);
+    /* a runtime's own program, held by the runner, is exec'd by it */
+    f->exec_path = f->exec_by_fd ? strdup(f->argv[0])
+                                 : fr_find_exec(f->argv[0], f->dir);
     err = errno;
 
     if (f->exec_path == NULL) {

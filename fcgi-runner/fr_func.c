@@ -385,6 +385,8 @@ fr_func_update(fr_func_t *old, fr_func_t *f)
     old->uid = f->uid;
     old->gid = f->gid;
     old->set_user = f->set_user;
+    old->exec_fd = f->exec_fd;
+    old->exec_by_fd = f->exec_by_fd;
     old->removed = 0;
     old->generation++;
     old->failures = 0;
@@ -496,7 +498,7 @@ fr_func_configure(fr_func_t *f, int test)
 
     /* every problem of the file is told at once: none hides another */
 
-    if (fc->runtime) {
+    if (fc->runtime || fc->nphp) {
         problems += fr_runtime_configure(f);
 
     } else if (fc->exec == NULL) {

@@ -238,8 +238,9 @@ fr_isolate_prepare(fr_func_t *f, fr_isolate_t *iso, int proto)
         }
 
         if (!proto) {
-            /* a prototype is told them with each worker */
-            iso->argv[n++] = f->exec_path;
+            /* a prototype is told them with each worker; a program
+             * held by the runner is on 5, its path left empty */
+            iso->argv[n++] = f->exec_by_fd ? "" : f->exec_path;
 
             for (argc = 0; f->argv[argc]; argc++) {
                 iso->argv[n++] = f->argv[argc];
@@ -252,7 +253,10 @@ fr_isolate_prepare(fr_func_t *f, fr_isolate_t *iso, int proto)
     if (m & FR_ISOLATE_TMP) {
         /* the function's own files stay where they are */
         fr_isolate_keep(iso, f->dir, 1);
-        fr_isolate_keep(iso, f->exec_path, 0);
+
+        if (!f->exec_by_fd) {
+            fr_isolate_keep(iso, f->exec_path, 0);
+        }
 
         if (f->script_path) {
             fr_isolate_keep(iso, f->script_path, 0);
@@ -298,7 +302,10 @@ fr_isolate_kept(fr_func_t *f, dev_t *dev, ino_t *ino)
 
     if (f->conf.isolation & FR_ISOLATE_TMP) {
         fr_isolate_keep(&iso, f->dir, 1);
-        fr_isolate_keep(&iso, f->exec_path, 0);
+
+        if (!f->exec_by_fd) {
+            fr_isolate_keep(&iso, f->exec_path, 0);
+        }
 
         if (f->script_path) {
             fr_isolate_keep(&iso, f->script_path, 0);
@@ -572,7 +579,13 @@ void
 fr_isolate_exec(fr_func_t *f, fr_isolate_t *iso, char **env)
 {
     if (iso->argv == NULL) {
-        execve(f->exec_path, f->argv, env);
+        if (f->exec_by_fd) {
+            execveat(5, "", f->argv, env, AT_EMPTY_PATH);
+
+        } else {
+            execve(f->exec_path, f->argv, env);
+        }
+
         return;
     }
 

@@ -225,8 +225,9 @@ fr_proto_started(fr_proto_t *p, pid_t pid, int exec_fd)
 pid_t
 fr_proto_fork(fr_proto_t *p, char **env, int fd[3], int *exec_fd)
 {
-    int              i, argc, err, pexec[2], fds[4];
+    int              i, argc, err, nfds, pexec[2], fds[5];
     char            *msg, count[16];
+    const char      *path;
     fr_func_t       *f;
     size_t           len;
     ssize_t          n;
@@ -257,8 +258,11 @@ fr_proto_fork(fr_proto_t *p, char **env, int fd[3], int *exec_fd)
     /* a zygote runs no program: it is one */
     for (argc = 0; !p->zygote && f->argv[argc]; argc++) { /* void */ }
 
+    /* a program held by the runner is sent, its path left empty */
+    path = (f->exec_by_fd && !p->zygote) ? "" : f->exec_path;
+
     snprintf(count, sizeof(count), "%d", argc);
-    len = strlen(count) + strlen(f->exec_path) + 2;
+    len = strlen(count) + strlen(path) + 2;
 
     for (i = 0; i < argc; i++) {
         len += strlen(f->argv[i]) + 1;
@@ -275,7 +279,7 @@ fr_proto_fork(fr_proto_t *p, char **env, int fd[3], int *exec_fd)
 
     len = 0;
     fr_proto_put(msg, &len, count);
-    fr_proto_put(msg, &len, f->exec_path);
+    fr_proto_put(msg, &len, path);
 
     for (i = 0; i < argc; i++) {
         fr_proto_put(msg, &len, f->argv[i]);
@@ -295,6 +299,8 @@ fr_proto_fork(fr_proto_t *p, char **env, int fd[3], int *exec_fd)
     fds[1] = fd[1] != -1 ? fd[1] : fr_proto_null;
     fds[2] = fd[2] != -1 ? fd[2] : STDERR_FILENO;
     fds[3] = pexec[1];
+    fds[4] = f->exec_fd;
+    nfds = (path[0] == '\0') ? 5 : 4;
 
     iov.iov_base = msg;
     iov.iov_len = len;
@@ -308,8 +314,9 @@ fr_proto_fork(fr_proto_t *p, char **env, int fd[3], int *exec_fd)
     cm = CMSG_FIRSTHDR(&mh);
     cm->cmsg_level = SOL_SOCKET;
     cm->cmsg_type = SCM_RIGHTS;
-    cm->cmsg_len = CMSG_LEN(sizeof(fds));
-    memcpy(CMSG_DATA(cm), fds, sizeof(fds));
+    cm->cmsg_len = CMSG_LEN(nfds * sizeof(int));
+    memcpy(CMSG_DATA(cm), fds, nfds * sizeof(int));
+    mh.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
 
     n = sendmsg(p->fd, &mh, MSG_NOSIGNAL);
     i = (n == (ssize_t) len) ? FR_OK : FR_ERROR;

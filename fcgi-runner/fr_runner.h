@@ -269,6 +269,7 @@ struct fr_func_s {
     fr_fconf_t             conf;
     char                 **argv;
     char                  *exec_path;
+    int                    exec_fd;         /* exec_by_fd: the runner's */
     char                  *script_path;
     char                  *tenant;
     fr_tenant_t           *owner;           /* the tenant's object */
@@ -302,6 +303,7 @@ struct fr_func_s {
     unsigned               zygote_generation;   /* of zygote_starts */
     unsigned               zygote_starts;
     unsigned               zygote_spawning:1;
+    unsigned               exec_by_fd:1;    /* a runtime's own program */
 };
 
 

@@ -406,7 +406,7 @@ fr_spawn_env(fr_func_t *f, const fr_buf_t *params)
 static int
 fr_spawn_child(void *data)
 {
-    int             err, fd[3], i, first, init;
+    int             err, fd[3], i, first, init, prog;
     fr_child_t     *c;
     fr_func_t      *f;
     sigset_t        set;
@@ -433,13 +433,15 @@ fr_spawn_child(void *data)
     c->errfd = fcntl(c->errfd, F_DUPFD_CLOEXEC, 10);
     init = c->iso->argv ? fcntl(fr_runner.init_fd, F_DUPFD_CLOEXEC, 10)
                         : 0;
+    prog = (f->exec_by_fd && !c->iso->proto)
+           ? fcntl(f->exec_fd, F_DUPFD_CLOEXEC, 10) : 0;
 
     for (i = 0; i < 3; i++) {
         fd[i] = c->fd[i] != -1 ? c->fd[i] : (i == 2 ? STDERR_FILENO : c->null);
         fd[i] = fcntl(fd[i], F_DUPFD, 10);
     }
 
-    if (c->errfd == -1 || init == -1
+    if (c->errfd == -1 || init == -1 || prog == -1
         || fd[0] == -1 || fd[1] == -1 || fd[2] == -1
         || dup2(fd[0], 0) == -1 || dup2(fd[1], 1) == -1
         || dup2(fd[2], 2) == -1 || dup2(c->errfd, 3) == -1)
@@ -460,6 +462,18 @@ fr_spawn_child(void *data)
         }
 
         first = 5;
+    }
+
+    /* a runtime's own program, on 5: faas-init's to exec, or ours */
+    if (f->exec_by_fd && !c->iso->proto) {
+        if (dup3(prog, 5, c->iso->argv ? 0 : O_CLOEXEC) == -1
+            || (first == 4 && close(4) == -1 && errno != EBADF))
+        {
+            err = errno;
+            goto failed;
+        }
+
+        first = 6;
     }
 
     if (close_range(first, ~0U, 0) == -1) {

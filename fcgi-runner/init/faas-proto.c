@@ -93,7 +93,7 @@ static int fp_share(void);
 /* what a worker runs on until its exec: all in its own mapping */
 typedef struct {
     fp_conf_t     *conf;
-    int            fd[FP_FDS];
+    int            fd[FP_FDS + 1];  /* and the program, or -1 */
     int            done;        /* closes at its exec, or its end */
     char         **argv;        /* the path, then the arguments */
     char         **env;
@@ -117,7 +117,7 @@ static int           fp_npending;
 int
 faas_prototype(int argc, char **argv)
 {
-    int              p[2], fd[FP_FDS], nfd, i, n, nargs, err;
+    int              p[2], fd[FP_FDS + 1], nfd, i, n, nargs, err;
     char            *s, c;
     pid_t            pid;
     ssize_t          len;
@@ -127,7 +127,7 @@ faas_prototype(int argc, char **argv)
     struct cmsghdr  *cm;
     union {
         struct cmsghdr  align;
-        char            buf[CMSG_SPACE(sizeof(int) * FP_FDS)];
+        char            buf[CMSG_SPACE(sizeof(int) * (FP_FDS + 1))];
     } ctl;
 
     if (argc < 8) {
@@ -234,7 +234,7 @@ faas_prototype(int argc, char **argv)
                 n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
 
                 for (i = 0; i < n; i++) {
-                    if (nfd < FP_FDS) {
+                    if (nfd < FP_FDS + 1) {
                         memcpy(&fd[nfd++], CMSG_DATA(cm) + i * sizeof(int),
                                sizeof(int));
 
@@ -252,7 +252,7 @@ faas_prototype(int argc, char **argv)
         err = 0;
         nargs = 0;
 
-        if (nfd != FP_FDS || (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
+        if (nfd < FP_FDS || (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
             err = EPROTO;
 
         } else {
@@ -262,9 +262,17 @@ faas_prototype(int argc, char **argv)
                 n++;
             }
 
-            /* "N", the path, N arguments, the environment */
+            /* "N", the path, N arguments, the environment; an empty
+             * path: the program is the fifth descriptor */
             nargs = (int) strtol(fp_msg, NULL, 10);
-            err = (nargs >= 1 && n >= nargs + 2) ? 0 : EPROTO;
+            s = fp_msg + strlen(fp_msg) + 1;
+            err = (nargs >= 1 && n >= nargs + 2
+                   && (nfd == FP_FDS + 1) == (s < fp_msg + len && *s == '\0'))
+                  ? 0 : EPROTO;
+        }
+
+        if (nfd == FP_FDS) {
+            fd[FP_FDS] = -1;
         }
 
         pid = -1;
@@ -556,7 +564,7 @@ fp_pending_wait(void)
 static int
 fp_worker(void *data)
 {
-    int            i, err, hi[FP_FDS + 1];
+    int            i, err, prog, hi[FP_FDS + 1];
     sigset_t       none;
     fp_job_t      *job;
     fp_conf_t     *c;
@@ -589,6 +597,13 @@ fp_worker(void *data)
         }
     }
 
+    /* a program the runner holds: on 5, exec'd from there */
+    prog = (fd[FP_FDS] == -1) ? -1 : fcntl(fd[FP_FDS], F_DUPFD_CLOEXEC, 10);
+
+    if (fd[FP_FDS] != -1 && prog == -1) {
+        goto failed;
+    }
+
     for (i = 0; i < FP_FDS; i++) {
         if (dup2(hi[i], i) == -1) {
             goto failed;
@@ -596,7 +611,8 @@ fp_worker(void *data)
     }
 
     if (dup3(hi[FP_FDS], FP_FDS, O_CLOEXEC) == -1
-        || close_range(FP_FDS + 1, ~0U, 0) == -1)
+        || (prog != -1 && dup3(prog, FP_FDS + 1, O_CLOEXEC) == -1)
+        || close_range(FP_FDS + (prog == -1 ? 1 : 2), ~0U, 0) == -1)
     {
         goto failed;
     }
@@ -634,7 +650,12 @@ fp_worker(void *data)
         goto failed;
     }
 
-    execve(argv[0], argv + 1, env);
+    if (argv[0][0] == '\0') {
+        execveat(FP_FDS + 1, "", argv + 1, env, AT_EMPTY_PATH);
+
+    } else {
+        execve(argv[0], argv + 1, env);
+    }
 
 failed:
 
