@@ -108,7 +108,6 @@ static int fr_conf_value(const fr_conf_key_t *k, char *value, void *base);
 static int fr_conf_fkey(const fr_conf_key_t *k);
 static int fr_conf_isolation(char *value, int *mask);
 static int fr_conf_tenant_key(fr_conf_t *conf, char *key, char *value);
-static int fr_conf_env(fr_fconf_t *fc, const char *name, const char *value);
 static char *fr_trim(char *s);
 
 
@@ -148,8 +147,6 @@ fr_strdup_or_null(const char *s)
 void
 fr_fconf_merge(fr_fconf_t *fc, const fr_fconf_t *prev)
 {
-    int  i;
-
 #define fr_merge(f, def)                                                     \
     if (fc->f == FR_UNSET) { fc->f = prev ? prev->f : (def); }
 #define fr_merge_msec(f, def)                                                \
@@ -191,22 +188,11 @@ fr_fconf_merge(fr_fconf_t *fc, const fr_fconf_t *prev)
 #undef fr_merge_msec
 #undef fr_merge_str
 
-    /* the defaults' environment, where the function does not set it */
-    for (i = 0; prev && i < prev->nenv; i++) {
-        size_t  nlen = strcspn(prev->env[i], "=");
-        int     j;
-
-        for (j = 0; j < fc->nenv; j++) {
-            if (strncmp(fc->env[j], prev->env[i], nlen + 1) == 0) {
-                break;
-            }
-        }
-
-        if (j == fc->nenv) {
-            prev->env[i][nlen] = '\0';
-            (void) fr_conf_env(fc, prev->env[i], prev->env[i] + nlen + 1);
-            prev->env[i][nlen] = '=';
-        }
+    /* the defaults' environment and ini values, where the function does
+     * not set them */
+    if (prev) {
+        fr_conf_merge_pairs(&fc->env, &fc->nenv, prev->env, prev->nenv);
+        fr_conf_merge_pairs(&fc->php, &fc->nphp, prev->php, prev->nphp);
     }
 }
 
@@ -237,6 +223,12 @@ fr_fconf_free(fr_fconf_t *fc)
     }
 
     free(fc->env);
+
+    for (i = 0; i < fc->nphp; i++) {
+        free(fc->php[i]);
+    }
+
+    free(fc->php);
 
     fr_fconf_init(fc);
 }
@@ -421,6 +413,17 @@ fr_conf_parse_stream(FILE *f, const char *file, fr_conf_t *conf,
             continue;
         }
 
+        if (strncmp(key, "php.", 4) == 0) {
+            if (fr_conf_php(fc, key + 4, value) != FR_OK) {
+                fr_log(level, 0, "invalid \"%s = %s\" in %s:%d: php.NAME "
+                       "is an ini setting's name (letters, digits, \"_\", "
+                       "\".\"), its value without quotes \"'\"", key, value,
+                       file, line);
+                errors++;
+            }
+            continue;
+        }
+
         if (strncmp(key, "env.", 4) == 0) {
             if (fr_conf_env(fc, key + 4, value) != FR_OK) {
                 fr_log(level, 0, "invalid environment variable "
@@ -584,55 +587,6 @@ fr_conf_value(const fr_conf_key_t *k, char *value, void *base)
     } else {
         *(int *) ((char *) base + k->offset) = (int) n;
     }
-
-    return FR_OK;
-}
-
-
-static int
-fr_conf_env(fr_fconf_t *fc, const char *name, const char *value)
-{
-    int      i;
-    char    *e, **env;
-    size_t   nlen;
-    const char  *p;
-
-    nlen = strlen(name);
-
-    if (nlen == 0 || isdigit((u_char) *name)) {
-        return FR_ERROR;
-    }
-
-    for (p = name; *p; p++) {
-        if (!isalnum((u_char) *p) && *p != '_') {
-            return FR_ERROR;
-        }
-    }
-
-    e = malloc(nlen + strlen(value) + 2);
-    if (e == NULL) {
-        return FR_ERROR;
-    }
-
-    sprintf(e, "%s=%s", name, value);
-
-    for (i = 0; i < fc->nenv; i++) {
-        if (strncmp(fc->env[i], e, nlen + 1) == 0) {
-            free(fc->env[i]);
-            fc->env[i] = e;
-            return FR_OK;
-        }
-    }
-
-    env = realloc(fc->env, (fc->nenv + 2) * sizeof(char *));
-    if (env == NULL) {
-        free(e);
-        return FR_ERROR;
-    }
-
-    env[fc->nenv++] = e;
-    env[fc->nenv] = NULL;
-    fc->env = env;
 
     return FR_OK;
 }

@@ -57,11 +57,13 @@ typedef struct {
     char                  *schedule_catchup;   /* on, off (NULL) */
     char                  *document_root;   /* scripts run by path */
     char                  *index;           /* NULL: index.php */
-    char                  *runtime;         /* python; NULL: exec */
+    char                  *runtime;         /* python, php; NULL: exec */
     char                  *app;             /* python: module:callable */
     char                  *python_path;     /* python: sys.path */
     char                 **env;             /* "NAME=VALUE", NULL ended */
     int                    nenv;
+    char                 **php;             /* php.NAME: "NAME=VALUE" */
+    int                    nphp;
     int                    lines[FR_FKEYS]; /* where each key was set */
 } fr_fconf_t;
 
@@ -125,6 +127,12 @@ void fr_conf_defaults(fr_conf_t *conf);
 void fr_conf_free(fr_conf_t *conf);
 
 int fr_fconf_line(const fr_fconf_t *fc, const char *key);
+
+/* fr_conf_pairs.c: env.NAME and php.NAME */
+int fr_conf_env(fr_fconf_t *fc, const char *name, const char *value);
+int fr_conf_php(fr_fconf_t *fc, const char *name, const char *value);
+int fr_conf_pair(char ***list, int *n, const char *name, const char *value);
+void fr_conf_merge_pairs(char ***list, int *n, char **prev, int nprev);
 const fr_tconf_t *fr_conf_tenant(const fr_conf_t *conf, const char *name);
 int fr_name_valid(const u_char *name, size_t len);
 int fr_addr_split(const char *addr, char *host, size_t size,

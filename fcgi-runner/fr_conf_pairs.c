@@ -1,0 +1,122 @@
+/*
+ * Copyright (C) ngx_faas developers
+ *
+ * The NAME=VALUE keys of function.conf and of the runner config's
+ * function defaults: env.NAME (the function's environment) and
+ * php.NAME (ini values for runtime = php); each kept as "NAME=VALUE"
+ * in a NULL-ended list, a NAME set again replaced, the defaults' added
+ * where the function does not set them.
+ */
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fr_core.h"
+#include "fr_conf.h"
+
+
+void
+fr_conf_merge_pairs(char ***list, int *n, char **prev, int nprev)
+{
+    int     i, j;
+    size_t  nlen;
+
+    for (i = 0; i < nprev; i++) {
+        nlen = strcspn(prev[i], "=");
+
+        for (j = 0; j < *n; j++) {
+            if (strncmp((*list)[j], prev[i], nlen + 1) == 0) {
+                break;
+            }
+        }
+
+        if (j == *n) {
+            prev[i][nlen] = '\0';
+            (void) fr_conf_pair(list, n, prev[i], prev[i] + nlen + 1);
+            prev[i][nlen] = '=';
+        }
+    }
+}
+
+
+int
+fr_conf_env(fr_fconf_t *fc, const char *name, const char *value)
+{
+    const char  *p;
+
+    if (*name == '\0' || isdigit((u_char) *name)) {
+        return FR_ERROR;
+    }
+
+    for (p = name; *p; p++) {
+        if (!isalnum((u_char) *p) && *p != '_') {
+            return FR_ERROR;
+        }
+    }
+
+    return fr_conf_pair(&fc->env, &fc->nenv, name, value);
+}
+
+
+/* php.NAME = VALUE: given to PHP as NAME='VALUE' (raw, no quote in it) */
+
+int
+fr_conf_php(fr_fconf_t *fc, const char *name, const char *value)
+{
+    const char  *p;
+
+    if (!isalpha((u_char) *name) || strchr(value, '\'') != NULL) {
+        return FR_ERROR;
+    }
+
+    for (p = name; *p; p++) {
+        if (!isalnum((u_char) *p) && *p != '_' && *p != '.') {
+            return FR_ERROR;
+        }
+    }
+
+    return fr_conf_pair(&fc->php, &fc->nphp, name, value);
+}
+
+
+/* NAME=VALUE into a NULL-ended list; a NAME set again is replaced */
+
+int
+fr_conf_pair(char ***list, int *n, const char *name, const char *value)
+{
+    int      i;
+    char    *e, **l;
+    size_t   nlen;
+
+    nlen = strlen(name);
+    e = malloc(nlen + strlen(value) + 2);
+
+    if (e == NULL) {
+        return FR_ERROR;
+    }
+
+    sprintf(e, "%s=%s", name, value);
+
+    for (i = 0; i < *n; i++) {
+        if (strncmp((*list)[i], e, nlen + 1) == 0) {
+            free((*list)[i]);
+            (*list)[i] = e;
+            return FR_OK;
+        }
+    }
+
+    l = realloc(*list, (*n + 2) * sizeof(char *));
+
+    if (l == NULL) {
+        free(e);
+        return FR_ERROR;
+    }
+
+    l[(*n)++] = e;
+    l[*n] = NULL;
+    *list = l;
+
+    return FR_OK;
+}
