@@ -30,9 +30,11 @@ TEST_BINS  := $(BUILD)/t/testfn $(BUILD)/t/codec_test $(BUILD)/t/cgi \
 # what building and running need (make deps): the compiler, nginx and
 # the headers of its dev tree (PCRE2, OpenSSL, zlib, as Debian's nginx is
 # configured), libfcgi for the C example, SQLite for the runner's store,
-# the time zones of schedules, php-cgi and python3 for the examples
+# the time zones of schedules, php-cgi and python3 for the examples,
+# libphp and its headers for the PHP runtime
 DEPS := gcc libc6-dev nginx nginx-dev libpcre2-dev libssl-dev zlib1g-dev \
-        libfcgi-dev libsqlite3-dev libpq-dev tzdata php-cgi python3
+        libfcgi-dev libsqlite3-dev libpq-dev tzdata php-cgi python3 \
+        php8.2-dev libphp8.2-embed
 
 # what only the tests and the bench need (make test-deps): never on a
 # production host unless asked for
@@ -72,7 +74,19 @@ $(MODULE): $(MODULE_SRC)
 	    || { cat $(BUILD)/module.log; exit 1; }
 	cp $(BUILD)/nginx/objs/ngx_http_faas_module.so $@
 
-runner: $(BUILD)/fcgi-runner $(BUILD)/faas-init $(BUILD)/faas_wsgi.py
+runner: $(BUILD)/fcgi-runner $(BUILD)/faas-init $(BUILD)/faas_wsgi.py \
+        $(BUILD)/faas-php
+
+# the PHP runtime: our SAPI on Debian's libphp (libphp8.2-embed), its
+# headers from php8.2-dev; the headers are PHP's, not held to our warnings
+PHP_CONFIG := php-config8.2
+PHP_SRC := $(wildcard fcgi-runner/runtimes/php/*.[ch])
+
+$(BUILD)/faas-php: $(PHP_SRC)
+	@mkdir -p $(BUILD)
+	$(CC) -std=gnu11 -D_GNU_SOURCE $(CPPFLAGS) $(CFLAGS) $(WARN) \
+	    $$($(PHP_CONFIG) --includes | sed 's/-I/-isystem /g') $(LDFLAGS) \
+	    -o $@ $(filter %.c,$^) -lphp$$($(PHP_CONFIG) --version | cut -d. -f1,2)
 
 # the Python runtime's driver, read by the runner from beside it
 $(BUILD)/faas_wsgi.py: functions/runtimes/python/faas_wsgi.py
@@ -192,6 +206,7 @@ bench: deps test-deps all $(BENCH_BINS)
 	perl bench/bench.pl
 	perl bench/store.pl
 	perl bench/python.pl
+	perl bench/php.pl
 
 # installs the packages of $(1) that are missing; apt-get update only
 # when something is
@@ -307,6 +322,7 @@ install: module runner
 	$(call install_new,0755,$(BUILD)/fcgi-runner,$(DESTDIR)/usr/sbin/fcgi-runner)
 	$(call install_new,0755,$(BUILD)/faas-init,$(DESTDIR)/usr/lib/faas/faas-init)
 	$(call install_new,0644,$(BUILD)/faas_wsgi.py,$(DESTDIR)/usr/lib/faas/faas_wsgi.py)
+	$(call install_new,0755,$(BUILD)/faas-php,$(DESTDIR)/usr/lib/faas/faas-php)
 	install -D -m 0644 conf/fcgi-runner.service \
 	    $(DESTDIR)/lib/systemd/system/fcgi-runner.service
 	install -D -m 0644 conf/fcgi-runner.socket \
@@ -359,6 +375,7 @@ uninstall:
 	    $(DESTDIR)/usr/share/nginx/modules-available/mod-http-faas.conf \
 	    $(DESTDIR)/usr/sbin/fcgi-runner \
 	    $(DESTDIR)/usr/lib/faas/faas-init $(DESTDIR)/usr/lib/faas/faas_wsgi.py \
+	    $(DESTDIR)/usr/lib/faas/faas-php \
 	    $(DESTDIR)/lib/systemd/system/fcgi-runner.service \
 	    $(DESTDIR)/lib/systemd/system/fcgi-runner.socket \
 	    $(DESTDIR)/usr/share/doc/ngx-faas/examples/faas-site.conf \
@@ -380,6 +397,7 @@ uninstall:
 
 # the rules of STYLE.md a tool can check, on our own C
 LINT_SRC := $(wildcard fcgi-runner/*.[ch] fcgi-runner/init/*.c \
+                       fcgi-runner/runtimes/php/*.[ch] \
                        ngx_faas_module/*.[ch] \
                        include/*.h t/codec/*.c t/fn/*.c functions/*/*.c \
                        bench/*.c)

@@ -2,7 +2,14 @@
  * Copyright (C) ngx_faas developers
  *
  * Runtimes: functions that name an application rather than a program.
- * "runtime = python" serves the WSGI application "app" with our driver
+ * "runtime = php" serves the function's PHP scripts with faas-php
+ * (fcgi-runtime/runtimes/php), our PHP SAPI: found at start beside the
+ * runner's binary, ../lib/faas from it or /usr/lib/faas, held open and
+ * exec'd by that descriptor (fr_spawn.c, faas-init), so it need not be
+ * where the function's user may look. The PHP ini values it is given:
+ * memory_limit (half the function's memory) and max_execution_time
+ * (its timeout) as defaults, each php.NAME as one the code may not
+ * change. "runtime = python" serves the WSGI application "app" with our driver
  * (functions/runtimes/python/faas_wsgi.py), read once at start from
  * beside the runner's binary or ../lib/faas from it, else where "make
  * install" puts it (/usr/lib/faas), and
@@ -47,6 +54,10 @@
 #define FR_RUNTIME_PATH    "/usr/lib/faas/" FR_RUNTIME_NAME
 #define FR_RUNTIME_PYTHON  "/usr/bin/python3"
 #define FR_RUNTIME_MAX     (100 * 1024)     /* under MAX_ARG_STRLEN */
+#define FR_RUNTIME_PHP     "faas-php"
+#define FR_RUNTIME_PHP_PATH  "/usr/lib/faas/" FR_RUNTIME_PHP
+#define FR_RUNTIME_PHP_SELF  112       /* MiB: PHP's own address space */
+#define FR_MIB               (1024 * 1024)
 
 /*
  * A ready zygote only forks: its CPU (unbilled) is looked at every
@@ -60,6 +71,11 @@
 #define FR_RUNTIME_STARTS      5        /* zygotes a function's change */
 
 
+static int fr_runtime_find(const char *name, int flags, char *path,
+    size_t size);
+static int fr_runtime_python_conf(fr_func_t *f);
+static int fr_runtime_php_conf(fr_func_t *f);
+static int fr_runtime_php_argv(fr_func_t *f);
 static int fr_runtime_name(const char *s, size_t len);
 static int fr_runtime_argv(fr_func_t *f);
 static void fr_runtime_start(fr_func_t *f);
@@ -72,41 +88,20 @@ static void fr_runtime_free_args(char **args);
 
 static char  *fr_runtime_python;    /* the driver's source */
 static int    fr_runtime_null = -1;
+static int    fr_runtime_php = -1;  /* faas-php, O_PATH */
+static char  *fr_runtime_php_path;
 
 
 void
 fr_runtime_init(void)
 {
     int          fd;
-    char         self[PATH_MAX], path[PATH_MAX + 32], *slash;
-    ssize_t      n;
+    char         path[PATH_MAX + 32];
     struct stat  st;
 
     fr_spawn_zygote = fr_runtime_proto;
 
-    n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-    self[n > 0 ? n : 0] = '\0';
-    slash = strrchr(self, '/');
-
-    fd = -1;
-
-    /* a build tree; an install under a prefix (usr/sbin, usr/lib/faas) */
-    if (slash) {
-        *slash = '\0';
-        snprintf(path, sizeof(path), "%s/" FR_RUNTIME_NAME, self);
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-
-        if (fd == -1) {
-            snprintf(path, sizeof(path), "%s/../lib/faas/" FR_RUNTIME_NAME,
-                     self);
-            fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-        }
-    }
-
-    if (fd == -1) {
-        snprintf(path, sizeof(path), FR_RUNTIME_PATH);
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    }
+    fd = fr_runtime_find(FR_RUNTIME_NAME, O_RDONLY, path, sizeof(path));
 
     if (fd == -1 || fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)
         || st.st_size <= 0 || st.st_size > FR_RUNTIME_MAX
@@ -123,6 +118,63 @@ fr_runtime_init(void)
     if (fd != -1) {
         close(fd);
     }
+
+    /* faas-php: held, exec'd by this descriptor; anyone may run it */
+    fd = fr_runtime_find(FR_RUNTIME_PHP, O_PATH, path, sizeof(path));
+
+    if (fd != -1
+        && (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)
+            || (st.st_mode & 0111) != 0111
+            || (fr_runtime_php_path = strdup(path)) == NULL))
+    {
+        close(fd);
+        fd = -1;
+    }
+
+    if (fr_runtime_php != -1) {
+        close(fr_runtime_php);
+    }
+
+    fr_runtime_php = fd;
+}
+
+
+/* name beside the runner's binary, in ../lib/faas from it, or in
+ * /usr/lib/faas: a build tree, an install under a prefix, a package */
+
+static int
+fr_runtime_find(const char *name, int flags, char *path, size_t size)
+{
+    int      fd;
+    char     self[PATH_MAX], *slash;
+    ssize_t  n;
+
+    n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+    self[n > 0 ? n : 0] = '\0';
+    slash = strrchr(self, '/');
+
+    flags |= O_CLOEXEC | O_NOFOLLOW;
+
+    if (slash) {
+        *slash = '\0';
+        snprintf(path, size, "%s/%s", self, name);
+        fd = open(path, flags);
+
+        if (fd != -1) {
+            return fd;
+        }
+
+        snprintf(path, size, "%s/../lib/faas/%s", self, name);
+        fd = open(path, flags);
+
+        if (fd != -1) {
+            return fd;
+        }
+    }
+
+    snprintf(path, size, "/usr/lib/faas/%s", name);
+
+    return open(path, flags);
 }
 
 
@@ -134,6 +186,149 @@ fr_runtime_init(void)
 int
 fr_runtime_configure(fr_func_t *f)
 {
+    fr_fconf_t  *fc;
+
+    fc = &f->conf;
+
+    if (fc->runtime == NULL) {
+        if (fc->nphp == 0) {
+            return 0;
+        }
+
+        fr_log(FR_LOG_ERR, 0, "%s/function.conf: php.NAME is for "
+               "runtime = php (php-cgi takes -d NAME=VALUE in exec)", f->dir);
+        return 1;
+    }
+
+    if (strcmp(fc->runtime, "python") == 0) {
+        return fr_runtime_python_conf(f);
+    }
+
+    if (strcmp(fc->runtime, "php") == 0) {
+        return fr_runtime_php_conf(f);
+    }
+
+    fr_log(FR_LOG_ERR, 0, "%s/function.conf:%d: unknown runtime \"%s\": "
+           "php or python", f->dir, fr_fconf_line(fc, "runtime"),
+           fc->runtime);
+
+    return 1;
+}
+
+
+static int
+fr_runtime_php_conf(fr_func_t *f)
+{
+    int          problems;
+    fr_fconf_t  *fc;
+
+    fc = &f->conf;
+    problems = 0;
+
+    if (fc->exec || fc->app || fc->python_path
+        || fc->mode != FR_MODE_FASTCGI)
+    {
+        fr_log(FR_LOG_ERR, 0, "%s/function.conf:%d: runtime = php runs "
+               "the function's PHP scripts: no exec, app, python.path, nor "
+               "mode = cgi", f->dir, fr_fconf_line(fc, "runtime"));
+        problems++;
+    }
+
+    if ((fc->script == NULL) == (fc->document_root == NULL)) {
+        fr_log(FR_LOG_ERR, 0, "%s/function.conf:%d: runtime = php needs "
+               "script (one script runs every request: a front controller) "
+               "or document_root (the request's path names the script), "
+               "one of them", f->dir, fr_fconf_line(fc, "runtime"));
+        problems++;
+    }
+
+    if (fr_runtime_php == -1) {
+        fr_log(FR_LOG_ERR, 0, "function \"%s\": runtime = php needs "
+               FR_RUNTIME_PHP " beside the runner or at " FR_RUNTIME_PHP_PATH
+               " (make, with php8.2-dev and libphp8.2-embed)", f->name);
+        problems++;
+    }
+
+    if (problems == 0 && fr_runtime_php_argv(f) != FR_OK) {
+        fr_log(FR_LOG_ALERT, errno, "malloc() failed");
+        problems++;
+    }
+
+    return problems;
+}
+
+
+/* faas-php [-d memory_limit=M -d opcache.memory_consumption=O]
+ *     -d max_execution_time=S [-a NAME=VALUE]... */
+
+static int
+fr_runtime_php_argv(fr_func_t *f)
+{
+    int          i, n;
+    char       **argv, num[64];
+    int64_t      opcache, limit;
+    fr_fconf_t  *fc;
+
+    fc = &f->conf;
+    argv = calloc(8 + 2 * fc->nphp + 1, sizeof(char *));
+
+    if (argv == NULL) {
+        return FR_ERROR;
+    }
+
+    f->argv = argv;
+    n = 0;
+    argv[n++] = strdup(fr_runtime_php_path);
+
+    if (fc->memory > 0) {
+        /*
+         * Its address space (memory) holds PHP itself (its libraries,
+         * ICU's data, the stack: FR_RUNTIME_PHP_SELF), OPcache's
+         * shared memory (an eighth, 8 to 128 MiB) and what the script
+         * may allocate: memory_limit, what is left (16 MiB at least),
+         * reached before the address space's end is.
+         */
+        opcache = fc->memory / 8 / FR_MIB;
+        opcache = (opcache < 8) ? 8 : (opcache > 128) ? 128 : opcache;
+        limit = fc->memory - (opcache + FR_RUNTIME_PHP_SELF) * FR_MIB;
+        limit = (limit < 16 * FR_MIB) ? 16 * FR_MIB : limit;
+
+        snprintf(num, sizeof(num), "memory_limit=%lld", (long long) limit);
+        argv[n++] = strdup("-d");
+        argv[n++] = strdup(num);
+
+        snprintf(num, sizeof(num), "opcache.memory_consumption=%lld",
+                 (long long) opcache);
+        argv[n++] = strdup("-d");
+        argv[n++] = strdup(num);
+    }
+
+    snprintf(num, sizeof(num), "max_execution_time=%lld",
+             (long long) (fc->timeout + 999) / 1000);
+    argv[n++] = strdup("-d");
+    argv[n++] = strdup(num);
+
+    for (i = 0; i < fc->nphp; i++) {
+        argv[n++] = strdup("-a");
+        argv[n++] = strdup(fc->php[i]);
+    }
+
+    for (i = 0; i < n; i++) {
+        if (argv[i] == NULL) {
+            return FR_ERROR;
+        }
+    }
+
+    f->exec_by_fd = 1;
+    f->exec_fd = fr_runtime_php;
+
+    return FR_OK;
+}
+
+
+static int
+fr_runtime_python_conf(fr_func_t *f)
+{
     int          problems;
     char        *colon, **paths;
     size_t       i;
@@ -142,13 +337,10 @@ fr_runtime_configure(fr_func_t *f)
     fc = &f->conf;
     problems = 0;
 
-    if (strcmp(fc->runtime, "python") != 0) {
-        fr_log(FR_LOG_ERR, 0, "%s/function.conf:%d: unknown runtime \"%s\": "
-               "python%s", f->dir, fr_fconf_line(fc, "runtime"), fc->runtime,
-               strcmp(fc->runtime, "php") == 0
-               ? " (PHP runs with exec = php-cgi; runtime = php is not "
-                 "in this version)" : "");
-        return 1;
+    if (fc->nphp) {
+        fr_log(FR_LOG_ERR, 0, "%s/function.conf: php.NAME is for "
+               "runtime = php", f->dir);
+        problems++;
     }
 
     if (fc->exec || fc->script || fc->document_root
@@ -420,8 +612,9 @@ fr_runtime_start(fr_func_t *f)
 
     fr_timer_add(&z->timer, f->conf.timeout);
 
-    fr_log(FR_LOG_INFO, 0, "zygote %d of \"%s\" started, importing %s",
-           (int) pid, f->name, f->conf.app);
+    fr_log(FR_LOG_INFO, 0, "zygote %d of \"%s\" started, %s %s",
+           (int) pid, f->name, f->conf.app ? "importing" : "starting",
+           f->conf.app ? f->conf.app : "PHP");
 }
 
 
@@ -450,8 +643,11 @@ fr_runtime_ready(fr_io_t *io, uint32_t events)
                              : n != (ssize_t) sizeof(r) || r[0] != -1
                              ? "answered garbage"
                              : r[1] == ENOEXEC
-                             ? "could not import its app (a worker's log "
-                               "shows why)"
+                             ? (z->func && z->func->conf.app == NULL
+                                ? "could not start PHP (a worker's log "
+                                  "shows why)"
+                                : "could not import its app (a worker's log "
+                                  "shows why)")
                              : r[1] == EBUSY
                              ? "found threads running after importing its "
                                "app: a fork copies only one"
@@ -527,8 +723,8 @@ fr_runtime_check(fr_timer_t *t)
 static void
 fr_runtime_late(fr_timer_t *t)
 {
-    fr_runtime_failed(t->data, "did not import its app within the "
-                      "function's timeout");
+    fr_runtime_failed(t->data, "was not ready within the function's "
+                      "timeout");
 }
 
 

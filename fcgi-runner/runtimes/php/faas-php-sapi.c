@@ -1,0 +1,553 @@
+/*
+ * Copyright (C) ngx_faas developers
+ *
+ * faas-php's side of PHP: a SAPI on libphp (Debian's libphp8.2-embed).
+ * PHP is started once (its modules, php.ini, OPcache's shared memory)
+ * in the zygote or a cold worker; each request is a request startup,
+ * the script, a request shutdown, as php-fpm does them:
+ *
+ * - $_SERVER: the worker's environment, then every FastCGI parameter
+ *   the runner sends (nginx's, and SCRIPT_FILENAME, SCRIPT_NAME,
+ *   PATH_INFO as "script" or "document_root" found them), PHP_SELF;
+ *   getenv() reads the parameters first.
+ * - The body streams from the runner's STDIN records as the script or
+ *   PHP's post readers ask for it ($_POST, $_FILES, php://input).
+ * - Headers go out as a CGI header block, with the status always said.
+ * - fastcgi_finish_request() ends the response; the script goes on.
+ * - A client gone: PHP's connection_aborted(), ignore_user_abort().
+ *
+ * Its name is "cgi-fcgi", which it is (PHP's FastCGI SAPI name, what
+ * OPcache serves). Its php.ini is /etc/php/X.Y/embed/php.ini when the
+ * host has one, else PHP's php.ini-production, which is what Debian
+ * gives php-fpm; the conf.d beside the first (extensions, OPcache) is
+ * read as PHP reads it. Never a php.ini of the function's folder, nor
+ * PHPRC.
+ */
+
+#include <php.h>
+#include <SAPI.h>
+#include <php_main.h>
+#include <php_variables.h>
+#include <php_ini.h>
+#include <php_output.h>
+#include <zend_ini.h>
+#include <ext/standard/head.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "faas-php.h"
+
+
+#define FP_STR(x)   FP_STR2(x)
+#define FP_STR2(x)  #x
+#define FP_PHP_DIR  FP_STR(PHP_MAJOR_VERSION) "." FP_STR(PHP_MINOR_VERSION)
+#define FP_INI_HOST "/etc/php/" FP_PHP_DIR "/embed/php.ini"
+#define FP_INI_PROD "/usr/lib/php/" FP_PHP_DIR "/php.ini-production"
+
+
+static int fp_sapi_startup(sapi_module_struct *m);
+static size_t fp_sapi_write(const char *str, size_t len);
+static void fp_sapi_flush(void *ctx);
+static char *fp_sapi_getenv(const char *name, size_t len);
+static int fp_sapi_send_headers(sapi_headers_struct *h);
+static size_t fp_sapi_read_post(char *buf, size_t size);
+static char *fp_sapi_read_cookies(void);
+static void fp_sapi_register(zval *vars);
+static void fp_sapi_log(const char *msg, int syslog_type);
+static int fp_ini_entries(char **defaults, char **admin);
+static int fp_ini_entry(char *p, const char *kv);
+static int fp_lock(char **admin);
+static int fp_open_script(fp_conn_t *c, zend_file_handle *fh);
+static PHP_FUNCTION(fastcgi_finish_request);
+
+
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(fp_arginfo_finish, 0, 0, _IS_BOOL, 0)
+ZEND_END_ARG_INFO()
+
+static const zend_function_entry  fp_functions[] = {
+    PHP_FE(fastcgi_finish_request, fp_arginfo_finish)
+    PHP_FE_END
+};
+
+
+static sapi_module_struct  fp_sapi = {
+    "cgi-fcgi",                     /* name */
+    "ngx_faas PHP runtime",         /* pretty name */
+
+    fp_sapi_startup,                /* startup */
+    php_module_shutdown_wrapper,    /* shutdown */
+
+    NULL,                           /* activate */
+    NULL,                           /* deactivate */
+
+    fp_sapi_write,                  /* unbuffered write */
+    fp_sapi_flush,                  /* flush */
+    NULL,                           /* get uid */
+    fp_sapi_getenv,                 /* getenv */
+
+    php_error,                      /* error handler */
+
+    NULL,                           /* header handler */
+    fp_sapi_send_headers,           /* send headers handler */
+    NULL,                           /* send header handler */
+
+    fp_sapi_read_post,              /* read POST data */
+    fp_sapi_read_cookies,           /* read Cookies */
+
+    fp_sapi_register,               /* register server variables */
+    fp_sapi_log,                    /* log message */
+    NULL,                           /* get request time */
+    NULL,                           /* terminate process */
+
+    STANDARD_SAPI_MODULE_PROPERTIES
+};
+
+
+static fp_conn_t  *fp_c;            /* the request's connection */
+
+
+/* PHP started: its modules, php.ini, the -d and -a values */
+
+int
+fp_php_startup(char **defaults, char **admin)
+{
+    zend_signal_startup();
+    sapi_startup(&fp_sapi);
+
+    /* after sapi_startup(), which clears them */
+    if (fp_ini_entries(defaults, admin) != 0) {
+        return -1;
+    }
+
+    if (access(FP_INI_HOST, R_OK) == 0) {
+        fp_sapi.php_ini_path_override = FP_INI_HOST;
+
+    } else if (access(FP_INI_PROD, R_OK) == 0) {
+        fp_sapi.php_ini_path_override = FP_INI_PROD;
+    }
+
+    fp_sapi.php_ini_ignore_cwd = 1;
+    fp_sapi.additional_functions = fp_functions;
+
+    if (fp_sapi.startup(&fp_sapi) == FAILURE) {
+        fprintf(stderr, "faas-php: PHP did not start\n");
+        return -1;
+    }
+
+    return fp_lock(admin);
+}
+
+
+static int
+fp_sapi_startup(sapi_module_struct *m)
+{
+    return php_module_startup(m, NULL);
+}
+
+
+/*
+ * "NAME='VALUE'\n" each: a single-quoted ini value is raw (no
+ * constants, variables nor escapes); NAME is checked, VALUE must not
+ * hold a quote (the runner refuses one).
+ */
+
+static int
+fp_ini_entries(char **defaults, char **admin)
+{
+    int      i;
+    char    *p;
+    size_t   size;
+
+    size = 1;
+
+    for (i = 0; defaults[i]; i++) {
+        size += strlen(defaults[i]) + 4;
+    }
+
+    for (i = 0; admin[i]; i++) {
+        size += strlen(admin[i]) + 4;
+    }
+
+    p = malloc(size);
+
+    if (p == NULL) {
+        return -1;
+    }
+
+    fp_sapi.ini_entries = p;
+
+    for (i = 0; defaults[i]; i++) {
+        if (fp_ini_entry(p, defaults[i]) != 0) {
+            return -1;
+        }
+
+        p += strlen(p);
+    }
+
+    for (i = 0; admin[i]; i++) {
+        if (fp_ini_entry(p, admin[i]) != 0) {
+            return -1;
+        }
+
+        p += strlen(p);
+    }
+
+    *p = '\0';
+
+    return 0;
+}
+
+
+static int
+fp_ini_entry(char *p, const char *kv)
+{
+    size_t       n;
+    const char  *eq;
+
+    eq = strchr(kv, '=');
+    n = eq ? (size_t) (eq - kv) : 0;
+
+    if (n == 0 || strspn(kv, "abcdefghijklmnopqrstuvwxyz"
+                              "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") != n
+        || strpbrk(eq + 1, "'\r\n") != NULL)
+    {
+        fprintf(stderr, "faas-php: an ini setting NAME=VALUE, VALUE "
+                "without quotes: \"%s\"\n", kv);
+        return -1;
+    }
+
+    sprintf(p, "%.*s='%s'\n", (int) n, kv, eq + 1);
+
+    return 0;
+}
+
+
+/* what the code may not change (php-fpm's php_admin_value) */
+
+static int
+fp_lock(char **admin)
+{
+    int              i;
+    size_t           n;
+    zend_ini_entry  *e;
+
+    for (i = 0; admin[i]; i++) {
+        n = strchr(admin[i], '=') - admin[i];
+        e = zend_hash_str_find_ptr(EG(ini_directives), admin[i], n);
+
+        if (e == NULL) {
+            fprintf(stderr, "faas-php: php.%.*s: PHP has no such setting\n",
+                    (int) n, admin[i]);
+            return -1;
+        }
+
+        e->modifiable = ZEND_INI_SYSTEM;
+    }
+
+    return 0;
+}
+
+
+/* one request, on c, from its parameters to its shutdown */
+
+int
+fp_php_request(fp_conn_t *c)
+{
+    volatile int       rc;
+    const char        *s;
+    zend_file_handle   fh;
+
+    fp_c = c;
+    rc = 0;
+
+    SG(server_context) = c;
+    SG(sapi_headers).http_response_code = 200;
+    SG(request_info).request_method = fp_param(c, "REQUEST_METHOD");
+    SG(request_info).query_string = (char *) fp_param(c, "QUERY_STRING");
+    SG(request_info).content_type = fp_param(c, "CONTENT_TYPE");
+    SG(request_info).path_translated = (char *) fp_param(c,
+                                                         "SCRIPT_FILENAME");
+    SG(request_info).request_uri = (char *) fp_param(c, "SCRIPT_NAME");
+
+    s = fp_param(c, "CONTENT_LENGTH");
+    SG(request_info).content_length = s ? ZEND_STRTOL(s, NULL, 10) : 0;
+
+    s = SG(request_info).request_method;
+    SG(request_info).headers_only = (s && strcmp(s, "HEAD") == 0);
+
+    s = fp_param(c, "SERVER_PROTOCOL");
+    SG(request_info).proto_num = (s && strcmp(s, "HTTP/1.0") == 0) ? 1000
+                                                                   : 1001;
+
+    s = fp_param(c, "HTTP_AUTHORIZATION");
+    php_handle_auth_data(s);
+
+    zend_first_try {
+
+        if (php_request_startup() == FAILURE) {
+            rc = -1;
+
+        } else if (fp_open_script(c, &fh) != 0) {
+            SG(sapi_headers).http_response_code = 404;
+            PUTS("File not found.\n");
+
+        } else {
+            php_execute_script(&fh);
+            zend_destroy_file_handle(&fh);
+        }
+
+    } zend_end_try();
+
+    php_request_shutdown(NULL);
+
+    SG(server_context) = NULL;
+    memset(&SG(request_info), 0, sizeof(SG(request_info)));
+
+    return rc;
+}
+
+
+static int
+fp_open_script(fp_conn_t *c, zend_file_handle *fh)
+{
+    int          fd;
+    const char  *path;
+
+    path = fp_param(c, "SCRIPT_FILENAME");
+
+    if (path == NULL || path[0] == '\0') {
+        fprintf(stderr, "faas-php: no SCRIPT_FILENAME\n");
+        return -1;
+    }
+
+    /* as the worker's user, before PHP says so in its own words */
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+
+    if (fd == -1) {
+        fprintf(stderr, "faas-php: \"%s\": %s (Primary script unknown)\n",
+                path, strerror(errno));
+        return -1;
+    }
+
+    close(fd);
+    zend_stream_init_filename(fh, path);
+
+    return 0;
+}
+
+
+/* the SAPI ------------------------------------------------------------- */
+
+static size_t
+fp_sapi_write(const char *str, size_t len)
+{
+    if (fp_c == NULL || fp_c->finished) {
+        return len;
+    }
+
+    if (fp_write(fp_c, str, len) != 0) {
+        php_handle_aborted_connection();
+    }
+
+    return len;
+}
+
+
+static void
+fp_sapi_flush(void *ctx)
+{
+    if (ctx == NULL || fp_c == NULL || fp_c->finished) {
+        return;
+    }
+
+    if (!SG(headers_sent)) {
+        sapi_send_headers();
+    }
+
+    if (fp_flush(fp_c) != 0) {
+        php_handle_aborted_connection();
+    }
+}
+
+
+static char *
+fp_sapi_getenv(const char *name, size_t len)
+{
+    char  buf[256];
+
+    if (fp_c == NULL || len >= sizeof(buf)) {
+        return NULL;
+    }
+
+    memcpy(buf, name, len);
+    buf[len] = '\0';
+
+    return (char *) fp_param(fp_c, buf);
+}
+
+
+/* a CGI header block: "Status: ...", the headers, an empty line */
+
+static int
+fp_sapi_send_headers(sapi_headers_struct *h)
+{
+    int                   n;
+    char                  status[64];
+    const char           *line;
+    zend_llist_position   pos;
+    sapi_header_struct   *hd;
+
+    if (fp_c == NULL || fp_c->finished) {
+        return SAPI_HEADER_SENT_SUCCESSFULLY;
+    }
+
+    line = h->http_status_line;
+
+    /* "HTTP/1.1 404 Not Here", from header(): its code and reason */
+    if (line && strncmp(line, "HTTP/", 5) == 0
+        && (line = strchr(line, ' ')) != NULL
+        && strlen(line + 1) >= 3)
+    {
+        n = snprintf(status, sizeof(status), "Status: %.50s\r\n", line + 1);
+
+    } else {
+        n = snprintf(status, sizeof(status), "Status: %d\r\n",
+                     h->http_response_code ? h->http_response_code : 200);
+    }
+
+    (void) fp_write(fp_c, status, n);
+
+    for (hd = zend_llist_get_first_ex(&h->headers, &pos);
+         hd != NULL;
+         hd = zend_llist_get_next_ex(&h->headers, &pos))
+    {
+        (void) fp_write(fp_c, hd->header, hd->header_len);
+        (void) fp_write(fp_c, "\r\n", 2);
+    }
+
+    (void) fp_write(fp_c, "\r\n", 2);
+
+    return SAPI_HEADER_SENT_SUCCESSFULLY;
+}
+
+
+/* all that is asked for, unless the body ends first (PHP stops at less) */
+
+static size_t
+fp_sapi_read_post(char *buf, size_t size)
+{
+    size_t  n, got;
+
+    if (fp_c == NULL) {
+        return 0;
+    }
+
+    for (got = 0; got < size; got += n) {
+        n = fp_read_body(fp_c, buf + got, size - got);
+
+        if (n == 0) {
+            break;
+        }
+    }
+
+    return got;
+}
+
+
+static char *
+fp_sapi_read_cookies(void)
+{
+    return fp_c ? (char *) fp_param(fp_c, "HTTP_COOKIE") : NULL;
+}
+
+
+static void
+fp_sapi_register(zval *vars)
+{
+    char        *val, *self;
+    size_t       i, len, nlen;
+    const char  *script, *info;
+    fp_param_t  *v;
+
+    php_import_environment_variables(vars);
+
+    if (fp_c == NULL) {
+        return;
+    }
+
+    for (i = 0; i < fp_c->nvars; i++) {
+        v = &fp_c->vars[i];
+        val = estrndup(v->value, v->value_len);
+
+        if (sapi_module.input_filter(PARSE_SERVER, v->name, &val,
+                                     v->value_len, &nlen))
+        {
+            php_register_variable_safe((char *) v->name, val, nlen, vars);
+        }
+
+        efree(val);
+    }
+
+    /* PHP_SELF: the script's URI and the path after it */
+    script = fp_param(fp_c, "SCRIPT_NAME");
+    info = fp_param(fp_c, "PATH_INFO");
+    script = script ? script : "";
+    info = info ? info : "";
+
+    len = strlen(script) + strlen(info);
+    self = emalloc(len + 1);
+    memcpy(self, script, strlen(script));
+    memcpy(self + strlen(script), info, strlen(info) + 1);
+
+    if (sapi_module.input_filter(PARSE_SERVER, "PHP_SELF", &self, len,
+                                 &nlen))
+    {
+        php_register_variable_safe("PHP_SELF", self, nlen, vars);
+    }
+
+    efree(self);
+}
+
+
+static void
+fp_sapi_log(const char *msg, int syslog_type)
+{
+    size_t        len;
+    struct iovec  iov[2];
+
+    (void) syslog_type;
+
+    len = strlen(msg);
+
+    iov[0].iov_base = (void *) msg;
+    iov[0].iov_len = len;
+    iov[1].iov_base = "\n";
+    iov[1].iov_len = 1;
+
+    (void) !writev(STDERR_FILENO, iov, 2);
+}
+
+
+/* fastcgi_finish_request(): the response ends, the script goes on */
+
+static
+PHP_FUNCTION(fastcgi_finish_request)
+{
+    ZEND_PARSE_PARAMETERS_NONE();
+
+    if (fp_c == NULL || fp_c->finished) {
+        RETURN_FALSE;
+    }
+
+    php_output_end_all();
+    php_header();
+
+    (void) fp_finish(fp_c, 0);
+
+    RETURN_TRUE;
+}
