@@ -425,7 +425,9 @@ fr_docroot_replaced(const u_char *name, size_t len)
  * The request's parameters again, with SCRIPT_FILENAME the script found,
  * SCRIPT_NAME its URI (where the function is mounted, the script, its
  * index), PATH_INFO the rest of the path, DOCUMENT_ROOT the root and
- * DOCUMENT_URI the two together, as nginx with php-fpm gives them.
+ * DOCUMENT_URI the script's URI too, as nginx gives them to php-fpm
+ * with Debian's snippets/fastcgi-php.conf (its try_files makes the
+ * script the URI).
  */
 
 static int
@@ -468,7 +470,7 @@ fr_docroot_params(fr_docroot_req_t *d, fr_buf_t *params)
 
     size = fr_fcgi_nv_size(15, flen) + fr_fcgi_nv_size(11, snlen)
            + fr_fcgi_nv_size(9, pilen) + fr_fcgi_nv_size(13, rlen)
-           + fr_fcgi_nv_size(12, snlen + pilen);
+           + fr_fcgi_nv_size(12, snlen);
 
     pos = fr_buf_pos(params);
     last = pos + params->len;
@@ -500,8 +502,7 @@ fr_docroot_params(fr_docroot_req_t *d, fr_buf_t *params)
     h = fr_fcgi_nv_write(h, (u_char *) "PATH_INFO", 9, pi, pilen);
     h = fr_fcgi_nv_write(h, (u_char *) "DOCUMENT_ROOT", 13,
                          (u_char *) d->root, rlen);
-    h = fr_fcgi_nv_write(h, (u_char *) "DOCUMENT_URI", 12, uri,
-                         snlen + pilen);
+    h = fr_fcgi_nv_write(h, (u_char *) "DOCUMENT_URI", 12, uri, snlen);
 
     b.len = size;
 
