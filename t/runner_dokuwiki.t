@@ -8,6 +8,8 @@
 # CSS, JS and RSS, save tokens and times: a page, its CSS and JS, the
 # feed, an edit saved through the form (with its sectok and session
 # cookie), a search that finds it, a media upload and its fetch.
+# FAAS_WIKI_RUNTIME=php runs the function with runtime = php instead
+# (t/runtime_php_dokuwiki.t).
 
 use strict;
 use warnings;
@@ -59,7 +61,9 @@ EOF
         or die 'chown';
 }
 
-my $fdir = $t->function('wiki', "exec = php-cgi\ndocument_root = www\n"
+my $runtime = ($ENV{FAAS_WIKI_RUNTIME} // '') eq 'php' ? "runtime = php\n"
+                                                      : "exec = php-cgi\n";
+my $fdir = $t->function('wiki', "${runtime}document_root = www\n"
                                 . "user = www-data\ngroup = www-data\n"
                                 . "memory = 512M\n");
 wiki($fdir);

@@ -1,0 +1,555 @@
+#!/usr/bin/perl
+
+# runtime = php: PHP scripts served by faas-php, our SAPI on libphp,
+# compared with php-fpm serving the same files behind the same nginx
+# (same URLs on two servers): the same status, headers (less Date,
+# Server, X-Powered-By) and body over a corpus: superglobals dumped as
+# JSON, uploads, sessions, redirects, errors, 10 MB of output, exit(),
+# fatal errors. Its workers fork from a zygote that started PHP once:
+# after scale to zero a worker serves without starting PHP, with
+# OPcache's shared memory shared, a random state of its own, none of
+# the zygote's descriptors, and each is metered. The hostile twins: a
+# script that forks and execs, reads another tenant's files, exhausts
+# its memory, never returns, changes an ini value it may not; keys
+# that are missing or malformed. Each is answered as documented and
+# the runner stays up.
+
+use strict;
+use warnings;
+
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use FaasTest;
+use Test::More;
+use JSON::PP;
+use Digest::SHA qw(sha256_hex);
+use POSIX ();
+use Time::HiRes qw(sleep time);
+
+FaasTest::need(-x "$FaasTest::BUILD/faas-php",
+               'faas-php (make, with php8.2-dev and libphp8.2-embed)');
+FaasTest::need(FaasTest::php_fpm_binary(), 'php-fpm (make test-deps)');
+
+my $t = FaasTest->new;
+my $p = $t->prefix;
+
+# --- the corpus ------------------------------------------------------------
+
+my %www = (
+    'dump.php' => <<'EOF',
+<?php
+$keep = '/^(HTTP_\w+|QUERY_STRING|REQUEST_METHOD|CONTENT_TYPE|CONTENT_LENGTH'
+      . '|SCRIPT_NAME|REQUEST_URI|DOCUMENT_URI|PATH_INFO|SERVER_PROTOCOL'
+      . '|REQUEST_SCHEME|GATEWAY_INTERFACE|SERVER_SOFTWARE|REMOTE_ADDR'
+      . '|SERVER_ADDR|SERVER_PORT|SERVER_NAME|HTTPS|PHP_SELF|PHP_AUTH_USER'
+      . '|PHP_AUTH_PW|AUTH_TYPE)$/';
+$server = [];
+foreach ($_SERVER as $k => $v) {
+    if (preg_match($keep, $k)) {
+        $server[$k] = $v;
+    }
+}
+ksort($server);
+$files = [];
+foreach ($_FILES as $k => $f) {
+    $files[$k] = [$f['name'], $f['type'], $f['size'], $f['error'],
+                  $f['error'] ? '' : hash_file('sha256', $f['tmp_name'])];
+}
+header('Content-Type: application/json');
+echo json_encode(['server' => $server, 'get' => $_GET, 'post' => $_POST,
+                  'cookie' => $_COOKIE, 'files' => $files,
+                  'input' => hash('sha256', file_get_contents('php://input')),
+                  'request' => $_REQUEST,
+                  'time' => is_float($_SERVER['REQUEST_TIME_FLOAT'])],
+                 JSON_PRETTY_PRINT), "\n";
+EOF
+    'headers.php' => <<'EOF',
+<?php
+header('X-One: 1');
+header('X-Two: a');
+header('X-Two: b', false);
+header('Cache-Control: no-store');
+http_response_code(201);
+setcookie('plain', 'v a l', ['path' => '/', 'httponly' => true]);
+echo "made\n";
+EOF
+    'redirect.php' => "<?php\nheader('Location: /elsewhere?x=1');\n",
+    'status.php' => "<?php\nheader('HTTP/1.1 404 Not Here');\necho 'none';\n",
+    'teapot.php' => "<?php\nhttp_response_code(418);\necho 'short';\n",
+    'big.php' => <<'EOF',
+<?php
+header('Content-Type: application/octet-stream');
+$block = str_repeat(implode('', range('a', 'z')) . "\n", 2521);
+for ($i = 0; $i < 160; $i++) {
+    echo $block;
+}
+EOF
+    'flush.php' => <<'EOF',
+<?php
+header('Content-Type: text/plain');
+for ($i = 0; $i < 5; $i++) {
+    echo "tick $i\n";
+    if (ob_get_level()) {
+        ob_flush();
+    }
+    flush();
+}
+EOF
+    'exit.php' => "<?php\necho 'before ';\nexit(3);\necho 'after';\n",
+    'fatal.php' => "<?php\necho 'begun ';\nno_such_function();\n",
+    'fatal-quiet.php' => "<?php\nno_such_function();\n",
+    'throw.php' => "<?php\nthrow new RuntimeException('thrown');\n",
+    'session.php' => <<'EOF',
+<?php
+session_start();
+$_SESSION['n'] = ($_SESSION['n'] ?? 0) + 1;
+header('Content-Type: text/plain');
+echo "visit {$_SESSION['n']}\n";
+EOF
+    'finish.php' => <<'EOF',
+<?php
+echo "answered\n";
+fastcgi_finish_request();
+echo "never seen\n";
+usleep(300000);
+file_put_contents(sys_get_temp_dir() . '/after-finish', 'done');
+EOF
+    'json.php' => <<'EOF',
+<?php
+$in = json_decode(file_get_contents('php://input'), true);
+header('Content-Type: application/json');
+echo json_encode(['sum' => array_sum($in['n'] ?? []),
+                  'method' => $_SERVER['REQUEST_METHOD']]), "\n";
+EOF
+    'sub/index.php' => "<?php\necho 'the folder index: ', \$_SERVER['SCRIPT_NAME'], \"\\n\";\n",
+    'ob.php' => <<'EOF',
+<?php
+ob_start();
+echo "dropped";
+ob_end_clean();
+ob_start(function ($s) { return strtoupper($s); });
+echo "shouted\n";
+EOF
+);
+
+# --- the functions -------------------------------------------------------
+
+my $who = <<'EOF';
+<?php
+$st = function_exists('opcache_get_status') ? opcache_get_status(false) : false;
+$fds = [];
+foreach (scandir('/proc/self/fd') as $fd) {
+    if (ctype_digit($fd)) {
+        $to = @readlink("/proc/self/fd/$fd");
+        if ($to !== false && $to !== '/proc/self/fd' && strpos($to, 'proc') === false) {
+            $fds[] = "$fd:$to";
+        }
+    }
+}
+header('Content-Type: application/json');
+echo json_encode([
+    'pid' => getmypid(),
+    'rand' => mt_rand(),
+    'opcache' => $st ? $st['opcache_enabled'] : false,
+    'opcache_start' => $st ? $st['opcache_statistics']['start_time'] : 0,
+    'cached' => $st ? $st['opcache_statistics']['num_cached_scripts'] : 0,
+    'fds' => $fds,
+    'uid' => posix_getuid(),
+    'path_info' => $_SERVER['PATH_INFO'] ?? null,
+    'script' => $_SERVER['SCRIPT_NAME'],
+    'sapi' => PHP_SAPI,
+    'memory_limit' => ini_get('memory_limit'),
+    'max_execution_time' => ini_get('max_execution_time'),
+]), "\n";
+EOF
+
+# a front controller: one script for every path
+$t->function('front', "runtime = php\nscript = who.php\nidle_timeout = 1s\n"
+                      . "max_instances = 2\ntimeout = 7s\nmemory = 256M\n",
+             'who.php' => $who);
+# under no isolation: its zygote is the runner's own child
+$t->function('plain', "runtime = php\nscript = who.php\nidle_timeout = 1s\n"
+                      . "isolation = none\n", 'who.php' => $who);
+# ini values the code may not change
+$t->function('locked', "runtime = php\nscript = l.php\n"
+                       . "php.memory_limit = 48M\nphp.precision = 5\n",
+             'l.php' => "<?php\nvar_dump(ini_set('memory_limit', '1G'));\n"
+                 . "echo ini_get('memory_limit'), ' ', 1/3, \"\\n\";\n");
+# an ini name PHP does not have: no zygote, no worker, told
+$t->function('typo', "runtime = php\nscript = t.php\nphp.no_such_thing = 1\n",
+             't.php' => "<?php echo 'never';\n");
+# a secret of www-data's; a thief of another user's
+$t->function('victim', "runtime = php\nscript = v.php\nuser = www-data\n"
+                       . "group = www-data\n",
+             'v.php' => "<?php\necho \@file_get_contents(__DIR__ . '/secret')"
+                 . " === false ? 'denied' : 'read', \"\\n\";\n",
+             'secret' => "the victim's\n");
+my $secret = $t->functions_dir . '/victim/secret';
+my (undef, undef, $wuid, $wgid) = getpwnam('www-data');
+chown $wuid, $wgid, $secret;
+chmod 0600, $secret;
+$t->function('thief', "runtime = php\nscript = t.php\n",
+             't.php' => "<?php\necho \@file_get_contents('$secret')"
+                 . " === false ? 'denied' : 'read', \"\\n\";\n");
+# forks and execs, leaving a process behind; exhausts its memory; never
+# returns
+$t->function('hostile', "runtime = php\nscript = h.php\ntimeout = 2s\n"
+                        . "idle_timeout = 1s\nmemory = 256M\n",
+             'h.php' => <<'EOF');
+<?php
+switch ($_SERVER['QUERY_STRING']) {
+case 'exec':
+    echo exec('id -u'), ' ', exec('sleep 61.4321 > /dev/null 2>&1 & echo started'), "\n";
+    break;
+case 'hog':
+    $a = [];
+    while (true) {
+        $a[] = str_repeat('x', 1 << 20);
+    }
+case 'hog-unlimited':
+    ini_set('memory_limit', '-1');
+    $a = [];
+    while (true) {
+        $a[] = str_repeat('x', 1 << 20);
+    }
+case 'spin':
+    set_time_limit(0);
+    while (true) {
+    }
+case 'sleep':
+    sleep(3600);
+default:
+    echo "fine\n";
+}
+EOF
+
+my $fdir = $t->function('site', "runtime = php\ndocument_root = www\n"
+                                . "idle_timeout = 1s\nmax_instances = 2\n",
+                        map { ("www/$_" => $www{$_}) } keys %www);
+# php-fpm's twin: the same files, readable by www-data
+my $fpm_root = "$p/fpm-www";
+mkdir $fpm_root;
+chmod 0755, $fpm_root;
+for my $f (keys %www) {
+    mkdir "$fpm_root/sub" if $f =~ m{^sub/};
+    FaasTest::write_file("$fpm_root/$f", $www{$f});
+}
+system('chmod', '-R', 'a+rX', $fpm_root);
+
+ok($t->start_php_fpm, 'php-fpm is up')
+    or diag(FaasTest::read_file("$p/logs/php-fpm.out"));
+
+$t->start_runner(conf => "prototype_idle_timeout = 30s\nlimit_isolation = none\n");
+
+my $sock = $t->socket_path;
+my $faas_port = $t->port;
+my $fpm_port = FaasTest::free_port();
+my $mlog = "$p/logs/meter.log";
+
+$t->start_nginx(FaasTest::meter_log_format() . <<"EOF");
+    upstream runner { server unix:$sock; keepalive 4; }
+
+    server {
+        listen 127.0.0.1:$faas_port;
+        client_max_body_size 32m;
+
+        location / {
+            faas_function site;
+            faas_pass runner;
+            access_log $mlog faas_meter;
+        }
+
+        location /fn/ {
+            faas_route ^/fn/(?<fname>[^/]*)(?<path_info>/.*)?\$ \$fname;
+            faas_pass runner;
+            access_log $mlog faas_meter;
+        }
+    }
+
+    server {
+        listen 127.0.0.1:$fpm_port;
+        client_max_body_size 32m;
+        root $fpm_root;
+        index index.php;
+
+        location / {
+            try_files \$uri \$uri/ =404;
+        }
+
+        location ~ [^/]\\.php(/|\$) {
+            # Debian's snippets/fastcgi-php.conf
+            fastcgi_split_path_info ^(.+?\\.php)(/.*)\$;
+            try_files \$fastcgi_script_name =404;
+            set \$path_info \$fastcgi_path_info;
+            fastcgi_param PATH_INFO \$path_info;
+            fastcgi_index index.php;
+            include /etc/nginx/fastcgi.conf;
+            fastcgi_pass unix:$p/php-fpm.sock;
+        }
+    }
+EOF
+
+# --- the same bytes as php-fpm ------------------------------------------
+
+my %jar = ($faas_port => {}, $fpm_port => {});
+
+sub request {
+    my ($port, $method, $uri, %o) = @_;
+    my $jar = $jar{$port};
+    my $h = "Host: localhost\r\nUser-Agent: faas-test\r\n" . ($o{headers} // '');
+    $h .= 'Cookie: ' . join('; ', map { "$_=$jar->{$_}" } sort keys %$jar)
+          . "\r\n" if %$jar;
+    my $req = "$method $uri HTTP/1.1\r\nConnection: close\r\n$h";
+    $req .= defined $o{body}
+          ? 'Content-Type: '
+            . ($o{type} // 'application/x-www-form-urlencoded') . "\r\n"
+            . 'Content-Length: ' . length($o{body}) . "\r\n\r\n$o{body}"
+          : "\r\n";
+    local $t->{port} = $port;
+    my $r = $t->http($req, timeout => 60)
+        // { status => 0, body => '', headers => {} };
+    for (@{ $r->{headers}{'set-cookie'} // [] }) {
+        $jar->{$1} = $2 if /^([^=;\s]+)=([^;]*)/;
+    }
+    return $r;
+}
+
+# what differs by design: the session's id, the ports of the servers,
+# the two roots
+sub norm {
+    my ($s) = @_;
+    $s =~ s/PHPSESSID=[^;\s]+/PHPSESSID=ID/g;
+    $s =~ s/\b$faas_port\b|\b$fpm_port\b/PORT/g;
+    $s =~ s{\Q$fdir\E/www|\Q$fpm_root\E}{ROOT}g;
+    return $s;
+}
+
+sub heads {
+    my ($r) = @_;
+    my @h;
+    for my $k (sort keys %{ $r->{headers} }) {
+        next if $k =~ /^(date|server|x-powered-by|connection|transfer-encoding)$/;
+        push @h, map { "$k: $_" } @{ $r->{headers}{$k} };
+    }
+    return norm(join "\n", @h);
+}
+
+sub both {
+    my ($what, $method, $uri, %o) = @_;
+    my $a = request($faas_port, $method, $uri, %o);
+    my $b = request($fpm_port, $method, $uri, %o);
+    is($a->{status}, $b->{status}, "$what: status $b->{status} as php-fpm");
+    is(heads($a), heads($b), "$what: the same headers");
+    my $same = norm($a->{body}) eq norm($b->{body});
+    ok($same, "$what: the same " . length($b->{body}) . ' bytes')
+        or diag("faas: " . substr($a->{body}, 0, 1500)
+                . "\nfpm:  " . substr($b->{body}, 0, 1500));
+    return ($a, $b);
+}
+
+my $upload = join '', map { chr(($_ * 7) % 256) } 0 .. 300_000;
+my $boundary = 'faasBoundary7MA4YWxk';
+my $multipart = join '',
+    "--$boundary\r\n",
+    "Content-Disposition: form-data; name=\"field\"\r\n\r\nvalue one\r\n",
+    "--$boundary\r\n",
+    "Content-Disposition: form-data; name=\"blob\"; filename=\"b.bin\"\r\n",
+    "Content-Type: application/octet-stream\r\n\r\n$upload\r\n",
+    "--$boundary--\r\n";
+
+my ($a) = both('GET with a query', 'GET', '/dump.php?a=1&b[]=x&b[]=y&c=%C3%A9');
+my $d = eval { decode_json($a->{body}) } // {};
+is($d->{get}{c}, "\x{e9}", '... the query decoded');
+both('PATH_INFO', 'GET', '/dump.php/extra/path?q=1');
+both('a form POST', 'POST', '/dump.php', body => 'x=1&y=caf%C3%A9&x=2');
+both('JSON in php://input', 'POST', '/json.php',
+     body => '{"n":[1,2,3,4]}', type => 'application/json');
+($a) = both('an upload', 'POST', '/dump.php', body => $multipart,
+            type => "multipart/form-data; boundary=$boundary");
+$d = eval { decode_json($a->{body}) } // {};
+is_deeply($d->{files}{blob}, [ 'b.bin', 'application/octet-stream',
+                               length $upload, 0, sha256_hex($upload) ],
+          '... the file whole in $_FILES');
+both('cookies and headers', 'GET', '/dump.php',
+     headers => "Cookie: a=1; b=two\r\nX-Custom: yes\r\nAccept: */*\r\n");
+both('basic auth', 'GET', '/dump.php',
+     headers => "Authorization: Basic dXNlcjpwYXNz\r\n");
+both('a HEAD', 'HEAD', '/dump.php');
+both('DELETE', 'DELETE', '/dump.php?x=1');
+both('headers, 201, a cookie', 'GET', '/headers.php');
+($a) = both('a redirect', 'GET', '/redirect.php');
+is($a->{status}, 302, '... Location: 302');
+both('a status line', 'GET', '/status.php');
+both('an unusual status', 'GET', '/teapot.php');
+($a) = both('10 MB', 'GET', '/big.php');
+is(length $a->{body}, 160 * 2521 * 27, '... all of it');
+both('flushed blocks', 'GET', '/flush.php');
+both('exit()', 'GET', '/exit.php');
+($a) = both('a fatal error after output', 'GET', '/fatal.php');
+both('a fatal error', 'GET', '/fatal-quiet.php');
+($a) = both('an uncaught exception', 'GET', '/throw.php');
+is($a->{status}, 500, '... 500');
+unlike($a->{body}, qr/thrown/, '... never shown to the client');
+both('output buffers', 'GET', '/ob.php');
+both('a folder\'s index', 'GET', '/sub/');
+both('a session', 'GET', '/session.php');
+($a) = both('the session again', 'GET', '/session.php');
+is($a->{body}, "visit 2\n", '... it was kept');
+
+my $t0 = time;
+($a) = both('fastcgi_finish_request()', 'GET', '/finish.php');
+like($a->{body}, qr/^answered\n\z/, '... what came before it only');
+
+like($t->runner_log, qr/no_such_function|thrown/,
+     'the errors are in the function\'s log')
+    or diag(substr($t->runner_log, -2000));
+
+# --- the zygote ---------------------------------------------------------
+
+sub ppid_of {
+    my ($pid) = @_;
+    my $s = FaasTest::read_file("/proc/$pid/stat") // '';
+    return $s =~ /^\d+ \(.*\) \S+ (\d+)/s ? $1 : -1;
+}
+
+sub get_json {
+    my ($uri) = @_;
+    my $r = $t->http_get($uri);
+    return ($r, eval { decode_json($r->{body}) } // {});
+}
+
+my ($r, $j) = get_json('/fn/front/a/b?x=1');
+is($r->{status}, 200, 'a front controller: 200');
+is($j->{path_info}, '/a/b', '... its PATH_INFO');
+is($j->{sapi}, 'cgi-fcgi', '... PHP_SAPI');
+ok($j->{opcache}, '... OPcache on');
+is($j->{max_execution_time}, 7, 'max_execution_time from its timeout');
+is($j->{memory_limit}, (256 - 32 - 112) * 1024 * 1024,
+   'memory_limit from its memory: what PHP and OPcache leave');
+isnt($j->{uid}, 0, '... not root');
+
+ok($t->wait_log(qr/zygote (\d+) of "front" ready/, 30), 'its zygote is ready');
+my ($zygote) = $t->runner_log =~ /zygote (\d+) of "front" ready/;
+is(ppid_of($zygote), $t->runner_pid, "the zygote is the runner's child");
+
+my (@rand, @start);
+my $front_php = $t->functions_dir . '/front/who.php';
+for my $round (1, 2) {
+    ok(FaasTest::wait_for(sub { !grep { $_ != $zygote } $t->workers('front') },
+                          15), "($round) scaled to zero");
+    ($r, $j) = get_json('/fn/front/');
+    is($r->{status}, 200, "($round) after scale to zero: 200");
+    my @w = grep { $_ != $zygote } $t->workers('front');
+    is(scalar @w, 1, "($round) one worker");
+    is(ppid_of($w[0]), $t->runner_pid,
+       "($round) the worker is the runner's child (CLONE_PARENT)");
+    ok($j->{cached} >= 1, "($round) OPcache already holds the script: "
+       . "its memory is the zygote's, shared");
+    my @odd = grep { !m{^[0-2]:} && !m{^\d+:socket:}
+                     && !m{^\d+:\Q$front_php\E$}
+                     && !m{^\d+:/dev/null$} && !m{^\d+:pipe:} }
+              @{ $j->{fds} };
+    ok(!@odd && @{ $j->{fds} } <= 5,
+       "($round) nothing of the zygote's is the worker's: its 0, 1, 2 "
+       . "and sockets") or diag(join ' ', @{ $j->{fds} });
+    push @rand, $j->{rand};
+    push @start, $j->{opcache_start};
+}
+isnt($rand[0], $rand[1], 'each fork has a random state of its own');
+is($start[0], $start[1], 'one OPcache for both: started by the zygote');
+
+($r, $j) = get_json('/fn/plain/');
+is($r->{status}, 200, 'isolation = none: 200');
+ok($t->wait_log(qr/zygote \d+ of "plain" ready/, 30),
+   'isolation = none: a zygote too');
+
+my @metered = grep { m{function=front } && / cold=1 / }
+              split /\n/, FaasTest::read_file($mlog);
+cmp_ok(scalar @metered, '>=', 2, 'the first requests after scale to zero are '
+       . 'metered cold');
+ok(!grep({ !/ cpu=\d[\d.]* memory=[1-9]\d* / } @metered),
+   'with their CPU and memory') or diag(join "\n", @metered);
+
+# the zygote killed: served, then a new one
+kill 'KILL', $zygote;
+ok($t->wait_log(qr/prototype $zygote of "front" exited/, 10),
+   'a killed zygote is noticed');
+ok(FaasTest::wait_for(sub { !$t->workers('front') }, 15),
+   'front: scaled to zero');
+($r, $j) = get_json('/fn/front/');
+is($r->{status}, 200, 'served after its zygote was killed');
+ok($t->wait_log(qr/zygote (?!$zygote)\d+ of "front" ready/, 30),
+   'a new zygote is made');
+ok(kill(0, $t->runner_pid), 'the runner is up');
+
+# --- hostile --------------------------------------------------------------
+
+$r = $t->http_get('/fn/locked/');
+is($r->{body}, "bool(false)\n48M 0.33333\n",
+   'php.NAME: set, and the code cannot change it');
+
+$r = $t->http_get('/fn/typo/');
+is($r->{status}, 502, 'an ini name PHP does not have: 502');
+ok($t->wait_log(qr/php\.no_such_thing: PHP has no such setting/, 10),
+   '... and the log says which');
+
+is($t->http_get('/fn/victim/')->{body}, "read\n", 'a function reads its own');
+is($t->http_get('/fn/thief/')->{body}, "denied\n",
+   'another tenant\'s function cannot');
+
+$r = $t->http_get('/fn/hostile/?exec');
+like($r->{body}, qr/^[1-9]\d* started\n\z/, 'exec(): as its user');
+sub leftover {
+    grep { FaasTest::read_file("/proc/$_/cmdline") =~ /^sleep\x0061\.4321/ }
+         map { m{/proc/(\d+)/} ? $1 : () } glob '/proc/[0-9]*/cmdline';
+}
+ok(leftover(), '... its process is running');
+ok(FaasTest::wait_for(sub { !$t->workers('hostile') && !leftover() }, 15),
+   '... and gone with its worker');
+
+$r = $t->http_get('/fn/hostile/?hog');
+is($r->{status}, 500, 'memory_limit reached: 500');
+$r = $t->http_get('/fn/hostile/?hog-unlimited', timeout => 20);
+like($r->{status}, qr/^50[02]$/, 'memory_limit lifted, the address space '
+     . "limit reached: $r->{status}");
+is($t->http_get('/fn/hostile/')->{body}, "fine\n", '... then served again');
+
+my $t1 = time;
+$r = $t->http_get('/fn/hostile/?spin', timeout => 20);
+is($r->{status}, 504, 'a loop past its timeout: 504');
+$r = $t->http_get('/fn/hostile/?sleep', timeout => 20);
+is($r->{status}, 504, 'a sleep past its timeout: 504');
+is($t->http_get('/fn/hostile/')->{body}, "fine\n", '... then served again');
+
+# --- keys ---------------------------------------------------------------
+
+my $bad = FaasTest->new;
+$bad->function('none', "runtime = php\n");
+$bad->function('both', "runtime = php\nscript = a.php\ndocument_root = .\n",
+               'a.php' => '');
+$bad->function('exec', "runtime = php\nscript = a.php\nexec = php-cgi\n",
+               'a.php' => '');
+$bad->function('app', "runtime = php\nscript = a.php\napp = x:y\n",
+               'a.php' => '');
+$bad->function('quote', "runtime = php\nscript = a.php\nphp.x = a'b\n",
+               'a.php' => '');
+$bad->function('name', "runtime = php\nscript = a.php\nphp.1x = 1\n",
+               'a.php' => '');
+$bad->function('cgi', "exec = php-cgi\nphp.memory_limit = 1M\n");
+$bad->function('fine', "runtime = php\ndocument_root = www\n"
+                       . "php.memory_limit = 64M\n", 'www/a.php' => '');
+my $out = `$t->{runner_bin} --test --functions @{[ $bad->functions_dir ]} 2>&1`;
+is($? >> 8, 1, '--test: bad keys exit 1');
+like($out, qr{none/function.conf:1: runtime = php needs script}, 'no script');
+like($out, qr{both/function.conf:1: runtime = php needs script .*one of them},
+     'script and document_root');
+like($out, qr{exec/function.conf:1: runtime = php runs}, 'exec');
+like($out, qr{app/function.conf:1: runtime = php runs}, 'app');
+like($out, qr{invalid "php.x = a'b" in .*quote/function.conf:3}, 'a quote');
+like($out, qr{invalid "php.1x = 1" in .*name/function.conf:3}, 'a bad name');
+like($out, qr{cgi/function.conf: php.NAME is for runtime = php}, 'php-cgi');
+unlike($out, qr/"?fine/, 'a good one is not');
+
+$t->stop_php_fpm;
+$t->done;
+done_testing;
