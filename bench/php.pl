@@ -1,0 +1,262 @@
+#!/usr/bin/perl
+
+# make bench, the PHP runtime: one PHP script (hello) served by
+# runtime = php and by php-fpm, both behind the same nginx.
+# - warm: against php-fpm pm = static with as many children as the
+#   function's workers, wrk at 2 and 8 connections, interleaved rounds,
+#   req/s and p99 of each, and their ratio;
+# - the first request after scale to zero (the zygote kept, its workers
+#   gone), median of N, against php-fpm pm = ondemand's first request
+#   after its children went (pm.process_idle_timeout); beside them the
+#   same function with no zygote to fork from (faas-php starts PHP) and
+#   php-cgi (exec = php-cgi);
+# - the Pss of a worker and of a php-fpm child after the load.
+# Appends its lines to build/bench.txt.
+
+use strict;
+use warnings;
+
+use FindBin;
+use lib "$FindBin::Bin/../t/lib", "$FindBin::Bin";
+use BenchLib qw(wrk ms median);
+use FaasTest;
+use POSIX ();
+use Time::HiRes qw(time sleep);
+use Test::More ();    # FaasTest reports through it; no plan here
+
+my $quick = $ENV{BENCH_QUICK};
+my $dur = $ENV{BENCH_DURATION} // ($quick ? 2 : 8);
+my $rounds = $ENV{BENCH_ROUNDS} // ($quick ? 1 : 3);
+my $cold_n = $quick ? 7 : 21;
+my $workers = 2;
+
+my $B = $FaasTest::BUILD;
+alarm 1800;
+
+my $hello = "<?php\necho \"Hello, world\\n\";\n";
+
+my $t = FaasTest->new(runner => "$B/fcgi-runner");
+my $p = $t->prefix;
+$t->function('warm', "runtime = php\nscript = index.php\n"
+                     . "max_instances = $workers\nidle_timeout = 12s\n"
+                     . "max_requests = 0\n", 'index.php' => $hello);
+$t->function('cold', "runtime = php\nscript = index.php\n"
+                     . "idle_timeout = 200ms\n", 'index.php' => $hello);
+# php-cgi, as PHP ran before runtime = php
+$t->function('cgi', "exec = php-cgi\nscript = index.php\n"
+                    . "idle_timeout = 200ms\n", 'index.php' => $hello);
+$t->start_runner(log_level => 'info', conf => "prototype_idle_timeout = 1h\n");
+
+# php-fpm: static with as many children, ondemand for the cold row
+mkdir "$p/fpm";
+chmod 0755, "$p/fpm";
+FaasTest::write_file("$p/fpm/index.php", $hello);
+chmod 0644, "$p/fpm/index.php";
+my $fpm_user = $> == 0 ? "user = www-data\ngroup = www-data\n" : '';
+FaasTest::write_file("$p/php-fpm.conf", <<"EOF");
+[global]
+pid = $p/php-fpm.pid
+error_log = $p/logs/php-fpm.log
+daemonize = no
+
+[static]
+${fpm_user}listen = $p/fpm-static.sock
+listen.mode = 0666
+pm = static
+pm.max_children = $workers
+
+[ondemand]
+${fpm_user}listen = $p/fpm-ondemand.sock
+listen.mode = 0666
+pm = ondemand
+pm.max_children = $workers
+pm.process_idle_timeout = 1s
+EOF
+my @started;
+my $fpid = fork // die "fork: $!";
+if ($fpid == 0) {
+    POSIX::setsid();
+    open STDIN, '<', '/dev/null';
+    open STDOUT, '>>', "$p/logs/php-fpm.out";
+    open STDERR, '>>', "$p/logs/php-fpm.out";
+    exec FaasTest::php_fpm_binary(), '-F', '-y', "$p/php-fpm.conf", '-p', $p
+        or POSIX::_exit(127);
+}
+push @started, $fpid;
+FaasTest::wait_for(sub { -S "$p/fpm-static.sock" && -S "$p/fpm-ondemand.sock" },
+                   30) or die "php-fpm did not start\n";
+
+$t->{port} = FaasTest::free_port();
+$t->start_nginx(<<"EOF");
+    access_log off;
+    upstream runner { server unix:$t->{socket}; keepalive 32; }
+    upstream fpm_static { server unix:$p/fpm-static.sock; keepalive 32; }
+    upstream fpm_ondemand { server unix:$p/fpm-ondemand.sock; }
+    server {
+        listen 127.0.0.1:$t->{port} backlog=4096;
+        location /faas/ {
+            faas_route ^/faas/(?<fn>[a-z]+)(?<path_info>/.*)?\$ \$fn;
+            faas_pass runner;
+        }
+        location = /fpm/static {
+            fastcgi_pass fpm_static;
+            fastcgi_keep_conn on;
+            include /etc/nginx/fastcgi_params;
+            fastcgi_param SCRIPT_FILENAME $p/fpm/index.php;
+        }
+        location = /fpm/ondemand {
+            fastcgi_pass fpm_ondemand;
+            include /etc/nginx/fastcgi_params;
+            fastcgi_param SCRIPT_FILENAME $p/fpm/index.php;
+        }
+    }
+EOF
+my $base = "http://127.0.0.1:$t->{port}";
+
+$t->http_get('/faas/warm/');
+$t->wait_log(qr/zygote \d+ of "warm" ready/, 30)
+    or die "the zygote of warm is not ready\n";
+FaasTest::wait_for(sub { !$t->workers('warm') }, 30)
+    or die "the cold worker of warm did not go\n";
+
+
+sub one_request {
+    my ($uri) = @_;
+    my $t0 = time;
+    my $r = $t->http_get($uri);
+    my $dt = (time - $t0) * 1000;
+    warn "$uri: " . ($r ? $r->{status} : "no answer") . "\n"
+        unless $r && $r->{status} == 200;
+    return ($r && $r->{status} == 200) ? $dt : undef;
+}
+
+# --- warm ----------------------------------------------------------------
+
+wrk("$base/faas/warm/", 2, $dur) for 1;
+wrk("$base/fpm/static", 2, $dur) for 1;
+
+my %w;
+for my $c (2, 8) {
+    for (1 .. $rounds) {
+        push @{ $w{"faas $c"} }, wrk("$base/faas/warm/", $c, $dur);
+        push @{ $w{"fpm $c"} }, wrk("$base/fpm/static", $c, $dur);
+    }
+}
+
+my %med;
+for my $k (keys %w) {
+    $med{$k} = { rps => median(map { $_->{rps} } @{ $w{$k} }),
+                 p99 => median(map { $_->{p99} } @{ $w{$k} }),
+                 bad => 0 };
+    $med{$k}{bad} += $_->{bad} for @{ $w{$k} };
+}
+
+# --- memory --------------------------------------------------------------
+
+# each worker's proportional set (shared pages divided among their
+# users), after the load: faas's forked from the zygote, php-fpm's from
+# its master; both with OPcache's shared memory
+sub pss {
+    my ($pid) = @_;
+    my ($kb) = (FaasTest::read_file("/proc/$pid/smaps_rollup") // '')
+               =~ /^Pss:\s+(\d+)/m;
+    return $kb // 0;
+}
+sub pool_children {
+    my ($pool) = @_;
+    return grep { FaasTest::read_file("/proc/$_/cmdline") =~ /pool $pool/ }
+           FaasTest::proc_children($fpid);
+}
+my ($zyg) = $t->runner_log =~ /zygote (\d+) of "warm" ready/;
+my @fw = grep { $_ != ($zyg // 0) } $t->workers('warm');
+my @pw = pool_children('static');
+my $fpss = median(map { pss($_) } @fw);
+my $ppss = median(map { pss($_) } @pw);
+my $zpss = $zyg ? pss($zyg) : 0;
+
+# --- cold ----------------------------------------------------------------
+
+sub cold {
+    my ($fn, $keep) = @_;
+    my @s;
+    for (1 .. $cold_n) {
+        FaasTest::wait_for(sub { $t->workers($fn) <= $keep }, 10);
+        sleep 0.05;
+        push @s, one_request("/faas/$fn/");
+    }
+    return median(@s);
+}
+
+one_request('/faas/cold/');
+$t->wait_log(qr/zygote \d+ of "cold" ready/, 30)
+    or die "the zygote of cold is not ready\n";
+my $cold = cold('cold', 1);
+my $cgi = cold('cgi', 0);
+
+my @fs;
+for (1 .. $cold_n) {
+    # pm.process_idle_timeout = 1s, then php-fpm's reap
+    FaasTest::wait_for(sub { !pool_children('ondemand') }, 10);
+    sleep 0.05;
+    push @fs, one_request('/fpm/ondemand');
+}
+my $fpm_cold = median(@fs);
+
+# faas-php's own start, with no zygote: a cold worker's, timed from a
+# connect to its first answer, as spawn-fcgi starts it
+my $nozygote = median(map {
+    my $port = FaasTest::free_port();
+    my $t0 = time;
+    my $pid = fork // die;
+    if ($pid == 0) {
+        exec 'spawn-fcgi', '-n', '-a', '127.0.0.1', '-p', $port, '--',
+             "$B/faas-php" or POSIX::_exit(127);
+    }
+    my $r;
+    FaasTest::wait_for(sub {
+        $r = `SCRIPT_FILENAME=$p/fpm/index.php REQUEST_METHOD=GET cgi-fcgi -bind -connect 127.0.0.1:$port 2>/dev/null`;
+        $r =~ /Hello/;
+    }, 10);
+    my $dt = (time - $t0) * 1000;
+    kill 'TERM', $pid;
+    waitpid($pid, 0);
+    $dt;
+} 1 .. 5);
+
+# --- report --------------------------------------------------------------
+
+my $out = sprintf "\nPHP runtime: a PHP hello, runtime = php (zygote) against "
+                . "php-fpm, %d workers each; wrk -t2 -d%ds, %d round(s), "
+                . "medians\n", $workers, $dur, $rounds;
+for my $c (2, 8) {
+    my ($f, $g) = ($med{"faas $c"}, $med{"fpm $c"});
+    $out .= sprintf "  %d connections: faas %.0f req/s (p99 %.2f ms), "
+                  . "php-fpm static %.0f req/s (p99 %.2f ms): %.2fx%s\n", $c,
+                  $f->{rps}, $f->{p99}, $g->{rps}, $g->{p99},
+                  $f->{rps} / ($g->{rps} || 1),
+                  ($f->{bad} || $g->{bad})
+                  ? " ($f->{bad}/$g->{bad} non-2xx)" : '';
+}
+$out .= sprintf "  Pss per worker after the load: faas %.1f MiB (%d workers; "
+              . "their zygote %.1f MiB), php-fpm %.1f MiB (%d children): "
+              . "%.2fx\n", $fpss / 1024, scalar @fw, $zpss / 1024,
+              $ppss / 1024, scalar @pw, $fpss / ($ppss || 1);
+$out .= sprintf "  first request after scale to zero, median of %d (ms): "
+              . "runtime = php %.2f; php-fpm ondemand %.2f; exec = php-cgi "
+              . "%.2f; faas-php started with no zygote (spawn-fcgi, "
+              . "polled) %.2f\n", $cold_n, $cold, $fpm_cold, $cgi, $nozygote;
+
+print $out;
+my $bench = "$B/bench.txt";
+FaasTest::write_file($bench, (-e $bench ? FaasTest::read_file($bench) : '')
+                             . $out);
+
+# --- stop exactly what we started ----------------------------------------
+
+$t->stop_nginx;
+$t->stop_runner;
+kill 'QUIT', @started;
+for my $pid (@started) {
+    FaasTest::wait_for(sub { waitpid($pid, POSIX::WNOHANG) != 0 }, 10)
+        or do { kill 'KILL', $pid; waitpid($pid, 0) };
+}
