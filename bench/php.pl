@@ -162,6 +162,14 @@ sub pss {
                =~ /^Pss:\s+(\d+)/m;
     return $kb // 0;
 }
+# its pages no other process has (Private_Clean + Private_Dirty)
+sub private {
+    my ($pid) = @_;
+    my $s = FaasTest::read_file("/proc/$pid/smaps_rollup") // '';
+    my $kb = 0;
+    $kb += $1 while $s =~ /^Private_(?:Clean|Dirty):\s+(\d+)/mg;
+    return $kb;
+}
 sub pool_children {
     my ($pool) = @_;
     return grep { FaasTest::read_file("/proc/$_/cmdline") =~ /pool $pool/ }
@@ -173,6 +181,8 @@ my @pw = pool_children('static');
 my $fpss = median(map { pss($_) } @fw);
 my $ppss = median(map { pss($_) } @pw);
 my $zpss = $zyg ? pss($zyg) : 0;
+my $fpriv = median(map { private($_) } @fw);
+my $ppriv = median(map { private($_) } @pw);
 
 # --- cold ----------------------------------------------------------------
 
@@ -241,6 +251,9 @@ $out .= sprintf "  Pss per worker after the load: faas %.1f MiB (%d workers; "
               . "their zygote %.1f MiB), php-fpm %.1f MiB (%d children): "
               . "%.2fx\n", $fpss / 1024, scalar @fw, $zpss / 1024,
               $ppss / 1024, scalar @pw, $fpss / ($ppss || 1);
+$out .= sprintf "  private (Private_Clean + Private_Dirty) per worker: faas "
+              . "%.2f MiB, php-fpm %.2f MiB: %.2fx\n", $fpriv / 1024,
+              $ppriv / 1024, $fpriv / ($ppriv || 1);
 $out .= sprintf "  first request after scale to zero, median of %d (ms): "
               . "runtime = php %.2f; php-fpm ondemand %.2f; exec = php-cgi "
               . "%.2f; faas-php started with no zygote (spawn-fcgi, "

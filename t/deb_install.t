@@ -31,10 +31,11 @@ use IO::Socket::UNIX;
 use POSIX qw(WNOHANG);
 use Socket qw(SOCK_STREAM);
 
-my @PKGS = qw(libnginx-mod-http-faas fcgi-runner);
+my @PKGS = qw(libnginx-mod-http-faas fcgi-runner fcgi-runner-php);
 my $ROOT = $FaasTest::ROOT;
 my $DEBS = $ENV{TEST_FAAS_DEBS} // "$FaasTest::BUILD/deb";
 my $FN = '/etc/faas/functions/hello-cgi';
+my $PHPFN = '/etc/faas/functions/hello-php';
 my $UNIT = '/lib/systemd/system/fcgi-runner.service';
 my $ENABLED = '/etc/nginx/modules-enabled/50-mod-http-faas.conf';
 my $APT = 'DEBIAN_FRONTEND=noninteractive timeout 600 apt-get -y -q '
@@ -119,10 +120,12 @@ sub purge {
 
 # the example function this test copies in; only when it is the example
 sub remove_function_copy {
-    return unless -d $FN;
-    my $ours = FaasTest::read_file("$ROOT/functions/hello-cgi/function.conf");
-    remove_tree($FN)
-        if FaasTest::read_file("$FN/function.conf") eq $ours;
+    for my $fn ($FN, $PHPFN) {
+        next unless -d $fn;
+        my ($name) = $fn =~ m{([^/]+)$};
+        my $ours = FaasTest::read_file("$ROOT/functions/$name/function.conf");
+        remove_tree($fn) if FaasTest::read_file("$fn/function.conf") eq $ours;
+    }
 }
 
 END {
@@ -138,10 +141,10 @@ remove_function_copy();
 
 # --- install --------------------------------------------------------------
 
-$out = `$APT install $deb{'libnginx-mod-http-faas'} $deb{'fcgi-runner'} 2>&1`;
+$out = `$APT install @deb{qw(libnginx-mod-http-faas fcgi-runner fcgi-runner-php)} 2>&1`;
 $installed = 1;
 is($?, 0, 'apt-get install ./libnginx-mod-http-faas_*.deb '
-          . './fcgi-runner_*.deb') or do {
+          . './fcgi-runner_*.deb ./fcgi-runner-php_*.deb') or do {
     diag($out);
     done_testing;
     exit 1;
@@ -160,6 +163,7 @@ like(`dpkg-query -W -f='\${Depends}' libnginx-mod-http-faas`,
 for my $f (qw(/usr/lib/nginx/modules/ngx_http_faas_module.so
               /usr/share/nginx/modules-available/mod-http-faas.conf
               /usr/sbin/fcgi-runner /usr/lib/faas/faas-init
+              /usr/lib/faas/faas-php
               /lib/systemd/system/fcgi-runner.service /etc/faas/runner.conf
               /usr/share/man/man8/fcgi-runner.8.gz
               /usr/share/man/man5/function.conf.5.gz
@@ -236,6 +240,9 @@ is($? >> 8, 0, 'nginx -t: the installed module loads, the site parses')
 system('cp', '-r', '/usr/share/doc/fcgi-runner/examples/functions/hello-cgi',
        $FN) == 0 or die "cp: $?";
 ok(-x "$FN/hello.sh", 'the example CGI script is executable');
+# and the PHP one (runtime = php: the installed faas-php)
+system('cp', '-r', '/usr/share/doc/fcgi-runner/examples/functions/hello-php',
+       $PHPFN) == 0 or die "cp: $?";
 
 # --- the runner, as the unit starts it ------------------------------------
 
@@ -306,6 +313,11 @@ is($r->{status}, 200, 'GET /fn/hello-cgi/there: 200 through module and runner')
     or diag(explain($r), $t->runner_log, $t->error_log);
 is($r->{body}, "Hello from CGI, GET /there\n", 'the function answered');
 
+$r = $t->http_get('/fn/hello-php');
+is($r->{status}, 200, 'GET /fn/hello-php: 200, runtime = php')
+    or diag(explain($r), $t->runner_log);
+like($r->{body}, qr/^Hello from PHP 8\.\d+/, 'PHP answered (fcgi-runner-php)');
+
 $r = $t->http_get('/faas/status');
 is($r->{status}, 200, 'the runner\'s status through the example site');
 like($r->{body} // '', qr/"name":"hello-cgi"/, 'it lists the function');
@@ -318,7 +330,7 @@ ok(FaasTest::wait_for(sub {
 # stops nginx, then the runner (SIGTERM, exit 0); no alert or emerg
 $t->done;
 
-ok(!grep({ (readlink("/proc/$_/cwd") // '') =~ m{^\Q$FN\E} }
+ok(!grep({ (readlink("/proc/$_/cwd") // '') =~ m{^\Q$FN\E|^\Q$PHPFN\E} }
          map { m{(\d+)$} } glob '/proc/[0-9]*'),
    'no worker of the function left');
 
@@ -330,7 +342,8 @@ remove_function_copy();
 # --- purge ----------------------------------------------------------------
 
 ($rc, $out) = purge();
-is($rc, 0, 'apt-get purge libnginx-mod-http-faas fcgi-runner') or diag($out);
+is($rc, 0, 'apt-get purge libnginx-mod-http-faas fcgi-runner '
+          . 'fcgi-runner-php') or diag($out);
 $installed = 0;
 
 for my $pkg (@PKGS) {

@@ -40,7 +40,7 @@ is($r->{body}, "Hello, world\n", 'hello (C on libfcgi)');
 $r = $t->http_get('/fn/hello-cgi/some/path?x=1');
 like($r->{body}, qr{^Hello from CGI, GET /some/path$}m, 'hello-cgi (sh CGI)');
 $r = $t->http_get('/fn/hello-php');
-like($r->{body}, qr/^Hello from PHP \d/, 'hello-php (php-cgi)');
+like($r->{body}, qr/^Hello from PHP \d/, 'hello-php (runtime = php)');
 is($t->http_get('/fn/nosuch')->{status}, 404, 'unknown: 404');
 ok(FaasTest::wait_for(sub {
        FaasTest::read_file("$dir/logs/faas.log") =~ /function=hello /

@@ -218,10 +218,20 @@ case 'spin':
     }
 case 'sleep':
     sleep(3600);
+
 default:
     echo "fine\n";
 }
 EOF
+
+# spins on after its response, its time limit lifted; idle for a minute
+# to the runner
+$t->function('finisher', "runtime = php\nscript = f.php\ntimeout = 2s\n"
+                         . "idle_timeout = 60s\n",
+             'f.php' => "<?php\nif (\$_SERVER['QUERY_STRING'] == 'spin') {\n"
+                 . "    echo \"answered\\n\";\n    fastcgi_finish_request();\n"
+                 . "    set_time_limit(0);\n    while (true) {\n    }\n}\n"
+                 . "echo \"fine\\n\";\n");
 
 my $fdir = $t->function('site', "runtime = php\ndocument_root = www\n"
                                 . "idle_timeout = 1s\nmax_instances = 2\n",
@@ -520,6 +530,19 @@ is($r->{status}, 504, 'a loop past its timeout: 504');
 $r = $t->http_get('/fn/hostile/?sleep', timeout => 20);
 is($r->{status}, 504, 'a sleep past its timeout: 504');
 is($t->http_get('/fn/hostile/')->{body}, "fine\n", '... then served again');
+
+# work after fastcgi_finish_request(), its time limit lifted: the
+# response is whole at once, the worker killed at the function's timeout
+$r = $t->http_get('/fn/finisher/?spin', timeout => 20);
+is($r->{body}, "answered\n", 'fastcgi_finish_request(): answered');
+my ($zf) = $t->runner_log =~ /zygote (\d+) of "finisher"/;
+my @spinner = grep { $_ != ($zf // 0) } $t->workers('finisher');
+ok(@spinner && FaasTest::wait_for(sub { !grep { kill 0, $_ } @spinner }, 10),
+   '... its worker, spinning on (idle to the runner for a minute), '
+   . 'killed at the timeout');
+like($t->runner_log, qr/worker $spinner[0] of "finisher" exited on signal 9/,
+     '... by its own timer') if @spinner;
+is($t->http_get('/fn/finisher/')->{body}, "fine\n", '... then served again');
 
 # --- keys ---------------------------------------------------------------
 

@@ -35,9 +35,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "faas-php.h"
@@ -64,6 +66,7 @@ static int fp_ini_entry(char *p, const char *kv);
 static int fp_lock(char **admin);
 static int fp_open_script(fp_conn_t *c, zend_file_handle *fh);
 static PHP_FUNCTION(fastcgi_finish_request);
+static void fp_deadline(int arm);
 
 
 ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(fp_arginfo_finish, 0, 0, _IS_BOOL, 0)
@@ -109,6 +112,9 @@ static sapi_module_struct  fp_sapi = {
 
 
 static fp_conn_t  *fp_c;            /* the request's connection */
+static zend_long   fp_timeout;      /* max_execution_time, as started */
+static timer_t     fp_timer;
+static pid_t       fp_timer_pid;
 
 
 /* PHP started: its modules, php.ini, the -d and -a values */
@@ -138,6 +144,8 @@ fp_php_startup(char **defaults, char **admin)
         fprintf(stderr, "faas-php: PHP did not start\n");
         return -1;
     }
+
+    fp_timeout = INI_INT("max_execution_time");
 
     return fp_lock(admin);
 }
@@ -304,6 +312,7 @@ fp_php_request(fp_conn_t *c)
     } zend_end_try();
 
     php_request_shutdown(NULL);
+    fp_deadline(0);
 
     SG(server_context) = NULL;
     memset(&SG(request_info), 0, sizeof(SG(request_info)));
@@ -548,6 +557,44 @@ PHP_FUNCTION(fastcgi_finish_request)
     php_header();
 
     (void) fp_finish(fp_c, 0);
+    fp_deadline(1);
 
     RETURN_TRUE;
+}
+
+
+/*
+ * After fastcgi_finish_request() the runner counts the worker idle: the
+ * script has the function's timeout (max_execution_time as the runner
+ * set it, which set_time_limit() does not move) to end, or the worker
+ * is killed. A timer of the worker's own, made at its first use (timers
+ * are not inherited by a fork).
+ */
+
+static void
+fp_deadline(int arm)
+{
+    struct sigevent    sev;
+    struct itimerspec  its;
+
+    if (fp_timeout <= 0 || (!arm && fp_timer_pid != getpid())) {
+        return;
+    }
+
+    if (fp_timer_pid != getpid()) {
+        memset(&sev, 0, sizeof(sev));
+        sev.sigev_notify = SIGEV_SIGNAL;
+        sev.sigev_signo = SIGKILL;
+
+        if (timer_create(CLOCK_MONOTONIC, &sev, &fp_timer) == -1) {
+            return;
+        }
+
+        fp_timer_pid = getpid();
+    }
+
+    memset(&its, 0, sizeof(its));
+    its.it_value.tv_sec = arm ? fp_timeout : 0;
+
+    (void) timer_settime(fp_timer, 0, &its, NULL);
 }
