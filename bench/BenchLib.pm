@@ -1,13 +1,16 @@
 package BenchLib;
 
-# What bench/store.pl and bench/python.pl share: a wrk run read back,
-# wrk's times in ms, a median.
+# What bench/store.pl, bench/python.pl and bench/php.pl share: a wrk
+# run read back, wrk's times in ms, a median, a request timed, the
+# memory of a process, the end of what a bench started.
 
 use strict;
 use warnings;
 
 use Exporter 'import';
-our @EXPORT_OK = qw(wrk ms median);
+use POSIX ();
+use Time::HiRes ();
+our @EXPORT_OK = qw(wrk ms median timed_get pss private_kb stop_pids);
 
 # wrk at $c connections for $secs against $url: req/s, p99 (ms), non-2xx
 sub wrk {
@@ -30,6 +33,47 @@ sub median {
     my @s = sort { $a <=> $b } grep { defined } @_;
     return 0 unless @s;
     return @s % 2 ? $s[$#s / 2] : ($s[@s / 2 - 1] + $s[@s / 2]) / 2;
+}
+
+# GET $uri from $t's nginx: ms to a 200, undef (and a warning) otherwise
+sub timed_get {
+    my ($t, $uri) = @_;
+    my $t0 = Time::HiRes::time();
+    my $r = $t->http_get($uri);
+    my $dt = (Time::HiRes::time() - $t0) * 1000;
+    warn "$uri: " . ($r ? $r->{status} : "no answer") . "\n"
+        unless $r && $r->{status} == 200;
+    return ($r && $r->{status} == 200) ? $dt : undef;
+}
+
+# a process's proportional set (its shared pages divided among their
+# users), in kB
+sub pss {
+    my ($pid) = @_;
+    my ($kb) = (FaasTest::read_file("/proc/$pid/smaps_rollup") // '')
+               =~ /^Pss:\s+(\d+)/m;
+    return $kb // 0;
+}
+
+# its pages no other process has (Private_Clean + Private_Dirty), in kB
+sub private_kb {
+    my ($pid) = @_;
+    my $s = FaasTest::read_file("/proc/$pid/smaps_rollup") // '';
+    my $kb = 0;
+    $kb += $1 while $s =~ /^Private_(?:Clean|Dirty):\s+(\d+)/mg;
+    return $kb;
+}
+
+# $t's nginx and runner, then each of @pids by $sig (KILL after 10 s)
+sub stop_pids {
+    my ($t, $sig, @pids) = @_;
+    $t->stop_nginx;
+    $t->stop_runner;
+    kill $sig, @pids;
+    for my $pid (@pids) {
+        FaasTest::wait_for(sub { waitpid($pid, POSIX::WNOHANG()) != 0 }, 10)
+            or do { kill 'KILL', $pid; waitpid($pid, 0) };
+    }
 }
 
 1;

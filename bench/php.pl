@@ -18,7 +18,7 @@ use warnings;
 
 use FindBin;
 use lib "$FindBin::Bin/../t/lib", "$FindBin::Bin";
-use BenchLib qw(wrk ms median);
+use BenchLib qw(wrk median timed_get pss private_kb stop_pids);
 use FaasTest;
 use POSIX ();
 use Time::HiRes qw(time sleep);
@@ -120,16 +120,6 @@ FaasTest::wait_for(sub { !$t->workers('warm') }, 30)
     or die "the cold worker of warm did not go\n";
 
 
-sub one_request {
-    my ($uri) = @_;
-    my $t0 = time;
-    my $r = $t->http_get($uri);
-    my $dt = (time - $t0) * 1000;
-    warn "$uri: " . ($r ? $r->{status} : "no answer") . "\n"
-        unless $r && $r->{status} == 200;
-    return ($r && $r->{status} == 200) ? $dt : undef;
-}
-
 # --- warm ----------------------------------------------------------------
 
 wrk("$base/faas/warm/", 2, $dur) for 1;
@@ -156,20 +146,6 @@ for my $k (keys %w) {
 # each worker's proportional set (shared pages divided among their
 # users), after the load: faas's forked from the zygote, php-fpm's from
 # its master; both with OPcache's shared memory
-sub pss {
-    my ($pid) = @_;
-    my ($kb) = (FaasTest::read_file("/proc/$pid/smaps_rollup") // '')
-               =~ /^Pss:\s+(\d+)/m;
-    return $kb // 0;
-}
-# its pages no other process has (Private_Clean + Private_Dirty)
-sub private {
-    my ($pid) = @_;
-    my $s = FaasTest::read_file("/proc/$pid/smaps_rollup") // '';
-    my $kb = 0;
-    $kb += $1 while $s =~ /^Private_(?:Clean|Dirty):\s+(\d+)/mg;
-    return $kb;
-}
 sub pool_children {
     my ($pool) = @_;
     return grep { FaasTest::read_file("/proc/$_/cmdline") =~ /pool $pool/ }
@@ -181,8 +157,8 @@ my @pw = pool_children('static');
 my $fpss = median(map { pss($_) } @fw);
 my $ppss = median(map { pss($_) } @pw);
 my $zpss = $zyg ? pss($zyg) : 0;
-my $fpriv = median(map { private($_) } @fw);
-my $ppriv = median(map { private($_) } @pw);
+my $fpriv = median(map { private_kb($_) } @fw);
+my $ppriv = median(map { private_kb($_) } @pw);
 
 # --- cold ----------------------------------------------------------------
 
@@ -192,12 +168,12 @@ sub cold {
     for (1 .. $cold_n) {
         FaasTest::wait_for(sub { $t->workers($fn) <= $keep }, 10);
         sleep 0.05;
-        push @s, one_request("/faas/$fn/");
+        push @s, timed_get($t, "/faas/$fn/");
     }
     return median(@s);
 }
 
-one_request('/faas/cold/');
+timed_get($t, '/faas/cold/');
 $t->wait_log(qr/zygote \d+ of "cold" ready/, 30)
     or die "the zygote of cold is not ready\n";
 my $cold = cold('cold', 1);
@@ -208,7 +184,7 @@ for (1 .. $cold_n) {
     # pm.process_idle_timeout = 1s, then php-fpm's reap
     FaasTest::wait_for(sub { !pool_children('ondemand') }, 10);
     sleep 0.05;
-    push @fs, one_request('/fpm/ondemand');
+    push @fs, timed_get($t, '/fpm/ondemand');
 }
 my $fpm_cold = median(@fs);
 
@@ -266,10 +242,4 @@ FaasTest::write_file($bench, (-e $bench ? FaasTest::read_file($bench) : '')
 
 # --- stop exactly what we started ----------------------------------------
 
-$t->stop_nginx;
-$t->stop_runner;
-kill 'QUIT', @started;
-for my $pid (@started) {
-    FaasTest::wait_for(sub { waitpid($pid, POSIX::WNOHANG) != 0 }, 10)
-        or do { kill 'KILL', $pid; waitpid($pid, 0) };
-}
+stop_pids($t, 'QUIT', @started);

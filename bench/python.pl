@@ -16,7 +16,7 @@ use warnings;
 
 use FindBin;
 use lib "$FindBin::Bin/../t/lib", "$FindBin::Bin";
-use BenchLib qw(wrk ms median);
+use BenchLib qw(wrk median timed_get pss stop_pids);
 use FaasTest;
 use POSIX ();
 use Time::HiRes qw(time sleep);
@@ -103,16 +103,6 @@ FaasTest::wait_for(sub { !$t->workers('warm') }, 30)
     or die "the cold worker of warm did not go\n";
 
 
-sub one_request {
-    my ($uri) = @_;
-    my $t0 = time;
-    my $r = $t->http_get($uri);
-    my $dt = (time - $t0) * 1000;
-    warn "$uri: " . ($r ? $r->{status} : "no answer") . "\n"
-        unless $r && $r->{status} == 200;
-    return ($r && $r->{status} == 200) ? $dt : undef;
-}
-
 # --- warm ----------------------------------------------------------------
 
 # a first pass warms both (Flask's first request builds its url map)
@@ -140,12 +130,6 @@ for my $k (keys %w) {
 # each worker's proportional set (shared pages divided among their users),
 # after the load above: faas's forked from the zygote, gunicorn's from
 # its arbiter (which imports the app in each worker: no preload)
-sub pss {
-    my ($pid) = @_;
-    my ($kb) = (FaasTest::read_file("/proc/$pid/smaps_rollup") // '')
-               =~ /^Pss:\s+(\d+)/m;
-    return $kb // 0;
-}
 my @fw = $t->workers('warm');
 my @gw = FaasTest::proc_children($gpid);
 my $fpss = median(map { pss($_) } @fw);
@@ -163,12 +147,12 @@ sub cold {
         # folder too, so it is counted apart)
         FaasTest::wait_for(sub { $t->workers($fn) <= ($fn eq 'cold') }, 10);
         sleep 0.05;
-        push @s, one_request("/faas/$fn/");
+        push @s, timed_get($t, "/faas/$fn/");
     }
     return median(@s);
 }
 
-one_request('/faas/cold/');
+timed_get($t, '/faas/cold/');
 $t->wait_log(qr/zygote \d+ of "cold" ready/, 30)
     or die "the zygote of cold is not ready\n";
 my $cold = cold('cold');
@@ -209,10 +193,4 @@ FaasTest::write_file($bench, (-e $bench ? FaasTest::read_file($bench) : '')
 
 # --- stop exactly what we started ----------------------------------------
 
-$t->stop_nginx;
-$t->stop_runner;
-kill 'TERM', @started;
-for my $pid (@started) {
-    FaasTest::wait_for(sub { waitpid($pid, POSIX::WNOHANG) != 0 }, 5)
-        or do { kill 'KILL', $pid; waitpid($pid, 0) };
-}
+stop_pids($t, 'TERM', @started);

@@ -417,8 +417,8 @@ fr_conf_parse_stream(FILE *f, const char *file, fr_conf_t *conf,
             if (fr_conf_php(fc, key + 4, value) != FR_OK) {
                 fr_log(level, 0, "invalid \"%s = %s\" in %s:%d: php.NAME "
                        "is an ini setting's name (letters, digits, \"_\", "
-                       "\".\"), its value without quotes \"'\"", key, value,
-                       file, line);
+                       "\".\"; not extension nor zend_extension), its "
+                       "value without quotes \"'\"", key, value, file, line);
                 errors++;
             }
             continue;

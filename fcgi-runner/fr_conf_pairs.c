@@ -67,7 +67,11 @@ fr_conf_php(fr_fconf_t *fc, const char *name, const char *value)
 {
     const char  *p;
 
-    if (!isalpha((u_char) *name) || strchr(value, '\'') != NULL) {
+    /* extensions are the host's (php.ini's conf.d), not a function's */
+    if (!isalpha((u_char) *name) || strpbrk(value, "'\r\n") != NULL
+        || strcmp(name, "extension") == 0
+        || strcmp(name, "zend_extension") == 0)
+    {
         return FR_ERROR;
     }
 

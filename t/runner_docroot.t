@@ -160,26 +160,7 @@ $t->start_nginx(<<"EOF");
         }
     }
 
-    server {
-        listen 127.0.0.1:$fpm_port;
-        root $dir/www;
-        index index.php;
-
-        location / {
-            try_files \$uri \$uri/ =404;
-        }
-
-        location ~ [^/]\\.php(/|\$) {
-            # Debian's snippets/fastcgi-php.conf
-            fastcgi_split_path_info ^(.+?\\.php)(/.*)\$;
-            try_files \$fastcgi_script_name =404;
-            set \$path_info \$fastcgi_path_info;
-            fastcgi_param PATH_INFO \$path_info;
-            fastcgi_index index.php;
-            include /etc/nginx/fastcgi.conf;
-            fastcgi_pass unix:$p/php-fpm.sock;
-        }
-    }
+@{[ $t->php_fpm_server($fpm_port, "$dir/www") ]}
 EOF
 
 sub on {

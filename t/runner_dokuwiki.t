@@ -92,28 +92,9 @@ $t->start_nginx(<<"EOF");
         }
     }
 
-    server {
-        listen 127.0.0.1:$fpm_port;
-        client_max_body_size 16m;
-        root $p/fpm-wiki/www;
-        index index.php;
-
-        location / {
-            try_files \$uri \$uri/ =404;
-        }
-
-        location ~ [^/]\\.php(/|\$) {
-            # Debian's snippets/fastcgi-php.conf
-            fastcgi_split_path_info ^(.+?\\.php)(/.*)\$;
-            try_files \$fastcgi_script_name =404;
-            set \$path_info \$fastcgi_path_info;
-            fastcgi_param PATH_INFO \$path_info;
-            fastcgi_index index.php;
-            include /etc/nginx/fastcgi.conf;
-            fastcgi_pass unix:$p/php-fpm.sock;
-            fastcgi_read_timeout 60s;
-        }
-    }
+@{[ $t->php_fpm_server($fpm_port, "$p/fpm-wiki/www",
+                       server => 'client_max_body_size 16m;',
+                       php => 'fastcgi_read_timeout 60s;') ]}
 EOF
 
 # each side keeps its cookies (the session, DokuWiki's own)

@@ -76,6 +76,7 @@ EOF
     'redirect.php' => "<?php\nheader('Location: /elsewhere?x=1');\n",
     'status.php' => "<?php\nheader('HTTP/1.1 404 Not Here');\necho 'none';\n",
     'teapot.php' => "<?php\nhttp_response_code(418);\necho 'short';\n",
+    'statushdr.php' => "<?php\nheader('Status: 404 Not Found');\necho 'gone';\n",
     'big.php' => <<'EOF',
 <?php
 header('Content-Type: application/octet-stream');
@@ -224,6 +225,26 @@ default:
 }
 EOF
 
+# many scripts compiled at once by its workers, OPcache's cache reset
+# now and then: one shared memory, its lock held by each
+my %many = ('index.php' => <<'EOF');
+<?php
+mt_srand(getmypid() ^ (int) (microtime(true) * 1e6));
+$sum = 0;
+for ($i = 0; $i < 30; $i++) {
+    $n = mt_rand(0, 199);
+    include_once __DIR__ . "/lib/f$n.php";
+    $sum += call_user_func("f$n");
+}
+if (mt_rand(0, 40) == 0) {
+    opcache_reset();
+}
+echo "sum ok\n";
+EOF
+$many{"lib/f$_.php"} = "<?php\nfunction f$_() {\n    \$a = [" . join(', ', map { "'k$_' => $_" } 1 .. 40) . "];\n    return count(\$a);\n}\n" for 0 .. 199;
+$t->function('many', "runtime = php\nscript = index.php\nmax_instances = 3\n"
+                     . "idle_timeout = 30s\n", %many);
+
 # spins on after its response, its time limit lifted; idle for a minute
 # to the runner
 $t->function('finisher', "runtime = php\nscript = f.php\ntimeout = 2s\n"
@@ -276,27 +297,8 @@ $t->start_nginx(FaasTest::meter_log_format() . <<"EOF");
         }
     }
 
-    server {
-        listen 127.0.0.1:$fpm_port;
-        client_max_body_size 32m;
-        root $fpm_root;
-        index index.php;
-
-        location / {
-            try_files \$uri \$uri/ =404;
-        }
-
-        location ~ [^/]\\.php(/|\$) {
-            # Debian's snippets/fastcgi-php.conf
-            fastcgi_split_path_info ^(.+?\\.php)(/.*)\$;
-            try_files \$fastcgi_script_name =404;
-            set \$path_info \$fastcgi_path_info;
-            fastcgi_param PATH_INFO \$path_info;
-            fastcgi_index index.php;
-            include /etc/nginx/fastcgi.conf;
-            fastcgi_pass unix:$p/php-fpm.sock;
-        }
-    }
+@{[ $t->php_fpm_server($fpm_port, $fpm_root,
+                       server => 'client_max_body_size 32m;') ]}
 EOF
 
 # --- the same bytes as php-fpm ------------------------------------------
@@ -391,6 +393,8 @@ both('headers, 201, a cookie', 'GET', '/headers.php');
 is($a->{status}, 302, '... Location: 302');
 both('a status line', 'GET', '/status.php');
 both('an unusual status', 'GET', '/teapot.php');
+($a) = both('a Status: header of its own', 'GET', '/statushdr.php');
+is($a->{status}, 404, '... which is the status');
 ($a) = both('10 MB', 'GET', '/big.php');
 is(length $a->{body}, 160 * 2521 * 27, '... all of it');
 both('flushed blocks', 'GET', '/flush.php');
@@ -455,11 +459,13 @@ for my $round (1, 2) {
        "($round) the worker is the runner's child (CLONE_PARENT)");
     ok($j->{cached} >= 1, "($round) OPcache already holds the script: "
        . "its memory is the zygote's, shared");
+    # PHP's own (OPcache's lock file) is kept, as under php-fpm
     my @odd = grep { !m{^[0-2]:} && !m{^\d+:socket:}
+                     && !m{^\d+:/tmp/\.ZendSem\.\w+ \(deleted\)$}
                      && !m{^\d+:\Q$front_php\E$}
                      && !m{^\d+:/dev/null$} && !m{^\d+:pipe:} }
               @{ $j->{fds} };
-    ok(!@odd && @{ $j->{fds} } <= 5,
+    ok(!@odd && @{ $j->{fds} } <= 6,
        "($round) nothing of the zygote's is the worker's: its 0, 1, 2 "
        . "and sockets") or diag(join ' ', @{ $j->{fds} });
     push @rand, $j->{rand};
@@ -491,6 +497,16 @@ is($r->{status}, 200, 'served after its zygote was killed');
 ok($t->wait_log(qr/zygote (?!$zygote)\d+ of "front" ready/, 30),
    'a new zygote is made');
 ok(kill(0, $t->runner_pid), 'the runner is up');
+
+# workers forked from the zygote compile and cache at once: their
+# OPcache lock is the zygote's, each its own holder
+$t->http_get('/fn/many/');
+ok($t->wait_log(qr/zygote \d+ of "many" ready/, 30), 'many: its zygote');
+my @loads = map { $t->load_start('/fn/many/', 5) } 1 .. 4;
+my @res = map { FaasTest::load_result($_) } @loads;
+ok(!grep({ !/^200=\d+$/ } @res), 'OPcache shared by forked workers, four '
+   . 'clients at once: every answer 200') or diag(join ' | ', @res);
+ok($t->runner_log !~ /of "many" exited on signal/, '... no worker crashed');
 
 # --- hostile --------------------------------------------------------------
 
@@ -544,6 +560,44 @@ like($t->runner_log, qr/worker $spinner[0] of "finisher" exited on signal 9/,
      '... by its own timer') if @spinner;
 is($t->http_get('/fn/finisher/')->{body}, "fine\n", '... then served again');
 
+# --- faas-php on its own: records a runner would never send -------------
+
+{
+    my $fsock = "$p/faas-php.sock";
+    my $fpid = fork // die "fork: $!";
+    if ($fpid == 0) {
+        open STDOUT, '>>', "$p/logs/faas-php.out";
+        open STDERR, '>>', "$p/logs/faas-php.out";
+        exec 'spawn-fcgi', '-n', '-s', $fsock, '-M', '0600', '--',
+             "$FaasTest::BUILD/faas-php" or POSIX::_exit(127);
+    }
+    ok(FaasTest::wait_for(sub { -S $fsock }, 10), 'faas-php alone');
+    local $t->{socket} = $fsock;
+
+    # the same name asked 3,000 times: answered once
+    my $names = FaasTest::fcgi_params(('FCGI_MAX_CONNS', '') x 3000);
+    my $s = $t->fcgi_connect;
+    syswrite($s, join '', map { FaasTest::fcgi_record(
+        FaasTest::FCGI_GET_VALUES(), 0, $_) } unpack('(a65535)*', $names));
+    my $r = FaasTest::fcgi_read($s, until_end => 0, timeout => 3);
+    my @v = grep { $_->[0] == 10 } @{ $r->{records} };
+    is(scalar @v, 1, 'GET_VALUES with a name 3,000 times: one answer');
+    is($v[0][2], FaasTest::fcgi_params(FCGI_MAX_CONNS => 1),
+       '... each name once') if @v;
+    close $s;
+
+    # then a request on a new connection: it is alive
+    $s = $t->fcgi_connect;
+    $r = FaasTest::fcgi_exchange($s, FaasTest::fcgi_request_bytes(
+        params => [ REQUEST_METHOD => 'GET',
+                    SCRIPT_FILENAME => "$fdir/www/exit.php" ]));
+    like($r->{stdout}, qr/\r\n\r\nbefore \z/, '... and serves after it');
+    close $s;
+
+    kill 'TERM', $fpid;
+    waitpid($fpid, 0);
+}
+
 # --- keys ---------------------------------------------------------------
 
 my $bad = FaasTest->new;
@@ -559,6 +613,8 @@ $bad->function('quote', "runtime = php\nscript = a.php\nphp.x = a'b\n",
 $bad->function('name', "runtime = php\nscript = a.php\nphp.1x = 1\n",
                'a.php' => '');
 $bad->function('cgi', "exec = php-cgi\nphp.memory_limit = 1M\n");
+$bad->function('ext', "runtime = php\nscript = a.php\nphp.extension = /x.so\n",
+               'a.php' => '');
 $bad->function('fine', "runtime = php\ndocument_root = www\n"
                        . "php.memory_limit = 64M\n", 'www/a.php' => '');
 my $out = `$t->{runner_bin} --test --functions @{[ $bad->functions_dir ]} 2>&1`;
@@ -571,6 +627,8 @@ like($out, qr{app/function.conf:1: runtime = php runs}, 'app');
 like($out, qr{invalid "php.x = a'b" in .*quote/function.conf:3}, 'a quote');
 like($out, qr{invalid "php.1x = 1" in .*name/function.conf:3}, 'a bad name');
 like($out, qr{cgi/function.conf: php.NAME is for runtime = php}, 'php-cgi');
+like($out, qr{invalid "php.extension = /x.so" in .*ext/function.conf:3},
+     'an extension of its own');
 unlike($out, qr/"?fine/, 'a good one is not');
 
 $t->stop_php_fpm;

@@ -712,6 +712,38 @@ EOF
            ? "$p/php-fpm.sock" : undef;
 }
 
+# the nginx server that gives $root's PHP scripts to the php-fpm of
+# start_php_fpm as Debian's snippets/fastcgi-php.conf does; $extra in
+# its server block and its PHP location
+sub php_fpm_server {
+    my ($self, $port, $root, %o) = @_;
+    my $p = $self->{prefix};
+    return <<"EOF";
+    server {
+        listen 127.0.0.1:$port;
+        root $root;
+        index index.php;
+        @{[ $o{server} // '' ]}
+
+        location / {
+            try_files \$uri \$uri/ =404;
+        }
+
+        location ~ [^/]\\.php(/|\$) {
+            # Debian's snippets/fastcgi-php.conf
+            fastcgi_split_path_info ^(.+?\\.php)(/.*)\$;
+            try_files \$fastcgi_script_name =404;
+            set \$path_info \$fastcgi_path_info;
+            fastcgi_param PATH_INFO \$path_info;
+            fastcgi_index index.php;
+            include /etc/nginx/fastcgi.conf;
+            fastcgi_pass unix:$p/php-fpm.sock;
+            @{[ $o{php} // '' ]}
+        }
+    }
+EOF
+}
+
 sub stop_php_fpm {
     my ($self) = @_;
     my $pid = delete $self->{php_fpm_pid} or return;

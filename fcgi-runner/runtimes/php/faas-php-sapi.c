@@ -38,6 +38,8 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
@@ -324,8 +326,9 @@ fp_php_request(fp_conn_t *c)
 static int
 fp_open_script(fp_conn_t *c, zend_file_handle *fh)
 {
-    int          fd;
-    const char  *path;
+    int           fd;
+    const char   *path;
+    struct stat   st;
 
     path = fp_param(c, "SCRIPT_FILENAME");
 
@@ -334,12 +337,18 @@ fp_open_script(fp_conn_t *c, zend_file_handle *fh)
         return -1;
     }
 
-    /* as the worker's user, before PHP says so in its own words */
-    fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* as the worker's user, before PHP says so in its own words; a
+     * file (a FIFO would hold the worker) */
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 
-    if (fd == -1) {
+    if (fd == -1 || fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
         fprintf(stderr, "faas-php: \"%s\": %s (Primary script unknown)\n",
-                path, strerror(errno));
+                path, fd == -1 ? strerror(errno) : "not a file");
+
+        if (fd != -1) {
+            close(fd);
+        }
+
         return -1;
     }
 
@@ -417,8 +426,22 @@ fp_sapi_send_headers(sapi_headers_struct *h)
 
     line = h->http_status_line;
 
+    /* a "Status:" header of the script's own says it, as under php-cgi */
+    for (hd = zend_llist_get_first_ex(&h->headers, &pos);
+         hd != NULL;
+         hd = zend_llist_get_next_ex(&h->headers, &pos))
+    {
+        if (hd->header_len >= 7 && strncasecmp(hd->header, "Status:", 7) == 0)
+        {
+            break;
+        }
+    }
+
+    if (hd != NULL) {
+        n = 0;
+
     /* "HTTP/1.1 404 Not Here", from header(): its code and reason */
-    if (line && strncmp(line, "HTTP/", 5) == 0
+    } else if (line && strncmp(line, "HTTP/", 5) == 0
         && (line = strchr(line, ' ')) != NULL
         && strlen(line + 1) >= 3)
     {
@@ -429,7 +452,9 @@ fp_sapi_send_headers(sapi_headers_struct *h)
                      h->http_response_code ? h->http_response_code : 200);
     }
 
-    (void) fp_write(fp_c, status, n);
+    if (n > 0) {
+        (void) fp_write(fp_c, status, n);
+    }
 
     for (hd = zend_llist_get_first_ex(&h->headers, &pos);
          hd != NULL;

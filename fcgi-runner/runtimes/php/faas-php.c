@@ -149,6 +149,20 @@ main(int argc, char **argv)
     (void) unsetenv("PHP_INI_SCAN_DIR");
 
     if (type == SOCK_SEQPACKET) {
+        /*
+         * What PHP opens at its start (OPcache's lock file) is its
+         * workers' too: kept, above 3 and 4, which a worker takes for
+         * the runner's report pipe and its first connection.
+         */
+        for (i = 3; i <= 4; i++) {
+            if (fcntl(i, F_GETFD) == -1
+                && open("/dev/null", O_RDONLY | O_CLOEXEC) != i)
+            {
+                fp_reply(0, -1, EMFILE);
+                return 1;
+            }
+        }
+
         if (fp_php_startup(defaults, admin) != 0) {
             fp_reply(0, -1, FP_NOT_STARTED);
             return 1;
@@ -365,7 +379,8 @@ fp_spare(int sock, int took, pid_t parent, int here)
     /* "N\0path\0" N arguments, then the environment */
     buf[len] = '\0';
     end = buf + len;
-    nargs = atoi(buf);
+    nargs = (int) strtol(buf, NULL, 10);
+    nargs = (nargs < 0 || nargs > len) ? -1 : nargs;
 
     for (p = buf, i = 0; p < end && i < nargs + 2; i++) {
         p += strlen(p) + 1;
@@ -414,8 +429,14 @@ fp_worker(int *fd, char **env, int here)
         _exit(1);
     }
 
+    /*
+     * What the runner sent, out of the way (above 4, never over one
+     * of PHP's), then into place; the received ones and the folder
+     * closed. Nothing else is closed: what is open besides is PHP's
+     * own, from the zygote's start (OPcache's lock file).
+     */
     for (i = 0; i < FP_FDS; i++) {
-        hi[i] = fcntl(fd[i], F_DUPFD_CLOEXEC, 16);
+        hi[i] = fcntl(fd[i], F_DUPFD_CLOEXEC, FP_FDS + 1);
 
         if (hi[i] == -1) {
             _exit(1);
@@ -423,12 +444,23 @@ fp_worker(int *fd, char **env, int here)
     }
 
     for (i = 0; i < FP_FDS; i++) {
-        if (dup3(hi[i], i, i == 3 ? O_CLOEXEC : 0) == -1) {
-            _exit(1);
+        if (fd[i] > FP_FDS) {
+            close(fd[i]);
         }
     }
 
-    if (close_range(FP_FDS, ~0U, 0) == -1 || clearenv() != 0) {
+    for (i = 0; i < FP_FDS; i++) {
+        if (dup3(hi[i], i, i == 3 ? O_CLOEXEC : 0) == -1) {
+            _exit(1);
+        }
+
+        close(hi[i]);
+    }
+
+    close(here);
+    close(FP_FDS);
+
+    if (clearenv() != 0) {
         _exit(1);
     }
 
@@ -616,10 +648,12 @@ fp_next(fp_conn_t *c, fp_record_t *r, unsigned char **content)
                 "\017\001FCGI_MPXS_CONNS0";
             static const char  *names[] = { "FCGI_MAX_CONNS",
                 "FCGI_MAX_REQS", "FCGI_MPXS_CONNS" };
-            char    out[sizeof(values)];
-            size_t  olen, i, k, at;
+            char      out[sizeof(values)];
+            size_t    olen, i, k, at;
+            unsigned  seen;
 
             olen = 0;
+            seen = 0;
             p = *content;
             end = p + len;
 
@@ -630,9 +664,13 @@ fp_next(fp_conn_t *c, fp_record_t *r, unsigned char **content)
                 for (i = 0, at = 0; i < 3; i++) {
                     k = strlen(names[i]);
 
-                    if (k == nlen && memcmp(p, names[i], k) == 0) {
+                    /* each once, however often it is asked */
+                    if (k == nlen && memcmp(p, names[i], k) == 0
+                        && !(seen & (1u << i)))
+                    {
                         memcpy(out + olen, values + at, k + 3);
                         olen += k + 3;
+                        seen |= 1u << i;
                     }
 
                     at += k + 3;
