@@ -45,6 +45,8 @@ from flask import Flask, Response, jsonify, redirect, request, url_for
 
 IMPORTED_BY = os.getpid()
 KEPT = os.dup2(os.open(__file__, os.O_RDONLY), 50)   # opened while imported
+# the first file the import opens, kept by an object of the app's
+IMPORT_LOG = open(os.devnull, 'w', buffering=1)
 
 app = Flask(__name__)
 
@@ -109,6 +111,14 @@ def cut():
         yield 'part\n'
         raise RuntimeError('cut short')
     return Response(gen(), mimetype='text/plain')
+
+
+@app.route('/logged')
+def logged():
+    # in a worker, the number of a descriptor the zygote opened must
+    # lead nowhere (never to the worker's connection)
+    IMPORT_LOG.write('x' * 200 + '\n')
+    return 'logged\n'
 
 
 @app.route('/who')
@@ -322,6 +332,13 @@ for my $round (1, 2) {
 }
 
 isnt($rand[0], $rand[1], 'each fork has a random state of its own');
+
+for (1 .. 3) {
+    $r = $t->http_get('/fn/site/logged');
+    is("$r->{status} $r->{body}", "200 logged\n",
+       "($_) a file the import opened, written by a forked worker: "
+       . 'nothing of it reaches the response');
+}
 
 # metered as any function: the forked workers' requests, cold ones too
 my @metered = grep { m{function=site } && / cold=1 / }

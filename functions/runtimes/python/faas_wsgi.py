@@ -75,6 +75,16 @@ def main():
     listen = socket.socket(fileno=0)
 
     if listen.type == socket.SOCK_SEQPACKET:
+        # 3 is a worker's report pipe, then its connection: never one
+        # of what the import opens, which stays with the app's objects
+        for fd in (3, 4):
+            try:
+                os.fstat(fd)
+            except OSError:
+                null = os.open('/dev/null', os.O_RDONLY | os.O_CLOEXEC)
+                if null != fd:
+                    os.dup2(null, fd, inheritable=False)
+                    os.close(null)
         prototype(listen, spec, paths)
     else:
         serve(listen, load(spec, paths))
@@ -243,7 +253,7 @@ def worker(fds, env, app, here):
         for i, fd in enumerate(fds):
             os.dup2(fd, i, inheritable=(i < 3))
 
-        os.closerange(4, os.sysconf('SC_OPEN_MAX'))
+        forget_descriptors()
         os.environ.clear()
 
         for kv in env:
@@ -260,6 +270,29 @@ def worker(fds, env, app, here):
         os._exit(1)
 
     os._exit(0)
+
+
+def forget_descriptors():
+    """What the zygote opened (at import: a log file, a socket) is not
+    the worker's: each such descriptor becomes /dev/null, never closed,
+    since an object of the app may still write to its number, which
+    the worker's next connection would take."""
+    null = os.open('/dev/null', os.O_RDWR | os.O_CLOEXEC)
+
+    try:
+        fds = [int(n) for n in os.listdir('/proc/self/fd')]
+    except OSError:
+        os.closerange(4, os.sysconf('SC_OPEN_MAX'))
+        return
+
+    for fd in fds:
+        if fd > 3 and fd != null:
+            try:
+                os.dup2(null, fd, inheritable=False)
+            except OSError:
+                pass              # the listing's own, closed since
+
+    os.close(null)
 
 
 # FastCGI ----------------------------------------------------------------
