@@ -234,11 +234,20 @@ fr_runtime_php_conf(fr_func_t *f)
         problems++;
     }
 
-    if ((fc->script == NULL) == (fc->document_root == NULL)) {
-        fr_log(FR_LOG_ERR, 0, "%s/function.conf:%d: runtime = php needs "
+    if (fc->script && fc->document_root) {
+        fr_log(FR_LOG_ERR, 0, "%s/function.conf:%d: runtime = php takes "
                "script (one script runs every request: a front controller) "
                "or document_root (the request's path names the script), "
-               "one of them", f->dir, fr_fconf_line(fc, "runtime"));
+               "not both", f->dir, fr_fconf_line(fc, "runtime"));
+        problems++;
+    }
+
+    /* neither: its index (index.php) is its front controller */
+    if (fc->script == NULL && fc->document_root == NULL
+        && (fc->script = strdup(fc->index ? fc->index : "index.php"))
+           == NULL)
+    {
+        fr_log(FR_LOG_ALERT, errno, "strdup() failed");
         problems++;
     }
 

@@ -164,6 +164,10 @@ echo json_encode([
 ]), "\n";
 EOF
 
+# runtime = php alone: its index.php runs every request
+$t->function('alone', "runtime = php\n",
+             'index.php' => "<?php\necho 'alone ', \$_SERVER['PATH_INFO'], \"\\n\";\n",
+             'other.php' => "<?php\necho \"other\\n\";\n");
 # a front controller: one script for every path
 $t->function('front', "runtime = php\nscript = who.php\nidle_timeout = 1s\n"
                       . "max_instances = 2\ntimeout = 7s\nmemory = 256M\n",
@@ -432,6 +436,11 @@ sub get_json {
     return ($r, eval { decode_json($r->{body}) } // {});
 }
 
+is($t->http_get('/fn/alone')->{body}, "alone \n",
+   'runtime = php alone: its index.php');
+is($t->http_get('/fn/alone/other.php')->{body}, "alone /other.php\n",
+   '... for every path (a front controller)');
+
 my ($r, $j) = get_json('/fn/front/a/b?x=1');
 is($r->{status}, 200, 'a front controller: 200');
 is($j->{path_info}, '/a/b', '... its PATH_INFO');
@@ -619,8 +628,9 @@ $bad->function('fine', "runtime = php\ndocument_root = www\n"
                        . "php.memory_limit = 64M\n", 'www/a.php' => '');
 my $out = `$t->{runner_bin} --test --functions @{[ $bad->functions_dir ]} 2>&1`;
 is($? >> 8, 1, '--test: bad keys exit 1');
-like($out, qr{none/function.conf:1: runtime = php needs script}, 'no script');
-like($out, qr{both/function.conf:1: runtime = php needs script .*one of them},
+like($out, qr{function "none": script "index.php" not found},
+     'neither script nor document_root: index.php, which is not there');
+like($out, qr{both/function.conf:1: runtime = php takes script .*not both},
      'script and document_root');
 like($out, qr{exec/function.conf:1: runtime = php runs}, 'exec');
 like($out, qr{app/function.conf:1: runtime = php runs}, 'app');

@@ -507,8 +507,8 @@ like($out, qr/badapp\/function.conf:2: runtime = python needs app/,
      'app = ../x: told');
 like($out, qr/ruby\/function.conf:1: unknown runtime "ruby": php or python/,
      'ruby: told');
-like($out, qr/php\/function.conf:1: runtime = php needs script/,
-     'php without its script: told');
+like($out, qr/function "php": script "index.php" not found/,
+     'php without its index.php: told');
 like($out, qr/both\/function.conf:1: runtime = python runs its app: no exec/,
      'exec with a runtime: told');
 like($out, qr/cgi\/function.conf:1: runtime = python runs its app/,
