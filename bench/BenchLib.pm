@@ -10,7 +10,8 @@ use warnings;
 use Exporter 'import';
 use POSIX ();
 use Time::HiRes ();
-our @EXPORT_OK = qw(wrk ms median timed_get pss private_kb stop_pids);
+our @EXPORT_OK = qw(wrk ms median interleaved timed_get pss private_kb
+                    stop_pids);
 
 # wrk at $c connections for $secs against $url: req/s, p99 (ms), non-2xx
 sub wrk {
@@ -33,6 +34,26 @@ sub median {
     my @s = sort { $a <=> $b } grep { defined } @_;
     return 0 unless @s;
     return @s % 2 ? $s[$#s / 2] : ($s[@s / 2 - 1] + $s[@s / 2]) / 2;
+}
+
+# wrk on each of %url (name => URL) at each number of connections of
+# @$conns, interleaved, $rounds times: "NAME C" => the medians (rps,
+# p99) and the non-2xx summed
+sub interleaved {
+    my ($conns, $rounds, $dur, %url) = @_;
+    my (%w, %med);
+    for my $c (@$conns) {
+        for (1 .. $rounds) {
+            push @{ $w{"$_ $c"} }, wrk($url{$_}, $c, $dur) for sort keys %url;
+        }
+    }
+    for my $k (keys %w) {
+        $med{$k} = { rps => median(map { $_->{rps} } @{ $w{$k} }),
+                     p99 => median(map { $_->{p99} } @{ $w{$k} }),
+                     bad => 0 };
+        $med{$k}{bad} += $_->{bad} for @{ $w{$k} };
+    }
+    return %med;
 }
 
 # GET $uri from $t's nginx: ms to a 200, undef (and a warning) otherwise

@@ -18,7 +18,7 @@ use warnings;
 
 use FindBin;
 use lib "$FindBin::Bin/../t/lib", "$FindBin::Bin";
-use BenchLib qw(wrk median timed_get pss private_kb stop_pids);
+use BenchLib qw(wrk median interleaved timed_get pss private_kb stop_pids);
 use FaasTest;
 use POSIX ();
 use Time::HiRes qw(time sleep);
@@ -125,21 +125,8 @@ FaasTest::wait_for(sub { !$t->workers('warm') }, 30)
 wrk("$base/faas/warm/", 2, $dur) for 1;
 wrk("$base/fpm/static", 2, $dur) for 1;
 
-my %w;
-for my $c (2, 8) {
-    for (1 .. $rounds) {
-        push @{ $w{"faas $c"} }, wrk("$base/faas/warm/", $c, $dur);
-        push @{ $w{"fpm $c"} }, wrk("$base/fpm/static", $c, $dur);
-    }
-}
-
-my %med;
-for my $k (keys %w) {
-    $med{$k} = { rps => median(map { $_->{rps} } @{ $w{$k} }),
-                 p99 => median(map { $_->{p99} } @{ $w{$k} }),
-                 bad => 0 };
-    $med{$k}{bad} += $_->{bad} for @{ $w{$k} };
-}
+my %med = interleaved([2, 8], $rounds, $dur, faas => "$base/faas/warm/",
+                      fpm => "$base/fpm/static");
 
 # --- memory --------------------------------------------------------------
 
