@@ -279,7 +279,7 @@ fr_runtime_php_argv(fr_func_t *f)
     fr_fconf_t  *fc;
 
     fc = &f->conf;
-    argv = calloc(8 + 2 * fc->nphp + 1, sizeof(char *));
+    argv = calloc(12 + 2 * fc->nphp + 1, sizeof(char *));
 
     if (argv == NULL) {
         return FR_ERROR;
@@ -302,7 +302,8 @@ fr_runtime_php_argv(fr_func_t *f)
         limit = fc->memory - (opcache + FR_RUNTIME_PHP_SELF) * FR_MIB;
         limit = (limit < 16 * FR_MIB) ? 16 * FR_MIB : limit;
 
-        snprintf(num, sizeof(num), "memory_limit=%lld", (long long) limit);
+        snprintf(num, sizeof(num), "memory_limit=%lldM",
+                 (long long) (limit / FR_MIB));
         argv[n++] = strdup("-d");
         argv[n++] = strdup(num);
 
@@ -316,6 +317,13 @@ fr_runtime_php_argv(fr_func_t *f)
              (long long) (fc->timeout + 999) / 1000);
     argv[n++] = strdup("-d");
     argv[n++] = strdup(num);
+
+    /* sessions in the function's own /tmp, collected by PHP (Debian's
+     * cron sweeps only /var/lib/php/sessions, shared by every tenant) */
+    argv[n++] = strdup("-d");
+    argv[n++] = strdup("session.save_path=/tmp");
+    argv[n++] = strdup("-d");
+    argv[n++] = strdup("session.gc_probability=1");
 
     for (i = 0; i < fc->nphp; i++) {
         argv[n++] = strdup("-a");

@@ -77,6 +77,10 @@ EOF
     'status.php' => "<?php\nheader('HTTP/1.1 404 Not Here');\necho 'none';\n",
     'teapot.php' => "<?php\nhttp_response_code(418);\necho 'short';\n",
     'statushdr.php' => "<?php\nheader('Status: 404 Not Found');\necho 'gone';\n",
+    'flushlate.php' => "<?php\necho \"a\\n\";\nflush();\nhttp_response_code(404);\n"
+                       . "header('X-Late: 1');\necho headers_sent() ? 'sent' : 'not sent';\n",
+    'flushfatal.php' => "<?php\necho \"a\\n\";\nflush();\nno_such_function();\n",
+    'sessdir.php' => "<?php\necho session_save_path(), \"\\n\";\n",
     'big.php' => <<'EOF',
 <?php
 header('Content-Type: application/octet-stream');
@@ -342,7 +346,7 @@ sub norm {
 
 sub heads {
     my ($r) = @_;
-    my @h;
+    my @h = ($r->{status_line} // '');
     for my $k (sort keys %{ $r->{headers} }) {
         next if $k =~ /^(date|server|x-powered-by|connection|transfer-encoding)$/;
         push @h, map { "$k: $_" } @{ $r->{headers}{$k} };
@@ -402,6 +406,9 @@ is($a->{status}, 404, '... which is the status');
 ($a) = both('10 MB', 'GET', '/big.php');
 is(length $a->{body}, 160 * 2521 * 27, '... all of it');
 both('flushed blocks', 'GET', '/flush.php');
+both('flush() with the output still buffered, then headers', 'GET',
+     '/flushlate.php');
+both('flush(), then a fatal error', 'GET', '/flushfatal.php');
 both('exit()', 'GET', '/exit.php');
 ($a) = both('a fatal error after output', 'GET', '/fatal.php');
 both('a fatal error', 'GET', '/fatal-quiet.php');
@@ -413,6 +420,8 @@ both('a folder\'s index', 'GET', '/sub/');
 both('a session', 'GET', '/session.php');
 ($a) = both('the session again', 'GET', '/session.php');
 is($a->{body}, "visit 2\n", '... it was kept');
+is(request($faas_port, 'GET', '/sessdir.php')->{body}, "/tmp\n",
+   '... in the function\'s own /tmp, not the host\'s shared folder');
 
 my $t0 = time;
 ($a) = both('fastcgi_finish_request()', 'GET', '/finish.php');
@@ -447,7 +456,7 @@ is($j->{path_info}, '/a/b', '... its PATH_INFO');
 is($j->{sapi}, 'cgi-fcgi', '... PHP_SAPI');
 ok($j->{opcache}, '... OPcache on');
 is($j->{max_execution_time}, 7, 'max_execution_time from its timeout');
-is($j->{memory_limit}, (256 - 32 - 112) * 1024 * 1024,
+is($j->{memory_limit}, (256 - 32 - 112) . 'M',
    'memory_limit from its memory: what PHP and OPcache leave');
 isnt($j->{uid}, 0, '... not root');
 

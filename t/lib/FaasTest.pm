@@ -997,7 +997,7 @@ sub http_parse {
 
     if (@lines && $lines[0] =~ m{^HTTP/\d\.\d (\d+)}) {
         $r{status} = $1;
-        shift @lines;
+        $r{status_line} = shift @lines;
     }
 
     for (@lines) {

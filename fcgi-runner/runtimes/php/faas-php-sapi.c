@@ -69,6 +69,7 @@ static int fp_lock(char **admin);
 static int fp_open_script(fp_conn_t *c, zend_file_handle *fh);
 static PHP_FUNCTION(fastcgi_finish_request);
 static void fp_deadline(int arm);
+static const char *fp_reason(int code);
 
 
 ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(fp_arginfo_finish, 0, 0, _IS_BOOL, 0)
@@ -383,10 +384,8 @@ fp_sapi_flush(void *ctx)
         return;
     }
 
-    if (!SG(headers_sent)) {
-        sapi_send_headers();
-    }
-
+    /* what is ours to send: never the headers while PHP's output
+     * buffer still holds the body (the script may change them) */
     if (fp_flush(fp_c) != 0) {
         php_handle_aborted_connection();
     }
@@ -414,9 +413,9 @@ fp_sapi_getenv(const char *name, size_t len)
 static int
 fp_sapi_send_headers(sapi_headers_struct *h)
 {
-    int                   n;
+    int                   n, code;
     char                  status[64];
-    const char           *line;
+    const char           *line, *reason;
     zend_llist_position   pos;
     sapi_header_struct   *hd;
 
@@ -448,8 +447,10 @@ fp_sapi_send_headers(sapi_headers_struct *h)
         n = snprintf(status, sizeof(status), "Status: %.50s\r\n", line + 1);
 
     } else {
-        n = snprintf(status, sizeof(status), "Status: %d\r\n",
-                     h->http_response_code ? h->http_response_code : 200);
+        code = h->http_response_code ? h->http_response_code : 200;
+        reason = fp_reason(code);
+        n = snprintf(status, sizeof(status), "Status: %d%s%s\r\n", code,
+                     reason ? " " : "", reason ? reason : "");
     }
 
     if (n > 0) {
@@ -622,4 +623,54 @@ fp_deadline(int arm)
     its.it_value.tv_sec = arm ? fp_timeout : 0;
 
     (void) timer_settime(fp_timer, 0, &its, NULL);
+}
+
+
+/* the reason phrase of a status: those php-fpm gives, with its words;
+ * another code goes without one, as there */
+
+static const char *
+fp_reason(int code)
+{
+    static const struct {
+        int          code;
+        const char  *reason;
+    } reasons[] = {
+        { 100, "Continue" }, { 101, "Switching Protocols" },
+        { 200, "OK" }, { 201, "Created" }, { 202, "Accepted" },
+        { 203, "Non-Authoritative Information" }, { 204, "No Content" },
+        { 205, "Reset Content" }, { 206, "Partial Content" },
+        { 300, "Multiple Choices" }, { 301, "Moved Permanently" },
+        { 302, "Found" }, { 303, "See Other" }, { 304, "Not Modified" },
+        { 305, "Use Proxy" }, { 307, "Temporary Redirect" },
+        { 308, "Permanent Redirect" },
+        { 400, "Bad Request" }, { 401, "Unauthorized" },
+        { 402, "Payment Required" }, { 403, "Forbidden" },
+        { 404, "Not Found" }, { 405, "Method Not Allowed" },
+        { 406, "Not Acceptable" }, { 407, "Proxy Authentication Required" },
+        { 408, "Request Timeout" }, { 409, "Conflict" }, { 410, "Gone" },
+        { 411, "Length Required" }, { 412, "Precondition Failed" },
+        { 413, "Request Entity Too Large" }, { 414, "Request-URI Too Long" },
+        { 415, "Unsupported Media Type" },
+        { 416, "Requested Range Not Satisfiable" },
+        { 417, "Expectation Failed" }, { 426, "Upgrade Required" },
+        { 428, "Precondition Required" }, { 429, "Too Many Requests" },
+        { 431, "Request Header Fields Too Large" },
+        { 451, "Unavailable For Legal Reasons" },
+        { 500, "Internal Server Error" }, { 501, "Not Implemented" },
+        { 502, "Bad Gateway" }, { 503, "Service Unavailable" },
+        { 504, "Gateway Timeout" }, { 505, "HTTP Version Not Supported" },
+        { 506, "Variant Also Negotiates" },
+        { 511, "Network Authentication Required" }
+    };
+
+    size_t  i;
+
+    for (i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++) {
+        if (reasons[i].code == code) {
+            return reasons[i].reason;
+        }
+    }
+
+    return NULL;
 }
