@@ -10,8 +10,16 @@ use warnings;
 use Exporter 'import';
 use POSIX ();
 use Time::HiRes ();
-our @EXPORT_OK = qw(wrk ms median interleaved timed_get pss private_kb
-                    stop_pids);
+our @EXPORT_OK = qw(settings wrk ms median interleaved versus timed_get
+                    pss private_kb stop_pids report);
+
+# BENCH_QUICK, BENCH_DURATION, BENCH_ROUNDS: (quick, seconds a wrk run,
+# rounds, cold samples)
+sub settings {
+    my $quick = $ENV{BENCH_QUICK};
+    return ($quick, $ENV{BENCH_DURATION} // ($quick ? 2 : 8),
+            $ENV{BENCH_ROUNDS} // ($quick ? 1 : 3), $quick ? 7 : 21);
+}
 
 # wrk at $c connections for $secs against $url: req/s, p99 (ms), non-2xx
 sub wrk {
@@ -54,6 +62,32 @@ sub interleaved {
         $med{$k}{bad} += $_->{bad} for @{ $w{$k} };
     }
     return %med;
+}
+
+# the lines of interleaved()'s "faas C" against "$peer C", each C: req/s,
+# p99, the ratio, non-2xx; $label names the peer
+sub versus {
+    my ($med, $conns, $peer, $label) = @_;
+    my $out = '';
+    for my $c (@$conns) {
+        my ($f, $g) = ($med->{"faas $c"}, $med->{"$peer $c"});
+        $out .= sprintf "  %d connections: faas %.0f req/s (p99 %.2f ms), "
+                      . "%s %.0f req/s (p99 %.2f ms): %.2fx%s\n", $c,
+                      $f->{rps}, $f->{p99}, $label, $g->{rps}, $g->{p99},
+                      $f->{rps} / ($g->{rps} || 1),
+                      ($f->{bad} || $g->{bad})
+                      ? " ($f->{bad}/$g->{bad} non-2xx)" : '';
+    }
+    return $out;
+}
+
+# prints $out and adds it to build/bench.txt
+sub report {
+    my ($out) = @_;
+    print $out;
+    my $bench = "$FaasTest::BUILD/bench.txt";
+    FaasTest::write_file($bench, (-e $bench ? FaasTest::read_file($bench)
+                                            : '') . $out);
 }
 
 # GET $uri from $t's nginx: ms to a 200, undef (and a warning) otherwise

@@ -138,26 +138,11 @@ for my $n (1, 8, 32) {
 
 FaasTest::write_file("$p/index.php", "<?php\necho \"Hello, world\\n\";\n");
 chmod 0644, "$p/index.php";
-my $fpm_user = $> == 0 ? "user = www-data\ngroup = www-data\n" : '';
-FaasTest::write_file("$p/php-fpm.conf", <<"EOF");
-[global]
-pid = $p/php-fpm.pid
-error_log = $p/logs/php-fpm.log
-daemonize = no
-
-[static]
-${fpm_user}listen = $p/fpm-static.sock
-listen.mode = 0666
-pm = static
-pm.max_children = 4
-
-[ondemand]
-${fpm_user}listen = $p/fpm-ondemand.sock
-listen.mode = 0666
-pm = ondemand
-pm.max_children = 4
-pm.process_idle_timeout = 1s
-EOF
+# a static pool and an ondemand one, as many children each
+FaasTest::write_file("$p/php-fpm.conf", FaasTest::php_fpm_conf($p,
+    [ 'static', "$p/fpm-static.sock", "pm = static\npm.max_children = 4\n" ],
+    [ 'ondemand', "$p/fpm-ondemand.sock", "pm = ondemand\n"
+      . "pm.max_children = 4\npm.process_idle_timeout = 1s\n" ]));
 my ($fpm) = glob('/usr/sbin/php-fpm*');
 spawn('php-fpm.out', $fpm, '-F', '-y', "$p/php-fpm.conf", '-p', $p);
 wait_sock("$p/fpm-static.sock");

@@ -18,16 +18,14 @@ use warnings;
 
 use FindBin;
 use lib "$FindBin::Bin/../t/lib", "$FindBin::Bin";
-use BenchLib qw(wrk median interleaved timed_get pss private_kb stop_pids);
+use BenchLib qw(settings wrk median interleaved versus timed_get pss private_kb
+                stop_pids report);
 use FaasTest;
 use POSIX ();
 use Time::HiRes qw(time sleep);
 use Test::More ();    # FaasTest reports through it; no plan here
 
-my $quick = $ENV{BENCH_QUICK};
-my $dur = $ENV{BENCH_DURATION} // ($quick ? 2 : 8);
-my $rounds = $ENV{BENCH_ROUNDS} // ($quick ? 1 : 3);
-my $cold_n = $quick ? 7 : 21;
+my (undef, $dur, $rounds, $cold_n) = settings();
 my $workers = 2;
 
 my $B = $FaasTest::BUILD;
@@ -52,26 +50,11 @@ mkdir "$p/fpm";
 chmod 0755, "$p/fpm";
 FaasTest::write_file("$p/fpm/index.php", $hello);
 chmod 0644, "$p/fpm/index.php";
-my $fpm_user = $> == 0 ? "user = www-data\ngroup = www-data\n" : '';
-FaasTest::write_file("$p/php-fpm.conf", <<"EOF");
-[global]
-pid = $p/php-fpm.pid
-error_log = $p/logs/php-fpm.log
-daemonize = no
-
-[static]
-${fpm_user}listen = $p/fpm-static.sock
-listen.mode = 0666
-pm = static
-pm.max_children = $workers
-
-[ondemand]
-${fpm_user}listen = $p/fpm-ondemand.sock
-listen.mode = 0666
-pm = ondemand
-pm.max_children = $workers
-pm.process_idle_timeout = 1s
-EOF
+# a static pool and an ondemand one, as many children each
+FaasTest::write_file("$p/php-fpm.conf", FaasTest::php_fpm_conf($p,
+    [ 'static', "$p/fpm-static.sock", "pm = static\npm.max_children = $workers\n" ],
+    [ 'ondemand', "$p/fpm-ondemand.sock", "pm = ondemand\n"
+      . "pm.max_children = $workers\npm.process_idle_timeout = 1s\n" ]));
 my @started;
 my $fpid = fork // die "fork: $!";
 if ($fpid == 0) {
@@ -201,15 +184,7 @@ my $nozygote = median(map {
 my $out = sprintf "\nPHP runtime: a PHP hello, runtime = php (zygote) against "
                 . "php-fpm, %d workers each; wrk -t2 -d%ds, %d round(s), "
                 . "medians\n", $workers, $dur, $rounds;
-for my $c (2, 8) {
-    my ($f, $g) = ($med{"faas $c"}, $med{"fpm $c"});
-    $out .= sprintf "  %d connections: faas %.0f req/s (p99 %.2f ms), "
-                  . "php-fpm static %.0f req/s (p99 %.2f ms): %.2fx%s\n", $c,
-                  $f->{rps}, $f->{p99}, $g->{rps}, $g->{p99},
-                  $f->{rps} / ($g->{rps} || 1),
-                  ($f->{bad} || $g->{bad})
-                  ? " ($f->{bad}/$g->{bad} non-2xx)" : '';
-}
+$out .= versus(\%med, [2, 8], 'fpm', 'php-fpm static');
 $out .= sprintf "  Pss per worker after the load: faas %.1f MiB (%d workers; "
               . "their zygote %.1f MiB), php-fpm %.1f MiB (%d children): "
               . "%.2fx\n", $fpss / 1024, scalar @fw, $zpss / 1024,
@@ -222,10 +197,7 @@ $out .= sprintf "  first request after scale to zero, median of %d (ms): "
               . "%.2f; faas-php started with no zygote (spawn-fcgi, "
               . "polled) %.2f\n", $cold_n, $cold, $fpm_cold, $cgi, $nozygote;
 
-print $out;
-my $bench = "$B/bench.txt";
-FaasTest::write_file($bench, (-e $bench ? FaasTest::read_file($bench) : '')
-                             . $out);
+report($out);
 
 # --- stop exactly what we started ----------------------------------------
 

@@ -16,16 +16,14 @@ use warnings;
 
 use FindBin;
 use lib "$FindBin::Bin/../t/lib", "$FindBin::Bin";
-use BenchLib qw(wrk median interleaved timed_get pss stop_pids);
+use BenchLib qw(settings wrk median interleaved versus timed_get pss
+                stop_pids report);
 use FaasTest;
 use POSIX ();
 use Time::HiRes qw(time sleep);
 use Test::More ();    # FaasTest reports through it; no plan here
 
-my $quick = $ENV{BENCH_QUICK};
-my $dur = $ENV{BENCH_DURATION} // ($quick ? 2 : 8);
-my $rounds = $ENV{BENCH_ROUNDS} // ($quick ? 1 : 3);
-my $cold_n = $quick ? 7 : 21;
+my (undef, $dur, $rounds, $cold_n) = settings();
 my $workers = 2;
 
 my $B = $FaasTest::BUILD;
@@ -155,15 +153,7 @@ my $pass = median(map {
 my $out = sprintf "\nPython runtime: a Flask hello, runtime = python (zygote) "
                 . "against gunicorn sync, %d workers each; wrk -t2 -d%ds, "
                 . "%d round(s), medians\n", $workers, $dur, $rounds;
-for my $c (2, 8) {
-    my ($f, $g) = ($med{"faas $c"}, $med{"gunicorn $c"});
-    $out .= sprintf "  %d connections: faas %.0f req/s (p99 %.2f ms), "
-                  . "gunicorn %.0f req/s (p99 %.2f ms): %.2fx%s\n", $c,
-                  $f->{rps}, $f->{p99}, $g->{rps}, $g->{p99},
-                  $f->{rps} / ($g->{rps} || 1),
-                  ($f->{bad} || $g->{bad})
-                  ? " ($f->{bad}/$g->{bad} non-2xx)" : '';
-}
+$out .= versus(\%med, [2, 8], 'gunicorn', 'gunicorn');
 $out .= sprintf "  Pss per worker after the load: faas %.1f MiB (%d workers; "
               . "their zygote %.1f MiB), gunicorn %.1f MiB (%d workers)\n",
               $fpss / 1024, scalar @fw, $zpss / 1024, $gpss / 1024,
@@ -173,10 +163,7 @@ $out .= sprintf "  first request after scale to zero, median of %d (ms): "
               . "imports Flask) %.2f; python3 -c pass %.2f\n", $cold_n,
               $cold, $nozygote, $pass;
 
-print $out;
-my $bench = "$B/bench.txt";
-FaasTest::write_file($bench, (-e $bench ? FaasTest::read_file($bench) : '')
-                             . $out);
+report($out);
 
 # --- stop exactly what we started ----------------------------------------
 

@@ -682,24 +682,26 @@ sub php_fpm_binary {
     return $fpm;
 }
 
+# php-fpm's configuration under $p: a pool for each [NAME, SOCKET, PM
+# lines] (as www-data when root), its log and pid there, foreground
+sub php_fpm_conf {
+    my ($p, @pools) = @_;
+    my $user = $> == 0 ? "user = www-data\ngroup = www-data\n" : '';
+    my $conf = "[global]\npid = $p/php-fpm.pid\n"
+             . "error_log = $p/logs/php-fpm.log\ndaemonize = no\n";
+    for (@pools) {
+        my ($name, $sock, $pm) = @$_;
+        $conf .= "\n[$name]\n${user}listen = $sock\nlisten.mode = 0666\n$pm";
+    }
+    return $conf;
+}
+
 sub start_php_fpm {
     my ($self) = @_;
     my $p = $self->{prefix};
     my $fpm = php_fpm_binary() or return;
-    my $user = $> == 0 ? "user = www-data\ngroup = www-data\n" : '';
-    write_file("$p/php-fpm.conf", <<"EOF");
-[global]
-pid = $p/php-fpm.pid
-error_log = $p/logs/php-fpm.log
-daemonize = no
-
-[www]
-${user}listen = $p/php-fpm.sock
-listen.mode = 0666
-pm = static
-pm.max_children = 2
-clear_env = yes
-EOF
+    write_file("$p/php-fpm.conf", php_fpm_conf($p, [ 'www', "$p/php-fpm.sock",
+        "pm = static\npm.max_children = 2\nclear_env = yes\n" ]));
     my $pid = fork // die "fork: $!";
     if ($pid == 0) {
         open STDOUT, '>>', "$p/logs/php-fpm.out";
