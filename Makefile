@@ -19,7 +19,7 @@ MODULE     := $(BUILD)/ngx_http_faas_module.so
 
 RUNNER_SRC := $(wildcard fcgi-runner/*.c)
 # the stores: SQLite (embedded), PostgreSQL (libpq; its headers' place)
-RUNNER_LIBS := -I/usr/include/postgresql -lsqlite3 -lpq
+RUNNER_LIBS := -I/usr/include/postgresql -lsqlite3
 RUNNER_HDR := $(wildcard fcgi-runner/*.h) include/faas_protocol.h \
               fcgi-runner/init/faas-proto.h
 

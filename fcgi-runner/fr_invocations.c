@@ -499,6 +499,10 @@ fr_inv_pg_connect(const char *uri)
 {
     PGconn  *conn;
 
+    if (fr_pq_load(FR_LOG_EMERG) != FR_OK) {
+        return NULL;
+    }
+
     conn = PQconnectdb(uri);
 
     if (conn == NULL || PQstatus(conn) != CONNECTION_OK) {

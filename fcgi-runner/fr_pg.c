@@ -94,6 +94,10 @@ static fr_pg_cmd_t   *fr_pg_setup_cmd;
 int
 fr_pg_start(const char *uri, const fr_pg_conf_t *conf)
 {
+    if (fr_pq_load(FR_LOG_EMERG) != FR_OK) {
+        return FR_ERROR;
+    }
+
     fr_pg_uri = strdup(uri);
     if (fr_pg_uri == NULL) {
         return FR_ERROR;

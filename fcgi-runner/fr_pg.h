@@ -9,7 +9,7 @@
 #define FR_PG_H
 
 
-#include <libpq-fe.h>
+#include "fr_pq.h"
 
 #include "fr_core.h"
 

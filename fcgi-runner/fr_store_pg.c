@@ -106,6 +106,10 @@ fr_store_kind(const char *store, int level)
     }
 
     if (fr_store_is_pg(store)) {
+        if (fr_pq_load(level) != FR_OK) {
+            return FR_ERROR;
+        }
+
         /* libpq's own message may quote the URI: not shown */
         err = NULL;
         opts = PQconninfoParse(store, &err);

@@ -11,7 +11,7 @@
 #define FR_STORE_PG_H
 
 
-#include <libpq-fe.h>
+#include "fr_pq.h"
 
 #include "fr_runner.h"
 #include "fr_store.h"

@@ -119,4 +119,32 @@ FaasTest::write_file("$p/ok.conf", $t->runner_conf_text("store = sqlite\n"));
 ($rc) = run('--config', "$p/ok.conf", '--test');
 is($rc, 0, 'store = sqlite: fine');
 
+# libpq is loaded when a store names PostgreSQL, never before: a runner
+# on SQLite maps none of it (nor TLS, Kerberos, LDAP behind it)
+sub maps_libpq { FaasTest::read_file("/proc/$_[0]/maps") =~ /libpq\.so/ }
+$t->start_runner;
+ok(!maps_libpq($t->runner_pid), 'a runner on SQLite has no libpq mapped');
+$t->stop_runner;
+$t->start_runner(conf => "store = postgresql://faas\@127.0.0.1:1/faas\n");
+ok(maps_libpq($t->runner_pid), 'a runner on PostgreSQL has it');
+is($t->stop_runner, 0, '... and stops cleanly, the store unreachable');
+
+# without libpq on the host: a PostgreSQL store is refused, saying what
+# is missing; SQLite works as before (libpq hidden in a mount namespace)
+my ($libpq) = `ldconfig -p` =~ /libpq\.so\.5 \(libc6,x86-64\) => (\S+)/;
+SKIP: {
+    skip 'libpq.so.5 not in ldconfig\'s cache', 4 unless $libpq;
+    FaasTest::write_file("$p/pg.conf", $t->runner_conf_text(
+        "store = postgresql://faas\@127.0.0.1:1/faas\n"));
+    my $hide = "mount --bind /dev/null $libpq &&";
+    my $o = `timeout 20 unshare -m sh -c '$hide $bin --config $p/pg.conf --test' 2>&1`;
+    isnt($? >> 8, 0, 'no libpq: --test refuses a PostgreSQL store');
+    like($o, qr/a PostgreSQL store needs libpq \(Debian's package libpq5\)/,
+         '... saying which package');
+    $o = `timeout 20 unshare -m sh -c '$hide $bin store migrate --config $p/pg.conf' 2>&1`;
+    like($o, qr/needs libpq/, '... store migrate says so too');
+    $o = `timeout 20 unshare -m sh -c '$hide $bin --config $p/ok.conf --test' 2>&1`;
+    is($? >> 8, 0, '... and SQLite needs none of it') or diag $o;
+}
+
 done_testing;
