@@ -1,6 +1,7 @@
 # ngx_faas: the nginx module, the runner, the example functions.
 
 CC        ?= cc
+INIT_CC   ?= musl-gcc
 CFLAGS    ?= -O2 -g
 WARN      := -Wall -Wextra -Werror -Wshadow -Wpointer-arith
 BUILD     := build
@@ -31,10 +32,10 @@ TEST_BINS  := $(BUILD)/t/testfn $(BUILD)/t/codec_test $(BUILD)/t/cgi \
 # the headers of its dev tree (PCRE2, OpenSSL, zlib, as Debian's nginx is
 # configured), libfcgi for the C example, SQLite for the runner's store,
 # the time zones of schedules, php-cgi and python3 for the examples,
-# libphp and its headers for the PHP runtime
+# libphp and its headers for the PHP runtime, musl for faas-init
 DEPS := gcc libc6-dev nginx nginx-dev libpcre2-dev libssl-dev zlib1g-dev \
         libfcgi-dev libsqlite3-dev libpq-dev tzdata php-cgi python3 \
-        php8.2-dev libphp8.2-embed
+        php8.2-dev libphp8.2-embed musl-tools
 
 # what only the tests and the bench need (make test-deps): never on a
 # production host unless asked for
@@ -98,12 +99,14 @@ $(BUILD)/fcgi-runner: $(RUNNER_SRC) $(RUNNER_HDR)
 	$(CC) -std=gnu11 -D_GNU_SOURCE -Iinclude $(CPPFLAGS) $(CFLAGS) $(WARN) \
 	    $(LDFLAGS) -o $@ $(RUNNER_SRC) $(RUNNER_LIBS)
 
-# process 1 of a worker's pid namespace: static, nothing to load at exec
+# process 1 of a worker's pid namespace, and each function's prototype:
+# static, nothing to load at exec, and on musl: a prototype is then
+# 64 kB resident (36 kB Pss) where glibc's static start made it 700 kB
 $(BUILD)/faas-init: fcgi-runner/init/faas-init.c fcgi-runner/init/faas-proto.c \
                   fcgi-runner/init/faas-proto.h
 	@mkdir -p $(BUILD)
-	$(CC) -std=gnu11 -D_GNU_SOURCE $(CPPFLAGS) $(CFLAGS) $(WARN) $(LDFLAGS) \
-	    -static -o $@ $(filter %.c,$^)
+	$(INIT_CC) -std=gnu11 -D_GNU_SOURCE $(CPPFLAGS) $(CFLAGS) $(WARN) \
+	    $(LDFLAGS) -static -o $@ $(filter %.c,$^)
 
 $(BUILD)/fcgi-runner-asan: $(RUNNER_SRC) $(RUNNER_HDR)
 	@mkdir -p $(BUILD)

@@ -66,7 +66,7 @@ start(char **argv, char **envp, const sigset_t *mask)
     /* an empty path: the runner's program, on 5 */
     if (argv[0][0] == '\0') {
         (void) fcntl(5, F_SETFD, FD_CLOEXEC);
-        execveat(5, "", argv + 1, envp, AT_EMPTY_PATH);
+        faas_execveat(5, "", argv + 1, envp, AT_EMPTY_PATH);
 
     } else {
         execve(argv[0], argv + 1, envp);

@@ -384,7 +384,7 @@ fp_reaper(int ready, pid_t runner)
     }
 
     (void) !write(ready, "", 1);
-    (void) close_range(0, ~0U, 0);
+    (void) faas_close_range(0, ~0U, 0);
 
     for ( ;; ) {
         (void) sigwaitinfo(&all, NULL);
@@ -412,12 +412,12 @@ fp_reaper(int ready, pid_t runner)
 static pid_t
 fp_spawn(fp_conf_t *c, int *fd, const char *msg, size_t len, int nargs)
 {
-    int            i, k, n, pp[2], slot;
-    char          *copy, *s, **vec;
-    size_t         size;
-    pid_t          pid;
-    fp_job_t      *job;
-    u_char        *mem;
+    int             i, k, n, pp[2], slot;
+    char           *copy, *s, **vec;
+    size_t          size;
+    pid_t           pid;
+    fp_job_t       *job;
+    unsigned char  *mem;
 
     for (slot = 0; fp_pending[slot].fd != -1; slot++) {
         /* the caller made room */
@@ -612,7 +612,7 @@ fp_worker(void *data)
 
     if (dup3(hi[FP_FDS], FP_FDS, O_CLOEXEC) == -1
         || (prog != -1 && dup3(prog, FP_FDS + 1, O_CLOEXEC) == -1)
-        || close_range(FP_FDS + (prog == -1 ? 1 : 2), ~0U, 0) == -1)
+        || faas_close_range(FP_FDS + (prog == -1 ? 1 : 2), ~0U, 0) == -1)
     {
         goto failed;
     }
@@ -651,7 +651,7 @@ fp_worker(void *data)
     }
 
     if (argv[0][0] == '\0') {
-        execveat(FP_FDS + 1, "", argv + 1, env, AT_EMPTY_PATH);
+        faas_execveat(FP_FDS + 1, "", argv + 1, env, AT_EMPTY_PATH);
 
     } else {
         execve(argv[0], argv + 1, env);
