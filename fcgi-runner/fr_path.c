@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "fr_path.h"
+#include "init/faas-sys.h"
 
 
 typedef struct {
@@ -49,7 +50,7 @@ static int    fr_path_ngroups = -1;
 void
 fr_path_as(uid_t uid, gid_t gid)
 {
-    if (syscall(SYS_geteuid) != 0) {
+    if (syscall(FAAS_SYS_GETEUID) != 0) {
         return;
     }
 
@@ -61,22 +62,22 @@ fr_path_as(uid_t uid, gid_t gid)
         }
     }
 
-    (void) syscall(SYS_setgroups, 1, &gid);
-    (void) syscall(SYS_setfsgid, gid);
-    (void) syscall(SYS_setfsuid, uid);
+    (void) syscall(FAAS_SYS_SETGROUPS, 1, &gid);
+    (void) syscall(FAAS_SYS_SETFSGID, gid);
+    (void) syscall(FAAS_SYS_SETFSUID, uid);
 }
 
 
 void
 fr_path_as_runner(void)
 {
-    if (syscall(SYS_geteuid) != 0) {
+    if (syscall(FAAS_SYS_GETEUID) != 0) {
         return;
     }
 
-    (void) syscall(SYS_setfsuid, 0);
-    (void) syscall(SYS_setfsgid, syscall(SYS_getegid));
-    (void) syscall(SYS_setgroups, fr_path_ngroups, fr_path_groups);
+    (void) syscall(FAAS_SYS_SETFSUID, 0);
+    (void) syscall(FAAS_SYS_SETFSGID, syscall(FAAS_SYS_GETEGID));
+    (void) syscall(FAAS_SYS_SETGROUPS, fr_path_ngroups, fr_path_groups);
 }
 
 

@@ -31,6 +31,7 @@
 #include "fr_isolate.h"
 #include "fr_proto.h"
 #include "fr_spawn.h"
+#include "init/faas-sys.h"
 
 
 #define FR_DEFAULT_PATH    "PATH=" FR_SEARCH_PATH
@@ -519,9 +520,9 @@ fr_spawn_child(void *data)
     }
 
     if (f->set_user && !c->iso->proto) {
-        if (syscall(SYS_setgroups, 1, &f->gid) == -1
-            || syscall(SYS_setgid, f->gid) == -1
-            || syscall(SYS_setuid, f->uid) == -1)
+        if (syscall(FAAS_SYS_SETGROUPS, 1, &f->gid) == -1
+            || syscall(FAAS_SYS_SETGID, f->gid) == -1
+            || syscall(FAAS_SYS_SETUID, f->uid) == -1)
         {
             err = errno;
             goto failed;

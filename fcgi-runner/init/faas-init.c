@@ -39,6 +39,7 @@
 #include <unistd.h>
 
 #include "faas-proto.h"
+#include "faas-sys.h"
 
 
 static void
@@ -99,7 +100,9 @@ main(int argc, char **argv, char **envp)
         return 2;
     }
 
-    sigfillset(&all);
+    /* every signal, to forward: musl's sigfillset() leaves out 32-34
+     * (its own), and 34 is a program's SIGRTMIN */
+    memset(&all, 0xff, sizeof(sigset_t));
     (void) sigprocmask(SIG_SETMASK, &all, &old);
 
     child = (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1) ? -1 : fork();

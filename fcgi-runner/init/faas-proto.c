@@ -58,6 +58,7 @@
 #include <unistd.h>
 
 #include "faas-proto.h"
+#include "faas-sys.h"
 
 
 #define FP_FDS      4
@@ -632,9 +633,9 @@ fp_worker(void *data)
     (void) setrlimit(RLIMIT_CORE, &rl);
 
     if (c->uid != (uid_t) -1
-        && (syscall(SYS_setgroups, 1, &c->gid) == -1
-            || syscall(SYS_setgid, c->gid) == -1
-            || syscall(SYS_setuid, c->uid) == -1))
+        && (syscall(FAAS_SYS_SETGROUPS, 1, &c->gid) == -1
+            || syscall(FAAS_SYS_SETGID, c->gid) == -1
+            || syscall(FAAS_SYS_SETUID, c->uid) == -1))
     {
         goto failed;
     }

@@ -16,23 +16,4 @@
 int faas_prototype(int argc, char **argv);
 
 
-/* by number: faas-init is built on musl, whose headers lack these */
-
-#include <sys/syscall.h>
-#include <unistd.h>
-
-static inline int
-faas_execveat(int dir, const char *path, char *const argv[],
-    char *const envp[], int flags)
-{
-    return (int) syscall(SYS_execveat, dir, path, argv, envp, flags);
-}
-
-static inline int
-faas_close_range(unsigned first, unsigned last, int flags)
-{
-    return (int) syscall(SYS_close_range, first, last, flags);
-}
-
-
 #endif /* FAAS_PROTO_H */
