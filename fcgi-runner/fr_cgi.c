@@ -501,3 +501,61 @@ fr_cgi_crashed(fr_worker_t *w)
 
     return 1;
 }
+
+
+/*
+ * The response's header block as it passes (either mode): a "Status:"
+ * that is no status is garbage from the function, its invocation an
+ * error (nginx, the module or stock, answers 502 for it); the bytes go
+ * on unchanged. Only the first 64 KiB are looked at.
+ */
+
+void
+fr_cgi_scan_header(fr_req_t *r, const u_char *p, size_t n)
+{
+    int     rc;
+    size_t  len;
+    u_char  esc[4 * sizeof(r->hdr_buf)];
+
+    for ( /* void */ ; n && !r->hdr_done; p++, n--) {
+        if (++r->hdr_bytes > 65536) {
+            r->hdr_done = 1;
+            return;
+        }
+
+        if (*p != '\n') {
+            if (r->hdr_line < sizeof(r->hdr_buf)) {
+                r->hdr_buf[r->hdr_line] = *p;
+            }
+
+            r->hdr_line += (r->hdr_line < UINT16_MAX);
+            continue;
+        }
+
+        len = r->hdr_line < sizeof(r->hdr_buf) ? r->hdr_line
+                                               : sizeof(r->hdr_buf);
+        len -= (len && len == r->hdr_line && r->hdr_buf[len - 1] == '\r');
+        r->hdr_line = 0;
+
+        if (len == 0) {
+            r->hdr_done = 1;
+            return;
+        }
+
+        rc = fr_cgi_status(r->hdr_buf, len);
+
+        if (rc > 0) {
+            r->http_status = (uint16_t) rc;
+        }
+
+        if (rc == FR_ERROR) {
+            r->bad_status = 1;
+            r->hdr_done = 1;
+            fr_log(FR_LOG_ERR, 0, "function \"%.*s\" sent an invalid status "
+                   "line \"%.*s\"", (int) r->function_len,
+                   (const char *) r->function,
+                   (int) fr_log_escape(esc, r->hdr_buf, len), esc);
+            return;
+        }
+    }
+}

@@ -41,6 +41,7 @@ static void fr_fastcgi_flush(fr_worker_t *w);
 static void fr_fastcgi_handler(fr_io_t *io, uint32_t events);
 static void fr_fastcgi_record(fr_worker_t *w, fr_fcgi_event_e ev);
 static void fr_fastcgi_done(fr_worker_t *w, uint32_t app_status);
+static void fr_fastcgi_responded(fr_worker_t *w);
 
 
 static const fr_mode_t  fr_fastcgi_mode = {
@@ -418,6 +419,13 @@ fr_fastcgi_handler(fr_io_t *io, uint32_t events)
         fr_fastcgi_record(w, ev);
     }
 
+    if (w->stdout_ended && w->req && io->fd != -1
+        && w->state == FR_WORKER_BUSY)
+    {
+        /* no END_REQUEST behind the end of STDOUT */
+        fr_fastcgi_responded(w);
+    }
+
     if (io->fd != -1 && w->req && fr_req_ops->output_full(w->req)) {
         /* backpressure: the worker waits until the client reads */
         (void) fr_io_set(io, io->mask & ~EPOLLIN);
@@ -494,6 +502,13 @@ fr_fastcgi_record(fr_worker_t *w, fr_fcgi_event_e ev)
             return;
         }
 
+        if (p->type == FR_FCGI_STDOUT && p->length == 0 && w->ends_early
+            && w->state == FR_WORKER_BUSY)
+        {
+            w->stdout_ended = 1;
+            return;
+        }
+
         if (p->type == FR_FCGI_END_REQUEST && w->state == FR_WORKER_BUSY) {
             u_char  *b = fr_buf_pos(&w->hdr);
 
@@ -520,6 +535,7 @@ fr_fastcgi_done(fr_worker_t *w, uint32_t app_status)
 
     r = w->req;
     w->req = NULL;
+    w->stdout_ended = 0;
 
     if (r && (!r->stdin_done || w->out.len)) {
         /* it answered before taking the whole body: a fresh connection */
@@ -537,6 +553,46 @@ fr_fastcgi_done(fr_worker_t *w, uint32_t app_status)
     }
 
     fr_worker_release(w);
+}
+
+
+/*
+ * The end of STDOUT with no END_REQUEST behind it: a worker of ours
+ * (faas-php: fastcgi_finish_request()) ended its response, not its
+ * script. The client is answered with what was measured so far; the
+ * worker stays busy, its request running on to END_REQUEST within the
+ * same timeout, metered from here into meter_log. Not before the
+ * worker has the whole body: then its response ends with its script.
+ */
+
+static void
+fr_fastcgi_responded(fr_worker_t *w)
+{
+    u_char     c;
+    fr_req_t  *r;
+
+    r = w->req;
+
+    if (recv(w->io.fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 1) {
+        /* more came than was read: END_REQUEST may be there */
+        return;
+    }
+
+    w->stdout_ended = 0;
+
+    if (r->after_response || !r->stdin_done || w->out.len) {
+        return;
+    }
+
+    if (r->meter) {
+        fr_meter_stop(w, r);
+    }
+
+    fr_req_ops->respond(r);
+
+    if (r->after_response && r->meter) {
+        fr_meter_restart(w, r);
+    }
 }
 
 

@@ -387,6 +387,7 @@ fr_func_update(fr_func_t *old, fr_func_t *f)
     old->set_user = f->set_user;
     old->exec_fd = f->exec_fd;
     old->exec_by_fd = f->exec_by_fd;
+    old->ends_early = f->ends_early;
     old->removed = 0;
     old->generation++;
     old->failures = 0;

@@ -389,6 +389,33 @@ fr_meter_stop(fr_worker_t *w, fr_req_t *r)
 }
 
 
+/*
+ * The response went with what was measured so far; what the invocation
+ * does after it (fastcgi_finish_request()) is measured from now, as a
+ * run of its own: not cold, nothing queued, no orphans (their CPU went
+ * with the response's measurements or goes with the next invocation).
+ */
+
+void
+fr_meter_restart(fr_worker_t *w, fr_req_t *r)
+{
+    r->t_assigned = fr_current_usec;
+    r->queue_us = 0;
+    r->init_us = 0;
+    r->cold = 0;
+    r->duration_us = -1;
+    r->cpu_us = -1;
+    r->max_memory_kb = -1;
+    r->orphans_start = -1;
+
+    if (w->proc_clear_refs > 0) {
+        (void) !pwrite(w->proc_clear_refs, "5", 1, 0);
+    }
+
+    r->cpu_start = (uint64_t) fr_meter_cpu_us(w);
+}
+
+
 /* what the namespace's process 1 reaped meanwhile, if it is this one's */
 
 static void
@@ -720,7 +747,8 @@ fr_meter_log_write(const char *function, const char *trigger,
  * A request whose client left while it ran (fr_req_orphan): nginx logs
  * no measurements for it, so meter_log has them; its outcome
  * client_closed when it ran to its end, its status nginx's 499, its id
- * nginx's request id (FAAS_REQUEST_ID) when it is one.
+ * nginx's request id (FAAS_REQUEST_ID) when it is one. Or what ran after
+ * a response (fr_req_respond): trigger after_response, its own outcome.
  */
 
 void
@@ -754,14 +782,18 @@ fr_meter_log_request(fr_req_t *r)
 
     outcome = r->outcome;
 
-    if (outcome == FR_OUTCOME_OK) {
+    if (outcome == FR_OUTCOME_OK && !r->after_response) {
         r->outcome = FR_OUTCOME_CLIENT_CLOSED;
     }
 
     n = fr_meter_record(r, rec);
     r->outcome = outcome;
 
+    /* after its response (fastcgi_finish_request()): the status its
+     * client had; "fcgi-runner meter" bills it, counts no invocation */
     fr_meter_log(fr_meter_log_fd, fr_runner.conf.meter_log, r->func->name,
-                 "http", id, 499,
+                 r->after_response ? "after_response" : "http", id,
+                 r->after_response ? (r->http_status ? r->http_status : 200)
+                                   : 499,
                  rec + FR_FCGI_HEADER_LEN, n - FR_FCGI_HEADER_LEN);
 }

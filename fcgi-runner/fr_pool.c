@@ -351,6 +351,7 @@ fr_worker_spawn(fr_func_t *f, fr_req_t *r)
     w->mode = f->conf.mode;
     w->ops = m;
     w->per_request = m->per_request;
+    w->ends_early = f->ends_early;
     w->io.fd = w->in.fd = w->err.fd = w->exec.fd = -1;
     w->timer.handler = fr_worker_timer;
     w->timer.data = w;

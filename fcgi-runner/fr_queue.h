@@ -24,6 +24,8 @@ typedef struct {
     int   (*output_full)(fr_req_t *r);
     /* the invocation ended with this application status */
     void  (*end)(fr_req_t *r, uint32_t app_status);
+    /* its response ended, not the invocation: the client is answered */
+    void  (*respond)(fr_req_t *r);
     /* no answer from a worker: the runner's own */
     void  (*fail)(fr_req_t *r, fr_outcome_e outcome);
     /* the worker took some of the body: more may be read */

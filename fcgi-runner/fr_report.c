@@ -61,6 +61,7 @@ typedef struct {
     double                 cpu;
     double                 memsize;
     unsigned               cold:1;
+    unsigned               after:1;         /* trigger=after_response */
     const char            *tenant;          /* of the function */
     size_t                 tlen;
     int64_t                time;            /* -1: none */
@@ -369,6 +370,10 @@ fr_meter_line(fr_meter_report_t *rep, char *line)
         } else if (fr_key("memory_size")) {
             (void) fr_meter_value(kv.val, kv.vlen, &e.memsize);
 
+        } else if (fr_key("trigger")) {
+            e.after = (kv.vlen == 14 && memcmp(kv.val, "after_response", 14)
+                       == 0);
+
         } else if (fr_key("cold")) {
             if (fr_meter_value(kv.val, kv.vlen, &cold) != FR_OK) {
                 cold = 0;
@@ -414,6 +419,16 @@ fr_meter_add(fr_meter_report_t *rep, fr_meter_entry_t *e)
 
     if (!rep->by_tenant && g->tenant == NULL && e->tenant && e->tlen) {
         g->tenant = strndup(e->tenant, e->tlen);
+    }
+
+    if (e->after) {
+        /* what an invocation did after its response (meter_log): billed
+         * with it, not an invocation of its own, nor in the charts */
+        g->duration_ms += e->duration;
+        g->billed_ms += e->billed;
+        g->cpu_ms += e->cpu;
+        g->gb_seconds += e->memsize / (1024.0 * 1024.0) * e->billed / 1000.0;
+        return;
     }
 
     for (i = 0; e->outcome && i < FR_OUTCOME_MAX; i++) {

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "faas_protocol.h"
+#include "fr_cgi.h"
 #include "fr_conn.h"
 #include "fr_docroot.h"
 #include "fr_func.h"
@@ -37,8 +38,9 @@ static void fr_req_assigned(fr_req_t *r);
 static int fr_req_stdout(fr_req_t *r, u_char type, const u_char *p,
     size_t n);
 static int fr_req_output_full(fr_req_t *r);
-static void fr_req_scan_header(fr_req_t *r, const u_char *p, size_t n);
 static void fr_req_end(fr_req_t *r, uint32_t app_status);
+static void fr_req_respond(fr_req_t *r);
+static void fr_req_finish(fr_req_t *r, uint32_t app_status);
 static void fr_req_downstream_ready(fr_req_t *r);
 static int fr_req_idempotent(fr_req_t *r);
 static void fr_req_status(fr_req_t *r);
@@ -52,6 +54,7 @@ static const fr_req_ops_t  fr_request_ops = {
     fr_req_stdout,
     fr_req_output_full,
     fr_req_end,
+    fr_req_respond,
     fr_req_fail,
     fr_req_downstream_ready,
     fr_req_idempotent
@@ -345,7 +348,7 @@ fr_req_stdout(fr_req_t *r, u_char type, const u_char *p, size_t n)
         r->response_started = 1;
 
         if (!r->hdr_done) {
-            fr_req_scan_header(r, p, n);
+            fr_cgi_scan_header(r, p, n);
         }
     }
 
@@ -394,57 +397,6 @@ fr_req_stdout(fr_req_t *r, u_char type, const u_char *p, size_t n)
 }
 
 
-/*
- * The response's header block as it passes (either mode): a "Status:"
- * that is no status is garbage from the function, its invocation an
- * error (nginx, the module or stock, answers 502 for it); the bytes go
- * on unchanged. Only the first 64 KiB are looked at.
- */
-
-static void
-fr_req_scan_header(fr_req_t *r, const u_char *p, size_t n)
-{
-    size_t  len;
-    u_char  esc[4 * sizeof(r->hdr_buf)];
-
-    for ( /* void */ ; n && !r->hdr_done; p++, n--) {
-        if (++r->hdr_bytes > 65536) {
-            r->hdr_done = 1;
-            return;
-        }
-
-        if (*p != '\n') {
-            if (r->hdr_line < sizeof(r->hdr_buf)) {
-                r->hdr_buf[r->hdr_line] = *p;
-            }
-
-            r->hdr_line += (r->hdr_line < UINT16_MAX);
-            continue;
-        }
-
-        len = r->hdr_line < sizeof(r->hdr_buf) ? r->hdr_line
-                                               : sizeof(r->hdr_buf);
-        len -= (len && len == r->hdr_line && r->hdr_buf[len - 1] == '\r');
-        r->hdr_line = 0;
-
-        if (len == 0) {
-            r->hdr_done = 1;
-            return;
-        }
-
-        if (fr_cgi_status(r->hdr_buf, len) == FR_ERROR) {
-            r->bad_status = 1;
-            r->hdr_done = 1;
-            fr_log(FR_LOG_ERR, 0, "function \"%.*s\" sent an invalid status "
-                   "line \"%.*s\"", (int) r->function_len,
-                   (const char *) r->function,
-                   (int) fr_log_escape(esc, r->hdr_buf, len), esc);
-            return;
-        }
-    }
-}
-
-
 static void
 fr_req_spool_full(fr_req_t *r)
 {
@@ -480,7 +432,6 @@ fr_req_output_full(fr_req_t *r)
 static void
 fr_req_end(fr_req_t *r, uint32_t app_status)
 {
-    u_char      rec[FR_FCGI_HEADER_LEN * 3 + FR_METER_RECORD_MAX], *p;
     fr_conn_t  *c;
 
     c = r->conn;
@@ -504,11 +455,32 @@ fr_req_end(fr_req_t *r, uint32_t app_status)
         c->closing = 1;
     }
 
+    fr_req_finish(r, app_status);
+
+    if (c->req == r && r->stdin_done) {
+        fr_req_done(r);
+        return;
+    }
+
+    /* answered before its body was read: the rest is read and dropped,
+     * then the connection takes the client's next request */
+    fr_req_downstream_ready(r);
+}
+
+
+/* the end of STDOUT, the measurements if asked, END_REQUEST */
+
+static void
+fr_req_finish(fr_req_t *r, uint32_t app_status)
+{
+    u_char      rec[FR_FCGI_HEADER_LEN * 3 + FR_METER_RECORD_MAX], *p;
+    fr_conn_t  *c;
+
+    c = r->conn;
+
     if (r->bad_status) {
         r->outcome = FR_OUTCOME_ERROR;
     }
-
-    /* the end of STDOUT, the measurements if asked, END_REQUEST */
 
     p = fr_fcgi_write_header(rec, FR_FCGI_STDOUT, r->id, 0, 0);
 
@@ -521,15 +493,45 @@ fr_req_end(fr_req_t *r, uint32_t app_status)
 
     (void) fr_conn_output(c, rec, p - rec);
     fr_io_post(&c->io, EPOLLOUT);
+}
 
-    if (c->req == r && r->stdin_done) {
-        fr_req_done(r);
+
+/*
+ * The worker ended its response but not its invocation (PHP's
+ * fastcgi_finish_request()): the client has the response and the
+ * measurements so far, and its connection takes the next request. The
+ * invocation runs on, within its timeout, as one whose client left;
+ * what it uses from here is metered into meter_log (after_response).
+ * Only a request whose body the worker has whole.
+ */
+
+static void
+fr_req_respond(fr_req_t *r)
+{
+    fr_conn_t  *c;
+
+    c = r->conn;
+
+    if (c == NULL || r->state != FR_REQ_RUNNING || !r->stdin_done) {
         return;
     }
 
-    /* answered before its body was read: the rest is read and dropped,
-     * then the connection takes the client's next request */
-    fr_req_downstream_ready(r);
+    fr_timer_del(&c->timer);
+
+    if (!r->keep_conn) {
+        c->closing = 1;
+    }
+
+    fr_req_finish(r, 0);
+
+    c->req = NULL;
+    c->paused = 0;
+    r->conn = NULL;
+    r->after_response = 1;
+
+    if (c->closing) {
+        fr_conn_flush(c);
+    }
 }
 
 
@@ -807,8 +809,10 @@ fr_req_orphan_end(fr_req_t *r)
     r->worker = NULL;
     fr_timer_del(&r->timer);
 
-    fr_log(FR_LOG_INFO, 0, "function \"%s\": the invocation its client "
-           "left ended (%s)", r->func->name, fr_outcome_name(r->outcome));
+    fr_log(FR_LOG_INFO, 0, "function \"%s\": the invocation %s ended (%s)",
+           r->func->name, r->after_response ? "that had answered its client"
+                                            : "its client left",
+           fr_outcome_name(r->outcome));
 
     if (r->meter) {
         fr_meter_log_request(r);

@@ -109,7 +109,9 @@ struct fr_req_s {
     unsigned               async:1;         /* to be stored, 202 */
     unsigned               hdr_done:1;      /* its header block seen */
     unsigned               bad_status:1;    /* garbage: outcome error */
+    unsigned               after_response:1;    /* answered, running on */
     uint16_t               hdr_line;        /* bytes of the line so far */
+    uint16_t               http_status;     /* its Status: line's; 0: none */
     uint32_t               hdr_bytes;
     u_char                 hdr_buf[64];     /* the line's first bytes */
     fr_outcome_e           outcome;
@@ -222,6 +224,9 @@ struct fr_worker_s {
     unsigned               evicted:1;       /* stopped for its tenant */
     unsigned               init:1;          /* faas-init is its pid 1 */
     unsigned               swept:1;         /* what it left: killed */
+    unsigned               ends_early:1;    /* its response may end before
+                                               its invocation (faas-php) */
+    unsigned               stdout_ended:1;  /* its request's, not yet it */
     fr_proto_t            *proto;           /* forked it, or NULL */
     fr_stop_e              why;             /* it was stopped */
     int64_t                memory;          /* its function's, counted */
@@ -304,6 +309,7 @@ struct fr_func_s {
     unsigned               zygote_starts;
     unsigned               zygote_spawning:1;
     unsigned               exec_by_fd:1;    /* a runtime's own program */
+    unsigned               ends_early:1;    /* its workers': runtime = php */
 };
 
 

@@ -339,6 +339,10 @@ fr_runtime_php_argv(fr_func_t *f)
     f->exec_by_fd = 1;
     f->exec_fd = fr_runtime_php;
 
+    /* fastcgi_finish_request(): its END_REQUEST comes when the script
+     * ends, after the end of its STDOUT (fr_fastcgi_worker.c) */
+    f->ends_early = 1;
+
     return FR_OK;
 }
 

@@ -253,8 +253,27 @@ $many{"lib/f$_.php"} = "<?php\nfunction f$_() {\n    \$a = [" . join(', ', map {
 $t->function('many', "runtime = php\nscript = index.php\nmax_instances = 3\n"
                      . "idle_timeout = 30s\n", %many);
 
-# spins on after its response, its time limit lifted; idle for a minute
-# to the runner
+# works on after its response (fastcgi_finish_request()): 3 s of CPU;
+# the client answered at once, the worker busy
+# to the runner until the script ends, the work billed in meter_log
+$t->function('after', "runtime = php\nscript = a.php\ntimeout = 20s\n"
+                      . "max_instances = 2\nidle_timeout = 60s\n",
+             'a.php' => <<'EOF');
+<?php
+if ($_SERVER['QUERY_STRING'] == 'work') {
+    header('Status: 201 Created');
+    echo "answered\n";
+    fastcgi_finish_request();
+    echo "never seen\n";
+    for ($t = microtime(true); microtime(true) - $t < 3;) {
+    }
+    exit;
+}
+echo "quick ", getmypid(), "\n";
+EOF
+
+# spins on after its response, its time limit lifted: killed at the
+# function's timeout
 $t->function('finisher', "runtime = php\nscript = f.php\ntimeout = 2s\n"
                          . "idle_timeout = 60s\n",
              'f.php' => "<?php\nif (\$_SERVER['QUERY_STRING'] == 'spin') {\n"
@@ -278,7 +297,9 @@ system('chmod', '-R', 'a+rX', $fpm_root);
 ok($t->start_php_fpm, 'php-fpm is up')
     or diag(FaasTest::read_file("$p/logs/php-fpm.out"));
 
-$t->start_runner(conf => "prototype_idle_timeout = 30s\nlimit_isolation = none\n");
+my $rmeter = "$p/logs/runner-meter.log";
+$t->start_runner(conf => "prototype_idle_timeout = 30s\nlimit_isolation = none\n"
+                         . "meter_log = $rmeter\n");
 
 my $sock = $t->socket_path;
 my $faas_port = $t->port;
@@ -565,17 +586,68 @@ $r = $t->http_get('/fn/hostile/?sleep', timeout => 20);
 is($r->{status}, 504, 'a sleep past its timeout: 504');
 is($t->http_get('/fn/hostile/')->{body}, "fine\n", '... then served again');
 
-# work after fastcgi_finish_request(), its time limit lifted: the
-# response is whole at once, the worker killed at the function's timeout
+# --- work after fastcgi_finish_request() ------------------------------
+
+sub meter_lines {
+    my ($file, $fn) = @_;
+    return grep { /function=\Q$fn\E / }
+           split /\n/, (FaasTest::read_file($file) // '');
+}
+
+like($t->http_get('/fn/after/')->{body}, qr/^quick \d+$/, 'after: warm');
+my $n_acc = () = meter_lines($mlog, 'after');
+$t0 = time;
+$r = $t->http_get('/fn/after/?work', timeout => 20);
+my $answered = time - $t0;
+is($r->{status}, 201, 'fastcgi_finish_request(): the status said before it');
+is($r->{body}, "answered\n", '... the body before it, nothing after');
+cmp_ok($answered, '<', 2, "... at once, not after the script's 3 s of work "
+       . sprintf('(%.2f s)', $answered));
+$t0 = time;
+my $q = $t->http_get('/fn/after/', timeout => 20);
+my $quick = time - $t0;
+like($q->{body}, qr/^quick \d+$/, 'the next request meanwhile');
+cmp_ok($quick, '<', 2, '... by another worker, not queued behind the '
+       . sprintf('work (%.2f s)', $quick));
+ok(FaasTest::wait_for(sub {
+       grep { /trigger=after_response/ } meter_lines($rmeter, 'after') }, 20),
+   'the work after the response is metered in meter_log')
+    or diag(FaasTest::read_file($rmeter) // 'no meter_log');
+my ($line) = grep { /trigger=after_response/ } meter_lines($rmeter, 'after');
+$line //= '';
+like($line, qr/ status=201 outcome=ok /, '... with the status its client had, ok');
+my ($cpu) = $line =~ / cpu=([\d.]+)/;
+cmp_ok($cpu // 0, '>', 1000, '... and its CPU (3 s of work): ' . ($cpu // '-'));
+my ($dur) = $line =~ / duration=([\d.]+)/;
+cmp_ok($dur // 0, '>=', 2900, '... and its duration');
+my @acc = meter_lines($mlog, 'after');
+is(scalar(@acc) - $n_acc, 2, 'nginx metered the two requests');
+my ($acc_work) = grep { / status=201 / } @acc;
+my ($acc_dur) = ($acc_work // '') =~ / duration=([\d.]+)/;
+cmp_ok($acc_dur // 1e9, '<', 2000, "... the answered one's duration: the "
+       . 'response only (' . ($acc_dur // '-') . ' ms)');
+my $bin = $t->runner_bin_name;
+my $rep = eval { JSON::PP::decode_json(
+              scalar `$bin meter --format json $mlog $rmeter`) };
+my ($g) = grep { $_->{name} eq 'after' } @{ $rep->{groups} // [] };
+is($g->{invocations}, scalar @acc, 'fcgi-runner meter: the work counts no '
+   . 'invocation of its own');
+cmp_ok($g->{cpu_s} // 0, '>', 1, '... its CPU is billed')
+    or diag(explain($g));
+
+# its time limit lifted, it spins on: killed at the function's timeout,
+# the slot freed
 $r = $t->http_get('/fn/finisher/?spin', timeout => 20);
-is($r->{body}, "answered\n", 'fastcgi_finish_request(): answered');
+is($r->{body}, "answered\n", 'fastcgi_finish_request() then a loop: answered');
 my ($zf) = $t->runner_log =~ /zygote (\d+) of "finisher"/;
 my @spinner = grep { $_ != ($zf // 0) } $t->workers('finisher');
 ok(@spinner && FaasTest::wait_for(sub { !grep { kill 0, $_ } @spinner }, 10),
-   '... its worker, spinning on (idle to the runner for a minute), '
-   . 'killed at the timeout');
-like($t->runner_log, qr/worker $spinner[0] of "finisher" exited on signal 9/,
-     '... by its own timer') if @spinner;
+   '... its worker killed at the timeout');
+ok(FaasTest::wait_for(sub {
+       grep { / outcome=timeout .*trigger=after_response/ }
+       meter_lines($rmeter, 'finisher') }, 10),
+   '... metered in meter_log as a timeout')
+    or diag(FaasTest::read_file($rmeter) // 'no meter_log');
 is($t->http_get('/fn/finisher/')->{body}, "fine\n", '... then served again');
 
 # --- faas-php on its own: records a runner would never send -------------

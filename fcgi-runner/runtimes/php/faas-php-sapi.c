@@ -365,7 +365,7 @@ fp_open_script(fp_conn_t *c, zend_file_handle *fh)
 static size_t
 fp_sapi_write(const char *str, size_t len)
 {
-    if (fp_c == NULL || fp_c->finished) {
+    if (fp_c == NULL || fp_c->answered) {
         return len;
     }
 
@@ -380,7 +380,7 @@ fp_sapi_write(const char *str, size_t len)
 static void
 fp_sapi_flush(void *ctx)
 {
-    if (ctx == NULL || fp_c == NULL || fp_c->finished) {
+    if (ctx == NULL || fp_c == NULL || fp_c->answered) {
         return;
     }
 
@@ -419,7 +419,7 @@ fp_sapi_send_headers(sapi_headers_struct *h)
     zend_llist_position   pos;
     sapi_header_struct   *hd;
 
-    if (fp_c == NULL || fp_c->finished) {
+    if (fp_c == NULL || fp_c->answered) {
         return SAPI_HEADER_SENT_SUCCESSFULLY;
     }
 
@@ -575,14 +575,14 @@ PHP_FUNCTION(fastcgi_finish_request)
 {
     ZEND_PARSE_PARAMETERS_NONE();
 
-    if (fp_c == NULL || fp_c->finished) {
+    if (fp_c == NULL || fp_c->answered) {
         RETURN_FALSE;
     }
 
     php_output_end_all();
     php_header();
 
-    (void) fp_finish(fp_c, 0);
+    (void) fp_answer(fp_c);
     fp_deadline(1);
 
     RETURN_TRUE;
@@ -590,11 +590,12 @@ PHP_FUNCTION(fastcgi_finish_request)
 
 
 /*
- * After fastcgi_finish_request() the runner counts the worker idle: the
- * script has the function's timeout (max_execution_time as the runner
- * set it, which set_time_limit() does not move) to end, or the worker
- * is killed. A timer of the worker's own, made at its first use (timers
- * are not inherited by a fork).
+ * After fastcgi_finish_request() the runner has answered the client and
+ * keeps the worker busy until its END_REQUEST, within the invocation's
+ * timeout. The script has the function's timeout (max_execution_time
+ * as the runner set it, which set_time_limit() does not move) to end,
+ * or this timer of the worker's own kills it, whatever the runner does.
+ * Made at its first use (timers are not inherited by a fork).
  */
 
 static void

@@ -98,6 +98,8 @@ static int fp_send_record(fp_conn_t *c, int type, int id,
     const void *data, size_t len);
 static void fp_header(unsigned char *h, int type, int id, size_t len);
 static int fp_send(fp_conn_t *c, struct iovec *iov, int n);
+static int fp_stdout_end(fp_conn_t *c, struct iovec *iov, unsigned char *h,
+    unsigned char *pad, unsigned char *end);
 static void fp_end(fp_conn_t *c, int id, int app_status, int protocol);
 static void fp_usage(void);
 
@@ -578,7 +580,7 @@ fp_connection(fp_conn_t *c)
             break;
         }
 
-        c->stdin_done = c->aborted = c->finished = 0;
+        c->stdin_done = c->aborted = c->answered = c->finished = 0;
         c->body_len = c->out_len = 0;
 
         (void) fp_php_request(c);
@@ -947,14 +949,43 @@ fp_flush(fp_conn_t *c)
 }
 
 
-/* the rest of STDOUT, its end and the request's: one write */
+/*
+ * The rest of STDOUT and its end: the response (fastcgi_finish_request(),
+ * then the runner answers the client and keeps the worker busy until
+ * END_REQUEST, when the script ends).
+ */
+
+int
+fp_answer(fp_conn_t *c)
+{
+    int            n;
+    unsigned char  h[8], pad[8], end[8];
+    struct iovec   iov[4];
+
+    if (c->answered || c->finished) {
+        return 0;
+    }
+
+    c->answered = 1;
+
+    if (c->broken) {
+        return -1;
+    }
+
+    n = fp_stdout_end(c, iov, h, pad, end);
+
+    return fp_send(c, iov, n);
+}
+
+
+/* the rest of STDOUT, its end unless sent, and the request's: one write */
 
 int
 fp_finish(fp_conn_t *c, int status)
 {
     int            n;
-    unsigned char  h[8], pad[8], end[8 + 8 + 8];
-    struct iovec   iov[4];
+    unsigned char  h[8], pad[8], end[8], req[16];
+    struct iovec   iov[5];
 
     if (c->finished) {
         return 0;
@@ -966,8 +997,34 @@ fp_finish(fp_conn_t *c, int status)
         return -1;
     }
 
+    n = c->answered ? 0 : fp_stdout_end(c, iov, h, pad, end);
+    c->answered = 1;
+
+    memset(req, 0, sizeof(req));
+    fp_header(req, FCGI_END_REQUEST, c->id, 8);
+    req[8] = (status >> 24) & 0xff;
+    req[9] = (status >> 16) & 0xff;
+    req[10] = (status >> 8) & 0xff;
+    req[11] = status & 0xff;
+    req[12] = FCGI_REQUEST_COMPLETE;
+
+    iov[n].iov_base = req;
+    iov[n++].iov_len = sizeof(req);
+
+    return fp_send(c, iov, n);
+}
+
+
+/* iov[0..n-1]: what STDOUT holds, then its end; returns n */
+
+static int
+fp_stdout_end(fp_conn_t *c, struct iovec *iov, unsigned char *h,
+    unsigned char *pad, unsigned char *end)
+{
+    int  n;
+
     n = 0;
-    memset(pad, 0, sizeof(pad));
+    memset(pad, 0, 8);
 
     if (c->out_len) {
         fp_header(h, FCGI_STDOUT, c->id, c->out_len);
@@ -980,19 +1037,11 @@ fp_finish(fp_conn_t *c, int status)
         c->out_len = 0;
     }
 
-    memset(end, 0, sizeof(end));
     fp_header(end, FCGI_STDOUT, c->id, 0);
-    fp_header(end + 8, FCGI_END_REQUEST, c->id, 8);
-    end[16] = (status >> 24) & 0xff;
-    end[17] = (status >> 16) & 0xff;
-    end[18] = (status >> 8) & 0xff;
-    end[19] = status & 0xff;
-    end[20] = FCGI_REQUEST_COMPLETE;
-
     iov[n].iov_base = end;
-    iov[n++].iov_len = sizeof(end);
+    iov[n++].iov_len = 8;
 
-    return fp_send(c, iov, n);
+    return n;
 }
 
 

@@ -32,6 +32,7 @@ typedef struct {
     unsigned     stdin_done:1;      /* its empty STDIN came */
     unsigned     aborted:1;         /* ABORT_REQUEST, or the peer left */
     unsigned     broken:1;          /* a write failed: no more requests */
+    unsigned     answered:1;        /* its STDOUT ended: the response */
     unsigned     finished:1;        /* END_REQUEST sent */
 
     char        *params;            /* "name\0value\0" ... */
@@ -56,6 +57,7 @@ const char *fp_param(fp_conn_t *c, const char *name);
 size_t fp_read_body(fp_conn_t *c, char *buf, size_t size);
 int fp_write(fp_conn_t *c, const void *data, size_t len);
 int fp_flush(fp_conn_t *c);
+int fp_answer(fp_conn_t *c);
 int fp_finish(fp_conn_t *c, int status);
 
 /* faas-php-sapi.c */
