@@ -71,12 +71,21 @@ sub wait_sock {
 $t->function('hello', "exec = $B/functions/hello/hello\n"
                       . "max_instances = 4\nmin_instances = 4\n"
                       . "max_requests = 0\n");
+# the same without isolation: what the default isolation costs warm
+$t->function('hello-none', "exec = $B/functions/hello/hello\n"
+                           . "max_instances = 4\nmin_instances = 4\n"
+                           . "max_requests = 0\nisolation = none\n");
 # 1000 clients at once: the queue admits them all, so any error counts
 $t->function('hello-q', "exec = $B/functions/hello/hello\n"
                         . "max_instances = 4\nmax_requests = 0\nqueue = 1024\n");
 $t->function('hello-php', "exec = php-cgi\nscript = index.php\n"
                           . "max_instances = 4\nmin_instances = 4\n"
                           . "max_requests = 0\nmemory = 512M\n",
+             'index.php' => "<?php\necho \"Hello, world\\n\";\n");
+# the same script on the PHP runtime: workers forked from its zygote
+$t->function('hello-rt', "runtime = php\nscript = index.php\n"
+                         . "max_instances = 4\nmin_instances = 4\n"
+                         . "max_requests = 0\nmemory = 512M\n",
              'index.php' => "<?php\necho \"Hello, world\\n\";\n");
 # asynchronous: accepted (the store), then run by a C worker; and a CGI
 # that notes when it starts, for the time from 202 to start
@@ -314,10 +323,14 @@ my @rows = (
     [ 'ceiling', 'nginx return 200', '/return', $conns, undef ],
     [ 'c', 'faas_pass -> runner -> C worker', '/faas/hello', $conns,
       'c-spawn' ],
+    [ 'c-none', '... the same, isolation = none',
+      '/faas/hello-none', $conns, 'c' ],
     [ 'c-runner', 'fastcgi_pass -> runner -> C worker', '/runner/hello',
       $conns, 'c-spawn' ],
     [ 'c-spawn', 'fastcgi_pass keepalive -> spawn-fcgi C app, 64 children',
       '/spawn-fcgi/hello', $conns, undef ],
+    [ 'php-rt', 'faas_pass -> runner -> runtime = php, 4 workers',
+      '/faas/hello-rt', $conns, 'php-fpm' ],
     [ 'php', 'faas_pass -> runner -> php-cgi, 4 workers', '/faas/hello-php',
       $conns, 'php-fpm' ],
     [ 'php-fpm', 'fastcgi_pass -> php-fpm static, 4 children',
