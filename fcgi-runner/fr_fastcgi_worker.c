@@ -420,9 +420,9 @@ fr_fastcgi_handler(fr_io_t *io, uint32_t events)
     }
 
     if (w->stdout_ended && w->req && io->fd != -1
-        && w->state == FR_WORKER_BUSY)
+        && w->state == FR_WORKER_BUSY && w->parser.hlen == 0)
     {
-        /* no END_REQUEST behind the end of STDOUT */
+        /* no END_REQUEST behind the end of STDOUT, not even begun */
         fr_fastcgi_responded(w);
     }
 
@@ -505,6 +505,8 @@ fr_fastcgi_record(fr_worker_t *w, fr_fcgi_event_e ev)
         if (p->type == FR_FCGI_STDOUT && p->length == 0 && w->ends_early
             && w->state == FR_WORKER_BUSY)
         {
+            /* an answer: never sent again to another worker */
+            w->responded = 1;
             w->stdout_ended = 1;
             return;
         }
@@ -580,7 +582,10 @@ fr_fastcgi_responded(fr_worker_t *w)
 
     w->stdout_ended = 0;
 
-    if (r->after_response || !r->stdin_done || w->out.len) {
+    if (r->conn == NULL || r->after_response || !r->stdin_done
+        || w->out.len)
+    {
+        /* its client left, or its body is not all with the worker */
         return;
     }
 

@@ -392,17 +392,18 @@ fr_meter_stop(fr_worker_t *w, fr_req_t *r)
 /*
  * The response went with what was measured so far; what the invocation
  * does after it (fastcgi_finish_request()) is measured from now, as a
- * run of its own: not cold, nothing queued, no orphans (their CPU went
- * with the response's measurements or goes with the next invocation).
+ * run of its own: not cold (meter_log says so; the status still counts
+ * the invocation's cold start and whole duration), nothing queued, no
+ * orphans (their CPU went with the response's or goes with the next).
  */
 
 void
 fr_meter_restart(fr_worker_t *w, fr_req_t *r)
 {
+    r->responded_us = r->duration_us > 0 ? r->duration_us : 0;
     r->t_assigned = fr_current_usec;
     r->queue_us = 0;
     r->init_us = 0;
-    r->cold = 0;
     r->duration_us = -1;
     r->cpu_us = -1;
     r->max_memory_kb = -1;
@@ -553,7 +554,8 @@ fr_meter_record(fr_req_t *r, u_char *start)
     if (r->t_assigned) {
         p = fr_meter_num(p, e, FAAS_METER_DURATION, r->duration_us);
         p = fr_meter_num(p, e, FAAS_METER_INIT, r->init_us);
-        p = fr_meter_num(p, e, FAAS_METER_COLD, r->cold);
+        p = fr_meter_num(p, e, FAAS_METER_COLD,
+                         r->after_response ? 0 : r->cold);
         p = fr_meter_num(p, e, FAAS_METER_CPU, r->cpu_us);
         p = fr_meter_num(p, e, FAAS_METER_MAX_MEMORY, r->max_memory_kb);
         p = fr_meter_num(p, e, FAAS_METER_WORKER, r->worker_pid);

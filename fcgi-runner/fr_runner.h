@@ -143,6 +143,7 @@ struct fr_req_s {
     int64_t                queue_us;
     int64_t                init_us;
     int64_t                duration_us;
+    int64_t                responded_us;    /* after_response: until it */
     int64_t                cpu_us;
     int64_t                max_memory_kb;
     pid_t                  worker_pid;

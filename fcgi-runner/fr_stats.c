@@ -85,6 +85,9 @@ fr_status_count(fr_req_t *r)
     d = r->duration_us >= 0 ? (uint64_t) r->duration_us
                             : fr_current_usec - r->t_assigned;
 
+    /* measured again from its response (fr_meter_restart): the whole */
+    d += (uint64_t) r->responded_us;
+
     for (i = 0; i < FR_DURATION_BUCKETS && d > fr_bucket_us[i]; i++) {
         /* void */
     }
