@@ -200,6 +200,10 @@ chmod 0600, $secret;
 $t->function('thief', "runtime = php\nscript = t.php\n",
              't.php' => "<?php\necho \@file_get_contents('$secret')"
                  . " === false ? 'denied' : 'read', \"\\n\";\n");
+# its script found once a second: removed, then a FIFO in its place
+my $gdir = $t->function('gone', "runtime = php\nscript = g.php\n"
+                                . "timeout = 30s\n",
+                        'g.php' => "<?php\necho \"here\\n\";\n");
 # forks and execs, leaving a process behind; exhausts its memory; never
 # returns
 $t->function('hostile', "runtime = php\nscript = h.php\ntimeout = 2s\n"
@@ -587,6 +591,31 @@ is($r->{status}, 504, 'a loop past its timeout: 504');
 $r = $t->http_get('/fn/hostile/?sleep', timeout => 20);
 is($r->{status}, 504, 'a sleep past its timeout: 504');
 is($t->http_get('/fn/hostile/')->{body}, "fine\n", '... then served again');
+
+# faas-php looks at its script (as the worker's user, a file) once a
+# second, not at every request: a script removed is a 404 within about
+# that, and a FIFO put in its place is a 404 too, never a worker held
+# until its timeout (30 s)
+is($t->http_get('/fn/gone/')->{body}, "here\n", 'a script served');
+unlink "$gdir/g.php" or die "$gdir/g.php: $!";
+my ($gone, $gone_t) = (0, time);
+FaasTest::wait_for(sub {
+    $gone = $t->http_get('/fn/gone/', timeout => 40)->{status};
+    $gone == 404;
+}, 10);
+is($gone, 404, '... removed: 404, "File not found."');
+cmp_ok(time - $gone_t, '<', 5, '... within seconds, not at a reload');
+POSIX::mkfifo("$gdir/g.php", 0644) or die "mkfifo: $!";
+$gone_t = time;
+$r = $t->http_get('/fn/gone/', timeout => 40);
+is($r->{status}, 404, 'a FIFO for a script: 404');
+cmp_ok(time - $gone_t, '<', 10, '... at once, not when its timeout ends');
+unlink "$gdir/g.php";
+FaasTest::write_file("$gdir/g.php", "<?php\necho \"back\\n\";\n");
+chmod 0644, "$gdir/g.php";
+ok(FaasTest::wait_for(sub {
+    ($t->http_get('/fn/gone/')->{body} // '') eq "back\n" }, 10),
+   '... and a file again: served');
 
 # --- work after fastcgi_finish_request() ------------------------------
 
