@@ -31,6 +31,7 @@
 #include "fr_meter.h"
 #include "fr_pool.h"
 #include "fr_proto.h"
+#include "fr_runtime.h"
 #include "fr_spawn.h"
 #include "fr_stderr.h"
 #include "fr_tenant.h"
@@ -212,7 +213,9 @@ fr_func_maintain(fr_func_t *f)
         return;
     }
 
-    while (f->nworkers < f->conf.min_instances && fr_func_can_spawn(f)) {
+    while (f->nworkers < f->conf.min_instances && fr_func_can_spawn(f)
+           && !fr_runtime_awaited(f))
+    {
         if (fr_worker_spawn(f, NULL) == NULL) {
             break;
         }
@@ -287,7 +290,7 @@ fr_func_dispatch(fr_func_t *f)
             return;
         }
 
-        if (!fr_func_can_spawn(f)) {
+        if (!fr_func_can_spawn(f) || fr_runtime_awaited(f)) {
             break;
         }
 

@@ -25,10 +25,12 @@
  * (fr_proto.c, with the same messages and checks): its workers start
  * with the application loaded. The zygote is the runner's child, its
  * workers too (CLONE_PARENT): reaped, metered, killed as every worker.
- * Until it says it is ready (the runner does not wait for it), the
- * function's workers start cold; one that cannot import the
- * application, starts threads while importing it, or takes longer than
- * the function's timeout is not tried again until the function changes.
+ * Until it says it is ready, the function's workers wait for it (a
+ * cold one would pay the same start, and its pages would be its own):
+ * the requests that came meanwhile are queued (fr_runtime_awaited). One
+ * that cannot import the application, starts threads while importing
+ * it, or takes longer than the function's timeout is not tried again
+ * until the function changes, and its workers start cold.
  */
 
 #include <errno.h>
@@ -84,6 +86,7 @@ static void fr_runtime_late(fr_timer_t *t);
 static void fr_runtime_check(fr_timer_t *t);
 static void fr_runtime_failed(fr_proto_t *p, const char *why);
 static void fr_runtime_free_args(char **args);
+static void fr_runtime_wake(fr_proto_t *z);
 
 
 static char  *fr_runtime_python;    /* the driver's source */
@@ -571,6 +574,47 @@ fr_runtime_proto(fr_func_t *f)
 }
 
 
+/*
+ * A zygote of f is on its way (started here if f may have one): its
+ * workers wait for it, rather than each start PHP or import the app.
+ */
+
+int
+fr_runtime_awaited(fr_func_t *f)
+{
+    fr_proto_t  *z;
+
+    if (f->conf.runtime == NULL || f->zygote_spawning) {
+        return 0;
+    }
+
+    z = f->zygote;
+
+    if (z == NULL || z->pid == 0 || z->generation != f->generation) {
+        (void) fr_runtime_proto(f);
+        z = f->zygote;
+    }
+
+    return z != NULL && z->pid != 0 && !z->ready
+           && z->generation == f->generation;
+}
+
+
+/* its function's queue and min_instances, looked at again (fr_pool.c) */
+
+static void
+fr_runtime_wake(fr_proto_t *z)
+{
+    fr_func_t  *f;
+
+    f = z->func;
+
+    if (f && f->zygote == z && f->timer.handler) {
+        fr_timer_add(&f->timer, 0);
+    }
+}
+
+
 static void
 fr_runtime_start(fr_func_t *f)
 {
@@ -694,6 +738,8 @@ fr_runtime_ready(fr_io_t *io, uint32_t events)
 
     fr_log(FR_LOG_INFO, 0, "zygote %d of \"%s\" ready: its workers fork "
            "from it", (int) z->pid, z->name);
+
+    fr_runtime_wake(z);
 }
 
 
@@ -757,6 +803,7 @@ fr_runtime_failed(fr_proto_t *z, const char *why)
 
     if (z->func && z->func->zygote == z) {
         z->func->zygote_failed = z->generation + 1;
+        fr_runtime_wake(z);
     }
 
     fr_proto_retire(z);

@@ -176,6 +176,10 @@ $t->function('alone', "runtime = php\n",
 $t->function('front', "runtime = php\nscript = who.php\nidle_timeout = 1s\n"
                       . "max_instances = 2\ntimeout = 7s\nmemory = 256M\n",
              'who.php' => $who);
+# kept warm from the start: its workers wait for its zygote, none
+# starts PHP itself
+$t->function('warm', "runtime = php\nscript = who.php\nmin_instances = 3\n"
+                     . "max_instances = 3\n", 'who.php' => $who);
 # under no isolation: its zygote is the runner's own child
 $t->function('plain', "runtime = php\nscript = who.php\nidle_timeout = 1s\n"
                       . "isolation = none\n", 'who.php' => $who);
@@ -542,6 +546,28 @@ is($r->{status}, 200, 'served after its zygote was killed');
 ok($t->wait_log(qr/zygote (?!$zygote)\d+ of "front" ready/, 30),
    'a new zygote is made');
 ok(kill(0, $t->runner_pid), 'the runner is up');
+
+# min_instances at load: forks of the zygote, not three PHP starts (a
+# cold faas-php worker has some 8 MiB of its own, a fork under 1)
+sub private_kb {
+    my $s = FaasTest::read_file("/proc/$_[0]/smaps_rollup") // return -1;
+    my $kb = 0;
+    $kb += $1 while $s =~ /^Private_(?:Clean|Dirty):\s+(\d+)/mg;
+    return $kb;
+}
+ok($t->wait_log(qr/zygote (\d+) of "warm" ready/, 30), 'warm: its zygote');
+my ($wz) = $t->runner_log =~ /zygote (\d+) of "warm" ready/;
+my @ww;
+ok(FaasTest::wait_for(sub {
+    @ww = grep { $_ != $wz } $t->workers('warm');
+    @ww >= 3 }, 15), 'min_instances = 3: three workers at load');
+my @big = grep { private_kb($_) > 4096 } @ww;
+ok(!@big, '... each a fork of the zygote (private pages: '
+   . join(', ', map { private_kb($_) . ' kB' } @ww) . ')');
+is(() = $t->runner_log =~ /zygote \d+ of "warm" started/g, 1,
+   '... one zygote started');
+($r, $j) = get_json('/fn/warm/');
+ok($r->{status} == 200 && $j->{cached} >= 1, '... and they serve');
 
 # workers forked from the zygote compile and cache at once: their
 # OPcache lock is the zygote's, each its own holder

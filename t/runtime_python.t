@@ -436,20 +436,19 @@ is($r->{body}, "slow ok\n", 'slow: served a third time, cold');
 $n = () = $t->runner_log =~ /zygote \d+ of "slow" started/g;
 is($n, 1, 'a zygote that held up the runner is not made again');
 
+# (the runner asks for a worker as soon as a zygote is ready: one that
+# dies with the runner's first fork is not made again; one that dies
+# at its own spare's fork, before it was asked, is: five in all at most)
 my ($dier, $asked) = (0, 0);
 my $made = sub { scalar(() = $t->runner_log =~ /zygote \d+ of "dier" started/g) };
-while ($asked < 40 && $made->() < 5) {
+for (1 .. 15) {
     $asked++;
     $dier++ if ($t->http_get('/fn/dier/')->{body} // '') eq "dier ok\n";
-    sleep 0.2;
-}
-for (1 .. 5) {
-    $asked++;
-    $dier++ if ($t->http_get('/fn/dier/')->{body} // '') eq "dier ok\n";
-    sleep 0.2;
+    sleep 0.1;
 }
 is($dier, $asked, "a zygote that keeps dying: every request served ($asked)");
-is($made->(), 5, 'and it is made again 4 times, no more');
+ok($made->() >= 1 && $made->() <= 5,
+   'and it is made again no more than 4 times (' . $made->() . ' in all)');
 
 $r = $t->http_get('/fn/hang/?hang');
 is($r->{status}, 504, 'an app that never answers: 504 at its timeout');
