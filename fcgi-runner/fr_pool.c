@@ -257,8 +257,11 @@ fr_func_enqueue(fr_func_t *f, fr_req_t *r)
 
     fr_func_dispatch(f);
 
+    /* the workers on their way count as starting: a zygote's too */
     if (r->state == FR_REQ_QUEUED
-        && f->nqueued > f->conf.queue + f->nstarting)
+        && f->nqueued > f->conf.queue + f->nstarting
+                        + (fr_runtime_awaited(f)
+                           ? f->conf.max_instances - f->nworkers : 0))
     {
         fr_log(FR_LOG_WARN, 0, "function \"%s\": queue of %d is full",
                f->name, f->conf.queue);

@@ -701,6 +701,14 @@ fr_proto_reaped(pid_t pid, int status)
                    "%d): its function's next worker starts a new one",
                    (int) pid, p->name, status);
             p->pid = 0;
+
+            /* a zygote awaited: its function's workers start otherwise */
+            if (p->zygote && !p->ready && p->func && p->func->zygote == p
+                && p->func->timer.handler)
+            {
+                fr_timer_add(&p->func->timer, 0);
+            }
+
             fr_proto_retire(p);
             return 1;
         }

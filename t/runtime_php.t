@@ -180,6 +180,9 @@ $t->function('front', "runtime = php\nscript = who.php\nidle_timeout = 1s\n"
 # starts PHP itself
 $t->function('warm', "runtime = php\nscript = who.php\nmin_instances = 3\n"
                      . "max_instances = 3\n", 'who.php' => $who);
+# no queue: the first request waits for the zygote as for a worker
+$t->function('noqueue', "runtime = php\nscript = who.php\nqueue = 0\n"
+                        . "max_instances = 1\n", 'who.php' => $who);
 # under no isolation: its zygote is the runner's own child
 $t->function('plain', "runtime = php\nscript = who.php\nidle_timeout = 1s\n"
                       . "isolation = none\n", 'who.php' => $who);
@@ -568,6 +571,10 @@ is(() = $t->runner_log =~ /zygote \d+ of "warm" started/g, 1,
    '... one zygote started');
 ($r, $j) = get_json('/fn/warm/');
 ok($r->{status} == 200 && $j->{cached} >= 1, '... and they serve');
+
+($r, $j) = get_json('/fn/noqueue/');
+is($r->{status}, 200, 'queue = 0: the first request waits for the zygote '
+   . 'starting, as for a worker starting (not a 503)');
 
 # workers forked from the zygote compile and cache at once: their
 # OPcache lock is the zygote's, each its own holder
