@@ -559,7 +559,6 @@ fr_runtime_proto(fr_func_t *f)
     if (z == NULL && f->zygote_failed != f->generation + 1
         && f->zygote_starts < FR_RUNTIME_STARTS)
     {
-        f->zygote_starts++;
         fr_runtime_start(f);
         return NULL;
     }
@@ -661,6 +660,9 @@ fr_runtime_start(fr_func_t *f)
 
     /* a failed exec ends it: its socket says so */
     close(exec_fd);
+
+    /* one more import (what went wrong before the spawn cost none) */
+    f->zygote_starts++;
 
     z->pid = pid;
     z->io.fd = z->fd;
