@@ -428,6 +428,14 @@ fr_meter_add(fr_meter_report_t *rep, fr_meter_entry_t *e)
         g->billed_ms += e->billed;
         g->cpu_ms += e->cpu;
         g->gb_seconds += e->memsize / (1024.0 * 1024.0) * e->billed / 1000.0;
+
+        /* its client was answered: a fault after is counted apart */
+        if (e->outcome == NULL || e->olen != 2
+            || memcmp(e->outcome, "ok", 2) != 0)
+        {
+            g->after_faults++;
+        }
+
         return;
     }
 
@@ -544,6 +552,7 @@ fr_meter_collect(fr_meter_report_t *rep, double price_gbs, double price_mreq,
         total->billed_ms += g->billed_ms;
         total->cpu_ms += g->cpu_ms;
         total->gb_seconds += g->gb_seconds;
+        total->after_faults += g->after_faults;
         for (w = 0; w < FR_OUTCOME_MAX; w++) {
             total->outcomes[w] += g->outcomes[w];
         }
@@ -617,7 +626,8 @@ fr_meter_csv(fr_meter_group_t **all, size_t n, const char *what)
         printf(",%s", fr_outcome_name(o));
     }
 
-    printf(",duration_s,billed_s,cpu_s,gb_seconds,cost\n");
+    printf(",duration_s,billed_s,cpu_s,gb_seconds,cost,"
+           "after_response_faults\n");
 
     for (i = 0; i <= n; i++) {
         g = all[i];
@@ -628,9 +638,9 @@ fr_meter_csv(fr_meter_group_t **all, size_t n, const char *what)
             printf(",%llu", (unsigned long long) g->outcomes[o]);
         }
 
-        printf(",%.3f,%.3f,%.3f,%.6f,%.6f\n", g->duration_ms / 1000,
+        printf(",%.3f,%.3f,%.3f,%.6f,%.6f,%llu\n", g->duration_ms / 1000,
                g->billed_ms / 1000, g->cpu_ms / 1000, g->gb_seconds,
-               g->cost);
+               g->cost, (unsigned long long) g->after_faults);
     }
 }
 
@@ -668,9 +678,11 @@ fr_meter_json(fr_meter_report_t *rep, fr_meter_group_t **all, size_t n,
                    (unsigned long long) g->outcomes[w]);
         }
         printf("},\"duration_s\":%.3f,\"billed_s\":%.3f,\"cpu_s\":%.3f,"
-               "\"gb_seconds\":%.6f,\"cost\":%.6f}",
+               "\"gb_seconds\":%.6f,\"cost\":%.6f,"
+               "\"after_response_faults\":%llu}",
                g->duration_ms / 1000, g->billed_ms / 1000,
-               g->cpu_ms / 1000, g->gb_seconds, g->cost);
+               g->cpu_ms / 1000, g->gb_seconds, g->cost,
+               (unsigned long long) g->after_faults);
     }
 
     printf("}\n");
@@ -681,7 +693,7 @@ static void
 fr_meter_table(fr_meter_report_t *rep, fr_meter_group_t **all, size_t n,
     const char *what)
 {
-    int                o;
+    int                o, faults;
     size_t             i, w;
     fr_meter_group_t  *g;
 
@@ -714,6 +726,19 @@ fr_meter_table(fr_meter_report_t *rep, fr_meter_group_t **all, size_t n,
         printf(" %10.3f s %10.3f s %9.3f s %12.3f %12.6f\n",
                g->duration_ms / 1000, g->billed_ms / 1000, g->cpu_ms / 1000,
                g->gb_seconds, g->cost);
+    }
+
+    /* the work after a response (fastcgi_finish_request()) that timed
+     * out or crashed: its client had its answer, the outcome columns
+     * count that */
+    faults = 0;
+
+    for (i = 0; i < n; i++) {
+        if (all[i]->after_faults) {
+            printf("%s%s: %llu fault(s) after the response (meter_log's "
+                   "trigger=after_response)\n", faults++ ? "" : "\n",
+                   all[i]->name, (unsigned long long) all[i]->after_faults);
+        }
     }
 
     if (rep->skipped) {

@@ -27,6 +27,7 @@ struct fr_meter_group_s {
     uint64_t               invocations;
     uint64_t               cold;
     uint64_t               outcomes[FR_OUTCOME_MAX];
+    uint64_t               after_faults;    /* after_response, not ok */
     double                 duration_ms;
     double                 billed_ms;
     double                 cpu_ms;

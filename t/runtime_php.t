@@ -726,6 +726,21 @@ ok(FaasTest::wait_for(sub {
    '... metered in meter_log as a timeout')
     or diag(FaasTest::read_file($rmeter) // 'no meter_log');
 is($t->http_get('/fn/finisher/')->{body}, "fine\n", '... then served again');
+# the report counts the fault apart: its client had an answer
+$rep = eval { JSON::PP::decode_json(
+           scalar `$bin meter --format json $mlog $rmeter`) };
+my %faults = map { ($_->{name} => $_->{after_response_faults}) }
+             @{ $rep->{groups} // [] };
+is($faults{finisher}, 1, 'fcgi-runner meter: the timeout after the response '
+   . 'is an after_response fault')
+    or diag(explain($rep));
+is($faults{after}, 0, '... none for the work after a response that ended ok');
+my ($csv_head, @csv) = split /\n/, scalar `$bin meter --format csv $rmeter`;
+my ($csv_fin) = grep { /^finisher,/ } @csv;
+like($csv_head, qr/,after_response_faults$/, '... the CSV\'s last column');
+like($csv_fin // '', qr/,1$/, '... 1 for the function');
+like(scalar `$bin meter $rmeter`,
+     qr/^finisher: 1 fault\(s\) after the response/m, '... and the table says it');
 
 # --- faas-php on its own: records a runner would never send -------------
 
