@@ -585,7 +585,7 @@ fr_meter_log(int fd, const char *path, const char *function,
     size_t len)
 {
     int            n;
-    char           line[1024], ts[40], v[12][24];
+    char           line[1024], ts[40], v[12][FR_NAME_MAX + 8];
     size_t         nlen, vlen, i, k;
     time_t         now;
     struct tm      tm;

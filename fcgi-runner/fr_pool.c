@@ -46,6 +46,7 @@ static void fr_func_stop_idle(fr_func_t *f);
 static void fr_func_throttle_handler(fr_timer_t *t);
 static void fr_func_maintain(fr_func_t *f);
 static int fr_func_can_spawn(fr_func_t *f);
+static int fr_func_zygote_room(fr_func_t *f);
 static int fr_evict_idle(fr_func_t *f, fr_tenant_t *t);
 static void fr_req_timeout(fr_timer_t *t);
 static fr_worker_t *fr_worker_spawn(fr_func_t *f, fr_req_t *r);
@@ -243,6 +244,49 @@ fr_func_throttle_handler(fr_timer_t *t)
 
 
 
+/*
+ * The workers a zygote on its way will give, as many as could start now
+ * (its function's, tenant's and the host's limits), for the queue's
+ * bound: a look, which starts nothing.
+ */
+
+static int
+fr_func_zygote_room(fr_func_t *f)
+{
+    int64_t       room, n;
+    fr_proto_t   *z;
+    fr_tenant_t  *t;
+
+    z = f->zygote;
+
+    if (z == NULL || z->ready || z->pid == 0 || z->generation != f->generation
+        || fr_current_msec < f->throttled_until)
+    {
+        return 0;
+    }
+
+    room = f->conf.max_instances - f->nworkers;
+    t = f->owner;
+
+    if (t && t->max_instances) {
+        n = (int64_t) t->max_instances - t->nworkers;
+        room = (n < room) ? n : room;
+    }
+
+    if (t && t->max_memory && f->conf.memory > 0) {
+        n = (t->max_memory - t->memory) / f->conf.memory;
+        room = (n < room) ? n : room;
+    }
+
+    if (fr_runner.conf.max_workers) {
+        n = (int64_t) fr_runner.conf.max_workers - fr_runner.nworkers;
+        room = (n < room) ? n : room;
+    }
+
+    return room > 0 ? (int) room : 0;
+}
+
+
 void
 fr_func_enqueue(fr_func_t *f, fr_req_t *r)
 {
@@ -259,9 +303,7 @@ fr_func_enqueue(fr_func_t *f, fr_req_t *r)
 
     /* the workers on their way count as starting: a zygote's too */
     if (r->state == FR_REQ_QUEUED
-        && f->nqueued > f->conf.queue + f->nstarting
-                        + (fr_runtime_awaited(f)
-                           ? f->conf.max_instances - f->nworkers : 0))
+        && f->nqueued > f->conf.queue + f->nstarting + fr_func_zygote_room(f))
     {
         fr_log(FR_LOG_WARN, 0, "function \"%s\": queue of %d is full",
                f->name, f->conf.queue);

@@ -308,6 +308,7 @@ struct fr_func_s {
     unsigned               zygote_failed;   /* in generation - 1 */
     unsigned               zygote_generation;   /* of zygote_starts */
     unsigned               zygote_starts;
+    uint64_t               zygote_tried;    /* fr_current_msec + 1 */
     unsigned               zygote_spawning:1;
     unsigned               exec_by_fd:1;    /* a runtime's own program */
     unsigned               ends_early:1;    /* its workers': runtime = php */

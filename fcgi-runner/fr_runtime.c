@@ -556,9 +556,14 @@ fr_runtime_proto(fr_func_t *f)
     }
 
     /* one that dies is replaced, not forever: each costs an import */
+    /* (once a tick: a start that failed before its spawn is not tried
+     * again by the same dispatch) */
     if (z == NULL && f->zygote_failed != f->generation + 1
-        && f->zygote_starts < FR_RUNTIME_STARTS)
+        && f->zygote_starts < FR_RUNTIME_STARTS
+        && f->zygote_tried != fr_current_msec + 1)
     {
+        f->zygote_tried = fr_current_msec + 1;
+        f->zygote_starts++;
         fr_runtime_start(f);
         return NULL;
     }
@@ -660,9 +665,6 @@ fr_runtime_start(fr_func_t *f)
 
     /* a failed exec ends it: its socket says so */
     close(exec_fd);
-
-    /* one more import (what went wrong before the spawn cost none) */
-    f->zygote_starts++;
 
     z->pid = pid;
     z->io.fd = z->fd;

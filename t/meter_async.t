@@ -19,7 +19,10 @@ use JSON::PP;
 my $t = FaasTest->new;
 my $p = $t->prefix;
 
-my $dir = $t->function('job', "exec = ./run.sh\nmode = cgi\nmemory = 128M\n",
+# a tenant's name as long as one may be: meter_log writes it whole
+my $tenant = 'a-tenant-whose-name-is-' . ('x' x 41);
+my $dir = $t->function('job', "exec = ./run.sh\nmode = cgi\nmemory = 128M\n"
+                              . "tenant = $tenant\n",
                        'run.sh' => <<'EOF');
 #!/bin/sh
 cat >/dev/null
@@ -59,6 +62,10 @@ ok(FaasTest::wait_for(sub {
                FaasTest::read_file($meter_log);
        @l >= 2;
    }, 10), 'both runs in meter_log');
+is(scalar(grep { /trigger=async/ && / tenant=\Q$tenant\E / }
+          split /\n/, FaasTest::read_file($meter_log)), 2,
+   '... each with its tenant\'s name whole (64 characters)')
+    or diag(FaasTest::read_file($meter_log));
 
 my $r = $t->http_post('/fn/job', 'sync');
 is($r->{status}, 200, 'a synchronous call: 200');

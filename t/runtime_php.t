@@ -183,6 +183,10 @@ $t->function('warm', "runtime = php\nscript = who.php\nmin_instances = 3\n"
 # no queue: the first request waits for the zygote as for a worker
 $t->function('noqueue', "runtime = php\nscript = who.php\nqueue = 0\n"
                         . "max_instances = 1\n", 'who.php' => $who);
+# no queue, and a tenant allowed one worker: what waits for the zygote
+# is what one worker may take
+$t->function('tq', "runtime = php\nscript = who.php\nqueue = 0\n"
+                   . "tenant = tq\n", 'who.php' => $who);
 # under no isolation: its zygote is the runner's own child
 $t->function('plain', "runtime = php\nscript = who.php\nidle_timeout = 1s\n"
                       . "isolation = none\n", 'who.php' => $who);
@@ -312,7 +316,7 @@ ok($t->start_php_fpm, 'php-fpm is up')
 
 my $rmeter = "$p/logs/runner-meter.log";
 $t->start_runner(conf => "prototype_idle_timeout = 30s\nlimit_isolation = none\n"
-                         . "meter_log = $rmeter\n");
+                         . "meter_log = $rmeter\ntenant.tq.max_instances = 1\n");
 
 my $sock = $t->socket_path;
 my $faas_port = $t->port;
@@ -575,6 +579,30 @@ ok($r->{status} == 200 && $j->{cached} >= 1, '... and they serve');
 ($r, $j) = get_json('/fn/noqueue/');
 is($r->{status}, 200, 'queue = 0: the first request waits for the zygote '
    . 'starting, as for a worker starting (not a 503)');
+
+{
+    my @kids;
+    for (1 .. 4) {
+        pipe(my $rd, my $wr) or die "pipe: $!";
+        my $pid = fork // die "fork: $!";
+        if ($pid == 0) {
+            close $rd;
+            my $x = eval { $t->http_get('/fn/tq/', timeout => 30) };
+            print $wr ($x ? $x->{status} : 0), "\n";
+            close $wr;
+            POSIX::_exit(0);
+        }
+        close $wr;
+        push @kids, [$pid, $rd];
+    }
+    my @st = map { my $rd = $_->[1]; my $s = <$rd> // 0; waitpid($_->[0], 0);
+                   chomp $s; $s } @kids;
+    my $n503 = grep { $_ == 503 } @st;
+    ok(!grep({ $_ != 200 && $_ != 503 } @st) && $n503 >= 1
+       && grep({ $_ == 200 } @st) >= 1,
+       'queue = 0, its tenant allowed one worker, four at once while the '
+       . "zygote starts: one waits, the rest 503 (@st)");
+}
 
 # workers forked from the zygote compile and cache at once: their
 # OPcache lock is the zygote's, each its own holder
