@@ -839,7 +839,8 @@ fr_shutdown_handler(fr_timer_t *t)
 /*
  * Enough descriptors for max_connections and max_workers (a worker
  * holds up to eight: connection or pipes, stderr, exec report, /proc
- * files), not the hard limit whatever it is.
+ * files; its prototype two: its socket, its namespace's process 1's
+ * /proc stat), not the hard limit whatever it is.
  */
 
 static void
@@ -849,7 +850,7 @@ fr_rlimit_nofile(void)
     struct rlimit  rl;
 
     need = (rlim_t) fr_runner.conf.max_connections
-           + 8 * (rlim_t) fr_runner.conf.max_workers + 64;
+           + 10 * (rlim_t) fr_runner.conf.max_workers + 64;
 
     if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur >= need) {
         return;

@@ -311,7 +311,7 @@ fr_meter_start(fr_worker_t *w, fr_req_t *r)
      * not one worker's: billed to an invocation only when no other
      * worker of its prototype lived or started meanwhile, never twice.
      */
-    r->orphans_start = (w->proto && w->proto->refs == 1)
+    r->orphans_start = (r->meter && w->proto && w->proto->refs == 1)
                        ? fr_meter_orphan_ticks(w) : -1;
     r->orphans_forks = w->proto ? w->proto->forks : 0;
 
@@ -439,30 +439,21 @@ fr_meter_orphans(fr_worker_t *w, fr_req_t *r)
 }
 
 
-/* cutime + cstime of the prototype's process 1: the orphans it reaped */
+/*
+ * cutime + cstime of the prototype's process 1: the orphans it reaped
+ * (its stat held open by the prototype: not a path looked up again)
+ */
 
 static long long
 fr_meter_orphan_ticks(fr_worker_t *w)
 {
-    int        fd;
-    char       path[64];
-    long long  ticks;
-
-    if (w->proto == NULL || w->proto->init == 0) {
+    if (w->proto == NULL || w->proto->init == 0
+        || w->proto->init_stat == -1)
+    {
         return -1;
     }
 
-    snprintf(path, sizeof(path), "/proc/%d/stat", (int) w->proto->init);
-
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd == -1) {
-        return -1;
-    }
-
-    ticks = fr_meter_reaped_ticks(fd);
-    close(fd);
-
-    return ticks;
+    return fr_meter_reaped_ticks(w->proto->init_stat);
 }
 
 

@@ -53,6 +53,7 @@ static void fr_proto_fault(fr_proto_t *p, int misbehaved);
 static int fr_proto_new_child(fr_proto_t *p, pid_t pid);
 static uint64_t fr_proto_msec(void);
 static void fr_proto_idle_again(fr_proto_t *p);
+static void fr_proto_init_close(fr_proto_t *p);
 static void fr_proto_free(fr_proto_t *p);
 
 
@@ -145,6 +146,7 @@ fr_proto_new(fr_func_t *f, int *child_fd)
     (void) setsockopt(sv[1], SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(int));
 
     p->func = f;
+    p->init_stat = -1;
     p->generation = f->generation;
     p->nkept = fr_isolate_kept(f, p->kept_dev, p->kept_ino);
     p->fd = sv[0];
@@ -169,6 +171,7 @@ int
 fr_proto_started(fr_proto_t *p, pid_t pid, int exec_fd)
 {
     int      err, pidns;
+    char     path[64];
     int32_t  r[2];
 
     p->pid = (pid > 0) ? pid : 0;
@@ -206,6 +209,12 @@ fr_proto_started(fr_proto_t *p, pid_t pid, int exec_fd)
 
     p->init = r[0];
     p->func->proto = p;
+
+    if (p->init) {
+        /* held: the orphans it reaps are read at each metered request */
+        snprintf(path, sizeof(path), "/proc/%d/stat", (int) p->init);
+        p->init_stat = open(path, O_RDONLY | O_CLOEXEC);
+    }
     fr_runner.proto_starts++;
 
     fr_log(FR_LOG_INFO, 0, "prototype %d of \"%s\" started", (int) pid,
@@ -667,12 +676,23 @@ fr_proto_retire(fr_proto_t *p)
 
 
 static void
+fr_proto_init_close(fr_proto_t *p)
+{
+    if (p->init_stat != -1) {
+        close(p->init_stat);
+        p->init_stat = -1;
+    }
+}
+
+
+static void
 fr_proto_free(fr_proto_t *p)
 {
     if (p->init) {
         (void) kill(p->init, SIGKILL);
     }
 
+    fr_proto_init_close(p);
     fr_list_remove(&p->link);
 
     /* the namespace its workers were in lives no longer for them */
@@ -718,6 +738,7 @@ fr_proto_reaped(pid_t pid, int status)
                    "of the pid namespace of \"%s\" exited (status %d)",
                    p->name, status);
             p->init = 0;
+            fr_proto_init_close(p);
             fr_proto_retire(p);
             return 1;
         }

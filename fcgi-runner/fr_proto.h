@@ -17,6 +17,7 @@ struct fr_proto_s {
     unsigned               generation;  /* of the function it was made for */
     pid_t                  pid;         /* the prototype; 0: gone */
     pid_t                  init;        /* its pid namespace's 1; 0: none */
+    int                    init_stat;   /* its /proc stat, held; or -1 */
     int                    fd;          /* its socket */
     unsigned               refs;        /* live workers forked by it */
     int                    nkept;       /* folders it mounted (tmp) */

@@ -232,6 +232,11 @@ ok(FaasTest::wait_for(sub { !protos()->{live} && !proto_pids() }, 20),
    'prototype_idle_timeout after their last worker: none left')
     or diag('left: ' . join ' ', proto_pids());
 
+# what the runner held of them (their /proc files, pidfds) went with them
+my @held = grep { m{^(/proc/\d|anon_inode:\[pidfd)} }
+           map { readlink($_) // '' } glob('/proc/' . $t->runner_pid . '/fd/*');
+is("@held", '', '... and the runner holds nothing of theirs');
+
 my $before = protos()->{starts};
 look('look', 'again');
 is(protos()->{starts}, $before + 1, 'a call after: a new one');
