@@ -2,7 +2,8 @@ package BenchLib;
 
 # What bench/store.pl, bench/python.pl and bench/php.pl share: a wrk
 # run read back, wrk's times in ms, a median, a request timed, the
-# memory of a process, the end of what a bench started.
+# memory of a process, the CPU a request costs each process of a
+# setup, the end of what a bench started.
 
 use strict;
 use warnings;
@@ -11,7 +12,7 @@ use Exporter 'import';
 use POSIX ();
 use Time::HiRes ();
 our @EXPORT_OK = qw(settings wrk ms median interleaved versus timed_get
-                    pss private_kb stop_pids report);
+                    pss private_kb cpu_per_request stop_pids report);
 
 # BENCH_QUICK, BENCH_DURATION, BENCH_ROUNDS: (quick, seconds a wrk run,
 # rounds, cold samples)
@@ -21,14 +22,18 @@ sub settings {
             $ENV{BENCH_ROUNDS} // ($quick ? 1 : 3), $quick ? 7 : 21);
 }
 
-# wrk at $c connections for $secs against $url: req/s, p99 (ms), non-2xx
+# wrk at $c connections for $secs against $url: req/s, p99 (ms), non-2xx,
+# requests in all
 sub wrk {
     my ($url, $c, $secs) = @_;
-    my $out = `ulimit -n 65536 2>/dev/null; wrk -t2 -c$c -d${secs}s --latency $url 2>&1`;
+    my $threads = $c < 2 ? 1 : 2;
+    my $out = `ulimit -n 65536 2>/dev/null; wrk -t$threads -c$c -d${secs}s --latency $url 2>&1`;
     my ($rps) = $out =~ /Requests\/sec:\s+([\d.]+)/;
     my ($p99) = $out =~ /^\s+99%\s+([\d.]+\w+)/m;
     my ($non2xx) = $out =~ /Non-2xx or 3xx responses:\s+(\d+)/;
-    return { rps => $rps // 0, p99 => ms($p99), bad => $non2xx // 0 };
+    my ($n) = $out =~ /^\s*(\d+) requests in/m;
+    return { rps => $rps // 0, p99 => ms($p99), bad => $non2xx // 0,
+             n => $n // 0 };
 }
 
 sub ms {
@@ -117,6 +122,41 @@ sub private_kb {
     my $kb = 0;
     $kb += $1 while $s =~ /^Private_(?:Clean|Dirty):\s+(\d+)/mg;
     return $kb;
+}
+
+# the CPU time (ns) each of @pids has had so far, all its threads
+# (schedstat: the scheduler's own count, not the clock ticks of stat)
+sub cpu_ns {
+    my %ns;
+    for my $pid (@_) {
+        for my $f (glob "/proc/$pid/task/*/schedstat") {
+            my ($v) = (FaasTest::read_file($f) // '') =~ /^(\d+)/;
+            $ns{$pid} += $v // 0;
+        }
+    }
+    return %ns;
+}
+
+# wrk at $c connections for $secs against $url, and the CPU a request
+# cost each set of processes of %set (NAME => a sub listing its pids,
+# asked before and after): { NAME => us, total => us, wrk => wrk() }. A
+# process that starts during the run counts from 0; one that ends takes
+# its time with it, so its set is marked "gone" (and the figure is low).
+sub cpu_per_request {
+    my ($url, $c, $secs, %set) = @_;
+    my %before = map { $_ => { cpu_ns($set{$_}->()) } } keys %set;
+    my $w = wrk($url, $c, $secs);
+    my %r = (wrk => $w, total => 0);
+    for my $name (keys %set) {
+        my %after = cpu_ns($set{$name}->());
+        my $ns = 0;
+        $ns += $after{$_} - ($before{$name}{$_} // 0) for keys %after;
+        $r{gone} .= " $name" if grep { !exists $after{$_} }
+                                keys %{ $before{$name} };
+        $r{$name} = $ns / 1000 / ($w->{n} || 1);
+        $r{total} += $r{$name};
+    }
+    return \%r;
 }
 
 # $t's nginx and runner, then each of @pids by $sig (KILL after 10 s)

@@ -9,13 +9,15 @@
 #
 # BENCH_QUICK=1: one short round, for a smoke run (not a gate).
 # BENCH_DURATION, BENCH_ROUNDS, BENCH_CONNS override the defaults;
-# BENCH_ROWS=c,c-spawn measures only those rows.
+# BENCH_ROWS=c,c-spawn measures only those rows ("cpu": the CPU a
+# request, beside them).
 
 use strict;
 use warnings;
 
 use FindBin;
-use lib "$FindBin::Bin/../t/lib";
+use lib "$FindBin::Bin/../t/lib", $FindBin::Bin;
+use BenchLib qw(cpu_per_request);
 use FaasTest;
 use IO::Socket::INET;
 use POSIX qw(:sys_wait_h);
@@ -139,8 +141,9 @@ wait_sock("$p/spawn.sock");
 
 # the fair direct rows: as many children as connections, each kept by
 # nginx (fastcgi_keep_conn), so nothing waits on a parked connection
+my %direct;
 for my $n (1, 8, 32) {
-    spawn("spawn-fcgi-$n.log", 'spawn-fcgi', '-n', '-s', "$p/spawn$n.sock",
+    $direct{$n} = spawn("spawn-fcgi-$n.log", 'spawn-fcgi', '-n', '-s', "$p/spawn$n.sock",
           '-M', '0666', '-F', $n, '--', "$B/functions/hello/hello");
     wait_sock("$p/spawn$n.sock");
 }
@@ -399,6 +402,30 @@ sub async_drain {
 
 my $hwm_load = vm($t->runner_pid, 'VmHWM');
 
+# --- CPU a request ---------------------------------------------------------
+
+# where a warm request's CPU goes, faas beside the fair direct row at 1
+# and 8 connections: req/s on two cores is what the processes of a
+# request leave each other, and the CPU of each says which costs what
+sub session {
+    my ($sid) = @_;
+    return grep {
+        (FaasTest::read_file("/proc/$_/stat") // '')
+            =~ /^\d+ \(.*\) \S+ \d+ \d+ (\d+)/s && $1 == $sid
+    } map { m{/proc/(\d+)/} } glob '/proc/[0-9]*/stat';
+}
+my $nginx = sub { $t->{nginx_pid}, FaasTest::proc_children($t->{nginx_pid}) };
+my %cpu;
+for my $c (grep { !$ENV{BENCH_ROWS} || $ENV{BENCH_ROWS} =~ /\bcpu\b/ } 1, 8) {
+    $cpu{"faas $c"} = cpu_per_request("$base/faas/hello", $c, $dur,
+                                      workers => sub { $t->workers('hello') },
+                                      runner => sub { $t->runner_pid },
+                                      nginx => $nginx);
+    $cpu{"direct $c"} = cpu_per_request("$base/direct$c/hello", $c, $dur,
+                                        workers => sub { session($direct{$c}) },
+                                        nginx => $nginx);
+}
+
 # --- cold starts ---------------------------------------------------------
 
 sub one_request {
@@ -598,6 +625,18 @@ $out .= sprintf "  php-fpm ondemand, cold            %7.3f\n", $cold{fpm};
 $out .= sprintf "  spawn+wait floor, static no-op    %7.3f p50, %.3f p99\n",
                 $floor50 / 1000, $floor99 / 1000;
 
+for my $c (sort { $a <=> $b } map { /^faas (\d+)/ ? $1 : () } keys %cpu) {
+    my ($f, $d) = ($cpu{"faas $c"}, $cpu{"direct $c"});
+    $out .= sprintf "\nCPU a request, C hello warm, %d connection(s) (us): "
+                  . "faas worker %.1f + runner %.1f + nginx %.1f = %.1f; "
+                  . "direct (spawn-fcgi, keep_conn) worker %.1f + nginx %.1f "
+                  . "= %.1f: faas %.2fx%s\n", $c,
+                  @$f{qw(workers runner nginx total)},
+                  @$d{qw(workers nginx total)},
+                  $f->{total} / ($d->{total} || 1),
+                  ($f->{gone} // '') . ($d->{gone} // '')
+                  ? " (processes ended during the run: figures low)" : '';
+}
 $out .= sprintf "\nasynchronous, idle runner: 202 to the function's start "
               . "(CGI sh, default isolation) %.2f ms, median of 20\n",
               $async_start // 0;

@@ -10,6 +10,8 @@
 #   after its children went (pm.process_idle_timeout); beside them the
 #   same function with no zygote to fork from (faas-php starts PHP) and
 #   php-cgi (exec = php-cgi);
+# - the CPU a request costs each side's processes (workers, runner,
+#   nginx), the same load at 8 connections;
 # - the Pss of a worker and of a php-fpm child after the load.
 # Appends its lines to build/bench.txt.
 
@@ -19,7 +21,7 @@ use warnings;
 use FindBin;
 use lib "$FindBin::Bin/../t/lib", "$FindBin::Bin";
 use BenchLib qw(settings wrk median interleaved versus timed_get pss private_kb
-                stop_pids report);
+                cpu_per_request stop_pids report);
 use FaasTest;
 use POSIX ();
 use Time::HiRes qw(time sleep);
@@ -111,6 +113,20 @@ wrk("$base/fpm/static", 2, $dur) for 1;
 my %med = interleaved([2, 8], $rounds, $dur, faas => "$base/faas/warm/",
                       fpm => "$base/fpm/static");
 
+# --- CPU a request -------------------------------------------------------
+
+# req/s on two cores is what the processes of a request leave each other;
+# the CPU each spends a request says where it goes, steadier than req/s
+my $nginx = sub { $t->{nginx_pid}, FaasTest::proc_children($t->{nginx_pid}) };
+my %cpu = (
+    faas => cpu_per_request("$base/faas/warm/", 8, $dur,
+                            workers => sub { $t->workers('warm') },
+                            runner => sub { $t->runner_pid },
+                            nginx => $nginx),
+    fpm => cpu_per_request("$base/fpm/static", 8, $dur,
+                           workers => sub { $fpid, pool_children('static') },
+                           nginx => $nginx));
+
 # --- memory --------------------------------------------------------------
 
 # each worker's proportional set (shared pages divided among their
@@ -185,6 +201,14 @@ my $out = sprintf "\nPHP runtime: a PHP hello, runtime = php (zygote) against "
                 . "php-fpm, %d workers each; wrk -t2 -d%ds, %d round(s), "
                 . "medians\n", $workers, $dur, $rounds;
 $out .= versus(\%med, [2, 8], 'fpm', 'php-fpm static');
+$out .= sprintf "  CPU a request at 8 connections (us): faas workers %.1f + "
+              . "runner %.1f + nginx %.1f = %.1f; php-fpm master and "
+              . "children %.1f + nginx %.1f = %.1f: faas %.2fx php-fpm's%s\n",
+              @{ $cpu{faas} }{qw(workers runner nginx total)},
+              @{ $cpu{fpm} }{qw(workers nginx total)},
+              $cpu{faas}{total} / ($cpu{fpm}{total} || 1),
+              ($cpu{faas}{gone} // '') . ($cpu{fpm}{gone} // '')
+              ? " (processes ended during the run: figures low)" : '';
 $out .= sprintf "  Pss per worker after the load: faas %.1f MiB (%d workers; "
               . "their zygote %.1f MiB), php-fpm %.1f MiB (%d children): "
               . "%.2fx\n", $fpss / 1024, scalar @fw, $zpss / 1024,
