@@ -40,6 +40,7 @@ static int64_t fr_meter_hwm_kb(fr_worker_t *w);
 static void fr_meter_orphans(fr_worker_t *w, fr_req_t *r);
 static long long fr_meter_orphan_ticks(fr_worker_t *w);
 static int fr_meter_log_file(void);
+static void fr_meter_log_unset(const char *function);
 
 
 /* meter_log, open when it is set */
@@ -729,10 +730,32 @@ void
 fr_meter_log_write(const char *function, const char *trigger,
     const char *id, int status, const u_char *record, size_t len)
 {
-    if (fr_meter_log_fd != -1) {
-        fr_meter_log(fr_meter_log_fd, fr_runner.conf.meter_log, function,
-                     trigger, id, status, record, len);
+    if (fr_meter_log_fd == -1) {
+        fr_meter_log_unset(function);
+        return;
     }
+
+    fr_meter_log(fr_meter_log_fd, fr_runner.conf.meter_log, function,
+                 trigger, id, status, record, len);
+}
+
+
+/* a run no log bills: said once, the first time */
+
+static void
+fr_meter_log_unset(const char *function)
+{
+    static int  said;
+
+    if (said) {
+        return;
+    }
+
+    said = 1;
+
+    fr_log(FR_LOG_WARN, 0, "a run of \"%s\" that nginx's access log does "
+           "not meter (asynchronous, scheduled, its client gone, or after "
+           "its response) is billed nowhere: meter_log is not set", function);
 }
 
 
@@ -752,7 +775,15 @@ fr_meter_log_request(fr_req_t *r)
     size_t        i, n;
     fr_outcome_e  outcome;
 
-    if (r->func == NULL || fr_meter_log_fd == -1) {
+    if (r->func == NULL) {
+        return;
+    }
+
+    if (fr_meter_log_fd == -1) {
+        if (r->meter) {
+            fr_meter_log_unset(r->func->name);
+        }
+
         return;
     }
 

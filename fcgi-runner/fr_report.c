@@ -80,6 +80,7 @@ static void fr_meter_csv(fr_meter_group_t **all, size_t n,
     const char *what);
 static void fr_meter_json(fr_meter_report_t *rep, fr_meter_group_t **all,
     size_t n, const char *what);
+static int fr_meter_width(int o);
 static void fr_meter_table(fr_meter_report_t *rep, fr_meter_group_t **all,
     size_t n, const char *what);
 static fr_meter_group_t **fr_meter_collect(fr_meter_report_t *rep,
@@ -439,7 +440,7 @@ fr_meter_add(fr_meter_report_t *rep, fr_meter_entry_t *e)
         return;
     }
 
-    for (i = 0; e->outcome && i < FR_OUTCOME_MAX; i++) {
+    for (i = 0; e->outcome && i < FR_METER_OUTCOMES; i++) {
         if (strlen(fr_outcome_name(i)) == e->olen
             && memcmp(fr_outcome_name(i), e->outcome, e->olen) == 0)
         {
@@ -553,7 +554,7 @@ fr_meter_collect(fr_meter_report_t *rep, double price_gbs, double price_mreq,
         total->cpu_ms += g->cpu_ms;
         total->gb_seconds += g->gb_seconds;
         total->after_faults += g->after_faults;
-        for (w = 0; w < FR_OUTCOME_MAX; w++) {
+        for (w = 0; w < FR_METER_OUTCOMES; w++) {
             total->outcomes[w] += g->outcomes[w];
         }
     }
@@ -622,7 +623,7 @@ fr_meter_csv(fr_meter_group_t **all, size_t n, const char *what)
 
     printf("%s,invocations,cold", what);
 
-    for (o = 0; o < FR_OUTCOME_MAX; o++) {
+    for (o = 0; o < FR_METER_OUTCOMES; o++) {
         printf(",%s", fr_outcome_name(o));
     }
 
@@ -634,7 +635,7 @@ fr_meter_csv(fr_meter_group_t **all, size_t n, const char *what)
         printf("%s,%llu,%llu", g->name, (unsigned long long) g->invocations,
                (unsigned long long) g->cold);
 
-        for (o = 0; o < FR_OUTCOME_MAX; o++) {
+        for (o = 0; o < FR_METER_OUTCOMES; o++) {
             printf(",%llu", (unsigned long long) g->outcomes[o]);
         }
 
@@ -673,7 +674,7 @@ fr_meter_json(fr_meter_report_t *rep, fr_meter_group_t **all, size_t n,
         printf("\",\"invocations\":%llu,\"cold\":%llu,\"outcomes\":{",
                (unsigned long long) g->invocations,
                (unsigned long long) g->cold);
-        for (w = 0; w < FR_OUTCOME_MAX; w++) {
+        for (w = 0; w < FR_METER_OUTCOMES; w++) {
             printf("%s\"%s\":%llu", w ? "," : "", fr_outcome_name(w),
                    (unsigned long long) g->outcomes[w]);
         }
@@ -686,6 +687,19 @@ fr_meter_json(fr_meter_report_t *rep, fr_meter_group_t **all, size_t n,
     }
 
     printf("}\n");
+}
+
+
+/* an outcome's column: 9 wide, or its name's width */
+
+static int
+fr_meter_width(int o)
+{
+    size_t  n;
+
+    n = strlen(fr_outcome_name(o));
+
+    return n > 9 ? (int) n : 9;
 }
 
 
@@ -706,8 +720,8 @@ fr_meter_table(fr_meter_report_t *rep, fr_meter_group_t **all, size_t n,
 
     printf("%-*s %12s %8s", (int) w, what, "invocations", "cold");
 
-    for (o = 0; o < FR_OUTCOME_MAX; o++) {
-        printf(" %9s", fr_outcome_name(o));
+    for (o = 0; o < FR_METER_OUTCOMES; o++) {
+        printf(" %*s", fr_meter_width(o), fr_outcome_name(o));
     }
 
     printf(" %12s %12s %11s %12s %12s\n", "duration", "billed", "cpu",
@@ -719,8 +733,9 @@ fr_meter_table(fr_meter_report_t *rep, fr_meter_group_t **all, size_t n,
                (unsigned long long) g->invocations,
                (unsigned long long) g->cold);
 
-        for (o = 0; o < FR_OUTCOME_MAX; o++) {
-            printf(" %9llu", (unsigned long long) g->outcomes[o]);
+        for (o = 0; o < FR_METER_OUTCOMES; o++) {
+            printf(" %*llu", fr_meter_width(o),
+                   (unsigned long long) g->outcomes[o]);
         }
 
         printf(" %10.3f s %10.3f s %9.3f s %12.3f %12.6f\n",

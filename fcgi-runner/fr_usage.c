@@ -344,7 +344,7 @@ fr_usage_table(FILE *out, fr_usage_groups_t *groups, int functions,
             functions ? "<th class=\"c-tenant\">tenant</th>" : "",
             s->grain == 3600 ? "hour" : "day");
 
-    for (o = 0; o < FR_OUTCOME_MAX; o++) {
+    for (o = 0; o < FR_METER_OUTCOMES; o++) {
         fprintf(out, "<th>%s</th>", fr_outcome_name(o));
     }
 
@@ -383,7 +383,7 @@ fr_usage_table(FILE *out, fr_usage_groups_t *groups, int functions,
                 (unsigned long long) g->invocations,
                 (unsigned long long) g->cold);
 
-        for (o = 0; o < FR_OUTCOME_MAX; o++) {
+        for (o = 0; o < FR_METER_OUTCOMES; o++) {
             fprintf(out, "<td class=\"c-o-%s\">%llu</td>", fr_outcome_name(o),
                     (unsigned long long) g->outcomes[o]);
         }

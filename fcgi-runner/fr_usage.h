@@ -19,6 +19,10 @@ typedef struct {
 } fr_meter_sample_t;
 
 
+/* the report's outcomes: the status's, and a run whose client left */
+#define FR_METER_OUTCOMES  (FR_OUTCOME_CLIENT_CLOSED + 1)
+
+
 typedef struct fr_meter_group_s  fr_meter_group_t;
 
 struct fr_meter_group_s {
@@ -26,7 +30,7 @@ struct fr_meter_group_s {
     char                  *name;
     uint64_t               invocations;
     uint64_t               cold;
-    uint64_t               outcomes[FR_OUTCOME_MAX];
+    uint64_t               outcomes[FR_METER_OUTCOMES];
     uint64_t               after_faults;    /* after_response, not ok */
     double                 duration_ms;
     double                 billed_ms;

@@ -119,7 +119,7 @@ ok(abs($alpha->{cost} - ($w->{gb_seconds} * 0.5 + $w->{invocations}))
 
 my $csv = `$bin meter --format csv $log 2>/dev/null`;
 my @rows = split /\n/, $csv;
-like($rows[0], qr/^function,invocations,cold,ok,not_found,throttled,timeout,crashed,error,accepted,duration_s,billed_s,cpu_s,gb_seconds,cost,after_response_faults$/,
+like($rows[0], qr/^function,invocations,cold,ok,not_found,throttled,timeout,crashed,error,accepted,client_closed,duration_s,billed_s,cpu_s,gb_seconds,cost,after_response_faults$/,
      'CSV header');
 my ($beta) = grep { /^beta,/ } @rows;
 like($beta, qr/^beta,6,\d+,4,0,0,1,1,0,/, 'CSV row of beta');

@@ -270,6 +270,13 @@ my $rep = eval {
 my %g = map { $_->{name} => $_ } @{ $rep->{groups} // [] };
 is($g{fafter}{invocations}, 2, 'fcgi-runner meter: each fastcgi one once');
 is($g{cafter}{invocations}, 2, 'fcgi-runner meter: each cgi one once');
+for my $f ('fafter', 'cafter') {
+    my $o = $g{$f}{outcomes} // {};
+    is($o->{client_closed}, 1, "$f: the run whose client left in its column");
+    my $sum = 0;
+    $sum += $_ for values %$o;
+    is($sum, $g{$f}{invocations}, "$f: the outcomes add up to invocations");
+}
 
 if ($wrap) {
     kill 'TERM', -$wrap;
