@@ -500,7 +500,7 @@ fr_func_configure(fr_func_t *f, int test)
     /* every problem of the file is told at once: none hides another */
 
     if (fc->runtime || fc->nphp) {
-        problems += fr_runtime_configure(f);
+        problems += fr_runtime_configure(f, test);
 
     } else if (fc->exec == NULL) {
         fr_log(FR_LOG_ERR, 0, "no \"exec\" in %s/function.conf", f->dir);

@@ -46,16 +46,19 @@ static void fr_func_stop_idle(fr_func_t *f);
 static void fr_func_throttle_handler(fr_timer_t *t);
 static void fr_func_maintain(fr_func_t *f);
 static int fr_func_can_spawn(fr_func_t *f);
-static int fr_func_zygote_room(fr_func_t *f);
 static int fr_evict_idle(fr_func_t *f, fr_tenant_t *t);
 static void fr_req_timeout(fr_timer_t *t);
 static fr_worker_t *fr_worker_spawn(fr_func_t *f, fr_req_t *r);
+static void fr_worker_unopen(fr_worker_t *w, int fd[2], int perr[2]);
 static void fr_worker_assign(fr_worker_t *w, fr_req_t *r);
 static void fr_worker_timer(fr_timer_t *t);
 static void fr_worker_signal(fr_worker_t *w, int sig);
 
 
 static const fr_mode_t  *fr_modes[FR_MODE_CGI + 1];
+
+/* 0 while a request that may be refused looks for a worker */
+static int  fr_pool_may_evict = 1;
 
 static const fr_func_events_t  fr_pool_func_events = {
     fr_func_added,
@@ -135,7 +138,7 @@ fr_func_can_spawn(fr_func_t *f)
               || (t->max_memory
                   && t->memory + f->conf.memory > t->max_memory)))
     {
-        if (t->nevicting == 0) {
+        if (t->nevicting == 0 && fr_pool_may_evict) {
             (void) fr_evict_idle(f, t);
         }
 
@@ -143,9 +146,12 @@ fr_func_can_spawn(fr_func_t *f)
     }
 
     if (fr_runner.conf.max_workers
-        && fr_runner.nworkers >= fr_runner.conf.max_workers
-        && fr_evict_idle(f, NULL) != FR_OK)
+        && fr_runner.nworkers >= fr_runner.conf.max_workers)
     {
+        if (fr_pool_may_evict) {
+            (void) fr_evict_idle(f, NULL);
+        }
+
         return 0;
     }
 
@@ -185,6 +191,14 @@ fr_evict_idle(fr_func_t *f, fr_tenant_t *t)
         }
     }
 
+    /* at the host's bound, no more than its queue waits for: a worker
+     * stopped for it makes room for one, once reaped */
+    if (lru && t == NULL
+        && fr_runner.nevicting >= f->nqueued - f->nstarting)
+    {
+        lru = NULL;
+    }
+
     if (lru) {
         fr_log(FR_LOG_INFO, 0, "%s%s reached: stopping idle worker %d of "
                "\"%s\" for \"%s\"", t ? "the limits of tenant " : "",
@@ -194,6 +208,10 @@ fr_evict_idle(fr_func_t *f, fr_tenant_t *t)
         if (t) {
             lru->evicted = 1;
             t->nevicting++;
+
+        } else {
+            lru->evicted_host = 1;
+            fr_runner.nevicting++;
         }
 
         fr_worker_stop(lru, FR_STOP_EVICTED, SIGTERM, FR_STOP_GRACE);
@@ -244,49 +262,6 @@ fr_func_throttle_handler(fr_timer_t *t)
 
 
 
-/*
- * The workers a zygote on its way will give, as many as could start now
- * (its function's, tenant's and the host's limits), for the queue's
- * bound: a look, which starts nothing.
- */
-
-static int
-fr_func_zygote_room(fr_func_t *f)
-{
-    int64_t       room, n;
-    fr_proto_t   *z;
-    fr_tenant_t  *t;
-
-    z = f->zygote;
-
-    if (z == NULL || z->ready || z->pid == 0 || z->generation != f->generation
-        || fr_current_msec < f->throttled_until)
-    {
-        return 0;
-    }
-
-    room = f->conf.max_instances - f->nworkers;
-    t = f->owner;
-
-    if (t && t->max_instances) {
-        n = (int64_t) t->max_instances - t->nworkers;
-        room = (n < room) ? n : room;
-    }
-
-    if (t && t->max_memory && f->conf.memory > 0) {
-        n = (t->max_memory - t->memory) / f->conf.memory;
-        room = (n < room) ? n : room;
-    }
-
-    if (fr_runner.conf.max_workers) {
-        n = (int64_t) fr_runner.conf.max_workers - fr_runner.nworkers;
-        room = (n < room) ? n : room;
-    }
-
-    return room > 0 ? (int) room : 0;
-}
-
-
 void
 fr_func_enqueue(fr_func_t *f, fr_req_t *r)
 {
@@ -299,16 +274,25 @@ fr_func_enqueue(fr_func_t *f, fr_req_t *r)
     r->timer.data = r;
     fr_timer_add(&r->timer, (uint64_t) f->conf.queue_timeout);
 
+    /* one refused stops no other function's idle worker */
+    fr_pool_may_evict = 0;
     fr_func_dispatch(f);
+    fr_pool_may_evict = 1;
+
+    if (r->state != FR_REQ_QUEUED) {
+        return;
+    }
 
     /* the workers on their way count as starting: a zygote's too */
-    if (r->state == FR_REQ_QUEUED
-        && f->nqueued > f->conf.queue + f->nstarting + fr_func_zygote_room(f))
-    {
+    if (f->nqueued > f->conf.queue + f->nstarting + fr_runtime_coming(f)) {
         fr_log(FR_LOG_WARN, 0, "function \"%s\": queue of %d is full",
                f->name, f->conf.queue);
         fr_req_ops->fail(r, FR_OUTCOME_THROTTLED);
+        return;
     }
+
+    /* it waits: for a worker of its own, or room made for one */
+    fr_func_dispatch(f);
 }
 
 
@@ -380,7 +364,7 @@ fr_funcs_dispatch(void)
 static fr_worker_t *
 fr_worker_spawn(fr_func_t *f, fr_req_t *r)
 {
-    int               fd[2], perr[2], child[3], exec_fd;
+    int               fd[2], perr[2], child[3], exec_fd, tries;
     pid_t             pid;
     fr_worker_t      *w;
     const fr_mode_t  *m;
@@ -413,18 +397,30 @@ fr_worker_spawn(fr_func_t *f, fr_req_t *r)
      * kept with the mode's: processes a worker leaves behind are found
      * by what they hold.
      */
-    if (m->open(w, fd) != FR_OK || fr_spawn_pipe(perr, 0, &w->ino[2]) != FR_OK)
-    {
-        goto failed;
+    for (tries = 0; /* void */; tries++) {
+        if (m->open(w, fd) != FR_OK
+            || fr_spawn_pipe(perr, 0, &w->ino[2]) != FR_OK)
+        {
+            goto failed;
+        }
+
+        child[0] = fd[0];
+        child[1] = fd[1];
+        child[2] = perr[1];
+
+        pid = fr_spawn(f, r ? &r->params : NULL, child, &exec_fd, &w->proto,
+                       tries);
+
+        if (pid != FR_PROTO_GIVEN || tries) {
+            break;
+        }
+
+        /* what a failed prototype had may be used by what it made:
+         * new ones, and the runner starts the worker itself */
+        fr_worker_unopen(w, fd, perr);
     }
 
-    child[0] = fd[0];
-    child[1] = fd[1];
-    child[2] = perr[1];
-
-    pid = fr_spawn(f, r ? &r->params : NULL, child, &exec_fd, &w->proto);
-
-    if (pid == -1) {
+    if (pid < 0) {
         goto failed;
     }
 
@@ -479,19 +475,11 @@ fr_worker_spawn(fr_func_t *f, fr_req_t *r)
 
 failed:
 
-    fr_spawn_close(fd, 2);
-    fr_spawn_close(perr, 2);
-
     if (w) {
-        fr_io_close(&w->io);
-        fr_io_close(&w->in);
-
-        if (w->sock[0]) {
-            (void) unlink(w->sock);
-        }
+        fr_worker_unopen(w, fd, perr);
+        free(w);
     }
 
-    free(w);
 
     fr_func_start_failed(f);
 
@@ -500,6 +488,23 @@ failed:
     }
 
     return NULL;
+}
+
+
+/* what m->open() and the stderr pipe made for w, undone */
+
+static void
+fr_worker_unopen(fr_worker_t *w, int fd[2], int perr[2])
+{
+    fr_spawn_close(fd, 2);
+    fr_spawn_close(perr, 2);
+    fr_io_close(&w->io);
+    fr_io_close(&w->in);
+
+    if (w->sock[0]) {
+        (void) unlink(w->sock);
+        w->sock[0] = '\0';
+    }
 }
 
 
@@ -857,6 +862,8 @@ fr_worker_free(fr_worker_t *w)
         f->owner->memory -= w->memory;
         f->owner->nevicting -= w->evicted;
     }
+
+    fr_runner.nevicting -= w->evicted_host;
 
     fr_free_later(w);
 

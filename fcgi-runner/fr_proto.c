@@ -43,15 +43,16 @@
 
 #define FR_PROTO_WAIT_MSEC  1000      /* for an answer: a fork */
 #define FR_PROTO_ZYGOTE_MSEC  200     /* a zygote's spare: a recv */
-#define FR_PROTO_SLOW_MSEC    10      /* an answer slower is counted */
-#define FR_PROTO_SLOW_ALL     500     /* a zygote's slow ones, in all */
+#define FR_PROTO_SLOW_USEC  1000      /* an answer slower is counted */
+#define FR_PROTO_SLOW_ALL   500000    /* us: a zygote's slow ones, at most */
+#define FR_PROTO_SLOW_DRAIN   100     /* 1/100 of the time between drains */
 
 
 static void fr_proto_put(char *msg, size_t *len, const char *s);
 static int fr_proto_answer(fr_proto_t *p, int32_t r[2]);
 static void fr_proto_fault(fr_proto_t *p, int misbehaved);
 static int fr_proto_new_child(fr_proto_t *p, pid_t pid);
-static uint64_t fr_proto_msec(void);
+static uint64_t fr_proto_usec(void);
 static void fr_proto_idle_again(fr_proto_t *p);
 static void fr_proto_init_close(fr_proto_t *p);
 static void fr_proto_free(fr_proto_t *p);
@@ -228,7 +229,8 @@ fr_proto_started(fr_proto_t *p, pid_t pid, int exec_fd)
  * A worker forked by the prototype with fd[0..2] as its 0, 1 and 2 (-1:
  * /dev/null; the runner's stderr for 2) and env. *exec_fd as for
  * fr_spawn(). Returns its pid; -1: the caller spawns it itself (the
- * prototype is retired if it was at fault).
+ * prototype is retired if it was at fault); FR_PROTO_GIVEN: the same,
+ * but not on fd[], which the prototype, retired, had.
  */
 
 pid_t
@@ -298,7 +300,9 @@ fr_proto_fork(fr_proto_t *p, char **env, int fd[3], int *exec_fd)
         fr_proto_put(msg, &len, env[i]);
     }
 
-    if (pipe2(pexec, O_CLOEXEC) == -1) {
+    /* read at each of the worker's stderr events and when it is reaped:
+     * a zygote's worker never execs, and what it runs may keep it open */
+    if (pipe2(pexec, O_CLOEXEC | O_NONBLOCK) == -1) {
         fr_log(FR_LOG_ALERT, errno, "pipe2() failed");
         free(msg);
         return -1;
@@ -327,12 +331,21 @@ fr_proto_fork(fr_proto_t *p, char **env, int fd[3], int *exec_fd)
     memcpy(CMSG_DATA(cm), fds, nfds * sizeof(int));
     mh.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
 
-    n = sendmsg(p->fd, &mh, MSG_NOSIGNAL);
+    /* never waited for: one it did not read is still in its socket */
+    n = sendmsg(p->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
     i = (n == (ssize_t) len) ? FR_OK : FR_ERROR;
     err = (n == -1) ? errno : EMSGSIZE;
 
     free(msg);
     close(pexec[1]);
+
+    if (i != FR_OK && err == EAGAIN) {
+        fr_log(FR_LOG_ERR, 0, "prototype %d of \"%s\" did not read what the "
+               "runner sent, retiring it", (int) p->pid, p->name);
+        close(pexec[0]);
+        fr_proto_fault(p, 1);
+        return -1;
+    }
 
     if (i != FR_OK && err != EPIPE && err != ECONNRESET) {
         /* the runner's want (memory, a message too big), not its fault */
@@ -348,10 +361,15 @@ fr_proto_fork(fr_proto_t *p, char **env, int fd[3], int *exec_fd)
                (int) p->pid, p->name);
     }
 
+    /*
+     * From here its descriptors are with it: a process it made may hold
+     * them (a zygote's spare that answered late serves on the worker's
+     * socket), so a worker of the function must not start on them.
+     */
     if (i != FR_OK || fr_proto_answer(p, r) != FR_OK) {
         close(pexec[0]);
         fr_proto_fault(p, i == FR_OK);
-        return -1;
+        return (i == FR_OK) ? FR_PROTO_GIVEN : -1;
     }
 
     if (r[0] <= 0) {
@@ -362,10 +380,10 @@ fr_proto_fork(fr_proto_t *p, char **env, int fd[3], int *exec_fd)
 
         if (p->zygote) {
             fr_proto_fault(p, 1);
-        } else {
-            fr_proto_idle_again(p);
+            return FR_PROTO_GIVEN;
         }
 
+        fr_proto_idle_again(p);
         return -1;
     }
 
@@ -375,7 +393,7 @@ fr_proto_fork(fr_proto_t *p, char **env, int fd[3], int *exec_fd)
                p->name, (int) r[0]);
         close(pexec[0]);
         fr_proto_fault(p, 1);
-        return -1;
+        return FR_PROTO_GIVEN;
     }
 
     p->refs++;
@@ -406,13 +424,13 @@ fr_proto_answer(fr_proto_t *p, int32_t r[2])
 {
     int            n, gone;
     pid_t          sender;
-    uint64_t       start;
+    uint64_t       start, now, drained;
     ssize_t        len;
     struct pollfd  pfd;
 
     pfd.fd = p->fd;
     pfd.events = POLLIN;
-    start = fr_proto_msec();
+    start = fr_proto_usec();
 
     do {
         n = poll(&pfd, 1, p->zygote ? FR_PROTO_ZYGOTE_MSEC
@@ -426,15 +444,22 @@ fr_proto_answer(fr_proto_t *p, int32_t r[2])
         return FR_ERROR;
     }
 
-    /* the runner waits for a zygote's spare, which answers at once: all
-     * its slow answers together are bounded too, not each alone */
-    p->slow += (fr_proto_msec() - start > FR_PROTO_SLOW_MSEC)
-               ? fr_proto_msec() - start : 0;
+    /*
+     * The runner waits for a zygote's spare, which answers at once.
+     * An answer slower than a spawn of the runner's own (1 ms) is
+     * counted, all of it, in a bucket that drains at 1% of the time: a
+     * zygote holds up the runner 500 ms at once, then 1% of its time.
+     */
+    now = fr_proto_usec();
+    drained = (now - p->slow_at) / FR_PROTO_SLOW_DRAIN;
+    p->slow = (p->slow > drained) ? p->slow - drained : 0;
+    p->slow_at = now;
+    p->slow += (now - start > FR_PROTO_SLOW_USEC) ? now - start : 0;
 
     if (p->zygote && p->slow > FR_PROTO_SLOW_ALL) {
         fr_log(FR_LOG_ERR, 0, "prototype %d of \"%s\" held up the runner for "
-               "%llu ms in all, retiring it", (int) p->pid, p->name,
-               (unsigned long long) p->slow);
+               "%llu ms, retiring it", (int) p->pid, p->name,
+               (unsigned long long) p->slow / 1000);
         return FR_ERROR;
     }
 
@@ -590,16 +615,16 @@ fr_proto_fault(fr_proto_t *p, int misbehaved)
 }
 
 
-/* now, in ms: the loop's time stands still while the runner waits */
+/* now, in us: the loop's time stands still while the runner waits */
 
 static uint64_t
-fr_proto_msec(void)
+fr_proto_usec(void)
 {
     struct timespec  ts;
 
     (void) clock_gettime(CLOCK_MONOTONIC, &ts);
 
-    return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
+    return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
 }
 
 

@@ -30,7 +30,8 @@ struct fr_proto_s {
     fr_io_t                io;          /* the zygote's, until ready */
     fr_timer_t             check;       /* the zygote's CPU, looked at */
     int64_t                cpu_base;    /* ms, when it was ready */
-    uint64_t               slow;        /* ms the runner waited, slow */
+    uint64_t               slow;        /* us the runner waited, drained */
+    uint64_t               slow_at;     /* us, when last drained */
     unsigned               spares;      /* exempt in this sweep */
     uint64_t               ready_at;    /* ms */
     uint64_t               forks;
@@ -43,6 +44,9 @@ int fr_proto_wanted(fr_func_t *f);
 fr_proto_t *fr_proto_current(fr_func_t *f);
 fr_proto_t *fr_proto_new(fr_func_t *f, int *child_fd);
 int fr_proto_started(fr_proto_t *p, pid_t pid, int exec_fd);
+/* fr_proto_fork(): failed, fd[] given to a prototype that failed */
+#define FR_PROTO_GIVEN  (-2)
+
 pid_t fr_proto_fork(fr_proto_t *p, char **env, int fd[3], int *exec_fd);
 void fr_proto_release(fr_proto_t *p, int sweep);
 int fr_proto_strays(fr_proto_t *p);

@@ -38,6 +38,8 @@ static void fr_conn_process(fr_conn_t *c, const u_char **pos,
     const u_char *last);
 static int fr_conn_header(fr_conn_t *c);
 static void fr_conn_content(fr_conn_t *c, const u_char *p, size_t n);
+static void fr_proxy_async_body(fr_req_t *r, const u_char *data,
+    size_t n);
 static int fr_conn_record_end(fr_conn_t *c);
 static int fr_conn_begin(fr_conn_t *c);
 static void fr_conn_get_values(fr_conn_t *c);
@@ -311,7 +313,28 @@ fr_conn_content(fr_conn_t *c, const u_char *data, size_t n)
         fr_worker_stdin(r->worker, data, n);
 
     } else if (p->type == FR_FCGI_STDIN && r->state == FR_REQ_ACCEPTING) {
-        fr_req_async_body(r, data, n);
+        fr_proxy_async_body(r, data, n);
+    }
+}
+
+
+/* the body of an async request, kept up to async_max_body (then 413) */
+
+static void
+fr_proxy_async_body(fr_req_t *r, const u_char *data, size_t n)
+{
+    if (r->body.len + n > (size_t) fr_runner.conf.async_max_body) {
+        fr_log(FR_LOG_INFO, 0, "function \"%s\": an asynchronous request's "
+               "body is over async_max_body %lld", r->func->name,
+               (long long) fr_runner.conf.async_max_body);
+        fr_buf_free(&r->body);
+        (void) fr_req_reject(r, 413);
+        return;
+    }
+
+    if (fr_buf_append(&r->body, data, n) != FR_OK) {
+        fr_buf_free(&r->body);
+        (void) fr_req_reject(r, 500);
     }
 }
 

@@ -9,6 +9,7 @@
  */
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,9 @@
 #include "fr_request.h"
 #include "fr_status.h"
 #include "fr_stderr.h"
+
+
+#define FR_ORPHAN_OUT_MAX  (1024 * 1024)   /* dropped, then killed */
 
 
 static int fr_req_scan_params(fr_req_t *r);
@@ -605,27 +609,6 @@ fr_req_reply(fr_req_t *r, int status, const char *headers,
 }
 
 
-/* the body of an async request, kept up to async_max_body (then 413) */
-
-void
-fr_req_async_body(fr_req_t *r, const u_char *data, size_t n)
-{
-    if (r->body.len + n > (size_t) fr_runner.conf.async_max_body) {
-        fr_log(FR_LOG_INFO, 0, "function \"%s\": an asynchronous request's "
-               "body is over async_max_body %lld", r->func->name,
-               (long long) fr_runner.conf.async_max_body);
-        fr_buf_free(&r->body);
-        (void) fr_req_reject(r, 413);
-        return;
-    }
-
-    if (fr_buf_append(&r->body, data, n) != FR_OK) {
-        fr_buf_free(&r->body);
-        (void) fr_req_reject(r, 500);
-    }
-}
-
-
 void (*fr_req_async_accept)(fr_req_t *r);
 
 
@@ -789,16 +772,43 @@ fr_req_orphan(fr_req_t *r)
 }
 
 
-/* the output of a request its client left: stderr to the log */
+/*
+ * The output of a request its client left: stderr to the log, stdout
+ * dropped up to a bound; beyond it the worker is killed (as a script
+ * writing to a closed connection is under php-fpm): nobody will read it,
+ * and reading it costs the runner what the function spends writing it.
+ */
 
 static int
 fr_req_orphan_output(fr_req_t *r, u_char type, const u_char *p, size_t n)
 {
-    if (type == FR_FCGI_STDERR && r->worker) {
-        fr_stderr_log(r->worker, p, n);
+    fr_worker_t  *w;
+
+    w = r->worker;
+
+    if (type == FR_FCGI_STDERR && w) {
+        fr_stderr_log(w, p, n);
+        return FR_OK;
     }
 
-    return FR_OK;
+    r->orphan_out += n;
+
+    if (w == NULL || r->orphan_out <= FR_ORPHAN_OUT_MAX) {
+        return FR_OK;
+    }
+
+    fr_log(FR_LOG_WARN, 0, "function \"%s\": worker %d wrote %zu bytes "
+           "nobody reads, killing it", r->func->name, (int) w->pid,
+           r->orphan_out);
+
+    w->req = NULL;
+    r->worker = NULL;
+    fr_worker_stop(w, FR_STOP_CLIENT, SIGKILL, 0);
+
+    /* its client left: meter_log says client_closed (fr_meter.c) */
+    fr_req_fail(r, r->after_response ? FR_OUTCOME_ERROR : FR_OUTCOME_OK);
+
+    return FR_ERROR;
 }
 
 

@@ -25,7 +25,6 @@ void fr_req_reply(fr_req_t *r, int status, const char *headers,
 
 /* asynchronous invocations: the body is kept, then handed to the store */
 extern void (*fr_req_async_accept)(fr_req_t *r);
-void fr_req_async_body(fr_req_t *r, const u_char *data, size_t n);
 void fr_req_async_end(fr_req_t *r);
 
 

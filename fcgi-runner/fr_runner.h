@@ -143,6 +143,7 @@ struct fr_req_s {
     int64_t                queue_us;
     int64_t                init_us;
     int64_t                duration_us;
+    size_t                 orphan_out;      /* stdout nobody reads */
     int64_t                responded_us;    /* after_response: until it */
     int64_t                cpu_us;
     int64_t                max_memory_kb;
@@ -223,6 +224,7 @@ struct fr_worker_s {
     unsigned               per_request:1;   /* its mode's: cgi */
     unsigned               ino_socket:1;    /* ino[0] is a socket */
     unsigned               evicted:1;       /* stopped for its tenant */
+    unsigned               evicted_host:1;  /* stopped for max_workers */
     unsigned               init:1;          /* faas-init is its pid 1 */
     unsigned               swept:1;         /* what it left: killed */
     unsigned               ends_early:1;    /* its response may end before
@@ -367,6 +369,7 @@ typedef struct {
     uint64_t               start_failures;  /* of all functions */
     uint64_t               unrouted;        /* no such function */
     int                    nprotos;         /* prototypes alive */
+    int                    nevicting;       /* idle ones stopped, host */
     uint64_t               proto_starts;
     uint64_t               proto_forks;     /* workers forked by them */
 } fr_runner_t;

@@ -10,7 +10,7 @@
  * memory_limit (half the function's memory) and max_execution_time
  * (its timeout) as defaults, each php.NAME as one the code may not
  * change. "runtime = python" serves the WSGI application "app" with our driver
- * (functions/runtimes/python/faas_wsgi.py), read once at start from
+ * (fcgi-runner/runtimes/python/faas_wsgi.py), read once at start from
  * beside the runner's binary or ../lib/faas from it, else where "make
  * install" puts it (/usr/lib/faas), and
  * given to /usr/bin/python3 on its command line: no path of the runner
@@ -56,10 +56,6 @@
 #define FR_RUNTIME_PATH    "/usr/lib/faas/" FR_RUNTIME_NAME
 #define FR_RUNTIME_PYTHON  "/usr/bin/python3"
 #define FR_RUNTIME_MAX     (100 * 1024)     /* under MAX_ARG_STRLEN */
-#define FR_RUNTIME_PHP     "faas-php"
-#define FR_RUNTIME_PHP_PATH  "/usr/lib/faas/" FR_RUNTIME_PHP
-#define FR_RUNTIME_PHP_SELF  112       /* MiB: PHP's own address space */
-#define FR_MIB               (1024 * 1024)
 
 /*
  * A ready zygote only forks: its CPU (unbilled) is looked at every
@@ -76,10 +72,10 @@
 static int fr_runtime_find(const char *name, int flags, char *path,
     size_t size);
 static int fr_runtime_python_conf(fr_func_t *f);
-static int fr_runtime_php_conf(fr_func_t *f);
-static int fr_runtime_php_argv(fr_func_t *f);
 static int fr_runtime_name(const char *s, size_t len);
 static int fr_runtime_argv(fr_func_t *f);
+static int fr_runtime_room(fr_func_t *f);
+static fr_proto_t *fr_runtime_idlest(fr_proto_t *a, fr_proto_t *b);
 static void fr_runtime_start(fr_func_t *f);
 static void fr_runtime_ready(fr_io_t *io, uint32_t events);
 static void fr_runtime_late(fr_timer_t *t);
@@ -91,8 +87,8 @@ static void fr_runtime_wake(fr_proto_t *z);
 
 static char  *fr_runtime_python;    /* the driver's source */
 static int    fr_runtime_null = -1;
-static int    fr_runtime_php = -1;  /* faas-php, O_PATH */
-static char  *fr_runtime_php_path;
+int           fr_runtime_php = -1;  /* faas-php, O_PATH */
+char         *fr_runtime_php_path;
 
 
 void
@@ -187,7 +183,7 @@ fr_runtime_find(const char *name, int flags, char *path, size_t size)
  */
 
 int
-fr_runtime_configure(fr_func_t *f)
+fr_runtime_configure(fr_func_t *f, int test)
 {
     fr_fconf_t  *fc;
 
@@ -208,7 +204,7 @@ fr_runtime_configure(fr_func_t *f)
     }
 
     if (strcmp(fc->runtime, "php") == 0) {
-        return fr_runtime_php_conf(f);
+        return fr_runtime_php_conf(f, test);
     }
 
     fr_log(FR_LOG_ERR, 0, "%s/function.conf:%d: unknown runtime \"%s\": "
@@ -216,137 +212,6 @@ fr_runtime_configure(fr_func_t *f)
            fc->runtime);
 
     return 1;
-}
-
-
-static int
-fr_runtime_php_conf(fr_func_t *f)
-{
-    int          problems;
-    fr_fconf_t  *fc;
-
-    fc = &f->conf;
-    problems = 0;
-
-    if (fc->exec || fc->app || fc->python_path
-        || fc->mode != FR_MODE_FASTCGI)
-    {
-        fr_log(FR_LOG_ERR, 0, "%s/function.conf:%d: runtime = php runs "
-               "the function's PHP scripts: no exec, app, python.path, nor "
-               "mode = cgi", f->dir, fr_fconf_line(fc, "runtime"));
-        problems++;
-    }
-
-    if (fc->script && fc->document_root) {
-        fr_log(FR_LOG_ERR, 0, "%s/function.conf:%d: runtime = php takes "
-               "script (one script runs every request: a front controller) "
-               "or document_root (the request's path names the script), "
-               "not both", f->dir, fr_fconf_line(fc, "runtime"));
-        problems++;
-    }
-
-    /* neither: its index (index.php) is its front controller */
-    if (fc->script == NULL && fc->document_root == NULL
-        && (fc->script = strdup(fc->index ? fc->index : "index.php"))
-           == NULL)
-    {
-        fr_log(FR_LOG_ALERT, errno, "strdup() failed");
-        problems++;
-    }
-
-    if (fr_runtime_php == -1) {
-        fr_log(FR_LOG_ERR, 0, "function \"%s\": runtime = php needs "
-               FR_RUNTIME_PHP " beside the runner or at " FR_RUNTIME_PHP_PATH
-               " (make, with php8.2-dev and libphp8.2-embed)", f->name);
-        problems++;
-    }
-
-    if (problems == 0 && fr_runtime_php_argv(f) != FR_OK) {
-        fr_log(FR_LOG_ALERT, errno, "malloc() failed");
-        problems++;
-    }
-
-    return problems;
-}
-
-
-/* faas-php [-d memory_limit=M -d opcache.memory_consumption=O]
- *     -d max_execution_time=S [-a NAME=VALUE]... */
-
-static int
-fr_runtime_php_argv(fr_func_t *f)
-{
-    int          i, n;
-    char       **argv, num[64];
-    int64_t      opcache, limit;
-    fr_fconf_t  *fc;
-
-    fc = &f->conf;
-    argv = calloc(12 + 2 * fc->nphp + 1, sizeof(char *));
-
-    if (argv == NULL) {
-        return FR_ERROR;
-    }
-
-    f->argv = argv;
-    n = 0;
-    argv[n++] = strdup(fr_runtime_php_path);
-
-    if (fc->memory > 0) {
-        /*
-         * Its address space (memory) holds PHP itself (its libraries,
-         * ICU's data, the stack: FR_RUNTIME_PHP_SELF), OPcache's
-         * shared memory (an eighth, 8 to 128 MiB) and what the script
-         * may allocate: memory_limit, what is left (16 MiB at least),
-         * reached before the address space's end is.
-         */
-        opcache = fc->memory / 8 / FR_MIB;
-        opcache = (opcache < 8) ? 8 : (opcache > 128) ? 128 : opcache;
-        limit = fc->memory - (opcache + FR_RUNTIME_PHP_SELF) * FR_MIB;
-        limit = (limit < 16 * FR_MIB) ? 16 * FR_MIB : limit;
-
-        snprintf(num, sizeof(num), "memory_limit=%lldM",
-                 (long long) (limit / FR_MIB));
-        argv[n++] = strdup("-d");
-        argv[n++] = strdup(num);
-
-        snprintf(num, sizeof(num), "opcache.memory_consumption=%lld",
-                 (long long) opcache);
-        argv[n++] = strdup("-d");
-        argv[n++] = strdup(num);
-    }
-
-    snprintf(num, sizeof(num), "max_execution_time=%lld",
-             (long long) (fc->timeout + 999) / 1000);
-    argv[n++] = strdup("-d");
-    argv[n++] = strdup(num);
-
-    /* sessions in the function's own /tmp, collected by PHP (Debian's
-     * cron sweeps only /var/lib/php/sessions, shared by every tenant) */
-    argv[n++] = strdup("-d");
-    argv[n++] = strdup("session.save_path=/tmp");
-    argv[n++] = strdup("-d");
-    argv[n++] = strdup("session.gc_probability=1");
-
-    for (i = 0; i < fc->nphp; i++) {
-        argv[n++] = strdup("-a");
-        argv[n++] = strdup(fc->php[i]);
-    }
-
-    for (i = 0; i < n; i++) {
-        if (argv[i] == NULL) {
-            return FR_ERROR;
-        }
-    }
-
-    f->exec_by_fd = 1;
-    f->exec_fd = fr_runtime_php;
-
-    /* fastcgi_finish_request(): its END_REQUEST comes when the script
-     * ends, after the end of its STDOUT (fr_fastcgi_worker.c) */
-    f->ends_early = 1;
-
-    return FR_OK;
 }
 
 
@@ -563,8 +428,12 @@ fr_runtime_proto(fr_func_t *f)
         && f->zygote_tried != fr_current_msec + 1)
     {
         f->zygote_tried = fr_current_msec + 1;
-        f->zygote_starts++;
-        fr_runtime_start(f);
+
+        if (fr_runtime_room(f)) {
+            f->zygote_starts++;
+            fr_runtime_start(f);
+        }
+
         return NULL;
     }
 
@@ -604,6 +473,49 @@ fr_runtime_awaited(fr_func_t *f)
 }
 
 
+/*
+ * The workers a zygote on its way will give, as many as could start now
+ * (its function's, tenant's and the host's limits), for the queue's
+ * bound (fr_pool.c): a look, which starts nothing.
+ */
+
+int
+fr_runtime_coming(fr_func_t *f)
+{
+    int64_t       room, n;
+    fr_proto_t   *z;
+    fr_tenant_t  *t;
+
+    z = f->zygote;
+
+    if (z == NULL || z->ready || z->pid == 0 || z->generation != f->generation
+        || fr_current_msec < f->throttled_until)
+    {
+        return 0;
+    }
+
+    room = f->conf.max_instances - f->nworkers;
+    t = f->owner;
+
+    if (t && t->max_instances) {
+        n = (int64_t) t->max_instances - t->nworkers;
+        room = (n < room) ? n : room;
+    }
+
+    if (t && t->max_memory && f->conf.memory > 0) {
+        n = (t->max_memory - t->memory) / f->conf.memory;
+        room = (n < room) ? n : room;
+    }
+
+    if (fr_runner.conf.max_workers) {
+        n = (int64_t) fr_runner.conf.max_workers - fr_runner.nworkers;
+        room = (n < room) ? n : room;
+    }
+
+    return room > 0 ? (int) room : 0;
+}
+
+
 /* its function's queue and min_instances, looked at again (fr_pool.c) */
 
 static void
@@ -616,6 +528,84 @@ fr_runtime_wake(fr_proto_t *z)
     if (f && f->zygote == z && f->timer.handler) {
         fr_timer_add(&f->timer, 0);
     }
+}
+
+
+/*
+ * Room for one more zygote: an interpreter with an app loaded, a
+ * worker's memory serving nobody. A tenant has no more of them than
+ * its max_instances, the host no more than max_workers; at the bound,
+ * the one idle the longest (no worker of it alive) is retired for this
+ * one, and with none idle the function's workers start cold.
+ */
+
+static int
+fr_runtime_room(fr_func_t *f)
+{
+    int           nt, nh;
+    fr_link_t    *l;
+    fr_proto_t   *p, *idle_t, *idle_h;
+    fr_tenant_t  *t;
+
+    t = f->owner;
+    nt = nh = 0;
+    idle_t = idle_h = NULL;
+
+    for (l = fr_list_first(&fr_runner.protos); l != &fr_runner.protos;
+         l = l->next)
+    {
+        p = fr_list_data(l, fr_proto_t, link);
+
+        if (!p->zygote || p->retired || p->func == NULL) {
+            continue;
+        }
+
+        nh++;
+        idle_h = fr_runtime_idlest(idle_h, p);
+
+        if (t && p->func->owner == t) {
+            nt++;
+            idle_t = fr_runtime_idlest(idle_t, p);
+        }
+    }
+
+    if (t && t->max_instances && nt >= t->max_instances) {
+        if (idle_t == NULL) {
+            return 0;
+        }
+
+        fr_log(FR_LOG_INFO, 0, "zygote %d of \"%s\" retired: tenant \"%s\" "
+               "has %d, its max_instances", (int) idle_t->pid, idle_t->name,
+               t->name, nt);
+        idle_h = (idle_h == idle_t) ? NULL : idle_h;
+        fr_proto_retire(idle_t);
+        nh--;
+    }
+
+    if (fr_runner.conf.max_workers && nh >= fr_runner.conf.max_workers) {
+        if (idle_h == NULL) {
+            return 0;
+        }
+
+        fr_log(FR_LOG_INFO, 0, "zygote %d of \"%s\" retired: the host has "
+               "%d, max_workers", (int) idle_h->pid, idle_h->name, nh);
+        fr_proto_retire(idle_h);
+    }
+
+    return 1;
+}
+
+
+/* of a and b, the ready one idle the longest: none of its workers alive */
+
+static fr_proto_t *
+fr_runtime_idlest(fr_proto_t *a, fr_proto_t *b)
+{
+    if (!b->ready || b->refs) {
+        return a;
+    }
+
+    return (a == NULL || b->timer.when < a->timer.when) ? b : a;
 }
 
 
@@ -652,12 +642,12 @@ fr_runtime_start(fr_func_t *f)
     fd[1] = fd[2] = fr_runtime_null;
 
     f->zygote_spawning = 1;
-    pid = fr_spawn(f, NULL, fd, &exec_fd, &z->parent);
+    pid = fr_spawn(f, NULL, fd, &exec_fd, &z->parent, 0);
     f->zygote_spawning = 0;
 
     close(fd[0]);
 
-    if (pid == -1) {
+    if (pid < 0) {
         f->zygote_failed = f->generation + 1;
         fr_proto_retire(z);
         return;

@@ -127,12 +127,14 @@ fr_spawn_close(int *fd, int n)
  * *exec_fd is closed when the program runs, or carries the errno of a
  * failed exec. An isolated function's worker is forked by its
  * prototype (*proto, fr_proto.c); when that cannot be, the runner
- * starts it itself, as it does every other. Returns the pid, or -1.
+ * starts it itself, as it does every other, and as it does when asked
+ * to (direct). Returns the pid, or -1; FR_PROTO_GIVEN: fd[] went to a
+ * prototype that failed, start the worker again on new ones (direct).
  */
 
 pid_t
 fr_spawn(fr_func_t *f, const fr_buf_t *params, int fd[3], int *exec_fd,
-    fr_proto_t **proto)
+    fr_proto_t **proto, int direct)
 {
     char        **env;
     pid_t         pid;
@@ -160,17 +162,13 @@ fr_spawn(fr_func_t *f, const fr_buf_t *params, int fd[3], int *exec_fd,
     }
 
     /* a runtime's worker forks from its zygote, the app loaded */
-    p = fr_spawn_zygote ? fr_spawn_zygote(f) : NULL;
+    p = (fr_spawn_zygote && !direct) ? fr_spawn_zygote(f) : NULL;
     pid = p ? fr_proto_fork(p, env, fd, exec_fd) : -1;
 
-    if (pid > 0) {
-        *proto = p;
-        free(env);
-        return pid;
+    if (pid == -1) {
+        p = (fr_proto_wanted(f) && !direct) ? fr_spawn_proto(f) : NULL;
+        pid = p ? fr_proto_fork(p, env, fd, exec_fd) : -1;
     }
-
-    p = fr_proto_wanted(f) ? fr_spawn_proto(f) : NULL;
-    pid = p ? fr_proto_fork(p, env, fd, exec_fd) : -1;
 
     if (pid == -1 && p && f->proto == NULL) {
         /* it was retired: once more, from a new one */
@@ -181,7 +179,7 @@ fr_spawn(fr_func_t *f, const fr_buf_t *params, int fd[3], int *exec_fd,
     if (pid > 0) {
         *proto = p;
 
-    } else {
+    } else if (pid == -1) {
         pid = fr_spawn_clone(f, env, fd, exec_fd, 0);
     }
 
@@ -228,7 +226,8 @@ fr_spawn_clone(fr_func_t *f, char **env, int fd[3], int *exec_fd, int proto)
     fr_child_t     child;
     fr_isolate_t   iso;
 
-    if (pipe2(pexec, O_CLOEXEC) == -1) {
+    /* never waited on: faas-init keeps it until the function runs */
+    if (pipe2(pexec, O_CLOEXEC | O_NONBLOCK) == -1) {
         fr_log(FR_LOG_ALERT, errno, "pipe2() failed");
         return -1;
     }

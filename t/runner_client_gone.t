@@ -7,7 +7,10 @@
 # in nginx's access log if nginx got its measurements, else in the
 # runner's meter_log as client_closed; fcgi-runner meter counts it once.
 # A FastCGI client's FCGI_ABORT_REQUEST is answered at once, and the
-# invocation runs on all the same.
+# invocation runs on all the same. Its hostile twin: a function whose
+# client left and that then writes 50 MB nobody will read is killed
+# once it has written 1 MiB more (as a script writing to a closed
+# connection is under php-fpm), not drained at the runner's full speed.
 
 use strict;
 use warnings;
@@ -43,6 +46,13 @@ my $fdir = $t->function('fafter', "exec = $fn\n"
 $t->function('tafter', "exec = $fn\ntimeout = 1s\n"
              . "env.TESTFN_MARKER_DIR = $p/functions/fafter/out\n");
 my $cdir = $t->function('cafter', "exec = ./run\nmode = cgi\n", run => $cgi);
+my $odir = $t->function('flood', "exec = ./run\nmode = cgi\n", run => <<'EOF');
+#!/bin/sh
+printf 'Content-Type: text/plain\r\n\r\nflood end\n'
+sleep 1
+head -c 50000000 /dev/zero
+echo done > "out/after-$QUERY_STRING"
+EOF
 
 # PHP's flush(); sleep(): php-cgi as a FastCGI worker
 my $php = -x '/usr/bin/php-cgi';
@@ -59,7 +69,7 @@ sleep(2);
 file_put_contents(__DIR__ . '/out/after-' . $_SERVER['QUERY_STRING'], 'x');
 EOF
 
-for my $d ("$fdir/out", "$cdir/out", "$pdir/out") {
+for my $d ("$fdir/out", "$cdir/out", "$pdir/out", "$odir/out") {
     mkdir $d;
     chmod 0777, $d;
 }
@@ -236,6 +246,22 @@ ok(FaasTest::wait_for(sub {
        FaasTest::read_file($meter) =~ /function=tafter .* outcome=timeout /
    }, 10), 'timeout: it ends at its timeout, metered as timeout in meter_log');
 ok(!-e "$fdir/out/after-8", '... its work cut there');
+
+# --- a flood nobody reads ---------------------------------------------------
+
+$r = hit($t->port, '/fn/flood?9');
+like($r->{body} // '', qr/^flood end\n/, 'flood: the response came');
+ok($t->wait_log(qr/function "flood": worker \d+ wrote \d+ bytes nobody reads, killing it/, 15),
+   'flood: what it wrote after its client left is bounded: it is killed');
+my ($wrote) = $t->runner_log =~ /"flood": worker \d+ wrote (\d+) bytes/;
+cmp_ok($wrote, '<', 2 * 1024 * 1024, '... past 1 MiB, not 50 MB');
+ok(FaasTest::wait_for(sub { !$t->workers('flood') }, 10),
+   '... and gone');
+sleep 1;
+ok(!-e "$odir/out/after-9", '... its work cut there');
+ok(FaasTest::wait_for(sub {
+       FaasTest::read_file($meter) =~ /function=flood .* outcome=client_closed /
+   }, 10), '... metered as client_closed in meter_log');
 
 # --- metered once ----------------------------------------------------------
 

@@ -29,7 +29,9 @@
  *   which it reaps, meters and kills by its own rights.
  *
  * -d sets an ini value the code may change; -a one it may not
- * (php-fpm's php_admin_value).
+ * (php-fpm's php_admin_value). "faas-php --check -d ... -a ..." starts
+ * PHP with them and exits: 0, or 1 with what PHP did not take said
+ * (fcgi-runner --test).
  */
 
 #include <dirent.h>
@@ -111,7 +113,7 @@ static unsigned char  fp_out[FP_OUT_MAX];
 int
 main(int argc, char **argv)
 {
-    int         type, i, nd, na;
+    int         type, i, nd, na, check;
     char      **defaults, **admin;
     socklen_t   len;
 
@@ -125,8 +127,9 @@ main(int argc, char **argv)
     }
 
     nd = na = 0;
+    check = (argc > 1 && strcmp(argv[1], "--check") == 0);
 
-    for (i = 1; i < argc; i++) {
+    for (i = check ? 2 : 1; i < argc; i++) {
         if (i + 1 < argc && strcmp(argv[i], "-d") == 0) {
             defaults[nd++] = argv[++i];
 
@@ -139,16 +142,21 @@ main(int argc, char **argv)
         }
     }
 
+    /* where PHP looks for its ini files is the runner's, not the code's */
+    (void) unsetenv("PHPRC");
+    (void) unsetenv("PHP_INI_SCAN_DIR");
+
+    if (check) {
+        /* fcgi-runner --test: PHP takes these values, or says why not */
+        return fp_php_startup(defaults, admin) == 0 ? 0 : 1;
+    }
+
     len = sizeof(int);
 
     if (getsockopt(0, SOL_SOCKET, SO_TYPE, &type, &len) == -1) {
         fp_usage();
         return 2;
     }
-
-    /* where PHP looks for its ini files is the runner's, not the code's */
-    (void) unsetenv("PHPRC");
-    (void) unsetenv("PHP_INI_SCAN_DIR");
 
     if (type == SOCK_SEQPACKET) {
         /*

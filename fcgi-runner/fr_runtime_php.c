@@ -1,0 +1,247 @@
+/*
+ * Copyright (C) ngx_faas developers
+ *
+ * runtime = php: its keys and faas-php's command line (fr_runtime.c
+ * finds faas-php, holds it and starts the function's zygote): the ini
+ * defaults the function's memory and timeout give, where its sessions
+ * are kept, each php.NAME as a value the code may not change.
+ */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "fr_log.h"
+#include "fr_runtime.h"
+
+
+#define FR_RUNTIME_PHP_SELF  112       /* MiB: PHP's own address space */
+#define FR_RUNTIME_PHP_SESSIONS  "/var/lib/php/sessions"
+#define FR_MIB               (1024 * 1024)
+#define FR_RUNTIME_NOBODY    65534     /* --test's PHP runs as */
+
+
+static int fr_runtime_php_sessions(void);
+static int fr_runtime_php_argv(fr_func_t *f);
+static int fr_runtime_php_check(fr_func_t *f);
+
+
+int
+fr_runtime_php_conf(fr_func_t *f, int test)
+{
+    int          problems;
+    fr_fconf_t  *fc;
+
+    fc = &f->conf;
+    problems = 0;
+
+    if (fc->exec || fc->app || fc->python_path
+        || fc->mode != FR_MODE_FASTCGI)
+    {
+        fr_log(FR_LOG_ERR, 0, "%s/function.conf:%d: runtime = php runs "
+               "the function's PHP scripts: no exec, app, python.path, nor "
+               "mode = cgi", f->dir, fr_fconf_line(fc, "runtime"));
+        problems++;
+    }
+
+    if (fc->script && fc->document_root) {
+        fr_log(FR_LOG_ERR, 0, "%s/function.conf:%d: runtime = php takes "
+               "script (one script runs every request: a front controller) "
+               "or document_root (the request's path names the script), "
+               "not both", f->dir, fr_fconf_line(fc, "runtime"));
+        problems++;
+    }
+
+    /* neither: its index (index.php) is its front controller */
+    if (fc->script == NULL && fc->document_root == NULL
+        && (fc->script = strdup(fc->index ? fc->index : "index.php"))
+           == NULL)
+    {
+        fr_log(FR_LOG_ALERT, errno, "strdup() failed");
+        problems++;
+    }
+
+    if (fr_runtime_php == -1) {
+        fr_log(FR_LOG_ERR, 0, "function \"%s\": runtime = php needs "
+               FR_RUNTIME_PHP " beside the runner or at " FR_RUNTIME_PHP_PATH
+               " (make, with php8.2-dev and libphp8.2-embed)", f->name);
+        problems++;
+    }
+
+    if (problems == 0 && fr_runtime_php_argv(f) != FR_OK) {
+        fr_log(FR_LOG_ALERT, errno, "malloc() failed");
+        problems++;
+    }
+
+    if (problems == 0 && test && fc->nphp && fr_runtime_php_check(f) != 0) {
+        fr_log(FR_LOG_ERR, 0, "%s/function.conf: a php.NAME that PHP does "
+               "not take (" FR_RUNTIME_PHP " says which, above)", f->dir);
+        problems++;
+    }
+
+    return problems;
+}
+
+
+/*
+ * Sessions where php-fpm and php-cgi keep them on Debian, so that they
+ * outlive the function's prototype (its /tmp goes with it: a deploy, an
+ * idle prototype_idle_timeout): each file its user's, mode 0600, in a
+ * folder nobody may list, swept by Debian's cron (phpsessionclean),
+ * never by PHP (which could not list it). Without that folder, the
+ * function's own /tmp, collected by PHP.
+ */
+
+static int
+fr_runtime_php_sessions(void)
+{
+    struct stat  st;
+
+    return stat(FR_RUNTIME_PHP_SESSIONS, &st) == 0 && S_ISDIR(st.st_mode)
+           && st.st_uid == 0 && (st.st_mode & S_ISVTX)
+           && !(st.st_mode & S_IROTH);
+}
+
+
+/* faas-php [-d memory_limit=M -d opcache.memory_consumption=O]
+ *     -d max_execution_time=S [-a NAME=VALUE]... */
+
+static int
+fr_runtime_php_argv(fr_func_t *f)
+{
+    int          i, n, shared;
+    char       **argv, num[64];
+    int64_t      opcache, limit;
+    fr_fconf_t  *fc;
+
+    fc = &f->conf;
+    argv = calloc(12 + 2 * fc->nphp + 1, sizeof(char *));
+
+    if (argv == NULL) {
+        return FR_ERROR;
+    }
+
+    f->argv = argv;
+    n = 0;
+    argv[n++] = strdup(fr_runtime_php_path);
+
+    if (fc->memory > 0) {
+        /*
+         * Its address space (memory) holds PHP itself (its libraries,
+         * ICU's data, the stack: FR_RUNTIME_PHP_SELF), OPcache's
+         * shared memory (an eighth, 8 to 128 MiB) and what the script
+         * may allocate: memory_limit, what is left (16 MiB at least),
+         * reached before the address space's end is.
+         */
+        opcache = fc->memory / 8 / FR_MIB;
+        opcache = (opcache < 8) ? 8 : (opcache > 128) ? 128 : opcache;
+        limit = fc->memory - (opcache + FR_RUNTIME_PHP_SELF) * FR_MIB;
+        limit = (limit < 16 * FR_MIB) ? 16 * FR_MIB : limit;
+
+        snprintf(num, sizeof(num), "memory_limit=%lldM",
+                 (long long) (limit / FR_MIB));
+        argv[n++] = strdup("-d");
+        argv[n++] = strdup(num);
+
+        snprintf(num, sizeof(num), "opcache.memory_consumption=%lld",
+                 (long long) opcache);
+        argv[n++] = strdup("-d");
+        argv[n++] = strdup(num);
+    }
+
+    snprintf(num, sizeof(num), "max_execution_time=%lld",
+             (long long) (fc->timeout + 999) / 1000);
+    argv[n++] = strdup("-d");
+    argv[n++] = strdup(num);
+
+    shared = fr_runtime_php_sessions();
+    argv[n++] = strdup("-d");
+    argv[n++] = strdup(shared ? "session.save_path=" FR_RUNTIME_PHP_SESSIONS
+                              : "session.save_path=/tmp");
+    argv[n++] = strdup("-d");
+    argv[n++] = strdup(shared ? "session.gc_probability=0"
+                              : "session.gc_probability=1");
+
+    for (i = 0; i < fc->nphp; i++) {
+        argv[n++] = strdup("-a");
+        argv[n++] = strdup(fc->php[i]);
+    }
+
+    for (i = 0; i < n; i++) {
+        if (argv[i] == NULL) {
+            return FR_ERROR;
+        }
+    }
+
+    f->exec_by_fd = 1;
+    f->exec_fd = fr_runtime_php;
+
+    /* fastcgi_finish_request(): its END_REQUEST comes when the script
+     * ends, after the end of its STDOUT (fr_fastcgi_worker.c) */
+    f->ends_early = 1;
+
+    return FR_OK;
+}
+
+
+/*
+ * --test: PHP started with the function's values by "faas-php --check",
+ * as nobody (a value such as error_log is a path PHP may write to).
+ * Returns 0: PHP took them.
+ */
+
+static int
+fr_runtime_php_check(fr_func_t *f)
+{
+    int     n, status;
+    char  **argv;
+    pid_t   pid;
+
+    for (n = 0; f->argv[n]; n++) { /* void */ }
+
+    argv = calloc(n + 2, sizeof(char *));
+
+    if (argv == NULL) {
+        return -1;
+    }
+
+    argv[0] = f->argv[0];
+    argv[1] = "--check";
+    memcpy(&argv[2], &f->argv[1], (n - 1) * sizeof(char *));
+
+    pid = fork();
+
+    if (pid == 0) {
+        if (geteuid() == 0
+            && (setgroups(0, NULL) == -1 || setgid(FR_RUNTIME_NOBODY) == -1
+                || setuid(FR_RUNTIME_NOBODY) == -1))
+        {
+            _exit(127);
+        }
+
+        (void) syscall(SYS_execveat, fr_runtime_php, "", argv,
+                       (char *[]) { NULL }, AT_EMPTY_PATH);
+        _exit(127);
+    }
+
+    free(argv);
+
+    if (pid == -1) {
+        return -1;
+    }
+
+    while (waitpid(pid, &status, 0) == -1) {
+        if (errno != EINTR) {
+            return -1;
+        }
+    }
+
+    return (WIFEXITED(status) && WEXITSTATUS(status) == 0) ? 0 : -1;
+}

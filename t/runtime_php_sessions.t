@@ -1,0 +1,100 @@
+#!/usr/bin/perl
+
+# runtime = php keeps sessions where php-fpm and php-cgi keep them on
+# Debian (/var/lib/php/sessions), not in the function's private /tmp,
+# which goes with its prototype: a visitor stays logged in across a
+# deploy (the function changed, SIGHUP: a new prototype) and across the
+# prototype's prototype_idle_timeout. The hostile twin: a function of
+# another user who knows the session's id can neither read its file nor
+# list the folder.
+
+use strict;
+use warnings;
+
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use FaasTest;
+use Test::More;
+use Time::HiRes qw(sleep);
+
+FaasTest::need(-x "$FaasTest::BUILD/faas-php",
+               'faas-php (make, with php8.2-dev and libphp8.2-embed)');
+FaasTest::need_root('a function of its own user, with a private /tmp');
+
+my $dir = '/var/lib/php/sessions';
+my @st = stat $dir;
+FaasTest::need(@st && $st[4] == 0 && ($st[2] & 01000) && !($st[2] & 04),
+               "$dir, root's, sticky, unlistable (php-common)");
+
+my $t = FaasTest->new;
+my $conf = "runtime = php\nscript = s.php\nidle_timeout = 1s\n";
+my $fdir = $t->function('shop', $conf, 's.php' => <<'EOF');
+<?php
+session_start();
+$_SESSION['n'] = ($_SESSION['n'] ?? 0) + 1;
+header('Content-Type: text/plain');
+echo "visit {$_SESSION['n']} ", session_save_path(), "\n";
+EOF
+$t->function('spy', "runtime = php\nscript = s.php\nuser = nobody\n",
+             's.php' => <<'EOF');
+<?php
+header('Content-Type: text/plain');
+$f = '/var/lib/php/sessions/sess_' . basename($_GET['id'] ?? '');
+echo @file_get_contents($f) === false ? "unread" : "READ", " ";
+echo @scandir('/var/lib/php/sessions') === false ? "unlisted" : "LISTED";
+echo "\n";
+EOF
+
+$t->start_runner(conf => "prototype_idle_timeout = 2s\n");
+$t->start_nginx($t->faas_location);
+
+my $cookie = '';
+my $visit = sub {
+    my $r = $t->http_get('/fn/shop/', timeout => 30,
+                         headers => $cookie ? "Cookie: $cookie\r\n" : '');
+    ($cookie) = (FaasTest::header($r, 'set-cookie') // '') =~ /^([^;]+)/
+        if !$cookie;
+    return $r->{body} // '';
+};
+my $protos = sub {
+    my %p = map { $_ => 1 } $t->runner_log =~ /prototype (\d+) of "shop" started/g;
+    return scalar keys %p;
+};
+
+is($visit->(), "visit 1 $dir\n", "a session, in $dir");
+like($cookie, qr/^PHPSESSID=[-,a-zA-Z0-9]+$/, 'its cookie');
+is($visit->(), "visit 2 $dir\n", 'kept');
+my ($id) = $cookie =~ /=(.*)/;
+my @f = stat "$dir/sess_$id";
+ok(@f && ($f[2] & 07777) == 0600 && $f[4] != 0,
+   'its file is 0600, the function user\'s') or diag(sprintf '%o %d',
+   $f[2] // 0, $f[4] // -1);
+my $made = $protos->();
+cmp_ok($made, '>=', 1, 'its prototype was made');
+
+# a deploy: the function changed, a new prototype
+FaasTest::write_file("$fdir/function.conf", "$conf# deployed again\n");
+$t->signal_runner('HUP');
+ok(FaasTest::wait_for(sub { $t->runner_log =~ /reloading "/ }, 10),
+   'the runner reloads');
+sleep 0.5;
+is($visit->(), "visit 3 $dir\n", 'after a deploy the visitor is still known');
+cmp_ok($protos->(), '>', $made, '... served by a new prototype');
+$made = $protos->();
+
+# the prototype's idle timeout: its /tmp would be gone with it
+ok(FaasTest::wait_for(sub { !$t->workers('shop') }, 15), 'scaled to zero');
+my ($proto) = $t->runner_log =~ /.*prototype (\d+) of "shop" started/s;
+ok(FaasTest::wait_for(sub { !FaasTest::proc_alive($proto) }, 20),
+   'its prototype (and its /tmp) is gone after prototype_idle_timeout');
+is($visit->(), "visit 4 $dir\n",
+   'after prototype_idle_timeout too');
+cmp_ok($protos->(), '>', $made, '... served by a new prototype');
+
+# another user who knows the id
+is($t->http_get("/fn/spy/?id=$id")->{body}, "unread unlisted\n",
+   'another user can neither read the session nor list the folder');
+
+unlink "$dir/sess_$id";
+$t->done;
+done_testing;
