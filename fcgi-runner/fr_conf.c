@@ -42,6 +42,8 @@ typedef struct {
 #define FR_G(f)  1, offsetof(fr_conf_t, f)
 #define FR_F(f)  0, offsetof(fr_fconf_t, f)
 
+#define FR_CONF_KEYS_MAX  64      /* keys, for the ones set twice */
+
 static const fr_conf_key_t  fr_conf_keys[] = {
     { "listen",         FR_CONF_STR,   FR_G(listen) },
     { "listen_owner",   FR_CONF_STR,   FR_G(listen_owner) },
@@ -103,8 +105,13 @@ static const fr_conf_key_t  fr_conf_keys[] = {
     { NULL, 0, 0, 0 }
 };
 
+_Static_assert(sizeof(fr_conf_keys) / sizeof(fr_conf_keys[0])
+               <= FR_CONF_KEYS_MAX, "FR_CONF_KEYS_MAX");
+
 
 static int fr_conf_value(const fr_conf_key_t *k, char *value, void *base);
+static void fr_conf_again(int rc, const char *key, const char *file,
+    int line);
 static int fr_conf_fkey(const fr_conf_key_t *k);
 static int fr_conf_isolation(char *value, int *mask);
 static int fr_conf_tenant_key(fr_conf_t *conf, char *key, char *value);
@@ -358,7 +365,7 @@ int
 fr_conf_parse_stream(FILE *f, const char *file, fr_conf_t *conf,
     fr_fconf_t *fc)
 {
-    int                   line, errors, level;
+    int                   line, errors, level, n, seen[FR_CONF_KEYS_MAX];
     char                  buf[4096], *p, *key, *value, *eq;
     const fr_conf_key_t  *k;
 
@@ -371,6 +378,7 @@ fr_conf_parse_stream(FILE *f, const char *file, fr_conf_t *conf,
 
     line = 0;
     errors = 0;
+    memset(seen, 0, sizeof(seen));
 
     while (fgets(buf, sizeof(buf), f) != NULL) {
         line++;
@@ -414,7 +422,10 @@ fr_conf_parse_stream(FILE *f, const char *file, fr_conf_t *conf,
         }
 
         if (strncmp(key, "php.", 4) == 0) {
-            if (fr_conf_php(fc, key + 4, value) != FR_OK) {
+            n = fr_conf_php(fc, key + 4, value);
+            fr_conf_again(n, key, file, line);
+
+            if (n == FR_ERROR) {
                 fr_log(level, 0, "invalid \"%s = %s\" in %s:%d: php.NAME "
                        "is an ini setting's name (letters, digits, \"_\", "
                        "\".\"; not extension nor zend_extension), its "
@@ -425,7 +436,10 @@ fr_conf_parse_stream(FILE *f, const char *file, fr_conf_t *conf,
         }
 
         if (strncmp(key, "env.", 4) == 0) {
-            if (fr_conf_env(fc, key + 4, value) != FR_OK) {
+            n = fr_conf_env(fc, key + 4, value);
+            fr_conf_again(n, key, file, line);
+
+            if (n == FR_ERROR) {
                 fr_log(level, 0, "invalid environment variable "
                        "name \"%s\" in %s:%d", key + 4, file, line);
                 errors++;
@@ -446,6 +460,11 @@ fr_conf_parse_stream(FILE *f, const char *file, fr_conf_t *conf,
             continue;
         }
 
+        n = (int) (k - fr_conf_keys);
+
+        fr_conf_again(seen[n] ? FR_DECLINED : FR_OK, key, file, line);
+        seen[n] = line;
+
         if (fr_conf_value(k, value, k->global ? (void *) conf : (void *) fc)
             != FR_OK)
         {
@@ -461,6 +480,18 @@ fr_conf_parse_stream(FILE *f, const char *file, fr_conf_t *conf,
     fclose(f);
 
     return errors;
+}
+
+
+/* a key set twice in a file (FR_DECLINED): said, the last one holds */
+
+static void
+fr_conf_again(int rc, const char *key, const char *file, int line)
+{
+    if (rc == FR_DECLINED) {
+        fr_log(FR_LOG_WARN, 0, "\"%s\" set again in %s:%d: the last one "
+               "holds", key, file, line);
+    }
 }
 
 

@@ -85,7 +85,8 @@ fr_conf_php(fr_fconf_t *fc, const char *name, const char *value)
 }
 
 
-/* NAME=VALUE into a NULL-ended list; a NAME set again is replaced */
+/* NAME=VALUE into a NULL-ended list; a NAME set again is replaced:
+ * FR_DECLINED */
 
 int
 fr_conf_pair(char ***list, int *n, const char *name, const char *value)
@@ -107,7 +108,7 @@ fr_conf_pair(char ***list, int *n, const char *name, const char *value)
         if (strncmp((*list)[i], e, nlen + 1) == 0) {
             free((*list)[i]);
             (*list)[i] = e;
-            return FR_OK;
+            return FR_DECLINED;
         }
     }
 

@@ -88,7 +88,7 @@ fr_usage(FILE *out)
         "[--functions DIR] [--test]\n"
         "                   [--log-level LEVEL]\n"
         "       fcgi-runner meter [--by function|tenant] "
-        "[--format table|json|csv]\n"
+        "[--format table|json|csv|html]\n"
         "                   [--price-gb-second P] "
         "[--price-million-requests P] LOG...\n"
         "       fcgi-runner status [--config FILE] [--listen ADDRESS] "

@@ -105,7 +105,7 @@ fr_meter_usage(FILE *out)
 int
 fr_meter_main(int argc, char **argv)
 {
-    int                 i, rc;
+    int                 i, rc, read;
     char               *end;
     double              price_gbs, price_mreq;
     const char         *format;
@@ -176,13 +176,19 @@ fr_meter_main(int argc, char **argv)
         rep->twin->samples = 1;
     }
 
-    for ( /* void */ ; i < argc; i++) {
+    for (read = 0; i < argc; i++) {
         if (fr_meter_read(rep, argv[i]) != FR_OK) {
             rc = 1;
+            continue;
         }
+
+        read++;
     }
 
-    fr_meter_print(rep, format, price_gbs, price_mreq);
+    /* as cat(1): what could be read, the others said; none, no table */
+    if (read) {
+        fr_meter_print(rep, format, price_gbs, price_mreq);
+    }
 
     fr_meter_free(rep->twin);
     fr_meter_free(rep);

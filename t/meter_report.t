@@ -134,6 +134,11 @@ is(system("$bin meter --by colour $log >/dev/null 2>&1") >> 8, 2,
    'bad --by: usage, exit 2');
 is(system("$bin meter $p/none.log >/dev/null 2>&1") >> 8, 1,
    'missing log: exit 1');
+is(`$bin meter $p/none.log 2>/dev/null`, '',
+   '... and no table of zeros that looks like a month with no use');
+my $some = `$bin meter $log $p/none.log 2>/dev/null`;
+is($? >> 8, 1, 'one of two missing: exit 1');
+like($some, qr/^total\s+25\s/m, '... with the table of the one read');
 
 # a million lines in seconds
 my $big = "$p/big.log";

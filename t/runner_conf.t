@@ -81,6 +81,16 @@ $t2->function('cgi', "exec = ./x.sh\nmode = cgi\n", 'x.sh' => "#!/bin/sh\n");
 is($rc, 0, '--test of a good folder exits 0');
 like($out, qr/configuration is ok/, 'and says so');
 
+# a key set twice: loaded (the last one holds), never silently
+my $tw = FaasTest->new;
+$tw->function('twice', "exec = $fn\ntimeout = 5s\nenv.A = 1\n"
+              . "timeout = 9s\nenv.A = 2\n");
+($rc, $out) = run('--test', '--functions', $tw->functions_dir);
+is($rc, 0, 'a key set twice: still a good folder');
+like($out, qr{"timeout" set again in \S+/twice/function.conf:4: the last one holds},
+     '... said, with its file and line');
+like($out, qr{"env.A" set again in \S+/twice/function.conf:5}, '... env.NAME too');
+
 ($rc, $out) = run('--no-such-option');
 is($rc, 2, 'unknown option exits 2');
 like($out, qr/usage: fcgi-runner/, 'with the usage');
