@@ -35,6 +35,7 @@ static ngx_int_t ngx_http_faas_nv_next(u_char **pos, u_char *last,
     u_char **name, size_t *nlen, u_char **value, size_t *vlen);
 static ngx_int_t ngx_http_faas_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_http_faas_ctx_t *ngx_http_faas_late_route(ngx_http_request_t *r);
 static ngx_int_t ngx_http_faas_outcome(ngx_http_request_t *r,
     ngx_http_faas_ctx_t *ctx, ngx_http_variable_value_t *v);
 static ngx_int_t ngx_http_faas_msec(ngx_http_request_t *r,
@@ -257,6 +258,10 @@ ngx_http_faas_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
 
     v->not_found = 1;
 
+    if (ctx == NULL && data == ngx_http_faas_var_function) {
+        ctx = ngx_http_faas_late_route(r);
+    }
+
     if (ctx == NULL) {
         return NGX_OK;
     }
@@ -327,6 +332,40 @@ ngx_http_faas_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
  * The runner's word when it measured; else what nginx saw: a 404 of
  * routing, or the runner unreachable or too slow.
  */
+
+/*
+ * A request nginx answered before the module's handler ran in a
+ * faas_pass location (413 for a body over client_max_body_size, a
+ * limit_req 503, a deny): its function named all the same, by the
+ * location's routes, for the log line. The runner is not asked.
+ */
+
+static ngx_http_faas_ctx_t *
+ngx_http_faas_late_route(ngx_http_request_t *r)
+{
+    ngx_http_faas_ctx_t       *ctx;
+    ngx_http_faas_loc_conf_t  *flcf;
+
+    flcf = ngx_http_get_module_loc_conf(r, ngx_http_faas_module);
+
+    if (flcf == NULL || flcf->upstream.upstream == NULL || flcf->status) {
+        return NULL;
+    }
+
+    ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_faas_ctx_t));
+    if (ctx == NULL) {
+        return NULL;
+    }
+
+    ngx_http_set_ctx(r, ctx, ngx_http_faas_module);
+
+    if (ngx_http_faas_route(r, flcf, ctx) != NGX_OK) {
+        ngx_str_null(&ctx->function);
+    }
+
+    return ctx;
+}
+
 
 static ngx_int_t
 ngx_http_faas_outcome(ngx_http_request_t *r, ngx_http_faas_ctx_t *ctx,

@@ -22,8 +22,11 @@ $t->start_runner(log_level => 'debug');
 $t->{port} = FaasTest::free_port();
 
 my $sock = $t->socket_path;
+my $alog = $t->prefix . '/logs/route.log';
 $t->start_nginx(<<"EOF");
     upstream runner { server unix:$sock; keepalive 8; }
+    log_format route 'uri=\$uri fn=\$faas_function status=\$status '
+                     'outcome=\$faas_status';
 
     server {
         listen 127.0.0.1:$t->{port};
@@ -60,6 +63,19 @@ $t->start_nginx(<<"EOF");
         location = /status {
             faas_status;
             faas_pass runner;
+        }
+
+        # nginx answers 413 before the module's handler runs
+        location /small/ {
+            client_max_body_size 10;
+            faas_route ^/small/([a-z]+)\$ \$1;
+            faas_pass runner;
+            access_log $alog route;
+        }
+
+        location /plain/ {
+            return 200 "plain\n";
+            access_log $alog route;
         }
 
         location /nomatch/ {
@@ -124,6 +140,21 @@ my $reqs2 = () = $t->runner_log =~ /unknown function|invalid function/g;
 is($reqs2 - $reqs, 1, 'only the valid unknown name reached the runner');
 like($t->error_log, qr/invalid function name "hdr-\.\.\/\.\.\/x"/,
      'invalid name logged by nginx');
+
+# answered by nginx before the handler: the log line names the function
+$r = $t->http_post('/small/alpha', 'x' x 100);
+is($r->{status}, 413, 'a body over client_max_body_size: 413');
+is($t->http_post('/small/alpha', 'x' x 5)->{status}, 200, 'a small one: 200');
+is($t->http_get('/plain/srv')->{status}, 200, 'a location without faas_pass');
+ok(FaasTest::wait_for(sub {
+       my $n = () = FaasTest::read_file($alog) =~ /\n/g; $n >= 3 }, 5),
+   'logged');
+my @l = split /\n/, FaasTest::read_file($alog);
+is($l[0], 'uri=/small/alpha fn=alpha status=413 outcome=-',
+   '413: its function named, no outcome (the runner never ran it)');
+is($l[1], 'uri=/small/alpha fn=alpha status=200 outcome=ok', 'the 200 too');
+is($l[2], 'uri=/plain/srv fn=- status=200 outcome=-',
+   'no function where faas_pass is not (the server\'s routes are for it)');
 
 # with the runner gone, routing answers the same: it never asked
 $t->stop_runner;
