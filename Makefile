@@ -90,7 +90,7 @@ $(BUILD)/faas-php: $(PHP_SRC)
 	    -o $@ $(filter %.c,$^) -lphp$$($(PHP_CONFIG) --version | cut -d. -f1,2)
 
 # the Python runtime's driver, read by the runner from beside it
-$(BUILD)/faas_wsgi.py: functions/runtimes/python/faas_wsgi.py
+$(BUILD)/faas_wsgi.py: fcgi-runner/runtimes/python/faas_wsgi.py
 	@mkdir -p $(BUILD)
 	cp $< $@
 

@@ -91,6 +91,10 @@ ok(FaasTest::wait_for(sub {
        @left = grep { index(FaasTest::proc_cwd($_), $run) == 0 }
                map { m{(\d+)$} } glob '/proc/[0-9]*';
        !@left }, 10), 'nothing of it left running') or diag("left: @left");
+ok(!-e $run, 'and the folder it ran from under /tmp is gone')
+    if $run =~ m{^/tmp/ngx-faas-run\.};
 system('rm', '-rf', $run) if $run =~ m{^/tmp/ngx-faas-run\.};
+unlike(FaasTest::read_file($log), qr/has no function\.conf/,
+       'every folder of the examples is a function');
 
 done_testing;

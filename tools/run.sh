@@ -23,10 +23,12 @@ if [ "$(id -u)" = 0 ]; then
 fi
 
 mkdir -p "$run"
+made=""
 if ! reach www-data -x "$run"; then
     run=$(mktemp -d /tmp/ngx-faas-run.XXXXXX)
+    made=$run
     echo "note: nginx's workers (www-data) cannot reach the checkout;" \
-         "running from $run" >&2
+         "running from $run (removed when it stops)" >&2
 fi
 mkdir -p "$run/logs"
 chmod 755 "$run"
@@ -109,6 +111,7 @@ stop() {
     kill -TERM "$runner" 2>/dev/null || true
     wait "$ngx" 2>/dev/null || true
     wait "$runner" 2>/dev/null || true
+    [ -z "$made" ] || rm -rf "$made"
 }
 trap stop INT TERM EXIT
 

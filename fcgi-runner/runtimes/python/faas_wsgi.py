@@ -486,7 +486,7 @@ class Connection:
             if state['status'] is None:
                 raise AssertionError('write() before start_response()')
             if not isinstance(data, bytes):
-                raise TypeError('the body is bytes, not %s'
+                raise TypeError('the body must be bytes, not %s'
                                 % type(data).__name__)
             if not state['sent']:
                 state['sent'] = True
