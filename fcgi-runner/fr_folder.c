@@ -104,7 +104,8 @@ fr_folder_read(fr_func_t *f, fr_buf_t *text)
 
     if (fd == -1) {
         fr_log(FR_LOG_ERR, errno, "open() \"%s/function.conf\" failed%s",
-               f->dir, errno == ELOOP ? FR_FOLDER_LINK_RULE : "");
+               f->dir, errno == ELOOP ? FR_FOLDER_LINK_RULE
+                       : errno == EINVAL ? ": not a regular file" : "");
         close(dfd);
         return FR_ERROR;
     }

@@ -275,8 +275,16 @@ fr_path_step(int *fd, char *comp, int last, int flags, char *resolved,
     }
 
     if (last && (flags & O_PATH) == 0) {
-        /* the same file, opened for use; a swap in between fails */
-        again = openat(*fd, comp, flags | O_NOFOLLOW | O_CLOEXEC);
+        /* a file or a folder: a FIFO or a device opened would wait */
+        if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+            close(next);
+            errno = EINVAL;
+            return -1;
+        }
+
+        /* the same file, opened for use; a swap in between fails (and
+         * never waits: a FIFO swapped in opens at once, and differs) */
+        again = openat(*fd, comp, flags | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 
         close(next);
 
