@@ -3,13 +3,14 @@
  *
  * runtime = php: its keys and faas-php's command line (fr_runtime.c
  * finds faas-php, holds it and starts the function's zygote): the ini
- * defaults the function's memory and timeout give, where its sessions
- * are kept, each php.NAME as a value the code may not change.
+ * defaults the function's memory and timeout give, each php.NAME as a
+ * value the code may not change.
  */
 
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,12 +24,11 @@
 
 
 #define FR_RUNTIME_PHP_SELF  112       /* MiB: PHP's own address space */
-#define FR_RUNTIME_PHP_SESSIONS  "/var/lib/php/sessions"
 #define FR_MIB               (1024 * 1024)
 #define FR_RUNTIME_NOBODY    65534     /* --test's PHP runs as */
+#define FR_RUNTIME_CHECK_MSEC  10000
 
 
-static int fr_runtime_php_sessions(void);
 static int fr_runtime_php_argv(fr_func_t *f);
 static int fr_runtime_php_check(fr_func_t *f);
 
@@ -90,33 +90,13 @@ fr_runtime_php_conf(fr_func_t *f, int test)
 }
 
 
-/*
- * Sessions where php-fpm and php-cgi keep them on Debian, so that they
- * outlive the function's prototype (its /tmp goes with it: a deploy, an
- * idle prototype_idle_timeout): each file its user's, mode 0600, in a
- * folder nobody may list, swept by Debian's cron (phpsessionclean),
- * never by PHP (which could not list it). Without that folder, the
- * function's own /tmp, collected by PHP.
- */
-
-static int
-fr_runtime_php_sessions(void)
-{
-    struct stat  st;
-
-    return stat(FR_RUNTIME_PHP_SESSIONS, &st) == 0 && S_ISDIR(st.st_mode)
-           && st.st_uid == 0 && (st.st_mode & S_ISVTX)
-           && !(st.st_mode & S_IROTH);
-}
-
-
 /* faas-php [-d memory_limit=M -d opcache.memory_consumption=O]
  *     -d max_execution_time=S [-a NAME=VALUE]... */
 
 static int
 fr_runtime_php_argv(fr_func_t *f)
 {
-    int          i, n, shared;
+    int          i, n;
     char       **argv, num[64];
     int64_t      opcache, limit;
     fr_fconf_t  *fc;
@@ -161,13 +141,12 @@ fr_runtime_php_argv(fr_func_t *f)
     argv[n++] = strdup("-d");
     argv[n++] = strdup(num);
 
-    shared = fr_runtime_php_sessions();
+    /* sessions: faas-php keeps them in a folder of the user's own under
+     * /var/lib/php/sessions; without one, in the function's /tmp */
     argv[n++] = strdup("-d");
-    argv[n++] = strdup(shared ? "session.save_path=" FR_RUNTIME_PHP_SESSIONS
-                              : "session.save_path=/tmp");
+    argv[n++] = strdup("session.save_path=/tmp");
     argv[n++] = strdup("-d");
-    argv[n++] = strdup(shared ? "session.gc_probability=0"
-                              : "session.gc_probability=1");
+    argv[n++] = strdup("session.gc_probability=1");
 
     for (i = 0; i < fc->nphp; i++) {
         argv[n++] = strdup("-a");
@@ -192,17 +171,18 @@ fr_runtime_php_argv(fr_func_t *f)
 
 
 /*
- * --test: PHP started with the function's values by "faas-php --check",
- * as nobody (a value such as error_log is a path PHP may write to).
- * Returns 0: PHP took them.
+ * --test: "faas-php --check" starts PHP with the runner's values and
+ * looks the function's php.NAME up (none of its values is applied), as
+ * nobody, with nothing of the runner's but stderr, for 10 s at most.
+ * Returns 0: PHP has them all.
  */
 
 static int
 fr_runtime_php_check(fr_func_t *f)
 {
-    int     n, status;
+    int     n, status, null;
     char  **argv;
-    pid_t   pid;
+    pid_t   pid, done;
 
     for (n = 0; f->argv[n]; n++) { /* void */ }
 
@@ -219,15 +199,22 @@ fr_runtime_php_check(fr_func_t *f)
     pid = fork();
 
     if (pid == 0) {
-        if (geteuid() == 0
-            && (setgroups(0, NULL) == -1 || setgid(FR_RUNTIME_NOBODY) == -1
-                || setuid(FR_RUNTIME_NOBODY) == -1))
+        null = open("/dev/null", O_RDWR);
+
+        if (null == -1 || dup2(null, 0) == -1 || dup2(null, 1) == -1
+            || dup2(fr_runtime_php, 3) == -1
+            || syscall(SYS_close_range, 4, ~0U, 0) == -1
+            || (geteuid() == 0
+                && (setgroups(0, NULL) == -1
+                    || setgid(FR_RUNTIME_NOBODY) == -1
+                    || setuid(FR_RUNTIME_NOBODY) == -1)))
         {
             _exit(127);
         }
 
-        (void) syscall(SYS_execveat, fr_runtime_php, "", argv,
-                       (char *[]) { NULL }, AT_EMPTY_PATH);
+        (void) signal(SIGCHLD, SIG_DFL);
+        (void) syscall(SYS_execveat, 3, "", argv, (char *[]) { NULL },
+                       AT_EMPTY_PATH);
         _exit(127);
     }
 
@@ -237,11 +224,24 @@ fr_runtime_php_check(fr_func_t *f)
         return -1;
     }
 
-    while (waitpid(pid, &status, 0) == -1) {
-        if (errno != EINTR) {
+    for (n = 0; n < FR_RUNTIME_CHECK_MSEC / 10; n++) {
+        done = waitpid(pid, &status, WNOHANG);
+
+        if (done == pid) {
+            return (WIFEXITED(status) && WEXITSTATUS(status) == 0) ? 0 : -1;
+        }
+
+        if (done == -1 && errno != EINTR) {
             return -1;
         }
+
+        (void) usleep(10000);
     }
 
-    return (WIFEXITED(status) && WEXITSTATUS(status) == 0) ? 0 : -1;
+    fr_log(FR_LOG_ERR, 0, FR_RUNTIME_PHP " --check did not end within "
+           "%d ms", FR_RUNTIME_CHECK_MSEC);
+    (void) kill(pid, SIGKILL);
+    (void) waitpid(pid, &status, 0);
+
+    return -1;
 }

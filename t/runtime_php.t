@@ -459,10 +459,11 @@ both('a session', 'GET', '/session.php');
 ($a) = both('the session again', 'GET', '/session.php');
 is($a->{body}, "visit 2\n", '... it was kept');
 my @sd = stat '/var/lib/php/sessions';
-is(request($faas_port, 'GET', '/sessdir.php')->{body},
-   (@sd && !$sd[4] && ($sd[2] & 01000) && !($sd[2] & 04))
-   ? "/var/lib/php/sessions\n" : "/tmp\n",
-   '... where php-fpm keeps them (else the function\'s own /tmp)');
+like(request($faas_port, 'GET', '/sessdir.php')->{body},
+     (@sd && !$sd[4] && ($sd[2] & 01000) && !($sd[2] & 04))
+     ? qr{^/var/lib/php/sessions/faas-\d+\n\z} : qr{^/tmp\n\z},
+     '... in a folder of the user\'s own where php-fpm keeps them (else '
+     . 'the function\'s own /tmp)');
 
 my $t0 = time;
 ($a) = both('fastcgi_finish_request()', 'GET', '/finish.php');
@@ -830,6 +831,14 @@ $bad->function('ext', "runtime = php\nscript = a.php\nphp.extension = /x.so\n",
                'a.php' => '');
 $bad->function('typo', "runtime = php\nscript = a.php\nphp.memory_limt = 1G\n",
                'a.php' => '');
+# --test looks the names up: it never runs what a value names
+my $pre = $bad->function('preload', "runtime = php\nscript = a.php\n"
+                         . "php.opcache.preload = PRE/pre.php\n", 'a.php' => '');
+FaasTest::write_file("$pre/function.conf", "runtime = php\nscript = a.php\n"
+                     . "php.opcache.preload = $pre/pre.php\n"
+                     . "php.opcache.preload_user = nobody\n");
+FaasTest::write_file("$pre/pre.php", "<?php\ntouch('$pre/ran');\n");
+chmod 0777, $pre;
 $bad->function('fine', "runtime = php\ndocument_root = www\n"
                        . "php.memory_limit = 64M\n", 'www/a.php' => '');
 my $out = `$t->{runner_bin} --test --functions @{[ $bad->functions_dir ]} 2>&1`;
@@ -848,6 +857,8 @@ like($out, qr{invalid "php.extension = /x.so" in .*ext/function.conf:3},
 like($out, qr{memory_limt: PHP has no such setting.*typo/function.conf: a php}s,
      'a setting PHP does not have: PHP says which, --test where');
 unlike($out, qr/"?fine/, 'a good one is not');
+unlike($out, qr/preload/, 'php.opcache.preload: a setting PHP has');
+ok(!-e "$pre/ran", '... and --test never ran the script it names');
 
 $t->stop_php_fpm;
 $t->done;

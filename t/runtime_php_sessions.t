@@ -1,12 +1,14 @@
 #!/usr/bin/perl
 
-# runtime = php keeps sessions where php-fpm and php-cgi keep them on
-# Debian (/var/lib/php/sessions), not in the function's private /tmp,
-# which goes with its prototype: a visitor stays logged in across a
-# deploy (the function changed, SIGHUP: a new prototype) and across the
-# prototype's prototype_idle_timeout. The hostile twin: a function of
-# another user who knows the session's id can neither read its file nor
-# list the folder.
+# runtime = php keeps sessions in a folder of the function user's own
+# under /var/lib/php/sessions (where php-fpm and php-cgi keep them on
+# Debian), not in the function's private /tmp, which goes with its
+# prototype: a visitor stays logged in across a deploy (the function
+# changed, SIGHUP: a new prototype) and across the prototype's
+# prototype_idle_timeout. The hostile twins: a function of another user
+# who knows the session's id can neither read its file nor list the
+# folders, and the same id sent to it is a session of its own (it
+# cannot take ours by making its file first, nor we its).
 
 use strict;
 use warnings;
@@ -39,8 +41,17 @@ $t->function('spy', "runtime = php\nscript = s.php\nuser = nobody\n",
              's.php' => <<'EOF');
 <?php
 header('Content-Type: text/plain');
-$f = '/var/lib/php/sessions/sess_' . basename($_GET['id'] ?? '');
+if (isset($_GET['mine'])) {
+    session_start();
+    $_SESSION['n'] = ($_SESSION['n'] ?? 0) + 1;
+    echo "spy visit {$_SESSION['n']}\n";
+    exit;
+}
+$d = basename($_GET['dir'] ?? '');
+$f = "/var/lib/php/sessions/$d/sess_" . basename($_GET['id'] ?? '');
 echo @file_get_contents($f) === false ? "unread" : "READ", " ";
+echo @scandir("/var/lib/php/sessions/$d") === false ? "unlisted" : "LISTED",
+     " ";
 echo @scandir('/var/lib/php/sessions') === false ? "unlisted" : "LISTED";
 echo "\n";
 EOF
@@ -61,13 +72,19 @@ my $protos = sub {
     return scalar keys %p;
 };
 
-is($visit->(), "visit 1 $dir\n", "a session, in $dir");
+my ($sdir) = $visit->() =~ m{^visit 1 ($dir/faas-\d+)$};
+ok($sdir, "a session, in a folder of the function user's own in $dir")
+    or diag($t->runner_log);
+$sdir //= 'none';
 like($cookie, qr/^PHPSESSID=[-,a-zA-Z0-9]+$/, 'its cookie');
-is($visit->(), "visit 2 $dir\n", 'kept');
+is($visit->(), "visit 2 $sdir\n", 'kept');
 my ($id) = $cookie =~ /=(.*)/;
-my @f = stat "$dir/sess_$id";
-ok(@f && ($f[2] & 07777) == 0600 && $f[4] != 0,
-   'its file is 0600, the function user\'s') or diag(sprintf '%o %d',
+my @d = stat $sdir;
+ok(@d && ($d[2] & 07777) == 0700 && $d[4] != 0, 'the folder is 0700, '
+   . 'the function user\'s');
+my @f = stat "$sdir/sess_$id";
+ok(@f && ($f[2] & 07777) == 0600 && $f[4] == $d[4],
+   'the file is 0600, the function user\'s') or diag(sprintf '%o %d',
    $f[2] // 0, $f[4] // -1);
 my $made = $protos->();
 cmp_ok($made, '>=', 1, 'its prototype was made');
@@ -78,7 +95,7 @@ $t->signal_runner('HUP');
 ok(FaasTest::wait_for(sub { $t->runner_log =~ /reloading "/ }, 10),
    'the runner reloads');
 sleep 0.5;
-is($visit->(), "visit 3 $dir\n", 'after a deploy the visitor is still known');
+is($visit->(), "visit 3 $sdir\n", 'after a deploy the visitor is still known');
 cmp_ok($protos->(), '>', $made, '... served by a new prototype');
 $made = $protos->();
 
@@ -87,14 +104,21 @@ ok(FaasTest::wait_for(sub { !$t->workers('shop') }, 15), 'scaled to zero');
 my ($proto) = $t->runner_log =~ /.*prototype (\d+) of "shop" started/s;
 ok(FaasTest::wait_for(sub { !FaasTest::proc_alive($proto) }, 20),
    'its prototype (and its /tmp) is gone after prototype_idle_timeout');
-is($visit->(), "visit 4 $dir\n",
+is($visit->(), "visit 4 $sdir\n",
    'after prototype_idle_timeout too');
 cmp_ok($protos->(), '>', $made, '... served by a new prototype');
 
-# another user who knows the id
-is($t->http_get("/fn/spy/?id=$id")->{body}, "unread unlisted\n",
-   'another user can neither read the session nor list the folder');
+# another user who knows the id and the folder
+my ($leaf) = $sdir =~ m{([^/]+)$};
+is($t->http_get("/fn/spy/?id=$id&dir=$leaf")->{body},
+   "unread unlisted unlisted\n",
+   'another user can neither read the session nor list the folders');
+is($t->http_get('/fn/spy/?mine', headers => "Cookie: $cookie\r\n")->{body},
+   "spy visit 1\n", 'the same id sent to it: a session of its own');
+is($visit->(), "visit 5 $sdir\n", 'and ours is untouched');
 
-unlink "$dir/sess_$id";
+system('rm', '-rf', $sdir) if $sdir =~ m{^$dir/faas-\d+$};
+my ($spy) = glob("$dir/faas-65534");
+system('rm', '-rf', $spy) if $spy;
 $t->done;
 done_testing;

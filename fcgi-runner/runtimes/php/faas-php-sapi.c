@@ -66,7 +66,7 @@ static void fp_sapi_register(zval *vars);
 static void fp_sapi_log(const char *msg, int syslog_type);
 static int fp_ini_entries(char **defaults, char **admin);
 static int fp_ini_entry(char *p, const char *kv);
-static int fp_lock(char **admin);
+static int fp_lock(char **admin, int lock);
 static int fp_open_script(fp_conn_t *c, zend_file_handle *fh);
 static PHP_FUNCTION(fastcgi_finish_request);
 static void fp_deadline(int arm);
@@ -155,7 +155,7 @@ fp_php_startup(char **defaults, char **admin)
 
     fp_timeout = INI_INT("max_execution_time");
 
-    return fp_lock(admin);
+    return fp_lock(admin, 1);
 }
 
 
@@ -243,10 +243,30 @@ fp_ini_entry(char *p, const char *kv)
 }
 
 
-/* what the code may not change (php-fpm's php_admin_value) */
+/*
+ * fcgi-runner --test: PHP started with the runner's values alone, then
+ * the function's names looked up. None of its values is applied: one
+ * such as opcache.preload would run its code outside its sandbox.
+ */
+
+int
+fp_php_check(char **defaults, char **admin)
+{
+    static char  *none[] = { NULL };
+
+    if (fp_php_startup(defaults, none) != 0) {
+        return -1;
+    }
+
+    return fp_lock(admin, 0);
+}
+
+
+/* what the code may not change (php-fpm's php_admin_value); lock 0:
+ * only that PHP has each */
 
 static int
-fp_lock(char **admin)
+fp_lock(char **admin, int lock)
 {
     int              i;
     size_t           n;
@@ -262,7 +282,9 @@ fp_lock(char **admin)
             return -1;
         }
 
-        e->modifiable = ZEND_INI_SYSTEM;
+        if (lock) {
+            e->modifiable = ZEND_INI_SYSTEM;
+        }
     }
 
     return 0;

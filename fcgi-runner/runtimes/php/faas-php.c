@@ -30,8 +30,9 @@
  *
  * -d sets an ini value the code may change; -a one it may not
  * (php-fpm's php_admin_value). "faas-php --check -d ... -a ..." starts
- * PHP with them and exits: 0, or 1 with what PHP did not take said
- * (fcgi-runner --test).
+ * PHP with the -d values and exits: 0 if PHP has every -a setting,
+ * else 1 with the one it lacks said (fcgi-runner --test; the -a values
+ * are not applied).
  */
 
 #include <dirent.h>
@@ -44,6 +45,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -75,6 +77,9 @@
 #define FP_NOT_STARTED  ENOEXEC
 #define FP_THREADED     EBUSY
 
+/* where php-fpm keeps sessions on Debian: root's, 1733 */
+#define FP_SESSIONS     "/var/lib/php/sessions"
+
 
 typedef struct {
     int  type;
@@ -104,6 +109,7 @@ static int fp_stdout_end(fp_conn_t *c, struct iovec *iov, unsigned char *h,
     unsigned char *pad, unsigned char *end);
 static void fp_end(fp_conn_t *c, int id, int app_status, int protocol);
 static void fp_usage(void);
+static void fp_sessions(char **defaults, int *nd);
 
 
 static unsigned char  fp_in[FP_IN_SIZE];
@@ -119,7 +125,7 @@ main(int argc, char **argv)
 
     (void) signal(SIGPIPE, SIG_IGN);
 
-    defaults = calloc(argc, sizeof(char *));
+    defaults = calloc(argc + 2, sizeof(char *));
     admin = calloc(argc, sizeof(char *));
 
     if (defaults == NULL || admin == NULL) {
@@ -147,9 +153,11 @@ main(int argc, char **argv)
     (void) unsetenv("PHP_INI_SCAN_DIR");
 
     if (check) {
-        /* fcgi-runner --test: PHP takes these values, or says why not */
-        return fp_php_startup(defaults, admin) == 0 ? 0 : 1;
+        /* fcgi-runner --test: PHP has these settings, or says which not */
+        return fp_php_check(defaults, admin) == 0 ? 0 : 1;
     }
+
+    fp_sessions(defaults, &nd);
 
     len = sizeof(int);
 
@@ -199,6 +207,43 @@ fp_usage(void)
         "\"runtime = php\", with its socket on descriptor 0\n";
 
     (void) !write(2, usage, sizeof(usage) - 1);
+}
+
+
+/*
+ * Sessions in a folder of this user's own under FP_SESSIONS (0700, made
+ * here: anyone may make one there, nobody may list it), so that they
+ * outlive the prototype whose /tmp the runner's default names (a
+ * deploy, prototype_idle_timeout), and another user cannot take a
+ * session id of ours by making its file first. PHP collects them
+ * (Debian's cron sweeps only the files directly in FP_SESSIONS). One
+ * that is not ours (another user made it first): the runner's default.
+ */
+
+static void
+fp_sessions(char **defaults, int *nd)
+{
+    struct stat  st;
+    static char  dir[64], path[96];
+
+    snprintf(dir, sizeof(dir), FP_SESSIONS "/faas-%lu",
+             (unsigned long) getuid());
+
+    if (mkdir(dir, 0700) == -1 && errno != EEXIST) {
+        return;
+    }
+
+    if (lstat(dir, &st) == -1 || !S_ISDIR(st.st_mode)
+        || st.st_uid != getuid() || (st.st_mode & 0077))
+    {
+        fprintf(stderr, "faas-php: \"%s\" is not this user's own folder: "
+                "sessions stay in the function's /tmp\n", dir);
+        return;
+    }
+
+    snprintf(path, sizeof(path), "session.save_path=%s", dir);
+    defaults[(*nd)++] = path;
+    defaults[(*nd)++] = "session.gc_probability=1";
 }
 
 

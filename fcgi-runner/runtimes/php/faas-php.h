@@ -62,6 +62,7 @@ int fp_finish(fp_conn_t *c, int status);
 
 /* faas-php-sapi.c */
 int fp_php_startup(char **defaults, char **admin);
+int fp_php_check(char **defaults, char **admin);
 int fp_php_request(fp_conn_t *c);
 
 
