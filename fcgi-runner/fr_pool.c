@@ -57,9 +57,6 @@ static void fr_worker_signal(fr_worker_t *w, int sig);
 
 static const fr_mode_t  *fr_modes[FR_MODE_CGI + 1];
 
-/* 0 while a request that may be refused looks for a worker */
-static int  fr_pool_may_evict = 1;
-
 static const fr_func_events_t  fr_pool_func_events = {
     fr_func_added,
     fr_func_changed,
@@ -138,7 +135,7 @@ fr_func_can_spawn(fr_func_t *f)
               || (t->max_memory
                   && t->memory + f->conf.memory > t->max_memory)))
     {
-        if (t->nevicting == 0 && fr_pool_may_evict) {
+        if (t->nevicting == 0) {
             (void) fr_evict_idle(f, t);
         }
 
@@ -148,10 +145,7 @@ fr_func_can_spawn(fr_func_t *f)
     if (fr_runner.conf.max_workers
         && fr_runner.nworkers >= fr_runner.conf.max_workers)
     {
-        if (fr_pool_may_evict) {
-            (void) fr_evict_idle(f, NULL);
-        }
-
+        (void) fr_evict_idle(f, NULL);
         return 0;
     }
 
@@ -191,8 +185,9 @@ fr_evict_idle(fr_func_t *f, fr_tenant_t *t)
         }
     }
 
-    /* at the host's bound, no more than its queue waits for: a worker
-     * stopped for it makes room for one, once reaped */
+    /* at the host's bound, no more than its requests wait for: a
+     * worker stopped makes room for one, once reaped (a flood of
+     * requests refused stops one at a time, not one each) */
     if (lru && t == NULL
         && fr_runner.nevicting >= f->nqueued - f->nstarting)
     {
@@ -274,25 +269,16 @@ fr_func_enqueue(fr_func_t *f, fr_req_t *r)
     r->timer.data = r;
     fr_timer_add(&r->timer, (uint64_t) f->conf.queue_timeout);
 
-    /* one refused stops no other function's idle worker */
-    fr_pool_may_evict = 0;
     fr_func_dispatch(f);
-    fr_pool_may_evict = 1;
-
-    if (r->state != FR_REQ_QUEUED) {
-        return;
-    }
 
     /* the workers on their way count as starting: a zygote's too */
-    if (f->nqueued > f->conf.queue + f->nstarting + fr_runtime_coming(f)) {
+    if (r->state == FR_REQ_QUEUED
+        && f->nqueued > f->conf.queue + f->nstarting + fr_runtime_coming(f))
+    {
         fr_log(FR_LOG_WARN, 0, "function \"%s\": queue of %d is full",
                f->name, f->conf.queue);
         fr_req_ops->fail(r, FR_OUTCOME_THROTTLED);
-        return;
     }
-
-    /* it waits: for a worker of its own, or room made for one */
-    fr_func_dispatch(f);
 }
 
 

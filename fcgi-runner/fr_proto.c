@@ -649,7 +649,24 @@ fr_proto_idle(fr_timer_t *t)
     if (p->refs == 0) {
         fr_log(FR_LOG_DEBUG, 0, "prototype %d of \"%s\" idle, stopping",
                (int) p->pid, p->name);
+        fr_proto_unfault(p);
         fr_proto_retire(p);
+    }
+}
+
+
+/*
+ * A ready zygote retired for nothing it did (idle, room for another):
+ * its start is not one of the few a function's change allows.
+ */
+
+void
+fr_proto_unfault(fr_proto_t *p)
+{
+    if (p->zygote && p->ready && p->func && p->func->zygote == p
+        && p->func->zygote_starts > 0)
+    {
+        p->func->zygote_starts--;
     }
 }
 

@@ -48,6 +48,7 @@ int fr_proto_started(fr_proto_t *p, pid_t pid, int exec_fd);
 #define FR_PROTO_GIVEN  (-2)
 
 pid_t fr_proto_fork(fr_proto_t *p, char **env, int fd[3], int *exec_fd);
+void fr_proto_unfault(fr_proto_t *p);
 void fr_proto_release(fr_proto_t *p, int sweep);
 int fr_proto_strays(fr_proto_t *p);
 void fr_proto_retire(fr_proto_t *p);

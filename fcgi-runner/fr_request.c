@@ -27,6 +27,7 @@
 #include "fr_meter.h"
 #include "fr_pool.h"
 #include "fr_request.h"
+#include "fr_spawn.h"
 #include "fr_status.h"
 #include "fr_stderr.h"
 
@@ -774,9 +775,8 @@ fr_req_orphan(fr_req_t *r)
 
 /*
  * The output of a request its client left: stderr to the log, stdout
- * dropped up to a bound; beyond it the worker is killed (as a script
- * writing to a closed connection is under php-fpm): nobody will read it,
- * and reading it costs the runner what the function spends writing it.
+ * dropped up to a bound, then the worker killed (as php-fpm ends a
+ * script writing to a closed connection): nobody reads it, at a cost.
  */
 
 static int
@@ -801,8 +801,13 @@ fr_req_orphan_output(fr_req_t *r, u_char type, const u_char *p, size_t n)
            "nobody reads, killing it", r->func->name, (int) w->pid,
            r->orphan_out);
 
+    if (r->meter) {
+        fr_meter_stop(w, r);
+    }
+
     w->req = NULL;
     r->worker = NULL;
+    fr_spawn_kill_strays(w);
     fr_worker_stop(w, FR_STOP_CLIENT, SIGKILL, 0);
 
     /* its client left: meter_log says client_closed (fr_meter.c) */

@@ -578,6 +578,7 @@ fr_runtime_room(fr_func_t *f)
                "has %d, its max_instances", (int) idle_t->pid, idle_t->name,
                t->name, nt);
         idle_h = (idle_h == idle_t) ? NULL : idle_h;
+        fr_proto_unfault(idle_t);
         fr_proto_retire(idle_t);
         nh--;
     }
@@ -589,6 +590,7 @@ fr_runtime_room(fr_func_t *f)
 
         fr_log(FR_LOG_INFO, 0, "zygote %d of \"%s\" retired: the host has "
                "%d, max_workers", (int) idle_h->pid, idle_h->name, nh);
+        fr_proto_unfault(idle_h);
         fr_proto_retire(idle_h);
     }
 

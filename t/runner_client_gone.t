@@ -260,8 +260,10 @@ ok(FaasTest::wait_for(sub { !$t->workers('flood') }, 10),
 sleep 1;
 ok(!-e "$odir/out/after-9", '... its work cut there');
 ok(FaasTest::wait_for(sub {
-       FaasTest::read_file($meter) =~ /function=flood .* outcome=client_closed /
-   }, 10), '... metered as client_closed in meter_log');
+       FaasTest::read_file($meter)
+           =~ /function=flood .* outcome=client_closed .* cpu=\d[\d.]* memory=\d+ /
+   }, 10), '... metered as client_closed in meter_log, its CPU and memory too')
+    or diag(FaasTest::read_file($meter));
 
 # --- metered once ----------------------------------------------------------
 
