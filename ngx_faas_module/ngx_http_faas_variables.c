@@ -337,12 +337,16 @@ ngx_http_faas_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
  * A request nginx answered before the module's handler ran in a
  * faas_pass location (413 for a body over client_max_body_size, a
  * limit_req 503, a deny): its function named all the same, by the
- * location's routes, for the log line. The runner is not asked.
+ * location's routes, for the log line. The runner is not asked; the
+ * request keeps no context of it, nor the routes' numbered captures.
  */
 
 static ngx_http_faas_ctx_t *
 ngx_http_faas_late_route(ngx_http_request_t *r)
 {
+    int                       *captures;
+    u_char                    *captures_data;
+    ngx_uint_t                 ncaptures;
     ngx_http_faas_ctx_t       *ctx;
     ngx_http_faas_loc_conf_t  *flcf;
 
@@ -357,11 +361,17 @@ ngx_http_faas_late_route(ngx_http_request_t *r)
         return NULL;
     }
 
-    ngx_http_set_ctx(r, ctx, ngx_http_faas_module);
+    captures = r->captures;
+    ncaptures = r->ncaptures;
+    captures_data = r->captures_data;
 
     if (ngx_http_faas_route(r, flcf, ctx) != NGX_OK) {
         ngx_str_null(&ctx->function);
     }
+
+    r->captures = captures;
+    r->ncaptures = ncaptures;
+    r->captures_data = captures_data;
 
     return ctx;
 }
