@@ -346,6 +346,7 @@ ngx_http_faas_late_route(ngx_http_request_t *r)
 {
     int                       *captures;
     u_char                    *captures_data;
+    unsigned                   realloc_captures;
     ngx_uint_t                 ncaptures;
     ngx_http_faas_ctx_t       *ctx;
     ngx_http_faas_loc_conf_t  *flcf;
@@ -361,9 +362,13 @@ ngx_http_faas_late_route(ngx_http_request_t *r)
         return NULL;
     }
 
+    /* the routes' matches in an array of their own: nginx fills the
+     * request's in place */
     captures = r->captures;
     ncaptures = r->ncaptures;
     captures_data = r->captures_data;
+    realloc_captures = r->realloc_captures;
+    r->captures = NULL;
 
     if (ngx_http_faas_route(r, flcf, ctx) != NGX_OK) {
         ngx_str_null(&ctx->function);
@@ -372,6 +377,7 @@ ngx_http_faas_late_route(ngx_http_request_t *r)
     r->captures = captures;
     r->ncaptures = ncaptures;
     r->captures_data = captures_data;
+    r->realloc_captures = realloc_captures;
 
     return ctx;
 }
