@@ -46,6 +46,7 @@
 #define FR_PROTO_SLOW_USEC  1000      /* an answer slower is counted */
 #define FR_PROTO_SLOW_ALL   500000    /* us: a zygote's slow ones, at most */
 #define FR_PROTO_SLOW_DRAIN   100     /* 1/100 of the time between drains */
+#define FR_PROTO_LIVED_MSEC  60000    /* a zygote idle after it: no fault */
 
 
 static void fr_proto_put(char *msg, size_t *len, const char *s);
@@ -649,15 +650,20 @@ fr_proto_idle(fr_timer_t *t)
     if (p->refs == 0) {
         fr_log(FR_LOG_DEBUG, 0, "prototype %d of \"%s\" idle, stopping",
                (int) p->pid, p->name);
-        fr_proto_unfault(p);
+
+        if (fr_current_msec - p->ready_at >= FR_PROTO_LIVED_MSEC) {
+            fr_proto_unfault(p);
+        }
+
         fr_proto_retire(p);
     }
 }
 
 
 /*
- * A ready zygote retired for nothing it did (idle, room for another):
- * its start is not one of the few a function's change allows.
+ * A ready zygote retired for nothing it did (idle after a minute's
+ * life, room for another tenant's): its start is not one of the few a
+ * function's change allows.
  */
 
 void

@@ -536,7 +536,10 @@ fr_runtime_wake(fr_proto_t *z)
  * worker's memory serving nobody. A tenant has no more of them than
  * its max_instances, the host no more than max_workers; at the bound,
  * the one idle the longest (no worker of it alive) is retired for this
- * one, and with none idle the function's workers start cold.
+ * one, and with none idle the function's workers start cold. One of the
+ * tenant's own retired counts among its function's few starts (its
+ * functions taking turns cannot import for nobody's bill forever);
+ * one retired for another tenant's does not.
  */
 
 static int
@@ -578,7 +581,6 @@ fr_runtime_room(fr_func_t *f)
                "has %d, its max_instances", (int) idle_t->pid, idle_t->name,
                t->name, nt);
         idle_h = (idle_h == idle_t) ? NULL : idle_h;
-        fr_proto_unfault(idle_t);
         fr_proto_retire(idle_t);
         nh--;
     }
@@ -590,7 +592,12 @@ fr_runtime_room(fr_func_t *f)
 
         fr_log(FR_LOG_INFO, 0, "zygote %d of \"%s\" retired: the host has "
                "%d, max_workers", (int) idle_h->pid, idle_h->name, nh);
-        fr_proto_unfault(idle_h);
+
+        /* room for another tenant's: not a start of its own to count */
+        if (idle_h->func->owner != t) {
+            fr_proto_unfault(idle_h);
+        }
+
         fr_proto_retire(idle_h);
     }
 
