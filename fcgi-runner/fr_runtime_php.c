@@ -180,7 +180,7 @@ fr_runtime_php_argv(fr_func_t *f)
 static int
 fr_runtime_php_check(fr_func_t *f)
 {
-    int     n, status, null;
+    int     n, status, null, php;
     char  **argv;
     pid_t   pid, done;
 
@@ -199,10 +199,12 @@ fr_runtime_php_check(fr_func_t *f)
     pid = fork();
 
     if (pid == 0) {
+        /* faas-php's descriptor out of the way of 0 and 1 first */
+        php = fcntl(fr_runtime_php, F_DUPFD, 10);
         null = open("/dev/null", O_RDWR);
 
-        if (null == -1 || dup2(null, 0) == -1 || dup2(null, 1) == -1
-            || dup2(fr_runtime_php, 3) == -1
+        if (php == -1 || null == -1 || dup2(null, 0) == -1
+            || dup2(null, 1) == -1 || dup2(php, 3) == -1
             || syscall(SYS_close_range, 4, ~0U, 0) == -1
             || (geteuid() == 0
                 && (setgroups(0, NULL) == -1
