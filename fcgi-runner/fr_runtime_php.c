@@ -31,6 +31,12 @@
 
 static int fr_runtime_php_argv(fr_func_t *f);
 static int fr_runtime_php_check(fr_func_t *f);
+static int fr_runtime_php_known(fr_fconf_t *fc, int add);
+
+
+/* --test: the php.NAME PHP was found to have, so as to ask it once */
+static char  **fr_runtime_php_names;
+static int     fr_runtime_php_nnames;
 
 
 int
@@ -80,10 +86,16 @@ fr_runtime_php_conf(fr_func_t *f, int test)
         problems++;
     }
 
-    if (problems == 0 && test && fc->nphp && fr_runtime_php_check(f) != 0) {
-        fr_log(FR_LOG_ERR, 0, "%s/function.conf: a php.NAME that PHP does "
-               "not take (" FR_RUNTIME_PHP " says which, above)", f->dir);
-        problems++;
+    if (problems == 0 && test && fc->nphp && !fr_runtime_php_known(fc, 0)) {
+        if (fr_runtime_php_check(f) != 0) {
+            fr_log(FR_LOG_ERR, 0, "%s/function.conf: a php.NAME that PHP "
+                   "does not take (" FR_RUNTIME_PHP " says which, above)",
+                   f->dir);
+            problems++;
+
+        } else {
+            (void) fr_runtime_php_known(fc, 1);
+        }
     }
 
     return problems;
@@ -246,4 +258,54 @@ fr_runtime_php_check(fr_func_t *f)
     (void) waitpid(pid, &status, 0);
 
     return -1;
+}
+
+
+/*
+ * Whether PHP was found to have every php.NAME of fc (add 0), or they
+ * are remembered as found (add 1): a host's functions mostly set the
+ * same few, and each check starts PHP (~65 ms).
+ */
+
+static int
+fr_runtime_php_known(fr_fconf_t *fc, int add)
+{
+    int      i, j;
+    char   **names, *name;
+    size_t   len;
+
+    for (i = 0; i < fc->nphp; i++) {
+        len = strcspn(fc->php[i], "=");
+
+        for (j = 0; j < fr_runtime_php_nnames; j++) {
+            if (strlen(fr_runtime_php_names[j]) == len
+                && strncmp(fr_runtime_php_names[j], fc->php[i], len) == 0)
+            {
+                break;
+            }
+        }
+
+        if (j < fr_runtime_php_nnames) {
+            continue;
+        }
+
+        if (!add) {
+            return 0;
+        }
+
+        names = realloc(fr_runtime_php_names,
+                        (fr_runtime_php_nnames + 1) * sizeof(char *));
+        name = strndup(fc->php[i], len);
+
+        if (names == NULL || name == NULL) {
+            free(name);
+            fr_runtime_php_names = names ? names : fr_runtime_php_names;
+            return 0;
+        }
+
+        names[fr_runtime_php_nnames++] = name;
+        fr_runtime_php_names = names;
+    }
+
+    return 1;
 }
