@@ -3,10 +3,13 @@
 # How function folders reach a runner host (docs/scale-out.md): each
 # release copied into a directory of its own, a symlink switched to it
 # at once (rename over the old link), then SIGHUP; the old release is
-# deleted after. Under load through it all: every request answered 200,
-# by the old release until the reload and by the new one after it,
-# never a mix within a response; a request in flight on the old release
-# finishes with the old bytes even once its folder is deleted.
+# deleted a second after (not at once: a CGI process that began just
+# before the SIGHUP may still be starting, and its shell opens run.sh by
+# its path; deleted under it, that request is a 502). Under load through
+# it all: every request answered 200, by the old release until the
+# reload and by the new one after it, never a mix within a response; a
+# request in flight on the old release finishes with the old bytes even
+# once its folder is deleted.
 
 use strict;
 use warnings;
@@ -16,6 +19,7 @@ use lib "$FindBin::Bin/lib";
 use FaasTest;
 use Test::More;
 use File::Path qw(make_path remove_tree);
+use IO::Select;
 use Time::HiRes qw(sleep time);
 
 my $t = FaasTest->new;
@@ -35,7 +39,7 @@ sub release {
                              "exec = ./run.sh\nmode = cgi\n");
         FaasTest::write_file("$dir/$name/run.sh",
             "#!/bin/sh\n"
-            . ($name eq 'slow' ? "sleep 1.5\n" : '')
+            . ($name eq 'slow' ? "sleep 3\n" : '')
             . "printf 'Content-Type: text/plain\\r\\n\\r\\n'\n"
             . "echo 'release $v begins'\necho 'release $v ends'\n");
         chmod 0755, "$dir/$name/run.sh";
@@ -97,6 +101,9 @@ ok(FaasTest::wait_for(sub { substr($t->runner_log, $mark)
                             =~ /function "ver" changed/ }, 10),
    'SIGHUP: the function is seen changed');
 my $reloaded = time;
+sleep 1;
+ok(!IO::Select->new($slow)->can_read(0),
+   'the request on v1 still runs, nothing answered yet');
 remove_tree("$p/srv/releases/v1");
 ok(!-e "$p/srv/releases/v1", 'the old release deleted');
 
