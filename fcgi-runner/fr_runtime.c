@@ -650,6 +650,10 @@ fr_runtime_start(fr_func_t *f)
     /* its own output goes nowhere: a cold worker's shows the same */
     fd[1] = fd[2] = fr_runtime_null;
 
+    if (strcmp(f->conf.runtime, "php") == 0) {
+        fr_runtime_php_sessions(f);
+    }
+
     f->zygote_spawning = 1;
     pid = fr_spawn(f, NULL, fd, &exec_fd, &z->parent, 0);
     f->zygote_spawning = 0;

@@ -32,6 +32,8 @@
 static int fr_runtime_php_argv(fr_func_t *f);
 static int fr_runtime_php_check(fr_func_t *f);
 static int fr_runtime_php_known(fr_fconf_t *fc, int add);
+static int fr_runtime_php_dir(int at, const char *name, mode_t mode,
+    uid_t uid, gid_t gid);
 
 
 /* --test: the php.NAME PHP was found to have, so as to ask it once */
@@ -153,8 +155,9 @@ fr_runtime_php_argv(fr_func_t *f)
     argv[n++] = strdup("-d");
     argv[n++] = strdup(num);
 
-    /* sessions: faas-php keeps them in a folder of the user's own under
-     * /var/lib/php/sessions; without one, in the function's /tmp */
+    /* sessions: faas-php keeps them in the user's folder the runner
+     * made (fr_runtime_php_sessions); without one, in the function's
+     * /tmp */
     argv[n++] = strdup("-d");
     argv[n++] = strdup("session.save_path=/tmp");
     argv[n++] = strdup("-d");
@@ -179,6 +182,102 @@ fr_runtime_php_argv(fr_func_t *f)
     f->ends_early = 1;
 
     return FR_OK;
+}
+
+
+/*
+ * PHP sessions outlive a prototype (whose /tmp is the default): each
+ * user of a PHP function has a folder of its own (0700) in one of
+ * root's (0711) beside Debian's /var/lib/php/sessions, made here as
+ * root before the function's zygote starts. Nobody else can make a
+ * folder there, so no user can make another's first (in Debian's,
+ * sticky and open to all, anyone could) and no session file can be
+ * put in it by another user. A runner that is not root makes none:
+ * faas-php then makes one of its own in Debian's folder.
+ */
+
+void
+fr_runtime_php_sessions(fr_func_t *f)
+{
+    int          lib, dir, own;
+    char         name[32];
+    struct stat  st;
+    static int   told;
+
+    if (!f->set_user) {
+        return;
+    }
+
+    dir = own = -1;
+    snprintf(name, sizeof(name), "%lu", (unsigned long) f->uid);
+
+    lib = open(FR_RUNTIME_PHP_LIB, O_RDONLY | O_DIRECTORY | O_NOFOLLOW
+                                   | O_CLOEXEC);
+
+    if (lib != -1 && fstat(lib, &st) == 0) {
+        errno = (st.st_uid != 0 || (st.st_mode & 022)) ? EPERM : 0;
+    }
+
+    if (lib != -1 && errno == 0) {
+        dir = fr_runtime_php_dir(lib, FR_RUNTIME_PHP_SESS, 0711, 0, 0);
+    }
+
+    if (dir != -1) {
+        /* only root makes anything here: what is there, root made */
+        own = fr_runtime_php_dir(dir, name, 0700, f->uid, f->gid);
+    }
+
+    if (own == -1 && !told) {
+        told = 1;
+        fr_log(FR_LOG_WARN, errno, "PHP sessions of \"%s\" stay in its "
+               "/tmp: no folder " FR_RUNTIME_PHP_LIB "/" FR_RUNTIME_PHP_SESS
+               "/%s (" FR_RUNTIME_PHP_LIB " must be root's, written by root "
+               "alone)", f->name, name);
+    }
+
+    if (own != -1) {
+        close(own);
+    }
+
+    if (dir != -1) {
+        close(dir);
+    }
+
+    if (lib != -1) {
+        close(lib);
+    }
+}
+
+
+/* a folder in at, made or found, then made uid's and mode; or -1 */
+
+static int
+fr_runtime_php_dir(int at, const char *name, mode_t mode, uid_t uid,
+    gid_t gid)
+{
+    int          fd;
+    struct stat  st;
+
+    if (mkdirat(at, name, mode) == -1 && errno != EEXIST) {
+        return -1;
+    }
+
+    fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+    if (fd == -1) {
+        return -1;
+    }
+
+    if (fstat(fd, &st) == -1
+        || ((st.st_uid != uid || st.st_gid != gid)
+            && fchown(fd, uid, gid) == -1)
+        || ((st.st_mode & 07777) != mode && fchmod(fd, mode) == -1))
+    {
+        close(fd);
+        return -1;
+    }
+
+    return fd;
 }
 
 

@@ -1,14 +1,17 @@
 #!/usr/bin/perl
 
-# runtime = php keeps sessions in a folder of the function user's own
-# under /var/lib/php/sessions (where php-fpm and php-cgi keep them on
-# Debian), not in the function's private /tmp, which goes with its
-# prototype: a visitor stays logged in across a deploy (the function
-# changed, SIGHUP: a new prototype) and across the prototype's
-# prototype_idle_timeout. The hostile twins: a function of another user
-# who knows the session's id can neither read its file nor list the
-# folders, and the same id sent to it is a session of its own (it
-# cannot take ours by making its file first, nor we its).
+# runtime = php keeps sessions in a folder of the function user's own,
+# made by the runner in one of root's, /var/lib/php/faas-sessions
+# (beside Debian's /var/lib/php/sessions), not in the function's private
+# /tmp, which goes with its prototype: a visitor stays logged in across
+# a deploy (the function changed, SIGHUP: a new prototype) and across
+# the prototype's prototype_idle_timeout. The hostile twins: a function
+# of another user who knows the session's id can neither read its file
+# nor list the folders, nor make a folder there for a uid before it,
+# and the same id sent to it is a session of its own (it cannot take
+# ours by making its file first, nor we its); a folder made in Debian's
+# sticky folder first (where anyone may) changes nothing; a folder
+# loosened is made the user's own again at the next start.
 
 use strict;
 use warnings;
@@ -23,10 +26,11 @@ FaasTest::need(-x "$FaasTest::BUILD/faas-php",
                'faas-php (make, with php8.2-dev and libphp8.2-embed)');
 FaasTest::need_root('a function of its own user, with a private /tmp');
 
-my $dir = '/var/lib/php/sessions';
-my @st = stat $dir;
-FaasTest::need(@st && $st[4] == 0 && ($st[2] & 01000) && !($st[2] & 04),
-               "$dir, root's, sticky, unlistable (php-common)");
+my $dir = '/var/lib/php/faas-sessions';
+my @st = stat '/var/lib/php';
+FaasTest::need(@st && $st[4] == 0 && !($st[2] & 022),
+               "/var/lib/php, root's (php-common)");
+my $had = -e $dir;
 
 my $t = FaasTest->new;
 my $conf = "runtime = php\nscript = s.php\nidle_timeout = 1s\n";
@@ -48,11 +52,14 @@ if (isset($_GET['mine'])) {
     exit;
 }
 $d = basename($_GET['dir'] ?? '');
-$f = "/var/lib/php/sessions/$d/sess_" . basename($_GET['id'] ?? '');
+$f = "/var/lib/php/faas-sessions/$d/sess_" . basename($_GET['id'] ?? '');
 echo @file_get_contents($f) === false ? "unread" : "READ", " ";
-echo @scandir("/var/lib/php/sessions/$d") === false ? "unlisted" : "LISTED",
-     " ";
-echo @scandir('/var/lib/php/sessions') === false ? "unlisted" : "LISTED";
+echo @scandir("/var/lib/php/faas-sessions/$d") === false ? "unlisted"
+                                                         : "LISTED", " ";
+echo @scandir('/var/lib/php/faas-sessions') === false ? "unlisted" : "LISTED";
+$u = basename($_GET['uid'] ?? '');
+echo @mkdir("/var/lib/php/faas-sessions/$u") ? " MADE" : " unmade";
+echo @mkdir("/var/lib/php/sessions/faas-$u") ? " squatted" : " refused";
 echo "\n";
 EOF
 
@@ -72,7 +79,7 @@ my $protos = sub {
     return scalar keys %p;
 };
 
-my ($sdir) = $visit->() =~ m{^visit 1 ($dir/faas-\d+)$};
+my ($sdir) = $visit->() =~ m{^visit 1 ($dir/\d+)$};
 ok($sdir, "a session, in a folder of the function user's own in $dir")
     or diag($t->runner_log);
 $sdir //= 'none';
@@ -88,6 +95,20 @@ ok(@f && ($f[2] & 07777) == 0600 && $f[4] == $d[4],
    $f[2] // 0, $f[4] // -1);
 my $made = $protos->();
 cmp_ok($made, '>=', 1, 'its prototype was made');
+my @p = stat $dir;
+ok(@p && ($p[2] & 07777) == 0711 && $p[4] == 0, "$dir is root's, 0711");
+
+# another user: the folders, the id, a folder for a uid
+my ($leaf) = $sdir =~ m{([^/]+)$};
+like($t->http_get("/fn/spy/?id=$id&dir=$leaf&uid=$leaf")->{body},
+     qr/^unread unlisted unlisted unmade (squatted|refused)\n$/,
+     'another user can neither read the session, list the folders nor '
+     . 'make one for a uid (in Debian\'s folder anyone may)');
+my $squat = "/var/lib/php/sessions/faas-$leaf";
+
+# the user loosens its folder (or an operator does): its own again at
+# the next start
+chmod 0777, $sdir;
 
 # a deploy: the function changed, a new prototype
 FaasTest::write_file("$fdir/function.conf", "$conf# deployed again\n");
@@ -96,6 +117,9 @@ ok(FaasTest::wait_for(sub { $t->runner_log =~ /reloading "/ }, 10),
    'the runner reloads');
 sleep 0.5;
 is($visit->(), "visit 3 $sdir\n", 'after a deploy the visitor is still known');
+@d = stat $sdir;
+is(sprintf('%o', $d[2] & 07777), '700', '... its folder 0700 again, '
+   . 'the squat in Debian\'s folder of no account');
 cmp_ok($protos->(), '>', $made, '... served by a new prototype');
 $made = $protos->();
 
@@ -108,17 +132,14 @@ is($visit->(), "visit 4 $sdir\n",
    'after prototype_idle_timeout too');
 cmp_ok($protos->(), '>', $made, '... served by a new prototype');
 
-# another user who knows the id and the folder
-my ($leaf) = $sdir =~ m{([^/]+)$};
-is($t->http_get("/fn/spy/?id=$id&dir=$leaf")->{body},
-   "unread unlisted unlisted\n",
-   'another user can neither read the session nor list the folders');
 is($t->http_get('/fn/spy/?mine', headers => "Cookie: $cookie\r\n")->{body},
    "spy visit 1\n", 'the same id sent to it: a session of its own');
 is($visit->(), "visit 5 $sdir\n", 'and ours is untouched');
 
-system('rm', '-rf', $sdir) if $sdir =~ m{^$dir/faas-\d+$};
-my ($spy) = glob("$dir/faas-65534");
-system('rm', '-rf', $spy) if $spy;
+system('rm', '-rf', $sdir) if $sdir =~ m{^$dir/\d+$};
+system('rm', '-rf', "$dir/65534");
+rmdir $dir if !$had;
+my @q = stat $squat;
+rmdir $squat if @q && $q[4] == 65534;
 $t->done;
 done_testing;

@@ -79,6 +79,8 @@
 
 /* where php-fpm keeps sessions on Debian: root's, 1733 */
 #define FP_SESSIONS     "/var/lib/php/sessions"
+/* the user's folder a root runner made (fr_runtime.h's FR_RUNTIME_PHP_*) */
+#define FP_SESSIONS_OWN "/var/lib/php/faas-sessions"
 
 
 typedef struct {
@@ -110,6 +112,7 @@ static int fp_stdout_end(fp_conn_t *c, struct iovec *iov, unsigned char *h,
 static void fp_end(fp_conn_t *c, int id, int app_status, int protocol);
 static void fp_usage(void);
 static void fp_sessions(char **defaults, int *nd);
+static int fp_own_folder(const char *dir);
 
 
 static unsigned char  fp_in[FP_IN_SIZE];
@@ -211,39 +214,53 @@ fp_usage(void)
 
 
 /*
- * Sessions in a folder of this user's own under FP_SESSIONS (0700, made
- * here: anyone may make one there, nobody may list it), so that they
- * outlive the prototype whose /tmp the runner's default names (a
- * deploy, prototype_idle_timeout), and another user cannot take a
- * session id of ours by making its file first. PHP collects them
- * (Debian's cron sweeps only the files directly in FP_SESSIONS). One
- * that is not ours (another user made it first): the runner's default.
+ * Sessions in a folder of this user's own, so that they outlive the
+ * prototype whose /tmp the runner's default names (a deploy,
+ * prototype_idle_timeout), and no other user can take a session id of
+ * ours by making its file first. A root runner made it in a folder of
+ * root's (FP_SESSIONS_OWN/UID); a runner that is not root made none, and
+ * faas-php makes FP_SESSIONS/faas-UID (0700: anyone may make one there,
+ * nobody may list it). PHP collects them (gc_probability); Debian's cron
+ * sweeps FP_SESSIONS, subfolders too. A folder that is not ours alone
+ * (another user made it first): the runner's default.
  */
 
 static void
 fp_sessions(char **defaults, int *nd)
 {
-    struct stat  st;
     static char  dir[64], path[96];
 
-    snprintf(dir, sizeof(dir), FP_SESSIONS "/faas-%lu",
+    snprintf(dir, sizeof(dir), FP_SESSIONS_OWN "/%lu",
              (unsigned long) getuid());
 
-    if (mkdir(dir, 0700) == -1 && errno != EEXIST) {
-        return;
-    }
+    if (!fp_own_folder(dir)) {
+        snprintf(dir, sizeof(dir), FP_SESSIONS "/faas-%lu",
+                 (unsigned long) getuid());
 
-    if (lstat(dir, &st) == -1 || !S_ISDIR(st.st_mode)
-        || st.st_uid != getuid() || (st.st_mode & 0077))
-    {
-        fprintf(stderr, "faas-php: \"%s\" is not this user's own folder: "
-                "sessions stay in the function's /tmp\n", dir);
-        return;
+        if (mkdir(dir, 0700) == -1 && errno != EEXIST) {
+            return;
+        }
+
+        if (!fp_own_folder(dir)) {
+            fprintf(stderr, "faas-php: \"%s\" is not this user's own "
+                    "folder: sessions stay in the function's /tmp\n", dir);
+            return;
+        }
     }
 
     snprintf(path, sizeof(path), "session.save_path=%s", dir);
     defaults[(*nd)++] = path;
     defaults[(*nd)++] = "session.gc_probability=1";
+}
+
+
+static int
+fp_own_folder(const char *dir)
+{
+    struct stat  st;
+
+    return lstat(dir, &st) == 0 && S_ISDIR(st.st_mode)
+           && st.st_uid == getuid() && !(st.st_mode & 0077);
 }
 
 
