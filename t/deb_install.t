@@ -317,6 +317,9 @@ $r = $t->http_get('/fn/hello-php');
 is($r->{status}, 200, 'GET /fn/hello-php: 200, runtime = php')
     or diag(explain($r), $t->runner_log);
 like($r->{body}, qr/^Hello from PHP 8\.\d+/, 'PHP answered (fcgi-runner-php)');
+my @ps = stat '/var/lib/php/faas-sessions';
+ok(@ps && $ps[4] == 0 && ($ps[2] & 07777) == 0711,
+   'its sessions\' folders in /var/lib/php/faas-sessions (purged below)');
 
 $r = $t->http_get('/faas/status');
 is($r->{status}, 200, 'the runner\'s status through the example site');
@@ -360,6 +363,7 @@ for my $f (sort keys %owned) {
 }
 push @left, grep { -e $_ || -l $_ } $ENABLED, "$ENABLED.removed",
     '/var/lib/faas', '/var/log/faas', '/run/faas', '/etc/faas',
+    '/var/lib/php/faas-sessions',
     '/etc/systemd/system/multi-user.target.wants/fcgi-runner.service';
 # what deb-systemd-helper remembers of the unit's enabling
 my $dsh = '/var/lib/systemd/deb-systemd-helper-enabled';
