@@ -10,6 +10,7 @@
 
 #include "fr_fault.h"
 #include "fr_log.h"
+#include "fr_meter.h"
 
 
 void
@@ -25,6 +26,11 @@ fr_worker_failed(fr_worker_t *w, const char *what)
                (int) w->pid, w->func->name, what);
     }
 
+    if (r && r->meter && !w->reaped) {
+        /* what it used, while it can be read */
+        fr_meter_stop(w, r);
+    }
+
     if (w->init) {
         /*
          * Its function most likely died: faas-init follows it at once
@@ -35,6 +41,19 @@ fr_worker_failed(fr_worker_t *w, const char *what)
 
     } else {
         fr_worker_stop(w, FR_STOP_BROKEN, SIGKILL, 0);
+    }
+
+    if (r && r->meter && (r->cpu_us < 0 || r->max_memory_kb < 0)
+        && !w->reaped && !w->per_request)
+    {
+        /*
+         * Gone, or going (its process could no longer be read, or has
+         * no memory left to look at): what its reap's wait4() says is
+         * the request's (fr_reap.c), which waits for it, within the
+         * grace its stop has
+         */
+        w->req = r;
+        return;
     }
 
     if (r) {

@@ -379,14 +379,19 @@ fr_meter_stop(fr_worker_t *w, fr_req_t *r)
 
     r->duration_us = (int64_t) (fr_current_usec - r->t_assigned);
 
-    cpu = fr_meter_cpu_us(w);
+    /*
+     * A worker that died with the request: what wait4() said of its
+     * whole life (its waited children and, under faas-init, its init
+     * with it), less what it had used before; its peak, the life's
+     */
+    cpu = w->reaped ? w->ru_cpu_us : fr_meter_cpu_us(w);
 
     if (cpu >= 0 && (uint64_t) cpu >= r->cpu_start) {
         r->cpu_us = (int64_t) ((uint64_t) cpu - r->cpu_start);
         fr_meter_orphans(w, r);
     }
 
-    r->max_memory_kb = fr_meter_hwm_kb(w);
+    r->max_memory_kb = w->reaped ? w->ru_maxrss_kb : fr_meter_hwm_kb(w);
 }
 
 

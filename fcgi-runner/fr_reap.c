@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "fr_log.h"
+#include "fr_meter.h"
 #include "fr_pool.h"
 #include "fr_proto.h"
 #include "fr_reap.h"
@@ -185,6 +186,13 @@ fr_worker_free_reaped(fr_worker_t *w, int status)
     w->req = NULL;
 
     fr_worker_set_state(w, FR_WORKER_STOPPING);
+
+    if (r && r->meter && (r->cpu_us < 0 || r->max_memory_kb < 0)
+        && !w->per_request)
+    {
+        /* it died with the request (fr_worker_failed): its rusage */
+        fr_meter_stop(w, r);
+    }
 
     if (r) {
         r->worker = NULL;

@@ -18,13 +18,14 @@ my $fn = $t->testfn;
 my $p = $t->prefix;
 
 $t->function('m', "exec = $fn\ntenant = acme\nmemory = 512M\n");
+$t->function('mnone', "exec = $fn\nisolation = none\n");
 $t->function('slow', "exec = $fn\ntimeout = 1s\n");
 $t->function('one', "exec = $fn\nmax_instances = 1\nqueue = 0\n");
 $t->function('cgi', "exec = ./c.sh\nmode = cgi\nuser = nobody\n",
              'c.sh' => "#!/bin/sh\ni=0; while [ \$i -lt 20000 ]; do "
                      . "i=\$((i+1)); done\nprintf 'Content-Type: text/plain"
                      . "\\r\\n\\r\\ncounted\\n'\n");
-$t->start_runner;
+$t->start_runner(conf => "limit_isolation = none\n");
 $t->{port} = FaasTest::free_port();
 
 my $sock = $t->socket_path;
@@ -125,6 +126,17 @@ ok($l->{duration} >= 900, "the timed-out time is billed ($l->{duration})");
 ($r, $l) = get('/fn/m?op=crash');
 is($r->{status}, 502, 'crash: 502');
 is($l->{outcome}, 'crashed', 'outcome crashed');
+
+# the hostile twin of metering: CPU burnt, then a crash, is billed (its
+# process is read as it dies, or its reap's rusage says)
+for my $fname ('m', 'mnone') {
+    ($r, $l) = get("/fn/$fname?op=crash&burn=300");
+    is($l->{outcome}, 'crashed', "$fname: 300 ms of CPU, then a crash");
+    ok($l->{cpu} ne '-' && $l->{cpu} >= 250 && $l->{cpu} <= $l->{duration},
+       "... its CPU billed: cpu $l->{cpu}, duration $l->{duration}");
+    ok($l->{memory} ne '-' && $l->{memory} > 0,
+       "... its peak memory too: $l->{memory} kB");
+}
 
 ($r, $l) = get('/fn/nosuch');
 is($l->{status}, 404, 'unknown function: 404');

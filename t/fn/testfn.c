@@ -376,6 +376,9 @@ handle(FCGX_Request *req)
     }
 
     if (op_is(req, "crash")) {
+        if (arg(req, "burn", 0) > 0) {
+            burn_ms(arg(req, "burn", 0));
+        }
         FCGX_PutS("Content-Type: text/plain\r\n\r\npartial", req->out);
         if (arg(req, "flush", 0)) {
             FCGX_FFlush(req->out);
