@@ -589,6 +589,10 @@ fr_func_configure(fr_func_t *f, int test)
         return problems + 1;
     }
 
+    if (!test && fc->runtime && strcmp(fc->runtime, "php") == 0) {
+        fr_runtime_php_sessions(f);
+    }
+
     return problems + (f->argv ? fr_folder_paths(f, test) : 0)
            + fr_docroot_check(f, test);
 }

@@ -105,7 +105,7 @@ fr_runtime_php_conf(fr_func_t *f, int test)
 
 
 /* faas-php [-d memory_limit=M -d opcache.memory_consumption=O]
- *     -d max_execution_time=S [-a NAME=VALUE]... */
+ *     -d max_execution_time=S -d session... [-s SESSIONS] [-a NAME=VALUE]... */
 
 static int
 fr_runtime_php_argv(fr_func_t *f)
@@ -116,7 +116,7 @@ fr_runtime_php_argv(fr_func_t *f)
     fr_fconf_t  *fc;
 
     fc = &f->conf;
-    argv = calloc(12 + 2 * fc->nphp + 1, sizeof(char *));
+    argv = calloc(14 + 2 * fc->nphp + 1, sizeof(char *));
 
     if (argv == NULL) {
         return FR_ERROR;
@@ -163,6 +163,12 @@ fr_runtime_php_argv(fr_func_t *f)
     argv[n++] = strdup("-d");
     argv[n++] = strdup("session.gc_probability=1");
 
+    if (geteuid() == 0) {
+        /* every function has a user of its own: no fallback */
+        argv[n++] = strdup("-s");
+        argv[n++] = strdup(FR_RUNTIME_PHP_LIB "/" FR_RUNTIME_PHP_SESS);
+    }
+
     for (i = 0; i < fc->nphp; i++) {
         argv[n++] = strdup("-a");
         argv[n++] = strdup(fc->php[i]);
@@ -189,11 +195,15 @@ fr_runtime_php_argv(fr_func_t *f)
  * PHP sessions outlive a prototype (whose /tmp is the default): each
  * user of a PHP function has a folder of its own (0700) in one of
  * root's (0711) beside Debian's /var/lib/php/sessions, made here as
- * root before the function's zygote starts. Nobody else can make a
- * folder there, so no user can make another's first (in Debian's,
- * sticky and open to all, anyone could) and no session file can be
- * put in it by another user. A runner that is not root makes none:
- * faas-php then makes one of its own in Debian's folder.
+ * root when the function is loaded and again before each of its
+ * zygotes starts (a folder removed since, or loosened). Nobody else can
+ * make a folder there, so no user can make another's first (in
+ * Debian's, sticky and open to all, anyone could) and none can put a
+ * session file in another's; one found that is not the uid's is not
+ * given to it (an earlier user of a reused uid's). faas-php (-s) has
+ * no other: without it, sessions stay in the function's /tmp. A runner
+ * that is not root makes none: faas-php makes one of its own in
+ * Debian's folder.
  */
 
 void
@@ -202,7 +212,7 @@ fr_runtime_php_sessions(fr_func_t *f)
     int          lib, dir, own;
     char         name[32];
     struct stat  st;
-    static int   told;
+    static uint64_t  told;
 
     if (!f->set_user) {
         return;
@@ -227,12 +237,15 @@ fr_runtime_php_sessions(fr_func_t *f)
         own = fr_runtime_php_dir(dir, name, 0700, f->uid, f->gid);
     }
 
-    if (own == -1 && !told) {
-        told = 1;
+    if (own == -1 && (told == 0 || fr_current_msec - told >= 60000)) {
+        /* at most once a minute: every start of every PHP function
+         * would say the same */
+        told = fr_current_msec;
         fr_log(FR_LOG_WARN, errno, "PHP sessions of \"%s\" stay in its "
                "/tmp: no folder " FR_RUNTIME_PHP_LIB "/" FR_RUNTIME_PHP_SESS
                "/%s (" FR_RUNTIME_PHP_LIB " must be root's, written by root "
-               "alone)", f->name, name);
+               "alone; " FR_RUNTIME_PHP_SESS " root's, %s the user's)",
+               f->name, name, name);
     }
 
     if (own != -1) {
@@ -249,7 +262,7 @@ fr_runtime_php_sessions(fr_func_t *f)
 }
 
 
-/* a folder in at, made or found, then made uid's and mode; or -1 */
+/* a folder in at, made or found uid's, then given gid and mode; or -1 */
 
 static int
 fr_runtime_php_dir(int at, const char *name, mode_t mode, uid_t uid,
@@ -258,7 +271,13 @@ fr_runtime_php_dir(int at, const char *name, mode_t mode, uid_t uid,
     int          fd;
     struct stat  st;
 
-    if (mkdirat(at, name, mode) == -1 && errno != EEXIST) {
+    if (mkdirat(at, name, mode) == 0) {
+        /* made by root: the user's from the start */
+        if (fchownat(at, name, uid, gid, AT_SYMLINK_NOFOLLOW) == -1) {
+            return -1;
+        }
+
+    } else if (errno != EEXIST) {
         return -1;
     }
 
@@ -268,9 +287,16 @@ fr_runtime_php_dir(int at, const char *name, mode_t mode, uid_t uid,
         return -1;
     }
 
+    if (fstat(fd, &st) == 0 && st.st_uid != uid) {
+        /* another's (an earlier user of the uid's, or an operator's):
+         * what it holds is not given to this one */
+        errno = EPERM;
+        close(fd);
+        return -1;
+    }
+
     if (fstat(fd, &st) == -1
-        || ((st.st_uid != uid || st.st_gid != gid)
-            && fchown(fd, uid, gid) == -1)
+        || (st.st_gid != gid && fchown(fd, (uid_t) -1, gid) == -1)
         || ((st.st_mode & 07777) != mode && fchmod(fd, mode) == -1))
     {
         close(fd);

@@ -107,8 +107,13 @@ like($t->http_get("/fn/spy/?id=$id&dir=$leaf&uid=$leaf")->{body},
 my $squat = "/var/lib/php/sessions/faas-$leaf";
 
 # the user loosens its folder (or an operator does): its own again at
-# the next start
+# the next start; a session older than gc_maxlifetime (24 min) is swept
+# at that start (no cron sweeps this folder)
 chmod 0777, $sdir;
+FaasTest::write_file("$sdir/sess_expired", "n|i:7;");
+FaasTest::write_file("$sdir/sess_young", "n|i:8;");
+chown $d[4], $d[5], "$sdir/sess_expired", "$sdir/sess_young";
+utime time - 7200, time - 7200, "$sdir/sess_expired";
 
 # a deploy: the function changed, a new prototype
 FaasTest::write_file("$fdir/function.conf", "$conf# deployed again\n");
@@ -120,6 +125,8 @@ is($visit->(), "visit 3 $sdir\n", 'after a deploy the visitor is still known');
 @d = stat $sdir;
 is(sprintf('%o', $d[2] & 07777), '700', '... its folder 0700 again, '
    . 'the squat in Debian\'s folder of no account');
+ok(!-e "$sdir/sess_expired" && -e "$sdir/sess_young",
+   '... the expired session swept at its start, the young one kept');
 cmp_ok($protos->(), '>', $made, '... served by a new prototype');
 $made = $protos->();
 
@@ -135,6 +142,20 @@ cmp_ok($protos->(), '>', $made, '... served by a new prototype');
 is($t->http_get('/fn/spy/?mine', headers => "Cookie: $cookie\r\n")->{body},
    "spy visit 1\n", 'the same id sent to it: a session of its own');
 is($visit->(), "visit 5 $sdir\n", 'and ours is untouched');
+
+# the uid's folder found another's (an earlier user of a reused uid, an
+# operator's chown): not given back, and no other folder taken
+chown 65534, 65534, $sdir;
+FaasTest::write_file("$fdir/function.conf", "$conf# and again\n");
+my $mark = length $t->runner_log;
+$t->signal_runner('HUP');
+ok(FaasTest::wait_for(sub { substr($t->runner_log, $mark)
+                            =~ /PHP sessions of "shop" stay in its \/tmp/ },
+                      10), 'a uid\'s folder that is another\'s: said');
+$cookie = '';
+is($visit->(), "visit 1 /tmp\n", '... its sessions in its /tmp, not there');
+my @o = stat $sdir;
+is($o[4], 65534, '... nor the folder given to the uid');
 
 system('rm', '-rf', $sdir) if $sdir =~ m{^$dir/\d+$};
 system('rm', '-rf', "$dir/65534");

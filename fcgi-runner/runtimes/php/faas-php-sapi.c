@@ -33,6 +33,7 @@
 #include <zend_ini.h>
 #include <ext/standard/head.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -156,6 +157,49 @@ fp_php_startup(char **defaults, char **admin)
     fp_timeout = INI_INT("max_execution_time");
 
     return fp_lock(admin, 1);
+}
+
+
+/*
+ * Expired sessions in the user's own folder, at each start of its PHP
+ * (a deploy, prototype_idle_timeout): PHP's own collection runs once in
+ * gc_divisor session starts, and no cron sweeps this folder, so a
+ * quiet site's sessions would outlive gc_maxlifetime. Only when the
+ * folder is still session.save_path (php.session.save_path moves it).
+ */
+
+void
+fp_php_sessions_sweep(const char *dir)
+{
+    DIR            *d;
+    time_t          before;
+    const char     *path;
+    struct stat     st;
+    struct dirent  *de;
+
+    path = INI_STR("session.save_path");
+
+    if (path == NULL || strcmp(path, dir) != 0) {
+        return;
+    }
+
+    before = time(NULL) - (time_t) INI_INT("session.gc_maxlifetime");
+    d = opendir(dir);
+
+    if (d == NULL) {
+        return;
+    }
+
+    while ((de = readdir(d)) != NULL) {
+        if (strncmp(de->d_name, "sess_", 5) == 0
+            && fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0
+            && S_ISREG(st.st_mode) && st.st_mtime < before)
+        {
+            (void) unlinkat(dirfd(d), de->d_name, 0);
+        }
+    }
+
+    closedir(d);
 }
 
 

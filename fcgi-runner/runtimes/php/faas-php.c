@@ -79,8 +79,6 @@
 
 /* where php-fpm keeps sessions on Debian: root's, 1733 */
 #define FP_SESSIONS     "/var/lib/php/sessions"
-/* the user's folder a root runner made (fr_runtime.h's FR_RUNTIME_PHP_*) */
-#define FP_SESSIONS_OWN "/var/lib/php/faas-sessions"
 
 
 typedef struct {
@@ -111,7 +109,7 @@ static int fp_stdout_end(fp_conn_t *c, struct iovec *iov, unsigned char *h,
     unsigned char *pad, unsigned char *end);
 static void fp_end(fp_conn_t *c, int id, int app_status, int protocol);
 static void fp_usage(void);
-static void fp_sessions(char **defaults, int *nd);
+static const char *fp_sessions(const char *root, char **defaults, int *nd);
 static int fp_own_folder(const char *dir);
 
 
@@ -122,8 +120,9 @@ static unsigned char  fp_out[FP_OUT_MAX];
 int
 main(int argc, char **argv)
 {
-    int         type, i, nd, na, check;
-    char      **defaults, **admin;
+    int          type, i, nd, na, check;
+    char       **defaults, **admin;
+    const char  *sessions;
     socklen_t   len;
 
     (void) signal(SIGPIPE, SIG_IGN);
@@ -138,12 +137,17 @@ main(int argc, char **argv)
     nd = na = 0;
     check = (argc > 1 && strcmp(argv[1], "--check") == 0);
 
+    sessions = NULL;
+
     for (i = check ? 2 : 1; i < argc; i++) {
         if (i + 1 < argc && strcmp(argv[i], "-d") == 0) {
             defaults[nd++] = argv[++i];
 
         } else if (i + 1 < argc && strcmp(argv[i], "-a") == 0) {
             admin[na++] = argv[++i];
+
+        } else if (i + 1 < argc && strcmp(argv[i], "-s") == 0) {
+            sessions = argv[++i];
 
         } else {
             fp_usage();
@@ -160,7 +164,7 @@ main(int argc, char **argv)
         return fp_php_check(defaults, admin) == 0 ? 0 : 1;
     }
 
-    fp_sessions(defaults, &nd);
+    sessions = fp_sessions(sessions, defaults, &nd);
 
     len = sizeof(int);
 
@@ -189,11 +193,19 @@ main(int argc, char **argv)
             return 1;
         }
 
+        if (sessions) {
+            fp_php_sessions_sweep(sessions);
+        }
+
         return fp_zygote(0);
     }
 
     if (fp_php_startup(defaults, admin) != 0) {
         return 1;
+    }
+
+    if (sessions) {
+        fp_php_sessions_sweep(sessions);
     }
 
     fp_serve(0);
@@ -217,40 +229,42 @@ fp_usage(void)
  * Sessions in a folder of this user's own, so that they outlive the
  * prototype whose /tmp the runner's default names (a deploy,
  * prototype_idle_timeout), and no other user can take a session id of
- * ours by making its file first. A root runner made it in a folder of
- * root's (FP_SESSIONS_OWN/UID); a runner that is not root made none, and
- * faas-php makes FP_SESSIONS/faas-UID (0700: anyone may make one there,
- * nobody may list it). PHP collects them (gc_probability); Debian's cron
- * sweeps FP_SESSIONS, subfolders too. A folder that is not ours alone
- * (another user made it first): the runner's default.
+ * ours by making its file first. A root runner made ROOT/UID (-s ROOT)
+ * in a folder of root's, and there is no other: without it, the
+ * runner's default. A runner that is not root made none: faas-php
+ * makes FP_SESSIONS/faas-UID (0700: anyone may make one there, nobody
+ * may list it; Debian's cron sweeps FP_SESSIONS, subfolders too); one
+ * another user made first is refused. Returns the folder, or NULL.
  */
 
-static void
-fp_sessions(char **defaults, int *nd)
+static const char *
+fp_sessions(const char *root, char **defaults, int *nd)
 {
-    static char  dir[64], path[96];
+    static char  dir[PATH_MAX], path[PATH_MAX + 32];
 
-    snprintf(dir, sizeof(dir), FP_SESSIONS_OWN "/%lu",
-             (unsigned long) getuid());
+    if (root) {
+        snprintf(dir, sizeof(dir), "%s/%lu", root, (unsigned long) getuid());
 
-    if (!fp_own_folder(dir)) {
+    } else {
         snprintf(dir, sizeof(dir), FP_SESSIONS "/faas-%lu",
                  (unsigned long) getuid());
 
         if (mkdir(dir, 0700) == -1 && errno != EEXIST) {
-            return;
+            return NULL;
         }
+    }
 
-        if (!fp_own_folder(dir)) {
-            fprintf(stderr, "faas-php: \"%s\" is not this user's own "
-                    "folder: sessions stay in the function's /tmp\n", dir);
-            return;
-        }
+    if (!fp_own_folder(dir)) {
+        fprintf(stderr, "faas-php: \"%s\" is not this user's own folder: "
+                "sessions stay in the function's /tmp\n", dir);
+        return NULL;
     }
 
     snprintf(path, sizeof(path), "session.save_path=%s", dir);
     defaults[(*nd)++] = path;
     defaults[(*nd)++] = "session.gc_probability=1";
+
+    return dir;
 }
 
 

@@ -64,6 +64,7 @@ int fp_finish(fp_conn_t *c, int status);
 int fp_php_startup(char **defaults, char **admin);
 int fp_php_check(char **defaults, char **admin);
 int fp_php_request(fp_conn_t *c);
+void fp_php_sessions_sweep(const char *dir);
 
 
 #endif /* FAAS_PHP_H */
