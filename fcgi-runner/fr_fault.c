@@ -26,7 +26,7 @@ fr_worker_failed(fr_worker_t *w, const char *what)
                (int) w->pid, w->func->name, what);
     }
 
-    if (r && r->meter && !w->reaped) {
+    if (r && r->meter && !w->reaped && !w->per_request) {
         /* what it used, while it can be read */
         fr_meter_stop(w, r);
     }
@@ -44,15 +44,20 @@ fr_worker_failed(fr_worker_t *w, const char *what)
     }
 
     if (r && r->meter && (r->cpu_us < 0 || r->max_memory_kb < 0)
-        && !w->reaped && !w->per_request)
+        && r->cpu_start != (uint64_t) -1 && !w->reaped && !w->per_request)
     {
         /*
          * Gone, or going (its process could no longer be read, or has
          * no memory left to look at): what its reap's wait4() says is
-         * the request's (fr_reap.c), which waits for it, within the
-         * grace its stop has
+         * the request's (fr_reap.c), which waits for it, FR_REAP_WAIT
+         * at most (fr_req_timeout then fails it as crashed)
          */
         w->req = r;
+
+        if (r->timer.when > fr_current_msec + FR_REAP_WAIT) {
+            fr_timer_add(&r->timer, FR_REAP_WAIT);
+        }
+
         return;
     }
 

@@ -332,6 +332,8 @@ fr_meter_start(fr_worker_t *w, fr_req_t *r)
     }
 
     if (!r->meter || fr_meter_proc_open(w) != FR_OK) {
+        /* nothing to take a difference from, then or at its reap */
+        r->cpu_start = (uint64_t) -1;
         return;
     }
 
@@ -377,7 +379,10 @@ fr_meter_stop(fr_worker_t *w, fr_req_t *r)
         return;
     }
 
-    r->duration_us = (int64_t) (fr_current_usec - r->t_assigned);
+    if (!w->reaped || r->duration_us < 0) {
+        /* measured at its failure: the wait for its reap is not billed */
+        r->duration_us = (int64_t) (fr_current_usec - r->t_assigned);
+    }
 
     /*
      * A worker that died with the request: what wait4() said of its

@@ -527,6 +527,11 @@ fr_worker_assign(fr_worker_t *w, fr_req_t *r)
         return;
     }
 
+    if (w->req != r) {
+        /* failed as it was sent (fr_worker_lost): failed or queued again */
+        return;
+    }
+
     fr_req_ops->assigned(r);
 }
 
@@ -647,6 +652,17 @@ fr_req_timeout(fr_timer_t *t)
 
     r = t->data;
     w = r->worker;
+
+    if (w && w->state == FR_WORKER_STOPPING) {
+        /* it died with the request, and its reap is late (fr_fault.c) */
+        fr_log(FR_LOG_WARN, 0, "worker %d of \"%s\" not reaped within "
+               "%d ms of its end", (int) w->pid, r->func->name,
+               FR_REAP_WAIT);
+        w->req = NULL;
+        r->worker = NULL;
+        fr_req_ops->fail(r, FR_OUTCOME_CRASHED);
+        return;
+    }
 
     fr_log(FR_LOG_ERR, 0, "function \"%s\" timed out after %lld ms, "
            "killing worker %d", r->func->name,

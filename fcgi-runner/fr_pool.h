@@ -10,6 +10,7 @@
 
 
 #define FR_KILL_GRACE      1000       /* ms from SIGTERM to SIGKILL */
+#define FR_REAP_WAIT       (FR_KILL_GRACE + 1000)  /* a dead one's request */
 #define FR_STOP_GRACE      3000
 
 
