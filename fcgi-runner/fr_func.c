@@ -388,6 +388,7 @@ fr_func_update(fr_func_t *old, fr_func_t *f)
     old->exec_fd = f->exec_fd;
     old->exec_by_fd = f->exec_by_fd;
     old->ends_early = f->ends_early;
+    old->operators = f->operators;
     old->removed = 0;
     old->generation++;
     old->failures = 0;

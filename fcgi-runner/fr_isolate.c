@@ -109,9 +109,9 @@ fr_isolate_find_init(void)
  * The function's isolation, once its keys are read: "tmp pid ipc" for
  * a root runner unless it says otherwise, nothing for any other runner
  * (namespaces and mounts need root). A root runner's functions keep at
- * least limit_isolation (by default that same "tmp pid ipc"): one that
- * says nothing gets it too, one asking for less is refused. Returns the
- * problems found.
+ * least limit_isolation (by default that same "tmp pid ipc", for a
+ * customer's function.conf): one that says nothing gets it too, one
+ * asking for less is refused. Returns the problems found.
  */
 
 int
@@ -128,7 +128,14 @@ fr_isolate_resolve(fr_func_t *f)
         limit = 0;
 
     } else if (limit & FR_ISOLATE_DEFAULT) {
-        limit = FR_ISOLATE_ROOT;
+        /*
+         * The default floor holds a customer's function.conf; the
+         * operator's own word (a function.conf only root may write, or
+         * the runner config's isolation) is what it says. A floor the
+         * operator set holds every function.
+         */
+        limit = (f->operators || fr_fconf_line(fc, "isolation") == 0)
+                ? 0 : FR_ISOLATE_ROOT;
 
         if (fr_runner.init_fd == -1) {
             limit &= ~FR_ISOLATE_PID;

@@ -286,6 +286,7 @@ struct fr_func_s {
     unsigned               set_user:1;
     unsigned               removed:1;
     unsigned               loose:1;         /* others may read its files */
+    unsigned               operators:1;     /* function.conf root's alone */
     unsigned               generation;
     fr_func_t             *next;            /* hash chain */
     fr_link_t              link;            /* in fr_funcs */

@@ -1,0 +1,83 @@
+#!/usr/bin/perl
+
+# Who may lower a function's isolation under a root runner's default
+# floor (limit_isolation unset: tmp pid ipc). The operator's own word
+# is what it says: a function.conf only root may have written (its
+# folder and file root's, neither group- nor other-writable), or the
+# runner config's isolation. A customer's is held to the floor: a
+# function.conf root's but writable by others, or another user's in a
+# root's folder, asking for none, is refused with its file and line. A
+# floor the operator set (limit_isolation) holds every function.
+
+use strict;
+use warnings;
+
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use FaasTest;
+use Test::More;
+
+FaasTest::need_root('a root runner and its isolation');
+
+my $t = FaasTest->new;
+my $p = $t->prefix;
+
+# what a function sees of the host: its /tmp, its pid 1
+my $mark = "/tmp/faas-floor-$$";
+FaasTest::write_file($mark, "host\n");
+my $sh = "#!/bin/sh\nprintf 'Content-Type: text/plain\\r\\n\\r\\n'\n"
+       . "if [ -e $mark ]; then echo host-tmp; else echo own-tmp; fi\n";
+my $cgi = "exec = ./r.sh\nmode = cgi\n";
+
+$t->function('opnone', "${cgi}isolation = none\n", 'r.sh' => $sh);
+$t->function('opdefault', $cgi, 'r.sh' => $sh);
+my $loose = $t->function('loosenone', "${cgi}isolation = none\n",
+                         'r.sh' => $sh);
+chmod 0666, "$loose/function.conf";
+my $theirs = $t->function('theirnone', "${cgi}isolation = none\n",
+                          'r.sh' => $sh);
+chown 65534, 65534, "$theirs/function.conf";
+
+FaasTest::write_file("$p/test.conf", $t->runner_conf_text(''));
+my $out = `$FaasTest::RUNNER --test --config $p/test.conf 2>&1`;
+ok($? != 0, '--test: a customer\'s function.conf lowering isolation fails');
+like($out, qr{loosenone/function.conf:3: "isolation" drops namespaces},
+     '... one others may write, with file and line');
+like($out, qr{theirnone/function.conf:3: "isolation" drops namespaces},
+     '... one another user owns, with file and line');
+unlike($out, qr{opnone/function.conf:\d+: "isolation"},
+       '... the operator\'s own is not');
+
+$t->start_runner;
+$t->start_nginx($t->faas_location);
+
+is($t->http_get('/fn/opnone')->{body}, "host-tmp\n",
+   'the operator\'s isolation = none: the host\'s /tmp');
+is($t->http_get('/fn/opdefault')->{body}, "own-tmp\n",
+   'one that says nothing: the default, a /tmp of its own');
+is($t->http_get('/fn/loosenone')->{status}, 404,
+   'a function.conf others may write: not loaded');
+is($t->http_get('/fn/theirnone')->{status}, 404,
+   'one another user owns: not loaded');
+$t->stop_nginx;
+$t->stop_runner;
+
+# the runner config's isolation is the operator's too; a floor it sets
+# holds every function, the operator's own included
+$t->start_runner(conf => "isolation = none\n");
+$t->start_nginx($t->faas_location);
+is($t->http_get('/fn/opdefault')->{body}, "host-tmp\n",
+   'the runner config\'s isolation = none: what a function saying '
+   . 'nothing gets');
+$t->stop_nginx;
+$t->stop_runner;
+
+$t->start_runner(conf => "limit_isolation = tmp\n");
+$t->start_nginx($t->faas_location);
+is($t->http_get('/fn/opnone')->{status}, 404,
+   'a floor the operator set holds its own function.conf too');
+is($t->http_get('/fn/opdefault')->{body}, "own-tmp\n", '... and the rest run');
+
+unlink $mark;
+$t->done;
+done_testing;
