@@ -340,7 +340,7 @@ fr_fastcgi_flush(fr_worker_t *w)
             return;
         }
 
-        fr_worker_lost(w, "closed the connection");
+        fr_worker_lost(w, "closed the connection", 1);
         return;
     }
 
@@ -387,7 +387,8 @@ fr_fastcgi_handler(fr_io_t *io, uint32_t events)
 
         case FR_WORKER_BUSY:
             fr_worker_lost(w, n == 0 ? "closed the connection"
-                                     : "reset the connection");
+                                     : "reset the connection",
+                           n == -1 && errno == ECONNRESET);
             return;
 
         case FR_WORKER_STARTING:

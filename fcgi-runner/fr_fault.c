@@ -71,15 +71,18 @@ fr_worker_failed(fr_worker_t *w, const char *what)
 /*
  * A worker may go away between requests: php-cgi retires itself, and it
  * closes its connection after every request, so the next one meets a
- * process on its way out. If it said nothing to this request, had served
- * others before (one that dies on its first request is not retired but
+ * process on its way out. If it never read this request (unread: the
+ * kernel reset the connection for what it left in its socket, or the
+ * request could not be written), said nothing to it, had served others
+ * before (one that dies on its first request is not retired but
  * broken), and the request is idempotent and can be sent again whole,
  * the request goes back to the head of the queue, once; as nginx's
- * fastcgi_next_upstream does.
+ * fastcgi_next_upstream does. One that read it and then closed ran it:
+ * a crash, billed as one (fr_worker_failed), never run twice.
  */
 
 void
-fr_worker_lost(fr_worker_t *w, const char *what)
+fr_worker_lost(fr_worker_t *w, const char *what, int unread)
 {
     fr_req_t   *r;
     fr_func_t  *f;
@@ -87,8 +90,8 @@ fr_worker_lost(fr_worker_t *w, const char *what)
     r = w->req;
     f = w->func;
 
-    if (r == NULL || w->responded || r->stdin_started || r->retried
-        || w->requests == 0 || !fr_req_ops->retryable(r))
+    if (r == NULL || !unread || w->responded || r->stdin_started
+        || r->retried || w->requests == 0 || !fr_req_ops->retryable(r))
     {
         fr_worker_failed(w, what);
         return;

@@ -10,7 +10,7 @@
 
 
 void fr_worker_failed(fr_worker_t *w, const char *what);
-void fr_worker_lost(fr_worker_t *w, const char *what);
+void fr_worker_lost(fr_worker_t *w, const char *what, int unread);
 
 
 #endif /* FR_FAULT_H */

@@ -136,7 +136,11 @@ for my $fname ('m', 'mnone') {
        "... its CPU billed: cpu $l->{cpu}, duration $l->{duration}");
     ok($l->{memory} ne '-' && $l->{memory} > 0,
        "... its peak memory too: $l->{memory} kB");
+    ok($l->{queue} ne '-' && $l->{queue} < 100,
+       "... not run again on another worker (queue $l->{queue} ms)");
 }
+unlike($t->runner_log, qr/"m(none)?" closed the connection before answering, retrying/,
+       'a warm worker that read its request and died: not retried');
 
 ($r, $l) = get('/fn/nosuch');
 is($l->{status}, 404, 'unknown function: 404');
