@@ -416,8 +416,9 @@ failed:
 
 
 /*
- * A path with a slash is taken relative to the function's folder; a bare
- * name is looked up in the default PATH. NULL when nothing executable.
+ * A relative path is taken from the function's folder; a bare name
+ * that is nothing there is looked up in the default PATH (php-cgi).
+ * NULL when nothing executable.
  */
 
 char *
@@ -427,16 +428,16 @@ fr_find_exec(const char *cmd, const char *dir)
     char        *r, path[PATH_MAX];
     const char  *p, *e;
 
-    if (strchr(cmd, '/')) {
-        dfd = fr_path_open(AT_FDCWD, dir, O_PATH | O_DIRECTORY, path);
+    dfd = fr_path_open(AT_FDCWD, dir, O_PATH | O_DIRECTORY, path);
 
-        if (dfd == -1) {
-            return NULL;
-        }
+    if (dfd == -1) {
+        return NULL;
+    }
 
-        r = fr_find_exec_at(dfd, cmd, path);
-        close(dfd);
+    r = fr_find_exec_at(dfd, cmd, path);
+    close(dfd);
 
+    if (r != NULL || strchr(cmd, '/') || errno != ENOENT) {
         return r;
     }
 

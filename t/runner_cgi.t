@@ -45,8 +45,23 @@ $t->function('sleepy', "exec = ./z.sh\nmode = cgi\nmax_instances = 2\n"
 $t->function('stderr', "exec = ./e.sh\nmode = cgi\n",
              'e.sh' => "#!/bin/sh\necho 'cgi complains' >&2\n"
                      . "printf 'Content-Type: text/plain\\r\\n\\r\\nok\\n'\n");
+# exec names a relative path from the folder, "./" or not; a bare name
+# that is nothing there is a program of PATH's
+$t->function('bare', "exec = b.sh\nmode = cgi\n",
+             'b.sh' => "#!/bin/sh\nprintf 'Content-Type: text/plain\\r\\n"
+                     . "\\r\\n'\necho from the folder\n");
+$t->function('onpath', "exec = printf 'Content-Type: text/plain\\r\\n"
+             . "\\r\\nfrom PATH\\n'\nmode = cgi\n");
 $t->start_runner(env => { RUNNER_SECRET => 'leak' });
 $t->start_nginx;
+
+is($t->http_get('/fn/bare')->{body}, "from the folder\n",
+   'exec = b.sh: the folder\'s b.sh');
+is($t->http_get('/fn/onpath')->{body}, "from PATH\n",
+   'exec = printf: not in the folder, PATH\'s');
+like($t->runner_log, qr{loaded}, 'and both load');
+unlike($t->runner_log, qr/exec "(b\.sh|printf)" is not an executable/,
+       '... with no word of a missing program');
 
 my $r = $t->http("GET /fn/env/extra/path?a=1&b=2 HTTP/1.0\r\n"
                  . "Host: localhost\r\nX-Custom: yes\r\n\r\n");
