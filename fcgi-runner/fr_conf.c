@@ -290,6 +290,12 @@ fr_conf_defaults(fr_conf_t *conf)
         conf->dynamic_last = 65519;
     }
 
+    /* the default caps hold a customer's function.conf (fr_func.c) */
+    conf->limits_set = (conf->limit_memory != FR_UNSET_MSEC)
+                       | (conf->limit_timeout != FR_UNSET_MSEC) << 1
+                       | (conf->limit_instances != FR_UNSET) << 2
+                       | (conf->limit_queue != FR_UNSET) << 3;
+
     fr_default64(limit_memory, (int64_t) 1024 * 1024 * 1024);
     fr_default64(limit_timeout, 300000);
     fr_default(limit_instances, 64);

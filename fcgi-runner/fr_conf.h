@@ -98,6 +98,7 @@ typedef struct {
     int64_t                limit_timeout;
     int                    limit_instances;
     int                    limit_queue;
+    unsigned               limits_set;    /* of limit_*: those the file set */
     int                    limit_isolation;         /* FR_ISOLATE_* */
     int                    tenant_max_instances;    /* 0: no limit */
     int64_t                tenant_max_memory;

@@ -127,11 +127,15 @@ fr_folder_read(fr_func_t *f, fr_buf_t *text)
         text->len += n;
     }
 
-    /* only root may have written it: the operator's, not a customer's */
-    f->operators = fr_runner.is_root && f->dir_uid == 0
-                   && fstat(dfd, &st) == 0 && !(st.st_mode & 022)
-                   && fstat(fd, &st) == 0 && st.st_uid == 0
-                   && !(st.st_mode & 022);
+    /*
+     * The operator's, not a customer's: only root may have written it
+     * (a runner that is not root has no customers, all runs as it)
+     */
+    f->operators = !fr_runner.is_root
+                   || (f->dir_uid == 0
+                       && fstat(dfd, &st) == 0 && !(st.st_mode & 022)
+                       && fstat(fd, &st) == 0 && st.st_uid == 0
+                       && !(st.st_mode & 022));
 
     close(fd);
 

@@ -615,8 +615,17 @@ fr_func_caps(fr_func_t *f)
     fc = &f->conf;
     problems = 0;
 
-#define fr_cap(key, value, limit, cap, unit, unlimited)                      \
-    if ((cap) && ((unlimited) || (value) > (cap))) {                         \
+    /*
+     * The default caps hold a customer's function.conf; the operator's
+     * own word (a function.conf only root may write, the runner
+     * config's defaults) is what it says. Caps the operator set hold
+     * every function.
+     */
+#define fr_cap(key, value, limit, cap, unit, unlimited, bit)                 \
+    if ((cap) && ((unlimited) || (value) > (cap))                            \
+        && ((c->limits_set & (bit))                                          \
+            || (!f->operators && fr_fconf_line(fc, key))))                   \
+    {                                                                        \
         fr_log(FR_LOG_ERR, 0, "%s/function.conf:%d: " key " %lld" unit       \
                " is over " limit " %lld" unit "%s", f->dir,                  \
                fr_fconf_line(fc, key), (long long) (value),                  \
@@ -628,12 +637,12 @@ fr_func_caps(fr_func_t *f)
     /* memory = 0 is no limit; 0 is no wait in queue, an error in the
      * others */
     fr_cap("memory", fc->memory, "limit_memory", c->limit_memory, " bytes",
-           fc->memory == 0);
+           fc->memory == 0, 1);
     fr_cap("timeout", fc->timeout, "limit_timeout", c->limit_timeout, " ms",
-           0);
+           0, 2);
     fr_cap("max_instances", fc->max_instances, "limit_instances",
-           c->limit_instances, "", 0);
-    fr_cap("queue", fc->queue, "limit_queue", c->limit_queue, "", 0);
+           c->limit_instances, "", 0, 4);
+    fr_cap("queue", fc->queue, "limit_queue", c->limit_queue, "", 0, 8);
 
 #undef fr_cap
 

@@ -46,10 +46,14 @@ owned('claimgroup', $d_uid, $d_gid, "exec = $fn\ngroup = disk\n");
 owned('claimtenant', $d_uid, $d_gid, "# billed to another\nexec = $fn\n"
       . "tenant = carol\n");
 
-# over the operator's caps
-$t->function('greedy', "exec = $fn\nmemory = 0\n");
-$t->function('slowpoke', "exec = $fn\ntimeout = 10m\n");
+# a customer's over the caps: the default ones (limit_memory 1G,
+# limit_timeout 5m) and one the operator set (limit_instances); the
+# operator's own function.conf (root's folder and file) is held to the
+# caps the operator set, not to the default ones
+owned('greedy', $d_uid, $d_gid, "exec = $fn\nmemory = 0\n");
+owned('slowpoke', $d_uid, $d_gid, "exec = $fn\ntimeout = 10m\n");
 $t->function('crowd', "exec = $fn\nmax_instances = 500\n");
+$t->function('opbig', "exec = $fn\ntimeout = 10m\nmemory = 2G\n");
 
 # a tenant with a limit of two workers
 $t->function('lim1', "exec = $fn\ntenant = limited\n");
@@ -81,7 +85,9 @@ my $conf = "tenant.limited.max_instances = 2\nlimit_instances = 64\n"
     like($out, qr{slowpoke/function.conf:2: timeout 600000 ms is over limit_timeout 300000 ms},
          'timeout over the cap');
     like($out, qr{crowd/function.conf:2: max_instances 500 is over limit_instances 64},
-         'max_instances over the cap');
+         'max_instances over the cap the operator set, its own file too');
+    unlike($out, qr{opbig/function.conf},
+           'the operator\'s own over the default caps: what it says');
     # (a customer's 0755 folder is warned about, not refused)
     unlike(join("\n", grep { !/other users may read/ } split /\n/, $out),
            qr{"(alice|bob|carol|plain)"}, 'the others are fine');
