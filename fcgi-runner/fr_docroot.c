@@ -128,9 +128,11 @@ fr_docroot_check(fr_func_t *f, int test)
     bad = test || err == ELOOP;
 
     fr_log(bad ? FR_LOG_ERR : FR_LOG_WARN, err == ELOOP ? 0 : err,
-           "function \"%s\": document_root \"%s\" is not a folder%s",
-           f->name, dr, err == ELOOP ? ": a symlink is followed only when "
-           "its owner owns its target" : "");
+           "%s/function.conf:%d: function \"%s\": document_root \"%s\" "
+           "is not a folder%s", f->dir,
+           fr_fconf_line(&f->conf, "document_root"), f->name, dr,
+           err == ELOOP ? ": a symlink is followed only when its owner owns "
+           "its target" : "");
 
     return bad;
 }

@@ -274,8 +274,9 @@ fr_folder_paths(fr_func_t *f, int test)
 
     if (f->exec_path == NULL) {
         fr_log(test || err == ELOOP ? FR_LOG_ERR : FR_LOG_WARN,
-               err == ELOOP ? 0 : err, "function \"%s\": exec \"%s\" is "
-               "not an executable file%s", f->name, f->argv[0],
+               err == ELOOP ? 0 : err, "%s/function.conf:%d: function "
+               "\"%s\": exec \"%s\" is not an executable file%s", f->dir,
+               fr_fconf_line(&f->conf, "exec"), f->name, f->argv[0],
                err == ELOOP ? FR_FOLDER_LINK_RULE : "");
         problems += (test || err == ELOOP);
     }
@@ -295,9 +296,10 @@ fr_folder_paths(fr_func_t *f, int test)
 
         } else {
             fr_log(test || err == ELOOP ? FR_LOG_ERR : FR_LOG_WARN,
-                   err == ELOOP ? 0 : err, "function \"%s\": script \"%s\" "
-                   "not found%s", f->name, f->conf.script,
-                   err == ELOOP ? FR_FOLDER_LINK_RULE : "");
+                   err == ELOOP ? 0 : err, "%s/function.conf:%d: function "
+                   "\"%s\": script \"%s\" not found%s", f->dir,
+                   fr_fconf_line(&f->conf, "script"), f->name,
+                   f->conf.script, err == ELOOP ? FR_FOLDER_LINK_RULE : "");
             problems += (test || err == ELOOP);
 
             snprintf(path, sizeof(path), "%s/%s", f->dir, f->conf.script);

@@ -52,7 +52,7 @@ like($out, qr{invalid value "-1" of "queue" in \S*values/function.conf:3},
 like($out, qr{invalid value "10 parsecs" of "timeout" in \S*:4}, 'bad unit');
 like($out, qr{invalid value "12Q" of "memory" in \S*:5}, 'bad size');
 like($out, qr{no "exec" in \S*/noexec/function.conf}, 'missing exec key');
-like($out, qr{"missing": exec "\./nope" is not an executable file},
+like($out, qr{missing/function.conf:\d+: function "missing": exec "\./nope" is not an executable file},
      'exec that does not exist');
 like($out, qr{/limits/function\.conf:\d+: min_instances 5 is more than max_instances 2},
      'min over max');
