@@ -492,7 +492,7 @@ static int
 fr_func_configure(fr_func_t *f, int test)
 {
     int             problems, i;
-    char            path[PATH_MAX];
+    char            path[PATH_MAX], *to;
     fr_fconf_t     *fc;
 
     fc = &f->conf;
@@ -561,6 +561,18 @@ fr_func_configure(fr_func_t *f, int test)
                "or off, not \"%s\"", f->dir,
                fr_fconf_line(fc, "schedule_catchup"), fc->schedule_catchup);
         problems++;
+    }
+
+    for (i = 0; i < 2; i++) {
+        to = i ? fc->on_failure : fc->on_success;
+
+        if (to && !fr_name_valid((u_char *) to, strlen(to))) {
+            fr_log(FR_LOG_ERR, 0, "%s/function.conf:%d: %s \"%s\" is no "
+                   "function name (1 to 64 of A-Z a-z 0-9 _ -)", f->dir,
+                   fr_fconf_line(fc, i ? "on_failure" : "on_success"),
+                   i ? "on_failure" : "on_success", to);
+            problems++;
+        }
     }
 
     if (fc->max_processes < 1 || fc->max_files < 4) {
@@ -713,6 +725,14 @@ fr_funcs_destinations(void)
         for (i = 0; i < 2 && !f->removed; i++) {
             to = i ? f->conf.on_failure : f->conf.on_success;
             d = to ? fr_func_find((u_char *) to, strlen(to)) : NULL;
+
+            if (to && (d == NULL || d->removed)) {
+                /* deployed later, maybe: said, not refused */
+                fr_log(FR_LOG_WARN, 0, "%s/function.conf:%d: %s \"%s\" "
+                       "names no function (yet): an outcome sent there "
+                       "fails", f->dir,
+                       fr_fconf_line(&f->conf, keys[i]), keys[i], to);
+            }
 
             if (d && !d->removed && strcmp(d->tenant, f->tenant) != 0) {
                 fr_log(FR_LOG_ERR, 0, "%s/function.conf:%d: %s \"%s\" is a "

@@ -55,6 +55,9 @@ fn('mydest', '', $d_uid);
 fn('victim', "tenant = bank\n");
 # a function that is its own destination
 fn('selfloop', "tenant = loop\non_success = selfloop\n");
+# a destination that is no function name, one that names none (yet)
+fn('climber', "on_failure = ../x\n");
+fn('early', "on_success = later\n");
 
 # --- --test ----------------------------------------------------------------
 
@@ -67,9 +70,14 @@ fn('selfloop', "tenant = loop\non_success = selfloop\n");
          '--test: on_success of another tenant, with file and line');
     like($out, qr{\Q$dir{failthief}\E/function.conf:4: on_failure "victim" is a function of another tenant},
          '--test: on_failure likewise');
+    like($out, qr{\Q$dir{climber}\E/function.conf:3: on_failure "\.\./x" is no function name},
+         '--test: a destination that is no function name');
+    like($out, qr{\Q$dir{early}\E/function.conf:3: on_success "later" names no function \(yet\)},
+         '--test: one that names no function is said');
     # (a customer's 0755 folder is warned about, not refused)
-    unlike(join("\n", grep { !/other users may read/ } split /\n/, $out),
-           qr{"(mine|selfloop)"}, 'a destination of its own tenant is fine');
+    unlike(join("\n", grep { !/other users may read|names no function/ }
+                       split /\n/, $out),
+           qr{"(mine|selfloop|early)"}, 'a destination of its own tenant is fine');
 }
 
 # --- at run time ----------------------------------------------------------
