@@ -286,10 +286,9 @@ fr_cgi_stdout_handler(fr_io_t *io, uint32_t events)
                        w->hdr.len ? "sent an incomplete header"
                                   : "sent no response");
             }
-            w->req = NULL;
-            r->worker = NULL;
-            fr_req_ops->fail(r, w->exec_failed ? FR_OUTCOME_ERROR
-                                               : FR_OUTCOME_CRASHED);
+
+            /* failed once its exit measures it (fr_cgi_finish) */
+            w->no_answer = 1;
         }
 
         fr_cgi_finish(w);
@@ -451,8 +450,9 @@ fr_cgi_finish(fr_worker_t *w)
 
         r->worker = NULL;
 
-        if (fr_cgi_crashed(w)) {
-            fr_req_ops->fail(r, FR_OUTCOME_CRASHED);
+        if (fr_cgi_crashed(w) || w->no_answer) {
+            fr_req_ops->fail(r, w->exec_failed ? FR_OUTCOME_ERROR
+                                               : FR_OUTCOME_CRASHED);
 
         } else {
             fr_req_ops->end(r, w->reaped && WIFEXITED(w->status)

@@ -220,6 +220,7 @@ struct fr_worker_s {
     unsigned               reaped:1;
     unsigned               reap_waited:1;   /* cgi: for its rusage */
     unsigned               err_waited:1;    /* cgi: for its stderr */
+    unsigned               no_answer:1;     /* cgi: output ended, no header */
     size_t                 err_late;        /* cgi: stderr after stdout */
     unsigned               per_request:1;   /* its mode's: cgi */
     unsigned               ino_socket:1;    /* ino[0] is a socket */

@@ -33,6 +33,9 @@ my %cgi = (
     exit3 => "$head\nexit 3\n",
     # answers early, works on: not held until its exit
     early => "$head\nexec >&- 2>&-\nsleep 3\n",
+    # burns CPU, then crashes before a word: a 502, billed what it used
+    silentsegv => "i=0; while [ \$i -lt 300000 ]; do i=\$((i+1)); done\n"
+                  . "kill -SEGV \$\$\n",
 );
 for my $name (sort keys %cgi) {
     $t->function($name, "exec = ./run.sh\nmode = cgi\ntimeout = 10s\n",
@@ -116,6 +119,20 @@ sub meter_line {
         defined $l;
     }, 5);
     return $l // '';
+}
+
+# --- a crash before any output: 502, metered (cpu, memory, init) ---------
+
+{
+    my $r = $t->http_get('/fn/silentsegv');
+    is($r->{status}, 502, 'a CGI that crashes before a word: 502');
+    my $l = meter_line('silentsegv');
+    like($l, qr/ outcome=crashed /, '... outcome crashed');
+    my ($cpu, $mem, $dur) = $l =~ / cpu=(\S+) memory=(\S+)/ ? ($1, $2) : ();
+    ok(defined $cpu && $cpu ne '-' && $cpu > 50,
+       "... the CPU it burnt billed (cpu=" . ($cpu // 'none') . ')');
+    ok(defined $mem && $mem ne '-' && $mem > 0,
+       "... its peak memory (memory=" . ($mem // 'none') . ')');
 }
 
 # --- a crash after partial output: cut, crashed, in both modes -------------
