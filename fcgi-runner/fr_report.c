@@ -525,6 +525,12 @@ fr_meter_cmp(const void *a, const void *b)
 }
 
 
+/* timed out, crashed or failed: what "errors" counts */
+#define fr_meter_errors(g)                                                   \
+    ((g)->outcomes[FR_OUTCOME_TIMEOUT] + (g)->outcomes[FR_OUTCOME_CRASHED]   \
+     + (g)->outcomes[FR_OUTCOME_ERROR])
+
+
 /* the groups by name, then their total (all[ngroups]), costs set */
 
 static fr_meter_group_t **
@@ -569,7 +575,11 @@ fr_meter_collect(fr_meter_report_t *rep, double price_gbs, double price_mreq,
 
     for (i = 0; i <= n; i++) {
         g = all[i];
-        g->cost = g->gb_seconds * price_gbs + g->invocations / 1e6 * price_mreq;
+        /* a request the function never ran (unknown, throttled) costs
+         * nothing */
+        g->cost = g->gb_seconds * price_gbs
+                  + (g->invocations - g->outcomes[FR_OUTCOME_NOT_FOUND]
+                     - g->outcomes[FR_OUTCOME_THROTTLED]) / 1e6 * price_mreq;
     }
 
     return all;
@@ -633,7 +643,7 @@ fr_meter_csv(fr_meter_group_t **all, size_t n, const char *what)
         printf(",%s", fr_outcome_name(o));
     }
 
-    printf(",duration_s,billed_s,cpu_s,gb_seconds,cost,"
+    printf(",errors,duration_s,billed_s,cpu_s,gb_seconds,cost,"
            "after_response_faults\n");
 
     for (i = 0; i <= n; i++) {
@@ -645,7 +655,8 @@ fr_meter_csv(fr_meter_group_t **all, size_t n, const char *what)
             printf(",%llu", (unsigned long long) g->outcomes[o]);
         }
 
-        printf(",%.3f,%.3f,%.3f,%.6f,%.6f,%llu\n", g->duration_ms / 1000,
+        printf(",%llu,%.3f,%.3f,%.3f,%.6f,%.6f,%llu\n",
+               (unsigned long long) fr_meter_errors(g), g->duration_ms / 1000,
                g->billed_ms / 1000, g->cpu_ms / 1000, g->gb_seconds,
                g->cost, (unsigned long long) g->after_faults);
     }
@@ -684,9 +695,10 @@ fr_meter_json(fr_meter_report_t *rep, fr_meter_group_t **all, size_t n,
             printf("%s\"%s\":%llu", w ? "," : "", fr_outcome_name(w),
                    (unsigned long long) g->outcomes[w]);
         }
-        printf("},\"duration_s\":%.3f,\"billed_s\":%.3f,\"cpu_s\":%.3f,"
-               "\"gb_seconds\":%.6f,\"cost\":%.6f,"
+        printf("},\"errors\":%llu,\"duration_s\":%.3f,\"billed_s\":%.3f,"
+               "\"cpu_s\":%.3f,\"gb_seconds\":%.6f,\"cost\":%.6f,"
                "\"after_response_faults\":%llu}",
+               (unsigned long long) fr_meter_errors(g),
                g->duration_ms / 1000, g->billed_ms / 1000,
                g->cpu_ms / 1000, g->gb_seconds, g->cost,
                (unsigned long long) g->after_faults);
@@ -730,8 +742,8 @@ fr_meter_table(fr_meter_report_t *rep, fr_meter_group_t **all, size_t n,
         printf(" %*s", fr_meter_width(o), fr_outcome_name(o));
     }
 
-    printf(" %12s %12s %11s %12s %12s\n", "duration", "billed", "cpu",
-           "GB-s", "cost");
+    printf(" %9s %12s %12s %11s %12s %12s\n", "errors", "duration",
+           "billed", "cpu", "GB-s", "cost");
 
     for (i = 0; i <= n; i++) {
         g = all[i];
@@ -744,7 +756,8 @@ fr_meter_table(fr_meter_report_t *rep, fr_meter_group_t **all, size_t n,
                    (unsigned long long) g->outcomes[o]);
         }
 
-        printf(" %10.3f s %10.3f s %9.3f s %12.3f %12.6f\n",
+        printf(" %9llu %10.3f s %10.3f s %9.3f s %12.3f %12.6f\n",
+               (unsigned long long) fr_meter_errors(g),
                g->duration_ms / 1000, g->billed_ms / 1000, g->cpu_ms / 1000,
                g->gb_seconds, g->cost);
     }

@@ -96,6 +96,9 @@ for my $by ('function', 'tenant') {
         for my $o (keys %{ $w->{outcomes} }) {
             is($g->{outcomes}{$o}, $w->{outcomes}{$o}, "$name: $o");
         }
+        my $errs = 0;
+        $errs += $w->{outcomes}{$_} // 0 for qw(timeout crashed error);
+        is($g->{errors}, $errs, "$name: errors (timeout, crashed, error)");
         for my $k (qw(billed_s duration_s cpu_s gb_seconds)) {
             ok(abs($g->{$k} - $w->{$k}) < 0.001, "$name: $k "
                . "$g->{$k} = $w->{$k}");
@@ -116,10 +119,14 @@ my $w = $want{function}{alpha};
 my ($alpha) = grep { $_->{name} eq 'alpha' } @{ $rep->{groups} };
 ok(abs($alpha->{cost} - ($w->{gb_seconds} * 0.5 + $w->{invocations}))
    < 0.001, "cost from the prices ($alpha->{cost})");
+# a request no function ran (unknown, throttled) is no request billed
+my ($nosuch) = grep { $_->{name} eq 'nosuch' } @{ $rep->{groups} };
+is($nosuch && $nosuch->{cost}, 0, 'an unknown function\'s request costs '
+   . 'nothing');
 
 my $csv = `$bin meter --format csv $log 2>/dev/null`;
 my @rows = split /\n/, $csv;
-like($rows[0], qr/^function,invocations,cold,ok,not_found,throttled,timeout,crashed,error,accepted,client_closed,duration_s,billed_s,cpu_s,gb_seconds,cost,after_response_faults$/,
+like($rows[0], qr/^function,invocations,cold,ok,not_found,throttled,timeout,crashed,error,accepted,client_closed,errors,duration_s,billed_s,cpu_s,gb_seconds,cost,after_response_faults$/,
      'CSV header');
 my ($beta) = grep { /^beta,/ } @rows;
 like($beta, qr/^beta,6,\d+,4,0,0,1,1,0,/, 'CSV row of beta');
