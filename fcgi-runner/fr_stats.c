@@ -203,6 +203,7 @@ fr_view_function(fr_view_t *v, fr_func_t *f)
     v->tenant = f->tenant ? f->tenant : "";
     v->mode = f->conf.mode == FR_MODE_CGI ? "cgi" : "fastcgi";
     v->owner = f->owner;
+    v->conf = &f->conf;
     v->nfuncs = 1;
     v->queue = f->nqueued;
     v->queue_limit = f->conf.queue;

@@ -25,6 +25,7 @@ typedef struct {
     const char            *tenant;
     const char            *mode;
     fr_tenant_t           *owner;
+    const fr_fconf_t      *conf;            /* a function's; NULL: tenant */
     char                   labels[256];     /* function="…",tenant="…" */
     int                    nfuncs;
     int64_t                workers[4];      /* starting idle busy stopping */

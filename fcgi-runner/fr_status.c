@@ -321,6 +321,30 @@ fr_render_json_view(fr_out_t *o, const fr_view_t *v, int tenant)
     fr_outs(o, "},\"spawn_failures\":");
     fr_out_u64(o, v->stats.start_failures);
 
+    if (!tenant && v->conf) {
+        /* what its function.conf (or the defaults) allow */
+        fr_outs(o, ",\"limits\":{\"max_instances\":");
+        fr_out_u64(o, (uint64_t) v->conf->max_instances);
+        fr_outs(o, ",\"min_instances\":");
+        fr_out_u64(o, (uint64_t) v->conf->min_instances);
+        fr_outs(o, ",\"memory_bytes\":");
+
+        if (v->conf->memory) {
+            fr_out_i64(o, v->conf->memory);
+
+        } else {
+            fr_outs(o, "null");
+        }
+
+        fr_outs(o, ",\"timeout_seconds\":");
+        fr_out_sec(o, (uint64_t) v->conf->timeout * 1000);
+        fr_outs(o, ",\"queue\":");
+        fr_out_u64(o, (uint64_t) v->conf->queue);
+        fr_outs(o, ",\"queue_timeout_seconds\":");
+        fr_out_sec(o, (uint64_t) v->conf->queue_timeout * 1000);
+        fr_outs(o, "}");
+    }
+
     if (tenant) {
         fr_outs(o, ",\"memory_bytes\":");
         fr_out_i64(o, v->owner ? v->owner->memory : 0);

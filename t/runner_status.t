@@ -94,6 +94,11 @@ FaasTest::wait_for(sub {
 is(func($during, 'slow')->{queue}{length}, 3,
    'saturated: 3 waiting in the queue of slow');
 is(func($during, 'slow')->{queue}{limit}, 8, '... of 8');
+is_deeply(func($during, 'slow')->{limits},
+          { max_instances => 1, min_instances => 0,
+            memory_bytes => 256 * 1024 * 1024, timeout_seconds => 30,
+            queue => 8, queue_timeout_seconds => 10 },
+          'its limits: what function.conf said, the defaults for the rest');
 is(func($during, 'slow')->{workers}{busy}, 1, '... its one worker busy');
 is(tenant($during, 'acme')->{queue}{length}, 3,
    '... and in its tenant\'s queue');
