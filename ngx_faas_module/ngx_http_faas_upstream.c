@@ -569,7 +569,7 @@ ngx_http_faas_async(ngx_http_request_t *r, ngx_http_faas_loc_conf_t *flcf)
             && ngx_strncasecmp(h[i].key.data, (u_char *) "Faas-Invocation",
                                sizeof("Faas-Invocation") - 1) == 0
             && h[i].value.len == sizeof("async") - 1
-            && ngx_strncmp(h[i].value.data, "async", 5) == 0)
+            && ngx_strncasecmp(h[i].value.data, (u_char *) "async", 5) == 0)
         {
             return 1;
         }

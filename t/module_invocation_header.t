@@ -114,6 +114,13 @@ $r = post($port1, '/on/rec', 'other', "Faas-Invocation: sync\r\n");
 is($r->{status}, 200, 'faas_invocation_header on, "sync": 200');
 $n++;
 
+$r = post($port1, '/on/rec', 'upper', "faas-invocation: ASYNC\r\n");
+is($r->{status}, 202, 'the name and the value in any case, as HTTP '
+   . 'tokens are: 202');
+$n++;
+ok(FaasTest::wait_for(sub { grep { $_ eq 'async upper' } runs() }, 10),
+   '... it runs');
+
 $r = post($port2, '/inherited/rec', 'inherited', $async);
 is($r->{status}, 202, 'faas_invocation_header on at server level applies '
    . 'to its locations');
@@ -140,7 +147,7 @@ ok(FaasTest::wait_for(sub { runs() >= $n }, 10), 'every request ran');
 select undef, undef, undef, 0.5;
 is(scalar(runs()), $n, '... once');
 is(join(',', sort map { (split / /)[1] } grep { /^async / } runs()),
-   'inherited,on,param',
+   'inherited,on,param,upper',
    'the async ones are those the configuration allowed');
 
 $t->done;
