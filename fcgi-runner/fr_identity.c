@@ -50,6 +50,19 @@ fr_identity(fr_func_t *f, int test)
         return fr_identity_owner(f, f->dir_uid);
     }
 
+    if (fr_runner.is_root && !f->operators) {
+        /*
+         * A root-owned folder's function.conf names whom it runs as
+         * (user = root, another's tenant): only root may have written
+         * it, or anybody could be anybody
+         */
+        fr_log(FR_LOG_ERR, 0, "%s/function.conf: not loaded: in a folder "
+               "of root's, the folder and its function.conf must be root's "
+               "and writable by root alone (chown root, chmod go-w)",
+               f->dir);
+        return 1;
+    }
+
     tenant = fc->tenant ? fc->tenant : (fc->user ? fc->user : "default");
 
     if (fr_identity_tenant(f, tenant) != FR_OK) {

@@ -39,6 +39,11 @@ my $theirs = $t->function('theirnone', "${cgi}isolation = none\n",
 chown 65534, 65534, "$theirs/function.conf";
 
 FaasTest::write_file("$p/test.conf", $t->runner_conf_text(''));
+# the hostile twin of who runs it: such a file naming root
+my $asroot = $t->function('looseroot', "${cgi}user = root\n",
+                          'r.sh' => "#!/bin/sh\nprintf 'Content-Type: "
+                                    . "text/plain\\r\\n\\r\\n'\nid -u\n");
+chmod 0666, "$asroot/function.conf";
 my $out = `$FaasTest::RUNNER --test --config $p/test.conf 2>&1`;
 ok($? != 0, '--test: a customer\'s function.conf lowering isolation fails');
 like($out, qr{loosenone/function.conf:3: "isolation" drops namespaces},
@@ -47,6 +52,9 @@ like($out, qr{theirnone/function.conf:3: "isolation" drops namespaces},
      '... one another user owns, with file and line');
 unlike($out, qr{opnone/function.conf:\d+: "isolation"},
        '... the operator\'s own is not');
+like($out, qr{looseroot/function.conf: not loaded: in a folder of root's},
+     'a function.conf others may write in a root\'s folder names no user: '
+     . 'not loaded');
 
 $t->start_runner;
 $t->start_nginx($t->faas_location);
@@ -59,6 +67,9 @@ is($t->http_get('/fn/loosenone')->{status}, 404,
    'a function.conf others may write: not loaded');
 is($t->http_get('/fn/theirnone')->{status}, 404,
    'one another user owns: not loaded');
+is($t->http_get('/fn/looseroot')->{status}, 404,
+   '"user = root" in a file others may write: never run, as root or '
+   . 'anyone');
 $t->stop_nginx;
 $t->stop_runner;
 

@@ -841,8 +841,9 @@ my $pre = $bad->function('preload', "runtime = php\nscript = a.php\n"
 FaasTest::write_file("$pre/function.conf", "runtime = php\nscript = a.php\n"
                      . "php.opcache.preload = $pre/pre.php\n"
                      . "php.opcache.preload_user = nobody\n");
-FaasTest::write_file("$pre/pre.php", "<?php\ntouch('$pre/ran');\n");
-chmod 0777, $pre;
+FaasTest::write_file("$pre/pre.php", "<?php\ntouch('$pre/out/ran');\n");
+mkdir "$pre/out";
+chmod 0777, "$pre/out";
 $bad->function('fine', "runtime = php\ndocument_root = www\n"
                        . "php.memory_limit = 64M\n", 'www/a.php' => '');
 my $out = `$t->{runner_bin} --test --functions @{[ $bad->functions_dir ]} 2>&1`;
@@ -862,7 +863,7 @@ like($out, qr{memory_limt: PHP has no such setting.*typo/function.conf: a php}s,
      'a setting PHP does not have: PHP says which, --test where');
 unlike($out, qr/"?fine/, 'a good one is not');
 unlike($out, qr/preload/, 'php.opcache.preload: a setting PHP has');
-ok(!-e "$pre/ran", '... and --test never ran the script it names');
+ok(!-e "$pre/out/ran", '... and --test never ran the script it names');
 
 $t->stop_php_fpm;
 $t->done;
