@@ -115,7 +115,7 @@ fr_funcs_load_dir(const char *path, int test, int *problems)
     char            base[PATH_MAX], dir[PATH_MAX], file[NAME_MAX + 16];
     DIR            *d;
     fr_func_t      *f, *old;
-    struct stat     st;
+    struct stat     st, ost;
     struct dirent  *de;
 
     dfd = fr_path_open(AT_FDCWD, path, O_RDONLY | O_DIRECTORY, base);
@@ -178,6 +178,23 @@ fr_funcs_load_dir(const char *path, int test, int *problems)
             /* found earlier in this load: another folder's */
             fr_log(FR_LOG_ERR, 0, "function \"%s\" is both \"%s\" and "
                    "\"%s\": the first stays", old->name, old->dir, dir);
+            (*problems)++;
+            continue;
+        }
+
+        if (old && (old->dir_dev != st.st_dev || old->dir_ino != st.st_ino)
+            && stat(old->dir, &ost) == 0 && ost.st_dev == old->dir_dev
+            && ost.st_ino == old->dir_ino)
+        {
+            /*
+             * The name of a function loaded from another folder that is
+             * still there (a later one in this load): it keeps its name,
+             * whatever folder comes first; one folder cannot take
+             * another's function by a name
+             */
+            fr_log(FR_LOG_ERR, 0, "function \"%s\" is both \"%s\" and "
+                   "\"%s\": the one loaded before stays", old->name,
+                   old->dir, dir);
             (*problems)++;
             continue;
         }

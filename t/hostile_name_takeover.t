@@ -1,0 +1,71 @@
+#!/usr/bin/perl
+
+# Function names are the host's: with several functions folders (a
+# glob of customers' folders), a customer whose folder comes first in
+# the list makes a function of the same name as another's. At start the
+# first found stays; on a reload the function already loaded keeps its
+# name while its folder is there, whatever folder comes first, so no
+# customer takes another's route (and its visitors) by a name. Once the
+# owner's folder is gone, the name is free.
+
+use strict;
+use warnings;
+
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use FaasTest;
+use Test::More;
+use File::Path qw(make_path remove_tree);
+
+my $t = FaasTest->new;
+my $p = $t->prefix;
+
+sub cgi {
+    my ($dir, $says) = @_;
+    make_path($dir);
+    chmod 0755, $dir;
+    FaasTest::write_file("$dir/function.conf", "exec = ./r.sh\nmode = cgi\n");
+    FaasTest::write_file("$dir/r.sh", "#!/bin/sh\nprintf 'Content-Type: "
+                         . "text/plain\\r\\n\\r\\n$says\\n'\n");
+    chmod 0755, "$dir/r.sh";
+}
+
+for my $c ('a-mallory', 'b-victim') {
+    make_path("$p/home/$c/functions");
+    chmod 0755, "$p/home", "$p/home/$c", "$p/home/$c/functions";
+}
+cgi("$p/home/b-victim/functions/shop", 'the victims shop');
+
+$t->start_runner(conf => "functions = $p/home/*/functions\n");
+$t->start_nginx($t->faas_location);
+is($t->http_get('/fn/shop')->{body}, "the victims shop\n", 'the shop');
+
+# the first folder in the glob's order makes a function of that name
+cgi("$p/home/a-mallory/functions/shop", 'MALLORY');
+my $mark = length $t->runner_log;
+$t->signal_runner('HUP');
+ok(FaasTest::wait_for(sub { substr($t->runner_log, $mark)
+                            =~ /function "shop" is both .* the one loaded before stays/ },
+                      10), 'a reload: the name is said taken, with both folders');
+is($t->http_get('/fn/shop')->{body}, "the victims shop\n",
+   '... and the shop is still the victim\'s');
+
+# its owner changes it: still its own, the change taken
+cgi("$p/home/b-victim/functions/shop", 'the victims new shop');
+$mark = length $t->runner_log;
+$t->signal_runner('HUP');
+ok(FaasTest::wait_for(sub { substr($t->runner_log, $mark)
+                            =~ /function "shop" changed/ }, 10),
+   'its owner\'s change is taken');
+is($t->http_get('/fn/shop')->{body}, "the victims new shop\n",
+   '... the shop is its owner\'s new one');
+
+# the owner's folder gone: the name is free
+remove_tree("$p/home/b-victim/functions/shop");
+$t->signal_runner('HUP');
+ok(FaasTest::wait_for(sub { ($t->http_get('/fn/shop')->{body} // '')
+                            eq "MALLORY\n" }, 10),
+   'once its folder is gone, the other folder\'s function has the name');
+
+$t->done;
+done_testing;
