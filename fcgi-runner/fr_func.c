@@ -182,15 +182,17 @@ fr_funcs_load_dir(const char *path, int test, int *problems)
             continue;
         }
 
-        if (old && (old->dir_dev != st.st_dev || old->dir_ino != st.st_ino)
+        if (old && old->from && strcmp(old->from, path) != 0
             && stat(old->dir, &ost) == 0 && ost.st_dev == old->dir_dev
             && ost.st_ino == old->dir_ino)
         {
             /*
-             * The name of a function loaded from another folder that is
-             * still there (a later one in this load): it keeps its name,
-             * whatever folder comes first; one folder cannot take
-             * another's function by a name
+             * The name of a function loaded from another functions
+             * folder, whose own folder is still there (a later one in
+             * this load): it keeps its name, whatever folder comes
+             * first; one customer's folder cannot take another's
+             * function by a name. (The same functions folder may bring
+             * a new one: a release switched by a symlink.)
              */
             fr_log(FR_LOG_ERR, 0, "function \"%s\" is both \"%s\" and "
                    "\"%s\": the one loaded before stays", old->name,
@@ -200,6 +202,11 @@ fr_funcs_load_dir(const char *path, int test, int *problems)
         }
 
         f = fr_func_load(de->d_name, dir, &st, test, problems);
+
+        if (f && (f->from = strdup(path)) == NULL) {
+            fr_func_free(f);
+            f = NULL;
+        }
 
         if (f == NULL) {
             if (old) {
@@ -391,6 +398,7 @@ fr_func_update(fr_func_t *old, fr_func_t *f)
     fr_swap(old->tenant, f->tenant);
     fr_swap(old->signature, f->signature);
     fr_swap(old->dir, f->dir);
+    fr_swap(old->from, f->from);
 #undef fr_swap
 
     old->dir_dev = f->dir_dev;
@@ -706,6 +714,7 @@ fr_func_free(fr_func_t *f)
     fr_fconf_free(&f->conf);
     free(f->name);
     free(f->dir);
+    free(f->from);
     free(f->signature);
     free(f->exec_path);
     free(f->script_path);

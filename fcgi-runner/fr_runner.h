@@ -271,6 +271,8 @@ struct fr_worker_s {
 struct fr_func_s {
     char                  *name;
     char                  *dir;             /* where found: no symlink */
+    char                  *from;            /* the functions folder, as
+                                               the config names it */
     dev_t                  dir_dev;         /* what was found there */
     ino_t                  dir_ino;
     uid_t                  dir_uid;         /* its owner */
