@@ -269,7 +269,8 @@ fr_folder_paths(fr_func_t *f, int test)
 
     /* a runtime's own program, held by the runner, is exec'd by it */
     f->exec_path = f->exec_by_fd ? strdup(f->argv[0])
-                                 : fr_find_exec(f->argv[0], f->dir);
+                                 : fr_find_exec(f->argv[0], f->dir,
+                                                f->dir_dev, f->dir_ino);
     err = errno;
 
     if (f->exec_path == NULL) {
@@ -283,6 +284,16 @@ fr_folder_paths(fr_func_t *f, int test)
 
     if (f->conf.script) {
         dfd = fr_path_open(AT_FDCWD, f->dir, O_PATH | O_DIRECTORY, path);
+
+        if (dfd != -1 && (fstat(dfd, &st) == -1 || st.st_dev != f->dir_dev
+                          || st.st_ino != f->dir_ino))
+        {
+            /* not the folder that was read: swapped since */
+            close(dfd);
+            dfd = -1;
+            errno = ESTALE;
+        }
+
         fd = (dfd == -1) ? -1
                          : fr_path_open(dfd, f->conf.script, O_PATH, path);
         err = errno;
@@ -428,15 +439,23 @@ failed:
  */
 
 char *
-fr_find_exec(const char *cmd, const char *dir)
+fr_find_exec(const char *cmd, const char *dir, dev_t dev, ino_t ino)
 {
-    int          dfd;
-    char        *r, path[PATH_MAX];
-    const char  *p, *e;
+    int           dfd;
+    char         *r, path[PATH_MAX];
+    const char   *p, *e;
+    struct stat   st;
 
     dfd = fr_path_open(AT_FDCWD, dir, O_PATH | O_DIRECTORY, path);
 
     if (dfd == -1) {
+        return NULL;
+    }
+
+    if (fstat(dfd, &st) == -1 || st.st_dev != dev || st.st_ino != ino) {
+        /* not the folder that was read: swapped since */
+        close(dfd);
+        errno = ESTALE;
         return NULL;
     }
 
