@@ -755,7 +755,16 @@ fr_dispatch_destination(fr_call_t *call, fr_func_t *f, const char *to,
     /* the load refused it; checked again as the functions may change */
     d = fr_func_find((const u_char *) to, strlen(to));
 
-    if (d && d->tenant && f->tenant && strcmp(d->tenant, f->tenant) != 0) {
+    if (d == NULL) {
+        /* stored for a name nobody has yet, another tenant could take
+         * it first and read the outcome: not sent */
+        fr_log(FR_LOG_ERR, 0, "invocation %s of \"%s\": destination \"%s\" "
+               "is no function loaded, its outcome not sent", call->id,
+               call->function, to);
+        return;
+    }
+
+    if (d->tenant && f->tenant && strcmp(d->tenant, f->tenant) != 0) {
         fr_log(FR_LOG_ERR, 0, "invocation %s of \"%s\": destination \"%s\" "
                "is a function of another tenant, not invoked", call->id,
                call->function, to);

@@ -755,8 +755,8 @@ fr_funcs_destinations(void)
             if (to && (d == NULL || d->removed)) {
                 /* deployed later, maybe: said, not refused */
                 fr_log(FR_LOG_WARN, 0, "%s/function.conf:%d: %s \"%s\" "
-                       "names no function (yet): an outcome sent there "
-                       "fails", f->dir,
+                       "names no function (yet): its outcomes are not sent "
+                       "until one is loaded", f->dir,
                        fr_fconf_line(&f->conf, keys[i]), keys[i], to);
             }
 

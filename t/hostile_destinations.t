@@ -117,6 +117,20 @@ like($l[1] // '', qr/^destination /, '... and its destination run, once');
 is(scalar(grep { /^destination / } lines('victim')), 0,
    'the victim never got anything');
 
+# a destination nobody has yet: its outcome is not stored for whoever
+# takes the name first (another tenant could)
+like(async('early'), qr/^Status: 202/m, 'a destination of no function: '
+     . 'accepted');
+ok(FaasTest::wait_for(sub { $t->runner_log
+                            =~ /destination "later" is no function loaded, its outcome not sent/ },
+                      15), '... its outcome not sent, and said');
+fn('later', "tenant = other\n");
+$t->signal_runner('HUP');
+ok(FaasTest::wait_for(sub { $t->runner_log =~ /function "later" loaded/ },
+                      10), 'another tenant takes the name');
+sleep 1;
+is(scalar(lines('later')), 0, '... and gets nothing of it');
+
 $t->done;
 
 done_testing;
