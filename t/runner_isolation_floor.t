@@ -56,38 +56,41 @@ like($out, qr{looseroot/function.conf: not loaded: in a folder of root's},
      'a function.conf others may write in a root\'s folder names no user: '
      . 'not loaded');
 
-$t->start_runner;
-$t->start_nginx($t->faas_location);
+# a runner with this config: each check's answer (its status, or its
+# body when 200 is wanted with a body), then both stopped
+sub under {
+    my ($conf, @checks) = @_;
+    $t->start_runner(conf => $conf);
+    $t->start_nginx($t->faas_location);
+    for my $c (@checks) {
+        my ($fn, $want, $name) = @$c;
+        my $r = $t->http_get("/fn/$fn");
+        is($want =~ /^\d+$/ ? $r->{status} : $r->{body}, $want, $name);
+    }
+    $t->stop_nginx;
+    is($t->stop_runner, 0, "... the runner exits 0 on SIGTERM");
+}
 
-is($t->http_get('/fn/opnone')->{body}, "host-tmp\n",
-   'the operator\'s isolation = none: the host\'s /tmp');
-is($t->http_get('/fn/opdefault')->{body}, "own-tmp\n",
-   'one that says nothing: the default, a /tmp of its own');
-is($t->http_get('/fn/loosenone')->{status}, 404,
-   'a function.conf others may write: not loaded');
-is($t->http_get('/fn/theirnone')->{status}, 404,
-   'one another user owns: not loaded');
-is($t->http_get('/fn/looseroot')->{status}, 404,
-   '"user = root" in a file others may write: never run, as root or '
-   . 'anyone');
-$t->stop_nginx;
-$t->stop_runner;
+under('',
+      [ opnone => "host-tmp\n",
+        'the operator\'s isolation = none: the host\'s /tmp' ],
+      [ opdefault => "own-tmp\n",
+        'one that says nothing: the default, a /tmp of its own' ],
+      [ loosenone => 404, 'a function.conf others may write: not loaded' ],
+      [ theirnone => 404, 'one another user owns: not loaded' ],
+      [ looseroot => 404, '"user = root" in a file others may write: '
+                          . 'never run, as root or anyone' ]);
 
 # the runner config's isolation is the operator's too; a floor it sets
 # holds every function, the operator's own included
-$t->start_runner(conf => "isolation = none\n");
-$t->start_nginx($t->faas_location);
-is($t->http_get('/fn/opdefault')->{body}, "host-tmp\n",
-   'the runner config\'s isolation = none: what a function saying '
-   . 'nothing gets');
-$t->stop_nginx;
-$t->stop_runner;
-
-$t->start_runner(conf => "limit_isolation = tmp\n");
-$t->start_nginx($t->faas_location);
-is($t->http_get('/fn/opnone')->{status}, 404,
-   'a floor the operator set holds its own function.conf too');
-is($t->http_get('/fn/opdefault')->{body}, "own-tmp\n", '... and the rest run');
+under("isolation = none\n",
+      [ opdefault => "host-tmp\n", 'the runner config\'s isolation = '
+                                    . 'none: what a function saying nothing '
+                                    . 'gets' ]);
+under("limit_isolation = tmp\n",
+      [ opnone => 404, 'a floor the operator set holds its own '
+                       . 'function.conf too' ],
+      [ opdefault => "own-tmp\n", '... and the rest run' ]);
 
 unlink $mark;
 $t->done;
