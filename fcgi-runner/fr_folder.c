@@ -31,6 +31,7 @@
 
 
 static int fr_folder_list(fr_func_t *f, int dfd, fr_buf_t *text);
+static int fr_folder_above(fr_func_t *f, int dfd);
 static char *fr_find_exec_at(int dirfd, const char *cmd,
     char resolved[PATH_MAX]);
 
@@ -135,7 +136,8 @@ fr_folder_read(fr_func_t *f, fr_buf_t *text)
                    || (f->dir_uid == 0
                        && fstat(dfd, &st) == 0 && !(st.st_mode & 022)
                        && fstat(fd, &st) == 0 && st.st_uid == 0
-                       && !(st.st_mode & 022));
+                       && !(st.st_mode & 022)
+                       && fr_folder_above(f, dfd) == FR_OK);
 
     close(fd);
 
@@ -147,6 +149,75 @@ fr_folder_read(fr_func_t *f, fr_buf_t *text)
     }
 
     return fr_folder_list(f, dfd, text);
+}
+
+
+/*
+ * The folders above a root's one, up to "/": one that another user may
+ * change (not root's, or group or others may write in it and it is not
+ * sticky) lets that user rename the folder or swap another in its place
+ * (RENAME_EXCHANGE), so that a path the function's programs open (its
+ * script, its includes) is the user's file under the operator's
+ * identity and limits. As sshd's StrictModes for the folders of a key.
+ */
+
+static int
+fr_folder_above(fr_func_t *f, int dfd)
+{
+    int          fd, up, i;
+    char        *p, path[PATH_MAX];
+    struct stat  st, below;
+
+    if (fstat(dfd, &below) == -1) {
+        return FR_ERROR;
+    }
+
+    fd = openat(dfd, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+    for (up = 1; fd != -1 && fstat(fd, &st) == 0; up++) {
+        if (st.st_dev == below.st_dev && st.st_ino == below.st_ino) {
+            /* "/" is its own parent */
+            close(fd);
+            return FR_OK;
+        }
+
+        if (st.st_uid != 0 || ((st.st_mode & 022) && !(st.st_mode & S_ISVTX)))
+        {
+            break;
+        }
+
+        below = st;
+        i = openat(fd, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        close(fd);
+        fd = i;
+    }
+
+    if (fd == -1) {
+        fr_log(FR_LOG_ERR, errno, "%s/function.conf: not loaded: the "
+               "folders above it cannot be looked at", f->dir);
+        f->exposed = 1;
+        return FR_ERROR;
+    }
+
+    close(fd);
+
+    /* its name, for the operator: f->dir is where it was found */
+    snprintf(path, sizeof(path), "%s", f->dir);
+
+    for (i = 0; i < up && (p = strrchr(path, '/')) != NULL; i++) {
+        *p = '\0';
+    }
+
+    fr_log(FR_LOG_ERR, 0, "%s/function.conf: not loaded: a folder of "
+           "root's in \"%s\", which %s may change (uid %d, mode %04o): "
+           "another user could rename it or swap one in its place; keep "
+           "the operator's functions in folders only root may change",
+           f->dir, path[0] ? path : "/",
+           st.st_uid != 0 ? "its owner" : "its group or others",
+           (int) st.st_uid, (unsigned) (st.st_mode & 07777));
+    f->exposed = 1;
+
+    return FR_ERROR;
 }
 
 
@@ -270,7 +341,8 @@ fr_folder_paths(fr_func_t *f, int test)
     /* a runtime's own program, held by the runner, is exec'd by it */
     f->exec_path = f->exec_by_fd ? strdup(f->argv[0])
                                  : fr_find_exec(f->argv[0], f->dir,
-                                                f->dir_dev, f->dir_ino);
+                                                f->dir_dev, f->dir_ino,
+                                                &f->exec_rel);
     err = errno;
 
     if (f->exec_path == NULL) {
@@ -435,16 +507,23 @@ failed:
 /*
  * A relative path is taken from the function's folder; a bare name
  * that is nothing there is looked up in the default PATH (php-cgi).
- * NULL when nothing executable.
+ * NULL when nothing executable. A program found in the folder also
+ * gets *rel, "./" and its path from there: what is exec'd from the
+ * folder the spawn checked and stands in, so a folder renamed or
+ * swapped in its parent after the check runs nothing else.
  */
 
 char *
-fr_find_exec(const char *cmd, const char *dir, dev_t dev, ino_t ino)
+fr_find_exec(const char *cmd, const char *dir, dev_t dev, ino_t ino,
+    char **rel)
 {
     int           dfd;
-    char         *r, path[PATH_MAX];
+    char         *r, path[PATH_MAX], folder[PATH_MAX];
+    size_t        len;
     const char   *p, *e;
     struct stat   st;
+
+    *rel = NULL;
 
     dfd = fr_path_open(AT_FDCWD, dir, O_PATH | O_DIRECTORY, path);
 
@@ -459,8 +538,25 @@ fr_find_exec(const char *cmd, const char *dir, dev_t dev, ino_t ino)
         return NULL;
     }
 
+    /* the folder's path, as resolved: path becomes the program's */
+    len = strlen(path);
+    memcpy(folder, path, len + 1);
+
     r = fr_find_exec_at(dfd, cmd, path);
     close(dfd);
+
+    if (r != NULL && strncmp(r, folder, len) == 0 && r[len] == '/') {
+        /* the folder's own, not a link out of it */
+        *rel = malloc(strlen(r + len) + 2);
+
+        if (*rel == NULL) {
+            free(r);
+            return NULL;
+        }
+
+        (*rel)[0] = '.';
+        strcpy(*rel + 1, r + len);
+    }
 
     if (r != NULL || strchr(cmd, '/') || errno != ENOENT) {
         return r;

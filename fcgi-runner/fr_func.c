@@ -394,6 +394,7 @@ fr_func_update(fr_func_t *old, fr_func_t *f)
 #define fr_swap(a, b)  do { void *t_ = a; a = b; b = t_; } while (0)
     fr_swap(old->argv, f->argv);
     fr_swap(old->exec_path, f->exec_path);
+    fr_swap(old->exec_rel, f->exec_rel);
     fr_swap(old->script_path, f->script_path);
     fr_swap(old->tenant, f->tenant);
     fr_swap(old->signature, f->signature);
@@ -717,6 +718,7 @@ fr_func_free(fr_func_t *f)
     free(f->from);
     free(f->signature);
     free(f->exec_path);
+    free(f->exec_rel);
     free(f->script_path);
     free(f->tenant);
 

@@ -247,7 +247,7 @@ fr_isolate_prepare(fr_func_t *f, fr_isolate_t *iso, int proto)
         if (!proto) {
             /* a prototype is told them with each worker; a program
              * held by the runner is on 5, its path left empty */
-            iso->argv[n++] = f->exec_by_fd ? "" : f->exec_path;
+            iso->argv[n++] = f->exec_by_fd ? "" : fr_func_exec(f);
 
             for (argc = 0; f->argv[argc]; argc++) {
                 iso->argv[n++] = f->argv[argc];
@@ -590,7 +590,7 @@ fr_isolate_exec(fr_func_t *f, fr_isolate_t *iso, char **env)
             execveat(5, "", f->argv, env, AT_EMPTY_PATH);
 
         } else {
-            execve(f->exec_path, f->argv, env);
+            execve(fr_func_exec(f), f->argv, env);
         }
 
         return;

@@ -271,7 +271,7 @@ fr_proto_fork(fr_proto_t *p, char **env, int fd[3], int *exec_fd)
     for (argc = 0; !p->zygote && f->argv[argc]; argc++) { /* void */ }
 
     /* a program held by the runner is sent, its path left empty */
-    path = (f->exec_by_fd && !p->zygote) ? "" : f->exec_path;
+    path = (f->exec_by_fd && !p->zygote) ? "" : fr_func_exec(f);
 
     snprintf(count, sizeof(count), "%d", argc);
     len = strlen(count) + strlen(path) + 2;

@@ -280,6 +280,7 @@ struct fr_func_s {
     fr_fconf_t             conf;
     char                 **argv;
     char                  *exec_path;
+    char                  *exec_rel;        /* "./" from its folder */
     int                    exec_fd;         /* exec_by_fd: the runner's */
     char                  *script_path;
     char                  *tenant;
@@ -290,6 +291,7 @@ struct fr_func_s {
     unsigned               removed:1;
     unsigned               loose:1;         /* others may read its files */
     unsigned               operators:1;     /* function.conf root's alone */
+    unsigned               exposed:1;       /* in a folder others change */
     unsigned               generation;
     fr_func_t             *next;            /* hash chain */
     fr_link_t              link;            /* in fr_funcs */
@@ -319,6 +321,10 @@ struct fr_func_s {
     unsigned               exec_by_fd:1;    /* a runtime's own program */
     unsigned               ends_early:1;    /* its workers': runtime = php */
 };
+
+
+/* what a spawn execs: from the folder it stands in, when it is there */
+#define fr_func_exec(f)  ((f)->exec_rel ? (f)->exec_rel : (f)->exec_path)
 
 
 /* whom use is billed to, and whose limits apply: one per tenant name */

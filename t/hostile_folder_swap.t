@@ -1,0 +1,173 @@
+#!/usr/bin/perl
+
+# A folder swapped in its parent: whoever may change a directory may
+# rename the folders in it, or swap one for another at once
+# (renameat2 RENAME_EXCHANGE), whoever owns them.
+#   - a customer's function (daemon's) in a directory another user
+#     (nobody) may change: nobody swaps its own folder in after the
+#     function was loaded, once and then in a loop while requests
+#     come. Promise: never nobody's program as daemon; the function's
+#     own answers, or an error.
+#   - an operator's folder (root's) in a directory a customer owns, or
+#     one its group may write: not loaded, and the log says which
+#     directory and why; in a sticky one (as /tmp) or root's alone it
+#     is loaded.
+
+use strict;
+use warnings;
+
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use FaasTest;
+use Test::More;
+use Config;
+use File::Path qw(make_path);
+use POSIX ();
+
+FaasTest::need_root('a folder swapped by another user');
+
+my $t = FaasTest->new;
+my $p = $t->prefix;
+my ($duid, $dgid) = (getpwnam('daemon'))[2, 3];
+my ($nuid, $ngid) = (getpwnam('nobody'))[2, 3];
+my $renameat2 = $Config{archname} =~ /^aarch64/ ? 276 : 316;
+
+# a CGI folder owned by uid:gid that says who it is
+sub cgi {
+    my ($dir, $says, $uid, $gid, $conf) = @_;
+    make_path($dir);
+    FaasTest::write_file("$dir/r.sh", "#!/bin/sh\nprintf 'Content-Type: "
+                         . "text/plain\\r\\n\\r\\n$says %s\\n' \"\$(id -u)\"\n");
+    chmod 0755, $dir, "$dir/r.sh";
+    if (defined $conf) {
+        FaasTest::write_file("$dir/function.conf", $conf);
+        chmod 0644, "$dir/function.conf";
+    }
+    chown $uid, $gid, $dir, glob("$dir/*");
+}
+
+# nobody swaps two entries of its directory: $n times, or for -$n
+# seconds (an even number of times)
+sub swap {
+    my ($a, $b, $n) = @_;
+    return FaasTest::as_user($nuid, $ngid, $^X, '-e', <<'EOT', $a, $b, $n,
+my ($a, $b, $n, $nr) = @ARGV;
+my $end = time - $n;
+for (my $i = 0; $n > 0 ? $i < $n : (time < $end || $i % 2); $i++) {
+    syscall($nr, -100, $a, -100, $b, 2) == 0 or exit 1;
+}
+EOT
+        $renameat2);
+}
+
+# --- a customer's folder in a directory another user may change ----------
+
+my $shared = "$p/shared";
+make_path($shared);
+chown $nuid, $ngid, $shared;
+chmod 0755, $shared;
+
+cgi("$shared/shop", 'daemons', $duid, $dgid, "exec = ./r.sh\nmode = cgi\n");
+cgi("$shared/evil", 'NOBODYS', $nuid, $ngid);
+
+# the default isolation: the runner finds the folder changed at the next
+# spawn (isolation keeps it mounted) and makes a new prototype; "pid":
+# the prototype has it open and its workers run from it; "none": no
+# prototype, the runner's own child looks
+for my $mode ('', 'pid', 'none') {
+    my $what = $mode ? "isolation = $mode" : 'the default isolation';
+    my $isolation = $mode ? "isolation = $mode\n" : '';
+
+    $t->start_runner(conf => "functions = $shared\n$isolation");
+    $t->start_nginx($t->faas_location) unless $t->{nginx_pid};
+
+    is($t->http_get('/fn/shop')->{body}, "daemons $duid\n",
+       "$what: the customer's function, as the customer");
+
+    is(swap("$shared/shop", "$shared/evil", 1), 0,
+       "$what: nobody swaps its folder in for the customer's");
+
+    my (%bodies, $n);
+    for (1 .. 5) {
+        my $r = $t->http_get('/fn/shop');
+        $bodies{$r->{status} == 200 ? $r->{body} : "status $r->{status}"}++;
+    }
+    ok(!grep(/NOBODY/, keys %bodies),
+       "$what: after the swap, never nobody's program")
+        or diag(explain \%bodies);
+
+    # and back, then a swap after another while requests come
+    is(swap("$shared/shop", "$shared/evil", 1), 0, "$what: swapped back");
+
+    my $pid = fork // die "fork: $!";
+    if ($pid == 0) {
+        swap("$shared/shop", "$shared/evil", -3);
+        POSIX::_exit(0);
+    }
+
+    %bodies = ();
+    while (waitpid($pid, POSIX::WNOHANG()) == 0) {
+        my $r = $t->http_get('/fn/shop');
+        $bodies{$r->{status} == 200 ? $r->{body} : "status $r->{status}"}++;
+    }
+
+    ok(!grep(/NOBODY/, keys %bodies),
+       "$what: swaps while requests spawn: never nobody's program")
+        or diag(explain \%bodies);
+    ok(!grep(!/^(daemons $duid\n|status 50[23])$/, keys %bodies),
+       "$what: only the function's answers or a 502/503")
+        or diag(explain \%bodies);
+
+    # where they were: an even number of swaps
+    swap("$shared/shop", "$shared/evil", 1)
+        if (stat "$shared/shop")[4] != $duid;
+
+    is($t->stop_runner, 0, "$what: the runner stops cleanly");
+}
+
+# --- an operator's folder where another user may change it ---------------
+
+# root's folder and function.conf, in a directory owned by a customer,
+# in one its group may write, in a sticky one, in root's own
+make_path("$p/cust", "$p/group", "$p/sticky", "$p/root");
+chown $duid, $dgid, "$p/cust";
+chmod 0755, "$p/cust", "$p/root";
+chown 0, $dgid, "$p/group";
+chmod 0775, "$p/group";
+chmod 01777, "$p/sticky";
+for my $d (qw(cust group sticky root)) {
+    cgi("$p/$d/op$d", "operators", 0, 0, "exec = ./r.sh\nmode = cgi\n");
+}
+
+$t->start_runner(conf => "functions = $p/cust $p/group $p/sticky $p/root\n");
+
+my $log = $t->runner_log;
+sub refused {
+    my ($d, $who, $uid, $mode) = @_;
+    return "$p/$d/op$d/function.conf: not loaded: a folder of root's in "
+           . "\"$p/$d\", which $who may change (uid $uid, mode $mode): "
+           . "another user could rename it";
+}
+ok(index($log, refused('cust', 'its owner', $duid, '0755')) >= 0,
+   'root\'s folder in a customer\'s directory: not loaded, says where');
+ok(index($log, refused('group', 'its group or others', 0, '0775')) >= 0,
+   '... in a directory its group may write: the same');
+
+is($t->http_get('/fn/opcust')->{status}, 404, '... neither is served');
+is($t->http_get('/fn/opgroup')->{status}, 404, '... (the other)');
+like($t->http_get('/fn/opsticky')->{body}, qr/^operators \d+\n\z/,
+     'in a sticky directory (as /tmp): loaded and served');
+like($t->http_get('/fn/oproot')->{body}, qr/^operators \d+\n\z/,
+     'in root\'s own: loaded and served');
+
+# the operator moves it: the next reload loads it
+rename "$p/cust/opcust", "$p/root/opcust" or die "rename: $!";
+$t->signal_runner('HUP');
+ok(FaasTest::wait_for(sub { ($t->http_get('/fn/opcust')->{body} // '')
+                            =~ /^operators / }, 10),
+   'moved where only root may change it: loaded on the reload');
+
+is($t->stop_runner, 0, 'the runner stops cleanly');
+
+$t->done;
+done_testing;
