@@ -136,8 +136,20 @@ fr_folder_read(fr_func_t *f, fr_buf_t *text)
                    || (f->dir_uid == 0
                        && fstat(dfd, &st) == 0 && !(st.st_mode & 022)
                        && fstat(fd, &st) == 0 && st.st_uid == 0
-                       && !(st.st_mode & 022)
-                       && fr_folder_above(f, dfd) == FR_OK);
+                       && !(st.st_mode & 022));
+
+    if (f->operators && fr_runner.is_root && f->dir_uid == 0
+        && fr_folder_above(f, dfd) != FR_OK)
+    {
+        /* root's, but not root's alone to change */
+        fr_folder_above_log(f, FR_LOG_ERR);
+        f->operators = 0;
+        f->exposed = 1;
+
+    } else if (fr_runner.is_root && f->dir_uid != 0) {
+        /* a customer's: said once a change, in fr_func_modes() */
+        f->exposed = (fr_folder_above(f, dfd) != FR_OK);
+    }
 
     close(fd);
 
@@ -153,19 +165,19 @@ fr_folder_read(fr_func_t *f, fr_buf_t *text)
 
 
 /*
- * The folders above a root's one, up to "/": one that another user may
- * change (not root's, or group or others may write in it and it is not
- * sticky) lets that user rename the folder or swap another in its place
- * (RENAME_EXCHANGE), so that a path the function's programs open (its
- * script, its includes) is the user's file under the operator's
- * identity and limits. As sshd's StrictModes for the folders of a key.
+ * The folders above a function's, up to "/": one that another user may
+ * change (not root's or the folder owner's, or group or others may
+ * write in it and it is not sticky) lets that user rename the folder or
+ * swap one of its own in (RENAME_EXCHANGE), so that a path the
+ * function's programs open by name (its script, its includes) is that
+ * user's file, run as the function's user. As sshd's StrictModes for
+ * the folders of a key. Fills f->above_*: how far up, whose, its mode.
  */
 
 static int
 fr_folder_above(fr_func_t *f, int dfd)
 {
-    int          fd, up, i;
-    char        *p, path[PATH_MAX];
+    int          fd, next;
     struct stat  st, below;
 
     if (fstat(dfd, &below) == -1) {
@@ -174,50 +186,83 @@ fr_folder_above(fr_func_t *f, int dfd)
 
     fd = openat(dfd, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
 
-    for (up = 1; fd != -1 && fstat(fd, &st) == 0; up++) {
+    for (f->above_up = 1; fd != -1 && fstat(fd, &st) == 0; f->above_up++) {
         if (st.st_dev == below.st_dev && st.st_ino == below.st_ino) {
             /* "/" is its own parent */
             close(fd);
+            f->above_up = 0;
             return FR_OK;
         }
 
-        if (st.st_uid != 0 || ((st.st_mode & 022) && !(st.st_mode & S_ISVTX)))
+        if ((st.st_uid != 0 && st.st_uid != f->dir_uid)
+            || ((st.st_mode & 022) && !(st.st_mode & S_ISVTX)))
         {
-            break;
+            close(fd);
+            f->above_uid = st.st_uid;
+            f->above_mode = st.st_mode & 07777;
+            return FR_ERROR;
         }
 
         below = st;
-        i = openat(fd, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        next = openat(fd, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
         close(fd);
-        fd = i;
+        fd = next;
     }
 
-    if (fd == -1) {
-        fr_log(FR_LOG_ERR, errno, "%s/function.conf: not loaded: the "
-               "folders above it cannot be looked at", f->dir);
-        f->exposed = 1;
-        return FR_ERROR;
+    /* not to be looked at: as good as changed by somebody else */
+    if (fd != -1) {
+        close(fd);
     }
 
-    close(fd);
+    f->above_uid = (uid_t) -1;
+    f->above_mode = 0;
 
-    /* its name, for the operator: f->dir is where it was found */
+    return FR_ERROR;
+}
+
+
+/* the folder fr_folder_above() found, for the log */
+
+void
+fr_folder_above_log(fr_func_t *f, int level)
+{
+    int          i;
+    char        *p, path[PATH_MAX];
+    const char  *who;
+
+    /* f->dir is where it was found: its folders are the ones above */
     snprintf(path, sizeof(path), "%s", f->dir);
 
-    for (i = 0; i < up && (p = strrchr(path, '/')) != NULL; i++) {
+    for (i = 0; i < f->above_up && (p = strrchr(path, '/')) != NULL; i++) {
         *p = '\0';
     }
 
-    fr_log(FR_LOG_ERR, 0, "%s/function.conf: not loaded: a folder of "
-           "root's in \"%s\", which %s may change (uid %d, mode %04o): "
-           "another user could rename it or swap one in its place; keep "
-           "the operator's functions in folders only root may change",
-           f->dir, path[0] ? path : "/",
-           st.st_uid != 0 ? "its owner" : "its group or others",
-           (int) st.st_uid, (unsigned) (st.st_mode & 07777));
-    f->exposed = 1;
+    if (f->above_uid == (uid_t) -1) {
+        fr_log(level, 0, "%s/function.conf: %s: \"%s\" above it cannot be "
+               "looked at", f->dir, level == FR_LOG_ERR ? "not loaded"
+               : "warning", path[0] ? path : "/");
+        return;
+    }
 
-    return FR_ERROR;
+    who = (f->above_uid != 0 && f->above_uid != f->dir_uid)
+          ? "its owner" : "its group or others";
+
+    if (level == FR_LOG_ERR) {
+        fr_log(level, 0, "%s/function.conf: not loaded: a folder of root's "
+               "in \"%s\", which %s may change (uid %d, mode %04o): another "
+               "user could rename it or swap one in its place; keep the "
+               "operator's functions in folders only root may change",
+               f->dir, path[0] ? path : "/", who, (int) f->above_uid,
+               f->above_mode);
+        return;
+    }
+
+    fr_log(level, 0, "function \"%s\": its folder is in \"%s\", which %s "
+           "may change (uid %d, mode %04o): another user could rename it or "
+           "swap one of its own in, and what its programs open by name (a "
+           "script, includes) would be that user's; keep it in folders only "
+           "its owner and root may change", f->name, path[0] ? path : "/",
+           who, (int) f->above_uid, f->above_mode);
 }
 
 

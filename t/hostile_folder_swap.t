@@ -8,6 +8,7 @@
 #     function was loaded, once and then in a loop while requests
 #     come. Promise: never nobody's program as daemon; the function's
 #     own answers, or an error.
+#     It is loaded with a warning that names the directory.
 #   - an operator's folder (root's) in a directory a customer owns, or
 #     one its group may write: not loaded, and the log says which
 #     directory and why; in a sticky one (as /tmp) or root's alone it
@@ -83,6 +84,10 @@ for my $mode ('', 'pid', 'none') {
 
     is($t->http_get('/fn/shop')->{body}, "daemons $duid\n",
        "$what: the customer's function, as the customer");
+    ok(index($t->runner_log, qq{function "shop": its folder is in "$shared", }
+             . "which its owner may change (uid $nuid, mode 0755): another "
+             . 'user could rename it') >= 0,
+       "$what: ... loaded, with a warning that names the folder above");
 
     is(swap("$shared/shop", "$shared/evil", 1), 0,
        "$what: nobody swaps its folder in for the customer's");
@@ -138,6 +143,8 @@ chmod 01777, "$p/sticky";
 for my $d (qw(cust group sticky root)) {
     cgi("$p/$d/op$d", "operators", 0, 0, "exec = ./r.sh\nmode = cgi\n");
 }
+# and the customer's own folder in its own directory: no warning
+cgi("$p/cust/mine", 'mine', $duid, $dgid, "exec = ./r.sh\nmode = cgi\n");
 
 $t->start_runner(conf => "functions = $p/cust $p/group $p/sticky $p/root\n");
 
@@ -154,6 +161,9 @@ ok(index($log, refused('group', 'its group or others', 0, '0775')) >= 0,
    '... in a directory its group may write: the same');
 
 is($t->http_get('/fn/opcust')->{status}, 404, '... neither is served');
+is($t->http_get('/fn/mine')->{body}, "mine $duid\n",
+   'the customer\'s own folder in its directory: served');
+unlike($log, qr/function "mine": its folder is in/, '... with no warning');
 is($t->http_get('/fn/opgroup')->{status}, 404, '... (the other)');
 like($t->http_get('/fn/opsticky')->{body}, qr/^operators \d+\n\z/,
      'in a sticky directory (as /tmp): loaded and served');
