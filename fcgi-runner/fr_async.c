@@ -246,7 +246,10 @@ fr_async_store(void)
  * A stored invocation made by the runner (a destination, a schedule's
  * tick): a POST of body to the function, run like any other. In the
  * shared store a schedule's tick (tick > 0) is made by one runner of
- * all: it says so in the log, and id is the one it would have.
+ * all: it says so in the log, and id is the one it would have. It
+ * carries the tenant of the function it is made for (FAAS_TENANT): a
+ * name another tenant has by the time it runs does not run it (a
+ * destination's body is another function's response).
  */
 
 int
@@ -254,11 +257,12 @@ fr_async_invoke(const char *function, const char *trigger,
     const char *content_type, const u_char *body, size_t len, int64_t tick,
     char *id)
 {
-    int         rc;
-    char        clen[24];
-    u_char     *params, *q;
-    fr_inv_t    inv;
-    fr_func_t  *f;
+    int          rc;
+    char         clen[24];
+    u_char      *params, *q;
+    fr_inv_t     inv;
+    fr_func_t   *f;
+    const char  *tenant;
 
     f = fr_func_find((const u_char *) function, strlen(function));
 
@@ -269,7 +273,9 @@ fr_async_invoke(const char *function, const char *trigger,
         return FR_ERROR;
     }
 
-    params = malloc(512 + strlen(function));
+    tenant = (f && f->tenant) ? f->tenant : NULL;
+
+    params = malloc(512 + strlen(function) + (tenant ? strlen(tenant) : 0));
     if (params == NULL) {
         return FR_ERROR;
     }
@@ -286,6 +292,12 @@ fr_async_invoke(const char *function, const char *trigger,
                          strlen(content_type));
     q = fr_fcgi_nv_write(q, (const u_char *) "CONTENT_LENGTH", 14,
                          (const u_char *) clen, strlen(clen));
+
+    if (tenant) {
+        q = fr_fcgi_nv_write(q, (const u_char *) FR_ASYNC_TENANT,
+                             sizeof(FR_ASYNC_TENANT) - 1,
+                             (const u_char *) tenant, strlen(tenant));
+    }
 
     memset(&inv, 0, sizeof(inv));
     fr_async_id(inv.id);

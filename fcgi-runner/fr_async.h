@@ -10,6 +10,10 @@
 #include "fr_store.h"
 
 
+/* the parameter a runner-made invocation carries its tenant in */
+#define FR_ASYNC_TENANT  "FAAS_TENANT"
+
+
 int fr_async_init(void (*wake)(void));
 int fr_async_store(void);
 int fr_async_invoke(const char *function, const char *trigger,

@@ -75,6 +75,7 @@ static void fr_dispatch_wake(void);
 static int fr_dispatch_collect(const fr_inv_t *inv, void *data);
 static void fr_dispatch_due(const char *function, uint64_t now);
 static void fr_dispatch_claimed(const fr_inv_t *inv);
+static int fr_dispatch_tenant(fr_func_t *f, const fr_inv_t *inv);
 static int fr_dispatch_run(fr_func_t *f, const fr_inv_t *inv, uint64_t now);
 static void fr_dispatch_fail(const char *id, int status, const char *error,
     uint64_t retry_at);
@@ -346,6 +347,12 @@ fr_dispatch_run(fr_func_t *f, const fr_inv_t *inv, uint64_t now)
         return FR_OK;
     }
 
+    if (fr_dispatch_tenant(f, inv) != FR_OK) {
+        fr_dispatch_fail(inv->id, 404, "its function is another tenant's",
+                         0);
+        return FR_OK;
+    }
+
     if (fr_dispatch_start(f, inv) != FR_OK) {
         /* the runner's trouble, not the function's: no attempt */
         fr_backlog_requeue(inv->id, now + 1000000);
@@ -353,6 +360,48 @@ fr_dispatch_run(fr_func_t *f, const fr_inv_t *inv, uint64_t now)
         return FR_AGAIN;
     }
 
+    return FR_OK;
+}
+
+
+/*
+ * A runner-made invocation (a destination, a schedule's tick) runs only
+ * for the tenant it was made for: the name may be another tenant's by
+ * now (its function removed, another's loaded), and a destination's
+ * body is the response of a function of the first.
+ */
+
+static int
+fr_dispatch_tenant(fr_func_t *f, const fr_inv_t *inv)
+{
+    size_t         nlen, vlen;
+    const u_char  *pos, *last, *name, *value;
+
+    pos = inv->params;
+    last = pos + inv->params_len;
+
+    while (fr_fcgi_nv_next(&pos, last, &name, &nlen, &value, &vlen) == FR_OK)
+    {
+        if (nlen != sizeof(FR_ASYNC_TENANT) - 1
+            || memcmp(name, FR_ASYNC_TENANT, nlen) != 0)
+        {
+            continue;
+        }
+
+        if (f->tenant && strlen(f->tenant) == vlen
+            && memcmp(f->tenant, value, vlen) == 0)
+        {
+            return FR_OK;
+        }
+
+        fr_log(FR_LOG_ERR, 0, "invocation %s of \"%s\" (%s) was made for "
+               "tenant \"%.*s\", the function is now tenant \"%s\"'s: "
+               "not run", inv->id, inv->function, inv->trigger, (int) vlen,
+               value, f->tenant ? f->tenant : "");
+        return FR_ERROR;
+    }
+
+    /* a client's: to whichever function has the name, as any request */
     return FR_OK;
 }
 

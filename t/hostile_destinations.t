@@ -5,7 +5,9 @@
 # is refused at load (and by --test) with file and line: its output
 # never becomes another tenant's request. A destination's own run sends
 # its outcome nowhere: "on_success = selfloop" runs once, then stops.
-# A destination of the same tenant still gets the outcome.
+# A destination of the same tenant still gets the outcome. An outcome
+# stored for a destination is not run for another tenant that has taken
+# its name by the time it is (re)tried.
 
 use strict;
 use warnings;
@@ -130,6 +132,27 @@ ok(FaasTest::wait_for(sub { $t->runner_log =~ /function "later" loaded/ },
                       10), 'another tenant takes the name');
 sleep 1;
 is(scalar(lines('later')), 0, '... and gets nothing of it');
+
+# a destination invocation stored while the name was its tenant's, run
+# again (its first attempt failed) after another tenant took the name:
+# not run for the other (the body is the source's response)
+fn('src2', "tenant = shop\non_success = dest2\n");
+$t->function('dest2', "exec = ./run.sh\nmode = cgi\ntenant = shop\n",
+             'run.sh' => "#!/bin/sh\ncat > /dev/null\nsleep 2\nexit 1\n");
+$t->signal_runner('HUP');
+ok(FaasTest::wait_for(sub { $t->runner_log =~ /function "dest2" loaded/ },
+                      10), 'a destination of the tenant "shop"');
+like(async('src2'), qr/^Status: 202/m, '... its source invoked');
+ok(FaasTest::wait_for(sub { $t->runner_log =~ /invocation \w+ of "dest2": attempt 1/ },
+                      15), '... the destination\'s first attempt runs');
+$t->remove_function('dest2');
+fn('dest2', "tenant = other\n");
+$t->signal_runner('HUP');
+ok(FaasTest::wait_for(sub { $t->runner_log =~ /function "dest2" changed/ },
+                      10), 'another tenant\'s function has the name now');
+ok(FaasTest::wait_for(sub { $t->runner_log =~ /invocation \w+ of "dest2" \(destination\) was made for tenant "shop", the function is now tenant "other"'s: not run/ },
+                      15), '... the retry is not run, and said');
+is(scalar(lines('dest2')), 0, '... the other tenant got nothing of it');
 
 $t->done;
 
