@@ -12,6 +12,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -32,6 +33,7 @@
 
 static int fr_folder_list(fr_func_t *f, int dfd, fr_buf_t *text);
 static int fr_folder_above(fr_func_t *f, int dfd);
+static int fr_folder_group_private(gid_t gid, uid_t uid);
 static char *fr_find_exec_at(int dirfd, const char *cmd,
     char resolved[PATH_MAX]);
 
@@ -138,24 +140,17 @@ fr_folder_read(fr_func_t *f, fr_buf_t *text)
                        && fstat(fd, &st) == 0 && st.st_uid == 0
                        && !(st.st_mode & 022));
 
-    if (f->operators && fr_runner.is_root && f->dir_uid == 0
-        && fr_folder_above(f, dfd) != FR_OK)
-    {
-        /* root's, but not root's alone to change */
-        fr_folder_above_log(f, FR_LOG_ERR);
-        f->operators = 0;
-        f->exposed = 1;
-
-    } else if (fr_runner.is_root && f->dir_uid != 0) {
-        /* a customer's: said once a change, in fr_func_modes() */
-        f->exposed = (fr_folder_above(f, dfd) != FR_OK);
-    }
-
     close(fd);
 
     if (n != 0 || fr_buf_append(text, "\n", 1) != FR_OK) {
         fr_log(FR_LOG_ERR, n > 0 ? 0 : errno, "cannot read \"%s/"
                "function.conf\"%s", f->dir, n > 0 ? ": over 1M" : "");
+        close(dfd);
+        return FR_ERROR;
+    }
+
+    /* whose folder it is decides who runs it: nobody else may swap it */
+    if (fr_runner.is_root && fr_folder_above(f, dfd) != FR_OK) {
         close(dfd);
         return FR_ERROR;
     }
@@ -166,18 +161,20 @@ fr_folder_read(fr_func_t *f, fr_buf_t *text)
 
 /*
  * The folders above a function's, up to "/": one that another user may
- * change (not root's or the folder owner's, or group or others may
- * write in it and it is not sticky) lets that user rename the folder or
- * swap one of its own in (RENAME_EXCHANGE), so that a path the
- * function's programs open by name (its script, its includes) is that
- * user's file, run as the function's user. As sshd's StrictModes for
- * the folders of a key. Fills f->above_*: how far up, whose, its mode.
+ * change (not root's or the folder owner's; or group- or other-writable
+ * and not sticky, but for a group private to the owner) lets that user
+ * rename the folder or swap one of its own in (RENAME_EXCHANGE): the
+ * paths its programs open by name (its script, includes, a document
+ * root) would be that user's, under the function's identity (root's
+ * folder: whoever it names). The function is not loaded. As sshd's
+ * StrictModes for the folders of a key.
  */
 
 static int
 fr_folder_above(fr_func_t *f, int dfd)
 {
-    int          fd, next;
+    int          fd, next, up;
+    char        *p, path[PATH_MAX];
     struct stat  st, below;
 
     if (fstat(dfd, &below) == -1) {
@@ -186,21 +183,19 @@ fr_folder_above(fr_func_t *f, int dfd)
 
     fd = openat(dfd, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
 
-    for (f->above_up = 1; fd != -1 && fstat(fd, &st) == 0; f->above_up++) {
+    for (up = 1; fd != -1 && fstat(fd, &st) == 0; up++) {
         if (st.st_dev == below.st_dev && st.st_ino == below.st_ino) {
             /* "/" is its own parent */
             close(fd);
-            f->above_up = 0;
             return FR_OK;
         }
 
         if ((st.st_uid != 0 && st.st_uid != f->dir_uid)
-            || ((st.st_mode & 022) && !(st.st_mode & S_ISVTX)))
+            || ((st.st_mode & S_IWOTH) && !(st.st_mode & S_ISVTX))
+            || ((st.st_mode & S_IWGRP) && !(st.st_mode & S_ISVTX)
+                && !fr_folder_group_private(st.st_gid, f->dir_uid)))
         {
-            close(fd);
-            f->above_uid = st.st_uid;
-            f->above_mode = st.st_mode & 07777;
-            return FR_ERROR;
+            break;
         }
 
         below = st;
@@ -209,60 +204,64 @@ fr_folder_above(fr_func_t *f, int dfd)
         fd = next;
     }
 
-    /* not to be looked at: as good as changed by somebody else */
-    if (fd != -1) {
-        close(fd);
+    /* f->dir is where it was found: its folders are the ones above */
+    snprintf(path, sizeof(path), "%s", f->dir);
+
+    for (next = 0; next < up && (p = strrchr(path, '/')) != NULL; next++) {
+        *p = '\0';
     }
 
-    f->above_uid = (uid_t) -1;
-    f->above_mode = 0;
+    if (fd == -1) {
+        fr_log(FR_LOG_ERR, errno, "%s/function.conf: not loaded: \"%s\" "
+               "above it cannot be looked at", f->dir, path[0] ? path : "/");
+        return FR_ERROR;
+    }
+
+    close(fd);
+
+    fr_log(FR_LOG_ERR, 0, "%s/function.conf: not loaded: a folder of %s in "
+           "\"%s\", which %s may change (uid %d, gid %d, mode %04o): "
+           "another user could rename it or swap one in its place; keep "
+           "functions in folders only root and their owner may change",
+           f->dir, f->dir_uid == 0 ? "root's" : "a user's",
+           path[0] ? path : "/",
+           (st.st_uid != 0 && st.st_uid != f->dir_uid) ? "its owner"
+           : (st.st_mode & S_IWOTH) ? "anybody" : "its group",
+           (int) st.st_uid, (int) st.st_gid,
+           (unsigned) (st.st_mode & 07777));
 
     return FR_ERROR;
 }
 
 
-/* the folder fr_folder_above() found, for the log */
+/* a group of the user's alone: its own group, no other member named */
 
-void
-fr_folder_above_log(fr_func_t *f, int level)
+static int
+fr_folder_group_private(gid_t gid, uid_t uid)
 {
-    int          i;
-    char        *p, path[PATH_MAX];
-    const char  *who;
+    char           **m;
+    struct group    *gr;
+    struct passwd   *pw;
 
-    /* f->dir is where it was found: its folders are the ones above */
-    snprintf(path, sizeof(path), "%s", f->dir);
+    pw = getpwuid(uid);
 
-    for (i = 0; i < f->above_up && (p = strrchr(path, '/')) != NULL; i++) {
-        *p = '\0';
+    if (pw == NULL || pw->pw_gid != gid) {
+        return 0;
     }
 
-    if (f->above_uid == (uid_t) -1) {
-        fr_log(level, 0, "%s/function.conf: %s: \"%s\" above it cannot be "
-               "looked at", f->dir, level == FR_LOG_ERR ? "not loaded"
-               : "warning", path[0] ? path : "/");
-        return;
+    gr = getgrgid(gid);
+
+    if (gr == NULL) {
+        return 0;
     }
 
-    who = (f->above_uid != 0 && f->above_uid != f->dir_uid)
-          ? "its owner" : "its group or others";
-
-    if (level == FR_LOG_ERR) {
-        fr_log(level, 0, "%s/function.conf: not loaded: a folder of root's "
-               "in \"%s\", which %s may change (uid %d, mode %04o): another "
-               "user could rename it or swap one in its place; keep the "
-               "operator's functions in folders only root may change",
-               f->dir, path[0] ? path : "/", who, (int) f->above_uid,
-               f->above_mode);
-        return;
+    for (m = gr->gr_mem; *m; m++) {
+        if (strcmp(*m, pw->pw_name) != 0) {
+            return 0;
+        }
     }
 
-    fr_log(level, 0, "function \"%s\": its folder is in \"%s\", which %s "
-           "may change (uid %d, mode %04o): another user could rename it or "
-           "swap one of its own in, and what its programs open by name (a "
-           "script, includes) would be that user's; keep it in folders only "
-           "its owner and root may change", f->name, path[0] ? path : "/",
-           who, (int) f->above_uid, f->above_mode);
+    return 1;
 }
 
 

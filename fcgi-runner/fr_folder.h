@@ -17,7 +17,6 @@
 int fr_folder_read(fr_func_t *f, fr_buf_t *text);
 int fr_folder_paths(fr_func_t *f, int test);
 int fr_split_args(const char *line, char ***argv);
-void fr_folder_above_log(fr_func_t *f, int level);
 char *fr_find_exec(const char *cmd, const char *dir, dev_t dev, ino_t ino,
     char **rel);
 

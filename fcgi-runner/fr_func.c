@@ -379,10 +379,6 @@ fr_func_modes(fr_func_t *f)
                "change its folder or files in it: chmod 0700 \"%s\", "
                "0600 (0700 programs) its files", f->name, f->dir);
     }
-
-    if (f->exposed) {
-        fr_folder_above_log(f, FR_LOG_WARN);
-    }
 }
 
 

@@ -54,13 +54,8 @@ fr_identity(fr_func_t *f, int test)
         /*
          * A root-owned folder's function.conf names whom it runs as
          * (user = root, another's tenant): only root may have written
-         * it, or anybody could be anybody (fr_folder_above() has said
-         * why when it is a folder above it)
+         * it, or anybody could be anybody
          */
-        if (f->exposed) {
-            return 1;
-        }
-
         fr_log(FR_LOG_ERR, 0, "%s/function.conf: not loaded: in a folder "
                "of root's, the folder and its function.conf must be root's "
                "and writable by root alone (chown root, chmod go-w)",

@@ -85,7 +85,8 @@ fr_path_as_runner(void)
  * Opens path, relative to dirfd (AT_FDCWD: the working directory) or
  * absolute, with flags (O_PATH, or O_RDONLY and the like for the last
  * component). resolved holds dirfd's path on entry (unused for an
- * absolute path) and where the object was found on return. -1 with
+ * absolute path; for AT_FDCWD, getcwd()'s is taken) and where the
+ * object was found on return. -1 with
  * errno: ELOOP for a symlink whose owner does not own its target, or
  * too many.
  */
@@ -115,6 +116,15 @@ fr_path_open(int dirfd, const char *path, int flags, char resolved[PATH_MAX])
         fd = openat(AT_FDCWD, "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 
     } else {
+        /* from the working directory (a relative "functions"): its path */
+        if (dirfd == AT_FDCWD && getcwd(resolved, PATH_MAX) == NULL) {
+            return -1;
+        }
+
+        if (strcmp(resolved, "/") == 0) {
+            resolved[0] = '\0';
+        }
+
         fd = openat(dirfd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
     }
 

@@ -291,10 +291,6 @@ struct fr_func_s {
     unsigned               removed:1;
     unsigned               loose:1;         /* others may read its files */
     unsigned               operators:1;     /* function.conf root's alone */
-    unsigned               exposed:1;       /* in a folder others change */
-    int                    above_up;        /* which: so far up, */
-    uid_t                  above_uid;       /* whose, */
-    unsigned               above_mode;      /* its mode */
     unsigned               generation;
     fr_func_t             *next;            /* hash chain */
     fr_link_t              link;            /* in fr_funcs */

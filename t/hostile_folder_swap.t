@@ -3,16 +3,16 @@
 # A folder swapped in its parent: whoever may change a directory may
 # rename the folders in it, or swap one for another at once
 # (renameat2 RENAME_EXCHANGE), whoever owns them.
-#   - a customer's function (daemon's) in a directory another user
-#     (nobody) may change: nobody swaps its own folder in after the
-#     function was loaded, once and then in a loop while requests
-#     come. Promise: never nobody's program as daemon; the function's
-#     own answers, or an error.
-#     It is loaded with a warning that names the directory.
-#   - an operator's folder (root's) in a directory a customer owns, or
-#     one its group may write: not loaded, and the log says which
-#     directory and why; in a sticky one (as /tmp) or root's alone it
-#     is loaded.
+#   - a folder (root's, or a customer's) in a directory another user
+#     owns, or one its group (not the owner's own) or anybody may write
+#     (not sticky): not loaded, and the log says which directory and
+#     why; in a sticky one (as /tmp), root's alone, the customer's own
+#     or one of its own group's: loaded.
+#   - a customer's function (daemon's) loaded from root's directory,
+#     which is then given to another user (nobody): nobody swaps its
+#     own folder in, once and then in a loop while requests come.
+#     Promise: never nobody's program as daemon; the function's own
+#     answers, or an error; the next reload refuses the folder.
 
 use strict;
 use warnings;
@@ -61,11 +61,10 @@ EOT
         $renameat2);
 }
 
-# --- a customer's folder in a directory another user may change ----------
+# --- a directory given to another user after the load ---------------------
 
 my $shared = "$p/shared";
 make_path($shared);
-chown $nuid, $ngid, $shared;
 chmod 0755, $shared;
 
 cgi("$shared/shop", 'daemons', $duid, $dgid, "exec = ./r.sh\nmode = cgi\n");
@@ -79,16 +78,15 @@ for my $mode ('', 'pid', 'none') {
     my $what = $mode ? "isolation = $mode" : 'the default isolation';
     my $isolation = $mode ? "isolation = $mode\n" : '';
 
+    chown 0, 0, $shared;
     $t->start_runner(conf => "functions = $shared\n$isolation");
     $t->start_nginx($t->faas_location) unless $t->{nginx_pid};
 
     is($t->http_get('/fn/shop')->{body}, "daemons $duid\n",
        "$what: the customer's function, as the customer");
-    ok(index($t->runner_log, qq{function "shop": its folder is in "$shared", }
-             . "which its owner may change (uid $nuid, mode 0755): another "
-             . 'user could rename it') >= 0,
-       "$what: ... loaded, with a warning that names the folder above");
 
+    # the operator gives the directory away: nobody may change it now
+    chown $nuid, $ngid, $shared;
     is(swap("$shared/shop", "$shared/evil", 1), 0,
        "$what: nobody swaps its folder in for the customer's");
 
@@ -127,6 +125,14 @@ for my $mode ('', 'pid', 'none') {
     swap("$shared/shop", "$shared/evil", 1)
         if (stat "$shared/shop")[4] != $duid;
 
+    my $mark = length $t->runner_log;
+    $t->signal_runner('HUP');
+    ok(FaasTest::wait_for(sub { index(substr($t->runner_log, $mark),
+        qq{$shared/shop/function.conf: not loaded: a folder of a user's in }
+        . qq{"$shared", which its owner may change (uid $nuid, gid $ngid, }
+        . 'mode 0755)') >= 0 }, 10),
+       "$what: the next reload refuses the folder, and says why");
+
     is($t->stop_runner, 0, "$what: the runner stops cleanly");
 }
 
@@ -134,7 +140,7 @@ for my $mode ('', 'pid', 'none') {
 
 # root's folder and function.conf, in a directory owned by a customer,
 # in one its group may write, in a sticky one, in root's own
-make_path("$p/cust", "$p/group", "$p/sticky", "$p/root");
+make_path("$p/cust", "$p/group", "$p/sticky", "$p/root", "$p/priv");
 chown $duid, $dgid, "$p/cust";
 chmod 0755, "$p/cust", "$p/root";
 chown 0, $dgid, "$p/group";
@@ -143,28 +149,41 @@ chmod 01777, "$p/sticky";
 for my $d (qw(cust group sticky root)) {
     cgi("$p/$d/op$d", "operators", 0, 0, "exec = ./r.sh\nmode = cgi\n");
 }
-# and the customer's own folder in its own directory: no warning
+# customers': its own folder in its own directory, and in one its own
+# group may write; nobody's folder in daemon's directory
 cgi("$p/cust/mine", 'mine', $duid, $dgid, "exec = ./r.sh\nmode = cgi\n");
+chown $duid, $dgid, "$p/priv";
+chmod 0775, "$p/priv";
+cgi("$p/priv/ours", 'ours', $duid, $dgid, "exec = ./r.sh\nmode = cgi\n");
+cgi("$p/cust/theirs", 'theirs', $nuid, $ngid, "exec = ./r.sh\nmode = cgi\n");
 
-$t->start_runner(conf => "functions = $p/cust $p/group $p/sticky $p/root\n");
+$t->start_runner(conf => "functions = $p/cust $p/group $p/sticky $p/root "
+                         . "$p/priv\n");
 
 my $log = $t->runner_log;
 sub refused {
-    my ($d, $who, $uid, $mode) = @_;
-    return "$p/$d/op$d/function.conf: not loaded: a folder of root's in "
-           . "\"$p/$d\", which $who may change (uid $uid, mode $mode): "
-           . "another user could rename it";
+    my ($d, $fn, $whose, $who, $uid, $gid, $mode) = @_;
+    return "$p/$d/$fn/function.conf: not loaded: a folder of $whose in "
+           . "\"$p/$d\", which $who may change (uid $uid, gid $gid, mode "
+           . "$mode): another user could rename it";
 }
-ok(index($log, refused('cust', 'its owner', $duid, '0755')) >= 0,
+ok(index($log, refused('cust', 'opcust', "root's", 'its owner', $duid,
+                       $dgid, '0755')) >= 0,
    'root\'s folder in a customer\'s directory: not loaded, says where');
-ok(index($log, refused('group', 'its group or others', 0, '0775')) >= 0,
+ok(index($log, refused('group', 'opgroup', "root's", 'its group', 0, $dgid,
+                       '0775')) >= 0,
    '... in a directory its group may write: the same');
+ok(index($log, refused('cust', 'theirs', "a user's", 'its owner', $duid,
+                       $dgid, '0755')) >= 0,
+   'a customer\'s folder in another customer\'s directory: the same');
 
-is($t->http_get('/fn/opcust')->{status}, 404, '... neither is served');
+is($t->http_get('/fn/opcust')->{status}, 404, '... none is served');
+is($t->http_get('/fn/opgroup')->{status}, 404, '... (the second)');
+is($t->http_get('/fn/theirs')->{status}, 404, '... (the third)');
 is($t->http_get('/fn/mine')->{body}, "mine $duid\n",
    'the customer\'s own folder in its directory: served');
-unlike($log, qr/function "mine": its folder is in/, '... with no warning');
-is($t->http_get('/fn/opgroup')->{status}, 404, '... (the other)');
+is($t->http_get('/fn/ours')->{body}, "ours $duid\n",
+   '... in its directory its own group may write: served');
 like($t->http_get('/fn/opsticky')->{body}, qr/^operators \d+\n\z/,
      'in a sticky directory (as /tmp): loaded and served');
 like($t->http_get('/fn/oproot')->{body}, qr/^operators \d+\n\z/,

@@ -115,6 +115,14 @@ is(scalar(@notices), 1, 'a folder without function.conf: said once over '
    . 'three loads');
 is(body('closed'), "200 closed\n", "the 0700 customer's function runs");
 
+# a relative functions folder: from the runner's working directory
+is($t->stop_runner, 0, 'stopped');
+chdir $p or die "chdir: $!";
+$t->start_runner(conf => "functions = fa\n");
+chdir '/';
+is(body('f1'), "200 f1 of a\n", 'a relative "functions": its functions run');
+like($t->runner_log, qr{function "f1" loaded}, '... loaded from it');
+
 $t->done;
 
 done_testing;
