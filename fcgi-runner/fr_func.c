@@ -28,6 +28,7 @@
 #include "fr_identity.h"
 #include "fr_func.h"
 #include "fr_isolate.h"
+#include "fr_names.h"
 #include "fr_proto.h"
 #include "fr_runtime.h"
 #include "fr_spawn.h"
@@ -38,6 +39,10 @@ static fr_func_t *fr_func_load(const char *name, const char *dir,
     const struct stat *st, int test, int *problems);
 static int fr_func_configure(fr_func_t *f, int test);
 static int fr_funcs_load_dir(const char *path, int test, int *problems);
+static void fr_func_add(const char *name, const char *dir, const char *from,
+    const struct stat *st, fr_func_t *old, int test, int *problems);
+static void fr_func_later(const char *name, const char *dir,
+    const char *from, const struct stat *st, int test, int *problems);
 static int fr_func_caps(fr_func_t *f);
 static void fr_func_update(fr_func_t *old, fr_func_t *f);
 static void fr_func_not_one(const char *dir);
@@ -47,6 +52,8 @@ static int fr_funcs_destinations(void);
 
 
 static const fr_func_events_t  *fr_func_events;
+
+static int                      fr_funcs_loaded;   /* not the start */
 
 
 void
@@ -114,7 +121,7 @@ fr_funcs_load_dir(const char *path, int test, int *problems)
     int             dfd, fd;
     char            base[PATH_MAX], dir[PATH_MAX], file[NAME_MAX + 16];
     DIR            *d;
-    fr_func_t      *f, *old;
+    fr_func_t      *old;
     struct stat     st, ost;
     struct dirent  *de;
 
@@ -201,52 +208,106 @@ fr_funcs_load_dir(const char *path, int test, int *problems)
             continue;
         }
 
-        f = fr_func_load(de->d_name, dir, &st, test, problems);
-
-        if (f && (f->from = strdup(path)) == NULL) {
-            fr_func_free(f);
-            f = NULL;
-        }
-
-        if (f == NULL) {
-            if (old) {
-                old->removed = 0;
-                fr_log(FR_LOG_WARN, 0, "function \"%s\" keeps its previous "
-                       "configuration", old->name);
-            }
+        if (old == NULL && !fr_funcs_loaded
+            && fr_names_other(de->d_name, &st))
+        {
+            /* another folder had it when the runner last ran: first */
+            fr_names_defer(de->d_name, dir, path, &st);
             continue;
         }
 
-        if (old && strcmp(old->signature, f->signature) == 0) {
-            old->removed = 0;
-            fr_func_free(f);
-            continue;
-        }
-
-        fr_func_modes(f);
-
-        if (old) {
-            fr_func_update(old, f);
-            continue;
-        }
-
-        f->next = fr_runner.hash[fr_func_hash((u_char *) f->name,
-                                         strlen(f->name))];
-        fr_runner.hash[fr_func_hash((u_char *) f->name, strlen(f->name))] = f;
-        fr_list_insert_tail(&fr_runner.funcs, &f->link);
-
-        if (!test) {
-            fr_log(FR_LOG_INFO, 0, "function \"%s\" loaded", f->name);
-
-            if (fr_func_events) {
-                fr_func_events->added(f);
-            }
-        }
+        fr_func_add(de->d_name, dir, path, &st, old, test, problems);
     }
 
     closedir(d);
 
     return FR_OK;
+}
+
+
+/*
+ * A function folder found: loaded, or the function loaded before
+ * updated (a problem keeps the one before).
+ */
+
+static void
+fr_func_add(const char *name, const char *dir, const char *from,
+    const struct stat *st, fr_func_t *old, int test, int *problems)
+{
+    fr_func_t  *f;
+
+    f = fr_func_load(name, dir, st, test, problems);
+
+    if (f && (f->from = strdup(from)) == NULL) {
+        fr_func_free(f);
+        f = NULL;
+    }
+
+    if (f == NULL) {
+        if (old) {
+            old->removed = 0;
+            fr_log(FR_LOG_WARN, 0, "function \"%s\" keeps its previous "
+                   "configuration", old->name);
+        }
+        return;
+    }
+
+    if (old && strcmp(old->signature, f->signature) == 0) {
+        old->removed = 0;
+        fr_func_free(f);
+        return;
+    }
+
+    fr_func_modes(f);
+
+    if (old) {
+        fr_func_update(old, f);
+        return;
+    }
+
+    f->next = fr_runner.hash[fr_func_hash((u_char *) f->name,
+                                          strlen(f->name))];
+    fr_runner.hash[fr_func_hash((u_char *) f->name, strlen(f->name))] = f;
+    fr_list_insert_tail(&fr_runner.funcs, &f->link);
+
+    if (!test) {
+        fr_log(FR_LOG_INFO, 0, "function \"%s\" loaded", f->name);
+
+        if (fr_func_events) {
+            fr_func_events->added(f);
+        }
+    }
+}
+
+
+/*
+ * At start, once all folders are read, a folder whose name another had
+ * when the runner last ran: that one stays; if it is gone, the first
+ * met of the others has it.
+ */
+
+static void
+fr_func_later(const char *name, const char *dir, const char *from,
+    const struct stat *st, int test, int *problems)
+{
+    fr_func_t    *f;
+    struct stat   had;
+
+    f = fr_func_find((u_char *) name, strlen(name));
+
+    if (f == NULL) {
+        fr_func_add(name, dir, from, st, NULL, test, problems);
+        return;
+    }
+
+    had.st_dev = f->dir_dev;
+    had.st_ino = f->dir_ino;
+
+    fr_log(FR_LOG_ERR, 0, "function \"%s\" is both \"%s\" and \"%s\": %s",
+           f->name, f->dir, dir, fr_names_other(name, &had)
+           ? "the first stays" : "the one that had it when the runner last "
+           "ran stays");
+    (*problems)++;
 }
 
 
@@ -279,6 +340,10 @@ fr_funcs_load(int test)
     problems = 0;
     unreadable = 0;
 
+    if (!fr_funcs_loaded) {
+        (void) fr_names_load();
+    }
+
     list = strdup(fr_runner.conf.functions);
     if (list == NULL) {
         return 1;
@@ -304,6 +369,9 @@ fr_funcs_load(int test)
     }
 
     free(list);
+
+    fr_names_undefer(fr_func_later, test, &problems);
+    fr_funcs_loaded = 1;
 
     fr_runner.functions_unreadable = unreadable;
 
@@ -339,6 +407,10 @@ fr_funcs_load(int test)
         }
 
         fr_func_check(f);
+    }
+
+    if (!test) {
+        fr_names_save();
     }
 
     return problems;
@@ -793,6 +865,8 @@ void
 fr_funcs_free(void)
 {
     fr_func_t  *f;
+
+    fr_names_free();
 
     while (!fr_list_empty(&fr_runner.funcs)) {
         f = fr_list_data(fr_list_first(&fr_runner.funcs), fr_func_t, link);

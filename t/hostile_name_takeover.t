@@ -2,11 +2,12 @@
 
 # Function names are the host's: with several functions folders (a
 # glob of customers' folders), a customer whose folder comes first in
-# the list makes a function of the same name as another's. At start the
-# first found stays; on a reload the function already loaded keeps its
-# name while its folder is there, whatever folder comes first, so no
-# customer takes another's route (and its visitors) by a name. Once the
-# owner's folder is gone, the name is free.
+# the list makes a function of the same name as another's. On a reload
+# the function already loaded keeps its name while its folder is there,
+# whatever folder comes first, and at a restart the folder that had it
+# when the runner last ran (state_dir/function-names), so no customer
+# takes another's route (and its visitors) by a name. Once the owner's
+# folder is gone, the name is free.
 
 use strict;
 use warnings;
@@ -60,12 +61,43 @@ ok(FaasTest::wait_for(sub { substr($t->runner_log, $mark)
 is($t->http_get('/fn/shop')->{body}, "the victims new shop\n",
    '... the shop is its owner\'s new one');
 
+# a restart (no function loaded yet): the folder that had the name when
+# the runner last ran keeps it, though the glob lists the other first
+is($t->stop_runner, 0, 'the runner stops');
+$t->start_runner(conf => "functions = $p/home/*/functions\n");
+ok(index($t->runner_log, qq{function "shop" is both }
+         . qq{"$p/home/b-victim/functions/shop" and }
+         . qq{"$p/home/a-mallory/functions/shop": the one that had it when }
+         . 'the runner last ran stays') >= 0,
+   'a restart: the name is said taken, with both folders');
+is($t->http_get('/fn/shop')->{body}, "the victims new shop\n",
+   '... and the shop is still the victim\'s');
+my $names = FaasTest::read_file("$p/state/function-names");
+like($names, qr/^shop \d+ \d+$/m, 'who had it is kept in state_dir');
+is((stat "$p/state/function-names")[2] & 07777, 0600, '... the runner\'s '
+   . 'alone (0600)');
+
 # the owner's folder gone: the name is free
 remove_tree("$p/home/b-victim/functions/shop");
 $t->signal_runner('HUP');
 ok(FaasTest::wait_for(sub { ($t->http_get('/fn/shop')->{body} // '')
                             eq "MALLORY\n" }, 10),
    'once its folder is gone, the other folder\'s function has the name');
+
+# and at a restart: the folder that had it, then the victim's new one
+# (a later folder in the glob) does not take it back
+cgi("$p/home/b-victim/functions/shop", 'the victims shop again');
+is($t->stop_runner, 0, 'the runner stops');
+$t->start_runner(conf => "functions = $p/home/*/functions\n");
+is($t->http_get('/fn/shop')->{body}, "MALLORY\n",
+   'a restart: the name stays with the folder that had it');
+
+# the holder gone while the runner was down: the other has it
+remove_tree("$p/home/a-mallory/functions/shop");
+is($t->stop_runner, 0, 'the runner stops');
+$t->start_runner(conf => "functions = $p/home/*/functions\n");
+is($t->http_get('/fn/shop')->{body}, "the victims shop again\n",
+   'the folder that had it gone at a restart: the other one has it');
 
 $t->done;
 done_testing;

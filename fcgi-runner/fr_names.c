@@ -1,0 +1,255 @@
+/*
+ * Copyright (C) ngx_faas developers
+ *
+ * Who had each function name when the runner last ran: a customer whose
+ * folder a glob lists first must not take another's name at a restart
+ * (a reload keeps the name with the function loaded; a restart has no
+ * function loaded). Kept in STATE_DIR/function-names, "NAME DEV INO"
+ * lines of the folders the functions were loaded from, written whole
+ * (a temporary file, synced and renamed into place) after each load
+ * that changed them.
+ */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fr_log.h"
+#include "fr_names.h"
+
+
+#define FR_NAMES_FILE  "function-names"
+
+
+typedef struct {
+    char                   name[FR_NAME_MAX + 1];
+    dev_t                  dev;
+    ino_t                  ino;
+} fr_name_t;
+
+/* at start, a name another folder had when the runner last ran */
+typedef struct {
+    char                  *name;
+    char                  *dir;
+    char                  *from;
+    struct stat            st;
+} fr_later_t;
+
+
+static fr_name_t  *fr_names;
+static int         fr_nnames;
+static fr_buf_t    fr_names_saved;    /* what the file holds */
+static fr_later_t  *fr_later;
+static int          fr_nlater;
+
+
+/* at start: what the last run left; none at the first start */
+
+int
+fr_names_load(void)
+{
+    char                path[PATH_MAX], line[256];
+    FILE               *fp;
+    fr_name_t          *n;
+    unsigned long long  dev, ino;
+
+    snprintf(path, sizeof(path), "%s/" FR_NAMES_FILE,
+             fr_runner.conf.state_dir);
+
+    fp = fopen(path, "re");
+
+    if (fp == NULL) {
+        if (errno != ENOENT) {
+            fr_log(FR_LOG_ERR, errno, "cannot read \"%s\"", path);
+        }
+
+        return FR_OK;
+    }
+
+    while (fgets(line, sizeof(line), fp)) {
+        n = realloc(fr_names, (fr_nnames + 1) * sizeof(fr_name_t));
+        if (n == NULL) {
+            break;
+        }
+
+        fr_names = n;
+        n += fr_nnames;
+
+        if (sscanf(line, "%64s %llu %llu", n->name, &dev, &ino) != 3
+            || !fr_name_valid((u_char *) n->name, strlen(n->name)))
+        {
+            fr_log(FR_LOG_WARN, 0, "skipped a line of \"%s\": not a "
+                   "function name and a folder", path);
+            continue;
+        }
+
+        n->dev = (dev_t) dev;
+        n->ino = (ino_t) ino;
+        fr_nnames++;
+    }
+
+    fclose(fp);
+
+    return FR_OK;
+}
+
+
+/* 1: another folder had the name at the last run; 0: this one, or none */
+
+int
+fr_names_other(const char *name, const struct stat *st)
+{
+    int  i;
+
+    for (i = 0; i < fr_nnames; i++) {
+        if (strcmp(fr_names[i].name, name) == 0) {
+            return fr_names[i].dev != st->st_dev
+                   || fr_names[i].ino != st->st_ino;
+        }
+    }
+
+    return 0;
+}
+
+
+/* after a load: the functions loaded, if they changed */
+
+void
+fr_names_save(void)
+{
+    int         fd, ok;
+    char        path[PATH_MAX], tmp[PATH_MAX + 8], line[128];
+    fr_buf_t    b;
+    fr_func_t  *f;
+    fr_link_t  *l;
+
+    memset(&b, 0, sizeof(fr_buf_t));
+    ok = 1;
+
+    for (l = fr_list_first(&fr_runner.funcs); l != &fr_runner.funcs;
+         l = l->next)
+    {
+        f = fr_list_data(l, fr_func_t, link);
+
+        if (f->removed) {
+            continue;
+        }
+
+        snprintf(line, sizeof(line), "%s %llu %llu\n", f->name,
+                 (unsigned long long) f->dir_dev,
+                 (unsigned long long) f->dir_ino);
+        ok &= (fr_buf_append(&b, line, strlen(line)) == FR_OK);
+    }
+
+    if (!ok || (b.len == fr_names_saved.len
+                && (b.len == 0 || memcmp(fr_buf_pos(&b),
+                                         fr_buf_pos(&fr_names_saved),
+                                         b.len) == 0)))
+    {
+        fr_buf_free(&b);
+        return;
+    }
+
+    snprintf(path, sizeof(path), "%s/" FR_NAMES_FILE,
+             fr_runner.conf.state_dir);
+    snprintf(tmp, sizeof(tmp), "%s.new", path);
+
+    if (mkdir(fr_runner.conf.state_dir, 0700) == -1 && errno != EEXIST) {
+        fd = -1;
+
+    } else {
+        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+                  0600);
+    }
+
+    ok = (fd != -1
+          && (b.len == 0 || write(fd, fr_buf_pos(&b), b.len)
+                            == (ssize_t) b.len)
+          && fsync(fd) == 0);
+
+    if (fd != -1) {
+        ok &= (close(fd) == 0);
+    }
+
+    if (!ok || rename(tmp, path) == -1) {
+        fr_log(FR_LOG_ERR, errno, "cannot write \"%s\": who had each "
+               "function name is not kept for the next start", path);
+        (void) unlink(tmp);
+        fr_buf_free(&b);
+        return;
+    }
+
+    fr_buf_free(&fr_names_saved);
+    fr_names_saved = b;
+}
+
+
+/* a folder met first at start, whose name another folder had */
+
+void
+fr_names_defer(const char *name, const char *dir, const char *from,
+    const struct stat *st)
+{
+    fr_later_t  *l;
+
+    l = realloc(fr_later, (fr_nlater + 1) * sizeof(fr_later_t));
+    if (l == NULL) {
+        return;
+    }
+
+    fr_later = l;
+    l += fr_nlater;
+
+    l->name = strdup(name);
+    l->dir = strdup(dir);
+    l->from = strdup(from);
+    l->st = *st;
+
+    if (l->name && l->dir && l->from) {
+        fr_nlater++;
+        return;
+    }
+
+    free(l->name);
+    free(l->dir);
+    free(l->from);
+}
+
+
+/* once all folders are read: each, to the loader (fr_func.c) */
+
+void
+fr_names_undefer(fr_names_add_pt add, int test, int *problems)
+{
+    int          i;
+    fr_later_t  *l;
+
+    for (i = 0; i < fr_nlater; i++) {
+        l = &fr_later[i];
+
+        add(l->name, l->dir, l->from, &l->st, test, problems);
+
+        free(l->name);
+        free(l->dir);
+        free(l->from);
+    }
+
+    free(fr_later);
+    fr_later = NULL;
+    fr_nlater = 0;
+}
+
+
+void
+fr_names_free(void)
+{
+    free(fr_names);
+    fr_names = NULL;
+    fr_nnames = 0;
+    fr_buf_free(&fr_names_saved);
+}
