@@ -33,6 +33,13 @@
 
 static int fr_folder_list(fr_func_t *f, int dfd, fr_buf_t *text);
 static int fr_folder_above(fr_func_t *f, int dfd);
+static int fr_folder_outside(fr_func_t *f, const char *what,
+    const char *path);
+static int fr_folder_walk(int fd, int self, const uid_t ok[2],
+    struct stat *bad, int *up);
+static int fr_folder_safe(const struct stat *st, const uid_t ok[2]);
+static void fr_folder_refused(fr_func_t *f, const char *what,
+    const char *path, const struct stat *bad, const uid_t ok[2]);
 static int fr_folder_group_private(gid_t gid, uid_t uid);
 static char *fr_find_exec_at(int dirfd, const char *cmd,
     char resolved[PATH_MAX]);
@@ -173,64 +180,196 @@ fr_folder_read(fr_func_t *f, fr_buf_t *text)
 static int
 fr_folder_above(fr_func_t *f, int dfd)
 {
-    int          fd, next, up;
+    int          up, i;
     char        *p, path[PATH_MAX];
-    struct stat  st, below;
+    uid_t        ok[2];
+    struct stat  bad;
 
-    if (fstat(dfd, &below) == -1) {
-        return FR_ERROR;
-    }
+    ok[0] = ok[1] = f->dir_uid;
 
-    fd = openat(dfd, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
-
-    for (up = 1; fd != -1 && fstat(fd, &st) == 0; up++) {
-        if (st.st_dev == below.st_dev && st.st_ino == below.st_ino) {
-            /* "/" is its own parent */
-            close(fd);
-            return FR_OK;
-        }
-
-        if ((st.st_uid != 0 && st.st_uid != f->dir_uid)
-            || ((st.st_mode & S_IWOTH) && !(st.st_mode & S_ISVTX))
-            || ((st.st_mode & S_IWGRP) && !(st.st_mode & S_ISVTX)
-                && !fr_folder_group_private(st.st_gid, f->dir_uid)))
-        {
-            break;
-        }
-
-        below = st;
-        next = openat(fd, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
-        close(fd);
-        fd = next;
+    if (fr_folder_walk(dfd, 0, ok, &bad, &up) == FR_OK) {
+        return FR_OK;
     }
 
     /* f->dir is where it was found: its folders are the ones above */
     snprintf(path, sizeof(path), "%s", f->dir);
 
-    for (next = 0; next < up && (p = strrchr(path, '/')) != NULL; next++) {
+    for (i = 0; i < up && (p = strrchr(path, '/')) != NULL; i++) {
         *p = '\0';
     }
 
-    if (fd == -1) {
-        fr_log(FR_LOG_ERR, errno, "%s/function.conf: not loaded: \"%s\" "
-               "above it cannot be looked at", f->dir, path[0] ? path : "/");
+    fr_folder_refused(f, "its folder", path[0] ? path : "/", &bad, ok);
+
+    return FR_ERROR;
+}
+
+
+/*
+ * A program or script outside the function's folder (a link out of it,
+ * an absolute path, one of PATH): it and the folders above it must be
+ * root's, the folder owner's or the function user's, and nobody else's
+ * to change, or whoever may would run its code as the function.
+ */
+
+static int
+fr_folder_outside(fr_func_t *f, const char *what, const char *path)
+{
+    int          fd, up, i;
+    char        *p, where[PATH_MAX];
+    uid_t        ok[2];
+    struct stat  st;
+
+    ok[0] = f->dir_uid;
+    ok[1] = f->set_user ? f->uid : f->dir_uid;
+
+    snprintf(where, sizeof(where), "%s", path);
+    p = strrchr(where, '/');
+
+    if (p == NULL) {
+        return FR_OK;
+    }
+
+    *p = '\0';
+
+    fd = open(path, O_PATH | O_CLOEXEC);
+
+    if (fd == -1 || fstat(fd, &st) == -1) {
+        st.st_uid = (uid_t) -1;
+
+    } else if (fr_folder_safe(&st, ok)) {
+        /* the file is; and its folders? */
+        close(fd);
+        fd = open(where[0] ? where : "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+        if (fd == -1) {
+            st.st_uid = (uid_t) -1;
+            up = 0;
+
+        } else if (fr_folder_walk(fd, 1, ok, &st, &up) == FR_OK) {
+            close(fd);
+            return FR_OK;
+        }
+
+        for (i = 0; i < up && (p = strrchr(where, '/')) != NULL; i++) {
+            *p = '\0';
+        }
+
+        path = where[0] ? where : "/";
+    }
+
+    if (fd != -1) {
+        close(fd);
+    }
+
+    fr_folder_refused(f, what, path, &st, ok);
+
+    return FR_ERROR;
+}
+
+
+/*
+ * Up from fd (itself too with self) to "/": FR_OK if each is root's or
+ * ok[]'s, and neither other-writable nor group-writable (but for a group
+ * of its owner's alone) unless sticky; FR_ERROR with *bad the first
+ * that is not (st_uid -1: one that cannot be looked at), *up how many
+ * levels above fd.
+ */
+
+static int
+fr_folder_walk(int fd, int self, const uid_t ok[2], struct stat *bad,
+    int *up)
+{
+    int          next;
+    struct stat  below;
+
+    *up = 0;
+
+    if (fstat(fd, &below) == -1) {
+        bad->st_uid = (uid_t) -1;
         return FR_ERROR;
     }
 
-    close(fd);
+    if (self && !fr_folder_safe(&below, ok)) {
+        *bad = below;
+        return FR_ERROR;
+    }
 
-    fr_log(FR_LOG_ERR, 0, "%s/function.conf: not loaded: a folder of %s in "
+    next = openat(fd, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+    for ( ;; ) {
+        (*up)++;
+
+        if (next == -1 || fstat(next, bad) == -1) {
+            if (next != -1) {
+                close(next);
+            }
+
+            bad->st_uid = (uid_t) -1;
+            return FR_ERROR;
+        }
+
+        fd = next;
+
+        if (bad->st_dev == below.st_dev && bad->st_ino == below.st_ino) {
+            /* "/" is its own parent */
+            close(fd);
+            return FR_OK;
+        }
+
+        if (!fr_folder_safe(bad, ok)) {
+            close(fd);
+            return FR_ERROR;
+        }
+
+        below = *bad;
+        next = openat(fd, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        close(fd);
+    }
+}
+
+
+/* nobody but root and ok[] may change what is in this folder (or file) */
+
+static int
+fr_folder_safe(const struct stat *st, const uid_t ok[2])
+{
+    if (st->st_uid != 0 && st->st_uid != ok[0] && st->st_uid != ok[1]) {
+        return 0;
+    }
+
+    if (S_ISDIR(st->st_mode) && (st->st_mode & S_ISVTX)) {
+        return 1;
+    }
+
+    return !(st->st_mode & S_IWOTH)
+           && (!(st->st_mode & S_IWGRP)
+               || fr_folder_group_private(st->st_gid, st->st_uid)
+               || fr_folder_group_private(st->st_gid, ok[0])
+               || fr_folder_group_private(st->st_gid, ok[1]));
+}
+
+
+/* what fr_folder_above() and fr_folder_outside() found, said */
+
+static void
+fr_folder_refused(fr_func_t *f, const char *what, const char *path,
+    const struct stat *bad, const uid_t ok[2])
+{
+    if (bad->st_uid == (uid_t) -1) {
+        fr_log(FR_LOG_ERR, errno, "%s/function.conf: not loaded: \"%s\" "
+               "(%s) cannot be looked at", f->dir, path, what);
+        return;
+    }
+
+    fr_log(FR_LOG_ERR, 0, "%s/function.conf: not loaded: %s is in "
            "\"%s\", which %s may change (uid %d, gid %d, mode %04o): "
            "another user could rename it or swap one in its place; keep "
            "functions in folders only root and their owner may change",
-           f->dir, f->dir_uid == 0 ? "root's" : "a user's",
-           path[0] ? path : "/",
-           (st.st_uid != 0 && st.st_uid != f->dir_uid) ? "its owner"
-           : (st.st_mode & S_IWOTH) ? "anybody" : "its group",
-           (int) st.st_uid, (int) st.st_gid,
-           (unsigned) (st.st_mode & 07777));
-
-    return FR_ERROR;
+           f->dir, what, path,
+           (bad->st_uid != 0 && bad->st_uid != ok[0] && bad->st_uid != ok[1])
+           ? "its owner" : (bad->st_mode & S_IWOTH) ? "anybody" : "its group",
+           (int) bad->st_uid, (int) bad->st_gid,
+           (unsigned) (bad->st_mode & 07777));
 }
 
 
@@ -349,6 +488,7 @@ fr_folder_paths(fr_func_t *f, int test)
     int          problems, err, dfd, fd, as;
     char         path[PATH_MAX];
     uid_t        uid;
+    size_t       len;
     struct stat  st;
 
     as = f->set_user;
@@ -398,6 +538,13 @@ fr_folder_paths(fr_func_t *f, int test)
         problems += (test || err == ELOOP);
     }
 
+    /* what is not in the folder (a link out, PATH): nobody else's */
+    if (fr_runner.is_root && f->exec_path && !f->exec_rel && !f->exec_by_fd
+        && fr_folder_outside(f, "its program", f->exec_path) != FR_OK)
+    {
+        problems++;
+    }
+
     if (f->conf.script) {
         dfd = fr_path_open(AT_FDCWD, f->dir, O_PATH | O_DIRECTORY, path);
 
@@ -420,6 +567,14 @@ fr_folder_paths(fr_func_t *f, int test)
 
         if (fd != -1 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
             f->script_path = strdup(path);
+            len = strlen(f->dir);
+
+            if (fr_runner.is_root
+                && (strncmp(path, f->dir, len) != 0 || path[len] != '/')
+                && fr_folder_outside(f, "its script", path) != FR_OK)
+            {
+                problems++;
+            }
 
         } else {
             fr_log(test || err == ELOOP ? FR_LOG_ERR : FR_LOG_WARN,

@@ -7,7 +7,9 @@
 #     owns, or one its group (not the owner's own) or anybody may write
 #     (not sticky): not loaded, and the log says which directory and
 #     why; in a sticky one (as /tmp), root's alone, the customer's own
-#     or one of its own group's: loaded.
+#     or one of its own group's: loaded. So is a program or a script of
+#     root's out of the folder (an absolute exec, a link out): in a
+#     customer's directory, not loaded.
 #   - a customer's function (daemon's) loaded from root's directory,
 #     which is then given to another user (nobody): nobody swaps its
 #     own folder in, once and then in a loop while requests come.
@@ -128,7 +130,7 @@ for my $mode ('', 'pid', 'none') {
     my $mark = length $t->runner_log;
     $t->signal_runner('HUP');
     ok(FaasTest::wait_for(sub { index(substr($t->runner_log, $mark),
-        qq{$shared/shop/function.conf: not loaded: a folder of a user's in }
+        qq{$shared/shop/function.conf: not loaded: its folder is in }
         . qq{"$shared", which its owner may change (uid $nuid, gid $ngid, }
         . 'mode 0755)') >= 0 }, 10),
        "$what: the next reload refuses the folder, and says why");
@@ -162,18 +164,18 @@ $t->start_runner(conf => "functions = $p/cust $p/group $p/sticky $p/root "
 
 my $log = $t->runner_log;
 sub refused {
-    my ($d, $fn, $whose, $who, $uid, $gid, $mode) = @_;
-    return "$p/$d/$fn/function.conf: not loaded: a folder of $whose in "
+    my ($d, $fn, $who, $uid, $gid, $mode) = @_;
+    return "$p/$d/$fn/function.conf: not loaded: its folder is in "
            . "\"$p/$d\", which $who may change (uid $uid, gid $gid, mode "
            . "$mode): another user could rename it";
 }
-ok(index($log, refused('cust', 'opcust', "root's", 'its owner', $duid,
+ok(index($log, refused('cust', 'opcust', 'its owner', $duid,
                        $dgid, '0755')) >= 0,
    'root\'s folder in a customer\'s directory: not loaded, says where');
-ok(index($log, refused('group', 'opgroup', "root's", 'its group', 0, $dgid,
+ok(index($log, refused('group', 'opgroup', 'its group', 0, $dgid,
                        '0775')) >= 0,
    '... in a directory its group may write: the same');
-ok(index($log, refused('cust', 'theirs', "a user's", 'its owner', $duid,
+ok(index($log, refused('cust', 'theirs', 'its owner', $duid,
                        $dgid, '0755')) >= 0,
    'a customer\'s folder in another customer\'s directory: the same');
 
@@ -188,6 +190,36 @@ like($t->http_get('/fn/opsticky')->{body}, qr/^operators \d+\n\z/,
      'in a sticky directory (as /tmp): loaded and served');
 like($t->http_get('/fn/oproot')->{body}, qr/^operators \d+\n\z/,
      'in root\'s own: loaded and served');
+
+# a program or a script of root's out of the folder: it and its folders
+# are nobody else's to change either
+make_path("$p/opt", "$p/rootbin");
+chown $duid, $dgid, "$p/opt";
+chmod 0755, "$p/opt", "$p/rootbin";
+for my $d ("$p/opt", "$p/rootbin") {
+    FaasTest::write_file("$d/server", "#!/bin/sh\nprintf 'Content-Type: "
+                         . "text/plain\\r\\n\\r\\nserver\\n'\n");
+    chmod 0755, "$d/server";
+    FaasTest::write_file("$d/page.php", "<?php echo 'page';\n");
+}
+cgi("$p/root/useopt", 'x', 0, 0, "exec = $p/opt/server\nmode = cgi\n");
+cgi("$p/root/usebin", 'x', 0, 0, "exec = $p/rootbin/server\nmode = cgi\n");
+cgi("$p/root/optpage", 'x', 0, 0, "exec = ./r.sh\nmode = cgi\n"
+                                 . "script = page.php\n");
+symlink "$p/opt/page.php", "$p/root/optpage/page.php" or die "symlink: $!";
+$t->signal_runner('HUP');
+ok(FaasTest::wait_for(sub { $t->runner_log =~ /function "usebin" loaded/ },
+                      10), 'a program of root\'s in root\'s folder: loaded');
+is($t->http_get('/fn/usebin')->{body}, "server\n", '... and served');
+$log = $t->runner_log;
+ok(index($log, "$p/root/useopt/function.conf: not loaded: its program is in "
+               . "\"$p/opt\", which its owner may change (uid $duid") >= 0,
+   'a program of root\'s in a customer\'s directory: not loaded, says why');
+ok(index($log, "$p/root/optpage/function.conf: not loaded: its script is in "
+               . "\"$p/opt\", which its owner may change (uid $duid") >= 0,
+   '... a script linked there: the same');
+is($t->http_get('/fn/useopt')->{status}, 404, '... neither is served');
+is($t->http_get('/fn/optpage')->{status}, 404, '... (the other)');
 
 # the operator moves it: the next reload loads it
 rename "$p/cust/opcust", "$p/root/opcust" or die "rename: $!";
