@@ -310,9 +310,10 @@ fr_fcgi_nv_next(const u_char **pos, const u_char *last, const u_char **name,
 /*
  * One line of a CGI header block (no CR LF): FR_DECLINED if it is no
  * "Status:" line, else its code, or FR_ERROR when that is not three
- * digits from 100 to 999, alone or before a space and a reason phrase
+ * digits from 200 to 999, alone or before a space and a reason phrase
  * (as nginx's ngx_atoi(value, 3) takes it: "abc", "2000", "-1" are no
- * status)
+ * status; nor a 1xx, which is no final answer: after it nginx frames no
+ * body, and the body would pass for the next response)
  */
 
 int
@@ -344,7 +345,7 @@ fr_cgi_status(const u_char *p, size_t len)
 
     p += 3;
 
-    if (status < 100 || (p < last && *p != ' ' && *p != '\t')) {
+    if (status < 200 || (p < last && *p != ' ' && *p != '\t')) {
         return FR_ERROR;
     }
 

@@ -33,12 +33,14 @@ static const char  *fr_log_levels[] = {
 void
 fr_log(fr_log_level_e level, int err, const char *fmt, ...)
 {
-    char        line[2048];
-    size_t      n;
+    char        line[2048], msg[1900];
+    size_t      n, i;
     va_list     args;
     time_t      now;
     struct tm   tm;
     int         rc;
+
+    static const char  hex[] = "0123456789abcdef";
 
     if ((int) level > fr_log_level) {
         return;
@@ -54,15 +56,24 @@ fr_log(fr_log_level_e level, int err, const char *fmt, ...)
     n += (rc > 0) ? (size_t) rc : 0;
 
     va_start(args, fmt);
-    rc = vsnprintf(line + n, sizeof(line) - n, fmt, args);
+    rc = vsnprintf(msg, sizeof(msg), fmt, args);
     va_end(args);
 
-    if (rc > 0) {
-        n += (size_t) rc;
-    }
+    /*
+     * A control character of what a message quotes (a folder's name, a
+     * value of function.conf) shown as \xNN: a name with a newline must
+     * not make a line of its own, which would pass for another's
+     */
+    for (i = 0; rc > 0 && msg[i] && n < sizeof(line) - 64; i++) {
+        if ((u_char) msg[i] >= 0x20 && msg[i] != 0x7f) {
+            line[n++] = msg[i];
+            continue;
+        }
 
-    if (n > sizeof(line) - 64) {
-        n = sizeof(line) - 64;
+        line[n++] = '\\';
+        line[n++] = 'x';
+        line[n++] = hex[(u_char) msg[i] >> 4];
+        line[n++] = hex[(u_char) msg[i] & 0xf];
     }
 
     if (err) {

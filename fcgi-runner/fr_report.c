@@ -71,6 +71,7 @@ typedef struct {
 static int fr_meter_read(fr_meter_report_t *rep, const char *file);
 static void fr_meter_line(fr_meter_report_t *rep, char *line);
 static int fr_meter_pair_next(char **pos, fr_meter_pair_t *kv);
+static int fr_meter_key_bit(const char *key, size_t len);
 static void fr_meter_add(fr_meter_report_t *rep, fr_meter_entry_t *e);
 static fr_meter_group_t *fr_meter_group(fr_meter_report_t *rep,
     const char *name, size_t len);
@@ -293,9 +294,10 @@ fr_meter_pair_next(char **pos, fr_meter_pair_t *kv)
         kv->val = ++p;
 
         if (*p == '"') {
+            /* escape=json writes a quote in a value as \" */
             kv->val = ++p;
             while (*p && *p != '"') {
-                p++;
+                p += (*p == '\\' && p[1]) ? 2 : 1;
             }
             kv->vlen = p - kv->val;
             if (*p) {
@@ -318,14 +320,37 @@ fr_meter_pair_next(char **pos, fr_meter_pair_t *kv)
 }
 
 
+/* which of the keys read a line's figures is, -1: none */
+
+static int
+fr_meter_key_bit(const char *key, size_t len)
+{
+    int  i;
+
+    static const char  *keys[] = {
+        "function", "tenant", "time", "outcome", "duration", "billed",
+        "cpu", "memory_size", "trigger", "cold"
+    };
+
+    for (i = 0; i < (int) (sizeof(keys) / sizeof(keys[0])); i++) {
+        if (strlen(keys[i]) == len && memcmp(keys[i], key, len) == 0) {
+            return i;
+        }
+    }
+
+    return -1;
+}
+
+
 /* one access log line: its figures added to its function's (tenant's) */
 
 static void
 fr_meter_line(fr_meter_report_t *rep, char *line)
 {
-    int                named;
+    int                named, bit;
     char              *p;
     double             cold;
+    unsigned           seen;
     fr_meter_pair_t    kv;
     fr_meter_entry_t   e;
 
@@ -335,8 +360,22 @@ fr_meter_line(fr_meter_report_t *rep, char *line)
     e.time = -1;
     named = 0;
     cold = 0;
+    seen = 0;
 
     for (p = line; fr_meter_pair_next(&p, &kv); ) {
+
+        /*
+         * The first of a key is the format's: one repeated later is in
+         * a value a client or a function chose (a header logged after
+         * them), there to be taken for the runner's figures
+         */
+        bit = fr_meter_key_bit(kv.key, kv.klen);
+
+        if (bit >= 0 && (seen & (1u << bit))) {
+            continue;
+        }
+
+        seen |= (bit >= 0) ? 1u << bit : 0;
 
 #define fr_key(s)  (kv.klen == sizeof(s) - 1 && memcmp(kv.key, s, kv.klen) == 0)
 

@@ -97,6 +97,16 @@ fr_status_render(const u_char *query, size_t len, const u_char *accept,
                 n = 0;
             }
 
+            if ((*p == 'f' ? only : tenant)[0] != '\0'
+                && (strlen(*p == 'f' ? only : tenant) != n
+                    || memcmp(*p == 'f' ? only : tenant, v, n) != 0))
+            {
+                /* twice, two names: which one a location set and which
+                 * a client added is not known, so neither is shown */
+                reply->status = 400;
+                continue;
+            }
+
             memcpy(*p == 'f' ? only : tenant, v, n);
             (*p == 'f' ? only : tenant)[n] = '\0';
         }

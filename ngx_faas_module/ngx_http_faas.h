@@ -144,6 +144,10 @@ typedef struct {
     /* the CGI header block, gathered across STDOUT records */
     ngx_buf_t                     *head;
     u_char                        *head_pos;
+    ngx_int_t                      bad_header;   /* its error, once read */
+
+    /* what Content-Length still promises of the body; -1: none said */
+    off_t                          rest;
 
     /* the measurements record, gathered then parsed */
     u_char                         meter_buf[1024];
@@ -160,6 +164,8 @@ typedef struct {
     unsigned                       ended:1;
     unsigned                       metered:1;
     unsigned                       not_found:1;  /* routing said 404 */
+    unsigned                       async:1;      /* asked to be stored */
+    unsigned                       cut:1;        /* past Content-Length */
 } ngx_http_faas_ctx_t;
 
 
@@ -168,6 +174,7 @@ ngx_int_t ngx_http_faas_route(ngx_http_request_t *r,
 char *ngx_http_faas_route_directive(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 ngx_int_t ngx_http_faas_name_valid(ngx_str_t *name);
+u_char *ngx_http_faas_escape(u_char *dst, u_char *src, size_t n);
 
 ngx_int_t ngx_http_faas_upstream_start(ngx_http_request_t *r,
     ngx_http_faas_loc_conf_t *flcf);

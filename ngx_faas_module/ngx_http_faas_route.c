@@ -109,6 +109,7 @@ ngx_int_t
 ngx_http_faas_route(ngx_http_request_t *r, ngx_http_faas_loc_conf_t *flcf,
     ngx_http_faas_ctx_t *ctx)
 {
+    u_char                 *last, name[NGX_HTTP_FAAS_NAME_MAX * 4];
     ngx_int_t               rc;
     ngx_uint_t              i;
     ngx_http_faas_route_t  *route;
@@ -146,10 +147,12 @@ ngx_http_faas_route(ngx_http_request_t *r, ngx_http_faas_loc_conf_t *flcf,
     }
 
     if (ngx_http_faas_name_valid(&ctx->function) != NGX_OK) {
+        /* escaped: a client's %0a is no line of the log's */
+        last = ngx_http_faas_escape(name, ctx->function.data,
+                                    ngx_min(ctx->function.len,
+                                            NGX_HTTP_FAAS_NAME_MAX));
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                      "invalid function name \"%*s\"",
-                      ngx_min(ctx->function.len, NGX_HTTP_FAAS_NAME_MAX),
-                      ctx->function.data);
+                      "invalid function name \"%*s\"", last - name, name);
         ngx_str_null(&ctx->function);
         return NGX_HTTP_NOT_FOUND;
     }

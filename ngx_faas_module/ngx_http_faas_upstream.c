@@ -60,7 +60,6 @@ static ngx_int_t ngx_http_faas_header_block(ngx_http_request_t *r,
     ngx_http_faas_ctx_t *ctx, u_char *data, size_t size, u_char **rest);
 static ngx_int_t ngx_http_faas_header_line(ngx_http_request_t *r);
 static off_t ngx_http_faas_pipe_length(ngx_http_faas_ctx_t *ctx);
-static u_char *ngx_http_faas_escape(u_char *dst, u_char *src, size_t n);
 static ngx_flag_t ngx_http_faas_header_only(ngx_http_request_t *r);
 static void ngx_http_faas_record_start(ngx_http_faas_ctx_t *ctx);
 static void ngx_http_faas_record_content(ngx_http_request_t *r,
@@ -440,7 +439,9 @@ ngx_http_faas_collect_params(ngx_http_request_t *r,
     index = fmcf->builtins.elts;
 
     for (i = 0; i < fmcf->builtins.nelts; i++) {
-        vv = ngx_http_get_indexed_variable(r, index[i]);
+        /* flushed: $content_length read before a chunked body came in
+         * is cached empty */
+        vv = ngx_http_get_flushed_variable(r, index[i]);
 
         if (vv == NULL || vv->not_found) {
             ngx_str_null(&value);
@@ -487,7 +488,9 @@ ngx_http_faas_collect_params(ngx_http_request_t *r,
     } else {
         ngx_http_faas_add("FAAS_FUNCTION", &ctx->function);
 
-        if (ngx_http_faas_async(r, flcf)) {
+        ctx->async = ngx_http_faas_async(r, flcf);
+
+        if (ctx->async) {
             ngx_str_set(&value, "async");
             ngx_http_faas_add("FAAS_INVOCATION", &value);
         }
@@ -729,6 +732,8 @@ ngx_http_faas_reinit_request(ngx_http_request_t *r)
     ctx->content_left = 0;
     ctx->padding_left = 0;
     ctx->header_done = 0;
+    ctx->bad_header = 0;
+    ctx->cut = 0;
     ctx->ended = 0;
 
     if (ctx->head) {
@@ -791,6 +796,11 @@ ngx_http_faas_process_header(ngx_http_request_t *r)
         case ngx_http_faas_ev_end:
             ngx_http_faas_record_end(r, ctx);
 
+            if (ctx->ended && ctx->bad_header) {
+                /* its measurements read: now the 502 */
+                return ctx->bad_header;
+            }
+
             if (ctx->ended) {
                 /* read whole before the header goes: nothing after it */
                 u->keepalive = (b->pos == b->last);
@@ -804,7 +814,9 @@ ngx_http_faas_process_header(ngx_http_request_t *r)
             break;
         }
 
-        if (ctx->type != NGX_HTTP_FAAS_STDOUT || ctx->header_done) {
+        if (ctx->type != NGX_HTTP_FAAS_STDOUT || ctx->header_done
+            || ctx->bad_header)
+        {
             /* stderr, measurements; a body nobody will read */
             ngx_http_faas_record_content(r, ctx, data, size);
             continue;
@@ -813,6 +825,16 @@ ngx_http_faas_process_header(ngx_http_request_t *r)
         rc = ngx_http_faas_header_block(r, ctx, data, size, &rest);
 
         if (rc == NGX_AGAIN) {
+            continue;
+        }
+
+        if (rc == NGX_HTTP_UPSTREAM_INVALID_HEADER) {
+            /*
+             * Garbage, but read on to the end first: the invocation is
+             * metered (a function must not escape its bill by ending in
+             * a bad header), and the upstream is closed after it
+             */
+            ctx->bad_header = rc;
             continue;
         }
 
@@ -925,15 +947,11 @@ ngx_http_faas_header_block(ngx_http_request_t *r, ngx_http_faas_ctx_t *ctx,
         ctx->head_pos = ctx->head->pos;
     }
 
-    if ((size_t) (ctx->head->end - ctx->head->last) < size) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "upstream sent too big header for function \"%V\"",
-                      &ctx->function);
-        return NGX_HTTP_UPSTREAM_INVALID_HEADER;
-    }
+    /* what fits: the body that may follow the header is no header */
+    n = ngx_min(size, (size_t) (ctx->head->end - ctx->head->last));
 
     used = ctx->head->last - ctx->head->start;
-    ctx->head->last = ngx_cpymem(ctx->head->last, data, size);
+    ctx->head->last = ngx_cpymem(ctx->head->last, data, n);
 
     ngx_memzero(&hb, sizeof(ngx_buf_t));
     hb.start = ctx->head->start;
@@ -953,6 +971,13 @@ ngx_http_faas_header_block(ngx_http_request_t *r, ngx_http_faas_ctx_t *ctx,
             }
 
             continue;
+        }
+
+        if (rc == NGX_AGAIN && ctx->head->last == ctx->head->end) {
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "upstream sent too big header for function "
+                          "\"%V\"", &ctx->function);
+            return NGX_HTTP_UPSTREAM_INVALID_HEADER;
         }
 
         if (rc == NGX_AGAIN) {
@@ -983,14 +1008,23 @@ ngx_http_faas_header_block(ngx_http_request_t *r, ngx_http_faas_ctx_t *ctx,
         rc = ngx_atoi(u->headers_in.status->value.data, 3);
         p = u->headers_in.status->value.data;
 
-        /* three digits, alone or before the reason: "2000" is no 200 */
-        if (rc == NGX_ERROR || rc < 100 || rc > 999
+        /*
+         * three digits, alone or before the reason: "2000" is no 200;
+         * and a final one: after a 1xx nginx frames no body, and what
+         * followed would be read by the client as the next response
+         */
+        if (rc == NGX_ERROR || rc < 200 || rc > 999
             || (u->headers_in.status->value.len > 3
                 && p[3] != ' ' && p[3] != '\t'))
         {
+            /* escaped: "200x\" for function \"other" is no text of ours */
+            n = ngx_min(u->headers_in.status->value.len,
+                        NGX_HTTP_FAAS_BAD_HEADER_LOG);
+            last = ngx_http_faas_escape(line, p, n);
+
             ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                          "upstream sent invalid status \"%V\" for "
-                          "function \"%V\"", &u->headers_in.status->value,
+                          "upstream sent invalid status \"%*s\" for "
+                          "function \"%V\"", last - line, line,
                           &ctx->function);
             return NGX_HTTP_UPSTREAM_INVALID_HEADER;
         }
@@ -1023,10 +1057,26 @@ static ngx_int_t
 ngx_http_faas_header_line(ngx_http_request_t *r)
 {
     ngx_table_elt_t                *h;
+    ngx_http_faas_ctx_t            *ctx;
     ngx_http_upstream_header_t     *hh;
     ngx_http_upstream_main_conf_t  *umcf;
 
+    ctx = ngx_http_get_module_ctx(r, ngx_http_faas_module);
     umcf = ngx_http_get_module_main_conf(r, ngx_http_upstream_module);
+
+    if (r->header_name_end - r->header_name_start == 14
+        && ngx_strncasecmp(r->header_name_start, (u_char *) "Content-Length",
+                           14) == 0
+        && (r->upstream->headers_in.content_length
+            || ngx_atoof(r->header_start, r->header_end - r->header_start)
+               == NGX_ERROR))
+    {
+        /* two, or no number: which one the body keeps is not known */
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "upstream sent a duplicate or invalid Content-Length "
+                      "for function \"%V\"", &ctx->function);
+        return NGX_HTTP_UPSTREAM_INVALID_HEADER;
+    }
 
     h = ngx_list_push(&r->upstream->headers_in.headers);
     if (h == NULL) {
@@ -1079,7 +1129,7 @@ ngx_http_faas_header_line(ngx_http_request_t *r)
  * is, quotes, backslashes and all else as \xNN. dst holds 4 * n.
  */
 
-static u_char *
+u_char *
 ngx_http_faas_escape(u_char *dst, u_char *src, size_t n)
 {
     u_char  *last;
@@ -1138,6 +1188,7 @@ ngx_http_faas_input_filter_init(void *data)
     ctx = ngx_http_get_module_ctx(r, ngx_http_faas_module);
 
     r->upstream->pipe->length = ngx_http_faas_pipe_length(ctx);
+    ctx->rest = r->upstream->headers_in.content_length_n;
 
     return NGX_OK;
 }
@@ -1167,6 +1218,12 @@ ngx_http_faas_input_filter(ngx_event_pipe_t *p, ngx_buf_t *buf)
     r = p->input_ctx;
     ctx = ngx_http_get_module_ctx(r, ngx_http_faas_module);
 
+    if (ctx->ended) {
+        /* bytes after END_REQUEST, in a later buffer: none to keep */
+        r->upstream->keepalive = 0;
+        buf->pos = buf->last;
+    }
+
     b = NULL;
     prev = &buf->shadow;
 
@@ -1186,7 +1243,20 @@ ngx_http_faas_input_filter(ngx_event_pipe_t *p, ngx_buf_t *buf)
         if (ev == ngx_http_faas_ev_end) {
             ngx_http_faas_record_end(r, ctx);
 
-            if (ctx->ended) {
+            if (ctx->ended && ctx->rest > 0) {
+                /*
+                 * Less than its Content-Length: an error, so that nginx
+                 * closes the client's connection; kept, the client
+                 * would take what comes next on it for the rest
+                 */
+                ngx_log_error(NGX_LOG_ERR, p->log, 0, "upstream sent %O "
+                              "bytes less than its Content-Length for "
+                              "function \"%V\"", ctx->rest,
+                              &ctx->function);
+                p->upstream_error = 1;
+                r->upstream->keepalive = 0;
+
+            } else if (ctx->ended) {
                 p->upstream_done = 1;
 
                 /* anything after END_REQUEST: not a connection to keep */
@@ -1202,6 +1272,27 @@ ngx_http_faas_input_filter(ngx_event_pipe_t *p, ngx_buf_t *buf)
 
         if (ctx->type != NGX_HTTP_FAAS_STDOUT) {
             ngx_http_faas_record_content(r, ctx, data, size);
+            continue;
+        }
+
+        if (ctx->rest >= 0 && (off_t) size > ctx->rest) {
+            /* more than its Content-Length: the rest would be read by
+             * the client as the next response on its connection */
+            if (!ctx->cut) {
+                ctx->cut = 1;
+                ngx_log_error(NGX_LOG_WARN, p->log, 0, "upstream sent more "
+                              "data than its Content-Length for function "
+                              "\"%V\": cut", &ctx->function);
+            }
+
+            size = (size_t) ctx->rest;
+        }
+
+        if (ctx->rest >= 0) {
+            ctx->rest -= size;
+        }
+
+        if (size == 0) {
             continue;
         }
 
@@ -1236,7 +1327,8 @@ ngx_http_faas_input_filter(ngx_event_pipe_t *p, ngx_buf_t *buf)
         p->last_in = &cl->next;
     }
 
-    p->length = ngx_http_faas_pipe_length(ctx);
+    /* a length of 0 would make it "done", not the error it is */
+    p->length = p->upstream_error ? 1 : ngx_http_faas_pipe_length(ctx);
 
     if (b) {
         b->shadow = buf;

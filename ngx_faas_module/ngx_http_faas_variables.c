@@ -389,7 +389,11 @@ ngx_http_faas_outcome(ngx_http_request_t *r, ngx_http_faas_ctx_t *ctx,
 {
     ngx_str_t  s;
 
-    if (ctx->metered && ctx->meter.outcome.len) {
+    if (ctx->bad_header) {
+        /* the runner saw an answer, nginx garbage (read to its end) */
+        ngx_str_set(&s, "error");
+
+    } else if (ctx->metered && ctx->meter.outcome.len) {
         s = ctx->meter.outcome;
 
     } else if (ctx->not_found) {
@@ -478,18 +482,30 @@ ngx_http_faas_number(ngx_http_request_t *r, ngx_http_variable_value_t *v,
 
 /*
  * $faas_invocation_id: the id the runner gave an asynchronous
- * invocation, from its Faas-Invocation-Id header; empty otherwise.
+ * invocation, from its Faas-Invocation-Id header; empty otherwise. Only
+ * for a request sent to be stored (the runner answers it, no function),
+ * and only its form (32 hex digits): a function's own header of that
+ * name would put what it likes in the access log, e.g. fields of a
+ * billing line ("x tenant=other").
  */
 
 static ngx_int_t
 ngx_http_faas_invocation_id(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data)
 {
-    ngx_uint_t        i;
-    ngx_list_part_t  *part;
-    ngx_table_elt_t  *h;
+    ngx_uint_t            i, k;
+    ngx_list_part_t      *part;
+    ngx_table_elt_t      *h;
+    ngx_http_faas_ctx_t  *ctx;
 
     (void) data;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_faas_module);
+
+    if (ctx == NULL || !ctx->async) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
 
     part = &r->headers_out.headers.part;
     h = part->elts;
@@ -506,11 +522,24 @@ ngx_http_faas_invocation_id(ngx_http_request_t *r,
             i = 0;
         }
 
-        if (h[i].hash && h[i].key.len == sizeof("Faas-Invocation-Id") - 1
-            && ngx_strncasecmp(h[i].key.data,
+        if (h[i].hash == 0 || h[i].key.len != sizeof("Faas-Invocation-Id") - 1
+            || ngx_strncasecmp(h[i].key.data,
                                (u_char *) "Faas-Invocation-Id",
-                               h[i].key.len) == 0)
+                               h[i].key.len) != 0
+            || h[i].value.len != 32)
         {
+            continue;
+        }
+
+        for (k = 0; k < 32; k++) {
+            if (!((h[i].value.data[k] >= '0' && h[i].value.data[k] <= '9')
+                  || (h[i].value.data[k] >= 'a' && h[i].value.data[k] <= 'f')))
+            {
+                break;
+            }
+        }
+
+        if (k == 32) {
             v->len = h[i].value.len;
             v->data = h[i].value.data;
             v->valid = 1;

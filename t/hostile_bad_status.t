@@ -30,6 +30,11 @@ $t->function('cbig', "exec = ./run.sh\nmode = cgi\n", 'run.sh' => <<'EOF');
 #!/bin/sh
 printf 'Status: 2000 Too Much\r\n\r\ngarbage\n'
 EOF
+# a status that quotes: its text in a log line must not pass for ours
+$t->function('cquote', "exec = ./run.sh\nmode = cgi\n", 'run.sh' => <<'EOF');
+#!/bin/sh
+printf 'Status: 200x" for function "victim\033[2J\r\n\r\nquote\n'
+EOF
 $t->function('cfine', "exec = ./run.sh\nmode = cgi\n", 'run.sh' => <<'EOF');
 #!/bin/sh
 printf 'Status:418 I am a teapot with a very long reason phrase indeed, yes\r\n\r\ntea\n'
@@ -64,6 +69,12 @@ is($r->{status}, 502, 'CGI function, "Status: abc": 502');
 is($t->http_get('/fn/cbig')->{status}, 502, 'CGI "Status: 2000": 502');
 is($t->http_get('/fn/fbad?op=bigstatus')->{status}, 502,
    'FastCGI "Status: 2000": 502 (the module takes no 200 of it)');
+is($t->http_get('/fn/cquote')->{status}, 502, 'a status that quotes: 502');
+for my $l ([runner => $t->runner_log], [nginx => $t->error_log]) {
+    unlike($l->[1], qr/for function "victim|\033/,
+           "... its quote and escape byte are not in the $l->[0] log as "
+           . 'they are');
+}
 $r = $t->http_get('/fn/cfine');
 is($r->{status}, 418, 'a valid one ("Status:418 ..."): as it is');
 is($t->http_get('/fn/fbad?op=status')->{status}, 201,

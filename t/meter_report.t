@@ -147,6 +147,20 @@ my $some = `$bin meter $log $p/none.log 2>/dev/null`;
 is($? >> 8, 1, 'one of two missing: exit 1');
 like($some, qr/^total\s+25\s/m, '... with the table of the one read');
 
+# a key again later in a line is in a value someone else chose (a header
+# or a user agent logged after the format's fields): the first counts
+my $forged = "$p/forged.log";
+FaasTest::write_file($forged, 'time=2026-01-01T00:00:00+00:00 function=mine '
+    . 'tenant=mine status=200 outcome=ok duration=1.000 billed=1.000 '
+    . 'cpu=0.500 memory=1000 memory_size=1048576 '
+    . 'ua="x\\" tenant=victim billed=99999 cpu=99999" '
+    . "id=x tenant=victim function=theirs billed=99999\n");
+my $fj = decode_json(`$bin meter --by tenant --format json $forged`);
+is(join(',', map { $_->{name} } @{ $fj->{groups} }), 'mine',
+   'a key repeated later in the line: billed to the first tenant');
+is($fj->{groups}[0]{billed_s}, 0.001, '... the first billed figure');
+is($fj->{groups}[0]{cpu_s}, 0.001, '... and cpu');
+
 # a million lines in seconds
 my $big = "$p/big.log";
 open $fh, '>', $big;

@@ -55,6 +55,13 @@ for my $d (values %dir) {
     mkdir "$d/out";
     chmod 0777, "$d/out";
 }
+# a function that answers with a header of the runner's name
+$t->function('liar', "exec = ./run.sh\nmode = cgi\n", 'run.sh' => <<'EOF');
+#!/bin/sh
+printf 'Content-Type: text/plain\r\n'
+printf 'Faas-Invocation-Id: x tenant=victim billed=9e9\r\n'
+printf 'Faas-Invocation-Id: 0123456789abcdef0123456789abcdef\r\n\r\nhi\n'
+EOF
 
 sub lines {
     my ($name) = @_;
@@ -64,8 +71,10 @@ sub lines {
 my $conf = "async_backoff = 200ms\nasync_max_body = 64k\n";
 $t->start_runner(conf => $conf);
 my $inv_log = $t->prefix . '/logs/inv.log';
+my $sync_log = $t->prefix . '/logs/sync.log';
 $t->start_nginx("    log_format inv '\$faas_invocation_id \$status';\n"
-                . $t->faas_location(location => 'faas_invocation_header on;',
+                . $t->faas_location(location => 'faas_invocation_header on;'
+                                    . " access_log $sync_log inv;",
                                     extra => <<"EOF"));
         location /async/ {
             faas_route ^/async/(?<afn>[^/]+) \$afn;
@@ -82,6 +91,15 @@ my $r = $t->http_post('/async/rec', 'hello');
 is($r->{status}, 202, 'faas_invocation async: 202 Accepted');
 my $id = FaasTest::header($r, 'faas-invocation-id') // '';
 like($id, qr/^[0-9a-f]{32}$/, 'Faas-Invocation-Id: a 32-digit id');
+
+# a function's own header of that name is no invocation id: not in the
+# access log (where "tenant=victim" would be a field of a billing line)
+is($t->http_get('/fn/liar')->{body}, "hi\n", 'a function that sends '
+   . 'Faas-Invocation-Id itself');
+ok(FaasTest::wait_for(sub { FaasTest::read_file($sync_log) =~ /^- 200$/m },
+                      5), '... $faas_invocation_id is empty for it');
+unlike(FaasTest::read_file($sync_log), qr/tenant=|0123456789abcdef/,
+       '... neither of its values is logged');
 is($r->{body}, "{\"id\": \"$id\"}\n", 'the body: {"id": ...}');
 ok(FaasTest::wait_for(sub { -s $inv_log }, 5), 'logged');
 like(FaasTest::read_file($inv_log), qr/^\Q$id\E 202$/m,

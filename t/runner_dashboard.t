@@ -7,7 +7,9 @@
 # the DOM holds the counts of the functions the test drove (equal to
 # the JSON), a page of 50 of 62 functions, names at the limits of the
 # rules as text, nothing on the console, and charts that are drawn;
-# clicks on a column's head sort, the filter filters, pages turn.
+# clicks on a column's head sort, the filter filters, pages turn. A
+# function named "constructor" of a tenant "toString" (names a plain
+# object has) stops no poll.
 
 use strict;
 use warnings;
@@ -35,8 +37,10 @@ is(length $ten, 64, 'a 64-character tenant name');
 $t->function('ok', "exec = $fn\ntenant = acme\n");
 $t->function('crashy', "exec = $fn\ntenant = beta\n");
 $t->function($long, "exec = $fn\ntenant = $ten\n");
+# names a plain JavaScript object already has: the page keys by them
+$t->function('constructor', "exec = $fn\ntenant = toString\n");
 $t->function(sprintf('idle%02d', $_), "exec = $fn\ntenant = many\n")
-    for 1 .. 59;
+    for 2 .. 59;
 
 $t->start_runner;
 $t->start_nginx($t->faas_location(extra => <<'EOF'));
@@ -124,8 +128,8 @@ for my $name ('ok', 'crashy', $long) {
 }
 is(row($snap, 'f-body', $long)->{'c-tenant'}, $ten, 'snapshot: long tenant');
 is(row($snap, 't-body', $ten)->{'c-inv'}, 3, 'snapshot: the tenant row');
-is(() = $snap =~ m{<tr data-name=}g, 62 + 4,
-   'snapshot: 62 functions, 4 tenants');
+is(() = $snap =~ m{<tr data-name=}g, 62 + 5,
+   'snapshot: 62 functions, 5 tenants');
 
 my $bin = $t->runner_bin_name;
 my $listen = 'unix:' . $t->socket_path;
@@ -221,8 +225,8 @@ kill 'TERM', $pid;
 waitpid($pid, 0);
 
 ok($b->{ok}, 'a screenshot after 20 s') or diag($b->{error});
-my @names = sort('ok', 'crashy', $long,
-                 map { sprintf 'idle%02d', $_ } 1 .. 59);
+my @names = sort('ok', 'crashy', $long, 'constructor',
+                 map { sprintf 'idle%02d', $_ } 2 .. 59);
 my @v = @{ $b->{values} };
 is($v[0], join(' ', @names[0 .. 49]), 'sorted by name');
 is($v[1], join(' ', (reverse @names)[0 .. 49]), 'by name, reversed');

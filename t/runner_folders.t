@@ -45,6 +45,10 @@ fn("$p/g2/functions", 'f4', 'f4 of g2');
 # no function.conf: a marker folder
 make_path("$p/fa/lost+found");
 
+# a folder whose name carries a line of the log's own form (no "/")
+my $forged = "FORGED [error] 1#0: function \"f1\" crashed";
+make_path("$p/fb/x\n$forged\r\e[2J");
+
 # a customer's folders: made with a plain mkdir (0755), and kept 0700
 my ($uid, $gid) = (getpwnam('daemon'))[2, 3];
 fn("$p/fa", 'open', 'open');
@@ -73,6 +77,10 @@ my $list = "functions = $p/fa $p/fb, $p/g*/functions\n";
     like($out, qr{\[notice\].*folder "\Q$p\E/fa/lost\+found" has no function.conf: not a function},
          '--test: a folder without function.conf is a notice');
     unlike($out, qr{\[error\].*lost\+found}, '... not an error');
+    unlike($out, qr{^\Q$forged\E}m, 'a folder\'s name makes no line of its '
+           . 'own in the log');
+    like($out, qr{x\\x0a\Q$forged\E\\x0d\\x1b\[2J}, '... its control '
+         . 'characters are shown as \\xNN');
 }
 
 $t->start_runner(conf => $list);

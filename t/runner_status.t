@@ -278,6 +278,11 @@ unlike(status('?tenant=beta&format=prometheus')->{body}, qr/acme|many/,
        '... in Prometheus text too');
 is(status('?tenant=nosuch')->{status}, 404, 'unknown tenant: 404');
 is(status('?tenant=../x')->{status}, 404, 'invalid tenant name: 404');
+is(status('?tenant=beta&tenant=acme')->{status}, 400,
+   'two tenants asked (a location\'s and a client\'s): 400, neither shown');
+is(status('?tenant=beta&tenant=beta')->{status}, 200, '... the same twice: 200');
+is(status('?function=ok&function=crashy')->{status}, 400,
+   'two functions asked: 400');
 is(status('?function=../x')->{status}, 404, 'invalid name: 404');
 is(status('?function=nosuch')->{status}, 404, 'unknown function: 404');
 is(status('?' . ('a=b&' x 2000))->{status}, 200, 'a long query: 200');
