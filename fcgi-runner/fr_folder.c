@@ -12,7 +12,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <limits.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -24,6 +23,7 @@
 #include "fr_log.h"
 #include "fr_path.h"
 #include "fr_spawn.h"
+#include "fr_strict.h"
 #include "fr_folder.h"
 
 
@@ -31,16 +31,8 @@
 #define FR_FOLDER_CONF_MAX  (1024 * 1024)
 
 
+
 static int fr_folder_list(fr_func_t *f, int dfd, fr_buf_t *text);
-static int fr_folder_above(fr_func_t *f, int dfd);
-static int fr_folder_outside(fr_func_t *f, const char *what,
-    const char *path);
-static int fr_folder_walk(int fd, int self, const uid_t ok[2],
-    struct stat *bad, int *up);
-static int fr_folder_safe(const struct stat *st, const uid_t ok[2]);
-static void fr_folder_refused(fr_func_t *f, const char *what,
-    const char *path, const struct stat *bad, const uid_t ok[2]);
-static int fr_folder_group_private(gid_t gid, uid_t uid);
 static char *fr_find_exec_at(int dirfd, const char *cmd,
     char resolved[PATH_MAX]);
 
@@ -157,250 +149,14 @@ fr_folder_read(fr_func_t *f, fr_buf_t *text)
     }
 
     /* whose folder it is decides who runs it: nobody else may swap it */
-    if (fr_runner.is_root && fr_folder_above(f, dfd) != FR_OK) {
+    if (fr_runner.is_root
+        && fr_strict_folder(f, dfd) != FR_OK)
+    {
         close(dfd);
         return FR_ERROR;
     }
 
     return fr_folder_list(f, dfd, text);
-}
-
-
-/*
- * The folders above a function's, up to "/": one that another user may
- * change (not root's or the folder owner's; or group- or other-writable
- * and not sticky, but for a group private to the owner) lets that user
- * rename the folder or swap one of its own in (RENAME_EXCHANGE): the
- * paths its programs open by name (its script, includes, a document
- * root) would be that user's, under the function's identity (root's
- * folder: whoever it names). The function is not loaded. As sshd's
- * StrictModes for the folders of a key.
- */
-
-static int
-fr_folder_above(fr_func_t *f, int dfd)
-{
-    int          up, i;
-    char        *p, path[PATH_MAX];
-    uid_t        ok[2];
-    struct stat  bad;
-
-    ok[0] = ok[1] = f->dir_uid;
-
-    if (fr_folder_walk(dfd, 0, ok, &bad, &up) == FR_OK) {
-        return FR_OK;
-    }
-
-    /* f->dir is where it was found: its folders are the ones above */
-    snprintf(path, sizeof(path), "%s", f->dir);
-
-    for (i = 0; i < up && (p = strrchr(path, '/')) != NULL; i++) {
-        *p = '\0';
-    }
-
-    fr_folder_refused(f, "its folder", path[0] ? path : "/", &bad, ok);
-
-    return FR_ERROR;
-}
-
-
-/*
- * A program or script outside the function's folder (a link out of it,
- * an absolute path, one of PATH): it and the folders above it must be
- * root's, the folder owner's or the function user's, and nobody else's
- * to change, or whoever may would run its code as the function.
- */
-
-static int
-fr_folder_outside(fr_func_t *f, const char *what, const char *path)
-{
-    int          fd, up, i;
-    char        *p, where[PATH_MAX];
-    uid_t        ok[2];
-    struct stat  st;
-
-    ok[0] = f->dir_uid;
-    ok[1] = f->set_user ? f->uid : f->dir_uid;
-
-    snprintf(where, sizeof(where), "%s", path);
-    p = strrchr(where, '/');
-
-    if (p == NULL) {
-        return FR_OK;
-    }
-
-    *p = '\0';
-
-    fd = open(path, O_PATH | O_CLOEXEC);
-
-    if (fd == -1 || fstat(fd, &st) == -1) {
-        st.st_uid = (uid_t) -1;
-
-    } else if (fr_folder_safe(&st, ok)) {
-        /* the file is; and its folders? */
-        close(fd);
-        fd = open(where[0] ? where : "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-
-        if (fd == -1) {
-            st.st_uid = (uid_t) -1;
-            up = 0;
-
-        } else if (fr_folder_walk(fd, 1, ok, &st, &up) == FR_OK) {
-            close(fd);
-            return FR_OK;
-        }
-
-        for (i = 0; i < up && (p = strrchr(where, '/')) != NULL; i++) {
-            *p = '\0';
-        }
-
-        path = where[0] ? where : "/";
-    }
-
-    if (fd != -1) {
-        close(fd);
-    }
-
-    fr_folder_refused(f, what, path, &st, ok);
-
-    return FR_ERROR;
-}
-
-
-/*
- * Up from fd (itself too with self) to "/": FR_OK if each is root's or
- * ok[]'s, and neither other-writable nor group-writable (but for a group
- * of its owner's alone) unless sticky; FR_ERROR with *bad the first
- * that is not (st_uid -1: one that cannot be looked at), *up how many
- * levels above fd.
- */
-
-static int
-fr_folder_walk(int fd, int self, const uid_t ok[2], struct stat *bad,
-    int *up)
-{
-    int          next;
-    struct stat  below;
-
-    *up = 0;
-
-    if (fstat(fd, &below) == -1) {
-        bad->st_uid = (uid_t) -1;
-        return FR_ERROR;
-    }
-
-    if (self && !fr_folder_safe(&below, ok)) {
-        *bad = below;
-        return FR_ERROR;
-    }
-
-    next = openat(fd, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
-
-    for ( ;; ) {
-        (*up)++;
-
-        if (next == -1 || fstat(next, bad) == -1) {
-            if (next != -1) {
-                close(next);
-            }
-
-            bad->st_uid = (uid_t) -1;
-            return FR_ERROR;
-        }
-
-        fd = next;
-
-        if (bad->st_dev == below.st_dev && bad->st_ino == below.st_ino) {
-            /* "/" is its own parent */
-            close(fd);
-            return FR_OK;
-        }
-
-        if (!fr_folder_safe(bad, ok)) {
-            close(fd);
-            return FR_ERROR;
-        }
-
-        below = *bad;
-        next = openat(fd, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
-        close(fd);
-    }
-}
-
-
-/* nobody but root and ok[] may change what is in this folder (or file) */
-
-static int
-fr_folder_safe(const struct stat *st, const uid_t ok[2])
-{
-    if (st->st_uid != 0 && st->st_uid != ok[0] && st->st_uid != ok[1]) {
-        return 0;
-    }
-
-    if (S_ISDIR(st->st_mode) && (st->st_mode & S_ISVTX)) {
-        return 1;
-    }
-
-    return !(st->st_mode & S_IWOTH)
-           && (!(st->st_mode & S_IWGRP)
-               || fr_folder_group_private(st->st_gid, st->st_uid)
-               || fr_folder_group_private(st->st_gid, ok[0])
-               || fr_folder_group_private(st->st_gid, ok[1]));
-}
-
-
-/* what fr_folder_above() and fr_folder_outside() found, said */
-
-static void
-fr_folder_refused(fr_func_t *f, const char *what, const char *path,
-    const struct stat *bad, const uid_t ok[2])
-{
-    if (bad->st_uid == (uid_t) -1) {
-        fr_log(FR_LOG_ERR, errno, "%s/function.conf: not loaded: \"%s\" "
-               "(%s) cannot be looked at", f->dir, path, what);
-        return;
-    }
-
-    fr_log(FR_LOG_ERR, 0, "%s/function.conf: not loaded: %s is in "
-           "\"%s\", which %s may change (uid %d, gid %d, mode %04o): "
-           "another user could rename it or swap one in its place; keep "
-           "functions in folders only root and their owner may change",
-           f->dir, what, path,
-           (bad->st_uid != 0 && bad->st_uid != ok[0] && bad->st_uid != ok[1])
-           ? "its owner" : (bad->st_mode & S_IWOTH) ? "anybody" : "its group",
-           (int) bad->st_uid, (int) bad->st_gid,
-           (unsigned) (bad->st_mode & 07777));
-}
-
-
-/* a group of the user's alone: its own group, no other member named */
-
-static int
-fr_folder_group_private(gid_t gid, uid_t uid)
-{
-    char           **m;
-    struct group    *gr;
-    struct passwd   *pw;
-
-    pw = getpwuid(uid);
-
-    if (pw == NULL || pw->pw_gid != gid) {
-        return 0;
-    }
-
-    gr = getgrgid(gid);
-
-    if (gr == NULL) {
-        return 0;
-    }
-
-    for (m = gr->gr_mem; *m; m++) {
-        if (strcmp(*m, pw->pw_name) != 0) {
-            return 0;
-        }
-    }
-
-    return 1;
 }
 
 
@@ -540,7 +296,7 @@ fr_folder_paths(fr_func_t *f, int test)
 
     /* what is not in the folder (a link out, PATH): nobody else's */
     if (fr_runner.is_root && f->exec_path && !f->exec_rel && !f->exec_by_fd
-        && fr_folder_outside(f, "its program", f->exec_path) != FR_OK)
+        && fr_strict_outside(f, "its program", f->exec_path) != FR_OK)
     {
         problems++;
     }
@@ -571,7 +327,7 @@ fr_folder_paths(fr_func_t *f, int test)
 
             if (fr_runner.is_root
                 && (strncmp(path, f->dir, len) != 0 || path[len] != '/')
-                && fr_folder_outside(f, "its script", path) != FR_OK)
+                && fr_strict_outside(f, "its script", path) != FR_OK)
             {
                 problems++;
             }
