@@ -33,6 +33,7 @@
 
 #include "fr_listen.h"
 #include "fr_log.h"
+#include "fr_peer.h"
 
 
 #define FR_ACCEPT_REST    100
@@ -58,6 +59,7 @@ static int fr_listen_owner(const char *path);
 static int fr_listen_inet(const char *addr);
 static void fr_listen_accept(fr_io_t *io, uint32_t events);
 static void fr_accept_resume(fr_timer_t *t);
+static int fr_listen_function(int fd);
 
 
 static const fr_listen_handlers_t  *fr_listen_handlers;
@@ -741,6 +743,11 @@ fr_listen_accept(fr_io_t *io, uint32_t events)
             continue;
         }
 
+        if (fd != -1 && fr_listen_tcp && fr_listen_function(fd)) {
+            close(fd);
+            continue;
+        }
+
         if (fd == -1) {
             if (errno == EINTR || errno == ECONNABORTED) {
                 continue;
@@ -767,6 +774,64 @@ fr_listen_accept(fr_io_t *io, uint32_t events)
         fr_runner.accepted++;
         fr_listen_handlers->accepted(fd);
     }
+}
+
+
+/*
+ * A connection from one of this host's functions (its customer's user,
+ * or a dynamic user: a function without "net" isolation shares the
+ * host's network) is closed unread: a client of the runner may run any
+ * function as any tenant. nginx, root and the users an operator names
+ * in "user" are not customers.
+ */
+
+static int
+fr_listen_function(int fd)
+{
+    uid_t        uid;
+    time_t       now;
+    fr_func_t   *f;
+    fr_link_t   *l;
+
+    static time_t    logged;
+    static uint64_t  refused;
+
+    uid = fr_peer_uid(fd);
+
+    if (uid == (uid_t) -1 || uid == 0) {
+        return 0;
+    }
+
+    if ((int) uid < fr_runner.conf.dynamic_first
+        || (int) uid > fr_runner.conf.dynamic_last)
+    {
+        for (l = fr_list_first(&fr_runner.funcs); l != &fr_runner.funcs;
+             l = l->next)
+        {
+            f = fr_list_data(l, fr_func_t, link);
+
+            if (f->dir_uid == uid) {
+                break;
+            }
+        }
+
+        if (l == &fr_runner.funcs) {
+            return 0;
+        }
+    }
+
+    refused++;
+    now = time(NULL);
+
+    if (now != logged) {
+        fr_log(FR_LOG_WARN, 0, "connection from a process of uid %d "
+               "refused: a function's user is no client of the runner "
+               "(%llu refused)", (int) uid, (unsigned long long) refused);
+        logged = now;
+        refused = 0;
+    }
+
+    return 1;
 }
 
 
