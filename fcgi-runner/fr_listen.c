@@ -781,24 +781,52 @@ fr_listen_accept(fr_io_t *io, uint32_t events)
  * A connection from one of this host's functions (its customer's user,
  * or a dynamic user: a function without "net" isolation shares the
  * host's network) is closed unread: a client of the runner may run any
- * function as any tenant. nginx, root and the users an operator names
- * in "user" are not customers.
+ * function as any tenant. So is one from this host whose socket the
+ * kernel does not show (bound to a device, or closed before the
+ * accept). nginx (listen_owner, else www-data), root and the users an
+ * operator names in "user" are not customers.
  */
 
 static int
 fr_listen_function(int fd)
 {
-    uid_t        uid;
-    time_t       now;
-    fr_func_t   *f;
-    fr_link_t   *l;
+    int              rc;
+    uid_t            uid;
+    time_t           now;
+    fr_func_t       *f;
+    fr_link_t       *l;
+    struct passwd   *pw;
 
+    static int       told;
     static time_t    logged;
     static uint64_t  refused;
 
-    uid = fr_peer_uid(fd);
+    uid = (uid_t) -1;
+    rc = fr_peer_uid(fd, &uid);
 
-    if (uid == (uid_t) -1 || uid == 0) {
+    if (rc == FR_PEER_UNKNOWN && !told) {
+        told = 1;
+        fr_log(FR_LOG_WARN, 0, "sock_diag tells no owner of connections "
+               "from this host: functions without \"net\" isolation can "
+               "be clients of the runner on its TCP listen");
+    }
+
+    if (rc == FR_PEER_AWAY || rc == FR_PEER_UNKNOWN) {
+        return 0;
+    }
+
+    if (rc == FR_PEER_HIDDEN) {
+        goto refused;
+    }
+
+    if (uid == 0) {
+        return 0;
+    }
+
+    pw = getpwnam(fr_runner.conf.listen_owner ? fr_runner.conf.listen_owner
+                                              : "www-data");
+
+    if (pw && pw->pw_uid == uid) {
         return 0;
     }
 
@@ -820,13 +848,17 @@ fr_listen_function(int fd)
         }
     }
 
+refused:
+
     refused++;
     now = time(NULL);
 
     if (now != logged) {
-        fr_log(FR_LOG_WARN, 0, "connection from a process of uid %d "
-               "refused: a function's user is no client of the runner "
-               "(%llu refused)", (int) uid, (unsigned long long) refused);
+        fr_log(FR_LOG_WARN, 0, "connection refused (from %s): a function's "
+               "user is no client of the runner (%llu refused)",
+               rc == FR_PEER_HIDDEN ? "this host, its socket hidden"
+               : "a process of a function's user",
+               (unsigned long long) refused);
         logged = now;
         refused = 0;
     }

@@ -9,7 +9,13 @@
 #include <sys/types.h>
 
 
-uid_t fr_peer_uid(int fd);
+#define FR_PEER_FOUND     0     /* *uid is its owner */
+#define FR_PEER_AWAY      1     /* not of this host */
+#define FR_PEER_HIDDEN    2     /* of this host, its socket not shown */
+#define FR_PEER_UNKNOWN   3     /* sock_diag does not tell */
+
+
+int fr_peer_uid(int fd, uid_t *uid);
 
 
 #endif /* FR_PEER_H */

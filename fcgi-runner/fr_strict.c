@@ -347,11 +347,30 @@ fr_strict_mounter(int fd)
             continue;
         }
 
+        /* after " - ": the type, the source (the user's to name, as
+         * "user_id=0"), then the options; spaces in them are \040 */
         p = strstr(line, " - ");
-        p = p ? strstr(p, "user_id=") : NULL;
+        p = p ? p + 3 : NULL;
 
-        if (p && sscanf(p, "user_id=%lu", &uid) != 1) {
-            uid = (unsigned long) -1;
+        if (p && strncmp(p, "fuse", 4) != 0) {
+            /* virtiofs and the like: the kernel's, no user mounts it */
+            uid = 0;
+            break;
+        }
+
+        p = p ? strchr(p, ' ') : NULL;
+        p = p ? strchr(p + 1, ' ') : NULL;
+
+        for (p = p ? p + 1 : NULL; p && *p && *p != '\n';
+             p += strcspn(p, ",\n"))
+        {
+            p += (*p == ',');
+
+            if (strncmp(p, "user_id=", 8) == 0
+                && sscanf(p + 8, "%lu", &uid) != 1)
+            {
+                uid = (unsigned long) -1;
+            }
         }
 
         break;

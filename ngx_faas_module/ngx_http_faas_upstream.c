@@ -781,7 +781,8 @@ ngx_http_faas_process_header(ngx_http_request_t *r)
             return NGX_HTTP_UPSTREAM_INVALID_HEADER;
 
         case ngx_http_faas_ev_header:
-            if (ctx->type == NGX_HTTP_FAAS_END_REQUEST && !ctx->header_done)
+            if (ctx->type == NGX_HTTP_FAAS_END_REQUEST && !ctx->header_done
+                && !ctx->bad_header)
             {
                 ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                               "upstream ended the request without a "

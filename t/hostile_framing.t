@@ -115,6 +115,10 @@ ok(FaasTest::wait_for(sub { FaasTest::read_file($access)
 my ($cpu) = FaasTest::read_file($access) =~ /function=burnbig .* cpu=(\S+)/;
 like($cpu // '', qr/^\d+(\.\d+)?$/, '... with its CPU time measured');
 cmp_ok($cpu // 0, '>=', 100, '... all of it ( >= 100 ms)');
+like($t->error_log, qr/too big header for function "burnbig"/,
+     '... the reason in the error log');
+unlike($t->error_log, qr/ended the request without a response/,
+       '... read to its END_REQUEST, which is no missing response');
 
 my $r = $t->http_get('/fn/split');
 is($r->{status}, 200, 'a header line alone, then a long body in one read: '

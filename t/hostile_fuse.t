@@ -59,7 +59,7 @@ sub rootfn {
 # its real uid in the mount's "user_id=" (the daemon here keeps root's
 # effective uid to mount without fusermount3's setuid helper)
 sub bindfs {
-    my ($uid, $gid, $from, $to) = @_;
+    my ($uid, $gid, $from, $to, @o) = @_;
     make_path($to);
     chown $uid, $gid, $to;
     my $pid = fork // die "fork: $!";
@@ -67,7 +67,7 @@ sub bindfs {
         open STDIN, '<', '/dev/null';
         $( = $gid;
         $< = $uid;
-        exec '/usr/bin/bindfs', '-f', '-o', 'allow_other',
+        exec '/usr/bin/bindfs', '-f', '-o', 'allow_other', @o,
              '--force-user=root', '--force-group=root', $from, $to
             or POSIX::_exit(127);
     }
@@ -82,10 +82,15 @@ sub bindfs {
 
 # the customer's (nobody's) files, mounted by it
 my $src = "$p/customer";
-rootfn("$src/fns/evil", 'EVIL');
+# its source folder named as a mount option would be
+rootfn("$src/user_id=0/evil", 'EVIL');
 system('chown', '-R', "$nuid:$ngid", $src) == 0 or die;
 chmod 0755, $src;
-ok(bindfs($nuid, $ngid, "$src/fns", "$p/mnt"), 'nobody mounts bindfs');
+ok(bindfs($nuid, $ngid, "$src/user_id=0", "$p/mnt"),
+   'nobody mounts bindfs, from a folder named "user_id=0"');
+like(FaasTest::read_file('/proc/self/mountinfo'),
+     qr{ \Q$p\E/mnt .* - fuse\S* \S*user_id=0 \S*user_id=$nuid}, '... so the '
+     . 'mount\'s line shows it');
 is((stat "$p/mnt/evil")[4], 0, '... where its folder looks root\'s');
 is((stat "$p/mnt/evil/function.conf")[4], 0, '... and its function.conf');
 

@@ -18,6 +18,7 @@ use lib "$FindBin::Bin/lib";
 use FaasTest;
 use Test::More;
 use File::Path qw(make_path);
+use Time::HiRes qw(sleep);
 
 FaasTest::need_root('functions as clients of the runner');
 
@@ -32,11 +33,22 @@ my $ask = FaasTest::fcgi_request_bytes(params => [FAAS_STATUS => 1,
                                                   QUERY_STRING => '']);
 
 # a function that connects to the runner, asks, and says how many bytes
-# it got back
+# it got back; with a file "bind" in its folder, its socket bound to the
+# loopback device first (an exact sock_diag lookup does not find it)
 my $probe = <<"EOF";
 #!/usr/bin/perl
 use IO::Socket::INET;
-my \$s = IO::Socket::INET->new(PeerAddr => '127.0.0.1:$port', Timeout => 3);
+use Socket;
+my \$s;
+if (-e 'bind') {
+    socket(\$s, PF_INET, SOCK_STREAM, 0) or die;
+    setsockopt(\$s, SOL_SOCKET, 25, "lo") or die "SO_BINDTODEVICE: \$!";
+    connect(\$s, pack_sockaddr_in($port, inet_aton('127.0.0.1')))
+        or undef \$s;
+    bless \$s, 'IO::Socket::INET' if \$s;
+} else {
+    \$s = IO::Socket::INET->new(PeerAddr => '127.0.0.1:$port', Timeout => 3);
+}
 my (\$got, \$all) = (0, '');
 if (\$s) {
     open(my \$f, '<', 'ask.bin');
@@ -58,11 +70,12 @@ print "Content-Type: text/plain\\r\\n\\r\\n",
       \$s ? "got \$got" : "no connection", "\\n";
 EOF
 
-for my $name ('tenantfn', 'customerfn', 'netfn') {
+for my $name ('tenantfn', 'customerfn', 'netfn', 'boundfn') {
     my $conf = "exec = ./probe.pl\nmode = cgi\n"
              . ($name eq 'netfn' ? "isolation = tmp pid ipc net\n" : '');
     my $dir = $t->function($name, $conf, 'probe.pl' => $probe);
     FaasTest::write_file("$dir/ask.bin", $ask);
+    FaasTest::write_file("$dir/bind", '') if $name eq 'boundfn';
     chmod 0644, "$dir/ask.bin";
     system('chown', '-R', "$duid:$dgid", $dir) == 0 or die
         if $name eq 'customerfn';
@@ -84,8 +97,14 @@ is($t->http_get('/fn/tenantfn')->{body}, "got 0\n",
    'a function of a dynamic user connects: closed unread');
 is($t->http_get('/fn/customerfn')->{body}, "got 0\n",
    'a customer\'s function: the same');
-like($t->runner_log, qr/connection from a process of uid \d+ refused: a function's user is no client of the runner/,
+like($t->runner_log, qr/connection refused \(from a process of a function's user\): a function's user is no client of the runner/,
      '... and it is logged');
+sleep 1.1;    # a line a second at most
+is($t->http_get('/fn/boundfn')->{body}, "got 0\n",
+   'one whose socket is bound to the loopback device (sock_diag does not '
+   . 'show it): closed unread too');
+like($t->runner_log, qr/connection refused \(from this host, its socket hidden\)/,
+     '... said');
 is($t->http_get('/fn/netfn')->{body}, "no connection\n",
    'a function with "net": no runner to reach');
 like($t->http_get('/fn/tenantfn')->{body}, qr/^got 0$/,
