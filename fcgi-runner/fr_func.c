@@ -208,10 +208,8 @@ fr_funcs_load_dir(const char *path, int test, int *problems)
             continue;
         }
 
-        if (old == NULL && !fr_funcs_loaded
-            && fr_names_other(de->d_name, &st))
-        {
-            /* another folder had it when the runner last ran: first */
+        if (old == NULL && fr_names_other(de->d_name, &st)) {
+            /* another folder had it at the last load (or run): first */
             fr_names_defer(de->d_name, dir, path, &st);
             continue;
         }
@@ -294,6 +292,14 @@ fr_func_later(const char *name, const char *dir, const char *from,
     struct stat   had;
 
     f = fr_func_find((u_char *) name, strlen(name));
+
+    if (f == NULL && fr_names_met(name)) {
+        /* there, but it did not load (said): fixed, it has it again */
+        fr_log(FR_LOG_ERR, 0, "function \"%s\": \"%s\" does not take the "
+               "name of a folder that is there but did not load", name, dir);
+        (*problems)++;
+        return;
+    }
 
     if (f == NULL) {
         fr_func_add(name, dir, from, st, NULL, test, problems);
@@ -409,7 +415,8 @@ fr_funcs_load(int test)
         fr_func_check(f);
     }
 
-    if (!test) {
+    if (!test && !unreadable) {
+        /* an unreadable folder's names are not given away for good */
         fr_names_save();
     }
 

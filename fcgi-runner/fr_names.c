@@ -30,6 +30,7 @@ typedef struct {
     char                   name[FR_NAME_MAX + 1];
     dev_t                  dev;
     ino_t                  ino;
+    unsigned               met:1;           /* found at this start */
 } fr_name_t;
 
 /* at start, a name another folder had when the runner last ran */
@@ -99,7 +100,10 @@ fr_names_load(void)
 }
 
 
-/* 1: another folder had the name at the last run; 0: this one, or none */
+/*
+ * 1: another folder had the name at the last run; 0: this one (marked
+ * met: there, whether it loads or not), or none
+ */
 
 int
 fr_names_other(const char *name, const struct stat *st)
@@ -107,9 +111,33 @@ fr_names_other(const char *name, const struct stat *st)
     int  i;
 
     for (i = 0; i < fr_nnames; i++) {
+        if (strcmp(fr_names[i].name, name) != 0) {
+            continue;
+        }
+
+        if (fr_names[i].dev == st->st_dev && fr_names[i].ino == st->st_ino)
+        {
+            fr_names[i].met = 1;
+            return 0;
+        }
+
+        return 1;
+    }
+
+    return 0;
+}
+
+
+/* the folder that had the name was found at this start */
+
+int
+fr_names_met(const char *name)
+{
+    int  i;
+
+    for (i = 0; i < fr_nnames; i++) {
         if (strcmp(fr_names[i].name, name) == 0) {
-            return fr_names[i].dev != st->st_dev
-                   || fr_names[i].ino != st->st_ino;
+            return fr_names[i].met;
         }
     }
 
@@ -122,27 +150,67 @@ fr_names_other(const char *name, const struct stat *st)
 void
 fr_names_save(void)
 {
-    int         fd, ok;
+    int         fd, ok, i, j, nn;
     char        path[PATH_MAX], tmp[PATH_MAX + 8], line[128];
     fr_buf_t    b;
     fr_func_t  *f;
     fr_link_t  *l;
+    fr_name_t  *names;
 
-    memset(&b, 0, sizeof(fr_buf_t));
-    ok = 1;
+    /* the functions loaded, and the folders that had a name, were found
+     * and did not load (they keep it until they are gone) */
+    nn = 0;
+
+    for (l = fr_list_first(&fr_runner.funcs); l != &fr_runner.funcs;
+         l = l->next)
+    {
+        nn++;
+    }
+
+    names = malloc((nn + fr_nnames + 1) * sizeof(fr_name_t));
+    if (names == NULL) {
+        return;
+    }
+
+    nn = 0;
 
     for (l = fr_list_first(&fr_runner.funcs); l != &fr_runner.funcs;
          l = l->next)
     {
         f = fr_list_data(l, fr_func_t, link);
 
-        if (f->removed) {
-            continue;
+        if (!f->removed) {
+            snprintf(names[nn].name, sizeof(names[nn].name), "%s", f->name);
+            names[nn].dev = f->dir_dev;
+            names[nn].ino = f->dir_ino;
+            names[nn++].met = 0;
+        }
+    }
+
+    for (i = 0, j = nn; i < fr_nnames; i++) {
+        for (j = 0; fr_names[i].met && j < nn; j++) {
+            if (strcmp(names[j].name, fr_names[i].name) == 0) {
+                break;
+            }
         }
 
-        snprintf(line, sizeof(line), "%s %llu %llu\n", f->name,
-                 (unsigned long long) f->dir_dev,
-                 (unsigned long long) f->dir_ino);
+        if (fr_names[i].met && j == nn) {
+            names[nn] = fr_names[i];
+            names[nn++].met = 0;
+        }
+    }
+
+    free(fr_names);
+    fr_names = names;
+    fr_nnames = nn;
+
+    memset(&b, 0, sizeof(fr_buf_t));
+    ok = 1;
+
+    for (i = 0; i < fr_nnames; i++) {
+        snprintf(line, sizeof(line), "%s %llu %llu\n", fr_names[i].name,
+                 (unsigned long long) fr_names[i].dev,
+                 (unsigned long long) fr_names[i].ino);
         ok &= (fr_buf_append(&b, line, strlen(line)) == FR_OK);
     }
 

@@ -17,6 +17,7 @@ typedef void (*fr_names_add_pt)(const char *name, const char *dir,
 
 int fr_names_load(void);
 int fr_names_other(const char *name, const struct stat *st);
+int fr_names_met(const char *name);
 void fr_names_defer(const char *name, const char *dir, const char *from,
     const struct stat *st);
 void fr_names_undefer(fr_names_add_pt add, int test, int *problems);

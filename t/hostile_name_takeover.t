@@ -99,5 +99,22 @@ $t->start_runner(conf => "functions = $p/home/*/functions\n");
 is($t->http_get('/fn/shop')->{body}, "the victims shop again\n",
    'the folder that had it gone at a restart: the other one has it');
 
+# the holder there but broken at a restart: nobody else takes its name
+cgi("$p/home/a-mallory/functions/shop", 'MALLORY');
+FaasTest::write_file("$p/home/b-victim/functions/shop/function.conf",
+                     "exec = ./r.sh\nmode = cgi\nno_such_key = 1\n");
+is($t->stop_runner, 0, 'the runner stops');
+$t->start_runner(conf => "functions = $p/home/*/functions\n");
+ok(index($t->runner_log, qq{function "shop": }
+         . qq{"$p/home/a-mallory/functions/shop" does not take the name of a }
+         . 'folder that is there but did not load') >= 0,
+   'its holder there but not loading: the other does not take the name');
+is($t->http_get('/fn/shop')->{status}, 404, '... 404 until it is fixed');
+cgi("$p/home/b-victim/functions/shop", 'the victims shop fixed');
+$t->signal_runner('HUP');
+ok(FaasTest::wait_for(sub { ($t->http_get('/fn/shop')->{body} // '')
+                            eq "the victims shop fixed\n" }, 10),
+   '... fixed: its own again');
+
 $t->done;
 done_testing;
