@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "fr_log.h"
@@ -34,7 +35,7 @@ static int fr_strict_mounted(fr_func_t *f, const char *what,
     const char *path, int fd);
 static int fr_strict_walk(int fd, int self, const uid_t ok[2],
     struct stat *bad, int *up);
-static int fr_strict_safe(const struct stat *st, const uid_t ok[2]);
+static int fr_strict_safe(int fd, const struct stat *st, const uid_t ok[2]);
 static void fr_strict_refused(fr_func_t *f, const char *what,
     const char *path, const struct stat *bad, const uid_t ok[2]);
 static int fr_strict_group_private(gid_t gid, uid_t uid);
@@ -129,7 +130,7 @@ fr_strict_outside(fr_func_t *f, const char *what, const char *path)
     if (fd == -1 || fstat(fd, &st) == -1) {
         st.st_uid = (uid_t) -1;
 
-    } else if (fr_strict_safe(&st, ok)) {
+    } else if (fr_strict_safe(fd, &st, ok)) {
         /* the file is; and its folders? */
         close(fd);
         fd = open(where[0] ? where : "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -182,7 +183,7 @@ fr_strict_walk(int fd, int self, const uid_t ok[2], struct stat *bad,
         return FR_ERROR;
     }
 
-    if (self && !fr_strict_safe(&below, ok)) {
+    if (self && !fr_strict_safe(fd, &below, ok)) {
         *bad = below;
         return FR_ERROR;
     }
@@ -209,7 +210,7 @@ fr_strict_walk(int fd, int self, const uid_t ok[2], struct stat *bad,
             return FR_OK;
         }
 
-        if (!fr_strict_safe(bad, ok)) {
+        if (!fr_strict_safe(fd, bad, ok)) {
             close(fd);
             return FR_ERROR;
         }
@@ -224,14 +225,26 @@ fr_strict_walk(int fd, int self, const uid_t ok[2], struct stat *bad,
 /* nobody but root and ok[] may change what is in this folder (or file) */
 
 static int
-fr_strict_safe(const struct stat *st, const uid_t ok[2])
+fr_strict_safe(int fd, const struct stat *st, const uid_t ok[2])
 {
+    char  path[64];
+
     if (st->st_uid != 0 && st->st_uid != ok[0] && st->st_uid != ok[1]) {
         return 0;
     }
 
     if (S_ISDIR(st->st_mode) && (st->st_mode & S_ISVTX)) {
         return 1;
+    }
+
+    /* with an ACL, the group bits are its mask: whoever it names may
+     * write as far as they allow (an O_PATH descriptor: by its path) */
+    snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+
+    if ((st->st_mode & S_IWGRP)
+        && getxattr(path, "system.posix_acl_access", NULL, 0) > 0)
+    {
+        return 0;
     }
 
     return !(st->st_mode & S_IWOTH)
@@ -413,5 +426,17 @@ fr_strict_group_private(gid_t gid, uid_t uid)
         }
     }
 
-    return 1;
+    /* nor anybody else's primary group: they are in it too */
+    uid = pw->pw_uid;
+    setpwent();
+
+    while ((pw = getpwent()) != NULL) {
+        if (pw->pw_gid == gid && pw->pw_uid != uid) {
+            break;
+        }
+    }
+
+    endpwent();
+
+    return pw == NULL;
 }

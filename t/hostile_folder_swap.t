@@ -158,9 +158,15 @@ chown $duid, $dgid, "$p/priv";
 chmod 0775, "$p/priv";
 cgi("$p/priv/ours", 'ours', $duid, $dgid, "exec = ./r.sh\nmode = cgi\n");
 cgi("$p/cust/theirs", 'theirs', $nuid, $ngid, "exec = ./r.sh\nmode = cgi\n");
+# the customer's directory, its own group's, but an ACL lets nobody write
+make_path("$p/acl");
+chown $duid, $dgid, "$p/acl";
+chmod 0755, "$p/acl";
+system('setfacl', '-m', "u:$nuid:rwx", "$p/acl") == 0 or die "setfacl: $?";
+cgi("$p/acl/acld", 'acld', $duid, $dgid, "exec = ./r.sh\nmode = cgi\n");
 
 $t->start_runner(conf => "functions = $p/cust $p/group $p/sticky $p/root "
-                         . "$p/priv\n");
+                         . "$p/priv $p/acl\n");
 
 my $log = $t->runner_log;
 sub refused {
@@ -186,6 +192,10 @@ is($t->http_get('/fn/mine')->{body}, "mine $duid\n",
    'the customer\'s own folder in its directory: served');
 is($t->http_get('/fn/ours')->{body}, "ours $duid\n",
    '... in its directory its own group may write: served');
+is($t->http_get('/fn/acld')->{status}, 404,
+   '... in its directory an ACL lets another user write: not loaded');
+ok(index($log, refused('acl', 'acld', 'its group', $duid, $dgid, '0775'))
+   >= 0, '... said (the group bits are the ACL\'s mask)');
 like($t->http_get('/fn/opsticky')->{body}, qr/^operators \d+\n\z/,
      'in a sticky directory (as /tmp): loaded and served');
 like($t->http_get('/fn/oproot')->{body}, qr/^operators \d+\n\z/,
