@@ -238,8 +238,11 @@ my @held = grep { m{^(/proc/\d|anon_inode:\[pidfd)} }
 is("@held", '', '... and the runner holds nothing of theirs');
 
 my $before = protos()->{starts};
-look('look', 'again');
-is(protos()->{starts}, $before + 1, 'a call after: a new one');
+my $again = look('look', 'again');
+ok(%$again, 'a call after: answered')
+    or diag(join "\n", grep { /look|prototype/ }
+                       split /\n/, substr($t->runner_log, -4000));
+is(protos()->{starts}, $before + 1, '... from a new prototype');
 
 $t->done;
 
