@@ -109,8 +109,11 @@ fr_async_init(void (*wake)(void))
 static void
 fr_async_accept(fr_req_t *r)
 {
-    int       rc;
-    fr_inv_t  inv;
+    int            rc;
+    u_char        *params, *q;
+    size_t         nlen, vlen;
+    fr_inv_t       inv;
+    const u_char  *pos, *last, *name, *value;
 
     if (fr_async_store() != FR_OK) {
         /* nothing acknowledged that is not stored: 503, Retry-After */
@@ -137,12 +140,40 @@ fr_async_accept(fr_req_t *r)
         fr_timer_add(&fr_commit_timer, 0);
     }
 
+    /* its parameters, and the tenant of the function it is for (any
+     * FAAS_TENANT of the request's own dropped): whoever has the name
+     * when it runs, it runs only for that tenant (fr_dispatch.c) */
+    params = malloc(r->params.len + strlen(r->func->tenant) + 32);
+    if (params == NULL) {
+        r->outcome = FR_OUTCOME_ERROR;
+        fr_req_answer(r, 503);
+        return;
+    }
+
+    q = params;
+    pos = fr_buf_pos(&r->params);
+    last = pos + r->params.len;
+
+    while (fr_fcgi_nv_next(&pos, last, &name, &nlen, &value, &vlen) == FR_OK)
+    {
+        if (nlen != sizeof(FR_ASYNC_TENANT) - 1
+            || memcmp(name, FR_ASYNC_TENANT, nlen) != 0)
+        {
+            q = fr_fcgi_nv_write(q, name, nlen, value, vlen);
+        }
+    }
+
+    q = fr_fcgi_nv_write(q, (const u_char *) FR_ASYNC_TENANT,
+                         sizeof(FR_ASYNC_TENANT) - 1,
+                         (const u_char *) r->func->tenant,
+                         strlen(r->func->tenant));
+
     memset(&inv, 0, sizeof(inv));
     fr_async_id(inv.id);
     snprintf(inv.function, sizeof(inv.function), "%s", r->func->name);
     strcpy(inv.trigger, "async");
-    inv.params = fr_buf_pos(&r->params);
-    inv.params_len = r->params.len;
+    inv.params = params;
+    inv.params_len = q - params;
     inv.body = fr_buf_pos(&r->body);
     inv.body_len = r->body.len;
     inv.created = fr_backlog_now();
@@ -156,6 +187,8 @@ fr_async_accept(fr_req_t *r)
         fr_timer_add(&fr_commit_timer, 0);
         rc = fr_pgs_enqueue(&inv);
     }
+
+    free(params);
 
     if (rc != FR_OK) {
         r->outcome = FR_OUTCOME_ERROR;

@@ -154,6 +154,29 @@ ok(FaasTest::wait_for(sub { $t->runner_log =~ /invocation \w+ of "dest2" \(desti
                       15), '... the retry is not run, and said');
 is(scalar(lines('dest2')), 0, '... the other tenant got nothing of it');
 
+# a client's own invocation the same, even when the client names a
+# tenant itself (FAAS_TENANT: dropped, the function's is stored)
+$t->function('cl', "exec = ./run.sh\nmode = cgi\ntenant = shop\n",
+             'run.sh' => "#!/bin/sh\ncat > /dev/null\nsleep 2\nexit 1\n");
+$t->signal_runner('HUP');
+ok(FaasTest::wait_for(sub { $t->runner_log =~ /function "cl" loaded/ }, 10),
+   'a function of the tenant "shop"');
+like($t->fcgi_call('cl', params => [FAAS_INVOCATION => 'async',
+                                    REQUEST_METHOD => 'POST',
+                                    FAAS_TENANT => 'other'],
+                   stdin => 'a client says tenant other')->{stdout},
+     qr/^Status: 202/m, '... a client invokes it, naming another tenant');
+ok(FaasTest::wait_for(sub { $t->runner_log =~ /invocation \w+ of "cl": attempt 1/ },
+                      15), '... its first attempt runs');
+$t->remove_function('cl');
+fn('cl', "tenant = other\n");
+$t->signal_runner('HUP');
+ok(FaasTest::wait_for(sub { $t->runner_log =~ /function "cl" changed/ }, 10),
+   'the tenant "other" has the name now');
+ok(FaasTest::wait_for(sub { $t->runner_log =~ /invocation \w+ of "cl" \(async\) was made for tenant "shop", the function is now tenant "other"'s: not run/ },
+                      15), '... the retry is not run, and said');
+is(scalar(lines('cl')), 0, '... the other tenant got nothing of it');
+
 $t->done;
 
 done_testing;
