@@ -11,7 +11,6 @@
  */
 
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +19,7 @@
 #include <unistd.h>
 
 #include "fr_log.h"
+#include "fr_tenant.h"
 #include "fr_names.h"
 
 
@@ -150,8 +150,8 @@ fr_names_met(const char *name)
 void
 fr_names_save(void)
 {
-    int         fd, ok, i, j, nn;
-    char        path[PATH_MAX], tmp[PATH_MAX + 8], line[128];
+    int         ok, i, j, nn;
+    char        line[128];
     fr_buf_t    b;
     fr_func_t  *f;
     fr_link_t  *l;
@@ -223,31 +223,8 @@ fr_names_save(void)
         return;
     }
 
-    snprintf(path, sizeof(path), "%s/" FR_NAMES_FILE,
-             fr_runner.conf.state_dir);
-    snprintf(tmp, sizeof(tmp), "%s.new", path);
-
-    if (mkdir(fr_runner.conf.state_dir, 0700) == -1 && errno != EEXIST) {
-        fd = -1;
-
-    } else {
-        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
-                  0600);
-    }
-
-    ok = (fd != -1
-          && (b.len == 0 || write(fd, fr_buf_pos(&b), b.len)
-                            == (ssize_t) b.len)
-          && fsync(fd) == 0);
-
-    if (fd != -1) {
-        ok &= (close(fd) == 0);
-    }
-
-    if (!ok || rename(tmp, path) == -1) {
-        fr_log(FR_LOG_ERR, errno, "cannot write \"%s\": who had each "
-               "function name is not kept for the next start", path);
-        (void) unlink(tmp);
+    if (fr_state_write(FR_NAMES_FILE, fr_buf_pos(&b), b.len) != FR_OK) {
+        /* said: who had each name is not kept for the next start */
         fr_buf_free(&b);
         return;
     }

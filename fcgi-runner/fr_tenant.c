@@ -252,9 +252,43 @@ fr_dynamic_load(void)
 static int
 fr_dynamic_save(void)
 {
-    int    fd, i, ok;
-    char   path[PATH_MAX], tmp[PATH_MAX + 8];
-    FILE  *f;
+    int       i, rc;
+    char      line[FR_NAME_MAX + 32];
+    fr_buf_t  b;
+
+    memset(&b, 0, sizeof(fr_buf_t));
+    rc = FR_OK;
+
+    for (i = 0; i < fr_ndynamic && rc == FR_OK; i++) {
+        snprintf(line, sizeof(line), "%s %d\n", fr_dynamic[i].name,
+                 (int) fr_dynamic[i].uid);
+        rc = fr_buf_append(&b, line, strlen(line));
+    }
+
+    rc = (rc == FR_OK) ? fr_state_write(FR_DYNAMIC_FILE, fr_buf_pos(&b),
+                                        b.len)
+                       : FR_ERROR;
+
+    fr_buf_free(&b);
+
+    return rc;
+}
+
+
+/*
+ * A file of state_dir written whole: a temporary file of the runner's
+ * alone (0600), synced and renamed into place, the rename synced too,
+ * so that a crash leaves the old file or the new one. Logged on error.
+ */
+
+int
+fr_state_write(const char *name, const u_char *p, size_t len)
+{
+    int   fd, ok;
+    char  path[PATH_MAX], tmp[PATH_MAX + 8];
+
+    snprintf(path, sizeof(path), "%s/%s", fr_runner.conf.state_dir, name);
+    snprintf(tmp, sizeof(tmp), "%s.new", path);
 
     if (mkdir(fr_runner.conf.state_dir, 0700) == -1 && errno != EEXIST) {
         fr_log(FR_LOG_ERR, errno, "mkdir() \"%s\" failed",
@@ -262,33 +296,16 @@ fr_dynamic_save(void)
         return FR_ERROR;
     }
 
-    snprintf(path, sizeof(path), "%s/" FR_DYNAMIC_FILE,
-             fr_runner.conf.state_dir);
-    snprintf(tmp, sizeof(tmp), "%s.new", path);
-
     fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
               0600);
-    f = (fd == -1) ? NULL : fdopen(fd, "w");
 
-    if (f == NULL) {
-        fr_log(FR_LOG_ERR, errno, "cannot write \"%s\"", tmp);
+    ok = (fd != -1
+          && (len == 0 || write(fd, p, len) == (ssize_t) len)
+          && fsync(fd) == 0);
 
-        if (fd != -1) {
-            close(fd);
-        }
-
-        return FR_ERROR;
+    if (fd != -1) {
+        ok &= (close(fd) == 0);
     }
-
-    ok = 1;
-
-    for (i = 0; i < fr_ndynamic; i++) {
-        ok &= fprintf(f, "%s %d\n", fr_dynamic[i].name,
-                      (int) fr_dynamic[i].uid) > 0;
-    }
-
-    ok &= (fflush(f) == 0 && fsync(fd) == 0);
-    ok &= (fclose(f) == 0);
 
     if (!ok || rename(tmp, path) == -1) {
         fr_log(FR_LOG_ERR, errno, "cannot write \"%s\"", path);
@@ -296,7 +313,6 @@ fr_dynamic_save(void)
         return FR_ERROR;
     }
 
-    /* the rename itself survives a crash */
     fd = open(fr_runner.conf.state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
     if (fd != -1) {
