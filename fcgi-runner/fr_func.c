@@ -208,7 +208,7 @@ fr_funcs_load_dir(const char *path, int test, int *problems)
             continue;
         }
 
-        if (old == NULL && fr_names_other(de->d_name, &st)) {
+        if (old == NULL && fr_names_other(de->d_name, dir, &st)) {
             /* another folder had it at the last load (or run): first */
             fr_names_defer(de->d_name, dir, path, &st);
             continue;
@@ -310,7 +310,7 @@ fr_func_later(const char *name, const char *dir, const char *from,
     had.st_ino = f->dir_ino;
 
     fr_log(FR_LOG_ERR, 0, "function \"%s\" is both \"%s\" and \"%s\": %s",
-           f->name, f->dir, dir, fr_names_other(name, &had)
+           f->name, f->dir, dir, fr_names_other(name, f->dir, &had)
            ? "the first stays" : "the one that had it when the runner last "
            "ran stays");
     (*problems)++;

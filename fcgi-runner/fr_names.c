@@ -4,12 +4,17 @@
  * Who had each function name when the runner last ran: a customer whose
  * folder a glob lists first must not take another's name at a restart
  * (a reload keeps the name with the function loaded; a restart has no
- * function loaded). Kept in STATE_DIR/function-names, "NAME DEV INO"
- * lines of the folders the functions were loaded from, written whole
- * (a temporary file, synced and renamed into place) after each load
- * that changed them.
+ * function loaded). Kept in STATE_DIR/function-names, "NAME DEV INO
+ * PATH" lines of the folders the functions were loaded from (PATH with
+ * its bytes below '!', '%' and DEL as %XX), written whole (a temporary
+ * file, synced and renamed into place) after each load that changed
+ * them. A folder is the one that had the name by its device and inode,
+ * or by its path: a device's number may change at a reboot, and the
+ * folders a path goes through are the holder's (fr_strict.c refuses a
+ * folder whose parents another user may change).
  */
 
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -30,6 +35,7 @@ typedef struct {
     char                   name[FR_NAME_MAX + 1];
     dev_t                  dev;
     ino_t                  ino;
+    char                  *dir;             /* NULL: not known */
     unsigned               met:1;           /* found at this start */
 } fr_name_t;
 
@@ -49,12 +55,18 @@ static fr_later_t  *fr_later;
 static int          fr_nlater;
 
 
+static void fr_names_drop(fr_name_t *names, int n);
+static char *fr_names_unescape(const char *p);
+static int fr_names_escape(fr_buf_t *b, const char *dir);
+
+
 /* at start: what the last run left; none at the first start */
 
 int
 fr_names_load(void)
 {
-    char                path[PATH_MAX], line[256];
+    int                 at;
+    char                path[PATH_MAX], line[3 * PATH_MAX + 128];
     FILE               *fp;
     fr_name_t          *n;
     unsigned long long  dev, ino;
@@ -81,7 +93,9 @@ fr_names_load(void)
         fr_names = n;
         n += fr_nnames;
 
-        if (sscanf(line, "%64s %llu %llu", n->name, &dev, &ino) != 3
+        at = 0;
+
+        if (sscanf(line, "%64s %llu %llu %n", n->name, &dev, &ino, &at) < 3
             || !fr_name_valid((u_char *) n->name, strlen(n->name)))
         {
             fr_log(FR_LOG_WARN, 0, "skipped a line of \"%s\": not a "
@@ -91,6 +105,12 @@ fr_names_load(void)
 
         n->dev = (dev_t) dev;
         n->ino = (ino_t) ino;
+        n->met = 0;
+
+        /* the path: none in the file of a runner before it */
+        line[strcspn(line, "\n")] = '\0';
+        n->dir = (at && line[at] == '/') ? fr_names_unescape(&line[at])
+                                         : NULL;
         fr_nnames++;
     }
 
@@ -106,7 +126,7 @@ fr_names_load(void)
  */
 
 int
-fr_names_other(const char *name, const struct stat *st)
+fr_names_other(const char *name, const char *dir, const struct stat *st)
 {
     int  i;
 
@@ -115,7 +135,8 @@ fr_names_other(const char *name, const struct stat *st)
             continue;
         }
 
-        if (fr_names[i].dev == st->st_dev && fr_names[i].ino == st->st_ino)
+        if ((fr_names[i].dev == st->st_dev && fr_names[i].ino == st->st_ino)
+            || (fr_names[i].dir && strcmp(fr_names[i].dir, dir) == 0))
         {
             fr_names[i].met = 1;
             return 0;
@@ -183,6 +204,7 @@ fr_names_save(void)
             snprintf(names[nn].name, sizeof(names[nn].name), "%s", f->name);
             names[nn].dev = f->dir_dev;
             names[nn].ino = f->dir_ino;
+            names[nn].dir = strdup(f->dir);
             names[nn++].met = 0;
         }
     }
@@ -197,10 +219,11 @@ fr_names_save(void)
         if (fr_names[i].met && j == nn) {
             names[nn] = fr_names[i];
             names[nn++].met = 0;
+            fr_names[i].dir = NULL;
         }
     }
 
-    free(fr_names);
+    fr_names_drop(fr_names, fr_nnames);
     fr_names = names;
     fr_nnames = nn;
 
@@ -208,10 +231,17 @@ fr_names_save(void)
     ok = 1;
 
     for (i = 0; i < fr_nnames; i++) {
-        snprintf(line, sizeof(line), "%s %llu %llu\n", fr_names[i].name,
+        snprintf(line, sizeof(line), "%s %llu %llu", fr_names[i].name,
                  (unsigned long long) fr_names[i].dev,
                  (unsigned long long) fr_names[i].ino);
         ok &= (fr_buf_append(&b, line, strlen(line)) == FR_OK);
+
+        /* a path not kept (out of memory): the device and inode only */
+        if (fr_names[i].dir) {
+            ok &= (fr_names_escape(&b, fr_names[i].dir) == FR_OK);
+        }
+
+        ok &= (fr_buf_append(&b, "\n", 1) == FR_OK);
     }
 
     if (!ok || (b.len == fr_names_saved.len
@@ -293,8 +323,82 @@ fr_names_undefer(fr_names_add_pt add, int test, int *problems)
 void
 fr_names_free(void)
 {
-    free(fr_names);
+    fr_names_drop(fr_names, fr_nnames);
     fr_names = NULL;
     fr_nnames = 0;
     fr_buf_free(&fr_names_saved);
+}
+
+
+static void
+fr_names_drop(fr_name_t *names, int n)
+{
+    while (n--) {
+        free(names[n].dir);
+    }
+
+    free(names);
+}
+
+
+/* " PATH": a byte below '!', '%' or DEL as %XX, so a line stays one */
+
+static int
+fr_names_escape(fr_buf_t *b, const char *dir)
+{
+    char                  hex[4];
+    const unsigned char  *p;
+
+    if (fr_buf_append(b, " ", 1) != FR_OK) {
+        return FR_ERROR;
+    }
+
+    for (p = (const unsigned char *) dir; *p; p++) {
+
+        if (*p > ' ' && *p != '%' && *p != 0x7f) {
+            if (fr_buf_append(b, (const char *) p, 1) != FR_OK) {
+                return FR_ERROR;
+            }
+            continue;
+        }
+
+        snprintf(hex, sizeof(hex), "%%%02X", *p);
+
+        if (fr_buf_append(b, hex, 3) != FR_OK) {
+            return FR_ERROR;
+        }
+    }
+
+    return FR_OK;
+}
+
+
+static char *
+fr_names_unescape(const char *p)
+{
+    char          *dir, *d;
+    unsigned int   c;
+
+    dir = malloc(strlen(p) + 1);
+    if (dir == NULL) {
+        return NULL;
+    }
+
+    for (d = dir; *p; p++) {
+
+        if (*p == '%' && isxdigit((unsigned char) p[1])
+            && isxdigit((unsigned char) p[2])
+            && sscanf(p + 1, "%2X", &c) == 1 && c != 0)
+        {
+            *d++ = (char) c;
+            p += 2;
+            continue;
+        }
+
+        *d++ = *p;
+    }
+
+    *d = '\0';
+
+    return dir;
 }

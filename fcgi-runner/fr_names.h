@@ -16,7 +16,8 @@ typedef void (*fr_names_add_pt)(const char *name, const char *dir,
 
 
 int fr_names_load(void);
-int fr_names_other(const char *name, const struct stat *st);
+int fr_names_other(const char *name, const char *dir,
+    const struct stat *st);
 int fr_names_met(const char *name);
 void fr_names_defer(const char *name, const char *dir, const char *from,
     const struct stat *st);

@@ -73,9 +73,20 @@ ok(index($t->runner_log, qq{function "shop" is both }
 is($t->http_get('/fn/shop')->{body}, "the victims new shop\n",
    '... and the shop is still the victim\'s');
 my $names = FaasTest::read_file("$p/state/function-names");
-like($names, qr/^shop \d+ \d+$/m, 'who had it is kept in state_dir');
+like($names, qr{^shop \d+ \d+ \Q$p/home/b-victim/functions/shop\E$}m,
+     'who had it is kept in state_dir: its device, inode and path');
 is((stat "$p/state/function-names")[2] & 07777, 0600, '... the runner\'s '
    . 'alone (0600)');
+
+# a reboot may number the devices anew: the folder that had the name is
+# known by its path then (its parents are its owner's or root's)
+is($t->stop_runner, 0, 'the runner stops');
+(my $renumbered = $names) =~ s/^shop (\d+) /'shop ' . ($1 + 1) . ' '/me;
+isnt($renumbered, $names, '(its device renumbered)');
+FaasTest::write_file("$p/state/function-names", $renumbered);
+$t->start_runner(conf => "functions = $p/home/*/functions\n");
+is($t->http_get('/fn/shop')->{body}, "the victims new shop\n",
+   'a restart with the device renumbered: the shop is still the victim\'s');
 
 # the owner's folder gone: the name is free
 remove_tree("$p/home/b-victim/functions/shop");
@@ -115,6 +126,26 @@ $t->signal_runner('HUP');
 ok(FaasTest::wait_for(sub { ($t->http_get('/fn/shop')->{body} // '')
                             eq "the victims shop fixed\n" }, 10),
    '... fixed: its own again');
+
+# a folder whose path has a newline, a space and a '%': one line of the
+# file still, read back whole (a line break would make two of it)
+my $odd = "$p/home/c-odd\n100% x";
+make_path("$odd/functions");
+chmod 0755, $odd, "$odd/functions";
+cgi("$odd/functions/blog", 'the blog');
+$t->signal_runner('HUP');
+ok(FaasTest::wait_for(sub { ($t->http_get('/fn/blog')->{body} // '')
+                            eq "the blog\n" }, 10), 'an odd path: loaded');
+$names = FaasTest::read_file("$p/state/function-names");
+like($names, qr{^blog \d+ \d+ \Q$p/home/c-odd%0A100%25%20x/functions/blog\E$}m,
+     '... its path kept escaped, on one line');
+is($t->stop_runner, 0, 'the runner stops');
+cgi("$p/home/a-mallory/functions/blog", 'MALLORY');
+($renumbered = $names) =~ s/^blog (\d+) /'blog ' . ($1 + 1) . ' '/me;
+FaasTest::write_file("$p/state/function-names", $renumbered);
+$t->start_runner(conf => "functions = $p/home/*/functions\n");
+is($t->http_get('/fn/blog')->{body}, "the blog\n",
+   '... read back: the odd path keeps its name, device renumbered');
 
 $t->done;
 done_testing;
