@@ -779,12 +779,12 @@ fr_listen_accept(fr_io_t *io, uint32_t events)
 
 /*
  * A connection from one of this host's functions (its customer's user,
- * or a dynamic user: a function without "net" isolation shares the
- * host's network) is closed unread: a client of the runner may run any
- * function as any tenant. So is one from this host whose socket the
- * kernel does not show (bound to a device, or closed before the
- * accept). nginx (listen_owner, else www-data), root and the users an
- * operator names in "user" are not customers.
+ * a dynamic user, or the user an operator names in "user": a function
+ * without "net" isolation shares the host's network) is closed unread:
+ * a client of the runner may run any function as any tenant. So is one
+ * from this host whose socket the kernel does not show (bound to a
+ * device, or closed before the accept). nginx's user (listen_owner,
+ * else www-data) and root are served, whatever runs as them.
  */
 
 static int
@@ -838,7 +838,7 @@ fr_listen_function(int fd)
         {
             f = fr_list_data(l, fr_func_t, link);
 
-            if (f->dir_uid == uid) {
+            if (f->dir_uid == uid || (f->set_user && f->uid == uid)) {
                 break;
             }
         }

@@ -5,10 +5,10 @@
 # a function without "net" isolation shares the host's network and can
 # connect to the runner, which runs any function as any tenant for
 # whoever connects. Promise: a connection from a process of a
-# function's user (a customer's own, or a tenant's dynamic user) is
-# closed unread and logged; root (the test here, nginx's master) and
-# nginx's user are served; a function with "net" cannot reach it at
-# all.
+# function's user (a customer's own, a tenant's dynamic user, or one an
+# operator names in "user") is closed unread and logged; root (the
+# test here, nginx's master) and nginx's user are served; a function
+# with "net" cannot reach it at all.
 
 use strict;
 use warnings;
@@ -70,9 +70,10 @@ print "Content-Type: text/plain\\r\\n\\r\\n",
       \$s ? "got \$got" : "no connection", "\\n";
 EOF
 
-for my $name ('tenantfn', 'customerfn', 'netfn', 'boundfn') {
+for my $name ('tenantfn', 'customerfn', 'netfn', 'boundfn', 'operatorfn') {
     my $conf = "exec = ./probe.pl\nmode = cgi\n"
-             . ($name eq 'netfn' ? "isolation = tmp pid ipc net\n" : '');
+             . ($name eq 'netfn' ? "isolation = tmp pid ipc net\n" : '')
+             . ($name eq 'operatorfn' ? "user = nobody\n" : '');
     my $dir = $t->function($name, $conf, 'probe.pl' => $probe);
     FaasTest::write_file("$dir/ask.bin", $ask);
     FaasTest::write_file("$dir/bind", '') if $name eq 'boundfn';
@@ -97,6 +98,9 @@ is($t->http_get('/fn/tenantfn')->{body}, "got 0\n",
    'a function of a dynamic user connects: closed unread');
 is($t->http_get('/fn/customerfn')->{body}, "got 0\n",
    'a customer\'s function: the same');
+is($t->http_get('/fn/operatorfn')->{body}, "got 0\n",
+   'a function of root\'s folder run as the user it names (nobody): the '
+   . 'same');
 like($t->runner_log, qr/connection refused \(from a process of a function's user\): a function's user is no client of the runner/,
      '... and it is logged');
 sleep 1.1;    # a line a second at most
