@@ -198,6 +198,7 @@ fr_fconf_merge(fr_fconf_t *fc, const fr_fconf_t *prev)
     /* the defaults' environment and ini values, where the function does
      * not set them */
     if (prev) {
+        fc->nphp_own = fc->nphp;
         fr_conf_merge_pairs(&fc->env, &fc->nenv, prev->env, prev->nenv);
         fr_conf_merge_pairs(&fc->php, &fc->nphp, prev->php, prev->nphp);
     }

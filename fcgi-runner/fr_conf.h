@@ -64,6 +64,7 @@ typedef struct {
     int                    nenv;
     char                 **php;             /* php.NAME: "NAME=VALUE" */
     int                    nphp;
+    int                    nphp_own;        /* the first, the function's */
     int                    lines[FR_FKEYS]; /* where each key was set */
 } fr_fconf_t;
 

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "fr_core.h"
 #include "fr_conf.h"
@@ -67,10 +68,11 @@ fr_conf_php(fr_fconf_t *fc, const char *name, const char *value)
 {
     const char  *p;
 
-    /* extensions are the host's (php.ini's conf.d), not a function's */
+    /* extensions are the host's (php.ini's conf.d), not a function's:
+     * PHP takes these names in any case */
     if (!isalpha((u_char) *name) || strpbrk(value, "'\r\n") != NULL
-        || strcmp(name, "extension") == 0
-        || strcmp(name, "zend_extension") == 0)
+        || strcasecmp(name, "extension") == 0
+        || strcasecmp(name, "zend_extension") == 0)
     {
         return FR_ERROR;
     }

@@ -31,12 +31,19 @@
 
 static int fr_runtime_php_argv(fr_func_t *f);
 static int fr_runtime_php_check(fr_func_t *f);
-static int fr_runtime_php_known(fr_fconf_t *fc, int add);
+static int fr_runtime_php_known(fr_func_t *f, int add);
+static int fr_runtime_php_hosts(fr_func_t *f);
 static int fr_runtime_php_dir(int at, const char *name, mode_t mode,
     uid_t uid, gid_t gid);
 
 
 /* --test: the php.NAME PHP was found to have, so as to ask it once */
+/* the i-th php.NAME is a customer's own (-u), not the host's nor an
+ * operator's function's (-a) */
+#define fr_runtime_php_own(f, i)                                             \
+    ((i) < (f)->conf.nphp_own && !(f)->operators)
+
+
 static char  **fr_runtime_php_names;
 static int     fr_runtime_php_nnames;
 
@@ -83,12 +90,14 @@ fr_runtime_php_conf(fr_func_t *f, int test)
         problems++;
     }
 
+    problems += fr_runtime_php_hosts(f);
+
     if (problems == 0 && fr_runtime_php_argv(f) != FR_OK) {
         fr_log(FR_LOG_ALERT, errno, "malloc() failed");
         problems++;
     }
 
-    if (problems == 0 && test && fc->nphp && !fr_runtime_php_known(fc, 0)) {
+    if (problems == 0 && test && fc->nphp && !fr_runtime_php_known(f, 0)) {
         if (fr_runtime_php_check(f) != 0) {
             fr_log(FR_LOG_ERR, 0, "%s/function.conf: a php.NAME that PHP "
                    "does not take (" FR_RUNTIME_PHP " says which, above)",
@@ -96,7 +105,7 @@ fr_runtime_php_conf(fr_func_t *f, int test)
             problems++;
 
         } else {
-            (void) fr_runtime_php_known(fc, 1);
+            (void) fr_runtime_php_known(f, 1);
         }
     }
 
@@ -105,7 +114,8 @@ fr_runtime_php_conf(fr_func_t *f, int test)
 
 
 /* faas-php [-d memory_limit=M -d opcache.memory_consumption=O]
- *     -d max_execution_time=S -d session... [-s SESSIONS] [-a NAME=VALUE]... */
+ *     -d max_execution_time=S -d session... [-s SESSIONS]
+ *     [-a NAME=VALUE]... [-u NAME=VALUE]... */
 
 static int
 fr_runtime_php_argv(fr_func_t *f)
@@ -169,8 +179,10 @@ fr_runtime_php_argv(fr_func_t *f)
         argv[n++] = strdup(FR_RUNTIME_PHP_LIB "/" FR_RUNTIME_PHP_SESS);
     }
 
+    /* a customer's own (-u): only what a .user.ini may set; the
+     * host's and an operator's function's: -a */
     for (i = 0; i < fc->nphp; i++) {
-        argv[n++] = strdup("-a");
+        argv[n++] = strdup(fr_runtime_php_own(f, i) ? "-u" : "-a");
         argv[n++] = strdup(fc->php[i]);
     }
 
@@ -387,24 +399,66 @@ fr_runtime_php_check(fr_func_t *f)
 
 
 /*
- * Whether PHP was found to have every php.NAME of fc (add 0), or they
- * are remembered as found (add 1): a host's functions mostly set the
- * same few, and each check starts PHP (~65 ms).
+ * A customer's function.conf sets no php.NAME the runner's configuration
+ * sets: those are the host's (a provider's open_basedir, say), locked
+ * for its customers' code; an operator's function may set its own.
  */
 
 static int
-fr_runtime_php_known(fr_fconf_t *fc, int add)
+fr_runtime_php_hosts(fr_func_t *f)
 {
-    int      i, j;
-    char   **names, *name;
-    size_t   len;
+    int          i, j, problems;
+    size_t       len;
+    fr_fconf_t  *fc, *host;
+
+    fc = &f->conf;
+    host = &fr_runner.conf.defaults;
+    problems = 0;
+
+    for (i = 0; i < fc->nphp_own && !f->operators; i++) {
+        len = strcspn(fc->php[i], "=");
+
+        for (j = 0; j < host->nphp; j++) {
+            if (strncmp(host->php[j], fc->php[i], len + 1) == 0) {
+                fr_log(FR_LOG_ERR, 0, "%s/function.conf: php.%.*s is the "
+                       "host's (the runner's configuration sets it): a "
+                       "customer's function does not change it", f->dir,
+                       (int) len, fc->php[i]);
+                problems++;
+            }
+        }
+    }
+
+    return problems;
+}
+
+
+/*
+ * Whether PHP was found to have every php.NAME of the function, as the
+ * host's or a customer's (add 0), or they are remembered as found (add
+ * 1): a host's functions mostly set the same few, and each check starts
+ * PHP (~65 ms). Kept as "aNAME" (-a) or "uNAME" (-u).
+ */
+
+static int
+fr_runtime_php_known(fr_func_t *f, int add)
+{
+    int          i, j;
+    char       **names, *name;
+    size_t       len;
+    fr_fconf_t  *fc;
+
+    fc = &f->conf;
 
     for (i = 0; i < fc->nphp; i++) {
         len = strcspn(fc->php[i], "=");
 
         for (j = 0; j < fr_runtime_php_nnames; j++) {
-            if (strlen(fr_runtime_php_names[j]) == len
-                && strncmp(fr_runtime_php_names[j], fc->php[i], len) == 0)
+            name = fr_runtime_php_names[j];
+
+            if (name[0] == (fr_runtime_php_own(f, i) ? 'u' : 'a')
+                && strlen(name + 1) == len
+                && strncmp(name + 1, fc->php[i], len) == 0)
             {
                 break;
             }
@@ -420,13 +474,17 @@ fr_runtime_php_known(fr_fconf_t *fc, int add)
 
         names = realloc(fr_runtime_php_names,
                         (fr_runtime_php_nnames + 1) * sizeof(char *));
-        name = strndup(fc->php[i], len);
+        name = malloc(len + 2);
 
         if (names == NULL || name == NULL) {
             free(name);
             fr_runtime_php_names = names ? names : fr_runtime_php_names;
             return 0;
         }
+
+        name[0] = fr_runtime_php_own(f, i) ? 'u' : 'a';
+        memcpy(name + 1, fc->php[i], len);
+        name[len + 1] = '\0';
 
         names[fr_runtime_php_nnames++] = name;
         fr_runtime_php_names = names;

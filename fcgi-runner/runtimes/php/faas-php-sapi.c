@@ -68,6 +68,8 @@ static void fp_sapi_log(const char *msg, int syslog_type);
 static int fp_ini_entries(char **defaults, char **admin);
 static int fp_ini_entry(char *p, const char *kv);
 static int fp_lock(char **admin, int lock);
+static int fp_tenant(char **tenant, char **admin, int apply);
+static int fp_tenant_value(zend_ini_entry *e, const char *value);
 static int fp_open_script(fp_conn_t *c, zend_file_handle *fh);
 static PHP_FUNCTION(fastcgi_finish_request);
 static void fp_deadline(int arm);
@@ -126,10 +128,10 @@ static char        fp_checked[PATH_MAX];
 static time_t      fp_checked_at;
 
 
-/* PHP started: its modules, php.ini, the -d and -a values */
+/* PHP started: its modules, php.ini, the -d, -a and -u values */
 
 int
-fp_php_startup(char **defaults, char **admin)
+fp_php_startup(char **defaults, char **admin, char **tenant)
 {
     zend_signal_startup();
     sapi_startup(&fp_sapi);
@@ -154,9 +156,13 @@ fp_php_startup(char **defaults, char **admin)
         return -1;
     }
 
+    if (fp_lock(admin, 1) != 0 || fp_tenant(tenant, admin, 1) != 0) {
+        return -1;
+    }
+
     fp_timeout = INI_INT("max_execution_time");
 
-    return fp_lock(admin, 1);
+    return 0;
 }
 
 
@@ -272,9 +278,13 @@ fp_ini_entry(char *p, const char *kv)
     eq = strchr(kv, '=');
     n = eq ? (size_t) (eq - kv) : 0;
 
+    /* extensions are the host's (php.ini's conf.d): PHP takes these
+     * names in any case */
     if (n == 0 || strspn(kv, "abcdefghijklmnopqrstuvwxyz"
                               "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") != n
-        || strpbrk(eq + 1, "'\r\n") != NULL)
+        || strpbrk(eq + 1, "'\r\n") != NULL
+        || (n == 9 && strncasecmp(kv, "extension", 9) == 0)
+        || (n == 14 && strncasecmp(kv, "zend_extension", 14) == 0))
     {
         fprintf(stderr, "faas-php: an ini setting NAME=VALUE, VALUE "
                 "without quotes: \"%s\"\n", kv);
@@ -294,15 +304,16 @@ fp_ini_entry(char *p, const char *kv)
  */
 
 int
-fp_php_check(char **defaults, char **admin)
+fp_php_check(char **defaults, char **admin, char **tenant)
 {
     static char  *none[] = { NULL };
 
-    if (fp_php_startup(defaults, none) != 0) {
+    if (fp_php_startup(defaults, none, none) != 0) {
         return -1;
     }
 
-    return fp_lock(admin, 0);
+    return (fp_lock(admin, 0) == 0 && fp_tenant(tenant, admin, 0) == 0)
+           ? 0 : -1;
 }
 
 
@@ -330,6 +341,89 @@ fp_lock(char **admin, int lock)
             e->modifiable = ZEND_INI_SYSTEM;
         }
     }
+
+    return 0;
+}
+
+
+/*
+ * A customer's values (-u), once PHP has started: only a setting a
+ * script or a .user.ini may change (PHP_INI_USER, PHP_INI_PERDIR), and
+ * none the host set (-a). Each becomes the setting's value for every
+ * request (as php.ini's is: not one restored at a request's end), then
+ * locked as -a ones are. apply 0: only checked.
+ */
+
+static int
+fp_tenant(char **tenant, char **admin, int apply)
+{
+    int              i, j;
+    size_t           n;
+    zend_ini_entry  *e;
+
+    for (i = 0; tenant[i]; i++) {
+        n = strcspn(tenant[i], "=");
+
+        for (j = 0; admin[j]; j++) {
+            if (strncmp(admin[j], tenant[i], n + 1) == 0) {
+                fprintf(stderr, "faas-php: php.%.*s: the host's, not the "
+                        "function's to set\n", (int) n, tenant[i]);
+                return -1;
+            }
+        }
+
+        e = (tenant[i][n] == '=')
+            ? zend_hash_str_find_ptr(EG(ini_directives), tenant[i], n)
+            : NULL;
+
+        if (e == NULL) {
+            fprintf(stderr, "faas-php: php.%.*s: PHP has no such setting\n",
+                    (int) n, tenant[i]);
+            return -1;
+        }
+
+        if (!(e->modifiable & (ZEND_INI_USER | ZEND_INI_PERDIR))) {
+            fprintf(stderr, "faas-php: php.%.*s: only the host sets it "
+                    "(php.ini, or php.%.*s in the runner's configuration): "
+                    "a customer's function.conf sets what a .user.ini "
+                    "may\n", (int) n, tenant[i], (int) n, tenant[i]);
+            return -1;
+        }
+
+        if (!apply) {
+            continue;
+        }
+
+        if (fp_tenant_value(e, &tenant[i][n + 1]) != 0) {
+            fprintf(stderr, "faas-php: php.%.*s: PHP did not take \"%s\"\n",
+                    (int) n, tenant[i], &tenant[i][n + 1]);
+            return -1;
+        }
+
+        e->modifiable = ZEND_INI_SYSTEM;
+    }
+
+    return 0;
+}
+
+
+static int
+fp_tenant_value(zend_ini_entry *e, const char *value)
+{
+    zend_string  *v;
+
+    v = zend_string_init(value, strlen(value), 1);
+
+    if (e->on_modify
+        && e->on_modify(e, v, e->mh_arg1, e->mh_arg2, e->mh_arg3,
+                        ZEND_INI_STAGE_STARTUP) != SUCCESS)
+    {
+        zend_string_release_ex(v, 1);
+        return -1;
+    }
+
+    /* the value before stays allocated: it may be referred to still */
+    e->value = v;
 
     return 0;
 }

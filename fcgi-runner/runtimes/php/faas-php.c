@@ -29,10 +29,15 @@
  *   which it reaps, meters and kills by its own rights.
  *
  * -d sets an ini value the code may change; -a one it may not
- * (php-fpm's php_admin_value). "faas-php --check -d ... -a ..." starts
- * PHP with the -d values and exits: 0 if PHP has every -a setting,
- * else 1 with the one it lacks said (fcgi-runner --test; the -a values
- * are not applied).
+ * (php-fpm's php_admin_value: the host's, or an operator's function's);
+ * -u one a customer's function.conf sets, which the code may not change
+ * either, and only where PHP lets a script or a .user.ini change it
+ * (PHP_INI_USER or PHP_INI_PERDIR: never disable_functions,
+ * ffi.enable, opcache.preload, ...), after PHP's start. "faas-php
+ * --check -d ... -a ... -u ..." starts PHP with the -d values and
+ * exits: 0 if PHP has every -a and -u setting (and lets each -u one be
+ * a customer's), else 1 with the one it lacks said (fcgi-runner --test;
+ * the -a and -u values are not applied).
  */
 
 #include <dirent.h>
@@ -120,8 +125,8 @@ static unsigned char  fp_out[FP_OUT_MAX];
 int
 main(int argc, char **argv)
 {
-    int          type, i, nd, na, check;
-    char       **defaults, **admin;
+    int          type, i, nd, na, nu, check;
+    char       **defaults, **admin, **tenant;
     const char  *sessions;
     socklen_t   len;
 
@@ -129,12 +134,13 @@ main(int argc, char **argv)
 
     defaults = calloc(argc + 2, sizeof(char *));
     admin = calloc(argc, sizeof(char *));
+    tenant = calloc(argc, sizeof(char *));
 
-    if (defaults == NULL || admin == NULL) {
+    if (defaults == NULL || admin == NULL || tenant == NULL) {
         return 1;
     }
 
-    nd = na = 0;
+    nd = na = nu = 0;
     check = (argc > 1 && strcmp(argv[1], "--check") == 0);
 
     sessions = NULL;
@@ -145,6 +151,9 @@ main(int argc, char **argv)
 
         } else if (i + 1 < argc && strcmp(argv[i], "-a") == 0) {
             admin[na++] = argv[++i];
+
+        } else if (i + 1 < argc && strcmp(argv[i], "-u") == 0) {
+            tenant[nu++] = argv[++i];
 
         } else if (i + 1 < argc && strcmp(argv[i], "-s") == 0) {
             sessions = argv[++i];
@@ -161,7 +170,7 @@ main(int argc, char **argv)
 
     if (check) {
         /* fcgi-runner --test: PHP has these settings, or says which not */
-        return fp_php_check(defaults, admin) == 0 ? 0 : 1;
+        return fp_php_check(defaults, admin, tenant) == 0 ? 0 : 1;
     }
 
     sessions = fp_sessions(sessions, defaults, &nd);
@@ -188,7 +197,7 @@ main(int argc, char **argv)
             }
         }
 
-        if (fp_php_startup(defaults, admin) != 0) {
+        if (fp_php_startup(defaults, admin, tenant) != 0) {
             fp_reply(0, -1, FP_NOT_STARTED);
             return 1;
         }
@@ -200,7 +209,7 @@ main(int argc, char **argv)
         return fp_zygote(0);
     }
 
-    if (fp_php_startup(defaults, admin) != 0) {
+    if (fp_php_startup(defaults, admin, tenant) != 0) {
         return 1;
     }
 

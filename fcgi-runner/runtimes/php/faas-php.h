@@ -61,8 +61,8 @@ int fp_answer(fp_conn_t *c);
 int fp_finish(fp_conn_t *c, int status);
 
 /* faas-php-sapi.c */
-int fp_php_startup(char **defaults, char **admin);
-int fp_php_check(char **defaults, char **admin);
+int fp_php_startup(char **defaults, char **admin, char **tenant);
+int fp_php_check(char **defaults, char **admin, char **tenant);
 int fp_php_request(fp_conn_t *c);
 void fp_php_sessions_sweep(const char *dir);
 
