@@ -493,6 +493,12 @@ ngx_http_faas_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         conf->routes = prev->routes;
     }
 
+    /* as nginx's directives are: from the level above where this one
+     * has none (an "if", a limit_except, a nested location) */
+    if (conf->function == NULL) {
+        conf->function = prev->function;
+    }
+
     if (conf->params == NULL) {
         conf->params = prev->params;
         conf->params_hash = prev->params_hash;

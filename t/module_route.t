@@ -51,6 +51,34 @@ $t->start_nginx(<<"EOF");
 
         location = /users { faas_function users; faas_pass runner; }
 
+        # faas_function inherited: into an "if", a limit_except, a
+        # nested location (where routes come first)
+        location /iff/ {
+            if (\$arg_go) {
+                faas_pass runner;
+            }
+            faas_function fixed;
+        }
+
+        location = /le/ {
+            faas_function fixed;
+            faas_pass runner;
+            limit_except GET {
+                allow 127.0.0.1;
+                deny all;
+            }
+        }
+
+        location /outer/ {
+            faas_function fixed;
+            faas_pass runner;
+
+            location /outer/inner/ {
+                faas_route ^/outer/inner/(beta)\$ \$1;
+                faas_pass runner;
+            }
+        }
+
         location /hdr/ {
             faas_function hdr-\$http_x_fn;
             faas_pass runner;
@@ -111,6 +139,18 @@ is(param($t->http_get('/api/v2/things?op=env'), 'FAAS_FUNCTION'), 'v2-api',
 $r = $t->http_get('/users?op=env');
 is(param($r, 'FAAS_FUNCTION'), 'users', 'faas_function');
 is(param($r, 'SCRIPT_NAME'), '/users', 'SCRIPT_NAME of a fixed function');
+
+is(param($t->http_get('/iff/?go=1&op=env'), 'FAAS_FUNCTION'), 'fixed',
+   'faas_pass in an "if": the location\'s faas_function');
+$r = $t->http_post('/le/?op=env', 'a=1');
+is(param($r, 'FAAS_FUNCTION'), 'fixed',
+   'a method limit_except lets through: the location\'s faas_function');
+is(param($t->http_get('/le/?op=env'), 'FAAS_FUNCTION'), 'fixed',
+   '... and a GET');
+is(param($t->http_get('/outer/inner/x?op=env'), 'FAAS_FUNCTION'), 'fixed',
+   'a nested location without its own: the outer faas_function');
+is(param($t->http_get('/outer/inner/beta?op=env'), 'FAAS_FUNCTION'), 'beta',
+   '... its routes first');
 
 is(param($t->http_get('/hdr/?op=env', headers => "X-Fn: x\r\n"),
          'FAAS_FUNCTION'), 'hdr-x', 'variables in faas_function');
