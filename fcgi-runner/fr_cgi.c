@@ -504,6 +504,30 @@ fr_cgi_crashed(fr_worker_t *w)
 
 
 /*
+ * At the response's end: its header block seen whole, or none (nothing,
+ * or one never ended), which nginx, the module or stock, answers with a
+ * 502: the invocation is an error, as for a bad "Status:".
+ */
+
+int
+fr_cgi_header_ended(fr_req_t *r)
+{
+    if (r->hdr_done && !r->bad_status) {
+        return FR_OK;
+    }
+
+    if (!r->bad_status) {
+        fr_log(FR_LOG_ERR, 0, "function \"%.*s\" ended its response "
+               "without a whole header block", (int) r->function_len,
+               (const char *) r->function);
+        r->bad_status = 1;
+    }
+
+    return FR_ERROR;
+}
+
+
+/*
  * The response's header block as it passes (either mode): a "Status:"
  * that is no status is garbage from the function, its invocation an
  * error (nginx, the module or stock, answers 502 for it); the bytes go

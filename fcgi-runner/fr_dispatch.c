@@ -754,35 +754,43 @@ fr_dispatch_fail(const char *id, int status, const char *error,
 }
 
 
-/* "Status: NNN" of the CGI header block, or 200; 502 for garbage */
+/* "Status: NNN" of the CGI header block, or 200; 502 for garbage, and
+ * for no header block (nothing, or one never ended) */
 
 static int
 fr_dispatch_status(const fr_buf_t *b)
 {
-    int            status;
+    int            status, rc, seen;
     size_t         len;
     const u_char  *p, *last, *eol;
 
     p = fr_buf_pos(b);
     last = p + b->len;
+    status = 200;
+    seen = 0;
 
     while (p < last && (eol = memchr(p, '\n', last - p)) != NULL) {
         len = (size_t) (eol - p) - (eol > p && eol[-1] == '\r');
 
         if (len == 0) {
-            break;
+            return status;
         }
 
-        status = fr_cgi_status(p, len);
+        rc = fr_cgi_status(p, len);
 
-        if (status != FR_DECLINED) {
-            return status == FR_ERROR ? 502 : status;
+        if (rc == FR_ERROR) {
+            return 502;
+        }
+
+        if (rc != FR_DECLINED && !seen) {
+            status = rc;
+            seen = 1;
         }
 
         p = eol + 1;
     }
 
-    return 200;
+    return 502;
 }
 
 

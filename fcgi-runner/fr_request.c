@@ -483,7 +483,7 @@ fr_req_finish(fr_req_t *r, uint32_t app_status)
 
     c = r->conn;
 
-    if (r->bad_status) {
+    if (fr_cgi_header_ended(r) != FR_OK) {
         r->outcome = FR_OUTCOME_ERROR;
     }
 

@@ -70,6 +70,12 @@ is($t->http_get('/fn/cbig')->{status}, 502, 'CGI "Status: 2000": 502');
 is($t->http_get('/fn/fbad?op=bigstatus')->{status}, 502,
    'FastCGI "Status: 2000": 502 (the module takes no 200 of it)');
 is($t->http_get('/fn/cquote')->{status}, 502, 'a status that quotes: 502');
+is($t->http_get('/fn/fbad?op=nohead')->{status}, 502,
+   'FastCGI, no response at all (an empty STDOUT, END_REQUEST): 502');
+is($t->http_get('/fn/fbad?op=openhead')->{status}, 502,
+   'FastCGI, a header block never ended: 502');
+like($t->runner_log, qr/function "fbad" ended its response without a whole header block/,
+     '... the runner says so');
 for my $l ([runner => $t->runner_log], [nginx => $t->error_log]) {
     unlike($l->[1], qr/for function "victim|\033/,
            "... its quote and escape byte are not in the $l->[0] log as "
@@ -86,8 +92,8 @@ my $a = FaasTest::read_file($log);
 like($a, qr/^fbad 502 error$/m, '$faas_status: error (FastCGI)');
 like($a, qr/^cbad 502 error$/m, '$faas_status: error (CGI)');
 like($a, qr/^cbig 502 error$/m, '... and for a status of 4 digits');
-is(scalar(() = $a =~ /^fbad 502 error$/mg), 2,
-   '... the FastCGI one too');
+is(scalar(() = $a =~ /^fbad 502 error$/mg), 4,
+   '... the FastCGI ones too, with no header block (never ok)');
 like($a, qr/^cfine 418 ok$/m, 'a valid status: ok');
 like($t->runner_log, qr/function "fbad" sent an invalid status line "Status: abc"/,
      'the log says what it sent (FastCGI)');
@@ -119,6 +125,20 @@ my $bin = $t->runner_bin_name;
 my $cf = $t->prefix . '/runner.conf';
 ok(FaasTest::wait_for(sub { `$bin invocation $id --config $cf` =~ /^state: +failed$/m }, 10),
    'async: failed, not succeeded') or diag(`$bin invocation $id --config $cf 2>&1`);
+
+# asynchronously, no header block: failed, not succeeded with a 200
+for my $op ('nohead', 'openhead') {
+    $r = $t->fcgi_call('fbad', params => [FAAS_INVOCATION => 'async',
+                                          REQUEST_METHOD => 'POST',
+                                          QUERY_STRING => "op=$op"]);
+    my ($nid) = $r->{stdout} =~ /"id": "([0-9a-f]{32})"/;
+    $nid //= 'none';
+    ok(FaasTest::wait_for(sub { `$bin invocation $nid --config $cf`
+                                =~ /^state: +failed$/m }, 15),
+       "async, $op: failed") or diag(`$bin invocation $nid --config $cf 2>&1`);
+    like(`$bin invocation $nid --config $cf`, qr/^status: +502$/m,
+         '... with status 502');
+}
 
 # the destination's JSON
 $r = $t->fcgi_call('text', params => [FAAS_INVOCATION => 'async',

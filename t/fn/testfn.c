@@ -417,6 +417,16 @@ handle(FCGX_Request *req)
         return;
     }
 
+    if (op_is(req, "nohead")) {
+        /* no response at all: an empty STDOUT, END_REQUEST */
+        return;
+    }
+
+    if (op_is(req, "openhead")) {
+        FCGX_PutS("Content-Type: text/plain\r\nX-Never: ended", req->out);
+        return;
+    }
+
     if (op_is(req, "bigstatus")) {
         FCGX_PutS("Status: 2000 Too Much\r\n\r\ngarbage\n", req->out);
         return;
