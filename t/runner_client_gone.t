@@ -6,6 +6,8 @@
 # kept and serves the next request; the invocation is metered once,
 # in nginx's access log if nginx got its measurements, else in the
 # runner's meter_log as client_closed; fcgi-runner meter counts it once.
+# So is a run nginx gave up on (faas_read_timeout): its 504 is in the
+# access log without an outcome, the run in meter_log.
 # A FastCGI client's FCGI_ABORT_REQUEST is answered at once, and the
 # invocation runs on all the same. Its hostile twin: a function whose
 # client left and that then writes 50 MB nobody will read is killed
@@ -45,6 +47,8 @@ my $fdir = $t->function('fafter', "exec = $fn\n"
 # the same, with a timeout shorter than its work
 $t->function('tafter', "exec = $fn\ntimeout = 1s\n"
              . "env.TESTFN_MARKER_DIR = $p/functions/fafter/out\n");
+# longer than nginx waits for it
+$t->function('slowpoke', "exec = $fn\ntimeout = 5s\n");
 my $cdir = $t->function('cafter', "exec = ./run\nmode = cgi\n", run => $cgi);
 my $odir = $t->function('flood', "exec = ./run\nmode = cgi\n", run => <<'EOF');
 #!/bin/sh
@@ -121,7 +125,15 @@ EOF
 
 $t->start_nginx(FaasTest::meter_log_format()
                 . $t->faas_location(location => "access_log $access "
-                                                . "faas_meter;")
+                                                . "faas_meter;",
+                                    extra => <<"EOF")
+        location /impatient/ {
+            faas_function slowpoke;
+            faas_pass runner;
+            faas_read_timeout 300ms;
+            access_log $access faas_meter;
+        }
+EOF
                 . $wrapped);
 
 # a raw client that closes as soon as its body is in
@@ -292,12 +304,25 @@ for my $line (grep { /function=(fafter|cafter) / }
          'meter_log: client_closed, timed, with nginx\'s request id');
 }
 
+# nginx gives up at its faas_read_timeout: the run is the runner's to
+# meter (it runs on), once
+is($t->http_get('/impatient/?op=sleep&ms=1200')->{status}, 504,
+   'nginx gave up on a slow function: 504');
+ok(FaasTest::wait_for(sub { FaasTest::read_file($meter)
+                            =~ /function=slowpoke .*outcome=client_closed/ },
+                      10), '... the run metered in meter_log, client_closed');
+like(FaasTest::read_file($access), qr/function=slowpoke .*status=504 outcome=- /,
+     '... nginx\'s line has its 504, no outcome (not a second run)');
+
 my $rep = eval {
     decode_json(scalar `$bin meter --format json $access $meter 2>/dev/null`)
 };
 my %g = map { $_->{name} => $_ } @{ $rep->{groups} // [] };
 is($g{fafter}{invocations}, 2, 'fcgi-runner meter: each fastcgi one once');
 is($g{cafter}{invocations}, 2, 'fcgi-runner meter: each cgi one once');
+is($g{slowpoke}{invocations}, 1, 'fcgi-runner meter: the run nginx gave up '
+   . 'on, once');
+is($g{slowpoke}{outcomes}{client_closed}, 1, '... as client_closed');
 for my $f ('fafter', 'cafter') {
     my $o = $g{$f}{outcomes} // {};
     is($o->{client_closed}, 1, "$f: the run whose client left in its column");
