@@ -26,8 +26,9 @@ fr_worker_failed(fr_worker_t *w, const char *what)
                (int) w->pid, w->func->name, what);
     }
 
-    if (r && r->meter && !w->reaped && !w->per_request) {
-        /* what it used, while it can be read */
+    if (r && r->meter && !w->reaped) {
+        /* what it used, while it can be read (a CGI process that
+         * answered garbage: its init, CPU and peak, from /proc) */
         fr_meter_stop(w, r);
     }
 

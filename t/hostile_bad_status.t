@@ -59,8 +59,12 @@ my $meter = $t->prefix . '/logs/meter.log';
 $t->start_runner(conf => "meter_log = $meter\nasync_retries = 1\n"
                  . "async_backoff = 100ms\n");
 my $log = $t->prefix . '/logs/access.log';
+my $used = $t->prefix . '/logs/used.log';
 $t->start_nginx("    log_format m '\$faas_function \$status \$faas_status';\n"
-                . $t->faas_location(location => "access_log $log m;"));
+                . "    log_format u '\$faas_function init=\$faas_init_duration "
+                . "cpu=\$faas_cpu_time memory=\$faas_max_memory';\n"
+                . $t->faas_location(location => "access_log $log m; "
+                                                . "access_log $used u;"));
 
 my $r = $t->http_get('/fn/fbad?op=badstatus');
 is($r->{status}, 502, 'FastCGI function, "Status: abc": 502');
@@ -95,6 +99,9 @@ like($a, qr/^cbig 502 error$/m, '... and for a status of 4 digits');
 is(scalar(() = $a =~ /^fbad 502 error$/mg), 4,
    '... the FastCGI ones too, with no header block (never ok)');
 like($a, qr/^cfine 418 ok$/m, 'a valid status: ok');
+# (its peak memory only while it lives: one that has exited has none)
+like(FaasTest::read_file($used), qr/^cbad init=\d+\.\d+ cpu=\d+\.\d+ /m,
+     'a CGI process that answered garbage: its init and CPU metered');
 like($t->runner_log, qr/function "fbad" sent an invalid status line "Status: abc"/,
      'the log says what it sent (FastCGI)');
 like($t->runner_log, qr/CGI function "cbad" \(pid \d+\) sent an invalid status/,
