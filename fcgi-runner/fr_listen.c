@@ -420,18 +420,39 @@ fr_listen_live(const char *path)
 static int
 fr_listen_owner(const char *path)
 {
-    uid_t           uid;
-    gid_t           gid;
-    struct group   *gr;
-    struct passwd  *pw;
+    uid_t  uid;
+    gid_t  gid;
 
     if (chmod(path, (mode_t) fr_runner.conf.listen_mode) == -1) {
         fr_log(FR_LOG_EMERG, errno, "chmod() \"%s\" failed", path);
         return FR_ERROR;
     }
 
-    uid = (uid_t) -1;
-    gid = (gid_t) -1;
+    if (fr_listen_ids(&uid, &gid) != FR_OK) {
+        return FR_ERROR;
+    }
+
+    if ((uid != (uid_t) -1 || gid != (gid_t) -1)
+        && chown(path, uid, gid) == -1)
+    {
+        fr_log(FR_LOG_EMERG, errno, "chown() \"%s\" failed", path);
+        return FR_ERROR;
+    }
+
+    return FR_OK;
+}
+
+
+/* listen_owner and listen_group, as ids ((uid_t) -1: unset); --test */
+
+int
+fr_listen_ids(uid_t *uid, gid_t *gid)
+{
+    struct group   *gr;
+    struct passwd  *pw;
+
+    *uid = (uid_t) -1;
+    *gid = (gid_t) -1;
 
     if (fr_runner.conf.listen_owner) {
         pw = getpwnam(fr_runner.conf.listen_owner);
@@ -440,7 +461,7 @@ fr_listen_owner(const char *path)
                    fr_runner.conf.listen_owner);
             return FR_ERROR;
         }
-        uid = pw->pw_uid;
+        *uid = pw->pw_uid;
     }
 
     if (fr_runner.conf.listen_group) {
@@ -450,14 +471,7 @@ fr_listen_owner(const char *path)
                    fr_runner.conf.listen_group);
             return FR_ERROR;
         }
-        gid = gr->gr_gid;
-    }
-
-    if ((uid != (uid_t) -1 || gid != (gid_t) -1)
-        && chown(path, uid, gid) == -1)
-    {
-        fr_log(FR_LOG_EMERG, errno, "chown() \"%s\" failed", path);
-        return FR_ERROR;
+        *gid = gr->gr_gid;
     }
 
     return FR_OK;

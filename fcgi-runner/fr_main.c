@@ -118,6 +118,8 @@ main(int argc, char **argv)
 {
     int          c, test, problems, level;
     char        *config, *listen, *functions;
+    uid_t        uid;
+    gid_t        gid;
     fr_conf_t   *conf;
 
     static const struct option  opts[] = {
@@ -216,7 +218,8 @@ main(int argc, char **argv)
         problems = fr_funcs_load(1)
                    + (fr_listen_allow(conf->listen_allow, FR_LOG_EMERG)
                       != FR_OK)
-                   + (fr_store_kind(conf->store, FR_LOG_EMERG) != FR_OK);
+                   + (fr_store_kind(conf->store, FR_LOG_EMERG) != FR_OK)
+                   + (fr_listen_ids(&uid, &gid) != FR_OK);
         fr_funcs_free();
         fr_tenants_free();
         fr_conf_free(conf);

@@ -72,6 +72,18 @@ for my $bad ('10.0.0.0/33', 'not-an-address', '1.2.3.4/', '1.2.3.4/-1',
     like($out, qr/more than 256 networks/, '... saying so');
 }
 
+# a listen_owner or listen_group that is no user or group stops the
+# start: --test finds it too
+for my $key ('listen_owner = nosuchuserx', 'listen_group = nosuchgroupx') {
+    my ($name) = $key =~ /^(\w+)/;
+    my ($rc, $out) = try_runner("listen = unix:$p/try.sock\n$key\n");
+    is($rc, 1, "$key: the runner does not start");
+    like($out, qr/unknown $name "nosuch/, '... and says which');
+    ($rc, $out) = try_runner("listen = unix:$p/try.sock\n$key\n", '--test');
+    is($rc, 1, "$key: --test finds it");
+    like($out, qr/unknown $name "nosuch/, '... and says which');
+}
+
 # --- an allowed network --------------------------------------------------
 
 $t->start_runner(conf => "listen = 127.0.0.1:$port\n"
