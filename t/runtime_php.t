@@ -195,6 +195,9 @@ $t->function('locked', "runtime = php\nscript = l.php\n"
                        . "php.memory_limit = 48M\nphp.precision = 5\n",
              'l.php' => "<?php\nvar_dump(ini_set('memory_limit', '1G'));\n"
                  . "echo ini_get('memory_limit'), ' ', 1/3, \"\\n\";\n");
+# its body as it came: no more than CONTENT_LENGTH of it, as php-fpm
+my $raw = "<?php\necho '[', file_get_contents('php://input'), \"]\\n\";\n";
+$t->function('raw', "runtime = php\nscript = raw.php\n", 'raw.php' => $raw);
 # an ini name PHP does not have: no zygote, no worker, told
 $t->function('typo', "runtime = php\nscript = t.php\nphp.no_such_thing = 1\n",
              't.php' => "<?php echo 'never';\n");
@@ -817,6 +820,22 @@ like(scalar `$bin meter $rmeter`,
 }
 
 # --- keys ---------------------------------------------------------------
+
+# a client (not nginx) that sends more body than its CONTENT_LENGTH
+FaasTest::write_file("$fpm_root/raw.php", $raw);
+chmod 0644, "$fpm_root/raw.php";
+my $over = [REQUEST_METHOD => 'POST', CONTENT_LENGTH => 3,
+            CONTENT_TYPE => 'application/octet-stream'];
+$r = $t->fcgi_call('raw', params => $over, stdin => 'abcdef');
+my $fpm = IO::Socket::UNIX->new(Peer => "$p/php-fpm.sock",
+                                Type => Socket::SOCK_STREAM()) or die "fpm: $!";
+my $fr = FaasTest::fcgi_exchange($fpm, FaasTest::fcgi_request_bytes(
+    params => [@$over, SCRIPT_FILENAME => "$fpm_root/raw.php",
+               SERVER_PROTOCOL => 'HTTP/1.1', GATEWAY_INTERFACE => 'CGI/1.1'],
+    stdin => 'abcdef', keep => 0), timeout => 10);
+like($fr->{stdout} // '', qr/\r\n\r\n\[abc\]\n\z/,
+     'php-fpm: php://input is CONTENT_LENGTH bytes of a longer body');
+like($r->{stdout} // '', qr/\r\n\r\n\[abc\]\n\z/, '... runtime = php the same');
 
 my $bad = FaasTest->new;
 $bad->function('none', "runtime = php\n");

@@ -221,6 +221,37 @@ $t->function('liar', "runtime = python\napp = l:app\n",
                  . "    start('200 OK', [('Content-Type', 'text/plain')])\n"
                  . "    return ['not bytes']\n");
 
+# what PEP 3333 asks of a server, the app's way: the body only up to
+# CONTENT_LENGTH; no hop-by-hop header, nor a Status of its own; no
+# body past its Content-Length; a close() that fails after the whole
+# body leaves the response whole
+$t->function('strict', "runtime = python\napp = st:app\n", 'st.py' => <<'EOF');
+class Body:
+    def __iter__(self):
+        yield b'whole'
+    def close(self):
+        raise RuntimeError('close failed')
+
+def app(env, start):
+    q = env['QUERY_STRING']
+    if q == 'input':
+        start('200 OK', [('Content-Type', 'text/plain')])
+        return [b'[' + env['wsgi.input'].read() + b']']
+    if q == 'hop':
+        start('200 OK', [('Transfer-Encoding', 'chunked')])
+    elif q == 'status':
+        start('200 OK', [('Status', '404 Not Found')])
+    elif q == 'digits':
+        start('\u00b2\u00b2\u00b2 Odd', [])
+    elif q == 'over':
+        start('200 OK', [('Content-Length', '3')])
+        return iter([b'ab', b'cdef', b'gh'])
+    elif q == 'close':
+        start('200 OK', [('Content-Type', 'text/plain')])
+        return Body()
+    return [b'never']
+EOF
+
 $t->start_runner(conf => "prototype_idle_timeout = 30s\nlimit_isolation = none\n");
 
 my $gport = FaasTest::free_port();
@@ -484,6 +515,32 @@ is($t->http_get('/fn/burner/')->{body}, "burner ok\n",
    'burner: served again, cold');
 $n = () = $t->runner_log =~ /zygote \d+ of "burner" started/g;
 is($n, 1, 'and its zygote is not made again');
+
+# --- what a server checks (PEP 3333) --------------------------------------
+
+$r = $t->fcgi_call('strict', params => [REQUEST_METHOD => 'POST',
+                                        QUERY_STRING => 'input',
+                                        CONTENT_LENGTH => 3],
+                   stdin => 'abcdef');
+like($r->{stdout} // '', qr/\r\n\r\n\[abc\]\z/,
+     'wsgi.input: CONTENT_LENGTH bytes of a longer body');
+for my $q ('hop', 'status', 'digits') {
+    is($t->http_get("/fn/strict?$q")->{status}, 500,
+       "an app's bad response ($q): 500");
+}
+like($t->runner_log, qr/invalid header \('Transfer-Encoding', 'chunked'\)/,
+     '... the app\'s error in the log');
+$r = $t->fcgi_call('strict', params => [QUERY_STRING => 'over']);
+like($r->{stdout} // '', qr/\r\n\r\nabc\z/,
+     'a body past its Content-Length: cut there, by the worker');
+$r = $t->http_get('/fn/strict?close');
+is($r->{status}, 200, 'close() fails after the whole body: 200');
+is($r->{body}, 'whole', '... the body whole');
+like($t->runner_log, qr/RuntimeError: close failed/, '... the failure logged');
+FaasTest::wait_for(sub { my @l = FaasTest::read_file($mlog)
+                                 =~ /function=strict /g; @l >= 4 }, 5);
+unlike(FaasTest::read_file($mlog), qr/function=strict .*outcome=crashed/,
+       '... and the invocation is not a crash');
 
 # --- keys ---------------------------------------------------------------
 

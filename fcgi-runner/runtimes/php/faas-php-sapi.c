@@ -667,10 +667,20 @@ fp_sapi_send_headers(sapi_headers_struct *h)
 static size_t
 fp_sapi_read_post(char *buf, size_t size)
 {
-    size_t  n, got;
+    size_t  n, got, left;
 
     if (fp_c == NULL) {
         return 0;
+    }
+
+    /* the body is CONTENT_LENGTH bytes, as php-fpm reads it: what a
+     * client sent past it is not the script's */
+    left = (SG(request_info).content_length > SG(read_post_bytes))
+           ? (size_t) (SG(request_info).content_length - SG(read_post_bytes))
+           : 0;
+
+    if (size > left) {
+        size = left;
     }
 
     for (got = 0; got < size; got += n) {

@@ -68,6 +68,11 @@ LIBC = ctypes.PyDLL(None, use_errno=True)
 OUT_MAX = 65528           # a record's content, a multiple of 8
 TOKEN = frozenset("!#$%&'*+-.^_`|~0123456789"
                   "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+# headers an application may not send (PEP 3333's hop-by-hop ones, as
+# wsgiref refuses them), and Status, which is the status line's here
+NOT_APPS = frozenset(('connection', 'keep-alive', 'proxy-authenticate',
+                      'proxy-authorization', 'te', 'trailers',
+                      'transfer-encoding', 'upgrade', 'status'))
 
 
 def main():
@@ -468,7 +473,11 @@ class Connection:
 
         env['wsgi.version'] = (1, 0)
         env['wsgi.url_scheme'] = 'https' if https else 'http'
-        env['wsgi.input'] = io.BufferedReader(Input(self), 65536)
+        # CONTENT_LENGTH bytes of the body, as gunicorn reads it; none
+        # without one (nginx always sends it for a body)
+        length = env.get('CONTENT_LENGTH', '')
+        length = int(length) if length.isascii() and length.isdigit() else 0
+        env['wsgi.input'] = io.BufferedReader(Input(self, length), 65536)
         env['wsgi.errors'] = sys.stderr
         env['wsgi.multithread'] = False
         env['wsgi.multiprocess'] = True
@@ -480,7 +489,7 @@ class Connection:
         env = self.environ(params)
         out = Output(self.conn, self.rid)
         state = {'status': None, 'headers': None, 'sent': False,
-                 'body': 0, 'length': float('inf')}
+                 'body': 0, 'length': float('inf'), 'done': False}
 
         def write(data):
             if state['status'] is None:
@@ -506,7 +515,8 @@ class Connection:
             head(status, headers)          # checked now, where the app is
             state['status'], state['headers'] = status, headers
             for name, value in headers:
-                if name.lower() == 'content-length' and value.isdigit():
+                if (name.lower() == 'content-length' and value.isascii()
+                        and value.isdigit()):
                     state['length'] = int(value)
             return lambda data: write(data).flush()
 
@@ -519,6 +529,9 @@ class Connection:
                 # the app yields it (PEP 3333: never held back)
                 whole = isinstance(result, (list, tuple))
                 for data in result:
+                    # not past its Content-Length (gunicorn's cut too)
+                    if state['body'] + len(data) > state['length']:
+                        data = data[:state['length'] - state['body']]
                     if data:
                         write(data)
                         state['body'] += len(data)
@@ -527,6 +540,7 @@ class Connection:
                             out.flush()
                 if not state['sent']:
                     write(b'')
+                state['done'] = True
             finally:
                 if hasattr(result, 'close'):
                     result.close()
@@ -539,15 +553,20 @@ class Connection:
             status = 1
             if isinstance(e, (SystemExit, KeyboardInterrupt)):
                 leave = e
-            if state['sent']:
+            if state['done']:
+                # close() failed once the whole body went: the response
+                # is whole, the failure logged
+                status = 0
+            elif state['sent']:
                 # a response cut short must not look whole: no end of
                 # the request, the connection goes with the worker
                 out.flush()
                 os._exit(1)
-            out.buf, out.size = [], 0
-            out.write(b'Status: 500 Internal Server Error\r\n'
-                      b'Content-Type: text/plain\r\n\r\n'
-                      b'Internal Server Error\n')
+            else:
+                out.buf, out.size = [], 0
+                out.write(b'Status: 500 Internal Server Error\r\n'
+                          b'Content-Type: text/plain\r\n\r\n'
+                          b'Internal Server Error\n')
 
         # what the application did not read: the records are the
         # connection's, the next request comes after them
@@ -564,7 +583,8 @@ class Connection:
 def head(status, headers):
     """The CGI header block, checked as PEP 3333 asks."""
     if (not isinstance(status, str) or len(status) < 4
-            or not status[:3].isdigit() or status[3] != ' '
+            or not status[:3].isascii() or not status[:3].isdigit()
+            or status[3] != ' '
             or any(ord(c) < 32 or ord(c) == 127 for c in status)):
         raise ValueError('invalid status %r' % (status,))
 
@@ -573,6 +593,7 @@ def head(status, headers):
     for name, value in headers:
         if (not isinstance(name, str) or not isinstance(value, str)
                 or not name or any(c not in TOKEN for c in name)
+                or name.lower() in NOT_APPS
                 or any(c in value for c in '\r\n\0')):
             raise ValueError('invalid header %r' % ((name, value),))
         lines.append(name + ': ' + value)
@@ -609,19 +630,24 @@ class Output:
 
 
 class Input(io.RawIOBase):
-    """wsgi.input: the request's STDIN records, read as asked."""
+    """wsgi.input: the request's STDIN records, read as asked, up to
+    its CONTENT_LENGTH."""
 
-    def __init__(self, conn):
+    def __init__(self, conn, length):
         self.conn = conn
         self.left = b''
+        self.length = length
 
     def readable(self):
         return True
 
     def readinto(self, b):
+        if self.length <= 0:
+            return 0
         if not self.left:
             self.left = self.conn.next_stdin()
-        n = min(len(b), len(self.left))
+        n = min(len(b), len(self.left), self.length)
+        self.length -= n
         b[:n] = self.left[:n]
         self.left = self.left[n:]
         return n
