@@ -180,6 +180,23 @@ like(FaasTest::read_file(
 like(`dpkg-query -W -f='\${Conffiles}' fcgi-runner`,
      qr{^ /etc/faas/runner\.conf [0-9a-f]{32}$}m,
      '/etc/faas/runner.conf is a conffile');
+is((stat '/etc/faas/runner.conf')[2] & 07777, 0640,
+   'runner.conf is root\'s alone (a store password, env.* secrets)');
+like(`dpkg-query -W -f='\${Depends}' fcgi-runner-php`,
+     qr/(^|[ ,])libphp8\.2-embed(,|$| )/,
+     'fcgi-runner-php depends on libphp8.2-embed (faas-php needs libphp.so)');
+ok(-f '/etc/logrotate.d/fcgi-runner', 'a logrotate file for /var/log/faas');
+ok(-x '/usr/sbin/logrotate', 'logrotate is here (make test-deps)');
+my $lr = `/usr/sbin/logrotate -d /etc/logrotate.d/fcgi-runner 2>&1`;
+is($? >> 8, 0, '... logrotate takes it') or diag($lr);
+like($lr, qr{/var/log/faas/\*\.log}, '... for /var/log/faas');
+my $unit = FaasTest::read_file('/lib/systemd/system/fcgi-runner.service');
+like($unit, qr/^KillMode=mixed$/m, 'the unit sends SIGTERM to the runner '
+     . 'alone: the requests in flight finish, their workers are not killed');
+my ($stop) = $unit =~ /^TimeoutStopSec=(\d+)$/m;
+ok(($stop // 0) > 300, 'and waits longer than limit_timeout\'s default');
+like($unit, qr{^ReadWritePaths=-/etc/faas/functions$}m,
+     'functions in /etc/faas/functions may write to their folders');
 ok(-d '/var/lib/faas' && ((stat '/var/lib/faas')[2] & 07777) == 0700,
    'the postinst made state_dir /var/lib/faas, mode 0700');
 ok(-d '/etc/faas/functions', 'the functions folder');
