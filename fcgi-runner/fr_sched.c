@@ -28,6 +28,7 @@
 static void fr_sched_tick(fr_timer_t *t);
 static time_t fr_sched_next(fr_func_t *f, time_t t);
 static void fr_sched_first(fr_func_t *f, time_t last, time_t now);
+static time_t fr_sched_latest(fr_func_t *f, time_t last, time_t now);
 static void fr_sched_last(const char *function, int64_t last);
 static void fr_sched_fire(fr_func_t *f, time_t tick, const char *why);
 static void fr_sched_clock(time_t now);
@@ -177,9 +178,15 @@ fr_sched_first(fr_func_t *f, time_t last, time_t now)
         if (f->conf.schedule_catchup
             && strcmp(f->conf.schedule_catchup, "on") == 0)
         {
-            /* shared: the first tick missed, the same in every runner */
-            fr_sched_fire(f, fr_sched_pg ? next : now, "ticks missed while "
-                          "the runner was down");
+            /*
+             * shared: the latest tick missed, the same in every runner
+             * starting before the next one, which the store runs once
+             * (the first missed would leave the later ones missed for
+             * the next runner to start: a run each)
+             */
+            fr_sched_fire(f, fr_sched_pg ? fr_sched_latest(f, last, now)
+                                         : now,
+                          "ticks missed while the runner was down");
 
         } else {
             fr_log(FR_LOG_NOTICE, 0, "schedule of \"%s\": ticks missed "
@@ -196,6 +203,37 @@ fr_sched_first(fr_func_t *f, time_t last, time_t now)
     }
 
     f->sched_next = fr_sched_next(f, now);
+}
+
+
+/*
+ * The last tick after last and before now, looked for in the day before
+ * now, else the year, else since last: as many steps as ticks there
+ * (a schedule with no tick in a day has few in a year).
+ */
+
+static time_t
+fr_sched_latest(fr_func_t *f, time_t last, time_t now)
+{
+    int            i;
+    time_t         t, next, found;
+    static time_t  back[] = { 86400, 366 * 86400, 0 };
+
+    found = -1;
+
+    for (i = 0; found < 0 && i < 3; i++) {
+        t = (back[i] && now - back[i] > last) ? now - back[i] : last;
+
+        while ((next = fr_sched_next(f, t)) >= 0 && next < now) {
+            found = t = next;
+        }
+
+        if (t == last && found < 0) {
+            break;
+        }
+    }
+
+    return found;
 }
 
 
