@@ -122,8 +122,11 @@ fr_async_accept(fr_req_t *r)
         return;
     }
 
-    if (fr_backlog_room(r->func) != FR_OK) {
-        /* async_max_queued: 503 with Retry-After */
+    if (fr_backlog_room(r->func) != FR_OK
+        || (fr_pg && fr_pgs_pending() + r->body.len > FR_PGS_PENDING_MAX))
+    {
+        /* async_max_queued, or what waits for a slow shared store at
+         * its bound: 503 with Retry-After */
         r->outcome = FR_OUTCOME_THROTTLED;
         fr_req_answer(r, 503);
         return;

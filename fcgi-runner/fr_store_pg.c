@@ -35,6 +35,8 @@
 
 
 #define FR_PGS_BATCH_MAX  1000      /* rows of one INSERT */
+/* its bytes, far below PostgreSQL's 1 GB a message */
+#define FR_PGS_BATCH_BYTES  (32 * 1024 * 1024)
 #define FR_PGS_CLAIM_MAX  64        /* of one function, in one look */
 
 
@@ -55,6 +57,7 @@ typedef struct {
 typedef struct {
     fr_link_t              reqs;
     fr_pgs_batch_pt        done;
+    size_t                 bytes;
 } fr_pgs_batch_t;
 
 
@@ -72,6 +75,7 @@ char                   fr_pgs_me[96];       /* this runner, in claims */
 static fr_pgs_row_t   *fr_pgs_rows;
 static int             fr_pgs_nrows;
 static fr_buf_t        fr_pgs_data;
+static size_t          fr_pgs_sending;      /* of batches sent */
 static int             fr_pgs_claiming;
 static uint64_t        fr_pgs_reclaimed_at;     /* msec, monotonic */
 static fr_pgs_claim_pt fr_pgs_each;
@@ -208,12 +212,24 @@ fr_pgs_ready(void)
 }
 
 
+/* the bytes of bodies and parameters accepted and not yet stored */
+
+size_t
+fr_pgs_pending(void)
+{
+    return fr_pgs_sending + fr_pgs_data.len;
+}
+
+
 int
 fr_pgs_enqueue(const fr_inv_t *inv)
 {
     fr_pgs_row_t  *row, *rows;
 
-    if (fr_pgs_nrows == FR_PGS_BATCH_MAX) {
+    if (fr_pgs_nrows == FR_PGS_BATCH_MAX
+        || (fr_pgs_nrows && fr_pgs_data.len + inv->params_len + inv->body_len
+                            > FR_PGS_BATCH_BYTES))
+    {
         return FR_AGAIN;
     }
 
@@ -332,9 +348,15 @@ fr_pgs_commit(fr_link_t *reqs, fr_pgs_batch_pt done)
 
     fr_list_init(&b->reqs);
     b->done = done;
+    b->bytes = fr_pgs_data.len;
 
     rc = fr_pg_send(sql, n * 6, values, lengths, binary, FR_PG_FIRST,
                     fr_pgs_committed, b);
+
+    if (rc == FR_OK) {
+        /* libpq holds a copy until the server has it */
+        fr_pgs_sending += b->bytes;
+    }
 
 done:
 
@@ -368,6 +390,7 @@ fr_pgs_committed(PGresult *res, void *data)
 {
     fr_pgs_batch_t  *b = data;
 
+    fr_pgs_sending -= b->bytes;
     b->done(&b->reqs, fr_pg_ok(res) ? FR_OK : FR_ERROR);
     free(b);
 }

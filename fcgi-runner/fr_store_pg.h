@@ -33,6 +33,11 @@ int fr_pgs_start(const char *uri, void (*wake)(void));
 void fr_pgs_stop(void);
 size_t fr_pgs_waiting(void);
 int fr_pgs_ready(void);
+size_t fr_pgs_pending(void);
+
+/* accepted bodies and parameters waiting for the store, at most (then
+ * 503, as for async_max_queued): a slow database holds no more */
+#define FR_PGS_PENDING_MAX  (64 * 1024 * 1024)
 
 /* the round's accepted invocations: kept here, then one statement */
 int fr_pgs_enqueue(const fr_inv_t *inv);
