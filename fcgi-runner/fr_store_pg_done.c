@@ -25,6 +25,9 @@
 
 #define FR_PGS_OUT_MAX    512                 /* outcomes a statement */
 #define FR_PGS_OUT_BYTES  (8 * 1024 * 1024)   /* of responses, hex */
+/* a statement the database answered with an error: again a second
+ * later, so many times, then its outcomes given up */
+#define FR_PGS_OUT_TRIES  30
 
 
 enum {
@@ -54,11 +57,14 @@ static void fr_pgs_out(int kind, const char *id, int status,
 static void fr_pgs_flush(fr_timer_t *t);
 static void fr_pgs_flushed(PGresult *res, void *data);
 static void fr_pgs_free(fr_pgs_out_t *o);
+static int fr_pgs_count_outs(fr_pgs_out_t *o);
 
 
 static fr_pgs_out_t   *fr_pgs_outs;           /* waiting */
 static fr_pgs_out_t  **fr_pgs_outs_last = &fr_pgs_outs;
 static int             fr_pgs_sending;        /* a statement in flight */
+static int             fr_pgs_tries;          /* of the failing one */
+static int             fr_pgs_backoff;        /* waits to try it again */
 static fr_timer_t      fr_pgs_timer = { .handler = fr_pgs_flush };
 
 
@@ -141,7 +147,7 @@ fr_pgs_out(int kind, const char *id, int status, const char *error,
     *fr_pgs_outs_last = o;
     fr_pgs_outs_last = &o->next;
 
-    if (!fr_pgs_sending) {
+    if (!fr_pgs_sending && !fr_pgs_backoff) {
         fr_timer_add(&fr_pgs_timer, 0);
     }
 }
@@ -162,6 +168,8 @@ fr_pgs_flush(fr_timer_t *t)
     static const char  hex[] = "0123456789abcdef";
 
     (void) t;
+
+    fr_pgs_backoff = 0;
 
     if (fr_pgs_sending || fr_pgs_outs == NULL) {
         return;
@@ -269,6 +277,43 @@ fr_pgs_flushed(PGresult *res, void *data)
     batch = data;
     fr_pgs_sending = 0;
 
+    if (res && !fr_pg_ok(res) && ++fr_pgs_tries <= FR_PGS_OUT_TRIES) {
+        /*
+         * An error, not a lost connection (which FR_PG_KEEP sends
+         * again): a statement timeout, a failover's read-only phase, a
+         * full disk. The outcomes are kept, first, and sent again.
+         */
+        if (fr_pgs_tries == 1) {
+            fr_log(FR_LOG_ERR, 0, "the PostgreSQL store did not take %d "
+                   "outcome(s), trying again each second: %s",
+                   fr_pgs_count_outs(batch),
+                   fr_pg_text(PQresultErrorMessage(res)));
+        }
+
+        for (o = batch; o->next; o = o->next) { /* void */ }
+
+        o->next = fr_pgs_outs;
+
+        if (fr_pgs_outs == NULL) {
+            fr_pgs_outs_last = &o->next;
+        }
+
+        fr_pgs_outs = batch;
+        fr_pgs_backoff = 1;
+        fr_timer_add(&fr_pgs_timer, 1000);
+        return;
+    }
+
+    if (res && !fr_pg_ok(res)) {
+        for (o = batch; o; o = o->next) {
+            fr_log(FR_LOG_ALERT, 0, "invocation %s: its outcome is lost "
+                   "(the store refused it %d times), it runs again when "
+                   "its lease runs out", o->id, FR_PGS_OUT_TRIES);
+        }
+    }
+
+    fr_pgs_tries = 0;
+
     if (fr_pg_ok(res)) {
         n = PQntuples(res);
 
@@ -294,6 +339,19 @@ fr_pgs_flushed(PGresult *res, void *data)
     if (fr_pgs_outs) {
         fr_timer_add(&fr_pgs_timer, 0);
     }
+}
+
+
+static int
+fr_pgs_count_outs(fr_pgs_out_t *o)
+{
+    int  n;
+
+    for (n = 0; o; o = o->next) {
+        n++;
+    }
+
+    return n;
 }
 
 
