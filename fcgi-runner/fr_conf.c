@@ -619,6 +619,14 @@ fr_conf_value(const fr_conf_key_t *k, char *value, void *base)
         return FR_ERROR;
     }
 
+    /* a worker's address space below 1M starts no program: a slip for
+     * a unit (0 is no limit) */
+    if (!k->global && strcmp(k->name, "memory") == 0 && n
+        && n * unit < 1024 * 1024)
+    {
+        return FR_ERROR;
+    }
+
     if (k->type == FR_CONF_MSEC || k->type == FR_CONF_SIZE) {
         *(int64_t *) ((char *) base + k->offset) = n * unit;
 
@@ -654,7 +662,7 @@ fr_trim(char *s)
 static int
 fr_conf_isolation(char *value, int *mask)
 {
-    int    m;
+    int    m, words, none;
     char  *w, *save, copy[256];
 
     static const struct {
@@ -669,7 +677,7 @@ fr_conf_isolation(char *value, int *mask)
         { "uts", FR_ISOLATE_UTS },
     };
 
-    m = 0;
+    m = words = none = 0;
 
     /* the value stays whole for the error message */
     if (strlen(value) >= sizeof(copy)) {
@@ -692,6 +700,14 @@ fr_conf_isolation(char *value, int *mask)
         if (i == sizeof(names) / sizeof(names[0])) {
             return FR_ERROR;
         }
+
+        words++;
+        none |= (i == 0);
+    }
+
+    /* "none" alone: "none tmp" says two things */
+    if (none && words > 1) {
+        return FR_ERROR;
     }
 
     *mask = m;

@@ -391,7 +391,9 @@ fr_schedule_main(int argc, char **argv)
 
         if (t < 0) {
             printf("no tick within five years\n");
-            break;
+
+            /* none at all: a schedule that never runs is a mistake */
+            return i ? 0 : 1;
         }
 
         if (utc) {

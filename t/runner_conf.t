@@ -32,6 +32,8 @@ $t->function('missing', "exec = ./nope\n");
 $t->function('limits', "exec = $fn\nmin_instances = 5\nmax_instances = 2\n");
 $t->function('envname', "exec = $fn\nenv.1BAD = x\nenv.OK_1 = y\n");
 $t->function('syntax', "exec = $fn\njust some words\n");
+# a unit forgotten, two isolations at once
+$t->function('tiny', "exec = $fn\nmemory = 512\nisolation = none tmp\n");
 $t->function('bad.name', "exec = $fn\n");
 # a line that does not parse hides none of the others
 $t->function('several', "exec = $fn\nnot a key\nmax_instances = 0\n"
@@ -51,6 +53,10 @@ like($out, qr{invalid value "-1" of "queue" in \S*values/function.conf:3},
      'negative number');
 like($out, qr{invalid value "10 parsecs" of "timeout" in \S*:4}, 'bad unit');
 like($out, qr{invalid value "12Q" of "memory" in \S*:5}, 'bad size');
+like($out, qr{invalid value "512" of "memory" in \S*/tiny/function.conf:2},
+     'memory = 512 (bytes: no program starts)');
+like($out, qr{invalid value "none tmp" of "isolation" in \S*/tiny/function.conf:3},
+     'isolation = none tmp');
 like($out, qr{no "exec" in \S*/noexec/function.conf}, 'missing exec key');
 like($out, qr{missing/function.conf:\d+: function "missing": exec "\./nope" is not an executable file},
      'exec that does not exist');

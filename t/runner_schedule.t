@@ -46,6 +46,10 @@ is(ticks('30 4 1 jan *', '2026-11-27T15:07', 1), '2027-01-01T04:30',
    'month by name');
 is(ticks('0 0 31 2 *', '2026-11-27T15:07', 1), 'no tick within five years',
    'the 31st of February never comes');
+`$bin schedule '0 0 31 2 *' 2>&1`;
+is($? >> 8, 1, '... an exit status that says so');
+`$bin schedule '0 0 29 2 *' --count 3 2>&1`;
+is($? >> 8, 0, 'a schedule with ticks, fewer than asked within five years: 0');
 `$bin schedule '61 * * * *' 2>&1`;
 isnt($?, 0, 'minute 61: refused');
 # a step is bounded as a value is: no sum of value and step overflows
