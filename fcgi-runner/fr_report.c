@@ -4,6 +4,7 @@
  * fcgi-runner meter: the offline report of what was metered.
  */
 
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -256,6 +257,12 @@ fr_meter_value(const char *v, size_t len, double *out)
         return FR_DECLINED;
     }
 
+    /* what the runner and nginx write: digits, a point (no sign, no
+     * exponent, no "inf" or "nan", no hexadecimal) */
+    if (!isdigit((u_char) *v) || strspn(v, "0123456789.") < len) {
+        return FR_ERROR;
+    }
+
     memcpy(buf, v, len);
     buf[len] = '\0';
 
@@ -347,7 +354,7 @@ fr_meter_key_bit(const char *key, size_t len)
 static void
 fr_meter_line(fr_meter_report_t *rep, char *line)
 {
-    int                named, bit;
+    int                named, bit, bad;
     char              *p;
     double             cold;
     unsigned           seen;
@@ -361,6 +368,7 @@ fr_meter_line(fr_meter_report_t *rep, char *line)
     named = 0;
     cold = 0;
     seen = 0;
+    bad = 0;
 
     for (p = line; fr_meter_pair_next(&p, &kv); ) {
 
@@ -405,16 +413,18 @@ fr_meter_line(fr_meter_report_t *rep, char *line)
             e.olen = kv.vlen;
 
         } else if (fr_key("duration")) {
-            (void) fr_meter_value(kv.val, kv.vlen, &e.duration);
+            bad |= (fr_meter_value(kv.val, kv.vlen, &e.duration)
+                    == FR_ERROR);
 
         } else if (fr_key("billed")) {
-            (void) fr_meter_value(kv.val, kv.vlen, &e.billed);
+            bad |= (fr_meter_value(kv.val, kv.vlen, &e.billed) == FR_ERROR);
 
         } else if (fr_key("cpu")) {
-            (void) fr_meter_value(kv.val, kv.vlen, &e.cpu);
+            bad |= (fr_meter_value(kv.val, kv.vlen, &e.cpu) == FR_ERROR);
 
         } else if (fr_key("memory_size")) {
-            (void) fr_meter_value(kv.val, kv.vlen, &e.memsize);
+            bad |= (fr_meter_value(kv.val, kv.vlen, &e.memsize)
+                    == FR_ERROR);
 
         } else if (fr_key("trigger")) {
             e.after = (kv.vlen == 14 && memcmp(kv.val, "after_response", 14)
@@ -429,7 +439,7 @@ fr_meter_line(fr_meter_report_t *rep, char *line)
 #undef fr_key
     }
 
-    if (!named || (e.olen == 1 && *e.outcome == '-')) {
+    if (!named || bad || (e.olen == 1 && *e.outcome == '-')) {
         /*
          * Not the format's, or nginx's line of a request the runner
          * sent no measurements for: its client left before they came,

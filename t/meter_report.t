@@ -161,6 +161,24 @@ is(join(',', map { $_->{name} } @{ $fj->{groups} }), 'mine',
 is($fj->{groups}[0]{billed_s}, 0.001, '... the first billed figure');
 is($fj->{groups}[0]{cpu_s}, 0.001, '... and cpu');
 
+# figures no runner or nginx writes (a sign, an exponent, inf, nan,
+# hexadecimal): the line is skipped, never subtracted from a bill
+my $odd = "$p/odd.log";
+my $pre = 'time=2026-01-01T00:00:00+00:00 function=mine tenant=mine '
+        . 'status=200 outcome=ok';
+FaasTest::write_file($odd, join '', map { "$pre $_ memory_size=1048576\n" }
+    'duration=10.000 billed=10.000 cpu=1.000',
+    'duration=-5.000 billed=-99999.000 cpu=1.000',
+    'duration=10.000 billed=1e9 cpu=1.000',
+    'duration=10.000 billed=inf cpu=1.000',
+    'duration=10.000 billed=10.000 cpu=nan',
+    'duration=0x10 billed=10.000 cpu=1.000');
+my $oj = eval { decode_json(`$bin meter --format json $odd 2>/dev/null`) }
+         // { groups => [] };
+is($oj->{skipped}, 5, 'a negative, exponent, inf, nan, hex figure: skipped');
+is($oj->{groups}[0]{invocations}, 1, '... the good line counted');
+is($oj->{groups}[0]{billed_s}, 0.01, '... and only its billed time');
+
 # a million lines in seconds
 my $big = "$p/big.log";
 open $fh, '>', $big;
