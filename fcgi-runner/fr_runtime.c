@@ -41,7 +41,9 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "fr_folder.h"
@@ -80,6 +82,7 @@ static void fr_runtime_start(fr_func_t *f);
 static void fr_runtime_ready(fr_io_t *io, uint32_t events);
 static void fr_runtime_late(fr_timer_t *t);
 static void fr_runtime_check(fr_timer_t *t);
+static int fr_runtime_strays(fr_proto_t *z);
 static void fr_runtime_failed(fr_proto_t *p, const char *why);
 static void fr_runtime_free_args(char **args);
 static void fr_runtime_wake(fr_proto_t *z);
@@ -727,6 +730,10 @@ fr_runtime_ready(fr_io_t *io, uint32_t events)
         return;
     }
 
+    if (fr_runtime_strays(z)) {
+        return;
+    }
+
     /* from now on it speaks when spoken to, as a prototype does */
     fr_io_forget(&z->io);
     fr_timer_del(&z->timer);
@@ -757,6 +764,11 @@ fr_runtime_check(fr_timer_t *t)
     fr_proto_t  *z;
 
     z = t->data;
+
+    if (fr_runtime_strays(z)) {
+        return;
+    }
+
     cpu = fr_proc_cpu_ms(z->pid);
 
     if (cpu < 0 && errno == ENOENT) {
@@ -791,6 +803,74 @@ fr_runtime_check(fr_timer_t *t)
     }
 
     fr_runtime_failed(z, "worked for nobody's bill");
+}
+
+
+/*
+ * A zygote has no child of its own: its spare and its workers are the
+ * runner's (CLONE_PARENT). One it has was made by the app (a fork while
+ * it was imported): no worker's, so nobody bills, limits or ends it.
+ * Each is killed (pinned by a pidfd, its parent checked again), the
+ * zygote retired: the function's workers start cold, each importing
+ * the app itself, whatever it starts then its own. 1: found.
+ */
+
+static int
+fr_runtime_strays(fr_proto_t *z)
+{
+    int      fd, pfd, n;
+    char     path[64], buf[512], *p, *end;
+    pid_t    child, ppid;
+    ssize_t  len;
+
+    snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int) z->pid,
+             (int) z->pid);
+
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd == -1) {
+        return 0;
+    }
+
+    len = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+
+    if (len <= 0) {
+        return 0;
+    }
+
+    buf[len] = '\0';
+    n = 0;
+
+    for (p = buf; (child = (pid_t) strtol(p, &end, 10)) > 0; p = end) {
+        pfd = (int) syscall(SYS_pidfd_open, child, 0);
+
+        if (pfd == -1) {
+            continue;
+        }
+
+        if (fr_proc_session(child, &ppid) != -1 && ppid == z->pid) {
+            (void) syscall(SYS_pidfd_send_signal, pfd, SIGKILL, NULL, 0);
+            n++;
+        }
+
+        close(pfd);
+    }
+
+    if (n == 0) {
+        return 0;
+    }
+
+    fr_log(FR_LOG_ERR, 0, "zygote %d of \"%s\" has %d process(es) of its "
+           "own, which its app started: killed", (int) z->pid, z->name, n);
+
+    /* what those started goes with its namespace */
+    if (z->parent) {
+        fr_proto_retire(z->parent);
+    }
+
+    fr_runtime_failed(z, "started processes nobody bills");
+
+    return 1;
 }
 
 

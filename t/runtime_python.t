@@ -221,6 +221,25 @@ $t->function('liar', "runtime = python\napp = l:app\n",
                  . "    start('200 OK', [('Content-Type', 'text/plain')])\n"
                  . "    return ['not bytes']\n");
 
+# an app that forks while it is imported: the zygote's child, nobody's
+# worker, would run unbilled as long as the zygote lives
+my $fkdir = $t->function('forker', "runtime = python\napp = fk:app\n"
+    . "idle_timeout = 1s\n", 'fk.py' => <<'EOF');
+import os
+# the first import only (its zygote's): a child that sleeps, told by
+# its command line
+marker = os.path.join(os.path.dirname(__file__), 'out', 'forked')
+if not os.path.exists(marker):
+    open(marker, 'w').close()
+    if os.fork() == 0:
+        os.execv('/bin/sleep', ['sleep', '3601'])
+def app(env, start):
+    start('200 OK', [('Content-Type', 'text/plain')])
+    return [b'forker ok\n']
+EOF
+mkdir "$fkdir/out";
+chmod 0777, "$fkdir/out";
+
 # what PEP 3333 asks of a server, the app's way: the body only up to
 # CONTENT_LENGTH; no hop-by-hop header, nor a Status of its own; no
 # body past its Content-Length; a close() that fails after the whole
@@ -515,6 +534,24 @@ is($t->http_get('/fn/burner/')->{body}, "burner ok\n",
    'burner: served again, cold');
 $n = () = $t->runner_log =~ /zygote \d+ of "burner" started/g;
 is($n, 1, 'and its zygote is not made again');
+
+# --- an app that forks while imported --------------------------------------
+
+is($t->http_get('/fn/forker/')->{body}, "forker ok\n",
+   'an app that forks at its import: served');
+ok($t->wait_log(qr/zygote \d+ of "forker" has 1 process\(es\) of its own, which its app started: killed/, 10),
+   '... its zygote\'s child is found, killed');
+ok($t->wait_log(qr/zygote \d+ of "forker" started processes nobody bills; its workers start cold/, 5),
+   '... and the zygote retired: its workers start cold');
+sub sleepers {
+    return grep { (FaasTest::read_file("$_/cmdline") // '') eq "sleep\0003601\0"
+                  && FaasTest::read_file("$_/stat") !~ /^\d+ \(.*\) Z/s }
+           glob '/proc/[0-9]*';
+}
+ok(-e "$fkdir/out/forked", '(its app forked while imported)');
+ok(FaasTest::wait_for(sub { !sleepers() }, 10),
+   "... the zygote's child is gone") or diag(join ' ', sleepers());
+is($t->http_get('/fn/forker/')->{body}, "forker ok\n", '... served again');
 
 # --- what a server checks (PEP 3333) --------------------------------------
 
