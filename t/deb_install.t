@@ -190,6 +190,10 @@ ok(-x '/usr/sbin/logrotate', 'logrotate is here (make test-deps)');
 my $lr = `/usr/sbin/logrotate -d /etc/logrotate.d/fcgi-runner 2>&1`;
 is($? >> 8, 0, '... logrotate takes it') or diag($lr);
 like($lr, qr{/var/log/faas/\*\.log}, '... for /var/log/faas');
+like(FaasTest::read_file('/etc/logrotate.d/fcgi-runner'),
+     qr/systemctl kill --kill-whom=main -s USR1 fcgi-runner\.service/,
+     '... its SIGUSR1 to the runner alone: the unit\'s workers would die '
+     . 'of it');
 my $unit = FaasTest::read_file('/lib/systemd/system/fcgi-runner.service');
 like($unit, qr/^KillMode=mixed$/m, 'the unit sends SIGTERM to the runner '
      . 'alone: the requests in flight finish, their workers are not killed');
