@@ -31,9 +31,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "fr_clients.h"
 #include "fr_listen.h"
 #include "fr_log.h"
-#include "fr_peer.h"
 
 
 #define FR_ACCEPT_REST    100
@@ -59,7 +59,6 @@ static int fr_listen_owner(const char *path);
 static int fr_listen_inet(const char *addr);
 static void fr_listen_accept(fr_io_t *io, uint32_t events);
 static void fr_accept_resume(fr_timer_t *t);
-static int fr_listen_function(int fd);
 
 
 static const fr_listen_handlers_t  *fr_listen_handlers;
@@ -757,7 +756,7 @@ fr_listen_accept(fr_io_t *io, uint32_t events)
             continue;
         }
 
-        if (fd != -1 && fr_listen_tcp && fr_listen_function(fd)) {
+        if (fd != -1 && fr_listen_tcp && fr_clients_refused(fd)) {
             close(fd);
             continue;
         }
@@ -788,96 +787,6 @@ fr_listen_accept(fr_io_t *io, uint32_t events)
         fr_runner.accepted++;
         fr_listen_handlers->accepted(fd);
     }
-}
-
-
-/*
- * A connection from one of this host's functions (its customer's user,
- * a dynamic user, or the user an operator names in "user": a function
- * without "net" isolation shares the host's network) is closed unread:
- * a client of the runner may run any function as any tenant. So is one
- * from this host whose socket the kernel does not show (bound to a
- * device, or closed before the accept). nginx's user (listen_owner,
- * else www-data) and root are served, whatever runs as them.
- */
-
-static int
-fr_listen_function(int fd)
-{
-    int              rc;
-    uid_t            uid;
-    time_t           now;
-    fr_func_t       *f;
-    fr_link_t       *l;
-    struct passwd   *pw;
-
-    static int       told;
-    static time_t    logged;
-    static uint64_t  refused;
-
-    uid = (uid_t) -1;
-    rc = fr_peer_uid(fd, &uid);
-
-    if (rc == FR_PEER_UNKNOWN && !told) {
-        told = 1;
-        fr_log(FR_LOG_WARN, 0, "sock_diag tells no owner of connections "
-               "from this host: functions without \"net\" isolation can "
-               "be clients of the runner on its TCP listen");
-    }
-
-    if (rc == FR_PEER_AWAY || rc == FR_PEER_UNKNOWN) {
-        return 0;
-    }
-
-    if (rc == FR_PEER_HIDDEN) {
-        goto refused;
-    }
-
-    if (uid == 0) {
-        return 0;
-    }
-
-    pw = getpwnam(fr_runner.conf.listen_owner ? fr_runner.conf.listen_owner
-                                              : "www-data");
-
-    if (pw && pw->pw_uid == uid) {
-        return 0;
-    }
-
-    if ((int) uid < fr_runner.conf.dynamic_first
-        || (int) uid > fr_runner.conf.dynamic_last)
-    {
-        for (l = fr_list_first(&fr_runner.funcs); l != &fr_runner.funcs;
-             l = l->next)
-        {
-            f = fr_list_data(l, fr_func_t, link);
-
-            if (f->dir_uid == uid || (f->set_user && f->uid == uid)) {
-                break;
-            }
-        }
-
-        if (l == &fr_runner.funcs) {
-            return 0;
-        }
-    }
-
-refused:
-
-    refused++;
-    now = time(NULL);
-
-    if (now != logged) {
-        fr_log(FR_LOG_WARN, 0, "connection refused (from %s): a function's "
-               "user is no client of the runner (%llu refused)",
-               rc == FR_PEER_HIDDEN ? "this host, its socket hidden"
-               : "a process of a function's user",
-               (unsigned long long) refused);
-        logged = now;
-        refused = 0;
-    }
-
-    return 1;
 }
 
 

@@ -70,6 +70,10 @@ print "Content-Type: text/plain\\r\\n\\r\\n",
       \$s ? "got \$got" : "no connection", "\\n";
 EOF
 
+# a function run as nginx's user (a php-fpm pool's www-data, migrated)
+$t->function('wwwfn', "exec = ./probe.pl\nmode = cgi\nuser = www-data\n",
+             'probe.pl' => $probe);
+
 for my $name ('tenantfn', 'customerfn', 'netfn', 'boundfn', 'operatorfn') {
     my $conf = "exec = ./probe.pl\nmode = cgi\n"
              . ($name eq 'netfn' ? "isolation = tmp pid ipc net\n" : '')
@@ -82,7 +86,9 @@ for my $name ('tenantfn', 'customerfn', 'netfn', 'boundfn', 'operatorfn') {
         if $name eq 'customerfn';
 }
 
-$t->start_runner(conf => "listen = 127.0.0.1:$port\n");
+# listen_owner root, as the package's runner.conf: nginx is still known
+# (www-data, listen_group's users)
+$t->start_runner(conf => "listen = 127.0.0.1:$port\nlisten_owner = root\n");
 
 # the test is root: served
 my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port", Timeout => 3)
