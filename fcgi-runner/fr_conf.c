@@ -621,7 +621,7 @@ fr_conf_value(const fr_conf_key_t *k, char *value, void *base)
 
     /* a worker's address space below 1M starts no program: a slip for
      * a unit (0 is no limit) */
-    if (!k->global && strcmp(k->name, "memory") == 0 && n
+    if (!k->global && k->name && strcmp(k->name, "memory") == 0 && n
         && n * unit < 1024 * 1024)
     {
         return FR_ERROR;
@@ -771,6 +771,10 @@ fr_conf_tenant_key(fr_conf_t *conf, char *key, char *value)
     if (dot == NULL || !fr_name_valid((u_char *) key, dot - key)) {
         return FR_ERROR;
     }
+
+    /* a key of the runner's config, named as written */
+    k.name = dot + 1;
+    k.global = 1;
 
     if (strcmp(dot + 1, "max_instances") == 0) {
         k.type = FR_CONF_NUM;
