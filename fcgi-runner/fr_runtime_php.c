@@ -32,7 +32,6 @@
 static int fr_runtime_php_argv(fr_func_t *f);
 static int fr_runtime_php_check(fr_func_t *f);
 static int fr_runtime_php_known(fr_func_t *f, int add);
-static int fr_runtime_php_hosts(fr_func_t *f);
 static int fr_runtime_php_dir(int at, const char *name, mode_t mode,
     uid_t uid, gid_t gid);
 
@@ -90,8 +89,6 @@ fr_runtime_php_conf(fr_func_t *f, int test)
         problems++;
     }
 
-    problems += fr_runtime_php_hosts(f);
-
     if (problems == 0 && fr_runtime_php_argv(f) != FR_OK) {
         fr_log(FR_LOG_ALERT, errno, "malloc() failed");
         problems++;
@@ -120,13 +117,15 @@ fr_runtime_php_conf(fr_func_t *f, int test)
 static int
 fr_runtime_php_argv(fr_func_t *f)
 {
-    int          i, n;
+    int          i, j, n;
     char       **argv, num[64];
+    size_t       len;
     int64_t      opcache, limit;
-    fr_fconf_t  *fc;
+    fr_fconf_t  *fc, *host;
 
     fc = &f->conf;
-    argv = calloc(14 + 2 * fc->nphp + 1, sizeof(char *));
+    host = &fr_runner.conf.defaults;
+    argv = calloc(14 + 2 * (fc->nphp + host->nphp) + 1, sizeof(char *));
 
     if (argv == NULL) {
         return FR_ERROR;
@@ -179,10 +178,33 @@ fr_runtime_php_argv(fr_func_t *f)
         argv[n++] = strdup(FR_RUNTIME_PHP_LIB "/" FR_RUNTIME_PHP_SESS);
     }
 
-    /* a customer's own (-u): only what a .user.ini may set; the
-     * host's and an operator's function's: -a */
+    /*
+     * An operator's function: its values and the host's defaults, -a.
+     * A customer's: every one of the host's (-a), then its own (-u),
+     * which faas-php sets over them as a .user.ini would (only what one
+     * may; open_basedir only narrower)
+     */
     for (i = 0; i < fc->nphp; i++) {
-        argv[n++] = strdup(fr_runtime_php_own(f, i) ? "-u" : "-a");
+        if (!fr_runtime_php_own(f, i)) {
+            argv[n++] = strdup("-a");
+            argv[n++] = strdup(fc->php[i]);
+        }
+    }
+
+    for (i = 0; i < fc->nphp_own && !f->operators; i++) {
+        for (j = 0; j < host->nphp; j++) {
+            len = strcspn(host->php[j], "=");
+
+            if (strncmp(host->php[j], fc->php[i], len + 1) == 0) {
+                /* the host's it replaces: given too, under it */
+                argv[n++] = strdup("-a");
+                argv[n++] = strdup(host->php[j]);
+            }
+        }
+    }
+
+    for (i = 0; i < fc->nphp_own && !f->operators; i++) {
+        argv[n++] = strdup("-u");
         argv[n++] = strdup(fc->php[i]);
     }
 
@@ -395,41 +417,6 @@ fr_runtime_php_check(fr_func_t *f)
     (void) waitpid(pid, &status, 0);
 
     return -1;
-}
-
-
-/*
- * A customer's function.conf sets no php.NAME the runner's configuration
- * sets: those are the host's (a provider's open_basedir, say), locked
- * for its customers' code; an operator's function may set its own.
- */
-
-static int
-fr_runtime_php_hosts(fr_func_t *f)
-{
-    int          i, j, problems;
-    size_t       len;
-    fr_fconf_t  *fc, *host;
-
-    fc = &f->conf;
-    host = &fr_runner.conf.defaults;
-    problems = 0;
-
-    for (i = 0; i < fc->nphp_own && !f->operators; i++) {
-        len = strcspn(fc->php[i], "=");
-
-        for (j = 0; j < host->nphp; j++) {
-            if (strncmp(host->php[j], fc->php[i], len + 1) == 0) {
-                fr_log(FR_LOG_ERR, 0, "%s/function.conf: php.%.*s is the "
-                       "host's (the runner's configuration sets it): a "
-                       "customer's function does not change it", f->dir,
-                       (int) len, fc->php[i]);
-                problems++;
-            }
-        }
-    }
-
-    return problems;
 }
 
 

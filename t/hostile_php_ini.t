@@ -8,12 +8,12 @@
 # .user.ini change (PHP_INI_USER, PHP_INI_PERDIR), applied for every
 # request and locked; a setting only the host may set (ffi.enable,
 # disable_functions, opcache.preload) starts no worker (502, its log
-# says which) and --test names it; a php.NAME the runner's
-# configuration sets is the host's (open_basedir here): a customer's
-# function that sets it is not loaded; an extension, in any case of
-# its name, is never loaded (a library whose constructor leaves a mark
-# leaves none). An operator's (root's) function may still set what the
-# host may.
+# says which) and --test names it; the runner's configuration's
+# php.NAME are the host's defaults, which a customer's value replaces
+# as a .user.ini's would: open_basedir only narrower (a wider one
+# starts no worker); an extension, in any case of its name, is never
+# loaded (a library whose constructor leaves a mark leaves none). An
+# operator's (root's) function may still set what the host may.
 
 use strict;
 use warnings;
@@ -64,11 +64,14 @@ sub customer {
 
 # what a .user.ini may set: taken, for every request, locked
 customer('mine', "php.upload_max_filesize = 3M\nphp.memory_limit = 64M\n");
+# the host's defaults alone; a narrower open_basedir
+customer('plain', '');
+customer('narrow', "php.open_basedir = " . $t->functions_dir . "/narrow\n");
 # what only the host sets
 customer('ffi', "php.ffi.enable = 1\n");
 customer('undisable', "php.disable_functions =\n");
 customer('preload', "php.opcache.preload = s.php\n");
-# the host's open_basedir, undone
+# the host's open_basedir, widened
 customer('basedir', "php.open_basedir = /\n");
 # an extension, its name's case changed
 customer('ext', "php.Extension = $p/evil.so\n");
@@ -77,7 +80,8 @@ customer('zext', "php.ZEND_EXTENSION = $p/evil.so\n");
 $t->function('op', "runtime = php\nscript = s.php\n"
                    . "php.disable_functions = exec\n", 's.php' => $show);
 
-my $host = "php.open_basedir = /tmp:" . $t->functions_dir . "\n";
+my $host = "php.open_basedir = /tmp:" . $t->functions_dir . "\n"
+         . "php.upload_max_filesize = 8M\n";
 
 # --test first: it names each, and never loads the library
 my $rconf = "$p/check.conf";
@@ -89,8 +93,6 @@ like($out, qr/php\.disable_functions: only the host sets it/,
      '... disable_functions');
 like($out, qr/php\.opcache\.preload: only the host sets it/,
      '... opcache.preload');
-like($out, qr{basedir/function.conf: php.open_basedir is the host's},
-     '... a php.NAME the runner\'s configuration sets');
 like($out, qr{invalid "php.Extension = \S+evil.so"}, '... php.Extension');
 like($out, qr{invalid "php.ZEND_EXTENSION = \S+evil.so"},
      '... php.ZEND_EXTENSION');
@@ -114,12 +116,19 @@ for my $fn ('ffi', 'undisable', 'preload') {
 like($t->runner_log, qr/faas-php: php\.ffi\.enable: only the host sets it/,
      '... its log says which');
 
-is($t->http_get('/fn/basedir')->{status}, 404,
-   'a customer\'s own php.open_basedir, the host\'s set: not loaded');
+is($t->http_get('/fn/plain')->{body}, "string(4) \"112M\"\n8M 1G /tmp:"
+   . $t->functions_dir . "  exec\n", 'the host\'s defaults (8M)');
+is($t->http_get('/fn/narrow')->{body}, "string(4) \"112M\"\n8M 1G "
+   . $t->functions_dir . "/narrow  exec\n",
+   'a customer\'s open_basedir narrower than the host\'s: taken');
+is($t->http_get('/fn/basedir')->{status}, 502,
+   'a customer\'s open_basedir wider than the host\'s: no worker, 502');
+like($t->runner_log, qr{faas-php: php\.open_basedir: PHP did not take},
+     '... its log says which');
 is($t->http_get('/fn/ext')->{status}, 404, 'php.Extension: not loaded');
 is($t->http_get('/fn/zext')->{status}, 404, 'php.ZEND_EXTENSION: the same');
 
-is($t->http_get('/fn/op')->{body}, "string(4) \"112M\"\n2M 1G /tmp:"
+is($t->http_get('/fn/op')->{body}, "string(4) \"112M\"\n8M 1G /tmp:"
    . $t->functions_dir . " exec no-exec\n",
    'an operator\'s function sets disable_functions');
 
@@ -134,9 +143,6 @@ for my $name ('extension', 'Extension', 'ZEND_extension') {
 my $o = `$php --check -u disable_functions= 2>&1`;
 like($o, qr/php\.disable_functions: only the host sets it/,
      'faas-php -u disable_functions=: refused');
-$o = `$php --check -a open_basedir=/tmp -u open_basedir=/ 2>&1`;
-like($o, qr/php\.open_basedir: the host's, not the function's/,
-     'faas-php -u of a name -a sets: refused');
 
 ok(!-e "$mark/loaded", 'the library was never loaded');
 

@@ -68,7 +68,7 @@ static void fp_sapi_log(const char *msg, int syslog_type);
 static int fp_ini_entries(char **defaults, char **admin);
 static int fp_ini_entry(char *p, const char *kv);
 static int fp_lock(char **admin, int lock);
-static int fp_tenant(char **tenant, char **admin, int apply);
+static int fp_tenant(char **tenant, int apply);
 static int fp_tenant_value(zend_ini_entry *e, const char *value);
 static int fp_open_script(fp_conn_t *c, zend_file_handle *fh);
 static PHP_FUNCTION(fastcgi_finish_request);
@@ -156,7 +156,9 @@ fp_php_startup(char **defaults, char **admin, char **tenant)
         return -1;
     }
 
-    if (fp_lock(admin, 1) != 0 || fp_tenant(tenant, admin, 1) != 0) {
+    /* the customer's first, over the host's (as a .user.ini's), then
+     * the host's locked */
+    if (fp_tenant(tenant, 1) != 0 || fp_lock(admin, 1) != 0) {
         return -1;
     }
 
@@ -312,8 +314,7 @@ fp_php_check(char **defaults, char **admin, char **tenant)
         return -1;
     }
 
-    return (fp_lock(admin, 0) == 0 && fp_tenant(tenant, admin, 0) == 0)
-           ? 0 : -1;
+    return (fp_lock(admin, 0) == 0 && fp_tenant(tenant, 0) == 0) ? 0 : -1;
 }
 
 
@@ -347,30 +348,24 @@ fp_lock(char **admin, int lock)
 
 
 /*
- * A customer's values (-u), once PHP has started: only a setting a
- * script or a .user.ini may change (PHP_INI_USER, PHP_INI_PERDIR), and
- * none the host set (-a). Each becomes the setting's value for every
- * request (as php.ini's is: not one restored at a request's end), then
- * locked as -a ones are. apply 0: only checked.
+ * A customer's values (-u), once PHP has started with the host's: only a
+ * setting a script or a .user.ini may change (PHP_INI_USER,
+ * PHP_INI_PERDIR), set as a .user.ini sets it (PHP_INI_STAGE_HTACCESS:
+ * open_basedir only narrows what php.ini or the host gave). Each becomes
+ * the setting's value for every request (as php.ini's is: not one
+ * restored at a request's end), then locked as -a ones are. apply 0:
+ * only checked.
  */
 
 static int
-fp_tenant(char **tenant, char **admin, int apply)
+fp_tenant(char **tenant, int apply)
 {
-    int              i, j;
+    int              i;
     size_t           n;
     zend_ini_entry  *e;
 
     for (i = 0; tenant[i]; i++) {
         n = strcspn(tenant[i], "=");
-
-        for (j = 0; admin[j]; j++) {
-            if (strncmp(admin[j], tenant[i], n + 1) == 0) {
-                fprintf(stderr, "faas-php: php.%.*s: the host's, not the "
-                        "function's to set\n", (int) n, tenant[i]);
-                return -1;
-            }
-        }
 
         e = (tenant[i][n] == '=')
             ? zend_hash_str_find_ptr(EG(ini_directives), tenant[i], n)
@@ -416,7 +411,7 @@ fp_tenant_value(zend_ini_entry *e, const char *value)
 
     if (e->on_modify
         && e->on_modify(e, v, e->mh_arg1, e->mh_arg2, e->mh_arg3,
-                        ZEND_INI_STAGE_STARTUP) != SUCCESS)
+                        ZEND_INI_STAGE_HTACCESS) != SUCCESS)
     {
         zend_string_release_ex(v, 1);
         return -1;
