@@ -619,8 +619,7 @@ fr_conf_value(const fr_conf_key_t *k, char *value, void *base)
         return FR_ERROR;
     }
 
-    /* a worker's address space below 1M starts no program: a slip for
-     * a unit (0 is no limit) */
+    /* below 1M no program starts: a unit forgotten (0: no limit) */
     if (!k->global && k->name && strcmp(k->name, "memory") == 0 && n
         && n * unit < 1024 * 1024)
     {
