@@ -402,11 +402,14 @@ ngx_http_faas_outcome(ngx_http_request_t *r, ngx_http_faas_ctx_t *ctx,
     } else if (r->upstream == NULL || r->headers_out.status == 0) {
         return NGX_OK;
 
-    } else if (r->upstream->request_sent && !ctx->header_done) {
+    } else if (r->upstream->request_body_sent && !ctx->header_done
+               && r->headers_out.status == NGX_HTTP_GATEWAY_TIME_OUT)
+    {
         /*
-         * nginx gave up on a request the runner has (faas_read_timeout,
-         * its connection lost): the runner meters the run, if it ran, in
-         * meter_log, never in both (fcgi-runner meter skips this line)
+         * nginx gave up waiting (faas_read_timeout) for a request the
+         * runner has whole: the runner meters the run, if it ran, in
+         * meter_log, never in both (fcgi-runner meter skips this line);
+         * other failures (the runner gone mid-request) are nginx's to say
          */
         return NGX_OK;
 
