@@ -489,14 +489,15 @@ ngx_http_faas_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         clcf->handler = ngx_http_faas_handler;
     }
 
-    if (conf->routes == NULL) {
-        conf->routes = prev->routes;
+    /* as nginx's directives are: from the level above where this one
+     * has none (an "if", a limit_except, a nested location), but for a
+     * level with routes of its own, where no match stays a 404 */
+    if (conf->function == NULL && conf->routes == NULL) {
+        conf->function = prev->function;
     }
 
-    /* as nginx's directives are: from the level above where this one
-     * has none (an "if", a limit_except, a nested location) */
-    if (conf->function == NULL) {
-        conf->function = prev->function;
+    if (conf->routes == NULL) {
+        conf->routes = prev->routes;
     }
 
     if (conf->params == NULL) {

@@ -77,6 +77,10 @@ $t->start_nginx(<<"EOF");
                 faas_route ^/outer/inner/(beta)\$ \$1;
                 faas_pass runner;
             }
+
+            location /outer/plain/ {
+                faas_pass runner;
+            }
         }
 
         location /hdr/ {
@@ -147,10 +151,12 @@ is(param($r, 'FAAS_FUNCTION'), 'fixed',
    'a method limit_except lets through: the location\'s faas_function');
 is(param($t->http_get('/le/?op=env'), 'FAAS_FUNCTION'), 'fixed',
    '... and a GET');
-is(param($t->http_get('/outer/inner/x?op=env'), 'FAAS_FUNCTION'), 'fixed',
-   'a nested location without its own: the outer faas_function');
+is(param($t->http_get('/outer/plain/x?op=env'), 'FAAS_FUNCTION'), 'fixed',
+   'a nested location without routes or a function: the outer function');
 is(param($t->http_get('/outer/inner/beta?op=env'), 'FAAS_FUNCTION'), 'beta',
-   '... its routes first');
+   'one with routes of its own: its route');
+is($t->http_get('/outer/inner/x?op=env')->{status}, 404,
+   '... and none matching: 404, not the outer function');
 
 is(param($t->http_get('/hdr/?op=env', headers => "X-Fn: x\r\n"),
          'FAAS_FUNCTION'), 'hdr-x', 'variables in faas_function');
