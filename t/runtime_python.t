@@ -241,9 +241,9 @@ mkdir "$fkdir/out";
 chmod 0777, "$fkdir/out";
 
 # what PEP 3333 asks of a server, the app's way: the body only up to
-# CONTENT_LENGTH; no hop-by-hop header, nor a Status of its own; no
-# body past its Content-Length; a close() that fails after the whole
-# body leaves the response whole
+# CONTENT_LENGTH; a hop-by-hop header dropped (as gunicorn drops it),
+# a Status of its own refused; no body past its Content-Length; a
+# close() that fails after the whole body leaves the response whole
 $t->function('strict', "runtime = python\napp = st:app\n", 'st.py' => <<'EOF');
 class Body:
     def __iter__(self):
@@ -257,7 +257,9 @@ def app(env, start):
         start('200 OK', [('Content-Type', 'text/plain')])
         return [b'[' + env['wsgi.input'].read() + b']']
     if q == 'hop':
-        start('200 OK', [('Transfer-Encoding', 'chunked')])
+        start('200 OK', [('Transfer-Encoding', 'chunked'),
+                         ('Connection', 'close'), ('X-Kept', 'yes')])
+        return [b'hop']
     elif q == 'status':
         start('200 OK', [('Status', '404 Not Found')])
     elif q == 'digits':
@@ -561,12 +563,17 @@ $r = $t->fcgi_call('strict', params => [REQUEST_METHOD => 'POST',
                    stdin => 'abcdef');
 like($r->{stdout} // '', qr/\r\n\r\n\[abc\]\z/,
      'wsgi.input: CONTENT_LENGTH bytes of a longer body');
-for my $q ('hop', 'status', 'digits') {
+for my $q ('status', 'digits') {
     is($t->http_get("/fn/strict?$q")->{status}, 500,
        "an app's bad response ($q): 500");
 }
-like($t->runner_log, qr/invalid header \('Transfer-Encoding', 'chunked'\)/,
+like($t->runner_log, qr/invalid header \('Status', '404 Not Found'\)/,
      '... the app\'s error in the log');
+$r = $t->fcgi_call('strict', params => [QUERY_STRING => 'hop']);
+like($r->{stdout} // '', qr/\r\nX-Kept: yes\r\n\r\nhop\z/,
+     'hop-by-hop headers: the response as it is...');
+unlike($r->{stdout} // '', qr/Transfer-Encoding|Connection/i,
+       '... without them (gunicorn drops them too)');
 $r = $t->fcgi_call('strict', params => [QUERY_STRING => 'over']);
 like($r->{stdout} // '', qr/\r\n\r\nabc\z/,
      'a body past its Content-Length: cut there, by the worker');

@@ -68,11 +68,11 @@ LIBC = ctypes.PyDLL(None, use_errno=True)
 OUT_MAX = 65528           # a record's content, a multiple of 8
 TOKEN = frozenset("!#$%&'*+-.^_`|~0123456789"
                   "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
-# headers an application may not send (PEP 3333's hop-by-hop ones, as
-# wsgiref refuses them), and Status, which is the status line's here
-NOT_APPS = frozenset(('connection', 'keep-alive', 'proxy-authenticate',
-                      'proxy-authorization', 'te', 'trailers',
-                      'transfer-encoding', 'upgrade', 'status'))
+# PEP 3333's hop-by-hop headers, which an application may not send:
+# dropped, as gunicorn drops them (the connection is nginx's to frame)
+HOP_BY_HOP = frozenset(('connection', 'keep-alive', 'proxy-authenticate',
+                        'proxy-authorization', 'te', 'trailers',
+                        'transfer-encoding', 'upgrade'))
 
 
 def main():
@@ -591,12 +591,14 @@ def head(status, headers):
     lines = ['Status: ' + status]
 
     for name, value in headers:
+        # Status is the status line's here: one of the app's would be
         if (not isinstance(name, str) or not isinstance(value, str)
                 or not name or any(c not in TOKEN for c in name)
-                or name.lower() in NOT_APPS
+                or name.lower() == 'status'
                 or any(c in value for c in '\r\n\0')):
             raise ValueError('invalid header %r' % ((name, value),))
-        lines.append(name + ': ' + value)
+        if name.lower() not in HOP_BY_HOP:
+            lines.append(name + ': ' + value)
 
     return ('\r\n'.join(lines) + '\r\n\r\n').encode('latin-1')
 
