@@ -123,7 +123,8 @@ fr_async_accept(fr_req_t *r)
     }
 
     if (fr_backlog_room(r->func) != FR_OK
-        || (fr_pg && fr_pgs_pending() + r->body.len > FR_PGS_PENDING_MAX))
+        || (fr_pg && fr_pgs_pending()
+            && fr_pgs_pending() + r->body.len > FR_PGS_PENDING_MAX))
     {
         /* async_max_queued, or what waits for a slow shared store at
          * its bound: 503 with Retry-After */

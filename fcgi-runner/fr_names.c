@@ -8,10 +8,11 @@
  * PATH" lines of the folders the functions were loaded from (PATH with
  * its bytes below '!', '%' and DEL as %XX), written whole (a temporary
  * file, synced and renamed into place) after each load that changed
- * them. A folder is the one that had the name by its device and inode,
- * or by its path: a device's number may change at a reboot, and the
- * folders a path goes through are the holder's (fr_strict.c refuses a
- * folder whose parents another user may change).
+ * them. A folder is the one that had the name by its path (the
+ * folders a path goes through are the holder's or root's: fr_strict.c
+ * refuses a folder whose parents another user may change); a device's
+ * number may change at a reboot, so device and inode only for the file
+ * of a runner before paths were kept.
  */
 
 #include <ctype.h>
@@ -135,8 +136,12 @@ fr_names_other(const char *name, const char *dir, const struct stat *st)
             continue;
         }
 
-        if ((fr_names[i].dev == st->st_dev && fr_names[i].ino == st->st_ino)
-            || (fr_names[i].dir && strcmp(fr_names[i].dir, dir) == 0))
+        /* by path where it was kept (a device renumbered at a reboot
+         * may give another folder the holder's numbers), else as the
+         * file of a runner before it said */
+        if (fr_names[i].dir ? strcmp(fr_names[i].dir, dir) == 0
+                            : (fr_names[i].dev == st->st_dev
+                               && fr_names[i].ino == st->st_ino))
         {
             fr_names[i].met = 1;
             return 0;

@@ -207,9 +207,9 @@ fr_sched_first(fr_func_t *f, time_t last, time_t now)
 
 
 /*
- * The last tick after last and before now, looked for in the day before
- * now, else the year, else since last: as many steps as ticks there
- * (a schedule with no tick in a day has few in a year).
+ * The last tick after last and before now, looked for in the hour before
+ * now, else the day, the year, since last: as many steps as ticks there
+ * (@every 1s: 3,600; a schedule with none in a day has few in a year).
  */
 
 static time_t
@@ -217,14 +217,15 @@ fr_sched_latest(fr_func_t *f, time_t last, time_t now)
 {
     int            i;
     time_t         t, next, found;
-    static time_t  back[] = { 86400, 366 * 86400, 0 };
+    static time_t  back[] = { 3600, 86400, 366 * 86400, 0 };
 
     found = -1;
 
-    for (i = 0; found < 0 && i < 3; i++) {
+    for (i = 0; found < 0 && i < 4; i++) {
         t = (back[i] && now - back[i] > last) ? now - back[i] : last;
 
-        while ((next = fr_sched_next(f, t)) >= 0 && next < now) {
+        /* forward only: a step back (a clock's fold) ends the look */
+        while ((next = fr_sched_next(f, t)) > t && next < now) {
             found = t = next;
         }
 
