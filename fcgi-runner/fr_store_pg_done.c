@@ -42,6 +42,7 @@ typedef struct fr_pgs_out_s  fr_pgs_out_t;
 
 struct fr_pgs_out_s {
     fr_pgs_out_t          *next;
+    int                    tries;           /* statements it failed in */
     int                    kind;
     int                    status;
     uint64_t               at;
@@ -63,7 +64,7 @@ static int fr_pgs_count_outs(fr_pgs_out_t *o);
 static fr_pgs_out_t   *fr_pgs_outs;           /* waiting */
 static fr_pgs_out_t  **fr_pgs_outs_last = &fr_pgs_outs;
 static int             fr_pgs_sending;        /* a statement in flight */
-static int             fr_pgs_tries;          /* of the failing one */
+static int             fr_pgs_refusing;       /* said, until one goes */
 static int             fr_pgs_backoff;        /* waits to try it again */
 static fr_timer_t      fr_pgs_timer = { .handler = fr_pgs_flush };
 
@@ -272,47 +273,63 @@ static void
 fr_pgs_flushed(PGresult *res, void *data)
 {
     int            i, n;
-    fr_pgs_out_t  *o, *batch;
+    fr_pgs_out_t  *o, *next, *batch, *kept, **tail;
 
     batch = data;
     fr_pgs_sending = 0;
 
-    if (res && !fr_pg_ok(res) && ++fr_pgs_tries <= FR_PGS_OUT_TRIES) {
+    if (res && !fr_pg_ok(res)) {
         /*
          * An error, not a lost connection (which FR_PG_KEEP sends
          * again): a statement timeout, a failover's read-only phase, a
-         * full disk. The outcomes are kept, first, and sent again.
+         * full disk. The outcomes are kept, first, and sent again a
+         * second later; each one given up after its own tries.
          */
-        if (fr_pgs_tries == 1) {
+        if (!fr_pgs_refusing) {
+            fr_pgs_refusing = 1;
             fr_log(FR_LOG_ERR, 0, "the PostgreSQL store did not take %d "
                    "outcome(s), trying again each second: %s",
                    fr_pgs_count_outs(batch),
                    fr_pg_text(PQresultErrorMessage(res)));
         }
 
-        for (o = batch; o->next; o = o->next) { /* void */ }
+        kept = NULL;
+        tail = &kept;
 
-        o->next = fr_pgs_outs;
+        for (o = batch; o; o = next) {
+            next = o->next;
 
-        if (fr_pgs_outs == NULL) {
-            fr_pgs_outs_last = &o->next;
+            if (++o->tries > FR_PGS_OUT_TRIES) {
+                fr_log(FR_LOG_ALERT, 0, "invocation %s: its outcome is lost "
+                       "(the store refused it %d times), it runs again when "
+                       "its lease runs out", o->id, FR_PGS_OUT_TRIES);
+                free(o);
+                continue;
+            }
+
+            *tail = o;
+            tail = &o->next;
         }
 
-        fr_pgs_outs = batch;
+        if (kept) {
+            /* before the ones that came meanwhile */
+            *tail = fr_pgs_outs;
+
+            if (fr_pgs_outs == NULL) {
+                fr_pgs_outs_last = tail;
+            }
+
+            fr_pgs_outs = kept;
+        }
+
         fr_pgs_backoff = 1;
         fr_timer_add(&fr_pgs_timer, 1000);
         return;
     }
 
-    if (res && !fr_pg_ok(res)) {
-        for (o = batch; o; o = o->next) {
-            fr_log(FR_LOG_ALERT, 0, "invocation %s: its outcome is lost "
-                   "(the store refused it %d times), it runs again when "
-                   "its lease runs out", o->id, FR_PGS_OUT_TRIES);
-        }
+    if (res) {
+        fr_pgs_refusing = 0;
     }
-
-    fr_pgs_tries = 0;
 
     if (fr_pg_ok(res)) {
         n = PQntuples(res);
