@@ -182,6 +182,11 @@ like(`dpkg-query -W -f='\${Conffiles}' fcgi-runner`,
      '/etc/faas/runner.conf is a conffile');
 is((stat '/etc/faas/runner.conf')[2] & 07777, 0640,
    'runner.conf is root\'s alone (a store password, env.* secrets)');
+# an upgraded host's: dpkg keeps a conffile's mode, the postinst does not
+chmod 0644, '/etc/faas/runner.conf';
+system('/var/lib/dpkg/info/fcgi-runner.postinst', 'configure', '0.0.9');
+is((stat '/etc/faas/runner.conf')[2] & 07777, 0640,
+   '... and made so on an upgrade from a world-readable one');
 like(`dpkg-query -W -f='\${Depends}' fcgi-runner-php`,
      qr/(^|[ ,])libphp8\.2-embed(,|$| )/,
      'fcgi-runner-php depends on libphp8.2-embed (faas-php needs libphp.so)');
