@@ -254,12 +254,7 @@ ok(FaasTest::wait_for(sub {
 
 # --- the database slow: a lock held 3 s --------------------------------------
 
-my $lock = fork // die;
-if ($lock == 0) {
-    $db->psql("BEGIN; LOCK TABLE faas.invocations IN ACCESS EXCLUSIVE MODE; "
-              . "SELECT pg_sleep(3); COMMIT;");
-    POSIX::_exit(0);
-}
+my $lock = $db->lock_table('faas.invocations', 3);
 sleep 0.5;
 my $s = time;
 my $pending = $t{a}->fcgi_connect;

@@ -51,12 +51,7 @@ FaasTest::wait_for(sub {
 is($first->{status}, 202, 'the store is up: accepted');
 
 # the table locked for 8 s
-my $lock = fork // die;
-if ($lock == 0) {
-    $db->psql("BEGIN; LOCK TABLE faas.invocations IN ACCESS EXCLUSIVE MODE; "
-              . "SELECT pg_sleep(8); COMMIT;");
-    POSIX::_exit(0);
-}
+my $lock = $db->lock_table('faas.invocations', 8);
 sleep 0.5;
 my $locked_at = time;
 

@@ -840,6 +840,18 @@ sub stop_postgres {
 }
 
 # psql's answer, rows as lines, columns split by |
+# a child holding TABLE locked (ACCESS EXCLUSIVE) for $secs s: its pid
+sub lock_table {
+    my ($self, $table, $secs) = @_;
+    my $pid = fork // die "fork: $!";
+    if ($pid == 0) {
+        $self->psql("BEGIN; LOCK TABLE $table IN ACCESS EXCLUSIVE MODE; "
+                    . "SELECT pg_sleep($secs); COMMIT;");
+        POSIX::_exit(0);
+    }
+    return $pid;
+}
+
 sub psql {
     my ($self, $sql) = @_;
     my $bin = pg_bin();

@@ -68,6 +68,7 @@ static void fp_sapi_log(const char *msg, int syslog_type);
 static int fp_ini_entries(char **defaults, char **admin);
 static int fp_ini_entry(char *p, const char *kv);
 static int fp_lock(char **admin, int lock);
+static zend_ini_entry *fp_ini_setting(const char *kv);
 static int fp_tenant(char **tenant, int apply);
 static int fp_tenant_value(zend_ini_entry *e, const char *value);
 static int fp_open_script(fp_conn_t *c, zend_file_handle *fh);
@@ -325,16 +326,12 @@ static int
 fp_lock(char **admin, int lock)
 {
     int              i;
-    size_t           n;
     zend_ini_entry  *e;
 
     for (i = 0; admin[i]; i++) {
-        n = strchr(admin[i], '=') - admin[i];
-        e = zend_hash_str_find_ptr(EG(ini_directives), admin[i], n);
+        e = fp_ini_setting(admin[i]);
 
         if (e == NULL) {
-            fprintf(stderr, "faas-php: php.%.*s: PHP has no such setting\n",
-                    (int) n, admin[i]);
             return -1;
         }
 
@@ -344,6 +341,27 @@ fp_lock(char **admin, int lock)
     }
 
     return 0;
+}
+
+
+/* the setting "NAME=VALUE" names, or NULL (said) */
+
+static zend_ini_entry *
+fp_ini_setting(const char *kv)
+{
+    size_t           n;
+    zend_ini_entry  *e;
+
+    n = strcspn(kv, "=");
+    e = (kv[n] == '=') ? zend_hash_str_find_ptr(EG(ini_directives), kv, n)
+                       : NULL;
+
+    if (e == NULL) {
+        fprintf(stderr, "faas-php: php.%.*s: PHP has no such setting\n",
+                (int) n, kv);
+    }
+
+    return e;
 }
 
 
@@ -366,14 +384,9 @@ fp_tenant(char **tenant, int apply)
 
     for (i = 0; tenant[i]; i++) {
         n = strcspn(tenant[i], "=");
-
-        e = (tenant[i][n] == '=')
-            ? zend_hash_str_find_ptr(EG(ini_directives), tenant[i], n)
-            : NULL;
+        e = fp_ini_setting(tenant[i]);
 
         if (e == NULL) {
-            fprintf(stderr, "faas-php: php.%.*s: PHP has no such setting\n",
-                    (int) n, tenant[i]);
             return -1;
         }
 
