@@ -1,13 +1,14 @@
 /*
  * Copyright (C) ngx_faas developers
  *
- * Prototypes: a process per isolated function, made once, already in
- * the function's namespaces, mounts and folder (faas-init prototype,
+ * Prototypes: a process per function, made once, already in the
+ * function's namespaces, mounts and folder (faas-init prototype,
  * init/faas-proto.c), that forks its workers on the runner's word. A
  * worker then costs a fork and an exec, not namespaces, mounts and path
- * lookups. The worker is spawned with CLONE_PARENT: the runner's own
- * child, reaped, metered and killed as any other; the prototype only
- * says its pid, which is checked.
+ * lookups, and is billed its own memory, never the runner's. The
+ * worker is spawned with CLONE_PARENT: the runner's own child, reaped,
+ * metered and killed as any other; the prototype only says its pid,
+ * which is checked.
  *
  * The runner waits for the prototype's answer (a spawn: well under a
  * millisecond, sent before the worker's exec) with a bound; one that
@@ -65,13 +66,20 @@ static int  fr_proto_null = -1;
 int  (*fr_proto_sweep)(fr_proto_t *p);
 
 
-/* isolation is what a prototype saves: without it, a spawn is a vfork */
+/*
+ * Every function run as a user of its own has one, "isolation = none"
+ * too: what a prototype saves is isolation, and the runner's memory.
+ * A process that execs leaves its old memory's peak in its own (the
+ * kernel keeps the larger), so a worker the runner spawned itself
+ * would be billed the runner's peak as its own; the prototype's is a
+ * few pages. A runner not root has them too, of its own identity.
+ */
 
 int
 fr_proto_wanted(fr_func_t *f)
 {
-    return fr_runner.is_root && f->set_user && f->conf.isolation
-           && fr_runner.init_fd != -1;
+    return fr_runner.init_fd != -1
+           && (fr_runner.is_root ? f->set_user : !f->set_user);
 }
 
 

@@ -74,8 +74,8 @@ cgi("$shared/evil", 'NOBODYS', $nuid, $ngid);
 
 # the default isolation: the runner finds the folder changed at the next
 # spawn (isolation keeps it mounted) and makes a new prototype; "pid":
-# the prototype has it open and its workers run from it; "none": no
-# prototype, the runner's own child looks
+# the prototype has it open and its workers run from it; "none" too
+# (a prototype without namespaces)
 for my $mode ('', 'pid', 'none') {
     my $what = $mode ? "isolation = $mode" : 'the default isolation';
     my $isolation = $mode ? "isolation = $mode\n" : '';

@@ -135,8 +135,11 @@ faas_prototype(int argc, char **argv)
         return 2;
     }
 
-    if (strtol(argv[1], NULL, 10) <= 0) {
-        /* it forks for a user, never as root */
+    /* it forks for a user, never as root: UID -1, a runner not root's
+     * own identity */
+    if (strtol(argv[1], NULL, 10) <= 0
+        && (strcmp(argv[1], "-1") != 0 || geteuid() == 0))
+    {
         return fp_reply(-1, EPERM);
     }
 

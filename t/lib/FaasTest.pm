@@ -893,6 +893,8 @@ sub kill_all {
 
 sub DESTROY {
     my ($self) = @_;
+    # the test's exit status stays its own (waitpid sets $?)
+    local $?;
     delete $live{"$self"};
     $self->kill_all;
 }
