@@ -37,27 +37,6 @@ $t->function('dflt', "exec = ./c.sh\nmode = cgi\nuser = nobody\n",
 $t->function('big', "exec = ./c.pl\nmode = cgi\nuser = nobody\n"
                     . "isolation = none\n", 'c.pl' => $big);
 
-$t->{port} = FaasTest::free_port();
-
-sub nginx_conf {
-    my $sock = $t->socket_path;
-    return <<"EOF";
-@{[ FaasTest::meter_log_format() ]}
-
-    upstream runner { server unix:$sock; }
-
-    server {
-        listen 127.0.0.1:$t->{port};
-
-        location /fn/ {
-            faas_route ^/fn/(?<name>[a-z]+)\$ \$name;
-            faas_pass runner;
-            access_log $p/logs/meter.log faas_meter;
-        }
-    }
-EOF
-}
-
 my $lines = 0;
 
 # the memory billed for one request to $name, in kB
@@ -85,7 +64,8 @@ sub runner_hwm {
 # --- a root runner ---------------------------------------------------------
 
 $t->start_runner(conf => "limit_isolation = none\n");
-$t->start_nginx(nginx_conf());
+$t->start_nginx(FaasTest::meter_log_format() . $t->faas_location(
+    location => "access_log $p/logs/meter.log faas_meter;"));
 
 my (@none, @dflt);
 for (1 .. 3) {
