@@ -34,6 +34,7 @@
 #include "fr_runtime.h"
 #include "fr_spawn.h"
 #include "fr_stderr.h"
+#include "fr_sweep.h"
 #include "fr_tenant.h"
 
 
@@ -833,7 +834,8 @@ fr_worker_timer(fr_timer_t *t)
 void
 fr_worker_free(fr_worker_t *w)
 {
-    fr_func_t  *f;
+    fr_func_t   *f;
+    fr_proto_t  *root;
 
     f = w->func;
 
@@ -846,6 +848,15 @@ fr_worker_free(fr_worker_t *w)
     fr_buf_free(&w->out);
     fr_buf_free(&w->hdr);
     fr_meter_proc_close(w);
+
+    /* outside a pid namespace, what its user left holding nothing of it
+     * came to the runner: it goes with it */
+    root = (w->proto && w->proto->parent) ? w->proto->parent : w->proto;
+
+    if (w->reaped && !w->init && (root == NULL || root->init == 0)) {
+        fr_sweep_host(w);
+    }
+
     fr_proto_release(w->proto, !w->swept);
 
     if (w->sock[0]) {

@@ -32,7 +32,7 @@ struct fr_proto_s {
     int64_t                cpu_base;    /* ms, when it was ready */
     uint64_t               slow;        /* us the runner waited, drained */
     uint64_t               slow_at;     /* us, when last drained */
-    unsigned               spares;      /* exempt in this sweep */
+    unsigned               spares;      /* unknown in its session */
     uint64_t               ready_at;    /* ms */
     uint64_t               forks;
     fr_timer_t             timer;       /* prototype_idle_timeout */

@@ -52,6 +52,7 @@
 #include "fr_proto.h"
 #include "fr_runtime.h"
 #include "fr_spawn.h"
+#include "fr_sweep.h"
 
 
 #define FR_RUNTIME_NAME    "faas_wsgi.py"
@@ -810,9 +811,11 @@ fr_runtime_check(fr_timer_t *t)
  * A zygote has no child of its own: its spare and its workers are the
  * runner's (CLONE_PARENT). One it has was made by the app (a fork while
  * it was imported): no worker's, so nobody bills, limits or ends it.
- * Each is killed (pinned by a pidfd, its parent checked again), the
- * zygote retired: the function's workers start cold, each importing
- * the app itself, whatever it starts then its own. 1: found.
+ * So is more than one unknown child of the runner's in its session
+ * (the app's own clone(CLONE_PARENT); fr_sweep.c). Each is killed
+ * (pinned by a pidfd, its parent checked again), the zygote retired:
+ * the function's workers start cold, each importing the app itself,
+ * whatever it starts then its own. 1: found.
  */
 
 static int
@@ -827,19 +830,14 @@ fr_runtime_strays(fr_proto_t *z)
              (int) z->pid);
 
     fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd == -1) {
-        return 0;
+    len = (fd == -1) ? -1 : read(fd, buf, sizeof(buf) - 1);
+
+    if (fd != -1) {
+        close(fd);
     }
 
-    len = read(fd, buf, sizeof(buf) - 1);
-    close(fd);
-
-    if (len <= 0) {
-        return 0;
-    }
-
-    buf[len] = '\0';
-    n = 0;
+    buf[len > 0 ? len : 0] = '\0';
+    n = fr_sweep_zygote(z);
 
     for (p = buf; (child = (pid_t) strtol(p, &end, 10)) > 0; p = end) {
         pfd = (int) syscall(SYS_pidfd_open, child, 0);

@@ -3,7 +3,8 @@
  *
  * The sweep of a prototype's pid namespace: what its ended workers
  * left there, found, stopped and killed (fr_proto.c calls it through
- * fr_proto_sweep, set by fr_sweep_init).
+ * fr_proto_sweep, set by fr_sweep_init); and, outside a pid namespace,
+ * of what a worker's user left that came to the runner (fr_sweep_host).
  */
 
 #include <errno.h>
@@ -12,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -29,12 +31,22 @@ static int fr_sweep(fr_proto_t *p);
 static int fr_sweep_look(fr_proto_t *p, pid_t parent, int top, pid_t *pid,
     int *pfd, int *n);
 static int fr_sweep_spare(fr_proto_t *p, pid_t sid);
+static int fr_sweep_pass(fr_proto_t *p, int top, pid_t *pid, int *pfd,
+    int *n);
+static void fr_sweep_known(void);
+static void fr_sweep_spares(char *buf, pid_t parent);
+static int fr_sweep_unknown(void);
+static int fr_sweep_kill(const char *name, pid_t *pid, int *pfd, int n);
+static uid_t fr_sweep_owner(pid_t pid);
 
 
-/* for one sweep: the runner's known children, sorted; p's namespace */
-static pid_t   fr_known[FR_SWEEP_KNOWN];
-static size_t  fr_nknown;
-static ino_t   fr_sweep_ns;
+/* for one sweep: the runner's known children, sorted; p's namespace, or
+ * (none: fr_sweep_host) the user whose worker w ended */
+static pid_t          fr_known[FR_SWEEP_KNOWN];
+static size_t         fr_nknown;
+static ino_t          fr_sweep_ns;
+static uid_t          fr_sweep_uid;
+static fr_worker_t   *fr_sweep_ended;
 
 
 void
@@ -58,11 +70,8 @@ fr_sweep_init(void)
 static int
 fr_sweep(fr_proto_t *p)
 {
-    int           i, n, found, pfd[FR_SWEEP_STRAYS];
-    pid_t         pid[FR_SWEEP_STRAYS];
-
-    int           top;
-    fr_link_t    *l;
+    int    n, top, found, pfd[FR_SWEEP_STRAYS];
+    pid_t  pid[FR_SWEEP_STRAYS];
 
     n = 0;
 
@@ -72,8 +81,172 @@ fr_sweep(fr_proto_t *p)
      * process 1's reach. Known ones (workers, prototypes, their 1s) are
      * skipped in memory, the others looked at.
      */
-    fr_nknown = 0;
+    fr_sweep_known();
+    fr_sweep_ended = NULL;
+    fr_sweep_ns = fr_pid_ns(p->init);
+
+    for (top = 1; top <= (fr_sweep_ns ? 2 : 1); top++) {
+        do {
+            found = fr_sweep_pass(p, top, pid, pfd, &n);
+        } while (found > 0 && n < FR_SWEEP_STRAYS);
+    }
+
+    if (fr_sweep_kill(p->name, pid, pfd, n) != FR_OK) {
+        fr_log(FR_LOG_ERR, 0, "more than %d processes left behind in the "
+               "pid namespace of \"%s\": retiring its prototype",
+               FR_SWEEP_STRAYS, p->name);
+        return FR_ERROR;
+    }
+
+    return FR_OK;
+}
+
+
+/*
+ * Outside a pid namespace, what the user of w (a worker that ended)
+ * left and holds nothing of it: the runner is a subreaper, so what the
+ * user double-forked away comes to it as an orphan, and a
+ * clone(CLONE_PARENT) makes one of its children at once. A child of
+ * the runner's of that user that no worker, prototype or zygote is, in
+ * the session of no other live worker nor of a zygote (its spare), is
+ * stopped with all under it, then all are killed. First a count: the
+ * runner's children against those it knows, so that most ends cost a
+ * read and a walk of its lists.
+ */
+
+void
+fr_sweep_host(fr_worker_t *w)
+{
+    int    n, found, pfd[FR_SWEEP_STRAYS];
+    pid_t  pid[FR_SWEEP_STRAYS];
+
+    if (!fr_runner.is_root || w->uid == 0 || !fr_sweep_unknown()) {
+        /* a runner not root: its users are its own (and a new runner of
+         * a binary upgrade is one of its children) */
+        return;
+    }
+
+    fr_sweep_known();
+    fr_sweep_ended = w;
     fr_sweep_ns = 0;
+    fr_sweep_uid = w->uid;
+
+    do {
+        n = 0;
+
+        do {
+            found = fr_sweep_pass(NULL, 2, pid, pfd, &n);
+        } while (found > 0 && n < FR_SWEEP_STRAYS);
+
+        /* more than a sweep holds: those go, then the rest */
+    } while (fr_sweep_kill(w->func->name, pid, pfd, n) != FR_OK);
+}
+
+
+/*
+ * A zygote's session holds the zygote and its spare (the runner's
+ * child, unknown until it answers): one. More are processes its app
+ * made the runner's children while it was imported
+ * (clone(CLONE_PARENT)), which no worker is: all are stopped with
+ * what is under them, then killed, the spare too (the caller retires
+ * the zygote). Returns how many.
+ */
+
+int
+fr_sweep_zygote(fr_proto_t *z)
+{
+    int    i, n, k, f, cand, pfd[FR_SWEEP_STRAYS];
+    char   path[64], buf[8192], *s, *end;
+    pid_t  self, child, ppid, pid[FR_SWEEP_STRAYS];
+
+    self = getpid();
+    snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int) self,
+             (int) self);
+
+    f = open(path, O_RDONLY | O_CLOEXEC);
+    k = (f == -1) ? -1 : (int) read(f, buf, sizeof(buf) - 1);
+
+    if (f != -1) {
+        close(f);
+    }
+
+    if (k <= 0) {
+        return 0;
+    }
+
+    buf[k] = '\0';
+    fr_sweep_known();
+    n = 0;
+
+    for (s = buf; n < FR_SWEEP_STRAYS; s = end) {
+        child = (pid_t) strtol(s, &end, 10);
+
+        if (end == s) {
+            break;
+        }
+
+        if (fr_pids_has(fr_known, fr_nknown, child)
+            || fr_proc_session(child, &ppid) != z->pid || ppid != self
+            || (f = (int) syscall(SYS_pidfd_open, child, 0)) == -1)
+        {
+            continue;
+        }
+
+        /* pinned: a child of ours is that pid until we reap it */
+        pid[n] = child;
+        pfd[n++] = f;
+    }
+
+    cand = n;
+
+    if (cand > 1) {
+        for (i = 0; i < cand; i++) {
+            (void) syscall(SYS_pidfd_send_signal, pfd[i], SIGSTOP, NULL, 0);
+        }
+
+        for (i = 0; i < cand; i++) {
+            while (fr_sweep_look(NULL, pid[i], 0, pid, pfd, &n) > 0
+                   && n < FR_SWEEP_STRAYS)
+            {
+                /* what it forked before its stop */
+            }
+        }
+    }
+
+    for (i = 0; i < n; i++) {
+        if (cand > 1) {
+            fr_log(FR_LOG_INFO, 0, "killing process %d in the session of "
+                   "zygote %d of \"%s\"", (int) pid[i], (int) z->pid,
+                   z->name);
+            (void) syscall(SYS_pidfd_send_signal, pfd[i], SIGKILL, NULL, 0);
+        }
+
+        close(pfd[i]);
+    }
+
+    return cand > 1 ? n : 0;
+}
+
+
+/* a look at process 1's children (top 1) or the runner's (2) */
+
+static int
+fr_sweep_pass(fr_proto_t *p, int top, pid_t *pid, int *pfd, int *n)
+{
+    return fr_sweep_look(p, top == 1 ? p->init : getpid(), top, pid, pfd,
+                         n);
+}
+
+
+/* the runner's children it knows: workers, prototypes, their 1s */
+
+static void
+fr_sweep_known(void)
+{
+    fr_link_t   *l;
+    fr_proto_t  *q;
+
+    fr_nknown = 0;
 
     for (l = fr_list_first(&fr_runner.workers);
          l != &fr_runner.workers && fr_nknown < FR_SWEEP_KNOWN; l = l->next)
@@ -85,42 +258,103 @@ fr_sweep(fr_proto_t *p)
          l != &fr_runner.protos && fr_nknown + 2 <= FR_SWEEP_KNOWN;
          l = l->next)
     {
-        fr_known[fr_nknown++] = fr_list_data(l, fr_proto_t, link)->pid;
-        fr_known[fr_nknown++] = fr_list_data(l, fr_proto_t, link)->init;
+        q = fr_list_data(l, fr_proto_t, link);
+        fr_known[fr_nknown++] = q->pid;
+        fr_known[fr_nknown++] = q->init;
     }
 
     fr_pids_sort(fr_known, fr_nknown);
-    fr_sweep_ns = fr_pid_ns(p->init);
+}
 
-    for (top = 1; top <= (fr_sweep_ns ? 2 : 1); top++) {
-        do {
-            /* each look at the runner's children counts the spares anew */
-            for (l = fr_list_first(&fr_runner.protos);
-                 l != &fr_runner.protos; l = l->next)
-            {
-                fr_list_data(l, fr_proto_t, link)->spares = 0;
-            }
 
-            found = fr_sweep_look(p, top == 1 ? p->init : getpid(), top,
-                                  pid, pfd, &n);
-        } while (found > 0 && n < FR_SWEEP_STRAYS);
+/* 1: the runner has more children than it knows of (and a spare each
+ * of its zygotes) */
+
+static int
+fr_sweep_unknown(void)
+{
+    int          fd;
+    char         path[64], buf[8192], *s, *end;
+    size_t       children, known;
+    ssize_t      len;
+    fr_link_t   *l;
+    fr_proto_t  *q;
+
+    snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int) getpid(),
+             (int) getpid());
+
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd == -1) {
+        return 0;
     }
 
+    children = 0;
+
+    while ((len = read(fd, buf, sizeof(buf) - 1)) > 0) {
+        buf[len] = '\0';
+
+        /* each pid is followed by a space */
+        for (s = buf; (end = strchr(s, ' ')) != NULL; s = end + 1) {
+            children++;
+        }
+    }
+
+    close(fd);
+
+    known = 0;
+
+    for (l = fr_list_first(&fr_runner.workers); l != &fr_runner.workers;
+         l = l->next)
+    {
+        known += !fr_list_data(l, fr_worker_t, all)->reaped;
+    }
+
+    for (l = fr_list_first(&fr_runner.protos); l != &fr_runner.protos;
+         l = l->next)
+    {
+        q = fr_list_data(l, fr_proto_t, link);
+        known += (q->pid > 0) + (q->init > 0) + (q->zygote && q->pid > 0);
+    }
+
+    return children > known;
+}
+
+
+static int
+fr_sweep_kill(const char *name, pid_t *pid, int *pfd, int n)
+{
+    int  i;
+
     for (i = 0; i < n; i++) {
-        fr_log(FR_LOG_INFO, 0, "killing process %d left behind in the pid "
-               "namespace of \"%s\"", (int) pid[i], p->name);
+        if (fr_sweep_ended == NULL) {
+            fr_log(FR_LOG_INFO, 0, "killing process %d left behind in the "
+                   "pid namespace of \"%s\"", (int) pid[i], name);
+
+        } else {
+            fr_log(FR_LOG_INFO, 0, "killing process %d left behind by a "
+                   "worker of \"%s\" (uid %ld)", (int) pid[i], name,
+                   (long) fr_sweep_uid);
+        }
+
         (void) syscall(SYS_pidfd_send_signal, pfd[i], SIGKILL, NULL, 0);
         close(pfd[i]);
     }
 
-    if (n == FR_SWEEP_STRAYS) {
-        fr_log(FR_LOG_ERR, 0, "more than %d processes left behind in the "
-               "pid namespace of \"%s\": retiring its prototype",
-               FR_SWEEP_STRAYS, p->name);
-        return FR_ERROR;
-    }
+    return n == FR_SWEEP_STRAYS ? FR_ERROR : FR_OK;
+}
 
-    return FR_OK;
+
+/* the owner of a process, by its /proc folder; -1: gone */
+
+static uid_t
+fr_sweep_owner(pid_t pid)
+{
+    char         path[32];
+    struct stat  st;
+
+    snprintf(path, sizeof(path), "/proc/%d", (int) pid);
+
+    return stat(path, &st) == 0 ? st.st_uid : (uid_t) -1;
 }
 
 
@@ -166,6 +400,10 @@ fr_sweep_look(fr_proto_t *p, pid_t parent, int top, pid_t *pid, int *pfd,
     buf[len] = '\0';
     found = 0;
 
+    if (top == 2) {
+        fr_sweep_spares(buf, parent);
+    }
+
     for (s = buf; *n < FR_SWEEP_STRAYS; s = end) {
         child = (pid_t) strtol(s, &end, 10);
 
@@ -174,10 +412,13 @@ fr_sweep_look(fr_proto_t *p, pid_t parent, int top, pid_t *pid, int *pfd,
         }
 
         if (top == 2
-            && (child == p->init || fr_pids_has(fr_known, fr_nknown, child)
-                || fr_pid_ns(child) != fr_sweep_ns))
+            && ((p && child == p->init)
+                || fr_pids_has(fr_known, fr_nknown, child)
+                || (p ? fr_pid_ns(child) != fr_sweep_ns
+                      : fr_sweep_owner(child) != fr_sweep_uid)))
         {
-            /* a child of the runner it knows, or not in p's namespace */
+            /* a child of the runner it knows, not in p's namespace, or
+             * (outside one) not of the user */
             continue;
         }
 
@@ -202,7 +443,9 @@ fr_sweep_look(fr_proto_t *p, pid_t parent, int top, pid_t *pid, int *pfd,
             {
                 w = fr_list_data(l, fr_worker_t, all);
 
-                if ((w->proto == p || (w->proto && w->proto->parent == p))
+                if ((p ? (w->proto == p
+                          || (w->proto && w->proto->parent == p))
+                       : w != fr_sweep_ended)
                     && !w->reaped && w->pid == sid)
                 {
                     break;
@@ -245,7 +488,54 @@ fr_sweep_look(fr_proto_t *p, pid_t parent, int top, pid_t *pid, int *pfd,
 }
 
 
-/* in the session of a zygote of p's: its spare (fr_runtime.c) */
+/*
+ * The runner's children it does not know, counted in each zygote's
+ * session: one there is its spare (fr_runtime.c), which says its pid
+ * only when it becomes a worker; more are strays, and so is the spare
+ * then (which of them the app made is not known).
+ */
+
+static void
+fr_sweep_spares(char *buf, pid_t parent)
+{
+    char        *s, *end;
+    pid_t        child, sid, ppid;
+    fr_link_t   *l;
+    fr_proto_t  *q;
+
+    for (l = fr_list_first(&fr_runner.protos); l != &fr_runner.protos;
+         l = l->next)
+    {
+        fr_list_data(l, fr_proto_t, link)->spares = 0;
+    }
+
+    for (s = buf; ; s = end) {
+        child = (pid_t) strtol(s, &end, 10);
+
+        if (end == s) {
+            break;
+        }
+
+        if (fr_pids_has(fr_known, fr_nknown, child)
+            || (sid = fr_proc_session(child, &ppid)) <= 0 || ppid != parent)
+        {
+            continue;
+        }
+
+        for (l = fr_list_first(&fr_runner.protos); l != &fr_runner.protos;
+             l = l->next)
+        {
+            q = fr_list_data(l, fr_proto_t, link);
+
+            if (q->zygote && q->pid == sid) {
+                q->spares++;
+            }
+        }
+    }
+}
+
+
+/* in the session of a zygote of p's (NULL: any): its spare */
 
 static int
 fr_sweep_spare(fr_proto_t *p, pid_t sid)
@@ -258,9 +548,9 @@ fr_sweep_spare(fr_proto_t *p, pid_t sid)
     {
         q = fr_list_data(l, fr_proto_t, link);
 
-        if (q->parent == p && q->pid == sid) {
+        if ((p ? q->parent == p : q->zygote) && q->pid == sid) {
             /* one: the spare; more in its session are strays */
-            return q->spares++ == 0;
+            return q->spares == 1;
         }
     }
 

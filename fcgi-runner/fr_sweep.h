@@ -6,7 +6,13 @@
 #define FR_SWEEP_H
 
 
+#include "fr_runner.h"
+#include "fr_proto.h"
+
+
 void fr_sweep_init(void);
+void fr_sweep_host(fr_worker_t *w);
+int fr_sweep_zygote(fr_proto_t *z);
 
 
 #endif /* FR_SWEEP_H */
