@@ -106,13 +106,18 @@ fr_cgi_started(fr_worker_t *w, fr_req_t *r)
 }
 
 
-/* the request is in its environment; its body follows on stdin */
+/*
+ * The request is in its environment; its body follows on stdin. One
+ * that ended while the request waited for a worker (an empty body: it
+ * has no content to hold back) ends on stdin now.
+ */
 
 static int
 fr_cgi_assign(fr_worker_t *w, fr_req_t *r)
 {
-    (void) w;
-    (void) r;
+    if (r->stdin_done) {
+        fr_cgi_stdin(w, NULL, 0);
+    }
 
     return FR_OK;
 }

@@ -1,0 +1,91 @@
+#!/usr/bin/perl
+
+# Requests that wait: each one runs, whole, when its turn comes. A CGI
+# request with no body queued behind a busy worker (its body ended
+# while it waited) gets EOF on stdin at its start, never waits on it
+# until its timeout; so does an async run without a body.
+
+use strict;
+use warnings;
+
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use FaasTest;
+use IO::Socket::INET;
+use Test::More;
+use Time::HiRes qw(sleep time);
+
+my $t = FaasTest->new;
+my $p = $t->prefix;
+
+# reads its whole body (to EOF), then answers what it read
+$t->function('one', "exec = ./run.sh\nmode = cgi\nmax_instances = 1\n"
+             . "timeout = 8s\n", 'run.sh' => <<'EOS');
+#!/bin/sh
+n=$(cat | wc -c)
+sleep 1
+printf 'Content-Type: text/plain\r\n\r\nread %s\n' "$n"
+EOS
+
+$t->start_runner(conf => "async_backoff = 300ms\n");
+$t->start_nginx($t->faas_location(extra => <<"EOF"));
+        location /async/ {
+            faas_route ^/async/(?<aname>[a-z]+)\$ \$aname;
+            faas_invocation async;
+            faas_pass runner;
+        }
+EOF
+
+# requests sent together, each on its own connection; their answers
+sub together {
+    my @req = @_;
+    my @s;
+    for my $r (@req) {
+        my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$t->{port}",
+                                      Timeout => 5) or die "connect: $!";
+        print $s $r;
+        push @s, $s;
+        sleep 0.2;
+    }
+    return map { FaasTest::http_exchange($_, '', timeout => 30) } @s;
+}
+
+# --- a CGI request queued with no body -------------------------------------
+
+for my $c (['GET', "GET /fn/one HTTP/1.0\r\n\r\n"],
+           ['POST, Content-Length: 0',
+            "POST /fn/one HTTP/1.0\r\nContent-Length: 0\r\n\r\n"],
+           ['POST with a body', "POST /fn/one HTTP/1.0\r\n"
+                                . "Content-Length: 3\r\n\r\nabc"]) {
+    my ($what, $req) = @$c;
+    my $t0 = time;
+    my @r = together($req, $req, $req);
+    my $took = time - $t0;
+    my $n = $what =~ /body/ ? 3 : 0;
+    for my $i (0 .. 2) {
+        is($r[$i] && $r[$i]{status}, 200, "$what #$i: 200");
+        is($r[$i] && $r[$i]{body}, "read $n\n", "$what #$i: its whole body");
+    }
+    # one after the other, 1 s each: never a timeout's 8 s
+    cmp_ok($took, '<', 7.5, sprintf("$what: queued ones run in turn "
+                                    . "(%.1f s)", $took));
+}
+unlike($t->runner_log, qr/"one" timed out/, 'no run timed out');
+
+# --- async runs with no body, queued ---------------------------------------
+
+my @ids;
+for (1 .. 3) {
+    my $r = $t->http_get('/async/one');
+    is($r->{status}, 202, 'async without a body: 202');
+    push @ids, FaasTest::header($r, 'faas-invocation-id') // '';
+}
+for my $id (@ids) {
+    ok($t->wait_log(qr/invocation \Q$id\E of "one": 200/, 20),
+       "async $id: ran once, 200");
+}
+unlike($t->runner_log, qr/"one": 504 on attempt/, '... never a timeout');
+
+$t->done;
+
+done_testing;
