@@ -199,7 +199,7 @@ fr_metrics_render(fr_out_t *o, fr_view_t *fv, int nf, fr_view_t *tv, int nt)
     }
 
     fr_runner_gauge(o, "prototypes", "gauge",
-                    "Prototypes alive, one per isolated function in use.",
+                    "Prototypes alive, one per function in use.",
                     (uint64_t) fr_runner.nprotos, 0);
     fr_runner_gauge(o, "prototype_starts", "counter",
                     "Prototypes started.", fr_runner.proto_starts, 0);

@@ -24,6 +24,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdint.h>
@@ -31,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -38,6 +40,7 @@
 
 #include "init/faas-proto.h"
 #include "fr_log.h"
+#include "fr_path.h"
 #include "fr_pids.h"
 #include "fr_proto.h"
 
@@ -50,6 +53,7 @@
 #define FR_PROTO_LIVED_MSEC  60000    /* a zygote idle after it: no fault */
 
 
+static int fr_proto_moved(fr_func_t *f);
 static void fr_proto_put(char *msg, size_t *len, const char *s);
 static int fr_proto_answer(fr_proto_t *p, int32_t r[2]);
 static void fr_proto_fault(fr_proto_t *p, int misbehaved);
@@ -67,19 +71,20 @@ int  (*fr_proto_sweep)(fr_proto_t *p);
 
 
 /*
- * Every function run as a user of its own has one, "isolation = none"
+ * Every function run as a user not root has one, "isolation = none"
  * too: what a prototype saves is isolation, and the runner's memory.
  * A process that execs leaves its old memory's peak in its own (the
  * kernel keeps the larger), so a worker the runner spawned itself
  * would be billed the runner's peak as its own; the prototype's is a
- * few pages. A runner not root has them too, of its own identity.
+ * few pages. A runner not root has none: its prototypes would run as
+ * its functions do, counted in their user's max_processes.
  */
 
 int
 fr_proto_wanted(fr_func_t *f)
 {
-    return fr_runner.init_fd != -1
-           && (fr_runner.is_root ? f->set_user : !f->set_user);
+    return fr_runner.is_root && f->set_user && f->uid != 0
+           && fr_runner.init_fd != -1;
 }
 
 
@@ -115,11 +120,49 @@ fr_proto_current(fr_func_t *f)
         }
     }
 
+    /* no mount keeps its folder: a new one looks at it as it starts
+     * (and fails: the next reload looks again) */
+    if (p && p->nkept == 0 && fr_proto_moved(f)) {
+        fr_log(FR_LOG_WARN, 0, "the folder of \"%s\" is not the one it was "
+               "loaded from: a new prototype", f->name);
+        fr_proto_retire(p);
+        p = NULL;
+    }
+
     if (p) {
         fr_timer_del(&p->timer);
     }
 
     return p;
+}
+
+
+/*
+ * Whether the function's folder, looked up with its user's rights, is
+ * no longer the one it was loaded from (swapped by a user who may write
+ * where it is): what a prototype held by descriptor is then not what a
+ * path (its script's) reaches.
+ */
+
+static int
+fr_proto_moved(fr_func_t *f)
+{
+    int          fd, moved;
+    char         path[PATH_MAX];
+    struct stat  st;
+
+    fr_path_as(f->uid, f->gid);
+    fd = fr_path_open(AT_FDCWD, f->dir, O_PATH | O_DIRECTORY, path);
+    fr_path_as_runner();
+
+    moved = (fd == -1 || fstat(fd, &st) == -1
+             || st.st_dev != f->dir_dev || st.st_ino != f->dir_ino);
+
+    if (fd != -1) {
+        close(fd);
+    }
+
+    return moved;
 }
 
 

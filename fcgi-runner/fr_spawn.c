@@ -125,11 +125,12 @@ fr_spawn_close(int *fd, int n)
  * /dev/null; the runner's stderr for 2). params: a CGI request's
  * parameters, its meta-variables; NULL for a kept FastCGI worker.
  * *exec_fd is closed when the program runs, or carries the errno of a
- * failed exec. An isolated function's worker is forked by its
- * prototype (*proto, fr_proto.c); when that cannot be, the runner
- * starts it itself, as it does every other, and as it does when asked
- * to (direct). Returns the pid, or -1; FR_PROTO_GIVEN: fd[] went to a
- * prototype that failed, start the worker again on new ones (direct).
+ * failed exec. A worker is forked by its function's prototype (*proto,
+ * fr_proto.c: a root runner's, for a user not root); when that cannot
+ * be, the runner starts it itself, as it does every other, and as it
+ * does when asked to (direct). Returns the pid, or -1; FR_PROTO_GIVEN:
+ * fd[] went to a prototype that failed, start the worker again on new
+ * ones (direct).
  */
 
 pid_t

@@ -49,6 +49,20 @@ sub cgi {
     chown $uid, $gid, $dir, glob("$dir/*");
 }
 
+# one whose program runs its script by the absolute path it is given
+# (SCRIPT_FILENAME): a prototype holding the folder does not hold that
+sub cgi_script {
+    my ($dir, $says, $uid, $gid, $conf) = @_;
+    cgi($dir, $says, $uid, $gid, $conf);
+    FaasTest::write_file("$dir/r.sh", "#!/bin/sh\nprintf 'Content-Type: "
+                         . "text/plain\\r\\n\\r\\n'\n. \"\$SCRIPT_FILENAME\"\n");
+    FaasTest::write_file("$dir/page.sh",
+                         "echo \"$says page \$(id -u)\"\n");
+    chmod 0755, "$dir/r.sh";
+    chmod 0644, "$dir/page.sh";
+    chown $uid, $gid, "$dir/r.sh", "$dir/page.sh";
+}
+
 # nobody swaps two entries of its directory: $n times, or for -$n
 # seconds (an even number of times)
 sub swap {
@@ -71,6 +85,9 @@ chmod 0755, $shared;
 
 cgi("$shared/shop", 'daemons', $duid, $dgid, "exec = ./r.sh\nmode = cgi\n");
 cgi("$shared/evil", 'NOBODYS', $nuid, $ngid);
+cgi_script("$shared/page", 'daemons', $duid, $dgid,
+           "exec = ./r.sh\nmode = cgi\nscript = page.sh\n");
+cgi_script("$shared/evilpage", 'NOBODYS', $nuid, $ngid);
 
 # the default isolation: the runner finds the folder changed at the next
 # spawn (isolation keeps it mounted) and makes a new prototype; "pid":
@@ -100,6 +117,24 @@ for my $mode ('', 'pid', 'none') {
     ok(!grep(/NOBODY/, keys %bodies),
        "$what: after the swap, never nobody's program")
         or diag(explain \%bodies);
+
+    # a script by its path, from a folder held since before the swap
+    chown 0, 0, $shared;
+    is($t->http_get('/fn/page')->{body}, "daemons page $duid\n",
+       "$what: a script run by its path, as the customer");
+    chown $nuid, $ngid, $shared;
+    is(swap("$shared/page", "$shared/evilpage", 1), 0,
+       "$what: nobody swaps the script's folder");
+    %bodies = ();
+    for (1 .. 3) {
+        my $r = $t->http_get('/fn/page');
+        $bodies{$r->{status} == 200 ? $r->{body} : "status $r->{status}"}++;
+    }
+    ok(!grep(/NOBODY/, keys %bodies),
+       "$what: after the swap, never nobody's script as the customer")
+        or diag(explain \%bodies);
+    is(swap("$shared/page", "$shared/evilpage", 1), 0,
+       "$what: the script's folder swapped back");
 
     # and back, then a swap after another while requests come
     is(swap("$shared/shop", "$shared/evil", 1), 0, "$what: swapped back");

@@ -135,10 +135,11 @@ faas_prototype(int argc, char **argv)
         return 2;
     }
 
-    /* it forks for a user, never as root: UID -1, a runner not root's
-     * own identity */
+    /* it forks for a user, never as root (nor as (uid_t) -1, which
+     * setuid() would take for "no change") */
     if (strtol(argv[1], NULL, 10) <= 0
-        && (strcmp(argv[1], "-1") != 0 || geteuid() == 0))
+        || strtoul(argv[1], NULL, 10) >= (unsigned long) (uid_t) -1
+        || strtoul(argv[2], NULL, 10) >= (unsigned long) (gid_t) -1)
     {
         return fp_reply(-1, EPERM);
     }
@@ -635,10 +636,10 @@ fp_worker(void *data)
     rl.rlim_cur = rl.rlim_max = 0;
     (void) setrlimit(RLIMIT_CORE, &rl);
 
-    if (c->uid != (uid_t) -1
-        && (syscall(FAAS_SYS_SETGROUPS, 1, &c->gid) == -1
-            || syscall(FAAS_SYS_SETGID, c->gid) == -1
-            || syscall(FAAS_SYS_SETUID, c->uid) == -1))
+    /* the function's user, never root (checked as we started) */
+    if (syscall(FAAS_SYS_SETGROUPS, 1, &c->gid) == -1
+        || syscall(FAAS_SYS_SETGID, c->gid) == -1
+        || syscall(FAAS_SYS_SETUID, c->uid) == -1)
     {
         goto failed;
     }
