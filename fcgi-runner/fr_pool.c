@@ -46,8 +46,6 @@ static void fr_func_changed(fr_func_t *f);
 static void fr_func_stop_idle(fr_func_t *f);
 static void fr_func_throttle_handler(fr_timer_t *t);
 static void fr_func_maintain(fr_func_t *f);
-static int fr_func_can_spawn(fr_func_t *f);
-static int fr_evict_idle(fr_func_t *f, fr_tenant_t *t);
 static void fr_req_timeout(fr_timer_t *t);
 static fr_worker_t *fr_worker_spawn(fr_func_t *f, fr_req_t *r);
 static void fr_worker_unopen(fr_worker_t *w, int fd[2], int perr[2]);
@@ -57,6 +55,8 @@ static void fr_worker_signal(fr_worker_t *w, int sig);
 
 
 static const fr_mode_t  *fr_modes[FR_MODE_CGI + 1];
+int   (*fr_pool_can_spawn)(fr_func_t *f);
+void  (*fr_pool_room)(fr_func_t *f);
 
 static const fr_func_events_t  fr_pool_func_events = {
     fr_func_added,
@@ -113,110 +113,6 @@ fr_func_stop_idle(fr_func_t *f)
 }
 
 
-static int
-fr_func_can_spawn(fr_func_t *f)
-{
-    fr_tenant_t  *t;
-
-    if (f->nworkers >= f->conf.max_instances) {
-        return 0;
-    }
-
-    if (fr_current_msec < f->throttled_until) {
-        return 0;
-    }
-
-    /*
-     * At its tenant's limits the request waits like any other; an idle
-     * worker of the tenant's other functions makes room (once reaped).
-     */
-    t = f->owner;
-
-    if (t && ((t->max_instances && t->nworkers >= t->max_instances)
-              || (t->max_memory
-                  && t->memory + f->conf.memory > t->max_memory)))
-    {
-        if (t->nevicting == 0) {
-            (void) fr_evict_idle(f, t);
-        }
-
-        return 0;
-    }
-
-    if (fr_runner.conf.max_workers
-        && fr_runner.nworkers >= fr_runner.conf.max_workers)
-    {
-        (void) fr_evict_idle(f, NULL);
-        return 0;
-    }
-
-    return 1;
-}
-
-
-/*
- * At the host-wide max_workers, the least recently used idle worker of
- * another function makes room; at a tenant's limits, one of the
- * tenant's other functions (t). It counts until it is reaped; the reap
- * dispatches every queue again.
- */
-
-static int
-fr_evict_idle(fr_func_t *f, fr_tenant_t *t)
-{
-    fr_link_t    *l;
-    fr_func_t    *of;
-    fr_worker_t  *w, *lru;
-
-    lru = NULL;
-
-    for (l = fr_list_first(&fr_runner.funcs); l != &fr_runner.funcs;
-         l = l->next)
-    {
-        of = fr_list_data(l, fr_func_t, link);
-
-        if (of == f || fr_list_empty(&of->idle) || (t && of->owner != t)) {
-            continue;
-        }
-
-        w = fr_list_data(fr_list_last(&of->idle), fr_worker_t, idle);
-
-        if (lru == NULL || w->timer.when < lru->timer.when) {
-            lru = w;
-        }
-    }
-
-    /* at the host's bound, no more than its requests wait for: a
-     * worker stopped makes room for one, once reaped (a flood of
-     * requests refused stops one at a time, not one each) */
-    if (lru && t == NULL
-        && fr_runner.nevicting >= f->nqueued - f->nstarting)
-    {
-        lru = NULL;
-    }
-
-    if (lru) {
-        fr_log(FR_LOG_INFO, 0, "%s%s reached: stopping idle worker %d of "
-               "\"%s\" for \"%s\"", t ? "the limits of tenant " : "",
-               t ? t->name : "max_workers", (int) lru->pid,
-               lru->func->name, f->name);
-
-        if (t) {
-            lru->evicted = 1;
-            t->nevicting++;
-
-        } else {
-            lru->evicted_host = 1;
-            fr_runner.nevicting++;
-        }
-
-        fr_worker_stop(lru, FR_STOP_EVICTED, SIGTERM, FR_STOP_GRACE);
-    }
-
-    return FR_DECLINED;
-}
-
-
 /* keeps min_instances warm */
 
 static void
@@ -228,7 +124,7 @@ fr_func_maintain(fr_func_t *f)
         return;
     }
 
-    while (f->nworkers < f->conf.min_instances && fr_func_can_spawn(f)
+    while (f->nworkers < f->conf.min_instances && fr_pool_can_spawn(f)
            && !fr_runtime_awaited(f))
     {
         if (fr_worker_spawn(f, NULL) == NULL) {
@@ -306,7 +202,7 @@ fr_func_dispatch(fr_func_t *f)
             return;
         }
 
-        if (!fr_func_can_spawn(f) || fr_runtime_awaited(f)) {
+        if (!fr_pool_can_spawn(f) || fr_runtime_awaited(f)) {
             break;
         }
 
@@ -622,6 +518,10 @@ fr_worker_release(fr_worker_t *w)
     }
 
     fr_func_dispatch(f);
+
+    if (w->state == FR_WORKER_IDLE) {
+        fr_pool_room(f);
+    }
 }
 
 /*

@@ -14,6 +14,11 @@
 #define FR_STOP_GRACE      3000
 
 
+/* room for a worker at its tenant's and the host's limits (fr_room.c) */
+extern int   (*fr_pool_can_spawn)(fr_func_t *f);
+extern void  (*fr_pool_room)(fr_func_t *f);
+
+
 void fr_pool_init(const fr_req_ops_t *ops);
 void fr_pool_mode(int mode, const fr_mode_t *m);
 void fr_funcs_dispatch(void);

@@ -27,6 +27,7 @@
 #include "fr_pool.h"
 #include "fr_proxy.h"
 #include "fr_request.h"
+#include "fr_room.h"
 #include "fr_runtime.h"
 #include "fr_sweep.h"
 
@@ -78,6 +79,7 @@ fr_proxy_init(void)
     fr_isolate_find_init();
     fr_runtime_init();
     fr_sweep_init();
+    fr_room_init();
 }
 
 

@@ -336,6 +336,7 @@ struct fr_tenant_s {
     int                    nworkers;        /* live, until reaped */
     int64_t                memory;          /* their memory, summed */
     int                    nevicting;       /* idle ones stopped for room */
+    unsigned               waiting:1;       /* a request waits for room */
     int64_t                async_queued;    /* stored, of its functions */
     unsigned               view_gen;        /* the status: its view */
     int                    view;
@@ -379,6 +380,7 @@ typedef struct {
     uint64_t               unrouted;        /* no such function */
     int                    nprotos;         /* prototypes alive */
     int                    nevicting;       /* idle ones stopped, host */
+    unsigned               waiting:1;       /* for room, at max_workers */
     uint64_t               proto_starts;
     uint64_t               proto_forks;     /* workers forked by them */
 } fr_runner_t;

@@ -3,7 +3,10 @@
 # Requests that wait: each one runs, whole, when its turn comes. A CGI
 # request with no body queued behind a busy worker (its body ended
 # while it waited) gets EOF on stdin at its start, never waits on it
-# until its timeout; so does an async run without a body.
+# until its timeout; so does an async run without a body. A request
+# waiting at its tenant's limits (instances, memory) runs as soon as a
+# worker of another function goes idle (stopped for it), never at its
+# queue_timeout's 503.
 
 use strict;
 use warnings;
@@ -27,7 +30,18 @@ sleep 1
 printf 'Content-Type: text/plain\r\n\r\nread %s\n' "$n"
 EOS
 
-$t->start_runner(conf => "async_backoff = 300ms\n");
+my $fn = $t->testfn;
+for my $c (['g1', 'gamma', 200], ['g2', 'gamma', 200], ['d1', 'delta', 0],
+           ['d2', 'delta', 0]) {
+    my ($name, $tenant, $mem) = @$c;
+    $t->function($name, "exec = $fn\nqueue_timeout = 8s\n"
+                 . ($tenant ? "tenant = $tenant\n" : '')
+                 . ($mem ? "memory = ${mem}M\n" : ''));
+}
+
+$t->start_runner(conf => "async_backoff = 300ms\n"
+                 . "tenant.gamma.max_memory = 300M\n"
+                 . "tenant.delta.max_instances = 1\n");
 $t->start_nginx($t->faas_location(extra => <<"EOF"));
         location /async/ {
             faas_route ^/async/(?<aname>[a-z]+)\$ \$aname;
@@ -85,6 +99,23 @@ for my $id (@ids) {
        "async $id: ran once, 200");
 }
 unlike($t->runner_log, qr/"one": 504 on attempt/, '... never a timeout');
+
+# --- room at a tenant's limits, made by an idle worker --------------------
+
+for my $c (['memory', 'g1', 'g2'], ['instances', 'd1', 'd2']) {
+    my ($what, $busy, $next) = @$c;
+    my $t0 = time;
+    my @r = together("GET /fn/$busy?op=sleep&ms=1500 HTTP/1.0\r\n\r\n",
+                     "GET /fn/$next HTTP/1.0\r\n\r\n");
+    my $took = time - $t0;
+    is($r[0] && $r[0]{status}, 200, "tenant $what: the busy one answers");
+    is($r[1] && $r[1]{status}, 200, "tenant $what: the one that waited runs");
+    cmp_ok($took, '<', 6, sprintf("... once the other's worker is idle, "
+                                  . "not at its queue_timeout (%.1f s)",
+                                  $took));
+}
+like($t->runner_log, qr/the limits of tenant gamma reached: stopping idle worker \d+ of "g1" for "g2"/,
+     '... its idle worker stopped for it, logged');
 
 $t->done;
 
