@@ -29,6 +29,7 @@
 #define FR_DRAIN_FRESH    1000      /* a new connection's request, awaited */
 
 
+static void fr_conn_open(int fd, int own);
 static int fr_conn_idle(fr_conn_t *c);
 static int fr_conn_room(void);
 static void fr_conn_handler(fr_io_t *io, uint32_t events);
@@ -56,6 +57,22 @@ fr_conn_init(const fr_conn_handlers_t *handlers)
 void
 fr_conn_accept(int fd)
 {
+    fr_conn_open(fd, 0);
+}
+
+
+/* the runner's own, for a stored invocation's run (fr_dispatch.c) */
+
+void
+fr_conn_accept_own(int fd)
+{
+    fr_conn_open(fd, 1);
+}
+
+
+static void
+fr_conn_open(int fd, int own)
+{
     int         one;
     fr_conn_t  *c;
 
@@ -71,6 +88,7 @@ fr_conn_accept(int fd)
 
     fr_log(FR_LOG_DEBUG, 0, "client connection %d accepted", fd);
 
+    c->own = own;
     c->io.fd = fd;
     c->io.handler = fr_conn_handler;
     c->io.data = c;

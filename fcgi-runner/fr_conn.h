@@ -20,6 +20,7 @@ typedef struct {
 
 void fr_conn_init(const fr_conn_handlers_t *handlers);
 void fr_conn_accept(int fd);
+void fr_conn_accept_own(int fd);
 void fr_conn_read(fr_conn_t *c);
 int fr_conn_output(fr_conn_t *c, const void *p, size_t n);
 void fr_conn_flush(fr_conn_t *c);

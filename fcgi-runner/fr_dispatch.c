@@ -461,7 +461,7 @@ fr_dispatch_start(fr_func_t *f, const fr_inv_t *inv)
            call->function, call->attempts);
 
     /* the runner's own connection: as if nginx had sent it */
-    fr_conn_accept(sv[0]);
+    fr_conn_accept_own(sv[0]);
 
     if (fr_io_set(&call->io, EPOLLIN | EPOLLOUT | EPOLLRDHUP) != FR_OK) {
         fr_dispatch_done(call, 0);

@@ -157,9 +157,21 @@ fr_func_throttle_handler(fr_timer_t *t)
 void
 fr_func_enqueue(fr_func_t *f, fr_req_t *r)
 {
+    fr_link_t  *l;
+
     r->t_queued = fr_current_usec;
 
-    fr_list_insert_tail(&f->queue, &r->queue);
+    /* a client's request goes ahead of the stored invocations' runs
+     * that wait: those run behind waiting synchronous requests */
+    for (l = fr_list_last(&f->queue);
+         !r->stored && l != &f->queue
+         && fr_list_data(l, fr_req_t, queue)->stored;
+         l = l->prev)
+    {
+        /* void */
+    }
+
+    fr_list_insert_head(l, &r->queue);     /* after l */
     f->nqueued++;
 
     r->timer.handler = fr_req_queue_timeout;

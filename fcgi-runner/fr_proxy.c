@@ -437,6 +437,7 @@ fr_conn_begin(fr_conn_t *c)
     }
 
     r->conn = c;
+    r->stored = c->own;
     r->id = id;
     /* stopping: the connection's last request (fr_conns_drain) */
     r->keep_conn = (b[2] & FR_FCGI_KEEP_CONN) && !fr_runner.draining;

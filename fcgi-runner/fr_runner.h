@@ -107,6 +107,7 @@ struct fr_req_s {
     unsigned               meter:1;         /* the client asked */
     unsigned               cold:1;
     unsigned               async:1;         /* to be stored, 202 */
+    unsigned               stored:1;        /* a stored one's run */
     unsigned               hdr_done:1;      /* its header block seen */
     unsigned               bad_status:1;    /* garbage: outcome error */
     unsigned               after_response:1;    /* answered, running on */
@@ -163,6 +164,7 @@ struct fr_conn_s {
     fr_spool_t             spool;           /* output held back */
     unsigned               paused:1;        /* stdin waits for downstream */
     unsigned               closing:1;       /* close when out is flushed */
+    unsigned               own:1;           /* the runner's: an async run */
     unsigned               served:1;        /* a request began on it */
     unsigned               fresh:1;         /* its first, awaited: drain */
 };

@@ -6,7 +6,8 @@
 # until its timeout; so does an async run without a body. A request
 # waiting at its tenant's limits (instances, memory) runs as soon as a
 # worker of another function goes idle (stopped for it), never at its
-# queue_timeout's 503.
+# queue_timeout's 503. A stored invocation's run waits behind the
+# synchronous requests of its function, even those that came after it.
 
 use strict;
 use warnings;
@@ -29,6 +30,19 @@ n=$(cat | wc -c)
 sleep 1
 printf 'Content-Type: text/plain\r\n\r\nread %s\n' "$n"
 EOS
+
+# says in its folder's log when it ran, 1 s each
+my $odir = $t->function('order', "exec = ./run.sh\nmode = cgi\n"
+                        . "max_instances = 1\ntimeout = 8s\n"
+                        . "queue_timeout = 20s\n", 'run.sh' => <<'EOS');
+#!/bin/sh
+cat > /dev/null
+echo "$QUERY_STRING" >> out/ran
+sleep 1
+printf 'Content-Type: text/plain\r\n\r\nran %s\n' "$QUERY_STRING"
+EOS
+mkdir "$odir/out";
+chmod 0777, "$odir/out";
 
 my $fn = $t->testfn;
 for my $c (['g1', 'gamma', 200], ['g2', 'gamma', 200], ['d1', 'delta', 0],
@@ -99,6 +113,28 @@ for my $id (@ids) {
        "async $id: ran once, 200");
 }
 unlike($t->runner_log, qr/"one": 504 on attempt/, '... never a timeout');
+
+# --- stored invocations behind waiting synchronous requests ---------------
+
+{
+    my $busy = $t->http_start('/fn/order?A');
+    sleep 0.3;
+    for my $q ('X', 'Y') {
+        is($t->http_get("/async/order?$q")->{status}, 202, "async $q: 202");
+    }
+    sleep 0.3;
+    my @r = together("GET /fn/order?B HTTP/1.0\r\n\r\n",
+                     "GET /fn/order?C HTTP/1.0\r\n\r\n");
+    is(join(' ', map { $_ && $_->{body} } @r), "ran B\n ran C\n",
+       'B and C answered');
+    FaasTest::http_finish($busy, timeout => 10);
+    ok(FaasTest::wait_for(sub {
+        (FaasTest::read_file("$odir/out/ran") // '') =~ tr/\n// >= 5 }, 20),
+       'all five ran');
+    is(join(' ', split /\n/, FaasTest::read_file("$odir/out/ran") // ''),
+       'A B C X Y', 'the async ones ran behind the synchronous ones that '
+       . 'came while they waited');
+}
 
 # --- room at a tenant's limits, made by an idle worker --------------------
 
