@@ -10,10 +10,14 @@
  */
 
 #include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "fr_cron.h"
 
@@ -311,4 +315,46 @@ fr_cron_next(const fr_cron_t *cron, time_t after, int utc)
     }
 
     return -1;
+}
+
+
+/*
+ * A time zone's name: "UTC", or a file of /usr/share/zoneinfo that is
+ * a compiled zone (TZif), not a folder (Europe) nor a table (zone.tab),
+ * which the C library would take for UTC without a word.
+ */
+
+int
+fr_cron_zone_ok(const char *name)
+{
+    int          fd, ok;
+    char         path[256], magic[4];
+    struct stat  st;
+
+    if (strcmp(name, "UTC") == 0) {
+        return 1;
+    }
+
+    if (name[0] == '\0' || name[0] == '/' || strstr(name, "..")
+        || snprintf(path, sizeof(path), "/usr/share/zoneinfo/%s", name)
+           >= (int) sizeof(path))
+    {
+        return 0;
+    }
+
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+
+    if (fd == -1 && errno == ELOOP) {
+        /* a link of the database's own (Etc/UTC, a zone's old name) */
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    }
+
+    ok = fd != -1 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode)
+         && read(fd, magic, 4) == 4 && memcmp(magic, "TZif", 4) == 0;
+
+    if (fd != -1) {
+        close(fd);
+    }
+
+    return ok;
 }

@@ -597,7 +597,7 @@ static int
 fr_func_configure(fr_func_t *f, int test)
 {
     int             problems, i;
-    char            path[PATH_MAX], *to;
+    char           *to;
     fr_fconf_t     *fc;
 
     fc = &f->conf;
@@ -648,11 +648,7 @@ fr_func_configure(fr_func_t *f, int test)
         problems++;
     }
 
-    if (fc->schedule_timezone && strcmp(fc->schedule_timezone, "UTC") != 0
-        && (strstr(fc->schedule_timezone, "..")
-            || (snprintf(path, sizeof(path), "/usr/share/zoneinfo/%s",
-                         fc->schedule_timezone), access(path, R_OK) != 0)))
-    {
+    if (fc->schedule_timezone && !fr_cron_zone_ok(fc->schedule_timezone)) {
         fr_log(FR_LOG_ERR, 0, "%s/function.conf:%d: unknown "
                "schedule_timezone \"%s\"", f->dir,
                fr_fconf_line(fc, "schedule_timezone"), fc->schedule_timezone);

@@ -75,7 +75,21 @@ $t->function('bad', "exec = ./run.sh\nmode = cgi\nschedule = 0 25 * * *\n"
 $t->function('bigstep', "exec = ./run.sh\nmode = cgi\n"
              . "schedule = 30/2147483647 * * * *\n",
              'run.sh' => "#!/bin/sh\n");
+# a folder and a table of the zone database are no zones (the C library
+# would take them for UTC without a word); a zone and a link to one are
+for my $c (['zdir', 'Europe'], ['ztab', 'zone.tab'], ['zok', 'Asia/Kathmandu'],
+           ['zlink', 'US/Eastern']) {
+    $t->function($c->[0], "exec = ./run.sh\nmode = cgi\nschedule = \@daily\n"
+                 . "schedule_timezone = $c->[1]\n", 'run.sh' => "#!/bin/sh\n");
+}
 my $out = `$bin --test --functions @{[ $t->functions_dir ]} 2>&1`;
+like($out, qr{zdir/function.conf:4: unknown schedule_timezone "Europe"},
+     '--test: a folder of the zone database is no zone');
+like($out, qr{ztab/function.conf:4: unknown schedule_timezone "zone.tab"},
+     '--test: nor is a table of it');
+unlike($out, qr{(zok|zlink)/function.conf:\d+: unknown},
+       '--test: a zone, and a link to one, are') or diag($out);
+$t->remove_function($_) for qw(zdir ztab zok zlink);
 like($out, qr{bad/function.conf:3: invalid schedule "0 25 \* \* \*"},
      '--test: an hour of 25, with file and line');
 like($out, qr{bad/function.conf:4: unknown schedule_timezone "Mars/Olympus"},
