@@ -78,7 +78,7 @@ static void fr_dispatch_claimed(const fr_inv_t *inv);
 static int fr_dispatch_tenant(fr_func_t *f, const fr_inv_t *inv);
 static int fr_dispatch_run(fr_func_t *f, const fr_inv_t *inv, uint64_t now);
 static void fr_dispatch_fail(const char *id, int status, const char *error,
-    uint64_t retry_at);
+    uint64_t retry_at, const u_char *response, size_t len);
 static int fr_dispatch_in_flight(const char *id);
 static int fr_dispatch_start(fr_func_t *f, const fr_inv_t *inv);
 static int fr_dispatch_request(fr_call_t *call, const fr_inv_t *inv);
@@ -343,13 +343,13 @@ fr_dispatch_run(fr_func_t *f, const fr_inv_t *inv, uint64_t now)
     if (f == NULL) {
         fr_log(FR_LOG_ERR, 0, "asynchronous invocation %s: no function "
                "\"%s\"", inv->id, inv->function);
-        fr_dispatch_fail(inv->id, 404, "no such function", 0);
+        fr_dispatch_fail(inv->id, 404, "no such function", 0, NULL, 0);
         return FR_OK;
     }
 
     if (fr_dispatch_tenant(f, inv) != FR_OK) {
         fr_dispatch_fail(inv->id, 404, "its function is another tenant's",
-                         0);
+                         0, NULL, 0);
         return FR_OK;
     }
 
@@ -703,13 +703,15 @@ fr_dispatch_done(fr_call_t *call, int ended)
         fr_log(FR_LOG_WARN, 0, "invocation %s of \"%s\": %d on attempt %d, "
                "again in %llu ms", call->id, call->function, status,
                call->attempts, (unsigned long long) (delay / 1000));
-        fr_dispatch_fail(call->id, status, "failed attempt", now + delay);
+        fr_dispatch_fail(call->id, status, "failed attempt", now + delay,
+                         NULL, 0);
         fr_backlog_count(call->function, 1);
 
     } else {
         fr_log(FR_LOG_ERR, 0, "invocation %s of \"%s\": %d on attempt %d, "
                "failed", call->id, call->function, status, call->attempts);
-        fr_dispatch_fail(call->id, status, "failed", 0);
+        fr_dispatch_fail(call->id, status, "failed", 0,
+                         fr_buf_pos(&call->in), call->in.len);
     }
 
     /* a destination's own run sends its outcome nowhere: no loops */
@@ -743,13 +745,13 @@ done:
 
 static void
 fr_dispatch_fail(const char *id, int status, const char *error,
-    uint64_t retry_at)
+    uint64_t retry_at, const u_char *response, size_t len)
 {
     if (fr_pg) {
-        fr_pgs_fail(id, status, error, retry_at);
+        fr_pgs_fail(id, status, error, retry_at, response, len);
 
     } else {
-        (void) fr_store_fail(id, status, error, retry_at);
+        (void) fr_store_fail(id, status, error, retry_at, response, len);
     }
 }
 

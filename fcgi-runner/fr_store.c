@@ -501,12 +501,12 @@ fr_store_ack(const char *id, int status, const u_char *response, size_t len)
 
 int
 fr_store_fail(const char *id, int status, const char *error,
-    uint64_t retry_at)
+    uint64_t retry_at, const u_char *response, size_t len)
 {
     return fr_store_outcome(retry_at ? FR_SQL_RETRY : FR_SQL_FAIL, id,
                             status, error, retry_at ? retry_at
                                                     : fr_store_now(),
-                            NULL, 0);
+                            retry_at ? NULL : response, retry_at ? 0 : len);
 }
 
 
@@ -574,6 +574,12 @@ fr_store_write(int sql, const char *id, int status, const char *error,
 
     } else {
         sqlite3_bind_text(st, 3, error, -1, SQLITE_STATIC);
+    }
+
+    if (sql == FR_SQL_FAIL) {
+        /* what its last attempt answered, if it answered */
+        sqlite3_bind_blob(st, 5, response ? (const void *) response : "",
+                          (int) len, SQLITE_STATIC);
     }
 
     sqlite3_bind_int64(st, 4, (sqlite3_int64) at);

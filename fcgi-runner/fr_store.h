@@ -77,7 +77,7 @@ void fr_store_claimed(void);
 int fr_store_ack(const char *id, int status, const u_char *response,
     size_t len);
 int fr_store_fail(const char *id, int status, const char *error,
-    uint64_t retry_at);
+    uint64_t retry_at, const u_char *response, size_t len);
 /* ack and fail keep what they cannot write (FR_AGAIN): written here */
 int fr_store_flush(void);
 int fr_store_release(const char *id, uint64_t retry_at);

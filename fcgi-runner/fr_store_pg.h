@@ -54,7 +54,7 @@ int fr_pgs_claim(uint64_t now, fr_pgs_claim_pt each);
 void fr_pgs_ack(const char *id, int status, const u_char *response,
     size_t len);
 void fr_pgs_fail(const char *id, int status, const char *error,
-    uint64_t retry_at);
+    uint64_t retry_at, const u_char *response, size_t len);
 void fr_pgs_release(const char *id, uint64_t retry_at);
 size_t fr_pgs_outcomes(void);
 

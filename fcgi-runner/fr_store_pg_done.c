@@ -76,13 +76,15 @@ fr_pgs_ack(const char *id, int status, const u_char *response, size_t len)
 }
 
 
-/* tried again at retry_at, or failed for good (0) */
+/* tried again at retry_at, or failed for good (0): what its last
+ * attempt answered kept */
 
 void
-fr_pgs_fail(const char *id, int status, const char *error, uint64_t retry_at)
+fr_pgs_fail(const char *id, int status, const char *error, uint64_t retry_at,
+    const u_char *response, size_t len)
 {
     fr_pgs_out(retry_at ? FR_PGS_RETRY : FR_PGS_FAILED, id, status, error,
-               retry_at, NULL, 0);
+               retry_at, retry_at ? NULL : response, retry_at ? 0 : len);
 }
 
 

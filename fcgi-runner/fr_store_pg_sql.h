@@ -110,7 +110,7 @@ static const char  fr_pgs_outcomes_sql[] =
     " UPDATE faas.invocations v SET"
     " state = CASE u.kind WHEN 0 THEN 2 WHEN 2 THEN 3 ELSE 0 END,"
     " status = CASE WHEN u.kind = 3 THEN v.status ELSE u.status END,"
-    " response = CASE WHEN u.kind = 0 THEN decode(u.response, 'hex')"
+    " response = CASE WHEN u.kind IN (0, 2) THEN decode(u.response, 'hex')"
     " ELSE v.response END,"
     " error = CASE u.kind WHEN 0 THEN NULL WHEN 3 THEN v.error"
     " ELSE u.error END,"

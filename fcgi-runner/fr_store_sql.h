@@ -78,7 +78,7 @@ static const char  *fr_sql_text[FR_SQL_MAX] = {
         "next_at = ?4, claimed_until = NULL WHERE id = ?1",
     [FR_SQL_FAIL] =
         "UPDATE invocations SET state = 3, status = ?2, error = ?3, "
-        "finished = ?4, claimed_until = NULL WHERE id = ?1",
+        "finished = ?4, response = ?5, claimed_until = NULL WHERE id = ?1",
     [FR_SQL_REQUEUE] =
         "UPDATE invocations SET state = 0, claimed_until = NULL "
         "WHERE state = 1",

@@ -200,6 +200,11 @@ my $one = `$bin invocation $fid --config $rc`;
 like($one, qr/^state:\s+succeeded$/m, 'fcgi-runner invocation ID: state');
 like($one, qr/^attempts:\s+3$/m, '... attempts');
 like($one, qr/fine at last/, '... the response');
+$one = `$bin invocation $did --config $rc`;
+like($one, qr/^state:\s+failed$/m, 'a failed one: state');
+like($one, qr/^response:\s+\d+ bytes$/m, '... its last attempt\'s answer kept');
+like($one, qr/Status: 500 Internal Server Error.*\bno\b/s,
+     '... its status line and body');
 `$bin invocation 0000 --config $rc 2>&1`;
 isnt($?, 0, 'an unknown id: fails');
 

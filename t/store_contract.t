@@ -154,6 +154,14 @@ EOF
               "$kind: its id, function, state, attempts, status");
     like($one->{response} // '', qr/fine at last/, "$kind: its response");
 
+    ok(FaasTest::wait_for(sub {
+        ($rc, $out) = $cli->('invocation', $did, '--format', 'json');
+        $out =~ /"state": "failed"/;
+    }, 10), "$kind: invocation ID: failed");
+    $one = eval { decode_json($out) } // {};
+    like($one->{response} // '', qr/^Status: 500 .*\bno\b/s,
+         "$kind: a failed one keeps its last attempt's answer");
+
     ($rc, $out) = $cli->('invocations', '--function', 'doomed', '--format',
                          'json');
     my $list = eval { decode_json($out) } // [];
