@@ -237,5 +237,17 @@ fr_identity_tenant(fr_func_t *f, const char *tenant)
     f->tenant = strdup(tenant);
     f->owner = fr_tenant_get(tenant);
 
+    if (f->owner && f->owner->max_memory
+        && f->conf.memory > f->owner->max_memory)
+    {
+        /* its requests wait for room that never comes: 503 (a limit's
+         * answer), and this says why */
+        fr_log(FR_LOG_WARN, 0, "%s/function.conf: memory %lldK is over "
+               "the max_memory of its tenant \"%s\" (%lldK): it can never "
+               "start, each request is a 503", f->dir,
+               (long long) (f->conf.memory >> 10), tenant,
+               (long long) (f->owner->max_memory >> 10));
+    }
+
     return (f->tenant && f->owner) ? FR_OK : FR_ERROR;
 }

@@ -63,6 +63,9 @@ $t->function('lim2', "exec = $fn\ntenant = limited\nqueue_timeout = 2s\n");
 $t->function('mem1', "exec = $fn\ntenant = memt\nmemory = 256M\n");
 $t->function('mem2', "exec = $fn\ntenant = memt\nmemory = 256M\n"
              . "queue_timeout = 1s\n");
+# one bigger than its tenant may ever hold: never room for it
+$t->function('memhuge', "exec = $fn\ntenant = memt\nmemory = 512M\n"
+             . "queue_timeout = 1s\n");
 
 my $conf = "tenant.limited.max_instances = 2\nlimit_instances = 64\n"
          . "tenant.memt.max_memory = 300M\n";
@@ -84,6 +87,8 @@ my $conf = "tenant.limited.max_instances = 2\nlimit_instances = 64\n"
          'memory = 0 over the cap');
     like($out, qr{slowpoke/function.conf:2: timeout 600000 ms is over limit_timeout 300000 ms},
          'timeout over the cap');
+    like($out, qr{memhuge/function.conf: memory 524288K is over the max_memory of its tenant "memt" \(307200K\): it can never start, each request is a 503},
+         'a function bigger than its tenant\'s max_memory: said');
     like($out, qr{crowd/function.conf:2: max_instances 500 is over limit_instances 64},
          'max_instances over the cap the operator set, its own file too');
     unlike($out, qr{opbig/function.conf},
@@ -165,6 +170,8 @@ like($meter, qr/^fn=plain tenant=default$/m, 'plain billed to default');
 
 # tenant_max_memory: the sum of the live workers' memory
 {
+    is($t->http_get('/fn/memhuge', timeout => 20)->{status}, 503,
+       'one over its tenant\'s max_memory: 503, a limit\'s answer');
     is($t->http_get('/fn/mem1')->{status}, 200, 'mem1 (256M) runs');
     is($t->http_get('/fn/mem2', timeout => 15)->{status}, 200,
        'mem2 (256M) runs once idle mem1 made room');
