@@ -48,6 +48,11 @@ fr_room_can_spawn(fr_func_t *f)
      */
     t = f->owner;
 
+    if (t && t->max_memory && f->conf.memory > t->max_memory) {
+        /* never room for it (said at its load): nobody's stopped */
+        return 0;
+    }
+
     if (t && ((t->max_instances && t->nworkers >= t->max_instances)
               || (t->max_memory
                   && t->memory + f->conf.memory > t->max_memory)))

@@ -170,9 +170,11 @@ like($meter, qr/^fn=plain tenant=default$/m, 'plain billed to default');
 
 # tenant_max_memory: the sum of the live workers' memory
 {
+    is($t->http_get('/fn/mem1')->{status}, 200, 'mem1 (256M) runs');
+    my ($w) = $t->workers('mem1');
     is($t->http_get('/fn/memhuge', timeout => 20)->{status}, 503,
        'one over its tenant\'s max_memory: 503, a limit\'s answer');
-    is($t->http_get('/fn/mem1')->{status}, 200, 'mem1 (256M) runs');
+    ok($w && kill(0, $w), '... stopping no idle worker for it');
     is($t->http_get('/fn/mem2', timeout => 15)->{status}, 200,
        'mem2 (256M) runs once idle mem1 made room');
     my $busy = $t->http_start('/fn/mem2?op=sleep&ms=2500');
