@@ -119,18 +119,43 @@ fr_proc_stat(pid_t pid, char *state, pid_t *ppid)
 }
 
 
-/* a live process's session and parent; or -1 */
+/*
+ * A live process's session and parent; or -1. A leader that exited
+ * while another of its threads runs on shows as a zombie: it lives.
+ */
 
 pid_t
 fr_proc_session(pid_t pid, pid_t *ppid)
 {
-    char   state;
-    pid_t  sid;
+    int      fd;
+    char     state, path[64], buf[2048], *p;
+    pid_t    sid;
+    ssize_t  n;
 
     sid = fr_proc_stat(pid, &state, ppid);
 
+    if (state == 'X') {
+        return -1;
+    }
+
+    if (state != 'Z') {
+        return sid;
+    }
+
+    snprintf(path, sizeof(path), "/proc/%d/status", (int) pid);
+
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    n = (fd == -1) ? -1 : read(fd, buf, sizeof(buf) - 1);
+
+    if (fd != -1) {
+        close(fd);
+    }
+
+    buf[n > 0 ? n : 0] = '\0';
+    p = strstr(buf, "\nThreads:");
+
     /* one dead already is process 1's to reap */
-    return (state == 'Z' || state == 'X') ? -1 : sid;
+    return (p && strtol(p + 9, NULL, 10) > 1) ? sid : -1;
 }
 
 

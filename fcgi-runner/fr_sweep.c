@@ -24,7 +24,7 @@
 
 
 #define FR_SWEEP_STRAYS     256       /* processes stopped at once */
-#define FR_SWEEP_KNOWN      4096      /* the runner's children it knows */
+#define FR_SWEEP_ROUNDS     4         /* of a host sweep, at most */
 
 
 static int fr_sweep(fr_proto_t *p);
@@ -34,6 +34,7 @@ static int fr_sweep_spare(fr_proto_t *p, pid_t sid);
 static int fr_sweep_pass(fr_proto_t *p, int top, pid_t *pid, int *pfd,
     int *n);
 static void fr_sweep_known(void);
+static char *fr_sweep_children(pid_t pid);
 static void fr_sweep_spares(char *buf, pid_t parent);
 static int fr_sweep_unknown(void);
 static int fr_sweep_kill(const char *name, pid_t *pid, int *pfd, int n);
@@ -42,8 +43,9 @@ static uid_t fr_sweep_owner(pid_t pid);
 
 /* for one sweep: the runner's known children, sorted; p's namespace, or
  * (none: fr_sweep_host) the user whose worker w ended */
-static pid_t          fr_known[FR_SWEEP_KNOWN];
+static pid_t         *fr_known;
 static size_t         fr_nknown;
+static size_t         fr_known_size;
 static ino_t          fr_sweep_ns;
 static uid_t          fr_sweep_uid;
 static fr_worker_t   *fr_sweep_ended;
@@ -117,7 +119,7 @@ fr_sweep(fr_proto_t *p)
 void
 fr_sweep_host(fr_worker_t *w)
 {
-    int    n, found, pfd[FR_SWEEP_STRAYS];
+    int    n, round, found, pfd[FR_SWEEP_STRAYS];
     pid_t  pid[FR_SWEEP_STRAYS];
 
     if (!fr_runner.is_root || w->uid == 0 || !fr_sweep_unknown()) {
@@ -131,15 +133,19 @@ fr_sweep_host(fr_worker_t *w)
     fr_sweep_ns = 0;
     fr_sweep_uid = w->uid;
 
-    do {
+    /* more than a sweep holds: those go, then the rest, a few rounds
+     * (what is still dying is found again; the next end sees the rest) */
+    for (round = 0; round < FR_SWEEP_ROUNDS; round++) {
         n = 0;
 
         do {
             found = fr_sweep_pass(NULL, 2, pid, pfd, &n);
         } while (found > 0 && n < FR_SWEEP_STRAYS);
 
-        /* more than a sweep holds: those go, then the rest */
-    } while (fr_sweep_kill(w->func->name, pid, pfd, n) != FR_OK);
+        if (fr_sweep_kill(w->func->name, pid, pfd, n) == FR_OK) {
+            break;
+        }
+    }
 }
 
 
@@ -155,26 +161,17 @@ fr_sweep_host(fr_worker_t *w)
 int
 fr_sweep_zygote(fr_proto_t *z)
 {
-    int    i, n, k, f, cand, pfd[FR_SWEEP_STRAYS];
-    char   path[64], buf[8192], *s, *end;
+    int    i, n, f, cand, pfd[FR_SWEEP_STRAYS];
+    char  *buf, *s, *end;
     pid_t  self, child, ppid, pid[FR_SWEEP_STRAYS];
 
     self = getpid();
-    snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int) self,
-             (int) self);
+    buf = fr_sweep_children(self);
 
-    f = open(path, O_RDONLY | O_CLOEXEC);
-    k = (f == -1) ? -1 : (int) read(f, buf, sizeof(buf) - 1);
-
-    if (f != -1) {
-        close(f);
-    }
-
-    if (k <= 0) {
+    if (buf == NULL) {
         return 0;
     }
 
-    buf[k] = '\0';
     fr_sweep_known();
     n = 0;
 
@@ -197,6 +194,7 @@ fr_sweep_zygote(fr_proto_t *z)
         pfd[n++] = f;
     }
 
+    free(buf);
     cand = n;
 
     if (cand > 1) {
@@ -238,24 +236,39 @@ fr_sweep_pass(fr_proto_t *p, int top, pid_t *pid, int *pfd, int *n)
 }
 
 
-/* the runner's children it knows: workers, prototypes, their 1s */
+/* the runner's children it knows: prototypes, their 1s, workers */
 
 static void
 fr_sweep_known(void)
 {
+    size_t       n;
+    pid_t       *k;
     fr_link_t   *l;
     fr_proto_t  *q;
 
-    fr_nknown = 0;
+    n = 64;
 
-    for (l = fr_list_first(&fr_runner.workers);
-         l != &fr_runner.workers && fr_nknown < FR_SWEEP_KNOWN; l = l->next)
+    for (l = fr_list_first(&fr_runner.protos); l != &fr_runner.protos;
+         l = l->next)
     {
-        fr_known[fr_nknown++] = fr_list_data(l, fr_worker_t, all)->pid;
+        n += 2;
     }
 
+    for (l = fr_list_first(&fr_runner.workers); l != &fr_runner.workers;
+         l = l->next)
+    {
+        n++;
+    }
+
+    if (n > fr_known_size && (k = realloc(fr_known, n * sizeof(pid_t)))) {
+        fr_known = k;
+        fr_known_size = n;
+    }
+
+    fr_nknown = 0;
+
     for (l = fr_list_first(&fr_runner.protos);
-         l != &fr_runner.protos && fr_nknown + 2 <= FR_SWEEP_KNOWN;
+         l != &fr_runner.protos && fr_nknown + 2 <= fr_known_size;
          l = l->next)
     {
         q = fr_list_data(l, fr_proto_t, link);
@@ -263,7 +276,67 @@ fr_sweep_known(void)
         fr_known[fr_nknown++] = q->init;
     }
 
+    for (l = fr_list_first(&fr_runner.workers);
+         l != &fr_runner.workers && fr_nknown < fr_known_size; l = l->next)
+    {
+        fr_known[fr_nknown++] = fr_list_data(l, fr_worker_t, all)->pid;
+    }
+
     fr_pids_sort(fr_known, fr_nknown);
+}
+
+
+/* the children of pid (a single-threaded one), whole: malloc()ed, or
+ * NULL */
+
+static char *
+fr_sweep_children(pid_t pid)
+{
+    int      fd;
+    char     path[64], *buf, *b;
+    size_t   size, len;
+    ssize_t  n;
+
+    snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int) pid,
+             (int) pid);
+
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd == -1) {
+        return NULL;
+    }
+
+    size = 16384;
+    len = 0;
+    buf = malloc(size);
+
+    while (buf) {
+        n = read(fd, buf + len, size - len - 1);
+
+        if (n <= 0) {
+            break;
+        }
+
+        len += n;
+
+        if (size - len - 1 == 0) {
+            b = realloc(buf, size * 2);
+
+            if (b == NULL) {
+                break;
+            }
+
+            buf = b;
+            size *= 2;
+        }
+    }
+
+    close(fd);
+
+    if (buf) {
+        buf[len] = '\0';
+    }
+
+    return buf;
 }
 
 
@@ -371,7 +444,6 @@ fr_sweep_look(fr_proto_t *p, pid_t parent, int top, pid_t *pid, int *pfd,
     int           fd, found, k, i, f;
     char          path[64], small[4096], *buf, *s, *end;
     pid_t         child, sid, ppid;
-    size_t        size;
     ssize_t       len;
     fr_link_t    *l;
     fr_worker_t  *w;
@@ -379,14 +451,19 @@ fr_sweep_look(fr_proto_t *p, pid_t parent, int top, pid_t *pid, int *pfd,
     snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int) parent,
              (int) parent);
 
-    /* the runner's children may be many */
-    size = (top == 2) ? 65536 : sizeof(small);
-    buf = (top == 2) ? malloc(size) : small;
-    fd = (buf == NULL) ? -1 : open(path, O_RDONLY | O_CLOEXEC);
-    len = (fd == -1) ? -1 : read(fd, buf, size - 1);
+    /* the runner's children may be many: all of them */
+    if (top == 2) {
+        buf = fr_sweep_children(parent);
+        len = buf ? (ssize_t) strlen(buf) : -1;
 
-    if (fd != -1) {
-        close(fd);
+    } else {
+        buf = small;
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        len = (fd == -1) ? -1 : read(fd, buf, sizeof(small) - 1);
+
+        if (fd != -1) {
+            close(fd);
+        }
     }
 
     if (len <= 0) {

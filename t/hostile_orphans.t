@@ -51,6 +51,28 @@ for my $k (sort keys %iso) {
                  . "timeout = 20s\n$iso{$k}", 'run.sh' => $cgi);
 }
 
+# a daemon whose main thread exits while another runs on: its leader
+# shows as a zombie, and it lives; it says its pid
+my $zdir = $t->function('cgizombie', "exec = ./run.sh\nmode = cgi\n"
+                        . "user = nobody\nisolation = none\n",
+                        'run.sh' => <<'EOS');
+#!/bin/sh
+printf 'Content-Type: text/plain\r\n\r\nleft\n'
+exec python3 -c '
+import ctypes, os, threading, time
+if os.fork() == 0:
+    if os.fork():
+        os._exit(0)
+    os.setsid()
+    open("out/zpid", "w").write(str(os.getpid()))
+    os.closerange(0, 64)
+    threading.Thread(target=time.sleep, args=(600,)).start()
+    ctypes.CDLL(None).syscall(60, 0)
+time.sleep(0.3)'
+EOS
+mkdir "$zdir/out";
+chmod 0777, "$zdir/out";
+
 # a live worker's own CLONE_PARENT child, in its session
 my $keep = <<'EOS';
 import ctypes, os
@@ -121,16 +143,27 @@ for my $k (sort keys %iso) {
 like($t->runner_log, qr/killing process \d+ left behind by a worker of "cginone" \(uid \d+\)/,
      '... logged');
 
+is($t->http_get('/fn/cgizombie')->{body}, "left\n", 'a zombie-looking daemon');
+my $zpid;
+ok(FaasTest::wait_for(sub { $zpid = FaasTest::read_file("$zdir/out/zpid") },
+                      10), '... it ran');
+ok(FaasTest::wait_for(sub { !$zpid || !-e "/proc/$zpid" }, 10),
+   '... a leader gone with a thread alive is no zombie: killed')
+    or diag(FaasTest::read_file("/proc/$zpid/status"));
+kill 'KILL', $zpid if $zpid;
+
 # --- a live worker's own child stays with it -------------------------------
 
 is($t->http_get('/fn/keeper?clone')->{body}, "kept\n", 'keeper: answered');
-my ($kept) = named(qr/^sleep\x003621\x00/);
-ok($kept, "keeper: its worker's CLONE_PARENT child runs");
+my $kept;
+ok(FaasTest::wait_for(sub { ($kept) = named(qr/^sleep\x003621\x00/) }, 10),
+   "keeper: its worker's CLONE_PARENT child runs");
+$kept //= 0;
 is($t->http_get('/fn/cginone?other')->{body}, "left\n",
    'another function of its user ends a worker');
 ok(FaasTest::wait_for(sub { !named(qr/^faas-orphan-other/) }, 10),
    '... whose orphan goes');
-ok(kill(0, $kept), "... the live worker's child stays");
+ok($kept && kill(0, $kept), "... the live worker's child stays");
 ok(FaasTest::wait_for(sub { !named(qr/^sleep\x003621\x00/) }, 40),
    '... and goes when its worker ends (idle_timeout)');
 
