@@ -186,6 +186,15 @@ fr_func_enqueue(fr_func_t *f, fr_req_t *r)
     {
         fr_log(FR_LOG_WARN, 0, "function \"%s\": queue of %d is full",
                f->name, f->conf.queue);
+
+        /* a stored invocation's run gives its place up, not a client's
+         * request: turned away, it is no attempt, and runs later */
+        l = fr_list_last(&f->queue);
+
+        if (!r->stored && fr_list_data(l, fr_req_t, queue)->stored) {
+            r = fr_list_data(l, fr_req_t, queue);
+        }
+
         fr_req_ops->fail(r, FR_OUTCOME_THROTTLED);
     }
 }

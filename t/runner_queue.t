@@ -7,7 +7,8 @@
 # waiting at its tenant's limits (instances, memory) runs as soon as a
 # worker of another function goes idle (stopped for it), never at its
 # queue_timeout's 503. A stored invocation's run waits behind the
-# synchronous requests of its function, even those that came after it.
+# synchronous requests of its function, even those that came after it,
+# and gives its place in a full queue to one.
 
 use strict;
 use warnings;
@@ -43,6 +44,19 @@ printf 'Content-Type: text/plain\r\n\r\nran %s\n' "$QUERY_STRING"
 EOS
 mkdir "$odir/out";
 chmod 0777, "$odir/out";
+
+# the same with room for one waiting request
+my $tdir = $t->function('tight', "exec = ./run.sh\nmode = cgi\n"
+                        . "max_instances = 1\nqueue = 1\ntimeout = 8s\n",
+                        'run.sh' => <<'EOS');
+#!/bin/sh
+cat > /dev/null
+echo "$QUERY_STRING" >> out/ran
+sleep 1
+printf 'Content-Type: text/plain\r\n\r\nran %s\n' "$QUERY_STRING"
+EOS
+mkdir "$tdir/out";
+chmod 0777, "$tdir/out";
 
 my $fn = $t->testfn;
 for my $c (['g1', 'gamma', 200], ['g2', 'gamma', 200], ['d1', 'delta', 0],
@@ -134,6 +148,21 @@ unlike($t->runner_log, qr/"one": 504 on attempt/, '... never a timeout');
     is(join(' ', split /\n/, FaasTest::read_file("$odir/out/ran") // ''),
        'A B C X Y', 'the async ones ran behind the synchronous ones that '
        . 'came while they waited');
+}
+
+# a full queue: the stored run gives its place to the client's request
+{
+    my $busy = $t->http_start('/fn/tight?A');
+    sleep 0.3;
+    my $x = $t->http_get('/async/tight?X');
+    is($x->{status}, 202, 'tight: async X while A runs');
+    my $xid = FaasTest::header($x, 'faas-invocation-id') // '';
+    sleep 0.3;
+    my $b = $t->http_get('/fn/tight?B', timeout => 20);
+    is($b->{status}, 200, 'tight: B, with X waiting in a queue of 1: 200');
+    FaasTest::http_finish($busy, timeout => 10);
+    ok($t->wait_log(qr/invocation \Q$xid\E of "tight": 200/, 20),
+       '... and X ran later, as an attempt of its own');
 }
 
 # --- room at a tenant's limits, made by an idle worker --------------------
