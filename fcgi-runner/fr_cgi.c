@@ -19,6 +19,7 @@
 #include "fr_fault.h"
 #include "fr_log.h"
 #include "fr_meter.h"
+#include "fr_pool.h"
 #include "fr_spawn.h"
 #include "fr_stderr.h"
 
@@ -472,6 +473,9 @@ fr_cgi_finish(fr_worker_t *w)
         fr_worker_set_state(w, FR_WORKER_STOPPING);
         fr_worker_free(w);
         fr_func_dispatch(w->func);
+
+        /* its room, for what waits at its tenant's or the host's limits */
+        fr_pool_room(w->func);
         return;
     }
 

@@ -513,6 +513,11 @@ fr_worker_ready(fr_worker_t *w)
     fr_worker_set_state(w, FR_WORKER_IDLE);
 
     fr_func_dispatch(f);
+
+    if (w->state == FR_WORKER_IDLE) {
+        /* started for a request that went elsewhere: room for others */
+        fr_pool_room(f);
+    }
 }
 
 /* a kept worker ended its request: retired, or idle for the next */

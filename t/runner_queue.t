@@ -67,9 +67,21 @@ for my $c (['g1', 'gamma', 200], ['g2', 'gamma', 200], ['d1', 'delta', 0],
                  . ($mem ? "memory = ${mem}M\n" : ''));
 }
 
+# a tenant of one CGI process at a time
+for my $name ('cg1', 'cg2') {
+    $t->function($name, "exec = ./run.sh\nmode = cgi\ntenant = cgt\n"
+                 . "queue_timeout = 8s\n", 'run.sh' => <<'EOS');
+#!/bin/sh
+cat > /dev/null
+sleep 1
+printf 'Content-Type: text/plain\r\n\r\ncgi\n'
+EOS
+}
+
 $t->start_runner(conf => "async_backoff = 300ms\n"
                  . "tenant.gamma.max_memory = 300M\n"
-                 . "tenant.delta.max_instances = 1\n");
+                 . "tenant.delta.max_instances = 1\n"
+                 . "tenant.cgt.max_instances = 1\n");
 $t->start_nginx($t->faas_location(extra => <<"EOF"));
         location /async/ {
             faas_route ^/async/(?<aname>[a-z]+)\$ \$aname;
@@ -167,7 +179,8 @@ unlike($t->runner_log, qr/"one": 504 on attempt/, '... never a timeout');
 
 # --- room at a tenant's limits, made by an idle worker --------------------
 
-for my $c (['memory', 'g1', 'g2'], ['instances', 'd1', 'd2']) {
+for my $c (['memory', 'g1', 'g2'], ['instances', 'd1', 'd2'],
+           ['instances, CGI', 'cg1', 'cg2']) {
     my ($what, $busy, $next) = @$c;
     my $t0 = time;
     my @r = together("GET /fn/$busy?op=sleep&ms=1500 HTTP/1.0\r\n\r\n",
