@@ -131,7 +131,8 @@ fr_backlog_throttled(const u_char *record, size_t len)
  */
 
 void
-fr_backlog_release(const char *id, const char *function, fr_func_t *f)
+fr_backlog_release(const char *id, int attempt, const char *function,
+    fr_func_t *f)
 {
     unsigned  n;
     uint64_t  wait, most;
@@ -148,7 +149,7 @@ fr_backlog_release(const char *id, const char *function, fr_func_t *f)
            "attempt, again in %llu ms", id, function,
            (unsigned long long) wait);
 
-    fr_backlog_requeue(id, fr_backlog_now() + wait * 1000);
+    fr_backlog_requeue(id, attempt, fr_backlog_now() + wait * 1000);
     fr_backlog_count(function, 1);
 }
 
@@ -240,13 +241,13 @@ fr_backlog_add(const char *function, int64_t n, void *data)
 
 
 /* queued again at retry_at, not an attempt: the runner's trouble, or
- * throttled */
+ * throttled (attempt: the claim's, the shared store's token) */
 
 void
-fr_backlog_requeue(const char *id, uint64_t retry_at)
+fr_backlog_requeue(const char *id, int attempt, uint64_t retry_at)
 {
     if (fr_store_is_pg(fr_runner.conf.store)) {
-        fr_pgs_release(id, retry_at);
+        fr_pgs_release(id, attempt, retry_at);
 
     } else {
         (void) fr_store_release(id, retry_at);

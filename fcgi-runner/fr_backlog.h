@@ -12,12 +12,13 @@
 uint64_t fr_backlog_now(void);
 uint64_t fr_backlog_wall(void);
 int fr_backlog_throttled(const u_char *record, size_t len);
-void fr_backlog_release(const char *id, const char *function, fr_func_t *f);
+void fr_backlog_release(const char *id, int attempt, const char *function,
+    fr_func_t *f);
 int fr_backlog_room(fr_func_t *f);
 void fr_backlog_count(const char *function, int n);
 void fr_backlog_recount(void);
 void fr_backlog_undelay(void);
-void fr_backlog_requeue(const char *id, uint64_t retry_at);
+void fr_backlog_requeue(const char *id, int attempt, uint64_t retry_at);
 
 
 #endif /* FR_BACKLOG_H */

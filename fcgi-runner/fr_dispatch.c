@@ -77,9 +77,10 @@ static void fr_dispatch_due(const char *function, uint64_t now);
 static void fr_dispatch_claimed(const fr_inv_t *inv);
 static int fr_dispatch_tenant(fr_func_t *f, const fr_inv_t *inv);
 static int fr_dispatch_run(fr_func_t *f, const fr_inv_t *inv, uint64_t now);
-static void fr_dispatch_fail(const char *id, int status, const char *error,
-    uint64_t retry_at, const u_char *response, size_t len);
-static int fr_dispatch_in_flight(const char *id);
+static void fr_dispatch_fail(const char *id, int attempt, int status,
+    const char *error, uint64_t retry_at, const u_char *response,
+    size_t len);
+static fr_call_t *fr_dispatch_in_flight(const char *id);
 static int fr_dispatch_start(fr_func_t *f, const fr_inv_t *inv);
 static int fr_dispatch_request(fr_call_t *call, const fr_inv_t *inv);
 static void fr_dispatch_handler(fr_io_t *io, uint32_t events);
@@ -316,7 +317,7 @@ fr_dispatch_claimed(const fr_inv_t *inv)
 
     if (fr_runner.draining) {
         /* claimed as the runner stops: another one runs it */
-        fr_backlog_requeue(inv->id, fr_backlog_now());
+        fr_backlog_requeue(inv->id, inv->attempts, fr_backlog_now());
         return;
     }
 
@@ -331,8 +332,14 @@ fr_dispatch_claimed(const fr_inv_t *inv)
 static int
 fr_dispatch_run(fr_func_t *f, const fr_inv_t *inv, uint64_t now)
 {
-    if (fr_dispatch_in_flight(inv->id)) {
-        /* its lease ran out here, where it still waits: renewed */
+    fr_call_t  *call;
+
+    call = fr_dispatch_in_flight(inv->id);
+
+    if (call) {
+        /* its lease ran out here, where it still waits: renewed, its
+         * outcome now of this claim */
+        call->attempts = inv->attempts;
         return FR_OK;
     }
 
@@ -343,19 +350,20 @@ fr_dispatch_run(fr_func_t *f, const fr_inv_t *inv, uint64_t now)
     if (f == NULL) {
         fr_log(FR_LOG_ERR, 0, "asynchronous invocation %s: no function "
                "\"%s\"", inv->id, inv->function);
-        fr_dispatch_fail(inv->id, 404, "no such function", 0, NULL, 0);
+        fr_dispatch_fail(inv->id, inv->attempts, 404, "no such function", 0,
+                         NULL, 0);
         return FR_OK;
     }
 
     if (fr_dispatch_tenant(f, inv) != FR_OK) {
-        fr_dispatch_fail(inv->id, 404, "its function is another tenant's",
-                         0, NULL, 0);
+        fr_dispatch_fail(inv->id, inv->attempts, 404,
+                         "its function is another tenant's", 0, NULL, 0);
         return FR_OK;
     }
 
     if (fr_dispatch_start(f, inv) != FR_OK) {
         /* the runner's trouble, not the function's: no attempt */
-        fr_backlog_requeue(inv->id, now + 1000000);
+        fr_backlog_requeue(inv->id, inv->attempts, now + 1000000);
         fr_backlog_count(inv->function, 1);
         return FR_AGAIN;
     }
@@ -406,18 +414,21 @@ fr_dispatch_tenant(fr_func_t *f, const fr_inv_t *inv)
 }
 
 
-static int
+static fr_call_t *
 fr_dispatch_in_flight(const char *id)
 {
     fr_link_t  *l;
+    fr_call_t  *call;
 
     for (l = fr_list_first(&fr_calls); l != &fr_calls; l = l->next) {
-        if (strcmp(fr_list_data(l, fr_call_t, link)->id, id) == 0) {
-            return 1;
+        call = fr_list_data(l, fr_call_t, link);
+
+        if (strcmp(call->id, id) == 0) {
+            return call;
         }
     }
 
-    return 0;
+    return NULL;
 }
 
 
@@ -669,7 +680,7 @@ fr_dispatch_done(fr_call_t *call, int ended)
                                       call->meter.len))
     {
         /* turned away for room: not an attempt, nothing metered */
-        fr_backlog_release(call->id, call->function, f);
+        fr_backlog_release(call->id, call->attempts, call->function, f);
         goto done;
     }
 
@@ -689,8 +700,8 @@ fr_dispatch_done(fr_call_t *call, int ended)
         fr_log(FR_LOG_INFO, 0, "invocation %s of \"%s\": %d", call->id,
                call->function, status);
         if (fr_pg) {
-            fr_pgs_ack(call->id, status, fr_buf_pos(&call->in),
-                       call->in.len);
+            fr_pgs_ack(call->id, call->attempts, status,
+                       fr_buf_pos(&call->in), call->in.len);
 
         } else {
             (void) fr_store_ack(call->id, status, fr_buf_pos(&call->in),
@@ -703,14 +714,14 @@ fr_dispatch_done(fr_call_t *call, int ended)
         fr_log(FR_LOG_WARN, 0, "invocation %s of \"%s\": %d on attempt %d, "
                "again in %llu ms", call->id, call->function, status,
                call->attempts, (unsigned long long) (delay / 1000));
-        fr_dispatch_fail(call->id, status, "failed attempt", now + delay,
-                         NULL, 0);
+        fr_dispatch_fail(call->id, call->attempts, status, "failed attempt",
+                         now + delay, NULL, 0);
         fr_backlog_count(call->function, 1);
 
     } else {
         fr_log(FR_LOG_ERR, 0, "invocation %s of \"%s\": %d on attempt %d, "
                "failed", call->id, call->function, status, call->attempts);
-        fr_dispatch_fail(call->id, status, "failed", 0,
+        fr_dispatch_fail(call->id, call->attempts, status, "failed", 0,
                          fr_buf_pos(&call->in), call->in.len);
     }
 
@@ -744,11 +755,11 @@ done:
 
 
 static void
-fr_dispatch_fail(const char *id, int status, const char *error,
+fr_dispatch_fail(const char *id, int attempt, int status, const char *error,
     uint64_t retry_at, const u_char *response, size_t len)
 {
     if (fr_pg) {
-        fr_pgs_fail(id, status, error, retry_at, response, len);
+        fr_pgs_fail(id, attempt, status, error, retry_at, response, len);
 
     } else {
         (void) fr_store_fail(id, status, error, retry_at, response, len);

@@ -51,11 +51,11 @@ void fr_pgs_set_last_tick(const char *function, int64_t tick);
 
 /* the due invocations of the functions with room, claimed (leases) */
 int fr_pgs_claim(uint64_t now, fr_pgs_claim_pt each);
-void fr_pgs_ack(const char *id, int status, const u_char *response,
-    size_t len);
-void fr_pgs_fail(const char *id, int status, const char *error,
+void fr_pgs_ack(const char *id, int attempt, int status,
+    const u_char *response, size_t len);
+void fr_pgs_fail(const char *id, int attempt, int status, const char *error,
     uint64_t retry_at, const u_char *response, size_t len);
-void fr_pgs_release(const char *id, uint64_t retry_at);
+void fr_pgs_release(const char *id, int attempt, uint64_t retry_at);
 size_t fr_pgs_outcomes(void);
 
 /* counts taken again from the store; results past retention removed */

@@ -44,6 +44,7 @@ struct fr_pgs_out_s {
     fr_pgs_out_t          *next;
     int                    tries;           /* statements it failed in */
     int                    kind;
+    int                    attempt;         /* its claim's: a token */
     int                    status;
     uint64_t               at;
     char                   id[FR_INV_ID_LEN + 1];
@@ -53,7 +54,7 @@ struct fr_pgs_out_s {
 };
 
 
-static void fr_pgs_out(int kind, const char *id, int status,
+static void fr_pgs_out(int kind, const char *id, int attempt, int status,
     const char *error, uint64_t at, const u_char *response, size_t len);
 static void fr_pgs_flush(fr_timer_t *t);
 static void fr_pgs_flushed(PGresult *res, void *data);
@@ -70,9 +71,10 @@ static fr_timer_t      fr_pgs_timer = { .handler = fr_pgs_flush };
 
 
 void
-fr_pgs_ack(const char *id, int status, const u_char *response, size_t len)
+fr_pgs_ack(const char *id, int attempt, int status, const u_char *response,
+    size_t len)
 {
-    fr_pgs_out(FR_PGS_DONE, id, status, NULL, 0, response, len);
+    fr_pgs_out(FR_PGS_DONE, id, attempt, status, NULL, 0, response, len);
 }
 
 
@@ -80,11 +82,12 @@ fr_pgs_ack(const char *id, int status, const u_char *response, size_t len)
  * attempt answered kept */
 
 void
-fr_pgs_fail(const char *id, int status, const char *error, uint64_t retry_at,
-    const u_char *response, size_t len)
+fr_pgs_fail(const char *id, int attempt, int status, const char *error,
+    uint64_t retry_at, const u_char *response, size_t len)
 {
-    fr_pgs_out(retry_at ? FR_PGS_RETRY : FR_PGS_FAILED, id, status, error,
-               retry_at, retry_at ? NULL : response, retry_at ? 0 : len);
+    fr_pgs_out(retry_at ? FR_PGS_RETRY : FR_PGS_FAILED, id, attempt, status,
+               error, retry_at, retry_at ? NULL : response,
+               retry_at ? 0 : len);
 }
 
 
@@ -92,9 +95,9 @@ fr_pgs_fail(const char *id, int status, const char *error, uint64_t retry_at,
  * attempt */
 
 void
-fr_pgs_release(const char *id, uint64_t retry_at)
+fr_pgs_release(const char *id, int attempt, uint64_t retry_at)
 {
-    fr_pgs_out(FR_PGS_GIVEN_BACK, id, 0, NULL, retry_at, NULL, 0);
+    fr_pgs_out(FR_PGS_GIVEN_BACK, id, attempt, 0, NULL, retry_at, NULL, 0);
 }
 
 
@@ -117,8 +120,8 @@ fr_pgs_outcomes(void)
 
 
 static void
-fr_pgs_out(int kind, const char *id, int status, const char *error,
-    uint64_t at, const u_char *response, size_t len)
+fr_pgs_out(int kind, const char *id, int attempt, int status,
+    const char *error, uint64_t at, const u_char *response, size_t len)
 {
     fr_pgs_out_t     *o;
     struct timespec   ts;
@@ -137,6 +140,7 @@ fr_pgs_out(int kind, const char *id, int status, const char *error,
     }
 
     o->kind = kind;
+    o->attempt = attempt;
     o->status = status;
     o->at = at;
     o->len = len;
@@ -161,11 +165,11 @@ fr_pgs_out(int kind, const char *id, int status, const char *error,
 static void
 fr_pgs_flush(fr_timer_t *t)
 {
-    int            i, n, rc, lengths[7];
+    int            i, n, rc, lengths[8];
     char           num[48];
     size_t         bytes, k;
-    fr_buf_t       a[6];
-    const char    *values[7];
+    fr_buf_t       a[7];
+    const char    *values[8];
     fr_pgs_out_t  *o, *batch, **last;
 
     static const char  hex[] = "0123456789abcdef";
@@ -201,13 +205,13 @@ fr_pgs_flush(fr_timer_t *t)
     memset(a, 0, sizeof(a));
     rc = FR_OK;
 
-    for (i = 0; i < 6; i++) {
+    for (i = 0; i < 7; i++) {
         rc |= fr_buf_append(&a[i], "{", 1);
     }
 
     for (o = batch, i = 0; o; o = o->next, i++) {
         if (i) {
-            for (k = 0; k < 6; k++) {
+            for (k = 0; k < 7; k++) {
                 rc |= fr_buf_append(&a[k], ",", 1);
             }
         }
@@ -237,23 +241,26 @@ fr_pgs_flush(fr_timer_t *t)
         }
 
         rc |= fr_buf_append(&a[5], "\"", 1);
+
+        snprintf(num, sizeof(num), "%d", o->attempt);
+        rc |= fr_buf_append(&a[6], num, strlen(num));
     }
 
-    for (i = 0; i < 6; i++) {
+    for (i = 0; i < 7; i++) {
         rc |= fr_buf_append(&a[i], "}", 1);
         values[i] = (const char *) fr_buf_pos(&a[i]);
         lengths[i] = (int) a[i].len;
     }
 
-    values[6] = fr_pgs_me;
-    lengths[6] = strlen(fr_pgs_me);
+    values[7] = fr_pgs_me;
+    lengths[7] = strlen(fr_pgs_me);
 
     if (rc == FR_OK) {
-        rc = fr_pg_send(fr_pgs_outcomes_sql, 7, values, lengths, NULL,
+        rc = fr_pg_send(fr_pgs_outcomes_sql, 8, values, lengths, NULL,
                         FR_PG_KEEP, fr_pgs_flushed, batch);
     }
 
-    for (i = 0; i < 6; i++) {
+    for (i = 0; i < 7; i++) {
         fr_buf_free(&a[i]);
     }
 

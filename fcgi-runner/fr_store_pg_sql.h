@@ -102,11 +102,12 @@ static const char  fr_pgs_reclaim_sql[] =
     FR_PGS_CLAIM("state = 1 AND claimed_until <= now()", "claimed_until");
 
 /* outcomes, many at once: kind 0 done, 1 tried again at "at", 2 failed,
- * 3 given back (not an attempt); only of rows this runner ($7) holds */
+ * 3 given back (not an attempt); only of rows this runner ($8) holds by
+ * the claim each was of (its attempt: a later claim's is another) */
 static const char  fr_pgs_outcomes_sql[] =
     "WITH u AS (SELECT * FROM unnest($1::text[], $2::int[], $3::int[],"
-    " $4::bigint[], $5::text[], $6::text[])"
-    " AS u(id, kind, status, at, error, response))"
+    " $4::bigint[], $5::text[], $6::text[], $7::int[])"
+    " AS u(id, kind, status, at, error, response, attempt))"
     " UPDATE faas.invocations v SET"
     " state = CASE u.kind WHEN 0 THEN 2 WHEN 2 THEN 3 ELSE 0 END,"
     " status = CASE WHEN u.kind = 3 THEN v.status ELSE u.status END,"
@@ -119,7 +120,8 @@ static const char  fr_pgs_outcomes_sql[] =
     " attempts = CASE WHEN u.kind = 3 THEN v.attempts - 1"
     " ELSE v.attempts END,"
     " claimed_by = NULL, claimed_until = NULL"
-    " FROM u WHERE v.id = u.id AND v.state = 1 AND v.claimed_by = $7"
+    " FROM u WHERE v.id = u.id AND v.state = 1 AND v.claimed_by = $8"
+    " AND v.attempts = u.attempt"
     " RETURNING v.id";
 
 static const char  fr_pgs_invoke_sql[] =

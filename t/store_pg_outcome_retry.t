@@ -22,6 +22,14 @@ FaasTest::need(FaasTest::pg_bin(), 'a PostgreSQL server (postgresql-15, '
 my $db = FaasTest->new;
 my $uri = $db->start_postgres;
 my $t = FaasTest->new;
+# says its attempt; a lease of 4 s (twice timeout and queue_timeout)
+my $adir = $t->function('att', "exec = ./run.sh\nmode = cgi\ntimeout = 1s\n"
+                        . "queue_timeout = 1s\n", 'run.sh' => "#!/bin/sh\n"
+                        . "echo \"\$FAAS_ATTEMPT\" >> out/log\n"
+                        . "printf 'Content-Type: text/plain\\r\\n\\r\\n"
+                        . "attempt %s\\n' \"\$FAAS_ATTEMPT\"\n");
+mkdir "$adir/out";
+chmod 0777, "$adir/out";
 my $dir = $t->function('rec', "exec = ./run.sh\nmode = cgi\n",
     'run.sh' => "#!/bin/sh\necho \"\$FAAS_INVOCATION_ID\" >> out/log\n"
                 . "printf 'Content-Type: text/plain\\r\\n\\r\\nok\\n'\n");
@@ -67,6 +75,28 @@ is(scalar @runs, 1, '... and it ran once');
 my @said = $t->runner_log =~ /did not take/g;
 is(scalar @said, 1, 'the refusal said once, not each second');
 unlike($t->runner_log, qr/its outcome is lost/, 'no outcome lost');
+
+# refused past its lease: the runner claims it again and runs attempt 2;
+# attempt 1's outcome, kept, must not land on attempt 2's claim
+$db->psql(<<'EOF');
+CREATE TRIGGER refuse BEFORE UPDATE ON faas.invocations FOR EACH ROW
+    WHEN (OLD.state = 1 AND NEW.state <> 1) EXECUTE FUNCTION faas_refuse();
+EOF
+my $r = $t->fcgi_call('att', timeout => 20, params => [
+    FAAS_INVOCATION => 'async', REQUEST_METHOD => 'POST',
+    CONTENT_LENGTH => 2, CONTENT_TYPE => 'text/plain' ], stdin => 'hi');
+my $aid = FaasTest::header($r->{http} // {}, 'faas-invocation-id') // '';
+ok(FaasTest::wait_for(sub {
+    (FaasTest::read_file("$adir/out/log") // '') =~ /^2$/m }, 20),
+   'its lease ran out while its outcome was refused: attempt 2 ran');
+$db->psql("DROP TRIGGER refuse ON faas.invocations");
+ok(FaasTest::wait_for(sub { $db->psql("SELECT state FROM faas.invocations "
+                                      . "WHERE id = '$aid'") eq "2\n" }, 10),
+   '... done once the database takes outcomes again');
+like($db->psql("SELECT attempts, convert_from(response, 'UTF8') FROM "
+               . "faas.invocations WHERE id = '$aid'"),
+     qr/^2\|.*attempt 2/s, '... with the answer of its last claim, not '
+     . 'the stale one of attempt 1');
 
 $t->done;
 $db->done;
