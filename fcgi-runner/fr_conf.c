@@ -767,7 +767,7 @@ fr_conf_tenant_key(fr_conf_t *conf, char *key, char *value)
 
     dot = strrchr(key, '.');
 
-    if (dot == NULL || !fr_name_valid((u_char *) key, dot - key)) {
+    if (dot == NULL || !fr_tenant_valid((u_char *) key, dot - key)) {
         return FR_ERROR;
     }
 

@@ -137,6 +137,23 @@ int fr_conf_pair(char ***list, int *n, const char *name, const char *value);
 void fr_conf_merge_pairs(char ***list, int *n, char **prev, int nprev);
 const fr_tconf_t *fr_conf_tenant(const fr_conf_t *conf, const char *name);
 int fr_name_valid(const u_char *name, size_t len);
+
+
+/* a tenant's: 1-64 of A-Z a-z 0-9 _ -, whatever its first (a user's
+ * name may be one, as Debian's "_apt") */
+
+static inline int
+fr_tenant_valid(const u_char *name, size_t len)
+{
+    size_t  i;
+
+    for (i = 0; i < len && (name[i] == '_' || name[i] == '-'); i++) {
+        /* void */
+    }
+
+    return len <= FR_NAME_MAX
+           && (i == len ? len > 0 : fr_name_valid(name + i, len - i));
+}
 int fr_addr_split(const char *addr, char *host, size_t size,
     const char **port);
 

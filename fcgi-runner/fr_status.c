@@ -92,7 +92,9 @@ fr_status_render(const u_char *query, size_t len, const u_char *accept,
         } else if ((v - p == 9 && memcmp(p, "function=", 9) == 0)
                    || (v - p == 7 && memcmp(p, "tenant=", 7) == 0))
         {
-            if (!fr_name_valid((const u_char *) v, n)) {
+            if (*p == 'f' ? !fr_name_valid((const u_char *) v, n)
+                          : !fr_tenant_valid((const u_char *) v, n))
+            {
                 reply->status = 404;
                 n = 0;
             }

@@ -215,7 +215,7 @@ fr_dynamic_load(void)
 
     while (f && fgets(line, sizeof(line), f)) {
         if (sscanf(line, "%64s %d", name, &uid) != 2
-            || !fr_name_valid((u_char *) name, strlen(name))
+            || !fr_tenant_valid((u_char *) name, strlen(name))
             || uid < fr_runner.conf.dynamic_first
             || uid > fr_runner.conf.dynamic_last)
         {

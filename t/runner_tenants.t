@@ -38,6 +38,8 @@ owned('bob', $g_uid, $g_gid, "exec = $fn\ntenant = games\n");
 $t->function('carol', "exec = $fn\ntenant = carol\n");
 $t->function('carol2', "exec = $fn\ntenant = carol\n");
 $t->function('dave', "exec = $fn\ntenant = dave\n");
+# any of A-Z a-z 0-9 _ - first, as a user's name may start ("_apt")
+$t->function('lead', "exec = $fn\ntenant = _lead\n");
 $t->function('plain', "exec = $fn\n");
 
 # claims a customer may not make
@@ -123,6 +125,11 @@ for my $n (qw(carol dave plain)) {
 is($uid{carol2}, $uid{carol}, 'one dynamic user per tenant');
 isnt($uid{dave}, $uid{carol}, 'never shared between tenants');
 isnt($uid{plain}, $uid{carol}, 'the default tenant has its own');
+
+is($t->http_get('/fn/lead')->{status}, 200, 'tenant "_lead": loaded, served');
+ok(uid_of('lead'), '... as a dynamic user of its own');
+like(FaasTest::read_file($t->prefix . '/state/dynamic-users'),
+     qr/^_lead \d+$/m, '... kept under its name');
 
 for my $n (qw(claimuser claimgroup claimtenant greedy slowpoke crowd)) {
     is($t->http_get("/fn/$n")->{status}, 404, "$n: refused, not loaded");
