@@ -67,6 +67,7 @@ static void fr_pgs_invoked(PGresult *res, void *data);
 static void fr_pgs_claimed(PGresult *res, void *data);
 static void fr_pgs_tick_done(PGresult *res, void *data);
 static void fr_pgs_refreshed(PGresult *res, void *data);
+static void fr_pgs_purged(PGresult *res, void *data);
 static int64_t fr_pgs_int(PGresult *res, int row, int col);
 
 
@@ -80,6 +81,8 @@ static int             fr_pgs_claiming;
 static uint64_t        fr_pgs_reclaimed_at;     /* msec, monotonic */
 static fr_pgs_claim_pt fr_pgs_each;
 static int             fr_pgs_refreshing;
+static uint64_t        fr_pgs_purge_before;     /* the purge going on */
+static long            fr_pgs_purged_total;
 static uint64_t        fr_pgs_count[FR_INV_STATES];
 static void          (*fr_pgs_recount)(const char *function, int64_t n,
                                        void *data);
@@ -761,6 +764,8 @@ fr_pgs_purge(uint64_t before)
     const char  *values[2];
     int          lengths[2];
 
+    fr_pgs_purge_before = before;
+
     snprintf(b, sizeof(b), "%llu", (unsigned long long) before);
     /* ticks are seconds */
     snprintf(t, sizeof(t), "%llu", (unsigned long long) before / 1000000);
@@ -770,8 +775,37 @@ fr_pgs_purge(uint64_t before)
     lengths[0] = strlen(b);
     lengths[1] = strlen(t);
 
-    (void) fr_pg_send(fr_pgs_purge_sql, 2, values, lengths, NULL, 0, NULL,
-                      NULL);
+    (void) fr_pg_send(fr_pgs_purge_sql, 2, values, lengths, NULL, 0,
+                      fr_pgs_purged, NULL);
+}
+
+
+/* a whole batch went: the next at once, until fewer go */
+
+static void
+fr_pgs_purged(PGresult *res, void *data)
+{
+    long  n;
+
+    (void) data;
+
+    if (!fr_pg_ok(res) || PQntuples(res) != 1) {
+        return;
+    }
+
+    n = strtol(PQgetvalue(res, 0, 0), NULL, 10);
+    fr_pgs_purged_total += n;
+
+    if (n >= FR_PGS_PURGE_MAX) {
+        fr_pgs_purge(fr_pgs_purge_before);
+        return;
+    }
+
+    if (fr_pgs_purged_total) {
+        fr_log(FR_LOG_INFO, 0, "purged %ld finished invocation(s) past "
+               "async_retention", fr_pgs_purged_total);
+        fr_pgs_purged_total = 0;
+    }
 }
 
 

@@ -148,12 +148,23 @@ static const char  fr_pgs_refresh_sql[] =
     "SELECT function, state, count(*) FROM faas.invocations"
     " GROUP BY function, state";
 
+/* at most FR_PGS_PURGE_MAX finished ones a statement, the oldest, in
+ * their index: one DELETE of millions would outlast the statement
+ * timeout and never be done; how many went, to go on */
+#define FR_PGS_PURGE_MAX  10000
+#define FR_PGS_STR(n)     FR_PGS_STR2(n)
+#define FR_PGS_STR2(n)    #n
+
 static const char  fr_pgs_purge_sql[] =
     "WITH l AS (SELECT pg_try_advisory_xact_lock(" FR_PGS_LOCK ") AS got),"
     " t AS (DELETE FROM faas.ticks WHERE (SELECT got FROM l)"
-    " AND tick < $2::bigint)"
-    " DELETE FROM faas.invocations WHERE (SELECT got FROM l)"
-    " AND state >= 2 AND finished < $1::bigint";
+    " AND tick < $2::bigint),"
+    " d AS (DELETE FROM faas.invocations WHERE id IN (SELECT id"
+    " FROM faas.invocations WHERE (SELECT got FROM l) AND state >= 2"
+    " AND finished < $1::bigint ORDER BY finished LIMIT "
+    FR_PGS_STR(FR_PGS_PURGE_MAX) ")"
+    " RETURNING 1)"
+    " SELECT count(*) FROM d";
 
 
 #endif /* FR_STORE_PG_SQL_H */

@@ -1,0 +1,72 @@
+#!/usr/bin/perl
+
+# The shared store's retention: finished invocations older than
+# async_retention are purged in batches of at most 10,000 rows a
+# statement, one after the other, so that a table of millions is not
+# one DELETE that outlasts the statement timeout every minute and
+# never ends. Promise: every old finished row goes (here 25,000: three
+# statements), nothing recent, nothing not yet run; said once.
+
+use strict;
+use warnings;
+
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use FaasTest;
+use Test::More;
+
+FaasTest::need(FaasTest::pg_bin(), 'a PostgreSQL server (postgresql-15, '
+               . 'make test-deps)');
+
+my $db = FaasTest->new;
+my $uri = $db->start_postgres;
+my $t = FaasTest->new;
+$t->function('rec', "exec = ./run.sh\nmode = cgi\n",
+             'run.sh' => "#!/bin/sh\nprintf 'Content-Type: text/plain"
+                         . "\\r\\n\\r\\nok\\n'\n");
+
+my $conf = "store = $uri\nasync_retention = 1h\n";
+
+# the schema, made by a runner
+$t->start_runner(conf => $conf);
+ok(FaasTest::wait_for(sub {
+    $db->psql("SELECT to_regclass('faas.invocations') IS NOT NULL")
+        eq "t\n" }, 20), 'the runner made the schema');
+is($t->stop_runner, 0, 'and stopped');
+
+# µs, as the runner writes them
+my $now = '(extract(epoch from now()) * 1000000)::bigint';
+$db->psql(<<"EOF");
+INSERT INTO faas.invocations (id, function, trigger, state, created,
+    finished, next_at, params, body)
+SELECT 'old' || i, 'rec', 'async', 2 + (i % 2), 0, $now - 172800000000,
+    0, ''::bytea, 'x'::bytea FROM generate_series(1, 25000) i;
+INSERT INTO faas.invocations (id, function, trigger, state, created,
+    finished, next_at, params, body)
+SELECT 'new' || i, 'rec', 'async', 2, 0, $now, 0, ''::bytea, ''::bytea
+FROM generate_series(1, 10) i;
+INSERT INTO faas.invocations (id, function, trigger, state, created,
+    next_at, params, body)
+SELECT 'wait' || i, 'rec', 'async', 0, 0, $now + 86400000000, ''::bytea,
+    ''::bytea FROM generate_series(1, 5) i;
+EOF
+is($db->psql("SELECT count(*) FROM faas.invocations"), "25015\n",
+   '25,000 old finished (done and failed), 10 new, 5 not yet due');
+
+# a runner's start purges at once
+$t->start_runner(conf => $conf);
+ok(FaasTest::wait_for(sub {
+    $db->psql("SELECT count(*) FROM faas.invocations WHERE id LIKE 'old%'")
+        eq "0\n" }, 60), 'every old finished one purged');
+is($db->psql("SELECT count(*) FROM faas.invocations WHERE id LIKE 'new%'"),
+   "10\n", 'the recent ones kept');
+is($db->psql("SELECT count(*) FROM faas.invocations WHERE id LIKE 'wait%'"),
+   "5\n", 'those not yet run kept');
+ok($t->wait_log(qr/purged 25000 finished invocation\(s\) past async_retention/,
+                10), 'said once, with the count of all the batches')
+    or diag($t->runner_log);
+
+$t->done;
+$db->done;
+
+done_testing;
