@@ -63,6 +63,8 @@ static const fr_conf_key_t  fr_conf_keys[] = {
     { "limit_timeout",  FR_CONF_MSEC,  FR_G(limit_timeout) },
     { "limit_instances", FR_CONF_NUM,  FR_G(limit_instances) },
     { "limit_queue",    FR_CONF_NUM,   FR_G(limit_queue) },
+    { "limit_processes", FR_CONF_NUM,  FR_G(limit_processes) },
+    { "limit_files",    FR_CONF_NUM,   FR_G(limit_files) },
     { "limit_isolation", FR_CONF_ISOLATION, FR_G(limit_isolation) },
     { "tenant_max_instances", FR_CONF_NUM, FR_G(tenant_max_instances) },
     { "tenant_max_memory", FR_CONF_SIZE, FR_G(tenant_max_memory) },
@@ -259,6 +261,8 @@ fr_conf_init(fr_conf_t *conf)
     conf->limit_timeout = FR_UNSET_MSEC;
     conf->limit_instances = FR_UNSET;
     conf->limit_queue = FR_UNSET;
+    conf->limit_processes = FR_UNSET;
+    conf->limit_files = FR_UNSET;
     conf->limit_isolation = FR_ISOLATE_DEFAULT;
     conf->tenant_max_instances = FR_UNSET;
     conf->tenant_max_memory = FR_UNSET_MSEC;
@@ -295,12 +299,16 @@ fr_conf_defaults(fr_conf_t *conf)
     conf->limits_set = (conf->limit_memory != FR_UNSET_MSEC)
                        | (conf->limit_timeout != FR_UNSET_MSEC) << 1
                        | (conf->limit_instances != FR_UNSET) << 2
-                       | (conf->limit_queue != FR_UNSET) << 3;
+                       | (conf->limit_queue != FR_UNSET) << 3
+                       | (conf->limit_processes != FR_UNSET) << 4
+                       | (conf->limit_files != FR_UNSET) << 5;
 
     fr_default64(limit_memory, (int64_t) 1024 * 1024 * 1024);
     fr_default64(limit_timeout, 300000);
     fr_default(limit_instances, 64);
     fr_default(limit_queue, 4096);
+    fr_default(limit_processes, 1024);
+    fr_default(limit_files, 65536);
     fr_default(tenant_max_instances, 0);
     fr_default64(tenant_max_memory, 0);
     fr_default64(async_max_body, 1024 * 1024);
@@ -847,54 +855,4 @@ fr_conf_tenant(const fr_conf_t *conf, const char *name)
     }
 
     return NULL;
-}
-
-
-/* 1-64 of A-Z a-z 0-9 _ -, starting with a letter or digit */
-
-int
-fr_name_valid(const u_char *name, size_t len)
-{
-    size_t  i;
-
-    if (len == 0 || len > FR_NAME_MAX || !isalnum(name[0])) {
-        return 0;
-    }
-
-    for (i = 1; i < len; i++) {
-        if (!isalnum(name[i]) && name[i] != '_' && name[i] != '-') {
-            return 0;
-        }
-    }
-
-    return 1;
-}
-
-
-/* "HOST:PORT" or "[V6]:PORT": the host into host, *port at its port */
-
-int
-fr_addr_split(const char *addr, char *host, size_t size, const char **port)
-{
-    size_t       len;
-    const char  *colon;
-
-    colon = strrchr(addr, ':');
-
-    if (colon == NULL || colon == addr || (size_t) (colon - addr) >= size) {
-        return FR_ERROR;
-    }
-
-    len = colon - addr;
-    memcpy(host, addr, len);
-    host[len] = '\0';
-
-    if (host[0] == '[' && len > 1 && host[len - 1] == ']') {
-        memmove(host, host + 1, len - 2);
-        host[len - 2] = '\0';
-    }
-
-    *port = colon + 1;
-
-    return FR_OK;
 }

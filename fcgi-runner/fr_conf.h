@@ -99,6 +99,8 @@ typedef struct {
     int64_t                limit_timeout;
     int                    limit_instances;
     int                    limit_queue;
+    int                    limit_processes;
+    int                    limit_files;
     unsigned               limits_set;    /* of limit_*: those the file set */
     int                    limit_isolation;         /* FR_ISOLATE_* */
     int                    tenant_max_instances;    /* 0: no limit */

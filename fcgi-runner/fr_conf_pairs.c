@@ -5,7 +5,8 @@
  * function defaults: env.NAME (the function's environment) and
  * php.NAME (ini values for runtime = php); each kept as "NAME=VALUE"
  * in a NULL-ended list, a NAME set again replaced, the defaults' added
- * where the function does not set them.
+ * where the function does not set them. And the names and addresses
+ * the config's values are checked as.
  */
 
 #include <ctype.h>
@@ -124,6 +125,56 @@ fr_conf_pair(char ***list, int *n, const char *name, const char *value)
     l[(*n)++] = e;
     l[*n] = NULL;
     *list = l;
+
+    return FR_OK;
+}
+
+
+/* 1-64 of A-Z a-z 0-9 _ -, starting with a letter or digit */
+
+int
+fr_name_valid(const u_char *name, size_t len)
+{
+    size_t  i;
+
+    if (len == 0 || len > FR_NAME_MAX || !isalnum(name[0])) {
+        return 0;
+    }
+
+    for (i = 1; i < len; i++) {
+        if (!isalnum(name[i]) && name[i] != '_' && name[i] != '-') {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+/* "HOST:PORT" or "[V6]:PORT": the host into host, *port at its port */
+
+int
+fr_addr_split(const char *addr, char *host, size_t size, const char **port)
+{
+    size_t       len;
+    const char  *colon;
+
+    colon = strrchr(addr, ':');
+
+    if (colon == NULL || colon == addr || (size_t) (colon - addr) >= size) {
+        return FR_ERROR;
+    }
+
+    len = colon - addr;
+    memcpy(host, addr, len);
+    host[len] = '\0';
+
+    if (host[0] == '[' && len > 1 && host[len - 1] == ']') {
+        memmove(host, host + 1, len - 2);
+        host[len - 2] = '\0';
+    }
+
+    *port = colon + 1;
 
     return FR_OK;
 }

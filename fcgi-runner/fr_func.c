@@ -756,6 +756,10 @@ fr_func_caps(fr_func_t *f)
     fr_cap("max_instances", fc->max_instances, "limit_instances",
            c->limit_instances, "", 0, 4);
     fr_cap("queue", fc->queue, "limit_queue", c->limit_queue, "", 0, 8);
+    fr_cap("max_processes", fc->max_processes, "limit_processes",
+           c->limit_processes, "", 0, 16);
+    fr_cap("max_files", fc->max_files, "limit_files", c->limit_files, "",
+           0, 32);
 
 #undef fr_cap
 

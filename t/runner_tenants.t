@@ -54,6 +54,9 @@ owned('claimtenant', $d_uid, $d_gid, "# billed to another\nexec = $fn\n"
 # caps the operator set, not to the default ones
 owned('greedy', $d_uid, $d_gid, "exec = $fn\nmemory = 0\n");
 owned('slowpoke', $d_uid, $d_gid, "exec = $fn\ntimeout = 10m\n");
+# a customer's fork bomb, and its descriptors, past the host's caps
+owned('forky', $d_uid, $d_gid, "exec = $fn\nmax_processes = 4000000\n");
+owned('fdhog', $d_uid, $d_gid, "exec = $fn\nmax_files = 1048576\n");
 $t->function('crowd', "exec = $fn\nmax_instances = 500\n");
 $t->function('opbig', "exec = $fn\ntimeout = 10m\nmemory = 2G\n");
 
@@ -87,6 +90,10 @@ my $conf = "tenant.limited.max_instances = 2\nlimit_instances = 64\n"
          'tenant: file and line');
     like($out, qr{greedy/function.conf:2: memory 0 bytes is over limit_memory},
          'memory = 0 over the cap');
+    like($out, qr{forky/function.conf:2: max_processes 4000000 is over limit_processes 1024},
+         'max_processes over the default cap');
+    like($out, qr{fdhog/function.conf:2: max_files 1048576 is over limit_files 65536},
+         'max_files over the default cap');
     like($out, qr{slowpoke/function.conf:2: timeout 600000 ms is over limit_timeout 300000 ms},
          'timeout over the cap');
     like($out, qr{memhuge/function.conf: memory 524288K is over the max_memory of its tenant "memt" \(307200K\): it can never start, each request is a 503},
@@ -131,7 +138,8 @@ ok(uid_of('lead'), '... as a dynamic user of its own');
 like(FaasTest::read_file($t->prefix . '/state/dynamic-users'),
      qr/^_lead \d+$/m, '... kept under its name');
 
-for my $n (qw(claimuser claimgroup claimtenant greedy slowpoke crowd)) {
+for my $n (qw(claimuser claimgroup claimtenant greedy slowpoke crowd forky
+              fdhog)) {
     is($t->http_get("/fn/$n")->{status}, 404, "$n: refused, not loaded");
 }
 
