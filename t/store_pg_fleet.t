@@ -254,6 +254,11 @@ ok(FaasTest::wait_for(sub {
 
 # --- the database slow: a lock held 3 s --------------------------------------
 
+# (runner a back on the database too: it reconnects on its own time)
+ok(FaasTest::wait_for(sub {
+    $t{a}->runner_log =~ /the PostgreSQL store is back/ }, 30),
+   'runner a is back on the database');
+
 my $lock = $db->lock_table('faas.invocations', 3);
 sleep 0.5;
 my $s = time;
