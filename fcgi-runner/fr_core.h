@@ -57,6 +57,19 @@ fr_list_insert_tail(fr_link_t *h, fr_link_t *x)
     h->prev = x;
 }
 
+static inline size_t
+fr_list_count(const fr_link_t *h)
+{
+    size_t            n;
+    const fr_link_t  *l;
+
+    for (n = 0, l = h->next; l != h; l = l->next) {
+        n++;
+    }
+
+    return n;
+}
+
 static inline void
 fr_list_remove(fr_link_t *x)
 {

@@ -185,13 +185,7 @@ fr_names_save(void)
 
     /* the functions loaded, and the folders that had a name, were found
      * and did not load (they keep it until they are gone) */
-    nn = 0;
-
-    for (l = fr_list_first(&fr_runner.funcs); l != &fr_runner.funcs;
-         l = l->next)
-    {
-        nn++;
-    }
+    nn = (int) fr_list_count(&fr_runner.funcs);
 
     names = malloc((nn + fr_nnames + 1) * sizeof(fr_name_t));
     if (names == NULL) {

@@ -246,19 +246,9 @@ fr_sweep_known(void)
     fr_link_t   *l;
     fr_proto_t  *q;
 
-    n = 64;
-
-    for (l = fr_list_first(&fr_runner.protos); l != &fr_runner.protos;
-         l = l->next)
-    {
-        n += 2;
-    }
-
-    for (l = fr_list_first(&fr_runner.workers); l != &fr_runner.workers;
-         l = l->next)
-    {
-        n++;
-    }
+    /* (retired prototypes are on the list while their 1s live) */
+    n = 2 * fr_list_count(&fr_runner.protos)
+        + fr_list_count(&fr_runner.workers) + 64;
 
     if (n > fr_known_size && (k = realloc(fr_known, n * sizeof(pid_t)))) {
         fr_known = k;
