@@ -5,8 +5,9 @@
  * list of "*", "N", "N-M" with "/STEP", months and weekdays also by name;
  * when both days are restricted either may match (as Vixie cron). And
  * the names @yearly (@annually), @monthly, @weekly, @daily (@midnight),
- * @hourly, and "@every N[s|m|h]". The next tick is found field by field,
- * in UTC or in the local time zone (TZ).
+ * @hourly, and "@every 1h30m". The next tick is found field by field on
+ * a clock with no zone, then placed in UTC or in the local time zone
+ * (TZ), across its changes.
  */
 
 #include <ctype.h>
@@ -22,10 +23,18 @@
 #include "fr_cron.h"
 
 
+static int fr_cron_every(const char *s, int64_t *every);
 static int fr_cron_field(const char *s, int lo, int hi,
     const char *const *names, uint64_t *bits);
 static int fr_cron_value(const char **p, int lo, const char *const *names);
 static int fr_cron_step(const char **p, int lo, int hi);
+static time_t fr_cron_wall(const fr_cron_t *cron, time_t w);
+static time_t fr_cron_place(const fr_cron_t *cron, time_t w, time_t after);
+static time_t fr_cron_change(time_t lo, time_t hi);
+static time_t fr_cron_offset(time_t t);
+
+
+#define FR_CRON_ALL_HOURS  0xffffffu
 
 
 static const char *const  fr_months[] = {
@@ -44,8 +53,6 @@ fr_cron_parse(const char *expr, fr_cron_t *cron)
     int       n, i;
     char      copy[256], *f[6], *save;
     uint64_t  bits[5];
-    char     *end;
-    double    every;
 
     static const struct {
         const char  *name;
@@ -64,24 +71,10 @@ fr_cron_parse(const char *expr, fr_cron_t *cron)
     }
 
     if (strncmp(expr, "@every", 6) == 0 && isspace((u_char) expr[6])) {
-        every = strtod(expr + 7, &end);
-
-        switch (*end) {
-        case 'h': every *= 3600; end++; break;
-        case 'm': every *= 60; end++; break;
-        case 's': end++; break;
-        default: break;
-        }
-
-        while (isspace((u_char) *end)) {
-            end++;
-        }
-
-        if (*end || !(every >= 1 && every <= 366 * 86400)) {
+        if (fr_cron_every(expr + 7, &cron->every) != FR_OK) {
             return FR_ERROR;
         }
 
-        cron->every = (int64_t) every;
         cron->set = 1;
         return FR_OK;
     }
@@ -124,6 +117,72 @@ fr_cron_parse(const char *expr, fr_cron_t *cron)
     cron->any_day = (f[2][0] == '*');
     cron->any_weekday = (f[4][0] == '*');
     cron->set = 1;
+
+    return FR_OK;
+}
+
+
+/*
+ * "90", "30s", "1.5m", "1h30m", "2h 15m 10s": a sum of numbers each with
+ * its unit (a lone number is seconds), from 1 s to 366 days
+ */
+
+static int
+fr_cron_every(const char *s, int64_t *every)
+{
+    int     terms;
+    char   *end;
+    double  v, sum;
+
+    sum = 0;
+
+    for (terms = 0; ; terms++) {
+        while (isspace((u_char) *s)) {
+            s++;
+        }
+
+        if (*s == '\0') {
+            break;
+        }
+
+        /* decimal digits and a point: no sign, exponent, hex or "inf" */
+        v = strtod(s, &end);
+
+        if (end == s || end != s + strspn(s, "0123456789.")) {
+            return FR_ERROR;
+        }
+
+        switch (*end) {
+        case 'h': v *= 3600; end++; break;
+        case 'm': v *= 60; end++; break;
+        case 's': end++; break;
+
+        default:
+            /* no unit: seconds, when nothing else is said */
+            if (terms > 0) {
+                return FR_ERROR;
+            }
+
+            for (s = end; isspace((u_char) *s); s++) { /* void */ }
+
+            if (*s != '\0') {
+                return FR_ERROR;
+            }
+        }
+
+        if (!(v >= 0 && v <= 366 * 86400)) {
+            return FR_ERROR;
+        }
+
+        sum += v;
+        s = end;
+    }
+
+    if (terms == 0 || !(sum >= 1 && sum <= 366 * 86400)) {
+        return FR_ERROR;
+    }
+
+    *every = (int64_t) sum;
 
     return FR_OK;
 }
@@ -244,31 +303,67 @@ fr_cron_step(const char **p, int lo, int hi)
 
 /*
  * The first tick after "after" (seconds since the epoch); -1 if none in
- * five years (a 31st of February). Whole fields are skipped: a month
- * that does not match, then a day, an hour, a minute.
+ * five years (a 31st of February). In a time zone, the ticks are found
+ * on the wall clock and then placed in time: a tick the clocks skip
+ * (02:30 on the morning they go forward) is run when they jump, once; in
+ * an hour the clocks repeat, a schedule that names its hours runs once
+ * (in the first pass), one of every hour runs in both, as Vixie cron.
  */
 
 time_t
 fr_cron_next(const fr_cron_t *cron, time_t after, int utc)
 {
-    int        day_ok;
-    time_t     t, limit;
-    struct tm  tm;
+    int     n;
+    time_t  w, t, fold, again;
 
     if (cron->every) {
         return after - after % cron->every + cron->every;
     }
 
-    t = after - after % 60 + 60;
-    limit = after + (time_t) 5 * 366 * 86400;
+    if (utc) {
+        return fr_cron_wall(cron, after);
+    }
+
+    w = after + fr_cron_offset(after);
+
+    /* a wall time passed over is at a change of the clocks: few are */
+    n = 0;
+
+    do {
+        w = fr_cron_wall(cron, w);
+        t = (w == -1) ? -1 : fr_cron_place(cron, w, after);
+    } while (w != -1 && t == -1 && ++n < 64);
+
+    if (t == -1 || cron->hours != FR_CRON_ALL_HOURS
+        || fr_cron_offset(t) >= fr_cron_offset(after))
+    {
+        return t;
+    }
+
+    /* the clocks went back before t: the repeated hour's ticks first */
+    fold = fr_cron_change(after, t);
+    w = fr_cron_wall(cron, fold + fr_cron_offset(fold) - 1);
+    again = (w == -1) ? -1 : w - fr_cron_offset(t);
+
+    return (again > after && again < t
+            && fr_cron_offset(again) == fr_cron_offset(t)) ? again : t;
+}
+
+
+/* the first minute after w whose fields match, on a clock with no zone */
+
+static time_t
+fr_cron_wall(const fr_cron_t *cron, time_t w)
+{
+    int        day_ok;
+    time_t     t, limit;
+    struct tm  tm;
+
+    t = w - ((w % 60) + 60) % 60 + 60;
+    limit = w + (time_t) 5 * 366 * 86400;
 
     while (t < limit) {
-        if (utc) {
-            gmtime_r(&t, &tm);
-
-        } else {
-            localtime_r(&t, &tm);
-        }
+        gmtime_r(&t, &tm);
 
         if (!(cron->months & (1 << (tm.tm_mon + 1)))) {
             tm.tm_mon++;
@@ -310,11 +405,95 @@ fr_cron_next(const fr_cron_t *cron, time_t after, int utc)
     next:
 
         tm.tm_sec = 0;
-        tm.tm_isdst = -1;
-        t = utc ? timegm(&tm) : mktime(&tm);
+        t = timegm(&tm);
     }
 
     return -1;
+}
+
+
+/*
+ * The time after "after" at which the local clock shows w: the first of
+ * two in a repeated hour (the second too for a schedule of every hour),
+ * the clocks' jump for one they skip; -1: none.
+ */
+
+static time_t
+fr_cron_place(const fr_cron_t *cron, time_t w, time_t after)
+{
+    time_t  before, later, t[2];
+    int     n;
+
+    /* the offsets a day around it: a zone changes at most once a day */
+    before = fr_cron_offset(w - 86400);
+    later = fr_cron_offset(w + 86400);
+
+    n = 0;
+
+    if (fr_cron_offset(w - before) == before) {
+        t[n++] = w - before;
+    }
+
+    if (later != before && fr_cron_offset(w - later) == later) {
+        t[n++] = w - later;
+    }
+
+    if (n == 0 && later > before) {
+        /* skipped: the clocks jump between w - later and w - before */
+        t[n++] = fr_cron_change(w - later, w - before);
+    }
+
+    if (n == 2 && t[0] > t[1]) {
+        t[0] = t[1];
+        t[1] = w - before;
+    }
+
+    if (n > 0 && t[0] > after) {
+        return t[0];
+    }
+
+    if (n == 2 && cron->hours == FR_CRON_ALL_HOURS && t[1] > after) {
+        return t[1];
+    }
+
+    return -1;
+}
+
+
+/* the first second in (lo, hi] with hi's offset from UTC */
+
+static time_t
+fr_cron_change(time_t lo, time_t hi)
+{
+    time_t  mid, off;
+
+    off = fr_cron_offset(hi);
+
+    while (hi - lo > 1) {
+        mid = lo + (hi - lo) / 2;
+
+        if (fr_cron_offset(mid) == off) {
+            hi = mid;
+
+        } else {
+            lo = mid;
+        }
+    }
+
+    return hi;
+}
+
+
+/* seconds east of UTC at t, in the local time zone */
+
+static time_t
+fr_cron_offset(time_t t)
+{
+    struct tm  tm;
+
+    localtime_r(&t, &tm);
+
+    return tm.tm_gmtoff;
 }
 
 

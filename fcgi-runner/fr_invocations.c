@@ -333,7 +333,7 @@ int
 fr_schedule_main(int argc, char **argv)
 {
     int        c, count, utc, i;
-    char       buf[64];
+    char       buf[64], *from, *end;
     time_t     t;
     struct tm  tm;
     fr_cron_t  cron;
@@ -347,31 +347,36 @@ fr_schedule_main(int argc, char **argv)
 
     count = 5;
     utc = 1;
-    t = time(NULL);
+    from = NULL;
     optind = 1;
 
     while ((c = getopt_long(argc, argv, "f:n:l", opts, NULL)) != -1) {
         switch (c) {
         case 'n': count = atoi(optarg); break;
         case 'l': utc = 0; break;
-
-        case 'f':
-            memset(&tm, 0, sizeof(tm));
-
-            if (strptime(optarg, "%Y-%m-%dT%H:%M", &tm) == NULL) {
-                fprintf(stderr, "fcgi-runner: --from is YYYY-MM-DDTHH:MM\n");
-                return 2;
-            }
-
-            tm.tm_isdst = -1;
-            t = utc ? timegm(&tm) : mktime(&tm);
-            break;
+        case 'f': from = optarg; break;
 
         default:
             fprintf(stderr, "usage: fcgi-runner schedule EXPR "
                     "[--from YYYY-MM-DDTHH:MM] [--count N] [--local]\n");
             return 2;
         }
+    }
+
+    /* after every option: --local says in which clock --from is */
+    t = time(NULL);
+
+    if (from) {
+        memset(&tm, 0, sizeof(tm));
+        end = strptime(from, "%Y-%m-%dT%H:%M", &tm);
+
+        if (end == NULL || *end != '\0') {
+            fprintf(stderr, "fcgi-runner: --from is YYYY-MM-DDTHH:MM\n");
+            return 2;
+        }
+
+        tm.tm_isdst = -1;
+        t = utc ? timegm(&tm) : mktime(&tm);
     }
 
     if (optind + 1 != argc || count < 1 || count > 1000) {

@@ -67,6 +67,63 @@ is(ticks('5/7 * * * *', '2026-11-27T15:07', 2),
 like(`TZ=Asia/Tokyo $bin schedule '0 9 * * *' --local --from 2026-11-27T10:00 --count 1`,
      qr/^2026-11-28T09:00:00\+0900 Sat$/, 'in a time zone (--local, TZ)');
 
+# --from is read after every option: in local time with --local after it
+like(`TZ=Asia/Tokyo $bin schedule '0 9 * * *' --from 2026-11-27T08:00 --local --count 1`,
+     qr/^2026-11-27T09:00:00\+0900 Fri$/, '--from before --local: local too');
+`$bin schedule '* * * * *' --from 2026-11-27T08:00x 2>&1`;
+is($? >> 8, 2, '--from with more after it: refused');
+
+# changes of the clocks (Europe/Berlin: forward at 02:00 on 2026-03-29,
+# back at 03:00 on 2026-10-25; Lord Howe: half an hour)
+sub local_ticks {
+    my ($tz, $expr, $from, $n) = @_;
+    my @l = `TZ=$tz $bin schedule '$expr' --local --from $from --count $n 2>&1`;
+    chomp @l;
+    return join ' | ', map { s/:00([+-]\d{4}) \w+$/$1/r } @l;
+}
+my $B = 'Europe/Berlin';
+is(local_ticks($B, '30 2 * * *', '2026-03-28T12:00', 3),
+   '2026-03-29T03:00+0200 | 2026-03-30T02:30+0200 | 2026-03-31T02:30+0200',
+   'a tick the clocks skip runs when they jump, not a day later');
+is(local_ticks($B, '*/30 * * * *', '2026-03-29T01:20', 4),
+   '2026-03-29T01:30+0100 | 2026-03-29T03:00+0200 | 2026-03-29T03:30+0200'
+   . ' | 2026-03-29T04:00+0200',
+   '... 02:00, 02:30 and 03:00 are one run');
+is(local_ticks($B, '* * * * *', '2026-03-29T01:58', 3),
+   '2026-03-29T01:59+0100 | 2026-03-29T03:00+0200 | 2026-03-29T03:01+0200',
+   '... every minute: on at the jump');
+is(local_ticks($B, '0 * * * *', '2026-10-25T01:10', 4),
+   '2026-10-25T02:00+0200 | 2026-10-25T02:00+0100 | 2026-10-25T03:00+0100'
+   . ' | 2026-10-25T04:00+0100',
+   'an hour the clocks repeat: a schedule of every hour runs in both');
+is(local_ticks($B, '*/30 * * * *', '2026-10-25T01:40', 5),
+   '2026-10-25T02:00+0200 | 2026-10-25T02:30+0200 | 2026-10-25T02:00+0100'
+   . ' | 2026-10-25T02:30+0100 | 2026-10-25T03:00+0100',
+   '... from the end of the first pass to the second');
+is(local_ticks($B, '30 2 * * *', '2026-10-24T05:00', 3),
+   '2026-10-25T02:30+0200 | 2026-10-26T02:30+0100 | 2026-10-27T02:30+0100',
+   '... one that names its hour: once, in the first pass');
+is(local_ticks('Australia/Lord_Howe', '*/15 * * * *', '2026-10-04T01:40', 3),
+   '2026-10-04T01:45+1030 | 2026-10-04T02:30+1100 | 2026-10-04T02:45+1100',
+   'a change of half an hour');
+is(local_ticks($B, '0 0 31 2 *', '2026-11-27T15:07', 1),
+   'no tick within five years', '... the 31st of February, in a zone');
+
+# @every: a sum of numbers with units
+is(ticks('@every 1m30s', '2026-11-27T15:07', 2),
+   '2026-11-27T15:07:30Z Fri | 2026-11-27T15:09', '@every 1m30s');
+is(ticks('@every 1h30m', '2026-11-27T15:07', 1), '2026-11-27T16:30',
+   '@every 1h30m');
+is(ticks('@every 90', '2026-11-27T15:07', 1), '2026-11-27T15:07:30Z Fri',
+   '@every 90: seconds');
+for my $e ('@every 1m30', '@every 0x10s', '@every 1e3s', '@every -5m 10m',
+           '@every inf', '@every 0.5s', '@every 367d', '@every 8785h',
+           '@every 30 s')
+{
+    `$bin schedule '$e' 2>&1`;
+    isnt($?, 0, "\"$e\": refused");
+}
+
 # --- a bad one in a function.conf ----------------------------------------------
 
 $t->function('bad', "exec = ./run.sh\nmode = cgi\nschedule = 0 25 * * *\n"
