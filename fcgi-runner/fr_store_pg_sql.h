@@ -49,12 +49,22 @@
     "INSERT INTO faas.version SELECT 1"                                      \
     " WHERE NOT EXISTS (SELECT 1 FROM faas.version);"
 
+/* a schema another version made (a newer runner's migration): this
+ * runner neither reads nor writes it, and says why */
+#define FR_PGS_VERSION                                                       \
+    "DO $$DECLARE v integer; BEGIN"                                          \
+    " SELECT max(version) INTO v FROM faas.version;"                         \
+    " IF v IS DISTINCT FROM 1 THEN RAISE EXCEPTION 'the schema faas is"      \
+    " version %, this runner knows version 1 (upgrade the runner)', v;"      \
+    " END IF; END$$;"
+
 /* fcgi-runner store migrate: under the lock, whatever is there */
 #define FR_PGS_SCHEMA                                                        \
     "SET client_min_messages TO warning;"                                    \
     "BEGIN;"                                                                 \
     "SELECT pg_advisory_xact_lock(" FR_PGS_LOCK ");"                         \
     FR_PGS_DDL                                                               \
+    FR_PGS_VERSION                                                           \
     "COMMIT;"
 
 /* each connection of a runner: the schema only if it is missing (a role
@@ -67,6 +77,7 @@
     " PERFORM pg_advisory_xact_lock(" FR_PGS_LOCK ");"                       \
     FR_PGS_DDL                                                               \
     " END IF; END$$;"                                                        \
+    FR_PGS_VERSION                                                           \
     "SET synchronous_commit TO off;"                                         \
     "SET statement_timeout TO '20s';"                                        \
     "LISTEN faas_invocations"
