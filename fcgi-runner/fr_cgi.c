@@ -43,6 +43,7 @@ static void fr_cgi_stdout_handler(fr_io_t *io, uint32_t events);
 static int fr_cgi_headers(fr_worker_t *w);
 static void fr_cgi_stdin_handler(fr_io_t *io, uint32_t events);
 static void fr_cgi_finish(fr_worker_t *w);
+static int fr_cgi_works_on(fr_worker_t *w, fr_req_t *r);
 static int fr_cgi_crashed(fr_worker_t *w);
 
 
@@ -447,6 +448,10 @@ fr_cgi_finish(fr_worker_t *w)
         return;
     }
 
+    if (r && !w->reaped && fr_cgi_works_on(w, r)) {
+        return;
+    }
+
     w->req = NULL;
 
     if (r) {
@@ -485,6 +490,47 @@ fr_cgi_finish(fr_worker_t *w)
 
     fr_worker_set_state(w, FR_WORKER_STOPPING);
     fr_timer_add(&w->timer, left > 0 ? (uint64_t) left : 0);
+}
+
+
+/*
+ * It closed its output and works on: the CGI way to answer early, as
+ * PHP's fastcgi_finish_request(). Its client has the response and its
+ * measurements so far; the invocation runs on to the process's exit
+ * or its timeout, metered from here as a run of its own into meter_log
+ * (after_response). One whose client left is already such a run. 0:
+ * its body is not all with it, the response ends as before.
+ */
+
+static int
+fr_cgi_works_on(fr_worker_t *w, fr_req_t *r)
+{
+    if (r->after_response || r->conn == NULL) {
+        return 1;
+    }
+
+    if (w->no_answer || !r->stdin_done) {
+        return 0;
+    }
+
+    if (r->meter) {
+        fr_meter_stop(w, r);
+    }
+
+    fr_req_ops->respond(r);
+
+    if (!r->after_response) {
+        return 0;
+    }
+
+    if (r->meter) {
+        fr_meter_restart(w, r);
+    }
+
+    fr_log(FR_LOG_INFO, 0, "CGI function \"%s\" (pid %d) answered and works "
+           "on", w->func->name, (int) w->pid);
+
+    return 1;
 }
 
 
