@@ -65,6 +65,7 @@ static const fr_conf_key_t  fr_conf_keys[] = {
     { "limit_queue",    FR_CONF_NUM,   FR_G(limit_queue) },
     { "limit_processes", FR_CONF_NUM,  FR_G(limit_processes) },
     { "limit_files",    FR_CONF_NUM,   FR_G(limit_files) },
+    { "limit_async_queued", FR_CONF_NUM, FR_G(limit_async_queued) },
     { "limit_isolation", FR_CONF_ISOLATION, FR_G(limit_isolation) },
     { "tenant_max_instances", FR_CONF_NUM, FR_G(tenant_max_instances) },
     { "tenant_max_memory", FR_CONF_SIZE, FR_G(tenant_max_memory) },
@@ -263,6 +264,7 @@ fr_conf_init(fr_conf_t *conf)
     conf->limit_queue = FR_UNSET;
     conf->limit_processes = FR_UNSET;
     conf->limit_files = FR_UNSET;
+    conf->limit_async_queued = FR_UNSET;
     conf->limit_isolation = FR_ISOLATE_DEFAULT;
     conf->tenant_max_instances = FR_UNSET;
     conf->tenant_max_memory = FR_UNSET_MSEC;
@@ -301,7 +303,8 @@ fr_conf_defaults(fr_conf_t *conf)
                        | (conf->limit_instances != FR_UNSET) << 2
                        | (conf->limit_queue != FR_UNSET) << 3
                        | (conf->limit_processes != FR_UNSET) << 4
-                       | (conf->limit_files != FR_UNSET) << 5;
+                       | (conf->limit_files != FR_UNSET) << 5
+                       | (conf->limit_async_queued != FR_UNSET) << 6;
 
     fr_default64(limit_memory, (int64_t) 1024 * 1024 * 1024);
     fr_default64(limit_timeout, 300000);
@@ -309,6 +312,7 @@ fr_conf_defaults(fr_conf_t *conf)
     fr_default(limit_queue, 4096);
     fr_default(limit_processes, 1024);
     fr_default(limit_files, 65536);
+    fr_default(limit_async_queued, 100000);
     fr_default(tenant_max_instances, 0);
     fr_default64(tenant_max_memory, 0);
     fr_default64(async_max_body, 1024 * 1024);

@@ -101,6 +101,7 @@ typedef struct {
     int                    limit_queue;
     int                    limit_processes;
     int                    limit_files;
+    int                    limit_async_queued;
     unsigned               limits_set;    /* of limit_*: those the file set */
     int                    limit_isolation;         /* FR_ISOLATE_* */
     int                    tenant_max_instances;    /* 0: no limit */

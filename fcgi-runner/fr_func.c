@@ -747,8 +747,8 @@ fr_func_caps(fr_func_t *f)
         problems++;                                                          \
     }
 
-    /* memory = 0 is no limit; 0 is no wait in queue, an error in the
-     * others */
+    /* memory = 0 and async_max_queued = 0 are no limit; 0 is no wait
+     * in queue, an error in the others */
     fr_cap("memory", fc->memory, "limit_memory", c->limit_memory, " bytes",
            fc->memory == 0, 1);
     fr_cap("timeout", fc->timeout, "limit_timeout", c->limit_timeout, " ms",
@@ -760,6 +760,8 @@ fr_func_caps(fr_func_t *f)
            c->limit_processes, "", 0, 16);
     fr_cap("max_files", fc->max_files, "limit_files", c->limit_files, "",
            0, 32);
+    fr_cap("async_max_queued", fc->async_max_queued, "limit_async_queued",
+           c->limit_async_queued, "", fc->async_max_queued == 0, 64);
 
 #undef fr_cap
 

@@ -57,6 +57,10 @@ owned('slowpoke', $d_uid, $d_gid, "exec = $fn\ntimeout = 10m\n");
 # a customer's fork bomb, and its descriptors, past the host's caps
 owned('forky', $d_uid, $d_gid, "exec = $fn\nmax_processes = 4000000\n");
 owned('fdhog', $d_uid, $d_gid, "exec = $fn\nmax_files = 1048576\n");
+# a customer's store of asynchronous invocations with no bound, or past
+# the host's cap
+owned('hoarder', $d_uid, $d_gid, "exec = $fn\nasync_max_queued = 0\n");
+owned('hoarder2', $d_uid, $d_gid, "exec = $fn\nasync_max_queued = 200000\n");
 $t->function('crowd', "exec = $fn\nmax_instances = 500\n");
 $t->function('opbig', "exec = $fn\ntimeout = 10m\nmemory = 2G\n");
 
@@ -94,6 +98,10 @@ my $conf = "tenant.limited.max_instances = 2\nlimit_instances = 64\n"
          'max_processes over the default cap');
     like($out, qr{fdhog/function.conf:2: max_files 1048576 is over limit_files 65536},
          'max_files over the default cap');
+    like($out, qr{hoarder/function.conf:2: async_max_queued 0 is over limit_async_queued 100000},
+         'async_max_queued = 0 (no bound) over the default cap');
+    like($out, qr{hoarder2/function.conf:2: async_max_queued 200000 is over limit_async_queued 100000},
+         'async_max_queued over the default cap');
     like($out, qr{slowpoke/function.conf:2: timeout 600000 ms is over limit_timeout 300000 ms},
          'timeout over the cap');
     like($out, qr{memhuge/function.conf: memory 524288K is over the max_memory of its tenant "memt" \(307200K\): it can never start, each request is a 503},
