@@ -11,23 +11,22 @@
 
 #include <ctype.h>
 #include <dirent.h>
-#include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/types.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "faas_protocol.h"
 #include "fr_fcgi.h"
-#include "fr_log.h"
 #include "fr_meter.h"
 #include "fr_pids.h"
 #include "fr_proto.h"
+
+
+#define FR_METER_IDLE_MIN  100000   /* us of idle CPU: a meter_log line */
 
 
 static int fr_meter_proc_open(fr_worker_t *w);
@@ -35,16 +34,16 @@ static int fr_meter_pread(int fd, char *buf, size_t size);
 static pid_t fr_meter_function_pid(fr_worker_t *w);
 static pid_t fr_meter_parent(pid_t pid);
 static int64_t fr_meter_cpu_us(fr_worker_t *w);
+static int64_t fr_meter_cpu(fr_worker_t *w, int orphans_too);
+static void fr_meter_idle(fr_worker_t *w, int64_t own);
+static u_char *fr_meter_pair(u_char *p, u_char *end, const char *name,
+    const char *value);
+static u_char *fr_meter_num(u_char *p, u_char *end, const char *name,
+    int64_t value);
 static long long fr_meter_reaped_ticks(int fd);
 static int64_t fr_meter_hwm_kb(fr_worker_t *w);
 static void fr_meter_orphans(fr_worker_t *w, fr_req_t *r);
 static long long fr_meter_orphan_ticks(fr_worker_t *w);
-static int fr_meter_log_file(void);
-static void fr_meter_log_unset(const char *function);
-
-
-/* meter_log, open when it is set */
-static int  fr_meter_log_fd = -1;
 
 
 static const char  *fr_outcomes[] = {
@@ -219,6 +218,15 @@ fr_meter_pread(int fd, char *buf, size_t size)
 static int64_t
 fr_meter_cpu_us(fr_worker_t *w)
 {
+    return fr_meter_cpu(w, 1);
+}
+
+
+/* without the orphans: the process's own and its waited children's */
+
+static int64_t
+fr_meter_cpu(fr_worker_t *w, int orphans_too)
+{
     clockid_t         clock;
     long long         ticks, orphans;
     struct timespec   ts;
@@ -234,7 +242,7 @@ fr_meter_cpu_us(fr_worker_t *w)
         return -1;
     }
 
-    if (w->proc_init_stat > 0) {
+    if (orphans_too && w->proc_init_stat > 0) {
         orphans = fr_meter_reaped_ticks(w->proc_init_stat);
         ticks += orphans > 0 ? orphans : 0;
     }
@@ -343,6 +351,9 @@ fr_meter_start(fr_worker_t *w, fr_req_t *r)
     }
 
     r->cpu_start = (uint64_t) fr_meter_cpu_us(w);
+
+    /* what it used since its last invocation: not this one's */
+    fr_meter_idle(w, fr_meter_cpu(w, 0));
 }
 
 
@@ -396,7 +407,73 @@ fr_meter_stop(fr_worker_t *w, fr_req_t *r)
         fr_meter_orphans(w, r);
     }
 
+    /* from here, what it uses is its own until its next invocation */
+    w->cpu_mark = w->reaped ? w->ru_cpu_us : fr_meter_cpu(w, 0);
+
     r->max_memory_kb = w->reaped ? w->ru_maxrss_kb : fr_meter_hwm_kb(w);
+}
+
+
+/*
+ * A worker's CPU between its invocations (its start, a thread or a
+ * child that works on after a response, a timer): nobody's invocation,
+ * still its function's. Summed per worker from its own CPU (orphans
+ * are billed with invocations) and written into meter_log as a line of
+ * trigger "idle" (duration 0, no invocation) once it reaches 100 ms at
+ * an invocation's start or at its end; less is carried on (and lost at
+ * its end: 100 ms a worker at most). own: its CPU now, -1 unknown.
+ */
+
+static void
+fr_meter_idle(fr_worker_t *w, int64_t own)
+{
+    u_char    rec[FR_METER_RECORD_MAX], *p, *e;
+    fr_func_t *f;
+
+    if (own < 0 || w->per_request) {
+        return;
+    }
+
+    if (own > w->cpu_mark) {
+        w->cpu_idle += own - w->cpu_mark;
+    }
+
+    w->cpu_mark = own;
+
+    if (w->cpu_idle < FR_METER_IDLE_MIN) {
+        return;
+    }
+
+    f = w->func;
+    p = rec;
+    e = rec + sizeof(rec);
+
+    p = fr_meter_pair(p, e, FAAS_METER_TENANT, f->tenant);
+    p = fr_meter_pair(p, e, FAAS_METER_OUTCOME, "ok");
+    p = fr_meter_num(p, e, FAAS_METER_DURATION, 0);
+    p = fr_meter_num(p, e, FAAS_METER_COLD, 0);
+    p = fr_meter_num(p, e, FAAS_METER_CPU, w->cpu_idle);
+    p = fr_meter_num(p, e, FAAS_METER_WORKER, w->pid);
+    p = fr_meter_num(p, e, FAAS_METER_MEMORY_SIZE, f->conf.memory / 1024);
+
+    fr_meter_log_write(f->name, "idle", "-", 0, rec, p - rec);
+
+    w->cpu_idle = 0;
+}
+
+
+/*
+ * A worker reaped: what it used since its last invocation (wait4()'s
+ * figure is its own and its waited children's, as fr_meter_cpu()
+ * without orphans; under a faas-init of its own, init's, orphans in)
+ */
+
+void
+fr_meter_worker_end(fr_worker_t *w)
+{
+    if (w->reaped && !w->init && w->req == NULL) {
+        fr_meter_idle(w, w->ru_cpu_us);
+    }
 }
 
 
@@ -572,262 +649,4 @@ fr_meter_record(fr_req_t *r, u_char *start)
     fr_fcgi_write_header(start, FAAS_METER_RECORD, r->id, (uint16_t) len, 0);
 
     return FR_FCGI_HEADER_LEN + len;
-}
-
-
-/*
- * What nginx's access log does not see, in meter_log: the invocation's
- * measurements in the faas_meter format (times in ms, memory in KiB),
- * plus its trigger and id; "fcgi-runner meter" reads both logs.
- */
-
-void
-fr_meter_log(int fd, const char *path, const char *function,
-    const char *trigger, const char *id, int status, const u_char *record,
-    size_t len)
-{
-    int            n;
-    char           line[1024], ts[40], v[12][FR_NAME_MAX + 8];
-    size_t         nlen, vlen, i, k;
-    time_t         now;
-    struct tm      tm;
-    const u_char  *pos, *last, *name, *value;
-
-    static const char  *keys[12] = {
-        FAAS_METER_TENANT, FAAS_METER_OUTCOME, FAAS_METER_DURATION,
-        FAAS_METER_INIT, FAAS_METER_COLD, FAAS_METER_QUEUE, FAAS_METER_CPU,
-        FAAS_METER_MAX_MEMORY, FAAS_METER_MEMORY_SIZE, FAAS_METER_WORKER,
-        "", ""
-    };
-
-    for (i = 0; i < 12; i++) {
-        strcpy(v[i], "-");
-    }
-
-    pos = record;
-    last = record + len;
-
-    while (fr_fcgi_nv_next(&pos, last, &name, &nlen, &value, &vlen) == FR_OK)
-    {
-        for (k = 0; k < 10; k++) {
-            if (strlen(keys[k]) == nlen && memcmp(keys[k], name, nlen) == 0
-                && vlen < sizeof(v[0]))
-            {
-                memcpy(v[k], value, vlen);
-                v[k][vlen] = '\0';
-            }
-        }
-    }
-
-    /* microseconds as milliseconds; billed: rounded up to whole ones */
-    for (k = 2; k <= 6; k++) {
-        if (k != 4 && strcmp(v[k], "-") != 0) {
-            long long  us = atoll(v[k]);
-
-            snprintf(v[k], sizeof(v[0]), "%lld.%03lld", us / 1000, us % 1000);
-
-            if (k == 2) {
-                snprintf(v[10], sizeof(v[0]), "%lld.000", (us + 999) / 1000);
-            }
-        }
-    }
-
-    now = time(NULL);
-    localtime_r(&now, &tm);
-    strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S%z", &tm);
-
-    /* +0000 as nginx's $time_iso8601 writes it: +00:00 */
-    memmove(ts + strlen(ts) - 1, ts + strlen(ts) - 2, 3);
-    ts[strlen(ts) - 3] = ':';
-
-    n = snprintf(line, sizeof(line), "time=%s function=%s tenant=%s "
-                 "status=%d outcome=%s duration=%s billed=%s init=%s cold=%s "
-                 "queue=%s cpu=%s memory=%s memory_size=%s worker=%s "
-                 "trigger=%s id=%s\n", ts, function, v[0], status,
-                 v[1], v[2], v[10], v[3], v[4], v[5], v[6], v[7], v[8], v[9],
-                 trigger, id);
-
-    if (n > 0 && write(fd, line, (size_t) n) != n) {
-        fr_log(FR_LOG_ERR, errno, "cannot write meter_log \"%s\"", path);
-    }
-}
-
-
-/*
- * meter_log: what nginx does not see, metered. A log: made with the
- * operator's umask, not the store's; its folder (/var/log/faas) made
- * when it is missing, as systemd's LogsDirectory= would.
- */
-
-static int
-fr_meter_log_file(void)
-{
-    int     fd, err;
-    char    dir[PATH_MAX], *slash;
-    mode_t  mask;
-
-    mask = umask(fr_runner.umask);
-    fd = open(fr_runner.conf.meter_log,
-              O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-
-    if (fd == -1 && errno == ENOENT
-        && snprintf(dir, sizeof(dir), "%s", fr_runner.conf.meter_log)
-           < (int) sizeof(dir)
-        && (slash = strrchr(dir, '/')) != NULL && slash != dir)
-    {
-        *slash = '\0';
-
-        if (mkdir(dir, 0750) == 0) {
-            fr_log(FR_LOG_NOTICE, 0, "created \"%s\" for meter_log", dir);
-            fd = open(fr_runner.conf.meter_log,
-                      O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-        }
-    }
-
-    err = errno;
-    (void) umask(mask);
-    errno = err;
-
-    return fd;
-}
-
-
-int
-fr_meter_log_open(void)
-{
-    if (fr_runner.conf.meter_log == NULL) {
-        return FR_OK;
-    }
-
-    fr_meter_log_fd = fr_meter_log_file();
-
-    return (fr_meter_log_fd == -1) ? FR_ERROR : FR_OK;
-}
-
-
-/*
- * SIGUSR1: meter_log opened again by its name (a rotation renamed it);
- * lines go on to the old file if the new one cannot be opened
- */
-
-int
-fr_meter_log_reopen(void)
-{
-    int  fd;
-
-    if (fr_meter_log_fd == -1) {
-        return FR_OK;
-    }
-
-    fd = fr_meter_log_file();
-
-    if (fd == -1) {
-        fr_log(FR_LOG_ALERT, errno, "cannot reopen meter_log \"%s\"",
-               fr_runner.conf.meter_log);
-        return FR_ERROR;
-    }
-
-    close(fr_meter_log_fd);
-    fr_meter_log_fd = fd;
-
-    return FR_OK;
-}
-
-
-/* a line of an invocation the runner made, when meter_log is set */
-
-void
-fr_meter_log_write(const char *function, const char *trigger,
-    const char *id, int status, const u_char *record, size_t len)
-{
-    if (fr_meter_log_fd == -1) {
-        fr_meter_log_unset(function);
-        return;
-    }
-
-    fr_meter_log(fr_meter_log_fd, fr_runner.conf.meter_log, function,
-                 trigger, id, status, record, len);
-}
-
-
-/* a run no log bills: said once, the first time */
-
-static void
-fr_meter_log_unset(const char *function)
-{
-    static int  said;
-
-    if (said) {
-        return;
-    }
-
-    said = 1;
-
-    fr_log(FR_LOG_WARN, 0, "a run of \"%s\" that nginx's access log does "
-           "not meter (asynchronous, scheduled, its client gone, or after "
-           "its response) is billed nowhere: meter_log is not set", function);
-}
-
-
-/*
- * A request whose client left while it ran (fr_req_orphan): nginx logs
- * no measurements for it, so meter_log has them; its outcome
- * client_closed when it ran to its end, its status nginx's 499, its id
- * nginx's request id (FAAS_REQUEST_ID) when it is one. Or what ran after
- * a response (fr_req_respond): trigger after_response, its own outcome.
- */
-
-void
-fr_meter_log_request(fr_req_t *r)
-{
-    char          id[65];
-    u_char        rec[FR_METER_RECORD_MAX];
-    size_t        i, n;
-    fr_outcome_e  outcome;
-
-    if (r->func == NULL) {
-        return;
-    }
-
-    if (fr_meter_log_fd == -1) {
-        if (r->meter) {
-            fr_meter_log_unset(r->func->name);
-        }
-
-        return;
-    }
-
-    n = r->request_id_len;
-
-    for (i = 0; i < n && n < sizeof(id); i++) {
-        if (!isalnum(r->request_id[i]) && r->request_id[i] != '-') {
-            break;
-        }
-
-        id[i] = (char) r->request_id[i];
-    }
-
-    if (n == 0 || i != n) {
-        i = 0;
-        id[i++] = '-';
-    }
-
-    id[i] = '\0';
-
-    outcome = r->outcome;
-
-    if (outcome == FR_OUTCOME_OK && !r->after_response) {
-        r->outcome = FR_OUTCOME_CLIENT_CLOSED;
-    }
-
-    n = fr_meter_record(r, rec);
-    r->outcome = outcome;
-
-    /* after its response (fastcgi_finish_request()): the status its
-     * client had; "fcgi-runner meter" bills it, counts no invocation */
-    fr_meter_log(fr_meter_log_fd, fr_runner.conf.meter_log, r->func->name,
-                 r->after_response ? "after_response" : "http", id,
-                 r->after_response ? (r->http_status ? r->http_status : 200)
-                                   : 499,
-                 rec + FR_FCGI_HEADER_LEN, n - FR_FCGI_HEADER_LEN);
 }

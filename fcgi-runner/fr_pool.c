@@ -765,6 +765,7 @@ fr_worker_free(fr_worker_t *w)
 
     f = w->func;
 
+    fr_meter_worker_end(w);
     fr_stderr_done(w);
     fr_timer_del(&w->timer);
     fr_io_close(&w->io);

@@ -62,7 +62,8 @@ typedef struct {
     double                 cpu;
     double                 memsize;
     unsigned               cold:1;
-    unsigned               after:1;         /* trigger=after_response */
+    unsigned               after:1;         /* trigger=after_response,
+                                               idle */
     const char            *tenant;          /* of the function */
     size_t                 tlen;
     int64_t                time;            /* -1: none */
@@ -427,8 +428,11 @@ fr_meter_line(fr_meter_report_t *rep, char *line)
                     == FR_ERROR);
 
         } else if (fr_key("trigger")) {
+            /* a worker's CPU between invocations (idle) is billed as
+             * what one did after its response: no invocation */
             e.after = (kv.vlen == 14 && memcmp(kv.val, "after_response", 14)
-                       == 0);
+                       == 0)
+                      || (kv.vlen == 4 && memcmp(kv.val, "idle", 4) == 0);
 
         } else if (fr_key("cold")) {
             if (fr_meter_value(kv.val, kv.vlen, &cold) != FR_OK) {

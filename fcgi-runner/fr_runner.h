@@ -239,6 +239,10 @@ struct fr_worker_s {
     int                    status;          /* as wait4() gave it */
     int64_t                ru_cpu_us;       /* of the reaped process */
     int64_t                ru_maxrss_kb;
+    int64_t                cpu_mark;        /* its own CPU at its last
+                                               invocation's end */
+    int64_t                cpu_idle;        /* used between invocations,
+                                               not yet in meter_log */
     int                    proc_stat;       /* /proc/PID files, for */
     int                    proc_status;     /* metering, opened once */
     int                    proc_clear_refs;

@@ -268,6 +268,21 @@ handle(FCGX_Request *req)
         return;
     }
 
+    if (op_is(req, "idleburn")) {
+        /* n ms of CPU in a detached thread, after the response */
+        static long  idle_ms;
+        pthread_t    th;
+
+        idle_ms = arg(req, "ms", 100);
+
+        if (pthread_create(&th, NULL, burn_thread, &idle_ms) == 0) {
+            pthread_detach(th);
+        }
+
+        FCGX_PutS("Content-Type: text/plain\r\n\r\nlater\n", req->out);
+        return;
+    }
+
     if (op_is(req, "threadburn") || op_is(req, "childburn")) {
         /*
          * n ms of CPU in a joined thread or in a child waited for; the

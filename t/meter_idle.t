@@ -1,0 +1,100 @@
+#!/usr/bin/perl
+
+# A FastCGI worker's CPU between its invocations (a thread that works on
+# after the response, its start, a timer): no invocation's, still its
+# function's. Promise: it is never billed to the next invocation; once
+# it reaches 100 ms it is a meter_log line with trigger=idle (duration
+# 0, its CPU, the worker's pid) at the next invocation's start or at
+# the worker's end, and fcgi-runner meter bills that CPU to the
+# function without counting an invocation; a worker that does nothing
+# between requests writes no such line.
+
+use strict;
+use warnings;
+
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use FaasTest;
+use Test::More;
+use JSON::PP;
+
+my $t = FaasTest->new;
+my $p = $t->prefix;
+my $meter = "$p/meter.log";
+my $acc = "$p/logs/access.log";
+my $fn = FaasTest::testfn();
+
+$t->function('burner', "exec = $fn\nmax_instances = 1\n");
+$t->function('idler', "exec = $fn\nmax_instances = 1\nidle_timeout = 2s\n");
+$t->function('quiet', "exec = $fn\nmax_instances = 1\n");
+
+$t->start_runner(conf => "meter_log = $meter\n");
+$t->{port} = FaasTest::free_port();
+my $sock = $t->socket_path;
+$t->start_nginx(<<"EOF");
+@{[ FaasTest::meter_log_format() ]}
+
+    upstream runner { server unix:$sock; keepalive 8; }
+
+    server {
+        listen 127.0.0.1:$t->{port};
+
+        location /fn/ {
+            faas_route ^/fn/(?<name>[a-z]+)\$ \$name;
+            faas_pass runner;
+            access_log $acc faas_meter;
+        }
+    }
+EOF
+
+sub lines {
+    my ($file, $fn, $re) = @_;
+    return grep { /function=\Q$fn\E / && /$re/ }
+           split /\n/, (FaasTest::read_file($file) // '');
+}
+
+sub cpu { my ($l) = @_; my ($c) = ($l // '') =~ / cpu=([\d.]+)/; $c // -1 }
+
+# a thread that burns 600 ms after the response; then the next request
+is($t->http_get('/fn/burner?op=idleburn&ms=600')->{body}, "later\n",
+   'answered before its thread works');
+sleep 2;
+is($t->http_get('/fn/burner?op=pid')->{status}, 200, 'the next request');
+my @idle = lines($meter, 'burner', qr/trigger=idle /);
+is(scalar @idle, 1, 'the CPU between them: one meter_log line')
+    or diag(FaasTest::read_file($meter) // 'no meter_log');
+cmp_ok(cpu($idle[0]), '>=', 400, '... with the thread\'s CPU: '
+       . cpu($idle[0]) . ' ms');
+like($idle[0] // '', qr/ outcome=ok duration=0\.000 billed=0\.000 .* worker=\d+ trigger=idle id=-$/,
+     '... no duration, no invocation id, the worker');
+my @acc = lines($acc, 'burner', qr/ status=200 /);
+is(scalar @acc, 2, 'nginx logged both requests');
+cmp_ok(cpu($acc[1]), '<', 300, '... the next one not billed for it: '
+       . cpu($acc[1]) . ' ms');
+
+# a worker that works on, then scales to zero: said at its end
+is($t->http_get('/fn/idler?op=idleburn&ms=600')->{body}, "later\n",
+   'a worker that works after its response, then idles out');
+ok(FaasTest::wait_for(sub { lines($meter, 'idler', qr/trigger=idle /) }, 15),
+   '... its CPU is in meter_log when it ends')
+    or diag($t->runner_log);
+cmp_ok(cpu((lines($meter, 'idler', qr/trigger=idle /))[0]), '>=', 400,
+       '... all of it');
+
+# a worker that does nothing between requests: no line
+$t->http_get('/fn/quiet?op=pid') for 1 .. 20;
+is(scalar(lines($meter, 'quiet', qr/./)), 0,
+   'twenty requests with nothing between: no idle line');
+
+# billed by fcgi-runner meter, no invocation counted
+my $bin = $t->runner_bin_name;
+my $rep = eval { decode_json(scalar `$bin meter --format json $acc $meter`) };
+my %g = map { ($_->{name} => $_) } @{ $rep->{groups} // [] };
+is($g{burner}{invocations}, 2, 'fcgi-runner meter: two invocations of burner')
+    or diag(explain($rep));
+cmp_ok($g{burner}{cpu_s} // 0, '>=', 0.4, '... and the idle CPU billed');
+is($g{burner}{after_response_faults}, 0, '... no fault');
+
+$t->done;
+
+done_testing;
