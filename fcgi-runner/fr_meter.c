@@ -340,7 +340,9 @@ fr_meter_start(fr_worker_t *w, fr_req_t *r)
     }
 
     if (!r->meter || fr_meter_proc_open(w) != FR_OK) {
-        /* nothing to take a difference from, then or at its reap */
+        /* nothing to take a difference from, then or at its reap; nor
+         * can what it uses between invocations be told from this one */
+        w->cpu_unknown = 1;
         r->cpu_start = (uint64_t) -1;
         return;
     }
@@ -431,6 +433,15 @@ fr_meter_idle(fr_worker_t *w, int64_t own)
     fr_func_t *f;
 
     if (own < 0 || w->per_request) {
+        return;
+    }
+
+    if (w->cpu_unknown) {
+        /* an invocation nobody metered (stock fastcgi_pass) ran since:
+         * its CPU is not idle, and is not told apart */
+        w->cpu_unknown = 0;
+        w->cpu_mark = own;
+        w->cpu_idle = 0;
         return;
     }
 

@@ -233,6 +233,8 @@ struct fr_worker_s {
     unsigned               ends_early:1;    /* its response may end before
                                                its invocation (faas-php) */
     unsigned               stdout_ended:1;  /* its request's, not yet it */
+    unsigned               cpu_unknown:1;   /* an invocation not metered
+                                               since cpu_mark */
     fr_proto_t            *proto;           /* forked it, or NULL */
     fr_stop_e              why;             /* it was stopped */
     int64_t                memory;          /* its function's, counted */

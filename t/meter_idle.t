@@ -27,24 +27,16 @@ my $fn = FaasTest::testfn();
 $t->function('burner', "exec = $fn\nmax_instances = 1\n");
 $t->function('idler', "exec = $fn\nmax_instances = 1\nidle_timeout = 2s\n");
 $t->function('quiet', "exec = $fn\nmax_instances = 1\n");
+# stock fastcgi_pass asks for no measurements: what it runs is no idle
+$t->function('stock', "exec = $fn\nmax_instances = 1\n");
 
 $t->start_runner(conf => "meter_log = $meter\n");
-$t->{port} = FaasTest::free_port();
-my $sock = $t->socket_path;
-$t->start_nginx(<<"EOF");
-@{[ FaasTest::meter_log_format() ]}
-
-    upstream runner { server unix:$sock; keepalive 8; }
-
-    server {
-        listen 127.0.0.1:$t->{port};
-
-        location /fn/ {
-            faas_route ^/fn/(?<name>[a-z]+)\$ \$name;
-            faas_pass runner;
-            access_log $acc faas_meter;
+$t->start_metered_nginx("$acc", <<'EOF');
+        location /stock/ {
+            fastcgi_pass runner;
+            include /etc/nginx/fastcgi_params;
+            fastcgi_param FAAS_FUNCTION stock;
         }
-    }
 EOF
 
 sub lines {
@@ -85,6 +77,17 @@ cmp_ok(cpu((lines($meter, 'idler', qr/trigger=idle /))[0]), '>=', 400,
 $t->http_get('/fn/quiet?op=pid') for 1 .. 20;
 is(scalar(lines($meter, 'quiet', qr/./)), 0,
    'twenty requests with nothing between: no idle line');
+
+# invocations nobody meters (stock fastcgi_pass), then one metered: their
+# CPU is theirs, not idle
+is($t->http_get('/stock/?op=burn&ms=150')->{body}, "burnt\n",
+   'stock fastcgi_pass: 150 ms of CPU, unmetered') for 1 .. 2;
+is($t->http_get('/fn/stock?op=pid')->{status}, 200, '... then through '
+   . 'faas_pass');
+$t->http_get('/stock/?op=burn&ms=150');
+$t->http_get('/fn/stock?op=pid');
+is(scalar(lines($meter, 'stock', qr/trigger=idle /)), 0,
+   '... no idle line for what the unmetered invocations used');
 
 # billed by fcgi-runner meter, no invocation counted
 my $bin = $t->runner_bin_name;
