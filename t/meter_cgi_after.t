@@ -52,23 +52,7 @@ for my $d (values %dir) {
 }
 
 $t->start_runner(conf => "meter_log = $meter\n");
-$t->{port} = FaasTest::free_port();
-my $sock = $t->socket_path;
-$t->start_nginx(<<"EOF");
-@{[ FaasTest::meter_log_format() ]}
-
-    upstream runner { server unix:$sock; keepalive 8; }
-
-    server {
-        listen 127.0.0.1:$t->{port};
-
-        location /fn/ {
-            faas_route ^/fn/(?<name>[a-z]+)\$ \$name;
-            faas_pass runner;
-            access_log $acc faas_meter;
-        }
-    }
-EOF
+$t->start_metered_nginx("$acc");
 
 sub meter_lines {
     my ($fn) = @_;

@@ -23,24 +23,7 @@ $t->function('beta', "exec = $fn\ntenant = acme\nmemory = 512M\n"
                      . "timeout = 500ms\n");
 $t->function('gamma', "exec = $fn\nuser = nobody\n");
 $t->start_runner;
-$t->{port} = FaasTest::free_port();
-
-my $sock = $t->socket_path;
-$t->start_nginx(<<"EOF");
-@{[ FaasTest::meter_log_format() ]}
-
-    upstream runner { server unix:$sock; keepalive 8; }
-
-    server {
-        listen 127.0.0.1:$t->{port};
-
-        location /fn/ {
-            faas_route ^/fn/(?<name>[a-z]+)\$ \$name;
-            faas_pass runner;
-            access_log $p/logs/meter.log faas_meter;
-        }
-    }
-EOF
+$t->start_metered_nginx("$p/logs/meter.log");
 
 $t->http_get($_) for (('/fn/alpha?op=sleep&ms=20') x 5, ('/fn/alpha') x 10,
                       ('/fn/beta?op=burn&ms=30') x 4, '/fn/beta?op=sleep&ms=900',

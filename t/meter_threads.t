@@ -30,24 +30,7 @@ $t->function('c', "exec = $cgi\nmode = cgi\n");
 $t->function('copen', "exec = $cgi\nmode = cgi\nisolation = none\n");
 # functions without isolation too: the floor lowered
 $t->start_runner(conf => "limit_isolation = none\n");
-$t->{port} = FaasTest::free_port();
-
-my $sock = $t->socket_path;
-$t->start_nginx(<<"EOF");
-@{[ FaasTest::meter_log_format() ]}
-
-    upstream runner { server unix:$sock; keepalive 8; }
-
-    server {
-        listen 127.0.0.1:$t->{port};
-
-        location /fn/ {
-            faas_route ^/fn/(?<name>[a-z]+)\$ \$name;
-            faas_pass runner;
-            access_log $p/logs/meter.log faas_meter;
-        }
-    }
-EOF
+$t->start_metered_nginx("$p/logs/meter.log");
 
 my $n = 0;
 

@@ -511,6 +511,29 @@ sub meter_log_format {
 EOF
 }
 
+# nginx in front of the runner, /fn/NAME to function NAME, each request
+# in $log in the faas_meter format; $extra: more in its server
+sub start_metered_nginx {
+    my ($self, $log, $extra) = @_;
+    my $sock = $self->{socket};
+    $self->{port} //= free_port();
+    return $self->start_nginx(meter_log_format() . <<"EOF");
+
+    upstream runner { server unix:$sock; keepalive 8; }
+
+    server {
+        listen 127.0.0.1:$self->{port};
+
+        location /fn/ {
+            faas_route ^/fn/(?<name>[a-z]+)\$ \$name;
+            faas_pass runner;
+            access_log $log faas_meter;
+        }
+        @{[ $extra // '' ]}
+    }
+EOF
+}
+
 # the module's front: faas_route to the runner
 sub faas_location {
     my ($self, %o) = @_;
