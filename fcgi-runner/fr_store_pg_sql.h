@@ -114,7 +114,8 @@ static const char  fr_pgs_reclaim_sql[] =
 
 /* outcomes, many at once: kind 0 done, 1 tried again at "at", 2 failed,
  * 3 given back (not an attempt); only of rows this runner ($8) holds by
- * the claim each was of (its attempt: a later claim's is another) */
+ * the claim each was of (its attempt: a later claim's is another). A
+ * finished one keeps its answer, not its request (params, body) */
 static const char  fr_pgs_outcomes_sql[] =
     "WITH u AS (SELECT * FROM unnest($1::text[], $2::int[], $3::int[],"
     " $4::bigint[], $5::text[], $6::text[], $7::int[])"
@@ -127,6 +128,8 @@ static const char  fr_pgs_outcomes_sql[] =
     " error = CASE u.kind WHEN 0 THEN NULL WHEN 3 THEN v.error"
     " ELSE u.error END,"
     " finished = CASE WHEN u.kind IN (0, 2) THEN u.at ELSE v.finished END,"
+    " params = CASE WHEN u.kind IN (0, 2) THEN ''::bytea ELSE v.params END,"
+    " body = CASE WHEN u.kind IN (0, 2) THEN ''::bytea ELSE v.body END,"
     " next_at = CASE WHEN u.kind IN (1, 3) THEN u.at ELSE v.next_at END,"
     " attempts = CASE WHEN u.kind = 3 THEN v.attempts - 1"
     " ELSE v.attempts END,"

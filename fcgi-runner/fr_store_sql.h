@@ -72,13 +72,15 @@ static const char  *fr_sql_text[FR_SQL_MAX] = {
         "ORDER BY next_at, rowid LIMIT 1) RETURNING " FR_STORE_COLUMNS,
     [FR_SQL_ACK] =
         "UPDATE invocations SET state = 2, status = ?2, response = ?3, "
-        "finished = ?4, error = NULL, claimed_until = NULL WHERE id = ?1",
+        "finished = ?4, error = NULL, claimed_until = NULL, params = X'', "
+        "body = X'' WHERE id = ?1",
     [FR_SQL_RETRY] =
         "UPDATE invocations SET state = 0, status = ?2, error = ?3, "
         "next_at = ?4, claimed_until = NULL WHERE id = ?1",
     [FR_SQL_FAIL] =
         "UPDATE invocations SET state = 3, status = ?2, error = ?3, "
-        "finished = ?4, response = ?5, claimed_until = NULL WHERE id = ?1",
+        "finished = ?4, response = ?5, claimed_until = NULL, params = X'', "
+        "body = X'' WHERE id = ?1",
     [FR_SQL_REQUEUE] =
         "UPDATE invocations SET state = 0, claimed_until = NULL "
         "WHERE state = 1",

@@ -70,6 +70,9 @@ ok(FaasTest::wait_for(sub {
 ok(FaasTest::wait_for(sub {
     $db->psql("SELECT state FROM faas.invocations WHERE id = '$id'")
         eq "2\n" }, 20), '... and run');
+is($db->psql("SELECT length(body), length(params) FROM faas.invocations "
+             . "WHERE id = '$id'"), "0|0\n",
+   '... its request (body, parameters) not kept once it ended');
 
 $t->done;
 $db->done;

@@ -1,0 +1,85 @@
+#!/usr/bin/perl
+
+# What the store keeps of a finished asynchronous invocation: its answer
+# (up to 64 KiB), never its request. A tenant's stream of large bodies
+# to a function that succeeds (or fails) at once held 300 MB of bodies,
+# and every client's cookies and Authorization, for async_retention
+# (24 h), whatever async_max_queued said. Promise: when an invocation
+# succeeds or fails for good, its body and parameters are dropped in
+# the store; one still queued keeps them; the answer and the counts stay.
+
+use strict;
+use warnings;
+
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use FaasTest;
+use Test::More;
+use JSON::PP;
+
+my $t = FaasTest->new;
+my $reply = "#!/bin/sh\ncat > /dev/null\n"
+            . "printf 'Status: %s\\r\\nContent-Type: text/plain\\r\\n\\r\\n"
+            . "answer\\n'\n";
+$t->function('ok', "exec = ./run.sh\nmode = cgi\n",
+             'run.sh' => sprintf($reply, '200 OK'));
+$t->function('bad', "exec = ./run.sh\nmode = cgi\n",
+             'run.sh' => sprintf($reply, '500 No'));
+# never runs while the test looks: one worker, held
+$t->function('held', "exec = ./run.sh\nmode = cgi\nmax_instances = 1\n"
+             . "timeout = 8s\n",
+             'run.sh' => "#!/bin/sh\nsleep 30\n");
+
+$t->start_runner(conf => "async_retries = 0\n");
+$t->start_nginx($t->faas_location(extra => <<'EOF'));
+        location /async/ {
+            faas_route ^/async/(?<afn>[^/]+) $afn;
+            faas_invocation async;
+            faas_pass runner;
+        }
+EOF
+
+my $db = $t->prefix . '/state/async.db';
+my $bin = $t->runner_bin_name;
+my $rc = $t->prefix . '/runner.conf';
+my $big = 'x' x (512 * 1024);
+
+sub sql {
+    my ($q) = @_;
+    my $out = `sqlite3 -readonly $db "$q" 2>&1`;
+    chomp $out;
+    return $out;
+}
+
+my %id;
+for my $fn ('ok', 'bad', 'held', 'held') {
+    my $r = $t->http_post("/async/$fn", $big,
+                          headers => "Cookie: session=secret\r\n");
+    is($r->{status}, 202, "$fn: 512 KB accepted");
+    push @{ $id{$fn} }, FaasTest::header($r, 'faas-invocation-id') // '';
+}
+my ($ok, $bad, $queued) = ($id{ok}[0], $id{bad}[0], $id{held}[1]);
+
+ok(FaasTest::wait_for(sub {
+       sql("SELECT count(*) FROM invocations WHERE state >= 2") eq '2' }, 20),
+   'the two that run ended (succeeded, failed)');
+is(sql("SELECT state, length(body), length(params) FROM invocations "
+       . "WHERE id = '$ok'"), '2|0|0',
+   'a succeeded invocation keeps neither its body nor its parameters');
+is(sql("SELECT state, length(body), length(params) FROM invocations "
+       . "WHERE id = '$bad'"), '3|0|0', '... nor a failed one');
+is(sql("SELECT count(*) FROM invocations "
+       . "WHERE instr(params, CAST('session=secret' AS BLOB)) > 0"),
+   '2', 'the cookie is only in the two not finished (running, queued)');
+is(sql("SELECT length(body) FROM invocations WHERE id = '$queued'"),
+   512 * 1024, '... which keeps its body to run it');
+my $j = eval { decode_json(scalar `$bin invocation $ok --config $rc --format json`) };
+$j = $j->[0] if ref $j eq 'ARRAY';
+is($j && $j->{state}, 'succeeded', 'invocation ID: succeeded');
+is($j && $j->{body_bytes}, 0, '... no body kept');
+like(scalar `$bin invocation $bad --config $rc --raw`, qr/answer\n$/,
+     'a failed one still shows what its last attempt answered');
+
+$t->done;
+
+done_testing;
