@@ -43,6 +43,8 @@ static const char  *fr_isolate_tmps[] = {
 
 static void fr_isolate_keep(fr_isolate_t *iso, const char *path, int dir);
 static int fr_isolate_tmp(fr_func_t *f, fr_isolate_t *iso);
+static int fr_isolate_tmpfs(fr_isolate_t *iso);
+static int fr_isolate_tmp_at(int one, int i);
 static int fr_isolate_trees(fr_func_t *f, fr_isolate_t *iso, int *tree);
 static int fr_isolate_loopback(void);
 
@@ -269,8 +271,10 @@ fr_isolate_prepare(fr_func_t *f, fr_isolate_t *iso, int proto)
             fr_isolate_keep(iso, f->script_path, 0);
         }
 
-        /* no bigger than the memory it may use */
+        /* no bigger than the memory it may use, all of them */
         snprintf(iso->tmpfs, sizeof(iso->tmpfs), "mode=1777,size=%lld",
+                 (long long) f->conf.memory);
+        snprintf(iso->tmp_size, sizeof(iso->tmp_size), "%lld",
                  (long long) f->conf.memory);
     }
 
@@ -439,14 +443,18 @@ fr_isolate_child(fr_func_t *f, fr_isolate_t *iso)
 
 
 /*
- * An empty tmpfs on each of the tmps; the kept folders are cloned
- * before they are covered and attached again at their paths.
+ * An empty tmpfs on the tmps, one for them all: a folder of it at each,
+ * so that what a function keeps in all four is no more than its memory
+ * (one each held four times that). A kernel that cannot clone a folder
+ * of a mount attached nowhere (before 6.x) gets one at each. The kept
+ * folders are cloned before they are covered and attached again at
+ * their paths.
  */
 
 static int
 fr_isolate_tmp(fr_func_t *f, fr_isolate_t *iso)
 {
-    int          i, tree[FR_ISOLATE_KEEP];
+    int          i, one, tree[FR_ISOLATE_KEEP];
     char        *p;
     mode_t       mask;
     struct stat  st;
@@ -455,9 +463,15 @@ fr_isolate_tmp(fr_func_t *f, fr_isolate_t *iso)
         return -1;
     }
 
+    one = fr_isolate_tmpfs(iso);
+
     for (i = 0; i < FR_ISOLATE_NTMPS; i++) {
         /* one that is not there, or is a symlink (/var/run), is left */
         if (lstat(fr_isolate_tmps[i], &st) == -1 || !S_ISDIR(st.st_mode)) {
+            continue;
+        }
+
+        if (one != -1 && fr_isolate_tmp_at(one, i) == 0) {
             continue;
         }
 
@@ -466,6 +480,10 @@ fr_isolate_tmp(fr_func_t *f, fr_isolate_t *iso)
         {
             return -1;
         }
+    }
+
+    if (one != -1) {
+        close(one);
     }
 
     /* the way to them traversable, whatever the operator's umask (077
@@ -495,6 +513,64 @@ fr_isolate_tmp(fr_func_t *f, fr_isolate_t *iso)
     (void) umask(mask);
 
     return 0;
+}
+
+
+/* the tmpfs of all the tmps, attached nowhere: its mount; -1 */
+
+static int
+fr_isolate_tmpfs(fr_isolate_t *iso)
+{
+    int  fs, mnt;
+
+    fs = fsopen("tmpfs", FSOPEN_CLOEXEC);
+    if (fs == -1) {
+        return -1;
+    }
+
+    mnt = -1;
+
+    if (fsconfig(fs, FSCONFIG_SET_STRING, "size", iso->tmp_size, 0) == 0
+        && fsconfig(fs, FSCONFIG_SET_STRING, "mode", "0700", 0) == 0
+        && fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) == 0)
+    {
+        mnt = fsmount(fs, FSMOUNT_CLOEXEC,
+                      MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
+    }
+
+    close(fs);
+
+    return mnt;
+}
+
+
+/* its folder "i", anyone's (1777), at the i-th of the tmps; -1 */
+
+static int
+fr_isolate_tmp_at(int one, int i)
+{
+    int   sub, rc;
+    char  name[2];
+
+    name[0] = (char) ('0' + i);
+    name[1] = '\0';
+
+    if ((mkdirat(one, name, 0700) == -1 && errno != EEXIST)
+        || fchmodat(one, name, 01777, 0) == -1)
+    {
+        return -1;
+    }
+
+    sub = open_tree(one, name, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+    if (sub == -1) {
+        return -1;
+    }
+
+    rc = move_mount(sub, "", AT_FDCWD, fr_isolate_tmps[i],
+                    MOVE_MOUNT_F_EMPTY_PATH);
+    close(sub);
+
+    return rc;
 }
 
 

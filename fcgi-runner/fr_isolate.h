@@ -20,6 +20,7 @@ typedef struct {
     int                    nkeep;
     char                   keep[FR_ISOLATE_KEEP][PATH_MAX];
     char                   tmpfs[64];       /* mount options */
+    char                   tmp_size[24];    /* of the one for them all */
     char                 **argv;            /* faas-init's, for pid */
     char                   num[8][24];      /* its numbers */
     unsigned               proto:1;         /* starting a prototype */

@@ -82,7 +82,13 @@ $t->function('fdef', "exec = " . $t->testfn . "\nmax_instances = 1\n");
 $t->function('full', "exec = ./fill.sh\nmode = cgi\nmemory = 64M\n",
              'fill.sh' => "#!/bin/sh\nprintf 'Content-Type: text/plain\\r\\n\\r\\n'\n"
                           . "dd if=/dev/zero of=/tmp/big bs=1M count=80 "
-                          . "2>/dev/null\nls -s /tmp/big\n");
+                          . "2>/dev/null\nls -s /tmp/big\nrm /tmp/big\n"
+                          . "for d in /tmp /dev/shm /var/tmp /run/lock; do "
+                          . "dd if=/dev/zero of=\$d/part bs=1M count=40 "
+                          . "2>/dev/null; done\n"
+                          . "echo all \$(ls -s /tmp/part /dev/shm/part "
+                          . "/var/tmp/part /run/lock/part "
+                          . "| awk '{ n += \$1 } END { print n }')\n");
 $t->function('bogus', "exec = ./look.sh\nmode = cgi\nisolation = chroot\n",
              'look.sh' => $look);
 
@@ -129,6 +135,10 @@ unlink "/tmp/open-$marker", "/dev/shm/open-$marker",
     ok(defined $kb && $kb <= 64 * 1024 && $kb > 1024,
        "its /tmp holds no more than its memory (wrote " . ($kb // '?')
        . " KiB of 80 MiB)");
+    my ($all) = ($r && $r->{body} // '') =~ /^all (\d+)/m;
+    ok(defined $all && $all <= 64 * 1024 + 64 && $all > 32 * 1024,
+       "its /tmp, /dev/shm, /var/tmp and /run/lock together too (wrote "
+       . ($all // '?') . " KiB of 4 x 40 MiB)");
 }
 cmp_ok($iso->{procs} // 99, '<=', 10, "it sees only its own processes "
        . "($iso->{procs} of the host's $open->{procs})");
