@@ -367,6 +367,24 @@ fr_meter_stop(fr_worker_t *w, fr_req_t *r)
     int64_t   cpu;
     uint64_t  from;
 
+    if (w->per_request && r->after_response) {
+        /* a CGI's work after its response: from fr_meter_restart on,
+         * the response's part is on nginx's line */
+        r->duration_us = (int64_t) (fr_current_usec - r->t_assigned);
+        cpu = w->reaped ? w->ru_cpu_us
+              : (fr_meter_proc_open(w) == FR_OK ? fr_meter_cpu_us(w) : -1);
+
+        if (cpu >= 0 && r->cpu_start != (uint64_t) -1
+            && (uint64_t) cpu >= r->cpu_start)
+        {
+            r->cpu_us = (int64_t) ((uint64_t) cpu - r->cpu_start);
+        }
+
+        r->max_memory_kb = w->reaped ? w->ru_maxrss_kb : fr_meter_hwm_kb(w);
+
+        return;
+    }
+
     if (w->per_request) {
         /*
          * A process per request: its duration spans what its CPU
@@ -507,6 +525,11 @@ fr_meter_restart(fr_worker_t *w, fr_req_t *r)
     r->cpu_us = -1;
     r->max_memory_kb = -1;
     r->orphans_start = -1;
+
+    if (fr_meter_proc_open(w) != FR_OK) {
+        r->cpu_start = (uint64_t) -1;
+        return;
+    }
 
     if (w->proc_clear_refs > 0) {
         (void) !pwrite(w->proc_clear_refs, "5", 1, 0);

@@ -24,9 +24,11 @@ my $p = $t->prefix;
 my $meter = "$p/meter.log";
 my $acc = "$p/logs/access.log";
 
-# answers, closes its output, burns two seconds of CPU, says it ended
+# burns a second of CPU, answers, closes its output, burns two more,
+# says it ended
 my $early = <<'EOS';
 #!/bin/sh
+perl -MTime::HiRes=time -e '$e = time + 1; 1 while time < $e'
 printf 'Content-Type: text/plain\r\n\r\nearly\n'
 exec >&- 2>&-
 perl -MTime::HiRes=time -e '$e = time + 2; 1 while time < $e;
@@ -73,13 +75,19 @@ my ($line) = grep { /trigger=after_response/ } meter_lines('early');
 $line //= '';
 like($line, qr/ status=200 outcome=ok /, '... with its client\'s status, ok');
 my ($cpu) = $line =~ / cpu=([\d.]+)/;
-cmp_ok($cpu // 0, '>', 500, '... its CPU (two seconds of work): '
+cmp_ok($cpu // 0, '>', 1200, '... its CPU (two seconds of work): '
        . ($cpu // '-') . ' ms');
+cmp_ok($cpu // 1e9, '<', 2700, '... not the second before the response '
+       . 'again');
+my ($dur) = $line =~ / duration=([\d.]+)/;
+cmp_ok($dur // 1e9, '<', 2900, '... nor its duration: ' . ($dur // '-')
+       . ' ms');
 my ($acc_line) = grep { /function=early / }
                  split /\n/, FaasTest::read_file($acc);
 my ($acc_cpu) = ($acc_line // '') =~ / cpu=([\d.]+)/;
-cmp_ok($acc_cpu // 1e9, '<', 1500, 'the access log has the response\'s part '
+cmp_ok($acc_cpu // 1e9, '<', 1700, 'the access log has the response\'s part '
        . '(' . ($acc_cpu // '-') . ' ms)');
+cmp_ok($acc_cpu // 0, '>', 600, '... the second before it');
 like($t->runner_log, qr/CGI function "early" \(pid \d+\) answered and works on/,
      'the runner says it works on');
 
