@@ -326,13 +326,17 @@ fr_cron_next(const fr_cron_t *cron, time_t after, int utc)
 
     w = after + fr_cron_offset(after);
 
-    /* a wall time passed over is at a change of the clocks: few are */
+    /*
+     * A wall time passed over is one the clocks showed before "after"
+     * (in a repeated period's second pass, up to three hours of
+     * minutes) or skipped before it: no more than a day of them.
+     */
     n = 0;
 
     do {
         w = fr_cron_wall(cron, w);
         t = (w == -1) ? -1 : fr_cron_place(cron, w, after);
-    } while (w != -1 && t == -1 && ++n < 64);
+    } while (w != -1 && t == -1 && ++n < 24 * 60);
 
     if (t == -1 || cron->hours != FR_CRON_ALL_HOURS
         || fr_cron_offset(t) >= fr_cron_offset(after))

@@ -103,6 +103,12 @@ is(local_ticks($B, '*/30 * * * *', '2026-10-25T01:40', 5),
 is(local_ticks($B, '30 2 * * *', '2026-10-24T05:00', 3),
    '2026-10-25T02:30+0200 | 2026-10-26T02:30+0100 | 2026-10-27T02:30+0100',
    '... one that names its hour: once, in the first pass');
+# Troll repeats two hours (+02 to +00 at 03:00): from inside the second
+# pass, a schedule that names its hours waits for the end of it (it
+# gave up after 64 minutes passed over: no tick within five years)
+is(local_ticks('Antarctica/Troll', '* 0-22 * * *', '2025-10-26T01:30', 2),
+   '2025-10-26T03:00+0000 | 2025-10-26T03:01+0000',
+   'a repeated period of two hours, from inside its second pass');
 is(local_ticks('Australia/Lord_Howe', '*/15 * * * *', '2026-10-04T01:40', 3),
    '2026-10-04T01:45+1030 | 2026-10-04T02:30+1100 | 2026-10-04T02:45+1100',
    'a change of half an hour');
