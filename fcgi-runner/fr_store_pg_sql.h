@@ -50,21 +50,23 @@
     " WHERE NOT EXISTS (SELECT 1 FROM faas.version);"
 
 /* a schema another version made (a newer runner's migration): this
- * runner neither reads nor writes it, and says why */
+ * runner neither reads nor writes it, nor adds its own to it, and says
+ * why */
 #define FR_PGS_VERSION                                                       \
     "DO $$DECLARE v integer; BEGIN"                                          \
+    " IF to_regclass('faas.version') IS NOT NULL THEN"                       \
     " SELECT max(version) INTO v FROM faas.version;"                         \
     " IF v IS DISTINCT FROM 1 THEN RAISE EXCEPTION 'the schema faas is"      \
     " version %, this runner knows version 1 (upgrade the runner)', v;"      \
-    " END IF; END$$;"
+    " END IF; END IF; END$$;"
 
 /* fcgi-runner store migrate: under the lock, whatever is there */
 #define FR_PGS_SCHEMA                                                        \
     "SET client_min_messages TO warning;"                                    \
     "BEGIN;"                                                                 \
     "SELECT pg_advisory_xact_lock(" FR_PGS_LOCK ");"                         \
-    FR_PGS_DDL                                                               \
     FR_PGS_VERSION                                                           \
+    FR_PGS_DDL                                                               \
     "COMMIT;"
 
 /* each connection of a runner: the schema only if it is missing (a role
