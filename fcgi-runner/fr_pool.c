@@ -46,6 +46,7 @@ static void fr_func_changed(fr_func_t *f);
 static void fr_func_stop_idle(fr_func_t *f);
 static void fr_func_throttle_handler(fr_timer_t *t);
 static void fr_func_maintain(fr_func_t *f);
+static int fr_func_crowds(fr_func_t *f);
 static void fr_req_timeout(fr_timer_t *t);
 static fr_worker_t *fr_worker_spawn(fr_func_t *f, fr_req_t *r);
 static void fr_worker_unopen(fr_worker_t *w, int fd[2], int perr[2]);
@@ -173,6 +174,7 @@ fr_func_enqueue(fr_func_t *f, fr_req_t *r)
 
     fr_list_insert_head(l, &r->queue);     /* after l */
     f->nqueued++;
+    fr_func_waits(f, r);
 
     r->timer.handler = fr_req_queue_timeout;
     r->timer.data = r;
@@ -196,7 +198,47 @@ fr_func_enqueue(fr_func_t *f, fr_req_t *r)
         }
 
         fr_req_ops->fail(r, FR_OUTCOME_THROTTLED);
+        return;
     }
+
+    if (r->state == FR_REQ_QUEUED && !r->stored && fr_func_crowds(f)) {
+        fr_req_ops->fail(r, FR_OUTCOME_THROTTLED);
+    }
+}
+
+
+/*
+ * A client's request waits on a connection of its own: a tenant whose
+ * requests wait on a quarter of max_connections gets no more waiting,
+ * so that one customer's queues never hold every connection the runner
+ * takes (503 at once, said at most once a second; none with no limit).
+ */
+
+static int
+fr_func_crowds(fr_func_t *f)
+{
+    int              most;
+    fr_tenant_t     *t;
+    static uint64_t  said;
+
+    t = f->owner;
+    most = fr_runner.conf.max_connections / 4;
+    most = most > 0 ? most : 1;
+
+    if (t == NULL || fr_runner.conf.max_connections == 0
+        || t->nqueued <= most)
+    {
+        return 0;
+    }
+
+    if (fr_current_usec - said >= 1000000) {
+        said = fr_current_usec;
+        fr_log(FR_LOG_WARN, 0, "function \"%s\": its tenant \"%s\" has %d "
+               "requests waiting, a quarter of max_connections %d: 503",
+               f->name, t->name, most, fr_runner.conf.max_connections);
+    }
+
+    return 1;
 }
 
 

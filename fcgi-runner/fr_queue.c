@@ -67,6 +67,11 @@ fr_func_unqueue(fr_req_t *r)
 
     fr_list_remove(&r->queue);
     r->func->nqueued--;
+
+    if (r->waits_for) {
+        r->waits_for->nqueued--;
+        r->waits_for = NULL;
+    }
     fr_timer_del(&r->timer);
 }
 
@@ -85,6 +90,7 @@ fr_func_requeue(fr_func_t *f, fr_req_t *r)
 
     fr_list_insert_head(&f->queue, &r->queue);
     f->nqueued++;
+    fr_func_waits(f, r);
 }
 
 
@@ -99,4 +105,16 @@ fr_req_queue_timeout(fr_timer_t *t)
            "queue_timeout", r->func->name);
 
     fr_req_ops->fail(r, FR_OUTCOME_THROTTLED);
+}
+
+
+/* a client's request waiting: counted in its tenant's (fr_func_crowds) */
+
+void
+fr_func_waits(fr_func_t *f, fr_req_t *r)
+{
+    if (!r->stored && f->owner && r->waits_for == NULL) {
+        r->waits_for = f->owner;
+        r->waits_for->nqueued++;
+    }
 }

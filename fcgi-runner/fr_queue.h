@@ -39,6 +39,7 @@ extern const fr_req_ops_t  *fr_req_ops;
 
 void fr_func_unqueue(fr_req_t *r);
 void fr_func_requeue(fr_func_t *f, fr_req_t *r);
+void fr_func_waits(fr_func_t *f, fr_req_t *r);
 void fr_func_fail_queue(fr_func_t *f);
 void fr_req_queue_timeout(fr_timer_t *t);
 void fr_func_start_failed(fr_func_t *f);

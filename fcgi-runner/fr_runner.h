@@ -133,6 +133,8 @@ struct fr_req_s {
     unsigned               has_function:1;
     unsigned               status:1;        /* FAAS_STATUS */
     fr_link_t              queue;           /* in func->queue */
+    fr_tenant_t           *waits_for;       /* its tenant's nqueued counts
+                                               it (a client's, queued) */
     fr_timer_t             timer;           /* queue, then invocation */
 
     /* measurements; -1: not applicable */
@@ -346,6 +348,8 @@ struct fr_tenant_s {
     int                    nevicting;       /* idle ones stopped for room */
     unsigned               waiting:1;       /* a request waits for room */
     int64_t                async_queued;    /* stored, of its functions */
+    int                    nqueued;         /* clients' requests waiting in
+                                               its functions' queues */
     unsigned               view_gen;        /* the status: its view */
     int                    view;
     fr_link_t              link;            /* in fr_runner.tenants */
