@@ -29,6 +29,7 @@
 
 /* the longest function.conf */
 #define FR_FOLDER_CONF_MAX  (1024 * 1024)
+#define FR_FOLDER_STAT_MAX  10000       /* files looked at one by one */
 
 
 
@@ -163,18 +164,25 @@ fr_folder_read(fr_func_t *f, fr_buf_t *text)
 /*
  * The signature: each file's name, size, time, inode and mode, and the
  * text. A customer's folder or file that other users may read or change
- * is marked, for a warning (as sshd's StrictModes).
+ * is marked, for a warning (as sshd's StrictModes). Past 10,000 files
+ * the others are only named (a hash of their names): a folder of
+ * hundreds of thousands held every reload for seconds and the runner's
+ * memory in their lines; those files are seen added, removed or
+ * renamed, not written in place.
  */
 
 static int
 fr_folder_list(fr_func_t *f, int dfd, fr_buf_t *text)
 {
-    int             n, loose;
+    int             n, loose, looked;
     char            line[NAME_MAX + 128];
     DIR            *d;
+    size_t          more;
+    uint64_t        hash;
     fr_buf_t        b;
     struct stat     st;
     struct dirent  *de;
+    const u_char   *p;
 
     memset(&b, 0, sizeof(fr_buf_t));
 
@@ -186,11 +194,35 @@ fr_folder_list(fr_func_t *f, int dfd, fr_buf_t *text)
     }
 
     loose = 0;
+    looked = 0;
+    more = 0;
+    hash = 14695981039346656037ULL;
 
     while ((de = readdir(d)) != NULL) {
-        if (fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == -1
-            || strcmp(de->d_name, "..") == 0)
+        if (strcmp(de->d_name, "..") == 0
+            || (de->d_type != DT_UNKNOWN && de->d_type != DT_REG
+                && de->d_type != DT_LNK && strcmp(de->d_name, ".") != 0))
         {
+            continue;
+        }
+
+        if (looked >= FR_FOLDER_STAT_MAX && strcmp(de->d_name, ".") != 0) {
+            /* FNV-1a of the names, each with its NUL */
+            for (p = (const u_char *) de->d_name; ; p++) {
+                hash = (hash ^ *p) * 1099511628211ULL;
+
+                if (*p == '\0') {
+                    break;
+                }
+            }
+
+            more++;
+            continue;
+        }
+
+        looked++;
+
+        if (fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == -1) {
             continue;
         }
 
@@ -210,6 +242,12 @@ fr_folder_list(fr_func_t *f, int dfd, fr_buf_t *text)
     }
 
     closedir(d);
+
+    if (more) {
+        n = snprintf(line, sizeof(line), "more:%zu:%016llx\n", more,
+                     (unsigned long long) hash);
+        (void) fr_buf_append(&b, line, (size_t) n);
+    }
 
     /* a changed runner config changes every function's defaults */
     n = snprintf(line, sizeof(line), "runner:%u\n",
