@@ -208,25 +208,30 @@ fr_func_enqueue(fr_func_t *f, fr_req_t *r)
 
 
 /*
- * A client's request waits on a connection of its own: a tenant whose
- * requests wait on a quarter of max_connections gets no more waiting,
- * so that one customer's queues never hold every connection the runner
- * takes (503 at once, said at most once a second; none with no limit).
+ * A client's request waits on a connection of its own: when connections
+ * run short (three quarters of max_connections taken), a tenant whose
+ * requests wait on more than a quarter of them gets no more waiting, so
+ * that one customer's queues never hold every connection the runner
+ * takes from another's (503 at once, said at most once a second). A
+ * host of one tenant, or no max_connections, waits as before: accepting
+ * pauses, nothing is refused.
  */
 
 static int
 fr_func_crowds(fr_func_t *f)
 {
-    int              most;
+    int              max, most, alone;
     fr_tenant_t     *t;
     static uint64_t  said;
 
     t = f->owner;
-    most = fr_runner.conf.max_connections / 4;
-    most = most > 0 ? most : 1;
+    max = fr_runner.conf.max_connections;
+    most = max / 4 > 0 ? max / 4 : 1;
+    alone = (fr_list_first(&fr_runner.tenants)
+             == fr_list_last(&fr_runner.tenants));
 
-    if (t == NULL || fr_runner.conf.max_connections == 0
-        || t->nqueued <= most)
+    if (t == NULL || max == 0 || alone || t->nqueued <= most
+        || fr_runner.nconns < max - max / 4)
     {
         return 0;
     }
@@ -234,8 +239,9 @@ fr_func_crowds(fr_func_t *f)
     if (fr_current_usec - said >= 1000000) {
         said = fr_current_usec;
         fr_log(FR_LOG_WARN, 0, "function \"%s\": its tenant \"%s\" has %d "
-               "requests waiting, a quarter of max_connections %d: 503",
-               f->name, t->name, most, fr_runner.conf.max_connections);
+               "requests waiting, more than a quarter of max_connections "
+               "%d, and connections run short: 503", f->name, t->name,
+               t->nqueued, max);
     }
 
     return 1;

@@ -1,11 +1,11 @@
 #!/usr/bin/perl
 
 # One tenant's queues cannot hold every connection the runner takes: a
-# request waits on a connection of its own, and a tenant whose clients'
-# requests wait on a quarter of max_connections gets no more waiting
-# (503 at once, said). Promise: another tenant's request is answered at
-# once while the first floods its slow function; the flood's first
-# quarter still waits and is served.
+# request waits on a connection of its own, and when connections run
+# short a tenant whose clients' requests wait on more than a quarter of
+# max_connections gets no more waiting (503 at once, said). Promise:
+# another tenant's request is answered at once while the first floods
+# its slow function; those of the flood that wait are served.
 
 use strict;
 use warnings;
@@ -43,7 +43,7 @@ my $r = $t->http_get('/fn/fast', timeout => 15);
 my $took = time - $t0;
 is($r->{status}, 200, 'another tenant\'s request while acme floods');
 cmp_ok($took, '<', 5, sprintf('... answered at once (%.2f s)', $took));
-ok($t->wait_log(qr/function "slow": its tenant "acme" has 10 requests waiting, a quarter of max_connections 40: 503/, 5),
+ok($t->wait_log(qr/function "slow": its tenant "acme" has \d+ requests waiting, more than a quarter of max_connections 40, and connections run short: 503/, 5),
    'the runner says why acme\'s others are refused')
     or diag($t->runner_log);
 
@@ -54,7 +54,7 @@ $by{ (FaasTest::http_finish($_, timeout => 30) // {})->{status} // 0 }++
     for @s;
 cmp_ok($by{200} // 0, '>=', 10, "the ones that waited are served ("
        . ($by{200} // 0) . ')');
-cmp_ok($by{503} // 0, '>=', 25, "the rest were refused 503 ("
+cmp_ok($by{503} // 0, '>=', 5, "the rest were refused 503 ("
        . ($by{503} // 0) . ')');
 is(($by{200} // 0) + ($by{503} // 0), 45, '... and nothing else')
     or diag(explain(\%by));
