@@ -70,13 +70,7 @@ my %runner = (
                         . ':verify_asan_link_order=0',
     });
 $t->start_runner(%runner);
-$t->start_nginx($t->faas_location(extra => <<'EOF'));
-        location /async/ {
-            faas_route ^/async/(?<afn>[^/]+) $afn;
-            faas_invocation async;
-            faas_pass runner;
-        }
-EOF
+$t->start_nginx($t->faas_location(extra => FaasTest::async_location()));
 
 my $bin = $t->runner_bin_name;
 my $rc = "$p/runner.conf";

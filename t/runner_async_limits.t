@@ -47,13 +47,7 @@ sub lines {
 }
 
 $t->start_runner(conf => "tenant.small.async_max_queued = 2\n");
-$t->start_nginx($t->faas_location(extra => <<'EOF'));
-        location /async/ {
-            faas_route ^/async/(?<afn>[^/]+) $afn;
-            faas_invocation async;
-            faas_pass runner;
-        }
-EOF
+$t->start_nginx($t->faas_location(extra => FaasTest::async_location()));
 
 sub post {
     my ($fn, $body) = @_;

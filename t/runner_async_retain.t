@@ -31,13 +31,7 @@ $t->function('held', "exec = ./run.sh\nmode = cgi\nmax_instances = 1\n"
              'run.sh' => "#!/bin/sh\nsleep 30\n");
 
 $t->start_runner(conf => "async_retries = 0\n");
-$t->start_nginx($t->faas_location(extra => <<'EOF'));
-        location /async/ {
-            faas_route ^/async/(?<afn>[^/]+) $afn;
-            faas_invocation async;
-            faas_pass runner;
-        }
-EOF
+$t->start_nginx($t->faas_location(extra => FaasTest::async_location()));
 
 my $db = $t->prefix . '/state/async.db';
 my $bin = $t->runner_bin_name;

@@ -61,13 +61,7 @@ my $meter_log = "$p/logs/runner-meter.log";
 $t->start_runner(conf => "async_backoff = 200ms\nasync_retries = 2\n"
                          . "tenant.narrow.max_instances = 1\n"
                          . "meter_log = $meter_log\n");
-$t->start_nginx($t->faas_location(extra => <<'EOF'));
-        location /async/ {
-            faas_route ^/async/(?<afn>[^/]+) $afn;
-            faas_invocation async;
-            faas_pass runner;
-        }
-EOF
+$t->start_nginx($t->faas_location(extra => FaasTest::async_location()));
 
 my $bin = $t->runner_bin_name;
 my $rc = "$p/runner.conf";

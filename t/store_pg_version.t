@@ -45,13 +45,7 @@ like($out, qr/the schema faas is version 2, this runner knows version 1 \(upgrad
 is($db->psql("SELECT version FROM faas.version"), "2\n", '... and left it');
 
 $t->start_runner(conf => $conf);
-$t->start_nginx($t->faas_location(extra => <<'EOF'));
-        location /async/ {
-            faas_route ^/async/(?<afn>[^/]+) $afn;
-            faas_invocation async;
-            faas_pass runner;
-        }
-EOF
+$t->start_nginx($t->faas_location(extra => FaasTest::async_location()));
 ok($t->wait_log(qr/the PostgreSQL store refused its schema: .*the schema faas is version 2, this runner knows version 1/, 20),
    'the runner says why it does not use the store') or diag($t->runner_log);
 my $r = $t->http_post('/async/rec', 'x');

@@ -511,6 +511,18 @@ sub meter_log_format {
 EOF
 }
 
+# a location for faas_location's extra: /async/NAME invokes NAME
+# asynchronously (a 202 and its id)
+sub async_location {
+    return <<'EOF';
+        location /async/ {
+            faas_route ^/async/(?<afn>[^/]+) $afn;
+            faas_invocation async;
+            faas_pass runner;
+        }
+EOF
+}
+
 # nginx in front of the runner, /fn/NAME to function NAME, each request
 # in $log in the faas_meter format; $extra: more in its server
 sub start_metered_nginx {
