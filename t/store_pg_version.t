@@ -21,9 +21,7 @@ FaasTest::need(FaasTest::pg_bin(), 'a PostgreSQL server (postgresql-15, '
 my $db = FaasTest->new;
 my $uri = $db->start_postgres;
 my $t = FaasTest->new;
-$t->function('rec', "exec = ./run.sh\nmode = cgi\n",
-             'run.sh' => "#!/bin/sh\nprintf 'Content-Type: text/plain"
-                         . "\\r\\n\\r\\nok\\n'\n");
+$t->ok_function('rec');
 
 my $conf = "store = $uri\n";
 my $bin = $t->runner_bin_name;

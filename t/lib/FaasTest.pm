@@ -511,6 +511,15 @@ sub meter_log_format {
 EOF
 }
 
+# a CGI function NAME that answers 200 "ok" (conf: more lines)
+sub ok_function {
+    my ($self, $name, $conf) = @_;
+    return $self->function($name, "exec = ./run.sh\nmode = cgi\n"
+                           . ($conf // ''), 'run.sh' => "#!/bin/sh\n"
+                           . "printf 'Content-Type: text/plain\\r\\n"
+                           . "\\r\\nok\\n'\n");
+}
+
 # a location for faas_location's extra: /async/NAME invokes NAME
 # asynchronously (a 202 and its id)
 sub async_location {
