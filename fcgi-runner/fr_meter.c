@@ -27,6 +27,7 @@
 
 
 #define FR_METER_IDLE_MIN  100000   /* us of idle CPU: a meter_log line */
+#define FR_METER_ORPHANS_EVERY  1000000   /* us: a prototype's orphans */
 
 
 static int fr_meter_proc_open(fr_worker_t *w);
@@ -36,6 +37,7 @@ static pid_t fr_meter_parent(pid_t pid);
 static int64_t fr_meter_cpu_us(fr_worker_t *w);
 static int64_t fr_meter_cpu(fr_worker_t *w, int orphans_too);
 static void fr_meter_idle(fr_worker_t *w, int64_t own);
+static void fr_meter_idle_line(fr_func_t *f, int64_t cpu_us, pid_t pid);
 static u_char *fr_meter_pair(u_char *p, u_char *end, const char *name,
     const char *value);
 static u_char *fr_meter_num(u_char *p, u_char *end, const char *name,
@@ -43,6 +45,8 @@ static u_char *fr_meter_num(u_char *p, u_char *end, const char *name,
 static long long fr_meter_reaped_ticks(int fd);
 static int64_t fr_meter_hwm_kb(fr_worker_t *w);
 static void fr_meter_orphans(fr_worker_t *w, fr_req_t *r);
+static void fr_meter_orphans_idle(fr_worker_t *w, long long ticks,
+    int billed);
 static long long fr_meter_orphan_ticks(fr_worker_t *w);
 
 
@@ -318,11 +322,16 @@ fr_meter_start(fr_worker_t *w, fr_req_t *r)
     /*
      * The orphans a prototype's namespace reaps are its function's,
      * not one worker's: billed to an invocation only when no other
-     * worker of its prototype lived or started meanwhile, never twice.
+     * worker of its prototype lived or started meanwhile, never twice;
+     * what they used outside one is its function's idle CPU.
      */
-    r->orphans_start = (r->meter && w->proto && w->proto->refs == 1)
-                       ? fr_meter_orphan_ticks(w) : -1;
+    r->orphans_start = -1;
     r->orphans_forks = w->proto ? w->proto->forks : 0;
+
+    if (r->meter && w->proto && w->proto->refs == 1) {
+        r->orphans_start = fr_meter_orphan_ticks(w);
+        fr_meter_orphans_idle(w, r->orphans_start, 1);
+    }
 
     if (w->per_request) {
         /* every CGI invocation waits for its process */
@@ -424,8 +433,9 @@ fr_meter_stop(fr_worker_t *w, fr_req_t *r)
 
     if (cpu >= 0 && (uint64_t) cpu >= r->cpu_start) {
         r->cpu_us = (int64_t) ((uint64_t) cpu - r->cpu_start);
-        fr_meter_orphans(w, r);
     }
+
+    fr_meter_orphans(w, r);
 
     /* from here, what it uses is its own until its next invocation */
     w->cpu_mark = w->reaped ? w->ru_cpu_us : fr_meter_cpu(w, 0);
@@ -447,9 +457,6 @@ fr_meter_stop(fr_worker_t *w, fr_req_t *r)
 static void
 fr_meter_idle(fr_worker_t *w, int64_t own)
 {
-    u_char    rec[FR_METER_RECORD_MAX], *p, *e;
-    fr_func_t *f;
-
     if (own < 0 || w->per_request) {
         return;
     }
@@ -473,7 +480,18 @@ fr_meter_idle(fr_worker_t *w, int64_t own)
         return;
     }
 
-    f = w->func;
+    fr_meter_idle_line(w->func, w->cpu_idle, w->pid);
+    w->cpu_idle = 0;
+}
+
+
+/* a meter_log line of trigger "idle": CPU no invocation used */
+
+static void
+fr_meter_idle_line(fr_func_t *f, int64_t cpu_us, pid_t pid)
+{
+    u_char  rec[FR_METER_RECORD_MAX], *p, *e;
+
     p = rec;
     e = rec + sizeof(rec);
 
@@ -481,13 +499,11 @@ fr_meter_idle(fr_worker_t *w, int64_t own)
     p = fr_meter_pair(p, e, FAAS_METER_OUTCOME, "ok");
     p = fr_meter_num(p, e, FAAS_METER_DURATION, 0);
     p = fr_meter_num(p, e, FAAS_METER_COLD, 0);
-    p = fr_meter_num(p, e, FAAS_METER_CPU, w->cpu_idle);
-    p = fr_meter_num(p, e, FAAS_METER_WORKER, w->pid);
+    p = fr_meter_num(p, e, FAAS_METER_CPU, cpu_us);
+    p = fr_meter_num(p, e, FAAS_METER_WORKER, pid);
     p = fr_meter_num(p, e, FAAS_METER_MEMORY_SIZE, f->conf.memory / 1024);
 
     fr_meter_log_write(f->name, "idle", "-", 0, rec, p - rec);
-
-    w->cpu_idle = 0;
 }
 
 
@@ -539,24 +555,89 @@ fr_meter_restart(fr_worker_t *w, fr_req_t *r)
 }
 
 
-/* what the namespace's process 1 reaped meanwhile, if it is this one's */
+/*
+ * What the namespace's process 1 reaped meanwhile: the invocation's if
+ * no other worker of its prototype lived or started while it ran, else
+ * its function's idle CPU, looked at once a second at most while its
+ * workers run at once (a read of /proc saved on their requests' way).
+ * An unmetered invocation's (stock fastcgi_pass) is passed over, as its
+ * own CPU is.
+ */
 
 static void
 fr_meter_orphans(fr_worker_t *w, fr_req_t *r)
 {
-    long long  ticks;
+    int          own;
+    long long    ticks, from;
+    fr_proto_t  *p;
 
-    if (r->orphans_start < 0 || w->proto == NULL || w->proto->refs != 1
-        || w->proto->forks != r->orphans_forks || r->cpu_us < 0)
+    p = w->proto;
+
+    if (p == NULL || p->init_stat == -1) {
+        return;
+    }
+
+    own = r->orphans_start >= 0 && p->refs == 1
+          && p->forks == r->orphans_forks && r->cpu_us >= 0;
+
+    if (!own && r->meter
+        && fr_current_usec - p->orphans_read < FR_METER_ORPHANS_EVERY)
     {
         return;
     }
 
     ticks = fr_meter_orphan_ticks(w);
 
-    if (ticks > r->orphans_start) {
-        r->cpu_us += (ticks - r->orphans_start) * 1000000
-                     / sysconf(_SC_CLK_TCK);
+    if (ticks < 0) {
+        return;
+    }
+
+    p->orphans_read = fr_current_usec;
+
+    if (!own) {
+        fr_meter_orphans_idle(w, ticks, r->meter);
+        return;
+    }
+
+    /* from where the function's idle CPU stopped: counted once */
+    from = r->orphans_start > p->orphans_mark
+           ? r->orphans_start : p->orphans_mark;
+
+    if (ticks > from) {
+        r->cpu_us += (ticks - from) * 1000000 / sysconf(_SC_CLK_TCK);
+    }
+
+    p->orphans_mark = ticks;
+}
+
+
+/*
+ * The orphans' CPU up to ticks that no invocation took: summed per
+ * prototype and written as an idle line from 100 ms (less is carried
+ * on, and lost with the prototype); passed over if not billed.
+ */
+
+static void
+fr_meter_orphans_idle(fr_worker_t *w, long long ticks, int billed)
+{
+    fr_proto_t  *p;
+
+    p = w->proto;
+
+    if (ticks <= p->orphans_mark) {
+        return;
+    }
+
+    if (billed) {
+        p->orphans_idle += (ticks - p->orphans_mark) * 1000000
+                           / sysconf(_SC_CLK_TCK);
+    }
+
+    p->orphans_mark = ticks;
+
+    if (p->orphans_idle >= FR_METER_IDLE_MIN) {
+        fr_meter_idle_line(w->func, p->orphans_idle, p->init);
+        p->orphans_idle = 0;
     }
 }
 

@@ -18,6 +18,9 @@ struct fr_proto_s {
     pid_t                  pid;         /* the prototype; 0: gone */
     pid_t                  init;        /* its pid namespace's 1; 0: none */
     int                    init_stat;   /* its /proc stat, held; or -1 */
+    long long              orphans_mark; /* ticks its 1 reaped, billed */
+    int64_t                orphans_idle; /* us of them no invocation's */
+    uint64_t               orphans_read; /* us, when last read */
     int                    fd;          /* its socket */
     unsigned               refs;        /* live workers forked by it */
     int                    nkept;       /* folders it mounted (tmp) */

@@ -17,6 +17,7 @@ use lib "$FindBin::Bin/lib";
 use FaasTest;
 use Test::More;
 use JSON::PP;
+use Time::HiRes qw(sleep);
 
 my $t = FaasTest->new;
 my $p = $t->prefix;
@@ -27,6 +28,8 @@ my $fn = FaasTest::testfn();
 $t->function('burner', "exec = $fn\nmax_instances = 1\n");
 $t->function('idler', "exec = $fn\nmax_instances = 1\nidle_timeout = 2s\n");
 $t->function('quiet', "exec = $fn\nmax_instances = 1\n");
+$t->function('solo', "exec = $fn\nmax_instances = 1\n");
+$t->function('pair', "exec = $fn\nmax_instances = 2\n");
 # stock fastcgi_pass asks for no measurements: what it runs is no idle
 $t->function('stock', "exec = $fn\nmax_instances = 1\n");
 
@@ -88,6 +91,48 @@ $t->http_get('/stock/?op=burn&ms=150');
 $t->http_get('/fn/stock?op=pid');
 is(scalar(lines($meter, 'stock', qr/trigger=idle /)), 0,
    '... no idle line for what the unmetered invocations used');
+
+# Under a pid namespace the orphans an invocation leaves are reaped by
+# the prototype's process 1. With no other worker of the function alive
+# their CPU is the invocation's, and only its; with two at once it is no
+# one invocation's, and is the function's idle CPU (read once a second
+# at most): billed, once.
+SKIP: {
+    skip 'a pid namespace needs a root runner', 5 if $> != 0;
+
+    # alone: the invocation's, no idle line
+    my $r = $t->http_get('/fn/solo?op=orphanburn&ms=300', timeout => 20);
+    my ($burnt) = $r->{body} =~ /orphan_ms=(\d+)/;
+    sleep 1.2;
+    $t->http_get('/fn/solo?op=pid');
+    my @solo = lines($acc, 'solo', qr/ status=200 /);
+    cmp_ok(cpu($solo[0]), '>=', ($burnt // 300) * 0.8 - 20,
+           "an orphan of the only worker: its invocation's ($burnt ms "
+           . 'burnt, ' . cpu($solo[0]) . ' ms billed)');
+    is(scalar(lines($meter, 'solo', qr/trigger=idle /)), 0,
+       '... and not again as idle CPU');
+
+    # two workers: one sleeps while the other's orphan burns
+    my $sleeper = $t->load_start('/fn/pair?op=sleep&ms=2500', 1);
+    sleep 1;
+    $r = $t->http_get('/fn/pair?op=orphanburn&ms=400', timeout => 20);
+    ($burnt) = $r->{body} =~ /orphan_ms=(\d+)/;
+    like(FaasTest::load_result($sleeper), qr/^200=1$/,
+         'pair: one worker slept through it');
+    sleep 1.2;
+    $t->http_get('/fn/pair?op=pid');
+    my @pidle = lines($meter, 'pair', qr/trigger=idle /);
+    my $idle = 0;
+    $idle += cpu($_) for @pidle;
+    cmp_ok($idle, '>=', ($burnt // 400) * 0.8 - 20,
+           "with another worker alive: the orphan's $burnt ms are the "
+           . "function's idle CPU ($idle ms, " . @pidle . ' line(s))')
+        or diag(FaasTest::read_file($meter) // 'no meter_log');
+    my $all = 0;
+    $all += cpu($_) for lines($acc, 'pair', qr/ status=200 /);
+    cmp_ok($all + $idle, '<=', ($burnt // 400) * 1.25 + 150,
+           "... billed once: $all ms to invocations, $idle ms idle");
+}
 
 # billed by fcgi-runner meter, no invocation counted
 my $bin = $t->runner_bin_name;
