@@ -35,6 +35,7 @@ static time_t fr_cron_offset(time_t t);
 
 
 #define FR_CRON_ALL_HOURS  0xffffffu
+#define FR_CRON_YEARS      9         /* a tick looked for so far ahead */
 
 
 static const char *const  fr_months[] = {
@@ -303,7 +304,8 @@ fr_cron_step(const char **p, int lo, int hi)
 
 /*
  * The first tick after "after" (seconds since the epoch); -1 if none in
- * five years (a 31st of February). In a time zone, the ticks are found
+ * nine years (a 31st of February: the 29th's ticks are up to eight years
+ * apart, over 2100). In a time zone, the ticks are found
  * on the wall clock and then placed in time: a tick the clocks skip
  * (02:30 on the morning they go forward) is run when they jump, once; in
  * an hour the clocks repeat, a schedule that names its hours runs once
@@ -354,6 +356,16 @@ fr_cron_next(const fr_cron_t *cron, time_t after, int utc)
 }
 
 
+/* whether a schedule names a date that exists (not a 30th of February) */
+
+int
+fr_cron_possible(const fr_cron_t *cron)
+{
+    /* the nine years from 2000 hold every date there is */
+    return cron->every || fr_cron_wall(cron, 946684800 - 60) != -1;
+}
+
+
 /* the first minute after w whose fields match, on a clock with no zone */
 
 static time_t
@@ -364,7 +376,7 @@ fr_cron_wall(const fr_cron_t *cron, time_t w)
     struct tm  tm;
 
     t = w - ((w % 60) + 60) % 60 + 60;
-    limit = w + (time_t) 5 * 366 * 86400;
+    limit = w + (time_t) FR_CRON_YEARS * 366 * 86400;
 
     while (t < limit) {
         gmtime_r(&t, &tm);

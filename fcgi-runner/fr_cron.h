@@ -28,6 +28,7 @@ typedef struct {
 int fr_cron_parse(const char *expr, fr_cron_t *cron);
 time_t fr_cron_next(const fr_cron_t *cron, time_t after, int utc);
 int fr_cron_zone_ok(const char *name);
+int fr_cron_possible(const fr_cron_t *cron);
 
 
 #endif /* FR_CRON_H */

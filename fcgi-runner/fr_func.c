@@ -648,6 +648,13 @@ fr_func_configure(fr_func_t *f, int test)
         problems++;
     }
 
+    if (fc->schedule && f->cron.set && !fr_cron_possible(&f->cron)) {
+        fr_log(FR_LOG_ERR, 0, "%s/function.conf:%d: schedule \"%s\" names "
+               "no date that comes (a 30th of February)", f->dir,
+               fr_fconf_line(fc, "schedule"), fc->schedule);
+        problems++;
+    }
+
     if (fc->schedule_timezone && !fr_cron_zone_ok(fc->schedule_timezone)) {
         fr_log(FR_LOG_ERR, 0, "%s/function.conf:%d: unknown "
                "schedule_timezone \"%s\"", f->dir,

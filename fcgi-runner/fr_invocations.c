@@ -395,7 +395,7 @@ fr_schedule_main(int argc, char **argv)
         t = fr_cron_next(&cron, t, utc);
 
         if (t < 0) {
-            printf("no tick within five years\n");
+            printf("no tick within nine years\n");
 
             /* none at all: a schedule that never runs is a mistake */
             return i ? 0 : 1;

@@ -44,12 +44,16 @@ is(ticks('@hourly', '2026-12-31T23:30', 2),
    '2027-01-01T00:00 | 2027-01-01T01:00', '@hourly, over a new year');
 is(ticks('30 4 1 jan *', '2026-11-27T15:07', 1), '2027-01-01T04:30',
    'month by name');
-is(ticks('0 0 31 2 *', '2026-11-27T15:07', 1), 'no tick within five years',
+is(ticks('0 0 31 2 *', '2026-11-27T15:07', 1), 'no tick within nine years',
    'the 31st of February never comes');
 `$bin schedule '0 0 31 2 *' 2>&1`;
 is($? >> 8, 1, '... an exit status that says so');
 `$bin schedule '0 0 29 2 *' --count 3 2>&1`;
-is($? >> 8, 0, 'a schedule with ticks, fewer than asked within five years: 0');
+is($? >> 8, 0, 'a schedule with ticks, fewer than asked within nine years: 0');
+# 2100 is no leap year: the 29th of February is eight years apart there
+# (a schedule that gave up at five years never ran again after 2096)
+is(ticks('0 0 29 2 *', '2096-03-01T00:00', 2),
+   '2104-02-29T00:00 | 2108-02-29T00:00', 'the 29th of February after 2096');
 `$bin schedule '61 * * * *' 2>&1`;
 isnt($?, 0, 'minute 61: refused');
 # a step is bounded as a value is: no sum of value and step overflows
@@ -119,7 +123,7 @@ for my $c (
     is(local_ticks($tz, $expr, $from, $n + 1), $want, $what);
 }
 is(local_ticks($B, '0 0 31 2 *', '2026-11-27T15:07', 1),
-   'no tick within five years', '... the 31st of February, in a zone');
+   'no tick within nine years', '... the 31st of February, in a zone');
 
 # @every: a sum of numbers with units
 is(ticks('@every 1m30s', '2026-11-27T15:07', 2),
@@ -140,6 +144,10 @@ for my $e ('@every 1m30', '@every 0x10s', '@every 1e3s', '@every -5m 10m',
 
 $t->function('bad', "exec = ./run.sh\nmode = cgi\nschedule = 0 25 * * *\n"
              . "schedule_timezone = Mars/Olympus\nschedule_catchup = maybe\n",
+             'run.sh' => "#!/bin/sh\n");
+# a date that never comes: the function refused, not a schedule that
+# waits forever without a word
+$t->function('never', "exec = ./run.sh\nmode = cgi\nschedule = 0 0 30 2 *\n",
              'run.sh' => "#!/bin/sh\n");
 $t->function('bigstep', "exec = ./run.sh\nmode = cgi\n"
              . "schedule = 30/2147483647 * * * *\n",
@@ -167,6 +175,11 @@ like($out, qr{bad/function.conf:5: schedule_catchup is on or off, not "maybe"},
      '--test: catchup neither on nor off');
 like($out, qr{bigstep/function.conf:3: invalid schedule "30/2147483647 },
      '--test: a step that overflowed, with file and line');
+like($out, qr{never/function.conf:3: schedule "0 0 30 2 \*" names no date that comes},
+     '--test: the 30th of February, with file and line');
+unlike($out, qr{(bad|bigstep)/function.conf:\d+: schedule .* names no date},
+       '... said only of a schedule that parses');
+$t->remove_function('never');
 $t->remove_function('bad');
 $t->remove_function('bigstep');
 
