@@ -75,6 +75,7 @@ static const fr_conf_key_t  fr_conf_keys[] = {
     { "async_retention", FR_CONF_MSEC, FR_G(async_retention) },
     { "prototype_idle_timeout", FR_CONF_MSEC, FR_G(prototype_idle_timeout) },
     { "meter_log",      FR_CONF_STR,   FR_G(meter_log) },
+    { "meter_idle_interval", FR_CONF_MSEC, FR_G(meter_idle_interval) },
 
     { "exec",           FR_CONF_STR,   FR_F(exec) },
     { "script",         FR_CONF_STR,   FR_F(script) },
@@ -273,6 +274,7 @@ fr_conf_init(fr_conf_t *conf)
     conf->async_backoff = FR_UNSET_MSEC;
     conf->async_retention = FR_UNSET_MSEC;
     conf->prototype_idle_timeout = FR_UNSET_MSEC;
+    conf->meter_idle_interval = FR_UNSET_MSEC;
 }
 
 
@@ -320,6 +322,7 @@ fr_conf_defaults(fr_conf_t *conf)
     fr_default64(async_backoff, 1000);
     fr_default64(async_retention, (int64_t) 24 * 3600 * 1000);
     fr_default64(prototype_idle_timeout, 600000);
+    fr_default64(meter_idle_interval, 60000);
 
     if (conf->state_dir == NULL) {
         conf->state_dir = strdup("/var/lib/faas");

@@ -113,6 +113,7 @@ typedef struct {
     int64_t                prototype_idle_timeout;  /* ms */
     char                  *meter_log;               /* what nginx does
                                                        not see, metered */
+    int64_t                meter_idle_interval;     /* ms */
     fr_tconf_t            *tenants;
     int                    ntenants;
     fr_fconf_t             defaults;

@@ -312,6 +312,8 @@ fr_run(void)
         goto done;
     }
 
+    fr_meter_idle_init();
+
     if (fr_listen_open() != FR_OK) {
         goto done;
     }

@@ -28,6 +28,10 @@
 
 #define FR_METER_IDLE_MIN  100000   /* us of idle CPU: a meter_log line */
 #define FR_METER_ORPHANS_EVERY  1000000   /* us: a prototype's orphans */
+#define FR_METER_IDLE_EVERY_MIN  1000     /* ms: meter_idle_interval, least */
+
+
+static fr_timer_t  fr_meter_idle_timer;
 
 
 static int fr_meter_proc_open(fr_worker_t *w);
@@ -38,6 +42,8 @@ static int64_t fr_meter_cpu_us(fr_worker_t *w);
 static int64_t fr_meter_cpu(fr_worker_t *w, int orphans_too);
 static void fr_meter_idle(fr_worker_t *w, int64_t own);
 static void fr_meter_idle_line(fr_func_t *f, int64_t cpu_us, pid_t pid);
+static void fr_meter_idle_look(fr_timer_t *t);
+static void fr_meter_idle_again(void);
 static u_char *fr_meter_pair(u_char *p, u_char *end, const char *name,
     const char *value);
 static u_char *fr_meter_num(u_char *p, u_char *end, const char *name,
@@ -482,6 +488,62 @@ fr_meter_idle(fr_worker_t *w, int64_t own)
 
     fr_meter_idle_line(w->func, w->cpu_idle, w->pid);
     w->cpu_idle = 0;
+}
+
+
+/*
+ * Every meter_idle_interval, the idle workers' CPU since it was last
+ * looked at: a worker no request reaches and that does not end (kept by
+ * min_instances) is billed what it burns as it burns it, not at its end.
+ * Not looked at while meter_log is unset (nowhere to write it); 0: only
+ * at invocations and ends.
+ */
+
+void
+fr_meter_idle_init(void)
+{
+    fr_meter_idle_timer.handler = fr_meter_idle_look;
+    fr_meter_idle_again();
+}
+
+
+static void
+fr_meter_idle_again(void)
+{
+    int64_t  ms;
+
+    /* 0: looked at again in a minute, for a reload that sets it */
+    ms = fr_runner.conf.meter_idle_interval;
+    ms = (ms == 0) ? 60000 : (ms < FR_METER_IDLE_EVERY_MIN)
+                             ? FR_METER_IDLE_EVERY_MIN : ms;
+
+    fr_timer_add(&fr_meter_idle_timer, (uint64_t) ms);
+}
+
+
+static void
+fr_meter_idle_look(fr_timer_t *t)
+{
+    fr_link_t    *l;
+    fr_worker_t  *w;
+
+    (void) t;
+
+    for (l = fr_list_first(&fr_runner.workers);
+         l != &fr_runner.workers && fr_runner.conf.meter_log != NULL
+         && fr_runner.conf.meter_idle_interval != 0;
+         l = l->next)
+    {
+        w = fr_list_data(l, fr_worker_t, all);
+
+        if (w->state == FR_WORKER_IDLE && w->req == NULL && !w->per_request
+            && !w->reaped && fr_meter_proc_open(w) == FR_OK)
+        {
+            fr_meter_idle(w, fr_meter_cpu(w, 0));
+        }
+    }
+
+    fr_meter_idle_again();
 }
 
 

@@ -618,7 +618,10 @@ ok($t->wait_log(qr/zygote \d+ of "many" ready/, 30), 'many: its zygote');
 my @loads = map { $t->load_start('/fn/many/', 5) } 1 .. 4;
 my @res = map { FaasTest::load_result($_) } @loads;
 ok(!grep({ !/^200=\d+$/ } @res), 'OPcache shared by forked workers, four '
-   . 'clients at once: every answer 200') or diag(join ' | ', @res);
+   . 'clients at once: every answer 200')
+    or diag(join(' | ', @res), "\n",
+            grep { /"many"|PHP|many\// } split /^/, $t->runner_log
+                . (FaasTest::read_file("$p/logs/error.log") // ''));
 ok($t->runner_log !~ /of "many" exited on signal/, '... no worker crashed');
 
 # --- hostile --------------------------------------------------------------

@@ -469,6 +469,19 @@ main(void)
         sleep_ms(atol(s));
     }
 
+    s = getenv("TESTFN_START_BURN_MS");
+    if (s) {
+        /* n ms of CPU in a thread of its own from its start: no request's */
+        static long  start_ms;
+        pthread_t    th;
+
+        start_ms = atol(s);
+
+        if (pthread_create(&th, NULL, burn_thread, &start_ms) == 0) {
+            pthread_detach(th);
+        }
+    }
+
     FCGX_Init();
     FCGX_InitRequest(&req, 0, 0);
 
