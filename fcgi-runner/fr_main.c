@@ -446,6 +446,8 @@ fr_reload(void)
             fr_runner.conf = conf;
             fr_runner.conf_generation++;
             fr_tenants_limits();
+            /* meter_idle_interval as it is now, not at the next look */
+            fr_meter_idle_init();
         }
     }
 

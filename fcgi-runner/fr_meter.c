@@ -42,6 +42,8 @@ static int64_t fr_meter_cpu_us(fr_worker_t *w);
 static int64_t fr_meter_cpu(fr_worker_t *w, int orphans_too);
 static void fr_meter_idle(fr_worker_t *w, int64_t own);
 static void fr_meter_idle_line(fr_func_t *f, int64_t cpu_us, pid_t pid);
+static u_char *fr_meter_idle_record(u_char *p, u_char *e, int64_t cpu_us,
+    pid_t pid, int64_t memory);
 static void fr_meter_idle_look(fr_timer_t *t);
 static void fr_meter_idle_again(void);
 static u_char *fr_meter_pair(u_char *p, u_char *end, const char *name,
@@ -50,10 +52,11 @@ static u_char *fr_meter_num(u_char *p, u_char *end, const char *name,
     int64_t value);
 static long long fr_meter_reaped_ticks(int fd);
 static int64_t fr_meter_hwm_kb(fr_worker_t *w);
-static void fr_meter_orphans(fr_worker_t *w, fr_req_t *r);
-static void fr_meter_orphans_idle(fr_worker_t *w, long long ticks,
-    int billed);
-static long long fr_meter_orphan_ticks(fr_worker_t *w);
+static void fr_meter_orphans(fr_worker_t *w, fr_req_t *r, int fresh);
+static void fr_meter_orphans_idle(fr_proto_t *p, long long ticks, int end);
+static void fr_meter_proto_end(fr_proto_t *p);
+static fr_proto_t *fr_meter_reaper(fr_worker_t *w);
+static int64_t fr_meter_ticks_us(long long ticks);
 
 
 static const char  *fr_outcomes[] = {
@@ -107,7 +110,13 @@ fr_meter_proc_open(fr_worker_t *w)
     snprintf(path, sizeof(path), "/proc/%d/clear_refs", (int) pid);
     w->proc_clear_refs = open(path, O_WRONLY | O_CLOEXEC);
 
-    return w->proc_status > 0 ? FR_OK : FR_ERROR;
+    if (w->proc_status <= 0) {
+        /* none kept half open: the next look opens them again */
+        fr_meter_proc_close(w);
+        return FR_ERROR;
+    }
+
+    return FR_OK;
 }
 
 
@@ -332,11 +341,17 @@ fr_meter_start(fr_worker_t *w, fr_req_t *r)
      * what they used outside one is its function's idle CPU.
      */
     r->orphans_start = -1;
+    r->orphans_us = 0;
     r->orphans_forks = w->proto ? w->proto->forks : 0;
 
-    if (r->meter && w->proto && w->proto->refs == 1) {
-        r->orphans_start = fr_meter_orphan_ticks(w);
-        fr_meter_orphans_idle(w, r->orphans_start, 1);
+    if (r->meter && w->proto && w->proto->refs == 1
+        && fr_meter_reaper(w) == w->proto)
+    {
+        r->orphans_start = fr_meter_reaped_ticks(w->proto->init_stat);
+
+        if (r->orphans_start >= 0) {
+            fr_meter_orphans_idle(w->proto, r->orphans_start, 0);
+        }
     }
 
     if (w->per_request) {
@@ -411,16 +426,22 @@ fr_meter_stop(fr_worker_t *w, fr_req_t *r)
         r->init_us = w->ready_at ? (int64_t) (w->ready_at - w->spawned) : 0;
         r->duration_us = (int64_t) (fr_current_usec - from);
 
+        cpu = -1;
+
         if (w->reaped) {
-            r->cpu_us = w->ru_cpu_us;
+            cpu = w->ru_cpu_us;
             r->max_memory_kb = w->ru_maxrss_kb;
 
         } else if (fr_meter_proc_open(w) == FR_OK) {
-            r->cpu_us = fr_meter_cpu_us(w);
+            cpu = fr_meter_cpu_us(w);
             r->max_memory_kb = fr_meter_hwm_kb(w);
         }
 
-        fr_meter_orphans(w, r);
+        fr_meter_orphans(w, r, cpu >= 0);
+
+        if (cpu >= 0) {
+            r->cpu_us = cpu + r->orphans_us;
+        }
 
         return;
     }
@@ -438,13 +459,21 @@ fr_meter_stop(fr_worker_t *w, fr_req_t *r)
     cpu = w->reaped ? w->ru_cpu_us : fr_meter_cpu_us(w);
 
     if (cpu >= 0 && (uint64_t) cpu >= r->cpu_start) {
-        r->cpu_us = (int64_t) ((uint64_t) cpu - r->cpu_start);
-    }
+        fr_meter_orphans(w, r, 1);
+        r->cpu_us = (int64_t) ((uint64_t) cpu - r->cpu_start)
+                    + r->orphans_us;
 
-    fr_meter_orphans(w, r);
+    } else {
+        fr_meter_orphans(w, r, 0);
+    }
 
     /* from here, what it uses is its own until its next invocation */
     w->cpu_mark = w->reaped ? w->ru_cpu_us : fr_meter_cpu(w, 0);
+
+    if (w->cpu_mark < 0) {
+        /* not told: what it uses next is not taken for idle */
+        w->cpu_unknown = 1;
+    }
 
     r->max_memory_kb = w->reaped ? w->ru_maxrss_kb : fr_meter_hwm_kb(w);
 }
@@ -503,6 +532,7 @@ void
 fr_meter_idle_init(void)
 {
     fr_meter_idle_timer.handler = fr_meter_idle_look;
+    fr_proto_meter_end = fr_meter_proto_end;
     fr_meter_idle_again();
 }
 
@@ -558,14 +588,23 @@ fr_meter_idle_line(fr_func_t *f, int64_t cpu_us, pid_t pid)
     e = rec + sizeof(rec);
 
     p = fr_meter_pair(p, e, FAAS_METER_TENANT, f->tenant);
+    p = fr_meter_idle_record(p, e, cpu_us, pid, f->conf.memory);
+
+    fr_meter_log_write(f->name, "idle", "-", 0, rec, p - rec);
+}
+
+
+static u_char *
+fr_meter_idle_record(u_char *p, u_char *e, int64_t cpu_us, pid_t pid,
+    int64_t memory)
+{
     p = fr_meter_pair(p, e, FAAS_METER_OUTCOME, "ok");
     p = fr_meter_num(p, e, FAAS_METER_DURATION, 0);
     p = fr_meter_num(p, e, FAAS_METER_COLD, 0);
     p = fr_meter_num(p, e, FAAS_METER_CPU, cpu_us);
     p = fr_meter_num(p, e, FAAS_METER_WORKER, pid);
-    p = fr_meter_num(p, e, FAAS_METER_MEMORY_SIZE, f->conf.memory / 1024);
 
-    fr_meter_log_write(f->name, "idle", "-", 0, rec, p - rec);
+    return fr_meter_num(p, e, FAAS_METER_MEMORY_SIZE, memory / 1024);
 }
 
 
@@ -603,6 +642,7 @@ fr_meter_restart(fr_worker_t *w, fr_req_t *r)
     r->cpu_us = -1;
     r->max_memory_kb = -1;
     r->orphans_start = -1;
+    r->orphans_us = 0;
 
     if (fr_meter_proc_open(w) != FR_OK) {
         r->cpu_start = (uint64_t) -1;
@@ -618,37 +658,37 @@ fr_meter_restart(fr_worker_t *w, fr_req_t *r)
 
 
 /*
- * What the namespace's process 1 reaped meanwhile: the invocation's if
- * no other worker of its prototype lived or started while it ran, else
- * its function's idle CPU, looked at once a second at most while its
- * workers run at once (a read of /proc saved on their requests' way).
- * An unmetered invocation's (stock fastcgi_pass) is passed over, as its
- * own CPU is.
+ * What the namespace's process 1 reaped meanwhile: the invocation's
+ * (r->orphans_us, kept across a second look at a failed one) if no
+ * other worker of its prototype lived or started while it ran and its
+ * own CPU was read now ("fresh"), else its function's idle CPU, looked
+ * at once a second at most while its workers run at once (a read of
+ * /proc saved on their requests' way). A zygote's workers' orphans are
+ * reaped by its prototype's process 1: always its function's idle CPU.
  */
 
 static void
-fr_meter_orphans(fr_worker_t *w, fr_req_t *r)
+fr_meter_orphans(fr_worker_t *w, fr_req_t *r, int fresh)
 {
     int          own;
     long long    ticks, from;
     fr_proto_t  *p;
 
-    p = w->proto;
+    p = fr_meter_reaper(w);
 
-    if (p == NULL || p->init_stat == -1) {
+    if (p == NULL) {
         return;
     }
 
-    own = r->orphans_start >= 0 && p->refs == 1
-          && p->forks == r->orphans_forks && r->cpu_us >= 0;
+    own = fresh && r->orphans_start >= 0 && p == w->proto && p->refs == 1
+          && p->forks == r->orphans_forks;
 
-    if (!own && r->meter
-        && fr_current_usec - p->orphans_read < FR_METER_ORPHANS_EVERY)
+    if (!own && fr_current_usec - p->orphans_read < FR_METER_ORPHANS_EVERY)
     {
         return;
     }
 
-    ticks = fr_meter_orphan_ticks(w);
+    ticks = fr_meter_reaped_ticks(p->init_stat);
 
     if (ticks < 0) {
         return;
@@ -657,7 +697,7 @@ fr_meter_orphans(fr_worker_t *w, fr_req_t *r)
     p->orphans_read = fr_current_usec;
 
     if (!own) {
-        fr_meter_orphans_idle(w, ticks, r->meter);
+        fr_meter_orphans_idle(p, ticks, 0);
         return;
     }
 
@@ -666,7 +706,7 @@ fr_meter_orphans(fr_worker_t *w, fr_req_t *r)
            ? r->orphans_start : p->orphans_mark;
 
     if (ticks > from) {
-        r->cpu_us += (ticks - from) * 1000000 / sysconf(_SC_CLK_TCK);
+        r->orphans_us += fr_meter_ticks_us(ticks - from);
     }
 
     p->orphans_mark = ticks;
@@ -675,50 +715,81 @@ fr_meter_orphans(fr_worker_t *w, fr_req_t *r)
 
 /*
  * The orphans' CPU up to ticks that no invocation took: summed per
- * prototype and written as an idle line from 100 ms (less is carried
- * on, and lost with the prototype); passed over if not billed.
+ * prototype and written as an idle line from 100 ms ("end": whatever
+ * there is, the prototype ending).
  */
 
 static void
-fr_meter_orphans_idle(fr_worker_t *w, long long ticks, int billed)
+fr_meter_orphans_idle(fr_proto_t *p, long long ticks, int end)
+{
+    u_char  rec[FR_METER_RECORD_MAX], *e, *q;
+
+    if (ticks > p->orphans_mark) {
+        p->orphans_idle += fr_meter_ticks_us(ticks - p->orphans_mark);
+        p->orphans_mark = ticks;
+    }
+
+    if (p->orphans_idle < (end ? 1000 : FR_METER_IDLE_MIN)) {
+        return;
+    }
+
+    q = rec;
+    e = rec + sizeof(rec);
+
+    q = fr_meter_pair(q, e, FAAS_METER_TENANT, p->tenant);
+    q = fr_meter_idle_record(q, e, p->orphans_idle, p->init, p->memory);
+
+    fr_meter_log_write(p->name, "idle", "-", 0, rec, q - rec);
+
+    p->orphans_idle = 0;
+}
+
+
+/* a prototype ends: what its process 1 reaped since last read */
+
+static void
+fr_meter_proto_end(fr_proto_t *p)
+{
+    long long  ticks;
+
+    ticks = fr_meter_reaped_ticks(p->init_stat);
+
+    if (ticks >= 0) {
+        fr_meter_orphans_idle(p, ticks, 1);
+    }
+}
+
+
+/* the prototype whose namespace's process 1 reaps w's orphans, if any */
+
+static fr_proto_t *
+fr_meter_reaper(fr_worker_t *w)
 {
     fr_proto_t  *p;
 
     p = w->proto;
 
-    if (ticks <= p->orphans_mark) {
-        return;
+    if (p != NULL && p->init == 0) {
+        p = p->parent;
     }
 
-    if (billed) {
-        p->orphans_idle += (ticks - p->orphans_mark) * 1000000
-                           / sysconf(_SC_CLK_TCK);
-    }
-
-    p->orphans_mark = ticks;
-
-    if (p->orphans_idle >= FR_METER_IDLE_MIN) {
-        fr_meter_idle_line(w->func, p->orphans_idle, p->init);
-        p->orphans_idle = 0;
-    }
+    return (p != NULL && p->init != 0 && p->init_stat != -1) ? p : NULL;
 }
 
 
-/*
- * cutime + cstime of the prototype's process 1: the orphans it reaped
- * (its stat held open by the prototype: not a path looked up again)
- */
+/* clock ticks as microseconds */
 
-static long long
-fr_meter_orphan_ticks(fr_worker_t *w)
+static int64_t
+fr_meter_ticks_us(long long ticks)
 {
-    if (w->proto == NULL || w->proto->init == 0
-        || w->proto->init_stat == -1)
-    {
-        return -1;
+    static long  hz;
+
+    if (hz == 0) {
+        hz = sysconf(_SC_CLK_TCK);
+        hz = hz > 0 ? hz : 100;
     }
 
-    return fr_meter_reaped_ticks(w->proto->init_stat);
+    return (int64_t) ticks * 1000000 / hz;
 }
 
 

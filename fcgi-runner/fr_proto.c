@@ -68,6 +68,8 @@ static int  fr_proto_null = -1;
 
 /* what ended workers left in a pid namespace, killed (fr_sweep.c) */
 int  (*fr_proto_sweep)(fr_proto_t *p);
+/* what its namespace's process 1 reaped that nobody was billed yet */
+void (*fr_proto_meter_end)(fr_proto_t *p);
 
 
 /*
@@ -172,6 +174,7 @@ fr_proto_t *
 fr_proto_new(fr_func_t *f, int *child_fd)
 {
     int          sv[2], size;
+    size_t       len;
     fr_proto_t  *p;
 
     if (fr_proto_null == -1) {
@@ -179,12 +182,20 @@ fr_proto_new(fr_func_t *f, int *child_fd)
     }
 
     p = calloc(1, sizeof(fr_proto_t));
+    len = strlen(f->name) + 1;
 
-    if (p == NULL || (p->name = strdup(f->name)) == NULL) {
+    if (p == NULL
+        || (p->name = malloc(len + strlen(f->tenant) + 1)) == NULL)
+    {
         fr_log(FR_LOG_ALERT, errno, "malloc() failed");
         free(p);
         return NULL;
     }
+
+    memcpy(p->name, f->name, len);
+    p->tenant = p->name + len;
+    strcpy(p->tenant, f->tenant);
+    p->memory = f->conf.memory;
 
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1) {
         fr_log(FR_LOG_ALERT, errno, "socketpair() failed");
@@ -787,6 +798,10 @@ fr_proto_init_close(fr_proto_t *p)
 static void
 fr_proto_free(fr_proto_t *p)
 {
+    if (p->init_stat != -1 && fr_proto_meter_end) {
+        fr_proto_meter_end(p);
+    }
+
     if (p->init) {
         (void) kill(p->init, SIGKILL);
     }

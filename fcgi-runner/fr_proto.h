@@ -13,6 +13,8 @@
 
 struct fr_proto_s {
     char                  *name;        /* its function's, for the log */
+    char                  *tenant;      /* its function's, after name */
+    int64_t                memory;      /* its function's, bytes */
     fr_func_t             *func;        /* NULL once retired */
     unsigned               generation;  /* of the function it was made for */
     pid_t                  pid;         /* the prototype; 0: gone */
@@ -60,6 +62,7 @@ void fr_protos_stop(void);
 void fr_proto_idle(fr_timer_t *t);
 
 extern int  (*fr_proto_sweep)(fr_proto_t *p);
+extern void (*fr_proto_meter_end)(fr_proto_t *p);
 
 
 #endif /* FR_PROTO_H */

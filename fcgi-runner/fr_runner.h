@@ -143,6 +143,7 @@ struct fr_req_s {
     uint64_t               cpu_start;       /* usec of the worker's */
     long long              orphans_start;   /* ticks; -1: not billed */
     uint64_t               orphans_forks;   /* its prototype's, then */
+    int64_t                orphans_us;      /* their CPU, its own */
     int64_t                queue_us;
     int64_t                init_us;
     int64_t                duration_us;

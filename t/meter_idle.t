@@ -35,6 +35,18 @@ $t->function('pair', "exec = $fn\nmax_instances = 2\n");
 # stock fastcgi_pass asks for no measurements: what it runs is no idle
 $t->function('stock', "exec = $fn\nmax_instances = 1\n");
 
+$t->function('phporph', "runtime = php\nscript = index.php\n"
+             . "max_instances = 1\nidle_timeout = 60s\n",
+             'index.php' => <<'PHP');
+<?php
+if (($_GET['op'] ?? '') === 'orphan') {
+    exec('sh -c \'i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done; '
+         . 'times > /tmp/orphan.times\' > /dev/null 2>&1 &');
+    echo "started\n";
+} else {
+    echo @file_get_contents('/tmp/orphan.times') ?: "none\n";
+}
+PHP
 # a worker kept by min_instances that burns from its start, never asked
 $t->function('kept', "exec = $fn\nmin_instances = 1\n"
              . "env.TESTFN_START_BURN_MS = 700\n");
@@ -120,7 +132,7 @@ is(scalar(lines($meter, 'stock', qr/trigger=idle /)), 0,
 # one invocation's, and is the function's idle CPU (read once a second
 # at most): billed, once.
 SKIP: {
-    skip 'a pid namespace needs a root runner', 5 if $> != 0;
+    skip 'a pid namespace needs a root runner', 8 if $> != 0;
 
     # alone: the invocation's, no idle line
     my $r = $t->http_get('/fn/solo?op=orphanburn&ms=300', timeout => 20);
@@ -133,6 +145,17 @@ SKIP: {
            . 'burnt, ' . cpu($solo[0]) . ' ms billed)');
     is(scalar(lines($meter, 'solo', qr/trigger=idle /)), 0,
        '... and not again as idle CPU');
+
+    # the same, and the worker dies with the request: measured as it
+    # fails and again at its reap, its orphan billed in both
+    is($t->http_get('/fn/solo?op=orphanburn&ms=400&crash=1',
+                    timeout => 20)->{status}, 502,
+       'an orphan, then a crash: 502');
+    ok(FaasTest::wait_for(sub { lines($acc, 'solo', qr/ status=502 /) }, 10),
+       '... logged');
+    cmp_ok(cpu((lines($acc, 'solo', qr/ status=502 /))[0]), '>=', 300,
+           '... its orphan\'s 400 ms billed to it: '
+           . cpu((lines($acc, 'solo', qr/ status=502 /))[0]) . ' ms');
 
     # two workers: one sleeps while the other's orphan burns
     my $sleeper = $t->load_start('/fn/pair?op=sleep&ms=2500', 1);
@@ -154,6 +177,30 @@ SKIP: {
     $all += cpu($_) for lines($acc, 'pair', qr/ status=200 /);
     cmp_ok($all + $idle, '<=', ($burnt // 400) * 1.25 + 150,
            "... billed once: $all ms to invocations, $idle ms idle");
+}
+
+# A PHP worker is forked by its zygote: what it leaves is reaped by the
+# prototype's process 1 under the zygote, and is its function's idle CPU
+SKIP: {
+    skip 'a pid namespace needs a root runner', 2 if $> != 0;
+    skip 'no faas-php (make, with php8.2-dev and libphp8.2-embed)', 2
+        unless -x "$FaasTest::BUILD/faas-php";
+
+    is($t->http_get('/fn/phporph?op=orphan', timeout => 30)->{body},
+       "started\n", 'a PHP script leaves a process that burns');
+    my $burnt;
+    FaasTest::wait_for(sub {
+        my $b = $t->http_get('/fn/phporph', timeout => 30)->{body} // '';
+        if ($b =~ /^(\d+)m([\d.]+)s (\d+)m([\d.]+)s/) {
+            $burnt = 1000 * ($1 * 60 + $2 + $3 * 60 + $4);
+        }
+        sleep 0.3;
+        defined $burnt && idle_sum('phporph') >= $burnt * 0.8 - 20;
+    }, 20);
+    cmp_ok(idle_sum('phporph'), '>=', ($burnt // 300) * 0.8 - 20,
+           'its CPU (' . ($burnt // '?') . ' ms) is the function\'s idle CPU: '
+           . idle_sum('phporph') . ' ms')
+        or diag(FaasTest::read_file($meter) // 'no meter_log');
 }
 
 # billed by fcgi-runner meter, no invocation counted

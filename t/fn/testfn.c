@@ -356,6 +356,12 @@ handle(FCGX_Request *req)
             sleep_ms(200);
         }
 
+        if (arg(req, "crash", 0)) {
+            /* then dies with the request: its orphan still billed */
+            signal(SIGSEGV, SIG_DFL);
+            raise(SIGSEGV);
+        }
+
         FCGX_FPrintF(req->out, "Content-Type: text/plain\r\n\r\n"
                      "orphan_ms=%ld\n", got);
         return;
