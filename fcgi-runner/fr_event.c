@@ -249,8 +249,11 @@ fr_event_process(void)
         timeout = 0;
 
     } else if (fr_heap_n) {
-        timeout = (fr_heap[0]->when > fr_current_msec)
-                  ? (int) (fr_heap[0]->when - fr_current_msec) : 0;
+        /* a timer years away (a config's huge time) is looked at daily,
+         * never cut to an int that waits forever or not at all */
+        timeout = (fr_heap[0]->when <= fr_current_msec) ? 0
+                  : (fr_heap[0]->when - fr_current_msec > 86400000)
+                  ? 86400000 : (int) (fr_heap[0]->when - fr_current_msec);
     }
 
     if (fr_event_max_wait >= 0

@@ -108,6 +108,25 @@ like($out, qr/open\(\) ".*none.conf" failed/, 'and says why');
 ($rc, $out) = run('--help');
 is($rc, 0, '--help exits 0');
 
+# meter_idle_interval: a time, refused when it is none or out of range
+my $idle = $t->prefix . '/idle';
+mkdir "$idle";
+mkdir "$idle/functions";
+for my $v ('', '-1', 'abc', '25d', '1e3s') {
+    FaasTest::write_file("$idle/r.conf", "functions = $idle/functions\n"
+                         . "meter_idle_interval = $v\n");
+    ($rc, $out) = run('--config', "$idle/r.conf", '--test');
+    is($rc, 1, "meter_idle_interval = '$v': refused");
+    like($out, qr{invalid value "\Q$v\E" of "meter_idle_interval" in \S*r.conf:2},
+         '... with file and line');
+}
+for my $v ('0', '1ms', '99999999999h') {
+    FaasTest::write_file("$idle/r.conf", "functions = $idle/functions\n"
+                         . "meter_idle_interval = $v\n");
+    ($rc, $out) = run('--config', "$idle/r.conf", '--test');
+    like($out, qr/configuration is ok/, "meter_idle_interval = $v: taken");
+}
+
 # at run time the good function serves beside the broken ones
 $t->start_runner;
 $t->start_nginx;
