@@ -11,7 +11,7 @@
 # runner is SIGKILLed under load and started again: the time until
 # requests succeed again is measured.
 #
-# In make test: SOAK_REQUESTS=20000 against the ASan runner. make soak:
+# In make test: SOAK_REQUESTS=10000 against the ASan runner. make soak:
 # SOAK_REQUESTS (default 1000000) against the plain runner, with its
 # resident memory measured; the figures go to docs/reliability.md.
 
@@ -25,7 +25,7 @@ use Test::More;
 use POSIX qw(:sys_wait_h);
 use Time::HiRes qw(time sleep);
 
-my $requests = $ENV{SOAK_REQUESTS} // 20000;
+my $requests = $ENV{SOAK_REQUESTS} // 10000;
 my $clients = $ENV{SOAK_CLIENTS} // 8;
 my $plain = defined $ENV{SOAK_REQUESTS};
 
