@@ -26,37 +26,16 @@
 #include "fr_proto.h"
 
 
-#define FR_METER_IDLE_MIN  100000   /* us of idle CPU: a meter_log line */
 #define FR_METER_ORPHANS_EVERY  1000000   /* us: a prototype's orphans */
-#define FR_METER_IDLE_EVERY_MIN  1000     /* ms: meter_idle_interval, least */
 
 
-static fr_timer_t  fr_meter_idle_timer;
-
-
-static int fr_meter_proc_open(fr_worker_t *w);
 static int fr_meter_pread(int fd, char *buf, size_t size);
 static pid_t fr_meter_function_pid(fr_worker_t *w);
 static pid_t fr_meter_parent(pid_t pid);
 static int64_t fr_meter_cpu_us(fr_worker_t *w);
-static int64_t fr_meter_cpu(fr_worker_t *w, int orphans_too);
-static void fr_meter_idle(fr_worker_t *w, int64_t own);
-static void fr_meter_idle_line(fr_func_t *f, int64_t cpu_us, pid_t pid);
-static u_char *fr_meter_idle_record(u_char *p, u_char *e, int64_t cpu_us,
-    pid_t pid, int64_t memory);
-static void fr_meter_idle_look(fr_timer_t *t);
-static void fr_meter_idle_again(void);
-static u_char *fr_meter_pair(u_char *p, u_char *end, const char *name,
-    const char *value);
-static u_char *fr_meter_num(u_char *p, u_char *end, const char *name,
-    int64_t value);
-static long long fr_meter_reaped_ticks(int fd);
 static int64_t fr_meter_hwm_kb(fr_worker_t *w);
 static void fr_meter_orphans(fr_worker_t *w, fr_req_t *r, int fresh);
-static void fr_meter_orphans_idle(fr_proto_t *p, long long ticks, int end);
-static void fr_meter_proto_end(fr_proto_t *p);
 static fr_proto_t *fr_meter_reaper(fr_worker_t *w);
-static int64_t fr_meter_ticks_us(long long ticks);
 
 
 static const char  *fr_outcomes[] = {
@@ -78,7 +57,7 @@ fr_outcome_name(fr_outcome_e outcome)
 }
 
 
-static int
+int
 fr_meter_proc_open(fr_worker_t *w)
 {
     char   path[64];
@@ -243,7 +222,7 @@ fr_meter_cpu_us(fr_worker_t *w)
 
 /* without the orphans: the process's own and its waited children's */
 
-static int64_t
+int64_t
 fr_meter_cpu(fr_worker_t *w, int orphans_too)
 {
     clockid_t         clock;
@@ -278,7 +257,7 @@ fr_meter_cpu(fr_worker_t *w, int orphans_too)
 
 /* cutime + cstime of a /proc/PID/stat: the CPU of reaped children */
 
-static long long
+long long
 fr_meter_reaped_ticks(int fd)
 {
     int         i;
@@ -351,6 +330,7 @@ fr_meter_start(fr_worker_t *w, fr_req_t *r)
 
         if (r->orphans_start >= 0) {
             fr_meter_orphans_idle(w->proto, r->orphans_start, 0);
+            w->proto->orphans_owned = 1;
         }
     }
 
@@ -480,150 +460,6 @@ fr_meter_stop(fr_worker_t *w, fr_req_t *r)
 
 
 /*
- * A worker's CPU between its invocations (its start, a thread or a
- * child that works on after a response, a timer): nobody's invocation,
- * still its function's. Summed per worker from its own CPU (orphans
- * are billed with invocations) and written into meter_log as a line of
- * trigger "idle" (duration 0, no invocation) once it reaches 100 ms at
- * an invocation's start or at its end; less is carried on (and lost at
- * its end: 100 ms a worker at most). own: its CPU now, -1 unknown.
- */
-
-static void
-fr_meter_idle(fr_worker_t *w, int64_t own)
-{
-    if (own < 0 || w->per_request) {
-        return;
-    }
-
-    if (w->cpu_unknown) {
-        /* an invocation nobody metered (stock fastcgi_pass) ran since:
-         * its CPU is not idle, and is not told apart */
-        w->cpu_unknown = 0;
-        w->cpu_mark = own;
-        w->cpu_idle = 0;
-        return;
-    }
-
-    if (own > w->cpu_mark) {
-        w->cpu_idle += own - w->cpu_mark;
-    }
-
-    w->cpu_mark = own;
-
-    if (w->cpu_idle < FR_METER_IDLE_MIN) {
-        return;
-    }
-
-    fr_meter_idle_line(w->func, w->cpu_idle, w->pid);
-    w->cpu_idle = 0;
-}
-
-
-/*
- * Every meter_idle_interval, the idle workers' CPU since it was last
- * looked at: a worker no request reaches and that does not end (kept by
- * min_instances) is billed what it burns as it burns it, not at its end.
- * Not looked at while meter_log is unset (nowhere to write it); 0: only
- * at invocations and ends.
- */
-
-void
-fr_meter_idle_init(void)
-{
-    fr_meter_idle_timer.handler = fr_meter_idle_look;
-    fr_proto_meter_end = fr_meter_proto_end;
-    fr_meter_idle_again();
-}
-
-
-static void
-fr_meter_idle_again(void)
-{
-    int64_t  ms;
-
-    /* 0: looked at again in a minute, for a reload that sets it */
-    ms = fr_runner.conf.meter_idle_interval;
-    ms = (ms == 0) ? 60000 : (ms < FR_METER_IDLE_EVERY_MIN)
-                             ? FR_METER_IDLE_EVERY_MIN : ms;
-
-    fr_timer_add(&fr_meter_idle_timer, (uint64_t) ms);
-}
-
-
-static void
-fr_meter_idle_look(fr_timer_t *t)
-{
-    fr_link_t    *l;
-    fr_worker_t  *w;
-
-    (void) t;
-
-    for (l = fr_list_first(&fr_runner.workers);
-         l != &fr_runner.workers && fr_runner.conf.meter_log != NULL
-         && fr_runner.conf.meter_idle_interval != 0;
-         l = l->next)
-    {
-        w = fr_list_data(l, fr_worker_t, all);
-
-        if (w->state == FR_WORKER_IDLE && w->req == NULL && !w->per_request
-            && !w->reaped && fr_meter_proc_open(w) == FR_OK)
-        {
-            fr_meter_idle(w, fr_meter_cpu(w, 0));
-        }
-    }
-
-    fr_meter_idle_again();
-}
-
-
-/* a meter_log line of trigger "idle": CPU no invocation used */
-
-static void
-fr_meter_idle_line(fr_func_t *f, int64_t cpu_us, pid_t pid)
-{
-    u_char  rec[FR_METER_RECORD_MAX], *p, *e;
-
-    p = rec;
-    e = rec + sizeof(rec);
-
-    p = fr_meter_pair(p, e, FAAS_METER_TENANT, f->tenant);
-    p = fr_meter_idle_record(p, e, cpu_us, pid, f->conf.memory);
-
-    fr_meter_log_write(f->name, "idle", "-", 0, rec, p - rec);
-}
-
-
-static u_char *
-fr_meter_idle_record(u_char *p, u_char *e, int64_t cpu_us, pid_t pid,
-    int64_t memory)
-{
-    p = fr_meter_pair(p, e, FAAS_METER_OUTCOME, "ok");
-    p = fr_meter_num(p, e, FAAS_METER_DURATION, 0);
-    p = fr_meter_num(p, e, FAAS_METER_COLD, 0);
-    p = fr_meter_num(p, e, FAAS_METER_CPU, cpu_us);
-    p = fr_meter_num(p, e, FAAS_METER_WORKER, pid);
-
-    return fr_meter_num(p, e, FAAS_METER_MEMORY_SIZE, memory / 1024);
-}
-
-
-/*
- * A worker reaped: what it used since its last invocation (wait4()'s
- * figure is its own and its waited children's, as fr_meter_cpu()
- * without orphans; under a faas-init of its own, init's, orphans in)
- */
-
-void
-fr_meter_worker_end(fr_worker_t *w)
-{
-    if (w->reaped && !w->init && w->req == NULL) {
-        fr_meter_idle(w, w->ru_cpu_us);
-    }
-}
-
-
-/*
  * The response went with what was measured so far; what the invocation
  * does after it (fastcgi_finish_request()) is measured from now, as a
  * run of its own: not cold (meter_log says so; the status still counts
@@ -680,11 +516,17 @@ fr_meter_orphans(fr_worker_t *w, fr_req_t *r, int fresh)
         return;
     }
 
-    own = fresh && r->orphans_start >= 0 && p == w->proto && p->refs == 1
+    p->orphans_owned = 0;
+
+    own = r->orphans_start >= 0 && p == w->proto && p->refs == 1
           && p->forks == r->orphans_forks;
 
-    if (!own && fr_current_usec - p->orphans_read < FR_METER_ORPHANS_EVERY)
+    if ((own && !fresh)
+        || (!own
+            && fr_current_usec - p->orphans_read < FR_METER_ORPHANS_EVERY))
     {
+        /* its own CPU not read now: its orphans are left for a look
+         * that reads it (at the reap), or for the function's idle */
         return;
     }
 
@@ -713,53 +555,6 @@ fr_meter_orphans(fr_worker_t *w, fr_req_t *r, int fresh)
 }
 
 
-/*
- * The orphans' CPU up to ticks that no invocation took: summed per
- * prototype and written as an idle line from 100 ms ("end": whatever
- * there is, the prototype ending).
- */
-
-static void
-fr_meter_orphans_idle(fr_proto_t *p, long long ticks, int end)
-{
-    u_char  rec[FR_METER_RECORD_MAX], *e, *q;
-
-    if (ticks > p->orphans_mark) {
-        p->orphans_idle += fr_meter_ticks_us(ticks - p->orphans_mark);
-        p->orphans_mark = ticks;
-    }
-
-    if (p->orphans_idle < (end ? 1000 : FR_METER_IDLE_MIN)) {
-        return;
-    }
-
-    q = rec;
-    e = rec + sizeof(rec);
-
-    q = fr_meter_pair(q, e, FAAS_METER_TENANT, p->tenant);
-    q = fr_meter_idle_record(q, e, p->orphans_idle, p->init, p->memory);
-
-    fr_meter_log_write(p->name, "idle", "-", 0, rec, q - rec);
-
-    p->orphans_idle = 0;
-}
-
-
-/* a prototype ends: what its process 1 reaped since last read */
-
-static void
-fr_meter_proto_end(fr_proto_t *p)
-{
-    long long  ticks;
-
-    ticks = fr_meter_reaped_ticks(p->init_stat);
-
-    if (ticks >= 0) {
-        fr_meter_orphans_idle(p, ticks, 1);
-    }
-}
-
-
 /* the prototype whose namespace's process 1 reaps w's orphans, if any */
 
 static fr_proto_t *
@@ -779,7 +574,7 @@ fr_meter_reaper(fr_worker_t *w)
 
 /* clock ticks as microseconds */
 
-static int64_t
+int64_t
 fr_meter_ticks_us(long long ticks)
 {
     static long  hz;
@@ -818,7 +613,7 @@ fr_meter_live(fr_worker_t *w, int64_t *cpu_us, int64_t *peak_kb)
 
 /* a pair that does not fit what is left of the record is left out */
 
-static u_char *
+u_char *
 fr_meter_pair(u_char *p, u_char *end, const char *name, const char *value)
 {
     size_t  nlen, vlen;
@@ -835,7 +630,7 @@ fr_meter_pair(u_char *p, u_char *end, const char *name, const char *value)
 }
 
 
-static u_char *
+u_char *
 fr_meter_num(u_char *p, u_char *end, const char *name, int64_t value)
 {
     char  num[32];

@@ -18,6 +18,7 @@ void fr_meter_restart(fr_worker_t *w, fr_req_t *r);
 void fr_meter_proc_close(fr_worker_t *w);
 void fr_meter_worker_end(fr_worker_t *w);
 void fr_meter_idle_init(void);
+int fr_meter_init_reaped(pid_t pid, int64_t reaped_us);
 int fr_meter_live(fr_worker_t *w, int64_t *cpu_us, int64_t *peak_kb);
 size_t fr_meter_record(fr_req_t *r, u_char *buf);
 const char *fr_outcome_name(fr_outcome_e outcome);
@@ -29,6 +30,18 @@ void fr_meter_log(int fd, const char *path, const char *function,
     const char *trigger, const char *id, int status, const u_char *record,
     size_t len);
 void fr_meter_log_request(fr_req_t *r);
+
+/* between fr_meter.c and fr_meter_idle.c */
+int fr_meter_proc_open(fr_worker_t *w);
+int64_t fr_meter_cpu(fr_worker_t *w, int orphans_too);
+long long fr_meter_reaped_ticks(int fd);
+int64_t fr_meter_ticks_us(long long ticks);
+u_char *fr_meter_pair(u_char *p, u_char *end, const char *name,
+    const char *value);
+u_char *fr_meter_num(u_char *p, u_char *end, const char *name,
+    int64_t value);
+void fr_meter_idle(fr_worker_t *w, int64_t own);
+void fr_meter_orphans_idle(fr_proto_t *p, long long ticks, int end);
 
 
 #endif /* FR_METER_H */

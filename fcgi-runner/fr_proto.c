@@ -68,8 +68,8 @@ static int  fr_proto_null = -1;
 
 /* what ended workers left in a pid namespace, killed (fr_sweep.c) */
 int  (*fr_proto_sweep)(fr_proto_t *p);
-/* what its namespace's process 1 reaped that nobody was billed yet */
-void (*fr_proto_meter_end)(fr_proto_t *p);
+/* its process 1 reaped (wait4()'s us), or -1: the meter keeps it till then */
+void (*fr_proto_meter_end)(fr_proto_t *p, int64_t reaped_us);
 
 
 /*
@@ -798,9 +798,10 @@ fr_proto_init_close(fr_proto_t *p)
 static void
 fr_proto_free(fr_proto_t *p)
 {
-    if (p->init_stat != -1 && fr_proto_meter_end) {
-        fr_proto_meter_end(p);
-    }
+    int  ends;
+
+    ends = (p->init != 0 && p->init_stat != -1
+            && fr_proto_meter_end != NULL);
 
     if (p->init) {
         (void) kill(p->init, SIGKILL);
@@ -812,6 +813,12 @@ fr_proto_free(fr_proto_t *p)
     /* the namespace its workers were in lives no longer for them */
     fr_proto_release(p->parent, 0);
 
+    if (ends) {
+        p->parent = NULL;
+        fr_proto_meter_end(p, -1);
+        return;
+    }
+
     free(p->name);
     fr_free_later(p);
 }
@@ -820,7 +827,7 @@ fr_proto_free(fr_proto_t *p)
 /* a child of the runner that was no worker: a prototype's or its 1's */
 
 int
-fr_proto_reaped(pid_t pid, int status)
+fr_proto_reaped(pid_t pid, int status, int64_t us)
 {
     fr_link_t   *l;
     fr_proto_t  *p;
@@ -851,6 +858,11 @@ fr_proto_reaped(pid_t pid, int status)
             fr_log(p->retired ? FR_LOG_DEBUG : FR_LOG_ERR, 0, "process 1 "
                    "of the pid namespace of \"%s\" exited (status %d)",
                    p->name, status);
+
+            if (p->init_stat != -1 && fr_proto_meter_end) {
+                fr_proto_meter_end(p, us);
+            }
+
             p->init = 0;
             fr_proto_init_close(p);
             fr_proto_retire(p);

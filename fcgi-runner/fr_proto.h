@@ -23,6 +23,7 @@ struct fr_proto_s {
     long long              orphans_mark; /* ticks its 1 reaped, billed */
     int64_t                orphans_idle; /* us of them no invocation's */
     uint64_t               orphans_read; /* us, when last read */
+    unsigned               orphans_owned:1; /* an invocation's, now */
     int                    fd;          /* its socket */
     unsigned               refs;        /* live workers forked by it */
     int                    nkept;       /* folders it mounted (tmp) */
@@ -57,12 +58,12 @@ void fr_proto_unfault(fr_proto_t *p);
 void fr_proto_release(fr_proto_t *p, int sweep);
 int fr_proto_strays(fr_proto_t *p);
 void fr_proto_retire(fr_proto_t *p);
-int fr_proto_reaped(pid_t pid, int status);
+int fr_proto_reaped(pid_t pid, int status, int64_t us);
 void fr_protos_stop(void);
 void fr_proto_idle(fr_timer_t *t);
 
 extern int  (*fr_proto_sweep)(fr_proto_t *p);
-extern void (*fr_proto_meter_end)(fr_proto_t *p);
+extern void (*fr_proto_meter_end)(fr_proto_t *p, int64_t reaped_us);
 
 
 #endif /* FR_PROTO_H */

@@ -29,6 +29,7 @@ void
 fr_workers_reap(void)
 {
     int            status, err;
+    int64_t        us;
     pid_t          pid;
     siginfo_t      si;
     fr_link_t     *l;
@@ -74,7 +75,14 @@ fr_workers_reap(void)
             }
         }
 
-        if (w == NULL && fr_proto_reaped(pid, status)) {
+        /* its CPU, and what it reaped (a prototype's process 1's) */
+        us = (int64_t) (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000
+             + ru.ru_utime.tv_usec + ru.ru_stime.tv_usec;
+
+        if (w == NULL
+            && (fr_meter_init_reaped(pid, us)
+                || fr_proto_reaped(pid, status, us)))
+        {
             continue;
         }
 
@@ -93,8 +101,7 @@ fr_workers_reap(void)
             status = WEXITSTATUS(status) - 128;
         }
 
-        w->ru_cpu_us = (int64_t) (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec)
-                       * 1000000 + ru.ru_utime.tv_usec + ru.ru_stime.tv_usec;
+        w->ru_cpu_us = us;
         w->ru_maxrss_kb = ru.ru_maxrss;
 
         w->func->stats.cpu_us += (uint64_t) w->ru_cpu_us;

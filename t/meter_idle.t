@@ -31,6 +31,7 @@ $t->function('burner', "exec = $fn\nmax_instances = 1\n");
 $t->function('idler', "exec = $fn\nmax_instances = 1\nidle_timeout = 2s\n");
 $t->function('quiet', "exec = $fn\nmax_instances = 1\n");
 $t->function('solo', "exec = $fn\nmax_instances = 1\n");
+$t->function('leaver', "exec = $fn\nmax_instances = 1\n");
 $t->function('pair', "exec = $fn\nmax_instances = 2\n");
 # stock fastcgi_pass asks for no measurements: what it runs is no idle
 $t->function('stock', "exec = $fn\nmax_instances = 1\n");
@@ -177,6 +178,24 @@ SKIP: {
     $all += cpu($_) for lines($acc, 'pair', qr/ status=200 /);
     cmp_ok($all + $idle, '<=', ($burnt // 400) * 1.25 + 150,
            "... billed once: $all ms to invocations, $idle ms idle");
+}
+
+# A child the worker never waits for burns, then idles on; a reload
+# replaces the function's worker and its prototype: the child is killed
+# with the worker, reaped by the namespace's process 1, which ends with
+# the prototype: what it used is in meter_log then
+SKIP: {
+    skip 'a pid namespace needs a root runner', 2 if $> != 0;
+
+    is($t->http_get('/fn/leaver?op=bgburn&ms=500')->{body}, "started\n",
+       'a worker leaves a child that burns 500 ms');
+    sleep 1.5;
+    $t->function('leaver', "exec = $fn\nmax_instances = 1\n# changed\n");
+    $t->signal_runner('HUP');
+    ok(FaasTest::wait_for(sub { idle_sum('leaver') >= 400 }, 15),
+       '... its prototype replaced at a reload: its CPU billed, '
+       . idle_sum('leaver') . ' ms')
+        or diag(FaasTest::read_file($meter) // 'no meter_log');
 }
 
 # A PHP worker is forked by its zygote: what it leaves is reaped by the

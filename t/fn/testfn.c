@@ -385,6 +385,18 @@ handle(FCGX_Request *req)
         return;
     }
 
+    if (op_is(req, "bgburn")) {
+        /* a child never waited for: n ms of CPU, then it idles on */
+        if (fork() == 0) {
+            burn_ms(arg(req, "ms", 100));
+            for ( ;; ) {
+                pause();
+            }
+        }
+        FCGX_PutS("Content-Type: text/plain\r\n\r\nstarted\n", req->out);
+        return;
+    }
+
     if (op_is(req, "spawnchild")) {
         /* a helper process in the worker's group, then hang */
         if (fork() == 0) {

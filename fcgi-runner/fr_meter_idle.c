@@ -1,0 +1,291 @@
+/*
+ * Copyright (C) ngx_faas developers
+ *
+ * What no invocation used, still its function's: a FastCGI worker's CPU
+ * between its invocations, and what a prototype's pid namespace reaped
+ * that no one invocation could be billed (fr_meter.c's orphans), both
+ * summed and written into meter_log as lines of trigger "idle"; the
+ * runner's look at its idle workers every meter_idle_interval.
+ */
+
+#include <limits.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/types.h>
+
+#include "faas_protocol.h"
+#include "fr_meter.h"
+#include "fr_proto.h"
+
+
+#define FR_METER_IDLE_MIN  100000   /* us of idle CPU: a meter_log line */
+#define FR_METER_IDLE_EVERY_MIN  1000     /* ms: meter_idle_interval, least */
+
+
+static void fr_meter_idle_line(fr_func_t *f, int64_t cpu_us, pid_t pid);
+static u_char *fr_meter_idle_record(u_char *p, u_char *e, int64_t cpu_us,
+    pid_t pid, int64_t memory);
+static void fr_meter_idle_look(fr_timer_t *t);
+static void fr_meter_idle_again(void);
+static void fr_meter_proto_end(fr_proto_t *p, int64_t reaped_us);
+
+
+static fr_timer_t  fr_meter_idle_timer;
+/* prototypes freed whose namespace's process 1 is not reaped yet */
+static fr_link_t   fr_meter_ends = { &fr_meter_ends, &fr_meter_ends };
+
+
+/*
+ * A worker's CPU between its invocations (its start, a thread or a
+ * child that works on after a response, a timer): nobody's invocation,
+ * still its function's. Summed per worker from its own CPU (orphans
+ * are billed with invocations) and written into meter_log as a line of
+ * trigger "idle" (duration 0, no invocation) once it reaches 100 ms at
+ * an invocation's start or at its end; less is carried on (and lost at
+ * its end: 100 ms a worker at most). own: its CPU now, -1 unknown.
+ */
+
+void
+fr_meter_idle(fr_worker_t *w, int64_t own)
+{
+    if (own < 0 || w->per_request) {
+        return;
+    }
+
+    if (w->cpu_unknown) {
+        /* an invocation nobody metered (stock fastcgi_pass) ran since:
+         * its CPU is not idle, and is not told apart */
+        w->cpu_unknown = 0;
+        w->cpu_mark = own;
+        w->cpu_idle = 0;
+        return;
+    }
+
+    if (own > w->cpu_mark) {
+        w->cpu_idle += own - w->cpu_mark;
+    }
+
+    w->cpu_mark = own;
+
+    if (w->cpu_idle < FR_METER_IDLE_MIN) {
+        return;
+    }
+
+    fr_meter_idle_line(w->func, w->cpu_idle, w->pid);
+    w->cpu_idle = 0;
+}
+
+
+/*
+ * Every meter_idle_interval, the idle workers' CPU since it was last
+ * looked at: a worker no request reaches and that does not end (kept by
+ * min_instances) is billed what it burns as it burns it, not at its end.
+ * Not looked at while meter_log is unset (nowhere to write it); 0: only
+ * at invocations and ends.
+ */
+
+void
+fr_meter_idle_init(void)
+{
+    static int64_t  armed = -1;
+
+    fr_meter_idle_timer.handler = fr_meter_idle_look;
+    fr_proto_meter_end = fr_meter_proto_end;
+
+    /* a reload re-arms it only when it changes it */
+    if (armed != fr_runner.conf.meter_idle_interval) {
+        armed = fr_runner.conf.meter_idle_interval;
+        fr_meter_idle_again();
+    }
+}
+
+
+static void
+fr_meter_idle_again(void)
+{
+    int64_t  ms;
+
+    /* 0: looked at again in a minute, for a reload that sets it */
+    ms = fr_runner.conf.meter_idle_interval;
+    ms = (ms == 0) ? 60000 : (ms < FR_METER_IDLE_EVERY_MIN)
+                             ? FR_METER_IDLE_EVERY_MIN : ms;
+
+    fr_timer_add(&fr_meter_idle_timer, (uint64_t) ms);
+}
+
+
+static void
+fr_meter_idle_look(fr_timer_t *t)
+{
+    long long    ticks;
+    fr_link_t    *l;
+    fr_proto_t   *p;
+    fr_worker_t  *w;
+
+    (void) t;
+
+    /* what the prototypes' namespaces reaped that nobody was billed */
+    for (l = fr_list_first(&fr_runner.protos);
+         l != &fr_runner.protos && fr_runner.conf.meter_log != NULL
+         && fr_runner.conf.meter_idle_interval != 0;
+         l = l->next)
+    {
+        p = fr_list_data(l, fr_proto_t, link);
+        ticks = (p->init_stat != -1) ? fr_meter_reaped_ticks(p->init_stat)
+                                     : -1;
+
+        /* not while its only worker's invocation counts them its own */
+        if (ticks >= 0 && !p->orphans_owned) {
+            p->orphans_read = fr_current_usec;
+            fr_meter_orphans_idle(p, ticks, 0);
+        }
+    }
+
+    for (l = fr_list_first(&fr_runner.workers);
+         l != &fr_runner.workers && fr_runner.conf.meter_log != NULL
+         && fr_runner.conf.meter_idle_interval != 0;
+         l = l->next)
+    {
+        w = fr_list_data(l, fr_worker_t, all);
+
+        if (w->state == FR_WORKER_IDLE && w->req == NULL && !w->per_request
+            && !w->reaped && fr_meter_proc_open(w) == FR_OK)
+        {
+            fr_meter_idle(w, fr_meter_cpu(w, 0));
+        }
+    }
+
+    fr_meter_idle_again();
+}
+
+
+/* a meter_log line of trigger "idle": CPU no invocation used */
+
+static void
+fr_meter_idle_line(fr_func_t *f, int64_t cpu_us, pid_t pid)
+{
+    u_char  rec[FR_METER_RECORD_MAX], *p, *e;
+
+    p = rec;
+    e = rec + sizeof(rec);
+
+    p = fr_meter_pair(p, e, FAAS_METER_TENANT, f->tenant);
+    p = fr_meter_idle_record(p, e, cpu_us, pid, f->conf.memory);
+
+    fr_meter_log_write(f->name, "idle", "-", 0, rec, p - rec);
+}
+
+
+static u_char *
+fr_meter_idle_record(u_char *p, u_char *e, int64_t cpu_us, pid_t pid,
+    int64_t memory)
+{
+    p = fr_meter_pair(p, e, FAAS_METER_OUTCOME, "ok");
+    p = fr_meter_num(p, e, FAAS_METER_DURATION, 0);
+    p = fr_meter_num(p, e, FAAS_METER_COLD, 0);
+    p = fr_meter_num(p, e, FAAS_METER_CPU, cpu_us);
+    p = fr_meter_num(p, e, FAAS_METER_WORKER, pid);
+
+    return fr_meter_num(p, e, FAAS_METER_MEMORY_SIZE, memory / 1024);
+}
+
+
+/*
+ * A worker reaped: what it used since its last invocation (wait4()'s
+ * figure is its own and its waited children's, as fr_meter_cpu()
+ * without orphans; under a faas-init of its own, init's, orphans in)
+ */
+
+void
+fr_meter_worker_end(fr_worker_t *w)
+{
+    if (w->reaped && !w->init && w->req == NULL) {
+        fr_meter_idle(w, w->ru_cpu_us);
+    }
+}
+
+
+/*
+ * The orphans' CPU up to ticks that no invocation took: summed per
+ * prototype and written as an idle line from 100 ms ("end": whatever
+ * there is, the prototype ending).
+ */
+
+void
+fr_meter_orphans_idle(fr_proto_t *p, long long ticks, int end)
+{
+    u_char  rec[FR_METER_RECORD_MAX], *e, *q;
+
+    if (ticks > p->orphans_mark) {
+        p->orphans_idle += fr_meter_ticks_us(ticks - p->orphans_mark);
+        p->orphans_mark = ticks;
+    }
+
+    if (p->orphans_idle < (end ? 1000 : FR_METER_IDLE_MIN)) {
+        return;
+    }
+
+    q = rec;
+    e = rec + sizeof(rec);
+
+    q = fr_meter_pair(q, e, FAAS_METER_TENANT, p->tenant);
+    q = fr_meter_idle_record(q, e, p->orphans_idle, p->init, p->memory);
+
+    fr_meter_log_write(p->name, "idle", "-", 0, rec, q - rec);
+
+    p->orphans_idle = 0;
+}
+
+
+/*
+ * A prototype's process 1 reaped: what it and the processes it reaped
+ * used (wait4()'s figure, in microseconds) since the last read, of
+ * which its own start is a few ms: its function's all the same
+ */
+
+static void
+fr_meter_proto_end(fr_proto_t *p, int64_t reaped_us)
+{
+    int64_t  read_us;
+
+    if (reaped_us < 0) {
+        /* freed, closed: kept for its process 1's figure */
+        fr_list_insert_tail(&fr_meter_ends, &p->link);
+        return;
+    }
+
+    read_us = fr_meter_ticks_us(p->orphans_mark);
+
+    if (reaped_us > read_us) {
+        p->orphans_idle += reaped_us - read_us;
+    }
+
+    p->orphans_mark = LLONG_MAX;
+    fr_meter_orphans_idle(p, 0, 1);
+}
+
+
+/* a child reaped: a freed prototype's process 1, its last figure billed */
+
+int
+fr_meter_init_reaped(pid_t pid, int64_t reaped_us)
+{
+    fr_link_t   *l;
+    fr_proto_t  *p;
+
+    for (l = fr_list_first(&fr_meter_ends); l != &fr_meter_ends;
+         l = l->next)
+    {
+        p = fr_list_data(l, fr_proto_t, link);
+
+        if (p->init == pid) {
+            fr_meter_proto_end(p, reaped_us);
+            fr_list_remove(&p->link);
+            free(p->name);
+            fr_free_later(p);
+            return 1;
+        }
+    }
+
+    return 0;
+}
