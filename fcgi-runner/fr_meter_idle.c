@@ -28,6 +28,7 @@ static u_char *fr_meter_idle_record(u_char *p, u_char *e, int64_t cpu_us,
 static void fr_meter_idle_look(fr_timer_t *t);
 static void fr_meter_idle_again(void);
 static void fr_meter_proto_end(fr_proto_t *p, int64_t reaped_us);
+static int fr_meter_holds(pid_t pid);
 
 
 static fr_timer_t  fr_meter_idle_timer;
@@ -91,6 +92,7 @@ fr_meter_idle_init(void)
 
     fr_meter_idle_timer.handler = fr_meter_idle_look;
     fr_proto_meter_end = fr_meter_proto_end;
+    fr_proto_meter_holds = fr_meter_holds;
 
     /* a reload re-arms it only when it changes it */
     if (armed != fr_runner.conf.meter_idle_interval) {
@@ -199,6 +201,11 @@ fr_meter_idle_record(u_char *p, u_char *e, int64_t cpu_us, pid_t pid,
 void
 fr_meter_worker_end(fr_worker_t *w)
 {
+    if (w->proto != NULL) {
+        /* an invocation dropped unmetered counts its orphans no more */
+        w->proto->orphans_owned = 0;
+    }
+
     if (w->reaped && !w->init && w->req == NULL) {
         fr_meter_idle(w, w->ru_cpu_us);
     }
@@ -246,10 +253,18 @@ fr_meter_orphans_idle(fr_proto_t *p, long long ticks, int end)
 static void
 fr_meter_proto_end(fr_proto_t *p, int64_t reaped_us)
 {
-    int64_t  read_us;
+    int64_t    read_us;
+    long long  ticks;
 
     if (reaped_us < 0) {
-        /* freed, closed: kept for its process 1's figure */
+        /* freed: what it reaped so far now (a runner that stops waits
+         * for no reap), kept for its process 1's figure */
+        ticks = fr_meter_reaped_ticks(p->init_stat);
+
+        if (ticks >= 0) {
+            fr_meter_orphans_idle(p, ticks, 0);
+        }
+
         fr_list_insert_tail(&fr_meter_ends, &p->link);
         return;
     }
@@ -283,6 +298,25 @@ fr_meter_init_reaped(pid_t pid, int64_t reaped_us)
             fr_list_remove(&p->link);
             free(p->name);
             fr_free_later(p);
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+/* a process 1 of a freed prototype, not reaped yet: no worker's pid */
+
+static int
+fr_meter_holds(pid_t pid)
+{
+    fr_link_t  *l;
+
+    for (l = fr_list_first(&fr_meter_ends); l != &fr_meter_ends;
+         l = l->next)
+    {
+        if (fr_list_data(l, fr_proto_t, link)->init == pid) {
             return 1;
         }
     }

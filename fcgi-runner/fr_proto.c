@@ -70,6 +70,8 @@ static int  fr_proto_null = -1;
 int  (*fr_proto_sweep)(fr_proto_t *p);
 /* its process 1 reaped (wait4()'s us), or -1: the meter keeps it till then */
 void (*fr_proto_meter_end)(fr_proto_t *p, int64_t reaped_us);
+/* a process 1 of a prototype kept so by the meter */
+int  (*fr_proto_meter_holds)(pid_t pid);
 
 
 /*
@@ -589,7 +591,7 @@ fr_proto_new_child(fr_proto_t *p, pid_t pid)
         }
     }
 
-    return 1;
+    return fr_proto_meter_holds == NULL || !fr_proto_meter_holds(pid);
 }
 
 
@@ -807,18 +809,20 @@ fr_proto_free(fr_proto_t *p)
         (void) kill(p->init, SIGKILL);
     }
 
-    fr_proto_init_close(p);
     fr_list_remove(&p->link);
 
     /* the namespace its workers were in lives no longer for them */
     fr_proto_release(p->parent, 0);
+    p->parent = NULL;
 
     if (ends) {
-        p->parent = NULL;
+        /* what its process 1 reaped so far is read before its close */
         fr_proto_meter_end(p, -1);
+        fr_proto_init_close(p);
         return;
     }
 
+    fr_proto_init_close(p);
     free(p->name);
     fr_free_later(p);
 }
