@@ -806,7 +806,10 @@ fr_proto_free(fr_proto_t *p)
             && fr_proto_meter_end != NULL);
 
     if (p->init) {
-        (void) kill(p->init, SIGKILL);
+        /* it kills and reaps the rest, then ends: what they used is
+         * in its figure at its reap (killed, they would be reaped by
+         * the kernel without a trace) */
+        (void) kill(p->init, SIGTERM);
     }
 
     fr_list_remove(&p->link);

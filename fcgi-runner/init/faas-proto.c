@@ -31,9 +31,9 @@
  * With a pid namespace the workers share it of the function's
  * own, whose process 1 is a reaper forked (CLONE_PARENT too) before
  * the first worker: it mounts the namespace's /proc and reaps its
- * orphans. Its pid is the first reply. The runner ends it, and with it
- * everything in the namespace, when the prototype is retired and its
- * last worker has ended.
+ * orphans. Its pid is the first reply. The runner ends it (SIGTERM),
+ * and it everything in the namespace, when the prototype is retired and
+ * its last worker has ended.
  *
  * The prototype ends when the runner closes the socket or dies.
  */
@@ -55,6 +55,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "faas-proto.h"
@@ -64,6 +65,7 @@
 #define FP_FDS      4
 #define FP_STACK    (64 * 1024)
 #define FP_PENDING  64          /* spawned, not yet exec'd */
+#define FP_END_WAIT 5           /* s process 1 waits for the rest to go */
 
 
 typedef struct {
@@ -80,6 +82,7 @@ typedef struct {
 
 
 static void fp_reaper(int ready, pid_t runner);
+static void fp_reaper_end(void);
 static pid_t fp_spawn(fp_conf_t *c, int *fd, const char *msg, size_t len,
     int nargs);
 static int fp_worker(void *data);
@@ -121,6 +124,7 @@ faas_prototype(int argc, char **argv)
     int              p[2], fd[FP_FDS + 1], nfd, i, n, nargs, err;
     char            *s, c;
     pid_t            pid;
+    sigset_t         all, old;
     ssize_t          len;
     fp_conf_t        conf;
     struct iovec     iov;
@@ -176,6 +180,11 @@ faas_prototype(int argc, char **argv)
             return fp_reply(-1, errno);
         }
 
+        /* born with every signal blocked: the runner's word to end
+         * (SIGTERM, which process 1 takes only blocked) is never lost */
+        sigfillset(&all);
+        (void) sigprocmask(SIG_BLOCK, &all, &old);
+
         pid = fp_fork();
 
         if (pid == 0) {
@@ -183,6 +192,7 @@ faas_prototype(int argc, char **argv)
             fp_reaper(p[1], conf.runner);
         }
 
+        (void) sigprocmask(SIG_SETMASK, &old, NULL);
         close(p[1]);
 
         /* its pid first: whatever happens next, the runner can end it */
@@ -364,13 +374,15 @@ fp_reply(pid_t pid, int err)
 
 /*
  * Process 1 of the function's pid namespace: its /proc, then nothing
- * but reaping what the workers orphan. Dies with the runner.
+ * but reaping what the workers orphan, until the runner's SIGTERM.
+ * Dies with the runner.
  */
 
 static void
 fp_reaper(int ready, pid_t runner)
 {
-    sigset_t  all;
+    sigset_t   all;
+    siginfo_t  si;
 
     (void) runner;
 
@@ -392,11 +404,67 @@ fp_reaper(int ready, pid_t runner)
     (void) faas_close_range(0, ~0U, 0);
 
     for ( ;; ) {
-        (void) sigwaitinfo(&all, NULL);
+        /* the runner's is from outside: no pid of ours (si_pid 0) */
+        if (sigwaitinfo(&all, &si) == SIGTERM && si.si_code == SI_USER
+            && si.si_pid == 0)
+        {
+            fp_reaper_end();
+        }
 
-        while (waitpid(-1, NULL, WNOHANG) > 0) {
+        while (waitpid(-1, NULL, __WALL | WNOHANG) > 0) {
             /* void */
         }
+    }
+}
+
+
+/*
+ * The runner's end of the namespace: everything in it killed and
+ * reaped by us, so that what each process used is in our children's
+ * times, which the runner's wait4() reads as we end. A process the
+ * kernel kills as process 1 dies is reaped without a trace, and a
+ * worker's child orphaned after that too. We wait for the runner to
+ * reap its workers, and for the orphans they leave; FP_END_WAIT
+ * seconds at most, then the kernel has the rest.
+ */
+
+static void
+fp_reaper_end(void)
+{
+    sigset_t         chld;
+    struct timespec  tick, now, end;
+
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+
+    tick.tv_sec = 0;
+    tick.tv_nsec = 10 * 1000 * 1000;
+
+    (void) clock_gettime(CLOCK_MONOTONIC, &end);
+    end.tv_sec += FP_END_WAIT;
+
+    for ( ;; ) {
+        /* all but us, and what forked since the last round */
+        (void) kill(-1, SIGKILL);
+
+        while (waitpid(-1, NULL, __WALL | WNOHANG) > 0) {
+            /* void */
+        }
+
+        /* nothing left, not even a worker the runner has not reaped */
+        if (kill(-1, 0) == -1 && errno == ESRCH) {
+            _exit(0);
+        }
+
+        (void) clock_gettime(CLOCK_MONOTONIC, &now);
+
+        if (now.tv_sec > end.tv_sec
+            || (now.tv_sec == end.tv_sec && now.tv_nsec >= end.tv_nsec))
+        {
+            _exit(0);
+        }
+
+        (void) sigtimedwait(&chld, NULL, &tick);
     }
 }
 

@@ -100,10 +100,25 @@ burn_ms(long ms)
 }
 
 
+/* say=1: what burnt says so on its stderr when done (a test waits for it) */
+static int  burn_say;
+
+
+static void
+burn_ms_said(long ms)
+{
+    burn_ms(ms);
+
+    if (burn_say) {
+        (void) dprintf(2, "testfn: burnt %ld ms\n", ms);
+    }
+}
+
+
 static void *
 burn_thread(void *arg)
 {
-    burn_ms(*(long *) arg);
+    burn_ms_said(*(long *) arg);
     return NULL;
 }
 
@@ -274,6 +289,7 @@ handle(FCGX_Request *req)
         pthread_t    th;
 
         idle_ms = arg(req, "ms", 100);
+        burn_say = (arg(req, "say", 0) != 0);
 
         if (pthread_create(&th, NULL, burn_thread, &idle_ms) == 0) {
             pthread_detach(th);
@@ -386,9 +402,16 @@ handle(FCGX_Request *req)
     }
 
     if (op_is(req, "bgburn")) {
-        /* a child never waited for: n ms of CPU, then it idles on */
+        /* a child never waited for: n ms of CPU, then it idles on
+         * (setsid=1: in a session of its own) */
+        burn_say = (arg(req, "say", 0) != 0);
+
         if (fork() == 0) {
-            burn_ms(arg(req, "ms", 100));
+            if (arg(req, "setsid", 0)) {
+                /* out of the worker's group: not killed with it */
+                (void) setsid();
+            }
+            burn_ms_said(arg(req, "ms", 100));
             for ( ;; ) {
                 pause();
             }
