@@ -37,6 +37,20 @@ $t->function('pair', "exec = $fn\nmax_instances = 2\n");
 # stock fastcgi_pass asks for no measurements: what it runs is no idle
 $t->function('stock', "exec = $fn\nmax_instances = 1\n");
 
+# the operator's own (user = root): no prototype, a faas-init of its
+# own; a CGI whose daemon, in a session of its own, burns, then idles on
+$t->function('daemon', "exec = ./c.sh\nmode = cgi\nuser = root\n"
+                       . "isolation = pid\n", 'c.sh' => <<'SH');
+#!/bin/sh
+rm -f burnt
+setsid sh -c 'i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done
+              times > burnt.new; mv burnt.new burnt; exec sleep 100' \
+    < /dev/null > /dev/null 2>&1 &
+n=0
+while [ ! -s burnt ] && [ $n -lt 600 ]; do sleep 0.05; n=$((n+1)); done
+printf 'Content-Type: text/plain\r\n\r\n'
+cat burnt
+SH
 $t->function('phporph', "runtime = php\nscript = index.php\n"
              . "max_instances = 1\nidle_timeout = 60s\n",
              'index.php' => <<'PHP');
@@ -223,6 +237,26 @@ SKIP: {
        '... alive at the reload: its CPU billed, '
        . idle_sum('setsid') . ' ms')
         or diag(FaasTest::read_file($meter) // 'no meter_log');
+}
+
+# A worker with a faas-init of its own (no prototype: user = root):
+# what it leaves alive is killed and reaped by that faas-init as the
+# function ends, so its CPU is in the figure billed to the invocation
+SKIP: {
+    skip 'a pid namespace needs a root runner', 2 if $> != 0;
+
+    my $r = $t->http_get('/fn/daemon', timeout => 40);
+    my ($m, $s) = $r->{body} =~ /^(\d+)m([\d.]+)s/m;
+    my $burnt = defined $s ? int(($m * 60 + $s) * 1000) : undef;
+    ok($r->{status} == 200 && defined $burnt,
+       "a CGI's daemon in a session of its own burnt @{[ $burnt // '?' ]} "
+       . 'ms') or diag($r->{body});
+    ok(FaasTest::wait_for(sub {
+           cpu((lines($acc, 'daemon', qr/ status=200 /))[0])
+               >= ($burnt // 300) * 0.8 - 20 }, 10),
+       '... killed alive as the CGI ended: its CPU billed to the CGI, '
+       . cpu((lines($acc, 'daemon', qr/ status=200 /))[0]) . ' ms')
+        or diag($t->runner_log);
 }
 
 # A PHP worker is forked by its zygote: what it leaves is reaped by the

@@ -17,8 +17,9 @@
  * orphans (a function's double fork would otherwise leave zombies that
  * count against its user's max_processes), and exits when the function
  * does: exit code N for exit code N, 128 + S for a
- * death by signal S, as a shell reports it. Its exit ends the namespace,
- * and the kernel kills whatever the function left in it.
+ * death by signal S, as a shell reports it. First it kills and reaps
+ * whatever the function left in the namespace (faas_ns_end()), so that
+ * the runner's wait4() of it counts what those used.
  *
  * It runs as the function's user but is not the function's to control:
  * it makes itself not dumpable before it forks, so the function cannot
@@ -144,6 +145,8 @@ main(int argc, char **argv, char **envp)
             if (pid != child) {
                 continue;
             }
+
+            faas_ns_end(FAAS_NS_END_WAIT);
 
             if (WIFSIGNALED(status)) {
                 _exit(128 + WTERMSIG(status));

@@ -65,7 +65,6 @@
 #define FP_FDS      4
 #define FP_STACK    (64 * 1024)
 #define FP_PENDING  64          /* spawned, not yet exec'd */
-#define FP_END_WAIT 5           /* s process 1 waits for the rest to go */
 
 
 typedef struct {
@@ -82,7 +81,6 @@ typedef struct {
 
 
 static void fp_reaper(int ready, pid_t runner);
-static void fp_reaper_end(void);
 static pid_t fp_spawn(fp_conf_t *c, int *fd, const char *msg, size_t len,
     int nargs);
 static int fp_worker(void *data);
@@ -408,7 +406,8 @@ fp_reaper(int ready, pid_t runner)
         if (sigwaitinfo(&all, &si) == SIGTERM && si.si_code == SI_USER
             && si.si_pid == 0)
         {
-            fp_reaper_end();
+            faas_ns_end(FAAS_NS_END_WAIT);
+            _exit(0);
         }
 
         while (waitpid(-1, NULL, __WALL | WNOHANG) > 0) {
@@ -419,20 +418,25 @@ fp_reaper(int ready, pid_t runner)
 
 
 /*
- * The runner's end of the namespace: everything in it killed and
+ * A pid namespace's end, by its process 1: everything in it killed and
  * reaped by us, so that what each process used is in our children's
  * times, which the runner's wait4() reads as we end. A process the
- * kernel kills as process 1 dies is reaped without a trace, and a
- * worker's child orphaned after that too. We wait for the runner to
- * reap its workers, and for the orphans they leave; FP_END_WAIT
- * seconds at most, then the kernel has the rest.
+ * kernel kills as process 1 dies is reaped without a trace, and one
+ * orphaned after that too. We wait for the runner to reap its workers
+ * here, and for the orphans they leave; "wait" seconds at most, then
+ * the kernel has the rest.
  */
 
-static void
-fp_reaper_end(void)
+void
+faas_ns_end(int wait)
 {
     sigset_t         chld;
     struct timespec  tick, now, end;
+
+    if (getpid() != 1) {
+        /* kill(-1) is the namespace's only for its process 1 */
+        return;
+    }
 
     sigemptyset(&chld);
     sigaddset(&chld, SIGCHLD);
@@ -441,7 +445,7 @@ fp_reaper_end(void)
     tick.tv_nsec = 10 * 1000 * 1000;
 
     (void) clock_gettime(CLOCK_MONOTONIC, &end);
-    end.tv_sec += FP_END_WAIT;
+    end.tv_sec += wait;
 
     for ( ;; ) {
         /* all but us, and what forked since the last round */
@@ -453,7 +457,7 @@ fp_reaper_end(void)
 
         /* nothing left, not even a worker the runner has not reaped */
         if (kill(-1, 0) == -1 && errno == ESRCH) {
-            _exit(0);
+            return;
         }
 
         (void) clock_gettime(CLOCK_MONOTONIC, &now);
@@ -461,7 +465,7 @@ fp_reaper_end(void)
         if (now.tv_sec > end.tv_sec
             || (now.tv_sec == end.tv_sec && now.tv_nsec >= end.tv_nsec))
         {
-            _exit(0);
+            return;
         }
 
         (void) sigtimedwait(&chld, NULL, &tick);

@@ -13,7 +13,12 @@
 #define FAAS_PROTO_MSG_MAX  (1024 * 1024)
 
 
+/* s a namespace's process 1 waits, at its end, for the rest to go */
+#define FAAS_NS_END_WAIT    5
+
+
 int faas_prototype(int argc, char **argv);
+void faas_ns_end(int wait);
 
 
 #endif /* FAAS_PROTO_H */
