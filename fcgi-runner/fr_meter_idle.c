@@ -306,6 +306,16 @@ fr_meter_init_reaped(pid_t pid, int64_t reaped_us)
 }
 
 
+/* a freed prototype's process 1 not reaped yet (a runner that stops
+ * waits for it, within its deadline: it bills what it reaped) */
+
+int
+fr_meter_ending(void)
+{
+    return !fr_list_empty(&fr_meter_ends);
+}
+
+
 /* a process 1 of a freed prototype, not reaped yet: no worker's pid */
 
 static int

@@ -802,8 +802,8 @@ fr_proto_free(fr_proto_t *p)
 {
     int  ends;
 
-    ends = (p->init != 0 && p->init_stat != -1
-            && fr_proto_meter_end != NULL);
+    /* held until its reap even with no stat read: its pid no worker's */
+    ends = (p->init != 0 && fr_proto_meter_end != NULL);
 
     if (p->init) {
         /* it kills and reaps the rest, then ends: what they used is
@@ -866,7 +866,7 @@ fr_proto_reaped(pid_t pid, int status, int64_t us)
                    "of the pid namespace of \"%s\" exited (status %d)",
                    p->name, status);
 
-            if (p->init_stat != -1 && fr_proto_meter_end) {
+            if (fr_proto_meter_end) {
                 fr_proto_meter_end(p, us);
             }
 

@@ -246,7 +246,8 @@ fr_sweep_known(void)
     fr_link_t   *l;
     fr_proto_t  *q;
 
-    /* (retired prototypes are on the list while their 1s live) */
+    /* (retired prototypes are on the list while their 1s live; a
+     * freed one's 1, ending, is root's, never a worker user's) */
     n = 2 * fr_list_count(&fr_runner.protos)
         + fr_list_count(&fr_runner.workers) + 64;
 

@@ -33,6 +33,7 @@ $t->function('quiet', "exec = $fn\nmax_instances = 1\n");
 $t->function('solo', "exec = $fn\nmax_instances = 1\n");
 $t->function('leaver', "exec = $fn\nmax_instances = 1\n");
 $t->function('setsid', "exec = $fn\nmax_instances = 1\n");
+$t->function('stopper', "exec = $fn\nmax_instances = 1\n");
 $t->function('pair', "exec = $fn\nmax_instances = 2\n");
 # stock fastcgi_pass asks for no measurements: what it runs is no idle
 $t->function('stock', "exec = $fn\nmax_instances = 1\n");
@@ -283,6 +284,16 @@ SKIP: {
         or diag(FaasTest::read_file($meter) // 'no meter_log');
 }
 
+# a child alive as the runner stops: the runner waits (within its
+# deadline) for the namespace's process 1 to kill and reap it, and
+# bills what it used (checked once the runner is gone, below)
+my $stopper = ($> == 0);
+if ($stopper) {
+    is($t->http_get('/fn/stopper?op=bgburn&ms=300&say=1&setsid=1')->{body},
+       "started\n", 'a child in a session of its own, then the runner stops');
+    ok(burnt('stopper', 300), '... which says it is done');
+}
+
 # billed by fcgi-runner meter, no invocation counted
 my $bin = $t->runner_bin_name;
 my $rep = eval { decode_json(scalar `$bin meter --format json $acc $meter`) };
@@ -293,5 +304,11 @@ cmp_ok($g{burner}{cpu_s} // 0, '>=', 0.4, '... and the idle CPU billed');
 is($g{burner}{after_response_faults}, 0, '... no fault');
 
 $t->done;
+
+if ($stopper) {
+    cmp_ok(idle_sum('stopper'), '>=', 240, '... its CPU billed as the runner '
+           . 'stopped: ' . idle_sum('stopper') . ' ms')
+        or diag(FaasTest::read_file($meter) // 'no meter_log');
+}
 
 done_testing;

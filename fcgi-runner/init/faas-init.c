@@ -146,7 +146,7 @@ main(int argc, char **argv, char **envp)
                 continue;
             }
 
-            faas_ns_end(FAAS_NS_END_WAIT);
+            faas_ns_end(FAAS_NS_END_WAIT_INIT);
 
             if (WIFSIGNALED(status)) {
                 _exit(128 + WTERMSIG(status));

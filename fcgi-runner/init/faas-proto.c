@@ -423,12 +423,13 @@ fp_reaper(int ready, pid_t runner)
  * times, which the runner's wait4() reads as we end. A process the
  * kernel kills as process 1 dies is reaped without a trace, and one
  * orphaned after that too. We wait for the runner to reap its workers
- * here, and for the orphans they leave; "wait" seconds at most, then
- * the kernel has the rest.
+ * here, and for the orphans they leave; "msec" at most, then the
+ * kernel has the rest. kill(-1) walks the host's every process: once a
+ * round, a round when a child ends or every 10 ms.
  */
 
 void
-faas_ns_end(int wait)
+faas_ns_end(int msec)
 {
     sigset_t         chld;
     struct timespec  tick, now, end;
@@ -445,18 +446,22 @@ faas_ns_end(int wait)
     tick.tv_nsec = 10 * 1000 * 1000;
 
     (void) clock_gettime(CLOCK_MONOTONIC, &end);
-    end.tv_sec += wait;
+    end.tv_sec += msec / 1000;
+    end.tv_nsec += (msec % 1000) * 1000000L;
+
+    if (end.tv_nsec >= 1000000000L) {
+        end.tv_sec++;
+        end.tv_nsec -= 1000000000L;
+    }
 
     for ( ;; ) {
-        /* all but us, and what forked since the last round */
-        (void) kill(-1, SIGKILL);
-
         while (waitpid(-1, NULL, __WALL | WNOHANG) > 0) {
             /* void */
         }
 
-        /* nothing left, not even a worker the runner has not reaped */
-        if (kill(-1, 0) == -1 && errno == ESRCH) {
+        /* all but us, zombies too (a worker the runner has not reaped
+         * yet): none left, we are done */
+        if (kill(-1, SIGKILL) == -1 && errno == ESRCH) {
             return;
         }
 
