@@ -11,10 +11,14 @@
 #include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 #include "faas_protocol.h"
+#include "fr_func.h"
 #include "fr_meter.h"
+#include "fr_pids.h"
 #include "fr_proto.h"
 
 
@@ -303,6 +307,117 @@ fr_meter_init_reaped(pid_t pid, int64_t reaped_us)
     }
 
     return 0;
+}
+
+
+/*
+ * A child of the runner's that is no worker, prototype nor process 1,
+ * looked at as a zombie before its reap: what a worker orphaned outside
+ * a pid namespace (the runner is a subreaper) or made the runner's own
+ * with clone(CLONE_PARENT). Whose it was: the function of the worker
+ * whose session it is in; else of the prototype whose pid namespace it
+ * is in; else, under a root runner, of a worker of its user, else a
+ * function of that user's (a helper in a session of its own with no
+ * namespace to tell: a tenant's functions share a user). NULL: root's
+ * or nobody's.
+ */
+
+fr_func_t *
+fr_meter_stray_owner(pid_t pid)
+{
+    char          state;
+    ino_t         ns;
+    uid_t         uid;
+    pid_t         sid, ppid;
+    fr_link_t    *l;
+    fr_func_t    *f;
+    fr_proto_t   *p;
+    fr_worker_t  *w;
+
+    static ino_t  own_ns;
+
+    sid = fr_proc_stat(pid, &state, &ppid);
+    uid = fr_proc_owner(pid);
+
+    if (sid <= 0 || uid == (uid_t) -1) {
+        return NULL;
+    }
+
+    f = NULL;
+
+    for (l = fr_list_first(&fr_runner.workers); l != &fr_runner.workers;
+         l = l->next)
+    {
+        w = fr_list_data(l, fr_worker_t, all);
+
+        if (w->pid == sid && w->uid == uid) {
+            return w->func;
+        }
+
+        if (f == NULL && w->uid == uid) {
+            f = w->func;
+        }
+    }
+
+    if (own_ns == 0) {
+        own_ns = fr_pid_ns(getpid());
+    }
+
+    ns = fr_pid_ns(pid);
+
+    for (l = fr_list_first(&fr_runner.protos);
+         l != &fr_runner.protos && ns != 0 && ns != own_ns;
+         l = l->next)
+    {
+        p = fr_list_data(l, fr_proto_t, link);
+
+        if (p->init != 0 && p->init_ns == ns) {
+            return p->func ? p->func
+                           : fr_func_find((u_char *) p->name,
+                                          strlen(p->name));
+        }
+    }
+
+    if (!fr_runner.is_root || uid == 0) {
+        /* outside a worker's session, a user names no function: the
+         * runner's own, or root's (the operator's functions) */
+        return NULL;
+    }
+
+    if (f != NULL) {
+        return f;
+    }
+
+    for (l = fr_list_first(&fr_runner.funcs); l != &fr_runner.funcs;
+         l = l->next)
+    {
+        f = fr_list_data(l, fr_func_t, link);
+
+        if (f->set_user && f->uid == uid) {
+            return f;
+        }
+    }
+
+    return NULL;
+}
+
+
+/* such a child reaped: what it used (wait4()'s), its function's, from
+ * 100 ms in meter_log as the function's idle CPU */
+
+void
+fr_meter_stray(fr_func_t *f, pid_t pid, int64_t us)
+{
+    if (f == NULL || us <= 0) {
+        return;
+    }
+
+    f->strays_us += us;
+
+    if (f->strays_us >= FR_METER_IDLE_MIN) {
+        fr_meter_idle_line(f, f->strays_us, pid);
+        f->strays_us = 0;
+    }
 }
 
 

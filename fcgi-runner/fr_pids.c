@@ -94,6 +94,20 @@ fr_proc_stat_read(pid_t pid, char *buf, size_t size)
 }
 
 
+/* the owner of a process (a zombie's too), by its /proc folder; -1: gone */
+
+uid_t
+fr_proc_owner(pid_t pid)
+{
+    char         path[32];
+    struct stat  st;
+
+    snprintf(path, sizeof(path), "/proc/%d", (int) pid);
+
+    return stat(path, &st) == 0 ? st.st_uid : (uid_t) -1;
+}
+
+
 /* a process's state, parent and session, from /proc/PID/stat; or -1 */
 
 pid_t

@@ -280,6 +280,7 @@ fr_proto_started(fr_proto_t *p, pid_t pid, int exec_fd)
         /* held: the orphans it reaps are read at each metered request */
         snprintf(path, sizeof(path), "/proc/%d/stat", (int) p->init);
         p->init_stat = open(path, O_RDONLY | O_CLOEXEC);
+        p->init_ns = fr_pid_ns(p->init);
     }
     fr_runner.proto_starts++;
 

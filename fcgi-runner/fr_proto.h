@@ -19,6 +19,7 @@ struct fr_proto_s {
     unsigned               generation;  /* of the function it was made for */
     pid_t                  pid;         /* the prototype; 0: gone */
     pid_t                  init;        /* its pid namespace's 1; 0: none */
+    ino_t                  init_ns;     /* that namespace's inode */
     int                    init_stat;   /* its /proc stat, held; or -1 */
     long long              orphans_mark; /* ticks its 1 reaped, billed */
     int64_t                orphans_idle; /* us of them no invocation's */

@@ -32,6 +32,7 @@ fr_workers_reap(void)
     int64_t        us;
     pid_t          pid;
     siginfo_t      si;
+    fr_func_t     *f;
     fr_link_t     *l;
     fr_worker_t   *w;
     struct rusage  ru;
@@ -58,10 +59,6 @@ fr_workers_reap(void)
         pid = si.si_pid;
         (void) kill(-pid, SIGKILL);
 
-        while (wait4(pid, &status, 0, &ru) == -1 && errno == EINTR) {
-            /* void */
-        }
-
         w = NULL;
 
         for (l = fr_list_first(&fr_runner.workers); l != &fr_runner.workers;
@@ -73,6 +70,13 @@ fr_workers_reap(void)
                 w = fr_list_data(l, fr_worker_t, all);
                 break;
             }
+        }
+
+        /* no worker: whose, while its /proc is still there */
+        f = (w == NULL) ? fr_meter_stray_owner(pid) : NULL;
+
+        while (wait4(pid, &status, 0, &ru) == -1 && errno == EINTR) {
+            /* void */
         }
 
         /* its CPU, and what it reaped (a prototype's process 1's) */
@@ -88,9 +92,11 @@ fr_workers_reap(void)
 
         if (w == NULL) {
             /* the runner is their subreaper: what workers leave comes
-             * here when it ends, not to linger as init's zombie */
+             * here when it ends, not to linger as init's zombie; what it
+             * used is its function's */
             fr_log(FR_LOG_DEBUG, 0, "reaped process %d left by a worker",
                    (int) pid);
+            fr_meter_stray(f, pid, us);
             continue;
         }
 

@@ -316,6 +316,9 @@ struct fr_func_s {
     int                    nasync;          /* stored invocations running */
     unsigned               async_throttled; /* of them, in a row */
     int64_t                async_queued;    /* stored, not yet run */
+    int64_t                strays_us;       /* CPU of the runner's children
+                                               that were no worker of its,
+                                               not yet in meter_log */
     fr_cron_t              cron;            /* schedule */
     int64_t                sched_next;      /* its next tick, or 0 */
     fr_stats_t             stats;

@@ -38,7 +38,6 @@ static char *fr_sweep_children(pid_t pid);
 static void fr_sweep_spares(char *buf, pid_t parent);
 static int fr_sweep_unknown(void);
 static int fr_sweep_kill(const char *name, pid_t *pid, int *pfd, int n);
-static uid_t fr_sweep_owner(pid_t pid);
 
 
 /* for one sweep: the runner's known children, sorted; p's namespace, or
@@ -408,20 +407,6 @@ fr_sweep_kill(const char *name, pid_t *pid, int *pfd, int n)
 }
 
 
-/* the owner of a process, by its /proc folder; -1: gone */
-
-static uid_t
-fr_sweep_owner(pid_t pid)
-{
-    char         path[32];
-    struct stat  st;
-
-    snprintf(path, sizeof(path), "/proc/%d", (int) pid);
-
-    return stat(path, &st) == 0 ? st.st_uid : (uid_t) -1;
-}
-
-
 /*
  * The children of parent not yet stopped (of process 1: those of no
  * live worker's session), stopped and pinned into pid and pfd, and
@@ -483,7 +468,7 @@ fr_sweep_look(fr_proto_t *p, pid_t parent, int top, pid_t *pid, int *pfd,
             && ((p && child == p->init)
                 || fr_pids_has(fr_known, fr_nknown, child)
                 || (p ? fr_pid_ns(child) != fr_sweep_ns
-                      : fr_sweep_owner(child) != fr_sweep_uid)))
+                      : fr_proc_owner(child) != fr_sweep_uid)))
         {
             /* a child of the runner it knows, not in p's namespace, or
              * (outside one) not of the user */

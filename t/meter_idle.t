@@ -34,6 +34,9 @@ $t->function('solo', "exec = $fn\nmax_instances = 1\n");
 $t->function('leaver', "exec = $fn\nmax_instances = 1\n");
 $t->function('setsid', "exec = $fn\nmax_instances = 1\n");
 $t->function('stopper', "exec = $fn\nmax_instances = 1\n");
+# no pid namespace (the operator's may say so): orphans are the runner's
+$t->function('nopid', "exec = $fn\nmax_instances = 1\nisolation = tmp\n");
+$t->function('cparent', "exec = $fn\nmax_instances = 1\n");
 $t->function('pair', "exec = $fn\nmax_instances = 2\n");
 # stock fastcgi_pass asks for no measurements: what it runs is no idle
 $t->function('stock', "exec = $fn\nmax_instances = 1\n");
@@ -238,6 +241,37 @@ SKIP: {
        '... alive at the reload: its CPU billed, '
        . idle_sum('setsid') . ' ms')
         or diag(FaasTest::read_file($meter) // 'no meter_log');
+}
+
+# What the runner reaps that was no worker of its: an orphan outside a
+# pid namespace (the runner is the subreaper), a child a worker made the
+# runner's (clone(CLONE_PARENT)), in the worker's session or its own:
+# its function's idle CPU, billed once
+SKIP: {
+    skip 'isolation and users need a root runner', 6 if $> != 0;
+
+    for my $c (['nopid', 'op=orphanburn&ms=300',
+                'an orphan without a pid namespace'],
+               ['cparent', 'op=orphanburn&clone=1&ms=300',
+                "a worker's clone(CLONE_PARENT) child"],
+               ['cparent', 'op=orphanburn&clone=1&setsid=1&ms=300',
+                '... in a session of its own']) {
+        my ($name, $q, $what) = @$c;
+        my $before = idle_sum($name);
+        my $calls = lines($acc, $name, qr/ status=200 /);
+        my $r = $t->http_get("/fn/$name?$q", timeout => 20);
+        my ($burnt) = $r->{body} =~ /orphan_ms=(\d+)/;
+        ok(FaasTest::wait_for(sub {
+               idle_sum($name) - $before >= ($burnt // 300) * 0.8 - 20 }, 10),
+           "$what: its function's idle CPU, " . (idle_sum($name) - $before)
+           . ' ms of ' . ($burnt // '?'))
+            or diag(FaasTest::read_file($meter) // 'no meter_log');
+        FaasTest::wait_for(sub {
+            lines($acc, $name, qr/ status=200 /) > $calls }, 10);
+        my $billed = cpu((lines($acc, $name, qr/ status=200 /))[-1]);
+        cmp_ok($billed, '<', ($burnt // 300) * 0.5,
+               "... not its invocation's too ($billed ms)");
+    }
 }
 
 # A worker with a faas-init of its own (no prototype: user = root):
