@@ -20,8 +20,13 @@ void fr_meter_worker_end(fr_worker_t *w);
 void fr_meter_idle_init(void);
 int fr_meter_init_reaped(pid_t pid, int64_t reaped_us);
 int fr_meter_ending(void);
-fr_func_t *fr_meter_stray_owner(pid_t pid);
-void fr_meter_stray(fr_func_t *f, pid_t pid, int64_t us);
+typedef struct {
+    fr_func_t             *func;
+    fr_proto_t            *proto;       /* billed by its name, its tenant */
+} fr_meter_owner_t;
+
+int fr_meter_stray_owner(pid_t pid, fr_meter_owner_t *o);
+void fr_meter_stray(fr_meter_owner_t *o, pid_t pid, int64_t us);
 int fr_meter_live(fr_worker_t *w, int64_t *cpu_us, int64_t *peak_kb);
 size_t fr_meter_record(fr_req_t *r, u_char *buf);
 const char *fr_outcome_name(fr_outcome_e outcome);

@@ -33,11 +33,26 @@ static void fr_meter_idle_look(fr_timer_t *t);
 static void fr_meter_idle_again(void);
 static void fr_meter_proto_end(fr_proto_t *p, int64_t reaped_us);
 static int fr_meter_holds(pid_t pid);
+static void fr_meter_killed(pid_t pid);
+static int fr_meter_unbilled(pid_t sid);
+static fr_proto_t *fr_meter_ns_proto(fr_link_t *head, ino_t ns);
 
 
 static fr_timer_t  fr_meter_idle_timer;
 /* prototypes freed whose namespace's process 1 is not reaped yet */
 static fr_link_t   fr_meter_ends = { &fr_meter_ends, &fr_meter_ends };
+
+/* prototypes and zygotes killed lately: their sessions bill nobody */
+#define FR_METER_KILLED_KEEP  60000000    /* us */
+
+typedef struct {
+    pid_t      pid;
+    uint64_t   until;                     /* fr_current_usec */
+} fr_meter_killed_t;
+
+static fr_meter_killed_t  *fr_meter_gone;
+static size_t              fr_meter_ngone;
+static size_t              fr_meter_gone_size;
 
 
 /*
@@ -97,6 +112,7 @@ fr_meter_idle_init(void)
     fr_meter_idle_timer.handler = fr_meter_idle_look;
     fr_proto_meter_end = fr_meter_proto_end;
     fr_proto_meter_holds = fr_meter_holds;
+    fr_proto_meter_killed = fr_meter_killed;
 
     /* a reload re-arms it only when it changes it */
     if (armed != fr_runner.conf.meter_idle_interval) {
@@ -314,33 +330,43 @@ fr_meter_init_reaped(pid_t pid, int64_t reaped_us)
  * A child of the runner's that is no worker, prototype nor process 1,
  * looked at as a zombie before its reap: what a worker orphaned outside
  * a pid namespace (the runner is a subreaper) or made the runner's own
- * with clone(CLONE_PARENT). Whose it was: the function of the worker
- * whose session it is in; else of the prototype whose pid namespace it
- * is in; else, under a root runner, of a worker of its user, else a
- * function of that user's (a helper in a session of its own with no
- * namespace to tell: a tenant's functions share a user). NULL: root's
- * or nobody's.
+ * with clone(CLONE_PARENT). Whose it was: the worker's whose session it
+ * is in; else the prototype's whose pid namespace it is in (billed by
+ * the prototype's name and tenant, which a reload cannot hand to
+ * another); else, under a root runner, the function of a worker of its
+ * user, when every function of that user is one tenant's (a helper in a
+ * session of its own with no namespace to tell). Nobody's: root's, the
+ * runner's own, a user that tenants share, a zygote's session (its
+ * import and its spare are not billed).
  */
 
-fr_func_t *
-fr_meter_stray_owner(pid_t pid)
+int
+fr_meter_stray_owner(pid_t pid, fr_meter_owner_t *o)
 {
     char          state;
     ino_t         ns;
     uid_t         uid;
     pid_t         sid, ppid;
     fr_link_t    *l;
-    fr_func_t    *f;
+    fr_func_t    *f, *g;
     fr_proto_t   *p;
     fr_worker_t  *w;
 
     static ino_t  own_ns;
 
+    o->func = NULL;
+    o->proto = NULL;
+
+    if (fr_runner.conf.meter_log == NULL) {
+        /* nowhere to bill it: no look */
+        return 0;
+    }
+
     sid = fr_proc_stat(pid, &state, &ppid);
     uid = fr_proc_owner(pid);
 
-    if (sid <= 0 || uid == (uid_t) -1) {
-        return NULL;
+    if (sid <= 0 || uid == (uid_t) -1 || fr_meter_unbilled(sid)) {
+        return 0;
     }
 
     f = NULL;
@@ -350,13 +376,16 @@ fr_meter_stray_owner(pid_t pid)
     {
         w = fr_list_data(l, fr_worker_t, all);
 
-        if (w->pid == sid && w->uid == uid) {
-            return w->func;
+        if (w->reaped || w->uid != uid) {
+            continue;
         }
 
-        if (f == NULL && w->uid == uid) {
-            f = w->func;
+        if (w->pid == sid) {
+            o->func = w->func;
+            return 1;
         }
+
+        f = (f == NULL) ? w->func : f;
     }
 
     if (own_ns == 0) {
@@ -365,36 +394,53 @@ fr_meter_stray_owner(pid_t pid)
 
     ns = fr_pid_ns(pid);
 
-    for (l = fr_list_first(&fr_runner.protos);
-         l != &fr_runner.protos && ns != 0 && ns != own_ns;
-         l = l->next)
+    /* the live prototypes, then the freed ones whose 1 is not reaped */
+    if (ns != 0 && ns != own_ns
+        && ((p = fr_meter_ns_proto(&fr_runner.protos, ns)) != NULL
+            || (p = fr_meter_ns_proto(&fr_meter_ends, ns)) != NULL))
     {
-        p = fr_list_data(l, fr_proto_t, link);
-
-        if (p->init != 0 && p->init_ns == ns) {
-            return p->func ? p->func
-                           : fr_func_find((u_char *) p->name,
-                                          strlen(p->name));
-        }
+        o->proto = p;
+        return 1;
     }
 
     if (!fr_runner.is_root || uid == 0) {
-        /* outside a worker's session, a user names no function: the
-         * runner's own, or root's (the operator's functions) */
-        return NULL;
+        return 0;
     }
 
-    if (f != NULL) {
-        return f;
-    }
-
+    /* a user that more than one tenant's functions run as tells none */
     for (l = fr_list_first(&fr_runner.funcs); l != &fr_runner.funcs;
          l = l->next)
     {
-        f = fr_list_data(l, fr_func_t, link);
+        g = fr_list_data(l, fr_func_t, link);
 
-        if (f->set_user && f->uid == uid) {
-            return f;
+        if (!g->set_user || g->uid != uid) {
+            continue;
+        }
+
+        if (f != NULL && strcmp(f->tenant, g->tenant) != 0) {
+            return 0;
+        }
+
+        f = (f == NULL) ? g : f;
+    }
+
+    o->func = f;
+
+    return f != NULL;
+}
+
+
+static fr_proto_t *
+fr_meter_ns_proto(fr_link_t *head, ino_t ns)
+{
+    fr_link_t   *l;
+    fr_proto_t  *p;
+
+    for (l = fr_list_first(head); l != head; l = l->next) {
+        p = fr_list_data(l, fr_proto_t, link);
+
+        if (p->init != 0 && p->init_ns == ns) {
+            return p;
         }
     }
 
@@ -406,18 +452,90 @@ fr_meter_stray_owner(pid_t pid)
  * 100 ms in meter_log as the function's idle CPU */
 
 void
-fr_meter_stray(fr_func_t *f, pid_t pid, int64_t us)
+fr_meter_stray(fr_meter_owner_t *o, pid_t pid, int64_t us)
 {
-    if (f == NULL || us <= 0) {
+    if (us <= 0) {
         return;
     }
 
-    f->strays_us += us;
-
-    if (f->strays_us >= FR_METER_IDLE_MIN) {
-        fr_meter_idle_line(f, f->strays_us, pid);
-        f->strays_us = 0;
+    if (o->proto != NULL) {
+        o->proto->orphans_idle += us;
+        fr_meter_orphans_idle(o->proto, 0, 0);
+        return;
     }
+
+    if (o->func == NULL) {
+        return;
+    }
+
+    o->func->strays_us += us;
+
+    if (o->func->strays_us >= FR_METER_IDLE_MIN) {
+        fr_meter_idle_line(o->func, o->func->strays_us, pid);
+        o->func->strays_us = 0;
+    }
+}
+
+
+/* a prototype or zygote killed: its session is nobody's to bill while
+ * what is in it may be reaped */
+
+static void
+fr_meter_killed(pid_t pid)
+{
+    size_t              i, n;
+    fr_meter_killed_t  *k;
+
+    for (i = 0, n = 0; i < fr_meter_ngone; i++) {
+        if (fr_meter_gone[i].until > fr_current_usec) {
+            fr_meter_gone[n++] = fr_meter_gone[i];
+        }
+    }
+
+    fr_meter_ngone = n;
+
+    if (n == fr_meter_gone_size) {
+        k = realloc(fr_meter_gone, (2 * n + 16) * sizeof(*k));
+
+        if (k == NULL) {
+            return;
+        }
+
+        fr_meter_gone = k;
+        fr_meter_gone_size = 2 * n + 16;
+    }
+
+    fr_meter_gone[n].pid = pid;
+    fr_meter_gone[n].until = fr_current_usec + FR_METER_KILLED_KEEP;
+    fr_meter_ngone++;
+}
+
+
+/* in the session of a zygote alive or killed lately (or a prototype) */
+
+static int
+fr_meter_unbilled(pid_t sid)
+{
+    size_t       i;
+    fr_link_t   *l;
+
+    for (i = 0; i < fr_meter_ngone; i++) {
+        if (fr_meter_gone[i].pid == sid
+            && fr_meter_gone[i].until > fr_current_usec)
+        {
+            return 1;
+        }
+    }
+
+    for (l = fr_list_first(&fr_runner.protos); l != &fr_runner.protos;
+         l = l->next)
+    {
+        if (fr_list_data(l, fr_proto_t, link)->pid == sid) {
+            return 1;
+        }
+    }
+
+    return 0;
 }
 
 

@@ -16,9 +16,8 @@
  * process that is not a new child of the runner is retired, and the
  * function's next worker makes a new one. A prototype is kept while its
  * function has workers from it and for prototype_idle_timeout after;
- * retired when its function changes or goes. Its pid namespace
- * (isolation = pid) lives until its last worker has ended: what the
- * workers leave behind in it is killed as they end.
+ * retired when its function changes or goes. Its pid namespace lives
+ * until its last worker has ended: what they leave in it is killed.
  */
 
 #include <ctype.h>
@@ -72,6 +71,8 @@ int  (*fr_proto_sweep)(fr_proto_t *p);
 void (*fr_proto_meter_end)(fr_proto_t *p, int64_t reaped_us);
 /* a process 1 of a prototype kept so by the meter */
 int  (*fr_proto_meter_holds)(pid_t pid);
+/* a prototype or zygote killed, not yet reaped: its session's not billed */
+void (*fr_proto_meter_killed)(pid_t pid);
 
 
 /*
@@ -144,8 +145,7 @@ fr_proto_current(fr_func_t *f)
 /*
  * Whether the function's folder, looked up with its user's rights, is
  * no longer the one it was loaded from (swapped by a user who may write
- * where it is): what a prototype held by descriptor is then not what a
- * path (its script's) reaches.
+ * there): what a prototype holds by descriptor no path reaches.
  */
 
 static int
@@ -743,9 +743,8 @@ fr_proto_unfault(fr_proto_t *p)
 
 
 /*
- * No more workers from it: the prototype goes now (it is the runner's
- * child, not yet waited for: its pid is its own), its pid namespace
- * with its last worker.
+ * No more workers from it: the prototype goes now (the runner's child,
+ * not waited for: its pid its own), its namespace with its last worker.
  */
 
 void
@@ -779,6 +778,11 @@ fr_proto_retire(fr_proto_t *p)
 
     if (p->pid) {
         (void) kill(p->pid, SIGKILL);
+
+        if (fr_proto_meter_killed) {
+            fr_proto_meter_killed(p->pid);
+        }
+
         p->pid = 0;
     }
 
@@ -807,9 +811,7 @@ fr_proto_free(fr_proto_t *p)
     ends = (p->init != 0 && fr_proto_meter_end != NULL);
 
     if (p->init) {
-        /* it kills and reaps the rest, then ends: what they used is
-         * in its figure at its reap (killed, they would be reaped by
-         * the kernel without a trace) */
+        /* it kills and reaps the rest: their CPU in its wait4() figure */
         (void) kill(p->init, SIGTERM);
     }
 

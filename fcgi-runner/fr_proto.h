@@ -66,6 +66,7 @@ void fr_proto_idle(fr_timer_t *t);
 extern int  (*fr_proto_sweep)(fr_proto_t *p);
 extern void (*fr_proto_meter_end)(fr_proto_t *p, int64_t reaped_us);
 extern int  (*fr_proto_meter_holds)(pid_t pid);
+extern void (*fr_proto_meter_killed)(pid_t pid);
 
 
 #endif /* FR_PROTO_H */

@@ -32,10 +32,11 @@ fr_workers_reap(void)
     int64_t        us;
     pid_t          pid;
     siginfo_t      si;
-    fr_func_t     *f;
     fr_link_t     *l;
     fr_worker_t   *w;
     struct rusage  ru;
+
+    fr_meter_owner_t  owner;
 
     for ( ;; ) {
         si.si_pid = 0;
@@ -73,7 +74,9 @@ fr_workers_reap(void)
         }
 
         /* no worker: whose, while its /proc is still there */
-        f = (w == NULL) ? fr_meter_stray_owner(pid) : NULL;
+        if (w == NULL) {
+            (void) fr_meter_stray_owner(pid, &owner);
+        }
 
         while (wait4(pid, &status, 0, &ru) == -1 && errno == EINTR) {
             /* void */
@@ -96,7 +99,7 @@ fr_workers_reap(void)
              * used is its function's */
             fr_log(FR_LOG_DEBUG, 0, "reaped process %d left by a worker",
                    (int) pid);
-            fr_meter_stray(f, pid, us);
+            fr_meter_stray(&owner, pid, us);
             continue;
         }
 

@@ -47,6 +47,13 @@ $t->function('flood', "exec = ./run.sh\nmode = cgi\ntimeout = 60s\n"
 $t->function('flood_open', "exec = ./run.sh\nmode = cgi\ntimeout = 60s\n"
              . "isolation = none\ntenant = bad\n", 'run.sh' => $flood);
 $t->function('other', "exec = $fn\ntenant = good\n");
+# the operator's: two tenants' functions run as one user, no namespace
+# to tell them apart: a helper in a session of its own is nobody's
+$t->function('shared_a', "exec = ./run.sh\nmode = cgi\ntimeout = 60s\n"
+             . "isolation = none\nuser = nobody\ntenant = ta\n",
+             'run.sh' => $flood);
+$t->function('shared_b', "exec = $fn\nisolation = none\nuser = nobody\n"
+             . "tenant = tb\n");
 
 $t->start_runner(conf => "meter_log = $meter\nlimit_isolation = none\n");
 $t->start_nginx($t->faas_location);
@@ -70,8 +77,11 @@ sub runner_zombies {
 }
 
 is($t->http_get('/fn/other?op=pid')->{status}, 200, 'the other tenant serves');
+is($t->http_get('/fn/shared_b?op=pid')->{status}, 200,
+   'a tenant that shares its user with another serves');
 
-for my $c (['flood', ''], ['flood', 'setsid'], ['flood_open', 'setsid']) {
+for my $c (['flood', ''], ['flood', 'setsid'], ['flood_open', 'setsid'],
+           ['shared_a', 'setsid']) {
     my ($name, $q) = @$c;
     my $what = "$name" . ($q ? " ($q)" : '');
     my $cpu = runner_cpu_ms();
@@ -94,7 +104,7 @@ for my $c (['flood', ''], ['flood', 'setsid'], ['flood_open', 'setsid']) {
 
 my @idle = grep { /trigger=idle / }
            split /\n/, (FaasTest::read_file($meter) // '');
-my @wrong = grep { !/function=flood(_open)? / } @idle;
+my @wrong = grep { !/function=(flood|flood_open|shared_a) / } @idle;
 ok(!@wrong, 'no idle CPU billed to a function that made none')
     or diag(join "\n", @wrong);
 my %sum;

@@ -37,6 +37,16 @@ $t->function('stopper', "exec = $fn\nmax_instances = 1\n");
 # no pid namespace (the operator's may say so): orphans are the runner's
 $t->function('nopid', "exec = $fn\nmax_instances = 1\nisolation = tmp\n");
 $t->function('cparent', "exec = $fn\nmax_instances = 1\n");
+# a Python app whose import burns 400 ms: its zygote's work, not billed
+$t->function('pyimp', "runtime = python\napp = slow:app\n", 'slow.py' => <<'PY');
+import time
+t = time.process_time()
+while time.process_time() - t < 0.4:
+    pass
+def app(env, start):
+    start('200 OK', [('Content-Type', 'text/plain')])
+    return [b'imported\n']
+PY
 $t->function('pair', "exec = $fn\nmax_instances = 2\n");
 # stock fastcgi_pass asks for no measurements: what it runs is no idle
 $t->function('stock', "exec = $fn\nmax_instances = 1\n");
@@ -272,6 +282,23 @@ SKIP: {
         cmp_ok($billed, '<', ($burnt // 300) * 0.5,
                "... not its invocation's too ($billed ms)");
     }
+}
+
+# A zygote's import is not billed (README): not when a reload kills the
+# zygote and the runner reaps it either
+SKIP: {
+    skip 'a pid namespace needs a root runner', 3 if $> != 0;
+
+    is($t->http_get('/fn/pyimp', timeout => 30)->{body}, "imported\n",
+       'a Python app that burns 400 ms as it is imported');
+    $t->function('pyimp', "runtime = python\napp = slow:app\n# changed\n");
+    $t->signal_runner('HUP');
+    is($t->http_get('/fn/pyimp', timeout => 30)->{body}, "imported\n",
+       '... a reload retires its zygote');
+    sleep 1.5;
+    cmp_ok(idle_sum('pyimp'), '<', 200, '... whose import is billed as '
+           . 'nobody\'s idle CPU: ' . idle_sum('pyimp') . ' ms')
+        or diag(FaasTest::read_file($meter) // 'no meter_log');
 }
 
 # A worker with a faas-init of its own (no prototype: user = root):
