@@ -23,7 +23,7 @@ my $t = FaasTest->new;
 my $p = $t->prefix;
 my $meter = "$p/meter.log";
 my $fn = FaasTest::testfn();
-my $n = 3000;
+my $n = 2000;
 
 # SYS_clone (56 on x86_64), CLONE_PARENT | SIGCHLD: the runner's child,
 # which exits at once; in a session of its own with ?setsid
