@@ -235,9 +235,37 @@ sub run_test_file {
 
 # --- the runner ----------------------------------------------------------
 
+# make test runs two test files at once (t/testrules.yml): each file's
+# runners take their tenants' uids from a slice of dynamic_users of its
+# own, so one file's processes never count against another's
+# max_processes (RLIMIT_NPROC is per uid, host-wide) nor share a PHP
+# session folder. A slice is held by binding an abstract unix socket
+# (freed when the file's last process ends); slice 0, the default's
+# first 64 uids, is left to runners started without this text (make
+# run, the packages' service).
+my $uid_slot;
+my $uid_slice_conf;
+
+sub uid_slice_conf {
+    return $uid_slice_conf if defined $uid_slice_conf;
+    $uid_slice_conf = '';
+    return $uid_slice_conf if $> != 0;
+    for my $n (1 .. 66) {
+        $uid_slot = IO::Socket::UNIX->new(Type => SOCK_STREAM,
+                                          Local => "\0faas-test-uids-$n")
+            or next;
+        my $first = 61184 + 64 * $n;
+        return $uid_slice_conf = sprintf("dynamic_users = %d-%d\n",
+                                         $first, $first + 63);
+    }
+    diag('every uid slice is taken: the default dynamic_users');
+    return $uid_slice_conf;
+}
+
 sub runner_conf_text {
     my ($self, $extra) = @_;
-    my $conf = "listen = unix:$self->{socket}\n"
+    my $conf = uid_slice_conf()
+             . "listen = unix:$self->{socket}\n"
              . "functions = " . $self->functions_dir . "\n"
              . "state_dir = $self->{prefix}/state\n";
     $conf .= "listen_group = www-data\n" if $> == 0;
