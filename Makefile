@@ -262,9 +262,12 @@ $(BUILD)/t/fuzz_worker: t/codec/fuzz_worker.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -O2 $(WARN) -o $@ $<
 
+# two test files at a time; t/testrules.yml names those that run alone
+TEST_JOBS ?= 2
+
 test: deps test-deps all $(BUILD)/fcgi-runner-asan $(FUZZERS) \
       $(NGINX_BUILDS)
-	prove -r t
+	prove -j$(TEST_JOBS) -r t
 
 # every fuzzer, longer than make test runs them: the libFuzzer targets
 # (the codec, the module's record parser, the runner's request path) for

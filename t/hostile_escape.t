@@ -24,20 +24,23 @@ my $t = FaasTest->new;
 my $fn = $t->testfn;
 
 my $head = "printf 'Content-Type: text/plain\\r\\n\\r\\n'";
+# the sleeps left behind are found by their command line, host-wide: a
+# length of this file's own (60 s and its pid), no other test's sleep
+my $nap = "60.$$";
 my %cgi = (
     # answers, exits, leaves a child in its own session on the pipes
-    setsid => "$head\necho answered\nsetsid sleep 60 &\nsleep 0.3\n",
+    setsid => "$head\necho answered\nsetsid sleep $nap &\nsleep 0.3\n",
     # the same, and the main process hangs: the timeout decides
-    setsidhang => "$head\necho partial\nsetsid sleep 60 &\nsleep 60\n",
+    setsidhang => "$head\necho partial\nsetsid sleep $nap &\nsleep $nap\n",
     # a double fork: the grandchild is reparented away from us
-    doublefork => "$head\necho forked\n( ( exec setsid sleep 60 ) & ) &\n"
+    doublefork => "$head\necho forked\n( ( exec setsid sleep $nap ) & ) &\n"
                   . "sleep 0.3\n",
     # closes its output and keeps running
-    closes => "$head\necho bye\nexec >&- 2>&-\nsleep 60\n",
+    closes => "$head\necho bye\nexec >&- 2>&-\nsleep $nap\n",
     # closes stdout only, stderr stays open
-    closesout => "$head\necho bye\nexec >&-\nsleep 60\n",
+    closesout => "$head\necho bye\nexec >&-\nsleep $nap\n",
     # ignores SIGTERM, hangs
-    noterm => "trap '' TERM\n$head\nsleep 60\n",
+    noterm => "trap '' TERM\n$head\nsleep $nap\n",
 );
 
 for my $name (sort keys %cgi) {
@@ -64,7 +67,7 @@ sub sleepers {
         next unless $s =~ /^(\d+) \(sleep\) [^ZX]/;
         my ($pid) = $1;
         my $cmd = FaasTest::read_file("/proc/$pid/cmdline");
-        push @p, $pid if $cmd eq "sleep\0" . "60\0";
+        push @p, $pid if $cmd eq "sleep\0$nap\0";
     }
     return @p;
 }
