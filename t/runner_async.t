@@ -167,7 +167,8 @@ like($t->runner_log, qr/invocation \Q$fid\E of "flaky": 502 on attempt 2, again 
 
 {
     my @sync = map { $t->http_start("/fn/order?s$_") } 1 .. 3;
-    sleep 0.1;
+    # (the third cannot start before 0.6 s: one instance, 0.3 s each)
+    sleep 0.3;
     my $x = $t->http_post('/async/order?a', 'a');
     is($x->{status}, 202, 'an async invocation behind 3 synchronous ones');
     my @r = map { FaasTest::http_finish($_, timeout => 10) } @sync;

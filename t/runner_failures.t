@@ -134,7 +134,7 @@ is($t->http_get('/fn/good')->{status}, 200, 'good function still fine');
 # connection serves nginx's next request (it waited for ever before)
 {
     my $busy = $t->http_start('/fn/single?op=sleep&ms=4000');
-    sleep 0.3;
+    sleep 1;
     my $p = $t->http_post('/fn/single', 'b' x 5000, timeout => 10);
     is($p && $p->{status}, 503, 'a POST queued past queue_timeout: 503');
     my $g = $t->http_get('/fn/good', timeout => 10);

@@ -43,13 +43,15 @@ $t->function('look', "exec = ./run.sh\nmode = cgi\n", 'run.sh' => $look);
 $t->function('other', "exec = ./run.sh\nmode = cgi\n", 'run.sh' => $look);
 $t->function('fast', "exec = $fn\nidle_timeout = 1s\n");
 # leaves a chain of 21 processes, each the parent of the next, in a
-# session of its own
+# session of its own (sleeps of a length of this file's own: they are
+# looked for host-wide)
+my $nap = "61.$$";
 $t->function('chain', "exec = ./run.sh\nmode = cgi\n",
              'run.sh' => "#!/bin/sh\nprintf 'Content-Type: text/plain"
                          . "\\r\\n\\r\\nok\\n'\nsetsid ./chain.sh 20 "
                          . "</dev/null >/dev/null 2>&1 &\nsleep 0.5\n",
              'chain.sh' => "#!/bin/sh\n[ \"\$1\" -gt 0 ] && "
-                           . "./chain.sh \$((\$1 - 1)) &\nexec sleep 61\n");
+                           . "./chain.sh \$((\$1 - 1)) &\nexec sleep $nap\n");
 # tries to end its namespace's process 1 and every process it may signal
 # outside its namespace (none: it sees none)
 $t->function('killer', "exec = ./run.sh\nmode = cgi\n",
@@ -146,7 +148,7 @@ diag("prototype resident set: $rss kB");
 
 sub sleepers {
     return grep {
-        FaasTest::read_file("/proc/$_/cmdline") eq "sleep\0" . "61\0"
+        FaasTest::read_file("/proc/$_/cmdline") eq "sleep\0$nap\0"
     } map { m{/proc/(\d+)/} ? $1 : () } glob '/proc/[0-9]*/cmdline';
 }
 

@@ -26,7 +26,9 @@ my $fn = FaasTest::testfn();
     ok(FaasTest::wait_for(sub { $t->workers('slow') == 1 }, 5), 'warm');
     my $s1 = $t->http_start('/fn/slow?op=sleep&ms=1500');
     my $s2 = $t->http_start('/fn/cgi');
-    sleep 0.3;
+    # both in the runner's hands before it is told to stop
+    ok(FaasTest::wait_for(sub { $t->workers('cgi') == 1 }, 5),
+       'the CGI request runs');
 
     $t->signal_runner('TERM');
     # at once: long before the request in flight (1.5 s) ends
@@ -54,8 +56,8 @@ my $fn = FaasTest::testfn();
     $t->start_nginx;
 
     my $s1 = $t->http_start('/fn/slow?op=sleep&ms=20000');
-    sleep 0.3;
-    ok(scalar $t->workers('slow'), 'busy worker');
+    ok(FaasTest::wait_for(sub { scalar $t->workers('slow') }, 5),
+       'busy worker');
     my $t0 = time;
     $t->signal_runner('INT');
     my $status = $t->wait_runner(10);

@@ -126,10 +126,7 @@ sub live_screenshot {
     my $bin = binary() or return undef;
     my $profile = tempdir('faas-chromium-XXXXXX', TMPDIR => 1,
                           CLEANUP => 1);
-    my $l = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0,
-                                  Listen => 1) or die "no port: $!";
-    my $port = $l->sockport;
-    close $l;
+    my $port = FaasTest::free_port();
     my ($w, $h) = split /,/, $o{size} // '1280,900';
 
     my $pid = fork // die "fork: $!";

@@ -95,6 +95,8 @@ sub new {
     make_path("$self->{prefix}/functions", "$self->{prefix}/logs");
     chmod 0755, "$self->{prefix}/functions";
 
+    # taken here, in the file's own process, not in a child it forks
+    test_slot();
     $self->{runner_bin} = $opts{runner} // $RUNNER;
     $self->{socket} = "$self->{prefix}/runner.sock";
     $self->{pids} = [];
@@ -175,7 +177,43 @@ sub read_file {
     return $s // '';
 }
 
+# make test runs two test files at once (t/testrules.yml): each file
+# takes a slot, 1 to 66, by binding an abstract unix socket its perl
+# processes hold while they live; the slot gives it uids (uid_slice_conf)
+# and loopback ports no other file running is given
+my ($slot, $slot_sock);
+
+sub test_slot {
+    return $slot if defined $slot;
+    $slot = 0;
+    for my $n (1 .. 66) {
+        $slot_sock = IO::Socket::UNIX->new(Type => SOCK_STREAM,
+                                           Local => "\0faas-test-slot-$n")
+            or next;
+        return $slot = $n;
+    }
+    diag('every test slot is taken: uids and ports may be shared');
+    return $slot;
+}
+
+# a port nothing listens on: the next of the slot's 150 (20000-29899,
+# below the kernel's ephemeral ports, so nobody's connect takes one),
+# else one the kernel picks (another file may be handed it too before
+# it is bound)
+my $port_next = 0;
+
 sub free_port {
+    if (my $n = test_slot()) {
+        for (1 .. 150) {
+            my $port = 20000 + 150 * ($n - 1) + $port_next++ % 150;
+            my $s = IO::Socket::INET->new(LocalAddr => '127.0.0.1',
+                                          LocalPort => $port,
+                                          Proto => 'tcp', Listen => 1)
+                or next;
+            close $s;
+            return $port;
+        }
+    }
     my $s = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0,
                                   Proto => 'tcp', Listen => 1)
         or die "no free port: $!";
@@ -235,31 +273,17 @@ sub run_test_file {
 
 # --- the runner ----------------------------------------------------------
 
-# make test runs two test files at once (t/testrules.yml): each file's
-# runners take their tenants' uids from a slice of dynamic_users of its
-# own, so one file's processes never count against another's
-# max_processes (RLIMIT_NPROC is per uid, host-wide) nor share a PHP
-# session folder. A slice is held by binding an abstract unix socket
-# (freed when the file's last process ends); slice 0, the default's
+# The tenants' uids of a test file's runners are a slice of
+# dynamic_users of its own (its slot's, test_slot): one file's processes
+# never count against another's max_processes (RLIMIT_NPROC is per uid,
+# host-wide) nor share a PHP session folder. Slice 0, the default's
 # first 64 uids, is left to runners started without this text (make
 # run, the packages' service).
-my $uid_slot;
-my $uid_slice_conf;
-
 sub uid_slice_conf {
-    return $uid_slice_conf if defined $uid_slice_conf;
-    $uid_slice_conf = '';
-    return $uid_slice_conf if $> != 0;
-    for my $n (1 .. 66) {
-        $uid_slot = IO::Socket::UNIX->new(Type => SOCK_STREAM,
-                                          Local => "\0faas-test-uids-$n")
-            or next;
-        my $first = 61184 + 64 * $n;
-        return $uid_slice_conf = sprintf("dynamic_users = %d-%d\n",
-                                         $first, $first + 63);
-    }
-    diag('every uid slice is taken: the default dynamic_users');
-    return $uid_slice_conf;
+    my $n = test_slot();
+    return '' if $> != 0 || !$n;
+    my $first = 61184 + 64 * $n;
+    return sprintf("dynamic_users = %d-%d\n", $first, $first + 63);
 }
 
 sub runner_conf_text {
