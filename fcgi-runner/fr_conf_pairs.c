@@ -176,5 +176,15 @@ fr_addr_split(const char *addr, char *host, size_t size, const char **port)
 
     *port = colon + 1;
 
+    /* a port number, 1 to 65535: getaddrinfo() takes 99999 as 34463
+     * and 0 as any port */
+    len = strspn(*port, "0123456789");
+
+    if (len == 0 || len > 5 || (*port)[len] != '\0' || atoi(*port) == 0
+        || atoi(*port) > 65535)
+    {
+        return FR_ERROR;
+    }
+
     return FR_OK;
 }

@@ -477,6 +477,53 @@ fr_listen_ids(uid_t *uid, gid_t *gid)
 }
 
 
+/*
+ * listen's address as --test sees it, before anything is bound: "unix:"
+ * and a path, or HOST:PORT, loopback unless listen_allow is set (after
+ * fr_listen_allow())
+ */
+
+int
+fr_listen_check(const char *addr)
+{
+    int               rc;
+    char              host[256];
+    const char       *port;
+    struct addrinfo   hints, *ai;
+
+    if (strncmp(addr, "unix:", 5) == 0) {
+        if (addr[5] == '\0') {
+            fr_log(FR_LOG_EMERG, 0, "invalid listen address \"%s\": no "
+                   "path", addr);
+            return FR_ERROR;
+        }
+
+        return FR_OK;
+    }
+
+    if (fr_addr_split(addr, host, sizeof(host), &port) != FR_OK) {
+        fr_log(FR_LOG_EMERG, 0, "invalid listen address \"%s\": "
+               "\"unix:PATH\" or \"HOST:PORT\" (1-65535)", addr);
+        return FR_ERROR;
+    }
+
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+
+    if (getaddrinfo(host, port, &hints, &ai) != 0) {
+        fr_log(FR_LOG_EMERG, 0, "invalid listen address \"%s\"", addr);
+        return FR_ERROR;
+    }
+
+    rc = fr_listen_public(ai->ai_addr, addr);
+
+    freeaddrinfo(ai);
+
+    return rc;
+}
+
+
 static int
 fr_listen_inet(const char *addr)
 {
@@ -544,8 +591,9 @@ fr_listen_open(void)
     if (fd == -2) {
         snprintf(fr_listen_desc, sizeof(fr_listen_desc), "%s", addr);
 
-        fd = strncmp(addr, "unix:", 5) == 0 ? fr_listen_unix(addr + 5)
-                                            : fr_listen_inet(addr);
+        fd = (fr_listen_check(addr) != FR_OK) ? -1
+             : strncmp(addr, "unix:", 5) == 0 ? fr_listen_unix(addr + 5)
+                                              : fr_listen_inet(addr);
 
         if (fd != -1 && listen(fd, 4096) == -1) {
             fr_log(FR_LOG_EMERG, errno, "listen() on \"%s\" failed", addr);

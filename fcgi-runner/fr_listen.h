@@ -18,6 +18,7 @@ typedef struct {
 
 void fr_listen_on(const fr_listen_handlers_t *handlers);
 int fr_listen_open(void);
+int fr_listen_check(const char *addr);
 int fr_listen_allow(const char *spec, int level);
 int fr_listen_ids(uid_t *uid, gid_t *gid);
 const char *fr_listen_name(void);

@@ -216,10 +216,18 @@ main(int argc, char **argv)
     if (test) {
         fr_time_update();
         problems = fr_funcs_load(1)
-                   + (fr_listen_allow(conf->listen_allow, FR_LOG_EMERG)
-                      != FR_OK)
                    + (fr_store_kind(conf->store, FR_LOG_EMERG) != FR_OK)
                    + (fr_listen_ids(&uid, &gid) != FR_OK);
+
+        /* in turn: the address's check needs listen_allow's rules */
+        if (fr_listen_allow(conf->listen_allow, FR_LOG_EMERG) != FR_OK) {
+            problems++;
+
+        } else {
+            problems += (fr_listen_check(conf->listen) != FR_OK);
+        }
+
+        problems += (fr_meter_log_check(conf->meter_log) != FR_OK);
         fr_funcs_free();
         fr_tenants_free();
         fr_conf_free(conf);

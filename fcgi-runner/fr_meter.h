@@ -31,6 +31,7 @@ int fr_meter_live(fr_worker_t *w, int64_t *cpu_us, int64_t *peak_kb);
 size_t fr_meter_record(fr_req_t *r, u_char *buf);
 const char *fr_outcome_name(fr_outcome_e outcome);
 int fr_meter_log_open(void);
+int fr_meter_log_check(const char *path);
 int fr_meter_log_reopen(void);
 void fr_meter_log_write(const char *function, const char *trigger,
     const char *id, int status, const u_char *record, size_t len);

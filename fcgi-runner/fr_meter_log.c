@@ -163,6 +163,49 @@ fr_meter_log_open(void)
 
 
 /*
+ * --test: meter_log's folder is there, or its parent, where the runner
+ * makes it (fr_meter_log_file); nothing is created
+ */
+
+int
+fr_meter_log_check(const char *path)
+{
+    char         dir[PATH_MAX], *slash;
+    int          i;
+    struct stat  st;
+
+    if (path == NULL
+        || snprintf(dir, sizeof(dir), "%s", path) >= (int) sizeof(dir))
+    {
+        return FR_OK;
+    }
+
+    for (i = 0; i < 2; i++) {
+        slash = strrchr(dir, '/');
+
+        if (slash == NULL || slash == dir) {
+            return FR_OK;
+        }
+
+        *slash = '\0';
+
+        if (stat(dir, &st) == 0) {
+            if (S_ISDIR(st.st_mode)) {
+                return FR_OK;
+            }
+
+            break;
+        }
+    }
+
+    fr_log(FR_LOG_EMERG, 0, "cannot open meter_log \"%s\": no folder "
+           "\"%s\" to make it in", path, dir);
+
+    return FR_ERROR;
+}
+
+
+/*
  * SIGUSR1: meter_log opened again by its name (a rotation renamed it);
  * lines go on to the old file if the new one cannot be opened
  */

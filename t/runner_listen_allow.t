@@ -51,6 +51,37 @@ sub try_runner {
     ok(!IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $wide,
                               Timeout => 2),
        '... and nothing was listening on it');
+    ($rc, $out) = try_runner("listen = 0.0.0.0:$wide\n", '--test');
+    is($rc, 1, '... --test finds it');
+    like($out, qr/not a loopback address/, '... saying why');
+}
+
+# an address that is none: refused by --test as by the start (a port
+# over 65535 was taken modulo 65536, 0 as any port; "unix:" alone said
+# rename() to "" failed)
+for my $bad ('127.0.0.1:99999', '127.0.0.1:0', '127.0.0.1:', '127.0.0.1:8x',
+             '127.0.0.1:-1', 'nothing', 'unix:', ':9000') {
+    my ($rc, $out) = try_runner("listen = $bad\n", '--test');
+    is($rc, 1, "listen = $bad: --test finds it");
+    like($out, qr/invalid listen address "\Q$bad\E"/, '... saying which');
+    ($rc, $out) = try_runner("listen = $bad\n");
+    is($rc, 1, "listen = $bad: the runner does not start");
+    like($out, qr/invalid listen address "\Q$bad\E"/, '... saying which');
+}
+{
+    my ($rc, $out) = try_runner("listen = 127.0.0.1:65535\n", '--test');
+    is($rc, 0, 'listen = 127.0.0.1:65535: a port, ok') or diag($out);
+}
+
+# meter_log where it cannot be made: --test says so (the start did)
+{
+    my ($rc, $out) = try_runner("meter_log = $p/no/such/m.log\n", '--test');
+    is($rc, 1, 'meter_log two folders down from nothing: --test finds it');
+    like($out, qr/cannot open meter_log "\Q$p\E\/no\/such\/m.log"/,
+         '... saying which');
+    ($rc, $out) = try_runner("meter_log = $p/made/m.log\n", '--test');
+    is($rc, 0, 'one folder down: the runner makes it, ok') or diag($out);
+    ok(!-e "$p/made", '... not --test');
 }
 
 for my $bad ('10.0.0.0/33', 'not-an-address', '1.2.3.4/', '1.2.3.4/-1',
