@@ -719,8 +719,9 @@ fr_conf_isolation(char *value, int *mask)
         none |= (i == 0);
     }
 
-    /* "none" alone: "none tmp" says two things */
-    if (none && words > 1) {
+    /* "none" alone: "none tmp" says two things; an empty value says
+     * nothing (taken for "none", it ran a function unisolated) */
+    if (words == 0 || (none && words > 1)) {
         return FR_ERROR;
     }
 

@@ -91,6 +91,9 @@ $t->function('full', "exec = ./fill.sh\nmode = cgi\nmemory = 64M\n",
                           . "| awk '{ n += \$1 } END { print n }')\n");
 $t->function('bogus', "exec = ./look.sh\nmode = cgi\nisolation = chroot\n",
              'look.sh' => $look);
+# an empty value says nothing: it ran the function with no namespace
+$t->function('blank', "exec = ./look.sh\nmode = cgi\nisolation =\n",
+             'look.sh' => $look);
 
 # a message queue of the host, which the isolated function must not see
 my $q = `ipcmk -Q 2>&1`;
@@ -207,6 +210,9 @@ ok(FaasTest::wait_for(sub { !sleepers() }, 10),
 like($t->runner_log, qr{invalid value "chroot" of "isolation" in \S+/bogus/function.conf:3},
      'a word that is no namespace: refused with file and line');
 is($t->http_get('/fn/bogus')->{status}, 404, 'not loaded');
+like($t->runner_log, qr{invalid value "" of "isolation" in \S+/blank/function.conf:3},
+     'an empty isolation: refused with file and line, not taken for none');
+is($t->http_get('/fn/blank')->{status}, 404, 'not loaded');
 
 $t->done;
 
