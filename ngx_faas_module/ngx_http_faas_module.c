@@ -604,10 +604,35 @@ ngx_http_faas_param(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     ngx_http_faas_loc_conf_t *flcf = conf;
 
     ngx_str_t                         *value;
+    ngx_uint_t                         i;
     ngx_http_faas_param_t             *p;
     ngx_http_compile_complex_value_t   ccv;
 
+    /* what the module tells the runner: the function it checked and
+     * logs, the async switch, the status page, metering */
+    static const char  *own[][2] = {
+        { "FAAS_FUNCTION", "\"faas_function\" or \"faas_route\" names "
+                           "the function" },
+        { "FAAS_INVOCATION", "\"faas_invocation\" sets it" },
+        { "FAAS_STATUS", "\"faas_status\" sets it" },
+        { FAAS_METER_PARAM, "the module sets it for the $faas_* "
+                            "variables" },
+    };
+
     value = cf->args->elts;
+
+    for (i = 0; i < sizeof(own) / sizeof(own[0]); i++) {
+        if (value[1].len == ngx_strlen(own[i][0])
+            && ngx_strncasecmp(value[1].data, (u_char *) own[i][0],
+                               value[1].len)
+               == 0)
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"faas_param\" cannot set \"%V\": %s",
+                               &value[1], own[i][1]);
+            return NGX_CONF_ERROR;
+        }
+    }
 
     if (flcf->params == NULL) {
         flcf->params = ngx_array_create(cf->pool, 4,

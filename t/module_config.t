@@ -62,6 +62,22 @@ my @bad = (
       qr/"faas_pass" directive is duplicate/ ],
     [ 'location / { faas_param A b sometimes; faas_pass u; }',
       qr/invalid parameter "sometimes" in "faas_param"/ ],
+    # what the module tells the runner is its own: a FAAS_FUNCTION of
+    # faas_param ran one function and logged (billed) the name it had
+    [ 'location / { faas_function a; faas_param FAAS_FUNCTION $arg_f; '
+      . 'faas_pass u; }',
+      qr/"faas_param" cannot set "FAAS_FUNCTION": "faas_function"\ or(?x)
+         \ "faas_route"\ names\ the\ function/ ],
+    [ 'location / { faas_function a; faas_param faas_function b; '
+      . 'faas_pass u; }',
+      qr/"faas_param" cannot set "faas_function"/ ],
+    [ 'location / { faas_function a; faas_param FAAS_INVOCATION async; '
+      . 'faas_pass u; }',
+      qr/"faas_param" cannot set "FAAS_INVOCATION": "faas_invocation"/ ],
+    [ 'location / { faas_param FAAS_STATUS 1; faas_pass u; }',
+      qr/"faas_param" cannot set "FAAS_STATUS"/ ],
+    [ 'location / { faas_param FAAS_METER 1; faas_pass u; }',
+      qr/"faas_param" cannot set "FAAS_METER"/ ],
     [ 'location / { faas_route ^/x; faas_pass u; }',
       qr/invalid number of arguments in "faas_route"/ ],
     [ 'location / { faas_read_timeout soon; faas_pass u; }',
