@@ -336,6 +336,7 @@ fr_cgi_stdout_handler(fr_io_t *io, uint32_t events)
     if (rc == FR_ERROR) {
         fr_log(FR_LOG_ERR, 0, "CGI function \"%s\" (pid %d) sent an invalid "
                "header", w->func->name, (int) w->pid);
+        r->bad_status = 1;
         fr_worker_failed(w, NULL);
         return;
     }
@@ -461,9 +462,13 @@ fr_cgi_finish(fr_worker_t *w)
 
         r->worker = NULL;
 
-        if (fr_cgi_crashed(w) || w->no_answer) {
-            fr_req_ops->fail(r, w->exec_failed ? FR_OUTCOME_ERROR
-                                               : FR_OUTCOME_CRASHED);
+        if (fr_cgi_crashed(w)) {
+            fr_req_ops->fail(r, FR_OUTCOME_CRASHED);
+
+        } else if (w->no_answer) {
+            /* no whole header block, and no crash: an answer that is
+             * none, as a FastCGI function's empty STDOUT */
+            fr_req_ops->fail(r, FR_OUTCOME_ERROR);
 
         } else {
             fr_req_ops->end(r, w->reaped && WIFEXITED(w->status)

@@ -36,6 +36,12 @@ my %cgi = (
     # burns CPU, then crashes before a word: a 502, billed what it used
     silentsegv => "i=0; while [ \$i -lt 300000 ]; do i=\$((i+1)); done\n"
                   . "kill -SEGV \$\$\n",
+    # no crash, and no answer: nothing, a body with no header block, a
+    # line that is no header, nothing and its output closed early
+    silent0 => "exit 0\n",
+    nohead => "echo hello\n",
+    badhead => "printf 'no header here\\r\\n\\r\\nbody'\n",
+    closedsilent => "exec >&-\nsleep 0.3\n",
 );
 for my $name (sort keys %cgi) {
     $t->function($name, "exec = ./run.sh\nmode = cgi\ntimeout = 10s\n",
@@ -168,6 +174,19 @@ ok($x->{eof} && !$x->{ended}, 'raw FastCGI: the connection closed, no '
 like($x->{stdout}, qr/partial\z/, '... after the part sent');
 my ($m) = map { $_->[2] } grep { $_->[0] == 100 } @{ $x->{records} };
 like($m // '', qr/\x07\x07outcomecrashed/, '... its measurements: crashed');
+
+# --- no crash, no answer: 502, outcome error (as a FastCGI function's
+# empty STDOUT; it was crashed)
+
+for my $name (qw(silent0 nohead badhead closedsilent)) {
+    my $r = get11($t->port, "/fn/$name");
+    is($r && $r->{status}, 502, "$name: 502");
+    like(meter_line($name), qr/ outcome=error /, "$name: outcome error");
+}
+like($t->runner_log, qr/CGI function "silent0" \(pid \d+\) sent no response/,
+     'logged: sent no response');
+like($t->runner_log, qr/CGI function "badhead" \(pid \d+\) sent an invalid(?x)
+                        \ header/, 'logged: an invalid header');
 
 # --- no crash: whole responses ---------------------------------------------
 
