@@ -337,7 +337,7 @@ install: module runner
 	    $(DESTDIR)/lib/systemd/system/fcgi-runner.socket
 	install -d $(DESTDIR)/etc/faas/functions
 	[ -e $(DESTDIR)/etc/faas/runner.conf ] || \
-	    install -m 0644 conf/runner.conf $(DESTDIR)/etc/faas/runner.conf
+	    install -m 0640 conf/runner.conf $(DESTDIR)/etc/faas/runner.conf
 	install -D -m 0644 conf/faas-site.conf \
 	    $(DESTDIR)/usr/share/doc/ngx-faas/examples/faas-site.conf
 	install -D -m 0644 README.md $(DESTDIR)/usr/share/doc/ngx-faas/README.md

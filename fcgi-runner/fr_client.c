@@ -105,6 +105,16 @@ fr_client_main(int argc, char **argv, const char *listen)
         return 2;
     }
 
+    /* a usage error, said here: not a question for the runner */
+    if (strcmp(format, "table") != 0 && strcmp(format, "json") != 0
+        && strcmp(format, "prometheus") != 0
+        && strcmp(format, "openmetrics") != 0 && strcmp(format, "html") != 0)
+    {
+        fprintf(stderr, "fcgi-runner status: invalid --format \"%s\": "
+                "table, json, prometheus, openmetrics or html\n", format);
+        return 2;
+    }
+
     fr_conf_init(&conf);
 
     if (config && !listen_set) {

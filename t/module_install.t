@@ -33,6 +33,9 @@ for my $f (qw(usr/lib/nginx/modules/ngx_http_faas_module.so
 {
     ok(-f "$d/$f", "installs $f");
 }
+# it may hold a store's password, as the package's copy
+is(sprintf('%o', (stat "$d/etc/faas/runner.conf")[2] & 07777), '640',
+   'runner.conf: 0640');
 is(readlink("$d/etc/nginx/modules-enabled/50-mod-http-faas.conf"),
    '/usr/share/nginx/modules-available/mod-http-faas.conf',
    'enabled the Debian way');

@@ -317,6 +317,16 @@ $out = `$bin status --listen $listen --function nosuch 2>&1`;
 isnt($?, 0, '--function nosuch: fails');
 like($out, qr/404 no such function or tenant/, '... and says why');
 
+# a format that is none is a usage error (2), said before any question
+$out = `$bin status --listen unix:/nonexistent/sock --format bogus 2>&1`;
+is($? >> 8, 2, '--format bogus: exit 2, a usage error');
+like($out, qr/invalid --format "bogus": table, json, prometheus, (?x)
+              openmetrics\ or\ html/, '... naming the formats');
+for my $f (qw(table json prometheus openmetrics html)) {
+    `$bin status --listen $listen --format $f >/dev/null 2>&1`;
+    is($?, 0, "--format $f: exit 0");
+}
+
 $out = `$bin status --listen unix:/nonexistent/sock 2>&1`;
 isnt($?, 0, 'no runner there: fails');
 like($out, qr/cannot connect to "unix:\/nonexistent\/sock"/, '... and says so');
