@@ -632,9 +632,12 @@ fr_func_configure(fr_func_t *f, int test)
         problems++;
     }
 
-    if (fc->timeout == 0) {
-        fr_log(FR_LOG_ERR, 0, "%s/function.conf:%d: timeout is 0", f->dir,
-               fr_fconf_line(fc, "timeout"));
+    /* (a queue_timeout of 0 made every cold start a 503: queue = 0 is
+     * the way to wait for no busy worker) */
+    if (fc->timeout == 0 || fc->queue_timeout == 0) {
+        to = fc->timeout ? "queue_timeout" : "timeout";
+        fr_log(FR_LOG_ERR, 0, "%s/function.conf:%d: %s is 0", f->dir,
+               fr_fconf_line(fc, to), to);
         problems++;
     }
 

@@ -38,6 +38,8 @@ $t->function('bad.name', "exec = $fn\n");
 # a line that does not parse hides none of the others
 $t->function('several', "exec = $fn\nnot a key\nmax_instances = 0\n"
                         . "timeout = 0\n");
+# no wait for a worker at all: every cold start was a 503
+$t->function('nowait', "exec = $fn\nqueue_timeout = 0\n");
 # a root runner's function whose (dynamic) user cannot enter its folder
 my $locked = $t->function('locked', "exec = $fn\n");
 chmod 0700, $locked;
@@ -72,6 +74,8 @@ like($out, qr{expected "key = value" in \S*/several/function.conf:2},
 like($out, qr{/several/function\.conf:3: max_instances is 0},
      '... and the next one, with its line');
 like($out, qr{/several/function\.conf:4: timeout is 0}, '... and the next');
+like($out, qr{/nowait/function\.conf:2: queue_timeout is 0},
+     'queue_timeout = 0');
 if ($> == 0) {
     like($out, qr{function "locked" cannot start: its user cannot enter "\S*/locked"},
          'a folder its dynamic user cannot enter: a problem for --test');
