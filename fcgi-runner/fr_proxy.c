@@ -426,6 +426,8 @@ fr_conn_begin(fr_conn_t *c)
     }
 
     if (role != FR_FCGI_RESPONDER) {
+        /* without FCGI_KEEP_CONN the connection ends with the answer */
+        c->closing = !(b[2] & FR_FCGI_KEEP_CONN);
         fr_conn_end_request(c, id, 0, FR_FCGI_UNKNOWN_ROLE);
         return FR_OK;
     }

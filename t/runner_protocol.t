@@ -124,6 +124,17 @@ is($r->{http}{status}, 200, 'unknown application records skipped');
 $r = FaasTest::fcgi_exchange($s, fcgi_record(1, 3, pack('nCx5', 2, 1)));
 is($r->{protocol_status}, 3, 'AUTHORIZER role: FCGI_UNKNOWN_ROLE');
 is($r->{end_id}, 3, 'for its request id');
+{
+    # without FCGI_KEEP_CONN: the answer, then the connection's end (it
+    # stayed open till the client gave up)
+    my $o = $t->fcgi_connect;
+    my $x = FaasTest::fcgi_exchange($o, fcgi_record(1, 1, pack('nCx5', 3, 0)),
+                                    timeout => 5);
+    is($x->{protocol_status}, 3, 'FILTER role, flags 0: FCGI_UNKNOWN_ROLE');
+    my $e = FaasTest::fcgi_read($o, timeout => 5);
+    ok($e->{eof}, '... and the connection closed');
+    close $o;
+}
 
 # a second request while one runs: FCGI_CANT_MPX_CONN
 send_all($s, fcgi_request_bytes(id => 1,
