@@ -185,6 +185,7 @@ void
 fr_req_start(fr_req_t *r)
 {
     size_t         len;
+    u_char         esc[4 * FR_NAME_MAX];
     fr_func_t     *f;
     const u_char  *name;
 
@@ -209,15 +210,13 @@ fr_req_start(fr_req_t *r)
         return;
     }
 
-    if (!r->has_function) {
-        fr_log(FR_LOG_ERR, 0, "request without FAAS_FUNCTION");
-        fr_req_answer(r, 404);
-        return;
-    }
-
-    if (!fr_name_valid(name, len)) {
-        fr_log(FR_LOG_INFO, 0, "invalid function name \"%.*s\"",
-               (int) (len > FR_NAME_MAX ? FR_NAME_MAX : len), name);
+    if (!r->has_function || !fr_name_valid(name, len)) {
+        /* a client's bytes (a NUL, a newline), escaped */
+        len = fr_log_escape(esc, name, len > FR_NAME_MAX ? FR_NAME_MAX : len);
+        fr_log(r->has_function ? FR_LOG_INFO : FR_LOG_ERR, 0,
+               r->has_function ? "invalid function name \"%.*s\""
+                               : "request without FAAS_FUNCTION%.*s",
+               (int) len, esc);
         fr_req_answer(r, 404);
         return;
     }

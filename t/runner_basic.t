@@ -64,6 +64,17 @@ is($x->{http}{status}, 404, '64 characters is valid but unknown: 404');
 
 is(scalar $t->workers('other'), 0, 'no worker started by bad names');
 like($t->runner_log, qr/invalid function name/, 'logged as invalid');
+like($t->runner_log, qr/invalid function name "he\\x00llo"/,
+     '... a NUL escaped, not the end of the name');
+{
+    # a client's bytes never make a log line of their own
+    my $y = $t->fcgi_call("x\n2026/12/05 00:00:00 [alert] 1#0: forged");
+    is($y->{http}{status}, 404, 'a name with a newline: 404');
+    unlike($t->runner_log, qr/^\S+ \S+ \[alert\] 1#0: forged/m,
+           '... no line forged in the log');
+    like($t->runner_log, qr/invalid function name "x\\x0a2026/,
+         '... the newline escaped');
+}
 
 # FCGI_GET_VALUES
 my $s = $t->fcgi_connect;
