@@ -75,7 +75,14 @@ fr_docroot_check(fr_func_t *f, int test)
     ix = f->conf.index;
 
     if (dr == NULL) {
-        return 0;
+        /* an index of the file's own with nothing to index */
+        if (fr_fconf_line(&f->conf, "index") == 0) {
+            return 0;
+        }
+
+        fr_log(FR_LOG_ERR, 0, "%s/function.conf:%d: index is for "
+               "document_root", f->dir, fr_fconf_line(&f->conf, "index"));
+        return 1;
     }
 
     if (f->conf.script) {

@@ -605,7 +605,9 @@ fr_func_configure(fr_func_t *f, int test)
 
     /* every problem of the file is told at once: none hides another */
 
-    if (fc->runtime || fc->nphp) {
+    if (fc->runtime || fc->nphp || fr_fconf_line(fc, "app")
+        || fr_fconf_line(fc, "python.path"))
+    {
         problems += fr_runtime_configure(f, test);
 
     } else if (fc->exec == NULL) {

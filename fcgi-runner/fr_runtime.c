@@ -195,7 +195,11 @@ fr_runtime_configure(fr_func_t *f, int test)
 
     if (fc->runtime == NULL) {
         if (fc->nphp == 0) {
-            return 0;
+            fr_log(FR_LOG_ERR, 0, "%s/function.conf:%d: app and python.path "
+                   "are for runtime = python", f->dir,
+                   fr_fconf_line(fc, "app") ? fr_fconf_line(fc, "app")
+                   : fr_fconf_line(fc, "python.path"));
+            return 1;
         }
 
         fr_log(FR_LOG_ERR, 0, "%s/function.conf: php.NAME is for "

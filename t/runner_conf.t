@@ -40,6 +40,11 @@ $t->function('several', "exec = $fn\nnot a key\nmax_instances = 0\n"
                         . "timeout = 0\n");
 # no wait for a worker at all: every cold start was a 503
 $t->function('nowait', "exec = $fn\nqueue_timeout = 0\n");
+# a runtime's or a document_root's keys where they mean nothing: said,
+# not silently ignored
+$t->function('strayapp', "exec = $fn\napp = web:app\n");
+$t->function('straypath', "exec = $fn\npython.path = lib\n");
+$t->function('strayindex', "exec = $fn\nindex = home.sh\n");
 # a root runner's function whose (dynamic) user cannot enter its folder
 my $locked = $t->function('locked', "exec = $fn\n");
 chmod 0700, $locked;
@@ -76,6 +81,12 @@ like($out, qr{/several/function\.conf:3: max_instances is 0},
 like($out, qr{/several/function\.conf:4: timeout is 0}, '... and the next');
 like($out, qr{/nowait/function\.conf:2: queue_timeout is 0},
      'queue_timeout = 0');
+like($out, qr{/strayapp/function\.conf:2: app and python\.path are for (?x)
+              runtime\ =\ python}, 'app without runtime = python');
+like($out, qr{/straypath/function\.conf:2: app and python\.path are for},
+     'python.path without runtime = python');
+like($out, qr{/strayindex/function\.conf:2: index is for document_root},
+     'index without document_root');
 if ($> == 0) {
     like($out, qr{function "locked" cannot start: its user cannot enter "\S*/locked"},
          'a folder its dynamic user cannot enter: a problem for --test');
