@@ -149,16 +149,20 @@ is($fj->{groups}[0]{cpu_s}, 0.001, '... and cpu');
 my $odd = "$p/odd.log";
 my $pre = 'time=2026-01-01T00:00:00+00:00 function=mine tenant=mine '
         . 'status=200 outcome=ok';
-FaasTest::write_file($odd, join '', map { "$pre $_ memory_size=1048576\n" }
-    'duration=10.000 billed=10.000 cpu=1.000',
-    'duration=-5.000 billed=-99999.000 cpu=1.000',
-    'duration=10.000 billed=1e9 cpu=1.000',
-    'duration=10.000 billed=inf cpu=1.000',
-    'duration=10.000 billed=10.000 cpu=nan',
-    'duration=0x10 billed=10.000 cpu=1.000');
+FaasTest::write_file($odd, join '', map { "$pre $_\n" }
+    'duration=10.000 billed=10.000 cpu=1.000 memory_size=1048576',
+    'duration=-5.000 billed=-99999.000 cpu=1.000 memory_size=1048576',
+    'duration=10.000 billed=1e9 cpu=1.000 memory_size=1048576',
+    'duration=10.000 billed=inf cpu=1.000 memory_size=1048576',
+    'duration=10.000 billed=10.000 cpu=nan memory_size=1048576',
+    'duration=0x10 billed=10.000 cpu=1.000 memory_size=1048576',
+    'duration=10.000 billed=10.000 cpu=1.000 '
+    . 'memory_size=99999999999999999999999',
+    'duration=10.000 billed=9999999999999.000 cpu=1.000 memory_size=1048576');
 my $oj = eval { decode_json(`$bin meter --format json $odd 2>/dev/null`) }
          // { groups => [] };
-is($oj->{skipped}, 5, 'a negative, exponent, inf, nan, hex figure: skipped');
+is($oj->{skipped}, 7, 'a negative, exponent, inf, nan, hex, absurdly large '
+   . 'figure: skipped');
 is($oj->{groups}[0]{invocations}, 1, '... the good line counted');
 is($oj->{groups}[0]{billed_s}, 0.01, '... and only its billed time');
 
