@@ -634,6 +634,14 @@ fr_conf_value(const fr_conf_key_t *k, char *value, void *base)
         return FR_ERROR;
     }
 
+    /* no wait for a worker at all: every cold start a 503 (queue = 0
+     * is the way to wait for no busy one) */
+    if (!k->global && k->name && strcmp(k->name, "queue_timeout") == 0
+        && n == 0)
+    {
+        return FR_ERROR;
+    }
+
     /* below 1M no program starts: a unit forgotten (0: no limit) */
     if (!k->global && k->name && strcmp(k->name, "memory") == 0 && n
         && n * unit < 1024 * 1024)

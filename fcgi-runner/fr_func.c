@@ -605,7 +605,8 @@ fr_func_configure(fr_func_t *f, int test)
 
     /* every problem of the file is told at once: none hides another */
 
-    if (fc->runtime || fc->nphp || fr_fconf_line(fc, "app")
+    /* (the runner config's php.NAME are defaults: the file's own count) */
+    if (fc->runtime || fc->nphp_own || fr_fconf_line(fc, "app")
         || fr_fconf_line(fc, "python.path"))
     {
         problems += fr_runtime_configure(f, test);
@@ -634,12 +635,9 @@ fr_func_configure(fr_func_t *f, int test)
         problems++;
     }
 
-    /* (a queue_timeout of 0 made every cold start a 503: queue = 0 is
-     * the way to wait for no busy worker) */
-    if (fc->timeout == 0 || fc->queue_timeout == 0) {
-        to = fc->timeout ? "queue_timeout" : "timeout";
-        fr_log(FR_LOG_ERR, 0, "%s/function.conf:%d: %s is 0", f->dir,
-               fr_fconf_line(fc, to), to);
+    if (fc->timeout == 0) {
+        fr_log(FR_LOG_ERR, 0, "%s/function.conf:%d: timeout is 0", f->dir,
+               fr_fconf_line(fc, "timeout"));
         problems++;
     }
 

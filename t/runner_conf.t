@@ -79,7 +79,7 @@ like($out, qr{expected "key = value" in \S*/several/function.conf:2},
 like($out, qr{/several/function\.conf:3: max_instances is 0},
      '... and the next one, with its line');
 like($out, qr{/several/function\.conf:4: timeout is 0}, '... and the next');
-like($out, qr{/nowait/function\.conf:2: queue_timeout is 0},
+like($out, qr{invalid value "0" of "queue_timeout" in \S*/nowait/function.conf:2},
      'queue_timeout = 0');
 like($out, qr{/strayapp/function\.conf:2: app and python\.path are for (?x)
               runtime\ =\ python}, 'app without runtime = python');
