@@ -194,7 +194,7 @@ fr_runtime_configure(fr_func_t *f, int test)
     fc = &f->conf;
 
     if (fc->runtime == NULL) {
-        if (fc->nphp == 0) {
+        if (fc->nphp_own == 0) {
             fr_log(FR_LOG_ERR, 0, "%s/function.conf:%d: app and python.path "
                    "are for runtime = python", f->dir,
                    fr_fconf_line(fc, "app") ? fr_fconf_line(fc, "app")
@@ -234,7 +234,7 @@ fr_runtime_python_conf(fr_func_t *f)
     fc = &f->conf;
     problems = 0;
 
-    if (fc->nphp) {
+    if (fc->nphp_own) {
         fr_log(FR_LOG_ERR, 0, "%s/function.conf: php.NAME is for "
                "runtime = php", f->dir);
         problems++;

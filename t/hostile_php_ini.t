@@ -79,6 +79,10 @@ customer('zext', "php.ZEND_EXTENSION = $p/evil.so\n");
 # an operator's function: the host's to set
 $t->function('op', "runtime = php\nscript = s.php\n"
                    . "php.disable_functions = exec\n", 's.php' => $show);
+# the host's php.NAME are every function's defaults, not a problem of
+# the functions that are no PHP (they were refused: "php.NAME is for
+# runtime = php")
+$t->function('notphp', "exec = " . $t->testfn . "\n");
 
 my $host = "php.open_basedir = /tmp:" . $t->functions_dir . "\n"
          . "php.upload_max_filesize = 8M\n";
@@ -98,9 +102,13 @@ like($out, qr{invalid "php.ZEND_EXTENSION = \S+evil.so"},
      '... php.ZEND_EXTENSION');
 unlike($out, qr{/mine/function.conf}, '... not what a .user.ini may');
 unlike($out, qr{/op/function.conf}, '... nor the operator\'s');
+unlike($out, qr{notphp}, '... nor a function that is no PHP');
 
 $t->start_runner(conf => $host);
 $t->start_nginx($t->faas_location);
+
+is($t->http_get('/fn/notphp')->{status}, 200,
+   'a function that is no PHP, the host\'s php.NAME set: served');
 
 my $r = $t->http_get('/fn/mine');
 is($r->{status}, 200, 'a customer\'s .user.ini kind of setting: served');
