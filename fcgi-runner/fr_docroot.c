@@ -75,8 +75,11 @@ fr_docroot_check(fr_func_t *f, int test)
     ix = f->conf.index;
 
     if (dr == NULL) {
-        /* an index of the file's own with nothing to index */
-        if (fr_fconf_line(&f->conf, "index") == 0) {
+        /* an index of the file's own with nothing to index (runtime =
+         * php's is its front controller, without script) */
+        if (fr_fconf_line(&f->conf, "index") == 0
+            || (f->conf.runtime && strcmp(f->conf.runtime, "php") == 0))
+        {
             return 0;
         }
 

@@ -172,6 +172,9 @@ EOF
 $t->function('alone', "runtime = php\n",
              'index.php' => "<?php\necho 'alone ', \$_SERVER['PATH_INFO'], \"\\n\";\n",
              'other.php' => "<?php\necho \"other\\n\";\n");
+# index names that script (it is no document_root's index here)
+$t->function('indexed', "runtime = php\nindex = app.php\n",
+             'app.php' => "<?php\necho \"app\\n\";\n");
 # a front controller: one script for every path
 $t->function('front', "runtime = php\nscript = who.php\nidle_timeout = 1s\n"
                       . "max_instances = 2\ntimeout = 7s\nmemory = 256M\n",
@@ -494,6 +497,8 @@ is($t->http_get('/fn/alone')->{body}, "alone \n",
    'runtime = php alone: its index.php');
 is($t->http_get('/fn/alone/other.php')->{body}, "alone /other.php\n",
    '... for every path (a front controller)');
+is($t->http_get('/fn/indexed/x')->{body}, "app\n",
+   'runtime = php with index = app.php: app.php for every path');
 
 my ($r, $j) = get_json('/fn/front/a/b?x=1');
 is($r->{status}, 200, 'a front controller: 200');
