@@ -467,8 +467,10 @@ fr_cgi_finish(fr_worker_t *w)
 
         } else if (w->no_answer) {
             /* no whole header block, and no crash: an answer that is
-             * none, as a FastCGI function's empty STDOUT */
-            fr_req_ops->fail(r, FR_OUTCOME_ERROR);
+             * none, as a FastCGI function's empty STDOUT (one the
+             * runner killed, stopping, was cut: crashed, as before) */
+            fr_req_ops->fail(r, w->killed ? FR_OUTCOME_CRASHED
+                                          : FR_OUTCOME_ERROR);
 
         } else {
             fr_req_ops->end(r, w->reaped && WIFEXITED(w->status)

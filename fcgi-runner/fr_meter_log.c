@@ -180,6 +180,12 @@ fr_meter_log_check(const char *path)
         return FR_OK;
     }
 
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+        fr_log(FR_LOG_EMERG, 0, "cannot open meter_log \"%s\": a folder",
+               path);
+        return FR_ERROR;
+    }
+
     for (i = 0; i < 2; i++) {
         slash = strrchr(dir, '/');
 

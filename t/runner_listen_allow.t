@@ -79,6 +79,9 @@ for my $bad ('127.0.0.1:99999', '127.0.0.1:0', '127.0.0.1:', '127.0.0.1:8x',
     is($rc, 1, 'meter_log two folders down from nothing: --test finds it');
     like($out, qr/cannot open meter_log "\Q$p\E\/no\/such\/m.log"/,
          '... saying which');
+    ($rc, $out) = try_runner("meter_log = $p/\n", '--test');
+    is($rc, 1, 'meter_log a folder: --test finds it');
+    like($out, qr/cannot open meter_log "\Q$p\E\/": a folder/, '... saying so');
     ($rc, $out) = try_runner("meter_log = $p/made/m.log\n", '--test');
     is($rc, 0, 'one folder down: the runner makes it, ok') or diag($out);
     ok(!-e "$p/made", '... not --test');
