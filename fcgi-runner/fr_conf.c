@@ -446,6 +446,7 @@ fr_conf_parse_stream(FILE *f, const char *file, fr_conf_t *conf,
         if (strncmp(key, "php.", 4) == 0) {
             n = fr_conf_php(fc, key + 4, value);
             fr_conf_again(n, key, file, line);
+            fc->php_line = fc->php_line ? fc->php_line : line;
 
             if (n == FR_ERROR) {
                 fr_log(level, 0, "invalid \"%s = %s\" in %s:%d: php.NAME "

@@ -65,6 +65,7 @@ typedef struct {
     char                 **php;             /* php.NAME: "NAME=VALUE" */
     int                    nphp;
     int                    nphp_own;        /* the first, the function's */
+    int                    php_line;        /* the first php.NAME's */
     int                    lines[FR_FKEYS]; /* where each key was set */
 } fr_fconf_t;
 

@@ -202,8 +202,9 @@ fr_runtime_configure(fr_func_t *f, int test)
             return 1;
         }
 
-        fr_log(FR_LOG_ERR, 0, "%s/function.conf: php.NAME is for "
-               "runtime = php (php-cgi takes -d NAME=VALUE in exec)", f->dir);
+        fr_log(FR_LOG_ERR, 0, "%s/function.conf:%d: php.NAME is for runtime "
+               "= php (php-cgi takes -d NAME=VALUE in exec)", f->dir,
+               fc->php_line);
         return 1;
     }
 
@@ -235,8 +236,8 @@ fr_runtime_python_conf(fr_func_t *f)
     problems = 0;
 
     if (fc->nphp_own) {
-        fr_log(FR_LOG_ERR, 0, "%s/function.conf: php.NAME is for "
-               "runtime = php", f->dir);
+        fr_log(FR_LOG_ERR, 0, "%s/function.conf:%d: php.NAME is for "
+               "runtime = php", f->dir, fc->php_line);
         problems++;
     }
 

@@ -883,7 +883,8 @@ like($out, qr{exec/function.conf:1: runtime = php runs}, 'exec');
 like($out, qr{app/function.conf:1: runtime = php runs}, 'app');
 like($out, qr{invalid "php.x = a'b" in .*quote/function.conf:3}, 'a quote');
 like($out, qr{invalid "php.1x = 1" in .*name/function.conf:3}, 'a bad name');
-like($out, qr{cgi/function.conf: php.NAME is for runtime = php}, 'php-cgi');
+like($out, qr{cgi/function.conf:2: php.NAME is for runtime = php},
+     'php-cgi: its php.NAME, with its line');
 like($out, qr{invalid "php.extension = /x.so" in .*ext/function.conf:3},
      'an extension of its own');
 like($out, qr{memory_limt: PHP has no such setting.*typo/function.conf: a php}s,
