@@ -377,6 +377,11 @@ fr_conf_parse(const char *file, fr_conf_t *conf, fr_fconf_t *fc)
         return 1;
     }
 
+    if (conf) {
+        free(conf->file);
+        conf->file = strdup(file);
+    }
+
     return fr_conf_parse_stream(f, file, conf, fc);
 }
 

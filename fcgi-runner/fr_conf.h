@@ -80,7 +80,7 @@ typedef struct {
 
 
 typedef struct {
-    char                  *file;
+    char                  *file;                    /* for messages */
     char                  *listen;
     char                  *listen_owner;
     char                  *listen_group;

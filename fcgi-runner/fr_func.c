@@ -43,7 +43,6 @@ static void fr_func_add(const char *name, const char *dir, const char *from,
     const struct stat *st, fr_func_t *old, int test, int *problems);
 static void fr_func_later(const char *name, const char *dir,
     const char *from, const struct stat *st, int test, int *problems);
-static int fr_func_caps(fr_func_t *f);
 static void fr_func_update(fr_func_t *old, fr_func_t *f);
 static void fr_func_not_one(const char *dir);
 static void fr_func_modes(fr_func_t *f);
@@ -706,7 +705,7 @@ fr_func_configure(fr_func_t *f, int test)
         }
     }
 
-    problems += fr_func_caps(f);
+    problems += fr_tenant_caps(f);
 
     if (fr_identity(f, test) != 0) {
         /* nobody to look the paths up as */
@@ -719,63 +718,6 @@ fr_func_configure(fr_func_t *f, int test)
 
     return problems + (f->argv ? fr_folder_paths(f, test) : 0)
            + fr_docroot_check(f, test);
-}
-
-
-/*
- * The operator's caps (limit_*): a function asking for more, or for no
- * limit at all (memory = 0), is refused; a cap of 0 is no cap.
- */
-
-static int
-fr_func_caps(fr_func_t *f)
-{
-    int          problems;
-    fr_conf_t   *c;
-    fr_fconf_t  *fc;
-
-    c = &fr_runner.conf;
-    fc = &f->conf;
-    problems = 0;
-
-    /*
-     * The default caps hold a customer's function.conf; the operator's
-     * own word (a function.conf only root may write, the runner
-     * config's defaults) is what it says. Caps the operator set hold
-     * every function.
-     */
-#define fr_cap(key, value, limit, cap, unit, unlimited, bit)                 \
-    if ((cap) && ((unlimited) || (value) > (cap))                            \
-        && ((c->limits_set & (bit))                                          \
-            || (!f->operators && fr_fconf_line(fc, key))))                   \
-    {                                                                        \
-        fr_log(FR_LOG_ERR, 0, "%s/function.conf:%d: " key " %lld" unit       \
-               " is over " limit " %lld" unit "%s", f->dir,                  \
-               fr_fconf_line(fc, key), (long long) (value),                  \
-               (long long) (cap), fr_fconf_line(fc, key) ? ""                \
-               : " (the default; set " key " lower)");                       \
-        problems++;                                                          \
-    }
-
-    /* memory = 0 and async_max_queued = 0 are no limit; 0 is no wait
-     * in queue, an error in the others */
-    fr_cap("memory", fc->memory, "limit_memory", c->limit_memory, " bytes",
-           fc->memory == 0, 1);
-    fr_cap("timeout", fc->timeout, "limit_timeout", c->limit_timeout, " ms",
-           0, 2);
-    fr_cap("max_instances", fc->max_instances, "limit_instances",
-           c->limit_instances, "", 0, 4);
-    fr_cap("queue", fc->queue, "limit_queue", c->limit_queue, "", 0, 8);
-    fr_cap("max_processes", fc->max_processes, "limit_processes",
-           c->limit_processes, "", 0, 16);
-    fr_cap("max_files", fc->max_files, "limit_files", c->limit_files, "",
-           0, 32);
-    fr_cap("async_max_queued", fc->async_max_queued, "limit_async_queued",
-           c->limit_async_queued, "", fc->async_max_queued == 0, 64);
-
-#undef fr_cap
-
-    return problems;
 }
 
 

@@ -1,7 +1,8 @@
 /*
  * Copyright (C) ngx_faas developers
  *
- * Tenants: whom use is billed to and whose limits apply. A tenant of
+ * Tenants: whom use is billed to and whose limits apply (theirs, and
+ * the operator's caps on every function, limit_*). A tenant of
  * root-owned functions without a user runs as its dynamic user: a uid
  * (and a gid of the same number) from dynamic_users, one per tenant,
  * never one the passwd or group database knows, never shared, and the
@@ -38,6 +39,8 @@ static int fr_dynamic_load(void);
 static int fr_dynamic_save(void);
 static uid_t fr_dynamic_find(const char *name);
 static uid_t fr_dynamic_new(void);
+static void fr_tenant_over(fr_func_t *f, const char *key, int64_t value,
+    const char *limit, int64_t cap, const char *unit);
 
 
 static fr_dynamic_t  *fr_dynamic;
@@ -112,6 +115,91 @@ fr_tenants_limits(void)
          l = l->next)
     {
         fr_tenant_limits(fr_list_data(l, fr_tenant_t, link));
+    }
+}
+
+
+/*
+ * The operator's caps (limit_*): a function asking for more, or for no
+ * limit at all (memory = 0), is refused; a cap of 0 is no cap.
+ */
+
+int
+fr_tenant_caps(fr_func_t *f)
+{
+    int          problems;
+    fr_conf_t   *c;
+    fr_fconf_t  *fc;
+
+    c = &fr_runner.conf;
+    fc = &f->conf;
+    problems = 0;
+
+    /*
+     * The default caps hold a customer's function.conf; the operator's
+     * own word (a function.conf only root may write, the runner
+     * config's defaults) is what it says. Caps the operator set hold
+     * every function.
+     */
+#define fr_cap(key, value, limit, cap, unit, unlimited, bit)                 \
+    if ((cap) && ((unlimited) || (value) > (cap))                            \
+        && ((c->limits_set & (bit))                                          \
+            || (!f->operators && fr_fconf_line(fc, key))))                   \
+    {                                                                        \
+        fr_tenant_over(f, key, value, limit, cap, unit);                       \
+        problems++;                                                          \
+    }
+
+    /* memory = 0 and async_max_queued = 0 are no limit; 0 is no wait
+     * in queue, an error in the others */
+    fr_cap("memory", fc->memory, "limit_memory", c->limit_memory, " bytes",
+           fc->memory == 0, 1);
+    fr_cap("timeout", fc->timeout, "limit_timeout", c->limit_timeout, " ms",
+           0, 2);
+    fr_cap("max_instances", fc->max_instances, "limit_instances",
+           c->limit_instances, "", 0, 4);
+    fr_cap("queue", fc->queue, "limit_queue", c->limit_queue, "", 0, 8);
+    fr_cap("max_processes", fc->max_processes, "limit_processes",
+           c->limit_processes, "", 0, 16);
+    fr_cap("max_files", fc->max_files, "limit_files", c->limit_files, "",
+           0, 32);
+    fr_cap("async_max_queued", fc->async_max_queued, "limit_async_queued",
+           c->limit_async_queued, "", fc->async_max_queued == 0, 64);
+
+#undef fr_cap
+
+    return problems;
+}
+
+
+/* a value over a cap, told where it was set: the function's file, the
+ * runner config's default for every function, or the runner's own */
+
+static void
+fr_tenant_over(fr_func_t *f, const char *key, int64_t value, const char *limit,
+    int64_t cap, const char *unit)
+{
+    int          line;
+    fr_conf_t   *c;
+
+    c = &fr_runner.conf;
+    line = fr_fconf_line(&f->conf, key);
+
+    if (line) {
+        fr_log(FR_LOG_ERR, 0, "%s/function.conf:%d: %s %lld%s is over %s "
+               "%lld%s", f->dir, line, key, (long long) value, unit, limit,
+               (long long) cap, unit);
+
+    } else if (c->file && (line = fr_fconf_line(&c->defaults, key))) {
+        fr_log(FR_LOG_ERR, 0, "%s:%d: %s %lld%s, the default of function "
+               "\"%s\", is over %s %lld%s (set %s lower here or in %s/"
+               "function.conf)", c->file, line, key, (long long) value, unit,
+               f->name, limit, (long long) cap, unit, key, f->dir);
+
+    } else {
+        fr_log(FR_LOG_ERR, 0, "%s/function.conf: %s %lld%s, the runner's "
+               "default, is over %s %lld%s (set %s lower)", f->dir, key,
+               (long long) value, unit, limit, (long long) cap, unit, key);
     }
 }
 

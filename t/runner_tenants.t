@@ -116,6 +116,25 @@ my $conf = "tenant.limited.max_instances = 2\nlimit_instances = 64\n"
     ok(!-e $t->prefix . '/state/dynamic-users', '--test assigns no uid');
 }
 
+# a value over a cap that no function.conf set: the runner config's
+# default is told by its own file and line, the runner's by the key
+{
+    my $cf = $t->prefix . '/caps.conf';
+    FaasTest::write_file($cf, $t->runner_conf_text(
+        "$conf\nlimit_timeout = 1m\ntimeout = 2m\nlimit_memory = 128M\n"));
+    my $out = `$FaasTest::RUNNER --config $cf --test 2>&1`;
+    my $dir = $t->functions_dir;
+    isnt($? >> 8, 0, 'caps: --test fails');
+    my ($line) = $out =~ m{^.*\Q$cf\E:(\d+): timeout 120000 ms, the default of function "plain", is over limit_timeout 60000 ms \(set timeout lower here or in \Q$dir\E/plain/function\.conf\)$}m;
+    ok($line, "a runner config's default over a cap: its file and line")
+        or diag $out;
+    is((split /\n/, FaasTest::read_file($cf))[($line // 1) - 1],
+       'timeout = 2m', '... the line that set it');
+    like($out, qr{^.*\Q$dir\E/plain/function\.conf: memory 268435456 bytes, the runner's default, is over limit_memory 134217728 bytes \(set memory lower\)$}m,
+         "the runner's own default over a cap: said so, no line 0");
+    unlike($out, qr{function\.conf:0:}, 'no line 0');
+}
+
 $t->start_runner(conf => $conf);
 my $log = $t->prefix . '/logs/meter.log';
 $t->start_nginx("    log_format m 'fn=\$faas_function tenant=\$faas_tenant';\n"
