@@ -338,8 +338,7 @@ fr_run(void)
         }
 
         if (fr_sig_child) {
-            fr_sig_child = 0;
-            fr_workers_reap();
+            fr_sig_child = (fr_workers_reap() == FR_AGAIN);
         }
 
         if (fr_sig_reload) {

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -20,15 +21,24 @@
 #include "fr_reap.h"
 
 
+#define FR_REAP_BATCH  64
+
+
 static void fr_worker_free_reaped(fr_worker_t *w, int status);
 
 
-/* SIGCHLD: reap every exited child, say how it ended */
+/*
+ * SIGCHLD: reap the exited children, say how they ended. At most
+ * FR_REAP_BATCH a round: a tenant that makes children as fast as they
+ * are reaped (each it has to wait for frees a process for another)
+ * does not keep the loop from the other events; the rest are reaped in
+ * the next round, which does not wait (FR_AGAIN: not all reaped).
+ */
 
-void
+int
 fr_workers_reap(void)
 {
-    int            status, err;
+    int            status, err, n;
     int64_t        us;
     pid_t          pid;
     siginfo_t      si;
@@ -38,7 +48,13 @@ fr_workers_reap(void)
 
     fr_meter_owner_t  owner;
 
-    for ( ;; ) {
+    for (n = 0; /* void */; n++) {
+        if (n == FR_REAP_BATCH) {
+            fr_io_post(&fr_runner.signal, EPOLLIN);
+            fr_funcs_dispatch();
+            return FR_AGAIN;
+        }
+
         si.si_pid = 0;
 
         if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) == -1) {
@@ -130,6 +146,8 @@ fr_workers_reap(void)
     }
 
     fr_funcs_dispatch();
+
+    return FR_OK;
 }
 
 

@@ -6,7 +6,7 @@
 #define FR_REAP_H
 
 
-void fr_workers_reap(void);
+int fr_workers_reap(void);
 void fr_workers_stop_all(int sig);
 
 
