@@ -107,6 +107,11 @@ typedef struct {
     ngx_flag_t                     invocation_header;
     ngx_str_t                      status_format;
     ngx_flag_t                     accel_headers;
+
+    /* a location's first directive that does nothing without faas_pass */
+    const char                    *needs_pass;
+    u_char                        *needs_pass_file;
+    ngx_uint_t                     needs_pass_line;
 } ngx_http_faas_loc_conf_t;
 
 
@@ -174,6 +179,8 @@ ngx_int_t ngx_http_faas_route(ngx_http_request_t *r,
 char *ngx_http_faas_route_directive(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 ngx_int_t ngx_http_faas_name_valid(ngx_str_t *name);
+void ngx_http_faas_needs_pass(ngx_conf_t *cf, ngx_http_faas_loc_conf_t *flcf,
+    const char *directive);
 u_char *ngx_http_faas_escape(u_char *dst, u_char *src, size_t n);
 
 ngx_int_t ngx_http_faas_upstream_start(ngx_http_request_t *r,

@@ -261,6 +261,7 @@ ngx_http_faas_create_loc_conf(ngx_conf_t *cf)
      *     conf->params = NULL;
      *     conf->params_hash = { NULL, 0 };
      *     conf->status_format = { 0, NULL };
+     *     conf->needs_pass = NULL;
      */
 
     conf->upstream.store = 0;
@@ -515,7 +516,39 @@ ngx_http_faas_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_uint_value(conf->invocation, prev->invocation, 0);
     ngx_conf_merge_value(conf->invocation_header, prev->invocation_header, 0);
 
+    /*
+     * A location that names a function or asks for the status but
+     * passes nothing to a runner, and has no location inside that
+     * might (an "if", a nested one, inheriting it): nginx would serve
+     * a file of its root there instead.
+     */
+    if (conf->needs_pass && conf->upstream.upstream == NULL
+        && clcf->locations == NULL)
+    {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "\"%s\" without \"faas_pass\" in location \"%V\" in "
+                      "%s:%ui", conf->needs_pass, &clcf->name,
+                      conf->needs_pass_file, conf->needs_pass_line);
+        return NGX_CONF_ERROR;
+    }
+
     return NGX_CONF_OK;
+}
+
+
+/* a location's directive that does nothing without faas_pass: where */
+
+void
+ngx_http_faas_needs_pass(ngx_conf_t *cf, ngx_http_faas_loc_conf_t *flcf,
+    const char *directive)
+{
+    if (cf->cmd_type != NGX_HTTP_LOC_CONF || flcf->needs_pass) {
+        return;
+    }
+
+    flcf->needs_pass = directive;
+    flcf->needs_pass_file = cf->conf_file->file.name.data;
+    flcf->needs_pass_line = cf->conf_file->line;
 }
 
 
@@ -567,6 +600,8 @@ ngx_http_faas_function(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     if (flcf->function) {
         return "is duplicate";
     }
+
+    ngx_http_faas_needs_pass(cf, flcf, "faas_function");
 
     value = cf->args->elts;
 
@@ -691,6 +726,8 @@ ngx_http_faas_status(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     flcf->status = 1;
+
+    ngx_http_faas_needs_pass(cf, flcf, "faas_status");
 
     return NGX_CONF_OK;
 }

@@ -32,6 +32,8 @@ ngx_http_faas_route_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     value = cf->args->elts;
 
+    ngx_http_faas_needs_pass(cf, flcf, "faas_route");
+
     if (flcf->routes == NULL) {
         flcf->routes = ngx_array_create(cf->pool, 2,
                                         sizeof(ngx_http_faas_route_t));

@@ -42,6 +42,11 @@ my ($rc, $out) = nginx_t(<<'EOF');
                     faas_pass u; }
     location = /s { faas_status; faas_pass u; }
     location /if/ { if ($arg_x) { faas_pass u; } faas_function x; }
+    location /outer/ {
+        faas_route ^/outer/([a-z]+) $1;
+        location /outer/in/ { faas_pass u; }
+    }
+    location /status/ { faas_status; location = /status/x { faas_pass u; } }
 EOF
 is($rc, 0, 'a configuration with every directive: nginx -t passes')
     or diag($out);
@@ -92,16 +97,31 @@ my @bad = (
       qr/invalid number of arguments in "faas_invocation"/ ],
     [ 'location / { faas_invocation_header async; faas_pass u; }',
       qr/invalid value "async" in "faas_invocation_header"/ ],
+    # a location that would serve its root's files in the function's
+    # place: nothing passes it to a runner
+    [ 'location = /faas/status { faas_status; }',
+      qr{"faas_status" without "faas_pass" in location "/faas/status" in(?x)
+         \ \S+test\.conf:\d+} ],
+    [ "location /fn/ {\n  faas_route ^/fn/(.+) \$1;\n}",
+      qr{"faas_route" without "faas_pass" in location "/fn/" in \S+test\.conf:\d+$}m ],
+    [ 'location = /f { faas_function users; faas_invocation async; }',
+      qr/"faas_function" without "faas_pass" in location "\/f"/ ],
 );
 
 for my $b (@bad) {
     ($rc, $out) = nginx_t($b->[0]);
     isnt($rc, 0, "nginx -t fails: $b->[0]");
-    like($out, $b->[1], 'with the message');
+    like($out, $b->[1], "with the message") or diag($out);
     SKIP: {
         skip $b->[2], 1 if $b->[2];
         like($out, qr/test\.conf:\d+/, 'and file and line');
     }
 }
+
+# the line told is the directive's, not the end of the block
+($rc, $out) = nginx_t("location /fn/ {\n  faas_route ^/fn/(.+) \$1;\n\n}");
+my ($line) = $out =~ /without "faas_pass" .* in \S+test\.conf:(\d+)$/m;
+like((split /\n/, FaasTest::read_file($t->prefix . '/test.conf'))[($line // 1) - 1],
+     qr/^\s*faas_route /, 'the line of the directive without faas_pass');
 
 done_testing;
