@@ -820,7 +820,7 @@ fr_dispatch_destination(fr_call_t *call, fr_func_t *f, const char *to,
     size_t         hlen, len;
     fr_buf_t       doc;
     fr_func_t     *d;
-    const u_char  *p, *end;
+    const u_char  *p, *end, *line, *body;
 
     /* the load refused it; checked again as the functions may change */
     d = fr_func_find((const u_char *) to, strlen(to));
@@ -851,16 +851,26 @@ fr_dispatch_destination(fr_call_t *call, fr_func_t *f, const char *to,
     (void) fr_buf_append(&doc, head, strlen(head));
 
     /* the response as the function wrote it: its header block, its body
-     * (what is kept of it: 64 KiB) */
+     * (what is kept of it: 64 KiB); a CGI's lines may end in LF alone */
     p = fr_buf_pos(&call->in);
     len = call->in.len;
-    end = memmem(p, len, "\r\n\r\n", 4);
-    hlen = end ? (size_t) (end - p) + 2 : len;
+    hlen = len;
+    body = p + len;
+
+    for (line = p;
+         line < p + len && (end = memchr(line, '\n', p + len - line));
+         line = end + 1)
+    {
+        if (end == line || (end == line + 1 && *line == '\r')) {
+            hlen = (size_t) (line - p);
+            body = end + 1;
+            break;
+        }
+    }
 
     fr_buf_json_str(&doc, p, hlen);
     (void) fr_buf_append(&doc, ", \"body\": ", 10);
-    fr_buf_json_str(&doc, end ? end + 4 : p + len,
-                      end ? len - hlen - 2 : 0);
+    fr_buf_json_str(&doc, body, (size_t) (p + len - body));
     (void) fr_buf_append(&doc, "}\n", 2);
 
     if (fr_async_invoke(to, "destination", "application/json",

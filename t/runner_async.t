@@ -39,6 +39,16 @@ $dir{doomed} = $t->function('doomed', "exec = ./run.sh\nmode = cgi\n"
                             . "on_failure = dest\n", 'run.sh' => $doomed);
 $dir{dest} = $t->function('dest', "exec = ./run.sh\nmode = cgi\n",
                           'run.sh' => $dest);
+# a CGI whose lines end in LF alone, as a shell's echo writes them
+$dir{lf} = $t->function('lf', "exec = ./run.sh\nmode = cgi\n"
+                        . "on_failure = dest\n", 'run.sh' => <<'EOF');
+#!/bin/sh
+echo "Status: 500 Boom"
+echo "Content-Type: text/plain"
+echo
+echo "boom"
+printf '\r\n\r\nafter'
+EOF
 # records, then takes 50 ms: 4 at once, about 80 a second
 # one at a time, slowly: the order it serves in is the order it logs
 $dir{order} = $t->function('order', "exec = ./run.sh\nmode = cgi\n"
@@ -148,6 +158,11 @@ is(join(',', map { (split / /)[1] } lines('flaky')), '1,2,3',
 is(join(',', map { (split / /)[1] } lines('doomed')), '1,2,3',
    'doomed: 3 attempts (async_retries 2), then no more');
 
+$r = $t->http_post('/async/lf', 'l');
+my $lid = FaasTest::header($r, 'faas-invocation-id') // '';
+ok(FaasTest::wait_for(sub { lines('dest') >= 3 }, 20),
+   'the LF one\'s outcome reached the destination');
+
 my %out = map { my $j = eval { decode_json($_) }; $j ? ($j->{id} => $j) : () }
           lines('dest');
 is($out{$fid}{outcome}, 'succeeded', 'on_success of flaky: succeeded');
@@ -158,6 +173,10 @@ like($out{$fid}{headers}, qr{^Content-Type: text/plain\r\n$},
      '... and its header block');
 is($out{$did}{outcome}, 'failed', 'on_failure of doomed: failed');
 is($out{$did}{status}, 500, '... status 500');
+is($out{$lid}{status}, 500, 'a CGI of LF lines: its status');
+is($out{$lid}{headers}, "Status: 500 Boom\nContent-Type: text/plain\n",
+   '... its header block, to its empty line');
+is($out{$lid}{body}, "boom\n\r\n\r\nafter", '... its body, the rest');
 like($t->runner_log, qr/invocation \Q$fid\E of "flaky": 502 on attempt 1, again in 200 ms/,
      'the retry and its backoff logged');
 like($t->runner_log, qr/invocation \Q$fid\E of "flaky": 502 on attempt 2, again in 400 ms/,
@@ -189,8 +208,8 @@ my %st = map { $_->{id} => $_ } @{ $list // [] };
 is($st{$id}{state}, 'succeeded', 'the first: succeeded');
 is($st{$did}{state}, 'failed', 'doomed: failed');
 is($st{$did}{attempts}, 3, '... 3 attempts');
-is(scalar(grep { $_->{trigger} eq 'destination' } values %st), 2,
-   'two destination invocations');
+is(scalar(grep { $_->{trigger} eq 'destination' } values %st), 3,
+   'three destination invocations');
 
 my $failed = `$bin invocations --config $rc --state failed`;
 like($failed, qr/^\Q$did\E\s+doomed\s+async\s+failed\s+3\s+500\s/m,
@@ -210,7 +229,7 @@ like($one, qr/Status: 500 Internal Server Error.*\bno\b/s,
 isnt($?, 0, 'an unknown id: fails');
 
 my $s = eval { decode_json($t->http_get('/faas/status')->{body}) };
-is($s->{runner}{async_invocations}{failed}, 1, 'status: 1 failed');
+is($s->{runner}{async_invocations}{failed}, 2, 'status: 2 failed');
 cmp_ok($s->{runner}{async_invocations}{succeeded}, '>=', 5,
        'status: the succeeded');
 
