@@ -293,13 +293,16 @@ fr_env_has(fr_func_t *f, const char *name)
 
 /*
  * Nothing of the runner's own environment: PATH, the function's env.*
- * and, for cgi mode, the request's meta-variables.
+ * and, for cgi mode, the request's meta-variables, which win over an
+ * env.* of the same name (what nginx and the runner say of the request
+ * and its invocation, FAAS_TRIGGER, FAAS_ATTEMPT, REMOTE_ADDR, is not
+ * the function's to set), as PHP's getenv() has them.
  */
 
 static char **
 fr_spawn_env(fr_func_t *f, const fr_buf_t *params)
 {
-    int            i, n, has_path;
+    int            i, j, n, request, has_path;
     char         **env, *e, *s;
     size_t         nlen, vlen, size, len;
     const u_char  *pos, *last, *name, *value;
@@ -328,22 +331,6 @@ fr_spawn_env(fr_func_t *f, const fr_buf_t *params)
 
     s = (char *) (env + n);
     n = 0;
-    has_path = 0;
-
-    for (i = 0; i < f->conf.nenv; i++) {
-        env[n++] = f->conf.env[i];
-        has_path |= (strncmp(f->conf.env[i], "PATH=", 5) == 0);
-    }
-
-    if (!has_path) {
-        env[n++] = FR_DEFAULT_PATH;
-    }
-
-    if (params == NULL && !fr_env_has(f, "PHP_FCGI_MAX_REQUESTS")) {
-        /* php-cgi retires itself after this many: in step with us */
-        env[n++] = s;
-        s += sprintf(s, "PHP_FCGI_MAX_REQUESTS=%d", f->conf.max_requests) + 1;
-    }
 
     if (params) {
         pos = fr_buf_pos(params);
@@ -358,18 +345,6 @@ fr_spawn_env(fr_func_t *f, const fr_buf_t *params)
                 || (f->script_path && nlen == 15
                     && memcmp(name, "SCRIPT_FILENAME", 15) == 0))
             {
-                continue;
-            }
-
-            for (i = 0; i < f->conf.nenv; i++) {
-                if (strncmp(f->conf.env[i], (char *) name, nlen) == 0
-                    && f->conf.env[i][nlen] == '=')
-                {
-                    break;
-                }
-            }
-
-            if (i < f->conf.nenv) {
                 continue;
             }
 
@@ -391,6 +366,35 @@ fr_spawn_env(fr_func_t *f, const fr_buf_t *params)
             env[n++] = s;
             s += sprintf(s, "SCRIPT_FILENAME=%s", f->script_path) + 1;
         }
+    }
+
+    request = n;
+    has_path = 0;
+
+    for (i = 0; i < f->conf.nenv; i++) {
+        e = f->conf.env[i];
+        nlen = strchr(e, '=') - e + 1;
+
+        for (j = 0; j < request; j++) {
+            if (strncmp(env[j], e, nlen) == 0) {
+                break;
+            }
+        }
+
+        if (j == request) {
+            env[n++] = e;
+            has_path |= (strncmp(e, "PATH=", 5) == 0);
+        }
+    }
+
+    if (!has_path) {
+        env[n++] = FR_DEFAULT_PATH;
+    }
+
+    if (params == NULL && !fr_env_has(f, "PHP_FCGI_MAX_REQUESTS")) {
+        /* php-cgi retires itself after this many: in step with us */
+        env[n++] = s;
+        s += sprintf(s, "PHP_FCGI_MAX_REQUESTS=%d", f->conf.max_requests) + 1;
     }
 
     env[n] = NULL;

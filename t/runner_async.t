@@ -39,6 +39,10 @@ $dir{doomed} = $t->function('doomed', "exec = ./run.sh\nmode = cgi\n"
                             . "on_failure = dest\n", 'run.sh' => $doomed);
 $dir{dest} = $t->function('dest', "exec = ./run.sh\nmode = cgi\n",
                           'run.sh' => $dest);
+# one that would say what its invocation is: the runner's word wins
+$dir{forge} = $t->function('forge', "exec = ./run.sh\nmode = cgi\n"
+                           . "env.FAAS_TRIGGER = forged\nenv.FAAS_ATTEMPT = 99\n"
+                           . "env.FAAS_INVOCATION_ID = 0\n", 'run.sh' => $rec);
 # a CGI whose lines end in LF alone, as a shell's echo writes them
 $dir{lf} = $t->function('lf', "exec = ./run.sh\nmode = cgi\n"
                         . "on_failure = dest\n", 'run.sh' => <<'EOF');
@@ -143,6 +147,12 @@ ok(FaasTest::wait_for(sub { lines('rec') >= 4 }, 10), 'it ran');
 sleep 0.5;
 is(scalar(lines('rec')), 4, 'the refused ones were not stored');
 is(scalar(grep { /xxxx/ } lines('rec')), 0, '... not the one over 64k');
+
+$r = $t->http_post('/async/forge', 'f');
+my $gid = FaasTest::header($r, 'faas-invocation-id') // '';
+ok(FaasTest::wait_for(sub { lines('forge') >= 1 }, 10), 'forge ran');
+is((lines('forge'))[0], "$gid 1 async POST f",
+   'env.FAAS_* of a function: the runner\'s id, attempt and trigger win');
 
 # --- retries, destinations -----------------------------------------------
 

@@ -15,7 +15,10 @@ use Digest::MD5 qw(md5_hex);
 
 my $t = FaasTest->new;
 
-$t->function('env', "exec = ./env.sh\nmode = cgi\nenv.GREETING = hi\n",
+# env.* of the request's names: what nginx and the runner say wins
+$t->function('env', "exec = ./env.sh\nmode = cgi\nenv.GREETING = hi\n"
+             . "env.REMOTE_ADDR = 6.6.6.6\nenv.HTTP_HOST = forged\n"
+             . "env.FAAS_FUNCTION = other\nenv.GATEWAY_INTERFACE = no\n",
              'env.sh' => "#!/bin/sh\nprintf 'Content-Type: text/plain\\r\\n"
                        . "\\r\\n'\n/usr/bin/env | /usr/bin/sort\n");
 $t->function('cat', "exec = ./cat.sh\nmode = cgi\n",
@@ -76,6 +79,11 @@ is($env{REMOTE_ADDR}, '127.0.0.1', 'REMOTE_ADDR');
 is($env{SERVER_PORT}, $t->port, 'SERVER_PORT');
 is($env{HTTP_X_CUSTOM}, 'yes', 'request headers as HTTP_*');
 is($env{GREETING}, 'hi', 'env.* from function.conf');
+is($env{HTTP_HOST}, 'localhost', 'an env.* of a request header\'s name: '
+   . 'the request\'s');
+is($env{FAAS_FUNCTION}, 'env', '... of FAAS_FUNCTION: the runner\'s');
+is(scalar(grep { /^(REMOTE_ADDR|HTTP_HOST|GATEWAY_INTERFACE)=/ }
+          split /\n/, $r->{body}), 3, '... each name once');
 is($env{FAAS_FUNCTION}, 'env', 'FAAS_FUNCTION');
 ok(!exists $env{RUNNER_SECRET}, 'nothing of the runner environment');
 ok(!grep({ /^LD_/ } keys %env), 'no LD_* variables');
