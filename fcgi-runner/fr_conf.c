@@ -416,8 +416,11 @@ fr_conf_parse_stream(FILE *f, const char *file, fr_conf_t *conf,
             break;
         }
 
-        p = strchr(buf, '#');
-        if (p) {
+        /* an env.* value is all the rest of its line, a '#' too (a
+         * password, a URL's fragment): its comment is a line of its own */
+        p = buf + strspn(buf, " \t");
+
+        if (strncmp(p, "env.", 4) != 0 && (p = strchr(buf, '#')) != NULL) {
             *p = '\0';
         }
 

@@ -17,7 +17,10 @@ my $fn = $t->testfn;
 
 $t->function('plain', "exec = $fn\n");
 $t->function('withenv', "exec = $fn\nenv.GREETING = hello world\n"
-                        . "env.PATH = /opt/x:/bin\n");
+                        . "env.PATH = /opt/x:/bin\n"
+                        . "# a '#' in an env.* value is its own\n"
+                        . "env.URL = http://x/#frag\n  env.PW = a#b # c\n"
+                        . "max_requests = 7 # a comment\n");
 $t->function('asroot', "exec = $fn\nuser = root\n");
 $t->start_runner(conf => "env.FROM_DEFAULTS = yes\n",
                  env => { RUNNER_SECRET => 'leak', LD_PRELOAD => '' });
@@ -45,6 +48,9 @@ is($p->{REQUEST_URI}, '/fn/plain?op=env', 'REQUEST_URI');
 is($e->{GREETING}, 'hello world', 'env.GREETING with a space');
 is($e->{PATH}, '/opt/x:/bin', 'env.PATH replaces the default');
 is($e->{FROM_DEFAULTS}, 'yes', 'defaults still apply');
+is($e->{URL}, 'http://x/#frag', 'an env.* value with a "#": all of it');
+is($e->{PW}, 'a#b # c', '... the rest of its line');
+is($e->{PHP_FCGI_MAX_REQUESTS}, 7, 'another key: "#" starts a comment');
 ok(!exists $e->{RUNNER_SECRET}, 'no runner variable');
 
 SKIP: {
