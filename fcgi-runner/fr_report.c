@@ -15,6 +15,7 @@
 #include "fr_log.h"
 #include "fr_meter.h"
 #include "fr_report.h"
+#include "fr_report_print.h"
 #include "fr_usage.h"
 
 
@@ -64,6 +65,7 @@ typedef struct {
     unsigned               cold:1;
     unsigned               after:1;         /* trigger=after_response,
                                                idle */
+    unsigned               unrun:1;         /* duration=-: no worker */
     const char            *tenant;          /* of the function */
     size_t                 tlen;
     int64_t                time;            /* -1: none */
@@ -79,13 +81,6 @@ static fr_meter_group_t *fr_meter_group(fr_meter_report_t *rep,
     const char *name, size_t len);
 static void fr_meter_print(fr_meter_report_t *rep, const char *format,
     double price_gbs, double price_mreq);
-static void fr_meter_csv(fr_meter_group_t **all, size_t n,
-    const char *what);
-static void fr_meter_json(fr_meter_report_t *rep, fr_meter_group_t **all,
-    size_t n, const char *what);
-static int fr_meter_width(int o);
-static void fr_meter_table(fr_meter_report_t *rep, fr_meter_group_t **all,
-    size_t n, const char *what);
 static fr_meter_group_t **fr_meter_collect(fr_meter_report_t *rep,
     double price_gbs, double price_mreq, fr_meter_group_t *total);
 static void fr_meter_html(fr_meter_report_t *rep, double price_gbs,
@@ -152,8 +147,9 @@ fr_meter_main(int argc, char **argv)
         {
             double  *p = argv[i][8] == 'g' ? &price_gbs : &price_mreq;
 
+            /* a price: a number, none of nan, inf, a sign, nothing */
             *p = strtod(argv[++i], &end);
-            if (*end != '\0' || *p < 0) {
+            if (end == argv[i] || *end != '\0' || !(*p >= 0 && *p <= 1e9)) {
                 goto usage;
             }
 
@@ -237,10 +233,19 @@ fr_meter_read(fr_meter_report_t *rep, const char *file)
         }
     }
 
+    /* a folder, a read error: said, not an empty log */
+    n = ferror(f) ? errno : 0;
+
     free(line);
 
     if (f != stdin) {
         fclose(f);
+    }
+
+    if (n) {
+        fprintf(stderr, "fcgi-runner: cannot read \"%s\": %s\n", file,
+                strerror((int) n));
+        return FR_ERROR;
     }
 
     return FR_OK;
@@ -357,7 +362,7 @@ fr_meter_key_bit(const char *key, size_t len)
 static void
 fr_meter_line(fr_meter_report_t *rep, char *line)
 {
-    int                named, bit, bad;
+    int                named, bit, bad, rc, o;
     char              *p;
     double             cold;
     unsigned           seen;
@@ -416,8 +421,9 @@ fr_meter_line(fr_meter_report_t *rep, char *line)
             e.olen = kv.vlen;
 
         } else if (fr_key("duration")) {
-            bad |= (fr_meter_value(kv.val, kv.vlen, &e.duration)
-                    == FR_ERROR);
+            rc = fr_meter_value(kv.val, kv.vlen, &e.duration);
+            bad |= (rc == FR_ERROR);
+            e.unrun = (rc == FR_DECLINED);
 
         } else if (fr_key("billed")) {
             bad |= (fr_meter_value(kv.val, kv.vlen, &e.billed) == FR_ERROR);
@@ -445,11 +451,20 @@ fr_meter_line(fr_meter_report_t *rep, char *line)
 #undef fr_key
     }
 
-    if (!named || bad || (e.olen == 1 && *e.outcome == '-')) {
+    for (o = 0; e.outcome && o < FR_METER_OUTCOMES; o++) {
+        if (strlen(fr_outcome_name(o)) == e.olen
+            && memcmp(fr_outcome_name(o), e.outcome, e.olen) == 0)
+        {
+            break;
+        }
+    }
+
+    if (!named || bad || o == FR_METER_OUTCOMES) {
         /*
-         * Not the format's, or nginx's line of a request the runner
-         * sent no measurements for: its client left before they came,
-         * and the runner metered it in meter_log; or it never ran.
+         * Not the format's (an outcome neither the runner nor nginx
+         * writes), or nginx's line of a request the runner sent no
+         * measurements for ("-"): its client left before they came, and
+         * the runner metered it in meter_log; or it never ran.
          */
         rep->skipped++;
         return;
@@ -516,6 +531,11 @@ fr_meter_add(fr_meter_report_t *rep, fr_meter_entry_t *e)
         return;
     }
 
+    /* the runner answered before a worker took it, or nginx never got
+     * to the runner: no function ran it (as not_found, throttled) */
+    g->unrun += e->unrun && i != FR_OUTCOME_NOT_FOUND
+                && i != FR_OUTCOME_THROTTLED;
+
     g->invocations++;
     g->cold += e->cold;
     g->duration_ms += e->duration;
@@ -580,12 +600,6 @@ fr_meter_cmp(const void *a, const void *b)
 }
 
 
-/* timed out, crashed or failed: what "errors" counts */
-#define fr_meter_errors(g)                                                   \
-    ((g)->outcomes[FR_OUTCOME_TIMEOUT] + (g)->outcomes[FR_OUTCOME_CRASHED]   \
-     + (g)->outcomes[FR_OUTCOME_ERROR])
-
-
 /* the groups by name, then their total (all[ngroups]), costs set */
 
 static fr_meter_group_t **
@@ -621,6 +635,7 @@ fr_meter_collect(fr_meter_report_t *rep, double price_gbs, double price_mreq,
         total->cpu_ms += g->cpu_ms;
         total->gb_seconds += g->gb_seconds;
         total->after_faults += g->after_faults;
+        total->unrun += g->unrun;
         for (w = 0; w < FR_METER_OUTCOMES; w++) {
             total->outcomes[w] += g->outcomes[w];
         }
@@ -630,11 +645,12 @@ fr_meter_collect(fr_meter_report_t *rep, double price_gbs, double price_mreq,
 
     for (i = 0; i <= n; i++) {
         g = all[i];
-        /* a request the function never ran (unknown, throttled) costs
-         * nothing */
+        /* a request the function never ran (unknown, throttled, no
+         * worker took it) costs nothing */
         g->cost = g->gb_seconds * price_gbs
                   + (g->invocations - g->outcomes[FR_OUTCOME_NOT_FOUND]
-                     - g->outcomes[FR_OUTCOME_THROTTLED]) / 1e6 * price_mreq;
+                     - g->outcomes[FR_OUTCOME_THROTTLED] - g->unrun)
+                    / 1e6 * price_mreq;
     }
 
     return all;
@@ -667,10 +683,10 @@ fr_meter_print(fr_meter_report_t *rep, const char *format, double price_gbs,
         fr_meter_csv(all, n, what);
 
     } else if (strcmp(format, "json") == 0) {
-        fr_meter_json(rep, all, n, what);
+        fr_meter_json(all, n, what, rep->lines, rep->skipped);
 
     } else {
-        fr_meter_table(rep, all, n, what);
+        fr_meter_table(all, n, what, rep->lines, rep->skipped);
     }
 
     if (rep->skipped && strcmp(format, "table") != 0) {
@@ -680,162 +696,6 @@ fr_meter_print(fr_meter_report_t *rep, const char *format, double price_gbs,
     }
 
     free(all);
-}
-
-
-/* the groups all[0..n-1], then the total all[n] */
-
-static void
-fr_meter_csv(fr_meter_group_t **all, size_t n, const char *what)
-{
-    int                o;
-    size_t             i;
-    fr_meter_group_t  *g;
-
-    printf("%s,invocations,cold", what);
-
-    for (o = 0; o < FR_METER_OUTCOMES; o++) {
-        printf(",%s", fr_outcome_name(o));
-    }
-
-    printf(",errors,duration_s,billed_s,cpu_s,gb_seconds,cost,"
-           "after_response_faults\n");
-
-    for (i = 0; i <= n; i++) {
-        g = all[i];
-        printf("%s,%llu,%llu", g->name, (unsigned long long) g->invocations,
-               (unsigned long long) g->cold);
-
-        for (o = 0; o < FR_METER_OUTCOMES; o++) {
-            printf(",%llu", (unsigned long long) g->outcomes[o]);
-        }
-
-        printf(",%llu,%.3f,%.3f,%.3f,%.6f,%.6f,%llu\n",
-               (unsigned long long) fr_meter_errors(g), g->duration_ms / 1000,
-               g->billed_ms / 1000, g->cpu_ms / 1000, g->gb_seconds,
-               g->cost, (unsigned long long) g->after_faults);
-    }
-}
-
-
-static void
-fr_meter_json(fr_meter_report_t *rep, fr_meter_group_t **all, size_t n,
-    const char *what)
-{
-    size_t             i, w;
-    fr_meter_group_t  *g;
-
-    printf("{\"by\":\"%s\",\"lines\":%llu,\"skipped\":%llu,\"groups\":[",
-           what, (unsigned long long) rep->lines,
-           (unsigned long long) rep->skipped);
-
-    for (i = 0; i <= n; i++) {
-        g = all[i];
-        if (i == n) {
-            printf("],\"total\":");
-        }
-        printf("%s{\"name\":\"", i && i < n ? "," : "");
-        for (const char *c = g->name; *c; c++) {
-            if (*c == '"' || *c == '\\') {
-                putchar('\\');
-            }
-            if ((u_char) *c >= 0x20) {
-                putchar(*c);
-            }
-        }
-        printf("\",\"invocations\":%llu,\"cold\":%llu,\"outcomes\":{",
-               (unsigned long long) g->invocations,
-               (unsigned long long) g->cold);
-        for (w = 0; w < FR_METER_OUTCOMES; w++) {
-            printf("%s\"%s\":%llu", w ? "," : "", fr_outcome_name(w),
-                   (unsigned long long) g->outcomes[w]);
-        }
-        printf("},\"errors\":%llu,\"duration_s\":%.3f,\"billed_s\":%.3f,"
-               "\"cpu_s\":%.3f,\"gb_seconds\":%.6f,\"cost\":%.6f,"
-               "\"after_response_faults\":%llu}",
-               (unsigned long long) fr_meter_errors(g),
-               g->duration_ms / 1000, g->billed_ms / 1000,
-               g->cpu_ms / 1000, g->gb_seconds, g->cost,
-               (unsigned long long) g->after_faults);
-    }
-
-    printf("}\n");
-}
-
-
-/* an outcome's column: 9 wide, or its name's width */
-
-static int
-fr_meter_width(int o)
-{
-    size_t  n;
-
-    n = strlen(fr_outcome_name(o));
-
-    return n > 9 ? (int) n : 9;
-}
-
-
-static void
-fr_meter_table(fr_meter_report_t *rep, fr_meter_group_t **all, size_t n,
-    const char *what)
-{
-    int                o, faults;
-    size_t             i, w;
-    fr_meter_group_t  *g;
-
-    w = strlen(what);
-    for (i = 0; i < n; i++) {
-        if (strlen(all[i]->name) > w) {
-            w = strlen(all[i]->name);
-        }
-    }
-
-    printf("%-*s %12s %8s", (int) w, what, "invocations", "cold");
-
-    for (o = 0; o < FR_METER_OUTCOMES; o++) {
-        printf(" %*s", fr_meter_width(o), fr_outcome_name(o));
-    }
-
-    printf(" %9s %12s %12s %11s %12s %12s\n", "errors", "duration",
-           "billed", "cpu", "GB-s", "cost");
-
-    for (i = 0; i <= n; i++) {
-        g = all[i];
-        printf("%-*s %12llu %8llu", (int) w, g->name,
-               (unsigned long long) g->invocations,
-               (unsigned long long) g->cold);
-
-        for (o = 0; o < FR_METER_OUTCOMES; o++) {
-            printf(" %*llu", fr_meter_width(o),
-                   (unsigned long long) g->outcomes[o]);
-        }
-
-        printf(" %9llu %10.3f s %10.3f s %9.3f s %12.3f %12.6f\n",
-               (unsigned long long) fr_meter_errors(g),
-               g->duration_ms / 1000, g->billed_ms / 1000, g->cpu_ms / 1000,
-               g->gb_seconds, g->cost);
-    }
-
-    /* the work after a response (fastcgi_finish_request()) that timed
-     * out or crashed: its client had its answer, the outcome columns
-     * count that */
-    faults = 0;
-
-    for (i = 0; i < n; i++) {
-        if (all[i]->after_faults) {
-            printf("%s%s: %llu fault(s) after the response (meter_log's "
-                   "trigger=after_response)\n", faults++ ? "" : "\n",
-                   all[i]->name, (unsigned long long) all[i]->after_faults);
-        }
-    }
-
-    if (rep->skipped) {
-        printf("\n%llu of %llu line(s) skipped: not of the faas_meter "
-               "format or naming no function\n",
-               (unsigned long long) rep->skipped,
-               (unsigned long long) rep->lines);
-    }
 }
 
 

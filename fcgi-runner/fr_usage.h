@@ -32,6 +32,7 @@ struct fr_meter_group_s {
     uint64_t               cold;
     uint64_t               outcomes[FR_METER_OUTCOMES];
     uint64_t               after_faults;    /* after_response, not ok */
+    uint64_t               unrun;           /* no worker took them */
     double                 duration_ms;
     double                 billed_ms;
     double                 cpu_ms;

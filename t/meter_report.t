@@ -166,6 +166,49 @@ is($oj->{skipped}, 7, 'a negative, exponent, inf, nan, hex, absurdly large '
 is($oj->{groups}[0]{invocations}, 1, '... the good line counted');
 is($oj->{groups}[0]{billed_s}, 0.01, '... and only its billed time');
 
+# a request no worker took (duration=-: the runner answered first, an
+# async body over async_max_body; or nginx never reached the runner) is
+# an invocation and its outcome, never charged per request; an outcome
+# neither the runner nor nginx writes: skipped
+my $unrun = "$p/unrun.log";
+FaasTest::write_file($unrun, join '', map {
+    "time=2026-01-01T00:00:00+00:00 function=mine tenant=mine $_\n" }
+    'outcome=ok duration=10.000 billed=10.000 cpu=1.000 memory_size=1048576',
+    'outcome=error status=413 duration=- billed=- cpu=- memory_size=1048576',
+    'outcome=error status=502 duration=- billed=- cpu=- memory_size=-',
+    'outcome=weird duration=1.000 billed=1.000 cpu=1.000 memory_size=1048576');
+my $uj = eval { decode_json(scalar `$bin meter --format json --price-million-requests 1000000 $unrun`) }
+         // { groups => [] };
+is($uj->{groups}[0]{invocations}, 3, 'unrun: counted as invocations');
+is($uj->{groups}[0]{outcomes}{error}, 2, '... with their outcome');
+is($uj->{groups}[0]{cost}, 1, '... charged for the one that ran only');
+is($uj->{skipped}, 1, 'an outcome nobody writes: skipped');
+
+# a price that is no number (nan, inf, nothing): a usage error
+for my $bad ('nan', 'inf', '', '1e308', '-0.1') {
+    `$bin meter --price-gb-second '$bad' $unrun 2>/dev/null`;
+    is($? >> 8, 2, "--price-gb-second '$bad': exit 2");
+}
+my $dir_out = `$bin meter $p 2>&1`;
+is($? >> 8, 1, 'a folder for a log: exit 1');
+like($dir_out, qr/cannot read "\Q$p\E": Is a directory/, '... said');
+
+# names as a line has them: CSV quoted (no column shift, no formula),
+# JSON valid whatever the bytes
+my $names = "$p/names.log";
+FaasTest::write_file($names, join '', map {
+    "time=2026-01-01T00:00:00+00:00 function=$_ tenant=t status=200 "
+    . "outcome=ok duration=1.000 billed=1.000 cpu=1.000 "
+    . "memory_size=1048576\n" } 'a,b"c', '=HYPERLINK("x")', "bad\xff\xfe");
+my @csv = split /\n/, `$bin meter --format csv $names`;
+is(scalar(grep { /^"a,b""c",1,/ } @csv), 1, 'CSV: a comma and a quote, quoted');
+is(scalar(grep { /^"'=HYPERLINK\(""x""\)",1,/ } @csv), 1,
+   '... a formula, quoted and started with a quote character');
+my $nj = eval { JSON::PP->new->utf8->decode(`$bin meter --format json $names`) };
+ok($nj, 'JSON of a name with bytes that are no UTF-8: valid') or diag $@;
+is(scalar(grep { $_->{name} eq "bad\x{fffd}\x{fffd}" } @{ $nj->{groups} // [] }),
+   1, '... those bytes as U+FFFD');
+
 # a million lines in seconds
 my $big = "$p/big.log";
 open $fh, '>', $big;

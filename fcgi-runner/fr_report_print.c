@@ -1,0 +1,203 @@
+/*
+ * Copyright (C) ngx_faas developers
+ *
+ * fcgi-runner meter's table, CSV and JSON: the groups all[0..n-1],
+ * then their total all[n]. A name is what a log line said: quoted as
+ * each format needs, whatever its bytes.
+ */
+
+#include <stdio.h>
+#include <string.h>
+
+#include "fr_buf.h"
+#include "fr_report_print.h"
+
+
+static void fr_meter_csv_field(const char *s);
+static int fr_meter_width(int o);
+
+
+/*
+ * A CSV field (RFC 4180): quoted when it holds a comma, a quote or a
+ * line's end, its quotes doubled; one a spreadsheet would take for a
+ * formula (=, +, -, @ first) starts with a quote character inside.
+ */
+
+static void
+fr_meter_csv_field(const char *s)
+{
+    int  formula;
+
+    formula = (*s == '=' || *s == '+' || *s == '-' || *s == '@');
+
+    if (!formula && strpbrk(s, ",\"\r\n") == NULL) {
+        fputs(s, stdout);
+        return;
+    }
+
+    printf("\"%s", formula ? "'" : "");
+
+    for ( /* void */ ; *s; s++) {
+        if (*s == '"') {
+            putchar('"');
+        }
+
+        putchar(*s);
+    }
+
+    putchar('"');
+}
+
+
+void
+fr_meter_csv(fr_meter_group_t **all, size_t n, const char *what)
+{
+    int                o;
+    size_t             i;
+    fr_meter_group_t  *g;
+
+    printf("%s,invocations,cold", what);
+
+    for (o = 0; o < FR_METER_OUTCOMES; o++) {
+        printf(",%s", fr_outcome_name(o));
+    }
+
+    printf(",errors,duration_s,billed_s,cpu_s,gb_seconds,cost,"
+           "after_response_faults\n");
+
+    for (i = 0; i <= n; i++) {
+        g = all[i];
+        fr_meter_csv_field(g->name);
+        printf(",%llu,%llu", (unsigned long long) g->invocations,
+               (unsigned long long) g->cold);
+
+        for (o = 0; o < FR_METER_OUTCOMES; o++) {
+            printf(",%llu", (unsigned long long) g->outcomes[o]);
+        }
+
+        printf(",%llu,%.3f,%.3f,%.3f,%.6f,%.6f,%llu\n",
+               (unsigned long long) fr_meter_errors(g), g->duration_ms / 1000,
+               g->billed_ms / 1000, g->cpu_ms / 1000, g->gb_seconds,
+               g->cost, (unsigned long long) g->after_faults);
+    }
+}
+
+
+void
+fr_meter_json(fr_meter_group_t **all, size_t n, const char *what,
+    uint64_t lines, uint64_t skipped)
+{
+    size_t             i, w;
+    fr_buf_t           name;
+    fr_meter_group_t  *g;
+
+    memset(&name, 0, sizeof(fr_buf_t));
+
+    printf("{\"by\":\"%s\",\"lines\":%llu,\"skipped\":%llu,\"groups\":[",
+           what, (unsigned long long) lines, (unsigned long long) skipped);
+
+    for (i = 0; i <= n; i++) {
+        g = all[i];
+        if (i == n) {
+            printf("],\"total\":");
+        }
+        /* a name as a log line has it: valid JSON whatever its bytes */
+        fr_buf_consume(&name, name.len);
+        fr_buf_json_str(&name, (u_char *) g->name, strlen(g->name));
+        printf("%s{\"name\":%.*s", i && i < n ? "," : "", (int) name.len,
+               (char *) fr_buf_pos(&name));
+        printf(",\"invocations\":%llu,\"cold\":%llu,\"outcomes\":{",
+               (unsigned long long) g->invocations,
+               (unsigned long long) g->cold);
+        for (w = 0; w < FR_METER_OUTCOMES; w++) {
+            printf("%s\"%s\":%llu", w ? "," : "", fr_outcome_name(w),
+                   (unsigned long long) g->outcomes[w]);
+        }
+        printf("},\"errors\":%llu,\"duration_s\":%.3f,\"billed_s\":%.3f,"
+               "\"cpu_s\":%.3f,\"gb_seconds\":%.6f,\"cost\":%.6f,"
+               "\"after_response_faults\":%llu}",
+               (unsigned long long) fr_meter_errors(g),
+               g->duration_ms / 1000, g->billed_ms / 1000,
+               g->cpu_ms / 1000, g->gb_seconds, g->cost,
+               (unsigned long long) g->after_faults);
+    }
+
+    printf("}\n");
+
+    fr_buf_free(&name);
+}
+
+
+/* an outcome's column: 9 wide, or its name's width */
+
+static int
+fr_meter_width(int o)
+{
+    size_t  n;
+
+    n = strlen(fr_outcome_name(o));
+
+    return n > 9 ? (int) n : 9;
+}
+
+
+void
+fr_meter_table(fr_meter_group_t **all, size_t n, const char *what,
+    uint64_t lines, uint64_t skipped)
+{
+    int                o, faults;
+    size_t             i, w;
+    fr_meter_group_t  *g;
+
+    w = strlen(what);
+    for (i = 0; i < n; i++) {
+        if (strlen(all[i]->name) > w) {
+            w = strlen(all[i]->name);
+        }
+    }
+
+    printf("%-*s %12s %8s", (int) w, what, "invocations", "cold");
+
+    for (o = 0; o < FR_METER_OUTCOMES; o++) {
+        printf(" %*s", fr_meter_width(o), fr_outcome_name(o));
+    }
+
+    printf(" %9s %12s %12s %11s %12s %12s\n", "errors", "duration",
+           "billed", "cpu", "GB-s", "cost");
+
+    for (i = 0; i <= n; i++) {
+        g = all[i];
+        printf("%-*s %12llu %8llu", (int) w, g->name,
+               (unsigned long long) g->invocations,
+               (unsigned long long) g->cold);
+
+        for (o = 0; o < FR_METER_OUTCOMES; o++) {
+            printf(" %*llu", fr_meter_width(o),
+                   (unsigned long long) g->outcomes[o]);
+        }
+
+        printf(" %9llu %10.3f s %10.3f s %9.3f s %12.3f %12.6f\n",
+               (unsigned long long) fr_meter_errors(g),
+               g->duration_ms / 1000, g->billed_ms / 1000, g->cpu_ms / 1000,
+               g->gb_seconds, g->cost);
+    }
+
+    /* the work after a response (fastcgi_finish_request()) that timed
+     * out or crashed: its client had its answer, the outcome columns
+     * count that */
+    faults = 0;
+
+    for (i = 0; i < n; i++) {
+        if (all[i]->after_faults) {
+            printf("%s%s: %llu fault(s) after the response (meter_log's "
+                   "trigger=after_response)\n", faults++ ? "" : "\n",
+                   all[i]->name, (unsigned long long) all[i]->after_faults);
+        }
+    }
+
+    if (skipped) {
+        printf("\n%llu of %llu line(s) skipped: not of the faas_meter "
+               "format or naming no function\n",
+               (unsigned long long) skipped, (unsigned long long) lines);
+    }
+}
