@@ -604,6 +604,9 @@ fr_func_configure(fr_func_t *f, int test)
 
     /* every problem of the file is told at once: none hides another */
 
+    /* first: a default lowered to a cap is what the rest is made of */
+    problems += fr_tenant_caps(f);
+
     /* (the runner config's php.NAME are defaults: the file's own count) */
     if (fc->runtime || fc->nphp_own || fr_fconf_line(fc, "app")
         || fr_fconf_line(fc, "python.path"))
@@ -704,8 +707,6 @@ fr_func_configure(fr_func_t *f, int test)
             i--;
         }
     }
-
-    problems += fr_tenant_caps(f);
 
     if (fr_identity(f, test) != 0) {
         /* nobody to look the paths up as */

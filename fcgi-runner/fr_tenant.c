@@ -39,7 +39,7 @@ static int fr_dynamic_load(void);
 static int fr_dynamic_save(void);
 static uid_t fr_dynamic_find(const char *name);
 static uid_t fr_dynamic_new(void);
-static void fr_tenant_over(fr_func_t *f, const char *key, int64_t value,
+static int fr_tenant_over(fr_func_t *f, const char *key, int64_t value,
     const char *limit, int64_t cap, const char *unit);
 
 
@@ -146,8 +146,12 @@ fr_tenant_caps(fr_func_t *f)
         && ((c->limits_set & (bit))                                          \
             || (!f->operators && fr_fconf_line(fc, key))))                   \
     {                                                                        \
-        fr_tenant_over(f, key, value, limit, cap, unit);                       \
-        problems++;                                                          \
+        if (fr_tenant_over(f, key, value, limit, cap, unit) == FR_OK) {    \
+            (value) = (cap);                                                 \
+                                                                             \
+        } else {                                                             \
+            problems++;                                                      \
+        }                                                                    \
     }
 
     /* memory = 0 and async_max_queued = 0 are no limit; 0 is no wait
@@ -172,10 +176,14 @@ fr_tenant_caps(fr_func_t *f)
 }
 
 
-/* a value over a cap, told where it was set: the function's file, the
- * runner config's default for every function, or the runner's own */
+/*
+ * A value over a cap, told where it was set: the function's file, the
+ * runner config's default for every function (errors); the runner's own
+ * default, which nobody asked for, is lowered to the cap (FR_OK), as a
+ * cap of limit_files under 1024 makes max_files that cap.
+ */
 
-static void
+static int
 fr_tenant_over(fr_func_t *f, const char *key, int64_t value, const char *limit,
     int64_t cap, const char *unit)
 {
@@ -197,10 +205,13 @@ fr_tenant_over(fr_func_t *f, const char *key, int64_t value, const char *limit,
                f->name, limit, (long long) cap, unit, key, f->dir);
 
     } else {
-        fr_log(FR_LOG_ERR, 0, "%s/function.conf: %s %lld%s, the runner's "
-               "default, is over %s %lld%s (set %s lower)", f->dir, key,
-               (long long) value, unit, limit, (long long) cap, unit, key);
+        fr_log(FR_LOG_DEBUG, 0, "function \"%s\": %s %lld%s, the runner's "
+               "default, lowered to %s %lld%s", f->name, key,
+               (long long) value, unit, limit, (long long) cap, unit);
+        return FR_OK;
     }
+
+    return FR_ERROR;
 }
 
 

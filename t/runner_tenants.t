@@ -16,6 +16,7 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use FaasTest;
 use Test::More;
+use JSON::PP;
 use Time::HiRes qw(time sleep);
 
 FaasTest::need_root('tenants');
@@ -130,9 +131,31 @@ my $conf = "tenant.limited.max_instances = 2\nlimit_instances = 64\n"
         or diag $out;
     is((split /\n/, FaasTest::read_file($cf))[($line // 1) - 1],
        'timeout = 2m', '... the line that set it');
-    like($out, qr{^.*\Q$dir\E/plain/function\.conf: memory 268435456 bytes, the runner's default, is over limit_memory 134217728 bytes \(set memory lower\)$}m,
-         "the runner's own default over a cap: said so, no line 0");
+    unlike($out, qr{plain/function\.conf.*memory}, "the runner's own "
+           . "default over a cap: no refusal (lowered to it, below)");
     unlike($out, qr{function\.conf:0:}, 'no line 0');
+}
+
+# caps under the runner's own defaults: a function that asks for nothing
+# gets the cap (max_files 1024 under limit_files 1000, ...), not refused
+{
+    my $t2 = FaasTest->new;
+    $t2->function('asks_nothing', "exec = $fn\n");
+    $t2->function('asks_more', "exec = $fn\nmax_instances = 4\n");
+    $t2->start_runner(conf => "limit_files = 1000\nlimit_memory = 128M\n"
+                      . "limit_instances = 3\nlimit_timeout = 20s\n");
+    my $s = `$FaasTest::RUNNER status --listen unix:@{[ $t2->socket_path ]} --format json 2>&1`;
+    my $j = eval { decode_json($s) } // {};
+    my ($f) = grep { $_->{name} eq 'asks_nothing' } @{ $j->{functions} // [] };
+    is($f->{limits}{max_instances}, 3, 'max_instances 4 (default) under '
+       . 'limit_instances 3: 3') or diag $s;
+    is($f->{limits}{memory_bytes}, 128 << 20, '... memory 256M: 128M');
+    is($f->{limits}{timeout_seconds}, 20, '... timeout 30s: 20s');
+    ok(!grep({ $_->{name} eq 'asks_more' } @{ $j->{functions} // [] }),
+       'one that asks for more is refused');
+    like($t2->runner_log, qr{asks_more/function\.conf:2: max_instances 4 is over limit_instances 3},
+         '... with its file and line');
+    $t2->done;
 }
 
 $t->start_runner(conf => $conf);
