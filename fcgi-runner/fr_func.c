@@ -796,12 +796,17 @@ fr_funcs_destinations(void)
                        fr_fconf_line(&f->conf, keys[i]), keys[i], to);
             }
 
+            /*
+             * Refused, not unloaded: another tenant that takes the name
+             * of a destination deployed later would take the function
+             * down with it. Its outcomes are never sent there
+             * (fr_dispatch_destination looks again at each).
+             */
             if (d && !d->removed && strcmp(d->tenant, f->tenant) != 0) {
                 fr_log(FR_LOG_ERR, 0, "%s/function.conf:%d: %s \"%s\" is a "
-                       "function of another tenant: \"%s\" not loaded",
-                       f->dir, fr_fconf_line(&f->conf, keys[i]), keys[i], to,
-                       f->name);
-                f->removed = 1;
+                       "function of another tenant: \"%s\" sends it no "
+                       "outcome", f->dir, fr_fconf_line(&f->conf, keys[i]),
+                       keys[i], to, f->name);
                 problems++;
             }
         }

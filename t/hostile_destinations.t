@@ -2,8 +2,10 @@
 
 # Destinations stay within a tenant and never loop. A customer's
 # function naming another tenant's function as on_success or on_failure
-# is refused at load (and by --test) with file and line: its output
-# never becomes another tenant's request. A destination's own run sends
+# is an error at load (and fails --test) with file and line, and its
+# output never becomes another tenant's request; the function itself
+# stays loaded (a name taken later by another tenant must not take it
+# down). A destination's own run sends
 # its outcome nowhere: "on_success = selfloop" runs once, then stops.
 # A destination of the same tenant still gets the outcome. An outcome
 # stored for a destination is not run for another tenant that has taken
@@ -86,7 +88,7 @@ fn('early', "on_success = later\n");
 
 $t->start_runner(conf => "async_backoff = 100ms\n");
 
-like($t->runner_log, qr{thief/function.conf:3: on_success "victim" is a function of another tenant: "thief" not loaded},
+like($t->runner_log, qr{thief/function.conf:3: on_success "victim" is a function of another tenant: "thief" sends it no outcome},
      'the log says so');
 
 sub async {
@@ -96,8 +98,12 @@ sub async {
                          stdin => "to $name")->{stdout};
 }
 
-like(async('thief'), qr/^Status: 404/m, 'the thief is not loaded: 404');
-like(async('failthief'), qr/^Status: 404/m, '... nor the other');
+# loaded, its outcome refused at each send: a tenant that takes the
+# name of another's destination does not take the function down
+like(async('thief'), qr/^Status: 202/m, 'the thief runs: 202');
+ok(FaasTest::wait_for(sub { $t->runner_log =~ /of "thief": destination "victim" is a function of another tenant, not invoked/ },
+                      15), '... its outcome is not sent to the victim');
+like(async('failthief'), qr/^Status: 202/m, '... nor the other\'s');
 like($t->fcgi_call('victim')->{stdout}, qr/^ran$/m,
      'the victim runs, for its own tenant');
 
@@ -132,6 +138,11 @@ ok(FaasTest::wait_for(sub { $t->runner_log =~ /function "later" loaded/ },
                       10), 'another tenant takes the name');
 sleep 1;
 is(scalar(lines('later')), 0, '... and gets nothing of it');
+like(async('early'), qr/^Status: 202/m, '... nor takes the function that '
+     . 'named it down');
+ok(FaasTest::wait_for(sub { lines('early') >= 2 }, 15), '... which runs on');
+sleep 0.5;
+is(scalar(lines('later')), 0, '... its outcome not sent to the other tenant');
 
 # a destination invocation stored while the name was its tenant's, run
 # again (its first attempt failed) after another tenant took the name:
