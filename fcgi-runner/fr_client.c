@@ -81,10 +81,13 @@ fr_client_main(int argc, char **argv, const char *listen)
         case 'f': function = optarg; break;
 
         case 'w':
-            watch = atoi(optarg);
+            /* digits only: "1x", "1e9", "0.5" are no whole seconds */
+            watch = (strspn(optarg, "0123456789") == strlen(optarg)
+                     && strlen(optarg) <= 5)
+                    ? atoi(optarg) : 0;
             if (watch < 1) {
                 fprintf(stderr, "fcgi-runner status: --watch takes whole "
-                        "seconds, 1 or more\n");
+                        "seconds, 1 to 99999\n");
                 return 2;
             }
             break;

@@ -45,6 +45,7 @@ fr_status_render(const u_char *query, size_t len, const u_char *accept,
     fr_out_t      o;
     fr_view_t    *fv, *tv;
     const char   *p, *e, *end, *v;
+    const char   *why;
     fr_format_e   format;
 
     static const char  *formats[] = {
@@ -64,6 +65,7 @@ fr_status_render(const u_char *query, size_t len, const u_char *accept,
     only[0] = '\0';
     tenant[0] = '\0';
     reply->status = 200;
+    why = "format: json, prometheus, openmetrics, table or html\n";
 
     end = (const char *) query + len;
 
@@ -106,6 +108,7 @@ fr_status_render(const u_char *query, size_t len, const u_char *accept,
                 /* twice, two names: which one a location set and which
                  * a client added is not known, so neither is shown */
                 reply->status = 400;
+                why = "one function and one tenant at most\n";
                 continue;
             }
 
@@ -125,10 +128,8 @@ fr_status_render(const u_char *query, size_t len, const u_char *accept,
 
     if (reply->status != 200) {
         reply->content_type = "text/plain; charset=utf-8";
-        fr_outs(&o, reply->status == 400
-                    ? "format: json, prometheus, openmetrics, table "
-                      "or html\n"
-                    : "no such function or tenant\n");
+        fr_outs(&o, reply->status == 400 ? why
+                                         : "no such function or tenant\n");
         return;
     }
 

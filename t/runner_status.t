@@ -268,6 +268,8 @@ like($r->{body}, qr/^ok\s+acme\s+fastcgi\s+0\s+1\s/m, 'table: ok\'s line');
 # --- bad input ---------------------------------------------------------------
 
 is(status('?format=xml')->{status}, 400, 'unknown format: 400');
+like(status('?format=xml')->{body}, qr/^format: json, prometheus/,
+     '... naming the formats');
 # a provider shows a customer its own functions only
 my $mine = json('?tenant=beta');
 is(join(',', sort map { $_->{name} } @{ $mine->{functions} }),
@@ -281,8 +283,9 @@ is(status('?tenant=../x')->{status}, 404, 'invalid tenant name: 404');
 is(status('?tenant=beta&tenant=acme')->{status}, 400,
    'two tenants asked (a location\'s and a client\'s): 400, neither shown');
 is(status('?tenant=beta&tenant=beta')->{status}, 200, '... the same twice: 200');
-is(status('?function=ok&function=crashy')->{status}, 400,
-   'two functions asked: 400');
+$r = status('?format=json&function=ok&function=crashy');
+is($r->{status}, 400, 'two functions asked: 400');
+is($r->{body}, "one function and one tenant at most\n", '... saying so');
 is(status('?function=../x')->{status}, 404, 'invalid name: 404');
 is(status('?function=nosuch')->{status}, 404, 'unknown function: 404');
 is(status('?' . ('a=b&' x 2000))->{status}, 200, 'a long query: 200');
@@ -334,6 +337,10 @@ like($out, qr/cannot connect to "unix:\/nonexistent\/sock"/, '... and says so');
 $out = `timeout 2.5 $bin status --listen $listen --watch 1 2>&1`;
 my $screens = () = $out =~ /\e\[H\e\[2J/g;
 cmp_ok($screens, '>=', 2, "--watch 1: the screen refreshed ($screens in 2.5 s)");
+for my $w ('0', '0.5', '1x', '1e9', '', '999999') {
+    $out = `timeout 5 $bin status --listen $listen --watch '$w' 2>&1`;
+    is($? >> 8, 2, "--watch '$w': a usage error");
+}
 
 # --- a real Prometheus scrapes it -----------------------------------------------
 
