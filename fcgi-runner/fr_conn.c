@@ -526,6 +526,11 @@ fr_conns_drain(int fast)
         } else if (fast || c->req == NULL
                    || c->req->state == FR_REQ_ANSWERED)
         {
+            if (c->req) {
+                /* not its client's leaving: nginx answers it 502 */
+                c->req->runner_closed = 1;
+            }
+
             fr_conn_close(c);
 
         } else {

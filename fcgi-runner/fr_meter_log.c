@@ -278,7 +278,8 @@ fr_meter_log_unset(const char *function)
 /*
  * A request whose client left while it ran (fr_req_orphan): nginx logs
  * no measurements for it, so meter_log has them; its outcome
- * client_closed when it ran to its end, its status nginx's 499, its id
+ * client_closed when it ran to its end, its status nginx's 499 (502
+ * when the runner closed its connection, a fast stop), its id
  * nginx's request id (FAAS_REQUEST_ID) when it is one. Or what ran after
  * a response (fr_req_respond): trigger after_response, its own outcome.
  */
@@ -334,6 +335,6 @@ fr_meter_log_request(fr_req_t *r)
     fr_meter_log(fr_meter_log_fd, fr_runner.conf.meter_log, r->func->name,
                  r->after_response ? "after_response" : "http", id,
                  r->after_response ? (r->http_status ? r->http_status : 200)
-                                   : 499,
+                                   : r->runner_closed ? 502 : 499,
                  rec + FR_FCGI_HEADER_LEN, n - FR_FCGI_HEADER_LEN);
 }

@@ -111,6 +111,8 @@ struct fr_req_s {
     unsigned               hdr_done:1;      /* its header block seen */
     unsigned               bad_status:1;    /* garbage: outcome error */
     unsigned               after_response:1;    /* answered, running on */
+    unsigned               runner_closed:1;     /* its connection, at a
+                                                   fast stop: nginx 502 */
     uint16_t               hdr_line;        /* bytes of the line so far */
     uint16_t               http_status;     /* its Status: line's; 0: none */
     uint32_t               hdr_bytes;

@@ -51,9 +51,14 @@ my $fn = FaasTest::testfn();
 
 {
     my $t = FaasTest->new;
+    my $meter = $t->prefix . '/meter.log';
     $t->function('slow', "exec = $fn\n");
-    $t->start_runner;
-    $t->start_nginx;
+    $t->start_runner(conf => "meter_log = $meter\n");
+    # an access log that asks for the measurements
+    my $log = $t->prefix . '/logs/meter.log';
+    $t->start_nginx("    log_format m 'fn=\$faas_function "
+                    . "outcome=\$faas_status';\n"
+                    . $t->faas_location(location => "access_log $log m;"));
 
     my $s1 = $t->http_start('/fn/slow?op=sleep&ms=20000');
     ok(FaasTest::wait_for(sub { scalar $t->workers('slow') }, 5),
@@ -65,6 +70,11 @@ my $fn = FaasTest::testfn();
     is($status, 0, 'exit 0');
     my $r = FaasTest::http_finish($s1);
     isnt($r->{status}, 200, 'the request in flight is cut');
+    # its measurements go to meter_log (nginx got none), with the status
+    # nginx gave: its client did not leave
+    like(FaasTest::read_file($meter) // '', qr/function=slow .*status=502 /,
+         '... metered in meter_log with the 502 nginx answered')
+        or diag(FaasTest::read_file($meter) // 'no meter_log');
     ok(FaasTest::wait_for(sub { !$t->leftovers }, 5), 'no worker left');
     $t->done;
 }
