@@ -48,6 +48,7 @@ typedef struct {
     fr_io_t                io;
     char                   id[FR_INV_ID_LEN + 1];
     char                   function[68];
+    char                   tenant[68];      /* its function's, at start */
     char                   trigger[16];
     int                    attempts;
     fr_buf_t               out;             /* the request, to send */
@@ -445,6 +446,8 @@ fr_dispatch_start(fr_func_t *f, const fr_inv_t *inv)
 
     memcpy(call->id, inv->id, sizeof(call->id));
     memcpy(call->function, inv->function, sizeof(call->function));
+    snprintf(call->tenant, sizeof(call->tenant), "%s",
+             f->tenant ? f->tenant : "");
     memcpy(call->trigger, inv->trigger, sizeof(call->trigger));
     call->attempts = inv->attempts;
     fr_fcgi_parser_init(&call->parser);
@@ -676,6 +679,15 @@ fr_dispatch_done(fr_call_t *call, int ended)
         f->nasync--;
     }
 
+    /* another tenant's function by now (a reload while it ran): its
+     * throttling and destinations are none of this run's business */
+    if (f && (f->tenant == NULL || strcmp(f->tenant, call->tenant) != 0)) {
+        fr_log(FR_LOG_INFO, 0, "invocation %s of \"%s\": the function is "
+               "another tenant's now, its outcome sent nowhere", call->id,
+               call->function);
+        f = NULL;
+    }
+
     if (ended && fr_backlog_throttled(fr_buf_pos(&call->meter),
                                       call->meter.len))
     {
@@ -834,7 +846,9 @@ fr_dispatch_destination(fr_call_t *call, fr_func_t *f, const char *to,
         return;
     }
 
-    if (d->tenant && f->tenant && strcmp(d->tenant, f->tenant) != 0) {
+    if (d->tenant == NULL || f->tenant == NULL
+        || strcmp(d->tenant, f->tenant) != 0)
+    {
         fr_log(FR_LOG_ERR, 0, "invocation %s of \"%s\": destination \"%s\" "
                "is a function of another tenant, not invoked", call->id,
                call->function, to);

@@ -165,6 +165,31 @@ ok(FaasTest::wait_for(sub { $t->runner_log =~ /invocation \w+ of "dest2" \(desti
                       15), '... the retry is not run, and said');
 is(scalar(lines('dest2')), 0, '... the other tenant got nothing of it');
 
+# an invocation that runs while its function becomes another tenant's
+# (the folder's function.conf changes tenant, and names a destination of
+# the new tenant): the run's response goes to no destination of theirs
+$t->function('swap', "exec = ./run.sh\nmode = cgi\ntenant = shop\n",
+             'run.sh' => "#!/bin/sh\ncat > /dev/null\nsleep 2\n"
+                       . "printf 'Content-Type: text/plain\\r\\n\\r\\n"
+                       . "secret of shop\\n'\n");
+fn('odest', "tenant = other\n");
+$t->signal_runner('HUP');
+ok(FaasTest::wait_for(sub { $t->runner_log =~ /function "swap" loaded/ }, 10),
+   'a slow function of the tenant "shop"');
+like(async('swap'), qr/^Status: 202/m, '... invoked');
+ok(FaasTest::wait_for(sub { $t->runner_log =~ /invocation \w+ of "swap": attempt 1/ },
+                      15), '... it runs');
+FaasTest::write_file("$dir{odest}/../swap/function.conf",
+                     "exec = ./run.sh\nmode = cgi\ntenant = other\n"
+                     . "on_success = odest\n");
+$t->signal_runner('HUP');
+ok(FaasTest::wait_for(sub { $t->runner_log =~ /function "swap" changed/ }, 10),
+   'meanwhile the function is the tenant "other"\'s, with a destination');
+ok(FaasTest::wait_for(sub { $t->runner_log =~ /invocation \w+ of "swap": the function is another tenant's now, its outcome sent nowhere/ },
+                      15), 'the run ends: its outcome sent nowhere, said');
+sleep 1;
+is(scalar(lines('odest')), 0, '... the other tenant got nothing of it');
+
 # a client's own invocation the same, even when the client names a
 # tenant itself (FAAS_TENANT: dropped, the function's is stored)
 $t->function('cl', "exec = ./run.sh\nmode = cgi\ntenant = shop\n",
