@@ -633,6 +633,11 @@ fr_shutdown(void)
         fr_workers_reap();
     }
 
+    /* what a flood of strays left to reap (64 a round): billed too */
+    while (fr_workers_reap() == FR_AGAIN) {
+        /* void */
+    }
+
     fr_timer_del(&deadline);
 
     if (fr_runner.nworkers) {

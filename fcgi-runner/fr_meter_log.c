@@ -278,10 +278,13 @@ fr_meter_log_unset(const char *function)
 /*
  * A request whose client left while it ran (fr_req_orphan): nginx logs
  * no measurements for it, so meter_log has them; its outcome
- * client_closed when it ran to its end, its status nginx's 499 (502
- * when the runner closed its connection, a fast stop), its id
+ * client_closed when it ran to its end, its status nginx's 499, its id
  * nginx's request id (FAAS_REQUEST_ID) when it is one. Or what ran after
  * a response (fr_req_respond): trigger after_response, its own outcome.
+ * Or one a fast stop cut (the runner closed its connection): before its
+ * answer began, nginx's line (a 502, outcome error) is the invocation
+ * and this one, trigger shutdown, what it used; after, nginx's line has
+ * no outcome and this one is the invocation, with the status nginx got.
  */
 
 void
@@ -333,8 +336,12 @@ fr_meter_log_request(fr_req_t *r)
     /* after its response (fastcgi_finish_request()): the status its
      * client had; "fcgi-runner meter" bills it, counts no invocation */
     fr_meter_log(fr_meter_log_fd, fr_runner.conf.meter_log, r->func->name,
-                 r->after_response ? "after_response" : "http", id,
-                 r->after_response ? (r->http_status ? r->http_status : 200)
-                                   : r->runner_closed ? 502 : 499,
+                 r->after_response ? "after_response"
+                 : (r->runner_closed && !r->response_started) ? "shutdown"
+                 : "http", id,
+                 (r->after_response || r->runner_closed)
+                 ? (r->http_status ? r->http_status
+                    : r->response_started ? 200 : 502)
+                 : 499,
                  rec + FR_FCGI_HEADER_LEN, n - FR_FCGI_HEADER_LEN);
 }

@@ -66,6 +66,7 @@ typedef struct {
     unsigned               after:1;         /* trigger=after_response,
                                                idle */
     unsigned               unrun:1;         /* duration=-: no worker */
+    unsigned               stopped:1;       /* trigger=shutdown */
     const char            *tenant;          /* of the function */
     size_t                 tlen;
     int64_t                time;            /* -1: none */
@@ -147,9 +148,14 @@ fr_meter_main(int argc, char **argv)
         {
             double  *p = argv[i][8] == 'g' ? &price_gbs : &price_mreq;
 
-            /* a price: a number, none of nan, inf, a sign, nothing */
-            *p = strtod(argv[++i], &end);
-            if (end == argv[i] || *end != '\0' || !(*p >= 0 && *p <= 1e9)) {
+            /* a price: a decimal number (1e-5 too), none of nan, inf, a
+             * sign, hexadecimal, blanks, nothing */
+            i++;
+            *p = strtod(argv[i], &end);
+            if (!(isdigit((u_char) argv[i][0]) || argv[i][0] == '.')
+                || strspn(argv[i], "0123456789.eE-") != strlen(argv[i])
+                || *end != '\0' || !(*p >= 0 && *p <= 1e9))
+            {
                 goto usage;
             }
 
@@ -234,7 +240,7 @@ fr_meter_read(fr_meter_report_t *rep, const char *file)
     }
 
     /* a folder, a read error: said, not an empty log */
-    n = ferror(f) ? errno : 0;
+    n = ferror(f) ? (errno ? errno : EIO) : 0;
 
     free(line);
 
@@ -436,11 +442,14 @@ fr_meter_line(fr_meter_report_t *rep, char *line)
                     == FR_ERROR);
 
         } else if (fr_key("trigger")) {
-            /* a worker's CPU between invocations (idle) is billed as
-             * what one did after its response: no invocation */
+            /* a worker's CPU between invocations (idle), and what a run
+             * cut by a fast stop used (nginx's 502 line counts it), are
+             * billed as what one did after its response: no invocation */
+            e.stopped = (kv.vlen == 8 && memcmp(kv.val, "shutdown", 8) == 0);
             e.after = (kv.vlen == 14 && memcmp(kv.val, "after_response", 14)
                        == 0)
-                      || (kv.vlen == 4 && memcmp(kv.val, "idle", 4) == 0);
+                      || (kv.vlen == 4 && memcmp(kv.val, "idle", 4) == 0)
+                      || e.stopped;
 
         } else if (fr_key("cold")) {
             if (fr_meter_value(kv.val, kv.vlen, &cold) != FR_OK) {
@@ -507,8 +516,9 @@ fr_meter_add(fr_meter_report_t *rep, fr_meter_entry_t *e)
         g->gb_seconds += e->memsize / (1024.0 * 1024.0) * e->billed / 1000.0;
 
         /* its client was answered: a fault after is counted apart */
-        if (e->outcome == NULL || e->olen != 2
-            || memcmp(e->outcome, "ok", 2) != 0)
+        if (!e->stopped
+            && (e->outcome == NULL || e->olen != 2
+                || memcmp(e->outcome, "ok", 2) != 0))
         {
             g->after_faults++;
         }

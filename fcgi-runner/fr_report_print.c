@@ -20,7 +20,8 @@ static int fr_meter_width(int o);
 /*
  * A CSV field (RFC 4180): quoted when it holds a comma, a quote or a
  * line's end, its quotes doubled; one a spreadsheet would take for a
- * formula (=, +, -, @ first) starts with a quote character inside.
+ * formula (=, +, -, @, a tab or CR first) starts with a quote character
+ * inside.
  */
 
 static void
@@ -28,7 +29,9 @@ fr_meter_csv_field(const char *s)
 {
     int  formula;
 
-    formula = (*s == '=' || *s == '+' || *s == '-' || *s == '@');
+    /* (the group of no tenant, "-", is no formula) */
+    formula = (*s == '=' || *s == '+' || (*s == '-' && s[1] != '\0')
+               || *s == '@' || *s == '\t' || *s == '\r');
 
     if (!formula && strpbrk(s, ",\"\r\n") == NULL) {
         fputs(s, stdout);

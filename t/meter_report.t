@@ -185,10 +185,12 @@ is($uj->{groups}[0]{cost}, 1, '... charged for the one that ran only');
 is($uj->{skipped}, 1, 'an outcome nobody writes: skipped');
 
 # a price that is no number (nan, inf, nothing): a usage error
-for my $bad ('nan', 'inf', '', '1e308', '-0.1') {
+for my $bad ('nan', 'inf', '', '1e308', '-0.1', '+1', '0x10', ' 1', '-0') {
     `$bin meter --price-gb-second '$bad' $unrun 2>/dev/null`;
     is($? >> 8, 2, "--price-gb-second '$bad': exit 2");
 }
+`$bin meter --price-gb-second 1.5e-5 $unrun 2>/dev/null`;
+is($? >> 8, 0, '--price-gb-second 1.5e-5: a price');
 my $dir_out = `$bin meter $p 2>&1`;
 is($? >> 8, 1, 'a folder for a log: exit 1');
 like($dir_out, qr/cannot read "\Q$p\E": Is a directory/, '... said');
@@ -199,11 +201,17 @@ my $names = "$p/names.log";
 FaasTest::write_file($names, join '', map {
     "time=2026-01-01T00:00:00+00:00 function=$_ tenant=t status=200 "
     . "outcome=ok duration=1.000 billed=1.000 cpu=1.000 "
-    . "memory_size=1048576\n" } 'a,b"c', '=HYPERLINK("x")', "bad\xff\xfe");
+    . "memory_size=1048576\n" } 'a,b"c', '=HYPERLINK("x")', "bad\xff\xfe",
+    "\"\tTAB\"");
 my @csv = split /\n/, `$bin meter --format csv $names`;
 is(scalar(grep { /^"a,b""c",1,/ } @csv), 1, 'CSV: a comma and a quote, quoted');
 is(scalar(grep { /^"'=HYPERLINK\(""x""\)",1,/ } @csv), 1,
    '... a formula, quoted and started with a quote character');
+is(scalar(grep { /^"'\tTAB",1,/ } @csv), 1, '... one starting with a tab too');
+FaasTest::write_file("$p/notenant.log", "function=x tenant=- status=502 "
+                     . "outcome=error duration=- cpu=-\n");
+like(`$bin meter --by tenant --format csv $p/notenant.log`, qr/^-,1,/m,
+     '... not the group of no tenant, "-"');
 my $nj = eval { JSON::PP->new->utf8->decode(`$bin meter --format json $names`) };
 ok($nj, 'JSON of a name with bytes that are no UTF-8: valid') or diag $@;
 is(scalar(grep { $_->{name} eq "bad\x{fffd}\x{fffd}" } @{ $nj->{groups} // [] }),

@@ -47,6 +47,10 @@ my @hostile = (
         . 'tenant="<img src=x onerror=alert(2)>" outcome=ok duration=5 '
         . 'billed=5 cpu=1 memory_size=262144',
     "time=2026-10-01T06:00:00Z function=x\"y&amp;z<w>' tenant=it's&co "
+        . 'outcome=ok duration=1 billed=1 cpu=1 '
+        . 'memory_size=262144',
+    # an outcome nobody writes: the line is skipped, shown nowhere
+    "time=2026-10-01T06:30:00Z function=markup tenant=it's&co "
         . 'outcome="<i>ok</i>" duration=1 billed=1 cpu=1 '
         . 'memory_size=262144',
     "time=2026-10-01T07:00:00Z function=\"caf\xc3\xa9 \xff\xfe\" "
@@ -65,6 +69,7 @@ is($? >> 8, 0, 'meter --format html: exit 0');
 like($html, qr{^<!DOCTYPE html>}, 'a page');
 ok($html !~ qr{<(?:script|link|img|iframe|object)|https?:(?!//www\.w3)}i,
    'self-contained, no script, no element from a log line');
+unlike($html, qr/markup/, 'a line with an outcome nobody writes: skipped');
 FaasTest::write_file("$p/report.html", $html);
 
 sub unhtml {

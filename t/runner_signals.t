@@ -10,6 +10,7 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use FaasTest;
 use Test::More;
+use JSON::PP;
 use Time::HiRes qw(sleep time);
 
 my $fn = FaasTest::testfn();
@@ -56,8 +57,10 @@ my $fn = FaasTest::testfn();
     $t->start_runner(conf => "meter_log = $meter\n");
     # an access log that asks for the measurements
     my $log = $t->prefix . '/logs/meter.log';
-    $t->start_nginx("    log_format m 'fn=\$faas_function "
-                    . "outcome=\$faas_status';\n"
+    $t->start_nginx("    log_format m 'function=\$faas_function "
+                    . "tenant=\$faas_tenant status=\$status "
+                    . "outcome=\$faas_status duration=\$faas_duration "
+                    . "cpu=\$faas_cpu_time';\n"
                     . $t->faas_location(location => "access_log $log m;"));
 
     my $s1 = $t->http_start('/fn/slow?op=sleep&ms=20000');
@@ -72,9 +75,19 @@ my $fn = FaasTest::testfn();
     isnt($r->{status}, 200, 'the request in flight is cut');
     # its measurements go to meter_log (nginx got none), with the status
     # nginx gave: its client did not leave
-    like(FaasTest::read_file($meter) // '', qr/function=slow .*status=502 /,
-         '... metered in meter_log with the 502 nginx answered')
+    like(FaasTest::read_file($meter) // '',
+         qr/function=slow .*status=502 .*trigger=shutdown /,
+         '... what it used in meter_log: the 502 nginx answered, '
+         . 'trigger=shutdown')
         or diag(FaasTest::read_file($meter) // 'no meter_log');
+    # nginx's line (502, outcome error) is the invocation, meter_log's
+    # what it used: one invocation, not two
+    my $j = eval { JSON::PP::decode_json(scalar
+        `$FaasTest::RUNNER meter --format json $log $meter`) } // {};
+    is($j->{total}{invocations}, 1, 'fcgi-runner meter: one invocation')
+        or diag(FaasTest::read_file($log));
+    is($j->{total}{outcomes}{error}, 1, '... an error');
+    cmp_ok($j->{total}{cpu_s}, '>', 0, '... with the CPU it used');
     ok(FaasTest::wait_for(sub { !$t->leftovers }, 5), 'no worker left');
     $t->done;
 }
