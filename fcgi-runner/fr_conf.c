@@ -474,6 +474,11 @@ fr_conf_parse_stream(FILE *f, const char *file, fr_conf_t *conf,
                 fr_log(level, 0, "invalid environment variable "
                        "name \"%s\" in %s:%d", key + 4, file, line);
                 errors++;
+
+            } else if (strstr(value, " #") || strstr(value, "\t#")) {
+                fr_log(FR_LOG_WARN, 0, "%s:%d: \"%s\" is all the rest of "
+                       "the line, \"#\" too: a comment goes on a line of "
+                       "its own", file, line, key);
             }
             continue;
         }

@@ -341,6 +341,7 @@ fr_spawn_env(fr_func_t *f, const fr_buf_t *params)
         {
             if (nlen == 0 || memchr(name, '=', nlen) || memchr(name, 0, nlen)
                 || (nlen == 4 && memcmp(name, "PATH", 4) == 0)
+                || (nlen == 10 && memcmp(name, "HTTP_PROXY", 10) == 0)
                 || (nlen > 3 && memcmp(name, "LD_", 3) == 0)
                 || (f->script_path && nlen == 15
                     && memcmp(name, "SCRIPT_FILENAME", 15) == 0))

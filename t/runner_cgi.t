@@ -84,6 +84,12 @@ is($env{HTTP_HOST}, 'localhost', 'an env.* of a request header\'s name: '
 is($env{FAAS_FUNCTION}, 'env', '... of FAAS_FUNCTION: the runner\'s');
 is(scalar(grep { /^(REMOTE_ADDR|HTTP_HOST|GATEWAY_INTERFACE)=/ }
           split /\n/, $r->{body}), 3, '... each name once');
+# a client's Proxy: header as stock fastcgi_params passes it ("httpoxy"):
+# never a CGI's HTTP_PROXY
+my $px = $t->fcgi_call('env', params => [HTTP_PROXY => 'http://evil:1',
+                                         HTTP_X_OK => 'yes']);
+like($px->{stdout}, qr/^HTTP_X_OK=yes$/m, 'a FastCGI client\'s HTTP_* arrive');
+unlike($px->{stdout}, qr/HTTP_PROXY|evil/, '... but HTTP_PROXY (httpoxy)');
 is($env{FAAS_FUNCTION}, 'env', 'FAAS_FUNCTION');
 ok(!exists $env{RUNNER_SECRET}, 'nothing of the runner environment');
 ok(!grep({ /^LD_/ } keys %env), 'no LD_* variables');

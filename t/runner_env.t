@@ -51,6 +51,10 @@ is($e->{FROM_DEFAULTS}, 'yes', 'defaults still apply');
 is($e->{URL}, 'http://x/#frag', 'an env.* value with a "#": all of it');
 is($e->{PW}, 'a#b # c', '... the rest of its line');
 is($e->{PHP_FCGI_MAX_REQUESTS}, 7, 'another key: "#" starts a comment');
+like($t->runner_log, qr{withenv/function\.conf:\d+: "env\.PW" is all the rest of the line, "#" too: a comment goes on a line of its own},
+     'an env.* value with " #" in it: a warning');
+unlike($t->runner_log, qr{"env\.URL" is all the rest}, '... not for a "#" '
+       . 'inside a word');
 ok(!exists $e->{RUNNER_SECRET}, 'no runner variable');
 
 SKIP: {
