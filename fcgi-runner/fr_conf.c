@@ -656,6 +656,11 @@ fr_conf_value(const fr_conf_key_t *k, char *value, void *base)
         return FR_ERROR;
     }
 
+    /* a cap no function can keep to: each needs max_files >= 4 */
+    if (k->global && strcmp(k->name, "limit_files") == 0 && n && n < 4) {
+        return FR_ERROR;
+    }
+
     /* below 1M no program starts: a unit forgotten (0: no limit) */
     if (!k->global && k->name && strcmp(k->name, "memory") == 0 && n
         && n * unit < 1024 * 1024)

@@ -142,6 +142,22 @@ for my $v ('0', '1ms', '99999999999h') {
     like($out, qr/configuration is ok/, "meter_idle_interval = $v: taken");
 }
 
+# a cap of descriptors no function can keep to (max_files is 4 or more)
+for my $v (1, 3) {
+    FaasTest::write_file("$idle/r.conf", "functions = $idle/functions\n"
+                         . "limit_files = $v\n");
+    ($rc, $out) = run('--config', "$idle/r.conf", '--test');
+    is($rc, 1, "limit_files = $v: refused");
+    like($out, qr{invalid value "$v" of "limit_files" in \S*r.conf:2},
+         '... with file and line');
+}
+for my $v (0, 4) {
+    FaasTest::write_file("$idle/r.conf", "functions = $idle/functions\n"
+                         . "limit_files = $v\n");
+    ($rc, $out) = run('--config', "$idle/r.conf", '--test');
+    like($out, qr/configuration is ok/, "limit_files = $v: taken");
+}
+
 # at run time the good function serves beside the broken ones
 $t->start_runner;
 $t->start_nginx;
