@@ -39,6 +39,7 @@ void fr_meter_log(int fd, const char *path, const char *function,
     const char *trigger, const char *id, int status, const u_char *record,
     size_t len);
 void fr_meter_log_request(fr_req_t *r);
+int fr_meter_log_instead(fr_req_t *r);
 
 /* between fr_meter.c and fr_meter_idle.c */
 int fr_meter_proc_open(fr_worker_t *w);

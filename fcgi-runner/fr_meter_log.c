@@ -26,6 +26,7 @@
 
 static int fr_meter_log_file(void);
 static void fr_meter_log_unset(const char *function);
+static void fr_meter_log_id(fr_req_t *r, char *id);
 
 
 /* meter_log, open when it is set */
@@ -292,7 +293,7 @@ fr_meter_log_request(fr_req_t *r)
 {
     char          id[65];
     u_char        rec[FR_METER_RECORD_MAX];
-    size_t        i, n;
+    size_t        n;
     fr_outcome_e  outcome;
 
     if (r->func == NULL) {
@@ -307,22 +308,7 @@ fr_meter_log_request(fr_req_t *r)
         return;
     }
 
-    n = r->request_id_len;
-
-    for (i = 0; i < n && n < sizeof(id); i++) {
-        if (!isalnum(r->request_id[i]) && r->request_id[i] != '-') {
-            break;
-        }
-
-        id[i] = (char) r->request_id[i];
-    }
-
-    if (n == 0 || i != n) {
-        i = 0;
-        id[i++] = '-';
-    }
-
-    id[i] = '\0';
+    fr_meter_log_id(r, id);
 
     outcome = r->outcome;
 
@@ -344,4 +330,75 @@ fr_meter_log_request(fr_req_t *r)
                     : r->response_started ? 200 : 502)
                  : 499,
                  rec + FR_FCGI_HEADER_LEN, n - FR_FCGI_HEADER_LEN);
+}
+
+
+/*
+ * A request whose line nginx does not log (FAAS_METER=log: a
+ * subrequest, auth_request's, mirror's, SSI's): its measurements go to
+ * meter_log at its end, trigger subrequest, not to nginx. FR_DECLINED:
+ * one nginx takes them for.
+ */
+
+int
+fr_meter_log_instead(fr_req_t *r)
+{
+    int     status;
+    char    id[65];
+    u_char  rec[FR_METER_RECORD_MAX];
+    size_t  n;
+
+    if (!r->meter_log || r->func == NULL) {
+        return FR_DECLINED;
+    }
+
+    if (fr_meter_log_fd == -1) {
+        fr_meter_log_unset(r->func->name);
+        return FR_OK;
+    }
+
+    fr_meter_log_id(r, id);
+
+    switch (r->outcome) {
+    case FR_OUTCOME_OK:        status = r->http_status ? r->http_status
+                                                       : 200; break;
+    case FR_OUTCOME_THROTTLED: status = 503; break;
+    case FR_OUTCOME_TIMEOUT:   status = 504; break;
+    case FR_OUTCOME_NOT_FOUND: status = 404; break;
+    default:                   status = 502; break;
+    }
+
+    n = fr_meter_record(r, rec);
+
+    fr_meter_log(fr_meter_log_fd, fr_runner.conf.meter_log, r->func->name,
+                 "subrequest", id, status, rec + FR_FCGI_HEADER_LEN,
+                 n - FR_FCGI_HEADER_LEN);
+
+    return FR_OK;
+}
+
+
+/* nginx's request id (FAAS_REQUEST_ID) when it is one, else "-" */
+
+static void
+fr_meter_log_id(fr_req_t *r, char *id)
+{
+    size_t  i, n;
+
+    n = r->request_id_len;
+
+    for (i = 0; i < n && n < 65; i++) {
+        if (!isalnum(r->request_id[i]) && r->request_id[i] != '-') {
+            break;
+        }
+
+        id[i] = (char) r->request_id[i];
+    }
+
+    if (n == 0 || i != n) {
+        i = 0;
+        id[i++] = '-';
+    }
+
+    id[i] = '\0';
 }

@@ -143,6 +143,7 @@ fr_req_scan_params(fr_req_t *r)
 
         } else if (fr_is(FAAS_METER_PARAM)) {
             r->meter = 1;
+            r->meter_log = (vlen == 3 && memcmp(v, "log", 3) == 0);
 
         } else if (fr_is("FAAS_STATUS")) {
             r->status = 1;
@@ -488,7 +489,7 @@ fr_req_finish(fr_req_t *r, uint32_t app_status)
 
     p = fr_fcgi_write_header(rec, FR_FCGI_STDOUT, r->id, 0, 0);
 
-    if (r->meter) {
+    if (r->meter && fr_meter_log_instead(r) == FR_DECLINED) {
         p += fr_meter_record(r, p);
     }
 
@@ -724,7 +725,7 @@ fr_req_cut(fr_req_t *r)
 
     c = r->conn;
 
-    if (r->meter) {
+    if (r->meter && fr_meter_log_instead(r) == FR_DECLINED) {
         (void) fr_conn_output(c, rec, fr_meter_record(r, rec));
     }
 

@@ -497,7 +497,19 @@ ngx_http_faas_collect_params(ngx_http_request_t *r,
     }
 
     if (fmcf->meter) {
-        ngx_str_set(&value, "1");
+        /*
+         * a subrequest (auth_request, mirror, an SSI include) has no
+         * line of its own in the access log (log_subrequest is off, and
+         * a mirror's is never written): the runner meters it in
+         * meter_log ("log"), never in both
+         */
+        if (r != r->main) {
+            ngx_str_set(&value, "log");
+
+        } else {
+            ngx_str_set(&value, "1");
+        }
+
         ngx_http_faas_add(FAAS_METER_PARAM, &value);
     }
 
