@@ -480,6 +480,18 @@ fr_fastcgi_record(fr_worker_t *w, fr_fcgi_event_e ev)
 
         w->responded = 1;
 
+        if (p->type == FR_FCGI_STDOUT && w->stdout_over) {
+            /* past its own end of the stream: no part of the answer */
+            if (!w->stdout_late) {
+                fr_log(FR_LOG_INFO, 0, "worker %d of \"%s\" wrote STDOUT "
+                       "after its end: dropped", (int) w->pid,
+                       w->func->name);
+            }
+
+            w->stdout_late = 1;
+            return;
+        }
+
         if (p->type == FR_FCGI_STDOUT || p->type == FR_FCGI_STDERR) {
             if (r) {
                 (void) fr_req_ops->output(r, p->type, p->data, p->size);
@@ -501,6 +513,10 @@ fr_fastcgi_record(fr_worker_t *w, fr_fcgi_event_e ev)
                 fr_worker_ready(w);
             }
             return;
+        }
+
+        if (p->type == FR_FCGI_STDOUT && p->length == 0) {
+            w->stdout_over = 1;
         }
 
         if (p->type == FR_FCGI_STDOUT && p->length == 0 && w->ends_early
@@ -539,6 +555,8 @@ fr_fastcgi_done(fr_worker_t *w, uint32_t app_status)
     r = w->req;
     w->req = NULL;
     w->stdout_ended = 0;
+    w->stdout_over = 0;
+    w->stdout_late = 0;
 
     if (r && (!r->stdin_done || w->out.len)) {
         /* it answered before taking the whole body: a fresh connection */

@@ -113,6 +113,8 @@ struct fr_req_s {
     unsigned               after_response:1;    /* answered, running on */
     unsigned               runner_closed:1;     /* its connection, at a
                                                    fast stop: nginx 502 */
+    unsigned               meter_log:1;     /* FAAS_METER=log: a line
+                                               nginx does not log */
     uint16_t               hdr_line;        /* bytes of the line so far */
     uint16_t               http_status;     /* its Status: line's; 0: none */
     uint32_t               hdr_bytes;
@@ -238,6 +240,8 @@ struct fr_worker_s {
     unsigned               ends_early:1;    /* its response may end before
                                                its invocation (faas-php) */
     unsigned               stdout_ended:1;  /* its request's, not yet it */
+    unsigned               stdout_over:1;   /* its empty STDOUT came */
+    unsigned               stdout_late:1;   /* STDOUT after it: said */
     unsigned               cpu_unknown:1;   /* an invocation not metered
                                                since cpu_mark */
     fr_proto_t            *proto;           /* forked it, or NULL */
