@@ -135,6 +135,10 @@ fr_fastcgi_assign(fr_worker_t *w, fr_req_t *r)
         return FR_DECLINED;
     }
 
+    /* (a stray empty STDOUT of the last one ends nothing of this one) */
+    w->stdout_over = 0;
+    w->stdout_late = 0;
+
     fr_fastcgi_send_request(w, r);
 
     return FR_OK;
@@ -515,7 +519,9 @@ fr_fastcgi_record(fr_worker_t *w, fr_fcgi_event_e ev)
             return;
         }
 
-        if (p->type == FR_FCGI_STDOUT && p->length == 0) {
+        if (p->type == FR_FCGI_STDOUT && p->length == 0 && r
+            && w->state == FR_WORKER_BUSY)
+        {
             w->stdout_over = 1;
         }
 

@@ -321,8 +321,10 @@ fr_meter_log_request(fr_req_t *r)
 
     /* after its response (fastcgi_finish_request()): the status its
      * client had; "fcgi-runner meter" bills it, counts no invocation */
+    /* a subrequest has no line of nginx's to count it: this one does */
     fr_meter_log(fr_meter_log_fd, fr_runner.conf.meter_log, r->func->name,
                  r->after_response ? "after_response"
+                 : r->meter_log ? "subrequest"
                  : (r->runner_closed && !r->response_started) ? "shutdown"
                  : "http", id,
                  (r->after_response || r->runner_closed)
@@ -359,14 +361,18 @@ fr_meter_log_instead(fr_req_t *r)
 
     fr_meter_log_id(r, id);
 
+    /* what nginx got: the answer's status (the runner's own too) */
     switch (r->outcome) {
-    case FR_OUTCOME_OK:        status = r->http_status ? r->http_status
-                                                       : 200; break;
+    case FR_OUTCOME_OK:        status = 200; break;
+    case FR_OUTCOME_ACCEPTED:  status = 202; break;
     case FR_OUTCOME_THROTTLED: status = 503; break;
     case FR_OUTCOME_TIMEOUT:   status = 504; break;
     case FR_OUTCOME_NOT_FOUND: status = 404; break;
     default:                   status = 502; break;
     }
+
+    status = r->http_status ? r->http_status
+             : r->response_started ? 200 : status;
 
     n = fr_meter_record(r, rec);
 

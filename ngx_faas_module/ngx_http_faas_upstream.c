@@ -499,9 +499,9 @@ ngx_http_faas_collect_params(ngx_http_request_t *r,
     if (fmcf->meter) {
         /*
          * a subrequest (auth_request, mirror, an SSI include) has no
-         * line of its own in the access log (log_subrequest is off, and
-         * a mirror's is never written): the runner meters it in
-         * meter_log ("log"), never in both
+         * line of its own in the access log unless log_subrequest is
+         * on: the runner meters it in meter_log ("log"), and its line
+         * here, if any, has no outcome: never in both
          */
         if (r != r->main) {
             ngx_str_set(&value, "log");

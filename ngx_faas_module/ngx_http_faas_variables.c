@@ -389,7 +389,12 @@ ngx_http_faas_outcome(ngx_http_request_t *r, ngx_http_faas_ctx_t *ctx,
 {
     ngx_str_t  s;
 
-    if (ctx->bad_header) {
+    if (ctx->bad_header && r != r->main) {
+        /* a subrequest's run the runner answered: it meters it in
+         * meter_log, its line here (log_subrequest on) counts nothing */
+        return NGX_OK;
+
+    } else if (ctx->bad_header) {
         /* the runner saw an answer, nginx garbage (read to its end) */
         ngx_str_set(&s, "error");
 

@@ -45,18 +45,23 @@ while (accept(my $c, $l)) {
         } elsif ($type == 1) {                  # BEGIN_REQUEST
             $id = $rid;
         } elsif ($type == 5 && $len == 0) {     # the end of STDIN
+            # "late": STDOUT after its end; "stray": an empty STDOUT
+            # after END_REQUEST, in the same write
+            my $late = $ARGV[0] eq 'late';
             syswrite($c, rec(6, $id, "Content-Type: text/plain\r\n\r\n"
                                      . "first\n")
                          . rec(6, $id, '')
-                         . rec(6, $id, "AFTER-EOF\n")
-                         . rec(3, $id, "\0\0\0\0\0\0\0\0"));
+                         . ($late ? rec(6, $id, "AFTER-EOF\n") : '')
+                         . rec(3, $id, "\0\0\0\0\0\0\0\0")
+                         . ($late ? '' : rec(6, $id, '')));
         }
     }
     close $c;
 }
 EOF
 
-$t->function('late', "exec = ./w.pl\n", 'w.pl' => $worker);
+$t->function('late', "exec = ./w.pl late\n", 'w.pl' => $worker);
+$t->function('stray', "exec = ./w.pl stray\n", 'w.pl' => $worker);
 $t->start_runner;
 $t->start_nginx(FaasTest::meter_log_format() . $t->faas_location(
     location => "access_log $access faas_meter;"));
@@ -67,12 +72,19 @@ for my $i (1, 2) {
     is($r->{body}, "first\n", '... what came before the end of STDOUT, '
        . 'nothing after it');
 }
-like($t->runner_log, qr/worker \d+ of "late" wrote STDOUT after its end: dropped/,
-     'said in the log');
+ok($t->wait_log(qr/worker \d+ of "late" wrote STDOUT after its end: dropped/),
+   'said in the log');
 ok(FaasTest::wait_for(sub {
        (() = (FaasTest::read_file($access) // '') =~ /function=late .*outcome=ok /g)
-       == 2 }, 5), 'both metered as ok');
+       == 2 }, 30), 'both metered as ok');
 is(scalar $t->workers('late'), 1, 'one worker served both');
+
+# an empty STDOUT behind END_REQUEST ends nothing of the next request
+for my $i (1 .. 3) {
+    my $r = $t->http_get('/fn/stray');
+    is($r->{status}, 200, "stray, request $i: 200");
+    is($r->{body}, "first\n", '... its answer whole');
+}
 
 $t->done;
 done_testing;
