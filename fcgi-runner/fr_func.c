@@ -257,6 +257,20 @@ fr_func_add(const char *name, const char *dir, const char *from,
 
     fr_func_modes(f);
 
+    if (old && (strcmp(old->tenant, f->tenant) != 0 || old->uid != f->uid)) {
+        /*
+         * Another tenant's or user's now: not a change of the old one,
+         * which ends as a removed one does (what is queued for it, made
+         * for its tenant, runs its code as its user, never the new
+         * one's), but a new function
+         */
+        fr_log(FR_LOG_NOTICE, 0, "function \"%s\" is tenant \"%s\"'s now "
+               "(was \"%s\"'s): a new function", f->name, f->tenant,
+               old->tenant);
+        fr_func_unhash(old);
+        old = NULL;
+    }
+
     if (old) {
         fr_func_update(old, f);
         return;

@@ -43,6 +43,7 @@
 
 static void fr_func_added(fr_func_t *f);
 static void fr_func_changed(fr_func_t *f);
+static void fr_func_removed(fr_func_t *f);
 static void fr_func_stop_idle(fr_func_t *f);
 static void fr_func_throttle_handler(fr_timer_t *t);
 static void fr_func_maintain(fr_func_t *f);
@@ -62,7 +63,7 @@ void  (*fr_pool_room)(fr_func_t *f);
 static const fr_func_events_t  fr_pool_func_events = {
     fr_func_added,
     fr_func_changed,
-    fr_func_stop_idle
+    fr_func_removed
 };
 
 
@@ -99,6 +100,16 @@ fr_func_changed(fr_func_t *f)
 {
     fr_func_stop_idle(f);
     fr_func_maintain(f);
+    fr_func_dispatch(f);
+}
+
+
+/* its idle workers stop; what waits for it is answered (fr_func_dispatch) */
+
+static void
+fr_func_removed(fr_func_t *f)
+{
+    fr_func_stop_idle(f);
     fr_func_dispatch(f);
 }
 
@@ -147,6 +158,12 @@ fr_func_throttle_handler(fr_timer_t *t)
     fr_func_t  *f;
 
     f = t->data;
+
+    if (f->removed) {
+        fr_func_fail_queue(f);
+        fr_func_check(f);
+        return;
+    }
 
     fr_func_maintain(f);
     fr_func_dispatch(f);
@@ -253,6 +270,17 @@ fr_func_dispatch(fr_func_t *f)
 {
     fr_req_t     *r;
     fr_worker_t  *w;
+
+    if (f->removed) {
+        /* no worker of it starts again: what waits is answered from
+         * its timer, where nothing else holds f (the last request's end
+         * frees it) */
+        if (!fr_list_empty(&f->queue)) {
+            fr_timer_add(&f->timer, 0);
+        }
+
+        return;
+    }
 
     while (!fr_list_empty(&f->queue)) {
 

@@ -44,17 +44,34 @@ fr_func_start_failed(fr_func_t *f)
 }
 
 
-/* no worker can take these requests: 502 now, not at queue_timeout */
+/*
+ * No worker can take these requests: 502 now, not at queue_timeout. Of
+ * a function removed while they waited, 404: its folder may be another
+ * tenant's by now (a name reused, an inode too), so no worker of it
+ * starts again; a stored invocation is tried again, for its tenant.
+ */
 
 void
 fr_func_fail_queue(fr_func_t *f)
 {
     fr_req_t  *r;
 
+    if (f->removed && !fr_list_empty(&f->queue)) {
+        fr_log(FR_LOG_NOTICE, 0, "function \"%s\" removed: %d request(s) "
+               "that waited for it answered 404", f->name, f->nqueued);
+    }
+
+    /* held: the last request's end frees a removed f (fr_func_check),
+     * which the caller does after */
+    f->nreqs++;
+
     while (!fr_list_empty(&f->queue)) {
         r = fr_list_data(fr_list_first(&f->queue), fr_req_t, queue);
-        fr_req_ops->fail(r, FR_OUTCOME_ERROR);
+        fr_req_ops->fail(r, f->removed ? FR_OUTCOME_NOT_FOUND
+                                       : FR_OUTCOME_ERROR);
     }
+
+    f->nreqs--;
 }
 
 

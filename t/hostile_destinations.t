@@ -17,6 +17,7 @@ use warnings;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use FaasTest;
+use Cwd ();
 use File::Path qw(make_path);
 use Test::More;
 use JSON::PP;
@@ -42,6 +43,19 @@ sub fn {
     make_path("$dir{$name}/out");
     chmod 0777, "$dir{$name}/out";
     system('chown', '-R', "$uid:$uid", $dir{$name}) == 0 or die if $uid;
+}
+
+# its script runs: the sleep of its run.sh, in its folder (not its
+# prototype, which waits there too)
+sub sleeping {
+    my ($name) = @_;
+    my $dir = Cwd::abs_path($t->functions_dir . "/$name") // return 0;
+    for my $c (glob '/proc/[0-9]*/cmdline') {
+        my ($pid) = $c =~ m{/proc/(\d+)/};
+        next unless (FaasTest::read_file($c) // '') =~ /^sleep\0/;
+        return 1 if (FaasTest::proc_cwd($pid) // '') eq $dir;
+    }
+    return 0;
 }
 
 sub lines {
@@ -144,22 +158,27 @@ ok(FaasTest::wait_for(sub { lines('early') >= 2 }, 15), '... which runs on');
 sleep 0.5;
 is(scalar(lines('later')), 0, '... its outcome not sent to the other tenant');
 
+# (each slow one runs 6 s: the reload that gives its name to another
+# tenant must come while it runs, on a slow machine too)
+
 # a destination invocation stored while the name was its tenant's, run
 # again (its first attempt failed) after another tenant took the name:
 # not run for the other (the body is the source's response)
 fn('src2', "tenant = shop\non_success = dest2\n");
 $t->function('dest2', "exec = ./run.sh\nmode = cgi\ntenant = shop\n",
-             'run.sh' => "#!/bin/sh\ncat > /dev/null\nsleep 2\nexit 1\n");
+             'run.sh' => "#!/bin/sh\ncat > /dev/null\nsleep 6\nexit 1\n");
 $t->signal_runner('HUP');
 ok(FaasTest::wait_for(sub { $t->runner_log =~ /function "dest2" loaded/ },
                       10), 'a destination of the tenant "shop"');
 like(async('src2'), qr/^Status: 202/m, '... its source invoked');
 ok(FaasTest::wait_for(sub { $t->runner_log =~ /invocation \w+ of "dest2": attempt 1/ },
                       15), '... the destination\'s first attempt runs');
+ok(FaasTest::wait_for(sub { sleeping('dest2') }, 15),
+   '... its process is there (the swap comes while it runs)');
 $t->remove_function('dest2');
 fn('dest2', "tenant = other\n");
 $t->signal_runner('HUP');
-ok(FaasTest::wait_for(sub { $t->runner_log =~ /function "dest2" changed/ },
+ok(FaasTest::wait_for(sub { $t->runner_log =~ /function "dest2" is tenant "other"'s now \(was "shop"'s\): a new function/ },
                       10), 'another tenant\'s function has the name now');
 ok(FaasTest::wait_for(sub { $t->runner_log =~ /invocation \w+ of "dest2" \(destination\) was made for tenant "shop", the function is now tenant "other"'s: not run/ },
                       15), '... the retry is not run, and said');
@@ -169,7 +188,7 @@ is(scalar(lines('dest2')), 0, '... the other tenant got nothing of it');
 # (the folder's function.conf changes tenant, and names a destination of
 # the new tenant): the run's response goes to no destination of theirs
 $t->function('swap', "exec = ./run.sh\nmode = cgi\ntenant = shop\n",
-             'run.sh' => "#!/bin/sh\ncat > /dev/null\nsleep 2\n"
+             'run.sh' => "#!/bin/sh\ncat > /dev/null\nsleep 6\n"
                        . "printf 'Content-Type: text/plain\\r\\n\\r\\n"
                        . "secret of shop\\n'\n");
 fn('odest', "tenant = other\n");
@@ -179,11 +198,13 @@ ok(FaasTest::wait_for(sub { $t->runner_log =~ /function "swap" loaded/ }, 10),
 like(async('swap'), qr/^Status: 202/m, '... invoked');
 ok(FaasTest::wait_for(sub { $t->runner_log =~ /invocation \w+ of "swap": attempt 1/ },
                       15), '... it runs');
+ok(FaasTest::wait_for(sub { sleeping('swap') }, 15),
+   '... its process is there (the swap comes while it runs)');
 FaasTest::write_file("$dir{odest}/../swap/function.conf",
                      "exec = ./run.sh\nmode = cgi\ntenant = other\n"
                      . "on_success = odest\n");
 $t->signal_runner('HUP');
-ok(FaasTest::wait_for(sub { $t->runner_log =~ /function "swap" changed/ }, 10),
+ok(FaasTest::wait_for(sub { $t->runner_log =~ /function "swap" is tenant "other"'s now \(was "shop"'s\): a new function/ }, 10),
    'meanwhile the function is the tenant "other"\'s, with a destination');
 ok(FaasTest::wait_for(sub { $t->runner_log =~ /invocation \w+ of "swap": the function is another tenant's now, its outcome sent nowhere/ },
                       15), 'the run ends: its outcome sent nowhere, said');
@@ -193,7 +214,7 @@ is(scalar(lines('odest')), 0, '... the other tenant got nothing of it');
 # a client's own invocation the same, even when the client names a
 # tenant itself (FAAS_TENANT: dropped, the function's is stored)
 $t->function('cl', "exec = ./run.sh\nmode = cgi\ntenant = shop\n",
-             'run.sh' => "#!/bin/sh\ncat > /dev/null\nsleep 2\nexit 1\n");
+             'run.sh' => "#!/bin/sh\ncat > /dev/null\nsleep 6\nexit 1\n");
 $t->signal_runner('HUP');
 ok(FaasTest::wait_for(sub { $t->runner_log =~ /function "cl" loaded/ }, 10),
    'a function of the tenant "shop"');
@@ -204,10 +225,12 @@ like($t->fcgi_call('cl', params => [FAAS_INVOCATION => 'async',
      qr/^Status: 202/m, '... a client invokes it, naming another tenant');
 ok(FaasTest::wait_for(sub { $t->runner_log =~ /invocation \w+ of "cl": attempt 1/ },
                       15), '... its first attempt runs');
+ok(FaasTest::wait_for(sub { sleeping('cl') }, 15),
+   '... its process is there (the swap comes while it runs)');
 $t->remove_function('cl');
 fn('cl', "tenant = other\n");
 $t->signal_runner('HUP');
-ok(FaasTest::wait_for(sub { $t->runner_log =~ /function "cl" changed/ }, 10),
+ok(FaasTest::wait_for(sub { $t->runner_log =~ /function "cl" is tenant "other"'s now \(was "shop"'s\): a new function/ }, 10),
    'the tenant "other" has the name now');
 ok(FaasTest::wait_for(sub { $t->runner_log =~ /invocation \w+ of "cl" \(async\) was made for tenant "shop", the function is now tenant "other"'s: not run/ },
                       15), '... the retry is not run, and said');

@@ -113,5 +113,25 @@ is($r->{status}, 200, 'CGI request in flight across cgi -> fastcgi');
 is($r->{body}, "cgi answer\n", 'with its CGI answer');
 like($t->http_get('/fn/modal')->{body}, qr/pid=\d+/, 'then FastCGI answers');
 
+# removed while a request waits for its one worker: the request in
+# flight ends on it; the one waiting is a 404 (no worker of a removed
+# function starts again: its folder may be another's by then)
+$t->function('single', "exec = $fn\nmax_instances = 1\n");
+$t->signal_runner('HUP');
+ok($t->wait_log(qr/function "single" loaded/), 'a function of one worker');
+my $busy = $t->http_start('/fn/single?op=sleep&ms=2000');
+ok(FaasTest::wait_for(sub { $t->workers('single') == 1 }, 10), '... busy');
+sleep 0.3;
+my $waiting = $t->http_start('/fn/single?op=pid');
+sleep 0.3;
+$t->remove_function('single');
+$t->signal_runner('HUP');
+ok($t->wait_log(qr/function "single" removed: 1 request\(s\) that waited for it answered 404/),
+   'removed: the waiting request answered');
+is(FaasTest::http_finish($waiting)->{status}, 404, '... 404');
+$r = FaasTest::http_finish($busy);
+is($r->{status}, 200, 'the one in flight ends on its worker');
+like($r->{body}, qr/slept/, '... whole');
+
 $t->done;
 done_testing;
