@@ -123,40 +123,34 @@ like($out, qr/open\(\) ".*none.conf" failed/, 'and says why');
 ($rc, $out) = run('--help');
 is($rc, 0, '--help exits 0');
 
-# meter_idle_interval: a time, refused when it is none or out of range
+# a runner key alone in a runner config: refused with file and line, or
+# taken
 my $idle = $t->prefix . '/idle';
 mkdir "$idle";
 mkdir "$idle/functions";
-for my $v ('', '-1', 'abc', '25d', '1e3s') {
-    FaasTest::write_file("$idle/r.conf", "functions = $idle/functions\n"
-                         . "meter_idle_interval = $v\n");
-    ($rc, $out) = run('--config', "$idle/r.conf", '--test');
-    is($rc, 1, "meter_idle_interval = '$v': refused");
-    like($out, qr{invalid value "\Q$v\E" of "meter_idle_interval" in \S*r.conf:2},
-         '... with file and line');
-}
-for my $v ('0', '1ms', '99999999999h') {
-    FaasTest::write_file("$idle/r.conf", "functions = $idle/functions\n"
-                         . "meter_idle_interval = $v\n");
-    ($rc, $out) = run('--config', "$idle/r.conf", '--test');
-    like($out, qr/configuration is ok/, "meter_idle_interval = $v: taken");
+sub runner_key {
+    my ($key, $taken, @values) = @_;
+    for my $v (@values) {
+        FaasTest::write_file("$idle/r.conf", "functions = $idle/functions\n"
+                             . "$key = $v\n");
+        ($rc, $out) = run('--config', "$idle/r.conf", '--test');
+        if ($taken) {
+            like($out, qr/configuration is ok/, "$key = $v: taken");
+            next;
+        }
+        is($rc, 1, "$key = '$v': refused");
+        like($out, qr{invalid value "\Q$v\E" of "$key" in \S*r.conf:2},
+             '... with file and line');
+    }
 }
 
+# meter_idle_interval: a time, refused when it is none or out of range
+runner_key('meter_idle_interval', 0, '', '-1', 'abc', '25d', '1e3s');
+runner_key('meter_idle_interval', 1, '0', '1ms', '99999999999h');
+
 # a cap of descriptors no function can keep to (max_files is 4 or more)
-for my $v (1, 3) {
-    FaasTest::write_file("$idle/r.conf", "functions = $idle/functions\n"
-                         . "limit_files = $v\n");
-    ($rc, $out) = run('--config', "$idle/r.conf", '--test');
-    is($rc, 1, "limit_files = $v: refused");
-    like($out, qr{invalid value "$v" of "limit_files" in \S*r.conf:2},
-         '... with file and line');
-}
-for my $v (0, 4) {
-    FaasTest::write_file("$idle/r.conf", "functions = $idle/functions\n"
-                         . "limit_files = $v\n");
-    ($rc, $out) = run('--config', "$idle/r.conf", '--test');
-    like($out, qr/configuration is ok/, "limit_files = $v: taken");
-}
+runner_key('limit_files', 0, 1, 3);
+runner_key('limit_files', 1, 0, 4);
 
 # at run time the good function serves beside the broken ones
 $t->start_runner;
