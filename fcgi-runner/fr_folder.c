@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -33,6 +34,7 @@
 
 
 
+static int fr_folder_pin(fr_func_t *f, int dfd);
 static int fr_folder_list(fr_func_t *f, int dfd, fr_buf_t *text);
 static char *fr_find_exec_at(int dirfd, const char *cmd,
     char resolved[PATH_MAX]);
@@ -81,6 +83,10 @@ fr_folder_read(fr_func_t *f, fr_buf_t *text)
             close(dfd);
             dfd = -1;
             errno = ESTALE;
+
+        } else if (fr_folder_pin(f, dfd) == -1) {
+            close(dfd);
+            dfd = -1;
 
         } else {
             strcpy(path, f->dir);
@@ -158,6 +164,47 @@ fr_folder_read(fr_func_t *f, fr_buf_t *text)
     }
 
     return fr_folder_list(f, dfd, text);
+}
+
+
+/*
+ * The folder stays open while the function is loaded: a file system
+ * gives a removed folder's inode number to the next one made (ext4 at
+ * once), so the device and inode a spawn checks would take another's
+ * folder, made under the same name before a reload, for this one.
+ * Held, the inode is not freed and its number is nobody else's. One
+ * descriptor more a function: the soft limit grows with them, up to
+ * the hard one (over it, a function is not loaded: "Too many open
+ * files", as for any open that fails).
+ */
+
+static int
+fr_folder_pin(fr_func_t *f, int dfd)
+{
+    rlim_t         need;
+    struct rlimit  rl;
+
+    need = fr_runner.nofile + fr_runner.npins + 1;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < need
+        && rl.rlim_cur < rl.rlim_max)
+    {
+        rl.rlim_cur = need + 255;
+
+        if (rl.rlim_max != RLIM_INFINITY && rl.rlim_cur > rl.rlim_max) {
+            rl.rlim_cur = rl.rlim_max;
+        }
+
+        (void) setrlimit(RLIMIT_NOFILE, &rl);
+    }
+
+    f->dir_pin = openat(dfd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+    if (f->dir_pin != -1) {
+        fr_runner.npins++;
+    }
+
+    return f->dir_pin;
 }
 
 
