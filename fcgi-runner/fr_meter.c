@@ -50,10 +50,30 @@ static const char  *fr_outcomes[] = {
 };
 
 
+/* the status the runner answers a request with for its outcome */
+static const int  fr_outcome_statuses[] = {
+    [FR_OUTCOME_OK] = 200,
+    [FR_OUTCOME_NOT_FOUND] = 404,
+    [FR_OUTCOME_THROTTLED] = 503,
+    [FR_OUTCOME_TIMEOUT] = 504,
+    [FR_OUTCOME_CRASHED] = 502,
+    [FR_OUTCOME_ERROR] = 502,
+    [FR_OUTCOME_ACCEPTED] = 202,
+    [FR_OUTCOME_CLIENT_CLOSED] = 502
+};
+
+
 const char *
 fr_outcome_name(fr_outcome_e outcome)
 {
     return fr_outcomes[outcome];
+}
+
+
+int
+fr_outcome_status(fr_outcome_e outcome)
+{
+    return fr_outcome_statuses[outcome];
 }
 
 

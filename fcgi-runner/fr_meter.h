@@ -30,6 +30,7 @@ void fr_meter_stray(fr_meter_owner_t *o, pid_t pid, int64_t us);
 int fr_meter_live(fr_worker_t *w, int64_t *cpu_us, int64_t *peak_kb);
 size_t fr_meter_record(fr_req_t *r, u_char *buf);
 const char *fr_outcome_name(fr_outcome_e outcome);
+int fr_outcome_status(fr_outcome_e outcome);
 int fr_meter_log_open(void);
 int fr_meter_log_check(const char *path);
 int fr_meter_log_reopen(void);

@@ -362,17 +362,8 @@ fr_meter_log_instead(fr_req_t *r)
     fr_meter_log_id(r, id);
 
     /* what nginx got: the answer's status (the runner's own too) */
-    switch (r->outcome) {
-    case FR_OUTCOME_OK:        status = 200; break;
-    case FR_OUTCOME_ACCEPTED:  status = 202; break;
-    case FR_OUTCOME_THROTTLED: status = 503; break;
-    case FR_OUTCOME_TIMEOUT:   status = 504; break;
-    case FR_OUTCOME_NOT_FOUND: status = 404; break;
-    default:                   status = 502; break;
-    }
-
     status = r->http_status ? r->http_status
-             : r->response_started ? 200 : status;
+             : r->response_started ? 200 : fr_outcome_status(r->outcome);
 
     n = fr_meter_record(r, rec);
 

@@ -65,17 +65,6 @@ static const fr_req_ops_t  fr_request_ops = {
     fr_req_idempotent
 };
 
-static const int  fr_outcome_status[] = {
-    [FR_OUTCOME_OK] = 200,
-    [FR_OUTCOME_NOT_FOUND] = 404,
-    [FR_OUTCOME_THROTTLED] = 503,
-    [FR_OUTCOME_TIMEOUT] = 504,
-    [FR_OUTCOME_CRASHED] = 502,
-    [FR_OUTCOME_ERROR] = 502,
-    [FR_OUTCOME_ACCEPTED] = 202
-};
-
-
 void
 fr_request_init(void)
 {
@@ -713,7 +702,7 @@ fr_req_fail(fr_req_t *r, fr_outcome_e outcome)
         return;
     }
 
-    fr_req_answer(r, fr_outcome_status[outcome]);
+    fr_req_answer(r, fr_outcome_status(outcome));
 }
 
 
