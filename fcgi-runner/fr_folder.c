@@ -84,10 +84,6 @@ fr_folder_read(fr_func_t *f, fr_buf_t *text)
             dfd = -1;
             errno = ESTALE;
 
-        } else if (fr_folder_pin(f, dfd) == -1) {
-            close(dfd);
-            dfd = -1;
-
         } else {
             strcpy(path, f->dir);
             fd = fr_path_open(dfd, "function.conf", O_RDONLY, path);
@@ -115,6 +111,12 @@ fr_folder_read(fr_func_t *f, fr_buf_t *text)
         fr_log(FR_LOG_ERR, errno, "open() \"%s/function.conf\" failed%s",
                f->dir, errno == ELOOP ? FR_FOLDER_LINK_RULE
                        : errno == EINVAL ? ": not a regular file" : "");
+        close(dfd);
+        return FR_ERROR;
+    }
+
+    if (fr_folder_pin(f, dfd) != FR_OK) {
+        close(fd);
         close(dfd);
         return FR_ERROR;
     }
@@ -174,8 +176,9 @@ fr_folder_read(fr_func_t *f, fr_buf_t *text)
  * folder, made under the same name before a reload, for this one.
  * Held, the inode is not freed and its number is nobody else's. One
  * descriptor more a function: the soft limit grows with them, up to
- * the hard one (over it, a function is not loaded: "Too many open
- * files", as for any open that fails).
+ * the hard one, never into what connections and workers need (a
+ * customer making folders by the thousand takes no descriptor of
+ * theirs: past it, a function is not loaded).
  */
 
 static int
@@ -184,11 +187,22 @@ fr_folder_pin(fr_func_t *f, int dfd)
     rlim_t         need;
     struct rlimit  rl;
 
-    need = fr_runner.nofile + fr_runner.npins + 1;
+    need = (rlim_t) fr_runner.nofile + fr_runner.npins + 1;
 
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < need
-        && rl.rlim_cur < rl.rlim_max)
-    {
+    if (getrlimit(RLIMIT_NOFILE, &rl) == -1) {
+        rl.rlim_cur = rl.rlim_max = RLIM_INFINITY;
+    }
+
+    if (rl.rlim_max != RLIM_INFINITY && need > rl.rlim_max) {
+        fr_log(FR_LOG_ERR, 0, "function \"%s\" not loaded: the runner "
+               "holds the folders of %lu functions, and its descriptor "
+               "limit (RLIMIT_NOFILE %llu) keeps the rest for connections "
+               "and workers", f->name, fr_runner.npins,
+               (unsigned long long) rl.rlim_max);
+        return FR_ERROR;
+    }
+
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need) {
         rl.rlim_cur = need + 255;
 
         if (rl.rlim_max != RLIM_INFINITY && rl.rlim_cur > rl.rlim_max) {
@@ -200,11 +214,15 @@ fr_folder_pin(fr_func_t *f, int dfd)
 
     f->dir_pin = openat(dfd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
 
-    if (f->dir_pin != -1) {
-        fr_runner.npins++;
+    if (f->dir_pin == -1) {
+        fr_log(FR_LOG_ERR, errno, "function \"%s\" not loaded: its folder "
+               "cannot be held open", f->name);
+        return FR_ERROR;
     }
 
-    return f->dir_pin;
+    fr_runner.npins++;
+
+    return FR_OK;
 }
 
 

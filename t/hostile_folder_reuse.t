@@ -92,18 +92,35 @@ for my $mode ('', 'none') {
 
 # --- each function's folder held: one descriptor each ----------------------
 # A soft limit of 128 descriptors (max_connections and max_workers need
-# 120 of them): 300 functions all load, the limit grows with them.
+# 120 of them): 300 functions all load, the limit grows with them. A
+# hard limit of 200: the folders take no descriptor of the 120, the
+# functions past them are not loaded (said), the others are served.
 
 my $n = 300;
 $t->ok_function("f$_") for 1 .. $n;
-my ($soft) = qx{prlimit --pid=$$ --nofile --output=SOFT --noheadings}
-              =~ /(\S+)/;
-system('prlimit', "--pid=$$", '--nofile=128:') == 0
-    or die "prlimit failed";
-$t->start_runner(conf => "max_connections = 16\nmax_workers = 4\n");
-system('prlimit', "--pid=$$", "--nofile=$soft:") == 0
-    or die "prlimit failed";
-ok(FaasTest::wait_for(sub { (() = $t->runner_log
+
+sub runner_under {
+    my ($limit) = @_;
+    $t->start_runner(conf => "max_connections = 16\nmax_workers = 4\n",
+                     nofile => $limit);
+}
+
+runner_under('200:200');
+ok(FaasTest::wait_for(sub { $t->runner_log =~ /listening on/ }, 15),
+   'a hard limit of 200 descriptors: the runner starts');
+my @loaded = $t->runner_log =~ /function "(f\d+)" loaded/g;
+my $loaded = @loaded;
+my $refused = () = $t->runner_log =~ /function "f\d+" not loaded: the runner holds the folders of 80 functions, and its descriptor limit \(RLIMIT_NOFILE 200\) keeps the rest for connections and workers/g;
+is($loaded, 80, '... the folders of 80 functions held (120 kept)');
+is($refused, $n - 80, '... the others not loaded, said');
+my @conns = map { $t->http_start("/fn/$loaded[$_ % @loaded]") } 1 .. 16;
+is(scalar(grep { (FaasTest::http_finish($_)->{body} // '') eq "ok\n" } @conns),
+   16, '... 16 connections at once served');
+is($t->stop_runner, 0, '... and the runner stops cleanly');
+
+my $mark = length $t->runner_log;
+runner_under('128:');
+ok(FaasTest::wait_for(sub { (() = substr($t->runner_log, $mark)
                              =~ /function "f\d+" loaded/g) == $n }, 30),
    "$n functions under a soft limit of 128 descriptors: all loaded");
 unlike($t->runner_log, qr/Too many open files/, '... none refused');
