@@ -416,7 +416,14 @@ lint:
 	        /\t/ { print f ":" FNR ": tab"; b=1 } \
 	        / +$$/ { print f ":" FNR ": trailing space"; b=1 } \
 	        /(^|[^:"])\/\// { print f ":" FNR ": // comment"; b=1 } \
-	        END { exit b }' $$f || bad=1; \
+	        /^\/\*/ && FNR > 1 && !inc { if (pend) { print f ":" pl \
+	            ": a comment on nothing (its code moved?)"; b=1 } \
+	            inc=1; start=FNR } \
+	        inc && /\*\// { inc=0; pend=1; pl=start; next } \
+	        pend && /^$$/ { next } \
+	        pend { pend=0 } \
+	        END { if (pend) { print f ":" pl ": a comment on nothing"; \
+	            b=1 } exit b }' $$f || bad=1; \
 	done; \
 	[ $$bad = 0 ] && echo "lint: $(words $(LINT_SRC)) files clean"
 	@sh tools/include-order.sh fcgi-runner

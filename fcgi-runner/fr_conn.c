@@ -130,6 +130,12 @@ fr_conn_idle(fr_conn_t *c)
 }
 
 
+/*
+ * At max_connections a kept connection with no request in progress, the
+ * least recently used, makes room (nginx opens another when it needs
+ * one); with none, accepting pauses until a connection closes.
+ */
+
 static int
 fr_conn_room(void)
 {
@@ -201,6 +207,8 @@ fr_conn_handler(fr_io_t *io, uint32_t events)
 }
 
 
+/* the parameters took too long, or the lingering close is over */
+
 static void
 fr_conn_timeout(fr_timer_t *t)
 {
@@ -220,6 +228,12 @@ fr_conn_timeout(fr_timer_t *t)
     fr_conn_close(c);
 }
 
+
+/*
+ * Reads go to one buffer shared by all connections and are parsed there;
+ * a connection keeps only what a parked body leaves unparsed. A thousand
+ * idle kept connections cost no buffers.
+ */
 
 void
 fr_conn_read(fr_conn_t *c)
@@ -329,6 +343,8 @@ fr_conn_holding(fr_conn_t *c)
     return c->req && c->req->state == FR_REQ_RUNNING && !c->req->stdin_done;
 }
 
+
+/* FR_DECLINED: over spool_max or spool_max_total, nothing written */
 
 int
 fr_conn_output(fr_conn_t *c, const void *p, size_t n)
@@ -495,6 +511,11 @@ fr_conn_close(fr_conn_t *c)
     }
 }
 
+
+/*
+ * SIGTERM: idle connections go now, busy ones after their request.
+ * SIGINT, SIGQUIT: all go now.
+ */
 
 int
 fr_conns_drain(int fast)

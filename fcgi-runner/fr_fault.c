@@ -13,6 +13,12 @@
 #include "fr_meter.h"
 
 
+/*
+ * The worker broke its request: closed, reset, garbage. The client gets
+ * 502 (or a closed connection if the response had begun), the worker is
+ * killed and replaced on demand.
+ */
+
 void
 fr_worker_failed(fr_worker_t *w, const char *what)
 {

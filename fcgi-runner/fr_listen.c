@@ -309,6 +309,13 @@ fr_listen_pause(void)
 }
 
 
+/*
+ * The unix socket. A live runner's socket is never taken over, and
+ * nothing but a stale socket is replaced. The socket is bound inside a
+ * private directory next to its path, given its mode and owner there,
+ * where nobody else can swap the file, and renamed into place.
+ */
+
 static int
 fr_listen_unix(const char *addr)
 {
@@ -392,6 +399,8 @@ fr_listen_unix(const char *addr)
 }
 
 
+/* a socket some process still accepts on */
+
 static int
 fr_listen_live(const char *path)
 {
@@ -415,6 +424,8 @@ fr_listen_live(const char *path)
     return live;
 }
 
+
+/* mode, owner, group of the socket file, in its private directory */
 
 static int
 fr_listen_owner(const char *path)
@@ -523,6 +534,8 @@ fr_listen_check(const char *addr)
     return rc;
 }
 
+
+/* HOST:PORT, [IPV6]:PORT */
 
 static int
 fr_listen_inet(const char *addr)
@@ -837,6 +850,8 @@ fr_listen_accept(fr_io_t *io, uint32_t events)
     }
 }
 
+
+/* a connection closed, or one became idle and may make room */
 
 void
 fr_listen_unpause(void)

@@ -170,8 +170,6 @@ fr_func_throttle_handler(fr_timer_t *t)
 }
 
 
-
-
 void
 fr_func_enqueue(fr_func_t *f, fr_req_t *r)
 {
@@ -625,12 +623,6 @@ fr_worker_release(fr_worker_t *w)
         fr_pool_room(f);
     }
 }
-
-/*
- * The worker broke its request: closed, reset, garbage. The client gets
- * 502 (or a closed connection if the response had begun), the worker is
- * killed and replaced on demand.
- */
 
 
 /* the client left mid-invocation */

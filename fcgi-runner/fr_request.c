@@ -25,6 +25,7 @@
 #include "fr_listen.h"
 #include "fr_log.h"
 #include "fr_meter.h"
+#include "fr_params.h"
 #include "fr_pool.h"
 #include "fr_request.h"
 #include "fr_spawn.h"
@@ -35,7 +36,6 @@
 #define FR_ORPHAN_OUT_MAX  (1024 * 1024)   /* dropped, then killed */
 
 
-static int fr_req_scan_params(fr_req_t *r);
 static int fr_req_script(fr_req_t *r);
 static void fr_req_cut(fr_req_t *r);
 static void fr_req_spool_full(fr_req_t *r);
@@ -65,6 +65,7 @@ static const fr_req_ops_t  fr_request_ops = {
     fr_req_idempotent
 };
 
+
 void
 fr_request_init(void)
 {
@@ -90,6 +91,8 @@ fr_req_stdin_ready(fr_req_t *r)
 }
 
 
+/* the worker took some of the body: the client may send more */
+
 static void
 fr_req_downstream_ready(fr_req_t *r)
 {
@@ -106,71 +109,6 @@ fr_req_downstream_ready(fr_req_t *r)
 }
 
 
-static int
-fr_req_scan_params(fr_req_t *r)
-{
-    size_t         nlen, vlen;
-    const u_char  *pos, *last, *n, *v;
-
-#define fr_is(s)  (nlen == sizeof(s) - 1 && memcmp(n, s, nlen) == 0)
-
-    pos = fr_buf_pos(&r->params);
-    last = pos + r->params.len;
-
-    while (fr_fcgi_nv_next(&pos, last, &n, &nlen, &v, &vlen) == FR_OK) {
-
-        if (nlen < 10
-            || (n[0] != 'F' && n[0] != 'R' && n[0] != 'Q' && n[0] != 'H'))
-        {
-            continue;
-        }
-
-        if (fr_is("FAAS_FUNCTION")) {
-            r->function = v;
-            r->function_len = vlen;
-            r->has_function = 1;
-
-        } else if (fr_is(FAAS_METER_PARAM)) {
-            r->meter = 1;
-            r->meter_log = (vlen == 3 && memcmp(v, "log", 3) == 0);
-
-        } else if (fr_is("FAAS_STATUS")) {
-            r->status = 1;
-
-        } else if (fr_is("REQUEST_METHOD")) {
-            r->method = v;
-            r->method_len = vlen;
-
-        } else if (fr_is("HTTP_ACCEPT")) {
-            r->accept = v;
-            r->accept_len = vlen;
-
-        } else if (fr_is("QUERY_STRING")) {
-            r->query = v;
-            r->query_len = vlen;
-
-        } else if (fr_is("FAAS_REQUEST_ID")) {
-            r->request_id = v;
-            r->request_id_len = vlen;
-
-        } else if (fr_is("FAAS_INVOCATION")
-                   && vlen == 5 && memcmp(v, "async", 5) == 0)
-        {
-            /*
-             * set by nginx's configuration (faas_invocation async, or
-             * a header faas_invocation_header lets through); never the
-             * client's own header, HTTP_FAAS_INVOCATION
-             */
-            r->async = 1;
-        }
-    }
-
-#undef fr_is
-
-    return pos == last ? FR_OK : FR_ERROR;
-}
-
-
 void
 fr_req_start(fr_req_t *r)
 {
@@ -184,7 +122,7 @@ fr_req_start(fr_req_t *r)
 
     fr_timer_del(&r->conn->timer);
 
-    if (fr_req_scan_params(r) != FR_OK) {
+    if (fr_params_scan(r) != FR_OK) {
         /* nothing of it may reach a worker */
         fr_log(FR_LOG_ERR, 0, "client sent malformed parameters");
         r->outcome = FR_OUTCOME_ERROR;
@@ -265,7 +203,7 @@ fr_req_script(fr_req_t *r)
 
     if (rc == FR_OK) {
         /* the parameters were written anew: where they are moved */
-        rc = fr_req_scan_params(r);
+        rc = fr_params_scan(r);
 
         if (rc == FR_OK) {
             return FR_OK;
@@ -295,6 +233,8 @@ fr_req_script(fr_req_t *r)
 }
 
 
+/* as nginx: all but POST, LOCK and PATCH may be sent twice */
+
 static int
 fr_req_idempotent(fr_req_t *r)
 {
@@ -323,6 +263,8 @@ fr_req_assigned(fr_req_t *r)
     fr_req_downstream_ready(r);
 }
 
+
+/* a worker's STDOUT or STDERR for the client; FR_AGAIN: client is full */
 
 static int
 fr_req_stdout(fr_req_t *r, u_char type, const u_char *p, size_t n)
@@ -391,6 +333,12 @@ fr_req_stdout(fr_req_t *r, u_char type, const u_char *p, size_t n)
 }
 
 
+/*
+ * The response held while the body arrives went over spool_max or
+ * spool_max_total: none of it has left, so the client gets 502, and the
+ * worker is stopped.
+ */
+
 static void
 fr_req_spool_full(fr_req_t *r)
 {
@@ -416,12 +364,16 @@ fr_req_spool_full(fr_req_t *r)
 }
 
 
+/* the client cannot take more now: the worker waits */
+
 static int
 fr_req_output_full(fr_req_t *r)
 {
     return r->conn && fr_buf_full(&r->conn->out);
 }
 
+
+/* the worker's END_REQUEST: the invocation is over */
 
 static void
 fr_req_end(fr_req_t *r, uint32_t app_status)
@@ -615,6 +567,8 @@ fr_req_async_end(fr_req_t *r)
 }
 
 
+/* an answer of the runner's own: short, fixed, no detail */
+
 void
 fr_req_answer(fr_req_t *r, int status)
 {
@@ -645,6 +599,11 @@ fr_req_answer(fr_req_t *r, int status)
 }
 
 
+/*
+ * The client broke the protocol mid-request: its worker is stopped and
+ * it gets status, or, with a response begun, FR_ERROR: close.
+ */
+
 int
 fr_req_reject(fr_req_t *r, int status)
 {
@@ -669,6 +628,11 @@ fr_req_reject(fr_req_t *r, int status)
     return FR_OK;
 }
 
+
+/*
+ * The invocation failed. Nothing sent yet: an answer of our own; else
+ * the client must not take a cut response for a whole one: close.
+ */
 
 void
 fr_req_fail(fr_req_t *r, fr_outcome_e outcome)
@@ -705,6 +669,13 @@ fr_req_fail(fr_req_t *r, fr_outcome_e outcome)
     fr_req_answer(r, fr_outcome_status(outcome));
 }
 
+
+/*
+ * The response had begun: the client must not take it for a whole one,
+ * so it never gets END_REQUEST and the connection closes. What was sent
+ * goes out first, and, if asked for, the measurements: the invocation
+ * ran and is billed like any other.
+ */
 
 static void
 fr_req_cut(fr_req_t *r)
@@ -825,6 +796,8 @@ fr_req_orphan_end(fr_req_t *r)
     fr_req_free(r);
 }
 
+
+/* answered and its input consumed: the connection is free */
 
 void
 fr_req_done(fr_req_t *r)

@@ -36,13 +36,13 @@ static int fr_runtime_php_dir(int at, const char *name, mode_t mode,
     uid_t uid, gid_t gid);
 
 
-/* --test: the php.NAME PHP was found to have, so as to ask it once */
 /* the i-th php.NAME is a customer's own (-u), not the host's nor an
  * operator's function's (-a) */
 #define fr_runtime_php_own(f, i)                                             \
     ((i) < (f)->conf.nphp_own && !(f)->operators)
 
 
+/* --test: the php.NAME PHP was found to have, so as to ask it once */
 static char  **fr_runtime_php_names;
 static int     fr_runtime_php_nnames;
 

@@ -67,15 +67,15 @@ typedef struct {
 } fr_child_t;
 
 
+/* a runtime's zygote for f, set by fr_runtime.c (higher up) */
+fr_proto_t  *(*fr_spawn_zygote)(fr_func_t *f);
+
+
 /*
  * The child runs on the runner's memory (CLONE_VM) while the runner
  * waits (CLONE_VFORK) until it has exec'ed: only one child at a time
  * uses this stack.
  */
-/* a runtime's zygote for f, set by fr_runtime.c (higher up) */
-fr_proto_t  *(*fr_spawn_zygote)(fr_func_t *f);
-
-
 static u_char  fr_child_stack[64 * 1024] __attribute__((aligned(16)));
 
 

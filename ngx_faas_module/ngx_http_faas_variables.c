@@ -329,11 +329,6 @@ ngx_http_faas_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
 
 
 /*
- * The runner's word when it measured; else what nginx saw: a 404 of
- * routing, or the runner unreachable or too slow.
- */
-
-/*
  * A request nginx answered before the module's handler ran in a
  * faas_pass location (413 for a body over client_max_body_size, a
  * limit_req 503, a deny): its function named all the same, by the
@@ -382,6 +377,11 @@ ngx_http_faas_late_route(ngx_http_request_t *r)
     return ctx;
 }
 
+
+/*
+ * The runner's word when it measured; else what nginx saw: a 404 of
+ * routing, or the runner unreachable or too slow.
+ */
 
 static ngx_int_t
 ngx_http_faas_outcome(ngx_http_request_t *r, ngx_http_faas_ctx_t *ctx,

@@ -1,0 +1,80 @@
+/*
+ * Copyright (C) ngx_faas developers
+ *
+ * The FastCGI parameters of a request the runner reads itself (the
+ * function, metering, status, async, what its own answers need); all
+ * of them go to the worker as they came.
+ */
+
+#include <string.h>
+
+#include "faas_protocol.h"
+#include "fr_fcgi.h"
+#include "fr_params.h"
+
+
+/* one pass over the parameters for the few the runner reads itself */
+
+int
+fr_params_scan(fr_req_t *r)
+{
+    size_t         nlen, vlen;
+    const u_char  *pos, *last, *n, *v;
+
+#define fr_is(s)  (nlen == sizeof(s) - 1 && memcmp(n, s, nlen) == 0)
+
+    pos = fr_buf_pos(&r->params);
+    last = pos + r->params.len;
+
+    while (fr_fcgi_nv_next(&pos, last, &n, &nlen, &v, &vlen) == FR_OK) {
+
+        if (nlen < 10
+            || (n[0] != 'F' && n[0] != 'R' && n[0] != 'Q' && n[0] != 'H'))
+        {
+            continue;
+        }
+
+        if (fr_is("FAAS_FUNCTION")) {
+            r->function = v;
+            r->function_len = vlen;
+            r->has_function = 1;
+
+        } else if (fr_is(FAAS_METER_PARAM)) {
+            r->meter = 1;
+            r->meter_log = (vlen == 3 && memcmp(v, "log", 3) == 0);
+
+        } else if (fr_is("FAAS_STATUS")) {
+            r->status = 1;
+
+        } else if (fr_is("REQUEST_METHOD")) {
+            r->method = v;
+            r->method_len = vlen;
+
+        } else if (fr_is("HTTP_ACCEPT")) {
+            r->accept = v;
+            r->accept_len = vlen;
+
+        } else if (fr_is("QUERY_STRING")) {
+            r->query = v;
+            r->query_len = vlen;
+
+        } else if (fr_is("FAAS_REQUEST_ID")) {
+            r->request_id = v;
+            r->request_id_len = vlen;
+
+        } else if (fr_is("FAAS_INVOCATION")
+                   && vlen == 5 && memcmp(v, "async", 5) == 0)
+        {
+            /*
+             * set by nginx's configuration (faas_invocation async, or
+             * a header faas_invocation_header lets through); never the
+             * client's own header, HTTP_FAAS_INVOCATION
+             */
+            r->async = 1;
+        }
+    }
+
+#undef fr_is
+
+    return pos == last ? FR_OK : FR_ERROR;
+}
