@@ -354,6 +354,14 @@ fr_docroot_open(fr_func_t *f, fr_docroot_req_t *d)
     fd = -1;
     dfd = fr_path_open(AT_FDCWD, f->dir, O_PATH | O_DIRECTORY, d->root);
 
+    if (dfd != -1
+        && !fr_path_is(dfd, f->dir_dev, f->dir_ino, &f->dir_handle))
+    {
+        /* another folder made there since the load: none of its */
+        close(dfd);
+        dfd = -1;
+    }
+
     if (dfd != -1) {
         ifd = fr_path_open(dfd, f->conf.document_root, O_PATH | O_DIRECTORY,
                            d->root);

@@ -17,7 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -34,7 +33,6 @@
 
 
 
-static int fr_folder_pin(fr_func_t *f, int dfd);
 static int fr_folder_list(fr_func_t *f, int dfd, fr_buf_t *text);
 static char *fr_find_exec_at(int dirfd, const char *cmd,
     char resolved[PATH_MAX]);
@@ -76,9 +74,9 @@ fr_folder_read(fr_func_t *f, fr_buf_t *text)
     dfd = fr_path_open(AT_FDCWD, f->dir, O_RDONLY | O_DIRECTORY, path);
 
     if (dfd != -1) {
-        if (fstat(dfd, &st) == -1
-            || st.st_dev != f->dir_dev || st.st_ino != f->dir_ino)
-        {
+        fr_path_handle(dfd, &f->dir_handle);
+
+        if (!fr_path_is(dfd, f->dir_dev, f->dir_ino, &f->dir_handle)) {
             /* changed since the listing: the next reload sees it */
             close(dfd);
             dfd = -1;
@@ -111,12 +109,6 @@ fr_folder_read(fr_func_t *f, fr_buf_t *text)
         fr_log(FR_LOG_ERR, errno, "open() \"%s/function.conf\" failed%s",
                f->dir, errno == ELOOP ? FR_FOLDER_LINK_RULE
                        : errno == EINVAL ? ": not a regular file" : "");
-        close(dfd);
-        return FR_ERROR;
-    }
-
-    if (fr_folder_pin(f, dfd) != FR_OK) {
-        close(fd);
         close(dfd);
         return FR_ERROR;
     }
@@ -166,63 +158,6 @@ fr_folder_read(fr_func_t *f, fr_buf_t *text)
     }
 
     return fr_folder_list(f, dfd, text);
-}
-
-
-/*
- * The folder stays open while the function is loaded: a file system
- * gives a removed folder's inode number to the next one made (ext4 at
- * once), so the device and inode a spawn checks would take another's
- * folder, made under the same name before a reload, for this one.
- * Held, the inode is not freed and its number is nobody else's. One
- * descriptor more a function: the soft limit grows with them, up to
- * the hard one, never into what connections and workers need (a
- * customer making folders by the thousand takes no descriptor of
- * theirs: past it, a function is not loaded).
- */
-
-static int
-fr_folder_pin(fr_func_t *f, int dfd)
-{
-    rlim_t         need;
-    struct rlimit  rl;
-
-    need = (rlim_t) fr_runner.nofile + fr_runner.npins + 1;
-
-    if (getrlimit(RLIMIT_NOFILE, &rl) == -1) {
-        rl.rlim_cur = rl.rlim_max = RLIM_INFINITY;
-    }
-
-    if (rl.rlim_max != RLIM_INFINITY && need > rl.rlim_max) {
-        fr_log(FR_LOG_ERR, 0, "function \"%s\" not loaded: the runner "
-               "holds the folders of %lu functions, and its descriptor "
-               "limit (RLIMIT_NOFILE %llu) keeps the rest for connections "
-               "and workers", f->name, fr_runner.npins,
-               (unsigned long long) rl.rlim_max);
-        return FR_ERROR;
-    }
-
-    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need) {
-        rl.rlim_cur = need + 255;
-
-        if (rl.rlim_max != RLIM_INFINITY && rl.rlim_cur > rl.rlim_max) {
-            rl.rlim_cur = rl.rlim_max;
-        }
-
-        (void) setrlimit(RLIMIT_NOFILE, &rl);
-    }
-
-    f->dir_pin = openat(dfd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
-
-    if (f->dir_pin == -1) {
-        fr_log(FR_LOG_ERR, errno, "function \"%s\" not loaded: its folder "
-               "cannot be held open", f->name);
-        return FR_ERROR;
-    }
-
-    fr_runner.npins++;
-
-    return FR_OK;
 }
 
 
@@ -407,8 +342,8 @@ fr_folder_paths(fr_func_t *f, int test)
     if (f->conf.script) {
         dfd = fr_path_open(AT_FDCWD, f->dir, O_PATH | O_DIRECTORY, path);
 
-        if (dfd != -1 && (fstat(dfd, &st) == -1 || st.st_dev != f->dir_dev
-                          || st.st_ino != f->dir_ino))
+        if (dfd != -1
+            && !fr_path_is(dfd, f->dir_dev, f->dir_ino, &f->dir_handle))
         {
             /* not the folder that was read: swapped since */
             close(dfd);

@@ -479,8 +479,6 @@ fr_func_modes(fr_func_t *f)
 static void
 fr_func_update(fr_func_t *old, fr_func_t *f)
 {
-    int  n;
-
     fr_fconf_free(&old->conf);
     old->conf = f->conf;
     fr_fconf_init(&f->conf);
@@ -498,9 +496,7 @@ fr_func_update(fr_func_t *old, fr_func_t *f)
 
     old->dir_dev = f->dir_dev;
     old->dir_ino = f->dir_ino;
-    n = old->dir_pin;
-    old->dir_pin = f->dir_pin;
-    f->dir_pin = n;
+    old->dir_handle = f->dir_handle;
     old->dir_uid = f->dir_uid;
     old->owner = f->owner;
     old->cron = f->cron;
@@ -562,7 +558,6 @@ fr_func_load(const char *name, const char *dir, const struct stat *st,
     f->dir = strdup(dir);
     f->dir_dev = st->st_dev;
     f->dir_ino = st->st_ino;
-    f->dir_pin = -1;
     f->dir_uid = st->st_uid;
 
     memset(&text, 0, sizeof(fr_buf_t));
@@ -764,11 +759,6 @@ fr_func_free(fr_func_t *f)
             free(f->argv[i]);
         }
         free(f->argv);
-    }
-
-    if (f->dir_pin != -1) {
-        close(f->dir_pin);
-        fr_runner.npins--;
     }
 
     fr_fconf_free(&f->conf);

@@ -859,8 +859,7 @@ fr_shutdown_handler(fr_timer_t *t)
  * Enough descriptors for max_connections and max_workers (a worker
  * holds up to eight: connection or pipes, stderr, exec report, /proc
  * files; its prototype two: its socket, its namespace's process 1's
- * /proc stat), not the hard limit whatever it is. Each function's
- * folder held open adds one (fr_folder.c).
+ * /proc stat), not the hard limit whatever it is.
  */
 
 static void
@@ -871,7 +870,6 @@ fr_rlimit_nofile(void)
 
     need = (rlim_t) fr_runner.conf.max_connections
            + 10 * (rlim_t) fr_runner.conf.max_workers + 64;
-    fr_runner.nofile = need;
 
     if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur >= need) {
         return;

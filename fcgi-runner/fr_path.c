@@ -329,3 +329,53 @@ fr_path_step(int *fd, char *comp, int last, int flags, char *resolved,
 
     return 0;
 }
+
+
+void
+fr_path_handle(int fd, fr_path_handle_t *h)
+{
+    int  mount;
+    union {
+        struct file_handle  fh;
+        unsigned char       buf[sizeof(struct file_handle) + 64];
+    } u;
+
+    u.fh.handle_bytes = sizeof(h->bytes);
+    h->len = 0;
+
+    if (syscall(SYS_name_to_handle_at, fd, "", &u.fh, &mount,
+                AT_EMPTY_PATH) == 0
+        && u.fh.handle_bytes <= sizeof(h->bytes))
+    {
+        h->len = u.fh.handle_bytes;
+        h->type = u.fh.handle_type;
+        memcpy(h->bytes, u.fh.f_handle, h->len);
+    }
+}
+
+
+/*
+ * Whether fd is the file known by dev, ino and h: its inode number
+ * alone may be a new file's (ext4 gives a removed folder's to the next
+ * one made at once).
+ */
+
+int
+fr_path_is(int fd, dev_t dev, ino_t ino, const fr_path_handle_t *h)
+{
+    struct stat       st;
+    fr_path_handle_t  now;
+
+    if (fstat(fd, &st) == -1 || st.st_dev != dev || st.st_ino != ino) {
+        return 0;
+    }
+
+    if (h->len == 0) {
+        return 1;
+    }
+
+    fr_path_handle(fd, &now);
+
+    return now.len == h->len && now.type == h->type
+           && memcmp(now.bytes, h->bytes, h->len) == 0;
+}

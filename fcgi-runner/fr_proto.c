@@ -151,16 +151,15 @@ fr_proto_current(fr_func_t *f)
 static int
 fr_proto_moved(fr_func_t *f)
 {
-    int          fd, moved;
-    char         path[PATH_MAX];
-    struct stat  st;
+    int   fd, moved;
+    char  path[PATH_MAX];
 
     fr_path_as(f->uid, f->gid);
     fd = fr_path_open(AT_FDCWD, f->dir, O_PATH | O_DIRECTORY, path);
     fr_path_as_runner();
 
-    moved = (fd == -1 || fstat(fd, &st) == -1
-             || st.st_dev != f->dir_dev || st.st_ino != f->dir_ino);
+    moved = (fd == -1
+             || !fr_path_is(fd, f->dir_dev, f->dir_ino, &f->dir_handle));
 
     if (fd != -1) {
         close(fd);

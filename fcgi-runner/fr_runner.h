@@ -22,6 +22,7 @@
 #include "fr_cron.h"
 #include "fr_event.h"
 #include "fr_fcgi.h"
+#include "fr_path.h"
 
 
 typedef struct fr_conn_s    fr_conn_t;
@@ -292,8 +293,7 @@ struct fr_func_s {
                                                the config names it */
     dev_t                  dir_dev;         /* what was found there */
     ino_t                  dir_ino;
-    int                    dir_pin;         /* held: its inode number
-                                               is nobody else's */
+    fr_path_handle_t       dir_handle;
     uid_t                  dir_uid;         /* its owner */
     char                  *signature;       /* what a reload compares */
     fr_fconf_t             conf;
@@ -403,8 +403,6 @@ typedef struct {
     uint64_t               start_failures;  /* of all functions */
     uint64_t               unrouted;        /* no such function */
     int                    nprotos;         /* prototypes alive */
-    unsigned long          nofile;          /* descriptors it needs, */
-    unsigned long          npins;           /* and functions' folders */
     int                    nevicting;       /* idle ones stopped, host */
     unsigned               waiting:1;       /* for room, at max_workers */
     uint64_t               proto_starts;

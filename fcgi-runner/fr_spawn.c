@@ -583,9 +583,8 @@ failed:
 static int
 fr_spawn_chdir(fr_func_t *f)
 {
-    int          fd, rc;
-    char         path[PATH_MAX];
-    struct stat  st;
+    int   fd, rc;
+    char  path[PATH_MAX];
 
     fd = fr_path_open(AT_FDCWD, f->dir, O_PATH | O_DIRECTORY, path);
 
@@ -593,16 +592,13 @@ fr_spawn_chdir(fr_func_t *f)
         return -1;
     }
 
-    rc = fstat(fd, &st);
+    if (fr_path_is(fd, f->dir_dev, f->dir_ino, &f->dir_handle)) {
+        rc = fchdir(fd);
 
-    if (rc == 0 && (st.st_dev != f->dir_dev || st.st_ino != f->dir_ino)) {
+    } else {
         /* replaced since it was loaded: the next reload looks again */
         errno = ESTALE;
         rc = -1;
-    }
-
-    if (rc == 0) {
-        rc = fchdir(fd);
     }
 
     close(fd);

@@ -11,7 +11,9 @@
 #   - the next request starts the function from nothing.
 # Promise: never nobody's program run as daemon (nor as anybody): the
 # request gets an error, the runner stays up; the reload loads nobody's
-# function as nobody. Default isolation, and isolation = none.
+# function as nobody. Default isolation, and isolation = none. The
+# runner tells the folders apart by their file handles (the inode's
+# generation with its number), not by descriptors it would hold.
 
 use strict;
 use warnings;
@@ -45,6 +47,12 @@ my $root = "$p/root";
 make_path($root);
 chmod 0755, $root;
 
+# processes whose working directory is $dir (a prototype, its process 1)
+sub holders {
+    my ($dir) = @_;
+    return grep { (readlink("$_/cwd") // '') eq $dir } glob '/proc/[0-9]*';
+}
+
 for my $mode ('', 'none') {
     my $what = $mode ? "isolation = $mode" : 'the default isolation';
     my $isolation = $mode ? "isolation = $mode\n" : '';
@@ -52,6 +60,7 @@ for my $mode ('', 'none') {
     remove_tree("$root/shop");
     cgi("$root/shop", 'daemons', $duid, $dgid);
     my $ino = (stat "$root/shop")[1];
+    my $mark = length $t->runner_log;
 
     $t->start_runner(conf => "functions = $root\n$isolation"
                              . "prototype_idle_timeout = 1s\n",
@@ -60,16 +69,29 @@ for my $mode ('', 'none') {
 
     is($t->http_get('/fn/shop')->{body}, "daemons $duid\n",
        "$what: the customer's function, as the customer");
-    ok(FaasTest::wait_for(sub { $t->runner_log
-                                =~ /prototype \d+ of "shop" idle, stopping/ },
-                          15),
-       "$what: it goes cold (its prototype stopped)");
+    ok(FaasTest::wait_for(sub { substr($t->runner_log, $mark)
+                                =~ /prototype \d+ of "shop" idle, stopping/
+                                && !holders("$root/shop") }, 15),
+       "$what: it goes cold (its prototype gone: nothing is in its folder)");
 
-    # the name given to another customer: a new folder where it was
+    # the name given to another customer: a new folder where it was; a
+    # file system that reuses inode numbers (ext4) gives the old one to
+    # one of the next folders made (the lowest free first)
     remove_tree("$root/shop");
+    my @spare;
+    for my $i (1 .. 64) {
+        mkdir "$root/new$i" or last;
+        if ((stat "$root/new$i")[1] == $ino) {
+            rename "$root/new$i", "$root/shop";
+            last;
+        }
+        push @spare, "$root/new$i";
+    }
+    remove_tree(@spare);
     cgi("$root/shop", 'NOBODYS', $nuid, $ngid);
     note("$what: the new folder has inode ", (stat "$root/shop")[1],
-         ", the old one had $ino");
+         ", the old one had $ino", (stat "$root/shop")[1] == $ino ? ''
+         : ' (this file system gives a new one: the case is not met)');
 
     my $r = $t->http_get('/fn/shop');
     unlike($r->{body} // '', qr/NOBODYS/,
@@ -79,9 +101,9 @@ for my $mode ('', 'none') {
          . "$r->{status})");
     ok(FaasTest::proc_alive($t->runner_pid), "$what: the runner stays up");
 
-    my $mark = length $t->runner_log;
+    my $reload = length $t->runner_log;
     $t->signal_runner('HUP');
-    ok(FaasTest::wait_for(sub { substr($t->runner_log, $mark)
+    ok(FaasTest::wait_for(sub { substr($t->runner_log, $reload)
                                 =~ /function "shop" (changed|loaded)/ }, 15),
        "$what: the reload takes the new folder");
     is($t->http_get('/fn/shop')->{body}, "NOBODYS $nuid\n",
@@ -90,47 +112,54 @@ for my $mode ('', 'none') {
     is($t->stop_runner, 0, "$what: the runner stops cleanly");
 }
 
-# --- each function's folder held: one descriptor each ----------------------
-# A soft limit of 128 descriptors (max_connections and max_workers need
-# 120 of them): 300 functions all load, the limit grows with them. A
-# hard limit of 200: the folders take no descriptor of the 120, the
-# functions past them are not loaded (said), the others are served.
+# --- a warm document_root site ------------------------------------------
+# Its php-cgi worker is alive (its working directory holds the old
+# folder), and it opens SCRIPT_FILENAME, the path the runner resolved
+# for the request: the runner resolves it only in the folder it loaded.
+# (isolation = none: under the default one a folder in /tmp is mounted
+# into the worker's own /tmp, the old one.)
 
-my $n = 300;
-$t->ok_function("f$_") for 1 .. $n;
+SKIP: {
+    skip 'php-cgi is not installed', 6 unless -x '/usr/bin/php-cgi';
 
-sub runner_under {
-    my ($limit) = @_;
-    $t->start_runner(conf => "max_connections = 16\nmax_workers = 4\n",
-                     nofile => $limit);
+    remove_tree("$root/shop");
+    cgi("$root/site", 'daemons', $duid, $dgid);
+    FaasTest::write_file("$root/site/function.conf",
+                         "exec = php-cgi\ndocument_root = www\n");
+    my $php = "<?php echo '%s ', posix_getuid(), \"\\n\";\n";
+    mkdir "$root/site/www";
+    FaasTest::write_file("$root/site/www/index.php", sprintf($php, 'daemons'));
+    chown $duid, $dgid, "$root/site/www", "$root/site/www/index.php";
+
+    my $mark = length $t->runner_log;
+    $t->start_runner(conf => "functions = $root\nisolation = none\n");
+    is($t->http_get('/fn/site/index.php')->{body}, "daemons $duid\n",
+       'a document_root site, warm: its script, as the customer');
+
+    remove_tree("$root/site");
+    cgi("$root/site", 'NOBODYS', $nuid, $ngid);
+    FaasTest::write_file("$root/site/function.conf",
+                         "exec = php-cgi\ndocument_root = www\n");
+    mkdir "$root/site/www";
+    FaasTest::write_file("$root/site/www/index.php", sprintf($php, 'NOBODYS'));
+    chown $nuid, $ngid, "$root/site/www", "$root/site/www/index.php",
+          "$root/site/function.conf";
+
+    my $r = $t->http_get('/fn/site/index.php');
+    unlike($r->{body} // '', qr/NOBODYS/,
+           "... its folder made again as nobody's: nobody's script does not "
+           . "run in the customer's worker");
+    like($r->{status}, qr/^[45]\d\d$/, "... an error ($r->{status})");
+
+    my $reload = length $t->runner_log;
+    $t->signal_runner('HUP');
+    ok(FaasTest::wait_for(sub { substr($t->runner_log, $reload)
+                                =~ /function "site" (changed|loaded)/ }, 15),
+       '... the reload takes the new folder');
+    is($t->http_get('/fn/site/index.php')->{body}, "NOBODYS $nuid\n",
+       '... then it is nobody\'s site, as nobody');
+    is($t->stop_runner, 0, '... and the runner stops cleanly');
 }
-
-runner_under('200:200');
-ok(FaasTest::wait_for(sub { $t->runner_log =~ /listening on/ }, 15),
-   'a hard limit of 200 descriptors: the runner starts');
-my @loaded = $t->runner_log =~ /function "(f\d+)" loaded/g;
-my $loaded = @loaded;
-my $refused = () = $t->runner_log =~ /function "f\d+" not loaded: the runner holds the folders of 80 functions, and its descriptor limit \(RLIMIT_NOFILE 200\) keeps the rest for connections and workers/g;
-is($loaded, 80, '... the folders of 80 functions held (120 kept)');
-is($refused, $n - 80, '... the others not loaded, said');
-my @conns = map { $t->http_start("/fn/$loaded[$_ % @loaded]") } 1 .. 16;
-is(scalar(grep { (FaasTest::http_finish($_)->{body} // '') eq "ok\n" } @conns),
-   16, '... 16 connections at once served');
-is($t->stop_runner, 0, '... and the runner stops cleanly');
-
-my $mark = length $t->runner_log;
-runner_under('128:');
-ok(FaasTest::wait_for(sub { (() = substr($t->runner_log, $mark)
-                             =~ /function "f\d+" loaded/g) == $n }, 30),
-   "$n functions under a soft limit of 128 descriptors: all loaded");
-unlike($t->runner_log, qr/Too many open files/, '... none refused');
-is($t->http_get("/fn/f$n")->{body}, "ok\n", '... and served');
-cmp_ok(scalar($t->runner_fds), '>=', $n, "... each folder held open ("
-       . scalar($t->runner_fds) . " descriptors)");
-$t->remove_function("f$_") for 2 .. $n;
-$t->signal_runner('HUP');
-ok(FaasTest::wait_for(sub { $t->runner_fds < 100 }, 15),
-   '... and let go when their functions are removed');
 
 $t->done;
 done_testing;

@@ -316,11 +316,6 @@ sub start_runner {
         open STDOUT, '>>', $self->{runner_log};
         open STDERR, '>>', $self->{runner_log};
         %ENV = (%ENV, %SANITIZER_ENV, %{ $opts{env} // {} });
-        # its own descriptor limit, "SOFT:HARD" (this process's only)
-        if ($opts{nofile}) {
-            system('prlimit', "--pid=$$", "--nofile=$opts{nofile}") == 0
-                or POSIX::_exit(126);
-        }
         if ($opts{inherit}) {
             # socket activation as systemd does it: descriptors from 3,
             # LISTEN_PID ours (the exec keeps it)
