@@ -65,6 +65,7 @@ static void fr_pg_results(void);
 static void fr_pg_next(void);
 static void fr_pg_watch(uint32_t mask);
 static void fr_pg_lost(const char *what);
+static void fr_pg_notice(void *arg, const char *msg);
 static void fr_pg_close(void);
 static void fr_pg_setup_done(PGresult *res, void *data);
 static fr_pg_cmd_t *fr_pg_cmd(const char *sql, int n,
@@ -83,6 +84,7 @@ static fr_timer_t     fr_pg_watchdog;     /* connect, or an answer */
 static const char    *fr_pg_broken;       /* lost, said at the next round */
 static uint64_t       fr_pg_backoff;
 static int            fr_pg_reported;     /* the outage is in the log */
+static char           fr_pg_refused[256]; /* the setup's error said */
 
 static fr_pg_cmd_t   *fr_pg_head;         /* the first may be in flight */
 static fr_pg_cmd_t  **fr_pg_tail = &fr_pg_head;
@@ -166,6 +168,21 @@ fr_pg_waiting(void)
     }
 
     return n;
+}
+
+
+/*
+ * What the server says unasked (a NOTICE, the FATAL of its shutdown to
+ * an idle connection): a line of the log, not libpq's own on stderr.
+ */
+
+static void
+fr_pg_notice(void *arg, const char *msg)
+{
+    (void) arg;
+
+    fr_log(FR_LOG_NOTICE, 0, "the PostgreSQL store says: %s",
+           fr_pg_text(msg));
 }
 
 
@@ -340,6 +357,8 @@ fr_pg_connect(fr_timer_t *t)
         return;
     }
 
+    (void) PQsetNoticeProcessor(fr_pg_conn, fr_pg_notice, NULL);
+
     fr_pg_state = FR_PG_CONNECTING;
     fr_pg_ev.fd = PQsocket(fr_pg_conn);
     fr_timer_add(&fr_pg_watchdog, FR_PG_CONNECT_MSEC);
@@ -423,9 +442,13 @@ fr_pg_poll(void)
 }
 
 
+/* a refusal is said once an outage, and again only if it changes */
+
 static void
 fr_pg_setup_done(PGresult *res, void *data)
 {
+    const char  *err;
+
     (void) data;
 
     fr_pg_setup_cmd = NULL;
@@ -435,8 +458,16 @@ fr_pg_setup_done(PGresult *res, void *data)
     }
 
     if (!fr_pg_ok(res)) {
-        fr_log(FR_LOG_ERR, 0, "the PostgreSQL store refused its schema: %s",
-               fr_pg_text(PQresultErrorMessage(res)));
+        err = fr_pg_text(PQresultErrorMessage(res));
+
+        if (!fr_pg_reported
+            || strncmp(err, fr_pg_refused, sizeof(fr_pg_refused) - 1) != 0)
+        {
+            fr_log(FR_LOG_ERR, 0, "the PostgreSQL store refused its "
+                   "schema: %s", err);
+            snprintf(fr_pg_refused, sizeof(fr_pg_refused), "%s", err);
+        }
+
         fr_pg_reported = 1;
         /* not now: after the backoff, from the failed command's return */
         fr_pg_state = FR_PG_SETUP;
@@ -451,6 +482,7 @@ fr_pg_setup_done(PGresult *res, void *data)
            "\"%s\"", PQdb(fr_pg_conn));
 
     fr_pg_reported = 0;
+    fr_pg_refused[0] = '\0';
     fr_pg_backoff = FR_PG_BACKOFF_MIN;
     fr_pg_state = FR_PG_READY;
 

@@ -25,7 +25,8 @@
     X(PQfreemem) X(PQgetResult) X(PQgetisnull) X(PQgetlength)               \
     X(PQgetvalue) X(PQisBusy) X(PQnotifies) X(PQntuples)                    \
     X(PQresultErrorMessage) X(PQresultStatus) X(PQsendQuery)                \
-    X(PQsendQueryParams) X(PQsetnonblocking) X(PQsocket) X(PQstatus)
+    X(PQsendQueryParams) X(PQsetNoticeProcessor) X(PQsetnonblocking)      \
+    X(PQsocket) X(PQstatus)
 
 #define FR_PQ_FIELD(name)  __typeof__(name)  *name;
 
@@ -65,6 +66,7 @@ int fr_pq_load(int level);
 #define PQresultStatus(...)           fr_pq.PQresultStatus(__VA_ARGS__)
 #define PQsendQuery(...)              fr_pq.PQsendQuery(__VA_ARGS__)
 #define PQsendQueryParams(...)        fr_pq.PQsendQueryParams(__VA_ARGS__)
+#define PQsetNoticeProcessor(...)     fr_pq.PQsetNoticeProcessor(__VA_ARGS__)
 #define PQsetnonblocking(...)         fr_pq.PQsetnonblocking(__VA_ARGS__)
 #define PQsocket(...)                 fr_pq.PQsocket(__VA_ARGS__)
 #define PQstatus(...)                 fr_pq.PQstatus(__VA_ARGS__)

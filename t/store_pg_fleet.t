@@ -241,6 +241,14 @@ my @outage = $t{c}->runner_log
              =~ /^(\S+ \S+ \[error\] [^\n]*until it is back)$/mg;
 is(scalar @outage, 1, 'the outage is said once, on one line')
     or diag(join "\n", @outage);
+# what the server says unasked as it stops ("FATAL:  terminating
+# connection due to administrator command") is a line of the log, not
+# libpq's own on stderr
+for my $k (sort keys %t) {
+    my @raw = $t{$k}->runner_log =~ /^((?:FATAL|ERROR|WARNING|NOTICE):.*)$/mg;
+    ok(!@raw, "runner $k: no line of libpq's outside the log")
+        or diag(join "\n", @raw);
+}
 
 ok(FaasTest::wait_for(sub {
     %ran = ();

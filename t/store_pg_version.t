@@ -51,6 +51,10 @@ is($r->{status}, 503, 'an asynchronous request: 503');
 is($db->psql("SELECT count(*) FROM faas.invocations"), "0\n",
    '... nothing written to a schema it does not know');
 is($t->http_get('/fn/rec')->{status}, 200, 'synchronous requests go on');
+# tried again with backoff (100 ms doubling to 5 s): said once
+sleep 7;
+is(scalar(() = $t->runner_log =~ /refused its schema/g), 1,
+   '... said once, not at each try');
 
 # back to a version it knows (the upgrade rolled back): taken again
 $db->psql("UPDATE faas.version SET version = 1");
