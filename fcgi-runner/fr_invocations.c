@@ -30,9 +30,11 @@ typedef struct {
     int                    n;
     int                    full;            /* one, with its response */
     int                    raw;             /* its bytes as they are */
+    int                    head;            /* the list's head printed */
 } fr_list_ctx_t;
 
 
+static void fr_inv_head(fr_list_ctx_t *ctx);
 static int fr_inv_print(const fr_inv_t *inv, void *data);
 static void fr_inv_json_str(const u_char *p, size_t len);
 static void fr_inv_text(const u_char *p, size_t len);
@@ -140,14 +142,6 @@ fr_invocations_main(int argc, char **argv)
      * its own runs there */
     ctx.raw = raw || !isatty(STDOUT_FILENO);
 
-    if (ctx.json && !one) {
-        printf("[");
-
-    } else if (!one) {
-        printf("%-32s  %-16s  %-11s  %-9s  %3s  %6s  %-19s\n", "ID",
-               "FUNCTION", "TRIGGER", "STATE", "TRY", "STATUS", "CREATED");
-    }
-
     if (pg) {
         rc = fr_inv_pg_list(conf.store, one ? NULL : function,
                          one ? -1 : state, one ? argv[optind] : NULL,
@@ -158,8 +152,13 @@ fr_invocations_main(int argc, char **argv)
                  : fr_store_list(function, state, fr_inv_print, &ctx);
     }
 
-    if (ctx.json && !one) {
-        printf("%s]\n", ctx.n ? "\n" : "");
+    /* a store that cannot be read prints no list: only why, on stderr */
+    if (!one && (rc >= 0 || ctx.head)) {
+        fr_inv_head(&ctx);
+
+        if (ctx.json) {
+            printf("%s]\n", ctx.n ? "\n" : "");
+        }
     }
 
     fr_store_close();
@@ -178,6 +177,25 @@ fr_invocations_main(int argc, char **argv)
 }
 
 
+static void
+fr_inv_head(fr_list_ctx_t *ctx)
+{
+    if (ctx->head) {
+        return;
+    }
+
+    ctx->head = 1;
+
+    if (ctx->json) {
+        printf("[");
+
+    } else {
+        printf("%-32s  %-16s  %-11s  %-9s  %3s  %6s  %-19s\n", "ID",
+               "FUNCTION", "TRIGGER", "STATE", "TRY", "STATUS", "CREATED");
+    }
+}
+
+
 static int
 fr_inv_print(const fr_inv_t *inv, void *data)
 {
@@ -185,6 +203,10 @@ fr_inv_print(const fr_inv_t *inv, void *data)
     fr_list_ctx_t  *ctx;
 
     ctx = data;
+
+    if (!ctx->full) {
+        fr_inv_head(ctx);
+    }
 
     fr_inv_time(created, sizeof(created), inv->created);
     fr_inv_time(started, sizeof(started), inv->started);

@@ -122,6 +122,13 @@ is($rc, 1, 'missing config file exits 1');
 like($out, qr/open\(\) ".*none.conf" failed/, 'and says why');
 ($rc, $out) = run('--help');
 is($rc, 0, '--help exits 0');
+# every command and option DESIGN.md names
+like($out, qr/^\s+fcgi-runner $_/m, "--help names \"$_\"")
+    for 'meter', 'status', 'invocations', 'invocation ID', 'store migrate',
+        'schedule';
+like($out, qr/--state-dir DIR.*\n.*--raw/, '... invocation\'s --state-dir '
+     . 'and --raw');
+like($out, qr/openmetrics\|html/, '... status\'s html format');
 
 # a runner key alone in a runner config: refused with file and line, or
 # taken

@@ -129,6 +129,18 @@ $t->start_runner(conf => "store = postgresql://faas\@127.0.0.1:1/faas\n");
 ok(maps_libpq($t->runner_pid), 'a runner on PostgreSQL has it');
 is($t->stop_runner, 0, '... and stops cleanly, the store unreachable');
 
+# the invocations of a store that cannot be reached: why, on stderr,
+# exit 1, and no list (nor its head) on stdout
+FaasTest::write_file("$p/down.conf", $t->runner_conf_text(
+    "store = postgresql://faas\@127.0.0.1:1/faas\n"));
+for my $format ('table', 'json') {
+    my $out = `timeout 20 $bin invocations --config $p/down.conf --format $format 2>$p/down.err`;
+    is($? >> 8, 1, "invocations, the store unreachable ($format): exit 1");
+    is($out, '', '... nothing on stdout');
+    like(FaasTest::read_file("$p/down.err"),
+         qr/cannot connect to the PostgreSQL store/, '... why on stderr');
+}
+
 # without libpq on the host: a PostgreSQL store is refused, saying what
 # is missing; SQLite works as before (libpq hidden in a mount namespace)
 my ($libpq) = `ldconfig -p` =~ /libpq\.so\.5 \(libc6,x86-64\) => (\S+)/;
