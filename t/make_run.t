@@ -65,6 +65,18 @@ ok(FaasTest::wait_for(sub {
        !@workers;
    }, 10), 'no function worker left') or diag("left: @workers");
 
+# what nginx does not see (the workers' CPU between calls, metered as
+# they end) has its log: nothing is billed nowhere; the meter command
+# it prints reads both
+unlike(FaasTest::read_file($log), qr/billed nowhere/,
+       'no run billed nowhere: make run sets meter_log');
+my ($meter) = FaasTest::read_file($log) =~ /^\s*(\S+fcgi-runner meter .*)$/m;
+ok($meter, 'it prints the meter command');
+my $report = $meter ? qx{$meter 2>&1} : '';
+is($?, 0, '... which runs');
+like($report, qr/^hello\s+1\s/m, '... and counts the call to hello')
+    or diag($report);
+
 unlike(FaasTest::read_file("$dir/runner.conf"), qr/user\s*=\s*root/,
        'the functions are never run as root to make them reachable');
 

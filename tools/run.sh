@@ -53,6 +53,7 @@ cat > "$run/runner.conf" <<CONF
 listen = unix:$run/runner.sock
 functions = $functions
 state_dir = $run/state
+meter_log = $run/logs/meter.log
 $runner_extra
 CONF
 
@@ -126,7 +127,9 @@ ngx_faas is running on http://127.0.0.1:$port/ (Ctrl-C stops it). Try:
     curl http://127.0.0.1:$port/fn/hello-python/some/path
     curl http://127.0.0.1:$port/fn/nosuch        # 404
 
-Logs: the runner's below; nginx's in $run/logs/
+Logs: the runner's below; nginx's in $run/logs/. What each call used:
+
+    $top/build/fcgi-runner meter $run/logs/faas.log $run/logs/meter.log
 
 MSG
 
