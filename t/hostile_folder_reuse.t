@@ -47,6 +47,20 @@ my $root = "$p/root";
 make_path($root);
 chmod 0755, $root;
 
+# SIGHUP: the new folder is loaded, nobody's, run as nobody; then the
+# runner is stopped
+sub reload_to_nobody {
+    my ($name, $uri, $what) = @_;
+    my $reload = length $t->runner_log;
+    $t->signal_runner('HUP');
+    ok(FaasTest::wait_for(sub { substr($t->runner_log, $reload)
+                                =~ /function "$name" (changed|loaded)/ }, 15),
+       "$what the reload takes the new folder");
+    is($t->http_get($uri)->{body}, "NOBODYS $nuid\n",
+       "$what then it is nobody's, as nobody");
+    is($t->stop_runner, 0, "$what the runner stops cleanly");
+}
+
 # processes whose working directory is $dir (a prototype, its process 1)
 sub holders {
     my ($dir) = @_;
@@ -101,15 +115,7 @@ for my $mode ('', 'none') {
          . "$r->{status})");
     ok(FaasTest::proc_alive($t->runner_pid), "$what: the runner stays up");
 
-    my $reload = length $t->runner_log;
-    $t->signal_runner('HUP');
-    ok(FaasTest::wait_for(sub { substr($t->runner_log, $reload)
-                                =~ /function "shop" (changed|loaded)/ }, 15),
-       "$what: the reload takes the new folder");
-    is($t->http_get('/fn/shop')->{body}, "NOBODYS $nuid\n",
-       "$what: then it is nobody's function, as nobody");
-
-    is($t->stop_runner, 0, "$what: the runner stops cleanly");
+    reload_to_nobody('shop', '/fn/shop', "$what:");
 }
 
 # --- a warm document_root site ------------------------------------------
@@ -151,14 +157,7 @@ SKIP: {
            . "run in the customer's worker");
     like($r->{status}, qr/^[45]\d\d$/, "... an error ($r->{status})");
 
-    my $reload = length $t->runner_log;
-    $t->signal_runner('HUP');
-    ok(FaasTest::wait_for(sub { substr($t->runner_log, $reload)
-                                =~ /function "site" (changed|loaded)/ }, 15),
-       '... the reload takes the new folder');
-    is($t->http_get('/fn/site/index.php')->{body}, "NOBODYS $nuid\n",
-       '... then it is nobody\'s site, as nobody');
-    is($t->stop_runner, 0, '... and the runner stops cleanly');
+    reload_to_nobody('site', '/fn/site/index.php', '...');
 }
 
 $t->done;
