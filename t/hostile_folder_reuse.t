@@ -23,6 +23,7 @@ use lib "$FindBin::Bin/lib";
 use FaasTest;
 use Test::More;
 use File::Path qw(make_path remove_tree);
+use File::Temp qw(tempdir);
 
 FaasTest::need_root('folders of two customers');
 
@@ -158,6 +159,48 @@ SKIP: {
     like($r->{status}, qr/^[45]\d\d$/, "... an error ($r->{status})");
 
     reload_to_nobody('site', '/fn/site/index.php', '...');
+}
+
+# --- a warm script function, its folder out of the tmps -----------------
+# php-cgi opens SCRIPT_FILENAME, the absolute path, itself. A folder
+# under /tmp is the worker's own mount (on its private tmpfs) and holds;
+# one elsewhere (here /var/cache) is the host's path, so the warm worker
+# opens the new folder's script till the reload. Not met yet (TODO): a
+# bind mount of the folder over itself is detached by the host's rmdir
+# (Linux 3.18+); a tmpfs over its parent with the folder in it would
+# hold (docs/security.md).
+
+SKIP: {
+    skip 'php-cgi is not installed', 7 unless -x '/usr/bin/php-cgi';
+
+    my $far = tempdir('faas-test-XXXXXX', DIR => '/var/cache',
+                      CLEANUP => 1);
+    chmod 0755, $far;
+    my $php = "<?php echo '%s ', posix_getuid(), \"\\n\";\n";
+
+    for my $who (['daemons', $duid, $dgid], ['NOBODYS', $nuid, $ngid]) {
+        remove_tree("$far/page");
+        cgi("$far/page", @$who);
+        FaasTest::write_file("$far/page/function.conf",
+                             "exec = php-cgi\nscript = index.php\n");
+        FaasTest::write_file("$far/page/index.php", sprintf($php, $who->[0]));
+        chown $who->[1], $who->[2], "$far/page/index.php",
+              "$far/page/function.conf";
+        last if $who->[0] eq 'NOBODYS';
+
+        $t->start_runner(conf => "functions = $far\n");
+        is($t->http_get('/fn/page')->{body}, "daemons $duid\n",
+           'a script function out of the tmps, warm: its script, as the '
+           . 'customer');
+    }
+
+    {
+        local $TODO = 'a warm worker opens SCRIPT_FILENAME by the host path';
+        is($t->http_get('/fn/page')->{body}, "daemons $duid\n",
+           "... its folder made again as nobody's: the warm worker serves "
+           . "its own folder's script, never nobody's");
+    }
+    reload_to_nobody('page', '/fn/page', '...');
 }
 
 $t->done;
