@@ -32,10 +32,12 @@
 #define FR_FOLDER_STAT_MAX  10000       /* files looked at one by one */
 
 
-
 static int fr_folder_list(fr_func_t *f, int dfd, fr_buf_t *text);
 static char *fr_find_exec_at(int dirfd, const char *cmd,
     char resolved[PATH_MAX]);
+
+
+static int  fr_folder_no_handle;        /* said */
 
 
 /*
@@ -76,7 +78,11 @@ fr_folder_read(fr_func_t *f, fr_buf_t *text)
     if (dfd != -1) {
         fr_path_handle(dfd, &f->dir_handle);
 
-        if (!fr_path_is(dfd, f->dir_dev, f->dir_ino, &f->dir_handle)) {
+        /* the listing's folder: its owner too (ext4 gives a folder made
+         * since the old one's inode number) */
+        if (!fr_path_is(dfd, f->dir_dev, f->dir_ino, &f->dir_handle)
+            || fstat(dfd, &st) == -1 || st.st_uid != f->dir_uid)
+        {
             /* changed since the listing: the next reload sees it */
             close(dfd);
             dfd = -1;
@@ -103,6 +109,14 @@ fr_folder_read(fr_func_t *f, fr_buf_t *text)
         /* a folder of something else: lost+found, .git, a marker */
         close(dfd);
         return FR_DECLINED;
+    }
+
+    if (f->dir_handle.len == 0 && !fr_folder_no_handle) {
+        fr_log(FR_LOG_WARN, 0, "function \"%s\": the file system of \"%s\" "
+               "gives no file handle: a folder made again under its name is "
+               "told from it by device and inode only (said once)",
+               f->name, f->dir);
+        fr_folder_no_handle = 1;
     }
 
     if (fd == -1) {
@@ -178,6 +192,7 @@ fr_folder_list(fr_func_t *f, int dfd, fr_buf_t *text)
     char            line[NAME_MAX + 128];
     DIR            *d;
     size_t          more;
+    unsigned        i;
     uint64_t        hash;
     fr_buf_t        b;
     struct stat     st;
@@ -233,11 +248,11 @@ fr_folder_list(fr_func_t *f, int dfd, fr_buf_t *text)
             continue;
         }
 
-        n = snprintf(line, sizeof(line), "%s:%lld:%lld.%ld:%llu:%o\n",
+        n = snprintf(line, sizeof(line), "%s:%lld:%lld.%ld:%llu:%o:%u\n",
                      de->d_name, (long long) st.st_size,
                      (long long) st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
                      (unsigned long long) st.st_ino,
-                     (unsigned) st.st_mode);
+                     (unsigned) st.st_mode, (unsigned) st.st_uid);
         (void) fr_buf_append(&b, line, (size_t) n);
     }
 
@@ -249,8 +264,20 @@ fr_folder_list(fr_func_t *f, int dfd, fr_buf_t *text)
         (void) fr_buf_append(&b, line, (size_t) n);
     }
 
+    /* a folder made again (its handle), or given to another (its
+     * owner: a chown) is another function, however alike its files */
+    n = snprintf(line, sizeof(line), "folder:%llu:%u:%d:",
+                 (unsigned long long) f->dir_dev, (unsigned) f->dir_uid,
+                 f->dir_handle.type);
+    (void) fr_buf_append(&b, line, (size_t) n);
+
+    for (i = 0; i < f->dir_handle.len; i++) {
+        n = snprintf(line, sizeof(line), "%02x", f->dir_handle.bytes[i]);
+        (void) fr_buf_append(&b, line, (size_t) n);
+    }
+
     /* a changed runner config changes every function's defaults */
-    n = snprintf(line, sizeof(line), "runner:%u\n",
+    n = snprintf(line, sizeof(line), "\nrunner:%u\n",
                  fr_runner.conf_generation);
 
     if (fr_buf_append(&b, line, (size_t) n) != FR_OK

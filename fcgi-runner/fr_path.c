@@ -337,7 +337,7 @@ fr_path_handle(int fd, fr_path_handle_t *h)
     int  mount;
     union {
         struct file_handle  fh;
-        unsigned char       buf[sizeof(struct file_handle) + 64];
+        unsigned char       buf[sizeof(struct file_handle) + 128];
     } u;
 
     u.fh.handle_bytes = sizeof(h->bytes);

@@ -23,7 +23,7 @@
 typedef struct {
     unsigned               len;
     int                    type;
-    unsigned char          bytes[64];
+    unsigned char          bytes[128];      /* MAX_HANDLE_SZ */
 } fr_path_handle_t;
 
 

@@ -174,7 +174,14 @@ fr_worker_free_reaped(fr_worker_t *w, int status)
                  WEXITSTATUS(status));
     }
 
-    if (w->exec_failed) {
+    if (w->exec_failed && w->exec_errno == ESTALE) {
+        /* fr_spawn_chdir(): another folder at its path since the load */
+        fr_log(FR_LOG_ERR, 0, "function \"%s\" cannot start: \"%s\" is "
+               "not the folder it was loaded from (made again since?): a "
+               "reload takes the new one", f->name, f->dir);
+        fr_func_start_failed(f);
+
+    } else if (w->exec_failed) {
         fr_log(FR_LOG_ERR, w->exec_errno, "function \"%s\" cannot start: "
                "execve() \"%s\" failed", f->name, f->exec_path);
         fr_func_start_failed(f);

@@ -48,16 +48,36 @@ my $root = "$p/root";
 make_path($root);
 chmod 0755, $root;
 
+# $dir removed and made again, with its old inode number if the file
+# system gives it to one of the next folders made (ext4: the lowest free)
+sub again {
+    my ($dir) = @_;
+    my $ino = (stat $dir)[1];
+    remove_tree($dir);
+    my @spare;
+    for my $i (1 .. 64) {
+        mkdir "$dir.new$i" or last;
+        if ((stat "$dir.new$i")[1] == $ino) {
+            rename "$dir.new$i", $dir;
+            last;
+        }
+        push @spare, "$dir.new$i";
+    }
+    remove_tree(@spare);
+    return $ino;
+}
+
 # SIGHUP: the new folder is loaded, nobody's, run as nobody; then the
 # runner is stopped
 sub reload_to_nobody {
-    my ($name, $uri, $what) = @_;
+    my ($name, $uri, $what, $says) = @_;
+    $says //= 'NOBODYS';
     my $reload = length $t->runner_log;
     $t->signal_runner('HUP');
     ok(FaasTest::wait_for(sub { substr($t->runner_log, $reload)
                                 =~ /function "$name" (changed|loaded)/ }, 15),
        "$what the reload takes the new folder");
-    is($t->http_get($uri)->{body}, "NOBODYS $nuid\n",
+    is($t->http_get($uri)->{body}, "$says $nuid\n",
        "$what then it is nobody's, as nobody");
     is($t->stop_runner, 0, "$what the runner stops cleanly");
 }
@@ -89,24 +109,14 @@ for my $mode ('', 'none') {
                                 && !holders("$root/shop") }, 15),
        "$what: it goes cold (its prototype gone: nothing is in its folder)");
 
-    # the name given to another customer: a new folder where it was; a
-    # file system that reuses inode numbers (ext4) gives the old one to
-    # one of the next folders made (the lowest free first)
-    remove_tree("$root/shop");
-    my @spare;
-    for my $i (1 .. 64) {
-        mkdir "$root/new$i" or last;
-        if ((stat "$root/new$i")[1] == $ino) {
-            rename "$root/new$i", "$root/shop";
-            last;
-        }
-        push @spare, "$root/new$i";
-    }
-    remove_tree(@spare);
+    # the name given to another customer: a new folder where it was
+    again("$root/shop");
     cgi("$root/shop", 'NOBODYS', $nuid, $ngid);
-    note("$what: the new folder has inode ", (stat "$root/shop")[1],
-         ", the old one had $ino", (stat "$root/shop")[1] == $ino ? ''
-         : ' (this file system gives a new one: the case is not met)');
+    my $new = (stat "$root/shop")[1];
+    $new == $ino
+        ? note("$what: the new folder has the old one's inode, $ino")
+        : diag("$what: this file system gave the new folder inode $new, "
+               . "not the old one's ($ino): the case is not met");
 
     my $r = $t->http_get('/fn/shop');
     unlike($r->{body} // '', qr/NOBODYS/,
@@ -117,6 +127,53 @@ for my $mode ('', 'none') {
     ok(FaasTest::proc_alive($t->runner_pid), "$what: the runner stays up");
 
     reload_to_nobody('shop', '/fn/shop', "$what:");
+}
+
+# --- the same customer's folder made again, its files alike ------------
+# rm -rf and a tar of the same files (same names, sizes, times, and on
+# ext4 the same inode numbers): until the reload a spawn refuses it (it
+# is not the folder loaded), and the reload takes it (it is: its handle
+# differs), so it serves again. Then the folder given to nobody by a
+# chown alone: the reload makes it nobody's function, run as nobody.
+
+{
+    remove_tree("$root/shop", "$root/site");
+    cgi("$root/shop", 'daemons', $duid, $dgid);
+    my @times = map { [(stat "$root/shop/$_")[8, 9]] } 'r.sh',
+                'function.conf';
+    my $mark = length $t->runner_log;
+    $t->start_runner(conf => "functions = $root\n"
+                             . "prototype_idle_timeout = 1s\n",
+                     log_level => 'debug');
+    is($t->http_get('/fn/shop')->{body}, "daemons $duid\n",
+       'the same files again: served first');
+    ok(FaasTest::wait_for(sub { substr($t->runner_log, $mark)
+                                =~ /prototype \d+ of "shop" idle, stopping/
+                                && !holders("$root/shop") }, 15),
+       '... cold');
+    my $ino = again("$root/shop");
+    cgi("$root/shop", 'daemons', $duid, $dgid);
+    my $i = 0;
+    utime @{ $times[$i++] }, "$root/shop/$_" for 'r.sh', 'function.conf';
+    note('the folder made again has inode ', (stat "$root/shop")[1],
+         ", the old one had $ino");
+    like($t->http_get('/fn/shop')->{status}, qr/^5\d\d$/,
+         '... the folder made again: refused until the reload');
+    like(substr($t->runner_log, $mark), qr/function "shop" cannot start: "\Q$root\E\/shop" is not the folder it was loaded from \(made again since\?\): a reload takes the new one/,
+         '... saying why');
+    my $reload = length $t->runner_log;
+    $t->signal_runner('HUP');
+    ok(FaasTest::wait_for(sub { substr($t->runner_log, $reload)
+                                =~ /function "shop" changed/ }, 15),
+       '... the reload takes it, a change');
+    ok(FaasTest::wait_for(sub {
+           ($t->http_get('/fn/shop')->{body} // '') eq "daemons $duid\n" },
+       10), '... and it serves again');
+
+    # a chown alone gives it to nobody
+    system('chown', '-R', "$nuid:$ngid", "$root/shop") == 0
+        or die "chown failed";
+    reload_to_nobody('shop', '/fn/shop', 'chown -R nobody:', 'daemons');
 }
 
 # --- a warm document_root site ------------------------------------------
