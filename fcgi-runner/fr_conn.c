@@ -547,6 +547,15 @@ fr_conns_drain(int fast)
         } else if (fast || c->req == NULL
                    || c->req->state == FR_REQ_ANSWERED)
         {
+            if (c->req == NULL || c->req->state == FR_REQ_ANSWERED) {
+                /*
+                 * A whole answer whose end is still here (its
+                 * END_REQUEST waits for the EPOLLOUT posted this
+                 * round): sent as far as the socket takes it, not cut
+                 */
+                (void) fr_buf_flush(&c->out, c->io.fd);
+            }
+
             if (c->req) {
                 /* not its client's leaving: nginx answers it 502 */
                 c->req->runner_closed = 1;
