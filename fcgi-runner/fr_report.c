@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "faas_protocol.h"
 #include "fr_log.h"
@@ -26,6 +27,10 @@
  */
 
 #define FR_METER_BUCKETS  4096
+
+/* the times a line may have: from 2000, to a day after now */
+#define FR_METER_TIME_MIN    946684800
+#define FR_METER_TIME_AHEAD  86400
 
 /* fr_meter_group_t: in fr_usage.h, the HTML report reads it */
 
@@ -420,7 +425,7 @@ fr_meter_line(fr_meter_report_t *rep, char *line)
             e.tlen = kv.vlen;
 
         } else if (fr_key("time")) {
-            e.time = rep->samples ? fr_usage_time(kv.val, kv.vlen) : -1;
+            e.time = fr_usage_time(kv.val, kv.vlen);
 
         } else if (fr_key("outcome")) {
             e.outcome = kv.val;
@@ -468,12 +473,19 @@ fr_meter_line(fr_meter_report_t *rep, char *line)
         }
     }
 
-    if (!named || bad || o == FR_METER_OUTCOMES) {
+    if (!named || bad || o == FR_METER_OUTCOMES || e.outcome == NULL
+        || !(seen & (1u << fr_meter_key_bit("duration", 8)))
+        || (e.time != -1 && (e.time < FR_METER_TIME_MIN
+                             || e.time > (int64_t) time(NULL)
+                                         + FR_METER_TIME_AHEAD)))
+    {
         /*
-         * Not the format's (an outcome neither the runner nor nginx
-         * writes), or nginx's line of a request the runner sent no
-         * measurements for ("-"): its client left before they came, and
-         * the runner metered it in meter_log; or it never ran.
+         * Not the format's (no outcome or duration, an outcome neither
+         * the runner nor nginx writes, a time no run had: one line of
+         * 1970 made the report's period years), or nginx's line of a
+         * request the runner sent no measurements for ("-"): its client
+         * left before they came, and the runner metered it in
+         * meter_log; or it never ran.
          */
         rep->skipped++;
         return;

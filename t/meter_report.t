@@ -176,13 +176,16 @@ FaasTest::write_file($unrun, join '', map {
     'outcome=ok duration=10.000 billed=10.000 cpu=1.000 memory_size=1048576',
     'outcome=error status=413 duration=- billed=- cpu=- memory_size=1048576',
     'outcome=error status=502 duration=- billed=- cpu=- memory_size=-',
-    'outcome=weird duration=1.000 billed=1.000 cpu=1.000 memory_size=1048576');
+    'outcome=weird duration=1.000 billed=1.000 cpu=1.000 memory_size=1048576',
+    'duration=1.000 billed=1.000 cpu=1.000 memory_size=1048576',
+    'outcome=ok billed=1.000 cpu=1.000 memory_size=1048576');
 my $uj = eval { decode_json(scalar `$bin meter --format json --price-million-requests 1000000 $unrun`) }
          // { groups => [] };
 is($uj->{groups}[0]{invocations}, 3, 'unrun: counted as invocations');
 is($uj->{groups}[0]{outcomes}{error}, 2, '... with their outcome');
 is($uj->{groups}[0]{cost}, 1, '... charged for the one that ran only');
-is($uj->{skipped}, 1, 'an outcome nobody writes: skipped');
+is($uj->{skipped}, 3, 'an outcome nobody writes, no outcome, no duration: '
+   . 'skipped');
 
 # a price that is no number (nan, inf, nothing): a usage error
 for my $bad ('nan', 'inf', '', '1e308', '-0.1', '+1', '0x10', ' 1', '-0') {
