@@ -140,8 +140,10 @@ fr_client_main(int argc, char **argv, const char *listen)
     }
 
     for ( ;; ) {
-        if (watch) {
-            /* home and clear, as top does */
+        if (watch && strcmp(format, "table") == 0
+            && isatty(STDOUT_FILENO))
+        {
+            /* home and clear, as top does; in a file, one after another */
             fputs("\033[H\033[2J", stdout);
         }
 

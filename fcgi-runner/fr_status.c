@@ -417,8 +417,8 @@ fr_view_cmp(const void *a, const void *b)
 static void
 fr_render_table(fr_out_t *o, fr_view_t *fv, int nf)
 {
-    int             i;
-    char            line[256];
+    int             i, wf, wt;
+    char            line[512];
     uint64_t        n, up, avg;
     struct timeval  now;
     fr_view_t      *v;
@@ -442,12 +442,20 @@ fr_render_table(fr_out_t *o, fr_view_t *fv, int nf)
         fr_outs(o, line);
     }
 
+    /* whole names: two that share 24 characters are told apart */
+    for (i = 0, wf = 24, wt = 12; i < nf; i++) {
+        n = strlen(fv[i].name);
+        wf = (int) n > wf ? (int) n : wf;
+        n = strlen(fv[i].tenant);
+        wt = (int) n > wt ? (int) n : wt;
+    }
+
     snprintf(line, sizeof(line), "  spawn failures %llu  reloads %llu\n\n"
-             "%-24s %-12s %-7s %4s %4s %5s %11s %9s %8s %7s %7s %7s %6s "
+             "%-*s %-*s %-7s %4s %4s %5s %11s %9s %8s %7s %7s %7s %6s "
              "%8s %9s\n",
              (unsigned long long) fr_runner.start_failures,
              (unsigned long long) fr_runner.reloads,
-             "FUNCTION", "TENANT", "MODE", "BUSY", "IDLE", "START",
+             wf, "FUNCTION", wt, "TENANT", "MODE", "BUSY", "IDLE", "START",
              "QUEUE", "CALLS", "OK", "THROTTL", "TIMEOUT", "CRASHED",
              "ERROR", "COLD", "AVG MS");
     fr_outs(o, line);
@@ -469,10 +477,11 @@ fr_render_table(fr_out_t *o, fr_view_t *fv, int nf)
 
         avg = avg ? s->duration_us / avg : 0;
 
-        snprintf(line, sizeof(line), "%-24.24s %-12.12s %-7s %4lld %4lld "
+        snprintf(line, sizeof(line), "%-*s %-*s %-7s %4lld %4lld "
                  "%5lld %5lld/%-5lld %9llu %8llu %7llu %7llu %7llu %6llu "
                  "%8llu %5llu.%03llu\n",
-                 v->name, v->tenant, v->mode, (long long) v->workers[2],
+                 wf, v->name, wt, v->tenant, v->mode,
+                 (long long) v->workers[2],
                  (long long) v->workers[1], (long long) v->workers[0],
                  (long long) v->queue, (long long) v->queue_limit,
                  (unsigned long long) n,

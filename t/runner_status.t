@@ -334,9 +334,17 @@ $out = `$bin status --listen unix:/nonexistent/sock 2>&1`;
 isnt($?, 0, 'no runner there: fails');
 like($out, qr/cannot connect to "unix:\/nonexistent\/sock"/, '... and says so');
 
-$out = `timeout 2.5 $bin status --listen $listen --watch 1 2>&1`;
+# on a terminal (script(1) gives it one) the screen is cleared each time;
+# into a file or pipe, or in another format, snapshots follow each other
+$out = `timeout 2.5 script -qfec '$bin status --listen $listen --watch 1' /dev/null 2>&1`;
 my $screens = () = $out =~ /\e\[H\e\[2J/g;
 cmp_ok($screens, '>=', 2, "--watch 1: the screen refreshed ($screens in 2.5 s)");
+for my $f ('table', 'json') {
+    $out = `timeout 2.5 $bin status --listen $listen --format $f --watch 1 2>&1`;
+    my $snaps = () = $out =~ /^(?:FUNCTION|\{"runner")/mg;
+    ok($snaps >= 2 && $out !~ /\e/, "--watch 1 --format $f into a pipe: "
+       . "$snaps snapshots, no terminal codes");
+}
 for my $w ('0', '0.5', '1x', '1e9', '', '999999') {
     $out = `timeout 5 $bin status --listen $listen --watch '$w' 2>&1`;
     is($? >> 8, 2, "--watch '$w': a usage error");
@@ -398,6 +406,19 @@ EOF
         }
     }
 }
+
+# names as long as they may be, two alike in their first 24 characters:
+# the table shows them whole
+my $long = 'customer-api-production-';
+$t->function("${long}v1", "exec = $fn\ntenant = " . ('t' x 64) . "\n");
+$t->function("${long}v2", "exec = $fn\ntenant = acme\n");
+$t->signal_runner('HUP');
+ok(FaasTest::wait_for(sub { $t->runner_log =~ /"${long}v2" loaded/ }, 10),
+   'two long names loaded');
+$out = `$bin status --listen $listen 2>&1`;
+like($out, qr/^${long}v1 +${\('t' x 64)} +fastcgi /m,
+     'the table: a long name and a 64-character tenant whole');
+like($out, qr/^${long}v2 +acme +fastcgi /m, '... the other told apart');
 
 # the status requests were not counted as invocations or unrouted ones
 $s = json();
