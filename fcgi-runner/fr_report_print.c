@@ -13,8 +13,13 @@
 #include "fr_report_print.h"
 
 
+/* a name in the table: 64 bytes shown, one escape more, "...", NUL */
+#define FR_METER_TABLE_NAME  80
+
+
 static void fr_meter_csv_field(const char *s);
 static int fr_meter_width(int o);
+static size_t fr_meter_table_name(char *buf, const char *name);
 
 
 /*
@@ -144,19 +149,47 @@ fr_meter_width(int o)
 }
 
 
+/*
+ * A name as a terminal may show it: a control byte as \xNN (a log line's
+ * ESC or CR drove the terminal), past 64 characters (no function's or
+ * tenant's name is longer) cut with "...". Returns its length.
+ */
+
+static size_t
+fr_meter_table_name(char *buf, const char *name)
+{
+    size_t               n;
+    const unsigned char  *p;
+
+    n = 0;
+
+    for (p = (const unsigned char *) name; *p && n < 64; p++) {
+        n += (*p < 0x20 || *p == 0x7f)
+             ? (size_t) sprintf(buf + n, "\\x%02x", *p)
+             : (size_t) sprintf(buf + n, "%c", *p);
+    }
+
+    if (*p) {
+        n += (size_t) sprintf(buf + n, "...");
+    }
+
+    return n;
+}
+
+
 void
 fr_meter_table(fr_meter_group_t **all, size_t n, const char *what,
     uint64_t lines, uint64_t skipped)
 {
     int                o, faults;
-    size_t             i, w;
+    char               name[FR_METER_TABLE_NAME];
+    size_t             i, w, len;
     fr_meter_group_t  *g;
 
     w = strlen(what);
     for (i = 0; i < n; i++) {
-        if (strlen(all[i]->name) > w) {
-            w = strlen(all[i]->name);
-        }
+        len = fr_meter_table_name(name, all[i]->name);
+        w = len > w ? len : w;
     }
 
     printf("%-*s %12s %8s", (int) w, what, "invocations", "cold");
@@ -170,7 +203,8 @@ fr_meter_table(fr_meter_group_t **all, size_t n, const char *what,
 
     for (i = 0; i <= n; i++) {
         g = all[i];
-        printf("%-*s %12llu %8llu", (int) w, g->name,
+        (void) fr_meter_table_name(name, g->name);
+        printf("%-*s %12llu %8llu", (int) w, name,
                (unsigned long long) g->invocations,
                (unsigned long long) g->cold);
 
@@ -192,9 +226,10 @@ fr_meter_table(fr_meter_group_t **all, size_t n, const char *what,
 
     for (i = 0; i < n; i++) {
         if (all[i]->after_faults) {
+            (void) fr_meter_table_name(name, all[i]->name);
             printf("%s%s: %llu fault(s) after the response (meter_log's "
                    "trigger=after_response)\n", faults++ ? "" : "\n",
-                   all[i]->name, (unsigned long long) all[i]->after_faults);
+                   name, (unsigned long long) all[i]->after_faults);
         }
     }
 

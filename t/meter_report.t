@@ -207,6 +207,20 @@ FaasTest::write_file($names, join '', map {
     . "memory_size=1048576\n" } 'a,b"c', '=HYPERLINK("x")', "bad\xff\xfe",
     "\"\tTAB\"");
 my @csv = split /\n/, `$bin meter --format csv $names`;
+
+# the table is for a terminal: a name's control bytes (ESC, BEL, CR) as
+# \xNN, one over 64 characters cut, the other lines not padded to it
+my $ctl = "$p/ctl.log";
+FaasTest::write_file($ctl, join '', map {
+    "time=2026-01-01T00:00:00+00:00 function=$_ tenant=t status=200 "
+    . "outcome=ok duration=1.000 billed=1.000 cpu=1.000 "
+    . "memory_size=1048576\n" } "ctl\e[31mred\a\rX", 'x' x 5000);
+my $ctable = `$bin meter $ctl`;
+unlike($ctable, qr/[\e\a\r]/, 'table: no control byte of a name');
+like($ctable, qr/^ctl\\x1b\[31mred\\x07\\x0dX +1 /m, '... each as \\xNN');
+like($ctable, qr/^x{64}\.\.\. +1 /m, '... a name of 5000 cut at 64');
+ok(!grep({ length > 300 } split /\n/, $ctable), '... no line padded to it');
+
 is(scalar(grep { /^"a,b""c",1,/ } @csv), 1, 'CSV: a comma and a quote, quoted');
 is(scalar(grep { /^"'=HYPERLINK\(""x""\)",1,/ } @csv), 1,
    '... a formula, quoted and started with a quote character');
