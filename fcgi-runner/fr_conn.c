@@ -544,18 +544,23 @@ fr_conns_drain(int fast)
             fr_runner.nfresh++;
             fresh++;
 
+        } else if ((c->req == NULL || c->req->state == FR_REQ_ANSWERED)
+                   && (c->out.len || fr_spool_size(&c->spool)))
+        {
+            /*
+             * A whole answer still here (its END_REQUEST queued this
+             * round, a tail the client has not taken yet, one held
+             * while its body came): sent, then closed, as any closing
+             * connection, within the linger time; the runner's stop
+             * waits for it (fr_shutdown())
+             */
+            c->closing = 1;
+            fr_timer_add(&c->timer, FR_LINGER_MSEC);
+            fr_conn_flush(c);
+
         } else if (fast || c->req == NULL
                    || c->req->state == FR_REQ_ANSWERED)
         {
-            if (c->req == NULL || c->req->state == FR_REQ_ANSWERED) {
-                /*
-                 * A whole answer whose end is still here (its
-                 * END_REQUEST waits for the EPOLLOUT posted this
-                 * round): sent as far as the socket takes it, not cut
-                 */
-                (void) fr_buf_flush(&c->out, c->io.fd);
-            }
-
             if (c->req) {
                 /* not its client's leaving: nginx answers it 502 */
                 c->req->runner_closed = 1;

@@ -626,8 +626,9 @@ fr_shutdown(void)
     fr_protos_stop();
     fr_timer_add(&deadline, FR_SHUTDOWN_MSEC);
 
-    while ((fr_runner.nworkers || fr_meter_ending()) && !fr_shutdown_expired
-           && fr_runner.signal.fd != -1)
+    /* connections still sending a whole answer close as it is sent */
+    while ((fr_runner.nworkers || fr_meter_ending() || fr_runner.nconns)
+           && !fr_shutdown_expired && fr_runner.signal.fd != -1)
     {
         if (fr_event_process() != FR_OK) {
             break;
