@@ -95,6 +95,9 @@ static void fr_meter_usage(FILE *out);
 static void fr_meter_free(fr_meter_report_t *rep);
 
 
+static int64_t  fr_meter_now;           /* the report's, for its times */
+
+
 static void
 fr_meter_usage(FILE *out)
 {
@@ -382,6 +385,11 @@ fr_meter_line(fr_meter_report_t *rep, char *line)
 
     rep->lines++;
 
+    if (fr_meter_now == 0) {
+        /* once a report: its lines are judged against the same now */
+        fr_meter_now = (int64_t) time(NULL);
+    }
+
     memset(&e, 0, sizeof(e));
     e.time = -1;
     named = 0;
@@ -475,17 +483,17 @@ fr_meter_line(fr_meter_report_t *rep, char *line)
 
     if (!named || bad || o == FR_METER_OUTCOMES || e.outcome == NULL
         || !(seen & (1u << fr_meter_key_bit("duration", 8)))
-        || (e.time != -1 && (e.time < FR_METER_TIME_MIN
-                             || e.time > (int64_t) time(NULL)
-                                         + FR_METER_TIME_AHEAD)))
+        || ((seen & (1u << fr_meter_key_bit("time", 4)))
+            && (e.time < FR_METER_TIME_MIN
+                || e.time > fr_meter_now + FR_METER_TIME_AHEAD)))
     {
         /*
          * Not the format's (no outcome or duration, an outcome neither
-         * the runner nor nginx writes, a time no run had: one line of
-         * 1970 made the report's period years), or nginx's line of a
-         * request the runner sent no measurements for ("-"): its client
-         * left before they came, and the runner metered it in
-         * meter_log; or it never ran.
+         * the runner nor nginx writes, a time that is none or no run
+         * had: one line of 1970 made the report's period years), or
+         * nginx's line of a request the runner sent no measurements for
+         * ("-"): its client left before they came, and the runner
+         * metered it in meter_log; or it never ran.
          */
         rep->skipped++;
         return;

@@ -200,11 +200,13 @@ my $far = "$p/far.log";
 FaasTest::write_file($far, FaasTest::read_file($tz)
     . join '', map { "time=$_ function=a tenant=b outcome=ok duration=1 "
                      . "billed=1 memory_size=1024\n" }
-      '1970-01-01T00:00:00+00:00', '9999-12-31T23:59:59+00:00');
+      '1970-01-01T00:00:00+00:00', '9999-12-31T23:59:59+00:00',
+      '1969-12-31T23:59:59+00:00', 'yesterday');
 my $farpage = `$bin meter --format html $far 2>&1`;
 like($farpage, qr{<span id="period">2026-10-01 00:00 to 2026-10-01 01:00 UTC<},
      '1970 and 9999: the period as without them');
-like($farpage, qr/2 of 4 line\(s\) skipped/, '... both skipped, said');
+like($farpage, qr/4 of 6 line\(s\) skipped/,
+     '... skipped, said, and so are 1969-12-31T23:59:59 and "yesterday"');
 like($page, qr{<title>invocations per hour</title><text [^>]*>max 2<},
      'offsets: one hour of two invocations');
 like($page, qr{<title>p99 ms per hour</title><text [^>]*>max 3<},
