@@ -13,12 +13,13 @@
 #include "fr_report_print.h"
 
 
-/* a name in the table: 64 bytes shown, one escape more, "...", NUL */
+/* a name in the table: 64 bytes shown, one character more, "...", NUL */
 #define FR_METER_TABLE_NAME  80
 
 
 static void fr_meter_csv_field(const char *s);
 static int fr_meter_width(int o);
+static size_t fr_meter_shown(const unsigned char *p);
 static size_t fr_meter_table_name(char *buf, const char *name);
 
 
@@ -150,28 +151,80 @@ fr_meter_width(int o)
 
 
 /*
- * A name as a terminal may show it: a control byte as \xNN (a log line's
- * ESC or CR drove the terminal), past 64 characters (no function's or
- * tenant's name is longer) cut with "...". Returns its length.
+ * The bytes of the character at p that a terminal may show as they
+ * are: 1 to 4 (UTF-8); 0 for a control (C0, DEL, and C1 such as U+009B,
+ * CSI to a terminal) or a byte that is no UTF-8.
+ */
+
+static size_t
+fr_meter_shown(const unsigned char *p)
+{
+    size_t  len, i;
+
+    if (*p < 0x20 || *p == 0x7f) {
+        return 0;
+    }
+
+    if (*p < 0x80) {
+        return 1;
+    }
+
+    len = (*p >= 0xc2 && *p <= 0xdf) ? 2
+          : (*p >= 0xe0 && *p <= 0xef) ? 3
+          : (*p >= 0xf0 && *p <= 0xf4) ? 4 : 0;
+
+    for (i = 1; i < len; i++) {
+        if ((p[i] & 0xc0) != 0x80) {
+            return 0;
+        }
+    }
+
+    if ((*p == 0xc2 && p[1] < 0xa0)                   /* C1 */
+        || (*p == 0xe0 && p[1] < 0xa0)                /* overlong */
+        || (*p == 0xed && p[1] >= 0xa0)               /* surrogate */
+        || (*p == 0xf0 && p[1] < 0x90)
+        || (*p == 0xf4 && p[1] >= 0x90))
+    {
+        return 0;
+    }
+
+    return len;
+}
+
+
+/*
+ * A name as a terminal may show it: a control or a byte that is no
+ * UTF-8 as \xNN (a log line's ESC, CR or CSI drove the terminal), past
+ * 64 bytes (no function's or tenant's name is longer) cut with "...",
+ * never inside a character. Returns its length.
  */
 
 static size_t
 fr_meter_table_name(char *buf, const char *name)
 {
-    size_t               n;
+    size_t               n, len;
     const unsigned char  *p;
 
     n = 0;
 
-    for (p = (const unsigned char *) name; *p && n < 64; p++) {
-        n += (*p < 0x20 || *p == 0x7f)
-             ? (size_t) sprintf(buf + n, "\\x%02x", *p)
-             : (size_t) sprintf(buf + n, "%c", *p);
+    for (p = (const unsigned char *) name; *p && n < 64; p += len) {
+        len = fr_meter_shown(p);
+
+        if (len == 0) {
+            n += (size_t) sprintf(buf + n, "\\x%02x", *p);
+            len = 1;
+            continue;
+        }
+
+        memcpy(buf + n, p, len);
+        n += len;
     }
 
     if (*p) {
         n += (size_t) sprintf(buf + n, "...");
     }
+
+    buf[n] = '\0';
 
     return n;
 }

@@ -214,11 +214,15 @@ my $ctl = "$p/ctl.log";
 FaasTest::write_file($ctl, join '', map {
     "time=2026-01-01T00:00:00+00:00 function=$_ tenant=t status=200 "
     . "outcome=ok duration=1.000 billed=1.000 cpu=1.000 "
-    . "memory_size=1048576\n" } "ctl\e[31mred\a\rX", 'x' x 5000);
+    . "memory_size=1048576\n" } "ctl\e[31mred\a\rX", 'x' x 5000,
+    "c1\xc2\x9b31m\xff\xe2\x82\xacok");
 my $ctable = `$bin meter $ctl`;
 unlike($ctable, qr/[\e\a\r]/, 'table: no control byte of a name');
 like($ctable, qr/^ctl\\x1b\[31mred\\x07\\x0dX +1 /m, '... each as \\xNN');
 like($ctable, qr/^x{64}\.\.\. +1 /m, '... a name of 5000 cut at 64');
+like($ctable, qr/^c1\\xc2\\x9b31m\\xff\xe2\x82\xacok +1 /m,
+     '... a C1 control (CSI, U+009B) and a byte that is no UTF-8 too, a '
+     . 'character kept');
 ok(!grep({ length > 300 } split /\n/, $ctable), '... no line padded to it');
 
 is(scalar(grep { /^"a,b""c",1,/ } @csv), 1, 'CSV: a comma and a quote, quoted');
