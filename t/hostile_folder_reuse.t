@@ -67,6 +67,23 @@ sub again {
     return $ino;
 }
 
+# a runner on $root: daemon's "shop" served, as daemon; then cold (its
+# prototype stopped, no process in its folder)
+sub served_then_cold {
+    my ($conf, $what) = @_;
+    my $mark = length $t->runner_log;
+    $t->start_runner(conf => "functions = $root\n$conf"
+                             . "prototype_idle_timeout = 1s\n",
+                     log_level => 'debug');
+    $t->start_nginx($t->faas_location) unless $t->{nginx_pid};
+    is($t->http_get('/fn/shop')->{body}, "daemons $duid\n",
+       "$what the customer's function, as the customer");
+    ok(FaasTest::wait_for(sub { substr($t->runner_log, $mark)
+                                =~ /prototype \d+ of "shop" idle, stopping/
+                                && !holders("$root/shop") }, 15),
+       "$what it goes cold (its prototype gone: nothing is in its folder)");
+}
+
 # SIGHUP: the new folder is loaded, nobody's, run as nobody; then the
 # runner is stopped
 sub reload_to_nobody {
@@ -95,19 +112,7 @@ for my $mode ('', 'none') {
     remove_tree("$root/shop");
     cgi("$root/shop", 'daemons', $duid, $dgid);
     my $ino = (stat "$root/shop")[1];
-    my $mark = length $t->runner_log;
-
-    $t->start_runner(conf => "functions = $root\n$isolation"
-                             . "prototype_idle_timeout = 1s\n",
-                     log_level => 'debug');
-    $t->start_nginx($t->faas_location) unless $t->{nginx_pid};
-
-    is($t->http_get('/fn/shop')->{body}, "daemons $duid\n",
-       "$what: the customer's function, as the customer");
-    ok(FaasTest::wait_for(sub { substr($t->runner_log, $mark)
-                                =~ /prototype \d+ of "shop" idle, stopping/
-                                && !holders("$root/shop") }, 15),
-       "$what: it goes cold (its prototype gone: nothing is in its folder)");
+    served_then_cold($isolation, "$what:");
 
     # the name given to another customer: a new folder where it was
     again("$root/shop");
@@ -142,15 +147,7 @@ for my $mode ('', 'none') {
     my @times = map { [(stat "$root/shop/$_")[8, 9]] } 'r.sh',
                 'function.conf';
     my $mark = length $t->runner_log;
-    $t->start_runner(conf => "functions = $root\n"
-                             . "prototype_idle_timeout = 1s\n",
-                     log_level => 'debug');
-    is($t->http_get('/fn/shop')->{body}, "daemons $duid\n",
-       'the same files again: served first');
-    ok(FaasTest::wait_for(sub { substr($t->runner_log, $mark)
-                                =~ /prototype \d+ of "shop" idle, stopping/
-                                && !holders("$root/shop") }, 15),
-       '... cold');
+    served_then_cold('', 'the same files again:');
     my $ino = again("$root/shop");
     cgi("$root/shop", 'daemons', $duid, $dgid);
     my $i = 0;
@@ -195,7 +192,6 @@ SKIP: {
     FaasTest::write_file("$root/site/www/index.php", sprintf($php, 'daemons'));
     chown $duid, $dgid, "$root/site/www", "$root/site/www/index.php";
 
-    my $mark = length $t->runner_log;
     $t->start_runner(conf => "functions = $root\nisolation = none\n");
     is($t->http_get('/fn/site/index.php')->{body}, "daemons $duid\n",
        'a document_root site, warm: its script, as the customer');
