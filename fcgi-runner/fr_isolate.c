@@ -41,11 +41,16 @@ static const char  *fr_isolate_tmps[] = {
     (int) (sizeof(fr_isolate_tmps) / sizeof(fr_isolate_tmps[0]))
 
 
+static void fr_isolate_keeps(fr_func_t *f, fr_isolate_t *iso);
+static int fr_isolate_under(const char *path, const char *dir);
+static int fr_isolate_tmp_of(const char *path);
 static void fr_isolate_keep(fr_isolate_t *iso, const char *path, int dir);
 static int fr_isolate_tmp(fr_func_t *f, fr_isolate_t *iso);
 static int fr_isolate_tmpfs(fr_isolate_t *iso);
 static int fr_isolate_tmp_at(int one, int i);
-static int fr_isolate_trees(fr_func_t *f, fr_isolate_t *iso, int *tree);
+static int fr_isolate_trees(fr_func_t *f, fr_isolate_t *iso, int *tree,
+    int *cover);
+static int fr_isolate_cover(fr_isolate_t *iso, int cover, int *tree);
 static int fr_isolate_loopback(void);
 
 
@@ -259,18 +264,9 @@ fr_isolate_prepare(fr_func_t *f, fr_isolate_t *iso, int proto)
         iso->argv[n] = NULL;
     }
 
+    fr_isolate_keeps(f, iso);
+
     if (m & FR_ISOLATE_TMP) {
-        /* the function's own files stay where they are */
-        fr_isolate_keep(iso, f->dir, 1);
-
-        if (!f->exec_by_fd) {
-            fr_isolate_keep(iso, f->exec_path, 0);
-        }
-
-        if (f->script_path) {
-            fr_isolate_keep(iso, f->script_path, 0);
-        }
-
         /* no bigger than the memory it may use, all of them */
         snprintf(iso->tmpfs, sizeof(iso->tmpfs), "mode=1777,size=%lld",
                  (long long) f->conf.memory);
@@ -308,20 +304,9 @@ fr_isolate_kept(fr_func_t *f, dev_t *dev, ino_t *ino)
     struct stat   st;
     fr_isolate_t  iso;
 
-    iso.nkeep = 0;
     fd = -1;
 
-    if (f->conf.isolation & FR_ISOLATE_TMP) {
-        fr_isolate_keep(&iso, f->dir, 1);
-
-        if (!f->exec_by_fd) {
-            fr_isolate_keep(&iso, f->exec_path, 0);
-        }
-
-        if (f->script_path) {
-            fr_isolate_keep(&iso, f->script_path, 0);
-        }
-    }
+    fr_isolate_keeps(f, &iso);
 
     if (iso.nkeep && f->set_user) {
         fr_path_as(f->uid, f->gid);
@@ -355,7 +340,116 @@ fr_isolate_kept(fr_func_t *f, dev_t *dev, ino_t *ino)
 }
 
 
-/* a folder (or a file's folder) under one of the tmps, once */
+/*
+ * What a worker's mounts keep as it was when it started, under "tmp":
+ * the function's folder, its program's and its script's, where they
+ * are under one of the tmps (which the worker's own tmpfs covers) or
+ * under the folder's parent, the functions folder, which a tmpfs of the
+ * worker's covers too (the cover). Either way each is a clone mounted
+ * on a tmpfs nobody else reaches: the host's rmdir of the folder and
+ * another customer's folder made under its name leave the worker's
+ * view alone (a bind mount of the folder over itself would not hold:
+ * the host's rmdir detaches it), and the folders beside it are not
+ * there. A parent that is not a plain absolute path, or that holds one
+ * of the tmps (/, /var, /run, /dev), is not covered.
+ */
+
+static void
+fr_isolate_keeps(fr_func_t *f, fr_isolate_t *iso)
+{
+    int          i;
+    char        *c, *slash;
+    size_t       len;
+    const char  *file;
+
+    iso->nkeep = 0;
+    c = iso->cover;
+    c[0] = '\0';
+
+    if (!(f->conf.isolation & FR_ISOLATE_TMP)) {
+        return;
+    }
+
+    len = strlen(f->dir);
+
+    if (fr_isolate_tmp_of(f->dir) == -1 && f->dir[0] == '/' && len < PATH_MAX
+        && strstr(f->dir, "/./") == NULL && strstr(f->dir, "/../") == NULL)
+    {
+        /* its name is no "." nor ".." and has no slash */
+        strcpy(c, f->dir);
+        slash = strrchr(c, '/');
+        *slash = '\0';
+
+        while (slash > c && slash[-1] == '/') {
+            *--slash = '\0';
+        }
+
+        for (i = 0; i < FR_ISOLATE_NTMPS; i++) {
+            if (c[0] == '\0' || fr_isolate_under(fr_isolate_tmps[i], c)) {
+                c[0] = '\0';
+                break;
+            }
+        }
+
+        /* a program or script right in the functions folder would be
+         * covered too (its folder cannot be kept): no cover then */
+        for (i = 0; c[0] != '\0' && i < 2; i++) {
+            file = i ? f->script_path : (f->exec_by_fd ? NULL : f->exec_path);
+
+            if (file && fr_isolate_under(file, c)) {
+                for (file += strlen(c); *file == '/'; file++) { /* void */ }
+
+                if (strchr(file, '/') == NULL) {
+                    c[0] = '\0';
+                }
+            }
+        }
+    }
+
+    fr_isolate_keep(iso, f->dir, 1);
+
+    if (!f->exec_by_fd) {
+        fr_isolate_keep(iso, f->exec_path, 0);
+    }
+
+    if (f->script_path) {
+        fr_isolate_keep(iso, f->script_path, 0);
+    }
+}
+
+
+/* whether path is dir or under it */
+
+static int
+fr_isolate_under(const char *path, const char *dir)
+{
+    size_t  len;
+
+    len = strlen(dir);
+
+    return strncmp(path, dir, len) == 0
+           && (path[len] == '/' || path[len] == '\0');
+}
+
+
+/* which of the tmps path is under; -1 */
+
+static int
+fr_isolate_tmp_of(const char *path)
+{
+    int  i;
+
+    for (i = 0; i < FR_ISOLATE_NTMPS; i++) {
+        if (fr_isolate_under(path, fr_isolate_tmps[i])) {
+            return i;
+        }
+    }
+
+    return -1;
+}
+
+
+/* a folder (or a file's folder) under one of the tmps or the cover, once */
 
 static void
 fr_isolate_keep(fr_isolate_t *iso, const char *path, int dir)
@@ -364,18 +458,11 @@ fr_isolate_keep(fr_isolate_t *iso, const char *path, int dir)
     char        *p, *slash;
     size_t       len;
 
-    for (i = 0; i < FR_ISOLATE_NTMPS; i++) {
-        len = strlen(fr_isolate_tmps[i]);
+    i = fr_isolate_tmp_of(path);
 
-        if (strncmp(path, fr_isolate_tmps[i], len) == 0
-            && (path[len] == '/' || path[len] == '\0'))
-        {
-            break;
-        }
-    }
-
-    if (i == FR_ISOLATE_NTMPS || iso->nkeep == FR_ISOLATE_KEEP
-        || strlen(path) >= PATH_MAX)
+    if ((i == -1
+         && (iso->cover[0] == '\0' || !fr_isolate_under(path, iso->cover)))
+        || iso->nkeep == FR_ISOLATE_KEEP || strlen(path) >= PATH_MAX)
     {
         return;
     }
@@ -385,6 +472,17 @@ fr_isolate_keep(fr_isolate_t *iso, const char *path, int dir)
 
     if (!dir && (slash = strrchr(p, '/')) != NULL) {
         *slash = '\0';
+    }
+
+    if (i == -1) {
+        /* never the cover itself */
+        for (slash = p + strlen(iso->cover); *slash == '/'; slash++) {
+            /* void */
+        }
+
+        if (*slash == '\0') {
+            return;
+        }
     }
 
     for (i = 0; i < iso->nkeep; i++) {
@@ -448,19 +546,28 @@ fr_isolate_child(fr_func_t *f, fr_isolate_t *iso)
  * (one each held four times that). A kernel that cannot clone a folder
  * of a mount attached nowhere (before 6.x) gets one at each. The kept
  * folders are cloned before they are covered and attached again at
- * their paths.
+ * their paths (the cover's first: fr_isolate_keeps).
  */
 
 static int
 fr_isolate_tmp(fr_func_t *f, fr_isolate_t *iso)
 {
-    int          i, one, tree[FR_ISOLATE_KEEP];
+    int          i, one, cover, tree[FR_ISOLATE_KEEP];
     char        *p;
     mode_t       mask;
     struct stat  st;
 
-    if (fr_isolate_trees(f, iso, tree) == -1) {
+    if (fr_isolate_trees(f, iso, tree, &cover) == -1) {
         return -1;
+    }
+
+    if (cover != -1) {
+        i = fr_isolate_cover(iso, cover, tree);
+        close(cover);
+
+        if (i == -1) {
+            return -1;
+        }
     }
 
     one = fr_isolate_tmpfs(iso);
@@ -491,6 +598,11 @@ fr_isolate_tmp(fr_func_t *f, fr_isolate_t *iso)
     mask = umask(022);
 
     for (i = 0; i < iso->nkeep; i++) {
+        if (fr_isolate_tmp_of(iso->keep[i]) == -1) {
+            /* the cover's, mounted */
+            continue;
+        }
+
         for (p = iso->keep[i] + 1; *p; p++) {
             if (*p == '/') {
                 *p = '\0';
@@ -513,6 +625,88 @@ fr_isolate_tmp(fr_func_t *f, fr_isolate_t *iso)
     (void) umask(mask);
 
     return 0;
+}
+
+
+/*
+ * The cover: a small tmpfs of root's (0755, read-only once made) over
+ * the functions folder, the kept folders under it mounted at their
+ * names. By descriptors only: no path of the customer's is followed as
+ * root, and the folder covered is the one the function's own rights
+ * found. Takes the trees it mounts.
+ */
+
+static int
+fr_isolate_cover(fr_isolate_t *iso, int cover, int *tree)
+{
+    int                i, fs, mnt, rc;
+    char              *rel, *p;
+    struct mount_attr  attr;
+
+    fs = fsopen("tmpfs", FSOPEN_CLOEXEC);
+    if (fs == -1) {
+        return -1;
+    }
+
+    mnt = -1;
+
+    if (fsconfig(fs, FSCONFIG_SET_STRING, "size", "64k", 0) == 0
+        && fsconfig(fs, FSCONFIG_SET_STRING, "mode", "0755", 0) == 0
+        && fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) == 0)
+    {
+        mnt = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID
+                      | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+    }
+
+    close(fs);
+
+    if (mnt == -1) {
+        return -1;
+    }
+
+    rc = move_mount(mnt, "", cover, "",
+                    MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+
+    for (i = 0; rc == 0 && i < iso->nkeep; i++) {
+        if (fr_isolate_tmp_of(iso->keep[i]) != -1) {
+            continue;
+        }
+
+        for (rel = iso->keep[i] + strlen(iso->cover); *rel == '/'; rel++) {
+            /* void */
+        }
+
+        /* the folders on its way, root's */
+        for (p = rel; rc == 0 && *p; p++) {
+            if (*p == '/') {
+                *p = '\0';
+                rc = (mkdirat(mnt, rel, 0755) == -1 && errno != EEXIST) ? -1
+                                                                       : 0;
+                *p = '/';
+            }
+        }
+
+        if (rc == 0
+            && ((mkdirat(mnt, rel, 0755) == -1 && errno != EEXIST)
+                || move_mount(tree[i], "", mnt, rel, MOVE_MOUNT_F_EMPTY_PATH)
+                   == -1))
+        {
+            rc = -1;
+        }
+
+        close(tree[i]);
+        tree[i] = -1;
+    }
+
+    if (rc == 0) {
+        memset(&attr, 0, sizeof(attr));
+        attr.attr_set = MOUNT_ATTR_RDONLY;
+        rc = mount_setattr(mnt, "", AT_EMPTY_PATH, &attr, sizeof(attr));
+    }
+
+    close(mnt);
+
+    return rc;
 }
 
 
@@ -582,18 +776,24 @@ fr_isolate_tmp_at(int one, int i)
  */
 
 static int
-fr_isolate_trees(fr_func_t *f, fr_isolate_t *iso, int *tree)
+fr_isolate_trees(fr_func_t *f, fr_isolate_t *iso, int *tree, int *cover)
 {
     int   i, fd, err;
+    char  path[PATH_MAX];
 
     err = 0;
-    char  path[PATH_MAX];
 
     if (f->set_user) {
         fr_path_as(f->uid, f->gid);
     }
 
-    for (i = 0; i < iso->nkeep; i++) {
+    *cover = (iso->cover[0] == '\0') ? -1
+             : fr_path_open(AT_FDCWD, iso->cover, O_PATH | O_DIRECTORY, path);
+    err = errno;
+
+    for (i = 0; (*cover != -1 || iso->cover[0] == '\0') && i < iso->nkeep;
+         i++)
+    {
         fd = fr_path_open(AT_FDCWD, iso->keep[i], O_PATH | O_DIRECTORY, path);
 
         tree[i] = (fd == -1) ? -1
@@ -614,7 +814,15 @@ fr_isolate_trees(fr_func_t *f, fr_isolate_t *iso, int *tree)
         fr_path_as_runner();
     }
 
-    if (i < iso->nkeep) {
+    if (i < iso->nkeep || (*cover == -1 && iso->cover[0] != '\0')) {
+        while (i > 0) {
+            close(tree[--i]);
+        }
+
+        if (*cover != -1) {
+            close(*cover);
+        }
+
         errno = err;
         return -1;
     }

@@ -19,6 +19,7 @@ typedef struct {
     int                    flags;           /* CLONE_NEW* */
     int                    nkeep;
     char                   keep[FR_ISOLATE_KEEP][PATH_MAX];
+    char                   cover[PATH_MAX]; /* the folder's parent, or "" */
     char                   tmpfs[64];       /* mount options */
     char                   tmp_size[24];    /* of the one for them all */
     char                 **argv;            /* faas-init's, for pid */

@@ -110,7 +110,7 @@ fr_proto_current(fr_func_t *f)
         p = NULL;
     }
 
-    /* its mounts of the function's paths under /tmp are still those */
+    /* its mounts of the function's paths are still those */
     if (p && p->nkept) {
         n = fr_isolate_kept(f, dev, ino);
 
@@ -125,9 +125,10 @@ fr_proto_current(fr_func_t *f)
         }
     }
 
-    /* no mount keeps its folder: a new one looks at it as it starts
-     * (and fails: the next reload looks again) */
-    if (p && p->nkept == 0 && fr_proto_moved(f)) {
+    /* a folder made again (even with the old inode number, which the
+     * look above would pass): a new one looks at it as it starts (and
+     * fails: the next reload looks again) */
+    if (p && fr_proto_moved(f)) {
         fr_log(FR_LOG_WARN, 0, "the folder of \"%s\" is not the one it was "
                "loaded from: a new prototype", f->name);
         fr_proto_retire(p);

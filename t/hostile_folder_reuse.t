@@ -216,15 +216,14 @@ SKIP: {
 
 # --- a warm script function, its folder out of the tmps -----------------
 # php-cgi opens SCRIPT_FILENAME, the absolute path, itself. A folder
-# under /tmp is the worker's own mount (on its private tmpfs) and holds;
-# one elsewhere (here /var/cache) is the host's path, so the warm worker
-# opens the new folder's script till the reload. Not met yet (TODO): a
-# bind mount of the folder over itself is detached by the host's rmdir
-# (Linux 3.18+); a tmpfs over its parent with the folder in it would
-# hold (docs/security.md).
+# under /tmp is the worker's own mount (on its private tmpfs); one
+# elsewhere (here /var/cache) is too: the default isolation covers the
+# functions folder with a tmpfs of the worker's, its folder mounted in
+# it (a bind mount of the folder over itself would not hold: the host's
+# rmdir detaches it). The warm worker finds its own folder, emptied.
 
 SKIP: {
-    skip 'php-cgi is not installed', 7 unless -x '/usr/bin/php-cgi';
+    skip 'php-cgi is not installed', 5 unless -x '/usr/bin/php-cgi';
 
     my $far = tempdir('faas-test-XXXXXX', DIR => '/var/cache',
                       CLEANUP => 1);
@@ -247,13 +246,74 @@ SKIP: {
            . 'customer');
     }
 
-    {
-        local $TODO = 'a warm worker opens SCRIPT_FILENAME by the host path';
-        is($t->http_get('/fn/page')->{body}, "daemons $duid\n",
-           "... its folder made again as nobody's: the warm worker serves "
-           . "its own folder's script, never nobody's");
-    }
+    my $r = $t->http_get('/fn/page');
+    unlike($r->{body} // '', qr/NOBODYS/,
+           "... its folder made again as nobody's: nobody's script does not "
+           . "run in the customer's warm worker");
+    like($r->{status}, qr/^[45]\d\d$/, "... an error ($r->{status})");
     reload_to_nobody('page', '/fn/page', '...');
+}
+
+# --- the cover: what a function out of the tmps sees of its folder's ----
+# Beside "shop" (daemon's) the functions folder holds nobody's "other"
+# with a file anyone may read, root's "bin" with the program of root's
+# function "tool", and root's "top.sh", the program of root's function
+# "top" (a program right in the functions folder: that function gets
+# no cover, and still runs).
+
+{
+    my $far = tempdir('faas-test-XXXXXX', DIR => '/var/cache',
+                      CLEANUP => 1);
+    chmod 0755, $far;
+    my $sh = "#!/bin/sh\nprintf 'Content-Type: text/plain\\r\\n\\r\\n'\n";
+
+    make_path("$far/shop", "$far/other", "$far/bin", "$far/tool", "$far/top");
+    chmod 0755, map { "$far/$_" } qw(shop other bin tool top);
+    FaasTest::write_file("$far/shop/function.conf",
+                         "exec = ./r.sh\nmode = cgi\n");
+    FaasTest::write_file("$far/shop/r.sh", $sh
+        . "echo \"ls: \$(ls -a .. | tr '\\n' ' ')\"\n"
+        . "cat ../other/open 2>/dev/null || echo 'other: hidden'\n"
+        . "mkdir ../made 2>/dev/null || echo 'mkdir: refused'\n"
+        . "echo mine > ./written && echo 'own folder: written'\n");
+    chown $duid, $dgid, map { "$far/shop/$_" } '', 'r.sh', 'function.conf';
+    chmod 0755, "$far/shop/r.sh";
+
+    FaasTest::write_file("$far/other/open", "nobody's open file\n");
+    FaasTest::write_file("$far/other/function.conf", "exec = ./x\n");
+    chmod 0644, "$far/other/open";
+    chown $nuid, $ngid, map { "$far/other/$_" } '', 'open', 'function.conf';
+
+    FaasTest::write_file("$far/bin/say", $sh . "echo \"from bin: \$0\"\n");
+    FaasTest::write_file("$far/bin/function.conf", "exec = ./say\n");
+    chmod 0755, "$far/bin/say";
+    FaasTest::write_file("$far/tool/function.conf",
+                         "exec = ../bin/say\nmode = cgi\n");
+    FaasTest::write_file("$far/top.sh", $sh . "echo 'from the top'\n");
+    chmod 0755, "$far/top.sh";
+    FaasTest::write_file("$far/top/function.conf",
+                         "exec = ../top.sh\nmode = cgi\n");
+
+    $t->start_runner(conf => "functions = $far\n");
+    my $r = $t->http_get('/fn/shop');
+    is($r->{status}, 200, 'a function out of the tmps: 200');
+    like($r->{body}, qr/^ls: \. \.\. shop $/m,
+         '... its functions folder holds its own folder alone');
+    like($r->{body}, qr/^other: hidden$/m,
+         "... another's folder beside it is not there, even a file anyone "
+         . "may read");
+    like($r->{body}, qr/^mkdir: refused$/m, '... nor can it make one');
+    ok(!-e "$far/made", '... (nothing made on the host)');
+    like($r->{body}, qr/^own folder: written$/m,
+         '... its own folder is the host one, writable as ever');
+    is(FaasTest::read_file("$far/shop/written"), "mine\n",
+       '... (written on the host)');
+    is($t->http_get('/fn/tool')->{body}, "from bin: $far/bin/say\n",
+       "root's function whose program is in a folder beside it runs it");
+    is($t->http_get('/fn/top')->{body}, "from the top\n",
+       "root's function whose program is right in the functions folder "
+       . "runs it");
+    is($t->stop_runner, 0, '... the runner stops cleanly');
 }
 
 $t->done;
