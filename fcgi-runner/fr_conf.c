@@ -74,6 +74,7 @@ static const fr_conf_key_t  fr_conf_keys[] = {
     { "async_backoff",  FR_CONF_MSEC,  FR_G(async_backoff) },
     { "async_retention", FR_CONF_MSEC, FR_G(async_retention) },
     { "prototype_idle_timeout", FR_CONF_MSEC, FR_G(prototype_idle_timeout) },
+    { "upgrade_timeout", FR_CONF_MSEC, FR_G(upgrade_timeout) },
     { "meter_log",      FR_CONF_STR,   FR_G(meter_log) },
     { "meter_idle_interval", FR_CONF_MSEC, FR_G(meter_idle_interval) },
 
@@ -275,6 +276,7 @@ fr_conf_init(fr_conf_t *conf)
     conf->async_retention = FR_UNSET_MSEC;
     conf->prototype_idle_timeout = FR_UNSET_MSEC;
     conf->meter_idle_interval = FR_UNSET_MSEC;
+    conf->upgrade_timeout = FR_UNSET_MSEC;
 }
 
 
@@ -323,6 +325,7 @@ fr_conf_defaults(fr_conf_t *conf)
     fr_default64(async_retention, (int64_t) 24 * 3600 * 1000);
     fr_default64(prototype_idle_timeout, 600000);
     fr_default64(meter_idle_interval, 60000);
+    fr_default64(upgrade_timeout, 60000);
 
     if (conf->state_dir == NULL) {
         conf->state_dir = strdup("/var/lib/faas");

@@ -112,6 +112,7 @@ typedef struct {
     int64_t                async_backoff;           /* ms */
     int64_t                async_retention;         /* ms */
     int64_t                prototype_idle_timeout;  /* ms */
+    int64_t                upgrade_timeout;         /* ms */
     char                  *meter_log;               /* what nginx does
                                                        not see, metered */
     int64_t                meter_idle_interval;     /* ms */

@@ -8,7 +8,9 @@
  * 4 (FAAS_UPGRADE_FD). The new runner, once it listens, writes a byte
  * on the pipe: the old one then stops accepting, finishes what is in
  * flight and exits 0 (its socket file stays: the new runner's now). A
- * new runner that exits first leaves the old one serving, logged.
+ * new runner that exits first, or does not listen within
+ * upgrade_timeout (its process group is killed), leaves the old one
+ * serving, logged.
  * Connections that arrive meanwhile wait in the one socket's backlog.
  */
 
@@ -28,17 +30,20 @@
 #include "fr_upgrade.h"
 
 
-#define FR_UPGRADE_FD  4
+#define FR_UPGRADE_FD        4
+#define FR_UPGRADE_WAIT_MIN  1000        /* ms: upgrade_timeout, least */
 
 
 static void fr_upgrade_child(int pipe_fd);
 static void fr_upgrade_handler(fr_io_t *io, uint32_t events);
+static void fr_upgrade_expired(fr_timer_t *t);
 
 
-static char    **fr_upgrade_argv;
-static pid_t     fr_upgrade_pid;
-static fr_io_t   fr_upgrade_io = { .fd = -1 };
-static int       fr_upgrade_over;       /* the new runner took over */
+static char      **fr_upgrade_argv;
+static pid_t       fr_upgrade_pid;
+static fr_io_t     fr_upgrade_io = { .fd = -1 };
+static int         fr_upgrade_over;     /* the new runner took over */
+static fr_timer_t  fr_upgrade_timer = { .handler = fr_upgrade_expired };
 
 
 /* the command line to start again: a copy, argv is the options' */
@@ -135,6 +140,11 @@ fr_upgrade_start(void)
         return;
     }
 
+    fr_timer_add(&fr_upgrade_timer,
+                 fr_runner.conf.upgrade_timeout < FR_UPGRADE_WAIT_MIN
+                 ? FR_UPGRADE_WAIT_MIN
+                 : (uint64_t) fr_runner.conf.upgrade_timeout);
+
     fr_log(FR_LOG_NOTICE, 0, "binary upgrade: starting \"%s\" as %d",
            fr_upgrade_argv[0], (int) pid);
 }
@@ -201,6 +211,7 @@ fr_upgrade_handler(fr_io_t *io, uint32_t events)
     }
 
     fr_io_close(io);
+    fr_timer_del(&fr_upgrade_timer);
 
     if (n != 1) {
         fr_log(FR_LOG_ERR, 0, "binary upgrade failed: the new runner %d "
@@ -222,6 +233,32 @@ fr_upgrade_handler(fr_io_t *io, uint32_t events)
 
 
 /*
+ * A new runner that has not listened within upgrade_timeout (it hangs,
+ * or waits for what never comes): its group is killed, this runner goes
+ * on and may be upgraded again. Nothing was served by it.
+ */
+
+static void
+fr_upgrade_expired(fr_timer_t *t)
+{
+    (void) t;
+
+    if (fr_upgrade_io.fd == -1) {
+        return;
+    }
+
+    fr_io_close(&fr_upgrade_io);
+
+    fr_log(FR_LOG_ERR, 0, "binary upgrade failed: the new runner %d did "
+           "not listen within upgrade_timeout (%lld ms): killed; this one "
+           "goes on", (int) fr_upgrade_pid,
+           (long long) fr_runner.conf.upgrade_timeout);
+
+    (void) kill(-fr_upgrade_pid, SIGKILL);
+}
+
+
+/*
  * Stopping while a new runner starts: it is stopped too (it would serve
  * on a socket whose file we remove, beside the next runner), and its
  * ready byte no longer matters.
@@ -235,6 +272,7 @@ fr_upgrade_abandon(void)
     }
 
     fr_io_close(&fr_upgrade_io);
+    fr_timer_del(&fr_upgrade_timer);
 
     fr_log(FR_LOG_WARN, 0, "binary upgrade abandoned: stopping the new "
            "runner %d", (int) fr_upgrade_pid);

@@ -5,9 +5,10 @@
 # one finishes what it has and exits 0, and the socket file is the new
 # one's. Under load through faas_pass (kept connections) and stock
 # fastcgi_pass (a connection per request), no request fails; a request
-# in flight finishes on the old runner. A new binary that cannot start
-# leaves the old runner serving; a second SIGUSR2 during an upgrade is
-# refused.
+# in flight finishes on the old runner. A new binary that cannot start,
+# or hangs before it listens (killed, with what it started, after
+# upgrade_timeout), leaves the old runner serving; a second SIGUSR2
+# during an upgrade is refused.
 
 use strict;
 use warnings;
@@ -45,7 +46,7 @@ $t->function('slow', "exec = ./run.sh\nmode = cgi\n",
                          . "printf 'Content-Type: text/plain\\r\\n\\r\\n"
                          . "slow done\\n'\n");
 
-$t->start_runner;
+$t->start_runner(conf => "upgrade_timeout = 4s\n");
 $t->{port} = FaasTest::free_port();
 $t->start_nginx(<<"EOF");
     upstream runner { server unix:$sock; keepalive 16; }
@@ -134,6 +135,27 @@ ok(kill(0, $new), '... the running runner goes on');
 is($t->http_get('/fn/hello')->{status}, 200, '... and serves');
 my $failed = new_runner_pid($mark);
 ok($failed && !kill(0, $failed), '... the failed one is reaped, no zombie');
+
+# a new binary that hangs before it listens, with a child of its own
+FaasTest::write_file($bin, "#!/bin/sh\nsleep 600 &\nwait\n");
+chmod 0755, $bin;
+$mark = length $t->runner_log;
+my $began = time;
+kill 'USR2', $new;
+ok(wait_after($mark, qr/binary upgrade failed: the new runner \d+ did not (?x)
+                      listen\ within\ upgrade_timeout\ \(4000\ ms\):
+                      \ killed;\ this\ one\ goes\ on/, 30),
+   'a binary that hangs: the upgrade fails after upgrade_timeout, logged');
+cmp_ok(time - $began, '>=', 3.5, '... not before it');
+my $hung = new_runner_pid($mark);
+# its group (it and its sleep) gone: reaped by the runner, or by us
+ok($hung && FaasTest::wait_for(sub {
+       1 while waitpid(-1, WNOHANG) > 0;
+       !grep { (FaasTest::read_file($_) // '') =~ /^\d+ \(.*\) [^Z] \d+ $hung /s }
+             glob '/proc/[0-9]*/stat' }, 10),
+   '... it and what it started are killed, no zombie');
+ok(kill(0, $new), '... the running runner goes on');
+is($t->http_get('/fn/hello')->{status}, 200, '... and serves');
 
 # and the good binary back: a second upgrade works
 rename $good, $bin or die;
