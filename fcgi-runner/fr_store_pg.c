@@ -30,6 +30,7 @@
 #include "fr_func.h"
 #include "fr_log.h"
 #include "fr_pg.h"
+#include "fr_pg_uri.h"
 #include "fr_store_pg.h"
 #include "fr_store_pg_sql.h"
 
@@ -105,33 +106,13 @@ fr_store_is_pg(const char *store)
 int
 fr_store_kind(const char *store, int level)
 {
-    char              *err;
-    PQconninfoOption  *opts;
-
     if (store == NULL || *store == '\0' || strcmp(store, "sqlite") == 0) {
         return FR_OK;
     }
 
     if (fr_store_is_pg(store)) {
-        if (fr_pq_load(level) != FR_OK) {
-            return FR_ERROR;
-        }
-
-        /* libpq's own message may quote the URI: not shown */
-        err = NULL;
-        opts = PQconninfoParse(store, &err);
-
-        if (opts) {
-            PQconninfoFree(opts);
-            return FR_OK;
-        }
-
-        PQfreemem(err);
-
-        fr_log(level, 0, "store: not a PostgreSQL URI libpq can read (the "
-               "value is not shown: it may hold a password)");
-
-        return FR_ERROR;
+        return (fr_pq_load(level) == FR_OK) ? fr_pg_uri_ok(store, level)
+                                            : FR_ERROR;
     }
 
     fr_log(level, 0, "store: not a store this build knows: \"sqlite\" (in "

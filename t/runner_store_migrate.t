@@ -114,6 +114,38 @@ for my $store ('PostgreSQL://faas:s3cr3t-pw@db/faas',
     unlike($all, qr/s3cr3t/, '... never printing the password');
 }
 
+# values libpq reads only as it connects: found by --test and at start,
+# each said by its name and value (never the password)
+for my $case (['?port=notaport', qr/port "notaport" is no port/],
+              [':99999', qr/port "99999" is no port/],
+              ['?port=5432,x', qr/port "5432,x" is no port/],
+              ['?connect_timeout=soon',
+               qr/connect_timeout "soon" is no number of seconds/],
+              ['?sslmode=required',
+               qr/sslmode "required" is none of disable, allow, prefer, (?x)
+                  require,\ verify-ca,\ verify-full/],
+              ['?target_session_attrs=rw',
+               qr/target_session_attrs "rw" is none of any, read-write/]) {
+    my ($tail, $says) = @$case;
+    my $store = 'postgresql://faas:s3cr3t-pw@db' . ($tail =~ /^:/ ? $tail
+                : '') . '/faas' . ($tail =~ /^\?/ ? $tail : '');
+    FaasTest::write_file("$p/bad.conf",
+                         $t->runner_conf_text("store = $store\n"));
+    my ($rc1, $o1) = run('--config', "$p/bad.conf", '--test');
+    is($rc1, 1, "store = $store: --test finds it");
+    like($o1, $says, '... saying what');
+    unlike($o1, qr/s3cr3t/, '... never the password');
+    my ($rc2) = run('--config', "$p/bad.conf");
+    is($rc2, 1, '... the runner does not start');
+}
+for my $tail ('?port=5432,&sslmode=verify-full&target_session_attrs=any',
+              '?port=%205433%20&connect_timeout=10&gssencmode=disable') {
+    FaasTest::write_file("$p/good.conf", $t->runner_conf_text(
+        "store = postgresql://faas\@db.invalid/faas$tail\n"));
+    my ($rc) = run('--config', "$p/good.conf", '--test');
+    is($rc, 0, "store = ...$tail: --test takes it");
+}
+
 # sqlite, said outright, is the default
 FaasTest::write_file("$p/ok.conf", $t->runner_conf_text("store = sqlite\n"));
 ($rc) = run('--config', "$p/ok.conf", '--test');

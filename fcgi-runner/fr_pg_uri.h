@@ -1,0 +1,15 @@
+/*
+ * Copyright (C) ngx_faas developers
+ */
+
+#ifndef FR_PG_URI_H
+#define FR_PG_URI_H
+
+
+#include "fr_pq.h"
+
+
+int fr_pg_uri_ok(const char *uri, int level);
+
+
+#endif /* FR_PG_URI_H */
