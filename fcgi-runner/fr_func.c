@@ -41,6 +41,7 @@ static int fr_func_configure(fr_func_t *f, int test);
 static int fr_funcs_load_dir(const char *path, int test, int *problems);
 static void fr_func_add(const char *name, const char *dir, const char *from,
     const struct stat *st, fr_func_t *old, int test, int *problems);
+static unsigned fr_func_in(const char *dir, const char *from);
 static void fr_func_later(const char *name, const char *dir,
     const char *from, const struct stat *st, int test, int *problems);
 static void fr_func_update(fr_func_t *old, fr_func_t *f);
@@ -223,6 +224,34 @@ fr_funcs_load_dir(const char *path, int test, int *problems)
 
 
 /*
+ * Whether dir, where a function's folder was found, is right in the
+ * functions folder "from" (resolved as fr_funcs_load_dir does), not a
+ * link's target elsewhere: tmp isolation covers the functions folder
+ * (fr_isolate.c), never a link's target's (a home, /opt).
+ */
+
+static unsigned
+fr_func_in(const char *dir, const char *from)
+{
+    int     fd;
+    char    base[PATH_MAX];
+    size_t  len;
+
+    fd = fr_path_open(AT_FDCWD, from, O_PATH | O_DIRECTORY, base);
+
+    if (fd == -1) {
+        return 0;
+    }
+
+    close(fd);
+    len = strlen(base);
+
+    return strncmp(dir, base, len) == 0 && dir[len] == '/'
+           && strchr(dir + len + 1, '/') == NULL;
+}
+
+
+/*
  * A function folder found: loaded, or the function loaded before
  * updated (a problem keeps the one before).
  */
@@ -238,6 +267,10 @@ fr_func_add(const char *name, const char *dir, const char *from,
     if (f && (f->from = strdup(from)) == NULL) {
         fr_func_free(f);
         f = NULL;
+    }
+
+    if (f) {
+        f->in_functions = fr_func_in(dir, from);
     }
 
     if (f == NULL) {
@@ -508,6 +541,7 @@ fr_func_update(fr_func_t *old, fr_func_t *f)
     old->exec_by_fd = f->exec_by_fd;
     old->ends_early = f->ends_early;
     old->operators = f->operators;
+    old->in_functions = f->in_functions;
     old->removed = 0;
     old->generation++;
     old->failures = 0;

@@ -99,8 +99,8 @@ fr_proto_t *
 fr_proto_current(fr_func_t *f)
 {
     int          n;
-    dev_t        dev[FR_ISOLATE_KEEP];
-    ino_t        ino[FR_ISOLATE_KEEP];
+    dev_t        dev[FR_ISOLATE_KEPT];
+    ino_t        ino[FR_ISOLATE_KEPT];
     fr_proto_t  *p;
 
     p = f->proto;

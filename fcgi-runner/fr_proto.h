@@ -28,8 +28,8 @@ struct fr_proto_s {
     int                    fd;          /* its socket */
     unsigned               refs;        /* live workers forked by it */
     int                    nkept;       /* folders it mounted (tmp) */
-    dev_t                  kept_dev[FR_ISOLATE_KEEP];
-    ino_t                  kept_ino[FR_ISOLATE_KEEP];
+    dev_t                  kept_dev[FR_ISOLATE_KEPT];
+    ino_t                  kept_ino[FR_ISOLATE_KEPT];
     unsigned               retired:1;
     unsigned               zygote:1;    /* a runtime's (fr_runtime.c) */
     unsigned               ready:1;     /* its app loaded */

@@ -310,6 +310,8 @@ struct fr_func_s {
     unsigned               removed:1;
     unsigned               loose:1;         /* others may read its files */
     unsigned               operators:1;     /* function.conf root's alone */
+    unsigned               in_functions:1;  /* dir is right in "from": no
+                                               link took it elsewhere */
     unsigned               generation;
     fr_func_t             *next;            /* hash chain */
     fr_link_t              link;            /* in fr_funcs */

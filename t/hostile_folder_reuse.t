@@ -257,22 +257,28 @@ SKIP: {
 # --- the cover: what a function out of the tmps sees of its folder's ----
 # Beside "shop" (daemon's) the functions folder holds nobody's "other"
 # with a file anyone may read, root's "bin" with the program of root's
-# function "tool", and root's "top.sh", the program of root's function
-# "top" (a program right in the functions folder: that function gets
-# no cover, and still runs).
+# function "tool" two folders down, root's "top.sh", the program of
+# root's function "top" (a file right in the functions folder: kept
+# alone), and daemon's "linked", a link to daemon's folder elsewhere
+# (its parent, daemon's too, is no functions folder: not covered). The
+# runner runs with umask 077, as under its systemd unit.
 
 {
     my $far = tempdir('faas-test-XXXXXX', DIR => '/var/cache',
                       CLEANUP => 1);
-    chmod 0755, $far;
+    my $home = tempdir('faas-test-XXXXXX', DIR => '/var/cache',
+                       CLEANUP => 1);
+    chmod 0755, $far, $home;
     my $sh = "#!/bin/sh\nprintf 'Content-Type: text/plain\\r\\n\\r\\n'\n";
+    my $ls = "echo \"ls: \$(ls -a .. | tr '\\n' ' ')\"\n";
 
-    make_path("$far/shop", "$far/other", "$far/bin", "$far/tool", "$far/top");
-    chmod 0755, map { "$far/$_" } qw(shop other bin tool top);
+    make_path("$far/shop", "$far/other", "$far/bin/sub", "$far/tool",
+              "$far/top", "$home/site");
+    chmod 0755, map { "$far/$_" } qw(shop other bin bin/sub tool top);
     FaasTest::write_file("$far/shop/function.conf",
                          "exec = ./r.sh\nmode = cgi\n");
-    FaasTest::write_file("$far/shop/r.sh", $sh
-        . "echo \"ls: \$(ls -a .. | tr '\\n' ' ')\"\n"
+    FaasTest::write_file("$far/shop/r.sh", $sh . $ls
+        . "echo \"abs: \$(ls -a $far | tr '\\n' ' ')\"\n"
         . "cat ../other/open 2>/dev/null || echo 'other: hidden'\n"
         . "mkdir ../made 2>/dev/null || echo 'mkdir: refused'\n"
         . "echo mine > ./written && echo 'own folder: written'\n");
@@ -284,20 +290,31 @@ SKIP: {
     chmod 0644, "$far/other/open";
     chown $nuid, $ngid, map { "$far/other/$_" } '', 'open', 'function.conf';
 
-    FaasTest::write_file("$far/bin/say", $sh . "echo \"from bin: \$0\"\n");
-    FaasTest::write_file("$far/bin/function.conf", "exec = ./say\n");
-    chmod 0755, "$far/bin/say";
+    FaasTest::write_file("$far/bin/sub/say", $sh . "echo \"from bin: \$0\"\n");
+    chmod 0755, "$far/bin/sub/say";
     FaasTest::write_file("$far/tool/function.conf",
-                         "exec = ../bin/say\nmode = cgi\n");
-    FaasTest::write_file("$far/top.sh", $sh . "echo 'from the top'\n");
+                         "exec = ../bin/sub/say\nmode = cgi\n");
+    FaasTest::write_file("$far/top.sh", $sh . "echo 'from the top'\n" . $ls);
     chmod 0755, "$far/top.sh";
     FaasTest::write_file("$far/top/function.conf",
                          "exec = ../top.sh\nmode = cgi\n");
 
-    $t->start_runner(conf => "functions = $far\n");
+    FaasTest::write_file("$home/dotfile", "daemon's own\n");
+    FaasTest::write_file("$home/site/function.conf",
+                         "exec = ./r.sh\nmode = cgi\n");
+    FaasTest::write_file("$home/site/r.sh", $sh . "cat ../dotfile\n");
+    chmod 0755, "$home/site", "$home/site/r.sh";
+    chown $duid, $dgid, $home, map { "$home/$_" } qw(dotfile site site/r.sh
+                                                    site/function.conf);
+    symlink "$home/site", "$far/linked" or die "symlink: $!";
+    system('chown', '-h', "$duid:$dgid", "$far/linked") == 0 or die;
+
+    my $umask = umask 077;
+    $t->start_runner(conf => "functions = $far\n", log_level => 'info');
+    umask $umask;
     my $r = $t->http_get('/fn/shop');
     is($r->{status}, 200, 'a function out of the tmps: 200');
-    like($r->{body}, qr/^ls: \. \.\. shop $/m,
+    like($r->{body}, qr/^ls: \. \.\. shop \nabs: \. \.\. shop $/m,
          '... its functions folder holds its own folder alone');
     like($r->{body}, qr/^other: hidden$/m,
          "... another's folder beside it is not there, even a file anyone "
@@ -308,11 +325,31 @@ SKIP: {
          '... its own folder is the host one, writable as ever');
     is(FaasTest::read_file("$far/shop/written"), "mine\n",
        '... (written on the host)');
-    is($t->http_get('/fn/tool')->{body}, "from bin: $far/bin/say\n",
-       "root's function whose program is in a folder beside it runs it");
-    is($t->http_get('/fn/top')->{body}, "from the top\n",
-       "root's function whose program is right in the functions folder "
-       . "runs it");
+    is($t->http_get('/fn/tool')->{body}, "from bin: $far/bin/sub/say\n",
+       "root's function whose program is two folders down beside it runs "
+       . "it (under umask 077)");
+    is($t->http_get('/fn/top')->{body}, "from the top\nls: . .. top top.sh \n",
+       "root's function whose program is right in the functions folder: "
+       . "that file is kept alone");
+    is($t->http_get('/fn/linked')->{body}, "daemon's own\n",
+       "a folder that is a link: its target's folder is no functions "
+       . "folder, not covered");
+
+    # the functions folder made again, the function's folder moved in
+    my $mark = length $t->runner_log;
+    rename $far, "$far.old" or die "rename: $!";
+    mkdir $far, 0755 or die "mkdir: $!";
+    rename "$far.old/shop", "$far/shop" or die "rename: $!";
+    FaasTest::write_file("$far/planted", "made after\n");
+    $r = $t->http_get('/fn/shop');
+    like($r->{body}, qr/^abs: \. \.\. shop $/m,
+         'the functions folder made again: the new one is covered');
+    like(substr($t->runner_log, $mark),
+         qr/the paths of "shop" changed: a new prototype/,
+         '... by a new prototype');
+    rename "$far/shop", "$far.old/shop";
+    remove_tree($far);
+    rename "$far.old", $far;
     is($t->stop_runner, 0, '... the runner stops cleanly');
 }
 
