@@ -98,6 +98,13 @@ fr_folder_read(fr_func_t *f, fr_buf_t *text)
         fr_path_as_runner();
     }
 
+    if (dfd == -1 && errno == ESTALE) {
+        fr_log(FR_LOG_ERR, 0, "function \"%s\" not loaded: \"%s\" changed "
+               "while it was read (made again, or another owner's): the "
+               "next reload takes it", f->name, f->dir);
+        return FR_ERROR;
+    }
+
     if (dfd == -1) {
         fr_log(FR_LOG_ERR, errno, "function \"%s\" not loaded: its %s "
                "cannot open \"%s\"", f->name, owner ? "owner" : "runner",

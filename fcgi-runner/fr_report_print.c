@@ -196,37 +196,42 @@ fr_meter_shown(const unsigned char *p)
  * A name as a terminal may show it: a control or a byte that is no
  * UTF-8 as \xNN (a log line's ESC, CR or CSI drove the terminal), past
  * 64 bytes (no function's or tenant's name is longer) cut with "...",
- * never inside a character. Returns its length.
+ * never inside a character. Returns the characters it shows, for the
+ * columns (a wide character, CJK, counts as one).
  */
 
 static size_t
 fr_meter_table_name(char *buf, const char *name)
 {
-    size_t               n, len;
+    size_t               n, len, chars;
     const unsigned char  *p;
 
     n = 0;
+    chars = 0;
 
     for (p = (const unsigned char *) name; *p && n < 64; p += len) {
         len = fr_meter_shown(p);
 
         if (len == 0) {
             n += (size_t) sprintf(buf + n, "\\x%02x", *p);
+            chars += 4;
             len = 1;
             continue;
         }
 
         memcpy(buf + n, p, len);
         n += len;
+        chars++;
     }
 
     if (*p) {
         n += (size_t) sprintf(buf + n, "...");
+        chars += 3;
     }
 
     buf[n] = '\0';
 
-    return n;
+    return chars;
 }
 
 
@@ -256,8 +261,8 @@ fr_meter_table(fr_meter_group_t **all, size_t n, const char *what,
 
     for (i = 0; i <= n; i++) {
         g = all[i];
-        (void) fr_meter_table_name(name, g->name);
-        printf("%-*s %12llu %8llu", (int) w, name,
+        len = fr_meter_table_name(name, g->name);
+        printf("%s%*s %12llu %8llu", name, (int) (w - len), "",
                (unsigned long long) g->invocations,
                (unsigned long long) g->cold);
 

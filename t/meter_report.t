@@ -11,6 +11,7 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use FaasTest;
 use Test::More;
+use Encode ();
 use JSON::PP;
 
 my $t = FaasTest->new;
@@ -224,6 +225,21 @@ like($ctable, qr/^c1\\xc2\\x9b31m\\xff\xe2\x82\xacok +1 /m,
      '... a C1 control (CSI, U+009B) and a byte that is no UTF-8 too, a '
      . 'character kept');
 ok(!grep({ length > 300 } split /\n/, $ctable), '... no line padded to it');
+
+# columns by characters, not bytes: a name of two-byte and three-byte
+# characters lines up with one of ASCII
+my $wide = "$p/wide.log";
+FaasTest::write_file($wide, join '', map {
+    "time=2026-01-01T00:00:00+00:00 function=$_ tenant=t status=200 "
+    . "outcome=ok duration=1.000 billed=1.000 cpu=1.000 "
+    . "memory_size=1048576\n" } "caf\xc3\xa9", 'abcdefgh',
+    "\xe2\x82\xac" x 6);
+my @wrows = grep { /^(caf|abc|\x{20ac})/ }
+            split /\n/, Encode::decode('UTF-8', `$bin meter $wide`);
+is(scalar @wrows, 3, 'table: three names of other bytes than characters');
+my %ends = map { /^(\S+ +\d+ )/ ? (length($1) => 1) : () } @wrows;
+is(scalar keys %ends, 1, '... their counts in one column')
+    or diag join "\n", @wrows;
 
 is(scalar(grep { /^"a,b""c",1,/ } @csv), 1, 'CSV: a comma and a quote, quoted');
 is(scalar(grep { /^"'=HYPERLINK\(""x""\)",1,/ } @csv), 1,
