@@ -102,8 +102,9 @@ fr_isolate_kept(fr_func_t *f, dev_t *dev, ino_t *ino)
  * another customer's folder made under its name leave the worker's
  * view alone (a bind mount of the folder over itself would not hold:
  * the host's rmdir detaches it), and the folders beside it are not
- * there. A parent that is not a plain absolute path, or that holds one
- * of the tmps (/, /var, /run, /dev), is not covered.
+ * there. A folder that is a link's target elsewhere, or a functions
+ * folder that holds one of the tmps (/, /var, /run, /dev), is not
+ * covered.
  */
 
 void

@@ -353,5 +353,37 @@ SKIP: {
     is($t->stop_runner, 0, '... the runner stops cleanly');
 }
 
+# --- a program right in /tmp ---------------------------------------------
+# daemon's function (its folder under /tmp) runs daemon's program that
+# lies right in /tmp: the worker's /tmp has that file alone, never the
+# host's /tmp whole (its other users' files, sessions, sockets)
+
+{
+    my $tool = "/tmp/faas-tool-$$";
+    my $marker = "/tmp/faas-marker-$$";
+    FaasTest::write_file($tool, "#!/bin/sh\nprintf 'Content-Type: "
+                         . "text/plain\\r\\n\\r\\n'\nls -a /tmp\n");
+    chmod 0755, $tool;
+    chown $duid, $dgid, $tool;
+    FaasTest::write_file($marker, "root's\n");
+    chmod 0644, $marker;
+    remove_tree("$root/shop");
+    make_path("$root/shop");
+    FaasTest::write_file("$root/shop/function.conf",
+                         "exec = $tool\nmode = cgi\n");
+    chown $duid, $dgid, "$root/shop", "$root/shop/function.conf";
+    chmod 0755, "$root/shop";
+
+    $t->start_runner(conf => "functions = $root\n");
+    my $r = $t->http_get('/fn/shop');
+    is($r->{status}, 200, 'a program right in /tmp: it runs');
+    my $name = "faas-tool-$$";
+    like($r->{body}, qr/^\Q$name\E$/m, '... its file is in its /tmp');
+    unlike($r->{body}, qr/faas-marker/,
+           "... the host's other files in /tmp are not");
+    is($t->stop_runner, 0, '... the runner stops cleanly');
+    unlink $tool, $marker;
+}
+
 $t->done;
 done_testing;
