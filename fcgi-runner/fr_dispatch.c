@@ -187,17 +187,7 @@ fr_dispatch_tick(fr_timer_t *t)
     {
         fr_purged_at = fr_current_msec;
         fr_counted_at = fr_current_msec;
-        wait = fr_backlog_wall()
-               - (uint64_t) fr_runner.conf.async_retention * 1000;
-
-        if (fr_pg) {
-            fr_pgs_purge(wait);
-
-        } else {
-            (void) fr_store_purge(wait);
-        }
-
-        fr_backlog_recount();
+        fr_backlog_purge();
     }
 
     if (fr_pg) {

@@ -18,6 +18,7 @@ use lib "$FindBin::Bin/lib";
 use FaasTest;
 use Test::More;
 use JSON::PP;
+use File::Path ();
 use Time::HiRes qw(sleep time);
 
 # what each got, in its folder's out/log (FaasTest::async_script)
@@ -51,6 +52,10 @@ sub contract {
                               . "schedule = \@every 1s\n", 'run.sh' => $rec);
     # one at a time, slowly: some wait in the store when the runner stops
     $dir{slow} = $t->function('slow', "exec = ./run.sh\nmode = cgi\n"
+                              . "max_instances = 1\ntimeout = 5s\n",
+                              'run.sh' => $rec =~ s/^printf/sleep 0.4\nprintf/mr);
+    # the same, removed while some wait
+    $dir{gone} = $t->function('gone', "exec = ./run.sh\nmode = cgi\n"
                               . "max_instances = 1\ntimeout = 5s\n",
                               'run.sh' => $rec =~ s/^printf/sleep 0.4\nprintf/mr);
     for my $d (values %dir) {
@@ -210,6 +215,52 @@ EOF
     is(scalar(grep { ($slow{$_} // 0) >= 1 } @slow), 6,
        "$kind: every one of them ran");
     is(scalar(grep { $_ > 1 } values %slow), 0, "$kind: none twice");
+
+    # --- queued for a function no runner loads: failed after retention ---
+    # (removed while they waited; a loaded function's wait on)
+
+    my (@gone, @kept);
+    for my $i (1 .. 5) {
+        for my $fn ('gone', 'slow') {
+            my $r = $t->http_post("/async/$fn", "$fn$i");
+            push @{ $fn eq 'gone' ? \@gone : \@kept },
+                FaasTest::header($r, 'faas-invocation-id')
+                if $r && $r->{status} == 202;
+        }
+    }
+    is(scalar(@gone) + scalar(@kept), 10, "$kind: 5 + 5 more accepted");
+    FaasTest::wait_for(sub { $lines->('gone') >= 1 }, 10);
+    is($t->stop_runner, 0, "$kind: the runner stops with them queued");
+    my %gran;
+    $gran{(split / /)[0]}++ for $lines->('gone');
+    my @waiting = grep { !$gran{$_} } @gone;
+    ok(@waiting >= 1, "$kind: " . scalar(@waiting) . " of 'gone' wait");
+    File::Path::remove_tree($dir{gone});
+    sleep 1.2;
+    my $mark = length $t->runner_log;
+    $t->start_runner(conf => "${conf}async_retention = 1s\n");
+    # the embedded store's one runner fails them at once; a shared
+    # store's runner leaves them to the fleet for async_retention
+    my $n = @waiting;
+    my $why = $kind eq 'sqlite' ? qr/no function "gone"/
+              : qr/\b$n queued invocation\(s\) failed: not run within (?x)
+                  async_retention:\ its\ function\ is\ not\ loaded/;
+    ok(FaasTest::wait_for(sub { substr($t->runner_log, $mark) =~ $why }, 15),
+       "$kind: with 'gone' removed, those fail, logged");
+    my $inv = {};
+    FaasTest::wait_for(sub {
+        ($rc, $out) = $cli->('invocation', $waiting[-1], '--format', 'json');
+        $inv = eval { decode_json($out) } // {};
+        ($inv->{state} // '') eq 'failed' }, 10);
+    is($inv->{state}, 'failed', "$kind: ... failed, in the store");
+    is($inv->{error}, $kind eq 'sqlite' ? 'no such function'
+       : 'not run within async_retention: its function is not loaded',
+       "$kind: ... saying why");
+    is($inv->{status}, 404, "$kind: ... 404");
+    ok(FaasTest::wait_for(sub { my %k;
+                                $k{(split / /)[0]}++ for $lines->('slow');
+                                !grep { !$k{$_} } @kept }, 20),
+       "$kind: a loaded function's waiting ones all ran");
 
     ($rc, $out) = $cli->('store', 'migrate');
     is($rc, 0, "$kind: store migrate on a store in use: 0");
