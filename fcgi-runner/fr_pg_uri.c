@@ -34,7 +34,8 @@ static const char  *fr_pg_enums[][8] = {
  * A URI libpq reads (its own message may quote the URI, which may hold a
  * password: not shown), with the values it would refuse only as it
  * connects (a port that is no port, a mistyped sslmode) found now, as
- * --test runs: each said by its name and value.
+ * --test runs: each said by its name, never its value (a password with
+ * a slash in it is read as a host and a port).
  */
 
 int
@@ -65,16 +66,18 @@ fr_pg_uri_ok(const char *uri, int level)
         if (strcmp(o->keyword, "port") == 0
             && !fr_pg_number_ok(o->val, 1, 65535, 1))
         {
-            fr_log(level, 0, "store: port \"%s\" is no port (1 to 65535; "
-                   "one for each host, a comma between)", o->val);
+            fr_log(level, 0, "store: its port is no port (1 to 65535, one "
+                   "for each host, a comma between); a password with \"/\", "
+                   "\"?\", \"#\" or \"@\" must be percent-encoded (%%2F, "
+                   "%%3F, %%23, %%40)");
             problems++;
         }
 
         if (strcmp(o->keyword, "connect_timeout") == 0
             && !fr_pg_number_ok(o->val, INT_MIN, INT_MAX, 0))
         {
-            fr_log(level, 0, "store: connect_timeout \"%s\" is no number "
-                   "of seconds", o->val);
+            fr_log(level, 0, "store: its connect_timeout is no number of "
+                   "seconds");
             problems++;
         }
 
@@ -96,8 +99,8 @@ fr_pg_uri_ok(const char *uri, int level)
             }
 
             if (e[n] == NULL) {
-                fr_log(level, 0, "store: %s \"%s\" is none of %s",
-                       o->keyword, o->val, list);
+                fr_log(level, 0, "store: its %s is none of %s",
+                       o->keyword, list);
                 problems++;
             }
         }

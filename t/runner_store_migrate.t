@@ -115,26 +115,31 @@ for my $store ('PostgreSQL://faas:s3cr3t-pw@db/faas',
 }
 
 # values libpq reads only as it connects: found by --test and at start,
-# each said by its name and value (never the password)
-for my $case (['?port=notaport', qr/port "notaport" is no port/],
-              [':99999', qr/port "99999" is no port/],
-              ['?port=5432,x', qr/port "5432,x" is no port/],
+# each said by its name, never its value: a password with a slash in it
+# is read as a host and a port ("faas:s3cr3t/pw@db": port "s3cr3t")
+for my $case (['?port=notaport', qr/its port is no port/],
+              [':99999', qr/its port is no port/],
+              ['?port=5432,x', qr/its port is no port/],
+              ['/pw', qr/its port is no port .* percent-encoded \(%2F, (?x)
+                         %3F,\ %23,\ %40\)/],
               ['?connect_timeout=soon',
-               qr/connect_timeout "soon" is no number of seconds/],
+               qr/its connect_timeout is no number of seconds/],
               ['?sslmode=required',
-               qr/sslmode "required" is none of disable, allow, prefer, (?x)
+               qr/its sslmode is none of disable, allow, prefer, (?x)
                   require,\ verify-ca,\ verify-full/],
               ['?target_session_attrs=rw',
-               qr/target_session_attrs "rw" is none of any, read-write/]) {
+               qr/its target_session_attrs is none of any, read-write/]) {
     my ($tail, $says) = @$case;
-    my $store = 'postgresql://faas:s3cr3t-pw@db' . ($tail =~ /^:/ ? $tail
+    my $store = $tail eq '/pw' ? 'postgresql://faas:s3cr3t-pw/pw@db/faas'
+                : 'postgresql://faas:s3cr3t-pw@db' . ($tail =~ /^:/ ? $tail
                 : '') . '/faas' . ($tail =~ /^\?/ ? $tail : '');
     FaasTest::write_file("$p/bad.conf",
                          $t->runner_conf_text("store = $store\n"));
     my ($rc1, $o1) = run('--config', "$p/bad.conf", '--test');
     is($rc1, 1, "store = $store: --test finds it");
     like($o1, $says, '... saying what');
-    unlike($o1, qr/s3cr3t/, '... never the password');
+    unlike($o1, qr/s3cr3t|notaport|99999|soon|required|"rw"/,
+           '... never the password, nor the value');
     my ($rc2) = run('--config', "$p/bad.conf");
     is($rc2, 1, '... the runner does not start');
 }
