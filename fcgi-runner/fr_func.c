@@ -41,7 +41,7 @@ static int fr_func_configure(fr_func_t *f, int test);
 static int fr_funcs_load_dir(const char *path, int test, int *problems);
 static void fr_func_add(const char *name, const char *dir, const char *from,
     const struct stat *st, fr_func_t *old, int test, int *problems);
-static unsigned fr_func_in(const char *dir, const char *from);
+static char *fr_func_from(const char *from);
 static void fr_func_later(const char *name, const char *dir,
     const char *from, const struct stat *st, int test, int *problems);
 static void fr_func_update(fr_func_t *old, fr_func_t *f);
@@ -224,30 +224,27 @@ fr_funcs_load_dir(const char *path, int test, int *problems)
 
 
 /*
- * Whether dir, where a function's folder was found, is right in the
- * functions folder "from" (resolved as fr_funcs_load_dir does), not a
- * link's target elsewhere: tmp isolation covers the functions folder
- * (fr_isolate.c), never a link's target's (a home, /opt).
+ * The functions folder "from", resolved as fr_funcs_load_dir does (an
+ * absolute path, no link), or NULL: the folder tmp isolation covers in
+ * the workers' mounts (fr_isolate_keep.c), that of a function whose
+ * folder is a link to elsewhere too.
  */
 
-static unsigned
-fr_func_in(const char *dir, const char *from)
+static char *
+fr_func_from(const char *from)
 {
-    int     fd;
-    char    base[PATH_MAX];
-    size_t  len;
+    int   fd;
+    char  base[PATH_MAX];
 
     fd = fr_path_open(AT_FDCWD, from, O_PATH | O_DIRECTORY, base);
 
     if (fd == -1) {
-        return 0;
+        return NULL;
     }
 
     close(fd);
-    len = strlen(base);
 
-    return strncmp(dir, base, len) == 0 && dir[len] == '/'
-           && strchr(dir + len + 1, '/') == NULL;
+    return strdup(base);
 }
 
 
@@ -270,7 +267,7 @@ fr_func_add(const char *name, const char *dir, const char *from,
     }
 
     if (f) {
-        f->in_functions = fr_func_in(dir, from);
+        f->from_dir = fr_func_from(from);
     }
 
     if (f == NULL) {
@@ -525,6 +522,7 @@ fr_func_update(fr_func_t *old, fr_func_t *f)
     fr_swap(old->signature, f->signature);
     fr_swap(old->dir, f->dir);
     fr_swap(old->from, f->from);
+    fr_swap(old->from_dir, f->from_dir);
 #undef fr_swap
 
     old->dir_dev = f->dir_dev;
@@ -541,7 +539,6 @@ fr_func_update(fr_func_t *old, fr_func_t *f)
     old->exec_by_fd = f->exec_by_fd;
     old->ends_early = f->ends_early;
     old->operators = f->operators;
-    old->in_functions = f->in_functions;
     old->removed = 0;
     old->generation++;
     old->failures = 0;
@@ -799,6 +796,7 @@ fr_func_free(fr_func_t *f)
     free(f->name);
     free(f->dir);
     free(f->from);
+    free(f->from_dir);
     free(f->signature);
     free(f->exec_path);
     free(f->exec_rel);

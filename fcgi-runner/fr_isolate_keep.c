@@ -102,9 +102,10 @@ fr_isolate_kept(fr_func_t *f, dev_t *dev, ino_t *ino)
  * another customer's folder made under its name leave the worker's
  * view alone (a bind mount of the folder over itself would not hold:
  * the host's rmdir detaches it), and the folders beside it are not
- * there. A folder that is a link's target elsewhere, or a functions
- * folder that holds one of the tmps (/, /var, /run, /dev), is not
- * covered.
+ * there. A function whose folder is a link to elsewhere has the
+ * functions folder covered too, its folder left as it is (its paths are
+ * its target's); a functions folder that holds one of the tmps (/,
+ * /var, /run, /dev) is not covered.
  */
 
 void
@@ -121,16 +122,16 @@ fr_isolate_keeps(fr_func_t *f, fr_isolate_t *iso)
         return;
     }
 
-    /* f->dir is absolute and resolved; in_functions: its parent is the
-     * functions folder (not a link's target's folder: a home, /opt) */
-    if (f->in_functions && fr_isolate_tmp_of(f->dir) == -1
-        && strlen(f->dir) < PATH_MAX)
+    /* the functions folder, resolved; a link's target's folder (a home,
+     * /opt) is left as it is */
+    if (f->from_dir && f->from_dir[0] == '/'
+        && fr_isolate_tmp_of(f->from_dir) == -1
+        && strlen(f->from_dir) < PATH_MAX)
     {
-        strcpy(c, f->dir);
-        *strrchr(c, '/') = '\0';
+        strcpy(c, f->from_dir);
 
         for (i = 0; i < FR_ISOLATE_NTMPS; i++) {
-            if (c[0] == '\0' || fr_isolate_under(fr_isolate_tmps[i], c)) {
+            if (c[1] == '\0' || fr_isolate_under(fr_isolate_tmps[i], c)) {
                 c[0] = '\0';
                 break;
             }

@@ -291,6 +291,7 @@ struct fr_func_s {
     char                  *dir;             /* where found: no symlink */
     char                  *from;            /* the functions folder, as
                                                the config names it */
+    char                  *from_dir;        /* it resolved, or NULL */
     dev_t                  dir_dev;         /* what was found there */
     ino_t                  dir_ino;
     fr_path_handle_t       dir_handle;
@@ -310,8 +311,6 @@ struct fr_func_s {
     unsigned               removed:1;
     unsigned               loose:1;         /* others may read its files */
     unsigned               operators:1;     /* function.conf root's alone */
-    unsigned               in_functions:1;  /* dir is right in "from": no
-                                               link took it elsewhere */
     unsigned               generation;
     fr_func_t             *next;            /* hash chain */
     fr_link_t              link;            /* in fr_funcs */

@@ -260,8 +260,9 @@ SKIP: {
 # function "tool" two folders down, root's "top.sh", the program of
 # root's function "top" (a file right in the functions folder: kept
 # alone), and daemon's "linked", a link to daemon's folder elsewhere
-# (its parent, daemon's too, is no functions folder: not covered). The
-# runner runs with umask 077, as under its systemd unit.
+# (its parent, daemon's too, is left as it is; the functions folder is
+# covered, with nothing in it). The runner runs with umask 077, as
+# under its systemd unit.
 
 {
     my $far = tempdir('faas-test-XXXXXX', DIR => '/var/cache',
@@ -302,7 +303,8 @@ SKIP: {
     FaasTest::write_file("$home/dotfile", "daemon's own\n");
     FaasTest::write_file("$home/site/function.conf",
                          "exec = ./r.sh\nmode = cgi\n");
-    FaasTest::write_file("$home/site/r.sh", $sh . "cat ../dotfile\n");
+    FaasTest::write_file("$home/site/r.sh", $sh . "cat ../dotfile\n"
+                         . "echo \"abs: \$(ls -a $far | tr '\\n' ' ')\"\n");
     chmod 0755, "$home/site", "$home/site/r.sh";
     chown $duid, $dgid, $home, map { "$home/$_" } qw(dotfile site site/r.sh
                                                     site/function.conf);
@@ -331,9 +333,9 @@ SKIP: {
     is($t->http_get('/fn/top')->{body}, "from the top\nls: . .. top top.sh \n",
        "root's function whose program is right in the functions folder: "
        . "that file is kept alone");
-    is($t->http_get('/fn/linked')->{body}, "daemon's own\n",
-       "a folder that is a link: its target's folder is no functions "
-       . "folder, not covered");
+    is($t->http_get('/fn/linked')->{body}, "daemon's own\nabs: . .. \n",
+       "a folder that is a link: its target's folder is left as it is, "
+       . "the functions folder covered, empty");
 
     # the functions folder made again, the function's folder moved in
     my $mark = length $t->runner_log;

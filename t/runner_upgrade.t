@@ -6,7 +6,7 @@
 # one's. Under load through faas_pass (kept connections) and stock
 # fastcgi_pass (a connection per request), no request fails; a request
 # in flight finishes on the old runner. A new binary that cannot start,
-# or hangs before it listens (killed, with what it started, after
+# or hangs before it listens (killed, with its process group, after
 # upgrade_timeout), leaves the old runner serving; a second SIGUSR2
 # during an upgrade is refused.
 
