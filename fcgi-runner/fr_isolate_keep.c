@@ -398,6 +398,13 @@ fr_isolate_trees(fr_func_t *f, fr_isolate_t *iso, int *tree, int *cover)
                                       | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
         err = errno;
 
+        if (fd == -1 && strcmp(iso->keep[i], f->dir) == 0
+            && (err == ENOENT || err == ELOOP || err == ENOTDIR))
+        {
+            /* its folder removed or swapped for a link: as fr_spawn.c */
+            err = ESTALE;
+        }
+
         if (fd != -1) {
             close(fd);
         }

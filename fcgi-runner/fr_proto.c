@@ -125,9 +125,8 @@ fr_proto_current(fr_func_t *f)
         }
     }
 
-    /* a folder made again (even with the old inode number, which the
-     * look above would pass): a new one looks at it as it starts (and
-     * fails: the next reload looks again) */
+    /* a folder made again (even with the old inode number): a new one
+     * looks at it as it starts (and fails till the next reload) */
     if (p && fr_proto_moved(f)) {
         fr_log(FR_LOG_WARN, 0, "the folder of \"%s\" is not the one it was "
                "loaded from: a new prototype", f->name);
@@ -246,9 +245,10 @@ fr_proto_started(fr_proto_t *p, pid_t pid, int exec_fd)
     if (pid > 0 && exec_fd != -1
         && read(exec_fd, &err, sizeof(int)) == (ssize_t) sizeof(int))
     {
-        /* its folder, its mounts or faas-init: as a worker could not */
-        fr_log(FR_LOG_ERR, err, "the prototype of \"%s\" could not start",
-               p->name);
+        /* its folder (ESTALE: not the one loaded), mounts or faas-init */
+        fr_log(FR_LOG_ERR, err == ESTALE ? 0 : err, "the prototype of \"%s\" "
+               "could not start%s", p->name, err == ESTALE ? ": its folder is "
+               "not the one it was loaded from" : "");
         err = -1;
     }
 

@@ -177,8 +177,9 @@ fr_worker_free_reaped(fr_worker_t *w, int status)
     if (w->exec_failed && w->exec_errno == ESTALE) {
         /* fr_spawn_chdir(): another folder at its path since the load */
         fr_log(FR_LOG_ERR, 0, "function \"%s\" cannot start: \"%s\" is "
-               "not the folder it was loaded from (made again since?): a "
-               "reload takes the new one", f->name, f->dir);
+               "not the folder it was loaded from (made again, removed or "
+               "swapped for a link since?): a reload takes what is there "
+               "now", f->name, f->dir);
         fr_func_start_failed(f);
 
     } else if (w->exec_failed) {

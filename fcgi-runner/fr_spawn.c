@@ -589,6 +589,10 @@ fr_spawn_chdir(fr_func_t *f)
     fd = fr_path_open(AT_FDCWD, f->dir, O_PATH | O_DIRECTORY, path);
 
     if (fd == -1) {
+        /* removed, or swapped for a link it may not follow: said as
+         * such (fr_reap.c), not as its program's exec */
+        errno = (errno == ENOENT || errno == ELOOP || errno == ENOTDIR)
+                ? ESTALE : errno;
         return -1;
     }
 

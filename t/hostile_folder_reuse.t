@@ -156,7 +156,7 @@ for my $mode ('', 'none') {
          ", the old one had $ino");
     like($t->http_get('/fn/shop')->{status}, qr/^5\d\d$/,
          '... the folder made again: refused until the reload');
-    like(substr($t->runner_log, $mark), qr/function "shop" cannot start: "\Q$root\E\/shop" is not the folder it was loaded from \(made again since\?\): a reload takes the new one/,
+    like(substr($t->runner_log, $mark), qr/function "shop" cannot start: "\Q$root\E\/shop" is not the folder it was loaded from \(made again, removed or swapped for a link since\?\): a reload takes what is there now/,
          '... saying why');
     my $reload = length $t->runner_log;
     $t->signal_runner('HUP');
@@ -171,6 +171,33 @@ for my $mode ('', 'none') {
     system('chown', '-R', "$nuid:$ngid", "$root/shop") == 0
         or die "chown failed";
     reload_to_nobody('shop', '/fn/shop', 'chown -R nobody:', 'daemons');
+}
+
+# --- the folder swapped for a link, then removed -------------------------
+# root's link to daemon's folder elsewhere is not followed (its owner
+# does not own its target): no worker starts, and the log says why,
+# not that the program's exec failed
+
+{
+    remove_tree("$root/shop", "$p/elsewhere");
+    cgi("$root/shop", 'daemons', $duid, $dgid);
+    served_then_cold('', 'swapped for a link:');
+    rename "$root/shop", "$p/elsewhere" or die "rename: $!";
+    symlink "$p/elsewhere", "$root/shop" or die "symlink: $!";
+    for my $how ('swapped for a link', 'removed') {
+        # (after the first refusal's throttle, 250 ms)
+        unlink "$root/shop" and sleep 1 if $how eq 'removed';
+        my $mark = length $t->runner_log;
+        like($t->http_get('/fn/shop')->{status}, qr/^5\d\d$/,
+             "... $how: a 5xx");
+        like(substr($t->runner_log, $mark), qr/function "shop" cannot (?x)
+             start:\ "\Q$root\E\/shop"\ is\ not\ the\ folder\ it\ was
+             \ loaded\ from/, "... saying why");
+        unlike(substr($t->runner_log, $mark), qr/execve\(\)/,
+               '... not as an exec that failed');
+    }
+    is($t->stop_runner, 0, '... the runner stops cleanly');
+    remove_tree("$p/elsewhere");
 }
 
 # --- a warm document_root site ------------------------------------------
