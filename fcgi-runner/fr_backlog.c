@@ -11,7 +11,6 @@
  */
 
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -253,68 +252,6 @@ fr_backlog_requeue(const char *id, int attempt, uint64_t retry_at)
     } else {
         (void) fr_store_release(id, retry_at);
     }
-}
-
-
-/*
- * Every minute (fr_dispatch.c): the results past async_retention go.
- * On a shared store, an invocation still queued async_retention after
- * it was accepted whose function this runner has not loaded (removed,
- * its name given up) fails too: "its function is not loaded", 404; a
- * runner that has it would have run it by then, and no runner claims
- * what it has not loaded (the embedded store's one runner fails such
- * an invocation at once, "no such function"). Not while a functions
- * folder cannot be read, nor with no function loaded at all (a runner
- * started on a wrong folder fails nothing). Then the counts again.
- */
-
-void
-fr_backlog_purge(void)
-{
-    char        *loaded, *p;
-    size_t       len;
-    uint64_t     now, before;
-    fr_link_t   *l;
-
-    now = fr_backlog_wall();
-    before = now - (uint64_t) fr_runner.conf.async_retention * 1000;
-
-    if (!fr_store_is_pg(fr_runner.conf.store)) {
-        (void) fr_store_purge(before);
-        fr_backlog_recount();
-        return;
-    }
-
-    /* the names loaded, a JSON array: [A-Za-z0-9_-] need no escape */
-    len = 3;
-    loaded = NULL;
-
-    for (l = fr_list_first(&fr_runner.funcs); l != &fr_runner.funcs;
-         l = l->next)
-    {
-        len += strlen(fr_list_data(l, fr_func_t, link)->name) + 3;
-    }
-
-    if (len > 3 && !fr_runner.functions_unreadable
-        && (loaded = malloc(len)) != NULL)
-    {
-        p = loaded;
-        *p++ = '[';
-
-        for (l = fr_list_first(&fr_runner.funcs); l != &fr_runner.funcs;
-             l = l->next)
-        {
-            p += sprintf(p, "%s\"%s\"", p - loaded > 1 ? "," : "",
-                         fr_list_data(l, fr_func_t, link)->name);
-        }
-
-        strcpy(p, "]");
-    }
-
-    fr_pgs_purge(before, now, loaded);
-    free(loaded);
-
-    fr_backlog_recount();
 }
 
 

@@ -17,7 +17,6 @@ void fr_backlog_release(const char *id, int attempt, const char *function,
 int fr_backlog_room(fr_func_t *f);
 void fr_backlog_count(const char *function, int n);
 void fr_backlog_recount(void);
-void fr_backlog_purge(void);
 void fr_backlog_undelay(void);
 void fr_backlog_requeue(const char *id, int attempt, uint64_t retry_at);
 

@@ -187,7 +187,17 @@ fr_dispatch_tick(fr_timer_t *t)
     {
         fr_purged_at = fr_current_msec;
         fr_counted_at = fr_current_msec;
-        fr_backlog_purge();
+        wait = fr_backlog_wall()
+               - (uint64_t) fr_runner.conf.async_retention * 1000;
+
+        if (fr_pg) {
+            fr_pgs_purge(wait);
+
+        } else {
+            (void) fr_store_purge(wait);
+        }
+
+        fr_backlog_recount();
     }
 
     if (fr_pg) {

@@ -84,12 +84,6 @@ int fr_store_release(const char *id, uint64_t retry_at);
 int fr_store_queued(fr_store_count_pt each, void *data);
 int fr_store_undelay(uint64_t now, uint64_t latest);
 int fr_store_requeue_running(void);
-/* a queued one's error when its function was loaded by no runner for
- * async_retention (a shared store: fr_backlog_purge); the embedded one
- * fails it at once, "no such function" (fr_dispatch.c) */
-#define FR_STORE_EXPIRED                                                     \
-    "not run within async_retention: its function is not loaded"
-
 int fr_store_purge(uint64_t before);
 
 int fr_store_list(const char *function, int state, fr_store_each_pt each,

@@ -83,8 +83,6 @@ static uint64_t        fr_pgs_reclaimed_at;     /* msec, monotonic */
 static fr_pgs_claim_pt fr_pgs_each;
 static int             fr_pgs_refreshing;
 static uint64_t        fr_pgs_purge_before;     /* the purge going on */
-static uint64_t        fr_pgs_purge_now;
-static char           *fr_pgs_purge_loaded;
 static long            fr_pgs_purged_total;
 static uint64_t        fr_pgs_count[FR_INV_STATES];
 static void          (*fr_pgs_recount)(const char *function, int64_t n,
@@ -741,37 +739,24 @@ fr_pgs_refreshed(PGresult *res, void *data)
 
 
 void
-fr_pgs_purge(uint64_t before, uint64_t now, const char *loaded)
+fr_pgs_purge(uint64_t before)
 {
-    int          i;
-    char         b[24], t[24], n[24];
-    const char  *values[4];
-    int          lengths[4];
+    char         b[24], t[24];
+    const char  *values[2];
+    int          lengths[2];
 
     fr_pgs_purge_before = before;
-    fr_pgs_purge_now = now;
-
-    if (loaded != fr_pgs_purge_loaded) {
-        /* not the next batch of this purge: its names kept for that */
-        free(fr_pgs_purge_loaded);
-        fr_pgs_purge_loaded = loaded ? strdup(loaded) : NULL;
-    }
 
     snprintf(b, sizeof(b), "%llu", (unsigned long long) before);
     /* ticks are seconds */
     snprintf(t, sizeof(t), "%llu", (unsigned long long) before / 1000000);
-    snprintf(n, sizeof(n), "%llu", (unsigned long long) now);
 
     values[0] = b;
     values[1] = t;
-    values[2] = n;
-    values[3] = fr_pgs_purge_loaded;
+    lengths[0] = strlen(b);
+    lengths[1] = strlen(t);
 
-    for (i = 0; i < 4; i++) {
-        lengths[i] = values[i] ? strlen(values[i]) : 0;
-    }
-
-    (void) fr_pg_send(fr_pgs_purge_sql, 4, values, lengths, NULL, 0,
+    (void) fr_pg_send(fr_pgs_purge_sql, 2, values, lengths, NULL, 0,
                       fr_pgs_purged, NULL);
 }
 
@@ -781,7 +766,7 @@ fr_pgs_purge(uint64_t before, uint64_t now, const char *loaded)
 static void
 fr_pgs_purged(PGresult *res, void *data)
 {
-    long  n, e;
+    long  n;
 
     (void) data;
 
@@ -790,17 +775,10 @@ fr_pgs_purged(PGresult *res, void *data)
     }
 
     n = strtol(PQgetvalue(res, 0, 0), NULL, 10);
-    e = strtol(PQgetvalue(res, 0, 1), NULL, 10);
     fr_pgs_purged_total += n;
 
-    if (e > 0) {
-        fr_log(FR_LOG_WARN, 0, "%ld queued invocation(s) failed: "
-               FR_STORE_EXPIRED, e);
-    }
-
-    if (n >= FR_PGS_PURGE_MAX || e >= FR_PGS_PURGE_MAX) {
-        fr_pgs_purge(fr_pgs_purge_before, fr_pgs_purge_now,
-                     fr_pgs_purge_loaded);
+    if (n >= FR_PGS_PURGE_MAX) {
+        fr_pgs_purge(fr_pgs_purge_before);
         return;
     }
 

@@ -61,7 +61,7 @@ size_t fr_pgs_outcomes(void);
 /* counts taken again from the store; results past retention removed */
 void fr_pgs_refresh(void (*each)(const char *function, int64_t n,
     void *data));
-void fr_pgs_purge(uint64_t before, uint64_t now, const char *loaded);
+void fr_pgs_purge(uint64_t before);
 
 /* a row of FR_PGS_COLUMNS, in binary results */
 void fr_pgs_row(PGresult *res, int row, fr_inv_t *inv);

@@ -171,9 +171,6 @@ static const char  fr_pgs_refresh_sql[] =
 #define FR_PGS_STR(n)     FR_PGS_STR2(n)
 #define FR_PGS_STR2(n)    #n
 
-/* and as many queued ones accepted before $1 of functions not in $4 (a
- * JSON array of the names this runner loaded; NULL: none) fail at $3;
- * how many of each */
 static const char  fr_pgs_purge_sql[] =
     "WITH l AS (SELECT pg_try_advisory_xact_lock(" FR_PGS_LOCK ") AS got),"
     " t AS (DELETE FROM faas.ticks WHERE (SELECT got FROM l)"
@@ -182,16 +179,8 @@ static const char  fr_pgs_purge_sql[] =
     " FROM faas.invocations WHERE (SELECT got FROM l) AND state >= 2"
     " AND finished < $1::bigint ORDER BY finished LIMIT "
     FR_PGS_STR(FR_PGS_PURGE_MAX) ")"
-    " RETURNING 1),"
-    " e AS (UPDATE faas.invocations SET state = 3, status = 404,"
-    " error = '" FR_STORE_EXPIRED "', finished = $3::bigint,"
-    " params = '', body = '' WHERE id IN (SELECT id"
-    " FROM faas.invocations WHERE (SELECT got FROM l) AND $4::jsonb"
-    " IS NOT NULL AND state = 0 AND created < $1::bigint AND function"
-    " NOT IN (SELECT jsonb_array_elements_text($4::jsonb))"
-    " ORDER BY created LIMIT " FR_PGS_STR(FR_PGS_PURGE_MAX) ")"
     " RETURNING 1)"
-    " SELECT (SELECT count(*) FROM d), (SELECT count(*) FROM e)";
+    " SELECT count(*) FROM d";
 
 
 #endif /* FR_STORE_PG_SQL_H */
