@@ -257,6 +257,7 @@ static void
 fr_func_add(const char *name, const char *dir, const char *from,
     const struct stat *st, fr_func_t *old, int test, int *problems)
 {
+    char       *t;
     fr_func_t  *f;
 
     f = fr_func_load(name, dir, st, test, problems);
@@ -280,6 +281,11 @@ fr_func_add(const char *name, const char *dir, const char *from,
     }
 
     if (old && strcmp(old->signature, f->signature) == 0) {
+        /* the same, found in another functions folder (a release
+         * switched by a symlink): its workers' cover is that one */
+        t = old->from_dir;
+        old->from_dir = f->from_dir;
+        f->from_dir = t;
         old->removed = 0;
         fr_func_free(f);
         return;

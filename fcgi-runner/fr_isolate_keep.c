@@ -67,6 +67,12 @@ fr_isolate_kept(fr_func_t *f, dev_t *dev, ino_t *ino)
         fd = fr_path_open(AT_FDCWD, iso.keep[i],
                           O_PATH | (iso.file[i] ? 0 : O_DIRECTORY), path);
 
+        if (fd == -1 && errno == EACCES && i == iso.nkeep) {
+            /* a cover it cannot reach: none (fr_isolate_trees) */
+            n = i;
+            break;
+        }
+
         if (fd == -1 || fstat(fd, &st) == -1) {
             break;
         }
@@ -131,7 +137,10 @@ fr_isolate_keeps(fr_func_t *f, fr_isolate_t *iso)
         strcpy(c, f->from_dir);
 
         for (i = 0; i < FR_ISOLATE_NTMPS; i++) {
-            if (c[1] == '\0' || fr_isolate_under(fr_isolate_tmps[i], c)) {
+            /* nor the function's folder, nor under it (a link to it) */
+            if (c[1] == '\0' || fr_isolate_under(fr_isolate_tmps[i], c)
+                || fr_isolate_under(c, f->dir))
+            {
                 c[0] = '\0';
                 break;
             }
@@ -386,6 +395,15 @@ fr_isolate_trees(fr_func_t *f, fr_isolate_t *iso, int *tree, int *cover)
     *cover = (iso->cover[0] == '\0') ? -1
              : fr_path_open(AT_FDCWD, iso->cover, O_PATH | O_DIRECTORY, path);
     err = errno;
+
+    if (*cover == -1 && err == EACCES) {
+        /* a functions folder it cannot reach hides itself: none */
+        iso->cover[0] = '\0';
+
+    } else if (*cover == -1 && (err == ENOENT || err == ELOOP)) {
+        /* removed or swapped since the load */
+        err = ESTALE;
+    }
 
     for (i = 0; (*cover != -1 || iso->cover[0] == '\0') && i < iso->nkeep;
          i++)

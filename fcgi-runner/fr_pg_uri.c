@@ -73,6 +73,18 @@ fr_pg_uri_ok(const char *uri, int level)
             problems++;
         }
 
+        if ((strcmp(o->keyword, "host") == 0
+             || strcmp(o->keyword, "hostaddr") == 0
+             || strcmp(o->keyword, "dbname") == 0)
+            && strchr(o->val, '@'))
+        {
+            /* "u:p@ss@db": the password's tail read as the host */
+            fr_log(level, 0, "store: its %s has an \"@\": a password with "
+                   "\"@\" or \"/\" must be percent-encoded (%%40, %%2F)",
+                   o->keyword);
+            problems++;
+        }
+
         if (strcmp(o->keyword, "connect_timeout") == 0
             && !fr_pg_number_ok(o->val, INT_MIN, INT_MAX, 0))
         {

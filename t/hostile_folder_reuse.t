@@ -382,6 +382,54 @@ SKIP: {
     is($t->stop_runner, 0, '... the runner stops cleanly');
 }
 
+# --- the cover of a linked folder, across a release switch ------------
+# functions = $rel/current, a link to release r1, then r2 (the same
+# files: a function whose folder is a link elsewhere is unchanged); the
+# cover follows the switch, and r1 may go. And a functions folder the
+# function's user cannot reach (in a 0700 folder of root's): no cover,
+# the function runs.
+
+{
+    my $rel = tempdir('faas-test-XXXXXX', DIR => '/var/cache', CLEANUP => 1);
+    my $home = tempdir('faas-test-XXXXXX', DIR => '/var/cache',
+                       CLEANUP => 1);
+    chmod 0755, $rel, $home;
+    make_path("$home/site", "$rel/r1", "$rel/private/functions");
+    chmod 0755, "$rel/r1", "$home/site";
+    chmod 0700, "$rel/private";
+    FaasTest::write_file("$home/site/function.conf",
+                         "exec = ./r.sh\nmode = cgi\n");
+    FaasTest::write_file("$home/site/r.sh", "#!/bin/sh\nprintf 'Content-"
+        . "Type: text/plain\\r\\n\\r\\n'\nfor r in r1 r2; do echo \"\$r: "
+        . "\$(ls -a $rel/\$r 2>&1 | tr '\\n' ' ')\"; done\n");
+    chmod 0755, "$home/site/r.sh";
+    chown $duid, $dgid, map { "$home/site/$_" } '', 'r.sh', 'function.conf';
+    symlink "$home/site", "$rel/r1/linked" or die;
+    symlink "$home/site", "$rel/private/functions/hidden" or die;
+    system('chown', '-h', "$duid:$dgid", "$rel/r1/linked",
+           "$rel/private/functions/hidden") == 0 or die;
+    symlink 'r1', "$rel/current" or die;
+    $t->start_runner(conf => "functions = $rel/current "
+                             . "$rel/private/functions\n");
+    like($t->http_get('/fn/linked')->{body}, qr/^r1: \. \.\. $/m,
+         'a linked folder in release r1: r1 covered, empty');
+    system('cp', '-a', "$rel/r1", "$rel/r2") == 0 or die;
+    unlink "$rel/current";
+    symlink 'r2', "$rel/current" or die;
+    my $mark = length $t->runner_log;
+    $t->signal_runner('HUP');
+    FaasTest::wait_for(sub { substr($t->runner_log, $mark) =~ /reload/i }, 10);
+    sleep 0.5;
+    like($t->http_get('/fn/linked')->{body}, qr/^r2: \. \.\. $/m,
+         '... switched to r2, unchanged: r2 covered');
+    remove_tree("$rel/r1");
+    is($t->http_get('/fn/linked')->{status}, 200, '... r1 removed: it runs');
+    is($t->http_get('/fn/hidden')->{status}, 200,
+       "a linked folder in a functions folder its user cannot reach: it "
+       . "runs");
+    is($t->stop_runner, 0, '... the runner stops cleanly');
+}
+
 # --- a program right in /tmp ---------------------------------------------
 # daemon's function (its folder under /tmp) runs daemon's program that
 # lies right in /tmp: the worker's /tmp has that file alone, never the

@@ -128,9 +128,16 @@ for my $case (['?port=notaport', qr/its port is no port/],
                qr/its sslmode is none of disable, allow, prefer, (?x)
                   require,\ verify-ca,\ verify-full/],
               ['?target_session_attrs=rw',
-               qr/its target_session_attrs is none of any, read-write/]) {
+               qr/its target_session_attrs is none of any, read-write/],
+              # "p@ss": the password's tail read as the host; "2024/x":
+              # a port, and the rest in the database name
+              ['p@ss', qr/its host has an "@": a password with "@" (?x)
+                          or\ "\/"\ must\ be\ percent-encoded/],
+              ['2024/', qr/its dbname has an "@"/]) {
     my ($tail, $says) = @$case;
     my $store = $tail eq '/pw' ? 'postgresql://faas:s3cr3t-pw/pw@db/faas'
+                : $tail eq 'p@ss' ? 'postgresql://faas:s3cr3t@pw@db/faas'
+                : $tail eq '2024/' ? 'postgresql://faas:2024/s3cr3t@db/faas'
                 : 'postgresql://faas:s3cr3t-pw@db' . ($tail =~ /^:/ ? $tail
                 : '') . '/faas' . ($tail =~ /^\?/ ? $tail : '');
     FaasTest::write_file("$p/bad.conf",
@@ -138,7 +145,7 @@ for my $case (['?port=notaport', qr/its port is no port/],
     my ($rc1, $o1) = run('--config', "$p/bad.conf", '--test');
     is($rc1, 1, "store = $store: --test finds it");
     like($o1, $says, '... saying what');
-    unlike($o1, qr/s3cr3t|notaport|99999|soon|required|"rw"/,
+    unlike($o1, qr/s3cr3t|pw\@db|notaport|99999|soon|required|"rw"/,
            '... never the password, nor the value');
     my ($rc2) = run('--config', "$p/bad.conf");
     is($rc2, 1, '... the runner does not start');
