@@ -284,6 +284,13 @@ fr_path_step(int *fd, char *comp, int last, int flags, char *resolved,
         return 0;
     }
 
+    if (last && (flags & O_DIRECTORY) && !S_ISDIR(st.st_mode)) {
+        /* as open() says it, O_PATH or not */
+        close(next);
+        errno = ENOTDIR;
+        return -1;
+    }
+
     if (last && (flags & O_PATH) == 0) {
         /* a file or a folder: a FIFO or a device opened would wait */
         if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {

@@ -184,9 +184,11 @@ for my $mode ('', 'none') {
     served_then_cold('', 'swapped for a link:');
     rename "$root/shop", "$p/elsewhere" or die "rename: $!";
     symlink "$p/elsewhere", "$root/shop" or die "symlink: $!";
-    for my $how ('swapped for a link', 'removed') {
-        # (after the first refusal's throttle, 250 ms)
+    for my $how ('swapped for a link', 'removed', 'a file') {
+        # (after the first refusal's throttle, 250 ms, and more)
         unlink "$root/shop" and sleep 1 if $how eq 'removed';
+        FaasTest::write_file("$root/shop", "x\n"), sleep 1.5
+            if $how eq 'a file';
         my $mark = length $t->runner_log;
         like($t->http_get('/fn/shop')->{status}, qr/^5\d\d$/,
              "... $how: a 5xx");
