@@ -131,7 +131,17 @@ typedef enum {
 } ngx_http_faas_state_e;
 
 
-typedef struct {
+typedef struct ngx_http_faas_ctx_s  ngx_http_faas_ctx_t;
+
+struct ngx_http_faas_ctx_s {
+    /*
+     * the request it is of, and the context whose invocation its log
+     * line bills: itself, or that of an earlier invocation of the same
+     * request (an error_page into another faas_pass location)
+     */
+    ngx_http_request_t            *request;
+    ngx_http_faas_ctx_t           *logged;
+
     /* routing */
     ngx_str_t                      function;
     ngx_str_t                      script_name;
@@ -171,7 +181,7 @@ typedef struct {
     unsigned                       not_found:1;  /* routing said 404 */
     unsigned                       async:1;      /* asked to be stored */
     unsigned                       cut:1;        /* past Content-Length */
-} ngx_http_faas_ctx_t;
+};
 
 
 ngx_int_t ngx_http_faas_route(ngx_http_request_t *r,
@@ -198,6 +208,7 @@ void ngx_http_faas_stderr_flush(ngx_http_request_t *r,
     ngx_http_faas_ctx_t *ctx);
 
 ngx_int_t ngx_http_faas_add_variables(ngx_conf_t *cf);
+ngx_http_faas_ctx_t *ngx_http_faas_logged_ctx(ngx_http_request_t *r);
 ngx_flag_t ngx_http_faas_meter_used(ngx_conf_t *cf);
 void ngx_http_faas_meter_parse(ngx_http_request_t *r,
     ngx_http_faas_ctx_t *ctx);

@@ -12,6 +12,7 @@
 
 
 static ngx_int_t ngx_http_faas_handler(ngx_http_request_t *r);
+static void ngx_http_faas_ctx_cleanup(void *data);
 static ngx_int_t ngx_http_faas_preconfiguration(ngx_conf_t *cf);
 static void *ngx_http_faas_create_main_conf(ngx_conf_t *cf);
 static char *ngx_http_faas_init_main_conf(ngx_conf_t *cf, void *conf);
@@ -178,15 +179,38 @@ static ngx_int_t
 ngx_http_faas_handler(ngx_http_request_t *r)
 {
     ngx_int_t                  rc;
-    ngx_http_faas_ctx_t       *ctx;
+    ngx_pool_cleanup_t        *cln;
+    ngx_http_faas_ctx_t       *ctx, *earlier;
     ngx_http_faas_loc_conf_t  *flcf;
 
     flcf = ngx_http_get_module_loc_conf(r, ngx_http_faas_module);
+
+    /* an invocation of this request before an internal redirect */
+    earlier = ngx_http_faas_logged_ctx(r);
 
     ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_faas_ctx_t));
     if (ctx == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
+
+    /*
+     * nginx forgets a request's contexts at an internal redirect (an
+     * error_page, X-Accel-Redirect, a named location): the pool keeps
+     * this one, so the log line still bills the invocation, as the
+     * realip module keeps the client's address
+     */
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    cln->handler = ngx_http_faas_ctx_cleanup;
+    cln->data = ctx;
+
+    ctx->request = r;
+
+    /* one line bills one run: a later one goes to meter_log */
+    ctx->logged = (earlier && earlier->metered) ? earlier : ctx;
 
     ngx_http_set_ctx(r, ctx, ngx_http_faas_module);
 
@@ -202,6 +226,52 @@ ngx_http_faas_handler(ngx_http_request_t *r)
     }
 
     return ngx_http_faas_upstream_start(r, flcf);
+}
+
+
+/* nothing to free: the context is found by its handler */
+
+static void
+ngx_http_faas_ctx_cleanup(void *data)
+{
+    (void) data;
+}
+
+
+/*
+ * The context whose run the request's log line describes, also after
+ * an internal redirect emptied the request's contexts; NULL for a
+ * request no faas_pass location handled. A subrequest shares its
+ * parent's pool: a context is only its own request's.
+ */
+
+ngx_http_faas_ctx_t *
+ngx_http_faas_logged_ctx(ngx_http_request_t *r)
+{
+    ngx_pool_cleanup_t   *cln;
+    ngx_http_faas_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_faas_module);
+
+    if (ctx != NULL) {
+        return ctx->logged;
+    }
+
+    if (!r->internal) {
+        return NULL;
+    }
+
+    for (cln = r->pool->cleanup; cln; cln = cln->next) {
+        if (cln->handler == ngx_http_faas_ctx_cleanup) {
+            ctx = cln->data;
+
+            if (ctx->request == r) {
+                return ctx->logged;
+            }
+        }
+    }
+
+    return NULL;
 }
 
 
@@ -490,14 +560,15 @@ ngx_http_faas_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         clcf->handler = ngx_http_faas_handler;
     }
 
-    /* as nginx's directives are: from the level above where this one
+    /*
+     * as nginx's directives are: from the level above where this one
      * has none (an "if", a limit_except, a nested location), but for a
-     * level with routes of its own, where no match stays a 404 */
-    if (conf->function == NULL && conf->routes == NULL) {
+     * level with routes of its own, where no match stays a 404; and a
+     * location's own faas_function is not overruled by the server's
+     * routes (a route ^/(?<n>[a-z]+)/ would run "api" for /api/users)
+     */
+    if (conf->routes == NULL && conf->function == NULL) {
         conf->function = prev->function;
-    }
-
-    if (conf->routes == NULL) {
         conf->routes = prev->routes;
     }
 

@@ -501,9 +501,11 @@ ngx_http_faas_collect_params(ngx_http_request_t *r,
          * a subrequest (auth_request, mirror, an SSI include) has no
          * line of its own in the access log unless log_subrequest is
          * on: the runner meters it in meter_log ("log"), and its line
-         * here, if any, has no outcome: never in both
+         * here, if any, has no outcome: never in both. So is a run
+         * after an internal redirect (error_page) when the request's
+         * line bills an earlier one
          */
-        if (r != r->main) {
+        if (r != r->main || ctx->logged != ctx) {
             ngx_str_set(&value, "log");
 
         } else {
@@ -876,16 +878,24 @@ ngx_http_faas_process_header(ngx_http_request_t *r)
 }
 
 
-/* a response nginx sends without body: to HEAD, 204, 304, subrequests */
+/*
+ * a response nginx sends without body: to HEAD, 204, 304, subrequests;
+ * or whose body it never reads: an X-Accel-Redirect acted on
+ */
 
 static ngx_flag_t
 ngx_http_faas_header_only(ngx_http_request_t *r)
 {
-    ngx_uint_t  status;
+    ngx_uint_t            status;
+    ngx_http_upstream_t  *u;
 
-    status = r->upstream->headers_in.status_n;
+    u = r->upstream;
+    status = u->headers_in.status_n;
 
     return r->header_only
+           || (u->headers_in.x_accel_redirect
+               && !(u->conf->ignore_headers
+                    & NGX_HTTP_UPSTREAM_IGN_XA_REDIRECT))
            || r->method == NGX_HTTP_HEAD
            || status == NGX_HTTP_NO_CONTENT
            || status == NGX_HTTP_NOT_MODIFIED;
@@ -1044,6 +1054,15 @@ ngx_http_faas_header_block(ngx_http_request_t *r, ngx_http_faas_ctx_t *ctx,
 
         u->headers_in.status_n = rc;
         u->headers_in.status_line = u->headers_in.status->value;
+
+        if (rc == NGX_HTTP_NO_CONTENT) {
+            /*
+             * its body is dropped, and a 204 has no Content-Length
+             * (RFC 9110, 8.6): nginx clears it only for a status line
+             * of its own
+             */
+            u->headers_in.content_length_n = -1;
+        }
 
     } else if (u->headers_in.location) {
         u->headers_in.status_n = 302;

@@ -254,7 +254,7 @@ ngx_http_faas_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
     ngx_http_faas_ctx_t    *ctx;
     ngx_http_faas_meter_t  *m;
 
-    ctx = ngx_http_get_module_ctx(r, ngx_http_faas_module);
+    ctx = ngx_http_faas_logged_ctx(r);
 
     v->not_found = 1;
 
@@ -418,14 +418,12 @@ ngx_http_faas_outcome(ngx_http_request_t *r, ngx_http_faas_ctx_t *ctx,
          */
         return NGX_OK;
 
-    } else if (r->headers_out.status == NGX_HTTP_GATEWAY_TIME_OUT
-               && !ctx->header_done)
-    {
-        ngx_str_set(&s, "timeout");
-
     } else if (r->headers_out.status >= NGX_HTTP_INTERNAL_SERVER_ERROR
                && !ctx->header_done)
     {
+        /* the runner unreachable, gone, or too slow to take the
+         * request (a connect or send timeout's 504: nothing ran, so no
+         * "timeout", which is a run's) */
         ngx_str_set(&s, "error");
 
     } else {
@@ -516,7 +514,7 @@ ngx_http_faas_invocation_id(ngx_http_request_t *r,
 
     (void) data;
 
-    ctx = ngx_http_get_module_ctx(r, ngx_http_faas_module);
+    ctx = ngx_http_faas_logged_ctx(r);
 
     if (ctx == NULL || !ctx->async) {
         v->not_found = 1;

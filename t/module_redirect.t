@@ -1,0 +1,239 @@
+#!/usr/bin/perl
+
+# What nginx does after a function's run, and what the module sends on:
+# - an internal redirect (error_page) empties a request's module
+#   contexts; the log line still bills the run that went before it
+#   (function, tenant, outcome, duration, CPU), and a redirect that runs
+#   another function bills that one in meter_log, never one in both;
+# - a location's own faas_function is not overruled by the server's
+#   faas_route;
+# - a 204 from a function goes out with no Content-Length and no body,
+#   and the connection stays usable;
+# - the runner too slow to connect to is an error of nginx's, not a
+#   run's timeout.
+
+use strict;
+use warnings;
+
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use FaasTest;
+use IO::Socket::INET;
+use Socket qw(SOMAXCONN);
+use Test::More;
+
+my $t = FaasTest->new;
+my $p = $t->prefix;
+my $log = "$p/logs/faas.log";
+my $meter = "$p/meter.log";
+
+# a FastCGI worker's status nginx refuses ("2000"): nginx's own 502
+$t->function('bad', "exec = @{[ $t->testfn ]}\ntenant = acme\n");
+$t->ok_function('sorry', "tenant = acme\n");
+$t->function('users', "exec = ./run.sh\nmode = cgi\n",
+             'run.sh' => "#!/bin/sh\nprintf 'Content-Type: text/plain"
+                       . "\\r\\n\\r\\nusers\\n'\n");
+$t->function('api', "exec = ./run.sh\nmode = cgi\n",
+             'run.sh' => "#!/bin/sh\nprintf 'Content-Type: text/plain"
+                       . "\\r\\n\\r\\napi\\n'\n");
+$t->function('nocontent', "exec = ./run.sh\nmode = cgi\n",
+             'run.sh' => "#!/bin/sh\nprintf 'Status: 204 No Content\\r\\n"
+                       . "Content-Length: 5\\r\\n\\r\\nhello'\n");
+
+# a redirect of its own, acted on where faas_accel_headers is on
+$t->function('accel', "exec = ./run.sh\nmode = cgi\ntenant = acme\n",
+             'run.sh' => "#!/bin/sh\nprintf 'X-Accel-Redirect: "
+                       . "/50x.html\\r\\n\\r\\n'\n");
+
+mkdir "$p/html";
+FaasTest::write_file("$p/html/50x.html", "sorry, static\n");
+
+# a TCP "runner" whose queue is full: nginx's connect never completes
+my $full = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1',
+                                 LocalPort => 0, ReuseAddr => 1)
+    or die "listen: $!";
+my $full_port = $full->sockport;
+my @fillers;
+for (1 .. 4) {
+    my $c = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$full_port",
+                                  Blocking => 0);
+    push @fillers, $c if $c;
+}
+
+$t->start_runner(conf => "meter_log = $meter\n");
+my $sock = $t->socket_path;
+$t->{port} = FaasTest::free_port();
+$t->start_nginx(FaasTest::meter_log_format() . <<"EOF");
+
+    upstream runner { server unix:$sock; keepalive 8; }
+
+    server {
+        listen 127.0.0.1:$t->{port};
+        access_log $log faas_meter;
+
+        faas_route ^/srv/(?<srvfn>[a-z]+)/ \$srvfn;
+
+        location /fn/ {
+            faas_route ^/fn/(?<name>[a-z]+)\$ \$name;
+            faas_pass runner;
+            error_page 404 502 /50x.html;
+        }
+
+        location /again/ {
+            faas_route ^/again/(?<name>[a-z]+)\$ \$name;
+            faas_pass runner;
+            error_page 502 /fn/sorry;
+        }
+
+        location /acc/ {
+            faas_route ^/acc/(?<name>[a-z]+)\$ \$name;
+            faas_accel_headers on;
+            faas_pass runner;
+        }
+
+        location = /50x.html {
+            root $p/html;
+        }
+
+        location = /srv/api/users {
+            faas_function users;
+            faas_pass runner;
+        }
+
+        location /srv/ {
+            faas_pass runner;
+        }
+
+        location /stuck/ {
+            faas_function sorry;
+            faas_pass 127.0.0.1:$full_port;
+            faas_connect_timeout 500ms;
+        }
+    }
+EOF
+
+my $n = 0;
+
+# the $i-th line of the access log, as a hash
+sub logged {
+    my ($i) = @_;
+    my @lines;
+    FaasTest::wait_for(sub {
+        @lines = split /\n/, (FaasTest::read_file($log) // '');
+        @lines >= $i;
+    }, 10);
+    my $line = $lines[$i - 1] // '';
+    return { map { /^([a-z_]+)=(.*)$/ ? ($1, $2) : () } split / /, $line };
+}
+
+sub get {
+    my ($uri) = @_;
+    my $r = $t->http_get($uri);
+    return ($r, logged(++$n));
+}
+
+# --- error_page to a static page after a run ---------------------------
+
+my ($r, $l) = get('/fn/bad?op=bigstatus');
+is($r->{status}, 502, 'a status nginx refuses: 502');
+is($r->{body}, "sorry, static\n", '... the error_page') or diag($r->{raw});
+is($l->{function}, 'bad', 'its line names the function that ran');
+is($l->{tenant}, 'acme', '... its tenant');
+is($l->{outcome}, 'error', '... the outcome');
+ok($l->{duration} =~ /^\d+\.\d{3}$/ && $l->{duration} > 0,
+   "... and bills its run (duration $l->{duration})");
+ok($l->{cpu} =~ /^\d+\.\d{3}$/, "... its CPU ($l->{cpu})");
+like($l->{worker}, qr/^\d+$/, '... its worker');
+
+($r, $l) = get('/fn/NOT-a-route');
+is($r->{status}, 404, 'no route: 404');
+is($r->{body}, "sorry, static\n", '... the error_page');
+is($l->{outcome}, 'not_found', '... outcome not_found kept');
+
+($r, $l) = get('/acc/accel');
+is($r->{status}, 200, 'X-Accel-Redirect acted on: 200');
+is($r->{body}, "sorry, static\n", '... the page it names');
+is($l->{function}, 'accel', '... its line names the function');
+is($l->{outcome}, 'ok', '... its outcome');
+ok($l->{duration} =~ /^\d+\.\d{3}$/, "... its run billed ($l->{duration})");
+
+# --- error_page into another function ----------------------------------
+
+($r, $l) = get('/again/bad?op=bigstatus');
+is($r->{status}, 502, 'error_page into a function: the status kept');
+is($r->{body}, "ok\n", '... the second function answered')
+    or diag($r->{raw});
+is($l->{function}, 'bad', 'the line bills the first run');
+is($l->{outcome}, 'error', '... its outcome');
+ok($l->{duration} > 0, '... its duration');
+
+ok(FaasTest::wait_for(sub {
+       (FaasTest::read_file($meter) // '') =~ /function=sorry\b/ }, 10),
+   'the second run is in meter_log') or diag(FaasTest::read_file($meter));
+my @sub = grep { /function=sorry\b/ } split /\n/,
+          (FaasTest::read_file($meter) // '');
+is(scalar @sub, 1, '... once');
+like($sub[0] // '', qr/ trigger=subrequest\b/, '... as a subrequest');
+like($sub[0] // '', qr/ outcome=ok\b/, '... its outcome');
+
+# fcgi-runner meter counts each run once
+my $report = `$FaasTest::BUILD/fcgi-runner meter --format csv $log $meter`;
+my %inv = map { /^([a-z]+),(\d+),/ ? ($1, $2) : () } split /\n/, $report;
+is($inv{accel}, 1, 'meter: the run of accel');
+unlike(FaasTest::read_file($meter) // '', qr/function=accel\b/,
+       '... in the access log, not in meter_log');
+is($inv{bad}, 2, 'meter: the two runs of bad') or diag($report);
+is($inv{sorry}, 1, 'meter: the one run of sorry, not in both logs');
+
+# --- a location's function and the server's routes ---------------------
+
+($r, $l) = get('/srv/api/users');
+is($r->{body}, "users\n", "a location's own faas_function wins over the "
+   . "server's route");
+is($l->{function}, 'users', '... and is logged');
+($r, $l) = get('/srv/api/other');
+is($r->{body}, "api\n", "the server's route where the location has none");
+
+# --- 204 ----------------------------------------------------------------
+
+my $raw = '';
+{
+    my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$t->{port}",
+                                  Timeout => 5) or die "connect: $!";
+    my $two = "GET /fn/nocontent HTTP/1.1\r\nHost: localhost\r\n\r\n"
+            . "GET /fn/sorry HTTP/1.1\r\nHost: localhost\r\n"
+            . "Connection: close\r\n\r\n";
+    syswrite($s, $two);
+    $s->blocking(0);
+    my $sel = IO::Select->new($s);
+    my $end = time + 10;
+    while (time < $end && $sel->can_read(1)) {
+        my $got = sysread($s, my $buf, 65536);
+        last unless $got;
+        $raw .= $buf;
+    }
+}
+$n += 2;
+my ($first, $rest) = split /\r\n\r\n/, $raw, 2;
+like($first // '', qr{^HTTP/1\.1 204 }, '204: its status');
+unlike($first // '', qr/^Content-Length:/mi, '... no Content-Length');
+unlike($first // '', qr/^Transfer-Encoding:/mi, '... nor chunks');
+like($rest // '', qr{^HTTP/1\.1 200 }, '... the next response right after '
+     . 'it, on the same connection (no body in between)');
+like($rest // '', qr/\r\n\r\n3\r\nok\n\r\n0\r\n\r\n$/, '... whole');
+
+# --- the runner unreachable in time: nothing ran -----------------------
+
+SKIP: {
+    my $r0 = $t->http_get('/stuck/x', timeout => 15);
+    skip 'the full queue took the connection on this kernel', 2
+        unless $r0 && $r0->{status} == 504;
+    is($r0->{status}, 504, 'connect timeout: 504');
+    $l = logged(++$n);
+    is($l->{outcome}, 'error', '... outcome error, not a run\'s timeout');
+}
+
+unlike($t->error_log, qr/\[(alert|emerg)\]/, 'no alert in the error log');
+
+$t->done;
+done_testing;
