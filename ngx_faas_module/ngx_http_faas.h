@@ -168,6 +168,7 @@ struct ngx_http_faas_ctx_s {
     u_char                         meter_buf[1024];
     size_t                         meter_len;
     ngx_http_faas_meter_t          meter;
+    ngx_http_faas_meter_t          earlier;      /* of runs nginx retried */
 
     /* the function's stderr in the error log */
     ngx_buf_t                     *stderr_line;  /* not yet ended */
@@ -178,6 +179,7 @@ struct ngx_http_faas_ctx_s {
     unsigned                       header_done:1;
     unsigned                       ended:1;
     unsigned                       metered:1;
+    unsigned                       retried:1;    /* "earlier" is a run's */
     unsigned                       not_found:1;  /* routing said 404 */
     unsigned                       async:1;      /* asked to be stored */
     unsigned                       cut:1;        /* past Content-Length */

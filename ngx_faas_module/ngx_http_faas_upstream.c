@@ -741,6 +741,16 @@ ngx_http_faas_reinit_request(ngx_http_request_t *r)
         return NGX_OK;
     }
 
+    if (ctx->metered) {
+        /*
+         * nginx tries the next runner (the connection broke before a
+         * whole header): the run measured is billed with the next
+         * one's, never replaced by it
+         */
+        ctx->earlier = ctx->meter;
+        ctx->retried = 1;
+    }
+
     ctx->state = ngx_http_faas_st_header;
     ctx->hlen = 0;
     ctx->content_left = 0;

@@ -36,6 +36,8 @@ static ngx_int_t ngx_http_faas_nv_next(u_char **pos, u_char *last,
 static ngx_int_t ngx_http_faas_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_http_faas_ctx_t *ngx_http_faas_late_route(ngx_http_request_t *r);
+static void ngx_http_faas_meter_add(ngx_http_faas_meter_t *m,
+    ngx_http_faas_meter_t *e);
 static ngx_int_t ngx_http_faas_outcome(ngx_http_request_t *r,
     ngx_http_faas_ctx_t *ctx, ngx_http_variable_value_t *v);
 static ngx_int_t ngx_http_faas_msec(ngx_http_request_t *r,
@@ -193,8 +195,47 @@ ngx_http_faas_meter_parse(ngx_http_request_t *r, ngx_http_faas_ctx_t *ctx)
         }
     }
 
+    if (ctx->retried) {
+        ngx_http_faas_meter_add(m, &ctx->earlier);
+    }
+
     ctx->metered = 1;
     ctx->meter_len = 0;
+}
+
+
+/*
+ * The runs of one request that nginx sent to another runner after the
+ * first broke: their times and CPU summed, the larger peak and cold;
+ * tenant, outcome, worker and memory size the last run's.
+ */
+
+static void
+ngx_http_faas_meter_add(ngx_http_faas_meter_t *m, ngx_http_faas_meter_t *e)
+{
+    int64_t  *a, *b;
+    size_t    i;
+
+    static const size_t  sums[] = {
+        offsetof(ngx_http_faas_meter_t, duration),
+        offsetof(ngx_http_faas_meter_t, init),
+        offsetof(ngx_http_faas_meter_t, queue),
+        offsetof(ngx_http_faas_meter_t, cpu)
+    };
+
+    for (i = 0; i < sizeof(sums) / sizeof(sums[0]); i++) {
+        a = (int64_t *) ((u_char *) m + sums[i]);
+        b = (int64_t *) ((u_char *) e + sums[i]);
+
+        if (*b >= 0) {
+            *a = (*a < 0) ? *b
+                 : (*a > INT64_MAX - *b) ? INT64_MAX
+                 : *a + *b;
+        }
+    }
+
+    m->cold = ngx_max(m->cold, e->cold);
+    m->max_memory = ngx_max(m->max_memory, e->max_memory);
 }
 
 

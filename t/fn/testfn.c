@@ -463,6 +463,16 @@ handle(FCGX_Request *req)
         raise(SIGSEGV);
     }
 
+    if (op_is(req, "crashhead")) {
+        /* CPU burnt, half a header sent, then a crash */
+        burn_ms(arg(req, "burn", 0));
+        FCGX_PutS("Content-Type: text/pl", req->out);
+        FCGX_FFlush(req->out);
+        sleep_ms(50);
+        signal(SIGSEGV, SIG_DFL);
+        raise(SIGSEGV);
+    }
+
     if (op_is(req, "exit")) {
         _exit(3);
     }
