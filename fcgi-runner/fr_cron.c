@@ -20,7 +20,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fr_conf.h"
 #include "fr_cron.h"
+#include "fr_log.h"
 
 
 static int fr_cron_every(const char *s, int64_t *every);
@@ -124,16 +126,18 @@ fr_cron_parse(const char *expr, fr_cron_t *cron)
 
 
 /*
- * "90", "30s", "1.5m", "1h30m", "2h 15m 10s": a sum of numbers each with
- * its unit (a lone number is seconds), from 1 s to 366 days
+ * "90", "30s", "1.5m", "1h30m", "2h 15m 10s", "2500ms": a sum of numbers
+ * each with its unit (a lone number is seconds), whole seconds from 1 s
+ * to 366 days ("1.5s" would tick each second)
  */
 
 static int
 fr_cron_every(const char *s, int64_t *every)
 {
-    int     terms;
-    char   *end;
-    double  v, sum;
+    int      terms;
+    char    *end;
+    double   v, sum;
+    int64_t  whole;
 
     sum = 0;
 
@@ -155,7 +159,11 @@ fr_cron_every(const char *s, int64_t *every)
 
         switch (*end) {
         case 'h': v *= 3600; end++; break;
-        case 'm': v *= 60; end++; break;
+        case 'm':
+            if (end[1] == 's') {
+                v /= 1000; end += 2; break;
+            }
+            v *= 60; end++; break;
         case 's': end++; break;
 
         default:
@@ -179,11 +187,16 @@ fr_cron_every(const char *s, int64_t *every)
         s = end;
     }
 
-    if (terms == 0 || !(sum >= 1 && sum <= 366 * 86400)) {
+    /* whole, but for a decimal's binary rounding ("0.7m": 42.000...01) */
+    whole = (int64_t) (sum + 0.5);
+
+    if (terms == 0 || !(sum >= 1 && sum <= 366 * 86400)
+        || sum - (double) whole > 1e-6 || (double) whole - sum > 1e-6)
+    {
         return FR_ERROR;
     }
 
-    *every = (int64_t) sum;
+    *every = whole;
 
     return FR_OK;
 }
@@ -552,4 +565,63 @@ fr_cron_zone_ok(const char *name)
     }
 
     return ok;
+}
+
+/*
+ * The event keys of settings read from file (a function.conf, or the
+ * runner config's defaults for all): each problem said with the file
+ * and line; the schedule parsed into cron. Returns how many.
+ */
+
+int
+fr_cron_conf(const fr_fconf_t *fc, const char *file, fr_cron_t *cron,
+    int level)
+{
+    int          problems, i;
+    const char  *to, *key;
+
+    problems = 0;
+
+    if (fc->schedule && fr_cron_parse(fc->schedule, cron) != FR_OK) {
+        fr_log(level, 0, "%s:%d: invalid schedule \"%s\": five cron "
+               "fields, @hourly, @daily, @weekly, @monthly, @yearly or "
+               "\"@every 30s\" (whole seconds)", file,
+               fr_fconf_line(fc, "schedule"), fc->schedule);
+        problems++;
+
+    } else if (fc->schedule && cron->set && !fr_cron_possible(cron)) {
+        fr_log(level, 0, "%s:%d: schedule \"%s\" names no date that "
+               "comes (a 30th of February)", file,
+               fr_fconf_line(fc, "schedule"), fc->schedule);
+        problems++;
+    }
+
+    if (fc->schedule_timezone && !fr_cron_zone_ok(fc->schedule_timezone)) {
+        fr_log(level, 0, "%s:%d: unknown schedule_timezone \"%s\"", file,
+               fr_fconf_line(fc, "schedule_timezone"), fc->schedule_timezone);
+        problems++;
+    }
+
+    if (fc->schedule_catchup && strcmp(fc->schedule_catchup, "on") != 0
+        && strcmp(fc->schedule_catchup, "off") != 0)
+    {
+        fr_log(level, 0, "%s:%d: schedule_catchup is on or off, not "
+               "\"%s\"", file, fr_fconf_line(fc, "schedule_catchup"),
+               fc->schedule_catchup);
+        problems++;
+    }
+
+    for (i = 0; i < 2; i++) {
+        to = i ? fc->on_failure : fc->on_success;
+        key = i ? "on_failure" : "on_success";
+
+        if (to && !fr_name_valid((const u_char *) to, strlen(to))) {
+            fr_log(level, 0, "%s:%d: %s \"%s\" is no function name (1 to "
+                   "64 of A-Z a-z 0-9 _ -)", file, fr_fconf_line(fc, key),
+                   key, to);
+            problems++;
+        }
+    }
+
+    return problems;
 }

@@ -8,6 +8,7 @@
 
 #include <time.h>
 
+#include "fr_conf.h"
 #include "fr_core.h"
 
 
@@ -29,6 +30,8 @@ int fr_cron_parse(const char *expr, fr_cron_t *cron);
 time_t fr_cron_next(const fr_cron_t *cron, time_t after, int utc);
 int fr_cron_zone_ok(const char *name);
 int fr_cron_possible(const fr_cron_t *cron);
+int fr_cron_conf(const fr_fconf_t *fc, const char *file, fr_cron_t *cron,
+    int level);
 
 
 #endif /* FR_CRON_H */

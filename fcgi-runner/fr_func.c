@@ -45,6 +45,7 @@ static char *fr_func_from(const char *from);
 static void fr_func_later(const char *name, const char *dir,
     const char *from, const struct stat *st, int test, int *problems);
 static void fr_func_update(fr_func_t *old, fr_func_t *f);
+static int fr_func_same(const char *a, const char *b);
 static void fr_func_not_one(const char *dir);
 static void fr_func_modes(fr_func_t *f);
 static void fr_func_free(fr_func_t *f);
@@ -510,11 +511,28 @@ fr_func_modes(fr_func_t *f)
 }
 
 
+/* two settings alike, unset ones too */
+
+static int
+fr_func_same(const char *a, const char *b)
+{
+    return (a == NULL || b == NULL) ? a == b : strcmp(a, b) == 0;
+}
+
+
 /* a changed function: the new settings, and new workers from now on */
 
 static void
 fr_func_update(fr_func_t *old, fr_func_t *f)
 {
+    int  same_schedule;
+
+    /* its next tick kept: a reload in the second before a tick (its
+     * first look after it a second later) skipped the tick */
+    same_schedule = fr_func_same(old->conf.schedule, f->conf.schedule)
+                    && fr_func_same(old->conf.schedule_timezone,
+                                    f->conf.schedule_timezone);
+
     fr_fconf_free(&old->conf);
     old->conf = f->conf;
     fr_fconf_init(&f->conf);
@@ -537,7 +555,7 @@ fr_func_update(fr_func_t *old, fr_func_t *f)
     old->dir_uid = f->dir_uid;
     old->owner = f->owner;
     old->cron = f->cron;
-    old->sched_next = 0;
+    old->sched_next = same_schedule ? old->sched_next : 0;
     old->uid = f->uid;
     old->gid = f->gid;
     old->set_user = f->set_user;
@@ -648,7 +666,7 @@ static int
 fr_func_configure(fr_func_t *f, int test)
 {
     int             problems, i;
-    char           *to;
+    char            path[PATH_MAX + 16];
     fr_fconf_t     *fc;
 
     fc = &f->conf;
@@ -697,48 +715,8 @@ fr_func_configure(fr_func_t *f, int test)
 
     problems += fr_isolate_resolve(f);
 
-    if (fc->schedule && fr_cron_parse(fc->schedule, &f->cron) != FR_OK) {
-        fr_log(FR_LOG_ERR, 0, "%s/function.conf:%d: invalid schedule "
-               "\"%s\": five cron fields, @hourly, @daily, @weekly, "
-               "@monthly, @yearly or \"@every 30s\"", f->dir,
-               fr_fconf_line(fc, "schedule"), fc->schedule);
-        problems++;
-    }
-
-    if (fc->schedule && f->cron.set && !fr_cron_possible(&f->cron)) {
-        fr_log(FR_LOG_ERR, 0, "%s/function.conf:%d: schedule \"%s\" names "
-               "no date that comes (a 30th of February)", f->dir,
-               fr_fconf_line(fc, "schedule"), fc->schedule);
-        problems++;
-    }
-
-    if (fc->schedule_timezone && !fr_cron_zone_ok(fc->schedule_timezone)) {
-        fr_log(FR_LOG_ERR, 0, "%s/function.conf:%d: unknown "
-               "schedule_timezone \"%s\"", f->dir,
-               fr_fconf_line(fc, "schedule_timezone"), fc->schedule_timezone);
-        problems++;
-    }
-
-    if (fc->schedule_catchup && strcmp(fc->schedule_catchup, "on") != 0
-        && strcmp(fc->schedule_catchup, "off") != 0)
-    {
-        fr_log(FR_LOG_ERR, 0, "%s/function.conf:%d: schedule_catchup is on "
-               "or off, not \"%s\"", f->dir,
-               fr_fconf_line(fc, "schedule_catchup"), fc->schedule_catchup);
-        problems++;
-    }
-
-    for (i = 0; i < 2; i++) {
-        to = i ? fc->on_failure : fc->on_success;
-
-        if (to && !fr_name_valid((u_char *) to, strlen(to))) {
-            fr_log(FR_LOG_ERR, 0, "%s/function.conf:%d: %s \"%s\" is no "
-                   "function name (1 to 64 of A-Z a-z 0-9 _ -)", f->dir,
-                   fr_fconf_line(fc, i ? "on_failure" : "on_success"),
-                   i ? "on_failure" : "on_success", to);
-            problems++;
-        }
-    }
+    snprintf(path, sizeof(path), "%s/function.conf", f->dir);
+    problems += fr_cron_conf(fc, path, &f->cron, FR_LOG_ERR);
 
     if (fc->max_processes < 1 || fc->max_files < 4) {
         fr_log(FR_LOG_ERR, 0, "%s/function.conf:%d: max_processes must be "

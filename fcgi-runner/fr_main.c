@@ -402,10 +402,17 @@ done:
 static int
 fr_conf_load(fr_conf_t *conf, int reload)
 {
+    fr_cron_t  cron;
+
     fr_conf_init(conf);
     conf->reload = reload;
 
-    if (fr_config && fr_conf_parse(fr_config, conf, NULL) != 0) {
+    /* the defaults' event keys too: told once, by the runner's file */
+    if (fr_config
+        && (fr_conf_parse(fr_config, conf, NULL) != 0
+            || fr_cron_conf(&conf->defaults, fr_config, &cron,
+                             reload ? FR_LOG_ERR : FR_LOG_EMERG) != 0))
+    {
         fr_conf_free(conf);
         return 1;
     }

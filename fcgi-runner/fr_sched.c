@@ -5,11 +5,12 @@
  * invocation (FAAS_TRIGGER=schedule, a POST with no body), never while
  * the last tick's is queued or running. Ticks are computed in the
  * function's schedule_timezone. The last tick is kept in the store:
- * ticks missed while the runner was down run once at start with
- * schedule_catchup on, not at all without. Ticks are of the wall clock;
- * the time between two looks is the monotonic clock's: a wall clock set
- * back (by more than a few seconds) has the next ticks computed again
- * from the new time, rather than waited for.
+ * ticks missed while the runner was down (or the function not loaded)
+ * run once at start with schedule_catchup on, not at all without; a
+ * reload that keeps a schedule keeps its next tick. Ticks are of the
+ * wall clock; the time between two looks is the monotonic clock's: a
+ * wall clock set back (by more than a few seconds) has the next ticks
+ * computed again from the new time, rather than waited for.
  */
 
 #include <stdio.h>
@@ -165,7 +166,11 @@ fr_sched_tick(fr_timer_t *t)
 }
 
 
-/* the first look at a schedule: the ticks missed since its last */
+/*
+ * The first look at a schedule: the ticks missed since its last, and
+ * the next, which may be this very second's (a look is once a second:
+ * the first after a start or a reload may fall on a tick)
+ */
 
 static void
 fr_sched_first(fr_func_t *f, time_t last, time_t now)
@@ -186,12 +191,18 @@ fr_sched_first(fr_func_t *f, time_t last, time_t now)
              */
             fr_sched_fire(f, fr_sched_pg ? fr_sched_latest(f, last, now)
                                          : now,
-                          "ticks missed while the runner was down");
+                          "ticks missed while the runner was down or the "
+                          "function not loaded");
+
+            /* that run stands for this second's tick too; the store's
+             * latest missed one does not */
+            f->sched_next = fr_sched_next(f, fr_sched_pg ? now - 1 : now);
+            return;
 
         } else {
             fr_log(FR_LOG_NOTICE, 0, "schedule of \"%s\": ticks missed "
-                   "while the runner was down are not run "
-                   "(schedule_catchup is off)", f->name);
+                   "while the runner was down or the function not loaded "
+                   "are not run (schedule_catchup is off)", f->name);
 
             if (fr_sched_pg) {
                 fr_pgs_set_last_tick(f->name, (int64_t) now);
@@ -202,7 +213,8 @@ fr_sched_first(fr_func_t *f, time_t last, time_t now)
         }
     }
 
-    f->sched_next = fr_sched_next(f, now);
+    /* a tick at now is due, not missed: the next look runs it */
+    f->sched_next = fr_sched_next(f, now - 1);
 }
 
 
@@ -332,3 +344,4 @@ fr_sched_fire(fr_func_t *f, time_t tick, const char *why)
                f->name, why, id);
     }
 }
+

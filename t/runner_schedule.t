@@ -132,12 +132,42 @@ is(ticks('@every 1h30m', '2026-11-27T15:07', 1), '2026-11-27T16:30',
    '@every 1h30m');
 is(ticks('@every 90', '2026-11-27T15:07', 1), '2026-11-27T15:07:30Z Fri',
    '@every 90: seconds');
+is(ticks('@every 3000ms', '2026-11-27T15:07', 2),
+   '2026-11-27T15:07:03Z Fri | 2026-11-27T15:07:06Z Fri',
+   '@every 3000ms: milliseconds making whole seconds');
+is(ticks('@every 0.7m', '2026-11-27T15:07', 2),
+   '2026-11-27T15:07:06Z Fri | 2026-11-27T15:07:48Z Fri',
+   '@every 0.7m: 42 s apart (its binary rounding forgiven)');
+# not whole seconds: the tick would be each whole second (1.5s ticked
+# every 1 s, 1.9s too)
 for my $e ('@every 1m30', '@every 0x10s', '@every 1e3s', '@every -5m 10m',
            '@every inf', '@every 0.5s', '@every 367d', '@every 8785h',
-           '@every 30 s')
+           '@every 30 s', '@every 1.5s', '@every 1.9s', '@every 1500ms',
+           '@every 500ms', '@every 1h 0.5s', '@every 10mss')
 {
     `$bin schedule '$e' 2>&1`;
     isnt($?, 0, "\"$e\": refused");
+}
+
+# --- a bad default of them all, in the runner config -------------------------
+
+{
+    my $rc = $t->prefix . '/bad-defaults.conf';
+    FaasTest::write_file($rc, "functions = @{[ $t->functions_dir ]}\n"
+                         . "state_dir = @{[ $t->prefix ]}/state\n"
+                         . "schedule = 61 * * * *\n"
+                         . "schedule_timezone = Mars/Olympus\n"
+                         . "schedule_catchup = maybe\non_failure = ../x\n");
+    my $o = `$bin --test --config $rc 2>&1`;
+    isnt($? >> 8, 0, 'bad event defaults in the runner config: refused');
+    like($o, qr{\Q$rc\E:3: invalid schedule "61 \* \* \* \*"},
+         '... the schedule, by the runner config\'s file and line')
+        or diag($o);
+    like($o, qr{\Q$rc\E:4: unknown schedule_timezone}, '... the zone');
+    like($o, qr{\Q$rc\E:5: schedule_catchup is on or off}, '... catchup');
+    like($o, qr{\Q$rc\E:6: on_failure "\.\./x" is no function name},
+         '... a destination');
+    unlike($o, qr{function\.conf:0:}, '... never as a function.conf\'s');
 }
 
 # --- a bad one in a function.conf ----------------------------------------------
@@ -248,12 +278,12 @@ cmp_ok($cron ? $cron->{billed_s} : 0, '>', 0, '... with billed time');
 $t->stop_runner;
 sleep 2.5;
 $t->start_runner(conf => "meter_log = $meter\n");
-ok($t->wait_log(qr/schedule of "tick": ticks missed while the runner was down are not run \(schedule_catchup is off\)/),
+ok($t->wait_log(qr/schedule of "tick": ticks missed while the runner was down or the function not loaded are not run \(schedule_catchup is off\)/),
    'catchup off: the missed ticks are not run, and it says so');
 $t->stop_runner;
 sleep 2.5;
 $t->start_runner(conf => "meter_log = $meter\nschedule_catchup = on\n");
-ok($t->wait_log(qr/schedule of "tick": ticks missed while the runner was down, invocation [0-9a-f]{32}/),
+ok($t->wait_log(qr/schedule of "tick": ticks missed while the runner was down or the function not loaded, invocation [0-9a-f]{32}/),
    'catchup on: they run once');
 
 $t->done;
