@@ -73,6 +73,19 @@ fr_buf_append(fr_buf_t *b, const void *p, size_t n)
 }
 
 
+/* of n bytes, what b holds below max: a capped copy's first bytes */
+
+int
+fr_buf_append_max(fr_buf_t *b, const void *p, size_t n, size_t max)
+{
+    if (b->len >= max) {
+        return FR_OK;
+    }
+
+    return fr_buf_append(b, p, n < max - b->len ? n : max - b->len);
+}
+
+
 void
 fr_buf_consume(fr_buf_t *b, size_t n)
 {

@@ -44,6 +44,7 @@ typedef struct {
 
 u_char *fr_buf_reserve(fr_buf_t *b, size_t n);
 int fr_buf_append(fr_buf_t *b, const void *p, size_t n);
+int fr_buf_append_max(fr_buf_t *b, const void *p, size_t n, size_t max);
 void fr_buf_json_str(fr_buf_t *doc, const u_char *p, size_t n);
 void fr_buf_consume(fr_buf_t *b, size_t n);
 void fr_buf_free(fr_buf_t *b);

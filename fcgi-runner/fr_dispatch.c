@@ -630,10 +630,9 @@ fr_dispatch_handler(fr_io_t *io, uint32_t events)
             {
                 call->in_total += call->parser.size;
 
-                if (call->in.len + call->parser.size <= FR_RESPONSE_MAX) {
-                    (void) fr_buf_append(&call->in, call->parser.data,
-                                         call->parser.size);
-                }
+                /* its first FR_RESPONSE_MAX bytes, however they came */
+                (void) fr_buf_append_max(&call->in, call->parser.data,
+                                         call->parser.size, FR_RESPONSE_MAX);
             }
 
             if (ev == FR_FCGI_EV_CONTENT

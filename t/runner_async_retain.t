@@ -25,6 +25,13 @@ $t->function('ok', "exec = ./run.sh\nmode = cgi\n",
              'run.sh' => sprintf($reply, '200 OK'));
 $t->function('bad', "exec = ./run.sh\nmode = cgi\n",
              'run.sh' => sprintf($reply, '500 No'));
+# answers larger than what is kept: a CGI one (its output comes in
+# slices of any size) and a FastCGI one (records of 8 KiB)
+$t->function('bigcgi', "exec = ./run.sh\nmode = cgi\n",
+             'run.sh' => "#!/bin/sh\ncat > /dev/null\n"
+                       . "printf 'Content-Type: text/plain\\r\\n\\r\\n'\n"
+                       . "head -c 200000 /dev/zero | tr '\\0' a\n");
+$t->function('bigfcgi', "exec = @{[ $t->testfn ]}\n");
 # never runs while the test looks: one worker, held
 $t->function('held', "exec = ./run.sh\nmode = cgi\nmax_instances = 1\n"
              . "timeout = 8s\n",
@@ -73,6 +80,22 @@ is($j && $j->{state}, 'succeeded', 'invocation ID: succeeded');
 is($j && $j->{body_bytes}, 0, '... no body kept');
 like(scalar `$bin invocation $bad --config $rc --raw`, qr/answer\n$/,
      'a failed one still shows what its last attempt answered');
+
+# the first 64 KiB of a larger answer, exactly, however it came
+for my $u ('/async/bigcgi', '/async/bigfcgi?op=big&n=200000') {
+    my $r = $t->http_post($u, '');
+    my $id = FaasTest::header($r, 'faas-invocation-id') // '';
+    ok(FaasTest::wait_for(sub {
+           sql("SELECT state FROM invocations WHERE id = '$id'") eq '2' },
+           20), "$u: succeeded");
+    my $raw = `$bin invocation $id --config $rc --raw`;
+    my ($n) = $raw =~ /^response:\s+(\d+) bytes$/m;
+    is($n, 64 * 1024,
+       "$u: its answer's first 64 KiB kept, header block included");
+    my $kept = substr($raw, -64 * 1024);
+    like($kept, qr/^Content-Type: [^\r]+\r\n\r\n(a+|[a-z]+)$/,
+         '... the bytes as sent, from the first') or diag(substr($kept, 0, 64));
+}
 
 $t->done;
 
