@@ -274,23 +274,17 @@ fr_inv_print(const fr_inv_t *inv, void *data)
 static void
 fr_inv_json_str(const u_char *p, size_t len)
 {
-    size_t  i;
+    fr_buf_t  b;
 
-    putchar('"');
+    /* as the destination's document has it: UTF-8 as it is */
+    memset(&b, 0, sizeof(b));
+    fr_buf_json_str(&b, p, len);
 
-    for (i = 0; i < len; i++) {
-        if (p[i] == '"' || p[i] == '\\') {
-            printf("\\%c", p[i]);
-
-        } else if (p[i] < 0x20 || p[i] >= 0x7f) {
-            printf("\\u%04x", p[i]);
-
-        } else {
-            putchar(p[i]);
-        }
+    if (b.data) {
+        fwrite(b.data + b.start, 1, b.len, stdout);
     }
 
-    putchar('"');
+    fr_buf_free(&b);
 }
 
 

@@ -32,6 +32,10 @@ $t->function('bigcgi', "exec = ./run.sh\nmode = cgi\n",
                        . "printf 'Content-Type: text/plain\\r\\n\\r\\n'\n"
                        . "head -c 200000 /dev/zero | tr '\\0' a\n");
 $t->function('bigfcgi', "exec = @{[ $t->testfn ]}\n");
+# an answer in UTF-8, with two bytes that are none
+$t->function('utf', "exec = ./run.sh\nmode = cgi\n",
+             'run.sh' => "#!/bin/sh\ncat > /dev/null\nprintf 'Content-Type: "
+                       . "text/plain\\r\\n\\r\\nA \\377\\376 B \\303\\251 C\\n'\n");
 # never runs while the test looks: one worker, held
 $t->function('held', "exec = ./run.sh\nmode = cgi\nmax_instances = 1\n"
              . "timeout = 8s\n",
@@ -80,6 +84,24 @@ is($j && $j->{state}, 'succeeded', 'invocation ID: succeeded');
 is($j && $j->{body_bytes}, 0, '... no body kept');
 like(scalar `$bin invocation $bad --config $rc --raw`, qr/answer\n$/,
      'a failed one still shows what its last attempt answered');
+
+# JSON is Unicode text: the answer's UTF-8 as it is, as in the
+# destination's document (each byte was its own code point: "é" read
+# "Ã©")
+{
+    my $r = $t->http_post('/async/utf', '');
+    my $id = FaasTest::header($r, 'faas-invocation-id') // '';
+    ok(FaasTest::wait_for(sub {
+           sql("SELECT state FROM invocations WHERE id = '$id'") eq '2' },
+           20), 'an answer in UTF-8: succeeded');
+    my $out = `$bin invocation $id --config $rc --format json`;
+    my $u = eval { decode_json($out) };
+    $u = $u->[0] if ref $u eq 'ARRAY';
+    is($u && $u->{response},
+       "Content-Type: text/plain\r\n\r\nA \x{fffd}\x{fffd} B \x{e9} C\n",
+       'invocation --format json: UTF-8 as it is, a byte of none U+FFFD')
+        or diag($out);
+}
 
 # the first 64 KiB of a larger answer, exactly, however it came
 for my $u ('/async/bigcgi', '/async/bigfcgi?op=big&n=200000') {
