@@ -245,6 +245,9 @@ chmod 0777, "$fkdir/out";
 # a Status of its own refused; no body past its Content-Length; a
 # close() that fails after the whole body leaves the response whole
 $t->function('strict', "runtime = python\napp = st:app\n", 'st.py' => <<'EOF');
+import sys
+
+
 class Body:
     def __iter__(self):
         yield b'whole'
@@ -270,6 +273,28 @@ def app(env, start):
     elif q == 'close':
         start('200 OK', [('Content-Type', 'text/plain')])
         return Body()
+    elif q == 'none':
+        # a list with no bytes in it: nothing went yet, so a 500
+        start('200 OK', [('Content-Type', 'text/plain')])
+        return [b'ok', None]
+    elif q == 'recover':
+        # PEP 3333's recovery: new headers while nothing went yet
+        start('200 OK', [('Content-Length', '5')])
+        try:
+            1 // 0
+        except ZeroDivisionError:
+            start('500 Oops', [('Content-Type', 'text/plain')],
+                  sys.exc_info())
+        return [b'an error occurred']
+    elif q == 'writecl':
+        # the write() callable, cut at the Content-Length as the iterable
+        w = start('200 OK', [('Content-Length', '5')])
+        w(b'hello world')
+        return [b' and more']
+    elif q == 'huge':
+        # one body of 96 MiB under memory = 256M: sent a record at a time
+        start('200 OK', [('Content-Type', 'application/octet-stream')])
+        return [b'x' * (96 << 20)]
     return [b'never']
 EOF
 
@@ -581,6 +606,23 @@ $r = $t->http_get('/fn/strict?close');
 is($r->{status}, 200, 'close() fails after the whole body: 200');
 is($r->{body}, 'whole', '... the body whole');
 like($t->runner_log, qr/RuntimeError: close failed/, '... the failure logged');
+$r = $t->http_get('/fn/strict?none');
+is($r->{status}, 500, 'a list with None after bytes: 500 (nothing had gone)');
+is($r->{body}, "Internal Server Error\n", '... whole, not a cut 200');
+$r = $t->http_get('/fn/strict?recover');
+is($r->{status}, 500, 'start_response again with exc_info: its status');
+is($r->{body}, 'an error occurred', '... the body whole: the first '
+   . 'Content-Length forgotten');
+$r = $t->fcgi_call('strict', params => [QUERY_STRING => 'writecl']);
+like($r->{stdout} // '', qr/\r\n\r\nhello\z/,
+     'the write() callable: cut at its Content-Length too');
+unlike(FaasTest::read_file($t->prefix . '/logs/error.log'),
+       qr/upstream sent more data than specified/,
+       '... nginx got no more than it said');
+$r = $t->http_get('/fn/strict?huge', timeout => 60);
+is($r->{status}, 200, 'one body of 96 MiB, memory = 256M: 200');
+is(length($r->{body}), 96 << 20, '... every byte') or
+    diag(substr($t->runner_log, -600));
 FaasTest::wait_for(sub { my @l = FaasTest::read_file($mlog)
                                  =~ /function=strict /g; @l >= 4 }, 5);
 unlike(FaasTest::read_file($mlog), qr/function=strict .*outcome=crashed/,

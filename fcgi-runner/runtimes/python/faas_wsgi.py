@@ -497,23 +497,32 @@ class Connection:
             if not isinstance(data, bytes):
                 raise TypeError('the body must be bytes, not %s'
                                 % type(data).__name__)
+            # not past its Content-Length (gunicorn's cut too), by the
+            # write() callable as by the iterable
+            if len(data) > state['length'] - state['body']:
+                data = data[:int(state['length'] - state['body'])]
             if not state['sent']:
                 state['sent'] = True
                 out.write(head(state['status'], state['headers']))
             out.write(data)
+            state['body'] += len(data)
             return out
 
         def start_response(status, headers, exc_info=None):
             if exc_info:
                 try:
-                    if state['sent']:
+                    # sent is on the wire: what is only held may go
+                    if out.flushed:
                         raise exc_info[1].with_traceback(exc_info[2])
                 finally:
                     exc_info = None
+                out.buf, out.size = [], 0
+                state['sent'], state['body'] = False, 0
             elif state['status'] is not None:
                 raise AssertionError('start_response() called twice')
             head(status, headers)          # checked now, where the app is
             state['status'], state['headers'] = status, headers
+            state['length'] = float('inf')
             for name, value in headers:
                 if (name.lower() == 'content-length' and value.isascii()
                         and value.isdigit()):
@@ -529,12 +538,10 @@ class Connection:
                 # the app yields it (PEP 3333: never held back)
                 whole = isinstance(result, (list, tuple))
                 for data in result:
-                    # not past its Content-Length (gunicorn's cut too)
-                    if state['body'] + len(data) > state['length']:
-                        data = data[:state['length'] - state['body']]
+                    if not isinstance(data, bytes):
+                        write(data)             # raises, as PEP 3333 asks
                     if data:
                         write(data)
-                        state['body'] += len(data)
                         # all of a Content-Length: its end comes at once
                         if not whole and state['body'] < state['length']:
                             out.flush()
@@ -557,12 +564,13 @@ class Connection:
                 # close() failed once the whole body went: the response
                 # is whole, the failure logged
                 status = 0
-            elif state['sent']:
+            elif out.flushed:
                 # a response cut short must not look whole: no end of
                 # the request, the connection goes with the worker
                 out.flush()
                 os._exit(1)
             else:
+                # nothing went yet: what is held goes for a 500
                 out.buf, out.size = [], 0
                 out.write(b'Status: 500 Internal Server Error\r\n'
                           b'Content-Type: text/plain\r\n\r\n'
@@ -609,20 +617,25 @@ class Output:
     def __init__(self, conn, rid):
         self.conn, self.rid = conn, rid
         self.buf, self.size = [], 0
+        self.flushed = False        # some of the response is on the wire
 
     def write(self, data):
-        for i in range(0, len(data), OUT_MAX):
-            chunk = data[i:i + OUT_MAX]
+        # a record at a time out of a view: a body of 100 MB costs a
+        # record's copy more, not three of its own
+        view = memoryview(data)
+        for i in range(0, len(view), OUT_MAX):
+            chunk = view[i:i + OUT_MAX]
             self.buf.append(record(FCGI_STDOUT, self.rid, chunk))
             self.size += len(chunk)
 
-        if self.size >= OUT_MAX:
-            self.flush()
+            if self.size >= OUT_MAX:
+                self.flush()
 
     def flush(self):
         if self.buf:
             self.conn.sendall(b''.join(self.buf))
             self.buf, self.size = [], 0
+            self.flushed = True
 
     def end(self, status):
         self.buf.append(record(FCGI_STDOUT, self.rid))
