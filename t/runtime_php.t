@@ -76,6 +76,13 @@ EOF
     'redirect.php' => "<?php\nheader('Location: /elsewhere?x=1');\n",
     'status.php' => "<?php\nheader('HTTP/1.1 404 Not Here');\necho 'none';\n",
     'teapot.php' => "<?php\nhttp_response_code(418);\necho 'short';\n",
+    # a status line, then the code set back: the code's
+    'statusback.php' => "<?php\nheader('HTTP/1.1 404 Not Found');\n"
+                        . "http_response_code(200);\necho 'back';\n",
+    'statusother.php' => "<?php\nheader('HTTP/1.1 404 Not Found');\n"
+                        . "http_response_code(410);\necho 'gone';\n",
+    'notmodified.php' => "<?php\nhttp_response_code(304);\n",
+    'emptystatus.php' => "<?php\nheader('Status:');\necho 'empty';\n",
     'statushdr.php' => "<?php\nheader('Status: 404 Not Found');\necho 'gone';\n",
     'flushlate.php' => "<?php\necho \"a\\n\";\nflush();\nhttp_response_code(404);\n"
                        . "header('X-Late: 1');\necho headers_sent() ? 'sent' : 'not sent';\n",
@@ -445,6 +452,10 @@ both('headers, 201, a cookie', 'GET', '/headers.php');
 is($a->{status}, 302, '... Location: 302');
 both('a status line', 'GET', '/status.php');
 both('an unusual status', 'GET', '/teapot.php');
+both('a status line, then http_response_code(200)', 'GET', '/statusback.php');
+both('a status line, then another code', 'GET', '/statusother.php');
+both('304', 'GET', '/notmodified.php');
+both('an empty Status header', 'GET', '/emptystatus.php');
 ($a) = both('a Status: header of its own', 'GET', '/statushdr.php');
 is($a->{status}, 404, '... which is the status');
 ($a) = both('10 MB', 'GET', '/big.php');

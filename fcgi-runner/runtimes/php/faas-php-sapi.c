@@ -623,6 +623,7 @@ fp_sapi_send_headers(sapi_headers_struct *h)
     }
 
     line = h->http_status_line;
+    code = h->http_response_code ? h->http_response_code : 200;
 
     /* a "Status:" header of the script's own says it, as under php-cgi */
     for (hd = zend_llist_get_first_ex(&h->headers, &pos);
@@ -638,15 +639,18 @@ fp_sapi_send_headers(sapi_headers_struct *h)
     if (hd != NULL) {
         n = 0;
 
-    /* "HTTP/1.1 404 Not Here", from header(): its code and reason */
-    } else if (line && strncmp(line, "HTTP/", 5) == 0
+    /*
+     * "HTTP/1.1 404 Not Here", from header(): its code and reason, as
+     * php-fpm's; but for a code set back to 200 since (php-fpm says no
+     * status at 200)
+     */
+    } else if (code != 200 && line && strncmp(line, "HTTP/", 5) == 0
         && (line = strchr(line, ' ')) != NULL
         && strlen(line + 1) >= 3)
     {
         n = snprintf(status, sizeof(status), "Status: %.50s\r\n", line + 1);
 
     } else {
-        code = h->http_response_code ? h->http_response_code : 200;
         reason = fp_reason(code);
         n = snprintf(status, sizeof(status), "Status: %d%s%s\r\n", code,
                      reason ? " " : "", reason ? reason : "");
@@ -660,6 +664,13 @@ fp_sapi_send_headers(sapi_headers_struct *h)
          hd != NULL;
          hd = zend_llist_get_next_ex(&h->headers, &pos))
     {
+        /* a 304 has no Content-Type: PHP's CGI SAPIs drop it */
+        if (code == 304 && hd->header_len >= 13
+            && strncasecmp(hd->header, "Content-Type:", 13) == 0)
+        {
+            continue;
+        }
+
         (void) fp_write(fp_c, hd->header, hd->header_len);
         (void) fp_write(fp_c, "\r\n", 2);
     }
