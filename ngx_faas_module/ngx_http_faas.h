@@ -183,6 +183,13 @@ struct ngx_http_faas_ctx_s {
     unsigned                       not_found:1;  /* routing said 404 */
     unsigned                       async:1;      /* asked to be stored */
     unsigned                       cut:1;        /* past Content-Length */
+
+    /* the run's end as nginx saw it: its status (504: gave up waiting),
+     * whether the runner had the whole request */
+    ngx_int_t                      final_rc;
+    unsigned                       running:1;    /* its upstream is on */
+    unsigned                       finalized:1;
+    unsigned                       body_sent:1;
 };
 
 
@@ -210,7 +217,7 @@ void ngx_http_faas_stderr_flush(ngx_http_request_t *r,
     ngx_http_faas_ctx_t *ctx);
 
 ngx_int_t ngx_http_faas_add_variables(ngx_conf_t *cf);
-ngx_http_faas_ctx_t *ngx_http_faas_logged_ctx(ngx_http_request_t *r);
+ngx_http_faas_ctx_t *ngx_http_faas_get_ctx(ngx_http_request_t *r);
 ngx_flag_t ngx_http_faas_meter_used(ngx_conf_t *cf);
 void ngx_http_faas_meter_parse(ngx_http_request_t *r,
     ngx_http_faas_ctx_t *ctx);

@@ -186,7 +186,8 @@ ngx_http_faas_handler(ngx_http_request_t *r)
     flcf = ngx_http_get_module_loc_conf(r, ngx_http_faas_module);
 
     /* an invocation of this request before an internal redirect */
-    earlier = ngx_http_faas_logged_ctx(r);
+    earlier = ngx_http_faas_get_ctx(r);
+    earlier = earlier ? earlier->logged : NULL;
 
     ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_faas_ctx_t));
     if (ctx == NULL) {
@@ -239,26 +240,23 @@ ngx_http_faas_ctx_cleanup(void *data)
 
 
 /*
- * The context whose run the request's log line describes, also after
- * an internal redirect emptied the request's contexts; NULL for a
- * request no faas_pass location handled. A subrequest shares its
- * parent's pool: a context is only its own request's.
+ * The context of the request's last run, also after an internal
+ * redirect (or a filter's finalization) emptied the request's
+ * contexts; NULL for a request no faas_pass location handled. A
+ * subrequest shares its parent's pool: a context is only its own
+ * request's.
  */
 
 ngx_http_faas_ctx_t *
-ngx_http_faas_logged_ctx(ngx_http_request_t *r)
+ngx_http_faas_get_ctx(ngx_http_request_t *r)
 {
     ngx_pool_cleanup_t   *cln;
     ngx_http_faas_ctx_t  *ctx;
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_faas_module);
 
-    if (ctx != NULL) {
-        return ctx->logged;
-    }
-
-    if (!r->internal) {
-        return NULL;
+    if (ctx != NULL || (!r->internal && !r->filter_finalize)) {
+        return ctx;
     }
 
     for (cln = r->pool->cleanup; cln; cln = cln->next) {
@@ -266,7 +264,7 @@ ngx_http_faas_logged_ctx(ngx_http_request_t *r)
             ctx = cln->data;
 
             if (ctx->request == r) {
-                return ctx->logged;
+                return ctx;
             }
         }
     }

@@ -129,6 +129,7 @@ ngx_http_faas_upstream_start(ngx_http_request_t *r,
 {
     ngx_int_t             rc;
     ngx_http_upstream_t  *u;
+    ngx_http_faas_ctx_t  *ctx;
 
     if (ngx_http_upstream_create(r) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -147,6 +148,9 @@ ngx_http_faas_upstream_start(ngx_http_request_t *r,
     u->abort_request = ngx_http_faas_abort_request;
     u->finalize_request = ngx_http_faas_finalize_request;
     r->state = 0;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_faas_module);
+    ctx->running = 1;
 
     u->buffering = 1;
 
@@ -1404,6 +1408,13 @@ ngx_http_faas_finalize_request(ngx_http_request_t *r, ngx_int_t rc)
 
     if (ctx) {
         ngx_http_faas_stderr_flush(r, ctx);
+
+        /* what $faas_status says of it, whatever comes after (an
+         * error_page's own status) */
+        ctx->final_rc = rc;
+        ctx->body_sent = r->upstream->request_body_sent;
+        ctx->running = 0;
+        ctx->finalized = 1;
     }
 }
 

@@ -295,7 +295,16 @@ ngx_http_faas_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
     ngx_http_faas_ctx_t    *ctx;
     ngx_http_faas_meter_t  *m;
 
-    ctx = ngx_http_faas_logged_ctx(r);
+    /*
+     * while a run goes on, its own (an upstream's hash key, a header
+     * added to its response); once over, the run the line bills: an
+     * earlier one's, after an error_page into another function
+     */
+    ctx = ngx_http_faas_get_ctx(r);
+
+    if (ctx && !ctx->running) {
+        ctx = ctx->logged;
+    }
 
     v->not_found = 1;
 
@@ -445,11 +454,11 @@ ngx_http_faas_outcome(ngx_http_request_t *r, ngx_http_faas_ctx_t *ctx,
     } else if (ctx->not_found) {
         ngx_str_set(&s, "not_found");
 
-    } else if (r->upstream == NULL || r->headers_out.status == 0) {
+    } else if (!ctx->finalized) {
         return NGX_OK;
 
-    } else if (r->upstream->request_body_sent && !ctx->header_done
-               && r->headers_out.status == NGX_HTTP_GATEWAY_TIME_OUT)
+    } else if (ctx->body_sent && !ctx->header_done
+               && ctx->final_rc == NGX_HTTP_GATEWAY_TIME_OUT)
     {
         /*
          * nginx gave up waiting (faas_read_timeout) for a request the
@@ -459,7 +468,7 @@ ngx_http_faas_outcome(ngx_http_request_t *r, ngx_http_faas_ctx_t *ctx,
          */
         return NGX_OK;
 
-    } else if (r->headers_out.status >= NGX_HTTP_INTERNAL_SERVER_ERROR
+    } else if (ctx->final_rc >= NGX_HTTP_INTERNAL_SERVER_ERROR
                && !ctx->header_done)
     {
         /* the runner unreachable, gone, or too slow to take the
@@ -555,7 +564,8 @@ ngx_http_faas_invocation_id(ngx_http_request_t *r,
 
     (void) data;
 
-    ctx = ngx_http_faas_logged_ctx(r);
+    /* the response's: the last run's */
+    ctx = ngx_http_faas_get_ctx(r);
 
     if (ctx == NULL || !ctx->async) {
         v->not_found = 1;

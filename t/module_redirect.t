@@ -30,6 +30,10 @@ my $meter = "$p/meter.log";
 # a FastCGI worker's status nginx refuses ("2000"): nginx's own 502
 $t->function('bad', "exec = @{[ $t->testfn ]}\ntenant = acme\n");
 $t->ok_function('sorry', "tenant = acme\n");
+# slower than nginx waits: its run is the runner's to meter
+$t->function('slow', "exec = ./run.sh\nmode = cgi\n",
+             'run.sh' => "#!/bin/sh\nsleep 2\nprintf 'Content-Type: "
+                       . "text/plain\\r\\n\\r\\nlate\\n'\n");
 $t->function('users', "exec = ./run.sh\nmode = cgi\n",
              'run.sh' => "#!/bin/sh\nprintf 'Content-Type: text/plain"
                        . "\\r\\n\\r\\nusers\\n'\n");
@@ -77,6 +81,14 @@ $t->start_nginx(FaasTest::meter_log_format() . <<"EOF");
             faas_route ^/fn/(?<name>[a-z]+)\$ \$name;
             faas_pass runner;
             error_page 404 502 /50x.html;
+            add_header X-Fn \$faas_function always;
+        }
+
+        location /impatient/ {
+            faas_route ^/impatient/(?<name>[a-z]+)\$ \$name;
+            faas_pass runner;
+            faas_read_timeout 500ms;
+            error_page 504 =503 /50x.html;
         }
 
         location /again/ {
@@ -163,6 +175,9 @@ ok($l->{duration} =~ /^\d+\.\d{3}$/, "... its run billed ($l->{duration})");
 is($r->{status}, 502, 'error_page into a function: the status kept');
 is($r->{body}, "ok\n", '... the second function answered')
     or diag($r->{raw});
+is(FaasTest::header($r, 'X-Fn'), 'sorry',
+   '... $faas_function during its run is its own (an upstream hash key, '
+   . 'a header)');
 is($l->{function}, 'bad', 'the line bills the first run');
 is($l->{outcome}, 'error', '... its outcome');
 ok($l->{duration} > 0, '... its duration');
@@ -176,6 +191,16 @@ is(scalar @sub, 1, '... once');
 like($sub[0] // '', qr/ trigger=subrequest\b/, '... as a subrequest');
 like($sub[0] // '', qr/ outcome=ok\b/, '... its outcome');
 
+# --- nginx gave up waiting, then error_page answered another status --
+
+($r, $l) = get('/impatient/slow');
+is($r->{status}, 503, 'faas_read_timeout, error_page 504 =503: 503');
+is($l->{outcome}, '-', '... the line says no outcome (nginx gave up, the '
+   . 'runner meters the run), not error');
+ok(FaasTest::wait_for(sub {
+       (FaasTest::read_file($meter) // '') =~ /function=slow\b/ }, 10),
+   '... the run in meter_log');
+
 # fcgi-runner meter counts each run once
 my $report = `$FaasTest::BUILD/fcgi-runner meter --format csv $log $meter`;
 my %inv = map { /^([a-z]+),(\d+),/ ? ($1, $2) : () } split /\n/, $report;
@@ -184,6 +209,7 @@ unlike(FaasTest::read_file($meter) // '', qr/function=accel\b/,
        '... in the access log, not in meter_log');
 is($inv{bad}, 2, 'meter: the two runs of bad') or diag($report);
 is($inv{sorry}, 1, 'meter: the one run of sorry, not in both logs');
+is($inv{slow}, 1, 'meter: the one run of slow, not in both logs');
 
 # --- a location's function and the server's routes ---------------------
 
