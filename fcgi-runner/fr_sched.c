@@ -213,8 +213,9 @@ fr_sched_first(fr_func_t *f, time_t last, time_t now)
         }
     }
 
-    /* a tick at now is due, not missed: the next look runs it */
-    f->sched_next = fr_sched_next(f, now - 1);
+    /* a tick at now is due, not missed: the next look runs it; unless
+     * it is the last one run (a restart in the second of its tick) */
+    f->sched_next = fr_sched_next(f, last > now - 1 ? last : now - 1);
 }
 
 
