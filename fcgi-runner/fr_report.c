@@ -42,6 +42,7 @@ struct fr_meter_report_s {
     size_t                 ngroups;
     uint64_t               lines;
     uint64_t               skipped;
+    uint64_t               unmetered;       /* of them: outcome=- */
     int                    by_tenant;
     int                    samples;         /* keep them, for charts */
     fr_meter_report_t     *twin;            /* html: by the other key */
@@ -496,6 +497,8 @@ fr_meter_line(fr_meter_report_t *rep, char *line)
          * metered it in meter_log; or it never ran.
          */
         rep->skipped++;
+        rep->unmetered += named && !bad && e.outcome && e.olen == 1
+                          && *e.outcome == '-';
         return;
     }
 
@@ -713,16 +716,19 @@ fr_meter_print(fr_meter_report_t *rep, const char *format, double price_gbs,
         fr_meter_csv(all, n, what);
 
     } else if (strcmp(format, "json") == 0) {
-        fr_meter_json(all, n, what, rep->lines, rep->skipped);
+        fr_meter_json(all, n, what, rep->lines, rep->skipped,
+                      rep->unmetered);
 
     } else {
-        fr_meter_table(all, n, what, rep->lines, rep->skipped);
+        fr_meter_table(all, n, what, rep->lines, rep->skipped,
+                       rep->unmetered);
     }
 
     if (rep->skipped && strcmp(format, "table") != 0) {
-        fprintf(stderr, "fcgi-runner: %llu of %llu line(s) skipped\n",
-                (unsigned long long) rep->skipped,
-                (unsigned long long) rep->lines);
+        fprintf(stderr, "fcgi-runner: %llu of %llu line(s) skipped (%llu "
+                "with outcome=-)\n", (unsigned long long) rep->skipped,
+                (unsigned long long) rep->lines,
+                (unsigned long long) rep->unmetered);
     }
 
     free(all);

@@ -94,7 +94,7 @@ fr_meter_csv(fr_meter_group_t **all, size_t n, const char *what)
 
 void
 fr_meter_json(fr_meter_group_t **all, size_t n, const char *what,
-    uint64_t lines, uint64_t skipped)
+    uint64_t lines, uint64_t skipped, uint64_t unmetered)
 {
     size_t             i, w;
     fr_buf_t           name;
@@ -102,8 +102,10 @@ fr_meter_json(fr_meter_group_t **all, size_t n, const char *what,
 
     memset(&name, 0, sizeof(fr_buf_t));
 
-    printf("{\"by\":\"%s\",\"lines\":%llu,\"skipped\":%llu,\"groups\":[",
-           what, (unsigned long long) lines, (unsigned long long) skipped);
+    printf("{\"by\":\"%s\",\"lines\":%llu,\"skipped\":%llu,"
+           "\"unmetered\":%llu,\"groups\":[", what,
+           (unsigned long long) lines, (unsigned long long) skipped,
+           (unsigned long long) unmetered);
 
     for (i = 0; i <= n; i++) {
         g = all[i];
@@ -237,7 +239,7 @@ fr_meter_table_name(char *buf, const char *name)
 
 void
 fr_meter_table(fr_meter_group_t **all, size_t n, const char *what,
-    uint64_t lines, uint64_t skipped)
+    uint64_t lines, uint64_t skipped, uint64_t unmetered)
 {
     int                o, faults;
     char               name[FR_METER_TABLE_NAME];
@@ -291,9 +293,18 @@ fr_meter_table(fr_meter_group_t **all, size_t n, const char *what,
         }
     }
 
-    if (skipped) {
-        printf("\n%llu of %llu line(s) skipped: not of the faas_meter "
-               "format or naming no function\n",
-               (unsigned long long) skipped, (unsigned long long) lines);
+    if (unmetered) {
+        /* nginx's line of a run the runner metered in meter_log (its
+         * client left, a subrequest), or of one that never ran */
+        printf("\n%llu of %llu line(s) skipped with outcome=-: nginx's "
+               "of a run metered in meter_log, or of none\n",
+               (unsigned long long) unmetered, (unsigned long long) lines);
+    }
+
+    if (skipped > unmetered) {
+        printf("%s%llu of %llu line(s) skipped: not of the faas_meter "
+               "format or naming no function\n", unmetered ? "" : "\n",
+               (unsigned long long) (skipped - unmetered),
+               (unsigned long long) lines);
     }
 }

@@ -17,9 +17,9 @@
 
 void fr_meter_csv(fr_meter_group_t **all, size_t n, const char *what);
 void fr_meter_json(fr_meter_group_t **all, size_t n, const char *what,
-    uint64_t lines, uint64_t skipped);
+    uint64_t lines, uint64_t skipped, uint64_t unmetered);
 void fr_meter_table(fr_meter_group_t **all, size_t n, const char *what,
-    uint64_t lines, uint64_t skipped);
+    uint64_t lines, uint64_t skipped, uint64_t unmetered);
 
 
 #endif /* FR_REPORT_PRINT_H */

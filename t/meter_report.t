@@ -187,6 +187,27 @@ is($uj->{groups}[0]{outcomes}{error}, 2, '... with their outcome');
 is($uj->{groups}[0]{cost}, 1, '... charged for the one that ran only');
 is($uj->{skipped}, 3, 'an outcome nobody writes, no outcome, no duration: '
    . 'skipped');
+is($uj->{unmetered}, 0, '... none of them for want of measurements');
+
+# nginx's line of a request it has no measurements for (outcome=-: the
+# runner metered the run in meter_log, or nothing ran): skipped, and
+# said apart from lines not of the format
+my $dash = "$p/dash.log";
+FaasTest::write_file($dash, join '', map {
+    "time=2026-01-01T00:00:00+00:00 function=mine tenant=mine $_\n" }
+    'outcome=ok duration=10.000 billed=10.000 cpu=1.000 memory_size=1048576',
+    'status=499 outcome=- duration=- billed=- cpu=- memory_size=-',
+    'status=504 outcome=- duration=- billed=- cpu=- memory_size=-',
+    'outcome=weird duration=1.000 billed=1.000 cpu=1.000 memory_size=1');
+my $dj = eval { decode_json(scalar `$bin meter --format json $dash 2>/dev/null`) }
+         // {};
+is($dj->{skipped}, 3, 'outcome=- and a bad outcome: skipped');
+is($dj->{unmetered}, 2, '... two of them for want of measurements');
+my $dt = `$bin meter $dash 2>&1`;
+like($dt, qr/^2 of 4 line\(s\) skipped with outcome=-: nginx's of a run metered in meter_log, or of none\n1 of 4 line\(s\) skipped: not of the faas_meter format/m,
+     '... the table says which are which') or diag($dt);
+like(scalar `$bin meter --format csv $dash 2>&1 >/dev/null`,
+     qr/3 of 4 line\(s\) skipped \(2 with outcome=-\)/, '... so does stderr');
 
 # a price that is no number (nan, inf, nothing): a usage error
 for my $bad ('nan', 'inf', '', '1e308', '-0.1', '+1', '0x10', ' 1', '-0') {
