@@ -126,7 +126,7 @@ fr_cron_parse(const char *expr, fr_cron_t *cron)
 
 
 /*
- * "90", "30s", "1.5m", "1h30m", "2h 15m 10s", "2500ms": a sum of numbers
+ * "90", "30s", "1.5m", "1h30m", "2h 15m 10s", "3000ms": a sum of numbers
  * each with its unit (a lone number is seconds), whole seconds from 1 s
  * to 366 days ("1.5s" would tick each second)
  */
