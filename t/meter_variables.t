@@ -62,17 +62,7 @@ EOF
 my $n = 0;
 
 # the log line of the $n-th request, as a hash
-sub logged {
-    my ($i) = @_;
-    my @lines;
-    FaasTest::wait_for(sub {
-        @lines = split /\n/, FaasTest::read_file("$p/logs/meter.log");
-        @lines >= $i;
-    }, 5);
-    my %h = map { /^([a-z_]+)=(.*)$/ ? ($1, $2) : () }
-            split / /, $lines[$i - 1] // '';
-    return \%h;
-}
+sub logged { FaasTest::log_line("$p/logs/meter.log", $_[0], 5) }
 
 sub get {
     my ($uri) = @_;

@@ -127,16 +127,7 @@ EOF
 my $n = 0;
 
 # the $i-th line of the access log, as a hash
-sub logged {
-    my ($i) = @_;
-    my @lines;
-    FaasTest::wait_for(sub {
-        @lines = split /\n/, (FaasTest::read_file($log) // '');
-        @lines >= $i;
-    }, 10);
-    my $line = $lines[$i - 1] // '';
-    return { map { /^([a-z_]+)=(.*)$/ ? ($1, $2) : () } split / /, $line };
-}
+sub logged { FaasTest::log_line($log, $_[0]) }
 
 sub get {
     my ($uri) = @_;

@@ -563,6 +563,19 @@ sub meter_log_format {
 EOF
 }
 
+# the $i-th line of an access log in the faas_meter format, as a hash
+# of its keys (waited for, up to $wait seconds)
+sub log_line {
+    my ($file, $i, $wait) = @_;
+    my @lines;
+    wait_for(sub {
+        @lines = split /\n/, (read_file($file) // '');
+        @lines >= $i;
+    }, $wait // 10);
+    return { map { /^([a-z_]+)=(.*)$/ ? ($1, $2) : () }
+             split / /, $lines[$i - 1] // '' };
+}
+
 # a CGI function NAME that answers 200 "ok" (conf: more lines)
 sub ok_function {
     my ($self, $name, $conf) = @_;
