@@ -478,8 +478,7 @@ fr_dash_runner(fr_out_t *o, fr_view_t *fv, int nf, int nt)
     static const char  *dd = "</dd></div>\n<div><dt>";
 
     gettimeofday(&now, NULL);
-    up = ((uint64_t) now.tv_sec * 1000000 + now.tv_usec - fr_runner.started)
-         / 1000000;
+    up = fr_uptime_usec() / 1000000;
 
     for (queue = 0, i = 0; i < nf; i++) {
         queue += fv[i].queue;

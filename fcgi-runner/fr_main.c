@@ -34,6 +34,7 @@
 #include "fr_proxy.h"
 #include "fr_reap.h"
 #include "fr_sched.h"
+#include "fr_stats.h"
 #include "fr_store.h"
 #include "fr_store_pg.h"
 #include "fr_tenant.h"
@@ -307,6 +308,7 @@ fr_run(void)
 
     gettimeofday(&now, NULL);
     fr_runner.started = (uint64_t) now.tv_sec * 1000000 + now.tv_usec;
+    fr_runner.started_mono = fr_uptime_usec();
 
     if (fr_funcs_load(0) != 0 && fr_list_empty(&fr_runner.funcs)
         && fr_runner.functions_unreadable)

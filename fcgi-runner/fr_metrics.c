@@ -181,8 +181,7 @@ fr_metrics_render(fr_out_t *o, fr_view_t *fv, int nf, fr_view_t *tv, int nt)
                     "When the runner started, in seconds since the epoch.",
                     fr_runner.started, 1);
     fr_runner_gauge(o, "uptime_seconds", "gauge", "Seconds since it started.",
-                    (uint64_t) tv_now.tv_sec * 1000000 + tv_now.tv_usec
-                    - fr_runner.started, 1);
+                    fr_uptime_usec(), 1);
     fr_runner_gauge(o, "connections", "gauge", "Client connections open.",
                     (uint64_t) fr_runner.nconns, 0);
     fr_runner_gauge(o, "connections_accepted", "counter",

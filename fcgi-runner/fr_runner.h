@@ -398,6 +398,7 @@ typedef struct {
     unsigned               functions_unreadable:1;
     uint64_t               spawn_seq;
     uint64_t               started;         /* usec, wall clock */
+    uint64_t               started_mono;    /* usec, monotonic */
     uint64_t               accepted;        /* connections */
     uint64_t               reloads;
     unsigned               conf_generation; /* runner config changes */

@@ -12,13 +12,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "fr_func.h"
 #include "fr_meter.h"
 #include "fr_stats.h"
 
 
 static void fr_view_function(fr_view_t *v, fr_func_t *f);
-static void fr_view_add(fr_view_t *t, const fr_view_t *v);
 static void fr_view_labels(fr_view_t *v, int function);
 static size_t fr_esc(char *dst, size_t size, const char *s, int json);
 
@@ -106,7 +107,7 @@ fr_views(fr_view_t **funcs, int *nfuncs, fr_view_t **tenants, int *ntenants,
     int           nf, nt, i, j;
     unsigned      gen;
     fr_link_t    *l;
-    fr_func_t    *f;
+    fr_func_t    *f, *g;
     fr_view_t    *fv, *tv;
 
     static unsigned  generation;
@@ -170,7 +171,14 @@ fr_views(fr_view_t **funcs, int *nfuncs, fr_view_t **tenants, int *ntenants,
         }
 
         fr_view_add(&tv[j], &fv[nf]);
-        nf++;
+
+        /*
+         * one removed but still draining, whose name is loaded again (or
+         * is another tenant's now): in its tenant's sums, not a row of
+         * its own (two series of one name are no exposition)
+         */
+        g = fr_func_find((const u_char *) f->name, strlen(f->name));
+        nf += (g == NULL || g == f);
     }
 
     for (i = 0; i < nt; i++) {
@@ -229,7 +237,7 @@ fr_view_function(fr_view_t *v, fr_func_t *f)
 
 /* a function's figures into its tenant's */
 
-static void
+void
 fr_view_add(fr_view_t *t, const fr_view_t *v)
 {
     int  i;
@@ -429,4 +437,21 @@ fr_out_esc(fr_out_t *o, const char *s, int json)
     char  buf[512];
 
     fr_out(o, buf, fr_esc(buf, sizeof(buf), s, json));
+}
+
+
+/*
+ * Microseconds of the monotonic clock: less fr_runner.started_mono, the
+ * runner's uptime (the wall clock set back made it wrap to 1.8e13 s)
+ */
+
+uint64_t
+fr_uptime_usec(void)
+{
+    struct timespec  ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+
+    return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000
+           - fr_runner.started_mono;
 }

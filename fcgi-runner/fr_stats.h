@@ -62,4 +62,8 @@ void fr_out_sec(fr_out_t *o, uint64_t usec);
 void fr_out_esc(fr_out_t *o, const char *s, int json);
 
 
+void fr_view_add(fr_view_t *t, const fr_view_t *v);
+uint64_t fr_uptime_usec(void);
+
+
 #endif /* FR_STATS_H */

@@ -22,6 +22,7 @@
 
 static void fr_render_json(fr_out_t *o, fr_view_t *fv, int nf,
     fr_view_t *tv, int nt);
+static void fr_render_json_sums(fr_out_t *o, const fr_view_t *all);
 static void fr_render_json_view(fr_out_t *o, const fr_view_t *v,
     int tenant);
 static void fr_render_table(fr_out_t *o, fr_view_t *fv, int nf);
@@ -185,18 +186,22 @@ static void
 fr_render_json(fr_out_t *o, fr_view_t *fv, int nf, fr_view_t *tv, int nt)
 {
     int             i;
-    struct timeval  now;
     uint64_t        counts[FR_INV_STATES];
+    fr_view_t       all;
 
-    gettimeofday(&now, NULL);
+    /* the runner's sums: of its tenants' (of those shown) */
+    memset(&all, 0, sizeof(fr_view_t));
+
+    for (i = 0; i < nt; i++) {
+        fr_view_add(&all, &tv[i]);
+    }
 
     fr_outs(o, "{\"runner\":{\"version\":\"" FR_VERSION "\",\"pid\":");
     fr_out_u64(o, (uint64_t) getpid());
     fr_outs(o, ",\"start_time\":");
     fr_out_sec(o, fr_runner.started);
     fr_outs(o, ",\"uptime_seconds\":");
-    fr_out_sec(o, (uint64_t) now.tv_sec * 1000000 + now.tv_usec
-                  - fr_runner.started);
+    fr_out_sec(o, fr_uptime_usec());
     fr_outs(o, ",\"connections\":{\"open\":");
     fr_out_u64(o, (uint64_t) fr_runner.nconns);
     fr_outs(o, ",\"accepted\":");
@@ -214,7 +219,9 @@ fr_render_json(fr_out_t *o, fr_view_t *fv, int nf, fr_view_t *tv, int nt)
         fr_outs(o, "null");
     }
 
-    fr_outs(o, "},\"prototypes\":{\"live\":");
+    fr_render_json_sums(o, &all);
+
+    fr_outs(o, ",\"prototypes\":{\"live\":");
     fr_out_u64(o, (uint64_t) fr_runner.nprotos);
     fr_outs(o, ",\"starts\":");
     fr_out_u64(o, fr_runner.proto_starts);
@@ -252,6 +259,42 @@ fr_render_json(fr_out_t *o, fr_view_t *fv, int nf, fr_view_t *tv, int nt)
     }
 
     fr_outs(o, "]}\n");
+}
+
+
+/* the rest of "workers", and what the functions did, all together */
+
+static void
+fr_render_json_sums(fr_out_t *o, const fr_view_t *all)
+{
+    int  i;
+
+    for (i = 0; i < 4; i++) {
+        fr_outs(o, ",\"");
+        fr_outs(o, fr_state_names[i]);
+        fr_outs(o, "\":");
+        fr_out_i64(o, all->workers[i]);
+    }
+
+    fr_outs(o, "},\"queue\":{\"length\":");
+    fr_out_i64(o, all->queue);
+    fr_outs(o, "},\"invocations\":{");
+
+    for (i = 0; i < FR_OUTCOME_MAX; i++) {
+        fr_outs(o, i ? ",\"" : "\"");
+        fr_outs(o, fr_outcome_name(i));
+        fr_outs(o, "\":");
+        fr_out_u64(o, all->stats.invocations[i]);
+    }
+
+    fr_outs(o, "},\"cold_starts\":");
+    fr_out_u64(o, all->stats.cold_starts);
+    fr_outs(o, ",\"duration\":{\"sum_seconds\":");
+    fr_out_sec(o, all->stats.duration_us);
+    fr_outs(o, "},\"cpu_seconds\":");
+    fr_out_sec(o, all->cpu_us);
+    fr_outs(o, ",\"memory_peak_bytes\":");
+    fr_out_u64(o, all->peak_kb > 0 ? (uint64_t) all->peak_kb * 1024 : 0);
 }
 
 
@@ -425,8 +468,7 @@ fr_render_table(fr_out_t *o, fr_view_t *fv, int nf)
     fr_stats_t     *s;
 
     gettimeofday(&now, NULL);
-    up = ((uint64_t) now.tv_sec * 1000000 + now.tv_usec - fr_runner.started)
-         / 1000000;
+    up = fr_uptime_usec() / 1000000;
 
     snprintf(line, sizeof(line), "fcgi-runner %s  pid %d  up %llud%02lluh"
              "%02llum%02llus  connections %d  in flight %d  workers %d",

@@ -102,6 +102,13 @@ ok(FaasTest::wait_for(sub { $st = inv($id); $st && $st->{state} eq 'succeeded' }
 
 ok(FaasTest::wait_for(sub { lines('tick') >= $ticks + 2 }, 15),
    'the schedule goes on ticking, not an hour later');
+
+# the status' uptime is of the monotonic clock: the wall clock an hour
+# back made it wrap to 1.8e13 s
+my $sj = eval { decode_json(scalar `$bin status --listen unix:@{[ $t->socket_path ]} --format json 2>/dev/null`) }
+         // {};
+my $up = $sj->{runner}{uptime_seconds} // -1;
+ok($up >= 0 && $up < 600, "uptime with the clock an hour back: $up s");
 like($t->runner_log, qr/the wall clock went back 3\d\d\d s: the next ticks of the schedules are computed again/,
      '... the runner noticed the clock going back');
 

@@ -124,6 +124,35 @@ is($s->{runner}{unrouted_requests}, 1, 'one request for no function');
 is($s->{runner}{spawn_failures}, 0, 'no spawn failure');
 is($s->{runner}{reloads}, 0, 'no reload');
 
+# the runner's own sums of what DESIGN lists per runner, function and
+# tenant: workers by state, queue, invocations by outcome, cold starts,
+# durations, CPU, memory
+{
+    my %sum;
+    for my $f (@{ $s->{functions} }) {
+        $sum{"w$_"} += $f->{workers}{$_} for qw(starting idle busy stopping);
+        $sum{"o$_"} += $f->{invocations}{$_} for keys %{ $f->{invocations} };
+        $sum{cold} += $f->{cold_starts};
+        $sum{queue} += $f->{queue}{length};
+        $sum{cpu} += $f->{cpu_seconds};
+        $sum{peak} = $f->{memory_peak_bytes}
+            if $f->{memory_peak_bytes} > ($sum{peak} // 0);
+    }
+    my $ru = $s->{runner};
+    is(join(',', map { $ru->{workers}{$_} } qw(starting idle busy stopping)),
+       join(',', map { $sum{"w$_"} } qw(starting idle busy stopping)),
+       'runner: workers by state, the functions\' sums');
+    is($ru->{invocations}{ok}, $sum{ook}, 'runner: invocations ok, summed');
+    is($ru->{invocations}{not_found} // -1, $sum{onot_found} // 0,
+       '... every outcome there');
+    is($ru->{cold_starts}, $sum{cold}, 'runner: cold starts');
+    is($ru->{queue}{length}, $sum{queue}, 'runner: queue length');
+    cmp_ok(abs($ru->{cpu_seconds} - $sum{cpu}), '<', 0.001, 'runner: CPU');
+    is($ru->{memory_peak_bytes}, $sum{peak}, 'runner: the largest peak');
+    ok(defined $ru->{duration}{sum_seconds}, 'runner: durations');
+    ok($ru->{invocations}{ok} > 0, '... which are some');
+}
+
 my $ok = func($s, 'ok');
 is($ok->{tenant}, 'acme', 'ok: its tenant');
 is($ok->{mode}, 'fastcgi', 'ok: its mode');
@@ -419,6 +448,38 @@ $out = `$bin status --listen $listen 2>&1`;
 like($out, qr/^${long}v1 +${\('t' x 64)} +fastcgi /m,
      'the table: a long name and a 64-character tenant whole');
 like($out, qr/^${long}v2 +acme +fastcgi /m, '... the other told apart');
+
+# a function removed while a request of it runs, and back before that
+# ends: two of the name in the runner a while (the old one drains), one
+# row and one series of it in the status
+{
+    my $dir = $t->function('phoenix', "exec = ./run.sh\nmode = cgi\n"
+                           . "tenant = acme\n",
+                           'run.sh' => "#!/bin/sh\nsleep 3\nprintf "
+                                     . "'Content-Type: text/plain\\r\\n"
+                                     . "\\r\\nrisen\\n'\n");
+    $t->signal_runner('HUP');
+    FaasTest::wait_for(sub { $t->runner_log =~ /"phoenix" loaded/ }, 10);
+    my $req = $t->http_start('/fn/phoenix');
+    FaasTest::wait_for(sub { func(json(), 'phoenix')->{workers}{busy} }, 5);
+    rename $dir, "$dir.away" or die "rename: $!";
+    $t->signal_runner('HUP');
+    sleep 1;                        # the reload that removes it
+    rename "$dir.away", $dir or die "rename: $!";
+    $t->signal_runner('HUP');
+    ok(FaasTest::wait_for(sub {
+           (() = $t->runner_log =~ /function "phoenix" loaded/g) >= 2 }, 10),
+       'a function removed mid-request and put back: loaded again');
+    my $js = json();
+    is(scalar(grep { $_->{name} eq 'phoenix' } @{ $js->{functions} }), 1,
+       '... one row of it in the JSON while the old one drains');
+    my $prom = status('?format=prometheus')->{body};
+    my @series = $prom =~ /^faas_function_invocations_total\{function="phoenix",[^}]*outcome="ok"\}/mg;
+    is(scalar @series, 1, '... one series of it in Prometheus')
+        or diag(join "\n", grep { /phoenix/ } split /\n/, $prom);
+    my $a = FaasTest::http_finish($req, timeout => 10);
+    is($a && $a->{body}, "risen\n", '... the request in flight answered');
+}
 
 # the status requests were not counted as invocations or unrouted ones
 $s = json();
