@@ -23,6 +23,8 @@
 static void fr_render_json(fr_out_t *o, fr_view_t *fv, int nf,
     fr_view_t *tv, int nt);
 static void fr_render_json_sums(fr_out_t *o, const fr_view_t *all);
+static void fr_render_json_counts(fr_out_t *o, const fr_view_t *v, int lead);
+static void fr_render_json_outcomes(fr_out_t *o, const fr_view_t *v);
 static void fr_render_json_view(fr_out_t *o, const fr_view_t *v,
     int tenant);
 static void fr_render_table(fr_out_t *o, fr_view_t *fv, int nf);
@@ -262,32 +264,53 @@ fr_render_json(fr_out_t *o, fr_view_t *fv, int nf, fr_view_t *tv, int nt)
 }
 
 
-/* the rest of "workers", and what the functions did, all together */
+/* workers by state (after a member of "workers" when lead), the
+ * queue's length: its object left open */
 
 static void
-fr_render_json_sums(fr_out_t *o, const fr_view_t *all)
+fr_render_json_counts(fr_out_t *o, const fr_view_t *v, int lead)
 {
     int  i;
 
     for (i = 0; i < 4; i++) {
-        fr_outs(o, ",\"");
+        fr_outs(o, (i || lead) ? ",\"" : "\"");
         fr_outs(o, fr_state_names[i]);
         fr_outs(o, "\":");
-        fr_out_i64(o, all->workers[i]);
+        fr_out_i64(o, v->workers[i]);
     }
 
     fr_outs(o, "},\"queue\":{\"length\":");
-    fr_out_i64(o, all->queue);
-    fr_outs(o, "},\"invocations\":{");
+    fr_out_i64(o, v->queue);
+}
+
+
+static void
+fr_render_json_outcomes(fr_out_t *o, const fr_view_t *v)
+{
+    int  i;
+
+    fr_outs(o, ",\"invocations\":{");
 
     for (i = 0; i < FR_OUTCOME_MAX; i++) {
         fr_outs(o, i ? ",\"" : "\"");
         fr_outs(o, fr_outcome_name(i));
         fr_outs(o, "\":");
-        fr_out_u64(o, all->stats.invocations[i]);
+        fr_out_u64(o, v->stats.invocations[i]);
     }
 
-    fr_outs(o, "},\"cold_starts\":");
+    fr_outs(o, "}");
+}
+
+
+/* the rest of "workers", and what the functions did, all together */
+
+static void
+fr_render_json_sums(fr_out_t *o, const fr_view_t *all)
+{
+    fr_render_json_counts(o, all, 1);
+    fr_outs(o, "}");
+    fr_render_json_outcomes(o, all);
+    fr_outs(o, ",\"cold_starts\":");
     fr_out_u64(o, all->stats.cold_starts);
     fr_outs(o, ",\"duration\":{\"sum_seconds\":");
     fr_out_sec(o, all->stats.duration_us);
@@ -320,28 +343,12 @@ fr_render_json_view(fr_out_t *o, const fr_view_t *v, int tenant)
     }
 
     fr_outs(o, ",\"workers\":{");
-
-    for (i = 0; i < 4; i++) {
-        fr_outs(o, i ? ",\"" : "\"");
-        fr_outs(o, fr_state_names[i]);
-        fr_outs(o, "\":");
-        fr_out_i64(o, v->workers[i]);
-    }
-
-    fr_outs(o, "},\"queue\":{\"length\":");
-    fr_out_i64(o, v->queue);
+    fr_render_json_counts(o, v, 0);
     fr_outs(o, ",\"limit\":");
     fr_out_i64(o, v->queue_limit);
-    fr_outs(o, "},\"invocations\":{");
-
-    for (i = 0; i < FR_OUTCOME_MAX; i++) {
-        fr_outs(o, i ? ",\"" : "\"");
-        fr_outs(o, fr_outcome_name(i));
-        fr_outs(o, "\":");
-        fr_out_u64(o, v->stats.invocations[i]);
-    }
-
-    fr_outs(o, "},\"cold_starts\":");
+    fr_outs(o, "}");
+    fr_render_json_outcomes(o, v);
+    fr_outs(o, ",\"cold_starts\":");
     fr_out_u64(o, v->stats.cold_starts);
     fr_outs(o, ",\"init\":{\"count\":");
     fr_out_u64(o, v->stats.starts);
