@@ -82,6 +82,12 @@ EOF
     'statusother.php' => "<?php\nheader('HTTP/1.1 404 Not Found');\n"
                         . "http_response_code(410);\necho 'gone';\n",
     'notmodified.php' => "<?php\nhttp_response_code(304);\n",
+    # the Content-Type dropped by the status that goes out: a status
+    # line's over a code set since, and not the other way round
+    'line304.php' => "<?php\nheader('Content-Type: text/plain');\n"
+                     . "header('HTTP/1.1 304 X');\nhttp_response_code(404);\n",
+    'code304.php' => "<?php\nheader('Content-Type: text/plain');\n"
+                     . "header('HTTP/1.1 404 X');\nhttp_response_code(304);\n",
     'emptystatus.php' => "<?php\nheader('Status:');\necho 'empty';\n",
     'statushdr.php' => "<?php\nheader('Status: 404 Not Found');\necho 'gone';\n",
     'flushlate.php' => "<?php\necho \"a\\n\";\nflush();\nhttp_response_code(404);\n"
@@ -455,6 +461,8 @@ both('an unusual status', 'GET', '/teapot.php');
 both('a status line, then http_response_code(200)', 'GET', '/statusback.php');
 both('a status line, then another code', 'GET', '/statusother.php');
 both('304', 'GET', '/notmodified.php');
+both('a 304 status line over a code 404', 'GET', '/line304.php');
+both('a 404 status line over a code 304', 'GET', '/code304.php');
 both('an empty Status header', 'GET', '/emptystatus.php');
 ($a) = both('a Status: header of its own', 'GET', '/statushdr.php');
 is($a->{status}, 404, '... which is the status');

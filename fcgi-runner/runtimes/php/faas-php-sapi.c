@@ -39,6 +39,7 @@
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
@@ -649,6 +650,7 @@ fp_sapi_send_headers(sapi_headers_struct *h)
         && strlen(line + 1) >= 3)
     {
         n = snprintf(status, sizeof(status), "Status: %.50s\r\n", line + 1);
+        code = atoi(line + 1);          /* the code that goes out */
 
     } else {
         reason = fp_reason(code);
@@ -664,7 +666,8 @@ fp_sapi_send_headers(sapi_headers_struct *h)
          hd != NULL;
          hd = zend_llist_get_next_ex(&h->headers, &pos))
     {
-        /* a 304 has no Content-Type: PHP's CGI SAPIs drop it */
+        /* a 304 has no Content-Type: PHP's CGI SAPIs drop it (of the
+         * status that goes out, a status line's too) */
         if (code == 304 && hd->header_len >= 13
             && strncasecmp(hd->header, "Content-Type:", 13) == 0)
         {
