@@ -25,6 +25,8 @@ static void fr_render_json(fr_out_t *o, fr_view_t *fv, int nf,
 static void fr_render_json_sums(fr_out_t *o, const fr_view_t *all);
 static void fr_render_json_counts(fr_out_t *o, const fr_view_t *v, int lead);
 static void fr_render_json_outcomes(fr_out_t *o, const fr_view_t *v);
+static void fr_render_json_usage(fr_out_t *o, const fr_view_t *v,
+    uint64_t count);
 static void fr_render_json_view(fr_out_t *o, const fr_view_t *v,
     int tenant);
 static void fr_render_table(fr_out_t *o, fr_view_t *fv, int nf);
@@ -284,6 +286,8 @@ fr_render_json_counts(fr_out_t *o, const fr_view_t *v, int lead)
 }
 
 
+/* its invocations by outcome, and its cold starts */
+
 static void
 fr_render_json_outcomes(fr_out_t *o, const fr_view_t *v)
 {
@@ -298,7 +302,8 @@ fr_render_json_outcomes(fr_out_t *o, const fr_view_t *v)
         fr_out_u64(o, v->stats.invocations[i]);
     }
 
-    fr_outs(o, "}");
+    fr_outs(o, "},\"cold_starts\":");
+    fr_out_u64(o, v->stats.cold_starts);
 }
 
 
@@ -307,17 +312,34 @@ fr_render_json_outcomes(fr_out_t *o, const fr_view_t *v)
 static void
 fr_render_json_sums(fr_out_t *o, const fr_view_t *all)
 {
+    int       i;
+    uint64_t  n;
+
     fr_render_json_counts(o, all, 1);
     fr_outs(o, "}");
     fr_render_json_outcomes(o, all);
-    fr_outs(o, ",\"cold_starts\":");
-    fr_out_u64(o, all->stats.cold_starts);
-    fr_outs(o, ",\"duration\":{\"sum_seconds\":");
-    fr_out_sec(o, all->stats.duration_us);
+
+    for (n = 0, i = 0; i <= FR_DURATION_BUCKETS; i++) {
+        n += all->stats.duration[i];
+    }
+
+    fr_outs(o, ",\"duration\":{\"count\":");
+    fr_render_json_usage(o, all, n);
+}
+
+
+/* a duration's count and sum, then CPU and peak memory */
+
+static void
+fr_render_json_usage(fr_out_t *o, const fr_view_t *v, uint64_t count)
+{
+    fr_out_u64(o, count);
+    fr_outs(o, ",\"sum_seconds\":");
+    fr_out_sec(o, v->stats.duration_us);
     fr_outs(o, "},\"cpu_seconds\":");
-    fr_out_sec(o, all->cpu_us);
+    fr_out_sec(o, v->cpu_us);
     fr_outs(o, ",\"memory_peak_bytes\":");
-    fr_out_u64(o, all->peak_kb > 0 ? (uint64_t) all->peak_kb * 1024 : 0);
+    fr_out_u64(o, v->peak_kb > 0 ? (uint64_t) v->peak_kb * 1024 : 0);
 }
 
 
@@ -348,8 +370,6 @@ fr_render_json_view(fr_out_t *o, const fr_view_t *v, int tenant)
     fr_out_i64(o, v->queue_limit);
     fr_outs(o, "}");
     fr_render_json_outcomes(o, v);
-    fr_outs(o, ",\"cold_starts\":");
-    fr_out_u64(o, v->stats.cold_starts);
     fr_outs(o, ",\"init\":{\"count\":");
     fr_out_u64(o, v->stats.starts);
     fr_outs(o, ",\"sum_seconds\":");
@@ -365,13 +385,7 @@ fr_render_json_view(fr_out_t *o, const fr_view_t *v, int tenant)
     }
 
     fr_outs(o, "},\"count\":");
-    fr_out_u64(o, n);
-    fr_outs(o, ",\"sum_seconds\":");
-    fr_out_sec(o, v->stats.duration_us);
-    fr_outs(o, "},\"cpu_seconds\":");
-    fr_out_sec(o, v->cpu_us);
-    fr_outs(o, ",\"memory_peak_bytes\":");
-    fr_out_u64(o, v->peak_kb > 0 ? (uint64_t) v->peak_kb * 1024 : 0);
+    fr_render_json_usage(o, v, n);
     fr_outs(o, ",\"worker_stops\":{");
 
     for (i = FR_STOP_NONE + 1; i < FR_STOP_MAX; i++) {

@@ -135,6 +135,7 @@ is($s->{runner}{reloads}, 0, 'no reload');
         $sum{cold} += $f->{cold_starts};
         $sum{queue} += $f->{queue}{length};
         $sum{cpu} += $f->{cpu_seconds};
+        $sum{count} += $f->{duration}{count};
         $sum{peak} = $f->{memory_peak_bytes}
             if $f->{memory_peak_bytes} > ($sum{peak} // 0);
     }
@@ -150,6 +151,7 @@ is($s->{runner}{reloads}, 0, 'no reload');
     cmp_ok(abs($ru->{cpu_seconds} - $sum{cpu}), '<', 0.001, 'runner: CPU');
     is($ru->{memory_peak_bytes}, $sum{peak}, 'runner: the largest peak');
     ok(defined $ru->{duration}{sum_seconds}, 'runner: durations');
+    is($ru->{duration}{count}, $sum{count}, '... and their count');
     ok($ru->{invocations}{ok} > 0, '... which are some');
 }
 
