@@ -43,6 +43,7 @@ struct fr_store_later_s {
 static int fr_store_exec(const char *sql, int level);
 static int fr_store_level(int level);
 static int fr_store_step_done(sqlite3_stmt *st, const char *what);
+static int64_t fr_store_one(sqlite3_stmt *st, int64_t none);
 static void fr_store_row(sqlite3_stmt *st, fr_inv_t *inv);
 static int fr_store_rows(sqlite3_stmt *st, fr_store_each_pt each,
     void *data);
@@ -61,6 +62,7 @@ static char           fr_db_path[4096];
 static int                 fr_batch_open;
 static u_char             *fr_claimed;
 static const uint64_t     *fr_store_shared;
+static int64_t             fr_store_version;   /* the counts' data_version */
 static fr_store_later_t   *fr_later;
 static fr_store_later_t  **fr_later_last = &fr_later;
 
@@ -157,6 +159,11 @@ fr_store_open(const char *dir, int readonly)
 
     sqlite3_finalize(check);
 
+    if (fr_store_exec(FR_STORE_COUNTS_SCHEMA, FR_LOG_EMERG) != FR_OK) {
+        fr_store_close();
+        return FR_ERROR;
+    }
+
     for (i = 0; i < FR_SQL_MAX; i++) {
         if (sqlite3_prepare_v3(fr_db, fr_sql_text[i], -1,
                                SQLITE_PREPARE_PERSISTENT, &fr_sql[i], NULL)
@@ -167,6 +174,14 @@ fr_store_open(const char *dir, int readonly)
             fr_store_close();
             return FR_ERROR;
         }
+    }
+
+    /* counted once, then kept by its triggers */
+    fr_store_version = fr_store_one(fr_sql[FR_SQL_VERSION], -1);
+
+    if (fr_store_step_done(fr_sql[FR_SQL_RECOUNT], "count") != FR_OK) {
+        fr_store_close();
+        return FR_ERROR;
     }
 
     return FR_OK;
@@ -319,6 +334,22 @@ fr_store_step_done(sqlite3_stmt *st, const char *what)
 }
 
 
+/* the first column of the first row, or none */
+
+static int64_t
+fr_store_one(sqlite3_stmt *st, int64_t none)
+{
+    int64_t  v;
+
+    v = (sqlite3_step(st) == SQLITE_ROW) ? sqlite3_column_int64(st, 0) : none;
+
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+
+    return v;
+}
+
+
 int
 fr_store_due(uint64_t now, fr_store_each_pt each, void *data)
 {
@@ -349,21 +380,7 @@ fr_store_due(uint64_t now, fr_store_each_pt each, void *data)
 int64_t
 fr_store_next_due(void)
 {
-    int64_t        next;
-    sqlite3_stmt  *st;
-
-    st = fr_sql[FR_SQL_NEXT_DUE];
-    next = -1;
-
-    if (sqlite3_step(st) == SQLITE_ROW
-        && sqlite3_column_type(st, 0) != SQLITE_NULL)
-    {
-        next = sqlite3_column_int64(st, 0);
-    }
-
-    sqlite3_reset(st);
-
-    return next;
+    return fr_store_one(fr_sql[FR_SQL_NEXT_DUE], -1);
 }
 
 
@@ -680,11 +697,8 @@ fr_store_undelay(uint64_t now, uint64_t latest)
     sqlite3_bind_int64(st, 1, (sqlite3_int64) now);
     sqlite3_bind_int64(st, 2, (sqlite3_int64) latest);
 
-    if (fr_store_step_done(st, "undelay") != FR_OK) {
-        return -1;
-    }
-
-    return sqlite3_changes(fr_db);
+    return (fr_store_step_done(st, "undelay") == FR_OK)
+           ? sqlite3_changes(fr_db) : -1;
 }
 
 
@@ -718,11 +732,8 @@ fr_store_queued(fr_store_count_pt each, void *data)
 int
 fr_store_requeue_running(void)
 {
-    if (fr_store_step_done(fr_sql[FR_SQL_REQUEUE], "requeue") != FR_OK) {
-        return -1;
-    }
-
-    return sqlite3_changes(fr_db);
+    return (fr_store_step_done(fr_sql[FR_SQL_REQUEUE], "requeue") == FR_OK)
+           ? sqlite3_changes(fr_db) : -1;
 }
 
 
@@ -733,11 +744,8 @@ fr_store_purge(uint64_t before)
 {
     sqlite3_bind_int64(fr_sql[FR_SQL_PURGE], 1, (sqlite3_int64) before);
 
-    if (fr_store_step_done(fr_sql[FR_SQL_PURGE], "purge") != FR_OK) {
-        return -1;
-    }
-
-    return sqlite3_changes(fr_db);
+    return (fr_store_step_done(fr_sql[FR_SQL_PURGE], "purge") == FR_OK)
+           ? sqlite3_changes(fr_db) : -1;
 }
 
 
@@ -808,6 +816,7 @@ int
 fr_store_counts(uint64_t counts[FR_INV_STATES])
 {
     int            state;
+    int64_t        version;
     sqlite3_stmt  *st;
 
     if (fr_store_shared) {
@@ -820,6 +829,14 @@ fr_store_counts(uint64_t counts[FR_INV_STATES])
 
     if (fr_db == NULL) {
         return FR_DECLINED;
+    }
+
+    version = fr_store_one(fr_sql[FR_SQL_VERSION], -1);
+
+    if ((version != fr_store_version || version == -1)
+        && fr_store_step_done(fr_sql[FR_SQL_RECOUNT], "count") == FR_OK)
+    {
+        fr_store_version = version;
     }
 
     st = fr_sql[FR_SQL_COUNTS];
@@ -843,19 +860,13 @@ fr_store_counts(uint64_t counts[FR_INV_STATES])
 int
 fr_store_pending(const char *function, const char *trigger)
 {
-    int            rc;
     sqlite3_stmt  *st;
 
     st = fr_sql[FR_SQL_PENDING];
     sqlite3_bind_text(st, 1, function, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, trigger, -1, SQLITE_STATIC);
 
-    rc = sqlite3_step(st);
-
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-
-    return rc == SQLITE_ROW;
+    return fr_store_one(st, 0) != 0;
 }
 
 
@@ -864,18 +875,12 @@ fr_store_pending(const char *function, const char *trigger)
 int64_t
 fr_store_last_tick(const char *function)
 {
-    int64_t        t;
     sqlite3_stmt  *st;
 
     st = fr_sql[FR_SQL_LAST_TICK];
     sqlite3_bind_text(st, 1, function, -1, SQLITE_STATIC);
 
-    t = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-
-    return t;
+    return fr_store_one(st, 0);
 }
 
 
