@@ -34,6 +34,7 @@
 #include "fr_proxy.h"
 #include "fr_reap.h"
 #include "fr_sched.h"
+#include "fr_state.h"
 #include "fr_stats.h"
 #include "fr_store.h"
 #include "fr_store_pg.h"
@@ -77,8 +78,6 @@ static int fr_config_changed(void);
 static void fr_conf_keep(fr_conf_t *conf, fr_conf_t *old);
 static void fr_rundir_clean(const char *base);
 static void fr_reopen(void);
-static int fr_state_dir_check(void);
-static int fr_state_file_check(int dir, const char *name);
 
 
 static void
@@ -729,113 +728,6 @@ fr_signal_handler(fr_io_t *io, uint32_t events)
         default:      fr_sig_quit = 1; break;
         }
     }
-}
-
-
-/*
- * state_dir holds whole requests and responses of every tenant: it and
- * what is in it are the runner's user's alone. Looser modes (an older
- * runner made it 0755, its files 0644) are repaired and logged; a
- * state_dir or file of another owner, or a link in it, stops the start.
- */
-
-static int
-fr_state_dir_check(void)
-{
-    int             fd, rc;
-    DIR            *d;
-    const char     *path;
-    struct stat     st;
-    struct dirent  *de;
-
-    path = fr_runner.conf.state_dir;
-    fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-    if (fd == -1 && errno == ENOENT) {
-        /* made when first needed, 0700 */
-        return FR_OK;
-    }
-
-    if (fd == -1 || fstat(fd, &st) == -1) {
-        fr_log(FR_LOG_EMERG, errno, "cannot open state_dir \"%s\"", path);
-
-        if (fd != -1) {
-            close(fd);
-        }
-
-        return FR_ERROR;
-    }
-
-    if (st.st_uid != geteuid()) {
-        fr_log(FR_LOG_EMERG, 0, "state_dir \"%s\" is owned by uid %d, not "
-               "by the runner's %d", path, (int) st.st_uid, (int) geteuid());
-        close(fd);
-        return FR_ERROR;
-    }
-
-    if ((st.st_mode & 077) && fchmod(fd, st.st_mode & 0700) == 0) {
-        fr_log(FR_LOG_WARN, 0, "state_dir \"%s\" was mode %04o: now %04o",
-               path, (unsigned) (st.st_mode & 07777),
-               (unsigned) (st.st_mode & 0700));
-    }
-
-    d = fdopendir(fd);
-
-    if (d == NULL) {
-        fr_log(FR_LOG_EMERG, errno, "cannot read state_dir \"%s\"", path);
-        close(fd);
-        return FR_ERROR;
-    }
-
-    rc = FR_OK;
-
-    while (rc == FR_OK && (de = readdir(d)) != NULL) {
-        if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0) {
-            rc = fr_state_file_check(dirfd(d), de->d_name);
-        }
-    }
-
-    closedir(d);
-
-    return rc;
-}
-
-
-static int
-fr_state_file_check(int dir, const char *name)
-{
-    int          fd;
-    mode_t       mode;
-    struct stat  st;
-
-    fd = openat(dir, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-
-    if (fd == -1 || fstat(fd, &st) == -1
-        || st.st_uid != geteuid()
-        || !(S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)))
-    {
-        fr_log(FR_LOG_EMERG, fd == -1 ? errno : 0, "\"%s/%s\" in state_dir "
-               "is not a file or folder of the runner's own",
-               fr_runner.conf.state_dir, name);
-
-        if (fd != -1) {
-            close(fd);
-        }
-
-        return FR_ERROR;
-    }
-
-    mode = st.st_mode & (S_ISDIR(st.st_mode) ? 0700 : 0600);
-
-    if ((st.st_mode & 07777) != mode && fchmod(fd, mode) == 0) {
-        fr_log(FR_LOG_WARN, 0, "\"%s/%s\" was mode %04o: now %04o",
-               fr_runner.conf.state_dir, name,
-               (unsigned) (st.st_mode & 07777), (unsigned) mode);
-    }
-
-    close(fd);
-
-    return FR_OK;
 }
 
 

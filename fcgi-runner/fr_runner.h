@@ -382,6 +382,7 @@ typedef struct {
     char                  *listen_path;     /* unix socket to unlink */
     ino_t                  listen_ino;
     char                  *rundir;
+    int                    state_fd;        /* state_dir, locked; -1 */
     mode_t                 umask;           /* the operator's: workers' */
     char                  *init_path;       /* faas-init, for pid */
     int                    init_fd;         /* O_PATH; -1: none found */

@@ -4,13 +4,13 @@
  * A binary upgrade without a dropped request, as nginx's (SIGUSR2): the
  * runner starts its program again (the path it was started by: the new
  * binary installed there) with its listening socket as descriptor 3, as
- * socket activation passes one (LISTEN_FDS, LISTEN_PID), and a pipe on
- * 4 (FAAS_UPGRADE_FD). The new runner, once it listens, writes a byte
- * on the pipe: the old one then stops accepting, finishes what is in
- * flight and exits 0 (its socket file stays: the new runner's now). A
- * new runner that exits first, or does not listen within
- * upgrade_timeout (its process group is killed), leaves the old one
- * serving, logged.
+ * socket activation passes one (LISTEN_FDS, LISTEN_PID), a pipe on 4
+ * (FAAS_UPGRADE_FD) and its lock of state_dir on 5. The new runner,
+ * once it listens, writes a byte on the pipe: the old one then stops
+ * accepting, finishes what is in flight and exits 0 (its socket file
+ * stays: the new runner's now). A new runner that exits first, or does
+ * not listen within upgrade_timeout (its process group is killed),
+ * leaves the old one serving, logged.
  * Connections that arrive meanwhile wait in the one socket's backlog.
  */
 
@@ -27,6 +27,7 @@
 
 #include "fr_listen.h"
 #include "fr_log.h"
+#include "fr_state.h"
 #include "fr_upgrade.h"
 
 
@@ -150,12 +151,13 @@ fr_upgrade_start(void)
 }
 
 
-/* in the forked child: the socket on 3, the pipe on 4, then the exec */
+/* in the forked child: the socket on 3, the pipe on 4, the lock of
+ * state_dir on 5 (fr_state.c), then the exec */
 
 static void
 fr_upgrade_child(int pipe_fd)
 {
-    int       hi[2];
+    int       hi[3];
     char      buf[32];
     sigset_t  none;
 
@@ -164,10 +166,13 @@ fr_upgrade_child(int pipe_fd)
 
     hi[0] = fcntl(fr_runner.listen.fd, F_DUPFD_CLOEXEC, 10);
     hi[1] = fcntl(pipe_fd, F_DUPFD_CLOEXEC, 10);
+    hi[2] = fr_runner.state_fd == -1
+            ? -1 : fcntl(fr_runner.state_fd, F_DUPFD_CLOEXEC, 10);
 
     if (hi[0] == -1 || hi[1] == -1
         || dup2(hi[0], FR_UPGRADE_FD - 1) == -1
-        || dup2(hi[1], FR_UPGRADE_FD) == -1)
+        || dup2(hi[1], FR_UPGRADE_FD) == -1
+        || (hi[2] != -1 && dup2(hi[2], FR_STATE_UPGRADE_FD) == -1))
     {
         _exit(1);
     }

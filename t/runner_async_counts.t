@@ -49,7 +49,8 @@ my $db = $t->prefix . '/state/async.db';
 
 sub sql {
     my ($q, $rw) = @_;
-    my $out = `sqlite3 -cmd '.timeout 5000' @{[ $rw ? '' : '-readonly' ]} $db "$q" 2>&1`;
+    my $ro = $rw ? '' : '-readonly';
+    my $out = `sqlite3 -cmd '.timeout 5000' $ro $db "$q" 2>&1`;
     chomp $out;
     return $out;
 }

@@ -23,10 +23,16 @@ my $root = ($> == 0);
 
 $t->function('echo', "exec = $fn\n");
 
+# the second runners' own state_dir (the default is the system's)
+my $conf2 = $t->prefix . '/runner2.conf';
+FaasTest::write_file($conf2, "state_dir = @{[ $t->prefix ]}/state2\n");
+
 sub run {
     my (@args) = @_;
     # a runner that wrongly starts is stopped: this must not hang
-    my $out = `timeout -s KILL 10 $bin @args --functions @{[ $t->functions_dir ]} 2>&1`;
+    my $cmd = "timeout -s KILL 10 $bin --config $conf2 @args "
+            . "--functions @{[ $t->functions_dir ]} 2>&1";
+    my $out = `$cmd`;
     return ($? >> 8, $out);
 }
 
