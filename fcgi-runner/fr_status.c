@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -31,13 +32,20 @@ static void fr_render_json_view(fr_out_t *o, const fr_view_t *v,
     int tenant);
 static void fr_render_table(fr_out_t *o, fr_view_t *fv, int nf);
 static int fr_view_cmp(const void *a, const void *b);
+static size_t fr_status_decode(const char *s, size_t len, char *out,
+    size_t size);
+static fr_format_e fr_status_accept(const char *s, size_t len);
+static int fr_status_range(const char *r, size_t len, fr_format_e f);
+static double fr_status_q(const char *s, size_t len);
+static int fr_status_hex(char c);
 
 
 /*
  * QUERY_STRING: format=json|prometheus|openmetrics|table|html,
  * function=NAME for one function (and its tenant), tenant=NAME for one
- * tenant's functions (a provider shows a customer its own). Without a
- * format, a browser (Accept: text/html, HTTP_ACCEPT) gets the page.
+ * tenant's functions (a provider shows a customer its own); keys and
+ * values %-decoded. Without a format, the one the client's Accept
+ * (HTTP_ACCEPT) prefers.
  */
 
 void
@@ -46,12 +54,13 @@ fr_status_render(const u_char *query, size_t len, const u_char *accept,
 {
     int           nf, nt, asked;
     char          only[FR_NAME_MAX + 1], tenant[FR_NAME_MAX + 1];
+    char          key[16], val[FR_NAME_MAX + 2], *name;
     size_t        n;
     fr_out_t      o;
     fr_view_t    *fv, *tv;
     const char   *p, *e, *end, *v;
     const char   *why;
-    fr_format_e   format;
+    fr_format_e   format, f;
 
     static const char  *formats[] = {
         "json", "prometheus", "openmetrics", "table", "html"
@@ -78,37 +87,38 @@ fr_status_render(const u_char *query, size_t len, const u_char *accept,
         e = memchr(p, '&', end - p);
         e = e ? e : end;
         v = memchr(p, '=', e - p);
-        v = v ? v + 1 : e;
-        n = e - v;
+        (void) fr_status_decode(p, (v ? v : e) - p, key, sizeof(key));
+        n = v ? fr_status_decode(v + 1, e - v - 1, val, sizeof(val)) : 0;
 
-        if (v - p == 7 && memcmp(p, "format=", 7) == 0) {
-            asked = 1;
-
-            for (format = 0; format <= FR_FORMAT_HTML; format++) {
-                if (strlen(formats[format]) == n
-                    && memcmp(formats[format], v, n) == 0)
+        if (strcmp(key, "format") == 0) {
+            for (f = 0; f <= FR_FORMAT_HTML; f++) {
+                if (strlen(formats[f]) == n && memcmp(formats[f], val, n) == 0)
                 {
                     break;
                 }
             }
 
-            if (format > FR_FORMAT_HTML) {
+            /* twice: the last (a location may add one to a client's) */
+            if (f > FR_FORMAT_HTML) {
                 reply->status = 400;
             }
 
-        } else if ((v - p == 9 && memcmp(p, "function=", 9) == 0)
-                   || (v - p == 7 && memcmp(p, "tenant=", 7) == 0))
+            format = f;
+            asked = 1;
+
+        } else if (strcmp(key, "function") == 0 || strcmp(key, "tenant") == 0)
         {
-            if (*p == 'f' ? !fr_name_valid((const u_char *) v, n)
-                          : !fr_tenant_valid((const u_char *) v, n))
+            name = (*key == 'f') ? only : tenant;
+
+            if (*key == 'f' ? !fr_name_valid((const u_char *) val, n)
+                            : !fr_tenant_valid((const u_char *) val, n))
             {
-                reply->status = 404;
+                reply->status = (reply->status == 400) ? 400 : 404;
                 n = 0;
             }
 
-            if ((*p == 'f' ? only : tenant)[0] != '\0'
-                && (strlen(*p == 'f' ? only : tenant) != n
-                    || memcmp(*p == 'f' ? only : tenant, v, n) != 0))
+            if (name[0] != '\0'
+                && (strlen(name) != n || memcmp(name, val, n) != 0))
             {
                 /* twice, two names: which one a location set and which
                  * a client added is not known, so neither is shown */
@@ -117,13 +127,13 @@ fr_status_render(const u_char *query, size_t len, const u_char *accept,
                 continue;
             }
 
-            memcpy(*p == 'f' ? only : tenant, v, n);
-            (*p == 'f' ? only : tenant)[n] = '\0';
+            memcpy(name, val, n);
+            name[n] = '\0';
         }
     }
 
-    if (!asked && accept && memmem(accept, accept_len, "text/html", 9)) {
-        format = FR_FORMAT_HTML;
+    if (!asked && accept) {
+        format = fr_status_accept((const char *) accept, accept_len);
     }
 
     o.b = &reply->body;
@@ -183,6 +193,207 @@ fr_status_render(const u_char *query, size_t len, const u_char *accept,
         fr_buf_free(&reply->body);
         reply->status = 500;
     }
+}
+
+
+
+/* s %-decoded (and '+' a space) into out, NUL-terminated; its length,
+ * or size when it does not fit */
+
+static size_t
+fr_status_decode(const char *s, size_t len, char *out, size_t size)
+{
+    int     hi, lo;
+    size_t  i, n;
+
+    for (i = 0, n = 0; i < len && n < size - 1; i++, n++) {
+        out[n] = (s[i] == '+') ? ' ' : s[i];
+
+        if (s[i] == '%' && i + 2 < len
+            && (hi = fr_status_hex(s[i + 1])) >= 0
+            && (lo = fr_status_hex(s[i + 2])) >= 0)
+        {
+            out[n] = (char) (hi << 4 | lo);
+            i += 2;
+        }
+    }
+
+    out[n] = '\0';
+
+    return (i < len) ? size : n;
+}
+
+
+/*
+ * The format an Accept header prefers (RFC 9110, 12.5.1): of each
+ * format, the quality of the most specific range that matches it; the
+ * best quality wins, then the most specific, then the first of json,
+ * prometheus, openmetrics, table, html. No range of any: JSON.
+ * A browser gets the page, Prometheus its own format.
+ */
+
+static fr_format_e
+fr_status_accept(const char *s, size_t len)
+{
+    int          spec, best_spec[FR_FORMAT_HTML + 1];
+    double       q, best_q[FR_FORMAT_HTML + 1];
+    const char  *p, *e, *end, *qp;
+    fr_format_e  f, pick;
+
+    memset(best_spec, 0, sizeof(best_spec));
+    memset(best_q, 0, sizeof(best_q));
+    end = s + len;
+
+    for (p = s; p < end; p = e + 1) {
+        e = memchr(p, ',', end - p);
+        e = e ? e : end;
+
+        /* its quality: q=, 1 without; a malformed one is 0 */
+        q = 1;
+
+        for (qp = p; (qp = memchr(qp, ';', e - qp)) != NULL; qp++) {
+            while (++qp < e && (*qp == ' ' || *qp == '\t')) { /* void */ }
+
+            if (e - qp >= 2 && (*qp == 'q' || *qp == 'Q') && qp[1] == '=') {
+                q = fr_status_q(qp + 2, e - qp - 2);
+            }
+
+            qp--;
+        }
+
+        for (f = FR_FORMAT_JSON; f <= FR_FORMAT_HTML; f++) {
+            spec = fr_status_range(p, e - p, f);
+
+            if (spec > best_spec[f]) {
+                best_spec[f] = spec;
+                best_q[f] = q;
+            }
+        }
+    }
+
+    pick = FR_FORMAT_JSON;
+
+    for (f = FR_FORMAT_JSON; f <= FR_FORMAT_HTML; f++) {
+        if (best_q[f] > best_q[pick]
+            || (best_q[f] == best_q[pick] && best_spec[f] > best_spec[pick]))
+        {
+            pick = f;
+        }
+    }
+
+    return (best_q[pick] > 0) ? pick : FR_FORMAT_JSON;
+}
+
+
+
+/*
+ * How specifically the media range r matches format f: 0 not at all,
+ * 1 any type ("*" "/" "*"), 2 any subtype of its type, 3 its type and
+ * subtype, 4 text/plain with a version= (the Prometheus text format's;
+ * text/plain without one is the table's)
+ */
+
+static int
+fr_status_range(const char *r, size_t len, fr_format_e f)
+{
+    size_t       n, t;
+    const char  *end, *semi, *mt;
+
+    static const char  *media[] = {
+        "application/json", "text/plain", "application/openmetrics-text",
+        "text/plain", "text/html"
+    };
+
+    end = r + len;
+
+    while (r < end && (*r == ' ' || *r == '\t')) {
+        r++;
+    }
+
+    semi = memchr(r, ';', end - r);
+    n = (semi ? semi : end) - r;
+
+    while (n && (r[n - 1] == ' ' || r[n - 1] == '\t')) {
+        n--;
+    }
+
+    mt = media[f];
+    t = strchr(mt, '/') - mt + 1;               /* "type/" */
+
+    if (n == 3 && memcmp(r, "*/*", 3) == 0) {
+        return 1;
+    }
+
+    if (n == t + 1 && r[t] == '*' && strncasecmp(r, mt, t) == 0) {
+        return 2;
+    }
+
+    if (n != strlen(mt) || strncasecmp(r, mt, n) != 0) {
+        return 0;
+    }
+
+    if (f != FR_FORMAT_PROMETHEUS && f != FR_FORMAT_TABLE) {
+        return 3;
+    }
+
+    /* text/plain: a version= asks for the exposition format */
+    for (semi = r + n; semi && semi < end; semi = memchr(semi, ';',
+                                                          end - semi))
+    {
+        while (++semi < end && (*semi == ' ' || *semi == '\t')) {
+            /* void */
+        }
+
+        if (end - semi > 8 && strncasecmp(semi, "version=", 8) == 0) {
+            return (f == FR_FORMAT_PROMETHEUS) ? 4 : 0;
+        }
+    }
+
+    return (f == FR_FORMAT_TABLE) ? 3 : 2;
+}
+
+
+/* a quality value: 0 to 1, three decimals at most; malformed: 0 */
+
+static double
+fr_status_q(const char *s, size_t len)
+{
+    size_t  i, d;
+    double  q, unit;
+
+    if (len == 0 || (s[0] != '0' && s[0] != '1')) {
+        return 0;
+    }
+
+    q = s[0] - '0';
+
+    if (len == 1 || s[1] != '.') {
+        return (len == 1 || s[1] == ';' || s[1] == ' ' || s[1] == '\t')
+               ? q : 0;
+    }
+
+    for (i = 2, d = 0, unit = 0.1; i < len && s[i] >= '0' && s[i] <= '9';
+         i++, d++, unit /= 10)
+    {
+        q += (s[i] - '0') * unit;
+    }
+
+    if (d > 3 || q > 1
+        || (i < len && s[i] != ';' && s[i] != ' ' && s[i] != '\t'))
+    {
+        return 0;
+    }
+
+    return q;
+}
+
+
+static int
+fr_status_hex(char c)
+{
+    return (c >= '0' && c <= '9') ? c - '0'
+           : (c >= 'a' && c <= 'f') ? c - 'a' + 10
+           : (c >= 'A' && c <= 'F') ? c - 'A' + 10 : -1;
 }
 
 

@@ -112,6 +112,46 @@ $r = $t->http_get('/faas/status?format=json',
 like(FaasTest::header($r, 'content-type'), qr{^application/json},
      'an asked format wins over Accept');
 
+# Accept as RFC 9110 reads it: qualities, the most specific range, case
+for (['text/html;q=0', 'application/json'],
+     ['application/json, text/html;q=0.1', 'application/json'],
+     ['text/htmlx', 'application/json'],
+     ['TEXT/HTML', 'text/html'],
+     ['text/html;q=0.5, application/json;q=0.4', 'text/html'],
+     ['*/*;q=0.9, text/html;q=0', 'application/json'],
+     ['text/*;q=0.1, */*;q=0.2', 'application/json'],
+     ['image/png', 'application/json'],
+     ['text/html;q=bad, application/json;q=0.1', 'application/json'],
+     # what Prometheus 2 sends
+     ['application/openmetrics-text;version=1.0.0,application/openmetrics-'
+      . 'text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1',
+      'application/openmetrics-text'],
+     ['text/plain;version=0.0.4;q=0.3,*/*;q=0.2', 'text/plain; version=0.0.4'],
+     ['text/plain', 'text/plain; charset'])
+{
+    my ($accept, $type) = @$_;
+    $r = $t->http_get('/faas/status', headers => "Accept: $accept\r\n");
+    is($r->{status}, 200, "Accept: $accept: 200");
+    like(FaasTest::header($r, 'content-type') // '', qr{^\Q$type\E},
+         "... $type");
+}
+like($t->http_get('/faas/status', headers => "Accept: text/plain\r\n")
+     ->{body}, qr/^FUNCTION\s+TENANT/m, 'Accept: text/plain: the table');
+
+# the query's keys and values %-decoded
+like(FaasTest::header($t->http_get('/faas/status?format=%70rometheus'),
+                      'content-type') // '', qr{^text/plain; version=0\.0\.4},
+     '?format=%70rometheus: Prometheus text');
+like(FaasTest::header($t->http_get('/faas/status?%66ormat=table'),
+                      'content-type') // '', qr{^text/plain; charset},
+     '?%66ormat=table: the table');
+is($t->http_get('/faas/status?format')->{status}, 400,
+   '?format without a value: 400');
+is($t->http_get('/faas/status?function=o%6B')->{status}, 200,
+   '?function=o%6B: ok\'s');
+is($t->http_get('/faas/status?function=..%2Fx')->{status}, 404,
+   '?function=..%2Fx: 404');
+
 # --- the snapshot, without JavaScript -----------------------------------
 
 my $snap = $t->http_get('/faas/status?format=html')->{body};

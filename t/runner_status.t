@@ -401,6 +401,10 @@ scrape_configs:
       format: [prometheus]
     static_configs:
       - targets: ['127.0.0.1:$t->{port}']
+  - job_name: by_accept
+    metrics_path: /faas/status
+    static_configs:
+      - targets: ['127.0.0.1:$t->{port}']
 EOF
         my $pid = fork;
         if ($pid == 0) {
@@ -412,21 +416,26 @@ EOF
             exit 127;
         }
 
-        my $value;
-        FaasTest::wait_for(sub {
-            my $sock = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$pport",
-                                             Timeout => 2) or return 0;
-            print $sock "GET /api/v1/query?query=sum(faas_function_"
-                . "invocations_total%7Bfunction%3D%22ok%22%7D) HTTP/1.0\r\n"
-                . "Host: localhost\r\n\r\n";
-            local $/;
-            my $resp = <$sock> // '';
-            ($value) = $resp =~ /"value":\[[\d.]+,"(\d+)"\]/;
-            return defined $value;
-        }, 30);
+        # each job's: ?format=prometheus, and no format (its Accept
+        # asks for OpenMetrics)
+        for my $job ('faas', 'by_accept') {
+            my $value;
+            FaasTest::wait_for(sub {
+                my $sock = IO::Socket::INET->new(
+                    PeerAddr => "127.0.0.1:$pport", Timeout => 2) or return 0;
+                print $sock "GET /api/v1/query?query=sum(faas_function_"
+                    . "invocations_total%7Bfunction%3D%22ok%22%2Cjob%3D%22"
+                    . "$job%22%7D) HTTP/1.0\r\nHost: localhost\r\n\r\n";
+                local $/;
+                my $resp = <$sock> // '';
+                ($value) = $resp =~ /"value":\[[\d.]+,"(\d+)"\]/;
+                return defined $value;
+            }, 30);
 
-        is($value, 7, 'Prometheus scraped it: sum of ok\'s invocations is 7')
-            or diag(FaasTest::read_file("$dir/log"));
+            is($value, 7, "Prometheus scraped it ($job): sum of ok's "
+                          . 'invocations is 7')
+                or diag(FaasTest::read_file("$dir/log"));
+        }
 
         kill 'TERM', $pid;
         my $gone = FaasTest::wait_for(sub { waitpid($pid, WNOHANG) == $pid },
