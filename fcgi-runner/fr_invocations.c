@@ -7,6 +7,7 @@
  * version's schema, and checked, before a runner starts on it.
  */
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +39,7 @@ static void fr_inv_head(fr_list_ctx_t *ctx);
 static int fr_inv_print(const fr_inv_t *inv, void *data);
 static void fr_inv_json_str(const u_char *p, size_t len);
 static void fr_inv_text(const u_char *p, size_t len);
+static int fr_inv_none_yet(const char *dir);
 static void fr_inv_time(char *buf, size_t size, uint64_t usec);
 static PGconn *fr_inv_pg_connect(const char *uri);
 static int fr_inv_pg_migrate(const char *uri);
@@ -48,7 +50,7 @@ static int fr_inv_pg_list(const char *uri, const char *function, int state,
 int
 fr_invocations_main(int argc, char **argv)
 {
-    int            c, state, one, rc, raw, pg;
+    int            c, state, one, rc, raw, pg, empty;
     char          *config, *state_dir, *function, *format;
     fr_conf_t      conf;
     fr_list_ctx_t  ctx;
@@ -126,10 +128,11 @@ fr_invocations_main(int argc, char **argv)
     fr_conf_defaults(&conf);
 
     pg = fr_store_is_pg(conf.store);
+    state_dir = state_dir ? state_dir : conf.state_dir;
+    empty = !pg && fr_inv_none_yet(state_dir);
 
     if (fr_store_kind(conf.store, FR_LOG_EMERG) != FR_OK
-        || (!pg && fr_store_open(state_dir ? state_dir : conf.state_dir, 1)
-                   != FR_OK))
+        || (!pg && !empty && fr_store_open(state_dir, 1) != FR_OK))
     {
         fr_conf_free(&conf);
         return 1;
@@ -147,9 +150,12 @@ fr_invocations_main(int argc, char **argv)
                          one ? -1 : state, one ? argv[optind] : NULL,
                          fr_inv_print, &ctx);
 
-    } else {
+    } else if (!empty) {
         rc = one ? fr_store_get(argv[optind], fr_inv_print, &ctx)
                  : fr_store_list(function, state, fr_inv_print, &ctx);
+
+    } else {
+        rc = 0;
     }
 
     /* a store that cannot be read prints no list: only why, on stderr */
@@ -176,6 +182,31 @@ fr_invocations_main(int argc, char **argv)
     return 0;
 }
 
+
+
+/* a runner's state_dir with no asynchronous invocation yet: no store,
+ * nor its log (a store missing beside its log is an error) */
+
+static int
+fr_inv_none_yet(const char *dir)
+{
+    char         path[4200];
+    struct stat  st;
+
+    snprintf(path, sizeof(path), "%s/async.db", dir);
+
+    if (stat(path, &st) == 0 || errno != ENOENT) {
+        return 0;
+    }
+
+    snprintf(path, sizeof(path), "%s/async.db-wal", dir);
+
+    if (stat(path, &st) == 0 || errno != ENOENT) {
+        return 0;
+    }
+
+    return stat(dir, &st) == 0 && S_ISDIR(st.st_mode);
+}
 
 static void
 fr_inv_head(fr_list_ctx_t *ctx)

@@ -43,6 +43,23 @@ my $db = "$state/async.db";
 ok(-d $state, 'state_dir made at start');
 is((stat $state)[2] & 07777, 0700, '... 0700');
 
+# no asynchronous invocation yet: no store, an empty list (it was an
+# error: "the store is missing")
+my $bin = $t->runner_bin_name;
+my $rc1 = "$p/runner.conf";
+my $list = `$bin invocations --config $rc1 2>&1`;
+is($?, 0, 'fcgi-runner invocations before any: exit 0');
+like($list, qr/\AID\s+FUNCTION\s+TRIGGER\s+STATE[^\n]*\n\z/,
+     '... the table\'s head alone');
+is(`$bin invocations --config $rc1 --format json 2>&1`, "[]\n",
+   '... JSON: []');
+like(`$bin invocation 0123 --config $rc1 2>&1`, qr/no invocation "0123"/,
+     'fcgi-runner invocation ID: none such');
+isnt($?, 0, '... exit 1');
+like(`$bin invocations --state-dir $p/nowhere 2>&1`, qr/is missing/,
+     'a state_dir that is not there: an error');
+isnt($?, 0, '... exit 1');
+
 is($t->http_post('/async/count', 'x')->{status}, 202, 'an invocation');
 sub row { `sqlite3 -readonly $db "SELECT state, attempts FROM invocations"` }
 ok(FaasTest::wait_for(sub { row() eq "1|1\n" }, 15),
