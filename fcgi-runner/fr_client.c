@@ -43,7 +43,8 @@ fr_client_usage(FILE *out)
         "usage: fcgi-runner status [--config FILE] [--listen ADDRESS]\n"
         "                          [--format table|json|prometheus|"
         "openmetrics|html]\n"
-        "                          [--function NAME] [--watch SECONDS]\n");
+        "                          [--function NAME] [--tenant NAME] "
+        "[--watch SECONDS]\n");
 }
 
 
@@ -53,13 +54,14 @@ fr_client_main(int argc, char **argv, const char *listen)
     int          c, watch, rc, listen_set;
     char         query[256];
     fr_conf_t    conf;
-    const char  *format, *function, *config;
+    const char  *format, *function, *tenant, *config;
 
     static const struct option  opts[] = {
         { "config",   required_argument, NULL, 'c' },
         { "listen",   required_argument, NULL, 'l' },
         { "format",   required_argument, NULL, 'F' },
         { "function", required_argument, NULL, 'f' },
+        { "tenant",   required_argument, NULL, 't' },
         { "watch",    required_argument, NULL, 'w' },
         { "help",     no_argument,       NULL, 'h' },
         { NULL, 0, NULL, 0 }
@@ -67,18 +69,20 @@ fr_client_main(int argc, char **argv, const char *listen)
 
     format = "table";
     function = NULL;
+    tenant = NULL;
     config = NULL;
     watch = 0;
     listen_set = 0;
 
     optind = 1;
 
-    while ((c = getopt_long(argc, argv, "c:l:F:f:w:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "c:l:F:f:t:w:h", opts, NULL)) != -1) {
         switch (c) {
         case 'c': config = optarg; break;
         case 'l': listen = optarg; listen_set = 1; break;
         case 'F': format = optarg; break;
         case 'f': function = optarg; break;
+        case 't': tenant = optarg; break;
 
         case 'w':
             /* digits only: "1x", "1e9", "0.5" are no whole seconds */
@@ -129,13 +133,15 @@ fr_client_main(int argc, char **argv, const char *listen)
         listen = conf.listen ? conf.listen : listen;
     }
 
-    if (snprintf(query, sizeof(query), "format=%s%s%s", format,
-                 function ? "&function=" : "", function ? function : "")
+    if (snprintf(query, sizeof(query), "format=%s%s%s%s%s", format,
+                 function ? "&function=" : "", function ? function : "",
+                 tenant ? "&tenant=" : "", tenant ? tenant : "")
         >= (int) sizeof(query)
-        || strpbrk(format, "&=") || (function && strpbrk(function, "&=")))
+        || strpbrk(format, "&=") || (function && strpbrk(function, "&="))
+        || (tenant && strpbrk(tenant, "&=")))
     {
-        fprintf(stderr, "fcgi-runner status: invalid --format or "
-                "--function\n");
+        fprintf(stderr, "fcgi-runner status: invalid --format, --function "
+                "or --tenant\n");
         return 2;
     }
 

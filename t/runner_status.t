@@ -347,6 +347,14 @@ $cj = eval { decode_json($out) };
 is(join(',', map { $_->{name} } @{ $cj->{functions} }), 'slow',
    '--function slow');
 
+$out = `$bin status --listen $listen --format json --tenant beta 2>&1`;
+$cj = eval { decode_json($out) };
+is(join(',', sort map { $_->{name} } @{ $cj->{functions} }),
+   'burner,cgi,crashy', '--tenant beta: its functions');
+is(join(',', map { $_->{name} } @{ $cj->{tenants} }), 'beta', '... itself');
+$out = `$bin status --listen $listen --tenant 'a&function=ok' 2>&1`;
+is($? >> 8, 2, '--tenant with a & in it: a usage error');
+
 $out = `$bin status --listen $listen --function nosuch 2>&1`;
 isnt($?, 0, '--function nosuch: fails');
 like($out, qr/404 no such function or tenant/, '... and says why');
