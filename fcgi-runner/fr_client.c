@@ -51,7 +51,7 @@ fr_client_usage(FILE *out)
 int
 fr_client_main(int argc, char **argv, const char *listen)
 {
-    int          c, watch, rc, listen_set;
+    int          c, watch, rc, listen_set, answered;
     char         query[256];
     fr_conf_t    conf;
     const char  *format, *function, *tenant, *config;
@@ -145,7 +145,7 @@ fr_client_main(int argc, char **argv, const char *listen)
         return 2;
     }
 
-    for ( ;; ) {
+    for (answered = 0; /* void */; answered |= (rc == 0)) {
         if (watch && strcmp(format, "table") == 0
             && isatty(STDOUT_FILENO))
         {
@@ -155,8 +155,15 @@ fr_client_main(int argc, char **argv, const char *listen)
 
         rc = fr_client_ask(listen, query, watch);
 
-        if (!watch || rc != 0) {
+        if (!watch || (rc != 0 && !answered)) {
             return rc;
+        }
+
+        if (rc != 0) {
+            /* it answered before: a runner restarting, a function
+             * reloaded, are waited for, as top waits */
+            fprintf(stderr, "fcgi-runner status: asking again in %d s\n",
+                    watch);
         }
 
         fflush(stdout);

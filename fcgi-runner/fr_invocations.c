@@ -183,7 +183,6 @@ fr_invocations_main(int argc, char **argv)
 }
 
 
-
 /* a runner's state_dir with no asynchronous invocation yet: no store,
  * nor its log (a store missing beside its log is an error) */
 
@@ -207,6 +206,7 @@ fr_inv_none_yet(const char *dir)
 
     return stat(dir, &st) == 0 && S_ISDIR(st.st_mode);
 }
+
 
 static void
 fr_inv_head(fr_list_ctx_t *ctx)

@@ -504,7 +504,11 @@ fr_req_status(fr_req_t *r)
     fr_log(FR_LOG_DEBUG, 0, "status rendered in %llu us, %zu bytes",
            (unsigned long long) (fr_current_usec - t0), reply.body.len);
 
-    r->outcome = FR_OUTCOME_OK;
+    /* on the access log's line: a status asked of no such function is
+     * not_found, a bad format an error, as an invocation's would be */
+    r->outcome = (reply.status == 200) ? FR_OUTCOME_OK
+                 : (reply.status == 404) ? FR_OUTCOME_NOT_FOUND
+                 : FR_OUTCOME_ERROR;
 
     if (reply.status == 500) {
         fr_log(FR_LOG_ALERT, errno, "cannot render the status");

@@ -24,7 +24,9 @@
 #include "fr_state.h"
 
 
-static int fr_state_lock(int fd, const char *path, struct stat *st);
+static int fr_state_inherited(void);
+static int fr_state_lock(int dir, int inherited, const char *path,
+    struct stat *st);
 static int fr_state_file_check(int dir, const char *name);
 
 
@@ -38,7 +40,7 @@ static int fr_state_file_check(int dir, const char *name);
 int
 fr_state_dir_check(void)
 {
-    int             fd, rc;
+    int             fd, rc, inherited;
     DIR            *d;
     const char     *path;
     struct stat     st;
@@ -46,10 +48,15 @@ fr_state_dir_check(void)
 
     path = fr_runner.conf.state_dir;
     fr_runner.state_fd = -1;
+    inherited = fr_state_inherited();
 
     if (mkdir(path, 0700) == -1 && errno != EEXIST) {
         /* made when first needed (a runner not root may never need it,
          * nor may make it where the default is) */
+        if (inherited != -1) {
+            close(inherited);
+        }
+
         return FR_OK;
     }
 
@@ -72,6 +79,12 @@ fr_state_dir_check(void)
         return FR_ERROR;
     }
 
+    /* locked before anything in it is touched */
+    if (fr_state_lock(fd, inherited, path, &st) != FR_OK) {
+        close(fd);
+        return FR_ERROR;
+    }
+
     if ((st.st_mode & 077) && fchmod(fd, st.st_mode & 0700) == 0) {
         fr_log(FR_LOG_WARN, 0, "state_dir \"%s\" was mode %04o: now %04o",
                path, (unsigned) (st.st_mode & 07777),
@@ -86,7 +99,7 @@ fr_state_dir_check(void)
         return FR_ERROR;
     }
 
-    rc = fr_state_lock(fcntl(fd, F_DUPFD_CLOEXEC, 0), path, &st);
+    rc = FR_OK;
 
     while (rc == FR_OK && (de = readdir(d)) != NULL) {
         if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0) {
@@ -101,35 +114,79 @@ fr_state_dir_check(void)
 
 
 /*
+ * A binary upgrade's new runner: the old one's lock, on
+ * FR_STATE_UPGRADE_FD when FAAS_UPGRADE_STATE_FD says so (an old runner
+ * without a lock, or of an older version, passes none: whatever is on
+ * that descriptor then is the runner's own).
+ */
+
+static int
+fr_state_inherited(void)
+{
+    char         *s;
+    struct stat   st;
+
+    s = getenv("FAAS_UPGRADE_STATE_FD");
+
+    if (s == NULL) {
+        return -1;
+    }
+
+    if (atoi(s) != FR_STATE_UPGRADE_FD
+        || fstat(FR_STATE_UPGRADE_FD, &st) == -1 || !S_ISDIR(st.st_mode))
+    {
+        fr_log(FR_LOG_WARN, 0, "FAAS_UPGRADE_STATE_FD=%s is not an "
+               "upgrade's lock: ignored", s);
+        (void) unsetenv("FAAS_UPGRADE_STATE_FD");
+        return -1;
+    }
+
+    (void) unsetenv("FAAS_UPGRADE_STATE_FD");
+    (void) fcntl(FR_STATE_UPGRADE_FD, F_SETFD, FD_CLOEXEC);
+
+    return FR_STATE_UPGRADE_FD;
+}
+
+
+/*
  * flock() on the folder itself: held as long as one descriptor of its
  * open file is, whoever holds it (the new runner of an upgrade shares
  * the old one's); gone with the runner, whatever kills it.
  */
 
 static int
-fr_state_lock(int fd, const char *path, struct stat *st)
+fr_state_lock(int dir, int inherited, const char *path, struct stat *st)
 {
+    int          fd;
     struct stat  up;
 
-    if (getenv("FAAS_UPGRADE_FD")) {
+    fd = -1;
+
+    if (inherited != -1) {
         /* the old runner's, if it is of this state_dir */
-        if (fstat(FR_STATE_UPGRADE_FD, &up) == 0 && S_ISDIR(up.st_mode)
-            && up.st_dev == st->st_dev && up.st_ino == st->st_ino)
+        if (fstat(inherited, &up) == 0 && up.st_dev == st->st_dev
+            && up.st_ino == st->st_ino)
         {
-            close(fd);
-            fd = FR_STATE_UPGRADE_FD;
-            (void) fcntl(fd, F_SETFD, FD_CLOEXEC);
+            fd = inherited;
 
         } else {
-            (void) close(FR_STATE_UPGRADE_FD);
+            close(inherited);
         }
     }
 
+    /* above the descriptors socket activation may pass */
+    fd = (fd == -1) ? fcntl(dir, F_DUPFD_CLOEXEC, 10) : fd;
+
     if (fd == -1 || flock(fd, LOCK_EX | LOCK_NB) == -1) {
-        fr_log(FR_LOG_EMERG, errno == EWOULDBLOCK ? 0 : errno, "state_dir "
-               "\"%s\" is locked by another runner: each runner needs a "
-               "state_dir of its own (two would run invocations twice)",
-               path);
+        if (errno == EWOULDBLOCK) {
+            fr_log(FR_LOG_EMERG, 0, "state_dir \"%s\" is locked by another "
+                   "runner: each runner needs a state_dir of its own (two "
+                   "would run invocations twice)", path);
+
+        } else {
+            fr_log(FR_LOG_EMERG, errno, "cannot lock state_dir \"%s\"",
+                   path);
+        }
 
         if (fd != -1) {
             close(fd);

@@ -55,7 +55,7 @@ fr_status_render(const u_char *query, size_t len, const u_char *accept,
     int           nf, nt, asked;
     char          only[FR_NAME_MAX + 1], tenant[FR_NAME_MAX + 1];
     char          key[16], val[FR_NAME_MAX + 2], *name;
-    size_t        n;
+    size_t        n, k;
     fr_out_t      o;
     fr_view_t    *fv, *tv;
     const char   *p, *e, *end, *v;
@@ -87,10 +87,10 @@ fr_status_render(const u_char *query, size_t len, const u_char *accept,
         e = memchr(p, '&', end - p);
         e = e ? e : end;
         v = memchr(p, '=', e - p);
-        (void) fr_status_decode(p, (v ? v : e) - p, key, sizeof(key));
+        k = fr_status_decode(p, (v ? v : e) - p, key, sizeof(key));
         n = v ? fr_status_decode(v + 1, e - v - 1, val, sizeof(val)) : 0;
 
-        if (strcmp(key, "format") == 0) {
+        if (k == 6 && memcmp(key, "format", 6) == 0) {
             for (f = 0; f <= FR_FORMAT_HTML; f++) {
                 if (strlen(formats[f]) == n && memcmp(formats[f], val, n) == 0)
                 {
@@ -106,7 +106,8 @@ fr_status_render(const u_char *query, size_t len, const u_char *accept,
             format = f;
             asked = 1;
 
-        } else if (strcmp(key, "function") == 0 || strcmp(key, "tenant") == 0)
+        } else if ((k == 8 && memcmp(key, "function", 8) == 0)
+                   || (k == 6 && memcmp(key, "tenant", 6) == 0))
         {
             name = (*key == 'f') ? only : tenant;
 
@@ -196,7 +197,6 @@ fr_status_render(const u_char *query, size_t len, const u_char *accept,
 }
 
 
-
 /* s %-decoded (and '+' a space) into out, NUL-terminated; its length,
  * or size when it does not fit */
 
@@ -283,7 +283,6 @@ fr_status_accept(const char *s, size_t len)
 
     return (best_q[pick] > 0) ? pick : FR_FORMAT_JSON;
 }
-
 
 
 /*

@@ -833,7 +833,9 @@ fr_store_counts(uint64_t counts[FR_INV_STATES])
 
     version = fr_store_one(fr_sql[FR_SQL_VERSION], -1);
 
+    /* not in a batch: its rollback would take the count back */
     if ((version != fr_store_version || version == -1)
+        && sqlite3_get_autocommit(fr_db)
         && fr_store_step_done(fr_sql[FR_SQL_RECOUNT], "count") == FR_OK)
     {
         fr_store_version = version;

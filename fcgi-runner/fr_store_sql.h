@@ -54,7 +54,6 @@ enum {
  * million rows retained); another connection's writes (an old runner's at
  * an upgrade) change data_version, and the rows are counted again */
 #define FR_STORE_COUNTS_SCHEMA                                               \
-    "PRAGMA temp_store = MEMORY;"                                            \
     "CREATE TEMP TABLE counts (state INTEGER PRIMARY KEY,"                   \
     " n INTEGER NOT NULL);"                                                  \
     "INSERT INTO temp.counts VALUES (0, 0), (1, 0), (2, 0), (3, 0);"         \

@@ -5,10 +5,11 @@
  * runner starts its program again (the path it was started by: the new
  * binary installed there) with its listening socket as descriptor 3, as
  * socket activation passes one (LISTEN_FDS, LISTEN_PID), a pipe on 4
- * (FAAS_UPGRADE_FD) and its lock of state_dir on 5. The new runner,
- * once it listens, writes a byte on the pipe: the old one then stops
- * accepting, finishes what is in flight and exits 0 (its socket file
- * stays: the new runner's now). A new runner that exits first, or does
+ * (FAAS_UPGRADE_FD) and its lock of state_dir on 5 (said by
+ * FAAS_UPGRADE_STATE_FD, fr_state.c). The new runner, once it listens,
+ * writes a byte on the pipe: the old one then stops accepting, finishes
+ * what is in flight and exits 0 (its socket file stays: the new
+ * runner's now). A new runner that exits first, or does
  * not listen within upgrade_timeout (its process group is killed),
  * leaves the old one serving, logged.
  * Connections that arrive meanwhile wait in the one socket's backlog.
@@ -182,6 +183,8 @@ fr_upgrade_child(int pipe_fd)
     if (setenv("LISTEN_PID", buf, 1) == -1
         || setenv("LISTEN_FDS", "1", 1) == -1
         || setenv("FAAS_UPGRADE_FD", "4", 1) == -1
+        || (hi[2] != -1 ? setenv("FAAS_UPGRADE_STATE_FD", "5", 1)
+                        : unsetenv("FAAS_UPGRADE_STATE_FD")) == -1
         || (fr_runner.listen_path
             && setenv("FAAS_UPGRADE_PATH", fr_runner.listen_path, 1) == -1))
     {

@@ -43,10 +43,13 @@ $t->function(sprintf('idle%02d', $_), "exec = $fn\ntenant = many\n")
     for 2 .. 59;
 
 $t->start_runner;
-$t->start_nginx($t->faas_location(extra => <<'EOF'));
+my $slog = $t->prefix . '/status.log';
+$t->start_nginx(FaasTest::meter_log_format()
+                . $t->faas_location(extra => <<"EOF"));
         location = /faas/status {
             faas_status;
             faas_pass runner;
+            access_log $slog faas_meter;
         }
 EOF
 
@@ -151,6 +154,17 @@ is($t->http_get('/faas/status?function=o%6B')->{status}, 200,
    '?function=o%6B: ok\'s');
 is($t->http_get('/faas/status?function=..%2Fx')->{status}, 404,
    '?function=..%2Fx: 404');
+
+# its access log line says the status's own outcome (it said ok for all)
+my @sl;
+ok(FaasTest::wait_for(sub {
+       @sl = split /\n/, FaasTest::read_file($slog) // '';
+       @sl && $sl[-1] =~ /status=404/ }, 5), 'the status\'s access log');
+like($sl[-1], qr/ status=404 outcome=not_found /, '... a 404: not_found');
+like((grep { / status=400 / } @sl)[0] // '', qr/ outcome=error /,
+     '... a 400: error');
+like((grep { / status=200 / } @sl)[0] // '', qr/ outcome=ok /,
+     '... a 200: ok');
 
 # --- the snapshot, without JavaScript -----------------------------------
 

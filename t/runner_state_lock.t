@@ -28,9 +28,11 @@ my $t = FaasTest->new;
 my $p = $t->prefix;
 my $fn = $t->testfn;
 
-# runs for 3 s
-$t->function('count', "exec = ./run.sh\nmode = cgi\n",
-             'run.sh' => "#!/bin/sh\ncat > /dev/null\nsleep 3\n"
+# runs until the test puts "release" in its folder
+my $cdir = $t->function('count', "exec = ./run.sh\nmode = cgi\n"
+                        . "timeout = 60s\n",
+             'run.sh' => "#!/bin/sh\ncat > /dev/null\n"
+                       . "while [ ! -e release ]; do sleep 0.1; done\n"
                        . "printf 'Content-Type: text/plain\\r\\n\\r\\n"
                        . "ok\\n'\n");
 $t->function('hello', "exec = $fn\n");
@@ -89,6 +91,7 @@ is(row(), "1|1\n",
    '... the first runner\'s running invocation is still running');
 is(FaasTest::read_file("$state/function-names"), $names,
    '... its function names as they were');
+FaasTest::write_file("$cdir/release", '');
 ok(FaasTest::wait_for(sub { row() =~ /^2\|/ }, 15),
    'the invocation succeeds');
 is(row(), "2|1\n", '... at its first attempt');
@@ -124,11 +127,56 @@ holders('the new runner');
 is($rc, 1, 'a second runner after the upgrade: exits 1');
 like($out, qr/is locked by another runner/, '... the new one holds the lock');
 
-# a runner stopped: the next one starts on its state_dir
+# a runner stopped: the next one starts on its state_dir; a status
+# --watch goes on through it
+my $sock = $t->socket_path;
+my $wout = "$p/watch.out";
+my $watcher = fork // die "fork: $!";
+if ($watcher == 0) {
+    open STDOUT, '>', $wout or POSIX::_exit(127);
+    open STDERR, '>&', \*STDOUT or POSIX::_exit(127);
+    exec $bin, 'status', '--listen', "unix:$sock", '--format', 'json',
+         '--watch', '1' or POSIX::_exit(127);
+}
+sub snapshots { () = (FaasTest::read_file($wout) // '') =~ /^\{"runner"/mg }
+ok(FaasTest::wait_for(sub { snapshots() >= 1 }, 10), 'status --watch: a '
+   . 'snapshot');
 $t->stop_runner;
+sleep 2.5;
+ok(waitpid($watcher, WNOHANG) == 0, '... the runner stopped: it goes on');
+like(FaasTest::read_file($wout), qr/cannot connect to "unix:\Q$sock\E".*\n(?x)
+                                    fcgi-runner\ status:\ asking\ again/,
+     '... saying why');
+my $before = snapshots();
 $t->start_runner;
 is($t->http_get('/fn/hello')->{status}, 200,
    'after the runner stops, the next one starts on its state_dir');
+ok(FaasTest::wait_for(sub { snapshots() > $before }, 10),
+   '... and status --watch shows it');
+kill 'TERM', $watcher;
+waitpid($watcher, 0);
+like(`$bin status --listen unix:$p/nowhere.sock --watch 1 2>&1`,
+     qr/cannot connect/, 'status --watch on nothing at first: fails');
+is($? >> 8, 1, '... exit 1');
+
+# a runner started with FAAS_UPGRADE_FD (as by an upgrading runner of
+# an older version, which passes no lock) and descriptors 3 and 4 open:
+# descriptor 5 is its own (faas-init's, found at start), not an old
+# lock to close (an isolated worker could not start)
+$t->stop_runner;
+$t->start_runner(env => { FAAS_UPGRADE_FD => 4 }, nulls => [3, 4]);
+is($t->http_get('/fn/hello')->{status}, 200,
+   'FAAS_UPGRADE_FD without a lock passed: its workers start');
+($rc, $out) = second($conf2);
+like($out, qr/is locked by another runner/, '... it holds its own lock');
+# and a lock said on 5 that is none there
+$t->stop_runner;
+$t->start_runner(env => { FAAS_UPGRADE_FD => 4,
+                          FAAS_UPGRADE_STATE_FD => 5 }, nulls => [3, 4, 5]);
+ok(FaasTest::wait_for(sub { $t->runner_log =~ /FAAS_UPGRADE_STATE_FD=5 (?x)
+                           is\ not\ an\ upgrade's\ lock:\ ignored/ }, 5),
+   'FAAS_UPGRADE_STATE_FD on no folder: ignored, said');
+is($t->http_get('/fn/hello')->{status}, 200, '... its workers start');
 
 $t->done;
 1 while waitpid(-1, WNOHANG) > 0;

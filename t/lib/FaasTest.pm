@@ -316,6 +316,14 @@ sub start_runner {
         open STDOUT, '>>', $self->{runner_log};
         open STDERR, '>>', $self->{runner_log};
         %ENV = (%ENV, %SANITIZER_ENV, %{ $opts{env} // {} });
+        # descriptors left open across the exec, on /dev/null
+        if (my @nulls = @{ $opts{nulls} // [] }) {
+            my $n = POSIX::open('/dev/null', POSIX::O_RDONLY())
+                    // POSIX::_exit(126);
+            # (dup2 leaves its copy open across the exec)
+            POSIX::dup2($n, $_) // POSIX::_exit(126) for @nulls;
+            POSIX::close($n) unless grep { $_ == $n } @nulls;
+        }
         if ($opts{inherit}) {
             # socket activation as systemd does it: descriptors from 3,
             # LISTEN_PID ours (the exec keeps it)
