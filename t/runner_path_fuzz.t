@@ -28,6 +28,11 @@ my @seeds = (
         . fcgi_record(4, 1, '') . fcgi_record(2, 1, ''),
     fcgi_record(1, 1, pack('nCx5', 3, 0)),
     fcgi_request_bytes(params => [ BIG => 'x' x 70000 ]),
+    # the status's query and Accept parsers
+    fcgi_request_bytes(params => [ FAAS_STATUS => 1,
+        QUERY_STRING => 'format=%70rometheus&function=a%2&tenant=b+c%',
+        HTTP_ACCEPT => 'text/html;q=0.5, application/json;q=0.40,'
+                       . 'text/plain;version=0.0.4;q=1.000, */*;q=,text/*' ]),
 );
 $t->libfuzzer('runner_fuzz', 10, 100, @seeds);
 
