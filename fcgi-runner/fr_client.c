@@ -81,8 +81,17 @@ fr_client_main(int argc, char **argv, const char *listen)
         case 'c': config = optarg; break;
         case 'l': listen = optarg; listen_set = 1; break;
         case 'F': format = optarg; break;
-        case 'f': function = optarg; break;
-        case 't': tenant = optarg; break;
+        case 'f':
+        case 't':
+            /* once each: two would be a 400 of the runner's */
+            if ((c == 'f' ? function : tenant) != NULL) {
+                fprintf(stderr, "fcgi-runner status: --%s once\n",
+                        c == 'f' ? "function" : "tenant");
+                return 2;
+            }
+
+            *(c == 'f' ? &function : &tenant) = optarg;
+            break;
 
         case 'w':
             /* digits only: "1x", "1e9", "0.5" are no whole seconds */

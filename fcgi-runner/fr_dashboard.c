@@ -309,20 +309,24 @@ static const char  fr_dash_js[] =
     "    }\n"
     "}\n"
     "\n"
+    "/* a tenant's view has none of the host's figures (null) */\n"
+    "function host(v) { return v === null ? '-' : v; }\n"
+    "\n"
     "function runner(s, fs) {\n"
     "    var q = 0, i;\n"
     "    for (i = 0; i < fs.length; i++) { q += fs[i].queue; }\n"
     "    $('r-uptime').textContent = uptime(s.runner.uptime_seconds);\n"
-    "    $('r-workers').textContent = s.runner.workers.total;\n"
-    "    $('r-limit').textContent = s.runner.workers.limit === null ? 'none'\n"
-    "                               : s.runner.workers.limit;\n"
+    "    $('r-workers').textContent = host(s.runner.workers.total);\n"
+    "    $('r-limit').textContent = s.runner.pid === null ? '-'\n"
+    "        : s.runner.workers.limit === null ? 'none'\n"
+    "        : s.runner.workers.limit;\n"
     "    $('r-queue').textContent = q;\n"
-    "    $('r-inflight').textContent = s.runner.requests_in_flight;\n"
-    "    $('r-conns').textContent = s.runner.connections.open;\n"
-    "    $('r-accepted').textContent = s.runner.connections.accepted;\n"
+    "    $('r-inflight').textContent = host(s.runner.requests_in_flight);\n"
+    "    $('r-conns').textContent = host(s.runner.connections.open);\n"
+    "    $('r-accepted').textContent = host(s.runner.connections.accepted);\n"
     "    $('r-functions').textContent = fs.length;\n"
     "    $('r-tenants').textContent = s.tenants.length;\n"
-    "    $('r-pid').textContent = s.runner.pid;\n"
+    "    $('r-pid').textContent = host(s.runner.pid);\n"
     "    $('r-version').textContent = s.runner.version;\n"
     "}\n"
     "\n"
@@ -495,11 +499,14 @@ fr_dash_runner(fr_out_t *o, fr_view_t *fv, int nf, int nt)
     fr_outs(o, line);
     fr_outs(o, dd);
     fr_outs(o, "workers</dt><dd id=\"r-workers\">");
-    fr_out_i64(o, fr_runner.nworkers);
+    fr_out_host(o, fr_runner.nworkers);
     fr_outs(o, dd);
     fr_outs(o, "worker limit</dt><dd id=\"r-limit\">");
 
-    if (fr_runner.conf.max_workers) {
+    if (o->scoped) {
+        fr_outs(o, "-");
+
+    } else if (fr_runner.conf.max_workers) {
         fr_out_i64(o, fr_runner.conf.max_workers);
 
     } else {
@@ -511,13 +518,13 @@ fr_dash_runner(fr_out_t *o, fr_view_t *fv, int nf, int nt)
     fr_out_i64(o, queue);
     fr_outs(o, dd);
     fr_outs(o, "in flight</dt><dd id=\"r-inflight\">");
-    fr_out_i64(o, fr_runner.nreqs);
+    fr_out_host(o, fr_runner.nreqs);
     fr_outs(o, dd);
     fr_outs(o, "connections</dt><dd id=\"r-conns\">");
-    fr_out_i64(o, fr_runner.nconns);
+    fr_out_host(o, fr_runner.nconns);
     fr_outs(o, dd);
     fr_outs(o, "accepted</dt><dd id=\"r-accepted\">");
-    fr_out_u64(o, fr_runner.accepted);
+    fr_out_host(o, (int64_t) fr_runner.accepted);
     fr_outs(o, dd);
     fr_outs(o, "functions</dt><dd id=\"r-functions\">");
     fr_out_i64(o, nf);
@@ -526,7 +533,7 @@ fr_dash_runner(fr_out_t *o, fr_view_t *fv, int nf, int nt)
     fr_out_i64(o, nt);
     fr_outs(o, dd);
     fr_outs(o, "pid</dt><dd id=\"r-pid\">");
-    fr_out_i64(o, getpid());
+    fr_out_host(o, getpid());
     fr_outs(o, dd);
     fr_outs(o, "version</dt><dd id=\"r-version\">" FR_VERSION
             "</dd></div>\n</dl></section>\n");

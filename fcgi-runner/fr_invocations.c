@@ -54,6 +54,7 @@ fr_invocations_main(int argc, char **argv)
 {
     int            c, state, one, rc, raw, pg, empty;
     char          *config, *state_dir, *function, *format;
+    struct stat    st;
     fr_conf_t      conf;
     fr_list_ctx_t  ctx;
 
@@ -132,6 +133,13 @@ fr_invocations_main(int argc, char **argv)
     pg = fr_store_is_pg(conf.store);
     state_dir = state_dir ? state_dir : conf.state_dir;
     empty = !pg && fr_inv_none_yet(state_dir);
+
+    if (!pg && stat(state_dir, &st) == -1) {
+        fprintf(stderr, "fcgi-runner: state_dir \"%s\": %s\n", state_dir,
+                strerror(errno));
+        fr_conf_free(&conf);
+        return 1;
+    }
 
     if (fr_store_kind(conf.store, FR_LOG_EMERG) != FR_OK
         || (!pg && !empty && fr_store_open(state_dir, 1) != FR_OK))
@@ -223,7 +231,7 @@ fr_inv_head(fr_list_ctx_t *ctx)
         printf("[");
 
     } else {
-        printf("%-32s  %-16s  %-11s  %-9s  %3s  %6s  %-19s\n", "ID",
+        printf("%-32s  %-16s  %-11s  %-9s  %3s  %6s  %s\n", "ID",
                "FUNCTION", "TRIGGER", "STATE", "TRY", "STATUS", "CREATED");
     }
 }

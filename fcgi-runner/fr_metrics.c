@@ -172,7 +172,7 @@ fr_metrics_render(fr_out_t *o, fr_view_t *fv, int nf, fr_view_t *tv, int nt)
 
     fr_header(o, "faas_runner", "", "info", "The runner: version, pid.");
     fr_outs(o, "faas_runner_info{version=\"" FR_VERSION "\",pid=\"");
-    fr_out_u64(o, (uint64_t) getpid());
+    fr_out_host(o, getpid());
     fr_outs(o, "\"} 1\n");
 
     gettimeofday(&tv_now, NULL);
@@ -182,6 +182,12 @@ fr_metrics_render(fr_out_t *o, fr_view_t *fv, int nf, fr_view_t *tv, int nt)
                     fr_runner.started, 1);
     fr_runner_gauge(o, "uptime_seconds", "gauge", "Seconds since it started.",
                     fr_uptime_usec(), 1);
+
+    if (o->scoped) {
+        /* a tenant's view: none of the host's figures */
+        goto functions;
+    }
+
     fr_runner_gauge(o, "connections", "gauge", "Client connections open.",
                     (uint64_t) fr_runner.nconns, 0);
     fr_runner_gauge(o, "connections_accepted", "counter",
@@ -225,6 +231,8 @@ fr_metrics_render(fr_out_t *o, fr_view_t *fv, int nf, fr_view_t *tv, int nt)
         fr_out_u64(o, counts[i]);
         fr_out(o, "\n", 1);
     }
+
+functions:
 
     for (i = 0; i < 2; i++) {
         for (fam = fr_families;

@@ -402,6 +402,24 @@ fr_out_i64(fr_out_t *o, int64_t v)
 }
 
 
+/*
+ * A figure of the whole host (connections, all workers, reloads, the
+ * store's invocations of every tenant): in a tenant's view (a provider
+ * shows a customer its own, &tenant=) none: null in JSON, else "-".
+ */
+
+void
+fr_out_host(fr_out_t *o, int64_t v)
+{
+    if (o->scoped) {
+        fr_outs(o, (o->format == FR_FORMAT_JSON) ? "null" : "-");
+        return;
+    }
+
+    fr_out_i64(o, v);
+}
+
+
 /* microseconds as seconds: 1.5, 0.000012, 3 */
 
 void

@@ -41,6 +41,8 @@ typedef struct {
     fr_buf_t              *b;
     int                    failed;
     fr_format_e            format;
+    unsigned               scoped:1;        /* a tenant's view: no figure
+                                               of the host's (fr_out_host) */
 } fr_out_t;
 
 
@@ -58,6 +60,7 @@ void fr_out(fr_out_t *o, const char *s, size_t n);
 void fr_outs(fr_out_t *o, const char *s);
 void fr_out_u64(fr_out_t *o, uint64_t v);
 void fr_out_i64(fr_out_t *o, int64_t v);
+void fr_out_host(fr_out_t *o, int64_t v);
 void fr_out_sec(fr_out_t *o, uint64_t usec);
 void fr_out_esc(fr_out_t *o, const char *s, int json);
 

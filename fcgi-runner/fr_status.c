@@ -140,6 +140,7 @@ fr_status_render(const u_char *query, size_t len, const u_char *accept,
     o.b = &reply->body;
     o.failed = 0;
     o.format = format;
+    o.scoped = (tenant[0] != '\0');
     reply->headers = "Cache-Control: no-store\r\nVary: Accept\r\n";
 
     if (reply->status != 200) {
@@ -228,17 +229,22 @@ fr_status_decode(const char *s, size_t len, char *out, size_t size)
  * The format an Accept header prefers (RFC 9110, 12.5.1): of each
  * format, the quality of the most specific range that matches it; the
  * best quality wins, then the most specific, then the first of json,
- * prometheus, openmetrics, table, html. No range of any: JSON.
+ * openmetrics, table, prometheus, html. No range of any: JSON.
  * A browser gets the page, Prometheus its own format.
  */
 
 static fr_format_e
 fr_status_accept(const char *s, size_t len)
 {
-    int          spec, best_spec[FR_FORMAT_HTML + 1];
+    int          i, spec, best_spec[FR_FORMAT_HTML + 1];
     double       q, best_q[FR_FORMAT_HTML + 1];
     const char  *p, *e, *end, *qp;
     fr_format_e  f, pick;
+
+    static const fr_format_e  order[] = {
+        FR_FORMAT_JSON, FR_FORMAT_OPENMETRICS, FR_FORMAT_TABLE,
+        FR_FORMAT_PROMETHEUS, FR_FORMAT_HTML
+    };
 
     memset(best_spec, 0, sizeof(best_spec));
     memset(best_q, 0, sizeof(best_q));
@@ -273,7 +279,9 @@ fr_status_accept(const char *s, size_t len)
 
     pick = FR_FORMAT_JSON;
 
-    for (f = FR_FORMAT_JSON; f <= FR_FORMAT_HTML; f++) {
+    for (i = 0; i <= FR_FORMAT_HTML; i++) {
+        f = order[i];
+
         if (best_q[f] > best_q[pick]
             || (best_q[f] == best_q[pick] && best_spec[f] > best_spec[pick]))
         {
@@ -287,9 +295,10 @@ fr_status_accept(const char *s, size_t len)
 
 /*
  * How specifically the media range r matches format f: 0 not at all,
- * 1 any type ("*" "/" "*"), 2 any subtype of its type, 3 its type and
- * subtype, 4 text/plain with a version= (the Prometheus text format's;
- * text/plain without one is the table's)
+ * 2 any type ("*" "/" "*"), 4 any subtype of its type, 6 its type and
+ * subtype, 8 text/plain with a version= (the Prometheus text format's);
+ * text/plain without one is the table's (6), and the Prometheus text's
+ * less so (5), but more than text/ with any subtype
  */
 
 static int
@@ -320,11 +329,11 @@ fr_status_range(const char *r, size_t len, fr_format_e f)
     t = strchr(mt, '/') - mt + 1;               /* "type/" */
 
     if (n == 3 && memcmp(r, "*/*", 3) == 0) {
-        return 1;
+        return 2;
     }
 
     if (n == t + 1 && r[t] == '*' && strncasecmp(r, mt, t) == 0) {
-        return 2;
+        return 4;
     }
 
     if (n != strlen(mt) || strncasecmp(r, mt, n) != 0) {
@@ -332,7 +341,7 @@ fr_status_range(const char *r, size_t len, fr_format_e f)
     }
 
     if (f != FR_FORMAT_PROMETHEUS && f != FR_FORMAT_TABLE) {
-        return 3;
+        return 6;
     }
 
     /* text/plain: a version= asks for the exposition format */
@@ -344,11 +353,11 @@ fr_status_range(const char *r, size_t len, fr_format_e f)
         }
 
         if (end - semi > 8 && strncasecmp(semi, "version=", 8) == 0) {
-            return (f == FR_FORMAT_PROMETHEUS) ? 4 : 0;
+            return (f == FR_FORMAT_PROMETHEUS) ? 8 : 0;
         }
     }
 
-    return (f == FR_FORMAT_TABLE) ? 3 : 2;
+    return (f == FR_FORMAT_TABLE) ? 6 : 5;
 }
 
 
@@ -410,23 +419,24 @@ fr_render_json(fr_out_t *o, fr_view_t *fv, int nf, fr_view_t *tv, int nt)
         fr_view_add(&all, &tv[i]);
     }
 
+    /* in a tenant's view, the host's figures are null (fr_out_host) */
     fr_outs(o, "{\"runner\":{\"version\":\"" FR_VERSION "\",\"pid\":");
-    fr_out_u64(o, (uint64_t) getpid());
+    fr_out_host(o, getpid());
     fr_outs(o, ",\"start_time\":");
     fr_out_sec(o, fr_runner.started);
     fr_outs(o, ",\"uptime_seconds\":");
     fr_out_sec(o, fr_uptime_usec());
     fr_outs(o, ",\"connections\":{\"open\":");
-    fr_out_u64(o, (uint64_t) fr_runner.nconns);
+    fr_out_host(o, fr_runner.nconns);
     fr_outs(o, ",\"accepted\":");
-    fr_out_u64(o, fr_runner.accepted);
+    fr_out_host(o, (int64_t) fr_runner.accepted);
     fr_outs(o, "},\"requests_in_flight\":");
-    fr_out_u64(o, (uint64_t) fr_runner.nreqs);
+    fr_out_host(o, fr_runner.nreqs);
     fr_outs(o, ",\"workers\":{\"total\":");
-    fr_out_u64(o, (uint64_t) fr_runner.nworkers);
+    fr_out_host(o, fr_runner.nworkers);
     fr_outs(o, ",\"limit\":");
 
-    if (fr_runner.conf.max_workers) {
+    if (fr_runner.conf.max_workers && !o->scoped) {
         fr_out_u64(o, (uint64_t) fr_runner.conf.max_workers);
 
     } else {
@@ -436,17 +446,17 @@ fr_render_json(fr_out_t *o, fr_view_t *fv, int nf, fr_view_t *tv, int nt)
     fr_render_json_sums(o, &all);
 
     fr_outs(o, ",\"prototypes\":{\"live\":");
-    fr_out_u64(o, (uint64_t) fr_runner.nprotos);
+    fr_out_host(o, fr_runner.nprotos);
     fr_outs(o, ",\"starts\":");
-    fr_out_u64(o, fr_runner.proto_starts);
+    fr_out_host(o, (int64_t) fr_runner.proto_starts);
     fr_outs(o, ",\"forks\":");
-    fr_out_u64(o, fr_runner.proto_forks);
+    fr_out_host(o, (int64_t) fr_runner.proto_forks);
     fr_outs(o, "},\"spawn_failures\":");
-    fr_out_u64(o, fr_runner.start_failures);
+    fr_out_host(o, (int64_t) fr_runner.start_failures);
     fr_outs(o, ",\"reloads\":");
-    fr_out_u64(o, fr_runner.reloads);
+    fr_out_host(o, (int64_t) fr_runner.reloads);
     fr_outs(o, ",\"unrouted_requests\":");
-    fr_out_u64(o, fr_runner.unrouted);
+    fr_out_host(o, (int64_t) fr_runner.unrouted);
     fr_outs(o, ",\"async_invocations\":{");
 
     (void) fr_store_counts(counts);
@@ -455,7 +465,7 @@ fr_render_json(fr_out_t *o, fr_view_t *fv, int nf, fr_view_t *tv, int nt)
         fr_outs(o, i ? ",\"" : "\"");
         fr_outs(o, fr_inv_state_name(i));
         fr_outs(o, "\":");
-        fr_out_u64(o, counts[i]);
+        fr_out_host(o, (int64_t) counts[i]);
     }
 
     fr_outs(o, "}},\n\"functions\":[");
@@ -701,16 +711,24 @@ fr_render_table(fr_out_t *o, fr_view_t *fv, int nf)
     gettimeofday(&now, NULL);
     up = fr_uptime_usec() / 1000000;
 
-    snprintf(line, sizeof(line), "fcgi-runner %s  pid %d  up %llud%02lluh"
-             "%02llum%02llus  connections %d  in flight %d  workers %d",
-             FR_VERSION, (int) getpid(), (unsigned long long) up / 86400,
+    /* the host's figures: none in a tenant's view */
+    snprintf(line, sizeof(line), "fcgi-runner " FR_VERSION "  pid %d",
+             (int) getpid());
+    fr_outs(o, o->scoped ? "fcgi-runner " FR_VERSION : line);
+
+    snprintf(line, sizeof(line), "  up %llud%02lluh%02llum%02llus",
+             (unsigned long long) up / 86400,
              (unsigned long long) up / 3600 % 24,
              (unsigned long long) up / 60 % 60,
-             (unsigned long long) up % 60, fr_runner.nconns, fr_runner.nreqs,
-             fr_runner.nworkers);
+             (unsigned long long) up % 60);
     fr_outs(o, line);
 
-    if (fr_runner.conf.max_workers) {
+    snprintf(line, sizeof(line), "  connections %d  in flight %d  "
+             "workers %d", fr_runner.nconns, fr_runner.nreqs,
+             fr_runner.nworkers);
+    fr_outs(o, o->scoped ? "" : line);
+
+    if (fr_runner.conf.max_workers && !o->scoped) {
         snprintf(line, sizeof(line), " of %d", fr_runner.conf.max_workers);
         fr_outs(o, line);
     }
@@ -723,11 +741,14 @@ fr_render_table(fr_out_t *o, fr_view_t *fv, int nf)
         wt = (int) n > wt ? (int) n : wt;
     }
 
-    snprintf(line, sizeof(line), "  spawn failures %llu  reloads %llu\n\n"
+    snprintf(line, sizeof(line), "  spawn failures %llu  reloads %llu",
+             (unsigned long long) fr_runner.start_failures,
+             (unsigned long long) fr_runner.reloads);
+    fr_outs(o, o->scoped ? "" : line);
+
+    snprintf(line, sizeof(line), "\n\n"
              "%-*s %-*s %-7s %4s %4s %5s %11s %9s %8s %7s %7s %7s %6s "
              "%8s %9s\n",
-             (unsigned long long) fr_runner.start_failures,
-             (unsigned long long) fr_runner.reloads,
              wf, "FUNCTION", wt, "TENANT", "MODE", "BUSY", "IDLE", "START",
              "QUEUE", "CALLS", "OK", "THROTTL", "TIMEOUT", "CRASHED",
              "ERROR", "COLD", "AVG MS");

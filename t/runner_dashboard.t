@@ -130,7 +130,13 @@ for (['text/html;q=0', 'application/json'],
       . 'text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1',
       'application/openmetrics-text'],
      ['text/plain;version=0.0.4;q=0.3,*/*;q=0.2', 'text/plain; version=0.0.4'],
-     ['text/plain', 'text/plain; charset'])
+     ['text/plain', 'text/plain; charset'],
+     # the most specific range says, in any order
+     ['text/*, text/plain;q=0', 'text/html'],
+     ['text/plain;q=0, text/*', 'text/html'],
+     ['text/*;q=0.9, text/plain;q=0.5', 'text/html'],
+     ['text/plain;q=0.5, text/*;q=0.9', 'text/html'],
+     ['text/*', 'text/plain; charset'])
 {
     my ($accept, $type) = @$_;
     $r = $t->http_get('/faas/status', headers => "Accept: $accept\r\n");

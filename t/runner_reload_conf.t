@@ -75,6 +75,18 @@ ok($t->wait_log(qr/runner\.conf" not reloaded: the running configuration stays/)
 is($t->http_get('/fn/two')->{status}, 200, '... two is still served');
 is(greeting('one'), 'bonjour', '... with the same defaults');
 
+# a store the next start would refuse: said at the reload, not then
+my $mark = length $t->runner_log;
+conf("functions = " . $t->functions_dir . " $p/more\n"
+     . "env.GREETING = hola\nstore = mysql://x\n");
+$t->signal_runner('HUP');
+ok(FaasTest::wait_for(sub { substr($t->runner_log, $mark)
+                            =~ /runner\.conf" not reloaded/ }, 10),
+   'store = mysql://x: not reloaded');
+like(substr($t->runner_log, $mark), qr/store: not a store this build knows/,
+     '... saying why');
+is(greeting('one'), 'bonjour', '... the running configuration stays');
+
 $t->done;
 
 done_testing;

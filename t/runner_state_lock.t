@@ -58,8 +58,9 @@ is(`$bin invocations --config $rc1 --format json 2>&1`, "[]\n",
 like(`$bin invocation 0123 --config $rc1 2>&1`, qr/no invocation "0123"/,
      'fcgi-runner invocation ID: none such');
 isnt($?, 0, '... exit 1');
-like(`$bin invocations --state-dir $p/nowhere 2>&1`, qr/is missing/,
-     'a state_dir that is not there: an error');
+like(`$bin invocations --state-dir $p/nowhere 2>&1`,
+     qr/state_dir "\Q$p\E\/nowhere": No such file or directory/,
+     'a state_dir that is not there: an error, saying so');
 isnt($?, 0, '... exit 1');
 
 is($t->http_post('/async/count', 'x')->{status}, 202, 'an invocation');

@@ -309,6 +309,26 @@ is(join(',', map { $_->{name} } @{ $mine->{tenants} }), 'beta',
    '... and itself only');
 unlike(status('?tenant=beta&format=prometheus')->{body}, qr/acme|many/,
        '... in Prometheus text too');
+# ... and none of the host's figures (other tenants' workers, the
+# store's invocations of all, connections, reloads)
+my $all = json();
+ok(defined $all->{runner}{pid} && defined $all->{runner}{connections}{open}
+   && defined $all->{runner}{async_invocations}{queued},
+   'the whole view has the host\'s figures');
+is(join(',', map { $_ // 'null' } $mine->{runner}{pid},
+        $mine->{runner}{connections}{open}, $mine->{runner}{workers}{total},
+        $mine->{runner}{reloads}, $mine->{runner}{async_invocations}{queued},
+        $mine->{runner}{prototypes}{live}),
+   'null,null,null,null,null,null', '?tenant=beta: none of them (null)');
+is($mine->{runner}{invocations}{ok}, $mine->{tenants}[0]{invocations}{ok},
+   '... its sums are its own');
+my $mprom = status('?tenant=beta&format=prometheus')->{body};
+unlike($mprom, qr/^faas_runner_(?:connections|workers|reloads|async_)/m,
+       '... nor in Prometheus text');
+like($mprom, qr/^faas_runner_info\{version="[^"]+",pid="-"\} 1$/m,
+     '... whose info has no pid');
+my $mtab = status('?tenant=beta&format=table')->{body};
+unlike($mtab, qr/pid|connections|reloads/, '... nor in the table');
 is(status('?tenant=nosuch')->{status}, 404, 'unknown tenant: 404');
 is(status('?tenant=../x')->{status}, 404, 'invalid tenant name: 404');
 is(status('?tenant=beta&tenant=acme')->{status}, 400,
@@ -354,6 +374,9 @@ is(join(',', sort map { $_->{name} } @{ $cj->{functions} }),
 is(join(',', map { $_->{name} } @{ $cj->{tenants} }), 'beta', '... itself');
 $out = `$bin status --listen $listen --tenant 'a&function=ok' 2>&1`;
 is($? >> 8, 2, '--tenant with a & in it: a usage error');
+$out = `$bin status --listen $listen --function ok --function slow 2>&1`;
+is($? >> 8, 2, '--function twice: a usage error');
+like($out, qr/--function once/, '... saying so');
 
 $out = `$bin status --listen $listen --function nosuch 2>&1`;
 isnt($?, 0, '--function nosuch: fails');
