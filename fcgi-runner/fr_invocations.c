@@ -8,12 +8,10 @@
  */
 
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -477,7 +475,7 @@ fr_schedule_main(int argc, char **argv)
 int
 fr_store_main(int argc, char **argv)
 {
-    int         c, rc, lock;
+    int         c, rc;
     char       *config, *state_dir;
     fr_conf_t   conf;
 
@@ -535,20 +533,6 @@ fr_store_main(int argc, char **argv)
         return rc;
     }
 
-    /* not under a running runner: it holds state_dir's lock
-     * (fr_state.c); held here, a runner does not start meanwhile */
-    lock = open(state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-    if (lock != -1 && flock(lock, LOCK_EX | LOCK_NB) == -1
-        && errno == EWOULDBLOCK)
-    {
-        fr_log(FR_LOG_EMERG, 0, "state_dir \"%s\" is locked by a running "
-               "runner: stop it before store migrate", state_dir);
-        close(lock);
-        fr_conf_free(&conf);
-        return 1;
-    }
-
     rc = (fr_store_kind(conf.store, FR_LOG_EMERG) == FR_OK
           && fr_store_open(state_dir, 0) == FR_OK) ? 0 : 1;
 
@@ -559,10 +543,6 @@ fr_store_main(int argc, char **argv)
 
     fr_store_close();
     fr_conf_free(&conf);
-
-    if (lock != -1) {
-        close(lock);
-    }
 
     return rc;
 
