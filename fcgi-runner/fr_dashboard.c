@@ -499,7 +499,7 @@ fr_dash_runner(fr_out_t *o, fr_view_t *fv, int nf, int nt)
     fr_outs(o, line);
     fr_outs(o, dd);
     fr_outs(o, "workers</dt><dd id=\"r-workers\">");
-    fr_out_host(o, fr_runner.nworkers);
+    fr_out_host(o, (uint64_t) fr_runner.nworkers);
     fr_outs(o, dd);
     fr_outs(o, "worker limit</dt><dd id=\"r-limit\">");
 
@@ -518,13 +518,13 @@ fr_dash_runner(fr_out_t *o, fr_view_t *fv, int nf, int nt)
     fr_out_i64(o, queue);
     fr_outs(o, dd);
     fr_outs(o, "in flight</dt><dd id=\"r-inflight\">");
-    fr_out_host(o, fr_runner.nreqs);
+    fr_out_host(o, (uint64_t) fr_runner.nreqs);
     fr_outs(o, dd);
     fr_outs(o, "connections</dt><dd id=\"r-conns\">");
-    fr_out_host(o, fr_runner.nconns);
+    fr_out_host(o, (uint64_t) fr_runner.nconns);
     fr_outs(o, dd);
     fr_outs(o, "accepted</dt><dd id=\"r-accepted\">");
-    fr_out_host(o, (int64_t) fr_runner.accepted);
+    fr_out_host(o, fr_runner.accepted);
     fr_outs(o, dd);
     fr_outs(o, "functions</dt><dd id=\"r-functions\">");
     fr_out_i64(o, nf);
@@ -533,7 +533,7 @@ fr_dash_runner(fr_out_t *o, fr_view_t *fv, int nf, int nt)
     fr_out_i64(o, nt);
     fr_outs(o, dd);
     fr_outs(o, "pid</dt><dd id=\"r-pid\">");
-    fr_out_host(o, getpid());
+    fr_out_host(o, (uint64_t) getpid());
     fr_outs(o, dd);
     fr_outs(o, "version</dt><dd id=\"r-version\">" FR_VERSION
             "</dd></div>\n</dl></section>\n");

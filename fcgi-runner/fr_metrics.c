@@ -172,7 +172,7 @@ fr_metrics_render(fr_out_t *o, fr_view_t *fv, int nf, fr_view_t *tv, int nt)
 
     fr_header(o, "faas_runner", "", "info", "The runner: version, pid.");
     fr_outs(o, "faas_runner_info{version=\"" FR_VERSION "\",pid=\"");
-    fr_out_host(o, getpid());
+    fr_out_host(o, (uint64_t) getpid());
     fr_outs(o, "\"} 1\n");
 
     gettimeofday(&tv_now, NULL);

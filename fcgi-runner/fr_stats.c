@@ -409,14 +409,14 @@ fr_out_i64(fr_out_t *o, int64_t v)
  */
 
 void
-fr_out_host(fr_out_t *o, int64_t v)
+fr_out_host(fr_out_t *o, uint64_t v)
 {
     if (o->scoped) {
         fr_outs(o, (o->format == FR_FORMAT_JSON) ? "null" : "-");
         return;
     }
 
-    fr_out_i64(o, v);
+    fr_out_u64(o, v);
 }
 
 

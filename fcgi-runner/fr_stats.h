@@ -60,7 +60,7 @@ void fr_out(fr_out_t *o, const char *s, size_t n);
 void fr_outs(fr_out_t *o, const char *s);
 void fr_out_u64(fr_out_t *o, uint64_t v);
 void fr_out_i64(fr_out_t *o, int64_t v);
-void fr_out_host(fr_out_t *o, int64_t v);
+void fr_out_host(fr_out_t *o, uint64_t v);
 void fr_out_sec(fr_out_t *o, uint64_t usec);
 void fr_out_esc(fr_out_t *o, const char *s, int json);
 

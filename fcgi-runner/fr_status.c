@@ -270,7 +270,11 @@ fr_status_accept(const char *s, size_t len)
         for (f = FR_FORMAT_JSON; f <= FR_FORMAT_HTML; f++) {
             spec = fr_status_range(p, e - p, f);
 
-            if (spec > best_spec[f]) {
+            /* two as specific (parameters aside): the better one,
+             * whichever comes first */
+            if (spec > best_spec[f]
+                || (spec && spec == best_spec[f] && q > best_q[f]))
+            {
                 best_spec[f] = spec;
                 best_q[f] = q;
             }
@@ -421,19 +425,19 @@ fr_render_json(fr_out_t *o, fr_view_t *fv, int nf, fr_view_t *tv, int nt)
 
     /* in a tenant's view, the host's figures are null (fr_out_host) */
     fr_outs(o, "{\"runner\":{\"version\":\"" FR_VERSION "\",\"pid\":");
-    fr_out_host(o, getpid());
+    fr_out_host(o, (uint64_t) getpid());
     fr_outs(o, ",\"start_time\":");
     fr_out_sec(o, fr_runner.started);
     fr_outs(o, ",\"uptime_seconds\":");
     fr_out_sec(o, fr_uptime_usec());
     fr_outs(o, ",\"connections\":{\"open\":");
-    fr_out_host(o, fr_runner.nconns);
+    fr_out_host(o, (uint64_t) fr_runner.nconns);
     fr_outs(o, ",\"accepted\":");
-    fr_out_host(o, (int64_t) fr_runner.accepted);
+    fr_out_host(o, fr_runner.accepted);
     fr_outs(o, "},\"requests_in_flight\":");
-    fr_out_host(o, fr_runner.nreqs);
+    fr_out_host(o, (uint64_t) fr_runner.nreqs);
     fr_outs(o, ",\"workers\":{\"total\":");
-    fr_out_host(o, fr_runner.nworkers);
+    fr_out_host(o, (uint64_t) fr_runner.nworkers);
     fr_outs(o, ",\"limit\":");
 
     if (fr_runner.conf.max_workers && !o->scoped) {
@@ -446,17 +450,17 @@ fr_render_json(fr_out_t *o, fr_view_t *fv, int nf, fr_view_t *tv, int nt)
     fr_render_json_sums(o, &all);
 
     fr_outs(o, ",\"prototypes\":{\"live\":");
-    fr_out_host(o, fr_runner.nprotos);
+    fr_out_host(o, (uint64_t) fr_runner.nprotos);
     fr_outs(o, ",\"starts\":");
-    fr_out_host(o, (int64_t) fr_runner.proto_starts);
+    fr_out_host(o, fr_runner.proto_starts);
     fr_outs(o, ",\"forks\":");
-    fr_out_host(o, (int64_t) fr_runner.proto_forks);
+    fr_out_host(o, fr_runner.proto_forks);
     fr_outs(o, "},\"spawn_failures\":");
-    fr_out_host(o, (int64_t) fr_runner.start_failures);
+    fr_out_host(o, fr_runner.start_failures);
     fr_outs(o, ",\"reloads\":");
-    fr_out_host(o, (int64_t) fr_runner.reloads);
+    fr_out_host(o, fr_runner.reloads);
     fr_outs(o, ",\"unrouted_requests\":");
-    fr_out_host(o, (int64_t) fr_runner.unrouted);
+    fr_out_host(o, fr_runner.unrouted);
     fr_outs(o, ",\"async_invocations\":{");
 
     (void) fr_store_counts(counts);
@@ -465,7 +469,7 @@ fr_render_json(fr_out_t *o, fr_view_t *fv, int nf, fr_view_t *tv, int nt)
         fr_outs(o, i ? ",\"" : "\"");
         fr_outs(o, fr_inv_state_name(i));
         fr_outs(o, "\":");
-        fr_out_host(o, (int64_t) counts[i]);
+        fr_out_host(o, counts[i]);
     }
 
     fr_outs(o, "}},\n\"functions\":[");

@@ -136,7 +136,13 @@ for (['text/html;q=0', 'application/json'],
      ['text/plain;q=0, text/*', 'text/html'],
      ['text/*;q=0.9, text/plain;q=0.5', 'text/html'],
      ['text/plain;q=0.5, text/*;q=0.9', 'text/html'],
-     ['text/*', 'text/plain; charset'])
+     ['text/*', 'text/plain; charset'],
+     # two ranges as specific: the better quality, in any order
+     ['text/html;q=0, text/html', 'text/html'],
+     ['text/html, text/html;q=0', 'text/html'],
+     ['application/openmetrics-text;version=0.0.1;q=0.1, application/'
+      . 'openmetrics-text;version=1.0.0, text/plain;version=0.0.4;q=0.5',
+      'application/openmetrics-text'])
 {
     my ($accept, $type) = @$_;
     $r = $t->http_get('/faas/status', headers => "Accept: $accept\r\n");
