@@ -23,13 +23,8 @@ use Time::HiRes qw(time sleep);
 FaasTest::need(-x '/usr/bin/sqlite3', 'the sqlite3 command (make test-deps)');
 
 my $t = FaasTest->new;
-my $reply = "#!/bin/sh\ncat > /dev/null\n"
-            . "printf 'Status: %s\\r\\nContent-Type: text/plain\\r\\n\\r\\n"
-            . "answer\\n'\n";
-$t->function('ok', "exec = ./run.sh\nmode = cgi\n",
-             'run.sh' => sprintf($reply, '200 OK'));
-$t->function('bad', "exec = ./run.sh\nmode = cgi\n",
-             'run.sh' => sprintf($reply, '500 No'));
+$t->cgi_answer_function('ok', '200 OK');
+$t->cgi_answer_function('bad', '500 No');
 # one running and the others queued behind it, until the test puts
 # "release" in its folder
 my $hdir = $t->function('held', "exec = ./run.sh\nmode = cgi\n"

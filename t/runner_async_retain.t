@@ -18,13 +18,8 @@ use Test::More;
 use JSON::PP;
 
 my $t = FaasTest->new;
-my $reply = "#!/bin/sh\ncat > /dev/null\n"
-            . "printf 'Status: %s\\r\\nContent-Type: text/plain\\r\\n\\r\\n"
-            . "answer\\n'\n";
-$t->function('ok', "exec = ./run.sh\nmode = cgi\n",
-             'run.sh' => sprintf($reply, '200 OK'));
-$t->function('bad', "exec = ./run.sh\nmode = cgi\n",
-             'run.sh' => sprintf($reply, '500 No'));
+$t->cgi_answer_function('ok', '200 OK');
+$t->cgi_answer_function('bad', '500 No');
 # answers larger than what is kept: a CGI one (its output comes in
 # slices of any size) and a FastCGI one (records of 8 KiB)
 $t->function('bigcgi', "exec = ./run.sh\nmode = cgi\n",

@@ -593,6 +593,15 @@ sub ok_function {
                            . "\\r\\nok\\n'\n");
 }
 
+# a CGI function NAME that reads its body and answers $status ("200 OK")
+# with the body "answer"
+sub cgi_answer_function {
+    my ($self, $name, $status) = @_;
+    return $self->function($name, "exec = ./run.sh\nmode = cgi\n",
+        'run.sh' => "#!/bin/sh\ncat > /dev/null\nprintf 'Status: $status"
+                  . "\\r\\nContent-Type: text/plain\\r\\n\\r\\nanswer\\n'\n");
+}
+
 # a location for faas_location's extra: /async/NAME invokes NAME
 # asynchronously (a 202 and its id)
 sub async_location {
