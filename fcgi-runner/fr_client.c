@@ -210,7 +210,7 @@ fr_client_connect(const char *addr)
     char                 host[256];
     const char          *port;
     struct timeval       tv;
-    struct addrinfo      hints, *ai;
+    struct addrinfo      hints, *ai, *a;
     struct sockaddr_un   sun;
 
     tv.tv_sec = FR_CLIENT_TIMEOUT;
@@ -255,13 +255,25 @@ fr_client_connect(const char *addr)
             return -1;
         }
 
-        fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        /* each address of the name in turn (localhost: ::1, 127.0.0.1) */
 
-        if (fd != -1) {
-            (void) setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+        fd = -1;
+        rc = -1;
+
+        for (a = ai; a != NULL && rc == -1; a = a->ai_next) {
+            if (fd != -1) {
+                close(fd);
+            }
+
+            fd = socket(a->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+            if (fd != -1) {
+                (void) setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv,
+                                  sizeof(tv));
+                rc = connect(fd, a->ai_addr, a->ai_addrlen);
+            }
         }
 
-        rc = fd == -1 ? -1 : connect(fd, ai->ai_addr, ai->ai_addrlen);
         freeaddrinfo(ai);
     }
 

@@ -97,6 +97,20 @@ my $r = FaasTest::fcgi_exchange($s, $ask, timeout => 5);
 like($r->{stdout}, qr/"functions"/, 'root, over TCP: the status');
 close $s;
 
+# fcgi-runner status to a name of two addresses, the first with nobody
+# there (::1: localhost on many hosts): the second is tried
+{
+    my $p = $t->prefix;
+    FaasTest::write_file("$p/hosts", "::1 faas-two\n127.0.0.1 faas-two\n");
+    my $bin = $t->runner_bin_name;
+    my $sh = "mount --bind $p/hosts /etc/hosts && exec $bin status "
+             . "--listen faas-two:$port --format json";
+    my $out = `timeout 20 unshare -m sh -c '$sh' 2>&1`;
+    is($?, 0, 'status to a name of ::1 (no runner) and 127.0.0.1: exit 0')
+        or diag($out);
+    like($out, qr/"functions"/, '... the status from the second address');
+}
+
 # functions, through nginx over the same TCP listen
 $t->start_nginx($t->faas_location =~ s{server unix:\S+;}{server 127.0.0.1:$port;}r);
 
