@@ -225,7 +225,14 @@ fr_fastcgi_send_request(fr_worker_t *w, fr_req_t *r)
     }
 
     /* pass 2: write; PARAMS content first, framed after */
-    p = fr_fcgi_write_begin_request(p, 1, FR_FCGI_RESPONDER,
+    /*
+     * Each request its own id: a record of an earlier one (its forked
+     * child's answer, one behind an END_REQUEST it forged) is never
+     * taken for this one's
+     */
+    w->fcgi_id = (uint16_t) (w->fcgi_id % 0xffff + 1);
+
+    p = fr_fcgi_write_begin_request(p, w->fcgi_id, FR_FCGI_RESPONDER,
                                     FR_FCGI_KEEP_CONN);
 
     start = p + FR_FCGI_HEADER_LEN * (size / FR_FCGI_MAX_CONTENT + 1);
@@ -254,17 +261,18 @@ fr_fastcgi_send_request(fr_worker_t *w, fr_req_t *r)
 
     while (size) {
         chunk = size > FR_FCGI_MAX_CONTENT ? FR_FCGI_MAX_CONTENT : size;
-        p = fr_fcgi_write_header(p, FR_FCGI_PARAMS, 1, (uint16_t) chunk, 0);
+        p = fr_fcgi_write_header(p, FR_FCGI_PARAMS, w->fcgi_id,
+                                 (uint16_t) chunk, 0);
         memmove(p, start, chunk);
         p += chunk;
         start += chunk;
         size -= chunk;
     }
 
-    p = fr_fcgi_write_header(p, FR_FCGI_PARAMS, 1, 0, 0);
+    p = fr_fcgi_write_header(p, FR_FCGI_PARAMS, w->fcgi_id, 0, 0);
 
     if (r->stdin_done) {
-        p = fr_fcgi_write_header(p, FR_FCGI_STDIN, 1, 0, 0);
+        p = fr_fcgi_write_header(p, FR_FCGI_STDIN, w->fcgi_id, 0, 0);
     }
 
     b->len = p - b->data - b->start;
@@ -284,7 +292,7 @@ fr_fastcgi_stdin(fr_worker_t *w, const u_char *p, size_t n)
         return;
     }
 
-    fr_fcgi_write_header(h, FR_FCGI_STDIN, 1, (uint16_t) n, 0);
+    fr_fcgi_write_header(h, FR_FCGI_STDIN, w->fcgi_id, (uint16_t) n, 0);
 
     if (n) {
         memcpy(h + FR_FCGI_HEADER_LEN, p, n);
@@ -469,9 +477,26 @@ fr_fastcgi_record(fr_worker_t *w, fr_fcgi_event_e ev)
             return;
         }
 
-        if (p->id != 1 && p->id != 0) {
+        if (p->id != 0 && r == NULL && p->id == w->fcgi_id
+            && p->length == 0
+            && (p->type == FR_FCGI_STDOUT || p->type == FR_FCGI_STDERR))
+        {
+            /* an empty stream's end behind END_REQUEST: nothing */
+            return;
+        }
+
+        if (p->id != 0 && r == NULL) {
+            /* between requests: a process with its connection (a
+             * fork) speaks for it, or it forged its END_REQUEST */
+            fr_log(FR_LOG_ERR, 0, "worker %d of \"%s\" sent a record "
+                   "with no request asked, retiring it", (int) w->pid,
+                   w->func->name);
+            fr_worker_failed(w, NULL);
+
+        } else if (p->id != 0 && p->id != w->fcgi_id) {
             fr_log(FR_LOG_ERR, 0, "worker %d of \"%s\" sent a record for "
-                   "request %d", (int) w->pid, w->func->name, p->id);
+                   "request %d, not %d", (int) w->pid, w->func->name,
+                   p->id, (int) w->fcgi_id);
             fr_worker_failed(w, NULL);
         }
 

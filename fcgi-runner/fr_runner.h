@@ -222,6 +222,7 @@ struct fr_worker_s {
     fr_req_t              *req;
     unsigned               generation;
     unsigned               requests;
+    uint16_t               fcgi_id;         /* its request's FastCGI id */
     unsigned               connected:1;     /* io is a live connection */
     unsigned               exec_failed:1;
     unsigned               killed:1;

@@ -440,6 +440,25 @@ handle(FCGX_Request *req)
         return;
     }
 
+    if (op_is(req, "forkanswer")) {
+        /*
+         * a child with the worker's connection answers this request
+         * again, ms later: whatever the worker does next (a forked
+         * PHP or Python child that returns into the request loop)
+         */
+        if (fork() == 0) {
+            sleep_ms(arg(req, "ms", 300));
+            FCGX_FPrintF(req->out, "Content-Type: text/plain\r\n\r\n"
+                         "stale answer from child %d\n", (int) getpid());
+            FCGX_Finish_r(req);
+            sleep_ms(30000);
+            _exit(0);
+        }
+        FCGX_FPrintF(req->out, "Content-Type: text/plain\r\n\r\n"
+                     "parent pid=%d\n", (int) getpid());
+        return;
+    }
+
     if (op_is(req, "spawnchild")) {
         /* a helper process in the worker's group, then hang */
         if (fork() == 0) {
