@@ -43,7 +43,8 @@ TEST_DEPS := spawn-fcgi libfcgi-bin wrk php-fpm fcgiwrap clang \
              libclang-rt-14-dev curl openssl strace prometheus sqlite3 \
              systemd dokuwiki debhelper dpkg-dev lintian chromium \
              libimage-png-libpng-perl postgresql-15 python3-flask \
-             gunicorn bindfs fuse3 acl logrotate
+             gunicorn bindfs fuse3 acl logrotate \
+             libnginx-mod-http-image-filter
 
 .PHONY: all module runner functions deps test-deps test run install \
         uninstall bench lint clean nginx-builds soak fuzz deb

@@ -21,6 +21,7 @@
 #include "fr_conn.h"
 #include "fr_listen.h"
 #include "fr_log.h"
+#include "fr_meter.h"
 #include "fr_pool.h"
 
 
@@ -486,6 +487,14 @@ fr_conn_close(fr_conn_t *c)
     if (c->req) {
         fr_conn_handlers->closed(c);
     }
+
+    if (c->out.len || fr_spool_size(&c->spool)) {
+        /* the end of the last answer never left: nginx has not its
+         * measurements */
+        fr_meter_log_unread(&c->unread);
+    }
+
+    fr_buf_free(&c->unread);
 
     fr_timer_del(&c->timer);
     fr_io_close(&c->io);

@@ -40,6 +40,10 @@ void fr_meter_log(int fd, const char *path, const char *function,
     const char *trigger, const char *id, int status, const u_char *record,
     size_t len);
 void fr_meter_log_request(fr_req_t *r);
+void fr_meter_log_keep(fr_req_t *r, fr_buf_t *keep, const u_char *rec,
+    size_t n);
+unsigned fr_meter_log_kept(fr_buf_t *keep);
+void fr_meter_log_unread(fr_buf_t *keep);
 int fr_meter_log_instead(fr_req_t *r);
 
 /* between fr_meter.c and fr_meter_idle.c */

@@ -257,6 +257,114 @@ fr_meter_log_write(const char *function, const char *trigger,
 }
 
 
+/*
+ * The measurements of the last answer on nginx's connection, kept until
+ * nginx is known to have read them (its next request there, or its
+ * close with nothing of the runner's unsent): [length][the record as
+ * sent][function NUL][id NUL]. A client that left while nginx read
+ * the answer, or a filter that answered in its place (image_filter's
+ * 415), makes nginx stop reading it: the module says so with
+ * ABORT_REQUEST (fr_proxy.c), or the end of it is still the runner's
+ * (fr_conn_close()); then nginx's line has no measurements and
+ * meter_log bills the run (fr_meter_log_unread()).
+ */
+
+void
+fr_meter_log_keep(fr_req_t *r, fr_buf_t *keep, const u_char *rec, size_t n)
+{
+    char      id[65];
+    u_char    len[2];
+    fr_func_t *f;
+
+    f = r->func;
+
+    fr_buf_consume(keep, keep->len);
+
+    if (f == NULL || n > FR_METER_RECORD_MAX) {
+        return;
+    }
+
+    fr_meter_log_id(r, id);
+
+    len[0] = (u_char) (n >> 8);
+    len[1] = (u_char) n;
+
+    if (fr_buf_append(keep, len, 2) != FR_OK
+        || fr_buf_append(keep, rec, n) != FR_OK
+        || fr_buf_append(keep, f->name, strlen(f->name) + 1) != FR_OK
+        || fr_buf_append(keep, id, strlen(id) + 1) != FR_OK)
+    {
+        fr_buf_consume(keep, keep->len);
+    }
+}
+
+
+/* the FastCGI request id of the kept answer; 0: none kept */
+
+unsigned
+fr_meter_log_kept(fr_buf_t *keep)
+{
+    const u_char  *p;
+
+    if (keep->len == 0) {
+        return 0;
+    }
+
+    p = fr_buf_pos(keep);
+
+    return (unsigned) p[2 + 2] << 8 | p[2 + 3];
+}
+
+
+/* the kept answer was not read: its run into meter_log, client_closed */
+
+void
+fr_meter_log_unread(fr_buf_t *keep)
+{
+    u_char         rec[FR_METER_RECORD_MAX], *q;
+    size_t         n, nlen, vlen;
+    const u_char  *p, *pos, *last, *name, *value;
+    const char    *function, *id;
+
+    if (keep->len == 0) {
+        return;
+    }
+
+    p = fr_buf_pos(keep);
+    n = (size_t) p[0] << 8 | p[1];
+    pos = p + 2 + FR_FCGI_HEADER_LEN;
+    last = p + 2 + n;
+    function = (const char *) last;
+    id = function + strlen(function) + 1;
+
+    /* as a run whose client left: ok is client_closed */
+    q = rec;
+
+    while (fr_fcgi_nv_next(&pos, last, &name, &nlen, &value, &vlen) == FR_OK
+           && fr_fcgi_nv_size(nlen, sizeof("client_closed"))
+              <= (size_t) (rec + sizeof(rec) - q))
+    {
+        if (nlen == sizeof(FAAS_METER_OUTCOME) - 1
+            && memcmp(name, FAAS_METER_OUTCOME, nlen) == 0
+            && vlen == 2 && memcmp(value, "ok", 2) == 0)
+        {
+            value = (const u_char *) "client_closed";
+            vlen = sizeof("client_closed") - 1;
+        }
+
+        q = fr_fcgi_nv_write(q, name, nlen, value, vlen);
+    }
+
+    fr_log(FR_LOG_INFO, 0, "function \"%s\": nginx did not read its answer "
+           "to its end (its client left, or a filter answered instead): "
+           "billed in meter_log", function);
+
+    fr_meter_log_write(function, "http", id, 499, rec, q - rec);
+
+    fr_buf_consume(keep, keep->len);
+}
+
+
 /* a run no log bills: said once, the first time */
 
 static void

@@ -24,6 +24,7 @@
 #include "fr_fastcgi_worker.h"
 #include "fr_isolate.h"
 #include "fr_log.h"
+#include "fr_meter.h"
 #include "fr_pool.h"
 #include "fr_proxy.h"
 #include "fr_request.h"
@@ -317,6 +318,15 @@ fr_conn_record_end(fr_conn_t *c)
         return fr_conn_begin(c);
 
     case FR_FCGI_ABORT_REQUEST:
+        if ((r == NULL || r->state == FR_REQ_ANSWERED)
+            && fr_meter_log_kept(&c->unread) == p->id)
+        {
+            /* nginx stopped reading the answer before its measurements
+             * (the module says so): meter_log bills the run */
+            fr_meter_log_unread(&c->unread);
+            return FR_OK;
+        }
+
         if (r == NULL || r->id != p->id || r->state == FR_REQ_ANSWERED) {
             return FR_OK;
         }
@@ -375,6 +385,9 @@ fr_conn_begin(fr_conn_t *c)
     b = fr_buf_pos(&c->mgmt);
     id = c->parser.id;
     role = (uint16_t) (b[0] << 8 | b[1]);
+
+    /* nginx asks again only once it has read the last answer whole */
+    fr_buf_consume(&c->unread, c->unread.len);
 
     if (c->req) {
         if (c->req->state != FR_REQ_ANSWERED) {

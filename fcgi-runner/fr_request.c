@@ -420,6 +420,7 @@ static void
 fr_req_finish(fr_req_t *r, uint32_t app_status)
 {
     u_char      rec[FR_FCGI_HEADER_LEN * 3 + FR_METER_RECORD_MAX], *p;
+    size_t      n;
     fr_conn_t  *c;
 
     c = r->conn;
@@ -431,7 +432,10 @@ fr_req_finish(fr_req_t *r, uint32_t app_status)
     p = fr_fcgi_write_header(rec, FR_FCGI_STDOUT, r->id, 0, 0);
 
     if (r->meter && fr_meter_log_instead(r) == FR_DECLINED) {
-        p += fr_meter_record(r, p);
+        n = fr_meter_record(r, p);
+        /* until nginx is known to have read it */
+        fr_meter_log_keep(r, &c->unread, p, n);
+        p += n;
     }
 
     p = fr_fcgi_write_end_request(p, r->id, app_status,

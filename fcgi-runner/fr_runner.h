@@ -170,6 +170,8 @@ struct fr_conn_s {
     fr_timer_t             timer;           /* lingering close */
     fr_buf_t               mgmt;
     fr_spool_t             spool;           /* output held back */
+    fr_buf_t               unread;          /* the last answer's
+                                               measurements: nginx's? */
     unsigned               paused:1;        /* stdin waits for downstream */
     unsigned               closing:1;       /* close when out is flushed */
     unsigned               own:1;           /* the runner's: an async run */

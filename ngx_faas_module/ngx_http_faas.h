@@ -44,6 +44,7 @@ typedef struct {
 #define NGX_HTTP_FAAS_RECORD_MAX         32768
 
 #define NGX_HTTP_FAAS_BEGIN_REQUEST      1
+#define NGX_HTTP_FAAS_ABORT_REQUEST      2
 #define NGX_HTTP_FAAS_END_REQUEST        3
 #define NGX_HTTP_FAAS_PARAMS             4
 #define NGX_HTTP_FAAS_STDIN              5
@@ -179,6 +180,8 @@ struct ngx_http_faas_ctx_s {
     unsigned                       header_done:1;
     unsigned                       ended:1;
     unsigned                       metered:1;
+    unsigned                       measured:1;   /* this try's record */
+    unsigned                       meter_asked:1;  /* FAAS_METER 1 */
     unsigned                       retried:1;    /* "earlier" is a run's */
     unsigned                       not_found:1;  /* routing said 404 */
     unsigned                       async:1;      /* asked to be stored */

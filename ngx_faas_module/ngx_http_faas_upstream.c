@@ -41,6 +41,8 @@ static ngx_int_t ngx_http_faas_input_filter_init(void *data);
 static ngx_int_t ngx_http_faas_input_filter(ngx_event_pipe_t *p,
     ngx_buf_t *buf);
 static void ngx_http_faas_abort_request(ngx_http_request_t *r);
+static void ngx_http_faas_abort(ngx_http_request_t *r,
+    ngx_http_faas_ctx_t *ctx);
 static void ngx_http_faas_finalize_request(ngx_http_request_t *r,
     ngx_int_t rc);
 
@@ -514,6 +516,7 @@ ngx_http_faas_collect_params(ngx_http_request_t *r,
 
         } else {
             ngx_str_set(&value, "1");
+            ctx->meter_asked = 1;
         }
 
         ngx_http_faas_add(FAAS_METER_PARAM, &value);
@@ -763,6 +766,7 @@ ngx_http_faas_reinit_request(ngx_http_request_t *r)
     ctx->bad_header = 0;
     ctx->cut = 0;
     ctx->ended = 0;
+    ctx->measured = 0;
 
     if (ctx->head) {
         ctx->head->pos = ctx->head->start;
@@ -949,6 +953,7 @@ ngx_http_faas_record_end(ngx_http_request_t *r, ngx_http_faas_ctx_t *ctx)
 {
     if (ctx->type == FAAS_METER_RECORD) {
         ngx_http_faas_meter_parse(r, ctx);
+        ctx->measured = 1;
         return;
     }
 
@@ -1404,7 +1409,8 @@ ngx_http_faas_finalize_request(ngx_http_request_t *r, ngx_int_t rc)
     ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "finalize http faas request");
 
-    ctx = ngx_http_get_module_ctx(r, ngx_http_faas_module);
+    /* also after a filter's finalization emptied the contexts */
+    ctx = ngx_http_faas_get_ctx(r);
 
     if (ctx) {
         ngx_http_faas_stderr_flush(r, ctx);
@@ -1415,6 +1421,45 @@ ngx_http_faas_finalize_request(ngx_http_request_t *r, ngx_int_t rc)
         ctx->body_sent = r->upstream->request_body_sent;
         ctx->running = 0;
         ctx->finalized = 1;
+
+        ngx_http_faas_abort(r, ctx);
+    }
+}
+
+
+/*
+ * nginx stops reading an answer before its measurements came: its
+ * client left, or a filter answered in its place (image_filter's 415).
+ * The runner may have sent all of it already and take it for read:
+ * ABORT_REQUEST tells it that nginx's line will not bill the run, so
+ * that meter_log does. Only between whole records: the request went
+ * whole, and the runner began its answer.
+ */
+
+static void
+ngx_http_faas_abort(ngx_http_request_t *r, ngx_http_faas_ctx_t *ctx)
+{
+    u_char                rec[NGX_HTTP_FAAS_HEADER_LEN];
+    ngx_connection_t     *c;
+    ngx_http_upstream_t  *u;
+
+    u = r->upstream;
+    c = u->peer.connection;
+
+    if (c == NULL || !ctx->meter_asked || ctx->measured || ctx->ended
+        || !ctx->header_done || !u->request_body_sent)
+    {
+        return;
+    }
+
+    ngx_memzero(rec, sizeof(rec));
+    rec[0] = NGX_HTTP_FAAS_VERSION_1;
+    rec[1] = NGX_HTTP_FAAS_ABORT_REQUEST;
+    rec[3] = NGX_HTTP_FAAS_REQUEST_ID;
+
+    if (c->send(c, rec, sizeof(rec)) != (ssize_t) sizeof(rec)) {
+        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "http faas abort not sent");
     }
 }
 

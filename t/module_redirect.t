@@ -5,6 +5,9 @@
 #   contexts; the log line still bills the run that went before it
 #   (function, tenant, outcome, duration, CPU), and a redirect that runs
 #   another function bills that one in meter_log, never one in both;
+# - a filter that answers in the run's place (image_filter's 415: nginx
+#   empties the contexts there too, and stops reading the answer) leaves
+#   the run named on the line and billed once, in meter_log;
 # - a location's own faas_function is not overruled by the server's
 #   faas_route;
 # - a 204 from a function goes out with no Content-Length and no body,
@@ -40,6 +43,10 @@ $t->function('users', "exec = ./run.sh\nmode = cgi\n",
 $t->function('api', "exec = ./run.sh\nmode = cgi\n",
              'run.sh' => "#!/bin/sh\nprintf 'Content-Type: text/plain"
                        . "\\r\\n\\r\\napi\\n'\n");
+# no image: image_filter answers 415 in its place
+$t->function('pic', "exec = ./run.sh\nmode = cgi\n",
+             'run.sh' => "#!/bin/sh\nprintf 'Content-Type: text/plain"
+                       . "\\r\\n\\r\\nno image\\n'\n");
 $t->function('nocontent', "exec = ./run.sh\nmode = cgi\n",
              'run.sh' => "#!/bin/sh\nprintf 'Status: 204 No Content\\r\\n"
                        . "Content-Length: 5\\r\\n\\r\\nhello'\n");
@@ -67,6 +74,19 @@ for (1 .. 4) {
 $t->start_runner(conf => "meter_log = $meter\n");
 my $sock = $t->socket_path;
 $t->{port} = FaasTest::free_port();
+
+# a filter that finalizes the response itself (image_filter's 415 for
+# what is no image) empties the module's context as a redirect does
+my $image_so = '/usr/lib/nginx/modules/ngx_http_image_filter_module.so';
+my $image = -f $image_so && $t->nginx_binary eq 'nginx';
+$t->{nginx_main} = "load_module $image_so;\n" if $image;
+my $image_loc = !$image ? '' : <<'EOF2';
+        location /img/ {
+            faas_route ^/img/(?<name>[a-z]+)$ $name;
+            faas_pass runner;
+            image_filter test;
+        }
+EOF2
 $t->start_nginx(FaasTest::meter_log_format() . <<"EOF");
 
     upstream runner { server unix:$sock; keepalive 8; }
@@ -103,6 +123,7 @@ $t->start_nginx(FaasTest::meter_log_format() . <<"EOF");
             faas_pass runner;
         }
 
+$image_loc
         location = /50x.html {
             root $p/html;
         }
@@ -210,6 +231,30 @@ is($r->{body}, "users\n", "a location's own faas_function wins over the "
 is($l->{function}, 'users', '... and is logged');
 ($r, $l) = get('/srv/api/other');
 is($r->{body}, "api\n", "the server's route where the location has none");
+
+# --- a filter's own finalization ----------------------------------------
+
+SKIP: {
+    skip 'no image_filter module (make test-deps installs '
+         . 'libnginx-mod-http-image-filter) or not Debian\'s nginx', 7
+        unless $image;
+    ($r, $l) = get('/img/pic');
+    is($r->{status}, 415, 'image_filter test on a text answer: 415');
+    is($l->{function}, 'pic', '... its line names the function that ran');
+    is($l->{outcome}, '-', '... with no outcome: nginx left before the '
+       . 'measurements came');
+    ok(FaasTest::wait_for(sub {
+           (FaasTest::read_file($meter) // '') =~ /function=pic\b/ }, 10),
+       '... the runner billed the run in meter_log');
+    my @u = grep { /function=pic\b/ } split /\n/,
+            (FaasTest::read_file($meter) // '');
+    is(scalar @u, 1, '... once');
+    like("@u", qr/^\S+ function=pic .* duration=\d+\.\d{3} .* (?x)
+                  trigger=http\b/, '... with its figures');
+    my $rep = `$FaasTest::BUILD/fcgi-runner meter --format csv $log $meter`;
+    my ($inv) = $rep =~ /^pic,(\d+),/m;
+    is($inv, 1, '... fcgi-runner meter counts it once') or diag($rep);
+}
 
 # --- 204 ----------------------------------------------------------------
 
