@@ -191,16 +191,16 @@ fr_funcs_load_dir(const char *path, int test, int *problems)
         }
 
         if (old && old->from && strcmp(old->from, path) != 0
-            && stat(old->dir, &ost) == 0 && ost.st_dev == old->dir_dev
-            && ost.st_ino == old->dir_ino)
+            && stat(old->dir, &ost) == 0 && S_ISDIR(ost.st_mode))
         {
             /*
              * The name of a function loaded from another functions
-             * folder, whose own folder is still there (a later one in
-             * this load): it keeps its name, whatever folder comes
+             * folder that still has a folder of that name (a later one
+             * in this load): it keeps its name, whatever folder comes
              * first; one customer's folder cannot take another's
-             * function by a name. (The same functions folder may bring
-             * a new one: a release switched by a symlink.)
+             * function by a name. That folder may be a new one, the
+             * owner's next release (switched by a symlink, or renamed
+             * into place: another inode).
              */
             fr_log(FR_LOG_ERR, 0, "function \"%s\" is both \"%s\" and "
                    "\"%s\": the one loaded before stays", old->name,

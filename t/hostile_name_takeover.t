@@ -3,7 +3,9 @@
 # Function names are the host's: with several functions folders (a
 # glob of customers' folders), a customer whose folder comes first in
 # the list makes a function of the same name as another's. On a reload
-# the function already loaded keeps its name while its folder is there,
+# the function already loaded keeps its name while its functions folder
+# has a folder of that name (the same one, or its owner's next release
+# renamed into place),
 # whatever folder comes first, and at a restart the folder that had it
 # when the runner last ran (state_dir/function-names), so no customer
 # takes another's route (and its visitors) by a name. Once the owner's
@@ -60,6 +62,36 @@ ok(FaasTest::wait_for(sub { substr($t->runner_log, $mark)
    'its owner\'s change is taken');
 is($t->http_get('/fn/shop')->{body}, "the victims new shop\n",
    '... the shop is its owner\'s new one');
+
+# its owner deploys a release by renaming folders (a new inode): still
+# its own (the other folder took it at the next reload)
+cgi("$p/home/b-victim/functions/shop.new", 'the victims renamed shop');
+rename("$p/home/b-victim/functions/shop", "$p/home/b-victim/functions/shop.old")
+    or die "rename: $!";
+rename("$p/home/b-victim/functions/shop.new", "$p/home/b-victim/functions/shop")
+    or die "rename: $!";
+remove_tree("$p/home/b-victim/functions/shop.old");
+$mark = length $t->runner_log;
+$t->signal_runner('HUP');
+ok(FaasTest::wait_for(sub { substr($t->runner_log, $mark)
+                            =~ /function "shop" changed/ }, 10),
+   'a release renamed into place by its owner is taken');
+is($t->http_get('/fn/shop')->{body}, "the victims renamed shop
+",
+   '... the shop is its owner\'s, not the first folder\'s in the glob');
+$mark = length $t->runner_log;
+$t->signal_runner('HUP');
+ok(FaasTest::wait_for(sub { substr($t->runner_log, $mark)
+                            =~ /function "shop" is both .* the one loaded before stays/ },
+                      10), '... and stays so at the next reload');
+is($t->http_get('/fn/shop')->{body}, "the victims renamed shop
+",
+   '... the victim\'s');
+cgi("$p/home/b-victim/functions/shop", 'the victims new shop');
+$t->signal_runner('HUP');
+ok(FaasTest::wait_for(sub { ($t->http_get('/fn/shop')->{body} // '')
+                            eq "the victims new shop\n" }, 10),
+   '(the shop as it was)');
 
 # a restart (no function loaded yet): the folder that had the name when
 # the runner last ran keeps it, though the glob lists the other first
