@@ -151,10 +151,7 @@ fr_strdup_or_null(const char *s)
 }
 
 
-/*
- * Fills what fc left unset from prev, or from the built-in defaults when
- * prev is NULL. Environment entries of prev come first; fc's override.
- */
+/* what fc left unset, from prev or the defaults; fc's env.NAME win */
 
 void
 fr_fconf_merge(fr_fconf_t *fc, const fr_fconf_t *prev)
@@ -395,7 +392,7 @@ int
 fr_conf_parse_stream(FILE *f, const char *file, fr_conf_t *conf,
     fr_fconf_t *fc)
 {
-    int                   line, errors, level, n, seen[FR_CONF_KEYS_MAX];
+    int                   line, errors, level, n, over, seen[FR_CONF_KEYS_MAX];
     char                  buf[4096], *p, *key, *value, *eq;
     const fr_conf_key_t  *k;
 
@@ -408,6 +405,7 @@ fr_conf_parse_stream(FILE *f, const char *file, fr_conf_t *conf,
 
     line = 0;
     errors = 0;
+    over = 0;
     memset(seen, 0, sizeof(seen));
 
     while (fgets(buf, sizeof(buf), f) != NULL) {
@@ -451,6 +449,11 @@ fr_conf_parse_stream(FILE *f, const char *file, fr_conf_t *conf,
                        ".async_max_queued", key, value, file, line);
                 errors++;
             }
+            continue;
+        }
+
+        if (fr_conf_pairs_over(fc, key, file, line, level, &over)) {
+            errors++;
             continue;
         }
 

@@ -15,6 +15,9 @@
 #define FR_MODE_CGI        1
 
 #define FR_NAME_MAX        64
+/* env.NAME and php.NAME keys a file may set, each (a customer's file is
+ * read at every reload: thousands would hold up every tenant's) */
+#define FR_CONF_PAIRS_MAX  256
 #define FR_FKEYS           32       /* function keys, room for more */
 
 /* isolation: namespaces of the workers */
@@ -140,6 +143,8 @@ int fr_fconf_line(const fr_fconf_t *fc, const char *key);
 int fr_conf_env(fr_fconf_t *fc, const char *name, const char *value);
 int fr_conf_php(fr_fconf_t *fc, const char *name, const char *value);
 int fr_conf_pair(char ***list, int *n, const char *name, const char *value);
+int fr_conf_pairs_over(fr_fconf_t *fc, const char *key, const char *file,
+    int line, int level, int *over);
 void fr_conf_merge_pairs(char ***list, int *n, char **prev, int nprev);
 const fr_tconf_t *fr_conf_tenant(const fr_conf_t *conf, const char *name);
 int fr_name_valid(const u_char *name, size_t len);

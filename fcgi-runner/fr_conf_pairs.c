@@ -17,6 +17,7 @@
 
 #include "fr_core.h"
 #include "fr_conf.h"
+#include "fr_log.h"
 
 
 void
@@ -85,6 +86,27 @@ fr_conf_php(fr_fconf_t *fc, const char *name, const char *value)
     }
 
     return fr_conf_pair(&fc->php, &fc->nphp, name, value);
+}
+
+
+/* an env.NAME or php.NAME over FR_CONF_PAIRS_MAX: said once a file */
+
+int
+fr_conf_pairs_over(fr_fconf_t *fc, const char *key, const char *file,
+    int line, int level, int *over)
+{
+    if ((strncmp(key, "php.", 4) != 0 || fc->nphp < FR_CONF_PAIRS_MAX)
+        && (strncmp(key, "env.", 4) != 0 || fc->nenv < FR_CONF_PAIRS_MAX))
+    {
+        return 0;
+    }
+
+    if ((*over)++ == 0) {
+        fr_log(level, 0, "\"%s\" in %s:%d: more than %d %.3s.NAME keys "
+               "(said once)", key, file, line, FR_CONF_PAIRS_MAX, key);
+    }
+
+    return 1;
 }
 
 

@@ -102,6 +102,31 @@ $t2->function('cgi', "exec = ./x.sh\nmode = cgi\n", 'x.sh' => "#!/bin/sh\n");
 is($rc, 0, '--test of a good folder exits 0');
 like($out, qr/configuration is ok/, 'and says so');
 
+# env.NAME and php.NAME: at most 256 each (a file read at every reload;
+# 80,000 of them held a reload, and every tenant's requests, 9 s)
+{
+    my $tp = FaasTest->new;
+    $tp->function('envfull', "exec = $fn
+"
+                  . join('', map { "env.K$_ = 1\n" } 1 .. 256));
+    $tp->function('envover', "exec = $fn
+"
+                  . join('', map { "env.K$_ = 1\n" } 1 .. 20000));
+    $tp->function('phpover', "runtime = php
+"
+                  . join('', map { "php.k$_ = 1\n" } 1 .. 257));
+    ($rc, $out) = run('--test', '--functions', $tp->functions_dir);
+    is($rc, 1, 'more than 256 env. or php. keys: a problem');
+    my $over = 'more than 256 env.NAME keys (said once)';
+    like($out, qr{"env\.K257" in \S+/envover/function\.conf:258: \Q$over\E},
+         '... said at the first one over');
+    like($out, qr{"php\.k257" in \S+/phpover/function\.conf:258: more than},
+         '... php.NAME too');
+    unlike($out, qr/envfull/, '256: fine');
+    my @said = $out =~ /more than 256/g;
+    is(scalar @said, 2, '... once a file');
+}
+
 # a key set twice: loaded (the last one holds), never silently
 my $tw = FaasTest->new;
 $tw->function('twice', "exec = $fn\ntimeout = 5s\nenv.A = 1\n"
