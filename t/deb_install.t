@@ -250,6 +250,7 @@ http {
     proxy_temp_path $p/proxy_temp;
     scgi_temp_path $p/scgi_temp;
     uwsgi_temp_path $p/uwsgi_temp;
+    faas_temp_path $p/faas_temp;
 
     include $p/faas-site.conf;
 }

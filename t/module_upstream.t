@@ -14,7 +14,7 @@ use FaasTest qw(fcgi_record);
 use Test::More;
 use Digest::MD5 qw(md5_hex);
 use IO::Socket::UNIX;
-use Socket qw(SOCK_STREAM);
+use Socket qw(SOCK_STREAM SOL_SOCKET SO_RCVBUF pack_sockaddr_in inet_aton);
 use IO::Socket::INET;
 use POSIX ();
 use Time::HiRes qw(time);
@@ -159,6 +159,27 @@ $r = $t->http_get('/fn/echo?op=big&n=30000000', timeout => 60);
 is(length $r->{body}, 30_000_000, '30 MB response streamed');
 my $pattern = join '', map { chr(97 + $_ % 26) } 0 .. 65535;
 ok($r->{body} eq substr($pattern x 500, 0, 30_000_000), 'byte-exact');
+
+# a response nginx cannot hand on as fast as it comes goes to a file in
+# faas_temp_path (FaasTest sets it in the prefix: not the compiled-in
+# /var/lib/nginx/fastcgi_faas), then whole to the client
+{
+    my $c = IO::Socket::INET->new(Proto => 'tcp', Timeout => 5);
+    setsockopt($c, SOL_SOCKET, SO_RCVBUF, 4096);
+    $c->connect(pack_sockaddr_in($t->{port}, inet_aton('127.0.0.1')))
+        or die "connect: $!";
+    print $c "GET /fn/echo?op=big&n=3000000 HTTP/1.0\r\nHost: x\r\n\r\n";
+    sleep 1;    # read nothing meanwhile
+    my $buf = '';
+    while (sysread($c, my $b, 65536)) {
+        $buf .= $b;
+    }
+    my ($head, $rbody) = split /\r\n\r\n/, $buf, 2;
+    is(length($rbody // ''), 3_000_000, 'a response to a slow reader: whole');
+    my $tp = $t->prefix . '/faas_temp';
+    my $said = 'an upstream response is buffered to a temporary file';
+    like($t->error_log, qr/\Q$said $tp\E\//, '... by a file in faas_temp_path');
+}
 
 # a response written in parts arrives in parts, not at the end
 {

@@ -246,7 +246,7 @@ FaasTest::write_file("$p/etc/nginx/nginx.conf", subst($debian));
 # its temporary files under the prefix too (compiled-in /var/lib/nginx)
 FaasTest::write_file("$p/etc/nginx/conf.d/walkthrough-temp.conf",
     join '', map { "${_}_temp_path $p/tmp-$_;\n" }
-             qw(client_body fastcgi proxy scgi uwsgi));
+             qw(client_body fastcgi proxy scgi uwsgi faas));
 my ($out, $rc) = sh('nginx');
 is($rc, 0, 'nginx starts as the packaged one') or diag($out);
 my $nginx_pid = FaasTest::wait_for(sub {

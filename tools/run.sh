@@ -72,6 +72,7 @@ http {
     proxy_temp_path $run/proxy_temp;
     scgi_temp_path $run/scgi_temp;
     uwsgi_temp_path $run/uwsgi_temp;
+    faas_temp_path $run/faas_temp;
 
     log_format faas_meter 'time=\$time_iso8601 function=\$faas_function '
                           'tenant=\$faas_tenant status=\$status '
