@@ -161,6 +161,16 @@ $t->function('bare', "runtime = python\napp = bare\n",
                  . " else b'no\\n']\n"
                  . "    return Body()\n");
 # cannot be imported
+# a module of the host's (os), or one the driver had imported before
+# (socket): not the function folder's, though a socket.py is there; a
+# json.py of the folder is its own
+$t->function('hostmod', "runtime = python\napp = os:getcwd\n");
+$t->function('shadow', "runtime = python\napp = socket:app\n",
+             'socket.py' => "def app(e, s):\n    s('200 OK', [])\n"
+                          . "    return [b'the folder socket']\n");
+$t->function('ownjson', "runtime = python\napp = json:app\n",
+             'json.py' => "def app(e, s):\n    s('200 OK', [])\n"
+                        . "    return [b'the folder json']\n");
 $t->function('broken', "runtime = python\napp = broken:app\n",
              'broken.py' => "import nosuchmodule_here\napp = None\n");
 # a thread left running by the import: no worker can fork from it
@@ -488,6 +498,16 @@ $r = $t->http_get('/fn/broken/');
 is($r->{status}, 502, 'still 502');
 my $n = () = $t->runner_log =~ /zygote \d+ of "broken" started/g;
 is($n, 1, 'a zygote that failed is not started again for the same function');
+
+for my $fn ('hostmod', 'shadow') {
+    $r = $t->http_get("/fn/$fn/");
+    is($r->{status}, 502, "$fn: an app of a module not the folder's: 502");
+    my $said = "is not the function folder's (/usr/lib/python3";
+    like($t->runner_log, qr/ImportError: module '(os|socket)' \Q$said\E/,
+         '... its traceback says so');
+}
+is($t->http_get('/fn/ownjson/')->{body}, 'the folder json',
+   "a module of the folder's named as one of the host's: the folder's");
 
 $r = $t->http_get('/fn/threads/');
 is($r->{body}, "threads ok\n", 'an app that starts threads: served (cold)');

@@ -103,6 +103,14 @@ def load(spec, paths):
     obj = __import__(module, fromlist=['_'])
     name = name or 'application'
 
+    # the folder's own, not the host's (os:getcwd) nor one the driver
+    # had imported already under that name
+    where = os.path.realpath(getattr(obj, '__file__', None) or '/')
+    if not any(where.startswith(os.path.realpath(d) + os.sep)
+               for d in sys.path[:1 + len(paths)]):
+        raise ImportError('module %r is not the function folder\'s (%s)'
+                          % (module, where))
+
     for part in name.split('.'):
         obj = getattr(obj, part)
 
