@@ -58,6 +58,12 @@ fr_params_scan(fr_req_t *r)
             r->query = v;
             r->query_len = vlen;
 
+        } else if (fr_is("FAAS_ONLY_TENANT")) {
+            /* nginx's faas_tenant: a function of this tenant or none */
+            r->only_tenant = v;
+            r->only_tenant_len = vlen;
+            r->has_only_tenant = 1;
+
         } else if (fr_is("FAAS_REQUEST_ID")) {
             r->request_id = v;
             r->request_id_len = vlen;

@@ -151,6 +151,16 @@ fr_req_start(fr_req_t *r)
 
     f = fr_func_find(name, len);
 
+    if (f && r->has_only_tenant
+        && (strlen(f->tenant) != r->only_tenant_len
+            || memcmp(f->tenant, r->only_tenant, r->only_tenant_len) != 0))
+    {
+        /* another tenant's: as if there were none (faas_tenant) */
+        fr_log(FR_LOG_INFO, 0, "function \"%.*s\" is tenant \"%s\"'s, not "
+               "the one faas_tenant names", (int) len, name, f->tenant);
+        f = NULL;
+    }
+
     if (f == NULL) {
         fr_log(FR_LOG_INFO, 0, "unknown function \"%.*s\"", (int) len, name);
         fr_req_answer(r, 404);

@@ -133,9 +133,12 @@ struct fr_req_s {
     size_t                 query_len;
     const u_char          *request_id;      /* FAAS_REQUEST_ID */
     size_t                 request_id_len;
+    const u_char          *only_tenant;     /* FAAS_ONLY_TENANT */
+    size_t                 only_tenant_len;
     const u_char          *accept;          /* HTTP_ACCEPT */
     size_t                 accept_len;
     unsigned               has_function:1;
+    unsigned               has_only_tenant:1;
     unsigned               status:1;        /* FAAS_STATUS */
     fr_link_t              queue;           /* in func->queue */
     fr_tenant_t           *waits_for;       /* its tenant's nqueued counts

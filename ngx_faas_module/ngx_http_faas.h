@@ -101,6 +101,7 @@ typedef struct {
 
     ngx_array_t                   *routes;       /* ngx_http_faas_route_t */
     ngx_http_complex_value_t      *function;
+    ngx_http_complex_value_t      *tenant;       /* faas_tenant: only its */
     ngx_array_t                   *params;       /* ngx_http_faas_param_t */
     ngx_hash_t                     params_hash;  /* their names */
     ngx_flag_t                     status;

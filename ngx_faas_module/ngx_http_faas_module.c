@@ -112,6 +112,13 @@ static ngx_command_t  ngx_http_faas_commands[] = {
       offsetof(ngx_http_faas_loc_conf_t, upstream.read_timeout),
       NULL },
 
+    { ngx_string("faas_tenant"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_set_complex_value_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_faas_loc_conf_t, tenant),
+      NULL },
+
     { ngx_string("faas_temp_path"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1234,
       ngx_conf_set_path_slot,
@@ -379,6 +386,7 @@ ngx_http_faas_create_loc_conf(ngx_conf_t *cf)
     conf->status = NGX_CONF_UNSET;
     conf->invocation = NGX_CONF_UNSET_UINT;
     conf->invocation_header = NGX_CONF_UNSET;
+    conf->tenant = NGX_CONF_UNSET_PTR;
     conf->accel_headers = NGX_CONF_UNSET;
 
     return conf;
@@ -572,6 +580,8 @@ ngx_http_faas_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
      * location's own faas_function is not overruled by the server's
      * routes (a route ^/(?<n>[a-z]+)/ would run "api" for /api/users)
      */
+    ngx_conf_merge_ptr_value(conf->tenant, prev->tenant, NULL);
+
     if (conf->routes == NULL && conf->function == NULL) {
         conf->function = prev->function;
         conf->routes = prev->routes;
@@ -726,6 +736,7 @@ ngx_http_faas_param(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
                            "the function" },
         { "FAAS_INVOCATION", "\"faas_invocation\" sets it" },
         { "FAAS_STATUS", "\"faas_status\" sets it" },
+        { "FAAS_ONLY_TENANT", "\"faas_tenant\" sets it" },
         { FAAS_METER_PARAM, "the module sets it for the $faas_* "
                             "variables" },
     };

@@ -494,6 +494,15 @@ ngx_http_faas_collect_params(ngx_http_request_t *r,
     } else {
         ngx_http_faas_add("FAAS_FUNCTION", &ctx->function);
 
+        if (flcf->tenant) {
+            /* the runner runs it only if it is this tenant's: 404 */
+            if (ngx_http_complex_value(r, flcf->tenant, &value) != NGX_OK) {
+                return NULL;
+            }
+
+            ngx_http_faas_add("FAAS_ONLY_TENANT", &value);
+        }
+
         ctx->async = ngx_http_faas_async(r, flcf);
 
         if (ctx->async) {

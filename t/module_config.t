@@ -41,6 +41,7 @@ my ($rc, $out) = nginx_t(<<'EOF');
     location = /h { faas_function users; faas_invocation_header on;
                     faas_pass u; }
     location = /s { faas_status; faas_pass u; }
+    location = /t { faas_function users; faas_tenant alice; faas_pass u; }
     location /if/ { if ($arg_x) { faas_pass u; } faas_function x; }
     location /outer/ {
         faas_route ^/outer/([a-z]+) $1;
@@ -81,6 +82,8 @@ my @bad = (
       qr/"faas_param" cannot set "FAAS_INVOCATION": "faas_invocation"/ ],
     [ 'location / { faas_param FAAS_STATUS 1; faas_pass u; }',
       qr/"faas_param" cannot set "FAAS_STATUS"/ ],
+    [ 'location / { faas_param faas_only_tenant x; faas_pass u; }',
+      qr/"faas_param" cannot set "faas_only_tenant": "faas_tenant" sets it/ ],
     [ 'location / { faas_param FAAS_METER 1; faas_pass u; }',
       qr/"faas_param" cannot set "FAAS_METER"/ ],
     [ 'location / { faas_route ^/x; faas_pass u; }',

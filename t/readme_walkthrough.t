@@ -246,7 +246,7 @@ FaasTest::write_file("$p/etc/nginx/nginx.conf", subst($debian));
 # its temporary files under the prefix too (compiled-in /var/lib/nginx)
 FaasTest::write_file("$p/etc/nginx/conf.d/walkthrough-temp.conf",
     join '', map { "${_}_temp_path $p/tmp-$_;\n" }
-             qw(client_body fastcgi proxy scgi uwsgi faas));
+             qw(client_body fastcgi proxy scgi uwsgi));
 my ($out, $rc) = sh('nginx');
 is($rc, 0, 'nginx starts as the packaged one') or diag($out);
 my $nginx_pid = FaasTest::wait_for(sub {
@@ -407,8 +407,10 @@ for my $f (@folders) {
     $f->{name} = $name;
 }
 
+# (the tenants are their players' names: daemon's, games')
 FaasTest::write_file("$p/etc/nginx/sites-enabled/tenants",
-                     subst($tsite->{text}));
+                     subst($tsite->{text})
+                     =~ s/faas_tenant (alice|bob);/faas_tenant $player{$1};/gr);
 ($out, $rc) = sh(subst("nginx -t && nginx -s reload\n"
                        . "fcgi-runner --test --config /etc/faas/runner.conf\n"
                        . "systemctl restart fcgi-runner\n"));
