@@ -95,10 +95,25 @@ int
 fr_conf_pairs_over(fr_fconf_t *fc, const char *key, const char *file,
     int line, int level, int *over)
 {
+    int      i, n;
+    char   **l;
+    size_t   len;
+
     if ((strncmp(key, "php.", 4) != 0 || fc->nphp < FR_CONF_PAIRS_MAX)
         && (strncmp(key, "env.", 4) != 0 || fc->nenv < FR_CONF_PAIRS_MAX))
     {
         return 0;
+    }
+
+    /* one set again is replaced, not one more */
+    l = key[0] == 'p' ? fc->php : fc->env;
+    n = key[0] == 'p' ? fc->nphp : fc->nenv;
+    len = strlen(key + 4);
+
+    for (i = 0; i < n; i++) {
+        if (strncmp(l[i], key + 4, len) == 0 && l[i][len] == '=') {
+            return 0;
+        }
     }
 
     if ((*over)++ == 0) {

@@ -488,9 +488,9 @@ fr_conn_close(fr_conn_t *c)
         fr_conn_handlers->closed(c);
     }
 
-    if (c->out.len || fr_spool_size(&c->spool)) {
-        /* the end of the last answer never left: nginx has not its
-         * measurements */
+    if (c->out.len + fr_spool_size(&c->spool) > FR_FCGI_HEADER_LEN * 2) {
+        /* more than END_REQUEST of the last answer never left: nginx
+         * has not its measurements */
         fr_meter_log_unread(&c->unread);
     }
 

@@ -477,11 +477,13 @@ fr_fastcgi_record(fr_worker_t *w, fr_fcgi_event_e ev)
             return;
         }
 
-        if (p->id != 0 && r == NULL && p->id == w->fcgi_id
-            && p->length == 0
-            && (p->type == FR_FCGI_STDOUT || p->type == FR_FCGI_STDERR))
+        if (p->length == 0
+            && (p->type == FR_FCGI_STDOUT || p->type == FR_FCGI_STDERR)
+            && p->id == (r ? (w->fcgi_id + 0xfffd) % 0xffff + 1
+                           : w->fcgi_id))
         {
-            /* an empty stream's end behind END_REQUEST: nothing */
+            /* an empty stream's end behind the last END_REQUEST (in the
+             * same read as the next request given it): nothing */
             return;
         }
 
@@ -494,10 +496,12 @@ fr_fastcgi_record(fr_worker_t *w, fr_fcgi_event_e ev)
             fr_worker_failed(w, NULL);
 
         } else if (p->id != 0 && p->id != w->fcgi_id) {
+            /* its request, given it in the same read, perhaps not yet
+             * sent: another worker takes it (an idempotent one) */
             fr_log(FR_LOG_ERR, 0, "worker %d of \"%s\" sent a record for "
                    "request %d, not %d", (int) w->pid, w->func->name,
                    p->id, (int) w->fcgi_id);
-            fr_worker_failed(w, NULL);
+            fr_worker_lost(w, "sent another request's records", 1);
         }
 
         return;

@@ -41,6 +41,7 @@ static int fr_func_configure(fr_func_t *f, int test);
 static int fr_funcs_load_dir(const char *path, int test, int *problems);
 static void fr_func_add(const char *name, const char *dir, const char *from,
     const struct stat *st, fr_func_t *old, int test, int *problems);
+static int fr_func_entry(fr_func_t *f);
 static char *fr_func_from(const char *from);
 static void fr_func_later(const char *name, const char *dir,
     const char *from, const struct stat *st, int test, int *problems);
@@ -123,7 +124,7 @@ fr_funcs_load_dir(const char *path, int test, int *problems)
     char            base[PATH_MAX], dir[PATH_MAX], file[NAME_MAX + 16];
     DIR            *d;
     fr_func_t      *old;
-    struct stat     st, ost;
+    struct stat     st;
     struct dirent  *de;
 
     dfd = fr_path_open(AT_FDCWD, path, O_RDONLY | O_DIRECTORY, base);
@@ -191,7 +192,7 @@ fr_funcs_load_dir(const char *path, int test, int *problems)
         }
 
         if (old && old->from && strcmp(old->from, path) != 0
-            && stat(old->dir, &ost) == 0 && S_ISDIR(ost.st_mode))
+            && fr_func_entry(old))
         {
             /*
              * The name of a function loaded from another functions
@@ -221,6 +222,29 @@ fr_funcs_load_dir(const char *path, int test, int *problems)
     closedir(d);
 
     return FR_OK;
+}
+
+
+/*
+ * The functions folder that loaded f still has an entry of its name,
+ * of its folder's owner: the folder, or a link to its next release (not
+ * followed: the release may be one the owner has not made yet)
+ */
+
+static int
+fr_func_entry(fr_func_t *f)
+{
+    char         entry[PATH_MAX];
+    struct stat  st;
+
+    if (snprintf(entry, sizeof(entry), "%s/%s", f->from, f->name)
+        >= (int) sizeof(entry))
+    {
+        return 0;
+    }
+
+    return lstat(entry, &st) == 0 && st.st_uid == f->dir_uid
+           && (S_ISDIR(st.st_mode) || S_ISLNK(st.st_mode));
 }
 
 

@@ -341,7 +341,7 @@ fr_meter_log_unread(fr_buf_t *keep)
     q = rec;
 
     while (fr_fcgi_nv_next(&pos, last, &name, &nlen, &value, &vlen) == FR_OK
-           && fr_fcgi_nv_size(nlen, sizeof("client_closed"))
+           && fr_fcgi_nv_size(nlen, vlen > 13 ? vlen : 13)
               <= (size_t) (rec + sizeof(rec) - q))
     {
         if (nlen == sizeof(FAAS_METER_OUTCOME) - 1

@@ -387,7 +387,7 @@ fr_conn_begin(fr_conn_t *c)
     role = (uint16_t) (b[0] << 8 | b[1]);
 
     /* nginx asks again only once it has read the last answer whole */
-    fr_buf_consume(&c->unread, c->unread.len);
+    fr_buf_free(&c->unread);
 
     if (c->req) {
         if (c->req->state != FR_REQ_ANSWERED) {

@@ -87,6 +87,28 @@ ok(FaasTest::wait_for(sub { substr($t->runner_log, $mark)
 is($t->http_get('/fn/shop')->{body}, "the victims renamed shop
 ",
    '... the victim\'s');
+
+# releases switched by a symlink, the old one removed: still its own
+my $rel = "$p/home/b-victim/releases";
+cgi("$rel/r1/shop", 'the victims release 1');
+remove_tree("$p/home/b-victim/functions/shop");
+symlink("$rel/r1/shop", "$p/home/b-victim/functions/shop") or die;
+$t->signal_runner('HUP');
+ok(FaasTest::wait_for(sub { ($t->http_get('/fn/shop')->{body} // '')
+                            eq "the victims release 1\n" }, 10),
+   'a release by a symlink: taken');
+cgi("$rel/r2/shop", 'the victims release 2');
+symlink("$rel/r2/shop", "$p/home/b-victim/functions/shop.new") or die;
+rename("$p/home/b-victim/functions/shop.new",
+       "$p/home/b-victim/functions/shop") or die;
+remove_tree("$rel/r1");
+$t->signal_runner('HUP');
+ok(FaasTest::wait_for(sub { ($t->http_get('/fn/shop')->{body} // '')
+                            eq "the victims release 2\n" }, 10),
+   'the next release by a symlink switched, the old one removed: the '
+   . 'victim\'s still');
+
+unlink "$p/home/b-victim/functions/shop";
 cgi("$p/home/b-victim/functions/shop", 'the victims new shop');
 $t->signal_runner('HUP');
 ok(FaasTest::wait_for(sub { ($t->http_get('/fn/shop')->{body} // '')

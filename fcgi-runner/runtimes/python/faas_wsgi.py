@@ -105,8 +105,8 @@ def load(spec, paths):
 
     # the folder's own, not the host's (os:getcwd) nor one the driver
     # had imported already under that name
-    where = os.path.realpath(getattr(obj, '__file__', None) or '/')
-    if not any(where.startswith(os.path.realpath(d) + os.sep)
+    where = os.path.abspath(getattr(obj, '__file__', None) or '/')
+    if not any(where.startswith(os.path.abspath(d) + os.sep)
                for d in sys.path[:1 + len(paths)]):
         raise ImportError('module %r is not the function folder\'s (%s)'
                           % (module, where))
