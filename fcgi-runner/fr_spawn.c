@@ -30,6 +30,7 @@
 #include "fr_path.h"
 #include "fr_isolate.h"
 #include "fr_proto.h"
+#include "fr_proto_room.h"
 #include "fr_spawn.h"
 #include "init/faas-sys.h"
 
@@ -202,6 +203,10 @@ fr_spawn_proto(fr_func_t *f)
     static char  *noenv[] = { NULL };
 
     p = fr_proto_current(f);
+
+    if (p == NULL) {
+        fr_proto_room(f);
+    }
 
     if (p == NULL && (p = fr_proto_new(f, &fd[0])) != NULL) {
         fd[1] = fd[2] = exec_fd = -1;
