@@ -6,6 +6,7 @@
 #define FR_CONF_H
 
 
+#include <ctype.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/types.h>
@@ -150,20 +151,27 @@ const fr_tconf_t *fr_conf_tenant(const fr_conf_t *conf, const char *name);
 int fr_name_valid(const u_char *name, size_t len);
 
 
-/* a tenant's: 1-64 of A-Z a-z 0-9 _ -, whatever its first (a user's
- * name may be one, as Debian's "_apt") */
+/* a tenant's: 1-64 of A-Z a-z 0-9 _ - ., a letter or digit first but
+ * for "_" and "-" (a user's name may be one: Debian's "_apt", "j.doe") */
 
 static inline int
 fr_tenant_valid(const u_char *name, size_t len)
 {
-    size_t  i;
+    size_t  i, j;
 
     for (i = 0; i < len && (name[i] == '_' || name[i] == '-'); i++) {
         /* void */
     }
 
-    return len <= FR_NAME_MAX
-           && (i == len ? len > 0 : fr_name_valid(name + i, len - i));
+    for (j = i + 1; j < len; j++) {
+        if (!isalnum(name[j]) && name[j] != '_' && name[j] != '-'
+            && name[j] != '.')
+        {
+            return 0;
+        }
+    }
+
+    return len > 0 && len <= FR_NAME_MAX && (i == len || isalnum(name[i]));
 }
 int fr_addr_split(const char *addr, char *host, size_t size,
     const char **port);

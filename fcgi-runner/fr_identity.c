@@ -226,7 +226,7 @@ fr_identity_tenant(fr_func_t *f, const char *tenant)
 {
     if (!fr_tenant_valid((const u_char *) tenant, strlen(tenant))) {
         fr_log(FR_LOG_ERR, 0, "%s/function.conf:%d: invalid tenant "
-               "\"%.64s%s\"%s: 1-64 characters of A-Z a-z 0-9 _ -", f->dir,
+               "\"%.64s%s\"%s: 1-64 characters of A-Z a-z 0-9 _ - .", f->dir,
                fr_fconf_line(&f->conf, f->conf.tenant ? "tenant" : "user"),
                tenant, strlen(tenant) > 64 ? "..." : "",
                f->conf.tenant ? "" : " (a user's name, set \"tenant\")");

@@ -41,6 +41,9 @@ $t->function('carol2', "exec = $fn\ntenant = carol\n");
 $t->function('dave', "exec = $fn\ntenant = dave\n");
 # any of A-Z a-z 0-9 _ - first, as a user's name may start ("_apt")
 $t->function('lead', "exec = $fn\ntenant = _lead\n");
+# a dot in it, as in a user's name ("j.doe": a customer's folder is its
+# user's tenant); its limits in the runner config by the same name
+$t->function('dotted', "exec = $fn\ntenant = j.doe\n");
 $t->function('plain', "exec = $fn\n");
 
 # claims a customer may not make
@@ -78,6 +81,7 @@ $t->function('memhuge', "exec = $fn\ntenant = memt\nmemory = 512M\n"
              . "queue_timeout = 1s\n");
 
 my $conf = "tenant.limited.max_instances = 2\nlimit_instances = 64\n"
+         . "tenant.j.doe.max_instances = 3\n"
          . "tenant.memt.max_memory = 300M\n";
 
 # --test: every refusal with its file and line
@@ -187,6 +191,15 @@ is($t->http_get('/fn/lead')->{status}, 200, 'tenant "_lead": loaded, served');
 ok(uid_of('lead'), '... as a dynamic user of its own');
 like(FaasTest::read_file($t->prefix . '/state/dynamic-users'),
      qr/^_lead \d+$/m, '... kept under its name');
+is($t->http_get('/fn/dotted')->{status}, 200, 'tenant "j.doe": loaded, served');
+like(FaasTest::read_file($t->prefix . '/state/dynamic-users'),
+     qr/^j\.doe \d+$/m, '... kept under its name');
+{
+    my $st = `$t->{runner_bin} status --listen unix:@{[ $t->socket_path ]} --format json --tenant j.doe 2>&1`;
+    my $j = eval { decode_json($st) } // {};
+    is($j->{tenants}[0]{max_instances} // $j->{tenants}[0]{limits}{max_instances},
+       3, '... its tenant.j.doe.max_instances taken') or diag($st);
+}
 
 for my $n (qw(claimuser claimgroup claimtenant greedy slowpoke crowd forky
               fdhog)) {
