@@ -6,7 +6,9 @@
  * namespaces, its /tmp (up to its function's memory, whatever was left
  * in it) and two of the runner's descriptors; a tenant's functions
  * are as many as it makes. So idle ones are bounded: a tenant keeps
- * FR_PROTO_IDLE_TENANT, the host max_workers; the one idle the longest
+ * FR_PROTO_IDLE_TENANT, the host FR_PROTO_IDLE_HOST a max_workers (a
+ * thousand by default: cheap ones, cold starts saved); the one idle the
+ * longest
  * goes first. (Zygotes, a runtime's: by their own bounds, in
  * fr_runtime.c.)
  */
@@ -59,7 +61,8 @@ fr_proto_room(fr_func_t *f)
     }
 
     p = mine >= FR_PROTO_IDLE_TENANT ? oldest_mine
-        : (fr_runner.conf.max_workers && all >= fr_runner.conf.max_workers)
+        : (fr_runner.conf.max_workers
+           && all >= FR_PROTO_IDLE_HOST * fr_runner.conf.max_workers)
           ? oldest : NULL;
 
     if (p == NULL) {

@@ -5,8 +5,8 @@
 # namespaces, its /tmp (up to its function's memory, whatever was left
 # there) and two of the runner's descriptors; a tenant makes as many
 # functions as it likes. Promise: a tenant keeps at most 16 idle
-# prototypes (the one idle the longest stops for a new one, said in the
-# log), another tenant's are not touched, a function whose prototype
+# prototypes, the host four a max_workers (the one idle the longest
+# stops for a new one, said in the log), another tenant's are not touched, a function whose prototype
 # went is served all the same (a new prototype, cold).
 
 use strict;
@@ -64,6 +64,18 @@ is($t->http_get('/fn/m01')->{body}, "hi\n",
    'a function whose prototype was stopped: served');
 is(started('m01'), 2, '... by a new prototype');
 ok(FaasTest::wait_for(sub { live() == 18 }, 10), '... and still 18 live');
+
+# the host keeps four a max_workers: with max_workers = 4, 16 in all
+is($t->stop_runner, 0, 'the runner stops');
+$t->start_runner(conf => "max_workers = 4\n");
+for my $fn (qw(o1 o2), @many) {
+    $t->http_get("/fn/$fn");
+}
+ok(FaasTest::wait_for(sub { live() == 16 }, 10),
+   'max_workers = 4: 16 idle prototypes on the host')
+    or diag('live: ' . live());
+like($t->runner_log, qr/room for one of "m\d+" \(\d+ idle of tenant "many", (?x)
+                         16\ of\ the\ host\)/, '... said');
 
 $t->done;
 done_testing;
