@@ -300,6 +300,18 @@ fr_isolate_child(fr_func_t *f, fr_isolate_t *iso)
         return -1;
     }
 
+    /*
+     * the host's /dev/mqueue (systemd mounts it, 1777) shows the host's
+     * IPC namespace's queues: its own, of its own namespace, over it
+     */
+    if ((iso->flags & CLONE_NEWIPC) && (iso->flags & CLONE_NEWNS)
+        && mount("mqueue", "/dev/mqueue", "mqueue",
+                 MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) == -1
+        && errno != ENOENT && errno != ENOTDIR)
+    {
+        return -1;
+    }
+
     if ((iso->flags & CLONE_NEWNET) && fr_isolate_loopback() != 0) {
         return -1;
     }
