@@ -231,6 +231,7 @@ fr_fastcgi_send_request(fr_worker_t *w, fr_req_t *r)
      * taken for this one's
      */
     w->fcgi_id = (uint16_t) (w->fcgi_id % 0xffff + 1);
+    w->flushed = 0;
 
     p = fr_fcgi_write_begin_request(p, w->fcgi_id, FR_FCGI_RESPONDER,
                                     FR_FCGI_KEEP_CONN);
@@ -332,6 +333,7 @@ static void
 fr_fastcgi_flush(fr_worker_t *w)
 {
     int       rc, fd, full;
+    size_t    len;
     fr_io_t  *io;
 
     io = &w->io;
@@ -342,8 +344,12 @@ fr_fastcgi_flush(fr_worker_t *w)
     }
 
     full = fr_buf_full(&w->out);
+    len = w->out.len;
 
     rc = fr_buf_flush(&w->out, fd);
+
+    /* some of its request is the worker's now */
+    w->flushed |= (w->out.len < len);
 
     if (rc == FR_ERROR) {
         if (w->state == FR_WORKER_STARTING) {
@@ -496,12 +502,14 @@ fr_fastcgi_record(fr_worker_t *w, fr_fcgi_event_e ev)
             fr_worker_failed(w, NULL);
 
         } else if (p->id != 0 && p->id != w->fcgi_id) {
-            /* its request, given it in the same read, perhaps not yet
-             * sent: another worker takes it (an idempotent one) */
+            /* its request, given it in the same read and not sent yet,
+             * goes to another worker (an idempotent one); one sent may
+             * have run: 502, billed */
             fr_log(FR_LOG_ERR, 0, "worker %d of \"%s\" sent a record for "
                    "request %d, not %d", (int) w->pid, w->func->name,
                    p->id, (int) w->fcgi_id);
-            fr_worker_lost(w, "sent another request's records", 1);
+            fr_worker_lost(w, "sent another request's records",
+                           !w->flushed);
         }
 
         return;
@@ -545,6 +553,11 @@ fr_fastcgi_record(fr_worker_t *w, fr_fcgi_event_e ev)
             {
                 fr_worker_ready(w);
             }
+            return;
+        }
+
+        if (p->id != w->fcgi_id) {
+            /* the empty end of the request before, skipped */
             return;
         }
 

@@ -19,10 +19,15 @@
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 
 #include "fr_log.h"
 #include "fr_path.h"
 #include "fr_isolate.h"
+
+
+/* statfs() of an mqueue mount (linux/magic.h) */
+#define FR_MQUEUE_MAGIC  0x19800202
 
 
 #define FR_INIT_NAME     "faas-init"
@@ -282,6 +287,8 @@ fr_isolate_done(fr_isolate_t *iso)
 int
 fr_isolate_child(fr_func_t *f, fr_isolate_t *iso)
 {
+    struct statfs  sf;
+
     if ((iso->flags & CLONE_NEWNS)
         && mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == -1)
     {
@@ -307,8 +314,9 @@ fr_isolate_child(fr_func_t *f, fr_isolate_t *iso)
     if ((iso->flags & CLONE_NEWIPC) && (iso->flags & CLONE_NEWNS)
         && mount("mqueue", "/dev/mqueue", "mqueue",
                  MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) == -1
-        && errno != ENOENT && errno != ENOTDIR)
+        && statfs("/dev/mqueue", &sf) == 0 && sf.f_type == FR_MQUEUE_MAGIC)
     {
+        /* not covered, and there: nothing starts (else nothing shows) */
         return -1;
     }
 

@@ -512,7 +512,8 @@ fr_req_status(fr_req_t *r)
     t0 = fr_current_usec;
 
     fr_status_render(r->query, r->query_len, r->accept, r->accept_len,
-                     &reply);
+                     r->has_only_tenant ? r->only_tenant : NULL,
+                     r->only_tenant_len, &reply);
 
     fr_time_update();
     fr_log(FR_LOG_DEBUG, 0, "status rendered in %llu us, %zu bytes",

@@ -228,6 +228,7 @@ struct fr_worker_s {
     unsigned               generation;
     unsigned               requests;
     uint16_t               fcgi_id;         /* its request's FastCGI id */
+    unsigned               flushed:1;       /* some of that request sent */
     unsigned               connected:1;     /* io is a live connection */
     unsigned               exec_failed:1;
     unsigned               killed:1;

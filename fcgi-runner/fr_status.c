@@ -50,7 +50,8 @@ static int fr_status_hex(char c);
 
 void
 fr_status_render(const u_char *query, size_t len, const u_char *accept,
-    size_t accept_len, fr_status_reply_t *reply)
+    size_t accept_len, const u_char *only_tenant, size_t only_len,
+    fr_status_reply_t *reply)
 {
     int           nf, nt, asked;
     char          only[FR_NAME_MAX + 1], tenant[FR_NAME_MAX + 1];
@@ -135,6 +136,20 @@ fr_status_render(const u_char *query, size_t len, const u_char *accept,
 
     if (!asked && accept) {
         format = fr_status_accept((const char *) accept, accept_len);
+    }
+
+    /* nginx's faas_tenant: that tenant's view, whatever is asked */
+    if (only_tenant && reply->status == 200) {
+        if (!fr_tenant_valid(only_tenant, only_len)
+            || (tenant[0] && (strlen(tenant) != only_len
+                              || memcmp(tenant, only_tenant, only_len))))
+        {
+            reply->status = 404;
+
+        } else {
+            memcpy(tenant, only_tenant, only_len);
+            tenant[only_len] = '\0';
+        }
     }
 
     o.b = &reply->body;

@@ -18,7 +18,8 @@ typedef struct {
 
 
 void fr_status_render(const u_char *query, size_t len,
-    const u_char *accept, size_t accept_len, fr_status_reply_t *reply);
+    const u_char *accept, size_t accept_len, const u_char *only_tenant,
+    size_t only_len, fr_status_reply_t *reply);
 
 
 #endif /* FR_STATUS_H */

@@ -487,21 +487,22 @@ ngx_http_faas_collect_params(ngx_http_request_t *r,
     ngx_http_faas_add("SCRIPT_NAME", &ctx->script_name);
     ngx_http_faas_add("PATH_INFO", &ctx->path_info);
 
+    if (flcf->tenant) {
+        /* the runner runs a function only if it is this tenant's (else
+         * 404), and shows a status of this tenant's alone */
+        if (ngx_http_complex_value(r, flcf->tenant, &value) != NGX_OK) {
+            return NULL;
+        }
+
+        ngx_http_faas_add("FAAS_ONLY_TENANT", &value);
+    }
+
     if (flcf->status) {
         ngx_str_set(&value, "1");
         ngx_http_faas_add("FAAS_STATUS", &value);
 
     } else {
         ngx_http_faas_add("FAAS_FUNCTION", &ctx->function);
-
-        if (flcf->tenant) {
-            /* the runner runs it only if it is this tenant's: 404 */
-            if (ngx_http_complex_value(r, flcf->tenant, &value) != NGX_OK) {
-                return NULL;
-            }
-
-            ngx_http_faas_add("FAAS_ONLY_TENANT", &value);
-        }
 
         ctx->async = ngx_http_faas_async(r, flcf);
 

@@ -9,7 +9,7 @@
 # on the line, nothing run, nothing billed to anyone); the tenant's own
 # run; a level inherits it (a location with its own faas_param too); an
 # empty value (a map with no entry) runs nothing; faas_param cannot set
-# the parameter.
+# the parameter. A status location there shows that tenant's view alone.
 
 use strict;
 use warnings;
@@ -18,6 +18,7 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use FaasTest;
 use Test::More;
+use JSON::PP ();
 
 my $t = FaasTest->new;
 my $log = $t->prefix . '/logs/faas.log';
@@ -65,6 +66,11 @@ $t->start_nginx(FaasTest::meter_log_format() . <<"EOF");
             faas_pass runner;
         }
 
+        location = /status {
+            faas_status;
+            faas_pass runner;
+        }
+
         location /any/ {
             faas_route ^/any/(.+)\$ \$1;
             faas_tenant bob;
@@ -106,6 +112,22 @@ is($r->{status}, 404, '... an empty value runs nothing');
 is($r->{body}, "bob-shop of bob\n", 'a location\'s own faas_tenant wins');
 ($r, $l) = get('/any/alice-api');
 is($r->{status}, 404, '... and holds there too');
+
+# a status location of alice's server: alice's alone
+($r, $l) = get('/status?format=json');
+my $j = eval { JSON::PP::decode_json($r->{body}) } // {};
+is(join(',', sort map { $_->{name} } @{ $j->{functions} // [] }),
+   'alice-api,alice-blog', 'faas_status under faas_tenant: its functions alone');
+is(join(',', map { $_->{name} } @{ $j->{tenants} // [] }), 'alice',
+   '... its tenant alone');
+ok(exists $j->{runner}{pid} && !defined $j->{runner}{pid},
+   '... the host\'s figures null, as in a tenant\'s view');
+($r, $l) = get('/status?tenant=bob');
+is($r->{status}, 404, '... another tenant asked: 404');
+($r, $l) = get('/status?function=bob-shop');
+is($r->{status}, 404, '... another tenant\'s function asked: 404');
+($r, $l) = get('/status?function=alice-evil');
+is($r->{status}, 404, '... one under its prefix of another tenant\'s: 404');
 
 $t->done;
 done_testing;

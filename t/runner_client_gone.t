@@ -252,7 +252,7 @@ SKIP: {
 
 # --- bounded by its timeout -------------------------------------------------
 
-$r = hit($t->port, '/fn/tafter?op=after&ms=3000&n=8');
+$r = hit($t->port, '/fn/tafter?op=after&ms=8000&n=8');
 like($r->{body} // '', qr/pid=\d+ end\n/, 'timeout: the whole response came');
 ok(FaasTest::wait_for(sub {
        FaasTest::read_file($meter) =~ /function=tafter .* outcome=timeout /
