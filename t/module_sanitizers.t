@@ -32,8 +32,8 @@ alarm 1200;
 
 for my $file (qw(module_config module_route module_params module_upstream
                  module_differential module_accel module_meter_record
-                 meter_variables meter_header_only hostile_floods
-                 hostile_protocol module_fuzz))
+                 meter_variables meter_header_only meter_abandoned
+                 module_tenant hostile_floods hostile_protocol module_fuzz))
 {
     FaasTest::run_test_file($file, 'with nginx under ASan, UBSan');
 }
