@@ -268,7 +268,7 @@ TEST_JOBS ?= 2
 
 test: deps test-deps all $(BUILD)/fcgi-runner-asan $(FUZZERS) \
       $(NGINX_BUILDS)
-	prove -j$(TEST_JOBS) -r t
+	@bash tools/prove.sh $(TEST_JOBS) -r t
 
 # every fuzzer, longer than make test runs them: the libFuzzer targets
 # (the codec, the module's record parser, the runner's request path) for

@@ -54,7 +54,8 @@ my $sock = $t->socket_path;
 $t->{port} = FaasTest::free_port();
 $t->start_nginx(<<"EOF");
     log_format soak 'id=\$http_x_soak_id status=\$status '
-                    'outcome=\$faas_status duration=\$faas_duration';
+                    'outcome=\$faas_status duration=\$faas_duration '
+                    'upstream=\$upstream_status';
 
     upstream keep { server unix:$sock; keepalive 16; }
     upstream nokeep { server unix:$sock; }
@@ -90,7 +91,7 @@ my @kinds = (
     [ late => 'late?op=sleep&ms=3000', 1, [ 504, 502 ], qr/^50[24] / ],
     [ nf => 'nosuch', 5, [ 404 ], qr/^404 Not Found\n\z/ ],
     [ big => 'big?op=big&n=1000000', 4, [ 200, 502 ], 1_000_000 ],
-    [ cgi => 'cgi?x', 10, [ 200, 502 ], qr/^cgi x\n\z/ ],
+    [ cgi => 'cgi?x', 10, [ 200, 502 ], qr/^cgi x&soak=[\d-]+\n\z/ ],
 );
 my @deck = map { my $k = $_; ($k) x $k->[2] } @kinds;
 my %allowed = map { $_->[0] => { map { $_ => 1 } @{ $_->[3] } } } @kinds;
@@ -137,7 +138,10 @@ for my $c (1 .. $clients) {
             my $k = $deck[rand @deck];
             my $via = rand() < 0.8 ? 'fn' : 'fc';
             my $id = "$c-$i";
-            my $r = $t->http("GET /$via/$k->[1] HTTP/1.0\r\nHost: s\r\n"
+            # the id in the query too: nginx's error log names it
+            my $q = $k->[1] =~ /\?/ ? '&' : '?';
+            my $r = $t->http("GET /$via/$k->[1]${q}soak=$id HTTP/1.0\r\n"
+                             . "Host: s\r\n"
                              . "X-Soak-Id: $id\r\n\r\n", timeout => 40);
             my $status = $r ? $r->{status} // 'none' : 'none';
             my $body = $r ? $r->{body} : '';
@@ -196,12 +200,24 @@ is(scalar @missing, 0, 'every faas_pass request is in the meter log')
     or diag("@missing[0 .. ($#missing < 10 ? $#missing : 9)]");
 is(scalar @twice, 0, 'none twice');
 is(scalar @mismatch, 0, 'each outcome matches its status')
-    or diag(join "\n", @mismatch[0 .. ($#mismatch < 10 ? $#mismatch : 9)],
-            'what nginx and the runner said of it:',
-            grep { /\[(?:error|crit|alert|warn)\]/
-                   && !/while reading upstream/ }
-            split(/\n/, FaasTest::read_file("$p/logs/error.log")
-                         . $t->runner_log));
+    or diag(mismatch_said(@mismatch));
+
+# the first mismatches, what nginx said of those requests (by their id),
+# and what the runner said in those seconds: short enough to be read in
+# the last lines of a CI run
+sub mismatch_said {
+    my @m = @_[0 .. ($#_ < 4 ? $#_ : 3)];
+    my %ids = map { /^id=(\S+)/ ? ($1 => 1) : () } @m;
+    my @nginx = grep { /soak=([\d-]+)/ && $ids{$1} }
+                split /\n/, FaasTest::read_file("$p/logs/error.log");
+    my %secs = map { /^(\S+ \S+)/ ? ($1 => 1) : () } @nginx;
+    my @runner = grep { /^(\S+ \S+) \[(?:error|crit|alert|warn)\]/
+                        && $secs{$1} }
+                 split /\n/, $t->runner_log;
+    return join "\n", scalar(@_) . ' mismatched, the first:', @m,
+        'nginx of them:', @nginx[0 .. ($#nginx < 5 ? $#nginx : 5)],
+        'the runner then:', @runner[0 .. ($#runner < 5 ? $#runner : 5)];
+}
 
 # back to rest
 sleep 1;
