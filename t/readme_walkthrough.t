@@ -76,6 +76,19 @@ $ENV{TMPDIR} = '/run';
 my $t = FaasTest->new;
 my $p = $t->prefix;
 my $port = FaasTest::free_port();
+
+# whatever happens, the runner and nginx the README's commands started
+# stop: their pid files read at the end (a failure before this test
+# read them left them running)
+END {
+    for (["$p/runner.pid", 'fcgi-runner'], ["$p/run/nginx.pid", 'nginx']) {
+        my ($file, $name) = @$_;
+        my ($pid) = FaasTest::read_file($file) =~ /^(\d+)/ or next;
+        next unless FaasTest::read_file("/proc/$pid/cmdline") =~ /\Q$name/;
+        kill 'TERM', $pid;
+        FaasTest::wait_for(sub { !kill 0, $pid }, 10) or kill 'KILL', $pid;
+    }
+}
 $t->{port} = $port;
 
 # --- the README's blocks --------------------------------------------------
