@@ -391,3 +391,45 @@ fr_async_id(char *id)
 
     id[FR_INV_ID_LEN] = '\0';
 }
+
+
+/*
+ * A runner-made invocation (a destination, a schedule's tick) runs only
+ * for the tenant it was made for: the name may be another tenant's by
+ * now (its function removed, another's loaded), and a destination's
+ * body is the response of a function of the first.
+ */
+
+int
+fr_async_tenant(fr_func_t *f, const fr_inv_t *inv)
+{
+    size_t         nlen, vlen;
+    const u_char  *pos, *last, *name, *value;
+
+    pos = inv->params;
+    last = pos + inv->params_len;
+
+    while (fr_fcgi_nv_next(&pos, last, &name, &nlen, &value, &vlen) == FR_OK)
+    {
+        if (nlen != sizeof(FR_ASYNC_TENANT) - 1
+            || memcmp(name, FR_ASYNC_TENANT, nlen) != 0)
+        {
+            continue;
+        }
+
+        if (f->tenant && strlen(f->tenant) == vlen
+            && memcmp(f->tenant, value, vlen) == 0)
+        {
+            return FR_OK;
+        }
+
+        fr_log(FR_LOG_ERR, 0, "invocation %s of \"%s\" (%s) was made for "
+               "tenant \"%.*s\", the function is now tenant \"%s\"'s: "
+               "not run", inv->id, inv->function, inv->trigger, (int) vlen,
+               value, f->tenant ? f->tenant : "");
+        return FR_ERROR;
+    }
+
+    /* a client's: to whichever function has the name, as any request */
+    return FR_OK;
+}

@@ -61,22 +61,14 @@ typedef struct {
 } fr_call_t;
 
 
-#define FR_DUE_MAX  256
-
-typedef struct {
-    int                    n;
-    char                   names[FR_DUE_MAX][68];
-} fr_due_t;
-
-
 static void fr_dispatch_expired(fr_timer_t *t);
 static void fr_dispatch_tick(fr_timer_t *t);
 static void fr_dispatch_look(uint64_t now);
 static void fr_dispatch_wake(void);
-static int fr_dispatch_collect(const fr_inv_t *inv, void *data);
+static int fr_dispatch_listed(const fr_inv_t *inv, void *data);
+static int fr_dispatch_busy(fr_func_t *f);
 static void fr_dispatch_due(const char *function, uint64_t now);
 static void fr_dispatch_claimed(const fr_inv_t *inv);
-static int fr_dispatch_tenant(fr_func_t *f, const fr_inv_t *inv);
 static int fr_dispatch_run(fr_func_t *f, const fr_inv_t *inv, uint64_t now);
 static void fr_dispatch_fail(const char *id, int attempt, int status,
     const char *error, uint64_t retry_at, const u_char *response,
@@ -97,6 +89,7 @@ static uint64_t    fr_purged_at;            /* msec, monotonic */
 static uint64_t    fr_counted_at;           /* msec, monotonic */
 static int         fr_pg;                   /* the store is PostgreSQL */
 static int         fr_quit_expired;
+static uint64_t    fr_due_at;               /* msec, the store's list */
 
 
 int
@@ -228,8 +221,8 @@ fr_dispatch_tick(fr_timer_t *t)
 static void
 fr_dispatch_look(uint64_t now)
 {
-    int       i;
-    fr_due_t  due;
+    fr_link_t  *l;
+    fr_func_t  *f;
 
     if (fr_pg) {
         /* one statement for every function with room */
@@ -240,13 +233,25 @@ fr_dispatch_look(uint64_t now)
     /* outcomes a full disk kept back go first */
     (void) fr_store_flush();
 
-    /* the functions with something due, gathered, then served */
-    due.n = 0;
-    (void) fr_store_due(now, fr_dispatch_collect, &due);
+    /* a run's end, a 202: the functions the counts say have some */
+    for (l = fr_list_first(&fr_runner.funcs); l != &fr_runner.funcs;
+         l = l->next)
+    {
+        f = fr_list_data(l, fr_func_t, link);
 
-    for (i = 0; i < due.n; i++) {
-        fr_dispatch_due(due.names[i], now);
+        if (f->async_queued > 0 && !fr_dispatch_busy(f)) {
+            fr_dispatch_due(f->name, now);
+        }
     }
+
+    /* every function in the store (leases run out, functions gone,
+     * counts behind), once a second */
+    if (fr_due_at && fr_current_msec - fr_due_at < FR_ASYNC_TICK) {
+        return;
+    }
+
+    fr_due_at = fr_current_msec;
+    fr_store_due(fr_dispatch_listed, &now);
 }
 
 
@@ -259,34 +264,43 @@ fr_dispatch_wake(void)
 }
 
 
-static int
-fr_dispatch_collect(const fr_inv_t *inv, void *data)
-{
-    fr_due_t  *due = data;
+/* a busy one is passed over (a tenant's 256 busy ones, the first 256
+ * listed, kept every other function out) */
 
-    if (due->n == FR_DUE_MAX) {
-        return FR_DECLINED;
+static int
+fr_dispatch_listed(const fr_inv_t *inv, void *data)
+{
+    if (!fr_dispatch_busy(fr_func_find((const u_char *) inv->function,
+                                       strlen(inv->function))))
+    {
+        fr_dispatch_due(inv->function, *(uint64_t *) data);
     }
 
-    snprintf(due->names[due->n++], sizeof(due->names[0]), "%s",
-             inv->function);
-
     return FR_OK;
+}
+
+
+/* never ahead of a synchronous request of the same function */
+
+static int
+fr_dispatch_busy(fr_func_t *f)
+{
+    return f && (f->nqueued > 0 || f->nasync >= f->conf.max_instances);
 }
 
 
 static void
 fr_dispatch_due(const char *function, uint64_t now)
 {
-    int         rc;
+    int         rc, n;
     fr_inv_t    inv;
     fr_func_t  *f;
 
     f = fr_func_find((const u_char *) function, strlen(function));
 
-    for ( ;; ) {
-        /* never ahead of a synchronous request of the same function */
-        if (f && (f->nqueued > 0 || f->nasync >= f->conf.max_instances)) {
+    /* a function gone fails its invocations, 64 a look */
+    for (n = 0; f || n < 64; n++) {
+        if (fr_dispatch_busy(f)) {
             return;
         }
 
@@ -356,7 +370,7 @@ fr_dispatch_run(fr_func_t *f, const fr_inv_t *inv, uint64_t now)
         return FR_OK;
     }
 
-    if (fr_dispatch_tenant(f, inv) != FR_OK) {
+    if (fr_async_tenant(f, inv) != FR_OK) {
         fr_dispatch_fail(inv->id, inv->attempts, 404,
                          "its function is another tenant's", 0, NULL, 0);
         return FR_OK;
@@ -369,48 +383,6 @@ fr_dispatch_run(fr_func_t *f, const fr_inv_t *inv, uint64_t now)
         return FR_AGAIN;
     }
 
-    return FR_OK;
-}
-
-
-/*
- * A runner-made invocation (a destination, a schedule's tick) runs only
- * for the tenant it was made for: the name may be another tenant's by
- * now (its function removed, another's loaded), and a destination's
- * body is the response of a function of the first.
- */
-
-static int
-fr_dispatch_tenant(fr_func_t *f, const fr_inv_t *inv)
-{
-    size_t         nlen, vlen;
-    const u_char  *pos, *last, *name, *value;
-
-    pos = inv->params;
-    last = pos + inv->params_len;
-
-    while (fr_fcgi_nv_next(&pos, last, &name, &nlen, &value, &vlen) == FR_OK)
-    {
-        if (nlen != sizeof(FR_ASYNC_TENANT) - 1
-            || memcmp(name, FR_ASYNC_TENANT, nlen) != 0)
-        {
-            continue;
-        }
-
-        if (f->tenant && strlen(f->tenant) == vlen
-            && memcmp(f->tenant, value, vlen) == 0)
-        {
-            return FR_OK;
-        }
-
-        fr_log(FR_LOG_ERR, 0, "invocation %s of \"%s\" (%s) was made for "
-               "tenant \"%.*s\", the function is now tenant \"%s\"'s: "
-               "not run", inv->id, inv->function, inv->trigger, (int) vlen,
-               value, f->tenant ? f->tenant : "");
-        return FR_ERROR;
-    }
-
-    /* a client's: to whichever function has the name, as any request */
     return FR_OK;
 }
 

@@ -79,11 +79,8 @@ fr_inv_state_name(fr_inv_state_e state)
 }
 
 
-/*
- * dir/async.db, created if it is not there (unless readonly). A store
- * that cannot be opened or checked is an error: the runner does not
- * start rather than lose what it holds.
- */
+/* dir/async.db, made if not there (unless readonly); one that cannot be
+ * opened or checked stops the runner, rather than lose what it holds */
 
 int
 fr_store_open(const char *dir, int readonly)
@@ -350,30 +347,34 @@ fr_store_one(sqlite3_stmt *st, int64_t none)
 }
 
 
-int
-fr_store_due(uint64_t now, fr_store_each_pt each, void *data)
+void
+fr_store_due(fr_store_each_pt each, void *data)
 {
-    int            rc;
     fr_inv_t       inv;
     sqlite3_stmt  *st;
 
     st = fr_sql[FR_SQL_DUE];
-    sqlite3_bind_int64(st, 1, (sqlite3_int64) now);
-
     memset(&inv, 0, sizeof(inv));
 
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    for ( ;; ) {
+        sqlite3_bind_text(st, 1, inv.function, -1, SQLITE_TRANSIENT);
+
+        if (sqlite3_step(st) != SQLITE_ROW
+            || strcmp((const char *) sqlite3_column_text(st, 0),
+                      inv.function) <= 0)
+        {
+            sqlite3_reset(st);
+            return;
+        }
+
         snprintf(inv.function, sizeof(inv.function), "%s",
                  (const char *) sqlite3_column_text(st, 0));
+        sqlite3_reset(st);
 
         if (each(&inv, data) != FR_OK) {
-            break;
+            return;
         }
     }
-
-    sqlite3_reset(st);
-
-    return rc == SQLITE_ERROR ? FR_ERROR : FR_OK;
 }
 
 
