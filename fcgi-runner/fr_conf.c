@@ -69,6 +69,7 @@ static const fr_conf_key_t  fr_conf_keys[] = {
     { "limit_isolation", FR_CONF_ISOLATION, FR_G(limit_isolation) },
     { "tenant_max_instances", FR_CONF_NUM, FR_G(tenant_max_instances) },
     { "tenant_max_memory", FR_CONF_SIZE, FR_G(tenant_max_memory) },
+    { "tenant_async_kept", FR_CONF_SIZE, FR_G(tenant_async_kept) },
     { "async_max_body", FR_CONF_SIZE,  FR_G(async_max_body) },
     { "async_retries",  FR_CONF_NUM,   FR_G(async_retries) },
     { "async_backoff",  FR_CONF_MSEC,  FR_G(async_backoff) },
@@ -267,6 +268,7 @@ fr_conf_init(fr_conf_t *conf)
     conf->limit_isolation = FR_ISOLATE_DEFAULT;
     conf->tenant_max_instances = FR_UNSET;
     conf->tenant_max_memory = FR_UNSET_MSEC;
+    conf->tenant_async_kept = FR_UNSET_MSEC;
     conf->async_max_body = FR_UNSET_MSEC;
     conf->async_retries = FR_UNSET;
     conf->async_backoff = FR_UNSET_MSEC;
@@ -316,6 +318,7 @@ fr_conf_defaults(fr_conf_t *conf)
     fr_default(limit_async_queued, 100000);
     fr_default(tenant_max_instances, 0);
     fr_default64(tenant_max_memory, 0);
+    fr_default64(tenant_async_kept, (int64_t) 64 * 1024 * 1024);
     fr_default64(async_max_body, 1024 * 1024);
     fr_default(async_retries, 2);
     fr_default64(async_backoff, 1000);
@@ -327,9 +330,6 @@ fr_conf_defaults(fr_conf_t *conf)
     if (conf->state_dir == NULL) {
         conf->state_dir = strdup("/var/lib/faas");
     }
-
-#undef fr_default
-#undef fr_default64
 }
 
 

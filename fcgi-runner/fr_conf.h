@@ -111,6 +111,7 @@ typedef struct {
     int                    limit_isolation;         /* FR_ISOLATE_* */
     int                    tenant_max_instances;    /* 0: no limit */
     int64_t                tenant_max_memory;
+    int64_t                tenant_async_kept;
     int64_t                async_max_body;          /* bytes */
     int                    async_retries;
     int64_t                async_backoff;           /* ms */

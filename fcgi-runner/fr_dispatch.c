@@ -34,6 +34,7 @@
 #include "fr_stderr.h"
 #include "fr_store.h"
 #include "fr_store_pg.h"
+#include "fr_tenant.h"
 
 
 #define FR_ASYNC_TICK       1000        /* ms between looks when idle */
@@ -684,11 +685,11 @@ fr_dispatch_done(fr_call_t *call, int ended)
                call->function, status);
         if (fr_pg) {
             fr_pgs_ack(call->id, call->attempts, status,
-                       fr_buf_pos(&call->in), call->in.len);
+                       fr_buf_pos(&call->in), fr_tenant_kept(f, call->in.len));
 
         } else {
             (void) fr_store_ack(call->id, status, fr_buf_pos(&call->in),
-                                call->in.len);
+                                fr_tenant_kept(f, call->in.len));
         }
 
     } else if (!last) {
@@ -705,7 +706,8 @@ fr_dispatch_done(fr_call_t *call, int ended)
         fr_log(FR_LOG_ERR, 0, "invocation %s of \"%s\": %d on attempt %d, "
                "failed", call->id, call->function, status, call->attempts);
         fr_dispatch_fail(call->id, call->attempts, status, "failed", 0,
-                         fr_buf_pos(&call->in), call->in.len);
+                         fr_buf_pos(&call->in),
+                         fr_tenant_kept(f, call->in.len));
     }
 
     /* a destination's own run sends its outcome nowhere: no loops */

@@ -368,6 +368,9 @@ struct fr_tenant_s {
     int                    nevicting;       /* idle ones stopped for room */
     unsigned               waiting:1;       /* a request waits for room */
     int64_t                async_queued;    /* stored, of its functions */
+    int64_t                async_kept;      /* answers kept, since: */
+    uint64_t               async_kept_since;    /* msec */
+    unsigned               async_kept_said:1;
     int                    nqueued;         /* clients' requests waiting in
                                                its functions' queues */
     unsigned               view_gen;        /* the status: its view */

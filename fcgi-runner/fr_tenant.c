@@ -491,3 +491,49 @@ fr_tenants_free(void)
     fr_ndynamic = 0;
     fr_dynamic_loaded = 0;
 }
+
+
+/*
+ * An answer is kept whole (64 KiB at most) while its tenant's answers
+ * kept within async_retention are under tenant_async_kept; past it the
+ * outcome is kept without it: a function run often (a schedule of every
+ * second, 64 KiB an answer: 5.6 GB a day) cannot fill state_dir
+ */
+
+size_t
+fr_tenant_kept(fr_func_t *f, size_t len)
+{
+    uint64_t      window;
+    fr_tenant_t  *t;
+
+    t = f ? f->owner : NULL;
+
+    if (t == NULL || fr_runner.conf.tenant_async_kept == 0) {
+        return len;
+    }
+
+    window = (uint64_t) fr_runner.conf.async_retention;
+
+    if (t->async_kept_since == 0
+        || fr_current_msec - t->async_kept_since >= window)
+    {
+        t->async_kept_since = fr_current_msec | 1;
+        t->async_kept = 0;
+        t->async_kept_said = 0;
+    }
+
+    if (t->async_kept + (int64_t) len <= fr_runner.conf.tenant_async_kept) {
+        t->async_kept += (int64_t) len;
+        return len;
+    }
+
+    if (!t->async_kept_said) {
+        t->async_kept_said = 1;
+        fr_log(FR_LOG_WARN, 0, "tenant \"%s\": its answers kept are at "
+               "tenant_async_kept (%lldK) within async_retention: outcomes "
+               "kept without their answers", t->name,
+               (long long) (fr_runner.conf.tenant_async_kept / 1024));
+    }
+
+    return 0;
+}

@@ -13,6 +13,7 @@ fr_tenant_t *fr_tenant_get(const char *name);
 void fr_tenant_limits(fr_tenant_t *t);
 void fr_tenants_limits(void);
 int fr_tenant_caps(fr_func_t *f);
+size_t fr_tenant_kept(fr_func_t *f, size_t len);
 int fr_tenant_dynamic_user(fr_tenant_t *t, int test);
 void fr_tenants_free(void);
 int fr_state_write(const char *name, const u_char *p, size_t len);

@@ -7,6 +7,10 @@
 # (24 h), whatever async_max_queued said. Promise: when an invocation
 # succeeds or fails for good, its body and parameters are dropped in
 # the store; one still queued keeps them; the answer and the counts stay.
+# And a tenant's answers kept within async_retention are bounded by
+# tenant_async_kept (a schedule of every second answering 64 KiB kept
+# 5.6 GB a day): past it the outcome is kept without its answer, said
+# once; another tenant's are kept.
 
 use strict;
 use warnings;
@@ -36,7 +40,15 @@ $t->function('held', "exec = ./run.sh\nmode = cgi\nmax_instances = 1\n"
              . "timeout = 8s\n",
              'run.sh' => "#!/bin/sh\nsleep 30\n");
 
-$t->start_runner(conf => "async_retries = 0\n");
+# 61,028 bytes an answer: three of them under 200K, not four
+for my $fn ('chatty', 'quiet') {
+    $t->function($fn, "exec = ./run.sh\nmode = cgi\ntenant = $fn\n",
+                 'run.sh' => "#!/bin/sh\ncat > /dev/null\n"
+                           . "printf 'Content-Type: text/plain\\r\\n\\r\\n'\n"
+                           . "head -c 61000 /dev/zero | tr '\\0' c\n");
+}
+
+$t->start_runner(conf => "async_retries = 0\ntenant_async_kept = 200K\n");
 $t->start_nginx($t->faas_location(extra => FaasTest::async_location()));
 
 my $db = $t->prefix . '/state/async.db';
@@ -112,6 +124,32 @@ for my $u ('/async/bigcgi', '/async/bigfcgi?op=big&n=200000') {
     my $kept = substr($raw, -64 * 1024);
     like($kept, qr/^Content-Type: [^\r]+\r\n\r\n(a+|[a-z]+)$/,
          '... the bytes as sent, from the first') or diag(substr($kept, 0, 64));
+}
+
+# --- a tenant's answers kept, bounded ------------------------------------
+
+{
+    my @ids;
+    for my $fn (('chatty') x 5, 'quiet') {
+        my $r = $t->http_post("/async/$fn", '');
+        push @ids, FaasTest::header($r, 'faas-invocation-id') // '';
+    }
+    my $in = join ',', map { "'$_'" } @ids;
+    ok(FaasTest::wait_for(sub {
+           sql("SELECT count(*) FROM invocations WHERE id IN ($in) "
+               . "AND state = 2") eq '6' }, 30),
+       'a tenant of five answers of 61 KB and another of one: succeeded');
+    is(sql("SELECT group_concat(n) FROM (SELECT length(response) AS n "
+           . "FROM invocations WHERE function = 'chatty' ORDER BY n)"),
+       '0,0,61028,61028,61028',
+       'three answers kept under tenant_async_kept 200K, then none');
+    is(sql("SELECT length(response) FROM invocations "
+           . "WHERE function = 'quiet'"), 61028,
+       '... another tenant\'s kept, its own bound');
+    my $line = 'tenant "chatty": its answers kept are at '
+             . 'tenant_async_kept (200K)';
+    my $said = () = $t->runner_log =~ /\Q$line\E/g;
+    is($said, 1, '... said once');
 }
 
 $t->done;
