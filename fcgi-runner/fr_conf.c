@@ -519,6 +519,7 @@ fr_conf_parse_stream(FILE *f, const char *file, fr_conf_t *conf,
         }
     }
 
+    fc->nlines = line;
     fclose(f);
 
     return errors;

@@ -71,6 +71,7 @@ typedef struct {
     int                    nphp_own;        /* the first, the function's */
     int                    php_line;        /* the first php.NAME's */
     int                    lines[FR_FKEYS]; /* where each key was set */
+    int                    nlines;          /* of its file */
 } fr_fconf_t;
 
 

@@ -708,7 +708,8 @@ fr_func_configure(fr_func_t *f, int test)
         problems += fr_runtime_configure(f, test);
 
     } else if (fc->exec == NULL) {
-        fr_log(FR_LOG_ERR, 0, "no \"exec\" in %s/function.conf", f->dir);
+        fr_log(FR_LOG_ERR, 0, "%s/function.conf:%d: no \"exec\" in the "
+               "file", f->dir, fc->nlines > 0 ? fc->nlines : 1);
         problems++;
 
     } else if (fr_split_args(fc->exec, &f->argv) < 0) {

@@ -64,7 +64,8 @@ like($out, qr{invalid value "512" of "memory" in \S*/tiny/function.conf:2},
      'memory = 512 (bytes: no program starts)');
 like($out, qr{invalid value "none tmp" of "isolation" in \S*/tiny/function.conf:3},
      'isolation = none tmp');
-like($out, qr{no "exec" in \S*/noexec/function.conf}, 'missing exec key');
+like($out, qr{\S*/noexec/function.conf:\d+: no "exec" in the file},
+     'missing exec key, with the file and its last line');
 like($out, qr{missing/function.conf:\d+: function "missing": exec "\./nope" is not an executable file},
      'exec that does not exist');
 like($out, qr{/limits/function\.conf:\d+: min_instances 5 is more than max_instances 2},
