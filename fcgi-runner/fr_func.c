@@ -273,10 +273,8 @@ fr_func_from(const char *from)
 }
 
 
-/*
- * A function folder found: loaded, or the function loaded before
- * updated (a problem keeps the one before).
- */
+/* a function folder found: loaded, or the function loaded before
+ * updated (a problem keeps the one before) */
 
 static void
 fr_func_add(const char *name, const char *dir, const char *from,
