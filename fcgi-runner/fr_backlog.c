@@ -232,10 +232,19 @@ fr_backlog_add(const char *function, int64_t n, void *data)
         return;
     }
 
+    /* never below none: a lease that ran out was not counted */
     f->async_queued += n;
+
+    if (f->async_queued < 0) {
+        f->async_queued = 0;
+    }
 
     if (f->owner) {
         f->owner->async_queued += n;
+
+        if (f->owner->async_queued < 0) {
+            f->owner->async_queued = 0;
+        }
     }
 }
 

@@ -68,7 +68,7 @@ static void fr_dispatch_look(uint64_t now);
 static void fr_dispatch_wake(void);
 static int fr_dispatch_listed(const fr_inv_t *inv, void *data);
 static int fr_dispatch_busy(fr_func_t *f);
-static void fr_dispatch_due(const char *function, uint64_t now);
+static int fr_dispatch_due(const char *function, uint64_t now);
 static void fr_dispatch_claimed(const fr_inv_t *inv);
 static int fr_dispatch_run(fr_func_t *f, const fr_inv_t *inv, uint64_t now);
 static void fr_dispatch_fail(const char *id, int attempt, int status,
@@ -241,7 +241,7 @@ fr_dispatch_look(uint64_t now)
         f = fr_list_data(l, fr_func_t, link);
 
         if (f->async_queued > 0 && !fr_dispatch_busy(f)) {
-            fr_dispatch_due(f->name, now);
+            (void) fr_dispatch_due(f->name, now);
         }
     }
 
@@ -252,7 +252,11 @@ fr_dispatch_look(uint64_t now)
     }
 
     fr_due_at = fr_current_msec;
-    fr_store_due(fr_dispatch_listed, &now);
+
+    if (fr_store_due(fr_dispatch_listed, &now) == FR_AGAIN) {
+        /* a batch of 202s open: the next look lists them */
+        fr_due_at = 0;
+    }
 }
 
 
@@ -271,13 +275,24 @@ fr_dispatch_wake(void)
 static int
 fr_dispatch_listed(const fr_inv_t *inv, void *data)
 {
-    if (!fr_dispatch_busy(fr_func_find((const u_char *) inv->function,
-                                       strlen(inv->function))))
-    {
-        fr_dispatch_due(inv->function, *(uint64_t *) data);
+    int         n;
+    fr_func_t  *f;
+
+    f = fr_func_find((const u_char *) inv->function, strlen(inv->function));
+
+    if (fr_dispatch_busy(f)) {
+        return FR_OK;
     }
 
-    return FR_OK;
+    n = fr_dispatch_due(inv->function, *(uint64_t *) data);
+
+    if (n > 0 && f && f->async_queued <= 0) {
+        /* the count behind (an expired lease, a function added with
+         * invocations stored): the next looks claim for it too */
+        f->async_queued = 1;
+    }
+
+    return n == FR_AGAIN ? FR_AGAIN : FR_OK;
 }
 
 
@@ -290,7 +305,9 @@ fr_dispatch_busy(fr_func_t *f)
 }
 
 
-static void
+/* how many were claimed; FR_AGAIN: the store said not now */
+
+static int
 fr_dispatch_due(const char *function, uint64_t now)
 {
     int         rc, n;
@@ -302,25 +319,28 @@ fr_dispatch_due(const char *function, uint64_t now)
     /* a function gone fails its invocations, 64 a look */
     for (n = 0; f || n < 64; n++) {
         if (fr_dispatch_busy(f)) {
-            return;
+            return n;
         }
 
         /* the lease: twice its longest wait and run, then claimable */
-        if (fr_store_claim(function, now,
-                           (uint64_t) (f ? f->conf.timeout
-                                           + f->conf.queue_timeout : 0)
-                           * 2000, &inv) != FR_OK)
-        {
-            return;
+        rc = fr_store_claim(function, now,
+                            (uint64_t) (f ? f->conf.timeout
+                                            + f->conf.queue_timeout : 0)
+                            * 2000, &inv);
+
+        if (rc != FR_OK) {
+            return rc == FR_AGAIN ? FR_AGAIN : n;
         }
 
         rc = fr_dispatch_run(f, &inv, now);
         fr_store_claimed();
 
         if (rc != FR_OK) {
-            return;
+            return n + 1;
         }
     }
+
+    return n;
 }
 
 

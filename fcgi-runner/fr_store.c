@@ -141,6 +141,9 @@ fr_store_open(const char *dir, int readonly)
         return FR_ERROR;
     }
 
+    /* an old runner's writes (an upgrade) may hold them back: slower */
+    (void) (readonly || fr_store_exec(FR_STORE_INDEXES, FR_LOG_WARN));
+
     /* a damaged store is found now, not by the first invocation */
     if (sqlite3_prepare_v2(fr_db, "PRAGMA quick_check", -1, &check, NULL)
         != SQLITE_OK
@@ -251,10 +254,8 @@ fr_store_begin(void)
 }
 
 
-/*
- * FR_ERROR on a commit that failed (a full disk): nothing of it is kept.
- * Either way the outcomes that waited for the batch are written now.
- */
+/* FR_ERROR on a commit that failed (a full disk): nothing of it is kept;
+ * either way the outcomes that waited for the batch are written now */
 
 int
 fr_store_commit(void)
@@ -347,7 +348,7 @@ fr_store_one(sqlite3_stmt *st, int64_t none)
 }
 
 
-void
+int
 fr_store_due(fr_store_each_pt each, void *data)
 {
     fr_inv_t       inv;
@@ -356,15 +357,17 @@ fr_store_due(fr_store_each_pt each, void *data)
     st = fr_sql[FR_SQL_DUE];
     memset(&inv, 0, sizeof(inv));
 
-    for ( ;; ) {
+    while (!fr_batch_open && fr_later == NULL) {
         sqlite3_bind_text(st, 1, inv.function, -1, SQLITE_TRANSIENT);
 
+        /* (a name longer than any the runner writes ends the list) */
         if (sqlite3_step(st) != SQLITE_ROW
+            || sqlite3_column_bytes(st, 0) >= (int) sizeof(inv.function)
             || strcmp((const char *) sqlite3_column_text(st, 0),
                       inv.function) <= 0)
         {
             sqlite3_reset(st);
-            return;
+            return FR_OK;
         }
 
         snprintf(inv.function, sizeof(inv.function), "%s",
@@ -372,9 +375,11 @@ fr_store_due(fr_store_each_pt each, void *data)
         sqlite3_reset(st);
 
         if (each(&inv, data) != FR_OK) {
-            return;
+            return FR_AGAIN;
         }
     }
+
+    return FR_AGAIN;
 }
 
 
@@ -528,10 +533,8 @@ fr_store_fail(const char *id, int status, const char *error,
 }
 
 
-/*
- * An outcome is written at once if it can be: no batch open, none
- * waiting before it. Else it is kept (FR_AGAIN) for fr_store_flush().
- */
+/* an outcome is written at once if it can be: no batch open, none
+ * waiting before it; else it is kept (FR_AGAIN) for fr_store_flush() */
 
 static int
 fr_store_outcome(int sql, const char *id, int status, const char *error,
@@ -607,10 +610,8 @@ fr_store_write(int sql, const char *id, int status, const char *error,
 }
 
 
-/*
- * The outcomes kept, written in one transaction, in order; FR_OK when
- * none is left. Not while a batch is open: its commit calls this.
- */
+/* the outcomes kept, written in one transaction, in order; FR_OK when
+ * none is left; not while a batch is open: its commit calls this */
 
 int
 fr_store_flush(void)
@@ -667,10 +668,8 @@ fr_store_now(void)
 }
 
 
-/*
- * A claim given back untried (throttled: no room for it yet): queued
- * again for retry_at, and the claim is not counted as an attempt.
- */
+/* a claim given back untried (throttled: no room for it yet): queued
+ * again for retry_at, and the claim is not counted as an attempt */
 
 int
 fr_store_release(const char *id, uint64_t retry_at)

@@ -63,10 +63,11 @@ int fr_store_enqueue(fr_inv_t *inv);
 int fr_store_commit(void);
 void fr_store_rollback(void);
 
-/* every function with an invocation stored, once, each a seek past the
- * last one's rows: a backlog costs nothing there (a claim says whether
- * any is due); the earliest next_at */
-void fr_store_due(fr_store_each_pt each, void *data);
+/* every function with an invocation queued or running, once, each a seek
+ * past the last one's rows: a backlog costs nothing there (a claim says
+ * whether any is due); FR_AGAIN: stopped, not now (a batch open, an
+ * outcome not written, each said so); the earliest next_at */
+int fr_store_due(fr_store_each_pt each, void *data);
 int64_t fr_store_next_due(void);
 
 /* claims the oldest due invocation of a function (or one whose lease,

@@ -36,9 +36,10 @@ enum {
 
 /*
  * Every look is an index seek, whatever waits: the functions with
- * something due (a distinct skip over invocations_function), a claim of
- * one function's oldest, a schedule's "is my last tick done"
- * (invocations_pending), the next lease to run out (invocations_lease).
+ * something queued or running (a skip over invocations_pending), a claim
+ * of one function's oldest (invocations_function), a schedule's "is my
+ * last tick done" (invocations_pending), the next lease to run out
+ * (invocations_lease).
  * A tenant's 200,000 queued behind busy functions were scanned by each
  * look and each tick: a second of the runner's CPU a second.
  */
@@ -54,14 +55,16 @@ enum {
     " body BLOB NOT NULL, response BLOB, error TEXT);"                       \
     "CREATE INDEX IF NOT EXISTS invocations_due"                             \
     " ON invocations (state, next_at);"                                      \
+    "CREATE TABLE IF NOT EXISTS schedules ("                                 \
+    " function TEXT PRIMARY KEY, last_tick INTEGER NOT NULL)"
+
+#define FR_STORE_INDEXES                                                     \
     "CREATE INDEX IF NOT EXISTS invocations_function"                        \
     " ON invocations (function, state, next_at);"                            \
     "CREATE INDEX IF NOT EXISTS invocations_pending"                         \
     " ON invocations (function, trigger, state) WHERE state < 2;"            \
     "CREATE INDEX IF NOT EXISTS invocations_lease"                           \
-    " ON invocations (claimed_until) WHERE state = 1;"                       \
-    "CREATE TABLE IF NOT EXISTS schedules ("                                 \
-    " function TEXT PRIMARY KEY, last_tick INTEGER NOT NULL)"
+    " ON invocations (claimed_until) WHERE state = 1"
 
 
 /* the rows of each state, kept by this connection's own writes: a status
@@ -93,7 +96,7 @@ static const char  *fr_sql_text[FR_SQL_MAX] = {
         "?6, ?6)",
     [FR_SQL_DUE] =
         "SELECT function FROM invocations WHERE function > ?1 "
-        "ORDER BY function LIMIT 1",
+        "AND state < 2 ORDER BY function LIMIT 1",
     [FR_SQL_NEXT_DUE] =
         "SELECT IFNULL(MIN(t), -1) FROM (SELECT MIN(next_at) AS t FROM "
         "invocations "

@@ -82,13 +82,34 @@ ok(FaasTest::wait_for(sub {
    '... and run, though the busy functions came first in the look')
     or diag($t->runner_log =~ /([^\n]*(?:error|crit)[^\n]*)/ ? $1 : '');
 
+# one the runner's counts do not know of (written into the store behind
+# its back, as another runner of the store would): found by the list of
+# every function in the store, made once a second, the 260 busy ones
+# before it passed over
+my $params = params_hex('victim');
+my $said = `sqlite3 -cmd '.timeout 5000' $db "INSERT INTO invocations (id, \
+function, trigger, state, attempts, created, next_at, params, body) \
+SELECT printf('%032x', abs(random())), 'victim', 'async', 0, 0, created, \
+next_at, X'$params', CAST('l' AS BLOB) FROM invocations \
+WHERE function = 'b000' AND state = 0 LIMIT 1" 2>&1`;
+is($?, 0, 'an invocation the counts do not know of, stored') or diag($said);
+ok(FaasTest::wait_for(sub {
+       FaasTest::read_file("$v/out/log") =~ / POST l$/m }, 15),
+   '... and run, found in the list of the store\'s functions');
+
 stop_busy_runner();
 
 # --- a backlog of 200,000 ---------------------------------------------------
 
-# copies of a stored row, as its clients would have made them: 10,000
+# as the functions' clients would have made them: 10,000
 # (async_max_queued) for each of 20 functions; each function busy with
 # a run of its own as the runner starts
+sub params_hex {
+    my ($fn) = @_;
+    return unpack 'H*', FaasTest::fcgi_params(
+        @{ FaasTest::fcgi_default_params($fn, REQUEST_METHOD => 'POST',
+                                         CONTENT_LENGTH => 1) });
+}
 my $sql = "CREATE TEMP TABLE n (i INTEGER PRIMARY KEY);"
         . "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c "
         . "WHERE i < 10000) INSERT INTO n SELECT i FROM c;"
@@ -98,7 +119,8 @@ for my $f (@names[0 .. 19]) {
     $sql .= "INSERT INTO invocations (id, function, trigger, state, "
           . "attempts, created, next_at, params, body) SELECT "
           . "printf('%032x', abs(random())), '$f', 'async', 0, 0, "
-          . "row.created + n.i, row.created + n.i, row.params, row.body "
+          . "row.created + n.i, row.created + n.i, X'" . params_hex($f)
+          . "', CAST('b' AS BLOB) "
           . "FROM n, row;";
 }
 my $out = `sqlite3 -cmd '.timeout 5000' $db "$sql" 2>&1`;
