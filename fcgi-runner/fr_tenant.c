@@ -514,10 +514,11 @@ fr_tenant_kept(fr_func_t *f, size_t len)
 
     window = (uint64_t) fr_runner.conf.async_retention;
 
+    /* since: the window's first msec, plus one (0: none yet) */
     if (t->async_kept_since == 0
-        || fr_current_msec - t->async_kept_since >= window)
+        || fr_current_msec + 1 - t->async_kept_since >= window)
     {
-        t->async_kept_since = fr_current_msec | 1;
+        t->async_kept_since = fr_current_msec + 1;
         t->async_kept = 0;
         t->async_kept_said = 0;
     }
