@@ -9,7 +9,8 @@
  * fastcgi_pass, where it is mounted followed by PATH_INFO), else
  * SCRIPT_NAME. It is split after its first component that ends like
  * index (".php"), the rest being PATH_INFO; a folder runs its index, a
- * folder named without its slash is redirected to it. Only such files
+ * folder named without its slash is redirected to it, and so is the
+ * function's own ("/fn/NAME" with the route's path_info empty). Only such files
  * run, as php-fpm's security.limit_extensions: an uploaded picture is
  * never a script. The folder is a customer's: the script is looked up
  * with the function's rights under the symlink rule (fr_path.c), and
@@ -53,6 +54,7 @@ typedef struct {
 
 static int fr_docroot_dots(const u_char *p, size_t len, int parent_only);
 static int fr_docroot_split(fr_docroot_req_t *d);
+static int fr_docroot_named(fr_func_t *f, fr_docroot_req_t *d);
 static int fr_docroot_open(fr_func_t *f, fr_docroot_req_t *d);
 static int fr_docroot_replaced(const u_char *name, size_t len);
 static int fr_docroot_params(fr_docroot_req_t *d, fr_buf_t *params);
@@ -158,7 +160,7 @@ fr_docroot_check(fr_func_t *f, int test)
 int
 fr_docroot_resolve(fr_func_t *f, fr_buf_t *params, fr_buf_t *location)
 {
-    int                rc;
+    int                rc, whole;
     u_char             esc[4 * 128];
     size_t             nlen, vlen, len, ulen;
     const u_char      *pos, *last, *n, *v, *sn, *pi, *uri;
@@ -166,6 +168,7 @@ fr_docroot_resolve(fr_func_t *f, fr_buf_t *params, fr_buf_t *location)
 
     sn = NULL;
     pi = NULL;
+    whole = 0;
     uri = NULL;
     ulen = 0;
     d.mount_len = 0;
@@ -211,6 +214,7 @@ fr_docroot_resolve(fr_func_t *f, fr_buf_t *params, fr_buf_t *location)
         d.path = pi;
 
     } else {
+        whole = 1;
         d.mount = (u_char *) "";
         d.path = d.mount_len ? sn : (u_char *) "/";
         d.path_len = d.mount_len ? d.mount_len : 1;
@@ -225,6 +229,12 @@ fr_docroot_resolve(fr_func_t *f, fr_buf_t *params, fr_buf_t *location)
 
     if (rc == FR_OK) {
         rc = fr_docroot_open(f, &d);
+    }
+
+    if (rc == FR_DECLINED && whole && fr_docroot_named(f, &d)) {
+        /* "/fn/NAME": the function's own folder named without its
+         * slash (the route's path_info empty) */
+        rc = FR_DONE;
     }
 
     if (rc == FR_DONE) {
@@ -312,6 +322,20 @@ fr_docroot_split(fr_docroot_req_t *d)
     }
 
     return FR_OK;
+}
+
+
+/* 1: the path ends with "/NAME", the function's name, not in the root */
+
+static int
+fr_docroot_named(fr_func_t *f, fr_docroot_req_t *d)
+{
+    size_t  n;
+
+    n = strlen(f->name);
+
+    return d->path_len > n && d->path[d->path_len - n - 1] == '/'
+           && memcmp(d->path + d->path_len - n, f->name, n) == 0;
 }
 
 

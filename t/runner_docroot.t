@@ -307,6 +307,18 @@ like($r->{body}, qr{^script=\Q$dir\E/www/a/b\.php$}m, 'the script');
 $r = on($faas_port, 'http_get', '/fn/site/');
 like($r->{body}, qr{^SCRIPT_NAME=/fn/site/index\.php$}m,
      'the mount\'s folder: its index');
+# the mount named without its slash (DESIGN's route: path_info empty):
+# redirected to it, as a folder is, through the route and through
+# stock fastcgi_pass alike; a path that only ends like another's name
+# (or is a file of the root's) is not
+for my $port ($faas_port, $stock_port) {
+    $r = on($port, 'http_get', '/fn/site?q=1');
+    is($r->{status}, 301, "/fn/site (port $port): 301");
+    is(FaasTest::header($r, 'location'), '/fn/site/?q=1',
+       '... to /fn/site/ with its query');
+}
+is(on($faas_port, 'http_get', '/fn/site/a/site')->{status}, 404,
+   '/fn/site/a/site: not the mount, 404');
 
 # the customer's site
 $r = on($faas_port, 'http_get', '/fn/cust/ok.php');
