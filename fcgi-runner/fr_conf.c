@@ -445,8 +445,9 @@ fr_conf_parse_stream(FILE *f, const char *file, fr_conf_t *conf,
         if (conf && strncmp(key, "tenant.", 7) == 0) {
             if (fr_conf_tenant_key(conf, key + 7, value) != FR_OK) {
                 fr_log(level, 0, "invalid \"%s = %s\" in %s:%d: "
-                       "tenant.NAME.max_instances, .max_memory or "
-                       ".async_max_queued", key, value, file, line);
+                       "tenant.NAME.max_instances, .max_memory, "
+                       ".async_max_queued or .async_kept", key, value, file,
+                       line);
                 errors++;
             }
             continue;
@@ -800,20 +801,31 @@ fr_conf_fkey(const fr_conf_key_t *k)
 }
 
 
-/* tenant.NAME.max_instances = N, .max_memory = SIZE, .async_max_queued */
+/*
+ * tenant.NAME.max_instances = N, .max_memory = SIZE, .async_max_queued
+ * = N, .async_kept = SIZE
+ */
 
 static int
 fr_conf_tenant_key(fr_conf_t *conf, char *key, char *value)
 {
     int            i;
     char          *dot;
-    fr_tconf_t    *t;
+    fr_tconf_t    *t, v;
     fr_conf_key_t  k;
-    struct {
-        int        max_instances;
-        int64_t    max_memory;
-        int        async_max_queued;
-    } v;
+
+#define FR_T(field)  1, offsetof(fr_tconf_t, field)
+
+    /* keys of the runner's config, named as written */
+    static const fr_conf_key_t  keys[] = {
+        { "max_instances",    FR_CONF_NUM,  FR_T(max_instances) },
+        { "max_memory",       FR_CONF_SIZE, FR_T(max_memory) },
+        { "async_max_queued", FR_CONF_NUM,  FR_T(async_max_queued) },
+        { "async_kept",       FR_CONF_SIZE, FR_T(async_kept) },
+        { NULL, 0, 0, 0 }
+    };
+
+#undef FR_T
 
     dot = strrchr(key, '.');
 
@@ -821,27 +833,13 @@ fr_conf_tenant_key(fr_conf_t *conf, char *key, char *value)
         return FR_ERROR;
     }
 
-    /* a key of the runner's config, named as written */
-    k.name = dot + 1;
-    k.global = 1;
-
-    if (strcmp(dot + 1, "max_instances") == 0) {
-        k.type = FR_CONF_NUM;
-        k.offset = offsetof(__typeof__(v), max_instances);
-
-    } else if (strcmp(dot + 1, "max_memory") == 0) {
-        k.type = FR_CONF_SIZE;
-        k.offset = offsetof(__typeof__(v), max_memory);
-
-    } else if (strcmp(dot + 1, "async_max_queued") == 0) {
-        k.type = FR_CONF_NUM;
-        k.offset = offsetof(__typeof__(v), async_max_queued);
-
-    } else {
-        return FR_ERROR;
+    for (i = 0; keys[i].name && strcmp(keys[i].name, dot + 1) != 0; i++) {
+        /* void */
     }
 
-    if (fr_conf_value(&k, value, &v) != FR_OK) {
+    k = keys[i];
+
+    if (k.name == NULL || fr_conf_value(&k, value, &v) != FR_OK) {
         return FR_ERROR;
     }
 
@@ -864,6 +862,7 @@ fr_conf_tenant_key(fr_conf_t *conf, char *key, char *value)
         t[i].max_instances = FR_UNSET;
         t[i].max_memory = FR_UNSET_MSEC;
         t[i].async_max_queued = FR_UNSET;
+        t[i].async_kept = FR_UNSET_MSEC;
         conf->ntenants++;
 
         if (t[i].name == NULL) {
@@ -871,15 +870,8 @@ fr_conf_tenant_key(fr_conf_t *conf, char *key, char *value)
         }
     }
 
-    if (k.type == FR_CONF_SIZE) {
-        conf->tenants[i].max_memory = v.max_memory;
-
-    } else if (k.offset == offsetof(__typeof__(v), max_instances)) {
-        conf->tenants[i].max_instances = v.max_instances;
-
-    } else {
-        conf->tenants[i].async_max_queued = v.async_max_queued;
-    }
+    memcpy((char *) &conf->tenants[i] + k.offset, (char *) &v + k.offset,
+           k.type == FR_CONF_SIZE ? sizeof(int64_t) : sizeof(int));
 
     return FR_OK;
 }

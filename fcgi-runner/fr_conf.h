@@ -75,12 +75,14 @@ typedef struct {
 } fr_fconf_t;
 
 
-/* tenant.NAME.max_instances, .max_memory, .async_max_queued */
+/* tenant.NAME.max_instances, .max_memory, .async_max_queued,
+ * .async_kept */
 typedef struct {
     char                  *name;
     int                    max_instances;
     int64_t                max_memory;
     int                    async_max_queued;
+    int64_t                async_kept;
 } fr_tconf_t;
 
 

@@ -368,6 +368,7 @@ struct fr_tenant_s {
     int                    nevicting;       /* idle ones stopped for room */
     unsigned               waiting:1;       /* a request waits for room */
     int64_t                async_queued;    /* stored, of its functions */
+    int64_t                async_kept_max;  /* tenant_async_kept's */
     int64_t                async_kept;      /* answers kept, since: */
     uint64_t               async_kept_since;    /* msec */
     unsigned               async_kept_said:1;

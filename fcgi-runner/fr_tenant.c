@@ -103,6 +103,9 @@ fr_tenant_limits(fr_tenant_t *t)
     t->max_memory = (tc && tc->max_memory != FR_UNSET_MSEC)
                     ? tc->max_memory
                     : fr_runner.conf.tenant_max_memory;
+    t->async_kept_max = (tc && tc->async_kept != FR_UNSET_MSEC)
+                        ? tc->async_kept
+                        : fr_runner.conf.tenant_async_kept;
 }
 
 
@@ -508,7 +511,7 @@ fr_tenant_kept(fr_func_t *f, size_t len)
 
     t = f ? f->owner : NULL;
 
-    if (t == NULL || fr_runner.conf.tenant_async_kept == 0) {
+    if (t == NULL || t->async_kept_max == 0) {
         return len;
     }
 
@@ -523,7 +526,7 @@ fr_tenant_kept(fr_func_t *f, size_t len)
         t->async_kept_said = 0;
     }
 
-    if (t->async_kept + (int64_t) len <= fr_runner.conf.tenant_async_kept) {
+    if (t->async_kept + (int64_t) len <= t->async_kept_max) {
         t->async_kept += (int64_t) len;
         return len;
     }
@@ -533,7 +536,7 @@ fr_tenant_kept(fr_func_t *f, size_t len)
         fr_log(FR_LOG_WARN, 0, "tenant \"%s\": its answers kept are at "
                "tenant_async_kept (%lldK) within async_retention: outcomes "
                "kept without their answers", t->name,
-               (long long) (fr_runner.conf.tenant_async_kept / 1024));
+               (long long) (t->async_kept_max / 1024));
     }
 
     return 0;

@@ -41,14 +41,16 @@ $t->function('held', "exec = ./run.sh\nmode = cgi\nmax_instances = 1\n"
              'run.sh' => "#!/bin/sh\nsleep 30\n");
 
 # 61,028 bytes an answer: three of them under 200K, not four
-for my $fn ('chatty', 'quiet') {
+for my $fn ('chatty', 'quiet', 'roomy') {
     $t->function($fn, "exec = ./run.sh\nmode = cgi\ntenant = $fn\n",
                  'run.sh' => "#!/bin/sh\ncat > /dev/null\n"
                            . "printf 'Content-Type: text/plain\\r\\n\\r\\n'\n"
                            . "head -c 61000 /dev/zero | tr '\\0' c\n");
 }
 
-$t->start_runner(conf => "async_retries = 0\ntenant_async_kept = 200K\n");
+# roomy's own bound, tenant.roomy.async_kept: two answers, not three
+$t->start_runner(conf => "async_retries = 0\ntenant_async_kept = 200K\n"
+                 . "tenant.roomy.async_kept = 130K\n");
 $t->start_nginx($t->faas_location(extra => FaasTest::async_location()));
 
 my $db = $t->prefix . '/state/async.db';
@@ -130,15 +132,16 @@ for my $u ('/async/bigcgi', '/async/bigfcgi?op=big&n=200000') {
 
 {
     my @ids;
-    for my $fn (('chatty') x 5, 'quiet') {
+    for my $fn (('chatty') x 5, 'quiet', ('roomy') x 4) {
         my $r = $t->http_post("/async/$fn", '');
         push @ids, FaasTest::header($r, 'faas-invocation-id') // '';
     }
     my $in = join ',', map { "'$_'" } @ids;
     ok(FaasTest::wait_for(sub {
            sql("SELECT count(*) FROM invocations WHERE id IN ($in) "
-               . "AND state = 2") eq '6' }, 30),
-       'a tenant of five answers of 61 KB and another of one: succeeded');
+               . "AND state = 2") eq '10' }, 30),
+       'a tenant of five answers of 61 KB, one of one, one of four: '
+       . 'succeeded');
     is(sql("SELECT group_concat(n) FROM (SELECT length(response) AS n "
            . "FROM invocations WHERE function = 'chatty' ORDER BY n)"),
        '0,0,61028,61028,61028',
@@ -150,6 +153,11 @@ for my $u ('/async/bigcgi', '/async/bigfcgi?op=big&n=200000') {
              . 'tenant_async_kept (200K)';
     my $said = () = $t->runner_log =~ /\Q$line\E/g;
     is($said, 1, '... said once');
+    is(sql("SELECT group_concat(n) FROM (SELECT length(response) AS n "
+           . "FROM invocations WHERE function = 'roomy' ORDER BY n)"),
+       '0,0,61028,61028', 'tenant.roomy.async_kept 130K: two kept, its own');
+    like($t->runner_log, qr/tenant "roomy": its answers kept are at \S+ \(130K\)/,
+         '... said with its bound');
 }
 
 $t->done;
