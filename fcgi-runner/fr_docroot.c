@@ -568,7 +568,7 @@ static int
 fr_docroot_location(fr_docroot_req_t *d, fr_buf_t *location)
 {
     u_char         *p;
-    size_t          i, n, len;
+    size_t          i, n, len, off;
     const u_char   *s;
 
     static const char  hex[] = "0123456789ABCDEF";
@@ -583,6 +583,8 @@ fr_docroot_location(fr_docroot_req_t *d, fr_buf_t *location)
     if (fr_buf_append(location, head, sizeof(head) - 1) != FR_OK) {
         return FR_ERROR;
     }
+
+    off = location->len;
 
     p = fr_buf_reserve(location, len);
     if (p == NULL) {
@@ -615,7 +617,16 @@ fr_docroot_location(fr_docroot_req_t *d, fr_buf_t *location)
         }
     }
 
-    location->len = p - fr_buf_pos(location);
+    /* "//host/...": the client's own slashes (merge_slashes off) would
+     * name another site; one stays */
+    s = fr_buf_pos(location) + off;
+
+    for (n = 0; s + n + 1 < p && s[n] == '/' && s[n + 1] == '/'; n++) {
+        /* void */
+    }
+
+    memmove((u_char *) s, s + n, p - s - n);
+    location->len = p - n - fr_buf_pos(location);
 
     return fr_buf_append(location, tail, sizeof(tail) - 1);
 }

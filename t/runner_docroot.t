@@ -319,6 +319,14 @@ for my $port ($faas_port, $stock_port) {
 }
 is(on($faas_port, 'http_get', '/fn/site/a/site')->{status}, 404,
    '/fn/site/a/site: not the mount, 404');
+# a path that begins with "//" (nginx's merge_slashes off) is never
+# redirected to another host ("//host/": a URL without its scheme)
+for my $sn ('//a', '//evil.example/site', '///a') {
+    my $x = $t->fcgi_call('site', params => [SCRIPT_NAME => $sn]);
+    is($x->{http}{status}, 301, "raw SCRIPT_NAME \"$sn\": 301");
+    like($x->{stdout}, qr{^Location: /[^/]}m, '... to a path of this site')
+        or diag($x->{stdout});
+}
 
 # the customer's site
 $r = on($faas_port, 'http_get', '/fn/cust/ok.php');
