@@ -74,7 +74,8 @@ $(MODULE): $(MODULE_SRC)
 	$(MAKE) -C $(BUILD)/nginx -f objs/Makefile modules \
 	    NGX_WERROR=-Werror >$(BUILD)/module.log 2>&1 \
 	    || { cat $(BUILD)/module.log; exit 1; }
-	cp $(BUILD)/nginx/objs/ngx_http_faas_module.so $@
+	# a new file, never the one a running nginx has mapped rewritten
+	cp $(BUILD)/nginx/objs/ngx_http_faas_module.so $@.new && mv -f $@.new $@
 
 runner: $(BUILD)/fcgi-runner $(BUILD)/faas-init $(BUILD)/faas_wsgi.py \
         $(BUILD)/faas-php
@@ -93,7 +94,7 @@ $(BUILD)/faas-php: $(PHP_SRC)
 # the Python runtime's driver, read by the runner from beside it
 $(BUILD)/faas_wsgi.py: fcgi-runner/runtimes/python/faas_wsgi.py
 	@mkdir -p $(BUILD)
-	cp $< $@
+	cp $< $@.new && mv -f $@.new $@
 
 $(BUILD)/fcgi-runner: $(RUNNER_SRC) $(RUNNER_HDR)
 	@mkdir -p $(BUILD)

@@ -84,6 +84,8 @@ static ngx_http_faas_builtin_t  ngx_http_faas_builtins[] = {
     { ngx_string("REQUEST_SCHEME"), ngx_string("scheme"), 0 },
     { ngx_string("HTTPS"), ngx_string("https"), 1 },
     { ngx_string("REMOTE_ADDR"), ngx_string("remote_addr"), 0 },
+    /* RFC 3875 4.1.9: the address when no name is looked up */
+    { ngx_string("REMOTE_HOST"), ngx_string("remote_addr"), 0 },
     { ngx_string("REMOTE_PORT"), ngx_string("remote_port"), 0 },
     { ngx_string("REMOTE_USER"), ngx_string("remote_user"), 1 },
     { ngx_string("SERVER_ADDR"), ngx_string("server_addr"), 0 },

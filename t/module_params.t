@@ -89,6 +89,7 @@ my %want = (
     REQUEST_SCHEME => 'http',
     GATEWAY_INTERFACE => 'CGI/1.1',
     REMOTE_ADDR => '127.0.0.1',
+    REMOTE_HOST => '127.0.0.1',
     SERVER_ADDR => '127.0.0.1',
     SERVER_PORT => $t->port,
     REDIRECT_STATUS => '200',
@@ -116,6 +117,7 @@ like($e->{FAAS_REQUEST_ID}, qr/^[0-9a-f]{32}$/, 'FAAS_REQUEST_ID');
 ok(!exists $e->{EMPTY_SKIPPED}, 'if_not_empty skips an empty value');
 ok(!exists $e->{HTTP_PROXY}, 'no HTTP_PROXY from a Proxy: header');
 ok(!exists $e->{HTTPS}, 'no HTTPS without TLS');
+ok(!exists $e->{REMOTE_USER}, 'no REMOTE_USER without credentials');
 ok(!exists $e->{ONLY_HERE}, 'faas_param of another location absent');
 my @dup = grep { /^PARAM (SERVER_NAME|HTTP_X_OVERRIDE)=/ }
           split /\n/, $r->{body};
@@ -124,6 +126,17 @@ is(scalar @dup, 2, 'an override replaces, it does not add');
 ok(FaasTest::wait_for(sub {
        FaasTest::read_file("$p/logs/ids.log") =~ /\Q$e->{FAAS_REQUEST_ID}\E/
    }, 5), 'FAAS_REQUEST_ID is $request_id of the access log');
+
+# Basic credentials: REMOTE_USER (RFC 3875 4.1.11), as $remote_user;
+# another scheme none
+$r = $t->http("GET /fn/env?op=env HTTP/1.1\r\nHost: a\r\n"
+              . "Authorization: Basic dXNlcjpwYXNz\r\nConnection: close\r\n\r\n");
+is(params($r)->{REMOTE_USER}, 'user', 'Basic credentials: REMOTE_USER');
+$r = $t->http("GET /fn/env?op=env HTTP/1.1\r\nHost: a\r\n"
+              . "Authorization: Bearer abc\r\nConnection: close\r\n\r\n");
+ok(!exists params($r)->{REMOTE_USER}, 'a Bearer token: no REMOTE_USER');
+is(params($r)->{HTTP_AUTHORIZATION}, 'Bearer abc',
+   '... the header as HTTP_AUTHORIZATION');
 
 # HTTP_HOST is $host, as Debian's fastcgi_params: an absolute request
 # target names the host, not a Host header that says otherwise; lower

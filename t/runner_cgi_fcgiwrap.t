@@ -99,9 +99,11 @@ $t->start_nginx($t->faas_location . <<"EOF");
     }
 EOF
 
+# (REMOTE_HOST: the module sets it to the address, as RFC 3875 4.1.9
+# allows; fastcgi_params sends none)
 my %justified = map { $_ => 1 }
     qw(SERVER_PORT REMOTE_PORT SCRIPT_FILENAME FAAS_FUNCTION
-       FAAS_REQUEST_ID PATH);
+       FAAS_REQUEST_ID PATH REMOTE_HOST);
 
 sub ask {
     my ($port, $req) = @_;
