@@ -10,7 +10,8 @@
  * SCRIPT_NAME. It is split after its first component that ends like
  * index (".php"), the rest being PATH_INFO; a folder runs its index, a
  * folder named without its slash is redirected to it, and so is the
- * function's own ("/fn/NAME" with the route's path_info empty). Only such files
+ * function's mount (FAAS_MOUNT: "/fn/NAME", the route's path_info
+ * empty). Only such files
  * run, as php-fpm's security.limit_extensions: an uploaded picture is
  * never a script. The folder is a customer's: the script is looked up
  * with the function's rights under the symlink rule (fr_path.c), and
@@ -54,7 +55,6 @@ typedef struct {
 
 static int fr_docroot_dots(const u_char *p, size_t len, int parent_only);
 static int fr_docroot_split(fr_docroot_req_t *d);
-static int fr_docroot_named(fr_func_t *f, fr_docroot_req_t *d);
 static int fr_docroot_open(fr_func_t *f, fr_docroot_req_t *d);
 static int fr_docroot_replaced(const u_char *name, size_t len);
 static int fr_docroot_params(fr_docroot_req_t *d, fr_buf_t *params);
@@ -160,7 +160,7 @@ fr_docroot_check(fr_func_t *f, int test)
 int
 fr_docroot_resolve(fr_func_t *f, fr_buf_t *params, fr_buf_t *location)
 {
-    int                rc, whole;
+    int                rc, mount;
     u_char             esc[4 * 128];
     size_t             nlen, vlen, len, ulen;
     const u_char      *pos, *last, *n, *v, *sn, *pi, *uri;
@@ -168,7 +168,7 @@ fr_docroot_resolve(fr_func_t *f, fr_buf_t *params, fr_buf_t *location)
 
     sn = NULL;
     pi = NULL;
-    whole = 0;
+    mount = 0;
     uri = NULL;
     ulen = 0;
     d.mount_len = 0;
@@ -195,7 +195,19 @@ fr_docroot_resolve(fr_func_t *f, fr_buf_t *params, fr_buf_t *location)
         } else if (nlen == 12 && memcmp(n, "DOCUMENT_URI", 12) == 0) {
             uri = v;
             ulen = vlen;
+
+        } else if (nlen == 10 && memcmp(n, "FAAS_MOUNT", 10) == 0) {
+            mount = (vlen == 1 && v[0] == '1');
         }
+    }
+
+    if (mount && d.path_len == 0 && sn && d.mount_len && sn[0] == '/') {
+        /* the module's "/fn/NAME": the root named without its slash */
+        d.mount = sn;
+        d.path = (u_char *) "";
+
+        return fr_docroot_location(&d, location) == FR_OK ? FR_DONE
+                                                          : FR_ERROR;
     }
 
     if (d.path_len && d.mount_len > d.path_len
@@ -214,7 +226,6 @@ fr_docroot_resolve(fr_func_t *f, fr_buf_t *params, fr_buf_t *location)
         d.path = pi;
 
     } else {
-        whole = 1;
         d.mount = (u_char *) "";
         d.path = d.mount_len ? sn : (u_char *) "/";
         d.path_len = d.mount_len ? d.mount_len : 1;
@@ -231,11 +242,6 @@ fr_docroot_resolve(fr_func_t *f, fr_buf_t *params, fr_buf_t *location)
         rc = fr_docroot_open(f, &d);
     }
 
-    if (rc == FR_DECLINED && whole && fr_docroot_named(f, &d)) {
-        /* "/fn/NAME": the function's own folder named without its
-         * slash (the route's path_info empty) */
-        rc = FR_DONE;
-    }
 
     if (rc == FR_DONE) {
         return fr_docroot_location(&d, location) == FR_OK ? FR_DONE
@@ -322,20 +328,6 @@ fr_docroot_split(fr_docroot_req_t *d)
     }
 
     return FR_OK;
-}
-
-
-/* 1: the path ends with "/NAME", the function's name, not in the root */
-
-static int
-fr_docroot_named(fr_func_t *f, fr_docroot_req_t *d)
-{
-    size_t  n;
-
-    n = strlen(f->name);
-
-    return d->path_len > n && d->path[d->path_len - n - 1] == '/'
-           && memcmp(d->path + d->path_len - n, f->name, n) == 0;
 }
 
 

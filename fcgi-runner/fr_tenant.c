@@ -506,8 +506,10 @@ fr_tenants_free(void)
 size_t
 fr_tenant_kept(fr_func_t *f, size_t len)
 {
-    uint64_t      window;
-    fr_tenant_t  *t;
+    int                own;
+    uint64_t           window;
+    fr_tenant_t       *t;
+    const fr_tconf_t  *tc;
 
     t = f ? f->owner : NULL;
 
@@ -533,9 +535,14 @@ fr_tenant_kept(fr_func_t *f, size_t len)
 
     if (!t->async_kept_said) {
         t->async_kept_said = 1;
+        tc = fr_conf_tenant(&fr_runner.conf, t->name);
+        own = (tc && tc->async_kept != FR_UNSET_MSEC);
+
         fr_log(FR_LOG_WARN, 0, "tenant \"%s\": its answers kept are at "
-               "tenant_async_kept (%lldK) within async_retention: outcomes "
-               "kept without their answers", t->name,
+               "%s%s%s (%lldK) within async_retention: outcomes kept "
+               "without their answers", t->name,
+               own ? "tenant." : "tenant_async_kept", own ? t->name : "",
+               own ? ".async_kept" : "",
                (long long) (t->async_kept_max / 1024));
     }
 

@@ -178,6 +178,7 @@ struct ngx_http_faas_ctx_s {
     size_t                         stderr_logged;
     size_t                         stderr_dropped;
 
+    unsigned                       mount:1;      /* the URI is its mount */
     unsigned                       header_done:1;
     unsigned                       ended:1;
     unsigned                       metered:1;

@@ -190,6 +190,9 @@ ngx_http_faas_route_match(ngx_http_request_t *r, ngx_http_faas_route_t *route,
             ctx->path_info.len = cap[route->path_info + 1]
                                  - cap[route->path_info];
         }
+
+        /* "/fn/NAME": where the function is mounted, no path after it */
+        ctx->mount = (ctx->path_info.len == 0);
     }
 
     if (ngx_http_complex_value(r, &route->function, &ctx->function)

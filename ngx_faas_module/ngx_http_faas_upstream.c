@@ -489,6 +489,13 @@ ngx_http_faas_collect_params(ngx_http_request_t *r,
     ngx_http_faas_add("SCRIPT_NAME", &ctx->script_name);
     ngx_http_faas_add("PATH_INFO", &ctx->path_info);
 
+    if (ctx->mount) {
+        /* the URI is SCRIPT_NAME, where the route mounts the function
+         * (document_root redirects it to its slash) */
+        ngx_str_set(&value, "1");
+        ngx_http_faas_add("FAAS_MOUNT", &value);
+    }
+
     if (flcf->tenant) {
         /* the runner runs a function only if it is this tenant's (else
          * 404), and shows a status of this tenant's alone */

@@ -156,8 +156,9 @@ for my $u ('/async/bigcgi', '/async/bigfcgi?op=big&n=200000') {
     is(sql("SELECT group_concat(n) FROM (SELECT length(response) AS n "
            . "FROM invocations WHERE function = 'roomy' ORDER BY n)"),
        '0,0,61028,61028', 'tenant.roomy.async_kept 130K: two kept, its own');
-    like($t->runner_log, qr/tenant "roomy": its answers kept are at \S+ \(130K\)/,
-         '... said with its bound');
+    like($t->runner_log, qr/tenant "roomy": its answers kept are at (?#
+                            )tenant\.roomy\.async_kept \(130K\)/,
+         '... said with its key and bound');
 }
 
 $t->done;

@@ -307,22 +307,36 @@ like($r->{body}, qr{^script=\Q$dir\E/www/a/b\.php$}m, 'the script');
 $r = on($faas_port, 'http_get', '/fn/site/');
 like($r->{body}, qr{^SCRIPT_NAME=/fn/site/index\.php$}m,
      'the mount\'s folder: its index');
-# the mount named without its slash (DESIGN's route: path_info empty):
-# redirected to it, as a folder is, through the route and through
-# stock fastcgi_pass alike; a path that only ends like another's name
-# (or is a file of the root's) is not
-for my $port ($faas_port, $stock_port) {
-    $r = on($port, 'http_get', '/fn/site?q=1');
-    is($r->{status}, 301, "/fn/site (port $port): 301");
-    is(FaasTest::header($r, 'location'), '/fn/site/?q=1',
-       '... to /fn/site/ with its query');
+# the mount named without its slash (DESIGN's route, path_info empty:
+# the module says FAAS_MOUNT) is redirected to it, as a folder is; a
+# URI that only ends like the function's name is not a mount (the
+# location's faas_function: its path under the root), nor is stock
+# fastcgi_pass's (nothing says where it is mounted)
+$r = on($faas_port, 'http_get', '/fn/site?q=1');
+is($r->{status}, 301, '/fn/site: 301');
+is(FaasTest::header($r, 'location'), '/fn/site/?q=1',
+   '... to /fn/site/ with its query');
+for my $u ('/site', '/blog/site', '/x.php/site') {
+    is(on($faas_port, 'http_get', $u)->{status}, 404,
+       "$u through faas_function: a path of the root, 404");
 }
 is(on($faas_port, 'http_get', '/fn/site/a/site')->{status}, 404,
-   '/fn/site/a/site: not the mount, 404');
+   '/fn/site/a/site: a path under the mount, 404');
+is(on($stock_port, 'http_get', '/fn/site')->{status}, 404,
+   '/fn/site through stock fastcgi_pass: 404');
+for my $sn ('http://evil.example/site', 'site') {
+    my $x = $t->fcgi_call('site', params => [SCRIPT_NAME => $sn,
+                                             PATH_INFO => '',
+                                             FAAS_MOUNT => '1']);
+    is($x->{http}{status}, 404, "FAAS_MOUNT with SCRIPT_NAME \"$sn\": "
+       . 'no redirect, 404');
+}
 # a path that begins with "//" (nginx's merge_slashes off) is never
 # redirected to another host ("//host/": a URL without its scheme)
-for my $sn ('//a', '//evil.example/site', '///a') {
-    my $x = $t->fcgi_call('site', params => [SCRIPT_NAME => $sn]);
+# (a folder's, and a mount's)
+for my $c (['//a'], ['///a'], ['//evil.example/site', FAAS_MOUNT => '1']) {
+    my ($sn, @mount) = @$c;
+    my $x = $t->fcgi_call('site', params => [SCRIPT_NAME => $sn, @mount]);
     is($x->{http}{status}, 301, "raw SCRIPT_NAME \"$sn\": 301");
     like($x->{stdout}, qr{^Location: /[^/]}m, '... to a path of this site')
         or diag($x->{stdout});
