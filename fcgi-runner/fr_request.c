@@ -34,6 +34,7 @@
 
 
 #define FR_ORPHAN_OUT_MAX  (1024 * 1024)   /* dropped, then killed */
+#define FR_STDERR_MAX      (64 * 1024)     /* a request's, to its client */
 
 
 static int fr_req_script(fr_req_t *r);
@@ -296,7 +297,19 @@ fr_req_stdout(fr_req_t *r, u_char type, const u_char *p, size_t n)
         if (!r->hdr_done) {
             fr_cgi_scan_header(r, p, n);
         }
+
+    } else if (r->stderr_sent + n > FR_STDERR_MAX) {
+        /*
+         * Past 64 KB a request, dropped and counted: a stock nginx logs
+         * every byte of every record (a flood of stderr filled its disk
+         * at 50 MB/s), the module 8 KB of them
+         */
+        chunk = FR_STDERR_MAX - r->stderr_sent;
+        r->stderr_dropped += n - chunk;
+        n = chunk;
     }
+
+    r->stderr_sent += (type == FR_FCGI_STDERR) ? n : 0;
 
     while (n) {
         chunk = n > FR_FCGI_MAX_CONTENT ? FR_FCGI_MAX_CONTENT : n;
@@ -437,6 +450,12 @@ fr_req_finish(fr_req_t *r, uint32_t app_status)
 
     if (fr_cgi_header_ended(r) != FR_OK) {
         r->outcome = FR_OUTCOME_ERROR;
+    }
+
+    if (r->stderr_dropped) {
+        fr_log(FR_LOG_WARN, 0, "function \"%s\": %zu bytes of stderr past "
+               "%d a request not sent to nginx", r->func->name,
+               r->stderr_dropped, FR_STDERR_MAX);
     }
 
     p = fr_fcgi_write_header(rec, FR_FCGI_STDOUT, r->id, 0, 0);

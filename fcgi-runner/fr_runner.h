@@ -156,6 +156,8 @@ struct fr_req_s {
     int64_t                init_us;
     int64_t                duration_us;
     size_t                 orphan_out;      /* stdout nobody reads */
+    size_t                 stderr_sent;     /* to its client, and not */
+    size_t                 stderr_dropped;
     int64_t                responded_us;    /* after_response: until it */
     int64_t                cpu_us;
     int64_t                max_memory_kb;

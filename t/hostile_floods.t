@@ -31,6 +31,11 @@ $t->function('errlog', "exec = ./run.sh\nmode = cgi\nmax_instances = 1\n"
              'run.sh' => "#!/bin/sh\n$head\nexec >&-\n"
                        . "yes \"\$(printf 'esc \\033[31m \\\"forged\\\" "
                        . "[alert] x')\" >&2\n");
+# a megabyte of stderr, then its answer: nginx is sent 64 KB of it
+$t->function('errmuch', "exec = ./run.sh\nmode = cgi\n",
+             'run.sh' => "#!/bin/sh\n$head\n"
+                       . "head -c 1000000 /dev/zero | tr '\\0' e >&2\n"
+                       . "echo done\n");
 $t->function('fd2', "exec = $fn\n");
 $t->function('other', "exec = $fn\n");
 
@@ -68,6 +73,19 @@ close $_ for @clients;
 ok(FaasTest::wait_for(sub { !$t->workers('errflood')
                             && !$t->workers('outflood') }, 15),
    'their workers end at their timeout, their clients gone');
+
+# stderr to a client (a stock nginx logs every byte of it): 64 KB of a
+# request, the rest counted in the runner's log; the answer whole
+{
+    my $x = $t->fcgi_call('errmuch', timeout => 20);
+    is($x->{stdout} =~ s/^.*?\r\n\r\n//sr, "ok\ndone\n",
+       'a megabyte of stderr: the answer whole');
+    is(length($x->{stderr}), 65536, '... 64 KB of the stderr sent');
+    is($x->{stderr}, 'e' x 65536, '... its first bytes');
+    ok(FaasTest::wait_for(sub { $t->runner_log =~
+           /"errmuch": 934464 bytes of stderr past 65536 a request not sent/
+       }, 5), '... the rest counted in the runner\'s log');
+}
 
 # stderr with no client: escaped, bounded
 my $size0 = -s "@{[ $t->prefix ]}/logs/runner.log";
