@@ -593,7 +593,7 @@ fr_cgi_header_ended(fr_req_t *r)
  * The response's header block as it passes (either mode): a "Status:"
  * that is no status is garbage from the function, its invocation an
  * error (nginx, the module or stock, answers 502 for it); the bytes go
- * on unchanged. Only the first 64 KiB are looked at.
+ * on unchanged. A header block over 64 KiB is an error as well.
  */
 
 void
@@ -604,8 +604,13 @@ fr_cgi_scan_header(fr_req_t *r, const u_char *p, size_t n)
     u_char  esc[4 * sizeof(r->hdr_buf)];
 
     for ( /* void */ ; n && !r->hdr_done; p++, n--) {
-        if (++r->hdr_bytes > 65536) {
+        if (++r->hdr_bytes > FR_CGI_HEADER_MAX) {
+            /* nginx takes no such header: its 502 is the function's */
+            r->bad_status = 1;
             r->hdr_done = 1;
+            fr_log(FR_LOG_ERR, 0, "function \"%.*s\" sent a header block "
+                   "over %d bytes", (int) r->function_len,
+                   (const char *) r->function, FR_CGI_HEADER_MAX);
             return;
         }
 

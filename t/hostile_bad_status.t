@@ -80,6 +80,13 @@ is($t->http_get('/fn/fbad?op=openhead')->{status}, 502,
    'FastCGI, a header block never ended: 502');
 like($t->runner_log, qr/function "fbad" ended its response without a whole header block/,
      '... the runner says so');
+# a header block over 64 KiB, ended or not: nginx takes none (502)
+for my $end (0, 1) {
+    is($t->http_get("/fn/fbad?op=hugehead&end=$end")->{status}, 502,
+       "FastCGI, 80 KB of header lines (end=$end): 502");
+}
+like($t->runner_log, qr/function "fbad" sent a header block over 65536 bytes/,
+     '... the runner says so');
 for my $l ([runner => $t->runner_log], [nginx => $t->error_log]) {
     unlike($l->[1], qr/for function "victim|\033/,
            "... its quote and escape byte are not in the $l->[0] log as "
@@ -96,8 +103,9 @@ my $a = FaasTest::read_file($log);
 like($a, qr/^fbad 502 error$/m, '$faas_status: error (FastCGI)');
 like($a, qr/^cbad 502 error$/m, '$faas_status: error (CGI)');
 like($a, qr/^cbig 502 error$/m, '... and for a status of 4 digits');
-is(scalar(() = $a =~ /^fbad 502 error$/mg), 4,
-   '... the FastCGI ones too, with no header block (never ok)');
+is(scalar(() = $a =~ /^fbad 502 error$/mg), 6,
+   '... the FastCGI ones too, with no header block or one too big (never '
+   . 'ok)');
 like($a, qr/^cfine 418 ok$/m, 'a valid status: ok');
 # (its peak memory only while it lives: one that has exited has none)
 like(FaasTest::read_file($used), qr/^cbad init=\d+\.\d+ cpu=\d+\.\d+ /m,
@@ -133,8 +141,9 @@ my $cf = $t->prefix . '/runner.conf';
 ok(FaasTest::wait_for(sub { `$bin invocation $id --config $cf` =~ /^state: +failed$/m }, 10),
    'async: failed, not succeeded') or diag(`$bin invocation $id --config $cf 2>&1`);
 
-# asynchronously, no header block: failed, not succeeded with a 200
-for my $op ('nohead', 'openhead') {
+# asynchronously, no header block (or one too big): failed, not
+# succeeded with a 200, and metered so
+for my $op ('nohead', 'openhead', 'hugehead&end=1') {
     $r = $t->fcgi_call('fbad', params => [FAAS_INVOCATION => 'async',
                                           REQUEST_METHOD => 'POST',
                                           QUERY_STRING => "op=$op"]);
@@ -145,6 +154,10 @@ for my $op ('nohead', 'openhead') {
        "async, $op: failed") or diag(`$bin invocation $nid --config $cf 2>&1`);
     like(`$bin invocation $nid --config $cf`, qr/^status: +502$/m,
          '... with status 502');
+    ok(FaasTest::wait_for(sub { FaasTest::read_file($meter)
+                                =~ /id=$nid/ }, 10), '... metered');
+    unlike(FaasTest::read_file($meter), qr/outcome=ok [^\n]*id=$nid/,
+           '... never as ok');
 }
 
 # the destination's JSON

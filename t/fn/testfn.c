@@ -532,6 +532,19 @@ handle(FCGX_Request *req)
         return;
     }
 
+    if (op_is(req, "hugehead")) {
+        /* 1,200 header lines, 80 KB; ended by a blank line with end=1 */
+        for (n = 0; n < 1200; n++) {
+            FCGX_FPrintF(req->out, "X-Pad-%05d: %060d\r\n", (int) n, 0);
+        }
+
+        if (arg(req, "end", 0)) {
+            FCGX_PutS("\r\nbody\n", req->out);
+        }
+
+        return;
+    }
+
     if (op_is(req, "bigstatus")) {
         FCGX_PutS("Status: 2000 Too Much\r\n\r\ngarbage\n", req->out);
         return;
