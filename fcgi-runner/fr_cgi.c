@@ -593,24 +593,29 @@ fr_cgi_header_ended(fr_req_t *r)
  * The response's header block as it passes (either mode): a "Status:"
  * that is no status is garbage from the function, its invocation an
  * error (nginx, the module or stock, answers 502 for it); the bytes go
- * on unchanged. A header block over 64 KiB is an error as well.
+ * on unchanged. A header block bigger than nginx takes (FAAS_HEADER_MAX,
+ * its faas_buffer_size; else 64 KiB) is an error as well.
  */
 
 void
 fr_cgi_scan_header(fr_req_t *r, const u_char *p, size_t n)
 {
-    int     rc;
-    size_t  len;
-    u_char  esc[4 * sizeof(r->hdr_buf)];
+    int       rc;
+    size_t    len;
+    u_char    esc[4 * sizeof(r->hdr_buf)];
+    uint32_t  max;
+
+    max = r->header_max ? r->header_max : FR_CGI_HEADER_MAX;
 
     for ( /* void */ ; n && !r->hdr_done; p++, n--) {
-        if (++r->hdr_bytes > FR_CGI_HEADER_MAX) {
-            /* nginx takes no such header: its 502 is the function's */
+        if (++r->hdr_bytes > max) {
+            /* nginx takes no such header (faas_buffer_size): its 502 is
+             * the function's */
             r->bad_status = 1;
             r->hdr_done = 1;
             fr_log(FR_LOG_ERR, 0, "function \"%.*s\" sent a header block "
-                   "over %d bytes", (int) r->function_len,
-                   (const char *) r->function, FR_CGI_HEADER_MAX);
+                   "over %u bytes", (int) r->function_len,
+                   (const char *) r->function, (unsigned) max);
             return;
         }
 

@@ -517,8 +517,10 @@ fr_dispatch_request(fr_call_t *call, const fr_inv_t *inv)
             || (nlen == 20 && memcmp(name, "HTTP_FAAS_INVOCATION", 20) == 0)
             || (nlen == 12 && memcmp(name, "FAAS_ATTEMPT", 12) == 0)
             || (nlen == 12 && memcmp(name, "FAAS_TRIGGER", 12) == 0)
+            || (nlen == 15 && memcmp(name, "FAAS_HEADER_MAX", 15) == 0)
             || (nlen == 10 && memcmp(name, FAAS_METER_PARAM, 10) == 0))
         {
+            /* (nginx's header size: no nginx takes this answer) */
             continue;
         }
 

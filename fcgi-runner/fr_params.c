@@ -64,6 +64,18 @@ fr_params_scan(fr_req_t *r)
             r->only_tenant_len = vlen;
             r->has_only_tenant = 1;
 
+        } else if (fr_is("FAAS_HEADER_MAX")) {
+            /* nginx's buffer for the header block: more is its 502 */
+            r->header_max = 0;
+
+            for ( /* void */ ; vlen && *v >= '0' && *v <= '9'; v++, vlen--) {
+                r->header_max = r->header_max >= FR_HEADER_MAX_MAX
+                                ? FR_HEADER_MAX_MAX
+                                : r->header_max * 10 + (*v - '0');
+            }
+
+            r->header_max = vlen ? 0 : r->header_max;
+
         } else if (fr_is("FAAS_REQUEST_ID")) {
             r->request_id = v;
             r->request_id_len = vlen;

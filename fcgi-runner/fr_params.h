@@ -8,6 +8,8 @@
 #include "fr_runner.h"
 
 
+#define FR_HEADER_MAX_MAX  (16 * 1024 * 1024)   /* FAAS_HEADER_MAX, at most */
+
 int fr_params_scan(fr_req_t *r);
 
 

@@ -109,6 +109,7 @@ typedef struct {
     ngx_flag_t                     invocation_header;
     ngx_str_t                      status_format;
     ngx_flag_t                     accel_headers;
+    ngx_str_t                      header_max;   /* buffer_size, decimal */
 
     /* a location's first directive that does nothing without faas_pass */
     const char                    *needs_pass;

@@ -112,6 +112,13 @@ static ngx_command_t  ngx_http_faas_commands[] = {
       offsetof(ngx_http_faas_loc_conf_t, upstream.read_timeout),
       NULL },
 
+    { ngx_string("faas_buffer_size"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_size_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_faas_loc_conf_t, upstream.buffer_size),
+      NULL },
+
     { ngx_string("faas_tenant"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_http_set_complex_value_slot,
@@ -489,6 +496,17 @@ ngx_http_faas_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_size_value(conf->upstream.buffer_size,
                               prev->upstream.buffer_size,
                               (size_t) ngx_pagesize);
+
+    /* the largest header block nginx takes, for the runner to count a
+     * bigger one an error (FAAS_HEADER_MAX) */
+    conf->header_max.data = ngx_pnalloc(cf->pool, NGX_SIZE_T_LEN);
+    if (conf->header_max.data == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    conf->header_max.len = ngx_sprintf(conf->header_max.data, "%uz",
+                                       conf->upstream.buffer_size)
+                           - conf->header_max.data;
 
     ngx_conf_merge_size_value(conf->upstream.limit_rate,
                               prev->upstream.limit_rate, 0);

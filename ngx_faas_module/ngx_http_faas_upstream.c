@@ -489,6 +489,8 @@ ngx_http_faas_collect_params(ngx_http_request_t *r,
     ngx_http_faas_add("SCRIPT_NAME", &ctx->script_name);
     ngx_http_faas_add("PATH_INFO", &ctx->path_info);
 
+    ngx_http_faas_add("FAAS_HEADER_MAX", &flcf->header_max);
+
     if (ctx->mount) {
         /* the URI is SCRIPT_NAME, where the route mounts the function
          * (document_root redirects it to its slash) */

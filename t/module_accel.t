@@ -31,6 +31,17 @@ chmod 0644, "$p/secret/key";
 
 $t->start_nginx($t->faas_location(extra => <<"EOF"));
         location /secret/ { internal; root $p; }
+        # README's stock fastcgi_pass location, as printed
+        location ~ ^/fc/(?<fname>[^/]+)(?<fpath>/.*)?\$ {
+            fastcgi_pass runner;
+            fastcgi_keep_conn on;
+            include /etc/nginx/fastcgi_params;
+            fastcgi_param FAAS_FUNCTION \$fname;
+            fastcgi_param PATH_INFO \$fpath;
+            fastcgi_ignore_headers X-Accel-Redirect X-Accel-Expires
+                                   X-Accel-Limit-Rate X-Accel-Buffering
+                                   X-Accel-Charset;
+        }
         location /trusted/ {
             faas_route ^/trusted/(?<tname>[^/]*)\$ \$tname;
             faas_pass runner;
@@ -49,6 +60,11 @@ $r = $t->http_get('/trusted/redirect');
 is($r->{body}, "the host's secret\n", 'faas_accel_headers on: nginx acts '
    . 'on X-Accel-Redirect');
 unlike($r->{raw}, qr/X-Accel/i, 'and passes no X-Accel-* header on');
+
+$r = $t->http_get('/fc/redirect');
+is($r->{body}, "function body\n", 'stock fastcgi_pass as the README has '
+   . 'it: not acted on either');
+unlike($r->{raw}, qr/X-Accel/i, '... nor passed on');
 
 is($t->http_get('/secret/key')->{status}, 404,
    'the internal location is not reachable directly');
