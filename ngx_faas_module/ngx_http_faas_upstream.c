@@ -788,6 +788,7 @@ ngx_http_faas_reinit_request(ngx_http_request_t *r)
     ctx->cut = 0;
     ctx->ended = 0;
     ctx->measured = 0;
+    ctx->drained = 0;
 
     if (ctx->head) {
         ctx->head->pos = ctx->head->start;
@@ -868,6 +869,28 @@ ngx_http_faas_process_header(ngx_http_request_t *r)
             break;
         }
 
+        if (ctx->type == NGX_HTTP_FAAS_STDOUT && ctx->header_done
+            && !ctx->bad_header)
+        {
+            ctx->drained += size;
+
+            if (ctx->drained > NGX_HTTP_FAAS_DRAIN_MAX
+                || ngx_current_msec - ctx->drain_start
+                   > NGX_HTTP_FAAS_DRAIN_TIME)
+            {
+                /*
+                 * A body without end (a HEAD to a stream): the header
+                 * goes now and nginx closes the upstream; the runner
+                 * meters the run in meter_log, as for a client that left
+                 */
+                ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                               "http faas stopped reading a response "
+                               "without body at %O bytes", ctx->drained);
+                b->pos = b->last;
+                return NGX_OK;
+            }
+        }
+
         if (ctx->type != NGX_HTTP_FAAS_STDOUT || ctx->header_done
             || ctx->bad_header)
         {
@@ -905,6 +928,7 @@ ngx_http_faas_process_header(ngx_http_request_t *r)
              */
             ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                            "http faas reading a response without body");
+            ctx->drain_start = ngx_current_msec;
             continue;
         }
 

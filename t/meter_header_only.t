@@ -14,6 +14,7 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use FaasTest;
 use Test::More;
+use Time::HiRes qw(time);
 
 my $t = FaasTest->new;
 my $fn = $t->testfn;
@@ -25,8 +26,19 @@ $t->function('notmod', "exec = ./run.sh\nmode = cgi\n",
              'run.sh' => "#!/bin/sh\nprintf 'Status: 304 Not Modified"
                        . "\\r\\n\\r\\n'\n");
 $t->function('bigbody', "exec = $fn\n");
+# a body without end: a HEAD to it is answered at once, never held to
+# the function's timeout (nor made a 502 by it); the run is metered by
+# the runner (meter_log), as for a client that left
+$t->function('stream', "exec = ./run.sh\nmode = cgi\ntimeout = 6s\n",
+             'run.sh' => "#!/bin/sh\nprintf 'Content-Type: text/plain"
+                       . "\\r\\n\\r\\n'\nexec yes stream\n");
+$t->function('slow', "exec = ./run.sh\nmode = cgi\ntimeout = 6s\n",
+             'run.sh' => "#!/bin/sh\nprintf 'Content-Type: text/plain"
+                       . "\\r\\n\\r\\n'\nwhile :; do echo tick; "
+                       . "sleep 0.3; done\n");
 
-$t->start_runner(log_level => 'debug');
+my $meter = $t->prefix . '/logs/meter.log';
+$t->start_runner(log_level => 'debug', conf => "meter_log = $meter\n");
 
 my $log = $t->prefix . '/logs/faas.log';
 $t->start_nginx(FaasTest::meter_log_format()
@@ -64,6 +76,20 @@ for my $i (0 .. $#calls) {
 
 my $accepted = () = $t->runner_log =~ /client connection \d+ accepted/g;
 is($accepted - $accepted0, 1, 'all over one kept connection to the runner');
+
+for my $f ('stream', 'slow') {
+    my $t0 = time;
+    my $r = $t->http("HEAD /fn/$f HTTP/1.0\r\nHost: localhost\r\n\r\n",
+                     timeout => 15);
+    is($r && $r->{status}, 200, "HEAD to an endless $f: 200");
+    ok(time - $t0 < 4, "... at once, not at its timeout (@{[
+       sprintf '%.1f', time - $t0 ]} s)");
+    ok(FaasTest::wait_for(sub { FaasTest::read_file($meter)
+                                =~ /function=$f [^\n]*trigger=/ }, 15),
+       '... the run metered in meter_log');
+    ok(FaasTest::wait_for(sub { !$t->workers($f) }, 15),
+       '... and ended');
+}
 
 $t->done;
 
