@@ -45,7 +45,6 @@ typedef struct {
 
 /* a body nginx will not send (HEAD) is read for its measurements, up to */
 #define NGX_HTTP_FAAS_DRAIN_MAX          (16 * 1024 * 1024)
-#define NGX_HTTP_FAAS_DRAIN_TIME         1000  /* ms after its header */
 
 #define NGX_HTTP_FAAS_BEGIN_REQUEST      1
 #define NGX_HTTP_FAAS_ABORT_REQUEST      2
@@ -183,9 +182,8 @@ struct ngx_http_faas_ctx_s {
     size_t                         stderr_logged;
     size_t                         stderr_dropped;
 
-    /* a body nginx will not send, read for its measurements: since */
+    /* a body nginx will not send, read for its measurements */
     off_t                          drained;
-    ngx_msec_t                     drain_start;
 
     unsigned                       mount:1;      /* the URI is its mount */
     unsigned                       header_done:1;

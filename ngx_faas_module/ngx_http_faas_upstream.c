@@ -863,6 +863,20 @@ ngx_http_faas_process_header(ngx_http_request_t *r)
                 return NGX_OK;
             }
 
+            if (ctx->measured && ctx->header_done && !ctx->bad_header
+                && b->pos == b->last)
+            {
+                /*
+                 * A body nginx will not send, and the measurements with
+                 * nothing after them: the runner cut the response (a
+                 * timeout, a crash) and closes the connection. The
+                 * header it had is the answer, now: nginx would take
+                 * the close for a runner that broke and run the
+                 * function again (a kept connection is tried once more)
+                 */
+                return NGX_OK;
+            }
+
             continue;
 
         default: /* ngx_http_faas_ev_content */
@@ -874,10 +888,7 @@ ngx_http_faas_process_header(ngx_http_request_t *r)
         {
             ctx->drained += size;
 
-            if (ctx->drained > NGX_HTTP_FAAS_DRAIN_MAX
-                || ngx_current_msec - ctx->drain_start
-                   > NGX_HTTP_FAAS_DRAIN_TIME)
-            {
+            if (ctx->drained > NGX_HTTP_FAAS_DRAIN_MAX) {
                 /*
                  * A body without end (a HEAD to a stream): the header
                  * goes now and nginx closes the upstream; the runner
@@ -928,7 +939,6 @@ ngx_http_faas_process_header(ngx_http_request_t *r)
              */
             ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                            "http faas reading a response without body");
-            ctx->drain_start = ngx_current_msec;
             continue;
         }
 
