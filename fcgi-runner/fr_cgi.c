@@ -25,6 +25,7 @@
 
 
 #define FR_CGI_HEADER_MAX  (64 * 1024)
+#define FR_CGI_HEADER_BIG  (1024 * 1024)  /* with a larger faas_buffer_size */
 #define FR_EXIT_WAIT       500        /* ms a CGI end waits for its exit */
 #define FR_STRAYS_WAIT     100        /* ms to wait for pipes, stderr */
 #define FR_LATE_STDERR     (64 * 1024)  /* to the client after stdout */
@@ -363,7 +364,7 @@ static int
 fr_cgi_headers(fr_worker_t *w)
 {
     u_char  *p, *last, *eol, *colon, *c;
-    size_t   lines;
+    size_t   lines, max;
 
     p = fr_buf_pos(&w->hdr);
     last = p + w->hdr.len;
@@ -373,7 +374,13 @@ fr_cgi_headers(fr_worker_t *w)
         eol = memchr(p, '\n', last - p);
 
         if (eol == NULL) {
-            return w->hdr.len > FR_CGI_HEADER_MAX ? FR_ERROR : FR_AGAIN;
+            /* 64 KiB, or what nginx takes (faas_buffer_size) to 1 MiB */
+            max = (w->req && w->req->header_max > FR_CGI_HEADER_MAX)
+                  ? (w->req->header_max < FR_CGI_HEADER_BIG
+                     ? w->req->header_max : FR_CGI_HEADER_BIG)
+                  : FR_CGI_HEADER_MAX;
+
+            return w->hdr.len > max ? FR_ERROR : FR_AGAIN;
         }
 
         if (eol == p || (eol == p + 1 && *p == '\r')) {

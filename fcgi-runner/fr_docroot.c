@@ -201,8 +201,11 @@ fr_docroot_resolve(fr_func_t *f, fr_buf_t *params, fr_buf_t *location)
         }
     }
 
-    if (mount && d.path_len == 0 && sn && d.mount_len && sn[0] == '/') {
-        /* the module's "/fn/NAME": the root named without its slash */
+    if (mount && d.path_len == 0 && sn && d.mount_len && sn[0] == '/'
+        && sn[d.mount_len - 1] != '/')
+    {
+        /* the module's "/fn/NAME": the root named without its slash (a
+         * mount that ends with one is its root: "/", "/app/") */
         d.mount = sn;
         d.path = (u_char *) "";
 

@@ -28,6 +28,18 @@ head -c "${QUERY_STRING%%&*}" /dev/zero | tr '\0' a
 printf '\r\n\r\nbody\n'
 EOF
 $t->function('fhead', "exec = $fn\n");
+# a CGI's header of 70 lines of 1,000 bytes (the runner reads a CGI's
+# header block itself: past 64 KiB when nginx takes more)
+$t->function('cgihuge', "exec = ./run.sh\nmode = cgi\n", 'run.sh' => <<'EOF');
+#!/bin/sh
+printf 'Content-Type: text/plain\r\n'
+i=0
+while [ $i -lt 70 ]; do
+    printf 'X-Pad-%02d: ' $i; head -c 990 /dev/zero | tr '\0' p; printf '\r\n'
+    i=$((i + 1))
+done
+printf '\r\nbody\n'
+EOF
 
 my $meter = $t->prefix . '/logs/meter.log';
 $t->start_runner(conf => "meter_log = $meter\nasync_retries = 0\n");
@@ -70,6 +82,12 @@ is($r->{body}, "body\n", '... with its body');
 $r = $t->http_get('/big/fhead?op=hugehead&end=1');
 is($r->{status}, 200, 'faas_buffer_size 128k: an 80 KB FastCGI header too');
 is($r->{body}, "body\n", '... with its body');
+
+$r = $t->http_get('/big/cgihuge');
+is($r->{status}, 200, 'faas_buffer_size 128k: a CGI\'s 70 KB header too');
+is($r->{body}, "body\n", '... with its body');
+is(FaasTest::header($r, 'x-pad-69') =~ tr/p//, 990, '... its last line whole');
+is($t->http_get('/fn/cgihuge')->{status}, 502, '... and 502 with the default');
 
 is(count('bighead', 'error'), 1, 'the runner counts the 502 an error');
 is(count('bighead', 'ok'), 2, '... and the others ok');

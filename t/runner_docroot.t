@@ -324,6 +324,17 @@ is(on($faas_port, 'http_get', '/fn/site/a/site')->{status}, 404,
    '/fn/site/a/site: a path under the mount, 404');
 is(on($stock_port, 'http_get', '/fn/site')->{status}, 404,
    '/fn/site through stock fastcgi_pass: 404');
+# a mount that ends with its slash is its root, never redirected to
+# itself (a route "^/(?<path_info>.*)$" on "/")
+{
+    my $x = $t->fcgi_call('site', params => [SCRIPT_NAME => '/',
+                                             PATH_INFO => '',
+                                             FAAS_MOUNT => '1']);
+    is($x->{http}{status}, 200, 'FAAS_MOUNT with SCRIPT_NAME "/": no loop, '
+       . '200');
+    like($x->{http}{body}, qr{^script=\Q$dir\E/www/index\.php$}m,
+         '... the root\'s index');
+}
 for my $sn ('http://evil.example/site', 'site') {
     my $x = $t->fcgi_call('site', params => [SCRIPT_NAME => $sn,
                                              PATH_INFO => '',
