@@ -452,12 +452,6 @@ fr_req_finish(fr_req_t *r, uint32_t app_status)
         r->outcome = FR_OUTCOME_ERROR;
     }
 
-    if (r->stderr_dropped) {
-        fr_log(FR_LOG_WARN, 0, "function \"%s\": %zu bytes of stderr past "
-               "%d a request not sent to nginx", r->func->name,
-               r->stderr_dropped, FR_STDERR_MAX);
-    }
-
     p = fr_fcgi_write_header(rec, FR_FCGI_STDOUT, r->id, 0, 0);
 
     if (r->meter && fr_meter_log_instead(r) == FR_DECLINED) {
@@ -871,6 +865,12 @@ fr_req_free(fr_req_t *r)
     fr_status_count(r);
 
     if (r->func) {
+        if (r->stderr_dropped) {
+            fr_log(FR_LOG_WARN, 0, "function \"%s\": %zu bytes of stderr "
+                   "past %d a request not sent to nginx", r->func->name,
+                   r->stderr_dropped, FR_STDERR_MAX);
+        }
+
         r->func->nreqs--;
         fr_func_check(r->func);
     }
