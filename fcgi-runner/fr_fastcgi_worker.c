@@ -469,7 +469,7 @@ fr_fastcgi_record(fr_worker_t *w, fr_fcgi_event_e ev)
 
         if (w->state == FR_WORKER_STARTING) {
             /* it never became ready: not a worker to replace at once */
-            fr_func_start_failed(w->func);
+            fr_func_start_failed(w->func, 0);
         }
 
         fr_worker_failed(w, NULL);

@@ -312,11 +312,7 @@ fr_func_dispatch(fr_func_t *f)
         }
     }
 
-    if (!fr_list_empty(&f->queue) && f->nworkers == 0
-        && fr_current_msec < f->throttled_until)
-    {
-        fr_func_fail_queue(f);
-    }
+    fr_func_stalled(f);
 }
 
 
@@ -459,7 +455,7 @@ failed:
     }
 
 
-    fr_func_start_failed(f);
+    fr_func_start_failed(f, 0);
 
     if (r) {
         fr_req_ops->fail(r, FR_OUTCOME_ERROR);
@@ -512,7 +508,8 @@ fr_worker_assign(fr_worker_t *w, fr_req_t *r)
         fr_worker_stop(w, FR_STOP_EXITED, SIGKILL, 0);
 
         if (w->requests == 0) {
-            fr_func_start_failed(f);
+            /* ready, then gone before its first request: killed */
+            fr_func_start_failed(f, 1);
         }
 
         fr_func_dispatch(f);
@@ -802,7 +799,7 @@ fr_worker_timer(fr_timer_t *t)
         fr_log(FR_LOG_ERR, 0, "worker %d of \"%s\" was not ready within "
                "%lld ms", (int) w->pid, f->name, (long long) f->conf.timeout);
         fr_worker_stop(w, FR_STOP_FAILED, SIGKILL, 0);
-        fr_func_start_failed(f);
+        fr_func_start_failed(f, 0);
         fr_func_dispatch(f);
         return;
 
@@ -878,11 +875,7 @@ fr_worker_free(fr_worker_t *w)
 
     fr_free_later(w);
 
-    if (f->nworkers == 0 && !fr_list_empty(&f->queue)
-        && fr_current_msec < f->throttled_until)
-    {
-        fr_func_fail_queue(f);
-    }
+    fr_func_stalled(f);
 
     fr_func_maintain(f);
     fr_func_check(f);

@@ -12,17 +12,19 @@
 
 #define FR_THROTTLE_MIN    250
 #define FR_THROTTLE_MAX    30000
+#define FR_FAIL_FAST       2         /* failed starts in a row */
 
 
 const fr_req_ops_t  *fr_req_ops;
 
 
 void
-fr_func_start_failed(fr_func_t *f)
+fr_func_start_failed(fr_func_t *f, int crashed)
 {
     uint64_t  delay;
 
     f->failures++;
+    f->start_crashed = crashed ? 1 : 0;
     f->stats.start_failures++;
     fr_runner.start_failures++;
 
@@ -67,11 +69,45 @@ fr_func_fail_queue(fr_func_t *f)
 
     while (!fr_list_empty(&f->queue)) {
         r = fr_list_data(fr_list_first(&f->queue), fr_req_t, queue);
+        /* a worker that died by a signal as it started: what waited
+         * for it is answered as its crash, not as a function that
+         * cannot start */
         fr_req_ops->fail(r, f->removed ? FR_OUTCOME_NOT_FOUND
-                                       : FR_OUTCOME_ERROR);
+                            : f->start_crashed ? FR_OUTCOME_CRASHED
+                            : FR_OUTCOME_ERROR);
     }
 
     f->nreqs--;
+}
+
+
+/*
+ * Requests wait and no worker of f lives, nor may start (throttled):
+ * answered 502 now, not at queue_timeout, when it cannot start (a
+ * missing program, one that exits at once) or its starts die again and
+ * again. One worker killed by a signal as it started (SIGKILL, the OOM
+ * killer) fails nothing: what waits gets the worker the throttle's end
+ * starts.
+ */
+
+void
+fr_func_stalled(fr_func_t *f)
+{
+    if (fr_list_empty(&f->queue) || f->nworkers != 0
+        || fr_current_msec >= f->throttled_until)
+    {
+        return;
+    }
+
+    if (!f->start_crashed || f->failures >= FR_FAIL_FAST || f->removed) {
+        fr_func_fail_queue(f);
+        return;
+    }
+
+    /* fr_func_throttle_handler(): dispatched again, a worker spawned */
+    if (f->timer.handler) {
+        fr_timer_add(&f->timer, f->throttled_until - fr_current_msec);
+    }
 }
 
 

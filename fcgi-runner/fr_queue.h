@@ -42,7 +42,8 @@ void fr_func_requeue(fr_func_t *f, fr_req_t *r);
 void fr_func_waits(fr_func_t *f, fr_req_t *r);
 void fr_func_fail_queue(fr_func_t *f);
 void fr_req_queue_timeout(fr_timer_t *t);
-void fr_func_start_failed(fr_func_t *f);
+void fr_func_start_failed(fr_func_t *f, int crashed);
+void fr_func_stalled(fr_func_t *f);
 
 
 #endif /* FR_QUEUE_H */

@@ -180,17 +180,17 @@ fr_worker_free_reaped(fr_worker_t *w, int status)
                "not the folder it was loaded from (made again, removed or "
                "swapped for a link since?): a reload takes what is there "
                "now", f->name, f->dir);
-        fr_func_start_failed(f);
+        fr_func_start_failed(f, 0);
 
     } else if (w->exec_failed) {
         fr_log(FR_LOG_ERR, w->exec_errno, "function \"%s\" cannot start: "
                "execve() \"%s\" failed", f->name, f->exec_path);
-        fr_func_start_failed(f);
+        fr_func_start_failed(f, 0);
 
     } else if (starting) {
         fr_log(FR_LOG_ERR, 0, "worker %d of \"%s\" %s before it was ready",
                (int) w->pid, f->name, how);
-        fr_func_start_failed(f);
+        fr_func_start_failed(f, WIFSIGNALED(status));
 
     } else if (w->per_request) {
         /* the end of a request's process: its exit is its answer's end */

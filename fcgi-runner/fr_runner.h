@@ -332,6 +332,10 @@ struct fr_func_s {
     int                    nstarting;
     int                    nreqs;
     unsigned               failures;        /* consecutive failed starts */
+    unsigned               start_crashed:1; /* the last: a worker dead by
+                                               a signal (SIGKILLed, the OOM
+                                               killer), not a function that
+                                               cannot start */
     int                    nasync;          /* stored invocations running */
     unsigned               async_throttled; /* of them, in a row */
     int64_t                async_queued;    /* stored, not yet run */

@@ -212,7 +212,10 @@ sub mismatch_said {
                 split /\n/, FaasTest::read_file("$p/logs/error.log");
     my %secs = map { /^(\S+ \S+)/ ? ($1 => 1) : () } @nginx;
     my @runner = grep { /^(\S+ \S+) \[(?:error|crit|alert|warn)\]/
-                        && $secs{$1} }
+                        && ($secs{$1}
+                            # a 502 of the runner's own (its queue failed
+                            # as a worker died starting): nginx says nothing
+                            || /before it was ready|cannot start/) }
                  split /\n/, $t->runner_log;
     return join "\n", scalar(@_) . ' mismatched, the first:', @m,
         'nginx of them:', @nginx[0 .. ($#nginx < 5 ? $#nginx : 5)],
