@@ -100,10 +100,11 @@ $t->start_nginx($t->faas_location . <<"EOF");
 EOF
 
 # (REMOTE_HOST: the module sets it to the address, as RFC 3875 4.1.9
-# allows; fastcgi_params sends none)
+# allows; fastcgi_params sends none. FAAS_HEADER_MAX, FAAS_MOUNT: what
+# the module tells the runner, passed on as every parameter is)
 my %justified = map { $_ => 1 }
     qw(SERVER_PORT REMOTE_PORT SCRIPT_FILENAME FAAS_FUNCTION
-       FAAS_REQUEST_ID PATH REMOTE_HOST);
+       FAAS_REQUEST_ID PATH REMOTE_HOST FAAS_HEADER_MAX FAAS_MOUNT);
 
 sub ask {
     my ($port, $req) = @_;
