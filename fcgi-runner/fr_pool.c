@@ -508,8 +508,9 @@ fr_worker_assign(fr_worker_t *w, fr_req_t *r)
         fr_worker_stop(w, FR_STOP_EXITED, SIGKILL, 0);
 
         if (w->requests == 0) {
-            /* ready, then gone before its first request: killed */
-            fr_func_start_failed(f, 1);
+            /* ready, then gone before its first request (how: its
+             * reap will say) */
+            fr_func_start_failed(f, 0);
         }
 
         fr_func_dispatch(f);

@@ -34,7 +34,6 @@
 
 
 #define FR_ORPHAN_OUT_MAX  (1024 * 1024)   /* dropped, then killed */
-#define FR_STDERR_MAX      (64 * 1024)     /* a request's, to its client */
 
 
 static int fr_req_script(fr_req_t *r);
@@ -298,18 +297,9 @@ fr_req_stdout(fr_req_t *r, u_char type, const u_char *p, size_t n)
             fr_cgi_scan_header(r, p, n);
         }
 
-    } else if (r->stderr_sent + n > FR_STDERR_MAX) {
-        /*
-         * Past 64 KB a request, dropped and counted: a stock nginx logs
-         * every byte of every record (a flood of stderr filled its disk
-         * at 50 MB/s), the module 8 KB of them
-         */
-        chunk = FR_STDERR_MAX - r->stderr_sent;
-        r->stderr_dropped += n - chunk;
-        n = chunk;
+    } else {
+        n = fr_stderr_client(r, p, n);
     }
-
-    r->stderr_sent += (type == FR_FCGI_STDERR) ? n : 0;
 
     while (n) {
         chunk = n > FR_FCGI_MAX_CONTENT ? FR_FCGI_MAX_CONTENT : n;
@@ -452,7 +442,19 @@ fr_req_finish(fr_req_t *r, uint32_t app_status)
         r->outcome = FR_OUTCOME_ERROR;
     }
 
-    p = fr_fcgi_write_header(rec, FR_FCGI_STDOUT, r->id, 0, 0);
+    p = rec;
+
+    if (r->stderr_tail_len) {
+        /* its stderr's last bytes (fr_stderr_client), then its end */
+        p = fr_fcgi_write_header(p, FR_FCGI_STDERR, r->id,
+                                 (uint16_t) r->stderr_tail_len, 0);
+        (void) fr_conn_output(c, rec, p - rec);
+        (void) fr_conn_output(c, r->stderr_tail, r->stderr_tail_len);
+        r->stderr_tail_len = 0;
+        p = rec;
+    }
+
+    p = fr_fcgi_write_header(p, FR_FCGI_STDOUT, r->id, 0, 0);
 
     if (r->meter && fr_meter_log_instead(r) == FR_DECLINED) {
         n = fr_meter_record(r, p);
@@ -863,14 +865,9 @@ fr_req_free(fr_req_t *r)
     }
 
     fr_status_count(r);
+    fr_stderr_client_free(r);
 
     if (r->func) {
-        if (r->stderr_dropped) {
-            fr_log(FR_LOG_WARN, 0, "function \"%s\": %zu bytes of stderr "
-                   "past %d a request not sent to nginx", r->func->name,
-                   r->stderr_dropped, FR_STDERR_MAX);
-        }
-
         r->func->nreqs--;
         fr_func_check(r->func);
     }

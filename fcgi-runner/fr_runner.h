@@ -159,6 +159,8 @@ struct fr_req_s {
     size_t                 orphan_out;      /* stdout nobody reads */
     size_t                 stderr_sent;     /* to its client, and not */
     size_t                 stderr_dropped;
+    u_char                *stderr_tail;     /* its last, sent at its end */
+    size_t                 stderr_tail_len;
     int64_t                responded_us;    /* after_response: until it */
     int64_t                cpu_us;
     int64_t                max_memory_kb;

@@ -6,6 +6,7 @@
  */
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/epoll.h>
@@ -18,6 +19,8 @@
 #define FR_STDERR_RATE     8192       /* bytes of stderr logged a second */
 #define FR_STDERR_LINE     512
 #define FR_STDERR_RUN_MAX  (64 * 1024)  /* of a run's, logged */
+#define FR_STDERR_MAX      (64 * 1024)  /* a request's, to its client */
+#define FR_STDERR_TAIL     8192         /* and its last, at its end */
 
 
 /*
@@ -232,4 +235,69 @@ fr_stderr_invocation(const char *id, const char *function, const u_char *p,
                FR_STDERR_RUN_MAX);
         *logged = (size_t) -1;
     }
+}
+
+
+/*
+ * A request's stderr for its client: the first 64 KB as it comes, then
+ * only its last 8 KB kept (the end of a traceback), sent at the end of
+ * the response; the rest is counted (a stock nginx logs every byte of
+ * every record: a flood of stderr filled its disk at 50 MB/s). What
+ * goes now: the first bytes of p.
+ */
+
+size_t
+fr_stderr_client(fr_req_t *r, const u_char *p, size_t n)
+{
+    size_t  now, keep, drop;
+
+    if (r->stderr_sent + n <= FR_STDERR_MAX) {
+        r->stderr_sent += n;
+        return n;
+    }
+
+    now = FR_STDERR_MAX - r->stderr_sent;
+    r->stderr_sent = FR_STDERR_MAX;
+    p += now;
+    n -= now;
+
+    if (r->stderr_tail == NULL) {
+        r->stderr_tail = malloc(FR_STDERR_TAIL);
+
+        if (r->stderr_tail == NULL) {
+            r->stderr_dropped += n;
+            return now;
+        }
+    }
+
+    keep = n < FR_STDERR_TAIL ? n : FR_STDERR_TAIL;
+    drop = r->stderr_tail_len + keep > FR_STDERR_TAIL
+           ? r->stderr_tail_len + keep - FR_STDERR_TAIL : 0;
+
+    memmove(r->stderr_tail, r->stderr_tail + drop,
+            r->stderr_tail_len - drop);
+    r->stderr_tail_len -= drop;
+    memcpy(r->stderr_tail + r->stderr_tail_len, p + n - keep, keep);
+    r->stderr_tail_len += keep;
+    r->stderr_dropped += drop + (n - keep);
+
+    return now;
+}
+
+
+/* at the request's free: what its client was not sent is said */
+
+void
+fr_stderr_client_free(fr_req_t *r)
+{
+    if (r->stderr_dropped + r->stderr_tail_len && r->func) {
+        fr_log(FR_LOG_WARN, 0, "function \"%s\": %zu bytes of stderr past "
+               "%d a request not sent to nginx%s", r->func->name,
+               r->stderr_dropped + r->stderr_tail_len, FR_STDERR_MAX,
+               (r->stderr_tail && r->stderr_tail_len == 0)
+               ? ", but its last 8192 at its end" : "");
+    }
+
+    free(r->stderr_tail);
+    r->stderr_tail = NULL;
 }

@@ -16,6 +16,8 @@ void fr_stderr_drain(fr_worker_t *w);
 void fr_stderr_done(fr_worker_t *w);
 void fr_stderr_invocation(const char *id, const char *function,
     const u_char *p, size_t n, size_t *logged);
+size_t fr_stderr_client(fr_req_t *r, const u_char *p, size_t n);
+void fr_stderr_client_free(fr_req_t *r);
 
 
 #endif /* FR_STDERR_H */

@@ -191,7 +191,7 @@ ngx_http_faas_stderr_keep(ngx_http_faas_ctx_t *ctx, u_char *p, size_t n)
            && tail->pos < tail->last)
     {
         eol = ngx_strlchr(tail->pos, tail->last, LF);
-        ctx->stderr_dropped += eol - tail->pos;
+        ctx->stderr_dropped += eol + 1 - tail->pos;     /* its LF too */
         tail->pos = eol + 1;
 
         tail->last = ngx_movemem(tail->start, tail->pos,
@@ -201,7 +201,7 @@ ngx_http_faas_stderr_keep(ngx_http_faas_ctx_t *ctx, u_char *p, size_t n)
 
     if ((size_t) (tail->end - tail->last) < n + 1) {
         /* never: a line is shorter than the tail */
-        ctx->stderr_dropped += n;
+        ctx->stderr_dropped += n + 1;
         return;
     }
 

@@ -31,11 +31,12 @@ $t->function('errlog', "exec = ./run.sh\nmode = cgi\nmax_instances = 1\n"
              'run.sh' => "#!/bin/sh\n$head\nexec >&-\n"
                        . "yes \"\$(printf 'esc \\033[31m \\\"forged\\\" "
                        . "[alert] x')\" >&2\n");
-# a megabyte of stderr, then its answer: nginx is sent 64 KB of it
+# a megabyte of stderr ending in a last line, then its answer: nginx is
+# sent its first 64 KB, and its last 8 KB at the end
 $t->function('errmuch', "exec = ./run.sh\nmode = cgi\n",
              'run.sh' => "#!/bin/sh\n$head\n"
                        . "head -c 1000000 /dev/zero | tr '\\0' e >&2\n"
-                       . "echo done\n");
+                       . "echo TAIL-LINE >&2\necho done\n");
 $t->function('fd2', "exec = $fn\n");
 $t->function('other', "exec = $fn\n");
 
@@ -74,16 +75,19 @@ ok(FaasTest::wait_for(sub { !$t->workers('errflood')
                             && !$t->workers('outflood') }, 15),
    'their workers end at their timeout, their clients gone');
 
-# stderr to a client (a stock nginx logs every byte of it): 64 KB of a
-# request, the rest counted in the runner's log; the answer whole
+# stderr to a client (a stock nginx logs every byte of it): the first
+# 64 KB of a request and its last 8 KB (a traceback's end), the rest
+# counted in the runner's log; the answer whole
 {
     my $x = $t->fcgi_call('errmuch', timeout => 20);
     is($x->{stdout} =~ s/^.*?\r\n\r\n//sr, "ok\ndone\n",
        'a megabyte of stderr: the answer whole');
-    is(length($x->{stderr}), 65536, '... 64 KB of the stderr sent');
-    is($x->{stderr}, 'e' x 65536, '... its first bytes');
+    is(length($x->{stderr}), 65536 + 8192, '... 72 KB of the stderr sent');
+    is($x->{stderr}, ('e' x 65536) . ('e' x (8192 - 10)) . "TAIL-LINE\n",
+       '... its first bytes, then its last ones');
     ok(FaasTest::wait_for(sub { $t->runner_log =~
-           /"errmuch": 934464 bytes of stderr past 65536 a request not sent/
+           /"errmuch": 926282 bytes of stderr past 65536 a request not sent (?#
+           )to nginx, but its last 8192 at its end/
        }, 5), '... the rest counted in the runner\'s log');
 }
 

@@ -202,8 +202,9 @@ my $all = 0;
 $all += length for @flood;
 ok($logged <= 8192, "at most 8 KB a request logged ($logged)");
 cmp_ok($logged, '>', 6000, '... most of the budget used');
-is($logged + $dropped, $all, 'what was logged and what was counted: all '
-   . 'of it');
+# (bytes as written: each line's newline counted, logged or not)
+is($logged + @f + $dropped, $all + @flood, 'what was logged and what was '
+   . 'counted: all of it, newlines too');
 my $log = $t->error_log;
 my $warn_at = index($log, 'bytes of stderr not logged');
 ok($warn_at > index($log, "stderr: \"$flood[0]\"")
