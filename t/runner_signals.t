@@ -63,9 +63,12 @@ my $fn = FaasTest::testfn();
                     . "cpu=\$faas_cpu_time';\n"
                     . $t->faas_location(location => "access_log $log m;"));
 
-    my $s1 = $t->http_start('/fn/slow?op=sleep&ms=20000');
+    # (it burns CPU: one that sleeps may have used none the meter shows
+    # by the time it is stopped)
+    my $s1 = $t->http_start('/fn/slow?op=burn&ms=20000');
     ok(FaasTest::wait_for(sub { scalar $t->workers('slow') }, 5),
        'busy worker');
+    sleep 0.5;
     my $t0 = time;
     $t->signal_runner('INT');
     my $status = $t->wait_runner(10);
