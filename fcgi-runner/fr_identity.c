@@ -18,7 +18,8 @@
 
 static int fr_identity_owner(fr_func_t *f, uid_t uid);
 static int fr_identity_user(fr_func_t *f);
-static int fr_identity_tenant(fr_func_t *f, const char *tenant);
+static int fr_identity_tenant(fr_func_t *f, const char *tenant,
+    const char *user);
 
 
 /*
@@ -65,7 +66,7 @@ fr_identity(fr_func_t *f, int test)
 
     tenant = fc->tenant ? fc->tenant : (fc->user ? fc->user : "default");
 
-    if (fr_identity_tenant(f, tenant) != FR_OK) {
+    if (fr_identity_tenant(f, tenant, fc->user) != FR_OK) {
         return 1;
     }
 
@@ -151,7 +152,7 @@ fr_identity_owner(fr_func_t *f, uid_t uid)
         return problems;
     }
 
-    if (fr_identity_tenant(f, pw->pw_name) != FR_OK) {
+    if (fr_identity_tenant(f, pw->pw_name, pw->pw_name) != FR_OK) {
         return 1;
     }
 
@@ -222,8 +223,22 @@ fr_identity_user(fr_func_t *f)
 /* the tenant's name is checked, its object found or made */
 
 static int
-fr_identity_tenant(fr_func_t *f, const char *tenant)
+fr_identity_tenant(fr_func_t *f, const char *tenant, const char *user)
 {
+    /* a "." is a user's (Debian's "j.doe"): "tenant" names one only as
+     * the user the function runs as, DESIGN's set otherwise */
+
+    if (f->conf.tenant && strchr(tenant, '.')
+        && (user == NULL || strcmp(user, tenant) != 0))
+    {
+        fr_log(FR_LOG_ERR, 0, "%s/function.conf:%d: invalid tenant "
+               "\"%.64s%s\": 1-64 characters of A-Z a-z 0-9 _ - (a \".\" "
+               "only in the name of the user it runs as)", f->dir,
+               fr_fconf_line(&f->conf, "tenant"), tenant,
+               strlen(tenant) > 64 ? "..." : "");
+        return FR_ERROR;
+    }
+
     if (!fr_tenant_valid((const u_char *) tenant, strlen(tenant))) {
         fr_log(FR_LOG_ERR, 0, "%s/function.conf:%d: invalid tenant "
                "\"%.64s%s\"%s: 1-64 characters of A-Z a-z 0-9 _ - .", f->dir,

@@ -42,8 +42,18 @@ $t->function('dave', "exec = $fn\ntenant = dave\n");
 # any of A-Z a-z 0-9 _ - first, as a user's name may start ("_apt")
 $t->function('lead', "exec = $fn\ntenant = _lead\n");
 # a dot in it, as in a user's name ("j.doe": a customer's folder is its
-# user's tenant); its limits in the runner config by the same name
-$t->function('dotted', "exec = $fn\ntenant = j.doe\n");
+# user's tenant, "tenant" may say it again); its limits in the runner
+# config by the same name. A "tenant" of another name has none of
+# DESIGN's "A-Z a-z 0-9 _ -" but "." (a user for it, made and removed here)
+my $dot = "fq.$$";
+system('useradd', '-r', '-M', '-s', '/usr/sbin/nologin', $dot) == 0
+    or die "useradd $dot: $?";
+END { system('userdel', $dot) if $dot && getpwnam($dot) }
+my ($dot_uid, $dot_gid) = (getpwnam($dot))[2, 3];
+owned('dotted', $dot_uid, $dot_gid, "exec = $fn\n");
+owned('dotted2', $dot_uid, $dot_gid, "exec = $fn\ntenant = $dot\n");
+$t->function('dotroot', "exec = $fn\n\ntenant = j.doe\n");
+$t->function('dotuser', "exec = $fn\nuser = $dot\ntenant = $dot\n");
 $t->function('plain', "exec = $fn\n");
 
 # claims a customer may not make
@@ -81,7 +91,7 @@ $t->function('memhuge', "exec = $fn\ntenant = memt\nmemory = 512M\n"
              . "queue_timeout = 1s\n");
 
 my $conf = "tenant.limited.max_instances = 2\nlimit_instances = 64\n"
-         . "tenant.j.doe.max_instances = 3\n"
+         . "tenant.$dot.max_instances = 3\n"
          . "tenant.memt.max_memory = 300M\n";
 
 # --test: every refusal with its file and line
@@ -97,6 +107,9 @@ my $conf = "tenant.limited.max_instances = 2\nlimit_instances = 64\n"
          'group: file and line');
     like($out, qr{claimtenant/function.conf:3: "tenant = carol"},
          'tenant: file and line');
+    like($out, qr{dotroot/function.conf:3: invalid tenant "j\.doe": 1-64 characters of A-Z a-z 0-9 _ - \(a "\." only in the name of the user it runs as\)},
+         'a "." in a tenant that is not its user\'s name: file and line');
+    unlike($out, qr{dotted2?/|dotuser/}, '... in its user\'s name: fine');
     like($out, qr{greedy/function.conf:2: memory 0 bytes is over limit_memory},
          'memory = 0 over the cap');
     like($out, qr{forky/function.conf:2: max_processes 4000000 is over limit_processes 1024},
@@ -191,15 +204,19 @@ is($t->http_get('/fn/lead')->{status}, 200, 'tenant "_lead": loaded, served');
 ok(uid_of('lead'), '... as a dynamic user of its own');
 like(FaasTest::read_file($t->prefix . '/state/dynamic-users'),
      qr/^_lead \d+$/m, '... kept under its name');
-is($t->http_get('/fn/dotted')->{status}, 200, 'tenant "j.doe": loaded, served');
-like(FaasTest::read_file($t->prefix . '/state/dynamic-users'),
-     qr/^j\.doe \d+$/m, '... kept under its name');
+is(uid_of('dotted'), $dot_uid, "user \"$dot\"'s folder: served as it");
+is(uid_of('dotted2'), $dot_uid, '... "tenant" its name: the same');
+is(uid_of('dotuser'), $dot_uid, '... root\'s folder with "user" and '
+   . '"tenant" its name: the same');
 {
-    my $st = `$t->{runner_bin} status --listen unix:@{[ $t->socket_path ]} --format json --tenant j.doe 2>&1`;
+    my $st = `$t->{runner_bin} status --listen unix:@{[ $t->socket_path ]} --format json --tenant $dot 2>&1`;
     my $j = eval { decode_json($st) } // {};
     is($j->{tenants}[0]{max_instances} // $j->{tenants}[0]{limits}{max_instances},
-       3, '... its tenant.j.doe.max_instances taken') or diag($st);
+       3, "... its tenant.$dot.max_instances taken") or diag($st);
+    is(scalar @{ $j->{functions} // [] }, 3, '... its three functions');
 }
+is($t->http_get('/fn/dotroot')->{status}, 404,
+   'root\'s folder, "tenant = j.doe" with no such user: not loaded');
 
 for my $n (qw(claimuser claimgroup claimtenant greedy slowpoke crowd forky
               fdhog)) {
