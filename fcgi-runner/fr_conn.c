@@ -335,13 +335,21 @@ fr_conn_end_request(fr_conn_t *c, uint16_t id, uint32_t app, u_char status)
  * header on (unless the module preserves output), so a function that
  * answers before it has read its body would wait for it forever. While
  * the body is still coming, the response is held in the spool; it goes
- * out, in order, once the body is in.
+ * out, in order, once the body is in. So is a header block not yet
+ * whole: a function that times out or crashes in it gets its clean 504
+ * or 502, where nginx, with half a header, would answer 502 and run a
+ * GET again on the runner.
  */
 
 int
 fr_conn_holding(fr_conn_t *c)
 {
-    return c->req && c->req->state == FR_REQ_RUNNING && !c->req->stdin_done;
+    fr_req_t  *r;
+
+    r = c->req;
+
+    return r && r->state == FR_REQ_RUNNING
+           && (!r->stdin_done || (r->response_started && !r->hdr_done));
 }
 
 

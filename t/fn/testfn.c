@@ -492,6 +492,15 @@ handle(FCGX_Request *req)
         raise(SIGSEGV);
     }
 
+    if (op_is(req, "slowhead")) {
+        /* half a header, a pause of ms, the rest */
+        FCGX_PutS("Content-Type: text/pl", req->out);
+        FCGX_FFlush(req->out);
+        sleep_ms(arg(req, "ms", 10000));
+        FCGX_PutS("ain\r\nX-Slow: yes\r\n\r\nslow head\n", req->out);
+        return;
+    }
+
     if (op_is(req, "exit")) {
         _exit(3);
     }
