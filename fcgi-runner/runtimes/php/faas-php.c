@@ -175,6 +175,16 @@ main(int argc, char **argv)
 
     sessions = fp_sessions(sessions, defaults, &nd);
 
+    /*
+     * Not dumpable, nor the workers forked from us: another worker of
+     * the function (the same user) can neither read nor write our
+     * memory through /proc (a visitor's request, a zygote poisoned for
+     * every later worker), as php-fpm's children, whose user changed.
+     */
+    if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1) {
+        return 1;
+    }
+
     len = sizeof(int);
 
     if (getsockopt(0, SOL_SOCKET, SO_TYPE, &type, &len) == -1) {

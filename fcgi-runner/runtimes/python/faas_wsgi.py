@@ -60,6 +60,7 @@ THREADED = errno.EBUSY
 CLONE_PARENT = 0x00008000
 SYS_CLONE = {'x86_64': 56, 'aarch64': 220}.get(os.uname().machine)
 PR_SET_PDEATHSIG = 1
+PR_SET_DUMPABLE = 4
 
 RECORD = struct.Struct('>BBHHBx')
 
@@ -77,6 +78,14 @@ HOP_BY_HOP = frozenset(('connection', 'keep-alive', 'proxy-authenticate',
 
 def main():
     spec, paths = sys.argv[1], sys.argv[2:]
+
+    # not dumpable, nor the workers forked from us: another worker of
+    # the function (the same user) can neither read nor write our
+    # memory through /proc (a visitor's request, a zygote poisoned for
+    # every later worker)
+    if LIBC.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), 'prctl(PR_SET_DUMPABLE)')
+
     listen = socket.socket(fileno=0)
 
     if listen.type == socket.SOCK_SEQPACKET:
