@@ -477,9 +477,10 @@ fr_conf_parse_stream(FILE *f, const char *file, fr_conf_t *conf,
             n = fr_conf_env(fc, key + 4, value);
             fr_conf_again(n, key, file, line);
 
-            if (n == FR_ERROR) {
-                fr_log(level, 0, "invalid environment variable "
-                       "name \"%s\" in %s:%d", key + 4, file, line);
+            if (n == FR_ERROR || n == FR_DONE) {
+                fr_log(level, 0, "invalid environment variable name "
+                       "\"%s\" in %s:%d%s", key + 4, file, line,
+                       n == FR_DONE ? ": the runner's to set" : "");
                 errors++;
 
             } else if (strstr(value, " #") || strstr(value, "\t#")) {

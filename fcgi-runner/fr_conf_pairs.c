@@ -59,6 +59,13 @@ fr_conf_env(fr_fconf_t *fc, const char *name, const char *value)
         }
     }
 
+    /* what started an invocation is the runner's to say: FR_DONE */
+    if (strcmp(name, "FAAS_TRIGGER") == 0 || strcmp(name, "FAAS_ATTEMPT") == 0
+        || strcmp(name, "FAAS_INVOCATION_ID") == 0)
+    {
+        return FR_DONE;
+    }
+
     return fr_conf_pair(&fc->env, &fc->nenv, name, value);
 }
 

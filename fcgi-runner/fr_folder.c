@@ -163,7 +163,12 @@ fr_folder_read(fr_func_t *f, fr_buf_t *text)
 
     close(fd);
 
-    if (n != 0 || fr_buf_append(text, "\n", 1) != FR_OK) {
+    /* a newline at the end: never empty, a last line ended (one that
+     * ends is no line more, which a message would name) */
+    if (n != 0
+        || ((text->len == 0 || fr_buf_pos(text)[text->len - 1] != '\n')
+            && fr_buf_append(text, "\n", 1) != FR_OK))
+    {
         fr_log(FR_LOG_ERR, n > 0 ? 0 : errno, "cannot read \"%s/"
                "function.conf\"%s", f->dir, n > 0 ? ": over 1M" : "");
         close(dfd);

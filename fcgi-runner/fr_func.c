@@ -656,7 +656,7 @@ fr_func_load(const char *name, const char *dir, const struct stat *st,
 
     snprintf(file, sizeof(file), "%s/function.conf", dir);
 
-    /* the text and a newline: fmemopen() takes no empty buffer */
+    /* never empty (fr_folder_read): fmemopen() takes no empty buffer */
     fp = fmemopen(fr_buf_pos(&text), text.len, "r");
 
     n = fp ? fr_conf_parse_stream(fp, file, NULL, &f->conf) : 1;

@@ -488,10 +488,8 @@ fr_reload(void)
 static void
 fr_conf_keep(fr_conf_t *conf, fr_conf_t *old)
 {
-#define fr_keep_str(f)                                                       \
-    if ((conf->f == NULL) != (old->f == NULL)                                \
-        || (conf->f && strcmp(conf->f, old->f) != 0))                        \
-    {                                                                        \
+#define fr_keep_str(f, def)                                                  \
+    if (strcmp(conf->f ? conf->f : def, old->f ? old->f : def) != 0) {      \
         fr_log(FR_LOG_WARN, 0, "\"" #f "\" changed: it takes a restart");    \
     }                                                                        \
     free(conf->f);                                                           \
@@ -503,15 +501,22 @@ fr_conf_keep(fr_conf_t *conf, fr_conf_t *old)
         conf->f = old->f;                                                    \
     }
 
-    fr_keep_str(listen);
-    fr_keep_str(listen_owner);
-    fr_keep_str(listen_group);
+    fr_keep_str(listen, "");
+    fr_keep_str(listen_owner, "");
+    fr_keep_str(listen_group, "");
     fr_keep(listen_mode);
-    fr_keep_str(state_dir);
-    fr_keep_str(store);
-    fr_keep_str(meter_log);
-    fr_keep(dynamic_first);
-    fr_keep(dynamic_last);
+    fr_keep_str(state_dir, "");
+    fr_keep_str(store, "sqlite");
+    fr_keep_str(meter_log, "");
+
+    if (conf->dynamic_first != old->dynamic_first
+        || conf->dynamic_last != old->dynamic_last)
+    {
+        fr_log(FR_LOG_WARN, 0, "\"dynamic_users\" changed: it takes a "
+               "restart");
+        conf->dynamic_first = old->dynamic_first;
+        conf->dynamic_last = old->dynamic_last;
+    }
 
 #undef fr_keep_str
 #undef fr_keep

@@ -31,6 +31,10 @@ $t->function('noexec', "mode = cgi\n");
 $t->function('missing', "exec = ./nope\n");
 $t->function('limits', "exec = $fn\nmin_instances = 5\nmax_instances = 2\n");
 $t->function('envname', "exec = $fn\nenv.1BAD = x\nenv.OK_1 = y\n");
+# what started an invocation is the runner's to say, never a function's
+$t->function('envfaas', "exec = $fn\nenv.FAAS_TRIGGER = async\n"
+                        . "env.FAAS_ATTEMPT = 9\nenv.FAAS_INVOCATION_ID = x\n"
+                        . "env.FAAS_OTHER = fine\n");
 $t->function('syntax', "exec = $fn\njust some words\n");
 # a unit forgotten, two isolations at once
 $t->function('tiny', "exec = $fn\nmemory = 512\nisolation = none tmp\n");
@@ -64,7 +68,7 @@ like($out, qr{invalid value "512" of "memory" in \S*/tiny/function.conf:2},
      'memory = 512 (bytes: no program starts)');
 like($out, qr{invalid value "none tmp" of "isolation" in \S*/tiny/function.conf:3},
      'isolation = none tmp');
-like($out, qr{\S*/noexec/function.conf:\d+: no "exec" in the file},
+like($out, qr{\S*/noexec/function.conf:1: no "exec" in the file},
      'missing exec key, with the file and its last line');
 like($out, qr{missing/function.conf:\d+: function "missing": exec "\./nope" is not an executable file},
      'exec that does not exist');
@@ -72,6 +76,11 @@ like($out, qr{/limits/function\.conf:\d+: min_instances 5 is more than max_insta
      'min over max');
 like($out, qr{invalid environment variable name "1BAD" in \S*:2},
      'bad env name');
+for (['FAAS_TRIGGER', 2], ['FAAS_ATTEMPT', 3], ['FAAS_INVOCATION_ID', 4]) {
+    like($out, qr{invalid environment variable name "$_->[0]" in \S*envfaas/function\.conf:$_->[1]: the runner's to set},
+         "env.$_->[0]: refused with file and line");
+}
+unlike($out, qr{"FAAS_OTHER"}, '... another FAAS_ name is fine');
 like($out, qr{expected "key = value" in \S*/syntax/function.conf:2},
      'a line that is no key = value');
 like($out, qr{"\S*/bad\.name" is not a valid function name}, 'bad folder');

@@ -51,7 +51,10 @@ my $s = $t->http_start('/fn/one?op=sleep&ms=1500');
 
 conf("functions = " . $t->functions_dir . " $p/more\n"
      . "env.GREETING = bonjour\ntenant.acme.max_instances = 5\n"
-     . "listen = unix:$p/other.sock\n");
+     . "listen = unix:$p/other.sock\n"
+     # the default, said: no change
+     . "store = sqlite\n"
+     . "dynamic_users = 64100-64163\n");
 $t->signal_runner('HUP');
 ok($t->wait_log(qr/function "two" loaded/),
    'a folder added to "functions": read on SIGHUP');
@@ -59,6 +62,10 @@ ok($t->wait_log(qr/function "one" changed/),
    'a changed default: every function reconfigured');
 like($t->runner_log, qr/"listen" changed: it takes a restart/,
      'listen: needs a restart, said');
+like($t->runner_log, qr/"dynamic_users" changed: it takes a restart/,
+     'dynamic_users: said by its name');
+unlike($t->runner_log, qr/"(store|dynamic_first|dynamic_last)" changed/,
+       '... no other name; store = sqlite is no change');
 
 my $r = FaasTest::http_finish($s, timeout => 10);
 is($r->{status}, 200, 'the request in flight finished');
