@@ -375,14 +375,21 @@ static void
 fr_emit_duration(fr_out_t *o, const char *name, const fr_view_t *v)
 {
     int       i;
+    char      le[16];
     uint64_t  n;
 
     n = 0;
 
     for (i = 0; i <= FR_DURATION_BUCKETS; i++) {
         n += v->stats.duration[i];
-        fr_sample_u64(o, name, "_bucket", v, "le",
-                      i < FR_DURATION_BUCKETS ? fr_bucket_le[i] : "+Inf", n);
+
+        /* OpenMetrics' canonical number, as Prometheus' clients write
+         * it too: "1.0", never "1" */
+        snprintf(le, sizeof(le), "%s%s",
+                 i < FR_DURATION_BUCKETS ? fr_bucket_le[i] : "+Inf",
+                 i < FR_DURATION_BUCKETS && !strchr(fr_bucket_le[i], '.')
+                 ? ".0" : "");
+        fr_sample_u64(o, name, "_bucket", v, "le", le, n);
     }
 
     fr_sample_sec(o, name, "_sum", v, v->stats.duration_us);

@@ -263,6 +263,15 @@ like($r->{body}, qr/^# TYPE faas_function_invocations counter$/m,
 like($r->{body}, qr/^# TYPE faas_runner info$/m, 'info family');
 like($r->{body}, qr/^faas_function_invocations_total\{function="ok",tenant="acme",outcome="ok"\} 7$/m,
      'samples with _total');
+# OpenMetrics' canonical numbers in le: "1.0", never "1"
+{
+    my @le = $r->{body} =~ /^faas_function_duration_seconds_bucket\{function="slow",[^}]*le="([^"]+)"\}/mg;
+    is(scalar @le, 15, 'fifteen buckets');
+    is(scalar(grep { !/^(\+Inf|\d+\.\d+)$/ } @le), 0,
+       'each le canonical (' . join(' ', @le) . ')');
+    like($r->{body}, qr/^faas_function_duration_seconds_bucket\{function="slow",tenant="acme",le="1\.0"\} 0$/m,
+         '... le="1.0"');
+}
 
 # --- big, and a client that does not read it ----------------------------
 
