@@ -254,8 +254,9 @@ chmod 0777, "$fkdir/out";
 # CONTENT_LENGTH; a hop-by-hop header dropped (as gunicorn drops it),
 # a Status of its own refused; no body past its Content-Length; a
 # close() that fails after the whole body leaves the response whole
-$t->function('strict', "runtime = python\napp = st:app\n", 'st.py' => <<'EOF');
-import sys
+$t->function('strict', "runtime = python\napp = st:app\ntimeout = 2s\n",
+             'st.py' => <<'EOF');
+import sys, time
 
 
 class Body:
@@ -263,6 +264,12 @@ class Body:
         yield b'whole'
     def close(self):
         raise RuntimeError('close failed')
+
+class Hang:
+    def __iter__(self):
+        yield b'given'
+    def close(self):
+        time.sleep(10)
 
 def app(env, start):
     q = env['QUERY_STRING']
@@ -283,6 +290,17 @@ def app(env, start):
     elif q == 'close':
         start('200 OK', [('Content-Type', 'text/plain')])
         return Body()
+    elif q == 'ctl':
+        # a control character in a value (PEP 3333: none)
+        start('200 OK', [('X-A', 'a\x0bb')])
+        return [b'ctl']
+    elif q == 'tab':
+        start('200 OK', [('X-A', 'a\tb')])
+        return [b'tab']
+    elif q == 'hangclose':
+        # the whole body, then a close() past the timeout
+        start('200 OK', [('Content-Length', '5')])
+        return Hang()
     elif q == 'none':
         # a list with no bytes in it: nothing went yet, so a 500
         start('200 OK', [('Content-Type', 'text/plain')])
@@ -626,6 +644,14 @@ $r = $t->http_get('/fn/strict?close');
 is($r->{status}, 200, 'close() fails after the whole body: 200');
 is($r->{body}, 'whole', '... the body whole');
 like($t->runner_log, qr/RuntimeError: close failed/, '... the failure logged');
+$r = $t->http_get('/fn/strict?ctl');
+is($r->{status}, 500, 'a control character in a header value: 500');
+$r = $t->fcgi_call('strict', params => [QUERY_STRING => 'tab']);
+like($r->{stdout} // '', qr/\r\nX-A: a\tb\r\n\r\ntab\z/,
+     '... a tab is no control character there');
+$r = $t->http_get('/fn/strict?hangclose');
+is($r->{status}, 200, 'close() hangs after the whole body: 200');
+is($r->{body}, 'given', '... the body given (sent before close() ran)');
 $r = $t->http_get('/fn/strict?none');
 is($r->{status}, 500, 'a list with None after bytes: 500 (nothing had gone)');
 is($r->{body}, "Internal Server Error\n", '... whole, not a cut 200');

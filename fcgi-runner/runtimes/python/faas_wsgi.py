@@ -30,6 +30,7 @@ import errno
 import gc
 import io
 import os
+import re
 import signal
 import socket
 import struct
@@ -71,6 +72,8 @@ TOKEN = frozenset("!#$%&'*+-.^_`|~0123456789"
                   "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 # PEP 3333's hop-by-hop headers, which an application may not send:
 # dropped, as gunicorn drops them (the connection is nginx's to frame)
+# a header value's control characters (PEP 3333), HTAB allowed (RFC 9110)
+CONTROL = re.compile('[\x00-\x08\x0a-\x1f\x7f]')
 HOP_BY_HOP = frozenset(('connection', 'keep-alive', 'proxy-authenticate',
                         'proxy-authorization', 'te', 'trailers',
                         'transfer-encoding', 'upgrade'))
@@ -567,6 +570,11 @@ class Connection:
                 state['done'] = True
             finally:
                 if hasattr(result, 'close'):
+                    # the whole response goes before close() runs (as
+                    # gunicorn's): a close() that hangs costs the
+                    # client nothing it was given
+                    if state['done']:
+                        out.flush()
                     result.close()
         except BaseException as e:
             print('faas: %s %s: the application failed:'
@@ -620,7 +628,7 @@ def head(status, headers):
         if (not isinstance(name, str) or not isinstance(value, str)
                 or not name or any(c not in TOKEN for c in name)
                 or name.lower() == 'status'
-                or any(c in value for c in '\r\n\0')):
+                or CONTROL.search(value)):
             raise ValueError('invalid header %r' % ((name, value),))
         if name.lower() not in HOP_BY_HOP:
             lines.append(name + ': ' + value)
