@@ -146,6 +146,27 @@ fr_meter_idle_look(fr_timer_t *t)
 
     (void) t;
 
+    /*
+     * What no live worker's session holds in a pid namespace (a daemon
+     * a worker or an app's import made, setsid and double fork) is
+     * killed at a worker's end; a namespace whose workers never end
+     * (min_instances, max_requests = 0) is swept here, each look, with
+     * or without meter_log: else it worked unbilled, unbounded. What it
+     * used is process 1's to reap, billed below. One retired (more than
+     * a sweep holds) changed the list: the next look goes on.
+     */
+    for (l = fr_list_first(&fr_runner.protos); l != &fr_runner.protos;
+         l = l->next)
+    {
+        p = fr_list_data(l, fr_proto_t, link);
+
+        if (p->init && p->parent == NULL && !p->retired
+            && fr_proto_strays(p) != FR_OK)
+        {
+            break;
+        }
+    }
+
     /* what the prototypes' namespaces reaped that nobody was billed */
     for (l = fr_list_first(&fr_runner.protos);
          l != &fr_runner.protos && fr_runner.conf.meter_log != NULL

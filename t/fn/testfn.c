@@ -423,13 +423,17 @@ handle(FCGX_Request *req)
 
     if (op_is(req, "bgburn")) {
         /* a child never waited for: n ms of CPU, then it idles on
-         * (setsid=1: in a session of its own) */
+         * (setsid=1: in a session of its own; orphan=1: its child does
+         * it, a daemon, the child gone) */
         burn_say = (arg(req, "say", 0) != 0);
 
         if (fork() == 0) {
             if (arg(req, "setsid", 0)) {
                 /* out of the worker's group: not killed with it */
                 (void) setsid();
+            }
+            if (arg(req, "orphan", 0) && fork() != 0) {
+                _exit(0);
             }
             burn_ms_said(arg(req, "ms", 100));
             for ( ;; ) {
