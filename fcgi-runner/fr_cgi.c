@@ -645,7 +645,9 @@ fr_cgi_scan_header(fr_req_t *r, const u_char *p, size_t n)
             return;
         }
 
-        rc = fr_cgi_status(r->hdr_buf, len);
+        /* after a bad one, the block's end is still looked for: it is
+         * held to there (fr_conn_holding) */
+        rc = r->bad_status ? 0 : fr_cgi_status(r->hdr_buf, len);
 
         if (rc > 0) {
             r->http_status = (uint16_t) rc;
@@ -653,12 +655,10 @@ fr_cgi_scan_header(fr_req_t *r, const u_char *p, size_t n)
 
         if (rc == FR_ERROR) {
             r->bad_status = 1;
-            r->hdr_done = 1;
             fr_log(FR_LOG_ERR, 0, "function \"%.*s\" sent an invalid status "
                    "line \"%.*s\"", (int) r->function_len,
                    (const char *) r->function,
                    (int) fr_log_escape(esc, r->hdr_buf, len), esc);
-            return;
         }
     }
 }

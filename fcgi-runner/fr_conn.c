@@ -353,6 +353,30 @@ fr_conn_holding(fr_conn_t *c)
 }
 
 
+/*
+ * A record for the client: its header h, then n bytes of p. past: not
+ * held with the response (STDERR: nginx logs it as it comes, and a
+ * failure that drops what is held keeps what explains it; 64 KB a
+ * request at most, fr_stderr_client).
+ */
+
+int
+fr_conn_record(fr_conn_t *c, const u_char *h, const u_char *p, size_t n,
+    int past)
+{
+    int  rc;
+
+    if (past && fr_conn_holding(c)) {
+        rc = fr_buf_append(&c->out, h, FR_FCGI_HEADER_LEN);
+        return (rc == FR_OK) ? fr_buf_append(&c->out, p, n) : rc;
+    }
+
+    rc = fr_conn_output(c, h, FR_FCGI_HEADER_LEN);
+
+    return (rc == FR_OK) ? fr_conn_output(c, p, n) : rc;
+}
+
+
 /* FR_DECLINED: over spool_max or spool_max_total, nothing written */
 
 int
@@ -389,6 +413,32 @@ fr_conn_spool_free(fr_conn_t *c)
 {
     fr_runner.spooled -= (off_t) fr_spool_size(&c->spool);
     fr_spool_free(&c->spool);
+}
+
+
+/*
+ * What is held of c's response is dropped (none of it left): the
+ * runner answers in its place, a header block of its own, scanned
+ * from its start (the function's half line would prefix it).
+ */
+
+void
+fr_conn_unhold(fr_conn_t *c)
+{
+    fr_req_t  *r;
+
+    fr_conn_spool_free(c);
+
+    r = c->req;
+
+    if (r) {
+        r->response_started = 0;
+        r->hdr_done = 0;
+        r->bad_status = 0;
+        r->hdr_line = 0;
+        r->hdr_bytes = 0;
+        r->http_status = 0;
+    }
 }
 
 
@@ -579,8 +629,10 @@ fr_conns_drain(int fast)
                    || c->req->state == FR_REQ_ANSWERED)
         {
             if (c->req) {
-                /* not its client's leaving: nginx answers it 502 */
+                /* not its client's leaving: nginx answers it 502 (what
+                 * was held of its response never went) */
                 c->req->runner_closed = 1;
+                c->req->response_started &= !fr_conn_holding(c);
             }
 
             fr_conn_close(c);

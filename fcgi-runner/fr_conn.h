@@ -31,6 +31,9 @@ void fr_conn_end_request(fr_conn_t *c, uint16_t id, uint32_t app,
 int fr_conns_drain(int fast);
 int fr_conn_holding(fr_conn_t *c);
 void fr_conn_spool_free(fr_conn_t *c);
+void fr_conn_unhold(fr_conn_t *c);
+int fr_conn_record(fr_conn_t *c, const u_char *h, const u_char *p, size_t n,
+    int past);
 
 
 #endif /* FR_CONN_H */

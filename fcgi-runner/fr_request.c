@@ -306,11 +306,7 @@ fr_req_stdout(fr_req_t *r, u_char type, const u_char *p, size_t n)
 
         fr_fcgi_write_header(h, type, r->id, (uint16_t) chunk, 0);
 
-        rc = fr_conn_output(c, h, FR_FCGI_HEADER_LEN);
-
-        if (rc == FR_OK) {
-            rc = fr_conn_output(c, p, chunk);
-        }
+        rc = fr_conn_record(c, h, p, chunk, type == FR_FCGI_STDERR);
 
         if (rc == FR_DECLINED) {
             fr_req_spool_full(r);
@@ -326,7 +322,7 @@ fr_req_stdout(fr_req_t *r, u_char type, const u_char *p, size_t n)
         n -= chunk;
     }
 
-    if (fr_conn_holding(c)) {
+    if (fr_conn_holding(c) && c->out.len == 0) {
         return FR_OK;
     }
 
@@ -365,8 +361,7 @@ fr_req_spool_full(fr_req_t *r)
            (long long) fr_runner.conf.spool_max,
            (long long) fr_runner.conf.spool_max_total);
 
-    fr_conn_spool_free(c);
-    r->response_started = 0;
+    fr_conn_unhold(c);
 
     if (r->worker) {
         fr_worker_abandon(r->worker);
@@ -691,8 +686,7 @@ fr_req_fail(fr_req_t *r, fr_outcome_e outcome)
 
     if (r->response_started && fr_conn_holding(r->conn)) {
         /* all of it is still held back: the client gets a clean 502 */
-        fr_conn_spool_free(r->conn);
-        r->response_started = 0;
+        fr_conn_unhold(r->conn);
     }
 
     if (r->response_started) {

@@ -497,9 +497,16 @@ handle(FCGX_Request *req)
     }
 
     if (op_is(req, "slowhead")) {
-        /* half a header, a pause of ms, the rest */
-        FCGX_PutS("Content-Type: text/pl", req->out);
+        /* half a header (bad=1: after a bad Status line; two=1: half a
+         * Status line), err=1: a line on stderr, a pause of ms, the rest */
+        FCGX_PutS(arg(req, "bad", 0) ? "Status: abc\r\nX-A: b"
+                  : arg(req, "two", 0) ? "Status: 2"
+                  : "Content-Type: text/pl", req->out);
         FCGX_FFlush(req->out);
+        if (arg(req, "err", 0)) {
+            FCGX_PutS("slowhead says why\n", req->err);
+            FCGX_FFlush(req->err);
+        }
         sleep_ms(arg(req, "ms", 10000));
         FCGX_PutS("ain\r\nX-Slow: yes\r\n\r\nslow head\n", req->out);
         return;
