@@ -153,14 +153,17 @@ fr_meter_idle_look(fr_timer_t *t)
      * (min_instances, max_requests = 0) is swept here, each look, with
      * or without meter_log: else it worked unbilled, unbounded. What it
      * used is process 1's to reap, billed below. One retired (more than
-     * a sweep holds) changed the list: the next look goes on.
+     * a sweep holds: 256 a look) changed the list: the next look goes
+     * on.
      */
     for (l = fr_list_first(&fr_runner.protos); l != &fr_runner.protos;
          l = l->next)
     {
         p = fr_list_data(l, fr_proto_t, link);
 
-        if (p->init && p->parent == NULL && !p->retired
+        /* with live workers (one without was swept as its last ended),
+         * retired too: its namespace lives on with them */
+        if (p->refs && (p->parent ? p->parent : p)->init
             && fr_proto_strays(p) != FR_OK)
         {
             break;

@@ -346,8 +346,7 @@ fr_runtime_free_args(char **args)
     free(args);
 }
 
-
-/* python3 -I -c DRIVER APP [PATH...] */
+/* python3 -I -c DRIVER -p|- APP [PATH...] */
 
 static int
 fr_runtime_argv(fr_func_t *f)
@@ -364,7 +363,7 @@ fr_runtime_argv(fr_func_t *f)
 
     for (n = 0; paths && paths[n]; n++) { /* void */ }
 
-    argv = calloc(n + 6, sizeof(char *));
+    argv = calloc(n + 7, sizeof(char *));
 
     if (argv == NULL) {
         fr_runtime_free_args(paths);
@@ -375,16 +374,17 @@ fr_runtime_argv(fr_func_t *f)
     argv[1] = strdup("-I");
     argv[2] = strdup("-c");
     argv[3] = strdup(fr_runtime_python);
-    argv[4] = strdup(f->conf.app);
+    argv[4] = strdup(geteuid() == 0 ? "-p" : "-");    /* not dumpable */
+    argv[5] = strdup(f->conf.app);
 
-    for (i = 0; i < n; i++) {
-        argv[5 + i] = paths[i];
+    if (n) {
+        memcpy(&argv[6], paths, n * sizeof(char *));
     }
 
     free(paths);
     f->argv = argv;
 
-    for (i = 0; i < 5; i++) {
+    for (i = 0; i < 6; i++) {
         if (argv[i] == NULL) {
             return FR_ERROR;
         }

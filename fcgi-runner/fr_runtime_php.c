@@ -176,6 +176,8 @@ fr_runtime_php_argv(fr_func_t *f)
         /* every function has a user of its own: no fallback */
         argv[n++] = strdup("-s");
         argv[n++] = strdup(FR_RUNTIME_PHP_LIB "/" FR_RUNTIME_PHP_SESS);
+        /* not dumpable (one not root reads its workers' /proc as them) */
+        argv[n++] = strdup("-p");
     }
 
     /*

@@ -27,6 +27,10 @@ my $fn = $t->testfn;
 my $mlog = $t->prefix . '/logs/meter.log';
 
 $t->function('keeper', "exec = $fn\nmin_instances = 1\nmax_requests = 0\n");
+# more daemons than a sweep holds (256): its prototype retired, its
+# worker lives on, and so would the rest
+$t->function('crowd', "exec = $fn\nmin_instances = 1\nmax_requests = 0\n"
+             . "max_processes = 400\n");
 
 $t->function('importer', "runtime = python\napp = a:app\nmin_instances = 1\n"
              . "max_requests = 0\n", 'a.py' => <<'EOF');
@@ -78,8 +82,8 @@ $r = $t->http_get('/fn/keeper?op=bgburn&setsid=1&orphan=1&ms=400');
 is($r->{body}, "started\n", 'keeper: a daemon started (400 ms of CPU)');
 
 my $testfn = substr((split m{/}, $fn)[-1], 0, 15);
-my %worker = map { $_ => 1 } $t->workers('keeper');
-is(scalar keys %worker, 1, 'keeper: one worker');
+is(scalar $t->workers('keeper'), 1, 'keeper: one worker');
+my %worker = map { $_ => 1 } $t->workers('keeper'), $t->workers('crowd');
 # the daemon: a process of the function's program that is no worker
 my $daemons = sub { grep { !$worker{$_} } named($testfn) };
 ok(FaasTest::wait_for(sub { $daemons->() }, 5), '... the daemon seen');
@@ -92,6 +96,17 @@ ok(FaasTest::wait_for(sub { idle_cpu('keeper') >= 300 }, 10),
 $r = $t->http_get('/fn/keeper?op=pid');
 is($r->{status}, 200, 'keeper: served after');
 like($r->{body}, qr/\b$wpid\b/, '... by the same worker, left alone');
+
+# --- more than a sweep holds -----------------------------------------------
+
+my $crowd = $daemons;
+$r = $t->http_get('/fn/crowd?op=bgburn&setsid=1&orphan=1&count=300&ms=0',
+                  timeout => 30);
+is($r->{body}, "started\n", 'crowd: 300 daemons started');
+ok(FaasTest::wait_for(sub { !$crowd->() }, 20),
+   '... all killed, a sweep of 256 at a time')
+    or diag(scalar($crowd->()) . ' left');
+is($t->http_get('/fn/crowd?op=pid')->{status}, 200, 'crowd: served after');
 
 # --- an app's import's daemon ---------------------------------------------------
 

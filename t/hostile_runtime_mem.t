@@ -141,4 +141,47 @@ for my $fn ('pyvic', 'phpvic') {
 }
 
 $t->done;
+
+# a runner that is not root: no -p, the workers dumpable (all run as the
+# runner's user, which reads their /proc as them): a worker's peak
+# memory is still its invocation's (clear_refs, which a non-dumpable
+# process's root-owned /proc file refused it)
+{
+    my $u = FaasTest->new;
+    my $up = $u->prefix;
+    FaasTest::write_file("$up/as-nobody", "#!/bin/sh\nexec setpriv "
+        . "--reuid=65534 --regid=65534 --clear-groups $FaasTest::RUNNER "
+        . "\"\$@\"\n");
+    chmod 0755, "$up/as-nobody";
+    $u->{runner_bin} = "$up/as-nobody";
+    $u->function('pybig', "runtime = python\napp = a:app\n", 'a.py' => <<'EOF');
+def app(env, start):
+    if env.get('QUERY_STRING') == 'big':
+        b = bytearray(100 << 20)
+        for i in range(0, len(b), 4096):
+            b[i] = 1
+        del b
+    start('200 OK', [('Content-Type', 'text/plain')])
+    return [b'ok\n']
+EOF
+    my $ulog = "$up/logs/faas.log";
+    system('chown', '-R', 'nobody:nogroup', $up) == 0 or die "chown: $?";
+    # its config: no listen_group (a root test's), which it cannot chown
+    my $text = $u->runner_conf_text("listen_mode = 0666\n");
+    $text =~ s/^listen_group = .*\n//m;
+    no warnings 'redefine';
+    local *FaasTest::runner_conf_text = sub { $text };
+    $u->start_runner;
+    $u->start_metered_nginx($ulog);
+    my @m;
+    for my $q ('big', 'small', 'small') {
+        is($u->http_get("/fn/pybig?$q")->{status}, 200,
+           "not root: ?$q served");
+        push @m, FaasTest::log_line($ulog, scalar @m + 1)->{memory} // 0;
+    }
+    cmp_ok($m[0], '>', 100_000, "not root: the big one's peak ($m[0] KB)");
+    cmp_ok($m[2], '<', 50_000, "... the next ones' their own ($m[2] KB)");
+    $u->done;
+}
+
 done_testing;

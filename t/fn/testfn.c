@@ -424,7 +424,7 @@ handle(FCGX_Request *req)
     if (op_is(req, "bgburn")) {
         /* a child never waited for: n ms of CPU, then it idles on
          * (setsid=1: in a session of its own; orphan=1: its child does
-         * it, a daemon, the child gone) */
+         * it, a daemon, the child gone; count=N daemons) */
         burn_say = (arg(req, "say", 0) != 0);
 
         if (fork() == 0) {
@@ -432,8 +432,15 @@ handle(FCGX_Request *req)
                 /* out of the worker's group: not killed with it */
                 (void) setsid();
             }
-            if (arg(req, "orphan", 0) && fork() != 0) {
-                _exit(0);
+            /* count=N: N such daemons */
+            for (n = arg(req, "count", 1); arg(req, "orphan", 0); n--) {
+                if (fork() == 0) {
+                    break;
+                }
+
+                if (n <= 1) {
+                    _exit(0);
+                }
             }
             burn_ms_said(arg(req, "ms", 100));
             for ( ;; ) {

@@ -37,7 +37,8 @@
  * --check -d ... -a ... -u ..." starts PHP with the -d values and
  * exits: 0 if PHP has every -a and -u setting (and lets each -u one be
  * a customer's), else 1 with the one it lacks said (fcgi-runner --test;
- * the -a and -u values are not applied).
+ * the -a and -u values are not applied). -s names the folder of the
+ * users' sessions; -p makes it (and every worker) not dumpable.
  */
 
 #include <dirent.h>
@@ -125,7 +126,7 @@ static unsigned char  fp_out[FP_OUT_MAX];
 int
 main(int argc, char **argv)
 {
-    int          type, i, nd, na, nu, check;
+    int          type, i, nd, na, nu, check, private;
     char       **defaults, **admin, **tenant;
     const char  *sessions;
     socklen_t   len;
@@ -144,6 +145,7 @@ main(int argc, char **argv)
     check = (argc > 1 && strcmp(argv[1], "--check") == 0);
 
     sessions = NULL;
+    private = 0;
 
     for (i = check ? 2 : 1; i < argc; i++) {
         if (i + 1 < argc && strcmp(argv[i], "-d") == 0) {
@@ -157,6 +159,9 @@ main(int argc, char **argv)
 
         } else if (i + 1 < argc && strcmp(argv[i], "-s") == 0) {
             sessions = argv[++i];
+
+        } else if (strcmp(argv[i], "-p") == 0) {
+            private = 1;
 
         } else {
             fp_usage();
@@ -179,9 +184,11 @@ main(int argc, char **argv)
      * Not dumpable, nor the workers forked from us: another worker of
      * the function (the same user) can neither read nor write our
      * memory through /proc (a visitor's request, a zygote poisoned for
-     * every later worker), as php-fpm's children, whose user changed.
+     * every later worker), as php-fpm's children, whose user changed
+     * (-p: a root runner's; one that is not root reads its workers'
+     * /proc as their user).
      */
-    if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1) {
+    if (private && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1) {
         return 1;
     }
 

@@ -80,13 +80,14 @@ HOP_BY_HOP = frozenset(('connection', 'keep-alive', 'proxy-authenticate',
 
 
 def main():
-    spec, paths = sys.argv[1], sys.argv[2:]
+    private, spec, paths = sys.argv[1], sys.argv[2], sys.argv[3:]
 
-    # not dumpable, nor the workers forked from us: another worker of
-    # the function (the same user) can neither read nor write our
+    # -p: not dumpable, nor the workers forked from us: another worker
+    # of the function (the same user) can neither read nor write our
     # memory through /proc (a visitor's request, a zygote poisoned for
-    # every later worker)
-    if LIBC.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0:
+    # every later worker); a runner that is not root reads our /proc
+    # as our user, and asks for no -p
+    if private == '-p' and LIBC.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0:
         raise OSError(ctypes.get_errno(), 'prctl(PR_SET_DUMPABLE)')
 
     listen = socket.socket(fileno=0)
