@@ -596,6 +596,19 @@ fr_cgi_header_ended(fr_req_t *r)
 }
 
 
+/* the header scan begun again: the runner's own answer comes */
+
+void
+fr_cgi_header_reset(fr_req_t *r)
+{
+    r->hdr_done = 0;
+    r->bad_status = 0;
+    r->hdr_line = 0;
+    r->hdr_bytes = 0;
+    r->http_status = 0;
+}
+
+
 /*
  * The response's header block as it passes (either mode): a "Status:"
  * that is no status is garbage from the function, its invocation an

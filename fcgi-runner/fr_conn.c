@@ -418,8 +418,9 @@ fr_conn_spool_free(fr_conn_t *c)
 
 /*
  * What is held of c's response is dropped (none of it left): the
- * runner answers in its place, a header block of its own, scanned
- * from its start (the function's half line would prefix it).
+ * runner answers in its place (fr_req_answer scans its header from its
+ * start: the function's half line would prefix it), or nothing at a
+ * fast stop (its status none of the function's).
  */
 
 void
@@ -427,18 +428,16 @@ fr_conn_unhold(fr_conn_t *c)
 {
     fr_req_t  *r;
 
-    fr_conn_spool_free(c);
-
     r = c->req;
 
-    if (r) {
-        r->response_started = 0;
-        r->hdr_done = 0;
-        r->bad_status = 0;
-        r->hdr_line = 0;
-        r->hdr_bytes = 0;
-        r->http_status = 0;
+    if (r == NULL || !r->response_started) {
+        /* none of its response (what is there is an answer before) */
+        return;
     }
+
+    fr_conn_spool_free(c);
+    r->response_started = 0;
+    r->http_status = 0;
 }
 
 
@@ -632,7 +631,10 @@ fr_conns_drain(int fast)
                 /* not its client's leaving: nginx answers it 502 (what
                  * was held of its response never went) */
                 c->req->runner_closed = 1;
-                c->req->response_started &= !fr_conn_holding(c);
+
+                if (fr_conn_holding(c)) {
+                    fr_conn_unhold(c);
+                }
             }
 
             fr_conn_close(c);

@@ -343,9 +343,9 @@ fr_req_stdout(fr_req_t *r, u_char type, const u_char *p, size_t n)
 
 
 /*
- * The response held while the body arrives went over spool_max or
- * spool_max_total: none of it has left, so the client gets 502, and the
- * worker is stopped.
+ * The response spooled went over spool_max or spool_max_total: the
+ * worker stops; held, none of it left: a 502, else it is cut. Our own
+ * answer that does not fit (the total all but used) closes.
  */
 
 static void
@@ -361,7 +361,14 @@ fr_req_spool_full(fr_req_t *r)
            (long long) fr_runner.conf.spool_max,
            (long long) fr_runner.conf.spool_max_total);
 
-    fr_conn_unhold(c);
+    if (r->answering) {
+        fr_conn_close(c);
+        return;
+    }
+
+    if (fr_conn_holding(c)) {
+        fr_conn_unhold(c);
+    }
 
     if (r->worker) {
         fr_worker_abandon(r->worker);
@@ -606,6 +613,7 @@ fr_req_answer(fr_req_t *r, int status)
     const char  *line;
 
     line = fr_fcgi_status_line(status);
+    fr_cgi_header_reset(r);
 
     n = snprintf(buf, sizeof(buf),
                  "Status: %s\r\n"
@@ -618,12 +626,15 @@ fr_req_answer(fr_req_t *r, int status)
                  status == 503 ? "Retry-After: 1\r\n" : "",
                  line);
 
+    r->answering = 1;
+
     if (fr_req_stdout(r, FR_FCGI_STDOUT, (u_char *) buf, (size_t) n)
         == FR_ERROR)
     {
         return;
     }
 
+    r->answering = 0;
     fr_req_end(r, 0);
 }
 
@@ -684,15 +695,13 @@ fr_req_fail(fr_req_t *r, fr_outcome_e outcome)
         return;
     }
 
-    if (r->response_started && fr_conn_holding(r->conn)) {
-        /* all of it is still held back: the client gets a clean 502 */
-        fr_conn_unhold(r->conn);
-    }
-
-    if (r->response_started) {
+    if (r->response_started && !fr_conn_holding(r->conn)) {
         fr_req_cut(r);
         return;
     }
+
+    /* nothing went, or all of it is still held back: a clean answer */
+    fr_conn_unhold(r->conn);
 
     fr_req_answer(r, fr_outcome_status(outcome));
 }

@@ -116,6 +116,8 @@ struct fr_req_s {
                                                    fast stop: nginx 502 */
     unsigned               meter_log:1;     /* FAAS_METER=log: a line
                                                nginx does not log */
+    unsigned               answering:1;     /* the runner's own answer
+                                               is being written */
     uint16_t               hdr_line;        /* bytes of the line so far */
     uint16_t               http_status;     /* its Status: line's; 0: none */
     uint32_t               hdr_bytes;

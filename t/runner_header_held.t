@@ -31,6 +31,10 @@ my $log = "$p/logs/faas.log";
 my $mlog = "$p/logs/meter.log";
 
 $t->function('held', "exec = @{[ $t->testfn ]}\ntimeout = 1s\n");
+# a CGI's garbage: the runner's own 502, its status that (a subrequest's
+# meter_log line said 200: the runner's Status line was not read)
+$t->function('cgibad', "exec = ./run.sh\nmode = cgi\n",
+             'run.sh' => "#!/bin/sh\necho garbage\n");
 $t->start_runner(conf => "meter_log = $mlog\n");
 $t->start_nginx(FaasTest::meter_log_format()
                 . $t->faas_location(location => "access_log $log faas_meter;"));
@@ -84,8 +88,15 @@ unlike(substr($t->runner_log, $mark), qr/invalid status line/,
        "... the runner's own answer read from its start");
 is(runs(), 4, '... run once');
 
-# a fast stop while a header is held: nothing reached nginx
-my $s = $t->http_start('/fn/held?op=slowhead&ms=4000');
+$r = $t->fcgi_call('cgibad', params => [ FAAS_METER => 'log' ]);
+is($r->{http}{status}, 502, "a CGI's garbage: the runner's 502");
+ok(FaasTest::wait_for(sub { (FaasTest::read_file($mlog) // '')
+                            =~ /function=cgibad .*status=502 .*trigger=subrequest/ }, 5),
+   '... its subrequest line says 502') or diag(FaasTest::read_file($mlog));
+
+# a fast stop while a header (a Status: 201 in it) is held: nothing
+# reached nginx
+my $s = $t->http_start('/fn/held?op=slowhead&st=1&ms=4000');
 sleep 1;
 $t->signal_runner('INT');
 my $status = $t->wait_runner(10);

@@ -75,4 +75,30 @@ is(finish($s)->{http}{status}, 200, 'nothing of the failed ones is '
 
 $t->done;
 
+# spool_max_total all but used: not even the runner's own 502 fits in
+# what is left (it looped: the answer declined, the request failed, the
+# answer again, to a stack overflow). The connection closes, the runner
+# serves on.
+{
+    my $u = FaasTest->new;
+    $u->function('early', "exec = $fn\n");
+    $u->start_runner(conf => "spool_max_total = 16\n");
+    my $c = $u->fcgi_connect;
+    syswrite($c, FaasTest::fcgi_request_bytes(
+        params => FaasTest::fcgi_default_params('early',
+            QUERY_STRING => 'op=early&n=20000', REQUEST_METHOD => 'POST',
+            CONTENT_LENGTH => 10), no_stdin => 1)
+        . fcgi_record(5, 1, 'first'));
+    my $got = FaasTest::fcgi_exchange($c, '', timeout => 10);
+    ok(!$got->{http}{status} || $got->{http}{status} == 502,
+       'no room for even its own answer: closed (or 502), nothing cut');
+    like($u->runner_log, qr/"early": the response held while its request body arrives/,
+         '... the hold over spool_max_total, logged');
+    close $c;
+    ok(kill(0, $u->{runner_pid}), '... the runner lives');
+    is($u->fcgi_call('early', params => [ QUERY_STRING => 'op=pid' ])
+       ->{http}{status}, 200, '... and serves the next request');
+    $u->done;
+}
+
 done_testing;

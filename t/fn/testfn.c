@@ -505,9 +505,11 @@ handle(FCGX_Request *req)
 
     if (op_is(req, "slowhead")) {
         /* half a header (bad=1: after a bad Status line; two=1: half a
-         * Status line), err=1: a line on stderr, a pause of ms, the rest */
+         * Status line; st=1: after a good one), err=1: a line on stderr,
+         * a pause of ms, the rest */
         FCGX_PutS(arg(req, "bad", 0) ? "Status: abc\r\nX-A: b"
                   : arg(req, "two", 0) ? "Status: 2"
+                  : arg(req, "st", 0) ? "Status: 201 Made\r\nContent-Type: t"
                   : "Content-Type: text/pl", req->out);
         FCGX_FFlush(req->out);
         if (arg(req, "err", 0)) {
