@@ -111,7 +111,7 @@ fr_runtime_php_conf(fr_func_t *f, int test)
 
 
 /* faas-php [-d memory_limit=M -d opcache.memory_consumption=O]
- *     -d max_execution_time=S -d session... [-s SESSIONS]
+ *     -d max_execution_time=S -d session... [-s SESSIONS -p]
  *     [-a NAME=VALUE]... [-u NAME=VALUE]... */
 
 static int
