@@ -357,8 +357,8 @@ fr_req_spool_full(fr_req_t *r)
 
     fr_log(FR_LOG_ERR, 0, "function \"%s\": the response held while its "
            "request body arrives (%zu bytes) would pass spool_max %lld or "
-           "spool_max_total %lld", r->func->name, fr_spool_size(&c->spool),
-           (long long) fr_runner.conf.spool_max,
+           "spool_max_total %lld", r->func ? r->func->name : "-",
+           fr_spool_size(&c->spool), (long long) fr_runner.conf.spool_max,
            (long long) fr_runner.conf.spool_max_total);
 
     if (r->answering) {
