@@ -688,6 +688,10 @@ fr_worker_stop(fr_worker_t *w, fr_stop_e why, int sig, uint64_t grace)
     /* the first reason is the one counted */
     w->why = w->why ? w->why : why;
 
+    /* signalled before its pipes close: a pipe closed first woke what
+     * it runs (SIGPIPE to a CGI's "head", then its shell's next line)
+     * before the signal came */
+    fr_worker_signal(w, sig == SIGKILL || grace == 0 ? SIGKILL : sig);
     fr_worker_set_state(w, FR_WORKER_STOPPING);
 
     w->killed = 1;
@@ -697,8 +701,6 @@ fr_worker_stop(fr_worker_t *w, fr_stop_e why, int sig, uint64_t grace)
         fr_worker_free(w);
         return;
     }
-
-    fr_worker_signal(w, sig == SIGKILL || grace == 0 ? SIGKILL : sig);
 
     if (sig != SIGKILL && grace) {
         fr_timer_add(&w->timer, grace);
