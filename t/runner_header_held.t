@@ -31,6 +31,8 @@ my $log = "$p/logs/faas.log";
 my $mlog = "$p/logs/meter.log";
 
 $t->function('held', "exec = @{[ $t->testfn ]}\ntimeout = 1s\n");
+# the same, its timeout far from the fast stop below
+$t->function('heldlong', "exec = @{[ $t->testfn ]}\ntimeout = 30s\n");
 # a CGI's garbage: the runner's own 502, its status that (a subrequest's
 # meter_log line said 200: the runner's Status line was not read)
 $t->function('cgibad', "exec = ./run.sh\nmode = cgi\n",
@@ -96,7 +98,7 @@ ok(FaasTest::wait_for(sub { (FaasTest::read_file($mlog) // '')
 
 # a fast stop while a header (a Status: 201 in it) is held: nothing
 # reached nginx
-my $s = $t->http_start('/fn/held?op=slowhead&st=1&ms=4000');
+my $s = $t->http_start('/fn/heldlong?op=slowhead&st=1&ms=20000');
 sleep 1;
 $t->signal_runner('INT');
 my $status = $t->wait_runner(10);
@@ -105,7 +107,7 @@ $r = FaasTest::http_finish($s, timeout => 10);
 is($r->{status}, 502, '... the client: 502');
 my @m;
 FaasTest::wait_for(sub {
-    @m = grep { /function=held/ && !/trigger=idle/ }
+    @m = grep { /function=heldlong / && !/trigger=idle/ }
          split /\n/, FaasTest::read_file($mlog) // '';
     @m }, 5);
 is(scalar @m, 1, '... one meter_log line') or diag(join "\n", @m);
