@@ -50,16 +50,6 @@ $a->start_nginx(FaasTest::meter_log_format() . <<"EOF");
     }
 EOF
 
-sub line_of {
-    my ($n) = @_;
-    my @l;
-    FaasTest::wait_for(sub {
-        @l = split /\n/, FaasTest::read_file($log) // '';
-        @l >= $n }, 10);
-    return { map { /^([a-z_]+)=(.*)$/ ? ($1, $2) : () } split / /,
-             $l[$n - 1] // '' };
-}
-
 sub runs {
     my ($t, $outcome) = @_;
     my $s = `$FaasTest::RUNNER status --listen unix:@{[ $t->socket_path ]} --format json 2>&1`;
@@ -72,7 +62,7 @@ my $r = $a->http_get('/fn/flaky?op=crashhead&burn=300');
 is($r->{status}, 502, 'half a header, a crash: 502');
 unlike($a->error_log, qr/prematurely closed/,
        '... the runner\'s own answer, no half header to nginx');
-my $l = line_of(1);
+my $l = FaasTest::log_line($log, 1);
 is($l->{function}, 'flaky', 'one line, of the function');
 is($l->{outcome}, 'crashed', '... crashed');
 ok(($l->{cpu} // '') =~ /^[\d.]+$/ && $l->{cpu} >= 200,
@@ -83,7 +73,7 @@ is(runs($b, 'ok'), 0, '... never by the second');
 
 $r = $a->http_get('/fn/flaky?op=slowhead&ms=3000');
 is($r->{status}, 504, 'half a header, then nothing past the timeout: 504');
-$l = line_of(2);
+$l = FaasTest::log_line($log, 2);
 is($l->{outcome}, 'timeout', '... timeout');
 is(runs($a, 'timeout'), 1, '... run once (not again on its kept '
    . 'connection)');
@@ -93,14 +83,14 @@ $r = $a->http_get('/fn/flaky?op=slowhead&ms=300');
 is($r->{status}, 200, 'half a header, a pause, the rest: served');
 is($r->{body}, "slow head\n", '... its body');
 like(join(',', @{ $r->{headers}{'x-slow'} // [] }), qr/^yes$/, '... its header');
-is(line_of(3)->{outcome}, 'ok', '... ok');
+is(FaasTest::log_line($log, 3)->{outcome}, 'ok', '... ok');
 
 # the first runner gone: nginx tries the second
 $a->stop_runner;
 $r = $a->http_get('/fn/flaky');
 is($r->{status}, 200, 'the first runner stopped: the second answered');
 is($r->{body}, "ok\n", '... its body');
-$l = line_of(4);
+$l = FaasTest::log_line($log, 4);
 is($l->{outcome}, 'ok', '... one line, ok');
 is($l->{cold}, 1, '... cold');
 

@@ -41,16 +41,6 @@ $t->start_runner(conf => "meter_log = $mlog\n");
 $t->start_nginx(FaasTest::meter_log_format()
                 . $t->faas_location(location => "access_log $log faas_meter;"));
 
-sub line_of {
-    my ($n) = @_;
-    my @l;
-    FaasTest::wait_for(sub {
-        @l = split /\n/, FaasTest::read_file($log) // '';
-        @l >= $n }, 10);
-    return { map { /^([a-z_]+)=(.*)$/ ? ($1, $2) : () } split / /,
-             $l[$n - 1] // '' };
-}
-
 sub runs {
     my $s = `$FaasTest::RUNNER status --listen unix:@{[ $t->socket_path ]} --format json 2>&1`;
     my $j = eval { decode_json($s) } // {};
@@ -63,7 +53,7 @@ sub runs {
 # a bad Status line, half a header, a hang
 my $r = $t->http_get('/fn/held?op=slowhead&bad=1&ms=3000');
 is($r->{status}, 504, 'a bad Status line, then a hang in the header: 504');
-is(line_of(1)->{outcome}, 'error', '... outcome error (its bad status)');
+is(FaasTest::log_line($log, 1)->{outcome}, 'error', '... outcome error (its bad status)');
 is(runs(), 1, '... run once');
 unlike($t->error_log, qr/prematurely closed/,
        '... nginx saw no half header');
@@ -71,7 +61,7 @@ unlike($t->error_log, qr/prematurely closed/,
 # the same, ended: nginx answers the bad status, as before
 $r = $t->http_get('/fn/held?op=slowhead&bad=1&ms=10');
 is($r->{status}, 502, 'a bad Status line in a whole header: 502');
-is(line_of(2)->{outcome}, 'error', '... outcome error');
+is(FaasTest::log_line($log, 2)->{outcome}, 'error', '... outcome error');
 is(runs(), 2, '... run once');
 
 # a line on stderr while the header is held
@@ -85,7 +75,7 @@ is(runs(), 3, '... run once');
 my $mark = length $t->runner_log;
 $r = $t->http_get('/fn/held?op=slowhead&two=1&ms=3000');
 is($r->{status}, 504, 'half a Status line, then a hang: 504');
-is(line_of(4)->{outcome}, 'timeout', '... outcome timeout');
+is(FaasTest::log_line($log, 4)->{outcome}, 'timeout', '... outcome timeout');
 unlike(substr($t->runner_log, $mark), qr/invalid status line/,
        "... the runner's own answer read from its start");
 is(runs(), 4, '... run once');
