@@ -35,6 +35,8 @@ static int fr_conn_idle(fr_conn_t *c);
 static int fr_conn_room(void);
 static void fr_conn_handler(fr_io_t *io, uint32_t events);
 static void fr_conn_timeout(fr_timer_t *t);
+static int fr_conn_fits(fr_conn_t *c, size_t n);
+static int fr_conn_put(fr_conn_t *c, const void *p, size_t n);
 
 
 static const fr_conn_handlers_t  *fr_conn_handlers;
@@ -319,10 +321,10 @@ fr_conn_end_request(fr_conn_t *c, uint16_t id, uint32_t app, u_char status)
 
     /* no STDOUT end before a refusal: the request never started */
     if (status == FR_FCGI_REQUEST_COMPLETE) {
-        (void) fr_conn_output(c, rec, sizeof(rec));
+        (void) fr_conn_control(c, rec, sizeof(rec));
 
     } else {
-        (void) fr_conn_output(c, rec + FR_FCGI_HEADER_LEN,
+        (void) fr_conn_control(c, rec + FR_FCGI_HEADER_LEN,
                               sizeof(rec) - FR_FCGI_HEADER_LEN);
     }
 
@@ -354,46 +356,71 @@ fr_conn_holding(fr_conn_t *c)
 
 
 /*
- * A record for the client: its header h, then n bytes of p. past: not
- * held with the response (STDERR: nginx logs it as it comes, and a
- * failure that drops what is held keeps what explains it; 64 KB a
- * request at most, fr_stderr_client).
+ * A record for the client: its header h, then n bytes of p, whole or
+ * not at all. FR_CONN_PAST: not held with the response (STDERR: nginx
+ * logs it as it comes, and a failure that drops what is held keeps
+ * what explains it; 64 KB a request at most, fr_stderr_client).
+ * FR_CONN_OURS: the runner's own short answer, never refused for room.
  */
 
 int
 fr_conn_record(fr_conn_t *c, const u_char *h, const u_char *p, size_t n,
-    int past)
+    int flags)
 {
     int  rc;
 
-    if (past && fr_conn_holding(c)) {
+    if ((flags & FR_CONN_PAST) && fr_conn_holding(c)) {
         rc = fr_buf_append(&c->out, h, FR_FCGI_HEADER_LEN);
         return (rc == FR_OK) ? fr_buf_append(&c->out, p, n) : rc;
     }
 
-    rc = fr_conn_output(c, h, FR_FCGI_HEADER_LEN);
+    if (!(flags & FR_CONN_OURS) && !fr_conn_fits(c, FR_FCGI_HEADER_LEN + n)) {
+        return FR_DECLINED;
+    }
 
-    return (rc == FR_OK) ? fr_conn_output(c, p, n) : rc;
+    rc = fr_conn_put(c, h, FR_FCGI_HEADER_LEN);
+
+    return (rc == FR_OK) ? fr_conn_put(c, p, n) : rc;
 }
 
 
-/* FR_DECLINED: over spool_max or spool_max_total, nothing written */
+/*
+ * A record of the protocol's own (a response's end, its measurements,
+ * an answer to a management record): a few bytes a request, never
+ * refused for room, else the client waited for an end that never came
+ * or a run went unbilled.
+ */
 
 int
-fr_conn_output(fr_conn_t *c, const void *p, size_t n)
+fr_conn_control(fr_conn_t *c, const void *p, size_t n)
+{
+    return fr_conn_put(c, p, n);
+}
+
+
+/* n more bytes fit: in the output buffer, or in the spool's bounds */
+
+static int
+fr_conn_fits(fr_conn_t *c, size_t n)
 {
     off_t  size;
 
     size = (off_t) fr_spool_size(&c->spool);
 
     if (size == 0 && !fr_conn_holding(c)) {
-        return fr_buf_append(&c->out, p, n);
+        return 1;
     }
 
-    if (size + (off_t) n > fr_runner.conf.spool_max
-        || fr_runner.spooled + (off_t) n > fr_runner.conf.spool_max_total)
-    {
-        return FR_DECLINED;
+    return size + (off_t) n <= fr_runner.conf.spool_max
+           && fr_runner.spooled + (off_t) n <= fr_runner.conf.spool_max_total;
+}
+
+
+static int
+fr_conn_put(fr_conn_t *c, const void *p, size_t n)
+{
+    if (fr_spool_size(&c->spool) == 0 && !fr_conn_holding(c)) {
+        return fr_buf_append(&c->out, p, n);
     }
 
     if (fr_spool_write(&c->spool, p, n, fr_runner.rundir) != FR_OK) {

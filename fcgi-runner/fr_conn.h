@@ -9,6 +9,11 @@
 #include "fr_runner.h"
 
 
+/* fr_conn_record */
+#define FR_CONN_PAST  1      /* past a held response: STDERR */
+#define FR_CONN_OURS  2      /* the runner's own short answer */
+
+
 /* the proxy's, registered at startup */
 typedef struct {
     /* parse [*pos, last); *pos: what was used */
@@ -22,7 +27,7 @@ void fr_conn_init(const fr_conn_handlers_t *handlers);
 void fr_conn_accept(int fd);
 void fr_conn_accept_own(int fd);
 void fr_conn_read(fr_conn_t *c);
-int fr_conn_output(fr_conn_t *c, const void *p, size_t n);
+int fr_conn_control(fr_conn_t *c, const void *p, size_t n);
 void fr_conn_flush(fr_conn_t *c);
 void fr_conn_update(fr_conn_t *c);
 void fr_conn_close(fr_conn_t *c);
@@ -33,7 +38,7 @@ int fr_conn_holding(fr_conn_t *c);
 void fr_conn_spool_free(fr_conn_t *c);
 void fr_conn_unhold(fr_conn_t *c);
 int fr_conn_record(fr_conn_t *c, const u_char *h, const u_char *p, size_t n,
-    int past);
+    int flags);
 
 
 #endif /* FR_CONN_H */

@@ -367,7 +367,7 @@ fr_conn_record_end(fr_conn_t *c)
         memset(rec + FR_FCGI_HEADER_LEN, 0, 8);
         rec[FR_FCGI_HEADER_LEN] = p->type;
 
-        (void) fr_conn_output(c, rec, sizeof(rec));
+        (void) fr_conn_control(c, rec, sizeof(rec));
         fr_conn_flush(c);
 
         return FR_OK;
@@ -479,6 +479,6 @@ fr_conn_get_values(fr_conn_t *c)
     fr_fcgi_write_header(out, FR_FCGI_GET_VALUES_RESULT, 0,
                          (uint16_t) len, 0);
 
-    (void) fr_conn_output(c, out, FR_FCGI_HEADER_LEN + len);
+    (void) fr_conn_control(c, out, FR_FCGI_HEADER_LEN + len);
     fr_conn_flush(c);
 }

@@ -306,7 +306,9 @@ fr_req_stdout(fr_req_t *r, u_char type, const u_char *p, size_t n)
 
         fr_fcgi_write_header(h, type, r->id, (uint16_t) chunk, 0);
 
-        rc = fr_conn_record(c, h, p, chunk, type == FR_FCGI_STDERR);
+        rc = fr_conn_record(c, h, p, chunk,
+                            (type == FR_FCGI_STDERR ? FR_CONN_PAST : 0)
+                            | (r->answering ? FR_CONN_OURS : 0));
 
         if (rc == FR_DECLINED) {
             fr_req_spool_full(r);
@@ -344,8 +346,8 @@ fr_req_stdout(fr_req_t *r, u_char type, const u_char *p, size_t n)
 
 /*
  * The response spooled went over spool_max or spool_max_total: the
- * worker stops; held, none of it left: a 502, else it is cut. Our own
- * answer that does not fit (the total all but used) closes.
+ * worker stops; held, none of it left: a 502 (our own answer always
+ * fits: fr_conn_record), else it is cut.
  */
 
 static void
@@ -360,11 +362,6 @@ fr_req_spool_full(fr_req_t *r)
            "spool_max_total %lld", r->func ? r->func->name : "-",
            fr_spool_size(&c->spool), (long long) fr_runner.conf.spool_max,
            (long long) fr_runner.conf.spool_max_total);
-
-    if (r->answering) {
-        fr_conn_close(c);
-        return;
-    }
 
     if (fr_conn_holding(c)) {
         fr_conn_unhold(c);
@@ -450,8 +447,8 @@ fr_req_finish(fr_req_t *r, uint32_t app_status)
         /* its stderr's last bytes (fr_stderr_client), then its end */
         p = fr_fcgi_write_header(p, FR_FCGI_STDERR, r->id,
                                  (uint16_t) r->stderr_tail_len, 0);
-        (void) fr_conn_output(c, rec, p - rec);
-        (void) fr_conn_output(c, r->stderr_tail, r->stderr_tail_len);
+        (void) fr_conn_control(c, rec, p - rec);
+        (void) fr_conn_control(c, r->stderr_tail, r->stderr_tail_len);
         r->stderr_tail_len = 0;
         p = rec;
     }
@@ -468,7 +465,7 @@ fr_req_finish(fr_req_t *r, uint32_t app_status)
     p = fr_fcgi_write_end_request(p, r->id, app_status,
                                   FR_FCGI_REQUEST_COMPLETE);
 
-    (void) fr_conn_output(c, rec, p - rec);
+    (void) fr_conn_control(c, rec, p - rec);
     fr_io_post(&c->io, EPOLLOUT);
 }
 
@@ -659,10 +656,12 @@ fr_req_reject(fr_req_t *r, int status)
     fr_func_unqueue(r);
     r->outcome = FR_OUTCOME_ERROR;
 
-    if (r->response_started) {
+    if (r->response_started && !fr_conn_holding(r->conn)) {
         return FR_ERROR;
     }
 
+    /* nothing went, or all of it is still held back */
+    fr_conn_unhold(r->conn);
     fr_req_answer(r, status);
 
     return FR_OK;
@@ -723,7 +722,7 @@ fr_req_cut(fr_req_t *r)
     c = r->conn;
 
     if (r->meter && fr_meter_log_instead(r) == FR_DECLINED) {
-        (void) fr_conn_output(c, rec, fr_meter_record(r, rec));
+        (void) fr_conn_control(c, rec, fr_meter_record(r, rec));
     }
 
     r->stdin_done = 1;

@@ -90,14 +90,59 @@ $t->done;
             CONTENT_LENGTH => 10), no_stdin => 1)
         . fcgi_record(5, 1, 'first'));
     my $got = FaasTest::fcgi_exchange($c, '', timeout => 10);
-    ok(!$got->{http}{status} || $got->{http}{status} == 502,
-       'no room for even its own answer: closed (or 502), nothing cut');
+    is($got->{http}{status}, 502, 'no room for even its own answer: its '
+       . 'short 502 goes all the same (a few bytes over the bound)');
+    ok($got->{ended}, '... and its END_REQUEST');
     like($u->runner_log, qr/"early": the response held while its request body arrives/,
          '... the hold over spool_max_total, logged');
     close $c;
     ok(kill(0, $u->{runner_pid}), '... the runner lives');
     is($u->fcgi_call('early', params => [ QUERY_STRING => 'op=pid' ])
        ->{http}{status}, 200, '... and serves the next request');
+    $u->done;
+}
+
+# A response that fills its spool to the byte (8 + 42 + 950 = 1000):
+# its end (the empty STDOUT, the measurements, END_REQUEST) did not fit
+# and was dropped, the client (nginx) waited for it to its timeout.
+# The records of the protocol's own are never refused for room. And a
+# client that breaks the protocol while the response is all held gets
+# the runner's 400, not a closed connection.
+{
+    my $u = FaasTest->new;
+    $u->function('big', "exec = $fn\n");
+    $u->function('head', "exec = $fn\n");
+    $u->start_runner(conf => "spool_max = 1000\n");
+    for my $n (940, 950) {
+        my $c = $u->fcgi_connect;
+        syswrite($c, FaasTest::fcgi_request_bytes(
+            params => FaasTest::fcgi_default_params('big',
+                QUERY_STRING => "op=big&n=$n", REQUEST_METHOD => 'POST',
+                CONTENT_LENGTH => 10, FAAS_METER => 1), no_stdin => 1)
+            . fcgi_record(5, 1, 'first'));
+        sleep 0.5;
+        my $got = FaasTest::fcgi_exchange($c, fcgi_record(5, 1, 'later')
+                                          . fcgi_record(5, 1, ''),
+                                          timeout => 5);
+        is($got->{http}{status}, 200, "a held answer of $n bytes: 200");
+        is(length($got->{http}{body}), $n, '... whole');
+        ok($got->{ended}, '... and ended, though its spool is full');
+        is(scalar(grep { $_->[0] == 100 } @{ $got->{records} }), 1,
+           '... its measurements with it');
+    }
+    my $c = $u->fcgi_connect;
+    syswrite($c, FaasTest::fcgi_request_bytes(
+        params => FaasTest::fcgi_default_params('head',
+            QUERY_STRING => 'op=slowhead&ms=20000')));
+    sleep 0.5;
+    my $got = FaasTest::fcgi_exchange($c, fcgi_record(5, 1, 'more'),
+                                      timeout => 5);
+    is($got->{http}{status}, 400, 'STDIN after its end, the half header '
+       . 'held: the runner\'s 400');
+    is($got->{http}{body}, "400 Bad Request\n", '... nothing of the '
+       . 'function\'s before it');
+    like($u->runner_log, qr/client sent STDIN after the end of STDIN/,
+         '... logged');
     $u->done;
 }
 
