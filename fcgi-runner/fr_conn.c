@@ -319,13 +319,15 @@ fr_conn_end_request(fr_conn_t *c, uint16_t id, uint32_t app, u_char status)
     fr_fcgi_write_header(rec, FR_FCGI_STDOUT, id, 0, 0);
     fr_fcgi_write_end_request(rec + FR_FCGI_HEADER_LEN, id, app, status);
 
-    /* no STDOUT end before a refusal: the request never started */
+    /* no STDOUT end before a refusal: the request never started, and
+     * its refusal is not held with the response of the one that runs */
     if (status == FR_FCGI_REQUEST_COMPLETE) {
         (void) fr_conn_control(c, rec, sizeof(rec));
 
     } else {
-        (void) fr_conn_control(c, rec + FR_FCGI_HEADER_LEN,
-                              sizeof(rec) - FR_FCGI_HEADER_LEN);
+        (void) fr_conn_record(c, rec + FR_FCGI_HEADER_LEN,
+                              rec + FR_FCGI_HEADER_LEN * 2, 8,
+                              FR_CONN_PAST | FR_CONN_OURS);
     }
 
     fr_conn_flush(c);

@@ -367,7 +367,8 @@ fr_conn_record_end(fr_conn_t *c)
         memset(rec + FR_FCGI_HEADER_LEN, 0, 8);
         rec[FR_FCGI_HEADER_LEN] = p->type;
 
-        (void) fr_conn_control(c, rec, sizeof(rec));
+        (void) fr_conn_record(c, rec, rec + FR_FCGI_HEADER_LEN, 8,
+                              FR_CONN_PAST | FR_CONN_OURS);
         fr_conn_flush(c);
 
         return FR_OK;
@@ -479,6 +480,8 @@ fr_conn_get_values(fr_conn_t *c)
     fr_fcgi_write_header(out, FR_FCGI_GET_VALUES_RESULT, 0,
                          (uint16_t) len, 0);
 
-    (void) fr_conn_control(c, out, FR_FCGI_HEADER_LEN + len);
+    /* management: not held with a response */
+    (void) fr_conn_record(c, out, out + FR_FCGI_HEADER_LEN, len,
+                          FR_CONN_PAST | FR_CONN_OURS);
     fr_conn_flush(c);
 }

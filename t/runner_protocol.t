@@ -147,6 +147,27 @@ is($r->{end_id}, 1, 'the first request completes');
 like($r->{stdout}, qr/slept/, 'with its response');
 close $s;
 
+# the same while the response is held (half its header came): the
+# refusal and the answers to management records go at once (they were
+# held with it, the client waited for the function's blank line)
+$s = $t->fcgi_connect;
+send_all($s, fcgi_request_bytes(id => 1, params => params('echo',
+    QUERY_STRING => 'op=slowhead&ms=8000')));
+sleep 0.5;
+$r = FaasTest::fcgi_exchange($s, fcgi_record(1, 2, pack('nCx5', 1, 1)),
+                             timeout => 2);
+is($r->{end_id}, 2, 'a response held: the second request refused at once');
+is($r->{protocol_status}, 1, '... FCGI_CANT_MPX_CONN');
+is($r->{stdout}, '', '... nothing of the held response with it');
+$r = FaasTest::fcgi_exchange($s, fcgi_record(9, 0,
+        FaasTest::fcgi_params(FCGI_MPXS_CONNS => '')),
+        until_type => 10, until_end => 0, timeout => 2);
+ok((grep { $_->[0] == 10 } @{ $r->{records} }), '... GET_VALUES answered');
+$r = FaasTest::fcgi_exchange($s, fcgi_record(42, 0, ''),
+        until_type => 11, until_end => 0, timeout => 2);
+ok((grep { $_->[0] == 11 } @{ $r->{records} }), '... UNKNOWN_TYPE too');
+close $s;
+
 # oversized parameters: an answer, not a crash
 $s = $t->fcgi_connect;
 $r = FaasTest::fcgi_exchange($s, fcgi_request_bytes(
