@@ -35,7 +35,6 @@ static pid_t fr_meter_parent(pid_t pid);
 static int64_t fr_meter_cpu_us(fr_worker_t *w);
 static int64_t fr_meter_hwm_kb(fr_worker_t *w);
 static void fr_meter_orphans(fr_worker_t *w, fr_req_t *r, int fresh);
-static fr_proto_t *fr_meter_reaper(fr_worker_t *w);
 
 
 static const char  *fr_outcomes[] = {
@@ -385,7 +384,7 @@ fr_meter_start(fr_worker_t *w, fr_req_t *r)
     r->cpu_start = (uint64_t) fr_meter_cpu_us(w);
 
     /* what it used since its last invocation: not this one's */
-    fr_meter_idle(w, fr_meter_cpu(w, 0));
+    fr_meter_idle(w, fr_meter_cpu(w, 0), 0);
 }
 
 
@@ -451,6 +450,11 @@ fr_meter_stop(fr_worker_t *w, fr_req_t *r)
         r->duration_us = (int64_t) (fr_current_usec - r->t_assigned);
     }
 
+    if (w->nkin) {
+        /* the credit of those it reaped meanwhile */
+        w->cpu_idle += fr_meter_kin_look(w);
+    }
+
     /*
      * A worker that died with the request: what wait4() said of its
      * whole life (its waited children and, under faas-init, its init
@@ -460,7 +464,9 @@ fr_meter_stop(fr_worker_t *w, fr_req_t *r)
 
     if (cpu >= 0 && (uint64_t) cpu >= r->cpu_start) {
         fr_meter_orphans(w, r, 1);
-        r->cpu_us = (int64_t) ((uint64_t) cpu - r->cpu_start)
+        /* less what a look billed ahead of what it reaped meanwhile */
+        r->cpu_us = fr_meter_credit(w, (int64_t) ((uint64_t) cpu
+                                                  - r->cpu_start))
                     + r->orphans_us;
 
     } else {
@@ -569,15 +575,15 @@ fr_meter_orphans(fr_worker_t *w, fr_req_t *r, int fresh)
 
     if (ticks > from) {
         r->orphans_us += fr_meter_ticks_us(ticks - from);
+        /* only up: a mark past it holds what fr_meter_kin_end billed */
+        p->orphans_mark = ticks;
     }
-
-    p->orphans_mark = ticks;
 }
 
 
 /* the prototype whose namespace's process 1 reaps w's orphans, if any */
 
-static fr_proto_t *
+fr_proto_t *
 fr_meter_reaper(fr_worker_t *w)
 {
     fr_proto_t  *p;

@@ -55,8 +55,12 @@ u_char *fr_meter_pair(u_char *p, u_char *end, const char *name,
     const char *value);
 u_char *fr_meter_num(u_char *p, u_char *end, const char *name,
     int64_t value);
-void fr_meter_idle(fr_worker_t *w, int64_t own);
+void fr_meter_idle(fr_worker_t *w, int64_t own, int looked);
 void fr_meter_orphans_idle(fr_proto_t *p, long long ticks, int end);
+fr_proto_t *fr_meter_reaper(fr_worker_t *w);
+int64_t fr_meter_kin_look(fr_worker_t *w);
+void fr_meter_kin_end(fr_worker_t *w);
+int64_t fr_meter_credit(fr_worker_t *w, int64_t us);
 
 
 #endif /* FR_METER_H */

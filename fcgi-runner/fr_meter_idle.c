@@ -66,7 +66,7 @@ static size_t              fr_meter_gone_size;
  */
 
 void
-fr_meter_idle(fr_worker_t *w, int64_t own)
+fr_meter_idle(fr_worker_t *w, int64_t own, int looked)
 {
     if (own < 0 || w->per_request) {
         return;
@@ -81,8 +81,13 @@ fr_meter_idle(fr_worker_t *w, int64_t own)
         return;
     }
 
+    if (!looked && w->nkin) {
+        /* those it reaped since: their credit first */
+        w->cpu_idle += fr_meter_kin_look(w);
+    }
+
     if (own > w->cpu_mark) {
-        w->cpu_idle += own - w->cpu_mark;
+        w->cpu_idle += fr_meter_credit(w, own - w->cpu_mark);
     }
 
     w->cpu_mark = own;
@@ -194,10 +199,19 @@ fr_meter_idle_look(fr_timer_t *t)
     {
         w = fr_list_data(l, fr_worker_t, all);
 
-        if (w->state == FR_WORKER_IDLE && w->req == NULL && !w->per_request
-            && !w->reaped && fr_meter_proc_open(w) == FR_OK)
-        {
-            fr_meter_idle(w, fr_meter_cpu(w, 0));
+        if (w->per_request || w->reaped || fr_meter_proc_open(w) != FR_OK) {
+            continue;
+        }
+
+        /* its live descendants', busy or not (fr_meter_kin.c) */
+        w->cpu_idle += fr_meter_kin_look(w);
+
+        if (w->state == FR_WORKER_IDLE && w->req == NULL) {
+            fr_meter_idle(w, fr_meter_cpu(w, 0), 1);
+
+        } else if (w->cpu_idle >= FR_METER_IDLE_MIN) {
+            fr_meter_idle_line(w->func, w->cpu_idle, w->pid);
+            w->cpu_idle = 0;
         }
     }
 
@@ -251,9 +265,25 @@ fr_meter_worker_end(fr_worker_t *w)
     }
 
     if (w->reaped && !w->init && w->req == NULL) {
-        fr_meter_idle(w, w->ru_cpu_us);
+        fr_meter_idle(w, w->ru_cpu_us, 0);
+    }
+
+    fr_meter_kin_end(w);
+
+    /* under 100 ms left: its function's, summed over its workers' ends
+     * (with max_requests = 1, an end an invocation), as strays are; what
+     * is left of that as the function is freed, lost (a reload's) */
+    if (w->cpu_idle > 0 && w->func != NULL) {
+        w->func->strays_us += w->cpu_idle;
+        w->cpu_idle = 0;
+
+        if (w->func->strays_us >= FR_METER_IDLE_MIN) {
+            fr_meter_idle_line(w->func, w->func->strays_us, w->pid);
+            w->func->strays_us = 0;
+        }
     }
 }
+
 
 
 /*

@@ -31,6 +31,7 @@ typedef struct fr_func_s    fr_func_t;
 typedef struct fr_worker_s  fr_worker_t;
 typedef struct fr_tenant_s  fr_tenant_t;
 typedef struct fr_proto_s   fr_proto_t;
+typedef struct fr_meter_kin_s  fr_meter_kin_t;
 
 
 typedef enum {
@@ -269,6 +270,9 @@ struct fr_worker_s {
                                                invocation's end */
     int64_t                cpu_idle;        /* used between invocations,
                                                not yet in meter_log */
+    int64_t                cpu_credit;      /* billed ahead, not again */
+    fr_meter_kin_t        *kin;             /* its descendants, looked */
+    size_t                 nkin;            /* at (fr_meter_kin.c) */
     int                    proc_stat;       /* /proc/PID files, for */
     int                    proc_status;     /* metering, opened once */
     int                    proc_clear_refs;

@@ -443,11 +443,23 @@ handle(FCGX_Request *req)
                 }
             }
             burn_ms_said(arg(req, "ms", 100));
+            if (arg(req, "exit", 0)) {
+                /* a zombie until the worker waits (op=reap) */
+                _exit(0);
+            }
             for ( ;; ) {
                 pause();
             }
         }
         FCGX_PutS("Content-Type: text/plain\r\n\r\nstarted\n", req->out);
+        return;
+    }
+
+    if (op_is(req, "reap")) {
+        /* the children that ended, waited for */
+        for (n = 0; waitpid(-1, NULL, WNOHANG) > 0; n++) { /* void */ }
+        FCGX_FPrintF(req->out, "Content-Type: text/plain\r\n\r\n"
+                     "reaped %ld\n", (long) n);
         return;
     }
 
@@ -599,6 +611,12 @@ main(void)
     s = getenv("TESTFN_START_DELAY_MS");
     if (s) {
         sleep_ms(atol(s));
+    }
+
+    s = getenv("TESTFN_START_SPIN_MS");
+    if (s) {
+        /* n ms of CPU before it takes its first request */
+        burn_ms(atol(s));
     }
 
     s = getenv("TESTFN_START_BURN_MS");
