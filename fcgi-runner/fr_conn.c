@@ -100,6 +100,7 @@ fr_conn_open(int fd, int own)
     fr_fcgi_parser_init(&c->parser);
     fr_list_insert_tail(&fr_runner.conns, &c->link);
     fr_runner.nconns++;
+    fr_runner.nown += own;
 
     /* its first request's parameters are awaited so long */
     fr_timer_add(&c->timer, (uint64_t) fr_runner.conf.client_header_timeout);
@@ -136,7 +137,9 @@ fr_conn_idle(fr_conn_t *c)
 /*
  * At max_connections a kept connection with no request in progress, the
  * least recently used, makes room (nginx opens another when it needs
- * one); with none, accepting pauses until a connection closes.
+ * one); with none, accepting pauses until a connection closes. The
+ * runner's own (stored invocations, bounded by fr_dispatch.c) are not
+ * counted: one tenant's backlog never holds nginx's out.
  */
 
 static int
@@ -146,7 +149,8 @@ fr_conn_room(void)
     fr_conn_t  *c;
 
     if (fr_runner.conf.max_connections == 0
-        || fr_runner.nconns < fr_runner.conf.max_connections)
+        || fr_runner.nconns - fr_runner.nown
+           < fr_runner.conf.max_connections)
     {
         return FR_OK;
     }
@@ -164,7 +168,9 @@ fr_conn_room(void)
             c->closing = 1;
             fr_conn_flush(c);
 
-            if (fr_runner.nconns < fr_runner.conf.max_connections) {
+            if (fr_runner.nconns - fr_runner.nown
+                < fr_runner.conf.max_connections)
+            {
                 return FR_OK;
             }
 
@@ -586,6 +592,7 @@ fr_conn_close(fr_conn_t *c)
     fr_io_close(&c->io);
     fr_list_remove(&c->link);
     fr_runner.nconns--;
+    fr_runner.nown -= c->own;
 
     if (c->fresh) {
         c->fresh = 0;

@@ -50,6 +50,7 @@ typedef struct {
     char                   id[FR_INV_ID_LEN + 1];
     char                   function[68];
     char                   tenant[68];      /* its function's, at start */
+    fr_tenant_t           *owner;           /* whose ncalls it counts */
     char                   trigger[16];
     int                    attempts;
     fr_buf_t               out;             /* the request, to send */
@@ -296,12 +297,14 @@ fr_dispatch_listed(const fr_inv_t *inv, void *data)
 }
 
 
-/* never ahead of a synchronous request of the same function */
+/* never ahead of a synchronous request of the same function or tenant,
+ * nor past fr_tenant_call_room() */
 
 static int
 fr_dispatch_busy(fr_func_t *f)
 {
-    return f && (f->nqueued > 0 || f->nasync >= f->conf.max_instances);
+    return f && (f->nqueued > 0 || f->nasync >= f->conf.max_instances
+                 || fr_tenant_call_room(f->owner) <= 0);
 }
 
 
@@ -462,7 +465,8 @@ fr_dispatch_start(fr_func_t *f, const fr_inv_t *inv)
 
     fr_list_insert_tail(&fr_calls, &call->link);
     f->nasync++;
-    fr_runner.ncalls++;
+    call->owner = f->owner;
+    fr_tenant_call(call->owner, 1);
 
     fr_log(FR_LOG_INFO, 0, "invocation %s of \"%s\": attempt %d", call->id,
            call->function, call->attempts);
@@ -745,13 +749,12 @@ fr_dispatch_done(fr_call_t *call, int ended)
 
 done:
 
+    /* a runner draining waits for the outcomes of its own */
+    fr_tenant_call(call->owner, -1);
     fr_buf_free(&call->out);
     fr_buf_free(&call->in);
     fr_buf_free(&call->meter);
     free(call);
-
-    /* a runner draining waits for the outcomes of its own */
-    fr_runner.ncalls--;
 
     if (fr_runner.draining && fr_runner_drained()) {
         fr_runner.quitting = 1;

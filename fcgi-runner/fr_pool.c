@@ -246,7 +246,7 @@ fr_func_crowds(fr_func_t *f)
              == fr_list_last(&fr_runner.tenants));
 
     if (t == NULL || max == 0 || alone || t->nqueued <= most
-        || fr_runner.nconns < max - max / 4)
+        || fr_runner.nconns - fr_runner.nown < max - max / 4)
     {
         return 0;
     }

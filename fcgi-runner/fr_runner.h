@@ -389,6 +389,9 @@ struct fr_tenant_s {
     unsigned               async_kept_said:1;
     int                    nqueued;         /* clients' requests waiting in
                                                its functions' queues */
+    int                    ncalls;          /* its stored invocations on
+                                               their way (fr_dispatch.c) */
+    int                    claim_room;      /* fr_store_pg.c's, a claim */
     unsigned               view_gen;        /* the status: its view */
     int                    view;
     fr_link_t              link;            /* in fr_runner.tenants */
@@ -415,6 +418,8 @@ typedef struct {
     int                    nworkers;
     int                    nreqs;
     int                    nconns;
+    int                    nown;            /* of them, the runner's own
+                                               (stored invocations) */
     int                    nfresh;          /* fr_conn_t.fresh */
     int                    ncalls;          /* stored ones running */
     off_t                  spooled;         /* held responses, all */

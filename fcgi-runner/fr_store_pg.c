@@ -33,6 +33,7 @@
 #include "fr_pg_uri.h"
 #include "fr_store_pg.h"
 #include "fr_store_pg_sql.h"
+#include "fr_tenant.h"
 
 
 #define FR_PGS_BATCH_MAX  1000      /* rows of one INSERT */
@@ -552,14 +553,15 @@ fr_pgs_set_last_tick(const char *function, int64_t tick)
 int
 fr_pgs_claim(uint64_t now, fr_pgs_claim_pt each)
 {
-    int          n, room, rooms_sum, rc, lengths[6];
-    char         snow[24], ssum[16];
-    fr_buf_t     names, rooms, leases;
-    fr_link_t   *l;
-    fr_func_t   *f;
-    const char  *values[6];
-    const char  *sql;
-    char         num[32];
+    int           n, room, rooms_sum, rc, host, lengths[6];
+    char          snow[24], ssum[16];
+    fr_buf_t      names, rooms, leases;
+    fr_link_t    *l;
+    fr_func_t    *f;
+    fr_tenant_t  *t;
+    const char   *values[6];
+    const char   *sql;
+    char          num[32];
 
     if (fr_pgs_claiming || !fr_pg_ready()) {
         return FR_AGAIN;
@@ -587,15 +589,34 @@ fr_pgs_claim(uint64_t now, fr_pgs_claim_pt each)
     (void) fr_buf_append(&rooms, "{", 1);
     (void) fr_buf_append(&leases, "{", 1);
 
+    /* what the host and each tenant may still have on its way */
+    host = fr_tenant_call_room(NULL);
+
+    for (l = fr_list_first(&fr_runner.tenants); l != &fr_runner.tenants;
+         l = l->next)
+    {
+        t = fr_list_data(l, fr_tenant_t, link);
+        t->claim_room = fr_tenant_call_room(t);
+    }
+
     for (l = fr_list_first(&fr_runner.funcs); l != &fr_runner.funcs;
          l = l->next)
     {
         f = fr_list_data(l, fr_func_t, link);
+        t = f->owner;
         room = f->conf.max_instances - f->nasync;
         room = room < FR_PGS_CLAIM_MAX ? room : FR_PGS_CLAIM_MAX;
+        room = room < host ? room : host;
+        room = (t == NULL || room < t->claim_room) ? room : t->claim_room;
 
         if (f->removed || f->nqueued > 0 || room <= 0) {
             continue;
+        }
+
+        host -= room;
+
+        if (t != NULL) {
+            t->claim_room -= room;
         }
 
         /* names are [a-z0-9_-], quoted all the same: "null" is one */

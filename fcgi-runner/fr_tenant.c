@@ -471,6 +471,57 @@ fr_dynamic_new(void)
 }
 
 
+/*
+ * How many more stored invocations may be on their way, for tenant t
+ * (NULL: the host): each holds a connection of the runner's own
+ * (fr_dispatch.c) and waits in its function's queue; unbounded, one
+ * tenant's backlog (4,200 functions on a schedule, or thousands of
+ * async calls) held every descriptor and slot. A quarter of
+ * max_connections for all (1,024 without it); for one tenant, its
+ * max_instances (no more can run at once), else half of that when
+ * there are others; none while a client's request of it waits.
+ */
+
+int
+fr_tenant_call_room(fr_tenant_t *t)
+{
+    int  host, most;
+
+    host = fr_runner.conf.max_connections / 4;
+    host = fr_runner.conf.max_connections == 0 ? 1024
+           : host > 16 ? host : 16;
+
+    if (t == NULL) {
+        return host - fr_runner.ncalls;
+    }
+
+    if (t->nqueued > 0) {
+        return 0;
+    }
+
+    most = t->max_instances ? t->max_instances
+           : (fr_list_first(&fr_runner.tenants)
+              == fr_list_last(&fr_runner.tenants)) ? host : host / 2;
+
+    most -= t->ncalls;
+
+    return most < host - fr_runner.ncalls ? most : host - fr_runner.ncalls;
+}
+
+
+/* n more (or less) stored invocations of t's on their way */
+
+void
+fr_tenant_call(fr_tenant_t *t, int n)
+{
+    fr_runner.ncalls += n;
+
+    if (t != NULL) {
+        t->ncalls += n;
+    }
+}
+
+
 void
 fr_tenants_free(void)
 {

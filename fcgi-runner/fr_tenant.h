@@ -13,6 +13,8 @@ fr_tenant_t *fr_tenant_get(const char *name);
 void fr_tenant_limits(fr_tenant_t *t);
 void fr_tenants_limits(void);
 int fr_tenant_caps(fr_func_t *f);
+int fr_tenant_call_room(fr_tenant_t *t);
+void fr_tenant_call(fr_tenant_t *t, int n);
 size_t fr_tenant_kept(fr_func_t *f, size_t len);
 int fr_tenant_dynamic_user(fr_tenant_t *t, int test);
 void fr_tenants_free(void);
