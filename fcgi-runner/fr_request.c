@@ -443,6 +443,7 @@ fr_req_finish(fr_req_t *r, uint32_t app_status)
 
     p = rec;
 
+    fr_stderr_client_end(r);
     if (r->stderr_tail_len) {
         /* its stderr's last bytes (fr_stderr_client), then its end */
         p = fr_fcgi_write_header(p, FR_FCGI_STDERR, r->id,

@@ -23,6 +23,8 @@
 #define FR_STDERR_TAIL     8192         /* and its last, at its end */
 
 
+static void fr_stderr_tail_keep(fr_req_t *r, size_t n);
+
 /*
  * What a worker writes to stderr with no client to take it goes to the
  * log, escaped, a line of output a log line, at most FR_STDERR_RATE
@@ -243,13 +245,15 @@ fr_stderr_invocation(const char *id, const char *function, const u_char *p,
  * only its last 8 KB kept (the end of a traceback), sent at the end of
  * the response; the rest is counted (a stock nginx logs every byte of
  * every record: a flood of stderr filled its disk at 50 MB/s). What
- * goes now: the first bytes of p.
+ * goes now: the first bytes of p. The tail is kept in twice its size,
+ * moved to its front once that fills: a flood of 1-byte records cost
+ * the runner a move of 8 KB each (a core for 4M records: hostile pass).
  */
 
 size_t
 fr_stderr_client(fr_req_t *r, const u_char *p, size_t n)
 {
-    size_t  now, keep, drop;
+    size_t  now, keep;
 
     if (r->stderr_sent + n <= FR_STDERR_MAX) {
         r->stderr_sent += n;
@@ -262,7 +266,7 @@ fr_stderr_client(fr_req_t *r, const u_char *p, size_t n)
     n -= now;
 
     if (r->stderr_tail == NULL) {
-        r->stderr_tail = malloc(FR_STDERR_TAIL);
+        r->stderr_tail = malloc(FR_STDERR_TAIL * 2);
 
         if (r->stderr_tail == NULL) {
             r->stderr_dropped += n;
@@ -271,17 +275,43 @@ fr_stderr_client(fr_req_t *r, const u_char *p, size_t n)
     }
 
     keep = n < FR_STDERR_TAIL ? n : FR_STDERR_TAIL;
-    drop = r->stderr_tail_len + keep > FR_STDERR_TAIL
-           ? r->stderr_tail_len + keep - FR_STDERR_TAIL : 0;
+    r->stderr_dropped += n - keep;
+
+    if (r->stderr_tail_len + keep > FR_STDERR_TAIL * 2) {
+        fr_stderr_tail_keep(r, FR_STDERR_TAIL - keep);
+    }
+
+    memcpy(r->stderr_tail + r->stderr_tail_len, p + n - keep, keep);
+    r->stderr_tail_len += keep;
+
+    return now;
+}
+
+
+/* the tail's last bytes, at most FR_STDERR_TAIL: at the response's end */
+
+void
+fr_stderr_client_end(fr_req_t *r)
+{
+    if (r->stderr_tail_len > FR_STDERR_TAIL) {
+        fr_stderr_tail_keep(r, FR_STDERR_TAIL);
+    }
+}
+
+
+/* of the tail, its last n bytes moved to its front */
+
+static void
+fr_stderr_tail_keep(fr_req_t *r, size_t n)
+{
+    size_t  drop;
+
+    drop = r->stderr_tail_len > n ? r->stderr_tail_len - n : 0;
 
     memmove(r->stderr_tail, r->stderr_tail + drop,
             r->stderr_tail_len - drop);
     r->stderr_tail_len -= drop;
-    memcpy(r->stderr_tail + r->stderr_tail_len, p + n - keep, keep);
-    r->stderr_tail_len += keep;
-    r->stderr_dropped += drop + (n - keep);
-
-    return now;
+    r->stderr_dropped += drop;
 }
 
 

@@ -17,6 +17,7 @@ void fr_stderr_done(fr_worker_t *w);
 void fr_stderr_invocation(const char *id, const char *function,
     const u_char *p, size_t n, size_t *logged);
 size_t fr_stderr_client(fr_req_t *r, const u_char *p, size_t n);
+void fr_stderr_client_end(fr_req_t *r);
 void fr_stderr_client_free(fr_req_t *r);
 
 

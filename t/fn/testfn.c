@@ -127,6 +127,26 @@ burn_thread(void *arg)
 }
 
 
+/* all of n bytes to fd, blocking: 0, or -1 */
+
+static int
+write_all(int fd, const void *p, size_t n)
+{
+    ssize_t  w;
+
+    while (n) {
+        w = write(fd, p, n);
+        if (w <= 0) {
+            return -1;
+        }
+        p = (const char *) p + w;
+        n -= (size_t) w;
+    }
+
+    return 0;
+}
+
+
 static long
 ru_ms(int who)
 {
@@ -535,6 +555,28 @@ handle(FCGX_Request *req)
 
     if (op_is(req, "exit")) {
         _exit(3);
+    }
+
+    if (op_is(req, "tinyerr")) {
+        /* n STDERR records of 1 byte each, written 64 KB at a time */
+        static unsigned char  rec[7281 * 9];
+
+        for (i = 0; i < 7281; i++) {
+            rec[i * 9] = 1;
+            rec[i * 9 + 1] = 7;                         /* STDERR */
+            rec[i * 9 + 2] = (unsigned char) (req->requestId >> 8);
+            rec[i * 9 + 3] = (unsigned char) req->requestId;
+            rec[i * 9 + 5] = 1;                         /* length */
+            rec[i * 9 + 8] = 'e';
+        }
+        for (i = arg(req, "n", 0); i > 0; i -= 7281) {
+            c = i > 7281 ? 7281 : (int) i;
+            if (write_all(req->ipcFd, rec, (size_t) c * 9) != 0) {
+                break;
+            }
+        }
+        FCGX_PutS("Content-Type: text/plain\r\n\r\ntiny\n", req->out);
+        return;
     }
 
     if (op_is(req, "garbage")) {
