@@ -397,14 +397,28 @@ fr_async_id(char *id)
  * A runner-made invocation (a destination, a schedule's tick) runs only
  * for the tenant it was made for: the name may be another tenant's by
  * now (its function removed, another's loaded), and a destination's
- * body is the response of a function of the first.
+ * body is the response of a function of the first. FR_ERROR: it fails
+ * (f NULL: no function of its name here).
+ * FR_DECLINED: handed back to a shared store (PostgreSQL), where the
+ * runner whose function of that name is its tenant's takes it (a fleet
+ * whose hosts serve other customers under one name: one host failed
+ * the other's invocations for good, hostile pass), for 10 minutes from
+ * its making; then it fails.
  */
 
+#define FR_ASYNC_ELSEWHERE  600000000     /* us */
+
 int
-fr_async_tenant(fr_func_t *f, const fr_inv_t *inv)
+fr_async_tenant(fr_func_t *f, const fr_inv_t *inv, uint64_t now)
 {
     size_t         nlen, vlen;
     const u_char  *pos, *last, *name, *value;
+
+    if (f == NULL) {
+        fr_log(FR_LOG_ERR, 0, "asynchronous invocation %s: no function "
+               "\"%s\"", inv->id, inv->function);
+        return FR_ERROR;
+    }
 
     pos = inv->params;
     last = pos + inv->params_len;
@@ -421,6 +435,17 @@ fr_async_tenant(fr_func_t *f, const fr_inv_t *inv)
             && memcmp(f->tenant, value, vlen) == 0)
         {
             return FR_OK;
+        }
+
+        if (fr_store_is_pg(fr_runner.conf.store)
+            && now < inv->created + FR_ASYNC_ELSEWHERE)
+        {
+            fr_log(FR_LOG_INFO, 0, "invocation %s of \"%s\" is tenant "
+                   "\"%.*s\"'s, not of this runner's function: handed "
+                   "back", inv->id, inv->function, (int) vlen, value);
+            fr_pgs_not_mine(inv->id, inv->attempts, now);
+            fr_backlog_count(inv->function, 1);
+            return FR_DECLINED;
         }
 
         fr_log(FR_LOG_ERR, 0, "invocation %s of \"%s\" (%s) was made for "

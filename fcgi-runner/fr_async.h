@@ -19,7 +19,7 @@ int fr_async_store(void);
 int fr_async_invoke(const char *function, const char *trigger,
     const char *content_type, const u_char *body, size_t len, int64_t tick,
     char *id);
-int fr_async_tenant(fr_func_t *f, const fr_inv_t *inv);
+int fr_async_tenant(fr_func_t *f, const fr_inv_t *inv, uint64_t now);
 
 
 #endif /* FR_ASYNC_H */

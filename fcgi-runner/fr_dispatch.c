@@ -371,6 +371,7 @@ fr_dispatch_claimed(const fr_inv_t *inv)
 static int
 fr_dispatch_run(fr_func_t *f, const fr_inv_t *inv, uint64_t now)
 {
+    int         rc;
     fr_call_t  *call;
 
     call = fr_dispatch_in_flight(inv->id);
@@ -386,17 +387,15 @@ fr_dispatch_run(fr_func_t *f, const fr_inv_t *inv, uint64_t now)
      * the count is made again from the store at each purge) */
     fr_backlog_count(inv->function, -1);
 
-    if (f == NULL) {
-        fr_log(FR_LOG_ERR, 0, "asynchronous invocation %s: no function "
-               "\"%s\"", inv->id, inv->function);
-        fr_dispatch_fail(inv->id, inv->attempts, 404, "no such function", 0,
-                         NULL, 0);
-        return FR_OK;
-    }
+    rc = fr_async_tenant(f, inv, now);
 
-    if (fr_async_tenant(f, inv) != FR_OK) {
-        fr_dispatch_fail(inv->id, inv->attempts, 404,
-                         "its function is another tenant's", 0, NULL, 0);
+    if (rc != FR_OK) {
+        if (rc == FR_ERROR) {
+            fr_dispatch_fail(inv->id, inv->attempts, 404,
+                             f ? "its function is another tenant's"
+                               : "no such function", 0, NULL, 0);
+        }
+
         return FR_OK;
     }
 

@@ -56,6 +56,7 @@ void fr_pgs_ack(const char *id, int attempt, int status,
 void fr_pgs_fail(const char *id, int attempt, int status, const char *error,
     uint64_t retry_at, const u_char *response, size_t len);
 void fr_pgs_release(const char *id, int attempt, uint64_t retry_at);
+void fr_pgs_not_mine(const char *id, int attempt, uint64_t at);
 size_t fr_pgs_outcomes(void);
 
 /* counts taken again from the store; results past retention removed */

@@ -34,7 +34,8 @@ enum {
     FR_PGS_DONE = 0,
     FR_PGS_RETRY,
     FR_PGS_FAILED,
-    FR_PGS_GIVEN_BACK
+    FR_PGS_GIVEN_BACK,
+    FR_PGS_NOT_MINE
 };
 
 
@@ -98,6 +99,17 @@ void
 fr_pgs_release(const char *id, int attempt, uint64_t retry_at)
 {
     fr_pgs_out(FR_PGS_GIVEN_BACK, id, attempt, 0, NULL, retry_at, NULL, 0);
+}
+
+
+/* another tenant's than this runner's function of its name: not an
+ * attempt, due now, and not claimed by this runner again until another
+ * gives it back (fr_pgs_claim_sql) */
+
+void
+fr_pgs_not_mine(const char *id, int attempt, uint64_t at)
+{
+    fr_pgs_out(FR_PGS_NOT_MINE, id, attempt, 0, NULL, at, NULL, 0);
 }
 
 

@@ -109,13 +109,17 @@
     " c.was_by"
 
 static const char  fr_pgs_claim_sql[] =
-    FR_PGS_CLAIM("state = 0 AND next_at <= $4::bigint", "next_at");
+    FR_PGS_CLAIM("state = 0 AND next_at <= $4::bigint"
+                 " AND claimed_by IS DISTINCT FROM 'not ' || $5::text",
+                 "next_at");
 
 static const char  fr_pgs_reclaim_sql[] =
     FR_PGS_CLAIM("state = 1 AND claimed_until <= now()", "claimed_until");
 
 /* outcomes, many at once: kind 0 done, 1 tried again at "at", 2 failed,
- * 3 given back (not an attempt); only of rows this runner ($8) holds by
+ * 3 given back (not an attempt), 4 given back as another tenant's than
+ * this runner's function (queued rows' claimed_by "not RUNNER": it
+ * claims it no more); only of rows this runner ($8) holds by
  * the claim each was of (its attempt: a later claim's is another). A
  * finished one keeps its answer, not its request (params, body) */
 static const char  fr_pgs_outcomes_sql[] =
@@ -124,18 +128,19 @@ static const char  fr_pgs_outcomes_sql[] =
     " AS u(id, kind, status, at, error, response, attempt))"
     " UPDATE faas.invocations v SET"
     " state = CASE u.kind WHEN 0 THEN 2 WHEN 2 THEN 3 ELSE 0 END,"
-    " status = CASE WHEN u.kind = 3 THEN v.status ELSE u.status END,"
+    " status = CASE WHEN u.kind >= 3 THEN v.status ELSE u.status END,"
     " response = CASE WHEN u.kind IN (0, 2) THEN decode(u.response, 'hex')"
     " ELSE v.response END,"
-    " error = CASE u.kind WHEN 0 THEN NULL WHEN 3 THEN v.error"
+    " error = CASE WHEN u.kind = 0 THEN NULL WHEN u.kind >= 3 THEN v.error"
     " ELSE u.error END,"
     " finished = CASE WHEN u.kind IN (0, 2) THEN u.at ELSE v.finished END,"
     " params = CASE WHEN u.kind IN (0, 2) THEN ''::bytea ELSE v.params END,"
     " body = CASE WHEN u.kind IN (0, 2) THEN ''::bytea ELSE v.body END,"
-    " next_at = CASE WHEN u.kind IN (1, 3) THEN u.at ELSE v.next_at END,"
-    " attempts = CASE WHEN u.kind = 3 THEN v.attempts - 1"
+    " next_at = CASE WHEN u.kind IN (1, 3, 4) THEN u.at ELSE v.next_at END,"
+    " attempts = CASE WHEN u.kind >= 3 THEN v.attempts - 1"
     " ELSE v.attempts END,"
-    " claimed_by = NULL, claimed_until = NULL"
+    " claimed_by = CASE WHEN u.kind = 4 THEN 'not ' || $8 END,"
+    " claimed_until = NULL"
     " FROM u WHERE v.id = u.id AND v.state = 1 AND v.claimed_by = $8"
     " AND v.attempts = u.attempt"
     " RETURNING v.id";
