@@ -110,8 +110,8 @@
 
 static const char  fr_pgs_claim_sql[] =
     FR_PGS_CLAIM("state = 0 AND next_at <= $4::bigint"
-                 " AND claimed_by IS DISTINCT FROM 'not ' || $5::text",
-                 "next_at");
+                 " AND (claimed_by IS DISTINCT FROM 'not ' || $5::text"
+                 " OR next_at <= $4::bigint - 60000000)", "next_at");
 
 static const char  fr_pgs_reclaim_sql[] =
     FR_PGS_CLAIM("state = 1 AND claimed_until <= now()", "claimed_until");
@@ -119,9 +119,10 @@ static const char  fr_pgs_reclaim_sql[] =
 /* outcomes, many at once: kind 0 done, 1 tried again at "at", 2 failed,
  * 3 given back (not an attempt), 4 given back as another tenant's than
  * this runner's function (queued rows' claimed_by "not RUNNER": it
- * claims it no more); only of rows this runner ($8) holds by
- * the claim each was of (its attempt: a later claim's is another). A
- * finished one keeps its answer, not its request (params, body) */
+ * claims it again only a minute later); only of rows this runner ($8)
+ * holds by the claim each was of (its attempt: a later claim's is
+ * another). A finished one keeps its answer, not its request (params,
+ * body) */
 static const char  fr_pgs_outcomes_sql[] =
     "WITH u AS (SELECT * FROM unnest($1::text[], $2::int[], $3::int[],"
     " $4::bigint[], $5::text[], $6::text[], $7::int[])"
