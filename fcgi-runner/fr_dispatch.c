@@ -297,8 +297,8 @@ fr_dispatch_listed(const fr_inv_t *inv, void *data)
 }
 
 
-/* never ahead of a synchronous request of the same function or tenant,
- * nor past fr_tenant_call_room() */
+/* never ahead of a synchronous request of the same function, nor past
+ * fr_tenant_call_room() */
 
 static int
 fr_dispatch_busy(fr_func_t *f)

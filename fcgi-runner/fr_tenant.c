@@ -479,7 +479,7 @@ fr_dynamic_new(void)
  * async calls) held every descriptor and slot. A quarter of
  * max_connections for all (1,024 without it); for one tenant, its
  * max_instances (no more can run at once), else half of that when
- * there are others; none while a client's request of it waits.
+ * there are others.
  */
 
 int
@@ -493,10 +493,6 @@ fr_tenant_call_room(fr_tenant_t *t)
 
     if (t == NULL) {
         return host - fr_runner.ncalls;
-    }
-
-    if (t->nqueued > 0) {
-        return 0;
     }
 
     most = t->max_instances ? t->max_instances
