@@ -61,6 +61,11 @@ fr_buf_append(fr_buf_t *b, const void *p, size_t n)
 {
     u_char  *dst;
 
+    if (n == 0) {
+        /* p may be NULL then (an empty body): memcpy() may not */
+        return FR_OK;
+    }
+
     dst = fr_buf_reserve(b, n);
     if (dst == NULL) {
         return FR_ERROR;
