@@ -402,11 +402,9 @@ fr_async_id(char *id)
  * FR_DECLINED: handed back to a shared store (PostgreSQL), where the
  * runner whose function of that name is its tenant's takes it (a fleet
  * whose hosts serve other customers under one name: one host failed
- * the other's invocations for good, hostile pass), for 10 minutes from
- * its making; then it fails.
+ * the other's invocations for good, hostile pass), for async_retention
+ * from its making (a host down for hours gets its own); then it fails.
  */
-
-#define FR_ASYNC_ELSEWHERE  600000000     /* us */
 
 int
 fr_async_tenant(fr_func_t *f, const fr_inv_t *inv, uint64_t now)
@@ -438,12 +436,13 @@ fr_async_tenant(fr_func_t *f, const fr_inv_t *inv, uint64_t now)
         }
 
         if (fr_store_is_pg(fr_runner.conf.store)
-            && now < inv->created + FR_ASYNC_ELSEWHERE)
+            && now < inv->created
+                     + (uint64_t) fr_runner.conf.async_retention * 1000)
         {
             fr_log(FR_LOG_INFO, 0, "invocation %s of \"%s\" is tenant "
                    "\"%.*s\"'s, not of this runner's function: handed "
                    "back", inv->id, inv->function, (int) vlen, value);
-            fr_pgs_not_mine(inv->id, inv->attempts, now);
+            fr_pgs_not_mine(inv->id, inv->attempts, now + 1000000);
             fr_backlog_count(inv->function, 1);
             return FR_DECLINED;
         }

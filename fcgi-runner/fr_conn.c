@@ -160,7 +160,7 @@ fr_conn_room(void)
     {
         c = fr_list_data(l, fr_conn_t, link);
 
-        if (fr_conn_idle(c)) {
+        if (!c->own && fr_conn_idle(c)) {
             fr_log(FR_LOG_INFO, 0, "max_connections %d reached: closing "
                    "an idle connection", fr_runner.conf.max_connections);
 

@@ -223,6 +223,7 @@ fr_dispatch_tick(fr_timer_t *t)
 static void
 fr_dispatch_look(uint64_t now)
 {
+    size_t      i, n;
     fr_link_t  *l;
     fr_func_t  *f;
 
@@ -236,8 +237,8 @@ fr_dispatch_look(uint64_t now)
     (void) fr_store_flush();
 
     /* a run's end, a 202: the functions the counts say have some */
-    for (l = fr_list_first(&fr_runner.funcs); l != &fr_runner.funcs;
-         l = l->next)
+    for (l = fr_tenant_funcs_turn(&n), i = 0; i < n;
+         l = fr_tenant_func_next(l), i++)
     {
         f = fr_list_data(l, fr_func_t, link);
 

@@ -775,7 +775,8 @@ fr_shutdown_handler(fr_timer_t *t)
  * Enough descriptors for max_connections and max_workers (a worker
  * holds up to eight: connection or pipes, stderr, exec report, /proc
  * files; its prototype two: its socket, its namespace's process 1's
- * /proc stat), not the hard limit whatever it is.
+ * /proc stat) and the stored invocations on their way (a socket pair
+ * each, fr_tenant_call_room()), not the hard limit whatever it is.
  */
 
 static void
@@ -785,6 +786,7 @@ fr_rlimit_nofile(void)
     struct rlimit  rl;
 
     need = (rlim_t) fr_runner.conf.max_connections
+           + 2 * (rlim_t) fr_tenant_call_room(NULL)
            + 10 * (rlim_t) fr_runner.conf.max_workers + 64;
 
     if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur >= need) {

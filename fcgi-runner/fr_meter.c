@@ -450,10 +450,8 @@ fr_meter_stop(fr_worker_t *w, fr_req_t *r)
         r->duration_us = (int64_t) (fr_current_usec - r->t_assigned);
     }
 
-    if (w->nkin) {
-        /* the credit of those it reaped meanwhile */
-        w->cpu_idle += fr_meter_kin_look(w);
-    }
+    /* the credit of those it reaped meanwhile, the use of the others */
+    w->kin_busy += fr_meter_kin_look(w, 0);
 
     /*
      * A worker that died with the request: what wait4() said of its
@@ -464,14 +462,18 @@ fr_meter_stop(fr_worker_t *w, fr_req_t *r)
 
     if (cpu >= 0 && (uint64_t) cpu >= r->cpu_start) {
         fr_meter_orphans(w, r, 1);
-        /* less what a look billed ahead of what it reaped meanwhile */
+        /* less what a look billed ahead of what it reaped meanwhile;
+         * what its live descendants used while it ran, looked at */
         r->cpu_us = fr_meter_credit(w, (int64_t) ((uint64_t) cpu
                                                   - r->cpu_start))
-                    + r->orphans_us;
+                    + r->orphans_us + w->kin_busy;
 
     } else {
         fr_meter_orphans(w, r, 0);
+        w->cpu_idle += w->kin_busy;
     }
+
+    w->kin_busy = 0;
 
     /* from here, what it uses is its own until its next invocation */
     w->cpu_mark = w->reaped ? w->ru_cpu_us : fr_meter_cpu(w, 0);

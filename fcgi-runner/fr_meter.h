@@ -58,7 +58,7 @@ u_char *fr_meter_num(u_char *p, u_char *end, const char *name,
 void fr_meter_idle(fr_worker_t *w, int64_t own, int looked);
 void fr_meter_orphans_idle(fr_proto_t *p, long long ticks, int end);
 fr_proto_t *fr_meter_reaper(fr_worker_t *w);
-int64_t fr_meter_kin_look(fr_worker_t *w);
+int64_t fr_meter_kin_look(fr_worker_t *w, int full);
 void fr_meter_kin_end(fr_worker_t *w);
 int64_t fr_meter_credit(fr_worker_t *w, int64_t us);
 

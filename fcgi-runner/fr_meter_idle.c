@@ -81,9 +81,10 @@ fr_meter_idle(fr_worker_t *w, int64_t own, int looked)
         return;
     }
 
-    if (!looked && w->nkin) {
+    if (!looked) {
         /* those it reaped since: their credit first */
-        w->cpu_idle += fr_meter_kin_look(w);
+        w->cpu_idle += fr_meter_kin_look(w, 0) + w->kin_busy;
+        w->kin_busy = 0;
     }
 
     if (own > w->cpu_mark) {
@@ -203,13 +204,17 @@ fr_meter_idle_look(fr_timer_t *t)
             continue;
         }
 
-        /* its live descendants', busy or not (fr_meter_kin.c) */
-        w->cpu_idle += fr_meter_kin_look(w);
-
+        /* its live descendants' (fr_meter_kin.c): a busy one's are its
+         * invocation's */
         if (w->state == FR_WORKER_IDLE && w->req == NULL) {
+            w->cpu_idle += fr_meter_kin_look(w, 1);
             fr_meter_idle(w, fr_meter_cpu(w, 0), 1);
+            continue;
+        }
 
-        } else if (w->cpu_idle >= FR_METER_IDLE_MIN) {
+        w->kin_busy += fr_meter_kin_look(w, 1);
+
+        if (w->cpu_idle >= FR_METER_IDLE_MIN) {
             fr_meter_idle_line(w->func, w->cpu_idle, w->pid);
             w->cpu_idle = 0;
         }
@@ -265,7 +270,11 @@ fr_meter_worker_end(fr_worker_t *w)
     }
 
     if (w->reaped && !w->init && w->req == NULL) {
+        /* its descendants settled first (fr_meter_kin_look) */
         fr_meter_idle(w, w->ru_cpu_us, 0);
+
+    } else {
+        w->cpu_idle += fr_meter_kin_look(w, 0) + w->kin_busy;
     }
 
     fr_meter_kin_end(w);

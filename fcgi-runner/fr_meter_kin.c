@@ -7,15 +7,20 @@
  * only when it is reaped, which a worker kept by min_instances and
  * max_requests = 0 may never be. So each meter_idle_interval look reads
  * the CPU of every live descendant of every worker (its reaped children
- * in) and bills what it used since the look before as its function's
- * idle CPU, in advance. What was so billed of one that ended is not
- * billed again: a credit for whoever reaped it, the worker (its next
- * figures are less by it), the descendant that was its parent (its own
- * figure), or, at the worker's end, the namespace's process 1 (its
- * orphans' figure).
+ * in) and bills what it used since the look before, in advance: as its
+ * function's idle CPU, or, while the worker serves, with its invocation
+ * (a child it waits for stays on that invocation's line); at an
+ * invocation's start and end the known ones are read again. What was
+ * so billed of one that ended is not billed again: a credit for whoever
+ * reaped it, the worker (its next figures are less by it), the
+ * descendant that was its parent (its own figure), or, for one that
+ * left the worker's tree alive (its parent ended, or the worker), the
+ * namespace's process 1 (its orphans' figure). Without a pid namespace
+ * the runner reaps those (fr_meter_stray): billed again, as before.
  */
 
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -34,37 +39,66 @@
 struct fr_meter_kin_s {
     pid_t       pid;
     pid_t       ppid;
+    int         state;      /* R, S, ... Z */
     uint64_t    start;      /* ticks from boot: that pid's process */
     long long   billed;     /* ticks: its CPU, its reaped children's in */
 };
 
 
 static size_t fr_meter_kin_find(fr_worker_t *w, fr_meter_kin_t *k);
+static size_t fr_meter_kin_known(fr_worker_t *w, fr_meter_kin_t *now);
 static size_t fr_meter_kin_scan(pid_t top, fr_meter_kin_t *kin);
 static size_t fr_meter_kin_children(pid_t pid, fr_meter_kin_t *kin,
     size_t n);
 static int fr_meter_kin_read(pid_t pid, fr_meter_kin_t *k);
+static int fr_meter_kin_alive(const fr_meter_kin_t *o);
+static void fr_meter_kin_left(fr_worker_t *w, long long ticks);
+
+
+/* a /proc read failed for want of a resource, not of the process: the
+ * look is void (else its descendants were taken for gone) */
+static int  fr_meter_kin_failed;
 
 
 /*
- * A look at w's descendants: what they used since the last one, in
- * microseconds, to bill as idle CPU; what was billed of those that
- * ended goes to w->cpu_credit or to their parent's figure.
+ * A look at w's descendants (full: every one, else those known, each
+ * re-read): what they used since the last one, in microseconds; what
+ * was billed of those that ended goes to w->cpu_credit or to their
+ * parent's figure, of those that left its tree (their parent ended) to
+ * the namespace's process 1 that reaps them. A worker that ended (a
+ * zombie, reaped): its descendants settled so, their list emptied.
  */
 
 int64_t
-fr_meter_kin_look(fr_worker_t *w)
+fr_meter_kin_look(fr_worker_t *w, int full)
 {
     size_t           i, j, n;
-    long long        grown, credit;
-    fr_meter_kin_t  *o, *k, now[FR_METER_KIN_MAX];
+    long long        grown, credit, left;
+    fr_meter_kin_t  *o, *k, self, now[FR_METER_KIN_MAX];
 
-    if (w->per_request || w->reaped || w->proc_pid <= 0) {
+    if (w->per_request || w->proc_pid <= 0 || (w->nkin == 0 && !full)) {
         return 0;
     }
 
-    n = fr_meter_kin_scan(w->proc_pid, now);
+    fr_meter_kin_failed = 0;
+    n = 0;
+
+    if (!w->reaped && fr_meter_kin_read(w->proc_pid, &self) != FR_OK) {
+        /* not read: the list is kept for a look that can */
+        return 0;
+    }
+
+    if (!w->reaped && self.state != 'Z' && self.state != 'X') {
+        n = full ? fr_meter_kin_scan(w->proc_pid, now)
+                 : fr_meter_kin_known(w, now);
+
+        if (fr_meter_kin_failed) {
+            return 0;
+        }
+    }
+
     credit = 0;
+    left = 0;
 
     /* those gone, children before parents (a scan lists parents first):
      * what was billed of each is in its reaper's figure now */
@@ -78,6 +112,12 @@ fr_meter_kin_look(fr_worker_t *w)
         }
 
         if (i < n) {
+            continue;
+        }
+
+        if (fr_meter_kin_alive(o)) {
+            /* out of the tree, alive: another's to reap */
+            left += o->billed;
             continue;
         }
 
@@ -125,40 +165,39 @@ fr_meter_kin_look(fr_worker_t *w)
     }
 
     w->cpu_credit += fr_meter_ticks_us(credit);
+    fr_meter_kin_left(w, left);
 
     return fr_meter_ticks_us(grown);
 }
 
 
 /*
- * The worker ended: what was billed of its descendants still alive is
- * in the figure of the process 1 that reaps them (they are killed with
- * it); its credit left, if any, nobody's figure holds any more.
+ * The worker freed: its descendants settled (fr_meter_kin_look), its
+ * credit left, if any, nobody's figure holds any more.
  */
 
 void
 fr_meter_kin_end(fr_worker_t *w)
 {
-    size_t       i;
-    long long    billed;
-    fr_proto_t  *p;
-
-    p = fr_meter_reaper(w);
-
-    if (p != NULL && p->orphans_mark != LLONG_MAX) {
-        billed = 0;
-
-        for (i = 0; i < w->nkin; i++) {
-            billed += w->kin[i].billed;
-        }
-
-        p->orphans_mark += billed;
-    }
-
     free(w->kin);
     w->kin = NULL;
     w->nkin = 0;
     w->cpu_credit = 0;
+}
+
+
+/* billed of those that left w's tree alive: not again by their reaper */
+
+static void
+fr_meter_kin_left(fr_worker_t *w, long long ticks)
+{
+    fr_proto_t  *p;
+
+    p = fr_meter_reaper(w);
+
+    if (ticks > 0 && p != NULL && p->orphans_mark != LLONG_MAX) {
+        p->orphans_mark += ticks;
+    }
 }
 
 
@@ -192,6 +231,44 @@ fr_meter_kin_find(fr_worker_t *w, fr_meter_kin_t *k)
     }
 
     return j;
+}
+
+
+/* the known ones re-read, those still in w's tree (parents first) */
+
+static size_t
+fr_meter_kin_known(fr_worker_t *w, fr_meter_kin_t *now)
+{
+    size_t  i, j, n;
+
+    n = 0;
+
+    for (i = 0; i < w->nkin; i++) {
+        if (fr_meter_kin_read(w->kin[i].pid, &now[n]) != FR_OK
+            || now[n].start != w->kin[i].start)
+        {
+            continue;
+        }
+
+        for (j = 0; j < n && now[j].pid != now[n].ppid; j++) { /* void */ }
+
+        if (j < n || now[n].ppid == w->proc_pid) {
+            n++;
+        }
+    }
+
+    return n;
+}
+
+
+/* o still runs (its pid is its process's) */
+
+static int
+fr_meter_kin_alive(const fr_meter_kin_t *o)
+{
+    fr_meter_kin_t  k;
+
+    return fr_meter_kin_read(o->pid, &k) == FR_OK && k.start == o->start;
 }
 
 
@@ -232,6 +309,7 @@ fr_meter_kin_children(pid_t pid, fr_meter_kin_t *kin, size_t n)
 
     dir = opendir(path);
     if (dir == NULL) {
+        fr_meter_kin_failed |= (errno != ENOENT && errno != ESRCH);
         return n;
     }
 
@@ -245,6 +323,7 @@ fr_meter_kin_children(pid_t pid, fr_meter_kin_t *kin, size_t n)
 
         fd = open(path, O_RDONLY | O_CLOEXEC);
         if (fd == -1) {
+            fr_meter_kin_failed |= (errno != ENOENT && errno != ESRCH);
             continue;
         }
 
@@ -290,6 +369,7 @@ fr_meter_kin_read(pid_t pid, fr_meter_kin_t *k)
 
     fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd == -1) {
+        fr_meter_kin_failed |= (errno != ENOENT && errno != ESRCH);
         return FR_ERROR;
     }
 
@@ -302,11 +382,14 @@ fr_meter_kin_read(pid_t pid, fr_meter_kin_t *k)
 
     buf[len] = '\0';
 
-    /* comm may hold anything but its end; v[0] is field 4, ppid */
+    /* comm may hold anything but its end; then the state; v[0] is
+     * field 4, ppid */
     p = strrchr(buf, ')');
-    if (p == NULL || (p = strchr(p + 2, ' ')) == NULL) {
+    if (p == NULL || p[1] != ' ' || (p = strchr(p + 2, ' ')) == NULL) {
         return FR_ERROR;
     }
+
+    k->state = p[-1];
 
     for (i = 0; i < 19; i++) {
         v[i] = strtoull(p, &p, 10);

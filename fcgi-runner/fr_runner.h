@@ -271,6 +271,8 @@ struct fr_worker_s {
     int64_t                cpu_idle;        /* used between invocations,
                                                not yet in meter_log */
     int64_t                cpu_credit;      /* billed ahead, not again */
+    int64_t                kin_busy;        /* its descendants' while it
+                                               serves, looked at */
     fr_meter_kin_t        *kin;             /* its descendants, looked */
     size_t                 nkin;            /* at (fr_meter_kin.c) */
     int                    proc_stat;       /* /proc/PID files, for */

@@ -554,6 +554,7 @@ int
 fr_pgs_claim(uint64_t now, fr_pgs_claim_pt each)
 {
     int           n, room, rooms_sum, rc, host, lengths[6];
+    size_t        i, nf;
     char          snow[24], ssum[16];
     fr_buf_t      names, rooms, leases;
     fr_link_t    *l;
@@ -599,8 +600,8 @@ fr_pgs_claim(uint64_t now, fr_pgs_claim_pt each)
         t->claim_room = fr_tenant_call_room(t);
     }
 
-    for (l = fr_list_first(&fr_runner.funcs); l != &fr_runner.funcs;
-         l = l->next)
+    for (l = fr_tenant_funcs_turn(&nf), i = 0; i < nf;
+         l = fr_tenant_func_next(l), i++)
     {
         f = fr_list_data(l, fr_func_t, link);
         t = f->owner;
@@ -613,10 +614,15 @@ fr_pgs_claim(uint64_t now, fr_pgs_claim_pt each)
             continue;
         }
 
-        host -= room;
+        /* a function with none queued (as far as the fleet's counts,
+         * taken every 2 s, know) is asked for all the same, its room
+         * kept for those with some */
+        if (f->async_queued > 0) {
+            host -= room;
 
-        if (t != NULL) {
-            t->claim_room -= room;
+            if (t != NULL) {
+                t->claim_room -= room;
+            }
         }
 
         /* names are [a-z0-9_-], quoted all the same: "null" is one */

@@ -103,8 +103,8 @@ fr_pgs_release(const char *id, int attempt, uint64_t retry_at)
 
 
 /* another tenant's than this runner's function of its name: not an
- * attempt, due now, and not claimed by this runner again for a minute
- * unless another gives it back (fr_pgs_claim_sql) */
+ * attempt, due at "at", and not claimed by this runner again for a
+ * minute unless another gives it back (fr_pgs_claim_sql) */
 
 void
 fr_pgs_not_mine(const char *id, int attempt, uint64_t at)

@@ -505,6 +505,47 @@ fr_tenant_call_room(fr_tenant_t *t)
 }
 
 
+/*
+ * The functions, from one further on at each call: a look at what is
+ * due begins there (fr_dispatch.c, fr_store_pg.c), so that the room
+ * fr_tenant_call_room() leaves is not always the first ones'. The next
+ * of the last is the first (fr_tenant_func_next).
+ */
+
+fr_link_t *
+fr_tenant_funcs_turn(size_t *n)
+{
+    size_t          i, skip;
+    fr_link_t      *l;
+    static size_t   turn;
+
+    *n = 0;
+
+    for (l = fr_list_first(&fr_runner.funcs); l != &fr_runner.funcs;
+         l = l->next)
+    {
+        (*n)++;
+    }
+
+    skip = *n ? turn++ % *n : 0;
+    l = fr_list_first(&fr_runner.funcs);
+
+    for (i = 0; i < skip; i++) {
+        l = l->next;
+    }
+
+    return l;
+}
+
+
+fr_link_t *
+fr_tenant_func_next(fr_link_t *l)
+{
+    return (l->next != &fr_runner.funcs) ? l->next
+                                         : fr_list_first(&fr_runner.funcs);
+}
+
+
 /* n more (or less) stored invocations of t's on their way */
 
 void

@@ -15,6 +15,8 @@ void fr_tenants_limits(void);
 int fr_tenant_caps(fr_func_t *f);
 int fr_tenant_call_room(fr_tenant_t *t);
 void fr_tenant_call(fr_tenant_t *t, int n);
+fr_link_t *fr_tenant_funcs_turn(size_t *n);
+fr_link_t *fr_tenant_func_next(fr_link_t *l);
 size_t fr_tenant_kept(fr_func_t *f, size_t len);
 int fr_tenant_dynamic_user(fr_tenant_t *t, int test);
 void fr_tenants_free(void);

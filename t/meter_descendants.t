@@ -32,6 +32,7 @@ my $fn = FaasTest::testfn();
 
 $t->function('helper', "exec = $fn\nmin_instances = 1\nmax_requests = 0\n");
 $t->function('reaper', "exec = $fn\nmin_instances = 1\nmax_requests = 0\n");
+$t->function('waiter', "exec = $fn\nmin_instances = 1\nmax_requests = 0\n");
 $t->function('short', "exec = $fn\nmax_requests = 1\nmax_instances = 1\n"
              . "env.TESTFN_START_SPIN_MS = 40\n");
 
@@ -114,7 +115,19 @@ cmp_ok($all, '<=', 1000 * 1.2 + 150, "... billed once in all: $all ms")
     or diag(FaasTest::read_file($meter));
 cmp_ok($all, '>=', 1000 * 0.8, '... and billed');
 
-# 3. 12 workers of one invocation each, 40 ms of start burn each
+# 3. a child the invocation waits for, working across looks: its CPU
+# is the invocation's, not idle (a look billed it ahead as idle, and
+# the credit at the reap took it off the invocation's line)
+$r = $t->http_get('/fn/waiter?op=childburn&ms=2500', timeout => 60);
+like($r->{body}, qr/children_ms=\d+/, 'an invocation waits for a child that '
+     . 'burns 2.5 s');
+sleep 1.5;
+cmp_ok(calls_sum('waiter'), '>=', 2500 * 0.8, 'its CPU on the invocation\'s '
+       . 'line: ' . calls_sum('waiter') . ' ms');
+cmp_ok(idle_sum('waiter'), '<', 300, '... not idle: ' . idle_sum('waiter')
+       . ' ms');
+
+# 4. 12 workers of one invocation each, 40 ms of start burn each
 for my $i (1 .. 12) {
     $t->http_get('/fn/short?op=pid');
 }

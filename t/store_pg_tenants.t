@@ -38,8 +38,14 @@ printf 'Content-Type: text/plain\\r\\n\\r\\n$tenant\\n'
 EOF
     mkdir "$dir{$name}/out";
     chmod 0777, "$dir{$name}/out";
-    $t->start_runner(conf => "store = $uri\n");
+    next if $name eq 'b';
+    # alice's other functions, nothing queued: their room is not the
+    # one with a backlog's (tenant.alice.max_instances bounds all)
+    $t->ok_function("idle$_", "tenant = alice\n") for 1 .. 9;
+    $t->ok_function('zbusy', "tenant = alice\n");
 }
+$t{a}->start_runner(conf => "store = $uri\ntenant.alice.max_instances = 2\n");
+$t{b}->start_runner(conf => "store = $uri\n");
 
 for my $name (qw(a b)) {
     ok($t{$name}->wait_log(qr/in PostgreSQL, as runner "/, 15),
@@ -76,6 +82,21 @@ is(count('state = 2'), 20, 'all 20 succeeded');
 is(scalar(runs('b')), 0, 'mallory\'s "report" never ran one of them');
 is(scalar(runs('a')), 20, 'alice\'s host ran them');
 is(count('attempts > 1'), 0, 'each in one attempt (handing back is none)');
+# alice's other function with a backlog, behind nine with none: each
+# look gave the tenant's room (2) to the first ones in the list
+my $zb = 0;
+for my $i (1 .. 8) {
+    my $r = $t{a}->fcgi_call('zbusy', timeout => 20, params => [
+        FAAS_INVOCATION => 'async', REQUEST_METHOD => 'POST',
+        CONTENT_LENGTH => 0 ]);
+    $zb++ if ($r->{http}{status} // 0) == 202;
+}
+is($zb, 8, 'alice: 8 of "zbusy" accepted, nine idle functions beside it');
+ok(FaasTest::wait_for(sub {
+       my ($n) = $db->psql("SELECT count(*) FROM faas.invocations WHERE "
+                           . "function = 'zbusy' AND state = 2") =~ /(\d+)/;
+       ($n // 0) == 8 }, 10), '... all run at once');
+
 my $back = () = $t{b}->runner_log =~ /is tenant "alice"'s, not of this runner's function: handed back/g;
 cmp_ok($back, '>=', 1, "mallory's host claimed $back and handed them back");
 cmp_ok($back, '<=', 20, '... each once at most');
