@@ -341,6 +341,8 @@ fr_meter_start(fr_worker_t *w, fr_req_t *r)
     r->orphans_start = -1;
     r->orphans_us = 0;
     r->orphans_forks = w->proto ? w->proto->forks : 0;
+    r->kin_us = 0;
+    r->credit_us = 0;
 
     if (r->meter && w->proto && w->proto->refs == 1
         && fr_meter_reaper(w) == w->proto)
@@ -393,7 +395,7 @@ fr_meter_start(fr_worker_t *w, fr_req_t *r)
 void
 fr_meter_stop(fr_worker_t *w, fr_req_t *r)
 {
-    int64_t   cpu;
+    int64_t   cpu, d;
     uint64_t  from;
 
     if (w->per_request && r->after_response) {
@@ -450,8 +452,10 @@ fr_meter_stop(fr_worker_t *w, fr_req_t *r)
         r->duration_us = (int64_t) (fr_current_usec - r->t_assigned);
     }
 
-    /* the credit of those it reaped meanwhile, the use of the others */
-    w->kin_busy += fr_meter_kin_look(w, 0);
+    /* the credit of those it reaped meanwhile, the use of the others
+     * (kept on r: a failed one is measured again at its reap) */
+    r->kin_us += fr_meter_kin_look(w, 0) + w->kin_busy;
+    w->kin_busy = 0;
 
     /*
      * A worker that died with the request: what wait4() said of its
@@ -462,18 +466,17 @@ fr_meter_stop(fr_worker_t *w, fr_req_t *r)
 
     if (cpu >= 0 && (uint64_t) cpu >= r->cpu_start) {
         fr_meter_orphans(w, r, 1);
-        /* less what a look billed ahead of what it reaped meanwhile;
-         * what its live descendants used while it ran, looked at */
-        r->cpu_us = fr_meter_credit(w, (int64_t) ((uint64_t) cpu
-                                                  - r->cpu_start))
-                    + r->orphans_us + w->kin_busy;
+        /* less what a look billed ahead of what it reaped meanwhile
+         * (taken again from what this one took before); plus what its
+         * live descendants used while it ran, looked at */
+        w->cpu_credit += r->credit_us;
+        d = (int64_t) ((uint64_t) cpu - r->cpu_start);
+        r->credit_us = d - fr_meter_credit(w, d);
+        r->cpu_us = d - r->credit_us + r->orphans_us + r->kin_us;
 
     } else {
         fr_meter_orphans(w, r, 0);
-        w->cpu_idle += w->kin_busy;
     }
-
-    w->kin_busy = 0;
 
     /* from here, what it uses is its own until its next invocation */
     w->cpu_mark = w->reaped ? w->ru_cpu_us : fr_meter_cpu(w, 0);
@@ -507,6 +510,8 @@ fr_meter_restart(fr_worker_t *w, fr_req_t *r)
     r->max_memory_kb = -1;
     r->orphans_start = -1;
     r->orphans_us = 0;
+    r->kin_us = 0;
+    r->credit_us = 0;
 
     if (fr_meter_proc_open(w) != FR_OK) {
         r->cpu_start = (uint64_t) -1;

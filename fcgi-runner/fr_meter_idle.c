@@ -68,6 +68,13 @@ static size_t              fr_meter_gone_size;
 void
 fr_meter_idle(fr_worker_t *w, int64_t own, int looked)
 {
+    if (!looked) {
+        /* those it reaped since: their credit first; an ended one's
+         * settled (fr_meter_kin.c) */
+        w->cpu_idle += fr_meter_kin_look(w, 0) + w->kin_busy;
+        w->kin_busy = 0;
+    }
+
     if (own < 0 || w->per_request) {
         return;
     }
@@ -79,12 +86,6 @@ fr_meter_idle(fr_worker_t *w, int64_t own, int looked)
         w->cpu_mark = own;
         w->cpu_idle = 0;
         return;
-    }
-
-    if (!looked) {
-        /* those it reaped since: their credit first */
-        w->cpu_idle += fr_meter_kin_look(w, 0) + w->kin_busy;
-        w->kin_busy = 0;
     }
 
     if (own > w->cpu_mark) {

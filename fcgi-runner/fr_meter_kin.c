@@ -40,6 +40,7 @@ struct fr_meter_kin_s {
     pid_t       pid;
     pid_t       ppid;
     int         state;      /* R, S, ... Z */
+    int         threads;
     uint64_t    start;      /* ticks from boot: that pid's process */
     long long   billed;     /* ticks: its CPU, its reaped children's in */
 };
@@ -72,6 +73,7 @@ static int  fr_meter_kin_failed;
 int64_t
 fr_meter_kin_look(fr_worker_t *w, int full)
 {
+    int              ended;
     size_t           i, j, n;
     long long        grown, credit, left;
     fr_meter_kin_t  *o, *k, self, now[FR_METER_KIN_MAX];
@@ -88,7 +90,13 @@ fr_meter_kin_look(fr_worker_t *w, int full)
         return 0;
     }
 
-    if (!w->reaped && self.state != 'Z' && self.state != 'X') {
+    /* a zombie's children went to its reaper (a leader whose threads
+     * live on, pthread_exit() in main, is no zombie of a process) */
+    ended = w->reaped
+            || ((self.state == 'Z' || self.state == 'X')
+                && self.threads <= 1);
+
+    if (!ended) {
         n = full ? fr_meter_kin_scan(w->proc_pid, now)
                  : fr_meter_kin_known(w, now);
 
@@ -115,8 +123,10 @@ fr_meter_kin_look(fr_worker_t *w, int full)
             continue;
         }
 
-        if (fr_meter_kin_alive(o)) {
-            /* out of the tree, alive: another's to reap */
+        if (ended || fr_meter_kin_alive(o)) {
+            /* out of the tree, alive, or killed with the worker: its
+             * namespace's process 1 reaps it (one the worker reaped
+             * since the last look is billed again: its credit lost) */
             left += o->billed;
             continue;
         }
@@ -401,9 +411,11 @@ fr_meter_kin_read(pid_t pid, fr_meter_kin_t *k)
 
     k->pid = pid;
     k->ppid = (pid_t) v[0];
-    /* utime, stime, cutime, cstime: fields 14 to 17; starttime, 22 */
+    /* utime, stime, cutime, cstime: fields 14 to 17; num_threads, 20;
+     * starttime, 22 */
     k->billed = (long long) (v[10] + v[11] + v[12] + v[13]);
     k->start = v[18];
+    k->threads = (int) v[16];
 
     return FR_OK;
 }

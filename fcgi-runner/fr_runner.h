@@ -156,6 +156,10 @@ struct fr_req_s {
     long long              orphans_start;   /* ticks; -1: not billed */
     uint64_t               orphans_forks;   /* its prototype's, then */
     int64_t                orphans_us;      /* their CPU, its own */
+    int64_t                kin_us;          /* its worker's descendants',
+                                               while it ran */
+    int64_t                credit_us;       /* taken off it, billed ahead
+                                               (fr_meter_credit) */
     int64_t                queue_us;
     int64_t                init_us;
     int64_t                duration_us;

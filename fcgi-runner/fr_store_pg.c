@@ -557,7 +557,7 @@ fr_pgs_claim(uint64_t now, fr_pgs_claim_pt each)
     size_t        i, nf;
     char          snow[24], ssum[16];
     fr_buf_t      names, rooms, leases;
-    fr_link_t    *l;
+    fr_link_t    *l, *start;
     fr_func_t    *f;
     fr_tenant_t  *t;
     const char   *values[6];
@@ -600,10 +600,17 @@ fr_pgs_claim(uint64_t now, fr_pgs_claim_pt each)
         t->claim_room = fr_tenant_call_room(t);
     }
 
-    for (l = fr_tenant_funcs_turn(&nf), i = 0; i < nf;
-         l = fr_tenant_func_next(l), i++)
-    {
+    /* the room first for those with some queued (as far as the fleet's
+     * counts, taken every 2 s, know), then what is left for the others */
+    start = fr_tenant_funcs_turn(&nf);
+
+    for (i = 0, l = start; i < 2 * nf; i++, l = fr_tenant_func_next(l)) {
         f = fr_list_data(l, fr_func_t, link);
+
+        if ((f->async_queued > 0) != (i < nf)) {
+            continue;
+        }
+
         t = f->owner;
         room = f->conf.max_instances - f->nasync;
         room = room < FR_PGS_CLAIM_MAX ? room : FR_PGS_CLAIM_MAX;
@@ -614,15 +621,10 @@ fr_pgs_claim(uint64_t now, fr_pgs_claim_pt each)
             continue;
         }
 
-        /* a function with none queued (as far as the fleet's counts,
-         * taken every 2 s, know) is asked for all the same, its room
-         * kept for those with some */
-        if (f->async_queued > 0) {
-            host -= room;
+        host -= room;
 
-            if (t != NULL) {
-                t->claim_room -= room;
-            }
+        if (t != NULL) {
+            t->claim_room -= room;
         }
 
         /* names are [a-z0-9_-], quoted all the same: "null" is one */
