@@ -43,8 +43,14 @@ $t->function('users', "exec = ./run.sh\nmode = cgi\n",
 $t->function('api', "exec = ./run.sh\nmode = cgi\n",
              'run.sh' => "#!/bin/sh\nprintf 'Content-Type: text/plain"
                        . "\\r\\n\\r\\napi\\n'\n");
-# no image: image_filter answers 415 in its place
+# no image: image_filter answers 415 in its place. pic's end (and its
+# measurements) comes a second after its body: nginx has stopped
+# reading by then. picnow's may come with its body, in one read:
+# nginx has them before the filter answers, and its line bills the run
 $t->function('pic', "exec = ./run.sh\nmode = cgi\n",
+             'run.sh' => "#!/bin/sh\nprintf 'Content-Type: text/plain"
+                       . "\\r\\n\\r\\nno image\\n'\nsleep 1\n");
+$t->function('picnow', "exec = ./run.sh\nmode = cgi\n",
              'run.sh' => "#!/bin/sh\nprintf 'Content-Type: text/plain"
                        . "\\r\\n\\r\\nno image\\n'\n");
 $t->function('nocontent', "exec = ./run.sh\nmode = cgi\n",
@@ -236,7 +242,7 @@ is($r->{body}, "api\n", "the server's route where the location has none");
 
 SKIP: {
     skip 'no image_filter module (make test-deps installs '
-         . 'libnginx-mod-http-image-filter) or not Debian\'s nginx', 7
+         . 'libnginx-mod-http-image-filter) or not Debian\'s nginx', 11
         unless $image;
     ($r, $l) = get('/img/pic');
     is($r->{status}, 415, 'image_filter test on a text answer: 415');
@@ -254,6 +260,25 @@ SKIP: {
     my $rep = `$FaasTest::BUILD/fcgi-runner meter --format csv $log $meter`;
     my ($inv) = $rep =~ /^pic,(\d+),/m;
     is($inv, 1, '... fcgi-runner meter counts it once') or diag($rep);
+
+    # whichever way it came: billed once, on nginx's line or in meter_log
+    ($r, $l) = get('/img/picnow');
+    is($r->{status}, 415, 'an answer whole at once: 415');
+    my $where = $l->{outcome} eq '-' ? 'meter_log' : 'access_log';
+    if ($where eq 'access_log') {
+        is($l->{outcome}, 'ok', '... nginx had its measurements');
+        ok($l->{duration} =~ /^\d+\.\d{3}$/, "... on its line "
+           . "($l->{duration})");
+    } else {
+        ok(FaasTest::wait_for(sub {
+               (FaasTest::read_file($meter) // '') =~ /function=picnow\b/ },
+               10), '... nginx had not: the runner billed it in meter_log');
+        pass('... (not on the line)');
+    }
+    $rep = `$FaasTest::BUILD/fcgi-runner meter --format csv $log $meter`;
+    ($inv) = $rep =~ /^picnow,(\d+),/m;
+    is($inv, 1, "... fcgi-runner meter counts it once ($where)")
+        or diag($rep);
 }
 
 # --- 204 ----------------------------------------------------------------
