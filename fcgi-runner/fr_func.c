@@ -23,6 +23,7 @@
 
 #include "fr_log.h"
 #include "fr_path.h"
+#include "fr_cgroup.h"
 #include "fr_docroot.h"
 #include "fr_folder.h"
 #include "fr_identity.h"
@@ -549,8 +550,7 @@ fr_func_update(fr_func_t *old, fr_func_t *f)
 {
     int  same_schedule;
 
-    /* its next tick kept: a reload in the second before a tick (its
-     * first look after it a second later) skipped the tick */
+    /* its next tick kept (a reload just before a tick skipped it) */
     same_schedule = fr_func_same(old->conf.schedule, f->conf.schedule)
                     && fr_func_same(old->conf.schedule_timezone,
                                     f->conf.schedule_timezone);
@@ -799,6 +799,7 @@ fr_func_free(fr_func_t *f)
         free(f->argv);
     }
 
+    fr_cgroup_func_free(f);
     fr_fconf_free(&f->conf);
     free(f->name);
     free(f->dir);

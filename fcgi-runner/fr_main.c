@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "fr_async.h"
+#include "fr_cgroup.h"
 #include "fr_client.h"
 #include "fr_conn.h"
 #include "fr_dispatch.h"
@@ -305,6 +306,8 @@ fr_run(void)
     }
 
     fr_runner.rundir = strdup(tmpl);
+
+    fr_cgroup_init();
 
     gettimeofday(&now, NULL);
     fr_runner.started = (uint64_t) now.tv_sec * 1000000 + now.tv_usec;
@@ -677,6 +680,7 @@ fr_shutdown(void)
 
     fr_io_close(&fr_runner.signal);
     fr_funcs_free();
+    fr_cgroup_exit();
     fr_tenants_free();
     fr_event_done();
     fr_conf_free(&fr_runner.conf);

@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "fr_cgroup.h"
 #include "fr_log.h"
 #include "fr_meter.h"
 #include "fr_pool.h"
@@ -145,6 +146,8 @@ fr_workers_reap(void)
         fr_worker_free_reaped(w, status);
     }
 
+    /* functions gone: their cgroups, once their last process has */
+    fr_cgroup_sweep();
     fr_funcs_dispatch();
 
     return FR_OK;

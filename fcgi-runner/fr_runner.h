@@ -370,6 +370,8 @@ struct fr_func_s {
     unsigned               zygote_spawning:1;
     unsigned               exec_by_fd:1;    /* a runtime's own program */
     unsigned               ends_early:1;    /* its workers': runtime = php */
+    char                  *cgroup_dir;      /* fr_cgroup.c's, or NULL */
+    int64_t                cgroup_limit;    /* as written; -1: not yet */
 };
 
 
@@ -398,6 +400,8 @@ struct fr_tenant_s {
     int                    ncalls;          /* its stored invocations on
                                                their way (fr_dispatch.c) */
     int                    claim_room;      /* fr_store_pg.c's, a claim */
+    int64_t                cgroup_limit;    /* fr_cgroup.c's, as written */
+    unsigned               cgroup_made:1;
     unsigned               view_gen;        /* the status: its view */
     int                    view;
     fr_link_t              link;            /* in fr_runner.tenants */

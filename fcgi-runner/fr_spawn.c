@@ -28,6 +28,7 @@
 #include "fr_fcgi.h"
 #include "fr_log.h"
 #include "fr_path.h"
+#include "fr_cgroup.h"
 #include "fr_isolate.h"
 #include "fr_proto.h"
 #include "fr_proto_room.h"
@@ -65,6 +66,7 @@ typedef struct {
     int                    fd[3];
     int                    errfd;
     int                    null;
+    int                    cgroup;          /* its cgroup.procs, or -1 */
 } fr_child_t;
 
 
@@ -245,6 +247,13 @@ fr_spawn_clone(fr_func_t *f, char **env, int fd[3], int *exec_fd, int proto)
         return -1;
     }
 
+    if (fr_cgroup_procs(f, &child.cgroup) != FR_OK) {
+        fr_isolate_done(&iso);
+        close(pexec[0]);
+        close(pexec[1]);
+        return -1;
+    }
+
     child.func = f;
     child.iso = &iso;
     child.env = env;
@@ -262,6 +271,10 @@ fr_spawn_clone(fr_func_t *f, char **env, int fd[3], int *exec_fd, int proto)
 
     fr_isolate_done(&iso);
     close(pexec[1]);
+
+    if (child.cgroup != -1) {
+        close(child.cgroup);
+    }
 
     if (pid == -1) {
         fr_log(FR_LOG_ALERT, errno, "clone() failed while spawning \"%s\"",
@@ -437,6 +450,12 @@ fr_spawn_child(void *data)
     (void) signal(SIGPIPE, SIG_DFL);
 
     (void) setsid();
+
+    /* into its function's memory cgroup before anything of its runs */
+    if (c->cgroup != -1 && write(c->cgroup, "0", 1) != 1) {
+        err = errno;
+        goto failed;
+    }
 
     c->null = open("/dev/null", O_RDWR | O_CLOEXEC);
 

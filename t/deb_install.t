@@ -348,6 +348,20 @@ my @ps = stat '/var/lib/php/faas-sessions';
 ok(@ps && $ps[4] == 0 && ($ps[2] & 07777) == 0711,
    'its sessions\' folders in /var/lib/php/faas-sessions (purged below)');
 
+like($unit{Delegate} // '', qr/\bmemory\b/, 'the unit delegates the memory '
+     . 'controller (cgroup v2): memory cgroups of the runner\'s own');
+SKIP: {
+    skip 'no memory cgroup controller on this host', 2
+        if $t->runner_log =~ /no memory cgroup controller found/;
+    my ($cg) = $t->runner_log =~ /memory cgroups \(v\d\) in "([^"]+)"/;
+    ok($cg && -d $cg, 'the installed runner made its memory cgroup: '
+       . ($cg // 'none')) or diag($t->runner_log);
+    my ($php) = glob(($cg // '/nonexistent') . '/t.*/f.hello-php');
+    ok($php && FaasTest::read_file("$php/cgroup.procs") =~ /^\d+$/m,
+       '... hello-php\'s processes in a cgroup of their own')
+        or diag($php // 'no cgroup for hello-php');
+}
+
 $r = $t->http_get('/faas/status');
 is($r->{status}, 200, 'the runner\'s status through the example site');
 like($r->{body} // '', qr/"name":"hello-cgi"/, 'it lists the function');

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <sched.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -424,9 +425,22 @@ handle(FCGX_Request *req)
     }
 
     if (op_is(req, "alloc")) {
-        /* n MB touched, then given back */
+        /* n MB touched, then given back (kids=N: by N children that
+         * keep it and idle on, each under its own address space) */
         long            size = arg(req, "mb", 100) * 1024 * 1024;
         volatile char  *m;
+
+        for (n = arg(req, "kids", 0); n > 0; n--) {
+            if (fork() == 0) {
+                m = malloc(size);
+                for (i = 0; m && i < size; i += 4096) {
+                    m[i] = 1;
+                }
+                for ( ;; ) {
+                    pause();
+                }
+            }
+        }
 
         /* volatile: the compiler may not drop the pages we touch */
         m = malloc(size);
@@ -438,6 +452,35 @@ handle(FCGX_Request *req)
         }
         FCGX_FPrintF(req->out, "Content-Type: text/plain\r\n\r\n"
                      "alloc %s\n", m ? "ok" : "failed");
+        return;
+    }
+
+    if (op_is(req, "memfd")) {
+        /* mb MB written into a memfd kept open: no address space of the
+         * process holds it (child=1: a child that idles on holds it) */
+        static char  page[65536];
+        long         want = arg(req, "mb", 100) * 1024 * 1024, done = 0;
+        int          mfd = memfd_create("testfn", 0);
+        ssize_t      w = 0;
+
+        memset(page, 'm', sizeof(page));
+
+        while (mfd != -1 && done < want
+               && (w = write(mfd, page, sizeof(page))) > 0)
+        {
+            done += w;
+        }
+
+        if (mfd != -1 && arg(req, "child", 0) && fork() == 0) {
+            (void) setsid();
+            for ( ;; ) {
+                pause();
+            }
+        }
+
+        FCGX_FPrintF(req->out, "Content-Type: text/plain\r\n\r\n"
+                     "memfd %ld of %ld %s\n", done, want,
+                     (mfd == -1 || w < 0) ? strerror(errno) : "ok");
         return;
     }
 

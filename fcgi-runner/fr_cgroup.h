@@ -1,0 +1,19 @@
+/*
+ * Copyright (C) ngx_faas developers
+ */
+
+#ifndef FR_CGROUP_H
+#define FR_CGROUP_H
+
+
+#include "fr_runner.h"
+
+
+void fr_cgroup_init(void);
+int fr_cgroup_procs(fr_func_t *f, int *fd);
+void fr_cgroup_func_free(fr_func_t *f);
+void fr_cgroup_sweep(void);
+void fr_cgroup_exit(void);
+
+
+#endif /* FR_CGROUP_H */

@@ -1,0 +1,182 @@
+#!/usr/bin/perl
+
+# Memory outside a process's address space. RLIMIT_AS bounds what a
+# worker maps; a memfd written with write() and kept open is in no
+# address space (hostile pass: a function of memory = 64M held 3 GB of
+# the host's shmem). Promise: a root runner puts each function's
+# processes (its prototype, its workers, all they fork) in a memory
+# cgroup of its own, limited to its memory times max_instances and
+# one, inside one per tenant limited to the tenant's max_memory; the
+# kernel keeps them under it whatever holds the memory (the holder is
+# stopped: its request a 502, the runner up and serving). The cgroups
+# go with the runner, and those of a runner killed go at the next's
+# start.
+
+use strict;
+use warnings;
+
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use FaasTest;
+use Test::More;
+use Time::HiRes qw(sleep);
+
+FaasTest::need_root();
+
+my $t = FaasTest->new;
+my $p = $t->prefix;
+my $fn = FaasTest::testfn();
+
+# 32M each, one instance: 64M in all for its processes
+$t->function('hog', "exec = $fn\nmemory = 32M\nmax_instances = 1\n"
+             . "tenant = alice\n");
+$t->function('a', "exec = $fn\nmemory = 64M\nmax_instances = 1\n"
+             . "tenant = bob\n");
+$t->function('b', "exec = $fn\nmemory = 64M\nmax_instances = 1\n"
+             . "tenant = bob\n");
+$t->function('free', "exec = $fn\nmemory = 32M\nmax_instances = 1\n");
+
+$t->start_runner(conf => "tenant.bob.max_memory = 96M\n");
+$t->start_nginx;
+
+my ($cg) = $t->runner_log =~ /memory cgroups \(v\d\) in "([^"]+)"/;
+
+SKIP: {
+skip 'no memory cgroup on this host: ' . ($t->runner_log =~ /(no memory .*)/
+                                           ? $1 : '?'), 1
+    unless $cg;
+
+ok(-d $cg, "the runner's memory cgroup: $cg");
+like($cg, qr{/fcgi-runner\.${\ $t->runner_pid }$}, '... named by its pid');
+
+my $v2 = -f "$cg/cgroup.controllers";
+my $limit_file = $v2 ? 'memory.max' : 'memory.limit_in_bytes';
+my $peak_file = $v2 ? 'memory.peak' : 'memory.max_usage_in_bytes';
+
+sub cgread {
+    my ($f) = @_;
+    my $v = FaasTest::read_file($f) // return undef;
+    chomp $v;
+    return $v;
+}
+
+sub procs_of {
+    my ($dir) = @_;
+    return grep { /^\d+$/ } split /\n/, (cgread("$dir/cgroup.procs") // '');
+}
+
+# 1. a worker and its prototype in their function's cgroup, limited
+my $r = $t->http_get('/fn/hog?op=pid');
+is($r->{status}, 200, 'hog answers');
+my ($w) = $t->workers('hog');
+my $hog = "$cg/t.alice/f.hog";
+ok(-d $hog, 'its cgroup: t.alice/f.hog');
+is(cgread("$hog/$limit_file"), 64 * 1048576,
+   '... limited to memory x (max_instances + 1): 64M');
+ok((grep { $_ == $w } procs_of($hog)), "... its worker ($w) in it")
+    or diag(cgread("$hog/cgroup.procs"));
+my @others = grep { $_ != $w } procs_of($hog);
+ok(@others >= 1, '... and its prototype (faas-init, in its own pid '
+   . 'namespace): ' . "@others");
+ok(!(grep { $_ == $t->runner_pid } procs_of($hog)), '... not the runner');
+is(cgread("$cg/t.alice/$limit_file"),
+   $v2 ? 'max' : cgread("$cg/$limit_file"),
+   "alice's cgroup: no limit (no max_memory)") if $v2;
+
+# 2. a memfd of 200M written and kept: stopped at the cgroup's limit
+$r = $t->http_get('/fn/hog?op=memfd&mb=200');
+isnt($r->{body} // '', "memfd 209715200 of 209715200 ok\n",
+     'a memfd of 200M is not held whole')
+    or diag($r->{raw});
+ok($r->{status} == 502 || ($r->{body} // '') =~ /^memfd \d+ of/,
+   "... its worker stopped (502) or its write refused ($r->{status})");
+my $peak = cgread("$hog/$peak_file") // 0;
+cmp_ok($peak, '<=', 64 * 1048576, "... the function's peak under its "
+       . "limit: " . int($peak / 1048576) . 'M');
+is($t->http_get('/fn/hog?op=pid')->{status}, 200, '... and it serves on');
+ok(kill(0, $t->runner_pid), 'the runner is up');
+
+# 3. a child that holds it, out of the worker's group: the same cgroup
+$r = $t->http_get('/fn/hog?op=memfd&mb=20&child=1');
+is($r->{body}, "memfd 20971520 of 20971520 ok\n", '20M held by a child '
+   . 'of its own session');
+($w) = $t->workers('hog');
+my @kids = grep { my $s = FaasTest::read_file("/proc/$_/stat") // '';
+                  $s =~ /\) \S (\d+) / && $1 == $w } FaasTest::all_pids();
+ok(@kids && (grep { my $k = $_; grep { $_ == $k } procs_of($hog) } @kids)
+   == @kids, "... in its function's cgroup (@kids)");
+$r = $t->http_get('/fn/hog?op=memfd&mb=60');
+isnt($r->{body} // '', "memfd 62914560 of 62914560 ok\n",
+     "... counted: 60M more is not held beside it");
+$peak = cgread("$hog/$peak_file") // 0;
+cmp_ok($peak, '<=', 64 * 1048576, '... the peak under the limit: '
+       . int($peak / 1048576) . 'M');
+
+# 3b. many children, each under its own address space (24M of 32M):
+# five of them are 120M, the cgroup holds 64M
+$r = $t->http_get('/fn/hog?op=alloc&mb=24&kids=5');
+sleep 1;
+$peak = cgread("$hog/$peak_file") // 0;
+cmp_ok($peak, '<=', 64 * 1048576, 'five children of 24M each: the '
+       . 'peak under the limit: ' . int($peak / 1048576) . 'M');
+my $usage = cgread("$hog/" . ($v2 ? 'memory.current'
+                                  : 'memory.usage_in_bytes')) // 0;
+cmp_ok($usage, '<=', 64 * 1048576, '... and what it holds now: '
+       . int($usage / 1048576) . 'M');
+cmp_ok($peak, '>=', 24 * 1048576, '... which it counted (at least one '
+       . "child's 24M)");
+my @big = grep { (FaasTest::proc_rss($_) // 0) >= 20 * 1024 }
+          procs_of($hog);
+cmp_ok(scalar @big, '<=', 2, '... two of them at most hold theirs: '
+       . scalar @big);
+is($t->http_get('/fn/hog?op=pid')->{status}, 200, '... and it serves on');
+
+# 4. a tenant's max_memory bounds all its functions together
+$r = $t->http_get('/fn/a?op=memfd&mb=60');
+is($r->{body}, "memfd 62914560 of 62914560 ok\n", "bob's a holds 60M "
+   . '(under its 128M)');
+$r = $t->http_get('/fn/b?op=memfd&mb=60');
+my $ra = $t->http_get('/fn/a?op=pid');
+ok(($r->{body} // '') ne "memfd 62914560 of 62914560 ok\n"
+   || $ra->{status} != 200 || ($ra->{body} // '') ne ($r->{body} // ''),
+   "b's 60M beside a's: not both held (bob's 96M)");
+is(cgread("$cg/t.bob/$limit_file"), 96 * 1048576,
+   "bob's cgroup: his max_memory, 96M");
+$peak = cgread("$cg/t.bob/$peak_file") // 0;
+cmp_ok($peak, '<=', 96 * 1048576, "... bob's peak under his max_memory: "
+       . int($peak / 1048576) . 'M');
+
+# 5. a function of no tenant: its user's
+is($t->http_get('/fn/free?op=pid')->{status}, 200, 'free answers');
+my ($free) = glob("$cg/t.*/f.free");
+ok($free && -d $free, "... from its cgroup (its user's tenant): "
+   . ($free // 'none'));
+is(cgread("$free/$limit_file"), 64 * 1048576, '... limited: 64M');
+
+# 6. a function removed: its cgroup goes once its processes have
+$t->remove_function('free');
+$t->signal_runner('HUP');
+ok(FaasTest::wait_for(sub { !-d $free }, 10),
+   'a function removed: its cgroup gone with its processes');
+
+# 7. the runner killed: the next one removes what it left
+my $old = $t->runner_pid;
+kill 'KILL', $old;
+$t->wait_runner;
+ok(FaasTest::wait_for(sub { !procs_of("$cg/t.alice/f.hog") }, 10),
+   'the runner killed: its functions\' processes die with it');
+ok(-d $cg, '... its cgroup is left');
+$t->start_runner(conf => "tenant.bob.max_memory = 96M\n");
+ok(!-d $cg, '... and removed by the next runner at its start')
+    or diag($t->runner_log);
+my ($cg2) = ($t->runner_log =~ /memory cgroups \(v\d\) in "([^"]+)"/g)[-1];
+ok($cg2 && -d $cg2, "the next one's: $cg2");
+is($t->http_get('/fn/hog?op=pid')->{status}, 200, '... which serves');
+
+# 8. stopped: its cgroup goes with it
+$t->stop_runner;
+ok(!-d $cg2, 'a runner stopped removes its cgroup');
+}
+
+$t->done;
+done_testing;
