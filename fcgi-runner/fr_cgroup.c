@@ -9,7 +9,7 @@
  * Under the runner's own cgroup, one of its own, fcgi-runner.PID; in it
  * one per tenant, t.NAME, limited to the tenant's max_memory; in that
  * one per function, f.NAME, limited to its memory times max_instances
- * and one (its prototype, or a worker on its way out). A worker or a
+ * and two (fr_cgroup_func_limit()). A worker or a
  * prototype joins its function's in the child, still root, before it
  * runs anything of the function's: what it forks is born there. A
  * worker forked by its prototype is born in it.
@@ -17,7 +17,7 @@
  * cgroup v2 (the memory controller in the unified hierarchy): the
  * runner moves itself into a leaf of its cgroup, fcgi-runner.self
  * (a cgroup with controllers for its children holds no process), as
- * systemd's Delegate=yes lets it. cgroup v1: the memory hierarchy.
+ * systemd's Delegate=memory lets it. cgroup v1: the memory hierarchy.
  * Neither writable (not root, a container's read-only cgroupfs): the
  * runner says so, and goes on without.
  *
@@ -36,10 +36,10 @@
 #include <sys/stat.h>
 
 #include "fr_log.h"
+#include "fr_cgroup_host.h"
 #include "fr_cgroup.h"
 
 
-#define FR_CGROUP_SELF   "fcgi-runner.self"
 #define FR_CGROUP_PREFIX "fcgi-runner."
 #define FR_CGROUP_EXIT_MSEC  2000
 
@@ -53,12 +53,7 @@ struct fr_cgroup_gone_s {
 };
 
 
-static int fr_cgroup_find(char *path, size_t size, int *version);
-static int fr_cgroup_own(const char *mount_root, const char *mount_point,
-    const char *path, char *out, size_t size);
-static int fr_cgroup_v2_leaf(char *path, size_t size);
-static int fr_cgroup_has(int dfd, const char *file, const char *what);
-static int fr_cgroup_write(int dfd, const char *file, const char *value);
+static int fr_cgroup_set(const char *dir, int64_t *have, int64_t want);
 static int fr_cgroup_limit(const char *dir, int64_t bytes);
 static int fr_cgroup_tenant(fr_tenant_t *t);
 static int64_t fr_cgroup_func_limit(fr_func_t *f);
@@ -113,7 +108,7 @@ fr_cgroup_init(void)
     snprintf(fr_cgroup_name, sizeof(fr_cgroup_name), FR_CGROUP_PREFIX "%d",
              (int) getpid());
 
-    if (mkdirat(fr_cgroup_parent, fr_cgroup_name, 0755) == -1
+    if (mkdirat(fr_cgroup_parent, fr_cgroup_name, 0700) == -1
         && errno != EEXIST)
     {
         err = errno;
@@ -122,6 +117,11 @@ fr_cgroup_init(void)
 
     fr_cgroup_fd = openat(fr_cgroup_parent, fr_cgroup_name,
                           O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+    if (fr_cgroup_version == 1 && fr_cgroup_fd != -1) {
+        /* an old kernel's: limits of a cgroup bound those in it */
+        (void) fr_cgroup_write(fr_cgroup_fd, "memory.use_hierarchy", "1");
+    }
 
     if (fr_cgroup_fd == -1
         || (fr_cgroup_version == 2
@@ -160,289 +160,6 @@ failed:
 }
 
 
-/*
- * The runner's memory cgroup's folder: the unified hierarchy's when
- * its cgroup has the memory controller, else the v1 memory hierarchy's.
- */
-
-static int
-fr_cgroup_find(char *path, size_t size, int *version)
-{
-    int     v, rc;
-    char   *line, *p, *f[6], *dash, v1[PATH_MAX], v2[PATH_MAX];
-    char    own1[PATH_MAX], own2[PATH_MAX];
-    FILE   *fp;
-    size_t  cap, i;
-
-    line = NULL;
-    cap = 0;
-    own1[0] = own2[0] = v1[0] = v2[0] = '\0';
-
-    fp = fopen("/proc/self/cgroup", "re");
-    if (fp == NULL) {
-        return FR_ERROR;
-    }
-
-    /* "ID:CONTROLLERS:PATH" */
-    while (getline(&line, &cap, fp) > 0) {
-        line[strcspn(line, "\n")] = '\0';
-        p = strchr(line, ':');
-        dash = p ? strchr(p + 1, ':') : NULL;
-
-        if (dash == NULL) {
-            continue;
-        }
-
-        *dash++ = '\0';
-
-        if (strcmp(line, "0:") == 0) {
-            snprintf(own2, sizeof(own2), "%s", dash);
-            continue;
-        }
-
-        for (p = strtok(p + 1, ","); p; p = strtok(NULL, ",")) {
-            if (strcmp(p, "memory") == 0) {
-                snprintf(own1, sizeof(own1), "%s", dash);
-            }
-        }
-    }
-
-    fclose(fp);
-
-    fp = fopen("/proc/self/mountinfo", "re");
-    if (fp == NULL) {
-        free(line);
-        return FR_ERROR;
-    }
-
-    /* "ID PARENT MAJ:MIN ROOT POINT OPTIONS ... - TYPE SOURCE SUPER" */
-    while (getline(&line, &cap, fp) > 0) {
-        line[strcspn(line, "\n")] = '\0';
-        dash = strstr(line, " - ");
-
-        if (dash == NULL) {
-            continue;
-        }
-
-        *dash = '\0';
-        dash += 3;
-
-        for (i = 0, p = strtok(line, " "); p && i < 5;
-             p = strtok(NULL, " "))
-        {
-            f[i++] = p;
-        }
-
-        if (i < 5) {
-            continue;
-        }
-
-        f[5] = strtok(dash, " ");
-        (void) strtok(NULL, " ");
-        p = strtok(NULL, " ");
-
-        if (f[5] == NULL) {
-            continue;
-        }
-
-        if (strcmp(f[5], "cgroup2") == 0 && own2[0] && v2[0] == '\0') {
-            (void) fr_cgroup_own(f[3], f[4], own2, v2, sizeof(v2));
-        }
-
-        if (strcmp(f[5], "cgroup") == 0 && own1[0] && v1[0] == '\0' && p) {
-            for (p = strtok(p, ","); p; p = strtok(NULL, ",")) {
-                if (strcmp(p, "memory") == 0) {
-                    (void) fr_cgroup_own(f[3], f[4], own1, v1, sizeof(v1));
-                }
-            }
-        }
-    }
-
-    fclose(fp);
-    free(line);
-
-    rc = FR_ERROR;
-    v = 0;
-
-    if (v2[0]) {
-        /* its parent's, when it is the runner's leaf already */
-        p = strrchr(v2, '/');
-
-        if (p && strcmp(p + 1, FR_CGROUP_SELF) == 0) {
-            *p = '\0';
-        }
-
-        i = strlen(v2);
-
-        if (i + sizeof("/cgroup.controllers") <= sizeof(v2)) {
-            memcpy(v2 + i, "/cgroup.controllers",
-                   sizeof("/cgroup.controllers"));
-
-            if (fr_cgroup_has(AT_FDCWD, v2, "memory")) {
-                v = 2;
-            }
-
-            v2[i] = '\0';
-        }
-    }
-
-    if (v == 2 || v1[0]) {
-        v = v ? v : 1;
-        snprintf(path, size, "%s", v == 2 ? v2 : v1);
-        rc = FR_OK;
-    }
-
-    *version = v;
-
-    return rc;
-}
-
-
-/* a cgroup's folder from its mount's root and point: or FR_ERROR */
-
-static int
-fr_cgroup_own(const char *mount_root, const char *mount_point,
-    const char *path, char *out, size_t size)
-{
-    size_t  n;
-
-    if (strchr(mount_point, '\\')) {
-        /* an escaped name: not one of the usual ones */
-        return FR_ERROR;
-    }
-
-    n = strcmp(mount_root, "/") == 0 ? 0 : strlen(mount_root);
-
-    if (n && (strncmp(path, mount_root, n) != 0
-              || (path[n] != '/' && path[n] != '\0')))
-    {
-        /* a cgroup namespace's other part: not reachable here */
-        return FR_ERROR;
-    }
-
-    path += n;
-
-    if ((size_t) snprintf(out, size, "%s%s", mount_point,
-                          strcmp(path, "/") == 0 ? "" : path)
-        >= size)
-    {
-        return FR_ERROR;
-    }
-
-    return FR_OK;
-}
-
-
-/*
- * cgroup v2: a cgroup whose children have the memory controller holds
- * no process of its own (but the root): the runner goes to a leaf of
- * its cgroup first, and its children (fcgi-runner.PID) get the
- * controller. A cgroup that holds other processes too (a login shell's)
- * cannot: EBUSY, said.
- */
-
-static int
-fr_cgroup_v2_leaf(char *path, size_t size)
-{
-    int  dfd, self, rc, err;
-
-    (void) size;
-
-    dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd == -1) {
-        return FR_ERROR;
-    }
-
-    rc = FR_OK;
-
-    if (!fr_cgroup_has(dfd, "cgroup.subtree_control", "memory")) {
-        if (mkdirat(dfd, FR_CGROUP_SELF, 0755) == -1 && errno != EEXIST) {
-            close(dfd);
-            return FR_ERROR;
-        }
-
-        self = openat(dfd, FR_CGROUP_SELF, O_RDONLY | O_DIRECTORY
-                      | O_CLOEXEC);
-
-        rc = (self != -1
-              && fr_cgroup_write(self, "cgroup.procs", "0") == FR_OK
-              && fr_cgroup_write(dfd, "cgroup.subtree_control", "+memory")
-                 == FR_OK)
-             ? FR_OK : FR_ERROR;
-
-        if (rc != FR_OK) {
-            /* back where it was, the leaf removed: nothing left */
-            err = errno;
-            (void) fr_cgroup_write(dfd, "cgroup.procs", "0");
-            (void) unlinkat(dfd, FR_CGROUP_SELF, AT_REMOVEDIR);
-            errno = err;
-        }
-
-        if (self != -1) {
-            close(self);
-        }
-    }
-
-    err = errno;
-    close(dfd);
-    errno = err;
-
-    return rc;
-}
-
-
-/* 1: a cgroup file's words have this one */
-
-static int
-fr_cgroup_has(int dfd, const char *file, const char *what)
-{
-    int      fd;
-    char     buf[512], *p, *save;
-    ssize_t  n;
-
-    fd = openat(dfd, file, O_RDONLY | O_CLOEXEC);
-    if (fd == -1) {
-        return 0;
-    }
-
-    n = read(fd, buf, sizeof(buf) - 1);
-    close(fd);
-
-    if (n <= 0) {
-        return 0;
-    }
-
-    buf[n] = '\0';
-
-    for (p = strtok_r(buf, " \n", &save); p; p = strtok_r(NULL, " \n", &save))
-    {
-        if (strcmp(p, what) == 0) {
-            return 1;
-        }
-    }
-
-    return 0;
-}
-
-
-static int
-fr_cgroup_write(int dfd, const char *file, const char *value)
-{
-    int      fd, err;
-    ssize_t  n;
-
-    fd = openat(dfd, file, O_WRONLY | O_CLOEXEC);
-    if (fd == -1) {
-        return FR_ERROR;
-    }
-
-    n = write(fd, value, strlen(value));
-    err = errno;
-    close(fd);
-    errno = err;
-
-    return n == (ssize_t) strlen(value) ? FR_OK : FR_ERROR;
-}
 
 
 /*
@@ -456,8 +173,8 @@ fr_cgroup_write(int dfd, const char *file, const char *value)
 int
 fr_cgroup_procs(fr_func_t *f, int *fd)
 {
-    char      dir[2 * NAME_MAX + 8], file[sizeof(dir) + 16];
-    int64_t   limit;
+    int   again;
+    char  dir[2 * NAME_MAX + 8], file[sizeof(dir) + 16];
 
     *fd = -1;
 
@@ -480,44 +197,39 @@ fr_cgroup_procs(fr_func_t *f, int *fd)
         fr_cgroup_func_free(f);
     }
 
-    if (f->owner && fr_cgroup_tenant(f->owner) != FR_OK) {
-        goto failed;
-    }
-
-    if (f->cgroup_dir == NULL) {
-        fr_cgroup_keep(dir);
-
-        if (mkdirat(fr_cgroup_fd, dir, 0755) == -1 && errno != EEXIST) {
-            goto failed;
-        }
-
-        f->cgroup_dir = strdup(dir);
-        if (f->cgroup_dir == NULL) {
-            goto failed;
-        }
-
-        f->cgroup_limit = -1;
-    }
-
-    limit = fr_cgroup_func_limit(f);
-
-    if (limit != f->cgroup_limit) {
-        if (fr_cgroup_limit(dir, limit) != FR_OK) {
-            goto failed;
-        }
-
-        f->cgroup_limit = limit;
-    }
-
-    /* opened for each spawn: no descriptor held per function */
     snprintf(file, sizeof(file), "%s/cgroup.procs", dir);
-    *fd = openat(fr_cgroup_fd, file, O_WRONLY | O_CLOEXEC);
 
-    if (*fd == -1) {
-        goto failed;
+    for (again = 1; /* void */; again = 0) {
+        if (f->cgroup_dir == NULL) {
+            fr_cgroup_keep(dir);
+            f->cgroup_limit = -1;
+        }
+
+        /* cgroup.procs opened for each spawn: none held per function */
+        if ((f->owner == NULL || fr_cgroup_tenant(f->owner) == FR_OK)
+            && (f->cgroup_dir
+                || ((mkdirat(fr_cgroup_fd, dir, 0700) == 0 || errno == EEXIST)
+                    && (f->cgroup_dir = strdup(dir)) != NULL))
+            && fr_cgroup_set(dir, &f->cgroup_limit, fr_cgroup_func_limit(f))
+               == FR_OK
+            && (*fd = openat(fr_cgroup_fd, file, O_WRONLY | O_CLOEXEC)) != -1)
+        {
+            return FR_OK;
+        }
+
+        if (errno != ENOENT || !again) {
+            goto failed;
+        }
+
+        /* removed under it (by hand, a runner of another pid namespace
+         * that took it for its own): made again, its tenant's too */
+        free(f->cgroup_dir);
+        f->cgroup_dir = NULL;
+
+        if (f->owner) {
+            f->owner->cgroup_made = 0;
+        }
     }
-
-    return FR_OK;
 
 failed:
 
@@ -546,7 +258,7 @@ fr_cgroup_tenant(fr_tenant_t *t)
         /* v2: its functions' cgroups have the controller */
         snprintf(file, sizeof(file), "%s/cgroup.subtree_control", dir);
 
-        if ((mkdirat(fr_cgroup_fd, dir, 0755) == -1 && errno != EEXIST)
+        if ((mkdirat(fr_cgroup_fd, dir, 0700) == -1 && errno != EEXIST)
             || (fr_cgroup_version == 2
                 && fr_cgroup_write(fr_cgroup_fd, file, "+memory") != FR_OK))
         {
@@ -557,23 +269,15 @@ fr_cgroup_tenant(fr_tenant_t *t)
         t->cgroup_limit = -1;
     }
 
-    if (t->cgroup_limit != t->max_memory) {
-        if (fr_cgroup_limit(dir, t->max_memory) != FR_OK) {
-            return FR_ERROR;
-        }
-
-        t->cgroup_limit = t->max_memory;
-    }
-
-    return FR_OK;
+    return fr_cgroup_set(dir, &t->cgroup_limit, t->max_memory);
 }
 
 
 /*
- * Its memory for each of its instances and one more: its prototype (a
- * runtime's zygote with the app loaded), or a worker on its way out
- * while another starts. 0: no limit (no memory limit, or no bound on
- * its instances).
+ * Its memory for each of its instances and two more: its prototype (a
+ * runtime's zygote with the app loaded, as much as a worker), and its
+ * /tmp (a tmpfs of its memory's size) or a worker on its way out while
+ * another starts. 0: no limit (memory = 0, where limit_memory allows).
  */
 
 static int64_t
@@ -581,22 +285,49 @@ fr_cgroup_func_limit(fr_func_t *f)
 {
     int64_t  n;
 
-    n = f->conf.max_instances > 0 ? f->conf.max_instances
-                                  : fr_runner.conf.max_workers;
+    n = (int64_t) f->conf.max_instances + 2;
 
-    if (f->conf.memory <= 0 || n <= 0 || f->conf.memory > INT64_MAX / (n + 1))
-    {
+    if (f->conf.memory <= 0 || n <= 2) {
         return 0;
     }
 
-    return f->conf.memory * (n + 1);
+    /* past what the kernel keeps: as good as none, said as a number */
+    return f->conf.memory > INT64_MAX / 2 / n ? INT64_MAX / 2
+                                              : f->conf.memory * n;
+}
+
+
+/*
+ * A cgroup's limit, written when it is not what it was. One that
+ * cannot be lowered under what its processes hold (v1: EBUSY) keeps
+ * the one it has, said, tried again at the next start or reload;
+ * FR_ERROR: none of the runner's yet, or the cgroup is gone (errno).
+ */
+
+static int
+fr_cgroup_set(const char *dir, int64_t *have, int64_t want)
+{
+    if (*have == want || fr_cgroup_limit(dir, want) == FR_OK) {
+        *have = want;
+        return FR_OK;
+    }
+
+    if (*have == -1 || errno == ENOENT) {
+        return FR_ERROR;
+    }
+
+    fr_log(FR_LOG_WARN, errno, "memory cgroup \"%s/%s\": its limit stays "
+           "%lld, %lld cannot be set now", fr_cgroup_path, dir,
+           (long long) *have, (long long) want);
+
+    return FR_OK;
 }
 
 
 /*
  * A cgroup's memory limit (0: none). v1: its swap with it (memsw,
- * where the kernel counts swap), raised first so that it is never
- * below the memory's; v2: no swap.
+ * where the kernel counts swap), which may never be below the
+ * memory's; v2: no swap.
  */
 
 static int
@@ -627,21 +358,67 @@ fr_cgroup_limit(const char *dir, int64_t bytes)
             rc = FR_ERROR;
         }
 
-    } else {
-        (void) fr_cgroup_write(dfd, "memory.memsw.limit_in_bytes", "-1");
-        rc = fr_cgroup_write(dfd, "memory.limit_in_bytes", num);
+    } else if (fr_cgroup_write(dfd, "memory.limit_in_bytes", num) == FR_OK) {
+        /* no higher than its swap's: that one after, never unbounded */
+        rc = (fr_cgroup_write(dfd, "memory.memsw.limit_in_bytes", num)
+              == FR_OK || errno == ENOENT) ? FR_OK : FR_ERROR;
 
-        if (rc == FR_OK
-            && fr_cgroup_write(dfd, "memory.memsw.limit_in_bytes", num)
-               != FR_OK && errno != ENOENT)
-        {
-            rc = FR_ERROR;
-        }
+    } else {
+        /* higher than its swap's (EINVAL): that one first */
+        rc = (errno == EINVAL
+              && fr_cgroup_write(dfd, "memory.memsw.limit_in_bytes", num)
+                 == FR_OK
+              && fr_cgroup_write(dfd, "memory.limit_in_bytes", num) == FR_OK)
+             ? FR_OK : FR_ERROR;
     }
 
     close(dfd);
 
     return rc;
+}
+
+
+/*
+ * After a reload: the limits of the cgroups made, as the functions and
+ * tenants say now. What runs on (a worker of a function unchanged, its
+ * prototype) is held to them at once, not at its function's next
+ * start; one that cannot be lowered under what is in use (v1: EBUSY)
+ * is said, and tried again at the function's next start.
+ */
+
+void
+fr_cgroup_reload(void)
+{
+    char          dir[NAME_MAX + 8];
+    fr_link_t    *l;
+    fr_func_t    *f;
+    fr_tenant_t  *t;
+
+    if (fr_cgroup_version == 0) {
+        return;
+    }
+
+    for (l = fr_list_first(&fr_runner.tenants); l != &fr_runner.tenants;
+         l = l->next)
+    {
+        t = fr_list_data(l, fr_tenant_t, link);
+        snprintf(dir, sizeof(dir), "t.%s", t->name);
+
+        if (t->cgroup_made) {
+            (void) fr_cgroup_set(dir, &t->cgroup_limit, t->max_memory);
+        }
+    }
+
+    for (l = fr_list_first(&fr_runner.funcs); l != &fr_runner.funcs;
+         l = l->next)
+    {
+        f = fr_list_data(l, fr_func_t, link);
+
+        if (f->cgroup_dir) {
+            (void) fr_cgroup_set(f->cgroup_dir, &f->cgroup_limit,
+                                 fr_cgroup_func_limit(f));
+        }
+    }
 }
 
 
@@ -654,6 +431,8 @@ void
 fr_cgroup_func_free(fr_func_t *f)
 {
     size_t             n;
+    fr_link_t         *l;
+    fr_func_t         *o;
     fr_cgroup_gone_t  *g;
 
     if (f->cgroup_dir == NULL) {
@@ -662,6 +441,20 @@ fr_cgroup_func_free(fr_func_t *f)
 
     n = strlen(f->cgroup_dir);
     g = malloc(sizeof(fr_cgroup_gone_t) + n);
+
+    /* one of the name removed then added while it ran has it too */
+    for (l = fr_list_first(&fr_runner.funcs);
+         g && l != &fr_runner.funcs; l = l->next)
+    {
+        o = fr_list_data(l, fr_func_t, link);
+
+        if (o != f && o->cgroup_dir && strcmp(o->cgroup_dir, f->cgroup_dir)
+                                       == 0)
+        {
+            free(g);
+            g = NULL;
+        }
+    }
 
     if (g) {
         memcpy(g->dir, f->cgroup_dir, n + 1);

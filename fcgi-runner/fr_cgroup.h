@@ -11,6 +11,7 @@
 
 void fr_cgroup_init(void);
 int fr_cgroup_procs(fr_func_t *f, int *fd);
+void fr_cgroup_reload(void);
 void fr_cgroup_func_free(fr_func_t *f);
 void fr_cgroup_sweep(void);
 void fr_cgroup_exit(void);

@@ -479,6 +479,9 @@ fr_reload(void)
     }
 
     (void) fr_funcs_load(0);
+
+    /* limits as they are now, for the processes that live on too */
+    fr_cgroup_reload();
 }
 
 

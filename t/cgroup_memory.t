@@ -6,11 +6,12 @@
 # the host's shmem). Promise: a root runner puts each function's
 # processes (its prototype, its workers, all they fork) in a memory
 # cgroup of its own, limited to its memory times max_instances and
-# one, inside one per tenant limited to the tenant's max_memory; the
-# kernel keeps them under it whatever holds the memory (the holder is
-# stopped: its request a 502, the runner up and serving). The cgroups
-# go with the runner, and those of a runner killed go at the next's
-# start.
+# two, inside one per tenant limited to the tenant's max_memory; the
+# kernel keeps them under it whatever holds the memory (a process of
+# the cgroup is stopped: a request a 502, the runner up and serving).
+# The cgroups go with the runner, and those of a runner killed go at
+# the next's start; a function's with its last process, never while
+# another of its name uses it.
 
 use strict;
 use warnings;
@@ -27,7 +28,7 @@ my $t = FaasTest->new;
 my $p = $t->prefix;
 my $fn = FaasTest::testfn();
 
-# 32M each, one instance: 64M in all for its processes
+# 32M each, one instance: 96M in all for its processes
 $t->function('hog', "exec = $fn\nmemory = 32M\nmax_instances = 1\n"
              . "tenant = alice\n");
 $t->function('a', "exec = $fn\nmemory = 64M\nmax_instances = 1\n"
@@ -71,8 +72,8 @@ is($r->{status}, 200, 'hog answers');
 my ($w) = $t->workers('hog');
 my $hog = "$cg/t.alice/f.hog";
 ok(-d $hog, 'its cgroup: t.alice/f.hog');
-is(cgread("$hog/$limit_file"), 64 * 1048576,
-   '... limited to memory x (max_instances + 1): 64M');
+is(cgread("$hog/$limit_file"), 96 * 1048576,
+   '... limited to memory x (max_instances + 2): 96M');
 ok((grep { $_ == $w } procs_of($hog)), "... its worker ($w) in it")
     or diag(cgread("$hog/cgroup.procs"));
 my @others = grep { $_ != $w } procs_of($hog);
@@ -91,7 +92,7 @@ isnt($r->{body} // '', "memfd 209715200 of 209715200 ok\n",
 ok($r->{status} == 502 || ($r->{body} // '') =~ /^memfd \d+ of/,
    "... its worker stopped (502) or its write refused ($r->{status})");
 my $peak = cgread("$hog/$peak_file") // 0;
-cmp_ok($peak, '<=', 64 * 1048576, "... the function's peak under its "
+cmp_ok($peak, '<=', 96 * 1048576, "... the function's peak under its "
        . "limit: " . int($peak / 1048576) . 'M');
 is($t->http_get('/fn/hog?op=pid')->{status}, 200, '... and it serves on');
 ok(kill(0, $t->runner_pid), 'the runner is up');
@@ -105,36 +106,36 @@ my @kids = grep { my $s = FaasTest::read_file("/proc/$_/stat") // '';
                   $s =~ /\) \S (\d+) / && $1 == $w } FaasTest::all_pids();
 ok(@kids && (grep { my $k = $_; grep { $_ == $k } procs_of($hog) } @kids)
    == @kids, "... in its function's cgroup (@kids)");
-$r = $t->http_get('/fn/hog?op=memfd&mb=60');
-isnt($r->{body} // '', "memfd 62914560 of 62914560 ok\n",
-     "... counted: 60M more is not held beside it");
+$r = $t->http_get('/fn/hog?op=memfd&mb=80');
+isnt($r->{body} // '', "memfd 83886080 of 83886080 ok\n",
+     "... counted: 80M more is not held beside it");
 $peak = cgread("$hog/$peak_file") // 0;
-cmp_ok($peak, '<=', 64 * 1048576, '... the peak under the limit: '
+cmp_ok($peak, '<=', 96 * 1048576, '... the peak under the limit: '
        . int($peak / 1048576) . 'M');
 
 # 3b. many children, each under its own address space (24M of 32M):
-# five of them are 120M, the cgroup holds 64M
+# five of them are 120M, the cgroup holds 96M
 $r = $t->http_get('/fn/hog?op=alloc&mb=24&kids=5');
 sleep 1;
 $peak = cgread("$hog/$peak_file") // 0;
-cmp_ok($peak, '<=', 64 * 1048576, 'five children of 24M each: the '
+cmp_ok($peak, '<=', 96 * 1048576, 'five children of 24M each: the '
        . 'peak under the limit: ' . int($peak / 1048576) . 'M');
 my $usage = cgread("$hog/" . ($v2 ? 'memory.current'
                                   : 'memory.usage_in_bytes')) // 0;
-cmp_ok($usage, '<=', 64 * 1048576, '... and what it holds now: '
+cmp_ok($usage, '<=', 96 * 1048576, '... and what it holds now: '
        . int($usage / 1048576) . 'M');
 cmp_ok($peak, '>=', 24 * 1048576, '... which it counted (at least one '
        . "child's 24M)");
 my @big = grep { (FaasTest::proc_rss($_) // 0) >= 20 * 1024 }
           procs_of($hog);
-cmp_ok(scalar @big, '<=', 2, '... two of them at most hold theirs: '
+cmp_ok(scalar @big, '<', 5, '... not all five hold theirs: '
        . scalar @big);
 is($t->http_get('/fn/hog?op=pid')->{status}, 200, '... and it serves on');
 
 # 4. a tenant's max_memory bounds all its functions together
 $r = $t->http_get('/fn/a?op=memfd&mb=60');
 is($r->{body}, "memfd 62914560 of 62914560 ok\n", "bob's a holds 60M "
-   . '(under its 128M)');
+   . '(under its 192M)');
 $r = $t->http_get('/fn/b?op=memfd&mb=60');
 my $ra = $t->http_get('/fn/a?op=pid');
 ok(($r->{body} // '') ne "memfd 62914560 of 62914560 ok\n"
@@ -146,18 +147,97 @@ $peak = cgread("$cg/t.bob/$peak_file") // 0;
 cmp_ok($peak, '<=', 96 * 1048576, "... bob's peak under his max_memory: "
        . int($peak / 1048576) . 'M');
 
+# 4b. a reload that lowers bob's max_memory: the cgroups
+# of the processes that live on are held to it at once
+FaasTest::write_file("$p/runner.conf",
+                     $t->runner_conf_text("tenant.bob.max_memory = 80M\n"));
+$t->signal_runner('HUP');
+ok(FaasTest::wait_for(sub {
+       (cgread("$cg/t.bob/$limit_file") // 0) == 80 * 1048576 }, 10),
+   "a reload: bob's cgroup limited to his new max_memory, 80M")
+    or diag(cgread("$cg/t.bob/$limit_file"));
+
+# 4c. lowered under what bob's processes hold (a's child's 70M memfd):
+# the limit stays (v1 cannot reclaim a memfd), said, and bob's
+# functions still start (b's worker killed to make one start anew)
+SKIP: {
+skip 'v2 reclaims or stops to lower a limit', 6 if $v2;
+kill 'KILL', procs_of("$cg/t.bob/f.a"), procs_of("$cg/t.bob/f.b");
+FaasTest::wait_for(sub { !procs_of("$cg/t.bob/f.a")
+                         && !procs_of("$cg/t.bob/f.b") }, 10);
+is($t->http_get('/fn/a?op=memfd&mb=70&child=1')->{body},
+   "memfd 73400320 of 73400320 ok\n", "bob's a: a child holds 70M");
+my $held = cgread("$cg/t.bob/" . 'memory.usage_in_bytes') // 0;
+FaasTest::write_file("$p/runner.conf",
+                     $t->runner_conf_text("tenant.bob.max_memory = 64M\n"));
+$t->signal_runner('HUP');
+ok($t->wait_log(qr/memory cgroup "[^"]+\/t\.bob": its limit stays /
+                . qr/83886080, 67108864 cannot be set now/),
+   'lowered under what it holds (' . int($held / 1048576) . 'M): said');
+is(cgread("$cg/t.bob/$limit_file"), 80 * 1048576, '... the limit stays');
+my $sw = cgread("$cg/t.bob/memory.memsw.limit_in_bytes");
+ok(!defined $sw || $sw == 80 * 1048576, '... and its swap\'s with it, never '
+   . 'unbounded: ' . ($sw // 'no swap accounting'));
+kill 'KILL', $t->workers('b');
+FaasTest::wait_for(sub { !$t->workers('b') }, 5);
+is($t->http_get('/fn/b?op=pid')->{status}, 200, '... b starts anew');
+unlike($t->runner_log, qr/\[alert\].*cannot be made or limited/,
+       '... no start refused');
+}
+
 # 5. a function of no tenant: its user's
 is($t->http_get('/fn/free?op=pid')->{status}, 200, 'free answers');
 my ($free) = glob("$cg/t.*/f.free");
 ok($free && -d $free, "... from its cgroup (its user's tenant): "
    . ($free // 'none'));
-is(cgread("$free/$limit_file"), 64 * 1048576, '... limited: 64M');
+is(cgread("$free/$limit_file"), 96 * 1048576, '... limited: 96M');
 
 # 6. a function removed: its cgroup goes once its processes have
 $t->remove_function('free');
 $t->signal_runner('HUP');
 ok(FaasTest::wait_for(sub { !-d $free }, 10),
    'a function removed: its cgroup gone with its processes');
+
+# 6b. removed while it runs, added again: the new one shares its
+# cgroup with the old one's last worker, which goes: the cgroup stays
+# theirs (it was removed with the old one, and the new one's start
+# after its prototype's end found none: 502 and an alert)
+FaasTest::write_file("$p/runner.conf",
+                     $t->runner_conf_text("tenant.bob.max_memory = 96M\n"));
+$t->function('re', "exec = $fn\nmemory = 32M\nmax_instances = 2\n"
+             . "tenant = alice\nidle_timeout = 1s\n");
+$t->signal_runner('HUP');
+ok($t->wait_log(qr/function "re" loaded/), 're loaded');
+my $busy = $t->http_start('/fn/re?op=sleep&ms=3000');
+sleep 0.5;
+$t->remove_function('re');
+$t->signal_runner('HUP');
+ok($t->wait_log(qr/function "re" removed/), '... removed while it runs');
+$t->function('re', "exec = $fn\nmemory = 32M\nmax_instances = 2\n"
+             . "tenant = alice\nidle_timeout = 1s\n");
+$t->signal_runner('HUP');
+ok(FaasTest::wait_for(sub {
+       my $n = () = $t->runner_log =~ /function "re" loaded/g; $n >= 2 }, 10),
+   '... and added again');
+is($t->http_get('/fn/re?op=pid')->{status}, 200, '... the new one answers');
+is(FaasTest::http_finish($busy)->{status}, 200, '... the old one\'s '
+   . 'request ends');
+ok(FaasTest::wait_for(sub { !$t->workers('re') }, 10),
+   '... their workers idle out');
+kill 'KILL', procs_of("$cg/t.alice/f.re");
+sleep 1;
+is($t->http_get('/fn/re?op=pid')->{status}, 200, '... its prototype '
+   . 'killed (as the OOM killer may): it starts again');
+ok(-d "$cg/t.alice/f.re", '... in its cgroup');
+rmdir "$cg/t.alice/f.re" for 1 .. 2;
+kill 'KILL', procs_of("$cg/t.alice/f.re");
+sleep 1;
+rmdir "$cg/t.alice/f.re";
+ok(!-d "$cg/t.alice/f.re", 'its cgroup removed by hand under it');
+is($t->http_get('/fn/re?op=pid')->{status}, 200, '... it starts again');
+ok(-d "$cg/t.alice/f.re", '... in a cgroup made anew');
+unlike($t->runner_log, qr/\[alert\].*cannot be made or limited/,
+       '... no alert');
 
 # 7. the runner killed: the next one removes what it left
 my $old = $t->runner_pid;
