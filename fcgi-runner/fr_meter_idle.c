@@ -33,7 +33,8 @@ static void fr_meter_idle_look(fr_timer_t *t);
 static void fr_meter_idle_again(void);
 static void fr_meter_proto_end(fr_proto_t *p, int64_t reaped_us);
 static int fr_meter_holds(pid_t pid);
-static void fr_meter_killed(pid_t pid);
+static void fr_meter_killed(fr_proto_t *p);
+static void fr_meter_zygote(fr_proto_t *p, int64_t us, int end);
 static int fr_meter_unbilled(pid_t sid);
 static fr_proto_t *fr_meter_ns_proto(fr_link_t *head, ino_t ns);
 
@@ -146,6 +147,7 @@ fr_meter_idle_again(void)
 static void
 fr_meter_idle_look(fr_timer_t *t)
 {
+    int64_t      ms;
     long long    ticks;
     fr_link_t    *l;
     fr_proto_t   *p;
@@ -191,6 +193,19 @@ fr_meter_idle_look(fr_timer_t *t)
         if (ticks >= 0 && !p->orphans_owned) {
             p->orphans_read = fr_current_usec;
             fr_meter_orphans_idle(p, ticks, 0);
+        }
+    }
+
+    /* a runtime's zygotes: the import, the forks, the app at work */
+    for (l = fr_list_first(&fr_runner.protos);
+         l != &fr_runner.protos && fr_runner.conf.meter_log != NULL
+         && fr_runner.conf.meter_idle_interval != 0;
+         l = l->next)
+    {
+        p = fr_list_data(l, fr_proto_t, link);
+
+        if (p->zygote && p->pid > 0 && (ms = fr_proc_cpu_ms(p->pid)) >= 0) {
+            fr_meter_zygote(p, ms * 1000, 0);
         }
     }
 
@@ -320,7 +335,8 @@ fr_meter_orphans_idle(fr_proto_t *p, long long ticks, int end)
     e = rec + sizeof(rec);
 
     q = fr_meter_pair(q, e, FAAS_METER_TENANT, p->tenant);
-    q = fr_meter_idle_record(q, e, p->orphans_idle, p->init, p->memory);
+    q = fr_meter_idle_record(q, e, p->orphans_idle, p->init ? p->init : p->pid,
+                             p->memory);
 
     fr_meter_log_write(p->name, "idle", "-", 0, rec, q - rec);
 
@@ -364,13 +380,43 @@ fr_meter_proto_end(fr_proto_t *p, int64_t reaped_us)
 }
 
 
-/* a child reaped: a freed prototype's process 1, its last figure billed */
+/*
+ * A runtime's zygote: its import, its forks and what its app does in it
+ * serve no invocation, still its function's: billed as idle CPU at each
+ * look, at its kill and at its reap (us: its CPU so far), once.
+ */
+
+static void
+fr_meter_zygote(fr_proto_t *p, int64_t us, int end)
+{
+    if (us > p->cpu_billed) {
+        p->orphans_idle += us - p->cpu_billed;
+        p->cpu_billed = us;
+    }
+
+    fr_meter_orphans_idle(p, 0, end);
+}
+
+
+/* a child reaped: a freed prototype's process 1, its last figure billed;
+ * a zygote's last CPU (it is the prototype list's to forget) */
 
 int
 fr_meter_init_reaped(pid_t pid, int64_t reaped_us)
 {
     fr_link_t   *l;
     fr_proto_t  *p;
+
+    for (l = fr_list_first(&fr_runner.protos); l != &fr_runner.protos;
+         l = l->next)
+    {
+        p = fr_list_data(l, fr_proto_t, link);
+
+        if (p->zygote && p->pid == pid) {
+            fr_meter_zygote(p, reaped_us, 1);
+            return 0;
+        }
+    }
 
     for (l = fr_list_first(&fr_meter_ends); l != &fr_meter_ends;
          l = l->next)
@@ -542,13 +588,19 @@ fr_meter_stray(fr_meter_owner_t *o, pid_t pid, int64_t us)
 
 
 /* a prototype or zygote killed: its session is nobody's to bill while
- * what is in it may be reaped */
+ * what is in it may be reaped; a zygote's own CPU up to its kill (its
+ * stat read as it dies) billed */
 
 static void
-fr_meter_killed(pid_t pid)
+fr_meter_killed(fr_proto_t *p)
 {
     size_t              i, n;
+    int64_t             ms;
     fr_meter_killed_t  *k;
+
+    if (p->zygote && (ms = fr_proc_cpu_ms(p->pid)) >= 0) {
+        fr_meter_zygote(p, ms * 1000, 1);
+    }
 
     for (i = 0, n = 0; i < fr_meter_ngone; i++) {
         if (fr_meter_gone[i].until > fr_current_usec) {
@@ -569,7 +621,7 @@ fr_meter_killed(pid_t pid)
         fr_meter_gone_size = 2 * n + 16;
     }
 
-    fr_meter_gone[n].pid = pid;
+    fr_meter_gone[n].pid = p->pid;
     fr_meter_gone[n].until = fr_current_usec + FR_METER_KILLED_KEEP;
     fr_meter_ngone++;
 }

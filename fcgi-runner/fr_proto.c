@@ -72,7 +72,7 @@ void (*fr_proto_meter_end)(fr_proto_t *p, int64_t reaped_us);
 /* a process 1 of a prototype kept so by the meter */
 int  (*fr_proto_meter_holds)(pid_t pid);
 /* a prototype or zygote killed, not yet reaped: its session's not billed */
-void (*fr_proto_meter_killed)(pid_t pid);
+void (*fr_proto_meter_killed)(fr_proto_t *p);
 
 
 /*
@@ -780,7 +780,7 @@ fr_proto_retire(fr_proto_t *p)
         (void) kill(p->pid, SIGKILL);
 
         if (fr_proto_meter_killed) {
-            fr_proto_meter_killed(p->pid);
+            fr_proto_meter_killed(p);
         }
 
         p->pid = 0;

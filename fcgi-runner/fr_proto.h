@@ -37,6 +37,7 @@ struct fr_proto_s {
     fr_io_t                io;          /* the zygote's, until ready */
     fr_timer_t             check;       /* the zygote's CPU, looked at */
     int64_t                cpu_base;    /* ms, when it was ready */
+    int64_t                cpu_billed;  /* us of its own, billed idle */
     uint64_t               slow;        /* us the runner waited, drained */
     uint64_t               slow_at;     /* us, when last drained */
     unsigned               spares;      /* unknown in its session */
@@ -66,7 +67,7 @@ void fr_proto_idle(fr_timer_t *t);
 extern int  (*fr_proto_sweep)(fr_proto_t *p);
 extern void (*fr_proto_meter_end)(fr_proto_t *p, int64_t reaped_us);
 extern int  (*fr_proto_meter_holds)(pid_t pid);
-extern void (*fr_proto_meter_killed)(pid_t pid);
+extern void (*fr_proto_meter_killed)(fr_proto_t *p);
 
 
 #endif /* FR_PROTO_H */
