@@ -43,7 +43,7 @@ static void fr_isolate_keep(fr_isolate_t *iso, const char *path, int dir);
 int
 fr_isolate_kept(fr_func_t *f, dev_t *dev, ino_t *ino)
 {
-    int           i, n, fd;
+    int           i, n, fd, as;
     char          path[PATH_MAX];
     struct stat   st;
     fr_isolate_t  iso;
@@ -59,7 +59,12 @@ fr_isolate_kept(fr_func_t *f, dev_t *dev, ino_t *ino)
         iso.file[n++] = 0;
     }
 
-    if (n && f->set_user) {
+    /* as it was when its rights were taken, whatever n becomes: a cover
+     * alone that it cannot reach left the runner with the function's
+     * file rights (its next files the tenant's) */
+    as = n && f->set_user;
+
+    if (as) {
         fr_path_as(f->uid, f->gid);
     }
 
@@ -82,7 +87,7 @@ fr_isolate_kept(fr_func_t *f, dev_t *dev, ino_t *ino)
         ino[i] = st.st_ino;
     }
 
-    if (n && f->set_user) {
+    if (as) {
         fr_path_as_runner();
     }
 

@@ -429,6 +429,14 @@ SKIP: {
     is($t->http_get('/fn/hidden')->{status}, 200,
        "a linked folder in a functions folder its user cannot reach: it "
        . "runs");
+    # its cover (the functions folder) looked up as its user, who cannot
+    # reach it: the runner's file rights were left the user's (its next
+    # files the tenant's; its memory cgroup refused, EACCES)
+    like(FaasTest::read_file('/proc/' . $t->runner_pid . '/status') // '',
+         qr/^Uid:\s+0\s+0\s+0\s+0\s*$/m, '... the runner\'s file rights '
+         . 'are root\'s again (fsuid 0)');
+    like(FaasTest::read_file('/proc/' . $t->runner_pid . '/status') // '',
+         qr/^Gid:\s+0\s+0\s+0\s+0\s*$/m, '... and its fsgid');
     is($t->stop_runner, 0, '... the runner stops cleanly');
 }
 
