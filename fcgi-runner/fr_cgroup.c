@@ -33,9 +33,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <time.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 
 #include "fr_log.h"
+#include "fr_pids.h"
 #include "fr_cgroup_host.h"
 #include "fr_cgroup.h"
 
@@ -59,6 +63,11 @@ static int fr_cgroup_tenant(fr_tenant_t *t);
 static int64_t fr_cgroup_func_limit(fr_func_t *f);
 static void fr_cgroup_stale(int dfd);
 static int fr_cgroup_rmtree(int dfd, const char *name, int depth);
+static int fr_cgroup_kill(int dfd, const char *name);
+static int fr_cgroup_pids(int dfd, const char *file, pid_t *pids, int max);
+static int fr_pids_in(const pid_t *pids, int n, pid_t pid);
+static int fr_cgroup_alive(int dfd, const char *name);
+static uint64_t fr_cgroup_msec(void);
 static void fr_cgroup_keep(const char *dir);
 
 
@@ -68,6 +77,7 @@ static char               fr_cgroup_path[PATH_MAX + 32];
 static char               fr_cgroup_name[32];
 static int                fr_cgroup_parent = -1;
 static fr_cgroup_gone_t  *fr_cgroup_gone;
+static uint64_t           fr_cgroup_until;      /* ms: kills end */
 
 
 /*
@@ -79,7 +89,7 @@ static fr_cgroup_gone_t  *fr_cgroup_gone;
 void
 fr_cgroup_init(void)
 {
-    int   err;
+    int   err, i, n;
     char  path[PATH_MAX];
 
     if (fr_cgroup_find(path, sizeof(path), &fr_cgroup_version) != FR_OK) {
@@ -103,20 +113,48 @@ fr_cgroup_init(void)
         goto failed;
     }
 
+    fr_cgroup_until = fr_cgroup_msec() + FR_CGROUP_EXIT_MSEC;
     fr_cgroup_stale(fr_cgroup_parent);
 
-    snprintf(fr_cgroup_name, sizeof(fr_cgroup_name), FR_CGROUP_PREFIX "%d",
-             (int) getpid());
+    /*
+     * Its own, locked for its life (flock: a runner of another pid
+     * namespace with the same pid holds its own); one of its name that
+     * nobody holds was a runner's killed: what it left ends first
+     */
+    for (i = 0; i < 10; i++) {
+        n = snprintf(fr_cgroup_name, sizeof(fr_cgroup_name),
+                     FR_CGROUP_PREFIX "%d", (int) getpid());
 
-    if (mkdirat(fr_cgroup_parent, fr_cgroup_name, 0700) == -1
-        && errno != EEXIST)
-    {
+        if (i) {
+            snprintf(fr_cgroup_name + n, sizeof(fr_cgroup_name) - n, ".%d",
+                     i);
+        }
+
+        if (mkdirat(fr_cgroup_parent, fr_cgroup_name, 0700) == -1) {
+            if (errno != EEXIST) {
+                break;
+            }
+
+            if (fr_cgroup_alive(fr_cgroup_parent, fr_cgroup_name)
+                || fr_cgroup_rmtree(fr_cgroup_parent, fr_cgroup_name, 0)
+                   != FR_OK
+                || mkdirat(fr_cgroup_parent, fr_cgroup_name, 0700) == -1)
+            {
+                continue;
+            }
+        }
+
+        fr_cgroup_fd = openat(fr_cgroup_parent, fr_cgroup_name,
+                              O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+        if (fr_cgroup_fd != -1 && flock(fr_cgroup_fd, LOCK_EX | LOCK_NB) == 0)
+        {
+            break;
+        }
+
         err = errno;
         goto failed;
     }
-
-    fr_cgroup_fd = openat(fr_cgroup_parent, fr_cgroup_name,
-                          O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
     if (fr_cgroup_version == 1 && fr_cgroup_fd != -1) {
         /* an old kernel's: limits of a cgroup bound those in it */
@@ -521,7 +559,7 @@ fr_cgroup_sweep(void)
 void
 fr_cgroup_exit(void)
 {
-    int               i;
+    int               rc;
     fr_cgroup_gone_t  *g;
 
     if (fr_cgroup_version == 0) {
@@ -536,18 +574,15 @@ fr_cgroup_exit(void)
 
     close(fr_cgroup_fd);
     fr_cgroup_fd = -1;
+    fr_cgroup_until = fr_cgroup_msec() + FR_CGROUP_EXIT_MSEC;
 
-    for (i = 0; i < FR_CGROUP_EXIT_MSEC / 10; i++) {
-        if (fr_cgroup_rmtree(fr_cgroup_parent, fr_cgroup_name, 0) == FR_OK
-            || errno != EBUSY)
-        {
-            break;
-        }
-
+    while ((rc = fr_cgroup_rmtree(fr_cgroup_parent, fr_cgroup_name, 0))
+           != FR_OK && errno == EBUSY && fr_cgroup_msec() < fr_cgroup_until)
+    {
         (void) usleep(10000);
     }
 
-    if (i == FR_CGROUP_EXIT_MSEC / 10) {
+    if (rc != FR_OK && errno == EBUSY) {
         fr_log(FR_LOG_WARN, EBUSY, "memory cgroup \"%s\" left: processes "
                "in it did not end", fr_cgroup_path);
     }
@@ -588,8 +623,11 @@ fr_cgroup_stale(int dfd)
 
         pid = strtol(de->d_name + sizeof(FR_CGROUP_PREFIX) - 1, &end, 10);
 
-        if (*end != '\0' || pid <= 0 || pid == (long) getpid()
-            || kill((pid_t) pid, 0) == 0 || errno != ESRCH)
+        /* no process of its pid here, nor a runner that holds it (one
+         * of another pid namespace), nor an older runner (unlocked) */
+        if ((*end != '\0' && *end != '.') || pid <= 0
+            || pid == (long) getpid() || kill((pid_t) pid, 0) == 0
+            || errno != ESRCH || fr_cgroup_alive(dfd, de->d_name))
         {
             continue;
         }
@@ -604,12 +642,42 @@ fr_cgroup_stale(int dfd)
 }
 
 
+/* 1: a runner holds this cgroup of its own (its flock) */
+
+static int
+fr_cgroup_alive(int dfd, const char *name)
+{
+    int  fd, alive;
+
+    fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd == -1) {
+        return 0;
+    }
+
+    alive = (flock(fd, LOCK_EX | LOCK_NB) == -1 && errno == EWOULDBLOCK);
+    close(fd);
+
+    return alive;
+}
+
+
+static uint64_t
+fr_cgroup_msec(void)
+{
+    struct timespec  ts;
+
+    (void) clock_gettime(CLOCK_MONOTONIC, &ts);
+
+    return (uint64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+
 /* a cgroup and those in it (three levels: the runner's, t., f.) */
 
 static int
 fr_cgroup_rmtree(int dfd, const char *name, int depth)
 {
-    int             fd, err;
+    int             fd, err, i;
     DIR            *d;
     struct dirent  *de;
 
@@ -635,5 +703,136 @@ fr_cgroup_rmtree(int dfd, const char *name, int depth)
         closedir(d);
     }
 
+    /* what a function left there (a daemon of an isolation = none
+     * worker, a runner's run killed) ends with it, as its workers did */
+    for (i = 0; i < 50 && fr_cgroup_msec() < fr_cgroup_until
+                && fr_cgroup_kill(dfd, name) > 0; i++)
+    {
+        (void) usleep(2000);
+    }
+
     return unlinkat(dfd, name, AT_REMOVEDIR) == 0 ? FR_OK : FR_ERROR;
+}
+
+
+/*
+ * Every process in a cgroup ended, by pidfd, as fr_sweep.c ends
+ * strays: each pinned, the cgroup read again and one still listed
+ * stopped (a pid read once may be another process's by then; a stopped
+ * one forks no more), until a look finds none new; then all killed.
+ * How many were found.
+ */
+
+#define FR_CGROUP_KILL_MAX  1024
+
+static int
+fr_cgroup_kill(int dfd, const char *name)
+{
+    int    n, i, k, round, fresh, fd, pfd[FR_CGROUP_KILL_MAX];
+    char   file[NAME_MAX + 16];
+    pid_t  pinned[FR_CGROUP_KILL_MAX], now[FR_CGROUP_KILL_MAX];
+
+    snprintf(file, sizeof(file), "%s/cgroup.procs", name);
+    n = 0;
+
+    for (round = 0; round < 20; round++) {
+        k = fr_cgroup_pids(dfd, file, now, FR_CGROUP_KILL_MAX);
+        fresh = 0;
+
+        for (i = 0; i < k && n < FR_CGROUP_KILL_MAX; i++) {
+            if (now[i] == getpid() || fr_pids_in(pinned, n, now[i])
+                || (fd = (int) syscall(SYS_pidfd_open, now[i], 0)) == -1)
+            {
+                continue;
+            }
+
+            pinned[n] = now[i];
+            pfd[n++] = fd;
+            fresh++;
+        }
+
+        k = fr_cgroup_pids(dfd, file, now, FR_CGROUP_KILL_MAX);
+
+        for (i = n - fresh; i < n; i++) {
+            if (fr_pids_has(now, k, pinned[i])) {
+                (void) syscall(SYS_pidfd_send_signal, pfd[i], SIGSTOP, NULL,
+                               0);
+
+            } else {
+                /* not the process that was listed: left alone */
+                close(pfd[i]);
+                pfd[i] = -1;
+            }
+        }
+
+        if (fresh == 0) {
+            break;
+        }
+    }
+
+    for (i = 0; i < n; i++) {
+        if (pfd[i] != -1) {
+            (void) syscall(SYS_pidfd_send_signal, pfd[i], SIGKILL, NULL, 0);
+            close(pfd[i]);
+        }
+    }
+
+    return n;
+}
+
+
+static int
+fr_pids_in(const pid_t *pids, int n, pid_t pid)
+{
+    while (n--) {
+        if (pids[n] == pid) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+/* the pids a cgroup.procs lists, sorted: how many (at most max) */
+
+static int
+fr_cgroup_pids(int dfd, const char *file, pid_t *pids, int max)
+{
+    int      fd, n;
+    char     buf[4096], *p, *end;
+    size_t   have;
+    ssize_t  len;
+
+    fd = openat(dfd, file, O_RDONLY | O_CLOEXEC);
+    if (fd == -1) {
+        return 0;
+    }
+
+    n = 0;
+    have = 0;
+
+    /* a line cut by a read's end is carried to the next */
+    while (n < max
+           && (len = read(fd, buf + have, sizeof(buf) - 1 - have)) > 0)
+    {
+        have += len;
+        buf[have] = '\0';
+
+        for (p = buf; n < max && (end = strchr(p, '\n')) != NULL;
+             p = end + 1)
+        {
+            pids[n] = (pid_t) strtol(p, NULL, 10);
+            n += pids[n] > 1;
+        }
+
+        have = strlen(p);
+        memmove(buf, p, have);
+    }
+
+    close(fd);
+
+    fr_pids_sort(pids, n);
+
+    return n;
 }

@@ -389,6 +389,10 @@ fr_meter_proto_end(fr_proto_t *p, int64_t reaped_us)
 static void
 fr_meter_zygote(fr_proto_t *p, int64_t us, int end)
 {
+    if (fr_runner.conf.meter_log == NULL) {
+        return;
+    }
+
     if (us > p->cpu_billed) {
         p->orphans_idle += us - p->cpu_billed;
         p->cpu_billed = us;
@@ -447,7 +451,7 @@ fr_meter_init_reaped(pid_t pid, int64_t reaped_us)
  * user, when every function of that user is one tenant's (a helper in a
  * session of its own with no namespace to tell). Nobody's: root's, the
  * runner's own, a user that tenants share, a zygote's session (its
- * import and its spare are not billed).
+ * spare; the zygote is billed itself, fr_meter_zygote()).
  */
 
 int

@@ -61,10 +61,10 @@
 #define FR_RUNTIME_MAX     (100 * 1024)     /* under MAX_ARG_STRLEN */
 
 /*
- * A ready zygote only forks: its CPU (unbilled) is looked at every
- * FR_RUNTIME_CHECK ms, and may grow by a fork's worth for each fork,
- * 1% of its life and a little more; beyond, it is the function's code
- * at work for nobody's bill, and it goes.
+ * A ready zygote only forks: its CPU (its function's idle CPU) is
+ * looked at every FR_RUNTIME_CHECK ms, and may grow by a fork's worth
+ * for each fork, 1% of its life and a little more; beyond, it is the
+ * function's code at work for no invocation, and it goes.
  */
 #define FR_RUNTIME_CHECK       10000
 #define FR_RUNTIME_FORK_CPU    50       /* ms */

@@ -21,6 +21,8 @@ use lib "$FindBin::Bin/lib";
 use FaasTest;
 use Test::More;
 use Time::HiRes qw(sleep);
+use Fcntl ();
+use POSIX ();
 
 FaasTest::need_root();
 
@@ -36,6 +38,8 @@ $t->function('a', "exec = $fn\nmemory = 64M\nmax_instances = 1\n"
 $t->function('b', "exec = $fn\nmemory = 64M\nmax_instances = 1\n"
              . "tenant = bob\n");
 $t->function('free', "exec = $fn\nmemory = 32M\nmax_instances = 1\n");
+# no pid namespace: a daemon it leaves outlives a runner killed
+$t->function('loose', "exec = $fn\nisolation = none\ntenant = alice\n");
 
 $t->start_runner(conf => "tenant.bob.max_memory = 96M\n");
 $t->start_nginx;
@@ -239,16 +243,26 @@ ok(-d "$cg/t.alice/f.re", '... in a cgroup made anew');
 unlike($t->runner_log, qr/\[alert\].*cannot be made or limited/,
        '... no alert');
 
-# 7. the runner killed: the next one removes what it left
+# 7. the runner killed: the next one removes what it left, and ends
+# what its functions left running (a daemon of isolation = none, in
+# a session of its own: PR_SET_PDEATHSIG ends the worker, not it)
+is($t->http_get('/fn/loose?op=bgburn&setsid=1&ms=10')->{body},
+   "started\n", 'loose leaves a daemon');
 my $old = $t->runner_pid;
 kill 'KILL', $old;
 $t->wait_runner;
 ok(FaasTest::wait_for(sub { !procs_of("$cg/t.alice/f.hog") }, 10),
    'the runner killed: its functions\' processes die with it');
+sleep 0.5;
+my @daemon = procs_of("$cg/t.alice/f.loose");
+is(scalar @daemon, 1, '... but for the daemon (isolation = none): '
+   . "@daemon");
 ok(-d $cg, '... its cgroup is left');
 $t->start_runner(conf => "tenant.bob.max_memory = 96M\n");
 ok(!-d $cg, '... and removed by the next runner at its start')
     or diag($t->runner_log);
+ok(FaasTest::wait_for(sub { !grep { FaasTest::proc_alive($_) } @daemon },
+                      5), '... the daemon ended by it');
 my ($cg2) = ($t->runner_log =~ /memory cgroups \(v\d\) in "([^"]+)"/g)[-1];
 ok($cg2 && -d $cg2, "the next one's: $cg2");
 is($t->http_get('/fn/hog?op=pid')->{status}, 200, '... which serves');
@@ -256,6 +270,35 @@ is($t->http_get('/fn/hog?op=pid')->{status}, 200, '... which serves');
 # 8. stopped: its cgroup goes with it
 $t->stop_runner;
 ok(!-d $cg2, 'a runner stopped removes its cgroup');
+
+# 9. a runner's cgroup whose pid is no process here (a runner of another
+# pid namespace) is left alone while it is held (its flock), however
+# dead its pid looks; once nobody holds it, the next start ends what is
+# in it and removes it
+(my $parent = $cg2) =~ s{/[^/]+$}{};
+my $other = "$parent/fcgi-runner.4194303";
+mkdir $other or die "mkdir $other: $!";
+mkdir "$other/f.x" or die "mkdir $other/f.x: $!";
+sysopen(my $held, $other, Fcntl::O_RDONLY() | Fcntl::O_DIRECTORY())
+    or die "open $other: $!";
+flock($held, Fcntl::LOCK_EX()) or die "flock: $!";
+my $sleeper = fork // die;
+if ($sleeper == 0) {
+    FaasTest::write_file("$other/f.x/cgroup.procs", "$$\n");
+    exec 'sleep', '60';
+}
+ok(FaasTest::wait_for(sub { procs_of("$other/f.x") }, 5),
+   "another runner's cgroup, held, with a process in it");
+$t->start_runner(conf => "tenant.bob.max_memory = 96M\n");
+ok(-d $other && FaasTest::proc_alive($sleeper), '... left alone by a '
+   . 'runner\'s start');
+$t->stop_runner;
+close $held;
+$t->start_runner(conf => "tenant.bob.max_memory = 96M\n");
+ok(FaasTest::wait_for(sub { !FaasTest::proc_alive($sleeper) }, 5),
+   '... once nobody holds it: what is in it ended');
+ok(!-d $other, '... and it removed');
+waitpid $sleeper, 0;
 }
 
 $t->done;
