@@ -9,12 +9,10 @@
  * where the function's user may look. The PHP ini values it is given:
  * memory_limit (half the function's memory) and max_execution_time
  * (its timeout) as defaults, each php.NAME as one the code may not
- * change. "runtime = python" serves the WSGI application "app" with our driver
- * (fcgi-runner/runtimes/python/faas_wsgi.py), read once at start from
- * beside the runner's binary or ../lib/faas from it, else where "make
- * install" puts it (/usr/lib/faas), and
- * given to /usr/bin/python3 on its command line: no path of the runner
- * need be the function's to read.
+ * change. "runtime = python" serves the WSGI application "app" with
+ * our driver (fcgi-runner/runtimes/python/faas_wsgi.py), read once at
+ * start from where faas-php is looked for, and given to /usr/bin/python3
+ * on its command line: no path of the runner need be the function's.
  *
  * A worker started as any other (by the prototype, or the runner)
  * imports the application itself: a cold start. So the first spawn of
@@ -405,7 +403,12 @@ fr_runtime_proto(fr_func_t *f)
 {
     fr_proto_t  *z;
 
-    if (f->conf.runtime == NULL || f->zygote_spawning) {
+    /* nor in a pid namespace of its own, no prototype's (user root):
+     * faas-init's child, its forks never the runner's, it serves none */
+    if (f->conf.runtime == NULL || f->zygote_spawning
+        || (!fr_proto_wanted(f) && fr_runner.is_root
+            && (f->conf.isolation & FR_ISOLATE_PID)))
+    {
         return NULL;
     }
 
@@ -541,14 +544,11 @@ fr_runtime_wake(fr_proto_t *z)
 
 
 /*
- * Room for one more zygote: an interpreter with an app loaded, a
- * worker's memory serving nobody. A tenant has no more of them than
- * its max_instances, the host no more than max_workers; at the bound,
- * the one idle the longest (no worker of it alive) is retired for this
- * one, and with none idle the function's workers start cold. One of the
- * tenant's own retired counts among its function's few starts (its
- * functions taking turns cannot import for nobody's bill forever);
- * one retired for another tenant's does not.
+ * Room for one more zygote (an app loaded, serving nobody): a tenant
+ * has no more than its max_instances, the host than max_workers; at
+ * the bound the one idle the longest (no worker of it alive) goes for
+ * this one, none idle: the workers start cold. One of the tenant's own
+ * retired counts among its function's few starts; another's does not.
  */
 
 static int
@@ -813,14 +813,12 @@ fr_runtime_check(fr_timer_t *t)
 
 
 /*
- * A zygote has no child of its own: its spare and its workers are the
- * runner's (CLONE_PARENT). One it has was made by the app (a fork while
- * it was imported): no worker's, so nobody bills, limits or ends it.
- * So is more than one unknown child of the runner's in its session
- * (the app's own clone(CLONE_PARENT); fr_sweep.c). Each is killed
- * (pinned by a pidfd, its parent checked again), the zygote retired:
- * the function's workers start cold, each importing the app itself,
- * whatever it starts then its own. 1: found.
+ * A zygote has no child of its own: its spare and workers are the
+ * runner's (CLONE_PARENT). One it has the app made (a fork at import):
+ * nobody bills, limits or ends it; so is more than one unknown child of
+ * the runner's in its session (fr_sweep.c). Each is killed (pinned by
+ * a pidfd, its parent checked again), the zygote retired: its workers
+ * start cold, each importing the app itself. 1: found.
  */
 
 static int

@@ -41,6 +41,13 @@ $t->function('heavy', "runtime = python\napp = app:application\n"
 $t->function('endless', "runtime = python\napp = app:application\n"
              . "timeout = 2s\n", 'app.py' => app(1000));
 
+# user root: no prototype, a pid namespace of its own (faas-init's):
+# a zygote there would be faas-init's child, its forks never the
+# runner's; it was started, retired as one whose app made processes,
+# its import unbilled, at each change
+$t->function('rootpy', "runtime = python\napp = app:application\n"
+             . "user = root\n", 'app.py' => app(0.2));
+
 $t->start_runner(conf => "meter_log = $meter\nmeter_idle_interval = 1s\n");
 $t->start_nginx;
 
@@ -128,6 +135,14 @@ ok(FaasTest::wait_for(sub { zygote_idle_ms() >= 1500 }, 15),
 sleep 1.5;
 cmp_ok(zygote_idle_ms(), '<=', 2000 * 1.2 + 100, '... once, not again '
        . 'at its reap');
+
+SKIP: {
+    skip 'a pid namespace needs a root runner', 3 if $> != 0;
+    is($t->http_get('/fn/rootpy')->{body}, "ok\n", 'user root: served');
+    is($t->http_get('/fn/rootpy')->{body}, "ok\n", '... again');
+    unlike($t->runner_log, qr/zygote \d+ of "rootpy"/,
+           '... by cold workers: no zygote that could serve none started');
+}
 
 my $report = `$FaasTest::BUILD/fcgi-runner meter --format csv $meter`;
 like($report, qr/^heavy,/m, 'fcgi-runner meter reads the lines');
