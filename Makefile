@@ -26,7 +26,8 @@ RUNNER_HDR := $(wildcard fcgi-runner/*.h) include/faas_protocol.h \
 
 FUNCTIONS  := $(BUILD)/functions/hello/hello
 TEST_BINS  := $(BUILD)/t/testfn $(BUILD)/t/codec_test $(BUILD)/t/cgi \
-              $(BUILD)/t/ptracer $(BUILD)/t/fakeclock.so
+              $(BUILD)/t/ptracer $(BUILD)/t/fakeclock.so \
+              $(BUILD)/t/sockfill
 
 # what building and running need (make deps): the compiler, nginx and
 # the headers of its dev tree (PCRE2, OpenSSL, zlib, as Debian's nginx is
@@ -166,6 +167,11 @@ $(BUILD)/t/fcgi_fuzz: t/codec/fcgi_fuzz.c fcgi-runner/fr_fcgi.c \
 $(BUILD)/t/cgi: t/fn/cgi.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(WARN) -pthread -o $@ $<
+
+# static on musl: a resident set smaller than a prototype's
+$(BUILD)/t/sockfill: t/fn/sockfill.c
+	@mkdir -p $(dir $@)
+	$(INIT_CC) $(CFLAGS) $(WARN) -static -o $@ $<
 
 $(BUILD)/t/ptracer: t/fn/ptracer.c
 	@mkdir -p $(dir $@)

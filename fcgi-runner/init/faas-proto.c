@@ -35,6 +35,9 @@
  * and it everything in the namespace, when the prototype is retired and
  * its last worker has ended.
  *
+ * The OOM killer takes its workers before it (below): killed, it would
+ * free nothing of theirs, and the next worker would pay a new one.
+ *
  * The prototype ends when the runner closes the socket or dies.
  */
 
@@ -77,6 +80,10 @@ typedef struct {
     mode_t         umask;
     int            pidns;
     int            dir;         /* the function's folder */
+    int            oom;         /* its own oom_score_adj, or -1 */
+    int            oom_raised;  /* 1: a worker's score is ours too */
+    char           oom_own[12];     /* the runner's */
+    char           oom_worker[12];  /* each worker's: 100 more */
 } fp_conf_t;
 
 
@@ -90,6 +97,9 @@ static int fp_ipc_limits(rlim_t memory);
 static int fp_sysctl(const char *name, unsigned long long value);
 static int fp_reply(pid_t pid, int err);
 static int fp_share(void);
+static void fp_oom_init(fp_conf_t *c);
+static void fp_oom_restore(fp_conf_t *c);
+static int fp_oom_worker(fp_conf_t *c);
 
 
 /* what a worker runs on until its exec: all in its own mapping */
@@ -164,6 +174,9 @@ faas_prototype(int argc, char **argv)
         return fp_reply(-1, errno);
     }
 
+    /* before the reaper's fork and its /proc */
+    fp_oom_init(&conf);
+
     /* its folder held, not stood in: not one of its processes */
     conf.dir = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
 
@@ -214,6 +227,11 @@ faas_prototype(int argc, char **argv)
     }
 
     for ( ;; ) {
+        /* every worker exec'd: none shares our memory, nor our score */
+        if (fp_npending == 0 && conf.oom_raised) {
+            fp_oom_restore(&conf);
+        }
+
         /* the runner's next word, or a worker's exec (its mapping goes);
          * all slots taken, a slot first */
         if (fp_npending && fp_pending_wait() == 0) {
@@ -494,7 +512,7 @@ faas_ns_end(int msec)
 static pid_t
 fp_spawn(fp_conf_t *c, int *fd, const char *msg, size_t len, int nargs)
 {
-    int             i, k, n, pp[2], slot;
+    int             i, k, n, pp[2], slot, share;
     char           *copy, *s, **vec;
     size_t          size;
     pid_t           pid;
@@ -552,8 +570,13 @@ fp_spawn(fp_conf_t *c, int *fd, const char *msg, size_t len, int nargs)
     job->argv = vec;
     job->env = vec + nargs + 2;
 
+    share = fp_share();
+
+    /* its score is ours until its exec (fp_oom_init) */
+    c->oom_raised = c->oom_raised || (share && c->oom != -1);
+
     pid = clone(fp_worker, mem + size,
-                (fp_share() ? CLONE_VM : 0) | CLONE_PARENT | SIGCHLD, job);
+                (share ? CLONE_VM : 0) | CLONE_PARENT | SIGCHLD, job);
 
     close(pp[1]);
 
@@ -597,6 +620,90 @@ fp_share(void)
     }
 
     return n == 1 && (c == '0' || c == '2');
+}
+
+
+/*
+ * The OOM killer's choice in a function's memory cgroup is by resident
+ * memory. A worker that holds its memory where none of it is resident
+ * (socket buffers, an unmapped memfd) is smaller than its prototype,
+ * and the prototype went first, at each request, freeing nothing. So
+ * each worker scores 100 above the runner (oom_score_adj), the
+ * prototype and its reaper: taken before them, and before the host's
+ * own processes of its size. Written by the worker as root, its score
+ * is also the lowest the function may set (the kernel's
+ * oom_score_adj_min) where root has CAP_SYS_RESOURCE; without it, the
+ * function may go back to the runner's score, never below.
+ *
+ * A worker shares our memory until its exec (CLONE_VM), and a score
+ * written for one process is written for every process of its memory:
+ * its write is ours too. We take ours back when no worker shares our
+ * memory any more, through the file opened at our start (a pid
+ * namespace's /proc has no "self" for us).
+ */
+
+static void
+fp_oom_init(fp_conf_t *c)
+{
+    int      adj;
+    char     buf[16];
+    ssize_t  n;
+
+    c->oom_raised = 0;
+    c->oom = open("/proc/self/oom_score_adj", O_RDWR | O_CLOEXEC);
+
+    n = (c->oom == -1) ? -1 : pread(c->oom, buf, sizeof(buf) - 1, 0);
+
+    if (n <= 0) {
+        if (c->oom != -1) {
+            close(c->oom);
+            c->oom = -1;
+        }
+
+        return;
+    }
+
+    buf[n] = '\0';
+    adj = atoi(buf);
+
+    snprintf(c->oom_own, sizeof(c->oom_own), "%d", adj);
+    snprintf(c->oom_worker, sizeof(c->oom_worker), "%d",
+             adj + 100 > 1000 ? 1000 : adj + 100);
+}
+
+
+static void
+fp_oom_restore(fp_conf_t *c)
+{
+    size_t  len;
+
+    len = strlen(c->oom_own);
+    c->oom_raised = (pwrite(c->oom, c->oom_own, len, 0) != (ssize_t) len);
+}
+
+
+/* in the worker, as root */
+
+static int
+fp_oom_worker(fp_conf_t *c)
+{
+    int     fd, rc;
+    size_t  len;
+
+    if (c->oom == -1) {
+        return 0;
+    }
+
+    fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+    if (fd == -1) {
+        return -1;
+    }
+
+    len = strlen(c->oom_worker);
+    rc = (write(fd, c->oom_worker, len) == (ssize_t) len) ? 0 : -1;
+    close(fd);
+
+    return rc;
 }
 
 
@@ -704,6 +811,11 @@ fp_worker(void *data)
     if (c->memory > 0) {
         rl.rlim_cur = rl.rlim_max = c->memory;
         (void) setrlimit(RLIMIT_AS, &rl);
+    }
+
+    /* the OOM killer's first choice, before us (fp_oom_init) */
+    if (fp_oom_worker(c) == -1) {
+        goto failed;
     }
 
     rl.rlim_cur = rl.rlim_max = c->nproc;
