@@ -179,6 +179,8 @@ fr_tenant_valid(const u_char *name, size_t len)
 }
 int fr_addr_split(const char *addr, char *host, size_t size,
     const char **port);
+int fr_conf_same_defaults(const u_char *a, size_t alen, const u_char *b,
+    size_t blen);
 
 
 #endif /* FR_CONF_H */

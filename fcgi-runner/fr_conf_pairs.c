@@ -6,7 +6,8 @@
  * php.NAME (ini values for runtime = php); each kept as "NAME=VALUE"
  * in a NULL-ended list, a NAME set again replaced, the defaults' added
  * where the function does not set them. And the names and addresses
- * the config's values are checked as.
+ * the config's values are checked as; and whether a runner config read
+ * again says anything new of functions.
  */
 
 #include <ctype.h>
@@ -19,6 +20,9 @@
 #include "fr_conf.h"
 #include "fr_log.h"
 
+
+static const u_char *fr_conf_text_line(const u_char *text, size_t size,
+    size_t *pos, size_t *len);
 
 void
 fr_conf_merge_pairs(char ***list, int *n, char **prev, int nprev)
@@ -231,4 +235,80 @@ fr_addr_split(const char *addr, char *host, size_t size, const char **port)
     }
 
     return FR_OK;
+}
+
+
+/*
+ * Whether two texts of the runner config say the same of functions: the
+ * same lines but for blank ones, comments and the tenants' limits
+ * (tenant_* and tenant.NAME.*), which apply as they are, no function
+ * reconfigured (fr_tenants_limits, fr_cgroup_reload): one tenant's
+ * bound changed replaced every worker of the host, what they held gone.
+ */
+
+int
+fr_conf_same_defaults(const u_char *a, size_t alen, const u_char *b,
+    size_t blen)
+{
+    size_t         ai, bi, al, bl;
+    const u_char  *as, *bs;
+
+    ai = 0;
+    bi = 0;
+
+    for ( ;; ) {
+        as = fr_conf_text_line(a, alen, &ai, &al);
+        bs = fr_conf_text_line(b, blen, &bi, &bl);
+
+        if (as == NULL || bs == NULL) {
+            return as == bs;
+        }
+
+        if (al != bl || memcmp(as, bs, al) != 0) {
+            return 0;
+        }
+    }
+}
+
+
+/* the next line of text from *pos that may say something of functions,
+ * trimmed as fr_conf_load reads it; NULL: none left */
+
+static const u_char *
+fr_conf_text_line(const u_char *text, size_t size, size_t *pos,
+    size_t *len)
+{
+    const u_char  *s, *e, *nl, *end;
+
+    end = text + size;
+
+    for (s = text + *pos; s < end; s = text + *pos) {
+        nl = memchr(s, '\n', end - s);
+        nl = nl ? nl : end;
+        *pos = (nl < end ? nl + 1 : end) - text;
+
+        for (e = nl; s < e && (*s == ' ' || *s == '\t'); s++) {
+            /* void */
+        }
+
+        /* an env.* value keeps its '#' */
+        if (e - s < 4 || memcmp(s, "env.", 4) != 0) {
+            e = memchr(s, '#', nl - s);
+            e = e ? e : nl;
+        }
+
+        while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r')) {
+            e--;
+        }
+
+        if (e > s
+            && (e - s < 7 || (memcmp(s, "tenant.", 7) != 0
+                              && memcmp(s, "tenant_", 7) != 0)))
+        {
+            *len = e - s;
+            return s;
+        }
+    }
+
+    return NULL;
 }

@@ -63,7 +63,8 @@ static unsigned  fr_shutdown_expired;
 static char     *fr_config;
 static char     *fr_opt_listen;
 static char     *fr_opt_functions;
-static fr_buf_t  fr_config_text;
+static fr_buf_t  fr_config_text;       /* as last read */
+static fr_buf_t  fr_config_applied;    /* the running config's */
 
 
 static void fr_usage(FILE *out);
@@ -76,6 +77,7 @@ static void fr_rlimit_nofile(void);
 static int fr_conf_load(fr_conf_t *conf, int reload);
 static void fr_reload(void);
 static int fr_config_changed(void);
+static int fr_config_apply(void);
 static void fr_conf_keep(fr_conf_t *conf, fr_conf_t *old);
 static void fr_rundir_clean(const char *base);
 static void fr_reopen(void);
@@ -214,6 +216,7 @@ main(int argc, char **argv)
     }
 
     (void) fr_config_changed();
+    (void) fr_config_apply();
 
     fr_runner.is_root = (geteuid() == 0);
     fr_proxy_init();
@@ -237,6 +240,7 @@ main(int argc, char **argv)
         fr_tenants_free();
         fr_conf_free(conf);
         fr_buf_free(&fr_config_text);
+        fr_buf_free(&fr_config_applied);
 
         if (problems) {
             fprintf(stderr, "fcgi-runner: %d problem%s found\n", problems,
@@ -471,7 +475,7 @@ fr_reload(void)
             fr_conf_keep(&conf, &fr_runner.conf);
             fr_conf_free(&fr_runner.conf);
             fr_runner.conf = conf;
-            fr_runner.conf_generation++;
+            fr_runner.conf_generation += fr_config_apply();
             fr_tenants_limits();
             /* meter_idle_interval as it is now, not at the next look */
             fr_meter_idle_init();
@@ -569,6 +573,38 @@ fr_config_changed(void)
 
     return changed;
 }
+
+
+/*
+ * The text last read is the running config's: 1 if what it says of
+ * functions differs from the one it replaces (a text that failed to
+ * load in between is not compared with)
+ */
+
+static int
+fr_config_apply(void)
+{
+    int  same;
+
+    same = fr_conf_same_defaults(fr_buf_pos(&fr_config_text),
+                                 fr_config_text.len,
+                                 fr_buf_pos(&fr_config_applied),
+                                 fr_config_applied.len);
+
+    fr_config_applied.len = 0;
+    fr_config_applied.start = 0;
+
+    if (fr_buf_append(&fr_config_applied, fr_buf_pos(&fr_config_text),
+                      fr_config_text.len) != FR_OK)
+    {
+        /* compared with nothing next time: a change, to be safe */
+        fr_config_applied.len = 0;
+    }
+
+    return !same;
+}
+
+
 
 
 /*
@@ -688,6 +724,7 @@ fr_shutdown(void)
     fr_event_done();
     fr_conf_free(&fr_runner.conf);
     fr_buf_free(&fr_config_text);
+    fr_buf_free(&fr_config_applied);
 
     fr_log(FR_LOG_NOTICE, 0, "exit");
 }

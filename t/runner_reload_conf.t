@@ -2,7 +2,7 @@
 
 # SIGHUP re-reads the runner config too, as nginx does: a new folder in
 # "functions", a changed default of every function, a tenant's limits
-# apply without a restart; what cannot change live ("listen",
+# apply without a restart (and without a function reconfigured); what cannot change live ("listen",
 # "state_dir") is logged as needing a restart and stays; a config with
 # an error changes nothing. Nothing in flight is dropped.
 
@@ -49,12 +49,13 @@ is(acme()->{limits}{max_instances}, 3, 'tenant acme: 3 workers');
 
 my $s = $t->http_start('/fn/one?op=sleep&ms=1500');
 
-conf("functions = " . $t->functions_dir . " $p/more\n"
+my $second = "functions = " . $t->functions_dir . " $p/more\n"
      . "env.GREETING = bonjour\ntenant.acme.max_instances = 5\n"
      . "listen = unix:$p/other.sock\n"
      # the default, said: no change
      . "store = sqlite\n"
-     . "dynamic_users = 64100-64163\n");
+     . "dynamic_users = 64100-64163\n";
+conf($second);
 $t->signal_runner('HUP');
 ok($t->wait_log(qr/function "two" loaded/),
    'a folder added to "functions": read on SIGHUP');
@@ -93,6 +94,33 @@ ok(FaasTest::wait_for(sub { substr($t->runner_log, $mark)
 like(substr($t->runner_log, $mark), qr/store: not a store this build knows/,
      '... saying why');
 is(greeting('one'), 'bonjour', '... the running configuration stays');
+
+# tenants' limits only, and comments: no function is reconfigured, the
+# warm workers stay (a tenant's bound changed replaced every worker of
+# the host, what they held gone); compared with the running config, not
+# with the broken ones read since
+my @warm = $t->workers('one');
+ok(scalar @warm, "one's warm worker: @warm");
+(my $limits = $second) =~ s/max_instances = 5/max_instances = 2/;
+$mark = length $t->runner_log;
+conf("# the tenants' limits\n${limits}tenant_max_memory = 2G # more\n");
+$t->signal_runner('HUP');
+ok(FaasTest::wait_for(sub { acme()->{limits}{max_instances} == 2 }, 10),
+   "a tenant's limit changed: it applies");
+unlike(substr($t->runner_log, $mark), qr/function "\w+" changed/,
+       '... no function reconfigured');
+is(greeting('one'), 'bonjour', '... the same defaults');
+is_deeply([$t->workers('one')], \@warm, '... the same worker');
+
+# a function's default changed beside it: every function is
+(my $salut = $limits) =~ s/bonjour/salut/;
+$mark = length $t->runner_log;
+conf("${salut}tenant_max_memory = 2G\n");
+$t->signal_runner('HUP');
+ok(FaasTest::wait_for(sub { substr($t->runner_log, $mark)
+                            =~ /function "one" changed/ }, 10),
+   'a default changed: the functions are reconfigured');
+is(greeting('one'), 'salut', '... the new default applies');
 
 $t->done;
 
