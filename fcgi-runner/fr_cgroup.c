@@ -836,3 +836,47 @@ fr_cgroup_pids(int dfd, const char *file, pid_t *pids, int max)
 
     return n;
 }
+
+
+/*
+ * A zygote's worker scores 100 above its zygote in the OOM killer's
+ * choice, as the zygote does above its prototype (init/faas-proto.c): a
+ * worker that holds its memory where none of it is resident (socket
+ * buffers) is smaller than the zygote, which went in its place at each
+ * request. Written by the runner, as root, before the worker is given
+ * anything to do (a zygote's forks are not dumpable: their /proc files
+ * are root's); where root has CAP_SYS_RESOURCE it is also the lowest
+ * the worker may set. pid: our child, not yet waited for.
+ */
+
+void
+fr_cgroup_oom_above(pid_t parent, pid_t pid)
+{
+    int      fd, adj;
+    char     path[64], buf[16];
+    ssize_t  n;
+
+    snprintf(path, sizeof(path), "/proc/%d/oom_score_adj", (int) parent);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    n = (fd == -1) ? -1 : read(fd, buf, sizeof(buf) - 1);
+
+    if (fd != -1) {
+        close(fd);
+    }
+
+    if (n <= 0) {
+        return;
+    }
+
+    buf[n] = '\0';
+    adj = atoi(buf) + 100;
+    n = snprintf(buf, sizeof(buf), "%d", adj > 1000 ? 1000 : adj);
+
+    snprintf(path, sizeof(path), "/proc/%d/oom_score_adj", (int) pid);
+    fd = open(path, O_WRONLY | O_CLOEXEC);
+
+    if (fd != -1) {
+        (void) !write(fd, buf, n);
+        close(fd);
+    }
+}

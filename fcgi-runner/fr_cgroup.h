@@ -15,6 +15,7 @@ void fr_cgroup_reload(void);
 void fr_cgroup_func_free(fr_func_t *f);
 void fr_cgroup_sweep(void);
 void fr_cgroup_exit(void);
+void fr_cgroup_oom_above(pid_t parent, pid_t pid);
 
 
 #endif /* FR_CGROUP_H */

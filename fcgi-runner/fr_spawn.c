@@ -183,6 +183,10 @@ fr_spawn(fr_func_t *f, const fr_buf_t *params, int fd[3], int *exec_fd,
     if (pid > 0) {
         *proto = p;
 
+        if (p->zygote) {
+            fr_cgroup_oom_above(p->pid, pid);
+        }
+
     } else if (pid == -1) {
         pid = fr_spawn_clone(f, env, fd, exec_fd, 0);
     }

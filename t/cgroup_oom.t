@@ -9,7 +9,8 @@
 # forked from a prototype scores 100 above the runner (oom_score_adj),
 # the prototype and its namespace's reaper keep the runner's score; in
 # an OOM of the function's memory cgroup the worker goes, the prototype
-# stays; a function cannot set its score below the runner's.
+# stays; a function cannot set its score below the runner's. The same a
+# level down for a runtime: its workers score 100 above its zygote.
 
 use strict;
 use warnings;
@@ -28,6 +29,31 @@ my $fill = $t->program("$FaasTest::BUILD/t/sockfill");
 $t->function('fill', "exec = $fill\nmode = cgi\nmemory = 32M\n"
              . "max_instances = 1\n");
 $t->function('other', "exec = $fill\nmode = cgi\ntenant = other\n");
+
+# a runtime's: its workers are forks of its zygote, a worker of the
+# prototype; one that fills socket buffers got the zygote killed
+my $app = <<'PY';
+import os, socket, time
+def application(env, start):
+    adj = open('/proc/self/oom_score_adj').read().strip()
+    start('200 OK', [('Content-Type', 'text/plain')])
+    yield ('adj %s\n' % adj).encode()
+    if 'fill' in env.get('QUERY_STRING', ''):
+        keep, page, total = [], b'x' * 16384, 0
+        while total < (600 << 20) and len(keep) < 3900:
+            a, b = socket.socketpair()
+            a.setblocking(False)
+            keep.append((a, b))
+            try:
+                while True:
+                    total += a.send(page)
+            except BlockingIOError:
+                pass
+        time.sleep(10)
+PY
+$t->function('py', "runtime = python\napp = app:application\n"
+             . "memory = 64M\nmax_instances = 1\nmax_files = 8192\n",
+             'app.py' => $app);
 
 $t->start_runner;
 $t->start_nginx;
@@ -85,7 +111,7 @@ ok(FaasTest::wait_for(sub { score($proto) eq $own }, 10),
 my ($cg) = $t->runner_log =~ /memory cgroups \(v\d\) in "([^"]+)"/;
 
 SKIP: {
-skip 'no memory cgroup on this host', 8 unless $cg;
+skip 'no memory cgroup on this host', 16 unless $cg;
 
 my ($dir) = glob("$cg/t.*/f.fill");
 ok($dir && -d $dir, "the function's memory cgroup: " . ($dir // '-'));
@@ -124,6 +150,34 @@ cmp_ok(scalar @killed, '>=', 4, 'the workers were the ones killed');
 
 $r = $t->http_get('/fn/fill');
 is($r->{body}, "adj $worker to -\n", 'the function serves on, from it');
+
+# the runtime's zygote: its workers 100 above it
+my $zworker = $worker + 100 > 1000 ? 1000 : $worker + 100;
+$r = $t->http_get('/fn/py');
+is($r->{body}, "adj $zworker\n",
+   "a runtime's worker scores 100 above its zygote: $zworker");
+my ($zygote) = $t->runner_log =~ /zygote (\d+) of "py" started/;
+ok($zygote, "its zygote: " . ($zygote // '-'));
+is(score($zygote), $worker, '... which scores as a worker of the prototype');
+
+($dir) = glob("$cg/t.*/f.py");
+$before = oom_kills();
+my $zanswered = 0;
+
+for my $round (1 .. 3) {
+    my $a = $t->http_get('/fn/py?fill=1', timeout => 30);
+    $zanswered++ if ($a->{body} // '') =~ /^adj \Q$zworker\E$/m;
+}
+
+is($zanswered, 3, 'three requests filling the cgroup answered, header '
+   . 'first');
+cmp_ok(oom_kills() - $before, '>=', 3, 'each filled it: oom_kill '
+       . oom_kills());
+$log = $t->runner_log;
+my @zygotes = $log =~ /zygote \d+ of "py" started/g;
+is(scalar @zygotes, 1, 'one zygote all along');
+ok(FaasTest::proc_alive($zygote), "... the same one, $zygote, alive");
+unlike($log, qr/prototype $zygote of "py" exited/, '... never killed');
 }
 
 is($t->http_get('/fn/other')->{status}, 200, 'another tenant\'s too');

@@ -633,7 +633,8 @@ fp_share(void)
  * own processes of its size. Written by the worker as root, its score
  * is also the lowest the function may set (the kernel's
  * oom_score_adj_min) where root has CAP_SYS_RESOURCE; without it, the
- * function may go back to the runner's score, never below.
+ * floor is the runner's own, which it inherited. A runtime's workers
+ * score 100 above its zygote (fr_cgroup_oom_above).
  *
  * A worker shares our memory until its exec (CLONE_VM), and a score
  * written for one process is written for every process of its memory:
