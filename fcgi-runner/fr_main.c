@@ -477,6 +477,7 @@ fr_reload(void)
             fr_runner.conf = conf;
             fr_runner.conf_generation += fr_config_apply();
             fr_tenants_limits();
+            fr_tenants_over();
             /* meter_idle_interval as it is now, not at the next look */
             fr_meter_idle_init();
         }
@@ -486,6 +487,10 @@ fr_reload(void)
 
     /* limits as they are now, for the processes that live on too */
     fr_cgroup_reload();
+
+    /* what waits may fit in them now (a function reconfigured is
+     * dispatched anyway; a tenant's limit raised reconfigures none) */
+    fr_funcs_dispatch();
 }
 
 

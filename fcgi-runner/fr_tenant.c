@@ -123,6 +123,38 @@ fr_tenants_limits(void)
 
 
 /*
+ * After a reload of the runner config: a function whose memory is over
+ * its tenant's max_memory now never starts; said, as at its load
+ * (fr_identity.c), even if it is not reconfigured (a change of the
+ * tenants' limits alone reconfigures none). One changed in the same
+ * reload is said again as it loads.
+ */
+
+void
+fr_tenants_over(void)
+{
+    fr_link_t  *l;
+    fr_func_t  *f;
+
+    for (l = fr_list_first(&fr_runner.funcs); l != &fr_runner.funcs;
+         l = l->next)
+    {
+        f = fr_list_data(l, fr_func_t, link);
+
+        if (f->owner && f->owner->max_memory
+            && f->conf.memory > f->owner->max_memory)
+        {
+            fr_log(FR_LOG_WARN, 0, "function \"%s\": memory %lldK is over "
+                   "the max_memory of its tenant \"%s\" (%lldK): it can "
+                   "never start, each request is a 503", f->name,
+                   (long long) (f->conf.memory >> 10), f->owner->name,
+                   (long long) (f->owner->max_memory >> 10));
+        }
+    }
+}
+
+
+/*
  * The operator's caps (limit_*): a function asking for more, or for no
  * limit at all (memory = 0), is refused; a cap of 0 is no cap.
  */

@@ -14,6 +14,7 @@ use lib "$FindBin::Bin/lib";
 use FaasTest;
 use Test::More;
 use JSON::PP;
+use Time::HiRes qw(sleep time);
 use File::Path qw(make_path);
 
 my $t = FaasTest->new;
@@ -121,6 +122,36 @@ ok(FaasTest::wait_for(sub { substr($t->runner_log, $mark)
                             =~ /function "one" changed/ }, 10),
    'a default changed: the functions are reconfigured');
 is(greeting('one'), 'salut', '... the new default applies');
+
+# a tenant's limit raised: what waited for room starts now, not when a
+# worker of its tenant is done (no function is reconfigured to start it)
+(my $one = $salut) =~ s/max_instances = 2/max_instances = 1/;
+conf($one);
+$t->signal_runner('HUP');
+ok(FaasTest::wait_for(sub { acme()->{limits}{max_instances} == 1 }, 10),
+   'acme: 1 worker');
+my $t0 = time;
+my $long = $t->http_start('/fn/one?op=sleep&ms=5000');
+sleep 0.5;
+my $queued = $t->http_start('/fn/one?op=env');
+ok(FaasTest::wait_for(sub { (acme()->{queue}{length} // 0) == 1 }, 10),
+   '... a request waits for room');
+conf($salut);
+$t->signal_runner('HUP');
+my $r2 = FaasTest::http_finish($queued, timeout => 20);
+my $waited = time - $t0;
+my $r1 = FaasTest::http_finish($long, timeout => 20);
+is($r2->{status}, 200, 'limit raised to 2: the waiting request is served');
+cmp_ok($waited, '<', 4.5, '... before the one in its way (5 s) ended');
+is($r1->{status}, 200, '... which ends as it would');
+
+# a tenant's max_memory lowered under a function's memory: said
+$mark = length $t->runner_log;
+conf("${salut}tenant.acme.max_memory = 1M\n");
+$t->signal_runner('HUP');
+ok(FaasTest::wait_for(sub { substr($t->runner_log, $mark)
+    =~ /function "one": memory \d+K is over the max_memory of its tenant "acme" \(1024K\): it can never start/ }, 10),
+   'max_memory lowered under a function\'s memory: said, as at a load');
 
 $t->done;
 
