@@ -61,22 +61,11 @@ static char           fr_db_path[4096];
 
 static int                 fr_batch_open;
 static u_char             *fr_claimed;
-static const uint64_t     *fr_store_shared;
+static const uint64_t     *fr_store_shared;       /* and when read: */
+static int                *fr_store_shared_asked;
 static int64_t             fr_store_version;   /* the counts' data_version */
 static fr_store_later_t   *fr_later;
 static fr_store_later_t  **fr_later_last = &fr_later;
-
-
-static const char  *fr_inv_states[FR_INV_STATES] = {
-    "queued", "running", "succeeded", "failed"
-};
-
-
-const char *
-fr_inv_state_name(fr_inv_state_e state)
-{
-    return state < FR_INV_STATES ? fr_inv_states[state] : "unknown";
-}
 
 
 /* dir/async.db, made if not there (unless readonly); one that cannot be
@@ -803,12 +792,13 @@ fr_store_rows(sqlite3_stmt *st, fr_store_each_pt each, void *data)
 }
 
 
-/* the shared store's counts are these, kept up to date by it */
+/* the shared store's counts, kept by it, told when they are read */
 
 void
-fr_store_counts_from(const uint64_t *counts)
+fr_store_counts_from(const uint64_t *counts, int *asked)
 {
     fr_store_shared = counts;
+    fr_store_shared_asked = asked;
 }
 
 
@@ -820,8 +810,9 @@ fr_store_counts(uint64_t counts[FR_INV_STATES])
     sqlite3_stmt  *st;
 
     if (fr_store_shared) {
-        /* PostgreSQL's, as last counted (fr_store_pg.c) */
+        /* PostgreSQL's, as last counted (fr_store_pg_done.c) */
         memcpy(counts, fr_store_shared, FR_INV_STATES * sizeof(uint64_t));
+        *fr_store_shared_asked = 1;
         return FR_OK;
     }
 

@@ -55,7 +55,18 @@ typedef void (*fr_store_count_pt)(const char *function, int64_t n,
 
 int fr_store_open(const char *dir, int readonly);
 void fr_store_close(void);
-const char *fr_inv_state_name(fr_inv_state_e state);
+
+
+static inline const char *
+fr_inv_state_name(fr_inv_state_e state)
+{
+    static const char *const  names[FR_INV_STATES] = {
+        "queued", "running", "succeeded", "failed"
+    };
+
+    return state < FR_INV_STATES ? names[state] : "unknown";
+}
+
 
 /* a batch: enqueues between begin and commit are durable together */
 int fr_store_begin(void);
@@ -93,7 +104,7 @@ int fr_store_list(const char *function, int state, fr_store_each_pt each,
     void *data);
 int fr_store_get(const char *id, fr_store_each_pt each, void *data);
 int fr_store_counts(uint64_t counts[FR_INV_STATES]);
-void fr_store_counts_from(const uint64_t *counts);
+void fr_store_counts_from(const uint64_t *counts, int *asked);
 
 /* schedules: a run not yet done; the last tick, kept */
 int fr_store_pending(const char *function, const char *trigger);

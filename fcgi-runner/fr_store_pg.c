@@ -68,7 +68,6 @@ static void fr_pgs_committed(PGresult *res, void *data);
 static void fr_pgs_invoked(PGresult *res, void *data);
 static void fr_pgs_claimed(PGresult *res, void *data);
 static void fr_pgs_tick_done(PGresult *res, void *data);
-static void fr_pgs_refreshed(PGresult *res, void *data);
 static void fr_pgs_purged(PGresult *res, void *data);
 static int64_t fr_pgs_int(PGresult *res, int row, int col);
 
@@ -82,12 +81,8 @@ static size_t          fr_pgs_sending;      /* of batches sent */
 static int             fr_pgs_claiming;
 static uint64_t        fr_pgs_reclaimed_at;     /* msec, monotonic */
 static fr_pgs_claim_pt fr_pgs_each;
-static int             fr_pgs_refreshing;
 static uint64_t        fr_pgs_purge_before;     /* the purge going on */
 static long            fr_pgs_purged_total;
-static uint64_t        fr_pgs_count[FR_INV_STATES];
-static void          (*fr_pgs_recount)(const char *function, int64_t n,
-                                       void *data);
 
 
 /*
@@ -146,7 +141,7 @@ fr_pgs_start(const char *uri, void (*wake)(void))
              (int) getpid(), rnd[0], rnd[1], rnd[2], rnd[3]);
 
     fr_pgs_wake = wake;
-    fr_store_counts_from(fr_pgs_count);
+    fr_store_counts_from(fr_pgs_counts(), &fr_pgs_asked);
 
     /* outcomes and claims commit without waiting for the disk: one lost
      * with the database's crash runs again (at least once); what is
@@ -167,10 +162,8 @@ fr_pgs_start(const char *uri, void (*wake)(void))
 static void
 fr_pgs_up(void)
 {
-    if (fr_pgs_recount) {
-        fr_pgs_refresh(fr_pgs_recount);
-    }
-
+    /* what changed while it was away: all of it counted again */
+    fr_pgs_refresh_all();
     fr_pgs_wake();
 }
 
@@ -179,7 +172,7 @@ void
 fr_pgs_stop(void)
 {
     fr_pg_stop();
-    fr_store_counts_from(NULL);
+    fr_store_counts_from(NULL, NULL);
 }
 
 
@@ -717,56 +710,6 @@ fr_pgs_claimed(PGresult *res, void *data)
 }
 
 
-/* the counts of each state and each function's queued, taken again */
-
-void
-fr_pgs_refresh(void (*each)(const char *function, int64_t n, void *data))
-{
-    fr_pgs_recount = each;
-
-    if (fr_pgs_refreshing || !fr_pg_ready()) {
-        return;
-    }
-
-    fr_pgs_refreshing = (fr_pg_send(fr_pgs_refresh_sql, 0, NULL, NULL, NULL,
-                                    0, fr_pgs_refreshed, NULL) == FR_OK);
-}
-
-
-static void
-fr_pgs_refreshed(PGresult *res, void *data)
-{
-    int       i, n, state;
-    int64_t   count;
-
-    (void) data;
-
-    fr_pgs_refreshing = 0;
-
-    if (!fr_pg_ok(res)) {
-        return;
-    }
-
-    memset(fr_pgs_count, 0, sizeof(fr_pgs_count));
-    fr_pgs_recount(NULL, 0, NULL);
-
-    n = PQntuples(res);
-
-    for (i = 0; i < n; i++) {
-        state = atoi(PQgetvalue(res, i, 1));
-        count = strtoll(PQgetvalue(res, i, 2), NULL, 10);
-
-        if (state >= 0 && state < FR_INV_STATES) {
-            fr_pgs_count[state] += count;
-        }
-
-        if (state == FR_INV_QUEUED) {
-            fr_pgs_recount(PQgetvalue(res, i, 0), count, NULL);
-        }
-    }
-}
-
-
 void
 fr_pgs_purge(uint64_t before)
 {
@@ -805,6 +748,10 @@ fr_pgs_purged(PGresult *res, void *data)
 
     n = strtol(PQgetvalue(res, 0, 0), NULL, 10);
     fr_pgs_purged_total += n;
+
+    if (n > 0) {
+        fr_pgs_refresh_all();
+    }
 
     if (n >= FR_PGS_PURGE_MAX) {
         fr_pgs_purge(fr_pgs_purge_before);

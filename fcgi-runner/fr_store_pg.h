@@ -59,9 +59,16 @@ void fr_pgs_release(const char *id, int attempt, uint64_t retry_at);
 void fr_pgs_not_mine(const char *id, int attempt, uint64_t at);
 size_t fr_pgs_outcomes(void);
 
-/* counts taken again from the store; results past retention removed */
+/* counts taken again from the store (each function's queued; the
+ * finished, fr_store_pg_done.c, less often); results past retention
+ * removed */
 void fr_pgs_refresh(void (*each)(const char *function, int64_t n,
     void *data));
+void fr_pgs_refresh_all(void);
+const uint64_t *fr_pgs_counts(void);
+
+/* the counts asked for (the status) since they were last counted */
+extern int  fr_pgs_asked;
 void fr_pgs_purge(uint64_t before);
 
 /* a row of FR_PGS_COLUMNS, in binary results */

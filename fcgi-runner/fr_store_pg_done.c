@@ -9,6 +9,16 @@
  * written only of the rows this runner still holds, so that sent twice
  * is once; an outcome the store did not take (the lease ran out and
  * another runner has it) is said in the log.
+ *
+ * And the counts of each state, for the status. Each function's queued
+ * (its backlog) and running are counted every time (fr_async.c: each
+ * 2 s), in their partial indexes: a few rows. The finished are the rest
+ * of the table, millions within async_retention: their count of 2M
+ * rows took 0.9 s here, and every runner of a fleet sent it every 2 s.
+ * They are counted when the connection is made and after a purge, then
+ * at most each FR_PGS_FINISHED_EVERY and only when the status was asked
+ * for since (fr_pgs_asked); in between, this runner's own are
+ * added as the store takes them, the fleet's others at the next count.
  */
 
 #include <stdio.h>
@@ -28,6 +38,8 @@
 /* a statement the database answered with an error: again a second
  * later, so many times, then its outcomes given up */
 #define FR_PGS_OUT_TRIES  30
+
+#define FR_PGS_FINISHED_EVERY  30000          /* ms between their counts */
 
 
 enum {
@@ -61,6 +73,7 @@ static void fr_pgs_flush(fr_timer_t *t);
 static void fr_pgs_flushed(PGresult *res, void *data);
 static void fr_pgs_free(fr_pgs_out_t *o);
 static int fr_pgs_count_outs(fr_pgs_out_t *o);
+static void fr_pgs_refreshed(PGresult *res, void *data);
 
 
 static fr_pgs_out_t   *fr_pgs_outs;           /* waiting */
@@ -69,6 +82,14 @@ static int             fr_pgs_sending;        /* a statement in flight */
 static int             fr_pgs_refusing;       /* said, until one goes */
 static int             fr_pgs_backoff;        /* waits to try it again */
 static fr_timer_t      fr_pgs_timer = { .handler = fr_pgs_flush };
+
+static uint64_t        fr_pgs_count[FR_INV_STATES];
+static uint64_t        fr_pgs_finished_at;    /* msec, their last count */
+static int             fr_pgs_finished_due = 1;
+static int             fr_pgs_refreshing;
+int                    fr_pgs_asked;
+static void          (*fr_pgs_recount)(const char *function, int64_t n,
+                                       void *data);
 
 
 void
@@ -368,6 +389,10 @@ fr_pgs_flushed(PGresult *res, void *data)
                 fr_log(FR_LOG_WARN, 0, "invocation %s: its outcome is not "
                        "kept, this runner's lease on it had run out",
                        o->id);
+
+            } else if (o->kind == FR_PGS_DONE || o->kind == FR_PGS_FAILED) {
+                fr_pgs_count[o->kind == FR_PGS_DONE ? FR_INV_SUCCEEDED
+                                                    : FR_INV_FAILED]++;
             }
         }
     }
@@ -401,5 +426,99 @@ fr_pgs_free(fr_pgs_out_t *o)
     for ( /* void */ ; o; o = next) {
         next = o->next;
         free(o);
+    }
+}
+
+
+const uint64_t *
+fr_pgs_counts(void)
+{
+    return fr_pgs_count;
+}
+
+
+/* the finished counted again at the next refresh, which is now */
+
+void
+fr_pgs_refresh_all(void)
+{
+    fr_pgs_finished_due = 1;
+
+    if (fr_pgs_recount) {
+        fr_pgs_refresh(fr_pgs_recount);
+    }
+}
+
+
+void
+fr_pgs_refresh(void (*each)(const char *function, int64_t n, void *data))
+{
+    int          finished, length;
+    const char  *value;
+
+    fr_pgs_recount = each;
+
+    if (fr_pgs_refreshing || !fr_pg_ready()) {
+        return;
+    }
+
+    finished = fr_pgs_finished_due
+               || (fr_pgs_asked
+                   && fr_current_msec - fr_pgs_finished_at
+                          >= FR_PGS_FINISHED_EVERY);
+
+    value = finished ? "t" : "f";
+    length = 1;
+
+    fr_pgs_refreshing = (fr_pg_send(fr_pgs_refresh_sql, 1, &value, &length,
+                                    NULL, 0, fr_pgs_refreshed,
+                                    finished ? fr_pgs_count : NULL)
+                         == FR_OK);
+
+    if (fr_pgs_refreshing && finished) {
+        fr_pgs_finished_due = 0;
+        fr_pgs_asked = 0;
+        fr_pgs_finished_at = fr_current_msec;
+    }
+}
+
+
+/* data: the counts, when the finished were counted too */
+
+static void
+fr_pgs_refreshed(PGresult *res, void *data)
+{
+    int       i, n, state;
+    int64_t   count;
+
+    fr_pgs_refreshing = 0;
+
+    if (!fr_pg_ok(res)) {
+        /* the finished not before their time again: a count that
+         * outlasts statement_timeout is not sent every 2 s */
+        return;
+    }
+
+    for (i = 0; i < FR_INV_STATES; i++) {
+        if (i < FR_INV_SUCCEEDED || data) {
+            fr_pgs_count[i] = 0;
+        }
+    }
+
+    fr_pgs_recount(NULL, 0, NULL);
+
+    n = PQntuples(res);
+
+    for (i = 0; i < n; i++) {
+        state = atoi(PQgetvalue(res, i, 1));
+        count = strtoll(PQgetvalue(res, i, 2), NULL, 10);
+
+        if (state >= 0 && state < FR_INV_STATES) {
+            fr_pgs_count[state] += count;
+        }
+
+        if (state == FR_INV_QUEUED) {
+            fr_pgs_recount(PQgetvalue(res, i, 0), count, NULL);
+        }
     }
 }

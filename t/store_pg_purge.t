@@ -25,12 +25,7 @@ $t->ok_function('rec');
 
 my $conf = "store = $uri\nasync_retention = 1h\n";
 
-# the schema, made by a runner
-$t->start_runner(conf => $conf);
-ok(FaasTest::wait_for(sub {
-    $db->psql("SELECT to_regclass('faas.invocations') IS NOT NULL")
-        eq "t\n" }, 20), 'the runner made the schema');
-is($t->stop_runner, 0, 'and stopped');
+$t->pg_schema($db, $conf);
 
 # µs, as the runner writes them
 my $now = '(extract(epoch from now()) * 1000000)::bigint';

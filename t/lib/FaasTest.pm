@@ -954,6 +954,17 @@ sub start_postgres {
     return "postgresql://faas@/postgres?host=$dir";
 }
 
+# the shared store's schema made by a runner of ours with $conf (its
+# store), then the runner stopped: rows can be put in before it runs
+sub pg_schema {
+    my ($self, $db, $conf) = @_;
+    $self->start_runner(conf => $conf);
+    Test::More::ok(wait_for(sub {
+        $db->psql("SELECT to_regclass('faas.invocations') IS NOT NULL")
+            eq "t\n" }, 20), 'the runner made the schema');
+    Test::More::is($self->stop_runner, 0, 'and stopped');
+}
+
 # stopped (to be started again by start_postgres): fast, or immediate
 sub stop_postgres {
     my ($self, $mode) = @_;
