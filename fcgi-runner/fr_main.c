@@ -63,7 +63,7 @@ static unsigned  fr_shutdown_expired;
 static char     *fr_config;
 static char     *fr_opt_listen;
 static char     *fr_opt_functions;
-static fr_buf_t  fr_config_text;       /* as last read */
+static fr_buf_t  fr_config_text;       /* as last read, to apply */
 static fr_buf_t  fr_config_applied;    /* the running config's */
 
 
@@ -450,11 +450,14 @@ fr_conf_load(fr_conf_t *conf, int reload)
 static void
 fr_reload(void)
 {
+    int        limits;
     fr_conf_t  conf;
 
     fr_runner.reloads++;
     fr_log(FR_LOG_NOTICE, 0, "reloading \"%s\" and \"%s\"",
            fr_config ? fr_config : "(no config)", fr_runner.conf.functions);
+
+    limits = 0;
 
     if (fr_config && fr_config_changed()) {
         if (fr_conf_load(&conf, 1) != 0) {
@@ -475,15 +478,21 @@ fr_reload(void)
             fr_conf_keep(&conf, &fr_runner.conf);
             fr_conf_free(&fr_runner.conf);
             fr_runner.conf = conf;
-            fr_runner.conf_generation += fr_config_apply();
+            /* the same of functions: only the tenants' limits changed */
+            limits = !fr_config_apply();
+            fr_runner.conf_generation += !limits;
             fr_tenants_limits();
-            fr_tenants_over();
             /* meter_idle_interval as it is now, not at the next look */
             fr_meter_idle_init();
         }
     }
 
     (void) fr_funcs_load(0);
+
+    /* a function loaded again says so itself (fr_identity.c) */
+    if (limits) {
+        fr_tenants_over();
+    }
 
     /* limits as they are now, for the processes that live on too */
     fr_cgroup_reload();
@@ -538,7 +547,10 @@ fr_conf_keep(fr_conf_t *conf, fr_conf_t *old)
 }
 
 
-/* whether the config file's bytes differ from the last read */
+/*
+ * Whether the config file's bytes differ from the running config's: one
+ * that was refused is tried again at each SIGHUP, said each time
+ */
 
 static int
 fr_config_changed(void)
@@ -568,9 +580,9 @@ fr_config_changed(void)
 
     fclose(f);
 
-    changed = text.len != fr_config_text.len
+    changed = text.len != fr_config_applied.len
               || (text.len && memcmp(fr_buf_pos(&text),
-                                     fr_buf_pos(&fr_config_text),
+                                     fr_buf_pos(&fr_config_applied),
                                      text.len) != 0);
 
     fr_buf_free(&fr_config_text);

@@ -123,11 +123,10 @@ fr_tenants_limits(void)
 
 
 /*
- * After a reload of the runner config: a function whose memory is over
- * its tenant's max_memory now never starts; said, as at its load
- * (fr_identity.c), even if it is not reconfigured (a change of the
- * tenants' limits alone reconfigures none). One changed in the same
- * reload is said again as it loads.
+ * After a reload that changed the tenants' limits alone, which
+ * reconfigures no function: one whose memory is over its tenant's
+ * max_memory now never starts, said as at its load (fr_identity.c);
+ * one loaded again in that reload (its folder changed) says it twice.
  */
 
 void
@@ -141,7 +140,7 @@ fr_tenants_over(void)
     {
         f = fr_list_data(l, fr_func_t, link);
 
-        if (f->owner && f->owner->max_memory
+        if (!f->removed && f->owner && f->owner->max_memory
             && f->conf.memory > f->owner->max_memory)
         {
             fr_log(FR_LOG_WARN, 0, "function \"%s\": memory %lldK is over "

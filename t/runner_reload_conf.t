@@ -83,6 +83,11 @@ ok($t->wait_log(qr/runner\.conf" not reloaded: the running configuration stays/)
    'a config with an error is not taken');
 is($t->http_get('/fn/two')->{status}, 200, '... two is still served');
 is(greeting('one'), 'bonjour', '... with the same defaults');
+my $refused = () = $t->runner_log =~ /runner\.conf" not reloaded/g;
+$t->signal_runner('HUP');
+ok(FaasTest::wait_for(sub {
+       (() = $t->runner_log =~ /runner\.conf" not reloaded/g) > $refused
+   }, 10), '... tried again at the next SIGHUP, and said again');
 
 # a store the next start would refuse: said at the reload, not then
 my $mark = length $t->runner_log;
