@@ -749,10 +749,6 @@ fr_pgs_purged(PGresult *res, void *data)
     n = strtol(PQgetvalue(res, 0, 0), NULL, 10);
     fr_pgs_purged_total += n;
 
-    if (n > 0) {
-        fr_pgs_refresh_all();
-    }
-
     if (n >= FR_PGS_PURGE_MAX) {
         fr_pgs_purge(fr_pgs_purge_before);
         return;
@@ -762,6 +758,9 @@ fr_pgs_purged(PGresult *res, void *data)
         fr_log(FR_LOG_INFO, 0, "purged %ld finished invocation(s) past "
                "async_retention", fr_pgs_purged_total);
         fr_pgs_purged_total = 0;
+
+        /* once, after the last batch: a count is a read of them all */
+        fr_pgs_refresh_all();
     }
 }
 

@@ -14,6 +14,7 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use FaasTest;
 use Test::More;
+use JSON::PP;
 
 FaasTest::need(FaasTest::pg_bin(), 'a PostgreSQL server (postgresql-15, '
                . 'make test-deps)');
@@ -48,6 +49,8 @@ is($db->psql("SELECT count(*) FROM faas.invocations"), "25015\n",
 
 # a runner's start purges at once
 $t->start_runner(conf => $conf);
+$t->start_nginx($t->faas_location(
+    extra => 'location = /faas/status { faas_status; faas_pass runner; }'));
 ok(FaasTest::wait_for(sub {
     $db->psql("SELECT count(*) FROM faas.invocations WHERE id LIKE 'old%'")
         eq "0\n" }, 60), 'every old finished one purged');
@@ -58,6 +61,16 @@ is($db->psql("SELECT count(*) FROM faas.invocations WHERE id LIKE 'wait%'"),
 ok($t->wait_log(qr/purged 25000 finished invocation\(s\) past async_retention/,
                 10), 'said once, with the count of all the batches')
     or diag($t->runner_log);
+
+# the status's finished: counted again after the purge, not 30 s later
+my $a;
+ok(FaasTest::wait_for(sub {
+       my $r = $t->http_get('/faas/status');
+       $a = (($r->{status} // 0) == 200
+             ? decode_json($r->{body})->{runner}{async_invocations} : {});
+       ($a->{succeeded} // -1) == 10 && ($a->{failed} // -1) == 0
+   }, 10), 'the status counts what is left: '
+   . join(' ', map { "$_=" . ($a->{$_} // '-') } sort keys %{ $a // {} }));
 
 $t->done;
 $db->done;
