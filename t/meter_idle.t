@@ -290,7 +290,9 @@ SKIP: {
        '... a reload retires its zygote, a new one imports it again');
     ok(FaasTest::wait_for(sub { idle_sum('pyimp') >= 2 * 400 * 0.8 }, 10),
        '... both imports billed as its idle CPU: ' . idle_sum('pyimp')
-       . ' ms') or diag(FaasTest::read_file($meter) // 'no meter_log');
+       . ' ms') or diag((FaasTest::read_file($meter) // 'no meter_log')
+                        . join("\n", grep { /pyimp|zygote|prototype/ }
+                                     split /\n/, $t->runner_log));
     sleep 1.5;
     cmp_ok(idle_sum('pyimp'), '<', 2 * 400 * 1.2 + 250, '... once: '
            . idle_sum('pyimp') . ' ms');
