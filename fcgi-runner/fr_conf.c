@@ -368,7 +368,7 @@ fr_conf_parse(const char *file, fr_conf_t *conf, fr_fconf_t *fc)
 {
     FILE  *f;
 
-    f = fopen(file, "re");
+    f = fr_conf_fopen(file);
 
     if (f == NULL) {
         /* the runner's own file stops it; a function's only the function */

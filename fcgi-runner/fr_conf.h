@@ -181,6 +181,7 @@ int fr_addr_split(const char *addr, char *host, size_t size,
     const char **port);
 int fr_conf_same_defaults(const u_char *a, size_t alen, const u_char *b,
     size_t blen);
+FILE *fr_conf_fopen(const char *file);
 
 
 #endif /* FR_CONF_H */

@@ -6,15 +6,17 @@
  * php.NAME (ini values for runtime = php); each kept as "NAME=VALUE"
  * in a NULL-ended list, a NAME set again replaced, the defaults' added
  * where the function does not set them. And the names and addresses
- * the config's values are checked as; and whether a runner config read
- * again says anything new of functions.
+ * the config's values are checked as; a config file opened, and
+ * whether a runner config read again says anything new of functions.
  */
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include "fr_core.h"
 #include "fr_conf.h"
@@ -309,6 +311,39 @@ fr_conf_text_line(const u_char *text, size_t size, size_t *pos,
             return s;
         }
     }
+
+    return NULL;
+}
+
+
+/* a config file, for reading: a regular file (a folder reads as empty,
+ * every key its default, and nothing said), or NULL and errno */
+
+FILE *
+fr_conf_fopen(const char *file)
+{
+    int          err;
+    FILE        *f;
+    struct stat  st;
+
+    f = fopen(file, "re");
+
+    if (f == NULL) {
+        return NULL;
+    }
+
+    if (fstat(fileno(f), &st) == -1) {
+        err = errno;
+
+    } else if (S_ISREG(st.st_mode)) {
+        return f;
+
+    } else {
+        err = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
+    }
+
+    fclose(f);
+    errno = err;
 
     return NULL;
 }

@@ -155,8 +155,27 @@ $mark = length $t->runner_log;
 conf("${salut}tenant.acme.max_memory = 1M\n");
 $t->signal_runner('HUP');
 ok(FaasTest::wait_for(sub { substr($t->runner_log, $mark)
-    =~ /function "one": memory \d+K is over the max_memory of its tenant "acme" \(1024K\): it can never start/ }, 10),
-   'max_memory lowered under a function\'s memory: said, as at a load');
+    =~ m{/one/function\.conf: memory \d+K is over the max_memory of its tenant "acme" \(1024K\): no worker of it starts} }, 10),
+   'max_memory lowered under a function\'s memory: said');
+
+# the config's path a folder (a mistaken deploy): it read as an empty
+# config, every tenant's limit dropped, said nowhere (a stranger's pass)
+my $limit = acme()->{limits}{max_instances};
+rename("$p/runner.conf", "$p/runner.conf.file") or die;
+mkdir "$p/runner.conf" or die;
+$mark = length $t->runner_log;
+$t->signal_runner('HUP');
+ok(FaasTest::wait_for(sub { substr($t->runner_log, $mark)
+    =~ /runner\.conf" failed \(\d+: Is a directory\)/ }, 10),
+   'the config a folder: refused, said') or diag(substr($t->runner_log, $mark));
+is(acme()->{limits}{max_instances}, $limit,
+   "... the tenant's limit stays ($limit)");
+my $bin = $t->runner_bin_name;
+my $out = `$bin --config $p/runner.conf --test 2>&1`;
+isnt($? >> 8, 0, '... and --test fails on it');
+like($out, qr/Is a directory/, '... saying why');
+rmdir "$p/runner.conf";
+rename("$p/runner.conf.file", "$p/runner.conf");
 
 $t->done;
 
