@@ -255,10 +255,11 @@ fr_identity_tenant(fr_func_t *f, const char *tenant, const char *user)
         && f->conf.memory > f->owner->max_memory)
     {
         /* its requests wait for room that never comes: 503 (a limit's
-         * answer), and this says why */
+         * answer), and this says why, at each load (a reload too); a
+         * worker started before a reload lowered it serves on */
         fr_log(FR_LOG_WARN, 0, "%s/function.conf: memory %lldK is over "
-               "the max_memory of its tenant \"%s\" (%lldK): it can never "
-               "start, each request is a 503", f->dir,
+               "the max_memory of its tenant \"%s\" (%lldK): no worker of "
+               "it starts, a request none serves is a 503", f->dir,
                (long long) (f->conf.memory >> 10), tenant,
                (long long) (f->owner->max_memory >> 10));
     }

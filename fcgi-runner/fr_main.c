@@ -450,14 +450,11 @@ fr_conf_load(fr_conf_t *conf, int reload)
 static void
 fr_reload(void)
 {
-    int        limits;
     fr_conf_t  conf;
 
     fr_runner.reloads++;
     fr_log(FR_LOG_NOTICE, 0, "reloading \"%s\" and \"%s\"",
            fr_config ? fr_config : "(no config)", fr_runner.conf.functions);
-
-    limits = 0;
 
     if (fr_config && fr_config_changed()) {
         if (fr_conf_load(&conf, 1) != 0) {
@@ -478,9 +475,7 @@ fr_reload(void)
             fr_conf_keep(&conf, &fr_runner.conf);
             fr_conf_free(&fr_runner.conf);
             fr_runner.conf = conf;
-            /* the same of functions: only the tenants' limits changed */
-            limits = !fr_config_apply();
-            fr_runner.conf_generation += !limits;
+            fr_runner.conf_generation += fr_config_apply();
             fr_tenants_limits();
             /* meter_idle_interval as it is now, not at the next look */
             fr_meter_idle_init();
@@ -488,11 +483,6 @@ fr_reload(void)
     }
 
     (void) fr_funcs_load(0);
-
-    /* a function loaded again says so itself (fr_identity.c) */
-    if (limits) {
-        fr_tenants_over();
-    }
 
     /* limits as they are now, for the processes that live on too */
     fr_cgroup_reload();

@@ -123,37 +123,6 @@ fr_tenants_limits(void)
 
 
 /*
- * After a reload that changed the tenants' limits alone, which
- * reconfigures no function: one whose memory is over its tenant's
- * max_memory now never starts, said as at its load (fr_identity.c);
- * one loaded again in that reload (its folder changed) says it twice.
- */
-
-void
-fr_tenants_over(void)
-{
-    fr_link_t  *l;
-    fr_func_t  *f;
-
-    for (l = fr_list_first(&fr_runner.funcs); l != &fr_runner.funcs;
-         l = l->next)
-    {
-        f = fr_list_data(l, fr_func_t, link);
-
-        if (!f->removed && f->owner && f->owner->max_memory
-            && f->conf.memory > f->owner->max_memory)
-        {
-            fr_log(FR_LOG_WARN, 0, "function \"%s\": memory %lldK is over "
-                   "the max_memory of its tenant \"%s\" (%lldK): it can "
-                   "never start, each request is a 503", f->name,
-                   (long long) (f->conf.memory >> 10), f->owner->name,
-                   (long long) (f->owner->max_memory >> 10));
-        }
-    }
-}
-
-
-/*
  * The operator's caps (limit_*): a function asking for more, or for no
  * limit at all (memory = 0), is refused; a cap of 0 is no cap.
  */

@@ -122,7 +122,7 @@ my $conf = "tenant.limited.max_instances = 2\nlimit_instances = 64\n"
          'async_max_queued over the default cap');
     like($out, qr{slowpoke/function.conf:2: timeout 600000 ms is over limit_timeout 300000 ms},
          'timeout over the cap');
-    like($out, qr{memhuge/function.conf: memory 524288K is over the max_memory of its tenant "memt" \(307200K\): it can never start, each request is a 503},
+    like($out, qr{memhuge/function.conf: memory 524288K is over the max_memory of its tenant "memt" \(307200K\): no worker of it starts, a request none serves is a 503},
          'a function bigger than its tenant\'s max_memory: said');
     like($out, qr{crowd/function.conf:2: max_instances 500 is over limit_instances 64},
          'max_instances over the cap the operator set, its own file too');
