@@ -226,6 +226,7 @@ main(int argc, char **argv)
         problems = fr_funcs_load(1)
                    + (fr_store_kind(conf->store, FR_LOG_EMERG) != FR_OK)
                    + (fr_listen_ids(&uid, &gid) != FR_OK);
+        fr_tenants_unused();
 
         /* in turn: the address's check needs listen_allow's rules */
         if (fr_listen_allow(conf->listen_allow, FR_LOG_EMERG) != FR_OK) {
@@ -324,6 +325,8 @@ fr_run(void)
                fr_runner.conf.functions);
         goto done;
     }
+
+    fr_tenants_unused();
 
     /* a store the runner cannot read is not replaced: it stops here */
     if (fr_store_kind(fr_runner.conf.store, FR_LOG_EMERG) != FR_OK
@@ -483,6 +486,7 @@ fr_reload(void)
     }
 
     (void) fr_funcs_load(0);
+    fr_tenants_unused();
 
     /* limits as they are now, for the processes that live on too */
     fr_cgroup_reload();

@@ -123,6 +123,43 @@ fr_tenants_limits(void)
 
 
 /*
+ * The runner config's tenant.NAME.* for a tenant no function is of: a
+ * name mistyped leaves the customer it meant without those limits. Said
+ * at start, in --test and at each reload, as a notice: a tenant whose
+ * functions are still to come is no mistake.
+ */
+
+void
+fr_tenants_unused(void)
+{
+    int          i;
+    fr_link_t   *l;
+    fr_func_t   *f;
+    const char  *name;
+
+    for (i = 0; i < fr_runner.conf.ntenants; i++) {
+        name = fr_runner.conf.tenants[i].name;
+
+        for (l = fr_list_first(&fr_runner.funcs); l != &fr_runner.funcs;
+             l = l->next)
+        {
+            f = fr_list_data(l, fr_func_t, link);
+
+            if (!f->removed && f->tenant && strcmp(f->tenant, name) == 0) {
+                break;
+            }
+        }
+
+        if (l == &fr_runner.funcs) {
+            fr_log(FR_LOG_NOTICE, 0, "\"%s\": tenant.%s.* names a tenant no "
+                   "function is of (a name mistyped limits nobody)",
+                   fr_runner.conf.file ? fr_runner.conf.file : "", name);
+        }
+    }
+}
+
+
+/*
  * The operator's caps (limit_*): a function asking for more, or for no
  * limit at all (memory = 0), is refused; a cap of 0 is no cap.
  */

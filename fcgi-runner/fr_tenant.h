@@ -12,6 +12,7 @@
 fr_tenant_t *fr_tenant_get(const char *name);
 void fr_tenant_limits(fr_tenant_t *t);
 void fr_tenants_limits(void);
+void fr_tenants_unused(void);
 int fr_tenant_caps(fr_func_t *f);
 int fr_tenant_call_room(fr_tenant_t *t);
 void fr_tenant_call(fr_tenant_t *t, int n);

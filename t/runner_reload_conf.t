@@ -158,6 +158,16 @@ ok(FaasTest::wait_for(sub { substr($t->runner_log, $mark)
     =~ m{/one/function\.conf: memory \d+K is over the max_memory of its tenant "acme" \(1024K\): no worker of it starts} }, 10),
    'max_memory lowered under a function\'s memory: said');
 
+# a tenant's limits under a name no function has (a typo): said
+$mark = length $t->runner_log;
+conf("${salut}tenant.acmee.max_instances = 1\n");
+$t->signal_runner('HUP');
+ok(FaasTest::wait_for(sub { substr($t->runner_log, $mark)
+    =~ /tenant\.acmee\.\* names a tenant no function is of/ }, 10),
+   'tenant.acmee.*, no function of it: said');
+unlike(substr($t->runner_log, $mark), qr/tenant\.acme\.\* names/,
+       '... not of acme, which has one');
+
 # the config's path a folder (a mistaken deploy): it read as an empty
 # config, every tenant's limit dropped, said nowhere (a stranger's pass)
 my $limit = acme()->{limits}{max_instances};
