@@ -856,19 +856,10 @@ fr_cgroup_oom_above(pid_t parent, pid_t pid)
     char     path[64], buf[16];
     ssize_t  n;
 
-    snprintf(path, sizeof(path), "/proc/%d/oom_score_adj", (int) parent);
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    n = (fd == -1) ? -1 : read(fd, buf, sizeof(buf) - 1);
-
-    if (fd != -1) {
-        close(fd);
-    }
-
-    if (n <= 0) {
+    if (fr_proc_read(parent, "oom_score_adj", buf, sizeof(buf)) <= 0) {
         return;
     }
 
-    buf[n] = '\0';
     adj = atoi(buf) + 100;
     n = snprintf(buf, sizeof(buf), "%d", adj > 1000 ? 1000 : adj);
 

@@ -141,10 +141,8 @@ fr_proc_stat(pid_t pid, char *state, pid_t *ppid)
 pid_t
 fr_proc_session(pid_t pid, pid_t *ppid)
 {
-    int      fd;
-    char     state, path[64], buf[2048], *p;
+    char     state, buf[2048], *p;
     pid_t    sid;
-    ssize_t  n;
 
     sid = fr_proc_stat(pid, &state, ppid);
 
@@ -156,20 +154,38 @@ fr_proc_session(pid_t pid, pid_t *ppid)
         return sid;
     }
 
-    snprintf(path, sizeof(path), "/proc/%d/status", (int) pid);
+    (void) fr_proc_read(pid, "status", buf, sizeof(buf));
+    p = strstr(buf, "\nThreads:");
+
+    /* one dead already is process 1's to reap */
+    return (p && strtol(p + 9, NULL, 10) > 1) ? sid : -1;
+}
+
+
+/*
+ * /proc/PID/FILE (FILE may be a path under it): at most size - 1 bytes,
+ * NUL-ended (empty if it cannot be read). Its length, or -1.
+ */
+
+ssize_t
+fr_proc_read(pid_t pid, const char *file, char *buf, size_t size)
+{
+    int      fd;
+    char     path[128];
+    ssize_t  n;
+
+    snprintf(path, sizeof(path), "/proc/%d/%s", (int) pid, file);
 
     fd = open(path, O_RDONLY | O_CLOEXEC);
-    n = (fd == -1) ? -1 : read(fd, buf, sizeof(buf) - 1);
+    n = (fd == -1) ? -1 : read(fd, buf, size - 1);
 
     if (fd != -1) {
         close(fd);
     }
 
     buf[n > 0 ? n : 0] = '\0';
-    p = strstr(buf, "\nThreads:");
 
-    /* one dead already is process 1's to reap */
-    return (p && strtol(p + 9, NULL, 10) > 1) ? sid : -1;
+    return n;
 }
 
 

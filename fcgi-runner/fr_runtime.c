@@ -824,22 +824,12 @@ fr_runtime_check(fr_timer_t *t)
 static int
 fr_runtime_strays(fr_proto_t *z)
 {
-    int      fd, pfd, n;
-    char     path[64], buf[512], *p, *end;
+    int      pfd, n;
+    char     file[64], buf[512], *p, *end;
     pid_t    child, ppid;
-    ssize_t  len;
 
-    snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int) z->pid,
-             (int) z->pid);
-
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    len = (fd == -1) ? -1 : read(fd, buf, sizeof(buf) - 1);
-
-    if (fd != -1) {
-        close(fd);
-    }
-
-    buf[len > 0 ? len : 0] = '\0';
+    snprintf(file, sizeof(file), "task/%d/children", (int) z->pid);
+    (void) fr_proc_read(z->pid, file, buf, sizeof(buf));
     n = fr_sweep_zygote(z);
 
     for (p = buf; (child = (pid_t) strtol(p, &end, 10)) > 0; p = end) {

@@ -20,11 +20,7 @@ use Test::More;
 use JSON::PP;
 use Time::HiRes qw(sleep time);
 
-FaasTest::need(FaasTest::pg_bin(), 'a PostgreSQL server (postgresql-15, '
-               . 'make test-deps)');
-
-my $db = FaasTest->new;
-my $uri = $db->start_postgres;
+my ($db, $uri) = FaasTest::postgres();
 my $t = FaasTest->new;
 $t->ok_function('rec');
 

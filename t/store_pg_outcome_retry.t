@@ -16,11 +16,7 @@ use FaasTest;
 use Test::More;
 use Time::HiRes qw(sleep time);
 
-FaasTest::need(FaasTest::pg_bin(), 'a PostgreSQL server (postgresql-15, '
-               . 'make test-deps)');
-
-my $db = FaasTest->new;
-my $uri = $db->start_postgres;
+my ($db, $uri) = FaasTest::postgres();
 my $t = FaasTest->new;
 # says its attempt; a lease of 4 s (twice timeout and queue_timeout)
 my $adir = $t->function('att', "exec = ./run.sh\nmode = cgi\ntimeout = 1s\n"

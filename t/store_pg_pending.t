@@ -19,11 +19,7 @@ use IO::Select;
 use POSIX ();
 use Time::HiRes qw(sleep time);
 
-FaasTest::need(FaasTest::pg_bin(), 'a PostgreSQL server (postgresql-15, '
-               . 'make test-deps)');
-
-my $db = FaasTest->new;
-my $uri = $db->start_postgres;
+my ($db, $uri) = FaasTest::postgres();
 my $t = FaasTest->new;
 $t->function('sink', "exec = ./run.sh\nmode = cgi\n",
              'run.sh' => "#!/bin/sh\ncat >/dev/null\n"

@@ -16,11 +16,7 @@ use FaasTest;
 use Test::More;
 use JSON::PP;
 
-FaasTest::need(FaasTest::pg_bin(), 'a PostgreSQL server (postgresql-15, '
-               . 'make test-deps)');
-
-my $db = FaasTest->new;
-my $uri = $db->start_postgres;
+my ($db, $uri) = FaasTest::postgres();
 my $t = FaasTest->new;
 $t->ok_function('rec');
 

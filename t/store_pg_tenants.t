@@ -19,11 +19,7 @@ use FaasTest;
 use Test::More;
 use Time::HiRes qw(sleep time);
 
-FaasTest::need(FaasTest::pg_bin(), 'a PostgreSQL server (postgresql-15, '
-               . 'make test-deps)');
-
-my $db = FaasTest->new;
-my $uri = $db->start_postgres;
+my ($db, $uri) = FaasTest::postgres();
 
 my (%t, %dir);
 for my $c (['a', 'alice', "max_instances = 1\n"], ['b', 'mallory', '']) {

@@ -954,6 +954,14 @@ sub start_postgres {
     return "postgresql://faas@/postgres?host=$dir";
 }
 
+# a PostgreSQL server of the test's own, started (a failure where there
+# is none: make test-deps installs it): the FaasTest holding it, its URI
+sub postgres {
+    need(pg_bin(), 'a PostgreSQL server (postgresql-15, make test-deps)');
+    my $db = FaasTest->new;
+    return ($db, $db->start_postgres);
+}
+
 # the shared store's schema made by a runner of ours with $conf (its
 # store), then the runner stopped: rows can be put in before it runs
 sub pg_schema {
