@@ -345,6 +345,8 @@ fr_cgroup_func_limit(fr_func_t *f)
 static int
 fr_cgroup_set(const char *dir, int64_t *have, int64_t want)
 {
+    char  was[32], now[32];
+
     if (*have == want || fr_cgroup_limit(dir, want) == FR_OK) {
         *have = want;
         return FR_OK;
@@ -354,9 +356,13 @@ fr_cgroup_set(const char *dir, int64_t *have, int64_t want)
         return FR_ERROR;
     }
 
+    /* bytes, as its file says them; 0: none ("max", "-1") */
+    snprintf(was, sizeof(was), "%lld", (long long) *have);
+    snprintf(now, sizeof(now), "%lld", (long long) want);
+
     fr_log(FR_LOG_WARN, errno, "memory cgroup \"%s/%s\": its limit stays "
-           "%lld, %lld cannot be set now", fr_cgroup_path, dir,
-           (long long) *have, (long long) want);
+           "%s, %s cannot be set now", fr_cgroup_path, dir,
+           *have ? was : "none", want ? now : "none");
 
     return FR_OK;
 }

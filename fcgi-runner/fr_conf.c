@@ -408,13 +408,20 @@ fr_conf_parse_stream(FILE *f, const char *file, fr_conf_t *conf,
     over = 0;
     memset(seen, 0, sizeof(seen));
 
-    while (fgets(buf, sizeof(buf), f) != NULL) {
+    while ((n = fr_conf_line(f, buf, sizeof(buf))) != FR_DONE) {
         line++;
 
-        if (strchr(buf, '\n') == NULL && !feof(f)) {
+        if (n == FR_ERROR) {
             fr_log(level, 0, "line too long in %s:%d", file, line);
             errors++;
             break;
+        }
+
+        if (n == FR_DECLINED) {
+            /* what follows it would be read as nothing, said nowhere */
+            fr_log(level, 0, "a NUL byte in %s:%d", file, line);
+            errors++;
+            continue;
         }
 
         /* an env.* value is all the rest of its line, a '#' too (a

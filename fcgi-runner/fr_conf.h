@@ -182,6 +182,7 @@ int fr_addr_split(const char *addr, char *host, size_t size,
 int fr_conf_same_defaults(const u_char *a, size_t alen, const u_char *b,
     size_t blen);
 FILE *fr_conf_fopen(const char *file);
+int fr_conf_line(FILE *f, char *buf, size_t size);
 
 
 #endif /* FR_CONF_H */

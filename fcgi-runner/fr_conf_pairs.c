@@ -299,7 +299,12 @@ fr_conf_text_line(const u_char *text, size_t size, size_t *pos,
             e = e ? e : nl;
         }
 
-        while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r')) {
+        /* the parser's trim is isspace()'s: '\v', '\f' too */
+        while (s < e && isspace(*s)) {
+            s++;
+        }
+
+        while (e > s && isspace(e[-1])) {
             e--;
         }
 
@@ -313,6 +318,40 @@ fr_conf_text_line(const u_char *text, size_t size, size_t *pos,
     }
 
     return NULL;
+}
+
+
+/*
+ * A line of f into buf, without its '\n': FR_OK; FR_DONE at the end;
+ * FR_ERROR: longer than size - 1 (its rest unread); FR_DECLINED: a NUL
+ * byte in it (fgets() would end the line there and go on with the rest)
+ */
+
+int
+fr_conf_line(FILE *f, char *buf, size_t size)
+{
+    int     c, nul;
+    size_t  n;
+
+    n = 0;
+    nul = 0;
+
+    while ((c = getc(f)) != EOF && c != '\n') {
+        if (n == size - 1) {
+            return FR_ERROR;
+        }
+
+        nul |= (c == '\0');
+        buf[n++] = (char) c;
+    }
+
+    buf[n] = '\0';
+
+    if (c == EOF && n == 0) {
+        return FR_DONE;
+    }
+
+    return nul ? FR_DECLINED : FR_OK;
 }
 
 

@@ -225,6 +225,8 @@ fr_identity_user(fr_func_t *f)
 static int
 fr_identity_tenant(fr_func_t *f, const char *tenant, const char *user)
 {
+    char  want[32], max[32];
+
     /* a "." is a user's (Debian's "j.doe"): "tenant" names one only as
      * the user the function runs as, DESIGN's set otherwise */
 
@@ -257,11 +259,11 @@ fr_identity_tenant(fr_func_t *f, const char *tenant, const char *user)
         /* its requests wait for room that never comes: 503 (a limit's
          * answer), and this says why, at each load (a reload too); a
          * worker started before a reload lowered it serves on */
-        fr_log(FR_LOG_WARN, 0, "%s/function.conf: memory %lldK is over "
-               "the max_memory of its tenant \"%s\" (%lldK): no worker of "
-               "it starts, a request none serves is a 503", f->dir,
-               (long long) (f->conf.memory >> 10), tenant,
-               (long long) (f->owner->max_memory >> 10));
+        fr_log(FR_LOG_WARN, 0, "%s/function.conf: memory %s is over the "
+               "max_memory of its tenant \"%s\" (%s): no worker of it "
+               "starts, a request none serves is a 503", f->dir,
+               fr_log_size(want, sizeof(want), f->conf.memory), tenant,
+               fr_log_size(max, sizeof(max), f->owner->max_memory));
     }
 
     return (f->tenant && f->owner) ? FR_OK : FR_ERROR;

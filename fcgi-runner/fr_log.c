@@ -229,6 +229,22 @@ fr_log_reopen(void)
 }
 
 
+/* bytes as a message says them: "64K", "100 bytes" when not whole K */
+
+const char *
+fr_log_size(char *buf, size_t size, int64_t bytes)
+{
+    if (bytes % 1024 == 0) {
+        snprintf(buf, size, "%lldK", (long long) (bytes / 1024));
+
+    } else {
+        snprintf(buf, size, "%lld bytes", (long long) bytes);
+    }
+
+    return buf;
+}
+
+
 int
 fr_log_parse_level(const char *name)
 {

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 
@@ -31,6 +32,7 @@ int fr_log_parse_level(const char *name);
 void fr_log_file_init(void);
 int fr_log_reopen(void);
 size_t fr_log_escape(u_char *dst, const u_char *src, size_t n);
+const char *fr_log_size(char *buf, size_t size, int64_t bytes);
 size_t fr_utf8_len(const u_char *p, const u_char *last);
 
 

@@ -76,8 +76,9 @@ static void fr_shutdown(void);
 static void fr_rlimit_nofile(void);
 static int fr_conf_load(fr_conf_t *conf, int reload);
 static void fr_reload(void);
-static int fr_config_changed(void);
+static int fr_config_changed(int level);
 static int fr_config_apply(void);
+static int fr_conf_parse_text(fr_conf_t *conf);
 static void fr_conf_keep(fr_conf_t *conf, fr_conf_t *old);
 static void fr_rundir_clean(const char *base);
 static void fr_reopen(void);
@@ -211,11 +212,11 @@ main(int argc, char **argv)
 
     conf = &fr_runner.conf;
 
-    if (fr_conf_load(conf, 0) != 0) {
+    if (fr_config_changed(FR_LOG_EMERG) == -1 || fr_conf_load(conf, 0) != 0)
+    {
         return 1;
     }
 
-    (void) fr_config_changed();
     (void) fr_config_apply();
 
     fr_runner.is_root = (geteuid() == 0);
@@ -419,9 +420,11 @@ fr_conf_load(fr_conf_t *conf, int reload)
     fr_conf_init(conf);
     conf->reload = reload;
 
-    /* the defaults' event keys too: told once, by the runner's file */
+    /* the text fr_config_changed read, not the file again (an edit
+     * between the two would be applied with the generation of the
+     * first); the defaults' event keys too: told once, by this file */
     if (fr_config
-        && (fr_conf_parse(fr_config, conf, NULL) != 0
+        && (fr_conf_parse_text(conf) != 0
             || fr_cron_conf(&conf->defaults, fr_config, &cron,
                              reload ? FR_LOG_ERR : FR_LOG_EMERG) != 0))
     {
@@ -453,14 +456,15 @@ fr_conf_load(fr_conf_t *conf, int reload)
 static void
 fr_reload(void)
 {
+    int        changed;
     fr_conf_t  conf;
 
     fr_runner.reloads++;
     fr_log(FR_LOG_NOTICE, 0, "reloading \"%s\" and \"%s\"",
            fr_config ? fr_config : "(no config)", fr_runner.conf.functions);
 
-    if (fr_config && fr_config_changed()) {
-        if (fr_conf_load(&conf, 1) != 0) {
+    if (fr_config && (changed = fr_config_changed(FR_LOG_ERR)) != 0) {
+        if (changed == -1 || fr_conf_load(&conf, 1) != 0) {
             fr_log(FR_LOG_ERR, 0, "\"%s\" not reloaded: the running "
                    "configuration stays", fr_config);
 
@@ -542,14 +546,15 @@ fr_conf_keep(fr_conf_t *conf, fr_conf_t *old)
 
 
 /*
- * Whether the config file's bytes differ from the running config's: one
- * that was refused is tried again at each SIGHUP, said each time
+ * The config file read: whether its bytes differ from the running
+ * config's (one that was refused is tried again at each SIGHUP, said
+ * each time); -1: not read, said at level, the text read before kept
  */
 
 static int
-fr_config_changed(void)
+fr_config_changed(int level)
 {
-    int       changed;
+    int       changed, err;
     char      chunk[4096];
     FILE     *f;
     size_t    n;
@@ -561,18 +566,27 @@ fr_config_changed(void)
 
     memset(&text, 0, sizeof(fr_buf_t));
 
-    f = fopen(fr_config, "re");
+    f = fr_conf_fopen(fr_config);
 
     if (f == NULL) {
-        /* fr_conf_load says why */
-        return 1;
+        fr_log(level, errno, "open() \"%s\" failed", fr_config);
+        return -1;
     }
 
-    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
-        (void) fr_buf_append(&text, chunk, n);
+    err = 0;
+
+    while (err == 0 && (n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+        err = (fr_buf_append(&text, chunk, n) != FR_OK) ? ENOMEM : 0;
     }
 
+    err = err ? err : (ferror(f) ? EIO : 0);
     fclose(f);
+
+    if (err) {
+        fr_log(level, err, "read() \"%s\" failed", fr_config);
+        fr_buf_free(&text);
+        return -1;
+    }
 
     changed = text.len != fr_config_applied.len
               || (text.len && memcmp(fr_buf_pos(&text),
@@ -583,6 +597,33 @@ fr_config_changed(void)
     fr_config_text = text;
 
     return changed;
+}
+
+
+/* the text fr_config_changed read, parsed as the file's (conf->file) */
+
+static int
+fr_conf_parse_text(fr_conf_t *conf)
+{
+    FILE  *f;
+
+    free(conf->file);
+    conf->file = strdup(fr_config);
+
+    if (fr_config_text.len == 0) {
+        /* fmemopen() takes no empty buffer: every key its default */
+        return 0;
+    }
+
+    f = fmemopen(fr_buf_pos(&fr_config_text), fr_config_text.len, "r");
+
+    if (f == NULL) {
+        fr_log(conf->reload ? FR_LOG_ERR : FR_LOG_EMERG, errno,
+               "fmemopen() of \"%s\" failed", fr_config);
+        return 1;
+    }
+
+    return fr_conf_parse_stream(f, fr_config, conf, NULL);
 }
 
 
@@ -614,8 +655,6 @@ fr_config_apply(void)
 
     return !same;
 }
-
-
 
 
 /*

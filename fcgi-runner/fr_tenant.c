@@ -632,6 +632,7 @@ size_t
 fr_tenant_kept(fr_func_t *f, size_t len)
 {
     int                own;
+    char               kept[32];
     uint64_t           window;
     fr_tenant_t       *t;
     const fr_tconf_t  *tc;
@@ -664,11 +665,11 @@ fr_tenant_kept(fr_func_t *f, size_t len)
         own = (tc && tc->async_kept != FR_UNSET_MSEC);
 
         fr_log(FR_LOG_WARN, 0, "tenant \"%s\": its answers kept are at "
-               "%s%s%s (%lldK) within async_retention: outcomes kept "
+               "%s%s%s (%s) within async_retention: outcomes kept "
                "without their answers", t->name,
                own ? "tenant." : "tenant_async_kept", own ? t->name : "",
                own ? ".async_kept" : "",
-               (long long) (t->async_kept_max / 1024));
+               fr_log_size(kept, sizeof(kept), t->async_kept_max));
     }
 
     return 0;

@@ -182,6 +182,18 @@ is(cgread("$cg/t.bob/$limit_file"), 80 * 1048576, '... the limit stays');
 my $sw = cgread("$cg/t.bob/memory.memsw.limit_in_bytes");
 ok(!defined $sw || $sw == 80 * 1048576, '... and its swap\'s with it, never '
    . 'unbounded: ' . ($sw // 'no swap accounting'));
+# no limit, then one under what it holds: "none" stays, said so (it
+# was "its limit stays 0", a limit of nothing)
+FaasTest::write_file("$p/runner.conf", $t->runner_conf_text(''));
+$t->signal_runner('HUP');
+ok(FaasTest::wait_for(sub { (cgread("$cg/t.bob/$limit_file") // 0)
+                            > 1 << 40 }, 10), "bob's limit dropped: none");
+FaasTest::write_file("$p/runner.conf",
+                     $t->runner_conf_text("tenant.bob.max_memory = 64M\n"));
+$t->signal_runner('HUP');
+ok($t->wait_log(qr/memory cgroup "[^"]+\/t\.bob": its limit stays none, /
+                . qr/67108864 cannot be set now/),
+   '... lowered under what it holds: it stays none, said so');
 kill 'KILL', $t->workers('b');
 FaasTest::wait_for(sub { !$t->workers('b') }, 5);
 is($t->http_get('/fn/b?op=pid')->{status}, 200, '... b starts anew');

@@ -109,7 +109,10 @@ my @warm = $t->workers('one');
 ok(scalar @warm, "one's warm worker: @warm");
 (my $limits = $second) =~ s/max_instances = 5/max_instances = 2/;
 $mark = length $t->runner_log;
-conf("# the tenants' limits\n${limits}tenant_max_memory = 2G # more\n");
+# a comment after a vertical tab, a form feed alone: what the parser
+# skips the comparison skips (it took them as a change of defaults)
+conf("# the tenants' limits\n${limits}tenant_max_memory = 2G # more\n"
+     . "\x0b# after a vertical tab\n\x0c\n \x0b\r\n");
 $t->signal_runner('HUP');
 ok(FaasTest::wait_for(sub { acme()->{limits}{max_instances} == 2 }, 10),
    "a tenant's limit changed: it applies");
@@ -158,6 +161,29 @@ ok(FaasTest::wait_for(sub { substr($t->runner_log, $mark)
     =~ m{/one/function\.conf: memory \d+K is over the max_memory of its tenant "acme" \(1024K\): no worker of it starts} }, 10),
    'max_memory lowered under a function\'s memory: said');
 
+# a limit of a few bytes is said in bytes, not as "(0K)"; a NUL byte in
+# a line is said as one (it was "line too long"), in the runner's config
+# and in a function's, and refuses the file
+my $bin = $t->runner_bin_name;
+FaasTest::write_file("$p/tiny.conf",
+                     $t->runner_conf_text("tenant.acme.max_memory = 1000\n"));
+my $out = `$bin --config $p/tiny.conf --test 2>&1`;
+like($out, qr{memory \d+K is over the max_memory of its tenant "acme" \(1000 bytes\)},
+     'a max_memory of 1000 bytes: said in bytes');
+FaasTest::write_file("$p/nul.conf",
+                     $t->runner_conf_text("env.A = a\0b\nenv.B = c\n"));
+$out = `$bin --config $p/nul.conf --test 2>&1`;
+isnt($? >> 8, 0, 'a NUL byte in the runner config: --test fails');
+like($out, qr{a NUL byte in \S*nul\.conf:\d+}, '... saying so');
+unlike($out, qr/line too long/, '... not as a line too long');
+$t->function('nulfn', "exec = $fn\0\nmemory = 64M\n");
+$mark = length $t->runner_log;
+$t->signal_runner('HUP');
+ok(FaasTest::wait_for(sub { substr($t->runner_log, $mark)
+    =~ m{a NUL byte in \S*/nulfn/function\.conf:1} }, 10),
+   "a NUL byte in a function.conf: said") or diag(substr($t->runner_log, $mark));
+is($t->http_get('/fn/nulfn')->{status}, 404, '... the function not loaded');
+
 # a tenant's limits under a name no function has (a typo): said
 $mark = length $t->runner_log;
 conf("${salut}tenant.acmee.max_instances = 1\n");
@@ -180,8 +206,7 @@ ok(FaasTest::wait_for(sub { substr($t->runner_log, $mark)
    'the config a folder: refused, said') or diag(substr($t->runner_log, $mark));
 is(acme()->{limits}{max_instances}, $limit,
    "... the tenant's limit stays ($limit)");
-my $bin = $t->runner_bin_name;
-my $out = `$bin --config $p/runner.conf --test 2>&1`;
+$out = `$bin --config $p/runner.conf --test 2>&1`;
 isnt($? >> 8, 0, '... and --test fails on it');
 like($out, qr/Is a directory/, '... saying why');
 rmdir "$p/runner.conf";
