@@ -64,7 +64,6 @@ static int64_t fr_cgroup_func_limit(fr_func_t *f);
 static void fr_cgroup_stale(int dfd);
 static int fr_cgroup_rmtree(int dfd, const char *name, int depth);
 static int fr_cgroup_kill(int dfd, const char *name);
-static int fr_cgroup_pids(int dfd, const char *file, pid_t *pids, int max);
 static int fr_pids_in(const pid_t *pids, int n, pid_t pid);
 static int fr_cgroup_alive(int dfd, const char *name);
 static uint64_t fr_cgroup_msec(void);
@@ -308,6 +307,34 @@ fr_cgroup_tenant(fr_tenant_t *t)
     }
 
     return fr_cgroup_set(dir, &t->cgroup_limit, t->max_memory);
+}
+
+
+/* what a tenant's cgroup says of its memory (-1 each: no cgroup) */
+
+void
+fr_cgroup_tenant_use(const fr_tenant_t *t, fr_cgroup_use_t *u)
+{
+    int   dfd;
+    char  dir[NAME_MAX + 8];
+
+    u->bytes = -1;
+    u->peak = -1;
+    u->oom_kills = -1;
+
+    if (t == NULL || !t->cgroup_made || fr_cgroup_fd == -1
+        || (size_t) snprintf(dir, sizeof(dir), "t.%s", t->name)
+           >= sizeof(dir))
+    {
+        return;
+    }
+
+    dfd = openat(fr_cgroup_fd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+    if (dfd != -1) {
+        fr_cgroup_use(dfd, fr_cgroup_version, u);
+        close(dfd);
+    }
 }
 
 
@@ -797,50 +824,6 @@ fr_pids_in(const pid_t *pids, int n, pid_t pid)
     }
 
     return 0;
-}
-
-
-/* the pids a cgroup.procs lists, sorted: how many (at most max) */
-
-static int
-fr_cgroup_pids(int dfd, const char *file, pid_t *pids, int max)
-{
-    int      fd, n;
-    char     buf[4096], *p, *end;
-    size_t   have;
-    ssize_t  len;
-
-    fd = openat(dfd, file, O_RDONLY | O_CLOEXEC);
-    if (fd == -1) {
-        return 0;
-    }
-
-    n = 0;
-    have = 0;
-
-    /* a line cut by a read's end is carried to the next */
-    while (n < max
-           && (len = read(fd, buf + have, sizeof(buf) - 1 - have)) > 0)
-    {
-        have += len;
-        buf[have] = '\0';
-
-        for (p = buf; n < max && (end = strchr(p, '\n')) != NULL;
-             p = end + 1)
-        {
-            pids[n] = (pid_t) strtol(p, NULL, 10);
-            n += pids[n] > 1;
-        }
-
-        have = strlen(p);
-        memmove(buf, p, have);
-    }
-
-    close(fd);
-
-    fr_pids_sort(pids, n);
-
-    return n;
 }
 
 

@@ -5,9 +5,11 @@
  * unified hierarchy (cgroup v2) when the runner's cgroup has it, else
  * the v1 memory hierarchy, each found in /proc/self/cgroup and
  * /proc/self/mountinfo; and, for v2, the runner's move into a leaf of
- * its cgroup. The files it reads and writes are the kernel's.
+ * its cgroup. What a cgroup's files say: its processes, its memory.
+ * The files it reads and writes are the kernel's.
  */
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -18,11 +20,14 @@
 #include <sys/stat.h>
 
 #include "fr_core.h"
+#include "fr_pids.h"
 #include "fr_cgroup_host.h"
 
 
 static int fr_cgroup_own(const char *mount_root, const char *mount_point,
     const char *path, char *out, size_t size);
+static int64_t fr_cgroup_number(int dfd, const char *file, const char *key);
+static int64_t fr_cgroup_v1_ooms(int dfd);
 
 
 /*
@@ -307,4 +312,174 @@ fr_cgroup_write(int dfd, const char *file, const char *value)
     errno = err;
 
     return n == (ssize_t) strlen(value) ? FR_OK : FR_ERROR;
+}
+
+
+/* the pids a cgroup.procs lists, sorted: how many (at most max) */
+
+int
+fr_cgroup_pids(int dfd, const char *file, pid_t *pids, int max)
+{
+    int      fd, n;
+    char     buf[4096], *p, *end;
+    size_t   have;
+    ssize_t  len;
+
+    fd = openat(dfd, file, O_RDONLY | O_CLOEXEC);
+    if (fd == -1) {
+        return 0;
+    }
+
+    n = 0;
+    have = 0;
+
+    /* a line cut by a read's end is carried to the next */
+    while (n < max
+           && (len = read(fd, buf + have, sizeof(buf) - 1 - have)) > 0)
+    {
+        have += len;
+        buf[have] = '\0';
+
+        for (p = buf; n < max && (end = strchr(p, '\n')) != NULL;
+             p = end + 1)
+        {
+            pids[n] = (pid_t) strtol(p, NULL, 10);
+            n += pids[n] > 1;
+        }
+
+        have = strlen(p);
+        memmove(buf, p, have);
+    }
+
+    close(fd);
+
+    fr_pids_sort(pids, n);
+
+    return n;
+}
+
+
+/*
+ * What a cgroup (dfd, its folder) says of its memory, its children's
+ * with it: held now, the most it held, processes the OOM killer ended
+ * in it. -1 for what the kernel does not say (v2's memory.peak: 5.19).
+ */
+
+void
+fr_cgroup_use(int dfd, int version, fr_cgroup_use_t *u)
+{
+    if (version == 2) {
+        u->bytes = fr_cgroup_number(dfd, "memory.current", NULL);
+        u->peak = fr_cgroup_number(dfd, "memory.peak", NULL);
+        /* hierarchical, as memory.current is */
+        u->oom_kills = fr_cgroup_number(dfd, "memory.events", "oom_kill");
+        return;
+    }
+
+    u->bytes = fr_cgroup_number(dfd, "memory.usage_in_bytes", NULL);
+    u->peak = fr_cgroup_number(dfd, "memory.max_usage_in_bytes", NULL);
+    u->oom_kills = fr_cgroup_v1_ooms(dfd);
+}
+
+
+/*
+ * v1 counts a kill in the cgroup of the process killed, not in those
+ * above it: a tenant's are its own and its functions' (those that
+ * still are: a function removed takes its count with its cgroup)
+ */
+
+static int64_t
+fr_cgroup_v1_ooms(int dfd)
+{
+    int             fd;
+    DIR            *d;
+    int64_t         n, all;
+    struct dirent  *de;
+
+    all = fr_cgroup_number(dfd, "memory.oom_control", "oom_kill");
+    fd = (all == -1) ? -1 : openat(dfd, ".", O_RDONLY | O_DIRECTORY
+                                             | O_CLOEXEC);
+    d = (fd == -1) ? NULL : fdopendir(fd);
+
+    if (d == NULL) {
+        if (fd != -1) {
+            close(fd);
+        }
+
+        return all;
+    }
+
+    while ((de = readdir(d)) != NULL) {
+        if (de->d_type != DT_DIR || de->d_name[0] == '.') {
+            continue;
+        }
+
+        fd = openat(dfd, de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+        if (fd != -1) {
+            n = fr_cgroup_number(fd, "memory.oom_control", "oom_kill");
+            all += (n > 0) ? n : 0;
+            close(fd);
+        }
+    }
+
+    closedir(d);
+
+    return all;
+}
+
+
+/* a cgroup file's number, or its line "key N"'s; -1: none */
+
+static int64_t
+fr_cgroup_number(int dfd, const char *file, const char *key)
+{
+    int          fd;
+    char         buf[1024], *p, *end;
+    size_t       len;
+    ssize_t      n;
+    long long    v;
+
+    fd = openat(dfd, file, O_RDONLY | O_CLOEXEC);
+    if (fd == -1) {
+        return -1;
+    }
+
+    n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+
+    if (n <= 0) {
+        return -1;
+    }
+
+    buf[n] = '\0';
+    p = buf;
+
+    if (key) {
+        len = strlen(key);
+
+        for ( ;; ) {
+            if (strncmp(p, key, len) == 0 && p[len] == ' ') {
+                p += len + 1;
+                break;
+            }
+
+            p = strchr(p, '\n');
+
+            if (p == NULL) {
+                return -1;
+            }
+
+            p++;
+        }
+    }
+
+    errno = 0;
+    v = strtoll(p, &end, 10);
+
+    if (end == p || errno || v < 0 || (*end != '\n' && *end != '\0')) {
+        return -1;
+    }
+
+    return (int64_t) v;
 }

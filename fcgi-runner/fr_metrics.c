@@ -63,6 +63,8 @@ static void fr_emit_max_instances(fr_out_t *o, const char *name,
     const fr_view_t *v);
 static void fr_emit_max_memory(fr_out_t *o, const char *name,
     const fr_view_t *v);
+static void fr_emit_cgroup(fr_out_t *o, const char *name,
+    const fr_view_t *v);
 
 
 static const fr_family_t  fr_families[] = {
@@ -101,7 +103,16 @@ static const fr_family_t  fr_families[] = {
       fr_emit_max_instances, 0, 1 },
     { "max_memory_bytes", "gauge",
       "Its limit of memory_bytes (when set).",
-      fr_emit_max_memory, 0, 1 }
+      fr_emit_max_memory, 0, 1 },
+    { "cgroup_memory_bytes", "gauge",
+      "The memory its processes hold now, as its cgroup counts it.",
+      fr_emit_cgroup, 0, 1 },
+    { "cgroup_memory_peak_bytes", "gauge",
+      "The most its cgroup held since it was made.",
+      fr_emit_cgroup, 0, 1 },
+    { "oom_kills", "counter",
+      "Processes the OOM killer ended in its cgroup.",
+      fr_emit_cgroup, 0, 1 }
 };
 
 
@@ -455,5 +466,24 @@ fr_emit_max_memory(fr_out_t *o, const char *name, const fr_view_t *v)
     if (v->owner && v->owner->max_memory) {
         fr_sample_u64(o, name, NULL, v, NULL, NULL,
                       (uint64_t) v->owner->max_memory);
+    }
+}
+
+
+/* what its cgroup says, where it has one and the kernel says it */
+
+static void
+fr_emit_cgroup(fr_out_t *o, const char *name, const fr_view_t *v)
+{
+    int      ooms;
+    int64_t  n;
+
+    ooms = (strstr(name, "oom_kills") != NULL);
+    n = ooms ? v->cgroup.oom_kills
+             : (strstr(name, "peak") ? v->cgroup.peak : v->cgroup.bytes);
+
+    if (v->cgroup.bytes != -1 && n != -1) {
+        fr_sample_u64(o, name, ooms ? "_total" : NULL, v, NULL, NULL,
+                      (uint64_t) n);
     }
 }

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "fr_cgroup.h"
 #include "fr_func.h"
 #include "fr_meter.h"
 #include "fr_stats.h"
@@ -183,6 +184,8 @@ fr_views(fr_view_t **funcs, int *nfuncs, fr_view_t **tenants, int *ntenants,
 
     for (i = 0; i < nt; i++) {
         fr_view_labels(&tv[i], 0);
+        /* the kernel's count of what its processes hold (a few reads) */
+        fr_cgroup_tenant_use(tv[i].owner, &tv[i].cgroup);
     }
 
     *funcs = fv;

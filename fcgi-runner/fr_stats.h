@@ -8,6 +8,7 @@
 
 #include "fr_buf.h"
 #include "fr_runner.h"
+#include "fr_cgroup_host.h"
 
 
 typedef enum {
@@ -33,6 +34,7 @@ typedef struct {
     int64_t                queue_limit;
     uint64_t               cpu_us;          /* ended and live workers */
     int64_t                peak_kb;
+    fr_cgroup_use_t        cgroup;          /* a tenant's, -1: none */
     fr_stats_t             stats;
 } fr_view_t;
 

@@ -28,6 +28,7 @@ static void fr_render_json_counts(fr_out_t *o, const fr_view_t *v, int lead);
 static void fr_render_json_outcomes(fr_out_t *o, const fr_view_t *v);
 static void fr_render_json_usage(fr_out_t *o, const fr_view_t *v,
     uint64_t count);
+static void fr_render_json_cgroup(fr_out_t *o, const fr_cgroup_use_t *u);
 static void fr_render_json_view(fr_out_t *o, const fr_view_t *v,
     int tenant);
 static void fr_render_table(fr_out_t *o, fr_view_t *fv, int nf);
@@ -582,6 +583,43 @@ fr_render_json_usage(fr_out_t *o, const fr_view_t *v, uint64_t count)
 }
 
 
+/*
+ * A tenant's memory as its cgroup counts it (all its processes hold:
+ * pages, tmpfs, memfds, kernel memory), null without one
+ */
+
+static void
+fr_render_json_cgroup(fr_out_t *o, const fr_cgroup_use_t *u)
+{
+    int            i;
+    const int64_t  *n[3] = { &u->bytes, &u->peak, &u->oom_kills };
+
+    static const char  *key[3] = {
+        "{\"memory_bytes\":", ",\"memory_peak_bytes\":", ",\"oom_kills\":"
+    };
+
+    fr_outs(o, ",\"cgroup\":");
+
+    if (u->bytes == -1) {
+        fr_outs(o, "null");
+        return;
+    }
+
+    for (i = 0; i < 3; i++) {
+        fr_outs(o, key[i]);
+
+        if (*n[i] == -1) {
+            fr_outs(o, "null");
+
+        } else {
+            fr_out_i64(o, *n[i]);
+        }
+    }
+
+    fr_outs(o, "}");
+}
+
+
 static void
 fr_render_json_view(fr_out_t *o, const fr_view_t *v, int tenant)
 {
@@ -664,6 +702,7 @@ fr_render_json_view(fr_out_t *o, const fr_view_t *v, int tenant)
     if (tenant) {
         fr_outs(o, ",\"memory_bytes\":");
         fr_out_i64(o, v->owner ? v->owner->memory : 0);
+        fr_render_json_cgroup(o, &v->cgroup);
         fr_outs(o, ",\"limits\":{\"max_instances\":");
 
         if (v->owner && v->owner->max_instances) {

@@ -22,6 +22,7 @@ use FaasTest;
 use Test::More;
 use Time::HiRes qw(sleep);
 use Fcntl ();
+use JSON::PP ();
 use POSIX ();
 
 FaasTest::need_root();
@@ -42,7 +43,23 @@ $t->function('free', "exec = $fn\nmemory = 32M\nmax_instances = 1\n");
 $t->function('loose', "exec = $fn\nisolation = none\ntenant = alice\n");
 
 $t->start_runner(conf => "tenant.bob.max_memory = 96M\n");
-$t->start_nginx;
+$t->start_nginx($t->faas_location(extra => 'location = /faas/status { '
+                                   . 'faas_status; faas_pass runner; }'));
+
+# the status' figures of a tenant's cgroup, and its metrics' samples
+sub tenant_cgroup {
+    my ($name) = @_;
+    my $s = JSON::PP::decode_json($t->http_get('/faas/status')->{body});
+    my ($v) = grep { $_->{name} eq $name } @{ $s->{tenants} };
+    return $v ? $v->{cgroup} : undef;
+}
+
+sub tenant_metric {
+    my ($metric, $name) = @_;
+    my $m = $t->http_get('/faas/status?format=prometheus')->{body} // '';
+    return $m =~ /^faas_tenant_\Q$metric\E\{tenant="\Q$name\E"\} (\d+)$/m
+           ? $1 : undef;
+}
 
 my ($cg) = $t->runner_log =~ /memory cgroups \(v\d\) in "([^"]+)"/;
 
@@ -100,6 +117,26 @@ cmp_ok($peak, '<=', 96 * 1048576, "... the function's peak under its "
        . "limit: " . int($peak / 1048576) . 'M');
 is($t->http_get('/fn/hog?op=pid')->{status}, 200, '... and it serves on');
 ok(kill(0, $t->runner_pid), 'the runner is up');
+
+# 2b. the kills the kernel counted in alice's cgroups, in the status and
+# in the metrics (v1 counts a kill in the cgroup of the one killed)
+my $ooms = 0;
+for my $dir ("$cg/t.alice", glob("$cg/t.alice/f.*")) {
+    last if $v2;
+    ($ooms += $1) if (cgread("$dir/memory.oom_control") // '')
+                     =~ /^oom_kill (\d+)/m;
+}
+($ooms) = (cgread("$cg/t.alice/memory.events") // '') =~ /^oom_kill (\d+)/m
+    if $v2;
+cmp_ok($ooms, '>=', $r->{status} == 502 ? 1 : 0,
+       "the kernel counted alice's kills: $ooms");
+my $acg = tenant_cgroup('alice') // {};
+my ($aheld, $apeak) = map { $acg->{$_} // -1 } qw(memory_bytes
+                                                   memory_peak_bytes);
+is($acg->{oom_kills}, $ooms, "... the status says as many");
+is(tenant_metric('oom_kills_total', 'alice'), $ooms, '... and the metrics');
+ok($aheld > 0 && $apeak >= $aheld && $apeak <= 96 * 1048576 + (1 << 20),
+   "... its peak ($apeak) at least what it holds ($aheld)");
 
 # 3. a child that holds it, out of the worker's group: the same cgroup
 $r = $t->http_get('/fn/hog?op=memfd&mb=20&child=1');
@@ -165,13 +202,26 @@ ok(FaasTest::wait_for(sub {
 # the limit stays (v1 cannot reclaim a memfd), said, and bob's
 # functions still start (b's worker killed to make one start anew)
 SKIP: {
-skip 'v2 reclaims or stops to lower a limit', 6 if $v2;
+skip 'v2 reclaims or stops to lower a limit', 12 if $v2;
 kill 'KILL', procs_of("$cg/t.bob/f.a"), procs_of("$cg/t.bob/f.b");
 FaasTest::wait_for(sub { !procs_of("$cg/t.bob/f.a")
                          && !procs_of("$cg/t.bob/f.b") }, 10);
 is($t->http_get('/fn/a?op=memfd&mb=70&child=1')->{body},
    "memfd 73400320 of 73400320 ok\n", "bob's a: a child holds 70M");
 my $held = cgread("$cg/t.bob/" . 'memory.usage_in_bytes') // 0;
+# what bob's processes hold now, as the kernel counts it: the status
+# and the metrics say it (the sum of the limits of his workers does not)
+my $bheld = (tenant_cgroup('bob') // {})->{memory_bytes} // -1;
+my $held_now = cgread("$cg/t.bob/" . ($v2 ? 'memory.current'
+                                          : 'memory.usage_in_bytes')) // 0;
+cmp_ok($bheld, '>=', 70 * 1048576,
+       "the status: bob's processes hold $bheld bytes");
+cmp_ok(abs($bheld - $held_now), '<', 8 << 20,
+       "... as his cgroup says ($held_now)");
+cmp_ok(tenant_metric('cgroup_memory_bytes', 'bob') // 0, '>=', 70 * 1048576,
+       '... and the metrics');
+is(tenant_metric('cgroup_memory_peak_bytes', 'bob'),
+   cgread("$cg/t.bob/$peak_file"), "... his peak, as his cgroup's");
 FaasTest::write_file("$p/runner.conf",
                      $t->runner_conf_text("tenant.bob.max_memory = 64M\n"));
 $t->signal_runner('HUP');

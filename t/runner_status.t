@@ -278,7 +278,8 @@ like($r->{body}, qr/^faas_function_invocations_total\{function="ok",tenant="acme
 {
     cmp_ok(length($prom), '>', 512 * 1024, 'with 305 functions, more than '
            . '512 KiB of metrics (' . int(length($prom) / 1024) . ' KiB)');
-    like($prom, qr/^# TYPE faas_tenant_max_memory_bytes gauge\n\z/m,
+    like($prom, qr/^# TYPE faas_tenant_oom_kills_total counter\n(?#
+                   )(faas_tenant_oom_kills_total\{tenant="[^"]+"\} \d+\n)*\z/m,
          '... whole, to its last family');
     my $n = () = $prom =~ /^faas_function_spawn_failures_total\{/mg;
     is($n, 305, '... one for each function');
