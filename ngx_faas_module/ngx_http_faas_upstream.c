@@ -818,6 +818,15 @@ ngx_http_faas_process_header(ngx_http_request_t *r)
     b = &u->buffer;
     ctx = ngx_http_get_module_ctx(r, ngx_http_faas_module);
 
+    /*
+     * The runner answered on this connection: a kept one was not one it
+     * had closed. nginx tries a request once more after an error on a
+     * kept connection (ngx_http_upstream_next): after a header block it
+     * refused and then a close (a function that crashed or hung after
+     * it), the function ran again, each run up to its timeout
+     */
+    u->peer.cached = 0;
+
     for ( ;; ) {
 
         ev = ngx_http_faas_parse(ctx, &b->pos, b->last, &data, &size);

@@ -648,6 +648,23 @@ handle(FCGX_Request *req)
         return;
     }
 
+    if (op_is(req, "badthen")) {
+        /* a header nginx takes not (kind=1: the runner neither), sent,
+         * then a hang (ms) or a crash (crash=1) */
+        FCGX_PutS(arg(req, "kind", 0) ? "Content-Length: x\r\n\r\n"
+                  : "Content-Type: text/plain\r\nStatus: abc\r\n\r\n",
+                  req->out);
+        FCGX_FFlush(req->out);
+
+        if (arg(req, "crash", 0)) {
+            signal(SIGSEGV, SIG_DFL);
+            raise(SIGSEGV);
+        }
+
+        sleep_ms(arg(req, "ms", 10000));
+        return;
+    }
+
     if (op_is(req, "nohead")) {
         /* no response at all: an empty STDOUT, END_REQUEST */
         return;
