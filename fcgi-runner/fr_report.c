@@ -82,6 +82,7 @@ typedef struct {
 static int fr_meter_read(fr_meter_report_t *rep, const char *file);
 static void fr_meter_line(fr_meter_report_t *rep, char *line);
 static int fr_meter_pair_next(char **pos, fr_meter_pair_t *kv);
+static int fr_meter_format_key(const char *key, size_t len);
 static int fr_meter_key_bit(const char *key, size_t len);
 static void fr_meter_add(fr_meter_report_t *rep, fr_meter_entry_t *e);
 static fr_meter_group_t *fr_meter_group(fr_meter_report_t *rep,
@@ -372,6 +373,31 @@ fr_meter_key_bit(const char *key, size_t len)
 }
 
 
+/* a key of the faas_meter format (README), or of meter_log's lines */
+
+static int
+fr_meter_format_key(const char *key, size_t len)
+{
+    int  i;
+
+    static const char  *more[] = {
+        "status", "init", "memory", "queue", "worker", "id"
+    };
+
+    if (fr_meter_key_bit(key, len) >= 0) {
+        return 1;
+    }
+
+    for (i = 0; i < (int) (sizeof(more) / sizeof(more[0])); i++) {
+        if (strlen(more[i]) == len && memcmp(more[i], key, len) == 0) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
 /* one access log line: its figures added to its function's (tenant's) */
 
 static void
@@ -397,6 +423,21 @@ fr_meter_line(fr_meter_report_t *rep, char *line)
     cold = 0;
     seen = 0;
     bad = 0;
+
+    /*
+     * A line of the format begins with one of its keys: one of another
+     * format (combined: an address first) has its pairs in what clients
+     * chose (a User-Agent of "function=shop tenant=victim outcome=ok
+     * duration=1 billed=999999999 ..."), each key there a first one
+     */
+    p = line + strspn(line, " \t");
+
+    if (!fr_meter_pair_next(&p, &kv) || kv.key != line + strspn(line, " \t")
+        || !fr_meter_format_key(kv.key, kv.klen))
+    {
+        rep->skipped++;
+        return;
+    }
 
     for (p = line; fr_meter_pair_next(&p, &kv); ) {
 

@@ -145,6 +145,24 @@ is(join(',', map { $_->{name} } @{ $fj->{groups} }), 'mine',
 is($fj->{groups}[0]{billed_s}, 0.001, '... the first billed figure');
 is($fj->{groups}[0]{cpu_s}, 0.001, '... and cpu');
 
+# a line of another format (nginx's combined, read by mistake or in the
+# same file) whose client chose its user agent: every key there is a
+# first one. A line of the format begins with one of its keys
+my $combined = "$p/combined.log";
+FaasTest::write_file($combined,
+    '127.0.0.1 - - [01/Jan/2026:00:00:00 +0000] "GET /fn/shop HTTP/1.1" 200 '
+    . '5 "-" "x function=shop tenant=victim outcome=ok duration=1 '
+    . "billed=999999999 memory_size=999999999 cpu=0 y\"\n"
+    . "- function=shop tenant=victim outcome=ok duration=1 billed=99 "
+    . "memory_size=1 cpu=0\n"
+    . "  status=200 function=mine tenant=mine outcome=ok duration=1.000 "
+    . "billed=1.000 cpu=0.500 memory_size=1048576\n");
+my $cj = eval { decode_json(scalar `$bin meter --by tenant --format json $combined 2>/dev/null`) }
+         // {};
+is(join(',', map { $_->{name} } @{ $cj->{groups} // [] }), 'mine',
+   'a combined line with the pairs in its user agent: not billed');
+is($cj->{skipped}, 2, '... skipped, as one that begins with no key');
+
 # figures no runner or nginx writes (a sign, an exponent, inf, nan,
 # hexadecimal): the line is skipped, never subtracted from a bill
 my $odd = "$p/odd.log";
