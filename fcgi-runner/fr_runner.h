@@ -300,6 +300,8 @@ struct fr_worker_s {
     fr_fcgi_parser_t       parser;
     fr_buf_t               out;       /* to the worker */
     fr_buf_t               hdr;       /* cgi: the header block so far */
+    uint32_t               hdr_at;    /* cgi: its line not yet whole */
+    uint32_t               hdr_seen;  /* cgi: looked at for its end */
     fr_link_t              link;      /* in func->workers */
     fr_link_t              idle;      /* in func->idle, most recent first */
     fr_link_t              all;       /* in fr_workers */

@@ -6,7 +6,8 @@
  * (QUERY_STRING "status=NNN"). QUERY_STRING "burn=thread&ms=N" or
  * "burn=child&ms=N" burns N ms of CPU in a joined thread or in a child
  * waited for and says what getrusage() counted of it; "&linger=M" then
- * closes stdout and stderr and lives on M ms.
+ * closes stdout and stderr and lives on M ms. "drip=N&us=U": N header
+ * lines, a write each, U microseconds apart.
  */
 
 #include <pthread.h>
@@ -129,6 +130,22 @@ main(void)
 
     if (qs && strncmp(qs, "burn=", 5) == 0) {
         return burn(qs);
+    }
+
+    if (qs && strncmp(qs, "drip=", 5) == 0) {
+        /* N header lines "a:", a write each, us microseconds apart */
+        for (n = atoi(qs + 5); n > 0; n--) {
+            if (write(1, "a:\n", 3) != 3) {
+                return 1;
+            }
+
+            if (strstr(qs, "us=")) {
+                usleep((useconds_t) atoi(strstr(qs, "us=") + 3));
+            }
+        }
+
+        printf("Content-Type: text/plain\r\n\r\nend\n");
+        return 0;
     }
 
     if (qs && strncmp(qs, "status=", 7) == 0) {
