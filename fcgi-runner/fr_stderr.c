@@ -19,6 +19,7 @@
 #define FR_STDERR_RATE     8192       /* bytes of stderr logged a second */
 #define FR_STDERR_LINE     512
 #define FR_STDERR_RUN_MAX  (64 * 1024)  /* of a run's, logged */
+#define FR_STDERR_LINE_COST  128        /* a log line's own bytes */
 #define FR_STDERR_MAX      (64 * 1024)  /* a request's, to its client */
 #define FR_STDERR_TAIL     8192         /* and its last, at its end */
 
@@ -204,7 +205,9 @@ fr_stderr_done(fr_worker_t *w)
  * The stderr of an invocation the runner made itself (async, schedule,
  * destination; a CGI's, a FastCGI worker's FCGI_STDERR) goes to the log
  * as any worker's: escaped, a line a log line, tagged with its id;
- * FR_STDERR_RUN_MAX bytes of a run (*logged counts them), then a word.
+ * FR_STDERR_RUN_MAX bytes of log a run (*logged counts them, a line's
+ * own with it: 64 KB of "a\n" were 32,768 log lines, a run's each, on
+ * the runner's one thread; a hostile review's finding), then a word.
  */
 
 void
@@ -226,14 +229,14 @@ fr_stderr_invocation(const char *id, const char *function, const u_char *p,
                    "\"%.*s\"", id, function, (int) len, line);
         }
 
-        *logged += chunk;
+        *logged += chunk + (len ? FR_STDERR_LINE_COST : 0);
         p += chunk;
         n -= chunk;
     }
 
     if (n && *logged != (size_t) -1) {
-        fr_log(FR_LOG_WARN, 0, "invocation %s of \"%s\": its stderr over "
-               "%d bytes is not logged", id, function,
+        fr_log(FR_LOG_WARN, 0, "invocation %s of \"%s\": its stderr past "
+               "%d bytes of log is not logged", id, function,
                FR_STDERR_RUN_MAX);
         *logged = (size_t) -1;
     }

@@ -36,6 +36,14 @@ echo "destination on stderr, trigger $FAAS_TRIGGER" >&2
 printf 'Content-Type: text/plain\r\n\r\nok\n'
 EOF
 
+# a flood of short lines: a log line each, 32,768 for 64 KB of "a\n"
+my $flood = <<'EOF';
+#!/bin/sh
+awk 'BEGIN { for (i = 0; i < 40000; i++) print "a" > "/dev/stderr" }'
+printf 'Content-Type: text/plain\r\n\r\nok\n'
+EOF
+
+$t->function('flood', "exec = ./run\nmode = cgi\n", run => $flood);
 $t->function('cerr', "exec = ./run\nmode = cgi\non_success = dest\n",
              run => $cgi);
 $t->function('ferr', "exec = $fn\n");
@@ -78,6 +86,18 @@ ok($t->wait_log(qr/invocation $id of "dest" stderr: "destination on stderr, /
 ok($t->wait_log(qr/invocation $id of "tick" stderr: "tick on stderr, /
                 . qr/trigger schedule"$/m),
    'schedule: its stderr is logged with its invocation id');
+
+# the flood: a bound on its log lines, then said
+$r = $t->http_post('/async/flood', 'x');
+is($r->{status}, 202, 'a flood of short lines: accepted');
+my $lid = FaasTest::header($r, 'faas-invocation-id') // 'none';
+ok($t->wait_log(qr/invocation \Q$lid\E of "flood": its stderr past 65536 /
+                . qr/bytes of log is not logged/),
+   '... the rest said not logged');
+my $lines = () = $t->runner_log =~ /invocation \Q$lid\E of "flood" stderr: /g;
+cmp_ok($lines, '<=', 600, "... after $lines log lines (a line's own bytes "
+       . 'count)');
+cmp_ok($lines, '>=', 400, '... not far fewer');
 
 $t->done;
 
