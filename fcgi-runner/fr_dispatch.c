@@ -484,7 +484,8 @@ fr_dispatch_start(fr_func_t *f, const fr_inv_t *inv)
 
 /*
  * BEGIN_REQUEST, the stored parameters less what made it async, plus
- * FAAS_INVOCATION_ID, FAAS_ATTEMPT and FAAS_TRIGGER, then the body.
+ * FAAS_INVOCATION_ID, _ATTEMPT, _TRIGGER, _ONLY_TENANT (checked again at
+ * its start: a reload between gave the name to another tenant), body.
  */
 
 static int
@@ -496,17 +497,18 @@ fr_dispatch_request(fr_call_t *call, const fr_inv_t *inv)
     size_t         nlen, vlen, chunk, size;
     const u_char  *pos, *last, *name, *value;
 
-    const char  *add[8] = {
+    const char  *add[10] = {
         "FAAS_INVOCATION_ID", call->id,
         "FAAS_ATTEMPT", attempt,
         "FAAS_TRIGGER", call->trigger,
-        FAAS_METER_PARAM, "1"
+        FAAS_METER_PARAM, "1",
+        "FAAS_ONLY_TENANT", call->tenant
     };
 
     snprintf(attempt, sizeof(attempt), "%d", inv->attempts);
 
     /* the parameters as one stream, then cut into records */
-    params = malloc(inv->params_len + 256);
+    params = malloc(inv->params_len + 512);
     if (params == NULL) {
         return FR_ERROR;
     }
@@ -522,6 +524,7 @@ fr_dispatch_request(fr_call_t *call, const fr_inv_t *inv)
             || (nlen == 12 && memcmp(name, "FAAS_ATTEMPT", 12) == 0)
             || (nlen == 12 && memcmp(name, "FAAS_TRIGGER", 12) == 0)
             || (nlen == 15 && memcmp(name, "FAAS_HEADER_MAX", 15) == 0)
+            || (nlen == 16 && memcmp(name, "FAAS_ONLY_TENANT", 16) == 0)
             || (nlen == 10 && memcmp(name, FAAS_METER_PARAM, 10) == 0))
         {
             /* (nginx's header size: no nginx takes this answer) */
@@ -531,7 +534,7 @@ fr_dispatch_request(fr_call_t *call, const fr_inv_t *inv)
         q = fr_fcgi_nv_write(q, name, nlen, value, vlen);
     }
 
-    for (i = 0; i < 8; i += 2) {
+    for (i = 0; i < (call->tenant[0] ? 10 : 8); i += 2) {
         q = fr_fcgi_nv_write(q, (const u_char *) add[i], strlen(add[i]),
                              (const u_char *) add[i + 1], strlen(add[i + 1]));
     }

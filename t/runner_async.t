@@ -70,6 +70,17 @@ for my $d (values %dir) {
     mkdir "$d/out";
     chmod 0777, "$d/out";
 }
+# one that says whose run it is: the tenant checked at its dispatch is
+# checked again where it starts (a reload between the two gave the name
+# to another tenant: one tenant's payload ran on the other's function)
+$dir{who} = $t->function('who', "exec = ./run.sh\nmode = cgi\n"
+                         . "tenant = acme\n", 'run.sh' => <<'EOF');
+#!/bin/sh
+env | grep '^FAAS_.*TENANT' | sort > out/env
+printf 'Content-Type: text/plain\r\n\r\nok\n'
+EOF
+mkdir "$dir{who}/out";
+chmod 0777, "$dir{who}/out";
 # a function that answers with a header of the runner's name
 $t->function('liar', "exec = ./run.sh\nmode = cgi\n", 'run.sh' => <<'EOF');
 #!/bin/sh
@@ -153,6 +164,13 @@ $r = $t->http_post('/async/forge', 'f');
 is($r->{status}, 404, 'env.FAAS_* of a function: not loaded');
 like($t->runner_log, qr/invalid environment variable name "FAAS_TRIGGER" in \S*forge\/function\.conf:3: the runner's to set/,
      '... said with file and line');
+
+$r = $t->http_post('/async/who', 'w');
+is($r->{status}, 202, "acme's who: accepted");
+ok(FaasTest::wait_for(sub { -s "$dir{who}/out/env" }, 10), '... it ran');
+is(FaasTest::read_file("$dir{who}/out/env"),
+   "FAAS_ONLY_TENANT=acme\nFAAS_TENANT=acme\n",
+   '... started as a request of its tenant only (FAAS_ONLY_TENANT)');
 
 # --- retries, destinations -----------------------------------------------
 
