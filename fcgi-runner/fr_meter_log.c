@@ -105,6 +105,13 @@ fr_meter_log(int fd, const char *path, const char *function,
                  v[1], v[2], v[10], v[3], v[4], v[5], v[6], v[7], v[8], v[9],
                  trigger, id);
 
+    if (n >= (int) sizeof(line)) {
+        /* names are 64 bytes at most, figures numbers: never; but cut,
+         * a line still ends where it should */
+        n = (int) sizeof(line) - 1;
+        line[n - 1] = '\n';
+    }
+
     if (n > 0 && write(fd, line, (size_t) n) != n) {
         fr_log(FR_LOG_ERR, errno, "cannot write meter_log \"%s\"", path);
     }
