@@ -175,6 +175,7 @@ fr_fastcgi_connect(fr_worker_t *w)
     w->io.handler = fr_fastcgi_handler;
     w->io.data = w;
     w->connected = 1;
+    w->connects++;
     fr_fcgi_parser_init(&w->parser);
 
     return fr_io_set(&w->io, EPOLLIN);
@@ -374,6 +375,7 @@ fr_fastcgi_flush(fr_worker_t *w)
 static void
 fr_fastcgi_handler(fr_io_t *io, uint32_t events)
 {
+    uint16_t           gen;
     ssize_t            n;
     u_char             buf[64 * 1024];
     fr_worker_t       *w;
@@ -427,8 +429,12 @@ fr_fastcgi_handler(fr_io_t *io, uint32_t events)
 
     pos = buf;
     last = buf + n;
+    gen = w->connects;
 
-    while (io->fd != -1 && w->state != FR_WORKER_STOPPING) {
+    /* what a connection closed meanwhile sent is not the next one's */
+    while (io->fd != -1 && w->connects == gen
+           && w->state != FR_WORKER_STOPPING)
+    {
         ev = fr_fcgi_parse(&w->parser, &pos, last);
 
         if (ev == FR_FCGI_EV_AGAIN) {
@@ -490,6 +496,20 @@ fr_fastcgi_record(fr_worker_t *w, fr_fcgi_event_e ev)
         {
             /* an empty stream's end behind the last END_REQUEST (in the
              * same read as the next request given it): nothing */
+            return;
+        }
+
+        if (r && p->id == w->fcgi_id && !w->flushed) {
+            /*
+             * A request given it while this read is parsed, not sent
+             * yet: ids come in order, it guessed this one and answered
+             * it in advance, in no time (a hostile review's finding);
+             * sent to another worker
+             */
+            fr_log(FR_LOG_ERR, 0, "worker %d of \"%s\" answered request %d "
+                   "before it was sent, retiring it", (int) w->pid,
+                   w->func->name, p->id);
+            fr_worker_lost(w, "answered a request not sent it", 1);
             return;
         }
 

@@ -240,6 +240,7 @@ struct fr_worker_s {
     unsigned               generation;
     unsigned               requests;
     uint16_t               fcgi_id;         /* its request's FastCGI id */
+    uint16_t               connects;        /* connections made to it */
     unsigned               flushed:1;       /* some of that request sent */
     unsigned               connected:1;     /* io is a live connection */
     unsigned               exec_failed:1;
