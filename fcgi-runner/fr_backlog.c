@@ -97,11 +97,15 @@ fr_backlog_wall(void)
 }
 
 
-/* the runner turned it away (queue, queue_timeout, limits): its meter
- * record says "throttled"; a function's own 503 is an answer */
+/*
+ * The outcome a run's meter record says is this one: "throttled", the
+ * runner turned it away (queue, queue_timeout, limits; a function's own
+ * 503 is an answer); "not_found", no function of its name and tenant
+ * (a function's own 404 is an answer)
+ */
 
 int
-fr_backlog_throttled(const u_char *record, size_t len)
+fr_backlog_outcome(const u_char *record, size_t len, const char *outcome)
 {
     size_t         nlen, vlen;
     const u_char  *pos, *last, *name, *value;
@@ -114,7 +118,8 @@ fr_backlog_throttled(const u_char *record, size_t len)
         if (nlen == sizeof(FAAS_METER_OUTCOME) - 1
             && memcmp(name, FAAS_METER_OUTCOME, nlen) == 0)
         {
-            return vlen == 9 && memcmp(value, "throttled", 9) == 0;
+            return vlen == strlen(outcome) && memcmp(value, outcome, vlen)
+                                              == 0;
         }
     }
 

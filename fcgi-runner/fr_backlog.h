@@ -11,7 +11,8 @@
 
 uint64_t fr_backlog_now(void);
 uint64_t fr_backlog_wall(void);
-int fr_backlog_throttled(const u_char *record, size_t len);
+int fr_backlog_outcome(const u_char *record, size_t len,
+    const char *outcome);
 void fr_backlog_release(const char *id, int attempt, const char *function,
     fr_func_t *f);
 int fr_backlog_room(fr_func_t *f);

@@ -80,7 +80,6 @@ static int fr_dispatch_start(fr_func_t *f, const fr_inv_t *inv);
 static int fr_dispatch_request(fr_call_t *call, const fr_inv_t *inv);
 static void fr_dispatch_handler(fr_io_t *io, uint32_t events);
 static void fr_dispatch_done(fr_call_t *call, int ended);
-static int fr_dispatch_status(const fr_buf_t *b);
 static void fr_dispatch_destination(fr_call_t *call, fr_func_t *f,
     const char *to, int status, int ok);
 
@@ -689,11 +688,21 @@ fr_dispatch_done(fr_call_t *call, int ended)
         f = NULL;
     }
 
-    if (ended && fr_backlog_throttled(fr_buf_pos(&call->meter),
-                                      call->meter.len))
+    if (ended && fr_backlog_outcome(fr_buf_pos(&call->meter),
+                                    call->meter.len, "throttled"))
     {
         /* turned away for room: not an attempt, nothing metered */
         fr_backlog_release(call->id, call->attempts, call->function, f);
+        goto done;
+    }
+
+    if (ended && f == NULL && fr_backlog_outcome(fr_buf_pos(&call->meter),
+                                                 call->meter.len, "not_found"))
+    {
+        /* none of its tenant where it started (a reload since its
+         * dispatch): failed as fr_async_tenant fails it, nothing ran */
+        fr_dispatch_fail(call->id, call->attempts, 404, "no function of "
+                         "its tenant", 0, NULL, 0);
         goto done;
     }
 
@@ -701,7 +710,8 @@ fr_dispatch_done(fr_call_t *call, int ended)
         f->async_throttled = 0;
     }
 
-    status = ended ? fr_dispatch_status(&call->in) : 502;
+    status = ended ? fr_cgi_block_status(fr_buf_pos(&call->in), call->in.len)
+                   : 502;
     ok = (status < 500);
 
     fr_meter_log_write(call->function, call->trigger, call->id, status,
@@ -777,46 +787,6 @@ fr_dispatch_fail(const char *id, int attempt, int status, const char *error,
     } else {
         (void) fr_store_fail(id, status, error, retry_at, response, len);
     }
-}
-
-
-/* "Status: NNN" of the CGI header block, or 200; 502 for garbage, and
- * for no header block (nothing, or one never ended) */
-
-static int
-fr_dispatch_status(const fr_buf_t *b)
-{
-    int            status, rc, seen;
-    size_t         len;
-    const u_char  *p, *last, *eol;
-
-    p = fr_buf_pos(b);
-    last = p + b->len;
-    status = 200;
-    seen = 0;
-
-    while (p < last && (eol = memchr(p, '\n', last - p)) != NULL) {
-        len = (size_t) (eol - p) - (eol > p && eol[-1] == '\r');
-
-        if (len == 0) {
-            return status;
-        }
-
-        rc = fr_cgi_status(p, len);
-
-        if (rc == FR_ERROR) {
-            return 502;
-        }
-
-        if (rc != FR_DECLINED && !seen) {
-            status = rc;
-            seen = 1;
-        }
-
-        p = eol + 1;
-    }
-
-    return 502;
 }
 
 

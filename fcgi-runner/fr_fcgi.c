@@ -371,3 +371,42 @@ fr_fcgi_status_line(int status)
     default:  return "500 Internal Server Error";
     }
 }
+
+
+/* "Status: NNN" of a CGI header block (an async answer kept whole), or
+ * 200; 502 for garbage, and for none (nothing, or one never ended) */
+
+int
+fr_cgi_block_status(const u_char *p, size_t n)
+{
+    int            status, rc, seen;
+    size_t         len;
+    const u_char  *last, *eol;
+
+    last = p + n;
+    status = 200;
+    seen = 0;
+
+    while (p < last && (eol = memchr(p, '\n', last - p)) != NULL) {
+        len = (size_t) (eol - p) - (eol > p && eol[-1] == '\r');
+
+        if (len == 0) {
+            return status;
+        }
+
+        rc = fr_cgi_status(p, len);
+
+        if (rc == FR_ERROR) {
+            return 502;
+        }
+
+        if (rc != FR_DECLINED && !seen) {
+            status = rc;
+            seen = 1;
+        }
+
+        p = eol + 1;
+    }
+
+    return 502;
+}

@@ -106,10 +106,11 @@ fr_meter_log(int fd, const char *path, const char *function,
                  trigger, id);
 
     if (n >= (int) sizeof(line)) {
-        /* names are 64 bytes at most, figures numbers: never; but cut,
-         * a line still ends where it should */
-        n = (int) sizeof(line) - 1;
-        line[n - 1] = '\n';
+        /* names are 64 bytes at most, figures numbers: never; a line
+         * cut in a figure would bill that figure */
+        fr_log(FR_LOG_ALERT, 0, "meter_log line of \"%s\" over %d bytes",
+               function, (int) sizeof(line));
+        return;
     }
 
     if (n > 0 && write(fd, line, (size_t) n) != n) {
