@@ -363,6 +363,7 @@ fr_cgi_stdout_handler(fr_io_t *io, uint32_t events)
 static int
 fr_cgi_headers(fr_worker_t *w)
 {
+    int      rc;
     u_char  *start, *p, *last, *eol, *colon, *c;
     size_t   max;
 
@@ -406,8 +407,22 @@ fr_cgi_headers(fr_worker_t *w)
             }
         }
 
-        if (fr_cgi_status(p, eol - p - (eol[-1] == '\r')) == FR_ERROR) {
-            return FR_DECLINED;
+        /* a NUL, a CR not at its end: nginx takes no such line */
+        for (c = colon; c < eol; c++) {
+            if (*c == '\0' || (*c == '\r' && c + 1 < eol && c[1] != '\r')) {
+                return FR_ERROR;
+            }
+        }
+
+        /* the first Status: is the answer's, as nginx takes it */
+        if (!w->hdr_status) {
+            rc = fr_cgi_status(p, eol - p - (eol[-1] == '\r'));
+
+            if (rc == FR_ERROR) {
+                return FR_DECLINED;
+            }
+
+            w->hdr_status = (rc != FR_DECLINED);
         }
 
         p = eol + 1;
@@ -614,6 +629,8 @@ fr_cgi_header_reset(fr_req_t *r)
     r->hdr_line = 0;
     r->hdr_bytes = 0;
     r->http_status = 0;
+    r->hdr_cr = 0;
+    r->hdr_junk = 0;
 }
 
 
@@ -652,6 +669,9 @@ fr_cgi_scan_header(fr_req_t *r, const u_char *p, size_t n)
                 r->hdr_buf[r->hdr_line] = *p;
             }
 
+            /* a NUL, a CR with more than CRs behind it: nginx's 502 */
+            r->hdr_junk |= (*p == '\0') || (r->hdr_cr && *p != '\r');
+            r->hdr_cr = (*p == '\r');
             r->hdr_line += (r->hdr_line < UINT16_MAX);
             continue;
         }
@@ -660,15 +680,25 @@ fr_cgi_scan_header(fr_req_t *r, const u_char *p, size_t n)
                                                : sizeof(r->hdr_buf);
         len -= (len && len == r->hdr_line && r->hdr_buf[len - 1] == '\r');
         r->hdr_line = 0;
+        r->hdr_cr = 0;
 
         if (len == 0) {
             r->hdr_done = 1;
             return;
         }
 
+        if (r->hdr_junk && !r->bad_status) {
+            r->bad_status = 1;
+            fr_log(FR_LOG_ERR, 0, "function \"%.*s\" sent a header line "
+                   "with a NUL or a CR in it", (int) r->function_len,
+                   (const char *) r->function);
+        }
+
         /* after a bad one, the block's end is still looked for: it is
-         * held to there (fr_conn_holding) */
-        rc = r->bad_status ? 0 : fr_cgi_status(r->hdr_buf, len);
+         * held to there (fr_conn_holding); the first Status: is the
+         * answer's, as nginx takes it */
+        rc = (r->bad_status || r->http_status) ? 0
+             : fr_cgi_status(r->hdr_buf, len);
 
         if (rc > 0) {
             r->http_status = (uint16_t) rc;

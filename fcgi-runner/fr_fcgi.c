@@ -311,9 +311,11 @@ fr_fcgi_nv_next(const u_char **pos, const u_char *last, const u_char **name,
  * One line of a CGI header block (no CR LF): FR_DECLINED if it is no
  * "Status:" line, else its code, or FR_ERROR when that is not three
  * digits from 200 to 999, alone or before a space and a reason phrase
- * (as nginx's ngx_atoi(value, 3) takes it: "abc", "2000", "-1" are no
- * status; nor a 1xx, which is no final answer: after it nginx frames no
- * body, and the body would pass for the next response)
+ * (as nginx's ngx_http_parse_header_line and ngx_atoi(value, 3) take
+ * it: "Status:\t200" is no status, "Status: 200\r\r" is 200; "abc",
+ * "2000", "-1" are no status; nor a 1xx, which is no final answer:
+ * after it nginx frames no body, the body would pass for the next
+ * response)
  */
 
 int
@@ -327,9 +329,12 @@ fr_cgi_status(const u_char *p, size_t len)
         return FR_DECLINED;
     }
 
-    last = p + len;
+    /* nginx's value: after spaces (a tab is in it), before CRs */
+    for (last = p + len; last > p + 7 && last[-1] == '\r'; last--) {
+        /* void */
+    }
 
-    for (p += 7; p < last && (*p == ' ' || *p == '\t'); p++) {
+    for (p += 7; p < last && *p == ' '; p++) {
         /* void */
     }
 

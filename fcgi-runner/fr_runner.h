@@ -112,6 +112,8 @@ struct fr_req_s {
     unsigned               stored:1;        /* a stored one's run */
     unsigned               hdr_done:1;      /* its header block seen */
     unsigned               bad_status:1;    /* garbage: outcome error */
+    unsigned               hdr_cr:1;        /* its line's last byte a CR */
+    unsigned               hdr_junk:1;      /* a NUL, a CR alone in it */
     unsigned               after_response:1;    /* answered, running on */
     unsigned               runner_closed:1;     /* its connection, at a
                                                    fast stop: nginx 502 */
@@ -303,6 +305,7 @@ struct fr_worker_s {
     fr_buf_t               hdr;       /* cgi: the header block so far */
     uint32_t               hdr_at;    /* cgi: its line not yet whole */
     uint32_t               hdr_seen;  /* cgi: looked at for its end */
+    unsigned               hdr_status:1;    /* cgi: its Status: seen */
     fr_link_t              link;      /* in func->workers */
     fr_link_t              idle;      /* in func->idle, most recent first */
     fr_link_t              all;       /* in fr_workers */

@@ -39,6 +39,21 @@ $t->function('cfine', "exec = ./run.sh\nmode = cgi\n", 'run.sh' => <<'EOF');
 #!/bin/sh
 printf 'Status:418 I am a teapot with a very long reason phrase indeed, yes\r\n\r\ntea\n'
 EOF
+# where the runner took a header block otherwise than nginx does: the
+# first Status: is the answer's, a CR before the line's end is nothing,
+# a tab before the value is in it, a CR in a value is nginx's 502
+my %as_nginx = (
+    cdup  => "Status: 201 Made\r\nStatus: bogus\r\n",
+    ccrcr => "Status: 202\r\r\n",
+    ctab  => "Status:\t200\r\n",
+    ccr   => "X-A: a\rb\r\n",
+);
+for my $f (keys %as_nginx) {
+    (my $h = $as_nginx{$f}) =~ s/([\r\t])/$1 eq "\r" ? '\r' : '\t'/ge;
+    $t->function($f, "exec = ./run.sh\nmode = cgi\n",
+                 'run.sh' => "#!/bin/sh\nprintf '${h}Content-Type: "
+                             . "text/plain\\r\\n\\r\\n$f\\n'\n");
+}
 # succeeds with UTF-8 text, a stray byte, a cut sequence, a control
 my $dir = $t->function('text', "exec = ./run.sh\nmode = cgi\n"
                        . "on_success = dest\n", 'run.sh' => <<'EOF');
@@ -92,6 +107,11 @@ for my $l ([runner => $t->runner_log], [nginx => $t->error_log]) {
            "... its quote and escape byte are not in the $l->[0] log as "
            . 'they are');
 }
+my %want = (cdup => 201, ccrcr => 202, ctab => 502, ccr => 502);
+for my $f (sort keys %want) {
+    $r = $t->http_get("/fn/$f");
+    is($r->{status}, $want{$f}, "$f: $want{$f}, as nginx takes it");
+}
 $r = $t->http_get('/fn/cfine');
 is($r->{status}, 418, 'a valid one ("Status:418 ..."): as it is');
 is($t->http_get('/fn/fbad?op=status')->{status}, 201,
@@ -107,6 +127,10 @@ is(scalar(() = $a =~ /^fbad 502 error$/mg), 6,
    '... the FastCGI ones too, with no header block or one too big (never '
    . 'ok)');
 like($a, qr/^cfine 418 ok$/m, 'a valid status: ok');
+like($a, qr/^cdup 201 ok$/m, 'two Status: the first, ok');
+like($a, qr/^ccrcr 202 ok$/m, 'CRs before the end: ok');
+like($a, qr/^ctab 502 error$/m, 'a tab before the status: error');
+like($a, qr/^ccr 502 error$/m, 'a CR in a value: error');
 # (its peak memory only while it lives: one that has exited has none)
 like(FaasTest::read_file($used), qr/^cbad init=\d+\.\d+ cpu=\d+\.\d+ /m,
      'a CGI process that answered garbage: its init and CPU metered');
@@ -116,7 +140,7 @@ like($t->runner_log, qr/CGI function "cbad" \(pid \d+\) sent an invalid status/,
      '... and for CGI');
 
 my $prom = `@{[ $t->runner_bin_name ]} status --listen unix:@{[ $t->socket_path ]} --format prometheus 2>&1`;
-for my $f (qw(fbad cbad)) {
+for my $f (qw(fbad cbad ctab ccr)) {
     my ($ok) = $prom =~ /^faas_function_invocations_total\{function="$f",[^}]*outcome="ok"\} (\d+)/m;
     my ($err) = $prom =~ /^faas_function_invocations_total\{function="$f",[^}]*outcome="error"\} (\d+)/m;
     is($ok // 0, $f eq 'fbad' ? 1 : 0, "status: $f counted ok only for its valid answer");
