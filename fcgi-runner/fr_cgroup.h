@@ -17,7 +17,7 @@ void fr_cgroup_func_free(fr_func_t *f);
 void fr_cgroup_sweep(void);
 void fr_cgroup_exit(void);
 void fr_cgroup_oom_above(pid_t parent, pid_t pid);
-void fr_cgroup_tenant_use(const fr_tenant_t *t, fr_cgroup_use_t *u);
+void fr_cgroup_tenant_use(fr_tenant_t *t, fr_cgroup_use_t *u);
 
 
 #endif /* FR_CGROUP_H */

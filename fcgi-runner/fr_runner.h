@@ -407,6 +407,8 @@ struct fr_tenant_s {
                                                their way (fr_dispatch.c) */
     int                    claim_room;      /* fr_store_pg.c's, a claim */
     int64_t                cgroup_limit;    /* fr_cgroup.c's, as written */
+    int64_t                cgroup_use[3];   /* its figures, read at: */
+    uint64_t               cgroup_read;     /* msec, + 1 (0: never) */
     unsigned               cgroup_made:1;
     unsigned               view_gen;        /* the status: its view */
     int                    view;
