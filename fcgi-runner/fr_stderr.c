@@ -20,6 +20,7 @@
 #define FR_STDERR_LINE     512
 #define FR_STDERR_RUN_MAX  (64 * 1024)  /* of a run's, logged */
 #define FR_STDERR_LINE_COST  128        /* a log line's own bytes */
+#define FR_STDERR_RATE_COST  64         /* and against FR_STDERR_RATE */
 #define FR_STDERR_MAX      (64 * 1024)  /* a request's, to its client */
 #define FR_STDERR_TAIL     8192         /* and its last, at its end */
 
@@ -29,9 +30,11 @@ static void fr_stderr_tail_keep(fr_req_t *r, size_t n);
 /*
  * What a worker writes to stderr with no client to take it goes to the
  * log, escaped, a line of output a log line, at most FR_STDERR_RATE
- * bytes a second a worker; the rest is counted and said once. Past the
- * rate the pipe is not read until the second is over: a flood blocks
- * its writer instead of spinning the runner.
+ * bytes a second a worker, each line counted with FR_STDERR_RATE_COST
+ * of its own (a flood of "a\n" was 4,096 log lines a second a worker);
+ * the rest is counted and said once. Past the rate the pipe is not read
+ * until the second is over: a flood blocks its writer instead of
+ * spinning the runner.
  */
 
 void
@@ -91,7 +94,7 @@ fr_stderr_log(fr_worker_t *w, const u_char *p, size_t n)
                    line);
         }
 
-        w->log_bytes += chunk;
+        w->log_bytes += chunk + (len ? FR_STDERR_RATE_COST : 0);
         p += chunk;
         n -= chunk;
     }

@@ -181,6 +181,7 @@ struct ngx_http_faas_ctx_s {
     ngx_buf_t                     *stderr_tail;  /* the last lines */
     size_t                         stderr_logged;
     size_t                         stderr_dropped;
+    size_t                         stderr_tail_lines;
 
     /* a body nginx will not send, read for its measurements */
     off_t                          drained;

@@ -23,6 +23,13 @@
 #define NGX_HTTP_FAAS_STDERR_HEAD  (NGX_HTTP_FAAS_STDERR_MAX / 2)
 #define NGX_HTTP_FAAS_STDERR_TAIL  (NGX_HTTP_FAAS_STDERR_MAX / 2)
 
+/*
+ * What a log line costs beyond its text (nginx's date, level, pid and
+ * request): counted with it, both halves. A flood of "a" lines was
+ * 4,096 log lines a request from the first half alone, 1.6 MB of log.
+ */
+#define NGX_HTTP_FAAS_STDERR_COST  64
+
 
 static ngx_int_t ngx_http_faas_stderr_init(ngx_http_request_t *r,
     ngx_http_faas_ctx_t *ctx);
@@ -114,6 +121,7 @@ ngx_http_faas_stderr_flush(ngx_http_request_t *r, ngx_http_faas_ctx_t *ctx)
 
     tail->pos = tail->start;
     tail->last = tail->start;
+    ctx->stderr_tail_lines = 0;
 }
 
 
@@ -161,8 +169,10 @@ ngx_http_faas_stderr_line(ngx_http_request_t *r, ngx_http_faas_ctx_t *ctx)
         return;
     }
 
-    if (ctx->stderr_logged + n <= NGX_HTTP_FAAS_STDERR_HEAD) {
-        ctx->stderr_logged += n;
+    if (ctx->stderr_logged + n + NGX_HTTP_FAAS_STDERR_COST
+        <= NGX_HTTP_FAAS_STDERR_HEAD)
+    {
+        ctx->stderr_logged += n + NGX_HTTP_FAAS_STDERR_COST;
         ngx_http_faas_stderr_log(r, ctx, p, n);
         return;
     }
@@ -187,11 +197,16 @@ ngx_http_faas_stderr_keep(ngx_http_faas_ctx_t *ctx, u_char *p, size_t n)
 
     tail = ctx->stderr_tail;
 
-    while ((size_t) (tail->end - tail->last) < n + 1
+    /* its bytes and its lines' cost within the tail's size */
+    while (((size_t) (tail->end - tail->last) < n + 1
+            || (size_t) (tail->last - tail->start) + n + 1
+               + (ctx->stderr_tail_lines + 1) * NGX_HTTP_FAAS_STDERR_COST
+               > NGX_HTTP_FAAS_STDERR_TAIL)
            && tail->pos < tail->last)
     {
         eol = ngx_strlchr(tail->pos, tail->last, LF);
         ctx->stderr_dropped += eol + 1 - tail->pos;     /* its LF too */
+        ctx->stderr_tail_lines--;
         tail->pos = eol + 1;
 
         tail->last = ngx_movemem(tail->start, tail->pos,
@@ -207,6 +222,7 @@ ngx_http_faas_stderr_keep(ngx_http_faas_ctx_t *ctx, u_char *p, size_t n)
 
     tail->last = ngx_cpymem(tail->last, p, n);
     *tail->last++ = LF;
+    ctx->stderr_tail_lines++;
 }
 
 

@@ -31,6 +31,10 @@ $t->function('errlog', "exec = ./run.sh\nmode = cgi\nmax_instances = 1\n"
              'run.sh' => "#!/bin/sh\n$head\nexec >&-\n"
                        . "yes \"\$(printf 'esc \\033[31m \\\"forged\\\" "
                        . "[alert] x')\" >&2\n");
+# a flood of the shortest lines: a log line each was 4,096 a second
+$t->function('shortlog', "exec = ./run.sh\nmode = cgi\nmax_instances = 1\n"
+             . "timeout = 3s\n",
+             'run.sh' => "#!/bin/sh\n$head\nexec >&-\nyes a >&2\n");
 # a megabyte of stderr ending in a last line, then its answer: nginx is
 # sent its first 64 KB, and its last 8 KB at the end
 $t->function('errmuch', "exec = ./run.sh\nmode = cgi\n",
@@ -106,6 +110,14 @@ unlike($log, qr/^\[alert\]|\n[^\n]*\[alert\] x\n/, 'no forged line');
 like($log, qr/"errlog" \(pid \d+\): \d+ bytes of stderr not logged/,
      'what was dropped is counted');
 is($t->http_get('/fn/errlog')->{status}, 200, 'and its slot is free');
+
+# the shortest lines: each counts its own bytes against the rate
+is($t->http_get('/fn/shortlog')->{body}, "ok\n", 'a flood of "a" lines');
+sleep 3.5;
+my $short = () = $t->runner_log =~ /"shortlog" \(pid \d+\) stderr: "a"$/mg;
+cmp_ok($short, '<=', 1000, "3 s of them: $short log lines (a line's own "
+       . 'bytes count against the rate)');
+cmp_ok($short, '>=', 100, '... not none');
 
 # a FastCGI worker writing raw bytes to its own fd 2
 $size0 = -s "@{[ $t->prefix ]}/logs/runner.log";
