@@ -321,12 +321,14 @@ fr_stderr_tail_keep(fr_req_t *r, size_t n)
 }
 
 
-/* at the request's free: what its client was not sent is said */
+/* at the request's free: what its client was not sent is said (a
+ * stored one's client is the runner's dispatcher, which says what it
+ * did not log: no nginx, no last bytes sent it at the end) */
 
 void
 fr_stderr_client_free(fr_req_t *r)
 {
-    if (r->stderr_dropped + r->stderr_tail_len && r->func) {
+    if (r->stderr_dropped + r->stderr_tail_len && r->func && !r->stored) {
         fr_log(FR_LOG_WARN, 0, "function \"%s\": %zu bytes of stderr past "
                "%d a request not sent to nginx%s", r->func->name,
                r->stderr_dropped + r->stderr_tail_len, FR_STDERR_MAX,

@@ -98,6 +98,9 @@ my $lines = () = $t->runner_log =~ /invocation \Q$lid\E of "flood" stderr: /g;
 cmp_ok($lines, '<=', 600, "... after $lines log lines (a line's own bytes "
        . 'count)');
 cmp_ok($lines, '>=', 400, '... not far fewer');
+ok($t->wait_log(qr/invocation \Q$lid\E of "flood": 200/), '... it succeeded');
+unlike($t->runner_log, qr/"flood": \d+ bytes of stderr past \d+ a request not sent to nginx/,
+       '... no word of nginx, which it has none of');
 
 $t->done;
 
