@@ -57,7 +57,7 @@ typedef struct {
     fr_buf_t               in;              /* the response's STDOUT */
     fr_buf_t               meter;           /* its measurements */
     size_t                 in_total;
-    size_t                 err_logged;      /* of its stderr */
+    fr_stderr_run_t        err;             /* its stderr, logged */
     fr_fcgi_parser_t       parser;
     fr_link_t              link;
 } fr_call_t;
@@ -639,9 +639,8 @@ fr_dispatch_handler(fr_io_t *io, uint32_t events)
             if (ev == FR_FCGI_EV_CONTENT
                 && call->parser.type == FR_FCGI_STDERR)
             {
-                fr_stderr_invocation(call->id, call->function,
-                                     call->parser.data, call->parser.size,
-                                     &call->err_logged);
+                fr_stderr_invocation(call->id, call->function, &call->err,
+                                     call->parser.data, call->parser.size);
             }
 
             if (ev == FR_FCGI_EV_CONTENT
@@ -673,6 +672,7 @@ fr_dispatch_done(fr_call_t *call, int ended)
 
     fr_io_close(&call->io);
     fr_list_remove(&call->link);
+    fr_stderr_invocation_end(call->id, call->function, &call->err);
 
     f = fr_func_find((const u_char *) call->function, strlen(call->function));
     if (f && f->nasync > 0) {

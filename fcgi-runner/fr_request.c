@@ -444,13 +444,13 @@ fr_req_finish(fr_req_t *r, uint32_t app_status)
     p = rec;
 
     fr_stderr_client_end(r);
-    if (r->stderr_tail_len) {
+    if (r->stderr_tail.len) {
         /* its stderr's last bytes (fr_stderr_client), then its end */
         p = fr_fcgi_write_header(p, FR_FCGI_STDERR, r->id,
-                                 (uint16_t) r->stderr_tail_len, 0);
+                                 (uint16_t) r->stderr_tail.len, 0);
         (void) fr_conn_control(c, rec, p - rec);
-        (void) fr_conn_control(c, r->stderr_tail, r->stderr_tail_len);
-        r->stderr_tail_len = 0;
+        (void) fr_conn_control(c, r->stderr_tail.buf, r->stderr_tail.len);
+        r->stderr_tail.len = 0;
         p = rec;
     }
 

@@ -66,6 +66,14 @@ typedef enum {
 } fr_stop_e;
 
 
+/* of a stream cut short, its last bytes kept in twice their room */
+typedef struct {
+    u_char                *buf;
+    size_t                 len;
+    size_t                 dropped;         /* neither sent nor kept */
+} fr_stderr_tail_t;
+
+
 /* duration buckets of the status histogram: 1 ms to 30 s, then +Inf */
 #define FR_DURATION_BUCKETS  14
 
@@ -167,9 +175,7 @@ struct fr_req_s {
     int64_t                duration_us;
     size_t                 orphan_out;      /* stdout nobody reads */
     size_t                 stderr_sent;     /* to its client, and not */
-    size_t                 stderr_dropped;
-    u_char                *stderr_tail;     /* its last, sent at its end */
-    size_t                 stderr_tail_len;
+    fr_stderr_tail_t       stderr_tail;     /* its last, sent at its end */
     int64_t                responded_us;    /* after_response: until it */
     int64_t                cpu_us;
     int64_t                max_memory_kb;

@@ -25,7 +25,12 @@
 #define FR_STDERR_TAIL     8192         /* and its last, at its end */
 
 
-static void fr_stderr_tail_keep(fr_req_t *r, size_t n);
+static size_t fr_stderr_line(const u_char *p, size_t n);
+static size_t fr_stderr_run_line(const char *id, const char *function,
+    const u_char *p, size_t n);
+static void fr_stderr_tail_add(fr_stderr_tail_t *t, const u_char *p,
+    size_t n);
+static void fr_stderr_tail_keep(fr_stderr_tail_t *t, size_t n);
 
 /*
  * What a worker writes to stderr with no client to take it goes to the
@@ -208,41 +213,141 @@ fr_stderr_done(fr_worker_t *w)
  * The stderr of an invocation the runner made itself (async, schedule,
  * destination; a CGI's, a FastCGI worker's FCGI_STDERR) goes to the log
  * as any worker's: escaped, a line a log line, tagged with its id;
- * FR_STDERR_RUN_MAX bytes of log a run (*logged counts them, a line's
- * own with it: 64 KB of "a\n" were 32,768 log lines, a run's each, on
- * the runner's one thread; a hostile review's finding), then a word.
+ * FR_STDERR_RUN_MAX bytes of log a run (a line's own bytes counted with
+ * it: 64 KB of "a\n" were 32,768 log lines, a run's each, on the
+ * runner's one thread; a hostile review's finding). Past that its last
+ * FR_STDERR_TAIL bytes are kept, logged at its end (a traceback's end,
+ * as nginx is sent a request's).
  */
 
 void
-fr_stderr_invocation(const char *id, const char *function, const u_char *p,
-    size_t n, size_t *logged)
+fr_stderr_invocation(const char *id, const char *function,
+    fr_stderr_run_t *s, const u_char *p, size_t n)
 {
-    size_t         chunk, len;
-    u_char         line[FR_STDERR_LINE * 4];
-    const u_char  *eol;
+    size_t  chunk;
 
-    while (n && *logged < FR_STDERR_RUN_MAX) {
-        chunk = n > FR_STDERR_LINE ? FR_STDERR_LINE : n;
-        eol = memchr(p, '\n', chunk);
-        chunk = eol ? (size_t) (eol - p) + 1 : chunk;
-        len = fr_log_escape(line, p, eol ? chunk - 1 : chunk);
-
-        if (len) {
-            fr_log(FR_LOG_WARN, 0, "invocation %s of \"%s\" stderr: "
-                   "\"%.*s\"", id, function, (int) len, line);
-        }
-
-        *logged += chunk + (len ? FR_STDERR_LINE_COST : 0);
+    while (n && s->logged < FR_STDERR_RUN_MAX) {
+        chunk = fr_stderr_line(p, n);
+        s->logged += chunk + fr_stderr_run_line(id, function, p, chunk);
         p += chunk;
         n -= chunk;
     }
 
-    if (n && *logged != (size_t) -1) {
-        fr_log(FR_LOG_WARN, 0, "invocation %s of \"%s\": its stderr past "
-               "%d bytes of log is not logged", id, function,
-               FR_STDERR_RUN_MAX);
-        *logged = (size_t) -1;
+    if (n == 0) {
+        return;
     }
+
+    if (s->tail.buf == NULL && s->tail.dropped == 0) {
+        fr_log(FR_LOG_WARN, 0, "invocation %s of \"%s\": its stderr past "
+               "%d bytes of log is not logged, but for its last lines at "
+               "its end", id, function, FR_STDERR_RUN_MAX);
+    }
+
+    fr_stderr_tail_add(&s->tail, p, n);
+}
+
+
+/*
+ * The run is over: of its tail, the last lines that fit FR_STDERR_TAIL
+ * bytes of log (its lines' own counted; the first, cut, left out), then
+ * it is freed. How much fell between is not known here: past 64 KB the
+ * request's side (fr_stderr_client) sends the dispatcher only its last
+ * 8 KB.
+ */
+
+void
+fr_stderr_invocation_end(const char *id, const char *function,
+    fr_stderr_run_t *s)
+{
+    size_t         cost, chunk, n;
+    const u_char  *p, *last, *eol;
+
+    if (s->tail.buf == NULL) {
+        if (s->tail.dropped) {
+            fr_log(FR_LOG_WARN, 0, "invocation %s of \"%s\": its stderr's "
+                   "last lines not kept, no memory", id, function);
+        }
+
+        return;
+    }
+
+    p = s->tail.buf;
+    last = p + s->tail.len;
+
+    if (s->tail.len > FR_STDERR_TAIL) {
+        p = last - FR_STDERR_TAIL;
+        s->tail.dropped += s->tail.len - FR_STDERR_TAIL;
+    }
+
+    /* it began in a line: that line's start is not here */
+    eol = s->tail.dropped ? memchr(p, '\n', last - p) : NULL;
+
+    if (eol && eol + 1 < last) {
+        s->tail.dropped += eol + 1 - p;
+        p = eol + 1;
+    }
+
+    /* whole lines off its front until the rest fits */
+    for (cost = 0, n = last - p; n; n -= chunk) {
+        chunk = fr_stderr_line(last - n, n);
+        cost += chunk + FR_STDERR_LINE_COST;
+    }
+
+    while (cost > FR_STDERR_TAIL) {
+        chunk = fr_stderr_line(p, last - p);
+        cost -= chunk + FR_STDERR_LINE_COST;
+        s->tail.dropped += chunk;
+        p += chunk;
+    }
+
+    fr_log(FR_LOG_WARN, 0, "invocation %s of \"%s\": the last %zu bytes "
+           "of its stderr follow", id, function, (size_t) (last - p));
+
+    while (p < last) {
+        chunk = fr_stderr_line(p, last - p);
+        (void) fr_stderr_run_line(id, function, p, chunk);
+        p += chunk;
+    }
+
+    free(s->tail.buf);
+    s->tail.buf = NULL;
+    s->tail.len = 0;
+}
+
+
+/* of n bytes at p, the first line's, at most FR_STDERR_LINE */
+
+static size_t
+fr_stderr_line(const u_char *p, size_t n)
+{
+    const u_char  *eol;
+
+    n = n > FR_STDERR_LINE ? FR_STDERR_LINE : n;
+    eol = memchr(p, '\n', n);
+
+    return eol ? (size_t) (eol - p) + 1 : n;
+}
+
+
+/* a line of an invocation's stderr logged: the log line's own cost */
+
+static size_t
+fr_stderr_run_line(const char *id, const char *function, const u_char *p,
+    size_t n)
+{
+    size_t  len;
+    u_char  line[FR_STDERR_LINE * 4];
+
+    len = fr_log_escape(line, p, (n && p[n - 1] == '\n') ? n - 1 : n);
+
+    if (len == 0) {
+        return 0;
+    }
+
+    fr_log(FR_LOG_WARN, 0, "invocation %s of \"%s\" stderr: \"%.*s\"", id,
+           function, (int) len, line);
+
+    return FR_STDERR_LINE_COST;
 }
 
 
@@ -251,15 +356,13 @@ fr_stderr_invocation(const char *id, const char *function, const u_char *p,
  * only its last 8 KB kept (the end of a traceback), sent at the end of
  * the response; the rest is counted (a stock nginx logs every byte of
  * every record: a flood of stderr filled its disk at 50 MB/s). What
- * goes now: the first bytes of p. The tail is kept in twice its size,
- * moved to its front once that fills: a flood of 1-byte records cost
- * the runner a move of 8 KB each (a core for 4M records: hostile pass).
+ * goes now: the first bytes of p.
  */
 
 size_t
 fr_stderr_client(fr_req_t *r, const u_char *p, size_t n)
 {
-    size_t  now, keep;
+    size_t  now;
 
     if (r->stderr_sent + n <= FR_STDERR_MAX) {
         r->stderr_sent += n;
@@ -268,29 +371,43 @@ fr_stderr_client(fr_req_t *r, const u_char *p, size_t n)
 
     now = FR_STDERR_MAX - r->stderr_sent;
     r->stderr_sent = FR_STDERR_MAX;
-    p += now;
-    n -= now;
 
-    if (r->stderr_tail == NULL) {
-        r->stderr_tail = malloc(FR_STDERR_TAIL * 2);
+    fr_stderr_tail_add(&r->stderr_tail, p + now, n - now);
 
-        if (r->stderr_tail == NULL) {
-            r->stderr_dropped += n;
-            return now;
+    return now;
+}
+
+
+/*
+ * Of a stream cut short, its last FR_STDERR_TAIL bytes: kept in twice
+ * their size, moved to its front once that fills (a flood of 1-byte
+ * records cost the runner a move of 8 KB each, a core for 4M records:
+ * hostile pass); what falls off is counted.
+ */
+
+static void
+fr_stderr_tail_add(fr_stderr_tail_t *t, const u_char *p, size_t n)
+{
+    size_t  keep;
+
+    if (t->buf == NULL) {
+        t->buf = malloc(FR_STDERR_TAIL * 2);
+
+        if (t->buf == NULL) {
+            t->dropped += n;
+            return;
         }
     }
 
     keep = n < FR_STDERR_TAIL ? n : FR_STDERR_TAIL;
-    r->stderr_dropped += n - keep;
+    t->dropped += n - keep;
 
-    if (r->stderr_tail_len + keep > FR_STDERR_TAIL * 2) {
-        fr_stderr_tail_keep(r, FR_STDERR_TAIL - keep);
+    if (t->len + keep > FR_STDERR_TAIL * 2) {
+        fr_stderr_tail_keep(t, FR_STDERR_TAIL - keep);
     }
 
-    memcpy(r->stderr_tail + r->stderr_tail_len, p + n - keep, keep);
-    r->stderr_tail_len += keep;
-
-    return now;
+    memcpy(t->buf + t->len, p + n - keep, keep);
+    t->len += keep;
 }
 
 
@@ -299,8 +416,8 @@ fr_stderr_client(fr_req_t *r, const u_char *p, size_t n)
 void
 fr_stderr_client_end(fr_req_t *r)
 {
-    if (r->stderr_tail_len > FR_STDERR_TAIL) {
-        fr_stderr_tail_keep(r, FR_STDERR_TAIL);
+    if (r->stderr_tail.len > FR_STDERR_TAIL) {
+        fr_stderr_tail_keep(&r->stderr_tail, FR_STDERR_TAIL);
     }
 }
 
@@ -308,16 +425,15 @@ fr_stderr_client_end(fr_req_t *r)
 /* of the tail, its last n bytes moved to its front */
 
 static void
-fr_stderr_tail_keep(fr_req_t *r, size_t n)
+fr_stderr_tail_keep(fr_stderr_tail_t *t, size_t n)
 {
     size_t  drop;
 
-    drop = r->stderr_tail_len > n ? r->stderr_tail_len - n : 0;
+    drop = t->len > n ? t->len - n : 0;
 
-    memmove(r->stderr_tail, r->stderr_tail + drop,
-            r->stderr_tail_len - drop);
-    r->stderr_tail_len -= drop;
-    r->stderr_dropped += drop;
+    memmove(t->buf, t->buf + drop, t->len - drop);
+    t->len -= drop;
+    t->dropped += drop;
 }
 
 
@@ -328,14 +444,18 @@ fr_stderr_tail_keep(fr_req_t *r, size_t n)
 void
 fr_stderr_client_free(fr_req_t *r)
 {
-    if (r->stderr_dropped + r->stderr_tail_len && r->func && !r->stored) {
+    fr_stderr_tail_t  *t;
+
+    t = &r->stderr_tail;
+
+    if (t->dropped + t->len && r->func && !r->stored) {
         fr_log(FR_LOG_WARN, 0, "function \"%s\": %zu bytes of stderr past "
                "%d a request not sent to nginx%s", r->func->name,
-               r->stderr_dropped + r->stderr_tail_len, FR_STDERR_MAX,
-               (r->stderr_tail && r->stderr_tail_len == 0)
-               ? ", but its last 8192 at its end" : "");
+               t->dropped + t->len, FR_STDERR_MAX,
+               (t->buf && t->len == 0) ? ", but its last 8192 at its end"
+                                       : "");
     }
 
-    free(r->stderr_tail);
-    r->stderr_tail = NULL;
+    free(t->buf);
+    t->buf = NULL;
 }

@@ -40,10 +40,20 @@ EOF
 my $flood = <<'EOF';
 #!/bin/sh
 awk 'BEGIN { for (i = 0; i < 40000; i++) print "a" > "/dev/stderr" }'
+printf 'Traceback, its last line: boom\n' >&2
+printf 'Content-Type: text/plain\r\n\r\nok\n'
+EOF
+
+# one line of 1 MB with no end, then its last words
+my $long = <<'EOF';
+#!/bin/sh
+head -c 1048576 /dev/zero | tr '\0' x >&2
+printf 'the end of the long line' >&2
 printf 'Content-Type: text/plain\r\n\r\nok\n'
 EOF
 
 $t->function('flood', "exec = ./run\nmode = cgi\n", run => $flood);
+$t->function('long', "exec = ./run\nmode = cgi\n", run => $long);
 $t->function('cerr', "exec = ./run\nmode = cgi\non_success = dest\n",
              run => $cgi);
 $t->function('ferr', "exec = $fn\n");
@@ -94,11 +104,34 @@ my $lid = FaasTest::header($r, 'faas-invocation-id') // 'none';
 ok($t->wait_log(qr/invocation \Q$lid\E of "flood": its stderr past 65536 /
                 . qr/bytes of log is not logged/),
    '... the rest said not logged');
-my $lines = () = $t->runner_log =~ /invocation \Q$lid\E of "flood" stderr: /g;
+ok($t->wait_log(qr/invocation \Q$lid\E of "flood": 200/), '... it succeeded');
+my ($head, $tail) = split /invocation \Q$lid\E of "flood": the last \d+ bytes of its stderr follow/,
+                          $t->runner_log, 2;
+$tail //= '';
+my $lines = () = ($head // '') =~ /invocation \Q$lid\E of "flood" stderr: /g;
 cmp_ok($lines, '<=', 600, "... after $lines log lines (a line's own bytes "
        . 'count)');
 cmp_ok($lines, '>=', 400, '... not far fewer');
-ok($t->wait_log(qr/invocation \Q$lid\E of "flood": 200/), '... it succeeded');
+like($tail, qr/\A[^\n]*\n(?:[^\n]*invocation \Q$lid\E of "flood" stderr: "a"\n)+[^\n]*invocation \Q$lid\E of "flood" stderr: "Traceback, its last line: boom"\n/,
+     '... then its last lines, at its end: its last words among them');
+my $last = () = $tail =~ /invocation \Q$lid\E of "flood" stderr: /g;
+cmp_ok($last, '<=', 64, "... $last of them: 8 KB of log, a line's own "
+       . 'bytes counted');
+cmp_ok($last, '>=', 50, '... not far fewer');
+unlike($tail, qr/"flood": 200.*of "flood" stderr: /s,
+       '... before its outcome');
+
+# a line with no end: cut in pieces, its last bytes logged
+$r = $t->http_post('/async/long', 'x');
+my $gid = FaasTest::header($r, 'faas-invocation-id') // 'none';
+ok($t->wait_log(qr/invocation \Q$gid\E of "long": 200/),
+   'one line of 1 MB: it succeeded');
+my $glog = $t->runner_log;
+like($glog, qr/invocation \Q$gid\E of "long" stderr: "x+the end of the long line"/,
+     '... its last bytes logged at its end');
+my $glines = () = $glog =~ /invocation \Q$gid\E of "long" stderr: /g;
+cmp_ok($glines, '<=', 103 + 13, "... $glines log lines in all, 512 bytes "
+       . 'each (64 KB of log, then 8 KB)');
 unlike($t->runner_log, qr/"flood": \d+ bytes of stderr past \d+ a request not sent to nginx/,
        '... no word of nginx, which it has none of');
 
