@@ -698,7 +698,9 @@ fr_meter_collect(fr_meter_report_t *rep, double price_gbs, double price_mreq,
     qsort(all, n, sizeof(fr_meter_group_t *), fr_meter_cmp);
 
     memset(total, 0, sizeof(fr_meter_group_t));
-    total->name = "total";
+    /* no function's nor tenant's name: one named "total" is a row of
+     * its own (a tenant's function "total" read as the total) */
+    total->name = "(total)";
 
     for (i = 0; i < n; i++) {
         g = all[i];
