@@ -471,7 +471,10 @@ sub proc_cwd {
     return readlink("/proc/$pid/cwd") // '';
 }
 
-# live worker pids of a function (the runner's children in its folder)
+# live worker pids of a function (the runner's children in its folder);
+# not its prototype nor the reaper of its namespace, in its folder too as
+# they start (a storm of kills under CI's load once took one for a
+# worker); nor a worker forked by them and not yet exec'd (their copy)
 sub workers {
     my ($self, $name) = @_;
     my $dir = abs_path($self->functions_dir . "/$name") // return ();
@@ -479,7 +482,9 @@ sub workers {
     for my $pid (proc_children($self->{runner_pid} // return ())) {
         my $stat = read_file("/proc/$pid/stat");
         next if $stat =~ /^\d+ \(.*\) Z/s;
-        push @w, $pid if proc_cwd($pid) eq $dir;
+        next if proc_cwd($pid) ne $dir;
+        my $cmd = read_file("/proc/$pid/cmdline") // '';
+        push @w, $pid unless $cmd =~ /\Afaas-init\0prototype\0/;
     }
     @w = sort { $a <=> $b } @w;
     return wantarray ? @w : scalar @w;
