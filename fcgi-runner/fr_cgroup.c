@@ -674,11 +674,11 @@ fr_cgroup_stale(int dfd)
 
         pid = strtol(de->d_name + sizeof(FR_CGROUP_PREFIX) - 1, &end, 10);
 
-        /* no process of its pid here, nor a runner that holds it (one
+        /* no runner of its pid here, nor a runner that holds it (one
          * of another pid namespace), nor an older runner (unlocked) */
         if ((*end != '\0' && *end != '.') || pid <= 0
-            || pid == (long) getpid() || kill((pid_t) pid, 0) == 0
-            || errno != ESRCH || fr_cgroup_alive(dfd, de->d_name))
+            || pid == (long) getpid() || !fr_cgroup_runner_gone((pid_t) pid)
+            || fr_cgroup_alive(dfd, de->d_name))
         {
             continue;
         }

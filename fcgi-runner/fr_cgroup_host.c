@@ -5,8 +5,9 @@
  * unified hierarchy (cgroup v2) when the runner's cgroup has it, else
  * the v1 memory hierarchy, each found in /proc/self/cgroup and
  * /proc/self/mountinfo; and, for v2, the runner's move into a leaf of
- * its cgroup. What a cgroup's files say: its processes, its memory.
- * The files it reads and writes are the kernel's.
+ * its cgroup. What a cgroup's files say: its processes, its memory;
+ * whether the runner a cgroup is named after is gone. The files it
+ * reads and writes are the kernel's.
  */
 
 #include <dirent.h>
@@ -482,4 +483,50 @@ fr_cgroup_number(int dfd, const char *file, const char *key)
     }
 
     return (int64_t) v;
+}
+
+
+/*
+ * 1: no runner has pid now: no process, a zombie (a runner killed that
+ * its parent has not reaped: its cgroup was left for good), or one that
+ * is no fcgi-runner (its pid taken by another: the same). A runner of
+ * another pid namespace, whose pid here may be anyone's, holds its
+ * cgroup's flock: the caller asks that too.
+ */
+
+int
+fr_cgroup_runner_gone(pid_t pid)
+{
+    int      fd;
+    char     path[32], buf[64], *comm, *end;
+    ssize_t  n;
+
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int) pid);
+
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd == -1) {
+        return errno == ENOENT;
+    }
+
+    n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+
+    if (n <= 0) {
+        return 0;
+    }
+
+    buf[n] = '\0';
+
+    /* "pid (comm) S ppid ...": comm at most 15 bytes, any of them;
+     * its end is the last ')' (none in what follows) */
+    comm = strchr(buf, '(');
+    end = strrchr(buf, ')');
+
+    if (comm == NULL || end == NULL || end < comm || end[1] != ' ') {
+        return 0;
+    }
+
+    return end[2] == 'Z'
+           || strncmp(comm + 1, "fcgi-runner", sizeof("fcgi-runner") - 1)
+              != 0;
 }

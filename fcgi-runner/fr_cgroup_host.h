@@ -30,6 +30,7 @@ int fr_cgroup_has(int dfd, const char *file, const char *what);
 int fr_cgroup_write(int dfd, const char *file, const char *value);
 void fr_cgroup_use(int dfd, int version, fr_cgroup_use_t *u);
 int fr_cgroup_pids(int dfd, const char *file, pid_t *pids, int max);
+int fr_cgroup_runner_gone(pid_t pid);
 
 
 #endif /* FR_CGROUP_HOST_H */

@@ -365,6 +365,32 @@ ok(FaasTest::wait_for(sub { !FaasTest::proc_alive($sleeper) }, 5),
    '... once nobody holds it: what is in it ended');
 ok(!-d $other, '... and it removed');
 waitpid $sleeper, 0;
+
+# 10. a runner's cgroup named after a zombie (a runner SIGKILLed that its
+# parent has not reaped: a container's init that reaps nothing) or after
+# a process that is no runner (its pid another's now), held by nobody:
+# the runner is gone, its cgroup removed at the next start (both were
+# left for good); the process of that pid untouched
+$t->stop_runner;
+my $zombie = fork // die;
+POSIX::_exit(0) if $zombie == 0;
+ok(FaasTest::wait_for(sub {
+    FaasTest::read_file("/proc/$zombie/stat") =~ /^\d+ \(.*\) Z/s }, 5),
+   "a zombie, $zombie");
+my $other_pid = fork // die;
+exec 'sleep', '60' if $other_pid == 0;
+ok(FaasTest::wait_for(sub {
+    FaasTest::read_file("/proc/$other_pid/stat") =~ /^\d+ \(sleep\) /s }, 5),
+   "a process that is no runner, $other_pid");
+my @stale = map { "$parent/fcgi-runner.$_" } $zombie, $other_pid;
+for (@stale) { mkdir $_ or die "mkdir $_: $!"; mkdir "$_/t.x" or die; }
+$t->start_runner(conf => "tenant.bob.max_memory = 96M\n");
+ok(!-d $stale[0], '... the zombie\'s cgroup removed at the start')
+    or diag($t->runner_log);
+ok(!-d $stale[1], '... and that of the pid that is no runner\'s');
+ok(FaasTest::proc_alive($other_pid), '... which lives on');
+kill 'KILL', $other_pid;
+waitpid $_, 0 for $zombie, $other_pid;
 }
 
 $t->done;
