@@ -190,6 +190,11 @@ is((stat '/etc/faas/runner.conf')[2] & 07777, 0640,
 like(`dpkg-query -W -f='\${Depends}' fcgi-runner-php`,
      qr/(^|[ ,])libphp8\.2-embed(,|$| )/,
      'fcgi-runner-php depends on libphp8.2-embed (faas-php needs libphp.so)');
+my @fl = stat '/var/log/nginx/faas.log';
+ok(@fl && ($fl[2] & 07777) == 0640 && $fl[4] == getpwnam('www-data')
+   && $fl[5] == getgrnam('adm'), 'the example site\'s log made 0640 '
+   . 'www-data:adm, as Debian\'s nginx makes its own (nginx would make it '
+   . '0644: every tenant\'s function reading every tenant\'s invocations)');
 ok(-f '/etc/logrotate.d/fcgi-runner', 'a logrotate file for /var/log/faas');
 ok(-x '/usr/sbin/logrotate', 'logrotate is here (make test-deps)');
 my $lr = `/usr/sbin/logrotate -d /etc/logrotate.d/fcgi-runner 2>&1`;
@@ -198,7 +203,7 @@ like($lr, qr{/var/log/faas/\*\.log}, '... for /var/log/faas');
 like(FaasTest::read_file('/etc/logrotate.d/fcgi-runner'),
      qr/systemctl kill --kill-whom=main -s USR1 fcgi-runner\.service/,
      '... its SIGUSR1 to the runner alone: the unit\'s workers would die '
-     . 'of it');
+     . 'of it (without systemd: below)');
 my $unit = FaasTest::read_file('/lib/systemd/system/fcgi-runner.service');
 like($unit, qr/^KillMode=mixed$/m, 'the unit sends SIGTERM to the runner '
      . 'alone: the requests in flight finish, their workers are not killed');
@@ -371,6 +376,27 @@ ok(FaasTest::wait_for(sub {
         =~ /function=hello-cgi tenant=\S+ status=200 outcome=ok duration=[\d.]+ /;
 }, 5), 'the example site meters the invocation (the faas_meter format)');
 
+# the packaged logrotate with no systemd (as here, and as README.Debian
+# runs it): its postrotate signals the runner its status socket names,
+# which reopens meter_log (it wrote on into meter.log.1 for good)
+sub meter_fd {
+    for my $fd (glob "/proc/$runner/fd/*") {
+        my $to = readlink($fd) // next;
+        return $to if $to =~ m{^/var/log/faas/meter\.log};
+    }
+    return '';
+}
+is(meter_fd(), '/var/log/faas/meter.log', 'the runner writes meter_log '
+   . 'in /var/log/faas');
+FaasTest::write_file('/var/log/faas/meter.log', "a line to rotate\n")
+    if -z '/var/log/faas/meter.log';
+$out = `/usr/sbin/logrotate -f -s $p/logrotate.state /etc/logrotate.d/fcgi-runner 2>&1`;
+is($? >> 8, 0, 'logrotate -f rotates /var/log/faas') or diag($out);
+ok(-e '/var/log/faas/meter.log.1', '... meter.log is meter.log.1');
+ok(FaasTest::wait_for(sub { meter_fd() eq '/var/log/faas/meter.log' }, 10),
+   '... and the runner reopened meter.log (SIGUSR1 from its postrotate)')
+    or diag(meter_fd(), $t->runner_log);
+
 # stops nginx, then the runner (SIGTERM, exit 0); no alert or emerg
 $t->done;
 
@@ -404,6 +430,7 @@ for my $f (sort keys %owned) {
 }
 push @left, grep { -e $_ || -l $_ } $ENABLED, "$ENABLED.removed",
     '/var/lib/faas', '/var/log/faas', '/run/faas', '/etc/faas',
+    '/var/log/nginx/faas.log',
     '/var/lib/php/faas-sessions',
     '/etc/systemd/system/multi-user.target.wants/fcgi-runner.service';
 # what deb-systemd-helper remembers of the unit's enabling
