@@ -1,0 +1,94 @@
+#!/usr/bin/perl
+
+# A function's name given to another tenant (a reload: alice's folder
+# now says tenant mallory) while alice has 2,000 invocations of it stored
+# (the embedded store): each is failed (404, "its function is another
+# tenant's") 64 a look, never all in one pass of the event loop, a
+# commit each: 20,000 of them froze the runner for 34 s (every tenant's
+# requests waited; a hostile review). The proof here needs no clock: a
+# request of bob's is answered while they are being failed, neither none
+# nor all of them yet.
+
+use strict;
+use warnings;
+
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use FaasTest;
+use Test::More;
+use Time::HiRes qw(sleep);
+
+FaasTest::need(-x '/usr/bin/sqlite3', 'the sqlite3 command (make test-deps)');
+
+my $N = 2000;
+my $t = FaasTest->new;
+my $p = $t->prefix;
+my $db = "$p/state/async.db";
+
+sub sql {
+    my $o = `sqlite3 -cmd '.timeout 20000' $db "$_[0]" 2>&1`;
+    chomp $o;
+    return $o;
+}
+
+# its one instance held until the test lets it go
+my $gated = "#!/bin/sh\ncat > /dev/null\ni=0\n"
+          . "while [ ! -e out/gate ] && [ \$i -lt 300 ]; do sleep 0.1; "
+          . "i=\$((i + 1)); done\n"
+          . "printf 'Content-Type: text/plain\\r\\n\\r\\nok\\n'\n";
+my $conf = "exec = ./run.sh\nmode = cgi\nmax_instances = 1\n"
+         . "isolation = none\n";
+my $dir = $t->function('report', $conf . "tenant = alice\n",
+                       'run.sh' => $gated);
+mkdir "$dir/out";
+chmod 0777, "$dir/out";
+$t->ok_function('other', "tenant = bob\n");
+
+$t->start_runner;
+$t->start_nginx($t->faas_location(extra => FaasTest::async_location()));
+
+my $r = $t->http_post('/async/report', 'x');
+is($r->{status}, 202, 'alice\'s invocation accepted');
+my $id = FaasTest::header($r, 'faas-invocation-id') // 'none';
+ok(FaasTest::wait_for(sub {
+    sql("SELECT state FROM invocations WHERE id = '$id'") eq '1' }, 10),
+   '... and running (its function\'s one instance)');
+
+# 2,000 more of alice's, as if accepted while it ran
+sql("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
+    . "WHERE i < $N) INSERT INTO invocations (id, function, trigger, "
+    . "state, attempts, created, next_at, params, body) SELECT "
+    . "printf('%032x', i), function, trigger, 0, 0, created, next_at, "
+    . "params, 'b' FROM n, invocations WHERE id = '$id'");
+is(sql('SELECT count(*) FROM invocations WHERE state = 0'), $N,
+   "$N of alice's stored behind it");
+
+sub failed {
+    return sql("SELECT count(*) FROM invocations WHERE state = 3 AND "
+               . "status = 404 AND error = 'its function is another "
+               . "tenant''s'");
+}
+
+# the name is mallory's now
+FaasTest::write_file("$dir/function.conf", $conf . "tenant = mallory\n");
+$t->signal_runner('HUP');
+ok(FaasTest::wait_for(sub { failed() > 0 }, 10),
+   'the name given to mallory: alice\'s stored ones failed, 404')
+    or diag($t->runner_log);
+
+$r = $t->http_get('/fn/other');
+is($r->{status}, 200, 'bob\'s request answered meanwhile');
+my $c = failed();
+ok($c > 0 && $c < $N, "... with $c of $N failed: a few a look, not all in "
+   . 'one pass of the event loop');
+sleep 2.5;
+my $later = failed();
+ok($later > $c && $later < $N, "... and more later ($later), none run")
+    or diag($t->runner_log);
+is(sql("SELECT count(*) FROM invocations WHERE state IN (1, 2)"), 1,
+   '... none of them run for mallory (but alice\'s first, running)');
+
+FaasTest::write_file("$dir/out/gate", '');
+$t->done;
+
+done_testing;
