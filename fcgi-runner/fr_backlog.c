@@ -7,7 +7,8 @@
  * which is not an attempt; how many of each function and tenant are
  * queued, within async_max_queued. The counts follow what the
  * dispatcher does to the store, and are taken again from it at start,
- * after a failed commit and at each purge.
+ * after a failed commit and at each purge. Those of a function not
+ * loaded wait for it.
  */
 
 #include <stdio.h>
@@ -24,6 +25,20 @@
 
 
 #define FR_THROTTLE_MAX     30000       /* ms: the longest wait for room */
+#define FR_UNLOADED_MAX     64          /* names not loaded, remembered */
+#define FR_UNLOADED_LOOK    60000000    /* usec between looks at one */
+
+
+/* a function with invocations stored and none of its name loaded */
+typedef struct {
+    char                   name[68];
+    uint64_t               next;            /* usec: looked at again */
+    unsigned               reloads;         /* said in this one */
+} fr_unloaded_t;
+
+
+static fr_unloaded_t  fr_unloaded[FR_UNLOADED_MAX];
+static unsigned       fr_unloaded_turn;
 
 
 static void fr_backlog_add(const char *function, int64_t n, void *data);
@@ -283,3 +298,50 @@ fr_backlog_recount(void)
     (void) fr_store_queued(fr_backlog_add, NULL);
 }
 
+
+/*
+ * The invocations of a function not loaded (a folder not mounted yet at
+ * boot, a function.conf with a typo, a user not known yet) wait for it:
+ * failed (404) only async_retention after their making, as a shared
+ * store keeps them (one such start failed a backlog of 202s for good:
+ * a hostile review). Each name is looked at once a minute, said once a
+ * reload. 1: not now (looked at within the minute); with "wait", the
+ * one claimed was not due to fail: not again for a minute.
+ */
+
+int
+fr_backlog_unloaded(const char *function, uint64_t now, int wait)
+{
+    size_t          i;
+    fr_unloaded_t  *u;
+
+    for (i = 0; i < FR_UNLOADED_MAX; i++) {
+        u = &fr_unloaded[i];
+
+        if (strcmp(u->name, function) == 0) {
+            break;
+        }
+    }
+
+    if (!wait) {
+        return i < FR_UNLOADED_MAX && now < u->next;
+    }
+
+    if (i == FR_UNLOADED_MAX) {
+        u = &fr_unloaded[fr_unloaded_turn++ % FR_UNLOADED_MAX];
+        snprintf(u->name, sizeof(u->name), "%s", function);
+        u->reloads = (unsigned) fr_runner.reloads - 1;
+    }
+
+    u->next = now + FR_UNLOADED_LOOK;
+
+    if (u->reloads != (unsigned) fr_runner.reloads) {
+        u->reloads = (unsigned) fr_runner.reloads;
+        fr_log(FR_LOG_WARN, 0, "asynchronous invocations of \"%s\" are "
+               "stored and no function of its name is loaded: they wait "
+               "for it, failed %u s after their making (async_retention)",
+               function, (unsigned) (fr_runner.conf.async_retention / 1000));
+    }
+
+    return 1;
+}

@@ -20,6 +20,7 @@ void fr_backlog_count(const char *function, int n);
 void fr_backlog_recount(void);
 void fr_backlog_undelay(void);
 void fr_backlog_requeue(const char *id, int attempt, uint64_t retry_at);
+int fr_backlog_unloaded(const char *function, uint64_t now, int wait);
 
 
 #endif /* FR_BACKLOG_H */

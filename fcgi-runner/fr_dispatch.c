@@ -319,6 +319,10 @@ fr_dispatch_due(const char *function, uint64_t now)
 
     f = fr_func_find((const u_char *) function, strlen(function));
 
+    if (f == NULL && fr_backlog_unloaded(function, now, 0)) {
+        return 0;
+    }
+
     /* until it is busy; what does not run (a function gone, or another
      * tenant's now: failed, handed back) 64 a look: nothing else keeps
      * the loop from every stored one at once, a commit each (a name
@@ -337,6 +341,17 @@ fr_dispatch_due(const char *function, uint64_t now)
 
         if (rc != FR_OK) {
             return rc == FR_AGAIN ? FR_AGAIN : n;
+        }
+
+        if (f == NULL
+            && now < inv.created
+                     + (uint64_t) fr_runner.conf.async_retention * 1000)
+        {
+            /* its function may be loaded yet: it waits, as it was */
+            fr_backlog_requeue(inv.id, inv.attempts, inv.next_at);
+            fr_store_claimed();
+            (void) fr_backlog_unloaded(function, now, 1);
+            return n;
         }
 
         rc = fr_dispatch_run(f, &inv, now);
