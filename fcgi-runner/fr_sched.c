@@ -177,6 +177,17 @@ fr_sched_first(fr_func_t *f, time_t last, time_t now)
 {
     time_t  next;
 
+    if (last > now) {
+        /* kept by a clock that was ahead (this host's before it was set
+         * right, or another's of a shared store): waited for, the
+         * schedule was silent that long, fleet-wide (a hostile review) */
+        fr_log(FR_LOG_WARN, 0, "schedule of \"%s\": its last tick is "
+               "%lld s ahead of the clock (kept by a clock that was "
+               "ahead): its ticks go on from now", f->name,
+               (long long) (last - now));
+        last = now;
+    }
+
     next = fr_sched_next(f, last ? last : now);
 
     if (last && next >= 0 && next < now) {
