@@ -47,18 +47,22 @@ static void fr_backlog_add(const char *function, int64_t n, void *data);
 /*
  * usec: the clock of the dispatcher's times in the store (created,
  * claims, next_at of a retry or a wait): the wall clock when the runner
- * started, advanced by the monotonic clock since. Intervals (backoff,
- * the wait of a throttled one) are so measured monotonically: a wall
- * clock set back or forward neither delays nor hurries them.
+ * started, advanced by the monotonic clock since; a shared store's
+ * runners all keep the database's, once its refresh has told it
+ * (fr_pgs_clock). Intervals (backoff, the wait of a throttled one) are
+ * so measured monotonically: a wall clock set back or forward neither
+ * delays nor hurries them.
  */
 
 uint64_t
 fr_backlog_now(void)
 {
+    int64_t          offset;
     uint64_t         mono;
     struct timespec  ts;
 
     static uint64_t  base;
+    static int64_t   said;
 
     clock_gettime(CLOCK_MONOTONIC, &ts);
     mono = (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
@@ -67,7 +71,24 @@ fr_backlog_now(void)
         base = fr_backlog_wall() - mono;
     }
 
-    return base + mono;
+    if (!fr_pgs_clock(&offset)) {
+        return base + mono;
+    }
+
+    if (offset != said) {
+        said = offset;
+
+        if (offset - (int64_t) base >= 1000000
+            || (int64_t) base - offset >= 1000000)
+        {
+            fr_log(FR_LOG_WARN, 0, "the clock of the PostgreSQL store is "
+                   "%+lld ms from this runner's (its wall clock at its "
+                   "start): the times it keeps in the store are the "
+                   "store's", (long long) (offset - (int64_t) base) / 1000);
+        }
+    }
+
+    return (uint64_t) offset + mono;
 }
 
 

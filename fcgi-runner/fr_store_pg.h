@@ -73,6 +73,7 @@ void fr_pgs_purge(uint64_t before);
 
 /* a row of FR_PGS_COLUMNS, in binary results */
 void fr_pgs_row(PGresult *res, int row, fr_inv_t *inv);
+int fr_pgs_clock(int64_t *offset);
 
 
 #endif /* FR_STORE_PG_H */

@@ -74,6 +74,8 @@ static void fr_pgs_flushed(PGresult *res, void *data);
 static void fr_pgs_free(fr_pgs_out_t *o);
 static int fr_pgs_count_outs(fr_pgs_out_t *o);
 static void fr_pgs_refreshed(PGresult *res, void *data);
+static void fr_pgs_clock_sample(int64_t store_now);
+static uint64_t fr_pgs_mono(void);
 
 
 static fr_pgs_out_t   *fr_pgs_outs;           /* waiting */
@@ -87,6 +89,10 @@ static uint64_t        fr_pgs_count[FR_INV_STATES];
 static uint64_t        fr_pgs_finished_at;    /* msec, their last count */
 static int             fr_pgs_finished_due = 1;
 static int             fr_pgs_refreshing;
+static uint64_t        fr_pgs_refresh_sent;   /* usec, monotonic */
+static int64_t         fr_pgs_offset;         /* usec: the database's
+                                                 clock less it */
+static int             fr_pgs_offset_known;
 int                    fr_pgs_asked;
 static void          (*fr_pgs_recount)(const char *function, int64_t n,
                                        void *data);
@@ -469,6 +475,7 @@ fr_pgs_refresh(void (*each)(const char *function, int64_t n, void *data))
 
     value = finished ? "t" : "f";
     length = 1;
+    fr_pgs_refresh_sent = fr_pgs_mono();
 
     fr_pgs_refreshing = (fr_pg_send(fr_pgs_refresh_sql, 1, &value, &length,
                                     NULL, 0, fr_pgs_refreshed,
@@ -513,6 +520,11 @@ fr_pgs_refreshed(PGresult *res, void *data)
         state = atoi(PQgetvalue(res, i, 1));
         count = strtoll(PQgetvalue(res, i, 2), NULL, 10);
 
+        if (state == -1) {
+            fr_pgs_clock_sample(count);
+            continue;
+        }
+
         if (state >= 0 && state < FR_INV_STATES) {
             fr_pgs_count[state] += count;
         }
@@ -521,4 +533,61 @@ fr_pgs_refreshed(PGresult *res, void *data)
             fr_pgs_recount(PQgetvalue(res, i, 0), count, NULL);
         }
     }
+}
+
+
+/*
+ * The database's clock against the monotonic one at the middle of the
+ * refresh's round trip: the times a fleet's runners write and compare
+ * (created, next_at, leases) are of one clock, the database's (a runner
+ * started with its clock an hour ahead, set right since, stamped what it
+ * accepted an hour late for every other runner: a hostile review). A
+ * round trip over a second (queued behind other commands) says too
+ * little; one within a second of the clock kept changes nothing.
+ */
+
+static void
+fr_pgs_clock_sample(int64_t store_now)
+{
+    int64_t   offset;
+    uint64_t  rtt;
+
+    rtt = fr_pgs_mono() - fr_pgs_refresh_sent;
+
+    if (store_now <= 0 || rtt > 1000000) {
+        return;
+    }
+
+    offset = store_now - (int64_t) (fr_pgs_refresh_sent + rtt / 2);
+
+    if (fr_pgs_offset_known && offset > fr_pgs_offset - 1000000
+        && offset < fr_pgs_offset + 1000000)
+    {
+        return;
+    }
+
+    fr_pgs_offset = offset;
+    fr_pgs_offset_known = 1;
+}
+
+
+/* 1: the database's clock is known, *offset from the monotonic one */
+
+int
+fr_pgs_clock(int64_t *offset)
+{
+    *offset = fr_pgs_offset;
+
+    return fr_pgs_offset_known;
+}
+
+
+static uint64_t
+fr_pgs_mono(void)
+{
+    struct timespec  ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+
+    return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
 }

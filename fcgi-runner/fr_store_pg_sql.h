@@ -167,14 +167,17 @@ static const char  fr_pgs_invoke_sql[] =
     " (SELECT on_disk FROM durable)";
 
 /* each function's queued and running, in their partial indexes; and,
- * when $1, the finished of all functions, all the rest of the table */
+ * when $1, the finished of all functions, all the rest of the table;
+ * and, as state -1, the database's clock in usec */
 static const char  fr_pgs_refresh_sql[] =
     "SELECT function, 0, count(*) FROM faas.invocations WHERE state = 0"
     " GROUP BY function"
     " UNION ALL SELECT function, 1, count(*) FROM faas.invocations"
     " WHERE state = 1 GROUP BY function"
     " UNION ALL SELECT NULL, state, count(*) FROM faas.invocations"
-    " WHERE $1::boolean AND state >= 2 GROUP BY state";
+    " WHERE $1::boolean AND state >= 2 GROUP BY state"
+    " UNION ALL SELECT NULL, -1,"
+    " (extract(epoch FROM clock_timestamp()) * 1000000)::bigint";
 
 /* at most FR_PGS_PURGE_MAX finished ones a statement, the oldest, in
  * their index: one DELETE of millions would outlast the statement
