@@ -57,6 +57,7 @@ typedef struct {
     fr_buf_t               in;              /* the response's STDOUT */
     fr_buf_t               meter;           /* its measurements */
     size_t                 in_total;
+    char                   lease[24];       /* ms: half its claim's */
     fr_stderr_run_t        err;             /* its stderr, logged */
     fr_fcgi_parser_t       parser;
     fr_link_t              link;
@@ -469,6 +470,8 @@ fr_dispatch_start(fr_func_t *f, const fr_inv_t *inv)
     memcpy(call->trigger, inv->trigger, sizeof(call->trigger));
     call->attempts = inv->attempts;
     fr_fcgi_parser_init(&call->parser);
+    snprintf(call->lease, sizeof(call->lease), "%lld",
+             (long long) f->conf.timeout + f->conf.queue_timeout);
 
     if (fr_dispatch_request(call, inv) != FR_OK
         || socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
@@ -507,7 +510,9 @@ fr_dispatch_start(fr_func_t *f, const fr_inv_t *inv)
 /*
  * BEGIN_REQUEST, the stored parameters less what made it async, plus
  * FAAS_INVOCATION_ID, _ATTEMPT, _TRIGGER, _ONLY_TENANT (checked again at
- * its start: a reload between gave the name to another tenant), body.
+ * its start: a reload between gave the name to another tenant),
+ * _LEASE_MS (its run ends within half its claim's lease, however a
+ * reload raises timeout: another runner could claim it past it), body.
  */
 
 static int
@@ -519,11 +524,12 @@ fr_dispatch_request(fr_call_t *call, const fr_inv_t *inv)
     size_t         nlen, vlen, chunk, size;
     const u_char  *pos, *last, *name, *value;
 
-    const char  *add[10] = {
+    const char  *add[12] = {
         "FAAS_INVOCATION_ID", call->id,
         "FAAS_ATTEMPT", attempt,
         "FAAS_TRIGGER", call->trigger,
         FAAS_METER_PARAM, "1",
+        "FAAS_LEASE_MS", call->lease,
         "FAAS_ONLY_TENANT", call->tenant
     };
 
@@ -547,6 +553,7 @@ fr_dispatch_request(fr_call_t *call, const fr_inv_t *inv)
             || (nlen == 12 && memcmp(name, "FAAS_TRIGGER", 12) == 0)
             || (nlen == 15 && memcmp(name, "FAAS_HEADER_MAX", 15) == 0)
             || (nlen == 16 && memcmp(name, "FAAS_ONLY_TENANT", 16) == 0)
+            || (nlen == 13 && memcmp(name, "FAAS_LEASE_MS", 13) == 0)
             || (nlen == 10 && memcmp(name, FAAS_METER_PARAM, 10) == 0))
         {
             /* (nginx's header size: no nginx takes this answer) */
@@ -556,7 +563,7 @@ fr_dispatch_request(fr_call_t *call, const fr_inv_t *inv)
         q = fr_fcgi_nv_write(q, name, nlen, value, vlen);
     }
 
-    for (i = 0; i < (call->tenant[0] ? 10 : 8); i += 2) {
+    for (i = 0; i < (call->tenant[0] ? 12 : 10); i += 2) {
         q = fr_fcgi_nv_write(q, (const u_char *) add[i], strlen(add[i]),
                              (const u_char *) add[i + 1], strlen(add[i + 1]));
     }

@@ -76,6 +76,19 @@ fr_params_scan(fr_req_t *r)
 
             r->header_max = vlen ? 0 : r->header_max;
 
+        } else if (fr_is("FAAS_LEASE_MS")) {
+            /* the dispatcher's: its claim's lease, which the run must
+             * not outlast (a reload may raise timeout meanwhile) */
+            r->lease_end = 0;
+
+            for ( /* void */ ; vlen && *v >= '0' && *v <= '9'
+                               && r->lease_end < 1000000000; v++, vlen--)
+            {
+                r->lease_end = r->lease_end * 10 + (*v - '0');
+            }
+
+            r->lease_end = r->lease_end ? fr_current_msec + r->lease_end : 0;
+
         } else if (fr_is("FAAS_REQUEST_ID")) {
             r->request_id = v;
             r->request_id_len = vlen;

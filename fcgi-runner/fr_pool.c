@@ -485,6 +485,7 @@ fr_worker_unopen(fr_worker_t *w, int fd[2], int perr[2])
 static void
 fr_worker_assign(fr_worker_t *w, fr_req_t *r)
 {
+    uint64_t    timeout;
     fr_func_t  *f;
 
     f = w->func;
@@ -497,7 +498,15 @@ fr_worker_assign(fr_worker_t *w, fr_req_t *r)
 
     r->timer.handler = fr_req_timeout;
     r->timer.data = r;
-    fr_timer_add(&r->timer, (uint64_t) f->conf.timeout);
+    timeout = (uint64_t) f->conf.timeout;
+
+    if (r->lease_end && r->lease_end < fr_current_msec + timeout) {
+        /* a stored one's: another runner may claim it past its lease */
+        timeout = r->lease_end > fr_current_msec
+                  ? r->lease_end - fr_current_msec : 1;
+    }
+
+    fr_timer_add(&r->timer, timeout);
 
     fr_meter_start(w, r);
 

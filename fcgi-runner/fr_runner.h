@@ -133,6 +133,8 @@ struct fr_req_s {
     uint16_t               http_status;     /* its Status: line's; 0: none */
     uint32_t               hdr_bytes;
     uint32_t               header_max;      /* nginx's; 0: 64 KiB */
+    uint64_t               lease_end;       /* msec: a stored one's run
+                                               ends by it; 0: none */
     u_char                 hdr_buf[64];     /* the line's first bytes */
     fr_outcome_e           outcome;
     fr_buf_t               body;            /* async: the body to store */
