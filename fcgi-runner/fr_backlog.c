@@ -8,10 +8,11 @@
  * queued, within async_max_queued. The counts follow what the
  * dispatcher does to the store, and are taken again from it at start,
  * after a failed commit and at each purge. Those of a function not
- * loaded wait for it.
+ * loaded wait for it. One's FastCGI request, to run it.
  */
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -365,4 +366,93 @@ fr_backlog_unloaded(const char *function, uint64_t now, int wait)
     }
 
     return 1;
+}
+
+
+/*
+ * A stored invocation as a FastCGI request of the runner's own, into
+ * out: BEGIN_REQUEST; its stored parameters less what made it async,
+ * what the runner says itself and nginx's header size (no nginx takes
+ * this answer); then add's nadd strings, name and value in turn (at
+ * most 512 bytes); its body.
+ */
+
+int
+fr_backlog_request(fr_buf_t *out, const fr_inv_t *inv, const char **add,
+    int nadd)
+{
+    int            i;
+    u_char        *p, *start, *q, *params;
+    size_t         nlen, vlen, chunk, size;
+    const u_char  *pos, *last, *name, *value;
+
+    /* the parameters as one stream, then cut into records */
+    params = malloc(inv->params_len + 512);
+    if (params == NULL) {
+        return FR_ERROR;
+    }
+
+    q = params;
+    pos = inv->params;
+    last = pos + inv->params_len;
+
+    while (fr_fcgi_nv_next(&pos, last, &name, &nlen, &value, &vlen) == FR_OK)
+    {
+        if ((nlen >= 15 && memcmp(name, "FAAS_INVOCATION", 15) == 0)
+            || (nlen == 20 && memcmp(name, "HTTP_FAAS_INVOCATION", 20) == 0)
+            || (nlen == 12 && memcmp(name, "FAAS_ATTEMPT", 12) == 0)
+            || (nlen == 12 && memcmp(name, "FAAS_TRIGGER", 12) == 0)
+            || (nlen == 15 && memcmp(name, "FAAS_HEADER_MAX", 15) == 0)
+            || (nlen == 16 && memcmp(name, "FAAS_ONLY_TENANT", 16) == 0)
+            || (nlen == 13 && memcmp(name, "FAAS_LEASE_MS", 13) == 0)
+            || (nlen == 10 && memcmp(name, FAAS_METER_PARAM, 10) == 0))
+        {
+            continue;
+        }
+
+        q = fr_fcgi_nv_write(q, name, nlen, value, vlen);
+    }
+
+    for (i = 0; i + 1 < nadd; i += 2) {
+        q = fr_fcgi_nv_write(q, (const u_char *) add[i], strlen(add[i]),
+                             (const u_char *) add[i + 1], strlen(add[i + 1]));
+    }
+
+    size = (q - params) + inv->body_len;
+    size += FR_FCGI_HEADER_LEN * (size / 32768 + 8) + 16;
+
+    start = fr_buf_reserve(out, size);
+    if (start == NULL) {
+        free(params);
+        return FR_ERROR;
+    }
+
+    p = fr_fcgi_write_begin_request(start, 1, FR_FCGI_RESPONDER, 0);
+
+    for (pos = params, size = q - params; size; pos += chunk, size -= chunk)
+    {
+        chunk = size > 32768 ? 32768 : size;
+        p = fr_fcgi_write_header(p, FR_FCGI_PARAMS, 1, (uint16_t) chunk, 0);
+        memcpy(p, pos, chunk);
+        p += chunk;
+    }
+
+    free(params);
+
+    p = fr_fcgi_write_header(p, FR_FCGI_PARAMS, 1, 0, 0);
+
+    for (pos = inv->body, size = inv->body_len; size;
+         pos += chunk, size -= chunk)
+    {
+        chunk = size > 32768 ? 32768 : size;
+        p = fr_fcgi_write_header(p, FR_FCGI_STDIN, 1, (uint16_t) chunk, 0);
+        memcpy(p, pos, chunk);
+        p += chunk;
+    }
+
+    p = fr_fcgi_write_header(p, FR_FCGI_STDIN, 1, 0, 0);
+
+    out->len = p - start;
+
+    return FR_OK;
 }

@@ -7,6 +7,7 @@
 
 
 #include "fr_runner.h"
+#include "fr_store.h"
 
 
 uint64_t fr_backlog_now(void);
@@ -21,6 +22,8 @@ void fr_backlog_recount(void);
 void fr_backlog_undelay(void);
 void fr_backlog_requeue(const char *id, int attempt, uint64_t retry_at);
 int fr_backlog_unloaded(const char *function, uint64_t now, int wait);
+int fr_backlog_request(fr_buf_t *out, const fr_inv_t *inv, const char **add,
+    int nadd);
 
 
 #endif /* FR_BACKLOG_H */

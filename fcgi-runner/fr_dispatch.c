@@ -42,6 +42,7 @@
 #define FR_ASYNC_COUNT      2000        /* ms between counts (shared) */
 #define FR_ASYNC_QUIT       5000        /* ms for the last outcomes */
 #define FR_RESPONSE_MAX     (64 * 1024) /* of a response, kept */
+#define FR_ASYNC_UNRUN      64          /* not run, a look at most */
 
 
 /* a stored invocation on its way through the runner */
@@ -92,6 +93,7 @@ static uint64_t    fr_counted_at;           /* msec, monotonic */
 static int         fr_pg;                   /* the store is PostgreSQL */
 static int         fr_quit_expired;
 static uint64_t    fr_due_at;               /* msec, the store's list */
+static int         fr_unrun_more;           /* more not run: soon again */
 
 
 int
@@ -216,6 +218,9 @@ fr_dispatch_tick(fr_timer_t *t)
         wait = wait < FR_ASYNC_TICK ? wait : FR_ASYNC_TICK;
     }
 
+    wait = fr_unrun_more ? 10 : wait;
+    fr_unrun_more = 0;
+
     fr_timer_add(&fr_dispatch_timer, wait);
 }
 
@@ -324,12 +329,10 @@ fr_dispatch_due(const char *function, uint64_t now)
         return 0;
     }
 
-    /* until it is busy; what does not run (a function gone, or another
-     * tenant's now: failed, handed back) 64 a look: nothing else keeps
-     * the loop from every stored one at once, a commit each (a name
-     * given to another tenant with 20,000 stored froze the runner for
-     * 34 s: a hostile review) */
-    for (n = 0, unrun = 0; unrun < 64; n++) {
+    /* until it is busy; what does not run (its function gone, another
+     * tenant's: failed, handed back) 64 a look, not every one at once,
+     * a commit each (20,000 froze the runner 34 s: a hostile review) */
+    for (n = 0, unrun = 0; unrun < FR_ASYNC_UNRUN; n++) {
         if (fr_dispatch_busy(f)) {
             return n;
         }
@@ -358,8 +361,14 @@ fr_dispatch_due(const char *function, uint64_t now)
         rc = fr_dispatch_run(f, &inv, now);
         fr_store_claimed();
 
-        if (rc == FR_DECLINED) {
-            unrun++;
+        if (rc == FR_DECLINED && ++unrun == FR_ASYNC_UNRUN) {
+            /* more in 10 ms, the store listed: not in a second (a
+             * tenant's new ones waited behind another's, 64 a second) */
+            fr_unrun_more = 1;
+            fr_due_at = 0;
+
+        } else if (rc == FR_DECLINED) {
+            continue;
 
         } else if (rc != FR_OK) {
             return n + 1;
@@ -508,21 +517,17 @@ fr_dispatch_start(fr_func_t *f, const fr_inv_t *inv)
 
 
 /*
- * BEGIN_REQUEST, the stored parameters less what made it async, plus
+ * Its request: the stored one (fr_backlog_request) with
  * FAAS_INVOCATION_ID, _ATTEMPT, _TRIGGER, _ONLY_TENANT (checked again at
  * its start: a reload between gave the name to another tenant),
- * _LEASE_MS (its run ends within half its claim's lease, however a
- * reload raises timeout: another runner could claim it past it), body.
+ * _LEASE_MS (it ends within half its claim's lease, whatever a reload
+ * does: another runner could claim it past it).
  */
 
 static int
 fr_dispatch_request(fr_call_t *call, const fr_inv_t *inv)
 {
-    int            i;
-    char           attempt[16];
-    u_char        *p, *start, *q, *params;
-    size_t         nlen, vlen, chunk, size;
-    const u_char  *pos, *last, *name, *value;
+    char  attempt[16];
 
     const char  *add[12] = {
         "FAAS_INVOCATION_ID", call->id,
@@ -535,76 +540,8 @@ fr_dispatch_request(fr_call_t *call, const fr_inv_t *inv)
 
     snprintf(attempt, sizeof(attempt), "%d", inv->attempts);
 
-    /* the parameters as one stream, then cut into records */
-    params = malloc(inv->params_len + 512);
-    if (params == NULL) {
-        return FR_ERROR;
-    }
-
-    q = params;
-    pos = inv->params;
-    last = pos + inv->params_len;
-
-    while (fr_fcgi_nv_next(&pos, last, &name, &nlen, &value, &vlen) == FR_OK)
-    {
-        if ((nlen >= 15 && memcmp(name, "FAAS_INVOCATION", 15) == 0)
-            || (nlen == 20 && memcmp(name, "HTTP_FAAS_INVOCATION", 20) == 0)
-            || (nlen == 12 && memcmp(name, "FAAS_ATTEMPT", 12) == 0)
-            || (nlen == 12 && memcmp(name, "FAAS_TRIGGER", 12) == 0)
-            || (nlen == 15 && memcmp(name, "FAAS_HEADER_MAX", 15) == 0)
-            || (nlen == 16 && memcmp(name, "FAAS_ONLY_TENANT", 16) == 0)
-            || (nlen == 13 && memcmp(name, "FAAS_LEASE_MS", 13) == 0)
-            || (nlen == 10 && memcmp(name, FAAS_METER_PARAM, 10) == 0))
-        {
-            /* (nginx's header size: no nginx takes this answer) */
-            continue;
-        }
-
-        q = fr_fcgi_nv_write(q, name, nlen, value, vlen);
-    }
-
-    for (i = 0; i < (call->tenant[0] ? 12 : 10); i += 2) {
-        q = fr_fcgi_nv_write(q, (const u_char *) add[i], strlen(add[i]),
-                             (const u_char *) add[i + 1], strlen(add[i + 1]));
-    }
-
-    size = (q - params) + inv->body_len;
-    size += FR_FCGI_HEADER_LEN * (size / 32768 + 8) + 16;
-
-    start = fr_buf_reserve(&call->out, size);
-    if (start == NULL) {
-        free(params);
-        return FR_ERROR;
-    }
-
-    p = fr_fcgi_write_begin_request(start, 1, FR_FCGI_RESPONDER, 0);
-
-    for (pos = params, size = q - params; size; pos += chunk, size -= chunk)
-    {
-        chunk = size > 32768 ? 32768 : size;
-        p = fr_fcgi_write_header(p, FR_FCGI_PARAMS, 1, (uint16_t) chunk, 0);
-        memcpy(p, pos, chunk);
-        p += chunk;
-    }
-
-    free(params);
-
-    p = fr_fcgi_write_header(p, FR_FCGI_PARAMS, 1, 0, 0);
-
-    for (pos = inv->body, size = inv->body_len; size;
-         pos += chunk, size -= chunk)
-    {
-        chunk = size > 32768 ? 32768 : size;
-        p = fr_fcgi_write_header(p, FR_FCGI_STDIN, 1, (uint16_t) chunk, 0);
-        memcpy(p, pos, chunk);
-        p += chunk;
-    }
-
-    p = fr_fcgi_write_header(p, FR_FCGI_STDIN, 1, 0, 0);
-
-    call->out.len = p - start;
-
-    return FR_OK;
+    return fr_backlog_request(&call->out, inv, add,
+                              call->tenant[0] ? 12 : 10);
 }
 
 
@@ -705,17 +642,19 @@ fr_dispatch_done(fr_call_t *call, int ended)
     fr_stderr_invocation_end(call->id, call->function, &call->err);
 
     f = fr_func_find((const u_char *) call->function, strlen(call->function));
-    if (f && f->nasync > 0) {
-        f->nasync--;
-    }
 
-    /* another tenant's function by now (a reload while it ran): its
-     * throttling and destinations are none of this run's business */
+    /* another tenant's function by now (a reload while it ran, a new
+     * one): its count, throttling and destinations are none of this
+     * run's business (its count lowered let it past max_instances) */
     if (f && (f->tenant == NULL || strcmp(f->tenant, call->tenant) != 0)) {
         fr_log(FR_LOG_INFO, 0, "invocation %s of \"%s\": the function is "
                "another tenant's now, its outcome sent nowhere", call->id,
                call->function);
         f = NULL;
+    }
+
+    if (f && f->nasync > 0) {
+        f->nasync--;
     }
 
     if (ended && fr_backlog_outcome(fr_buf_pos(&call->meter),
