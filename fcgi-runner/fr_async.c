@@ -31,7 +31,7 @@
 
 static void fr_async_accept(fr_req_t *r);
 static void fr_async_commit(fr_timer_t *t);
-static void fr_async_committed(fr_link_t *reqs, int rc);
+static void fr_async_committed(fr_link_t *reqs, int rc, const char *found);
 static void fr_async_id(char *id);
 
 
@@ -231,37 +231,70 @@ fr_async_commit(fr_timer_t *t)
         return;
     }
 
-    fr_async_committed(&fr_pending, fr_store_commit());
+    fr_async_committed(&fr_pending, fr_store_commit(), NULL);
 }
 
 
+/*
+ * rc FR_AGAIN: the PostgreSQL store lost the answer to the batch, and
+ * said since which of its ids it has (found): those are acknowledged,
+ * the others refused. FR_DECLINED: it could not say in time; refused,
+ * though each may run (fr_store_pg_doubt.c).
+ */
+
 static void
-fr_async_committed(fr_link_t *reqs, int rc)
+fr_async_committed(fr_link_t *reqs, int rc, const char *found)
 {
+    int        stored, refused;
     char       hdr[80], body[64];
     fr_req_t  *r;
 
-    if (rc != FR_OK) {
+    stored = 0;
+    refused = 0;
+
+    if (rc == FR_ERROR) {
         fr_log(FR_LOG_ERR, 0, "asynchronous invocations not stored: their "
                "clients get 503");
-        fr_backlog_recount();
+
+    } else if (rc == FR_DECLINED) {
+        fr_log(FR_LOG_ERR, 0, "asynchronous invocations may have been "
+               "stored (the PostgreSQL store's answer was lost, and it was "
+               "not back in time to say): their clients get 503");
     }
 
     while (!fr_list_empty(reqs)) {
         r = fr_list_data(fr_list_first(reqs), fr_req_t, pending);
         fr_list_remove(&r->pending);
 
-        if (rc != FR_OK) {
+        /* ids are fixed-length hex, found comma-separated: no id is
+         * part of another's match */
+        if (rc == FR_ERROR || rc == FR_DECLINED
+            || (rc == FR_AGAIN && strstr(found, r->inv_id) == NULL))
+        {
+            refused++;
             r->outcome = FR_OUTCOME_ERROR;
             fr_req_answer(r, 503);
             continue;
         }
+
+        stored++;
 
         snprintf(hdr, sizeof(hdr), "Faas-Invocation-Id: %s\r\n", r->inv_id);
         snprintf(body, sizeof(body), "{\"id\": \"%s\"}\n", r->inv_id);
 
         fr_req_reply(r, 202, hdr, "application/json", (u_char *) body,
                      strlen(body));
+    }
+
+    if (rc == FR_AGAIN) {
+        fr_log(FR_LOG_WARN, 0, "the PostgreSQL store's answer to a batch of "
+               "asynchronous invocations was lost; asked again, it has %d of "
+               "those still waiting (202), not %d (503)", stored, refused);
+    }
+
+    if (rc != FR_OK) {
+        /* counted as accepted: some may not be stored */
+        fr_backlog_recount();
     }
 
     fr_async_wake();

@@ -26,8 +26,6 @@
 #define FR_PG_BACKOFF_MIN   100         /* ms */
 #define FR_PG_BACKOFF_MAX   5000
 #define FR_PG_CONNECT_MSEC  10000       /* to connect, at most */
-#define FR_PG_ANSWER_MSEC   30000       /* for an answer (statement_timeout
-                                           in the setup is less) */
 
 
 typedef enum {
@@ -91,6 +89,7 @@ static fr_pg_cmd_t  **fr_pg_tail = &fr_pg_head;
 static int            fr_pg_sent;         /* fr_pg_head is in flight */
 static PGresult      *fr_pg_result;       /* its result so far */
 static fr_pg_cmd_t   *fr_pg_setup_cmd;
+static int            fr_pg_doubt;        /* the one told was sent */
 
 
 int
@@ -122,7 +121,9 @@ fr_pg_start(const char *uri, const fr_pg_conf_t *conf)
 void
 fr_pg_stop(void)
 {
-    fr_pg_cmd_t  *c;
+    fr_pg_cmd_t  *c, *sent;
+
+    sent = fr_pg_sent ? fr_pg_head : NULL;
 
     fr_timer_del(&fr_pg_timer);
     fr_pg_close();
@@ -135,7 +136,9 @@ fr_pg_stop(void)
         fr_pg_head = c->next;
 
         if (c->done) {
+            fr_pg_doubt = (c == sent);
             c->done(NULL, c->data);
+            fr_pg_doubt = 0;
         }
 
         free(c);
@@ -212,6 +215,19 @@ fr_pg_text(const char *msg)
     }
 
     return buf;
+}
+
+
+/*
+ * In a callback given NULL: the command had been sent, and the server
+ * may have run it (committed) before the connection went; its answer
+ * is what was lost. Otherwise it never reached the server.
+ */
+
+int
+fr_pg_in_doubt(void)
+{
+    return fr_pg_doubt;
 }
 
 
@@ -708,7 +724,10 @@ fr_pg_silent(fr_timer_t *t)
 static void
 fr_pg_lost(const char *what)
 {
-    fr_pg_cmd_t   *c, *keep, **last;
+    fr_pg_cmd_t   *c, *keep, *sent, **last;
+
+    /* the one in flight: its outcome is unknown, not a failure */
+    sent = fr_pg_sent ? fr_pg_head : NULL;
 
     if (what && !fr_pg_reported) {
         fr_log(FR_LOG_ERR, 0, "the PostgreSQL store: %s: %s; asynchronous "
@@ -736,7 +755,9 @@ fr_pg_lost(const char *what)
 
         } else {
             if (c->done) {
+                fr_pg_doubt = (c == sent);
                 c->done(NULL, c->data);
+                fr_pg_doubt = 0;
             }
 
             free(c);

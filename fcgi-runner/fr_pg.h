@@ -24,6 +24,11 @@ typedef void (*fr_pg_done_pt)(PGresult *res, void *data);
 #define FR_PG_BINARY  0x4   /* results in binary */
 #define FR_PG_FIRST   0x8   /* before what waits: a client waits for it */
 
+/* for an answer, at most (statement_timeout in the setup is less): also
+ * how long a client waits for the store to say whether it has its
+ * invocation, when the answer was lost (fr_store_pg_doubt.c) */
+#define FR_PG_ANSWER_MSEC  30000
+
 
 typedef struct {
     const char            *setup;       /* sent first on every connection */
@@ -44,6 +49,9 @@ size_t fr_pg_waiting(void);
 int fr_pg_send(const char *sql, int n, const char *const *values,
     const int *lengths, const int *binary, int flags, fr_pg_done_pt done,
     void *data);
+
+/* in a callback given NULL: sent, its outcome unknown */
+int fr_pg_in_doubt(void);
 
 int fr_pg_ok(PGresult *res);
 const char *fr_pg_text(const char *msg);

@@ -55,14 +55,6 @@ typedef struct {
 } fr_pgs_row_t;
 
 
-/* a batch sent: its requests wait for the outcome */
-typedef struct {
-    fr_link_t              reqs;
-    fr_pgs_batch_pt        done;
-    size_t                 bytes;
-} fr_pgs_batch_t;
-
-
 static void fr_pgs_up(void);
 static void fr_pgs_committed(PGresult *res, void *data);
 static void fr_pgs_invoked(PGresult *res, void *data);
@@ -256,7 +248,7 @@ void
 fr_pgs_commit(fr_link_t *reqs, fr_pgs_batch_pt done)
 {
     int              i, k, n, rc, *lengths, *binary;
-    char            *sql, *p, *end;
+    char            *sql, *p, *end, *ids;
     size_t           size;
     const char     **values;
     const u_char    *data;
@@ -272,6 +264,8 @@ fr_pgs_commit(fr_link_t *reqs, fr_pgs_batch_pt done)
     values = malloc((size_t) n * 6 * sizeof(char *));
     lengths = malloc((size_t) n * 6 * sizeof(int));
     binary = malloc((size_t) n * 6 * sizeof(int));
+    /* the ids, for a look at them if the answer is lost */
+    ids = malloc((size_t) n * (FR_INV_ID_LEN + 1) + 3);
 
     if (n == 0) {
         /* each was refused as it came */
@@ -280,7 +274,7 @@ fr_pgs_commit(fr_link_t *reqs, fr_pgs_batch_pt done)
     }
 
     if (b == NULL || sql == NULL || values == NULL || lengths == NULL
-        || binary == NULL)
+        || binary == NULL || ids == NULL)
     {
         goto done;
     }
@@ -296,6 +290,10 @@ fr_pgs_commit(fr_link_t *reqs, fr_pgs_batch_pt done)
     for (i = 0; i < n; i++) {
         row = &fr_pgs_rows[i];
         k = i * 6;
+
+        /* ids are FR_INV_ID_LEN hex digits: nothing to quote */
+        ids[i * (FR_INV_ID_LEN + 1)] = i ? ',' : '{';
+        memcpy(ids + i * (FR_INV_ID_LEN + 1) + 1, row->id, FR_INV_ID_LEN);
 
         /* the types are the columns' */
         p += snprintf(p, end - p, "%s($%d, $%d, $%d, $%d, $%d, $%d, $%d)",
@@ -324,9 +322,14 @@ fr_pgs_commit(fr_link_t *reqs, fr_pgs_batch_pt done)
                     "SELECT pg_notify('faas_invocations', count(*)::text), "
                     "(SELECT on_disk FROM durable) FROM i");
 
+    memcpy(ids + n * (FR_INV_ID_LEN + 1), "}", 2);
+
+    memset(b, 0, sizeof(fr_pgs_batch_t));
     fr_list_init(&b->reqs);
     b->done = done;
     b->bytes = fr_pgs_data.len;
+    b->sent = fr_current_msec;
+    b->ids = ids;
 
     rc = fr_pg_send(sql, n * 6, values, lengths, binary, FR_PG_FIRST,
                     fr_pgs_committed, b);
@@ -348,7 +351,8 @@ done:
 
     if (rc != FR_OK) {
         free(b);
-        done(reqs, rc == FR_DECLINED ? FR_OK : FR_ERROR);
+        free(ids);
+        done(reqs, rc == FR_DECLINED ? FR_OK : FR_ERROR, NULL);
         return;
     }
 
@@ -369,7 +373,15 @@ fr_pgs_committed(PGresult *res, void *data)
     fr_pgs_batch_t  *b = data;
 
     fr_pgs_sending -= b->bytes;
-    b->done(&b->reqs, fr_pg_ok(res) ? FR_OK : FR_ERROR);
+
+    if (res == NULL && fr_pg_in_doubt()) {
+        /* committed or not: the store is asked when it is back */
+        fr_pgs_doubt(b);
+        return;
+    }
+
+    b->done(&b->reqs, fr_pg_ok(res) ? FR_OK : FR_ERROR, NULL);
+    free(b->ids);
     free(b);
 }
 

@@ -25,7 +25,11 @@ int fr_store_is_pg(const char *store);
 extern char  fr_pgs_me[96];
 
 
-typedef void (*fr_pgs_batch_pt)(fr_link_t *reqs, int rc);
+/* rc: FR_OK, all stored; FR_ERROR, none; FR_AGAIN, its answer was lost
+ * and the store looked at since: found lists the ids it has (the others
+ * it has not); FR_DECLINED, its answer was lost and the store not back
+ * in time to look: each may be stored or not */
+typedef void (*fr_pgs_batch_pt)(fr_link_t *reqs, int rc, const char *found);
 typedef void (*fr_pgs_claim_pt)(const fr_inv_t *inv);
 
 
@@ -42,6 +46,20 @@ size_t fr_pgs_pending(void);
 /* the round's accepted invocations: kept here, then one statement */
 int fr_pgs_enqueue(const fr_inv_t *inv);
 void fr_pgs_commit(fr_link_t *reqs, fr_pgs_batch_pt done);
+
+/* a batch sent: its requests wait for the outcome */
+typedef struct {
+    fr_link_t              reqs;
+    fr_pgs_batch_pt        done;
+    size_t                 bytes;
+    uint64_t               sent;            /* msec, monotonic */
+    char                  *ids;             /* '{id,...}', a text[] */
+    fr_timer_t             timer;           /* fr_store_pg_doubt.c */
+    int                    answered;
+} fr_pgs_batch_t;
+
+/* its answer lost: which of its ids are stored, asked when it is back */
+void fr_pgs_doubt(fr_pgs_batch_t *b);
 
 /* one the runner makes; tick > 0: a schedule's, once in the fleet */
 int fr_pgs_invoke(const fr_inv_t *inv, int64_t tick);
