@@ -261,9 +261,9 @@ fr_pgs_commit(fr_link_t *reqs, fr_pgs_batch_pt done)
     /* a row: "($1, $2, $3, $4, $5, $6, $6)", its numbers below 6,001 */
     size = 1024 + (size_t) n * 64;
     sql = malloc(size);
-    values = malloc((size_t) n * 6 * sizeof(char *));
-    lengths = malloc((size_t) n * 6 * sizeof(int));
-    binary = malloc((size_t) n * 6 * sizeof(int));
+    values = malloc(((size_t) n * 6 + 1) * sizeof(char *));
+    lengths = malloc(((size_t) n * 6 + 1) * sizeof(int));
+    binary = malloc(((size_t) n * 6 + 1) * sizeof(int));
     /* the ids, for a look at them if the answer is lost */
     ids = malloc((size_t) n * (FR_INV_ID_LEN + 1) + 3);
 
@@ -318,20 +318,33 @@ fr_pgs_commit(fr_link_t *reqs, fr_pgs_batch_pt done)
         binary[k + 3] = binary[k + 4] = 1;
     }
 
+    /* its lock, held to its commit's end (a standby's wait included):
+     * a look at its ids after its answer was lost waits for it */
     (void) snprintf(p, end - p, " ON CONFLICT (id) DO NOTHING RETURNING 1) "
                     "SELECT pg_notify('faas_invocations', count(*)::text), "
-                    "(SELECT on_disk FROM durable) FROM i");
+                    "(SELECT on_disk FROM durable), (SELECT "
+                    "pg_advisory_xact_lock(" FR_PGS_BATCH_LOCK ", $%d::int)"
+                    "::text) FROM i", n * 6 + 1);
 
     memcpy(ids + n * (FR_INV_ID_LEN + 1), "}", 2);
 
     memset(b, 0, sizeof(fr_pgs_batch_t));
+
+    /* of its first id's random digits: another batch's alike is only a
+     * wait of the look's */
+    snprintf(b->key, sizeof(b->key), "%ld",
+             strtol(fr_pgs_rows[0].id + FR_INV_ID_LEN - 7, NULL, 16));
+    values[n * 6] = b->key;
+    lengths[n * 6] = strlen(b->key);
+    binary[n * 6] = 0;
+
     fr_list_init(&b->reqs);
     b->done = done;
     b->bytes = fr_pgs_data.len;
     b->sent = fr_current_msec;
     b->ids = ids;
 
-    rc = fr_pg_send(sql, n * 6, values, lengths, binary, FR_PG_FIRST,
+    rc = fr_pg_send(sql, n * 6 + 1, values, lengths, binary, FR_PG_FIRST,
                     fr_pgs_committed, b);
 
     if (rc == FR_OK) {

@@ -47,6 +47,10 @@ size_t fr_pgs_pending(void);
 int fr_pgs_enqueue(const fr_inv_t *inv);
 void fr_pgs_commit(fr_link_t *reqs, fr_pgs_batch_pt done);
 
+/* a batch's advisory lock: (this, a number of its own), a key space
+ * apart from the single-number one */
+#define FR_PGS_BATCH_LOCK  "72689"
+
 /* a batch sent: its requests wait for the outcome */
 typedef struct {
     fr_link_t              reqs;
@@ -54,6 +58,7 @@ typedef struct {
     size_t                 bytes;
     uint64_t               sent;            /* msec, monotonic */
     char                  *ids;             /* '{id,...}', a text[] */
+    char                   key[16];         /* its advisory lock's */
     fr_timer_t             timer;           /* fr_store_pg_doubt.c */
     int                    answered;
 } fr_pgs_batch_t;

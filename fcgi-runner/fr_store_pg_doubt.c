@@ -7,7 +7,11 @@
  * have committed it. A 503 then would have its client send again what
  * runs already, twice; a 202 would acknowledge what may not be stored.
  * So the store is asked which of its ids it has, once it is back, and
- * each request is answered by what it says. The look is kept across
+ * each request is answered by what it says: after its lock (taken by
+ * the INSERT, held to its commit's end) is free, the batch's backend
+ * gone or done (one still waiting for a standby has committed what is
+ * not yet seen: a reviewer's finding), in a statement of its own, whose
+ * snapshot is of after that. The look is kept across
  * lost connections; the requests wait for it no longer than a client
  * waits for a commit's answer (FR_PG_ANSWER_MSEC from the sending),
  * then get 503 as before, the log saying they may have been stored.
@@ -20,6 +24,7 @@
 #include "fr_store_pg.h"
 
 
+static void fr_pgs_waited(PGresult *res, void *data);
 static void fr_pgs_looked(PGresult *res, void *data);
 static void fr_pgs_doubt_expired(fr_timer_t *t);
 
@@ -34,14 +39,14 @@ fr_pgs_doubt(fr_pgs_batch_t *b)
     b->timer.handler = fr_pgs_doubt_expired;
     b->timer.data = b;
 
-    values[0] = b->ids;
-    lengths[0] = strlen(b->ids);
+    values[0] = b->key;
+    lengths[0] = strlen(b->key);
 
-    /* a read, harmless twice: kept across lost connections, sent once
-     * the store is back; refused only when the runner stops */
-    if (fr_pg_send("SELECT string_agg(id, ',') FROM faas.invocations "
-                   "WHERE id = ANY($1::text[])", 1, values, lengths, NULL,
-                   FR_PG_KEEP | FR_PG_FIRST, fr_pgs_looked, b) != FR_OK)
+    /* harmless twice: kept across lost connections, sent once the store
+     * is back; refused only when the runner stops */
+    if (fr_pg_send("SELECT pg_advisory_xact_lock(" FR_PGS_BATCH_LOCK
+                   ", $1::int)::text", 1, values, lengths, NULL,
+                   FR_PG_KEEP | FR_PG_FIRST, fr_pgs_waited, b) != FR_OK)
     {
         fr_pgs_looked(NULL, b);
         return;
@@ -64,6 +69,28 @@ fr_pgs_doubt_expired(fr_timer_t *t)
     /* the look, still queued, frees the batch when it is done */
     b->answered = 1;
     b->done(&b->reqs, FR_DECLINED, NULL);
+}
+
+
+/* the batch's transaction is over, committed or not: its ids looked at */
+
+static void
+fr_pgs_waited(PGresult *res, void *data)
+{
+    int              lengths[1];
+    const char      *values[1];
+    fr_pgs_batch_t  *b = data;
+
+    values[0] = b->ids;
+    lengths[0] = strlen(b->ids);
+
+    if (!fr_pg_ok(res)
+        || fr_pg_send("SELECT string_agg(id, ',') FROM faas.invocations "
+                      "WHERE id = ANY($1::text[])", 1, values, lengths, NULL,
+                      FR_PG_KEEP | FR_PG_FIRST, fr_pgs_looked, b) != FR_OK)
+    {
+        fr_pgs_looked(NULL, b);
+    }
 }
 
 
