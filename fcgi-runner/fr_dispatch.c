@@ -43,6 +43,8 @@
 #define FR_ASYNC_QUIT       5000        /* ms for the last outcomes */
 #define FR_RESPONSE_MAX     (64 * 1024) /* of a response, kept */
 #define FR_ASYNC_UNRUN      64          /* not run, a look at most */
+#define FR_ASYNC_UNRUN_MS   20          /* ms of them, a look at most;
+                                           then as long before the next */
 
 
 /* a stored invocation on its way through the runner */
@@ -94,6 +96,7 @@ static int         fr_pg;                   /* the store is PostgreSQL */
 static int         fr_quit_expired;
 static uint64_t    fr_due_at;               /* msec, the store's list */
 static int         fr_unrun_more;           /* more not run: soon again */
+static uint64_t    fr_unrun_until;          /* msec: the look's budget */
 
 
 int
@@ -218,8 +221,7 @@ fr_dispatch_tick(fr_timer_t *t)
         wait = wait < FR_ASYNC_TICK ? wait : FR_ASYNC_TICK;
     }
 
-    wait = fr_unrun_more ? 10 : wait;
-    fr_unrun_more = 0;
+    wait = fr_unrun_more ? FR_ASYNC_UNRUN_MS : wait;
 
     fr_timer_add(&fr_dispatch_timer, wait);
 }
@@ -231,6 +233,10 @@ fr_dispatch_look(uint64_t now)
     size_t      i, n;
     fr_link_t  *l;
     fr_func_t  *f;
+
+    fr_time_update();
+    fr_unrun_more = 0;
+    fr_unrun_until = fr_current_msec + FR_ASYNC_UNRUN_MS;
 
     if (fr_pg) {
         /* one statement for every function with room */
@@ -361,14 +367,20 @@ fr_dispatch_due(const char *function, uint64_t now)
         rc = fr_dispatch_run(f, &inv, now);
         fr_store_claimed();
 
-        if (rc == FR_DECLINED && ++unrun == FR_ASYNC_UNRUN) {
-            /* more in 10 ms, the store listed: not in a second (a
-             * tenant's new ones waited behind another's, 64 a second) */
-            fr_unrun_more = 1;
-            fr_due_at = 0;
+        if (rc == FR_DECLINED) {
+            /* a commit each: FR_ASYNC_UNRUN_MS of them a look, as long
+             * again before the next, the store listed again: not 64 a
+             * second (a tenant's new ones waited behind another's), nor
+             * a loop that others wait for */
+            fr_time_update();
 
-        } else if (rc == FR_DECLINED) {
-            continue;
+            if (++unrun == FR_ASYNC_UNRUN
+                || fr_current_msec >= fr_unrun_until)
+            {
+                fr_unrun_more = 1;
+                fr_due_at = 0;
+                return n + 1;
+            }
 
         } else if (rc != FR_OK) {
             return n + 1;
