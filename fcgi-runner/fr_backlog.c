@@ -39,7 +39,6 @@ typedef struct {
 
 
 static fr_unloaded_t  fr_unloaded[FR_UNLOADED_MAX];
-static unsigned       fr_unloaded_turn;
 
 
 static void fr_backlog_add(const char *function, int64_t n, void *data);
@@ -335,7 +334,9 @@ int
 fr_backlog_unloaded(const char *function, uint64_t now, int wait)
 {
     size_t          i;
-    fr_unloaded_t  *u;
+    fr_unloaded_t  *u, *oldest;
+
+    oldest = &fr_unloaded[0];
 
     for (i = 0; i < FR_UNLOADED_MAX; i++) {
         u = &fr_unloaded[i];
@@ -343,14 +344,19 @@ fr_backlog_unloaded(const char *function, uint64_t now, int wait)
         if (strcmp(u->name, function) == 0) {
             break;
         }
+
+        oldest = (u->next < oldest->next) ? u : oldest;
     }
 
     if (!wait) {
-        return i < FR_UNLOADED_MAX && now < u->next;
+        /* a name not remembered is looked at while there is room for
+         * it: more than FR_UNLOADED_MAX names wait their turn, a look
+         * at each (a claim and a release) not every time */
+        return (i < FR_UNLOADED_MAX) ? now < u->next : now < oldest->next;
     }
 
     if (i == FR_UNLOADED_MAX) {
-        u = &fr_unloaded[fr_unloaded_turn++ % FR_UNLOADED_MAX];
+        u = oldest;
         snprintf(u->name, sizeof(u->name), "%s", function);
         u->reloads = (unsigned) fr_runner.reloads - 1;
     }
