@@ -40,6 +40,8 @@ static int         fr_sched_pg;         /* the store is shared */
 
 
 #define FR_SCHED_ASKED  -2              /* sched_next: last tick asked */
+#define FR_SCHED_AHEAD  60              /* s: a last tick further ahead is
+                                           of a clock that was wrong */
 
 
 int
@@ -177,15 +179,17 @@ fr_sched_first(fr_func_t *f, time_t last, time_t now)
 {
     time_t  next;
 
-    if (last > now) {
+    if (last > now + FR_SCHED_AHEAD) {
         /* kept by a clock that was ahead (this host's before it was set
          * right, or another's of a shared store): waited for, the
-         * schedule was silent that long, fleet-wide (a hostile review) */
+         * schedule was silent that long, fleet-wide (a hostile review).
+         * A little ahead is waited for: a restart in the second of its
+         * last tick, a clock slewed back, run no tick twice */
         fr_log(FR_LOG_WARN, 0, "schedule of \"%s\": its last tick is "
                "%lld s ahead of the clock (kept by a clock that was "
                "ahead): its ticks go on from now", f->name,
                (long long) (last - now));
-        last = now;
+        last = now - 1;
     }
 
     next = fr_sched_next(f, last ? last : now);
