@@ -450,8 +450,11 @@ fr_dashboard_render(fr_out_t *o, fr_view_t *fv, int nf, fr_view_t *tv,
 
     fr_dash_runner(o, fv, nf, nt);
 
-    fr_outs(o, "<h2>All functions, the last 10 minutes</h2>\n"
-            "<div class=\"charts\"><figure>"
+    /* a tenant's (or a function's) view: not all of the host's */
+    fr_outs(o, o->scoped ? "<h2>The functions shown, the last 10 minutes"
+                           "</h2>\n"
+                         : "<h2>All functions, the last 10 minutes</h2>\n");
+    fr_outs(o, "<div class=\"charts\"><figure>"
             "<svg id=\"total-rate\" class=\"chart rate\" width=\"560\" "
             "height=\"110\"></svg><figcaption>invocations/s"
             "</figcaption></figure>\n<figure>"

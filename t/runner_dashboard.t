@@ -245,6 +245,10 @@ like($b->{out}, qr{<span id="live" class="live">live, updated},
 like($b->{out}, qr{<span id="f-page">page 1 of 1, 1 of 1</span>},
      'a tenant\'s page: its function only');
 is(row($b->{out}, 'f-body', 'ok')->{'c-inv'}, 6, 'a tenant\'s page: ok');
+like($b->{out}, qr{<h2>The functions shown, the last 10 minutes</h2>},
+     'a tenant\'s page: its charts are of its functions, not all');
+like($dom, qr{<h2>All functions, the last 10 minutes</h2>},
+     '(the host\'s page: all of them)');
 
 # the file from "fcgi-runner status" opens as a static page
 $b = FaasBrowser::dom("file://$file", budget => 2000);
