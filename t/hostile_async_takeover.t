@@ -27,11 +27,7 @@ my $t = FaasTest->new;
 my $p = $t->prefix;
 my $db = "$p/state/async.db";
 
-sub sql {
-    my $o = `sqlite3 -cmd '.timeout 20000' $db "$_[0]" 2>&1`;
-    chomp $o;
-    return $o;
-}
+sub sql { return FaasTest::sqlite($db, $_[0]) }
 
 # its one instance held until the test lets it go (out/gate-BODY)
 my $gated = "#!/bin/sh\nbody=\$(cat)\necho \"start \$body\" >> out/log\n"

@@ -22,11 +22,7 @@ my $t = FaasTest->new;
 my $p = $t->prefix;
 my $db = "$p/state/async.db";
 
-sub sql {
-    my $o = `sqlite3 -cmd '.timeout 5000' $db "$_[0]" 2>&1`;
-    chomp $o;
-    return $o;
-}
+sub sql { return FaasTest::sqlite($db, $_[0]) }
 
 # its first run held until the test lets it go: its row keeps its
 # parameters meanwhile (an outcome drops them), copied below

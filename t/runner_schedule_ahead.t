@@ -21,11 +21,7 @@ my $t = FaasTest->new;
 my $p = $t->prefix;
 my $db = "$p/state/async.db";
 
-sub sql {
-    my $o = `sqlite3 -cmd '.timeout 5000' $db "$_[0]" 2>&1`;
-    chomp $o;
-    return $o;
-}
+sub sql { return FaasTest::sqlite($db, $_[0]) }
 
 my $dir = $t->function('tick', "exec = ./run.sh\nmode = cgi\n"
                        . "schedule = \@every 1s\n", 'run.sh' => <<'EOF');

@@ -55,15 +55,7 @@ ok($t{a}->wait_log(qr/the clock of the PostgreSQL store is -3[56]\d\d\d\d\d ms f
 FaasTest::write_file($off, "0\n");
 $t{b}->start_runner(conf => "store = $uri\n");
 
-sub submit {
-    my ($t, $body) = @_;
-    my $r = $t->fcgi_call('rec', timeout => 30, params => [
-        FAAS_INVOCATION => 'async', REQUEST_METHOD => 'POST',
-        CONTENT_LENGTH => length $body, CONTENT_TYPE => 'text/plain' ],
-        stdin => $body);
-    my $h = $r->{http} // {};
-    return ($h->{status} // 0, FaasTest::header($h, 'faas-invocation-id'));
-}
+sub submit { my ($t, $body) = @_; return $t->fcgi_async('rec', $body) }
 
 # A's function busy with one that waits for the gate
 my ($st, $id) = submit($t{a}, 'block');

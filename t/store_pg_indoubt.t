@@ -30,16 +30,7 @@ mkdir "$dir/out";
 chmod 0777, "$dir/out";
 $t->start_runner(conf => "store = $uri\n");
 
-sub submit {
-    my ($body) = @_;
-    my $r = $t->fcgi_call('rec', timeout => 45, params => [
-        FAAS_INVOCATION => 'async', REQUEST_METHOD => 'POST',
-        CONTENT_LENGTH => length $body, CONTENT_TYPE => 'text/plain' ],
-        stdin => $body);
-    my $h = $r->{http} // {};
-    return ($h->{status} // 0, FaasTest::header($h, 'faas-invocation-id')
-                               // '');
-}
+sub submit { return $t->fcgi_async('rec', $_[0], 45) }
 
 # a client in a child, the test free meanwhile: its answer in a pipe
 sub submit_later {

@@ -91,16 +91,7 @@ mkdir "$dir/out";
 chmod 0777, "$dir/out";
 $t->start_runner(conf => "store = $puri\n");
 
-sub submit {
-    my ($body) = @_;
-    my $r = $t->fcgi_call('rec', timeout => 45, params => [
-        FAAS_INVOCATION => 'async', REQUEST_METHOD => 'POST',
-        CONTENT_LENGTH => length $body, CONTENT_TYPE => 'text/plain' ],
-        stdin => $body);
-    my $h = $r->{http} // {};
-    return ($h->{status} // 0, FaasTest::header($h, 'faas-invocation-id')
-                               // '');
-}
+sub submit { return $t->fcgi_async('rec', $_[0], 45) }
 
 sub runs {
     my ($re) = @_;

@@ -610,6 +610,26 @@ sub cgi_answer_function {
 
 # a location for faas_location's extra: /async/NAME invokes NAME
 # asynchronously (a 202 and its id)
+# an asynchronous invocation of function $name straight to the runner
+# (FAAS_INVOCATION=async, as nginx sends it): its status and id
+sub fcgi_async {
+    my ($self, $name, $body, $timeout) = @_;
+    my $r = $self->fcgi_call($name, timeout => $timeout // 30, params => [
+        FAAS_INVOCATION => 'async', REQUEST_METHOD => 'POST',
+        CONTENT_LENGTH => length $body, CONTENT_TYPE => 'text/plain' ],
+        stdin => $body);
+    my $h = $r->{http} // {};
+    return ($h->{status} // 0, header($h, 'faas-invocation-id') // '');
+}
+
+# the embedded store's answer to $sql (sqlite3, waiting out its locks)
+sub sqlite {
+    my ($db, $sql) = @_;
+    my $o = `sqlite3 -cmd '.timeout 20000' $db "$sql" 2>&1`;
+    chomp $o;
+    return $o;
+}
+
 sub async_location {
     return <<'EOF';
         location /async/ {
