@@ -22,12 +22,7 @@ use POSIX ();
 
 my ($db, $uri) = FaasTest::postgres();
 my $t = FaasTest->new;
-my $dir = $t->function('rec', "exec = ./run.sh\nmode = cgi\n",
-    'run.sh' => "#!/bin/sh\nbody=\$(cat)\n"
-                . "echo \"\$FAAS_INVOCATION_ID \$body\" >> out/log\n"
-                . "printf 'Content-Type: text/plain\\r\\n\\r\\nok\\n'\n");
-mkdir "$dir/out";
-chmod 0777, "$dir/out";
+my $dir = $t->id_recorder('rec');
 $t->start_runner(conf => "store = $uri\n");
 
 sub submit { return $t->fcgi_async('rec', $_[0], 45) }
@@ -61,11 +56,7 @@ sub answer {
     return split / /, $line;
 }
 
-sub runs {
-    my ($re) = @_;
-    my $log = FaasTest::read_file("$dir/out/log") // '';
-    return scalar(() = $log =~ /$re/g);
-}
+sub runs { return FaasTest::recorded($dir, $_[0]) }
 
 my ($st, $id);
 ok(FaasTest::wait_for(sub { ($st, $id) = submit('warm'); $st == 202 }, 20),

@@ -83,20 +83,12 @@ sub handler_pids {
 # --- the runner, through the proxy ----------------------------------------
 
 (my $puri = $uri) =~ s/host=[^&]+/host=$pdir/;
-my $dir = $t->function('rec', "exec = ./run.sh\nmode = cgi\n",
-    'run.sh' => "#!/bin/sh\nbody=\$(cat)\n"
-                . "echo \"\$FAAS_INVOCATION_ID \$body\" >> out/log\n"
-                . "printf 'Content-Type: text/plain\\r\\n\\r\\nok\\n'\n");
-mkdir "$dir/out";
-chmod 0777, "$dir/out";
+my $dir = $t->id_recorder('rec');
 $t->start_runner(conf => "store = $puri\n");
 
 sub submit { return $t->fcgi_async('rec', $_[0], 45) }
 
-sub runs {
-    my ($re) = @_;
-    return scalar(() = (FaasTest::read_file("$dir/out/log") // '') =~ /$re/g);
-}
+sub runs { return FaasTest::recorded($dir, $_[0]) }
 
 my ($st, $id);
 ok(FaasTest::wait_for(sub { ($st, $id) = submit('warm'); $st == 202 }, 20),

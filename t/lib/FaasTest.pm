@@ -622,6 +622,24 @@ sub fcgi_async {
     return ($h->{status} // 0, header($h, 'faas-invocation-id') // '');
 }
 
+# a CGI function that logs "ID BODY" of each run to out/log: its folder
+sub id_recorder {
+    my ($self, $name) = @_;
+    my $dir = $self->function($name, "exec = ./run.sh\nmode = cgi\n",
+        'run.sh' => "#!/bin/sh\nbody=\$(cat)\n"
+                    . "echo \"\$FAAS_INVOCATION_ID \$body\" >> out/log\n"
+                    . "printf 'Content-Type: text/plain\\r\\n\\r\\nok\\n'\n");
+    mkdir "$dir/out";
+    chmod 0777, "$dir/out";
+    return $dir;
+}
+
+# how many runs an id_recorder logged that match $re
+sub recorded {
+    my ($dir, $re) = @_;
+    return scalar(() = read_file("$dir/out/log") =~ /$re/g);
+}
+
 # the embedded store's answer to $sql (sqlite3, waiting out its locks)
 sub sqlite {
     my ($db, $sql) = @_;
