@@ -56,9 +56,13 @@ our %SANITIZER_ENV = (
 );
 
 # no test file may hang: past its time it fails, and what it started
-# is stopped
+# is stopped. A process the test forks (a peer, a client) inherits these
+# handlers and the objects: it stops nothing of its parent's (kill_all
+# and DESTROY look at the owner's pid), a signal to it ends it alone.
 my %live;
+my $owner = $$;
 $SIG{ALRM} = sub {
+    POSIX::_exit(254) if $$ != $owner;
     fail("test file ran longer than its limit");
     $_->kill_all for grep { defined } values %live;
     done_testing() unless Test::More->builder->has_plan;
@@ -1070,6 +1074,8 @@ sub as_user {
 
 sub kill_all {
     my ($self) = @_;
+    # a child the test forked has a copy of the object, not its processes
+    return if $$ != $owner;
     for my $pid (grep { $_ } @$self{qw(nginx_pid runner_pid php_fpm_pid)}) {
         my @kids = proc_children($pid);
         kill 'KILL', $pid, @kids;
