@@ -77,17 +77,11 @@ my $done = FaasTest::wait_for(sub { waitpid($pid, POSIX::WNOHANG()) > 0 },
                               60);
 ok($done, 'the file past its limit ended') or kill 'KILL', $pid;
 is($? >> 8, 254, 'with the status of a timeout');
-like(slurp("$p/overtime.out") // '',
+like(FaasTest::read_file("$p/overtime.out"),
      qr/test file ran longer than its limit/, 'saying so');
-my @pids = split ' ', slurp("$p/pids") // '';
+my @pids = split ' ', FaasTest::read_file("$p/pids");
 is(scalar(grep { $_ } @pids), 3, 'it had a runner, nginx and a worker');
 ok(FaasTest::wait_for(sub { !grep { $_ && kill 0, $_ } @pids }, 10),
    'none of them runs after it') or kill 'KILL', grep { $_ } @pids;
 
 done_testing;
-
-sub slurp {
-    open my $f, '<', $_[0] or return undef;
-    local $/;
-    return scalar <$f>;
-}
