@@ -39,6 +39,7 @@ typedef struct {
 
 
 static fr_unloaded_t  fr_unloaded[FR_UNLOADED_MAX];
+static uint64_t       fr_unloaded_refused;  /* usec: a name waited */
 
 
 static void fr_backlog_add(const char *function, int64_t n, void *data);
@@ -326,7 +327,8 @@ fr_backlog_recount(void)
  * failed (404) only async_retention after their making, as a shared
  * store keeps them (one such start failed a backlog of 202s for good:
  * a hostile review). Each name is looked at once a minute, said once a
- * reload. 1: not now (looked at within the minute); with "wait", the
+ * reload; past FR_UNLOADED_MAX names they take turns (said again at
+ * each). 1: not now (looked at within the minute); with "wait", the
  * one claimed was not due to fail: not again for a minute.
  */
 
@@ -352,7 +354,31 @@ fr_backlog_unloaded(const char *function, uint64_t now, int wait)
         /* a name not remembered is looked at while there is room for
          * it: more than FR_UNLOADED_MAX names wait their turn, a look
          * at each (a claim and a release) not every time */
-        return (i < FR_UNLOADED_MAX) ? now < u->next : now < oldest->next;
+        if (i == FR_UNLOADED_MAX) {
+            if (now < oldest->next) {
+                fr_unloaded_refused = now;
+                return 1;
+            }
+
+            return 0;
+        }
+
+        if (now < u->next) {
+            return 1;
+        }
+
+        if (fr_unloaded_refused
+            && now - fr_unloaded_refused < FR_UNLOADED_LOOK)
+        {
+            /* names wait: its minute over, it gives its place up (the
+             * names listed first kept theirs for good, and one made
+             * async_retention ago behind them was never failed) */
+            u->name[0] = '\0';
+            u->next = 0;
+            return 1;
+        }
+
+        return 0;
     }
 
     if (i == FR_UNLOADED_MAX) {
@@ -411,6 +437,7 @@ fr_backlog_request(fr_buf_t *out, const fr_inv_t *inv, const char **add,
             || (nlen == 15 && memcmp(name, "FAAS_HEADER_MAX", 15) == 0)
             || (nlen == 16 && memcmp(name, "FAAS_ONLY_TENANT", 16) == 0)
             || (nlen == 13 && memcmp(name, "FAAS_LEASE_MS", 13) == 0)
+            || (nlen == 13 && memcmp(name, "FAAS_FUNCTION", 13) == 0)
             || (nlen == 10 && memcmp(name, FAAS_METER_PARAM, 10) == 0))
         {
             continue;

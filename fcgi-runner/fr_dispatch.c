@@ -529,11 +529,12 @@ fr_dispatch_start(fr_func_t *f, const fr_inv_t *inv)
 
 
 /*
- * Its request: the stored one (fr_backlog_request) with
- * FAAS_INVOCATION_ID, _ATTEMPT, _TRIGGER, _ONLY_TENANT (checked again at
- * its start: a reload between gave the name to another tenant),
- * _LEASE_MS (it ends within half its claim's lease, whatever a reload
- * does: another runner could claim it past it).
+ * Its request: the stored one (fr_backlog_request) with FAAS_FUNCTION
+ * the row's (what runs is what is billed, whatever its stored
+ * parameters say), FAAS_INVOCATION_ID, _ATTEMPT, _TRIGGER, _ONLY_TENANT
+ * (checked again at its start: a reload between gave the name to
+ * another tenant), _LEASE_MS (it ends within half its claim's lease,
+ * whatever a reload does: another runner could claim it past it).
  */
 
 static int
@@ -541,7 +542,8 @@ fr_dispatch_request(fr_call_t *call, const fr_inv_t *inv)
 {
     char  attempt[16];
 
-    const char  *add[12] = {
+    const char  *add[14] = {
+        "FAAS_FUNCTION", inv->function,
         "FAAS_INVOCATION_ID", call->id,
         "FAAS_ATTEMPT", attempt,
         "FAAS_TRIGGER", call->trigger,
@@ -553,7 +555,7 @@ fr_dispatch_request(fr_call_t *call, const fr_inv_t *inv)
     snprintf(attempt, sizeof(attempt), "%d", inv->attempts);
 
     return fr_backlog_request(&call->out, inv, add,
-                              call->tenant[0] ? 12 : 10);
+                              call->tenant[0] ? 14 : 12);
 }
 
 

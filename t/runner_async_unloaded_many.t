@@ -1,0 +1,149 @@
+#!/usr/bin/perl
+
+# More names with invocations stored and no function loaded than the
+# runner remembers (64): the first 64 are said and wait; the others wait
+# their turn (a look at each a minute at most, not every one each
+# second), and are looked at in the next minute: one made longer than
+# async_retention ago fails 404, the others are said. Any of them
+# loaded by a reload runs at once, remembered or not; the runner keeps
+# answering meanwhile.
+
+use strict;
+use warnings;
+
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use FaasTest;
+use Test::More;
+use Time::HiRes qw(sleep);
+
+FaasTest::need(-x '/usr/bin/sqlite3', 'the sqlite3 command (make test-deps)');
+
+my $t = FaasTest->new;
+my $p = $t->prefix;
+my $db = "$p/state/async.db";
+
+sub sql { return FaasTest::sqlite($db, $_[0]) }
+
+# a run logs its id and body; the first one held until the gate is made
+my $run = q{#!/bin/sh
+body=$(cat)
+i=0
+while [ ! -e out/gate ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+echo "$FAAS_INVOCATION_ID $body" >> out/log
+printf 'Content-Type: text/plain\r\n\r\nok\n'
+};
+my $conf = "exec = ./run\nmode = cgi\nmax_instances = 1\n";
+
+sub recorder {
+    my ($name) = @_;
+    my $dir = $t->function($name, $conf, run => $run);
+    chmod 0755, "$dir/run";
+    mkdir "$dir/out";
+    chmod 0777, "$dir/out";
+    FaasTest::write_file("$dir/out/gate", '') if $name ne 'rec';
+    return $dir;
+}
+
+my $rec = recorder('rec');
+$t->start_runner;
+$t->start_nginx($t->faas_location(extra => FaasTest::async_location()));
+
+my $r = $t->http_post('/async/rec', 'first');
+is($r->{status}, 202, 'an invocation accepted');
+my $id = FaasTest::header($r, 'faas-invocation-id') // 'none';
+ok(FaasTest::wait_for(sub {
+    sql("SELECT state FROM invocations WHERE id = '$id'") eq '1' }, 10),
+   '... and running (its row keeps its parameters)');
+
+# 100 names none of which is a function: u100 made a day and more ago
+# (async_retention is 24h), the others now
+my $day = 25 * 3600 * 1000000;
+sql("WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s "
+    . "WHERE n < 100) INSERT INTO invocations (id, function, trigger, "
+    . "state, attempts, created, next_at, params, body) SELECT "
+    . "printf('%032x', 1000 + n), printf('u%03d', n), trigger, 0, 0, "
+    . "created - (n = 100) * $day, next_at - (n = 100) * $day, params, "
+    . "'b' || n FROM s, invocations WHERE id = '$id'");
+is(sql("SELECT count(*) FROM invocations WHERE function LIKE 'u%' "
+       . 'AND state = 0'), 100, '100 stored for 100 names not loaded');
+
+$t->signal_runner('TERM');
+sleep 0.5;
+FaasTest::write_file("$rec/out/gate", '');
+is($t->wait_runner, 0, 'the runner stopped');
+
+my $mark = length $t->runner_log;
+my $said = sub {
+    my (%n, $log);
+    $log = substr($t->runner_log, $mark);
+    $n{$1}++ while $log =~ /invocations of "(u\d+)" are stored and no /g;
+    return \%n;
+};
+my $t0 = time;
+$t->start_runner;
+
+ok(FaasTest::wait_for(sub { keys %{ $said->() } >= 64 }, 10),
+   '64 names said');
+sleep 3;
+my $first = $said->();
+is(scalar keys %$first, 64, '... no more within the minute')
+    or diag(join ' ', sort keys %$first);
+is(scalar(grep { $_ > 1 } values %$first), 0, '... each once');
+is(sql("SELECT count(*) FROM invocations WHERE function LIKE 'u%' "
+       . 'AND state = 0 AND attempts = 0'), 100,
+   '... all wait (u100 its turn), no attempt spent');
+
+my $ok = 0;
+for (1 .. 20) {
+    my $x = $t->http_post('/fn/rec', 'sync');
+    $ok++ if $x->{status} == 200 && $x->{body} eq "ok\n";
+}
+is($ok, 20, 'a loaded function answers meanwhile');
+
+# one remembered, one not: loaded, both run at once, each its own
+# function (their stored parameters, copied, name rec)
+my ($known) = sort keys %$first;
+my ($other) = grep { !$first->{$_} && $_ ne 'u100' }
+              map { sprintf 'u%03d', $_ } 1 .. 99;
+ok($known && $other, "one said ($known), one waiting its turn ("
+   . ($other // 'none') . ')');
+my %dir = map { $_ => recorder($_) } $known, $other;
+$t->signal_runner('HUP');
+for my $name ($known, $other) {
+    ok(FaasTest::wait_for(sub {
+        FaasTest::read_file("$dir{$name}/out/log") =~ /^\w+ b\d+$/m }, 10),
+       "$name loaded: its invocation ran")
+        or diag(sql("SELECT * FROM invocations WHERE function = '$name'"));
+}
+
+# the next minute: those waiting their turn are looked at
+ok(FaasTest::wait_for(sub {
+    sql("SELECT status || ' ' || error FROM invocations "
+        . "WHERE function = 'u100'") eq '404 no such function' }, 90),
+   'the one made over async_retention ago, never said, failed 404');
+my $late = time - $t0;
+cmp_ok($late, '>=', 55, "... in the next minute ($late s), not at once");
+my $all = $said->();
+is(scalar(grep { !$all->{$_} } grep { $_ ne $other && $_ ne 'u100' }
+          map { sprintf 'u%03d', $_ } 2 .. 99), 0,
+   'the others waiting their turn said in it: every name had its turn')
+    or diag(join ' ', sort keys %$all);
+# (one may be claimed for its look at that moment)
+my $n;
+ok(FaasTest::wait_for(sub {
+    $n = sql("SELECT count(*) FROM invocations WHERE function LIKE 'u%' "
+             . 'AND state = 0 AND attempts = 0');
+    $n == 97 }, 5), "... the 97 others still wait, no attempt spent ($n)")
+    or diag(sql("SELECT function, state, attempts FROM invocations "
+                . "WHERE function LIKE 'u%' AND NOT (state = 0 AND "
+                . 'attempts = 0)'));
+my $lines = 0;
+$lines += $_ for values %$all;
+cmp_ok($lines, '<=', 64 * 3, "said $lines times in two minutes: in turns");
+ok(FaasTest::read_file("$rec/out/log") !~ /\bb\d+$/m,
+   'no stored invocation of another name ran rec');
+
+$t->done;
+
+done_testing;
