@@ -258,8 +258,9 @@ fr_pgs_commit(fr_link_t *reqs, fr_pgs_batch_pt done)
     n = fr_pgs_nrows;
     rc = FR_ERROR;
     b = malloc(sizeof(fr_pgs_batch_t));
-    /* a row: "($1, $2, $3, $4, $5, $6, $6)", its numbers below 6,001 */
-    size = 1024 + (size_t) n * 64;
+    /* a row: "($1, $2, $3, $4::bytea, $5::bytea, $6::bigint, $6::bigint)",
+     * its numbers below 6,001 */
+    size = 1024 + (size_t) n * 96;
     sql = malloc(size);
     values = malloc(((size_t) n * 6 + 1) * sizeof(char *));
     lengths = malloc(((size_t) n * 6 + 1) * sizeof(int));
@@ -279,11 +280,22 @@ fr_pgs_commit(fr_link_t *reqs, fr_pgs_batch_pt done)
         goto done;
     }
 
+    /*
+     * Its lock, held to its commit's end (a standby's wait included): a
+     * look at its ids after its answer was lost waits for it. Taken
+     * before any row is inserted: the rows are selected from a join
+     * with the lock's CTE, which is materialized (its function is
+     * volatile), so no row reaches the INSERT before the lock is held;
+     * taken after (in the SELECT at the end), a look between the rows
+     * and the lock saw some of them uncommitted, not waited for.
+     */
     end = sql + size;
     p = sql + snprintf(sql, size, "WITH " FR_PGS_DURABLE ", "
+                      "l AS (SELECT pg_advisory_xact_lock("
+                      FR_PGS_BATCH_LOCK ", $%d::int)::text AS held), "
                       "i AS (INSERT INTO faas.invocations (id, "
                       "function, trigger, params, body, created, next_at) "
-                      "VALUES ");
+                      "SELECT v.* FROM l, (VALUES ", n * 6 + 1);
 
     data = fr_buf_pos(&fr_pgs_data);
 
@@ -295,8 +307,10 @@ fr_pgs_commit(fr_link_t *reqs, fr_pgs_batch_pt done)
         ids[i * (FR_INV_ID_LEN + 1)] = i ? ',' : '{';
         memcpy(ids + i * (FR_INV_ID_LEN + 1) + 1, row->id, FR_INV_ID_LEN);
 
-        /* the types are the columns' */
-        p += snprintf(p, end - p, "%s($%d, $%d, $%d, $%d, $%d, $%d, $%d)",
+        /* the columns' types: a VALUES of a SELECT is not typed by
+         * the INSERT's columns */
+        p += snprintf(p, end - p, "%s($%d, $%d, $%d, $%d::bytea, "
+                      "$%d::bytea, $%d::bigint, $%d::bigint)",
                       i ? ", " : "", k + 1, k + 2, k + 3, k + 4, k + 5,
                       k + 6, k + 6);
 
@@ -318,13 +332,10 @@ fr_pgs_commit(fr_link_t *reqs, fr_pgs_batch_pt done)
         binary[k + 3] = binary[k + 4] = 1;
     }
 
-    /* its lock, held to its commit's end (a standby's wait included):
-     * a look at its ids after its answer was lost waits for it */
-    (void) snprintf(p, end - p, " ON CONFLICT (id) DO NOTHING RETURNING 1) "
+    (void) snprintf(p, end - p, ") AS v WHERE l.held IS NOT NULL "
+                    "ON CONFLICT (id) DO NOTHING RETURNING 1) "
                     "SELECT pg_notify('faas_invocations', count(*)::text), "
-                    "(SELECT on_disk FROM durable), (SELECT "
-                    "pg_advisory_xact_lock(" FR_PGS_BATCH_LOCK ", $%d::int)"
-                    "::text) FROM i", n * 6 + 1);
+                    "(SELECT on_disk FROM durable) FROM i");
 
     memcpy(ids + n * (FR_INV_ID_LEN + 1), "}", 2);
 
