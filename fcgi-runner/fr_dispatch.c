@@ -74,13 +74,15 @@ static void fr_dispatch_wake(void);
 static int fr_dispatch_listed(const fr_inv_t *inv, void *data);
 static int fr_dispatch_busy(fr_func_t *f);
 static int fr_dispatch_due(const char *function, uint64_t now);
-static void fr_dispatch_claimed(const fr_inv_t *inv);
-static int fr_dispatch_run(fr_func_t *f, const fr_inv_t *inv, uint64_t now);
+static void fr_dispatch_claimed(const fr_inv_t *inv, uint64_t lease);
+static int fr_dispatch_run(fr_func_t *f, const fr_inv_t *inv, uint64_t now,
+    uint64_t lease);
 static void fr_dispatch_fail(const char *id, int attempt, int status,
     const char *error, uint64_t retry_at, const u_char *response,
     size_t len);
 static fr_call_t *fr_dispatch_in_flight(const char *id);
-static int fr_dispatch_start(fr_func_t *f, const fr_inv_t *inv);
+static int fr_dispatch_start(fr_func_t *f, const fr_inv_t *inv,
+    uint64_t lease);
 static int fr_dispatch_request(fr_call_t *call, const fr_inv_t *inv);
 static void fr_dispatch_handler(fr_io_t *io, uint32_t events);
 static void fr_dispatch_done(fr_call_t *call, int ended);
@@ -326,6 +328,7 @@ static int
 fr_dispatch_due(const char *function, uint64_t now)
 {
     int         rc, n, unrun;
+    uint64_t    lease;
     fr_inv_t    inv;
     fr_func_t  *f;
 
@@ -343,11 +346,11 @@ fr_dispatch_due(const char *function, uint64_t now)
             return n;
         }
 
-        /* the lease: twice its longest wait and run, then claimable */
-        rc = fr_store_claim(function, now,
-                            (uint64_t) (f ? f->conf.timeout
-                                            + f->conf.queue_timeout : 0)
-                            * 2000, &inv);
+        /* the lease (ms): twice its longest wait and run, then
+         * claimable */
+        lease = (uint64_t) (f ? f->conf.timeout + f->conf.queue_timeout
+                              : 0) * 2;
+        rc = fr_store_claim(function, now, lease * 1000, &inv);
 
         if (rc != FR_OK) {
             return rc == FR_AGAIN ? FR_AGAIN : n;
@@ -364,7 +367,7 @@ fr_dispatch_due(const char *function, uint64_t now)
             return n;
         }
 
-        rc = fr_dispatch_run(f, &inv, now);
+        rc = fr_dispatch_run(f, &inv, now, lease);
         fr_store_claimed();
 
         if (rc == FR_DECLINED) {
@@ -391,10 +394,11 @@ fr_dispatch_due(const char *function, uint64_t now)
 }
 
 
-/* claimed from PostgreSQL: room was counted before the claim */
+/* claimed from PostgreSQL: room was counted before the claim, the lease
+ * taken of the settings then (a reload since may have changed them) */
 
 static void
-fr_dispatch_claimed(const fr_inv_t *inv)
+fr_dispatch_claimed(const fr_inv_t *inv, uint64_t lease)
 {
     fr_func_t  *f;
 
@@ -406,7 +410,7 @@ fr_dispatch_claimed(const fr_inv_t *inv)
 
     f = fr_func_find((const u_char *) inv->function, strlen(inv->function));
 
-    (void) fr_dispatch_run(f, inv, fr_backlog_now());
+    (void) fr_dispatch_run(f, inv, fr_backlog_now(), lease);
 }
 
 
@@ -414,7 +418,8 @@ fr_dispatch_claimed(const fr_inv_t *inv)
  * (failed, handed back, its lease renewed); FR_AGAIN: look no more */
 
 static int
-fr_dispatch_run(fr_func_t *f, const fr_inv_t *inv, uint64_t now)
+fr_dispatch_run(fr_func_t *f, const fr_inv_t *inv, uint64_t now,
+    uint64_t lease)
 {
     int         rc;
     fr_call_t  *call;
@@ -444,7 +449,7 @@ fr_dispatch_run(fr_func_t *f, const fr_inv_t *inv, uint64_t now)
         return FR_DECLINED;
     }
 
-    if (fr_dispatch_start(f, inv) != FR_OK) {
+    if (fr_dispatch_start(f, inv, lease) != FR_OK) {
         /* the runner's trouble, not the function's: no attempt */
         fr_backlog_requeue(inv->id, inv->attempts, now + 1000000);
         fr_backlog_count(inv->function, 1);
@@ -474,7 +479,7 @@ fr_dispatch_in_flight(const char *id)
 
 
 static int
-fr_dispatch_start(fr_func_t *f, const fr_inv_t *inv)
+fr_dispatch_start(fr_func_t *f, const fr_inv_t *inv, uint64_t lease)
 {
     int         sv[2];
     fr_call_t  *call;
@@ -491,8 +496,10 @@ fr_dispatch_start(fr_func_t *f, const fr_inv_t *inv)
     memcpy(call->trigger, inv->trigger, sizeof(call->trigger));
     call->attempts = inv->attempts;
     fr_fcgi_parser_init(&call->parser);
-    snprintf(call->lease, sizeof(call->lease), "%lld",
-             (long long) f->conf.timeout + f->conf.queue_timeout);
+    /* half the lease claimed, not of the settings now: a reload since a
+     * claim was sent to PostgreSQL could give more than it took */
+    snprintf(call->lease, sizeof(call->lease), "%llu",
+             (unsigned long long) lease / 2);
 
     if (fr_dispatch_request(call, inv) != FR_OK
         || socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,

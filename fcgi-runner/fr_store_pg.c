@@ -736,7 +736,7 @@ fr_pgs_claimed(PGresult *res, void *data)
                    inv.attempts);
         }
 
-        fr_pgs_each(&inv);
+        fr_pgs_each(&inv, (uint64_t) fr_pgs_int(res, i, 16));
     }
 
     if (n || data == fr_pgs_reclaim_sql) {

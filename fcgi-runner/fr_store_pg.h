@@ -30,7 +30,8 @@ extern char  fr_pgs_me[96];
  * it has not); FR_DECLINED, its answer was lost and the store not back
  * in time to look: each may be stored or not */
 typedef void (*fr_pgs_batch_pt)(fr_link_t *reqs, int rc, const char *found);
-typedef void (*fr_pgs_claim_pt)(const fr_inv_t *inv);
+/* lease: ms, the one the claim took (the settings of its sending) */
+typedef void (*fr_pgs_claim_pt)(const fr_inv_t *inv, uint64_t lease);
 
 
 int fr_pgs_start(const char *uri, void (*wake)(void));

@@ -92,7 +92,8 @@
 /* a claim of what is due (queued, its time come), or (every second) of
  * what another runner's lease no longer covers; each in its index. $6,
  * the rooms' sum, bounds c for the planner: unbounded, it guessed
- * thousands of rows and joined by a scan of the whole table */
+ * thousands of rows and joined by a scan of the whole table. Each row
+ * returns the lease it was claimed with (ms), the run's bound */
 #define FR_PGS_CLAIM(due, order)                                             \
     "WITH c AS (SELECT i.id, i.state AS was, i.claimed_by AS was_by,"        \
     " r.lease FROM unnest($1::text[], $2::int[], $3::bigint[])"              \
@@ -106,7 +107,7 @@
     " FROM c WHERE v.id = c.id RETURNING v.id, v.function, v.trigger,"       \
     " v.state, v.attempts, v.status, v.created, v.started, v.finished,"      \
     " v.next_at, v.params, v.body, NULL::bytea, NULL::text, c.was,"          \
-    " c.was_by"
+    " c.was_by, c.lease"
 
 static const char  fr_pgs_claim_sql[] =
     FR_PGS_CLAIM("state = 0 AND next_at <= $4::bigint"
