@@ -61,6 +61,7 @@ static ngx_int_t ngx_http_faas_encode_body(ngx_http_request_t *r,
 static ngx_int_t ngx_http_faas_header_block(ngx_http_request_t *r,
     ngx_http_faas_ctx_t *ctx, u_char *data, size_t size, u_char **rest);
 static ngx_int_t ngx_http_faas_header_line(ngx_http_request_t *r);
+static ngx_uint_t ngx_http_faas_accel_unknown(u_char *name, size_t len);
 static off_t ngx_http_faas_pipe_length(ngx_http_faas_ctx_t *ctx);
 static ngx_flag_t ngx_http_faas_header_only(ngx_http_request_t *r);
 static void ngx_http_faas_record_start(ngx_http_faas_ctx_t *ctx);
@@ -1193,6 +1194,14 @@ ngx_http_faas_header_line(ngx_http_request_t *r)
         return NGX_HTTP_UPSTREAM_INVALID_HEADER;
     }
 
+    if (ngx_http_faas_accel_unknown(r->header_name_start,
+                                    r->header_name_end
+                                    - r->header_name_start))
+    {
+        /* stock fastcgi_pass passes X-Accel-Foo on: never a function's */
+        return NGX_OK;
+    }
+
     h = ngx_list_push(&r->upstream->headers_in.headers);
     if (h == NULL) {
         return NGX_ERROR;
@@ -1236,6 +1245,41 @@ ngx_http_faas_header_line(ngx_http_request_t *r)
                    "http faas header: \"%V: %V\"", &h->key, &h->value);
 
     return NGX_OK;
+}
+
+
+/*
+ * An X-Accel-* header other than the five nginx acts on (or hides, with
+ * faas_accel_headers off): no one acts on it, and no X-Accel-* header
+ * of a function's reaches the client (faas_accel_headers).
+ */
+
+static ngx_uint_t
+ngx_http_faas_accel_unknown(u_char *name, size_t len)
+{
+    ngx_uint_t  i;
+
+    static ngx_str_t  known[] = {
+        ngx_string("expires"),
+        ngx_string("redirect"),
+        ngx_string("limit-rate"),
+        ngx_string("buffering"),
+        ngx_string("charset")
+    };
+
+    if (len < 8 || ngx_strncasecmp(name, (u_char *) "x-accel-", 8) != 0) {
+        return 0;
+    }
+
+    for (i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
+        if (len - 8 == known[i].len
+            && ngx_strncasecmp(name + 8, known[i].data, known[i].len) == 0)
+        {
+            return 0;
+        }
+    }
+
+    return 1;
 }
 
 

@@ -19,6 +19,10 @@ my $t = FaasTest->new;
 $t->function('redirect', "exec = ./run.sh\nmode = cgi\n",
              'run.sh' => "#!/bin/sh\nprintf 'X-Accel-Redirect: /secret/"
                        . "key\\r\\nX-Accel-Expires: 100\\r\\n"
+                       . "X-Accel-Foo: bar\\r\\nx-accel-: empty\\r\\n"
+                       . "X-ACCEL-LIMIT-RATE-X: 1\\r\\nX-Accelerated: kept\\r\\n"
+                       . "x-accel-a-name-much-longer-than-thirty-two-bytes: 1"
+                       . "\\r\\n"
                        . "Content-Type: text/plain\\r\\n\\r\\n"
                        . "function body\\n'\n");
 $t->start_runner;
@@ -54,17 +58,21 @@ is($r->{status}, 200, 'default: the function answers');
 is($r->{body}, "function body\n", "with its own body, not the internal "
    . "location's");
 unlike($r->{raw}, qr/secret/, 'the secret is not served');
-unlike($r->{raw}, qr/X-Accel/i, 'no X-Accel-* header reaches the client');
+unlike($r->{raw}, qr/X-Accel-/i, 'no X-Accel-* header reaches the client '
+       . '(nor one nginx does not know: X-Accel-Foo, x-accel-, a long one)');
+is(FaasTest::header($r, 'x-accelerated'), 'kept', '... X-Accelerated does');
 
 $r = $t->http_get('/trusted/redirect');
 is($r->{body}, "the host's secret\n", 'faas_accel_headers on: nginx acts '
    . 'on X-Accel-Redirect');
-unlike($r->{raw}, qr/X-Accel/i, 'and passes no X-Accel-* header on');
+unlike($r->{raw}, qr/X-Accel-/i, 'and passes no X-Accel-* header on');
 
 $r = $t->http_get('/fc/redirect');
 is($r->{body}, "function body\n", 'stock fastcgi_pass as the README has '
    . 'it: not acted on either');
-unlike($r->{raw}, qr/X-Accel/i, '... nor passed on');
+unlike($r->{raw}, qr/X-Accel-(Expires|Redirect)/i, '... nor passed on');
+like($r->{raw}, qr/X-Accel-Foo: bar/, '... X-Accel-Foo is (stock '
+     . 'fastcgi_pass: the comparison)');
 
 is($t->http_get('/secret/key')->{status}, 404,
    'the internal location is not reachable directly');
