@@ -116,8 +116,6 @@ _Static_assert(sizeof(fr_conf_keys) / sizeof(fr_conf_keys[0])
 
 
 static int fr_conf_value(const fr_conf_key_t *k, char *value, void *base);
-static void fr_conf_again(int rc, const char *key, const char *file,
-    int line);
 static int fr_conf_fkey(const fr_conf_key_t *k);
 static int fr_conf_isolation(char *value, int *mask);
 static int fr_conf_tenant_key(fr_conf_t *conf, char *key, char *value);
@@ -401,6 +399,7 @@ fr_conf_parse_stream(FILE *f, const char *file, fr_conf_t *conf,
 
     if (conf) {
         fc = &conf->defaults;
+        fr_conf_where_set(file, NULL, 0);
     }
 
     line = 0;
@@ -523,7 +522,10 @@ fr_conf_parse_stream(FILE *f, const char *file, fr_conf_t *conf,
                    value, key, file, line);
             errors++;
 
-        } else if (!k->global && fr_conf_fkey(k) < FR_FKEYS) {
+        } else if (k->global) {
+            fr_conf_where_set(file, k->name, line);
+
+        } else if (fr_conf_fkey(k) < FR_FKEYS) {
             fc->lines[fr_conf_fkey(k)] = line;
         }
     }
@@ -532,18 +534,6 @@ fr_conf_parse_stream(FILE *f, const char *file, fr_conf_t *conf,
     fclose(f);
 
     return errors;
-}
-
-
-/* a key set twice in a file (FR_DECLINED): said, the last one holds */
-
-static void
-fr_conf_again(int rc, const char *key, const char *file, int line)
-{
-    if (rc == FR_DECLINED) {
-        fr_log(FR_LOG_WARN, 0, "\"%s\" set again in %s:%d: the last one "
-               "holds", key, file, line);
-    }
 }
 
 
@@ -614,7 +604,8 @@ fr_conf_value(const fr_conf_key_t *k, char *value, void *base)
     errno = 0;
     n = strtoll(value, &end, k->type == FR_CONF_OCTAL ? 8 : 10);
 
-    if (errno || n < 0) {
+    /* a mode: permission bits (12345 made the socket setgid) */
+    if (errno || n < 0 || (k->type == FR_CONF_OCTAL && n > 0777)) {
         return FR_ERROR;
     }
 

@@ -143,6 +143,9 @@ void fr_conf_defaults(fr_conf_t *conf);
 void fr_conf_free(fr_conf_t *conf);
 
 int fr_fconf_line(const fr_fconf_t *fc, const char *key);
+void fr_conf_again(int rc, const char *key, const char *file, int line);
+void fr_conf_where_set(const char *file, const char *key, int line);
+const char *fr_conf_at(const char *key);
 
 /* fr_conf_pairs.c: env.NAME and php.NAME */
 int fr_conf_env(fr_fconf_t *fc, const char *name, const char *value);

@@ -23,8 +23,87 @@
 #include "fr_log.h"
 
 
+#define FR_CONF_WHERE_MAX  48      /* runner keys */
+
+
+/* where the runner config read last set its keys */
+typedef struct {
+    const char            *key;         /* fr_conf_keys' name */
+    int                    line;
+} fr_conf_where_t;
+
+
 static const u_char *fr_conf_text_line(const u_char *text, size_t size,
     size_t *pos, size_t *len);
+
+
+static char             fr_conf_where_file[512];
+static fr_conf_where_t  fr_conf_where[FR_CONF_WHERE_MAX];
+static char             fr_conf_at_buf[600];
+
+
+/* a key set twice in a file (FR_DECLINED): said, the last one holds */
+
+void
+fr_conf_again(int rc, const char *key, const char *file, int line)
+{
+    if (rc == FR_DECLINED) {
+        fr_log(FR_LOG_WARN, 0, "\"%s\" set again in %s:%d: the last one "
+               "holds", key, file, line);
+    }
+}
+
+
+/* the runner config being read set key at line (key NULL: a new one) */
+
+void
+fr_conf_where_set(const char *file, const char *key, int line)
+{
+    int  i;
+
+    if (key == NULL) {
+        snprintf(fr_conf_where_file, sizeof(fr_conf_where_file), "%s",
+                 file);
+        memset(fr_conf_where, 0, sizeof(fr_conf_where));
+        return;
+    }
+
+    for (i = 0; i < FR_CONF_WHERE_MAX; i++) {
+        if (fr_conf_where[i].key == NULL
+            || strcmp(fr_conf_where[i].key, key) == 0)
+        {
+            fr_conf_where[i].key = key;
+            fr_conf_where[i].line = line;
+            return;
+        }
+    }
+}
+
+
+/*
+ * "FILE:LINE: " where the runner config read last set key, for a
+ * problem of its value found past its parse (an address, a user, a
+ * store: --test says each with file and line); "" where it did not
+ * (a default, --listen). One at a time: its buffer is static.
+ */
+
+const char *
+fr_conf_at(const char *key)
+{
+    int  i;
+
+    for (i = 0; i < FR_CONF_WHERE_MAX && fr_conf_where[i].key; i++) {
+        if (strcmp(fr_conf_where[i].key, key) == 0
+            && fr_conf_where[i].line > 0)
+        {
+            snprintf(fr_conf_at_buf, sizeof(fr_conf_at_buf), "%s:%d: ",
+                     fr_conf_where_file, fr_conf_where[i].line);
+            return fr_conf_at_buf;
+        }
+    }
+
+    return "";
+}
 
 void
 fr_conf_merge_pairs(char ***list, int *n, char **prev, int nprev)

@@ -318,8 +318,8 @@ fr_folder_list(fr_func_t *f, int dfd, fr_buf_t *text)
 int
 fr_folder_paths(fr_func_t *f, int test)
 {
-    int          problems, err, dfd, fd, as;
-    char         path[PATH_MAX];
+    int          problems, err, dfd, fd, as, line;
+    char         path[PATH_MAX], at[16];
     uid_t        uid;
     size_t       len;
     struct stat  st;
@@ -410,11 +410,16 @@ fr_folder_paths(fr_func_t *f, int test)
             }
 
         } else {
+            /* its line, else runtime's (php's index.php), else none */
+            line = fr_fconf_line(&f->conf, "script");
+            line = line ? line : fr_fconf_line(&f->conf, "runtime");
+            snprintf(at, sizeof(at), line ? ":%d" : "", line);
+
             fr_log(test || err == ELOOP ? FR_LOG_ERR : FR_LOG_WARN,
-                   err == ELOOP ? 0 : err, "%s/function.conf:%d: function "
-                   "\"%s\": script \"%s\" not found%s", f->dir,
-                   fr_fconf_line(&f->conf, "script"), f->name,
-                   f->conf.script, err == ELOOP ? FR_FOLDER_LINK_RULE : "");
+                   err == ELOOP ? 0 : err, "%s/function.conf%s: function "
+                   "\"%s\": script \"%s\" not found%s", f->dir, at,
+                   f->name, f->conf.script,
+                   err == ELOOP ? FR_FOLDER_LINK_RULE : "");
             problems += (test || err == ELOOP);
 
             snprintf(path, sizeof(path), "%s/%s", f->dir, f->conf.script);

@@ -97,15 +97,17 @@ fr_listen_allow(const char *spec, int level)
         }
 
         if (n == FR_ALLOW_MAX) {
-            fr_log(level, 0, "more than %d networks in "
-                   "\"listen_allow\"", FR_ALLOW_MAX);
+            fr_log(level, 0, "%smore than %d networks in "
+                   "\"listen_allow\"", fr_conf_at("listen_allow"),
+                   FR_ALLOW_MAX);
             return FR_ERROR;
         }
 
         if (fr_cidr_parse(s, len, &list[n]) != FR_OK) {
-            fr_log(level, 0, "invalid network \"%.*s\" in "
+            fr_log(level, 0, "%sinvalid network \"%.*s\" in "
                    "\"listen_allow\": an address or address/bits expected",
-                   (int) (len > 64 ? 64 : len), s);
+                   fr_conf_at("listen_allow"), (int) (len > 64 ? 64 : len),
+                   s);
             return FR_ERROR;
         }
 
@@ -113,7 +115,8 @@ fr_listen_allow(const char *spec, int level)
     }
 
     if (spec && *spec && n == 0) {
-        fr_log(level, 0, "\"listen_allow\" names no network");
+        fr_log(level, 0, "%s\"listen_allow\" names no network",
+               fr_conf_at("listen_allow"));
         return FR_ERROR;
     }
 
@@ -282,9 +285,9 @@ fr_listen_public(const struct sockaddr *sa, const char *addr)
         return FR_OK;
     }
 
-    fr_log(FR_LOG_EMERG, 0, "listen on \"%s\", not a loopback address, "
+    fr_log(FR_LOG_EMERG, 0, "%slisten on \"%s\", not a loopback address, "
            "takes \"listen_allow\": whoever connects to a runner may run "
-           "any function as any tenant", addr);
+           "any function as any tenant", fr_conf_at("listen"), addr);
 
     return FR_ERROR;
 }
@@ -467,8 +470,8 @@ fr_listen_ids(uid_t *uid, gid_t *gid)
     if (fr_runner.conf.listen_owner) {
         pw = getpwnam(fr_runner.conf.listen_owner);
         if (pw == NULL) {
-            fr_log(FR_LOG_EMERG, 0, "unknown listen_owner \"%s\"",
-                   fr_runner.conf.listen_owner);
+            fr_log(FR_LOG_EMERG, 0, "%sunknown listen_owner \"%s\"",
+                   fr_conf_at("listen_owner"), fr_runner.conf.listen_owner);
             return FR_ERROR;
         }
         *uid = pw->pw_uid;
@@ -477,8 +480,8 @@ fr_listen_ids(uid_t *uid, gid_t *gid)
     if (fr_runner.conf.listen_group) {
         gr = getgrnam(fr_runner.conf.listen_group);
         if (gr == NULL) {
-            fr_log(FR_LOG_EMERG, 0, "unknown listen_group \"%s\"",
-                   fr_runner.conf.listen_group);
+            fr_log(FR_LOG_EMERG, 0, "%sunknown listen_group \"%s\"",
+                   fr_conf_at("listen_group"), fr_runner.conf.listen_group);
             return FR_ERROR;
         }
         *gid = gr->gr_gid;
@@ -504,8 +507,8 @@ fr_listen_check(const char *addr)
 
     if (strncmp(addr, "unix:", 5) == 0) {
         if (addr[5] == '\0') {
-            fr_log(FR_LOG_EMERG, 0, "invalid listen address \"%s\": no "
-                   "path", addr);
+            fr_log(FR_LOG_EMERG, 0, "%sinvalid listen address \"%s\": no "
+                   "path", fr_conf_at("listen"), addr);
             return FR_ERROR;
         }
 
@@ -513,8 +516,9 @@ fr_listen_check(const char *addr)
     }
 
     if (fr_addr_split(addr, host, sizeof(host), &port) != FR_OK) {
-        fr_log(FR_LOG_EMERG, 0, "invalid listen address \"%s\": "
-               "\"unix:PATH\" or \"HOST:PORT\" (1-65535)", addr);
+        fr_log(FR_LOG_EMERG, 0, "%sinvalid listen address \"%s\": "
+               "\"unix:PATH\" or \"HOST:PORT\" (1-65535)",
+               fr_conf_at("listen"), addr);
         return FR_ERROR;
     }
 
@@ -523,7 +527,8 @@ fr_listen_check(const char *addr)
     hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
 
     if (getaddrinfo(host, port, &hints, &ai) != 0) {
-        fr_log(FR_LOG_EMERG, 0, "invalid listen address \"%s\"", addr);
+        fr_log(FR_LOG_EMERG, 0, "%sinvalid listen address \"%s\"",
+               fr_conf_at("listen"), addr);
         return FR_ERROR;
     }
 
@@ -546,7 +551,8 @@ fr_listen_inet(const char *addr)
     struct addrinfo   hints, *ai;
 
     if (fr_addr_split(addr, host, sizeof(host), &port) != FR_OK) {
-        fr_log(FR_LOG_EMERG, 0, "invalid listen address \"%s\"", addr);
+        fr_log(FR_LOG_EMERG, 0, "%sinvalid listen address \"%s\"",
+               fr_conf_at("listen"), addr);
         return -1;
     }
 
@@ -555,7 +561,8 @@ fr_listen_inet(const char *addr)
     hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
 
     if (getaddrinfo(host, port, &hints, &ai) != 0) {
-        fr_log(FR_LOG_EMERG, 0, "invalid listen address \"%s\"", addr);
+        fr_log(FR_LOG_EMERG, 0, "%sinvalid listen address \"%s\"",
+               fr_conf_at("listen"), addr);
         return -1;
     }
 

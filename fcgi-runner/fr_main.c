@@ -433,7 +433,8 @@ fr_conf_load(fr_conf_t *conf, int reload)
     }
 
 #define fr_set(field, opt, def)                                              \
-    if (opt) { free(conf->field); conf->field = strdup(opt); }               \
+    if (opt) { free(conf->field); conf->field = strdup(opt);                 \
+               fr_conf_where_set("", #field, 0); }                           \
     else if (conf->field == NULL) { conf->field = strdup(def); }
 
     fr_set(listen, fr_opt_listen, FR_DEFAULT_LISTEN);

@@ -35,11 +35,11 @@ static const char  *fr_pg_enums[][8] = {
  * password: not shown), with the values it would refuse only as it
  * connects (a port that is no port, a mistyped sslmode) found now, as
  * --test runs: each said by its name, never its value (a password with
- * a slash in it is read as a host and a port).
+ * a slash in it is read as a host and a port). where: "FILE:LINE: ".
  */
 
 int
-fr_pg_uri_ok(const char *uri, int level)
+fr_pg_uri_ok(const char *uri, const char *where, int level)
 {
     int                 i, n, len, problems;
     char               *err, list[128];
@@ -51,8 +51,8 @@ fr_pg_uri_ok(const char *uri, int level)
 
     if (opts == NULL) {
         PQfreemem(err);
-        fr_log(level, 0, "store: not a PostgreSQL URI libpq can read (the "
-               "value is not shown: it may hold a password)");
+        fr_log(level, 0, "%sstore: not a PostgreSQL URI libpq can read "
+               "(the value is not shown: it may hold a password)", where);
         return FR_ERROR;
     }
 
@@ -66,10 +66,10 @@ fr_pg_uri_ok(const char *uri, int level)
         if (strcmp(o->keyword, "port") == 0
             && !fr_pg_number_ok(o->val, 1, 65535, 1))
         {
-            fr_log(level, 0, "store: its port is no port (1 to 65535, one "
-                   "for each host, a comma between); a password with \"/\", "
-                   "\"?\", \"#\" or \"@\" must be percent-encoded (%%2F, "
-                   "%%3F, %%23, %%40)");
+            fr_log(level, 0, "%sstore: its port is no port (1 to 65535, "
+                   "one for each host, a comma between); a password with "
+                   "\"/\", \"?\", \"#\" or \"@\" must be percent-encoded "
+                   "(%%2F, %%3F, %%23, %%40)", where);
             problems++;
         }
 
@@ -79,17 +79,17 @@ fr_pg_uri_ok(const char *uri, int level)
             && strchr(o->val, '@'))
         {
             /* "u:p@ss@db": the password's tail read as the host */
-            fr_log(level, 0, "store: its %s has an \"@\": a password with "
-                   "\"@\" or \"/\" must be percent-encoded (%%40, %%2F)",
-                   o->keyword);
+            fr_log(level, 0, "%sstore: its %s has an \"@\": a password "
+                   "with \"@\" or \"/\" must be percent-encoded (%%40, %%2F)",
+                   where, o->keyword);
             problems++;
         }
 
         if (strcmp(o->keyword, "connect_timeout") == 0
             && !fr_pg_number_ok(o->val, INT_MIN, INT_MAX, 0))
         {
-            fr_log(level, 0, "store: its connect_timeout is no number of "
-                   "seconds");
+            fr_log(level, 0, "%sstore: its connect_timeout is no number of "
+                   "seconds", where);
             problems++;
         }
 
@@ -111,8 +111,8 @@ fr_pg_uri_ok(const char *uri, int level)
             }
 
             if (e[n] == NULL) {
-                fr_log(level, 0, "store: its %s is none of %s",
-                       o->keyword, list);
+                fr_log(level, 0, "%sstore: its %s is none of %s",
+                       where, o->keyword, list);
                 problems++;
             }
         }

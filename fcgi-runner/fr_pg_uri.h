@@ -9,7 +9,7 @@
 #include "fr_pq.h"
 
 
-int fr_pg_uri_ok(const char *uri, int level);
+int fr_pg_uri_ok(const char *uri, const char *where, int level);
 
 
 #endif /* FR_PG_URI_H */

@@ -99,13 +99,13 @@ fr_store_kind(const char *store, int level)
     }
 
     if (fr_store_is_pg(store)) {
-        return (fr_pq_load(level) == FR_OK) ? fr_pg_uri_ok(store, level)
-                                            : FR_ERROR;
+        return (fr_pq_load(level) == FR_OK)
+               ? fr_pg_uri_ok(store, fr_conf_at("store"), level) : FR_ERROR;
     }
 
-    fr_log(level, 0, "store: not a store this build knows: \"sqlite\" (in "
+    fr_log(level, 0, "%sstore: not a store this build knows: \"sqlite\" (in "
            "state_dir) or a URI postgresql://... (the value is not shown: "
-           "it may hold a password)");
+           "it may hold a password)", fr_conf_at("store"));
 
     return FR_ERROR;
 }

@@ -220,6 +220,58 @@ SKIP: {
 }
 $t3->done;
 
+# a value found wrong past the parse (an address, a user, a store, a
+# network) is said with the file and line that set it, as every other
+# problem --test finds (a stranger's pass: they had neither)
+my $tl = FaasTest->new;
+my $dl = $tl->prefix;
+mkdir "$dl/f";
+for my $kv ('listen = nowhere', 'listen = unix:', 'listen = 10.9.8.7:80',
+            'listen_owner = no_such_user_x', 'listen_group = no_such_group_x',
+            'store = sqlite:x', 'store = postgresql://h:99999/db',
+            'store = postgresql://h/db?sslmode=maybe',
+            'listen_allow = 10.0.0.0/33', 'listen_allow = ,',
+            'listen_mode = 12345', 'listen_mode = 1777')
+{
+    FaasTest::write_file("$dl/r.conf", "functions = $dl/f\n# a comment\n"
+                         . "state_dir = $dl/state\n$kv\n");
+    ($rc, $out) = run('--test', '--config', "$dl/r.conf");
+    is($rc, 1, "'$kv': a problem");
+    like($out, qr{\Q$dl\E/r\.conf:4\b}, "'$kv': said with file and line")
+        or diag($out);
+}
+FaasTest::write_file("$dl/r.conf", "functions = $dl/f\nlisten_mode = 0777\n");
+($rc, $out) = run('--test', '--config', "$dl/r.conf");
+is($rc, 0, 'listen_mode = 0777 is a mode') or diag($out);
+
+# --listen in place of the file's: not said at the file's line
+FaasTest::write_file("$dl/r.conf", "functions = $dl/f\nlisten = unix:/x\n");
+($rc, $out) = run('--test', '--config', "$dl/r.conf", '--listen', 'bad');
+is($rc, 1, '--listen bad: a problem');
+like($out, qr{#\d+: invalid listen address "bad"}, '... not at a line of the file')
+    or diag($out);
+
+SKIP: {
+    skip 'no faas-php (make, php8.2-dev)', 4
+        unless -x "$FaasTest::BUILD/faas-php";
+    my $tp = FaasTest->new;
+    my $dir = $tp->function('php', "runtime = php\n# ini\nphp.memory_limit"
+                            . " = 64M\n");
+    chmod 0755, $dir;
+    ($rc, $out) = run('--test', '--functions', $tp->functions_dir);
+    like($out, qr{php/function\.conf:1: function "php": script "index\.php"}
+         , 'php without index.php: said at its runtime line') or diag($out);
+    unlike($out, qr{function\.conf:0\b}, '... never a line 0');
+    FaasTest::write_file("$dir/function.conf", "runtime = php\nscript = i.php"
+                         . "\n\nphp.nosuch_ini_x = 1\n");
+    FaasTest::write_file("$dir/i.php", "<?php echo 1;\n");
+    chmod 0644, "$dir/i.php";
+    ($rc, $out) = run('--test', '--functions', $tp->functions_dir);
+    is($rc, 1, 'a php.NAME PHP does not take: a problem');
+    like($out, qr{php/function\.conf:4: a php\.NAME}, '... at its line')
+        or diag($out);
+}
+
 my $t4 = FaasTest->new;
 $t4->function('good', "exec = $fn\n");
 my $port = FaasTest::free_port();

@@ -906,7 +906,7 @@ like($out, qr{cgi/function.conf:2: php.NAME is for runtime = php},
      'php-cgi: its php.NAME, with its line');
 like($out, qr{invalid "php.extension = /x.so" in .*ext/function.conf:3},
      'an extension of its own');
-like($out, qr{memory_limt: PHP has no such setting.*typo/function.conf: a php}s,
+like($out, qr{memory_limt: PHP has no such setting.*typo/function.conf:3: a php}s,
      'a setting PHP does not have: PHP says which, --test where');
 unlike($out, qr/"?fine/, 'a good one is not');
 unlike($out, qr/preload/, 'php.opcache.preload: a setting PHP has');
