@@ -159,7 +159,9 @@ int fr_name_valid(const u_char *name, size_t len);
 
 
 /* a tenant's: 1-64 of A-Z a-z 0-9 _ - ., a letter or digit first but
- * for "_" and "-" (a user's name may be one: Debian's "_apt", "j.doe") */
+ * for "_" and "-" (a user's name may be one: Debian's "_apt", "j.doe");
+ * never "-" nor "_" alone (nginx logs "-" for no tenant: a tenant "-"
+ * was billed with requests for no function) */
 
 static inline int
 fr_tenant_valid(const u_char *name, size_t len)
@@ -178,7 +180,7 @@ fr_tenant_valid(const u_char *name, size_t len)
         }
     }
 
-    return len > 0 && len <= FR_NAME_MAX && (i == len || isalnum(name[i]));
+    return len <= FR_NAME_MAX && i < len && isalnum(name[i]);
 }
 int fr_addr_split(const char *addr, char *host, size_t size,
     const char **port);

@@ -24,6 +24,9 @@ $t->function('good', "exec = $fn\n");
 $t->function('longtenant', "exec = $fn\ntenant = $long\n");
 $t->function('badtenant', "exec = $fn\ntenant = a/b\n");
 $t->function('tenant64', "exec = $fn\ntenant = " . ('t' x 64) . "\n");
+$t->function("dash$_->[0]", "exec = $fn\ntenant = $_->[1]\n")
+    for [1, '-'], [2, '_'], [3, '--'], [4, '_-'];
+$t->function('dashok', "exec = $fn\ntenant = _-a\n");
 $t->function('nouser', "exec = $fn\nuser = no-such-user\n");
 $t->function('nogroup', "exec = $fn\nuser = nobody\ngroup = no-such-group\n");
 $t->function('notmember', "exec = $fn\nuser = nobody\ngroup = www-data\n");
@@ -40,6 +43,12 @@ unlike($out, qr/a{65}/, 'the value is not echoed whole');
 like($out, qr{\S*/badtenant/function\.conf:\d+: invalid tenant "a/b"},
      'a tenant with a slash: refused');
 unlike($out, qr/tenant64/, 'a 64-character tenant is fine');
+for my $n (1 .. 4) {
+    like($out, qr{/dash$n/function\.conf:2: invalid tenant "[-_]+"},
+         "a tenant of only '-' and '_' ($n): refused (nginx logs '-' for "
+         . 'none)');
+}
+unlike($out, qr/dashok/, 'a tenant "_-a" is fine');
 unlike($out, qr/Sanitizer|runtime error/, 'no sanitizer report');
 
 SKIP: {
