@@ -80,7 +80,9 @@ static const char  fr_dash_css[] =
     "svg.rate .area { fill: #1f6feb33; }\n"
     "svg.p99 polyline { stroke: #d1242f; }\n"
     "svg.p99 .area { fill: #d1242f22; }\n"
+    "svg.chart text { font-size: 10px; fill: #667; }\n"
     "td.c-chart svg { margin-right: 4px; }\n"
+    ".scroll { overflow: auto; max-height: 80vh; max-width: 100%; }\n"
     ".tools { margin: 4px 0; }\n"
     ".tools input { padding: 3px 6px; width: 220px; }\n"
     "table { border-collapse: collapse; font-variant-numeric: tabular-nums; }\n"
@@ -215,9 +217,18 @@ static const char  fr_dash_js[] =
     "    return v === null || v === undefined ? '-' : String(v);\n"
     "}\n"
     "\n"
+    "function axis(svg, x, y, anchor, s) {\n"
+    "    var t = document.createElementNS(NS, 'text');\n"
+    "    t.setAttribute('x', x);\n"
+    "    t.setAttribute('y', y);\n"
+    "    t.setAttribute('text-anchor', anchor);\n"
+    "    t.textContent = s;\n"
+    "    svg.appendChild(t);\n"
+    "}\n"
+    "\n"
     "function chart(pts, k, w, h, cls, now) {\n"
     "    var svg = document.createElementNS(NS, 'svg'), max = 0, line = [],\n"
-    "        area, pl, t, i;\n"
+    "        top = h >= 60 ? 16 : 2, area, pl, t, i;\n"
     "    svg.setAttribute('class', 'chart ' + cls);\n"
     "    svg.setAttribute('width', w);\n"
     "    svg.setAttribute('height', h);\n"
@@ -229,7 +240,8 @@ static const char  fr_dash_js[] =
     "        if (pts[i][k] === null) { continue; }\n"
     "        line.push(((pts[i].t - now + SPAN) / SPAN * (w - 2) + 1)\n"
     "                  .toFixed(1) + ','\n"
-    "                  + (h - 2 - (max ? pts[i][k] / max * (h - 4) : 0))\n"
+    "                  + (h - 2 - (max ? pts[i][k] / max * (h - 2 - top)\n"
+    "                                  : 0))\n"
     "                  .toFixed(1));\n"
     "    }\n"
     "    if (line.length) {\n"
@@ -243,6 +255,12 @@ static const char  fr_dash_js[] =
     "        pl = document.createElementNS(NS, 'polyline');\n"
     "        pl.setAttribute('points', line.join(' '));\n"
     "        svg.appendChild(pl);\n"
+    "    }\n"
+    "    if (h >= 60) {\n"
+    "        axis(svg, 4, 12, 'start', k === 'rate'\n"
+    "             ? max.toFixed(2) + '/s' : ms(max) + ' ms');\n"
+    "        axis(svg, 4, h - 4, 'start', '10 min ago');\n"
+    "        axis(svg, w - 4, h - 4, 'end', 'now');\n"
     "    }\n"
     "    t = document.createElementNS(NS, 'title');\n"
     "    t.textContent = (k === 'rate'\n"
@@ -563,7 +581,8 @@ fr_dash_table(fr_out_t *o, const char *kind, const fr_dash_col_t *cols,
     fr_outs(o, kind);
     fr_outs(o, "-page\"></span> <button id=\"");
     fr_outs(o, kind);
-    fr_outs(o, "-next\">next &rsaquo;</button></div>\n<table id=\"");
+    fr_outs(o, "-next\">next &rsaquo;</button></div>\n"
+            "<div class=\"scroll\"><table id=\"");
     fr_outs(o, kind);
     fr_outs(o, "-table\"><thead><tr>");
 
@@ -619,7 +638,7 @@ fr_dash_table(fr_out_t *o, const char *kind, const fr_dash_col_t *cols,
         fr_outs(o, "</tr>\n");
     }
 
-    fr_outs(o, "</tbody></table>\n");
+    fr_outs(o, "</tbody></table></div>\n");
 }
 
 

@@ -236,6 +236,13 @@ like($dom, qr{<span id="f-page">page 1 of 2, 62 of 62</span>},
 my ($fbody) = $dom =~ m{<tbody id="f-body">(.*?)</tbody>}s;
 is(() = ($fbody // '') =~ m{<tr }g, 50, 'DOM: 50 rows a page');
 like($dom, qr{<dd id="r-functions">62</dd>}, 'DOM: the runner\'s figures');
+my ($big) = $dom =~ m{(<svg[^>]*id="total-rate".*?</svg>)}s;
+like($big // '', qr{<text[^>]*>[\d.]+/s</text>}, 'the invocations chart: '
+     . 'its scale (the largest rate)');
+like($big // '', qr{<text[^>]*>10 min ago</text>.*<text[^>]*>now</text>}s,
+     '... and its time axis');
+($big) = $dom =~ m{(<svg[^>]*id="total-p99".*?</svg>)}s;
+like($big // '', qr{<text[^>]*>[\d.]+ ms</text>}, 'the p99 chart: its scale');
 
 # one tenant's page polls that tenant's status only
 $b = FaasBrowser::dom("$base/faas/status?tenant=acme&format=html",
@@ -290,6 +297,8 @@ $b = FaasBrowser::live_screenshot("$base/faas/status?format=html", $png,
         "i.value = ''; i.dispatchEvent(new Event('input'));"
         . " document.getElementById('f-next').click(); $rows",
         "document.getElementById('f-page').textContent",
+        # 1280 px wide: the page is no wider (the table scrolls in its box)
+        "document.documentElement.scrollWidth + ' ' + window.innerWidth",
     ]);
 kill 'TERM', $pid;
 waitpid($pid, 0);
@@ -304,6 +313,8 @@ is($v[2], 'crashy', 'filtered: "CRAS" finds crashy');
 is($v[3], 'crashy', 'filtered, after polls too');
 is($v[4], join(' ', (reverse @names)[50 .. 61]), 'the second page');
 is($v[5], 'page 2 of 2, 62 of 62', 'page 2 of 2');
+my ($sw, $iw) = split ' ', $v[6] // '';
+ok($iw && $sw <= $iw, "the page fits a 1280 px window ($v[6])");
 @console = FaasBrowser::console($b);
 ok(!@console, 'polling 20 s: nothing on the console')
     or diag(join "\n", @console);
