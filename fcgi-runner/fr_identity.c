@@ -225,7 +225,8 @@ fr_identity_user(fr_func_t *f)
 static int
 fr_identity_tenant(fr_func_t *f, const char *tenant, const char *user)
 {
-    char  want[32], max[32];
+    int   line;
+    char  want[32], max[32], at[16];
 
     /* a "." is a user's (Debian's "j.doe"): "tenant" names one only as
      * the user the function runs as, DESIGN's set otherwise */
@@ -242,11 +243,16 @@ fr_identity_tenant(fr_func_t *f, const char *tenant, const char *user)
     }
 
     if (!fr_tenant_valid((const u_char *) tenant, strlen(tenant))) {
-        fr_log(FR_LOG_ERR, 0, "%s/function.conf:%d: invalid tenant "
-               "\"%.64s%s\"%s: 1-64 characters of A-Z a-z 0-9 _ - .", f->dir,
-               fr_fconf_line(&f->conf, f->conf.tenant ? "tenant" : "user"),
-               tenant, strlen(tenant) > 64 ? "..." : "",
-               f->conf.tenant ? "" : " (a user's name, set \"tenant\")");
+        /* of tenant, of user, or of no line: the folder's owner's name */
+        line = fr_fconf_line(&f->conf, f->conf.tenant ? "tenant" : "user");
+        snprintf(at, sizeof(at), line ? ":%d" : "", line);
+
+        fr_log(FR_LOG_ERR, 0, "%s/function.conf%s: invalid tenant "
+               "\"%.64s%s\"%s: 1-64 characters of A-Z a-z 0-9 _ - ., a "
+               "letter or digit first after any _ or -", f->dir, at, tenant,
+               strlen(tenant) > 64 ? "..." : "",
+               f->conf.tenant ? ""
+               : " (a user's name: a root-owned folder may set \"tenant\")");
         return FR_ERROR;
     }
 

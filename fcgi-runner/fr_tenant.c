@@ -354,13 +354,20 @@ fr_dynamic_load(void)
 
     while (f && fgets(line, sizeof(line), f)) {
         if (sscanf(line, "%64s %d", name, &uid) != 2
-            || !fr_tenant_valid((u_char *) name, strlen(name))
             || uid < fr_runner.conf.dynamic_first
             || uid > fr_runner.conf.dynamic_last)
         {
             fr_log(FR_LOG_WARN, 0, "skipped a line of \"%s\": not a tenant "
                    "and a uid of dynamic_users", path);
             continue;
+        }
+
+        if (!fr_tenant_valid((u_char *) name, strlen(name))) {
+            /* a name an older runner took ("-"): its uid kept, never
+             * another tenant's (its files in /tmp, /dev/shm are its) */
+            fr_log(FR_LOG_NOTICE, 0, "dynamic user %d of \"%s\", no "
+                   "tenant's name now, is kept: never another tenant's",
+                   uid, name);
         }
 
         d = realloc(fr_dynamic, (fr_ndynamic + 1) * sizeof(fr_dynamic_t));

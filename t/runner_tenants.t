@@ -231,6 +231,26 @@ is(uid_of('dave'), $uid{dave}, '... for every tenant');
 like(FaasTest::read_file($t->prefix . '/state/dynamic-users'),
      qr/^carol $uid{carol}$/m, 'kept in state_dir/dynamic-users');
 
+# a uid an older runner gave a name no longer a tenant's ("-", refused
+# now): kept, never another tenant's (its files in /tmp are its); carol
+# loses hers to it here, and gets another
+{
+    my $file = $t->prefix . '/state/dynamic-users';
+    $t->stop_runner;
+    my $text = FaasTest::read_file($file);
+    $text =~ s/^carol (\d+)$/- $1/m;
+    FaasTest::write_file($file, $text);
+    $t->start_runner(conf => $conf);
+    my $new = uid_of('carol');
+    ok($new && $new != $uid{carol}, "carol: a new uid ($new), not the one "
+       . "'-' keeps ($uid{carol})");
+    like(FaasTest::read_file($file), qr/^- $uid{carol}$/m,
+         "... '-' keeps it in the file");
+    like($t->runner_log, qr/dynamic user $uid{carol} of "-", no tenant's name now, is kept/,
+         '... said');
+    $uid{carol} = $new;
+}
+
 # billed to the real tenant
 ok(FaasTest::wait_for(sub { FaasTest::read_file($log) =~ /fn=dave/ }, 5),
    'access log written');
