@@ -38,11 +38,27 @@ typedef struct {
 } fr_unloaded_t;
 
 
-static fr_unloaded_t  fr_unloaded[FR_UNLOADED_MAX];
-static uint64_t       fr_unloaded_refused;  /* usec: a name waited */
+/* more names than places: they take turns, in the order they are
+ * listed, from the one after the last given a place */
+typedef struct {
+    uint64_t               refused;         /* usec: a name waited */
+    char                   last[68];        /* the last given a place */
+    char                   prev[68];        /* the last asked: a pass */
+    unsigned               held:1;          /* this pass: one before it */
+    unsigned               after:1;         /* this pass: one after it */
+    unsigned               reloads;         /* said in this one: */
+    unsigned               said;            /* names said */
+} fr_unloaded_turns_t;
+
+
+static fr_unloaded_t        fr_unloaded[FR_UNLOADED_MAX];
+static fr_unloaded_turns_t  fr_turns;
 
 
 static void fr_backlog_add(const char *function, int64_t n, void *data);
+static int fr_backlog_turn(const char *function, uint64_t now,
+    fr_unloaded_t *oldest);
+static void fr_backlog_unloaded_say(const char *function);
 
 
 /*
@@ -327,9 +343,9 @@ fr_backlog_recount(void)
  * failed (404) only async_retention after their making, as a shared
  * store keeps them (one such start failed a backlog of 202s for good:
  * a hostile review). Each name is looked at once a minute, said once a
- * reload; past FR_UNLOADED_MAX names they take turns (said again at
- * each). 1: not now (looked at within the minute); with "wait", the
- * one claimed was not due to fail: not again for a minute.
+ * reload; past FR_UNLOADED_MAX names they take turns (fr_backlog_turn).
+ * 1: not now (looked at within the minute); with "wait", the one
+ * claimed was not due to fail: not again for a minute.
  */
 
 int
@@ -351,28 +367,16 @@ fr_backlog_unloaded(const char *function, uint64_t now, int wait)
     }
 
     if (!wait) {
-        /* a name not remembered is looked at while there is room for
-         * it: more than FR_UNLOADED_MAX names wait their turn, a look
-         * at each (a claim and a release) not every time */
         if (i == FR_UNLOADED_MAX) {
-            if (now < oldest->next) {
-                fr_unloaded_refused = now;
-                return 1;
-            }
-
-            return 0;
+            return fr_backlog_turn(function, now, oldest);
         }
 
         if (now < u->next) {
             return 1;
         }
 
-        if (fr_unloaded_refused
-            && now - fr_unloaded_refused < FR_UNLOADED_LOOK)
-        {
-            /* names wait: its minute over, it gives its place up (the
-             * names listed first kept theirs for good, and one made
-             * async_retention ago behind them was never failed) */
+        if (fr_turns.refused && now - fr_turns.refused < FR_UNLOADED_LOOK) {
+            /* names wait: its minute over, it gives its place up */
             u->name[0] = '\0';
             u->next = 0;
             return 1;
@@ -384,6 +388,7 @@ fr_backlog_unloaded(const char *function, uint64_t now, int wait)
     if (i == FR_UNLOADED_MAX) {
         u = oldest;
         snprintf(u->name, sizeof(u->name), "%s", function);
+        snprintf(fr_turns.last, sizeof(fr_turns.last), "%s", function);
         u->reloads = (unsigned) fr_runner.reloads - 1;
     }
 
@@ -391,13 +396,85 @@ fr_backlog_unloaded(const char *function, uint64_t now, int wait)
 
     if (u->reloads != (unsigned) fr_runner.reloads) {
         u->reloads = (unsigned) fr_runner.reloads;
+        fr_backlog_unloaded_say(function);
+    }
+
+    return 1;
+}
+
+
+/*
+ * A name not remembered: looked at (0) while there is a place for it,
+ * a look (a claim and a release) not each time. While names wait for
+ * places, those before the last one given a place (in the order they
+ * are listed) wait for the names after it: the ones listed first took
+ * every place that came free, and one made async_retention ago behind
+ * 128 of them was never failed (a review). A pass with names held back
+ * and none after: from the first again.
+ */
+
+static int
+fr_backlog_turn(const char *function, uint64_t now, fr_unloaded_t *oldest)
+{
+    int  after;
+
+    if (strcmp(function, fr_turns.prev) <= 0) {
+        /* the names listed again from the first: a new pass */
+        if (fr_turns.held && !fr_turns.after) {
+            fr_turns.last[0] = '\0';
+        }
+
+        fr_turns.held = 0;
+        fr_turns.after = 0;
+    }
+
+    snprintf(fr_turns.prev, sizeof(fr_turns.prev), "%s", function);
+    after = strcmp(function, fr_turns.last) > 0;
+
+    if (now < oldest->next) {
+        /* no place */
+        fr_turns.refused = now;
+        fr_turns.after |= after;
+        return 1;
+    }
+
+    if (!after && fr_turns.refused
+        && now - fr_turns.refused < FR_UNLOADED_LOOK)
+    {
+        /* its turn came in this round */
+        fr_turns.refused = now;
+        fr_turns.held = 1;
+        return 1;
+    }
+
+    return 0;
+}
+
+
+/* each name once a reload, FR_UNLOADED_MAX of them: then they are
+ * counted, said once (a name taking turns was said at each, a line a
+ * second with 65) */
+
+static void
+fr_backlog_unloaded_say(const char *function)
+{
+    if (fr_turns.reloads != (unsigned) fr_runner.reloads) {
+        fr_turns.reloads = (unsigned) fr_runner.reloads;
+        fr_turns.said = 0;
+    }
+
+    if (fr_turns.said++ < FR_UNLOADED_MAX) {
         fr_log(FR_LOG_WARN, 0, "asynchronous invocations of \"%s\" are "
                "stored and no function of its name is loaded: they wait "
                "for it, failed %u s after their making (async_retention)",
                function, (unsigned) (fr_runner.conf.async_retention / 1000));
-    }
 
-    return 1;
+    } else if (fr_turns.said == FR_UNLOADED_MAX + 1) {
+        fr_log(FR_LOG_WARN, 0, "asynchronous invocations of more than %d "
+               "functions not loaded are stored: they take turns, a look "
+               "at each every few minutes; not each said (\"fcgi-runner "
+               "invocations\" lists them)", FR_UNLOADED_MAX);
+    }
 }
 
 
