@@ -51,7 +51,8 @@ typedef struct {
 static int fr_cidr_parse(const char *s, size_t len, fr_cidr_t *c);
 static int fr_addr_bytes(const struct sockaddr *sa, uint8_t *addr);
 static int fr_listen_allowed(const struct sockaddr *sa);
-static int fr_listen_public(const struct sockaddr *sa, const char *addr);
+static int fr_listen_public(const struct sockaddr *sa, const char *addr,
+    const char *where);
 static int fr_listen_inherited(void);
 static int fr_listen_unix(const char *addr);
 static int fr_listen_live(const char *path);
@@ -264,7 +265,8 @@ fr_listen_allowed(const struct sockaddr *sa)
  */
 
 static int
-fr_listen_public(const struct sockaddr *sa, const char *addr)
+fr_listen_public(const struct sockaddr *sa, const char *addr,
+    const char *where)
 {
     int      len;
     uint8_t  a[16];
@@ -287,7 +289,7 @@ fr_listen_public(const struct sockaddr *sa, const char *addr)
 
     fr_log(FR_LOG_EMERG, 0, "%slisten on \"%s\", not a loopback address, "
            "takes \"listen_allow\": whoever connects to a runner may run "
-           "any function as any tenant", fr_conf_at("listen"), addr);
+           "any function as any tenant", where, addr);
 
     return FR_ERROR;
 }
@@ -532,7 +534,7 @@ fr_listen_check(const char *addr)
         return FR_ERROR;
     }
 
-    rc = fr_listen_public(ai->ai_addr, addr);
+    rc = fr_listen_public(ai->ai_addr, addr, fr_conf_at("listen"));
 
     freeaddrinfo(ai);
 
@@ -566,7 +568,7 @@ fr_listen_inet(const char *addr)
         return -1;
     }
 
-    if (fr_listen_public(ai->ai_addr, addr) != FR_OK) {
+    if (fr_listen_public(ai->ai_addr, addr, fr_conf_at("listen")) != FR_OK) {
         freeaddrinfo(ai);
         return -1;
     }
@@ -722,7 +724,8 @@ fr_listen_inherited(void)
              ss.ss_family == AF_INET6 ? "[%s]:%d (%s)" : "%s:%d (%s)", host,
              ntohs(((struct sockaddr_in *) &ss)->sin_port), from);
 
-    return fr_listen_public((struct sockaddr *) &ss, fr_listen_desc) == FR_OK
+    return fr_listen_public((struct sockaddr *) &ss, fr_listen_desc, "")
+           == FR_OK
            ? fd : -1;
 }
 

@@ -469,9 +469,9 @@ fr_reload(void)
             fr_log(FR_LOG_ERR, 0, "\"%s\" not reloaded: the running "
                    "configuration stays", fr_config);
 
-        } else if (fr_listen_allow(conf.listen_allow, FR_LOG_ERR) != FR_OK
-                   || (!fr_store_is_pg(conf.store)
-                       && fr_store_kind(conf.store, FR_LOG_ERR) != FR_OK))
+        } else if ((!fr_store_is_pg(conf.store)
+                    && fr_store_kind(conf.store, FR_LOG_ERR) != FR_OK)
+                   || fr_listen_allow(conf.listen_allow, FR_LOG_ERR) != FR_OK)
         {
             /* a store the next start would refuse: said now (a
              * PostgreSQL URI is checked by libpq, not mapped here) */

@@ -215,6 +215,18 @@ ok($t->wait_log(qr/not reloaded: the running configuration stays/),
    'SIGHUP with a malformed list: not reloaded');
 is($t->http_get('/127.0.0.5/hello')->{status}, 200,
    '... the running list stays');
+# a good list beside a store the start would refuse: none of it taken
+# (the list was applied before the store was checked: a review)
+my $mark = length $t->runner_log;
+conf_with("listen_allow = 127.0.0.2\nstore = mysql://x\n");
+$t->signal_runner('HUP');
+ok(FaasTest::wait_for(sub { substr($t->runner_log, $mark)
+                            =~ /not reloaded: the running configuration/ },
+                      10), 'SIGHUP with a bad store: not reloaded');
+is($t->http_get('/127.0.0.5/hello')->{status}, 200,
+   '... the running list stays, not the new file\'s');
+is($t->http_get('/127.0.0.2/hello')->{status}, 502,
+   '... which is not taken');
 
 is($t->stop_runner, 0, 'runner exits 0 on SIGTERM');
 
