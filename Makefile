@@ -48,7 +48,7 @@ TEST_DEPS := spawn-fcgi libfcgi-bin wrk php-fpm fcgiwrap clang \
              libnginx-mod-http-image-filter
 
 .PHONY: all module runner functions deps test-deps test run install \
-        uninstall bench lint clean nginx-builds soak fuzz deb
+        uninstall bench lint clean nginx-builds soak fuzz deb pictures
 
 all: module runner functions
 
@@ -220,6 +220,14 @@ bench: deps test-deps all $(BENCH_BINS)
 	perl bench/store.pl
 	perl bench/python.pl
 	perl bench/php.pl
+
+# the README's screenshots made again (docs/dashboard.png after
+# PICTURE_MINUTES of load, docs/usage-report.png of a made-up log) by
+# tools/screenshots, with headless Chromium; never part of make test
+PICTURE_MINUTES ?= 3
+
+pictures: deps test-deps all
+	perl tools/screenshots --minutes $(PICTURE_MINUTES) docs
 
 # installs the packages of $(1) that are missing; apt-get update only
 # when something is
