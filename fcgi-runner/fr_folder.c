@@ -413,7 +413,11 @@ fr_folder_paths(fr_func_t *f, int test)
             /* its line, else runtime's (php's index.php), else none */
             line = fr_fconf_line(&f->conf, "script");
             line = line ? line : fr_fconf_line(&f->conf, "runtime");
-            snprintf(at, sizeof(at), line ? ":%d" : "", line);
+            at[0] = '\0';
+
+            if (line) {
+                snprintf(at, sizeof(at), ":%d", line);
+            }
 
             fr_log(test || err == ELOOP ? FR_LOG_ERR : FR_LOG_WARN,
                    err == ELOOP ? 0 : err, "%s/function.conf%s: function "

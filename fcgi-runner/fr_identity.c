@@ -245,7 +245,11 @@ fr_identity_tenant(fr_func_t *f, const char *tenant, const char *user)
     if (!fr_tenant_valid((const u_char *) tenant, strlen(tenant))) {
         /* of tenant, of user, or of no line: the folder's owner's name */
         line = fr_fconf_line(&f->conf, f->conf.tenant ? "tenant" : "user");
-        snprintf(at, sizeof(at), line ? ":%d" : "", line);
+        at[0] = '\0';
+
+        if (line) {
+            snprintf(at, sizeof(at), ":%d", line);
+        }
 
         fr_log(FR_LOG_ERR, 0, "%s/function.conf%s: invalid tenant "
                "\"%.64s%s\"%s: 1-64 characters of A-Z a-z 0-9 _ - ., a "

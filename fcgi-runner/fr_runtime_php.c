@@ -98,8 +98,12 @@ fr_runtime_php_conf(fr_func_t *f, int test)
     if (problems == 0 && test && fc->nphp && !fr_runtime_php_known(f, 0)) {
         if (fr_runtime_php_check(f) != 0) {
             /* the line of its first php.NAME, if it has one */
-            snprintf(at, sizeof(at), fc->php_line ? ":%d" : ", by the "
-                     "runner config's defaults", fc->php_line);
+            if (fc->php_line) {
+                snprintf(at, sizeof(at), ":%d", fc->php_line);
+
+            } else {
+                snprintf(at, sizeof(at), ", by the runner config's defaults");
+            }
             fr_log(FR_LOG_ERR, 0, "%s/function.conf%s: a php.NAME that "
                    "PHP does not take (" FR_RUNTIME_PHP " says which, above)",
                    f->dir, at);

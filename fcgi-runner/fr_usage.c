@@ -69,6 +69,7 @@ static const char  fr_usage_css[] =
     "svg.spark polyline { stroke: #1f6feb; stroke-width: 1.2; }\n"
     "svg.spark { background: #f6f7f9; vertical-align: middle; }\n"
     "table { border-collapse: collapse; font-variant-numeric: tabular-nums; }\n"
+    ".scroll { overflow-x: auto; max-width: 100%; }\n"
     "th, td { padding: 3px 8px; border-bottom: 1px solid #eceef2;\n"
     "         text-align: right; white-space: nowrap; }\n"
     "th { background: #f1f3f6; font-weight: 600; }\n"
@@ -336,7 +337,8 @@ fr_usage_table(FILE *out, fr_usage_groups_t *groups, int functions,
     size_t             i;
     fr_meter_group_t  *g;
 
-    fprintf(out, "<table id=\"%s\"><thead><tr><th class=\"c-name\">%s"
+    fprintf(out, "<div class=\"scroll\"><table id=\"%s\"><thead><tr>"
+            "<th class=\"c-name\">%s"
             "</th>%s<th>invocations per %s</th><th>invocations</th>"
             "<th>cold</th>",
             functions ? "functions" : "tenants",
@@ -400,7 +402,7 @@ fr_usage_table(FILE *out, fr_usage_groups_t *groups, int functions,
                 g->gb_seconds, g->cost);
     }
 
-    fprintf(out, "</tfoot></table>\n");
+    fprintf(out, "</tfoot></table></div>\n");
 }
 
 

@@ -215,7 +215,7 @@ like($page, qr{<title>p99 ms per hour</title><text [^>]*>max 3<},
 # --- in a browser -------------------------------------------------------
 
 SKIP: {
-    skip 'no chromium (make deps installs it)', 12
+    skip 'no chromium (make deps installs it)', 14
         unless FaasBrowser::binary();
 
     my $b = FaasBrowser::dom("file://$p/report.html", budget => 1000);
@@ -260,6 +260,17 @@ SKIP: {
     if (my $dir = $ENV{TEST_FAAS_SCREENSHOTS}) {
         system('cp', $png, "$dir/usage-report.png");
     }
+
+    # 1280 px wide: the page no wider, its wide tables scroll in a box
+    # (the outcome columns ran past the window)
+    $b = FaasBrowser::live_screenshot("file://$p/report.html",
+        "$p/live.png", seconds => 2, eval => [
+            "document.documentElement.scrollWidth + ' ' + window.innerWidth"
+            . " + ' ' + document.getElementById('tenants').scrollWidth"]);
+    my ($sw, $iw, $tw) = split ' ', $b->{values}[0] // '';
+    ok($iw && $sw <= $iw, 'the report fits a 1280 px window ('
+       . ($b->{values}[0] // $b->{error}) . ')');
+    ok($tw && $tw > $iw, '... its tenants table wider, in its own box');
 }
 
 done_testing;

@@ -237,12 +237,12 @@ my ($fbody) = $dom =~ m{<tbody id="f-body">(.*?)</tbody>}s;
 is(() = ($fbody // '') =~ m{<tr }g, 50, 'DOM: 50 rows a page');
 like($dom, qr{<dd id="r-functions">62</dd>}, 'DOM: the runner\'s figures');
 my ($big) = $dom =~ m{(<svg[^>]*id="total-rate".*?</svg>)}s;
-like($big // '', qr{<text[^>]*>[\d.]+/s</text>}, 'the invocations chart: '
+like($big // '', qr{<text[^>]*>max [\d.]+/s</text>}, 'the invocations chart: '
      . 'its scale (the largest rate)');
 like($big // '', qr{<text[^>]*>10 min ago</text>.*<text[^>]*>now</text>}s,
      '... and its time axis');
 ($big) = $dom =~ m{(<svg[^>]*id="total-p99".*?</svg>)}s;
-like($big // '', qr{<text[^>]*>[\d.]+ ms</text>}, 'the p99 chart: its scale');
+like($big // '', qr{<text[^>]*>max [\d.]+ ms</text>}, 'the p99 chart: its scale');
 
 # one tenant's page polls that tenant's status only
 $b = FaasBrowser::dom("$base/faas/status?tenant=acme&format=html",
