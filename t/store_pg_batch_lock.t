@@ -43,14 +43,8 @@ $db->psql(q{CREATE FUNCTION faas.gate() RETURNS trigger LANGUAGE plpgsql }
           . q{FOR EACH ROW EXECUTE FUNCTION faas.gate()});
 
 # the gate's holder: a session that ends when its input does
-open(my $gate, '|-', FaasTest::pg_bin() . '/psql', '-X', '-q', '-o',
-     '/dev/null', '-h', $db->{pg_dir}, '-U', 'faas', '-d', 'postgres')
-    or die "psql: $!";
-$gate->autoflush(1);
-print $gate "SELECT pg_advisory_lock(4242);\n";
-ok(FaasTest::wait_for(sub { $db->psql("SELECT count(*) FROM pg_locks "
-       . "WHERE locktype = 'advisory' AND objid = 4242 AND granted")
-       eq "1\n" }, 10), 'the gate closed');
+my $gate = $db->pg_gate(4242);
+ok($gate, 'the gate closed');
 
 # the client in a child: its answer in a pipe
 pipe(my $rd, my $wr) or die "pipe: $!";

@@ -1045,6 +1045,21 @@ sub lock_table {
     return $pid;
 }
 
+# a session of the test's own holding advisory lock $key (a gate a
+# trigger of the test waits on) until the handle is closed; undef if it
+# did not get it in 10 s
+sub pg_gate {
+    my ($self, $key) = @_;
+    open(my $gate, '|-', pg_bin() . '/psql', '-X', '-q', '-o', '/dev/null',
+         '-h', $self->{pg_dir}, '-U', 'faas', '-d', 'postgres')
+        or die "psql: $!";
+    $gate->autoflush(1);
+    print $gate "SELECT pg_advisory_lock($key);\n";
+    return wait_for(sub { $self->psql("SELECT count(*) FROM pg_locks WHERE "
+                        . "locktype = 'advisory' AND objid = $key AND "
+                        . 'granted') eq "1\n" }, 10) ? $gate : undef;
+}
+
 sub psql {
     my ($self, $sql) = @_;
     my $bin = pg_bin();
