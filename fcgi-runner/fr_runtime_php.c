@@ -97,16 +97,21 @@ fr_runtime_php_conf(fr_func_t *f, int test)
 
     if (problems == 0 && test && fc->nphp && !fr_runtime_php_known(f, 0)) {
         if (fr_runtime_php_check(f) != 0) {
-            /* the line of its first php.NAME, if it has one */
+            /* the line of its first php.NAME, if it has one; the
+             * runner config's defaults named if they add some */
+            at[0] = '\0';
+
             if (fc->php_line) {
                 snprintf(at, sizeof(at), ":%d", fc->php_line);
-
-            } else {
-                snprintf(at, sizeof(at), ", by the runner config's defaults");
             }
+
             fr_log(FR_LOG_ERR, 0, "%s/function.conf%s: a php.NAME that "
-                   "PHP does not take (" FR_RUNTIME_PHP " says which, above)",
-                   f->dir, at);
+                   "PHP does not take%s (" FR_RUNTIME_PHP " says which, "
+                   "above)", f->dir, at,
+                   fc->nphp == fc->nphp_own ? ""
+                   : fc->nphp_own ? ", its own or a default of the runner "
+                                    "config's"
+                   : ": a default of the runner config's");
             problems++;
 
         } else {

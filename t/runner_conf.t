@@ -252,7 +252,7 @@ like($out, qr{#\d+: invalid listen address "bad"}, '... not at a line of the fil
     or diag($out);
 
 SKIP: {
-    skip 'no faas-php (make, php8.2-dev)', 4
+    skip 'no faas-php (make, php8.2-dev)', 5
         unless -x "$FaasTest::BUILD/faas-php";
     my $tp = FaasTest->new;
     my $dir = $tp->function('php', "runtime = php\n# ini\nphp.memory_limit"
@@ -270,6 +270,14 @@ SKIP: {
     is($rc, 1, 'a php.NAME PHP does not take: a problem');
     like($out, qr{php/function\.conf:4: a php\.NAME}, '... at its line')
         or diag($out);
+    # its own good, a default of the runner config's not: both named
+    FaasTest::write_file("$dl/rp.conf", 'functions = ' . $tp->functions_dir
+                         . "\nstate_dir = $dl/state2\nphp.nosuch_dflt_x = 1\n");
+    FaasTest::write_file("$dir/function.conf", "runtime = php\nscript = i.php"
+                         . "\nphp.memory_limit = 64M\n");
+    ($rc, $out) = run('--test', '--config', "$dl/rp.conf");
+    like($out, qr{php/function\.conf:3: a php\.NAME that PHP does not take, its own or a default of the runner config's},
+         "... a runner config's default: said so") or diag($out);
 }
 
 my $t4 = FaasTest->new;
