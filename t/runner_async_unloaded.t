@@ -40,12 +40,9 @@ chmod 0777, "$dir/out";
 $t->start_runner;
 $t->start_nginx($t->faas_location(extra => FaasTest::async_location()));
 
-my $r = $t->http_post('/async/rec', 'first');
-is($r->{status}, 202, 'an invocation accepted');
-my $id = FaasTest::header($r, 'faas-invocation-id') // 'none';
-ok(FaasTest::wait_for(sub {
-    sql("SELECT state FROM invocations WHERE id = '$id'") eq '1' }, 10),
-   '... and running');
+my $id = $t->async_running('rec', 'first') // 'none';
+isnt($id, 'none', 'an invocation accepted (202), running (its row keeps '
+     . 'its parameters)');
 
 # five made now, two a day and more ago (async_retention is 24h)
 my $day = 25 * 3600 * 1000000;

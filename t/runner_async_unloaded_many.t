@@ -50,12 +50,9 @@ my $rec = recorder('rec');
 $t->start_runner;
 $t->start_nginx($t->faas_location(extra => FaasTest::async_location()));
 
-my $r = $t->http_post('/async/rec', 'first');
-is($r->{status}, 202, 'an invocation accepted');
-my $id = FaasTest::header($r, 'faas-invocation-id') // 'none';
-ok(FaasTest::wait_for(sub {
-    sql("SELECT state FROM invocations WHERE id = '$id'") eq '1' }, 10),
-   '... and running (its row keeps its parameters)');
+my $id = $t->async_running('rec', 'first') // 'none';
+isnt($id, 'none', 'an invocation accepted (202), running (its row keeps '
+     . 'its parameters)');
 
 # 130 names none of which is a function: u130 made a day and more ago
 # (async_retention is 24h), the others now

@@ -652,6 +652,20 @@ sub sqlite {
     return $o;
 }
 
+# an invocation of $name through async_location(), answered 202 and
+# running now (its row keeps its parameters while it runs, for a test
+# to copy): its id, or undef
+sub async_running {
+    my ($self, $name, $body) = @_;
+    my $r = $self->http_post("/async/$name", $body);
+    my $id = $r && $r->{status} == 202
+             ? header($r, 'faas-invocation-id') : undef;
+    my $db = "$self->{prefix}/state/async.db";
+    return $id && wait_for(sub { sqlite($db, "SELECT state FROM invocations "
+                                        . "WHERE id = '$id'") eq '1' }, 10)
+           ? $id : undef;
+}
+
 sub async_location {
     return <<'EOF';
         location /async/ {
