@@ -26,16 +26,8 @@ sub sql { return FaasTest::sqlite($db, $_[0]) }
 
 # its first run held until the test lets it go: its row keeps its
 # parameters meanwhile (an outcome drops them), copied below
-my $gated = q{body=$(cat)
-i=0
-while [ ! -e out/gate ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
-echo "$FAAS_INVOCATION_ID $body" >> out/log
-printf 'Content-Type: text/plain\r\n\r\nok\n'
-};
-my $good = "exec = ./run\nmode = cgi\nmax_instances = 1\n";
-my $dir = $t->function('rec', $good, run => "#!/bin/sh\n$gated");
-mkdir "$dir/out";
-chmod 0777, "$dir/out";
+my $good = $FaasTest::GATED_CONF;
+my $dir = $t->gated_recorder('rec');
 
 $t->start_runner;
 $t->start_nginx($t->faas_location(extra => FaasTest::async_location()));

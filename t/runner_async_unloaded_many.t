@@ -26,22 +26,10 @@ my $db = "$p/state/async.db";
 
 sub sql { return FaasTest::sqlite($db, $_[0]) }
 
-# a run logs its id and body; the first one held until the gate is made
-my $run = q{#!/bin/sh
-body=$(cat)
-i=0
-while [ ! -e out/gate ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
-echo "$FAAS_INVOCATION_ID $body" >> out/log
-printf 'Content-Type: text/plain\r\n\r\nok\n'
-};
-my $conf = "exec = ./run\nmode = cgi\nmax_instances = 1\n";
-
+# a run logs its id and body; rec's first held until its gate is made
 sub recorder {
     my ($name) = @_;
-    my $dir = $t->function($name, $conf, run => $run);
-    chmod 0755, "$dir/run";
-    mkdir "$dir/out";
-    chmod 0777, "$dir/out";
+    my $dir = $t->gated_recorder($name);
     FaasTest::write_file("$dir/out/gate", '') if $name ne 'rec';
     return $dir;
 }

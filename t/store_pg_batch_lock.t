@@ -31,9 +31,7 @@ sub submit { return $t->fcgi_async('rec', $_[0], 45) }
 sub runs { return FaasTest::recorded($dir, $_[0]) }
 
 my ($st, $id);
-ok(FaasTest::wait_for(sub { ($st, $id) = submit('warm'); $st == 202 }, 20),
-   'the store is up: accepted');
-ok(FaasTest::wait_for(sub { runs(qr/ warm$/m) == 1 }, 15), '... and run');
+ok($t->store_warm($dir, 'rec'), 'the store is up: accepted and run');
 
 # each row inserted waits for the gate, a lock the test holds
 $db->psql(q{CREATE FUNCTION faas.gate() RETURNS trigger LANGUAGE plpgsql }

@@ -59,15 +59,10 @@ sub answer {
 sub runs { return FaasTest::recorded($dir, $_[0]) }
 
 my ($st, $id);
-ok(FaasTest::wait_for(sub { ($st, $id) = submit('warm'); $st == 202 }, 20),
-   'the store is up: accepted');
-ok(FaasTest::wait_for(sub { runs(qr/ warm$/m) == 1 }, 15), '... and run');
+ok($t->store_warm($dir, 'rec'), 'the store is up: accepted and run');
 
 # 1. cut after the commit: it waits for a standby that is not there
-$db->psql("ALTER SYSTEM SET synchronous_standby_names = 'nostandby'");
-$db->psql("SELECT pg_reload_conf()");
-ok(FaasTest::wait_for(sub { $db->psql("SHOW synchronous_standby_names")
-                            eq "nostandby\n" }, 10), 'no standby to wait for');
+ok($db->pg_sync_standby(1), 'no standby to wait for');
 
 my ($pid, $rd) = submit_later('order-42');
 my $waiting = "FROM pg_stat_activity WHERE application_name = 'fcgi-runner' "
@@ -78,8 +73,7 @@ ok(FaasTest::wait_for(sub { $db->psql("SELECT count(*) $waiting AND "
 # a failover, a cut network: the connection goes before the answer
 $db->psql("SELECT pg_terminate_backend(pid) $waiting "
           . "AND wait_event = 'SyncRep'");
-$db->psql("ALTER SYSTEM RESET synchronous_standby_names");
-$db->psql("SELECT pg_reload_conf()");
+ok($db->pg_sync_standby(0), '... a standby no more waited for');
 
 ($st, $id) = answer($pid, $rd);
 is($st, 202, 'its answer lost after the commit: the client gets 202');
@@ -102,10 +96,7 @@ unlike($t->runner_log, qr/invocations not stored|may have been stored/,
 
 # 2. the same cut, the database then away past the client's bound (30 s
 # from the sending): 503 as before, the log saying it may be stored
-$db->psql("ALTER SYSTEM SET synchronous_standby_names = 'nostandby'");
-$db->psql("SELECT pg_reload_conf()");
-ok(FaasTest::wait_for(sub { $db->psql("SHOW synchronous_standby_names")
-                            eq "nostandby\n" }, 10), 'no standby again');
+ok($db->pg_sync_standby(1), 'no standby again');
 ($pid, $rd) = submit_later('order-43');
 ok(FaasTest::wait_for(sub { $db->psql("SELECT count(*) $waiting AND "
                                       . "wait_event = 'SyncRep'") =~ /^1$/m },
@@ -118,8 +109,7 @@ cmp_ok(time - $t0, '<', 35, '... within the bound');
 ok($t->wait_log(qr/asynchronous invocations may have been stored \(the PostgreSQL store's answer was lost, and it was not back in time to say\): their clients get 503/, 5),
    '... said to be unknown, not "not stored"');
 $db->start_postgres;
-$db->psql("ALTER SYSTEM RESET synchronous_standby_names");
-$db->psql("SELECT pg_reload_conf()");
+ok($db->pg_sync_standby(0), '... a standby no more waited for');
 ok(FaasTest::wait_for(sub { runs(qr/ order-43$/m) == 1 }, 30),
    '... rightly: committed locally, it runs');
 

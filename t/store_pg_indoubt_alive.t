@@ -91,14 +91,9 @@ sub submit { return $t->fcgi_async('rec', $_[0], 45) }
 sub runs { return FaasTest::recorded($dir, $_[0]) }
 
 my ($st, $id);
-ok(FaasTest::wait_for(sub { ($st, $id) = submit('warm'); $st == 202 }, 20),
-   'the store is up through the proxy: accepted');
-ok(FaasTest::wait_for(sub { runs(qr/ warm$/m) == 1 }, 15), '... and run');
+ok($t->store_warm($dir, 'rec'), 'the store is up through the proxy: accepted and run');
 
-$db->psql("ALTER SYSTEM SET synchronous_standby_names = 'nostandby'");
-$db->psql("SELECT pg_reload_conf()");
-ok(FaasTest::wait_for(sub { $db->psql("SHOW synchronous_standby_names")
-                            eq "nostandby\n" }, 10), 'no standby to wait for');
+ok($db->pg_sync_standby(1), 'no standby to wait for');
 
 # the client in a child: its answer in a pipe
 pipe(my $rd, my $wr) or die "pipe: $!";
@@ -128,8 +123,7 @@ vec($rin, fileno($rd), 1) = 1;
 ok(!select(my $rout = $rin, undef, undef, 0), '... and the client not '
    . 'answered yet: the look waits for the batch');
 
-$db->psql("ALTER SYSTEM RESET synchronous_standby_names");
-$db->psql("SELECT pg_reload_conf()");
+ok($db->pg_sync_standby(0), '... a standby no more waited for');
 my $line = '';
 $line = <$rd> // '' if select($rout = $rin, undef, undef, 40);
 kill 'KILL', $client;

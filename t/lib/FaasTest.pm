@@ -612,8 +612,6 @@ sub cgi_answer_function {
                   . "\\r\\nContent-Type: text/plain\\r\\n\\r\\nanswer\\n'\n");
 }
 
-# a location for faas_location's extra: /async/NAME invokes NAME
-# asynchronously (a 202 and its id)
 # an asynchronous invocation of function $name straight to the runner
 # (FAAS_INVOCATION=async, as nginx sends it): its status and id
 sub fcgi_async {
@@ -636,6 +634,38 @@ sub id_recorder {
     mkdir "$dir/out";
     chmod 0777, "$dir/out";
     return $dir;
+}
+
+# the conf of gated_recorder's functions
+our $GATED_CONF = "exec = ./run\nmode = cgi\nmax_instances = 1\n";
+
+# a CGI function whose runs each wait for out/gate (30 s at most), then
+# log "ID BODY" to out/log, one at a time: a run held while a test looks
+# at its row (which keeps its parameters until its outcome); its folder
+sub gated_recorder {
+    my ($self, $name) = @_;
+    my $dir = $self->function($name, $GATED_CONF, run => q{#!/bin/sh
+body=$(cat)
+i=0
+while [ ! -e out/gate ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+echo "$FAAS_INVOCATION_ID $body" >> out/log
+printf 'Content-Type: text/plain\r\n\r\nok\n'
+});
+    chmod 0755, "$dir/run";
+    mkdir "$dir/out";
+    chmod 0777, "$dir/out";
+    return $dir;
+}
+
+# the store up: an invocation of id_recorder $name (its folder $dir)
+# accepted (a 202, tried for 20 s) and run once (15 s); its id or undef
+sub store_warm {
+    my ($self, $dir, $name) = @_;
+    my ($st, $id);
+    wait_for(sub { ($st, $id) = $self->fcgi_async($name, 'warm', 45);
+                   $st == 202 }, 20) or return undef;
+    return wait_for(sub { recorded($dir, qr/ warm$/m) == 1 }, 15)
+           ? $id : undef;
 }
 
 # how many runs an id_recorder logged that match $re
@@ -666,6 +696,8 @@ sub async_running {
            ? $id : undef;
 }
 
+# a location for faas_location's extra: /async/NAME invokes NAME
+# asynchronously (a 202 and its id)
 sub async_location {
     return <<'EOF';
         location /async/ {
@@ -1072,6 +1104,19 @@ sub pg_gate {
     return wait_for(sub { $self->psql("SELECT count(*) FROM pg_locks WHERE "
                         . "locktype = 'advisory' AND objid = $key AND "
                         . 'granted') eq "1\n" }, 10) ? $gate : undef;
+}
+
+# each commit waits for a standby that is not there ($on), or no more:
+# true once the server says so
+sub pg_sync_standby {
+    my ($self, $on) = @_;
+    $self->psql($on ? "ALTER SYSTEM SET synchronous_standby_names = "
+                      . "'nostandby'"
+                    : 'ALTER SYSTEM RESET synchronous_standby_names');
+    $self->psql('SELECT pg_reload_conf()');
+    my $want = $on ? "nostandby\n" : "\n";
+    return wait_for(sub { $self->psql('SHOW synchronous_standby_names')
+                          eq $want }, 10);
 }
 
 sub psql {
