@@ -42,6 +42,7 @@ static int fr_usage_series(fr_usage_series_t *s, fr_meter_group_t **g,
 static void fr_usage_charts(FILE *out, fr_usage_series_t *s);
 static void fr_usage_chart(FILE *out, fr_usage_series_t *s, int kind);
 static void fr_usage_when(char *buf, size_t size, int64_t t, int64_t grain);
+static void fr_usage_scale(char *buf, size_t size, double max, int kind);
 static void fr_usage_text(FILE *out, const char *s);
 static int fr_usage_cost_cmp(const void *a, const void *b);
 static int fr_usage_float_cmp(const void *a, const void *b);
@@ -570,7 +571,7 @@ static void
 fr_usage_chart(FILE *out, fr_usage_series_t *s, int kind)
 {
     size_t   b;
-    char     first[32], last[32];
+    char     first[32], last[32], scale[48];
     double   v, max, x, y, bw;
 
     static const char  *names[] = { "invocations", "GB-seconds", "p99 ms" };
@@ -584,6 +585,7 @@ fr_usage_chart(FILE *out, fr_usage_series_t *s, int kind)
         max = v > max ? v : max;
     }
 
+    fr_usage_scale(scale, sizeof(scale), max, kind);
     fr_usage_when(first, sizeof(first), s->t0, s->grain);
     fr_usage_when(last, sizeof(last),
                   s->t0 + (int64_t) (s->nb - 1) * s->grain, s->grain);
@@ -591,11 +593,11 @@ fr_usage_chart(FILE *out, fr_usage_series_t *s, int kind)
     fprintf(out, "<figure><svg class=\"chart %s\" width=\"%d\" "
             "height=\"%d\" viewBox=\"0 0 %d %d\" role=\"img\">"
             "<title>%s per %s</title>"
-            "<text x=\"%d\" y=\"10\">max %.6g</text>"
+            "<text x=\"%d\" y=\"10\">max %s</text>"
             "<text x=\"%d\" y=\"%d\">%s</text>"
             "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">%s</text>\n",
             cls[kind], W, H, W, H, names[kind],
-            s->grain == 3600 ? "hour" : "day", L, max, L, H - 4, first,
+            s->grain == 3600 ? "hour" : "day", L, scale, L, H - 4, first,
             W - L, H - 4, s->nb > 1 ? last : "");
 
     bw = (double) (W - 2 * L) / s->nb;
@@ -639,6 +641,30 @@ fr_usage_chart(FILE *out, fr_usage_series_t *s, int kind)
 
     fprintf(out, "</svg><figcaption>%s</figcaption></figure>\n",
             names[kind]);
+}
+
+
+/*
+ * The scale of a chart, as one reads it: "899", "99.1 GB-s", "30002 ms";
+ * the figures as many digits as tell them apart (%.6g said 99.1142 and
+ * 1.01687).
+ */
+
+static void
+fr_usage_scale(char *buf, size_t size, double max, int kind)
+{
+    int                 digits;
+    static const char  *units[] = { "", " GB-s", " ms" };
+
+    digits = max >= 100 ? 0 : max >= 10 ? 1 : max >= 1 ? 2 : 3;
+
+    if (max > 0 && max < 0.001) {
+        (void) snprintf(buf, size, "%.1e%s", max, units[kind]);
+        return;
+    }
+
+    (void) snprintf(buf, size, "%.*f%s", kind == 0 ? 0 : digits, max,
+                    units[kind]);
 }
 
 

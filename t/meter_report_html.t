@@ -209,8 +209,11 @@ like($farpage, qr/4 of 6 line\(s\) skipped/,
      '... skipped, said, and so are 1969-12-31T23:59:59 and "yesterday"');
 like($page, qr{<title>invocations per hour</title><text [^>]*>max 2<},
      'offsets: one hour of two invocations');
-like($page, qr{<title>p99 ms per hour</title><text [^>]*>max 3<},
-     'the p99 of the hour');
+like($page, qr{<title>p99 ms per hour</title><text [^>]*>max 3\.00 ms<},
+     'the p99 of the hour, in ms');
+like($page,
+     qr{<title>GB-seconds per hour</title><text [^>]*>max 3\.9e-06 GB-s<},
+     'the GB-seconds of the hour: 4 ms of 1 MiB, two digits');
 
 # --- in a browser -------------------------------------------------------
 
