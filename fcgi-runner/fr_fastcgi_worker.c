@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "fr_fastcgi_worker.h"
@@ -713,7 +714,64 @@ fr_fastcgi_stderr_end(fr_worker_t *w)
 static int
 fr_fastcgi_reaped(fr_worker_t *w)
 {
+    u_char      c;
+    ssize_t     n;
+    fr_stop_e   why;
+
     fr_spawn_kill_strays(w);
+
+    if (w->state != FR_WORKER_BUSY || w->killed || w->io.fd == -1) {
+        return FR_DECLINED;
+    }
+
+    /*
+     * It ended with a request sent it, and its end came before its
+     * connection's: the connection says what it did with the request.
+     * What it answered before it ended is read first: an app that
+     * retires itself answers its last request, then exits.
+     */
+
+    n = recv(w->io.fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+
+    if (n == 1) {
+        why = w->why;
+        w->why = FR_STOP_NONE;
+        w->draining = 1;
+
+        while (w->state == FR_WORKER_BUSY && w->io.fd != -1
+               && recv(w->io.fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 1)
+        {
+            fr_fastcgi_handler(&w->io, EPOLLIN);
+        }
+
+        w->draining = 0;
+
+        if (w->state == FR_WORKER_BUSY) {
+            /* a part of an answer: a crash, as its reap says */
+            w->why = why;
+        }
+
+        return FR_DECLINED;
+    }
+
+    /*
+     * A reset (the kernel's, for what it left unread) or a request
+     * still all in the runner: it was retiring between requests, as
+     * when the connection is read first (fr_worker_lost). The look took
+     * the reset; the worker goes with its connection.
+     */
+
+    if (fr_worker_retryable(w)
+        && (!w->flushed || (n == -1 && errno == ECONNRESET)))
+    {
+        if (WIFEXITED(w->status) && w->why == FR_STOP_CRASHED) {
+            /* it crashed nothing: it left (counted as a stop "exited") */
+            w->why = FR_STOP_NONE;
+        }
+
+        fr_worker_lost(w, "exited", 1);
+        return FR_DONE;
+    }
 
     return FR_DECLINED;
 }

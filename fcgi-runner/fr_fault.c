@@ -14,6 +14,15 @@
 
 
 /*
+ * How many times a request no worker read goes to another: each worker
+ * it met was on its way out (libfcgi apps that retire themselves keep
+ * their connection, so the runner learns of it only as it sends them
+ * the next request).
+ */
+#define FR_RETRY_MAX  4
+
+
+/*
  * The worker broke its request: closed, reset, garbage. The client gets
  * 502 (or a closed connection if the response had begun), the worker is
  * killed and replaced on demand.
@@ -83,10 +92,24 @@ fr_worker_failed(fr_worker_t *w, const char *what)
  * request could not be written), said nothing to it, had served others
  * before (one that dies on its first request is not retired but
  * broken), and the request is idempotent and can be sent again whole,
- * the request goes back to the head of the queue, once; as nginx's
- * fastcgi_next_upstream does. One that read it and then closed ran it:
- * a crash, billed as one (fr_worker_failed), never run twice.
+ * the request goes back to the head of the queue (FR_RETRY_MAX times at
+ * most); as nginx's fastcgi_next_upstream does. One that read it and
+ * then closed ran it: a crash, billed as one (fr_worker_failed), never
+ * run twice.
  */
+
+int
+fr_worker_retryable(fr_worker_t *w)
+{
+    fr_req_t  *r;
+
+    r = w->req;
+
+    return r != NULL && !w->responded && !r->stdin_started
+           && r->retried < FR_RETRY_MAX
+           && w->requests > 0 && fr_req_ops->retryable(r);
+}
+
 
 void
 fr_worker_lost(fr_worker_t *w, const char *what, int unread)
@@ -97,9 +120,7 @@ fr_worker_lost(fr_worker_t *w, const char *what, int unread)
     r = w->req;
     f = w->func;
 
-    if (r == NULL || !unread || w->responded || r->stdin_started
-        || r->retried || w->requests == 0 || !fr_req_ops->retryable(r))
-    {
+    if (!unread || !fr_worker_retryable(w)) {
         fr_worker_failed(w, what);
         return;
     }
@@ -108,7 +129,7 @@ fr_worker_lost(fr_worker_t *w, const char *what, int unread)
            "retrying the request on another worker", (int) w->pid, f->name,
            what);
 
-    r->retried = 1;
+    r->retried++;
 
     /* most likely on its way out: a fresh worker takes the request */
     w->req = NULL;

@@ -11,6 +11,7 @@
 
 void fr_worker_failed(fr_worker_t *w, const char *what);
 void fr_worker_lost(fr_worker_t *w, const char *what, int unread);
+int fr_worker_retryable(fr_worker_t *w);
 
 
 #endif /* FR_FAULT_H */

@@ -620,6 +620,9 @@ fr_worker_release(fr_worker_t *w)
     } else if (w->generation != f->generation || f->removed) {
         fr_worker_stop(w, FR_STOP_RELOAD, SIGTERM, FR_STOP_GRACE);
 
+    } else if (w->reaped) {
+        fr_worker_stop(w, FR_STOP_EXITED, SIGTERM, 0);
+
     } else {
         fr_worker_set_state(w, FR_WORKER_IDLE);
     }
@@ -706,8 +709,11 @@ fr_worker_stop(fr_worker_t *w, fr_stop_e why, int sig, uint64_t grace)
     w->killed = 1;
 
     if (w->reaped) {
-        /* gone already, its pipes held by others: nothing to wait for */
-        fr_worker_free(w);
+        /* gone already, its pipes held by others: nothing to wait for;
+         * its reap frees one whose last answer it reads (no next one) */
+        if (!w->draining) {
+            fr_worker_free(w);
+        }
         return;
     }
 

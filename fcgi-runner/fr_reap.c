@@ -199,14 +199,6 @@ fr_worker_free_reaped(fr_worker_t *w, int status)
         /* the end of a request's process: its exit is its answer's end */
         fr_log_error(w->killed ? FR_LOG_INFO : FR_LOG_DEBUG, 0,
                      "worker %d of \"%s\" %s", (int) w->pid, f->name, how);
-
-    } else {
-        level = (!w->killed && w->state == FR_WORKER_BUSY) ? FR_LOG_ERR
-                                                           : FR_LOG_INFO;
-
-        fr_log_error(level, 0, "worker %d of \"%s\" %s%s", (int) w->pid,
-                     f->name, how, w->state == FR_WORKER_BUSY
-                                   ? " while serving a request" : "");
     }
 
     if (w->why == FR_STOP_BROKEN && WIFSIGNALED(status)
@@ -225,6 +217,14 @@ fr_worker_free_reaped(fr_worker_t *w, int status)
 
     if (!w->exec_failed && w->ops->reaped(w) == FR_DONE) {
         return;
+    }
+
+    if (!w->exec_failed && !starting && !w->per_request) {
+        /* after its mode's look: what it answered before its end */
+        level = (!w->killed && w->req) ? FR_LOG_ERR : FR_LOG_INFO;
+
+        fr_log_error(level, 0, "worker %d of \"%s\" %s%s", (int) w->pid,
+                     f->name, how, w->req ? " while serving a request" : "");
     }
 
     r = w->req;

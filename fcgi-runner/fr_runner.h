@@ -113,7 +113,7 @@ struct fr_req_s {
     unsigned               stdin_done:1;
     unsigned               stdin_started:1;
     unsigned               response_started:1;
-    unsigned               retried:1;
+    unsigned               retried:3;       /* unread, sent again */
     unsigned               meter:1;         /* the client asked */
     unsigned               cold:1;
     unsigned               async:1;         /* to be stored, 202 */
@@ -258,6 +258,7 @@ struct fr_worker_s {
     unsigned               responded:1;     /* a record for this request */
     unsigned               cgi_headers:1;   /* cgi: header block passed */
     unsigned               reaped:1;
+    unsigned               draining:1;      /* reaped, its answer read */
     unsigned               reap_waited:1;   /* cgi: for its rusage */
     unsigned               err_waited:1;    /* cgi: for its stderr */
     unsigned               no_answer:1;     /* cgi: output ended, no header */

@@ -702,6 +702,7 @@ handle(FCGX_Request *req)
 int
 main(void)
 {
+    long           retire, served;
     const char    *s;
     FCGX_Request   req;
 
@@ -734,12 +735,21 @@ main(void)
         }
     }
 
+    /* retires itself after n requests, as an app with its own limit */
+    s = getenv("TESTFN_RETIRE");
+    retire = s ? atol(s) : 0;
+    served = 0;
+
     FCGX_Init();
     FCGX_InitRequest(&req, 0, 0);
 
     while (FCGX_Accept_r(&req) >= 0) {
         handle(&req);
         FCGX_Finish_r(&req);
+
+        if (++served == retire) {
+            break;
+        }
     }
 
     return 0;
