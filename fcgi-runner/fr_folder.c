@@ -318,7 +318,7 @@ fr_folder_list(fr_func_t *f, int dfd, fr_buf_t *text)
 int
 fr_folder_paths(fr_func_t *f, int test)
 {
-    int          problems, err, dfd, fd, as, line;
+    int          problems, err, dfd, fd, as, line, entered;
     char         path[PATH_MAX], at[16];
     uid_t        uid;
     size_t       len;
@@ -342,9 +342,10 @@ fr_folder_paths(fr_func_t *f, int test)
     /* where it starts: a folder under /root is no dynamic user's */
     dfd = fr_path_open(AT_FDCWD, f->dir, O_PATH | O_DIRECTORY, path);
 
-    if (dfd == -1 || faccessat(dfd, "", X_OK, AT_EMPTY_PATH | AT_EACCESS)
-                     == -1)
-    {
+    entered = (dfd != -1
+               && faccessat(dfd, "", X_OK, AT_EMPTY_PATH | AT_EACCESS) == 0);
+
+    if (!entered) {
         fr_log(test ? FR_LOG_ERR : FR_LOG_WARN, errno, "function \"%s\" "
                "cannot start: its user cannot enter \"%s\"", f->name,
                f->dir);
@@ -362,11 +363,16 @@ fr_folder_paths(fr_func_t *f, int test)
                                                 &f->exec_rel);
     err = errno;
 
-    if (f->exec_path == NULL) {
+    /* a folder its user cannot enter hides what is in it: said above */
+    if (f->exec_path == NULL && (entered || err == ELOOP)) {
+        /* its line, else runtime's (python3, a runtime's own), else 0 */
+        line = fr_fconf_line(&f->conf, "exec");
+        line = line ? line : fr_fconf_line(&f->conf, "runtime");
+
         fr_log(test || err == ELOOP ? FR_LOG_ERR : FR_LOG_WARN,
                err == ELOOP ? 0 : err, "%s/function.conf:%d: function "
                "\"%s\": exec \"%s\" is not an executable file%s", f->dir,
-               fr_fconf_line(&f->conf, "exec"), f->name, f->argv[0],
+               line, f->name, f->argv[0],
                err == ELOOP ? FR_FOLDER_LINK_RULE : "");
         problems += (test || err == ELOOP);
     }
@@ -408,6 +414,11 @@ fr_folder_paths(fr_func_t *f, int test)
             {
                 problems++;
             }
+
+        } else if (!entered && err != ELOOP) {
+            /* the folder's problem, said above */
+            snprintf(path, sizeof(path), "%s/%s", f->dir, f->conf.script);
+            f->script_path = strdup(path);
 
         } else {
             /* its line, else runtime's (php's index.php), else none */

@@ -52,6 +52,16 @@ $t->function('strayindex', "exec = $fn\nindex = home.sh\n");
 # a root runner's function whose (dynamic) user cannot enter its folder
 my $locked = $t->function('locked', "exec = $fn\n");
 chmod 0700, $locked;
+# ... whose program, script or runtime is in it: the folder is the
+# problem, said once, not its program too (at line 0 for a runtime's)
+for (['lockedcgi', "exec = ./x.sh\nmode = cgi\n", 'x.sh' => "#!/bin/sh\n"],
+     ['lockedpy', "runtime = python\napp = web:app\n",
+      'web.py' => "app = None\n"],
+     ['lockedphp', "runtime = php\nscript = index.php\n",
+      'index.php' => "<?php\n"])
+{
+    chmod 0700, $t->function(@$_);
+}
 
 my $d = $t->functions_dir;
 my ($rc, $out) = run('--test', '--functions', $d);
@@ -100,6 +110,13 @@ like($out, qr{/strayindex/function\.conf:2: index is for document_root},
 if ($> == 0) {
     like($out, qr{function "locked" cannot start: its user cannot enter "\S*/locked"},
          'a folder its dynamic user cannot enter: a problem for --test');
+    for my $name (qw(lockedcgi lockedpy lockedphp)) {
+        like($out, qr{function "$name" cannot start: its user cannot enter "\S*/$name"},
+             "$name: its folder, which its user cannot enter, said");
+        unlike($out, qr{function "$name": (?:exec|script) },
+               "... and not its program or script as missing too");
+    }
+    unlike($out, qr{function\.conf:0:}, 'no problem said at line 0');
 }
 like($out, qr/\d+ problems found/, 'the count');
 unlike($out, qr/good/, 'nothing said of the good function');
