@@ -74,9 +74,12 @@ static fr_store_later_t  **fr_later_last = &fr_later;
 int
 fr_store_open(const char *dir, int readonly)
 {
-    int           i, rc, flags;
-    struct stat   st;
-    sqlite3_stmt *check;
+    int            i, rc, flags;
+    size_t         n;
+    u_char         why[4 * 200 + 1];
+    struct stat    st;
+    const char    *found;
+    sqlite3_stmt  *check;
 
     if (fr_db) {
         return FR_OK;
@@ -133,14 +136,19 @@ fr_store_open(const char *dir, int readonly)
     /* an old runner's writes (an upgrade) may hold them back: slower */
     (void) (readonly || fr_store_exec(FR_STORE_INDEXES, FR_LOG_WARN));
 
-    /* a damaged store is found now, not by the first invocation */
-    if (sqlite3_prepare_v2(fr_db, "PRAGMA quick_check", -1, &check, NULL)
-        != SQLITE_OK
-        || sqlite3_step(check) != SQLITE_ROW
-        || strcmp((const char *) sqlite3_column_text(check, 0), "ok") != 0)
-    {
+    /* a damaged store is found now, not by the first invocation: said by
+     * what the check found, never by its step's "another row available" */
+    rc = sqlite3_prepare_v2(fr_db, "PRAGMA quick_check", -1, &check, NULL);
+    rc = (rc == SQLITE_OK) ? sqlite3_step(check) : rc;
+    found = (rc == SQLITE_ROW) ? (const char *) sqlite3_column_text(check, 0)
+                               : NULL;
+
+    if (found == NULL || strcmp(found, "ok") != 0) {
+        found = found ? found : sqlite3_errmsg(fr_db);
+        n = strlen(found);
+        why[fr_log_escape(why, (u_char *) found, n < 200 ? n : 200)] = '\0';
         fr_log(FR_LOG_EMERG, 0, "the store \"%s\" is damaged: %s",
-               fr_db_path, sqlite3_errmsg(fr_db));
+               fr_db_path, why);
         sqlite3_finalize(check);
         fr_store_close();
         return FR_ERROR;

@@ -65,6 +65,21 @@ like($out, qr/async\.db.*(?:not a database|damaged|cannot)/,
 is(FaasTest::read_file("$p/bad/async.db"), "not a database\n" x 100,
    '... which is left untouched');
 
+# a store whose file is a database, one of its pages damaged: the
+# reason is what SQLite's check found, never its step's "another row"
+mkdir "$p/page";
+run('store', 'migrate', '--state-dir', "$p/page");
+open(my $db, '+<', "$p/page/async.db") or die "async.db: $!";
+binmode $db;
+seek($db, 4096, 0);
+print $db "\x0d\x00\x00\x00\x05\x0f\xf0\x00";  # page 2: 5 cells, none
+close $db;
+($rc, $out) = run('store', 'migrate', '--state-dir', "$p/page");
+is($rc, 1, 'a damaged page: exit 1');
+like($out, qr/async\.db" is damaged: \*\*\* in database main \*\*\*.*page 2/,
+     '... said by what the check found');
+unlike($out, qr/another row available/, '... not by SQLite\'s step code');
+
 # usage
 ($rc) = run('store');
 is($rc, 2, 'store without a subcommand: usage, 2');
