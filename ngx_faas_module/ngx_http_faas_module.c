@@ -527,6 +527,23 @@ ngx_http_faas_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         (conf->upstream.busy_buffers_size_conf == NGX_CONF_UNSET_SIZE)
         ? 2 * size : conf->upstream.busy_buffers_size_conf;
 
+    /*
+     * Fewer busy bytes than all the buffers but one, as nginx checks
+     * for fastcgi_busy_buffers_size (broken from a faas_buffer_size of
+     * 14k): from 32k every buffer, the header's too, could be busy at
+     * once, and a slow client's pipe then wrote an empty chain to its
+     * temporary file (a worker's SIGSEGV) or, the client writable,
+     * never flushed them (a worker spinning). More buffers of a page,
+     * then, rather than a refusal: faas_buffer_size is the one size a
+     * location sets
+     */
+    if (conf->upstream.busy_buffers_size
+        >= (conf->upstream.bufs.num - 1) * conf->upstream.bufs.size)
+    {
+        conf->upstream.bufs.num = conf->upstream.busy_buffers_size
+                                  / conf->upstream.bufs.size + 2;
+    }
+
     ngx_conf_merge_size_value(conf->upstream.temp_file_write_size_conf,
                               prev->upstream.temp_file_write_size_conf,
                               NGX_CONF_UNSET_SIZE);
