@@ -1560,6 +1560,18 @@ ngx_http_faas_abort(ngx_http_request_t *r, ngx_http_faas_ctx_t *ctx)
         return;
     }
 
+    /*
+     * The runner closed it (a fast stop, its end) and there is nobody
+     * to tell: the send would be nginx's "send() failed (32: Broken
+     * pipe)" error. A close not yet read fails the same way, at info:
+     * the connection is closed after this, never kept
+     */
+    if (c->read->eof || c->read->error || c->write->error) {
+        return;
+    }
+
+    c->log_error = NGX_ERROR_INFO;
+
     ngx_memzero(rec, sizeof(rec));
     rec[0] = NGX_HTTP_FAAS_VERSION_1;
     rec[1] = NGX_HTTP_FAAS_ABORT_REQUEST;
