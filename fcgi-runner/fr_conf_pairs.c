@@ -35,6 +35,7 @@ typedef struct {
 
 static const u_char *fr_conf_text_line(const u_char *text, size_t size,
     size_t *pos, size_t *len);
+static int fr_conf_runner_only(const u_char *s, const u_char *e);
 
 
 static char             fr_conf_where_file[512];
@@ -321,10 +322,11 @@ fr_addr_split(const char *addr, char *host, size_t size, const char **port)
 
 /*
  * Whether two texts of the runner config say the same of functions: the
- * same lines but for blank ones, comments and the tenants' limits
+ * same lines but for blank ones, comments, the tenants' limits
  * (tenant_* and tenant.NAME.*), which apply as they are, no function
  * reconfigured (fr_tenants_limits, fr_cgroup_reload): one tenant's
- * bound changed replaced every worker of the host, what they held gone.
+ * bound changed replaced every worker of the host, what they held gone;
+ * and the runner's own keys (fr_conf_runner_only).
  */
 
 int
@@ -389,7 +391,8 @@ fr_conf_text_line(const u_char *text, size_t size, size_t *pos,
 
         if (e > s
             && (e - s < 7 || (memcmp(s, "tenant.", 7) != 0
-                              && memcmp(s, "tenant_", 7) != 0)))
+                              && memcmp(s, "tenant_", 7) != 0))
+            && !fr_conf_runner_only(s, e))
         {
             *len = e - s;
             return s;
@@ -397,6 +400,43 @@ fr_conf_text_line(const u_char *text, size_t size, size_t *pos,
     }
 
     return NULL;
+}
+
+
+/*
+ * A line of a key the runner reads where it uses it, or that takes a
+ * restart: it says nothing of functions (max_connections changed made
+ * every function cold). The functions folder and the limit_* caps are
+ * said of functions.
+ */
+
+static int
+fr_conf_runner_only(const u_char *s, const u_char *e)
+{
+    size_t        n;
+    const char  **k;
+
+    static const char  *keys[] = {
+        "listen", "listen_owner", "listen_group", "listen_mode",
+        "listen_allow", "max_workers", "max_connections",
+        "client_header_timeout", "spool_max", "spool_max_total",
+        "state_dir", "store", "dynamic_users", "async_max_body",
+        "async_retries", "async_backoff", "async_retention",
+        "prototype_idle_timeout", "upgrade_timeout", "meter_log",
+        "meter_idle_interval", NULL
+    };
+
+    for (n = 0; s + n < e && s[n] != '=' && !isspace(s[n]); n++) {
+        /* void */
+    }
+
+    for (k = keys; *k; k++) {
+        if (strlen(*k) == n && memcmp(s, *k, n) == 0) {
+            return 1;
+        }
+    }
+
+    return 0;
 }
 
 

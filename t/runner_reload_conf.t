@@ -121,6 +121,31 @@ unlike(substr($t->runner_log, $mark), qr/function "\w+" changed/,
 is(greeting('one'), 'bonjour', '... the same defaults');
 is_deeply([$t->workers('one')], \@warm, '... the same worker');
 
+# the runner's own keys, read where they are used (or taking a
+# restart): no function reconfigured either (max_connections changed
+# made every function cold; a stranger's pass)
+$mark = length $t->runner_log;
+conf("${limits}tenant_max_memory = 2G
+max_connections = 100
+"
+     . "client_header_timeout = 7s
+async_retries = 2
+"
+     . "prototype_idle_timeout = 3m
+meter_idle_interval = 20s
+"
+     . "spool_max = 2M
+max_workers = 200
+");
+$t->signal_runner('HUP');
+ok(FaasTest::wait_for(sub {
+       decode_json($t->http_get('/faas/status')->{body})
+           ->{runner}{workers}{limit} == 200 }, 10),
+   'runner keys changed: they apply (max_workers 200)');
+unlike(substr($t->runner_log, $mark), qr/function "\w+" changed/,
+       '... no function reconfigured');
+is_deeply([$t->workers('one')], \@warm, '... the same worker, warm');
+
 # a function's default changed beside it: every function is
 (my $salut = $limits) =~ s/bonjour/salut/;
 $mark = length $t->runner_log;
