@@ -298,6 +298,11 @@ fr_runtime_python_conf(fr_func_t *f)
         problems++;
     }
 
+    /* a close() of the app's iterable that takes long: the driver ends
+     * the response first, its END_REQUEST comes when close() returns
+     * (fr_fastcgi_worker.c), as faas-php's fastcgi_finish_request() */
+    f->ends_early = 1;
+
     return problems;
 }
 

@@ -64,6 +64,8 @@ PR_SET_PDEATHSIG = 1
 PR_SET_DUMPABLE = 4
 
 RECORD = struct.Struct('>BBHHBx')
+# a close() of the app's slower than this: its response ends first
+CLOSE_SLOW = 0.01
 
 # the GIL held across its calls, as os.fork holds it across fork()
 LIBC = ctypes.PyDLL(None, use_errno=True)
@@ -576,7 +578,9 @@ class Connection:
                     # client nothing it was given
                     if state['done']:
                         out.flush()
-                    result.close()
+                        out.close_after(result.close)
+                    else:
+                        result.close()
         except BaseException as e:
             print('faas: %s %s: the application failed:'
                   % (env.get('REQUEST_METHOD'), env.get('REQUEST_URI',
@@ -637,6 +641,15 @@ def head(status, headers):
     return ('\r\n'.join(lines) + '\r\n\r\n').encode('latin-1')
 
 
+# the Output whose app's close() runs (close_slow answers for it)
+closing = None
+
+
+def close_slow(signum, frame):
+    if closing is not None:
+        closing.answer()
+
+
 class Output:
     """STDOUT records; the first ones wait for the end or a big body."""
 
@@ -644,6 +657,7 @@ class Output:
         self.conn, self.rid = conn, rid
         self.buf, self.size = [], 0
         self.flushed = False        # some of the response is on the wire
+        self.answered = False       # its STDOUT ended before close()
 
     def write(self, data):
         # a record at a time out of a view: a body of 100 MB costs a
@@ -663,8 +677,43 @@ class Output:
             self.buf, self.size = [], 0
             self.flushed = True
 
+    def close_after(self, close):
+        """close() of the app's iterable, the whole response sent: one
+        that takes over CLOSE_SLOW seconds ends the response first (the
+        end of STDOUT with no END_REQUEST, as faas-php's
+        fastcgi_finish_request()), so that its client has it whole at
+        once, as gunicorn's has; the worker stays busy, held to its
+        timeout, until close() returns. Not while the app keeps SIGALRM
+        or ITIMER_REAL for itself: then the end waits for close()."""
+        global closing
+
+        if (signal.getsignal(signal.SIGALRM) not in (signal.SIG_DFL,
+                                                     close_slow)
+                or signal.getitimer(signal.ITIMER_REAL)[0]):
+            close()
+            return
+
+        # ours from now on (a handler put back could meet a signal
+        # already delivered): it does nothing while nothing closes
+        signal.signal(signal.SIGALRM, close_slow)
+        closing = self
+
+        try:
+            signal.setitimer(signal.ITIMER_REAL, CLOSE_SLOW)
+            close()
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            closing = None
+
+    def answer(self):
+        """The end of STDOUT: the response is whole."""
+        if not self.answered:
+            self.answered = True
+            self.conn.sendall(record(FCGI_STDOUT, self.rid))
+
     def end(self, status):
-        self.buf.append(record(FCGI_STDOUT, self.rid))
+        if not self.answered:
+            self.buf.append(record(FCGI_STDOUT, self.rid))
         self.buf.append(record(FCGI_END_REQUEST, self.rid,
                                struct.pack('>IB3x', status, 0)))
         self.flush()
