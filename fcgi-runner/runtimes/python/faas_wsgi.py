@@ -496,11 +496,16 @@ class Connection:
 
         env['wsgi.version'] = (1, 0)
         env['wsgi.url_scheme'] = 'https' if https else 'http'
-        # CONTENT_LENGTH bytes of the body, as gunicorn reads it; none
-        # without one (nginx always sends it for a body)
+        # CONTENT_LENGTH bytes of the body, as gunicorn reads it; without
+        # one (a chunked body through fastcgi_pass with
+        # fastcgi_request_buffering off, where nginx knows no length)
+        # the body to its end, as gunicorn reads a chunked one, and says
+        # so (wsgi.input_terminated: Werkzeug reads it then)
         length = env.get('CONTENT_LENGTH', '')
-        length = int(length) if length.isascii() and length.isdigit() else 0
+        length = (int(length) if length.isascii() and length.isdigit()
+                  else float('inf') if length == '' else 0)
         env['wsgi.input'] = io.BufferedReader(Input(self, length), 65536)
+        env['wsgi.input_terminated'] = True
         env['wsgi.errors'] = sys.stderr
         env['wsgi.multithread'] = False
         env['wsgi.multiprocess'] = True
