@@ -57,8 +57,12 @@ def app(env, start):
     return Body(0)
 EOF
 
-$t->start_runner;
-$t->start_nginx($t->faas_location);
+my $rmeter = $t->prefix . '/logs/meter.log';
+my $mlog = $t->prefix . '/logs/faas.log';
+
+$t->start_runner(conf => "meter_log = $rmeter\n");
+$t->start_nginx(FaasTest::meter_log_format()
+                . $t->faas_location(location => "access_log $mlog faas_meter;"));
 
 # HTTP/1.1: nginx sends the body chunked; the answer is whole at its
 # last chunk (the connection then closes: Connection: close)
@@ -78,6 +82,9 @@ my ($r, $took) = get11('quick');
 is($r->{status}, 200, 'a quick close(): 200');
 is($r->{body}, "given whole\n", '... the body whole');
 like($r->{raw}, qr/\r\n0\r\n\r\n\z/, '... its last chunk sent');
+sleep 0.5;
+unlike(FaasTest::read_file($rmeter), qr/trigger=after_response/,
+       '... an ordinary invocation: nothing metered after its response');
 
 ($r, $took) = get11('hang');
 is($r->{status}, 200, 'a close() that hangs: 200');
@@ -87,9 +94,18 @@ ok($took < 1.5, sprintf('... at once, not at the timeout (%.2f s)', $took));
 ok($t->wait_log(qr/"closing" timed out after 3000 ms/, 10),
    '... the worker held to its timeout, killed there');
 
+ok(FaasTest::wait_for(sub {
+       FaasTest::read_file($rmeter) =~ /function=closing .*outcome=timeout.*trigger=after_response/
+   }, 10), '... what the hung close() used is metered in meter_log (timeout)')
+    or diag(FaasTest::read_file($rmeter));
+
 ($r, $took) = get11('slow');
 is($r->{body}, "given whole\n", 'a close() of 0.5 s: the body whole');
 ok($took < 0.4, sprintf('... at once (%.2f s)', $took));
+ok(FaasTest::wait_for(sub {
+       FaasTest::read_file($rmeter) =~ /function=closing .*outcome=ok.*trigger=after_response/
+   }, 10), '... its close() metered in meter_log (ok)')
+    or diag(FaasTest::read_file($rmeter));
 
 # HTTP/1.0: the body ends with the connection
 my $start = time;
