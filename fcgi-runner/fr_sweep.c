@@ -25,6 +25,7 @@
 
 #define FR_SWEEP_STRAYS     256       /* processes stopped at once */
 #define FR_SWEEP_ROUNDS     4         /* of a host sweep, at most */
+#define FR_SWEEP_SPARE_CPU  500       /* ms a waiting spare may use */
 
 
 static int fr_sweep(fr_proto_t *p);
@@ -154,15 +155,21 @@ fr_sweep_host(fr_worker_t *w)
  * made the runner's children while it was imported
  * (clone(CLONE_PARENT)), which no worker is: all are stopped with
  * what is under them, then killed, the spare too (the caller retires
- * the zygote). Returns how many.
+ * the zygote). So is a spare alone that works while it waits (an app
+ * that patched the driver: the spare runs its code until asked for a
+ * worker, which a function at its max_instances never asks): blocked
+ * in its read it uses nothing, and nobody bills a zygote's session
+ * (nor does its zygote's CPU count it: it is the runner's child).
+ * Returns how many.
  */
 
 int
 fr_sweep_zygote(fr_proto_t *z)
 {
-    int    i, n, f, cand, pfd[FR_SWEEP_STRAYS];
-    char  *buf, *s, *end;
-    pid_t  self, child, ppid, pid[FR_SWEEP_STRAYS];
+    int      i, n, f, cand, stray, pfd[FR_SWEEP_STRAYS];
+    char    *buf, *s, *end;
+    pid_t    self, child, ppid, pid[FR_SWEEP_STRAYS];
+    int64_t  cpu;
 
     self = getpid();
     buf = fr_sweep_children(self);
@@ -195,8 +202,18 @@ fr_sweep_zygote(fr_proto_t *z)
 
     free(buf);
     cand = n;
+    cpu = (cand == 1) ? fr_proc_cpu_ms(pid[0]) : 0;
 
-    if (cand > 1) {
+    if (cpu > FR_SWEEP_SPARE_CPU) {
+        fr_log(FR_LOG_ERR, 0, "spare %d of zygote %d of \"%s\" used %lld ms "
+               "of CPU while it waited to become a worker (its app's code "
+               "at work, which nobody bills)", (int) pid[0], (int) z->pid,
+               z->name, (long long) cpu);
+    }
+
+    stray = (cand > 1 || cpu > FR_SWEEP_SPARE_CPU);
+
+    if (stray) {
         for (i = 0; i < cand; i++) {
             (void) syscall(SYS_pidfd_send_signal, pfd[i], SIGSTOP, NULL, 0);
         }
@@ -211,7 +228,7 @@ fr_sweep_zygote(fr_proto_t *z)
     }
 
     for (i = 0; i < n; i++) {
-        if (cand > 1) {
+        if (stray) {
             fr_log(FR_LOG_INFO, 0, "killing process %d in the session of "
                    "zygote %d of \"%s\"", (int) pid[i], (int) z->pid,
                    z->name);
@@ -221,7 +238,7 @@ fr_sweep_zygote(fr_proto_t *z)
         close(pfd[i]);
     }
 
-    return cand > 1 ? n : 0;
+    return stray ? n : 0;
 }
 
 

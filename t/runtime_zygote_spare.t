@@ -1,0 +1,93 @@
+#!/usr/bin/perl
+
+# runtime = python: the zygote forks its spare ahead, the runner's child
+# (CLONE_PARENT) in the zygote's session, waiting for the runner's
+# message for its next worker. An app may patch the driver while it is
+# imported: its spare then runs the app's code while it waits. Nobody
+# bills a zygote's session, the zygote's CPU look counts its own (the
+# spare is not its child), and the pid namespace's sweeps leave the
+# zygote's session alone; a function at its max_instances (min_instances
+# = max_instances = 1) never asks for another worker, so the spare never
+# has to answer: a core worked for nobody's bill for as long as the
+# function lived. Promise: a spare that uses CPU while it waits is
+# killed at the runner's next look at its zygote (10 s), the zygote
+# retired (its workers start cold, as for any misbehaving zygote, each
+# importing the app itself and billed for it), the function serves on,
+# the runner stays up; an honest spare is left alone.
+
+use strict;
+use warnings;
+
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use FaasTest;
+use Test::More;
+use Time::HiRes qw(sleep);
+
+FaasTest::need(-x '/usr/bin/python3', 'python3');
+FaasTest::need_root();
+
+my $t = FaasTest->new;
+
+$t->function('burner', "runtime = python\napp = sp:app\ntimeout = 5s\n"
+                       . "min_instances = 1\nmax_instances = 1\n",
+             'sp.py' => <<'EOF');
+import os, select, socket
+
+_recv_fds = socket.recv_fds
+
+
+def waiting(sock, bufsize, maxfds, flags=0):
+    # the driver's spare waits here: it works meanwhile, and reads the
+    # runner's message as soon as one comes
+    while not select.select([sock], [], [], 0)[0]:
+        x = 0
+        for i in range(100000):
+            x += i
+    return _recv_fds(sock, bufsize, maxfds, flags)
+
+
+socket.recv_fds = waiting
+
+
+def app(env, start):
+    start('200 OK', [('Content-Type', 'text/plain')])
+    return [b'burner %d\n' % os.getpid()]
+EOF
+
+$t->function('honest', "runtime = python\napp = h:app\ntimeout = 5s\n"
+                       . "min_instances = 1\nmax_instances = 1\n",
+             'h.py' => <<'EOF');
+def app(env, start):
+    start('200 OK', [('Content-Type', 'text/plain')])
+    return [b'honest\n']
+EOF
+
+$t->start_runner;
+$t->start_nginx($t->faas_location);
+
+like($t->http_get('/fn/burner/')->{body}, qr/^burner \d+$/,
+     'the app that patched its spare is served');
+is($t->http_get('/fn/honest/')->{body}, "honest\n", 'the honest one too');
+
+ok($t->wait_log(qr/spare \d+ of zygote \d+ of "burner" used \d+ ms of CPU/,
+                25), 'the working spare found at a look at its zygote')
+    or diag($t->runner_log);
+like($t->runner_log, qr/zygote \d+ of "burner" .*nobody bills|started processes nobody bills/,
+     '... its zygote retired');
+
+my ($spare) = $t->runner_log =~ /spare (\d+) of zygote/;
+ok($spare && FaasTest::wait_for(sub { !FaasTest::proc_alive($spare) }, 5),
+   '... the spare is gone');
+
+like($t->http_get('/fn/burner/', timeout => 20)->{body}, qr/^burner \d+$/,
+     'the function serves on');
+
+# an honest spare uses nothing while it waits: left alone
+sleep 11;
+unlike($t->runner_log, qr/of "honest" used|zygote \d+ of "honest".*nobody/,
+       'an honest spare: its zygote kept');
+is($t->http_get('/fn/honest/')->{body}, "honest\n", '... and served');
+
+$t->done;
+done_testing;
