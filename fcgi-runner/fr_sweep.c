@@ -155,11 +155,12 @@ fr_sweep_host(fr_worker_t *w)
  * made the runner's children while it was imported
  * (clone(CLONE_PARENT)), which no worker is: all are stopped with
  * what is under them, then killed, the spare too (the caller retires
- * the zygote). So is a spare alone that works while it waits (an app
- * that patched the driver: the spare runs its code until asked for a
- * worker, which a function at its max_instances never asks): blocked
- * in its read it uses nothing, and nobody bills a zygote's session
- * (nor does its zygote's CPU count it: it is the runner's child).
+ * the zygote). So is a spare alone that works while it waits, or has
+ * a child that may (an app that patched the driver: the spare runs its
+ * code until asked for a worker, which a function at its max_instances
+ * never asks): blocked in its read it uses nothing and has none, and
+ * nobody bills a zygote's session (nor does its zygote's CPU count it:
+ * it is the runner's child; nor do the sweeps look under it).
  * Returns how many.
  */
 
@@ -167,9 +168,10 @@ int
 fr_sweep_zygote(fr_proto_t *z)
 {
     int      i, n, f, cand, stray, pfd[FR_SWEEP_STRAYS];
-    char    *buf, *s, *end;
+    char    *buf, *s, *end, file[64], kid[32];
     pid_t    self, child, ppid, pid[FR_SWEEP_STRAYS];
     int64_t  cpu;
+    ssize_t  kids;
 
     self = getpid();
     buf = fr_sweep_children(self);
@@ -202,16 +204,29 @@ fr_sweep_zygote(fr_proto_t *z)
 
     free(buf);
     cand = n;
-    cpu = (cand == 1) ? fr_proc_cpu_ms(pid[0]) : 0;
+    stray = (cand > 1);
 
-    if (cpu > FR_SWEEP_SPARE_CPU) {
-        fr_log(FR_LOG_ERR, 0, "spare %d of zygote %d of \"%s\" used %lld ms "
-               "of CPU while it waited to become a worker (its app's code "
-               "at work, which nobody bills)", (int) pid[0], (int) z->pid,
-               z->name, (long long) cpu);
+    if (cand == 1) {
+        /* a spare only waits: no CPU to speak of, no child */
+        cpu = fr_proc_cpu_ms(pid[0]);
+        snprintf(file, sizeof(file), "task/%d/children", (int) pid[0]);
+        kids = fr_proc_read(pid[0], file, kid, sizeof(kid));
+
+        if (cpu > FR_SWEEP_SPARE_CPU) {
+            fr_log(FR_LOG_ERR, 0, "spare %d of zygote %d of \"%s\" used "
+                   "%lld ms of CPU while it waited to become a worker (its "
+                   "app's code at work, which nobody bills)", (int) pid[0],
+                   (int) z->pid, z->name, (long long) cpu);
+            stray = 1;
+
+        } else if (kids > 0 && kid[0] >= '0' && kid[0] <= '9') {
+            fr_log(FR_LOG_ERR, 0, "spare %d of zygote %d of \"%s\" has a "
+                   "child while it waits to become a worker (its app's code "
+                   "at work, which nobody bills)", (int) pid[0],
+                   (int) z->pid, z->name);
+            stray = 1;
+        }
     }
-
-    stray = (cand > 1 || cpu > FR_SWEEP_SPARE_CPU);
 
     if (stray) {
         for (i = 0; i < cand; i++) {

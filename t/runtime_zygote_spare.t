@@ -55,6 +55,36 @@ def app(env, start):
     return [b'burner %d\n' % os.getpid()]
 EOF
 
+# the same work in a child of the spare's (its own, not the runner's):
+# the spare itself uses nothing
+$t->function('forker', "runtime = python\napp = fk:app\ntimeout = 5s\n"
+                       . "min_instances = 1\nmax_instances = 1\n",
+             'fk.py' => <<'EOF');
+import os, socket
+
+_recv_fds = socket.recv_fds
+
+
+def waiting(sock, bufsize, maxfds, flags=0):
+    pid = os.fork()
+    if pid == 0:
+        while True:
+            pass
+    try:
+        return _recv_fds(sock, bufsize, maxfds, flags)
+    finally:
+        os.kill(pid, 9)
+        os.waitpid(pid, 0)
+
+
+socket.recv_fds = waiting
+
+
+def app(env, start):
+    start('200 OK', [('Content-Type', 'text/plain')])
+    return [b'forker %d\n' % os.getpid()]
+EOF
+
 $t->function('honest', "runtime = python\napp = h:app\ntimeout = 5s\n"
                        . "min_instances = 1\nmax_instances = 1\n",
              'h.py' => <<'EOF');
@@ -82,6 +112,14 @@ ok($spare && FaasTest::wait_for(sub { !FaasTest::proc_alive($spare) }, 5),
 
 like($t->http_get('/fn/burner/', timeout => 20)->{body}, qr/^burner \d+$/,
      'the function serves on');
+
+like($t->http_get('/fn/forker/')->{body}, qr/^forker \d+$/,
+     'a spare that works in a child of its own: served');
+ok($t->wait_log(qr/spare \d+ of zygote \d+ of "forker" has a child/, 25),
+   '... found at a look at its zygote')
+    or diag($t->runner_log);
+like($t->http_get('/fn/forker/', timeout => 20)->{body}, qr/^forker \d+$/,
+     '... the function serves on');
 
 # an honest spare uses nothing while it waits: left alone
 sleep 11;
