@@ -17,9 +17,11 @@
 #include "fr_cgroup.h"
 #include "fr_log.h"
 #include "fr_meter.h"
+#include "fr_pids.h"
 #include "fr_pool.h"
 #include "fr_proto.h"
 #include "fr_reap.h"
+#include "fr_sweep.h"
 
 
 #define FR_REAP_BATCH  64
@@ -40,8 +42,9 @@ int
 fr_workers_reap(void)
 {
     int            status, err, n;
+    char           state;
     int64_t        us;
-    pid_t          pid;
+    pid_t          pid, sid, ppid;
     siginfo_t      si;
     fr_link_t     *l;
     fr_worker_t   *w;
@@ -91,8 +94,11 @@ fr_workers_reap(void)
         }
 
         /* no worker: whose, while its /proc is still there */
+        sid = 0;
+
         if (w == NULL) {
             (void) fr_meter_stray_owner(pid, &owner);
+            sid = fr_proc_stat(pid, &state, &ppid);
         }
 
         while (wait4(pid, &status, 0, &ru) == -1 && errno == EINTR) {
@@ -117,6 +123,7 @@ fr_workers_reap(void)
             fr_log(FR_LOG_DEBUG, 0, "reaped process %d left by a worker",
                    (int) pid);
             fr_meter_stray(&owner, pid, us);
+            fr_sweep_spare_reaped(pid, sid, us);
             continue;
         }
 

@@ -641,3 +641,42 @@ fr_sweep_spare(fr_proto_t *p, pid_t sid)
 
     return 0;
 }
+
+
+/*
+ * A child of the runner in a live zygote's session, no worker, reaped:
+ * its spare, which only waits for the runner's message and ends when
+ * its zygote does. One that ended on its own ran the app's code (an
+ * app that patched the driver: a spare that works a while and leaves,
+ * the zygote forking the next, each under the look at a spare's CPU,
+ * fr_sweep_zygote(), and nobody bills a zygote's session): the zygote
+ * is retired, as a zygote that misbehaves is (a new one at most
+ * FR_RUNTIME_STARTS times a change).
+ */
+
+void
+fr_sweep_spare_reaped(pid_t pid, pid_t sid, int64_t us)
+{
+    fr_link_t   *l;
+    fr_proto_t  *p;
+
+    if (sid <= 0) {
+        return;
+    }
+
+    for (l = fr_list_first(&fr_runner.protos); l != &fr_runner.protos;
+         l = l->next)
+    {
+        p = fr_list_data(l, fr_proto_t, link);
+
+        if (p->zygote && p->ready && !p->retired && p->pid == sid) {
+            fr_log(FR_LOG_ERR, 0, "spare %d of zygote %d of \"%s\" ended on "
+                   "its own, having used %lld ms of CPU (its app's code at "
+                   "work, which nobody bills): the zygote retired",
+                   (int) pid, (int) p->pid, p->name,
+                   (long long) (us / 1000));
+            fr_proto_retire(p);
+            return;
+        }
+    }
+}

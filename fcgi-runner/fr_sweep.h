@@ -13,6 +13,7 @@
 void fr_sweep_init(void);
 void fr_sweep_host(fr_worker_t *w);
 int fr_sweep_zygote(fr_proto_t *z);
+void fr_sweep_spare_reaped(pid_t pid, pid_t sid, int64_t us);
 
 
 #endif /* FR_SWEEP_H */

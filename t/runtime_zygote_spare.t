@@ -85,6 +85,34 @@ def app(env, start):
     return [b'forker %d\n' % os.getpid()]
 EOF
 
+# the same, each spare under the look's bound: it works a while and
+# leaves, and its zygote forks the next one
+$t->function('cycler', "runtime = python\napp = cy:app\ntimeout = 5s\n"
+                       . "min_instances = 1\nmax_instances = 1\n",
+             'cy.py' => <<'EOF');
+import os, select, socket, time
+
+_recv_fds = socket.recv_fds
+
+
+def waiting(sock, bufsize, maxfds, flags=0):
+    end = time.process_time() + 0.3
+    while time.process_time() < end:
+        if select.select([sock], [], [], 0)[0]:
+            return _recv_fds(sock, bufsize, maxfds, flags)
+    if select.select([sock], [], [], 0.5)[0]:
+        return _recv_fds(sock, bufsize, maxfds, flags)
+    os._exit(0)
+
+
+socket.recv_fds = waiting
+
+
+def app(env, start):
+    start('200 OK', [('Content-Type', 'text/plain')])
+    return [b'cycler %d\n' % os.getpid()]
+EOF
+
 $t->function('honest', "runtime = python\napp = h:app\ntimeout = 5s\n"
                        . "min_instances = 1\nmax_instances = 1\n",
              'h.py' => <<'EOF');
@@ -121,9 +149,17 @@ ok($t->wait_log(qr/spare \d+ of zygote \d+ of "forker" has a child/, 25),
 like($t->http_get('/fn/forker/', timeout => 20)->{body}, qr/^forker \d+$/,
      '... the function serves on');
 
+like($t->http_get('/fn/cycler/')->{body}, qr/^cycler \d+$/,
+     'a spare that works under the bound and leaves: served');
+ok($t->wait_log(qr/spare \d+ of zygote \d+ of "cycler" ended on its own/,
+                10), '... its end on its own retires its zygote')
+    or diag($t->runner_log);
+like($t->http_get('/fn/cycler/', timeout => 20)->{body}, qr/^cycler \d+$/,
+     '... the function serves on');
+
 # an honest spare uses nothing while it waits: left alone
 sleep 11;
-unlike($t->runner_log, qr/of "honest" used|zygote \d+ of "honest".*nobody/,
+unlike($t->runner_log, qr/of "honest" (used|has|ended)|zygote \d+ of "honest".*nobody/,
        'an honest spare: its zygote kept');
 is($t->http_get('/fn/honest/')->{body}, "honest\n", '... and served');
 
