@@ -44,36 +44,37 @@ static int fr_isolate_loopback(void);
 
 
 /*
- * faas-init beside the runner's binary (a build tree), else where
- * "make install" puts it. Held open: found once, whatever the runner's
- * own directory lets a function's user traverse.
+ * faas-init beside the runner's binary (a build tree), in ../lib/faas
+ * from it (an install under a prefix, as the runtimes' drivers), else
+ * where "make install" puts it. Held open: found once, whatever the
+ * runner's own directory lets a function's user traverse.
  */
 
 void
 fr_isolate_find_init(void)
 {
-    int          fd;
-    char         self[PATH_MAX], path[PATH_MAX + 16], *slash;
+    int          fd, i;
+    char         self[PATH_MAX], path[PATH_MAX + 32], *slash;
     ssize_t      n;
     struct stat  st;
+
+    static const char  *beside[] = { "/" FR_INIT_NAME,
+                                     "/../lib/faas/" FR_INIT_NAME };
 
     fr_runner.init_fd = -1;
 
     n = readlink("/proc/self/exe", self, sizeof(self) - 1);
     self[n > 0 ? n : 0] = '\0';
     slash = strrchr(self, '/');
+    fd = -1;
 
-    if (slash) {
+    for (i = 0; slash && fd == -1 && i < 2; i++) {
         *slash = '\0';
-        snprintf(path, sizeof(path), "%s/" FR_INIT_NAME, self);
-
-    } else {
-        snprintf(path, sizeof(path), FR_INIT_PATH);
+        snprintf(path, sizeof(path), "%s%s", self, beside[i]);
+        fd = open(path, O_PATH | O_CLOEXEC);
     }
 
-    fd = open(path, O_PATH | O_CLOEXEC);
-
-    if (fd == -1 && slash) {
+    if (fd == -1) {
         snprintf(path, sizeof(path), FR_INIT_PATH);
         fd = open(path, O_PATH | O_CLOEXEC);
     }
@@ -89,8 +90,9 @@ fr_isolate_find_init(void)
     if (fd == -1) {
         if (fr_runner.is_root) {
             fr_log(FR_LOG_WARN, 0, FR_INIT_NAME " is not beside the runner "
-                   "nor at " FR_INIT_PATH ": no function gets \"isolation "
-                   "= pid\" by default, and one that asks for it is refused");
+                   "nor in ../lib/faas from it nor at " FR_INIT_PATH ": no "
+                   "function gets \"isolation = pid\" by default, and one "
+                   "that asks for it is refused");
         }
         return;
     }

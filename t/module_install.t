@@ -43,6 +43,25 @@ like(FaasTest::read_file(
          "$d/usr/share/nginx/modules-available/mod-http-faas.conf"),
      qr/^load_module modules\/ngx_http_faas_module\.so;$/m, 'the snippet');
 
+# the runner installed under a prefix finds its faas-init in
+# ../lib/faas, as it finds its runtimes' drivers there (it said
+# "faas-init is not beside the runner", and gave no pid namespace)
+{
+    my $c = $t->prefix . '/installed';
+    make_path("$c/functions/one");
+    FaasTest::write_file("$c/functions/one/function.conf",
+                         "exec = /bin/true\nmode = cgi\nisolation = pid\n");
+    FaasTest::write_file("$c/runner.conf",
+                         "functions = $c/functions\n"
+                         . "listen = unix:$c/runner.sock\n"
+                         . "state_dir = $c/state\n");
+    my $said = `$d/usr/sbin/fcgi-runner --test --config $c/runner.conf 2>&1`;
+    unlike($said, qr/faas-init is not beside/,
+           'the installed runner finds the installed faas-init');
+    unlike($said, qr/isolation/, '... and isolation = pid is no problem')
+        or diag($said);
+}
+
 # a second install puts down new inodes: what running nginx workers (or
 # a running runner) have mapped is never rewritten under them
 {
