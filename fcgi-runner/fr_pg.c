@@ -218,6 +218,20 @@ fr_pg_text(const char *msg)
 }
 
 
+/* what the server said of a command, as fr_pg_text: its message alone,
+ * without "ERROR:  " before it nor the CONTEXT of a RAISE after it */
+
+const char *
+fr_pg_said(const PGresult *res)
+{
+    const char  *m;
+
+    m = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+
+    return fr_pg_text(m ? m : PQresultErrorMessage(res));
+}
+
+
 /*
  * In a callback given NULL: the command had been sent, and the server
  * may have run it (committed) before the connection went; its answer
@@ -474,7 +488,7 @@ fr_pg_setup_done(PGresult *res, void *data)
     }
 
     if (!fr_pg_ok(res)) {
-        err = fr_pg_text(PQresultErrorMessage(res));
+        err = fr_pg_said(res);
 
         if (!fr_pg_reported
             || strncmp(err, fr_pg_refused, sizeof(fr_pg_refused) - 1) != 0)

@@ -55,6 +55,7 @@ int fr_pg_in_doubt(void);
 
 int fr_pg_ok(PGresult *res);
 const char *fr_pg_text(const char *msg);
+const char *fr_pg_said(const PGresult *res);
 
 
 #endif /* FR_PG_H */

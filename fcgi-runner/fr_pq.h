@@ -24,9 +24,9 @@
     X(PQerrorMessage) X(PQexec) X(PQexecParams) X(PQfinish) X(PQflush)      \
     X(PQfreemem) X(PQgetResult) X(PQgetisnull) X(PQgetlength)               \
     X(PQgetvalue) X(PQisBusy) X(PQnotifies) X(PQntuples)                    \
-    X(PQresultErrorMessage) X(PQresultStatus) X(PQsendQuery)                \
-    X(PQsendQueryParams) X(PQsetNoticeProcessor) X(PQsetnonblocking)      \
-    X(PQsocket) X(PQstatus)
+    X(PQresultErrorField) X(PQresultErrorMessage) X(PQresultStatus)         \
+    X(PQsendQuery) X(PQsendQueryParams) X(PQsetNoticeProcessor)             \
+    X(PQsetnonblocking) X(PQsocket) X(PQstatus)
 
 #define FR_PQ_FIELD(name)  __typeof__(name)  *name;
 
@@ -62,6 +62,7 @@ int fr_pq_load(int level);
 #define PQisBusy(...)                 fr_pq.PQisBusy(__VA_ARGS__)
 #define PQnotifies(...)               fr_pq.PQnotifies(__VA_ARGS__)
 #define PQntuples(...)                fr_pq.PQntuples(__VA_ARGS__)
+#define PQresultErrorField(...)       fr_pq.PQresultErrorField(__VA_ARGS__)
 #define PQresultErrorMessage(...)     fr_pq.PQresultErrorMessage(__VA_ARGS__)
 #define PQresultStatus(...)           fr_pq.PQresultStatus(__VA_ARGS__)
 #define PQsendQuery(...)              fr_pq.PQsendQuery(__VA_ARGS__)

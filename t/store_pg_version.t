@@ -34,14 +34,16 @@ is($t->stop_runner, 0, 'and stopped');
 $db->psql("UPDATE faas.version SET version = 2");
 my $out = `$bin store migrate --config $rc 2>&1`;
 is($? >> 8, 1, 'store migrate on version 2: exit 1') or diag($out);
-like($out, qr/the schema faas is version 2, this runner knows version 1 \(upgrade the runner\)/,
-     '... saying why');
+like($out, qr/refused its schema: the schema faas is version 2, this runner knows version 1 \(upgrade the runner\)\n/,
+     '... saying why, in the README\'s words (no "ERROR:  ", no CONTEXT)');
 is($db->psql("SELECT version FROM faas.version"), "2\n", '... and left it');
 
 $t->start_runner(conf => $conf);
 $t->start_nginx($t->faas_location(extra => FaasTest::async_location()));
 ok($t->wait_log(qr/the PostgreSQL store refused its schema: .*the schema faas is version 2, this runner knows version 1/, 20),
    'the runner says why it does not use the store') or diag($t->runner_log);
+like($t->runner_log, qr/refused its schema: the schema faas is version 2, this runner knows version 1 \(upgrade the runner\)\n/,
+     "... in the README's words: no \"ERROR:  \" before, no CONTEXT after");
 my $r = $t->http_post('/async/rec', 'x');
 is($r->{status}, 503, 'an asynchronous request: 503');
 is($db->psql("SELECT count(*) FROM faas.invocations"), "0\n",
