@@ -380,8 +380,9 @@ fr_inv_time(char *buf, size_t size, uint64_t usec)
 
 /*
  * fcgi-runner schedule EXPR [--from YYYY-MM-DDTHH:MM] [--count N]: the
- * next ticks of a schedule, in UTC (or in TZ with --local), to check an
- * expression before a function.conf takes it.
+ * next ticks of a schedule, in UTC (or in TZ with --local, or in a
+ * function's schedule_timezone with --timezone), to check an expression
+ * before a function.conf takes it.
  */
 
 int
@@ -397,6 +398,7 @@ fr_schedule_main(int argc, char **argv)
         { "from",  required_argument, NULL, 'f' },
         { "count", required_argument, NULL, 'n' },
         { "local", no_argument,       NULL, 'l' },
+        { "timezone", required_argument, NULL, 'z' },
         { NULL, 0, NULL, 0 }
     };
 
@@ -405,15 +407,29 @@ fr_schedule_main(int argc, char **argv)
     from = NULL;
     optind = 1;
 
-    while ((c = getopt_long(argc, argv, "f:n:l", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "f:n:lz:", opts, NULL)) != -1) {
         switch (c) {
         case 'n': count = atoi(optarg); break;
         case 'l': utc = 0; break;
         case 'f': from = optarg; break;
 
+        case 'z':
+            /* the zone a function's schedule_timezone takes, as it does */
+            if (!fr_cron_zone_ok(optarg)) {
+                fprintf(stderr, "fcgi-runner: unknown time zone \"%s\"\n",
+                        optarg);
+                return 2;
+            }
+
+            (void) setenv("TZ", optarg, 1);
+            tzset();
+            utc = 0;
+            break;
+
         default:
             fprintf(stderr, "usage: fcgi-runner schedule EXPR "
-                    "[--from YYYY-MM-DDTHH:MM] [--count N] [--local]\n");
+                    "[--from YYYY-MM-DDTHH:MM] [--count N] [--local | "
+                    "--timezone ZONE]\n");
             return 2;
         }
     }
@@ -436,7 +452,8 @@ fr_schedule_main(int argc, char **argv)
 
     if (optind + 1 != argc || count < 1 || count > 1000) {
         fprintf(stderr, "usage: fcgi-runner schedule EXPR "
-                "[--from YYYY-MM-DDTHH:MM] [--count N] [--local]\n");
+                "[--from YYYY-MM-DDTHH:MM] [--count N] [--local | "
+                    "--timezone ZONE]\n");
         return 2;
     }
 
@@ -595,7 +612,7 @@ fr_inv_pg_migrate(const char *uri)
 
     if (rc != FR_OK) {
         fr_log(FR_LOG_EMERG, 0, "the PostgreSQL store refused its schema: %s",
-               fr_pg_text(PQerrorMessage(conn)));
+               res ? fr_pg_said(res) : fr_pg_text(PQerrorMessage(conn)));
     }
 
     PQclear(res);

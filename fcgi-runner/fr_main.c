@@ -109,7 +109,7 @@ fr_usage(FILE *out)
         "       fcgi-runner store migrate [--config FILE] "
         "[--state-dir DIR]\n"
         "       fcgi-runner schedule EXPR [--from YYYY-MM-DDTHH:MM] "
-        "[--count N] [--local]\n"
+        "[--count N] [--local | --timezone ZONE]\n"
         "\n"
         "  --config FILE      the runner's config file\n"
         "  --listen ADDRESS   unix:/path or HOST:PORT (default %s)\n"

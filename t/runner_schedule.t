@@ -71,6 +71,17 @@ is(ticks('5/7 * * * *', '2026-11-27T15:07', 2),
 like(`TZ=Asia/Tokyo $bin schedule '0 9 * * *' --local --from 2026-11-27T10:00 --count 1`,
      qr/^2026-11-28T09:00:00\+0900 Sat$/, 'in a time zone (--local, TZ)');
 
+# a function's schedule_timezone, as it takes it (a stranger had to
+# know that TZ and --local do it)
+like(`$bin schedule '0 9 * * *' --timezone Asia/Tokyo --from 2026-11-27T10:00 --count 1`,
+     qr/^2026-11-28T09:00:00\+0900 Sat$/, '--timezone Asia/Tokyo');
+like(`TZ=UTC $bin schedule '30 2 * * *' --timezone Europe/Paris --from 2026-03-28T12:00 --count 2`,
+     qr/^2026-03-29T03:00:00\+0200 Sun\n2026-03-30T02:30:00\+0200 Mon$/,
+     "... the zone's daylight saving (no 02:30 in Paris on 29 March: the gap's end)");
+my $bad = `$bin schedule '0 9 * * *' --timezone Mars/Olympus 2>&1`;
+is($? >> 8, 2, '--timezone unknown: exit 2');
+like($bad, qr/unknown time zone "Mars\/Olympus"/, '... said');
+
 # --from is read after every option: in local time with --local after it
 like(`TZ=Asia/Tokyo $bin schedule '0 9 * * *' --from 2026-11-27T08:00 --local --count 1`,
      qr/^2026-11-27T09:00:00\+0900 Fri$/, '--from before --local: local too');
