@@ -150,12 +150,42 @@ fr_func_requeue(fr_func_t *f, fr_req_t *r)
 void
 fr_req_queue_timeout(fr_timer_t *t)
 {
-    fr_req_t  *r;
+    char          why[160];
+    fr_req_t     *r;
+    fr_func_t    *f;
+    fr_tenant_t  *o;
 
     r = t->data;
+    f = r->func;
+    o = f->owner;
+
+    /* which bound held it, as it is now: the function's, its tenant's,
+     * the host's (a tenant's limit was said nowhere) */
+    why[0] = '\0';
+
+    if (f->conf.max_instances && f->nworkers >= f->conf.max_instances) {
+        snprintf(why, sizeof(why), " (its max_instances, %d, busy)",
+                 f->conf.max_instances);
+
+    } else if (o && o->max_instances && o->nworkers >= o->max_instances) {
+        snprintf(why, sizeof(why), " (its tenant \"%s\" at its "
+                 "max_instances, %d)", o->name, o->max_instances);
+
+    } else if (o && o->max_memory && o->memory + f->conf.memory
+                                     > o->max_memory)
+    {
+        snprintf(why, sizeof(why), " (its tenant \"%s\" at its "
+                 "max_memory)", o->name);
+
+    } else if (fr_runner.conf.max_workers
+               && fr_runner.nworkers >= fr_runner.conf.max_workers)
+    {
+        snprintf(why, sizeof(why), " (the runner at max_workers, %d)",
+                 fr_runner.conf.max_workers);
+    }
 
     fr_log(FR_LOG_WARN, 0, "function \"%s\": no worker within "
-           "queue_timeout", r->func->name);
+           "queue_timeout%s", f->name, why);
 
     fr_req_ops->fail(r, FR_OUTCOME_THROTTLED);
 }

@@ -269,6 +269,8 @@ like($meter, qr/^fn=plain tenant=default$/m, 'plain billed to default');
     my $took = time - $t0;
     is($r && $r->{status}, 503, 'over its tenant limit: 503');
     ok($took > 1.5, sprintf('after its queue_timeout (%.1f s)', $took));
+    like($t->runner_log, qr/function "lim2": no worker within queue_timeout \(its tenant "limited" at its max_instances, 2\)/,
+         '... the log says which bound held it (a stranger: it did not)');
     $t0 = time;
     is($t->http_get('/fn/dave')->{status}, 200, 'another tenant answers');
     ok(time - $t0 < 1, 'at once');
