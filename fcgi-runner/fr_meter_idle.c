@@ -150,10 +150,14 @@ fr_meter_idle_look(fr_timer_t *t)
     int64_t      ms;
     long long    ticks;
     fr_link_t    *l;
-    fr_proto_t   *p;
+    fr_proto_t   *p, *root;
     fr_worker_t  *w;
 
+    static unsigned  look;
+
     (void) t;
+
+    look++;
 
     /*
      * What no live worker's session holds in a pid namespace (a daemon
@@ -169,13 +173,17 @@ fr_meter_idle_look(fr_timer_t *t)
          l = l->next)
     {
         p = fr_list_data(l, fr_proto_t, link);
+        root = p->parent ? p->parent : p;
 
         /* with live workers (one without was swept as its last ended),
-         * retired too: its namespace lives on with them */
-        if (p->refs && (p->parent ? p->parent : p)->init
-            && fr_proto_strays(p) != FR_OK)
-        {
-            break;
+         * retired too: its namespace lives on with them; once a look (a
+         * zygote's is its prototype's: each killed twice, said twice) */
+        if (p->refs && root->init && root->looked != look) {
+            root->looked = look;
+
+            if (fr_proto_strays(p) != FR_OK) {
+                break;
+            }
         }
     }
 

@@ -41,6 +41,7 @@ struct fr_proto_s {
     uint64_t               slow;        /* us the runner waited, drained */
     uint64_t               slow_at;     /* us, when last drained */
     unsigned               spares;      /* unknown in its session */
+    unsigned               looked;      /* fr_meter_idle.c's last look */
     uint64_t               ready_at;    /* ms */
     uint64_t               forks;
     fr_timer_t             timer;       /* prototype_idle_timeout */

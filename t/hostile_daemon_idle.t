@@ -124,6 +124,14 @@ like($t->http_get('/fn/importer/')->{body}, qr/^importer \d+$/,
 
 like($t->runner_log, qr/killing process \d+ left behind/,
      'said in the log');
+# once each: a zygote's namespace is its prototype's, swept once a look
+# (it was swept for both: each daemon killed and said twice)
+my $log = $t->runner_log;
+my %said;
+$said{$1}++ while $log =~ /killing process (\d+) left behind/g;
+my @twice = grep { $said{$_} > 1 } sort keys %said;
+is("@twice", '', 'no process said killed twice (' . scalar(keys %said)
+   . ' said)');
 
 $t->done;
 done_testing;
