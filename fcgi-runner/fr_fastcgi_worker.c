@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -714,6 +715,7 @@ fr_fastcgi_stderr_end(fr_worker_t *w)
 static int
 fr_fastcgi_reaped(fr_worker_t *w)
 {
+    int         queued, reads;
     u_char      c;
     ssize_t     n;
     fr_stop_e   why;
@@ -738,7 +740,20 @@ fr_fastcgi_reaped(fr_worker_t *w)
         w->why = FR_STOP_NONE;
         w->draining = 1;
 
-        while (w->state == FR_WORKER_BUSY && w->io.fd != -1
+        /*
+         * What was queued at its end, not what a process that still
+         * holds its connection writes on (one that kept only the
+         * connection is no stray fr_spawn_kill_strays finds): each
+         * read takes up to 64 KB, the runner's one thread meanwhile
+         * serves nobody else
+         */
+        if (ioctl(w->io.fd, FIONREAD, &queued) == -1 || queued < 1) {
+            queued = 1;
+        }
+
+        reads = queued / (64 * 1024) + 2;
+
+        while (reads-- > 0 && w->state == FR_WORKER_BUSY && w->io.fd != -1
                && recv(w->io.fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 1)
         {
             fr_fastcgi_handler(&w->io, EPOLLIN);
