@@ -41,9 +41,11 @@ fr_worker_failed(fr_worker_t *w, const char *what)
                (int) w->pid, w->func->name, what);
     }
 
-    if (r && r->meter && !w->reaped) {
+    if (r && r->meter && (!w->reaped || !w->per_request)) {
         /* what it used, while it can be read (a CGI process that
-         * answered garbage: its init, CPU and peak, from /proc) */
+         * answered garbage: its init, CPU and peak, from /proc), or as
+         * its reap said (a FastCGI worker's answer read after its end,
+         * fr_fastcgi_reaped) */
         fr_meter_stop(w, r);
     }
 
