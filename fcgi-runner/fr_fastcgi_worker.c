@@ -715,7 +715,7 @@ fr_fastcgi_stderr_end(fr_worker_t *w)
 static int
 fr_fastcgi_reaped(fr_worker_t *w)
 {
-    int         queued, reads;
+    int         queued, reads, err;
     u_char      c;
     ssize_t     n;
     fr_stop_e   why;
@@ -734,6 +734,7 @@ fr_fastcgi_reaped(fr_worker_t *w)
      */
 
     n = recv(w->io.fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+    err = (n == -1) ? errno : 0;
 
     if (n == 1) {
         why = w->why;
@@ -754,19 +755,27 @@ fr_fastcgi_reaped(fr_worker_t *w)
         reads = queued / (64 * 1024) + 2;
 
         while (reads-- > 0 && w->state == FR_WORKER_BUSY && w->io.fd != -1
-               && recv(w->io.fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 1)
+               && (n = recv(w->io.fd, &c, 1, MSG_PEEK | MSG_DONTWAIT)) == 1)
         {
             fr_fastcgi_handler(&w->io, EPOLLIN);
         }
 
+        err = (n == -1) ? errno : 0;
         w->draining = 0;
 
-        if (w->state == FR_WORKER_BUSY) {
-            /* a part of an answer: a crash, as its reap says */
-            w->why = why;
+        if (w->state != FR_WORKER_BUSY) {
+            return FR_DECLINED;
         }
 
-        return FR_DECLINED;
+        w->why = why;
+
+        if (n == 1 || w->io.fd == -1 || err != ECONNRESET) {
+            /* a part of an answer: a crash, as its reap says */
+            return FR_DECLINED;
+        }
+
+        /* what it sent was none of this request's (records behind its
+         * last answer), and the reset says it left this one unread */
     }
 
     /*
@@ -776,8 +785,7 @@ fr_fastcgi_reaped(fr_worker_t *w)
      * the reset; the worker goes with its connection.
      */
 
-    if (fr_worker_retryable(w)
-        && (!w->flushed || (n == -1 && errno == ECONNRESET)))
+    if (fr_worker_retryable(w) && (!w->flushed || err == ECONNRESET))
     {
         if (WIFEXITED(w->status) && w->why == FR_STOP_CRASHED) {
             /* it crashed nothing: it left (counted as a stop "exited") */
