@@ -785,8 +785,7 @@ fr_fastcgi_reaped(fr_worker_t *w)
      * the reset; the worker goes with its connection.
      */
 
-    if (fr_worker_retryable(w) && (!w->flushed || err == ECONNRESET))
-    {
+    if (fr_worker_retryable(w) && (!w->flushed || err == ECONNRESET)) {
         if (WIFEXITED(w->status) && w->why == FR_STOP_CRASHED) {
             /* it crashed nothing: it left (counted as a stop "exited") */
             w->why = FR_STOP_NONE;
