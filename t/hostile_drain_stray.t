@@ -20,20 +20,8 @@ use Time::HiRes qw(time sleep);
 
 my $t = FaasTest->new;
 
-my $worker = <<'EOF';
-#!/usr/bin/perl
-use strict;
-use warnings;
-use Socket;
+my $worker = $FaasTest::PERL_FCGI_WORKER . <<'EOF';
 use POSIX ();
-open(my $l, '+<&=', 0) or die "fd 0: $!";
-sub rec { my ($type, $id, $c) = @_;
-          pack('CCnnCC', 1, $type, $id, length $c, 0, 0) . $c }
-sub rd { my ($s, $n) = @_; my $b = '';
-         while (length $b < $n) { my $r = sysread($s, $b, $n - length $b,
-                                                  length $b);
-                                  return undef unless $r; }
-         return $b }
 while (accept(my $c, $l)) {
     binmode $c;
     my $id = 1;

@@ -20,19 +20,7 @@ my $access = $t->prefix . '/logs/faas.log';
 
 # a worker of its own: the listening socket on descriptor 0, records by
 # hand (GET_VALUES answered, the request read, then the answer)
-my $worker = <<'EOF';
-#!/usr/bin/perl
-use strict;
-use warnings;
-use Socket;
-open(my $l, '+<&=', 0) or die "fd 0: $!";
-sub rec { my ($type, $id, $c) = @_;
-          pack('CCnnCC', 1, $type, $id, length $c, 0, 0) . $c }
-sub rd { my ($s, $n) = @_; my $b = '';
-         while (length $b < $n) { my $r = sysread($s, $b, $n - length $b,
-                                                  length $b);
-                                  return undef unless $r; }
-         return $b }
+my $worker = $FaasTest::PERL_FCGI_WORKER . <<'EOF';
 while (accept(my $c, $l)) {
     binmode $c;
     my ($stdin_done, $id) = (0, 1);

@@ -50,6 +50,25 @@ sub memory_runner {
 
 sub rss_measured { !$ENV{TEST_FAAS_MEMORY_UNDER_ASAN} }
 
+# the head of a FastCGI worker written by hand in Perl: the listening
+# socket on descriptor 0 ($l), rec(TYPE, ID, CONTENT) a record's bytes,
+# rd(SOCKET, N) N bytes read whole (undef at the end); a test adds its
+# accept loop
+our $PERL_FCGI_WORKER = <<'EOF';
+#!/usr/bin/perl
+use strict;
+use warnings;
+use Socket;
+open(my $l, '+<&=', 0) or die "fd 0: $!";
+sub rec { my ($type, $id, $c) = @_;
+          pack('CCnnCC', 1, $type, $id, length $c, 0, 0) . $c }
+sub rd { my ($s, $n) = @_; my $b = '';
+         while (length $b < $n) { my $r = sysread($s, $b, $n - length $b,
+                                                  length $b);
+                                  return undef unless $r; }
+         return $b }
+EOF
+
 our %SANITIZER_ENV = (
     ASAN_OPTIONS => 'detect_leaks=1:abort_on_error=0:exitcode=86',
     UBSAN_OPTIONS => 'print_stacktrace=1:halt_on_error=1',
