@@ -233,6 +233,25 @@ fr_pid_recv(int fd, void *buf, size_t len, pid_t *pid)
 }
 
 
+/* a process's start, in ticks from boot (field 22); or 0 */
+
+uint64_t
+fr_proc_start(pid_t pid)
+{
+    int    i;
+    char   buf[1024], *p;
+
+    p = fr_proc_stat_read(pid, buf, sizeof(buf));
+
+    /* after "pid (comm)", the blank before the 22nd field */
+    for (i = 0; p && i < 20; i++) {
+        p = strchr(p + 1, ' ');
+    }
+
+    return p ? strtoull(p, NULL, 10) : 0;
+}
+
+
 /* a live process's user and system time, with its reaped children's,
  * in ms; or -1 (errno ENOENT: it is gone) */
 

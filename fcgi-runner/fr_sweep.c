@@ -39,6 +39,8 @@ static char *fr_sweep_children(pid_t pid);
 static void fr_sweep_spares(char *buf, pid_t parent);
 static int fr_sweep_unknown(void);
 static int fr_sweep_kill(const char *name, pid_t *pid, int *pfd, int n);
+static int fr_sweep_escaped(fr_proto_t *z, char *children, pid_t *pid,
+    int *pfd, int n);
 
 
 /* for one sweep: the runner's known children, sorted; p's namespace, or
@@ -153,21 +155,23 @@ fr_sweep_host(fr_worker_t *w)
  * A zygote's session holds the zygote and its spare (the runner's
  * child, unknown until it answers): one. More are processes its app
  * made the runner's children while it was imported
- * (clone(CLONE_PARENT)), which no worker is: all are stopped with
- * what is under them, then killed, the spare too (the caller retires
- * the zygote). So is a spare alone that works while it waits, or has
- * a child that may (an app that patched the driver: the spare runs its
- * code until asked for a worker, which a function at its max_instances
- * never asks): blocked in its read it uses nothing and has none, and
- * nobody bills a zygote's session (nor does its zygote's CPU count it:
- * it is the runner's child; nor do the sweeps look under it).
+ * (clone(CLONE_PARENT)), which no worker is, and so are, before it
+ * is ready, those made so out of its session (fr_sweep_escaped): all
+ * are stopped with what is under them, then killed, the spare too (the
+ * caller retires the zygote). So is a spare alone that works while
+ * it waits, or has a child that may (an app that patched the driver:
+ * the spare runs its code until asked for a worker, which a function
+ * at its max_instances never asks): blocked in its read it uses
+ * nothing and has none, and nobody bills a zygote's session (nor
+ * does its zygote's CPU count it: it is the runner's child; nor do the
+ * sweeps look under it).
  * Returns how many.
  */
 
 int
 fr_sweep_zygote(fr_proto_t *z)
 {
-    int      i, n, f, cand, stray, pfd[FR_SWEEP_STRAYS];
+    int      i, n, f, cand, stray, found, pfd[FR_SWEEP_STRAYS];
     char    *buf, *s, *end, file[64], kid[32];
     pid_t    self, child, ppid, pid[FR_SWEEP_STRAYS];
     int64_t  cpu;
@@ -202,9 +206,14 @@ fr_sweep_zygote(fr_proto_t *z)
         pfd[n++] = f;
     }
 
-    free(buf);
     cand = n;
-    stray = (cand > 1);
+
+    if (!z->ready) {
+        n = fr_sweep_escaped(z, buf, pid, pfd, n);
+    }
+
+    free(buf);
+    stray = (cand > 1 || n > cand);
 
     if (cand == 1) {
         /* a spare only waits: no CPU to speak of, no child */
@@ -229,11 +238,13 @@ fr_sweep_zygote(fr_proto_t *z)
     }
 
     if (stray) {
-        for (i = 0; i < cand; i++) {
+        found = n;
+
+        for (i = 0; i < found; i++) {
             (void) syscall(SYS_pidfd_send_signal, pfd[i], SIGSTOP, NULL, 0);
         }
 
-        for (i = 0; i < cand; i++) {
+        for (i = 0; i < found; i++) {
             while (fr_sweep_look(NULL, pid[i], 0, pid, pfd, &n) > 0
                    && n < FR_SWEEP_STRAYS)
             {
@@ -244,9 +255,8 @@ fr_sweep_zygote(fr_proto_t *z)
 
     for (i = 0; i < n; i++) {
         if (stray) {
-            fr_log(FR_LOG_INFO, 0, "killing process %d in the session of "
-                   "zygote %d of \"%s\"", (int) pid[i], (int) z->pid,
-                   z->name);
+            fr_log(FR_LOG_INFO, 0, "killing process %d, made by zygote %d "
+                   "of \"%s\"", (int) pid[i], (int) z->pid, z->name);
             (void) syscall(SYS_pidfd_send_signal, pfd[i], SIGKILL, NULL, 0);
         }
 
@@ -254,6 +264,102 @@ fr_sweep_zygote(fr_proto_t *z)
     }
 
     return stray ? n : 0;
+}
+
+
+/*
+ * Before a zygote is ready, what its import made the runner's children
+ * out of its session (clone(CLONE_PARENT), then setsid(): no spare is
+ * there, and the sweeps of its namespace come later, billing it idle):
+ * an unknown child of the runner's in its pid namespace (outside one,
+ * of its user) started since the zygote, in the session of no live
+ * worker nor zygote (a spare's). Nothing else forks there meanwhile
+ * but the runner's own spawns, whose answers it waits for: a child of
+ * theirs is known or in its worker's session. Each is pinned into pid
+ * and pfd after n; returns the new n.
+ */
+
+static int
+fr_sweep_escaped(fr_proto_t *z, char *children, pid_t *pid, int *pfd, int n)
+{
+    int           f;
+    char         *s, *end;
+    pid_t         self, child, sid, ppid;
+    ino_t         ns;
+    uid_t         uid;
+    uint64_t      born;
+    fr_link_t    *l;
+    fr_proto_t   *q;
+    fr_worker_t  *w;
+
+    self = getpid();
+    ns = fr_pid_ns(z->pid);
+    uid = fr_proc_owner(z->pid);
+    born = fr_proc_start(z->pid);
+
+    if (ns == 0 || born == 0) {
+        return n;
+    }
+
+    for (s = children; n < FR_SWEEP_STRAYS; s = end) {
+        child = (pid_t) strtol(s, &end, 10);
+
+        if (end == s) {
+            break;
+        }
+
+        if (fr_pids_has(fr_known, fr_nknown, child)
+            || (sid = fr_proc_session(child, &ppid)) <= 0 || ppid != self
+            || sid == z->pid || fr_pid_ns(child) != ns
+            || (ns == fr_pid_ns(self) && fr_proc_owner(child) != uid)
+            || fr_proc_start(child) < born)
+        {
+            continue;
+        }
+
+        for (l = fr_list_first(&fr_runner.workers);
+             l != &fr_runner.workers; l = l->next)
+        {
+            w = fr_list_data(l, fr_worker_t, all);
+
+            if (!w->reaped && w->pid == sid) {
+                break;
+            }
+        }
+
+        if (l != &fr_runner.workers) {
+            continue;
+        }
+
+        for (l = fr_list_first(&fr_runner.protos); l != &fr_runner.protos;
+             l = l->next)
+        {
+            q = fr_list_data(l, fr_proto_t, link);
+
+            if (q->zygote && q->pid == sid) {
+                break;
+            }
+        }
+
+        if (l != &fr_runner.protos) {
+            continue;
+        }
+
+        /* pinned: a child of ours is that pid until we reap it */
+        f = (int) syscall(SYS_pidfd_open, child, 0);
+
+        if (f == -1) {
+            continue;
+        }
+
+        fr_log(FR_LOG_INFO, 0, "process %d, made the runner's child outside "
+               "the session of zygote %d of \"%s\" while it imported its "
+               "app", (int) child, (int) z->pid, z->name);
+        pid[n] = child;
+        pfd[n++] = f;
+    }
+
+    return n;
 }
 
 

@@ -7,8 +7,9 @@
 # the runner its parent at once). Promise: each is killed when a worker
 # of its user ends, under "isolation = none", "tmp" and the default; a
 # live worker's own such child in its session stays while that worker
-# lives; a Python app that does it while its zygote imports it loses
-# the processes, and the function serves on.
+# lives; a Python app that does it while its zygote imports it, in the
+# zygote's session or its own, loses the processes and its zygote, and
+# the function serves on.
 
 use strict;
 use warnings;
@@ -104,7 +105,8 @@ EOS
 my %zy;
 for my $c (['zynone', "isolation = none\n", 3631, ''],
            ['zydflt', '', 3632, ''],
-           ['zynones', "isolation = none\n", 3633, 'os.setsid()']) {
+           ['zynones', "isolation = none\n", 3633, 'os.setsid()'],
+           ['zydflts', '', 3634, 'os.setsid()']) {
     my ($name, $iso, $tag, $setsid) = @$c;
     (my $app = $zy) =~ s/TAG/$tag/;
     $app =~ s/SETSID/$setsid || 'pass'/e;
@@ -176,6 +178,10 @@ for my $name (sort keys %zy) {
     ok(FaasTest::wait_for(sub { !named(qr/^sleep\x00\Q$tag\E\x00/) }, 20),
        "$name: the process its app made is gone")
         or diag('left: ' . join ' ', named(qr/^sleep\x00\Q$tag\E\x00/));
+    # in the zygote's session or its own (setsid), found as it is ready
+    ok($t->wait_log(qr/zygote \d+ of "$name" has \d+ process\(es\) of its own, which its app started: killed/, 10)
+       && $t->wait_log(qr/zygote \d+ of "$name" started processes nobody bills; its workers start cold/, 5),
+       "$name: its zygote is retired");
     is($t->http_get("/fn/$name/")->{body}, "zygote ok\n",
        "$name: served again");
 }

@@ -309,7 +309,7 @@ fp_own_folder(const char *dir)
 static int
 fp_zygote(int sock)
 {
-    int    here, p[2];
+    int    here, ready, p[2];
     char   said;
     pid_t  pid, parent;
 
@@ -330,14 +330,15 @@ fp_zygote(int sock)
         return 1;
     }
 
-    fp_reply(sock, 0, 0);
-
     /*
      * A spare, forked ahead: it reads the runner's next message, says
      * so on its pipe, and becomes the worker; meanwhile we fork the
-     * next one. We never read the socket ourselves.
+     * next one. We never read the socket ourselves. Ready is said once
+     * the first spare is there: the runner, looking at our session
+     * then, takes one more child of its own there for a stray (what an
+     * opcache.preload script made).
      */
-    for ( ;; ) {
+    for (ready = 0; ; ready = 1) {
         if (pipe2(p, O_CLOEXEC) == -1) {
             return 1;
         }
@@ -351,6 +352,10 @@ fp_zygote(int sock)
         }
 
         close(p[1]);
+
+        if (!ready) {
+            fp_reply(sock, 0, 0);
+        }
 
         said = 0;
 

@@ -166,13 +166,15 @@ def prototype(sock, spec, paths):
     gc.collect()
     gc.freeze()
 
-    reply(sock, 0, 0)
-
     # A spare, forked ahead: it reads the runner's next message, says
     # so, and becomes the worker; meanwhile we fork the next spare. A
     # fork of a Python process costs milliseconds (its page tables,
     # the at-fork hooks, the pages they write): never on a request's
-    # path. We never read the socket.
+    # path. We never read the socket. Ready is said once the first
+    # spare is there: the runner, looking at our session then, takes
+    # one more child of its own there for one the import made.
+    ready = False
+
     while True:
         if threaded():
             os._exit(1)
@@ -185,6 +187,10 @@ def prototype(sock, spec, paths):
             spare(sock, w, app, parent, here)
 
         os.close(w)
+
+        if not ready:
+            reply(sock, 0, 0)
+            ready = True
 
         if pid == -1:
             time.sleep(0.1)
