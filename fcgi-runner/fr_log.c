@@ -33,12 +33,13 @@ static const char  *fr_log_levels[] = {
 void
 fr_log(fr_log_level_e level, int err, const char *fmt, ...)
 {
-    char        line[2048], msg[1900];
-    size_t      n, i;
-    va_list     args;
-    time_t      now;
-    struct tm   tm;
-    int         rc;
+    int              rc;
+    char             line[2048], msg[1900];
+    size_t           n, i;
+    time_t           now;
+    va_list          args;
+    struct tm        tm;
+    struct timespec  ts_now;
 
     static const char  hex[] = "0123456789abcdef";
 
@@ -46,7 +47,10 @@ fr_log(fr_log_level_e level, int err, const char *fmt, ...)
         return;
     }
 
-    now = time(NULL);
+    /* the clock the runner's times are of (time() is the kernel's
+     * coarse one: at a second's start, often the second before) */
+    (void) clock_gettime(CLOCK_REALTIME, &ts_now);
+    now = ts_now.tv_sec;
     localtime_r(&now, &tm);
 
     n = strftime(line, sizeof(line), "%Y/%m/%d %H:%M:%S", &tm);

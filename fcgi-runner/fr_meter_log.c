@@ -44,12 +44,13 @@ fr_meter_log(int fd, const char *path, const char *function,
     const char *trigger, const char *id, int status, const u_char *record,
     size_t len)
 {
-    int            n;
-    char           line[1024], ts[40], v[12][FR_NAME_MAX + 8];
-    size_t         nlen, vlen, i, k;
-    time_t         now;
-    struct tm      tm;
-    const u_char  *pos, *last, *name, *value;
+    int              n;
+    char             line[1024], ts[40], v[12][FR_NAME_MAX + 8];
+    size_t           nlen, vlen, i, k;
+    time_t           now;
+    struct tm        tm;
+    const u_char    *pos, *last, *name, *value;
+    struct timespec  ts_now;
 
     static const char  *keys[12] = {
         FAAS_METER_TENANT, FAAS_METER_OUTCOME, FAAS_METER_DURATION,
@@ -90,7 +91,10 @@ fr_meter_log(int fd, const char *path, const char *function,
         }
     }
 
-    now = time(NULL);
+    /* the clock the runner's times are of (time() is the kernel's
+     * coarse one: at a second's start, often the second before) */
+    (void) clock_gettime(CLOCK_REALTIME, &ts_now);
+    now = ts_now.tv_sec;
     localtime_r(&now, &tm);
     strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S%z", &tm);
 

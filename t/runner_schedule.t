@@ -16,7 +16,9 @@ use lib "$FindBin::Bin/lib";
 use FaasTest;
 use Test::More;
 use JSON::PP;
+use POSIX ();
 use Time::HiRes qw(sleep);
+use Time::Local ();
 
 my $t = FaasTest->new;
 my $bin = "$FaasTest::ROOT/build/fcgi-runner";
@@ -283,6 +285,28 @@ cmp_ok($cron ? $cron->{invocations} : 0, '>=', 3,
        'fcgi-runner meter bills them to the tenant')
     or diag(explain($report));
 cmp_ok($cron ? $cron->{billed_s} : 0, '>', 0, '... with billed time');
+
+# each tick's log line is of its second or later, never the second
+# before: the invocation is created at the tick (its "created"), then
+# logged (a log of time(), the kernel's coarse clock, said the second
+# before for most ticks, which fire at a second's start)
+my $state = $t->prefix . '/state';
+my $listed = eval { decode_json(scalar `$bin invocations --state-dir $state --function tick --format json`) } // [];
+my %created = map { $_->{id} => $_->{created} } @$listed;
+my ($early, $seen) = (0, 0);
+my $rlog = $t->runner_log;
+for my $l (split /\n/, $rlog) {
+    my ($y, $mo, $d, $h, $mi, $s, $id) = $l =~ m{^(\d{4})/(\d\d)/(\d\d) (\d\d):(\d\d):(\d\d) \[info\] \d+#0: schedule of "tick": tick, invocation ([0-9a-f]{32})$}
+        or next;
+    my ($cy, $cmo, $cd, $ch, $cmi, $cs) = ($created{$id} // '')
+        =~ /^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)Z$/ or next;
+    $seen++;
+    my $logged = POSIX::mktime($s, $mi, $h, $d, $mo - 1, $y - 1900, 0, 0, -1);
+    my $made = Time::Local::timegm($cs, $cmi, $ch, $cd, $cmo - 1, $cy);
+    $early++ if $logged < $made;
+}
+cmp_ok($seen, '>=', 3, 'ticks logged, their invocations listed');
+is($early, 0, '... none logged in the second before it was made');
 
 # --- missed ticks ----------------------------------------------------------------
 
