@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,65 @@ int
 fr_pids_has(const pid_t *pids, size_t n, pid_t pid)
 {
     return bsearch(&pid, pids, n, sizeof(pid_t), fr_pid_cmp) != NULL;
+}
+
+
+/*
+ * The runner's children it killed and forgot (a retired prototype or
+ * zygote, whose pid it no longer holds) until it reaps them: a sweep
+ * meanwhile still knows them, and does not take a dying zygote for
+ * what its function left behind.
+ */
+
+static pid_t   *fr_dying;
+static size_t   fr_ndying;
+static size_t   fr_dying_size;
+
+
+void
+fr_pids_kill(pid_t pid)
+{
+    pid_t  *d;
+
+    (void) kill(pid, SIGKILL);
+
+    if (fr_ndying == fr_dying_size) {
+        d = realloc(fr_dying, (fr_dying_size + 8) * sizeof(pid_t));
+
+        if (d == NULL) {
+            return;
+        }
+
+        fr_dying = d;
+        fr_dying_size += 8;
+    }
+
+    fr_dying[fr_ndying++] = pid;
+}
+
+
+/* a child reaped: no longer dying (its pid may be another's now) */
+
+void
+fr_pids_reaped(pid_t pid)
+{
+    size_t  i;
+
+    for (i = 0; i < fr_ndying; i++) {
+        if (fr_dying[i] == pid) {
+            fr_dying[i] = fr_dying[--fr_ndying];
+            return;
+        }
+    }
+}
+
+
+size_t
+fr_pids_dying(const pid_t **pids)
+{
+    *pids = fr_dying;
+
+    return fr_ndying;
 }
 
 

@@ -777,7 +777,7 @@ fr_proto_retire(fr_proto_t *p)
     }
 
     if (p->pid) {
-        (void) kill(p->pid, SIGKILL);
+        fr_pids_kill(p->pid);
 
         if (fr_proto_meter_killed) {
             fr_proto_meter_killed(p);
