@@ -49,6 +49,23 @@ KEPT = os.dup2(os.open(__file__, os.O_RDONLY), 50)   # opened while imported
 IMPORT_LOG = open(os.devnull, 'w', buffering=1)
 
 app = Flask(__name__)
+flask_app = app.wsgi_app
+
+
+def raw(env, start):
+    # what Flask never sends: a status without its reason (PEP 3333's
+    # validator warns, gunicorn sends it), a Content-Length of no number
+    path = env.get('PATH_INFO', '')
+    if path == '/bare':
+        start('200', [('Content-Type', 'text/plain')])
+        return [b'bare\n']
+    if path == '/nolength':
+        start('200 OK', [('Content-Length', 'abc')])
+        return [b'nolength\n']
+    return flask_app(env, start)
+
+
+app.wsgi_app = raw
 
 
 @app.route('/')
@@ -254,8 +271,7 @@ chmod 0777, "$fkdir/out";
 # CONTENT_LENGTH; a hop-by-hop header dropped (as gunicorn drops it),
 # a Status of its own refused; no body past its Content-Length; a
 # close() that fails after the whole body leaves the response whole
-$t->function('strict', "runtime = python\napp = st:app\ntimeout = 2s\n",
-             'st.py' => <<'EOF');
+my $strict = <<'EOF';
 import sys, time
 
 
@@ -325,6 +341,11 @@ def app(env, start):
         return [b'x' * (96 << 20)]
     return [b'never']
 EOF
+$t->function('strict', "runtime = python\napp = st:app\ntimeout = 2s\n",
+             'st.py' => $strict);
+# its big body, within a timeout that a loaded machine meets
+$t->function('strictbig', "runtime = python\napp = st:app\ntimeout = 60s\n"
+             . "memory = 256M\n", 'st.py' => $strict);
 
 $t->start_runner(conf => "prototype_idle_timeout = 30s\nlimit_isolation = none\n");
 
@@ -372,6 +393,7 @@ my @cases = (
     [ GET => '/cookie' ],
     [ GET => '/nowhere' ],
     [ DELETE => '/json' ],
+    [ GET => '/bare' ],
 );
 
 for my $c (@cases) {
@@ -396,6 +418,17 @@ for my $c (@cases) {
         is(FaasTest::header($f, $h), FaasTest::header($g, $h),
            "$method $path: $h as gunicorn's");
     }
+}
+
+# the status line of a status without its reason: gunicorn's
+my %line = map { $_ => $t->http_get("/$_/site/bare")->{status_line} }
+               qw(fn gu);
+is($line{fn}, $line{gu}, "a status without its reason: gunicorn's status "
+   . "line ($line{gu})");
+# a Content-Length that is no number: the app's error, gunicorn's 500
+for my $via ('fn', 'gu') {
+    is($t->http_get("/$via/site/nolength")->{status}, 500,
+       "a Content-Length of no number: 500 ($via)");
 }
 
 # started now, looked at after the rest (the runner looks every 10 s)
@@ -665,13 +698,13 @@ like($r->{stdout} // '', qr/\r\n\r\nhello\z/,
 unlike(FaasTest::read_file($t->prefix . '/logs/error.log'),
        qr/upstream sent more data than specified/,
        '... nginx got no more than it said');
-$r = $t->http_get('/fn/strict?huge', timeout => 60);
+$r = $t->http_get('/fn/strictbig?huge', timeout => 60);
 is($r->{status}, 200, 'one body of 96 MiB, memory = 256M: 200');
 is(length($r->{body}), 96 << 20, '... every byte') or
     diag(substr($t->runner_log, -600));
 FaasTest::wait_for(sub { my @l = FaasTest::read_file($mlog)
-                                 =~ /function=strict /g; @l >= 4 }, 5);
-unlike(FaasTest::read_file($mlog), qr/function=strict .*outcome=crashed/,
+                                 =~ /function=strict(big)? /g; @l >= 5 }, 5);
+unlike(FaasTest::read_file($mlog), qr/function=strict(big)? .*outcome=crashed/,
        '... and the invocation is not a crash');
 
 # --- keys ---------------------------------------------------------------

@@ -630,10 +630,11 @@ class Connection:
 
 
 def head(status, headers):
-    """The CGI header block, checked as PEP 3333 asks."""
-    if (not isinstance(status, str) or len(status) < 4
+    """The CGI header block, checked as PEP 3333 asks; a status without
+    its reason is taken (wsgiref's validator warns; gunicorn sends it)."""
+    if (not isinstance(status, str) or len(status) < 3
             or not status[:3].isascii() or not status[:3].isdigit()
-            or status[3] != ' '
+            or status[3:4] not in ('', ' ')
             or any(ord(c) < 32 or ord(c) == 127 for c in status)):
         raise ValueError('invalid status %r' % (status,))
 
@@ -644,7 +645,12 @@ def head(status, headers):
         if (not isinstance(name, str) or not isinstance(value, str)
                 or not name or any(c not in TOKEN for c in name)
                 or name.lower() == 'status'
-                or CONTROL.search(value)):
+                or CONTROL.search(value)
+                or (name.lower() == 'content-length'
+                    and not (value.strip().isascii()
+                             and value.strip().isdigit()))):
+            # (a Content-Length of no number: the app's error, as
+            # gunicorn's 500; nginx would refuse the response, a 502)
             raise ValueError('invalid header %r' % ((name, value),))
         if name.lower() not in HOP_BY_HOP:
             lines.append(name + ': ' + value)
