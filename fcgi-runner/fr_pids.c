@@ -22,6 +22,10 @@
 
 static int fr_pid_cmp(const void *a, const void *b);
 static char *fr_proc_stat_read(pid_t pid, char *buf, size_t size);
+static int fr_proc_ending(pid_t pid);
+
+
+#define FR_PF_EXITING  0x00000004      /* the kernel's task flag */
 
 
 void
@@ -39,61 +43,16 @@ fr_pids_has(const pid_t *pids, size_t n, pid_t pid)
 
 
 /*
- * The runner's children it killed and forgot (a retired prototype or
- * zygote, whose pid it no longer holds) until it reaps them: a sweep
- * meanwhile still knows them, and does not take a dying zygote for
- * what its function left behind.
+ * A process the runner kills and forgets (a retired prototype or
+ * zygote), with its process group (a zygote's spare): each is ending at
+ * once, which the sweeps see (fr_proc_session), until it is reaped.
  */
-
-static pid_t   *fr_dying;
-static size_t   fr_ndying;
-static size_t   fr_dying_size;
-
 
 void
 fr_pids_kill(pid_t pid)
 {
-    pid_t  *d;
-
+    (void) kill(-pid, SIGKILL);
     (void) kill(pid, SIGKILL);
-
-    if (fr_ndying == fr_dying_size) {
-        d = realloc(fr_dying, (fr_dying_size + 8) * sizeof(pid_t));
-
-        if (d == NULL) {
-            return;
-        }
-
-        fr_dying = d;
-        fr_dying_size += 8;
-    }
-
-    fr_dying[fr_ndying++] = pid;
-}
-
-
-/* a child reaped: no longer dying (its pid may be another's now) */
-
-void
-fr_pids_reaped(pid_t pid)
-{
-    size_t  i;
-
-    for (i = 0; i < fr_ndying; i++) {
-        if (fr_dying[i] == pid) {
-            fr_dying[i] = fr_dying[--fr_ndying];
-            return;
-        }
-    }
-}
-
-
-size_t
-fr_pids_dying(const pid_t **pids)
-{
-    *pids = fr_dying;
-
-    return fr_ndying;
 }
 
 
@@ -194,7 +153,45 @@ fr_proc_stat(pid_t pid, char *state, pid_t *ppid)
 
 
 /*
- * A live process's session and parent; or -1. A leader that exited
+ * Whether the kernel is ending a process: SIGKILL pending on it (its
+ * main thread's private set, where a kill of the group puts it too), or
+ * exiting (PF_EXITING) before it is a zombie. It cannot undo either.
+ */
+
+static int
+fr_proc_ending(pid_t pid)
+{
+    int                 i;
+    char                buf[1024], *p;
+    unsigned long long  flags, pending;
+
+    p = fr_proc_stat_read(pid, buf, sizeof(buf));
+
+    /* after "pid (comm)": the blank before the 9th field, flags */
+    for (i = 0; p && i < 7; i++) {
+        p = strchr(p + 1, ' ');
+    }
+
+    if (p == NULL) {
+        return 0;
+    }
+
+    flags = strtoull(p, &p, 10);
+
+    /* the blank before the 31st field, signal */
+    for (i = 0; p && i < 21; i++) {
+        p = strchr(p + 1, ' ');
+    }
+
+    pending = p ? strtoull(p, NULL, 10) : 0;
+
+    return (flags & FR_PF_EXITING) || (pending & (1ULL << (SIGKILL - 1)));
+}
+
+
+/*
+ * A live process's session and parent; or -1 (one the kernel is ending
+ * too). A leader that exited
  * while another of its threads runs on shows as a zombie: it lives.
  */
 
@@ -211,7 +208,7 @@ fr_proc_session(pid_t pid, pid_t *ppid)
     }
 
     if (state != 'Z') {
-        return sid;
+        return fr_proc_ending(pid) ? -1 : sid;
     }
 
     (void) fr_proc_read(pid, "status", buf, sizeof(buf));

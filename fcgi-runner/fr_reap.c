@@ -105,8 +105,6 @@ fr_workers_reap(void)
             /* void */
         }
 
-        fr_pids_reaped(pid);
-
         /* its CPU, and what it reaped (a prototype's process 1's) */
         us = (int64_t) (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000
              + ru.ru_utime.tv_usec + ru.ru_stime.tv_usec;

@@ -378,17 +378,15 @@ fr_sweep_pass(fr_proto_t *p, int top, pid_t *pid, int *pfd, int *n)
 static void
 fr_sweep_known(void)
 {
-    size_t        n, i, ndying;
-    pid_t        *k;
-    fr_link_t    *l;
-    fr_proto_t   *q;
-    const pid_t  *dying;
+    size_t       n;
+    pid_t       *k;
+    fr_link_t   *l;
+    fr_proto_t  *q;
 
     /* (retired prototypes are on the list while their 1s live; a
      * freed one's 1, ending, is root's, never a worker user's) */
-    ndying = fr_pids_dying(&dying);
     n = 2 * fr_list_count(&fr_runner.protos)
-        + fr_list_count(&fr_runner.workers) + ndying + 64;
+        + fr_list_count(&fr_runner.workers) + 64;
 
     if (n > fr_known_size && (k = realloc(fr_known, n * sizeof(pid_t)))) {
         fr_known = k;
@@ -410,10 +408,6 @@ fr_sweep_known(void)
          l != &fr_runner.workers && fr_nknown < fr_known_size; l = l->next)
     {
         fr_known[fr_nknown++] = fr_list_data(l, fr_worker_t, all)->pid;
-    }
-
-    for (i = 0; i < ndying && fr_nknown < fr_known_size; i++) {
-        fr_known[fr_nknown++] = dying[i];
     }
 
     fr_pids_sort(fr_known, fr_nknown);
@@ -480,13 +474,12 @@ fr_sweep_children(pid_t pid)
 static int
 fr_sweep_unknown(void)
 {
-    int           fd;
-    char          path[64], buf[8192], *s, *end;
-    size_t        children, known;
-    ssize_t       len;
-    fr_link_t    *l;
-    fr_proto_t   *q;
-    const pid_t  *dying;
+    int          fd;
+    char         path[64], buf[8192], *s, *end;
+    size_t       children, known;
+    ssize_t      len;
+    fr_link_t   *l;
+    fr_proto_t  *q;
 
     snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int) getpid(),
              (int) getpid());
@@ -523,8 +516,6 @@ fr_sweep_unknown(void)
         q = fr_list_data(l, fr_proto_t, link);
         known += (q->pid > 0) + (q->init > 0) + (q->zygote && q->pid > 0);
     }
-
-    known += fr_pids_dying(&dying);
 
     return children > known;
 }
