@@ -34,6 +34,7 @@ static pid_t fr_meter_function_pid(fr_worker_t *w);
 static pid_t fr_meter_parent(pid_t pid);
 static int64_t fr_meter_cpu_us(fr_worker_t *w);
 static int64_t fr_meter_hwm_kb(fr_worker_t *w);
+static void fr_meter_peak_reset(fr_worker_t *w);
 static void fr_meter_orphans(fr_worker_t *w, fr_req_t *r, int fresh);
 
 
@@ -378,10 +379,7 @@ fr_meter_start(fr_worker_t *w, fr_req_t *r)
         return;
     }
 
-    /* 5: reset the peak resident set size (Linux 4.0) */
-    if (w->proc_clear_refs > 0) {
-        (void) !pwrite(w->proc_clear_refs, "5", 1, 0);
-    }
+    fr_meter_peak_reset(w);
 
     r->cpu_start = (uint64_t) fr_meter_cpu_us(w);
 
@@ -518,11 +516,34 @@ fr_meter_restart(fr_worker_t *w, fr_req_t *r)
         return;
     }
 
-    if (w->proc_clear_refs > 0) {
-        (void) !pwrite(w->proc_clear_refs, "5", 1, 0);
-    }
+    fr_meter_peak_reset(w);
 
     r->cpu_start = (uint64_t) fr_meter_cpu_us(w);
+}
+
+
+/*
+ * 5: reset the peak resident set size (Linux 4.0), for the next
+ * invocation's; the peak so far is kept first as its function's (the
+ * status shows the largest of one worker; wait4()'s is only since)
+ */
+
+static void
+fr_meter_peak_reset(fr_worker_t *w)
+{
+    int64_t  kb;
+
+    if (w->proc_clear_refs <= 0) {
+        return;
+    }
+
+    kb = fr_meter_hwm_kb(w);
+
+    if (kb > w->func->stats.max_memory_kb) {
+        w->func->stats.max_memory_kb = kb;
+    }
+
+    (void) !pwrite(w->proc_clear_refs, "5", 1, 0);
 }
 
 
