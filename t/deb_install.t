@@ -195,6 +195,9 @@ ok(@fl && ($fl[2] & 07777) == 0640 && $fl[4] == getpwnam('www-data')
    && $fl[5] == getgrnam('adm'), 'the example site\'s log made 0640 '
    . 'www-data:adm, as Debian\'s nginx makes its own (nginx would make it '
    . '0644: every tenant\'s function reading every tenant\'s invocations)');
+my $mark = '/var/lib/faas/made-nginx-faas-log';
+ok(-f $mark && ((stat $mark)[2] & 07777) == 0600, 'the postinst\'s mark '
+   . 'that it made the log is 0600, as the runner keeps state_dir');
 ok(-f '/etc/logrotate.d/fcgi-runner', 'a logrotate file for /var/log/faas');
 ok(-x '/usr/sbin/logrotate', 'logrotate is here (make test-deps)');
 my $lr = `/usr/sbin/logrotate -d /etc/logrotate.d/fcgi-runner 2>&1`;
@@ -321,6 +324,8 @@ my $up = FaasTest::wait_for(sub {
 }, 10);
 ok($up && $up != -1, 'the runner listens on /run/faas/runner.sock')
     or diag($t->runner_log);
+unlike($t->runner_log, qr/was mode/,
+       '... with nothing in state_dir to repair at its first start');
 
 # --- nginx ----------------------------------------------------------------
 
