@@ -19,8 +19,9 @@ MODULE_SRC := config $(wildcard ngx_faas_module/*.c ngx_faas_module/*.h) \
 MODULE     := $(BUILD)/ngx_http_faas_module.so
 
 RUNNER_SRC := $(wildcard fcgi-runner/*.c)
-# the stores: SQLite (embedded), PostgreSQL (libpq; its headers' place)
-RUNNER_LIBS := -I/usr/include/postgresql -lsqlite3
+# the stores: SQLite (embedded), PostgreSQL (libpq; its headers' place);
+# zlib: fcgi-runner meter reads logrotate's compressed logs
+RUNNER_LIBS := -I/usr/include/postgresql -lsqlite3 -lz
 RUNNER_HDR := $(wildcard fcgi-runner/*.h) include/faas_protocol.h \
               fcgi-runner/init/faas-proto.h fcgi-runner/init/faas-sys.h
 

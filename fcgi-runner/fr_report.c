@@ -16,6 +16,7 @@
 #include "fr_log.h"
 #include "fr_meter.h"
 #include "fr_report.h"
+#include "fr_report_open.h"
 #include "fr_report_print.h"
 #include "fr_usage.h"
 
@@ -226,7 +227,7 @@ fr_meter_read(fr_meter_report_t *rep, const char *file)
     size_t    size;
     ssize_t   n;
 
-    f = strcmp(file, "-") == 0 ? stdin : fopen(file, "re");
+    f = fr_report_open(file);
 
     if (f == NULL) {
         fprintf(stderr, "fcgi-runner: cannot open \"%s\": %s\n", file,
@@ -254,9 +255,7 @@ fr_meter_read(fr_meter_report_t *rep, const char *file)
 
     free(line);
 
-    if (f != stdin) {
-        fclose(f);
-    }
+    fclose(f);
 
     if (n) {
         fprintf(stderr, "fcgi-runner: cannot read \"%s\": %s\n", file,
