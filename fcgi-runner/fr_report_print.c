@@ -303,7 +303,8 @@ fr_meter_table(fr_meter_group_t **all, size_t n, const char *what,
 
     if (skipped > unmetered) {
         printf("%s%llu of %llu line(s) skipped: not of the faas_meter "
-               "format (a line begins with one of its keys) or naming no "
+               "format (a line begins with one of its keys, its figures "
+               "as nginx and the runner write them) or naming no "
                "function\n", unmetered ? "" : "\n",
                (unsigned long long) (skipped - unmetered),
                (unsigned long long) lines);
