@@ -416,6 +416,14 @@ remove_function_copy();
 
 # --- purge ----------------------------------------------------------------
 
+# the module's temporary folder, as an nginx of the default
+# faas_temp_path makes it at its start (this one's is under the prefix)
+if (!-d '/var/lib/nginx/fastcgi_faas') {
+    mkdir '/var/lib/nginx/fastcgi_faas', 0700;
+    my $www = getpwnam('www-data');
+    chown $www, 0, '/var/lib/nginx/fastcgi_faas' if defined $www;
+}
+
 ($rc, $out) = purge();
 is($rc, 0, 'apt-get purge libnginx-mod-http-faas fcgi-runner '
           . 'fcgi-runner-php') or diag($out);
@@ -436,7 +444,7 @@ for my $f (sort keys %owned) {
 push @left, grep { -e $_ || -l $_ } $ENABLED, "$ENABLED.removed",
     '/var/lib/faas', '/var/log/faas', '/run/faas', '/etc/faas',
     '/var/log/nginx/faas.log',
-    '/var/lib/php/faas-sessions',
+    '/var/lib/php/faas-sessions', '/var/lib/nginx/fastcgi_faas',
     '/etc/systemd/system/multi-user.target.wants/fcgi-runner.service';
 # what deb-systemd-helper remembers of the unit's enabling
 my $dsh = '/var/lib/systemd/deb-systemd-helper-enabled';
