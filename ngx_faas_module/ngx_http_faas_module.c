@@ -511,8 +511,10 @@ ngx_http_faas_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_size_value(conf->upstream.limit_rate,
                               prev->upstream.limit_rate, 0);
 
-    ngx_conf_merge_bufs_value(conf->upstream.bufs, prev->upstream.bufs,
-                              8, ngx_pagesize);
+    /* no directive sets them: a location's own, from its own size (an
+     * outer location's, made more for a bigger size, are not inherited) */
+    conf->upstream.bufs.num = 8;
+    conf->upstream.bufs.size = ngx_pagesize;
 
     size = conf->upstream.buffer_size;
     if (size < conf->upstream.bufs.size) {

@@ -73,5 +73,32 @@ for my $i (0 .. $#socks) {
 
 unlike($t->error_log, qr/exited on signal/, 'no nginx worker died');
 
+# a location in one of faas_buffer_size 1m (514 buffers of a page) with
+# its own 4k keeps 8 of them: a client that reads nothing has 32 kB of
+# the response in nginx's memory, then the temporary file (it had the
+# outer location's 514, 2 MB a client, the size not its own)
+$t->stop_nginx;
+$http = $t->faas_location(location => <<'EOF');
+            faas_buffer_size 1m;
+            location /fn/small/ {
+                faas_buffer_size 4k;
+                faas_route ^/fn/small/ big;
+                faas_pass runner;
+            }
+EOF
+$http =~ s/(listen 127\.0\.0\.1:\d+);/$1 sndbuf=4k;/ or die "no listen";
+$t->start_nginx($http);
+my $s = IO::Socket::INET->new(Proto => 'tcp') or die "socket: $!";
+setsockopt($s, SOL_SOCKET, SO_RCVBUF, 4096) or die "rcvbuf: $!";
+$s->connect(Socket::pack_sockaddr_in($t->{port},
+                                     Socket::inet_aton('127.0.0.1')))
+    or die "connect: $!";
+syswrite($s, "GET /fn/small/?op=big&n=1000000 HTTP/1.0\r\n"
+             . "Host: localhost\r\n\r\n");
+ok(FaasTest::wait_for(sub { $t->error_log =~ m{buffered to a temporary file .*"GET /fn/small/} }, 20),
+   'a nested location of a smaller faas_buffer_size: its own buffers, then '
+   . 'the temporary file');
+close $s;
+
 $t->done;
 done_testing;
