@@ -46,6 +46,7 @@ static void fr_usage_scale(char *buf, size_t size, double max, int kind);
 static void fr_usage_text(FILE *out, const char *s);
 static int fr_usage_cost_cmp(const void *a, const void *b);
 static int fr_usage_float_cmp(const void *a, const void *b);
+static int fr_usage_digits(const char *s, int n);
 
 
 static const char  fr_usage_css[] =
@@ -85,31 +86,36 @@ static const char  fr_usage_css[] =
 int64_t
 fr_usage_time(const char *s, size_t len)
 {
-    int          y, mo, d, h, mi, sec, oh, om, n;
-    char         buf[40];
-    int64_t      days, t;
-    const char  *p;
+    int           y, mo, d, h, mi, sec, oh, om;
+    int64_t       days, t;
+    const char   *p, *end;
 
-    if (len < 19 || len >= sizeof(buf)) {
-        return -1;
-    }
-
-    memcpy(buf, s, len);
-    buf[len] = '\0';
-
-    n = 0;
-    if (sscanf(buf, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi,
-               &sec, &n) != 6
-        || n != 19 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23
-        || mi > 59 || sec > 60)
+    /* digits and separators where the format has them (sscanf() was
+     * most of a report's time: it measures the rest of the line) */
+    if (len < 19 || s[4] != '-' || s[7] != '-' || s[10] != 'T'
+        || s[13] != ':' || s[16] != ':')
     {
         return -1;
     }
 
-    p = buf + 19;
+    y = fr_usage_digits(s, 4);
+    mo = fr_usage_digits(s + 5, 2);
+    d = fr_usage_digits(s + 8, 2);
+    h = fr_usage_digits(s + 11, 2);
+    mi = fr_usage_digits(s + 14, 2);
+    sec = fr_usage_digits(s + 17, 2);
 
-    if (*p == '.') {
-        for (p++; *p >= '0' && *p <= '9'; p++) {
+    if (y < 0 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23
+        || mi < 0 || mi > 59 || sec < 0 || sec > 60)
+    {
+        return -1;
+    }
+
+    p = s + 19;
+    end = s + len;
+
+    if (p < end && *p == '.') {
+        for (p++; p < end && *p >= '0' && *p <= '9'; p++) {
             /* void */
         }
     }
@@ -117,15 +123,20 @@ fr_usage_time(const char *s, size_t len)
     oh = 0;
     om = 0;
 
-    if ((*p == '+' || *p == '-')
-        && sscanf(p + 1, "%2d:%2d", &oh, &om) == 2)
-    {
+    if (p < end && (*p == '+' || *p == '-')) {
+        if (end - p < 6 || p[3] != ':'
+            || (oh = fr_usage_digits(p + 1, 2)) < 0
+            || (om = fr_usage_digits(p + 4, 2)) < 0)
+        {
+            return -1;
+        }
+
         if (*p == '-') {
             oh = -oh;
             om = -om;
         }
 
-    } else if (*p != 'Z' && *p != '\0') {
+    } else if (p < end && *p != 'Z') {
         return -1;
     }
 
@@ -137,6 +148,25 @@ fr_usage_time(const char *s, size_t len)
     t = days * 86400 + h * 3600 + mi * 60 + sec;
 
     return t - oh * 3600 - om * 60;
+}
+
+
+/* n decimal digits as a number; -1: not all digits */
+
+static int
+fr_usage_digits(const char *s, int n)
+{
+    int  v;
+
+    for (v = 0; n > 0; n--, s++) {
+        if (*s < '0' || *s > '9') {
+            return -1;
+        }
+
+        v = v * 10 + (*s - '0');
+    }
+
+    return v;
 }
 
 
