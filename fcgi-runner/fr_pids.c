@@ -22,7 +22,6 @@
 
 static int fr_pid_cmp(const void *a, const void *b);
 static char *fr_proc_stat_read(pid_t pid, char *buf, size_t size);
-static int fr_proc_ending(pid_t pid);
 
 
 #define FR_PF_EXITING  0x00000004      /* the kernel's task flag */
@@ -155,10 +154,13 @@ fr_proc_stat(pid_t pid, char *state, pid_t *ppid)
 /*
  * Whether the kernel is ending a process: SIGKILL pending on it (its
  * main thread's private set, where a kill of the group puts it too), or
- * exiting (PF_EXITING) before it is a zombie. It cannot undo either.
+ * exiting (PF_EXITING) before it is a zombie (a zombie is not: its
+ * threads may run on). It cannot undo either, but may stay so as long
+ * as its function likes (blocked uninterruptibly on a lock that a live
+ * process of the function holds): what is under it lives on.
  */
 
-static int
+int
 fr_proc_ending(pid_t pid)
 {
     int                 i;
@@ -166,6 +168,11 @@ fr_proc_ending(pid_t pid)
     unsigned long long  flags, pending;
 
     p = fr_proc_stat_read(pid, buf, sizeof(buf));
+
+    if (p && p[1] == ' ' && p[2] == 'Z') {
+        /* a leader that exited, its threads on (or reaped soon) */
+        return 0;
+    }
 
     /* after "pid (comm)": the blank before the 9th field, flags */
     for (i = 0; p && i < 7; i++) {
@@ -190,9 +197,9 @@ fr_proc_ending(pid_t pid)
 
 
 /*
- * A live process's session and parent; or -1 (one the kernel is ending
- * too). A leader that exited
- * while another of its threads runs on shows as a zombie: it lives.
+ * A live process's session and parent (one the kernel is ending too:
+ * its children are still its own); or -1. A leader that exited while
+ * another of its threads runs on shows as a zombie: it lives.
  */
 
 pid_t
@@ -208,7 +215,7 @@ fr_proc_session(pid_t pid, pid_t *ppid)
     }
 
     if (state != 'Z') {
-        return fr_proc_ending(pid) ? -1 : sid;
+        return sid;
     }
 
     (void) fr_proc_read(pid, "status", buf, sizeof(buf));

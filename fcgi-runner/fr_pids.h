@@ -16,6 +16,7 @@ void fr_pids_kill(pid_t pid);
 ino_t fr_pid_ns(pid_t pid);
 uid_t fr_proc_owner(pid_t pid);
 pid_t fr_proc_stat(pid_t pid, char *state, pid_t *ppid);
+int fr_proc_ending(pid_t pid);
 pid_t fr_proc_session(pid_t pid, pid_t *ppid);
 ssize_t fr_proc_read(pid_t pid, const char *file, char *buf, size_t size);
 ssize_t fr_pid_recv(int fd, void *buf, size_t len, pid_t *pid);

@@ -649,6 +649,13 @@ fr_sweep_look(fr_proto_t *p, pid_t parent, int top, pid_t *pid, int *pfd,
             }
         }
 
+        if (fr_proc_ending(child)) {
+            /* killed already (a retired zygote, its spare): not named,
+             * but what is under it is its own while it is held so */
+            found += fr_sweep_look(p, child, 0, pid, pfd, n);
+            continue;
+        }
+
         /* pinned, then checked again: still parent's child */
         f = (int) syscall(SYS_pidfd_open, child, 0);
 
