@@ -7,6 +7,7 @@
  * of what a worker's user left that came to the runner (fr_sweep_host).
  */
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -36,6 +37,7 @@ static int fr_sweep_pass(fr_proto_t *p, int top, pid_t *pid, int *pfd,
     int *n);
 static void fr_sweep_known(void);
 static char *fr_sweep_children(pid_t pid);
+static ssize_t fr_sweep_threads(pid_t pid, char *buf, size_t size);
 static void fr_sweep_spares(char *buf, pid_t parent);
 static int fr_sweep_unknown(void);
 static int fr_sweep_kill(const char *name, pid_t *pid, int *pfd, int n);
@@ -555,15 +557,12 @@ static int
 fr_sweep_look(fr_proto_t *p, pid_t parent, int top, pid_t *pid, int *pfd,
     int *n)
 {
-    int           fd, found, k, i, f;
-    char          path[64], small[4096], *buf, *s, *end;
+    int           found, k, i, f;
+    char          small[4096], *buf, *s, *end;
     pid_t         child, sid, ppid;
     ssize_t       len;
     fr_link_t    *l;
     fr_worker_t  *w;
-
-    snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int) parent,
-             (int) parent);
 
     /* the runner's children may be many: all of them */
     if (top == 2) {
@@ -572,12 +571,7 @@ fr_sweep_look(fr_proto_t *p, pid_t parent, int top, pid_t *pid, int *pfd,
 
     } else {
         buf = small;
-        fd = open(path, O_RDONLY | O_CLOEXEC);
-        len = (fd == -1) ? -1 : read(fd, buf, sizeof(small) - 1);
-
-        if (fd != -1) {
-            close(fd);
-        }
+        len = fr_sweep_threads(parent, buf, sizeof(small));
     }
 
     if (len <= 0) {
@@ -683,6 +677,59 @@ fr_sweep_look(fr_proto_t *p, pid_t parent, int top, pid_t *pid, int *pfd,
     }
 
     return found;
+}
+
+
+/*
+ * The children of each thread of pid, into buf (NUL-ended; what does
+ * not fit waits for the next look): a child is its forking thread's,
+ * listed under that thread alone while it lives. Their length, or -1.
+ */
+
+static ssize_t
+fr_sweep_threads(pid_t pid, char *buf, size_t size)
+{
+    int             fd;
+    DIR            *dir;
+    char            path[64];
+    size_t          len;
+    ssize_t         n;
+    struct dirent  *de;
+
+    snprintf(path, sizeof(path), "/proc/%d/task", (int) pid);
+
+    dir = opendir(path);
+    if (dir == NULL) {
+        return -1;
+    }
+
+    len = 0;
+
+    while (len + 1 < size && (de = readdir(dir)) != NULL) {
+        if (de->d_name[0] < '0' || de->d_name[0] > '9') {
+            continue;
+        }
+
+        snprintf(path, sizeof(path), "/proc/%d/task/%.16s/children",
+                 (int) pid, de->d_name);
+
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd == -1) {
+            continue;
+        }
+
+        n = read(fd, buf + len, size - len - 1);
+        close(fd);
+
+        if (n > 0) {
+            len += n;
+        }
+    }
+
+    closedir(dir);
+    buf[len] = '\0';
+
+    return (ssize_t) len;
 }
 
 
