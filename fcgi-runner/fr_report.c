@@ -251,6 +251,11 @@ fr_meter_read(fr_meter_report_t *rep, const char *file)
     while ((n = getline(&line, &size, f)) != -1) {
         if (n && line[n - 1] == '\n') {
             line[n - 1] = '\0';
+
+        } else if (ferror(f)) {
+            /* what a read error (a gzip cut short) left of its last
+             * line: a fragment, never billed as an invocation */
+            break;
         }
 
         fr_meter_line(rep, line);

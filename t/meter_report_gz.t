@@ -64,4 +64,23 @@ my $err = `$bin meter $p/cut.gz 2>&1 >/dev/null`;
 is($? >> 8, 1, 'a compressed log cut short: exit 1');
 like($err, qr/cannot read "\Q$p\E\/cut\.gz"/, '... and said');
 
+# cut in the middle of a line (a stored gzip block, cut at a byte):
+# the fragment "duration=9" of 90 s is no invocation of 9 ms
+(my $long = line(24, 'gamma')) =~ s/duration=20\.823/duration=90000.000/;
+my $whole = line(24, 'alpha') . $long;
+write_log("$p/stored", $whole);
+is(system('python3', '-c', 'import gzip, sys; '
+          . 'd = open(sys.argv[1], "rb").read(); '
+          . 'g = gzip.compress(d, compresslevel=0); '
+          . 'open(sys.argv[1] + ".gz", "wb").write('
+          . 'g[:g.index(d[:20]) + d.index(b"duration=90000") + 10])',
+          "$p/stored"), 0, 'a stored gzip cut in its last line');
+$out = `$bin meter --format json $p/faas.log $p/stored.gz 2>/dev/null`;
+is($? >> 8, 1, '... exit 1');
+$j = eval { decode_json($out) } // {};
+%g = map { $_->{name} => $_ } @{ $j->{groups} // [] };
+is($j->{lines}, 2, '... its whole lines read, not the fragment');
+ok(!exists $g{gamma}, '... the fragment billed as no invocation')
+    or diag explain $g{gamma};
+
 done_testing();
