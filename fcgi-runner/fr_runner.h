@@ -442,6 +442,9 @@ typedef struct {
     mode_t                 umask;           /* the operator's: workers' */
     char                  *init_path;       /* faas-init, for pid */
     int                    init_fd;         /* O_PATH; -1: none found */
+    pid_t                  upgrade_pid;     /* a binary upgrade's new
+                                               runner, under way or
+                                               over (fr_upgrade.c); 0 */
     int                    nworkers;
     int                    nreqs;
     int                    nconns;

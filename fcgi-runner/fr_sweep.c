@@ -375,7 +375,10 @@ fr_sweep_pass(fr_proto_t *p, int top, pid_t *pid, int *pfd, int *n)
 }
 
 
-/* the runner's children it knows: prototypes, their 1s, workers */
+/* the runner's children it knows: prototypes, their 1s, workers, a
+ * binary upgrade's new runner (not root, it is every function's user:
+ * in a session of its own, born since a zygote, it was taken for what
+ * the zygote's import made and killed, the service with it) */
 
 static void
 fr_sweep_known(void)
@@ -410,6 +413,10 @@ fr_sweep_known(void)
          l != &fr_runner.workers && fr_nknown < fr_known_size; l = l->next)
     {
         fr_known[fr_nknown++] = fr_list_data(l, fr_worker_t, all)->pid;
+    }
+
+    if (fr_runner.upgrade_pid > 0 && fr_nknown < fr_known_size) {
+        fr_known[fr_nknown++] = fr_runner.upgrade_pid;
     }
 
     fr_pids_sort(fr_known, fr_nknown);

@@ -132,6 +132,7 @@ fr_upgrade_start(void)
     }
 
     fr_upgrade_pid = pid;
+    fr_runner.upgrade_pid = pid;
     fr_upgrade_io.fd = p[0];
     fr_upgrade_io.handler = fr_upgrade_handler;
 
@@ -222,6 +223,7 @@ fr_upgrade_handler(fr_io_t *io, uint32_t events)
     fr_timer_del(&fr_upgrade_timer);
 
     if (n != 1) {
+        fr_runner.upgrade_pid = 0;
         fr_log(FR_LOG_ERR, 0, "binary upgrade failed: the new runner %d "
                "ended before it listened; this one goes on",
                (int) fr_upgrade_pid);
@@ -256,6 +258,7 @@ fr_upgrade_expired(fr_timer_t *t)
     }
 
     fr_io_close(&fr_upgrade_io);
+    fr_runner.upgrade_pid = 0;
 
     fr_log(FR_LOG_ERR, 0, "binary upgrade failed: the new runner %d did "
            "not listen within upgrade_timeout (%lld ms): killed; this one "
