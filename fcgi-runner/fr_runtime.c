@@ -821,36 +821,17 @@ fr_runtime_check(fr_timer_t *t)
  * A zygote has no child of its own: its spare and workers are the
  * runner's (CLONE_PARENT). One it has the app made (a fork at import):
  * nobody bills, limits or ends it; so is more than one unknown child of
- * the runner's in its session (fr_sweep.c). Each is killed (pinned by
- * a pidfd, its parent checked again), the zygote retired: its workers
- * start cold, each importing the app itself. 1: found.
+ * the runner's in its session (fr_sweep.c). Each is killed with what is
+ * under it (fr_sweep_zygote), the zygote retired: its workers start
+ * cold, each importing the app itself. 1: found.
  */
 
 static int
 fr_runtime_strays(fr_proto_t *z)
 {
-    int      pfd, n;
-    char     file[64], buf[512], *p, *end;
-    pid_t    child, ppid;
+    int  n;
 
-    snprintf(file, sizeof(file), "task/%d/children", (int) z->pid);
-    (void) fr_proc_read(z->pid, file, buf, sizeof(buf));
     n = fr_sweep_zygote(z);
-
-    for (p = buf; (child = (pid_t) strtol(p, &end, 10)) > 0; p = end) {
-        pfd = (int) syscall(SYS_pidfd_open, child, 0);
-
-        if (pfd == -1) {
-            continue;
-        }
-
-        if (fr_proc_session(child, &ppid) != -1 && ppid == z->pid) {
-            (void) syscall(SYS_pidfd_send_signal, pfd, SIGKILL, NULL, 0);
-            n++;
-        }
-
-        close(pfd);
-    }
 
     if (n == 0) {
         return 0;

@@ -43,6 +43,7 @@ static int fr_sweep_unknown(void);
 static int fr_sweep_kill(const char *name, pid_t *pid, int *pfd, int n);
 static int fr_sweep_escaped(fr_proto_t *z, char *children, pid_t *pid,
     int *pfd, int n);
+static int fr_sweep_own(fr_proto_t *z, pid_t *pid, int *pfd, int n);
 
 
 /* for one sweep: the runner's known children, sorted; p's namespace, or
@@ -215,6 +216,7 @@ fr_sweep_zygote(fr_proto_t *z)
     }
 
     free(buf);
+    n = fr_sweep_own(z, pid, pfd, n);
     stray = (cand > 1 || n > cand);
 
     if (cand == 1) {
@@ -229,6 +231,7 @@ fr_sweep_zygote(fr_proto_t *z)
                    "app's code at work, which nobody bills)", (int) pid[0],
                    (int) z->pid, z->name, (long long) cpu);
             stray = 1;
+            cand = 0;
 
         } else if (kids > 0 && kid[0] >= '0' && kid[0] <= '9') {
             fr_log(FR_LOG_ERR, 0, "spare %d of zygote %d of \"%s\" has a "
@@ -236,6 +239,7 @@ fr_sweep_zygote(fr_proto_t *z)
                    "at work, which nobody bills)", (int) pid[0],
                    (int) z->pid, z->name);
             stray = 1;
+            cand = 0;
         }
     }
 
@@ -265,7 +269,8 @@ fr_sweep_zygote(fr_proto_t *z)
         close(pfd[i]);
     }
 
-    return stray ? n : 0;
+    /* (a spare alone, not at fault, is not counted: it was honest) */
+    return stray ? n - (cand == 1) : 0;
 }
 
 
@@ -360,6 +365,53 @@ fr_sweep_escaped(fr_proto_t *z, char *children, pid_t *pid, int *pfd, int n)
         pid[n] = child;
         pfd[n++] = f;
     }
+
+    return n;
+}
+
+
+/*
+ * The zygote's own children: none is honest (its spare and workers are
+ * the runner's), each what its app forked at import. Each is pinned
+ * into pid and pfd after n, to be stopped with what is under it: one
+ * killed alone let its children, a daemon's grandchild in a session of
+ * its own, come to the runner (outside a pid namespace) after the look,
+ * where only a worker's end of its user swept them. Returns the new n.
+ */
+
+static int
+fr_sweep_own(fr_proto_t *z, pid_t *pid, int *pfd, int n)
+{
+    int     f;
+    char   *buf, *s, *end;
+    pid_t   child, ppid;
+
+    buf = fr_sweep_children(z->pid);
+
+    for (s = buf; buf && n < FR_SWEEP_STRAYS; s = end) {
+        child = (pid_t) strtol(s, &end, 10);
+
+        if (end == s) {
+            break;
+        }
+
+        f = (int) syscall(SYS_pidfd_open, child, 0);
+
+        if (f == -1) {
+            continue;
+        }
+
+        /* pinned, then checked: still its child */
+        if (fr_proc_session(child, &ppid) == -1 || ppid != z->pid) {
+            close(f);
+            continue;
+        }
+
+        pid[n] = child;
+        pfd[n++] = f;
+    }
+
+    free(buf);
 
     return n;
 }
