@@ -44,6 +44,7 @@ static int fr_sweep_kill(const char *name, pid_t *pid, int *pfd, int n);
 static int fr_sweep_escaped(fr_proto_t *z, char *children, pid_t *pid,
     int *pfd, int n);
 static int fr_sweep_own(fr_proto_t *z, pid_t *pid, int *pfd, int n);
+static const char *fr_sweep_memcg(pid_t pid, char *buf, size_t size);
 
 
 /* for one sweep: the runner's known children, sorted; p's namespace, or
@@ -282,15 +283,18 @@ fr_sweep_zygote(fr_proto_t *z)
  * of its user) started since the zygote, in the session of no live
  * worker nor zygote (a spare's). Nothing else forks there meanwhile
  * but the runner's own spawns, whose answers it waits for: a child of
- * theirs is known or in its worker's session. Each is pinned into pid
- * and pfd after n; returns the new n.
+ * theirs is known or in its worker's session. With memory cgroups (a
+ * root runner), it is in the zygote's: one of another function of its
+ * user (isolation = none) retired an honest zygote. Each is pinned
+ * into pid and pfd after n; returns the new n.
  */
 
 static int
 fr_sweep_escaped(fr_proto_t *z, char *children, pid_t *pid, int *pfd, int n)
 {
     int           f;
-    char         *s, *end;
+    char         *s, *end, buf[1024], its[1024];
+    const char   *cg, *at;
     pid_t         self, child, sid, ppid;
     ino_t         ns;
     uid_t         uid;
@@ -307,6 +311,10 @@ fr_sweep_escaped(fr_proto_t *z, char *children, pid_t *pid, int *pfd, int n)
     if (ns == 0 || born == 0) {
         return n;
     }
+
+    /* its memory cgroup (its function's, a root runner's): none of its
+     * processes can leave it */
+    cg = fr_sweep_memcg(z->pid, buf, sizeof(buf));
 
     for (s = children; n < FR_SWEEP_STRAYS; s = end) {
         child = (pid_t) strtol(s, &end, 10);
@@ -352,6 +360,14 @@ fr_sweep_escaped(fr_proto_t *z, char *children, pid_t *pid, int *pfd, int n)
             continue;
         }
 
+        /* in another: another function's (isolation = none, one user's),
+         * whose worker's end sweeps it, not this import's */
+        if (cg && ((at = fr_sweep_memcg(child, its, sizeof(its))) == NULL
+                   || strcmp(at, cg) != 0))
+        {
+            continue;
+        }
+
         /* pinned: a child of ours is that pid until we reap it */
         f = (int) syscall(SYS_pidfd_open, child, 0);
 
@@ -367,6 +383,38 @@ fr_sweep_escaped(fr_proto_t *z, char *children, pid_t *pid, int *pfd, int n)
     }
 
     return n;
+}
+
+
+/* the memory cgroup of a process, as its /proc/PID/cgroup names it (v1's
+ * memory line, else v2's); or NULL */
+
+static const char *
+fr_sweep_memcg(pid_t pid, char *buf, size_t size)
+{
+    char  *p, *e;
+
+    if (fr_proc_read(pid, "cgroup", buf, size) <= 0) {
+        return NULL;
+    }
+
+    p = strstr(buf, ":memory:");
+
+    if (p == NULL) {
+        p = (strncmp(buf, "0::", 3) == 0) ? buf : strstr(buf, "\n0::");
+    }
+
+    if (p == NULL) {
+        return NULL;
+    }
+
+    e = strchr(p + 1, '\n');
+
+    if (e) {
+        *e = '\0';
+    }
+
+    return p;
 }
 
 
