@@ -308,7 +308,11 @@ fr_sweep_escaped(fr_proto_t *z, char *children, pid_t *pid, int *pfd, int n)
     uid = fr_proc_owner(z->pid);
     born = fr_proc_start(z->pid);
 
-    if (ns == 0 || born == 0) {
+    /* a runner not root, no namespace: its users are its own (as for
+     * fr_sweep_host), an honest job another function left its own */
+    if (ns == 0 || born == 0
+        || (!fr_runner.is_root && ns == fr_pid_ns(self)))
+    {
         return n;
     }
 
