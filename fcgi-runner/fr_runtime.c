@@ -771,13 +771,30 @@ fr_runtime_ready(fr_io_t *io, uint32_t events)
 static void
 fr_runtime_check(fr_timer_t *t)
 {
-    int64_t      cpu, allowed;
-    fr_proto_t  *z;
+    int64_t       cpu, allowed;
+    fr_proto_t   *z;
+    fr_worker_t   w;
 
     z = t->data;
 
     if (fr_runtime_strays(z)) {
         return;
+    }
+
+    /*
+     * What it made the runner's child after it was ready, in a session
+     * of its own: outside a pid namespace none of its looks nor the
+     * idle look's sweeps find it, a worker's end of its user alone
+     * does, and its function's may live on. Swept so here (whose, it or
+     * a worker, is not known: the zygote stays).
+     */
+    if (z->func && z->func->set_user
+        && fr_pid_ns(z->pid) == fr_pid_ns(getpid()))
+    {
+        memset(&w, 0, sizeof(fr_worker_t));
+        w.uid = z->func->uid;
+        w.func = z->func;
+        fr_sweep_host(&w);
     }
 
     cpu = fr_proc_cpu_ms(z->pid);
