@@ -7,6 +7,7 @@
  * session; the sender of a message.
  */
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -347,4 +348,79 @@ fr_proc_cpu_ms(pid_t pid)
 
     return (int64_t) ((utime + stime + cutime + cstime) * 1000
                       / sysconf(_SC_CLK_TCK));
+}
+
+
+/*
+ * The children of every thread of pid, each followed by a blank: a
+ * child a thread forked is that thread's (its task's children file),
+ * not the main thread's, as long as the thread lives. malloc()ed, or
+ * NULL.
+ */
+
+char *
+fr_proc_children(pid_t pid)
+{
+    int             fd;
+    DIR            *d;
+    char            path[96], *buf, *b;
+    size_t          size, len;
+    ssize_t         n;
+    struct dirent  *e;
+
+    snprintf(path, sizeof(path), "/proc/%d/task", (int) pid);
+
+    d = opendir(path);
+    if (d == NULL) {
+        return NULL;
+    }
+
+    size = 4096;
+    len = 0;
+    buf = malloc(size);
+
+    while (buf && (e = readdir(d)) != NULL) {
+        if (e->d_name[0] < '0' || e->d_name[0] > '9') {
+            continue;
+        }
+
+        snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int) pid,
+                 (int) strtol(e->d_name, NULL, 10));
+
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd == -1) {
+            continue;
+        }
+
+        for ( ;; ) {
+            if (size - len < 2048) {
+                b = realloc(buf, size * 2);
+
+                if (b == NULL) {
+                    break;
+                }
+
+                buf = b;
+                size *= 2;
+            }
+
+            n = read(fd, buf + len, size - len - 1);
+
+            if (n <= 0) {
+                break;
+            }
+
+            len += n;
+        }
+
+        close(fd);
+    }
+
+    closedir(d);
+
+    if (buf) {
+        buf[len] = '\0';
+    }
+
+    return buf;
 }

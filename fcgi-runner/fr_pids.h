@@ -22,6 +22,7 @@ ssize_t fr_proc_read(pid_t pid, const char *file, char *buf, size_t size);
 ssize_t fr_pid_recv(int fd, void *buf, size_t len, pid_t *pid);
 int64_t fr_proc_cpu_ms(pid_t pid);
 uint64_t fr_proc_start(pid_t pid);
+char *fr_proc_children(pid_t pid);
 
 
 #endif /* FR_PIDS_H */

@@ -438,7 +438,7 @@ fr_sweep_own(fr_proto_t *z, pid_t *pid, int *pfd, int n)
     char   *buf, *s, *end;
     pid_t   child, ppid;
 
-    buf = fr_sweep_children(z->pid);
+    buf = fr_proc_children(z->pid);
 
     for (s = buf; buf && n < FR_SWEEP_STRAYS; s = end) {
         child = (pid_t) strtol(s, &end, 10);
