@@ -7,7 +7,6 @@
  * of what a worker's user left that came to the runner (fr_sweep_host).
  */
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -37,7 +36,6 @@ static int fr_sweep_pass(fr_proto_t *p, int top, pid_t *pid, int *pfd,
     int *n);
 static void fr_sweep_known(void);
 static char *fr_sweep_children(pid_t pid);
-static ssize_t fr_sweep_threads(pid_t pid, char *buf, size_t size);
 static void fr_sweep_spares(char *buf, pid_t parent);
 static int fr_sweep_unknown(void);
 static int fr_sweep_kill(const char *name, pid_t *pid, int *pfd, int n);
@@ -175,11 +173,10 @@ fr_sweep_host(fr_worker_t *w)
 int
 fr_sweep_zygote(fr_proto_t *z)
 {
-    int      i, n, f, cand, stray, found, pfd[FR_SWEEP_STRAYS];
-    char    *buf, *s, *end, file[64], kid[32];
+    int      i, n, f, cand, stray, found, kids, pfd[FR_SWEEP_STRAYS];
+    char    *buf, *s, *end;
     pid_t    self, child, ppid, pid[FR_SWEEP_STRAYS];
     int64_t  cpu;
-    ssize_t  kids;
 
     self = getpid();
     buf = fr_sweep_children(self);
@@ -223,8 +220,9 @@ fr_sweep_zygote(fr_proto_t *z)
     if (cand == 1) {
         /* a spare only waits: no CPU to speak of, no child */
         cpu = fr_proc_cpu_ms(pid[0]);
-        snprintf(file, sizeof(file), "task/%d/children", (int) pid[0]);
-        kids = fr_proc_read(pid[0], file, kid, sizeof(kid));
+        s = fr_proc_children(pid[0]);      /* its threads' too */
+        kids = (s && s[0] >= '0' && s[0] <= '9');
+        free(s);
 
         if (cpu > FR_SWEEP_SPARE_CPU) {
             fr_log(FR_LOG_ERR, 0, "spare %d of zygote %d of \"%s\" used "
@@ -234,7 +232,7 @@ fr_sweep_zygote(fr_proto_t *z)
             stray = 1;
             cand = 0;
 
-        } else if (kids > 0 && kid[0] >= '0' && kid[0] <= '9') {
+        } else if (kids) {
             fr_log(FR_LOG_ERR, 0, "spare %d of zygote %d of \"%s\" has a "
                    "child while it waits to become a worker (its app's code "
                    "at work, which nobody bills)", (int) pid[0],
@@ -669,31 +667,20 @@ fr_sweep_look(fr_proto_t *p, pid_t parent, int top, pid_t *pid, int *pfd,
     int *n)
 {
     int           found, k, i, f;
-    char          small[4096], *buf, *s, *end;
+    char         *buf, *s, *end;
     pid_t         child, sid, ppid;
-    ssize_t       len;
     fr_link_t    *l;
     fr_worker_t  *w;
 
-    /* the runner's children may be many: all of them */
-    if (top == 2) {
-        buf = fr_sweep_children(parent);
-        len = buf ? (ssize_t) strlen(buf) : -1;
+    /* the runner's children may be many: all of them; a stray's, what
+     * each of its threads forked (a thread's child is that thread's) */
+    buf = (top == 2) ? fr_sweep_children(parent) : fr_proc_children(parent);
 
-    } else {
-        buf = small;
-        len = fr_sweep_threads(parent, buf, sizeof(small));
-    }
-
-    if (len <= 0) {
-        if (buf != small) {
-            free(buf);
-        }
-
+    if (buf == NULL || buf[0] == '\0') {
+        free(buf);
         return 0;
     }
 
-    buf[len] = '\0';
     found = 0;
 
     if (top == 2) {
@@ -783,64 +770,9 @@ fr_sweep_look(fr_proto_t *p, pid_t parent, int top, pid_t *pid, int *pfd,
         found += fr_sweep_look(p, child, 0, pid, pfd, n);
     }
 
-    if (buf != small) {
-        free(buf);
-    }
+    free(buf);
 
     return found;
-}
-
-
-/*
- * The children of each thread of pid, into buf (NUL-ended; what does
- * not fit waits for the next look): a child is its forking thread's,
- * listed under that thread alone while it lives. Their length, or -1.
- */
-
-static ssize_t
-fr_sweep_threads(pid_t pid, char *buf, size_t size)
-{
-    int             fd;
-    DIR            *dir;
-    char            path[64];
-    size_t          len;
-    ssize_t         n;
-    struct dirent  *de;
-
-    snprintf(path, sizeof(path), "/proc/%d/task", (int) pid);
-
-    dir = opendir(path);
-    if (dir == NULL) {
-        return -1;
-    }
-
-    len = 0;
-
-    while (len + 1 < size && (de = readdir(dir)) != NULL) {
-        if (de->d_name[0] < '0' || de->d_name[0] > '9') {
-            continue;
-        }
-
-        snprintf(path, sizeof(path), "/proc/%d/task/%.16s/children",
-                 (int) pid, de->d_name);
-
-        fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd == -1) {
-            continue;
-        }
-
-        n = read(fd, buf + len, size - len - 1);
-        close(fd);
-
-        if (n > 0) {
-            len += n;
-        }
-    }
-
-    closedir(dir);
-    buf[len] = '\0';
-
-    return (ssize_t) len;
 }
 
 
