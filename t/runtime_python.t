@@ -335,6 +335,13 @@ def app(env, start):
         w = start('200 OK', [('Content-Length', '5')])
         w(b'hello world')
         return [b' and more']
+    elif q == 'padcl':
+        # blanks around a Content-Length: its number (gunicorn's int())
+        start('200 OK', [('Content-Length', ' 5 ')])
+        return [b'hello world']
+    elif q == 'twocl':
+        start('200 OK', [('Content-Length', '5'), ('Content-Length', '6')])
+        return [b'hello world']
     elif q == 'huge':
         # one body of 96 MiB under memory = 256M: sent a record at a time
         start('200 OK', [('Content-Type', 'application/octet-stream')])
@@ -698,6 +705,11 @@ like($r->{stdout} // '', qr/\r\n\r\nhello\z/,
 unlike(FaasTest::read_file($t->prefix . '/logs/error.log'),
        qr/upstream sent more data than specified/,
        '... nginx got no more than it said');
+$r = $t->fcgi_call('strict', params => [QUERY_STRING => 'padcl']);
+like($r->{stdout} // '', qr/\r\n\r\nhello\z/,
+     'a Content-Length with blanks: the body cut at its number');
+is($t->http_get('/fn/strict?twocl')->{status}, 500,
+   'two Content-Lengths: the app\'s error, 500');
 $r = $t->http_get('/fn/strictbig?huge', timeout => 60);
 is($r->{status}, 200, 'one body of 96 MiB, memory = 256M: 200');
 is(length($r->{body}), 96 << 20, '... every byte') or

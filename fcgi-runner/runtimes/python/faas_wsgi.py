@@ -558,9 +558,8 @@ class Connection:
             state['status'], state['headers'] = status, headers
             state['length'] = float('inf')
             for name, value in headers:
-                if (name.lower() == 'content-length' and value.isascii()
-                        and value.isdigit()):
-                    state['length'] = int(value)
+                if name.lower() == 'content-length':
+                    state['length'] = int(value.strip())   # head() checked
             return lambda data: write(data).flush()
 
         status, leave = 0, None
@@ -639,6 +638,7 @@ def head(status, headers):
         raise ValueError('invalid status %r' % (status,))
 
     lines = ['Status: ' + status]
+    length = None
 
     for name, value in headers:
         # Status is the status line's here: one of the app's would be
@@ -647,11 +647,15 @@ def head(status, headers):
                 or name.lower() == 'status'
                 or CONTROL.search(value)
                 or (name.lower() == 'content-length'
-                    and not (value.strip().isascii()
-                             and value.strip().isdigit()))):
-            # (a Content-Length of no number: the app's error, as
-            # gunicorn's 500; nginx would refuse the response, a 502)
+                    and (length is not None
+                         or not (value.strip().isascii()
+                                 and value.strip().isdigit())))):
+            # (a Content-Length of no number, or a second one: the
+            # app's error, a 500 as gunicorn's for the first; nginx
+            # would refuse either, a 502)
             raise ValueError('invalid header %r' % ((name, value),))
+        if name.lower() == 'content-length':
+            length = value
         if name.lower() not in HOP_BY_HOP:
             lines.append(name + ': ' + value)
 
