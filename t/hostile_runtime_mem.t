@@ -149,14 +149,7 @@ $t->done;
 {
     my $u = FaasTest->new;
     my $up = $u->prefix;
-    # the runner and what it finds beside itself, where nobody reaches
-    # them (a clone under /root is root's alone)
-    my $bin = $u->program($FaasTest::RUNNER);
-    $u->program("$FaasTest::BUILD/$_") for qw(faas-init faas_wsgi.py);
-    FaasTest::write_file("$up/as-nobody", "#!/bin/sh\nexec setpriv "
-        . "--reuid=65534 --regid=65534 --clear-groups $bin \"\$@\"\n");
-    chmod 0755, "$up/as-nobody";
-    $u->{runner_bin} = "$up/as-nobody";
+    $u->runner_as_nobody;
     $u->function('pybig', "runtime = python\napp = a:app\n", 'a.py' => <<'EOF');
 def app(env, start):
     if env.get('QUERY_STRING') == 'big':

@@ -21,12 +21,7 @@ FaasTest::need_root('a runner run as nobody');
 
 my $u = FaasTest->new;
 my $up = $u->prefix;
-my $bin = $u->program($FaasTest::RUNNER);
-$u->program("$FaasTest::BUILD/$_") for qw(faas-init faas_wsgi.py);
-FaasTest::write_file("$up/as-nobody", "#!/bin/sh\nexec setpriv "
-    . "--reuid=65534 --regid=65534 --clear-groups $bin \"\$@\"\n");
-chmod 0755, "$up/as-nobody";
-$u->{runner_bin} = "$up/as-nobody";
+$u->runner_as_nobody;
 $u->function('honest', "runtime = python\napp = a:app\ntimeout = 20s\n"
              . "isolation = none\n",
              'a.py' => <<'EOS');

@@ -23,12 +23,7 @@ syscall(157, 36, 1, 0, 0, 0) == 0 or die "prctl: $!";
 
 my $u = FaasTest->new;
 my $up = $u->prefix;
-my $bin = $u->program($FaasTest::RUNNER);
-$u->program("$FaasTest::BUILD/$_") for qw(faas-init faas_wsgi.py);
-FaasTest::write_file("$up/as-nobody", "#!/bin/sh\nexec setpriv "
-    . "--reuid=65534 --regid=65534 --clear-groups $bin \"\$@\"\n");
-chmod 0755, "$up/as-nobody";
-$u->{runner_bin} = "$up/as-nobody";
+$u->runner_as_nobody;
 # an import of 3 s: the upgrade happens while it goes on
 $u->function('slowimp', "runtime = python\napp = a:app\ntimeout = 20s\n",
              'a.py' => <<'EOF2');

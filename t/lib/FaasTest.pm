@@ -142,6 +142,20 @@ sub runner_bin_name { $_[0]{runner_bin} }
 # (called as a class function: into a folder shared by the test file)
 my $shared_bin;
 
+# a runner run as nobody (uid 65534): the runner, faas-init and the
+# Python driver copied where nobody reaches them (a clone under /root is
+# root's alone) and started through setpriv
+sub runner_as_nobody {
+    my ($self) = @_;
+    my $up = $self->{prefix};
+    my $bin = $self->program($RUNNER);
+    $self->program("$BUILD/$_") for qw(faas-init faas_wsgi.py);
+    write_file("$up/as-nobody", "#!/bin/sh\nexec setpriv "
+        . "--reuid=65534 --regid=65534 --clear-groups $bin \"\$@\"\n");
+    chmod 0755, "$up/as-nobody";
+    $self->{runner_bin} = "$up/as-nobody";
+}
+
 sub program {
     my ($self, $path) = @_;
     my ($name) = $path =~ m{([^/]+)$};
