@@ -122,11 +122,7 @@ $t->start_runner(conf => "limit_isolation = none\n");
 $t->start_nginx($t->faas_location);
 
 # live processes whose command line matches
-sub named {
-    my ($re) = @_;
-    return grep { (FaasTest::read_file("/proc/$_/cmdline") // '') =~ $re }
-           FaasTest::all_pids();
-}
+sub named { return FaasTest::cmdline_pids(@_) }
 
 # --- a CGI's daemon and its CLONE_PARENT child -----------------------------
 

@@ -45,11 +45,7 @@ EOS
 $t->start_runner(conf => "limit_isolation = none\nmeter_idle_interval = 5s\n");
 $t->start_nginx($t->faas_location);
 
-sub named {
-    my ($re) = @_;
-    return grep { (FaasTest::read_file("/proc/$_/cmdline") // '') =~ $re }
-           FaasTest::all_pids();
-}
+sub named { return FaasTest::cmdline_pids(@_) }
 
 is($t->http_get('/fn/late/')->{body}, "late ok\n", 'answered');
 ok(FaasTest::wait_for(sub { named(qr/^sleep\x003661\x00/) }, 10),

@@ -47,11 +47,7 @@ EOS
 $t->start_runner;
 $t->start_nginx($t->faas_location);
 
-sub named {
-    my ($re) = @_;
-    return grep { (FaasTest::read_file("/proc/$_/cmdline") // '') =~ $re }
-           FaasTest::all_pids();
-}
+sub named { return FaasTest::cmdline_pids(@_) }
 
 is($t->http_get('/fn/thr/')->{body}, "thr ok\n", 'answered');
 ok(FaasTest::wait_for(sub { named(qr/^sleep\x003671\x00/) }, 10),

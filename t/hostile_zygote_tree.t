@@ -46,11 +46,7 @@ chmod 0777, "$dir/out";
 $t->start_runner(conf => "limit_isolation = none\n");
 $t->start_nginx($t->faas_location);
 
-sub named {
-    my ($re) = @_;
-    return grep { (FaasTest::read_file("/proc/$_/cmdline") // '') =~ $re }
-           FaasTest::all_pids();
-}
+sub named { return FaasTest::cmdline_pids(@_) }
 
 is($t->http_get('/fn/zytree/')->{body}, "zygote ok\n", 'answered');
 ok(-e "$dir/out/forked", '(its app forked while imported)');

@@ -52,11 +52,7 @@ EOS
 $t->start_runner(conf => "limit_isolation = none\n");
 $t->start_nginx($t->faas_location);
 
-sub named {
-    my ($re) = @_;
-    return grep { (FaasTest::read_file("/proc/$_/cmdline") // '') =~ $re }
-           FaasTest::all_pids();
-}
+sub named { return FaasTest::cmdline_pids(@_) }
 
 SKIP: {
     skip 'no memory cgroups here', 6

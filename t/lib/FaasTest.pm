@@ -142,6 +142,12 @@ sub runner_bin_name { $_[0]{runner_bin} }
 # (called as a class function: into a folder shared by the test file)
 my $shared_bin;
 
+# live processes whose command line (NUL-separated) matches $re
+sub cmdline_pids {
+    my ($re) = @_;
+    return grep { (read_file("/proc/$_/cmdline") // '') =~ $re } all_pids();
+}
+
 # a runner run as nobody (uid 65534): the runner, faas-init and the
 # Python driver copied where nobody reaches them (a clone under /root is
 # root's alone) and started through setpriv
