@@ -232,10 +232,11 @@ usage:
 static int
 fr_meter_read(fr_meter_report_t *rep, const char *file)
 {
-    FILE     *f;
-    char     *line;
-    size_t    size;
-    ssize_t   n;
+    int              err;
+    FILE            *f;
+    ssize_t          n;
+    uint64_t         overlong;
+    fr_report_in_t  *in;
 
     f = fr_report_open(file);
 
@@ -245,36 +246,65 @@ fr_meter_read(fr_meter_report_t *rep, const char *file)
         return FR_ERROR;
     }
 
-    line = NULL;
-    size = 0;
+    in = malloc(sizeof(fr_report_in_t));
 
-    while ((n = getline(&line, &size, f)) != -1) {
-        if (n && line[n - 1] == '\n') {
-            line[n - 1] = '\0';
+    if (in == NULL) {
+        fclose(f);
+        fprintf(stderr, "fcgi-runner: cannot read \"%s\": %s\n", file,
+                strerror(ENOMEM));
+        return FR_ERROR;
+    }
 
-        } else if (ferror(f)) {
+    in->file = f;
+    in->pos = 0;
+    in->end = 0;
+    overlong = 0;
+
+    while ((n = fr_report_line(in)) != -1) {
+
+        if (n == -2) {
+            /* a line none of the format writes */
+            rep->lines++;
+            rep->skipped++;
+            overlong++;
+
+            if (rep->twin) {
+                rep->twin->lines++;
+                rep->twin->skipped++;
+            }
+
+            continue;
+        }
+
+        if (n == -3) {
             /* what a read error (a gzip cut short) left of its last
              * line: a fragment, never billed as an invocation */
             break;
         }
 
-        fr_meter_line(rep, line);
+        fr_meter_line(rep, in->line);
 
         if (rep->twin) {
-            fr_meter_line(rep->twin, line);
+            fr_meter_line(rep->twin, in->line);
         }
     }
 
     /* a folder, a read error: said, not an empty log */
-    n = ferror(f) ? (errno ? errno : EIO) : 0;
+    err = ferror(f) ? (errno ? errno : EIO) : 0;
 
-    free(line);
+    free(in);
 
     fclose(f);
 
-    if (n) {
+    if (overlong) {
+        fprintf(stderr, "fcgi-runner: \"%s\": %llu line(s) over %d bytes "
+                "skipped\n", file, (unsigned long long) overlong,
+                FR_REPORT_LINE_MAX);
+    }
+
+    if (err) {
         fprintf(stderr, "fcgi-runner: cannot read \"%s\": %s\n", file,
-                strerror((int) n));
+                strerror(err));
         return FR_ERROR;
     }
 

@@ -4,6 +4,8 @@
  * fcgi-runner meter's logs as they are or gzip-compressed: logrotate
  * compresses nginx's (Debian's "compress" and "delaycompress"), and
  * "faas.log*" finds faas.log.2.gz beside faas.log. zlib reads either.
+ * Their lines, read in a bounded buffer: a gzip of a line of 300 MB is
+ * some KB.
  */
 
 #include <errno.h>
@@ -84,4 +86,66 @@ static int
 fr_report_gz_close(void *cookie)
 {
     return gzclose(cookie) == Z_OK ? 0 : EOF;
+}
+
+
+/*
+ * The next line of in (without its newline) in in->line: its length; -1
+ * at the end, -2 a line over FR_REPORT_LINE_MAX (read to its end, kept
+ * nowhere), -3 the fragment a read error left.  Read by blocks, a line
+ * found with memchr(): getline() grows without bound, getc() per byte
+ * is twice a report's time, fgets() loses the line after a NUL byte
+ */
+
+ssize_t
+fr_report_line(fr_report_in_t *in)
+{
+    char    *p, *nl;
+    size_t   n, k;
+
+    n = 0;
+
+    for ( ;; ) {
+        if (in->pos == in->end) {
+            in->pos = 0;
+            in->end = fread(in->block, 1, sizeof(in->block), in->file);
+
+            if (in->end == 0) {
+                break;
+            }
+        }
+
+        p = in->block + in->pos;
+        nl = memchr(p, '\n', in->end - in->pos);
+        k = (nl ? nl : in->block + in->end) - p;
+
+        if (n + k <= FR_REPORT_LINE_MAX) {
+            memcpy(in->line + n, p, k);
+        }
+
+        n += k;
+        in->pos += k + (nl != NULL);
+
+        if (nl) {
+            goto line;
+        }
+    }
+
+    if (ferror(in->file)) {
+        return -3;
+    }
+
+    if (n == 0) {
+        return -1;
+    }
+
+line:
+
+    if (n > FR_REPORT_LINE_MAX) {
+        return -2;
+    }
+
+    in->line[n] = '\0';
+
+    return (ssize_t) n;
 }

@@ -7,9 +7,30 @@
 
 
 #include <stdio.h>
+#include <sys/types.h>
+
+
+/*
+ * The longest line read: a faas_meter line is some hundred bytes, one of
+ * another format a request line and some headers; a longer one (a log
+ * of one line, a gzip of zeros) is counted and skipped, its memory never
+ * more than this
+ */
+#define FR_REPORT_LINE_MAX  (1024 * 1024)
+
+
+/* a log being read: its blocks, its line */
+typedef struct {
+    FILE                  *file;
+    size_t                 pos;
+    size_t                 end;
+    char                   block[65536];
+    char                   line[FR_REPORT_LINE_MAX + 1];
+} fr_report_in_t;
 
 
 FILE *fr_report_open(const char *file);
+ssize_t fr_report_line(fr_report_in_t *in);
 
 
 #endif /* FR_REPORT_OPEN_H */

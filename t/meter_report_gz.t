@@ -83,4 +83,33 @@ is($j->{lines}, 2, '... its whole lines read, not the fragment');
 ok(!exists $g{gamma}, '... the fragment billed as no invocation')
     or diag explain $g{gamma};
 
+# a gzip bomb: 300 MB of one line (some KB compressed) between two of
+# the format.  The report reads it in its blocks, the line skipped and
+# counted, its memory never the line's: under 64 MiB of address space
+# the line after it is billed (getline() grew to the line's size: out
+# of memory it ended the report there, exit 0, the rest of a month lost)
+is(system('python3', '-c', 'import sys, zlib; '
+          . 'z = zlib.compressobj(9, zlib.DEFLATED, 31); '
+          . 'f = open(sys.argv[1], "wb"); '
+          . 'f.write(z.compress(sys.argv[2].encode())); '
+          . '[f.write(z.compress(b"x" * (1 << 20))) for i in range(300)]; '
+          . 'f.write(z.compress(b"\\n" + b"function=nul\\0 x\\n" '
+          . '+ sys.argv[3].encode())); '
+          . 'f.write(z.flush())',
+          "$p/bomb.gz", line(23, 'alpha'), line(23, 'beta')), 0,
+   'a gzip of a 300 MB line between two of the format');
+ok(-s "$p/bomb.gz" < 2 * 1024 * 1024, '... some KB of it compressed');
+$out = `prlimit --as=67108864 $bin meter --format json $p/bomb.gz 2>$p/bomb.err`;
+$err = FaasTest::read_file("$p/bomb.err");
+is($? >> 8, 0, 'meter over it, in 64 MiB of address space: exit 0')
+    or diag $err;
+$j = eval { decode_json($out) } // {};
+%g = map { $_->{name} => $_ } @{ $j->{groups} // [] };
+is($j->{lines}, 4, '... its 4 lines counted');
+is($g{alpha}{invocations}, 1, '... the line before the long one billed');
+is($g{beta}{invocations}, 1,
+   '... the line after it billed, and the one after a NUL byte');
+like($err, qr/"\Q$p\E\/bomb\.gz": 1 line\(s\) over 1048576 bytes skipped/,
+     '... the long line said');
+
 done_testing();
