@@ -44,14 +44,21 @@ fr_pids_has(const pid_t *pids, size_t n, pid_t pid)
 
 /*
  * A process the runner kills and forgets (a retired prototype or
- * zygote), with its process group (a zygote's spare): each is ending at
- * once, which the sweeps see (fr_proc_session), until it is reaped.
+ * zygote), a zygote with its process group (its spare): each is ending
+ * at once, which the sweeps see (fr_proc_session), until it is reaped.
+ * A prototype's group is itself alone: a worker leaves it before the
+ * prototype answers with its pid (faas-proto.c), as a zygote's worker
+ * leaves the zygote's before it answers (faas_wsgi.py, faas-php.c);
+ * the reap of either kills its group again (fr_reap.c).
  */
 
 void
-fr_pids_kill(pid_t pid)
+fr_pids_kill(pid_t pid, int group)
 {
-    (void) kill(-pid, SIGKILL);
+    if (group) {
+        (void) kill(-pid, SIGKILL);
+    }
+
     (void) kill(pid, SIGKILL);
 }
 

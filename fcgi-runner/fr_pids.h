@@ -12,7 +12,7 @@
 
 void fr_pids_sort(pid_t *pids, size_t n);
 int fr_pids_has(const pid_t *pids, size_t n, pid_t pid);
-void fr_pids_kill(pid_t pid);
+void fr_pids_kill(pid_t pid, int group);
 ino_t fr_pid_ns(pid_t pid);
 uid_t fr_proc_owner(pid_t pid);
 pid_t fr_proc_stat(pid_t pid, char *state, pid_t *ppid);

@@ -777,7 +777,7 @@ fr_proto_retire(fr_proto_t *p)
     }
 
     if (p->pid) {
-        fr_pids_kill(p->pid);
+        fr_pids_kill(p->pid, p->zygote);
 
         if (fr_proto_meter_killed) {
             fr_proto_meter_killed(p);

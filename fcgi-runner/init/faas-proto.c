@@ -68,6 +68,7 @@
 #define FP_FDS      4
 #define FP_STACK    (64 * 1024)
 #define FP_PENDING  64          /* spawned, not yet exec'd */
+#define FP_SETSID_WAIT  1000    /* ms, a worker's setsid() waited for */
 
 
 typedef struct {
@@ -92,6 +93,7 @@ static pid_t fp_spawn(fp_conf_t *c, int *fd, const char *msg, size_t len,
     int nargs);
 static int fp_worker(void *data);
 static int fp_pending_wait(void);
+static void fp_pending_byte(int slot, int ms);
 static pid_t fp_fork(void);
 static int fp_ipc_limits(rlim_t memory);
 static int fp_sysctl(const char *name, unsigned long long value);
@@ -116,6 +118,7 @@ typedef struct {
     void          *mem;
     size_t         size;
     int            fd;          /* -1: a free slot */
+    unsigned       ended:1;     /* its pipe's end read */
 } fp_pending_t;
 
 
@@ -503,8 +506,9 @@ faas_ns_end(int msec)
  * mapping of its own (its stack, its copy of the message, its argv and
  * environment), which it never shares with another worker, and writes
  * nothing of ours but the errno it shares with us; it is a child of
- * the runner (CLONE_PARENT). We answer the runner at once, not after
- * its exec: a worker stopped before its exec (by another process of its
+ * the runner (CLONE_PARENT). We answer the runner as soon as it has
+ * left our process group (its first act, still root), not after its
+ * exec: a worker stopped before its exec (by another process of its
  * user) holds up nobody but itself. Its mapping is unmapped when the
  * pipe it holds closes (at its exec, or its end).
  */
@@ -589,9 +593,42 @@ fp_spawn(fp_conf_t *c, int *fd, const char *msg, size_t len, int nargs)
     fp_pending[slot].mem = mem;
     fp_pending[slot].size = size;
     fp_pending[slot].fd = pp[0];
+    fp_pending[slot].ended = 0;
     fp_npending++;
 
+    /*
+     * Answered once it is out of our process group (its first byte on
+     * the pipe, at most a second): the runner kills a prototype's group
+     * as it reaps it, which must never take a worker it has just been
+     * told of (a function changed at that moment)
+     */
+    fp_pending_byte(slot, FP_SETSID_WAIT);
+
     return pid;
+}
+
+
+/* the byte a pending worker writes after its setsid(), if within ms;
+ * or the end of its pipe (its exec, its end): its mapping is free */
+
+static void
+fp_pending_byte(int slot, int ms)
+{
+    int            n;
+    char           b;
+    struct pollfd  pfd;
+
+    pfd.fd = fp_pending[slot].fd;
+    pfd.events = POLLIN;
+
+    do {
+        pfd.revents = 0;
+        n = poll(&pfd, 1, ms);
+    } while (n == -1 && errno == EINTR);
+
+    if (n == 1) {
+        fp_pending[slot].ended = (read(pfd.fd, &b, 1) != 1);
+    }
 }
 
 
@@ -737,7 +774,12 @@ fp_pending_wait(void)
     }
 
     for (i = 0; i < FP_PENDING; i++) {
-        if (pfd[i].fd != -1 && pfd[i].revents) {
+        if (pfd[i].fd != -1 && pfd[i].revents && !fp_pending[i].ended) {
+            /* its setsid()'s byte, late; or the end of its pipe */
+            fp_pending_byte(i, 0);
+        }
+
+        if (pfd[i].fd != -1 && pfd[i].revents && fp_pending[i].ended) {
             close(fp_pending[i].fd);
             (void) munmap(fp_pending[i].mem, fp_pending[i].size);
             fp_pending[i].fd = -1;
@@ -772,10 +814,13 @@ fp_worker(void *data)
         goto failed;
     }
 
+    /* out of our group, then said (fp_pending_byte) */
+    (void) setsid();
+    (void) !write(job->done, "", 1);
+
     sigemptyset(&none);
     (void) sigprocmask(SIG_SETMASK, &none, NULL);
     (void) umask(c->umask);
-    (void) setsid();
 
     /* above the ones they go to, then into place: 0, 1, 2 and 3, and
      * on 4 the pipe that tells the prototype its mapping is free */

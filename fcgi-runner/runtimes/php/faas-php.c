@@ -526,8 +526,18 @@ fp_spare(int sock, int took, pid_t parent, int here)
         p += strlen(p) + 1;
     }
 
-    /* the worker answers: the runner takes its pid from the kernel
-     * (SO_PASSCRED), ours is of the function's namespace */
+    /*
+     * Out of the zygote's group before the runner knows us: a zygote
+     * retired goes with its group (its spare), never with the worker
+     * it has just forked for a request. Then the worker answers: the
+     * runner takes its pid from the kernel (SO_PASSCRED), ours is of
+     * the function's namespace
+     */
+    if (setsid() == -1) {
+        fp_reply(sock, -1, errno);
+        _exit(1);
+    }
+
     fp_reply(sock, getpid(), 0);
     close(sock);
 
@@ -542,7 +552,7 @@ fp_worker(int *fd, char **env, int here)
 {
     int  i, hi[FP_FDS];
 
-    if (setsid() == -1 || fchdir(here) == -1) {
+    if (fchdir(here) == -1) {
         _exit(1);
     }
 

@@ -268,6 +268,15 @@ def spare(sock, took, app, parent, here):
             reply(sock, -1, errno.EPROTO)
             os._exit(1)
 
+        # out of the zygote's group before the runner knows us: a
+        # zygote retired goes with its group (its spare), never with
+        # the worker it has just forked for a request
+        try:
+            os.setsid()
+        except OSError as e:
+            reply(sock, -1, e.errno)
+            os._exit(1)
+
         # the worker answers: the runner takes its pid from the kernel
         # (SO_PASSCRED), ours is of the function's namespace
         reply(sock, os.getpid(), 0)
@@ -279,9 +288,8 @@ def spare(sock, took, app, parent, here):
 
 
 def worker(fds, env, app, here):
-    """What the runner sent, then requests."""
+    """What the runner sent, then requests (in a session of our own)."""
     try:
-        os.setsid()
         os.fchdir(here)
 
         for i, fd in enumerate(fds):
