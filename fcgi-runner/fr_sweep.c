@@ -150,6 +150,9 @@ fr_sweep_host(fr_worker_t *w)
             break;
         }
     }
+
+    /* w may be the caller's, on its stack (fr_runtime.c) */
+    fr_sweep_ended = NULL;
 }
 
 
