@@ -29,6 +29,9 @@
 
 #define FR_METER_BUCKETS  4096
 
+/* by function, the row of the names no tenant has (no function's name) */
+#define FR_METER_UNKNOWN  "(unknown)"
+
 /* the times a line may have: from 2000, to a day after now */
 #define FR_METER_TIME_MIN    946684800
 #define FR_METER_TIME_AHEAD  86400
@@ -60,15 +63,6 @@ typedef struct {
 #define fr_string(s)  { s, sizeof(s) - 1 }
 
 
-/* a key and its value in a logfmt line */
-typedef struct {
-    const char            *key;
-    size_t                 klen;
-    const char            *val;
-    size_t                 vlen;
-} fr_meter_pair_t;
-
-
 /* what one line says */
 typedef struct {
     const char            *group;
@@ -92,7 +86,6 @@ typedef struct {
 
 static int fr_meter_read(fr_meter_report_t *rep, const char *file);
 static void fr_meter_line(fr_meter_report_t *rep, char *line);
-static int fr_meter_pair_next(char **pos, fr_meter_pair_t *kv);
 static int fr_meter_format_key(const char *key, size_t len);
 static int fr_meter_key_bit(const char *key, size_t len);
 static void fr_meter_add(fr_meter_report_t *rep, fr_meter_entry_t *e);
@@ -312,89 +305,6 @@ fr_meter_read(fr_meter_report_t *rep, const char *file)
 }
 
 
-/* a value as nginx logs it: "-" or empty is none */
-
-static int
-fr_meter_value(const char *v, size_t len, double *out)
-{
-    char    buf[32], *end;
-
-    if (len == 0 || len >= sizeof(buf) || (len == 1 && *v == '-')) {
-        return FR_DECLINED;
-    }
-
-    /* what the runner and nginx write: digits, a point (no sign, no
-     * exponent, no "inf" or "nan", no hexadecimal) */
-    if (!isdigit((u_char) *v) || strspn(v, "0123456789.") < len) {
-        return FR_ERROR;
-    }
-
-    memcpy(buf, v, len);
-    buf[len] = '\0';
-
-    *out = strtod(buf, &end);
-
-    /* over 10^12 (31 years of milliseconds, a PiB in KiB): no figure
-     * the runner or nginx writes, a bill of it a forgery */
-    return (*end == '\0' && *out < 1e12) ? FR_OK : FR_ERROR;
-}
-
-
-/* the next "key=value" (or key="value") of a logfmt line; 0 at its end */
-
-static int
-fr_meter_pair_next(char **pos, fr_meter_pair_t *kv)
-{
-    char  *p;
-
-    for (p = *pos; *p; ) {
-        while (*p == ' ' || *p == '\t') {
-            p++;
-        }
-
-        kv->key = p;
-        while (*p && *p != '=' && *p != ' ') {
-            p++;
-        }
-
-        if (*p != '=') {
-            /* a word without a value */
-            while (*p && *p != ' ') {
-                p++;
-            }
-            continue;
-        }
-
-        kv->klen = p - kv->key;
-        kv->val = ++p;
-
-        if (*p == '"') {
-            /* escape=json writes a quote in a value as \" */
-            kv->val = ++p;
-            while (*p && *p != '"') {
-                p += (*p == '\\' && p[1]) ? 2 : 1;
-            }
-            kv->vlen = p - kv->val;
-            if (*p) {
-                p++;
-            }
-
-        } else {
-            while (*p && *p != ' ' && *p != '\t') {
-                p++;
-            }
-            kv->vlen = p - kv->val;
-        }
-
-        *pos = p;
-        return 1;
-    }
-
-    *pos = p;
-    return 0;
-}
-
-
 /* which of the keys read a line's figures is, -1: none */
 
 static int
@@ -454,7 +364,7 @@ fr_meter_line(fr_meter_report_t *rep, char *line)
     char              *p;
     double             cold;
     unsigned           seen;
-    fr_meter_pair_t    kv;
+    fr_report_pair_t    kv;
     fr_meter_entry_t   e;
 
     rep->lines++;
@@ -479,14 +389,14 @@ fr_meter_line(fr_meter_report_t *rep, char *line)
      */
     p = line + strspn(line, " \t");
 
-    if (!fr_meter_pair_next(&p, &kv) || kv.key != line + strspn(line, " \t")
+    if (!fr_report_pair_next(&p, &kv) || kv.key != line + strspn(line, " \t")
         || !fr_meter_format_key(kv.key, kv.klen))
     {
         rep->skipped++;
         return;
     }
 
-    for (p = line; fr_meter_pair_next(&p, &kv); ) {
+    for (p = line; fr_report_pair_next(&p, &kv); ) {
 
         /*
          * The first of a key is the format's: one repeated later is in
@@ -529,18 +439,18 @@ fr_meter_line(fr_meter_report_t *rep, char *line)
             e.olen = kv.vlen;
 
         } else if (fr_key("duration")) {
-            rc = fr_meter_value(kv.val, kv.vlen, &e.duration);
+            rc = fr_report_value(kv.val, kv.vlen, &e.duration);
             bad |= (rc == FR_ERROR);
             e.unrun = (rc == FR_DECLINED);
 
         } else if (fr_key("billed")) {
-            bad |= (fr_meter_value(kv.val, kv.vlen, &e.billed) == FR_ERROR);
+            bad |= (fr_report_value(kv.val, kv.vlen, &e.billed) == FR_ERROR);
 
         } else if (fr_key("cpu")) {
-            bad |= (fr_meter_value(kv.val, kv.vlen, &e.cpu) == FR_ERROR);
+            bad |= (fr_report_value(kv.val, kv.vlen, &e.cpu) == FR_ERROR);
 
         } else if (fr_key("memory_size")) {
-            bad |= (fr_meter_value(kv.val, kv.vlen, &e.memsize)
+            bad |= (fr_report_value(kv.val, kv.vlen, &e.memsize)
                     == FR_ERROR);
 
         } else if (fr_key("trigger")) {
@@ -554,7 +464,7 @@ fr_meter_line(fr_meter_report_t *rep, char *line)
                       || e.stopped;
 
         } else if (fr_key("cold")) {
-            if (fr_meter_value(kv.val, kv.vlen, &cold) != FR_OK) {
+            if (fr_report_value(kv.val, kv.vlen, &cold) != FR_OK) {
                 cold = 0;
             }
         }
@@ -606,6 +516,19 @@ fr_meter_add(fr_meter_report_t *rep, fr_meter_entry_t *e)
         /* by tenant: an unknown function has none, "-" */
         e->group = "-";
         e->glen = 1;
+
+    } else if (!rep->by_tenant
+               && (e->tenant == NULL || e->tlen == 0
+                   || (e->tlen == 1 && *e->tenant == '-')))
+    {
+        /*
+         * By function: a name no tenant has (the runner knew no such
+         * function, or never answered) is the client's choice, one row
+         * for all of them: a row each made a million 404s of random
+         * names a report of a million rows, minutes and hundreds of MB
+         */
+        e->group = FR_METER_UNKNOWN;
+        e->glen = sizeof(FR_METER_UNKNOWN) - 1;
     }
 
     g = fr_meter_group(rep, e->group, e->glen);
@@ -716,8 +639,17 @@ fr_meter_group(fr_meter_report_t *rep, const char *name, size_t len)
 static int
 fr_meter_cmp(const void *a, const void *b)
 {
-    return strcmp((*(fr_meter_group_t **) a)->name,
-                  (*(fr_meter_group_t **) b)->name);
+    int          ux, uy;
+    const char  *x, *y;
+
+    x = (*(fr_meter_group_t **) a)->name;
+    y = (*(fr_meter_group_t **) b)->name;
+
+    /* the names, then the row of those no tenant has */
+    ux = (strcmp(x, FR_METER_UNKNOWN) == 0);
+    uy = (strcmp(y, FR_METER_UNKNOWN) == 0);
+
+    return (ux != uy) ? ux - uy : strcmp(x, y);
 }
 
 

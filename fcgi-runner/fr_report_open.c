@@ -4,18 +4,21 @@
  * fcgi-runner meter's logs as they are or gzip-compressed: logrotate
  * compresses nginx's (Debian's "compress" and "delaycompress"), and
  * "faas.log*" finds faas.log.2.gz beside faas.log. zlib reads either.
- * Their lines, read in a bounded buffer: a gzip of a line of 300 MB is
- * some KB.
+ * Their lines, read in a bounded buffer (a gzip of a line of 300 MB is
+ * some KB), and a line's logfmt pairs and figures.
  */
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <zlib.h>
 
+#include "fr_core.h"
 #include "fr_report_open.h"
 
 
@@ -148,4 +151,87 @@ line:
     in->line[n] = '\0';
 
     return (ssize_t) n;
+}
+
+
+/* a value as nginx logs it: "-" or empty is none */
+
+int
+fr_report_value(const char *v, size_t len, double *out)
+{
+    char    buf[32], *end;
+
+    if (len == 0 || len >= sizeof(buf) || (len == 1 && *v == '-')) {
+        return FR_DECLINED;
+    }
+
+    /* what the runner and nginx write: digits, a point (no sign, no
+     * exponent, no "inf" or "nan", no hexadecimal) */
+    if (!isdigit((u_char) *v) || strspn(v, "0123456789.") < len) {
+        return FR_ERROR;
+    }
+
+    memcpy(buf, v, len);
+    buf[len] = '\0';
+
+    *out = strtod(buf, &end);
+
+    /* over 10^12 (31 years of milliseconds, a PiB in KiB): no figure
+     * the runner or nginx writes, a bill of it a forgery */
+    return (*end == '\0' && *out < 1e12) ? FR_OK : FR_ERROR;
+}
+
+
+/* the next "key=value" (or key="value") of a logfmt line; 0 at its end */
+
+int
+fr_report_pair_next(char **pos, fr_report_pair_t *kv)
+{
+    char  *p;
+
+    for (p = *pos; *p; ) {
+        while (*p == ' ' || *p == '\t') {
+            p++;
+        }
+
+        kv->key = p;
+        while (*p && *p != '=' && *p != ' ') {
+            p++;
+        }
+
+        if (*p != '=') {
+            /* a word without a value */
+            while (*p && *p != ' ') {
+                p++;
+            }
+            continue;
+        }
+
+        kv->klen = p - kv->key;
+        kv->val = ++p;
+
+        if (*p == '"') {
+            /* escape=json writes a quote in a value as \" */
+            kv->val = ++p;
+            while (*p && *p != '"') {
+                p += (*p == '\\' && p[1]) ? 2 : 1;
+            }
+            kv->vlen = p - kv->val;
+            if (*p) {
+                p++;
+            }
+
+        } else {
+            while (*p && *p != ' ' && *p != '\t') {
+                p++;
+            }
+            kv->vlen = p - kv->val;
+        }
+
+        *pos = p;
+        return 1;
+    }
+
+    *pos = p;
+    return 0;
 }

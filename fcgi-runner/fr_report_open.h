@@ -29,8 +29,19 @@ typedef struct {
 } fr_report_in_t;
 
 
+/* a key and its value in a logfmt line */
+typedef struct {
+    const char            *key;
+    size_t                 klen;
+    const char            *val;
+    size_t                 vlen;
+} fr_report_pair_t;
+
+
 FILE *fr_report_open(const char *file);
 ssize_t fr_report_line(fr_report_in_t *in);
+int fr_report_pair_next(char **pos, fr_report_pair_t *kv);
+int fr_report_value(const char *v, size_t len, double *out);
 
 
 #endif /* FR_REPORT_OPEN_H */
