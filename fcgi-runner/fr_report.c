@@ -119,7 +119,7 @@ int
 fr_meter_main(int argc, char **argv)
 {
     int                 i, rc, read;
-    char               *end;
+    char               *end, why[160];
     double              price_gbs, price_mreq;
     const char         *format;
     fr_meter_report_t  *rep;
@@ -133,10 +133,29 @@ fr_meter_main(int argc, char **argv)
     price_gbs = 0;
     price_mreq = 0;
     rc = 0;
+    why[0] = '\0';
 
     for (i = 1; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
 
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            fr_meter_usage(stdout);
+            fr_meter_free(rep);
+            return 0;
+        }
+
+        if (strncmp(argv[i], "--", 2) != 0 || strchr(argv[i], '=')
+            || (strcmp(argv[i], "--by") && strcmp(argv[i], "--format")
+                && strcmp(argv[i], "--price-gb-second")
+                && strcmp(argv[i], "--price-million-requests")))
+        {
+            snprintf(why, sizeof(why), "unknown option \"%.64s\"%s",
+                     argv[i], strchr(argv[i], '=') ? " (an option and its "
+                     "value are two words)" : "");
+            goto usage;
+        }
+
         if (i + 1 >= argc) {
+            snprintf(why, sizeof(why), "%s takes a value", argv[i]);
             goto usage;
         }
 
@@ -146,6 +165,8 @@ fr_meter_main(int argc, char **argv)
                 rep->by_tenant = 1;
 
             } else if (strcmp(argv[i], "function") != 0) {
+                snprintf(why, sizeof(why), "invalid --by \"%.64s\": "
+                         "function or tenant", argv[i]);
                 goto usage;
             }
 
@@ -154,6 +175,8 @@ fr_meter_main(int argc, char **argv)
             if (strcmp(format, "table") && strcmp(format, "json")
                 && strcmp(format, "csv") && strcmp(format, "html"))
             {
+                snprintf(why, sizeof(why), "invalid --format \"%.64s\": "
+                         "table, json, csv or html", format);
                 goto usage;
             }
 
@@ -170,15 +193,16 @@ fr_meter_main(int argc, char **argv)
                 || strspn(argv[i], "0123456789.eE-") != strlen(argv[i])
                 || *end != '\0' || !(*p >= 0 && *p <= 1e9))
             {
+                snprintf(why, sizeof(why), "invalid %s \"%.64s\": a "
+                         "decimal number from 0 to 1000000000",
+                         argv[i - 1], argv[i]);
                 goto usage;
             }
-
-        } else {
-            goto usage;
         }
     }
 
     if (i == argc) {
+        snprintf(why, sizeof(why), "no log named (\"-\": stdin)");
         goto usage;
     }
 
@@ -216,6 +240,7 @@ fr_meter_main(int argc, char **argv)
 
 usage:
 
+    fprintf(stderr, "fcgi-runner meter: %s\n", why);
     fr_meter_usage(stderr);
     fr_meter_free(rep);
     return 2;

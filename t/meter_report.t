@@ -127,6 +127,24 @@ like($table, qr/2 of \d+ line\(s\) skipped/, 'says how many it skipped');
 
 is(system("$bin meter --by colour $log >/dev/null 2>&1") >> 8, 2,
    'bad --by: usage, exit 2');
+# each refusal says why, as status does; --help is no error
+for (['--by colour', qr/invalid --by "colour": function or tenant/],
+     ['--format yaml', qr/invalid --format "yaml": table, json, csv or html/],
+     ['--price-gb-second nan', qr/invalid --price-gb-second "nan": a decimal/],
+     ['--price-million-requests 1000000001', qr/invalid --price-million-requests "1000000001": a decimal number from 0 to 1000000000/],
+     ['--by=tenant', qr/unknown option "--by=tenant" \(an option and its value are two words\)/],
+     ['--colour red', qr/unknown option "--colour"/]) {
+    my ($args, $why) = @$_;
+    my $err = `$bin meter $args $log 2>&1 >/dev/null`;
+    is($? >> 8, 2, "meter $args: exit 2");
+    like($err, qr/^fcgi-runner meter: $why[^\n]*\nusage: fcgi-runner meter /,
+         '... the reason, then the usage');
+}
+like(`$bin meter 2>&1`, qr/^fcgi-runner meter: no log named/,
+     'no log: said');
+my $help = `$bin meter --help 2>/dev/null`;
+is($? >> 8, 0, 'meter --help: exit 0');
+like($help, qr/^usage: fcgi-runner meter /, '... the usage on stdout');
 is(system("$bin meter $p/none.log >/dev/null 2>&1") >> 8, 1,
    'missing log: exit 1');
 is(`$bin meter $p/none.log 2>/dev/null`, '',
