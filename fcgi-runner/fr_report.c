@@ -47,6 +47,7 @@ struct fr_meter_report_s {
     uint64_t               lines;
     uint64_t               skipped;
     uint64_t               unmetered;       /* of them: outcome=- */
+    uint64_t               unpriced;        /* no billed or memory_size */
     int                    by_tenant;
     int                    samples;         /* keep them, for charts */
     fr_meter_report_t     *twin;            /* html: by the other key */
@@ -527,6 +528,10 @@ fr_meter_line(fr_meter_report_t *rep, char *line)
 
     e.cold = (cold == 1);
 
+    /* counted, billed 0: a format of the operator's without them */
+    rep->unpriced += !(seen & (1u << fr_meter_key_bit("billed", 6)))
+                     || !(seen & (1u << fr_meter_key_bit("memory_size", 11)));
+
     fr_meter_add(rep, &e);
 }
 
@@ -744,6 +749,13 @@ fr_meter_print(fr_meter_report_t *rep, const char *format, double price_gbs,
     size_t             n;
     fr_meter_group_t   total, **all;
     const char        *what;
+
+    if (rep->unpriced) {
+        fprintf(stderr, "fcgi-runner: %llu of %llu line(s) with no billed= "
+                "or no memory_size=, billed as 0 (the faas_meter format "
+                "writes both)\n", (unsigned long long) rep->unpriced,
+                (unsigned long long) rep->lines);
+    }
 
     if (strcmp(format, "html") == 0) {
         fr_meter_html(rep, price_gbs, price_mreq);

@@ -344,6 +344,19 @@ my $took = time - $t0;
 like($out, qr/^\(total\),1000000,/m, 'a million lines counted');
 ok($took < 20, "in seconds ($took s)");
 
+# a format of the operator's without billed= or memory_size=: counted,
+# billed 0, and said (it was silent: a month's revenue gone unnoticed)
+FaasTest::write_file("$p/unpriced.log",
+    "time=2026-01-01T00:00:00+00:00 function=mine tenant=mine outcome=ok "
+    . "duration=5000.000\n"
+    . "time=2026-01-01T00:00:00+00:00 function=mine tenant=mine outcome=ok "
+    . "duration=5.000 billed=5.000 memory_size=1048576\n");
+my $ue = `$bin meter --format csv $p/unpriced.log 2>&1 >/dev/null`;
+like($ue, qr/^fcgi-runner: 1 of 2 line\(s\) with no billed= or no memory_size=, billed as 0/m,
+     'a line with no billed= or memory_size=: said');
+is(`$bin meter --format csv $log 2>&1 >/dev/null` =~ /no billed=/ ? 1 : 0, 0,
+   '... never for nginx\'s and the runner\'s lines');
+
 # a client's 404s of random names (nginx logs each with tenant=-, the
 # runner knowing none): by function one row, (unknown), whatever their
 # number. A row each made 1,000,000 of them a report of a million rows,
