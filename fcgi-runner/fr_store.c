@@ -22,6 +22,7 @@
 
 #include "fr_log.h"
 #include "fr_store.h"
+#include "fr_store_file.h"
 #include "fr_store_sql.h"
 
 
@@ -77,7 +78,6 @@ fr_store_open(const char *dir, int readonly)
     int            i, rc, flags;
     size_t         n;
     u_char         why[4 * 200 + 1];
-    struct stat    st;
     const char    *found;
     sqlite3_stmt  *check;
 
@@ -93,19 +93,8 @@ fr_store_open(const char *dir, int readonly)
         return FR_ERROR;
     }
 
-    if (stat(fr_db_path, &st) == -1) {
-        char  wal[4200];
-
-        snprintf(wal, sizeof(wal), "%s-wal", fr_db_path);
-
-        if (readonly || access(wal, F_OK) == 0) {
-            /* its log without it: what it held is gone, not replaced */
-            fr_log(FR_LOG_EMERG, 0, "the store \"%s\" is missing%s",
-                   fr_db_path, readonly ? ""
-                   : " but its write-ahead log is there: move the log "
-                     "away to start with an empty store");
-            return FR_ERROR;
-        }
+    if (fr_store_found(fr_db_path, readonly) != FR_OK) {
+        return FR_ERROR;
     }
 
     flags = readonly ? SQLITE_OPEN_READONLY

@@ -80,6 +80,27 @@ like($out, qr/async\.db" is damaged: \*\*\* in database main \*\*\*.*page 2/,
      '... said by what the check found');
 unlike($out, qr/another row available/, '... not by SQLite\'s step code');
 
+# a store cut to 0 bytes (truncated, a copy gone wrong): SQLite takes
+# such a file for a new database, and the runner started over empty,
+# its queue gone without a word. Refused as damaged is, left as it was
+mkdir "$p/empty";
+run('store', 'migrate', '--state-dir', "$p/empty");
+ok(-s "$p/empty/async.db", 'a store made');
+truncate("$p/empty/async.db", 0) or die "truncate: $!";
+unlink "$p/empty/async.db-wal", "$p/empty/async.db-shm";
+my $econf = $t->runner_conf_text("state_dir = $p/empty\n");
+FaasTest::write_file("$p/empty.conf", $econf);
+for my $cmd (['--config', "$p/empty.conf"],
+             ['store', 'migrate', '--state-dir', "$p/empty"],
+             ['invocations', '--state-dir', "$p/empty"]) {
+    ($rc, $out) = run(@$cmd);
+    is($rc, 1, "a store of 0 bytes: @$cmd[0 .. 1] exits 1");
+    like($out, qr/the store "\Q$p\E\/empty\/async\.db" is empty \(0 bytes\): move it away/,
+         '... saying so');
+}
+is(-s "$p/empty/async.db", 0, '... the file left as it was');
+ok(!-e "$p/empty/async.db-wal", '... no log made beside it');
+
 # usage
 ($rc) = run('store');
 is($rc, 2, 'store without a subcommand: usage, 2');
