@@ -90,9 +90,9 @@ fr_async_init(void (*wake)(void))
     n = getenv("FAAS_UPGRADE_FD") ? 0 : fr_store_requeue_running();
 
     if (n > 0) {
-        fr_log(FR_LOG_WARN, 0, "%d asynchronous invocation%s were running "
-               "when the runner stopped: they run again", n,
-               n == 1 ? "" : "s");
+        fr_log(FR_LOG_WARN, 0, "%d asynchronous invocation%s running "
+               "when the runner stopped: %s again", n,
+               n == 1 ? " was" : "s were", n == 1 ? "it runs" : "they run");
     }
 
     fr_backlog_undelay();

@@ -591,8 +591,8 @@ fr_cron_conf(const fr_fconf_t *fc, const char *file, fr_cron_t *cron,
 
     } else if (fc->schedule && cron->set && !fr_cron_possible(cron)) {
         fr_log(level, 0, "%s:%d: schedule \"%s\" names no date that "
-               "comes (a 30th of February)", file,
-               fr_fconf_line(fc, "schedule"), fc->schedule);
+               "comes (as a 30th of February or a 31st of April does)",
+               file, fr_fconf_line(fc, "schedule"), fc->schedule);
         problems++;
     }
 
