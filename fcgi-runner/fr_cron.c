@@ -127,19 +127,21 @@ fr_cron_parse(const char *expr, fr_cron_t *cron)
 
 /*
  * "90", "30s", "1.5m", "1h30m", "2h 15m 10s", "3000ms": a sum of numbers
- * each with its unit (a lone number is seconds), whole seconds from 1 s
- * to 366 days ("1.5s" would tick each second)
+ * each with its unit (a lone number is seconds), each unit once and the
+ * larger first, whole seconds from 1 s to 366 days ("1.5s" would tick
+ * each second)
  */
 
 static int
 fr_cron_every(const char *s, int64_t *every)
 {
-    int      terms;
+    int      terms, unit, last;
     char    *end;
     double   v, sum;
     int64_t  whole;
 
     sum = 0;
+    last = 4;
 
     for (terms = 0; ; terms++) {
         while (isspace((u_char) *s)) {
@@ -157,14 +159,16 @@ fr_cron_every(const char *s, int64_t *every)
             return FR_ERROR;
         }
 
+        /* each unit once, the larger first, as nginx takes them:
+         * "1s1s" or "1s1m" is no duration someone meant */
         switch (*end) {
-        case 'h': v *= 3600; end++; break;
+        case 'h': v *= 3600; end++; unit = 3; break;
         case 'm':
             if (end[1] == 's') {
-                v /= 1000; end += 2; break;
+                v /= 1000; end += 2; unit = 0; break;
             }
-            v *= 60; end++; break;
-        case 's': end++; break;
+            v *= 60; end++; unit = 2; break;
+        case 's': end++; unit = 1; break;
 
         default:
             /* no unit: seconds, when nothing else is said */
@@ -177,7 +181,15 @@ fr_cron_every(const char *s, int64_t *every)
             if (*s != '\0') {
                 return FR_ERROR;
             }
+
+            unit = 1;
         }
+
+        if (unit >= last) {
+            return FR_ERROR;
+        }
+
+        last = unit;
 
         if (!(v >= 0 && v <= 366 * 86400)) {
             return FR_ERROR;

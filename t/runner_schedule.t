@@ -156,7 +156,10 @@ is(ticks('@every 0.7m', '2026-11-27T15:07', 2),
 for my $e ('@every 1m30', '@every 0x10s', '@every 1e3s', '@every -5m 10m',
            '@every inf', '@every 0.5s', '@every 367d', '@every 8785h',
            '@every 30 s', '@every 1.5s', '@every 1.9s', '@every 1500ms',
-           '@every 500ms', '@every 1h 0.5s', '@every 10mss')
+           '@every 500ms', '@every 1h 0.5s', '@every 10mss',
+           # each unit once, the larger first: 1s1s was taken for 2 s
+           '@every 1s1s', '@every 1s1m', '@every 1m 1h', '@every 30s 30s',
+           '@every 1m 30')
 {
     `$bin schedule '$e' 2>&1`;
     isnt($?, 0, "\"$e\": refused");
