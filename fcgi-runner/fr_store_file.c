@@ -24,6 +24,12 @@ fr_store_found(const char *path, int readonly)
     char         wal[4200];
     struct stat  st;
 
+    if (stat(path, &st) == -1 && errno != ENOENT) {
+        /* a state_dir not ours to enter (a user not the runner's) */
+        fr_log(FR_LOG_EMERG, errno, "cannot reach the store \"%s\"", path);
+        return FR_ERROR;
+    }
+
     if (stat(path, &st) == -1) {
         snprintf(wal, sizeof(wal), "%s-wal", path);
 

@@ -101,6 +101,16 @@ for my $cmd (['--config', "$p/empty.conf"],
 is(-s "$p/empty/async.db", 0, '... the file left as it was');
 ok(!-e "$p/empty/async.db-wal", '... no log made beside it');
 
+# a user who cannot enter the state_dir (a tenant on the host): refused,
+# and said so, not "the store is missing"
+{
+    my $copy = $t->program($bin);
+    my $err = `setpriv --reuid=65534 --regid=65534 --clear-groups $copy invocations --state-dir $p/state 2>&1`;
+    is($? >> 8, 1, 'invocations as nobody, the state_dir 0700: exit 1');
+    like($err, qr/cannot reach the store "\Q$p\E\/state\/async\.db" \(13: Permission denied\)/,
+         '... saying it cannot reach it');
+}
+
 # usage
 ($rc) = run('store');
 is($rc, 2, 'store without a subcommand: usage, 2');
