@@ -547,9 +547,8 @@ fr_meter_add(fr_meter_report_t *rep, fr_meter_entry_t *e)
         e->group = "-";
         e->glen = 1;
 
-    } else if (!rep->by_tenant
-               && (e->tenant == NULL || e->tlen == 0
-                   || (e->tlen == 1 && *e->tenant == '-')))
+    } else if (!rep->by_tenant && e->tenant
+               && (e->tlen == 0 || (e->tlen == 1 && *e->tenant == '-')))
     {
         /*
          * By function: a name no tenant has (the runner knew no such
@@ -617,7 +616,9 @@ fr_meter_add(fr_meter_report_t *rep, fr_meter_entry_t *e)
     g->cpu_ms += e->cpu;
     g->gb_seconds += e->memsize / (1024.0 * 1024.0) * e->billed / 1000.0;
 
-    if (rep->samples
+    /* charts: what ran, not what clients typed (a million 404s of
+     * random names were 50 MB of samples) */
+    if (rep->samples && !e->unrun
         && fr_usage_sample(g, e->time, e->duration,
                            e->memsize / (1024.0 * 1024.0) * e->billed
                            / 1000.0)

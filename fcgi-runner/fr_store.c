@@ -15,8 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -41,6 +39,7 @@ struct fr_store_later_s {
 };
 
 
+static int fr_store_open_db(int readonly);
 static int fr_store_exec(const char *sql, int level);
 static int fr_store_level(int level);
 static int fr_store_step_done(sqlite3_stmt *st, const char *what);
@@ -75,11 +74,7 @@ static fr_store_later_t  **fr_later_last = &fr_later;
 int
 fr_store_open(const char *dir, int readonly)
 {
-    int            i, rc, flags;
-    size_t         n;
-    u_char         why[4 * 200 + 1];
-    const char    *found;
-    sqlite3_stmt  *check;
+    int  found;
 
     if (fr_db) {
         return FR_OK;
@@ -87,15 +82,29 @@ fr_store_open(const char *dir, int readonly)
 
     snprintf(fr_db_path, sizeof(fr_db_path), "%s/async.db", dir);
 
-    if (!readonly && mkdir(dir, 0755) == -1 && errno != EEXIST) {
-        fr_log(FR_LOG_EMERG, errno, "cannot create \"%s\" for the store of "
-               "asynchronous invocations", dir);
+    found = fr_store_found(dir, fr_db_path, readonly);
+
+    if (found == FR_ERROR || fr_store_open_db(readonly) != FR_OK) {
+        if (found == FR_DECLINED) {
+            /* made here, left as SQLite made it (a full disk): none */
+            fr_store_unmade(fr_db_path);
+        }
+
         return FR_ERROR;
     }
 
-    if (fr_store_found(fr_db_path, readonly) != FR_OK) {
-        return FR_ERROR;
-    }
+    return FR_OK;
+}
+
+
+static int
+fr_store_open_db(int readonly)
+{
+    int            i, rc, flags;
+    size_t         n;
+    u_char         why[4 * 200 + 1];
+    const char    *found;
+    sqlite3_stmt  *check;
 
     flags = readonly ? SQLITE_OPEN_READONLY
                      : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;

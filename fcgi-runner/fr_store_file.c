@@ -16,13 +16,20 @@
 #include "fr_store_file.h"
 
 
-/* FR_OK: path is a store to open, or one to make (unless readonly) */
+/* FR_OK: path (in dir, made unless readonly) is a store to open;
+ * FR_DECLINED: one to make */
 
 int
-fr_store_found(const char *path, int readonly)
+fr_store_found(const char *dir, const char *path, int readonly)
 {
     char         wal[4200];
     struct stat  st;
+
+    if (!readonly && mkdir(dir, 0755) == -1 && errno != EEXIST) {
+        fr_log(FR_LOG_EMERG, errno, "cannot create \"%s\" for the store of "
+               "asynchronous invocations", dir);
+        return FR_ERROR;
+    }
 
     if (stat(path, &st) == -1 && errno != ENOENT) {
         /* a state_dir not ours to enter (a user not the runner's) */
@@ -42,7 +49,7 @@ fr_store_found(const char *path, int readonly)
             return FR_ERROR;
         }
 
-        return FR_OK;
+        return FR_DECLINED;
     }
 
     if (st.st_size == 0) {
@@ -54,4 +61,23 @@ fr_store_found(const char *path, int readonly)
     }
 
     return FR_OK;
+}
+
+
+/* a store this runner began to make and could not: gone, if it is still
+ * SQLite's empty file with no log beside it, for the next try */
+
+void
+fr_store_unmade(const char *path)
+{
+    char         wal[4200];
+    struct stat  st;
+
+    snprintf(wal, sizeof(wal), "%s-wal", path);
+
+    if (stat(path, &st) == 0 && st.st_size == 0 && access(wal, F_OK) == -1
+        && unlink(path) == -1)
+    {
+        fr_log(FR_LOG_ALERT, errno, "unlink(\"%s\") failed", path);
+    }
 }

@@ -380,6 +380,12 @@ is(join(',', map { "$_->{name}=$_->{invocations}" } @{ $rj->{groups} // [] }),
    . 'not_found its own');
 like(`$bin meter --by tenant --format csv $random`, qr/^-,300000,/m,
      '... by tenant, the group of no tenant, "-"');
+# a format of the operator's without tenant=: a row a name, as before
+FaasTest::write_file("$p/notenantkey.log", join '', map {
+    "time=2026-01-01T00:00:00+00:00 function=$_ outcome=ok duration=1.000 "
+    . "billed=1.000 memory_size=1048576\n" } qw(one two two));
+like(`$bin meter --format csv $p/notenantkey.log 2>/dev/null`,
+     qr/^one,1,.*^two,2,/ms, 'no tenant= in the format: a row a function');
 
 $t->done;
 done_testing;

@@ -68,7 +68,9 @@
 #define FP_FDS      4
 #define FP_STACK    (64 * 1024)
 #define FP_PENDING  64          /* spawned, not yet exec'd */
-#define FP_SETSID_WAIT  1000    /* ms, a worker's setsid() waited for */
+/* ms, a worker's setsid() waited for: well within the runner's wait for
+ * our answer (FR_PROTO_WAIT_MSEC, 1 s, from its message) */
+#define FP_SETSID_WAIT  200
 
 
 typedef struct {
@@ -507,10 +509,11 @@ faas_ns_end(int msec)
  * environment), which it never shares with another worker, and writes
  * nothing of ours but the errno it shares with us; it is a child of
  * the runner (CLONE_PARENT). We answer the runner as soon as it has
- * left our process group (its first act, still root), not after its
- * exec: a worker stopped before its exec (by another process of its
- * user) holds up nobody but itself. Its mapping is unmapped when the
- * pipe it holds closes (at its exec, or its end).
+ * left our process group (its first act; 200 ms at most), not after
+ * its exec: a worker stopped before its exec (by another process of
+ * its user, once it has its uid) holds up nobody but itself. Its
+ * mapping is unmapped when the pipe it holds closes (at its exec, or
+ * its end).
  */
 
 static pid_t
@@ -598,7 +601,7 @@ fp_spawn(fp_conf_t *c, int *fd, const char *msg, size_t len, int nargs)
 
     /*
      * Answered once it is out of our process group (its first byte on
-     * the pipe, at most a second): the runner kills a prototype's group
+     * the pipe, 200 ms at most): the runner kills a prototype's group
      * as it reaps it, which must never take a worker it has just been
      * told of (a function changed at that moment)
      */
