@@ -76,12 +76,16 @@ for my $round (1 .. 2) {
     ($zygote) = $t->runner_log =~ /.*zygote (\d+) of "slow" ready/s;
 }
 
+# the last worker retires as it has answered: its line may come after
+my $retired = qr/worker \d+ of "slow" retires after 1 requests/;
+FaasTest::wait_for(sub { (() = $t->runner_log =~ /$retired/g) >= 5 }, 10);
+
 my $log = $t->runner_log;
 my @killed = $log =~ /(worker \d+ of "slow" exited on signal 9[^\n]*)/g;
 is("@killed", '', 'no worker killed with its zygote');
 my @held = $log =~ /(function "slow" cannot start[^\n]*)/g;
 is("@held", '', '... nor the function held back');
-my $served = () = $log =~ /worker \d+ of "slow" retires after 1 requests/g;
+my $served = () = $log =~ /$retired/g;
 is($served, 5, 'each of the 5 requests served by the worker forked for it');
 
 is($t->stop_runner, 0, 'the runner stops');
