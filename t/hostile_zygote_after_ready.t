@@ -45,14 +45,10 @@ EOS
 $t->start_runner(conf => "limit_isolation = none\nmeter_idle_interval = 5s\n");
 $t->start_nginx($t->faas_location);
 
-sub named { return FaasTest::cmdline_pids(@_) }
-
 is($t->http_get('/fn/late/')->{body}, "late ok\n", 'answered');
-ok(FaasTest::wait_for(sub { named(qr/^sleep\x003661\x00/) }, 10),
-   '(its zygote made the process after it was ready)');
-ok(FaasTest::wait_for(sub { !named(qr/^sleep\x003661\x00/) }, 25),
-   'the process is gone')
-    or diag('left: ' . join ' ', named(qr/^sleep\x003661\x00/));
+FaasTest::sleeper_made_and_gone(3661,
+    '(its zygote made the process after it was ready)',
+    'the process is gone');
 
 $t->done;
 

@@ -47,14 +47,10 @@ EOS
 $t->start_runner;
 $t->start_nginx($t->faas_location);
 
-sub named { return FaasTest::cmdline_pids(@_) }
-
 is($t->http_get('/fn/thr/')->{body}, "thr ok\n", 'answered');
-ok(FaasTest::wait_for(sub { named(qr/^sleep\x003671\x00/) }, 10),
-   '(a thread of its zygote forked, after it was ready)');
-ok(FaasTest::wait_for(sub { !named(qr/^sleep\x003671\x00/) }, 25),
-   'the child is gone')
-    or diag('left: ' . join ' ', named(qr/^sleep\x003671\x00/));
+FaasTest::sleeper_made_and_gone(3671,
+    '(a thread of its zygote forked, after it was ready)',
+    'the child is gone');
 ok($t->wait_log(qr/zygote \d+ of "thr" started processes nobody bills/, 5),
    'the zygote is retired');
 is($t->http_get('/fn/thr/')->{body}, "thr ok\n", 'served again');

@@ -34,20 +34,8 @@ EOS
 
 # its daemon at once, then 4 s of work: its worker lives meanwhile
 $t->function('bg', "exec = ./run.sh\nmode = cgi\nuser = nobody\n"
-             . "isolation = none\ntimeout = 20s\n", 'run.sh' => <<'EOS');
-#!/bin/sh
-perl -e '
-  if (fork() == 0) {
-      exit 0 if fork();
-      require POSIX;
-      POSIX::close($_) for 0 .. 63;
-      POSIX::setsid();
-      exec "sleep", "3651";
-  }
-  wait;'
-sleep 4
-printf 'Content-Type: text/plain\r\n\r\nbg\n'
-EOS
+             . "isolation = none\ntimeout = 20s\n",
+             'run.sh' => FaasTest::daemon_script(3651, "sleep 4\n", 'bg'));
 
 $t->start_runner(conf => "limit_isolation = none\n");
 $t->start_nginx($t->faas_location);

@@ -33,19 +33,8 @@ def app(env, start):
 EOS
 # a job in the background (a double fork, setsid)
 my $bg = $u->function('bg', "exec = ./run.sh\nmode = cgi\n"
-                      . "isolation = none\n", 'run.sh' => <<'EOS');
-#!/bin/sh
-perl -e '
-  if (fork() == 0) {
-      exit 0 if fork();
-      require POSIX;
-      POSIX::close($_) for 0 .. 63;
-      POSIX::setsid();
-      exec "sleep", "3652";
-  }
-  wait; select(undef, undef, undef, 0.5);'
-printf 'Content-Type: text/plain\r\n\r\nbg\n'
-EOS
+                      . "isolation = none\n", 'run.sh' =>
+                      FaasTest::daemon_script(3652, "sleep 0.5\n", 'bg'));
 system('chown', '-R', 'nobody:nogroup', $up) == 0 or die "chown: $?";
 my $text = $u->runner_conf_text("listen_mode = 0666\n"
                                 . "limit_isolation = none\n");

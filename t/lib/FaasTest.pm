@@ -148,6 +148,17 @@ sub cmdline_pids {
     return grep { (read_file("/proc/$_/cmdline") // '') =~ $re } all_pids();
 }
 
+# a "sleep $secs" a function left: seen within 10 s, then gone within
+# 25 s (the sweeps' work), each a test
+sub sleeper_made_and_gone {
+    my ($secs, $made, $gone) = @_;
+    my $re = qr/^sleep\x00$secs\x00/;
+    local $Test::Builder::Level = $Test::Builder::Level + 1;
+    ok(wait_for(sub { cmdline_pids($re) }, 10), $made);
+    ok(wait_for(sub { !cmdline_pids($re) }, 25), $gone)
+        or diag('left: ' . join ' ', cmdline_pids($re));
+}
+
 # a runner run as nobody (uid 65534): the runner, faas-init and the
 # Python driver copied where nobody reaches them (a clone under /root is
 # root's alone) and started through setpriv
@@ -661,6 +672,23 @@ sub fcgi_async {
         stdin => $body);
     my $h = $r->{http} // {};
     return ($h->{status} // 0, header($h, 'faas-invocation-id') // '');
+}
+
+# a CGI script that leaves a daemon (a double fork, setsid, every
+# descriptor closed) sleeping $secs s, waits for its first child, runs
+# $then (shell), and answers $body
+sub daemon_script {
+    my ($secs, $then, $body) = @_;
+    return "#!/bin/sh\nperl -e '\n"
+         . "  if (fork() == 0) {\n"
+         . "      exit 0 if fork();\n"
+         . "      require POSIX;\n"
+         . "      POSIX::close(\$_) for 0 .. 63;\n"
+         . "      POSIX::setsid();\n"
+         . "      exec \"sleep\", \"$secs\";\n"
+         . "  }\n"
+         . "  wait;'\n$then"
+         . "printf 'Content-Type: text/plain\\r\\n\\r\\n$body\\n'\n";
 }
 
 # a CGI function that logs "ID BODY" of each run to out/log: its folder
