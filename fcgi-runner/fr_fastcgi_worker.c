@@ -408,9 +408,15 @@ fr_fastcgi_handler(fr_io_t *io, uint32_t events)
         switch (w->state) {
 
         case FR_WORKER_BUSY:
+            /*
+             * Unread: the kernel's reset says so, or none of the request
+             * was written yet (given it by a posted handler, its write
+             * waits for the next round: the end of a worker that retired
+             * after its last answer comes first, a clean end)
+             */
             fr_worker_lost(w, n == 0 ? "closed the connection"
                                      : "reset the connection",
-                           n == -1 && errno == ECONNRESET);
+                           !w->flushed || (n == -1 && errno == ECONNRESET));
             return;
 
         case FR_WORKER_STARTING:

@@ -13,13 +13,20 @@
 #include "fr_meter.h"
 
 
+static int fr_worker_resendable(fr_worker_t *w);
+
+
 /*
  * How many times a request no worker read goes to another: each worker
  * it met was on its way out (libfcgi apps that retire themselves keep
  * their connection, so the runner learns of it only as it sends them
- * the next request).
+ * the next request). Each of them served others before, so this bounds
+ * no cost but a loop's: workers that all retire after as many requests
+ * hand a request sent again to the next of them one time in seven
+ * (t/runner_retire_race.t, workers of one request each), and four
+ * in a row failed a request in a CI run of 1,300 retirements.
  */
-#define FR_RETRY_MAX  4
+#define FR_RETRY_MAX  16
 
 
 /*
@@ -103,12 +110,18 @@ fr_worker_failed(fr_worker_t *w, const char *what)
 int
 fr_worker_retryable(fr_worker_t *w)
 {
+    return fr_worker_resendable(w) && w->req->retried < FR_RETRY_MAX;
+}
+
+
+static int
+fr_worker_resendable(fr_worker_t *w)
+{
     fr_req_t  *r;
 
     r = w->req;
 
     return r != NULL && !w->responded && !r->stdin_started
-           && r->retried < FR_RETRY_MAX
            && w->requests > 0 && fr_req_ops->retryable(r);
 }
 
@@ -121,6 +134,14 @@ fr_worker_lost(fr_worker_t *w, const char *what, int unread)
 
     r = w->req;
     f = w->func;
+
+    if (unread && fr_worker_resendable(w) && r->retried >= FR_RETRY_MAX) {
+        fr_log(FR_LOG_ERR, 0, "worker %d of \"%s\" %s before answering: "
+               "the request met %d workers on their way out, failed",
+               (int) w->pid, f->name, what, r->retried + 1);
+        fr_worker_failed(w, NULL);
+        return;
+    }
 
     if (!unread || !fr_worker_retryable(w)) {
         fr_worker_failed(w, what);
