@@ -5,7 +5,7 @@
  * listening socket on fd 0. The runner connects at once and sends
  * FCGI_GET_VALUES: the worker is ready when it answers (or, as php-cgi
  * does, answers and closes). The connection is kept and reused for the
- * worker's requests, each with id 1.
+ * worker's requests, each with an id of its own.
  */
 
 #include <errno.h>
@@ -28,6 +28,10 @@
 #include "fr_spawn.h"
 
 
+/* what libfcgi reads at once (its FCGX_Accept_r reader's buffer) */
+#define FR_FASTCGI_READ  8192
+
+
 static int fr_fastcgi_open(fr_worker_t *w, int fd[2]);
 static int fr_fastcgi_started(fr_worker_t *w, fr_req_t *r);
 static int fr_fastcgi_assign(fr_worker_t *w, fr_req_t *r);
@@ -42,6 +46,7 @@ static void fr_fastcgi_post_flush(fr_worker_t *w);
 static void fr_fastcgi_flush(fr_worker_t *w);
 static void fr_fastcgi_handler(fr_io_t *io, uint32_t events);
 static void fr_fastcgi_record(fr_worker_t *w, fr_fcgi_event_e ev);
+static int fr_fastcgi_unread(fr_worker_t *w);
 static void fr_fastcgi_done(fr_worker_t *w, uint32_t app_status);
 static void fr_fastcgi_responded(fr_worker_t *w);
 
@@ -235,6 +240,8 @@ fr_fastcgi_send_request(fr_worker_t *w, fr_req_t *r)
      */
     w->fcgi_id = (uint16_t) (w->fcgi_id % 0xffff + 1);
     w->flushed = 0;
+    w->split = 0;
+    w->sent = 0;
 
     p = fr_fcgi_write_begin_request(p, w->fcgi_id, FR_FCGI_RESPONDER,
                                     FR_FCGI_KEEP_CONN);
@@ -352,7 +359,11 @@ fr_fastcgi_flush(fr_worker_t *w)
     rc = fr_buf_flush(&w->out, fd);
 
     /* some of its request is the worker's now */
-    w->flushed |= (w->out.len < len);
+    if (w->out.len < len) {
+        w->split |= w->flushed;
+        w->flushed = 1;
+        w->sent += len - w->out.len;
+    }
 
     if (rc == FR_ERROR) {
         if (w->state == FR_WORKER_STARTING) {
@@ -621,6 +632,23 @@ fr_fastcgi_record(fr_worker_t *w, fr_fcgi_event_e ev)
 }
 
 
+/*
+ * Whether the worker may have left records of its request unread: sent
+ * in more than one go, or more than libfcgi takes in one read. libfcgi
+ * drops its read buffer between requests but reads what is left in the
+ * socket at its next FCGX_Accept_r: it takes the first of those records
+ * for a protocol error, shuts its side, reads on for 2 s and closes:
+ * the next request sent meanwhile is read and dropped (a client's 502,
+ * billed as a crash). Ending is cheaper: a connect() at the next one.
+ */
+
+static int
+fr_fastcgi_unread(fr_worker_t *w)
+{
+    return w->split || w->sent > FR_FASTCGI_READ;
+}
+
+
 /* END_REQUEST from the worker */
 
 static void
@@ -634,8 +662,9 @@ fr_fastcgi_done(fr_worker_t *w, uint32_t app_status)
     w->stdout_over = 0;
     w->stdout_late = 0;
 
-    if (r && (!r->stdin_done || w->out.len)) {
-        /* it answered before taking the whole body: a fresh connection */
+    if (r && (!r->stdin_done || w->out.len || fr_fastcgi_unread(w))) {
+        /* it may have answered before taking the whole request: a fresh
+         * connection */
         fr_io_close(&w->io);
         fr_buf_free(&w->out);
         w->connected = 0;

@@ -251,7 +251,9 @@ struct fr_worker_s {
     unsigned               requests;
     uint16_t               fcgi_id;         /* its request's FastCGI id */
     uint16_t               connects;        /* connections made to it */
+    size_t                 sent;            /* bytes of that request sent */
     unsigned               flushed:1;       /* some of that request sent */
+    unsigned               split:1;         /* ... in more than one go */
     unsigned               connected:1;     /* io is a live connection */
     unsigned               exec_failed:1;
     unsigned               killed:1;
