@@ -372,7 +372,7 @@ fr_fastcgi_flush(fr_worker_t *w)
             return;
         }
 
-        fr_worker_lost(w, "closed the connection", 1);
+        fr_worker_lost_written(w, "closed the connection", 1);
         return;
     }
 
@@ -419,15 +419,9 @@ fr_fastcgi_handler(fr_io_t *io, uint32_t events)
         switch (w->state) {
 
         case FR_WORKER_BUSY:
-            /*
-             * Unread: the kernel's reset says so, or none of the request
-             * was written yet (given it by a posted handler, its write
-             * waits for the next round: the end of a worker that retired
-             * after its last answer comes first, a clean end)
-             */
-            fr_worker_lost(w, n == 0 ? "closed the connection"
-                                     : "reset the connection",
-                           !w->flushed || (n == -1 && errno == ECONNRESET));
+            fr_worker_lost_written(w, n == 0 ? "closed the connection"
+                                             : "reset the connection",
+                                   n == -1 && errno == ECONNRESET);
             return;
 
         case FR_WORKER_STARTING:
@@ -757,6 +751,22 @@ fr_fastcgi_reaped(fr_worker_t *w)
 
     fr_spawn_kill_strays(w);
 
+    if (w->awaited) {
+        /* its connection reset with its request (fr_fault.c) */
+        w->awaited = 0;
+
+        if (w->req == NULL || !WIFEXITED(w->status)
+            || !fr_worker_retryable(w))
+        {
+            return FR_DECLINED;
+        }
+
+        /* it crashed nothing: it left (counted as a stop "exited") */
+        w->why = (w->why == FR_STOP_CRASHED) ? FR_STOP_NONE : w->why;
+        fr_worker_lost(w, "exited", 1);
+        return FR_DONE;
+    }
+
     if (w->state != FR_WORKER_BUSY || w->killed || w->io.fd == -1) {
         return FR_DECLINED;
     }
@@ -820,7 +830,9 @@ fr_fastcgi_reaped(fr_worker_t *w)
      * the reset; the worker goes with its connection.
      */
 
-    if (fr_worker_retryable(w) && (!w->flushed || err == ECONNRESET)) {
+    if (fr_worker_retryable(w)
+        && (!w->flushed || (err == ECONNRESET && WIFEXITED(w->status))))
+    {
         if (WIFEXITED(w->status) && w->why == FR_STOP_CRASHED) {
             /* it crashed nothing: it left (counted as a stop "exited") */
             w->why = FR_STOP_NONE;
@@ -834,10 +846,10 @@ fr_fastcgi_reaped(fr_worker_t *w)
 }
 
 
-/* a busy worker's limit is its request's timer */
+/* a busy worker's limit is its request's timer; this, its exit's wait */
 
 static void
 fr_fastcgi_timer(fr_worker_t *w)
 {
-    (void) w;
+    fr_worker_await_expired(w);
 }

@@ -7,6 +7,7 @@
  */
 
 #include <signal.h>
+#include <sys/wait.h>
 
 #include "fr_fault.h"
 #include "fr_log.h"
@@ -121,8 +122,9 @@ fr_worker_resendable(fr_worker_t *w)
 
     r = w->req;
 
+    /* what was never sent, of any method (as nginx); else idempotent */
     return r != NULL && !w->responded && !r->stdin_started
-           && w->requests > 0 && fr_req_ops->retryable(r);
+           && w->requests > 0 && (!w->flushed || fr_req_ops->retryable(r));
 }
 
 
@@ -160,4 +162,74 @@ fr_worker_lost(fr_worker_t *w, const char *what, int unread)
 
     fr_func_requeue(f, r);
     fr_func_dispatch(f);
+}
+
+
+/*
+ * Its connection ended with its request, unanswered. None of it written
+ * (given it while a worker that retired after its last answer closed:
+ * the write waits for the end of the round): sent again, whatever its
+ * method, as nginx does what it never sent. Some of it written, and it
+ * may be sent again: the worker's exit decides, FR_REAP_WAIT at most
+ * (the mode's reap, fr_worker_await_expired). An exit of its own is a
+ * worker retiring, which read none of it; a signal is one that died
+ * running it (a segfault, an OOM kill): a crash, never run again. A
+ * reset says bytes were left unread, not that all were: php-cgi leaves
+ * the empty end of STDIN in its socket while its script runs. A clean
+ * end after a write is a worker that read it: a crash.
+ */
+
+void
+fr_worker_lost_written(fr_worker_t *w, const char *what, int reset)
+{
+    if (!w->flushed) {
+        fr_worker_lost(w, what, 1);
+        return;
+    }
+
+    if (!reset || !fr_worker_retryable(w)) {
+        fr_worker_lost(w, what, 0);
+        return;
+    }
+
+    if (w->reaped) {
+        fr_worker_lost(w, what, WIFEXITED(w->status));
+        return;
+    }
+
+    fr_io_close(&w->io);
+    fr_buf_free(&w->out);
+    w->connected = 0;
+    w->awaited = 1;
+    fr_timer_add(&w->timer, FR_REAP_WAIT);
+}
+
+
+/* its connection reset, and it lives on: what it did is unknown */
+
+void
+fr_worker_await_expired(fr_worker_t *w)
+{
+    fr_req_t  *r;
+
+    r = w->req;
+
+    if (!w->awaited || r == NULL) {
+        return;
+    }
+
+    fr_log(FR_LOG_ERR, 0, "worker %d of \"%s\" reset its connection "
+           "mid-request and did not exit within %d ms: stopped",
+           (int) w->pid, w->func->name, FR_REAP_WAIT);
+
+    w->awaited = 0;
+    w->req = NULL;
+    r->worker = NULL;
+
+    if (r->meter) {
+        fr_meter_stop(w, r);
+    }
+
+    fr_worker_stop(w, FR_STOP_BROKEN, SIGKILL, 0);
+    fr_req_ops->fail(r, FR_OUTCOME_CRASHED);
 }

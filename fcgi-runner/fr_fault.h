@@ -12,6 +12,8 @@
 void fr_worker_failed(fr_worker_t *w, const char *what);
 void fr_worker_lost(fr_worker_t *w, const char *what, int unread);
 int fr_worker_retryable(fr_worker_t *w);
+void fr_worker_lost_written(fr_worker_t *w, const char *what, int reset);
+void fr_worker_await_expired(fr_worker_t *w);
 
 
 #endif /* FR_FAULT_H */

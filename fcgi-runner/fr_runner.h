@@ -254,6 +254,8 @@ struct fr_worker_s {
     size_t                 sent;            /* bytes of that request sent */
     unsigned               flushed:1;       /* some of that request sent */
     unsigned               split:1;         /* ... in more than one go */
+    unsigned               awaited:1;       /* its exit decides its
+                                               request (fr_fastcgi_lost) */
     unsigned               connected:1;     /* io is a live connection */
     unsigned               exec_failed:1;
     unsigned               killed:1;
