@@ -92,11 +92,11 @@ static int fr_meter_key_bit(const char *key, size_t len);
 static void fr_meter_add(fr_meter_report_t *rep, fr_meter_entry_t *e);
 static fr_meter_group_t *fr_meter_group(fr_meter_report_t *rep,
     const char *name, size_t len);
-static void fr_meter_print(fr_meter_report_t *rep, const char *format,
+static int fr_meter_print(fr_meter_report_t *rep, const char *format,
     double price_gbs, double price_mreq);
 static fr_meter_group_t **fr_meter_collect(fr_meter_report_t *rep,
     double price_gbs, double price_mreq, fr_meter_group_t *total);
-static void fr_meter_html(fr_meter_report_t *rep, double price_gbs,
+static int fr_meter_html(fr_meter_report_t *rep, double price_gbs,
     double price_mreq);
 static void fr_meter_usage(FILE *out);
 static void fr_meter_free(fr_meter_report_t *rep);
@@ -230,8 +230,10 @@ fr_meter_main(int argc, char **argv)
     }
 
     /* as cat(1): what could be read, the others said; none, no table */
-    if (read) {
-        fr_meter_print(rep, format, price_gbs, price_mreq);
+    if (read && fr_meter_print(rep, format, price_gbs, price_mreq) != FR_OK)
+    {
+        fprintf(stderr, "fcgi-runner: out of memory: no report\n");
+        rc = 1;
     }
 
     fr_meter_free(rep->twin);
@@ -617,7 +619,7 @@ fr_meter_add(fr_meter_report_t *rep, fr_meter_entry_t *e)
     g->gb_seconds += e->memsize / (1024.0 * 1024.0) * e->billed / 1000.0;
 
     /* charts: what ran, not what clients typed (a million 404s of
-     * random names were 50 MB of samples) */
+     * random names were 50 MB of samples, when each run was kept) */
     if (rep->samples && !e->unrun
         && fr_usage_sample(g, e->time, e->duration,
                            e->memsize / (1024.0 * 1024.0) * e->billed
@@ -743,7 +745,7 @@ fr_meter_collect(fr_meter_report_t *rep, double price_gbs, double price_mreq,
 }
 
 
-static void
+static int
 fr_meter_print(fr_meter_report_t *rep, const char *format, double price_gbs,
     double price_mreq)
 {
@@ -759,13 +761,12 @@ fr_meter_print(fr_meter_report_t *rep, const char *format, double price_gbs,
     }
 
     if (strcmp(format, "html") == 0) {
-        fr_meter_html(rep, price_gbs, price_mreq);
-        return;
+        return fr_meter_html(rep, price_gbs, price_mreq);
     }
 
     all = fr_meter_collect(rep, price_gbs, price_mreq, &total);
     if (all == NULL) {
-        return;
+        return FR_ERROR;
     }
 
     n = rep->ngroups;
@@ -792,14 +793,17 @@ fr_meter_print(fr_meter_report_t *rep, const char *format, double price_gbs,
     }
 
     free(all);
+
+    return FR_OK;
 }
 
 
 /* html: both groupings (rep by function, its twin by tenant) and charts */
 
-static void
+static int
 fr_meter_html(fr_meter_report_t *rep, double price_gbs, double price_mreq)
 {
+    int               rc;
     fr_usage_t        u;
     fr_meter_group_t  ftotal, ttotal;
 
@@ -815,9 +819,8 @@ fr_meter_html(fr_meter_report_t *rep, double price_gbs, double price_mreq)
     u.price_gbs = price_gbs;
     u.price_mreq = price_mreq;
 
-    if (u.functions.all && u.tenants.all) {
-        fr_usage_html(stdout, &u);
-    }
+    rc = (u.functions.all && u.tenants.all) ? fr_usage_html(stdout, &u)
+                                            : FR_ERROR;
 
     if (rep->skipped) {
         fprintf(stderr, "fcgi-runner: %llu of %llu line(s) skipped\n",
@@ -827,6 +830,8 @@ fr_meter_html(fr_meter_report_t *rep, double price_gbs, double price_mreq)
 
     free(u.functions.all);
     free(u.tenants.all);
+
+    return rc;
 }
 
 
@@ -845,7 +850,7 @@ fr_meter_free(fr_meter_report_t *rep)
             next = g->next;
             free(g->name);
             free(g->tenant);
-            free(g->samples);
+            fr_usage_free(g);
             free(g);
         }
     }

@@ -19,17 +19,6 @@
 
 #define FR_USAGE_TOP     10         /* functions in the top by cost */
 #define FR_USAGE_CHARTS  5          /* of them with charts of their own */
-#define FR_USAGE_MAXB    1000       /* buckets of a chart */
-
-
-typedef struct {
-    int64_t                t0;              /* the first bucket's start */
-    int64_t                grain;           /* 3600 or 86400 */
-    size_t                 nb;
-    uint64_t              *inv;
-    double                *gbs;
-    double                *p99;             /* ms, -1: none */
-} fr_usage_series_t;
 
 
 static void fr_usage_head(FILE *out, fr_usage_t *u, fr_usage_series_t *s);
@@ -37,15 +26,12 @@ static void fr_usage_top(FILE *out, fr_usage_t *u, fr_usage_series_t *s);
 static void fr_usage_table(FILE *out, fr_usage_groups_t *g, int functions,
     fr_usage_series_t *s);
 static void fr_usage_spark(FILE *out, fr_usage_series_t *s);
-static int fr_usage_series(fr_usage_series_t *s, fr_meter_group_t **g,
-    size_t n);
 static void fr_usage_charts(FILE *out, fr_usage_series_t *s);
 static void fr_usage_chart(FILE *out, fr_usage_series_t *s, int kind);
 static void fr_usage_when(char *buf, size_t size, int64_t t, int64_t grain);
 static void fr_usage_scale(char *buf, size_t size, double max, int kind);
 static void fr_usage_text(FILE *out, const char *s);
 static int fr_usage_cost_cmp(const void *a, const void *b);
-static int fr_usage_float_cmp(const void *a, const void *b);
 static int fr_usage_digits(const char *s, int n);
 
 
@@ -171,44 +157,23 @@ fr_usage_digits(const char *s, int n)
 
 
 int
-fr_usage_sample(fr_meter_group_t *g, int64_t time, double duration_ms,
-    double gb_seconds)
-{
-    size_t              n;
-    fr_meter_sample_t  *s;
-
-    if (g->nsamples == g->nalloc) {
-        n = g->nalloc ? g->nalloc * 2 : 16;
-        s = realloc(g->samples, n * sizeof(fr_meter_sample_t));
-        if (s == NULL) {
-            return FR_ERROR;
-        }
-
-        g->samples = s;
-        g->nalloc = n;
-    }
-
-    s = &g->samples[g->nsamples++];
-    s->time = time;
-    s->duration_ms = (float) duration_ms;
-    s->gb_seconds = gb_seconds;
-
-    return FR_OK;
-}
-
-
-void
 fr_usage_html(FILE *out, fr_usage_t *u)
 {
+    int                 rc;
     size_t              i, n;
     fr_usage_series_t   s;
     fr_meter_group_t  **top;
 
     memset(&s, 0, sizeof(s));
 
-    if (fr_usage_series(&s, u->functions.all, u->functions.n) != FR_OK) {
-        return;
+    if (fr_usage_series(&s, u->functions.all, u->functions.n, 1) != FR_OK) {
+        free(s.inv);
+        free(s.gbs);
+        free(s.p99);
+        return FR_ERROR;
     }
+
+    rc = FR_OK;
 
     fr_usage_head(out, u, &s);
 
@@ -225,7 +190,10 @@ fr_usage_html(FILE *out, fr_usage_t *u)
         fprintf(out, "<h3>");
         fr_usage_text(out, u->tenants.all[i]->name);
         fprintf(out, "</h3>\n");
-        (void) fr_usage_series(&s, &u->tenants.all[i], 1);
+        if (fr_usage_series(&s, &u->tenants.all[i], 1, 1) != FR_OK) {
+            rc = FR_ERROR;
+        }
+
         fr_usage_charts(out, &s);
     }
 
@@ -236,7 +204,10 @@ fr_usage_html(FILE *out, fr_usage_t *u)
     n = u->functions.n;
     top = malloc((n + 1) * sizeof(fr_meter_group_t *));
 
-    if (top) {
+    if (top == NULL) {
+        rc = FR_ERROR;
+
+    } else {
         memcpy(top, u->functions.all, n * sizeof(fr_meter_group_t *));
         qsort(top, n, sizeof(fr_meter_group_t *), fr_usage_cost_cmp);
 
@@ -248,7 +219,10 @@ fr_usage_html(FILE *out, fr_usage_t *u)
             fprintf(out, "<h3>");
             fr_usage_text(out, top[i]->name);
             fprintf(out, "</h3>\n");
-            (void) fr_usage_series(&s, &top[i], 1);
+            if (fr_usage_series(&s, &top[i], 1, 1) != FR_OK) {
+                rc = FR_ERROR;
+            }
+
             fr_usage_charts(out, &s);
         }
 
@@ -260,6 +234,8 @@ fr_usage_html(FILE *out, fr_usage_t *u)
     free(s.inv);
     free(s.gbs);
     free(s.p99);
+
+    return rc;
 }
 
 
@@ -406,7 +382,8 @@ fr_usage_table(FILE *out, fr_usage_groups_t *groups, int functions,
 
         fprintf(out, "<td class=\"c-chart\">");
 
-        if (i < groups->n && fr_usage_series(s, &groups->all[i], 1) == FR_OK)
+        if (i < groups->n
+            && fr_usage_series(s, &groups->all[i], 1, 0) == FR_OK)
         {
             fr_usage_spark(out, s);
         }
@@ -465,117 +442,6 @@ fr_usage_spark(FILE *out, fr_usage_series_t *s)
     }
 
     fprintf(out, "\"/></svg>");
-}
-
-
-/*
- * The samples of groups g[0..n-1] per bucket: invocations, GB-seconds,
- * p99 (nearest rank). The first call sets the buckets (the period of
- * all functions); the later ones use them.
- */
-
-static int
-fr_usage_series(fr_usage_series_t *s, fr_meter_group_t **g, size_t n)
-{
-    size_t              i, j, b, total, *at, *cnt;
-    float              *ms;
-    int64_t             tmin, tmax;
-    fr_meter_sample_t  *x;
-
-    if (s->inv == NULL) {
-        tmin = INT64_MAX;
-        tmax = -1;
-
-        for (i = 0; i < n; i++) {
-            for (j = 0; j < g[i]->nsamples; j++) {
-                x = &g[i]->samples[j];
-                if (x->time >= 0) {
-                    tmin = x->time < tmin ? x->time : tmin;
-                    tmax = x->time > tmax ? x->time : tmax;
-                }
-            }
-        }
-
-        s->grain = (tmax - tmin <= 4 * 86400) ? 3600 : 86400;
-        s->t0 = tmax < 0 ? 0 : tmin / s->grain * s->grain;
-        s->nb = tmax < 0 ? 0 : (size_t) ((tmax - s->t0) / s->grain + 1);
-        s->nb = s->nb > FR_USAGE_MAXB ? FR_USAGE_MAXB : s->nb;
-
-        s->inv = calloc(s->nb + 1, sizeof(uint64_t));
-        s->gbs = calloc(s->nb + 1, sizeof(double));
-        s->p99 = calloc(s->nb + 1, sizeof(double));
-        if (s->inv == NULL || s->gbs == NULL || s->p99 == NULL) {
-            return FR_ERROR;
-        }
-    }
-
-    memset(s->inv, 0, s->nb * sizeof(uint64_t));
-    memset(s->gbs, 0, s->nb * sizeof(double));
-
-    cnt = calloc(2 * (s->nb + 1), sizeof(size_t));
-    if (cnt == NULL) {
-        return FR_ERROR;
-    }
-
-    at = cnt + s->nb + 1;
-
-#define fr_bucket(x)                                                         \
-    ((x)->time < s->t0 ? 0 : (size_t) (((x)->time - s->t0) / s->grain)       \
-                             < s->nb                                         \
-                             ? (size_t) (((x)->time - s->t0) / s->grain)     \
-                             : s->nb - 1)
-
-    for (total = 0, i = 0; i < n && s->nb; i++) {
-        for (j = 0; j < g[i]->nsamples; j++) {
-            x = &g[i]->samples[j];
-            if (x->time >= 0) {
-                b = fr_bucket(x);
-                cnt[b]++;
-                s->inv[b]++;
-                s->gbs[b] += x->gb_seconds;
-                total++;
-            }
-        }
-    }
-
-    ms = malloc((total + 1) * sizeof(float));
-    if (ms == NULL) {
-        free(cnt);
-        return FR_ERROR;
-    }
-
-    for (b = 0, j = 0; b < s->nb; b++) {
-        at[b] = j;
-        j += cnt[b];
-    }
-
-    for (i = 0; i < n && s->nb; i++) {
-        for (j = 0; j < g[i]->nsamples; j++) {
-            x = &g[i]->samples[j];
-            if (x->time >= 0) {
-                b = fr_bucket(x);
-                ms[at[b]++] = x->duration_ms;
-            }
-        }
-    }
-
-#undef fr_bucket
-
-    for (b = 0, j = 0; b < s->nb; b++) {
-        s->p99[b] = -1;
-
-        if (cnt[b]) {
-            qsort(ms + j, cnt[b], sizeof(float), fr_usage_float_cmp);
-            s->p99[b] = ms[j + (cnt[b] * 99 + 99) / 100 - 1];
-        }
-
-        j += cnt[b];
-    }
-
-    free(ms);
-    free(cnt);
-
-    return FR_OK;
 }
 
 
@@ -787,13 +653,4 @@ fr_usage_cost_cmp(const void *a, const void *b)
     }
 
     return strcmp(x->name, y->name);
-}
-
-
-static int
-fr_usage_float_cmp(const void *a, const void *b)
-{
-    float  x = *(const float *) a, y = *(const float *) b;
-
-    return x < y ? -1 : x > y;
 }
