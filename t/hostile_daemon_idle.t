@@ -58,9 +58,12 @@ sub sleepers {
                   eq "sleep\0003602\0" } FaasTest::all_pids();
 }
 
+# of this test's functions (another test's, run beside it, are not)
 sub named {
     my ($comm) = @_;
-    return grep { (FaasTest::read_file("/proc/$_/comm") // '') eq "$comm\n" }
+    my $dir = $t->functions_dir;
+    return grep { (FaasTest::read_file("/proc/$_/comm") // '') eq "$comm\n"
+                  && index(FaasTest::proc_cwd($_), $dir) == 0 }
            FaasTest::all_pids();
 }
 
@@ -83,9 +86,13 @@ is($r->{body}, "started\n", 'keeper: a daemon started (400 ms of CPU)');
 
 my $testfn = substr((split m{/}, $fn)[-1], 0, 15);
 is(scalar $t->workers('keeper'), 1, 'keeper: one worker');
-my %worker = map { $_ => 1 } $t->workers('keeper'), $t->workers('crowd');
-# the daemon: a process of the function's program that is no worker
-my $daemons = sub { grep { !$worker{$_} } named($testfn) };
+# the daemon: a process of the function's program that is no worker, as
+# they are at each look (crowd's, for min_instances, may still be on
+# its way at the first)
+my $daemons = sub {
+    my %worker = map { $_ => 1 } $t->workers('keeper'), $t->workers('crowd');
+    return grep { !$worker{$_} } named($testfn);
+};
 ok(FaasTest::wait_for(sub { $daemons->() }, 5), '... the daemon seen');
 ok(FaasTest::wait_for(sub { !$daemons->() }, 15),
    'keeper: the daemon is killed, its workers never ending')
