@@ -755,7 +755,7 @@ fr_fastcgi_reaped(fr_worker_t *w)
         /* its connection reset with its request (fr_fault.c) */
         w->awaited = 0;
 
-        if (w->req == NULL || !WIFEXITED(w->status)
+        if (w->req == NULL || !fr_worker_retired(w)
             || !fr_worker_retryable(w))
         {
             return FR_DECLINED;
@@ -831,7 +831,7 @@ fr_fastcgi_reaped(fr_worker_t *w)
      */
 
     if (fr_worker_retryable(w)
-        && (!w->flushed || (err == ECONNRESET && WIFEXITED(w->status))))
+        && (!w->flushed || (err == ECONNRESET && fr_worker_retired(w))))
     {
         if (WIFEXITED(w->status) && w->why == FR_STOP_CRASHED) {
             /* it crashed nothing: it left (counted as a stop "exited") */

@@ -172,8 +172,10 @@ fr_worker_lost(fr_worker_t *w, const char *what, int unread)
  * method, as nginx does what it never sent. Some of it written, and it
  * may be sent again: the worker's exit decides, FR_REAP_WAIT at most
  * (the mode's reap, fr_worker_await_expired). An exit of its own is a
- * worker retiring, which read none of it; a signal is one that died
- * running it (a segfault, an OOM kill): a crash, never run again. A
+ * worker retiring, which read none of it (exit code 0, what php-cgi
+ * and libfcgi apps that retire give); a signal is one that died running
+ * it (a segfault, an OOM kill), another code one that gave up on it (a
+ * fatal error): a crash, never run again. A
  * reset says bytes were left unread, not that all were: php-cgi leaves
  * the empty end of STDIN in its socket while its script runs. A clean
  * end after a write is a worker that read it: a crash.
@@ -193,7 +195,7 @@ fr_worker_lost_written(fr_worker_t *w, const char *what, int reset)
     }
 
     if (w->reaped) {
-        fr_worker_lost(w, what, WIFEXITED(w->status));
+        fr_worker_lost(w, what, fr_worker_retired(w));
         return;
     }
 
@@ -232,4 +234,14 @@ fr_worker_await_expired(fr_worker_t *w)
 
     fr_worker_stop(w, FR_STOP_BROKEN, SIGKILL, 0);
     fr_req_ops->fail(r, FR_OUTCOME_CRASHED);
+}
+
+
+/* a reaped worker that exited of its own, as one retiring does */
+
+int
+fr_worker_retired(fr_worker_t *w)
+{
+    return w->reaped && !w->killed && WIFEXITED(w->status)
+           && WEXITSTATUS(w->status) == 0;
 }

@@ -539,8 +539,8 @@ fr_worker_assign(fr_worker_t *w, fr_req_t *r)
 void
 fr_worker_stdin(fr_worker_t *w, const u_char *p, size_t n)
 {
-    /* one whose request waits for its reap (fr_fault.c): dropped */
-    if (w->state != FR_WORKER_STOPPING) {
+    /* one whose request waits for its reap or exit (fr_fault.c) */
+    if (w->state != FR_WORKER_STOPPING && !w->awaited) {
         w->ops->stdin(w, p, n);
     }
 }

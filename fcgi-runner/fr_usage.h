@@ -58,6 +58,7 @@ struct fr_meter_group_s {
     size_t                 ncells;          /* by hour */
     size_t                 acells;
     size_t                 last;            /* the cell last added to */
+    int                    timed;           /* a run charted: tmin, tmax */
     int64_t                tmin;            /* its runs' first and last */
     int64_t                tmax;
 };

@@ -48,7 +48,8 @@ fr_usage_sample(fr_meter_group_t *g, int64_t time, double duration_ms,
         return FR_ERROR;
     }
 
-    if (g->ncells == 1 && c->inv == 0) {
+    if (!g->timed) {
+        g->timed = 1;
         g->tmin = time;
         g->tmax = time;
     }
@@ -245,7 +246,7 @@ fr_usage_series(fr_usage_series_t *s, fr_meter_group_t **g, size_t n,
         tmax = -1;
 
         for (i = 0; i < n; i++) {
-            if (g[i]->ncells) {
+            if (g[i]->timed) {
                 tmin = g[i]->tmin < tmin ? g[i]->tmin : tmin;
                 tmax = g[i]->tmax > tmax ? g[i]->tmax : tmax;
             }
