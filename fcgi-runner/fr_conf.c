@@ -202,6 +202,9 @@ fr_fconf_merge(fr_fconf_t *fc, const fr_fconf_t *prev)
         fc->nphp_own = fc->nphp;
         fr_conf_merge_pairs(&fc->env, &fc->nenv, prev->env, prev->nenv);
         fr_conf_merge_pairs(&fc->php, &fc->nphp, prev->php, prev->nphp);
+
+    } else {
+        fr_conf_php_requests(fc);
     }
 }
 

@@ -154,6 +154,7 @@ int fr_conf_pair(char ***list, int *n, const char *name, const char *value);
 int fr_conf_pairs_over(fr_fconf_t *fc, const char *key, const char *file,
     int line, int level, int *over);
 void fr_conf_merge_pairs(char ***list, int *n, char **prev, int nprev);
+void fr_conf_php_requests(fr_fconf_t *fc);
 const fr_tconf_t *fr_conf_tenant(const fr_conf_t *conf, const char *name);
 int fr_name_valid(const u_char *name, size_t len);
 

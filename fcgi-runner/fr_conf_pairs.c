@@ -12,6 +12,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -126,6 +127,42 @@ fr_conf_merge_pairs(char ***list, int *n, char **prev, int nprev)
             (void) fr_conf_pair(list, n, prev[i], prev[i] + nlen + 1);
             prev[i][nlen] = '=';
         }
+    }
+}
+
+
+/*
+ * An env.PHP_FCGI_MAX_REQUESTS under max_requests (or with it 0): php-cgi
+ * would retire itself first, and it keeps its listening socket open
+ * while PHP shuts down, so the request the runner connects with then is
+ * reset unread, and one that may not be sent again (a POST) fails. The
+ * runner retires it in step instead: its max_requests is lowered. Read
+ * as php-cgi does (atoi: leading digits; 0 is no limit).
+ */
+
+void
+fr_conf_php_requests(fr_fconf_t *fc)
+{
+    int    i;
+    long   n;
+    char  *v, *end;
+
+    for (i = 0; i < fc->nenv; i++) {
+        if (strncmp(fc->env[i], "PHP_FCGI_MAX_REQUESTS=", 22) != 0) {
+            continue;
+        }
+
+        v = fc->env[i] + 22;
+        errno = 0;
+        n = strtol(v, &end, 10);
+
+        if (end != v && errno == 0 && n > 0 && n <= INT_MAX
+            && (fc->max_requests == 0 || n < fc->max_requests))
+        {
+            fc->max_requests = (int) n;
+        }
+
+        return;
     }
 }
 
