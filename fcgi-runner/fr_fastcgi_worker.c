@@ -168,9 +168,9 @@ fr_fastcgi_connect(fr_worker_t *w)
     sun.sun_family = AF_UNIX;
     strcpy(sun.sun_path, w->sock);
 
-    if (connect(fd, (struct sockaddr *) &sun, sizeof(sun)) == -1
-        && errno != EINPROGRESS && errno != EAGAIN)
-    {
+    /* a unix socket connects at once or not at all: EAGAIN is a full
+     * backlog (the worker's own connections to itself), no connection */
+    if (connect(fd, (struct sockaddr *) &sun, sizeof(sun)) == -1) {
         fr_log(FR_LOG_INFO, errno, "connect() to worker %d of \"%s\" "
                "failed", (int) w->pid, w->func->name);
         close(fd);
