@@ -182,6 +182,7 @@ fr_fastcgi_connect(fr_worker_t *w)
     w->io.handler = fr_fastcgi_handler;
     w->io.data = w;
     w->connected = 1;
+    w->unwritable = 0;
     w->connects++;
     fr_fcgi_parser_init(&w->parser);
 
@@ -297,6 +298,10 @@ fr_fastcgi_stdin(fr_worker_t *w, const u_char *p, size_t n)
 {
     u_char  *h;
 
+    if (w->unwritable) {
+        return;
+    }
+
     h = fr_buf_reserve(&w->out, FR_FCGI_HEADER_LEN + n);
     if (h == NULL) {
         fr_log(FR_LOG_ALERT, errno, "malloc() failed");
@@ -349,7 +354,7 @@ fr_fastcgi_flush(fr_worker_t *w)
     io = &w->io;
     fd = io->fd;
 
-    if (fd == -1) {
+    if (fd == -1 || w->unwritable) {
         return;
     }
 
@@ -372,7 +377,20 @@ fr_fastcgi_flush(fr_worker_t *w)
             return;
         }
 
-        fr_worker_lost_written(w, "closed the connection", 1);
+        /*
+         * It stopped reading: it may have answered first (php-cgi with
+         * a body it was not told of, or more than CONTENT_LENGTH), and
+         * what it wrote is read before its end decides (the handler).
+         * The rest of the body is dropped.
+         */
+        fr_buf_free(&w->out);
+        w->unwritable = 1;
+        (void) fr_io_set(io, io->mask & EPOLLIN);
+
+        if (full && w->req) {
+            fr_req_ops->resume(w->req);
+        }
+
         return;
     }
 
@@ -656,7 +674,9 @@ fr_fastcgi_done(fr_worker_t *w, uint32_t app_status)
     w->stdout_over = 0;
     w->stdout_late = 0;
 
-    if (r && (!r->stdin_done || w->out.len || fr_fastcgi_unread(w))) {
+    if (r && (!r->stdin_done || w->out.len || w->unwritable
+              || fr_fastcgi_unread(w)))
+    {
         /* it may have answered before taking the whole request: a fresh
          * connection */
         fr_io_close(&w->io);

@@ -257,6 +257,8 @@ struct fr_worker_s {
     unsigned               awaited:1;       /* its exit decides its
                                                request (fr_fastcgi_lost) */
     unsigned               connected:1;     /* io is a live connection */
+    unsigned               unwritable:1;    /* it stopped reading: what
+                                               it wrote is read first */
     unsigned               exec_failed:1;
     unsigned               killed:1;
     unsigned               responded:1;     /* a record for this request */
