@@ -135,8 +135,10 @@ fr_client_main(int argc, char **argv, const char *listen)
 
     if (config && !listen_set) {
         /* the runner's own config says where it listens */
+        /* a config that cannot be read is a failure, as --test says */
         if (fr_conf_parse(config, &conf, NULL) != 0) {
-            return 2;
+            fr_conf_free(&conf);
+            return 1;
         }
 
         listen = conf.listen ? conf.listen : listen;

@@ -402,6 +402,15 @@ for my $f (qw(table json prometheus openmetrics html)) {
     is($?, 0, "--format $f: exit 0");
 }
 
+# a config it cannot read is a failure (1, as --test), said; not usage
+$out = `$bin status --config /nonexistent/runner.conf 2>&1`;
+is($? >> 8, 1, '--config of no file: exit 1');
+like($out, qr{open\(\) "/nonexistent/runner.conf" failed}, '... said');
+FaasTest::write_file($t->prefix . '/bad.conf', "listen = \n");
+$out = `$bin status --config @{[ $t->prefix ]}/bad.conf 2>&1`;
+is($? >> 8, 1, '--config with a bad line: exit 1');
+like($out, qr{bad\.conf:1}, '... its line said');
+
 $out = `$bin status --listen unix:/nonexistent/sock 2>&1`;
 isnt($?, 0, 'no runner there: fails');
 like($out, qr/cannot connect to "unix:\/nonexistent\/sock"/, '... and says so');
