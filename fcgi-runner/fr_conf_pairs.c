@@ -12,7 +12,6 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -143,8 +142,7 @@ fr_conf_merge_pairs(char ***list, int *n, char **prev, int nprev)
 void
 fr_conf_php_requests(fr_fconf_t *fc)
 {
-    int    i;
-    long   n;
+    int    i, n;
     char  *v, *end;
 
     for (i = 0; i < fc->nenv; i++) {
@@ -153,13 +151,12 @@ fr_conf_php_requests(fr_fconf_t *fc)
         }
 
         v = fc->env[i] + 22;
-        errno = 0;
-        n = strtol(v, &end, 10);
+        n = (int) strtol(v, &end, 10);          /* glibc's atoi() */
 
-        if (end != v && errno == 0 && n > 0 && n <= INT_MAX
+        if (end != v && n > 0
             && (fc->max_requests == 0 || n < fc->max_requests))
         {
-            fc->max_requests = (int) n;
+            fc->max_requests = n;
         }
 
         return;

@@ -183,6 +183,7 @@ fr_fastcgi_connect(fr_worker_t *w)
     w->io.data = w;
     w->connected = 1;
     w->unwritable = 0;
+    w->write_reset = 0;
     w->connects++;
     fr_fcgi_parser_init(&w->parser);
 
@@ -377,12 +378,21 @@ fr_fastcgi_flush(fr_worker_t *w)
             return;
         }
 
+        if (errno != EPIPE && errno != ECONNRESET) {
+            /* (ENOBUFS, ENOMEM: a worker that reads would wait for
+             * the rest of its body) */
+            fr_worker_lost_written(w, "could not be written to", 1);
+            return;
+        }
+
         /*
          * It stopped reading: it may have answered first (php-cgi with
          * a body it was not told of, or more than CONTENT_LENGTH), and
          * what it wrote is read before its end decides (the handler).
-         * The rest of the body is dropped.
+         * The rest of the body is dropped. A write that took the
+         * connection's reset leaves none for the read: kept here.
          */
+        w->write_reset = (errno == ECONNRESET);
         fr_buf_free(&w->out);
         w->unwritable = 1;
         (void) fr_io_set(io, io->mask & EPOLLIN);
@@ -439,7 +449,8 @@ fr_fastcgi_handler(fr_io_t *io, uint32_t events)
         case FR_WORKER_BUSY:
             fr_worker_lost_written(w, n == 0 ? "closed the connection"
                                              : "reset the connection",
-                                   n == -1 && errno == ECONNRESET);
+                                   (n == -1 && errno == ECONNRESET)
+                                   || w->write_reset);
             return;
 
         case FR_WORKER_STARTING:
@@ -721,7 +732,7 @@ fr_fastcgi_responded(fr_worker_t *w)
     w->stdout_ended = 0;
 
     if (r->conn == NULL || r->after_response || !r->stdin_done
-        || w->out.len)
+        || w->out.len || w->unwritable)
     {
         /* its client left, or its body is not all with the worker */
         return;
@@ -851,7 +862,9 @@ fr_fastcgi_reaped(fr_worker_t *w)
      */
 
     if (fr_worker_retryable(w)
-        && (!w->flushed || (err == ECONNRESET && fr_worker_retired(w))))
+        && (!w->flushed
+            || ((err == ECONNRESET || w->write_reset)
+                && fr_worker_retired(w))))
     {
         if (WIFEXITED(w->status) && w->why == FR_STOP_CRASHED) {
             /* it crashed nothing: it left (counted as a stop "exited") */

@@ -259,6 +259,7 @@ struct fr_worker_s {
     unsigned               connected:1;     /* io is a live connection */
     unsigned               unwritable:1;    /* it stopped reading: what
                                                it wrote is read first */
+    unsigned               write_reset:1;   /* ... a write took the reset */
     unsigned               exec_failed:1;
     unsigned               killed:1;
     unsigned               responded:1;     /* a record for this request */
