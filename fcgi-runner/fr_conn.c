@@ -320,10 +320,10 @@ fr_conn_read(fr_conn_t *c)
 void
 fr_conn_end_request(fr_conn_t *c, uint16_t id, uint32_t app, u_char status)
 {
-    u_char  rec[FR_FCGI_HEADER_LEN * 2 + 8];
+    u_char  rec[FR_FCGI_STDOUT_END_LEN + FR_FCGI_HEADER_LEN + 8], *end;
 
-    fr_fcgi_write_header(rec, FR_FCGI_STDOUT, id, 0, 0);
-    fr_fcgi_write_end_request(rec + FR_FCGI_HEADER_LEN, id, app, status);
+    end = fr_fcgi_write_stdout_end(rec, id);
+    fr_fcgi_write_end_request(end, id, app, status);
 
     /* no STDOUT end before a refusal: the request never started, and
      * its refusal is not held with the response of the one that runs */
@@ -331,8 +331,7 @@ fr_conn_end_request(fr_conn_t *c, uint16_t id, uint32_t app, u_char status)
         (void) fr_conn_control(c, rec, sizeof(rec));
 
     } else {
-        (void) fr_conn_record(c, rec + FR_FCGI_HEADER_LEN,
-                              rec + FR_FCGI_HEADER_LEN * 2, 8,
+        (void) fr_conn_record(c, end, end + FR_FCGI_HEADER_LEN, 8,
                               FR_CONN_PAST | FR_CONN_OURS);
     }
 

@@ -147,6 +147,27 @@ fr_fcgi_write_header(u_char *p, u_char type, uint16_t id, uint16_t length,
 }
 
 
+/*
+ * The empty STDOUT that ends a response, padded to 8 bytes: stock nginx
+ * (fastcgi_keep_conn on) takes an end of STDOUT short of the response's
+ * Content-Length for an error, but one with no padding leaves its pipe
+ * wanting no more bytes, which it takes for the upstream's clean end:
+ * the client's connection was kept and waited for the missing bytes
+ * until keepalive_timeout. Padded, it is the 502 that closes it at once,
+ * as php-fpm's answer, which has no empty STDOUT, gets. Any client
+ * skips padding (the specification's 8-byte alignment).
+ */
+
+u_char *
+fr_fcgi_write_stdout_end(u_char *p, uint16_t id)
+{
+    p = fr_fcgi_write_header(p, FR_FCGI_STDOUT, id, 0, 8);
+    memset(p, 0, 8);
+
+    return p + 8;
+}
+
+
 u_char *
 fr_fcgi_write_end_request(u_char *p, uint16_t id, uint32_t app_status,
     u_char protocol_status)

@@ -15,6 +15,7 @@
 
 #define FR_FCGI_VERSION_1           1
 #define FR_FCGI_HEADER_LEN          8
+#define FR_FCGI_STDOUT_END_LEN      (FR_FCGI_HEADER_LEN + 8)
 #define FR_FCGI_MAX_CONTENT         65535
 
 #define FR_FCGI_BEGIN_REQUEST       1
@@ -78,6 +79,7 @@ u_char *fr_fcgi_write_header(u_char *p, u_char type, uint16_t id,
     uint16_t length, u_char padding);
 u_char *fr_fcgi_write_end_request(u_char *p, uint16_t id,
     uint32_t app_status, u_char protocol_status);
+u_char *fr_fcgi_write_stdout_end(u_char *p, uint16_t id);
 
 u_char *fr_fcgi_write_begin_request(u_char *p, uint16_t id, uint16_t role,
     u_char flags);

@@ -431,7 +431,8 @@ fr_req_end(fr_req_t *r, uint32_t app_status)
 static void
 fr_req_finish(fr_req_t *r, uint32_t app_status)
 {
-    u_char      rec[FR_FCGI_HEADER_LEN * 3 + FR_METER_RECORD_MAX], *p;
+    u_char      rec[FR_FCGI_STDOUT_END_LEN + FR_FCGI_HEADER_LEN * 2
+                    + FR_METER_RECORD_MAX], *p;
     size_t      n;
     fr_conn_t  *c;
 
@@ -454,7 +455,7 @@ fr_req_finish(fr_req_t *r, uint32_t app_status)
         p = rec;
     }
 
-    p = fr_fcgi_write_header(p, FR_FCGI_STDOUT, r->id, 0, 0);
+    p = fr_fcgi_write_stdout_end(p, r->id);
 
     if (r->meter && fr_meter_log_instead(r) == FR_DECLINED) {
         n = fr_meter_record(r, p);
