@@ -320,7 +320,7 @@ fr_conn_read(fr_conn_t *c)
 void
 fr_conn_end_request(fr_conn_t *c, uint16_t id, uint32_t app, u_char status)
 {
-    u_char  rec[FR_FCGI_STDOUT_END_LEN + FR_FCGI_HEADER_LEN + 8], *end;
+    u_char  rec[FR_FCGI_END_LEN], *end;
 
     end = fr_fcgi_write_stdout_end(rec, id);
     fr_fcgi_write_end_request(end, id, app, status);

@@ -16,6 +16,9 @@
 #define FR_FCGI_VERSION_1           1
 #define FR_FCGI_HEADER_LEN          8
 #define FR_FCGI_STDOUT_END_LEN      (FR_FCGI_HEADER_LEN + 8)
+/* the end of STDOUT and END_REQUEST */
+#define FR_FCGI_END_LEN             (FR_FCGI_STDOUT_END_LEN                \
+                                     + FR_FCGI_HEADER_LEN + 8)
 #define FR_FCGI_MAX_CONTENT         65535
 
 #define FR_FCGI_BEGIN_REQUEST       1

@@ -431,8 +431,7 @@ fr_req_end(fr_req_t *r, uint32_t app_status)
 static void
 fr_req_finish(fr_req_t *r, uint32_t app_status)
 {
-    u_char      rec[FR_FCGI_STDOUT_END_LEN + FR_FCGI_HEADER_LEN * 2
-                    + FR_METER_RECORD_MAX], *p;
+    u_char      rec[FR_FCGI_END_LEN + FR_METER_RECORD_MAX], *p;
     size_t      n;
     fr_conn_t  *c;
 
