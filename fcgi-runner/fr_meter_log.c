@@ -392,7 +392,8 @@ fr_meter_log_unset(const char *function)
 
     fr_log(FR_LOG_WARN, 0, "a run of \"%s\" that nginx's access log does "
            "not meter (asynchronous, scheduled, its client gone, or after "
-           "its response) is billed nowhere: meter_log is not set", function);
+           "its response; or CPU its processes used between runs) is "
+           "billed nowhere: meter_log is not set", function);
 }
 
 
