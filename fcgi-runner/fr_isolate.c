@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/syscall.h>
 
 #include "fr_log.h"
 #include "fr_path.h"
@@ -37,10 +39,61 @@
 #define FR_ISOLATE_ROOT  (FR_ISOLATE_TMP | FR_ISOLATE_PID | FR_ISOLATE_IPC)
 
 
+/*
+ * landlock(7) from ABI 6 scopes abstract unix sockets: a process of a
+ * domain connects to none bound outside it. They belong to the network
+ * namespace, which "ipc" does not split: without it any function could
+ * list (/proc/net/unix), connect to and answer for another tenant's or
+ * the host's. Its attribute, as the kernel's uapi has it since 6.12.
+ */
+#define FR_LANDLOCK_SCOPE_ABI       6
+#define FR_LANDLOCK_SCOPE_ABSTRACT  1       /* ..._SCOPE_ABSTRACT_UNIX_SOCKET */
+#define FR_LANDLOCK_VERSION         1       /* ..._CREATE_RULESET_VERSION */
+
+typedef struct {
+    uint64_t               handled_access_fs;
+    uint64_t               handled_access_net;
+    uint64_t               scoped;
+} fr_landlock_attr_t;
+
+
 static int fr_isolate_tmp(fr_func_t *f, fr_isolate_t *iso);
 static int fr_isolate_tmpfs(fr_isolate_t *iso);
 static int fr_isolate_tmp_at(int one, int i);
 static int fr_isolate_loopback(void);
+static int fr_isolate_scope(void);
+
+
+/* the kernel's landlock ABI, 0 without (read at start) */
+static int  fr_isolate_landlock;
+
+
+/*
+ * In the child, a domain of its own for what it starts (a prototype's
+ * workers share the prototype's): abstract sockets bound outside it are
+ * out of reach. Needs no_new_privs or CAP_SYS_ADMIN: the child has root.
+ */
+
+static int
+fr_isolate_scope(void)
+{
+    int                 fd, rc;
+    fr_landlock_attr_t  attr;
+
+    attr.handled_access_fs = 0;
+    attr.handled_access_net = 0;
+    attr.scoped = FR_LANDLOCK_SCOPE_ABSTRACT;
+
+    fd = (int) syscall(SYS_landlock_create_ruleset, &attr, sizeof(attr), 0);
+    if (fd == -1) {
+        return -1;
+    }
+
+    rc = (int) syscall(SYS_landlock_restrict_self, fd, 0);
+    close(fd);
+
+    return rc;
+}
 
 
 /*
@@ -62,6 +115,17 @@ fr_isolate_find_init(void)
                                      "/../lib/faas/" FR_INIT_NAME };
 
     fr_runner.init_fd = -1;
+
+    fr_isolate_landlock = (int) syscall(SYS_landlock_create_ruleset, NULL, 0,
+                                        FR_LANDLOCK_VERSION);
+
+    if (fr_isolate_landlock < FR_LANDLOCK_SCOPE_ABI) {
+        fr_log(FR_LOG_NOTICE, 0, "landlock ABI %d (6 needed): \"isolation "
+               "= ipc\" leaves abstract unix sockets shared with other "
+               "functions and the host (\"net\" does not)",
+               fr_isolate_landlock > 0 ? fr_isolate_landlock : 0);
+        fr_isolate_landlock = 0;
+    }
 
     n = readlink("/proc/self/exe", self, sizeof(self) - 1);
     self[n > 0 ? n : 0] = '\0';
@@ -323,6 +387,12 @@ fr_isolate_child(fr_func_t *f, fr_isolate_t *iso)
     }
 
     if ((iso->flags & CLONE_NEWNET) && fr_isolate_loopback() != 0) {
+        return -1;
+    }
+
+    if ((iso->flags & CLONE_NEWIPC) && !(iso->flags & CLONE_NEWNET)
+        && fr_isolate_landlock && fr_isolate_scope() != 0)
+    {
         return -1;
     }
 
