@@ -500,10 +500,16 @@ class Connection:
                for k, v in params.items()}
 
         for k, v in (('SCRIPT_NAME', ''), ('PATH_INFO', ''),
-                     ('QUERY_STRING', ''), ('SERVER_NAME', 'localhost'),
-                     ('SERVER_PORT', '80'), ('SERVER_PROTOCOL', 'HTTP/1.0'),
+                     ('QUERY_STRING', ''), ('SERVER_PORT', '80'),
+                     ('SERVER_PROTOCOL', 'HTTP/1.0'),
                      ('REQUEST_METHOD', 'GET')):
             env.setdefault(k, v)
+
+        # never empty (PEP 3333): nginx's $server_name is, in a server
+        # without server_name; its address then, as gunicorn gives its
+        # bound one
+        if not env.get('SERVER_NAME'):
+            env['SERVER_NAME'] = env.get('SERVER_ADDR') or 'localhost'
 
         https = (env.get('HTTPS', '').lower() in ('on', '1')
                  or env.get('REQUEST_SCHEME') == 'https')
@@ -531,7 +537,8 @@ class Connection:
         env = self.environ(params)
         out = Output(self.conn, self.rid)
         state = {'status': None, 'headers': None, 'sent': False,
-                 'body': 0, 'length': float('inf'), 'done': False}
+                 'body': 0, 'length': float('inf'), 'done': False,
+                 'bodiless': False}
 
         def write(data):
             if state['status'] is None:
@@ -546,7 +553,11 @@ class Connection:
             if not state['sent']:
                 state['sent'] = True
                 out.write(head(state['status'], state['headers']))
-            out.write(data)
+            # none for a HEAD, a 1xx, 204 or 304 (gunicorn sends none):
+            # nginx would not read it, and a worker that writes 1 MiB
+            # nobody reads is killed
+            if not state['bodiless']:
+                out.write(data)
             state['body'] += len(data)
             return out
 
@@ -564,6 +575,9 @@ class Connection:
                 raise AssertionError('start_response() called twice')
             head(status, headers)          # checked now, where the app is
             state['status'], state['headers'] = status, headers
+            state['bodiless'] = (env['REQUEST_METHOD'] == 'HEAD'
+                                 or status[:1] == '1'
+                                 or status[:3] in ('204', '304'))
             state['length'] = float('inf')
             for name, value in headers:
                 if name.lower() == 'content-length':
@@ -583,8 +597,7 @@ class Connection:
                         write(data)             # raises, as PEP 3333 asks
                     if data:
                         write(data)
-                        # all of a Content-Length: its end comes at once
-                        if not whole and state['body'] < state['length']:
+                        if not whole:
                             out.flush()
                 if not state['sent']:
                     write(b'')
@@ -608,9 +621,11 @@ class Connection:
             status = 1
             if isinstance(e, (SystemExit, KeyboardInterrupt)):
                 leave = e
-            if state['done']:
-                # close() failed once the whole body went: the response
-                # is whole, the failure logged
+            if state['done'] or (state['sent']
+                                 and state['body'] >= state['length']):
+                # close() failed once the whole body went, or the app
+                # after all of its Content-Length: the response is
+                # whole (gunicorn's too), the failure logged
                 status = 0
             elif out.flushed:
                 # a response cut short must not look whole: no end of
