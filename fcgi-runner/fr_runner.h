@@ -428,6 +428,8 @@ struct fr_tenant_s {
     unsigned               cgroup_made:1;
     unsigned               view_gen;        /* the status: its view */
     int                    view;
+    uint64_t               log_window;      /* msec: its workers' stderr */
+    size_t                 log_bytes;       /* ... logged in it */
     fr_link_t              link;            /* in fr_runner.tenants */
 };
 

@@ -17,6 +17,8 @@
 
 
 #define FR_STDERR_RATE     8192       /* bytes of stderr logged a second */
+#define FR_STDERR_TENANT   (4 * FR_STDERR_RATE)     /* ... by a tenant's
+                                                       workers together */
 #define FR_STDERR_LINE     512
 #define FR_STDERR_RUN_MAX  (64 * 1024)  /* of a run's, logged */
 #define FR_STDERR_LINE_COST  128        /* a log line's own bytes */
@@ -32,29 +34,37 @@ static void fr_stderr_tail_add(fr_stderr_tail_t *t, const u_char *p,
     size_t n);
 static void fr_stderr_tail_keep(fr_stderr_tail_t *t, size_t n);
 
+#define fr_stderr_left(used, rate)  ((used) >= (rate) ? 0 : (rate) - (used))
+
 /*
  * What a worker writes to stderr with no client to take it goes to the
  * log, escaped, a line of output a log line, at most FR_STDERR_RATE
- * bytes a second a worker, each line counted with FR_STDERR_RATE_COST
- * of its own (a flood of "a\n" was 4,096 log lines a second a worker);
- * the rest is counted and said once. Past the rate the pipe is not read
- * until the second is over: a flood blocks its writer instead of
- * spinning the runner.
+ * bytes a second a worker and FR_STDERR_TENANT for all of a tenant's
+ * (a customer's 256 workers were 2.4 MB a second of log, past
+ * journald's rate limit, which then dropped every tenant's lines), each
+ * line counted with FR_STDERR_RATE_COST of its own (a flood of "a\n"
+ * was 4,096 log lines a second a worker); the rest is counted and said
+ * once. Past a rate the pipe is not read until its second is over: a
+ * flood blocks its writer instead of spinning the runner.
  */
 
 void
 fr_stderr_log(fr_worker_t *w, const u_char *p, size_t n)
 {
-    size_t         chunk, len;
+    size_t         chunk, len, left;
     u_char         line[FR_STDERR_LINE * 4];
+    uint64_t       until;
+    fr_tenant_t   *tn;
     const u_char  *eol;
+
+    tn = w->func->owner;
 
     if (fr_current_msec >= w->log_window + 1000) {
         if (w->log_dropped) {
             fr_log(FR_LOG_WARN, 0, "function \"%s\" (pid %d): %zu bytes of "
-                   "stderr not logged, over %d bytes a second",
-                   w->func->name, (int) w->pid, w->log_dropped,
-                   FR_STDERR_RATE);
+                   "stderr not logged, over %d bytes a second (%d for its "
+                   "tenant's workers together)", w->func->name, (int) w->pid,
+                   w->log_dropped, FR_STDERR_RATE, FR_STDERR_TENANT);
         }
 
         w->log_window = fr_current_msec;
@@ -62,14 +72,26 @@ fr_stderr_log(fr_worker_t *w, const u_char *p, size_t n)
         w->log_dropped = 0;
     }
 
+    if (tn && fr_current_msec >= tn->log_window + 1000) {
+        tn->log_window = fr_current_msec;
+        tn->log_bytes = 0;
+    }
+
     while (n) {
-        if (w->log_bytes >= FR_STDERR_RATE) {
+        left = fr_stderr_left(w->log_bytes, FR_STDERR_RATE);
+        until = w->log_window + 1000;
+
+        if (tn && fr_stderr_left(tn->log_bytes, FR_STDERR_TENANT) < left) {
+            left = fr_stderr_left(tn->log_bytes, FR_STDERR_TENANT);
+            until = tn->log_window + 1000;
+        }
+
+        if (left == 0) {
             w->log_dropped += n;
 
             if (w->err.fd != -1) {
                 (void) fr_io_set(&w->err, 0);
-                fr_timer_add(&w->log_timer,
-                             w->log_window + 1000 - fr_current_msec);
+                fr_timer_add(&w->log_timer, until - fr_current_msec);
             }
 
             return;
@@ -81,8 +103,8 @@ fr_stderr_log(fr_worker_t *w, const u_char *p, size_t n)
             chunk = FR_STDERR_LINE;
         }
 
-        if (chunk > FR_STDERR_RATE - w->log_bytes) {
-            chunk = FR_STDERR_RATE - w->log_bytes;
+        if (chunk > left) {
+            chunk = left;
         }
 
         eol = memchr(p, '\n', chunk);
@@ -100,6 +122,11 @@ fr_stderr_log(fr_worker_t *w, const u_char *p, size_t n)
         }
 
         w->log_bytes += chunk + (len ? FR_STDERR_RATE_COST : 0);
+
+        if (tn) {
+            tn->log_bytes += chunk + (len ? FR_STDERR_RATE_COST : 0);
+        }
+
         p += chunk;
         n -= chunk;
     }
