@@ -119,11 +119,14 @@ fr_isolate_find_init(void)
     fr_isolate_landlock = (int) syscall(SYS_landlock_create_ruleset, NULL, 0,
                                         FR_LANDLOCK_VERSION);
 
-    if (fr_isolate_landlock < FR_LANDLOCK_SCOPE_ABI) {
+    if (fr_isolate_landlock < FR_LANDLOCK_SCOPE_ABI && fr_runner.is_root) {
         fr_log(FR_LOG_NOTICE, 0, "landlock ABI %d (6 needed): \"isolation "
                "= ipc\" leaves abstract unix sockets shared with other "
                "functions and the host (\"net\" does not)",
                fr_isolate_landlock > 0 ? fr_isolate_landlock : 0);
+    }
+
+    if (fr_isolate_landlock < FR_LANDLOCK_SCOPE_ABI) {
         fr_isolate_landlock = 0;
     }
 

@@ -33,6 +33,7 @@ static size_t fr_stderr_run_line(const char *id, const char *function,
 static void fr_stderr_tail_add(fr_stderr_tail_t *t, const u_char *p,
     size_t n);
 static void fr_stderr_tail_keep(fr_stderr_tail_t *t, size_t n);
+static void fr_stderr_dropped(fr_worker_t *w);
 
 #define fr_stderr_left(used, rate)  ((used) >= (rate) ? 0 : (rate) - (used))
 
@@ -59,22 +60,29 @@ fr_stderr_log(fr_worker_t *w, const u_char *p, size_t n)
 
     tn = w->func->owner;
 
+    if (tn && fr_current_msec >= tn->log_window + 1000) {
+        tn->log_window = fr_current_msec;
+        tn->log_bytes = 0;
+    }
+
     if (fr_current_msec >= w->log_window + 1000) {
-        if (w->log_dropped) {
-            fr_log(FR_LOG_WARN, 0, "function \"%s\" (pid %d): %zu bytes of "
-                   "stderr not logged, over %d bytes a second (%d for its "
-                   "tenant's workers together)", w->func->name, (int) w->pid,
-                   w->log_dropped, FR_STDERR_RATE, FR_STDERR_TENANT);
+        /* said within the tenant's budget too, else carried on */
+        if (w->log_dropped
+            && (tn == NULL
+                || fr_stderr_left(tn->log_bytes, FR_STDERR_TENANT)
+                   >= FR_STDERR_RATE_COST))
+        {
+            fr_stderr_dropped(w);
+
+            if (tn) {
+                tn->log_bytes += FR_STDERR_RATE_COST;
+            }
+
+            w->log_dropped = 0;
         }
 
         w->log_window = fr_current_msec;
         w->log_bytes = 0;
-        w->log_dropped = 0;
-    }
-
-    if (tn && fr_current_msec >= tn->log_window + 1000) {
-        tn->log_window = fr_current_msec;
-        tn->log_bytes = 0;
     }
 
     while (n) {
@@ -229,10 +237,18 @@ fr_stderr_done(fr_worker_t *w)
     fr_timer_del(&w->log_timer);
 
     if (w->log_dropped) {
-        fr_log(FR_LOG_WARN, 0, "function \"%s\" (pid %d): %zu bytes of "
-               "stderr not logged, over %d bytes a second", w->func->name,
-               (int) w->pid, w->log_dropped, FR_STDERR_RATE);
+        fr_stderr_dropped(w);
     }
+}
+
+
+static void
+fr_stderr_dropped(fr_worker_t *w)
+{
+    fr_log(FR_LOG_WARN, 0, "function \"%s\" (pid %d): %zu bytes of stderr "
+           "not logged, over %d bytes a second (%d for its tenant's "
+           "workers together)", w->func->name, (int) w->pid, w->log_dropped,
+           FR_STDERR_RATE, FR_STDERR_TENANT);
 }
 
 

@@ -41,6 +41,12 @@ def app(env, start):
         start('200 OK', [('Content-Type', 'text/plain'),
                          ('Content-Length', '5')])
         return body()
+    if q == 'override':
+        # a method-override middleware: the client's GET stays a GET
+        env['REQUEST_METHOD'] = 'HEAD'
+        start('200 OK', [('Content-Type', 'text/plain'),
+                         ('Content-Length', '5')])
+        return [b'hello']
     if q in ('big', '204', '304'):
         status = {'big': '200 OK', '204': '204 No Content',
                   '304': '304 Not Modified'}[q]
@@ -103,6 +109,10 @@ $r = get($t->{port}, "GET /fn/pep/ HTTP/1.0\r\nHost: x\r\n\r\n");
 my ($pid2) = $r->{body} =~ /pid=(\d+)/;
 is($pid2, $pid, 'the same worker serves on');
 unlike($t->runner_log, qr/nobody reads/, 'none killed for a body unread');
+
+my $o = get($t->{port}, "GET /fn/pep/?override HTTP/1.0\r\nHost: x\r\n\r\n");
+is("$o->{status} $o->{body}", '200 hello',
+   'a GET the app calls HEAD (middleware): its body still sent');
 
 # SERVER_NAME in a server without server_name: its address
 like($r->{body}, qr/name=\[127\.0\.0\.1\]/,

@@ -535,6 +535,8 @@ class Connection:
 
     def respond(self, params):
         env = self.environ(params)
+        # the client's, whatever the app's middleware makes of it
+        method = env['REQUEST_METHOD']
         out = Output(self.conn, self.rid)
         state = {'status': None, 'headers': None, 'sent': False,
                  'body': 0, 'length': float('inf'), 'done': False,
@@ -575,7 +577,7 @@ class Connection:
                 raise AssertionError('start_response() called twice')
             head(status, headers)          # checked now, where the app is
             state['status'], state['headers'] = status, headers
-            state['bodiless'] = (env['REQUEST_METHOD'] == 'HEAD'
+            state['bodiless'] = (method == 'HEAD'
                                  or status[:1] == '1'
                                  or status[:3] in ('204', '304'))
             state['length'] = float('inf')
