@@ -39,10 +39,7 @@ $t->function('quitter', "exec = ./w.pl\nmax_instances = 1\n",
              'w.pl' => $FaasTest::PERL_FCGI_WORKER . <<'EOF_W');
 while (accept(my $c, $l)) {
     binmode $c;
-    while (defined(my $h = rd($c, 8))) {
-        my (undef, $type, $rid, $len, $pad) = unpack('CCnnC', $h);
-        my $body = $len + $pad ? rd($c, $len + $pad) : '';
-        last unless defined $body;
+    while (my ($type, undef, $len) = rd_rec($c)) {
         if ($type == 9) {
             syswrite($c, rec(10, 0, ''));
         } elsif ($type == 4 && $len == 0) {

@@ -67,6 +67,11 @@ sub rd { my ($s, $n) = @_; my $b = '';
                                                   length $b);
                                   return undef unless $r; }
          return $b }
+# the next record: (type, id, content length, content and padding)
+sub rd_rec { my ($s) = @_; my $h = rd($s, 8); return unless defined $h;
+             my (undef, $type, $id, $len, $pad) = unpack('CCnnC', $h);
+             my $b = $len + $pad ? rd($s, $len + $pad) : '';
+             return defined $b ? ($type, $id, $len, $b) : () }
 EOF
 
 our %SANITIZER_ENV = (
