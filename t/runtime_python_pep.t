@@ -41,6 +41,13 @@ def app(env, start):
         start('200 OK', [('Content-Type', 'text/plain'),
                          ('Content-Length', '5')])
         return body()
+    if q == 'endless':
+        def body():
+            while True:
+                yield b'data: ping\n\n'
+                time.sleep(0.1)
+        start('200 OK', [('Content-Type', 'text/event-stream')])
+        return body()
     if q == 'override':
         # a method-override middleware: the client's GET stays a GET
         env['REQUEST_METHOD'] = 'HEAD'
@@ -109,6 +116,14 @@ $r = get($t->{port}, "GET /fn/pep/ HTTP/1.0\r\nHost: x\r\n\r\n");
 my ($pid2) = $r->{body} =~ /pid=(\d+)/;
 is($pid2, $pid, 'the same worker serves on');
 unlike($t->runner_log, qr/nobody reads/, 'none killed for a body unread');
+
+# a HEAD of an endless stream: its header, at once, through both fronts
+for my $port ($faas_port, $t->{port}) {
+    my $e = get($port, "HEAD /fn/pep/?endless HTTP/1.0\r\nHost: x\r\n\r\n");
+    is($e->{status}, 200, 'HEAD of an endless stream: 200');
+    ok($e->{took} < 5, sprintf('... at once, not at its 10 s timeout '
+                               . '(%.1f s)', $e->{took}));
+}
 
 my $o = get($t->{port}, "GET /fn/pep/?override HTTP/1.0\r\nHost: x\r\n\r\n");
 is("$o->{status} $o->{body}", '200 hello',

@@ -599,6 +599,11 @@ class Connection:
                         write(data)             # raises, as PEP 3333 asks
                     if data:
                         write(data)
+                        if state['bodiless']:
+                            # its header is all it has: the rest of
+                            # the iterable is not waited for (an endless
+                            # stream's HEAD would hold its client)
+                            break
                         if not whole:
                             out.flush()
                 if not state['sent']:
