@@ -29,6 +29,7 @@
 #define FR_EXIT_WAIT       500        /* ms a CGI end waits for its exit */
 #define FR_STRAYS_WAIT     100        /* ms to wait for pipes, stderr */
 #define FR_LATE_STDERR     (64 * 1024)  /* to the client after stdout */
+#define FR_CGI_BODILESS_MAX  (16 * 1024 * 1024)  /* faas_pass reads so much */
 
 
 static int fr_cgi_open(fr_worker_t *w, int fd[2]);
@@ -631,6 +632,7 @@ fr_cgi_header_reset(fr_req_t *r)
     r->http_status = 0;
     r->hdr_cr = 0;
     r->hdr_junk = 0;
+    r->has_length = 0;
 }
 
 
@@ -649,6 +651,7 @@ fr_cgi_scan_header(fr_req_t *r, const u_char *p, size_t n)
     size_t    len;
     u_char    esc[4 * sizeof(r->hdr_buf)];
     uint32_t  max;
+    unsigned  whole;
 
     max = r->header_max ? r->header_max : FR_CGI_HEADER_MAX;
 
@@ -676,9 +679,9 @@ fr_cgi_scan_header(fr_req_t *r, const u_char *p, size_t n)
             continue;
         }
 
-        len = r->hdr_line < sizeof(r->hdr_buf) ? r->hdr_line
-                                               : sizeof(r->hdr_buf);
-        len -= (len && len == r->hdr_line && r->hdr_buf[len - 1] == '\r');
+        whole = (r->hdr_line <= sizeof(r->hdr_buf));
+        len = whole ? r->hdr_line : sizeof(r->hdr_buf);
+        len -= (len && whole && r->hdr_buf[len - 1] == '\r');
         r->hdr_line = 0;
         r->hdr_cr = 0;
 
@@ -704,6 +707,13 @@ fr_cgi_scan_header(fr_req_t *r, const u_char *p, size_t n)
             r->http_status = (uint16_t) rc;
         }
 
+        /* its length: what a response without body may still write */
+        if (whole && !r->has_length
+            && fr_cgi_length(r->hdr_buf, len, &r->length) == FR_OK)
+        {
+            r->has_length = 1;
+        }
+
         if (rc == FR_ERROR) {
             r->bad_status = 1;
             fr_log(FR_LOG_ERR, 0, "function \"%.*s\" sent an invalid status "
@@ -712,4 +722,26 @@ fr_cgi_scan_header(fr_req_t *r, const u_char *p, size_t n)
                    (int) fr_log_escape(esc, r->hdr_buf, len), esc);
         }
     }
+}
+
+
+/*
+ * What a response HTTP has no body for (to a HEAD; a 204, a 304) may
+ * still write as its body: its Content-Length, or without one 16 MiB
+ * (what faas_pass reads of it). nginx reads none of it (stock
+ * fastcgi_pass closes its connection after the header), so it is
+ * dropped with the worker kept, as php-fpm and gunicorn send none. 0
+ * for any other response.
+ */
+
+uint64_t
+fr_cgi_bodiless(fr_req_t *r)
+{
+    if ((r->method_len == 4 && memcmp(r->method, "HEAD", 4) == 0)
+        || r->http_status == 204 || r->http_status == 304)
+    {
+        return r->has_length ? r->length : FR_CGI_BODILESS_MAX;
+    }
+
+    return 0;
 }

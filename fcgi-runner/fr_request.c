@@ -254,13 +254,10 @@ fr_req_idempotent(fr_req_t *r)
     m = r->method;
     len = r->method_len;
 
-    if (m == NULL) {
-        return 1;
-    }
-
-    return !((len == 4 && memcmp(m, "POST", 4) == 0)
-             || (len == 4 && memcmp(m, "LOCK", 4) == 0)
-             || (len == 5 && memcmp(m, "PATCH", 5) == 0));
+    return m == NULL
+           || !((len == 4 && memcmp(m, "POST", 4) == 0)
+                || (len == 4 && memcmp(m, "LOCK", 4) == 0)
+                || (len == 5 && memcmp(m, "PATCH", 5) == 0));
 }
 
 
@@ -772,8 +769,9 @@ fr_req_orphan(fr_req_t *r)
 
 /*
  * The output of a request its client left: stderr to the log, stdout
- * dropped up to a bound, then the worker killed (as php-fpm ends a
- * script writing to a closed connection): nobody reads it, at a cost.
+ * dropped up to a bound (past the length of a response HTTP has no body
+ * for), then the worker killed (as php-fpm ends a script writing to a
+ * closed connection): nobody reads it, at a cost.
  */
 
 static int
@@ -790,7 +788,9 @@ fr_req_orphan_output(fr_req_t *r, u_char type, const u_char *p, size_t n)
 
     r->orphan_out += n;
 
-    if (w == NULL || r->orphan_out <= FR_ORPHAN_OUT_MAX) {
+    if (w == NULL
+        || r->orphan_out <= FR_ORPHAN_OUT_MAX + fr_cgi_bodiless(r))
+    {
         return FR_OK;
     }
 

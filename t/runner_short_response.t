@@ -43,10 +43,7 @@ $t->start_runner;
 $t->start_nginx($t->fastcgi_location
     . ($fpm_sock ? $t->php_fpm_server($fpm_port, "$p/www",
                                       php => 'fastcgi_keep_conn on;') : '')
-    . "    server {\n        listen 127.0.0.1:$faas_port;\n"
-    . "        location /fn/ {\n"
-    . '            faas_route ^/fn/(?<fname>[^/]*) $fname;' . "\n"
-    . "            faas_pass runner;\n        }\n    }\n");
+    . $t->faas_route_server($faas_port));
 
 # HTTP/1.1 requests on a connection the client keeps, the next sent
 # once the last one's whole body came: what came, and whether the server

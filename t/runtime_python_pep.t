@@ -68,10 +68,7 @@ EOF
 my $faas_port = FaasTest::free_port();
 $t->start_runner;
 $t->start_nginx($t->fastcgi_location
-    . "    server {\n        listen 127.0.0.1:$faas_port;\n"
-    . "        location /fn/ {\n"
-    . '            faas_route ^/fn/(?<fname>[^/]*) $fname;' . "\n"
-    . "            faas_pass runner;\n        }\n    }\n");
+    . $t->faas_route_server($faas_port));
 
 # (until: read no further than that; nginx closes at the request's end)
 sub get {

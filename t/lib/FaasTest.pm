@@ -828,6 +828,16 @@ sub faas_location {
 EOF
 }
 
+# a server beside fastcgi_location's on PORT: /fn/NAME through faas_pass
+# to the same upstream (the runner's socket)
+sub faas_route_server {
+    my ($self, $port) = @_;
+    return "    server {\n        listen 127.0.0.1:$port;\n"
+         . "        location /fn/ {\n"
+         . '            faas_route ^/fn/(?<fname>[^/]*) $fname;' . "\n"
+         . "            faas_pass runner;\n        }\n    }\n";
+}
+
 # the usual stock-nginx front: /fn/NAME/... to the runner
 sub fastcgi_location {
     my ($self, %o) = @_;
