@@ -59,7 +59,8 @@ static const fr_mode_t  fr_cgi_mode = {
     fr_cgi_stderr,
     fr_cgi_stderr_end,
     fr_cgi_reaped,
-    fr_cgi_timer
+    fr_cgi_timer,
+    fr_worker_stdout_ready
 };
 
 

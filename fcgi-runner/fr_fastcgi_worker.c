@@ -36,10 +36,9 @@ static int fr_fastcgi_open(fr_worker_t *w, int fd[2]);
 static int fr_fastcgi_started(fr_worker_t *w, fr_req_t *r);
 static int fr_fastcgi_assign(fr_worker_t *w, fr_req_t *r);
 static void fr_fastcgi_stdin(fr_worker_t *w, const u_char *p, size_t n);
-static int fr_fastcgi_stderr(fr_worker_t *w, const u_char *p, size_t n);
-static void fr_fastcgi_stderr_end(fr_worker_t *w);
 static int fr_fastcgi_reaped(fr_worker_t *w);
 static void fr_fastcgi_timer(fr_worker_t *w);
+static void fr_fastcgi_orphaned(fr_worker_t *w);
 static int fr_fastcgi_connect(fr_worker_t *w);
 static void fr_fastcgi_send_request(fr_worker_t *w, fr_req_t *r);
 static void fr_fastcgi_post_flush(fr_worker_t *w);
@@ -58,10 +57,11 @@ static const fr_mode_t  fr_fastcgi_mode = {
     fr_fastcgi_started,
     fr_fastcgi_assign,
     fr_fastcgi_stdin,
-    fr_fastcgi_stderr,
-    fr_fastcgi_stderr_end,
+    NULL,                       /* its stderr to the log: its answer */
+    NULL,                       /* is on its socket */
     fr_fastcgi_reaped,
-    fr_fastcgi_timer
+    fr_fastcgi_timer,
+    fr_fastcgi_orphaned
 };
 
 
@@ -318,6 +318,28 @@ fr_fastcgi_stdin(fr_worker_t *w, const u_char *p, size_t n)
     w->out.len += FR_FCGI_HEADER_LEN + n;
 
     fr_fastcgi_post_flush(w);
+}
+
+
+/* its client left: a runtime of ours is told, after the body (the
+ * Python driver closes the stream; a libfcgi app would take it for a
+ * protocol error); what the worker writes is read and dropped */
+
+static void
+fr_fastcgi_orphaned(fr_worker_t *w)
+{
+    u_char  *h;
+
+    h = (w->ends_early && !w->unwritable)
+        ? fr_buf_reserve(&w->out, FR_FCGI_HEADER_LEN) : NULL;
+
+    if (h) {
+        fr_fcgi_write_header(h, FR_FCGI_ABORT_REQUEST, w->fcgi_id, 0, 0);
+        w->out.len += FR_FCGI_HEADER_LEN;
+        fr_fastcgi_post_flush(w);
+    }
+
+    fr_worker_stdout_ready(w);
 }
 
 
@@ -747,26 +769,6 @@ fr_fastcgi_responded(fr_worker_t *w)
     if (r->after_response && r->meter) {
         fr_meter_restart(w, r);
     }
-}
-
-
-/* stderr goes to the log: a FastCGI worker's answer is on its socket */
-
-static int
-fr_fastcgi_stderr(fr_worker_t *w, const u_char *p, size_t n)
-{
-    (void) w;
-    (void) p;
-    (void) n;
-
-    return FR_DECLINED;
-}
-
-
-static void
-fr_fastcgi_stderr_end(fr_worker_t *w)
-{
-    (void) w;
 }
 
 

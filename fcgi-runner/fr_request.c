@@ -761,7 +761,7 @@ fr_req_orphan(fr_req_t *r)
     r->conn = NULL;
 
     /* what waited for the client to read is read and dropped now */
-    fr_worker_stdout_ready(r->worker);
+    r->worker->ops->orphaned(r->worker);
 
     return FR_OK;
 }

@@ -234,14 +234,16 @@ typedef struct {
     int   (*assign)(fr_worker_t *w, fr_req_t *r);
     /* a slice of the request body; n == 0: the body ended */
     void  (*stdin)(fr_worker_t *w, const u_char *p, size_t n);
-    /* stderr while a request runs; FR_DECLINED: to the log */
+    /* stderr while a request runs; FR_DECLINED (or none): to the log */
     int   (*stderr)(fr_worker_t *w, const u_char *p, size_t n);
-    /* stderr ended */
+    /* stderr ended (or none) */
     void  (*stderr_end)(fr_worker_t *w);
     /* the process exited; FR_DONE: the mode finishes the worker */
     int   (*reaped)(fr_worker_t *w);
     /* the timer of a busy worker */
     void  (*timer)(fr_worker_t *w);
+    /* its request's client left: told, if it listens; its output read */
+    void  (*orphaned)(fr_worker_t *w);
 } fr_mode_t;
 
 struct fr_worker_s {
@@ -279,7 +281,9 @@ struct fr_worker_s {
     unsigned               init:1;          /* faas-init is its pid 1 */
     unsigned               swept:1;         /* what it left: killed */
     unsigned               ends_early:1;    /* its response may end before
-                                               its invocation (faas-php) */
+                                               its invocation, a client
+                                               gone is said to it: ours
+                                               (faas-php, faas_wsgi.py) */
     unsigned               stdout_ended:1;  /* its request's, not yet it */
     unsigned               stdout_over:1;   /* its empty STDOUT came */
     unsigned               stdout_late:1;   /* STDOUT after it: said */

@@ -179,11 +179,16 @@ fr_stderr_handler(fr_io_t *io, uint32_t events)
 
     if (n <= 0) {
         fr_io_close(io);
-        m->stderr_end(w);
+
+        if (m->stderr_end) {
+            m->stderr_end(w);
+        }
+
         return;
     }
 
-    if (w->req && m->stderr(w, buf, (size_t) n) != FR_DECLINED) {
+    if (w->req && m->stderr && m->stderr(w, buf, (size_t) n) != FR_DECLINED)
+    {
         return;
     }
 
@@ -220,7 +225,7 @@ fr_stderr_drain(fr_worker_t *w)
             return;
         }
 
-        if (w->req == NULL
+        if (w->req == NULL || w->ops->stderr == NULL
             || w->ops->stderr(w, buf, (size_t) n) == FR_DECLINED)
         {
             fr_stderr_log(w, buf, (size_t) n);

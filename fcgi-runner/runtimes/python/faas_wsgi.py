@@ -66,6 +66,9 @@ PR_SET_DUMPABLE = 4
 RECORD = struct.Struct('>BBHHBx')
 # a close() of the app's slower than this: its response ends first
 CLOSE_SLOW = 0.01
+# a body the app left unread that a stream's look for its client's
+# going may read ahead (and keep)
+STDIN_AHEAD = 262144
 
 # the GIL held across its calls, as os.fork holds it across fork()
 LIBC = ctypes.PyDLL(None, use_errno=True)
@@ -478,22 +481,45 @@ class Connection:
     def next_stdin(self):
         """The next STDIN bytes of the request; b'' at its end."""
         while not self.stdin and not self.stdin_done and not self.aborted:
-            rec = self.read()
-            if rec is None:
-                self.aborted = True
-                break
-            kind, rid, content = rec
-            if rid != self.rid:
-                continue
-            if kind == FCGI_STDIN:
-                if content:
-                    self.stdin.append(content)
-                else:
-                    self.stdin_done = True
-            elif kind == FCGI_ABORT_REQUEST:
-                self.aborted = True
+            self.take(self.read())
 
         return self.stdin.pop(0) if self.stdin else b''
+
+    def take(self, rec):
+        """A record of the request's: STDIN kept for the app; the end
+        of the connection or ABORT_REQUEST (the runner's, after all of
+        STDIN: its client left) end it."""
+        if rec is None:
+            self.aborted = True
+            return
+        kind, rid, content = rec
+        if rid != self.rid:
+            return
+        if kind == FCGI_STDIN:
+            if content:
+                self.stdin.append(content)
+            else:
+                self.stdin_done = True
+        elif kind == FCGI_ABORT_REQUEST:
+            self.aborted = True
+
+    def client_left(self):
+        """Whether the request's client left, looked for without
+        waiting: STDIN on the way is kept (up to STDIN_AHEAD; past it
+        the app's body is left where it is and nothing is known)."""
+        while (not self.aborted
+               and sum(map(len, self.stdin)) < STDIN_AHEAD):
+            self.conn.setblocking(False)
+            try:
+                # none read but what is there (b'' for none)
+                ready = self.rf.peek(1)
+            finally:
+                self.conn.setblocking(True)
+            if not ready:
+                break
+            self.take(self.read())
+
+        return self.aborted
 
     def environ(self, params):
         env = {k.decode('latin-1'): v.decode('latin-1')
@@ -594,10 +620,19 @@ class Connection:
                 # a list is all there is: one send; else each block as
                 # the app yields it (PEP 3333: never held back)
                 whole = isinstance(result, (list, tuple))
+                left = False
                 for data in result:
                     if not isinstance(data, bytes):
                         write(data)             # raises, as PEP 3333 asks
                     if data:
+                        # a stream whose client left (looked for once
+                        # a block went): no more of it is asked for, and
+                        # its close() runs (PEP 3333); the runner would
+                        # drop the rest, or kill it past 1 MiB
+                        if (not whole and state['body']
+                                and self.client_left()):
+                            left = True
+                            break
                         write(data)
                         if state['bodiless']:
                             # its header is all it has: the rest of
@@ -608,7 +643,7 @@ class Connection:
                             out.flush()
                 if not state['sent']:
                     write(b'')
-                state['done'] = True
+                state['done'] = not left
             finally:
                 if hasattr(result, 'close'):
                     # the whole response goes before close() runs (as
