@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/epoll.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -633,7 +634,7 @@ fr_cgi_header_reset(fr_req_t *r)
     r->http_status = 0;
     r->hdr_cr = 0;
     r->hdr_junk = 0;
-    r->has_length = 0;
+    r->hdr_accel = 0;
 }
 
 
@@ -652,7 +653,6 @@ fr_cgi_scan_header(fr_req_t *r, const u_char *p, size_t n)
     size_t    len;
     u_char    esc[4 * sizeof(r->hdr_buf)];
     uint32_t  max;
-    unsigned  whole;
 
     max = r->header_max ? r->header_max : FR_CGI_HEADER_MAX;
 
@@ -680,9 +680,9 @@ fr_cgi_scan_header(fr_req_t *r, const u_char *p, size_t n)
             continue;
         }
 
-        whole = (r->hdr_line <= sizeof(r->hdr_buf));
-        len = whole ? r->hdr_line : sizeof(r->hdr_buf);
-        len -= (len && whole && r->hdr_buf[len - 1] == '\r');
+        len = r->hdr_line < sizeof(r->hdr_buf) ? r->hdr_line
+                                               : sizeof(r->hdr_buf);
+        len -= (len && len == r->hdr_line && r->hdr_buf[len - 1] == '\r');
         r->hdr_line = 0;
         r->hdr_cr = 0;
 
@@ -708,11 +708,11 @@ fr_cgi_scan_header(fr_req_t *r, const u_char *p, size_t n)
             r->http_status = (uint16_t) rc;
         }
 
-        /* its length: what a response without body may still write */
-        if (whole && !r->has_length
-            && fr_cgi_length(r->hdr_buf, len, &r->length) == FR_OK)
+        if (len >= 17 && strncasecmp((const char *) r->hdr_buf,
+                                     "x-accel-redirect:", 17) == 0)
         {
-            r->has_length = 1;
+            /* nginx acts on it (unless told not to): reads no body */
+            r->hdr_accel = 1;
         }
 
         if (rc == FR_ERROR) {
@@ -727,22 +727,19 @@ fr_cgi_scan_header(fr_req_t *r, const u_char *p, size_t n)
 
 
 /*
- * What a response HTTP has no body for (to a HEAD; a 204, a 304) may
- * still write as its body: its Content-Length, or without one 16 MiB
- * (what faas_pass reads of it). nginx reads none of it (stock
- * fastcgi_pass closes its connection after the header), so it is
- * dropped with the worker kept, as php-fpm and gunicorn send none. 0
- * for any other response.
+ * What a response nginx reads no body of (to a HEAD; a 204, a 304; an
+ * X-Accel-Redirect it acts on) may still write as one, past the bound
+ * of any client that left: stock fastcgi_pass closes its connection
+ * after the header, and a HEAD of a large page would cost its worker.
+ * As much as faas_pass reads of it, 16 MiB, whatever its Content-Length
+ * says (a function's claim). 0 for any other response.
  */
 
-uint64_t
+size_t
 fr_cgi_bodiless(fr_req_t *r)
 {
-    if ((r->method_len == 4 && memcmp(r->method, "HEAD", 4) == 0)
-        || r->http_status == 204 || r->http_status == 304)
-    {
-        return r->has_length ? r->length : FR_CGI_BODILESS_MAX;
-    }
-
-    return 0;
+    return ((r->method_len == 4 && memcmp(r->method, "HEAD", 4) == 0)
+            || r->http_status == 204 || r->http_status == 304
+            || r->hdr_accel)
+           ? FR_CGI_BODILESS_MAX : 0;
 }

@@ -379,49 +379,6 @@ fr_cgi_status(const u_char *p, size_t len)
 }
 
 
-/*
- * One line of a CGI header block (no CR LF): FR_OK and its value if it
- * is a "Content-Length:" line with digits alone after spaces (and before
- * CRs); FR_DECLINED for any other line, or one whose value is no length
- */
-
-int
-fr_cgi_length(const u_char *p, size_t len, uint64_t *length)
-{
-    uint64_t       n;
-    const u_char  *last;
-
-    if (len < 15 || strncasecmp((const char *) p, "content-length:", 15) != 0)
-    {
-        return FR_DECLINED;
-    }
-
-    for (last = p + len; last > p + 15 && last[-1] == '\r'; last--) {
-        /* void */
-    }
-
-    for (p += 15; p < last && *p == ' '; p++) {
-        /* void */
-    }
-
-    if (p == last) {
-        return FR_DECLINED;
-    }
-
-    for (n = 0; p < last; p++) {
-        if (*p < '0' || *p > '9' || n > (UINT64_MAX - 9) / 10) {
-            return FR_DECLINED;
-        }
-
-        n = n * 10 + (*p - '0');
-    }
-
-    *length = n;
-
-    return FR_OK;
-}
-
-
 /* the status line of an answer the runner makes itself */
 
 const char *

@@ -93,7 +93,6 @@ u_char *fr_fcgi_nv_write(u_char *p, const u_char *name, size_t nlen,
 int fr_fcgi_nv_next(const u_char **pos, const u_char *last,
     const u_char **name, size_t *nlen, const u_char **value, size_t *vlen);
 int fr_cgi_status(const u_char *p, size_t len);
-int fr_cgi_length(const u_char *p, size_t len, uint64_t *length);
 int fr_cgi_block_status(const u_char *p, size_t n);
 const char *fr_fcgi_status_line(int status);
 

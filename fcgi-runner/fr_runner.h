@@ -122,7 +122,7 @@ struct fr_req_s {
     unsigned               bad_status:1;    /* garbage: outcome error */
     unsigned               hdr_cr:1;        /* its line's last byte a CR */
     unsigned               hdr_junk:1;      /* a NUL, a CR alone in it */
-    unsigned               has_length:1;    /* its Content-Length: line */
+    unsigned               hdr_accel:1;     /* its X-Accel-Redirect: */
     unsigned               after_response:1;    /* answered, running on */
     unsigned               runner_closed:1;     /* its connection, at a
                                                    fast stop: nginx 502 */
@@ -134,7 +134,6 @@ struct fr_req_s {
     uint16_t               http_status;     /* its Status: line's; 0: none */
     uint32_t               hdr_bytes;
     uint32_t               header_max;      /* nginx's; 0: 64 KiB */
-    uint64_t               length;          /* its Content-Length */
     uint64_t               lease_end;       /* msec: a stored one's run
                                                ends by it; 0: none */
     u_char                 hdr_buf[64];     /* the line's first bytes */

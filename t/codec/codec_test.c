@@ -179,39 +179,6 @@ main(void)
     ok(fr_fcgi_nv_next(&pos, buf + 1, &name, &nlen, &value, &vlen)
        == FR_ERROR, "a 4-byte length cut short is malformed");
 
-    /* a header line's Content-Length: digits alone, as a length */
-    {
-        uint64_t  n;
-
-        static const struct {
-            const char  *line;
-            int          rc;
-            uint64_t     n;
-        } lines[] = {
-            { "Content-Length: 3000000", FR_OK, 3000000 },
-            { "content-length:0\r", FR_OK, 0 },
-            { "CONTENT-LENGTH:   18446744073709551609", FR_OK,
-              18446744073709551609ULL },
-            { "Content-Length: 18446744073709551616", FR_DECLINED, 0 },
-            { "Content-Length: ", FR_DECLINED, 0 },
-            { "Content-Length: 12 ", FR_DECLINED, 0 },
-            { "Content-Length: -1", FR_DECLINED, 0 },
-            { "Content-Length: 1x", FR_DECLINED, 0 },
-            { "Content-Length:\t12", FR_DECLINED, 0 },
-            { "Content-Lengths: 12", FR_DECLINED, 0 },
-            { "Status: 200", FR_DECLINED, 0 },
-        };
-
-        all = 1;
-        for (i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
-            n = 0;
-            e2 = fr_cgi_length((const u_char *) lines[i].line,
-                               strlen(lines[i].line), &n);
-            all &= (e2 == lines[i].rc && n == lines[i].n);
-        }
-        ok(all, "Content-Length lines read as lengths, others declined");
-    }
-
     printf("1..%d\n", tests);
 
     free(stream);

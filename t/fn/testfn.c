@@ -204,6 +204,13 @@ handle(FCGX_Request *req)
     }
 
     if (op_is(req, "big")) {
+        /* s: a status; accel: X-Accel-Redirect to /accel/ */
+        if (arg(req, "s", 0)) {
+            FCGX_FPrintF(req->out, "Status: %ld\r\n", arg(req, "s", 0));
+        }
+        if (arg(req, "accel", 0)) {
+            FCGX_PutS("X-Accel-Redirect: /accel/\r\n", req->out);
+        }
         FCGX_PutS("Content-Type: application/octet-stream\r\n\r\n", req->out);
         for (i = 0; i < (long) sizeof(buf); i++) {
             buf[i] = (char) ('a' + i % 26);
