@@ -58,6 +58,14 @@ fr_params_scan(fr_req_t *r)
             r->query = v;
             r->query_len = vlen;
 
+        } else if (fr_is("REQUEST_URI")) {
+            /* nginx logs it with each line of stderr */
+            r->uri_len = vlen;
+
+        } else if (fr_is("FAAS_STDERR")) {
+            /* the module escapes stderr itself, a log line a line */
+            r->stderr_raw = (vlen == 3 && memcmp(v, "raw", 3) == 0);
+
         } else if (fr_is("FAAS_ONLY_TENANT")) {
             /* nginx's faas_tenant: a function of this tenant or none */
             r->only_tenant = v;

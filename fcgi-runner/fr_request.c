@@ -295,7 +295,7 @@ fr_req_stdout(fr_req_t *r, u_char type, const u_char *p, size_t n)
         }
 
     } else {
-        n = fr_stderr_client(r, p, n);
+        n = fr_stderr_client(r, &p, n);
     }
 
     while (n) {

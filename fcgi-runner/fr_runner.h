@@ -74,6 +74,16 @@ typedef struct {
 } fr_stderr_tail_t;
 
 
+/* what its functions' requests sent nginx's error log (fr_stderr.c) */
+typedef struct {
+    uint64_t               window;          /* msec: its second began */
+    size_t                 bytes;           /* of log in that second */
+    size_t                 unsent;          /* since it was last said */
+    fr_timer_t             timer;           /* says it, a second on */
+    const char            *tenant;          /* whose, or NULL: no one's */
+} fr_stderr_budget_t;
+
+
 /* duration buckets of the status histogram: 1 ms to 30 s, then +Inf */
 #define FR_DURATION_BUCKETS  14
 
@@ -148,6 +158,7 @@ struct fr_req_s {
     size_t                 method_len;
     const u_char          *query;           /* QUERY_STRING */
     size_t                 query_len;
+    size_t                 uri_len;         /* REQUEST_URI's */
     const u_char          *request_id;      /* FAAS_REQUEST_ID */
     size_t                 request_id_len;
     const u_char          *only_tenant;     /* FAAS_ONLY_TENANT */
@@ -157,6 +168,8 @@ struct fr_req_s {
     unsigned               has_function:1;
     unsigned               has_only_tenant:1;
     unsigned               status:1;        /* FAAS_STATUS */
+    unsigned               stderr_raw:1;    /* FAAS_STDERR raw: nginx's
+                                               module escapes it */
     fr_link_t              queue;           /* in func->queue */
     fr_tenant_t           *waits_for;       /* its tenant's nqueued counts
                                                it (a client's, queued) */
@@ -435,6 +448,7 @@ struct fr_tenant_s {
     int                    view;
     uint64_t               log_window;      /* msec: its workers' stderr */
     size_t                 log_bytes;       /* ... logged in it */
+    fr_stderr_budget_t     nginx_log;       /* ... sent nginx */
     fr_link_t              link;            /* in fr_runner.tenants */
 };
 

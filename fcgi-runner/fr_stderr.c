@@ -25,6 +25,10 @@
 #define FR_STDERR_RATE_COST  64         /* and against FR_STDERR_RATE */
 #define FR_STDERR_MAX      (64 * 1024)  /* a request's, to its client */
 #define FR_STDERR_TAIL     8192         /* and its last, at its end */
+#define FR_STDERR_NGINX    (256 * 1024)  /* of nginx's log a second, a
+                                            tenant's functions' */
+#define FR_STDERR_NGINX_LINE  128       /* a line's own there, and the
+                                           request's URI */
 
 
 static size_t fr_stderr_line(const u_char *p, size_t n);
@@ -34,6 +38,19 @@ static void fr_stderr_tail_add(fr_stderr_tail_t *t, const u_char *p,
     size_t n);
 static void fr_stderr_tail_keep(fr_stderr_tail_t *t, size_t n);
 static void fr_stderr_dropped(fr_worker_t *w);
+static size_t fr_stderr_nginx(fr_req_t *r, const u_char *p, size_t n);
+static void fr_stderr_unsent(fr_req_t *r, size_t n);
+static void fr_stderr_unsent_say(fr_timer_t *t);
+static size_t fr_stderr_escape_tail(fr_stderr_tail_t *t);
+
+
+/* functions of no tenant: what they could not send is said all the same */
+static fr_stderr_budget_t  fr_stderr_nobody = {
+    0, 0, 0, { 0, 0, fr_stderr_unsent_say, &fr_stderr_nobody }, NULL
+};
+
+/* a record of stderr escaped for a client that logs it as it is */
+static u_char  fr_stderr_esc[4 * 65536];
 
 #define fr_stderr_left(used, rate)  ((used) >= (rate) ? 0 : (rate) - (used))
 
@@ -403,26 +420,158 @@ fr_stderr_run_line(const char *id, const char *function, const u_char *p,
  * A request's stderr for its client: the first 64 KB as it comes, then
  * only its last 8 KB kept (the end of a traceback), sent at the end of
  * the response; the rest is counted (a stock nginx logs every byte of
- * every record: a flood of stderr filled its disk at 50 MB/s). What
- * goes now: the first bytes of p.
+ * every record: a flood of stderr filled its disk at 50 MB/s). nginx
+ * logs a line of it with its request's URI, and a tenant's functions
+ * together send it FR_STDERR_NGINX bytes of log a second at most (a
+ * customer's 32 connections were 300 MB/s of nginx's error log, with
+ * the 8 KB a request the module logs); what is not sent is said once a
+ * second. A client that does not escape it itself (stock nginx logs it
+ * as it is: a function forged "[emerg]" lines and terminal escapes)
+ * gets it escaped, a record a log line. What goes now: n bytes at *p.
  */
 
 size_t
-fr_stderr_client(fr_req_t *r, const u_char *p, size_t n)
+fr_stderr_client(fr_req_t *r, const u_char **p, size_t n)
 {
     size_t  now;
 
     if (r->stderr_sent + n <= FR_STDERR_MAX) {
+        now = n;
         r->stderr_sent += n;
+
+    } else {
+        now = FR_STDERR_MAX - r->stderr_sent;
+        r->stderr_sent = FR_STDERR_MAX;
+
+        fr_stderr_tail_add(&r->stderr_tail, *p + now, n - now);
+    }
+
+    /* a stored one's client is the runner's dispatcher: it logs it */
+    if (now == 0 || r->stored) {
+        return now;
+    }
+
+    n = fr_stderr_nginx(r, *p, now);
+
+    if (n < now) {
+        fr_stderr_unsent(r, now - n);
+        now = n;
+    }
+
+    if (r->stderr_raw || now == 0) {
+        return now;
+    }
+
+    /* its line's end is nginx's (and all that nginx trims off it) */
+    for (n = now; n && ((*p)[n - 1] == '\n' || (*p)[n - 1] == '\r'); n--) {
+        /* void */
+    }
+
+    if (n > sizeof(fr_stderr_esc) / 4) {
+        /* (a record's content is less) */
+        n = sizeof(fr_stderr_esc) / 4;
+    }
+
+    now = fr_log_escape(fr_stderr_esc, *p, n);
+    *p = fr_stderr_esc;
+
+    return now;
+}
+
+
+/*
+ * Of n bytes of a request's stderr for nginx, how many its tenant's
+ * functions may still send this second: whole lines, each counted with
+ * its log line's own bytes (stock nginx logs a record a line; the
+ * module, a line a line)
+ */
+
+static size_t
+fr_stderr_nginx(fr_req_t *r, const u_char *p, size_t n)
+{
+    size_t               cost, line, left, ok;
+    const u_char        *eol, *pos, *last;
+    fr_stderr_budget_t  *b;
+
+    if (r->func == NULL || r->func->owner == NULL) {
         return n;
     }
 
-    now = FR_STDERR_MAX - r->stderr_sent;
-    r->stderr_sent = FR_STDERR_MAX;
+    b = &r->func->owner->nginx_log;
 
-    fr_stderr_tail_add(&r->stderr_tail, p + now, n - now);
+    if (fr_current_msec >= b->window + 1000) {
+        b->window = fr_current_msec;
+        b->bytes = 0;
+    }
 
-    return now;
+    left = fr_stderr_left(b->bytes, FR_STDERR_NGINX);
+    line = FR_STDERR_NGINX_LINE + r->uri_len;
+    cost = line;
+    last = p + n;
+
+    for (pos = p, ok = 0; pos < last; pos = eol) {
+        eol = memchr(pos, '\n', last - pos);
+        eol = eol ? eol + 1 : last;
+
+        if (cost + (eol - pos) > left) {
+            break;
+        }
+
+        cost += (eol - pos) + ((r->stderr_raw && eol < last) ? line : 0);
+        ok = eol - p;
+    }
+
+    b->bytes += ok ? cost : 0;
+
+    return ok;
+}
+
+
+/*
+ * n bytes of a request's stderr nginx was not sent: said a second on,
+ * with its tenant's functions' (or all of no tenant's)
+ */
+
+static void
+fr_stderr_unsent(fr_req_t *r, size_t n)
+{
+    fr_stderr_budget_t  *b;
+
+    b = r->func->owner ? &r->func->owner->nginx_log : &fr_stderr_nobody;
+
+    if (b->timer.handler == NULL) {
+        b->tenant = r->func->owner->name;
+        b->timer.handler = fr_stderr_unsent_say;
+        b->timer.data = b;
+    }
+
+    b->unsent += n;
+
+    if (b->timer.index == 0) {
+        fr_timer_add(&b->timer, 1000);
+    }
+}
+
+
+static void
+fr_stderr_unsent_say(fr_timer_t *t)
+{
+    fr_stderr_budget_t  *b;
+
+    b = t->data;
+
+    if (b->tenant) {
+        fr_log(FR_LOG_WARN, 0, "tenant \"%s\": %zu bytes of its functions' "
+               "stderr not sent to nginx, over %d bytes a request or %d "
+               "bytes of log a second for the tenant", b->tenant, b->unsent,
+               FR_STDERR_MAX, FR_STDERR_NGINX);
+
+    } else {
+        fr_log(FR_LOG_WARN, 0, "%zu bytes of functions' stderr not sent to "
+               "nginx, over %d bytes a request", b->unsent, FR_STDERR_MAX);
+    }
+
+    b->unsent = 0;
 }
 
 
@@ -459,14 +608,88 @@ fr_stderr_tail_add(fr_stderr_tail_t *t, const u_char *p, size_t n)
 }
 
 
-/* the tail's last bytes, at most FR_STDERR_TAIL: at the response's end */
+/*
+ * The tail's last bytes, at most FR_STDERR_TAIL: at the response's end,
+ * within its tenant's bytes of nginx's log, escaped for a client that
+ * logs them as they are (one record, one log line)
+ */
 
 void
 fr_stderr_client_end(fr_req_t *r)
 {
-    if (r->stderr_tail.len > FR_STDERR_TAIL) {
-        fr_stderr_tail_keep(&r->stderr_tail, FR_STDERR_TAIL);
+    fr_stderr_tail_t  *t;
+
+    t = &r->stderr_tail;
+
+    if (t->len > FR_STDERR_TAIL) {
+        fr_stderr_tail_keep(t, FR_STDERR_TAIL);
     }
+
+    if (t->len == 0 || r->stored) {
+        return;
+    }
+
+    if (fr_stderr_nginx(r, t->buf, t->len) < t->len
+        || (!r->stderr_raw && fr_stderr_escape_tail(t) == 0))
+    {
+        t->dropped += t->len;
+        t->len = 0;
+    }
+}
+
+
+/* the tail escaped where it is, made room for: its new length, or 0 */
+
+static size_t
+fr_stderr_escape_tail(fr_stderr_tail_t *t)
+{
+    size_t   len, i;
+    u_char  *buf, *src, *dst, c;
+
+    static const char  hex[] = "0123456789abcdef";
+
+    while (t->len && (t->buf[t->len - 1] == '\n'
+                      || t->buf[t->len - 1] == '\r'))
+    {
+        t->len--;
+    }
+
+    for (len = 0, i = 0; i < t->len; i++) {
+        c = t->buf[i];
+        len += (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') ? 1 : 4;
+    }
+
+    if (len == t->len) {
+        return len;
+    }
+
+    buf = realloc(t->buf, len > FR_STDERR_TAIL * 2 ? len : FR_STDERR_TAIL * 2);
+    if (buf == NULL) {
+        return 0;
+    }
+
+    /* from its end: what is written is never what is still to be read */
+    src = buf + t->len;
+    dst = buf + len;
+
+    while (src > buf) {
+        c = *--src;
+
+        if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
+            *--dst = c;
+            continue;
+        }
+
+        *--dst = hex[c & 0xf];
+        *--dst = hex[c >> 4];
+        *--dst = 'x';
+        *--dst = '\\';
+    }
+
+    t->buf = buf;
+    t->len = len;
+
+    return len;
 }
 
 
@@ -496,12 +719,10 @@ fr_stderr_client_free(fr_req_t *r)
 
     t = &r->stderr_tail;
 
+    /* said with its tenant's functions', once a second at most: a log
+     * line a request was a flood past its tenant's bytes of log */
     if (t->dropped + t->len && r->func && !r->stored) {
-        fr_log(FR_LOG_WARN, 0, "function \"%s\": %zu bytes of stderr past "
-               "%d a request not sent to nginx%s", r->func->name,
-               t->dropped + t->len, FR_STDERR_MAX,
-               (t->buf && t->len == 0) ? ", but its last 8192 at its end"
-                                       : "");
+        fr_stderr_unsent(r, t->dropped + t->len);
     }
 
     free(t->buf);

@@ -613,6 +613,7 @@ fr_tenants_free(void)
         t = fr_list_data(fr_list_first(&fr_runner.tenants), fr_tenant_t,
                          link);
         fr_list_remove(&t->link);
+        fr_timer_del(&t->nginx_log.timer);
         free(t->name);
         free(t);
     }

@@ -492,6 +492,10 @@ ngx_http_faas_collect_params(ngx_http_request_t *r,
 
     ngx_http_faas_add("FAAS_HEADER_MAX", &flcf->header_max);
 
+    /* stderr as the function wrote it: escaped here, a line a log line */
+    ngx_str_set(&value, "raw");
+    ngx_http_faas_add("FAAS_STDERR", &value);
+
     if (ctx->mount) {
         /* the URI is SCRIPT_NAME, where the route mounts the function
          * (document_root redirects it to its slash) */

@@ -104,7 +104,8 @@ EOF
 # the module tells the runner, passed on as every parameter is)
 my %justified = map { $_ => 1 }
     qw(SERVER_PORT REMOTE_PORT SCRIPT_FILENAME FAAS_FUNCTION
-       FAAS_REQUEST_ID PATH REMOTE_HOST FAAS_HEADER_MAX FAAS_MOUNT);
+       FAAS_REQUEST_ID PATH REMOTE_HOST FAAS_HEADER_MAX FAAS_MOUNT
+       FAAS_STDERR);
 
 sub ask {
     my ($port, $req) = @_;
