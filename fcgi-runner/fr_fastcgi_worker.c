@@ -321,22 +321,32 @@ fr_fastcgi_stdin(fr_worker_t *w, const u_char *p, size_t n)
 }
 
 
-/* its client left: a runtime of ours is told, after the body (the
- * Python driver closes the stream; a libfcgi app would take it for a
- * protocol error); what the worker writes is read and dropped */
+/*
+ * Its client left: a runtime of ours is told, after the body (Python's
+ * driver closes the stream, faas-php ends the script as php-fpm; a
+ * libfcgi app would take it for a protocol error), at once: a write
+ * left for later ends the connection with the request (fr_fastcgi_done)
+ */
 
 static void
 fr_fastcgi_orphaned(fr_worker_t *w)
 {
-    u_char  *h;
+    u_char   h[FR_FCGI_HEADER_LEN];
+    ssize_t  n;
 
-    h = (w->ends_early && !w->unwritable)
-        ? fr_buf_reserve(&w->out, FR_FCGI_HEADER_LEN) : NULL;
-
-    if (h) {
+    if (w->ends_early && !w->unwritable && w->io.fd != -1) {
         fr_fcgi_write_header(h, FR_FCGI_ABORT_REQUEST, w->fcgi_id, 0, 0);
-        w->out.len += FR_FCGI_HEADER_LEN;
-        fr_fastcgi_post_flush(w);
+
+        /* behind the body it has not read yet, if any */
+        n = w->out.len ? 0 : send(w->io.fd, h, sizeof(h),
+                                  MSG_DONTWAIT | MSG_NOSIGNAL);
+        n = n > 0 ? n : 0;
+
+        if (n < (ssize_t) sizeof(h)
+            && fr_buf_append(&w->out, h + n, sizeof(h) - n) == FR_OK)
+        {
+            fr_fastcgi_post_flush(w);
+        }
     }
 
     fr_worker_stdout_ready(w);

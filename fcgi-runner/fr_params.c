@@ -25,6 +25,7 @@ fr_params_scan(fr_req_t *r)
 
     pos = fr_buf_pos(&r->params);
     last = pos + r->params.len;
+    r->uri_len = 0;
 
     while (fr_fcgi_nv_next(&pos, last, &n, &nlen, &v, &vlen) == FR_OK) {
 
@@ -58,9 +59,11 @@ fr_params_scan(fr_req_t *r)
             r->query = v;
             r->query_len = vlen;
 
-        } else if (fr_is("REQUEST_URI")) {
-            /* nginx logs it with each line of stderr */
-            r->uri_len = vlen;
+        } else if (fr_is("REQUEST_URI") || fr_is("HTTP_HOST")
+                   || fr_is("HTTP_REFERER"))
+        {
+            /* nginx logs them with each line of stderr */
+            r->uri_len += vlen;
 
         } else if (fr_is("FAAS_STDERR")) {
             /* the module escapes stderr itself, a log line a line */

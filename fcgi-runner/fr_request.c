@@ -299,7 +299,7 @@ fr_req_stdout(fr_req_t *r, u_char type, const u_char *p, size_t n)
     }
 
     while (n) {
-        chunk = n > FR_FCGI_MAX_CONTENT ? FR_FCGI_MAX_CONTENT : n;
+        chunk = fr_stderr_chunk(r, type, p, n);
 
         fr_fcgi_write_header(h, type, r->id, (uint16_t) chunk, 0);
 

@@ -158,7 +158,8 @@ struct fr_req_s {
     size_t                 method_len;
     const u_char          *query;           /* QUERY_STRING */
     size_t                 query_len;
-    size_t                 uri_len;         /* REQUEST_URI's */
+    size_t                 uri_len;         /* REQUEST_URI's, Host's,
+                                               Referer's */
     const u_char          *request_id;      /* FAAS_REQUEST_ID */
     size_t                 request_id_len;
     const u_char          *only_tenant;     /* FAAS_ONLY_TENANT */

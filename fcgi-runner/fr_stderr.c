@@ -23,12 +23,14 @@
 #define FR_STDERR_RUN_MAX  (64 * 1024)  /* of a run's, logged */
 #define FR_STDERR_LINE_COST  128        /* a log line's own bytes */
 #define FR_STDERR_RATE_COST  64         /* and against FR_STDERR_RATE */
-#define FR_STDERR_MAX      (64 * 1024)  /* a request's, to its client */
+#define FR_STDERR_MAX      8192         /* a request's, to its client */
 #define FR_STDERR_TAIL     8192         /* and its last, at its end */
 #define FR_STDERR_NGINX    (256 * 1024)  /* of nginx's log a second, a
                                             tenant's functions' */
 #define FR_STDERR_NGINX_LINE  128       /* a line's own there, and the
-                                           request's URI */
+                                           request's URI, Host, Referer */
+#define FR_STDERR_NGINX_MAX   2048      /* nginx's longest log line */
+#define FR_STDERR_PIECE    1800         /* escaped, of a log line's */
 
 
 static size_t fr_stderr_line(const u_char *p, size_t n);
@@ -38,10 +40,12 @@ static void fr_stderr_tail_add(fr_stderr_tail_t *t, const u_char *p,
     size_t n);
 static void fr_stderr_tail_keep(fr_stderr_tail_t *t, size_t n);
 static void fr_stderr_dropped(fr_worker_t *w);
-static size_t fr_stderr_nginx(fr_req_t *r, const u_char *p, size_t n);
+static size_t fr_stderr_nginx(fr_req_t *r, const u_char *p, size_t n,
+    int charge);
 static void fr_stderr_unsent(fr_req_t *r, size_t n);
 static void fr_stderr_unsent_say(fr_timer_t *t);
 static size_t fr_stderr_escape_tail(fr_stderr_tail_t *t);
+static size_t fr_stderr_escape_lines(u_char *dst, const u_char *p, size_t n);
 
 
 /* functions of no tenant: what they could not send is said all the same */
@@ -49,10 +53,15 @@ static fr_stderr_budget_t  fr_stderr_nobody = {
     0, 0, 0, { 0, 0, fr_stderr_unsent_say, &fr_stderr_nobody }, NULL
 };
 
-/* a record of stderr escaped for a client that logs it as it is */
-static u_char  fr_stderr_esc[4 * 65536];
+/* a record of stderr escaped for a client that logs it as it is: its
+ * lines (4 bytes a byte at most), each ended by a line feed */
+static u_char  fr_stderr_esc[5 * FR_STDERR_MAX];
 
 #define fr_stderr_left(used, rate)  ((used) >= (rate) ? 0 : (rate) - (used))
+
+/* a byte that fr_log_escape leaves as it is */
+#define fr_stderr_printable(c)                                               \
+    ((c) >= 0x20 && (c) < 0x7f && (c) != '"' && (c) != '\\')
 
 /*
  * What a worker writes to stderr with no client to take it goes to the
@@ -417,8 +426,9 @@ fr_stderr_run_line(const char *id, const char *function, const u_char *p,
 
 
 /*
- * A request's stderr for its client: the first 64 KB as it comes, then
- * only its last 8 KB kept (the end of a traceback), sent at the end of
+ * A request's stderr for its client: the first 8 KB as it comes (a
+ * stored run's, for the runner's log, 64 KB), then only its last 8 KB
+ * kept (the end of a traceback), sent at the end of
  * the response; the rest is counted (a stock nginx logs every byte of
  * every record: a flood of stderr filled its disk at 50 MB/s). nginx
  * logs a line of it with its request's URI, and a tenant's functions
@@ -433,15 +443,17 @@ fr_stderr_run_line(const char *id, const char *function, const u_char *p,
 size_t
 fr_stderr_client(fr_req_t *r, const u_char **p, size_t n)
 {
-    size_t  now;
+    size_t  now, max;
 
-    if (r->stderr_sent + n <= FR_STDERR_MAX) {
+    max = r->stored ? FR_STDERR_RUN_MAX : FR_STDERR_MAX;
+
+    if (r->stderr_sent + n <= max) {
         now = n;
         r->stderr_sent += n;
 
     } else {
-        now = FR_STDERR_MAX - r->stderr_sent;
-        r->stderr_sent = FR_STDERR_MAX;
+        now = max - r->stderr_sent;
+        r->stderr_sent = max;
 
         fr_stderr_tail_add(&r->stderr_tail, *p + now, n - now);
     }
@@ -451,7 +463,7 @@ fr_stderr_client(fr_req_t *r, const u_char **p, size_t n)
         return now;
     }
 
-    n = fr_stderr_nginx(r, *p, now);
+    n = fr_stderr_nginx(r, *p, now, 1);
 
     if (n < now) {
         fr_stderr_unsent(r, now - n);
@@ -462,20 +474,80 @@ fr_stderr_client(fr_req_t *r, const u_char **p, size_t n)
         return now;
     }
 
-    /* its line's end is nginx's (and all that nginx trims off it) */
-    for (n = now; n && ((*p)[n - 1] == '\n' || (*p)[n - 1] == '\r'); n--) {
-        /* void */
-    }
-
-    if (n > sizeof(fr_stderr_esc) / 4) {
-        /* (a record's content is less) */
-        n = sizeof(fr_stderr_esc) / 4;
-    }
-
-    now = fr_log_escape(fr_stderr_esc, *p, n);
+    now = fr_stderr_escape_lines(fr_stderr_esc, *p, now);
     *p = fr_stderr_esc;
 
     return now;
+}
+
+
+/*
+ * Of n bytes at p for the client, the next record's: a client that
+ * logs a record as it is (stock nginx) is sent a line of escaped
+ * stderr a record (its line feed, which nginx trims off, last), a long
+ * one in pieces of a log line's, never inside an escape
+ */
+
+size_t
+fr_stderr_chunk(fr_req_t *r, u_char type, const u_char *p, size_t n)
+{
+    size_t         k;
+    const u_char  *eol;
+
+    if (type != FR_FCGI_STDERR || r->stderr_raw || r->stored) {
+        return n > FR_FCGI_MAX_CONTENT ? FR_FCGI_MAX_CONTENT : n;
+    }
+
+    n = n > FR_STDERR_PIECE ? FR_STDERR_PIECE : n;
+    eol = memchr(p, '\n', n);
+
+    if (eol) {
+        return eol - p + 1;
+    }
+
+    /* a backslash is an escape's first byte, its 3 others never one */
+    for (k = 1; k < 4 && k < n; k++) {
+        if (p[n - k] == '\\') {
+            return n - k;
+        }
+    }
+
+    return n;
+}
+
+
+/* each line of n bytes at p, escaped, ended by a line feed; none empty */
+
+static size_t
+fr_stderr_escape_lines(u_char *dst, const u_char *p, size_t n)
+{
+    size_t         len;
+    u_char        *d;
+    const u_char  *last, *eol;
+
+    d = dst;
+    last = p + n;
+
+    for ( /* void */ ; p < last; p = eol + 1) {
+        eol = memchr(p, '\n', last - p);
+        eol = eol ? eol : last;
+
+        /* the CRs before its end are nginx's to trim, not a byte of it */
+        for (len = eol - p; len && p[len - 1] == '\r'; len--) {
+            /* void */
+        }
+
+        if (len) {
+            d += fr_log_escape(d, p, len);
+            *d++ = '\n';
+        }
+
+        if (eol == last) {
+            break;
+        }
+    }
+
+    return d - dst;
 }
 
 
@@ -487,9 +559,9 @@ fr_stderr_client(fr_req_t *r, const u_char **p, size_t n)
  */
 
 static size_t
-fr_stderr_nginx(fr_req_t *r, const u_char *p, size_t n)
+fr_stderr_nginx(fr_req_t *r, const u_char *p, size_t n, int charge)
 {
-    size_t               cost, line, left, ok;
+    size_t               cost, line, left, ok, k;
     const u_char        *eol, *pos, *last;
     fr_stderr_budget_t  *b;
 
@@ -506,22 +578,26 @@ fr_stderr_nginx(fr_req_t *r, const u_char *p, size_t n)
 
     left = fr_stderr_left(b->bytes, FR_STDERR_NGINX);
     line = FR_STDERR_NGINX_LINE + r->uri_len;
-    cost = line;
+    line = line > FR_STDERR_NGINX_MAX ? FR_STDERR_NGINX_MAX : line;
     last = p + n;
 
-    for (pos = p, ok = 0; pos < last; pos = eol) {
+    for (pos = p, ok = 0, cost = 0; pos < last; pos = eol) {
         eol = memchr(pos, '\n', last - pos);
         eol = eol ? eol + 1 : last;
 
-        if (cost + (eol - pos) > left) {
+        /* a log line a line, a long one several; a byte up to 4 */
+        k = (eol - pos) * (r->stderr_raw ? 1 : 4);
+        k += (k / FR_STDERR_PIECE + 1) * line;
+
+        if (cost + k > left) {
             break;
         }
 
-        cost += (eol - pos) + ((r->stderr_raw && eol < last) ? line : 0);
+        cost += k;
         ok = eol - p;
     }
 
-    b->bytes += ok ? cost : 0;
+    b->bytes += charge ? cost : 0;
 
     return ok;
 }
@@ -609,14 +685,17 @@ fr_stderr_tail_add(fr_stderr_tail_t *t, const u_char *p, size_t n)
 
 
 /*
- * The tail's last bytes, at most FR_STDERR_TAIL: at the response's end,
- * within its tenant's bytes of nginx's log, escaped for a client that
- * logs them as they are (one record, one log line)
+ * The tail's last bytes, at most FR_STDERR_TAIL, at the response's end:
+ * its last lines that its tenant's bytes of nginx's log this second
+ * take, for a client that logs a record as it is only what escapes into
+ * one log line (its last line's end, the traceback's)
  */
 
 void
 fr_stderr_client_end(fr_req_t *r)
 {
+    size_t             n, k, esc;
+    const u_char      *eol;
     fr_stderr_tail_t  *t;
 
     t = &r->stderr_tail;
@@ -629,9 +708,33 @@ fr_stderr_client_end(fr_req_t *r)
         return;
     }
 
-    if (fr_stderr_nginx(r, t->buf, t->len) < t->len
-        || (!r->stderr_raw && fr_stderr_escape_tail(t) == 0))
-    {
+    if (!r->stderr_raw) {
+        while (t->len && (t->buf[t->len - 1] == '\n'
+                          || t->buf[t->len - 1] == '\r'))
+        {
+            t->len--;
+        }
+
+        for (n = 0, esc = 0; n < t->len; n++, esc += k) {
+            k = fr_stderr_printable(t->buf[t->len - n - 1]) ? 1 : 4;
+
+            if (esc + k > FR_STDERR_PIECE) {
+                break;
+            }
+        }
+
+        fr_stderr_tail_keep(t, n);
+    }
+
+    /* whole lines off its front until it fits */
+    while (t->len && fr_stderr_nginx(r, t->buf, t->len, 0) < t->len) {
+        eol = memchr(t->buf, '\n', t->len);
+        fr_stderr_tail_keep(t, eol ? t->len - (eol + 1 - t->buf) : 0);
+    }
+
+    (void) fr_stderr_nginx(r, t->buf, t->len, 1);
+
+    if (t->len && !r->stderr_raw && fr_stderr_escape_tail(t) == 0) {
         t->dropped += t->len;
         t->len = 0;
     }
@@ -648,15 +751,8 @@ fr_stderr_escape_tail(fr_stderr_tail_t *t)
 
     static const char  hex[] = "0123456789abcdef";
 
-    while (t->len && (t->buf[t->len - 1] == '\n'
-                      || t->buf[t->len - 1] == '\r'))
-    {
-        t->len--;
-    }
-
     for (len = 0, i = 0; i < t->len; i++) {
-        c = t->buf[i];
-        len += (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') ? 1 : 4;
+        len += fr_stderr_printable(t->buf[i]) ? 1 : 4;
     }
 
     if (len == t->len) {
@@ -675,7 +771,7 @@ fr_stderr_escape_tail(fr_stderr_tail_t *t)
     while (src > buf) {
         c = *--src;
 
-        if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
+        if (fr_stderr_printable(c)) {
             *--dst = c;
             continue;
         }

@@ -26,6 +26,8 @@ void fr_stderr_invocation(const char *id, const char *function,
 void fr_stderr_invocation_end(const char *id, const char *function,
     fr_stderr_run_t *s);
 size_t fr_stderr_client(fr_req_t *r, const u_char **p, size_t n);
+size_t fr_stderr_chunk(fr_req_t *r, u_char type, const u_char *p,
+    size_t n);
 void fr_stderr_client_end(fr_req_t *r);
 void fr_stderr_client_free(fr_req_t *r);
 

@@ -613,7 +613,13 @@ fr_tenants_free(void)
         t = fr_list_data(fr_list_first(&fr_runner.tenants), fr_tenant_t,
                          link);
         fr_list_remove(&t->link);
-        fr_timer_del(&t->nginx_log.timer);
+
+        if (t->nginx_log.timer.index) {
+            /* what its functions' stderr did not send nginx: said now */
+            t->nginx_log.timer.handler(&t->nginx_log.timer);
+            fr_timer_del(&t->nginx_log.timer);
+        }
+
         free(t->name);
         free(t);
     }

@@ -80,22 +80,26 @@ ok(FaasTest::wait_for(sub { !$t->workers('errflood')
    'their workers end at their timeout, their clients gone');
 
 # stderr to a client (a stock nginx logs every byte of it): the first
-# 64 KB of a request and its last 8 KB (a traceback's end; its line's
-# end nginx's: a client that is not the module gets it escaped, one
-# log line), the rest counted in the runner's log; the answer whole
+# 8 KB of a request and its last bytes (a traceback's end; a client
+# that is not the module gets a line a record, escaped, at most 1800
+# bytes, its line's end nginx's: the tail one record), the rest counted
+# in the runner's log; the answer whole
 {
     my $log = length $t->runner_log;
     my $x = $t->fcgi_call('errmuch', timeout => 20);
     is($x->{stdout} =~ s/^.*?\r\n\r\n//sr, "ok\ndone\n",
        'a megabyte of stderr: the answer whole');
-    is(length($x->{stderr}), 65536 + 8191, '... 72 KB of the stderr sent');
-    is($x->{stderr}, ('e' x 65536) . ('e' x (8192 - 10)) . 'TAIL-LINE',
+    is(length($x->{stderr}), 8192 + 1 + 1800, '... 10 KB of it sent');
+    is($x->{stderr}, ('e' x 8192) . "\n" . ('e' x (1800 - 9)) . 'TAIL-LINE',
        '... its first bytes, then its last ones');
+    is(join(',', map { length $_->[2] } grep { $_->[0] == 7 }
+                 @{ $x->{records} }),
+       '1800,1800,1800,1800,993,1800', '... a log line a record');
     # (with its tenant's functions', once a second)
     ok(FaasTest::wait_for(sub {
            (substr($t->runner_log, $log)
             =~ /: (\d+) bytes of (?:its )?functions' stderr not sent to nginx/)
-           && $1 >= 926282
+           && $1 >= 1000000 - 9992
        }, 5), '... the rest counted in the runner\'s log');
 }
 

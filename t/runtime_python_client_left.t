@@ -43,6 +43,8 @@ class Stream:
     def close(self):
         print('%s closed after %d blocks' % (self.name, self.n),
               file=sys.stderr, flush=True)
+        if self.name == 'raise':
+            raise RuntimeError('a teardown that fails')
 
 
 def app(env, start):
@@ -50,7 +52,7 @@ def app(env, start):
     start('200 OK', [('Content-Type', 'text/plain')])
     if q == 'pid':
         return [b'%d' % os.getpid()]
-    if q.startswith('slow'):
+    if q.startswith('slow') or q == 'raise':
         return Stream(q, 0.2, 10)
     # fast, or unread: a body the app never reads
     return Stream(q, 0, 60000)
@@ -118,6 +120,17 @@ ok(FaasTest::wait_for(sub { substr($t->runner_log, $log)
    '... its close() ran');
 unlike(substr($t->runner_log, $log), qr/nobody reads|timed out/,
        '... neither killed nor timed out');
+is(pid(), $pid, '... the same worker serves on');
+
+# its close() raises: logged, the worker serves on (it exited before)
+$log = length $t->runner_log;
+ok(leave($faas_port, 'raise'), 'a stream whose close() raises: its first block');
+ok(FaasTest::wait_for(sub { substr($t->runner_log, $log)
+                            =~ /raise closed after \d+ blocks/ }, 10),
+   '... its close() ran');
+ok(FaasTest::wait_for(sub { substr($t->runner_log, $log)
+                            =~ /RuntimeError: a teardown that fails/ }, 10),
+   '... its traceback logged');
 is(pid(), $pid, '... the same worker serves on');
 
 my $rss = FaasTest::read_file("/proc/$t->{runner_pid}/status")

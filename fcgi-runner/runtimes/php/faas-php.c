@@ -111,6 +111,7 @@ static int fp_send_record(fp_conn_t *c, int type, int id,
     const void *data, size_t len);
 static void fp_header(unsigned char *h, int type, int id, size_t len);
 static int fp_send(fp_conn_t *c, struct iovec *iov, int n);
+static int fp_client_left(fp_conn_t *c);
 static int fp_stdout_end(fp_conn_t *c, struct iovec *iov, unsigned char *h,
     unsigned char *pad, unsigned char *end);
 static void fp_end(fp_conn_t *c, int id, int app_status, int protocol);
@@ -706,6 +707,7 @@ fp_connection(fp_conn_t *c)
         }
 
         c->stdin_done = c->aborted = c->answered = c->finished = 0;
+        c->sent = c->client_left = 0;
         c->body_len = c->out_len = 0;
 
         (void) fp_php_request(c);
@@ -1058,6 +1060,15 @@ fp_write(fp_conn_t *c, const void *data, size_t len)
 }
 
 
+/*
+ * What is held goes. Once some went, the runner's ABORT_REQUEST is
+ * looked for first (its client left): then -1, as php-fpm's write to a
+ * closed connection, for PHP's connection_aborted() and
+ * ignore_user_abort(); what the script writes on is dropped here (the
+ * runner would kill a worker that writes 1 MiB for nobody). A response
+ * sent in one write looks for nothing.
+ */
+
 int
 fp_flush(fp_conn_t *c)
 {
@@ -1067,10 +1078,59 @@ fp_flush(fp_conn_t *c)
         return c->broken ? -1 : 0;
     }
 
+    if (c->sent && fp_client_left(c)) {
+        c->out_len = 0;
+        return -1;
+    }
+
     rc = fp_send_record(c, FCGI_STDOUT, c->id, c->out, c->out_len);
     c->out_len = 0;
+    c->sent = 1;
 
     return rc;
+}
+
+
+/*
+ * Whether the runner said the request's client left (ABORT_REQUEST,
+ * after the whole body), looked for without waiting: the empty STDIN
+ * on the way is taken, never body the script has not read
+ */
+
+static int
+fp_client_left(fp_conn_t *c)
+{
+    fp_record_t     r;
+    unsigned char   b, *content;
+
+    while (!c->client_left && c->body_len == 0 && !c->aborted) {
+        if (c->in_pos == c->in_len
+            && recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) != 1)
+        {
+            break;
+        }
+
+        if (fp_next(c, &r, &content) != 0) {
+            c->aborted = c->broken = 1;
+            break;
+        }
+
+        if (r.id != c->id) {
+            continue;
+        }
+
+        if (r.type == FCGI_STDIN && r.len) {
+            /* the script's to read: kept */
+            c->body = content;
+            c->body_len = r.len;
+            break;
+        }
+
+        c->stdin_done |= (r.type == FCGI_STDIN);
+        c->client_left = (r.type == FCGI_ABORT_REQUEST);
+    }
+
+    return c->client_left;
 }
 
 
@@ -1150,6 +1210,11 @@ fp_stdout_end(fp_conn_t *c, struct iovec *iov, unsigned char *h,
 
     n = 0;
     memset(pad, 0, 8);
+
+    if (c->client_left) {
+        /* its client left: nobody reads it */
+        c->out_len = 0;
+    }
 
     if (c->out_len) {
         fp_header(h, FCGI_STDOUT, c->id, c->out_len);

@@ -34,6 +34,9 @@ typedef struct {
     unsigned     broken:1;          /* a write failed: no more requests */
     unsigned     answered:1;        /* its STDOUT ended: the response */
     unsigned     finished:1;        /* END_REQUEST sent */
+    unsigned     sent:1;            /* some of its STDOUT went */
+    unsigned     client_left:1;     /* the runner's ABORT_REQUEST: its
+                                       output goes nowhere */
 
     char        *params;            /* "name\0value\0" ... */
     size_t       params_len;

@@ -612,7 +612,7 @@ class Connection:
                     state['length'] = int(value.strip())   # head() checked
             return lambda data: write(data).flush()
 
-        status, leave = 0, None
+        status, leave, left = 0, None, False
 
         try:
             result = self.app(env, start_response)
@@ -620,7 +620,6 @@ class Connection:
                 # a list is all there is: one send; else each block as
                 # the app yields it (PEP 3333: never held back)
                 whole = isinstance(result, (list, tuple))
-                left = False
                 for data in result:
                     if not isinstance(data, bytes):
                         write(data)             # raises, as PEP 3333 asks
@@ -663,11 +662,13 @@ class Connection:
             status = 1
             if isinstance(e, (SystemExit, KeyboardInterrupt)):
                 leave = e
-            if state['done'] or (state['sent']
-                                 and state['body'] >= state['length']):
-                # close() failed once the whole body went, or the app
-                # after all of its Content-Length: the response is
-                # whole (gunicorn's too), the failure logged
+            if left or state['done'] or (state['sent']
+                                         and state['body']
+                                         >= state['length']):
+                # close() failed once the whole body went (or its
+                # client left), or the app after all of its
+                # Content-Length: the response is whole (gunicorn's
+                # too), or nobody's, the failure logged
                 status = 0
             elif out.flushed:
                 # a response cut short must not look whole: no end of
