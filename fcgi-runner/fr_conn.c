@@ -366,7 +366,8 @@ fr_conn_holding(fr_conn_t *c)
  * A record for the client: its header h, then n bytes of p, whole or
  * not at all. FR_CONN_PAST: not held with the response (STDERR: nginx
  * logs it as it comes, and a failure that drops what is held keeps
- * what explains it; 16 KB a request at most, fr_stderr_client).
+ * what explains it; 8 KB a request and its tail, escaped to 4 times
+ * that at most, fr_stderr_client).
  * FR_CONN_OURS: the runner's own short answer, never refused for room.
  */
 

@@ -18,6 +18,7 @@
 int
 fr_params_scan(fr_req_t *r)
 {
+    int            uri;
     size_t         nlen, vlen;
     const u_char  *pos, *last, *n, *v;
 
@@ -26,6 +27,7 @@ fr_params_scan(fr_req_t *r)
     pos = fr_buf_pos(&r->params);
     last = pos + r->params.len;
     r->uri_len = 0;
+    uri = 0;
 
     while (fr_fcgi_nv_next(&pos, last, &n, &nlen, &v, &vlen) == FR_OK) {
 
@@ -64,6 +66,7 @@ fr_params_scan(fr_req_t *r)
         {
             /* nginx logs them with each line of stderr */
             r->uri_len += vlen;
+            uri |= (n[0] == 'R');
 
         } else if (fr_is("FAAS_STDERR")) {
             /* the module escapes stderr itself, a log line a line */
@@ -117,6 +120,10 @@ fr_params_scan(fr_req_t *r)
     }
 
 #undef fr_is
+
+    /* nginx logs its request line whatever it was told: unknown, the
+     * longest log line's */
+    r->uri_len = uri ? r->uri_len : 2048;
 
     return pos == last ? FR_OK : FR_ERROR;
 }

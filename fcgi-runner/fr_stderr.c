@@ -41,7 +41,7 @@ static void fr_stderr_tail_add(fr_stderr_tail_t *t, const u_char *p,
 static void fr_stderr_tail_keep(fr_stderr_tail_t *t, size_t n);
 static void fr_stderr_dropped(fr_worker_t *w);
 static size_t fr_stderr_nginx(fr_req_t *r, const u_char *p, size_t n,
-    int charge);
+    int tail);
 static void fr_stderr_unsent(fr_req_t *r, size_t n);
 static void fr_stderr_unsent_say(fr_timer_t *t);
 static size_t fr_stderr_escape_tail(fr_stderr_tail_t *t);
@@ -463,7 +463,7 @@ fr_stderr_client(fr_req_t *r, const u_char **p, size_t n)
         return now;
     }
 
-    n = fr_stderr_nginx(r, *p, now, 1);
+    n = fr_stderr_nginx(r, *p, now, 0);
 
     if (n < now) {
         fr_stderr_unsent(r, now - n);
@@ -553,13 +553,12 @@ fr_stderr_escape_lines(u_char *dst, const u_char *p, size_t n)
 
 /*
  * Of n bytes of a request's stderr for nginx, how many its tenant's
- * functions may still send this second: whole lines, each counted with
- * its log line's own bytes (stock nginx logs a record a line; the
- * module, a line a line)
+ * functions may still send this second: its first whole lines (or, of
+ * its tail, its last), each counted with its log line's own bytes
  */
 
 static size_t
-fr_stderr_nginx(fr_req_t *r, const u_char *p, size_t n, int charge)
+fr_stderr_nginx(fr_req_t *r, const u_char *p, size_t n, int tail)
 {
     size_t               cost, line, left, ok, k;
     const u_char        *eol, *pos, *last;
@@ -581,9 +580,18 @@ fr_stderr_nginx(fr_req_t *r, const u_char *p, size_t n, int charge)
     line = line > FR_STDERR_NGINX_MAX ? FR_STDERR_NGINX_MAX : line;
     last = p + n;
 
-    for (pos = p, ok = 0, cost = 0; pos < last; pos = eol) {
-        eol = memchr(pos, '\n', last - pos);
-        eol = eol ? eol + 1 : last;
+    /* a line is [pos, eol): forwards from its first, or back from its
+     * last (once: a tail of 8,192 empty lines was trimmed a line at a
+     * time, each time measured again) */
+    for (pos = p, eol = last, ok = 0, cost = 0; pos < eol; /* void */ ) {
+        if (tail) {
+            pos = (eol - 1 > p) ? memrchr(p, '\n', eol - 1 - p) : NULL;
+            pos = pos ? pos + 1 : p;
+
+        } else {
+            eol = memchr(pos, '\n', last - pos);
+            eol = eol ? eol + 1 : last;
+        }
 
         /* a log line a line, a long one several; a byte up to 4 */
         k = (eol - pos) * (r->stderr_raw ? 1 : 4);
@@ -594,10 +602,12 @@ fr_stderr_nginx(fr_req_t *r, const u_char *p, size_t n, int charge)
         }
 
         cost += k;
-        ok = eol - p;
+        ok = tail ? (size_t) (last - pos) : (size_t) (eol - p);
+        pos = tail ? p : eol;
+        eol = tail ? last - ok : last;
     }
 
-    b->bytes += charge ? cost : 0;
+    b->bytes += cost;
 
     return ok;
 }
@@ -695,7 +705,6 @@ void
 fr_stderr_client_end(fr_req_t *r)
 {
     size_t             n, k, esc;
-    const u_char      *eol;
     fr_stderr_tail_t  *t;
 
     t = &r->stderr_tail;
@@ -726,13 +735,8 @@ fr_stderr_client_end(fr_req_t *r)
         fr_stderr_tail_keep(t, n);
     }
 
-    /* whole lines off its front until it fits */
-    while (t->len && fr_stderr_nginx(r, t->buf, t->len, 0) < t->len) {
-        eol = memchr(t->buf, '\n', t->len);
-        fr_stderr_tail_keep(t, eol ? t->len - (eol + 1 - t->buf) : 0);
-    }
-
-    (void) fr_stderr_nginx(r, t->buf, t->len, 1);
+    /* its last whole lines that fit */
+    fr_stderr_tail_keep(t, fr_stderr_nginx(r, t->buf, t->len, 1));
 
     if (t->len && !r->stderr_raw && fr_stderr_escape_tail(t) == 0) {
         t->dropped += t->len;

@@ -133,5 +133,6 @@ unlike($t->runner_log, qr/nobody reads/, 'the runner killed none');
 is(pid(), $pid,
    'the same worker serves on');
 
+$t->stop_php_fpm;
 $t->done;
 done_testing;
