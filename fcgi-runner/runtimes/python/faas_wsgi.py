@@ -469,10 +469,7 @@ class Connection:
                 if not self.keep:
                     return
             elif kind == FCGI_STDIN:
-                if content:
-                    self.stdin.append(content)
-                else:
-                    self.stdin_done = True
+                self.take(rec)
             elif kind == FCGI_ABORT_REQUEST:
                 self.conn.sendall(record(FCGI_END_REQUEST, rid,
                                          struct.pack('>IB3x', 1, 0)))
