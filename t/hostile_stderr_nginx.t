@@ -87,10 +87,8 @@ sub log_since {
 
 sub get {
     my ($port, $uri) = @_;
-    my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port",
-                                  Timeout => 5) or die "connect: $!";
-    return FaasTest::http_exchange($s, "GET $uri HTTP/1.0\r\nHost: x\r\n\r\n",
-                                   timeout => 10);
+    return $t->http_get($uri, port => $port, timeout => 10)
+           // die "connect: $!";
 }
 
 # (3) forged lines and control bytes, each front

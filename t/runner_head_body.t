@@ -53,10 +53,8 @@ $t->start_nginx($t->fastcgi_location(extra => "location /accel/ {\n"
 
 sub req {
     my ($port, $line) = @_;
-    my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port",
-                                  Timeout => 5) or die "connect: $!";
-    return FaasTest::http_exchange($s, "$line HTTP/1.0\r\nHost: x\r\n\r\n",
-                                   timeout => 20);
+    return $t->http("$line HTTP/1.0\r\nHost: x\r\n\r\n", port => $port,
+                    timeout => 20) // die "connect: $!";
 }
 
 sub pid { (req($t->{port}, 'GET /fn/big')->{body} =~ /pid=(\d+)/)[0] // 0 }

@@ -94,10 +94,7 @@ sub state {
 }
 
 sub pid {
-    my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$faas_port",
-                                  Timeout => 5) or die "connect: $!";
-    my $r = FaasTest::http_exchange($s, "GET /?pid=1 HTTP/1.0\r\n"
-                                    . "Host: x\r\n\r\n", timeout => 10);
+    my $r = $t->http_get('/?pid=1', port => $faas_port, timeout => 10);
     return $r ? $r->{body} : '';
 }
 

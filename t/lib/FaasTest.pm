@@ -1253,10 +1253,12 @@ sub DESTROY {
 
 # --- HTTP ----------------------------------------------------------------
 
+# $o{port}: another of the test's servers than $self->{port}
 sub http {
     my ($self, $request, %o) = @_;
+    my $port = delete $o{port} // $self->{port};
 
-    my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$self->{port}",
+    my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port",
                                   Timeout => 5)
         or return undef;
 
